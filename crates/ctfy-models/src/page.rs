@@ -1,0 +1,50 @@
+//! The platform's pagination envelope.
+
+use serde::{Deserialize, Serialize};
+
+/// One page of a listing: `{"items": [...], "total": n, "limit": n, "offset": n}`.
+///
+/// `total` counts every item the query matches, across all pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>", serialize = "T: Serialize"))]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// How many items match in all; `None` only when the server did not count.
+    #[serde(default)]
+    pub total: Option<u64>,
+    /// The page size the server applied.
+    #[serde(default)]
+    pub limit: Option<u64>,
+    /// The offset of the first item of this page.
+    #[serde(default)]
+    pub offset: u64,
+}
+
+impl<T> Page<T> {
+    /// Whether more items follow this page.
+    pub fn has_more(&self) -> bool {
+        match self.total {
+            Some(total) => self.offset + (self.items.len() as u64) < total,
+            None => !self.items.is_empty() && self.limit.is_some_and(|l| self.items.len() as u64 >= l),
+        }
+    }
+
+    /// The offset of the next page.
+    pub fn next_offset(&self) -> u64 {
+        self.offset + self.items.len() as u64
+    }
+
+    /// Maps every item.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), total: self.total, limit: self.limit, offset: self.offset }
+    }
+}
+
+impl<T> IntoIterator for Page<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}

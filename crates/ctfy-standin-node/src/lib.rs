@@ -1,0 +1,1 @@
+//! ctfy-standin-node
