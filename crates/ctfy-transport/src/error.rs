@@ -1,0 +1,291 @@
+//! The one error type of the SDK.
+
+use std::time::Duration;
+
+use ctfy_models::InvalidId;
+use serde_json::Value;
+
+/// What every fallible SDK call returns.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when talking to the platform or a node.
+///
+/// Nothing is lost on the way: API errors keep the HTTP status, the platform's `code` and its
+/// `detail` (a string or an object); decode errors keep the serde path and the start of the
+/// body; transport errors keep their source. No variant ever contains a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with an error status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+
+    /// The server answered with a success status, but the body was not what the SDK expected.
+    #[error(
+        "could not decode the response to {method} {path} (HTTP {status}) at `{at}`: {source}; body starts with: {snippet}"
+    )]
+    Decode {
+        /// HTTP method of the request.
+        method: String,
+        /// Path of the request (no query string).
+        path: String,
+        /// HTTP status of the response.
+        status: u16,
+        /// Where in the document decoding failed (serde path, `.` for the root).
+        at: String,
+        /// The first bytes of the body (at most [`SNIPPET_LEN`] bytes, lossily decoded).
+        snippet: String,
+        /// The underlying serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The request never got a complete answer: connection refused or reset, DNS, TLS, a timeout…
+    #[error("{method} {path}: {}: {source}", http_kind(.source))]
+    Http {
+        /// HTTP method of the request.
+        method: String,
+        /// Path of the request (no query string).
+        path: String,
+        /// The underlying reqwest error, with its URL stripped (URLs may carry a token).
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The server redirected to another origin; the SDK does not follow it with the token.
+    #[error("{method} {path}: HTTP {status} redirect to {location:?} was not followed (only same-origin redirects are)")]
+    Redirect {
+        /// HTTP method of the request.
+        method: String,
+        /// Path of the request.
+        path: String,
+        /// The redirect status.
+        status: u16,
+        /// The `Location` header, if any.
+        location: Option<String>,
+    },
+
+    /// An identifier was empty, `.` or `..`.
+    #[error("invalid identifier: {0}")]
+    InvalidId(#[from] InvalidId),
+
+    /// A path segment, URL, header or argument was refused before anything was sent.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// A challenge instance ended in the `error` state while the SDK waited for it.
+    #[error("instance {instance_id} failed to start: {message}")]
+    InstanceFailed {
+        /// The instance.
+        instance_id: String,
+        /// The platform's error text.
+        message: String,
+    },
+
+    /// A client-side wait (e.g. for an instance to become ready) ran out of time.
+    #[error("timed out after {after:?} waiting for {what}")]
+    Timeout {
+        /// What the SDK waited for.
+        what: String,
+        /// How long it waited.
+        after: Duration,
+    },
+
+    /// The event stream ended for good (e.g. rejected credentials, wrong content type).
+    #[error("event stream closed: {0}")]
+    Stream(String),
+}
+
+/// How many bytes of an undecodable body an error keeps.
+pub const SNIPPET_LEN: usize = 512;
+
+fn http_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "error reading the body"
+    } else {
+        "transport error"
+    }
+}
+
+impl Error {
+    /// The API error, if this is one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of an API error or of an undecodable response.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::Decode { status, .. } | Error::Redirect { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The platform's error `code` (e.g. `instance_not_found`), if this is an API error that had one.
+    pub fn code(&self) -> Option<&str> {
+        self.api().and_then(|e| e.code.as_deref())
+    }
+
+    /// Whether this is an API error with status 404.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404) && matches!(self, Error::Api(_))
+    }
+
+    /// Whether the request timed out.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Http { source, .. } => source.is_timeout(),
+            Error::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the connection could not be established (the request never reached the server).
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Http { source, .. } if source.is_connect())
+    }
+
+    pub(crate) fn http(method: &str, path: &str, source: reqwest::Error) -> Self {
+        Error::Http { method: method.to_owned(), path: path.to_owned(), source: source.without_url() }
+    }
+}
+
+/// An error answer of the platform or a node.
+///
+/// The platform's envelope is `{"code": "...", "detail": <string | object>, "timestamp": "..."}`;
+/// routes answered by the web framework itself (404 for an unknown route, 405) and the node
+/// daemon send only `{"detail": ...}`. Both land here; a body that is not JSON is kept as
+/// a snippet in [`ApiError::body`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The platform's stable error name (`instance_not_found`, `not_registered`, `http_403`…).
+    pub code: Option<String>,
+    /// The `detail` member: a string or an object; `Null` when absent.
+    pub detail: Value,
+    /// The envelope's `timestamp`, when present.
+    pub timestamp: Option<String>,
+    /// How long the server asked us to wait (`Retry-After`), if it did.
+    pub retry_after: Option<Duration>,
+    /// HTTP method of the request.
+    pub method: String,
+    /// Path of the request (no query string).
+    pub path: String,
+    /// The start of the body when it was not a JSON error envelope.
+    pub body: Option<String>,
+}
+
+impl ApiError {
+    /// A human-readable message: the string `detail`, or `detail.message`, or the object as
+    /// JSON, or the raw body.
+    pub fn message(&self) -> String {
+        match &self.detail {
+            Value::String(s) => s.clone(),
+            Value::Object(map) => match map.get("message") {
+                Some(Value::String(m)) => m.clone(),
+                _ => Value::Object(map.clone()).to_string(),
+            },
+            Value::Null => self.body.clone().unwrap_or_default(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Whether the platform refused a fine-grained `pf_` API token on a route that needs a
+    /// `pt_` session (every `/admin/*` route and token management).
+    pub fn is_session_required(&self) -> bool {
+        if self.status != 403 {
+            return false;
+        }
+        match &self.detail {
+            Value::Object(map) => map.get("error").and_then(Value::as_str) == Some("token_scope_required"),
+            Value::String(s) => s.contains("requires a user session"),
+            _ => false,
+        }
+    }
+
+    /// A value of the `detail` object, e.g. `detail("competition_id")`.
+    pub fn detail_field(&self, key: &str) -> Option<&Value> {
+        self.detail.as_object().and_then(|m| m.get(key))
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        let msg = self.message();
+        if !msg.is_empty() {
+            write!(f, ": {msg}")?;
+        }
+        if self.is_session_required() {
+            write!(f, " (this route does not accept fine-grained pf_ API tokens: use a pt_ session token from auth().login)")?;
+        }
+        write!(f, " ({} {})", self.method, self.path)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
+    }
+}
+
+/// Cuts `body` to at most [`SNIPPET_LEN`] bytes on a character boundary.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(SNIPPET_LEN)];
+    let mut s = String::from_utf8_lossy(cut).into_owned();
+    if body.len() > SNIPPET_LEN {
+        s.push('…');
+    }
+    s
+}
+
+/// Builds the [`ApiError`] for an error response.
+pub(crate) fn api_error(method: &str, path: &str, status: u16, retry_after: Option<Duration>, body: &[u8]) -> ApiError {
+    let mut err = ApiError {
+        status,
+        code: None,
+        detail: Value::Null,
+        timestamp: None,
+        retry_after,
+        method: method.to_owned(),
+        path: path.to_owned(),
+        body: None,
+    };
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(mut map)) if map.contains_key("detail") || map.contains_key("code") => {
+            err.code = match map.remove("code") {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            };
+            err.detail = map.remove("detail").unwrap_or(Value::Null);
+            err.timestamp = match map.remove("timestamp") {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            };
+        }
+        Ok(other) if !body.is_empty() => {
+            err.detail = other;
+        }
+        _ => {
+            if !body.is_empty() {
+                err.body = Some(snippet(body));
+            }
+        }
+    }
+    err
+}

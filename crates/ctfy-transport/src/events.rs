@@ -1,0 +1,1 @@
+//! The server-sent event stream (`GET /events`).
