@@ -23,7 +23,10 @@ impl std::error::Error for InvalidId {}
 
 pub(crate) fn check_id(kind: &'static str, id: &str) -> Result<(), InvalidId> {
     if id.is_empty() || id == "." || id == ".." {
-        Err(InvalidId { kind, value: id.to_owned() })
+        Err(InvalidId {
+            kind,
+            value: id.to_owned(),
+        })
     } else {
         Ok(())
     }

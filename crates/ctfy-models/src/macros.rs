@@ -12,8 +12,29 @@
 ///     }
 /// }
 /// ```
+///
+/// An optional `[default = Variant]` after the name also implements [`Default`]:
+///
+/// ```ignore
+/// string_enum! {
+///     /// Lifecycle status of an instance.
+///     InstanceStatus [default = Starting] {
+///         /// Being built on a node.
+///         Starting = "starting",
+///     }
+/// }
+/// ```
 #[macro_export]
 macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident [default = $default:ident] { $($body:tt)* }) => {
+        $crate::string_enum! { $(#[$meta])* $name { $($body)* } }
+
+        impl ::std::default::Default for $name {
+            fn default() -> Self {
+                Self::$default
+            }
+        }
+    };
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -26,7 +26,9 @@ impl<T> Page<T> {
     pub fn has_more(&self) -> bool {
         match self.total {
             Some(total) => self.offset + (self.items.len() as u64) < total,
-            None => !self.items.is_empty() && self.limit.is_some_and(|l| self.items.len() as u64 >= l),
+            None => {
+                !self.items.is_empty() && self.limit.is_some_and(|l| self.items.len() as u64 >= l)
+            }
         }
     }
 
@@ -37,7 +39,12 @@ impl<T> Page<T> {
 
     /// Maps every item.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), total: self.total, limit: self.limit, offset: self.offset }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            limit: self.limit,
+            offset: self.offset,
+        }
     }
 }
 
