@@ -13,6 +13,7 @@
 //! the concrete path, so ids do not explode cardinality), the status, the attempt number and
 //! the latency.
 
+mod call;
 mod error;
 pub mod events;
 mod paginate;
@@ -20,8 +21,11 @@ mod request;
 mod transport;
 
 pub use ctfy_models::{IntoId, InvalidId, Page};
+pub use call::Call;
 pub use error::{ApiError, Error, Result, SNIPPET_LEN};
 pub use paginate::{DEFAULT_PAGE_SIZE, PageStream};
 pub use request::{Body, FilePart, Idempotency, QueryValue, Request, build_path, encode_segment};
 pub use reqwest::Method;
 pub use transport::{Download, RawResponse, RetryPolicy, Transport, TransportBuilder, decode};
+/// The HTTP client crate the transport is built on, for callers that bring their own `reqwest::Client`.
+pub use reqwest;

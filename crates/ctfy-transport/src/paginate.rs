@@ -54,4 +54,16 @@ impl Transport {
         .try_flatten()
         .boxed()
     }
+
+    /// [`Transport::paginate`] for a request that may have failed to build: the error becomes
+    /// the stream's only item.
+    pub fn try_paginate<T>(&self, req: Result<Request>, page_size: u64) -> PageStream<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        match req {
+            Ok(req) => self.paginate(req, page_size),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        }
+    }
 }

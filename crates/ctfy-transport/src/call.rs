@@ -1,0 +1,138 @@
+//! `Call`: the state behind every request builder of the clients.
+
+use ctfy_models::Page;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::paginate::{DEFAULT_PAGE_SIZE, PageStream};
+use crate::request::{QueryValue, Request};
+use crate::transport::{Download, Transport};
+
+/// A request being configured: the transport, the request (or the error that building it
+/// produced, reported when the call is sent) and the JSON body members set so far.
+///
+/// Client builders wrap a `Call` and add typed setters; this type does the rest, so every
+/// builder behaves the same.
+#[derive(Debug)]
+#[must_use = "a call does nothing until sent"]
+pub struct Call {
+    t: Transport,
+    req: Result<Request>,
+    body: Option<serde_json::Map<String, serde_json::Value>>,
+    page_size: Option<u64>,
+}
+
+impl Call {
+    /// Starts a call of `req` on `t`.
+    pub fn new(t: &Transport, req: Result<Request>) -> Self {
+        Self { t: t.clone(), req, body: None, page_size: None }
+    }
+
+    /// Starts a call with a JSON object body built from `body` (members added later by
+    /// [`Call::body_field`] overwrite its members).
+    pub fn with_body<B: Serialize>(t: &Transport, req: Result<Request>, body: &B) -> Self {
+        let mut call = Self::new(t, req);
+        match serde_json::to_value(body) {
+            Ok(serde_json::Value::Object(map)) => call.body = Some(map),
+            Ok(_) => call.fail(Error::InvalidArgument("a request body must be a JSON object".into())),
+            Err(e) => call.fail(Error::InvalidArgument(e.to_string())),
+        }
+        call
+    }
+
+    fn fail(&mut self, e: Error) {
+        if self.req.is_ok() {
+            self.req = Err(e);
+        }
+    }
+
+    /// Sets (replaces) a query parameter.
+    pub fn query(mut self, key: &str, value: impl QueryValue) -> Self {
+        if let Ok(req) = &mut self.req {
+            req.set_query(key, value);
+            if key == "limit" {
+                self.page_size = req.query_pairs().iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse().ok());
+            }
+        }
+        self
+    }
+
+    /// Sets a member of the JSON body (the body becomes an object if it was not one).
+    pub fn body_field(mut self, key: &str, value: impl Serialize) -> Self {
+        match serde_json::to_value(value) {
+            Ok(v) => {
+                self.body.get_or_insert_with(Default::default).insert(key.to_owned(), v);
+            }
+            Err(e) => self.fail(Error::InvalidArgument(format!("{key}: {e}"))),
+        }
+        self
+    }
+
+    /// Records an argument error (e.g. an invalid id given to a setter); the call fails with
+    /// it when sent.
+    pub fn check<T>(mut self, value: std::result::Result<T, impl Into<Error>>, apply: impl FnOnce(Self, T) -> Self) -> Self {
+        match value {
+            Ok(v) => apply(self, v),
+            Err(e) => {
+                self.fail(e.into());
+                self
+            }
+        }
+    }
+
+    /// The finished request.
+    ///
+    /// # Errors
+    /// The first error met while building it.
+    pub fn into_request(self) -> Result<(Transport, Request)> {
+        let mut req = self.req?;
+        if let Some(body) = self.body {
+            req = req.json(&body)?;
+        }
+        Ok((self.t, req))
+    }
+
+    /// Sends and decodes the JSON answer.
+    ///
+    /// # Errors
+    /// Any [`Error`].
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
+        let (t, req) = self.into_request()?;
+        t.json(&req).await
+    }
+
+    /// Sends and decodes one page of a listing.
+    ///
+    /// # Errors
+    /// Any [`Error`].
+    pub async fn page<T: DeserializeOwned>(self) -> Result<Page<T>> {
+        self.json().await
+    }
+
+    /// Streams every item of the listing, page by page (the `limit` set on the call, if any,
+    /// is the page size).
+    pub fn stream<T: DeserializeOwned + Send + 'static>(self) -> PageStream<T> {
+        let size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        let t = self.t.clone();
+        t.try_paginate(self.into_request().map(|(_, r)| r), size)
+    }
+
+    /// Sends and ignores the answer's body.
+    ///
+    /// # Errors
+    /// Any [`Error`].
+    pub async fn empty(self) -> Result<()> {
+        let (t, req) = self.into_request()?;
+        t.empty(&req).await
+    }
+
+    /// Sends and returns the body bytes.
+    ///
+    /// # Errors
+    /// Any [`Error`].
+    pub async fn download(self) -> Result<Download> {
+        let (t, req) = self.into_request()?;
+        t.download(&req).await
+    }
+}
