@@ -1,1 +1,27 @@
-//! ctfy facade.
+//! # ctfy: the async Rust SDK for the ctfy CTF platform
+//!
+//! This facade re-exports the whole SDK:
+//! - [`PlatformClient`] (player namespaces and the competition handle), from `ctfy-client`;
+//! - [`AdminClient`] (the operator surface), from `ctfy-admin`;
+//! - [`NodeClient`] (platform → worker-node calls), from `ctfy-node`;
+//! - [`models`]: every wire type, from `ctfy-models`;
+//! - [`transport`]: errors, retry policy, pagination and the event stream, from `ctfy-transport`.
+//!
+//! ```no_run
+//! # async fn demo() -> ctfy::Result<()> {
+//! let client = ctfy::PlatformClient::from_env()?;
+//! let me = client.me().get().await?;
+//! println!("signed in as {}", me.email);
+//! # Ok(()) }
+//! ```
+
+pub use ctfy_admin as admin;
+pub use ctfy_client as client;
+pub use ctfy_models as models;
+pub use ctfy_node as node;
+pub use ctfy_transport as transport;
+
+pub use ctfy_admin::AdminClient;
+pub use ctfy_client::{Competition, PlatformClient, Registration};
+pub use ctfy_node::NodeClient;
+pub use ctfy_transport::{ApiError, Error, Page, PageStream, Result};

@@ -1,0 +1,304 @@
+//! `PlatformClient`: construction and the top-level calls.
+
+use std::time::Duration;
+
+use ctfy_models::{HealthResponse, MetaResponse};
+use ctfy_transport::{Request, Result, RetryPolicy, Transport, TransportBuilder};
+
+use crate::{Competition, Competitions, Instances, Me, Submissions};
+
+/// The platform version this SDK was built against.
+pub const PLATFORM_VERSION: &str = "0.7.0";
+
+/// The player client. Cheap to clone: clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct PlatformClient {
+    pub(crate) t: Transport,
+}
+
+/// Configures a [`PlatformClient`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    inner: TransportBuilder,
+}
+
+impl ClientBuilder {
+    /// The bearer token: a `pf_` API token or a `pt_` session token. Empty means anonymous.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.inner = self.inner.token(token);
+        self
+    }
+
+    /// Per-attempt timeout of ordinary requests (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.inner = self.inner.timeout(Some(timeout));
+        self
+    }
+
+    /// Connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.inner = self.inner.connect_timeout(timeout);
+        self
+    }
+
+    /// Number of retries (default 2; 0 = a single attempt).
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.inner = self.inner.max_retries(n);
+        self
+    }
+
+    /// The whole retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.inner = self.inner.retry(policy);
+        self
+    }
+
+    /// Uses a caller-built `reqwest::Client`.
+    pub fn http_client(mut self, client: ctfy_transport::reqwest::Client) -> Self {
+        self.inner = self.inner.http_client(client);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a bad URL or token.
+    pub fn build(self) -> Result<PlatformClient> {
+        Ok(PlatformClient {
+            t: self.inner.build()?,
+        })
+    }
+}
+
+impl PlatformClient {
+    /// A client for the platform at `server_url` (e.g. `http://127.0.0.1:8000`; the
+    /// `/api/v1` prefix is added once) with `token` (empty for anonymous access).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a bad URL or token.
+    pub fn new(server_url: impl Into<String>, token: impl Into<String>) -> Result<Self> {
+        Self::builder(server_url).token(token).build()
+    }
+
+    /// A builder for more settings (timeouts, retries, HTTP client).
+    pub fn builder(server_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            inner: Transport::builder(server_url),
+        }
+    }
+
+    /// A client from the environment: `CTFY_URL` and `CTFY_TOKEN` (optional).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when `CTFY_URL` is unset or invalid.
+    pub fn from_env() -> Result<Self> {
+        let url = std::env::var("CTFY_URL")
+            .map_err(|_| ctfy_transport::Error::InvalidArgument("CTFY_URL is not set".into()))?;
+        Self::new(url, std::env::var("CTFY_TOKEN").unwrap_or_default())
+    }
+
+    /// Wraps an existing transport (sharing its connection pool and credentials).
+    pub fn from_transport(transport: Transport) -> Self {
+        Self { t: transport }
+    }
+
+    /// The transport, for calls the SDK does not cover yet.
+    pub fn transport(&self) -> &Transport {
+        &self.t
+    }
+
+    /// The server URL, without the API prefix.
+    pub fn server_url(&self) -> String {
+        self.t.server_url()
+    }
+
+    /// Competitions: discover and inspect.
+    pub fn competitions(&self) -> Competitions<'_> {
+        Competitions { t: &self.t }
+    }
+
+    /// An owned handle on one competition: registration, its challenges, team management.
+    ///
+    /// # Errors
+    /// [`Error::InvalidId`](crate::Error::InvalidId) when `id` is empty, `.` or `..`.
+    pub fn competition(
+        &self,
+        id: impl ctfy_models::IntoId<ctfy_models::CompetitionId>,
+    ) -> Result<Competition> {
+        Ok(Competition::new(self.t.clone(), id.into_id()?))
+    }
+
+    /// Challenge instances: start, inspect, stop.
+    pub fn instances(&self) -> Instances<'_> {
+        Instances { t: &self.t }
+    }
+
+    /// Flag and answer submissions.
+    pub fn submissions(&self) -> Submissions<'_> {
+        Submissions { t: &self.t }
+    }
+
+    /// The caller's own account.
+    pub fn me(&self) -> Me<'_> {
+        Me { t: &self.t }
+    }
+
+    /// The operator surface, sharing this client's transport (needs a `pt_` session token of
+    /// an admin).
+    pub fn admin(&self) -> ctfy_admin::AdminClient {
+        ctfy_admin::AdminClient::from_transport(self.t.clone())
+    }
+
+    /// `GET /health`: liveness, version and capacity; needs no token.
+    ///
+    /// # Errors
+    /// Any [`Error`](crate::Error).
+    pub async fn health(&self) -> Result<HealthResponse> {
+        self.t.json(&Request::get("/health", &[])?).await
+    }
+
+    /// `GET /meta`: public platform settings (TTL options, features, version).
+    ///
+    /// # Errors
+    /// Any [`Error`](crate::Error).
+    pub async fn get_meta(&self) -> Result<MetaResponse> {
+        self.t.json(&Request::get("/meta", &[])?).await
+    }
+
+    /// Compares the server's version with the one this SDK was built against
+    /// ([`PLATFORM_VERSION`]). Fetches `/health` unless `health` is given.
+    ///
+    /// # Errors
+    /// Any [`Error`](crate::Error) from `/health`.
+    pub async fn check_server_compatibility(
+        &self,
+        health: Option<&HealthResponse>,
+    ) -> Result<VersionCheck> {
+        let server = match health {
+            Some(h) => h.version.clone(),
+            None => self.health().await?.version,
+        };
+        Ok(VersionCheck::new(PLATFORM_VERSION, &server))
+    }
+}
+
+/// How a client version relates to a server version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compatibility {
+    /// Same release line: only the patch level may differ.
+    Ok,
+    /// Both at 1.0 or later, same major, different minor: features may differ.
+    MinorDiff,
+    /// Different breaking line (minor before 1.0, major from 1.0): requests may fail.
+    Incompatible,
+    /// At least one side did not report a usable version.
+    Unknown,
+}
+
+/// The result of [`PlatformClient::check_server_compatibility`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionCheck {
+    /// The version the SDK speaks.
+    pub client: String,
+    /// The version the server reported.
+    pub server: String,
+    /// The verdict.
+    pub status: Compatibility,
+}
+
+fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
+    let v = v.trim().trim_start_matches('v');
+    if v.is_empty() || v.contains("+unknown") {
+        return None;
+    }
+    let mut nums = v
+        .split(|c: char| !c.is_ascii_digit())
+        .take(3)
+        .map(|s| s.parse::<u64>().ok());
+    let major = nums.next()??;
+    let minor = nums.next()??;
+    let patch = nums.next().flatten().unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+impl VersionCheck {
+    /// Classifies a client/server version pair with semver rules (before 1.0 the minor
+    /// number is the breaking boundary).
+    pub fn new(client: &str, server: &str) -> Self {
+        let status = match (parse_version(client), parse_version(server)) {
+            (Some(c), Some(s)) => match (c.0, s.0) {
+                (0, 0) if c.1 == s.1 => Compatibility::Ok,
+                (0, 0) => Compatibility::Incompatible,
+                (0, _) | (_, 0) => Compatibility::Incompatible,
+                (a, b) if a != b => Compatibility::Incompatible,
+                _ if c.1 != s.1 => Compatibility::MinorDiff,
+                _ => Compatibility::Ok,
+            },
+            _ => Compatibility::Unknown,
+        };
+        Self {
+            client: client.to_owned(),
+            server: server.to_owned(),
+            status,
+        }
+    }
+
+    /// Nothing worth telling the user.
+    pub fn is_quiet(&self) -> bool {
+        matches!(self.status, Compatibility::Ok | Compatibility::Unknown)
+    }
+
+    /// A one-line notice for the user, empty when [`is_quiet`](Self::is_quiet).
+    pub fn message(&self) -> String {
+        match self.status {
+            Compatibility::Ok | Compatibility::Unknown => String::new(),
+            Compatibility::MinorDiff => format!(
+                "ctfy-rs speaks platform {} but the server runs {}: probably compatible, some features may differ",
+                self.client, self.server
+            ),
+            Compatibility::Incompatible => format!(
+                "ctfy-rs speaks platform {} but the server runs {}: the API may differ and requests may fail",
+                self.client, self.server
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_rules() {
+        assert_eq!(
+            VersionCheck::new("0.7.0", "0.7.3").status,
+            Compatibility::Ok
+        );
+        assert_eq!(
+            VersionCheck::new("0.7.0", "0.8.0").status,
+            Compatibility::Incompatible
+        );
+        assert_eq!(
+            VersionCheck::new("0.7.0", "1.0.0").status,
+            Compatibility::Incompatible
+        );
+        assert_eq!(
+            VersionCheck::new("1.2.0", "1.3.0").status,
+            Compatibility::MinorDiff
+        );
+        assert_eq!(
+            VersionCheck::new("1.2.0", "2.0.0").status,
+            Compatibility::Incompatible
+        );
+        assert_eq!(
+            VersionCheck::new("0.7.0", "").status,
+            Compatibility::Unknown
+        );
+        assert_eq!(
+            VersionCheck::new("0.7.0", "abc").status,
+            Compatibility::Unknown
+        );
+        assert!(VersionCheck::new("0.7.0", "0.7.0").message().is_empty());
+    }
+}

@@ -1,0 +1,283 @@
+//! `client.instances()`: challenge instances.
+
+use std::time::{Duration, Instant};
+
+use ctfy_models::{
+    AttackSurface, ChallengeId, CompetitionId, InstanceId, InstanceInfo, InstanceStatus,
+    InstanceStatusResponse, IntoId, StartRequest, StartResponse,
+};
+use ctfy_transport::{Call, Error, Request, Result, Transport};
+
+use crate::{awaitable, builder};
+
+/// Challenge instances of the caller's teams.
+#[derive(Debug, Clone, Copy)]
+pub struct Instances<'a> {
+    pub(crate) t: &'a Transport,
+}
+
+/// An instance that is up, as [`Instances::start`] returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadyInstance {
+    /// The instance.
+    pub id: InstanceId,
+    /// What can be attacked: services (host, port, URL), provided files, VPN.
+    pub surface: AttackSurface,
+    /// The name of the CA-certificate volume of the instance, when it has one.
+    pub cert_volume: String,
+    /// The start budget the platform granted, in seconds.
+    pub start_budget_s: i64,
+}
+
+impl Instances<'_> {
+    /// Launches an instance of `challenge_id` and waits until it is ready (`POST /instances`,
+    /// then `GET /instances/{id}/status`). Set the competition, TTL and wait limits on the
+    /// builder, then `.await` it.
+    ///
+    /// While waiting, 404s, 5xx answers and transport errors are retried (the instance may
+    /// not be visible yet); any other 4xx, or the `error` status, fails. The wait lasts at
+    /// least the platform's `start_budget_s`.
+    pub fn start(&self, challenge_id: impl IntoId<ChallengeId>) -> StartInstance {
+        StartInstance {
+            t: self.t.clone(),
+            challenge_id: challenge_id.into_id().map_err(Error::from),
+            competition_id: None,
+            ttl: None,
+            timeout: Duration::from_secs(300),
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+
+    /// Launches an instance without waiting (`POST /instances`, answered with 202).
+    ///
+    /// # Errors
+    /// 403 `not_registered` when the caller has no team in the competition, 503
+    /// `no_healthy_node`, 429 `team_capacity_exceeded`; any [`Error`].
+    pub async fn launch(&self, body: &StartRequest) -> Result<StartResponse> {
+        self.t
+            .json(&Request::post("/instances", &[])?.json(body)?)
+            .await
+    }
+
+    /// Waits until `instance_id` is ready (see [`Instances::start`]), polling every
+    /// `poll_interval` for at least `timeout`.
+    ///
+    /// # Errors
+    /// [`Error::InstanceFailed`] when the instance goes to `error`, [`Error::Timeout`], or the
+    /// first non-retryable error.
+    pub async fn wait_ready(
+        &self,
+        instance_id: impl IntoId<InstanceId>,
+        timeout: Duration,
+        poll_interval: Duration,
+    ) -> Result<ReadyInstance> {
+        let id = instance_id.into_id()?;
+        wait_ready(self.t, &id, timeout, poll_interval).await
+    }
+
+    /// The lifecycle status and, once ready, the attack surface (`GET /instances/{id}/status`).
+    ///
+    /// # Errors
+    /// 404 `instance_not_found`, 403 `forbidden` for another team's instance; any [`Error`].
+    pub async fn status(
+        &self,
+        instance_id: impl IntoId<InstanceId>,
+    ) -> Result<InstanceStatusResponse> {
+        let id = instance_id.into_id()?;
+        self.t
+            .json(&Request::get("/instances/{instance_id}/status", &[&id])?)
+            .await
+    }
+
+    /// Everything about one instance: challenge, team, services, questions, expiry
+    /// (`GET /instances/{id}`).
+    ///
+    /// # Errors
+    /// 404 `instance_not_found`; any [`Error`].
+    pub async fn get(&self, instance_id: impl IntoId<InstanceId>) -> Result<InstanceInfo> {
+        let id = instance_id.into_id()?;
+        self.t
+            .json(&Request::get("/instances/{instance_id}", &[&id])?)
+            .await
+    }
+
+    /// Lists the instances of the caller's teams (`GET /instances`).
+    pub fn list(&self) -> ListInstances {
+        ListInstances(Call::new(self.t, Request::get("/instances", &[])))
+    }
+
+    /// Stops an instance (`DELETE /instances/{id}`). An instance that is already gone (404,
+    /// e.g. auto-stopped after a full solve) counts as stopped: the result says whether this
+    /// call stopped it.
+    ///
+    /// # Errors
+    /// 503 `node_unreachable` when the node could not stop it; any [`Error`] but 404.
+    pub async fn stop(&self, instance_id: impl IntoId<InstanceId>) -> Result<bool> {
+        let id = instance_id.into_id()?;
+        self.t
+            .empty_or_404(&Request::delete("/instances/{instance_id}", &[&id])?)
+            .await
+    }
+}
+
+/// Request builder of [`Instances::start`].
+#[derive(Debug)]
+#[must_use = "a request builder does nothing until awaited"]
+pub struct StartInstance {
+    t: Transport,
+    challenge_id: Result<ChallengeId>,
+    competition_id: Option<Result<CompetitionId>>,
+    ttl: Option<i64>,
+    timeout: Duration,
+    poll_interval: Duration,
+}
+
+impl StartInstance {
+    /// The competition to play it in (needed when the challenge is in several).
+    pub fn competition(mut self, id: impl IntoId<CompetitionId>) -> Self {
+        self.competition_id = Some(id.into_id().map_err(Error::from));
+        self
+    }
+
+    /// Lifetime in seconds (capped by the platform's maximum).
+    pub fn ttl(mut self, seconds: i64) -> Self {
+        self.ttl = Some(seconds);
+        self
+    }
+
+    /// Minimum time to wait for readiness (default 300 s; the platform's `start_budget_s`
+    /// extends it).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time between status polls (default 500 ms).
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Launches and waits.
+    ///
+    /// # Errors
+    /// As [`Instances::launch`] and [`Instances::wait_ready`].
+    pub async fn send(self) -> Result<ReadyInstance> {
+        let body = StartRequest {
+            challenge_id: self.challenge_id?.into_string(),
+            competition_id: self
+                .competition_id
+                .transpose()?
+                .map(CompetitionId::into_string),
+            ttl: self.ttl,
+        };
+        let started: StartResponse = self
+            .t
+            .json(&Request::post("/instances", &[])?.json(&body)?)
+            .await?;
+        let id = InstanceId::new(started.id)?;
+        wait_ready(&self.t, &id, self.timeout, self.poll_interval).await
+    }
+}
+
+awaitable!(StartInstance => ReadyInstance);
+
+async fn wait_ready(
+    t: &Transport,
+    id: &InstanceId,
+    timeout: Duration,
+    poll: Duration,
+) -> Result<ReadyInstance> {
+    let started = Instant::now();
+    let mut deadline = started + timeout;
+    let req = Request::get("/instances/{instance_id}/status", &[id])?;
+    loop {
+        match t.json::<InstanceStatusResponse>(&req).await {
+            Ok(s) => {
+                if s.start_budget_s > 0 {
+                    deadline = deadline.max(started + Duration::from_secs(s.start_budget_s as u64));
+                }
+                match (&s.status, s.attack_surface) {
+                    (InstanceStatus::Ready, Some(surface)) => {
+                        return Ok(ReadyInstance {
+                            id: id.clone(),
+                            surface,
+                            cert_volume: s.cert_volume,
+                            start_budget_s: s.start_budget_s,
+                        });
+                    }
+                    (InstanceStatus::Error, _) => {
+                        return Err(Error::InstanceFailed {
+                            instance_id: id.to_string(),
+                            message: s.error,
+                        });
+                    }
+                    (InstanceStatus::Stopped, _) => {
+                        return Err(Error::InstanceFailed {
+                            instance_id: id.to_string(),
+                            message: "the instance was stopped before it became ready".into(),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            Err(e) if retryable_while_waiting(&e) => {
+                tracing::debug!(error = %e, "instance not visible yet")
+            }
+            Err(e) => return Err(e),
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(Error::Timeout {
+                what: format!("instance {id} to become ready"),
+                after: now - started,
+            });
+        }
+        tokio::time::sleep(poll.min(deadline - now)).await;
+    }
+}
+
+fn retryable_while_waiting(e: &Error) -> bool {
+    match e {
+        Error::Api(api) => api.status == 404 || api.status >= 500,
+        Error::Http { .. } => true,
+        _ => false,
+    }
+}
+
+builder!(
+    /// Request builder of [`Instances::list`].
+    ListInstances => Page<InstanceInfo>
+);
+
+impl ListInstances {
+    /// Only instances of this challenge.
+    pub fn challenge_id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("challenge_id", id.into()))
+    }
+
+    /// Only instances in this status (`starting`, `ready`, `error`, `stopped`).
+    pub fn status(self, status: impl Into<InstanceStatus>) -> Self {
+        Self(self.0.query("status", status.into().to_string()))
+    }
+
+    /// Free-text search.
+    pub fn q(self, q: impl Into<String>) -> Self {
+        Self(self.0.query("q", q.into()))
+    }
+
+    /// Only instances of this competition.
+    pub fn competition_id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("competition_id", id.into()))
+    }
+
+    /// Page size (1…10000; the server's default is 50).
+    pub fn limit(self, limit: u64) -> Self {
+        Self(self.0.query("limit", limit))
+    }
+
+    /// Index of the first item.
+    pub fn offset(self, offset: u64) -> Self {
+        Self(self.0.query("offset", offset))
+    }
+}
