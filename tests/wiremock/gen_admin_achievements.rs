@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn achievements_grant() {
     let s = Server::start().await;
-    let example = json!({"achievement_id": "994a560d6a783cf97a348055dfc980a8", "context": {"extra_key": "extra"}, "description": "A short description for the example.", "earned_by_count": 3, "icon": "icon-value", "localized": {"key": {"description": "A short description for the example.", "name": "sample-name"}}, "name": "sample-name", "points": 100, "rarity": "rarity-value", "secret": true, "tier": "tier-value", "unlocked_at": "2026-11-22T22:27:33.936721Z"});
+    let example = ex("platform", "TeamAchievement");
     s.expect(
         "POST",
         "/api/v1/admin/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/achievements/achievement-id-441339",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn announcements_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"body": "A short body for the example.", "created_at": null, "created_by": "created-by-value", "created_by_name": "sample-created-by-name", "ends_at": "2026-11-22T22:27:33.936721Z", "id": "b80bb7740288fda1f201890375a60c8f", "severity": "info", "starts_at": "2026-11-22T22:27:33.936721Z", "title": "sample-title", "updated_at": "2026-11-22T22:27:33.936721Z"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_AnnouncementInfo_");
     s.expect(
         "GET",
         "/api/v1/admin/announcements",
@@ -32,8 +32,8 @@ async fn announcements_list() {
 #[tokio::test]
 async fn announcements_create() {
     let s = Server::start().await;
-    let example = json!({"body": "A short body for the example.", "created_at": null, "created_by": "created-by-value", "created_by_name": "sample-created-by-name", "ends_at": "2026-11-22T22:27:33.936721Z", "id": "b80bb7740288fda1f201890375a60c8f", "severity": "info", "starts_at": "2026-11-22T22:27:33.936721Z", "title": "sample-title", "updated_at": "2026-11-22T22:27:33.936721Z"});
-    s.expect("POST", "/api/v1/admin/announcements", &[], Body::Json(json!({"body": "A short body for the example.", "ends_at": "2026-11-22T22:27:33.936721Z", "severity": "info", "starts_at": "2026-11-22T22:27:33.936721Z", "title": "sample-title"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AnnouncementInfo");
+    s.expect("POST", "/api/v1/admin/announcements", &[], Body::Json(json!({"body": json!("A short body for the example."), "ends_at": json!("2026-11-22T22:27:33.936721Z"), "severity": json!("info"), "starts_at": json!("2026-11-22T22:27:33.936721Z"), "title": json!("sample-title")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .announcements()
@@ -50,8 +50,8 @@ async fn announcements_create() {
 #[tokio::test]
 async fn announcements_update() {
     let s = Server::start().await;
-    let example = json!({"body": "A short body for the example.", "created_at": null, "created_by": "created-by-value", "created_by_name": "sample-created-by-name", "ends_at": "2026-11-22T22:27:33.936721Z", "id": "b80bb7740288fda1f201890375a60c8f", "severity": "info", "starts_at": "2026-11-22T22:27:33.936721Z", "title": "sample-title", "updated_at": "2026-11-22T22:27:33.936721Z"});
-    s.expect("PATCH", "/api/v1/admin/announcements/announcement-id-e0ef05", &[], Body::Json(json!({"body": "A short body for the example.", "ends_at": "2026-11-22T22:27:33.936721Z", "severity": "info", "starts_at": "2026-11-22T22:27:33.936721Z", "title": "sample-title"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AnnouncementInfo");
+    s.expect("PATCH", "/api/v1/admin/announcements/announcement-id-e0ef05", &[], Body::Json(json!({"body": json!("A short body for the example."), "ends_at": json!("2026-11-22T22:27:33.936721Z"), "severity": json!("info"), "starts_at": json!("2026-11-22T22:27:33.936721Z"), "title": json!("sample-title")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .announcements()

@@ -8,7 +8,10 @@ use serde_json::json;
 #[tokio::test]
 async fn authored_challenges_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "author_reputation": {"priced": 3, "published": 3, "score": null}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "exec_reviewed_at": "2026-11-22T22:27:33.936721Z", "exec_reviewed_by": "exec-reviewed-by-value", "exec_reviewed_by_display_name": "sample-exec-reviewed-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "quality_flags": [{"count": 3, "reaction": "addictive"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex(
+        "platform",
+        "LimitOffsetPageCustomized_AdminAuthoredChallengeRow_",
+    );
     s.expect(
         "GET",
         "/api/v1/admin/authored-challenges",
@@ -49,7 +52,7 @@ async fn authored_challenges_list() {
 #[tokio::test]
 async fn authored_challenges_build_capability() {
     let s = Server::start().await;
-    let example = json!({"blocked_reason": "no_untrusted_build_node", "can_build": true, "marked_node_count": 3});
+    let example = ex("platform", "AuthoredBuildCapability");
     s.expect(
         "GET",
         "/api/v1/admin/authoring/build-capability",
@@ -71,7 +74,7 @@ async fn authored_challenges_build_capability() {
 #[tokio::test]
 async fn authored_challenges_get() {
     let s = Server::start().await;
-    let example = json!({"files": [{"executes": "node", "path": "files/readme.txt", "size_bytes": 1048576}], "needs_exec_review": true, "row": {"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "author_reputation": {"priced": 3, "published": 3, "score": null}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "exec_reviewed_at": "2026-11-22T22:27:33.936721Z", "exec_reviewed_by": "exec-reviewed-by-value", "exec_reviewed_by_display_name": "sample-exec-reviewed-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "quality_flags": [{"count": 3, "reaction": "addictive"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "user_id": "e8701ad48ba05a91604e480dd60899a3"}, "total_bytes": 1048576});
+    let example = ex("platform", "AdminAuthoredChallengeDetail");
     s.expect(
         "GET",
         "/api/v1/admin/authored-challenges/WEB-001",
@@ -93,7 +96,7 @@ async fn authored_challenges_get() {
 #[tokio::test]
 async fn authored_challenges_audit() {
     let s = Server::start().await;
-    let example = json!({"errors": 3, "findings": [{"line": 3, "message": "A short message for the example.", "path": "files/readme.txt", "rule": "rule-value", "severity": "severity-value"}], "outcome": "ok", "truncated": true, "warnings": 3});
+    let example = ex("platform", "AuthoredAuditReport");
     s.expect(
         "GET",
         "/api/v1/admin/authored-challenges/WEB-001/audit",
@@ -115,12 +118,12 @@ async fn authored_challenges_audit() {
 #[tokio::test]
 async fn authored_challenges_read_file() {
     let s = Server::start().await;
-    let example = json!({"binary": true, "path": "files/readme.txt", "size_bytes": 1048576, "text": "A short text for the example.", "truncated": true});
+    let example = ex("platform", "AuthoredChallengeFileBody");
     s.expect(
         "POST",
         "/api/v1/admin/authored-challenges/WEB-001/file",
         &[],
-        Body::Json(json!({"path": "files/readme.txt"})),
+        Body::Json(json!({"path": json!("files/readme.txt")})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -137,7 +140,7 @@ async fn authored_challenges_read_file() {
 #[tokio::test]
 async fn authored_challenges_graduation() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "corpus_id": "7aadcbd3fa45b691ef1c6acda6719b7e", "license": "CC-BY-4.0", "pull_request_body": "pull-request-body-value", "pull_request_title": "pull-request-title-value", "refusals": [{"code": "archive_empty", "message": "A short message for the example.", "params": {"key": "params-value"}, "subject": "subject-value"}]});
+    let example = ex("platform", "AuthoredGraduationInfo");
     s.expect(
         "GET",
         "/api/v1/admin/authored-challenges/WEB-001/graduation",
@@ -181,12 +184,14 @@ async fn authored_challenges_graduation_bundle() {
 #[tokio::test]
 async fn authored_challenges_review() {
     let s = Server::start().await;
-    let example = json!({"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "author_reputation": {"priced": 3, "published": 3, "score": null}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "exec_reviewed_at": "2026-11-22T22:27:33.936721Z", "exec_reviewed_by": "exec-reviewed-by-value", "exec_reviewed_by_display_name": "sample-exec-reviewed-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "quality_flags": [{"count": 3, "reaction": "addictive"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
+    let example = ex("platform", "AdminAuthoredChallengeRow");
     s.expect(
         "POST",
         "/api/v1/admin/authored-challenges/WEB-001/review",
         &[],
-        Body::Json(json!({"note": "A short note for the example.", "status": "pending"})),
+        Body::Json(
+            json!({"note": json!("A short note for the example."), "status": json!("pending")}),
+        ),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -204,7 +209,7 @@ async fn authored_challenges_review() {
 #[tokio::test]
 async fn authored_challenges_push() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/authored-challenges/WEB-001/push",
@@ -226,7 +231,7 @@ async fn authored_challenges_push() {
 #[tokio::test]
 async fn authored_challenges_smoke() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/authored-challenges/WEB-001/smoke",
@@ -248,7 +253,7 @@ async fn authored_challenges_smoke() {
 #[tokio::test]
 async fn authored_challenges_publish() {
     let s = Server::start().await;
-    let example = json!({"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "author_reputation": {"priced": 3, "published": 3, "score": null}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "exec_reviewed_at": "2026-11-22T22:27:33.936721Z", "exec_reviewed_by": "exec-reviewed-by-value", "exec_reviewed_by_display_name": "sample-exec-reviewed-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "quality_flags": [{"count": 3, "reaction": "addictive"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
+    let example = ex("platform", "AdminAuthoredChallengeRow");
     s.expect(
         "POST",
         "/api/v1/admin/authored-challenges/WEB-001/publish",
@@ -271,7 +276,7 @@ async fn authored_challenges_publish() {
 #[tokio::test]
 async fn authored_challenges_unpublish() {
     let s = Server::start().await;
-    let example = json!({"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "author_reputation": {"priced": 3, "published": 3, "score": null}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "exec_reviewed_at": "2026-11-22T22:27:33.936721Z", "exec_reviewed_by": "exec-reviewed-by-value", "exec_reviewed_by_display_name": "sample-exec-reviewed-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "quality_flags": [{"count": 3, "reaction": "addictive"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
+    let example = ex("platform", "AdminAuthoredChallengeRow");
     s.expect(
         "DELETE",
         "/api/v1/admin/authored-challenges/WEB-001/publish",
@@ -293,7 +298,7 @@ async fn authored_challenges_unpublish() {
 #[tokio::test]
 async fn authored_challenges_curate() {
     let s = Server::start().await;
-    let example = json!({"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "author_reputation": {"priced": 3, "published": 3, "score": null}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "exec_reviewed_at": "2026-11-22T22:27:33.936721Z", "exec_reviewed_by": "exec-reviewed-by-value", "exec_reviewed_by_display_name": "sample-exec-reviewed-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "quality_flags": [{"count": 3, "reaction": "addictive"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
+    let example = ex("platform", "AdminAuthoredChallengeRow");
     s.expect(
         "POST",
         "/api/v1/admin/authored-challenges/WEB-001/curation",
@@ -316,7 +321,7 @@ async fn authored_challenges_curate() {
 #[tokio::test]
 async fn authored_challenges_uncurate() {
     let s = Server::start().await;
-    let example = json!({"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "author_reputation": {"priced": 3, "published": 3, "score": null}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "exec_reviewed_at": "2026-11-22T22:27:33.936721Z", "exec_reviewed_by": "exec-reviewed-by-value", "exec_reviewed_by_display_name": "sample-exec-reviewed-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "quality_flags": [{"count": 3, "reaction": "addictive"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
+    let example = ex("platform", "AdminAuthoredChallengeRow");
     s.expect(
         "DELETE",
         "/api/v1/admin/authored-challenges/WEB-001/curation",
@@ -339,7 +344,7 @@ async fn authored_challenges_uncurate() {
 #[tokio::test]
 async fn authored_challenges_revisions() {
     let s = Server::start().await;
-    let example = json!([{"applied_at": "2026-11-22T22:27:33.936721Z", "applied_by": "applied-by-value", "applied_by_display_name": "sample-applied-by-display-name", "author_display_name": "sample-author-display-name", "authored_challenge_id": "9e48f510427da2a2e1a79f597ae20544", "base_submitted_at": null, "file_count": 3, "id": "b80bb7740288fda1f201890375a60c8f", "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "submitted_at": null, "title": "sample-title", "total_bytes": 1048576, "user_id": "e8701ad48ba05a91604e480dd60899a3"}]);
+    let example = json!([ex("platform", "AdminAuthoredRevisionRow")]);
     s.expect(
         "GET",
         "/api/v1/admin/authored-challenges/WEB-001/revisions",
@@ -361,7 +366,7 @@ async fn authored_challenges_revisions() {
 #[tokio::test]
 async fn authored_challenges_revision_diff() {
     let s = Server::start().await;
-    let example = json!({"changes": [{"change": "added", "diff": "diff-value", "omitted": "binary", "path": "files/readme.txt", "size_after": 3, "size_before": 3}], "dropped_questions": ["dropped-question-value"], "files": [{"executes": "node", "path": "files/readme.txt", "size_bytes": 1048576}], "needs_exec_review": true, "revision": {"applied_at": "2026-11-22T22:27:33.936721Z", "applied_by": "applied-by-value", "applied_by_display_name": "sample-applied-by-display-name", "author_display_name": "sample-author-display-name", "authored_challenge_id": "9e48f510427da2a2e1a79f597ae20544", "base_submitted_at": null, "file_count": 3, "id": "b80bb7740288fda1f201890375a60c8f", "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "submitted_at": null, "title": "sample-title", "total_bytes": 1048576, "user_id": "e8701ad48ba05a91604e480dd60899a3"}, "unchanged": 3});
+    let example = ex("platform", "AuthoredRevisionDiff");
     s.expect(
         "GET",
         "/api/v1/admin/authored-challenges/WEB-001/revisions/revision-id-f4767c/diff",
@@ -383,12 +388,12 @@ async fn authored_challenges_revision_diff() {
 #[tokio::test]
 async fn authored_challenges_read_revision_file() {
     let s = Server::start().await;
-    let example = json!({"binary": true, "path": "files/readme.txt", "size_bytes": 1048576, "text": "A short text for the example.", "truncated": true});
+    let example = ex("platform", "AuthoredChallengeFileBody");
     s.expect(
         "POST",
         "/api/v1/admin/authored-challenges/WEB-001/revisions/revision-id-f4767c/file",
         &[],
-        Body::Json(json!({"path": "files/readme.txt"})),
+        Body::Json(json!({"path": json!("files/readme.txt")})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -405,12 +410,14 @@ async fn authored_challenges_read_revision_file() {
 #[tokio::test]
 async fn authored_challenges_review_revision() {
     let s = Server::start().await;
-    let example = json!({"applied_at": "2026-11-22T22:27:33.936721Z", "applied_by": "applied-by-value", "applied_by_display_name": "sample-applied-by-display-name", "author_display_name": "sample-author-display-name", "authored_challenge_id": "9e48f510427da2a2e1a79f597ae20544", "base_submitted_at": null, "file_count": 3, "id": "b80bb7740288fda1f201890375a60c8f", "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "submitted_at": null, "title": "sample-title", "total_bytes": 1048576, "user_id": "e8701ad48ba05a91604e480dd60899a3"});
+    let example = ex("platform", "AdminAuthoredRevisionRow");
     s.expect(
         "POST",
         "/api/v1/admin/authored-challenges/WEB-001/revisions/revision-id-f4767c/review",
         &[],
-        Body::Json(json!({"note": "A short note for the example.", "status": "pending"})),
+        Body::Json(
+            json!({"note": json!("A short note for the example."), "status": json!("pending")}),
+        ),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -428,7 +435,7 @@ async fn authored_challenges_review_revision() {
 #[tokio::test]
 async fn authored_challenges_apply_revision() {
     let s = Server::start().await;
-    let example = json!({"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "author_reputation": {"priced": 3, "published": 3, "score": null}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "exec_reviewed_at": "2026-11-22T22:27:33.936721Z", "exec_reviewed_by": "exec-reviewed-by-value", "exec_reviewed_by_display_name": "sample-exec-reviewed-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "quality_flags": [{"count": 3, "reaction": "addictive"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
+    let example = ex("platform", "AdminAuthoredChallengeRow");
     s.expect(
         "POST",
         "/api/v1/admin/authored-challenges/WEB-001/revisions/revision-id-f4767c/apply",

@@ -8,7 +8,10 @@ use serde_json::json;
 #[tokio::test]
 async fn authoring_reviewers_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"display_name": "sample-display-name", "email": "player@example.com", "granted_at": null, "granted_by": "granted-by-value", "granted_by_display_name": "sample-granted-by-display-name", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex(
+        "platform",
+        "LimitOffsetPageCustomized_AuthoringReviewerInfo_",
+    );
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authoring-reviewers",
@@ -32,18 +35,8 @@ async fn authoring_reviewers_list() {
 #[tokio::test]
 async fn authoring_reviewers_grant() {
     let s = Server::start().await;
-    let example = json!({"display_name": "sample-display-name", "email": "player@example.com", "granted_at": null, "granted_by": "granted-by-value", "granted_by_display_name": "sample-granted-by-display-name", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
-    s.expect(
-        "POST",
-        "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authoring-reviewers",
-        &[],
-        Body::Json(
-            json!({"email": "player@example.com", "user_id": "e8701ad48ba05a91604e480dd60899a3"}),
-        ),
-        "Bearer pt_test",
-        Reply::Json(example.clone()),
-    )
-    .await;
+    let example = ex("platform", "AuthoringReviewerInfo");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authoring-reviewers", &[], Body::Json(json!({"email": json!("player@example.com"), "user_id": json!("e8701ad48ba05a91604e480dd60899a3")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .authoring_reviewers()

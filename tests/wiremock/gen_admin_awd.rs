@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn awd_get() {
     let s = Server::start().await;
-    let example = json!({"arena_gate": {"checked_at": "2026-11-22T22:27:33.936721Z", "held": true, "links": [{"detail": "A short detail for the example.", "fault": "ok", "source": "source-value", "target": "target-value"}], "override_at": "2026-11-22T22:27:33.936721Z", "override_by": "override-by-value", "override_by_display_name": "sample-override-by-display-name", "verdict": null}, "attacker": "none", "attacker_llm_challenge_id": "b73c25aa3b09d83cadc9aa4de17648b1", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "current_tick": null, "defence_mode": "shell", "last_tick_done": 3, "open_shell_credential": "owner_random", "per_tick_budget": 3, "reference_victim": true, "scoring_params": {"key": true}, "shell_exposure": "managed", "started": true, "starts_at": "2026-11-22T22:27:33.936721Z", "tick_count": 3, "tick_job_enabled": true, "tick_seconds": 3600, "total_budget": null});
+    let example = ex("platform", "AwdMatchInfo");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/match",
@@ -30,8 +30,8 @@ async fn awd_get() {
 #[tokio::test]
 async fn awd_configure() {
     let s = Server::start().await;
-    let example = json!({"arena_gate": {"checked_at": "2026-11-22T22:27:33.936721Z", "held": true, "links": [{"detail": "A short detail for the example.", "fault": "ok", "source": "source-value", "target": "target-value"}], "override_at": "2026-11-22T22:27:33.936721Z", "override_by": "override-by-value", "override_by_display_name": "sample-override-by-display-name", "verdict": null}, "attacker": "none", "attacker_llm_challenge_id": "b73c25aa3b09d83cadc9aa4de17648b1", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "current_tick": null, "defence_mode": "shell", "last_tick_done": 3, "open_shell_credential": "owner_random", "per_tick_budget": 3, "reference_victim": true, "scoring_params": {"key": true}, "shell_exposure": "managed", "started": true, "starts_at": "2026-11-22T22:27:33.936721Z", "tick_count": 3, "tick_job_enabled": true, "tick_seconds": 3600, "total_budget": null});
-    s.expect("PUT", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/match", &[], Body::Json(json!({"attacker": "none", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "defence_mode": "shell", "open_shell_credential": "owner_random", "per_tick_budget": 3, "reference_victim": true, "scoring_params": {"key": true}, "shell_exposure": "managed", "starts_at": "2026-11-22T22:27:33.936721Z", "tick_count": 3, "tick_seconds": 3600, "total_budget": null})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AwdMatchInfo");
+    s.expect("PUT", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/match", &[], Body::Json(json!({"attacker": json!("none"), "challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "defence_mode": json!("shell"), "open_shell_credential": json!("owner_random"), "per_tick_budget": json!(3), "reference_victim": json!(true), "scoring_params": json!({"key": true}), "shell_exposure": json!("managed"), "starts_at": json!("2026-11-22T22:27:33.936721Z"), "tick_count": json!(3), "tick_seconds": json!(3600), "total_budget": json!(3)})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .awd()
@@ -42,10 +42,15 @@ async fn awd_configure() {
         .open_shell_credential("owner_random")
         .per_tick_budget(3)
         .reference_victim(true)
-        .scoring_params(serde_json::from_value(serde_json::json!({"key": true})).unwrap())
+        .scoring_params(
+            serde_json::from_value::<std::collections::BTreeMap<String, ctfy::models::Json>>(
+                json!({"key": true}),
+            )
+            .unwrap(),
+        )
         .shell_exposure("managed")
         .starts_at("2026-11-22T22:27:33.936721Z")
-        .total_budget(None)
+        .total_budget(3)
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -75,7 +80,7 @@ async fn awd_delete() {
 #[tokio::test]
 async fn awd_plan() {
     let s = Server::start().await;
-    let example = json!({"already": ["already-value"], "to_start": ["to-start-value"], "total": 3});
+    let example = ex("platform", "AwdProvisionPlanInfo");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/plan",
@@ -97,7 +102,7 @@ async fn awd_plan() {
 #[tokio::test]
 async fn awd_arena_peers() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "peers": [{"address": "127.0.0.1", "display_name": "sample-display-name", "joined_at": "2026-11-22T22:27:33.936721Z", "link": {"handshaken": true, "large_ok": true, "probed_at": null, "reachable": true, "tick": 3}, "node_id": "c693ebc80e2b73b0d3bbece47c529399", "user_id": "e8701ad48ba05a91604e480dd60899a3"}]});
+    let example = ex("platform", "AwdArenaPeersResponse");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/vpn-peers",
@@ -119,7 +124,7 @@ async fn awd_arena_peers() {
 #[tokio::test]
 async fn awd_corroboration() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "rows": [{"attacker_team_id": "cc05767735a70c855d2de07671582d84", "attacker_team_name": "sample-attacker-team-name", "matched": ["matched-value"], "observed": 3, "service_id": "b0dc1e2985b388b120ee0dd7baca7034", "tick": 3, "verdict": "corroborated", "victim_team_id": "f90101ff49369fa65758144381daba92", "victim_team_name": "sample-victim-team-name"}], "tick": 3, "totals": {"key": 3}});
+    let example = ex("platform", "AwdCorroborationResponse");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/corroboration",
@@ -141,7 +146,7 @@ async fn awd_corroboration() {
 #[tokio::test]
 async fn awd_defence_anchor() {
     let s = Server::start().await;
-    let example = json!({"armed": true, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "rounds_finished": 3, "rows": [{"attempted": 3, "breached": 3, "cut_off_rounds": 3, "held": 3, "held_broken": 3, "held_serving": 3, "hold_rate": 2.5, "inconsistent": 3, "last_diagnostic": "last-diagnostic-value", "last_message": "last-message-value", "last_tick": 3, "last_verdict": "fixed", "not_attempted": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}]});
+    let example = ex("platform", "AwdDefenceAnchorResponse");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/anchor",
@@ -163,7 +168,7 @@ async fn awd_defence_anchor() {
 #[tokio::test]
 async fn awd_sla_history() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "is_match": true, "rows": [{"offset_s": 2.5, "service_id": "b0dc1e2985b388b120ee0dd7baca7034", "status": "status-value", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "tick": 3}], "spread_s": ["item"]});
+    let example = ex("platform", "AwdSlaHistoryResponse");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/sla-history",
@@ -186,7 +191,7 @@ async fn awd_sla_history() {
 #[tokio::test]
 async fn awd_attack_anchor() {
     let s = Server::start().await;
-    let example = json!({"armed": true, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "rounds_finished": 3, "rows": [{"breach_rate": null, "breached": 3, "first_breach_tick": 3, "offered": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}]});
+    let example = ex("platform", "AwdAttackAnchorResponse");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/attack-anchor",
@@ -208,7 +213,7 @@ async fn awd_attack_anchor() {
 #[tokio::test]
 async fn awd_forensics() {
     let s = Server::start().await;
-    let example = json!({"analysis_configured": null, "armed": true, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "rounds_finished": 3, "rows": [{"analysis": {"ceiling": 3, "depths": {"key": "depths-value"}, "earned": 3, "graded_at": null, "rate": null, "report_version": 18212}, "discovery_rate": 2.5, "found": 3, "offered": 3, "reported": true, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}]});
+    let example = ex("platform", "AwdForensicsResponse");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/forensics",
@@ -230,7 +235,7 @@ async fn awd_forensics() {
 #[tokio::test]
 async fn awd_grade_forensics() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/forensics/grade",
@@ -252,7 +257,7 @@ async fn awd_grade_forensics() {
 #[tokio::test]
 async fn awd_provision() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/provision",
@@ -274,7 +279,7 @@ async fn awd_provision() {
 #[tokio::test]
 async fn awd_start_anyway() {
     let s = Server::start().await;
-    let example = json!({"arena_gate": {"checked_at": "2026-11-22T22:27:33.936721Z", "held": true, "links": [{"detail": "A short detail for the example.", "fault": "ok", "source": "source-value", "target": "target-value"}], "override_at": "2026-11-22T22:27:33.936721Z", "override_by": "override-by-value", "override_by_display_name": "sample-override-by-display-name", "verdict": null}, "attacker": "none", "attacker_llm_challenge_id": "b73c25aa3b09d83cadc9aa4de17648b1", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "current_tick": null, "defence_mode": "shell", "last_tick_done": 3, "open_shell_credential": "owner_random", "per_tick_budget": 3, "reference_victim": true, "scoring_params": {"key": true}, "shell_exposure": "managed", "started": true, "starts_at": "2026-11-22T22:27:33.936721Z", "tick_count": 3, "tick_job_enabled": true, "tick_seconds": 3600, "total_budget": null});
+    let example = ex("platform", "AwdMatchInfo");
     s.expect(
         "POST",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/kickoff-override",
@@ -296,7 +301,7 @@ async fn awd_start_anyway() {
 #[tokio::test]
 async fn awd_teardown() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "DELETE",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/boxes",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn challenges_rescan() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/challenges/rescan",
@@ -30,7 +30,7 @@ async fn challenges_rescan() {
 #[tokio::test]
 async fn challenges_build() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/challenges/WEB-001/build",
@@ -52,7 +52,7 @@ async fn challenges_build() {
 #[tokio::test]
 async fn challenges_build_all() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/challenges/build-all",
@@ -75,8 +75,8 @@ async fn challenges_build_all() {
 #[tokio::test]
 async fn challenges_build_push() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
-    s.expect("POST", "/api/v1/admin/challenges/build-push", &[], Body::Json(json!({"bucket": "bucket-value", "challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "node_id": "c693ebc80e2b73b0d3bbece47c529399"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AdminTaskInfo");
+    s.expect("POST", "/api/v1/admin/challenges/build-push", &[], Body::Json(json!({"bucket": json!("bucket-value"), "challenge_ids": json!(["903d30269447dd0e76bc74093f48fdf8"]), "node_id": json!("c693ebc80e2b73b0d3bbece47c529399")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .challenges()
@@ -92,7 +92,7 @@ async fn challenges_build_push() {
 #[tokio::test]
 async fn challenges_questions() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "gated_count": 3, "questions": [{"choices": null, "id": "b80bb7740288fda1f201890375a60c8f", "mode": null, "prompt": "prompt-value", "requires": ["require-value"]}]});
+    let example = ex("platform", "AdminChallengeQuestions");
     s.expect(
         "GET",
         "/api/v1/admin/challenges/WEB-001/questions",
@@ -114,7 +114,7 @@ async fn challenges_questions() {
 #[tokio::test]
 async fn challenges_blueprint() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "hosts": [{"behind_pivot": true, "milestones": ["milestone-value"], "name": "sample-name", "published": true, "role": "estate", "segments": ["segment-value"]}], "milestones": [{"depth": 3, "hosts": ["127.0.0.1"], "id": "b80bb7740288fda1f201890375a60c8f", "mode": "dynamic", "requires": ["require-value"], "scores": "scores-value"}], "notes": ["A short note for the example."], "segments": ["segment-value"], "tunnelled": true, "unplaced": ["unplaced-value"]});
+    let example = ex("platform", "ChallengeBlueprint");
     s.expect(
         "GET",
         "/api/v1/admin/challenges/WEB-001/blueprint",
@@ -136,7 +136,7 @@ async fn challenges_blueprint() {
 #[tokio::test]
 async fn challenges_range_progress() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "evidence_complete": true, "milestone_count": 3, "rows": [{"anonymous": true, "available": ["available-value"], "avatar_url": "http://127.0.0.1:18212/", "compromised": ["compromised-value"], "evidence": {"key": "none"}, "frontier": ["frontier-value"], "off_segment": ["off-segment-value"], "per_segment": {"key": [3]}, "reachable": ["reachable-value"], "reached": ["reached-value"], "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}]});
+    let example = ex("platform", "RangeProgress");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/ranges/WEB-001/progress",
@@ -158,7 +158,7 @@ async fn challenges_range_progress() {
 #[tokio::test]
 async fn challenges_range_replay() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "frames": [{"at": "2026-11-22T22:27:33.936721Z", "positions": [{"off_segment": 3, "per_segment": {"key": []}, "reached": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d"}]}], "milestone_count": 3});
+    let example = ex("platform", "RangeReplay");
     s.expect("GET", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/ranges/WEB-001/progress/replay", &[("frames", "3")], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
@@ -173,7 +173,7 @@ async fn challenges_range_replay() {
 #[tokio::test]
 async fn challenges_build_state() {
     let s = Server::start().await;
-    let example = json!({"rows": [{"aggregated": "unbuilt", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "nodes": [{"built_at": 1795386453.936721, "error": "error-value", "node_error": "node-error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "status": "unbuilt"}]}]});
+    let example = ex("platform", "ChallengeBuildStateResponse");
     s.expect(
         "GET",
         "/api/v1/admin/challenges/build-state",
@@ -195,7 +195,7 @@ async fn challenges_build_state() {
 #[tokio::test]
 async fn challenges_pull() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/challenges/WEB-001/pull",
@@ -217,7 +217,7 @@ async fn challenges_pull() {
 #[tokio::test]
 async fn challenges_pull_all() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/challenges/pull-all",
@@ -240,7 +240,7 @@ async fn challenges_pull_all() {
 #[tokio::test]
 async fn challenges_pull_state() {
     let s = Server::start().await;
-    let example = json!({"rows": [{"aggregated": "unpulled", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "nodes": [{"error": "error-value", "node_error": "node-error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "pulled_at": 1795386453.936721, "status": "unpulled"}]}]});
+    let example = ex("platform", "ChallengePullStateResponse");
     s.expect(
         "GET",
         "/api/v1/admin/challenges/pull-state",
@@ -262,7 +262,10 @@ async fn challenges_pull_state() {
 #[tokio::test]
 async fn challenges_stats() {
     let s = Server::start().await;
-    let example = json!({"items": [{"avg_launch_s": 2.5, "category": "category-value", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "difficulty": "difficulty-value", "error_rate": 2.5, "errors": 3, "last_error": {"instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "message": "A short message for the example.", "ts": 1795386453.936721}, "launches": 3, "name": "sample-name", "p50_launch_s": 2.5, "p95_launch_s": 2.5, "question_count": 3, "recent_launch_durations": [2.5], "running_count": 3, "solve_rate": 2.5, "tags": ["tag-value"]}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex(
+        "platform",
+        "LimitOffsetPageCustomized_AdminChallengeStatsRow_",
+    );
     s.expect(
         "GET",
         "/api/v1/admin/challenges/stats",
@@ -297,7 +300,7 @@ async fn challenges_stats() {
 #[tokio::test]
 async fn challenges_timeseries() {
     let s = Server::start().await;
-    let example = json!({"bucket_s": 3600, "buckets": [{"error_rate": 2.5, "errors": 3, "launches": 3, "p50_launch_s": 2.5, "p95_launch_s": 2.5, "partial": true, "ts": 1795386453.936721}], "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "window_s": 3600});
+    let example = ex("platform", "AdminChallengeTimeseries");
     s.expect(
         "GET",
         "/api/v1/admin/challenges/WEB-001/timeseries",
@@ -321,7 +324,7 @@ async fn challenges_timeseries() {
 #[tokio::test]
 async fn challenges_latency_histogram() {
     let s = Server::start().await;
-    let example = json!([{"count": 3, "label": "sample-label"}]);
+    let example = json!([ex("platform", "AdminChallengeLatencyBucket")]);
     s.expect(
         "GET",
         "/api/v1/admin/challenges/latency-histogram",
@@ -343,7 +346,7 @@ async fn challenges_latency_histogram() {
 #[tokio::test]
 async fn challenges_feedback() {
     let s = Server::start().await;
-    let example = json!({"items": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "reaction": "addictive", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "updated_at": "2026-11-22T22:27:33.936721Z", "user_display_name": "sample-user-display-name", "user_email": "player@example.com", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_AdminFeedbackRow_");
     s.expect(
         "GET",
         "/api/v1/admin/challenges/WEB-001/feedback",
@@ -372,8 +375,8 @@ async fn challenges_feedback() {
 #[tokio::test]
 async fn challenges_reset_question_attempts() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "question_id": "7aa0f6eeb744f57f917032ef2fa5b8fa", "reason": "A short reason for the example.", "reset_at": "2026-11-22T22:27:33.936721Z", "reset_by_user_id": "5a596d97577f7d701f7f8a558b3df6f5", "team_id": "f6a7ca40fb244678abe4ebba37174d7d"});
-    s.expect("POST", "/api/v1/admin/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/questions/WEB-001/flag/reset-attempts", &[], Body::Json(json!({"reason": "A short reason for the example."})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "QuestionAttemptResetInfo");
+    s.expect("POST", "/api/v1/admin/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/questions/WEB-001/flag/reset-attempts", &[], Body::Json(json!({"reason": json!("A short reason for the example.")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .challenges()
@@ -387,7 +390,7 @@ async fn challenges_reset_question_attempts() {
 #[tokio::test]
 async fn challenges_list_llm_budgets() {
     let s = Server::start().await;
-    let example = json!({"gateway_configured": true, "items": [{"budget_tokens": 3, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "exhausted": true, "live": true, "spent_tokens": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "total": 3});
+    let example = ex("platform", "LlmBudgetPage");
     s.expect(
         "GET",
         "/api/v1/admin/llm-budgets",
@@ -410,7 +413,7 @@ async fn challenges_list_llm_budgets() {
 #[tokio::test]
 async fn challenges_deception_stats() {
     let s = Server::start().await;
-    let example = json!({"caveat": "caveat-value", "complied": 3, "comply_rate": null, "contacted": 3, "resisted": 3});
+    let example = ex("platform", "DeceptionStats");
     s.expect(
         "GET",
         "/api/v1/admin/deception/stats",
@@ -439,8 +442,8 @@ async fn challenges_deception_stats() {
 #[tokio::test]
 async fn challenges_reset_llm_budget() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "outcome": "outcome-value", "reason": "A short reason for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d"});
-    s.expect("POST", "/api/v1/admin/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/llm-budget/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/WEB-001/reset", &[], Body::Json(json!({"reason": "A short reason for the example."})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "LlmBudgetResetInfo");
+    s.expect("POST", "/api/v1/admin/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/llm-budget/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/WEB-001/reset", &[], Body::Json(json!({"reason": json!("A short reason for the example.")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .challenges()

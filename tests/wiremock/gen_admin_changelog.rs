@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn changelog_list() {
     let s = Server::start().await;
-    let example = json!([{"body": {"key": "A short body for the example."}, "category": "feature", "created_at": null, "emoji": "emoji-value", "id": "b80bb7740288fda1f201890375a60c8f", "is_announced": true, "is_published": true, "notified_at": "2026-11-22T22:27:33.936721Z", "published_at": "2026-11-22T22:27:33.936721Z", "slug": "sample-slug", "summary": {"key": "A short summary for the example."}, "title": {"key": "sample-title"}, "updated_at": "2026-11-22T22:27:33.936721Z", "version": "0.7.0"}]);
+    let example = json!([ex("platform", "AdminChangelogEntryInfo")]);
     s.expect(
         "GET",
         "/api/v1/admin/changelog",
@@ -25,24 +25,33 @@ async fn changelog_list() {
 #[tokio::test]
 async fn changelog_create() {
     let s = Server::start().await;
-    let example = json!({"body": {"key": "A short body for the example."}, "category": "feature", "created_at": null, "emoji": "emoji-value", "id": "b80bb7740288fda1f201890375a60c8f", "is_announced": true, "is_published": true, "notified_at": "2026-11-22T22:27:33.936721Z", "published_at": "2026-11-22T22:27:33.936721Z", "slug": "sample-slug", "summary": {"key": "A short summary for the example."}, "title": {"key": "sample-title"}, "updated_at": "2026-11-22T22:27:33.936721Z", "version": "0.7.0"});
-    s.expect("POST", "/api/v1/admin/changelog", &[], Body::Json(json!({"body": {"key": "A short body for the example."}, "category": "feature", "emoji": "emoji-value", "published": true, "slug": "sample-slug", "summary": {"key": "A short summary for the example."}, "title": {"key": "sample-title"}, "version": "0.7.0"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AdminChangelogEntryInfo");
+    s.expect("POST", "/api/v1/admin/changelog", &[], Body::Json(json!({"body": json!({"key": "A short body for the example."}), "category": json!("feature"), "emoji": json!("emoji-value"), "published": json!(true), "slug": json!("sample-slug"), "summary": json!({"key": "A short summary for the example."}), "title": json!({"key": "sample-title"}), "version": json!("0.7.0")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .changelog()
         .create("sample-slug")
         .body(
-            serde_json::from_value(serde_json::json!({"key": "A short body for the example."}))
-                .unwrap(),
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "A short body for the example."}),
+            )
+            .unwrap(),
         )
         .category("feature")
         .emoji("emoji-value")
         .published(true)
         .summary(
-            serde_json::from_value(serde_json::json!({"key": "A short summary for the example."}))
-                .unwrap(),
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "A short summary for the example."}),
+            )
+            .unwrap(),
         )
-        .title(serde_json::from_value(serde_json::json!({"key": "sample-title"})).unwrap())
+        .title(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "sample-title"}),
+            )
+            .unwrap(),
+        )
         .version("0.7.0")
         .await
         .expect("call succeeds");
@@ -52,26 +61,35 @@ async fn changelog_create() {
 #[tokio::test]
 async fn changelog_update() {
     let s = Server::start().await;
-    let example = json!({"body": {"key": "A short body for the example."}, "category": "feature", "created_at": null, "emoji": "emoji-value", "id": "b80bb7740288fda1f201890375a60c8f", "is_announced": true, "is_published": true, "notified_at": "2026-11-22T22:27:33.936721Z", "published_at": "2026-11-22T22:27:33.936721Z", "slug": "sample-slug", "summary": {"key": "A short summary for the example."}, "title": {"key": "sample-title"}, "updated_at": "2026-11-22T22:27:33.936721Z", "version": "0.7.0"});
-    s.expect("PATCH", "/api/v1/admin/changelog/entry-id-a58c67", &[], Body::Json(json!({"body": {"key": "A short body for the example."}, "category": "feature", "emoji": "emoji-value", "published": null, "slug": "sample-slug", "summary": {"key": "A short summary for the example."}, "title": {"key": "sample-title"}, "version": null})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AdminChangelogEntryInfo");
+    s.expect("PATCH", "/api/v1/admin/changelog/entry-id-a58c67", &[], Body::Json(json!({"body": json!({"key": "A short body for the example."}), "category": json!("feature"), "emoji": json!("emoji-value"), "published": json!(true), "slug": json!("sample-slug"), "summary": json!({"key": "A short summary for the example."}), "title": json!({"key": "sample-title"}), "version": json!("0.7.0")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .changelog()
         .update("entry-id-a58c67")
         .body(
-            serde_json::from_value(serde_json::json!({"key": "A short body for the example."}))
-                .unwrap(),
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "A short body for the example."}),
+            )
+            .unwrap(),
         )
         .category("feature")
         .emoji("emoji-value")
-        .published(false)
+        .published(true)
         .slug("sample-slug")
         .summary(
-            serde_json::from_value(serde_json::json!({"key": "A short summary for the example."}))
-                .unwrap(),
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "A short summary for the example."}),
+            )
+            .unwrap(),
         )
-        .title(serde_json::from_value(serde_json::json!({"key": "sample-title"})).unwrap())
-        .version(null)
+        .title(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "sample-title"}),
+            )
+            .unwrap(),
+        )
+        .version("0.7.0")
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -102,12 +120,12 @@ async fn changelog_delete() {
 #[tokio::test]
 async fn changelog_announce() {
     let s = Server::start().await;
-    let example = json!({"announcement_id": "b45f7c99cbbc6008eed6617b862ba7e1", "entry": {"body": {"key": "A short body for the example."}, "category": "feature", "created_at": null, "emoji": "emoji-value", "id": "b80bb7740288fda1f201890375a60c8f", "is_announced": true, "is_published": true, "notified_at": "2026-11-22T22:27:33.936721Z", "published_at": "2026-11-22T22:27:33.936721Z", "slug": "sample-slug", "summary": {"key": "A short summary for the example."}, "title": {"key": "sample-title"}, "updated_at": "2026-11-22T22:27:33.936721Z", "version": "0.7.0"}, "queued": 3, "recipients": 3});
+    let example = ex("platform", "ChangelogAnnounceResponse");
     s.expect(
         "POST",
         "/api/v1/admin/changelog/entry-id-a58c67/announce",
         &[],
-        Body::Json(json!({"severity": "info"})),
+        Body::Json(json!({"severity": json!("info")})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -125,8 +143,28 @@ async fn changelog_announce() {
 #[tokio::test]
 async fn changelog_sync() {
     let s = Server::start().await;
-    let example = json!({"created": 3, "imported": 18212, "updated": 3});
-    s.expect("POST", "/api/v1/admin/changelog/import", &[], Body::Json(json!({"entries": [{"body": {"key": "A short body for the example."}, "category": "feature", "date": "date-value", "emoji": "emoji-value", "slug": "sample-slug", "summary": {"key": "A short summary for the example."}, "title": {"key": "sample-title"}, "version": "0.7.0"}]})), "Bearer pt_test", Reply::Json(example.clone())).await;
-    let got = s.admin().changelog().sync().entries(serde_json::from_value(serde_json::json!([{"body": {"key": "A short body for the example."}, "category": "feature", "date": "date-value", "emoji": "emoji-value", "slug": "sample-slug", "summary": {"key": "A short summary for the example."}, "title": {"key": "sample-title"}, "version": "0.7.0"}])).unwrap()).await.expect("call succeeds");
+    let example = ex("platform", "ChangelogImportResponse");
+    s.expect(
+        "POST",
+        "/api/v1/admin/changelog/import",
+        &[],
+        Body::Json(json!({"entries": json!([ex("platform", "ChangelogImportEntry")])})),
+        "Bearer pt_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .admin()
+        .changelog()
+        .sync()
+        .entries(
+            serde_json::from_value::<Vec<ctfy::models::ChangelogImportEntry>>(json!([ex(
+                "platform",
+                "ChangelogImportEntry"
+            )]))
+            .unwrap(),
+        )
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }

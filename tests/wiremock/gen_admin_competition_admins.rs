@@ -8,7 +8,10 @@ use serde_json::json;
 #[tokio::test]
 async fn competition_admins_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"display_name": "sample-display-name", "email": "player@example.com", "granted_at": null, "granted_by": "granted-by-value", "role": "admin", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex(
+        "platform",
+        "LimitOffsetPageCustomized_CompetitionAdminInfo_",
+    );
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/admins",
@@ -32,8 +35,8 @@ async fn competition_admins_list() {
 #[tokio::test]
 async fn competition_admins_grant() {
     let s = Server::start().await;
-    let example = json!({"display_name": "sample-display-name", "email": "player@example.com", "granted_at": null, "granted_by": "granted-by-value", "role": "admin", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
-    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/admins", &[], Body::Json(json!({"email": "player@example.com", "reason": "A short reason for the example.", "role": "admin", "user_id": "e8701ad48ba05a91604e480dd60899a3"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "CompetitionAdminInfo");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/admins", &[], Body::Json(json!({"email": json!("player@example.com"), "reason": json!("A short reason for the example."), "role": json!("admin"), "user_id": json!("e8701ad48ba05a91604e480dd60899a3")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .competition_admins()

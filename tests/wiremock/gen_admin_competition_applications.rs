@@ -8,7 +8,10 @@ use serde_json::json;
 #[tokio::test]
 async fn competition_applications_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": "2026-11-22T22:27:33.936721Z", "decided_at": "2026-11-22T22:27:33.936721Z", "decided_by": "decided-by-value", "decided_by_name": "sample-decided-by-name", "decision_note": "decision-note-value", "display_name": "sample-display-name", "email": "player@example.com", "invited": true, "message": "A short message for the example.", "status": "pending", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex(
+        "platform",
+        "LimitOffsetPageCustomized_CompetitionApplicationRow_",
+    );
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/applications",
@@ -33,8 +36,8 @@ async fn competition_applications_list() {
 #[tokio::test]
 async fn competition_applications_approve() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": "2026-11-22T22:27:33.936721Z", "decided_at": "2026-11-22T22:27:33.936721Z", "decided_by": "decided-by-value", "decided_by_name": "sample-decided-by-name", "decision_note": "decision-note-value", "display_name": "sample-display-name", "email": "player@example.com", "invited": true, "message": "A short message for the example.", "status": "pending", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
-    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/applications/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/review", &[], Body::Json(json!({"note": "A short note for the example.", "status": "approved"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "CompetitionApplicationRow");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/applications/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/review", &[], Body::Json(json!({"note": json!("A short note for the example."), "status": json!("approved")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .competition_applications()
@@ -52,8 +55,8 @@ async fn competition_applications_approve() {
 #[tokio::test]
 async fn competition_applications_reject() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": "2026-11-22T22:27:33.936721Z", "decided_at": "2026-11-22T22:27:33.936721Z", "decided_by": "decided-by-value", "decided_by_name": "sample-decided-by-name", "decision_note": "decision-note-value", "display_name": "sample-display-name", "email": "player@example.com", "invited": true, "message": "A short message for the example.", "status": "pending", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
-    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/applications/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/review", &[], Body::Json(json!({"note": "A short note for the example.", "status": "approved"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "CompetitionApplicationRow");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/applications/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/review", &[], Body::Json(json!({"note": json!("A short note for the example."), "status": json!("approved")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .competition_applications()

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn competition_attachments_list() {
     let s = Server::start().await;
-    let example = json!({"attachments": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "content_type": "content-type-value", "filename": "sample-filename", "id": "b80bb7740288fda1f201890375a60c8f", "locale": "en", "position": 3, "size_bytes": 1048576, "title": {"key": "sample-title"}, "uploaded_at": "2026-11-22T22:27:33.936721Z", "url": "http://127.0.0.1:18212/"}], "competition_id": "88606bbe4080d915b4cab9b9d1175202", "limit": 50, "max_bytes": 1048576, "remaining": 3, "uploads_enabled": true});
+    let example = ex("platform", "AdminCompetitionAttachmentsResponse");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/attachments",
@@ -30,7 +30,7 @@ async fn competition_attachments_list() {
 #[tokio::test]
 async fn competition_attachments_upload() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "content_type": "content-type-value", "filename": "sample-filename", "id": "b80bb7740288fda1f201890375a60c8f", "locale": "en", "position": 3, "size_bytes": 1048576, "title": {"key": "sample-title"}, "uploaded_at": "2026-11-22T22:27:33.936721Z", "url": "http://127.0.0.1:18212/"});
+    let example = ex("platform", "CompetitionAttachmentInfo");
     s.expect(
         "POST",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/attachments",
@@ -63,15 +63,20 @@ async fn competition_attachments_upload() {
 #[tokio::test]
 async fn competition_attachments_update() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "content_type": "content-type-value", "filename": "sample-filename", "id": "b80bb7740288fda1f201890375a60c8f", "locale": "en", "position": 3, "size_bytes": 1048576, "title": {"key": "sample-title"}, "uploaded_at": "2026-11-22T22:27:33.936721Z", "url": "http://127.0.0.1:18212/"});
-    s.expect("PATCH", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/attachments/attachment-id-d2a80c", &[], Body::Json(json!({"locale": "en", "position": null, "title": {"key": "sample-title"}})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "CompetitionAttachmentInfo");
+    s.expect("PATCH", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/attachments/attachment-id-d2a80c", &[], Body::Json(json!({"locale": json!("en"), "position": json!(3), "title": json!({"key": "sample-title"})})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .competition_attachments()
         .update("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b", "attachment-id-d2a80c")
         .locale("en")
-        .position(None)
-        .title(serde_json::from_value(serde_json::json!({"key": "sample-title"})).unwrap())
+        .position(3)
+        .title(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "sample-title"}),
+            )
+            .unwrap(),
+        )
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -80,7 +85,7 @@ async fn competition_attachments_update() {
 #[tokio::test]
 async fn competition_attachments_delete() {
     let s = Server::start().await;
-    let example = json!({"attachments": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "content_type": "content-type-value", "filename": "sample-filename", "id": "b80bb7740288fda1f201890375a60c8f", "locale": "en", "position": 3, "size_bytes": 1048576, "title": {"key": "sample-title"}, "uploaded_at": "2026-11-22T22:27:33.936721Z", "url": "http://127.0.0.1:18212/"}], "competition_id": "88606bbe4080d915b4cab9b9d1175202", "limit": 50, "max_bytes": 1048576, "remaining": 3, "uploads_enabled": true});
+    let example = ex("platform", "AdminCompetitionAttachmentsResponse");
     s.expect("DELETE", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/attachments/attachment-id-d2a80c", &[], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()

@@ -8,7 +8,10 @@ use serde_json::json;
 #[tokio::test]
 async fn competition_authored_challenges_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "author_reputation": {"priced": 3, "published": 3, "score": null}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "exec_reviewed_at": "2026-11-22T22:27:33.936721Z", "exec_reviewed_by": "exec-reviewed-by-value", "exec_reviewed_by_display_name": "sample-exec-reviewed-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "quality_flags": [{"count": 3, "reaction": "addictive"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex(
+        "platform",
+        "LimitOffsetPageCustomized_AdminAuthoredChallengeRow_",
+    );
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges",
@@ -45,7 +48,7 @@ async fn competition_authored_challenges_list() {
 #[tokio::test]
 async fn competition_authored_challenges_get() {
     let s = Server::start().await;
-    let example = json!({"files": [{"executes": "node", "path": "files/readme.txt", "size_bytes": 1048576}], "needs_exec_review": true, "row": {"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "author_reputation": {"priced": 3, "published": 3, "score": null}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "exec_reviewed_at": "2026-11-22T22:27:33.936721Z", "exec_reviewed_by": "exec-reviewed-by-value", "exec_reviewed_by_display_name": "sample-exec-reviewed-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "quality_flags": [{"count": 3, "reaction": "addictive"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "user_id": "e8701ad48ba05a91604e480dd60899a3"}, "total_bytes": 1048576});
+    let example = ex("platform", "AdminAuthoredChallengeDetail");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001",
@@ -67,7 +70,7 @@ async fn competition_authored_challenges_get() {
 #[tokio::test]
 async fn competition_authored_challenges_audit() {
     let s = Server::start().await;
-    let example = json!({"errors": 3, "findings": [{"line": 3, "message": "A short message for the example.", "path": "files/readme.txt", "rule": "rule-value", "severity": "severity-value"}], "outcome": "ok", "truncated": true, "warnings": 3});
+    let example = ex("platform", "AuthoredAuditReport");
     s.expect("GET", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/audit", &[], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
@@ -81,8 +84,8 @@ async fn competition_authored_challenges_audit() {
 #[tokio::test]
 async fn competition_authored_challenges_read_file() {
     let s = Server::start().await;
-    let example = json!({"binary": true, "path": "files/readme.txt", "size_bytes": 1048576, "text": "A short text for the example.", "truncated": true});
-    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/file", &[], Body::Json(json!({"path": "files/readme.txt"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AuthoredChallengeFileBody");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/file", &[], Body::Json(json!({"path": json!("files/readme.txt")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .competition_authored_challenges()
@@ -99,8 +102,8 @@ async fn competition_authored_challenges_read_file() {
 #[tokio::test]
 async fn competition_authored_challenges_review() {
     let s = Server::start().await;
-    let example = json!({"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "author_reputation": {"priced": 3, "published": 3, "score": null}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "exec_reviewed_at": "2026-11-22T22:27:33.936721Z", "exec_reviewed_by": "exec-reviewed-by-value", "exec_reviewed_by_display_name": "sample-exec-reviewed-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "quality_flags": [{"count": 3, "reaction": "addictive"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
-    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/review", &[], Body::Json(json!({"note": "A short note for the example.", "status": "pending"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AdminAuthoredChallengeRow");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/review", &[], Body::Json(json!({"note": json!("A short note for the example."), "status": json!("pending")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .competition_authored_challenges()
@@ -114,7 +117,7 @@ async fn competition_authored_challenges_review() {
 #[tokio::test]
 async fn competition_authored_challenges_revisions() {
     let s = Server::start().await;
-    let example = json!([{"applied_at": "2026-11-22T22:27:33.936721Z", "applied_by": "applied-by-value", "applied_by_display_name": "sample-applied-by-display-name", "author_display_name": "sample-author-display-name", "authored_challenge_id": "9e48f510427da2a2e1a79f597ae20544", "base_submitted_at": null, "file_count": 3, "id": "b80bb7740288fda1f201890375a60c8f", "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "submitted_at": null, "title": "sample-title", "total_bytes": 1048576, "user_id": "e8701ad48ba05a91604e480dd60899a3"}]);
+    let example = json!([ex("platform", "AdminAuthoredRevisionRow")]);
     s.expect("GET", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/revisions", &[], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
@@ -128,7 +131,7 @@ async fn competition_authored_challenges_revisions() {
 #[tokio::test]
 async fn competition_authored_challenges_revision_diff() {
     let s = Server::start().await;
-    let example = json!({"changes": [{"change": "added", "diff": "diff-value", "omitted": "binary", "path": "files/readme.txt", "size_after": 3, "size_before": 3}], "dropped_questions": ["dropped-question-value"], "files": [{"executes": "node", "path": "files/readme.txt", "size_bytes": 1048576}], "needs_exec_review": true, "revision": {"applied_at": "2026-11-22T22:27:33.936721Z", "applied_by": "applied-by-value", "applied_by_display_name": "sample-applied-by-display-name", "author_display_name": "sample-author-display-name", "authored_challenge_id": "9e48f510427da2a2e1a79f597ae20544", "base_submitted_at": null, "file_count": 3, "id": "b80bb7740288fda1f201890375a60c8f", "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "submitted_at": null, "title": "sample-title", "total_bytes": 1048576, "user_id": "e8701ad48ba05a91604e480dd60899a3"}, "unchanged": 3});
+    let example = ex("platform", "AuthoredRevisionDiff");
     s.expect("GET", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/revisions/revision-id-f4767c/diff", &[], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
@@ -146,8 +149,8 @@ async fn competition_authored_challenges_revision_diff() {
 #[tokio::test]
 async fn competition_authored_challenges_read_revision_file() {
     let s = Server::start().await;
-    let example = json!({"binary": true, "path": "files/readme.txt", "size_bytes": 1048576, "text": "A short text for the example.", "truncated": true});
-    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/revisions/revision-id-f4767c/file", &[], Body::Json(json!({"path": "files/readme.txt"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AuthoredChallengeFileBody");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/revisions/revision-id-f4767c/file", &[], Body::Json(json!({"path": json!("files/readme.txt")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .competition_authored_challenges()
@@ -165,8 +168,8 @@ async fn competition_authored_challenges_read_revision_file() {
 #[tokio::test]
 async fn competition_authored_challenges_review_revision() {
     let s = Server::start().await;
-    let example = json!({"applied_at": "2026-11-22T22:27:33.936721Z", "applied_by": "applied-by-value", "applied_by_display_name": "sample-applied-by-display-name", "author_display_name": "sample-author-display-name", "authored_challenge_id": "9e48f510427da2a2e1a79f597ae20544", "base_submitted_at": null, "file_count": 3, "id": "b80bb7740288fda1f201890375a60c8f", "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_display_name": "sample-reviewed-by-display-name", "submitted_at": null, "title": "sample-title", "total_bytes": 1048576, "user_id": "e8701ad48ba05a91604e480dd60899a3"});
-    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/revisions/revision-id-f4767c/review", &[], Body::Json(json!({"note": "A short note for the example.", "status": "pending"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AdminAuthoredRevisionRow");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/revisions/revision-id-f4767c/review", &[], Body::Json(json!({"note": json!("A short note for the example."), "status": json!("pending")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .competition_authored_challenges()

@@ -8,7 +8,10 @@ use serde_json::json;
 #[tokio::test]
 async fn competition_invites_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"display_name": "sample-display-name", "email": "player@example.com", "invited_at": "2026-11-22T22:27:33.936721Z", "invited_by": "invited-by-value", "invited_by_name": "sample-invited-by-name", "pending_signup": true, "reason": "A short reason for the example.", "registered_at": null, "signed_up_at": null, "status": "pending_signup", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex(
+        "platform",
+        "LimitOffsetPageCustomized_CompetitionInviteInfo_",
+    );
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/invites",
@@ -32,8 +35,8 @@ async fn competition_invites_list() {
 #[tokio::test]
 async fn competition_invites_invite() {
     let s = Server::start().await;
-    let example = json!({"display_name": "sample-display-name", "email": "player@example.com", "invited_at": "2026-11-22T22:27:33.936721Z", "invited_by": "invited-by-value", "invited_by_name": "sample-invited-by-name", "pending_signup": true, "reason": "A short reason for the example.", "registered_at": null, "signed_up_at": null, "status": "pending_signup", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
-    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/invites", &[], Body::Json(json!({"email": "player@example.com", "reason": "A short reason for the example.", "role": "admin", "user_id": "e8701ad48ba05a91604e480dd60899a3"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "CompetitionInviteInfo");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/invites", &[], Body::Json(json!({"email": json!("player@example.com"), "reason": json!("A short reason for the example."), "role": json!("admin"), "user_id": json!("e8701ad48ba05a91604e480dd60899a3")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .competition_invites()
@@ -50,12 +53,12 @@ async fn competition_invites_invite() {
 #[tokio::test]
 async fn competition_invites_invite_bulk() {
     let s = Server::start().await;
-    let example = json!({"already": 3, "invalid": 3, "invited": 3, "pending": 3, "results": [{"email": "player@example.com", "status": "status-value"}]});
+    let example = ex("platform", "BulkInviteResponse");
     s.expect(
         "POST",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/invites/bulk",
         &[],
-        Body::Json(json!({"emails": "player@example.com"})),
+        Body::Json(json!({"emails": json!("player@example.com")})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn competitions_formats() {
     let s = Server::start().await;
-    let example = json!([{"authoring_enabled": true, "awd_attacker": "none", "awd_scoring_params": {"key": 2.5}, "entrants_are_agents": true, "id": "b80bb7740288fda1f201890375a60c8f", "needs_awd_match": true, "needs_report_window": true, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "silent": true}]);
+    let example = json!([ex("platform", "CompetitionFormatPreset")]);
     s.expect(
         "GET",
         "/api/v1/admin/competition-formats",
@@ -30,7 +30,7 @@ async fn competitions_formats() {
 #[tokio::test]
 async fn competitions_authoring_scale() {
     let s = Server::start().await;
-    let example = json!({"challenges_priced": 3, "decays": true, "equivalent_challenges": 2.5, "median_challenge_points": 100, "scored": true, "weight": 2.5});
+    let example = ex("platform", "AuthoringScaleInfo");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authoring-scale",
@@ -52,7 +52,7 @@ async fn competitions_authoring_scale() {
 #[tokio::test]
 async fn competitions_records() {
     let s = Server::start().await;
-    let example = json!({"authored_challenges": [{"author_user_ids": ["ec0e67fcd1b0acc96f1b1e4e8ccc5451"], "destination": "public", "id": "b80bb7740288fda1f201890375a60c8f", "in_challenge_set": true, "review_status": "pending", "smoke_verdict": "solved", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "title": "sample-title", "uploader_user_id": "82b7b0ddcd9cfa6d342a45783c0fc38c"}], "challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "competition_id": "88606bbe4080d915b4cab9b9d1175202", "eval_runs": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "error": "error-value", "finished_at_ts": 1795386453.936721, "fully_solved": true, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "input_tokens": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "output_tokens": 3, "relayed_calls": 3, "solved": ["solved-value"], "started_at_ts": 1795386453.936721, "status": "pending", "stop_reason": "stop-reason-value", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "usage_source": "usage-source-value"}], "exported_at": "2026-11-22T22:27:33.936721Z", "scoring_rule": "scoring-rule-value", "solves": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "question_id": "7aa0f6eeb744f57f917032ef2fa5b8fa", "ranked_at": "2026-11-22T22:27:33.936721Z", "solved_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "submissions": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "correct": true, "id": "b80bb7740288fda1f201890375a60c8f", "question_id": "7aa0f6eeb744f57f917032ef2fa5b8fa", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "teams": [{"agent_harness_id": "8eadb47f1ae7520b4fd9facb328c7e8d", "agent_owner_team_id": "17d7fc44a1a58d4e63e5ea69394e0087", "agent_owner_user_id": "629483fc3eaee709090ce2d7aaca00ae", "disqualified": true, "entrant_kind": "human", "id": "b80bb7740288fda1f201890375a60c8f", "member_user_ids": ["e274dd68e3f738f03dd6e131361bdf58"], "name": "sample-name", "review_status": "review-status-value"}], "title": "sample-title"});
+    let example = ex("platform", "CompetitionRecords");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/records",
@@ -74,7 +74,7 @@ async fn competitions_records() {
 #[tokio::test]
 async fn competitions_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"access": "public", "agent_pulse": true, "agents_allowed": true, "anonymous_entry": "forbidden", "anonymous_entry_kind": "pseudonymous", "authoring_enabled": true, "authoring_ends_at": "2026-11-22T22:27:33.936721Z", "authoring_pending_per_team": 3, "authoring_queue_capacity": 3, "authoring_starts_at": "2026-11-22T22:27:33.936721Z", "authoring_terms_url": "http://127.0.0.1:18212/", "authoring_terms_version": "authoring-terms-version-value", "awd_clock": null, "can_participate": true, "can_replay": true, "challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "corpus_sha": "corpus-sha-value", "created_at": null, "created_by": "created-by-value", "created_by_name": "sample-created-by-name", "current_session_ends_at": null, "description": {"key": "A short description for the example."}, "ends_at": "2026-11-22T22:27:33.936721Z", "entrants_are_agents": true, "eval_standard": true, "expects_report": true, "id": "b80bb7740288fda1f201890375a60c8f", "invitations_blocked": "not_open_yet", "is_awd_match": true, "is_registered": true, "max_team_size": 3, "my_rank": 3, "my_role": "captain", "my_score": 100, "my_solves": 3, "my_team_id": "ab886513d036079a50ba8edc711a18d2", "my_team_name": "sample-my-team-name", "next_session_starts_at": "2026-11-22T22:27:33.936721Z", "ordering": [{"descending": true, "field": "field-value"}], "phase": "upcoming", "pii_retention_days": 3, "play_open": true, "prices_challenges": true, "ranks_by_match": true, "registered_count": 3, "registration_ends_at": "2026-11-22T22:27:33.936721Z", "registration_fields": {"key": "hidden"}, "registration_review": true, "registration_starts_at": null, "report_closes_at": "2026-11-22T22:27:33.936721Z", "report_window_s": 18212, "scoring_locked": true, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "series_id": "a08cee2d44965f70273273b9ffbe4c0f", "sessions": [{"ends_at": "2026-11-22T22:27:33.936721Z", "starts_at": "2026-11-22T22:27:33.936721Z"}], "silent": true, "starts_at": "2026-11-22T22:27:33.936721Z", "status": "draft", "title": "sample-title", "updated_at": "2026-11-22T22:27:33.936721Z", "virtual_of": "virtual-of-value"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_CompetitionInfo_");
     s.expect(
         "GET",
         "/api/v1/admin/competitions",
@@ -98,18 +98,154 @@ async fn competitions_list() {
 #[tokio::test]
 async fn competitions_create() {
     let s = Server::start().await;
-    let example = json!({"access": "public", "agent_pulse": true, "agents_allowed": true, "anonymous_entry": "forbidden", "anonymous_entry_kind": "pseudonymous", "authoring_enabled": true, "authoring_ends_at": "2026-11-22T22:27:33.936721Z", "authoring_pending_per_team": 3, "authoring_queue_capacity": 3, "authoring_starts_at": "2026-11-22T22:27:33.936721Z", "authoring_terms_url": "http://127.0.0.1:18212/", "authoring_terms_version": "authoring-terms-version-value", "awd_clock": null, "can_participate": true, "can_replay": true, "challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "corpus_sha": "corpus-sha-value", "created_at": null, "created_by": "created-by-value", "created_by_name": "sample-created-by-name", "current_session_ends_at": null, "description": {"key": "A short description for the example."}, "ends_at": "2026-11-22T22:27:33.936721Z", "entrants_are_agents": true, "eval_standard": true, "expects_report": true, "id": "b80bb7740288fda1f201890375a60c8f", "invitations_blocked": "not_open_yet", "is_awd_match": true, "is_registered": true, "max_team_size": 3, "my_rank": 3, "my_role": "captain", "my_score": 100, "my_solves": 3, "my_team_id": "ab886513d036079a50ba8edc711a18d2", "my_team_name": "sample-my-team-name", "next_session_starts_at": "2026-11-22T22:27:33.936721Z", "ordering": [{"descending": true, "field": "field-value"}], "phase": "upcoming", "pii_retention_days": 3, "play_open": true, "prices_challenges": true, "ranks_by_match": true, "registered_count": 3, "registration_ends_at": "2026-11-22T22:27:33.936721Z", "registration_fields": {"key": "hidden"}, "registration_review": true, "registration_starts_at": null, "report_closes_at": "2026-11-22T22:27:33.936721Z", "report_window_s": 18212, "scoring_locked": true, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "series_id": "a08cee2d44965f70273273b9ffbe4c0f", "sessions": [{"ends_at": "2026-11-22T22:27:33.936721Z", "starts_at": "2026-11-22T22:27:33.936721Z"}], "silent": true, "starts_at": "2026-11-22T22:27:33.936721Z", "status": "draft", "title": "sample-title", "updated_at": "2026-11-22T22:27:33.936721Z", "virtual_of": "virtual-of-value"});
-    s.expect("POST", "/api/v1/admin/competitions", &[], Body::Json(json!({"access": "public", "agent_pulse": true, "agents_allowed": true, "anonymous_entry": "forbidden", "anonymous_entry_kind": "pseudonymous", "authoring_enabled": true, "authoring_ends_at": "2026-11-22T22:27:33.936721Z", "authoring_pending_per_team": 3, "authoring_queue_capacity": 3, "authoring_starts_at": "2026-11-22T22:27:33.936721Z", "authoring_terms_url": "http://127.0.0.1:18212/", "authoring_terms_version": "authoring-terms-version-value", "awd_match": {"attacker": "none", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "defence_mode": "shell", "open_shell_credential": "owner_random", "per_tick_budget": 3, "reference_victim": true, "scoring_params": {"key": true}, "shell_exposure": "managed", "starts_at": "2026-11-22T22:27:33.936721Z", "tick_count": 3, "tick_seconds": 3600, "total_budget": 3}, "challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "corpus_sha": "corpus-sha-value", "description": {"key": "A short description for the example."}, "ends_at": "2026-11-22T22:27:33.936721Z", "entrants_are_agents": true, "eval_standard": true, "handbook": {"key": "handbook-value"}, "max_team_size": 3, "pii_retention_days": 3, "registration_ends_at": "2026-11-22T22:27:33.936721Z", "registration_fields": {"key": "hidden"}, "registration_review": true, "registration_starts_at": null, "report_window_s": 18212, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "sessions": [{"ends_at": "2026-11-22T22:27:33.936721Z", "starts_at": "2026-11-22T22:27:33.936721Z"}], "silent": true, "starts_at": "2026-11-22T22:27:33.936721Z", "status": "draft", "title": "sample-title"})), "Bearer pt_test", Reply::Json(example.clone())).await;
-    let got = s.admin().competitions().create("sample-title").access("public").agent_pulse(true).agents_allowed(true).anonymous_entry("forbidden").anonymous_entry_kind("pseudonymous").authoring_enabled(true).authoring_ends_at("2026-11-22T22:27:33.936721Z").authoring_pending_per_team(3).authoring_queue_capacity(3).authoring_starts_at("2026-11-22T22:27:33.936721Z").authoring_terms_url("http://127.0.0.1:18212/").authoring_terms_version("authoring-terms-version-value").awd_match(serde_json::from_value(serde_json::json!({"attacker": "none", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "defence_mode": "shell", "open_shell_credential": "owner_random", "per_tick_budget": 3, "reference_victim": true, "scoring_params": {"key": true}, "shell_exposure": "managed", "starts_at": "2026-11-22T22:27:33.936721Z", "tick_count": 3, "tick_seconds": 3600, "total_budget": 3})).unwrap()).challenge_ids(["903d30269447dd0e76bc74093f48fdf8"]).corpus_sha("corpus-sha-value").description(serde_json::from_value(serde_json::json!({"key": "A short description for the example."})).unwrap()).ends_at("2026-11-22T22:27:33.936721Z").entrants_are_agents(true).eval_standard(true).handbook(serde_json::from_value(serde_json::json!({"key": "handbook-value"})).unwrap()).max_team_size(3).pii_retention_days(3).registration_ends_at("2026-11-22T22:27:33.936721Z").registration_fields(serde_json::from_value(serde_json::json!({"key": "hidden"})).unwrap()).registration_review(true).registration_starts_at(null).report_window_s(18212).scoring_params(serde_json::from_value(serde_json::json!({"extra_key": "extra"})).unwrap()).scoring_rule("flag_count").sessions(serde_json::from_value(serde_json::json!([{"ends_at": "2026-11-22T22:27:33.936721Z", "starts_at": "2026-11-22T22:27:33.936721Z"}])).unwrap()).silent(true).starts_at("2026-11-22T22:27:33.936721Z").status("draft").await.expect("call succeeds");
+    let example = ex("platform", "CompetitionInfo");
+    s.expect("POST", "/api/v1/admin/competitions", &[], Body::Json(json!({"access": json!("public"), "agent_pulse": json!(true), "agents_allowed": json!(true), "anonymous_entry": json!("forbidden"), "anonymous_entry_kind": json!("pseudonymous"), "authoring_enabled": json!(true), "authoring_ends_at": json!("2026-11-22T22:27:33.936721Z"), "authoring_pending_per_team": json!(3), "authoring_queue_capacity": json!(3), "authoring_starts_at": json!("2026-11-22T22:27:33.936721Z"), "authoring_terms_url": json!("http://127.0.0.1:18212/"), "authoring_terms_version": json!("authoring-terms-version-value"), "awd_match": ex("platform", "AwdMatchConfig"), "challenge_ids": json!(["903d30269447dd0e76bc74093f48fdf8"]), "corpus_sha": json!("corpus-sha-value"), "description": json!({"key": "A short description for the example."}), "ends_at": json!("2026-11-22T22:27:33.936721Z"), "entrants_are_agents": json!(true), "eval_standard": json!(true), "handbook": json!({"key": "handbook-value"}), "max_team_size": json!(3), "pii_retention_days": json!(3), "registration_ends_at": json!("2026-11-22T22:27:33.936721Z"), "registration_fields": json!({"key": "hidden"}), "registration_review": json!(true), "registration_starts_at": json!("2026-11-22T22:27:33.936721Z"), "report_window_s": json!(18212), "scoring_params": json!({"extra_key": "extra"}), "scoring_rule": json!("flag_count"), "sessions": json!([ex("platform", "CompetitionSessionInfo")]), "silent": json!(true), "starts_at": json!("2026-11-22T22:27:33.936721Z"), "status": json!("draft"), "title": json!("sample-title")})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let got = s
+        .admin()
+        .competitions()
+        .create("sample-title")
+        .access("public")
+        .agent_pulse(true)
+        .agents_allowed(true)
+        .anonymous_entry("forbidden")
+        .anonymous_entry_kind("pseudonymous")
+        .authoring_enabled(true)
+        .authoring_ends_at("2026-11-22T22:27:33.936721Z")
+        .authoring_pending_per_team(3)
+        .authoring_queue_capacity(3)
+        .authoring_starts_at("2026-11-22T22:27:33.936721Z")
+        .authoring_terms_url("http://127.0.0.1:18212/")
+        .authoring_terms_version("authoring-terms-version-value")
+        .awd_match(
+            serde_json::from_value::<ctfy::models::AwdMatchConfig>(ex(
+                "platform",
+                "AwdMatchConfig",
+            ))
+            .unwrap(),
+        )
+        .challenge_ids(["903d30269447dd0e76bc74093f48fdf8"])
+        .corpus_sha("corpus-sha-value")
+        .description(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "A short description for the example."}),
+            )
+            .unwrap(),
+        )
+        .ends_at("2026-11-22T22:27:33.936721Z")
+        .entrants_are_agents(true)
+        .eval_standard(true)
+        .handbook(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "handbook-value"}),
+            )
+            .unwrap(),
+        )
+        .max_team_size(3)
+        .pii_retention_days(3)
+        .registration_ends_at("2026-11-22T22:27:33.936721Z")
+        .registration_fields(
+            serde_json::from_value::<
+                std::collections::BTreeMap<
+                    String,
+                    ctfy::models::CompetitionCreateRegistrationFields,
+                >,
+            >(json!({"key": "hidden"}))
+            .unwrap(),
+        )
+        .registration_review(true)
+        .registration_starts_at("2026-11-22T22:27:33.936721Z")
+        .report_window_s(18212)
+        .scoring_params(
+            serde_json::from_value::<ctfy::models::JsonObject>(json!({"extra_key": "extra"}))
+                .unwrap(),
+        )
+        .scoring_rule("flag_count")
+        .sessions(
+            serde_json::from_value::<Vec<ctfy::models::CompetitionSessionInfo>>(json!([ex(
+                "platform",
+                "CompetitionSessionInfo"
+            )]))
+            .unwrap(),
+        )
+        .silent(true)
+        .starts_at("2026-11-22T22:27:33.936721Z")
+        .status("draft")
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
 #[tokio::test]
 async fn competitions_update() {
     let s = Server::start().await;
-    let example = json!({"access": "public", "agent_pulse": true, "agents_allowed": true, "anonymous_entry": "forbidden", "anonymous_entry_kind": "pseudonymous", "authoring_enabled": true, "authoring_ends_at": "2026-11-22T22:27:33.936721Z", "authoring_pending_per_team": 3, "authoring_queue_capacity": 3, "authoring_starts_at": "2026-11-22T22:27:33.936721Z", "authoring_terms_url": "http://127.0.0.1:18212/", "authoring_terms_version": "authoring-terms-version-value", "awd_clock": null, "can_participate": true, "can_replay": true, "challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "corpus_sha": "corpus-sha-value", "created_at": null, "created_by": "created-by-value", "created_by_name": "sample-created-by-name", "current_session_ends_at": null, "description": {"key": "A short description for the example."}, "ends_at": "2026-11-22T22:27:33.936721Z", "entrants_are_agents": true, "eval_standard": true, "expects_report": true, "id": "b80bb7740288fda1f201890375a60c8f", "invitations_blocked": "not_open_yet", "is_awd_match": true, "is_registered": true, "max_team_size": 3, "my_rank": 3, "my_role": "captain", "my_score": 100, "my_solves": 3, "my_team_id": "ab886513d036079a50ba8edc711a18d2", "my_team_name": "sample-my-team-name", "next_session_starts_at": "2026-11-22T22:27:33.936721Z", "ordering": [{"descending": true, "field": "field-value"}], "phase": "upcoming", "pii_retention_days": 3, "play_open": true, "prices_challenges": true, "ranks_by_match": true, "registered_count": 3, "registration_ends_at": "2026-11-22T22:27:33.936721Z", "registration_fields": {"key": "hidden"}, "registration_review": true, "registration_starts_at": null, "report_closes_at": "2026-11-22T22:27:33.936721Z", "report_window_s": 18212, "scoring_locked": true, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "series_id": "a08cee2d44965f70273273b9ffbe4c0f", "sessions": [{"ends_at": "2026-11-22T22:27:33.936721Z", "starts_at": "2026-11-22T22:27:33.936721Z"}], "silent": true, "starts_at": "2026-11-22T22:27:33.936721Z", "status": "draft", "title": "sample-title", "updated_at": "2026-11-22T22:27:33.936721Z", "virtual_of": "virtual-of-value"});
-    s.expect("PATCH", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b", &[], Body::Json(json!({"access": "public", "agent_pulse": null, "agents_allowed": null, "anonymous_entry": "forbidden", "anonymous_entry_kind": "pseudonymous", "authoring_enabled": null, "authoring_ends_at": "2026-11-22T22:27:33.936721Z", "authoring_pending_per_team": null, "authoring_queue_capacity": 3, "authoring_starts_at": "2026-11-22T22:27:33.936721Z", "authoring_terms_url": null, "authoring_terms_version": "authoring-terms-version-value", "challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "corpus_sha": "corpus-sha-value", "description": null, "ends_at": "2026-11-22T22:27:33.936721Z", "entrants_are_agents": true, "eval_standard": true, "handbook": {"key": "handbook-value"}, "max_team_size": 3, "pii_retention_days": 3, "registration_ends_at": "2026-11-22T22:27:33.936721Z", "registration_fields": null, "registration_review": true, "registration_starts_at": null, "report_window_s": null, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "sessions": [{"ends_at": "2026-11-22T22:27:33.936721Z", "starts_at": "2026-11-22T22:27:33.936721Z"}], "silent": null, "starts_at": "2026-11-22T22:27:33.936721Z", "status": null, "title": "sample-title"})), "Bearer pt_test", Reply::Json(example.clone())).await;
-    let got = s.admin().competitions().update("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").access("public").agent_pulse(false).agents_allowed(false).anonymous_entry("forbidden").anonymous_entry_kind("pseudonymous").authoring_enabled(false).authoring_ends_at("2026-11-22T22:27:33.936721Z").authoring_pending_per_team(None).authoring_queue_capacity(3).authoring_starts_at("2026-11-22T22:27:33.936721Z").authoring_terms_url(null).authoring_terms_version("authoring-terms-version-value").challenge_ids(["903d30269447dd0e76bc74093f48fdf8"]).corpus_sha("corpus-sha-value").description(serde_json::from_value(serde_json::json!(null)).unwrap()).ends_at("2026-11-22T22:27:33.936721Z").entrants_are_agents(true).eval_standard(true).handbook(serde_json::from_value(serde_json::json!({"key": "handbook-value"})).unwrap()).max_team_size(3).pii_retention_days(3).registration_ends_at("2026-11-22T22:27:33.936721Z").registration_fields(serde_json::from_value(serde_json::json!(null)).unwrap()).registration_review(true).registration_starts_at(null).report_window_s(None).scoring_params(serde_json::from_value(serde_json::json!({"extra_key": "extra"})).unwrap()).scoring_rule("flag_count").sessions(serde_json::from_value(serde_json::json!([{"ends_at": "2026-11-22T22:27:33.936721Z", "starts_at": "2026-11-22T22:27:33.936721Z"}])).unwrap()).silent(false).starts_at("2026-11-22T22:27:33.936721Z").status(null).title("sample-title").await.expect("call succeeds");
+    let example = ex("platform", "CompetitionInfo");
+    s.expect("PATCH", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b", &[], Body::Json(json!({"access": json!("public"), "agent_pulse": json!(true), "agents_allowed": json!(true), "anonymous_entry": json!("forbidden"), "anonymous_entry_kind": json!("pseudonymous"), "authoring_enabled": json!(true), "authoring_ends_at": json!("2026-11-22T22:27:33.936721Z"), "authoring_pending_per_team": json!(3), "authoring_queue_capacity": json!(3), "authoring_starts_at": json!("2026-11-22T22:27:33.936721Z"), "authoring_terms_url": json!("http://127.0.0.1:18212/"), "authoring_terms_version": json!("authoring-terms-version-value"), "challenge_ids": json!(["903d30269447dd0e76bc74093f48fdf8"]), "corpus_sha": json!("corpus-sha-value"), "description": json!({"key": "A short description for the example."}), "ends_at": json!("2026-11-22T22:27:33.936721Z"), "entrants_are_agents": json!(true), "eval_standard": json!(true), "handbook": json!({"key": "handbook-value"}), "max_team_size": json!(3), "pii_retention_days": json!(3), "registration_ends_at": json!("2026-11-22T22:27:33.936721Z"), "registration_fields": json!({"key": "hidden"}), "registration_review": json!(true), "registration_starts_at": json!("2026-11-22T22:27:33.936721Z"), "report_window_s": json!(18212), "scoring_params": json!({"extra_key": "extra"}), "scoring_rule": json!("flag_count"), "sessions": json!([ex("platform", "CompetitionSessionInfo")]), "silent": json!(true), "starts_at": json!("2026-11-22T22:27:33.936721Z"), "status": json!("draft"), "title": json!("sample-title")})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let got = s
+        .admin()
+        .competitions()
+        .update("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b")
+        .access("public")
+        .agent_pulse(true)
+        .agents_allowed(true)
+        .anonymous_entry("forbidden")
+        .anonymous_entry_kind("pseudonymous")
+        .authoring_enabled(true)
+        .authoring_ends_at("2026-11-22T22:27:33.936721Z")
+        .authoring_pending_per_team(3)
+        .authoring_queue_capacity(3)
+        .authoring_starts_at("2026-11-22T22:27:33.936721Z")
+        .authoring_terms_url("http://127.0.0.1:18212/")
+        .authoring_terms_version("authoring-terms-version-value")
+        .challenge_ids(["903d30269447dd0e76bc74093f48fdf8"])
+        .corpus_sha("corpus-sha-value")
+        .description(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "A short description for the example."}),
+            )
+            .unwrap(),
+        )
+        .ends_at("2026-11-22T22:27:33.936721Z")
+        .entrants_are_agents(true)
+        .eval_standard(true)
+        .handbook(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "handbook-value"}),
+            )
+            .unwrap(),
+        )
+        .max_team_size(3)
+        .pii_retention_days(3)
+        .registration_ends_at("2026-11-22T22:27:33.936721Z")
+        .registration_fields(
+            serde_json::from_value::<
+                std::collections::BTreeMap<
+                    String,
+                    ctfy::models::CompetitionCreateRegistrationFields,
+                >,
+            >(json!({"key": "hidden"}))
+            .unwrap(),
+        )
+        .registration_review(true)
+        .registration_starts_at("2026-11-22T22:27:33.936721Z")
+        .report_window_s(18212)
+        .scoring_params(
+            serde_json::from_value::<ctfy::models::JsonObject>(json!({"extra_key": "extra"}))
+                .unwrap(),
+        )
+        .scoring_rule("flag_count")
+        .sessions(
+            serde_json::from_value::<Vec<ctfy::models::CompetitionSessionInfo>>(json!([ex(
+                "platform",
+                "CompetitionSessionInfo"
+            )]))
+            .unwrap(),
+        )
+        .silent(true)
+        .starts_at("2026-11-22T22:27:33.936721Z")
+        .status("draft")
+        .title("sample-title")
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
@@ -138,7 +274,10 @@ async fn competitions_delete() {
 #[tokio::test]
 async fn competitions_registrations() {
     let s = Server::start().await;
-    let example = json!({"items": [{"registered_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex(
+        "platform",
+        "LimitOffsetPageCustomized_CompetitionRegistrationInfo_",
+    );
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/registrations",

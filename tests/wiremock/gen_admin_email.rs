@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn email_templates() {
     let s = Server::start().await;
-    let example = json!({"default_recipient": "default-recipient-value", "email_configured": true, "templates": [{"category": "category-value", "forced": true, "name": "sample-name", "subject": "subject-value"}]});
+    let example = ex("platform", "EmailTemplateListResponse");
     s.expect(
         "GET",
         "/api/v1/admin/email/templates",
@@ -25,12 +25,12 @@ async fn email_templates() {
 #[tokio::test]
 async fn email_send_test() {
     let s = Server::start().await;
-    let example = json!({"error": "error-value", "message_id": "4ccaa172acbdcbf38fa0ea0ef0229c49", "sent": true, "subject": "subject-value", "template": "template-value", "to": "to-value"});
+    let example = ex("platform", "TestEmailResult");
     s.expect(
         "POST",
         "/api/v1/admin/email/test",
         &[],
-        Body::Json(json!({"template": "template-value", "to": "to-value"})),
+        Body::Json(json!({"template": json!("template-value"), "to": json!("to-value")})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -48,7 +48,7 @@ async fn email_send_test() {
 #[tokio::test]
 async fn email_suppressions() {
     let s = Server::start().await;
-    let example = json!({"items": [{"created_at": "2026-11-22T22:27:33.936721Z", "created_by": "created-by-value", "detail": "A short detail for the example.", "email": "player@example.com", "provider_message_id": "04c0e2338152684cb43eaa34bdefa3c5", "reason": "A short reason for the example.", "source": "source-value"}], "total": 3, "webhook_configured": true});
+    let example = ex("platform", "EmailSuppressionListResponse");
     s.expect(
         "GET",
         "/api/v1/admin/email/suppressions",
@@ -72,18 +72,8 @@ async fn email_suppressions() {
 #[tokio::test]
 async fn email_suppress() {
     let s = Server::start().await;
-    let example = json!({"created_at": "2026-11-22T22:27:33.936721Z", "created_by": "created-by-value", "detail": "A short detail for the example.", "email": "player@example.com", "provider_message_id": "04c0e2338152684cb43eaa34bdefa3c5", "reason": "A short reason for the example.", "source": "source-value"});
-    s.expect(
-        "POST",
-        "/api/v1/admin/email/suppressions",
-        &[],
-        Body::Json(
-            json!({"detail": "A short detail for the example.", "email": "player@example.com"}),
-        ),
-        "Bearer pt_test",
-        Reply::Json(example.clone()),
-    )
-    .await;
+    let example = ex("platform", "EmailSuppressionInfo");
+    s.expect("POST", "/api/v1/admin/email/suppressions", &[], Body::Json(json!({"detail": json!("A short detail for the example."), "email": json!("player@example.com")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .email()

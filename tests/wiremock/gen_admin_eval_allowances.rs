@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn eval_allowances_list() {
     let s = Server::start().await;
-    let example = json!([{"cap_usd": 2.5, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "display_name": "sample-display-name", "exhausted": true, "granted_at": "2026-11-22T22:27:33.936721Z", "granted_by_user_id": "d338e0a90d39f2984e808105430d536d", "note": "A short note for the example.", "remaining_usd": 2.5, "spent_usd": 2.5, "user_id": "e8701ad48ba05a91604e480dd60899a3"}]);
+    let example = json!([ex("platform", "EvalAllowanceRow")]);
     s.expect(
         "GET",
         "/api/v1/admin/eval-allowances",
@@ -31,8 +31,8 @@ async fn eval_allowances_list() {
 #[tokio::test]
 async fn eval_allowances_grant() {
     let s = Server::start().await;
-    let example = json!({"cap_usd": 2.5, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "display_name": "sample-display-name", "exhausted": true, "granted_at": "2026-11-22T22:27:33.936721Z", "granted_by_user_id": "d338e0a90d39f2984e808105430d536d", "note": "A short note for the example.", "remaining_usd": 2.5, "spent_usd": 2.5, "user_id": "e8701ad48ba05a91604e480dd60899a3"});
-    s.expect("POST", "/api/v1/admin/eval-allowances", &[], Body::Json(json!({"cap_usd": 2.5, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "note": "A short note for the example.", "user_id": "e8701ad48ba05a91604e480dd60899a3"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "EvalAllowanceRow");
+    s.expect("POST", "/api/v1/admin/eval-allowances", &[], Body::Json(json!({"cap_usd": json!(2.5), "competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "note": json!("A short note for the example."), "user_id": json!("e8701ad48ba05a91604e480dd60899a3")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .eval_allowances()

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn eval_campaigns_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"corpus_sha": "corpus-sha-value", "cost_usd": 2.5, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "finished_at_ts": 1795386453.936721, "finished_runs": 3, "fully_solved_runs": 3, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "max_cost_usd": 2.5, "max_turns": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "name": "sample-name", "num_samples": 3, "standard_set_id": "bc2b0732538bab268bf369c89c86f3e9", "started_at_ts": 1795386453.936721, "status": "pending", "task_id": "57746cc8160496aefc9fb306b6ba24e3", "tier": "sandbox", "timeout_s": 3600, "total_runs": 3, "trigger": "operator", "vendor_id": "96b1f972094b863cafcacb8fc48b9bea"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_EvalCampaignState_");
     s.expect(
         "GET",
         "/api/v1/admin/eval-campaigns",
@@ -43,7 +43,7 @@ async fn eval_campaigns_list() {
 #[tokio::test]
 async fn eval_campaigns_get() {
     let s = Server::start().await;
-    let example = json!({"corpus_sha": "corpus-sha-value", "cost_usd": 2.5, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "finished_at_ts": 1795386453.936721, "finished_runs": 3, "fully_solved_runs": 3, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "max_cost_usd": 2.5, "max_turns": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "name": "sample-name", "num_samples": 3, "standard_set_id": "bc2b0732538bab268bf369c89c86f3e9", "started_at_ts": 1795386453.936721, "status": "pending", "task_id": "57746cc8160496aefc9fb306b6ba24e3", "tier": "sandbox", "timeout_s": 3600, "total_runs": 3, "trigger": "operator", "vendor_id": "96b1f972094b863cafcacb8fc48b9bea"});
+    let example = ex("platform", "EvalCampaignState");
     s.expect(
         "GET",
         "/api/v1/admin/eval-campaigns/eval-campaign-id-cd7619",
@@ -65,8 +65,8 @@ async fn eval_campaigns_get() {
 #[tokio::test]
 async fn eval_campaigns_submit() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
-    s.expect("POST", "/api/v1/admin/eval-campaigns", &[], Body::Json(json!({"harness_id": "8b8095144df30fdc68da40003d535a3c", "max_cost_usd": 2.5, "max_turns": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "name": "sample-name", "num_samples": 3, "standard_set_id": "bc2b0732538bab268bf369c89c86f3e9", "timeout_s": 3600})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AdminTaskInfo");
+    s.expect("POST", "/api/v1/admin/eval-campaigns", &[], Body::Json(json!({"harness_id": json!("8b8095144df30fdc68da40003d535a3c"), "max_cost_usd": json!(2.5), "max_turns": json!(3), "model_id": json!("477cbf8a9a5242fb795b12789b297039"), "name": json!("sample-name"), "num_samples": json!(3), "standard_set_id": json!("bc2b0732538bab268bf369c89c86f3e9"), "timeout_s": json!(3600)})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .eval_campaigns()
@@ -88,7 +88,7 @@ async fn eval_campaigns_submit() {
 #[tokio::test]
 async fn eval_campaigns_cancel() {
     let s = Server::start().await;
-    let example = json!({"corpus_sha": "corpus-sha-value", "cost_usd": 2.5, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "finished_at_ts": 1795386453.936721, "finished_runs": 3, "fully_solved_runs": 3, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "max_cost_usd": 2.5, "max_turns": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "name": "sample-name", "num_samples": 3, "standard_set_id": "bc2b0732538bab268bf369c89c86f3e9", "started_at_ts": 1795386453.936721, "status": "pending", "task_id": "57746cc8160496aefc9fb306b6ba24e3", "tier": "sandbox", "timeout_s": 3600, "total_runs": 3, "trigger": "operator", "vendor_id": "96b1f972094b863cafcacb8fc48b9bea"});
+    let example = ex("platform", "EvalCampaignState");
     s.expect(
         "POST",
         "/api/v1/admin/eval-campaigns/eval-campaign-id-cd7619/cancel",

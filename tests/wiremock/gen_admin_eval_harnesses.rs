@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn eval_harnesses_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"active": true, "approved_digest": "approved-digest-value", "conformance_checked_at_ts": 1795386453.936721, "conformance_digest": "conformance-digest-value", "conformance_error": "conformance-error-value", "conformance_findings": [{"key": "conformance-finding-value"}], "conformance_status": "passed", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "dispatchable": true, "display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image": "image-value", "notes": "A short notes for the example.", "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_display_name": "sample-reviewed-by-display-name", "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_AdminHarnessRow_");
     s.expect(
         "GET",
         "/api/v1/admin/eval-harnesses",
@@ -33,8 +33,8 @@ async fn eval_harnesses_list() {
 #[tokio::test]
 async fn eval_harnesses_register() {
     let s = Server::start().await;
-    let example = json!({"active": true, "approved_digest": "approved-digest-value", "conformance_checked_at_ts": 1795386453.936721, "conformance_digest": "conformance-digest-value", "conformance_error": "conformance-error-value", "conformance_findings": [{"key": "conformance-finding-value"}], "conformance_status": "passed", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image": "image-value", "notes": "A short notes for the example.", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"});
-    s.expect("POST", "/api/v1/admin/eval-harnesses", &[], Body::Json(json!({"active": true, "approved_digest": "approved-digest-value", "conformance_checked_at_ts": 1795386453.936721, "conformance_digest": "conformance-digest-value", "conformance_error": "conformance-error-value", "conformance_findings": [{"key": "conformance-finding-value"}], "conformance_status": "passed", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image": "image-value", "notes": "A short notes for the example.", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "HarnessState-Output");
+    s.expect("POST", "/api/v1/admin/eval-harnesses", &[], Body::Json(json!({"active": json!(true), "approved_digest": json!("approved-digest-value"), "conformance_checked_at_ts": json!(1795386453.936721), "conformance_digest": json!("conformance-digest-value"), "conformance_error": json!("conformance-error-value"), "conformance_findings": json!([{"key": "conformance-finding-value"}]), "conformance_status": json!("passed"), "created_at": json!("2026-11-22T22:27:33.936721Z"), "created_at_ts": json!(1795386453.936721), "created_by_user_id": json!("bb89ac1e357d44872993ac972cd5424d"), "display_name": json!("sample-display-name"), "id": json!("b80bb7740288fda1f201890375a60c8f"), "image": json!("image-value"), "notes": json!("A short notes for the example."), "owner_user_id": json!("68d3ca9683a09d61d50e5ea60a2ebe34"), "review_note": json!("review-note-value"), "review_status": json!("pending"), "reviewed_at_ts": json!(1795386453.936721), "reviewed_by_user_id": json!("688b13652edadc29d9a665f66068c886"), "source_url": json!("http://127.0.0.1:18212/"), "version": json!("0.7.0")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .eval_harnesses()
@@ -45,11 +45,13 @@ async fn eval_harnesses_register() {
         .conformance_digest("conformance-digest-value")
         .conformance_error("conformance-error-value")
         .conformance_findings(
-            serde_json::from_value(serde_json::json!([{"key": "conformance-finding-value"}]))
-                .unwrap(),
+            serde_json::from_value::<Vec<std::collections::BTreeMap<String, String>>>(
+                json!([{"key": "conformance-finding-value"}]),
+            )
+            .unwrap(),
         )
         .conformance_status("passed")
-        .created_at(null)
+        .created_at("2026-11-22T22:27:33.936721Z")
         .created_at_ts(1795386453.936721)
         .created_by_user_id("bb89ac1e357d44872993ac972cd5424d")
         .display_name("sample-display-name")
@@ -71,12 +73,14 @@ async fn eval_harnesses_register() {
 #[tokio::test]
 async fn eval_harnesses_review() {
     let s = Server::start().await;
-    let example = json!({"active": true, "approved_digest": "approved-digest-value", "conformance_checked_at_ts": 1795386453.936721, "conformance_digest": "conformance-digest-value", "conformance_error": "conformance-error-value", "conformance_findings": [{"key": "conformance-finding-value"}], "conformance_status": "passed", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image": "image-value", "notes": "A short notes for the example.", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"});
+    let example = ex("platform", "HarnessState-Output");
     s.expect(
         "POST",
         "/api/v1/admin/eval-harnesses/harness-id-2e0ceb/review",
         &[],
-        Body::Json(json!({"note": "A short note for the example.", "status": "pending"})),
+        Body::Json(
+            json!({"note": json!("A short note for the example."), "status": json!("pending")}),
+        ),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -94,7 +98,7 @@ async fn eval_harnesses_review() {
 #[tokio::test]
 async fn eval_harnesses_check() {
     let s = Server::start().await;
-    let example = json!({"active": true, "approved_digest": "approved-digest-value", "conformance_checked_at_ts": 1795386453.936721, "conformance_digest": "conformance-digest-value", "conformance_error": "conformance-error-value", "conformance_findings": [{"key": "conformance-finding-value"}], "conformance_status": "passed", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "dispatchable": true, "display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image": "image-value", "notes": "A short notes for the example.", "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_display_name": "sample-reviewed-by-display-name", "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"});
+    let example = ex("platform", "AdminHarnessRow");
     s.expect(
         "POST",
         "/api/v1/admin/eval-harnesses/harness-id-2e0ceb/conformance",
@@ -116,7 +120,7 @@ async fn eval_harnesses_check() {
 #[tokio::test]
 async fn eval_harnesses_probe() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/eval-harnesses/harness-id-2e0ceb/probe",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn eval_runs_artifacts() {
     let s = Server::start().await;
-    let example = json!({"buckets": [{"label": "sample-label", "runs": 3}], "by_status": {"key": 3}, "largest_bytes": 1048576, "retention_s": 3600, "storage_configured": true, "stored_bytes": 1048576, "stored_runs": 3});
+    let example = ex("platform", "EvalArtifactReport");
     s.expect(
         "GET",
         "/api/v1/admin/eval-artifacts",
@@ -30,7 +30,7 @@ async fn eval_runs_artifacts() {
 #[tokio::test]
 async fn eval_runs_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"artifact_bytes": 1048576, "artifact_key": "pf_252429e227b712f1", "artifact_sha256": "artifact-sha256-value", "artifact_status": "stored", "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "corpus_sha": "corpus-sha-value", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "finished_at_ts": 1795386453.936721, "fully_solved": true, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "input_tokens": 3, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "llm_key_id": "03a51432e173c09cca515333b1526d8f", "llm_token_hash": "pf_24e6e0f7e51450f9", "match_address": "127.0.0.1", "model_id": "477cbf8a9a5242fb795b12789b297039", "output_tokens": 3, "relayed_calls": 3, "solved": ["solved-value"], "started_at_ts": 1795386453.936721, "status": "pending", "stop_reason": "stop-reason-value", "submitted_by_vendor_id": "022a4633b653b8d9924d7616a84a32a8", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "tier": "sandbox", "tool_calls_made": 3, "trigger": "operator", "turns": 3, "usage_source": "agent", "writeup": "writeup-value"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_EvalRunState_");
     s.expect(
         "GET",
         "/api/v1/admin/eval-runs",
@@ -65,7 +65,7 @@ async fn eval_runs_list() {
 #[tokio::test]
 async fn eval_runs_get() {
     let s = Server::start().await;
-    let example = json!({"artifact_bytes": 1048576, "artifact_key": "pf_252429e227b712f1", "artifact_sha256": "artifact-sha256-value", "artifact_status": "stored", "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "corpus_sha": "corpus-sha-value", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "finished_at_ts": 1795386453.936721, "fully_solved": true, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "input_tokens": 3, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "llm_key_id": "03a51432e173c09cca515333b1526d8f", "llm_token_hash": "pf_24e6e0f7e51450f9", "match_address": "127.0.0.1", "model_id": "477cbf8a9a5242fb795b12789b297039", "output_tokens": 3, "relayed_calls": 3, "solved": ["solved-value"], "started_at_ts": 1795386453.936721, "status": "pending", "stop_reason": "stop-reason-value", "submitted_by_vendor_id": "022a4633b653b8d9924d7616a84a32a8", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "tier": "sandbox", "tool_calls_made": 3, "trigger": "operator", "turns": 3, "usage_source": "agent", "writeup": "writeup-value"});
+    let example = ex("platform", "EvalRunState");
     s.expect(
         "GET",
         "/api/v1/admin/eval-runs/eval-run-id-a59abb",
@@ -87,7 +87,7 @@ async fn eval_runs_get() {
 #[tokio::test]
 async fn eval_runs_coverage() {
     let s = Server::start().await;
-    let example = json!({"captured": 3, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "challenge_in_catalog": true, "found_not_described": 3, "graded": true, "missed": 3, "report_only": true, "rows": [{"prompt": "prompt-value", "question_id": "7aa0f6eeb744f57f917032ef2fa5b8fa", "state": "captured", "verdict": null}], "run_id": "0acf093b3c88f5600dc622a33921d360", "uncreditable": 3});
+    let example = ex("platform", "EvalRunCoverage");
     s.expect(
         "GET",
         "/api/v1/admin/eval-runs/eval-run-id-a59abb/coverage",
@@ -109,8 +109,8 @@ async fn eval_runs_coverage() {
 #[tokio::test]
 async fn eval_runs_submit() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
-    s.expect("POST", "/api/v1/admin/eval-runs", &[], Body::Json(json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "harness_id": "8b8095144df30fdc68da40003d535a3c", "max_turns": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "samples": 3})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AdminTaskInfo");
+    s.expect("POST", "/api/v1/admin/eval-runs", &[], Body::Json(json!({"challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "harness_id": json!("8b8095144df30fdc68da40003d535a3c"), "max_turns": json!(3), "model_id": json!("477cbf8a9a5242fb795b12789b297039"), "samples": json!(3)})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .eval_runs()

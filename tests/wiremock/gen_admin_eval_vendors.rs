@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn eval_vendors_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"active": true, "contact_email": "player@example.com", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "daily_run_quota": 3, "display_name": "sample-display-name", "homepage": "homepage-value", "id": "b80bb7740288fda1f201890375a60c8f", "max_concurrent_campaigns": 3, "monthly_cost_budget_usd": 2.5, "notes": "A short notes for the example."}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_VendorState_");
     s.expect(
         "GET",
         "/api/v1/admin/eval-vendors",
@@ -33,15 +33,15 @@ async fn eval_vendors_list() {
 #[tokio::test]
 async fn eval_vendors_register() {
     let s = Server::start().await;
-    let example = json!({"active": true, "contact_email": "player@example.com", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "daily_run_quota": 3, "display_name": "sample-display-name", "homepage": "homepage-value", "id": "b80bb7740288fda1f201890375a60c8f", "max_concurrent_campaigns": 3, "monthly_cost_budget_usd": 2.5, "notes": "A short notes for the example."});
-    s.expect("POST", "/api/v1/admin/eval-vendors", &[], Body::Json(json!({"active": true, "contact_email": "player@example.com", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "daily_run_quota": 3, "display_name": "sample-display-name", "homepage": "homepage-value", "id": "b80bb7740288fda1f201890375a60c8f", "max_concurrent_campaigns": 3, "monthly_cost_budget_usd": 2.5, "notes": "A short notes for the example."})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "VendorState-Output");
+    s.expect("POST", "/api/v1/admin/eval-vendors", &[], Body::Json(json!({"active": json!(true), "contact_email": json!("player@example.com"), "created_at": json!("2026-11-22T22:27:33.936721Z"), "created_at_ts": json!(1795386453.936721), "created_by_user_id": json!("bb89ac1e357d44872993ac972cd5424d"), "daily_run_quota": json!(3), "display_name": json!("sample-display-name"), "homepage": json!("homepage-value"), "id": json!("b80bb7740288fda1f201890375a60c8f"), "max_concurrent_campaigns": json!(3), "monthly_cost_budget_usd": json!(2.5), "notes": json!("A short notes for the example.")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .eval_vendors()
         .register()
         .active(true)
         .contact_email("player@example.com")
-        .created_at(null)
+        .created_at("2026-11-22T22:27:33.936721Z")
         .created_at_ts(1795386453.936721)
         .created_by_user_id("bb89ac1e357d44872993ac972cd5424d")
         .daily_run_quota(3)
@@ -81,12 +81,12 @@ async fn eval_vendors_delete() {
 #[tokio::test]
 async fn eval_vendors_mint_token() {
     let s = Server::start().await;
-    let example = json!({"id": "b80bb7740288fda1f201890375a60c8f", "label": "sample-label", "scope": "read", "token": "pf_ee977806d7286510", "vendor_id": "96b1f972094b863cafcacb8fc48b9bea"});
+    let example = ex("platform", "VendorTokenMintResponse");
     s.expect(
         "POST",
         "/api/v1/admin/eval-vendors/vendor-id-931a23/tokens",
         &[],
-        Body::Json(json!({"label": "sample-label", "scope": "read"})),
+        Body::Json(json!({"label": json!("sample-label"), "scope": json!("read")})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -105,7 +105,7 @@ async fn eval_vendors_mint_token() {
 #[tokio::test]
 async fn eval_vendors_list_tokens() {
     let s = Server::start().await;
-    let example = json!([{"created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "id": "b80bb7740288fda1f201890375a60c8f", "label": "sample-label", "scope": "read", "token_hash": "pf_5acad6a940ef8aae", "vendor_id": "96b1f972094b863cafcacb8fc48b9bea"}]);
+    let example = json!([ex("platform", "VendorTokenState")]);
     s.expect(
         "GET",
         "/api/v1/admin/eval-vendors/vendor-id-931a23/tokens",

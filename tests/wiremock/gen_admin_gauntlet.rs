@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn gauntlet_library() {
     let s = Server::start().await;
-    let example = json!({"available": true, "defenses": ["defense-value"], "goals": ["goal-value"], "modules": [{"consumes": ["consume-value"], "id": "b80bb7740288fda1f201890375a60c8f", "memory_mb": 3, "milestones": 3, "produces": ["produce-value"], "tier": "tier-value", "title": "sample-title"}], "presets": [{"budget_mb": 3, "dead_end_ratio": 2.5, "depth_levels": 3, "entries": 3, "entries_max": 3, "hardened_ratio": 2.5, "id": "b80bb7740288fda1f201890375a60c8f", "milestones": 3, "segments": 3, "segments_max": 3}], "reason": "A short reason for the example."});
+    let example = ex("platform", "GauntletLibraryResponse");
     s.expect(
         "GET",
         "/api/v1/admin/gauntlet/library",
@@ -25,34 +25,91 @@ async fn gauntlet_library() {
 #[tokio::test]
 async fn gauntlet_preview() {
     let s = Server::start().await;
-    let example = json!({"blueprint": {"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "hosts": [{"behind_pivot": true, "milestones": [], "name": "sample-name", "published": true, "role": "estate", "segments": []}], "milestones": [{"depth": 3, "hosts": [], "id": "b80bb7740288fda1f201890375a60c8f", "mode": "dynamic", "requires": [], "scores": "scores-value"}], "notes": ["A short note for the example."], "segments": ["segment-value"], "tunnelled": true, "unplaced": ["unplaced-value"]}, "build": {"memory_mb": 3, "milestones": 3, "refusal": "refusal-value", "services": 3, "steps": [{"key": "render", "weight": 3}]}, "plan": {"asked": {"key": 3}, "declared_memory_mb": 3, "got": {"key": 3}, "module_ids": ["c97996656696b8ba8b2751815c151847"], "seed": "seed-value", "shortfalls": [{"because": "because-value", "missing": 3, "tier": "tier-value"}], "tiers": {"key": 3}}, "scenario_id": "adc0676ccf13983840786e2a1ca3ee57", "scenario_yaml": "scenario-yaml-value"});
-    s.expect("POST", "/api/v1/admin/gauntlet/preview", &[], Body::Json(json!({"budget_mb": 3, "company": "company-value", "dead_end_ratio": 2.5, "defenses": {"key": 2.5}, "depth_levels": 3, "description": "A short description for the example.", "difficulty": "difficulty-value", "entries": 3, "entries_max": 3, "goal": "goal-value", "hardened_ratio": 2.5, "milestones": 3, "name": "sample-name", "scenario_id": "adc0676ccf13983840786e2a1ca3ee57", "seed": "seed-value", "segments": 3, "segments_max": 3, "tags": ["tag-value"]})), "Bearer pt_test", Reply::Json(example.clone())).await;
-    let got = s.admin().gauntlet().preview(&serde_json::from_value(serde_json::json!({"budget_mb": 3, "company": "company-value", "dead_end_ratio": 2.5, "defenses": {"key": 2.5}, "depth_levels": 3, "description": "A short description for the example.", "difficulty": "difficulty-value", "entries": 3, "entries_max": 3, "goal": "goal-value", "hardened_ratio": 2.5, "milestones": 3, "name": "sample-name", "scenario_id": "adc0676ccf13983840786e2a1ca3ee57", "seed": "seed-value", "segments": 3, "segments_max": 3, "tags": ["tag-value"]})).unwrap()).await.expect("call succeeds");
+    let example = ex("platform", "GauntletPreviewResponse");
+    s.expect(
+        "POST",
+        "/api/v1/admin/gauntlet/preview",
+        &[],
+        Body::Json(ex("platform", "GauntletPreviewRequest")),
+        "Bearer pt_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .admin()
+        .gauntlet()
+        .preview(
+            &serde_json::from_value::<ctfy::models::GauntletPreviewRequest>(ex(
+                "platform",
+                "GauntletPreviewRequest",
+            ))
+            .unwrap(),
+        )
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
 #[tokio::test]
 async fn gauntlet_plan() {
     let s = Server::start().await;
-    let example = json!({"asked": {"key": 3}, "declared_memory_mb": 3, "got": {"key": 3}, "module_ids": ["c97996656696b8ba8b2751815c151847"], "seed": "seed-value", "shortfalls": [{"because": "because-value", "missing": 3, "tier": "tier-value"}], "tiers": {"key": 3}});
-    s.expect("POST", "/api/v1/admin/gauntlet/plan", &[], Body::Json(json!({"budget_mb": 3, "dead_end_ratio": 2.5, "defenses": {"key": 2.5}, "depth_levels": 3, "entries": 3, "entries_max": 3, "goal": "goal-value", "hardened_ratio": 2.5, "milestones": 3, "seed": "seed-value", "segments": 3, "segments_max": 3})), "Bearer pt_test", Reply::Json(example.clone())).await;
-    let got = s.admin().gauntlet().plan(&serde_json::from_value(serde_json::json!({"budget_mb": 3, "dead_end_ratio": 2.5, "defenses": {"key": 2.5}, "depth_levels": 3, "entries": 3, "entries_max": 3, "goal": "goal-value", "hardened_ratio": 2.5, "milestones": 3, "seed": "seed-value", "segments": 3, "segments_max": 3})).unwrap()).await.expect("call succeeds");
+    let example = ex("platform", "GauntletPlanResponse");
+    s.expect(
+        "POST",
+        "/api/v1/admin/gauntlet/plan",
+        &[],
+        Body::Json(ex("platform", "GauntletPlanRequest")),
+        "Bearer pt_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .admin()
+        .gauntlet()
+        .plan(
+            &serde_json::from_value::<ctfy::models::GauntletPlanRequest>(ex(
+                "platform",
+                "GauntletPlanRequest",
+            ))
+            .unwrap(),
+        )
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
 #[tokio::test]
 async fn gauntlet_create_range() {
     let s = Server::start().await;
-    let example = json!({"range": {"built": true, "corpus_commit": "corpus-commit-value", "created_at_ts": null, "created_by": "created-by-value", "created_by_display_name": "sample-created-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "rendered_at_ts": 1795386453.936721, "scenario": {"extra_key": "extra"}}, "task": {"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"}});
-    s.expect("POST", "/api/v1/admin/gauntlet/ranges", &[], Body::Json(json!({"budget_mb": 3, "company": "company-value", "dead_end_ratio": 2.5, "defenses": {"key": 2.5}, "depth_levels": 3, "description": "A short description for the example.", "difficulty": "difficulty-value", "entries": 3, "entries_max": 3, "goal": "goal-value", "hardened_ratio": 2.5, "milestones": 3, "name": "sample-name", "scenario_id": "adc0676ccf13983840786e2a1ca3ee57", "seed": "seed-value", "segments": 3, "segments_max": 3, "slug": "sample-slug", "tags": ["tag-value"]})), "Bearer pt_test", Reply::Json(example.clone())).await;
-    let got = s.admin().gauntlet().create_range(&serde_json::from_value(serde_json::json!({"budget_mb": 3, "company": "company-value", "dead_end_ratio": 2.5, "defenses": {"key": 2.5}, "depth_levels": 3, "description": "A short description for the example.", "difficulty": "difficulty-value", "entries": 3, "entries_max": 3, "goal": "goal-value", "hardened_ratio": 2.5, "milestones": 3, "name": "sample-name", "scenario_id": "adc0676ccf13983840786e2a1ca3ee57", "seed": "seed-value", "segments": 3, "segments_max": 3, "slug": "sample-slug", "tags": ["tag-value"]})).unwrap()).await.expect("call succeeds");
+    let example = ex("platform", "GauntletRangeCreated");
+    s.expect(
+        "POST",
+        "/api/v1/admin/gauntlet/ranges",
+        &[],
+        Body::Json(ex("platform", "GauntletRangeCreate")),
+        "Bearer pt_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .admin()
+        .gauntlet()
+        .create_range(
+            &serde_json::from_value::<ctfy::models::GauntletRangeCreate>(ex(
+                "platform",
+                "GauntletRangeCreate",
+            ))
+            .unwrap(),
+        )
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
 #[tokio::test]
 async fn gauntlet_ranges() {
     let s = Server::start().await;
-    let example = json!({"items": [{"built": true, "corpus_commit": "corpus-commit-value", "created_at_ts": null, "created_by": "created-by-value", "created_by_display_name": "sample-created-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "rendered_at_ts": 1795386453.936721, "scenario": {"extra_key": "extra"}}], "total": 3});
+    let example = ex("platform", "GauntletRangeListResponse");
     s.expect(
         "GET",
         "/api/v1/admin/gauntlet/ranges",
@@ -69,7 +126,7 @@ async fn gauntlet_ranges() {
 #[tokio::test]
 async fn gauntlet_rebuild_range() {
     let s = Server::start().await;
-    let example = json!({"range": {"built": true, "corpus_commit": "corpus-commit-value", "created_at_ts": null, "created_by": "created-by-value", "created_by_display_name": "sample-created-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "rendered_at_ts": 1795386453.936721, "scenario": {"extra_key": "extra"}}, "task": {"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"}});
+    let example = ex("platform", "GauntletRangeCreated");
     s.expect(
         "POST",
         "/api/v1/admin/gauntlet/ranges/range-id-a0a1eb/rebuild",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn instances_stop_all() {
     let s = Server::start().await;
-    let example = json!([{"id": "b80bb7740288fda1f201890375a60c8f", "status": "starting"}]);
+    let example = json!([ex("platform", "StopResponse")]);
     s.expect(
         "DELETE",
         "/api/v1/instances",
@@ -30,7 +30,7 @@ async fn instances_stop_all() {
 #[tokio::test]
 async fn instances_stop() {
     let s = Server::start().await;
-    let example = json!({"id": "b80bb7740288fda1f201890375a60c8f", "status": "starting"});
+    let example = ex("platform", "StopResponse");
     s.expect(
         "DELETE",
         "/api/v1/admin/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11",
@@ -52,7 +52,7 @@ async fn instances_stop() {
 #[tokio::test]
 async fn instances_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"attachments": [{"name": "sample-name", "per_team": true, "size": 3}], "category": "web", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "description": "A short description for the example.", "difficulty": "difficulty-value", "entry_urls": ["http://127.0.0.1:18212/"], "expires_at": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "lease": "on_demand", "name": "sample-name", "network_topology": "simple", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "node_name": "sample-node-name", "questions": [{"answered_correctly": true, "attempts_cap": null, "attempts_remaining": null, "auto_check": true, "choices": null, "id": "b80bb7740288fda1f201890375a60c8f", "mode": null, "prompt": "prompt-value", "requires": [], "unlocked": true}], "services": [{"credentials": null, "host": "127.0.0.1", "label": "sample-label", "path": "files/readme.txt", "port": 18212, "service_type": "ssh"}], "started_at": 1795386453.936721, "status": "starting", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "ttl": 3600, "vpn_backend": "openvpn", "vpn_endpoint": null}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_InstanceInfo_");
     s.expect(
         "GET",
         "/api/v1/admin/instances",
@@ -83,7 +83,7 @@ async fn instances_list() {
 #[tokio::test]
 async fn instances_get() {
     let s = Server::start().await;
-    let example = json!({"attachments": [{"name": "sample-name", "per_team": true, "size": 3}], "category": "web", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "description": "A short description for the example.", "difficulty": "difficulty-value", "entry_urls": ["http://127.0.0.1:18212/"], "expires_at": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "lease": "on_demand", "name": "sample-name", "network_topology": "simple", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "node_name": "sample-node-name", "questions": [{"answered_correctly": true, "attempts_cap": 3, "attempts_remaining": null, "auto_check": true, "choices": null, "id": "b80bb7740288fda1f201890375a60c8f", "mode": null, "prompt": "prompt-value", "requires": ["require-value"], "unlocked": true}], "services": [{"credentials": {"key_file": null, "password": null, "username": "sample-username"}, "host": "127.0.0.1", "label": "sample-label", "path": "files/readme.txt", "port": 18212, "service_type": "ssh"}], "started_at": 1795386453.936721, "status": "starting", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "ttl": 3600, "vpn_backend": "openvpn", "vpn_endpoint": null});
+    let example = ex("platform", "InstanceInfo");
     s.expect(
         "GET",
         "/api/v1/admin/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11",
@@ -127,7 +127,7 @@ async fn instances_pcap() {
 #[tokio::test]
 async fn instances_traffic() {
     let s = Server::start().await;
-    let example = json!({"capture": "capture-value", "cursor": "cursor-value", "flows": [{"extra_key": "extra"}], "redaction": "nothing_to_redact", "truncated": true, "unscrubbable": ["unscrubbable-value"]});
+    let example = ex("platform", "InstanceTrafficPage");
     s.expect(
         "GET",
         "/api/v1/admin/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/traffic",
@@ -151,7 +151,7 @@ async fn instances_traffic() {
 #[tokio::test]
 async fn instances_storage() {
     let s = Server::start().await;
-    let example = json!({"archive": {"archive_retention_s": 3600, "capture_bytes": 1048576, "capture_retention_s": 3600, "due_bytes": 1048576, "error": "error-value", "failed": 3, "finished_bytes": 1048576, "instances": 3, "kept": {"key": 3}, "measured_at": 1795386453.936721, "metadata_bytes": 1048576, "reclaimed_bytes": 1048576, "reclaimed_instances": 3, "root": "root-value", "skipped": {"key": 3}, "status": "ok", "total_bytes": 1048576}, "archive_retention_s": 3600, "capture_max_bytes": 1048576, "capture_retention_s": 3600, "captures": [{"node_id": "c693ebc80e2b73b0d3bbece47c529399", "node_name": "sample-node-name", "received_at": 1795386453.936721, "report": {"cap_bytes": null, "due_bytes": 1048576, "error": "error-value", "failed": 3, "finished_bytes": 1048576, "instances": 3, "kept": {"key": 3}, "measured_at": 1795386453.936721, "over_cap_instances": 3, "reclaimed_bytes": 1048576, "reclaimed_instances": 3, "retention_s": null, "root": "root-value", "skipped": {"key": 3}, "status": "ok", "total_bytes": 1048576, "truncated_bytes": 1048576, "truncated_instances": 3}}]});
+    let example = ex("platform", "InstanceStorageReport");
     s.expect(
         "GET",
         "/api/v1/admin/instance-storage",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn institutions_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"created_at": null, "domain": "domain-value", "holders": 3, "kind": "university", "names": {"key": "sample-names"}, "short_name": "sample-short-name", "updated_at": "2026-11-22T22:27:33.936721Z", "url": "http://127.0.0.1:18212/", "warning": "warning-value"}], "total": 3});
+    let example = ex("platform", "InstitutionPage");
     s.expect(
         "GET",
         "/api/v1/admin/institutions",
@@ -30,7 +30,7 @@ async fn institutions_list() {
 #[tokio::test]
 async fn institutions_suggest() {
     let s = Server::start().await;
-    let example = json!({"items": [{"domain": "domain-value", "holders": 3, "warning": "warning-value"}], "total": 3});
+    let example = ex("platform", "InstitutionSuggestionPage");
     s.expect(
         "GET",
         "/api/v1/admin/institutions/suggest",
@@ -53,14 +53,19 @@ async fn institutions_suggest() {
 #[tokio::test]
 async fn institutions_put() {
     let s = Server::start().await;
-    let example = json!({"created_at": null, "domain": "domain-value", "holders": 3, "kind": "university", "names": {"key": "sample-names"}, "short_name": "sample-short-name", "updated_at": "2026-11-22T22:27:33.936721Z", "url": "http://127.0.0.1:18212/", "warning": "warning-value"});
-    s.expect("POST", "/api/v1/admin/institutions", &[], Body::Json(json!({"domain": "domain-value", "kind": "university", "names": {"key": "sample-names"}, "short_name": "sample-short-name", "url": "http://127.0.0.1:18212/"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "InstitutionInfo");
+    s.expect("POST", "/api/v1/admin/institutions", &[], Body::Json(json!({"domain": json!("domain-value"), "kind": json!("university"), "names": json!({"key": "sample-names"}), "short_name": json!("sample-short-name"), "url": json!("http://127.0.0.1:18212/")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .institutions()
         .put("domain-value")
         .kind("university")
-        .names(serde_json::from_value(serde_json::json!({"key": "sample-names"})).unwrap())
+        .names(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "sample-names"}),
+            )
+            .unwrap(),
+        )
         .short_name("sample-short-name")
         .url("http://127.0.0.1:18212/")
         .await
@@ -71,7 +76,7 @@ async fn institutions_put() {
 #[tokio::test]
 async fn institutions_delete() {
     let s = Server::start().await;
-    let example = json!({"created_at": null, "domain": "domain-value", "holders": 3, "kind": "university", "names": {"key": "sample-names"}, "short_name": "sample-short-name", "updated_at": "2026-11-22T22:27:33.936721Z", "url": "http://127.0.0.1:18212/", "warning": "warning-value"});
+    let example = ex("platform", "InstitutionInfo");
     s.expect(
         "DELETE",
         "/api/v1/admin/institutions/domain-912058",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn llm_calls_list() {
     let s = Server::start().await;
-    let example = json!({"indexing": true, "items": [{"aborted": true, "at_ts": 1795386453.936721, "attempts": 3, "cache_read_tokens": 3, "cache_write_tokens": 3, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "estimated_usd": 2.5, "flavor": "anthropic", "has_body": true, "id": "b80bb7740288fda1f201890375a60c8f", "input_tokens": 3, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "key_id": "30f691262e9d6bd7b23c0bfb1d4b2040", "model": "model-value", "output_tokens": 3, "principal": "principal-value", "queue_ms": 3, "request_bytes": 1048576, "status": 3, "stop_reason": "stop-reason-value", "stream": true, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "truncated": true, "upstream_ms": 3, "usage_known": true}], "rates_as_of": "rates-as-of-value", "total": 3});
+    let example = ex("platform", "LlmCallPage");
     s.expect(
         "GET",
         "/api/v1/admin/llm-calls",
@@ -51,7 +51,7 @@ async fn llm_calls_list() {
 #[tokio::test]
 async fn llm_calls_read() {
     let s = Server::start().await;
-    let example = json!({"available": true, "id": "b80bb7740288fda1f201890375a60c8f", "request": "request-value", "response": "response-value", "truncated": true});
+    let example = ex("platform", "LlmCallBody");
     s.expect(
         "GET",
         "/api/v1/admin/llm-calls/call-id-2098af",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn llm_models_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"active": true, "base_url": "http://127.0.0.1:18212/", "context_tokens": 3, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "input_price_per_mtok": 2.5, "notes": "A short notes for the example.", "output_price_per_mtok": 2.5, "provider_model": "provider-model-value", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "vendor": "vendor-value"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_LlmModelState_");
     s.expect(
         "GET",
         "/api/v1/admin/llm-models",
@@ -33,8 +33,8 @@ async fn llm_models_list() {
 #[tokio::test]
 async fn llm_models_register() {
     let s = Server::start().await;
-    let example = json!({"active": true, "base_url": "http://127.0.0.1:18212/", "context_tokens": 3, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "input_price_per_mtok": 2.5, "notes": "A short notes for the example.", "output_price_per_mtok": 2.5, "provider_model": "provider-model-value", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "vendor": "vendor-value"});
-    s.expect("POST", "/api/v1/admin/llm-models", &[], Body::Json(json!({"active": true, "base_url": "http://127.0.0.1:18212/", "context_tokens": 3, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "input_price_per_mtok": 2.5, "notes": "A short notes for the example.", "output_price_per_mtok": 2.5, "provider_model": "provider-model-value", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "vendor": "vendor-value"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "LlmModelState-Output");
+    s.expect("POST", "/api/v1/admin/llm-models", &[], Body::Json(json!({"active": json!(true), "base_url": json!("http://127.0.0.1:18212/"), "context_tokens": json!(3), "created_at": json!("2026-11-22T22:27:33.936721Z"), "created_at_ts": json!(1795386453.936721), "created_by_user_id": json!("bb89ac1e357d44872993ac972cd5424d"), "display_name": json!("sample-display-name"), "flavor": json!("anthropic"), "id": json!("b80bb7740288fda1f201890375a60c8f"), "input_price_per_mtok": json!(2.5), "notes": json!("A short notes for the example."), "output_price_per_mtok": json!(2.5), "provider_model": json!("provider-model-value"), "review_note": json!("review-note-value"), "review_status": json!("pending"), "reviewed_at_ts": json!(1795386453.936721), "reviewed_by_user_id": json!("688b13652edadc29d9a665f66068c886"), "vendor": json!("vendor-value")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .llm_models()
@@ -42,7 +42,7 @@ async fn llm_models_register() {
         .active(true)
         .base_url("http://127.0.0.1:18212/")
         .context_tokens(3)
-        .created_at(null)
+        .created_at("2026-11-22T22:27:33.936721Z")
         .created_at_ts(1795386453.936721)
         .created_by_user_id("bb89ac1e357d44872993ac972cd5424d")
         .display_name("sample-display-name")
@@ -87,13 +87,13 @@ async fn llm_models_delete() {
 #[tokio::test]
 async fn llm_models_mint_token() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "model_id": "477cbf8a9a5242fb795b12789b297039", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "token": "pf_ee977806d7286510", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
-    s.expect("POST", "/api/v1/admin/llm-models/model-id-d6df27/tokens", &[], Body::Json(json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "expires_in_days": null, "label": "sample-label"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "LlmModelTokenResponse");
+    s.expect("POST", "/api/v1/admin/llm-models/model-id-d6df27/tokens", &[], Body::Json(json!({"competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "expires_in_days": json!(3), "label": json!("sample-label")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .llm_models()
         .mint_token("model-id-d6df27", "88606bbe4080d915b4cab9b9d1175202")
-        .expires_in_days(None)
+        .expires_in_days(3)
         .label("sample-label")
         .await
         .expect("call succeeds");
@@ -103,12 +103,14 @@ async fn llm_models_mint_token() {
 #[tokio::test]
 async fn llm_models_review() {
     let s = Server::start().await;
-    let example = json!({"active": true, "base_url": "http://127.0.0.1:18212/", "context_tokens": 3, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "input_price_per_mtok": 2.5, "notes": "A short notes for the example.", "output_price_per_mtok": 2.5, "provider_model": "provider-model-value", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "vendor": "vendor-value"});
+    let example = ex("platform", "LlmModelState-Output");
     s.expect(
         "POST",
         "/api/v1/admin/llm-models/model-id-d6df27/review",
         &[],
-        Body::Json(json!({"note": "A short note for the example.", "status": "pending"})),
+        Body::Json(
+            json!({"note": json!("A short note for the example."), "status": json!("pending")}),
+        ),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )

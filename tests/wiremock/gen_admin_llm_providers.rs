@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn llm_providers_list() {
     let s = Server::start().await;
-    let example = json!({"gateway_configured": true, "items": [{"added_at": "2026-11-22T22:27:33.936721Z", "added_by": "added-by-value", "base_url": "http://127.0.0.1:18212/", "flavor": "anthropic", "hint": "hint-value", "key_id": "30f691262e9d6bd7b23c0bfb1d4b2040", "shadowed_by": 3, "shares_eval_account": true, "sync_state": "sync-state-value"}], "sealing_configured": true, "total": 3});
+    let example = ex("platform", "LlmProviderPage");
     s.expect(
         "GET",
         "/api/v1/admin/llm-providers",
@@ -30,7 +30,7 @@ async fn llm_providers_list() {
 #[tokio::test]
 async fn llm_providers_account_keys() {
     let s = Server::start().await;
-    let example = json!({"items": [{"added_at": "2026-11-22T22:27:33.936721Z", "base_url": "http://127.0.0.1:18212/", "flavor": "anthropic", "label": "sample-label", "last_probe_at": "2026-11-22T22:27:33.936721Z", "last_probe_code": "last-probe-code-value", "last_used_at": "2026-11-22T22:27:33.936721Z", "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_AccountKeyRow_");
     s.expect(
         "GET",
         "/api/v1/admin/llm-providers/account-keys",
@@ -54,7 +54,7 @@ async fn llm_providers_account_keys() {
 #[tokio::test]
 async fn llm_providers_catalog() {
     let s = Server::start().await;
-    let example = json!([{"base_url": "http://127.0.0.1:18212/", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "label": "sample-label"}]);
+    let example = json!([ex("platform", "LlmProviderChoice")]);
     s.expect(
         "GET",
         "/api/v1/admin/llm-providers/catalog",
@@ -76,8 +76,8 @@ async fn llm_providers_catalog() {
 #[tokio::test]
 async fn llm_providers_add() {
     let s = Server::start().await;
-    let example = json!({"added_at": "2026-11-22T22:27:33.936721Z", "added_by": "added-by-value", "base_url": "http://127.0.0.1:18212/", "flavor": "anthropic", "hint": "hint-value", "key_id": "30f691262e9d6bd7b23c0bfb1d4b2040", "shadowed_by": 3, "shares_eval_account": true, "sync_state": "sync-state-value"});
-    s.expect("POST", "/api/v1/admin/llm-providers", &[], Body::Json(json!({"api_key": "pf_665b1e3851eefefa", "base_url": "http://127.0.0.1:18212/", "flavor": "anthropic", "key_id": "30f691262e9d6bd7b23c0bfb1d4b2040"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "LlmProviderInfo");
+    s.expect("POST", "/api/v1/admin/llm-providers", &[], Body::Json(json!({"api_key": json!("pf_665b1e3851eefefa"), "base_url": json!("http://127.0.0.1:18212/"), "flavor": json!("anthropic"), "key_id": json!("30f691262e9d6bd7b23c0bfb1d4b2040")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .llm_providers()
@@ -95,7 +95,7 @@ async fn llm_providers_add() {
 #[tokio::test]
 async fn llm_providers_probe() {
     let s = Server::start().await;
-    let example = json!({"code": "code-value", "detail": "A short detail for the example.", "key_id": "30f691262e9d6bd7b23c0bfb1d4b2040", "ok": true, "reply": "reply-value", "status": 3, "stub": true});
+    let example = ex("platform", "LlmProviderProbe");
     s.expect(
         "POST",
         "/api/v1/admin/llm-providers/key-id-5bd67c/probe",

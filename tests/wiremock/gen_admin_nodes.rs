@@ -8,14 +8,19 @@ use serde_json::json;
 #[tokio::test]
 async fn nodes_register() {
     let s = Server::start().await;
-    let example = json!({"build_egress_reason": "build-egress-reason-value", "build_egress_status": "in_force", "capacity": 3, "cordoned": true, "corpus_commit": "corpus-commit-value", "cpu_percent": 2.5, "disk_percent": 2.5, "display_name": "sample-display-name", "git_commit": "git-commit-value", "heavy_estates": true, "helper_images_reason": "helper-images-reason-value", "helper_images_status": "present", "id": "b80bb7740288fda1f201890375a60c8f", "image_digests": {"key": "image-digests-value"}, "ingress_canary_url": "http://127.0.0.1:18212/", "ingress_cert_not_after": null, "ingress_checked_at": "2026-11-22T22:27:33.936721Z", "ingress_reason": "ingress-reason-value", "ingress_status": "ok", "is_healthy": true, "labels": {"key": "labels-value"}, "last_heartbeat": null, "memory_percent": 2.5, "memory_total_mb": 2.5, "owner_vendor_id": "760bf5c6a5d5fe7a47d27d982566b7a7", "registered_at": null, "running": 3, "token": "pf_ee977806d7286510", "url": "http://127.0.0.1:18212/", "version": "0.7.0"});
-    s.expect("POST", "/api/v1/nodes/register", &[], Body::Json(json!({"capacity": 3, "display_name": "sample-display-name", "labels": {"key": "labels-value"}, "url": "http://127.0.0.1:18212/"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "NodeRegisterResponse");
+    s.expect("POST", "/api/v1/nodes/register", &[], Body::Json(json!({"capacity": json!(3), "display_name": json!("sample-display-name"), "labels": json!({"key": "labels-value"}), "url": json!("http://127.0.0.1:18212/")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .nodes()
         .register("sample-display-name", "http://127.0.0.1:18212/")
         .capacity(3)
-        .labels(serde_json::from_value(serde_json::json!({"key": "labels-value"})).unwrap())
+        .labels(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "labels-value"}),
+            )
+            .unwrap(),
+        )
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -46,7 +51,7 @@ async fn nodes_remove() {
 #[tokio::test]
 async fn nodes_get() {
     let s = Server::start().await;
-    let example = json!({"build_egress_reason": "build-egress-reason-value", "build_egress_status": "in_force", "capacity": 3, "cordoned": true, "corpus_commit": "corpus-commit-value", "cpu_percent": 2.5, "disk_percent": 2.5, "display_name": "sample-display-name", "git_commit": "git-commit-value", "heavy_estates": true, "helper_images_reason": "helper-images-reason-value", "helper_images_status": "present", "id": "b80bb7740288fda1f201890375a60c8f", "image_digests": {"key": "image-digests-value"}, "ingress_canary_url": "http://127.0.0.1:18212/", "ingress_cert_not_after": null, "ingress_checked_at": "2026-11-22T22:27:33.936721Z", "ingress_reason": "ingress-reason-value", "ingress_status": "ok", "is_healthy": true, "labels": {"key": "labels-value"}, "last_heartbeat": null, "memory_percent": 2.5, "memory_total_mb": 2.5, "owner_vendor_id": "760bf5c6a5d5fe7a47d27d982566b7a7", "registered_at": null, "running": 3, "url": "http://127.0.0.1:18212/", "version": "0.7.0"});
+    let example = ex("platform", "NodeInfo");
     s.expect(
         "GET",
         "/api/v1/admin/nodes/127.0.0.1_18201",
@@ -68,15 +73,20 @@ async fn nodes_get() {
 #[tokio::test]
 async fn nodes_patch() {
     let s = Server::start().await;
-    let example = json!({"build_egress_reason": "build-egress-reason-value", "build_egress_status": "in_force", "capacity": 3, "cordoned": true, "corpus_commit": "corpus-commit-value", "cpu_percent": 2.5, "disk_percent": 2.5, "display_name": "sample-display-name", "git_commit": "git-commit-value", "heavy_estates": true, "helper_images_reason": "helper-images-reason-value", "helper_images_status": "present", "id": "b80bb7740288fda1f201890375a60c8f", "image_digests": {"key": "image-digests-value"}, "ingress_canary_url": "http://127.0.0.1:18212/", "ingress_cert_not_after": null, "ingress_checked_at": "2026-11-22T22:27:33.936721Z", "ingress_reason": "ingress-reason-value", "ingress_status": "ok", "is_healthy": true, "labels": {"key": "labels-value"}, "last_heartbeat": null, "memory_percent": 2.5, "memory_total_mb": 2.5, "owner_vendor_id": "760bf5c6a5d5fe7a47d27d982566b7a7", "registered_at": null, "running": 3, "url": "http://127.0.0.1:18212/", "version": "0.7.0"});
-    s.expect("PATCH", "/api/v1/admin/nodes/127.0.0.1_18201", &[], Body::Json(json!({"cordoned": true, "display_name": "sample-display-name", "labels": null, "owner_vendor_id": "760bf5c6a5d5fe7a47d27d982566b7a7"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "NodeInfo");
+    s.expect("PATCH", "/api/v1/admin/nodes/127.0.0.1_18201", &[], Body::Json(json!({"cordoned": json!(true), "display_name": json!("sample-display-name"), "labels": json!({"key": "labels-value"}), "owner_vendor_id": json!("760bf5c6a5d5fe7a47d27d982566b7a7")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .nodes()
         .patch("127.0.0.1_18201")
         .cordoned(true)
         .display_name("sample-display-name")
-        .labels(serde_json::from_value(serde_json::json!(null)).unwrap())
+        .labels(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "labels-value"}),
+            )
+            .unwrap(),
+        )
         .owner_vendor_id("760bf5c6a5d5fe7a47d27d982566b7a7")
         .await
         .expect("call succeeds");
@@ -86,7 +96,7 @@ async fn nodes_patch() {
 #[tokio::test]
 async fn nodes_health_history() {
     let s = Server::start().await;
-    let example = json!({"items": [{"cpu_percent": 2.5, "disk_percent": 2.5, "is_healthy": true, "latency_ms": 2.5, "memory_percent": 2.5, "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ts": 1795386453.936721}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_NodeHealthSample_");
     s.expect(
         "GET",
         "/api/v1/admin/nodes/127.0.0.1_18201/health-history",
@@ -110,7 +120,7 @@ async fn nodes_health_history() {
 #[tokio::test]
 async fn nodes_events() {
     let s = Server::start().await;
-    let example = json!({"items": [{"actor_avatar_url": "http://127.0.0.1:18212/", "actor_id": "b39fef6a9c6e9bbf9d7f14ab2fd7e484", "actor_name": "sample-actor-name", "actor_type": "actor-type-value", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "detail": {"achievement_id": null, "achievement_name": null, "action": null, "answer_hash": null, "arena_address": null, "budget_tokens": null, "bytes_in": null, "bytes_out": null, "call_id": null, "capture_count": null, "challenge_fully_solved": null, "competition_id": null, "competition_title": null, "complies": null, "contacts": null, "container": null, "cordoned": null, "display_name": null, "divergence": null, "downtime_seconds": null, "dport": null, "drifted": null, "dst": null, "dst_service": null, "duration_s": null, "email": null, "email_template": null, "email_to": null, "error": null, "error_message": null, "flag_id": null, "flavor": null, "hit_count": null, "instance_id": null, "invite_id": null, "ip": null, "job_name": null, "key_id": null, "labels_changed": null, "names": null, "new_role": null, "node_corpus_commit": null, "node_git_commit": null, "node_id": null, "node_version": null, "occurrence_at": null, "outcome": null, "own_flag_count": null, "platform_corpus_commit": null, "platform_git_commit": null, "platform_version": null, "previous_role": null, "provider": null, "question_id": null, "reason": null, "recording_path": null, "refs": null, "reported": null, "retention_days": null, "revealed_count": null, "row_count": null, "secret": null, "series_id": null, "series_name": null, "service": null, "session_id": null, "setting_key": null, "solve_time_s": null, "source": null, "spent_tokens": null, "src": null, "src_service": null, "subject": null, "submission_id": null, "summary": null, "suppression_action": null, "suppression_reason": null, "target_user_id": null, "target_user_name": null, "task_id": null, "task_kind": null, "team_ids": null, "tick": null, "tier": null, "token_id": null, "token_kind": null, "token_label": null, "touches": null, "ttl": null, "url": null, "verdict": null, "victim_team_count": null}, "event": "event-value", "id": "b80bb7740288fda1f201890375a60c8f", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "timestamp": null}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_Activity_");
     s.expect(
         "GET",
         "/api/v1/admin/nodes/127.0.0.1_18201/events",
@@ -134,7 +144,7 @@ async fn nodes_events() {
 #[tokio::test]
 async fn nodes_list_invites() {
     let s = Server::start().await;
-    let example = json!({"items": [{"consumed_by_node_id": "21a0366c6847892a615014d0e05bcd2b", "created_at": null, "expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "owner_vendor_id": "760bf5c6a5d5fe7a47d27d982566b7a7", "status": "active"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_NodeInviteInfo_");
     s.expect(
         "GET",
         "/api/v1/nodes/invites",
@@ -158,18 +168,8 @@ async fn nodes_list_invites() {
 #[tokio::test]
 async fn nodes_mint_invite() {
     let s = Server::start().await;
-    let example = json!({"expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "registration_token": "pf_780f1e1d5b0cce6f"});
-    s.expect(
-        "POST",
-        "/api/v1/nodes/invites",
-        &[],
-        Body::Json(
-            json!({"owner_vendor_id": "760bf5c6a5d5fe7a47d27d982566b7a7", "ttl_seconds": 3600}),
-        ),
-        "Bearer pt_test",
-        Reply::Json(example.clone()),
-    )
-    .await;
+    let example = ex("platform", "CreateInviteResponse");
+    s.expect("POST", "/api/v1/nodes/invites", &[], Body::Json(json!({"owner_vendor_id": json!("760bf5c6a5d5fe7a47d27d982566b7a7"), "ttl_seconds": json!(3600)})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .nodes()

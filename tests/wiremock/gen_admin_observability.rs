@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn observability_overview() {
     let s = Server::start().await;
-    let example = json!({"capacity": 3, "config": {"auto_migrate": true, "hsts_enabled": true, "password_auth_enabled": true, "single_process_guard": true}, "deletions_overdue": 3, "nodes": {"healthy": 3, "total": 3}, "running_instances": 3, "solves_today": 3, "solves_total": 3, "teams_total": 3, "users_active_24h": 3, "users_new_24h": 3, "users_total": 3});
+    let example = ex("platform", "AdminOverview");
     s.expect(
         "GET",
         "/api/v1/admin/overview",
@@ -30,7 +30,7 @@ async fn observability_overview() {
 #[tokio::test]
 async fn observability_solve_matrix() {
     let s = Server::start().await;
-    let example = json!({"cells": [{"attempts": 3, "captured": 3, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "first_blood": true, "last_captured_at": null, "solve_time_s": 2.5, "solved": true, "solved_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d"}], "challenges": [{"category": "category-value", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "difficulty": "difficulty-value", "milestones": 3, "name": "sample-name", "solves_count": 3}], "teams": [{"anonymous": true, "name": "sample-name", "solved": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d"}]});
+    let example = ex("platform", "AdminSolveMatrix");
     s.expect(
         "GET",
         "/api/v1/admin/solve-matrix",
@@ -52,7 +52,7 @@ async fn observability_solve_matrix() {
 #[tokio::test]
 async fn observability_health_flags() {
     let s = Server::start().await;
-    let example = json!({"artifact_storage": [{"alert_bytes": 1048576, "retention_s": 3600, "stored_bytes": 1048576, "stored_runs": 3, "verdict": "verdict-value"}], "recent_errors": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "error": "error-value", "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "stopped_at": 1795386453.936721, "team_id": "f6a7ca40fb244678abe4ebba37174d7d"}], "silent_challenges": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "launches": 3, "name": "sample-name", "submissions": 3}], "stuck_starting": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "requested_at": 1795386453.936721, "stuck_for_s": 2.5, "team_id": "f6a7ca40fb244678abe4ebba37174d7d"}], "unhealthy_nodes": [{"display_name": "sample-display-name", "downtime_s": 2.5, "last_heartbeat_ts": 1795386453.936721, "node_id": "c693ebc80e2b73b0d3bbece47c529399", "url": "http://127.0.0.1:18212/"}]});
+    let example = ex("platform", "AdminHealthFlags");
     s.expect(
         "GET",
         "/api/v1/admin/health-flags",
@@ -74,7 +74,7 @@ async fn observability_health_flags() {
 #[tokio::test]
 async fn observability_timeseries() {
     let s = Server::start().await;
-    let example = json!({"bucket_s": 3600, "buckets": [{"partial": true, "ts": 1795386453.936721, "value": 100}], "metric": "launches", "window_s": 3600});
+    let example = ex("platform", "AdminTimeseries");
     s.expect(
         "GET",
         "/api/v1/admin/timeseries",
@@ -98,7 +98,7 @@ async fn observability_timeseries() {
 #[tokio::test]
 async fn observability_traffic_summary() {
     let s = Server::start().await;
-    let example = json!({"instances": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "live": true, "name": "sample-name", "request_count": 3, "started_at": 1795386453.936721, "status": "status-value", "stopped_at": 1795386453.936721, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "instances_total": 3, "teams": [{"instance_count": 3, "last_activity_at": 1795386453.936721, "request_count": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "total_requests": 3});
+    let example = ex("platform", "AdminTrafficSummary");
     s.expect(
         "GET",
         "/api/v1/admin/traffic/summary",
@@ -120,7 +120,7 @@ async fn observability_traffic_summary() {
 #[tokio::test]
 async fn observability_activities() {
     let s = Server::start().await;
-    let example = json!({"items": [{"actor_avatar_url": "http://127.0.0.1:18212/", "actor_id": "b39fef6a9c6e9bbf9d7f14ab2fd7e484", "actor_name": "sample-actor-name", "actor_type": "actor-type-value", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "detail": {"achievement_id": null, "achievement_name": null, "action": null, "answer_hash": null, "arena_address": null, "budget_tokens": null, "bytes_in": null, "bytes_out": null, "call_id": null, "capture_count": null, "challenge_fully_solved": null, "competition_id": null, "competition_title": null, "complies": null, "contacts": null, "container": null, "cordoned": null, "display_name": null, "divergence": null, "downtime_seconds": null, "dport": null, "drifted": null, "dst": null, "dst_service": null, "duration_s": null, "email": null, "email_template": null, "email_to": null, "error": null, "error_message": null, "flag_id": null, "flavor": null, "hit_count": null, "instance_id": null, "invite_id": null, "ip": null, "job_name": null, "key_id": null, "labels_changed": null, "names": null, "new_role": null, "node_corpus_commit": null, "node_git_commit": null, "node_id": null, "node_version": null, "occurrence_at": null, "outcome": null, "own_flag_count": null, "platform_corpus_commit": null, "platform_git_commit": null, "platform_version": null, "previous_role": null, "provider": null, "question_id": null, "reason": null, "recording_path": null, "refs": null, "reported": null, "retention_days": null, "revealed_count": null, "row_count": null, "secret": null, "series_id": null, "series_name": null, "service": null, "session_id": null, "setting_key": null, "solve_time_s": null, "source": null, "spent_tokens": null, "src": null, "src_service": null, "subject": null, "submission_id": null, "summary": null, "suppression_action": null, "suppression_reason": null, "target_user_id": null, "target_user_name": null, "task_id": null, "task_kind": null, "team_ids": null, "tick": null, "tier": null, "token_id": null, "token_kind": null, "token_label": null, "touches": null, "ttl": null, "url": null, "verdict": null, "victim_team_count": null}, "event": "event-value", "id": "b80bb7740288fda1f201890375a60c8f", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "timestamp": null}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_Activity_");
     s.expect(
         "GET",
         "/api/v1/admin/activities",
@@ -159,7 +159,7 @@ async fn observability_activities() {
 #[tokio::test]
 async fn observability_activities_timeseries() {
     let s = Server::start().await;
-    let example = json!({"bucket_s": 3600, "buckets": [{"counts": {"key": 3}, "partial": true, "ts": 1795386453.936721}], "events": ["event-value"], "window_s": 3600});
+    let example = ex("platform", "ActivityTimeseries");
     s.expect(
         "GET",
         "/api/v1/admin/activities/timeseries",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn patches_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"attempts": 3, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "detail": "A short detail for the example.", "files": ["files/readme.txt"], "id": "b80bb7740288fda1f201890375a60c8f", "judged_at": "2026-11-22T22:27:33.936721Z", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "status": "pending", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3", "verdict": "fixed"}], "total": 3});
+    let example = ex("platform", "AdminPatchSubmissionPage");
     s.expect(
         "GET",
         "/api/v1/admin/patches",
@@ -43,7 +43,7 @@ async fn patches_list() {
 #[tokio::test]
 async fn patches_get() {
     let s = Server::start().await;
-    let example = json!({"attempts": 3, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "detail": "A short detail for the example.", "digests": {"key": "digests-value"}, "files": ["files/readme.txt"], "files_b64": {"key": "files-b64-value"}, "id": "b80bb7740288fda1f201890375a60c8f", "judged_at": "2026-11-22T22:27:33.936721Z", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "status": "pending", "steps": [{"detail": "A short detail for the example.", "name": "sample-name", "ok": true}], "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3", "verdict": "fixed"});
+    let example = ex("platform", "AdminPatchSubmissionDetail");
     s.expect(
         "GET",
         "/api/v1/admin/patches/submission-id-7faa57",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn records_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"attempts": 3, "category": "web", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "difficulty": "difficulty-value", "duration_s": 2.5, "error": "error-value", "error_detail": "error-detail-value", "id": "b80bb7740288fda1f201890375a60c8f", "name": "sample-name", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "node_name": "sample-node-name", "request_count": 3, "solved": true, "started_at": 1795386453.936721, "status": "starting", "stop_reason": "stop-reason-value", "stopped_at": 1795386453.936721, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "ttl": 3600}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_InstanceRecordInfo_");
     s.expect(
         "GET",
         "/api/v1/admin/instance-records",
@@ -45,7 +45,7 @@ async fn records_list() {
 #[tokio::test]
 async fn records_get() {
     let s = Server::start().await;
-    let example = json!({"artifacts": {"archive_reclaimed_at": 1795386453.936721, "archive_reclaimed_bytes": 1048576, "capture_reclaimed_at": 1795386453.936721, "capture_reclaimed_bytes": 1048576, "events_count": 3, "has_container_log": true, "has_manifest": true, "pcap_bytes": 1048576, "pcap_dropped_bytes": 1048576, "pcap_dropped_segments": 3, "submissions_count": 3, "traffic_count": 3}, "record": {"artifact_dir": "artifact-dir-value", "attempts": 3, "category": "web", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "difficulty": "difficulty-value", "duration_s": 2.5, "error": "error-value", "error_detail": "error-detail-value", "id": "b80bb7740288fda1f201890375a60c8f", "image_source": "image-source-value", "name": "sample-name", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "node_name": "sample-node-name", "request_count": 3, "solved": true, "spec": {"extra_key": "extra"}, "started_at": 1795386453.936721, "status": "starting", "stop_reason": "stop-reason-value", "stopped_at": 1795386453.936721, "surface": {"flag_path": null, "provided_files": [{"name": "sample-name", "per_team": true, "size": 3}], "services": [{"credentials": null, "host": "127.0.0.1", "label": "sample-label", "path": "files/readme.txt", "port": 18212, "service_type": "ssh"}], "vpn": {"config_url": "http://127.0.0.1:18212/", "host": "127.0.0.1", "port": 18212, "proto": "udp"}}, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "ttl": 3600}});
+    let example = ex("platform", "InstanceRecordDetail");
     s.expect(
         "GET",
         "/api/v1/admin/instance-records/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11",
@@ -67,12 +67,12 @@ async fn records_get() {
 #[tokio::test]
 async fn records_trace_answer() {
     let s = Server::start().await;
-    let example = json!({"answer_hash": "answer-hash-value", "hits": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "live": true, "question_id": "7aa0f6eeb744f57f917032ef2fa5b8fa", "started_at": 1795386453.936721, "stopped_at": 1795386453.936721, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "searched_live": 3, "searched_records": 3, "traceable_records": 3});
+    let example = ex("platform", "AnswerTraceResponse");
     s.expect(
         "POST",
         "/api/v1/admin/answer-trace",
         &[],
-        Body::Json(json!({"answer": "flag{s4mple_25dc28}"})),
+        Body::Json(json!({"answer": json!("flag{s4mple_25dc28}")})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -89,7 +89,7 @@ async fn records_trace_answer() {
 #[tokio::test]
 async fn records_instance_answers() {
     let s = Server::start().await;
-    let example = json!({"answers": [{"question_id": "7aa0f6eeb744f57f917032ef2fa5b8fa", "value": "value-value"}], "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "team_id": "f6a7ca40fb244678abe4ebba37174d7d"});
+    let example = ex("platform", "InstanceAnswersResponse");
     s.expect(
         "GET",
         "/api/v1/admin/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/answers",
@@ -133,7 +133,7 @@ async fn records_container_log() {
 #[tokio::test]
 async fn records_events() {
     let s = Server::start().await;
-    let example = json!({"items": [{"extra_key": "extra"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_dict_str__Any__");
     s.expect(
         "GET",
         "/api/v1/admin/instance-records/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/events",
@@ -157,7 +157,7 @@ async fn records_events() {
 #[tokio::test]
 async fn records_submissions() {
     let s = Server::start().await;
-    let example = json!({"items": [{"extra_key": "extra"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_dict_str__Any__");
     s.expect(
         "GET",
         "/api/v1/admin/instance-records/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/submissions",
@@ -181,7 +181,7 @@ async fn records_submissions() {
 #[tokio::test]
 async fn records_traffic() {
     let s = Server::start().await;
-    let example = json!({"items": [{"extra_key": "extra"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_dict_str__Any__");
     s.expect(
         "GET",
         "/api/v1/admin/instance-records/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/traffic",

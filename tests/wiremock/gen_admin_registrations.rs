@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn registrations_roster() {
     let s = Server::start().await;
-    let example = json!({"items": [{"captain_user_id": "241335a8bb54f1d109546452ca082da2", "created_at": null, "description": "A short description for the example.", "edited_after_review": true, "has_logo": true, "honors": "honors-value", "incomplete_members": 3, "members": [{"academic_stage": "academic-stage-value", "display_name": "sample-display-name", "email": "player@example.com", "gender": "male", "grade": "grade-value", "is_captain": true, "mailing_address": "mailing-address-value", "organization": "organization-value", "phone": "phone-value", "real_name": "sample-real-name", "review_status": "pending", "specialties": [], "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "undergrad_school": "undergrad-school-value", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_name": "sample-reviewed-by-name", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_RegistrationTeamRow_");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/registration-roster",
@@ -33,7 +33,7 @@ async fn registrations_roster() {
 #[tokio::test]
 async fn registrations_summary() {
     let s = Server::start().await;
-    let example = json!({"approved": 3, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "incomplete_teams": 3, "pending": 3, "rejected": 3, "total": 3});
+    let example = ex("platform", "RegistrationSummary");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/registration-summary",
@@ -55,8 +55,8 @@ async fn registrations_summary() {
 #[tokio::test]
 async fn registrations_review() {
     let s = Server::start().await;
-    let example = json!({"captain_user_id": "241335a8bb54f1d109546452ca082da2", "created_at": null, "description": "A short description for the example.", "edited_after_review": true, "has_logo": true, "honors": "honors-value", "incomplete_members": 3, "members": [{"academic_stage": "academic-stage-value", "display_name": "sample-display-name", "email": "player@example.com", "gender": "male", "grade": "grade-value", "is_captain": true, "mailing_address": "mailing-address-value", "organization": "organization-value", "phone": "phone-value", "real_name": "sample-real-name", "review_status": "pending", "specialties": ["specialtie-value"], "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "undergrad_school": "undergrad-school-value", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_name": "sample-reviewed-by-name", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"});
-    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/review", &[], Body::Json(json!({"note": "A short note for the example.", "status": "approved"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "RegistrationTeamRow");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/review", &[], Body::Json(json!({"note": json!("A short note for the example."), "status": json!("approved")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .registrations()
@@ -74,9 +74,22 @@ async fn registrations_review() {
 #[tokio::test]
 async fn registrations_edit() {
     let s = Server::start().await;
-    let example = json!({"captain_user_id": "241335a8bb54f1d109546452ca082da2", "created_at": null, "description": "A short description for the example.", "edited_after_review": true, "has_logo": true, "honors": "honors-value", "incomplete_members": 3, "members": [{"academic_stage": "academic-stage-value", "display_name": "sample-display-name", "email": "player@example.com", "gender": "male", "grade": "grade-value", "is_captain": true, "mailing_address": "mailing-address-value", "organization": "organization-value", "phone": "phone-value", "real_name": "sample-real-name", "review_status": "pending", "specialties": ["specialtie-value"], "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "undergrad_school": "undergrad-school-value", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "reviewed_by": "reviewed-by-value", "reviewed_by_name": "sample-reviewed-by-name", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"});
-    s.expect("PUT", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/registrations/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c", &[], Body::Json(json!({"academic_stage": "academic-stage-value", "anonymous": true, "gender": "male", "grade": "grade-value", "mailing_address": "mailing-address-value", "organization": "organization-value", "phone": "phone-value", "real_name": "sample-real-name", "specialties": ["specialtie-value"], "team_anonymous": true, "team_honors": "team-honors-value", "undergrad_school": "undergrad-school-value"})), "Bearer pt_test", Reply::Json(example.clone())).await;
-    let got = s.admin().registrations().edit("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b", "9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c", &serde_json::from_value(serde_json::json!({"academic_stage": "academic-stage-value", "anonymous": true, "gender": "male", "grade": "grade-value", "mailing_address": "mailing-address-value", "organization": "organization-value", "phone": "phone-value", "real_name": "sample-real-name", "specialties": ["specialtie-value"], "team_anonymous": true, "team_honors": "team-honors-value", "undergrad_school": "undergrad-school-value"})).unwrap()).await.expect("call succeeds");
+    let example = ex("platform", "RegistrationTeamRow");
+    s.expect("PUT", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/registrations/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c", &[], Body::Json(ex("platform", "RegistrationSubmitRequest")), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let got = s
+        .admin()
+        .registrations()
+        .edit(
+            "3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b",
+            "9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c",
+            &serde_json::from_value::<ctfy::models::RegistrationSubmitRequest>(ex(
+                "platform",
+                "RegistrationSubmitRequest",
+            ))
+            .unwrap(),
+        )
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 

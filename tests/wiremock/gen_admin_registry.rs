@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn registry_usage() {
     let s = Server::start().await;
-    let example = json!({"enforcement": "in_force", "items": [{"bytes": 1048576, "display_name": "sample-display-name", "incomplete": true, "measured_at": "2026-11-22T22:27:33.936721Z", "over_quota": true, "platform_account": true, "repos": 3, "repositories": ["repositorie-value"], "tags": 3, "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "quota": {"max_bytes": 1048576, "max_tags": 3}, "scanned_at": "2026-11-22T22:27:33.936721Z"});
+    let example = ex("platform", "RegistryUsageReport");
     s.expect(
         "GET",
         "/api/v1/admin/registry/usage",
@@ -56,7 +56,7 @@ async fn registry_delete_manifest() {
 #[tokio::test]
 async fn registry_repos() {
     let s = Server::start().await;
-    let example = json!({"incomplete": true, "items": [{"account": "account-value", "kind": "platform", "name": "sample-name", "tags": 3}], "total": 3});
+    let example = ex("platform", "RegistryRepoList");
     s.expect(
         "GET",
         "/api/v1/admin/registry/repos",
@@ -73,7 +73,7 @@ async fn registry_repos() {
 #[tokio::test]
 async fn registry_tags() {
     let s = Server::start().await;
-    let example = json!({"incomplete": true, "items": [{"created_at": null, "digest": "0bf474896363505e5ea5e5d6ace8ebfb13a760a409b1fb467d428fc716f9f284", "kind": "platform", "reclaimable": true, "references": ["harness_pin"], "size_bytes": 1048576, "tag": "tag-value"}], "repository": "repository-value", "total": 3});
+    let example = ex("platform", "RegistryTagList");
     s.expect(
         "GET",
         "/api/v1/admin/registry/tags",
@@ -96,12 +96,12 @@ async fn registry_tags() {
 #[tokio::test]
 async fn registry_reclaim() {
     let s = Server::start().await;
-    let example = json!({"deleted": 3, "dry_run": true, "incomplete": true, "policy": "superseded_frozen", "reclaim": [{"digest": "0bf474896363505e5ea5e5d6ace8ebfb13a760a409b1fb467d428fc716f9f284", "references": ["harness_pin"], "repository": "repository-value", "size_bytes": 1048576, "tag": "tag-value"}], "reclaim_bytes": 1048576, "reclaim_count": 3, "refused": [{"digest": "0bf474896363505e5ea5e5d6ace8ebfb13a760a409b1fb467d428fc716f9f284", "references": ["harness_pin"], "repository": "repository-value", "size_bytes": 1048576, "tag": "tag-value"}], "refused_count": 3});
+    let example = ex("platform", "RegistryReclaimPlan");
     s.expect(
         "POST",
         "/api/v1/admin/registry/reclaim",
         &[],
-        Body::Json(json!({"dry_run": true, "policy": "superseded_frozen"})),
+        Body::Json(json!({"dry_run": json!(true), "policy": json!("superseded_frozen")})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -119,7 +119,7 @@ async fn registry_reclaim() {
 #[tokio::test]
 async fn registry_gc() {
     let s = Server::start().await;
-    let example = json!({"api_version": "api-version-value", "command": "command-value", "message": "A short message for the example.", "mode": "online", "reachable": true, "reclaimable_bytes": 1048576, "reclaimable_manifests": 3});
+    let example = ex("platform", "RegistryGcStatus");
     s.expect(
         "GET",
         "/api/v1/admin/registry/gc",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn reports_pipeline() {
     let s = Server::start().await;
-    let example = json!({"backlog": 3, "events": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "queued": 3, "title": "sample-title", "waiting": 3}], "grading_configured": true, "grading_enabled": true, "interval_seconds": 3600, "last_run_at": null, "last_status": "ok", "last_summary": "last-summary-value", "max_per_tick": 3, "oldest_due_seconds": null, "quiet_seconds": 3600, "waiting": 3});
+    let example = ex("platform", "ReportPipeline");
     s.expect(
         "GET",
         "/api/v1/admin/report-queue",
@@ -25,7 +25,7 @@ async fn reports_pipeline() {
 #[tokio::test]
 async fn reports_list() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "grading_configured": true, "grading_enabled": true, "missing_team_count": 3, "queue_length": 3, "quiet_seconds": 3600, "rows": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "finalized_at": "2026-11-22T22:27:33.936721Z", "grade": {"accurate": 3, "graded_at": null, "inaccurate": 3, "not_mentioned": 3, "points": 100, "report_version": 18212, "unsupported": 18212}, "length": 3, "queue_position": 3, "saved_at": null, "status": "not_scored", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "version": 3}]});
+    let example = ex("platform", "ReportRosterResponse");
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/reports",
@@ -47,7 +47,7 @@ async fn reports_list() {
 #[tokio::test]
 async fn reports_get() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "versions": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "content": "content-value", "finalized_at": "2026-11-22T22:27:33.936721Z", "grading_requested_at": "2026-11-22T22:27:33.936721Z", "saved_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3", "version": 3}]});
+    let example = ex("platform", "ReportVersionsResponse");
     s.expect("GET", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/reports/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/WEB-001", &[], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
@@ -65,7 +65,7 @@ async fn reports_get() {
 #[tokio::test]
 async fn reports_grades() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "runs": [{"accurate": 3, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "graded_at": null, "inaccurate": 3, "not_mentioned": 3, "points": 100, "report_version": 18212, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "unsupported": 18212, "verdicts": {"key": "verdicts-value"}}], "team_id": "f6a7ca40fb244678abe4ebba37174d7d"});
+    let example = ex("platform", "ReportGradesResponse");
     s.expect("GET", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/reports/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/WEB-001/grades", &[], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
@@ -83,7 +83,7 @@ async fn reports_grades() {
 #[tokio::test]
 async fn reports_attachments() {
     let s = Server::start().await;
-    let example = json!({"attachments": [{"content_type": "content-type-value", "filename": "sample-filename", "id": "b80bb7740288fda1f201890375a60c8f", "size_bytes": 1048576, "uploaded_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "remaining": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "uploads_enabled": true});
+    let example = ex("platform", "ReportAttachmentsResponse");
     s.expect("GET", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/reports/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/WEB-001/attachments", &[], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
@@ -101,7 +101,7 @@ async fn reports_attachments() {
 #[tokio::test]
 async fn reports_grade_now() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "finalized_at": "2026-11-22T22:27:33.936721Z", "grade": {"accurate": 3, "graded_at": null, "inaccurate": 3, "not_mentioned": 3, "points": 100, "report_version": 18212, "unsupported": 18212}, "length": 3, "queue_position": 3, "saved_at": null, "status": "not_scored", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "version": 3});
+    let example = ex("platform", "ReportRosterRow");
     s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/reports/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/WEB-001/grade-now", &[], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
@@ -119,7 +119,7 @@ async fn reports_grade_now() {
 #[tokio::test]
 async fn reports_claims() {
     let s = Server::start().await;
-    let example = json!({"accounted": 3, "read": true, "report_version": 18212, "rows": [{"ordinal": 3, "quote": "quote-value", "title": "sample-title", "value": "value-value"}], "total": 3, "ungrounded": 3});
+    let example = ex("platform", "ReportClaimsPage");
     s.expect("GET", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/reports/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/WEB-001/claims", &[], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
@@ -137,7 +137,7 @@ async fn reports_claims() {
 #[tokio::test]
 async fn reports_regrade() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/reports/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/WEB-001/regrade", &[("solved_since", "solved-since-value")], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()

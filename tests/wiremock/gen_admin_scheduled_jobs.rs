@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn scheduled_jobs_list() {
     let s = Server::start().await;
-    let example = json!([{"default_interval_s": 3600, "enabled": true, "interval_s": 3600, "last_duration_s": 2.5, "last_error": "last-error-value", "last_run_at_ts": 1795386453.936721, "last_status": "ok", "last_summary": "last-summary-value", "name": "sample-name", "run_count": 3, "updated_by_user_id": "a3658cbd9f6be38ef29d5554ef9c562b"}]);
+    let example = json!([ex("platform", "ScheduledJobInfo")]);
     s.expect(
         "GET",
         "/api/v1/admin/scheduled-jobs",
@@ -30,12 +30,12 @@ async fn scheduled_jobs_list() {
 #[tokio::test]
 async fn scheduled_jobs_update() {
     let s = Server::start().await;
-    let example = json!({"default_interval_s": 3600, "enabled": true, "interval_s": 3600, "last_duration_s": 2.5, "last_error": "last-error-value", "last_run_at_ts": 1795386453.936721, "last_status": "ok", "last_summary": "last-summary-value", "name": "sample-name", "run_count": 3, "updated_by_user_id": "a3658cbd9f6be38ef29d5554ef9c562b"});
+    let example = ex("platform", "ScheduledJobInfo");
     s.expect(
         "PATCH",
         "/api/v1/admin/scheduled-jobs/name-6ae999",
         &[],
-        Body::Json(json!({"enabled": true, "interval_s": 3600})),
+        Body::Json(json!({"enabled": json!(true), "interval_s": json!(3600)})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -54,7 +54,7 @@ async fn scheduled_jobs_update() {
 #[tokio::test]
 async fn scheduled_jobs_run() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/scheduled-jobs/name-6ae999/run",

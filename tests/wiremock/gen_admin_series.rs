@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn series_list() {
     let s = Server::start().await;
-    let example = json!([{"access": "public", "created_at": null, "created_by": "created-by-value", "defensible_pool_count": 3, "description": "A short description for the example.", "duration_seconds": 3600, "enabled": true, "every_n_weeks": 3, "first_at": null, "hour": 3, "id": "b80bb7740288fda1f201890375a60c8f", "lead_seconds": 3600, "minute": 3, "name": "sample-name", "next_occurrence_at": null, "occurrences_spawned": 3, "pool": ["pool-value"], "report_window_s": 18212, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "shared_pool_ids": ["84069b1b2e6f63af3a8198bbd9719560"], "slate_size": 3, "spawn_job_enabled": true, "status": "draft", "timezone": "timezone-value", "title_template": "title-template-value", "unknown_pool_ids": ["9188ee4cbb76ea7a06545648c57d892d"], "weekday": 3}]);
+    let example = json!([ex("platform", "CompetitionSeriesInfo")]);
     s.expect(
         "GET",
         "/api/v1/admin/series",
@@ -25,7 +25,7 @@ async fn series_list() {
 #[tokio::test]
 async fn series_get() {
     let s = Server::start().await;
-    let example = json!({"access": "public", "created_at": null, "created_by": "created-by-value", "defensible_pool_count": 3, "description": "A short description for the example.", "duration_seconds": 3600, "enabled": true, "every_n_weeks": 3, "first_at": null, "hour": 3, "id": "b80bb7740288fda1f201890375a60c8f", "lead_seconds": 3600, "minute": 3, "name": "sample-name", "next_occurrence_at": null, "occurrences_spawned": 3, "pool": ["pool-value"], "report_window_s": 18212, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "shared_pool_ids": ["84069b1b2e6f63af3a8198bbd9719560"], "slate_size": 3, "spawn_job_enabled": true, "status": "draft", "timezone": "timezone-value", "title_template": "title-template-value", "unknown_pool_ids": ["9188ee4cbb76ea7a06545648c57d892d"], "weekday": 3});
+    let example = ex("platform", "CompetitionSeriesInfo");
     s.expect(
         "GET",
         "/api/v1/admin/series/series-id-e72567",
@@ -47,18 +47,57 @@ async fn series_get() {
 #[tokio::test]
 async fn series_create() {
     let s = Server::start().await;
-    let example = json!({"access": "public", "created_at": null, "created_by": "created-by-value", "defensible_pool_count": 3, "description": "A short description for the example.", "duration_seconds": 3600, "enabled": true, "every_n_weeks": 3, "first_at": null, "hour": 3, "id": "b80bb7740288fda1f201890375a60c8f", "lead_seconds": 3600, "minute": 3, "name": "sample-name", "next_occurrence_at": null, "occurrences_spawned": 3, "pool": ["pool-value"], "report_window_s": 18212, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "shared_pool_ids": ["84069b1b2e6f63af3a8198bbd9719560"], "slate_size": 3, "spawn_job_enabled": true, "status": "draft", "timezone": "timezone-value", "title_template": "title-template-value", "unknown_pool_ids": ["9188ee4cbb76ea7a06545648c57d892d"], "weekday": 3});
-    s.expect("POST", "/api/v1/admin/series", &[], Body::Json(json!({"access": "public", "description": "A short description for the example.", "duration_seconds": 3600, "enabled": true, "every_n_weeks": 3, "first_at": "2026-11-22T22:27:33.936721Z", "hour": 3, "lead_seconds": 3600, "minute": 3, "name": "sample-name", "pool": ["pool-value"], "report_window_s": 18212, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "slate_size": 3, "status": "draft", "timezone": "timezone-value", "title_template": "title-template-value", "weekday": 3})), "Bearer pt_test", Reply::Json(example.clone())).await;
-    let got = s.admin().series().create(&serde_json::from_value(serde_json::json!({"access": "public", "description": "A short description for the example.", "duration_seconds": 3600, "enabled": true, "every_n_weeks": 3, "first_at": "2026-11-22T22:27:33.936721Z", "hour": 3, "lead_seconds": 3600, "minute": 3, "name": "sample-name", "pool": ["pool-value"], "report_window_s": 18212, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "slate_size": 3, "status": "draft", "timezone": "timezone-value", "title_template": "title-template-value", "weekday": 3})).unwrap()).await.expect("call succeeds");
+    let example = ex("platform", "CompetitionSeriesInfo");
+    s.expect(
+        "POST",
+        "/api/v1/admin/series",
+        &[],
+        Body::Json(ex("platform", "CompetitionSeriesConfig")),
+        "Bearer pt_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .admin()
+        .series()
+        .create(
+            &serde_json::from_value::<ctfy::models::CompetitionSeriesConfig>(ex(
+                "platform",
+                "CompetitionSeriesConfig",
+            ))
+            .unwrap(),
+        )
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
 #[tokio::test]
 async fn series_update() {
     let s = Server::start().await;
-    let example = json!({"access": "public", "created_at": null, "created_by": "created-by-value", "defensible_pool_count": 3, "description": "A short description for the example.", "duration_seconds": 3600, "enabled": true, "every_n_weeks": 3, "first_at": null, "hour": 3, "id": "b80bb7740288fda1f201890375a60c8f", "lead_seconds": 3600, "minute": 3, "name": "sample-name", "next_occurrence_at": null, "occurrences_spawned": 3, "pool": ["pool-value"], "report_window_s": 18212, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "shared_pool_ids": ["84069b1b2e6f63af3a8198bbd9719560"], "slate_size": 3, "spawn_job_enabled": true, "status": "draft", "timezone": "timezone-value", "title_template": "title-template-value", "unknown_pool_ids": ["9188ee4cbb76ea7a06545648c57d892d"], "weekday": 3});
-    s.expect("PUT", "/api/v1/admin/series/series-id-e72567", &[], Body::Json(json!({"access": "public", "description": "A short description for the example.", "duration_seconds": 3600, "enabled": true, "every_n_weeks": 3, "first_at": "2026-11-22T22:27:33.936721Z", "hour": 3, "lead_seconds": 3600, "minute": 3, "name": "sample-name", "pool": ["pool-value"], "report_window_s": 18212, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "slate_size": 3, "status": "draft", "timezone": "timezone-value", "title_template": "title-template-value", "weekday": 3})), "Bearer pt_test", Reply::Json(example.clone())).await;
-    let got = s.admin().series().update("series-id-e72567", &serde_json::from_value(serde_json::json!({"access": "public", "description": "A short description for the example.", "duration_seconds": 3600, "enabled": true, "every_n_weeks": 3, "first_at": "2026-11-22T22:27:33.936721Z", "hour": 3, "lead_seconds": 3600, "minute": 3, "name": "sample-name", "pool": ["pool-value"], "report_window_s": 18212, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "slate_size": 3, "status": "draft", "timezone": "timezone-value", "title_template": "title-template-value", "weekday": 3})).unwrap()).await.expect("call succeeds");
+    let example = ex("platform", "CompetitionSeriesInfo");
+    s.expect(
+        "PUT",
+        "/api/v1/admin/series/series-id-e72567",
+        &[],
+        Body::Json(ex("platform", "CompetitionSeriesConfig")),
+        "Bearer pt_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .admin()
+        .series()
+        .update(
+            "series-id-e72567",
+            &serde_json::from_value::<ctfy::models::CompetitionSeriesConfig>(ex(
+                "platform",
+                "CompetitionSeriesConfig",
+            ))
+            .unwrap(),
+        )
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
@@ -86,7 +125,7 @@ async fn series_delete() {
 #[tokio::test]
 async fn series_preview() {
     let s = Server::start().await;
-    let example = json!({"missed": ["2026-11-22T22:27:33.936721Z"], "occurrences": [{"challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "occurrence_at": "2026-11-22T22:27:33.936721Z", "refused": "refused-value", "title": "sample-title"}], "series_id": "a08cee2d44965f70273273b9ffbe4c0f"});
+    let example = ex("platform", "SeriesPreview");
     s.expect(
         "GET",
         "/api/v1/admin/series/series-id-e72567/preview",

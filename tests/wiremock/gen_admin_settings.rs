@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn settings_list() {
     let s = Server::start().await;
-    let example = json!([{"default_value": {"extra_key": "extra"}, "description": "A short description for the example.", "env_value": {"extra_key": "extra"}, "in_force": true, "inert_reason": "inert-reason-value", "key": "pf_a62f2225bf70bfac", "source": "db", "type": "type-value", "value": {"extra_key": "extra"}}]);
+    let example = json!([ex("platform", "PlatformSettingInfo")]);
     s.expect(
         "GET",
         "/api/v1/admin/platform-settings",
@@ -25,12 +25,12 @@ async fn settings_list() {
 #[tokio::test]
 async fn settings_set() {
     let s = Server::start().await;
-    let example = json!({"default_value": {"extra_key": "extra"}, "description": "A short description for the example.", "env_value": {"extra_key": "extra"}, "in_force": true, "inert_reason": "inert-reason-value", "key": "pf_a62f2225bf70bfac", "source": "db", "type": "type-value", "value": {"extra_key": "extra"}});
+    let example = ex("platform", "PlatformSettingInfo");
     s.expect(
         "PATCH",
         "/api/v1/admin/platform-settings/key-a62f22",
         &[],
-        Body::Json(json!({"value": {"extra_key": "extra"}})),
+        Body::Json(json!({"value": json!({"extra_key": "extra"})})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -39,7 +39,7 @@ async fn settings_set() {
         .admin()
         .settings()
         .set("key-a62f22")
-        .value(serde_json::from_value(serde_json::json!({"extra_key": "extra"})).unwrap())
+        .value(serde_json::from_value::<ctfy::models::Json>(json!({"extra_key": "extra"})).unwrap())
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -48,7 +48,7 @@ async fn settings_set() {
 #[tokio::test]
 async fn settings_unset() {
     let s = Server::start().await;
-    let example = json!({"default_value": {"extra_key": "extra"}, "description": "A short description for the example.", "env_value": {"extra_key": "extra"}, "in_force": true, "inert_reason": "inert-reason-value", "key": "pf_a62f2225bf70bfac", "source": "db", "type": "type-value", "value": {"extra_key": "extra"}});
+    let example = ex("platform", "PlatformSettingInfo");
     s.expect(
         "DELETE",
         "/api/v1/admin/platform-settings/key-a62f22",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn tasks_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": [], "already": null, "budget_hit": null, "built": [], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": null, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": [], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": [], "finished_runs": null, "frozen": [], "fully_solved": null, "fully_solved_runs": null, "instance_ids": [], "job": "job-value", "left": [], "memory_mb": null, "milestones": null, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": [], "nodes": [], "notes": null, "passed": null, "pending": [], "pulled": [], "queued": [], "reason": "A short reason for the example.", "removed": [], "services": null, "skipped": null, "solved": [], "started": null, "status": "status-value", "stop_code": null, "stopped": null, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": null, "total_runs": null, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "AdminTaskListResponse");
     s.expect(
         "GET",
         "/api/v1/admin/tasks",
@@ -39,7 +39,7 @@ async fn tasks_list() {
 #[tokio::test]
 async fn tasks_get() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "GET",
         "/api/v1/admin/tasks/task-id-fb213f",
@@ -61,7 +61,7 @@ async fn tasks_get() {
 #[tokio::test]
 async fn tasks_logs() {
     let s = Server::start().await;
-    let example = json!({"items": [{"level": "level-value", "message": "A short message for the example.", "seq": 3, "ts": 1795386453.936721}], "next_after": 3});
+    let example = ex("platform", "AdminTaskLogsResponse");
     s.expect(
         "GET",
         "/api/v1/admin/tasks/task-id-fb213f/logs",
@@ -85,12 +85,12 @@ async fn tasks_logs() {
 #[tokio::test]
 async fn tasks_submit() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/tasks",
         &[],
-        Body::Json(json!({"kind": "kind-value", "params": {"extra_key": "extra"}})),
+        Body::Json(json!({"kind": json!("kind-value"), "params": json!({"extra_key": "extra"})})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -100,7 +100,10 @@ async fn tasks_submit() {
         .tasks()
         .submit()
         .kind("kind-value")
-        .params(serde_json::from_value(serde_json::json!({"extra_key": "extra"})).unwrap())
+        .params(
+            serde_json::from_value::<ctfy::models::JsonObject>(json!({"extra_key": "extra"}))
+                .unwrap(),
+        )
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -109,7 +112,7 @@ async fn tasks_submit() {
 #[tokio::test]
 async fn tasks_cancel() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "kind-value", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"added": ["added-value"], "already": 3, "budget_hit": null, "built": ["built-value"], "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "captured": null, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "checked": true, "cost_usd": null, "errored_runs": null, "eval_run_id": "6aee82cc2cdd2dced9f4786e62902feb", "failed": ["failed-value"], "failed_step": null, "failed_teams": {"key": "failed-teams-value"}, "findings": ["finding-value"], "finished_runs": 3, "frozen": ["frozen-value"], "fully_solved": true, "fully_solved_runs": null, "instance_ids": ["51afcc4ffa9f7e0187e0e53ba9ef0e4c"], "job": "job-value", "left": ["left-value"], "memory_mb": 3, "milestones": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "no_build": ["no-build-value"], "nodes": [{"error": "error-value", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "ok": true, "queued": [], "skipped_built": [], "skipped_in_progress": [], "skipped_pulled": [], "status": "status-value", "total": null}], "notes": null, "passed": true, "pending": ["pending-value"], "pulled": ["pulled-value"], "queued": ["queued-value"], "reason": "A short reason for the example.", "removed": ["removed-value"], "services": 3, "skipped": true, "solved": ["solved-value"], "started": 3, "status": "status-value", "stop_code": null, "stopped": 3, "summary": "A short summary for the example.", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "total": 3, "total_runs": 3, "extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "status-value"});
+    let example = ex("platform", "AdminTaskInfo");
     s.expect(
         "POST",
         "/api/v1/admin/tasks/task-id-fb213f/cancel",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn teams_list() {
     let s = Server::start().await;
-    let example = json!([{"captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "description": "A short description for the example.", "disqualification_reason": "disqualification-reason-value", "disqualified": true, "disqualified_at": "2026-11-22T22:27:33.936721Z", "disqualified_by_display_name": "sample-disqualified-by-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "member_count": 3, "members": [{"anonymous": true, "avatar_url": "http://127.0.0.1:18212/", "display_name": "sample-display-name", "is_captain": true, "joined_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "name": "sample-name", "review_status": "review-status-value"}]);
+    let example = json!([ex("platform", "AdminTeamRow")]);
     s.expect(
         "GET",
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams",
@@ -30,8 +30,8 @@ async fn teams_list() {
 #[tokio::test]
 async fn teams_rename() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "anonymous": true, "attempts": 3, "captain_avatar_url": "http://127.0.0.1:18212/", "captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "description": "A short description for the example.", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "member_count": 3, "members": [{"anonymous": true, "avatar_url": "http://127.0.0.1:18212/", "display_name": "sample-display-name", "is_captain": true, "joined_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "name": "sample-name", "solves": 3});
-    s.expect("PATCH", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c", &[], Body::Json(json!({"description": null, "name": "sample-name"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "TeamDetail");
+    s.expect("PATCH", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c", &[], Body::Json(json!({"description": json!("A short description for the example."), "name": json!("sample-name")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .teams()
@@ -39,7 +39,7 @@ async fn teams_rename() {
             "3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b",
             "7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c",
         )
-        .description(null)
+        .description("A short description for the example.")
         .name("sample-name")
         .await
         .expect("call succeeds");
@@ -49,8 +49,8 @@ async fn teams_rename() {
 #[tokio::test]
 async fn teams_set_captain() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "anonymous": true, "attempts": 3, "captain_avatar_url": "http://127.0.0.1:18212/", "captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "description": "A short description for the example.", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "member_count": 3, "members": [{"anonymous": true, "avatar_url": "http://127.0.0.1:18212/", "display_name": "sample-display-name", "is_captain": true, "joined_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "name": "sample-name", "solves": 3});
-    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/captain", &[], Body::Json(json!({"user_id": "e8701ad48ba05a91604e480dd60899a3"})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "TeamDetail");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/captain", &[], Body::Json(json!({"user_id": json!("e8701ad48ba05a91604e480dd60899a3")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .teams()
@@ -67,7 +67,7 @@ async fn teams_set_captain() {
 #[tokio::test]
 async fn teams_remove_member() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "anonymous": true, "attempts": 3, "captain_avatar_url": "http://127.0.0.1:18212/", "captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "description": "A short description for the example.", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "member_count": 3, "members": [{"anonymous": true, "avatar_url": "http://127.0.0.1:18212/", "display_name": "sample-display-name", "is_captain": true, "joined_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "name": "sample-name", "solves": 3});
+    let example = ex("platform", "TeamDetail");
     s.expect("DELETE", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/members/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c", &[], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
@@ -85,8 +85,8 @@ async fn teams_remove_member() {
 #[tokio::test]
 async fn teams_disqualify() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "disqualification_reason": "disqualification-reason-value", "disqualified": true, "disqualified_at": "2026-11-22T22:27:33.936721Z", "disqualified_by": "disqualified-by-value", "id": "b80bb7740288fda1f201890375a60c8f", "name": "sample-name"});
-    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/disqualify", &[], Body::Json(json!({"reason": "A short reason for the example."})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "TeamStandingInfo");
+    s.expect("POST", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/disqualify", &[], Body::Json(json!({"reason": json!("A short reason for the example.")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .teams()
@@ -103,7 +103,7 @@ async fn teams_disqualify() {
 #[tokio::test]
 async fn teams_reinstate() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "disqualification_reason": "disqualification-reason-value", "disqualified": true, "disqualified_at": "2026-11-22T22:27:33.936721Z", "disqualified_by": "disqualified-by-value", "id": "b80bb7740288fda1f201890375a60c8f", "name": "sample-name"});
+    let example = ex("platform", "TeamStandingInfo");
     s.expect("DELETE", "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/disqualify", &[], Body::Empty, "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn users_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"affiliation": null, "attempts": 3, "avatar_url": "http://127.0.0.1:18212/", "bio": "bio-value", "country": null, "created_at": null, "deletion_effective_at": "2026-11-22T22:27:33.936721Z", "display_name": "sample-display-name", "email": "player@example.com", "email_verified": true, "email_verified_at": "2026-11-22T22:27:33.936721Z", "email_verified_by": "player@example.com", "email_verified_by_display_name": "player@example.com", "entrant_kind": "human", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "promoted_at": "2026-11-22T22:27:33.936721Z", "promoted_by": null, "promoted_by_display_name": "sample-promoted-by-display-name", "providers": ["provider-value"], "role": "user", "social_links": {"key": "social-links-value"}, "solves": 3, "standings_excluded_at": "2026-11-22T22:27:33.936721Z", "timezone": "timezone-value", "website_url": "http://127.0.0.1:18212/"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_AdminUserInfo_");
     s.expect(
         "GET",
         "/api/v1/admin/users",
@@ -49,7 +49,7 @@ async fn users_list() {
 #[tokio::test]
 async fn users_resend_verification() {
     let s = Server::start().await;
-    let example = json!({"expires_in_minutes": 3, "handover": "none", "sent": true});
+    let example = ex("platform", "EmailVerificationSent");
     s.expect(
         "POST",
         "/api/v1/admin/users/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/resend-verification",
@@ -71,7 +71,7 @@ async fn users_resend_verification() {
 #[tokio::test]
 async fn users_verify_email() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "attempts": 3, "avatar_url": "http://127.0.0.1:18212/", "bio": "bio-value", "country": null, "created_at": null, "deletion_effective_at": "2026-11-22T22:27:33.936721Z", "display_name": "sample-display-name", "email": "player@example.com", "email_verified": true, "email_verified_at": "2026-11-22T22:27:33.936721Z", "email_verified_by": "player@example.com", "email_verified_by_display_name": "player@example.com", "entrant_kind": "human", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "promoted_at": "2026-11-22T22:27:33.936721Z", "promoted_by": null, "promoted_by_display_name": "sample-promoted-by-display-name", "providers": ["provider-value"], "role": "user", "social_links": {"key": "social-links-value"}, "solves": 3, "standings_excluded_at": "2026-11-22T22:27:33.936721Z", "timezone": "timezone-value", "website_url": "http://127.0.0.1:18212/"});
+    let example = ex("platform", "AdminUserInfo");
     s.expect(
         "POST",
         "/api/v1/admin/users/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/verify-email",
@@ -93,7 +93,7 @@ async fn users_verify_email() {
 #[tokio::test]
 async fn users_get() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "attempts": 3, "avatar_url": "http://127.0.0.1:18212/", "bio": "bio-value", "country": null, "created_at": null, "deletion_effective_at": "2026-11-22T22:27:33.936721Z", "display_name": "sample-display-name", "email": "player@example.com", "email_verified": true, "email_verified_at": "2026-11-22T22:27:33.936721Z", "email_verified_by": "player@example.com", "email_verified_by_display_name": "player@example.com", "entrant_kind": "human", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "promoted_at": "2026-11-22T22:27:33.936721Z", "promoted_by": null, "promoted_by_display_name": "sample-promoted-by-display-name", "providers": ["provider-value"], "role": "user", "social_links": {"key": "social-links-value"}, "solves": 3, "standings_excluded_at": "2026-11-22T22:27:33.936721Z", "timezone": "timezone-value", "website_url": "http://127.0.0.1:18212/"});
+    let example = ex("platform", "AdminUserInfo");
     s.expect(
         "GET",
         "/api/v1/admin/users/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c",
@@ -115,12 +115,12 @@ async fn users_get() {
 #[tokio::test]
 async fn users_set_standings_excluded() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "attempts": 3, "avatar_url": "http://127.0.0.1:18212/", "bio": "bio-value", "country": null, "created_at": null, "deletion_effective_at": "2026-11-22T22:27:33.936721Z", "display_name": "sample-display-name", "email": "player@example.com", "email_verified": true, "email_verified_at": "2026-11-22T22:27:33.936721Z", "email_verified_by": "player@example.com", "email_verified_by_display_name": "player@example.com", "entrant_kind": "human", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "promoted_at": "2026-11-22T22:27:33.936721Z", "promoted_by": null, "promoted_by_display_name": "sample-promoted-by-display-name", "providers": ["provider-value"], "role": "user", "social_links": {"key": "social-links-value"}, "solves": 3, "standings_excluded_at": "2026-11-22T22:27:33.936721Z", "timezone": "timezone-value", "website_url": "http://127.0.0.1:18212/"});
+    let example = ex("platform", "AdminUserInfo");
     s.expect(
         "PATCH",
         "/api/v1/admin/users/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/standings",
         &[],
-        Body::Json(json!({"excluded": true})),
+        Body::Json(json!({"excluded": json!(true)})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -137,12 +137,12 @@ async fn users_set_standings_excluded() {
 #[tokio::test]
 async fn users_trace_token() {
     let s = Server::start().await;
-    let example = json!({"chain": [{"created_at": null, "expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "is_traced": true, "kind": "user", "label": "sample-label", "last_used_at": "2026-11-22T22:27:33.936721Z", "live": true, "revoked_at": null, "rotated_from": "rotated-from-value"}], "found": true, "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "token_id": "55d551ed306d12d7e36bdf913204a2a7"});
+    let example = ex("platform", "TokenTraceResponse");
     s.expect(
         "POST",
         "/api/v1/admin/token-trace",
         &[],
-        Body::Json(json!({"token": "pf_ee977806d7286510"})),
+        Body::Json(json!({"token": json!("pf_ee977806d7286510")})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )
@@ -159,7 +159,7 @@ async fn users_trace_token() {
 #[tokio::test]
 async fn users_revoke_token() {
     let s = Server::start().await;
-    let example = json!({"already_revoked": true, "kind": "user", "label": "sample-label", "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "revoked_at": null, "token_id": "55d551ed306d12d7e36bdf913204a2a7"});
+    let example = ex("platform", "AdminTokenRevokeResponse");
     s.expect(
         "POST",
         "/api/v1/admin/tokens/token-id-82fae9/revoke",
@@ -181,12 +181,12 @@ async fn users_revoke_token() {
 #[tokio::test]
 async fn users_set_role() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "attempts": 3, "avatar_url": "http://127.0.0.1:18212/", "bio": "bio-value", "country": null, "created_at": null, "deletion_effective_at": "2026-11-22T22:27:33.936721Z", "display_name": "sample-display-name", "email": "player@example.com", "email_verified": true, "email_verified_at": "2026-11-22T22:27:33.936721Z", "email_verified_by": "player@example.com", "email_verified_by_display_name": "player@example.com", "entrant_kind": "human", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "promoted_at": "2026-11-22T22:27:33.936721Z", "promoted_by": null, "promoted_by_display_name": "sample-promoted-by-display-name", "providers": ["provider-value"], "role": "user", "social_links": {"key": "social-links-value"}, "solves": 3, "standings_excluded_at": "2026-11-22T22:27:33.936721Z", "timezone": "timezone-value", "website_url": "http://127.0.0.1:18212/"});
+    let example = ex("platform", "AdminUserInfo");
     s.expect(
         "PATCH",
         "/api/v1/admin/users/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/role",
         &[],
-        Body::Json(json!({"role": "admin"})),
+        Body::Json(json!({"role": json!("admin")})),
         "Bearer pt_test",
         Reply::Json(example.clone()),
     )

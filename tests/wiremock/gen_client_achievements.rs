@@ -8,7 +8,10 @@ use serde_json::json;
 #[tokio::test]
 async fn achievements_catalog() {
     let s = Server::start().await;
-    let example = json!({"items": [{"description": "A short description for the example.", "earned_by_count": 3, "icon": "icon-value", "id": "b80bb7740288fda1f201890375a60c8f", "localized": {"key": {"description": "A short description for the example.", "name": "sample-name"}}, "name": "sample-name", "points": 100, "progress": {"current": 3, "target": 3}, "rarity": "rarity-value", "secret": true, "tier": "tier-value"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex(
+        "platform",
+        "LimitOffsetPageCustomized_AchievementCatalogEntry_",
+    );
     s.expect(
         "GET",
         "/api/v1/achievements/catalog",
@@ -32,7 +35,7 @@ async fn achievements_catalog() {
 #[tokio::test]
 async fn achievements_recent_unlocks() {
     let s = Server::start().await;
-    let example = json!({"items": [{"achievement_id": "994a560d6a783cf97a348055dfc980a8", "anonymous": true, "icon": "icon-value", "localized": {"key": {"description": "A short description for the example.", "name": "sample-name"}}, "name": "sample-name", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "tier": "tier-value", "unlocked_at": "2026-11-22T22:27:33.936721Z"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_RecentUnlock_");
     s.expect(
         "GET",
         "/api/v1/achievements/recent-unlocks",
@@ -56,7 +59,7 @@ async fn achievements_recent_unlocks() {
 #[tokio::test]
 async fn achievements_claim_easter_egg() {
     let s = Server::start().await;
-    let example = json!({"achievement": {"achievement_id": "994a560d6a783cf97a348055dfc980a8", "context": {"extra_key": "extra"}, "description": "A short description for the example.", "earned_by_count": 3, "icon": "icon-value", "localized": {"key": {"description": "A short description for the example.", "name": "sample-name"}}, "name": "sample-name", "points": 100, "rarity": "rarity-value", "secret": true, "tier": "tier-value", "unlocked_at": "2026-11-22T22:27:33.936721Z"}, "already_unlocked": true, "egg_id": "f54b41a7a203677f63519246c3e33688"});
+    let example = ex("platform", "EasterEggClaim");
     s.expect(
         "POST",
         "/api/v1/easter-eggs/egg-id-2dc640/claim",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn activities_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"actor_avatar_url": "http://127.0.0.1:18212/", "actor_id": "b39fef6a9c6e9bbf9d7f14ab2fd7e484", "actor_name": "sample-actor-name", "actor_type": "actor-type-value", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "detail": {"achievement_id": null, "achievement_name": null, "action": null, "answer_hash": null, "arena_address": null, "budget_tokens": null, "bytes_in": null, "bytes_out": null, "call_id": null, "capture_count": null, "challenge_fully_solved": null, "competition_id": null, "competition_title": null, "complies": null, "contacts": null, "container": null, "cordoned": null, "display_name": null, "divergence": null, "downtime_seconds": null, "dport": null, "drifted": null, "dst": null, "dst_service": null, "duration_s": null, "email": null, "email_template": null, "email_to": null, "error": null, "error_message": null, "flag_id": null, "flavor": null, "hit_count": null, "instance_id": null, "invite_id": null, "ip": null, "job_name": null, "key_id": null, "labels_changed": null, "names": null, "new_role": null, "node_corpus_commit": null, "node_git_commit": null, "node_id": null, "node_version": null, "occurrence_at": null, "outcome": null, "own_flag_count": null, "platform_corpus_commit": null, "platform_git_commit": null, "platform_version": null, "previous_role": null, "provider": null, "question_id": null, "reason": null, "recording_path": null, "refs": null, "reported": null, "retention_days": null, "revealed_count": null, "row_count": null, "secret": null, "series_id": null, "series_name": null, "service": null, "session_id": null, "setting_key": null, "solve_time_s": null, "source": null, "spent_tokens": null, "src": null, "src_service": null, "subject": null, "submission_id": null, "summary": null, "suppression_action": null, "suppression_reason": null, "target_user_id": null, "target_user_name": null, "task_id": null, "task_kind": null, "team_ids": null, "tick": null, "tier": null, "token_id": null, "token_kind": null, "token_label": null, "touches": null, "ttl": null, "url": null, "verdict": null, "victim_team_count": null}, "event": "event-value", "id": "b80bb7740288fda1f201890375a60c8f", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "timestamp": null}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_Activity_");
     s.expect(
         "GET",
         "/api/v1/activities",
@@ -45,7 +45,7 @@ async fn activities_list() {
 #[tokio::test]
 async fn activities_timeseries() {
     let s = Server::start().await;
-    let example = json!({"bucket_s": 3600, "buckets": [{"counts": {"key": 3}, "partial": true, "ts": 1795386453.936721}], "events": ["event-value"], "window_s": 3600});
+    let example = ex("platform", "ActivityTimeseries");
     s.expect(
         "GET",
         "/api/v1/activities/timeseries",

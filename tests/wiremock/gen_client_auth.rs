@@ -8,8 +8,8 @@ use serde_json::json;
 #[tokio::test]
 async fn auth_register() {
     let s = Server::start().await;
-    let example = json!({"redirect_to": "redirect-to-value", "token": "pf_ee977806d7286510"});
-    s.expect("POST", "/api/v1/auth/register", &[], Body::Json(json!({"display_name": "sample-display-name", "email": "player@example.com", "password": "password-value"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AuthTokenResponse");
+    s.expect("POST", "/api/v1/auth/register", &[], Body::Json(json!({"display_name": json!("sample-display-name"), "email": json!("player@example.com"), "password": json!("password-value")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .auth()
@@ -23,12 +23,14 @@ async fn auth_register() {
 #[tokio::test]
 async fn auth_login() {
     let s = Server::start().await;
-    let example = json!({"redirect_to": "redirect-to-value", "token": "pf_ee977806d7286510"});
+    let example = ex("platform", "AuthTokenResponse");
     s.expect(
         "POST",
         "/api/v1/auth/login",
         &[],
-        Body::Json(json!({"email": "player@example.com", "password": "password-value"})),
+        Body::Json(
+            json!({"email": json!("player@example.com"), "password": json!("password-value")}),
+        ),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -45,7 +47,7 @@ async fn auth_login() {
 #[tokio::test]
 async fn auth_device_code() {
     let s = Server::start().await;
-    let example = json!({"device_code": "device-code-value", "expires_in": 3, "interval": 3, "user_code": "user-code-value", "verification_uri": "verification-uri-value", "verification_uri_complete": "verification-uri-complete-value"});
+    let example = ex("platform", "DeviceCodeResponse");
     s.expect(
         "POST",
         "/api/v1/auth/device/code",
@@ -67,12 +69,12 @@ async fn auth_device_code() {
 #[tokio::test]
 async fn auth_device_token() {
     let s = Server::start().await;
-    let example = json!({"status": "status-value", "token": "pf_ee977806d7286510"});
+    let example = ex("platform", "DeviceTokenResponse");
     s.expect(
         "POST",
         "/api/v1/auth/device/token",
         &[],
-        Body::Json(json!({"device_code": "device-code-value"})),
+        Body::Json(json!({"device_code": json!("device-code-value")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -90,7 +92,7 @@ async fn auth_device_token() {
 async fn auth_set_password() {
     let s = Server::start().await;
     let example = json!({"key": "value"});
-    s.expect("POST", "/api/v1/auth/password", &[], Body::Json(json!({"current_password": "current-password-value", "new_password": "new-password-value"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    s.expect("POST", "/api/v1/auth/password", &[], Body::Json(json!({"current_password": json!("current-password-value"), "new_password": json!("new-password-value")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .auth()
@@ -126,7 +128,7 @@ async fn auth_delete_password() {
 #[tokio::test]
 async fn auth_list_identities() {
     let s = Server::start().await;
-    let example = json!({"items": [{"avatar_url": "http://127.0.0.1:18212/", "created_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "last_used_at": "2026-11-22T22:27:33.936721Z", "provider": "provider-value", "provider_display_name": "sample-provider-display-name", "provider_email": "player@example.com", "provider_login": "provider-login-value", "provider_user_id": "87150af1d18fe94717526b0775b29358"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_LinkedIdentity_");
     s.expect(
         "GET",
         "/api/v1/auth/identities",
@@ -172,7 +174,7 @@ async fn auth_unbind_identity() {
 #[tokio::test]
 async fn auth_start_oauth_link() {
     let s = Server::start().await;
-    let example = json!({"authorize_url": "http://127.0.0.1:18212/"});
+    let example = ex("platform", "LinkStartResponse");
     s.expect(
         "POST",
         "/api/v1/auth/identities/link/provider-90c5d1",
@@ -194,7 +196,7 @@ async fn auth_start_oauth_link() {
 #[tokio::test]
 async fn auth_list_tokens() {
     let s = Server::start().await;
-    let example = json!({"items": [{"competition_access": "none", "competition_ids": ["88606bbe4080d915b4cab9b9d1175202"], "created_at": null, "expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "ip_address": "ip-address-value", "is_current": true, "kind": "user", "label": "sample-label", "last_used_at": "2026-11-22T22:27:33.936721Z", "permissions": {"key": "none"}, "rotated_from": "rotated-from-value", "template": "agent_play", "user_agent": "user-agent-value"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_TokenInfo_");
     s.expect(
         "GET",
         "/api/v1/auth/tokens",
@@ -218,7 +220,7 @@ async fn auth_list_tokens() {
 #[tokio::test]
 async fn auth_token_templates() {
     let s = Server::start().await;
-    let example = json!({"templates": [{"competition_access": "none", "expires_in_days": 3, "name": "agent_play", "permissions": {"key": "none"}}]});
+    let example = ex("platform", "TokenTemplatesResponse");
     s.expect(
         "GET",
         "/api/v1/auth/tokens/templates",
@@ -240,17 +242,22 @@ async fn auth_token_templates() {
 #[tokio::test]
 async fn auth_mint_token() {
     let s = Server::start().await;
-    let example = json!({"competition_access": "none", "competition_ids": ["88606bbe4080d915b4cab9b9d1175202"], "created_at": null, "expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "ip_address": "ip-address-value", "is_current": true, "kind": "user", "label": "sample-label", "last_used_at": "2026-11-22T22:27:33.936721Z", "permissions": {"key": "none"}, "rotated_from": "rotated-from-value", "template": "agent_play", "token": "pf_ee977806d7286510", "user_agent": "user-agent-value"});
-    s.expect("POST", "/api/v1/auth/tokens", &[], Body::Json(json!({"competition_access": null, "competition_ids": ["88606bbe4080d915b4cab9b9d1175202"], "expires_in_days": null, "label": "sample-label", "permissions": null, "template": "agent_play"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "CreateFineGrainedTokenResponse");
+    s.expect("POST", "/api/v1/auth/tokens", &[], Body::Json(json!({"competition_access": json!("competition-access-value"), "competition_ids": json!(["88606bbe4080d915b4cab9b9d1175202"]), "expires_in_days": json!(3), "label": json!("sample-label"), "permissions": json!({"key": "permissions-value"}), "template": json!("agent_play")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .auth()
         .mint_token()
-        .competition_access(null)
+        .competition_access("competition-access-value")
         .competition_ids(["88606bbe4080d915b4cab9b9d1175202"])
-        .expires_in_days(None)
+        .expires_in_days(3)
         .label("sample-label")
-        .permissions(serde_json::from_value(serde_json::json!(null)).unwrap())
+        .permissions(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "permissions-value"}),
+            )
+            .unwrap(),
+        )
         .template("agent_play")
         .await
         .expect("call succeeds");
@@ -260,16 +267,21 @@ async fn auth_mint_token() {
 #[tokio::test]
 async fn auth_update_token_scopes() {
     let s = Server::start().await;
-    let example = json!({"competition_access": "none", "competition_ids": ["88606bbe4080d915b4cab9b9d1175202"], "created_at": null, "expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "ip_address": "ip-address-value", "is_current": true, "kind": "user", "label": "sample-label", "last_used_at": "2026-11-22T22:27:33.936721Z", "permissions": {"key": "none"}, "rotated_from": "rotated-from-value", "template": "agent_play", "user_agent": "user-agent-value"});
-    s.expect("PATCH", "/api/v1/auth/tokens/token-id-82fae9", &[], Body::Json(json!({"competition_access": null, "competition_ids": ["88606bbe4080d915b4cab9b9d1175202"], "label": "sample-label", "permissions": null, "template": "agent_play"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "TokenInfo");
+    s.expect("PATCH", "/api/v1/auth/tokens/token-id-82fae9", &[], Body::Json(json!({"competition_access": json!("competition-access-value"), "competition_ids": json!(["88606bbe4080d915b4cab9b9d1175202"]), "label": json!("sample-label"), "permissions": json!({"key": "permissions-value"}), "template": json!("agent_play")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .auth()
         .update_token_scopes("token-id-82fae9")
-        .competition_access(null)
+        .competition_access("competition-access-value")
         .competition_ids(["88606bbe4080d915b4cab9b9d1175202"])
         .label("sample-label")
-        .permissions(serde_json::from_value(serde_json::json!(null)).unwrap())
+        .permissions(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "permissions-value"}),
+            )
+            .unwrap(),
+        )
         .template("agent_play")
         .await
         .expect("call succeeds");
@@ -279,12 +291,12 @@ async fn auth_update_token_scopes() {
 #[tokio::test]
 async fn auth_renew_token() {
     let s = Server::start().await;
-    let example = json!({"competition_access": "none", "competition_ids": ["88606bbe4080d915b4cab9b9d1175202"], "created_at": null, "expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "ip_address": "ip-address-value", "is_current": true, "kind": "user", "label": "sample-label", "last_used_at": "2026-11-22T22:27:33.936721Z", "permissions": {"key": "none"}, "rotated_from": "rotated-from-value", "template": "agent_play", "user_agent": "user-agent-value"});
+    let example = ex("platform", "TokenInfo");
     s.expect(
         "POST",
         "/api/v1/auth/tokens/token-id-82fae9/renew",
         &[],
-        Body::Json(json!({"expires_in_days": null})),
+        Body::Json(json!({"expires_in_days": json!(3)})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -293,7 +305,7 @@ async fn auth_renew_token() {
         .client()
         .auth()
         .renew_token("token-id-82fae9")
-        .expires_in_days(None)
+        .expires_in_days(3)
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -302,12 +314,12 @@ async fn auth_renew_token() {
 #[tokio::test]
 async fn auth_rotate_token() {
     let s = Server::start().await;
-    let example = json!({"competition_access": "none", "competition_ids": ["88606bbe4080d915b4cab9b9d1175202"], "created_at": null, "expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "ip_address": "ip-address-value", "is_current": true, "kind": "user", "label": "sample-label", "last_used_at": "2026-11-22T22:27:33.936721Z", "permissions": {"key": "none"}, "rotated_from": "rotated-from-value", "template": "agent_play", "token": "pf_ee977806d7286510", "user_agent": "user-agent-value"});
+    let example = ex("platform", "CreateFineGrainedTokenResponse");
     s.expect(
         "POST",
         "/api/v1/auth/tokens/token-id-82fae9/rotate",
         &[],
-        Body::Json(json!({"expires_in_days": null})),
+        Body::Json(json!({"expires_in_days": json!(3)})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -316,7 +328,7 @@ async fn auth_rotate_token() {
         .client()
         .auth()
         .rotate_token("token-id-82fae9")
-        .expires_in_days(None)
+        .expires_in_days(3)
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -369,7 +381,7 @@ async fn auth_revoke_other_tokens() {
 #[tokio::test]
 async fn auth_providers() {
     let s = Server::start().await;
-    let example = json!({"email_code_auth": {"enabled": true}, "link_providers": [{"authorize_path": "authorize-path-value", "available_at": "2026-11-22T22:27:33.936721Z", "display_name": "sample-display-name", "enabled": true, "link_only": true, "name": "github"}], "password_auth": {"enabled": true}, "providers": [{"authorize_path": "authorize-path-value", "available_at": "2026-11-22T22:27:33.936721Z", "display_name": "sample-display-name", "enabled": true, "link_only": true, "name": "github"}]});
+    let example = ex("platform", "ProvidersResponse");
     s.expect(
         "GET",
         "/api/v1/auth/providers",
@@ -386,7 +398,7 @@ async fn auth_providers() {
 #[tokio::test]
 async fn auth_token_scopes() {
     let s = Server::start().await;
-    let example = json!({"categories": [{"competition_scoped": true, "description": "A short description for the example.", "key": "pf_a62f2225bf70bfac", "label": "sample-label", "max_level": "none"}], "levels": ["none"]});
+    let example = ex("platform", "TokenScopesResponse");
     s.expect(
         "GET",
         "/api/v1/auth/tokens/scopes",
@@ -413,7 +425,7 @@ async fn auth_request_email_code() {
         "POST",
         "/api/v1/auth/email-code",
         &[],
-        Body::Json(json!({"email": "player@example.com"})),
+        Body::Json(json!({"email": json!("player@example.com")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -430,12 +442,12 @@ async fn auth_request_email_code() {
 #[tokio::test]
 async fn auth_verify_email_code() {
     let s = Server::start().await;
-    let example = json!({"redirect_to": "redirect-to-value", "token": "pf_ee977806d7286510"});
+    let example = ex("platform", "AuthTokenResponse");
     s.expect(
         "POST",
         "/api/v1/auth/email-code/verify",
         &[],
-        Body::Json(json!({"code": "code-value", "email": "player@example.com"})),
+        Body::Json(json!({"code": json!("code-value"), "email": json!("player@example.com")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -452,7 +464,7 @@ async fn auth_verify_email_code() {
 #[tokio::test]
 async fn auth_request_email_verification() {
     let s = Server::start().await;
-    let example = json!({"expires_in_minutes": 3, "handover": "none", "sent": true});
+    let example = ex("platform", "EmailVerificationSent");
     s.expect(
         "POST",
         "/api/v1/auth/email-verification",
@@ -474,7 +486,7 @@ async fn auth_request_email_verification() {
 #[tokio::test]
 async fn auth_list_emails() {
     let s = Server::start().await;
-    let example = json!({"items": [{"added_at": "2026-11-22T22:27:33.936721Z", "email": "player@example.com", "primary": true, "verified": true, "verified_at": "2026-11-22T22:27:33.936721Z", "verified_by": "verified-by-value"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_UserEmailInfo_");
     s.expect(
         "GET",
         "/api/v1/me/emails",
@@ -498,12 +510,12 @@ async fn auth_list_emails() {
 #[tokio::test]
 async fn auth_add_email() {
     let s = Server::start().await;
-    let example = json!({"expires_in_minutes": 3, "handover": "none", "sent": true});
+    let example = ex("platform", "EmailVerificationSent");
     s.expect(
         "POST",
         "/api/v1/me/emails",
         &[],
-        Body::Json(json!({"email": "player@example.com"})),
+        Body::Json(json!({"email": json!("player@example.com")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -520,8 +532,8 @@ async fn auth_add_email() {
 #[tokio::test]
 async fn auth_verify_added_email() {
     let s = Server::start().await;
-    let example = json!({"added_at": "2026-11-22T22:27:33.936721Z", "email": "player@example.com", "primary": true, "verified": true, "verified_at": "2026-11-22T22:27:33.936721Z", "verified_by": "verified-by-value"});
-    s.expect("POST", "/api/v1/me/emails/verify", &[], Body::Json(json!({"acknowledge_orphan": true, "code": "code-value", "email": "player@example.com"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "UserEmailInfo");
+    s.expect("POST", "/api/v1/me/emails/verify", &[], Body::Json(json!({"acknowledge_orphan": json!(true), "code": json!("code-value"), "email": json!("player@example.com")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .auth()
@@ -535,7 +547,7 @@ async fn auth_verify_added_email() {
 #[tokio::test]
 async fn auth_set_primary_email() {
     let s = Server::start().await;
-    let example = json!({"added_at": "2026-11-22T22:27:33.936721Z", "email": "player@example.com", "primary": true, "verified": true, "verified_at": "2026-11-22T22:27:33.936721Z", "verified_by": "verified-by-value"});
+    let example = ex("platform", "UserEmailInfo");
     s.expect(
         "POST",
         "/api/v1/me/emails/player%2Bctf%40example.com/primary",
@@ -578,7 +590,7 @@ async fn auth_remove_email() {
 #[tokio::test]
 async fn auth_publish_affiliation() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "email": "player@example.com"});
+    let example = ex("platform", "AffiliationSelection");
     s.expect(
         "POST",
         "/api/v1/me/emails/player%2Bctf%40example.com/affiliation",
@@ -600,7 +612,7 @@ async fn auth_publish_affiliation() {
 #[tokio::test]
 async fn auth_clear_affiliation() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "email": "player@example.com"});
+    let example = ex("platform", "AffiliationSelection");
     s.expect(
         "DELETE",
         "/api/v1/me/affiliation",
@@ -622,12 +634,12 @@ async fn auth_clear_affiliation() {
 #[tokio::test]
 async fn auth_submit_email_verification() {
     let s = Server::start().await;
-    let example = json!({"email": "player@example.com", "verified": true, "verified_at": "2026-11-22T22:27:33.936721Z"});
+    let example = ex("platform", "EmailVerificationStatus");
     s.expect(
         "POST",
         "/api/v1/auth/email-verification/verify",
         &[],
-        Body::Json(json!({"code": "code-value"})),
+        Body::Json(json!({"code": json!("code-value")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )

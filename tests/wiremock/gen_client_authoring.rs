@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn authoring_upload() {
     let s = Server::start().await;
-    let example = json!({"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "auto_smoke": {"available_at": "2026-11-22T22:27:33.936721Z", "budget": 3, "outcome": "queued", "remaining": 3}, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "file_count": 3, "files": ["files/readme.txt"], "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "total_bytes": 1048576, "user_id": "e8701ad48ba05a91604e480dd60899a3"});
+    let example = ex("platform", "AuthoredChallengeInfo");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges",
@@ -65,7 +65,7 @@ async fn authoring_upload() {
 #[tokio::test]
 async fn authoring_revise() {
     let s = Server::start().await;
-    let example = json!({"applied_at": "2026-11-22T22:27:33.936721Z", "author_display_name": "sample-author-display-name", "authored_challenge_id": "9e48f510427da2a2e1a79f597ae20544", "file_count": 3, "files": ["files/readme.txt"], "id": "b80bb7740288fda1f201890375a60c8f", "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "submitted_at": null, "title": "sample-title", "total_bytes": 1048576, "user_id": "e8701ad48ba05a91604e480dd60899a3"});
+    let example = ex("platform", "AuthoredRevisionInfo");
     s.expect("POST", "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/revisions", &[], Body::Multipart(&["name=\"file\"; filename=\"upload.tar.gz\"", "sample bytes"]), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
@@ -113,7 +113,7 @@ async fn authoring_template() {
 #[tokio::test]
 async fn authoring_audit() {
     let s = Server::start().await;
-    let example = json!({"errors": 3, "findings": [{"line": 3, "message": "A short message for the example.", "path": "files/readme.txt", "rule": "rule-value", "severity": "severity-value"}], "outcome": "ok", "truncated": true, "warnings": 3});
+    let example = ex("platform", "AuthoredAuditReport");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges/WEB-001/audit",
@@ -135,7 +135,7 @@ async fn authoring_audit() {
 #[tokio::test]
 async fn authoring_template_manifest() {
     let s = Server::start().await;
-    let example = json!({"files": [{"path": "files/readme.txt", "size_bytes": 1048576}], "total_bytes": 1048576});
+    let example = ex("platform", "AuthoringTemplateManifest");
     s.expect(
         "GET",
         "/api/v1/authoring/template/manifest",
@@ -164,7 +164,7 @@ async fn authoring_template_manifest() {
 #[tokio::test]
 async fn authoring_list() {
     let s = Server::start().await;
-    let example = json!([{"ai_assisted": "yes", "author_display_name": "sample-author-display-name", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "credit": "display_name", "curated_elsewhere": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value"}], "curation": "curated", "destination": "public", "eval_use": true, "file_count": 3, "id": "b80bb7740288fda1f201890375a60c8f", "in_catalog": true, "license": "CC-BY-4.0", "provenance": "original", "review_note": "review-note-value", "review_status": "pending", "reviewed_at": "2026-11-22T22:27:33.936721Z", "revision": null, "slug": "sample-slug", "smoke_at": "2026-11-22T22:27:33.936721Z", "smoke_in_flight": "queued", "smoke_verdict": "solved", "source_url": "http://127.0.0.1:18212/", "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "terms_accepted_at": null, "terms_version": "terms-version-value", "title": "sample-title", "total_bytes": 1048576, "user_id": "e8701ad48ba05a91604e480dd60899a3"}]);
+    let example = json!([ex("platform", "AuthoredChallengeRow")]);
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges",
@@ -186,7 +186,7 @@ async fn authoring_list() {
 #[tokio::test]
 async fn authoring_reception() {
     let s = Server::start().await;
-    let example = json!({"authoring_score": 100, "authoring_weight": 2.5, "division": "human", "rows": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "field_size": 3, "multiplier": 2.5, "name": "sample-name", "solve_rate": null, "solvers": 3, "state": "priced"}], "scored": true});
+    let example = ex("platform", "AuthoringReceptionInfo");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authoring/reception",

@@ -8,12 +8,12 @@ use serde_json::json;
 #[tokio::test]
 async fn awd_submit_flags() {
     let s = Server::start().await;
-    let example = json!({"results": [{"service_id": "b0dc1e2985b388b120ee0dd7baca7034", "tick": 3, "verdict": "accepted", "victim_team_id": "f90101ff49369fa65758144381daba92"}], "tick": 3});
+    let example = ex("platform", "AwdFlagSubmitResponse");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/flags",
         &[],
-        Body::Json(json!({"flags": ["flag{s4mple_112f3a}"]})),
+        Body::Json(json!({"flags": json!(["flag{s4mple_112f3a}"])})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -30,7 +30,7 @@ async fn awd_submit_flags() {
 #[tokio::test]
 async fn awd_board() {
     let s = Server::start().await;
-    let example = json!({"rows": [{"agent": {"display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image_digest": "image-digest-value", "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"}, "anonymous": true, "attack": 2.5, "defence": 2.5, "rank": 3, "services": {"key": "up"}, "sla": 2.5, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "total": 2.5}], "tick": 3});
+    let example = ex("platform", "AwdBoardResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/board",
@@ -53,7 +53,7 @@ async fn awd_board() {
 #[tokio::test]
 async fn awd_history() {
     let s = Server::start().await;
-    let example = json!({"last_tick": 3, "series": [{"anonymous": true, "points": [{"attack": 2.5, "defence": 2.5, "rank": 3, "sla": 2.5, "tick": 3, "total": 2.5}], "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}]});
+    let example = ex("platform", "AwdRoundHistoryResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/history",
@@ -76,7 +76,7 @@ async fn awd_history() {
 #[tokio::test]
 async fn awd_events() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "last_tick": 3, "rows": [{"at_ts": "2026-11-22T22:27:33.936721Z", "attacker_anonymous": true, "attacker_is_platform": true, "attacker_name": "sample-attacker-name", "attacker_team_id": "cc05767735a70c855d2de07671582d84", "first_blood": true, "first_breach": true, "service_id": "b0dc1e2985b388b120ee0dd7baca7034", "tick": 3, "victim_anonymous": true, "victim_is_reference": true, "victim_name": "sample-victim-name", "victim_team_id": "f90101ff49369fa65758144381daba92"}]});
+    let example = ex("platform", "AwdEventsResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/events",
@@ -99,7 +99,7 @@ async fn awd_events() {
 #[tokio::test]
 async fn awd_transcript() {
     let s = Server::start().await;
-    let example = json!({"at_ts": 1795386453.936721, "available": true, "call_id": "5d26c52f1f3f46de4bd49c42f945a69d", "had_system": true, "had_tool_result": true, "model": "model-value", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "turns": [{"blocks": [{"kind": "kind-value", "name": "sample-name", "text": "A short text for the example."}]}]});
+    let example = ex("platform", "PublicTranscriptResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/transcript/call-id-2098af",
@@ -121,7 +121,7 @@ async fn awd_transcript() {
 #[tokio::test]
 async fn awd_attack_matrix() {
     let s = Server::start().await;
-    let example = json!({"at_tick": 3, "rows": [{"anonymous": true, "captures": {"key": 3}, "lost": 3, "taken": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "team_ids": ["f6a7ca40fb244678abe4ebba37174d7d"], "through_tick": 3});
+    let example = ex("platform", "AwdAttackMatrixResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/attack-matrix",
@@ -145,7 +145,7 @@ async fn awd_attack_matrix() {
 #[tokio::test]
 async fn awd_defence_timeline() {
     let s = Server::start().await;
-    let example = json!({"applicable": true, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "defence_mode": "shell", "rows": [{"anonymous": true, "cells": [{"breached": true, "exploit_ran": true, "served": null, "tick": 3, "verdict": "fixed"}], "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "ticks": [3]});
+    let example = ex("platform", "AwdDefenceTimelineResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/defence-timeline",
@@ -167,7 +167,7 @@ async fn awd_defence_timeline() {
 #[tokio::test]
 async fn awd_targets() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "targets": [{"address": "127.0.0.1", "anonymous": true, "is_own": true, "port": 18212, "service_id": "b0dc1e2985b388b120ee0dd7baca7034", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}]});
+    let example = ex("platform", "AwdTargetsResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/targets",
@@ -189,7 +189,7 @@ async fn awd_targets() {
 #[tokio::test]
 async fn awd_ssh_credential() {
     let s = Server::start().await;
-    let example = json!({"certificate": "certificate-value", "expires_in": 3, "exposure": "exposure-value", "host": "127.0.0.1", "password": "password-value", "port": 18212, "private_key": "pf_26eae588d0859648", "username": "sample-username"});
+    let example = ex("platform", "SshCredential");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/ssh",
@@ -211,7 +211,7 @@ async fn awd_ssh_credential() {
 #[tokio::test]
 async fn awd_arena_peer() {
     let s = Server::start().await;
-    let example = json!({"peer": {"address": "127.0.0.1", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "config": "config-value", "link": {"handshaken": true, "large_ok": true, "probed_at": "2026-11-22T22:27:33.936721Z", "reachable": true, "tick": 3}, "node_id": "c693ebc80e2b73b0d3bbece47c529399", "private_key_included": true}});
+    let example = ex("platform", "AwdVpnStatus");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/vpn",
@@ -233,7 +233,7 @@ async fn awd_arena_peer() {
 #[tokio::test]
 async fn awd_probe_arena_peer() {
     let s = Server::start().await;
-    let example = json!({"peer": {"address": "127.0.0.1", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "config": "config-value", "link": {"handshaken": true, "large_ok": true, "probed_at": "2026-11-22T22:27:33.936721Z", "reachable": true, "tick": 3}, "node_id": "c693ebc80e2b73b0d3bbece47c529399", "private_key_included": true}});
+    let example = ex("platform", "AwdVpnStatus");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/vpn/probe",
@@ -255,12 +255,12 @@ async fn awd_probe_arena_peer() {
 #[tokio::test]
 async fn awd_vpn() {
     let s = Server::start().await;
-    let example = json!({"address": "127.0.0.1", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "config": "config-value", "link": {"handshaken": true, "large_ok": true, "probed_at": "2026-11-22T22:27:33.936721Z", "reachable": true, "tick": 3}, "node_id": "c693ebc80e2b73b0d3bbece47c529399", "private_key_included": true});
+    let example = ex("platform", "AwdVpnPeer");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/vpn",
         &[],
-        Body::Json(json!({"public_key": "pf_8d1a0c6394c491b9"})),
+        Body::Json(json!({"public_key": json!("pf_8d1a0c6394c491b9")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -300,7 +300,7 @@ async fn awd_revoke_vpn() {
 #[tokio::test]
 async fn awd_match() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "current_tick": null, "defence_mode": "shell", "ends_at": "2026-11-22T22:27:33.936721Z", "last_tick_done": 3, "per_tick_budget": 3, "shell_exposure": "managed", "starts_at": "2026-11-22T22:27:33.936721Z", "tick_count": 3, "tick_ends_at": null, "tick_seconds": 3600, "total_budget": null});
+    let example = ex("platform", "AwdMatchStatus");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/awd/match",

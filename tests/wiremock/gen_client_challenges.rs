@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn challenges_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"attachments": [{"name": "sample-name", "per_team": true, "size": 3}], "author_display_name": "sample-author-display-name", "author_user_id": "ec0e67fcd1b0acc96f1b1e4e8ccc5451", "category": "web", "defence": null, "description": "A short description for the example.", "difficulty": "difficulty-value", "flag_solves": {"key": 3}, "id": "b80bb7740288fda1f201890375a60c8f", "is_qa_only": true, "launch_count": 3, "my_fully_solved": true, "my_solved_question_ids": ["3ebdc9b225aeef3b93fae3d02f5e9851"], "my_team_authored": true, "my_team_fully_solved": true, "my_team_solved_question_ids": ["5d133edf25433de83476a3ef69701615"], "name": "sample-name", "questions": [{"choices": null, "id": "b80bb7740288fda1f201890375a60c8f", "mode": null, "prompt": "prompt-value", "requires": []}], "solves_count": 3, "tags": ["tag-value"]}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_ChallengeInfo_");
     s.expect(
         "GET",
         "/api/v1/challenges",
@@ -49,7 +49,7 @@ async fn challenges_list() {
 #[tokio::test]
 async fn challenges_get() {
     let s = Server::start().await;
-    let example = json!({"attachments": [{"name": "sample-name", "per_team": true, "size": 3}], "author_display_name": "sample-author-display-name", "author_user_id": "ec0e67fcd1b0acc96f1b1e4e8ccc5451", "category": "web", "defence": null, "description": "A short description for the example.", "difficulty": "difficulty-value", "flag_solves": {"key": 3}, "id": "b80bb7740288fda1f201890375a60c8f", "is_qa_only": true, "launch_count": 3, "my_fully_solved": true, "my_solved_question_ids": ["3ebdc9b225aeef3b93fae3d02f5e9851"], "my_team_authored": true, "my_team_fully_solved": true, "my_team_solved_question_ids": ["5d133edf25433de83476a3ef69701615"], "name": "sample-name", "questions": [{"choices": null, "id": "b80bb7740288fda1f201890375a60c8f", "mode": null, "prompt": "prompt-value", "requires": ["require-value"]}], "solves_count": 3, "tags": ["tag-value"]});
+    let example = ex("platform", "ChallengeInfo");
     s.expect(
         "GET",
         "/api/v1/challenges/WEB-001",
@@ -72,7 +72,7 @@ async fn challenges_get() {
 #[tokio::test]
 async fn challenges_attachments() {
     let s = Server::start().await;
-    let example = json!({"files": [{"name": "sample-name", "per_team": true, "size": 3}]});
+    let example = ex("platform", "AttachmentList");
     s.expect(
         "GET",
         "/api/v1/challenges/WEB-001/attachments",
@@ -117,7 +117,7 @@ async fn challenges_download_attachment() {
 #[tokio::test]
 async fn challenges_solve_attempts() {
     let s = Server::start().await;
-    let example = json!({"attempts": [{"anonymous": true, "attempts": 3, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "display_name": "sample-display-name", "duration_s": 2.5, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "solved": true, "solved_flags": ["solved-flag-value"], "started_at": 1795386453.936721, "stop_reason": "stop-reason-value", "stopped_at": 1795386453.936721, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "per_team": [{"anonymous": true, "attempt_count": 3, "best_duration_s": 2.5, "display_name": "sample-display-name", "first_solved_at": 1795386453.936721, "last_solved_at": 1795386453.936721, "solve_count": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "total_duration_s": 2.5}], "total_attempts": 3});
+    let example = ex("platform", "ChallengeSolveAttemptsResponse");
     s.expect(
         "GET",
         "/api/v1/challenges/WEB-001/solve-attempts",
@@ -146,7 +146,7 @@ async fn challenges_solve_attempts() {
 #[tokio::test]
 async fn challenges_facets() {
     let s = Server::start().await;
-    let example = json!({"buckets": [{"solved": 3, "total": 3, "value": "value-value"}], "category": [{"solved": 3, "total": 3, "value": "value-value"}], "difficulty": [{"solved": 3, "total": 3, "value": "value-value"}], "status": [{"solved": 3, "total": 3, "value": "value-value"}], "tags": [{"solved": 3, "total": 3, "value": "value-value"}], "total": 3});
+    let example = ex("platform", "ChallengeFacets");
     s.expect(
         "GET",
         "/api/v1/challenges/facets",
@@ -169,7 +169,7 @@ async fn challenges_facets() {
 #[tokio::test]
 async fn challenges_feedback_stats() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "counts": {"key": 3}, "total": 3});
+    let example = ex("platform", "FeedbackStats");
     s.expect(
         "GET",
         "/api/v1/challenges/WEB-001/feedback/stats",
@@ -192,7 +192,7 @@ async fn challenges_feedback_stats() {
 #[tokio::test]
 async fn challenges_my_reactions() {
     let s = Server::start().await;
-    let example = json!({"reactions": ["addictive"], "updated_at": "2026-11-22T22:27:33.936721Z"});
+    let example = ex("platform", "MyReactionsResponse");
     s.expect(
         "GET",
         "/api/v1/challenges/WEB-001/feedback/me",
@@ -215,7 +215,7 @@ async fn challenges_my_reactions() {
 #[tokio::test]
 async fn challenges_add_reaction() {
     let s = Server::start().await;
-    let example = json!({"reactions": ["addictive"], "updated_at": "2026-11-22T22:27:33.936721Z"});
+    let example = ex("platform", "MyReactionsResponse");
     s.expect(
         "PUT",
         "/api/v1/challenges/WEB-001/feedback/reaction-a9043f",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn changelog_list() {
     let s = Server::start().await;
-    let example = json!({"entries": [{"body": {"key": "A short body for the example."}, "category": "feature", "emoji": "emoji-value", "id": "b80bb7740288fda1f201890375a60c8f", "published_at": "2026-11-22T22:27:33.936721Z", "slug": "sample-slug", "summary": {"key": "A short summary for the example."}, "title": {"key": "sample-title"}, "version": "0.7.0"}], "page": 3, "page_size": 3, "total": 3});
+    let example = ex("platform", "ChangelogListResponse");
     s.expect(
         "GET",
         "/api/v1/changelog",
@@ -32,7 +32,7 @@ async fn changelog_list() {
 #[tokio::test]
 async fn changelog_latest() {
     let s = Server::start().await;
-    let example = json!({"latest_published_at": null, "unseen": true});
+    let example = ex("platform", "ChangelogLatestResponse");
     s.expect(
         "GET",
         "/api/v1/changelog/latest",
@@ -54,7 +54,7 @@ async fn changelog_latest() {
 #[tokio::test]
 async fn changelog_mark_seen() {
     let s = Server::start().await;
-    let example = json!({"seen_at": "2026-11-22T22:27:33.936721Z"});
+    let example = ex("platform", "ChangelogSeenResponse");
     s.expect(
         "POST",
         "/api/v1/changelog/mark-seen",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn competition_detail() {
     let s = Server::start().await;
-    let example = json!({"access": "public", "agent_pulse": true, "agents_allowed": true, "anonymous_entry": "forbidden", "anonymous_entry_kind": "pseudonymous", "attachments": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "content_type": "content-type-value", "filename": "sample-filename", "id": "b80bb7740288fda1f201890375a60c8f", "locale": "en", "position": 3, "size_bytes": 1048576, "title": {"key": "sample-title"}, "uploaded_at": "2026-11-22T22:27:33.936721Z", "url": "http://127.0.0.1:18212/"}], "authoring_enabled": true, "authoring_ends_at": "2026-11-22T22:27:33.936721Z", "authoring_pending_per_team": 3, "authoring_queue_capacity": 3, "authoring_starts_at": "2026-11-22T22:27:33.936721Z", "authoring_terms_url": "http://127.0.0.1:18212/", "authoring_terms_version": "authoring-terms-version-value", "awd_clock": null, "can_participate": true, "can_replay": true, "challenge_count": 3, "challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "challenges": [{"attachments": [{"name": "sample-name", "per_team": true, "size": 3}], "author_display_name": "sample-author-display-name", "author_user_id": "ec0e67fcd1b0acc96f1b1e4e8ccc5451", "category": "web", "defence": null, "description": "A short description for the example.", "difficulty": "difficulty-value", "flag_solves": {"key": 3}, "id": "b80bb7740288fda1f201890375a60c8f", "is_qa_only": true, "launch_count": 3, "my_fully_solved": true, "my_solved_question_ids": ["3ebdc9b225aeef3b93fae3d02f5e9851"], "my_team_authored": true, "my_team_fully_solved": true, "my_team_solved_question_ids": ["5d133edf25433de83476a3ef69701615"], "name": "sample-name", "questions": [{"choices": null, "id": "b80bb7740288fda1f201890375a60c8f", "mode": null, "prompt": "prompt-value", "requires": []}], "solves_count": 3, "tags": ["tag-value"]}], "corpus_sha": "corpus-sha-value", "created_at": null, "created_by": "created-by-value", "created_by_name": "sample-created-by-name", "current_session_ends_at": null, "description": {"key": "A short description for the example."}, "difficulty_counts": {"key": 3}, "ends_at": "2026-11-22T22:27:33.936721Z", "entrants_are_agents": true, "eval_standard": true, "expects_report": true, "handbook": {"key": "handbook-value"}, "handbook_updated_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "invitations_blocked": "not_open_yet", "is_awd_match": true, "is_registered": true, "max_team_size": 3, "my_rank": 3, "my_role": "captain", "my_score": 100, "my_solves": 3, "my_team_id": "ab886513d036079a50ba8edc711a18d2", "my_team_name": "sample-my-team-name", "next_session_starts_at": "2026-11-22T22:27:33.936721Z", "ordering": [{"descending": true, "field": "field-value"}], "phase": "upcoming", "pii_retention_days": 3, "play_open": true, "prices_challenges": true, "ranks_by_match": true, "registered_at": null, "registered_count": 3, "registration_ends_at": "2026-11-22T22:27:33.936721Z", "registration_fields": {"key": "hidden"}, "registration_review": true, "registration_starts_at": null, "report_closes_at": "2026-11-22T22:27:33.936721Z", "report_window_s": 18212, "scoring_locked": true, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "series_id": "a08cee2d44965f70273273b9ffbe4c0f", "sessions": [{"ends_at": "2026-11-22T22:27:33.936721Z", "starts_at": "2026-11-22T22:27:33.936721Z"}], "silent": true, "starts_at": "2026-11-22T22:27:33.936721Z", "status": "draft", "title": "sample-title", "updated_at": "2026-11-22T22:27:33.936721Z", "virtual_of": "virtual-of-value"});
+    let example = ex("platform", "CompetitionDetail");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b",
@@ -25,7 +25,7 @@ async fn competition_detail() {
 #[tokio::test]
 async fn competition_challenges() {
     let s = Server::start().await;
-    let example = json!({"items": [{"attachments": [{"name": "sample-name", "per_team": true, "size": 3}], "author_display_name": "sample-author-display-name", "author_user_id": "ec0e67fcd1b0acc96f1b1e4e8ccc5451", "category": "web", "defence": null, "description": "A short description for the example.", "difficulty": "difficulty-value", "flag_solves": {"key": 3}, "id": "b80bb7740288fda1f201890375a60c8f", "is_qa_only": true, "launch_count": 3, "my_fully_solved": true, "my_solved_question_ids": ["3ebdc9b225aeef3b93fae3d02f5e9851"], "my_team_authored": true, "my_team_fully_solved": true, "my_team_solved_question_ids": ["5d133edf25433de83476a3ef69701615"], "name": "sample-name", "questions": [{"choices": null, "id": "b80bb7740288fda1f201890375a60c8f", "mode": null, "prompt": "prompt-value", "requires": []}], "solves_count": 3, "tags": ["tag-value"]}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_ChallengeInfo_");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/challenges",
@@ -57,7 +57,7 @@ async fn competition_challenges() {
 #[tokio::test]
 async fn competition_search_teams() {
     let s = Server::start().await;
-    let example = json!({"items": [{"affiliation": null, "anonymous": true, "attempts": 3, "captain_avatar_url": "http://127.0.0.1:18212/", "captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "description": "A short description for the example.", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "member_count": 3, "name": "sample-name", "solves": 3}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_TeamInfo_");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/search",
@@ -81,7 +81,7 @@ async fn competition_search_teams() {
 #[tokio::test]
 async fn competition_request_to_join() {
     let s = Server::start().await;
-    let example = json!({"active": true, "code": "code-value", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "code", "max_uses": 3, "revoked_at": null, "target_user_id": "35cad00965892618575c23518cdb4ccc", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "use_count": 3});
+    let example = ex("platform", "TeamInviteInfo");
     s.expect("POST", "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/join-request", &[], Body::Empty, "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .competition()
@@ -94,7 +94,7 @@ async fn competition_request_to_join() {
 #[tokio::test]
 async fn competition_accept_invite() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "anonymous": true, "attempts": 3, "captain_avatar_url": "http://127.0.0.1:18212/", "captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "description": "A short description for the example.", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "member_count": 3, "members": [{"anonymous": true, "avatar_url": "http://127.0.0.1:18212/", "display_name": "sample-display-name", "is_captain": true, "joined_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "name": "sample-name", "solves": 3});
+    let example = ex("platform", "TeamDetail");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/invites/invite-id-fc9fa1/accept",
@@ -153,12 +153,12 @@ async fn competition_application() {
 #[tokio::test]
 async fn competition_apply() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": "2026-11-22T22:27:33.936721Z", "decided_at": "2026-11-22T22:27:33.936721Z", "decision_note": "decision-note-value", "message": "A short message for the example.", "status": "pending"});
+    let example = ex("platform", "CompetitionApplicationInfo");
     s.expect(
         "PUT",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/application",
         &[],
-        Body::Json(json!({"message": "A short message for the example."})),
+        Body::Json(json!({"message": json!("A short message for the example.")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -195,7 +195,7 @@ async fn competition_withdraw_application() {
 #[tokio::test]
 async fn competition_scoreboard() {
     let s = Server::start().await;
-    let example = json!({"items": [{"affiliation": null, "agent": {"display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image_digest": "image-digest-value", "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"}, "anonymous": true, "attack_score": 100, "attempts": 3, "authoring_score": 100, "avatar_url": "http://127.0.0.1:18212/", "capability_score": 100, "defence_score": 100, "defended": 3, "entrant_kind": "human", "flags_solved": 3, "last_active_at": "2026-11-22T22:27:33.936721Z", "last_solve_at": "2026-11-22T22:27:33.936721Z", "rank": 3, "reporting_score": 18212, "review_status": "review-status-value", "score": 100, "solved": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_ScoreboardEntry_");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/scoreboard",
@@ -223,7 +223,7 @@ async fn competition_scoreboard() {
 #[tokio::test]
 async fn competition_score_history() {
     let s = Server::start().await;
-    let example = json!({"generated_at": 1795386453.936721, "series": [{"anonymous": true, "points": [{"rank": 3, "score": 100, "ts": 1795386453.936721}], "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}]});
+    let example = ex("platform", "CompetitionScoreHistory");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/score-history",
@@ -245,7 +245,7 @@ async fn competition_score_history() {
 #[tokio::test]
 async fn competition_score_distribution() {
     let s = Server::start().await;
-    let example = json!({"bins": [{"count": 3, "label": "sample-label"}], "total_teams": 3});
+    let example = ex("platform", "CompetitionScoreDistribution");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/scoreboard/distribution",
@@ -266,7 +266,7 @@ async fn competition_score_distribution() {
 #[tokio::test]
 async fn competition_solve_matrix() {
     let s = Server::start().await;
-    let example = json!({"cells": [{"attempts": 3, "captured": 3, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "first_blood": true, "last_captured_at": null, "solve_time_s": 2.5, "solved": true, "solved_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d"}], "challenges": [{"category": "category-value", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "difficulty": "difficulty-value", "milestones": 3, "name": "sample-name", "solves_count": 3}], "teams": [{"anonymous": true, "name": "sample-name", "solved": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d"}]});
+    let example = ex("platform", "AdminSolveMatrix");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/solve-matrix",
@@ -283,7 +283,7 @@ async fn competition_solve_matrix() {
 #[tokio::test]
 async fn competition_defence_matrix() {
     let s = Server::start().await;
-    let example = json!({"challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "rows": [{"anonymous": true, "cells": {"key": "fixed"}, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}]});
+    let example = ex("platform", "DefenceMatrixResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/defence/matrix",
@@ -304,7 +304,7 @@ async fn competition_defence_matrix() {
 #[tokio::test]
 async fn competition_roster() {
     let s = Server::start().await;
-    let example = json!({"generated_at": 1795386453.936721, "teams": [{"affiliation": null, "anonymous": true, "captain_user_id": "241335a8bb54f1d109546452ca082da2", "members": [{"anonymous": true, "avatar_url": "http://127.0.0.1:18212/", "display_name": "sample-display-name", "is_captain": true, "joined_at": null, "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "name": "sample-name", "team_id": "f6a7ca40fb244678abe4ebba37174d7d"}]});
+    let example = ex("platform", "CompetitionRoster");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/roster",
@@ -321,7 +321,7 @@ async fn competition_roster() {
 #[tokio::test]
 async fn competition_challenge_breakdown() {
     let s = Server::start().await;
-    let example = json!({"challenges": [{"attempts": 3, "base_value": 100, "category": "web", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "decay": [{"solvers": 3, "value": 100}], "difficulty": "difficulty-value", "first_blood_anonymous": true, "first_blood_at": null, "first_blood_team_id": "918cc526752cf3e79557e5182926d297", "first_blood_team_name": "sample-first-blood-team-name", "name": "sample-name", "solves_count": 3, "success_rate": 2.5, "value": null}], "generated_at": 1795386453.936721});
+    let example = ex("platform", "CompetitionChallengeBreakdown");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/challenge-breakdown",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn competitions_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"access": "public", "agent_pulse": true, "agents_allowed": true, "anonymous_entry": "forbidden", "anonymous_entry_kind": "pseudonymous", "authoring_enabled": true, "authoring_ends_at": "2026-11-22T22:27:33.936721Z", "authoring_pending_per_team": 3, "authoring_queue_capacity": 3, "authoring_starts_at": "2026-11-22T22:27:33.936721Z", "authoring_terms_url": "http://127.0.0.1:18212/", "authoring_terms_version": "authoring-terms-version-value", "awd_clock": null, "can_participate": true, "can_replay": true, "challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "corpus_sha": "corpus-sha-value", "created_at": null, "created_by": "created-by-value", "created_by_name": "sample-created-by-name", "current_session_ends_at": null, "description": {"key": "A short description for the example."}, "ends_at": "2026-11-22T22:27:33.936721Z", "entrants_are_agents": true, "eval_standard": true, "expects_report": true, "id": "b80bb7740288fda1f201890375a60c8f", "invitations_blocked": "not_open_yet", "is_awd_match": true, "is_registered": true, "max_team_size": 3, "my_rank": 3, "my_role": "captain", "my_score": 100, "my_solves": 3, "my_team_id": "ab886513d036079a50ba8edc711a18d2", "my_team_name": "sample-my-team-name", "next_session_starts_at": "2026-11-22T22:27:33.936721Z", "ordering": [{"descending": true, "field": "field-value"}], "phase": "upcoming", "pii_retention_days": 3, "play_open": true, "prices_challenges": true, "ranks_by_match": true, "registered_count": 3, "registration_ends_at": "2026-11-22T22:27:33.936721Z", "registration_fields": {"key": "hidden"}, "registration_review": true, "registration_starts_at": null, "report_closes_at": "2026-11-22T22:27:33.936721Z", "report_window_s": 18212, "scoring_locked": true, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "series_id": "a08cee2d44965f70273273b9ffbe4c0f", "sessions": [{"ends_at": "2026-11-22T22:27:33.936721Z", "starts_at": "2026-11-22T22:27:33.936721Z"}], "silent": true, "starts_at": "2026-11-22T22:27:33.936721Z", "status": "draft", "title": "sample-title", "updated_at": "2026-11-22T22:27:33.936721Z", "virtual_of": "virtual-of-value"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_CompetitionInfo_");
     s.expect(
         "GET",
         "/api/v1/competitions",
@@ -39,7 +39,7 @@ async fn competitions_list() {
 #[tokio::test]
 async fn competitions_get() {
     let s = Server::start().await;
-    let example = json!({"access": "public", "agent_pulse": true, "agents_allowed": true, "anonymous_entry": "forbidden", "anonymous_entry_kind": "pseudonymous", "attachments": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "content_type": "content-type-value", "filename": "sample-filename", "id": "b80bb7740288fda1f201890375a60c8f", "locale": "en", "position": 3, "size_bytes": 1048576, "title": {"key": "sample-title"}, "uploaded_at": "2026-11-22T22:27:33.936721Z", "url": "http://127.0.0.1:18212/"}], "authoring_enabled": true, "authoring_ends_at": "2026-11-22T22:27:33.936721Z", "authoring_pending_per_team": 3, "authoring_queue_capacity": 3, "authoring_starts_at": "2026-11-22T22:27:33.936721Z", "authoring_terms_url": "http://127.0.0.1:18212/", "authoring_terms_version": "authoring-terms-version-value", "awd_clock": null, "can_participate": true, "can_replay": true, "challenge_count": 3, "challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "challenges": [{"attachments": [{"name": "sample-name", "per_team": true, "size": 3}], "author_display_name": "sample-author-display-name", "author_user_id": "ec0e67fcd1b0acc96f1b1e4e8ccc5451", "category": "web", "defence": null, "description": "A short description for the example.", "difficulty": "difficulty-value", "flag_solves": {"key": 3}, "id": "b80bb7740288fda1f201890375a60c8f", "is_qa_only": true, "launch_count": 3, "my_fully_solved": true, "my_solved_question_ids": ["3ebdc9b225aeef3b93fae3d02f5e9851"], "my_team_authored": true, "my_team_fully_solved": true, "my_team_solved_question_ids": ["5d133edf25433de83476a3ef69701615"], "name": "sample-name", "questions": [{"choices": null, "id": "b80bb7740288fda1f201890375a60c8f", "mode": null, "prompt": "prompt-value", "requires": []}], "solves_count": 3, "tags": ["tag-value"]}], "corpus_sha": "corpus-sha-value", "created_at": null, "created_by": "created-by-value", "created_by_name": "sample-created-by-name", "current_session_ends_at": null, "description": {"key": "A short description for the example."}, "difficulty_counts": {"key": 3}, "ends_at": "2026-11-22T22:27:33.936721Z", "entrants_are_agents": true, "eval_standard": true, "expects_report": true, "handbook": {"key": "handbook-value"}, "handbook_updated_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "invitations_blocked": "not_open_yet", "is_awd_match": true, "is_registered": true, "max_team_size": 3, "my_rank": 3, "my_role": "captain", "my_score": 100, "my_solves": 3, "my_team_id": "ab886513d036079a50ba8edc711a18d2", "my_team_name": "sample-my-team-name", "next_session_starts_at": "2026-11-22T22:27:33.936721Z", "ordering": [{"descending": true, "field": "field-value"}], "phase": "upcoming", "pii_retention_days": 3, "play_open": true, "prices_challenges": true, "ranks_by_match": true, "registered_at": null, "registered_count": 3, "registration_ends_at": "2026-11-22T22:27:33.936721Z", "registration_fields": {"key": "hidden"}, "registration_review": true, "registration_starts_at": null, "report_closes_at": "2026-11-22T22:27:33.936721Z", "report_window_s": 18212, "scoring_locked": true, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "series_id": "a08cee2d44965f70273273b9ffbe4c0f", "sessions": [{"ends_at": "2026-11-22T22:27:33.936721Z", "starts_at": "2026-11-22T22:27:33.936721Z"}], "silent": true, "starts_at": "2026-11-22T22:27:33.936721Z", "status": "draft", "title": "sample-title", "updated_at": "2026-11-22T22:27:33.936721Z", "virtual_of": "virtual-of-value"});
+    let example = ex("platform", "CompetitionDetail");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b",
@@ -61,7 +61,7 @@ async fn competitions_get() {
 #[tokio::test]
 async fn competitions_attachments() {
     let s = Server::start().await;
-    let example = json!({"attachments": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "content_type": "content-type-value", "filename": "sample-filename", "id": "b80bb7740288fda1f201890375a60c8f", "locale": "en", "position": 3, "size_bytes": 1048576, "title": {"key": "sample-title"}, "uploaded_at": "2026-11-22T22:27:33.936721Z", "url": "http://127.0.0.1:18212/"}], "competition_id": "88606bbe4080d915b4cab9b9d1175202"});
+    let example = ex("platform", "CompetitionAttachmentsResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/attachments",
@@ -104,7 +104,7 @@ async fn competitions_download_attachment() {
 #[tokio::test]
 async fn competitions_start_virtual() {
     let s = Server::start().await;
-    let example = json!({"access": "public", "agent_pulse": true, "agents_allowed": true, "anonymous_entry": "forbidden", "anonymous_entry_kind": "pseudonymous", "authoring_enabled": true, "authoring_ends_at": "2026-11-22T22:27:33.936721Z", "authoring_pending_per_team": 3, "authoring_queue_capacity": 3, "authoring_starts_at": "2026-11-22T22:27:33.936721Z", "authoring_terms_url": "http://127.0.0.1:18212/", "authoring_terms_version": "authoring-terms-version-value", "awd_clock": null, "can_participate": true, "can_replay": true, "challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"], "corpus_sha": "corpus-sha-value", "created_at": null, "created_by": "created-by-value", "created_by_name": "sample-created-by-name", "current_session_ends_at": null, "description": {"key": "A short description for the example."}, "ends_at": "2026-11-22T22:27:33.936721Z", "entrants_are_agents": true, "eval_standard": true, "expects_report": true, "id": "b80bb7740288fda1f201890375a60c8f", "invitations_blocked": "not_open_yet", "is_awd_match": true, "is_registered": true, "max_team_size": 3, "my_rank": 3, "my_role": "captain", "my_score": 100, "my_solves": 3, "my_team_id": "ab886513d036079a50ba8edc711a18d2", "my_team_name": "sample-my-team-name", "next_session_starts_at": "2026-11-22T22:27:33.936721Z", "ordering": [{"descending": true, "field": "field-value"}], "phase": "upcoming", "pii_retention_days": 3, "play_open": true, "prices_challenges": true, "ranks_by_match": true, "registered_count": 3, "registration_ends_at": "2026-11-22T22:27:33.936721Z", "registration_fields": {"key": "hidden"}, "registration_review": true, "registration_starts_at": null, "report_closes_at": "2026-11-22T22:27:33.936721Z", "report_window_s": 18212, "scoring_locked": true, "scoring_params": {"extra_key": "extra"}, "scoring_rule": "flag_count", "series_id": "a08cee2d44965f70273273b9ffbe4c0f", "sessions": [{"ends_at": "2026-11-22T22:27:33.936721Z", "starts_at": "2026-11-22T22:27:33.936721Z"}], "silent": true, "starts_at": "2026-11-22T22:27:33.936721Z", "status": "draft", "title": "sample-title", "updated_at": "2026-11-22T22:27:33.936721Z", "virtual_of": "virtual-of-value"});
+    let example = ex("platform", "CompetitionInfo");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/virtual",
@@ -126,7 +126,7 @@ async fn competitions_start_virtual() {
 #[tokio::test]
 async fn competitions_ghosts() {
     let s = Server::start().await;
-    let example = json!({"cutoff": null, "elapsed_seconds": 3600, "items": [{"affiliation": null, "agent": {"display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image_digest": "image-digest-value", "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"}, "anonymous": true, "attack_score": 100, "attempts": 3, "authoring_score": 100, "avatar_url": "http://127.0.0.1:18212/", "capability_score": 100, "defence_score": 100, "defended": 3, "entrant_kind": "human", "flags_solved": 3, "is_me": true, "last_active_at": "2026-11-22T22:27:33.936721Z", "last_solve_at": "2026-11-22T22:27:33.936721Z", "rank": 3, "reporting_score": 18212, "review_status": "review-status-value", "score": 100, "solved": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "source_competition_id": "e099ce96539f0519ceead09e33a37004"});
+    let example = ex("platform", "VirtualGhostBoard");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/ghosts",
@@ -148,7 +148,7 @@ async fn competitions_ghosts() {
 #[tokio::test]
 async fn competitions_agent_actions() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "entrants": 3, "indexing": true, "max_rows": 3, "published": 3, "rows": [{"anonymous": true, "at_ts": 1795386453.936721, "available": true, "call_id": "5d26c52f1f3f46de4bd49c42f945a69d", "kind": "tool_call", "line": "line-value", "model": "model-value", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "transcript_public": true}]});
+    let example = ex("platform", "AgentActionsPage");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/agent-actions",
@@ -171,7 +171,7 @@ async fn competitions_agent_actions() {
 #[tokio::test]
 async fn competitions_agent_pulse() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "indexing": true, "lanes": [{"anonymous": true, "beats": [{"at_ts": 1795386453.936721, "output_tokens": 3, "trouble": "refused", "upstream_ms": 3, "usage_known": true}], "model": "model-value", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "working": true}], "total": 3});
+    let example = ex("platform", "AgentPulsePage");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/agent-pulse",

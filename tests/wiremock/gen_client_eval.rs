@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn eval_leaderboard() {
     let s = Server::start().await;
-    let example = json!({"challenge_count": 3, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "corpus_sha": "corpus-sha-value", "cross": [{"challenges_attempted": 3, "challenges_solved": 3, "harness_id": "8b8095144df30fdc68da40003d535a3c", "model_id": "477cbf8a9a5242fb795b12789b297039", "solve_rate": 2.5}], "dimensions": ["dimension-value"], "harnesses": [{"agent": {"display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image_digest": "image-digest-value", "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"}, "challenges_attempted": 3, "challenges_solved": 3, "cost_usd": 2.5, "display_name": "sample-display-name", "harness_id": "8b8095144df30fdc68da40003d535a3c", "models": 3, "questions_solved": 3, "rank": 3, "solve_rate": 2.5, "total_tokens": 3}], "models": [{"avg_turns": 2.5, "breakdowns": {"key": [{"attempted": 3, "key": "pf_a62f2225bf70bfac", "solve_rate": 2.5, "solved": 3}]}, "challenges_attempted": 3, "challenges_errored": 3, "challenges_solved": 3, "corpus_sha": "corpus-sha-value", "cost_per_solve": 2.5, "cost_usd": 2.5, "display_name": "sample-display-name", "flavor": "anthropic", "harnesses": [{"display_name": "sample-display-name", "harness_id": "8b8095144df30fdc68da40003d535a3c", "runs": 3}], "input_tokens": 3, "max_samples": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "output_tokens": 3, "provider_model": "provider-model-value", "questions_solved": 3, "rank": 3, "runs": 3, "solve_rate": 2.5, "tokens_per_solve": 2.5, "total_tokens": 3, "vendor": "vendor-value", "vendor_display_name": "sample-vendor-display-name"}], "trend": [{"cost_usd": 2.5, "fully_solved": 3, "period": "period-value", "runs": 3, "solve_rate": 2.5}], "vendors": [{"challenges_attempted": 3, "challenges_solved": 3, "cost_usd": 2.5, "display_name": "sample-display-name", "models": 3, "questions_solved": 3, "rank": 3, "solve_rate": 2.5, "total_tokens": 3, "vendor": "vendor-value"}]});
+    let example = ex("platform", "EvalLeaderboard");
     s.expect(
         "GET",
         "/api/v1/eval/leaderboard",
@@ -35,7 +35,7 @@ async fn eval_leaderboard() {
 #[tokio::test]
 async fn eval_harnesses() {
     let s = Server::start().await;
-    let example = json!([{"active": true, "approved_digest": "approved-digest-value", "conformance_checked_at_ts": 1795386453.936721, "conformance_digest": "conformance-digest-value", "conformance_error": "conformance-error-value", "conformance_findings": [{"key": "conformance-finding-value"}], "conformance_status": "passed", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image": "image-value", "notes": "A short notes for the example.", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"}]);
+    let example = json!([ex("platform", "HarnessState-Output")]);
     s.expect(
         "GET",
         "/api/v1/eval/harnesses",
@@ -52,8 +52,8 @@ async fn eval_harnesses() {
 #[tokio::test]
 async fn eval_register_harness() {
     let s = Server::start().await;
-    let example = json!({"active": true, "approved_digest": "approved-digest-value", "conformance_checked_at_ts": 1795386453.936721, "conformance_digest": "conformance-digest-value", "conformance_error": "conformance-error-value", "conformance_findings": [{"key": "conformance-finding-value"}], "conformance_status": "passed", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image": "image-value", "notes": "A short notes for the example.", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"});
-    s.expect("POST", "/api/v1/eval/harnesses", &[], Body::Json(json!({"active": true, "approved_digest": "approved-digest-value", "conformance_checked_at_ts": 1795386453.936721, "conformance_digest": "conformance-digest-value", "conformance_error": "conformance-error-value", "conformance_findings": [{"key": "conformance-finding-value"}], "conformance_status": "passed", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image": "image-value", "notes": "A short notes for the example.", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "HarnessState-Output");
+    s.expect("POST", "/api/v1/eval/harnesses", &[], Body::Json(json!({"active": json!(true), "approved_digest": json!("approved-digest-value"), "conformance_checked_at_ts": json!(1795386453.936721), "conformance_digest": json!("conformance-digest-value"), "conformance_error": json!("conformance-error-value"), "conformance_findings": json!([{"key": "conformance-finding-value"}]), "conformance_status": json!("passed"), "created_at": json!("2026-11-22T22:27:33.936721Z"), "created_at_ts": json!(1795386453.936721), "created_by_user_id": json!("bb89ac1e357d44872993ac972cd5424d"), "display_name": json!("sample-display-name"), "id": json!("b80bb7740288fda1f201890375a60c8f"), "image": json!("image-value"), "notes": json!("A short notes for the example."), "owner_user_id": json!("68d3ca9683a09d61d50e5ea60a2ebe34"), "review_note": json!("review-note-value"), "review_status": json!("pending"), "reviewed_at_ts": json!(1795386453.936721), "reviewed_by_user_id": json!("688b13652edadc29d9a665f66068c886"), "source_url": json!("http://127.0.0.1:18212/"), "version": json!("0.7.0")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .eval()
@@ -64,11 +64,13 @@ async fn eval_register_harness() {
         .conformance_digest("conformance-digest-value")
         .conformance_error("conformance-error-value")
         .conformance_findings(
-            serde_json::from_value(serde_json::json!([{"key": "conformance-finding-value"}]))
-                .unwrap(),
+            serde_json::from_value::<Vec<std::collections::BTreeMap<String, String>>>(
+                json!([{"key": "conformance-finding-value"}]),
+            )
+            .unwrap(),
         )
         .conformance_status("passed")
-        .created_at(null)
+        .created_at("2026-11-22T22:27:33.936721Z")
         .created_at_ts(1795386453.936721)
         .created_by_user_id("bb89ac1e357d44872993ac972cd5424d")
         .display_name("sample-display-name")
@@ -90,8 +92,8 @@ async fn eval_register_harness() {
 #[tokio::test]
 async fn eval_update_harness() {
     let s = Server::start().await;
-    let example = json!({"active": true, "approved_digest": "approved-digest-value", "conformance_checked_at_ts": 1795386453.936721, "conformance_digest": "conformance-digest-value", "conformance_error": "conformance-error-value", "conformance_findings": [{"key": "conformance-finding-value"}], "conformance_status": "passed", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image": "image-value", "notes": "A short notes for the example.", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"});
-    s.expect("PATCH", "/api/v1/eval/harnesses/harness-id-2e0ceb", &[], Body::Json(json!({"active": true, "display_name": "sample-display-name", "image": "image-value", "notes": null, "source_url": "http://127.0.0.1:18212/", "version": null})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "HarnessState-Output");
+    s.expect("PATCH", "/api/v1/eval/harnesses/harness-id-2e0ceb", &[], Body::Json(json!({"active": json!(true), "display_name": json!("sample-display-name"), "image": json!("image-value"), "notes": json!("A short notes for the example."), "source_url": json!("http://127.0.0.1:18212/"), "version": json!("0.7.0")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .eval()
@@ -99,9 +101,9 @@ async fn eval_update_harness() {
         .active(true)
         .display_name("sample-display-name")
         .image("image-value")
-        .notes(null)
+        .notes("A short notes for the example.")
         .source_url("http://127.0.0.1:18212/")
-        .version(null)
+        .version("0.7.0")
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -132,7 +134,7 @@ async fn eval_delete_harness() {
 #[tokio::test]
 async fn eval_llm_providers() {
     let s = Server::start().await;
-    let example = json!([{"base_url": "http://127.0.0.1:18212/", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "label": "sample-label"}]);
+    let example = json!([ex("platform", "LlmProviderChoice")]);
     s.expect(
         "GET",
         "/api/v1/eval/llm-providers",
@@ -154,7 +156,7 @@ async fn eval_llm_providers() {
 #[tokio::test]
 async fn eval_my_llm_keys() {
     let s = Server::start().await;
-    let example = json!([{"added_at": "2026-11-22T22:27:33.936721Z", "base_url": "http://127.0.0.1:18212/", "fingerprint": "fingerprint-value", "flavor": "anthropic", "label": "sample-label", "last_probe_at": "2026-11-22T22:27:33.936721Z", "last_probe_code": "last-probe-code-value", "last_used_at": "2026-11-22T22:27:33.936721Z"}]);
+    let example = json!([ex("platform", "MyLlmKey")]);
     s.expect(
         "GET",
         "/api/v1/eval/llm-keys",
@@ -176,8 +178,8 @@ async fn eval_my_llm_keys() {
 #[tokio::test]
 async fn eval_put_my_llm_key() {
     let s = Server::start().await;
-    let example = json!({"added_at": "2026-11-22T22:27:33.936721Z", "base_url": "http://127.0.0.1:18212/", "fingerprint": "fingerprint-value", "flavor": "anthropic", "label": "sample-label", "last_probe_at": "2026-11-22T22:27:33.936721Z", "last_probe_code": "last-probe-code-value", "last_used_at": "2026-11-22T22:27:33.936721Z"});
-    s.expect("PUT", "/api/v1/eval/llm-keys/flavor-02ce10", &[], Body::Json(json!({"api_key": "pf_665b1e3851eefefa", "base_url": "http://127.0.0.1:18212/", "label": "sample-label"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "MyLlmKey");
+    s.expect("PUT", "/api/v1/eval/llm-keys/flavor-02ce10", &[], Body::Json(json!({"api_key": json!("pf_665b1e3851eefefa"), "base_url": json!("http://127.0.0.1:18212/"), "label": json!("sample-label")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .eval()
@@ -215,7 +217,7 @@ async fn eval_delete_my_llm_key() {
 #[tokio::test]
 async fn eval_probe_my_llm_key() {
     let s = Server::start().await;
-    let example = json!({"base_url": "http://127.0.0.1:18212/", "code": "code-value", "detail": "A short detail for the example.", "flavor": "anthropic", "ok": true, "reply": "reply-value", "status": 3, "stub": true});
+    let example = ex("platform", "MyLlmKeyProbe");
     s.expect(
         "POST",
         "/api/v1/eval/llm-keys/flavor-02ce10/probe",
@@ -238,7 +240,7 @@ async fn eval_probe_my_llm_key() {
 #[tokio::test]
 async fn eval_my_allowances() {
     let s = Server::start().await;
-    let example = json!([{"cap_usd": 2.5, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "display_name": "sample-display-name", "exhausted": true, "granted_at": "2026-11-22T22:27:33.936721Z", "granted_by_user_id": "d338e0a90d39f2984e808105430d536d", "note": "A short note for the example.", "remaining_usd": 2.5, "spent_usd": 2.5, "user_id": "e8701ad48ba05a91604e480dd60899a3"}]);
+    let example = json!([ex("platform", "EvalAllowanceRow")]);
     s.expect(
         "GET",
         "/api/v1/eval/allowances",
@@ -260,7 +262,7 @@ async fn eval_my_allowances() {
 #[tokio::test]
 async fn eval_models() {
     let s = Server::start().await;
-    let example = json!([{"display_name": "sample-display-name", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "input_price_per_mtok": 2.5, "output_price_per_mtok": 2.5, "vendor": "vendor-value"}]);
+    let example = json!([ex("platform", "LlmModelOption")]);
     s.expect(
         "GET",
         "/api/v1/eval/models",
@@ -277,8 +279,8 @@ async fn eval_models() {
 #[tokio::test]
 async fn eval_enter() {
     let s = Server::start().await;
-    let example = json!({"corpus_sha": "corpus-sha-value", "cost_usd": 2.5, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "finished_at_ts": 1795386453.936721, "finished_runs": 3, "fully_solved_runs": 3, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "max_cost_usd": 2.5, "max_turns": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "name": "sample-name", "num_samples": 3, "standard_set_id": "bc2b0732538bab268bf369c89c86f3e9", "started_at_ts": 1795386453.936721, "status": "pending", "task_id": "57746cc8160496aefc9fb306b6ba24e3", "tier": "sandbox", "timeout_s": 3600, "total_runs": 3, "trigger": "operator", "vendor_id": "96b1f972094b863cafcacb8fc48b9bea"});
-    s.expect("POST", "/api/v1/eval/entries", &[], Body::Json(json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "harness_id": "8b8095144df30fdc68da40003d535a3c", "max_turns": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "num_samples": 3, "timeout_s": 3600})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "EvalCampaignState");
+    s.expect("POST", "/api/v1/eval/entries", &[], Body::Json(json!({"competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "harness_id": json!("8b8095144df30fdc68da40003d535a3c"), "max_turns": json!(3), "model_id": json!("477cbf8a9a5242fb795b12789b297039"), "num_samples": json!(3), "timeout_s": json!(3600)})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .eval()
@@ -298,7 +300,7 @@ async fn eval_enter() {
 #[tokio::test]
 async fn eval_my_entries() {
     let s = Server::start().await;
-    let example = json!({"items": [{"corpus_sha": "corpus-sha-value", "cost_usd": 2.5, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "finished_at_ts": 1795386453.936721, "finished_runs": 3, "fully_solved_runs": 3, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "max_cost_usd": 2.5, "max_turns": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "name": "sample-name", "num_samples": 3, "standard_set_id": "bc2b0732538bab268bf369c89c86f3e9", "started_at_ts": 1795386453.936721, "status": "pending", "task_id": "57746cc8160496aefc9fb306b6ba24e3", "tier": "sandbox", "timeout_s": 3600, "total_runs": 3, "trigger": "operator", "vendor_id": "96b1f972094b863cafcacb8fc48b9bea"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_EvalCampaignState_");
     s.expect(
         "GET",
         "/api/v1/eval/entries",
@@ -327,7 +329,7 @@ async fn eval_my_entries() {
 #[tokio::test]
 async fn eval_runs() {
     let s = Server::start().await;
-    let example = json!({"indexing": true, "items": [{"artifact": "artifact-value", "artifact_bytes": 1048576, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at_ts": 1795386453.936721, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "input_tokens": 3, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "mine": true, "model_id": "477cbf8a9a5242fb795b12789b297039", "output_tokens": 3, "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "relayed_calls": 3, "resets": 3, "status": "status-value", "traffic": "traffic-value", "transcript": "transcript-value", "transcript_published": true, "usage_source": "usage-source-value", "wall": "wall-value", "wall_published": true, "writeup": "writeup-value"}], "total": 3});
+    let example = ex("platform", "MyEvalRunPage");
     s.expect(
         "GET",
         "/api/v1/eval/runs",
@@ -356,7 +358,7 @@ async fn eval_runs() {
 #[tokio::test]
 async fn eval_run() {
     let s = Server::start().await;
-    let example = json!({"artifact": "artifact-value", "artifact_bytes": 1048576, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at_ts": 1795386453.936721, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "input_tokens": 3, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "mine": true, "model_id": "477cbf8a9a5242fb795b12789b297039", "output_tokens": 3, "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "relayed_calls": 3, "resets": 3, "status": "status-value", "traffic": "traffic-value", "transcript": "transcript-value", "transcript_published": true, "usage_source": "usage-source-value", "wall": "wall-value", "wall_published": true, "writeup": "writeup-value"});
+    let example = ex("platform", "MyEvalRunRow");
     s.expect(
         "GET",
         "/api/v1/eval/runs/run-id-804c38",
@@ -378,7 +380,7 @@ async fn eval_run() {
 #[tokio::test]
 async fn eval_run_llm_calls() {
     let s = Server::start().await;
-    let example = json!({"indexing": true, "items": [{"aborted": true, "at_ts": 1795386453.936721, "attempts": 3, "cache_read_tokens": 3, "cache_write_tokens": 3, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "estimated_usd": 2.5, "flavor": "anthropic", "has_body": true, "id": "b80bb7740288fda1f201890375a60c8f", "input_tokens": 3, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "key_id": "30f691262e9d6bd7b23c0bfb1d4b2040", "model": "model-value", "output_tokens": 3, "principal": "principal-value", "queue_ms": 3, "request_bytes": 1048576, "status": 3, "stop_reason": "stop-reason-value", "stream": true, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "truncated": true, "upstream_ms": 3, "usage_known": true}], "rates_as_of": "rates-as-of-value", "total": 3});
+    let example = ex("platform", "LlmCallPage");
     s.expect(
         "GET",
         "/api/v1/eval/runs/run-id-804c38/llm-calls",
@@ -402,7 +404,7 @@ async fn eval_run_llm_calls() {
 #[tokio::test]
 async fn eval_run_llm_call() {
     let s = Server::start().await;
-    let example = json!({"available": true, "id": "b80bb7740288fda1f201890375a60c8f", "request": "request-value", "response": "response-value", "truncated": true});
+    let example = ex("platform", "LlmCallBody");
     s.expect(
         "GET",
         "/api/v1/eval/runs/run-id-804c38/llm-calls/call-id-2098af",
@@ -445,7 +447,7 @@ async fn eval_run_artifact() {
 #[tokio::test]
 async fn eval_run_traffic() {
     let s = Server::start().await;
-    let example = json!({"capture": "capture-value", "cursor": "cursor-value", "flows": [{"extra_key": "extra"}], "redaction": "nothing_to_redact", "truncated": true, "unscrubbable": ["unscrubbable-value"]});
+    let example = ex("platform", "InstanceTrafficPage");
     s.expect(
         "GET",
         "/api/v1/eval/runs/run-id-804c38/traffic",
@@ -469,7 +471,7 @@ async fn eval_run_traffic() {
 #[tokio::test]
 async fn eval_run_writeup() {
     let s = Server::start().await;
-    let example = json!({"run_id": "0acf093b3c88f5600dc622a33921d360", "text": "A short text for the example."});
+    let example = ex("platform", "RunWriteup");
     s.expect(
         "GET",
         "/api/v1/eval/runs/run-id-804c38/writeup",
@@ -491,12 +493,12 @@ async fn eval_run_writeup() {
 #[tokio::test]
 async fn eval_set_run_wall() {
     let s = Server::start().await;
-    let example = json!({"artifact": "artifact-value", "artifact_bytes": 1048576, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at_ts": 1795386453.936721, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "input_tokens": 3, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "mine": true, "model_id": "477cbf8a9a5242fb795b12789b297039", "output_tokens": 3, "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "relayed_calls": 3, "resets": 3, "status": "status-value", "traffic": "traffic-value", "transcript": "transcript-value", "transcript_published": true, "usage_source": "usage-source-value", "wall": "wall-value", "wall_published": true, "writeup": "writeup-value"});
+    let example = ex("platform", "MyEvalRunRow");
     s.expect(
         "POST",
         "/api/v1/eval/runs/run-id-804c38/wall",
         &[],
-        Body::Json(json!({"published": true})),
+        Body::Json(json!({"published": json!(true)})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -513,12 +515,12 @@ async fn eval_set_run_wall() {
 #[tokio::test]
 async fn eval_set_run_transcript() {
     let s = Server::start().await;
-    let example = json!({"artifact": "artifact-value", "artifact_bytes": 1048576, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at_ts": 1795386453.936721, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "input_tokens": 3, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "mine": true, "model_id": "477cbf8a9a5242fb795b12789b297039", "output_tokens": 3, "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "relayed_calls": 3, "resets": 3, "status": "status-value", "traffic": "traffic-value", "transcript": "transcript-value", "transcript_published": true, "usage_source": "usage-source-value", "wall": "wall-value", "wall_published": true, "writeup": "writeup-value"});
+    let example = ex("platform", "MyEvalRunRow");
     s.expect(
         "POST",
         "/api/v1/eval/runs/run-id-804c38/transcript",
         &[],
-        Body::Json(json!({"published": true})),
+        Body::Json(json!({"published": json!(true)})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -535,7 +537,7 @@ async fn eval_set_run_transcript() {
 #[tokio::test]
 async fn eval_registry_push_target() {
     let s = Server::start().await;
-    let example = json!({"enabled": true, "host": "127.0.0.1", "repository_prefix": "repository-prefix-value"});
+    let example = ex("platform", "RegistryPushTarget");
     s.expect(
         "GET",
         "/api/v1/eval/registry",
@@ -557,7 +559,7 @@ async fn eval_registry_push_target() {
 #[tokio::test]
 async fn eval_harness_tags() {
     let s = Server::start().await;
-    let example = json!({"image": "image-value", "tags": ["tag-value"]});
+    let example = ex("platform", "HarnessTags");
     s.expect(
         "GET",
         "/api/v1/eval/harnesses/harness-id-2e0ceb/tags",
@@ -579,7 +581,7 @@ async fn eval_harness_tags() {
 #[tokio::test]
 async fn eval_check_harness() {
     let s = Server::start().await;
-    let example = json!({"active": true, "approved_digest": "approved-digest-value", "conformance_checked_at_ts": 1795386453.936721, "conformance_digest": "conformance-digest-value", "conformance_error": "conformance-error-value", "conformance_findings": [{"key": "conformance-finding-value"}], "conformance_status": "passed", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image": "image-value", "notes": "A short notes for the example.", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"});
+    let example = ex("platform", "HarnessState-Output");
     s.expect(
         "POST",
         "/api/v1/eval/harnesses/harness-id-2e0ceb/conformance",
@@ -601,7 +603,7 @@ async fn eval_check_harness() {
 #[tokio::test]
 async fn eval_probe_harness() {
     let s = Server::start().await;
-    let example = json!({"cancel_requested": true, "cause_id": "03c508fc49b805a16d2671937345d574", "cause_root": "cause-root-value", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_name": "sample-created-by-name", "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "error_detail": "error-detail-value", "finished_at_ts": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "challenge_build_all", "params": {"extra_key": "extra"}, "progress": 2.5, "progress_message": "progress-message-value", "progress_step": "progress-step-value", "result": {"extra_key": "extra"}, "started_at_ts": 1795386453.936721, "status": "pending"});
+    let example = ex("platform", "TaskState");
     s.expect(
         "POST",
         "/api/v1/eval/harnesses/harness-id-2e0ceb/probe",

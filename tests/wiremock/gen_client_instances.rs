@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn instances_get() {
     let s = Server::start().await;
-    let example = json!({"attachments": [{"name": "sample-name", "per_team": true, "size": 3}], "category": "web", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "description": "A short description for the example.", "difficulty": "difficulty-value", "entry_urls": ["http://127.0.0.1:18212/"], "expires_at": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "lease": "on_demand", "name": "sample-name", "network_topology": "simple", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "node_name": "sample-node-name", "questions": [{"answered_correctly": true, "attempts_cap": 3, "attempts_remaining": null, "auto_check": true, "choices": null, "id": "b80bb7740288fda1f201890375a60c8f", "mode": null, "prompt": "prompt-value", "requires": ["require-value"], "unlocked": true}], "services": [{"credentials": {"key_file": null, "password": null, "username": "sample-username"}, "host": "127.0.0.1", "label": "sample-label", "path": "files/readme.txt", "port": 18212, "service_type": "ssh"}], "started_at": 1795386453.936721, "status": "starting", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "ttl": 3600, "vpn_backend": "openvpn", "vpn_endpoint": null});
+    let example = ex("platform", "InstanceInfo");
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11",
@@ -31,7 +31,7 @@ async fn instances_get() {
 #[tokio::test]
 async fn instances_status() {
     let s = Server::start().await;
-    let example = json!({"attack_surface": {"flag_path": null, "provided_files": [{"name": "sample-name", "per_team": true, "size": 3}], "services": [{"credentials": null, "host": "127.0.0.1", "label": "sample-label", "path": "files/readme.txt", "port": 18212, "service_type": "ssh"}], "vpn": {"config_url": "http://127.0.0.1:18212/", "host": "127.0.0.1", "port": 18212, "proto": "udp"}}, "cert_volume": "cert-volume-value", "error": "error-value", "id": "b80bb7740288fda1f201890375a60c8f", "start_budget_s": 3600, "status": "starting"});
+    let example = ex("platform", "InstanceStatusResponse");
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/status",
@@ -54,7 +54,7 @@ async fn instances_status() {
 #[tokio::test]
 async fn instances_reset() {
     let s = Server::start().await;
-    let example = json!({"id": "b80bb7740288fda1f201890375a60c8f", "status": "starting"});
+    let example = ex("platform", "StartResponse");
     s.expect(
         "POST",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/reset",
@@ -81,7 +81,7 @@ async fn instances_reset() {
 #[tokio::test]
 async fn instances_renew() {
     let s = Server::start().await;
-    let example = json!({"expires_at": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "status": "renewed"});
+    let example = ex("platform", "RenewResponse");
     s.expect(
         "POST",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/renew",
@@ -108,12 +108,12 @@ async fn instances_renew() {
 #[tokio::test]
 async fn instances_shell_session() {
     let s = Server::start().await;
-    let example = json!({"container": "container-value", "expires_in": 3, "service": "service-value", "session_id": "7fc8ef54a8154c28341bf9a47443a5ce", "session_token": "pf_232f8e85d7633bd6", "ws_url": "http://127.0.0.1:18212/"});
+    let example = ex("platform", "PlayerShellTicket");
     s.expect(
         "POST",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/shell/sessions",
         &[],
-        Body::Json(json!({"shell": "shell-value"})),
+        Body::Json(json!({"shell": json!("shell-value")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -131,7 +131,7 @@ async fn instances_shell_session() {
 #[tokio::test]
 async fn instances_ssh_credential() {
     let s = Server::start().await;
-    let example = json!({"certificate": "certificate-value", "expires_in": 3, "exposure": "exposure-value", "host": "127.0.0.1", "password": "password-value", "port": 18212, "private_key": "pf_26eae588d0859648", "username": "sample-username"});
+    let example = ex("platform", "SshCredential");
     s.expect(
         "POST",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/ssh",
@@ -153,7 +153,7 @@ async fn instances_ssh_credential() {
 #[tokio::test]
 async fn instances_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"attachments": [{"name": "sample-name", "per_team": true, "size": 3}], "category": "web", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "description": "A short description for the example.", "difficulty": "difficulty-value", "entry_urls": ["http://127.0.0.1:18212/"], "expires_at": 1795386453.936721, "id": "b80bb7740288fda1f201890375a60c8f", "lease": "on_demand", "name": "sample-name", "network_topology": "simple", "node_id": "c693ebc80e2b73b0d3bbece47c529399", "node_name": "sample-node-name", "questions": [{"answered_correctly": true, "attempts_cap": null, "attempts_remaining": null, "auto_check": true, "choices": null, "id": "b80bb7740288fda1f201890375a60c8f", "mode": null, "prompt": "prompt-value", "requires": [], "unlocked": true}], "services": [{"credentials": null, "host": "127.0.0.1", "label": "sample-label", "path": "files/readme.txt", "port": 18212, "service_type": "ssh"}], "started_at": 1795386453.936721, "status": "starting", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "ttl": 3600, "vpn_backend": "openvpn", "vpn_endpoint": null}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_InstanceInfo_");
     s.expect(
         "GET",
         "/api/v1/instances",
@@ -188,7 +188,7 @@ async fn instances_list() {
 #[tokio::test]
 async fn instances_attachments() {
     let s = Server::start().await;
-    let example = json!({"files": [{"name": "sample-name", "per_team": true, "size": 3}]});
+    let example = ex("platform", "AttachmentList");
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/attachments",
@@ -277,7 +277,7 @@ async fn instances_openvpn_config() {
 #[tokio::test]
 async fn instances_traffic() {
     let s = Server::start().await;
-    let example = json!({"capture": "capture-value", "cursor": "cursor-value", "flows": [{"extra_key": "extra"}], "redaction": "nothing_to_redact", "truncated": true, "unscrubbable": ["unscrubbable-value"]});
+    let example = ex("platform", "InstanceTrafficPage");
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/traffic",

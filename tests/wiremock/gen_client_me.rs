@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn me_get() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "affiliation_email": "player@example.com", "attempts": 3, "authoring_paused_until": null, "avatar_url": "http://127.0.0.1:18212/", "bio": "bio-value", "competition_admin_ids": ["f971a7245133188b291cb24ddd1a0c0d"], "competition_authoring_reviewer_ids": ["71559743ae4bb16e7bb6cadeec56f166"], "competition_reviewer_ids": ["c95b7f02342f19766a9fee97c1c8538f"], "competition_teams": [{"authoring_enabled": true, "awd_clock": null, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_phase": "upcoming", "competition_team_count": 3, "competition_title": "competition-title-value", "ends_at": "2026-11-22T22:27:33.936721Z", "expects_report": true, "has_attachments": true, "has_handbook": true, "is_awd_match": true, "my_rank": 3, "ranks_by_match": true, "reports_awaiting_verdict": 18212, "role": "captain", "running_instances": 3, "silent": true, "starts_at": "2026-11-22T22:27:33.936721Z", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "country": null, "created_at": null, "deletion_proof": "password", "display_name": "sample-display-name", "email": "player@example.com", "email_verification_required": true, "email_verified": true, "entrant_kind": "human", "id": "b80bb7740288fda1f201890375a60c8f", "is_admin": true, "last_active_at": "2026-11-22T22:27:33.936721Z", "onboarding_intent": "human", "profile_visibility": {"key": true}, "providers": ["provider-value"], "role": "user", "social_links": {"key": "social-links-value"}, "solves": 3, "standings_excluded_at": "2026-11-22T22:27:33.936721Z", "timezone": "timezone-value", "token_kind": "user", "viewing_as_player": true, "website_url": "http://127.0.0.1:18212/"});
+    let example = ex("platform", "MeResponse");
     s.expect(
         "GET",
         "/api/v1/me",
@@ -31,7 +31,7 @@ async fn me_get() {
 #[tokio::test]
 async fn me_inbox() {
     let s = Server::start().await;
-    let example = json!({"announcements": [{"body": "A short body for the example.", "created_at": null, "created_by": "created-by-value", "created_by_name": "sample-created-by-name", "ends_at": "2026-11-22T22:27:33.936721Z", "id": "b80bb7740288fda1f201890375a60c8f", "is_read": true, "severity": "info", "starts_at": "2026-11-22T22:27:33.936721Z", "title": "sample-title", "updated_at": "2026-11-22T22:27:33.936721Z"}], "captain_requests": [{"competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "created_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "requester_display_name": "sample-requester-display-name", "requester_user_id": "d84b4879fb7dc22c9d80bf8171593383", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "competition_invites": [{"blocked_reason": "not_open_yet", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_phase": "upcoming", "competition_title": "competition-title-value", "invited_at": "2026-11-22T22:27:33.936721Z", "invited_by_display_name": "sample-invited-by-display-name", "invited_by_user_id": "c9674cd4d9c8774185d53d5ca557241f"}], "incoming_invites": [{"captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "created_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "outgoing_requests": [{"captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "created_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "unread_announcement_count": 3});
+    let example = ex("platform", "InboxResponse");
     s.expect(
         "GET",
         "/api/v1/me/inbox",
@@ -54,7 +54,7 @@ async fn me_inbox() {
 #[tokio::test]
 async fn me_notification_preferences() {
     let s = Server::start().await;
-    let example = json!({"categories": [{"channels": {"key": {"default": true, "effective": true, "explicit": true}}, "description": "A short description for the example.", "forced": true, "id": "b80bb7740288fda1f201890375a60c8f", "policy": "policy-value", "title": "sample-title"}]});
+    let example = ex("platform", "NotificationPreferencesResponse");
     s.expect(
         "GET",
         "/api/v1/me/notification-preferences",
@@ -77,18 +77,8 @@ async fn me_notification_preferences() {
 #[tokio::test]
 async fn me_set_notification_preference() {
     let s = Server::start().await;
-    let example = json!({"categories": [{"channels": {"key": {"default": true, "effective": true, "explicit": true}}, "description": "A short description for the example.", "forced": true, "id": "b80bb7740288fda1f201890375a60c8f", "policy": "policy-value", "title": "sample-title"}]});
-    s.expect(
-        "PATCH",
-        "/api/v1/me/notification-preferences",
-        &[("competition_id", "88606bbe4080d915b4cab9b9d1175202")],
-        Body::Json(
-            json!({"category": "category-value", "channel": "channel-value", "enabled": true}),
-        ),
-        "Bearer pf_test",
-        Reply::Json(example.clone()),
-    )
-    .await;
+    let example = ex("platform", "NotificationPreferencesResponse");
+    s.expect("PATCH", "/api/v1/me/notification-preferences", &[("competition_id", "88606bbe4080d915b4cab9b9d1175202")], Body::Json(json!({"category": json!("category-value"), "channel": json!("channel-value"), "enabled": json!(true)})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .me()
@@ -103,7 +93,7 @@ async fn me_set_notification_preference() {
 #[tokio::test]
 async fn me_clear_notification_preference() {
     let s = Server::start().await;
-    let example = json!({"categories": [{"channels": {"key": {"default": true, "effective": true, "explicit": true}}, "description": "A short description for the example.", "forced": true, "id": "b80bb7740288fda1f201890375a60c8f", "policy": "policy-value", "title": "sample-title"}]});
+    let example = ex("platform", "NotificationPreferencesResponse");
     s.expect(
         "DELETE",
         "/api/v1/me/notification-preferences/category-5ccbf9/channel-fbe7d7",
@@ -172,17 +162,20 @@ async fn me_read_all_announcements() {
 #[tokio::test]
 async fn me_update_profile() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "affiliation_email": "player@example.com", "attempts": 3, "authoring_paused_until": null, "avatar_url": "http://127.0.0.1:18212/", "bio": "bio-value", "competition_admin_ids": ["f971a7245133188b291cb24ddd1a0c0d"], "competition_authoring_reviewer_ids": ["71559743ae4bb16e7bb6cadeec56f166"], "competition_reviewer_ids": ["c95b7f02342f19766a9fee97c1c8538f"], "competition_teams": [{"authoring_enabled": true, "awd_clock": null, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_phase": "upcoming", "competition_team_count": 3, "competition_title": "competition-title-value", "ends_at": "2026-11-22T22:27:33.936721Z", "expects_report": true, "has_attachments": true, "has_handbook": true, "is_awd_match": true, "my_rank": 3, "ranks_by_match": true, "reports_awaiting_verdict": 18212, "role": "captain", "running_instances": 3, "silent": true, "starts_at": "2026-11-22T22:27:33.936721Z", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "country": null, "created_at": null, "deletion_proof": "password", "display_name": "sample-display-name", "email": "player@example.com", "email_verification_required": true, "email_verified": true, "entrant_kind": "human", "id": "b80bb7740288fda1f201890375a60c8f", "is_admin": true, "last_active_at": "2026-11-22T22:27:33.936721Z", "onboarding_intent": "human", "profile_visibility": {"key": true}, "providers": ["provider-value"], "role": "user", "social_links": {"key": "social-links-value"}, "solves": 3, "standings_excluded_at": "2026-11-22T22:27:33.936721Z", "timezone": "timezone-value", "token_kind": "user", "viewing_as_player": true, "website_url": "http://127.0.0.1:18212/"});
-    s.expect("PATCH", "/api/v1/me/profile", &[("competition_id", "88606bbe4080d915b4cab9b9d1175202")], Body::Json(json!({"bio": "bio-value", "country": null, "social_links": {"key": "social-links-value"}, "timezone": "timezone-value", "website_url": "http://127.0.0.1:18212/"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "MeResponse");
+    s.expect("PATCH", "/api/v1/me/profile", &[("competition_id", "88606bbe4080d915b4cab9b9d1175202")], Body::Json(json!({"bio": json!("bio-value"), "country": json!("NL"), "social_links": json!({"key": "social-links-value"}), "timezone": json!("timezone-value"), "website_url": json!("http://127.0.0.1:18212/")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .me()
         .update_profile()
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
         .bio("bio-value")
-        .country(null)
+        .country("NL")
         .social_links(
-            serde_json::from_value(serde_json::json!({"key": "social-links-value"})).unwrap(),
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "social-links-value"}),
+            )
+            .unwrap(),
         )
         .timezone("timezone-value")
         .website_url("http://127.0.0.1:18212/")
@@ -194,7 +187,7 @@ async fn me_update_profile() {
 #[tokio::test]
 async fn me_update_visibility() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "affiliation_email": "player@example.com", "attempts": 3, "authoring_paused_until": null, "avatar_url": "http://127.0.0.1:18212/", "bio": "bio-value", "competition_admin_ids": ["f971a7245133188b291cb24ddd1a0c0d"], "competition_authoring_reviewer_ids": ["71559743ae4bb16e7bb6cadeec56f166"], "competition_reviewer_ids": ["c95b7f02342f19766a9fee97c1c8538f"], "competition_teams": [{"authoring_enabled": true, "awd_clock": null, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_phase": "upcoming", "competition_team_count": 3, "competition_title": "competition-title-value", "ends_at": "2026-11-22T22:27:33.936721Z", "expects_report": true, "has_attachments": true, "has_handbook": true, "is_awd_match": true, "my_rank": 3, "ranks_by_match": true, "reports_awaiting_verdict": 18212, "role": "captain", "running_instances": 3, "silent": true, "starts_at": "2026-11-22T22:27:33.936721Z", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "country": null, "created_at": null, "deletion_proof": "password", "display_name": "sample-display-name", "email": "player@example.com", "email_verification_required": true, "email_verified": true, "entrant_kind": "human", "id": "b80bb7740288fda1f201890375a60c8f", "is_admin": true, "last_active_at": "2026-11-22T22:27:33.936721Z", "onboarding_intent": "human", "profile_visibility": {"key": true}, "providers": ["provider-value"], "role": "user", "social_links": {"key": "social-links-value"}, "solves": 3, "standings_excluded_at": "2026-11-22T22:27:33.936721Z", "timezone": "timezone-value", "token_kind": "user", "viewing_as_player": true, "website_url": "http://127.0.0.1:18212/"});
+    let example = ex("platform", "MeResponse");
     s.expect(
         "PATCH",
         "/api/v1/me/profile/visibility",
@@ -207,7 +200,12 @@ async fn me_update_visibility() {
     let got = s
         .client()
         .me()
-        .update_visibility(&serde_json::from_value(serde_json::json!({"key": true})).unwrap())
+        .update_visibility(
+            &serde_json::from_value::<std::collections::BTreeMap<String, bool>>(
+                json!({"key": true}),
+            )
+            .unwrap(),
+        )
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
         .await
         .expect("call succeeds");
@@ -239,16 +237,8 @@ async fn me_export_account() {
 #[tokio::test]
 async fn me_reauthenticate() {
     let s = Server::start().await;
-    let example = json!({"window_seconds": 3600});
-    s.expect(
-        "POST",
-        "/api/v1/me/reauthenticate",
-        &[],
-        Body::Json(json!({"code": "code-value", "current_password": "current-password-value"})),
-        "Bearer pf_test",
-        Reply::Json(example.clone()),
-    )
-    .await;
+    let example = ex("platform", "ReauthenticationOpened");
+    s.expect("POST", "/api/v1/me/reauthenticate", &[], Body::Json(json!({"code": json!("code-value"), "current_password": json!("current-password-value")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .me()
@@ -263,7 +253,7 @@ async fn me_reauthenticate() {
 #[tokio::test]
 async fn me_request_reauth_code() {
     let s = Server::start().await;
-    let example = json!({"expires_in_minutes": 3, "handover": "none", "sent": true});
+    let example = ex("platform", "EmailVerificationSent");
     s.expect(
         "POST",
         "/api/v1/me/reauthenticate/code",
@@ -285,7 +275,7 @@ async fn me_request_reauth_code() {
 #[tokio::test]
 async fn me_request_deletion_code() {
     let s = Server::start().await;
-    let example = json!({"expires_in_minutes": 3, "handover": "none", "sent": true});
+    let example = ex("platform", "EmailVerificationSent");
     s.expect(
         "POST",
         "/api/v1/me/deletion-code",
@@ -307,8 +297,8 @@ async fn me_request_deletion_code() {
 #[tokio::test]
 async fn me_delete_account() {
     let s = Server::start().await;
-    let example = json!({"deleted": true, "effective_at": "2026-11-22T22:27:33.936721Z"});
-    s.expect("DELETE", "/api/v1/me", &[], Body::Json(json!({"code": "code-value", "confirm_display_name": "sample-confirm-display-name", "current_password": "current-password-value"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "AccountDeletionAccepted");
+    s.expect("DELETE", "/api/v1/me", &[], Body::Json(json!({"code": json!("code-value"), "confirm_display_name": json!("sample-confirm-display-name"), "current_password": json!("current-password-value")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .me()
@@ -323,7 +313,7 @@ async fn me_delete_account() {
 #[tokio::test]
 async fn me_achievements() {
     let s = Server::start().await;
-    let example = json!({"locked": [{"description": "A short description for the example.", "earned_by_count": 3, "icon": "icon-value", "id": "b80bb7740288fda1f201890375a60c8f", "localized": {"key": {"description": "A short description for the example.", "name": "sample-name"}}, "name": "sample-name", "points": 100, "progress": {"current": 3, "target": 3}, "rarity": "rarity-value", "secret": true, "tier": "tier-value"}], "summary": {"score": 100, "total_count": 3, "total_score": 100, "unlocked_count": 3}, "unlocked": [{"achievement_id": "994a560d6a783cf97a348055dfc980a8", "context": {"extra_key": "extra"}, "description": "A short description for the example.", "earned_by_count": 3, "icon": "icon-value", "localized": {"key": {"description": "A short description for the example.", "name": "sample-name"}}, "name": "sample-name", "points": 100, "rarity": "rarity-value", "secret": true, "tier": "tier-value", "unlocked_at": "2026-11-22T22:27:33.936721Z"}]});
+    let example = ex("platform", "MyAchievementsResponse");
     s.expect(
         "GET",
         "/api/v1/me/achievements",
@@ -340,7 +330,7 @@ async fn me_achievements() {
 #[tokio::test]
 async fn me_solves() {
     let s = Server::start().await;
-    let example = json!([{"best_rank": 3, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "ranked": true, "solved_at": null}]);
+    let example = json!([ex("platform", "MySolveSummary")]);
     s.expect(
         "GET",
         "/api/v1/me/solves",
@@ -363,7 +353,7 @@ async fn me_solves() {
 #[tokio::test]
 async fn me_milestone_progress() {
     let s = Server::start().await;
-    let example = json!([{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "solved_question_ids": ["078460697a6592ec6f6da59430186328"], "total_questions": 3}]);
+    let example = json!([ex("platform", "MilestoneProgress")]);
     s.expect(
         "GET",
         "/api/v1/me/milestone-progress",
@@ -386,7 +376,7 @@ async fn me_milestone_progress() {
 #[tokio::test]
 async fn me_verify_star_gazer() {
     let s = Server::start().await;
-    let example = json!({"achievement": {"achievement_id": "994a560d6a783cf97a348055dfc980a8", "context": {"extra_key": "extra"}, "description": "A short description for the example.", "earned_by_count": 3, "icon": "icon-value", "localized": {"key": {"description": "A short description for the example.", "name": "sample-name"}}, "name": "sample-name", "points": 100, "rarity": "rarity-value", "secret": true, "tier": "tier-value", "unlocked_at": "2026-11-22T22:27:33.936721Z"}, "already_unlocked": true, "reason": "A short reason for the example.", "verified": true});
+    let example = ex("platform", "StarGazerVerifyResponse");
     s.expect(
         "POST",
         "/api/v1/me/star-gazer/verify",

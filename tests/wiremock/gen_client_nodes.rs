@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn nodes_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"build_egress_reason": "build-egress-reason-value", "build_egress_status": "in_force", "capacity": 3, "cordoned": true, "corpus_commit": "corpus-commit-value", "cpu_percent": 2.5, "disk_percent": 2.5, "display_name": "sample-display-name", "git_commit": "git-commit-value", "heavy_estates": true, "helper_images_reason": "helper-images-reason-value", "helper_images_status": "present", "id": "b80bb7740288fda1f201890375a60c8f", "image_digests": {"key": "image-digests-value"}, "ingress_canary_url": "http://127.0.0.1:18212/", "ingress_cert_not_after": null, "ingress_checked_at": "2026-11-22T22:27:33.936721Z", "ingress_reason": "ingress-reason-value", "ingress_status": "ok", "is_healthy": true, "labels": {"key": "labels-value"}, "last_heartbeat": null, "memory_percent": 2.5, "memory_total_mb": 2.5, "owner_vendor_id": "760bf5c6a5d5fe7a47d27d982566b7a7", "registered_at": null, "running": 3, "url": "http://127.0.0.1:18212/", "version": "0.7.0"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_NodeInfo_");
     s.expect(
         "GET",
         "/api/v1/nodes",
@@ -32,7 +32,7 @@ async fn nodes_list() {
 #[tokio::test]
 async fn nodes_image_consistency() {
     let s = Server::start().await;
-    let example = json!([{"by_digest": {"key": ["by-digest-value"]}, "digest_count": 3, "node_count": 3, "ref": "ref-value"}]);
+    let example = json!([ex("platform", "ImageConsistencyRow")]);
     s.expect(
         "GET",
         "/api/v1/nodes/image-consistency",

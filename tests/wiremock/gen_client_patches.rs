@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn patches_source() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "files": {"key": "files-value"}});
+    let example = ex("platform", "DefenceSource");
     s.expect(
         "GET",
         "/api/v1/challenges/WEB-001/defence/source",
@@ -31,15 +31,20 @@ async fn patches_source() {
 #[tokio::test]
 async fn patches_submit() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "detail": "A short detail for the example.", "files": ["files/readme.txt"], "id": "b80bb7740288fda1f201890375a60c8f", "judged_at": "2026-11-22T22:27:33.936721Z", "status": "pending", "submitted_at": null, "verdict": "fixed"});
-    s.expect("POST", "/api/v1/patches", &[], Body::Json(json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "files": {"key": "files-value"}, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "source": "upload"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "PatchSubmissionInfo");
+    s.expect("POST", "/api/v1/patches", &[], Body::Json(json!({"challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "files": json!({"key": "files-value"}), "instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "source": json!("upload")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .patches()
         .submit()
         .challenge_id("903d30269447dd0e76bc74093f48fdf8")
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
-        .files(serde_json::from_value(serde_json::json!({"key": "files-value"})).unwrap())
+        .files(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "files-value"}),
+            )
+            .unwrap(),
+        )
         .instance_id("51afcc4ffa9f7e0187e0e53ba9ef0e4c")
         .source("upload")
         .await
@@ -50,15 +55,20 @@ async fn patches_submit() {
 #[tokio::test]
 async fn patches_submit_for_challenge() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "detail": "A short detail for the example.", "files": ["files/readme.txt"], "id": "b80bb7740288fda1f201890375a60c8f", "judged_at": "2026-11-22T22:27:33.936721Z", "status": "pending", "submitted_at": null, "verdict": "fixed"});
-    s.expect("POST", "/api/v1/patches", &[], Body::Json(json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "files": {"key": "files-value"}, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "source": "upload"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "PatchSubmissionInfo");
+    s.expect("POST", "/api/v1/patches", &[], Body::Json(json!({"challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "files": json!({"key": "files-value"}), "instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "source": json!("upload")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .patches()
         .submit_for_challenge()
         .challenge_id("903d30269447dd0e76bc74093f48fdf8")
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
-        .files(serde_json::from_value(serde_json::json!({"key": "files-value"})).unwrap())
+        .files(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "files-value"}),
+            )
+            .unwrap(),
+        )
         .instance_id("51afcc4ffa9f7e0187e0e53ba9ef0e4c")
         .source("upload")
         .await
@@ -69,15 +79,20 @@ async fn patches_submit_for_challenge() {
 #[tokio::test]
 async fn patches_submit_live() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "detail": "A short detail for the example.", "files": ["files/readme.txt"], "id": "b80bb7740288fda1f201890375a60c8f", "judged_at": "2026-11-22T22:27:33.936721Z", "status": "pending", "submitted_at": null, "verdict": "fixed"});
-    s.expect("POST", "/api/v1/patches", &[], Body::Json(json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "files": {"key": "files-value"}, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "source": "upload"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "PatchSubmissionInfo");
+    s.expect("POST", "/api/v1/patches", &[], Body::Json(json!({"challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "files": json!({"key": "files-value"}), "instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "source": json!("upload")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .patches()
         .submit_live()
         .challenge_id("903d30269447dd0e76bc74093f48fdf8")
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
-        .files(serde_json::from_value(serde_json::json!({"key": "files-value"})).unwrap())
+        .files(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "files-value"}),
+            )
+            .unwrap(),
+        )
         .instance_id("51afcc4ffa9f7e0187e0e53ba9ef0e4c")
         .source("upload")
         .await
@@ -88,7 +103,7 @@ async fn patches_submit_live() {
 #[tokio::test]
 async fn patches_list() {
     let s = Server::start().await;
-    let example = json!([{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "detail": "A short detail for the example.", "files": ["files/readme.txt"], "id": "b80bb7740288fda1f201890375a60c8f", "judged_at": "2026-11-22T22:27:33.936721Z", "status": "pending", "submitted_at": null, "verdict": "fixed"}]);
+    let example = json!([ex("platform", "PatchSubmissionInfo")]);
     s.expect(
         "GET",
         "/api/v1/patches",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn registration_get() {
     let s = Server::start().await;
-    let example = json!({"academic_stage": "academic-stage-value", "anonymous": true, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "form": {"anonymous_entry": "forbidden", "anonymous_entry_kind": "pseudonymous", "collects_sensitive_pii": true, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "fields": [{"name": "sample-name", "policy": "hidden", "sensitive": true, "team_scoped": true}], "max_team_size": 3, "phase": "not_open", "registration_ends_at": "2026-11-22T22:27:33.936721Z", "registration_starts_at": null, "review_required": true}, "gender": "male", "grade": "grade-value", "is_captain": true, "mailing_address": "mailing-address-value", "missing_required": ["missing-required-value"], "organization": "organization-value", "phone": "phone-value", "real_name": "sample-real-name", "registered": true, "review_note": "review-note-value", "review_status": "pending", "specialties": ["specialtie-value"], "submitted_at": null, "team_anonymous": true, "team_has_logo": true, "team_honors": "team-honors-value", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "undergrad_school": "undergrad-school-value", "updated_at": "2026-11-22T22:27:33.936721Z"});
+    let example = ex("platform", "MyRegistrationResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/registration",
@@ -30,14 +30,14 @@ async fn registration_get() {
 #[tokio::test]
 async fn registration_submit() {
     let s = Server::start().await;
-    let example = json!({"academic_stage": "academic-stage-value", "anonymous": true, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "form": {"anonymous_entry": "forbidden", "anonymous_entry_kind": "pseudonymous", "collects_sensitive_pii": true, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "fields": [{"name": "sample-name", "policy": "hidden", "sensitive": true, "team_scoped": true}], "max_team_size": 3, "phase": "not_open", "registration_ends_at": "2026-11-22T22:27:33.936721Z", "registration_starts_at": null, "review_required": true}, "gender": "male", "grade": "grade-value", "is_captain": true, "mailing_address": "mailing-address-value", "missing_required": ["missing-required-value"], "organization": "organization-value", "phone": "phone-value", "real_name": "sample-real-name", "registered": true, "review_note": "review-note-value", "review_status": "pending", "specialties": ["specialtie-value"], "submitted_at": null, "team_anonymous": true, "team_has_logo": true, "team_honors": "team-honors-value", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name", "undergrad_school": "undergrad-school-value", "updated_at": "2026-11-22T22:27:33.936721Z"});
-    s.expect("PUT", "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/registration", &[], Body::Json(json!({"academic_stage": "academic-stage-value", "anonymous": null, "gender": "male", "grade": "grade-value", "mailing_address": "mailing-address-value", "organization": "organization-value", "phone": "phone-value", "real_name": "sample-real-name", "specialties": ["specialtie-value"], "team_anonymous": true, "team_honors": "team-honors-value", "undergrad_school": "undergrad-school-value"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "MyRegistrationResponse");
+    s.expect("PUT", "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/registration", &[], Body::Json(json!({"academic_stage": json!("academic-stage-value"), "anonymous": json!(true), "gender": json!("male"), "grade": json!("grade-value"), "mailing_address": json!("mailing-address-value"), "organization": json!("organization-value"), "phone": json!("phone-value"), "real_name": json!("sample-real-name"), "specialties": json!(["specialtie-value"]), "team_anonymous": json!(true), "team_honors": json!("team-honors-value"), "undergrad_school": json!("undergrad-school-value")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .registration()
         .submit("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b")
         .academic_stage("academic-stage-value")
-        .anonymous(false)
+        .anonymous(true)
         .gender("male")
         .grade("grade-value")
         .mailing_address("mailing-address-value")
@@ -56,7 +56,7 @@ async fn registration_submit() {
 #[tokio::test]
 async fn registration_upload_team_logo() {
     let s = Server::start().await;
-    let example = json!({"content_type": "content-type-value", "object_key": "pf_cbd7db3cecce74c4", "size_bytes": 1048576});
+    let example = ex("platform", "TeamLogoUploadResponse");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/team/logo",

@@ -8,12 +8,12 @@ use serde_json::json;
 #[tokio::test]
 async fn reports_save() {
     let s = Server::start().await;
-    let example = json!({"newly_credited": 3, "report": {"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "content": "content-value", "finalized_at": "2026-11-22T22:27:33.936721Z", "grading_requested_at": "2026-11-22T22:27:33.936721Z", "saved_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3", "version": 3}, "status": "not_scored"});
+    let example = ex("platform", "ReportSaveResponse");
     s.expect(
         "PUT",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/challenges/WEB-001/report",
         &[],
-        Body::Json(json!({"content": "content-value"})),
+        Body::Json(json!({"content": json!("content-value")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -34,7 +34,7 @@ async fn reports_save() {
 #[tokio::test]
 async fn reports_mine() {
     let s = Server::start().await;
-    let example = json!({"competition_id": "88606bbe4080d915b4cab9b9d1175202", "grade_requests_limit": 3, "queue_length": 3, "rows": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "finalized_at": "2026-11-22T22:27:33.936721Z", "grade_requests_used": 3, "length": 3, "queue_position": 3, "saved_at": null, "status": "not_scored", "version": 3}]});
+    let example = ex("platform", "MyReportsResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/reports",
@@ -56,7 +56,7 @@ async fn reports_mine() {
 #[tokio::test]
 async fn reports_get() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "content": "content-value", "finalized_at": "2026-11-22T22:27:33.936721Z", "grading_requested_at": "2026-11-22T22:27:33.936721Z", "saved_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3", "version": 3});
+    let example = ex("platform", "ReportInfo");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/challenges/WEB-001/report",
@@ -78,7 +78,7 @@ async fn reports_get() {
 #[tokio::test]
 async fn reports_versions() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "versions": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "content": "content-value", "finalized_at": "2026-11-22T22:27:33.936721Z", "grading_requested_at": "2026-11-22T22:27:33.936721Z", "saved_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3", "version": 3}]});
+    let example = ex("platform", "ReportVersionsResponse");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/challenges/WEB-001/report/versions",
@@ -100,7 +100,7 @@ async fn reports_versions() {
 #[tokio::test]
 async fn reports_finalize() {
     let s = Server::start().await;
-    let example = json!({"grade_requests_limit": 3, "grade_requests_used": 3, "queue_length": 3, "queue_position": 3, "report": {"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "content": "content-value", "finalized_at": "2026-11-22T22:27:33.936721Z", "grading_requested_at": "2026-11-22T22:27:33.936721Z", "saved_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3", "version": 3}, "status": "not_scored"});
+    let example = ex("platform", "ReportStanding");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/challenges/WEB-001/report/finalize",
@@ -122,7 +122,7 @@ async fn reports_finalize() {
 #[tokio::test]
 async fn reports_reopen() {
     let s = Server::start().await;
-    let example = json!({"grade_requests_limit": 3, "grade_requests_used": 3, "queue_length": 3, "queue_position": 3, "report": {"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "content": "content-value", "finalized_at": "2026-11-22T22:27:33.936721Z", "grading_requested_at": "2026-11-22T22:27:33.936721Z", "saved_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3", "version": 3}, "status": "not_scored"});
+    let example = ex("platform", "ReportStanding");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/challenges/WEB-001/report/reopen",
@@ -144,7 +144,7 @@ async fn reports_reopen() {
 #[tokio::test]
 async fn reports_request_grading() {
     let s = Server::start().await;
-    let example = json!({"grade_requests_limit": 3, "grade_requests_used": 3, "queue_length": 3, "queue_position": 3, "report": {"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "content": "content-value", "finalized_at": "2026-11-22T22:27:33.936721Z", "grading_requested_at": "2026-11-22T22:27:33.936721Z", "saved_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3", "version": 3}, "status": "not_scored"});
+    let example = ex("platform", "ReportStanding");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/challenges/WEB-001/report/grade-now",
@@ -166,7 +166,7 @@ async fn reports_request_grading() {
 #[tokio::test]
 async fn reports_attachments() {
     let s = Server::start().await;
-    let example = json!({"attachments": [{"content_type": "content-type-value", "filename": "sample-filename", "id": "b80bb7740288fda1f201890375a60c8f", "size_bytes": 1048576, "uploaded_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "remaining": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "uploads_enabled": true});
+    let example = ex("platform", "ReportAttachmentsResponse");
     s.expect("GET", "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/challenges/WEB-001/report/attachments", &[], Body::Empty, "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
@@ -180,7 +180,7 @@ async fn reports_attachments() {
 #[tokio::test]
 async fn reports_upload_attachment() {
     let s = Server::start().await;
-    let example = json!({"content_type": "content-type-value", "filename": "sample-filename", "id": "b80bb7740288fda1f201890375a60c8f", "size_bytes": 1048576, "uploaded_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
+    let example = ex("platform", "ReportAttachmentInfo");
     s.expect("POST", "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/challenges/WEB-001/report/attachments", &[], Body::Multipart(&["name=\"file\"; filename=\"upload.tar.gz\"", "sample bytes"]), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
@@ -217,7 +217,7 @@ async fn reports_attachment_bytes() {
 #[tokio::test]
 async fn reports_delete_attachment() {
     let s = Server::start().await;
-    let example = json!({"attachments": [{"content_type": "content-type-value", "filename": "sample-filename", "id": "b80bb7740288fda1f201890375a60c8f", "size_bytes": 1048576, "uploaded_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "remaining": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "uploads_enabled": true});
+    let example = ex("platform", "ReportAttachmentsResponse");
     s.expect("DELETE", "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/challenges/WEB-001/report/attachments/attachment-id-d2a80c", &[], Body::Empty, "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn root_health() {
     let s = Server::start().await;
-    let example = json!({"capacity": 3, "environment": "dev", "environment_label": "environment-label-value", "hostname": "sample-hostname", "running_instances": 3, "status": "status-value", "version": "0.7.0"});
+    let example = ex("platform", "HealthResponse");
     s.expect(
         "GET",
         "/api/v1/health",
@@ -25,7 +25,7 @@ async fn root_health() {
 #[tokio::test]
 async fn root_get_meta() {
     let s = Server::start().await;
-    let example = json!({"admin_shell_enabled": true, "agents": null, "authored_archive": {"archive_bytes": 1048576, "file_bytes": 1048576, "unpacked_bytes": 1048576}, "challenges": {"commit_sha": "commit-sha-value", "commit_url": "http://127.0.0.1:18212/", "environments": 3, "repo_url": "http://127.0.0.1:18212/", "suites": 3, "total": 3}, "contribute": {"competition_id": "88606bbe4080d915b4cab9b9d1175202", "title": "sample-title"}, "environment": "dev", "environment_label": "environment-label-value", "events": {"live": 3, "upcoming": 3}, "instance_ttl": {"default_s": 3600, "max_s": 3600, "options_s": [3]}, "llm": null, "mine": {"agents": 3, "agents_pending": 3, "runs_running": 3}, "nodes_healthy": 3, "nodes_total": 3, "ops": null, "platform": {"commit_sha": "commit-sha-value", "commit_url": "http://127.0.0.1:18212/", "repo_url": "http://127.0.0.1:18212/"}, "running_instances": 3, "server_time_ts": 1795386453.936721, "solves_total": 3, "ssh_bastion_host": "ssh-bastion-host-value", "ssh_bastion_port": 18212, "started_at_ts": 1795386453.936721, "teams_total": null, "users_total": null, "version": "0.7.0"});
+    let example = ex("platform", "MetaResponse");
     s.expect(
         "GET",
         "/api/v1/meta",
@@ -42,8 +42,7 @@ async fn root_get_meta() {
 #[tokio::test]
 async fn root_cluster_info() {
     let s = Server::start().await;
-    let example =
-        json!({"node_image": "node-image-value", "platform_url": "http://127.0.0.1:18212/"});
+    let example = ex("platform", "ClusterInfo");
     s.expect(
         "GET",
         "/api/v1/cluster-info",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn scoreboard_get() {
     let s = Server::start().await;
-    let example = json!({"items": [{"affiliation": null, "agent": {"display_name": "sample-display-name", "id": "b80bb7740288fda1f201890375a60c8f", "image_digest": "image-digest-value", "owner_display_name": "sample-owner-display-name", "owner_user_id": "68d3ca9683a09d61d50e5ea60a2ebe34", "source_url": "http://127.0.0.1:18212/", "version": "0.7.0"}, "anonymous": true, "attack_score": 100, "attempts": 3, "authoring_score": 100, "avatar_url": "http://127.0.0.1:18212/", "capability_score": 100, "defence_score": 100, "defended": 3, "entrant_kind": "human", "flags_solved": 3, "last_active_at": "2026-11-22T22:27:33.936721Z", "last_solve_at": "2026-11-22T22:27:33.936721Z", "rank": 3, "reporting_score": 18212, "review_status": "review-status-value", "score": 100, "solved": 3, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "team_name": "sample-team-name"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_ScoreboardEntry_");
     s.expect(
         "GET",
         "/api/v1/scoreboard",
@@ -37,7 +37,7 @@ async fn scoreboard_get() {
 #[tokio::test]
 async fn scoreboard_challenge_stats() {
     let s = Server::start().await;
-    let example = json!({"items": [{"category": "web", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "difficulty": "difficulty-value", "flag_stats": [{"flag_id": "6b31b6fdce9698e37e4ada0095b6e637", "solves_count": 3}], "name": "sample-name", "solves_count": 3, "success_rate": 2.5, "total_attempts": 3}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_ChallengeStats_");
     s.expect(
         "GET",
         "/api/v1/scoreboard/challenges",
@@ -61,7 +61,7 @@ async fn scoreboard_challenge_stats() {
 #[tokio::test]
 async fn scoreboard_users() {
     let s = Server::start().await;
-    let example = json!({"items": [{"affiliation": null, "avatar_url": "http://127.0.0.1:18212/", "country": "NL", "display_name": "sample-display-name", "flags_solved": 3, "last_solve_at": "2026-11-22T22:27:33.936721Z", "rank": 3, "solved": 3, "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_UserScoreboardEntry_");
     s.expect(
         "GET",
         "/api/v1/scoreboard/users",

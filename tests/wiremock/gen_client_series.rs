@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn series_ladder() {
     let s = Server::start().await;
-    let example = json!({"entries": [{"avatar_url": "http://127.0.0.1:18212/", "country": "NL", "display_name": "sample-display-name", "games_played": 3, "peak": 3, "provisional": true, "rank": 3, "rating": 3, "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "public": true, "series_id": "a08cee2d44965f70273273b9ffbe4c0f", "series_name": "sample-series-name"});
+    let example = ex("platform", "SeriesLadder");
     s.expect(
         "GET",
         "/api/v1/series/series-id-e72567/ladder",
@@ -30,7 +30,7 @@ async fn series_ladder() {
 #[tokio::test]
 async fn series_ladder_history() {
     let s = Server::start().await;
-    let example = json!({"display_name": "sample-display-name", "games_played": 3, "moves": [{"after": 3, "before": 3, "competition_id": "88606bbe4080d915b4cab9b9d1175202", "competition_title": "competition-title-value", "created_at": null, "rank": 3}], "peak": 3, "provisional": true, "rating": 3, "series_id": "a08cee2d44965f70273273b9ffbe4c0f", "series_name": "sample-series-name", "user_id": "e8701ad48ba05a91604e480dd60899a3"});
+    let example = ex("platform", "SeriesLadderHistory");
     s.expect(
         "GET",
         "/api/v1/series/series-id-e72567/ladder/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c",

@@ -8,12 +8,12 @@ use serde_json::json;
 #[tokio::test]
 async fn submissions_check() {
     let s = Server::start().await;
-    let example = json!({"already_solved": true, "challenge_fully_solved": true, "exit_code": null, "last_checked_at": 1795386453.936721, "passed": true, "question_id": "7aa0f6eeb744f57f917032ef2fa5b8fa", "solve_rank": 3, "timed_out": true});
+    let example = ex("platform", "CheckAnswerResponse");
     s.expect(
         "POST",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/check",
         &[("competition_id", "88606bbe4080d915b4cab9b9d1175202")],
-        Body::Json(json!({"question_id": "7aa0f6eeb744f57f917032ef2fa5b8fa"})),
+        Body::Json(json!({"question_id": json!("7aa0f6eeb744f57f917032ef2fa5b8fa")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -32,7 +32,7 @@ async fn submissions_check() {
 #[tokio::test]
 async fn submissions_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "claimed_flag": "claimed-flag-value", "correct": true, "flag_id": "6b31b6fdce9698e37e4ada0095b6e637", "id": "b80bb7740288fda1f201890375a60c8f", "solve_time_s": 2.5, "submitted_at": null, "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_SubmissionState_");
     s.expect(
         "GET",
         "/api/v1/submissions",
@@ -63,13 +63,14 @@ async fn submissions_list() {
 #[tokio::test]
 async fn submissions_submit_qa() {
     let s = Server::start().await;
-    let example = json!({"attempts_remaining": null, "challenge_fully_solved": true, "correct": true, "id": "b80bb7740288fda1f201890375a60c8f", "question_id": "7aa0f6eeb744f57f917032ef2fa5b8fa", "ranked": true, "solve_rank": 3, "solve_time_s": 2.5, "unranked_reason": "outside_window"});
-    s.expect("POST", "/api/v1/qa/submissions", &[], Body::Json(json!({"answer": "flag{s4mple_25dc28}", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "question_id": "7aa0f6eeb744f57f917032ef2fa5b8fa"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "SubmissionResponse");
+    s.expect("POST", "/api/v1/qa/submissions", &[], Body::Json(json!({"answer": json!("flag{s4mple_25dc28}"), "challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "question_id": json!("7aa0f6eeb744f57f917032ef2fa5b8fa")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .submissions()
         .submit_qa(
-            serde_json::from_value(serde_json::json!("flag{s4mple_25dc28}")).unwrap(),
+            serde_json::from_value::<ctfy::models::StringOrList>(json!("flag{s4mple_25dc28}"))
+                .unwrap(),
             "903d30269447dd0e76bc74093f48fdf8",
             "88606bbe4080d915b4cab9b9d1175202",
         )
@@ -82,7 +83,7 @@ async fn submissions_submit_qa() {
 #[tokio::test]
 async fn submissions_list_qa_challenges() {
     let s = Server::start().await;
-    let example = json!([{"attempted_wrong_question_ids": ["19f34c0cbe7b4c06c608892486244d3c"], "bucket": "bucket-value", "description": "A short description for the example.", "difficulty": "difficulty-value", "id": "b80bb7740288fda1f201890375a60c8f", "name": "sample-name", "questions": [{"choices": null, "id": "b80bb7740288fda1f201890375a60c8f", "mode": null, "prompt": "prompt-value", "requires": ["require-value"]}], "solved_question_ids": ["078460697a6592ec6f6da59430186328"], "tags": ["tag-value"]}]);
+    let example = json!([ex("platform", "QaChallengeView")]);
     s.expect(
         "GET",
         "/api/v1/qa/challenges",

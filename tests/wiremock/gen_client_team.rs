@@ -8,21 +8,13 @@ use serde_json::json;
 #[tokio::test]
 async fn team_rename() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "anonymous": true, "attempts": 3, "captain_avatar_url": "http://127.0.0.1:18212/", "captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "description": "A short description for the example.", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "member_count": 3, "members": [{"anonymous": true, "avatar_url": "http://127.0.0.1:18212/", "display_name": "sample-display-name", "is_captain": true, "joined_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "name": "sample-name", "solves": 3});
-    s.expect(
-        "PATCH",
-        "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/team",
-        &[],
-        Body::Json(json!({"description": null, "name": "sample-name"})),
-        "Bearer pf_test",
-        Reply::Json(example.clone()),
-    )
-    .await;
+    let example = ex("platform", "TeamDetail");
+    s.expect("PATCH", "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/team", &[], Body::Json(json!({"description": json!("A short description for the example."), "name": json!("sample-name")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .competition()
         .team()
         .rename()
-        .description(null)
+        .description("A short description for the example.")
         .name("sample-name")
         .await
         .expect("call succeeds");
@@ -32,7 +24,7 @@ async fn team_rename() {
 #[tokio::test]
 async fn team_affiliation() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "choices": [{"domain": "domain-value", "names": {"key": "sample-names"}, "short_name": "sample-short-name"}], "domain": "domain-value"});
+    let example = ex("platform", "TeamAffiliationSelection");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/team/affiliation",
@@ -54,12 +46,12 @@ async fn team_affiliation() {
 #[tokio::test]
 async fn team_set_affiliation() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "choices": [{"domain": "domain-value", "names": {"key": "sample-names"}, "short_name": "sample-short-name"}], "domain": "domain-value"});
+    let example = ex("platform", "TeamAffiliationSelection");
     s.expect(
         "PUT",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/team/affiliation",
         &[],
-        Body::Json(json!({"domain": "domain-value"})),
+        Body::Json(json!({"domain": json!("domain-value")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -76,7 +68,7 @@ async fn team_set_affiliation() {
 #[tokio::test]
 async fn team_clear_affiliation() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "choices": [{"domain": "domain-value", "names": {"key": "sample-names"}, "short_name": "sample-short-name"}], "domain": "domain-value"});
+    let example = ex("platform", "TeamAffiliationSelection");
     s.expect(
         "DELETE",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/team/affiliation",

@@ -8,12 +8,12 @@ use serde_json::json;
 #[tokio::test]
 async fn team_invites_create() {
     let s = Server::start().await;
-    let example = json!({"active": true, "code": "code-value", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "code", "max_uses": 3, "revoked_at": null, "target_user_id": "35cad00965892618575c23518cdb4ccc", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "use_count": 3});
+    let example = ex("platform", "TeamInviteInfo");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/invites",
         &[],
-        Body::Json(json!({"max_uses": 3, "ttl_seconds": 3600})),
+        Body::Json(json!({"max_uses": json!(3), "ttl_seconds": json!(3600)})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )
@@ -33,7 +33,7 @@ async fn team_invites_create() {
 #[tokio::test]
 async fn team_invites_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"active": true, "code": "code-value", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "code", "max_uses": 3, "revoked_at": null, "target_user_id": "35cad00965892618575c23518cdb4ccc", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "use_count": 3}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_TeamInviteInfo_");
     s.expect(
         "GET",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/invites",
@@ -81,12 +81,12 @@ async fn team_invites_revoke() {
 #[tokio::test]
 async fn team_invites_send() {
     let s = Server::start().await;
-    let example = json!({"active": true, "code": "code-value", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "expires_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "kind": "code", "max_uses": 3, "revoked_at": null, "target_user_id": "35cad00965892618575c23518cdb4ccc", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "use_count": 3});
+    let example = ex("platform", "TeamInviteInfo");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/invites/direct",
         &[],
-        Body::Json(json!({"email": "player@example.com"})),
+        Body::Json(json!({"email": json!("player@example.com")})),
         "Bearer pf_test",
         Reply::Json(example.clone()),
     )

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn team_requests_approve() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "anonymous": true, "attempts": 3, "captain_avatar_url": "http://127.0.0.1:18212/", "captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "description": "A short description for the example.", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "member_count": 3, "members": [{"anonymous": true, "avatar_url": "http://127.0.0.1:18212/", "display_name": "sample-display-name", "is_captain": true, "joined_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "name": "sample-name", "solves": 3});
+    let example = ex("platform", "TeamDetail");
     s.expect(
         "POST",
         "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/invites/invite-id-fc9fa1/approve",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn teams_list() {
     let s = Server::start().await;
-    let example = json!({"items": [{"affiliation": null, "anonymous": true, "attempts": 3, "captain_avatar_url": "http://127.0.0.1:18212/", "captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "description": "A short description for the example.", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "member_count": 3, "name": "sample-name", "solves": 3}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_TeamInfo_");
     s.expect(
         "GET",
         "/api/v1/teams",
@@ -37,7 +37,7 @@ async fn teams_list() {
 #[tokio::test]
 async fn teams_get() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "anonymous": true, "attempts": 3, "captain_avatar_url": "http://127.0.0.1:18212/", "captain_display_name": "sample-captain-display-name", "captain_user_id": "241335a8bb54f1d109546452ca082da2", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "created_at": null, "description": "A short description for the example.", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "member_count": 3, "members": [{"anonymous": true, "avatar_url": "http://127.0.0.1:18212/", "display_name": "sample-display-name", "is_captain": true, "joined_at": "2026-11-22T22:27:33.936721Z", "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "name": "sample-name", "solves": 3});
+    let example = ex("platform", "TeamDetail");
     s.expect(
         "GET",
         "/api/v1/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c",
@@ -60,7 +60,7 @@ async fn teams_get() {
 #[tokio::test]
 async fn teams_profile_stats() {
     let s = Server::start().await;
-    let example = json!({"by_difficulty": [{"difficulty": "easy", "solved": 3, "total": 3}], "by_tag": [{"solved": 3, "tag": "tag-value", "total": 3}], "calendar": [{"count": 3, "date": "date-value"}], "solve_trend": [{"date": "date-value", "solves": 3}]});
+    let example = ex("platform", "ProfileStats");
     s.expect(
         "GET",
         "/api/v1/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/profile-stats",
@@ -83,7 +83,7 @@ async fn teams_profile_stats() {
 #[tokio::test]
 async fn teams_achievements() {
     let s = Server::start().await;
-    let example = json!({"items": [{"achievement_id": "994a560d6a783cf97a348055dfc980a8", "context": {"extra_key": "extra"}, "description": "A short description for the example.", "earned_by_count": 3, "icon": "icon-value", "localized": {"key": {"description": "A short description for the example.", "name": "sample-name"}}, "name": "sample-name", "points": 100, "rarity": "rarity-value", "secret": true, "tier": "tier-value", "unlocked_at": "2026-11-22T22:27:33.936721Z"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_TeamAchievement_");
     s.expect(
         "GET",
         "/api/v1/teams/7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/achievements",

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn users_get() {
     let s = Server::start().await;
-    let example = json!({"affiliation": null, "attempts": 3, "avatar_url": "http://127.0.0.1:18212/", "bio": "bio-value", "country": null, "created_at": null, "display_name": "sample-display-name", "entrant_kind": "human", "id": "b80bb7740288fda1f201890375a60c8f", "last_active_at": "2026-11-22T22:27:33.936721Z", "social_links": {"key": "social-links-value"}, "solves": 3, "timezone": "timezone-value", "website_url": "http://127.0.0.1:18212/"});
+    let example = ex("platform", "UserInfo");
     s.expect(
         "GET",
         "/api/v1/users/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c",
@@ -30,7 +30,7 @@ async fn users_get() {
 #[tokio::test]
 async fn users_solve_trend() {
     let s = Server::start().await;
-    let example = json!({"solve_trend": [{"date": "date-value", "solves": 3}]});
+    let example = ex("platform", "UserSolveTrend");
     s.expect(
         "GET",
         "/api/v1/users/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/solve-trend",
@@ -53,7 +53,7 @@ async fn users_solve_trend() {
 #[tokio::test]
 async fn users_profile_stats() {
     let s = Server::start().await;
-    let example = json!({"by_difficulty": [{"difficulty": "easy", "solved": 3, "total": 3}], "by_tag": [{"solved": 3, "tag": "tag-value", "total": 3}], "calendar": [{"count": 3, "date": "date-value"}], "solve_trend": [{"date": "date-value", "solves": 3}]});
+    let example = ex("platform", "ProfileStats");
     s.expect(
         "GET",
         "/api/v1/users/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/profile-stats",
@@ -76,7 +76,10 @@ async fn users_profile_stats() {
 #[tokio::test]
 async fn users_authored_challenges() {
     let s = Server::start().await;
-    let example = json!({"items": [{"author_display_name": "sample-author-display-name", "author_user_id": "ec0e67fcd1b0acc96f1b1e4e8ccc5451", "category": "web", "difficulty": "difficulty-value", "first_solved_at": null, "id": "b80bb7740288fda1f201890375a60c8f", "name": "sample-name", "reactions": [{"count": 3, "reaction": "addictive"}], "solves": 3}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex(
+        "platform",
+        "LimitOffsetPageCustomized_CreditedChallengeRow_",
+    );
     s.expect(
         "GET",
         "/api/v1/users/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/authored-challenges",
@@ -105,7 +108,7 @@ async fn users_authored_challenges() {
 #[tokio::test]
 async fn users_contributors() {
     let s = Server::start().await;
-    let example = json!({"items": [{"author_display_name": "sample-author-display-name", "challenges": 3, "reactions": [{"count": 3, "reaction": "addictive"}], "solves": 3, "user_id": "e8701ad48ba05a91604e480dd60899a3"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_ContributorRow_");
     s.expect(
         "GET",
         "/api/v1/contributors",

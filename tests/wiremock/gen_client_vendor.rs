@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn vendor_me() {
     let s = Server::start().await;
-    let example = json!({"active": true, "contact_email": "player@example.com", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "daily_run_quota": 3, "display_name": "sample-display-name", "homepage": "homepage-value", "id": "b80bb7740288fda1f201890375a60c8f", "max_concurrent_campaigns": 3, "monthly_cost_budget_usd": 2.5, "notes": "A short notes for the example."});
+    let example = ex("platform", "VendorState-Output");
     s.expect(
         "GET",
         "/api/v1/vendor/me",
@@ -25,7 +25,7 @@ async fn vendor_me() {
 #[tokio::test]
 async fn vendor_models() {
     let s = Server::start().await;
-    let example = json!([{"active": true, "base_url": "http://127.0.0.1:18212/", "context_tokens": 3, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "input_price_per_mtok": 2.5, "notes": "A short notes for the example.", "output_price_per_mtok": 2.5, "provider_model": "provider-model-value", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "vendor": "vendor-value"}]);
+    let example = json!([ex("platform", "LlmModelState-Output")]);
     s.expect(
         "GET",
         "/api/v1/vendor/models",
@@ -42,7 +42,7 @@ async fn vendor_models() {
 #[tokio::test]
 async fn vendor_runs() {
     let s = Server::start().await;
-    let example = json!({"items": [{"artifact_bytes": 1048576, "artifact_key": "pf_252429e227b712f1", "artifact_sha256": "artifact-sha256-value", "artifact_status": "stored", "campaign_id": "f14acec35a590dcc69f40cf316b14ab4", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "competition_id": "88606bbe4080d915b4cab9b9d1175202", "corpus_sha": "corpus-sha-value", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "finished_at_ts": 1795386453.936721, "fully_solved": true, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "input_tokens": 3, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "llm_key_id": "03a51432e173c09cca515333b1526d8f", "llm_token_hash": "pf_24e6e0f7e51450f9", "match_address": "127.0.0.1", "model_id": "477cbf8a9a5242fb795b12789b297039", "output_tokens": 3, "relayed_calls": 3, "solved": ["solved-value"], "started_at_ts": 1795386453.936721, "status": "pending", "stop_reason": "stop-reason-value", "submitted_by_vendor_id": "022a4633b653b8d9924d7616a84a32a8", "team_id": "f6a7ca40fb244678abe4ebba37174d7d", "tier": "sandbox", "tool_calls_made": 3, "trigger": "operator", "turns": 3, "usage_source": "agent", "writeup": "writeup-value"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_EvalRunState_");
     s.expect(
         "GET",
         "/api/v1/vendor/runs",
@@ -67,7 +67,7 @@ async fn vendor_runs() {
 #[tokio::test]
 async fn vendor_standard_sets() {
     let s = Server::start().await;
-    let example = json!([{"challenge_count": 3, "corpus_sha": "corpus-sha-value", "description": "A short description for the example.", "id": "b80bb7740288fda1f201890375a60c8f", "title": "sample-title"}]);
+    let example = json!([ex("platform", "VendorStandardSet")]);
     s.expect(
         "GET",
         "/api/v1/vendor/standard-sets",
@@ -89,7 +89,7 @@ async fn vendor_standard_sets() {
 #[tokio::test]
 async fn vendor_nodes() {
     let s = Server::start().await;
-    let example = json!([{"build_egress_reason": "build-egress-reason-value", "build_egress_status": "in_force", "capacity": 3, "cordoned": true, "corpus_commit": "corpus-commit-value", "cpu_percent": 2.5, "disk_percent": 2.5, "display_name": "sample-display-name", "git_commit": "git-commit-value", "heavy_estates": true, "helper_images_reason": "helper-images-reason-value", "helper_images_status": "present", "id": "b80bb7740288fda1f201890375a60c8f", "image_digests": {"key": "image-digests-value"}, "ingress_canary_url": "http://127.0.0.1:18212/", "ingress_cert_not_after": null, "ingress_checked_at": "2026-11-22T22:27:33.936721Z", "ingress_reason": "ingress-reason-value", "ingress_status": "ok", "is_healthy": true, "labels": {"key": "labels-value"}, "last_heartbeat": null, "memory_percent": 2.5, "memory_total_mb": 2.5, "owner_vendor_id": "760bf5c6a5d5fe7a47d27d982566b7a7", "registered_at": null, "running": 3, "url": "http://127.0.0.1:18212/", "version": "0.7.0"}]);
+    let example = json!([ex("platform", "NodeInfo")]);
     s.expect(
         "GET",
         "/api/v1/vendor/nodes",
@@ -106,8 +106,8 @@ async fn vendor_nodes() {
 #[tokio::test]
 async fn vendor_register_model() {
     let s = Server::start().await;
-    let example = json!({"active": true, "base_url": "http://127.0.0.1:18212/", "context_tokens": 3, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "display_name": "sample-display-name", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "input_price_per_mtok": 2.5, "notes": "A short notes for the example.", "output_price_per_mtok": 2.5, "provider_model": "provider-model-value", "review_note": "review-note-value", "review_status": "pending", "reviewed_at_ts": 1795386453.936721, "reviewed_by_user_id": "688b13652edadc29d9a665f66068c886", "vendor": "vendor-value"});
-    s.expect("POST", "/api/v1/vendor/models", &[], Body::Json(json!({"base_url": "http://127.0.0.1:18212/", "display_name": "sample-display-name", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "notes": "A short notes for the example.", "provider_model": "provider-model-value"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "LlmModelState-Output");
+    s.expect("POST", "/api/v1/vendor/models", &[], Body::Json(json!({"base_url": json!("http://127.0.0.1:18212/"), "display_name": json!("sample-display-name"), "flavor": json!("anthropic"), "id": json!("b80bb7740288fda1f201890375a60c8f"), "notes": json!("A short notes for the example."), "provider_model": json!("provider-model-value")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .vendor()
@@ -124,8 +124,8 @@ async fn vendor_register_model() {
 #[tokio::test]
 async fn vendor_upload_key() {
     let s = Server::start().await;
-    let example = json!({"ciphertext": "ciphertext-value", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "label": "sample-label", "vendor_id": "96b1f972094b863cafcacb8fc48b9bea"});
-    s.expect("POST", "/api/v1/vendor/keys", &[], Body::Json(json!({"api_key": "pf_665b1e3851eefefa", "flavor": "anthropic", "label": "sample-label"})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "VendorKeyState");
+    s.expect("POST", "/api/v1/vendor/keys", &[], Body::Json(json!({"api_key": json!("pf_665b1e3851eefefa"), "flavor": json!("anthropic"), "label": json!("sample-label")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .vendor()
@@ -139,7 +139,7 @@ async fn vendor_upload_key() {
 #[tokio::test]
 async fn vendor_keys() {
     let s = Server::start().await;
-    let example = json!([{"ciphertext": "ciphertext-value", "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "flavor": "anthropic", "id": "b80bb7740288fda1f201890375a60c8f", "label": "sample-label", "vendor_id": "96b1f972094b863cafcacb8fc48b9bea"}]);
+    let example = json!([ex("platform", "VendorKeyState")]);
     s.expect(
         "GET",
         "/api/v1/vendor/keys",
@@ -178,7 +178,7 @@ async fn vendor_delete_key() {
 #[tokio::test]
 async fn vendor_campaigns() {
     let s = Server::start().await;
-    let example = json!({"items": [{"corpus_sha": "corpus-sha-value", "cost_usd": 2.5, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "finished_at_ts": 1795386453.936721, "finished_runs": 3, "fully_solved_runs": 3, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "max_cost_usd": 2.5, "max_turns": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "name": "sample-name", "num_samples": 3, "standard_set_id": "bc2b0732538bab268bf369c89c86f3e9", "started_at_ts": 1795386453.936721, "status": "pending", "task_id": "57746cc8160496aefc9fb306b6ba24e3", "tier": "sandbox", "timeout_s": 3600, "total_runs": 3, "trigger": "operator", "vendor_id": "96b1f972094b863cafcacb8fc48b9bea"}], "limit": 50, "offset": 0, "total": 3});
+    let example = ex("platform", "LimitOffsetPageCustomized_EvalCampaignState_");
     s.expect(
         "GET",
         "/api/v1/vendor/campaigns",
@@ -202,8 +202,8 @@ async fn vendor_campaigns() {
 #[tokio::test]
 async fn vendor_submit_campaign() {
     let s = Server::start().await;
-    let example = json!({"corpus_sha": "corpus-sha-value", "cost_usd": 2.5, "created_at": null, "created_at_ts": 1795386453.936721, "created_by_user_id": "bb89ac1e357d44872993ac972cd5424d", "error": "error-value", "finished_at_ts": 1795386453.936721, "finished_runs": 3, "fully_solved_runs": 3, "harness_id": "8b8095144df30fdc68da40003d535a3c", "id": "b80bb7740288fda1f201890375a60c8f", "max_cost_usd": 2.5, "max_turns": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "name": "sample-name", "num_samples": 3, "standard_set_id": "bc2b0732538bab268bf369c89c86f3e9", "started_at_ts": 1795386453.936721, "status": "pending", "task_id": "57746cc8160496aefc9fb306b6ba24e3", "tier": "sandbox", "timeout_s": 3600, "total_runs": 3, "trigger": "operator", "vendor_id": "96b1f972094b863cafcacb8fc48b9bea"});
-    s.expect("POST", "/api/v1/vendor/campaigns", &[], Body::Json(json!({"max_cost_usd": 2.5, "max_turns": 3, "model_id": "477cbf8a9a5242fb795b12789b297039", "name": "sample-name", "num_samples": 3, "publish": true, "standard_set_id": "bc2b0732538bab268bf369c89c86f3e9", "timeout_s": 3600})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    let example = ex("platform", "EvalCampaignState");
+    s.expect("POST", "/api/v1/vendor/campaigns", &[], Body::Json(json!({"max_cost_usd": json!(2.5), "max_turns": json!(3), "model_id": json!("477cbf8a9a5242fb795b12789b297039"), "name": json!("sample-name"), "num_samples": json!(3), "publish": json!(true), "standard_set_id": json!("bc2b0732538bab268bf369c89c86f3e9"), "timeout_s": json!(3600)})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .vendor()

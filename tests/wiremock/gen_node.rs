@@ -8,8 +8,8 @@ use serde_json::json;
 #[tokio::test]
 async fn start_instance() {
     let s = Server::start().await;
-    let example = json!({"instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "question_params": {"key": "question-params-value"}, "status": "status-value"});
-    s.expect("POST", "/api/v1/instances", &[], Body::Json(json!({"answers": {"key": "answers-value"}, "authored_revision": "authored-revision-value", "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "env": {"key": "env-value"}, "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "match_network": null, "open_shell_password": "open-shell-password-value", "proxy_output_dir": "proxy-output-dir-value", "publish_gamebox": true, "ttl": 3600})), "Bearer node_test", Reply::Json(example.clone())).await;
+    let example = ex("node", "InstanceStarted");
+    s.expect("POST", "/api/v1/instances", &[], Body::Json(json!({"answers": json!({"key": "answers-value"}), "authored_revision": json!("authored-revision-value"), "challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "env": json!({"key": "env-value"}), "instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "match_network": ex("node", "MatchNetwork"), "open_shell_password": json!("open-shell-password-value"), "proxy_output_dir": json!("proxy-output-dir-value"), "publish_gamebox": json!(true), "ttl": json!(3600)})), "Bearer node_test", Reply::Json(example.clone())).await;
     let got = s
         .node()
         .start_instance(
@@ -17,10 +17,23 @@ async fn start_instance() {
             "51afcc4ffa9f7e0187e0e53ba9ef0e4c",
             3600,
         )
-        .answers(serde_json::from_value(serde_json::json!({"key": "answers-value"})).unwrap())
+        .answers(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "answers-value"}),
+            )
+            .unwrap(),
+        )
         .authored_revision("authored-revision-value")
-        .env(serde_json::from_value(serde_json::json!({"key": "env-value"})).unwrap())
-        .match_network(serde_json::from_value(serde_json::json!(null)).unwrap())
+        .env(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "env-value"}),
+            )
+            .unwrap(),
+        )
+        .match_network(
+            serde_json::from_value::<ctfy::models::node::MatchNetwork>(ex("node", "MatchNetwork"))
+                .unwrap(),
+        )
         .open_shell_password("open-shell-password-value")
         .proxy_output_dir("proxy-output-dir-value")
         .publish_gamebox(true)
@@ -32,8 +45,7 @@ async fn start_instance() {
 #[tokio::test]
 async fn stop_instance() {
     let s = Server::start().await;
-    let example =
-        json!({"instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "status": "status-value"});
+    let example = ex("node", "InstanceStopped");
     s.expect(
         "DELETE",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11",
@@ -54,25 +66,49 @@ async fn stop_instance() {
 #[tokio::test]
 async fn apply_fabric() {
     let s = Server::start().await;
-    let example = json!({"applied": true, "arena_open": true, "bridge": "bridge-value", "bridge_seen": true, "error": "error-value", "interface": "interface-value", "peers": [{"address": "127.0.0.1", "handshaken": true, "large_df": true, "large_ok": true, "reachable": true, "service": "service-value", "service_ok": true}]});
-    s.expect("POST", "/api/v1/fabric", &[], Body::Json(json!({"index": 3, "interface": {"address": "127.0.0.1", "comment": "comment-value", "listen_port": 18212, "mtu": 3, "peers": [{"allowed_ips": ["allowed-ip-value"], "comment": "comment-value", "endpoint": "http://127.0.0.1:18212/", "persistent_keepalive_s": 3600, "public_key": "pf_8d1a0c6394c491b9"}]}, "match_network": "match-network-value"})), "Bearer node_test", Reply::Json(example.clone())).await;
-    let got = s.node().apply_fabric(3, serde_json::from_value(serde_json::json!({"address": "127.0.0.1", "comment": "comment-value", "listen_port": 18212, "mtu": 3, "peers": [{"allowed_ips": ["allowed-ip-value"], "comment": "comment-value", "endpoint": "http://127.0.0.1:18212/", "persistent_keepalive_s": 3600, "public_key": "pf_8d1a0c6394c491b9"}]})).unwrap()).match_network("match-network-value").await.expect("call succeeds");
+    let example = ex("node", "FabricStatus");
+    s.expect("POST", "/api/v1/fabric", &[], Body::Json(json!({"index": json!(3), "interface": ex("node", "WireguardInterfaceBody"), "match_network": json!("match-network-value")})), "Bearer node_test", Reply::Json(example.clone())).await;
+    let got = s
+        .node()
+        .apply_fabric(
+            3,
+            serde_json::from_value::<ctfy::models::node::WireguardInterfaceBody>(ex(
+                "node",
+                "WireguardInterfaceBody",
+            ))
+            .unwrap(),
+        )
+        .match_network("match-network-value")
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
 #[tokio::test]
 async fn probe_fabric() {
     let s = Server::start().await;
-    let example = json!({"error": "error-value", "interface": "interface-value", "peers": [{"address": "127.0.0.1", "handshaken": true, "large_df": true, "large_ok": true, "reachable": true, "service": "service-value", "service_ok": true}]});
-    s.expect("POST", "/api/v1/fabric/probe", &[], Body::Json(json!({"index": 3, "mtu": 3, "peers": [{"address": "127.0.0.1", "public_key": "pf_8d1a0c6394c491b9", "service": "service-value"}]})), "Bearer node_test", Reply::Json(example.clone())).await;
-    let got = s.node().probe_fabric(3).mtu(3).peers(serde_json::from_value(serde_json::json!([{"address": "127.0.0.1", "public_key": "pf_8d1a0c6394c491b9", "service": "service-value"}])).unwrap()).await.expect("call succeeds");
+    let example = ex("node", "FabricProbeReport");
+    s.expect("POST", "/api/v1/fabric/probe", &[], Body::Json(json!({"index": json!(3), "mtu": json!(3), "peers": json!([ex("node", "FabricProbeTarget")])})), "Bearer node_test", Reply::Json(example.clone())).await;
+    let got = s
+        .node()
+        .probe_fabric(3)
+        .mtu(3)
+        .peers(
+            serde_json::from_value::<Vec<ctfy::models::node::FabricProbeTarget>>(json!([ex(
+                "node",
+                "FabricProbeTarget"
+            )]))
+            .unwrap(),
+        )
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
 #[tokio::test]
 async fn remove_fabric() {
     let s = Server::start().await;
-    let example = json!({"applied": true, "arena_open": true, "bridge": "bridge-value", "bridge_seen": true, "error": "error-value", "interface": "interface-value", "peers": [{"address": "127.0.0.1", "handshaken": true, "large_df": true, "large_ok": true, "reachable": true, "service": "service-value", "service_ok": true}]});
+    let example = ex("node", "FabricStatus");
     s.expect(
         "DELETE",
         "/api/v1/fabric/index-e540cd",
@@ -94,12 +130,12 @@ async fn remove_fabric() {
 #[tokio::test]
 async fn stop_instance_service() {
     let s = Server::start().await;
-    let example = json!({"instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "service": "service-value", "stopped": 3});
+    let example = ex("node", "ServiceStopped");
     s.expect(
         "POST",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/stop-service",
         &[],
-        Body::Json(json!({"service": "service-value"})),
+        Body::Json(json!({"service": json!("service-value")})),
         "Bearer node_test",
         Reply::Json(example.clone()),
     )
@@ -132,7 +168,7 @@ async fn stop_all() {
 #[tokio::test]
 async fn put_authored_challenge() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "error": "error-value", "files": 3, "ok": true, "revision": "revision-value"});
+    let example = ex("node", "NodeAuthoredResult");
     s.expect(
         "POST",
         "/api/v1/admin/authored",
@@ -153,27 +189,81 @@ async fn put_authored_challenge() {
 #[tokio::test]
 async fn smoke_authored_challenge() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "error": "error-value", "exit_code": 3, "verdict": "solved"});
-    s.expect("POST", "/api/v1/admin/authored/smoke", &[], Body::Json(json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "reset": true, "revision": "revision-value", "timeout_s": 3600})), "Bearer node_test", Reply::Json(example.clone())).await;
-    let got = s.node().smoke_authored_challenge(&serde_json::from_value(serde_json::json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "reset": true, "revision": "revision-value", "timeout_s": 3600})).unwrap()).await.expect("call succeeds");
+    let example = ex("node", "NodeAuthoredSmokeResult");
+    s.expect(
+        "POST",
+        "/api/v1/admin/authored/smoke",
+        &[],
+        Body::Json(ex("node", "NodeAuthoredSmokePush")),
+        "Bearer node_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .node()
+        .smoke_authored_challenge(
+            &serde_json::from_value::<ctfy::models::node::NodeAuthoredSmokePush>(ex(
+                "node",
+                "NodeAuthoredSmokePush",
+            ))
+            .unwrap(),
+        )
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
 #[tokio::test]
 async fn put_generated_range() {
     let s = Server::start().await;
-    let example = json!({"corpus_commit": "corpus-commit-value", "error": "error-value", "ok": true, "range_id": "ee6537b75602866fdfdd97f9d426a64e"});
-    s.expect("POST", "/api/v1/admin/ranges", &[], Body::Json(json!({"expect_corpus_commit": "expect-corpus-commit-value", "range_id": "ee6537b75602866fdfdd97f9d426a64e", "scenario": {"extra_key": "extra"}})), "Bearer node_test", Reply::Json(example.clone())).await;
-    let got = s.node().put_generated_range(&serde_json::from_value(serde_json::json!({"expect_corpus_commit": "expect-corpus-commit-value", "range_id": "ee6537b75602866fdfdd97f9d426a64e", "scenario": {"extra_key": "extra"}})).unwrap()).await.expect("call succeeds");
+    let example = ex("node", "NodeRangeResult");
+    s.expect(
+        "POST",
+        "/api/v1/admin/ranges",
+        &[],
+        Body::Json(ex("node", "NodeRangePush")),
+        "Bearer node_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .node()
+        .put_generated_range(
+            &serde_json::from_value::<ctfy::models::node::NodeRangePush>(ex(
+                "node",
+                "NodeRangePush",
+            ))
+            .unwrap(),
+        )
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
 #[tokio::test]
 async fn verify_generated_range() {
     let s = Server::start().await;
-    let example = json!({"cancelled": "cancelled-value", "corpus_commit": "corpus-commit-value", "error": "error-value", "memory_mb": 3, "milestones": 3, "refusal": "refusal-value", "services": 3, "solve_exit_code": 3, "solve_stdout": "solve-stdout-value", "timed_out": "timed-out-value", "torn_down": true, "up_exit_code": null, "up_output": "up-output-value"});
-    s.expect("POST", "/api/v1/admin/ranges/verify", &[], Body::Json(json!({"compose_timeout_s": 3600, "expect_corpus_commit": "expect-corpus-commit-value", "run_id": "0acf093b3c88f5600dc622a33921d360", "scenario": {"extra_key": "extra"}, "solve_timeout_s": 3600})), "Bearer node_test", Reply::Json(example.clone())).await;
-    let got = s.node().verify_generated_range(&serde_json::from_value(serde_json::json!({"compose_timeout_s": 3600, "expect_corpus_commit": "expect-corpus-commit-value", "run_id": "0acf093b3c88f5600dc622a33921d360", "scenario": {"extra_key": "extra"}, "solve_timeout_s": 3600})).unwrap()).await.expect("call succeeds");
+    let example = ex("node", "NodeRangeVerifyResult");
+    s.expect(
+        "POST",
+        "/api/v1/admin/ranges/verify",
+        &[],
+        Body::Json(ex("node", "NodeRangeVerifyPush")),
+        "Bearer node_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .node()
+        .verify_generated_range(
+            &serde_json::from_value::<ctfy::models::node::NodeRangeVerifyPush>(ex(
+                "node",
+                "NodeRangeVerifyPush",
+            ))
+            .unwrap(),
+        )
+        .await
+        .expect("call succeeds");
     same(&got, &example);
 }
 
@@ -201,7 +291,7 @@ async fn cancel_generated_range_verify() {
 #[tokio::test]
 async fn rescan_challenges() {
     let s = Server::start().await;
-    let example = json!({"added": ["added-value"], "removed": ["removed-value"], "total": 3});
+    let example = ex("node", "ChallengeReloadResult");
     s.expect(
         "POST",
         "/api/v1/admin/rescan-challenges",
@@ -218,7 +308,7 @@ async fn rescan_challenges() {
 #[tokio::test]
 async fn build_challenge() {
     let s = Server::start().await;
-    let example = json!({"built_at": 1795386453.936721, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "error": "error-value", "status": "unbuilt"});
+    let example = ex("node", "ChallengeBuildState");
     s.expect(
         "POST",
         "/api/v1/admin/challenges/WEB-001/build",
@@ -240,12 +330,12 @@ async fn build_challenge() {
 #[tokio::test]
 async fn build_all_challenges() {
     let s = Server::start().await;
-    let example = json!({"queued": ["queued-value"], "skipped_built": ["skipped-built-value"], "skipped_in_progress": ["skipped-in-progre-value"]});
+    let example = ex("node", "BuildAllQueued");
     s.expect(
         "POST",
         "/api/v1/admin/challenges/build-all",
         &[],
-        Body::Json(json!({"challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"]})),
+        Body::Json(json!({"challenge_ids": json!(["903d30269447dd0e76bc74093f48fdf8"])})),
         "Bearer node_test",
         Reply::Json(example.clone()),
     )
@@ -262,8 +352,8 @@ async fn build_all_challenges() {
 #[tokio::test]
 async fn build_push_challenge() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "cleaned": true, "cleanup_error": "cleanup-error-value", "removed_refs": ["removed-ref-value"], "services": [{"error": "error-value", "ref": "ref-value", "service": "service-value", "status": "skipped"}], "status": "no_build"});
-    s.expect("POST", "/api/v1/admin/challenges/WEB-001/build-push", &[], Body::Json(json!({"authored_revision": "authored-revision-value", "cache_max_bytes": 1048576, "cleanup": true, "confine_network": true, "push_ticket": "push-ticket-value"})), "Bearer node_test", Reply::Json(example.clone())).await;
+    let example = ex("node", "ChallengeFreezeResult");
+    s.expect("POST", "/api/v1/admin/challenges/WEB-001/build-push", &[], Body::Json(json!({"authored_revision": json!("authored-revision-value"), "cache_max_bytes": json!(1048576), "cleanup": json!(true), "confine_network": json!(true), "push_ticket": json!("push-ticket-value")})), "Bearer node_test", Reply::Json(example.clone())).await;
     let got = s
         .node()
         .build_push_challenge("WEB-001")
@@ -280,8 +370,7 @@ async fn build_push_challenge() {
 #[tokio::test]
 async fn get_disk_free() {
     let s = Server::start().await;
-    let example =
-        json!({"free_bytes": 1048576, "path": "files/readme.txt", "total_bytes": 1048576});
+    let example = ex("node", "NodeDiskFree");
     s.expect(
         "GET",
         "/api/v1/admin/disk",
@@ -298,7 +387,7 @@ async fn get_disk_free() {
 #[tokio::test]
 async fn get_build_state() {
     let s = Server::start().await;
-    let example = json!({"rows": [{"built_at": 1795386453.936721, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "error": "error-value", "status": "unbuilt"}]});
+    let example = ex("node", "BuildStateRows");
     s.expect(
         "GET",
         "/api/v1/admin/challenges/build-state",
@@ -315,7 +404,7 @@ async fn get_build_state() {
 #[tokio::test]
 async fn pull_challenge() {
     let s = Server::start().await;
-    let example = json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "error": "error-value", "pulled_at": 1795386453.936721, "status": "unpulled"});
+    let example = ex("node", "ChallengePullState");
     s.expect(
         "POST",
         "/api/v1/admin/challenges/WEB-001/pull",
@@ -336,12 +425,12 @@ async fn pull_challenge() {
 #[tokio::test]
 async fn pull_all_challenges() {
     let s = Server::start().await;
-    let example = json!({"queued": ["queued-value"], "skipped_in_progress": ["skipped-in-progre-value"], "skipped_pulled": ["skipped-pulled-value"]});
+    let example = ex("node", "PullAllQueued");
     s.expect(
         "POST",
         "/api/v1/admin/challenges/pull-all",
         &[],
-        Body::Json(json!({"challenge_ids": ["903d30269447dd0e76bc74093f48fdf8"]})),
+        Body::Json(json!({"challenge_ids": json!(["903d30269447dd0e76bc74093f48fdf8"])})),
         "Bearer node_test",
         Reply::Json(example.clone()),
     )
@@ -358,7 +447,7 @@ async fn pull_all_challenges() {
 #[tokio::test]
 async fn get_pull_state() {
     let s = Server::start().await;
-    let example = json!({"rows": [{"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "error": "error-value", "pulled_at": 1795386453.936721, "status": "unpulled"}]});
+    let example = ex("node", "PullStateRows");
     s.expect(
         "GET",
         "/api/v1/admin/challenges/pull-state",
@@ -375,7 +464,7 @@ async fn get_pull_state() {
 #[tokio::test]
 async fn get_status() {
     let s = Server::start().await;
-    let example = json!({"attack_surface": {"flag_path": null, "provided_files": [{"name": "sample-name", "per_team": true, "size": 3}], "services": [{"credentials": null, "host": "127.0.0.1", "label": "sample-label", "path": "files/readme.txt", "port": 18212, "service_type": "ssh"}], "vpn": {"config_url": "http://127.0.0.1:18212/", "host": "127.0.0.1", "port": 18212, "proto": "udp"}}, "error": "error-value", "image_source": "image-source-value", "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "pending_services": null, "question_params": {"key": "question-params-value"}, "seeded_answers": {"key": "seeded-answers-value"}, "status": "status-value"});
+    let example = ex("node", "InstanceStatusReport");
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/status",
@@ -396,7 +485,7 @@ async fn get_status() {
 #[tokio::test]
 async fn list_instances() {
     let s = Server::start().await;
-    let example = json!({"items": [{"attack_surface": {"flag_path": null, "provided_files": [], "services": [], "vpn": null}, "challenge_id": "903d30269447dd0e76bc74093f48fdf8", "error": "error-value", "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "question_params": {"key": "question-params-value"}, "started_at": 1795386453.936721, "status": "status-value", "ttl": 3600}]});
+    let example = ex("node", "NodeInstanceList");
     s.expect(
         "GET",
         "/api/v1/instances",
@@ -413,7 +502,7 @@ async fn list_instances() {
 #[tokio::test]
 async fn check_health() {
     let s = Server::start().await;
-    let example = json!({"contact": {"channel": "observed", "complete": true, "flows": [{"dport": null, "dst": "dst-value", "dst_service": "dst-service-value", "proto": "proto-value", "src": "src-value", "src_service": "src-service-value"}], "reason": "no_bridge"}, "deception": {"channel": "observed", "complies": 3, "contacts": 3, "observations": [{"count": 3, "kind": "contact", "subject": "subject-value"}], "reported": ["reported-value"]}, "is_healthy": true, "new_processes": {"key": ["new-processe-value"]}});
+    let example = ex("node", "InstanceHealth");
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/health",
@@ -451,7 +540,7 @@ async fn node_health() {
 #[tokio::test]
 async fn get_traffic_page() {
     let s = Server::start().await;
-    let example = json!({"capture": "capture-value", "cursor": "cursor-value", "flows": [{"extra_key": "extra"}], "redaction": "nothing_to_redact", "truncated": true, "unscrubbable": ["unscrubbable-value"]});
+    let example = ex("node", "InstanceTrafficPage");
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/traffic",
@@ -474,7 +563,7 @@ async fn get_traffic_page() {
 #[tokio::test]
 async fn get_traffic_witnesses() {
     let s = Server::start().await;
-    let example = json!({"capture": "capture-value", "cursor": "cursor-value", "truncated": true, "witnesses": [{"ip": "127.0.0.1", "second": "second-value"}]});
+    let example = ex("node", "InstanceTrafficWitnesses");
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/traffic-witnesses",
@@ -497,7 +586,7 @@ async fn get_traffic_witnesses() {
 #[tokio::test]
 async fn list_containers() {
     let s = Server::start().await;
-    let example = json!([{"cap_add": ["cap-add-value"], "exec_ready": true, "image": "image-value", "is_sidecar": true, "name": "sample-name", "privileged": true, "service": "service-value", "status": "status-value"}]);
+    let example = json!([ex("node", "ComposeContainer")]);
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/containers",
@@ -518,16 +607,8 @@ async fn list_containers() {
 #[tokio::test]
 async fn run_checker() {
     let s = Server::start().await;
-    let example = json!({"error": "error-value", "exit_code": 3, "stderr": "stderr-value", "stdout": "stdout-value", "timed_out": true});
-    s.expect(
-        "POST",
-        "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/check",
-        &[],
-        Body::Json(json!({"cmd": ["cmd-value"], "service": "service-value", "timeout_s": 3600})),
-        "Bearer node_test",
-        Reply::Json(example.clone()),
-    )
-    .await;
+    let example = ex("node", "CheckResult");
+    s.expect("POST", "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/check", &[], Body::Json(json!({"cmd": json!(["cmd-value"]), "service": json!("service-value"), "timeout_s": json!(3600)})), "Bearer node_test", Reply::Json(example.clone())).await;
     let got = s
         .node()
         .run_checker(
@@ -544,14 +625,28 @@ async fn run_checker() {
 #[tokio::test]
 async fn run_harness() {
     let s = Server::start().await;
-    let example = json!({"artifact": null, "error": "error-value", "exit_code": 3, "match_address": "127.0.0.1", "rollup": {"extra_key": "extra"}, "rollup_detail": "rollup-detail-value", "rollup_reading": "rollup-reading-value", "started": true, "stderr": "stderr-value", "stdout": "stdout-value", "timed_out": true});
-    s.expect("POST", "/api/v1/harness/run", &[], Body::Json(json!({"brief": null, "env": {"key": "env-value"}, "image": "image-value", "limits": null, "match_address": "127.0.0.1", "match_network": "match-network-value", "network": "network-value", "own_network": true, "pull_ticket": "pull-ticket-value", "run_id": "0acf093b3c88f5600dc622a33921d360", "target_aliases": {"key": "target-aliases-value"}, "target_instance": "target-instance-value", "timeout_s": 3600, "untrusted": true})), "Bearer node_test", Reply::Json(example.clone())).await;
+    let example = ex("node", "HarnessRun");
+    s.expect("POST", "/api/v1/harness/run", &[], Body::Json(json!({"brief": json!({"extra_key": "extra"}), "env": json!({"key": "env-value"}), "image": json!("image-value"), "limits": ex("node", "HarnessLimits"), "match_address": json!("127.0.0.1"), "match_network": json!("match-network-value"), "network": json!("network-value"), "own_network": json!(true), "pull_ticket": json!("pull-ticket-value"), "run_id": json!("0acf093b3c88f5600dc622a33921d360"), "target_aliases": json!({"key": "target-aliases-value"}), "target_instance": json!("target-instance-value"), "timeout_s": json!(3600), "untrusted": json!(true)})), "Bearer node_test", Reply::Json(example.clone())).await;
     let got = s
         .node()
         .run_harness("image-value")
-        .brief(serde_json::from_value(serde_json::json!(null)).unwrap())
-        .env(serde_json::from_value(serde_json::json!({"key": "env-value"})).unwrap())
-        .limits(serde_json::from_value(serde_json::json!(null)).unwrap())
+        .brief(
+            serde_json::from_value::<ctfy::models::JsonObject>(json!({"extra_key": "extra"}))
+                .unwrap(),
+        )
+        .env(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "env-value"}),
+            )
+            .unwrap(),
+        )
+        .limits(
+            serde_json::from_value::<ctfy::models::node::HarnessLimits>(ex(
+                "node",
+                "HarnessLimits",
+            ))
+            .unwrap(),
+        )
         .match_address("127.0.0.1")
         .match_network("match-network-value")
         .network("network-value")
@@ -559,7 +654,10 @@ async fn run_harness() {
         .pull_ticket("pull-ticket-value")
         .run_id("0acf093b3c88f5600dc622a33921d360")
         .target_aliases(
-            serde_json::from_value(serde_json::json!({"key": "target-aliases-value"})).unwrap(),
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "target-aliases-value"}),
+            )
+            .unwrap(),
         )
         .target_instance("target-instance-value")
         .timeout_s(3600)
@@ -572,12 +670,12 @@ async fn run_harness() {
 #[tokio::test]
 async fn cancel_harness() {
     let s = Server::start().await;
-    let example = json!({"stopped": 3});
+    let example = ex("node", "HarnessCancelled");
     s.expect(
         "POST",
         "/api/v1/harness/cancel",
         &[],
-        Body::Json(json!({"run_id": "0acf093b3c88f5600dc622a33921d360"})),
+        Body::Json(json!({"run_id": json!("0acf093b3c88f5600dc622a33921d360")})),
         "Bearer node_test",
         Reply::Json(example.clone()),
     )
@@ -593,12 +691,17 @@ async fn cancel_harness() {
 #[tokio::test]
 async fn verify_patch() {
     let s = Server::start().await;
-    let example = json!({"applied": ["applied-value"], "detail": "A short detail for the example.", "error": "error-value", "steps": [{"detail": "A short detail for the example.", "name": "sample-name", "ok": true}], "verdict": "verdict-value"});
-    s.expect("POST", "/api/v1/patches/verify", &[], Body::Json(json!({"challenge_id": "903d30269447dd0e76bc74093f48fdf8", "files": {"key": "files-value"}, "timeout_s": 3600})), "Bearer node_test", Reply::Json(example.clone())).await;
+    let example = ex("node", "PatchVerifyResult");
+    s.expect("POST", "/api/v1/patches/verify", &[], Body::Json(json!({"challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "files": json!({"key": "files-value"}), "timeout_s": json!(3600)})), "Bearer node_test", Reply::Json(example.clone())).await;
     let got = s
         .node()
         .verify_patch("903d30269447dd0e76bc74093f48fdf8")
-        .files(serde_json::from_value(serde_json::json!({"key": "files-value"})).unwrap())
+        .files(
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(
+                json!({"key": "files-value"}),
+            )
+            .unwrap(),
+        )
         .timeout_s(3600)
         .await
         .expect("call succeeds");
@@ -613,7 +716,9 @@ async fn collect_patch_files() {
         "POST",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/patch-collect",
         &[],
-        Body::Json(json!({"paths": ["files/readme.txt"], "service": "service-value"})),
+        Body::Json(
+            json!({"paths": json!(["files/readme.txt"]), "service": json!("service-value")}),
+        ),
         "Bearer node_test",
         Reply::Json(example.clone()),
     )
@@ -635,7 +740,7 @@ async fn write_awd_answers() {
         "POST",
         "/api/v1/awd/answers",
         &[],
-        Body::Json(json!({"boxes": {"key": {"key": "boxes-value"}}})),
+        Body::Json(json!({"boxes": json!({"key": {"key": "boxes-value"}})})),
         "Bearer node_test",
         Reply::Json(example.clone()),
     )
@@ -643,7 +748,12 @@ async fn write_awd_answers() {
     let got = s
         .node()
         .write_awd_answers()
-        .boxes(serde_json::from_value(serde_json::json!({"key": {"key": "boxes-value"}})).unwrap())
+        .boxes(
+            serde_json::from_value::<
+                std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+            >(json!({"key": {"key": "boxes-value"}}))
+            .unwrap(),
+        )
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -652,8 +762,8 @@ async fn write_awd_answers() {
 #[tokio::test]
 async fn probe_awd_service() {
     let s = Server::start().await;
-    let example = json!({"flag_id": "6b31b6fdce9698e37e4ada0095b6e637", "message": "A short message for the example.", "status": "status-value"});
-    s.expect("POST", "/api/v1/awd/probe", &[], Body::Json(json!({"flag": "flag{s4mple_112f3a}", "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "previous_flag": "flag{s4mple_cc1b97}", "previous_flag_id": "baf641fefa923c036eeb456aab85b673", "service_id": "b0dc1e2985b388b120ee0dd7baca7034", "tick": 3})), "Bearer node_test", Reply::Json(example.clone())).await;
+    let example = ex("node", "AwdProbeResult");
+    s.expect("POST", "/api/v1/awd/probe", &[], Body::Json(json!({"flag": json!("flag{s4mple_112f3a}"), "instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "previous_flag": json!("flag{s4mple_cc1b97}"), "previous_flag_id": json!("baf641fefa923c036eeb456aab85b673"), "service_id": json!("b0dc1e2985b388b120ee0dd7baca7034"), "tick": json!(3)})), "Bearer node_test", Reply::Json(example.clone())).await;
     let got = s
         .node()
         .probe_awd_service(
@@ -672,8 +782,8 @@ async fn probe_awd_service() {
 #[tokio::test]
 async fn attack_awd_box() {
     let s = Server::start().await;
-    let example = json!({"answers": {"key": "answers-value"}, "diagnostic": "diagnostic-value", "exit_code": null, "marker_status": null, "message": "A short message for the example."});
-    s.expect("POST", "/api/v1/awd/attack", &[], Body::Json(json!({"agent_image": "agent-image-value", "counter_flag": "flag{s4mple_8de223}", "forensic_marker": "forensic-marker-value", "instance_id": "51afcc4ffa9f7e0187e0e53ba9ef0e4c", "llm_api_key": "pf_dfc81c9d30d7ba2a", "tick": 3, "timeout_s": 3600})), "Bearer node_test", Reply::Json(example.clone())).await;
+    let example = ex("node", "AwdAttackResult");
+    s.expect("POST", "/api/v1/awd/attack", &[], Body::Json(json!({"agent_image": json!("agent-image-value"), "counter_flag": json!("flag{s4mple_8de223}"), "forensic_marker": json!("forensic-marker-value"), "instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "llm_api_key": json!("pf_dfc81c9d30d7ba2a"), "tick": json!(3), "timeout_s": json!(3600)})), "Bearer node_test", Reply::Json(example.clone())).await;
     let got = s
         .node()
         .attack_awd_box("51afcc4ffa9f7e0187e0e53ba9ef0e4c", 3)
@@ -690,7 +800,7 @@ async fn attack_awd_box() {
 #[tokio::test]
 async fn get_container_logs() {
     let s = Server::start().await;
-    let example = json!({"logs": "logs-value"});
+    let example = ex("node", "ContainerLogs");
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/container-logs",
@@ -774,7 +884,7 @@ async fn delete_harness_artifact() {
 #[tokio::test]
 async fn get_agent_runtime() {
     let s = Server::start().await;
-    let example = json!({"ca_cert_pem": "ca-cert-pem-value", "ca_volume": "ca-volume-value", "kind": "kind-value", "proxy_url": "http://127.0.0.1:18212/", "target_hosts": ["target-host-value"]});
+    let example = ex("node", "AgentRuntime");
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/agent-runtime",
@@ -795,7 +905,7 @@ async fn get_agent_runtime() {
 #[tokio::test]
 async fn list_instance_attachments() {
     let s = Server::start().await;
-    let example = json!({"files": [{"name": "sample-name", "per_team": true, "size": 3}]});
+    let example = ex("node", "AttachmentList");
     s.expect(
         "GET",
         "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/attachments",
