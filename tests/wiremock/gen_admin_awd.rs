@@ -3,6 +3,7 @@
 //! Wiremock tests of the generated `admin.awd` calls.
 
 use super::support::*;
+#[allow(unused_imports)]
 use serde_json::json;
 
 #[tokio::test]
@@ -68,13 +69,11 @@ async fn awd_delete() {
         Reply::NoContent,
     )
     .await;
-    let got = s
-        .admin()
+    s.admin()
         .awd()
         .delete("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b")
         .await
         .expect("call succeeds");
-    let () = got;
 }
 
 #[tokio::test]

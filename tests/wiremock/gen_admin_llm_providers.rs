@@ -3,6 +3,7 @@
 //! Wiremock tests of the generated `admin.llm_providers` calls.
 
 use super::support::*;
+#[allow(unused_imports)]
 use serde_json::json;
 
 #[tokio::test]
@@ -126,11 +127,9 @@ async fn llm_providers_delete() {
         Reply::NoContent,
     )
     .await;
-    let got = s
-        .admin()
+    s.admin()
         .llm_providers()
         .delete("key-id-5bd67c")
         .await
         .expect("call succeeds");
-    let () = got;
 }

@@ -3,6 +3,7 @@
 //! Wiremock tests of the generated `client.challenges` calls.
 
 use super::support::*;
+#[allow(unused_imports)]
 use serde_json::json;
 
 #[tokio::test]
@@ -247,14 +248,12 @@ async fn challenges_remove_reaction() {
         Reply::NoContent,
     )
     .await;
-    let got = s
-        .client()
+    s.client()
         .challenges()
         .remove_reaction("WEB-001", "reaction-a9043f")
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
         .await
         .expect("call succeeds");
-    let () = got;
 }
 
 #[tokio::test]
@@ -269,12 +268,10 @@ async fn challenges_clear_reactions() {
         Reply::NoContent,
     )
     .await;
-    let got = s
-        .client()
+    s.client()
         .challenges()
         .clear_reactions("WEB-001")
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
         .await
         .expect("call succeeds");
-    let () = got;
 }

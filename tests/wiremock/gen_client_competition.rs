@@ -3,6 +3,7 @@
 //! Wiremock tests of the generated `client.competition(id)` calls.
 
 use super::support::*;
+#[allow(unused_imports)]
 use serde_json::json;
 
 #[tokio::test]
@@ -184,12 +185,10 @@ async fn competition_withdraw_application() {
         Reply::NoContent,
     )
     .await;
-    let got = s
-        .competition()
+    s.competition()
         .withdraw_application()
         .await
         .expect("call succeeds");
-    let () = got;
 }
 
 #[tokio::test]

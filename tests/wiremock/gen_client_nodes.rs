@@ -3,6 +3,7 @@
 //! Wiremock tests of the generated `client.nodes` calls.
 
 use super::support::*;
+#[allow(unused_imports)]
 use serde_json::json;
 
 #[tokio::test]

@@ -174,9 +174,7 @@ impl crate::NodeClient {
     ) -> Result<m::NodeAuthoredSmokeResult> {
         Call::new(
             &self.t,
-            (|| -> Result<Request> {
-                Ok(Request::post("/admin/authored/smoke", &[])?.json(body)?)
-            })(),
+            (|| -> Result<Request> { Request::post("/admin/authored/smoke", &[])?.json(body) })(),
         )
         .json()
         .await
@@ -191,7 +189,7 @@ impl crate::NodeClient {
     pub async fn put_generated_range(&self, body: &m::NodeRangePush) -> Result<m::NodeRangeResult> {
         Call::new(
             &self.t,
-            (|| -> Result<Request> { Ok(Request::post("/admin/ranges", &[])?.json(body)?) })(),
+            (|| -> Result<Request> { Request::post("/admin/ranges", &[])?.json(body) })(),
         )
         .json()
         .await
@@ -209,8 +207,7 @@ impl crate::NodeClient {
     ) -> Result<m::NodeRangeVerifyResult> {
         Call::new(
             &self.t,
-            (|| -> Result<Request> { Ok(Request::post("/admin/ranges/verify", &[])?.json(body)?) })(
-            ),
+            (|| -> Result<Request> { Request::post("/admin/ranges/verify", &[])?.json(body) })(),
         )
         .json()
         .await

@@ -48,9 +48,7 @@ impl AdminGauntlet<'_> {
     ) -> Result<m::GauntletPreviewResponse> {
         Call::new(
             self.t,
-            (|| -> Result<Request> {
-                Ok(Request::post("/admin/gauntlet/preview", &[])?.json(body)?)
-            })(),
+            (|| -> Result<Request> { Request::post("/admin/gauntlet/preview", &[])?.json(body) })(),
         )
         .json()
         .await
@@ -65,8 +63,7 @@ impl AdminGauntlet<'_> {
     pub async fn plan(&self, body: &m::GauntletPlanRequest) -> Result<m::GauntletPlanResponse> {
         Call::new(
             self.t,
-            (|| -> Result<Request> { Ok(Request::post("/admin/gauntlet/plan", &[])?.json(body)?) })(
-            ),
+            (|| -> Result<Request> { Request::post("/admin/gauntlet/plan", &[])?.json(body) })(),
         )
         .json()
         .await
@@ -84,9 +81,7 @@ impl AdminGauntlet<'_> {
     ) -> Result<m::GauntletRangeCreated> {
         Call::new(
             self.t,
-            (|| -> Result<Request> {
-                Ok(Request::post("/admin/gauntlet/ranges", &[])?.json(body)?)
-            })(),
+            (|| -> Result<Request> { Request::post("/admin/gauntlet/ranges", &[])?.json(body) })(),
         )
         .json()
         .await

@@ -116,11 +116,11 @@ impl AdminRegistrations<'_> {
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
                 let user_id = user_id.into_id()?;
-                Ok(Request::put(
+                Request::put(
                     "/admin/competitions/{competition_id}/registrations/{user_id}",
                     &[competition_id.as_str(), user_id.as_str()],
                 )?
-                .json(body)?)
+                .json(body)
             })(),
         )
         .json()

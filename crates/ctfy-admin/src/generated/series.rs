@@ -66,7 +66,7 @@ impl AdminSeries<'_> {
     ) -> Result<m::CompetitionSeriesInfo> {
         Call::new(
             self.t,
-            (|| -> Result<Request> { Ok(Request::post("/admin/series", &[])?.json(body)?) })(),
+            (|| -> Result<Request> { Request::post("/admin/series", &[])?.json(body) })(),
         )
         .json()
         .await
@@ -87,7 +87,7 @@ impl AdminSeries<'_> {
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
-                Ok(Request::put("/admin/series/{series_id}", &[series_id.as_str()])?.json(body)?)
+                Request::put("/admin/series/{series_id}", &[series_id.as_str()])?.json(body)
             })(),
         )
         .json()

@@ -161,9 +161,7 @@ impl Me<'_> {
     ) -> MeUpdateVisibility {
         MeUpdateVisibility(Call::new(
             self.t,
-            (|| -> Result<Request> {
-                Ok(Request::patch("/me/profile/visibility", &[])?.json(body)?)
-            })(),
+            (|| -> Result<Request> { Request::patch("/me/profile/visibility", &[])?.json(body) })(),
         ))
     }
 
