@@ -29,7 +29,7 @@ impl AdminClient {
     /// calls can be slow, so the per-request timeout is 600 s.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`](ctfy_transport::Error::InvalidArgument) for a bad URL or token.
+    /// [`Error::InvalidArgument`] for a bad URL or token.
     pub fn connect(server_url: impl Into<String>, token: impl Into<String>) -> Result<Self> {
         Ok(Self::from_transport(
             Transport::builder(server_url)

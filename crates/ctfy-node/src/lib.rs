@@ -21,7 +21,7 @@ impl NodeClient {
     /// A client for the node at `node_url` with its bearer `token`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`](ctfy_transport::Error::InvalidArgument) for a bad URL or token.
+    /// [`Error::InvalidArgument`] for a bad URL or token.
     pub fn new(node_url: impl Into<String>, token: impl Into<String>) -> Result<Self> {
         Ok(Self {
             t: Transport::builder(node_url)
