@@ -1186,6 +1186,44 @@ mod retries {
     }
 
     #[tokio::test]
+    async fn a_reset_connection_is_retried_for_get_but_not_for_post() {
+        let s = server().await;
+        let reset = |_: &wiremock::Request| {
+            std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset")
+        };
+        Mock::given(method("GET"))
+            .and(path("/api/v1/flaky"))
+            .respond_with_err(reset)
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&s)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/flaky"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"n": 2})))
+            .mount(&s)
+            .await;
+        let v: Value = transport(&s)
+            .json(&Request::get("/flaky", &[]).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(v["n"], 2);
+
+        Mock::given(method("POST"))
+            .and(path("/api/v1/flaky"))
+            .respond_with_err(reset)
+            .expect(1)
+            .mount(&s)
+            .await;
+        let err = transport(&s)
+            .empty(&Request::post("/flaky", &[]).unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ctfy_transport::Error::Http { .. }), "{err:?}");
+        assert!(!err.is_connect());
+    }
+
+    #[tokio::test]
     async fn put_and_delete_are_retried_on_503() {
         for verb in ["PUT", "DELETE"] {
             let s = server().await;
