@@ -15,7 +15,10 @@ pub struct LiveEnv {
 impl LiveEnv {
     /// A variable of the env file; panics with its name when missing.
     pub fn var(&self, key: &str) -> &str {
-        self.vars.get(key).map(String::as_str).unwrap_or_else(|| panic!("{key} missing from the live env file"))
+        self.vars
+            .get(key)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("{key} missing from the live env file"))
     }
 
     /// The platform URL.
@@ -67,7 +70,9 @@ pub fn live() -> Option<&'static LiveEnv> {
     let env = ENV.get_or_init(load).as_ref();
     if env.is_none() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI=true but no local platform is running: start it with scripts/platform-up.sh");
+            panic!(
+                "CI=true but no local platform is running: start it with scripts/platform-up.sh"
+            );
         }
         eprintln!("skipped: no local platform (run scripts/with-platform.sh cargo test)");
     }
@@ -93,5 +98,12 @@ pub async fn capture_flag(ready: &ctfy::client::ReadyInstance, question: &str) -
     } else {
         format!("{}/flag/{question}", service.url())
     };
-    reqwest::get(url).await.expect("GET flag").error_for_status().expect("flag status").text().await.expect("flag body")
+    reqwest::get(url)
+        .await
+        .expect("GET flag")
+        .error_for_status()
+        .expect("flag status")
+        .text()
+        .await
+        .expect("flag body")
 }

@@ -6,7 +6,11 @@ impl ServiceEndpoint {
     /// How to reach the service: `http://host:port/path` for web services (the path only when
     /// it is not `/`), `ssh://host:port` for SSH, and `host:port` for raw TCP.
     pub fn url(&self) -> String {
-        let path = if self.path.is_empty() || self.path == "/" { "" } else { self.path.as_str() };
+        let path = if self.path.is_empty() || self.path == "/" {
+            ""
+        } else {
+            self.path.as_str()
+        };
         match &self.service_type {
             ServiceType::Tcp => format!("{}:{}", self.host, self.port),
             other => format!("{}://{}:{}{}", other.as_str(), self.host, self.port, path),
