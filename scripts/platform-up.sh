@@ -8,6 +8,9 @@
 # Ports: free loopback ports unless HARNESS_PLATFORM_PORT / HARNESS_NODE_PORT are set;
 # per-instance services use HARNESS_SERVICE_PORTS (START-END) or OS-assigned ports.
 # HARNESS_START_DELAY_MS sets the node's start delay (default 1000).
+# The database starts as a copy of .state/template-ctfy-<version>.sqlite3: a database the
+# platform migrated on its first boot and nobody used (saves the ~9 s Alembic run);
+# HARNESS_NO_DB_TEMPLATE=1 migrates from scratch every time.
 # Prints the env file on stdout; progress goes to stderr. Stop with scripts/platform-down.sh.
 set -Eeuo pipefail
 
@@ -74,6 +77,11 @@ fi
 
 # ---------------------------------------------------------------- state dir
 mkdir -p "$STATE_ROOT"
+# Keep the 10 newest run dirs (logs of older runs are pruned).
+ls -1d "$STATE_ROOT"/run-* 2>/dev/null | sort | head -n -10 | while read -r old; do
+  [[ -f "$old/platform.pid" ]] && "$ROOT/scripts/platform-down.sh" --quiet "$old"
+  rm -rf -- "$old"
+done
 STATE="$STATE_ROOT/run-$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$STATE"/{project,instances,archive,home,node}
 ln -sfn "$(basename "$STATE")" "$STATE_ROOT/current"
@@ -137,6 +145,21 @@ NODE_URL="http://127.0.0.1:$NODE_PORT"
 STEP="fixtures"
 cp -r "$ROOT/tests/fixtures/challenges" "$STATE/challenges"
 
+# ---------------------------------------------------------------- database template
+STEP="database template"
+CTFY_DIST="$(cd "$VENV" && ls -d lib/python3*/site-packages/ctfy-*.dist-info 2>/dev/null | head -n1)"
+CTFY_PKG_VERSION="${CTFY_DIST##*/ctfy-}"; CTFY_PKG_VERSION="${CTFY_PKG_VERSION%.dist-info}"
+DB_TEMPLATE="$STATE_ROOT/template-ctfy-${CTFY_PKG_VERSION:-unknown}.sqlite3"
+MAKE_TEMPLATE=0
+if [[ "${HARNESS_NO_DB_TEMPLATE:-0}" != 1 ]]; then
+  if [[ -s "$DB_TEMPLATE" ]]; then
+    cp "$DB_TEMPLATE" "$STATE/platform.sqlite3"
+    log "database: copy of $(basename "$DB_TEMPLATE")"
+  else
+    MAKE_TEMPLATE=1
+  fi
+fi
+
 # ---------------------------------------------------------------- platform
 STEP="start platform"
 log "starting the platform on $CTFY_URL (state: $STATE)"
@@ -166,6 +189,18 @@ until http_ok "$CTFY_URL/api/v1/health"; do
   sleep 0.2
 done
 log "platform healthy (pid $PLATFORM_PID)"
+if [[ "$MAKE_TEMPLATE" == 1 ]]; then
+  # Freshly migrated and unused: snapshot it (sqlite backup API, safe while it runs).
+  STEP="save database template"
+  "$PY" - "$STATE/platform.sqlite3" "$DB_TEMPLATE.$$" <<'PYEOF'
+import sqlite3, sys
+src, dst = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
+src.backup(dst)
+dst.close(); src.close()
+PYEOF
+  mv -f "$DB_TEMPLATE.$$" "$DB_TEMPLATE"
+  log "saved $(basename "$DB_TEMPLATE") for the next runs"
+fi
 
 # ---------------------------------------------------------------- accounts
 STEP="bootstrap accounts"
