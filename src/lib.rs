@@ -25,3 +25,7 @@ pub use ctfy_admin::AdminClient;
 pub use ctfy_client::{Competition, PlatformClient, Registration};
 pub use ctfy_node::NodeClient;
 pub use ctfy_transport::{ApiError, Error, Page, PageStream, Result};
+
+/// The README, compiled as documentation so its examples are checked by `cargo test`.
+#[doc = include_str!("../README.md")]
+pub mod readme {}
