@@ -7,7 +7,8 @@
 # Reuses the harness .state/current points to when it is still healthy (unless --fresh).
 # Ports: free loopback ports unless HARNESS_PLATFORM_PORT / HARNESS_NODE_PORT are set;
 # per-instance services use HARNESS_SERVICE_PORTS (START-END) or OS-assigned ports.
-# HARNESS_START_DELAY_MS sets the node's start delay (default 1000).
+# HARNESS_START_DELAY_MS sets the node's start delay (default 1000); HARNESS_NODE_CAPACITY its
+# capacity (default 200: the live tests start many instances at once).
 # The database starts as a copy of .state/template-ctfy-<version>.sqlite3: a database the
 # platform migrated on its first boot and nobody used (saves the ~9 s Alembic run);
 # HARNESS_NO_DB_TEMPLATE=1 migrates from scratch every time.
@@ -213,6 +214,7 @@ log "accounts and tokens ready"
 STEP="start stand-in node"
 node_args=(--platform-url "$CTFY_URL" --listen "127.0.0.1:$NODE_PORT" --public-url "$NODE_URL"
            --start-delay-ms "${HARNESS_START_DELAY_MS:-1000}"
+           --capacity "${HARNESS_NODE_CAPACITY:-200}"
            --state-dir "$STATE/node" --ready-file "$STATE/node/ready")
 [[ -n "${HARNESS_SERVICE_PORTS:-}" ]] && node_args+=(--service-ports "$HARNESS_SERVICE_PORTS")
 setsid env -i PATH="$PATH" HOME="$STATE/home" RUST_LOG="${RUST_LOG:-info}" \
