@@ -23,7 +23,10 @@ impl AdminClient {
     /// [`Error::InvalidArgument`](ctfy_transport::Error::InvalidArgument) for a bad URL or token.
     pub fn connect(server_url: impl Into<String>, token: impl Into<String>) -> Result<Self> {
         Ok(Self::from_transport(
-            Transport::builder(server_url).token(token).timeout(Some(Duration::from_secs(600))).build()?,
+            Transport::builder(server_url)
+                .token(token)
+                .timeout(Some(Duration::from_secs(600)))
+                .build()?,
         ))
     }
 

@@ -19,7 +19,10 @@ impl NodeClient {
     /// [`Error::InvalidArgument`](ctfy_transport::Error::InvalidArgument) for a bad URL or token.
     pub fn new(node_url: impl Into<String>, token: impl Into<String>) -> Result<Self> {
         Ok(Self {
-            t: Transport::builder(node_url).token(token).timeout(Some(Duration::from_secs(600))).build()?,
+            t: Transport::builder(node_url)
+                .token(token)
+                .timeout(Some(Duration::from_secs(600)))
+                .build()?,
         })
     }
 

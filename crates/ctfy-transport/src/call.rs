@@ -26,7 +26,12 @@ pub struct Call {
 impl Call {
     /// Starts a call of `req` on `t`.
     pub fn new(t: &Transport, req: Result<Request>) -> Self {
-        Self { t: t.clone(), req, body: None, page_size: None }
+        Self {
+            t: t.clone(),
+            req,
+            body: None,
+            page_size: None,
+        }
     }
 
     /// Starts a call with a JSON object body built from `body` (members added later by
@@ -35,7 +40,9 @@ impl Call {
         let mut call = Self::new(t, req);
         match serde_json::to_value(body) {
             Ok(serde_json::Value::Object(map)) => call.body = Some(map),
-            Ok(_) => call.fail(Error::InvalidArgument("a request body must be a JSON object".into())),
+            Ok(_) => call.fail(Error::InvalidArgument(
+                "a request body must be a JSON object".into(),
+            )),
             Err(e) => call.fail(Error::InvalidArgument(e.to_string())),
         }
         call
@@ -52,7 +59,11 @@ impl Call {
         if let Ok(req) = &mut self.req {
             req.set_query(key, value);
             if key == "limit" {
-                self.page_size = req.query_pairs().iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse().ok());
+                self.page_size = req
+                    .query_pairs()
+                    .iter()
+                    .find(|(k, _)| k == "limit")
+                    .and_then(|(_, v)| v.parse().ok());
             }
         }
         self
@@ -62,7 +73,9 @@ impl Call {
     pub fn body_field(mut self, key: &str, value: impl Serialize) -> Self {
         match serde_json::to_value(value) {
             Ok(v) => {
-                self.body.get_or_insert_with(Default::default).insert(key.to_owned(), v);
+                self.body
+                    .get_or_insert_with(Default::default)
+                    .insert(key.to_owned(), v);
             }
             Err(e) => self.fail(Error::InvalidArgument(format!("{key}: {e}"))),
         }
@@ -71,7 +84,11 @@ impl Call {
 
     /// Records an argument error (e.g. an invalid id given to a setter); the call fails with
     /// it when sent.
-    pub fn check<T>(mut self, value: std::result::Result<T, impl Into<Error>>, apply: impl FnOnce(Self, T) -> Self) -> Self {
+    pub fn check<T>(
+        mut self,
+        value: std::result::Result<T, impl Into<Error>>,
+        apply: impl FnOnce(Self, T) -> Self,
+    ) -> Self {
         match value {
             Ok(v) => apply(self, v),
             Err(e) => {

@@ -53,7 +53,9 @@ pub enum Error {
     },
 
     /// The server redirected to another origin; the SDK does not follow it with the token.
-    #[error("{method} {path}: HTTP {status} redirect to {location:?} was not followed (only same-origin redirects are)")]
+    #[error(
+        "{method} {path}: HTTP {status} redirect to {location:?} was not followed (only same-origin redirects are)"
+    )]
     Redirect {
         /// HTTP method of the request.
         method: String,
@@ -154,7 +156,11 @@ impl Error {
     }
 
     pub(crate) fn http(method: &str, path: &str, source: reqwest::Error) -> Self {
-        Error::Http { method: method.to_owned(), path: path.to_owned(), source: source.without_url() }
+        Error::Http {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            source: source.without_url(),
+        }
     }
 }
 
@@ -207,7 +213,9 @@ impl ApiError {
             return false;
         }
         match &self.detail {
-            Value::Object(map) => map.get("error").and_then(Value::as_str) == Some("token_scope_required"),
+            Value::Object(map) => {
+                map.get("error").and_then(Value::as_str) == Some("token_scope_required")
+            }
             Value::String(s) => s.contains("requires a user session"),
             _ => false,
         }
@@ -230,7 +238,10 @@ impl std::fmt::Display for ApiError {
             write!(f, ": {msg}")?;
         }
         if self.is_session_required() {
-            write!(f, " (this route does not accept fine-grained pf_ API tokens: use a pt_ session token from auth().login)")?;
+            write!(
+                f,
+                " (this route does not accept fine-grained pf_ API tokens: use a pt_ session token from auth().login)"
+            )?;
         }
         write!(f, " ({} {})", self.method, self.path)
     }
@@ -255,7 +266,13 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 }
 
 /// Builds the [`ApiError`] for an error response.
-pub(crate) fn api_error(method: &str, path: &str, status: u16, retry_after: Option<Duration>, body: &[u8]) -> ApiError {
+pub(crate) fn api_error(
+    method: &str,
+    path: &str,
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> ApiError {
     let mut err = ApiError {
         status,
         code: None,

@@ -20,12 +20,12 @@ mod paginate;
 mod request;
 mod transport;
 
-pub use ctfy_models::{IntoId, InvalidId, Page};
 pub use call::Call;
+pub use ctfy_models::{IntoId, InvalidId, Page};
 pub use error::{ApiError, Error, Result, SNIPPET_LEN};
 pub use paginate::{DEFAULT_PAGE_SIZE, PageStream};
 pub use request::{Body, FilePart, Idempotency, QueryValue, Request, build_path, encode_segment};
-pub use reqwest::Method;
-pub use transport::{Download, RawResponse, RetryPolicy, Transport, TransportBuilder, decode};
 /// The HTTP client crate the transport is built on, for callers that bring their own `reqwest::Client`.
 pub use reqwest;
+pub use reqwest::Method;
+pub use transport::{Download, RawResponse, RetryPolicy, Transport, TransportBuilder, decode};

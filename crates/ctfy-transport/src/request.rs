@@ -11,7 +11,11 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 /// Characters left as they are in a path segment: RFC 3986 unreserved characters.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Percent-encodes one path segment. Every byte outside `A-Z a-z 0-9 - _ . ~` is encoded, so
 /// `/`, `?`, `#` and `%` in an id can never change the route.
@@ -20,7 +24,9 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'
 /// [`Error::InvalidArgument`] for an empty segment, `.` or `..`.
 pub fn encode_segment(segment: &str) -> Result<String> {
     if segment.is_empty() || segment == "." || segment == ".." {
-        return Err(Error::InvalidArgument(format!("path segment {segment:?} is not allowed")));
+        return Err(Error::InvalidArgument(format!(
+            "path segment {segment:?} is not allowed"
+        )));
     }
     Ok(utf8_percent_encode(segment, SEGMENT).to_string())
 }
@@ -38,15 +44,17 @@ pub fn build_path(template: &str, args: &[&str]) -> Result<String> {
         let close = rest[open..]
             .find('}')
             .ok_or_else(|| Error::InvalidArgument(format!("unclosed placeholder in {template}")))?;
-        let arg = args
-            .next()
-            .ok_or_else(|| Error::InvalidArgument(format!("too few path arguments for {template}")))?;
+        let arg = args.next().ok_or_else(|| {
+            Error::InvalidArgument(format!("too few path arguments for {template}"))
+        })?;
         out.push_str(&encode_segment(arg)?);
         rest = &rest[open + close + 1..];
     }
     out.push_str(rest);
     if args.next().is_some() {
-        return Err(Error::InvalidArgument(format!("too many path arguments for {template}")));
+        return Err(Error::InvalidArgument(format!(
+            "too many path arguments for {template}"
+        )));
     }
     Ok(out)
 }
@@ -188,9 +196,12 @@ impl Request {
     /// # Errors
     /// [`Error::InvalidArgument`] when `params` does not serialize to a flat JSON object.
     pub fn query_struct<T: Serialize>(mut self, params: &T) -> Result<Self> {
-        let value = serde_json::to_value(params).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        let value =
+            serde_json::to_value(params).map_err(|e| Error::InvalidArgument(e.to_string()))?;
         let serde_json::Value::Object(map) = value else {
-            return Err(Error::InvalidArgument("query parameters must be an object".into()));
+            return Err(Error::InvalidArgument(
+                "query parameters must be an object".into(),
+            ));
         };
         for (k, v) in map {
             push_json(&k, &v, &mut self.query);
@@ -312,7 +323,10 @@ mod tests {
 
     #[test]
     fn encodes_every_reserved_character() {
-        assert_eq!(build_path("/a/{x}/b", &["x/y?z#%"]).unwrap(), "/a/x%2Fy%3Fz%23%25/b");
+        assert_eq!(
+            build_path("/a/{x}/b", &["x/y?z#%"]).unwrap(),
+            "/a/x%2Fy%3Fz%23%25/b"
+        );
         assert_eq!(build_path("/a/{x}", &["ok-._~9"]).unwrap(), "/a/ok-._~9");
         assert_eq!(build_path("/a/{x}", &["é "]).unwrap(), "/a/%C3%A9%20");
     }
@@ -334,10 +348,21 @@ mod tests {
             b: Vec<&'static str>,
             c: bool,
         }
-        let r = Request::get("/x", &[]).unwrap().query_struct(&Q { a: None, b: vec!["p", "q"], c: true }).unwrap();
+        let r = Request::get("/x", &[])
+            .unwrap()
+            .query_struct(&Q {
+                a: None,
+                b: vec!["p", "q"],
+                c: true,
+            })
+            .unwrap();
         assert_eq!(
             r.query_pairs(),
-            &[("b".into(), "p".into()), ("b".into(), "q".into()), ("c".into(), "true".into())]
+            &[
+                ("b".into(), "p".into()),
+                ("b".into(), "q".into()),
+                ("c".into(), "true".into())
+            ]
         );
     }
 }

@@ -48,7 +48,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all.
     pub fn none() -> Self {
-        Self { max_retries: 0, ..Self::default() }
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
     }
 
     fn delays(&self) -> impl Iterator<Item = Duration> + use<> {
@@ -94,7 +97,11 @@ impl TransportBuilder {
     /// The bearer token (`pt_…`, `pf_…` or a node token). Empty means anonymous.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         let token = token.into();
-        self.token = if token.is_empty() { None } else { Some(SecretString::from(token)) };
+        self.token = if token.is_empty() {
+            None
+        } else {
+            Some(SecretString::from(token))
+        };
         self
     }
 
@@ -152,7 +159,11 @@ impl TransportBuilder {
         let auth = match &self.token {
             Some(t) => {
                 let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
-                    .map_err(|_| Error::InvalidArgument("the token contains characters not allowed in a header".into()))?;
+                    .map_err(|_| {
+                        Error::InvalidArgument(
+                            "the token contains characters not allowed in a header".into(),
+                        )
+                    })?;
                 v.set_sensitive(true);
                 Some(v)
             }
@@ -173,27 +184,45 @@ impl TransportBuilder {
                         }
                     }))
                     .build()
-                    .map_err(|e| Error::InvalidArgument(format!("could not build the HTTP client: {e}")))?
+                    .map_err(|e| {
+                        Error::InvalidArgument(format!("could not build the HTTP client: {e}"))
+                    })?
             }
         };
         Ok(Transport {
-            inner: Arc::new(Inner { client, base, token: self.token, auth, timeout: self.timeout, retry: self.retry }),
+            inner: Arc::new(Inner {
+                client,
+                base,
+                token: self.token,
+                auth,
+                timeout: self.timeout,
+                retry: self.retry,
+            }),
         })
     }
 }
 
 fn normalize_base(raw: &str, prefix: &str) -> Result<Url> {
     let trimmed = raw.trim().trim_end_matches('/');
-    let mut url = Url::parse(trimmed).map_err(|e| Error::InvalidArgument(format!("base URL {trimmed:?}: {e}")))?;
+    let mut url = Url::parse(trimmed)
+        .map_err(|e| Error::InvalidArgument(format!("base URL {trimmed:?}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(Error::InvalidArgument(format!("base URL {trimmed:?} must be http(s)://host[:port]")));
+        return Err(Error::InvalidArgument(format!(
+            "base URL {trimmed:?} must be http(s)://host[:port]"
+        )));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::InvalidArgument(format!("base URL {trimmed:?} must not have a query or fragment")));
+        return Err(Error::InvalidArgument(format!(
+            "base URL {trimmed:?} must not have a query or fragment"
+        )));
     }
     let path = url.path().trim_end_matches('/').to_owned();
     let prefix = prefix.trim_end_matches('/');
-    let full = if path.ends_with(prefix) { path } else { format!("{path}{prefix}") };
+    let full = if path.ends_with(prefix) {
+        path
+    } else {
+        format!("{path}{prefix}")
+    };
     url.set_path(&full);
     Ok(url)
 }
@@ -249,7 +278,11 @@ pub struct Download {
 
 enum Attempt {
     Done(reqwest::Response),
-    Failed { err: Error, retry: bool, retry_after: Option<Duration> },
+    Failed {
+        err: Error,
+        retry: bool,
+        retry_after: Option<Duration>,
+    },
 }
 
 impl Transport {
@@ -324,7 +357,11 @@ impl Transport {
                 tracing::Span::current().record("latency_ms", started.elapsed().as_millis() as u64);
                 match outcome {
                     Attempt::Done(resp) => return Ok(resp),
-                    Attempt::Failed { err, retry, retry_after } => {
+                    Attempt::Failed {
+                        err,
+                        retry,
+                        retry_after,
+                    } => {
                         if !retry || attempt > policy.max_retries {
                             return Err(err);
                         }
@@ -360,18 +397,29 @@ impl Transport {
         }
         builder = match &req.body {
             Body::Empty => builder,
-            Body::Json(bytes) => builder.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
-            Body::Raw { bytes, content_type } => builder.header(CONTENT_TYPE, content_type.as_str()).body(bytes.clone()),
+            Body::Json(bytes) => builder
+                .header(CONTENT_TYPE, "application/json")
+                .body(bytes.clone()),
+            Body::Raw {
+                bytes,
+                content_type,
+            } => builder
+                .header(CONTENT_TYPE, content_type.as_str())
+                .body(bytes.clone()),
             Body::Multipart { fields, files } => {
                 let mut form = reqwest::multipart::Form::new();
                 for (k, v) in fields {
                     form = form.text(k.clone(), v.clone());
                 }
                 for f in files {
-                    let part = reqwest::multipart::Part::stream(reqwest::Body::from(f.bytes.clone()))
-                        .file_name(f.filename.clone())
-                        .mime_str(&f.content_type)
-                        .unwrap_or_else(|_| reqwest::multipart::Part::bytes(f.bytes.to_vec()).file_name(f.filename.clone()));
+                    let part =
+                        reqwest::multipart::Part::stream(reqwest::Body::from(f.bytes.clone()))
+                            .file_name(f.filename.clone())
+                            .mime_str(&f.content_type)
+                            .unwrap_or_else(|_| {
+                                reqwest::multipart::Part::bytes(f.bytes.to_vec())
+                                    .file_name(f.filename.clone())
+                            });
                     form = form.part(f.name.clone(), part);
                 }
                 builder.multipart(form)
@@ -383,7 +431,11 @@ impl Transport {
             Err(e) => {
                 let connect = e.is_connect();
                 let retry = connect || (e.is_timeout() && req.is_idempotent());
-                Attempt::Failed { err: Error::http(method, &path, e), retry, retry_after: None }
+                Attempt::Failed {
+                    err: Error::http(method, &path, e),
+                    retry,
+                    retry_after: None,
+                }
             }
             Ok(resp) => {
                 let status = resp.status();
@@ -392,9 +444,18 @@ impl Transport {
                     return Attempt::Done(resp);
                 }
                 if status.is_redirection() {
-                    let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                    let location = resp
+                        .headers()
+                        .get(LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
                     return Attempt::Failed {
-                        err: Error::Redirect { method: method.into(), path, status: status.as_u16(), location },
+                        err: Error::Redirect {
+                            method: method.into(),
+                            path,
+                            status: status.as_u16(),
+                            location,
+                        },
                         retry: false,
                         retry_after: None,
                     };
@@ -408,7 +469,11 @@ impl Transport {
                 };
                 let body = resp.bytes().await.unwrap_or_default();
                 let err = api_error(method, &path, code, retry_after, &body);
-                Attempt::Failed { err: err.into(), retry, retry_after }
+                Attempt::Failed {
+                    err: err.into(),
+                    retry,
+                    retry_after,
+                }
             }
         }
     }
@@ -425,8 +490,15 @@ impl Transport {
     async fn read(&self, req: &Request, resp: reqwest::Response) -> Result<RawResponse> {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| Error::http(req.method.as_str(), &req.path, e))?;
-        Ok(RawResponse { status, headers, body })
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::http(req.method.as_str(), &req.path, e))?;
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// Sends `req` and returns the streaming response, for bodies read incrementally.
@@ -500,12 +572,24 @@ impl Transport {
 }
 
 fn to_download(raw: RawResponse) -> Download {
-    let header = |name| raw.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
+    let header = |name| {
+        raw.headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let content_type = header(CONTENT_TYPE);
     let filename = header(reqwest::header::CONTENT_DISPOSITION).and_then(|d| {
-        d.split(';').map(str::trim).find_map(|p| p.strip_prefix("filename=")).map(|f| f.trim_matches('"').to_owned())
+        d.split(';')
+            .map(str::trim)
+            .find_map(|p| p.strip_prefix("filename="))
+            .map(|f| f.trim_matches('"').to_owned())
     });
-    Download { bytes: raw.body, content_type, filename }
+    Download {
+        bytes: raw.body,
+        content_type,
+        filename,
+    }
 }
 
 /// Decodes `body` as `T`, reporting the serde path and a snippet on failure.
@@ -538,9 +622,10 @@ pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     if let Ok(secs) = v.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
     }
-    httpdate::parse_http_date(v)
-        .ok()
-        .map(|t| t.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+    httpdate::parse_http_date(v).ok().map(|t| {
+        t.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+    })
 }
 
 #[cfg(test)]
@@ -549,17 +634,33 @@ mod tests {
 
     #[test]
     fn base_url_gets_the_prefix_once() {
-        for raw in ["http://h:1", "http://h:1/", "http://h:1/api/v1", "http://h:1/api/v1/"] {
-            assert_eq!(normalize_base(raw, "/api/v1").unwrap().as_str(), "http://h:1/api/v1");
+        for raw in [
+            "http://h:1",
+            "http://h:1/",
+            "http://h:1/api/v1",
+            "http://h:1/api/v1/",
+        ] {
+            assert_eq!(
+                normalize_base(raw, "/api/v1").unwrap().as_str(),
+                "http://h:1/api/v1"
+            );
         }
-        assert_eq!(normalize_base("https://h/ctf/", "/api/v1").unwrap().as_str(), "https://h/ctf/api/v1");
+        assert_eq!(
+            normalize_base("https://h/ctf/", "/api/v1")
+                .unwrap()
+                .as_str(),
+            "https://h/ctf/api/v1"
+        );
         assert!(normalize_base("ftp://h", "/api/v1").is_err());
         assert!(normalize_base("not a url", "/api/v1").is_err());
     }
 
     #[test]
     fn debug_never_shows_the_token() {
-        let t = Transport::builder("http://h:1").token("pt_secret").build().unwrap();
+        let t = Transport::builder("http://h:1")
+            .token("pt_secret")
+            .build()
+            .unwrap();
         let dbg = format!("{t:?}");
         assert!(!dbg.contains("pt_secret"), "{dbg}");
         assert!(dbg.contains("redacted"));
@@ -570,7 +671,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
         assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(parse_retry_after(&h), None);
