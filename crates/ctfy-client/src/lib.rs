@@ -25,6 +25,9 @@ mod instances;
 mod me;
 mod submissions;
 
+mod events;
+pub use events::{EventStream, Notice};
+
 pub use client::{ClientBuilder, Compatibility, PLATFORM_VERSION, PlatformClient, VersionCheck};
 pub use competition::{Competition, Registration};
 pub use competitions::Competitions;
