@@ -50,7 +50,9 @@ impl std::fmt::Debug for EventStream {
 impl EventStream {
     fn open(t: &Transport, config: SseConfig) -> Self {
         let req = Request::get("/events", &[]).expect("a constant path");
-        Self { inner: t.sse(req, SseAuth::Query("token"), config) }
+        Self {
+            inner: t.sse(req, SseAuth::Query("token"), config),
+        }
     }
 }
 
@@ -58,7 +60,9 @@ impl Stream for EventStream {
     type Item = Result<Notice>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.poll_next_unpin(cx).map(|item| item.map(|r| r.and_then(to_notice)))
+        self.inner
+            .poll_next_unpin(cx)
+            .map(|item| item.map(|r| r.and_then(to_notice)))
     }
 }
 
@@ -68,9 +72,11 @@ fn to_notice(item: SseItem) -> Result<Notice> {
         SseItem::Reconnected { attempt } => Ok(Notice::Reconnected { attempt }),
         SseItem::Frame { event, data, .. } => match Event::from_frame(&event, &data) {
             Ok(e) => Ok(Notice::Event(e)),
-            Err(source) => {
-                Err(Error::EventDecode { snippet: ctfy_transport::snippet(data.as_bytes()), event, source })
-            }
+            Err(source) => Err(Error::EventDecode {
+                snippet: ctfy_transport::snippet(data.as_bytes()),
+                event,
+                source,
+            }),
         },
         // SseItem is non-exhaustive: a marker this version does not know is not an event.
         _ => Ok(Notice::Connected),
@@ -148,7 +154,12 @@ impl ReadyWatch {
 /// Waits up to `left` before the next status poll: `poll` without a live event stream, else
 /// `max(poll, FALLBACK_POLL)` or less, as soon as a frame about `id` (ready, error, stopped)
 /// or a reconnection (frames may have been missed) arrives. A stream that ends is dropped.
-pub(crate) async fn pause(watch: &mut Option<ReadyWatch>, id: &InstanceId, poll: Duration, left: Duration) {
+pub(crate) async fn pause(
+    watch: &mut Option<ReadyWatch>,
+    id: &InstanceId,
+    poll: Duration,
+    left: Duration,
+) {
     let Some(w) = watch.as_mut() else {
         tokio::time::sleep(poll.min(left)).await;
         return;

@@ -319,7 +319,10 @@ impl Transport {
     /// Whether the token starts with `prefix` (e.g. `pt_` for a session token), without
     /// exposing it.
     pub fn token_starts_with(&self, prefix: &str) -> bool {
-        self.inner.token.as_ref().is_some_and(|t| t.expose_secret().starts_with(prefix))
+        self.inner
+            .token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().starts_with(prefix))
     }
 
     /// The underlying reqwest client.
