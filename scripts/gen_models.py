@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the ctfy-models wire types from the OpenAPI documents in spec/.
 
-    python3 scripts/gen_models.py            # then: cargo fmt -p ctfy-models
+    python3 scripts/gen_models.py     (formats its output with rustfmt when it is on PATH)
 
 Reads spec/openapi.json (platform) and spec/openapi-node.json (worker node) and writes
 
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -599,6 +601,13 @@ def main() -> int:
             node.emit_test_dispatch("ctfy_models::node"),
             "        _ => None,\n    }\n}\n"]
     (support / "schemas.rs").write_text("".join(text))
+    rustfmt = shutil.which("rustfmt")
+    if rustfmt:
+        # Same result as `cargo fmt -p ctfy-models` (no rustfmt.toml in the workspace).
+        files = [CRATE / "src" / "platform.rs", CRATE / "src" / "node.rs", support / "schemas.rs"]
+        subprocess.run([rustfmt, "--edition", "2024", *map(str, files)], check=True)
+    else:
+        print("rustfmt not found: run `cargo fmt -p ctfy-models`")
     return 0
 
 

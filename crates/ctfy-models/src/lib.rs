@@ -25,6 +25,7 @@ mod page;
 pub mod platform;
 mod serde_helpers;
 mod string_or_list;
+mod surface;
 
 pub use ids::*;
 pub use page::Page;

@@ -259,7 +259,7 @@ async fn make_ready(shared: Arc<Shared>, id: String, serial: u64) {
                 ServiceInfo {
                     instance_id: id.clone(),
                     challenge_id: request.challenge_id.clone(),
-                    answers: request.answers.clone(),
+                    answers: request.answers.clone().unwrap_or_default(),
                 },
             )
             .map_err(|e| format!("stand-in node: cannot serve instance: {e}")),
@@ -276,7 +276,7 @@ async fn make_ready(shared: Arc<Shared>, id: String, serial: u64) {
                             services: vec![ServiceEndpoint {
                                 service_type: ServiceType::Http,
                                 host: "127.0.0.1".into(),
-                                port: handle.addr.port(),
+                                port: i64::from(handle.addr.port()),
                                 credentials: None,
                                 path: "/".into(),
                                 label: "web".into(),
@@ -481,7 +481,7 @@ fn debug_view(id: &str, inst: &Instance) -> Value {
         "ttl": inst.request.ttl,
         "error": inst.error,
         "attack_surface": inst.surface,
-        "answers": inst.request.answers,
+        "answers": inst.request.answers.clone().unwrap_or_default(),
         "start_request": inst.raw_request,
     })
 }

@@ -3,17 +3,20 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::wire::{Heartbeat, RegisterRequest};
+use crate::wire::{NodeHeartbeat, NodeRegister};
 use crate::{Error, Registration, Shared, now_epoch};
 
 /// Registers with the platform, retrying connection errors for about 15 s.
 pub(crate) async fn register(shared: &Shared) -> Result<Registration, Error> {
     let url = format!("{}/api/v1/nodes/register", shared.cfg.platform_url);
-    let body = RegisterRequest {
+    let body = NodeRegister {
         url: shared.public_url.clone(),
         display_name: "ctfy-rs stand-in node".into(),
-        capacity: shared.cfg.capacity,
-        labels: BTreeMap::from([("standin".to_string(), "true".to_string())]),
+        capacity: Some(i64::from(shared.cfg.capacity)),
+        labels: Some(BTreeMap::from([(
+            "standin".to_string(),
+            "true".to_string(),
+        )])),
     };
     let mut attempt = 0;
     let resp = loop {
@@ -79,19 +82,21 @@ pub(crate) async fn heartbeat(shared: &Shared) {
     let (Some(id), Some(token)) = (shared.node_id(), shared.token()) else {
         return;
     };
-    let body = Heartbeat {
+    let running = shared.running();
+    let body = NodeHeartbeat {
         id,
-        running: shared.running(),
-        capacity: shared.cfg.capacity,
-        cpu_percent: 1.0,
-        memory_percent: 10.0,
-        memory_total_mb: 8192.0,
-        disk_percent: 10.0,
-        sampled_at: now_epoch(),
-        version: "0.7.0".into(),
-        git_commit: String::new(),
-        corpus_commit: String::new(),
-        ingress_canary_url: String::new(),
+        running: Some(i64::from(running)),
+        capacity: Some(i64::from(shared.cfg.capacity)),
+        cpu_percent: Some(1.0),
+        memory_percent: Some(10.0),
+        memory_total_mb: Some(8192.0),
+        disk_percent: Some(10.0),
+        sampled_at: Some(now_epoch()),
+        version: Some("0.7.0".into()),
+        git_commit: Some(String::new()),
+        corpus_commit: Some(String::new()),
+        ingress_canary_url: Some(String::new()),
+        ..NodeHeartbeat::default()
     };
     let url = format!("{}/api/v1/nodes/heartbeat", shared.cfg.platform_url);
     match shared
@@ -103,7 +108,7 @@ pub(crate) async fn heartbeat(shared: &Shared) {
         .await
     {
         Ok(r) if r.status().is_success() => {
-            tracing::debug!(running = body.running, "heartbeat ok");
+            tracing::debug!(running, "heartbeat ok");
         }
         Ok(r) => {
             let status = r.status();

@@ -271,7 +271,15 @@ impl From<ApiError> for Error {
 /// Cuts `body` to at most [`SNIPPET_LEN`] bytes on a character boundary (lossily decoded, with
 /// `…` appended when it was cut).
 pub fn snippet(body: &[u8]) -> String {
-    let cut = &body[..body.len().min(SNIPPET_LEN)];
+    let mut end = body.len().min(SNIPPET_LEN);
+    // Back up to the start of a UTF-8 sequence rather than cut a character in half (which
+    // the lossy decoding would turn into a 3-byte U+FFFD, overrunning the bound).
+    let mut backed = 0;
+    while end < body.len() && end > 0 && backed < 3 && body[end] & 0xC0 == 0x80 {
+        end -= 1;
+        backed += 1;
+    }
+    let cut = &body[..end];
     let mut s = String::from_utf8_lossy(cut).into_owned();
     if body.len() > SNIPPET_LEN {
         s.push('…');

@@ -401,7 +401,7 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                         ));
                     }
                     Some(Err(EventStreamError::Transport(BodyError::Http(e)))) => {
-                        Some(Error::http("GET", st.req.path(), e))
+                        Some(Error::http("GET", st.t.url(st.req.path()).path(), e))
                     }
                     Some(Err(EventStreamError::Transport(BodyError::Idle))) => Some(Error::Stream(
                         format!("no data for {:?} (idle timeout)", st.config.idle_timeout),

@@ -44,7 +44,10 @@ impl Transport {
             };
             req.set_query("offset", offset);
             req.set_query("limit", page_size);
-            let page: Page<T> = transport.page(&req).await?;
+            let mut page: Page<T> = transport.page(&req).await?;
+            // Continue from the offset we asked for, not the one echoed back: a server that
+            // omits `offset` (it defaults to 0) or ignores it must not make the stream loop.
+            page.offset = offset;
             let next = page.next_offset();
             let more = !page.items.is_empty() && page.has_more();
             let next_state = more.then_some((transport, req, next));

@@ -16,8 +16,8 @@ use crate::request::{Body, Request};
 
 /// How failed requests are retried.
 ///
-/// Idempotent requests (GET, PUT, DELETE…) are retried on connect errors, timeouts, 429,
-/// 502, 503 and 504. POST and PATCH are retried only when the request provably never reached
+/// Idempotent requests (GET, PUT, DELETE…) are retried on connect errors, timeouts, an
+/// exchange cut short (connection reset), 429, 502, 503 and 504. POST and PATCH are retried only when the request provably never reached
 /// the server (a connect error) or when the server said so: 429 or 503 with `Retry-After`.
 /// Delays grow exponentially with full jitter; a server's `Retry-After` replaces the computed
 /// delay when it is at most `max_retry_after`, and a longer one is not waited out: the error is
@@ -335,6 +335,11 @@ impl Transport {
         &self.inner.retry
     }
 
+    /// The path of `req` as sent, API prefix included (what errors report).
+    fn full_path(&self, req: &Request) -> String {
+        self.url(&req.path).path().to_owned()
+    }
+
     /// The absolute URL of `path` (already encoded) under the API base.
     pub fn url(&self, path: &str) -> Url {
         let mut url = self.inner.base.clone();
@@ -435,11 +440,15 @@ impl Transport {
             }
         };
         let method = req.method.as_str();
-        let path = self.url(&req.path).path().to_owned();
+        let path = self.full_path(req);
         match builder.send().await {
             Err(e) => {
                 let connect = e.is_connect();
-                let retry = connect || (e.is_timeout() && req.is_idempotent());
+                // A connect error proves the request never reached the server; anything else
+                // (timeout, reset mid-exchange) may have been processed, so only idempotent
+                // requests are repeated.
+                let retry = connect
+                    || (req.is_idempotent() && (e.is_timeout() || e.is_request() || e.is_body()));
                 Attempt::Failed {
                     err: Error::http(method, &path, e),
                     retry,
@@ -502,7 +511,7 @@ impl Transport {
         let body = resp
             .bytes()
             .await
-            .map_err(|e| Error::http(req.method.as_str(), &req.path, e))?;
+            .map_err(|e| Error::http(req.method.as_str(), &self.full_path(req), e))?;
         Ok(RawResponse {
             status,
             headers,
@@ -525,7 +534,12 @@ impl Transport {
     /// As [`Transport::send`], plus [`Error::Decode`] with the serde path and a body snippet.
     pub async fn json<T: DeserializeOwned>(&self, req: &Request) -> Result<T> {
         let raw = self.send(req).await?;
-        decode(req, raw.status, &raw.body)
+        decode_at(
+            req.method.as_str(),
+            &self.full_path(req),
+            raw.status,
+            &raw.body,
+        )
     }
 
     /// Like [`Transport::json`], but a 404 answer gives `Ok(None)`.
@@ -538,7 +552,13 @@ impl Transport {
             return Ok(None);
         }
         let raw = self.read(req, resp).await?;
-        decode(req, raw.status, &raw.body).map(Some)
+        decode_at(
+            req.method.as_str(),
+            &self.full_path(req),
+            raw.status,
+            &raw.body,
+        )
+        .map(Some)
     }
 
     /// Sends `req` and ignores the body of the success answer (204 or any JSON).
@@ -606,14 +626,18 @@ fn to_download(raw: RawResponse) -> Download {
 /// # Errors
 /// [`Error::Decode`].
 pub fn decode<T: DeserializeOwned>(req: &Request, status: u16, body: &[u8]) -> Result<T> {
+    decode_at(req.method.as_str(), &req.path, status, body)
+}
+
+fn decode_at<T: DeserializeOwned>(method: &str, path: &str, status: u16, body: &[u8]) -> Result<T> {
     // An empty body decodes like JSON `null`, so `()`/`Option` targets accept 204s.
     let body: &[u8] = if body.is_empty() { b"null" } else { body };
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let at = e.path().to_string();
         Error::Decode {
-            method: req.method.to_string(),
-            path: req.path.clone(),
+            method: method.to_owned(),
+            path: path.to_owned(),
             status,
             at,
             snippet: snippet(body),

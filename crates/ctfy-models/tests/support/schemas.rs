@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize>(value: Value) -> Result<Value, String> {
+fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize>(
+    value: Value,
+) -> Result<Value, String> {
     let typed: T = serde_json::from_value(value).map_err(|e| format!("decode: {e}"))?;
     serde_json::to_value(&typed).map_err(|e| format!("encode: {e}"))
 }
@@ -21,33 +23,59 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "Activity" => Some(roundtrip::<ctfy_models::Activity>(value)),
         "ActivityDetail" => Some(roundtrip::<ctfy_models::ActivityDetail>(value)),
         "ActivityTimeseries" => Some(roundtrip::<ctfy_models::ActivityTimeseries>(value)),
-        "ActivityTimeseriesBucket" => Some(roundtrip::<ctfy_models::ActivityTimeseriesBucket>(value)),
+        "ActivityTimeseriesBucket" => {
+            Some(roundtrip::<ctfy_models::ActivityTimeseriesBucket>(value))
+        }
         "AddEmailRequest" => Some(roundtrip::<ctfy_models::AddEmailRequest>(value)),
-        "AdminArtifactStorageFlag" => Some(roundtrip::<ctfy_models::AdminArtifactStorageFlag>(value)),
-        "AdminAuthoredChallengeDetail" => Some(roundtrip::<ctfy_models::AdminAuthoredChallengeDetail>(value)),
-        "AdminAuthoredChallengeRow" => Some(roundtrip::<ctfy_models::AdminAuthoredChallengeRow>(value)),
-        "AdminAuthoredRevisionRow" => Some(roundtrip::<ctfy_models::AdminAuthoredRevisionRow>(value)),
+        "AdminArtifactStorageFlag" => {
+            Some(roundtrip::<ctfy_models::AdminArtifactStorageFlag>(value))
+        }
+        "AdminAuthoredChallengeDetail" => Some(roundtrip::<
+            ctfy_models::AdminAuthoredChallengeDetail,
+        >(value)),
+        "AdminAuthoredChallengeRow" => {
+            Some(roundtrip::<ctfy_models::AdminAuthoredChallengeRow>(value))
+        }
+        "AdminAuthoredRevisionRow" => {
+            Some(roundtrip::<ctfy_models::AdminAuthoredRevisionRow>(value))
+        }
         "AdminChallengeLastError" => Some(roundtrip::<ctfy_models::AdminChallengeLastError>(value)),
-        "AdminChallengeLatencyBucket" => Some(roundtrip::<ctfy_models::AdminChallengeLatencyBucket>(value)),
+        "AdminChallengeLatencyBucket" => {
+            Some(roundtrip::<ctfy_models::AdminChallengeLatencyBucket>(value))
+        }
         "AdminChallengeQuestions" => Some(roundtrip::<ctfy_models::AdminChallengeQuestions>(value)),
         "AdminChallengeStatsRow" => Some(roundtrip::<ctfy_models::AdminChallengeStatsRow>(value)),
-        "AdminChallengeTimeseries" => Some(roundtrip::<ctfy_models::AdminChallengeTimeseries>(value)),
-        "AdminChallengeTimeseriesBucket" => Some(roundtrip::<ctfy_models::AdminChallengeTimeseriesBucket>(value)),
+        "AdminChallengeTimeseries" => {
+            Some(roundtrip::<ctfy_models::AdminChallengeTimeseries>(value))
+        }
+        "AdminChallengeTimeseriesBucket" => Some(roundtrip::<
+            ctfy_models::AdminChallengeTimeseriesBucket,
+        >(value)),
         "AdminChangelogEntryInfo" => Some(roundtrip::<ctfy_models::AdminChangelogEntryInfo>(value)),
-        "AdminCompetitionAttachmentsResponse" => Some(roundtrip::<ctfy_models::AdminCompetitionAttachmentsResponse>(value)),
+        "AdminCompetitionAttachmentsResponse" => {
+            Some(roundtrip::<ctfy_models::AdminCompetitionAttachmentsResponse>(value))
+        }
         "AdminFeedbackRow" => Some(roundtrip::<ctfy_models::AdminFeedbackRow>(value)),
         "AdminHarnessRow" => Some(roundtrip::<ctfy_models::AdminHarnessRow>(value)),
         "AdminHealthFlags" => Some(roundtrip::<ctfy_models::AdminHealthFlags>(value)),
         "AdminOverview" => Some(roundtrip::<ctfy_models::AdminOverview>(value)),
         "AdminOverviewCounts" => Some(roundtrip::<ctfy_models::AdminOverviewCounts>(value)),
-        "AdminPatchSubmissionDetail" => Some(roundtrip::<ctfy_models::AdminPatchSubmissionDetail>(value)),
-        "AdminPatchSubmissionInfo" => Some(roundtrip::<ctfy_models::AdminPatchSubmissionInfo>(value)),
-        "AdminPatchSubmissionPage" => Some(roundtrip::<ctfy_models::AdminPatchSubmissionPage>(value)),
+        "AdminPatchSubmissionDetail" => {
+            Some(roundtrip::<ctfy_models::AdminPatchSubmissionDetail>(value))
+        }
+        "AdminPatchSubmissionInfo" => {
+            Some(roundtrip::<ctfy_models::AdminPatchSubmissionInfo>(value))
+        }
+        "AdminPatchSubmissionPage" => {
+            Some(roundtrip::<ctfy_models::AdminPatchSubmissionPage>(value))
+        }
         "AdminRecentError" => Some(roundtrip::<ctfy_models::AdminRecentError>(value)),
         "AdminSilentChallenge" => Some(roundtrip::<ctfy_models::AdminSilentChallenge>(value)),
         "AdminSolveCell" => Some(roundtrip::<ctfy_models::AdminSolveCell>(value)),
         "AdminSolveMatrix" => Some(roundtrip::<ctfy_models::AdminSolveMatrix>(value)),
-        "AdminSolveMatrixChallenge" => Some(roundtrip::<ctfy_models::AdminSolveMatrixChallenge>(value)),
+        "AdminSolveMatrixChallenge" => {
+            Some(roundtrip::<ctfy_models::AdminSolveMatrixChallenge>(value))
+        }
         "AdminSolveMatrixTeam" => Some(roundtrip::<ctfy_models::AdminSolveMatrixTeam>(value)),
         "AdminStuckInstance" => Some(roundtrip::<ctfy_models::AdminStuckInstance>(value)),
         "AdminTaskInfo" => Some(roundtrip::<ctfy_models::AdminTaskInfo>(value)),
@@ -58,7 +86,9 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "AdminTeamRow" => Some(roundtrip::<ctfy_models::AdminTeamRow>(value)),
         "AdminTimeseries" => Some(roundtrip::<ctfy_models::AdminTimeseries>(value)),
         "AdminTimeseriesBucket" => Some(roundtrip::<ctfy_models::AdminTimeseriesBucket>(value)),
-        "AdminTokenRevokeResponse" => Some(roundtrip::<ctfy_models::AdminTokenRevokeResponse>(value)),
+        "AdminTokenRevokeResponse" => {
+            Some(roundtrip::<ctfy_models::AdminTokenRevokeResponse>(value))
+        }
         "AdminTrafficInstanceRow" => Some(roundtrip::<ctfy_models::AdminTrafficInstanceRow>(value)),
         "AdminTrafficSummary" => Some(roundtrip::<ctfy_models::AdminTrafficSummary>(value)),
         "AdminTrafficTeamRow" => Some(roundtrip::<ctfy_models::AdminTrafficTeamRow>(value)),
@@ -92,18 +122,30 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "AuthoredAuditReport" => Some(roundtrip::<ctfy_models::AuthoredAuditReport>(value)),
         "AuthoredAutoSmoke" => Some(roundtrip::<ctfy_models::AuthoredAutoSmoke>(value)),
         "AuthoredBuildCapability" => Some(roundtrip::<ctfy_models::AuthoredBuildCapability>(value)),
-        "AuthoredChallengeFileBody" => Some(roundtrip::<ctfy_models::AuthoredChallengeFileBody>(value)),
-        "AuthoredChallengeFileEntry" => Some(roundtrip::<ctfy_models::AuthoredChallengeFileEntry>(value)),
-        "AuthoredChallengeFileRequest" => Some(roundtrip::<ctfy_models::AuthoredChallengeFileRequest>(value)),
+        "AuthoredChallengeFileBody" => {
+            Some(roundtrip::<ctfy_models::AuthoredChallengeFileBody>(value))
+        }
+        "AuthoredChallengeFileEntry" => {
+            Some(roundtrip::<ctfy_models::AuthoredChallengeFileEntry>(value))
+        }
+        "AuthoredChallengeFileRequest" => Some(roundtrip::<
+            ctfy_models::AuthoredChallengeFileRequest,
+        >(value)),
         "AuthoredChallengeInfo" => Some(roundtrip::<ctfy_models::AuthoredChallengeInfo>(value)),
-        "AuthoredChallengeReviewRequest" => Some(roundtrip::<ctfy_models::AuthoredChallengeReviewRequest>(value)),
+        "AuthoredChallengeReviewRequest" => Some(roundtrip::<
+            ctfy_models::AuthoredChallengeReviewRequest,
+        >(value)),
         "AuthoredChallengeRow" => Some(roundtrip::<ctfy_models::AuthoredChallengeRow>(value)),
-        "AuthoredCurationElsewhere" => Some(roundtrip::<ctfy_models::AuthoredCurationElsewhere>(value)),
+        "AuthoredCurationElsewhere" => {
+            Some(roundtrip::<ctfy_models::AuthoredCurationElsewhere>(value))
+        }
         "AuthoredGraduationInfo" => Some(roundtrip::<ctfy_models::AuthoredGraduationInfo>(value)),
         "AuthoredQualityFlag" => Some(roundtrip::<ctfy_models::AuthoredQualityFlag>(value)),
         "AuthoredReceptionRow" => Some(roundtrip::<ctfy_models::AuthoredReceptionRow>(value)),
         "AuthoredRevisionDiff" => Some(roundtrip::<ctfy_models::AuthoredRevisionDiff>(value)),
-        "AuthoredRevisionFileChange" => Some(roundtrip::<ctfy_models::AuthoredRevisionFileChange>(value)),
+        "AuthoredRevisionFileChange" => {
+            Some(roundtrip::<ctfy_models::AuthoredRevisionFileChange>(value))
+        }
         "AuthoredRevisionInfo" => Some(roundtrip::<ctfy_models::AuthoredRevisionInfo>(value)),
         "AuthoredRevisionRow" => Some(roundtrip::<ctfy_models::AuthoredRevisionRow>(value)),
         "AuthoringReceptionInfo" => Some(roundtrip::<ctfy_models::AuthoringReceptionInfo>(value)),
@@ -111,7 +153,9 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "AuthoringReviewerInfo" => Some(roundtrip::<ctfy_models::AuthoringReviewerInfo>(value)),
         "AuthoringScaleInfo" => Some(roundtrip::<ctfy_models::AuthoringScaleInfo>(value)),
         "AuthoringTemplateFile" => Some(roundtrip::<ctfy_models::AuthoringTemplateFile>(value)),
-        "AuthoringTemplateManifest" => Some(roundtrip::<ctfy_models::AuthoringTemplateManifest>(value)),
+        "AuthoringTemplateManifest" => {
+            Some(roundtrip::<ctfy_models::AuthoringTemplateManifest>(value))
+        }
         "AwdArenaGate" => Some(roundtrip::<ctfy_models::AwdArenaGate>(value)),
         "AwdArenaGateLink" => Some(roundtrip::<ctfy_models::AwdArenaGateLink>(value)),
         "AwdArenaLink" => Some(roundtrip::<ctfy_models::AwdArenaLink>(value)),
@@ -124,14 +168,22 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "AwdAttacker" => Some(roundtrip::<ctfy_models::AwdAttacker>(value)),
         "AwdBoardEntry" => Some(roundtrip::<ctfy_models::AwdBoardEntry>(value)),
         "AwdBoardResponse" => Some(roundtrip::<ctfy_models::AwdBoardResponse>(value)),
-        "AwdCaptureCorroborationRow" => Some(roundtrip::<ctfy_models::AwdCaptureCorroborationRow>(value)),
+        "AwdCaptureCorroborationRow" => {
+            Some(roundtrip::<ctfy_models::AwdCaptureCorroborationRow>(value))
+        }
         "AwdClockBrief" => Some(roundtrip::<ctfy_models::AwdClockBrief>(value)),
-        "AwdCorroborationResponse" => Some(roundtrip::<ctfy_models::AwdCorroborationResponse>(value)),
-        "AwdDefenceAnchorResponse" => Some(roundtrip::<ctfy_models::AwdDefenceAnchorResponse>(value)),
+        "AwdCorroborationResponse" => {
+            Some(roundtrip::<ctfy_models::AwdCorroborationResponse>(value))
+        }
+        "AwdDefenceAnchorResponse" => {
+            Some(roundtrip::<ctfy_models::AwdDefenceAnchorResponse>(value))
+        }
         "AwdDefenceAnchorRow" => Some(roundtrip::<ctfy_models::AwdDefenceAnchorRow>(value)),
         "AwdDefenceMode" => Some(roundtrip::<ctfy_models::AwdDefenceMode>(value)),
         "AwdDefenceTimelineCell" => Some(roundtrip::<ctfy_models::AwdDefenceTimelineCell>(value)),
-        "AwdDefenceTimelineResponse" => Some(roundtrip::<ctfy_models::AwdDefenceTimelineResponse>(value)),
+        "AwdDefenceTimelineResponse" => {
+            Some(roundtrip::<ctfy_models::AwdDefenceTimelineResponse>(value))
+        }
         "AwdDefenceTimelineRow" => Some(roundtrip::<ctfy_models::AwdDefenceTimelineRow>(value)),
         "AwdEventRow" => Some(roundtrip::<ctfy_models::AwdEventRow>(value)),
         "AwdEventsResponse" => Some(roundtrip::<ctfy_models::AwdEventsResponse>(value)),
@@ -168,7 +220,9 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "CalendarBucket" => Some(roundtrip::<ctfy_models::CalendarBucket>(value)),
         "ChallengeBlueprint" => Some(roundtrip::<ctfy_models::ChallengeBlueprint>(value)),
         "ChallengeBuildNodeState" => Some(roundtrip::<ctfy_models::ChallengeBuildNodeState>(value)),
-        "ChallengeBuildStateResponse" => Some(roundtrip::<ctfy_models::ChallengeBuildStateResponse>(value)),
+        "ChallengeBuildStateResponse" => {
+            Some(roundtrip::<ctfy_models::ChallengeBuildStateResponse>(value))
+        }
         "ChallengeBuildStateRow" => Some(roundtrip::<ctfy_models::ChallengeBuildStateRow>(value)),
         "ChallengeBuildStatus" => Some(roundtrip::<ctfy_models::ChallengeBuildStatus>(value)),
         "ChallengeCategory" => Some(roundtrip::<ctfy_models::ChallengeCategory>(value)),
@@ -177,16 +231,26 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "ChallengeFlagStats" => Some(roundtrip::<ctfy_models::ChallengeFlagStats>(value)),
         "ChallengeInfo" => Some(roundtrip::<ctfy_models::ChallengeInfo>(value)),
         "ChallengePullNodeState" => Some(roundtrip::<ctfy_models::ChallengePullNodeState>(value)),
-        "ChallengePullStateResponse" => Some(roundtrip::<ctfy_models::ChallengePullStateResponse>(value)),
+        "ChallengePullStateResponse" => {
+            Some(roundtrip::<ctfy_models::ChallengePullStateResponse>(value))
+        }
         "ChallengePullStateRow" => Some(roundtrip::<ctfy_models::ChallengePullStateRow>(value)),
         "ChallengePullStatus" => Some(roundtrip::<ctfy_models::ChallengePullStatus>(value)),
         "ChallengeSolveAttempt" => Some(roundtrip::<ctfy_models::ChallengeSolveAttempt>(value)),
-        "ChallengeSolveAttemptsResponse" => Some(roundtrip::<ctfy_models::ChallengeSolveAttemptsResponse>(value)),
+        "ChallengeSolveAttemptsResponse" => Some(roundtrip::<
+            ctfy_models::ChallengeSolveAttemptsResponse,
+        >(value)),
         "ChallengeStats" => Some(roundtrip::<ctfy_models::ChallengeStats>(value)),
-        "ChallengeTeamSolveSummary" => Some(roundtrip::<ctfy_models::ChallengeTeamSolveSummary>(value)),
+        "ChallengeTeamSolveSummary" => {
+            Some(roundtrip::<ctfy_models::ChallengeTeamSolveSummary>(value))
+        }
         "ChallengeValuePoint" => Some(roundtrip::<ctfy_models::ChallengeValuePoint>(value)),
-        "ChangelogAnnounceRequest" => Some(roundtrip::<ctfy_models::ChangelogAnnounceRequest>(value)),
-        "ChangelogAnnounceResponse" => Some(roundtrip::<ctfy_models::ChangelogAnnounceResponse>(value)),
+        "ChangelogAnnounceRequest" => {
+            Some(roundtrip::<ctfy_models::ChangelogAnnounceRequest>(value))
+        }
+        "ChangelogAnnounceResponse" => {
+            Some(roundtrip::<ctfy_models::ChangelogAnnounceResponse>(value))
+        }
         "ChangelogEntryCreate" => Some(roundtrip::<ctfy_models::ChangelogEntryCreate>(value)),
         "ChangelogEntryInfo" => Some(roundtrip::<ctfy_models::ChangelogEntryInfo>(value)),
         "ChangelogEntryUpdate" => Some(roundtrip::<ctfy_models::ChangelogEntryUpdate>(value)),
@@ -200,26 +264,48 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "CheckAnswerResponse" => Some(roundtrip::<ctfy_models::CheckAnswerResponse>(value)),
         "ClusterInfo" => Some(roundtrip::<ctfy_models::ClusterInfo>(value)),
         "CompetitionAdminInfo" => Some(roundtrip::<ctfy_models::CompetitionAdminInfo>(value)),
-        "CompetitionApplicationInfo" => Some(roundtrip::<ctfy_models::CompetitionApplicationInfo>(value)),
-        "CompetitionApplicationRequest" => Some(roundtrip::<ctfy_models::CompetitionApplicationRequest>(value)),
-        "CompetitionApplicationReviewRequest" => Some(roundtrip::<ctfy_models::CompetitionApplicationReviewRequest>(value)),
-        "CompetitionApplicationRow" => Some(roundtrip::<ctfy_models::CompetitionApplicationRow>(value)),
-        "CompetitionAttachmentInfo" => Some(roundtrip::<ctfy_models::CompetitionAttachmentInfo>(value)),
-        "CompetitionAttachmentUpdate" => Some(roundtrip::<ctfy_models::CompetitionAttachmentUpdate>(value)),
-        "CompetitionAttachmentsResponse" => Some(roundtrip::<ctfy_models::CompetitionAttachmentsResponse>(value)),
-        "CompetitionChallengeBreakdown" => Some(roundtrip::<ctfy_models::CompetitionChallengeBreakdown>(value)),
+        "CompetitionApplicationInfo" => {
+            Some(roundtrip::<ctfy_models::CompetitionApplicationInfo>(value))
+        }
+        "CompetitionApplicationRequest" => Some(roundtrip::<
+            ctfy_models::CompetitionApplicationRequest,
+        >(value)),
+        "CompetitionApplicationReviewRequest" => {
+            Some(roundtrip::<ctfy_models::CompetitionApplicationReviewRequest>(value))
+        }
+        "CompetitionApplicationRow" => {
+            Some(roundtrip::<ctfy_models::CompetitionApplicationRow>(value))
+        }
+        "CompetitionAttachmentInfo" => {
+            Some(roundtrip::<ctfy_models::CompetitionAttachmentInfo>(value))
+        }
+        "CompetitionAttachmentUpdate" => {
+            Some(roundtrip::<ctfy_models::CompetitionAttachmentUpdate>(value))
+        }
+        "CompetitionAttachmentsResponse" => Some(roundtrip::<
+            ctfy_models::CompetitionAttachmentsResponse,
+        >(value)),
+        "CompetitionChallengeBreakdown" => Some(roundtrip::<
+            ctfy_models::CompetitionChallengeBreakdown,
+        >(value)),
         "CompetitionChallengeRow" => Some(roundtrip::<ctfy_models::CompetitionChallengeRow>(value)),
         "CompetitionCreate" => Some(roundtrip::<ctfy_models::CompetitionCreate>(value)),
         "CompetitionDetail" => Some(roundtrip::<ctfy_models::CompetitionDetail>(value)),
         "CompetitionFormatPreset" => Some(roundtrip::<ctfy_models::CompetitionFormatPreset>(value)),
         "CompetitionInfo" => Some(roundtrip::<ctfy_models::CompetitionInfo>(value)),
         "CompetitionInviteInfo" => Some(roundtrip::<ctfy_models::CompetitionInviteInfo>(value)),
-        "CompetitionMembershipInfo" => Some(roundtrip::<ctfy_models::CompetitionMembershipInfo>(value)),
+        "CompetitionMembershipInfo" => {
+            Some(roundtrip::<ctfy_models::CompetitionMembershipInfo>(value))
+        }
         "CompetitionRecords" => Some(roundtrip::<ctfy_models::CompetitionRecords>(value)),
-        "CompetitionRegistrationInfo" => Some(roundtrip::<ctfy_models::CompetitionRegistrationInfo>(value)),
+        "CompetitionRegistrationInfo" => {
+            Some(roundtrip::<ctfy_models::CompetitionRegistrationInfo>(value))
+        }
         "CompetitionRoster" => Some(roundtrip::<ctfy_models::CompetitionRoster>(value)),
         "CompetitionRosterTeam" => Some(roundtrip::<ctfy_models::CompetitionRosterTeam>(value)),
-        "CompetitionScoreDistribution" => Some(roundtrip::<ctfy_models::CompetitionScoreDistribution>(value)),
+        "CompetitionScoreDistribution" => Some(roundtrip::<
+            ctfy_models::CompetitionScoreDistribution,
+        >(value)),
         "CompetitionScoreHistory" => Some(roundtrip::<ctfy_models::CompetitionScoreHistory>(value)),
         "CompetitionSeriesConfig" => Some(roundtrip::<ctfy_models::CompetitionSeriesConfig>(value)),
         "CompetitionSeriesInfo" => Some(roundtrip::<ctfy_models::CompetitionSeriesInfo>(value)),
@@ -228,8 +314,12 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "ContributorRow" => Some(roundtrip::<ctfy_models::ContributorRow>(value)),
         "Corroboration" => Some(roundtrip::<ctfy_models::Corroboration>(value)),
         "CoverageState" => Some(roundtrip::<ctfy_models::CoverageState>(value)),
-        "CreateFineGrainedTokenRequest" => Some(roundtrip::<ctfy_models::CreateFineGrainedTokenRequest>(value)),
-        "CreateFineGrainedTokenResponse" => Some(roundtrip::<ctfy_models::CreateFineGrainedTokenResponse>(value)),
+        "CreateFineGrainedTokenRequest" => Some(roundtrip::<
+            ctfy_models::CreateFineGrainedTokenRequest,
+        >(value)),
+        "CreateFineGrainedTokenResponse" => Some(roundtrip::<
+            ctfy_models::CreateFineGrainedTokenResponse,
+        >(value)),
         "CreateInviteRequest" => Some(roundtrip::<ctfy_models::CreateInviteRequest>(value)),
         "CreateInviteResponse" => Some(roundtrip::<ctfy_models::CreateInviteResponse>(value)),
         "Credential" => Some(roundtrip::<ctfy_models::Credential>(value)),
@@ -256,9 +346,13 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "EmailCodeVerify" => Some(roundtrip::<ctfy_models::EmailCodeVerify>(value)),
         "EmailSuppressionCreate" => Some(roundtrip::<ctfy_models::EmailSuppressionCreate>(value)),
         "EmailSuppressionInfo" => Some(roundtrip::<ctfy_models::EmailSuppressionInfo>(value)),
-        "EmailSuppressionListResponse" => Some(roundtrip::<ctfy_models::EmailSuppressionListResponse>(value)),
+        "EmailSuppressionListResponse" => Some(roundtrip::<
+            ctfy_models::EmailSuppressionListResponse,
+        >(value)),
         "EmailTemplateInfo" => Some(roundtrip::<ctfy_models::EmailTemplateInfo>(value)),
-        "EmailTemplateListResponse" => Some(roundtrip::<ctfy_models::EmailTemplateListResponse>(value)),
+        "EmailTemplateListResponse" => {
+            Some(roundtrip::<ctfy_models::EmailTemplateListResponse>(value))
+        }
         "EmailVerificationSent" => Some(roundtrip::<ctfy_models::EmailVerificationSent>(value)),
         "EmailVerificationStatus" => Some(roundtrip::<ctfy_models::EmailVerificationStatus>(value)),
         "EvalAllowanceGrant" => Some(roundtrip::<ctfy_models::EvalAllowanceGrant>(value)),
@@ -266,7 +360,9 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "EvalArtifactBucket" => Some(roundtrip::<ctfy_models::EvalArtifactBucket>(value)),
         "EvalArtifactReport" => Some(roundtrip::<ctfy_models::EvalArtifactReport>(value)),
         "EvalCampaignState" => Some(roundtrip::<ctfy_models::EvalCampaignState>(value)),
-        "EvalCampaignSubmitRequest" => Some(roundtrip::<ctfy_models::EvalCampaignSubmitRequest>(value)),
+        "EvalCampaignSubmitRequest" => {
+            Some(roundtrip::<ctfy_models::EvalCampaignSubmitRequest>(value))
+        }
         "EvalEntryRequest" => Some(roundtrip::<ctfy_models::EvalEntryRequest>(value)),
         "EvalLeaderboard" => Some(roundtrip::<ctfy_models::EvalLeaderboard>(value)),
         "EvalRunCoverage" => Some(roundtrip::<ctfy_models::EvalRunCoverage>(value)),
@@ -289,10 +385,16 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "GauntletRangeCreate" => Some(roundtrip::<ctfy_models::GauntletRangeCreate>(value)),
         "GauntletRangeCreated" => Some(roundtrip::<ctfy_models::GauntletRangeCreated>(value)),
         "GauntletRangeInfo" => Some(roundtrip::<ctfy_models::GauntletRangeInfo>(value)),
-        "GauntletRangeListResponse" => Some(roundtrip::<ctfy_models::GauntletRangeListResponse>(value)),
+        "GauntletRangeListResponse" => {
+            Some(roundtrip::<ctfy_models::GauntletRangeListResponse>(value))
+        }
         "GauntletShortfall" => Some(roundtrip::<ctfy_models::GauntletShortfall>(value)),
-        "GrantAuthoringReviewerRequest" => Some(roundtrip::<ctfy_models::GrantAuthoringReviewerRequest>(value)),
-        "GrantCompetitionAdminRequest" => Some(roundtrip::<ctfy_models::GrantCompetitionAdminRequest>(value)),
+        "GrantAuthoringReviewerRequest" => Some(roundtrip::<
+            ctfy_models::GrantAuthoringReviewerRequest,
+        >(value)),
+        "GrantCompetitionAdminRequest" => Some(roundtrip::<
+            ctfy_models::GrantCompetitionAdminRequest,
+        >(value)),
         "HTTPValidationError" => Some(roundtrip::<ctfy_models::HTTPValidationError>(value)),
         "HarnessModelCell" => Some(roundtrip::<ctfy_models::HarnessModelCell>(value)),
         "HarnessReviewRequest" => Some(roundtrip::<ctfy_models::HarnessReviewRequest>(value)),
@@ -318,7 +420,9 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "InstanceRecordArtifacts" => Some(roundtrip::<ctfy_models::InstanceRecordArtifacts>(value)),
         "InstanceRecordDetail" => Some(roundtrip::<ctfy_models::InstanceRecordDetail>(value)),
         "InstanceRecordInfo" => Some(roundtrip::<ctfy_models::InstanceRecordInfo>(value)),
-        "InstanceRecordInfoDetail" => Some(roundtrip::<ctfy_models::InstanceRecordInfoDetail>(value)),
+        "InstanceRecordInfoDetail" => {
+            Some(roundtrip::<ctfy_models::InstanceRecordInfoDetail>(value))
+        }
         "InstanceStatus" => Some(roundtrip::<ctfy_models::InstanceStatus>(value)),
         "InstanceStatusResponse" => Some(roundtrip::<ctfy_models::InstanceStatusResponse>(value)),
         "InstanceStorageReport" => Some(roundtrip::<ctfy_models::InstanceStorageReport>(value)),
@@ -327,50 +431,132 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "InstitutionInfo" => Some(roundtrip::<ctfy_models::InstitutionInfo>(value)),
         "InstitutionPage" => Some(roundtrip::<ctfy_models::InstitutionPage>(value)),
         "InstitutionSuggestion" => Some(roundtrip::<ctfy_models::InstitutionSuggestion>(value)),
-        "InstitutionSuggestionPage" => Some(roundtrip::<ctfy_models::InstitutionSuggestionPage>(value)),
+        "InstitutionSuggestionPage" => {
+            Some(roundtrip::<ctfy_models::InstitutionSuggestionPage>(value))
+        }
         "InviteCreate" => Some(roundtrip::<ctfy_models::InviteCreate>(value)),
         "KeepReason" => Some(roundtrip::<ctfy_models::KeepReason>(value)),
         "LeaderboardCell" => Some(roundtrip::<ctfy_models::LeaderboardCell>(value)),
-        "LimitOffsetPageCustomized_AccountKeyRow_" => Some(roundtrip::<ctfy_models::PageOfAccountKeyRow>(value)),
-        "LimitOffsetPageCustomized_AchievementCatalogEntry_" => Some(roundtrip::<ctfy_models::PageOfAchievementCatalogEntry>(value)),
-        "LimitOffsetPageCustomized_Activity_" => Some(roundtrip::<ctfy_models::PageOfActivity>(value)),
-        "LimitOffsetPageCustomized_AdminAuthoredChallengeRow_" => Some(roundtrip::<ctfy_models::PageOfAdminAuthoredChallengeRow>(value)),
-        "LimitOffsetPageCustomized_AdminChallengeStatsRow_" => Some(roundtrip::<ctfy_models::PageOfAdminChallengeStatsRow>(value)),
-        "LimitOffsetPageCustomized_AdminFeedbackRow_" => Some(roundtrip::<ctfy_models::PageOfAdminFeedbackRow>(value)),
-        "LimitOffsetPageCustomized_AdminHarnessRow_" => Some(roundtrip::<ctfy_models::PageOfAdminHarnessRow>(value)),
-        "LimitOffsetPageCustomized_AdminUserInfo_" => Some(roundtrip::<ctfy_models::PageOfAdminUserInfo>(value)),
-        "LimitOffsetPageCustomized_AnnouncementInfo_" => Some(roundtrip::<ctfy_models::PageOfAnnouncementInfo>(value)),
-        "LimitOffsetPageCustomized_AuthoringReviewerInfo_" => Some(roundtrip::<ctfy_models::PageOfAuthoringReviewerInfo>(value)),
-        "LimitOffsetPageCustomized_ChallengeInfo_" => Some(roundtrip::<ctfy_models::PageOfChallengeInfo>(value)),
-        "LimitOffsetPageCustomized_ChallengeStats_" => Some(roundtrip::<ctfy_models::PageOfChallengeStats>(value)),
-        "LimitOffsetPageCustomized_CompetitionAdminInfo_" => Some(roundtrip::<ctfy_models::PageOfCompetitionAdminInfo>(value)),
-        "LimitOffsetPageCustomized_CompetitionApplicationRow_" => Some(roundtrip::<ctfy_models::PageOfCompetitionApplicationRow>(value)),
-        "LimitOffsetPageCustomized_CompetitionInfo_" => Some(roundtrip::<ctfy_models::PageOfCompetitionInfo>(value)),
-        "LimitOffsetPageCustomized_CompetitionInviteInfo_" => Some(roundtrip::<ctfy_models::PageOfCompetitionInviteInfo>(value)),
-        "LimitOffsetPageCustomized_CompetitionRegistrationInfo_" => Some(roundtrip::<ctfy_models::PageOfCompetitionRegistrationInfo>(value)),
-        "LimitOffsetPageCustomized_ContributorRow_" => Some(roundtrip::<ctfy_models::PageOfContributorRow>(value)),
-        "LimitOffsetPageCustomized_CreditedChallengeRow_" => Some(roundtrip::<ctfy_models::PageOfCreditedChallengeRow>(value)),
-        "LimitOffsetPageCustomized_EvalCampaignState_" => Some(roundtrip::<ctfy_models::PageOfEvalCampaignState>(value)),
-        "LimitOffsetPageCustomized_EvalRunState_" => Some(roundtrip::<ctfy_models::PageOfEvalRunState>(value)),
-        "LimitOffsetPageCustomized_InstanceInfo_" => Some(roundtrip::<ctfy_models::PageOfInstanceInfo>(value)),
-        "LimitOffsetPageCustomized_InstanceRecordInfo_" => Some(roundtrip::<ctfy_models::PageOfInstanceRecordInfo>(value)),
-        "LimitOffsetPageCustomized_LinkedIdentity_" => Some(roundtrip::<ctfy_models::PageOfLinkedIdentity>(value)),
-        "LimitOffsetPageCustomized_LlmModelState_" => Some(roundtrip::<ctfy_models::PageOfLlmModelState>(value)),
-        "LimitOffsetPageCustomized_NodeHealthSample_" => Some(roundtrip::<ctfy_models::PageOfNodeHealthSample>(value)),
-        "LimitOffsetPageCustomized_NodeInfo_" => Some(roundtrip::<ctfy_models::PageOfNodeInfo>(value)),
-        "LimitOffsetPageCustomized_NodeInviteInfo_" => Some(roundtrip::<ctfy_models::PageOfNodeInviteInfo>(value)),
-        "LimitOffsetPageCustomized_RecentUnlock_" => Some(roundtrip::<ctfy_models::PageOfRecentUnlock>(value)),
-        "LimitOffsetPageCustomized_RegistrationTeamRow_" => Some(roundtrip::<ctfy_models::PageOfRegistrationTeamRow>(value)),
-        "LimitOffsetPageCustomized_ScoreboardEntry_" => Some(roundtrip::<ctfy_models::PageOfScoreboardEntry>(value)),
-        "LimitOffsetPageCustomized_SubmissionState_" => Some(roundtrip::<ctfy_models::PageOfSubmissionState>(value)),
-        "LimitOffsetPageCustomized_TeamAchievement_" => Some(roundtrip::<ctfy_models::PageOfTeamAchievement>(value)),
-        "LimitOffsetPageCustomized_TeamInfo_" => Some(roundtrip::<ctfy_models::PageOfTeamInfo>(value)),
-        "LimitOffsetPageCustomized_TeamInviteInfo_" => Some(roundtrip::<ctfy_models::PageOfTeamInviteInfo>(value)),
-        "LimitOffsetPageCustomized_TokenInfo_" => Some(roundtrip::<ctfy_models::PageOfTokenInfo>(value)),
-        "LimitOffsetPageCustomized_UserEmailInfo_" => Some(roundtrip::<ctfy_models::PageOfUserEmailInfo>(value)),
-        "LimitOffsetPageCustomized_UserScoreboardEntry_" => Some(roundtrip::<ctfy_models::PageOfUserScoreboardEntry>(value)),
-        "LimitOffsetPageCustomized_VendorState_" => Some(roundtrip::<ctfy_models::PageOfVendorState>(value)),
-        "LimitOffsetPageCustomized_dict_str__Any__" => Some(roundtrip::<ctfy_models::PageOfDictStrAny>(value)),
+        "LimitOffsetPageCustomized_AccountKeyRow_" => {
+            Some(roundtrip::<ctfy_models::PageOfAccountKeyRow>(value))
+        }
+        "LimitOffsetPageCustomized_AchievementCatalogEntry_" => Some(roundtrip::<
+            ctfy_models::PageOfAchievementCatalogEntry,
+        >(value)),
+        "LimitOffsetPageCustomized_Activity_" => {
+            Some(roundtrip::<ctfy_models::PageOfActivity>(value))
+        }
+        "LimitOffsetPageCustomized_AdminAuthoredChallengeRow_" => Some(roundtrip::<
+            ctfy_models::PageOfAdminAuthoredChallengeRow,
+        >(value)),
+        "LimitOffsetPageCustomized_AdminChallengeStatsRow_" => Some(roundtrip::<
+            ctfy_models::PageOfAdminChallengeStatsRow,
+        >(value)),
+        "LimitOffsetPageCustomized_AdminFeedbackRow_" => {
+            Some(roundtrip::<ctfy_models::PageOfAdminFeedbackRow>(value))
+        }
+        "LimitOffsetPageCustomized_AdminHarnessRow_" => {
+            Some(roundtrip::<ctfy_models::PageOfAdminHarnessRow>(value))
+        }
+        "LimitOffsetPageCustomized_AdminUserInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfAdminUserInfo>(value))
+        }
+        "LimitOffsetPageCustomized_AnnouncementInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfAnnouncementInfo>(value))
+        }
+        "LimitOffsetPageCustomized_AuthoringReviewerInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfAuthoringReviewerInfo>(value))
+        }
+        "LimitOffsetPageCustomized_ChallengeInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfChallengeInfo>(value))
+        }
+        "LimitOffsetPageCustomized_ChallengeStats_" => {
+            Some(roundtrip::<ctfy_models::PageOfChallengeStats>(value))
+        }
+        "LimitOffsetPageCustomized_CompetitionAdminInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfCompetitionAdminInfo>(value))
+        }
+        "LimitOffsetPageCustomized_CompetitionApplicationRow_" => Some(roundtrip::<
+            ctfy_models::PageOfCompetitionApplicationRow,
+        >(value)),
+        "LimitOffsetPageCustomized_CompetitionInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfCompetitionInfo>(value))
+        }
+        "LimitOffsetPageCustomized_CompetitionInviteInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfCompetitionInviteInfo>(value))
+        }
+        "LimitOffsetPageCustomized_CompetitionRegistrationInfo_" => Some(roundtrip::<
+            ctfy_models::PageOfCompetitionRegistrationInfo,
+        >(value)),
+        "LimitOffsetPageCustomized_ContributorRow_" => {
+            Some(roundtrip::<ctfy_models::PageOfContributorRow>(value))
+        }
+        "LimitOffsetPageCustomized_CreditedChallengeRow_" => {
+            Some(roundtrip::<ctfy_models::PageOfCreditedChallengeRow>(value))
+        }
+        "LimitOffsetPageCustomized_EvalCampaignState_" => {
+            Some(roundtrip::<ctfy_models::PageOfEvalCampaignState>(value))
+        }
+        "LimitOffsetPageCustomized_EvalRunState_" => {
+            Some(roundtrip::<ctfy_models::PageOfEvalRunState>(value))
+        }
+        "LimitOffsetPageCustomized_InstanceInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfInstanceInfo>(value))
+        }
+        "LimitOffsetPageCustomized_InstanceRecordInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfInstanceRecordInfo>(value))
+        }
+        "LimitOffsetPageCustomized_LinkedIdentity_" => {
+            Some(roundtrip::<ctfy_models::PageOfLinkedIdentity>(value))
+        }
+        "LimitOffsetPageCustomized_LlmModelState_" => {
+            Some(roundtrip::<ctfy_models::PageOfLlmModelState>(value))
+        }
+        "LimitOffsetPageCustomized_NodeHealthSample_" => {
+            Some(roundtrip::<ctfy_models::PageOfNodeHealthSample>(value))
+        }
+        "LimitOffsetPageCustomized_NodeInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfNodeInfo>(value))
+        }
+        "LimitOffsetPageCustomized_NodeInviteInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfNodeInviteInfo>(value))
+        }
+        "LimitOffsetPageCustomized_RecentUnlock_" => {
+            Some(roundtrip::<ctfy_models::PageOfRecentUnlock>(value))
+        }
+        "LimitOffsetPageCustomized_RegistrationTeamRow_" => {
+            Some(roundtrip::<ctfy_models::PageOfRegistrationTeamRow>(value))
+        }
+        "LimitOffsetPageCustomized_ScoreboardEntry_" => {
+            Some(roundtrip::<ctfy_models::PageOfScoreboardEntry>(value))
+        }
+        "LimitOffsetPageCustomized_SubmissionState_" => {
+            Some(roundtrip::<ctfy_models::PageOfSubmissionState>(value))
+        }
+        "LimitOffsetPageCustomized_TeamAchievement_" => {
+            Some(roundtrip::<ctfy_models::PageOfTeamAchievement>(value))
+        }
+        "LimitOffsetPageCustomized_TeamInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfTeamInfo>(value))
+        }
+        "LimitOffsetPageCustomized_TeamInviteInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfTeamInviteInfo>(value))
+        }
+        "LimitOffsetPageCustomized_TokenInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfTokenInfo>(value))
+        }
+        "LimitOffsetPageCustomized_UserEmailInfo_" => {
+            Some(roundtrip::<ctfy_models::PageOfUserEmailInfo>(value))
+        }
+        "LimitOffsetPageCustomized_UserScoreboardEntry_" => {
+            Some(roundtrip::<ctfy_models::PageOfUserScoreboardEntry>(value))
+        }
+        "LimitOffsetPageCustomized_VendorState_" => {
+            Some(roundtrip::<ctfy_models::PageOfVendorState>(value))
+        }
+        "LimitOffsetPageCustomized_dict_str__Any__" => {
+            Some(roundtrip::<ctfy_models::PageOfDictStrAny>(value))
+        }
         "LinkStartResponse" => Some(roundtrip::<ctfy_models::LinkStartResponse>(value)),
         "LinkedIdentity" => Some(roundtrip::<ctfy_models::LinkedIdentity>(value)),
         "LlmBudgetPage" => Some(roundtrip::<ctfy_models::LlmBudgetPage>(value)),
@@ -421,8 +607,12 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "MySolveSummary" => Some(roundtrip::<ctfy_models::MySolveSummary>(value)),
         "NodeAuthoredPush" => Some(roundtrip::<ctfy_models::NodeAuthoredPush>(value)),
         "NodeBuildEgressReport" => Some(roundtrip::<ctfy_models::NodeBuildEgressReport>(value)),
-        "NodeCaptureStoreReport-Input" => Some(roundtrip::<ctfy_models::NodeCaptureStoreReportInput>(value)),
-        "NodeCaptureStoreReport-Output" => Some(roundtrip::<ctfy_models::NodeCaptureStoreReportOutput>(value)),
+        "NodeCaptureStoreReport-Input" => {
+            Some(roundtrip::<ctfy_models::NodeCaptureStoreReportInput>(value))
+        }
+        "NodeCaptureStoreReport-Output" => Some(roundtrip::<
+            ctfy_models::NodeCaptureStoreReportOutput,
+        >(value)),
         "NodeCaptureStoreRow" => Some(roundtrip::<ctfy_models::NodeCaptureStoreRow>(value)),
         "NodeHealthSample" => Some(roundtrip::<ctfy_models::NodeHealthSample>(value)),
         "NodeHeartbeat" => Some(roundtrip::<ctfy_models::NodeHeartbeat>(value)),
@@ -434,11 +624,19 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "NodeRegister" => Some(roundtrip::<ctfy_models::NodeRegister>(value)),
         "NodeRegisterResponse" => Some(roundtrip::<ctfy_models::NodeRegisterResponse>(value)),
         "NodeRegistryTicket" => Some(roundtrip::<ctfy_models::NodeRegistryTicket>(value)),
-        "NodeRegistryTicketRequest" => Some(roundtrip::<ctfy_models::NodeRegistryTicketRequest>(value)),
-        "NotificationCategoryInfo" => Some(roundtrip::<ctfy_models::NotificationCategoryInfo>(value)),
+        "NodeRegistryTicketRequest" => {
+            Some(roundtrip::<ctfy_models::NodeRegistryTicketRequest>(value))
+        }
+        "NotificationCategoryInfo" => {
+            Some(roundtrip::<ctfy_models::NotificationCategoryInfo>(value))
+        }
         "NotificationChannelCell" => Some(roundtrip::<ctfy_models::NotificationChannelCell>(value)),
-        "NotificationPreferenceUpdate" => Some(roundtrip::<ctfy_models::NotificationPreferenceUpdate>(value)),
-        "NotificationPreferencesResponse" => Some(roundtrip::<ctfy_models::NotificationPreferencesResponse>(value)),
+        "NotificationPreferenceUpdate" => Some(roundtrip::<
+            ctfy_models::NotificationPreferenceUpdate,
+        >(value)),
+        "NotificationPreferencesResponse" => Some(roundtrip::<
+            ctfy_models::NotificationPreferencesResponse,
+        >(value)),
         "OAuthProviderInfo" => Some(roundtrip::<ctfy_models::OAuthProviderInfo>(value)),
         "OnboardingIntentRequest" => Some(roundtrip::<ctfy_models::OnboardingIntentRequest>(value)),
         "PassStatus" => Some(roundtrip::<ctfy_models::PassStatus>(value)),
@@ -455,13 +653,19 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "ProfileStats" => Some(roundtrip::<ctfy_models::ProfileStats>(value)),
         "ProvidersResponse" => Some(roundtrip::<ctfy_models::ProvidersResponse>(value)),
         "PublicTranscriptBlock" => Some(roundtrip::<ctfy_models::PublicTranscriptBlock>(value)),
-        "PublicTranscriptResponse" => Some(roundtrip::<ctfy_models::PublicTranscriptResponse>(value)),
+        "PublicTranscriptResponse" => {
+            Some(roundtrip::<ctfy_models::PublicTranscriptResponse>(value))
+        }
         "PublicTranscriptTurn" => Some(roundtrip::<ctfy_models::PublicTranscriptTurn>(value)),
         "PulseTrouble" => Some(roundtrip::<ctfy_models::PulseTrouble>(value)),
         "QaChallengeView" => Some(roundtrip::<ctfy_models::QaChallengeView>(value)),
         "QaSubmissionCreate" => Some(roundtrip::<ctfy_models::QaSubmissionCreate>(value)),
-        "QuestionAttemptResetInfo" => Some(roundtrip::<ctfy_models::QuestionAttemptResetInfo>(value)),
-        "QuestionAttemptResetRequest" => Some(roundtrip::<ctfy_models::QuestionAttemptResetRequest>(value)),
+        "QuestionAttemptResetInfo" => {
+            Some(roundtrip::<ctfy_models::QuestionAttemptResetInfo>(value))
+        }
+        "QuestionAttemptResetRequest" => {
+            Some(roundtrip::<ctfy_models::QuestionAttemptResetRequest>(value))
+        }
         "QuestionCoverageRow" => Some(roundtrip::<ctfy_models::QuestionCoverageRow>(value)),
         "QuestionPublicInfo" => Some(roundtrip::<ctfy_models::QuestionPublicInfo>(value)),
         "RangeProgress" => Some(roundtrip::<ctfy_models::RangeProgress>(value)),
@@ -482,7 +686,9 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "RegistrationFieldSpec" => Some(roundtrip::<ctfy_models::RegistrationFieldSpec>(value)),
         "RegistrationFormSpec" => Some(roundtrip::<ctfy_models::RegistrationFormSpec>(value)),
         "RegistrationRosterRow" => Some(roundtrip::<ctfy_models::RegistrationRosterRow>(value)),
-        "RegistrationSubmitRequest" => Some(roundtrip::<ctfy_models::RegistrationSubmitRequest>(value)),
+        "RegistrationSubmitRequest" => {
+            Some(roundtrip::<ctfy_models::RegistrationSubmitRequest>(value))
+        }
         "RegistrationSummary" => Some(roundtrip::<ctfy_models::RegistrationSummary>(value)),
         "RegistrationTeamRow" => Some(roundtrip::<ctfy_models::RegistrationTeamRow>(value)),
         "RegistryGcMode" => Some(roundtrip::<ctfy_models::RegistryGcMode>(value)),
@@ -503,7 +709,9 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "RegistryUsageRow" => Some(roundtrip::<ctfy_models::RegistryUsageRow>(value)),
         "RenewResponse" => Some(roundtrip::<ctfy_models::RenewResponse>(value)),
         "ReportAttachmentInfo" => Some(roundtrip::<ctfy_models::ReportAttachmentInfo>(value)),
-        "ReportAttachmentsResponse" => Some(roundtrip::<ctfy_models::ReportAttachmentsResponse>(value)),
+        "ReportAttachmentsResponse" => {
+            Some(roundtrip::<ctfy_models::ReportAttachmentsResponse>(value))
+        }
         "ReportClaimRow" => Some(roundtrip::<ctfy_models::ReportClaimRow>(value)),
         "ReportClaimsPage" => Some(roundtrip::<ctfy_models::ReportClaimsPage>(value)),
         "ReportGradeInfo" => Some(roundtrip::<ctfy_models::ReportGradeInfo>(value)),
@@ -557,7 +765,9 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "TaskState" => Some(roundtrip::<ctfy_models::TaskState>(value)),
         "TeamAchievement" => Some(roundtrip::<ctfy_models::TeamAchievement>(value)),
         "TeamAffiliationChoice" => Some(roundtrip::<ctfy_models::TeamAffiliationChoice>(value)),
-        "TeamAffiliationSelection" => Some(roundtrip::<ctfy_models::TeamAffiliationSelection>(value)),
+        "TeamAffiliationSelection" => {
+            Some(roundtrip::<ctfy_models::TeamAffiliationSelection>(value))
+        }
         "TeamCaptainRequest" => Some(roundtrip::<ctfy_models::TeamCaptainRequest>(value)),
         "TeamDetail" => Some(roundtrip::<ctfy_models::TeamDetail>(value)),
         "TeamDisqualifyRequest" => Some(roundtrip::<ctfy_models::TeamDisqualifyRequest>(value)),
@@ -580,16 +790,22 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "TokenTraceResponse" => Some(roundtrip::<ctfy_models::TokenTraceResponse>(value)),
         "TrendPoint" => Some(roundtrip::<ctfy_models::TrendPoint>(value)),
         "UpdateUserRoleRequest" => Some(roundtrip::<ctfy_models::UpdateUserRoleRequest>(value)),
-        "UpdateUserStandingsRequest" => Some(roundtrip::<ctfy_models::UpdateUserStandingsRequest>(value)),
+        "UpdateUserStandingsRequest" => {
+            Some(roundtrip::<ctfy_models::UpdateUserStandingsRequest>(value))
+        }
         "UserEmailInfo" => Some(roundtrip::<ctfy_models::UserEmailInfo>(value)),
         "UserInfo" => Some(roundtrip::<ctfy_models::UserInfo>(value)),
         "UserScoreboardEntry" => Some(roundtrip::<ctfy_models::UserScoreboardEntry>(value)),
         "UserSolveTrend" => Some(roundtrip::<ctfy_models::UserSolveTrend>(value)),
         "ValidationError" => Some(roundtrip::<ctfy_models::ValidationError>(value)),
-        "VendorCampaignSubmitRequest" => Some(roundtrip::<ctfy_models::VendorCampaignSubmitRequest>(value)),
+        "VendorCampaignSubmitRequest" => {
+            Some(roundtrip::<ctfy_models::VendorCampaignSubmitRequest>(value))
+        }
         "VendorKeyState" => Some(roundtrip::<ctfy_models::VendorKeyState>(value)),
         "VendorKeyUploadRequest" => Some(roundtrip::<ctfy_models::VendorKeyUploadRequest>(value)),
-        "VendorModelRegisterRequest" => Some(roundtrip::<ctfy_models::VendorModelRegisterRequest>(value)),
+        "VendorModelRegisterRequest" => {
+            Some(roundtrip::<ctfy_models::VendorModelRegisterRequest>(value))
+        }
         "VendorStandardSet" => Some(roundtrip::<ctfy_models::VendorStandardSet>(value)),
         "VendorStanding" => Some(roundtrip::<ctfy_models::VendorStanding>(value)),
         "VendorState-Input" => Some(roundtrip::<ctfy_models::VendorStateInput>(value)),
@@ -606,8 +822,12 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "VirtualGhostBoard" => Some(roundtrip::<ctfy_models::VirtualGhostBoard>(value)),
         "VirtualGhostRow" => Some(roundtrip::<ctfy_models::VirtualGhostRow>(value)),
         "VpnEndpoint" => Some(roundtrip::<ctfy_models::VpnEndpoint>(value)),
-        "ctfy__server__models__auth__RegisterRequest" => Some(roundtrip::<ctfy_models::AuthRegisterRequest>(value)),
-        "ctfy__server__routes__competition_teams__RegisterRequest" => Some(roundtrip::<ctfy_models::CompetitionTeamsRegisterRequest>(value)),
+        "ctfy__server__models__auth__RegisterRequest" => {
+            Some(roundtrip::<ctfy_models::AuthRegisterRequest>(value))
+        }
+        "ctfy__server__routes__competition_teams__RegisterRequest" => Some(roundtrip::<
+            ctfy_models::CompetitionTeamsRegisterRequest,
+        >(value)),
         _ => None,
     }
 }
@@ -629,13 +849,23 @@ pub fn node(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "BuildStateRows" => Some(roundtrip::<ctfy_models::node::BuildStateRows>(value)),
         "ChallengeBuildState" => Some(roundtrip::<ctfy_models::node::ChallengeBuildState>(value)),
         "ChallengeBuildStatus" => Some(roundtrip::<ctfy_models::node::ChallengeBuildStatus>(value)),
-        "ChallengeFreezeResult" => Some(roundtrip::<ctfy_models::node::ChallengeFreezeResult>(value)),
-        "ChallengeFreezeServiceResult" => Some(roundtrip::<ctfy_models::node::ChallengeFreezeServiceResult>(value)),
-        "ChallengeFreezeServiceStatus" => Some(roundtrip::<ctfy_models::node::ChallengeFreezeServiceStatus>(value)),
-        "ChallengeFreezeStatus" => Some(roundtrip::<ctfy_models::node::ChallengeFreezeStatus>(value)),
+        "ChallengeFreezeResult" => {
+            Some(roundtrip::<ctfy_models::node::ChallengeFreezeResult>(value))
+        }
+        "ChallengeFreezeServiceResult" => {
+            Some(roundtrip::<ctfy_models::node::ChallengeFreezeServiceResult>(value))
+        }
+        "ChallengeFreezeServiceStatus" => {
+            Some(roundtrip::<ctfy_models::node::ChallengeFreezeServiceStatus>(value))
+        }
+        "ChallengeFreezeStatus" => {
+            Some(roundtrip::<ctfy_models::node::ChallengeFreezeStatus>(value))
+        }
         "ChallengePullState" => Some(roundtrip::<ctfy_models::node::ChallengePullState>(value)),
         "ChallengePullStatus" => Some(roundtrip::<ctfy_models::node::ChallengePullStatus>(value)),
-        "ChallengeReloadResult" => Some(roundtrip::<ctfy_models::node::ChallengeReloadResult>(value)),
+        "ChallengeReloadResult" => {
+            Some(roundtrip::<ctfy_models::node::ChallengeReloadResult>(value))
+        }
         "CheckRequest" => Some(roundtrip::<ctfy_models::node::CheckRequest>(value)),
         "CheckResult" => Some(roundtrip::<ctfy_models::node::CheckResult>(value)),
         "ComposeContainer" => Some(roundtrip::<ctfy_models::node::ComposeContainer>(value)),
@@ -652,7 +882,9 @@ pub fn node(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "Flow" => Some(roundtrip::<ctfy_models::node::Flow>(value)),
         "HTTPValidationError" => Some(roundtrip::<ctfy_models::node::HTTPValidationError>(value)),
         "HarnessArtifact" => Some(roundtrip::<ctfy_models::node::HarnessArtifact>(value)),
-        "HarnessArtifactSurface" => Some(roundtrip::<ctfy_models::node::HarnessArtifactSurface>(value)),
+        "HarnessArtifactSurface" => Some(roundtrip::<ctfy_models::node::HarnessArtifactSurface>(
+            value,
+        )),
         "HarnessCancelRequest" => Some(roundtrip::<ctfy_models::node::HarnessCancelRequest>(value)),
         "HarnessCancelled" => Some(roundtrip::<ctfy_models::node::HarnessCancelled>(value)),
         "HarnessLimits" => Some(roundtrip::<ctfy_models::node::HarnessLimits>(value)),
@@ -663,18 +895,26 @@ pub fn node(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "InstanceStatusReport" => Some(roundtrip::<ctfy_models::node::InstanceStatusReport>(value)),
         "InstanceStopped" => Some(roundtrip::<ctfy_models::node::InstanceStopped>(value)),
         "InstanceTrafficPage" => Some(roundtrip::<ctfy_models::node::InstanceTrafficPage>(value)),
-        "InstanceTrafficWitnesses" => Some(roundtrip::<ctfy_models::node::InstanceTrafficWitnesses>(value)),
+        "InstanceTrafficWitnesses" => Some(
+            roundtrip::<ctfy_models::node::InstanceTrafficWitnesses>(value),
+        ),
         "MatchNetwork" => Some(roundtrip::<ctfy_models::node::MatchNetwork>(value)),
         "NodeAuthoredResult" => Some(roundtrip::<ctfy_models::node::NodeAuthoredResult>(value)),
-        "NodeAuthoredSmokePush" => Some(roundtrip::<ctfy_models::node::NodeAuthoredSmokePush>(value)),
-        "NodeAuthoredSmokeResult" => Some(roundtrip::<ctfy_models::node::NodeAuthoredSmokeResult>(value)),
+        "NodeAuthoredSmokePush" => {
+            Some(roundtrip::<ctfy_models::node::NodeAuthoredSmokePush>(value))
+        }
+        "NodeAuthoredSmokeResult" => Some(roundtrip::<ctfy_models::node::NodeAuthoredSmokeResult>(
+            value,
+        )),
         "NodeDiskFree" => Some(roundtrip::<ctfy_models::node::NodeDiskFree>(value)),
         "NodeInstanceList" => Some(roundtrip::<ctfy_models::node::NodeInstanceList>(value)),
         "NodeInstanceSummary" => Some(roundtrip::<ctfy_models::node::NodeInstanceSummary>(value)),
         "NodeRangePush" => Some(roundtrip::<ctfy_models::node::NodeRangePush>(value)),
         "NodeRangeResult" => Some(roundtrip::<ctfy_models::node::NodeRangeResult>(value)),
         "NodeRangeVerifyPush" => Some(roundtrip::<ctfy_models::node::NodeRangeVerifyPush>(value)),
-        "NodeRangeVerifyResult" => Some(roundtrip::<ctfy_models::node::NodeRangeVerifyResult>(value)),
+        "NodeRangeVerifyResult" => {
+            Some(roundtrip::<ctfy_models::node::NodeRangeVerifyResult>(value))
+        }
         "Observation" => Some(roundtrip::<ctfy_models::node::Observation>(value)),
         "ObservationKind" => Some(roundtrip::<ctfy_models::node::ObservationKind>(value)),
         "PatchCollectRequest" => Some(roundtrip::<ctfy_models::node::PatchCollectRequest>(value)),
@@ -692,7 +932,9 @@ pub fn node(schema: &str, value: Value) -> Option<Result<Value, String>> {
         "TrafficWitness" => Some(roundtrip::<ctfy_models::node::TrafficWitness>(value)),
         "ValidationError" => Some(roundtrip::<ctfy_models::node::ValidationError>(value)),
         "VpnEndpoint" => Some(roundtrip::<ctfy_models::node::VpnEndpoint>(value)),
-        "WireguardInterfaceBody" => Some(roundtrip::<ctfy_models::node::WireguardInterfaceBody>(value)),
+        "WireguardInterfaceBody" => Some(roundtrip::<ctfy_models::node::WireguardInterfaceBody>(
+            value,
+        )),
         "WireguardPeerBody" => Some(roundtrip::<ctfy_models::node::WireguardPeerBody>(value)),
         _ => None,
     }

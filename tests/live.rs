@@ -1,0 +1,9 @@
+//! Live tests against the real ctfy platform running locally with the stand-in node.
+//!
+//! Start everything and run them with `scripts/with-platform.sh cargo test`.
+
+#[path = "live/support.rs"]
+mod support;
+
+#[path = "live/quickstart.rs"]
+mod quickstart;
