@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
-use ctfy_models::{HealthResponse, MetaResponse};
-use ctfy_transport::{Request, Result, RetryPolicy, Transport, TransportBuilder};
-
-use crate::{Competition, Competitions, Instances, Me, Submissions};
+use ctfy_models::HealthResponse;
+use ctfy_transport::{Result, RetryPolicy, Transport, TransportBuilder};
 
 /// The platform version this SDK was built against.
 pub const PLATFORM_VERSION: &str = "0.7.0";
@@ -112,61 +110,16 @@ impl PlatformClient {
         self.t.server_url()
     }
 
-    /// Competitions: discover and inspect.
-    pub fn competitions(&self) -> Competitions<'_> {
-        Competitions { t: &self.t }
-    }
-
-    /// An owned handle on one competition: registration, its challenges, team management.
-    ///
-    /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) when `id` is empty, `.` or `..`.
-    pub fn competition(
-        &self,
-        id: impl ctfy_models::IntoId<ctfy_models::CompetitionId>,
-    ) -> Result<Competition> {
-        Ok(Competition::new(self.t.clone(), id.into_id()?))
-    }
-
-    /// Challenge instances: start, inspect, stop.
-    pub fn instances(&self) -> Instances<'_> {
-        Instances { t: &self.t }
-    }
-
-    /// Flag and answer submissions.
-    pub fn submissions(&self) -> Submissions<'_> {
-        Submissions { t: &self.t }
-    }
-
-    /// The caller's own account.
-    pub fn me(&self) -> Me<'_> {
-        Me { t: &self.t }
-    }
-
     /// The operator surface, sharing this client's transport (needs a `pt_` session token of
     /// an admin).
     pub fn admin(&self) -> ctfy_admin::AdminClient {
         ctfy_admin::AdminClient::from_transport(self.t.clone())
     }
 
-    /// `GET /health`: liveness, version and capacity; needs no token.
-    ///
-    /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn health(&self) -> Result<HealthResponse> {
-        self.t.json(&Request::get("/health", &[])?).await
-    }
-
-    /// `GET /meta`: public platform settings (TTL options, features, version).
-    ///
-    /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get_meta(&self) -> Result<MetaResponse> {
-        self.t.json(&Request::get("/meta", &[])?).await
-    }
-
     /// Compares the server's version with the one this SDK was built against
     /// ([`PLATFORM_VERSION`]). Fetches `/health` unless `health` is given.
+    ///
+    /// Hand-written: compares locally. Python SDK: `client.check_server_compatibility`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error) from `/health`.

@@ -1,20 +1,16 @@
-//! `client.instances()`: challenge instances.
+//! `client.instances()`: the hand-written calls (`start`, `launch`, `wait_ready`, `stop`).
+//!
+//! The namespace and its other calls are generated (`generated/instances.rs`).
 
 use std::time::{Duration, Instant};
 
 use ctfy_models::{
-    AttackSurface, ChallengeId, CompetitionId, InstanceId, InstanceInfo, InstanceStatus,
-    InstanceStatusResponse, IntoId, StartRequest, StartResponse,
+    AttackSurface, ChallengeId, CompetitionId, InstanceId, InstanceStatus, InstanceStatusResponse,
+    IntoId, StartRequest, StartResponse,
 };
-use ctfy_transport::{Call, Error, Request, Result, Transport};
+use ctfy_transport::{Error, Request, Result, Transport, awaitable};
 
-use crate::{awaitable, builder};
-
-/// Challenge instances of the caller's teams.
-#[derive(Debug, Clone, Copy)]
-pub struct Instances<'a> {
-    pub(crate) t: &'a Transport,
-}
+use crate::Instances;
 
 /// An instance that is up, as [`Instances::start`] returns it.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +30,9 @@ impl Instances<'_> {
     /// then `GET /instances/{id}/status`). Set the competition, TTL and wait limits on the
     /// builder, then `.await` it.
     ///
+    /// `POST /instances`, then `GET /instances/{instance_id}/status`; Python SDK:
+    /// `client.instances.start`.
+    ///
     /// While waiting, 404s, 5xx answers and transport errors are retried (the instance may
     /// not be visible yet); any other 4xx, or the `error` status, fails. The wait lasts at
     /// least the platform's `start_budget_s`.
@@ -42,8 +41,8 @@ impl Instances<'_> {
     /// wait ends as soon as `instance_ready` (or `instance_error`) arrives for this instance;
     /// the status is then fetched once for the surface, and polling every 2 s remains as a
     /// safety net. Other tokens receive no team frames, so the SDK only polls.
-    pub fn start(&self, challenge_id: impl IntoId<ChallengeId>) -> StartInstance {
-        StartInstance {
+    pub fn start(&self, challenge_id: impl IntoId<ChallengeId>) -> InstancesStart {
+        InstancesStart {
             t: self.t.clone(),
             challenge_id: challenge_id.into_id().map_err(Error::from),
             competition_id: None,
@@ -81,38 +80,8 @@ impl Instances<'_> {
         wait_ready(self.t, &id, timeout, poll_interval, watch).await
     }
 
-    /// The lifecycle status and, once ready, the attack surface (`GET /instances/{id}/status`).
-    ///
-    /// # Errors
-    /// 404 `instance_not_found`, 403 `forbidden` for another team's instance; any [`Error`].
-    pub async fn status(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<InstanceStatusResponse> {
-        let id = instance_id.into_id()?;
-        self.t
-            .json(&Request::get("/instances/{instance_id}/status", &[&id])?)
-            .await
-    }
-
-    /// Everything about one instance: challenge, team, services, questions, expiry
-    /// (`GET /instances/{id}`).
-    ///
-    /// # Errors
-    /// 404 `instance_not_found`; any [`Error`].
-    pub async fn get(&self, instance_id: impl IntoId<InstanceId>) -> Result<InstanceInfo> {
-        let id = instance_id.into_id()?;
-        self.t
-            .json(&Request::get("/instances/{instance_id}", &[&id])?)
-            .await
-    }
-
-    /// Lists the instances of the caller's teams (`GET /instances`).
-    pub fn list(&self) -> ListInstances {
-        ListInstances(Call::new(self.t, Request::get("/instances", &[])))
-    }
-
-    /// Stops an instance (`DELETE /instances/{id}`). An instance that is already gone (404,
+    /// Stops an instance (`DELETE /instances/{instance_id}`; Python SDK:
+    /// `client.instances.stop`). An instance that is already gone (404,
     /// e.g. auto-stopped after a full solve) counts as stopped: the result says whether this
     /// call stopped it.
     ///
@@ -129,7 +98,7 @@ impl Instances<'_> {
 /// Request builder of [`Instances::start`].
 #[derive(Debug)]
 #[must_use = "a request builder does nothing until awaited"]
-pub struct StartInstance {
+pub struct InstancesStart {
     t: Transport,
     challenge_id: Result<ChallengeId>,
     competition_id: Option<Result<CompetitionId>>,
@@ -138,7 +107,7 @@ pub struct StartInstance {
     poll_interval: Duration,
 }
 
-impl StartInstance {
+impl InstancesStart {
     /// The competition to play it in (needed when the challenge is in several).
     pub fn competition(mut self, id: impl IntoId<CompetitionId>) -> Self {
         self.competition_id = Some(id.into_id().map_err(Error::from));
@@ -188,7 +157,7 @@ impl StartInstance {
     }
 }
 
-awaitable!(StartInstance => ReadyInstance);
+awaitable!(InstancesStart => ReadyInstance);
 
 async fn wait_ready(
     t: &Transport,
@@ -251,42 +220,5 @@ fn retryable_while_waiting(e: &Error) -> bool {
         Error::Api(api) => api.status == 404 || api.status >= 500,
         Error::Http { .. } => true,
         _ => false,
-    }
-}
-
-builder!(
-    /// Request builder of [`Instances::list`].
-    ListInstances => Page<InstanceInfo>
-);
-
-impl ListInstances {
-    /// Only instances of this challenge.
-    pub fn challenge_id(self, id: impl Into<String>) -> Self {
-        Self(self.0.query("challenge_id", id.into()))
-    }
-
-    /// Only instances in this status (`starting`, `ready`, `error`, `stopped`).
-    pub fn status(self, status: impl Into<InstanceStatus>) -> Self {
-        Self(self.0.query("status", status.into().to_string()))
-    }
-
-    /// Free-text search.
-    pub fn q(self, q: impl Into<String>) -> Self {
-        Self(self.0.query("q", q.into()))
-    }
-
-    /// Only instances of this competition.
-    pub fn competition_id(self, id: impl Into<String>) -> Self {
-        Self(self.0.query("competition_id", id.into()))
-    }
-
-    /// Page size (1…10000; the server's default is 50).
-    pub fn limit(self, limit: u64) -> Self {
-        Self(self.0.query("limit", limit))
-    }
-
-    /// Index of the first item.
-    pub fn offset(self, offset: u64) -> Self {
-        Self(self.0.query("offset", offset))
     }
 }

@@ -1,15 +1,12 @@
-//! `client.submissions()`: flags and answers.
+//! `client.submissions()`: the hand-written calls (`submit`, `verify`: an [`Answer`] and the
+//! default question `flag`).
+//!
+//! The namespace and its other calls are generated (`generated/submissions.rs`).
 
-use ctfy_models::{InstanceId, IntoId, SubmissionResponse, SubmissionState, VerifyAnswerResponse};
-use ctfy_transport::{Call, Request, Transport};
+use ctfy_models::{InstanceId, IntoId, SubmissionResponse, VerifyAnswerResponse};
+use ctfy_transport::{Call, Request, builder};
 
-use crate::builder;
-
-/// Flag and answer submissions of the caller's teams.
-#[derive(Debug, Clone, Copy)]
-pub struct Submissions<'a> {
-    pub(crate) t: &'a Transport,
-}
+use crate::Submissions;
 
 /// An answer: one string, or several choices for a multi-select question.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -48,15 +45,17 @@ impl From<Vec<&str>> for Answer {
 }
 
 impl Submissions<'_> {
-    /// Submits an answer for a question of an instance (`POST /submissions`); the question
-    /// defaults to `flag`. A wrong answer is not an error: it comes back with `correct: false`.
+    /// Submits an answer for a question of an instance; the question defaults to `flag`. A
+    /// wrong answer is not an error: it comes back with `correct: false`.
+    ///
+    /// `POST /submissions`; Python SDK: `client.submissions.submit`.
     pub fn submit(
         &self,
         instance_id: impl IntoId<InstanceId>,
         answer: impl Into<Answer>,
-    ) -> Submit {
+    ) -> SubmissionsSubmit {
         let answer = answer.into();
-        Submit(Call::new(self.t, Request::post("/submissions", &[])).check(
+        SubmissionsSubmit(Call::new(self.t, Request::post("/submissions", &[])).check(
             instance_id.into_id(),
             |c, id| {
                 c.body_field("instance_id", id)
@@ -66,37 +65,33 @@ impl Submissions<'_> {
         ))
     }
 
-    /// Checks an answer without recording anything (`POST /instances/{id}/verify-answer`);
-    /// the question defaults to `flag`.
+    /// Checks an answer without recording anything; the question defaults to `flag`.
+    ///
+    /// `POST /instances/{instance_id}/verify-answer`; Python SDK: `client.submissions.verify`.
     pub fn verify(
         &self,
         instance_id: impl IntoId<InstanceId>,
         answer: impl Into<Answer>,
-    ) -> Verify {
+    ) -> SubmissionsVerify {
         let answer = answer.into();
         let req = instance_id
             .into_id()
             .map_err(Into::into)
             .and_then(|id| Request::post("/instances/{instance_id}/verify-answer", &[&id]));
-        Verify(
+        SubmissionsVerify(
             Call::new(self.t, req)
                 .body_field("question_id", "flag")
                 .body_field("answer", answer),
         )
     }
-
-    /// The caller's submission history (`GET /submissions`).
-    pub fn list(&self) -> ListSubmissions {
-        ListSubmissions(Call::new(self.t, Request::get("/submissions", &[])))
-    }
 }
 
 builder!(
     /// Request builder of [`Submissions::submit`].
-    Submit => SubmissionResponse, json
+    SubmissionsSubmit => SubmissionResponse, json
 );
 
-impl Submit {
+impl SubmissionsSubmit {
     /// The question answered (default `flag`).
     pub fn question(self, question_id: impl Into<String>) -> Self {
         Self(self.0.body_field("question_id", question_id.into()))
@@ -105,10 +100,10 @@ impl Submit {
 
 builder!(
     /// Request builder of [`Submissions::verify`].
-    Verify => VerifyAnswerResponse, json
+    SubmissionsVerify => VerifyAnswerResponse, json
 );
 
-impl Verify {
+impl SubmissionsVerify {
     /// The question answered (default `flag`).
     pub fn question(self, question_id: impl Into<String>) -> Self {
         Self(self.0.body_field("question_id", question_id.into()))
@@ -117,32 +112,5 @@ impl Verify {
     /// The competition the instance belongs to.
     pub fn competition_id(self, id: impl Into<String>) -> Self {
         Self(self.0.query("competition_id", id.into()))
-    }
-}
-
-builder!(
-    /// Request builder of [`Submissions::list`].
-    ListSubmissions => Page<SubmissionState>
-);
-
-impl ListSubmissions {
-    /// Only submissions for this challenge.
-    pub fn challenge_id(self, id: impl Into<String>) -> Self {
-        Self(self.0.query("challenge_id", id.into()))
-    }
-
-    /// Only submissions in this competition.
-    pub fn competition_id(self, id: impl Into<String>) -> Self {
-        Self(self.0.query("competition_id", id.into()))
-    }
-
-    /// Page size (1…10000; the server's default is 50).
-    pub fn limit(self, limit: u64) -> Self {
-        Self(self.0.query("limit", limit))
-    }
-
-    /// Index of the first item.
-    pub fn offset(self, offset: u64) -> Self {
-        Self(self.0.query("offset", offset))
     }
 }

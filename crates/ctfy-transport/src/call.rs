@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::paginate::{DEFAULT_PAGE_SIZE, PageStream};
-use crate::request::{QueryValue, Request};
+use crate::request::{Body, FilePart, QueryValue, Request};
 use crate::transport::{Download, Transport};
 
 /// A request being configured: the transport, the request (or the error that building it
@@ -82,6 +82,47 @@ impl Call {
         self
     }
 
+    /// Adds a text field to the multipart form body (the body becomes a form if it was not
+    /// one).
+    pub fn form_field(mut self, name: &str, value: impl Into<String>) -> Self {
+        let value = value.into();
+        self.with_form(|fields, _| fields.push((name.to_owned(), value)));
+        self
+    }
+
+    /// Adds a file part to the multipart form body (the body becomes a form if it was not
+    /// one).
+    pub fn file(
+        mut self,
+        name: &str,
+        filename: impl Into<String>,
+        content_type: impl Into<String>,
+        bytes: impl Into<bytes::Bytes>,
+    ) -> Self {
+        let part = FilePart {
+            name: name.to_owned(),
+            filename: filename.into(),
+            content_type: content_type.into(),
+            bytes: bytes.into(),
+        };
+        self.with_form(|_, files| files.push(part));
+        self
+    }
+
+    fn with_form(&mut self, apply: impl FnOnce(&mut Vec<(String, String)>, &mut Vec<FilePart>)) {
+        if let Ok(req) = &mut self.req {
+            if !matches!(req.body, Body::Multipart { .. }) {
+                req.body = Body::Multipart {
+                    fields: Vec::new(),
+                    files: Vec::new(),
+                };
+            }
+            if let Body::Multipart { fields, files } = &mut req.body {
+                apply(fields, files);
+            }
+        }
+    }
+
     /// Records an argument error (e.g. an invalid id given to a setter); the call fails with
     /// it when sent.
     pub fn check<T>(
@@ -151,5 +192,103 @@ impl Call {
     pub async fn download(self) -> Result<Download> {
         let (t, req) = self.into_request()?;
         t.download(&req).await
+    }
+
+    /// Sends and returns the body bytes; a 404 answer gives `Ok(None)`.
+    ///
+    /// # Errors
+    /// Any [`Error`] but a 404.
+    pub async fn download_or_404(self) -> Result<Option<Download>> {
+        let (t, req) = self.into_request()?;
+        t.download_or_404(&req).await
+    }
+
+    /// Sends; a 404 answer counts as success (`Ok(false)`), any 2xx is `Ok(true)`.
+    ///
+    /// # Errors
+    /// Any [`Error`] but a 404.
+    pub async fn empty_or_404(self) -> Result<bool> {
+        let (t, req) = self.into_request()?;
+        t.empty_or_404(&req).await
+    }
+}
+
+/// Declares a request builder: a newtype over [`Call`] that can be awaited (or sent with
+/// `.send()`). `Name => Page<Item>` builders also get `.stream()`.
+///
+/// The output type is followed by the [`Call`] method that sends it (`json`, `empty`,
+/// `download`, `download_or_404`).
+#[macro_export]
+macro_rules! builder {
+    ($(#[$meta:meta])* $name:ident => Page<$item:ty>) => {
+        $crate::builder!($(#[$meta])* $name => $crate::Page<$item>, page);
+
+        impl $name {
+            /// Streams every item of the listing, fetching pages lazily (the `limit` set on
+            /// the builder is the page size).
+            pub fn stream(self) -> $crate::PageStream<$item> {
+                self.0.stream()
+            }
+        }
+    };
+    ($(#[$meta:meta])* $name:ident => $out:ty, $send:ident) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        #[must_use = "a request builder does nothing until awaited"]
+        pub struct $name(pub(crate) $crate::Call);
+
+        impl $name {
+            /// Sends the request.
+            ///
+            /// # Errors
+            /// Any [`Error`](crate::Error).
+            pub async fn send(self) -> $crate::Result<$out> {
+                self.0.$send().await
+            }
+        }
+
+        $crate::awaitable!($name => $out);
+    };
+}
+
+/// Implements `IntoFuture` for a type with an `async fn send(self) -> Result<Out>`, so it can
+/// be awaited directly.
+#[macro_export]
+macro_rules! awaitable {
+    ($builder:ty => $out:ty) => {
+        impl ::std::future::IntoFuture for $builder {
+            type Output = $crate::Result<$out>;
+            type IntoFuture = ::std::pin::Pin<
+                ::std::boxed::Box<
+                    dyn ::std::future::Future<Output = $crate::Result<$out>> + Send + 'static,
+                >,
+            >;
+            fn into_future(self) -> Self::IntoFuture {
+                ::std::boxed::Box::pin(self.send())
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_fields_and_files_build_a_multipart_body() {
+        let t = Transport::builder("http://127.0.0.1:1").build().unwrap();
+        let call = Call::new(&t, Request::post("/up", &[]))
+            .form_field("slug", "web-001")
+            .file("file", "a.tar.gz", "application/gzip", vec![1u8, 2, 3]);
+        let (_, req) = call.into_request().unwrap();
+        match &req.body {
+            Body::Multipart { fields, files } => {
+                assert_eq!(fields, &[("slug".to_owned(), "web-001".to_owned())]);
+                assert_eq!(files.len(), 1);
+                assert_eq!(files[0].filename, "a.tar.gz");
+                assert_eq!(&files[0].bytes[..], &[1, 2, 3]);
+            }
+            other => panic!("not multipart: {other:?}"),
+        }
     }
 }

@@ -1,0 +1,369 @@
+//! Wiremock tests of the hand-written calls (hand-written too): `instances().start` / `stop`,
+//! `competition.register`, `submissions().submit` / `verify`, `admin.registrations().roster_all`,
+//! `check_server_compatibility`; plus the fixture round-trip check.
+
+use std::time::Duration;
+
+use ctfy::Error;
+use ctfy::client::{Compatibility, Registration};
+use futures::TryStreamExt;
+use serde_json::{Value, json};
+use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::{Mock, ResponseTemplate};
+
+use super::support::*;
+
+#[path = "../../crates/ctfy-models/tests/support/schemas.rs"]
+mod schemas;
+
+const INSTANCE: &str = "5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11";
+
+fn status(status: &str) -> Value {
+    let mut v = ex("platform", "InstanceStatusResponse");
+    v["id"] = json!(INSTANCE);
+    v["status"] = json!(status);
+    v["error"] = json!(if status == "error" {
+        "image pull failed"
+    } else {
+        ""
+    });
+    v["start_budget_s"] = json!(0);
+    v
+}
+
+async fn mount_launch(s: &Server) {
+    Mock::given(method("POST"))
+        .and(path("/api/v1/instances"))
+        .and(header("authorization", "Bearer pf_test"))
+        .and(body_json(
+            json!({ "challenge_id": "WEB-001", "competition_id": COMPETITION_ID, "ttl": 1800 }),
+        ))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .set_body_json(json!({ "id": INSTANCE, "status": "starting" })),
+        )
+        .expect(1)
+        .mount(&s.mock)
+        .await;
+}
+
+async fn mount_status(s: &Server, code: u16, body: Value, times: u64, priority: u8) {
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/instances/{INSTANCE}/status")))
+        .and(header("authorization", "Bearer pf_test"))
+        .respond_with(ResponseTemplate::new(code).set_body_json(body))
+        .up_to_n_times(times)
+        .with_priority(priority)
+        .expect(times)
+        .mount(&s.mock)
+        .await;
+}
+
+#[tokio::test]
+async fn start_launches_then_waits_until_ready() {
+    let s = Server::start().await;
+    mount_launch(&s).await;
+    mount_status(&s, 200, status("starting"), 2, 1).await;
+    mount_status(&s, 200, status("ready"), 1, 2).await;
+    let ready = s
+        .client()
+        .instances()
+        .start("WEB-001")
+        .competition(COMPETITION_ID)
+        .ttl(1800)
+        .poll_interval(Duration::from_millis(10))
+        .await
+        .unwrap();
+    assert_eq!(ready.id, INSTANCE);
+    assert_eq!(ready.surface.services[0].port, 18212);
+}
+
+#[tokio::test]
+async fn start_reports_the_error_status() {
+    let s = Server::start().await;
+    mount_launch(&s).await;
+    mount_status(&s, 200, status("error"), 1, 1).await;
+    let err = s
+        .client()
+        .instances()
+        .start("WEB-001")
+        .competition(COMPETITION_ID)
+        .ttl(1800)
+        .poll_interval(Duration::from_millis(10))
+        .await
+        .unwrap_err();
+    match err {
+        Error::InstanceFailed {
+            instance_id,
+            message,
+        } => {
+            assert_eq!(instance_id, INSTANCE);
+            assert_eq!(message, "image pull failed");
+        }
+        other => panic!("expected InstanceFailed, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn start_retries_404_while_waiting() {
+    let s = Server::start().await;
+    mount_launch(&s).await;
+    let not_found = json!({ "code": "instance_not_found", "detail": "no such instance", "timestamp": "2026-11-22T22:27:33Z" });
+    mount_status(&s, 404, not_found, 2, 1).await;
+    mount_status(&s, 200, status("ready"), 1, 2).await;
+    let ready = s
+        .client()
+        .instances()
+        .start("WEB-001")
+        .competition(COMPETITION_ID)
+        .ttl(1800)
+        .poll_interval(Duration::from_millis(10))
+        .await
+        .unwrap();
+    assert_eq!(ready.id, INSTANCE);
+}
+
+#[tokio::test]
+async fn stop_counts_404_as_already_stopped() {
+    let s = Server::start().await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/api/v1/instances/{INSTANCE}")))
+        .and(header("authorization", "Bearer pf_test"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({ "code": "instance_not_found", "detail": "gone" })),
+        )
+        .expect(1)
+        .mount(&s.mock)
+        .await;
+    assert!(!s.client().instances().stop(INSTANCE).await.unwrap());
+}
+
+#[tokio::test]
+async fn stop_reports_a_stop() {
+    let s = Server::start().await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/api/v1/instances/{INSTANCE}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ex("platform", "StopResponse")))
+        .expect(1)
+        .mount(&s.mock)
+        .await;
+    assert!(s.client().instances().stop(INSTANCE).await.unwrap());
+}
+
+async fn mount_register(s: &Server, route: &str, body: Value) {
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/api/v1/competitions/{COMPETITION_ID}/{route}"
+        )))
+        .and(header("authorization", "Bearer pf_test"))
+        .and(body_json(body))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ex("platform", "TeamDetail")))
+        .expect(1)
+        .mount(&s.mock)
+        .await;
+}
+
+#[tokio::test]
+async fn register_solo() {
+    let s = Server::start().await;
+    mount_register(&s, "teams", json!({ "mode": "solo" })).await;
+    let team = s.competition().register(Registration::Solo).await.unwrap();
+    same(&team, &ex("platform", "TeamDetail"));
+}
+
+#[tokio::test]
+async fn register_create() {
+    let s = Server::start().await;
+    mount_register(
+        &s,
+        "teams",
+        json!({ "mode": "create", "name": "Rockets", "description": "we fly" }),
+    )
+    .await;
+    s.competition()
+        .register(Registration::Create {
+            name: "Rockets".into(),
+            description: "we fly".into(),
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn register_join_redeems_the_code() {
+    let s = Server::start().await;
+    mount_register(&s, "teams/redeem", json!({ "code": "INV-42" })).await;
+    s.competition()
+        .register(Registration::Join {
+            code: "INV-42".into(),
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn submit_defaults_to_the_flag_question() {
+    let s = Server::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/submissions"))
+        .and(header("authorization", "Bearer pf_test"))
+        .and(body_json(
+            json!({ "instance_id": INSTANCE, "question_id": "flag", "answer": "flag{x}" }),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(ex("platform", "SubmissionResponse")),
+        )
+        .expect(1)
+        .mount(&s.mock)
+        .await;
+    let got = s
+        .client()
+        .submissions()
+        .submit(INSTANCE, "flag{x}")
+        .await
+        .unwrap();
+    same(&got, &ex("platform", "SubmissionResponse"));
+}
+
+#[tokio::test]
+async fn submit_a_multi_select_answer() {
+    let s = Server::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/submissions"))
+        .and(body_json(
+            json!({ "instance_id": INSTANCE, "question_id": "q2", "answer": ["a", "c"] }),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(ex("platform", "SubmissionResponse")),
+        )
+        .expect(1)
+        .mount(&s.mock)
+        .await;
+    s.client()
+        .submissions()
+        .submit(INSTANCE, vec!["a", "c"])
+        .question("q2")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn verify_defaults_to_the_flag_question() {
+    let s = Server::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/api/v1/instances/{INSTANCE}/verify-answer")))
+        .and(query_param("competition_id", COMPETITION_ID))
+        .and(header("authorization", "Bearer pf_test"))
+        .and(body_json(
+            json!({ "question_id": "flag", "answer": "flag{x}" }),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(ex("platform", "VerifyAnswerResponse")),
+        )
+        .expect(1)
+        .mount(&s.mock)
+        .await;
+    let got = s
+        .client()
+        .submissions()
+        .verify(INSTANCE, "flag{x}")
+        .competition_id(COMPETITION_ID)
+        .await
+        .unwrap();
+    same(&got, &ex("platform", "VerifyAnswerResponse"));
+}
+
+#[tokio::test]
+async fn verify_a_multi_select_answer() {
+    let s = Server::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/api/v1/instances/{INSTANCE}/verify-answer")))
+        .and(body_json(json!({ "question_id": "q2", "answer": ["b"] })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(ex("platform", "VerifyAnswerResponse")),
+        )
+        .expect(1)
+        .mount(&s.mock)
+        .await;
+    s.client()
+        .submissions()
+        .verify(INSTANCE, vec!["b"])
+        .question("q2")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn roster_all_streams_every_page() {
+    let s = Server::start().await;
+    let row = ex("platform", "RegistrationTeamRow");
+    for (offset, n) in [(0u64, 2usize), (2, 1)] {
+        Mock::given(method("GET"))
+            .and(path(format!(
+                "/api/v1/admin/competitions/{COMPETITION_ID}/registration-roster"
+            )))
+            .and(query_param("limit", "2"))
+            .and(query_param("offset", offset.to_string()))
+            .and(header("authorization", "Bearer pt_test"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "items": vec![row.clone(); n], "total": 3, "limit": 2, "offset": offset
+            })))
+            .expect(1)
+            .mount(&s.mock)
+            .await;
+    }
+    let rows: Vec<_> = s
+        .admin()
+        .registrations()
+        .roster_all(COMPETITION_ID, 2)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+}
+
+#[tokio::test]
+async fn compatibility_reads_health() {
+    let s = Server::start().await;
+    let mut health = ex("platform", "HealthResponse");
+    health["version"] = json!("0.8.1");
+    Mock::given(method("GET"))
+        .and(path("/api/v1/health"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(health))
+        .expect(1)
+        .mount(&s.mock)
+        .await;
+    let check = s.client().check_server_compatibility(None).await.unwrap();
+    assert_eq!(check.status, Compatibility::Incompatible);
+    assert_eq!(check.server, "0.8.1");
+}
+
+#[test]
+fn every_example_roundtrips_through_its_type() {
+    let mut failures = Vec::new();
+    for (spec, dispatch) in [
+        (
+            "platform",
+            schemas::platform as fn(&str, Value) -> Option<Result<Value, String>>,
+        ),
+        ("node", schemas::node),
+    ] {
+        for (name, value) in all_examples(spec) {
+            match dispatch(name, value.clone()) {
+                None => failures.push(format!("{spec}:{name}: no type")),
+                Some(Err(e)) => failures.push(format!("{spec}:{name}: {e}")),
+                Some(Ok(back)) if &back != value => failures.push(format!(
+                    "{spec}:{name}:\n  example: {value}\n  back:    {back}"
+                )),
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} examples do not round-trip:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
