@@ -36,6 +36,11 @@ impl Instances<'_> {
     /// While waiting, 404s, 5xx answers and transport errors are retried (the instance may
     /// not be visible yet); any other 4xx, or the `error` status, fails. The wait lasts at
     /// least the platform's `start_budget_s`.
+    ///
+    /// With a `pt_` session token, the event stream is connected before the launch and the
+    /// wait ends as soon as `instance_ready` (or `instance_error`) arrives for this instance;
+    /// the status is then fetched once for the surface, and polling every 2 s remains as a
+    /// safety net. Other tokens receive no team frames, so the SDK only polls.
     pub fn start(&self, challenge_id: impl IntoId<ChallengeId>) -> InstancesStart {
         InstancesStart {
             t: self.t.clone(),
@@ -71,7 +76,8 @@ impl Instances<'_> {
         poll_interval: Duration,
     ) -> Result<ReadyInstance> {
         let id = instance_id.into_id()?;
-        wait_ready(self.t, &id, timeout, poll_interval).await
+        let watch = crate::events::ReadyWatch::open(self.t).await;
+        wait_ready(self.t, &id, timeout, poll_interval, watch).await
     }
 
     /// Stops an instance (`DELETE /instances/{instance_id}`; Python SDK:
@@ -140,12 +146,14 @@ impl InstancesStart {
                 .map(CompetitionId::into_string),
             ttl: self.ttl,
         };
+        // Connect the event stream before the POST, so `instance_ready` cannot be missed.
+        let watch = crate::events::ReadyWatch::open(&self.t).await;
         let started: StartResponse = self
             .t
             .json(&Request::post("/instances", &[])?.json(&body)?)
             .await?;
         let id = InstanceId::new(started.id)?;
-        wait_ready(&self.t, &id, self.timeout, self.poll_interval).await
+        wait_ready(&self.t, &id, self.timeout, self.poll_interval, watch).await
     }
 }
 
@@ -156,6 +164,7 @@ async fn wait_ready(
     id: &InstanceId,
     timeout: Duration,
     poll: Duration,
+    mut watch: Option<crate::events::ReadyWatch>,
 ) -> Result<ReadyInstance> {
     let started = Instant::now();
     let mut deadline = started + timeout;
@@ -202,7 +211,7 @@ async fn wait_ready(
                 after: now - started,
             });
         }
-        tokio::time::sleep(poll.min(deadline - now)).await;
+        crate::events::pause(&mut watch, id, poll, deadline - now).await;
     }
 }
 

@@ -29,6 +29,9 @@ mod generated;
 mod instances;
 mod submissions;
 
+mod events;
+pub use events::{EventStream, Notice};
+
 pub use client::{ClientBuilder, Compatibility, PLATFORM_VERSION, PlatformClient, VersionCheck};
 pub use competition::Registration;
 pub use generated::*;

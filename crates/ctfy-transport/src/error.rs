@@ -96,6 +96,19 @@ pub enum Error {
     /// The event stream ended for good (e.g. rejected credentials, wrong content type).
     #[error("event stream closed: {0}")]
     Stream(String),
+
+    /// One frame of an event stream could not be decoded into its typed payload. The stream
+    /// yields this as an item and goes on with the next frame.
+    #[error("could not decode the `{event}` event: {source}; data starts with: {snippet}")]
+    EventDecode {
+        /// The frame's event name.
+        event: String,
+        /// The start of the frame's data (at most [`SNIPPET_LEN`] bytes).
+        snippet: String,
+        /// The underlying serde error.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 /// How many bytes of an undecodable body an error keeps.
@@ -255,8 +268,9 @@ impl From<ApiError> for Error {
     }
 }
 
-/// Cuts `body` to at most [`SNIPPET_LEN`] bytes on a character boundary.
-pub(crate) fn snippet(body: &[u8]) -> String {
+/// Cuts `body` to at most [`SNIPPET_LEN`] bytes on a character boundary (lossily decoded, with
+/// `…` appended when it was cut).
+pub fn snippet(body: &[u8]) -> String {
     let mut end = body.len().min(SNIPPET_LEN);
     // Back up to the start of a UTF-8 sequence rather than cut a character in half (which
     // the lossy decoding would turn into a 3-byte U+FFFD, overrunning the bound).

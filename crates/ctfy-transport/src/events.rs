@@ -1,1 +1,544 @@
-//! The server-sent event stream (`GET /events`).
+//! A server-sent event stream with its own reconnect loop.
+//!
+//! [`Transport::sse`] opens `GET <path>` with `Accept: text/event-stream` and returns an
+//! [`SseStream`]: a `Stream<Item = Result<SseItem>>` that parses the body with
+//! `eventsource-stream` and reconnects when the connection is lost. Nothing here knows the
+//! platform's event names: frames come out as name, data text and id.
+//!
+//! # What the stream yields
+//!
+//! - [`SseItem::Connected`] once the first connection is accepted (`200` with a
+//!   `text/event-stream` body);
+//! - [`SseItem::Frame`] for every dispatched frame (comments such as `: keepalive` are
+//!   swallowed; several `data:` lines are joined with `\n`);
+//! - [`SseItem::Reconnected`] after each successful reconnection. Frames sent while the stream
+//!   was down may be lost: treat it as "resync" (refetch what you display).
+//!
+//! # Reconnecting
+//!
+//! The stream reconnects, after a jittered exponential delay (`min_backoff` → `max_backoff`,
+//! 1 s → 30 s by default, from backon's `ExponentialBuilder`), when:
+//! - the server ends the body (EOF) or the connection breaks, even in the middle of a frame
+//!   (the partial frame is dropped);
+//! - nothing at all (not even a keepalive comment) arrives for `idle_timeout` (95 s by
+//!   default: a bit more than three 30 s keepalive periods); the same limit applies to waiting
+//!   for the response headers;
+//! - the server answers 5xx, 408 or 429 (a `Retry-After` is a lower bound for the delay), or
+//!   the request fails in transport.
+//!
+//! The backoff starts over after a *stable* connection: one that delivered at least one frame,
+//! or stayed open for `stable_after` (60 s). A server that accepts and drops connections at
+//! once therefore still sees growing delays.
+//!
+//! Transient failures are not yielded (they are traced at `debug`, without the URL); when a
+//! `max_attempts` limit is configured and that many consecutive attempts fail, the last error is
+//! yielded and the stream ends.
+//!
+//! The stream ends for good, after yielding one error, on 401, 403, 404 and any other 4xx
+//! ([`Error::Api`]), a redirect ([`Error::Redirect`]) or a success answer that is not
+//! `text/event-stream` ([`Error::Stream`]). `204 No Content` ends it quietly (the SSE way for a
+//! server to say "do not reconnect"). With reconnection turned off, the first end of the
+//! connection ends the stream (an error, if it was one, is yielded first).
+//!
+//! When the server gave frame ids (`id:`), the last one is sent back as `Last-Event-ID` on
+//! reconnection.
+//!
+//! # Resources and secrets
+//!
+//! The stream is a state machine driven by the consumer's polls (`futures::stream::unfold`):
+//! no task is spawned and nothing is buffered beyond the socket and the parser. Dropping it
+//! closes the connection.
+//!
+//! The token goes where [`SseAuth`] says. With [`SseAuth::Query`] it is part of the URL, so
+//! the URL is never logged or traced and reqwest errors are stripped of it (`without_url`).
+
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use backon::BackoffBuilder;
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures::stream::{self, BoxStream, Stream, StreamExt};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LOCATION};
+use secrecy::ExposeSecret;
+
+use crate::error::{Error, Result, api_error};
+use crate::request::Request;
+use crate::transport::{Transport, parse_retry_after};
+
+/// How an [`SseStream`] behaves: backoff, idle timeout, reconnection. Build one with
+/// [`SseConfig::builder`]; [`SseConfig::default`] suits a long-lived stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SseConfig {
+    /// The first reconnection delay (default 1 s).
+    pub min_backoff: Duration,
+    /// The largest reconnection delay (default 30 s).
+    pub max_backoff: Duration,
+    /// How long the connection may stay silent (no byte, not even a keepalive comment)
+    /// before it is dropped and reopened; also the limit for the response headers
+    /// (default 95 s, about three 30 s keepalive periods).
+    pub idle_timeout: Duration,
+    /// How long a connection must stay open to count as stable when it delivered no frame
+    /// (default 60 s). The backoff starts over after a stable connection.
+    pub stable_after: Duration,
+    /// Whether to reconnect at all (default `true`).
+    pub reconnect: bool,
+    /// How many consecutive failed attempts end the stream (with the last error);
+    /// `None` (the default) retries forever.
+    pub max_attempts: Option<u32>,
+}
+
+impl Default for SseConfig {
+    fn default() -> Self {
+        Self {
+            min_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(95),
+            stable_after: Duration::from_secs(60),
+            reconnect: true,
+            max_attempts: None,
+        }
+    }
+}
+
+impl SseConfig {
+    /// A builder starting from the defaults.
+    pub fn builder() -> SseConfigBuilder {
+        SseConfigBuilder {
+            config: Self::default(),
+        }
+    }
+
+    fn delays(&self) -> impl Iterator<Item = Duration> + Send + use<> {
+        backon::ExponentialBuilder::default()
+            .with_min_delay(self.min_backoff)
+            .with_max_delay(self.max_backoff)
+            .with_factor(2.0)
+            .with_jitter()
+            .without_max_times()
+            .build()
+    }
+}
+
+/// Builds an [`SseConfig`].
+///
+/// ```
+/// use std::time::Duration;
+/// use ctfy_transport::events::SseConfig;
+///
+/// let config = SseConfig::builder()
+///     .backoff(Duration::from_millis(500), Duration::from_secs(10))
+///     .idle_timeout(Duration::from_secs(65))
+///     .build();
+/// assert!(config.reconnect);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SseConfigBuilder {
+    config: SseConfig,
+}
+
+impl SseConfigBuilder {
+    /// The first and the largest reconnection delay (`max` is raised to `min` if lower).
+    pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.config.min_backoff = min;
+        self.config.max_backoff = max.max(min);
+        self
+    }
+
+    /// The idle timeout (see [`SseConfig::idle_timeout`]).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a frameless connection must last to reset the backoff.
+    pub fn stable_after(mut self, after: Duration) -> Self {
+        self.config.stable_after = after;
+        self
+    }
+
+    /// Whether to reconnect (default `true`).
+    pub fn reconnect(mut self, on: bool) -> Self {
+        self.config.reconnect = on;
+        self
+    }
+
+    /// End the stream after this many consecutive failed attempts (`None`: never).
+    pub fn max_attempts(mut self, n: Option<u32>) -> Self {
+        self.config.max_attempts = n;
+        self
+    }
+
+    /// The configuration.
+    pub fn build(self) -> SseConfig {
+        self.config
+    }
+}
+
+/// Where the stream's credentials go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SseAuth {
+    /// No credentials.
+    None,
+    /// `Authorization: Bearer <token>` (the transport's token), as for ordinary requests.
+    Bearer,
+    /// The transport's token as this query parameter (e.g. `token`), for servers whose
+    /// stream endpoint reads no header. No `Authorization` header is sent then.
+    Query(&'static str),
+}
+
+/// One item of an [`SseStream`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SseItem {
+    /// The first connection was accepted.
+    Connected,
+    /// The stream connected again after losing its connection; frames may have been missed.
+    Reconnected {
+        /// How many times this stream has reconnected so far (1 for the first time).
+        attempt: u32,
+    },
+    /// A frame.
+    Frame {
+        /// Its `event:` name (`message` when the frame had none).
+        event: String,
+        /// Its `data:` lines, joined with `\n`.
+        data: String,
+        /// The last `id:` the server gave, if it ever gave one.
+        id: Option<String>,
+    },
+}
+
+/// A server-sent event stream (see the [module docs](self)). Dropping it closes the
+/// connection.
+pub struct SseStream {
+    inner: BoxStream<'static, Result<SseItem>>,
+}
+
+impl std::fmt::Debug for SseStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SseStream").finish_non_exhaustive()
+    }
+}
+
+impl Stream for SseStream {
+    type Item = Result<SseItem>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+type Frames =
+    BoxStream<'static, std::result::Result<eventsource_stream::Event, EventStreamError<BodyError>>>;
+
+/// Why reading the body stopped.
+#[derive(Debug)]
+enum BodyError {
+    Http(reqwest::Error),
+    /// Not a byte for the idle timeout.
+    Idle,
+}
+
+/// The body's bytes, ending with [`BodyError::Idle`] when nothing (not even a comment) arrives
+/// for `idle`. The idle timer is reset by every chunk, so keepalive comments count.
+fn body_with_idle_timeout(
+    resp: reqwest::Response,
+    idle: Duration,
+) -> impl Stream<Item = std::result::Result<bytes::Bytes, BodyError>> + Send {
+    let bytes = resp.bytes_stream().boxed();
+    stream::unfold(Some(bytes), move |state| async move {
+        let mut bytes = state?;
+        match tokio::time::timeout(idle, bytes.next()).await {
+            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(bytes))),
+            Ok(Some(Err(e))) => Some((Err(BodyError::Http(e)), None)),
+            Ok(None) => None,
+            Err(_) => Some((Err(BodyError::Idle), None)),
+        }
+    })
+}
+
+enum Phase {
+    /// Connect after this delay.
+    Connect(Duration),
+    /// Reading a connection.
+    Open {
+        frames: Frames,
+        since: Instant,
+        got_frame: bool,
+    },
+    /// Finished.
+    Done,
+}
+
+struct State {
+    t: Transport,
+    req: Request,
+    auth: SseAuth,
+    config: SseConfig,
+    phase: Phase,
+    delays: Box<dyn Iterator<Item = Duration> + Send>,
+    last_event_id: Option<String>,
+    /// Consecutive failed attempts.
+    failures: u32,
+    /// Successful connections so far.
+    connections: u32,
+}
+
+/// What one connection attempt gave.
+enum Outcome {
+    Open(Frames),
+    /// A transient failure: retry, waiting at least this long.
+    Retry(Error, Option<Duration>),
+    /// The end: yield this error (if any) and stop.
+    Fatal(Option<Error>),
+}
+
+impl Transport {
+    /// Opens a server-sent event stream on `req` (a `GET`; its query is kept). Nothing is sent
+    /// until the stream is first polled. See the [`events`](crate::events) module for the
+    /// reconnection rules.
+    pub fn sse(&self, req: Request, auth: SseAuth, config: SseConfig) -> SseStream {
+        let delays = Box::new(config.delays());
+        let state = State {
+            t: self.clone(),
+            req,
+            auth,
+            config,
+            phase: Phase::Connect(Duration::ZERO),
+            delays,
+            last_event_id: None,
+            failures: 0,
+            connections: 0,
+        };
+        SseStream {
+            inner: stream::unfold(state, step).boxed(),
+        }
+    }
+}
+
+async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
+    loop {
+        match std::mem::replace(&mut st.phase, Phase::Done) {
+            Phase::Done => return None,
+            Phase::Connect(delay) => {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                match connect(
+                    &st.t,
+                    &st.req,
+                    st.auth,
+                    &st.config,
+                    st.last_event_id.as_deref(),
+                )
+                .await
+                {
+                    Outcome::Open(frames) => {
+                        st.phase = Phase::Open {
+                            frames,
+                            since: Instant::now(),
+                            got_frame: false,
+                        };
+                        st.connections += 1;
+                        let item = if st.connections == 1 {
+                            SseItem::Connected
+                        } else {
+                            SseItem::Reconnected {
+                                attempt: st.connections - 1,
+                            }
+                        };
+                        return Some((Ok(item), st));
+                    }
+                    Outcome::Fatal(err) => return err.map(|e| (Err(e), st)),
+                    Outcome::Retry(err, at_least) => {
+                        st.failures += 1;
+                        let give_up = !st.config.reconnect
+                            || st.config.max_attempts.is_some_and(|max| st.failures >= max);
+                        if give_up {
+                            return Some((Err(err), st));
+                        }
+                        let delay = next_delay(&mut st)
+                            .max(at_least.unwrap_or_default().min(st.config.max_backoff));
+                        tracing::debug!(path = st.req.template(), error = %err, ?delay, "event stream: reconnecting");
+                        st.phase = Phase::Connect(delay);
+                    }
+                }
+            }
+            Phase::Open {
+                mut frames,
+                since,
+                mut got_frame,
+            } => {
+                let why = match frames.next().await {
+                    Some(Ok(ev)) => {
+                        if !got_frame {
+                            // A frame: the connection is good, start the backoff over.
+                            got_frame = true;
+                            reset_backoff(&mut st);
+                        }
+                        let id = (!ev.id.is_empty()).then(|| ev.id.clone());
+                        if id.is_some() {
+                            st.last_event_id.clone_from(&id);
+                        }
+                        st.phase = Phase::Open {
+                            frames,
+                            since,
+                            got_frame,
+                        };
+                        return Some((
+                            Ok(SseItem::Frame {
+                                event: ev.event,
+                                data: ev.data,
+                                id,
+                            }),
+                            st,
+                        ));
+                    }
+                    Some(Err(EventStreamError::Transport(BodyError::Http(e)))) => {
+                        Some(Error::http("GET", st.t.url(st.req.path()).path(), e))
+                    }
+                    Some(Err(EventStreamError::Transport(BodyError::Idle))) => Some(Error::Stream(
+                        format!("no data for {:?} (idle timeout)", st.config.idle_timeout),
+                    )),
+                    Some(Err(EventStreamError::Utf8(e))) => {
+                        Some(Error::Stream(format!("the event stream is not UTF-8: {e}")))
+                    }
+                    Some(Err(EventStreamError::Parser(e))) => {
+                        Some(Error::Stream(format!("unparsable event stream: {e}")))
+                    }
+                    None => None,
+                };
+                drop(frames);
+                if since.elapsed() >= st.config.stable_after {
+                    reset_backoff(&mut st);
+                }
+                match &why {
+                    Some(e) => {
+                        tracing::debug!(path = st.req.template(), error = %e, "event stream: connection lost")
+                    }
+                    None => tracing::debug!(
+                        path = st.req.template(),
+                        "event stream: the server closed the stream"
+                    ),
+                }
+                if !st.config.reconnect {
+                    return why.map(|e| (Err(e), st));
+                }
+                st.phase = Phase::Connect(next_delay(&mut st));
+            }
+        }
+    }
+}
+
+fn reset_backoff(st: &mut State) {
+    st.failures = 0;
+    st.delays = Box::new(st.config.delays());
+}
+
+fn next_delay(st: &mut State) -> Duration {
+    st.delays
+        .next()
+        .unwrap_or(st.config.max_backoff)
+        .min(st.config.max_backoff)
+}
+
+async fn connect(
+    t: &Transport,
+    req: &Request,
+    auth: SseAuth,
+    config: &SseConfig,
+    last_event_id: Option<&str>,
+) -> Outcome {
+    let path = t.url(req.path()).path().to_owned();
+    let mut url = t.url(req.path());
+    {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in req.query_pairs() {
+            pairs.append_pair(k, v);
+        }
+        if let (SseAuth::Query(name), Some(token)) = (auth, t.token()) {
+            pairs.append_pair(name, token.expose_secret());
+        }
+    }
+    if url.query() == Some("") {
+        url.set_query(None);
+    }
+    let mut builder = t
+        .http_client()
+        .get(url)
+        .header(ACCEPT, "text/event-stream")
+        .header(CACHE_CONTROL, "no-cache");
+    if let (SseAuth::Bearer, Some(token)) = (auth, t.token()) {
+        if let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())) {
+            v.set_sensitive(true);
+            builder = builder.header(AUTHORIZATION, v);
+        }
+    }
+    if let Some(id) = last_event_id {
+        if let Ok(v) = HeaderValue::from_str(id) {
+            builder = builder.header("last-event-id", v);
+        }
+    }
+    let resp = match tokio::time::timeout(config.idle_timeout, builder.send()).await {
+        Err(_) => {
+            let e = Error::Stream(format!("no response within {:?}", config.idle_timeout));
+            return Outcome::Retry(e, None);
+        }
+        Ok(Err(e)) => return Outcome::Retry(Error::http("GET", &path, e), None),
+        Ok(Ok(resp)) => resp,
+    };
+    let status = resp.status();
+    let code = status.as_u16();
+    if code == 204 {
+        return Outcome::Fatal(None);
+    }
+    if status.is_success() {
+        let ctype = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !ctype
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("text/event-stream")
+        {
+            let msg = format!("GET {path}: expected text/event-stream, got {:?}", ctype);
+            return Outcome::Fatal(Some(Error::Stream(msg)));
+        }
+        let frames = body_with_idle_timeout(resp, config.idle_timeout)
+            .eventsource()
+            .boxed();
+        return Outcome::Open(frames);
+    }
+    if status.is_redirection() {
+        let location = resp
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        return Outcome::Fatal(Some(Error::Redirect {
+            method: "GET".into(),
+            path,
+            status: code,
+            location,
+        }));
+    }
+    let retry_after = parse_retry_after(resp.headers());
+    let body = match tokio::time::timeout(config.idle_timeout, resp.bytes()).await {
+        Ok(Ok(b)) => b,
+        _ => Default::default(),
+    };
+    let err: Error = api_error("GET", &path, code, retry_after, &body).into();
+    if status.is_server_error() || code == 408 || code == 429 {
+        Outcome::Retry(err, retry_after)
+    } else {
+        Outcome::Fatal(Some(err))
+    }
+}

@@ -22,7 +22,8 @@ mod transport;
 
 pub use call::Call;
 pub use ctfy_models::{IntoId, InvalidId, Page};
-pub use error::{ApiError, Error, Result, SNIPPET_LEN};
+pub use error::{ApiError, Error, Result, SNIPPET_LEN, snippet};
+pub use events::{SseAuth, SseConfig, SseConfigBuilder, SseItem, SseStream};
 pub use paginate::{DEFAULT_PAGE_SIZE, PageStream};
 pub use request::{Body, FilePart, Idempotency, QueryValue, Request, build_path, encode_segment};
 /// The HTTP client crate the transport is built on, for callers that bring their own `reqwest::Client`.

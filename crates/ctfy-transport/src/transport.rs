@@ -316,6 +316,15 @@ impl Transport {
         self.inner.token.as_ref()
     }
 
+    /// Whether the token starts with `prefix` (e.g. `pt_` for a session token), without
+    /// exposing it.
+    pub fn token_starts_with(&self, prefix: &str) -> bool {
+        self.inner
+            .token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().starts_with(prefix))
+    }
+
     /// The underlying reqwest client.
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.client

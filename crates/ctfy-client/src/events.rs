@@ -1,0 +1,197 @@
+//! `client.events()`: the platform's realtime event stream (`GET /events`, server-sent events).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use ctfy_models::InstanceId;
+use ctfy_models::events::Event;
+use ctfy_transport::events::{SseAuth, SseConfig, SseItem, SseStream};
+use ctfy_transport::{Error, Request, Result, Transport};
+use futures::{Stream, StreamExt};
+
+use crate::PlatformClient;
+
+/// One item of an [`EventStream`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // events are the common case; boxing them would only add an allocation
+pub enum Notice {
+    /// The stream is connected: frames published from now on will arrive.
+    Connected,
+    /// The stream lost its connection and connected again. Frames published in between are
+    /// lost (the platform does not replay): refetch whatever you keep in sync with events.
+    /// The team membership is read again, so teams joined since the last connection now count.
+    Reconnected {
+        /// How many times the stream has reconnected (1 for the first time).
+        attempt: u32,
+    },
+    /// A platform event.
+    Event(Event),
+}
+
+/// The platform's realtime events, as [`PlatformClient::events`] returns them: a
+/// `Stream<Item = Result<Notice>>` that reconnects by itself.
+///
+/// Errors: an event whose data does not fit its typed payload is yielded as
+/// [`Error::EventDecode`] and the stream goes on; rejected credentials (403), a missing route
+/// or a response that is not an event stream are yielded once, and then the stream ends.
+/// Dropping the stream closes the connection.
+pub struct EventStream {
+    inner: SseStream,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream").finish_non_exhaustive()
+    }
+}
+
+impl EventStream {
+    fn open(t: &Transport, config: SseConfig) -> Self {
+        let req = Request::get("/events", &[]).expect("a constant path");
+        Self {
+            inner: t.sse(req, SseAuth::Query("token"), config),
+        }
+    }
+}
+
+impl Stream for EventStream {
+    type Item = Result<Notice>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner
+            .poll_next_unpin(cx)
+            .map(|item| item.map(|r| r.and_then(to_notice)))
+    }
+}
+
+fn to_notice(item: SseItem) -> Result<Notice> {
+    match item {
+        SseItem::Connected => Ok(Notice::Connected),
+        SseItem::Reconnected { attempt } => Ok(Notice::Reconnected { attempt }),
+        SseItem::Frame { event, data, .. } => match Event::from_frame(&event, &data) {
+            Ok(e) => Ok(Notice::Event(e)),
+            Err(source) => Err(Error::EventDecode {
+                snippet: ctfy_transport::snippet(data.as_bytes()),
+                event,
+                source,
+            }),
+        },
+        // SseItem is non-exhaustive: a marker this version does not know is not an event.
+        _ => Ok(Notice::Connected),
+    }
+}
+
+impl PlatformClient {
+    /// The platform's realtime events (`GET /events?token=…`), reconnecting with backoff
+    /// (1 s → 30 s) when the connection is lost or silent for 95 s.
+    ///
+    /// What arrives depends on the token: a `pt_` session token sees its teams' frames
+    /// (instances, flags, achievements…) and the global ones; a `pf_` token counts as
+    /// anonymous and sees only global frames (`scoreboard_updated`, `team_membership_changed`,
+    /// announcements…); an admin session sees everything. Team membership is read when the
+    /// stream connects: open it after registering.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+    /// use ctfy_client::{Notice, models::events::Event};
+    /// use futures::StreamExt;
+    ///
+    /// let mut events = client.events();
+    /// while let Some(item) = events.next().await {
+    ///     match item {
+    ///         Ok(Notice::Event(Event::InstanceReady(e))) => println!("instance {} is up", e.instance_id),
+    ///         Ok(Notice::Event(Event::FlagCorrect(e))) => println!("{} solved {}", e.actor.actor_name, e.challenge_id),
+    ///         Ok(Notice::Event(other)) => println!("{}", other.name()),
+    ///         Ok(Notice::Reconnected { .. }) => { /* frames may be lost: refetch state */ }
+    ///         Ok(_) => {}
+    ///         Err(e @ ctfy_client::Error::EventDecode { .. }) => eprintln!("skipped: {e}"),
+    ///         Err(e) => return Err(e), // the stream ends after this one
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn events(&self) -> EventStream {
+        self.events_with(SseConfig::default())
+    }
+
+    /// [`PlatformClient::events`] with another backoff, idle timeout or reconnection setting.
+    pub fn events_with(&self, config: SseConfig) -> EventStream {
+        EventStream::open(&self.t, config)
+    }
+}
+
+/// How long `start()` waits for the event stream to connect before it goes on without it.
+const CONNECT_WAIT: Duration = Duration::from_secs(3);
+
+/// How often the status is still polled while the event stream is live (a safety net).
+pub(crate) const FALLBACK_POLL: Duration = Duration::from_secs(2);
+
+/// An event stream opened to learn early that an instance is ready.
+pub(crate) struct ReadyWatch {
+    stream: EventStream,
+}
+
+impl ReadyWatch {
+    /// Connects the event stream, when it can help: only a `pt_` session token receives the
+    /// team's instance frames. `None` when it cannot (then the caller just polls).
+    pub(crate) async fn open(t: &Transport) -> Option<ReadyWatch> {
+        if !t.token_starts_with("pt_") {
+            return None;
+        }
+        let mut stream = EventStream::open(t, SseConfig::default());
+        match tokio::time::timeout(CONNECT_WAIT, stream.next()).await {
+            Ok(Some(Ok(Notice::Connected))) => Some(ReadyWatch { stream }),
+            other => {
+                tracing::debug!(outcome = ?other.map(|o| o.map(|r| r.map(|_| ()))), "instance events unavailable: polling only");
+                None
+            }
+        }
+    }
+}
+
+/// Waits up to `left` before the next status poll: `poll` without a live event stream, else
+/// `max(poll, FALLBACK_POLL)` or less, as soon as a frame about `id` (ready, error, stopped)
+/// or a reconnection (frames may have been missed) arrives. A stream that ends is dropped.
+pub(crate) async fn pause(
+    watch: &mut Option<ReadyWatch>,
+    id: &InstanceId,
+    poll: Duration,
+    left: Duration,
+) {
+    let Some(w) = watch.as_mut() else {
+        tokio::time::sleep(poll.min(left)).await;
+        return;
+    };
+    let sleep = tokio::time::sleep(poll.max(FALLBACK_POLL).min(left));
+    tokio::pin!(sleep);
+    let alive = loop {
+        tokio::select! {
+            () = &mut sleep => break true,
+            item = w.stream.next() => match item {
+                Some(Ok(Notice::Event(e))) if concerns(&e, id) => break true,
+                Some(Ok(Notice::Reconnected { .. })) => break true,
+                Some(Ok(_)) | Some(Err(Error::EventDecode { .. })) => {}
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "instance events ended: polling only");
+                    break false;
+                }
+                None => break false,
+            },
+        }
+    };
+    if !alive {
+        *watch = None;
+    }
+}
+
+fn concerns(e: &Event, id: &InstanceId) -> bool {
+    let of = match e {
+        Event::InstanceReady(e) => &e.instance_id,
+        Event::InstanceError(e) => &e.instance_id,
+        Event::InstanceStopped(e) => &e.instance_id,
+        _ => return false,
+    };
+    of == id.as_str()
+}
