@@ -79,8 +79,11 @@ fi
 # ---------------------------------------------------------------- state dir
 mkdir -p "$STATE_ROOT"
 # Keep the 10 newest run dirs (logs of older runs are pruned).
-ls -1d "$STATE_ROOT"/run-* 2>/dev/null | sort | head -n -10 | while read -r old; do
-  [[ -f "$old/platform.pid" ]] && "$ROOT/scripts/platform-down.sh" --quiet "$old"
+# (find, not a glob: on a fresh clone there is no run dir yet, and a failing `ls` in a
+# pipeline would end the script under `set -o pipefail`.)
+mapfile -t OLD_RUNS < <(find "$STATE_ROOT" -mindepth 1 -maxdepth 1 -type d -name 'run-*' | sort | head -n -10)
+for old in "${OLD_RUNS[@]}"; do
+  if [[ -f "$old/platform.pid" ]]; then "$ROOT/scripts/platform-down.sh" --quiet "$old" || true; fi
   rm -rf -- "$old"
 done
 STATE="$STATE_ROOT/run-$(date +%Y%m%d-%H%M%S)-$$"
