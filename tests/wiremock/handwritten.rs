@@ -105,11 +105,11 @@ async fn start_reports_the_error_status() {
 }
 
 #[tokio::test]
-async fn start_retries_404_while_waiting() {
+async fn start_retries_5xx_while_waiting() {
     let s = Server::start().await;
     mount_launch(&s).await;
-    let not_found = json!({ "code": "instance_not_found", "detail": "no such instance", "timestamp": "2026-11-22T22:27:33Z" });
-    mount_status(&s, 404, not_found, 2, 1).await;
+    let unavailable = json!({ "code": "node_unreachable", "detail": "node busy", "timestamp": "2026-11-22T22:27:33Z" });
+    mount_status(&s, 503, unavailable, 2, 1).await;
     mount_status(&s, 200, status("ready"), 1, 2).await;
     let ready = s
         .client()
@@ -121,6 +121,25 @@ async fn start_retries_404_while_waiting() {
         .await
         .unwrap();
     assert_eq!(ready.id, INSTANCE);
+}
+
+#[tokio::test]
+async fn start_fails_on_a_4xx_while_waiting() {
+    let s = Server::start().await;
+    mount_launch(&s).await;
+    let not_found = json!({ "code": "instance_not_found", "detail": "no such instance", "timestamp": "2026-11-22T22:27:33Z" });
+    mount_status(&s, 404, not_found, 1, 1).await;
+    let err = s
+        .client()
+        .instances()
+        .start("WEB-001")
+        .competition(COMPETITION_ID)
+        .ttl(1800)
+        .poll_interval(Duration::from_millis(10))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    assert_eq!(err.code(), Some("instance_not_found"));
 }
 
 #[tokio::test]

@@ -33,8 +33,9 @@ impl Instances<'_> {
     /// `POST /instances`, then `GET /instances/{instance_id}/status`; Python SDK:
     /// `client.instances.start`.
     ///
-    /// While waiting, 404s, 5xx answers and transport errors are retried (the instance may
-    /// not be visible yet); any other 4xx, or the `error` status, fails. The wait lasts at
+    /// While waiting, 5xx answers and transport errors are retried (a node or the platform may
+    /// be briefly unavailable); any 4xx (e.g. 404 `instance_not_found` when the instance was
+    /// stopped meanwhile), or the `error` status, fails. The wait lasts at
     /// least the platform's `start_budget_s`.
     ///
     /// With a `pt_` session token, the event stream is connected before the launch and the
@@ -217,7 +218,7 @@ async fn wait_ready(
 
 fn retryable_while_waiting(e: &Error) -> bool {
     match e {
-        Error::Api(api) => api.status == 404 || api.status >= 500,
+        Error::Api(api) => api.status >= 500,
         Error::Http { .. } => true,
         _ => false,
     }
