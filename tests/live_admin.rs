@@ -38,3 +38,9 @@ mod admin_errors;
 
 #[path = "live/admin/users.rs"]
 mod admin_users;
+
+#[path = "live/admin/competitions.rs"]
+mod admin_competitions;
+
+#[path = "live/admin/forensics.rs"]
+mod admin_forensics;
