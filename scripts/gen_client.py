@@ -45,7 +45,7 @@ SKIP = {
     "player:instances:start": "launches, then polls the status until ready (two endpoints, a wait loop): `instances.rs`",
     "player:instances:stop": "a 404 means already stopped (`Ok(false)`): `instances.rs`",
     "player:instances:tunnel": "opens a local VPN tunnel process, not an HTTP call: not ported (use `vpn_config`)",
-    "player:instances:iter_pending_questions": "a client-side polling generator over `instances.get`: not ported (poll `instances().get(id)` and read its `questions`)",
+    "player:instances:iter_pending_questions": "a client-side polling generator over `instances.get`: `instances().pending_questions(id)` returns one snapshot of the unlocked, unanswered questions (loop on it): `instances.rs`",
     "competition:competition:register": "two endpoints (join redeems an invite code) behind one `Registration` enum: `competition.rs`",
     "player:submissions:submit": "`Answer` union (text or choices) and the default question `flag`: `submissions.rs`",
     "player:submissions:verify": "`Answer` union (text or choices) and the default question `flag`: `submissions.rs`",

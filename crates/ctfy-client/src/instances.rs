@@ -223,3 +223,33 @@ fn retryable_while_waiting(e: &Error) -> bool {
         _ => false,
     }
 }
+
+impl Instances<'_> {
+    /// The questions of an instance that can be answered now: unlocked (their `requires:`
+    /// chain is satisfied) and not yet answered correctly by the caller's team, in the
+    /// instance's order (`GET /instances/{instance_id}`; Python SDK:
+    /// `client.instances.iter_pending_questions`).
+    ///
+    /// The Python SDK yields them from a generator that re-fetches after each batch; here one
+    /// call is one snapshot. Loop until it is empty, and stop when a round made no progress
+    /// (the same ids came back): answering a question may unlock the next ones.
+    ///
+    /// # Errors
+    /// 404 `instance_not_found` once the instance is gone (e.g. auto-stopped after the last
+    /// answer); 403 `forbidden` for another team's instance; any [`Error`].
+    pub async fn pending_questions(
+        &self,
+        instance_id: impl IntoId<InstanceId>,
+    ) -> Result<Vec<ctfy_models::InstanceQuestionInfo>> {
+        let id = instance_id.into_id()?;
+        let info: ctfy_models::InstanceInfo = self
+            .t
+            .json(&Request::get("/instances/{instance_id}", &[&id])?)
+            .await?;
+        Ok(info
+            .questions
+            .into_iter()
+            .filter(|q| q.unlocked && !q.answered_correctly)
+            .collect())
+    }
+}
