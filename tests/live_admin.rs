@@ -44,3 +44,9 @@ mod admin_competitions;
 
 #[path = "live/admin/forensics.rs"]
 mod admin_forensics;
+
+#[path = "live/admin/nodes.rs"]
+mod admin_nodes;
+
+#[path = "live/admin/challenges.rs"]
+mod admin_challenges;
