@@ -15,8 +15,10 @@
 //!   answers 404), so both downloads are `None` here; non-empty bytes cannot be produced
 //!   locally.
 //! - `challenges.build`, `build_all`, `build_push`, `pull`, `pull_all`: the tasks are
-//!   submitted and their status followed to the end, but they fail (or finish without work)
-//!   because the stand-in node builds and pulls nothing (no Docker, no registry).
+//!   submitted and their status followed to the end through `admin.tasks`, but they end
+//!   `failed`: the stand-in node builds and pulls nothing (no Docker, no registry; "no node
+//!   kicked off", "no node accepted the build"), and the freeze of `build_push` stops at
+//!   `freeze_disk_unreadable`.
 //! - `challenges.build_state`, `pull_state`: the node half of each row carries the stand-in
 //!   node's 404 as `node_error`.
 //! - `challenges.reset_llm_budget`, `list_llm_budgets`: no LLM gateway is configured, so the
@@ -50,3 +52,6 @@ mod admin_nodes;
 
 #[path = "live/admin/challenges.rs"]
 mod admin_challenges;
+
+#[path = "live/admin/observability.rs"]
+mod admin_observability;

@@ -155,7 +155,7 @@ async fn followed(admin: &ctfy::AdminClient, task: AdminTaskInfo, kind: &str) ->
         matches!(task.status.as_str(), "pending" | "running") || is_final(&task.status),
         "{task:?}"
     );
-    assert_eq!(task.created_by_user_id.is_empty(), false);
+    assert!(!task.created_by_user_id.is_empty());
     let done = wait_task(admin, &task, Duration::from_secs(120)).await;
     eprintln!(
         "{kind}: {} {} {}",

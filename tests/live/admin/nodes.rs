@@ -5,7 +5,7 @@
 
 use ctfy::AdminClient;
 use ctfy::models::NodeInviteInfoStatus;
-use futures::TryStreamExt;
+use futures::{FutureExt, TryStreamExt};
 
 use crate::admin_common::{admin, hex};
 use crate::live_env;
@@ -55,82 +55,90 @@ async fn invites_register_patch_and_remove_a_throwaway_node() {
         .labels([("ctfy-rs".to_owned(), "live-admin".to_owned())].into())
         .await
         .unwrap();
-    // cordon first of all: capacity 0 already keeps instances off it
-    let cordoned = admin
-        .nodes()
-        .patch(node_id.as_str())
-        .cordoned(true)
-        .await
-        .unwrap();
-    assert!(cordoned.cordoned);
-    assert_eq!(registered.id, node_id, "the id is derived from the URL");
-    assert_eq!(registered.url, url);
-    assert_eq!(registered.capacity, 0);
-    assert!(
-        !registered.token.is_empty(),
-        "the per-node token is returned once"
-    );
+    // Whatever fails below, the throwaway node is removed before the panic goes on.
+    let checks = std::panic::AssertUnwindSafe(async {
+        // cordon first of all: capacity 0 already keeps instances off it
+        let cordoned = admin
+            .nodes()
+            .patch(node_id.as_str())
+            .cordoned(true)
+            .await
+            .unwrap();
+        assert!(cordoned.cordoned);
+        assert_eq!(registered.id, node_id, "the id is derived from the URL");
+        assert_eq!(registered.url, url);
+        assert_eq!(registered.capacity, 0);
+        assert!(
+            !registered.token.is_empty(),
+            "the per-node token is returned once"
+        );
 
-    // the invite is used up
-    let err = AdminClient::connect(env.url(), invite.registration_token.as_str())
-        .unwrap()
-        .nodes()
-        .register("again", format!("{url}-again"))
-        .capacity(0)
-        .await
-        .unwrap_err();
-    assert_eq!(err.status(), Some(403), "{err}");
-    let invites: Vec<_> = admin
-        .nodes()
-        .list_invites()
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
-    let row = invites.iter().find(|i| i.id == invite.id).expect("listed");
-    assert_eq!(row.status, NodeInviteInfoStatus::Consumed);
-    assert_eq!(row.consumed_by_node_id, node_id);
+        // the invite is used up
+        let err = AdminClient::connect(env.url(), invite.registration_token.as_str())
+            .unwrap()
+            .nodes()
+            .register("again", format!("{url}-again"))
+            .capacity(0)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(403), "{err}");
+        let invites: Vec<_> = admin
+            .nodes()
+            .list_invites()
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        let row = invites.iter().find(|i| i.id == invite.id).expect("listed");
+        assert_eq!(row.status, NodeInviteInfoStatus::Consumed);
+        assert_eq!(row.consumed_by_node_id, node_id);
 
-    let renamed = format!("live admin renamed {tag}");
-    let patched = admin
-        .nodes()
-        .patch(node_id.as_str())
-        .display_name(renamed.as_str())
-        .labels([("ctfy-rs".to_owned(), "patched".to_owned())].into())
-        .await
-        .unwrap();
-    assert_eq!(patched.display_name, renamed);
-    assert!(patched.cordoned, "PATCH keeps the cordon");
-    assert_eq!(
-        patched.labels.get("ctfy-rs").map(String::as_str),
-        Some("patched")
-    );
-    let got = admin.nodes().get(node_id.as_str()).await.unwrap();
-    assert_eq!(got.display_name, renamed);
-    assert!(got.cordoned);
-    let listed = env
-        .client("ADMIN_TOKEN")
-        .nodes()
-        .list()
-        .limit(500)
-        .await
-        .unwrap();
-    assert!(listed.items.iter().any(|n| n.id == node_id));
+        let renamed = format!("live admin renamed {tag}");
+        let patched = admin
+            .nodes()
+            .patch(node_id.as_str())
+            .display_name(renamed.as_str())
+            .labels([("ctfy-rs".to_owned(), "patched".to_owned())].into())
+            .await
+            .unwrap();
+        assert_eq!(patched.display_name, renamed);
+        assert!(patched.cordoned, "PATCH keeps the cordon");
+        assert_eq!(
+            patched.labels.get("ctfy-rs").map(String::as_str),
+            Some("patched")
+        );
+        let got = admin.nodes().get(node_id.as_str()).await.unwrap();
+        assert_eq!(got.display_name, renamed);
+        assert!(got.cordoned);
+        let listed = env
+            .client("ADMIN_TOKEN")
+            .nodes()
+            .list()
+            .limit(500)
+            .await
+            .unwrap();
+        assert!(listed.items.iter().any(|n| n.id == node_id));
 
-    let _history = admin
-        .nodes()
-        .health_history(node_id.as_str())
-        .limit(10)
-        .await
-        .unwrap();
-    let events = admin.nodes().events(node_id.as_str()).await.unwrap();
-    assert!(
-        events.items.iter().any(|e| e.event == "node_registered"),
-        "{:?}",
-        events.items.iter().map(|e| &e.event).collect::<Vec<_>>()
-    );
-
-    let removed = admin.nodes().remove(node_id.as_str()).await.unwrap();
+        let _history = admin
+            .nodes()
+            .health_history(node_id.as_str())
+            .limit(10)
+            .await
+            .unwrap();
+        let events = admin.nodes().events(node_id.as_str()).await.unwrap();
+        assert!(
+            events.items.iter().any(|e| e.event == "node_registered"),
+            "{:?}",
+            events.items.iter().map(|e| &e.event).collect::<Vec<_>>()
+        );
+    })
+    .catch_unwind()
+    .await;
+    let removed = admin.nodes().remove(node_id.as_str()).await;
+    if let Err(panic) = checks {
+        std::panic::resume_unwind(panic);
+    }
+    let removed = removed.unwrap();
     assert!(removed.is_object(), "{removed}");
     let err = admin.nodes().get(node_id.as_str()).await.unwrap_err();
     assert_eq!(err.status(), Some(404), "{err}");
