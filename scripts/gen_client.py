@@ -886,6 +886,12 @@ def emit_method(m: Method) -> tuple[str, str]:
             btxt.append(f"    pub fn {a.name}(self, {a.name}: {a.param_ty()}) -> Self {{")
             btxt.append(f"        Self({a.apply('self.0')})")
             btxt.append("    }")
+            if m.http_method.upper() == "PATCH" and a.where == "body" and a.t.get("nullable"):
+                # A PATCH tells "leave it" (absent) from "clear it" (null), as the Python SDK's `None`.
+                btxt.append(f"    /// Sends `{a.key}: null` (unlike leaving it out: on this PATCH, null clears the value).")
+                btxt.append(f"    pub fn clear_{a.name.rstrip('_')}(self) -> Self {{")
+                btxt.append(f"        Self(self.0.body_field({rs(a.key)}, ()))")
+                btxt.append("    }")
         btxt.append("}\n")
     return "\n".join(out), "\n".join(btxt)
 

@@ -44,6 +44,23 @@ async fn profile_get_update_and_visibility() {
     assert_eq!(again.bio.as_deref(), Some("second"));
     assert_eq!(again.country.as_deref(), Some("FR"));
 
+    // An explicit null clears a field (Python's `update_profile(country=None)`); an empty
+    // string would be refused for the country.
+    let cleared = me
+        .update_profile()
+        .clear_country()
+        .clear_website_url()
+        .await
+        .unwrap();
+    assert_eq!(cleared.country, None);
+    assert_eq!(cleared.website_url, None);
+    assert_eq!(cleared.bio.as_deref(), Some("second"));
+    api_err(
+        me.update_profile().country("").await,
+        422,
+        Some("invalid_profile"),
+    );
+
     // The public view shows it.
     let public = env.player().users().get(&user.id).await.unwrap();
     assert_eq!(public.bio.as_deref(), Some("second"));

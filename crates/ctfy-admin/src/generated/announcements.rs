@@ -152,9 +152,17 @@ impl AdminAnnouncementsUpdate {
     pub fn body(self, body: impl Into<String>) -> Self {
         Self(self.0.body_field("body", Into::<String>::into(body)))
     }
+    /// Sends `body: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_body(self) -> Self {
+        Self(self.0.body_field("body", ()))
+    }
     /// Sets the `ends_at` body member.
     pub fn ends_at(self, ends_at: impl Into<String>) -> Self {
         Self(self.0.body_field("ends_at", Into::<String>::into(ends_at)))
+    }
+    /// Sends `ends_at: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_ends_at(self) -> Self {
+        Self(self.0.body_field("ends_at", ()))
     }
     /// Sets the `severity` body member.
     pub fn severity(self, severity: impl Into<m::AnnouncementCreateSeverity>) -> Self {
@@ -163,6 +171,10 @@ impl AdminAnnouncementsUpdate {
             Into::<m::AnnouncementCreateSeverity>::into(severity),
         ))
     }
+    /// Sends `severity: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_severity(self) -> Self {
+        Self(self.0.body_field("severity", ()))
+    }
     /// Sets the `starts_at` body member.
     pub fn starts_at(self, starts_at: impl Into<String>) -> Self {
         Self(
@@ -170,8 +182,16 @@ impl AdminAnnouncementsUpdate {
                 .body_field("starts_at", Into::<String>::into(starts_at)),
         )
     }
+    /// Sends `starts_at: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_starts_at(self) -> Self {
+        Self(self.0.body_field("starts_at", ()))
+    }
     /// Sets the `title` body member.
     pub fn title(self, title: impl Into<String>) -> Self {
         Self(self.0.body_field("title", Into::<String>::into(title)))
+    }
+    /// Sends `title: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_title(self) -> Self {
+        Self(self.0.body_field("title", ()))
     }
 }

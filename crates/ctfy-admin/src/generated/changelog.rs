@@ -172,6 +172,10 @@ impl AdminChangelogUpdate {
     pub fn body(self, body: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("body", body))
     }
+    /// Sends `body: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_body(self) -> Self {
+        Self(self.0.body_field("body", ()))
+    }
     /// Sets the `category` body member.
     pub fn category(self, category: impl Into<m::AdminChangelogEntryInfoCategory>) -> Self {
         Self(self.0.body_field(
@@ -179,29 +183,57 @@ impl AdminChangelogUpdate {
             Into::<m::AdminChangelogEntryInfoCategory>::into(category),
         ))
     }
+    /// Sends `category: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_category(self) -> Self {
+        Self(self.0.body_field("category", ()))
+    }
     /// Sets the `emoji` body member.
     pub fn emoji(self, emoji: impl Into<String>) -> Self {
         Self(self.0.body_field("emoji", Into::<String>::into(emoji)))
+    }
+    /// Sends `emoji: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_emoji(self) -> Self {
+        Self(self.0.body_field("emoji", ()))
     }
     /// Sets the `published` body member.
     pub fn published(self, published: bool) -> Self {
         Self(self.0.body_field("published", published))
     }
+    /// Sends `published: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_published(self) -> Self {
+        Self(self.0.body_field("published", ()))
+    }
     /// Sets the `slug` body member.
     pub fn slug(self, slug: impl Into<String>) -> Self {
         Self(self.0.body_field("slug", Into::<String>::into(slug)))
+    }
+    /// Sends `slug: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_slug(self) -> Self {
+        Self(self.0.body_field("slug", ()))
     }
     /// Sets the `summary` body member.
     pub fn summary(self, summary: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("summary", summary))
     }
+    /// Sends `summary: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_summary(self) -> Self {
+        Self(self.0.body_field("summary", ()))
+    }
     /// Sets the `title` body member.
     pub fn title(self, title: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("title", title))
     }
+    /// Sends `title: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_title(self) -> Self {
+        Self(self.0.body_field("title", ()))
+    }
     /// Sets the `version` body member.
     pub fn version(self, version: impl Into<String>) -> Self {
         Self(self.0.body_field("version", Into::<String>::into(version)))
+    }
+    /// Sends `version: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_version(self) -> Self {
+        Self(self.0.body_field("version", ()))
     }
 }
 

@@ -150,12 +150,24 @@ impl AdminCompetitionAttachmentsUpdate {
     pub fn locale(self, locale: impl Into<String>) -> Self {
         Self(self.0.body_field("locale", Into::<String>::into(locale)))
     }
+    /// Sends `locale: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_locale(self) -> Self {
+        Self(self.0.body_field("locale", ()))
+    }
     /// Sets the `position` body member.
     pub fn position(self, position: i64) -> Self {
         Self(self.0.body_field("position", position))
     }
+    /// Sends `position: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_position(self) -> Self {
+        Self(self.0.body_field("position", ()))
+    }
     /// Sets the `title` body member.
     pub fn title(self, title: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("title", title))
+    }
+    /// Sends `title: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_title(self) -> Self {
+        Self(self.0.body_field("title", ()))
     }
 }

@@ -421,13 +421,25 @@ impl AdminCompetitionsUpdate {
                 .body_field("access", Into::<m::CompetitionCreateAccess>::into(access)),
         )
     }
+    /// Sends `access: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_access(self) -> Self {
+        Self(self.0.body_field("access", ()))
+    }
     /// Sets the `agent_pulse` body member.
     pub fn agent_pulse(self, agent_pulse: bool) -> Self {
         Self(self.0.body_field("agent_pulse", agent_pulse))
     }
+    /// Sends `agent_pulse: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_agent_pulse(self) -> Self {
+        Self(self.0.body_field("agent_pulse", ()))
+    }
     /// Sets the `agents_allowed` body member.
     pub fn agents_allowed(self, agents_allowed: bool) -> Self {
         Self(self.0.body_field("agents_allowed", agents_allowed))
+    }
+    /// Sends `agents_allowed: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_agents_allowed(self) -> Self {
+        Self(self.0.body_field("agents_allowed", ()))
     }
     /// Sets the `anonymous_entry` body member.
     pub fn anonymous_entry(
@@ -439,6 +451,10 @@ impl AdminCompetitionsUpdate {
             Into::<m::CompetitionCreateAnonymousEntry>::into(anonymous_entry),
         ))
     }
+    /// Sends `anonymous_entry: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_anonymous_entry(self) -> Self {
+        Self(self.0.body_field("anonymous_entry", ()))
+    }
     /// Sets the `anonymous_entry_kind` body member.
     pub fn anonymous_entry_kind(
         self,
@@ -449,9 +465,17 @@ impl AdminCompetitionsUpdate {
             Into::<m::CompetitionCreateAnonymousEntryKind>::into(anonymous_entry_kind),
         ))
     }
+    /// Sends `anonymous_entry_kind: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_anonymous_entry_kind(self) -> Self {
+        Self(self.0.body_field("anonymous_entry_kind", ()))
+    }
     /// Sets the `authoring_enabled` body member.
     pub fn authoring_enabled(self, authoring_enabled: bool) -> Self {
         Self(self.0.body_field("authoring_enabled", authoring_enabled))
+    }
+    /// Sends `authoring_enabled: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_authoring_enabled(self) -> Self {
+        Self(self.0.body_field("authoring_enabled", ()))
     }
     /// Sets the `authoring_ends_at` body member.
     pub fn authoring_ends_at(self, authoring_ends_at: impl Into<String>) -> Self {
@@ -460,12 +484,20 @@ impl AdminCompetitionsUpdate {
                 .body_field("authoring_ends_at", Into::<String>::into(authoring_ends_at)),
         )
     }
+    /// Sends `authoring_ends_at: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_authoring_ends_at(self) -> Self {
+        Self(self.0.body_field("authoring_ends_at", ()))
+    }
     /// Sets the `authoring_pending_per_team` body member.
     pub fn authoring_pending_per_team(self, authoring_pending_per_team: i64) -> Self {
         Self(
             self.0
                 .body_field("authoring_pending_per_team", authoring_pending_per_team),
         )
+    }
+    /// Sends `authoring_pending_per_team: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_authoring_pending_per_team(self) -> Self {
+        Self(self.0.body_field("authoring_pending_per_team", ()))
     }
     /// Sets the `authoring_queue_capacity` body member.
     pub fn authoring_queue_capacity(self, authoring_queue_capacity: i64) -> Self {
@@ -474,12 +506,20 @@ impl AdminCompetitionsUpdate {
                 .body_field("authoring_queue_capacity", authoring_queue_capacity),
         )
     }
+    /// Sends `authoring_queue_capacity: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_authoring_queue_capacity(self) -> Self {
+        Self(self.0.body_field("authoring_queue_capacity", ()))
+    }
     /// Sets the `authoring_starts_at` body member.
     pub fn authoring_starts_at(self, authoring_starts_at: impl Into<String>) -> Self {
         Self(self.0.body_field(
             "authoring_starts_at",
             Into::<String>::into(authoring_starts_at),
         ))
+    }
+    /// Sends `authoring_starts_at: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_authoring_starts_at(self) -> Self {
+        Self(self.0.body_field("authoring_starts_at", ()))
     }
     /// Sets the `authoring_terms_url` body member.
     pub fn authoring_terms_url(self, authoring_terms_url: impl Into<String>) -> Self {
@@ -488,12 +528,20 @@ impl AdminCompetitionsUpdate {
             Into::<String>::into(authoring_terms_url),
         ))
     }
+    /// Sends `authoring_terms_url: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_authoring_terms_url(self) -> Self {
+        Self(self.0.body_field("authoring_terms_url", ()))
+    }
     /// Sets the `authoring_terms_version` body member.
     pub fn authoring_terms_version(self, authoring_terms_version: impl Into<String>) -> Self {
         Self(self.0.body_field(
             "authoring_terms_version",
             Into::<String>::into(authoring_terms_version),
         ))
+    }
+    /// Sends `authoring_terms_version: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_authoring_terms_version(self) -> Self {
+        Self(self.0.body_field("authoring_terms_version", ()))
     }
     /// Sets the `challenge_ids` body member.
     pub fn challenge_ids(self, challenge_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
@@ -507,6 +555,10 @@ impl AdminCompetitionsUpdate {
             ),
         )
     }
+    /// Sends `challenge_ids: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_challenge_ids(self) -> Self {
+        Self(self.0.body_field("challenge_ids", ()))
+    }
     /// Sets the `corpus_sha` body member.
     pub fn corpus_sha(self, corpus_sha: impl Into<String>) -> Self {
         Self(
@@ -514,13 +566,25 @@ impl AdminCompetitionsUpdate {
                 .body_field("corpus_sha", Into::<String>::into(corpus_sha)),
         )
     }
+    /// Sends `corpus_sha: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_corpus_sha(self) -> Self {
+        Self(self.0.body_field("corpus_sha", ()))
+    }
     /// Sets the `description` body member.
     pub fn description(self, description: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("description", description))
     }
+    /// Sends `description: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_description(self) -> Self {
+        Self(self.0.body_field("description", ()))
+    }
     /// Sets the `ends_at` body member.
     pub fn ends_at(self, ends_at: impl Into<String>) -> Self {
         Self(self.0.body_field("ends_at", Into::<String>::into(ends_at)))
+    }
+    /// Sends `ends_at: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_ends_at(self) -> Self {
+        Self(self.0.body_field("ends_at", ()))
     }
     /// Sets the `entrants_are_agents` body member.
     pub fn entrants_are_agents(self, entrants_are_agents: bool) -> Self {
@@ -529,21 +593,41 @@ impl AdminCompetitionsUpdate {
                 .body_field("entrants_are_agents", entrants_are_agents),
         )
     }
+    /// Sends `entrants_are_agents: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_entrants_are_agents(self) -> Self {
+        Self(self.0.body_field("entrants_are_agents", ()))
+    }
     /// Sets the `eval_standard` body member.
     pub fn eval_standard(self, eval_standard: bool) -> Self {
         Self(self.0.body_field("eval_standard", eval_standard))
+    }
+    /// Sends `eval_standard: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_eval_standard(self) -> Self {
+        Self(self.0.body_field("eval_standard", ()))
     }
     /// Sets the `handbook` body member.
     pub fn handbook(self, handbook: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("handbook", handbook))
     }
+    /// Sends `handbook: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_handbook(self) -> Self {
+        Self(self.0.body_field("handbook", ()))
+    }
     /// Sets the `max_team_size` body member.
     pub fn max_team_size(self, max_team_size: i64) -> Self {
         Self(self.0.body_field("max_team_size", max_team_size))
     }
+    /// Sends `max_team_size: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_max_team_size(self) -> Self {
+        Self(self.0.body_field("max_team_size", ()))
+    }
     /// Sets the `pii_retention_days` body member.
     pub fn pii_retention_days(self, pii_retention_days: i64) -> Self {
         Self(self.0.body_field("pii_retention_days", pii_retention_days))
+    }
+    /// Sends `pii_retention_days: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_pii_retention_days(self) -> Self {
+        Self(self.0.body_field("pii_retention_days", ()))
     }
     /// Sets the `registration_ends_at` body member.
     pub fn registration_ends_at(self, registration_ends_at: impl Into<String>) -> Self {
@@ -551,6 +635,10 @@ impl AdminCompetitionsUpdate {
             "registration_ends_at",
             Into::<String>::into(registration_ends_at),
         ))
+    }
+    /// Sends `registration_ends_at: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_registration_ends_at(self) -> Self {
+        Self(self.0.body_field("registration_ends_at", ()))
     }
     /// Sets the `registration_fields` body member.
     pub fn registration_fields(
@@ -565,12 +653,20 @@ impl AdminCompetitionsUpdate {
                 .body_field("registration_fields", registration_fields),
         )
     }
+    /// Sends `registration_fields: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_registration_fields(self) -> Self {
+        Self(self.0.body_field("registration_fields", ()))
+    }
     /// Sets the `registration_review` body member.
     pub fn registration_review(self, registration_review: bool) -> Self {
         Self(
             self.0
                 .body_field("registration_review", registration_review),
         )
+    }
+    /// Sends `registration_review: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_registration_review(self) -> Self {
+        Self(self.0.body_field("registration_review", ()))
     }
     /// Sets the `registration_starts_at` body member.
     pub fn registration_starts_at(self, registration_starts_at: impl Into<String>) -> Self {
@@ -579,13 +675,25 @@ impl AdminCompetitionsUpdate {
             Into::<String>::into(registration_starts_at),
         ))
     }
+    /// Sends `registration_starts_at: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_registration_starts_at(self) -> Self {
+        Self(self.0.body_field("registration_starts_at", ()))
+    }
     /// Sets the `report_window_s` body member.
     pub fn report_window_s(self, report_window_s: i64) -> Self {
         Self(self.0.body_field("report_window_s", report_window_s))
     }
+    /// Sends `report_window_s: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_report_window_s(self) -> Self {
+        Self(self.0.body_field("report_window_s", ()))
+    }
     /// Sets the `scoring_params` body member.
     pub fn scoring_params(self, scoring_params: ctfy_models::JsonObject) -> Self {
         Self(self.0.body_field("scoring_params", scoring_params))
+    }
+    /// Sends `scoring_params: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_scoring_params(self) -> Self {
+        Self(self.0.body_field("scoring_params", ()))
     }
     /// Sets the `scoring_rule` body member.
     pub fn scoring_rule(self, scoring_rule: impl Into<m::CompetitionUpdateScoringRule>) -> Self {
@@ -594,13 +702,25 @@ impl AdminCompetitionsUpdate {
             Into::<m::CompetitionUpdateScoringRule>::into(scoring_rule),
         ))
     }
+    /// Sends `scoring_rule: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_scoring_rule(self) -> Self {
+        Self(self.0.body_field("scoring_rule", ()))
+    }
     /// Sets the `sessions` body member.
     pub fn sessions(self, sessions: Vec<m::CompetitionSessionInfo>) -> Self {
         Self(self.0.body_field("sessions", sessions))
     }
+    /// Sends `sessions: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_sessions(self) -> Self {
+        Self(self.0.body_field("sessions", ()))
+    }
     /// Sets the `silent` body member.
     pub fn silent(self, silent: bool) -> Self {
         Self(self.0.body_field("silent", silent))
+    }
+    /// Sends `silent: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_silent(self) -> Self {
+        Self(self.0.body_field("silent", ()))
     }
     /// Sets the `starts_at` body member.
     pub fn starts_at(self, starts_at: impl Into<String>) -> Self {
@@ -609,6 +729,10 @@ impl AdminCompetitionsUpdate {
                 .body_field("starts_at", Into::<String>::into(starts_at)),
         )
     }
+    /// Sends `starts_at: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_starts_at(self) -> Self {
+        Self(self.0.body_field("starts_at", ()))
+    }
     /// Sets the `status` body member.
     pub fn status(self, status: impl Into<m::CompetitionCreateStatus>) -> Self {
         Self(
@@ -616,9 +740,17 @@ impl AdminCompetitionsUpdate {
                 .body_field("status", Into::<m::CompetitionCreateStatus>::into(status)),
         )
     }
+    /// Sends `status: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_status(self) -> Self {
+        Self(self.0.body_field("status", ()))
+    }
     /// Sets the `title` body member.
     pub fn title(self, title: impl Into<String>) -> Self {
         Self(self.0.body_field("title", Into::<String>::into(title)))
+    }
+    /// Sends `title: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_title(self) -> Self {
+        Self(self.0.body_field("title", ()))
     }
 }
 

@@ -200,6 +200,10 @@ impl AdminNodesPatch {
     pub fn cordoned(self, cordoned: bool) -> Self {
         Self(self.0.body_field("cordoned", cordoned))
     }
+    /// Sends `cordoned: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_cordoned(self) -> Self {
+        Self(self.0.body_field("cordoned", ()))
+    }
     /// Sets the `display_name` body member.
     pub fn display_name(self, display_name: impl Into<String>) -> Self {
         Self(
@@ -207,9 +211,17 @@ impl AdminNodesPatch {
                 .body_field("display_name", Into::<String>::into(display_name)),
         )
     }
+    /// Sends `display_name: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_display_name(self) -> Self {
+        Self(self.0.body_field("display_name", ()))
+    }
     /// Sets the `labels` body member.
     pub fn labels(self, labels: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("labels", labels))
+    }
+    /// Sends `labels: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_labels(self) -> Self {
+        Self(self.0.body_field("labels", ()))
     }
     /// Sets the `owner_vendor_id` body member.
     pub fn owner_vendor_id(self, owner_vendor_id: impl Into<String>) -> Self {
@@ -217,6 +229,10 @@ impl AdminNodesPatch {
             self.0
                 .body_field("owner_vendor_id", Into::<String>::into(owner_vendor_id)),
         )
+    }
+    /// Sends `owner_vendor_id: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_owner_vendor_id(self) -> Self {
+        Self(self.0.body_field("owner_vendor_id", ()))
     }
 }
 

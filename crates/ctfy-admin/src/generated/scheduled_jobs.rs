@@ -82,8 +82,16 @@ impl AdminScheduledJobsUpdate {
     pub fn enabled(self, enabled: bool) -> Self {
         Self(self.0.body_field("enabled", enabled))
     }
+    /// Sends `enabled: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_enabled(self) -> Self {
+        Self(self.0.body_field("enabled", ()))
+    }
     /// Sets the `interval_s` body member.
     pub fn interval_s(self, interval_s: i64) -> Self {
         Self(self.0.body_field("interval_s", interval_s))
+    }
+    /// Sends `interval_s: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_interval_s(self) -> Self {
+        Self(self.0.body_field("interval_s", ()))
     }
 }

@@ -635,6 +635,10 @@ impl AuthUpdateTokenScopes {
             Into::<String>::into(competition_access),
         ))
     }
+    /// Sends `competition_access: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_competition_access(self) -> Self {
+        Self(self.0.body_field("competition_access", ()))
+    }
     /// Sets the `competition_ids` body member.
     pub fn competition_ids(
         self,
@@ -650,13 +654,25 @@ impl AuthUpdateTokenScopes {
             ),
         )
     }
+    /// Sends `competition_ids: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_competition_ids(self) -> Self {
+        Self(self.0.body_field("competition_ids", ()))
+    }
     /// Sets the `label` body member.
     pub fn label(self, label: impl Into<String>) -> Self {
         Self(self.0.body_field("label", Into::<String>::into(label)))
     }
+    /// Sends `label: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_label(self) -> Self {
+        Self(self.0.body_field("label", ()))
+    }
     /// Sets the `permissions` body member.
     pub fn permissions(self, permissions: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("permissions", permissions))
+    }
+    /// Sends `permissions: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_permissions(self) -> Self {
+        Self(self.0.body_field("permissions", ()))
     }
     /// Sets the `template` body member.
     pub fn template(self, template: impl Into<m::CreateFineGrainedTokenRequestTemplate>) -> Self {
@@ -664,6 +680,10 @@ impl AuthUpdateTokenScopes {
             "template",
             Into::<m::CreateFineGrainedTokenRequestTemplate>::into(template),
         ))
+    }
+    /// Sends `template: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_template(self) -> Self {
+        Self(self.0.body_field("template", ()))
     }
 }
 

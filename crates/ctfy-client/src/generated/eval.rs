@@ -651,6 +651,10 @@ impl EvalUpdateHarness {
     pub fn active(self, active: bool) -> Self {
         Self(self.0.body_field("active", active))
     }
+    /// Sends `active: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_active(self) -> Self {
+        Self(self.0.body_field("active", ()))
+    }
     /// Sets the `display_name` body member.
     pub fn display_name(self, display_name: impl Into<String>) -> Self {
         Self(
@@ -658,13 +662,25 @@ impl EvalUpdateHarness {
                 .body_field("display_name", Into::<String>::into(display_name)),
         )
     }
+    /// Sends `display_name: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_display_name(self) -> Self {
+        Self(self.0.body_field("display_name", ()))
+    }
     /// Sets the `image` body member.
     pub fn image(self, image: impl Into<String>) -> Self {
         Self(self.0.body_field("image", Into::<String>::into(image)))
     }
+    /// Sends `image: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_image(self) -> Self {
+        Self(self.0.body_field("image", ()))
+    }
     /// Sets the `notes` body member.
     pub fn notes(self, notes: impl Into<String>) -> Self {
         Self(self.0.body_field("notes", Into::<String>::into(notes)))
+    }
+    /// Sends `notes: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_notes(self) -> Self {
+        Self(self.0.body_field("notes", ()))
     }
     /// Sets the `source_url` body member.
     pub fn source_url(self, source_url: impl Into<String>) -> Self {
@@ -673,9 +689,17 @@ impl EvalUpdateHarness {
                 .body_field("source_url", Into::<String>::into(source_url)),
         )
     }
+    /// Sends `source_url: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_source_url(self) -> Self {
+        Self(self.0.body_field("source_url", ()))
+    }
     /// Sets the `version` body member.
     pub fn version(self, version: impl Into<String>) -> Self {
         Self(self.0.body_field("version", Into::<String>::into(version)))
+    }
+    /// Sends `version: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_version(self) -> Self {
+        Self(self.0.body_field("version", ()))
     }
 }
 

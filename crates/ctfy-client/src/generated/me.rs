@@ -408,13 +408,25 @@ impl MeUpdateProfile {
     pub fn bio(self, bio: impl Into<String>) -> Self {
         Self(self.0.body_field("bio", Into::<String>::into(bio)))
     }
+    /// Sends `bio: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_bio(self) -> Self {
+        Self(self.0.body_field("bio", ()))
+    }
     /// Sets the `country` body member.
     pub fn country(self, country: impl Into<String>) -> Self {
         Self(self.0.body_field("country", Into::<String>::into(country)))
     }
+    /// Sends `country: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_country(self) -> Self {
+        Self(self.0.body_field("country", ()))
+    }
     /// Sets the `social_links` body member.
     pub fn social_links(self, social_links: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("social_links", social_links))
+    }
+    /// Sends `social_links: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_social_links(self) -> Self {
+        Self(self.0.body_field("social_links", ()))
     }
     /// Sets the `timezone` body member.
     pub fn timezone(self, timezone: impl Into<String>) -> Self {
@@ -423,12 +435,20 @@ impl MeUpdateProfile {
                 .body_field("timezone", Into::<String>::into(timezone)),
         )
     }
+    /// Sends `timezone: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_timezone(self) -> Self {
+        Self(self.0.body_field("timezone", ()))
+    }
     /// Sets the `website_url` body member.
     pub fn website_url(self, website_url: impl Into<String>) -> Self {
         Self(
             self.0
                 .body_field("website_url", Into::<String>::into(website_url)),
         )
+    }
+    /// Sends `website_url: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_website_url(self) -> Self {
+        Self(self.0.body_field("website_url", ()))
     }
 }
 

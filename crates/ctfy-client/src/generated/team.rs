@@ -173,8 +173,16 @@ impl TeamRename {
                 .body_field("description", Into::<String>::into(description)),
         )
     }
+    /// Sends `description: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_description(self) -> Self {
+        Self(self.0.body_field("description", ()))
+    }
     /// Sets the `name` body member.
     pub fn name(self, name: impl Into<String>) -> Self {
         Self(self.0.body_field("name", Into::<String>::into(name)))
+    }
+    /// Sends `name: null` (unlike leaving it out: on this PATCH, null clears the value).
+    pub fn clear_name(self) -> Self {
+        Self(self.0.body_field("name", ()))
     }
 }
