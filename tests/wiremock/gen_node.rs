@@ -174,14 +174,17 @@ async fn put_authored_challenge() {
         "POST",
         "/api/v1/admin/authored",
         &[],
-        Body::Empty,
+        Body::Json(json!({"extra_key": "extra"})),
         "Bearer node_test",
         Reply::Json(example.clone()),
     )
     .await;
     let got = s
         .node()
-        .put_authored_challenge()
+        .put_authored_challenge(
+            &serde_json::from_value::<ctfy::models::JsonObject>(json!({"extra_key": "extra"}))
+                .unwrap(),
+        )
         .await
         .expect("call succeeds");
     same(&got, &example);

@@ -154,12 +154,20 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/authored`; Python SDK: `node.put_authored_challenge`.
     ///
+    /// The spec declares no body for this route (the node reads the raw request); the model is sent as JSON.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn put_authored_challenge(&self) -> Result<m::NodeAuthoredResult> {
-        Call::new(&self.t, Request::post("/admin/authored", &[]))
-            .json()
-            .await
+    pub async fn put_authored_challenge(
+        &self,
+        push: &ctfy_models::JsonObject,
+    ) -> Result<m::NodeAuthoredResult> {
+        Call::new(
+            &self.t,
+            (|| -> Result<Request> { Request::post("/admin/authored", &[])?.json(push) })(),
+        )
+        .json()
+        .await
     }
 
     /// Smokes authored challenge.

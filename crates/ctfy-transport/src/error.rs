@@ -182,7 +182,9 @@ impl Error {
 /// The platform's envelope is `{"code": "...", "detail": <string | object>, "timestamp": "..."}`;
 /// routes answered by the web framework itself (404 for an unknown route, 405) and the node
 /// daemon send only `{"detail": ...}`. Both land here; a body that is not JSON is kept as
-/// a snippet in [`ApiError::body`].
+/// a snippet in [`ApiError::body`]. A node that names its failure sends
+/// `{"detail": {"code": "...", "message": "..."}}`: [`ApiError::code`] is then the nested
+/// code and [`ApiError::message`] the nested message.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ApiError {
@@ -312,6 +314,14 @@ pub(crate) fn api_error(
                 _ => None,
             };
             err.detail = map.remove("detail").unwrap_or(Value::Null);
+            // A node naming its failure sends `{"detail": {"code": …, "message": …}}` and no
+            // envelope: its nested code is the error's code.
+            if err.code.is_none() {
+                err.code = err
+                    .detail_field("code")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+            }
             err.timestamp = match map.remove("timestamp") {
                 Some(Value::String(s)) => Some(s),
                 _ => None,
@@ -327,4 +337,46 @@ pub(crate) fn api_error(
         }
     }
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_s_nested_code_and_message_fill_code_and_message() {
+        let body = br#"{"detail":{"code":"challenge_not_on_node","message":"this node does not hold X-1"}}"#;
+        let e = api_error("POST", "/instances", 404, None, body);
+        assert_eq!(e.code.as_deref(), Some("challenge_not_on_node"));
+        assert_eq!(e.message(), "this node does not hold X-1");
+        assert_eq!(
+            e.detail_field("code").and_then(Value::as_str),
+            Some("challenge_not_on_node")
+        );
+        assert_eq!(
+            e.to_string(),
+            "HTTP 404 challenge_not_on_node: this node does not hold X-1 (POST /instances)"
+        );
+    }
+
+    #[test]
+    fn the_envelope_s_code_wins_over_a_nested_one_and_a_string_detail_has_none() {
+        let e = api_error(
+            "GET",
+            "/x",
+            409,
+            None,
+            br#"{"code":"outer","detail":{"code":"inner","message":"m"}}"#,
+        );
+        assert_eq!(e.code.as_deref(), Some("outer"));
+        let e = api_error(
+            "GET",
+            "/x",
+            404,
+            None,
+            br#"{"detail":"Instance not found"}"#,
+        );
+        assert_eq!(e.code, None);
+        assert_eq!(e.message(), "Instance not found");
+    }
 }
