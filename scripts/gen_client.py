@@ -1176,6 +1176,24 @@ def methods_md(g: Gen) -> str:
     return "".join(out)
 
 
+def methods_tsv(g: Gen) -> str:
+    """docs/methods.tsv, the machine-readable twin of METHODS.md (read by tests/coverage.rs and
+    scripts/coverage_report.py): one row per Python HTTP method the generator saw."""
+    out = ["python_id\tpython\trust_call\thttp_method\tpath\torigin\n"]
+    for m in g.out:
+        lead = [a.name for a in m.args if a.required or a.where == "file"]
+        if m.whole:
+            lead.append(m.whole.name)
+        rust = f"{m.place['rust']}.{m.name}({', '.join(lead)})"
+        out.append(f"{m.id}\t{m.place['python']}\t{rust}\t{m.http_method}\t{m.path}\tgenerated\n")
+    for xid, py, why in g.skipped:
+        calls = next(x["http"] for x in g.methods if x["id"] == xid)
+        http = ";".join(c["method"] for c in calls)
+        path = ";".join(c["path"] for c in calls)
+        out.append(f"{xid}\t{py}\t{why}\t{http}\t{path}\thand-written\n")
+    return "".join(out)
+
+
 def main() -> int:
     g = Gen()
     g.build()
@@ -1206,6 +1224,7 @@ def main() -> int:
     (fx / "examples.json").write_text(json.dumps(g.example_values, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     (ROOT / "docs").mkdir(exist_ok=True)
     (ROOT / "docs" / "METHODS.md").write_text(methods_md(g))
+    (ROOT / "docs" / "methods.tsv").write_text(methods_tsv(g))
     counts = defaultdict(int)
     for m in g.out:
         counts[m.x["client"]] += 1
