@@ -21,7 +21,8 @@
 //! - `competition_attachments.upload`: needs S3 storage (`storage_unavailable` 503);
 //!   `.update`, `.delete`: so no attachment can exist (404 asserted).
 //! - `email.send_test`: no mail provider (400).
-//! - `eval_campaigns.submit`: no standard set exists (404); `.get`, `.cancel`: so no campaign.
+//! - `eval_campaigns.submit`: no standard set exists (404); `.get`, `.cancel`: so no campaign
+//!   (`.list` answers, empty).
 //! - `eval_runs.submit`: queues a run no provider can execute (cancelled); `.get`, `.coverage`:
 //!   no run ever completes (404).
 //! - `eval_harnesses.probe`: queues a task that pulls the harness image (cancelled).
@@ -52,7 +53,8 @@
 //! - `reports.upload_attachment`: no storage (503); `.attachment_bytes`,
 //!   `.delete_attachment`: so no attachment (404).
 //! - `series.ladder_history`: no rating without a played occurrence (404).
-//! - `vendor.submit_campaign`: no standard set exists (refused).
+//! - `vendor.upload_key`: vendor key upload is not configured (503); `vendor.submit_campaign`:
+//!   no standard set exists (refused).
 
 #[allow(dead_code)]
 #[path = "live/support.rs"]

@@ -95,7 +95,10 @@ async fn patches_without_a_patchable_challenge() {
         400,
         "challenge_not_patchable",
     );
-    let files = std::collections::BTreeMap::from([("app.py".to_owned(), "print(1)".to_owned())]);
+    // `files` maps a path to its base64-encoded new content (the Python SDK encodes bytes
+    // itself; the generated Rust setter takes the encoded strings).
+    let files =
+        std::collections::BTreeMap::from([("app.py".to_owned(), "cHJpbnQoMSk=".to_owned())]);
     api_err(
         p.submit()
             .challenge_id(web)
@@ -116,6 +119,7 @@ async fn patches_without_a_patchable_challenge() {
     );
     api_err(
         p.submit_live()
+            .source("live")
             .challenge_id(web)
             .competition_id(comp.as_str())
             .files(files)
