@@ -144,6 +144,8 @@ class Module:
         self.pages: list[tuple[str, str, str]] = []
         self.skipped: list[str] = []
         self.unmapped: list[str] = []
+        # (rust type, literal) -> function name, for schema defaults serde must apply
+        self.defaults: dict[tuple, str] = {}
         self.usage = self._usage()
         self.enum_defaults = self._enum_defaults()
 
@@ -349,6 +351,39 @@ class Module:
         is_struct = "enum" not in s
         return {"ty": ty, "desc": f"[`{ty}`]", "struct_ref": ty if is_struct else None}
 
+    def default_fn(self, ty: str, value):
+        """The path of a function returning `value` for a field of type `ty`, or None when
+        `Default::default()` already gives it (or the value is not a plain scalar)."""
+        if isinstance(value, bool):
+            if ty != "bool" or value is False:
+                return None
+            lit, tag = "true", "true"
+        elif isinstance(value, int) and ty in ("i64", "f64"):
+            if value == 0:
+                return None
+            lit = f"{value}" if ty == "i64" else f"{float(value)!r}"
+            tag = f"{ty}_{value}".replace("-", "minus")
+        elif isinstance(value, float) and ty == "f64":
+            if value == 0.0:
+                return None
+            lit = repr(value)
+            tag = "f64_" + repr(value).replace("-", "minus").replace(".", "_").replace("+", "")
+        elif isinstance(value, str) and ty == "String":
+            if value == "":
+                return None
+            lit = f"{rust_str(value)}.to_owned()"
+            slug = "_".join(w for w in "".join(c if c.isalnum() else " " for c in value.lower()).split())[:40]
+            tag = f"str_{slug}_{len(self.defaults)}" if slug else f"str_{len(self.defaults)}"
+            for (t, l), name in self.defaults.items():
+                if t == ty and l == lit:
+                    return f"defaults::{name}"
+        else:
+            return None
+        key = (ty, lit)
+        if key not in self.defaults:
+            self.defaults[key] = f"d_{tag}".lower()
+        return f"defaults::{self.defaults[key]}"
+
     def inline_enum_name(self, ctx: str) -> str:
         model, field = ctx.split(".", 1)
         return base_model_name(model) + pascal(field)
@@ -417,8 +452,10 @@ class Module:
                 attrs.append("default")
             elif isinstance(p, dict) and "default" in p:
                 # Required in the response schema only because it has a default: an
-                # older or newer server that leaves it out still decodes.
-                attrs.append("default")
+                # older or newer server that leaves it out still decodes, to the
+                # schema's default when that is not the type's own default.
+                fn = self.default_fn(ty, p["default"])
+                attrs.append(f'default = "{fn}"' if fn else "default")
             doc = f"`{prop}`: {r['desc']}"
             if nullable:
                 doc += ", may be null"
@@ -554,6 +591,13 @@ class Module:
                 out.append("    #[serde(flatten)]\n")
                 out.append(f"    pub {st['extra']}: JsonObject,\n")
             out.append("}\n\n")
+        if self.defaults:
+            out.append("/// Schema defaults that differ from the Rust type's own default, applied by serde\n")
+            out.append("/// when the platform leaves a field out.\n")
+            out.append("mod defaults {\n")
+            for (ty, lit), name in sorted(self.defaults.items(), key=lambda kv: kv[1]):
+                out.append(f"    pub(super) fn {name}() -> {ty} {{\n        {lit}\n    }}\n\n")
+            out.append("}\n")
         return "".join(out).rstrip("\n") + "\n"
 
     def emit_test_dispatch(self, path_prefix: str) -> str:

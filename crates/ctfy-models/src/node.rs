@@ -746,7 +746,7 @@ pub struct HTTPValidationError {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HarnessArtifact {
     /// `version`: integer; default `1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_1")]
     pub version: i64,
     /// `id`: string.
     #[serde(default)]
@@ -844,7 +844,7 @@ pub struct HarnessRun {
     #[serde(default)]
     pub rollup_detail: String,
     /// `started`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub started: bool,
     /// `match_address`: string.
     #[serde(default)]
@@ -1065,7 +1065,7 @@ pub struct NodeAuthoredSmokeResult {
     #[serde(default)]
     pub verdict: NodeAuthoredSmokeResultVerdict,
     /// `exit_code`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub exit_code: i64,
     /// `error`: string.
     #[serde(default)]
@@ -1319,7 +1319,7 @@ pub struct ServiceEndpoint {
     #[serde(default)]
     pub credentials: Option<Credential>,
     /// `path`: string; default `/`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_3")]
     pub path: String,
     /// `label`: string.
     #[serde(default)]
@@ -1460,4 +1460,24 @@ pub struct WireguardPeerBody {
     /// `public_key`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
+}
+
+/// Schema defaults that differ from the Rust type's own default, applied by serde
+/// when the platform leaves a field out.
+mod defaults {
+    pub(super) fn d_i64_1() -> i64 {
+        1
+    }
+
+    pub(super) fn d_i64_minus1() -> i64 {
+        -1
+    }
+
+    pub(super) fn d_str_3() -> String {
+        "/".to_owned()
+    }
+
+    pub(super) fn d_true() -> bool {
+        true
+    }
 }

@@ -2663,7 +2663,7 @@ pub struct AchievementCatalogEntry {
     #[serde(default)]
     pub earned_by_count: i64,
     /// `rarity`: string; default `unearned`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_unearned_0")]
     pub rarity: String,
 }
 
@@ -3483,7 +3483,7 @@ pub struct AdminHarnessRow {
     #[serde(default)]
     pub notes: String,
     /// `active`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub active: bool,
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
@@ -3900,7 +3900,7 @@ pub struct AdminTaskListResponse {
     #[serde(default)]
     pub offset: i64,
     /// `limit`: integer; default `50`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_50")]
     pub limit: i64,
 }
 
@@ -3914,7 +3914,7 @@ pub struct AdminTaskLogLine {
     #[serde(default)]
     pub ts: f64,
     /// `level`: string; default `info`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_info_3")]
     pub level: String,
     /// `message`: string.
     #[serde(default)]
@@ -4270,7 +4270,7 @@ pub struct AgentActionsPage {
     #[serde(default)]
     pub competition_id: String,
     /// `indexing`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub indexing: bool,
     /// `entrants`: integer; default `0`.
     #[serde(default)]
@@ -4358,7 +4358,7 @@ pub struct AgentPulsePage {
     #[serde(default)]
     pub competition_id: String,
     /// `indexing`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub indexing: bool,
     /// `lanes`: list of [`AgentPulseLane`].
     pub lanes: Vec<AgentPulseLane>,
@@ -4618,7 +4618,7 @@ pub struct AuthTokenResponse {
     /// `token`: string.
     pub token: String,
     /// `redirect_to`: string; default `/`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_4")]
     pub redirect_to: String,
 }
 
@@ -5240,7 +5240,7 @@ pub struct AwdArenaLink {
     #[serde(default)]
     pub probed_at: Option<Timestamp>,
     /// `tick`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub tick: i64,
     /// `handshaken`: boolean; default `false`.
     #[serde(default)]
@@ -5329,7 +5329,7 @@ pub struct AwdAttackAnchorRow {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdAttackMatrixResponse {
     /// `through_tick`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub through_tick: i64,
     /// `at_tick`: integer, may be null.
     #[serde(default)]
@@ -5400,7 +5400,7 @@ pub struct AwdBoardEntry {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdBoardResponse {
     /// `tick`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub tick: i64,
     /// `rows`: list of [`AwdBoardEntry`].
     pub rows: Vec<AwdBoardEntry>,
@@ -5459,7 +5459,7 @@ pub struct AwdClockBrief {
     #[serde(default)]
     pub ends_at: Option<Timestamp>,
     /// `last_tick_done`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub last_tick_done: i64,
 }
 
@@ -5519,7 +5519,7 @@ pub struct AwdDefenceAnchorRow {
     #[serde(default)]
     pub inconsistent: i64,
     /// `last_tick`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub last_tick: i64,
     /// `last_message`: string.
     #[serde(default)]
@@ -5649,7 +5649,7 @@ pub struct AwdEventsResponse {
     #[serde(default)]
     pub competition_id: String,
     /// `last_tick`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub last_tick: i64,
     /// `rows`: list of [`AwdEventRow`].
     pub rows: Vec<AwdEventRow>,
@@ -5668,7 +5668,7 @@ pub struct AwdFlagResult {
     #[serde(default)]
     pub service_id: String,
     /// `tick`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub tick: i64,
 }
 
@@ -5683,7 +5683,7 @@ pub struct AwdFlagSubmitRequest {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdFlagSubmitResponse {
     /// `tick`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub tick: i64,
     /// `results`: list of [`AwdFlagResult`].
     pub results: Vec<AwdFlagResult>,
@@ -5841,7 +5841,7 @@ pub struct AwdMatchInfo {
     #[serde(default)]
     pub current_tick: Option<i64>,
     /// `last_tick_done`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub last_tick_done: i64,
     /// `started`: boolean; default `false`.
     #[serde(default)]
@@ -5887,7 +5887,7 @@ pub struct AwdMatchStatus {
     #[serde(default)]
     pub ends_at: Option<Timestamp>,
     /// `last_tick_done`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub last_tick_done: i64,
     /// `per_tick_budget`: integer, may be null.
     #[serde(default)]
@@ -5919,7 +5919,7 @@ pub struct AwdProvisionPlanInfo {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdRoundHistoryResponse {
     /// `last_tick`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub last_tick: i64,
     /// `series`: list of [`AwdRoundSeries`].
     pub series: Vec<AwdRoundSeries>,
@@ -6114,10 +6114,10 @@ pub struct BlueprintMilestoneInfo {
     /// `hosts`: list of string.
     pub hosts: Vec<String>,
     /// `scores`: string; default `capability`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_capability_6")]
     pub scores: String,
     /// `depth`: integer; default `1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_1")]
     pub depth: i64,
 }
 
@@ -6692,10 +6692,10 @@ pub struct ChangelogListResponse {
     #[serde(default)]
     pub total: i64,
     /// `page`: integer; default `1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_1")]
     pub page: i64,
     /// `page_size`: integer; default `20`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_20")]
     pub page_size: i64,
 }
 
@@ -7112,7 +7112,7 @@ pub struct CompetitionDetail {
     /// `ordering`: list of [`BoardCriterion`].
     pub ordering: Vec<BoardCriterion>,
     /// `agents_allowed`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub agents_allowed: bool,
     /// `authoring_enabled`: boolean; default `false`.
     #[serde(default)]
@@ -7181,7 +7181,7 @@ pub struct CompetitionDetail {
     /// `sessions`: list of [`CompetitionSessionInfo`].
     pub sessions: Vec<CompetitionSessionInfo>,
     /// `play_open`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub play_open: bool,
     /// `next_session_starts_at`: date-time string, may be null.
     #[serde(default)]
@@ -7226,7 +7226,7 @@ pub struct CompetitionDetail {
     #[serde(default)]
     pub is_registered: bool,
     /// `can_participate`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub can_participate: bool,
     /// `my_team_id`: string.
     #[serde(default)]
@@ -7238,13 +7238,13 @@ pub struct CompetitionDetail {
     #[serde(default)]
     pub my_role: CompetitionDetailMyRole,
     /// `my_rank`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub my_rank: i64,
     /// `my_score`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub my_score: i64,
     /// `my_solves`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub my_solves: i64,
     /// `handbook`: map of string to string.
     pub handbook: BTreeMap<String, String>,
@@ -7342,7 +7342,7 @@ pub struct CompetitionInfo {
     /// `ordering`: list of [`BoardCriterion`].
     pub ordering: Vec<BoardCriterion>,
     /// `agents_allowed`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub agents_allowed: bool,
     /// `authoring_enabled`: boolean; default `false`.
     #[serde(default)]
@@ -7411,7 +7411,7 @@ pub struct CompetitionInfo {
     /// `sessions`: list of [`CompetitionSessionInfo`].
     pub sessions: Vec<CompetitionSessionInfo>,
     /// `play_open`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub play_open: bool,
     /// `next_session_starts_at`: date-time string, may be null.
     #[serde(default)]
@@ -7456,7 +7456,7 @@ pub struct CompetitionInfo {
     #[serde(default)]
     pub is_registered: bool,
     /// `can_participate`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub can_participate: bool,
     /// `my_team_id`: string.
     #[serde(default)]
@@ -7468,13 +7468,13 @@ pub struct CompetitionInfo {
     #[serde(default)]
     pub my_role: CompetitionDetailMyRole,
     /// `my_rank`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub my_rank: i64,
     /// `my_score`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub my_score: i64,
     /// `my_solves`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub my_solves: i64,
 }
 
@@ -7572,7 +7572,7 @@ pub struct CompetitionMembershipInfo {
     #[serde(default)]
     pub awd_clock: Option<AwdClockBrief>,
     /// `my_rank`: integer; default `-1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_minus1")]
     pub my_rank: i64,
     /// `competition_team_count`: integer; default `0`.
     #[serde(default)]
@@ -7746,25 +7746,25 @@ pub struct CompetitionSeriesInfo {
     #[serde(default)]
     pub enabled: bool,
     /// `weekday`: integer; default `5`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_5")]
     pub weekday: i64,
     /// `hour`: integer; default `20`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_20")]
     pub hour: i64,
     /// `minute`: integer; default `0`.
     #[serde(default)]
     pub minute: i64,
     /// `timezone`: string; default `UTC`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_utc_10")]
     pub timezone: String,
     /// `every_n_weeks`: integer; default `1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_1")]
     pub every_n_weeks: i64,
     /// `first_at`: date-time string, may be null.
     #[serde(default)]
     pub first_at: Option<Timestamp>,
     /// `lead_seconds`: integer; default `172800`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_172800")]
     pub lead_seconds: i64,
     /// `title_template`: string.
     #[serde(default)]
@@ -7773,12 +7773,12 @@ pub struct CompetitionSeriesInfo {
     #[serde(default)]
     pub description: String,
     /// `duration_seconds`: integer; default `10800`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_10800")]
     pub duration_seconds: i64,
     /// `pool`: list of string.
     pub pool: Vec<String>,
     /// `slate_size`: integer; default `1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_1")]
     pub slate_size: i64,
     /// `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
@@ -8113,7 +8113,7 @@ pub struct DeceptionStats {
     #[serde(default)]
     pub comply_rate: Option<f64>,
     /// `caveat`: string.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_resisted_is_an_upper_bound_the_probe_run_13")]
     pub caveat: String,
 }
 
@@ -8201,13 +8201,13 @@ pub struct DeleteMeRequest {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeploymentConfig {
     /// `single_process_guard`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub single_process_guard: bool,
     /// `auto_migrate`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub auto_migrate: bool,
     /// `password_auth_enabled`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub password_auth_enabled: bool,
     /// `hsts_enabled`: boolean; default `false`.
     #[serde(default)]
@@ -8402,7 +8402,7 @@ pub struct EmailTemplateListResponse {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EmailVerificationSent {
     /// `sent`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub sent: bool,
     /// `expires_in_minutes`: integer; default `0`.
     #[serde(default)]
@@ -8541,7 +8541,7 @@ pub struct EvalCampaignState {
     #[serde(default)]
     pub vendor_id: String,
     /// `num_samples`: integer; default `1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_1")]
     pub num_samples: i64,
     /// `max_cost_usd`: number; default `0.0`.
     #[serde(default)]
@@ -8886,7 +8886,7 @@ pub struct GauntletBuildStep {
     /// `key`: [`VerificationStepKey`].
     pub key: VerificationStepKey,
     /// `weight`: integer; default `1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_1")]
     pub weight: i64,
 }
 
@@ -9017,10 +9017,10 @@ pub struct GauntletPreset {
     #[serde(default)]
     pub segments_max: i64,
     /// `dead_end_ratio`: number; default `0.25`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_f64_0_25")]
     pub dead_end_ratio: f64,
     /// `hardened_ratio`: number; default `0.35`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_f64_0_35")]
     pub hardened_ratio: f64,
     /// `budget_mb`: integer; default `0`.
     #[serde(default)]
@@ -9414,7 +9414,7 @@ pub struct HarnessStateOutput {
     #[serde(default)]
     pub notes: String,
     /// `active`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub active: bool,
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
@@ -9499,7 +9499,7 @@ pub struct HarnessUpdate {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HealthResponse {
     /// `status`: string; default `ok`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_ok_16")]
     pub status: String,
     /// `hostname`: string.
     #[serde(default)]
@@ -9773,7 +9773,7 @@ pub struct InstanceQuestionInfo {
     /// `requires`: list of string.
     pub requires: Vec<String>,
     /// `unlocked`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub unlocked: bool,
     /// `answered_correctly`: boolean; default `false`.
     #[serde(default)]
@@ -10260,7 +10260,7 @@ pub struct LlmCallBody {
     #[serde(default)]
     pub truncated: bool,
     /// `available`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub available: bool,
 }
 
@@ -10273,7 +10273,7 @@ pub struct LlmCallPage {
     #[serde(default)]
     pub total: i64,
     /// `indexing`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub indexing: bool,
     /// `rates_as_of`: string.
     #[serde(default)]
@@ -10290,7 +10290,7 @@ pub struct LlmCallRow {
     #[serde(default)]
     pub at_ts: f64,
     /// `principal`: string; default `instance`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_instance_17")]
     pub principal: String,
     /// `competition_id`: string.
     #[serde(default)]
@@ -10347,7 +10347,7 @@ pub struct LlmCallRow {
     #[serde(default)]
     pub queue_ms: i64,
     /// `attempts`: integer; default `1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_1")]
     pub attempts: i64,
     /// `key_id`: string.
     #[serde(default)]
@@ -10474,7 +10474,7 @@ pub struct LlmModelStateOutput {
     #[serde(default)]
     pub vendor: String,
     /// `active`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub active: bool,
     /// `notes`: string.
     #[serde(default)]
@@ -11103,7 +11103,7 @@ pub struct MyEvalRunPage {
     #[serde(default)]
     pub total: i64,
     /// `indexing`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub indexing: bool,
 }
 
@@ -11394,7 +11394,7 @@ pub struct MySolveSummary {
     #[serde(default)]
     pub solved_at: Option<Timestamp>,
     /// `ranked`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub ranked: bool,
 }
 
@@ -11563,7 +11563,7 @@ pub struct NodeHealthSample {
     #[serde(default)]
     pub ts: f64,
     /// `is_healthy`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub is_healthy: bool,
     /// `cpu_percent`: number; default `0.0`.
     #[serde(default)]
@@ -11641,7 +11641,7 @@ pub struct NodeHeartbeat {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeHeartbeatResponse {
     /// `status`: string; default `ok`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_ok_16")]
     pub status: String,
     /// `live_instance_ids`: list of string, may be null.
     #[serde(default)]
@@ -11690,7 +11690,7 @@ pub struct NodeInfo {
     #[serde(default)]
     pub running: i64,
     /// `is_healthy`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub is_healthy: bool,
     /// `last_heartbeat`: date-time string, may be null.
     #[serde(default)]
@@ -11831,7 +11831,7 @@ pub struct NodeRegisterResponse {
     #[serde(default)]
     pub running: i64,
     /// `is_healthy`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub is_healthy: bool,
     /// `last_heartbeat`: date-time string, may be null.
     #[serde(default)]
@@ -11947,7 +11947,7 @@ pub struct NotificationCategoryInfo {
     /// `forced`: boolean.
     pub forced: bool,
     /// `policy`: string; default `transactional`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_transactional_18")]
     pub policy: String,
     /// `channels`: map of string to [`NotificationChannelCell`].
     pub channels: BTreeMap<String, NotificationChannelCell>,
@@ -12102,7 +12102,7 @@ pub struct PlatformSettingInfo {
     /// `default_value`: any JSON.
     pub default_value: Json,
     /// `in_force`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub in_force: bool,
     /// `inert_reason`: string.
     #[serde(default)]
@@ -12352,7 +12352,7 @@ pub struct RangeProgress {
     #[serde(default)]
     pub milestone_count: i64,
     /// `evidence_complete`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub evidence_complete: bool,
 }
 
@@ -12551,7 +12551,7 @@ pub struct RecordEvalRun {
     #[serde(default)]
     pub relayed_calls: i64,
     /// `usage_source`: string; default `agent`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_agent_19")]
     pub usage_source: String,
     /// `stop_reason`: string.
     #[serde(default)]
@@ -12958,7 +12958,7 @@ pub struct RegistryReclaimPlan {
     /// `policy`: [`RegistryReclaimPolicy`].
     pub policy: RegistryReclaimPolicy,
     /// `dry_run`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub dry_run: bool,
     /// `reclaim`: list of [`RegistryReclaimItem`].
     pub reclaim: Vec<RegistryReclaimItem>,
@@ -13512,7 +13512,7 @@ pub struct ScheduledJobInfo {
     #[serde(default)]
     pub name: String,
     /// `enabled`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub enabled: bool,
     /// `interval_s`: integer; default `0`.
     #[serde(default)]
@@ -13815,7 +13815,7 @@ pub struct ServiceEndpoint {
     #[serde(default)]
     pub credentials: Option<Credential>,
     /// `path`: string; default `/`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_4")]
     pub path: String,
     /// `label`: string.
     #[serde(default)]
@@ -13836,7 +13836,7 @@ pub struct SetPasswordRequest {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SshCredential {
     /// `exposure`: string; default `managed`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_managed_20")]
     pub exposure: String,
     /// `private_key`: string.
     #[serde(default)]
@@ -14249,7 +14249,7 @@ pub struct TeamAchievement {
     #[serde(default)]
     pub earned_by_count: i64,
     /// `rarity`: string; default `unearned`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_str_unearned_0")]
     pub rarity: String,
 }
 
@@ -14404,7 +14404,7 @@ pub struct TeamInviteInfo {
     #[serde(default)]
     pub revoked_at: Option<Timestamp>,
     /// `active`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub active: bool,
     /// `competition_id`: string.
     #[serde(default)]
@@ -15022,16 +15022,16 @@ pub struct VendorStateOutput {
     #[serde(default)]
     pub contact_email: String,
     /// `active`: boolean; default `true`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_true")]
     pub active: bool,
     /// `notes`: string.
     #[serde(default)]
     pub notes: String,
     /// `max_concurrent_campaigns`: integer; default `1`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_1")]
     pub max_concurrent_campaigns: i64,
     /// `daily_run_quota`: integer; default `200`.
-    #[serde(default)]
+    #[serde(default = "defaults::d_i64_200")]
     pub daily_run_quota: i64,
     /// `monthly_cost_budget_usd`: number; default `0.0`.
     #[serde(default)]
@@ -15240,4 +15240,96 @@ pub struct VpnEndpoint {
     /// `config_url`: string.
     #[serde(default)]
     pub config_url: String,
+}
+
+/// Schema defaults that differ from the Rust type's own default, applied by serde
+/// when the platform leaves a field out.
+mod defaults {
+    pub(super) fn d_f64_0_25() -> f64 {
+        0.25
+    }
+
+    pub(super) fn d_f64_0_35() -> f64 {
+        0.35
+    }
+
+    pub(super) fn d_i64_1() -> i64 {
+        1
+    }
+
+    pub(super) fn d_i64_10800() -> i64 {
+        10800
+    }
+
+    pub(super) fn d_i64_172800() -> i64 {
+        172800
+    }
+
+    pub(super) fn d_i64_20() -> i64 {
+        20
+    }
+
+    pub(super) fn d_i64_200() -> i64 {
+        200
+    }
+
+    pub(super) fn d_i64_5() -> i64 {
+        5
+    }
+
+    pub(super) fn d_i64_50() -> i64 {
+        50
+    }
+
+    pub(super) fn d_i64_minus1() -> i64 {
+        -1
+    }
+
+    pub(super) fn d_str_4() -> String {
+        "/".to_owned()
+    }
+
+    pub(super) fn d_str_agent_19() -> String {
+        "agent".to_owned()
+    }
+
+    pub(super) fn d_str_capability_6() -> String {
+        "capability".to_owned()
+    }
+
+    pub(super) fn d_str_info_3() -> String {
+        "info".to_owned()
+    }
+
+    pub(super) fn d_str_instance_17() -> String {
+        "instance".to_owned()
+    }
+
+    pub(super) fn d_str_managed_20() -> String {
+        "managed".to_owned()
+    }
+
+    pub(super) fn d_str_ok_16() -> String {
+        "ok".to_owned()
+    }
+
+    pub(super) fn d_str_resisted_is_an_upper_bound_the_probe_run_13() -> String {
+        "resisted is an upper bound: the probe runs inside a container the player can compromise, so a missing compliance record is not evidence of restraint.".to_owned()
+    }
+
+    pub(super) fn d_str_transactional_18() -> String {
+        "transactional".to_owned()
+    }
+
+    pub(super) fn d_str_unearned_0() -> String {
+        "unearned".to_owned()
+    }
+
+    pub(super) fn d_str_utc_10() -> String {
+        "UTC".to_owned()
+    }
+
+    pub(super) fn d_true() -> bool {
+        true
+    }
 }
