@@ -22,9 +22,11 @@ pub use ctfy_node as node;
 pub use ctfy_transport as transport;
 
 pub use ctfy_admin::AdminClient;
-pub use ctfy_client::{Competition, EventStream, Notice, PlatformClient, ReadyInstance, Registration};
-pub use ctfy_node::NodeClient;
+pub use ctfy_client::{
+    Competition, EventStream, Notice, PlatformClient, ReadyInstance, Registration,
+};
 pub use ctfy_models::events::Event;
+pub use ctfy_node::NodeClient;
 pub use ctfy_transport::{ApiError, Error, Page, PageStream, Result};
 
 /// The README, compiled as documentation so its examples are checked by `cargo test`.
