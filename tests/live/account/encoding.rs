@@ -10,7 +10,9 @@ async fn odd_ids_are_one_encoded_segment() {
     let player = env.player();
     let users = player.users();
 
-    // A slash inside an id is not a new path level the SDK made up: 404, not another route.
+    // A slash inside an id is sent as `%2F`: 404, not another route. (The platform's server
+    // decodes `%2F` before routing, so `teams().get("<id>/achievements")` would reach the
+    // achievements route there; the SDK cannot prevent that, it only never splits the id.)
     let err = users.get("a/b").await.unwrap_err();
     assert_eq!(err.status(), Some(404), "{err}");
 
