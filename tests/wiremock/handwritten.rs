@@ -386,3 +386,43 @@ fn every_example_roundtrips_through_its_type() {
         failures.join("\n")
     );
 }
+
+#[tokio::test]
+async fn patch_submissions_encode_bytes_and_live_asks_for_the_box() {
+    let s = Server::start().await;
+    let info = json!({ "id": "p1", "status": "queued" });
+    for body in [
+        json!({ "instance_id": INSTANCE, "files": { "app.py": "cHJpbnQoMSk=" }, "competition_id": COMPETITION_ID }),
+        json!({ "challenge_id": "WEB-001", "files": { "app.py": "cHJpbnQoMSk=" } }),
+        json!({ "instance_id": INSTANCE, "source": "live" }),
+    ] {
+        Mock::given(method("POST"))
+            .and(path("/api/v1/patches"))
+            .and(header("authorization", "Bearer pf_test"))
+            .and(body_json(body))
+            .respond_with(ResponseTemplate::new(200).set_body_json(info.clone()))
+            .expect(1)
+            .mount(&s.mock)
+            .await;
+    }
+    let p = s.client();
+    let p = p.patches();
+    let files = [("app.py", b"print(1)")];
+    let a = p
+        .submit(INSTANCE, files)
+        .competition_id(COMPETITION_ID)
+        .await
+        .unwrap();
+    assert_eq!(a.id, "p1");
+    p.submit_for_challenge("WEB-001", files).await.unwrap();
+    p.submit_live(INSTANCE).await.unwrap();
+}
+
+#[test]
+fn defence_source_files_decode() {
+    let src: ctfy::models::DefenceSource = serde_json::from_value(
+        json!({ "challenge_id": "WEB-001", "files": { "app.py": "cHJpbnQoMSk=" } }),
+    )
+    .unwrap();
+    assert_eq!(src.decoded_files().unwrap()["app.py"], b"print(1)");
+}

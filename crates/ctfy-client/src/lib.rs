@@ -27,6 +27,7 @@ mod client;
 mod competition;
 mod generated;
 mod instances;
+mod patches;
 mod submissions;
 
 mod events;
@@ -36,6 +37,7 @@ pub use client::{ClientBuilder, Compatibility, PLATFORM_VERSION, PlatformClient,
 pub use competition::Registration;
 pub use generated::*;
 pub use instances::{InstancesStart, ReadyInstance};
+pub use patches::PatchesSubmit;
 pub use submissions::{Answer, SubmissionsSubmit, SubmissionsVerify};
 
 pub use ctfy_admin::AdminClient;

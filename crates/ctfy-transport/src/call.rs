@@ -69,6 +69,15 @@ impl Call {
         self
     }
 
+    /// Sets a timeout for each attempt of this call, replacing the client's (for calls that
+    /// legitimately take longer, such as node builds, or that must fail fast).
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        if let Ok(req) = &mut self.req {
+            req.timeout = Some(timeout);
+        }
+        self
+    }
+
     /// Sets a member of the JSON body (the body becomes an object if it was not one).
     pub fn body_field(mut self, key: &str, value: impl Serialize) -> Self {
         match serde_json::to_value(value) {
@@ -244,6 +253,11 @@ macro_rules! builder {
             /// Any [`Error`](crate::Error).
             pub async fn send(self) -> $crate::Result<$out> {
                 self.0.$send().await
+            }
+
+            /// Sets a timeout for each attempt of this request, replacing the client's.
+            pub fn timeout(self, timeout: ::std::time::Duration) -> Self {
+                Self(self.0.timeout(timeout))
             }
         }
 

@@ -95,37 +95,28 @@ async fn patches_without_a_patchable_challenge() {
         400,
         "challenge_not_patchable",
     );
-    // `files` maps a path to its base64-encoded new content (the Python SDK encodes bytes
-    // itself; the generated Rust setter takes the encoded strings).
-    let files =
-        std::collections::BTreeMap::from([("app.py".to_owned(), "cHJpbnQoMSk=".to_owned())]);
+    // The SDK takes raw bytes and base64-encodes them for the wire.
+    let files = [("app.py", b"print(1)".to_vec())];
     api_err(
-        p.submit()
-            .challenge_id(web)
+        p.submit("no-such-instance", files.clone())
             .competition_id(comp.as_str())
-            .files(files.clone())
+            .await,
+        404,
+        "instance_not_found",
+    );
+    api_err(
+        p.submit_for_challenge(web, files.clone())
+            .competition_id(comp.as_str())
             .await,
         400,
         "challenge_not_patchable",
     );
     api_err(
-        p.submit_for_challenge()
-            .challenge_id(web)
+        p.submit_live("no-such-instance")
             .competition_id(comp.as_str())
-            .files(files.clone())
             .await,
-        400,
-        "challenge_not_patchable",
-    );
-    api_err(
-        p.submit_live()
-            .source("live")
-            .challenge_id(web)
-            .competition_id(comp.as_str())
-            .files(files)
-            .await,
-        400,
-        "challenge_not_patchable",
+        404,
+        "instance_not_found",
     );
 
     let page = admin
