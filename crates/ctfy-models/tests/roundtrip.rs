@@ -1,13 +1,17 @@
 //! Wire round-trips of the generated types: decode -> encode must give back the same JSON.
 
+#[path = "support/example.rs"]
+mod example;
 #[path = "support/schemas.rs"]
 mod schemas;
+
+use example::{example, spec};
 
 use ctfy_models::{
     ChallengeInfo, CompetitionInfo, InstanceInfo, InstanceStatus, InstanceStatusResponse,
     StringOrList, SubmissionCreate, SubmissionResponse,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize>(value: &Value) -> Value {
     let typed: T = serde_json::from_value(value.clone()).expect("decodes");
@@ -151,7 +155,7 @@ fn every_schema_roundtrips(
     file: &str,
     table: &[(&str, &str)],
     skipped: &[&str],
-    dispatch: fn(&str, Value) -> Option<Result<Value, String>>,
+    dispatch: fn(&str, Value) -> Option<Result<schemas::Decoded, String>>,
 ) {
     let spec = spec(file);
     let names: Vec<&String> = spec["components"]["schemas"]
@@ -172,7 +176,7 @@ fn every_schema_roundtrips(
         let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
         for full in [true, false] {
             let value = example(&spec, &reference, full, 0);
-            match dispatch(name, value.clone()) {
+            match dispatch(name, value.clone()).map(|r| r.map(|d| d.json)) {
                 None => failures.push(format!("{name}: no Rust type")),
                 Some(Err(e)) => {
                     failures.push(format!("{name} (full={full}): {e}\n  input: {value}"))
@@ -193,100 +197,4 @@ fn every_schema_roundtrips(
         failures.join("\n")
     );
     assert!(checked > 0);
-}
-
-fn spec(file: &str) -> Value {
-    let path = format!("{}/../../spec/{file}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("spec file")).expect("spec JSON")
-}
-
-/// An example value for `schema`: `full` fills every property (and picks the non-null
-/// branch of nullable ones); otherwise only required properties, nullable ones as `null`.
-fn example(spec: &Value, schema: &Value, full: bool, depth: usize) -> Value {
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        let name = reference.rsplit('/').next().unwrap();
-        let target = &spec["components"]["schemas"][name];
-        return example(spec, target, full, depth + 1);
-    }
-    if let Some(all) = schema.get("allOf").and_then(Value::as_array)
-        && all.len() == 1
-    {
-        return example(spec, &all[0], full, depth);
-    }
-    if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
-        let nullable = branches.iter().any(|b| b["type"] == "null");
-        if nullable && (!full || depth > 8) {
-            return Value::Null;
-        }
-        // Prefer a branch that is neither null nor the "unset" empty-string constant.
-        let pick = branches
-            .iter()
-            .find(|b| b["type"] != "null" && b.get("const") != Some(&json!("")))
-            .or_else(|| branches.iter().find(|b| b["type"] != "null"))
-            .unwrap();
-        return example(spec, pick, full, depth);
-    }
-    if let Some(c) = schema.get("const") {
-        return c.clone();
-    }
-    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        // Prefer a non-empty value: "" is the "unset" marker in several enums.
-        return values
-            .iter()
-            .find(|v| *v != "")
-            .unwrap_or(&values[0])
-            .clone();
-    }
-    match schema.get("type").and_then(Value::as_str) {
-        Some("string") => match schema.get("format").and_then(Value::as_str) {
-            Some("date-time") => json!("2026-11-22T22:27:33.936721Z"),
-            _ => json!("text"),
-        },
-        Some("integer") => json!(7),
-        Some("number") => json!(1.5),
-        Some("boolean") => json!(true),
-        Some("array") => {
-            if !full || depth > 8 {
-                return json!([]);
-            }
-            match schema.get("items") {
-                Some(items) => json!([example(spec, items, full, depth + 1)]),
-                None => json!(["any"]),
-            }
-        }
-        Some("object") | None
-            if schema.get("properties").is_some() || schema["type"] == "object" =>
-        {
-            let mut out = Map::new();
-            let required: Vec<&str> = schema
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                for (k, p) in props {
-                    if full || required.contains(&k.as_str()) {
-                        out.insert(k.clone(), example(spec, p, full, depth + 1));
-                    }
-                }
-            }
-            let extra = schema.get("additionalProperties");
-            if full && depth <= 8 {
-                match extra {
-                    Some(Value::Object(ap)) if !ap.is_empty() => {
-                        out.insert("key".into(), example(spec, extra.unwrap(), full, depth + 1));
-                    }
-                    Some(Value::Bool(true)) | Some(Value::Object(_)) => {
-                        out.insert("extra_key".into(), json!("extra"));
-                    }
-                    None if schema.get("properties").is_none() => {
-                        out.insert("extra_key".into(), json!("extra"));
-                    }
-                    _ => {}
-                }
-            }
-            Value::Object(out)
-        }
-        _ => json!("any"),
-    }
 }

@@ -4,15 +4,27 @@
 
 use serde_json::Value;
 
-fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize>(
+/// A value decoded into its Rust type and encoded back.
+pub struct Decoded {
+    /// The re-encoded JSON.
+    pub json: Value,
+    /// The `Debug` text of the typed value: an enum value the SDK does not know shows as `Unknown(..)`.
+    pub debug: String,
+}
+
+fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug>(
     value: Value,
-) -> Result<Value, String> {
+) -> Result<Decoded, String> {
     let typed: T = serde_json::from_value(value).map_err(|e| format!("decode: {e}"))?;
-    serde_json::to_value(&typed).map_err(|e| format!("encode: {e}"))
+    let json = serde_json::to_value(&typed).map_err(|e| format!("encode: {e}"))?;
+    Ok(Decoded {
+        json,
+        debug: format!("{typed:?}"),
+    })
 }
 
 /// Round-trips `value` through the platform type of `schema`; `None` if unmapped.
-pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
+pub fn platform(schema: &str, value: Value) -> Option<Result<Decoded, String>> {
     match schema {
         "AccountDeletionAccepted" => Some(roundtrip::<ctfy_models::AccountDeletionAccepted>(value)),
         "AccountKeyRow" => Some(roundtrip::<ctfy_models::AccountKeyRow>(value)),
@@ -833,7 +845,7 @@ pub fn platform(schema: &str, value: Value) -> Option<Result<Value, String>> {
 }
 
 /// Round-trips `value` through the node type of `schema`; `None` if unmapped.
-pub fn node(schema: &str, value: Value) -> Option<Result<Value, String>> {
+pub fn node(schema: &str, value: Value) -> Option<Result<Decoded, String>> {
     match schema {
         "AgentRuntime" => Some(roundtrip::<ctfy_models::node::AgentRuntime>(value)),
         "AttachmentInfo" => Some(roundtrip::<ctfy_models::node::AttachmentInfo>(value)),
