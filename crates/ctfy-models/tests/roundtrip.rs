@@ -2,6 +2,7 @@
 
 #[path = "support/example.rs"]
 mod example;
+#[allow(dead_code)] // `Decoded::debug` is for the conformance test
 #[path = "support/schemas.rs"]
 mod schemas;
 
