@@ -30,6 +30,27 @@ impl AttackSurface {
     }
 }
 
+impl crate::DefenceSource {
+    /// The patchable files, decoded from the wire's base64: challenge-relative path →
+    /// contents.
+    ///
+    /// # Errors
+    /// The first file whose contents are not valid base64.
+    pub fn decoded_files(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, Vec<u8>>, base64::DecodeError> {
+        use base64::Engine as _;
+        self.files
+            .iter()
+            .map(|(path, b64)| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map(|bytes| (path.clone(), bytes))
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,26 +72,5 @@ mod tests {
         assert_eq!(svc("https", "/app").url(), "https://127.0.0.1:18212/app");
         assert_eq!(svc("tcp", "/").url(), "127.0.0.1:18212");
         assert_eq!(svc("ssh", "").url(), "ssh://127.0.0.1:18212");
-    }
-}
-
-impl crate::DefenceSource {
-    /// The patchable files, decoded from the wire's base64: challenge-relative path →
-    /// contents.
-    ///
-    /// # Errors
-    /// The first file whose contents are not valid base64.
-    pub fn decoded_files(
-        &self,
-    ) -> Result<std::collections::BTreeMap<String, Vec<u8>>, base64::DecodeError> {
-        use base64::Engine as _;
-        self.files
-            .iter()
-            .map(|(path, b64)| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .map(|bytes| (path.clone(), bytes))
-            })
-            .collect()
     }
 }
