@@ -199,3 +199,33 @@ async fn question_challenge_answered_without_an_instance() {
     let res: ctfy::models::SubmissionResponse = client.transport().json(&req).await.unwrap();
     assert!(res.correct);
 }
+
+#[tokio::test]
+async fn competition_scoped_instance_routes() {
+    let env = live_env!();
+    let client = env.player();
+    let comp = client.competition(env.var("COMPETITION_ID")).unwrap();
+    let ready = client
+        .instances()
+        .start(env.var("WEB_CHALLENGE_ID"))
+        .competition(comp.id())
+        .await
+        .unwrap();
+    let scoped = comp.instances();
+    assert_eq!(scoped.get(&ready.id).await.unwrap().id, ready.id.as_str());
+    assert!(
+        scoped
+            .status(&ready.id)
+            .await
+            .unwrap()
+            .attack_surface
+            .is_some()
+    );
+    scoped.renew(&ready.id).ttl(600).await.unwrap();
+    scoped.traffic(&ready.id).await.unwrap();
+    // Another competition's route refuses the instance.
+    let other = client.competition("not-this-competition").unwrap();
+    assert!(other.instances().status(&ready.id).await.is_err());
+    assert!(scoped.stop(&ready.id).await.unwrap());
+    assert!(!scoped.stop(&ready.id).await.unwrap(), "already stopped");
+}

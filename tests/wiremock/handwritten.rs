@@ -391,7 +391,8 @@ fn every_example_roundtrips_through_its_type() {
 #[tokio::test]
 async fn patch_submissions_encode_bytes_and_live_asks_for_the_box() {
     let s = Server::start().await;
-    let info = json!({ "id": "p1", "status": "queued" });
+    let examples: Value = serde_json::from_str(include_str!("../fixtures/examples.json")).unwrap();
+    let info = examples["platform"]["PatchSubmissionInfo"].clone();
     for body in [
         json!({ "instance_id": INSTANCE, "files": { "app.py": "cHJpbnQoMSk=" }, "competition_id": COMPETITION_ID }),
         json!({ "challenge_id": "WEB-001", "files": { "app.py": "cHJpbnQoMSk=" } }),
@@ -414,7 +415,7 @@ async fn patch_submissions_encode_bytes_and_live_asks_for_the_box() {
         .competition_id(COMPETITION_ID)
         .await
         .unwrap();
-    assert_eq!(a.id, "p1");
+    assert_eq!(serde_json::to_value(&a).unwrap(), info);
     p.submit_for_challenge("WEB-001", files).await.unwrap();
     p.submit_live(INSTANCE).await.unwrap();
 }
@@ -426,4 +427,59 @@ fn defence_source_files_decode() {
     )
     .unwrap();
     assert_eq!(src.decoded_files().unwrap()["app.py"], b"print(1)");
+}
+
+#[tokio::test]
+async fn competition_scoped_instance_routes() {
+    let s = Server::start().await;
+    let base = format!("/api/v1/competitions/{COMPETITION_ID}/instances/{INSTANCE}");
+    let examples: Value = serde_json::from_str(include_str!("../fixtures/examples.json")).unwrap();
+    let ex = |name: &str| examples["platform"][name].clone();
+    for (verb, suffix, query, body) in [
+        ("GET", "", None, ex("InstanceInfo")),
+        ("GET", "/status", None, ex("InstanceStatusResponse")),
+        ("POST", "/renew", Some(("ttl", "600")), ex("RenewResponse")),
+        (
+            "POST",
+            "/reset",
+            Some(("ttl", "900")),
+            json!({ "id": "new-instance" }),
+        ),
+        (
+            "GET",
+            "/traffic",
+            Some(("limit", "5")),
+            ex("InstanceTrafficPage"),
+        ),
+        (
+            "DELETE",
+            "",
+            None,
+            json!({ "status": "stopped", "id": INSTANCE }),
+        ),
+    ] {
+        let mut mock = Mock::given(method(verb))
+            .and(path(format!("{base}{suffix}")))
+            .and(header("authorization", "Bearer pf_test"));
+        if let Some((k, v)) = query {
+            mock = mock.and(query_param(k, v));
+        }
+        mock.respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(1)
+            .mount(&s.mock)
+            .await;
+    }
+    let client = s.client();
+    let comp = client.competition(COMPETITION_ID).unwrap();
+    let scoped = comp.instances();
+    scoped.get(INSTANCE).await.unwrap();
+    scoped.status(INSTANCE).await.unwrap();
+    scoped.renew(INSTANCE).ttl(600).await.unwrap();
+    scoped.reset(INSTANCE).ttl(900).await.unwrap();
+    scoped.traffic(INSTANCE).limit(5).await.unwrap();
+    assert!(scoped.stop(INSTANCE).await.unwrap());
+    assert!(
+        scoped.get("..").await.is_err(),
+        "a dot segment is refused before sending"
+    );
 }

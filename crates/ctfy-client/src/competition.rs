@@ -1,11 +1,14 @@
-//! `Competition::register`: hand-written because it picks one of two endpoints.
+//! `Competition::register` (hand-written because it picks one of two endpoints) and the
+//! competition-scoped instance routes (not in the Python SDK).
 //!
 //! The handle itself and its other calls are generated (`generated/competition.rs`).
 
-use ctfy_models::TeamDetail;
-use ctfy_transport::{Request, Result};
+use ctfy_models::{InstanceId, IntoId, TeamDetail};
+use ctfy_transport::{Call, Request, Result};
 
-use crate::Competition;
+use crate::{
+    Competition, InstancesGet, InstancesRenew, InstancesReset, InstancesStatus, InstancesTraffic,
+};
 
 /// How to get onto a team in a competition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,5 +57,98 @@ impl Competition {
             }
         };
         self.t.json(&req).await
+    }
+}
+
+/// The caller's instances addressed through one competition's own routes
+/// (`/competitions/{competition_id}/instances/{instance_id}…`): the platform checks that the
+/// instance belongs to this competition. Returned by [`Competition::instances`].
+#[derive(Debug, Clone, Copy)]
+pub struct CompetitionInstances<'a> {
+    comp: &'a Competition,
+}
+
+impl Competition {
+    /// The caller's instances in this competition (the scoped twins of
+    /// [`PlatformClient::instances`](crate::PlatformClient::instances)). Not in the Python SDK.
+    pub fn instances(&self) -> CompetitionInstances<'_> {
+        CompetitionInstances { comp: self }
+    }
+}
+
+impl CompetitionInstances<'_> {
+    /// A call of `request(&[competition_id, instance_id])`.
+    fn call(
+        &self,
+        instance_id: impl IntoId<InstanceId>,
+        request: impl FnOnce(&[&str]) -> Result<Request>,
+    ) -> Call {
+        let req = instance_id
+            .into_id()
+            .map_err(Into::into)
+            .and_then(|id| request(&[self.comp.id.as_str(), id.as_str()]));
+        Call::new(&self.comp.t, req)
+    }
+
+    /// One instance (`GET /competitions/{competition_id}/instances/{instance_id}`).
+    pub fn get(&self, instance_id: impl IntoId<InstanceId>) -> InstancesGet {
+        InstancesGet(self.call(instance_id, |a| {
+            Request::get("/competitions/{competition_id}/instances/{instance_id}", a)
+        }))
+    }
+
+    /// Its status and attack surface
+    /// (`GET /competitions/{competition_id}/instances/{instance_id}/status`).
+    pub fn status(&self, instance_id: impl IntoId<InstanceId>) -> InstancesStatus {
+        InstancesStatus(self.call(instance_id, |a| {
+            Request::get(
+                "/competitions/{competition_id}/instances/{instance_id}/status",
+                a,
+            )
+        }))
+    }
+
+    /// Extends its lifetime (`POST /competitions/{competition_id}/instances/{instance_id}/renew`).
+    pub fn renew(&self, instance_id: impl IntoId<InstanceId>) -> InstancesRenew {
+        InstancesRenew(self.call(instance_id, |a| {
+            Request::post(
+                "/competitions/{competition_id}/instances/{instance_id}/renew",
+                a,
+            )
+        }))
+    }
+
+    /// Replaces it with a fresh one (`POST /competitions/{competition_id}/instances/{instance_id}/reset`).
+    pub fn reset(&self, instance_id: impl IntoId<InstanceId>) -> InstancesReset {
+        InstancesReset(self.call(instance_id, |a| {
+            Request::post(
+                "/competitions/{competition_id}/instances/{instance_id}/reset",
+                a,
+            )
+        }))
+    }
+
+    /// Its captured traffic (`GET /competitions/{competition_id}/instances/{instance_id}/traffic`).
+    pub fn traffic(&self, instance_id: impl IntoId<InstanceId>) -> InstancesTraffic {
+        InstancesTraffic(self.call(instance_id, |a| {
+            Request::get(
+                "/competitions/{competition_id}/instances/{instance_id}/traffic",
+                a,
+            )
+        }))
+    }
+
+    /// Stops it (`DELETE /competitions/{competition_id}/instances/{instance_id}`); as
+    /// [`Instances::stop`](crate::Instances::stop), an instance already gone counts as stopped
+    /// (`Ok(false)`).
+    ///
+    /// # Errors
+    /// Any [`Error`](crate::Error) but 404.
+    pub async fn stop(&self, instance_id: impl IntoId<InstanceId>) -> Result<bool> {
+        self.call(instance_id, |a| {
+            Request::delete("/competitions/{competition_id}/instances/{instance_id}", a)
+        })
+        .empty_or_404()
+        .await
     }
 }

@@ -34,7 +34,7 @@ mod events;
 pub use events::{EventStream, Notice};
 
 pub use client::{ClientBuilder, Compatibility, PLATFORM_VERSION, PlatformClient, VersionCheck};
-pub use competition::Registration;
+pub use competition::{CompetitionInstances, Registration};
 pub use generated::*;
 pub use instances::{InstancesStart, ReadyInstance};
 pub use patches::PatchesSubmit;
