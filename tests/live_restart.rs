@@ -162,9 +162,9 @@ fn fastrand_u64() -> u64 {
 }
 
 /// Publishes announcements until the stream delivers one of them, and returns the
-/// notices seen on the way. (The platform subscribes a stream to its bus only after the
-/// response has started, so a frame published right after `Connected` can be missed: the
-/// test retries rather than assume an ordering the platform does not promise.)
+/// notices seen on the way. (Publishing more than once makes the test independent of
+/// delivery details it does not test: the platform drops a frame, for instance, when a
+/// stream's 64-frame queue is full.)
 async fn publish_until_seen(
     admin: &PlatformClient,
     stream: &mut ctfy::EventStream,
