@@ -93,6 +93,12 @@ pub enum Error {
         after: Duration,
     },
 
+    /// A local VPN tunnel (`instances().tunnel`) could not be opened or closed: no usable
+    /// WireGuard backend (the message says what to install or which privilege is missing),
+    /// or the backend failed (the message ends with the tail of its output).
+    #[error("tunnel: {0}")]
+    Tunnel(String),
+
     /// The event stream ended for good (e.g. rejected credentials, wrong content type).
     #[error("event stream closed: {0}")]
     Stream(String),
