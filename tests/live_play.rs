@@ -10,8 +10,8 @@
 //! Not served by the local platform (and why); the tests assert the error path instead:
 //! - `instances.vpn_config`, `instances.openvpn_config`: only engagement-mode instances have
 //!   a VPN; the fixtures are simple-mode, so 404 `vpn_config_not_available`.
-//! - `instances.tunnel`: not ported (it spawns a local VPN client; `vpn_config` downloads the
-//!   config it would use).
+//! - `instances.tunnel`: needs an engagement-mode instance's WireGuard config; its 404 path is
+//!   tested in tests/live_tunnel.rs, its backends with fakes in tests/wiremock/handwritten_tunnel.rs.
 //! - `instances.ssh_credential`: no SSH bastion is configured, 503 `ssh_bastion_unavailable`.
 //! - `instances.shell_session`: only AWD defender boxes declare a shell, 400
 //!   `shell_unsupported`.
