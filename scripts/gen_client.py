@@ -57,6 +57,19 @@ SKIP = {
     "node::check_health_verbose": "a lenient reading of the same endpoint as `check_health` (telemetry never fails the poll): `HealthReading` in crates/ctfy-node/src/lib.rs",
 }
 
+# Node calls that legitimately outlast the client's default timeout: (default budget in
+# seconds, margin). The request waits budget + margin, as the Python NodeClient does, and when
+# the call carries its own `timeout_s`, setting it moves the request timeout along with it.
+CALL_BUDGETS = {
+    "node::build_push_challenge": (1800, 60),
+    "node::run_checker": (30, 10),
+    "node::run_harness": (1800, 30),
+    "node::verify_patch": (900, 60),
+}
+# Calls that take a whole model and no optional parameter, but still return a builder so the
+# caller can give them a longer per-call timeout (the node's budget depends on the payload).
+FORCE_BUILDER = {"node::smoke_authored_challenge", "node::verify_generated_range"}
+
 # Byte downloads (INVENTORY "Byte downloads"): the body is a file, whatever the spec declares.
 DOWNLOADS = {
     "player:authoring:template", "player:challenges:download_attachment",
@@ -748,7 +761,7 @@ class Gen:
             a.spec_name = spec
         optional = [a for a in args if not a.required and a.where != "file"]
         name = ident(x["method"])
-        builder = (place["prefix"] + pascal(x["method"])) if optional else None
+        builder = (place["prefix"] + pascal(x["method"])) if optional or xid in FORCE_BUILDER else None
         summary = op.get("summary") or ""
         return Method(
             id=xid, x=x, place=place, name=name, http_method=http["method"], path=path,
@@ -869,6 +882,9 @@ def emit_method(m: Method) -> tuple[str, str]:
             call = f"{call}.file({rs(a.key)}, {a.name}_filename, {a.name}_content_type, {a.name})"
         else:
             call = a.apply(call)
+    if m.id in CALL_BUDGETS:
+        budget, margin = CALL_BUDGETS[m.id]
+        call = f"{call}.timeout(std::time::Duration::from_secs({budget + margin}))"
     doc = fn_doc(m)
     out = []
     if m.builder:
@@ -896,7 +912,13 @@ def emit_method(m: Method) -> tuple[str, str]:
             where = {"query": "query parameter", "body": "body member", "form": "form field"}[a.where]
             btxt.append(f"    /// Sets the `{a.key}` {where}.")
             btxt.append(f"    pub fn {a.name}(self, {a.name}: {a.param_ty()}) -> Self {{")
-            btxt.append(f"        Self({a.apply('self.0')})")
+            if m.id in CALL_BUDGETS and a.key == "timeout_s" and a.where == "body":
+                margin = CALL_BUDGETS[m.id][1]
+                btxt[-2] = f"    /// Sets the `{a.key}` body member: the node's budget; the request then waits that long plus {margin} s."
+                btxt.append(f"        let wait = std::time::Duration::from_secs({a.name}.max(0) as u64 + {margin});")
+                btxt.append(f"        Self({a.apply('self.0')}.timeout(wait))")
+            else:
+                btxt.append(f"        Self({a.apply('self.0')})")
             btxt.append("    }")
             if m.http_method.upper() == "PATCH" and a.where == "body" and a.t.get("nullable"):
                 # A PATCH tells "leave it" (absent) from "clear it" (null), as the Python SDK's `None`.

@@ -176,16 +176,14 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn smoke_authored_challenge(
+    pub fn smoke_authored_challenge(
         &self,
         body: &m::NodeAuthoredSmokePush,
-    ) -> Result<m::NodeAuthoredSmokeResult> {
-        Call::new(
+    ) -> NodeSmokeAuthoredChallenge {
+        NodeSmokeAuthoredChallenge(Call::new(
             &self.t,
             (|| -> Result<Request> { Request::post("/admin/authored/smoke", &[])?.json(body) })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Puts generated range.
@@ -209,16 +207,14 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn verify_generated_range(
+    pub fn verify_generated_range(
         &self,
         body: &m::NodeRangeVerifyPush,
-    ) -> Result<m::NodeRangeVerifyResult> {
-        Call::new(
+    ) -> NodeVerifyGeneratedRange {
+        NodeVerifyGeneratedRange(Call::new(
             &self.t,
             (|| -> Result<Request> { Request::post("/admin/ranges/verify", &[])?.json(body) })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Cancels generated range verify.
@@ -296,16 +292,19 @@ impl crate::NodeClient {
         &self,
         challenge_id: impl IntoId<ChallengeId>,
     ) -> NodeBuildPushChallenge {
-        NodeBuildPushChallenge(Call::new(
-            &self.t,
-            (|| -> Result<Request> {
-                let challenge_id = challenge_id.into_id()?;
-                Request::post(
-                    "/admin/challenges/{challenge_id}/build-push",
-                    &[challenge_id.as_str()],
-                )
-            })(),
-        ))
+        NodeBuildPushChallenge(
+            Call::new(
+                &self.t,
+                (|| -> Result<Request> {
+                    let challenge_id = challenge_id.into_id()?;
+                    Request::post(
+                        "/admin/challenges/{challenge_id}/build-push",
+                        &[challenge_id.as_str()],
+                    )
+                })(),
+            )
+            .timeout(std::time::Duration::from_secs(1860)),
+        )
     }
 
     /// Returns the admin disk free.
@@ -534,7 +533,8 @@ impl crate::NodeClient {
                 "cmd",
                 cmd.into_iter().map(Into::into).collect::<Vec<String>>(),
             )
-            .body_field("service", Into::<String>::into(service)),
+            .body_field("service", Into::<String>::into(service))
+            .timeout(std::time::Duration::from_secs(40)),
         )
     }
 
@@ -551,7 +551,8 @@ impl crate::NodeClient {
                 Request::post("/harness/run", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("image", Into::<String>::into(image)),
+            .body_field("image", Into::<String>::into(image))
+            .timeout(std::time::Duration::from_secs(1830)),
         )
     }
 
@@ -585,7 +586,8 @@ impl crate::NodeClient {
                 Request::post("/patches/verify", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("challenge_id", Into::<String>::into(challenge_id)),
+            .body_field("challenge_id", Into::<String>::into(challenge_id))
+            .timeout(std::time::Duration::from_secs(960)),
         )
     }
 
@@ -950,6 +952,20 @@ impl NodeRemoveFabric {
 }
 
 builder!(
+    /// Request builder of [`NodeClient::smoke_authored_challenge`]: set optional parameters, then `.await` it.
+    NodeSmokeAuthoredChallenge => m::NodeAuthoredSmokeResult, json
+);
+
+impl NodeSmokeAuthoredChallenge {}
+
+builder!(
+    /// Request builder of [`NodeClient::verify_generated_range`]: set optional parameters, then `.await` it.
+    NodeVerifyGeneratedRange => m::NodeRangeVerifyResult, json
+);
+
+impl NodeVerifyGeneratedRange {}
+
+builder!(
     /// Request builder of [`NodeClient::build_challenge`]: set optional parameters, then `.await` it.
     NodeBuildChallenge => m::ChallengeBuildState, json
 );
@@ -1076,9 +1092,10 @@ builder!(
 );
 
 impl NodeRunChecker {
-    /// Sets the `timeout_s` body member.
+    /// Sets the `timeout_s` body member: the node's budget; the request then waits that long plus 10 s.
     pub fn timeout_s(self, timeout_s: i64) -> Self {
-        Self(self.0.body_field("timeout_s", timeout_s))
+        let wait = std::time::Duration::from_secs(timeout_s.max(0) as u64 + 10);
+        Self(self.0.body_field("timeout_s", timeout_s).timeout(wait))
     }
 }
 
@@ -1147,9 +1164,10 @@ impl NodeRunHarness {
                 .body_field("target_instance", Into::<String>::into(target_instance)),
         )
     }
-    /// Sets the `timeout_s` body member.
+    /// Sets the `timeout_s` body member: the node's budget; the request then waits that long plus 30 s.
     pub fn timeout_s(self, timeout_s: i64) -> Self {
-        Self(self.0.body_field("timeout_s", timeout_s))
+        let wait = std::time::Duration::from_secs(timeout_s.max(0) as u64 + 30);
+        Self(self.0.body_field("timeout_s", timeout_s).timeout(wait))
     }
     /// Sets the `untrusted` body member.
     pub fn untrusted(self, untrusted: bool) -> Self {
@@ -1167,9 +1185,10 @@ impl NodeVerifyPatch {
     pub fn files(self, files: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("files", files))
     }
-    /// Sets the `timeout_s` body member.
+    /// Sets the `timeout_s` body member: the node's budget; the request then waits that long plus 60 s.
     pub fn timeout_s(self, timeout_s: i64) -> Self {
-        Self(self.0.body_field("timeout_s", timeout_s))
+        let wait = std::time::Duration::from_secs(timeout_s.max(0) as u64 + 60);
+        Self(self.0.body_field("timeout_s", timeout_s).timeout(wait))
     }
 }
 

@@ -29,10 +29,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// token. Node calls can take minutes (builds, pulls), so the default timeout is
 /// [`DEFAULT_TIMEOUT`] (600 s); [`NodeClient::builder`] changes it.
 ///
-/// Calls whose node-side budget is longer than the client's timeout (`run_harness`,
-/// `build_push_challenge`, `verify_patch`, `verify_generated_range`,
-/// `smoke_authored_challenge` with their `timeout_s` past 600 s) need a client built with a
-/// longer timeout.
+/// Calls with a node-side budget wait for it: `run_harness`, `build_push_challenge`,
+/// `verify_patch` and `run_checker` default to their budget plus a margin, and setting their
+/// `timeout_s` moves the request timeout along. `smoke_authored_challenge` and
+/// `verify_generated_range` depend on the payload: give them `.timeout(..)`. Every request
+/// builder takes `.timeout(..)`.
 #[derive(Debug, Clone)]
 pub struct NodeClient {
     pub(crate) t: Transport,
@@ -233,6 +234,23 @@ impl NodeClientBuilder {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn budgeted_calls_wait_for_the_node_budget() {
+        use std::time::Duration;
+        let node = NodeClient::new("http://127.0.0.1:1", "t").unwrap();
+        let timeout = |call: ctfy_transport::Call| call.into_request().unwrap().1.attempt_timeout();
+        // The default budget plus the margin, then whatever `timeout_s` asks for.
+        let check = node.run_checker("i-1", ["true"], "web");
+        assert_eq!(timeout(check.0), Some(Duration::from_secs(40)));
+        let check = node.run_checker("i-1", ["true"], "web").timeout_s(300);
+        assert_eq!(timeout(check.0), Some(Duration::from_secs(310)));
+        // And any builder can be given its own.
+        let smoke = node
+            .smoke_authored_challenge(&Default::default())
+            .timeout(Duration::from_secs(5));
+        assert_eq!(timeout(smoke.0), Some(Duration::from_secs(5)));
+    }
 
     #[test]
     fn health_reading_is_lenient() {

@@ -247,6 +247,11 @@ impl Request {
         self.template
     }
 
+    /// The per-attempt timeout this request sets, if any (otherwise the client's applies).
+    pub fn attempt_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
     /// The encoded path, relative to the API base.
     pub fn path(&self) -> &str {
         &self.path
