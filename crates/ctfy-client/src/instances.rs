@@ -59,9 +59,7 @@ impl Instances<'_> {
     /// 403 `not_registered` when the caller has no team in the competition, 503
     /// `no_healthy_node`, 429 `team_capacity_exceeded`; any [`Error`].
     pub async fn launch(&self, body: &StartRequest) -> Result<StartResponse> {
-        self.t
-            .json(&Request::post("/instances", &[])?.json(body)?)
-            .await
+        launch(self.t, body).await
     }
 
     /// Waits until `instance_id` is ready (see [`Instances::start`]), polling every
@@ -149,16 +147,18 @@ impl InstancesStart {
         };
         // Connect the event stream before the POST, so `instance_ready` cannot be missed.
         let watch = crate::events::ReadyWatch::open(&self.t).await;
-        let started: StartResponse = self
-            .t
-            .json(&Request::post("/instances", &[])?.json(&body)?)
-            .await?;
+        let started = launch(&self.t, &body).await?;
         let id = InstanceId::new(started.id)?;
         wait_ready(&self.t, &id, self.timeout, self.poll_interval, watch).await
     }
 }
 
 awaitable!(InstancesStart => ReadyInstance);
+
+/// `POST /instances`: the launch behind [`Instances::launch`] and [`Instances::start`].
+async fn launch(t: &Transport, body: &StartRequest) -> Result<StartResponse> {
+    t.json(&Request::post("/instances", &[])?.json(body)?).await
+}
 
 async fn wait_ready(
     t: &Transport,

@@ -3,46 +3,14 @@
 //!
 //! The namespace and its other calls are generated (`generated/submissions.rs`).
 
-use ctfy_models::{InstanceId, IntoId, SubmissionResponse, VerifyAnswerResponse};
+use ctfy_models::{InstanceId, IntoId, StringOrList, SubmissionResponse, VerifyAnswerResponse};
 use ctfy_transport::{Call, Request, builder};
 
 use crate::Submissions;
 
-/// An answer: one string, or several choices for a multi-select question.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(untagged)]
-pub enum Answer {
-    /// A flag or a single answer.
-    Text(String),
-    /// The chosen options of a multi-select question.
-    Choices(Vec<String>),
-}
-
-impl From<&str> for Answer {
-    fn from(s: &str) -> Self {
-        Answer::Text(s.to_owned())
-    }
-}
-impl From<String> for Answer {
-    fn from(s: String) -> Self {
-        Answer::Text(s)
-    }
-}
-impl From<&String> for Answer {
-    fn from(s: &String) -> Self {
-        Answer::Text(s.clone())
-    }
-}
-impl From<Vec<String>> for Answer {
-    fn from(v: Vec<String>) -> Self {
-        Answer::Choices(v)
-    }
-}
-impl From<Vec<&str>> for Answer {
-    fn from(v: Vec<&str>) -> Self {
-        Answer::Choices(v.into_iter().map(str::to_owned).collect())
-    }
-}
+/// An answer: one string, or several choices for a multi-select question (the wire type
+/// [`StringOrList`] that the generated calls, e.g. `submit_qa`, take as well).
+pub type Answer = StringOrList;
 
 impl Submissions<'_> {
     /// Submits an answer for a question of an instance; the question defaults to `flag`. A

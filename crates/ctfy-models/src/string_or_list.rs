@@ -31,9 +31,21 @@ impl From<String> for StringOrList {
     }
 }
 
+impl From<&String> for StringOrList {
+    fn from(s: &String) -> Self {
+        Self::One(s.clone())
+    }
+}
+
 impl From<Vec<String>> for StringOrList {
     fn from(v: Vec<String>) -> Self {
         Self::Many(v)
+    }
+}
+
+impl From<Vec<&str>> for StringOrList {
+    fn from(v: Vec<&str>) -> Self {
+        Self::Many(v.into_iter().map(str::to_owned).collect())
     }
 }
 

@@ -455,8 +455,8 @@ async fn connect(
     config: &SseConfig,
     last_event_id: Option<&str>,
 ) -> Outcome {
-    let path = t.url(req.path()).path().to_owned();
     let mut url = t.url(req.path());
+    let path = url.path().to_owned();
     {
         let mut pairs = url.query_pairs_mut();
         for (k, v) in req.query_pairs() {
@@ -474,11 +474,8 @@ async fn connect(
         .get(url)
         .header(ACCEPT, "text/event-stream")
         .header(CACHE_CONTROL, "no-cache");
-    if let (SseAuth::Bearer, Some(token)) = (auth, t.token()) {
-        if let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())) {
-            v.set_sensitive(true);
-            builder = builder.header(AUTHORIZATION, v);
-        }
+    if let (SseAuth::Bearer, Some(v)) = (auth, t.auth_header()) {
+        builder = builder.header(AUTHORIZATION, v.clone());
     }
     if let Some(id) = last_event_id {
         if let Ok(v) = HeaderValue::from_str(id) {

@@ -325,6 +325,11 @@ impl Transport {
             .is_some_and(|t| t.expose_secret().starts_with(prefix))
     }
 
+    /// The prepared `Authorization: Bearer …` header (marked sensitive), if a token is set.
+    pub(crate) fn auth_header(&self) -> Option<&HeaderValue> {
+        self.inner.auth.as_ref()
+    }
+
     /// The underlying reqwest client.
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.client
@@ -440,7 +445,7 @@ impl Transport {
             }
         };
         let method = req.method.as_str();
-        let path = self.full_path(req);
+        let path = url.path().to_owned();
         match builder.send().await {
             Err(e) => {
                 let connect = e.is_connect();
