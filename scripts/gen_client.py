@@ -470,6 +470,9 @@ class Arg:
             base = "impl IntoIterator<Item = impl Into<String>>"
         elif self.key in ("limit", "offset") and k == "i64" and self.where == "query":
             base = "u64"
+        elif self.t["ty"].endswith("StringOrList"):
+            # A text or a list (answers): take whatever converts, like the hand-written calls.
+            base = f"impl Into<{self.t['ty']}>"
         else:
             base = self.t["ty"]
         if self.required and self.t.get("nullable") and self.where == "body":
@@ -491,6 +494,8 @@ class Arg:
             return f"{n}.into_iter().map(Into::into).collect::<Vec<String>>()"
         if self.where == "form":
             return f"{n}.to_string()"
+        if self.t["ty"].endswith("StringOrList"):
+            return f"Into::<{self.t['ty']}>::into({n})"
         return n
 
     def apply(self, call: str) -> str:

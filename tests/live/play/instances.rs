@@ -322,17 +322,17 @@ async fn qa_questions_without_an_instance() {
     assert!(listed.iter().all(|c| c.id != env.var("WEB_CHALLENGE_ID")));
 
     // The question defaults to `answer` on the platform side.
-    let wrong = subs.submit_qa("442".into(), qa, cid).await.expect("wrong");
+    let wrong = subs.submit_qa("442", qa, cid).await.expect("wrong");
     assert!(!wrong.correct);
     assert_eq!(wrong.attempts_remaining, Some(9));
     let right = subs
-        .submit_qa("443".into(), qa, cid)
+        .submit_qa("443", qa, cid)
         .question_id("answer")
         .await
         .expect("right");
     assert!(right.correct && !right.challenge_fully_solved);
     let choice = subs
-        .submit_qa("tcp".into(), qa, cid)
+        .submit_qa("tcp", qa, cid)
         .question_id("transport")
         .await
         .expect("choice");
@@ -345,7 +345,7 @@ async fn qa_questions_without_an_instance() {
     assert_eq!(solved, ["answer", "transport"]);
 
     api_err(
-        subs.submit_qa("x".into(), env.var("WEB_CHALLENGE_ID"), cid)
+        subs.submit_qa("x", env.var("WEB_CHALLENGE_ID"), cid)
             .await,
         422,
         "not_a_qa_challenge",
@@ -355,7 +355,7 @@ async fn qa_questions_without_an_instance() {
         loner
             .client
             .submissions()
-            .submit_qa("443".into(), qa, cid)
+            .submit_qa("443", qa, cid)
             .await,
         403,
         "not_registered",

@@ -59,7 +59,7 @@ impl Submissions<'_> {
     /// Any [`Error`](crate::Error).
     pub fn submit_qa(
         &self,
-        answer: ctfy_models::StringOrList,
+        answer: impl Into<ctfy_models::StringOrList>,
         challenge_id: impl Into<String>,
         competition_id: impl Into<String>,
     ) -> SubmissionsSubmitQa {
@@ -69,7 +69,7 @@ impl Submissions<'_> {
                 Request::post("/qa/submissions", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("answer", answer)
+            .body_field("answer", Into::<ctfy_models::StringOrList>::into(answer))
             .body_field("challenge_id", Into::<String>::into(challenge_id))
             .body_field("competition_id", Into::<String>::into(competition_id)),
         )
