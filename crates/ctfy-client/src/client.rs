@@ -51,9 +51,27 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a caller-built `reqwest::Client`.
-    pub fn http_client(mut self, client: ctfy_transport::reqwest::Client) -> Self {
-        self.inner = self.inner.http_client(client);
+    /// Adjusts the `reqwest::ClientBuilder` the client is built from (proxies, certificates,
+    /// pool settings…). The redirect policy and `Referer` stay the SDK's, so the token never
+    /// reaches another origin (see
+    /// [`TransportBuilder::http_client_with`](ctfy_transport::TransportBuilder::http_client_with)).
+    pub fn http_client_with(
+        mut self,
+        configure: impl Fn(
+            ctfy_transport::reqwest::ClientBuilder,
+        ) -> ctfy_transport::reqwest::ClientBuilder
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.inner = self.inner.http_client_with(configure);
+        self
+    }
+
+    /// The largest response body accepted, in bytes (default 64 MiB; see
+    /// [`TransportBuilder::max_body_size`](ctfy_transport::TransportBuilder::max_body_size)).
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.inner = self.inner.max_body_size(bytes);
         self
     }
 

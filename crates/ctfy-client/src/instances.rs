@@ -168,13 +168,14 @@ async fn wait_ready(
     mut watch: Option<crate::events::ReadyWatch>,
 ) -> Result<ReadyInstance> {
     let started = Instant::now();
-    let mut deadline = started + timeout;
+    let mut deadline = ctfy_transport::deadline_after(started, timeout);
     let req = Request::get("/instances/{instance_id}/status", &[id])?;
     loop {
         match t.json::<InstanceStatusResponse>(&req).await {
             Ok(s) => {
                 if s.start_budget_s > 0 {
-                    deadline = deadline.max(started + Duration::from_secs(s.start_budget_s as u64));
+                    let budget = Duration::from_secs(s.start_budget_s.unsigned_abs());
+                    deadline = deadline.max(ctfy_transport::deadline_after(started, budget));
                 }
                 match (&s.status, s.attack_surface) {
                     (InstanceStatus::Ready, Some(surface)) => {

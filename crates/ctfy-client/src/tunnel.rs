@@ -499,7 +499,7 @@ async fn open_socks(helper: PathBuf, config: &[u8], timeout: Duration) -> Result
         let _ = stdin.write_all(config).await;
         let _ = stdin.shutdown().await;
     }
-    let deadline = Instant::now() + timeout;
+    let deadline = ctfy_transport::deadline_after(Instant::now(), timeout);
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             let why = format!("exited before opening its SOCKS5 port ({status})");

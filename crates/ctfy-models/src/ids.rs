@@ -1,28 +1,48 @@
 //! Identifier newtypes for values that end up in URL paths.
 
-/// An identifier was refused: it was empty, `.` or `..`.
+/// An identifier or path segment was refused before anything was sent: it was empty, `.` or
+/// `..`, or it contained `/` or `\` (the platform decodes `%2F` before routing, so such a value
+/// would reach another endpoint).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidId {
-    /// The kind of identifier, e.g. `InstanceId`.
+    /// The kind of identifier, e.g. `InstanceId` (`path segment` for a raw segment).
     pub kind: &'static str,
     /// The refused value.
     pub value: String,
 }
 
+/// How many characters of a refused value [`InvalidId`]'s `Display` shows.
+const SHOWN: usize = 64;
+
 impl std::fmt::Display for InvalidId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.value.is_empty() {
-            write!(f, "{} must not be empty", self.kind)
+        let shown: String = self.value.chars().take(SHOWN).collect();
+        let more = if shown.len() < self.value.len() {
+            "…"
         } else {
-            write!(f, "{} must not be {:?}", self.kind, self.value)
+            ""
+        };
+        match self.value.as_str() {
+            "" => write!(f, "{} must not be empty", self.kind),
+            "." | ".." => write!(f, "{} must not be {:?}", self.kind, self.value),
+            _ => write!(
+                f,
+                "{} {shown:?}{more} must not contain '/' or '\\' (it would change the route)",
+                self.kind
+            ),
         }
     }
 }
 
 impl std::error::Error for InvalidId {}
 
-pub(crate) fn check_id(kind: &'static str, id: &str) -> Result<(), InvalidId> {
-    if id.is_empty() || id == "." || id == ".." {
+/// Checks a value that goes into one URL path segment: not empty, not `.` or `..`, and free of
+/// `/` and `\`. Every id newtype and every path segment the transport builds runs this check.
+///
+/// # Errors
+/// [`InvalidId`] naming `kind` and the refused value.
+pub fn check_segment(kind: &'static str, id: &str) -> Result<(), InvalidId> {
+    if id.is_empty() || id == "." || id == ".." || id.contains(['/', '\\']) {
         Err(InvalidId {
             kind,
             value: id.to_owned(),
@@ -39,7 +59,7 @@ pub trait IntoId<T> {
     /// Converts, checking the value.
     ///
     /// # Errors
-    /// [`InvalidId`] when the value is empty, `.` or `..`.
+    /// [`InvalidId`] when the value is empty, `.` or `..`, or contains `/` or `\\`.
     fn into_id(self) -> Result<T, InvalidId>;
 }
 
@@ -68,11 +88,16 @@ mod tests {
 
     #[test]
     fn rejects_dot_segments_and_empty() {
-        for bad in ["", ".", ".."] {
+        for bad in ["", ".", "..", "a/b", "/", "x\\y", "abc/challenges"] {
             let err = InstanceId::new(bad).unwrap_err();
             assert_eq!(err.kind, "InstanceId");
+            assert_eq!(err.value, bad);
         }
-        assert_eq!(InstanceId::new("a/b").unwrap().as_str(), "a/b");
+        for ok in ["a%2Fb", "a..b", "é?#", "a b"] {
+            assert_eq!(InstanceId::new(ok).unwrap().as_str(), ok);
+        }
+        let long = InstanceId::new("x/".repeat(5000)).unwrap_err().to_string();
+        assert!(long.len() < 200, "{long}");
         assert!(serde_json::from_str::<InstanceId>("\"..\"").is_err());
         let id: InstanceId = serde_json::from_str("\"abc\"").unwrap();
         assert_eq!(id, "abc");

@@ -121,10 +121,10 @@ macro_rules! id_type {
             /// Checks `id` and wraps it.
             ///
             /// # Errors
-            /// [`InvalidId`] when `id` is empty, `.` or `..`.
+            /// [`InvalidId`] when `id` is empty, `.` or `..`, or contains `/` or `\\`.
             pub fn new(id: impl Into<String>) -> Result<Self, InvalidId> {
                 let id = id.into();
-                check_id(stringify!($name), &id)?;
+                crate::ids::check_segment(stringify!($name), &id)?;
                 Ok(Self(id))
             }
 

@@ -52,9 +52,10 @@ pub enum Error {
         source: reqwest::Error,
     },
 
-    /// The server redirected to another origin; the SDK does not follow it with the token.
+    /// The server redirected to another origin, kept redirecting, or redirected a request
+    /// whose URL carries the token; the SDK does not follow it.
     #[error(
-        "{method} {path}: HTTP {status} redirect to {location:?} was not followed (only same-origin redirects are)"
+        "{method} {path}: HTTP {status} redirect to {location:?} was not followed (only same-origin redirects of token-free URLs are, at most 5)"
     )]
     Redirect {
         /// HTTP method of the request.
@@ -63,11 +64,27 @@ pub enum Error {
         path: String,
         /// The redirect status.
         status: u16,
-        /// The `Location` header, if any.
+        /// The `Location` header, if any, redacted (`token=` values and userinfo masked).
         location: Option<String>,
     },
 
-    /// An identifier was empty, `.` or `..`.
+    /// The response body was larger than the configured limit
+    /// ([`TransportBuilder::max_body_size`](crate::TransportBuilder::max_body_size), 64 MiB by
+    /// default); it was not read to the end.
+    #[error("{method} {path}: the response body (HTTP {status}) is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// HTTP method of the request.
+        method: String,
+        /// Path of the request.
+        path: String,
+        /// HTTP status of the response.
+        status: u16,
+        /// The limit in bytes.
+        limit: u64,
+    },
+
+    /// An identifier or path segment was refused before anything was sent: empty, `.`, `..`,
+    /// or containing `/` or `\\`.
     #[error("invalid identifier: {0}")]
     InvalidId(#[from] InvalidId),
 
@@ -145,7 +162,9 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(e) => Some(e.status),
-            Error::Decode { status, .. } | Error::Redirect { status, .. } => Some(*status),
+            Error::Decode { status, .. }
+            | Error::Redirect { status, .. }
+            | Error::BodyTooLarge { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -295,8 +314,44 @@ pub fn snippet(body: &[u8]) -> String {
     s
 }
 
-/// Builds the [`ApiError`] for an error response.
+/// Builds the [`ApiError`] for an error response. Every text taken from the body goes through
+/// the redaction ([`crate::redact`]), masking `secret` (the transport's token) too.
 pub(crate) fn api_error(
+    method: &str,
+    path: &str,
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+    secret: Option<&str>,
+) -> ApiError {
+    let mut err = parse_api_error(method, path, status, retry_after, body);
+    scrub_value(&mut err.detail, secret);
+    for text in [&mut err.code, &mut err.timestamp, &mut err.body]
+        .into_iter()
+        .flatten()
+    {
+        scrub(text, secret);
+    }
+    err
+}
+
+/// Redacts `text` in place (see [`crate::redact`]).
+pub(crate) fn scrub(text: &mut String, secret: Option<&str>) {
+    if let std::borrow::Cow::Owned(clean) = crate::redact::redact_with(text, secret) {
+        *text = clean;
+    }
+}
+
+fn scrub_value(v: &mut Value, secret: Option<&str>) {
+    match v {
+        Value::String(s) => scrub(s, secret),
+        Value::Array(items) => items.iter_mut().for_each(|i| scrub_value(i, secret)),
+        Value::Object(map) => map.values_mut().for_each(|i| scrub_value(i, secret)),
+        _ => {}
+    }
+}
+
+fn parse_api_error(
     method: &str,
     path: &str,
     status: u16,
@@ -352,7 +407,7 @@ mod tests {
     #[test]
     fn a_node_s_nested_code_and_message_fill_code_and_message() {
         let body = br#"{"detail":{"code":"challenge_not_on_node","message":"this node does not hold X-1"}}"#;
-        let e = api_error("POST", "/instances", 404, None, body);
+        let e = api_error("POST", "/instances", 404, None, body, None);
         assert_eq!(e.code.as_deref(), Some("challenge_not_on_node"));
         assert_eq!(e.message(), "this node does not hold X-1");
         assert_eq!(
@@ -373,6 +428,7 @@ mod tests {
             409,
             None,
             br#"{"code":"outer","detail":{"code":"inner","message":"m"}}"#,
+            None,
         );
         assert_eq!(e.code.as_deref(), Some("outer"));
         let e = api_error(
@@ -381,8 +437,26 @@ mod tests {
             404,
             None,
             br#"{"detail":"Instance not found"}"#,
+            None,
         );
         assert_eq!(e.code, None);
         assert_eq!(e.message(), "Instance not found");
+    }
+
+    #[test]
+    fn error_bodies_are_redacted() {
+        let body = br#"{"code":"bad","detail":{"message":"token pt_canary rejected","next":"/login?next=/events?token=pt_canary"}}"#;
+        let e = api_error("GET", "/x", 401, None, body, Some("pt_canary"));
+        let all = format!("{e} {e:?}");
+        assert!(!all.contains("pt_canary"), "{all}");
+        let e = api_error(
+            "GET",
+            "/x",
+            502,
+            None,
+            b"<html>pt_canary</html>",
+            Some("pt_canary"),
+        );
+        assert_eq!(e.body.as_deref(), Some("<html><redacted></html>"));
     }
 }

@@ -1,9 +1,11 @@
 //! A server-sent event stream with its own reconnect loop.
 //!
 //! [`Transport::sse`] opens `GET <path>` with `Accept: text/event-stream` and returns an
-//! [`SseStream`]: a `Stream<Item = Result<SseItem>>` that parses the body with
-//! `eventsource-stream` and reconnects when the connection is lost. Nothing here knows the
-//! platform's event names: frames come out as name, data text and id.
+//! [`SseStream`]: a `Stream<Item = Result<SseItem>>` that parses the body (a linear parser of
+//! our own that follows the WHATWG standard: every byte is scanned once, lines may end in
+//! CRLF, LF or CR, invalid UTF-8 is replaced, a leading BOM is skipped) and reconnects when
+//! the connection is lost. Nothing here knows the platform's event names: frames come out as
+//! name, data text and id.
 //!
 //! # What the stream yields
 //!
@@ -12,7 +14,10 @@
 //! - [`SseItem::Frame`] for every dispatched frame (comments such as `: keepalive` are
 //!   swallowed; several `data:` lines are joined with `\n`);
 //! - [`SseItem::Reconnected`] after each successful reconnection. Frames sent while the stream
-//!   was down may be lost: treat it as "resync" (refetch what you display).
+//!   was down may be lost: treat it as "resync" (refetch what you display);
+//! - [`SseItem::FrameTooLarge`] when a frame was larger than
+//!   [`SseConfig::max_frame_size`] (1 MiB by default): it is dropped as it arrives (never
+//!   buffered whole) and the stream goes on with the next frame.
 //!
 //! # Reconnecting
 //!
@@ -23,8 +28,13 @@
 //! - nothing at all (not even a keepalive comment) arrives for `idle_timeout` (95 s by
 //!   default: a bit more than three 30 s keepalive periods); the same limit applies to waiting
 //!   for the response headers;
-//! - the server answers 5xx, 408 or 429 (a `Retry-After` is a lower bound for the delay), or
-//!   the request fails in transport.
+//! - the server answers 5xx, 408 or 429, or the request fails in transport.
+//!
+//! A server's `Retry-After` on such an answer is a lower bound for the next delay (above
+//! `max_backoff` if need be), itself capped by the transport's
+//! [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after). A `retry:` field in
+//! the stream sets the reconnection time, as the standard says: the delays start from it
+//! (capped the same way) instead of `min_backoff`.
 //!
 //! The backoff starts over after a *stable* connection: one that delivered at least one frame,
 //! or stayed open for `stable_after` (60 s). A server that accepts and drops connections at
@@ -46,24 +56,29 @@
 //! # Resources and secrets
 //!
 //! The stream is a state machine driven by the consumer's polls (`futures::stream::unfold`):
-//! no task is spawned and nothing is buffered beyond the socket and the parser. Dropping it
-//! closes the connection.
+//! no task is spawned and nothing is buffered beyond the socket and the parser, whose buffer
+//! never holds more than one frame (at most `max_frame_size`). One idle timer per connection
+//! is reset by each chunk. Dropping the stream closes the connection.
 //!
 //! The token goes where [`SseAuth`] says. With [`SseAuth::Query`] it is part of the URL, so
-//! the URL is never logged or traced and reqwest errors are stripped of it (`without_url`).
+//! the URL is never logged or traced, reqwest errors are stripped of it (`without_url`), a
+//! redirect of it is never followed (whatever the HTTP client: the transport sets the redirect
+//! policy) and no `Referer` is ever sent.
 
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use backon::BackoffBuilder;
-use eventsource_stream::{EventStreamError, Eventsource};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LOCATION};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use secrecy::ExposeSecret;
 
-use crate::error::{Error, Result, api_error};
+use crate::error::{Error, Result};
 use crate::request::Request;
-use crate::transport::{Transport, parse_retry_after};
+use crate::transport::{Transport, parse_retry_after, read_error_body};
+
+mod parser;
+use parser::{Parsed, Parser};
 
 /// How an [`SseStream`] behaves: backoff, idle timeout, reconnection. Build one with
 /// [`SseConfig::builder`]; [`SseConfig::default`] suits a long-lived stream.
@@ -86,7 +101,13 @@ pub struct SseConfig {
     /// How many consecutive failed attempts end the stream (with the last error);
     /// `None` (the default) retries forever.
     pub max_attempts: Option<u32>,
+    /// The largest frame kept, in bytes (its lines with their line ends; default 1 MiB). A
+    /// larger one is dropped and reported as [`SseItem::FrameTooLarge`].
+    pub max_frame_size: usize,
 }
+
+/// The default [`SseConfig::max_frame_size`] (1 MiB).
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 1024 * 1024;
 
 impl Default for SseConfig {
     fn default() -> Self {
@@ -97,6 +118,7 @@ impl Default for SseConfig {
             stable_after: Duration::from_secs(60),
             reconnect: true,
             max_attempts: None,
+            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
         }
     }
 }
@@ -109,10 +131,16 @@ impl SseConfig {
         }
     }
 
-    fn delays(&self) -> impl Iterator<Item = Duration> + Send + use<> {
+    /// The reconnection delays, starting from `min_backoff`, or from the server's `retry:`
+    /// time when it set one.
+    fn delays(
+        &self,
+        server_retry: Option<Duration>,
+    ) -> impl Iterator<Item = Duration> + Send + use<> {
+        let min = server_retry.unwrap_or(self.min_backoff);
         backon::ExponentialBuilder::default()
-            .with_min_delay(self.min_backoff)
-            .with_max_delay(self.max_backoff)
+            .with_min_delay(min)
+            .with_max_delay(self.max_backoff.max(min))
             .with_factor(2.0)
             .with_jitter()
             .without_max_times()
@@ -170,6 +198,12 @@ impl SseConfigBuilder {
         self
     }
 
+    /// The largest frame kept, in bytes (see [`SseConfig::max_frame_size`]; at least 1).
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.config.max_frame_size = bytes.max(1);
+        self
+    }
+
     /// The configuration.
     pub fn build(self) -> SseConfig {
         self.config
@@ -199,6 +233,11 @@ pub enum SseItem {
     Reconnected {
         /// How many times this stream has reconnected so far (1 for the first time).
         attempt: u32,
+    },
+    /// A frame larger than [`SseConfig::max_frame_size`] was dropped; the stream goes on.
+    FrameTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
     },
     /// A frame.
     Frame {
@@ -234,46 +273,22 @@ impl Stream for SseStream {
     }
 }
 
-type Frames =
-    BoxStream<'static, std::result::Result<eventsource_stream::Event, EventStreamError<BodyError>>>;
-
-/// Why reading the body stopped.
-#[derive(Debug)]
-enum BodyError {
-    Http(reqwest::Error),
-    /// Not a byte for the idle timeout.
-    Idle,
-}
-
-/// The body's bytes, ending with [`BodyError::Idle`] when nothing (not even a comment) arrives
-/// for `idle`. The idle timer is reset by every chunk, so keepalive comments count.
-fn body_with_idle_timeout(
-    resp: reqwest::Response,
-    idle: Duration,
-) -> impl Stream<Item = std::result::Result<bytes::Bytes, BodyError>> + Send {
-    let bytes = resp.bytes_stream().boxed();
-    stream::unfold(Some(bytes), move |state| async move {
-        let mut bytes = state?;
-        match tokio::time::timeout(idle, bytes.next()).await {
-            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(bytes))),
-            Ok(Some(Err(e))) => Some((Err(BodyError::Http(e)), None)),
-            Ok(None) => None,
-            Err(_) => Some((Err(BodyError::Idle), None)),
-        }
-    })
-}
-
 enum Phase {
     /// Connect after this delay.
     Connect(Duration),
     /// Reading a connection.
-    Open {
-        frames: Frames,
-        since: Instant,
-        got_frame: bool,
-    },
+    Open(Box<Open>),
     /// Finished.
     Done,
+}
+
+/// An open connection: its body, its parser and its idle timer.
+struct Open {
+    resp: reqwest::Response,
+    parser: Parser,
+    idle: Pin<Box<tokio::time::Sleep>>,
+    since: Instant,
+    got_frame: bool,
 }
 
 struct State {
@@ -284,6 +299,8 @@ struct State {
     phase: Phase,
     delays: Box<dyn Iterator<Item = Duration> + Send>,
     last_event_id: Option<String>,
+    /// The reconnection time the server set with `retry:` (capped).
+    server_retry: Option<Duration>,
     /// Consecutive failed attempts.
     failures: u32,
     /// Successful connections so far.
@@ -292,11 +309,17 @@ struct State {
 
 /// What one connection attempt gave.
 enum Outcome {
-    Open(Frames),
+    Open(reqwest::Response),
     /// A transient failure: retry, waiting at least this long.
     Retry(Error, Option<Duration>),
     /// The end: yield this error (if any) and stop.
     Fatal(Option<Error>),
+}
+
+/// Why a connection's body ended.
+enum Ended {
+    Eof,
+    Error(Error),
 }
 
 impl Transport {
@@ -304,7 +327,7 @@ impl Transport {
     /// until the stream is first polled. See the [`events`](crate::events) module for the
     /// reconnection rules.
     pub fn sse(&self, req: Request, auth: SseAuth, config: SseConfig) -> SseStream {
-        let delays = Box::new(config.delays());
+        let delays = Box::new(config.delays(None));
         let state = State {
             t: self.clone(),
             req,
@@ -313,6 +336,7 @@ impl Transport {
             phase: Phase::Connect(Duration::ZERO),
             delays,
             last_event_id: None,
+            server_retry: None,
             failures: 0,
             connections: 0,
         };
@@ -339,12 +363,16 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                 )
                 .await
                 {
-                    Outcome::Open(frames) => {
-                        st.phase = Phase::Open {
-                            frames,
+                    Outcome::Open(resp) => {
+                        let mut parser = Parser::new(st.config.max_frame_size);
+                        parser.set_last_id(st.last_event_id.clone());
+                        st.phase = Phase::Open(Box::new(Open {
+                            resp,
+                            parser,
+                            idle: Box::pin(tokio::time::sleep(st.config.idle_timeout)),
                             since: Instant::now(),
                             got_frame: false,
-                        };
+                        }));
                         st.connections += 1;
                         let item = if st.connections == 1 {
                             SseItem::Connected
@@ -363,58 +391,69 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                         if give_up {
                             return Some((Err(err), st));
                         }
-                        let delay = next_delay(&mut st)
-                            .max(at_least.unwrap_or_default().min(st.config.max_backoff));
+                        let floor = at_least
+                            .unwrap_or_default()
+                            .min(st.t.retry_policy().max_retry_after);
+                        let delay = next_delay(&mut st).max(floor);
                         tracing::debug!(path = st.req.template(), error = %err, ?delay, "event stream: reconnecting");
                         st.phase = Phase::Connect(delay);
                     }
                 }
             }
-            Phase::Open {
-                mut frames,
-                since,
-                mut got_frame,
-            } => {
-                let why = match frames.next().await {
-                    Some(Ok(ev)) => {
-                        if !got_frame {
+            Phase::Open(mut open) => {
+                let ended = loop {
+                    if let Some(parsed) = open.parser.next() {
+                        break Some(Ok(parsed));
+                    }
+                    tokio::select! {
+                        chunk = open.resp.chunk() => match chunk {
+                            Ok(Some(bytes)) => {
+                                open.parser.push(&bytes);
+                                let next = crate::deadline_after(tokio::time::Instant::now(), st.config.idle_timeout);
+                                open.idle.as_mut().reset(next);
+                            }
+                            Ok(None) => break Some(Err(Ended::Eof)),
+                            Err(e) => {
+                                let path = st.t.url(st.req.path()).path().to_owned();
+                                break Some(Err(Ended::Error(Error::http("GET", &path, e))));
+                            }
+                        },
+                        () = open.idle.as_mut() => {
+                            let msg = format!("no data for {:?} (idle timeout)", st.config.idle_timeout);
+                            break Some(Err(Ended::Error(Error::Stream(msg))));
+                        }
+                    }
+                };
+                if let Some(retry) = open.parser.take_retry() {
+                    st.server_retry = Some(retry.min(st.t.retry_policy().max_retry_after));
+                    st.delays = Box::new(st.config.delays(st.server_retry));
+                }
+                let why = match ended {
+                    Some(Ok(Parsed::Frame { event, data, id })) => {
+                        if !open.got_frame {
                             // A frame: the connection is good, start the backoff over.
-                            got_frame = true;
+                            open.got_frame = true;
                             reset_backoff(&mut st);
                         }
-                        let id = (!ev.id.is_empty()).then(|| ev.id.clone());
-                        if id.is_some() {
-                            st.last_event_id.clone_from(&id);
-                        }
-                        st.phase = Phase::Open {
-                            frames,
-                            since,
-                            got_frame,
-                        };
-                        return Some((
-                            Ok(SseItem::Frame {
-                                event: ev.event,
-                                data: ev.data,
-                                id,
-                            }),
-                            st,
-                        ));
+                        st.last_event_id.clone_from(&id);
+                        st.phase = Phase::Open(open);
+                        return Some((Ok(SseItem::Frame { event, data, id }), st));
                     }
-                    Some(Err(EventStreamError::Transport(BodyError::Http(e)))) => {
-                        Some(Error::http("GET", st.t.url(st.req.path()).path(), e))
+                    Some(Ok(Parsed::TooLarge)) => {
+                        let limit = st.config.max_frame_size;
+                        tracing::debug!(
+                            path = st.req.template(),
+                            limit,
+                            "event stream: frame over the limit dropped"
+                        );
+                        st.phase = Phase::Open(open);
+                        return Some((Ok(SseItem::FrameTooLarge { limit }), st));
                     }
-                    Some(Err(EventStreamError::Transport(BodyError::Idle))) => Some(Error::Stream(
-                        format!("no data for {:?} (idle timeout)", st.config.idle_timeout),
-                    )),
-                    Some(Err(EventStreamError::Utf8(e))) => {
-                        Some(Error::Stream(format!("the event stream is not UTF-8: {e}")))
-                    }
-                    Some(Err(EventStreamError::Parser(e))) => {
-                        Some(Error::Stream(format!("unparsable event stream: {e}")))
-                    }
-                    None => None,
+                    Some(Err(Ended::Error(e))) => Some(e),
+                    Some(Err(Ended::Eof)) | None => None,
                 };
-                drop(frames);
+                let since = open.since;
+                drop(open);
                 if since.elapsed() >= st.config.stable_after {
                     reset_backoff(&mut st);
                 }
@@ -438,14 +477,15 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
 
 fn reset_backoff(st: &mut State) {
     st.failures = 0;
-    st.delays = Box::new(st.config.delays());
+    st.delays = Box::new(st.config.delays(st.server_retry));
 }
 
 fn next_delay(st: &mut State) -> Duration {
-    st.delays
-        .next()
-        .unwrap_or(st.config.max_backoff)
-        .min(st.config.max_backoff)
+    let max = st
+        .config
+        .max_backoff
+        .max(st.server_retry.unwrap_or_default());
+    st.delays.next().unwrap_or(max).min(max)
 }
 
 async fn connect(
@@ -499,40 +539,30 @@ async fn connect(
         let ctype = resp
             .headers()
             .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
         if !ctype
             .trim()
             .to_ascii_lowercase()
             .starts_with("text/event-stream")
         {
-            let msg = format!("GET {path}: expected text/event-stream, got {:?}", ctype);
+            let msg = format!(
+                "GET {path}: expected text/event-stream, got {:?}",
+                t.redact(&ctype)
+            );
             return Outcome::Fatal(Some(Error::Stream(msg)));
         }
-        let frames = body_with_idle_timeout(resp, config.idle_timeout)
-            .eventsource()
-            .boxed();
-        return Outcome::Open(frames);
+        return Outcome::Open(resp);
     }
     if status.is_redirection() {
-        let location = resp
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        return Outcome::Fatal(Some(Error::Redirect {
-            method: "GET".into(),
-            path,
-            status: code,
-            location,
-        }));
+        return Outcome::Fatal(Some(t.redirect_error("GET", &path, &resp)));
     }
     let retry_after = parse_retry_after(resp.headers());
-    let body = match tokio::time::timeout(config.idle_timeout, resp.bytes()).await {
-        Ok(Ok(b)) => b,
-        _ => Default::default(),
+    let body = match tokio::time::timeout(config.idle_timeout, read_error_body(resp)).await {
+        Ok(body) => body,
+        Err(_) => Default::default(),
     };
-    let err: Error = api_error("GET", &path, code, retry_after, &body).into();
+    let err = t.api_error("GET", &path, code, retry_after, &body);
     if status.is_server_error() || code == 408 || code == 429 {
         Outcome::Retry(err, retry_after)
     } else {

@@ -3,8 +3,10 @@
 //! - [`Transport`]: base URL handling, bearer auth sent only to the configured origin, a token
 //!   that never shows in `Debug`, errors or traces, timeouts, and retries that never repeat a
 //!   non-idempotent request the server may have processed.
-//! - [`Request`]: a request as data, with every path segment percent-encoded and `.`/`..`/empty
-//!   segments refused.
+//! - [`Request`]: a request as data, with every path segment percent-encoded and segments that
+//!   could change the route (empty, `.`, `..`, or containing `/` or `\`) refused.
+//! - [`redact`]: the one redaction of URLs and error texts (`token=` values, userinfo, the
+//!   token itself) that everything the SDK shows goes through.
 //! - [`Error`]: one `#[non_exhaustive]` error enum that keeps the platform's `code` and `detail`.
 //! - [`Page`] and [`PageStream`]: pagination.
 //! - [`events`]: the server-sent event stream with its reconnect loop.
@@ -17,16 +19,49 @@ mod call;
 mod error;
 pub mod events;
 mod paginate;
+pub mod redact;
 mod request;
 mod transport;
 
 pub use call::Call;
-pub use ctfy_models::{IntoId, InvalidId, Page};
+pub use ctfy_models::{IntoId, InvalidId, Page, check_segment};
 pub use error::{ApiError, Error, Result, SNIPPET_LEN, snippet};
 pub use events::{SseAuth, SseConfig, SseConfigBuilder, SseItem, SseStream};
 pub use paginate::{DEFAULT_PAGE_SIZE, PageStream};
 pub use request::{Body, FilePart, Idempotency, QueryValue, Request, build_path, encode_segment};
+/// `from + after`, or a point about thirty years ahead when that does not fit (`Instant`
+/// arithmetic panics on overflow, and durations may come from users or servers).
+pub fn deadline_after<I>(from: I, after: std::time::Duration) -> I
+where
+    I: Copy + std::ops::Add<std::time::Duration, Output = I> + CheckedAdd,
+{
+    from.checked_add_duration(after)
+        .unwrap_or_else(|| from + std::time::Duration::from_secs(30 * 365 * 24 * 3600))
+}
+
+/// Checked addition of a duration to an instant (`std` and `tokio` instants).
+pub trait CheckedAdd: Sized {
+    /// `self + d`, or `None` when it does not fit.
+    fn checked_add_duration(self, d: std::time::Duration) -> Option<Self>;
+}
+
+impl CheckedAdd for std::time::Instant {
+    fn checked_add_duration(self, d: std::time::Duration) -> Option<Self> {
+        self.checked_add(d)
+    }
+}
+
+impl CheckedAdd for tokio::time::Instant {
+    fn checked_add_duration(self, d: std::time::Duration) -> Option<Self> {
+        self.checked_add(d)
+    }
+}
+
+pub use redact::redact;
 /// The HTTP client crate the transport is built on, for callers that bring their own `reqwest::Client`.
 pub use reqwest;
 pub use reqwest::Method;
-pub use transport::{Download, RawResponse, RetryPolicy, Transport, TransportBuilder, decode};
+pub use transport::{
+    DEFAULT_MAX_BODY_SIZE, Download, RawResponse, RetryPolicy, Transport, TransportBuilder, decode,
+    parse_retry_after_value,
+};

@@ -18,23 +18,22 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Percent-encodes one path segment. Every byte outside `A-Z a-z 0-9 - _ . ~` is encoded, so
-/// `/`, `?`, `#` and `%` in an id can never change the route.
+/// `?`, `#`, `%` and control characters stay inside the segment. Segments that would change
+/// the route anyway are refused: empty, `.`, `..`, and any containing `/` or `\` (the platform
+/// decodes `%2F` before routing, so an encoded slash would still reach another endpoint).
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for an empty segment, `.` or `..`.
+/// [`Error::InvalidId`] for a refused segment.
 pub fn encode_segment(segment: &str) -> Result<String> {
-    if segment.is_empty() || segment == "." || segment == ".." {
-        return Err(Error::InvalidArgument(format!(
-            "path segment {segment:?} is not allowed"
-        )));
-    }
+    ctfy_models::check_segment("path segment", segment)?;
     Ok(utf8_percent_encode(segment, SEGMENT).to_string())
 }
 
 /// Fills the `{name}` placeholders of `template` in order with encoded `args`.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] when a segment is refused or the counts differ.
+/// [`Error::InvalidId`] when a segment is refused, [`Error::InvalidArgument`] when the counts
+/// differ.
 pub fn build_path(template: &str, args: &[&str]) -> Result<String> {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
@@ -124,7 +123,7 @@ impl Request {
     /// with its placeholders filled, in order, by the encoded `args`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when a segment is empty, `.` or `..`.
+    /// [`Error::InvalidId`] when a segment is refused (see [`encode_segment`]).
     pub fn new(method: Method, template: &'static str, args: &[&str]) -> Result<Self> {
         Ok(Self {
             path: build_path(template, args)?,
@@ -329,8 +328,8 @@ mod tests {
     #[test]
     fn encodes_every_reserved_character() {
         assert_eq!(
-            build_path("/a/{x}/b", &["x/y?z#%"]).unwrap(),
-            "/a/x%2Fy%3Fz%23%25/b"
+            build_path("/a/{x}/b", &["xy?z#%\r\n\0"]).unwrap(),
+            "/a/xy%3Fz%23%25%0D%0A%00/b"
         );
         assert_eq!(build_path("/a/{x}", &["ok-._~9"]).unwrap(), "/a/ok-._~9");
         assert_eq!(build_path("/a/{x}", &["é "]).unwrap(), "/a/%C3%A9%20");
@@ -338,8 +337,11 @@ mod tests {
 
     #[test]
     fn refuses_dot_segments_and_wrong_counts() {
-        for bad in ["", ".", ".."] {
-            assert!(build_path("/a/{x}", &[bad]).is_err());
+        for bad in ["", ".", "..", "x/y", "/", "a\\b", "id/challenges"] {
+            assert!(matches!(
+                build_path("/a/{x}", &[bad]),
+                Err(Error::InvalidId(_))
+            ));
         }
         assert!(build_path("/a/{x}", &[]).is_err());
         assert!(build_path("/a", &["x"]).is_err());

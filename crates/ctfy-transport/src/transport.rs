@@ -19,14 +19,19 @@ use crate::request::{Body, Request};
 /// Idempotent requests (GET, PUT, DELETE…) are retried on connect errors, timeouts, an
 /// exchange cut short (connection reset), 429, 502, 503 and 504. POST and PATCH are retried only when the request provably never reached
 /// the server (a connect error) or when the server said so: 429 or 503 with `Retry-After`.
-/// Delays grow exponentially with full jitter; a server's `Retry-After` replaces the computed
-/// delay when it is at most `max_retry_after`, and a longer one is not waited out: the error is
-/// returned (with [`ApiError::retry_after`](crate::ApiError::retry_after) set).
+/// Delays grow exponentially with jitter; a server's `Retry-After` replaces the computed
+/// delay when it is at most `max_retry_after` (but never goes below `initial_delay`, so a
+/// `Retry-After: 0` storm cannot turn into a busy loop), and a longer one — or one too large
+/// to represent — is not waited out: the error is returned (with
+/// [`ApiError::retry_after`](crate::ApiError::retry_after) set).
+///
+/// A 503 whose platform `code` ends in `_not_configured` (`registry_not_configured`…) says a
+/// feature is missing on this server: it is final and never retried.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// How many times a request is repeated (0 = a single attempt).
     pub max_retries: u32,
-    /// The first backoff delay.
+    /// The first backoff delay, and the shortest wait between two attempts.
     pub initial_delay: Duration,
     /// The largest backoff delay.
     pub max_delay: Duration,
@@ -75,8 +80,25 @@ pub struct TransportBuilder {
     retry: RetryPolicy,
     user_agent: String,
     api_prefix: &'static str,
-    client: Option<reqwest::Client>,
+    configure: Option<ConfigureHttp>,
+    max_body_size: u64,
 }
+
+/// A caller's adjustments to the `reqwest::ClientBuilder` the transport starts from.
+#[derive(Clone)]
+struct ConfigureHttp(Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>);
+
+impl std::fmt::Debug for ConfigureHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<fn>")
+    }
+}
+
+/// The default limit of a response body (64 MiB).
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 64 * 1024 * 1024;
+
+/// How much of an error answer's body is read (the rest is dropped: an error keeps a snippet).
+const MAX_ERROR_BODY: u64 = 1024 * 1024;
 
 impl TransportBuilder {
     /// Starts from the server URL (`http://host:port`, with or without a trailing slash or
@@ -90,7 +112,8 @@ impl TransportBuilder {
             retry: RetryPolicy::default(),
             user_agent: concat!("ctfy-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             api_prefix: "/api/v1",
-            client: None,
+            configure: None,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
         }
     }
 
@@ -142,18 +165,44 @@ impl TransportBuilder {
         self
     }
 
-    /// Uses this `reqwest::Client` instead of building one. Its redirect policy, timeouts and
-    /// proxies are then the caller's responsibility.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
+    /// Adjusts the `reqwest::ClientBuilder` the transport builds its client from (proxies,
+    /// root certificates, pool settings, a resolver…). `configure` receives the builder with
+    /// the connect timeout and `User-Agent` already set, and may change them.
+    ///
+    /// Whatever `configure` does, the transport then sets two things itself, because they guard
+    /// the token: the redirect policy (at most 5 redirects, same origin only, and never for a
+    /// URL that carries a `token=` parameter, such as the event stream's) and no `Referer`
+    /// header.
+    ///
+    /// ```
+    /// let t = ctfy_transport::Transport::builder("http://127.0.0.1:8000")
+    ///     .http_client_with(|b| b.pool_max_idle_per_host(4).no_proxy())
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(t);
+    /// ```
+    pub fn http_client_with(
+        mut self,
+        configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.configure = Some(ConfigureHttp(Arc::new(configure)));
+        self
+    }
+
+    /// The largest response body accepted, in bytes (default [`DEFAULT_MAX_BODY_SIZE`],
+    /// 64 MiB). A larger body fails the call with [`Error::BodyTooLarge`] instead of filling
+    /// memory; the limit does not apply to streams and event streams.
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = bytes;
         self
     }
 
     /// Builds the transport.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a base URL that is not `http(s)://…` or a token with
-    /// characters a header cannot carry.
+    /// [`Error::InvalidArgument`] for a base URL that is not `http(s)://…`, carries
+    /// credentials (`user:password@`) or a query, for a token with characters a header cannot
+    /// carry, or when the HTTP client cannot be built.
     pub fn build(self) -> Result<Transport> {
         let base = normalize_base(&self.base_url, self.api_prefix)?;
         let auth = match &self.token {
@@ -169,26 +218,29 @@ impl TransportBuilder {
             }
             None => None,
         };
-        let client = match self.client {
-            Some(c) => c,
-            None => {
-                let origin = base.origin();
-                reqwest::Client::builder()
-                    .connect_timeout(self.connect_timeout)
-                    .user_agent(self.user_agent.clone())
-                    .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                        if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
-                            attempt.stop()
-                        } else {
-                            attempt.follow()
-                        }
-                    }))
-                    .build()
-                    .map_err(|e| {
-                        Error::InvalidArgument(format!("could not build the HTTP client: {e}"))
-                    })?
-            }
-        };
+        let origin = base.origin();
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .user_agent(self.user_agent.clone());
+        if let Some(ConfigureHttp(configure)) = &self.configure {
+            http = configure(http);
+        }
+        let client = http
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                let carries_token = attempt.previous().iter().any(|u| {
+                    u.query_pairs()
+                        .any(|(k, _)| k.eq_ignore_ascii_case("token"))
+                });
+                if attempt.previous().len() > 5 || carries_token || attempt.url().origin() != origin
+                {
+                    attempt.stop()
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .referer(false)
+            .build()
+            .map_err(|e| Error::InvalidArgument(format!("could not build the HTTP client: {e}")))?;
         Ok(Transport {
             inner: Arc::new(Inner {
                 client,
@@ -197,6 +249,7 @@ impl TransportBuilder {
                 auth,
                 timeout: self.timeout,
                 retry: self.retry,
+                max_body_size: self.max_body_size,
             }),
         })
     }
@@ -204,16 +257,22 @@ impl TransportBuilder {
 
 fn normalize_base(raw: &str, prefix: &str) -> Result<Url> {
     let trimmed = raw.trim().trim_end_matches('/');
+    let shown = crate::redact::redact(trimmed);
     let mut url = Url::parse(trimmed)
-        .map_err(|e| Error::InvalidArgument(format!("base URL {trimmed:?}: {e}")))?;
+        .map_err(|e| Error::InvalidArgument(format!("base URL {shown:?}: {e}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::InvalidArgument(format!(
+            "base URL {shown:?} must not carry credentials (user:password@): give the token to .token()"
+        )));
+    }
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(Error::InvalidArgument(format!(
-            "base URL {trimmed:?} must be http(s)://host[:port]"
+            "base URL {shown:?} must be http(s)://host[:port]"
         )));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::InvalidArgument(format!(
-            "base URL {trimmed:?} must not have a query or fragment"
+            "base URL {shown:?} must not have a query or fragment"
         )));
     }
     let path = url.path().trim_end_matches('/').to_owned();
@@ -234,6 +293,7 @@ struct Inner {
     auth: Option<HeaderValue>,
     timeout: Option<Duration>,
     retry: RetryPolicy,
+    max_body_size: u64,
 }
 
 /// The shared HTTP machinery of every client. Cheap to clone (an `Arc` inside); clones share
@@ -276,13 +336,27 @@ pub struct Download {
     pub filename: Option<String>,
 }
 
-enum Attempt {
-    Done(reqwest::Response),
-    Failed {
-        err: Error,
-        retry: bool,
-        retry_after: Option<Duration>,
-    },
+/// What a failed attempt leaves: the error, whether the rules allow another attempt, and how
+/// long the server asked to wait.
+struct Failure {
+    err: Error,
+    retry: bool,
+    retry_after: Option<Duration>,
+}
+
+/// How the success answer of a request is handed back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Take {
+    /// Read the whole body (bounded by the body limit) inside the attempt, so a body cut short
+    /// counts as a failed attempt.
+    Body { allow_404: bool },
+    /// Hand back the response with its body unread (streams).
+    Stream,
+}
+
+enum Answer {
+    Full(RawResponse),
+    Stream(reqwest::Response),
 }
 
 impl Transport {
@@ -353,9 +427,48 @@ impl Transport {
         url
     }
 
-    /// Sends `req` and returns the success response (2xx, or 404 when `allow_404`), after the
-    /// retries the policy allows. Error statuses become [`Error::Api`].
-    async fn execute(&self, req: &Request, allow_404: bool) -> Result<reqwest::Response> {
+    /// Masks `token=` values, URL userinfo and this transport's token in `text` (the one
+    /// redaction every URL and error text the SDK shows goes through; see [`crate::redact`]).
+    pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        crate::redact::redact_with(text, self.inner.token.as_ref().map(|t| t.expose_secret()))
+    }
+
+    /// Builds the error of a redirect the SDK did not follow (its `Location` redacted).
+    pub(crate) fn redirect_error(
+        &self,
+        method: &str,
+        path: &str,
+        resp: &reqwest::Response,
+    ) -> Error {
+        let location = resp
+            .headers()
+            .get(LOCATION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .map(|l| self.redact(&l).into_owned());
+        Error::Redirect {
+            method: method.into(),
+            path: path.into(),
+            status: resp.status().as_u16(),
+            location,
+        }
+    }
+
+    /// Builds the [`Error::Api`] of an error answer, its texts redacted.
+    pub(crate) fn api_error(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: &[u8],
+    ) -> Error {
+        let secret = self.inner.token.as_ref().map(|t| t.expose_secret());
+        api_error(method, path, status, retry_after, body, secret).into()
+    }
+
+    /// Sends `req` after the retries the policy allows and hands back the success answer (2xx,
+    /// or 404 when allowed). Error statuses become [`Error::Api`].
+    async fn execute(&self, req: &Request, take: Take) -> Result<Answer> {
         let span = tracing::debug_span!(
             "ctfy.request",
             method = %req.method,
@@ -370,51 +483,49 @@ impl Transport {
             let mut attempt: u32 = 0;
             loop {
                 attempt += 1;
-                tracing::Span::current().record("attempt", attempt);
                 let started = Instant::now();
-                let outcome = self.attempt(req, allow_404).await;
-                tracing::Span::current().record("latency_ms", started.elapsed().as_millis() as u64);
-                match outcome {
-                    Attempt::Done(resp) => return Ok(resp),
-                    Attempt::Failed {
-                        err,
-                        retry,
-                        retry_after,
-                    } => {
-                        if !retry || attempt > policy.max_retries {
-                            return Err(err);
-                        }
-                        let delay = match retry_after {
-                            Some(d) if d > policy.max_retry_after => return Err(err),
-                            Some(d) => d,
-                            None => delays.next().unwrap_or(policy.max_delay),
-                        };
-                        tracing::debug!(error = %err, ?delay, "retrying");
-                        tokio::time::sleep(delay).await;
-                    }
+                let outcome = self.attempt(req, take).await;
+                let span = tracing::Span::current();
+                span.record("attempt", attempt);
+                span.record("latency_ms", started.elapsed().as_millis() as u64);
+                let Failure {
+                    err,
+                    retry,
+                    retry_after,
+                } = match outcome {
+                    Ok(answer) => return Ok(answer),
+                    Err(failure) => failure,
+                };
+                if !retry || attempt > policy.max_retries {
+                    return Err(err);
                 }
+                let delay = match retry_after {
+                    Some(d) if d > policy.max_retry_after => return Err(err),
+                    Some(d) => d.max(policy.initial_delay),
+                    None => delays.next().unwrap_or(policy.max_delay),
+                };
+                tracing::debug!(error = %err, ?delay, "retrying");
+                tokio::time::sleep(delay).await;
             }
         }
         .instrument(span)
         .await
     }
 
-    async fn attempt(&self, req: &Request, allow_404: bool) -> Attempt {
-        let url = self.url(&req.path);
-        let mut builder = self.inner.client.request(req.method.clone(), url.clone());
+    fn request_builder(&self, req: &Request, url: Url) -> reqwest::RequestBuilder {
+        // The token only ever goes to the configured origin.
+        let same_origin = url.origin() == self.inner.base.origin();
+        let mut builder = self.inner.client.request(req.method.clone(), url);
         if !req.query.is_empty() {
             builder = builder.query(&req.query);
         }
-        if let Some(auth) = &self.inner.auth {
-            // The token only ever goes to the configured origin.
-            if url.origin() == self.inner.base.origin() {
-                builder = builder.header(AUTHORIZATION, auth.clone());
-            }
+        if let (Some(auth), true) = (&self.inner.auth, same_origin) {
+            builder = builder.header(AUTHORIZATION, auth.clone());
         }
         if let Some(t) = req.timeout.or(self.inner.timeout) {
             builder = builder.timeout(t);
         }
-        builder = match &req.body {
+        match &req.body {
             Body::Empty => builder,
             Body::Json(bytes) => builder
                 .header(CONTENT_TYPE, "application/json")
@@ -443,94 +554,109 @@ impl Transport {
                 }
                 builder.multipart(form)
             }
-        };
+        }
+    }
+
+    async fn attempt(&self, req: &Request, take: Take) -> std::result::Result<Answer, Failure> {
+        let url = self.url(&req.path);
         let method = req.method.as_str();
         let path = url.path().to_owned();
-        match builder.send().await {
-            Err(e) => {
-                let connect = e.is_connect();
-                // A connect error proves the request never reached the server; anything else
-                // (timeout, reset mid-exchange) may have been processed, so only idempotent
-                // requests are repeated.
-                let retry = connect
-                    || (req.is_idempotent() && (e.is_timeout() || e.is_request() || e.is_body()));
-                Attempt::Failed {
+        // After a failure the server may have seen, only idempotent requests are repeated.
+        let cut_short = |e: reqwest::Error| Failure {
+            retry: req.is_idempotent() && (e.is_timeout() || e.is_request() || e.is_body()),
+            err: Error::http(method, &path, e),
+            retry_after: None,
+        };
+        let resp = match self.request_builder(req, url).send().await {
+            Ok(resp) => resp,
+            // A connect error proves the request never reached the server.
+            Err(e) if e.is_connect() => {
+                return Err(Failure {
                     err: Error::http(method, &path, e),
-                    retry,
+                    retry: true,
                     retry_after: None,
-                }
+                });
             }
-            Ok(resp) => {
-                let status = resp.status();
-                tracing::Span::current().record("status", status.as_u16());
-                if status.is_success() || (allow_404 && status.as_u16() == 404) {
-                    return Attempt::Done(resp);
-                }
-                if status.is_redirection() {
-                    let location = resp
-                        .headers()
-                        .get(LOCATION)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    return Attempt::Failed {
-                        err: Error::Redirect {
-                            method: method.into(),
-                            path,
-                            status: status.as_u16(),
-                            location,
-                        },
-                        retry: false,
-                        retry_after: None,
-                    };
-                }
-                let retry_after = parse_retry_after(resp.headers());
-                let code = status.as_u16();
-                let retry = if req.is_idempotent() {
-                    matches!(code, 429 | 502 | 503 | 504)
-                } else {
-                    matches!(code, 429 | 503) && retry_after.is_some()
-                };
-                let body = resp.bytes().await.unwrap_or_default();
-                let err = api_error(method, &path, code, retry_after, &body);
-                Attempt::Failed {
-                    err: err.into(),
-                    retry,
-                    retry_after,
-                }
+            Err(e) => return Err(cut_short(e)),
+        };
+        let status = resp.status();
+        let code = status.as_u16();
+        tracing::Span::current().record("status", code);
+        let allow_404 = matches!(take, Take::Body { allow_404: true });
+        if status.is_success() || (allow_404 && code == 404) {
+            if take == Take::Stream {
+                return Ok(Answer::Stream(resp));
             }
+            return match read_limited(resp, self.inner.max_body_size, true).await {
+                Ok(raw) => Ok(Answer::Full(raw)),
+                Err(ReadError::Http(e)) => Err(cut_short(e)),
+                Err(ReadError::TooLarge) => Err(Failure {
+                    err: Error::BodyTooLarge {
+                        method: method.into(),
+                        path,
+                        status: code,
+                        limit: self.inner.max_body_size,
+                    },
+                    retry: false,
+                    retry_after: None,
+                }),
+            };
         }
+        if status.is_redirection() {
+            return Err(Failure {
+                err: self.redirect_error(method, &path, &resp),
+                retry: false,
+                retry_after: None,
+            });
+        }
+        let retry_after = parse_retry_after(resp.headers());
+        let limit = self.inner.max_body_size.min(MAX_ERROR_BODY);
+        let body = match read_limited(resp, limit, false).await {
+            Ok(raw) => raw.body,
+            Err(ReadError::Http(e)) => return Err(cut_short(e)),
+            Err(ReadError::TooLarge) => Bytes::new(),
+        };
+        let err = self.api_error(method, &path, code, retry_after, &body);
+        let not_configured = err.code().is_some_and(|c| c.ends_with("_not_configured"));
+        let retry = !not_configured
+            && if req.is_idempotent() {
+                matches!(code, 429 | 502 | 503 | 504)
+            } else {
+                matches!(code, 429 | 503) && retry_after.is_some()
+            };
+        Err(Failure {
+            err,
+            retry,
+            retry_after,
+        })
     }
 
     /// Sends `req` and returns the whole response (any 2xx).
     ///
     /// # Errors
-    /// [`Error::Api`] for error statuses, [`Error::Http`] when no answer came.
+    /// [`Error::Api`] for error statuses, [`Error::Http`] when no complete answer came,
+    /// [`Error::BodyTooLarge`] for a body over the limit.
     pub async fn send(&self, req: &Request) -> Result<RawResponse> {
-        let resp = self.execute(req, false).await?;
-        self.read(req, resp).await
+        self.full(req, false).await
     }
 
-    async fn read(&self, req: &Request, resp: reqwest::Response) -> Result<RawResponse> {
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::http(req.method.as_str(), &self.full_path(req), e))?;
-        Ok(RawResponse {
-            status,
-            headers,
-            body,
-        })
+    async fn full(&self, req: &Request, allow_404: bool) -> Result<RawResponse> {
+        match self.execute(req, Take::Body { allow_404 }).await? {
+            Answer::Full(raw) => Ok(raw),
+            Answer::Stream(_) => unreachable!("a body answer was asked for"),
+        }
     }
 
-    /// Sends `req` and returns the streaming response, for bodies read incrementally.
-    /// No per-request timeout applies unless `req` sets one.
+    /// Sends `req` and returns the streaming response, for bodies read incrementally (no body
+    /// limit applies). No per-request timeout applies unless `req` sets one.
     ///
     /// # Errors
     /// As [`Transport::send`].
     pub async fn send_streaming(&self, req: &Request) -> Result<reqwest::Response> {
-        self.execute(req, false).await
+        match self.execute(req, Take::Stream).await? {
+            Answer::Stream(resp) => Ok(resp),
+            Answer::Full(_) => unreachable!("a stream was asked for"),
+        }
     }
 
     /// Sends `req` and decodes the JSON body as `T`.
@@ -539,12 +665,7 @@ impl Transport {
     /// As [`Transport::send`], plus [`Error::Decode`] with the serde path and a body snippet.
     pub async fn json<T: DeserializeOwned>(&self, req: &Request) -> Result<T> {
         let raw = self.send(req).await?;
-        decode_at(
-            req.method.as_str(),
-            &self.full_path(req),
-            raw.status,
-            &raw.body,
-        )
+        self.decode_raw(req, &raw)
     }
 
     /// Like [`Transport::json`], but a 404 answer gives `Ok(None)`.
@@ -552,18 +673,46 @@ impl Transport {
     /// # Errors
     /// As [`Transport::json`] for everything but 404.
     pub async fn json_or_404<T: DeserializeOwned>(&self, req: &Request) -> Result<Option<T>> {
-        let resp = self.execute(req, true).await?;
-        if resp.status().as_u16() == 404 {
+        let raw = self.full(req, true).await?;
+        if raw.status == 404 {
             return Ok(None);
         }
-        let raw = self.read(req, resp).await?;
-        decode_at(
-            req.method.as_str(),
-            &self.full_path(req),
-            raw.status,
-            &raw.body,
-        )
-        .map(Some)
+        self.decode_raw(req, &raw).map(Some)
+    }
+
+    fn decode_raw<T: DeserializeOwned>(&self, req: &Request, raw: &RawResponse) -> Result<T> {
+        decode_body(&raw.body).map_err(|at| {
+            self.decode_error(
+                req.method.as_str(),
+                &self.full_path(req),
+                raw.status,
+                &raw.body,
+                at,
+            )
+        })
+    }
+
+    fn decode_error(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        body: &[u8],
+        (at, source): (String, serde_json::Error),
+    ) -> Error {
+        let mut snippet = snippet(body);
+        crate::error::scrub(
+            &mut snippet,
+            self.inner.token.as_ref().map(|t| t.expose_secret()),
+        );
+        Error::Decode {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            status,
+            at,
+            snippet,
+            source,
+        }
     }
 
     /// Sends `req` and ignores the body of the success answer (204 or any JSON).
@@ -579,8 +728,7 @@ impl Transport {
     /// # Errors
     /// As [`Transport::send`] for everything but 404.
     pub async fn empty_or_404(&self, req: &Request) -> Result<bool> {
-        let resp = self.execute(req, true).await?;
-        Ok(resp.status().as_u16() != 404)
+        Ok(self.full(req, true).await?.status != 404)
     }
 
     /// Sends `req` and returns the body bytes with their content type and file name.
@@ -597,11 +745,86 @@ impl Transport {
     /// # Errors
     /// As [`Transport::send`] for everything but 404.
     pub async fn download_or_404(&self, req: &Request) -> Result<Option<Download>> {
-        let resp = self.execute(req, true).await?;
-        if resp.status().as_u16() == 404 {
+        let raw = self.full(req, true).await?;
+        if raw.status == 404 {
             return Ok(None);
         }
-        Ok(Some(to_download(self.read(req, resp).await?)))
+        Ok(Some(to_download(raw)))
+    }
+}
+
+/// The start of an error answer's body (at most 1 MiB is read); empty when reading failed.
+pub(crate) async fn read_error_body(resp: reqwest::Response) -> Bytes {
+    match read_limited(resp, MAX_ERROR_BODY, false).await {
+        Ok(raw) => raw.body,
+        Err(_) => Bytes::new(),
+    }
+}
+
+enum ReadError {
+    Http(reqwest::Error),
+    TooLarge,
+}
+
+/// Reads the whole body, refusing one over `limit` bytes (by its `Content-Length` before
+/// reading, or as it arrives). With `strict` off, a body over the limit is cut at the limit
+/// instead (error answers keep only their start).
+async fn read_limited(
+    mut resp: reqwest::Response,
+    limit: u64,
+    strict: bool,
+) -> std::result::Result<RawResponse, ReadError> {
+    let status = resp.status().as_u16();
+    let headers = std::mem::take(resp.headers_mut());
+    let declared = resp.content_length();
+    if strict && declared.is_some_and(|n| n > limit) {
+        return Err(ReadError::TooLarge);
+    }
+    let mut first: Option<Bytes> = None;
+    let mut more: Option<bytes::BytesMut> = None;
+    let mut total: u64 = 0;
+    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Http)? {
+        total = total.saturating_add(chunk.len() as u64);
+        if total > limit {
+            if strict {
+                return Err(ReadError::TooLarge);
+            }
+            let keep = chunk.len() - (total - limit) as usize;
+            push_chunk(&mut first, &mut more, declared, limit, chunk.slice(..keep));
+            break;
+        }
+        push_chunk(&mut first, &mut more, declared, limit, chunk);
+    }
+    let body = match (more, first) {
+        (Some(buf), _) => buf.freeze(),
+        (None, Some(one)) => one,
+        (None, None) => Bytes::new(),
+    };
+    Ok(RawResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Collects body chunks without copying a body that came in one chunk.
+fn push_chunk(
+    first: &mut Option<Bytes>,
+    more: &mut Option<bytes::BytesMut>,
+    declared: Option<u64>,
+    limit: u64,
+    chunk: Bytes,
+) {
+    if let Some(buf) = more {
+        buf.extend_from_slice(&chunk);
+    } else if let Some(one) = first.take() {
+        let cap = declared.unwrap_or(0).min(limit) as usize;
+        let mut buf = bytes::BytesMut::with_capacity(cap.max(one.len() + chunk.len()));
+        buf.extend_from_slice(&one);
+        buf.extend_from_slice(&chunk);
+        *more = Some(buf);
+    } else {
+        *first = Some(chunk);
     }
 }
 
@@ -631,34 +854,55 @@ fn to_download(raw: RawResponse) -> Download {
 /// # Errors
 /// [`Error::Decode`].
 pub fn decode<T: DeserializeOwned>(req: &Request, status: u16, body: &[u8]) -> Result<T> {
-    decode_at(req.method.as_str(), &req.path, status, body)
+    decode_body(body).map_err(|(at, source)| Error::Decode {
+        method: req.method.as_str().to_owned(),
+        path: req.path.clone(),
+        status,
+        at,
+        snippet: snippet(body),
+        source,
+    })
 }
 
-fn decode_at<T: DeserializeOwned>(method: &str, path: &str, status: u16, body: &[u8]) -> Result<T> {
+/// Decodes `body` plainly; only on failure is it decoded again with the path tracked, to say
+/// where it failed.
+fn decode_body<T: DeserializeOwned>(
+    body: &[u8],
+) -> std::result::Result<T, (String, serde_json::Error)> {
     // An empty body decodes like JSON `null`, so `()`/`Option` targets accept 204s.
     let body: &[u8] = if body.is_empty() { b"null" } else { body };
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let at = e.path().to_string();
-        Error::Decode {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            status,
-            at,
-            snippet: snippet(body),
-            source: e.into_inner(),
+    serde_json::from_slice(body).map_err(|plain| {
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Err(e) => (e.path().to_string(), e.into_inner()),
+            Ok(_) => (".".to_owned(), plain),
         }
     })
 }
 
-/// Parses `Retry-After`: delay-seconds or an HTTP date.
+/// Parses `Retry-After`: delay-seconds (fractions accepted) or an HTTP date. A number too
+/// large to represent is [`Duration::MAX`] (longer than any cap); negative, NaN or unparsable
+/// values count as absent.
 pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    let v = std::str::from_utf8(headers.get(RETRY_AFTER)?.as_bytes())
+        .ok()?
+        .trim();
+    parse_retry_after_value(v)
+}
+
+/// [`parse_retry_after`] on the header's text.
+pub fn parse_retry_after_value(v: &str) -> Option<Duration> {
+    if v.is_empty() {
+        return None;
+    }
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(v.parse::<u64>().map_or(Duration::MAX, Duration::from_secs));
     }
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        if secs.is_nan() || secs < 0.0 {
+            return None;
+        }
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     httpdate::parse_http_date(v).ok().map(|t| {
         t.duration_since(std::time::SystemTime::now())

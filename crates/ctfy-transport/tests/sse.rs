@@ -152,7 +152,11 @@ async fn reconnects_after_eof_with_last_event_id() {
         ("a".into(), "1".into(), Some("7".into()))
     );
     assert_eq!(item(&mut s).await, SseItem::Reconnected { attempt: 1 });
-    assert_eq!(frame(&mut s).await, ("b".into(), "2".into(), None));
+    // The last event id lasts across frames and connections (as the standard says).
+    assert_eq!(
+        frame(&mut s).await,
+        ("b".into(), "2".into(), Some("7".into()))
+    );
     assert_eq!(item(&mut s).await, SseItem::Reconnected { attempt: 2 });
     let reqs = server.received_requests().await.unwrap();
     assert!(

@@ -345,18 +345,13 @@ async fn qa_questions_without_an_instance() {
     assert_eq!(solved, ["answer", "transport"]);
 
     api_err(
-        subs.submit_qa("x", env.var("WEB_CHALLENGE_ID"), cid)
-            .await,
+        subs.submit_qa("x", env.var("WEB_CHALLENGE_ID"), cid).await,
         422,
         "not_a_qa_challenge",
     );
     let loner = player(env, "qa-loner").await;
     api_err(
-        loner
-            .client
-            .submissions()
-            .submit_qa("443", qa, cid)
-            .await,
+        loner.client.submissions().submit_qa("443", qa, cid).await,
         403,
         "not_registered",
     );

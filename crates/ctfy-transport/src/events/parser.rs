@@ -1,0 +1,335 @@
+//! A linear, bounded parser of the `text/event-stream` format (the WHATWG HTML standard,
+//! "server-sent events", section "Parsing an event stream").
+//!
+//! Bytes are appended as they arrive and every byte is scanned once: a line is cut off the
+//! front of the buffer without copying the rest, and the scan of an unfinished line resumes
+//! where it stopped. A frame (all the lines up to the blank line that dispatches it, including
+//! an unfinished line) larger than the limit is dropped as it arrives, so memory stays bounded
+//! whatever the server sends; the caller is told once per dropped frame.
+
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// What the parser hands out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Parsed {
+    /// A dispatched frame.
+    Frame {
+        /// `event:` (`message` when the frame had none).
+        event: String,
+        /// The `data:` lines joined with `\n`.
+        data: String,
+        /// The last event id, if one is set.
+        id: Option<String>,
+    },
+    /// A frame was larger than the limit and was dropped.
+    TooLarge,
+}
+
+/// The parser state. Feed it with [`Parser::push`], drain it with [`Parser::next`].
+#[derive(Debug)]
+pub(crate) struct Parser {
+    buf: BytesMut,
+    /// How far `buf` has been scanned without finding a line end.
+    scanned: usize,
+    /// The previous line ended with `\r` at the very end of the data seen so far: a `\n`
+    /// arriving next belongs to that line end.
+    after_cr: bool,
+    /// Whether the stream's first bytes were checked for a byte order mark.
+    started: bool,
+    event: String,
+    data: String,
+    /// Whether the current frame has a `data:` line.
+    has_data: bool,
+    last_id: Option<String>,
+    retry: Option<Duration>,
+    /// Bytes of the current frame so far (its complete lines).
+    frame_len: usize,
+    max_frame: usize,
+    /// The current frame is over the limit: its lines are dropped until the blank line.
+    discarding: bool,
+    /// The start of the current line was dropped: its end, when it comes, is not a line.
+    partial_dropped: bool,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl Parser {
+    /// A parser that drops frames over `max_frame` bytes.
+    pub(crate) fn new(max_frame: usize) -> Self {
+        Self {
+            buf: BytesMut::new(),
+            scanned: 0,
+            after_cr: false,
+            started: false,
+            event: String::new(),
+            data: String::new(),
+            has_data: false,
+            last_id: None,
+            retry: None,
+            frame_len: 0,
+            max_frame,
+            discarding: false,
+            partial_dropped: false,
+        }
+    }
+
+    /// Appends bytes of the stream.
+    pub(crate) fn push(&mut self, chunk: &[u8]) {
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// The reconnection time the server last set with `retry:`, taken (once).
+    pub(crate) fn take_retry(&mut self) -> Option<Duration> {
+        self.retry.take()
+    }
+
+    /// Starts from the last event id of a previous connection (the standard keeps it across
+    /// reconnections).
+    pub(crate) fn set_last_id(&mut self, id: Option<String>) {
+        self.last_id = id;
+    }
+
+    /// The next frame or notice that the bytes pushed so far complete, if any.
+    pub(crate) fn next(&mut self) -> Option<Parsed> {
+        if !self.started {
+            if self.buf.len() < BOM.len() && BOM.starts_with(&self.buf) {
+                return None;
+            }
+            self.started = true;
+            if self.buf.starts_with(BOM) {
+                self.buf.advance(BOM.len());
+            }
+        }
+        loop {
+            if self.after_cr && !self.buf.is_empty() {
+                self.after_cr = false;
+                if self.buf[0] == b'\n' {
+                    self.buf.advance(1);
+                }
+            }
+            let Some(offset) = memchr2(&self.buf[self.scanned..]) else {
+                self.scanned = self.buf.len();
+                let over = self.frame_len + self.buf.len() > self.max_frame;
+                if self.discarding || over {
+                    // Drop what we hold of an unfinished line that cannot be kept.
+                    self.partial_dropped |= !self.buf.is_empty();
+                    self.buf.clear();
+                    self.scanned = 0;
+                    if !self.discarding {
+                        return Some(self.start_discarding());
+                    }
+                }
+                return None;
+            };
+            let end = self.scanned + offset;
+            let line = self.buf.split_to(end).freeze();
+            let terminator = self.buf[0];
+            self.buf.advance(1);
+            if terminator == b'\r' {
+                if self.buf.is_empty() {
+                    self.after_cr = true;
+                } else if self.buf[0] == b'\n' {
+                    self.buf.advance(1);
+                }
+            }
+            self.scanned = 0;
+            if std::mem::take(&mut self.partial_dropped) {
+                continue;
+            }
+            if let Some(out) = self.line(line) {
+                return Some(out);
+            }
+        }
+    }
+
+    fn start_discarding(&mut self) -> Parsed {
+        self.discarding = true;
+        self.clear_frame();
+        Parsed::TooLarge
+    }
+
+    fn clear_frame(&mut self) {
+        self.event.clear();
+        self.data.clear();
+        self.has_data = false;
+        self.frame_len = 0;
+    }
+
+    fn line(&mut self, line: Bytes) -> Option<Parsed> {
+        if line.is_empty() {
+            if self.discarding {
+                self.discarding = false;
+                self.clear_frame();
+                return None;
+            }
+            return self.dispatch();
+        }
+        if self.discarding {
+            return None;
+        }
+        self.frame_len += line.len() + 1;
+        if self.frame_len > self.max_frame {
+            return Some(self.start_discarding());
+        }
+        if line[0] == b':' {
+            return None;
+        }
+        let (field, value) = match line.iter().position(|&b| b == b':') {
+            Some(colon) => {
+                let value = &line[colon + 1..];
+                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (&line[..], &b""[..]),
+        };
+        match field {
+            b"event" => {
+                self.event.clear();
+                self.event.push_str(&String::from_utf8_lossy(value));
+            }
+            b"data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.has_data = true;
+                self.data.push_str(&String::from_utf8_lossy(value));
+            }
+            b"id" if !value.contains(&0) => {
+                self.last_id =
+                    (!value.is_empty()).then(|| String::from_utf8_lossy(value).into_owned());
+            }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let ms = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(u64::MAX);
+                self.retry = Some(Duration::from_millis(ms));
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn dispatch(&mut self) -> Option<Parsed> {
+        if !self.has_data {
+            self.clear_frame();
+            return None;
+        }
+        let event = if self.event.is_empty() {
+            "message".to_owned()
+        } else {
+            std::mem::take(&mut self.event)
+        };
+        let data = std::mem::take(&mut self.data);
+        self.clear_frame();
+        Some(Parsed::Frame {
+            event,
+            data,
+            id: self.last_id.clone(),
+        })
+    }
+}
+
+/// The position of the first `\r` or `\n`.
+fn memchr2(hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == b'\n' || b == b'\r')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_chunks(chunks: &[&[u8]], max: usize) -> Vec<Parsed> {
+        let mut p = Parser::new(max);
+        let mut out = Vec::new();
+        for c in chunks {
+            p.push(c);
+            while let Some(x) = p.next() {
+                out.push(x);
+            }
+        }
+        out
+    }
+
+    fn frame(event: &str, data: &str, id: Option<&str>) -> Parsed {
+        Parsed::Frame {
+            event: event.into(),
+            data: data.into(),
+            id: id.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn the_standard_s_examples() {
+        let got = parse_chunks(
+            &[b"\xEF\xBB\xBFdata: a\r\ndata:b\r\rid: 7\nevent: x\ndata\n\n: c\n\nevent: y\n\ndata: z"],
+            1024,
+        );
+        assert_eq!(
+            got,
+            vec![frame("message", "a\nb", None), frame("x", "", Some("7"))]
+        );
+    }
+
+    #[test]
+    fn every_split_of_the_input_gives_the_same_frames() {
+        let input: &[u8] = b"event: e\r\ndata: 1\r\ndata: 2\r\n\r\nid: q\rdata: \xC3\xA9\r\r:k\n\n";
+        let whole = parse_chunks(&[input], 1024);
+        assert_eq!(
+            whole,
+            vec![frame("e", "1\n2", None), frame("message", "é", Some("q"))]
+        );
+        for i in 0..input.len() {
+            for j in i..input.len() {
+                let got = parse_chunks(&[&input[..i], &input[i..j], &input[j..]], 1024);
+                assert_eq!(got, whole, "split at {i},{j}");
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_frames_are_dropped_and_parsing_goes_on() {
+        let big = vec![b'x'; 5000];
+        let mut stream = b"data: ".to_vec();
+        stream.extend_from_slice(&big);
+        stream.extend_from_slice(b"\n\ndata: after\n\n");
+        for chunk in [1usize, 7, 100, 10_000] {
+            let chunks: Vec<&[u8]> = stream.chunks(chunk).collect();
+            let got = parse_chunks(&chunks, 1000);
+            assert_eq!(
+                got,
+                vec![Parsed::TooLarge, frame("message", "after", None)],
+                "chunk {chunk}"
+            );
+        }
+        // The end of a dropped line is not a blank line.
+        let mut cut = b"data: ".to_vec();
+        cut.extend_from_slice(&big);
+        let got = parse_chunks(&[&cut, b"\ndata: lost\n\ndata: kept\n\n"], 1000);
+        assert_eq!(got, vec![Parsed::TooLarge, frame("message", "kept", None)]);
+        // Many small lines add up too.
+        let mut many = Vec::new();
+        for _ in 0..200 {
+            many.extend_from_slice(b"data: 0123456789\n");
+        }
+        many.extend_from_slice(b"\ndata: ok\n\n");
+        assert_eq!(
+            parse_chunks(&[&many], 1000),
+            vec![Parsed::TooLarge, frame("message", "ok", None)]
+        );
+    }
+
+    #[test]
+    fn retry_and_id_fields() {
+        let mut p = Parser::new(100);
+        p.push(b"retry: 250\nretry: x\nid: a\0b\ndata: 1\n\nid\ndata: 2\n\n");
+        assert_eq!(p.next(), Some(frame("message", "1", None)));
+        assert_eq!(p.take_retry(), Some(Duration::from_millis(250)));
+        assert_eq!(p.take_retry(), None);
+        assert_eq!(p.next(), Some(frame("message", "2", None)));
+        p.push(b"retry: 99999999999999999999999\n");
+        assert_eq!(p.next(), None);
+        assert_eq!(p.take_retry(), Some(Duration::from_millis(u64::MAX)));
+    }
+}
