@@ -49,15 +49,8 @@ except Exception:
 PYEOF
 }
 
-# pid_alive PID PATTERN: running (not a zombie) and cmdline contains PATTERN.
-pid_alive() {
-  local pid="$1" pat="$2" stat rest
-  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
-  stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
-  rest="${stat##*) }"
-  [[ "${rest%% *}" != "Z" && "${rest%% *}" != "X" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pat"
-}
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 
 # ---------------------------------------------------------------- reuse or tear down
 if [[ -L "$STATE_ROOT/current" || -d "$STATE_ROOT/current" ]]; then
@@ -133,8 +126,6 @@ NODE_BIN="$TARGET_DIR/debug/ctfy-standin-node"
 
 # ---------------------------------------------------------------- ports
 STEP="ports"
-free_port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-port_free() { "$PY" -c 'import socket,sys;s=socket.socket();s.bind(("127.0.0.1",int(sys.argv[1])))' "$1" 2>/dev/null; }
 holder() { command -v ss >/dev/null && ss -ltnpH "sport = :$1" 2>/dev/null | head -n 3; }
 PLATFORM_PORT="${HARNESS_PLATFORM_PORT:-$(free_port)}"
 NODE_PORT="${HARNESS_NODE_PORT:-$(free_port)}"
@@ -167,7 +158,7 @@ fi
 # ---------------------------------------------------------------- platform
 STEP="start platform"
 log "starting the platform on $CTFY_URL (state: $STATE)"
-setsid env -i \
+harness_spawn PLATFORM_PID "$STATE/platform.pid" "$PLATFORM_LOG" setsid env -i \
   PATH="$PATH" HOME="$STATE/home" LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC \
   CTFY_PROJECT_ROOT="$STATE/project" \
   CTFY_DB_PATH="$STATE/platform.sqlite3" \
@@ -180,15 +171,12 @@ setsid env -i \
   CTFY_AUTO_BOOTSTRAP_COMPETITIONS=false \
   CTFY_PASSWORD_AUTH_ENABLED=true \
   CTFY_EMAIL_VERIFICATION_REQUIRED=false \
-  "$VENV/bin/ctfy-admin" server start --host 127.0.0.1 --port "$PLATFORM_PORT" \
-  >"$PLATFORM_LOG" 2>&1 </dev/null &
-PLATFORM_PID=$!
-echo "$PLATFORM_PID" >"$STATE/platform.pid"
+  "$VENV/bin/ctfy-admin" server start --host 127.0.0.1 --port "$PLATFORM_PORT"
 
 STEP="wait for platform health"
 deadline=$(( $(date +%s) + 120 ))
 until http_ok "$CTFY_URL/api/v1/health"; do
-  pid_alive "$PLATFORM_PID" ctfy-admin || die "the platform process exited"
+  harness_alive "$STATE/platform.pid" ctfy-admin || die "the platform process exited"
   (( $(date +%s) < deadline )) || die "no healthy GET /api/v1/health within 120 s"
   sleep 0.2
 done
@@ -220,16 +208,15 @@ node_args=(--platform-url "$CTFY_URL" --listen "127.0.0.1:$NODE_PORT" --public-u
            --capacity "${HARNESS_NODE_CAPACITY:-200}"
            --state-dir "$STATE/node" --ready-file "$STATE/node/ready")
 [[ -n "${HARNESS_SERVICE_PORTS:-}" ]] && node_args+=(--service-ports "$HARNESS_SERVICE_PORTS")
-setsid env -i PATH="$PATH" HOME="$STATE/home" RUST_LOG="${RUST_LOG:-info}" \
+harness_spawn NODE_PID "$STATE/node.pid" "$NODE_LOG" \
+  setsid env -i PATH="$PATH" HOME="$STATE/home" RUST_LOG="${RUST_LOG:-info}" \
   CTFY_NODE_INVITE="$NODE_INVITE" \
-  "$NODE_BIN" "${node_args[@]}" >"$NODE_LOG" 2>&1 </dev/null &
-NODE_PID=$!
-echo "$NODE_PID" >"$STATE/node.pid"
+  "$NODE_BIN" "${node_args[@]}"
 
 STEP="wait for node registration"
 deadline=$(( $(date +%s) + 30 ))
 until [[ -s "$STATE/node/ready" ]]; do
-  pid_alive "$NODE_PID" ctfy-standin-node || die "the node process exited"
+  harness_alive "$STATE/node.pid" ctfy-standin-node || die "the node process exited"
   (( $(date +%s) < deadline )) || die "node did not register within 30 s"
   sleep 0.1
 done
