@@ -49,23 +49,16 @@ except Exception:
 PYEOF
 }
 
-# pid_alive PID PATTERN: running (not a zombie) and cmdline contains PATTERN.
-pid_alive() {
-  local pid="$1" pat="$2" stat rest
-  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
-  stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
-  rest="${stat##*) }"
-  [[ "${rest%% *}" != "Z" && "${rest%% *}" != "X" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pat"
-}
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 
 # ---------------------------------------------------------------- reuse or tear down
 if [[ -L "$STATE_ROOT/current" || -d "$STATE_ROOT/current" ]]; then
-  CUR="$(cd "$STATE_ROOT/current" 2>/dev/null && pwd -P || true)"
+  CUR="$(cd "$STATE_ROOT/current" 2>/dev/null && pwd -P)" || CUR=""
   if [[ "$FRESH" == 0 && -n "$CUR" && -f "$CUR/ctfy.env" ]]; then
     # shellcheck disable=SC1091
-    if ( set -a; . "$CUR/ctfy.env"; set +a
-         pid_alive "$PLATFORM_PID" ctfy-admin && pid_alive "$NODE_PID" ctfy-standin-node &&
+    if harness_alive "$CUR/platform.pid" ctfy-admin && harness_alive "$CUR/node.pid" ctfy-standin-node &&
+       ( set -a; . "$CUR/ctfy.env"; set +a
          http_ok "$CTFY_URL/api/v1/health" && http_ok "$NODE_URL/api/v1/health" ); then
       log "reusing the running harness in $CUR"
       [[ "$QUIET" == 1 ]] || cat "$CUR/ctfy.env"
@@ -73,7 +66,7 @@ if [[ -L "$STATE_ROOT/current" || -d "$STATE_ROOT/current" ]]; then
     fi
     log "the recorded harness in $CUR is not healthy; stopping it"
   fi
-  [[ -n "$CUR" ]] && "$ROOT/scripts/platform-down.sh" --quiet "$CUR" || true
+  if [[ -n "$CUR" ]]; then "$ROOT/scripts/platform-down.sh" --quiet "$CUR" || true; fi
 fi
 
 # ---------------------------------------------------------------- state dir
@@ -95,9 +88,15 @@ STEP="init"
 PLATFORM_PID=""
 NODE_PID=""
 
+# Any way out before the env file is written stops everything this script started: an error
+# (ERR), an exit the ERR trap does not see (set -u, exit), SIGINT, SIGTERM, SIGHUP.
 fail() {
   local rc=$?
-  trap - ERR EXIT
+  # A failing command inside $(...) or ( ) runs this trap in that subshell first: leave the
+  # clean-up to the main shell, which sees the subshell fail.
+  [[ "$BASHPID" == "$$" ]] || exit $(( rc == 0 ? 1 : rc ))
+  trap - ERR EXIT INT TERM HUP
+  trap '' INT TERM HUP
   echo "platform-up: FAILED at step: $STEP${1:+ ($1)}" >&2
   for f in "$PLATFORM_LOG" "$NODE_LOG"; do
     if [[ -f "$f" ]]; then
@@ -106,11 +105,23 @@ fail() {
     fi
   done
   echo "-----" >&2
+  # A pid known but not yet in its file (harness_spawn writes it at once; this is belt and
+  # braces): record it now. Both are children of this shell, so the record is exact.
+  [[ -z "$PLATFORM_PID" || -s "$STATE/platform.pid" ]] || harness_record "$PLATFORM_PID" "$STATE/platform.pid"
+  [[ -z "$NODE_PID" || -s "$STATE/node.pid" ]] || harness_record "$NODE_PID" "$STATE/node.pid"
   "$ROOT/scripts/platform-down.sh" --quiet "$STATE" >&2 || true
+  # Last resort, for a launch interrupted before its pid was known: every live child of this
+  # shell (the services, started with setsid, with their process groups).
+  harness_stop_children
   echo "platform-up: state kept for debugging in $STATE" >&2
   exit $(( rc == 0 ? 1 : rc ))
 }
+on_signal() { STEP="$STEP (interrupted by SIG$1)"; (exit "$2") || fail; }
 trap 'fail' ERR
+trap 'fail "exit status $?"' EXIT
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
+trap 'on_signal HUP 129' HUP
 die() { false || fail "$1"; }
 
 # ---------------------------------------------------------------- venv
@@ -133,8 +144,6 @@ NODE_BIN="$TARGET_DIR/debug/ctfy-standin-node"
 
 # ---------------------------------------------------------------- ports
 STEP="ports"
-free_port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-port_free() { "$PY" -c 'import socket,sys;s=socket.socket();s.bind(("127.0.0.1",int(sys.argv[1])))' "$1" 2>/dev/null; }
 holder() { command -v ss >/dev/null && ss -ltnpH "sport = :$1" 2>/dev/null | head -n 3; }
 PLATFORM_PORT="${HARNESS_PLATFORM_PORT:-$(free_port)}"
 NODE_PORT="${HARNESS_NODE_PORT:-$(free_port)}"
@@ -151,8 +160,11 @@ cp -r "$ROOT/tests/fixtures/challenges" "$STATE/challenges"
 
 # ---------------------------------------------------------------- database template
 STEP="database template"
-CTFY_DIST="$(cd "$VENV" && ls -d lib/python3*/site-packages/ctfy-*.dist-info 2>/dev/null | head -n1)"
-CTFY_PKG_VERSION="${CTFY_DIST##*/ctfy-}"; CTFY_PKG_VERSION="${CTFY_PKG_VERSION%.dist-info}"
+CTFY_DISTS=("$VENV"/lib/python3*/site-packages/ctfy-*.dist-info)
+CTFY_PKG_VERSION=""
+if [[ -d "${CTFY_DISTS[0]}" ]]; then
+  CTFY_PKG_VERSION="${CTFY_DISTS[0]##*/ctfy-}"; CTFY_PKG_VERSION="${CTFY_PKG_VERSION%.dist-info}"
+fi
 DB_TEMPLATE="$STATE_ROOT/template-ctfy-${CTFY_PKG_VERSION:-unknown}.sqlite3"
 MAKE_TEMPLATE=0
 if [[ "${HARNESS_NO_DB_TEMPLATE:-0}" != 1 ]]; then
@@ -167,7 +179,7 @@ fi
 # ---------------------------------------------------------------- platform
 STEP="start platform"
 log "starting the platform on $CTFY_URL (state: $STATE)"
-setsid env -i \
+harness_spawn PLATFORM_PID "$STATE/platform.pid" "$PLATFORM_LOG" setsid env -i \
   PATH="$PATH" HOME="$STATE/home" LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC \
   CTFY_PROJECT_ROOT="$STATE/project" \
   CTFY_DB_PATH="$STATE/platform.sqlite3" \
@@ -180,18 +192,14 @@ setsid env -i \
   CTFY_AUTO_BOOTSTRAP_COMPETITIONS=false \
   CTFY_PASSWORD_AUTH_ENABLED=true \
   CTFY_EMAIL_VERIFICATION_REQUIRED=false \
-  "$VENV/bin/ctfy-admin" server start --host 127.0.0.1 --port "$PLATFORM_PORT" \
-  >"$PLATFORM_LOG" 2>&1 </dev/null &
-PLATFORM_PID=$!
-echo "$PLATFORM_PID" >"$STATE/platform.pid"
+  "$VENV/bin/ctfy-admin" server start --host 127.0.0.1 --port "$PLATFORM_PORT"
 
+# Ready: its own signal, GET /api/v1/health answering 2xx; alive: its pid and start time.
 STEP="wait for platform health"
-deadline=$(( $(date +%s) + 120 ))
-until http_ok "$CTFY_URL/api/v1/health"; do
-  pid_alive "$PLATFORM_PID" ctfy-admin || die "the platform process exited"
-  (( $(date +%s) < deadline )) || die "no healthy GET /api/v1/health within 120 s"
-  sleep 0.2
-done
+rc=0
+harness_wait_ready "$STATE/platform.pid" 120 http_ok "$CTFY_URL/api/v1/health" || rc=$?
+(( rc != 1 )) || die "the platform process exited"
+(( rc != 2 )) || die "no healthy GET /api/v1/health within 120 s"
 log "platform healthy (pid $PLATFORM_PID)"
 if [[ "$MAKE_TEMPLATE" == 1 ]]; then
   # Freshly migrated and unused: snapshot it (sqlite backup API, safe while it runs).
@@ -220,19 +228,17 @@ node_args=(--platform-url "$CTFY_URL" --listen "127.0.0.1:$NODE_PORT" --public-u
            --capacity "${HARNESS_NODE_CAPACITY:-200}"
            --state-dir "$STATE/node" --ready-file "$STATE/node/ready")
 [[ -n "${HARNESS_SERVICE_PORTS:-}" ]] && node_args+=(--service-ports "$HARNESS_SERVICE_PORTS")
-setsid env -i PATH="$PATH" HOME="$STATE/home" RUST_LOG="${RUST_LOG:-info}" \
+harness_spawn NODE_PID "$STATE/node.pid" "$NODE_LOG" \
+  setsid env -i PATH="$PATH" HOME="$STATE/home" RUST_LOG="${RUST_LOG:-info}" \
   CTFY_NODE_INVITE="$NODE_INVITE" \
-  "$NODE_BIN" "${node_args[@]}" >"$NODE_LOG" 2>&1 </dev/null &
-NODE_PID=$!
-echo "$NODE_PID" >"$STATE/node.pid"
+  "$NODE_BIN" "${node_args[@]}"
 
+# Ready: its own signal, the --ready-file it writes once registered (a complete line).
 STEP="wait for node registration"
-deadline=$(( $(date +%s) + 30 ))
-until [[ -s "$STATE/node/ready" ]]; do
-  pid_alive "$NODE_PID" ctfy-standin-node || die "the node process exited"
-  (( $(date +%s) < deadline )) || die "node did not register within 30 s"
-  sleep 0.1
-done
+rc=0
+harness_wait_ready "$STATE/node.pid" 30 harness_ready_file "$STATE/node/ready" || rc=$?
+(( rc != 1 )) || die "the node process exited"
+(( rc != 2 )) || die "node did not register within 30 s"
 NODE_ID="$(head -n1 "$STATE/node/ready")"
 STEP="wait for node healthy"
 "$PY" "$ROOT/scripts/bootstrap.py" --url "$CTFY_URL" --state-dir "$STATE" wait-node --node-id "$NODE_ID"
@@ -262,6 +268,6 @@ for k in CTFY_URL CTFY_API_URL ADMIN_TOKEN ADMIN_PF_TOKEN PLAYER_TOKEN PLAYER_SE
          PLAYER_TEAM_ID PLAYER2_TOKEN PLAYER2_SESSION_TOKEN COMPETITION_ID NODE_ID NODE_URL CTFY_TOKEN; do
   grep -q "^$k=." "$STATE/ctfy.env" || die "env file lacks $k"
 done
-trap - ERR
+trap - ERR EXIT INT TERM HUP
 log "ready: $STATE/ctfy.env"
 [[ "$QUIET" == 1 ]] || cat "$STATE/ctfy.env"

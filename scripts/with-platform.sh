@@ -15,11 +15,18 @@ if [[ $# -eq 0 ]]; then
   exit 2
 fi
 
-"$ROOT/scripts/platform-up.sh" --fresh --quiet || exit $?
-STATE="$(cd "$ROOT/.state/current" && pwd -P)"
-trap '"$ROOT/scripts/platform-down.sh" --quiet "$STATE"' EXIT
+# The traps come first: on a signal while platform-up runs (bash runs the trap once it has
+# returned) then still stops what platform-up started. A platform-up that fails has already
+# stopped everything itself; platform-down then finds nothing of ours to signal.
+STATE=""
+UP=0
+trap 'if [[ "$UP" == 1 ]]; then "$ROOT/scripts/platform-down.sh" --quiet "${STATE:-$ROOT/.state/current}"; fi' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+UP=1
+"$ROOT/scripts/platform-up.sh" --fresh --quiet || exit $?
+STATE="$(cd "$ROOT/.state/current" && pwd -P)"
 
 set -a
 # shellcheck disable=SC1091
