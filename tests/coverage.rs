@@ -104,7 +104,8 @@ fn templates(source: &str) -> Vec<(String, String)> {
         };
         let Some(end) = lit.find('"') else { continue };
         if VERBS.contains(&verb.as_str()) {
-            out.push((verb, lit[..end].to_string()));
+            // `{name:path}` (a multi-segment placeholder) is the spec's `{name}`.
+            out.push((verb, lit[..end].replace(":path}", "}")));
         }
     }
     out

@@ -98,7 +98,7 @@ async fn challenges_download_attachment() {
     let s = Server::start().await;
     s.expect(
         "GET",
-        "/api/v1/challenges/WEB-001/attachments/notes%2Fread%20me.txt",
+        "/api/v1/challenges/WEB-001/attachments/notes/read%20me.txt",
         &[("competition_id", "88606bbe4080d915b4cab9b9d1175202")],
         Body::Empty,
         "Bearer pf_test",

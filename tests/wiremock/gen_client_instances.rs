@@ -214,7 +214,7 @@ async fn instances_download_attachment() {
     let s = Server::start().await;
     s.expect(
         "GET",
-        "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/attachments/notes%2Fread%20me.txt",
+        "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/attachments/notes/read%20me.txt",
         &[("competition_id", "88606bbe4080d915b4cab9b9d1175202")],
         Body::Empty,
         "Bearer pf_test",

@@ -952,7 +952,7 @@ async fn download_instance_attachment() {
     let s = Server::start().await;
     s.expect(
         "GET",
-        "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/attachments/notes%2Fread%20me.txt",
+        "/api/v1/instances/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/attachments/notes/read%20me.txt",
         &[],
         Body::Empty,
         "Bearer node_test",

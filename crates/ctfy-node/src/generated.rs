@@ -835,22 +835,22 @@ impl crate::NodeClient {
 
     /// Downloads instance attachment.
     ///
-    /// `GET /instances/{instance_id}/attachments/{filename}`; Python SDK: `node.download_instance_attachment`.
+    /// `GET /instances/{instance_id}/attachments/{filename:path}`; Python SDK: `node.download_instance_attachment`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub async fn download_instance_attachment(
         &self,
         instance_id: impl IntoId<InstanceId>,
-        filename: impl IntoId<Ident>,
+        filename: impl Into<String>,
     ) -> Result<Download> {
         Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
-                let filename = filename.into_id()?;
+                let filename: String = filename.into();
                 Request::get(
-                    "/instances/{instance_id}/attachments/{filename}",
+                    "/instances/{instance_id}/attachments/{filename:path}",
                     &[instance_id.as_str(), filename.as_str()],
                 )
             })(),

@@ -31,6 +31,10 @@ pub fn encode_segment(segment: &str) -> Result<String> {
 
 /// Fills the `{name}` placeholders of `template` in order with encoded `args`.
 ///
+/// A `{name:path}` placeholder takes a value whose `/` separates path segments (an attachment
+/// `notes/readme.txt`, for routes the platform declares with its `:path` converter): each piece
+/// is checked and encoded like a segment of its own.
+///
 /// # Errors
 /// [`Error::InvalidId`] when a segment is refused, [`Error::InvalidArgument`] when the counts
 /// differ.
@@ -46,7 +50,21 @@ pub fn build_path(template: &str, args: &[&str]) -> Result<String> {
         let arg = args.next().ok_or_else(|| {
             Error::InvalidArgument(format!("too few path arguments for {template}"))
         })?;
-        out.push_str(&encode_segment(arg)?);
+        if rest[open..open + close].ends_with(":path") {
+            for (i, piece) in arg.split('/').enumerate() {
+                if i > 0 {
+                    out.push('/');
+                }
+                out.push_str(&encode_segment(piece).map_err(|_| {
+                    Error::InvalidId(ctfy_models::InvalidId {
+                        kind: "path",
+                        value: (*arg).to_owned(),
+                    })
+                })?);
+            }
+        } else {
+            out.push_str(&encode_segment(arg)?);
+        }
         rest = &rest[open + close + 1..];
     }
     out.push_str(rest);
@@ -344,6 +362,19 @@ mod tests {
             ));
         }
         assert!(build_path("/a/{x}", &[]).is_err());
+        assert_eq!(
+            build_path("/f/{name:path}", &["dir/read me.txt"]).unwrap(),
+            "/f/dir/read%20me.txt"
+        );
+        for bad in ["", "/a", "a/", "a//b", "a/../b", "./a", "a\\b"] {
+            assert!(
+                matches!(
+                    build_path("/f/{name:path}", &[bad]),
+                    Err(Error::InvalidId(_))
+                ),
+                "{bad:?}"
+            );
+        }
         assert!(build_path("/a", &["x"]).is_err());
     }
 

@@ -71,22 +71,22 @@ impl Challenges<'_> {
 
     /// Downloads attachment.
     ///
-    /// `GET /challenges/{challenge_id}/attachments/{filename}`; Python SDK: `client.challenges.download_attachment`.
+    /// `GET /challenges/{challenge_id}/attachments/{filename:path}`; Python SDK: `client.challenges.download_attachment`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn download_attachment(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
-        filename: impl IntoId<Ident>,
+        filename: impl Into<String>,
     ) -> ChallengesDownloadAttachment {
         ChallengesDownloadAttachment(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
-                let filename = filename.into_id()?;
+                let filename: String = filename.into();
                 Request::get(
-                    "/challenges/{challenge_id}/attachments/{filename}",
+                    "/challenges/{challenge_id}/attachments/{filename:path}",
                     &[challenge_id.as_str(), filename.as_str()],
                 )
             })(),

@@ -160,22 +160,22 @@ impl Instances<'_> {
 
     /// Downloads per instance attachment.
     ///
-    /// `GET /instances/{instance_id}/attachments/{filename}`; Python SDK: `client.instances.download_attachment`.
+    /// `GET /instances/{instance_id}/attachments/{filename:path}`; Python SDK: `client.instances.download_attachment`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn download_attachment(
         &self,
         instance_id: impl IntoId<InstanceId>,
-        filename: impl IntoId<Ident>,
+        filename: impl Into<String>,
     ) -> InstancesDownloadAttachment {
         InstancesDownloadAttachment(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
-                let filename = filename.into_id()?;
+                let filename: String = filename.into();
                 Request::get(
-                    "/instances/{instance_id}/attachments/{filename}",
+                    "/instances/{instance_id}/attachments/{filename:path}",
                     &[instance_id.as_str(), filename.as_str()],
                 )
             })(),
