@@ -11,6 +11,7 @@
 
 #![allow(dead_code)] // each test binary uses a part of it
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -109,9 +110,9 @@ impl Reply {
     }
 
     /// The body as sent on the wire.
-    fn wire_body(&self) -> Vec<u8> {
+    fn wire_body(&self) -> Cow<'_, [u8]> {
         match self.framing {
-            Framing::Length => self.body.clone(),
+            Framing::Length => Cow::Borrowed(&self.body),
             Framing::Chunked => {
                 let mut out = Vec::with_capacity(self.body.len() + 64);
                 for chunk in self.body.chunks(16 * 1024) {
@@ -120,7 +121,7 @@ impl Reply {
                     out.extend_from_slice(b"\r\n");
                 }
                 out.extend_from_slice(b"0\r\n\r\n");
-                out
+                Cow::Owned(out)
             }
         }
     }
@@ -383,9 +384,9 @@ async fn play(sock: &mut TcpStream, mut fault: Fault, done: impl FnOnce()) -> bo
                 fault = *then;
             }
             Fault::Reply(reply) => {
-                let mut bytes = reply.head();
-                bytes.extend_from_slice(&reply.wire_body());
-                let _ = sock.write_all(&bytes).await;
+                if sock.write_all(&reply.head()).await.is_ok() {
+                    let _ = sock.write_all(&reply.wire_body()).await;
+                }
                 let _ = sock.shutdown().await;
                 done();
                 return false;
