@@ -19,6 +19,9 @@
 #[path = "fault/server.rs"]
 mod server;
 
+#[path = "fault/pending.rs"]
+mod pending;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -365,17 +368,15 @@ async fn with_dns(op: Op, plan: &[bool]) -> (Run, usize) {
         plan: full,
         attempts: AtomicUsize::new(0),
     });
-    let http = reqwest::Client::builder()
-        .dns_resolver(dns.clone())
-        .connect_timeout(Duration::from_secs(1))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let resolver = dns.clone();
     let c = PlatformClient::builder("http://faults.test")
         .token(TOKEN)
         .retry(policy())
         .timeout(TIMEOUT)
-        .http_client(http)
+        .http_client_with(move |b| {
+            b.dns_resolver(resolver.clone())
+                .connect_timeout(Duration::from_secs(1))
+        })
         .build()
         .unwrap();
     let started = Instant::now();

@@ -562,8 +562,10 @@ impl Transport {
         let method = req.method.as_str();
         let path = url.path().to_owned();
         // After a failure the server may have seen, only idempotent requests are repeated.
+        // (reqwest reports a body cut short while reading it as a decode error.)
         let cut_short = |e: reqwest::Error| Failure {
-            retry: req.is_idempotent() && (e.is_timeout() || e.is_request() || e.is_body()),
+            retry: req.is_idempotent()
+                && (e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()),
             err: Error::http(method, &path, e),
             retry_after: None,
         };
