@@ -26,9 +26,12 @@
 //! | a query parameter (`admin.users().list().q("…&role=super_admin#frag?x=1…")`, `search_teams().q(…)`) | one value: the substring search finds exactly the user/team whose name is that string (split at `&`/`#` it would filter by `role=super_admin` and find nobody) |
 //! | a JSON body field (registration `display_name` with `","role":"super_admin`, CR LF, NUL; team `name`; `qa/submissions` `answer` and `question_id`) | one value, stored and echoed verbatim (`role` stays `user`); an unknown `question_id` is 422 `unknown_question_id` naming the whole string |
 //!
-//! Until ids containing `/` or `\` are refused by the SDK, the two `*_slash_and_backslash_*`
-//! tests fail: the calls are sent and the platform serves another route (or answers for a
-//! literal backslash id).
+//! The two `*_with_slash_and_backslash_are_refused` tests fail on an SDK that sends ids with
+//! `/` or `\` (before main's 034ce33 "ids with / or \ refused"): the calls are sent (the
+//! sentinel sees them) and `/` reaches the sub-route, e.g. `competitions().get("{comp}/challenges")`
+//! gets HTTP 200 from the challenges route (the SDK then fails to decode it: `missing field
+//! id`), `challenges().get("{id}/feedback/stats")`, `teams().get("{id}/achievements")` and
+//! `users().get("{id}/profile-stats")` likewise; `instances().stop("a/b")` is `Ok(false)`.
 //!
 //! Without a running platform they print why and pass, except under `CI=true`.
 
