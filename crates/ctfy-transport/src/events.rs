@@ -558,10 +558,9 @@ async fn connect(
         return Outcome::Fatal(Some(t.redirect_error("GET", &path, &resp)));
     }
     let retry_after = parse_retry_after(resp.headers());
-    let body = match tokio::time::timeout(config.idle_timeout, read_error_body(resp)).await {
-        Ok(body) => body,
-        Err(_) => Default::default(),
-    };
+    let body = tokio::time::timeout(config.idle_timeout, read_error_body(resp))
+        .await
+        .unwrap_or_default();
     let err = t.api_error("GET", &path, code, retry_after, &body);
     if status.is_server_error() || code == 408 || code == 429 {
         Outcome::Retry(err, retry_after)

@@ -10,11 +10,11 @@ async fn odd_ids_are_one_encoded_segment() {
     let player = env.player();
     let users = player.users();
 
-    // A slash inside an id is sent as `%2F`: 404, not another route. (The platform's server
-    // decodes `%2F` before routing, so `teams().get("<id>/achievements")` would reach the
-    // achievements route there; the SDK cannot prevent that, it only never splits the id.)
+    // A slash inside an id is refused before anything is sent: the platform decodes `%2F`
+    // before routing, so `teams().get("<id>/achievements")` would reach the achievements
+    // route (tests/live_hostile.rs shows it).
     let err = users.get("a/b").await.unwrap_err();
-    assert_eq!(err.status(), Some(404), "{err}");
+    assert!(matches!(err, ctfy::Error::InvalidId(_)), "{err}");
 
     // `?`, `#`, `%`, spaces and non-ASCII come back verbatim in the platform's message,
     // so they travelled inside the segment (unencoded, `?`/`#` would cut the path short).
