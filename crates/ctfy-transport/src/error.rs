@@ -332,6 +332,12 @@ pub(crate) fn api_error(
     {
         scrub(text, secret);
     }
+    // Masking may lengthen the snippet: keep it within its bound.
+    if let Some(body) = &mut err.body {
+        if body.len() > SNIPPET_LEN + '…'.len_utf8() {
+            *body = snippet(body.as_bytes());
+        }
+    }
     err
 }
 
@@ -458,5 +464,30 @@ mod tests {
             Some("pt_canary"),
         );
         assert_eq!(e.body.as_deref(), Some("<html><redacted></html>"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any body: no panic, a bounded snippet, and the canary token never shown.
+        #[test]
+        fn props_any_error_body(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096), status in 100u16..600) {
+            let mut body = body;
+            body.extend_from_slice(b"pt_canary_x");
+            let e = api_error("GET", "/x", status, None, &body, Some("pt_canary_x"));
+            let shown = format!("{e} {e:?}");
+            proptest::prop_assert!(!shown.contains("pt_canary_x"));
+            if let Some(b) = &e.body {
+                proptest::prop_assert!(b.len() <= SNIPPET_LEN + 3);
+            }
+        }
+
+        /// JSON envelopes of any shape keep their code.
+        #[test]
+        fn props_json_envelopes(code in "[a-z_]{1,20}", detail in ".{0,100}") {
+            let body = serde_json::json!({"code": code, "detail": detail}).to_string();
+            let e = api_error("GET", "/x", 409, None, body.as_bytes(), None);
+            proptest::prop_assert_eq!(e.code.as_deref(), Some(code.as_str()));
+        }
     }
 }

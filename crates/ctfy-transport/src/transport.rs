@@ -950,6 +950,52 @@ mod tests {
         assert!(dbg.contains("redacted"));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any header text: no panic; digits are seconds (or MAX when too many), negative and
+        /// NaN are absent.
+        #[test]
+        fn props_retry_after_never_panics(v in ".{0,40}") {
+            let _ = parse_retry_after_value(&v);
+        }
+
+        #[test]
+        fn props_retry_after_numbers(n in proptest::prelude::any::<u64>(), f in proptest::prelude::any::<f64>()) {
+            proptest::prop_assert_eq!(parse_retry_after_value(&n.to_string()), Some(Duration::from_secs(n)));
+            let got = parse_retry_after_value(&format!("{f}"));
+            if f.is_nan() || f < 0.0 {
+                proptest::prop_assert_eq!(got, None);
+            } else {
+                proptest::prop_assert!(got.is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn absurd_retry_after_values_are_longer_than_any_cap() {
+        for v in ["1e20", "99999999999999999999", "1e308", "inf"] {
+            assert_eq!(parse_retry_after_value(v), Some(Duration::MAX), "{v}");
+        }
+        for v in ["-5", "NaN", "soon", "", "-0.5"] {
+            assert_eq!(parse_retry_after_value(v), None, "{v}");
+        }
+        assert_eq!(
+            parse_retry_after_value("0.25"),
+            Some(Duration::from_millis(250))
+        );
+    }
+
+    #[test]
+    fn base_urls_with_credentials_are_refused_without_showing_them() {
+        let err = Transport::builder("http://user:hunter2@h:1")
+            .build()
+            .unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("credentials"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
     #[test]
     fn retry_after_forms() {
         let mut h = HeaderMap::new();

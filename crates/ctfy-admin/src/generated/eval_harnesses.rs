@@ -53,22 +53,22 @@ impl AdminEvalHarnesses<'_> {
 
     /// Reviews harness.
     ///
-    /// `POST /admin/eval-harnesses/{harness_id}/review`; Python SDK: `admin.eval_harnesses.review`.
+    /// `POST /admin/eval-harnesses/{harness_id:path}/review`; Python SDK: `admin.eval_harnesses.review`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn review(
         &self,
-        harness_id: impl IntoId<Ident>,
+        harness_id: impl Into<String>,
         status: impl Into<m::AdminAuthoredChallengeRowReviewStatus>,
     ) -> AdminEvalHarnessesReview {
         AdminEvalHarnessesReview(
             Call::with_body(
                 self.t,
                 (|| -> Result<Request> {
-                    let harness_id = harness_id.into_id()?;
+                    let harness_id: String = harness_id.into();
                     Request::post(
-                        "/admin/eval-harnesses/{harness_id}/review",
+                        "/admin/eval-harnesses/{harness_id:path}/review",
                         &[harness_id.as_str()],
                     )
                 })(),
@@ -83,17 +83,17 @@ impl AdminEvalHarnesses<'_> {
 
     /// Checks harness.
     ///
-    /// `POST /admin/eval-harnesses/{harness_id}/conformance`; Python SDK: `admin.eval_harnesses.check`.
+    /// `POST /admin/eval-harnesses/{harness_id:path}/conformance`; Python SDK: `admin.eval_harnesses.check`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn check(&self, harness_id: impl IntoId<Ident>) -> Result<m::AdminHarnessRow> {
+    pub async fn check(&self, harness_id: impl Into<String>) -> Result<m::AdminHarnessRow> {
         Call::new(
             self.t,
             (|| -> Result<Request> {
-                let harness_id = harness_id.into_id()?;
+                let harness_id: String = harness_id.into();
                 Request::post(
-                    "/admin/eval-harnesses/{harness_id}/conformance",
+                    "/admin/eval-harnesses/{harness_id:path}/conformance",
                     &[harness_id.as_str()],
                 )
             })(),
@@ -104,17 +104,17 @@ impl AdminEvalHarnesses<'_> {
 
     /// Probes harness.
     ///
-    /// `POST /admin/eval-harnesses/{harness_id}/probe`; Python SDK: `admin.eval_harnesses.probe`.
+    /// `POST /admin/eval-harnesses/{harness_id:path}/probe`; Python SDK: `admin.eval_harnesses.probe`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn probe(&self, harness_id: impl IntoId<Ident>) -> Result<m::AdminTaskInfo> {
+    pub async fn probe(&self, harness_id: impl Into<String>) -> Result<m::AdminTaskInfo> {
         Call::new(
             self.t,
             (|| -> Result<Request> {
-                let harness_id = harness_id.into_id()?;
+                let harness_id: String = harness_id.into();
                 Request::post(
-                    "/admin/eval-harnesses/{harness_id}/probe",
+                    "/admin/eval-harnesses/{harness_id:path}/probe",
                     &[harness_id.as_str()],
                 )
             })(),
@@ -125,19 +125,22 @@ impl AdminEvalHarnesses<'_> {
 
     /// Deletes harness.
     ///
-    /// `DELETE /admin/eval-harnesses/{harness_id}`; Python SDK: `admin.eval_harnesses.delete`.
+    /// `DELETE /admin/eval-harnesses/{harness_id:path}`; Python SDK: `admin.eval_harnesses.delete`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub async fn delete(
         &self,
-        harness_id: impl IntoId<Ident>,
+        harness_id: impl Into<String>,
     ) -> Result<std::collections::BTreeMap<String, bool>> {
         Call::new(
             self.t,
             (|| -> Result<Request> {
-                let harness_id = harness_id.into_id()?;
-                Request::delete("/admin/eval-harnesses/{harness_id}", &[harness_id.as_str()])
+                let harness_id: String = harness_id.into();
+                Request::delete(
+                    "/admin/eval-harnesses/{harness_id:path}",
+                    &[harness_id.as_str()],
+                )
             })(),
         )
         .json()

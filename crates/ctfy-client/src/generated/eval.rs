@@ -62,16 +62,16 @@ impl Eval<'_> {
 
     /// Updates my harness.
     ///
-    /// `PATCH /eval/harnesses/{harness_id}`; Python SDK: `client.eval.update_harness`.
+    /// `PATCH /eval/harnesses/{harness_id:path}`; Python SDK: `client.eval.update_harness`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub fn update_harness(&self, harness_id: impl IntoId<Ident>) -> EvalUpdateHarness {
+    pub fn update_harness(&self, harness_id: impl Into<String>) -> EvalUpdateHarness {
         EvalUpdateHarness(Call::with_body(
             self.t,
             (|| -> Result<Request> {
-                let harness_id = harness_id.into_id()?;
-                Request::patch("/eval/harnesses/{harness_id}", &[harness_id.as_str()])
+                let harness_id: String = harness_id.into();
+                Request::patch("/eval/harnesses/{harness_id:path}", &[harness_id.as_str()])
             })(),
             &ctfy_models::JsonObject::new(),
         ))
@@ -79,19 +79,19 @@ impl Eval<'_> {
 
     /// Deletes my harness.
     ///
-    /// `DELETE /eval/harnesses/{harness_id}`; Python SDK: `client.eval.delete_harness`.
+    /// `DELETE /eval/harnesses/{harness_id:path}`; Python SDK: `client.eval.delete_harness`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub async fn delete_harness(
         &self,
-        harness_id: impl IntoId<Ident>,
+        harness_id: impl Into<String>,
     ) -> Result<std::collections::BTreeMap<String, bool>> {
         Call::new(
             self.t,
             (|| -> Result<Request> {
-                let harness_id = harness_id.into_id()?;
-                Request::delete("/eval/harnesses/{harness_id}", &[harness_id.as_str()])
+                let harness_id: String = harness_id.into();
+                Request::delete("/eval/harnesses/{harness_id:path}", &[harness_id.as_str()])
             })(),
         )
         .json()
@@ -420,16 +420,19 @@ impl Eval<'_> {
 
     /// Lists my harness tags.
     ///
-    /// `GET /eval/harnesses/{harness_id}/tags`; Python SDK: `client.eval.harness_tags`.
+    /// `GET /eval/harnesses/{harness_id:path}/tags`; Python SDK: `client.eval.harness_tags`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn harness_tags(&self, harness_id: impl IntoId<Ident>) -> Result<m::HarnessTags> {
+    pub async fn harness_tags(&self, harness_id: impl Into<String>) -> Result<m::HarnessTags> {
         Call::new(
             self.t,
             (|| -> Result<Request> {
-                let harness_id = harness_id.into_id()?;
-                Request::get("/eval/harnesses/{harness_id}/tags", &[harness_id.as_str()])
+                let harness_id: String = harness_id.into();
+                Request::get(
+                    "/eval/harnesses/{harness_id:path}/tags",
+                    &[harness_id.as_str()],
+                )
             })(),
         )
         .json()
@@ -438,20 +441,20 @@ impl Eval<'_> {
 
     /// Checks my harness.
     ///
-    /// `POST /eval/harnesses/{harness_id}/conformance`; Python SDK: `client.eval.check_harness`.
+    /// `POST /eval/harnesses/{harness_id:path}/conformance`; Python SDK: `client.eval.check_harness`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub async fn check_harness(
         &self,
-        harness_id: impl IntoId<Ident>,
+        harness_id: impl Into<String>,
     ) -> Result<m::HarnessStateOutput> {
         Call::new(
             self.t,
             (|| -> Result<Request> {
-                let harness_id = harness_id.into_id()?;
+                let harness_id: String = harness_id.into();
                 Request::post(
-                    "/eval/harnesses/{harness_id}/conformance",
+                    "/eval/harnesses/{harness_id:path}/conformance",
                     &[harness_id.as_str()],
                 )
             })(),
@@ -462,16 +465,19 @@ impl Eval<'_> {
 
     /// Probes my harness.
     ///
-    /// `POST /eval/harnesses/{harness_id}/probe`; Python SDK: `client.eval.probe_harness`.
+    /// `POST /eval/harnesses/{harness_id:path}/probe`; Python SDK: `client.eval.probe_harness`.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn probe_harness(&self, harness_id: impl IntoId<Ident>) -> Result<m::TaskState> {
+    pub async fn probe_harness(&self, harness_id: impl Into<String>) -> Result<m::TaskState> {
         Call::new(
             self.t,
             (|| -> Result<Request> {
-                let harness_id = harness_id.into_id()?;
-                Request::post("/eval/harnesses/{harness_id}/probe", &[harness_id.as_str()])
+                let harness_id: String = harness_id.into();
+                Request::post(
+                    "/eval/harnesses/{harness_id:path}/probe",
+                    &[harness_id.as_str()],
+                )
             })(),
         )
         .json()

@@ -332,4 +332,52 @@ mod tests {
         assert_eq!(p.next(), None);
         assert_eq!(p.take_retry(), Some(Duration::from_millis(u64::MAX)));
     }
+
+    proptest::proptest! {
+        // Short in the test command; `PROPTEST_CASES=100000 cargo test -p ctfy-transport props`
+        // for a long run.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any bytes, cut anywhere: no panic, the same frames as in one piece, every frame
+        /// within the limit.
+        #[test]
+        fn props_any_input_any_split(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048), cut in 0usize..2048, max in 1usize..512) {
+            let cut = cut.min(bytes.len());
+            let whole = parse_chunks(&[&bytes], max);
+            let split = parse_chunks(&[&bytes[..cut], &bytes[cut..]], max);
+            proptest::prop_assert_eq!(&whole, &split);
+            for p in whole {
+                if let Parsed::Frame { event, data, .. } = p {
+                    proptest::prop_assert!(event.len() + data.len() <= 3 * max + 8);
+                }
+            }
+        }
+
+        /// Event-stream-like input (fields, separators, line ends) round-trips frame by frame.
+        #[test]
+        fn props_structured_input(lines in proptest::collection::vec("(data|event|id|retry|:)?(: ?)?[a-z0-9 ]{0,20}(\r\n|\n|\r)", 0..64)) {
+            let text: String = lines.concat();
+            let whole = parse_chunks(&[text.as_bytes()], 1 << 20);
+            let bytes: Vec<&[u8]> = text.as_bytes().chunks(3).collect();
+            proptest::prop_assert_eq!(whole, parse_chunks(&bytes, 1 << 20));
+        }
+    }
+
+    /// Linear time: a frame 8 times larger takes about 8 times longer, not 64 (generous bound,
+    /// measured on the same machine in the same run).
+    #[test]
+    fn parsing_is_linear() {
+        let time = |size: usize| {
+            let mut input = b"data: ".to_vec();
+            input.extend(std::iter::repeat_n(b'x', size));
+            input.extend_from_slice(b"\n\n");
+            let started = std::time::Instant::now();
+            let got = parse_chunks(&input.chunks(1024).collect::<Vec<_>>(), usize::MAX);
+            assert_eq!(got.len(), 1);
+            started.elapsed()
+        };
+        let small = time(512 * 1024).max(std::time::Duration::from_micros(200));
+        let big = time(4 * 1024 * 1024);
+        assert!(big < small * 24, "512 KiB {small:?}, 4 MiB {big:?}");
+    }
 }

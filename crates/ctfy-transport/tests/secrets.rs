@@ -1,0 +1,154 @@
+//! A canary token never shows: not in `Debug`/`Display` of the transport or of any error,
+//! not in TRACE-level tracing output, not in a shown URL, and never in a request to another
+//! origin (header, URL or `Referer`), whatever the HTTP client configuration.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ctfy_transport::events::{SseAuth, SseConfig, SseItem};
+use ctfy_transport::{Error, Request, RetryPolicy, Transport};
+use futures::StreamExt;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const CANARY: &str = "pt_canary_5be1c0ffee";
+
+/// Everything the tracing subscriber writes, at TRACE level.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn transport(base: &str) -> Transport {
+    Transport::builder(base)
+        .token(CANARY)
+        .retry(RetryPolicy {
+            max_retries: 1,
+            initial_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(10),
+            max_retry_after: Duration::from_secs(1),
+        })
+        // A user's client configuration cannot turn the guards off.
+        .http_client_with(|b| {
+            b.redirect(reqwest::redirect::Policy::limited(10))
+                .referer(true)
+        })
+        .build()
+        .unwrap()
+}
+
+fn assert_clean(what: &str, text: &str) {
+    assert!(!text.contains(CANARY), "{what} shows the token: {text}");
+}
+
+#[tokio::test]
+async fn the_canary_never_shows_and_never_leaves_its_origin() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let other = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&other)
+        .await;
+    let home = MockServer::start().await;
+    let echo = format!("/login?next=/api/v1/events?token={CANARY}");
+    for (p, resp) in [
+        (
+            "/api/v1/away",
+            ResponseTemplate::new(302).insert_header("location", format!("{}{echo}", other.uri())),
+        ),
+        (
+            "/api/v1/echo",
+            ResponseTemplate::new(401).set_body_string(format!(
+                r#"{{"code":"bad_token","detail":"token {CANARY} rejected at {echo}"}}"#
+            )),
+        ),
+        (
+            "/api/v1/html",
+            ResponseTemplate::new(502).set_body_string(format!("<html>{CANARY}</html>")),
+        ),
+        (
+            "/api/v1/garbled",
+            ResponseTemplate::new(200).set_body_string(format!("not json {CANARY}")),
+        ),
+        (
+            "/api/v1/events",
+            // The stream (token in the query) redirected to another origin.
+            ResponseTemplate::new(307).insert_header("location", format!("{}/steal", other.uri())),
+        ),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(resp)
+            .mount(&home)
+            .await;
+    }
+
+    let t = transport(&home.uri());
+    assert_clean("Transport Debug", &format!("{t:?}"));
+    let mut shown = Vec::new();
+    for p in ["/away", "/echo", "/html", "/garbled"] {
+        let err = t
+            .json::<serde_json::Value>(&Request::get(p, &[]).unwrap())
+            .await
+            .unwrap_err();
+        let mut chain = format!("{err} {err:?}");
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            chain.push_str(&format!(" {s} {s:?}"));
+            source = s.source();
+        }
+        shown.push((p, chain));
+    }
+    let mut stream = t.sse(
+        Request::get("/events", &[]).unwrap(),
+        SseAuth::Query("token"),
+        SseConfig::builder().reconnect(false).build(),
+    );
+    let item = tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .unwrap();
+    match item {
+        Some(Err(err @ Error::Redirect { .. })) => {
+            shown.push(("/events", format!("{err} {err:?}")))
+        }
+        other => panic!("the stream's redirect must end it with Error::Redirect: {other:?}"),
+    }
+    assert!(matches!(
+        stream.next().await,
+        None | Some(Ok(SseItem::Connected))
+    ));
+
+    for (p, text) in &shown {
+        assert_clean(p, text);
+    }
+    // The redirect targets never got a request, so neither a header nor a Referer.
+    let reqs = other.received_requests().await.unwrap();
+    assert!(reqs.is_empty(), "another origin was contacted: {reqs:?}");
+    // The token went to its own origin only, in the header or the stream's query.
+    for r in home.received_requests().await.unwrap() {
+        assert!(r.headers.get("referer").is_none(), "{r:?}");
+    }
+    let trace = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        trace.contains("ctfy.request"),
+        "tracing captured nothing: {trace}"
+    );
+    assert_clean("TRACE output", &trace);
+}
