@@ -894,8 +894,10 @@ def emit_method(m: Method) -> tuple[str, str]:
             req = f"{req}?.json(&{m.whole.name}.into_iter().map(Into::into).collect::<Vec<String>>())"
         else:
             req = f"{req}?.json({m.whole.name})"
-    if path_lead or m.whole:
+    if any(a.t["kind"] != "filepath" for a in path_lead) or m.whole:
         req_expr = f"(|| -> Result<Request> {{ {conv}{req} }})()"
+    elif path_lead:
+        req_expr = f"{{ {conv}{req} }}"
     else:
         req_expr = req
     if m.body_kind == "json" and m.body_required:

@@ -65,13 +65,13 @@ impl AdminEvalHarnesses<'_> {
         AdminEvalHarnessesReview(
             Call::with_body(
                 self.t,
-                (|| -> Result<Request> {
+                {
                     let harness_id: String = harness_id.into();
                     Request::post(
                         "/admin/eval-harnesses/{harness_id:path}/review",
                         &[harness_id.as_str()],
                     )
-                })(),
+                },
                 &ctfy_models::JsonObject::new(),
             )
             .body_field(
@@ -88,16 +88,13 @@ impl AdminEvalHarnesses<'_> {
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub async fn check(&self, harness_id: impl Into<String>) -> Result<m::AdminHarnessRow> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let harness_id: String = harness_id.into();
-                Request::post(
-                    "/admin/eval-harnesses/{harness_id:path}/conformance",
-                    &[harness_id.as_str()],
-                )
-            })(),
-        )
+        Call::new(self.t, {
+            let harness_id: String = harness_id.into();
+            Request::post(
+                "/admin/eval-harnesses/{harness_id:path}/conformance",
+                &[harness_id.as_str()],
+            )
+        })
         .json()
         .await
     }
@@ -109,16 +106,13 @@ impl AdminEvalHarnesses<'_> {
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub async fn probe(&self, harness_id: impl Into<String>) -> Result<m::AdminTaskInfo> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let harness_id: String = harness_id.into();
-                Request::post(
-                    "/admin/eval-harnesses/{harness_id:path}/probe",
-                    &[harness_id.as_str()],
-                )
-            })(),
-        )
+        Call::new(self.t, {
+            let harness_id: String = harness_id.into();
+            Request::post(
+                "/admin/eval-harnesses/{harness_id:path}/probe",
+                &[harness_id.as_str()],
+            )
+        })
         .json()
         .await
     }
@@ -133,16 +127,13 @@ impl AdminEvalHarnesses<'_> {
         &self,
         harness_id: impl Into<String>,
     ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let harness_id: String = harness_id.into();
-                Request::delete(
-                    "/admin/eval-harnesses/{harness_id:path}",
-                    &[harness_id.as_str()],
-                )
-            })(),
-        )
+        Call::new(self.t, {
+            let harness_id: String = harness_id.into();
+            Request::delete(
+                "/admin/eval-harnesses/{harness_id:path}",
+                &[harness_id.as_str()],
+            )
+        })
         .json()
         .await
     }

@@ -69,10 +69,10 @@ impl Eval<'_> {
     pub fn update_harness(&self, harness_id: impl Into<String>) -> EvalUpdateHarness {
         EvalUpdateHarness(Call::with_body(
             self.t,
-            (|| -> Result<Request> {
+            {
                 let harness_id: String = harness_id.into();
                 Request::patch("/eval/harnesses/{harness_id:path}", &[harness_id.as_str()])
-            })(),
+            },
             &ctfy_models::JsonObject::new(),
         ))
     }
@@ -87,13 +87,10 @@ impl Eval<'_> {
         &self,
         harness_id: impl Into<String>,
     ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let harness_id: String = harness_id.into();
-                Request::delete("/eval/harnesses/{harness_id:path}", &[harness_id.as_str()])
-            })(),
-        )
+        Call::new(self.t, {
+            let harness_id: String = harness_id.into();
+            Request::delete("/eval/harnesses/{harness_id:path}", &[harness_id.as_str()])
+        })
         .json()
         .await
     }
@@ -425,16 +422,13 @@ impl Eval<'_> {
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub async fn harness_tags(&self, harness_id: impl Into<String>) -> Result<m::HarnessTags> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let harness_id: String = harness_id.into();
-                Request::get(
-                    "/eval/harnesses/{harness_id:path}/tags",
-                    &[harness_id.as_str()],
-                )
-            })(),
-        )
+        Call::new(self.t, {
+            let harness_id: String = harness_id.into();
+            Request::get(
+                "/eval/harnesses/{harness_id:path}/tags",
+                &[harness_id.as_str()],
+            )
+        })
         .json()
         .await
     }
@@ -449,16 +443,13 @@ impl Eval<'_> {
         &self,
         harness_id: impl Into<String>,
     ) -> Result<m::HarnessStateOutput> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let harness_id: String = harness_id.into();
-                Request::post(
-                    "/eval/harnesses/{harness_id:path}/conformance",
-                    &[harness_id.as_str()],
-                )
-            })(),
-        )
+        Call::new(self.t, {
+            let harness_id: String = harness_id.into();
+            Request::post(
+                "/eval/harnesses/{harness_id:path}/conformance",
+                &[harness_id.as_str()],
+            )
+        })
         .json()
         .await
     }
@@ -470,16 +461,13 @@ impl Eval<'_> {
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub async fn probe_harness(&self, harness_id: impl Into<String>) -> Result<m::TaskState> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let harness_id: String = harness_id.into();
-                Request::post(
-                    "/eval/harnesses/{harness_id:path}/probe",
-                    &[harness_id.as_str()],
-                )
-            })(),
-        )
+        Call::new(self.t, {
+            let harness_id: String = harness_id.into();
+            Request::post(
+                "/eval/harnesses/{harness_id:path}/probe",
+                &[harness_id.as_str()],
+            )
+        })
         .json()
         .await
     }
