@@ -403,7 +403,7 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
             Phase::Open(mut open) => {
                 let ended = loop {
                     if let Some(parsed) = open.parser.next() {
-                        break Some(Ok(parsed));
+                        break Ok(parsed);
                     }
                     tokio::select! {
                         chunk = open.resp.chunk() => match chunk {
@@ -412,15 +412,15 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                                 let next = crate::deadline_after(tokio::time::Instant::now(), st.config.idle_timeout);
                                 open.idle.as_mut().reset(next);
                             }
-                            Ok(None) => break Some(Err(Ended::Eof)),
+                            Ok(None) => break Err(Ended::Eof),
                             Err(e) => {
                                 let path = st.t.url(st.req.path()).path().to_owned();
-                                break Some(Err(Ended::Error(Error::http("GET", &path, e))));
+                                break Err(Ended::Error(Error::http("GET", &path, e)));
                             }
                         },
                         () = open.idle.as_mut() => {
                             let msg = format!("no data for {:?} (idle timeout)", st.config.idle_timeout);
-                            break Some(Err(Ended::Error(Error::Stream(msg))));
+                            break Err(Ended::Error(Error::Stream(msg)));
                         }
                     }
                 };
@@ -429,7 +429,7 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                     st.delays = Box::new(st.config.delays(st.server_retry));
                 }
                 let why = match ended {
-                    Some(Ok(Parsed::Frame { event, data, id })) => {
+                    Ok(Parsed::Frame { event, data, id }) => {
                         if !open.got_frame {
                             // A frame: the connection is good, start the backoff over.
                             open.got_frame = true;
@@ -439,7 +439,7 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                         st.phase = Phase::Open(open);
                         return Some((Ok(SseItem::Frame { event, data, id }), st));
                     }
-                    Some(Ok(Parsed::TooLarge)) => {
+                    Ok(Parsed::TooLarge) => {
                         let limit = st.config.max_frame_size;
                         tracing::debug!(
                             path = st.req.template(),
@@ -449,8 +449,8 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                         st.phase = Phase::Open(open);
                         return Some((Ok(SseItem::FrameTooLarge { limit }), st));
                     }
-                    Some(Err(Ended::Error(e))) => Some(e),
-                    Some(Err(Ended::Eof)) | None => None,
+                    Err(Ended::Error(e)) => Some(e),
+                    Err(Ended::Eof) => None,
                 };
                 let since = open.since;
                 drop(open);
