@@ -430,7 +430,12 @@ impl Transport {
     /// Masks `token=` values, URL userinfo and this transport's token in `text` (the one
     /// redaction every URL and error text the SDK shows goes through; see [`crate::redact`]).
     pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        crate::redact::redact_with(text, self.inner.token.as_ref().map(|t| t.expose_secret()))
+        crate::redact::redact_with(text, self.secret())
+    }
+
+    /// The token, for the redaction only.
+    fn secret(&self) -> Option<&str> {
+        self.inner.token.as_ref().map(|t| t.expose_secret())
     }
 
     /// Builds the error of a redirect the SDK did not follow (its `Location` redacted).
@@ -462,7 +467,7 @@ impl Transport {
         retry_after: Option<Duration>,
         body: &[u8],
     ) -> Error {
-        let secret = self.inner.token.as_ref().map(|t| t.expose_secret());
+        let secret = self.secret();
         api_error(method, path, status, retry_after, body, secret).into()
     }
 
@@ -684,37 +689,15 @@ impl Transport {
 
     fn decode_raw<T: DeserializeOwned>(&self, req: &Request, raw: &RawResponse) -> Result<T> {
         decode_body(&raw.body).map_err(|at| {
-            self.decode_error(
+            decode_error(
                 req.method.as_str(),
                 &self.full_path(req),
                 raw.status,
                 &raw.body,
                 at,
+                self.secret(),
             )
         })
-    }
-
-    fn decode_error(
-        &self,
-        method: &str,
-        path: &str,
-        status: u16,
-        body: &[u8],
-        (at, source): (String, serde_json::Error),
-    ) -> Error {
-        let mut snippet = snippet(body);
-        crate::error::scrub(
-            &mut snippet,
-            self.inner.token.as_ref().map(|t| t.expose_secret()),
-        );
-        Error::Decode {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            status,
-            at,
-            snippet,
-            source,
-        }
     }
 
     /// Sends `req` and ignores the body of the success answer (204 or any JSON).
@@ -856,14 +839,31 @@ fn to_download(raw: RawResponse) -> Download {
 /// # Errors
 /// [`Error::Decode`].
 pub fn decode<T: DeserializeOwned>(req: &Request, status: u16, body: &[u8]) -> Result<T> {
-    decode_body(body).map_err(|(at, source)| Error::Decode {
-        method: req.method.as_str().to_owned(),
-        path: req.path.clone(),
+    decode_body(body).map_err(|failure| {
+        decode_error(req.method.as_str(), &req.path, status, body, failure, None)
+    })
+}
+
+/// The [`Error::Decode`] of a body that did not decode, its snippet redacted (masking `secret`
+/// too).
+fn decode_error(
+    method: &str,
+    path: &str,
+    status: u16,
+    body: &[u8],
+    (at, source): (String, serde_json::Error),
+    secret: Option<&str>,
+) -> Error {
+    let mut snippet = snippet(body);
+    crate::error::scrub(&mut snippet, secret);
+    Error::Decode {
+        method: method.to_owned(),
+        path: path.to_owned(),
         status,
         at,
-        snippet: snippet(body),
+        snippet,
         source,
-    })
+    }
 }
 
 /// Decodes `body` plainly; only on failure is it decoded again with the path tracked, to say
