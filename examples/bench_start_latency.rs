@@ -77,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ready = player
             .instances()
             .start(challenge.as_str())
-            .competition(competition.as_str())
+            .competition_id(competition.as_str())
             .await?;
         let returned = Instant::now();
         // The admin frame may be read a moment after start() returned: wait for it briefly.

@@ -90,7 +90,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let ready = client
         .instances()
         .start(&challenge.id)
-        .competition(comp.id())
+        .competition_id(comp.id())
         .await?;
     println!(
         "      instance {} ready in {:.1?}",

@@ -27,7 +27,7 @@ pub use ctfy_client::{
 };
 pub use ctfy_models::events::Event;
 pub use ctfy_node::NodeClient;
-pub use ctfy_transport::{ApiError, Error, Page, PageStream, Result};
+pub use ctfy_transport::{ApiError, Error, Page, PageStream, Result, TokenKind};
 
 /// The README, compiled as documentation so its examples are checked by `cargo test`.
 #[doc = include_str!("../README.md")]

@@ -144,7 +144,7 @@ async fn start_wakes_on_instance_ready_instead_of_waiting_for_the_next_poll() {
     let ready = client
         .instances()
         .start("WEB-1")
-        .competition("c1")
+        .competition_id("c1")
         .poll_interval(Duration::from_secs(30))
         .await
         .unwrap();

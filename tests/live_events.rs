@@ -44,7 +44,7 @@ async fn a_player_session_stream_sees_its_own_play() {
     let ready = client
         .instances()
         .start(env.var("WEB_CHALLENGE_ID"))
-        .competition(env.var("COMPETITION_ID"))
+        .competition_id(env.var("COMPETITION_ID"))
         .await
         .unwrap();
     let id = ready.id.as_str().to_owned();

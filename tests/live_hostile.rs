@@ -363,18 +363,18 @@ async fn body_ids_with_slash_and_backslash_are_refused() {
                         client
                             .instances()
                             .start(bad)
-                            .competition(comp)
+                            .competition_id(comp)
                             .timeout(Duration::from_secs(5))
                             .await,
                     ),
                 ),
                 (
-                    "instances().start().competition(competition_id)",
+                    "instances().start().competition_id(competition_id)",
                     outcome(
                         client
                             .instances()
                             .start(web)
-                            .competition(format!("{comp}{bad}"))
+                            .competition_id(format!("{comp}{bad}"))
                             .timeout(Duration::from_secs(5))
                             .await,
                     ),

@@ -501,7 +501,7 @@ async fn cycle(ctx: &Ctx, n: usize, round: u64) {
         .client
         .instances()
         .start(ctx.challenge.as_str())
-        .competition(ctx.competition.as_str())
+        .competition_id(ctx.competition.as_str())
         .timeout(Duration::from_secs(60))
         .await
     {

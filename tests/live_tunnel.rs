@@ -25,7 +25,7 @@ async fn tunnel_to_a_simple_mode_instance_reports_vpn_config_not_available() {
     let ready = client
         .instances()
         .start(env.var("WEB_CHALLENGE_ID"))
-        .competition(competition)
+        .competition_id(competition)
         .await
         .expect("start");
 

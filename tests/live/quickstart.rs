@@ -46,7 +46,7 @@ async fn quickstart_flow_end_to_end() {
     let ready = client
         .instances()
         .start(env.var("WEB_CHALLENGE_ID"))
-        .competition(comp.id())
+        .competition_id(comp.id())
         .await
         .unwrap();
     assert!(!ready.surface.services.is_empty());
@@ -122,7 +122,7 @@ async fn a_start_that_fails_is_a_typed_error() {
     let err = client
         .instances()
         .start(env.var("FAIL_CHALLENGE_ID"))
-        .competition(env.var("COMPETITION_ID"))
+        .competition_id(env.var("COMPETITION_ID"))
         .await
         .unwrap_err();
     match err {
@@ -169,7 +169,7 @@ async fn unregistered_player_gets_not_registered() {
         .client("PLAYER2_TOKEN")
         .instances()
         .start(env.var("WEB_CHALLENGE_ID"))
-        .competition(env.var("COMPETITION_ID"))
+        .competition_id(env.var("COMPETITION_ID"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("not_registered"));
@@ -208,7 +208,7 @@ async fn competition_scoped_instance_routes() {
     let ready = client
         .instances()
         .start(env.var("WEB_CHALLENGE_ID"))
-        .competition(comp.id())
+        .competition_id(comp.id())
         .await
         .unwrap();
     let scoped = comp.instances();

@@ -70,8 +70,8 @@ async fn start_launches_then_waits_until_ready() {
         .client()
         .instances()
         .start("WEB-001")
-        .competition(COMPETITION_ID)
-        .ttl(1800)
+        .competition_id(COMPETITION_ID)
+        .ttl(Duration::from_secs(1800))
         .poll_interval(Duration::from_millis(10))
         .await
         .unwrap();
@@ -88,8 +88,8 @@ async fn start_reports_the_error_status() {
         .client()
         .instances()
         .start("WEB-001")
-        .competition(COMPETITION_ID)
-        .ttl(1800)
+        .competition_id(COMPETITION_ID)
+        .ttl(Duration::from_secs(1800))
         .poll_interval(Duration::from_millis(10))
         .await
         .unwrap_err();
@@ -116,8 +116,8 @@ async fn start_retries_5xx_while_waiting() {
         .client()
         .instances()
         .start("WEB-001")
-        .competition(COMPETITION_ID)
-        .ttl(1800)
+        .competition_id(COMPETITION_ID)
+        .ttl(Duration::from_secs(1800))
         .poll_interval(Duration::from_millis(10))
         .await
         .unwrap();
@@ -134,8 +134,8 @@ async fn start_fails_on_a_4xx_while_waiting() {
         .client()
         .instances()
         .start("WEB-001")
-        .competition(COMPETITION_ID)
-        .ttl(1800)
+        .competition_id(COMPETITION_ID)
+        .ttl(Duration::from_secs(1800))
         .poll_interval(Duration::from_millis(10))
         .await
         .unwrap_err();

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use ctfy_models::HealthResponse;
-use ctfy_transport::{Result, RetryPolicy, Transport, TransportBuilder};
+use ctfy_transport::{Result, RetryPolicy, TokenKind, Transport, TransportBuilder};
 
 /// The platform version this SDK was built against.
 pub const PLATFORM_VERSION: &str = "0.7.0";
@@ -24,6 +24,15 @@ impl ClientBuilder {
     /// The bearer token: a `pf_` API token or a `pt_` session token. Empty means anonymous.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.inner = self.inner.token(token);
+        self
+    }
+
+    /// A `pt_` session token used only for the event stream ([`PlatformClient::events`] and
+    /// the event-driven wait of `instances().start`), when the requests use a `pf_` API
+    /// token: the platform sends team frames (instances, flags…) only to session tokens.
+    /// Empty means "the event stream uses [`token`](Self::token)" (the default).
+    pub fn events_token(mut self, token: impl Into<String>) -> Self {
+        self.inner = self.inner.events_token(token);
         self
     }
 
@@ -103,14 +112,53 @@ impl PlatformClient {
         }
     }
 
-    /// A client from the environment: `CTFY_URL` and `CTFY_TOKEN` (optional).
+    /// A client from the environment, named as the Python CLI names it:
+    /// - the server URL from `CTFY_PLATFORM_URL`, else `CTFY_URL`;
+    /// - the token from `CTFY_TOKEN` (optional: anonymous without it);
+    /// - an optional `CTFY_SESSION_TOKEN`, a `pt_` session token for the event stream (see
+    ///   [`ClientBuilder::events_token`]).
+    ///
+    /// Empty variables count as unset.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when `CTFY_URL` is unset or invalid.
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when neither URL variable is
+    /// set, or a value is invalid.
     pub fn from_env() -> Result<Self> {
-        let url = std::env::var("CTFY_URL")
-            .map_err(|_| ctfy_transport::Error::InvalidArgument("CTFY_URL is not set".into()))?;
-        Self::new(url, std::env::var("CTFY_TOKEN").unwrap_or_default())
+        Self::from_env_with(|name| std::env::var(name).ok())
+    }
+
+    /// [`PlatformClient::from_env`] reading variables through `var` (for tests, or a
+    /// configuration other than the process environment).
+    ///
+    /// # Errors
+    /// As [`PlatformClient::from_env`].
+    pub fn from_env_with(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let url = var("CTFY_PLATFORM_URL")
+            .or_else(|| var("CTFY_URL"))
+            .ok_or_else(|| {
+                ctfy_transport::Error::InvalidArgument(
+                    "neither CTFY_PLATFORM_URL nor CTFY_URL is set".into(),
+                )
+            })?;
+        Self::builder(url)
+            .token(var("CTFY_TOKEN").unwrap_or_default())
+            .events_token(var("CTFY_SESSION_TOKEN").unwrap_or_default())
+            .build()
+    }
+
+    /// What kind of token the requests carry: [`TokenKind::Api`] (`pf_`),
+    /// [`TokenKind::Session`] (`pt_`), [`TokenKind::Anonymous`] or [`TokenKind::Other`].
+    pub fn token_kind(&self) -> TokenKind {
+        self.t.token_kind()
+    }
+
+    /// What kind of token the event stream carries (the
+    /// [`events_token`](ClientBuilder::events_token) when set, else the token): only
+    /// [`TokenKind::Session`] receives team events and gives `instances().start` its
+    /// event-driven wait.
+    pub fn events_token_kind(&self) -> TokenKind {
+        self.t.events_token_kind()
     }
 
     /// Wraps an existing transport (sharing its connection pool and credentials).

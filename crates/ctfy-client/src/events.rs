@@ -7,7 +7,7 @@ use std::time::Duration;
 use ctfy_models::InstanceId;
 use ctfy_models::events::Event;
 use ctfy_transport::events::{SseAuth, SseConfig, SseItem, SseStream};
-use ctfy_transport::{Error, Request, Result, Transport};
+use ctfy_transport::{Error, Request, Result, TokenKind, Transport};
 use futures::{Stream, StreamExt};
 
 use crate::PlatformClient;
@@ -28,6 +28,16 @@ pub enum Notice {
     },
     /// A platform event.
     Event(Event),
+    /// Yielded first when the stream's token is not a `pt_` session (a `pf_` API token, none,
+    /// or another kind): the platform sends such a stream only the global frames
+    /// (`scoreboard_updated`, announcements, `team_membership_changed`…), never its teams'
+    /// (instances, flags, achievements). Give the client a session token, or a second one for
+    /// the stream with [`ClientBuilder::events_token`](crate::ClientBuilder::events_token),
+    /// to receive them.
+    NoTeamEvents {
+        /// The kind of token the stream carries.
+        token: TokenKind,
+    },
 }
 
 /// The platform's realtime events, as [`PlatformClient::events`] returns them: a
@@ -39,6 +49,8 @@ pub enum Notice {
 /// Dropping the stream closes the connection.
 pub struct EventStream {
     inner: SseStream,
+    /// A notice to yield before anything else.
+    first: Option<Notice>,
 }
 
 impl std::fmt::Debug for EventStream {
@@ -50,8 +62,10 @@ impl std::fmt::Debug for EventStream {
 impl EventStream {
     fn open(t: &Transport, config: SseConfig) -> Self {
         let req = Request::get("/events", &[]).expect("a constant path");
+        let token = t.events_token_kind();
         Self {
             inner: t.sse(req, SseAuth::Query("token"), config),
+            first: (!token.sees_team_events()).then_some(Notice::NoTeamEvents { token }),
         }
     }
 }
@@ -60,6 +74,9 @@ impl Stream for EventStream {
     type Item = Result<Notice>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(notice) = self.first.take() {
+            return Poll::Ready(Some(Ok(notice)));
+        }
         self.inner
             .poll_next_unpin(cx)
             .map(|item| item.map(|r| r.and_then(to_notice)))
@@ -87,11 +104,13 @@ impl PlatformClient {
     /// The platform's realtime events (`GET /events?token=…`), reconnecting with backoff
     /// (1 s → 30 s) when the connection is lost or silent for 95 s.
     ///
-    /// What arrives depends on the token: a `pt_` session token sees its teams' frames
-    /// (instances, flags, achievements…) and the global ones; a `pf_` token counts as
-    /// anonymous and sees only global frames (`scoreboard_updated`, `team_membership_changed`,
-    /// announcements…); an admin session sees everything. Team membership is read when the
-    /// stream connects: open it after registering.
+    /// What arrives depends on the token (the client's, or its
+    /// [`events_token`](crate::ClientBuilder::events_token) when set): a `pt_` session token
+    /// sees its teams' frames (instances, flags, achievements…) and the global ones; a `pf_`
+    /// token counts as anonymous and sees only global frames (`scoreboard_updated`,
+    /// `team_membership_changed`, announcements…), and the stream then starts with
+    /// [`Notice::NoTeamEvents`]; an admin session sees everything. Team membership is read
+    /// when the stream connects: open it after registering.
     ///
     /// ```no_run
     /// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
@@ -137,7 +156,7 @@ impl ReadyWatch {
     /// Connects the event stream, when it can help: only a `pt_` session token receives the
     /// team's instance frames. `None` when it cannot (then the caller just polls).
     pub(crate) async fn open(t: &Transport) -> Option<ReadyWatch> {
-        if !t.token_starts_with("pt_") {
+        if !t.events_token_kind().sees_team_events() {
             return None;
         }
         let mut stream = EventStream::open(t, SseConfig::default());

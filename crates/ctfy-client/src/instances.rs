@@ -2,11 +2,13 @@
 //!
 //! The namespace and its other calls are generated (`generated/instances.rs`).
 
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use ctfy_models::{
     AttackSurface, ChallengeId, CompetitionId, InstanceId, InstanceStatus, InstanceStatusResponse,
-    IntoId, StartRequest, StartResponse,
+    IntoId, StartResponse,
 };
 use ctfy_transport::{Error, Request, Result, Transport, awaitable};
 
@@ -26,57 +28,79 @@ pub struct ReadyInstance {
 }
 
 impl Instances<'_> {
-    /// Launches an instance of `challenge_id` and waits until it is ready (`POST /instances`,
-    /// then `GET /instances/{id}/status`). Set the competition, TTL and wait limits on the
-    /// builder, then `.await` it.
+    /// Launches an instance of `challenge_id` and waits until it is ready; set the
+    /// competition, TTL and limits on the builder, then `.await` it.
     ///
     /// `POST /instances`, then `GET /instances/{instance_id}/status`; Python SDK:
     /// `client.instances.start`.
     ///
-    /// While waiting, 5xx answers and transport errors are retried (a node or the platform may
-    /// be briefly unavailable); any 4xx (e.g. 404 `instance_not_found` when the instance was
-    /// stopped meanwhile), or the `error` status, fails. The wait lasts at
-    /// least the platform's `start_budget_s`.
+    /// # How long it waits
+    /// - [`timeout`](InstancesStart::timeout) is a hard cap on the whole call, launch included
+    ///   (default: none). Nothing extends it.
+    /// - Under that cap, the wait for readiness lasts
+    ///   [`min_wait`](InstancesStart::min_wait) (default 300 s, the Python SDK's `timeout`),
+    ///   or the platform's `start_budget_s` when that is longer: the platform's own promise of
+    ///   how long a start may take (it can be long: 5400 s on the local platform).
+    /// - With a `pt_` session token for the event stream (the client's token, or its
+    ///   [`events_token`](crate::ClientBuilder::events_token)) the stream is connected before
+    ///   the launch and the wait ends as soon as `instance_ready` or `instance_error` arrives
+    ///   for this instance; the status is polled every 2 s as a safety net. Other tokens get
+    ///   no team frames, so the SDK polls every [`poll_interval`](InstancesStart::poll_interval).
+    /// - While waiting, 5xx answers and transport errors are retried; a 4xx (e.g. 404
+    ///   `instance_not_found` when the instance was stopped meanwhile) or the `error` status
+    ///   ends the wait.
     ///
-    /// With a `pt_` session token, the event stream is connected before the launch and the
-    /// wait ends as soon as `instance_ready` (or `instance_error`) arrives for this instance;
-    /// the status is then fetched once for the surface, and polling every 2 s remains as a
-    /// safety net. Other tokens receive no team frames, so the SDK only polls.
+    /// # Cancellation and failure
+    /// Once the platform has created the instance, the SDK owns it until the call returns it
+    /// ready. When the call fails after that (timeout, `error` status, a 4xx), or its future
+    /// is dropped (e.g. by `tokio::time::timeout` or `select!`), even while the launch request
+    /// is in flight, the SDK stops the instance in the background (`DELETE`, given 30 s,
+    /// logged under the `ctfy::instances` target). Opt out with
+    /// [`keep_on_failure`](InstancesStart::keep_on_failure). A background stop needs the tokio
+    /// runtime to keep running; one that is shutting down may not finish it.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] (with [`Error::instance_id`] once the instance exists),
+    /// [`Error::InstanceFailed`] when it goes to `error` or is stopped, 403 `not_registered`,
+    /// 503 `no_healthy_node`, 429 `team_capacity_exceeded`, or any other [`Error`].
     pub fn start(&self, challenge_id: impl IntoId<ChallengeId>) -> InstancesStart {
         InstancesStart {
             t: self.t.clone(),
             challenge_id: challenge_id.into_id().map_err(Error::from),
             competition_id: None,
             ttl: None,
-            timeout: Duration::from_secs(300),
-            poll_interval: Duration::from_millis(500),
+            wait: Wait::default(),
+            keep_on_failure: false,
         }
     }
 
-    /// Launches an instance without waiting (`POST /instances`, answered with 202).
+    /// Launches an instance without waiting (`POST /instances`, answered with 202); the
+    /// caller owns it (stop it with [`Instances::stop`]).
     ///
     /// # Errors
     /// 403 `not_registered` when the caller has no team in the competition, 503
     /// `no_healthy_node`, 429 `team_capacity_exceeded`; any [`Error`].
-    pub async fn launch(&self, body: &StartRequest) -> Result<StartResponse> {
-        launch(self.t, body).await
+    pub fn launch(&self, challenge_id: impl IntoId<ChallengeId>) -> InstancesLaunch {
+        InstancesLaunch {
+            t: self.t.clone(),
+            challenge_id: challenge_id.into_id().map_err(Error::from),
+            competition_id: None,
+            ttl: None,
+        }
     }
 
-    /// Waits until `instance_id` is ready (see [`Instances::start`]), polling every
-    /// `poll_interval` for at least `timeout`.
+    /// Waits until the existing instance `instance_id` is ready, as [`Instances::start`]
+    /// waits (same settings), but never stops it: the caller owns it.
     ///
     /// # Errors
     /// [`Error::InstanceFailed`] when the instance goes to `error`, [`Error::Timeout`], or the
     /// first non-retryable error.
-    pub async fn wait_ready(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-        timeout: Duration,
-        poll_interval: Duration,
-    ) -> Result<ReadyInstance> {
-        let id = instance_id.into_id()?;
-        let watch = crate::events::ReadyWatch::open(self.t).await;
-        wait_ready(self.t, &id, timeout, poll_interval, watch).await
+    pub fn wait_ready(&self, instance_id: impl IntoId<InstanceId>) -> InstancesWaitReady {
+        InstancesWaitReady {
+            t: self.t.clone(),
+            instance_id: instance_id.into_id().map_err(Error::from),
+            wait: Wait::default(),
+        }
     }
 
     /// Stops an instance (`DELETE /instances/{instance_id}`; Python SDK:
@@ -94,86 +118,325 @@ impl Instances<'_> {
     }
 }
 
-/// Request builder of [`Instances::start`].
+/// How long a start waits, shared by [`InstancesStart`] and [`InstancesWaitReady`].
+#[derive(Debug, Clone, Copy)]
+struct Wait {
+    min_wait: Duration,
+    timeout: Option<Duration>,
+    poll_interval: Duration,
+}
+
+impl Default for Wait {
+    fn default() -> Self {
+        Self {
+            min_wait: Duration::from_secs(300),
+            timeout: None,
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The settings both waiting builders share; documented once here.
+macro_rules! wait_setters {
+    ($builder:ident) => {
+        impl $builder {
+            /// A hard cap on the whole call (default: none): when it passes, the call fails
+            /// with [`Error::Timeout`], whatever the platform's start budget says.
+            pub fn timeout(mut self, timeout: Duration) -> Self {
+                self.wait.timeout = Some(timeout);
+                self
+            }
+
+            /// How long to wait for readiness at least (default 300 s): the wait lasts this
+            /// or the platform's `start_budget_s`, whichever is longer, but never past
+            /// [`timeout`](Self::timeout).
+            pub fn min_wait(mut self, wait: Duration) -> Self {
+                self.wait.min_wait = wait;
+                self
+            }
+
+            /// Time between status polls without a live event stream (default 500 ms, at
+            /// least 10 ms; with one, the status is polled every 2 s as a safety net).
+            pub fn poll_interval(mut self, interval: Duration) -> Self {
+                self.wait.poll_interval = interval.max(Duration::from_millis(10));
+                self
+            }
+        }
+    };
+}
+
+/// Request builder of [`Instances::start`]: set the optional parameters, then `.await` it
+/// (or call `send`). The future is `'static` and `Send`.
 #[derive(Debug)]
 #[must_use = "a request builder does nothing until awaited"]
 pub struct InstancesStart {
     t: Transport,
     challenge_id: Result<ChallengeId>,
     competition_id: Option<Result<CompetitionId>>,
-    ttl: Option<i64>,
-    timeout: Duration,
-    poll_interval: Duration,
+    ttl: Option<Duration>,
+    wait: Wait,
+    keep_on_failure: bool,
 }
 
+/// The launch parameters both launching builders share; documented once here.
+macro_rules! launch_setters {
+    ($builder:ident) => {
+        impl $builder {
+            /// The competition to play it in (needed when the caller is on teams of several
+            /// competitions; otherwise the platform picks the one team).
+            pub fn competition_id(mut self, id: impl IntoId<CompetitionId>) -> Self {
+                self.competition_id = Some(id.into_id().map_err(Error::from));
+                self
+            }
+
+            /// The instance's lifetime (default: the platform's `default_instance_ttl_s`;
+            /// capped by its `max_instance_ttl_s`). Sent in whole seconds, a fraction rounded up.
+            pub fn ttl(mut self, ttl: Duration) -> Self {
+                self.ttl = Some(ttl);
+                self
+            }
+        }
+    };
+}
+
+launch_setters!(InstancesStart);
+launch_setters!(InstancesLaunch);
+wait_setters!(InstancesStart);
+
 impl InstancesStart {
-    /// The competition to play it in (needed when the challenge is in several).
-    pub fn competition(mut self, id: impl IntoId<CompetitionId>) -> Self {
-        self.competition_id = Some(id.into_id().map_err(Error::from));
-        self
-    }
-
-    /// Lifetime in seconds (capped by the platform's maximum).
-    pub fn ttl(mut self, seconds: i64) -> Self {
-        self.ttl = Some(seconds);
-        self
-    }
-
-    /// Minimum time to wait for readiness (default 300 s; the platform's `start_budget_s`
-    /// extends it).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Time between status polls (default 500 ms).
-    pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.poll_interval = interval.max(Duration::from_millis(10));
+    /// Leaves the instance running when the start fails or is abandoned after the platform
+    /// created it (by default the SDK stops it): for debugging a challenge that does not
+    /// come up. Find it with `instances().list()`.
+    pub fn keep_on_failure(mut self) -> Self {
+        self.keep_on_failure = true;
         self
     }
 
     /// Launches and waits.
     ///
     /// # Errors
-    /// As [`Instances::launch`] and [`Instances::wait_ready`].
+    /// See [`Instances::start`].
     pub async fn send(self) -> Result<ReadyInstance> {
-        let body = StartRequest {
-            challenge_id: self.challenge_id?.into_string(),
-            competition_id: self
-                .competition_id
-                .transpose()?
-                .map(CompetitionId::into_string),
-            ttl: self.ttl,
+        let started = Instant::now();
+        let created = Arc::new(OnceLock::new());
+        let Self {
+            t,
+            challenge_id,
+            competition_id,
+            ttl,
+            wait,
+            keep_on_failure,
+        } = self;
+        let run = {
+            let created = Arc::clone(&created);
+            async move {
+                let req = launch_request(challenge_id, competition_id, ttl)?;
+                // Connect the event stream before the POST, so `instance_ready` cannot be missed.
+                let watch = crate::events::ReadyWatch::open(&t).await;
+                let guard = launch_guarded(&t, req, !keep_on_failure).await?;
+                let _ = created.set(guard.id.clone());
+                let ready = wait_ready(&t, &guard.id, wait, watch, started).await?;
+                guard.disarm();
+                Ok(ready)
+            }
         };
-        // Connect the event stream before the POST, so `instance_ready` cannot be missed.
-        let watch = crate::events::ReadyWatch::open(&self.t).await;
-        let started = launch(&self.t, &body).await?;
-        let id = InstanceId::new(started.id)?;
-        wait_ready(&self.t, &id, self.timeout, self.poll_interval, watch).await
+        within(wait.timeout, started, run, || created.get().cloned()).await
     }
 }
 
 awaitable!(InstancesStart => ReadyInstance);
 
-/// `POST /instances`: the launch behind [`Instances::launch`] and [`Instances::start`].
-async fn launch(t: &Transport, body: &StartRequest) -> Result<StartResponse> {
-    t.json(&Request::post("/instances", &[])?.json(body)?).await
+/// Request builder of [`Instances::launch`].
+#[derive(Debug)]
+#[must_use = "a request builder does nothing until awaited"]
+pub struct InstancesLaunch {
+    t: Transport,
+    challenge_id: Result<ChallengeId>,
+    competition_id: Option<Result<CompetitionId>>,
+    ttl: Option<Duration>,
+}
+
+impl InstancesLaunch {
+    /// Sends the launch.
+    ///
+    /// # Errors
+    /// See [`Instances::launch`].
+    pub async fn send(self) -> Result<StartResponse> {
+        let req = launch_request(self.challenge_id, self.competition_id, self.ttl)?;
+        self.t.json(&req).await
+    }
+}
+
+awaitable!(InstancesLaunch => StartResponse);
+
+/// Request builder of [`Instances::wait_ready`].
+#[derive(Debug)]
+#[must_use = "a request builder does nothing until awaited"]
+pub struct InstancesWaitReady {
+    t: Transport,
+    instance_id: Result<InstanceId>,
+    wait: Wait,
+}
+
+wait_setters!(InstancesWaitReady);
+
+impl InstancesWaitReady {
+    /// Waits.
+    ///
+    /// # Errors
+    /// See [`Instances::wait_ready`].
+    pub async fn send(self) -> Result<ReadyInstance> {
+        let started = Instant::now();
+        let id = self.instance_id?;
+        let known = id.clone();
+        let (t, wait) = (self.t, self.wait);
+        let run = async move {
+            let watch = crate::events::ReadyWatch::open(&t).await;
+            wait_ready(&t, &id, wait, watch, started).await
+        };
+        within(wait.timeout, started, run, || Some(known.clone())).await
+    }
+}
+
+awaitable!(InstancesWaitReady => ReadyInstance);
+
+/// Runs `run` under the hard cap `timeout` (counted from `started`); past it, `run` is
+/// dropped (which stops a start's instance) and the error names the instance, if any.
+async fn within(
+    timeout: Option<Duration>,
+    started: Instant,
+    run: impl Future<Output = Result<ReadyInstance>>,
+    instance: impl FnOnce() -> Option<InstanceId>,
+) -> Result<ReadyInstance> {
+    let Some(timeout) = timeout else {
+        return run.await;
+    };
+    let deadline = ctfy_transport::deadline_after(started, timeout);
+    match tokio::time::timeout_at(deadline.into(), run).await {
+        Ok(result) => result,
+        Err(_) => {
+            let instance_id = instance();
+            let what = match &instance_id {
+                Some(id) => format!("instance {id} to become ready (the call's timeout)"),
+                None => "the instance launch (the call's timeout)".to_owned(),
+            };
+            Err(Error::Timeout {
+                what,
+                after: started.elapsed(),
+                instance_id,
+            })
+        }
+    }
+}
+
+/// The `POST /instances` request of a launch.
+fn launch_request(
+    challenge_id: Result<ChallengeId>,
+    competition_id: Option<Result<CompetitionId>>,
+    ttl: Option<Duration>,
+) -> Result<Request> {
+    let mut body = serde_json::Map::new();
+    body.insert("challenge_id".into(), challenge_id?.as_str().into());
+    if let Some(c) = competition_id.transpose()? {
+        body.insert("competition_id".into(), c.as_str().into());
+    }
+    if let Some(ttl) = ttl {
+        body.insert("ttl".into(), ctfy_transport::whole_seconds(ttl).into());
+    }
+    Request::post("/instances", &[])?.json(&body)
+}
+
+/// Sends the launch in a task of its own, so that it completes even when the caller's future
+/// is dropped mid-request: the instance the platform creates is then stopped (when `armed`)
+/// instead of running unseen until its TTL.
+async fn launch_guarded(t: &Transport, req: Request, armed: bool) -> Result<StopGuard> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let t = t.clone();
+    tokio::spawn(async move {
+        let guard = t
+            .json::<StartResponse>(&req)
+            .await
+            .and_then(|started| Ok(started.id.into_id()?))
+            .map(|id| StopGuard {
+                t: t.clone(),
+                id,
+                armed,
+            });
+        // When the caller is gone the guard comes back (or is dropped with the channel) and
+        // stops the instance.
+        let _ = tx.send(guard);
+    });
+    rx.await
+        .unwrap_or_else(|_| Err(Error::InvalidArgument("the launch task panicked".into())))
+}
+
+/// How long a background stop of an abandoned instance may take.
+const STOP_BUDGET: Duration = Duration::from_secs(30);
+
+/// An instance the SDK created and still owns: stopped in the background when dropped
+/// armed.
+struct StopGuard {
+    t: Transport,
+    id: InstanceId,
+    armed: bool,
+}
+
+impl StopGuard {
+    /// Hands the instance over to the caller.
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for StopGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let id = self.id.clone();
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(target: "ctfy::instances", instance_id = %id, "start abandoned outside a tokio runtime: the instance keeps running until its TTL");
+            return;
+        };
+        let t = self.t.clone();
+        rt.spawn(async move {
+            let req = match Request::delete("/instances/{instance_id}", &[id.as_str()]) {
+                Ok(req) => req,
+                Err(e) => {
+                    tracing::warn!(target: "ctfy::instances", instance_id = %id, error = %e, "could not stop an abandoned instance");
+                    return;
+                }
+            };
+            match tokio::time::timeout(STOP_BUDGET, t.empty_or_404(&req)).await {
+                Ok(Ok(_)) => {
+                    tracing::info!(target: "ctfy::instances", instance_id = %id, "stopped an instance whose start failed or was abandoned")
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(target: "ctfy::instances", instance_id = %id, error = %e, "could not stop an abandoned instance")
+                }
+                Err(_) => {
+                    tracing::warn!(target: "ctfy::instances", instance_id = %id, "stopping an abandoned instance took longer than 30 s; gave up")
+                }
+            }
+        });
+    }
 }
 
 async fn wait_ready(
     t: &Transport,
     id: &InstanceId,
-    timeout: Duration,
-    poll: Duration,
+    wait: Wait,
     mut watch: Option<crate::events::ReadyWatch>,
+    started: Instant,
 ) -> Result<ReadyInstance> {
-    let started = Instant::now();
-    let mut deadline = ctfy_transport::deadline_after(started, timeout);
-    let req = Request::get("/instances/{instance_id}/status", &[id])?;
+    let mut deadline = ctfy_transport::deadline_after(started, wait.min_wait);
+    let req = Request::get("/instances/{instance_id}/status", &[id.as_str()])?;
+    let mut budget_s = 0;
     loop {
         match t.json::<InstanceStatusResponse>(&req).await {
             Ok(s) => {
                 if s.start_budget_s > 0 {
+                    budget_s = s.start_budget_s;
                     let budget = Duration::from_secs(s.start_budget_s.unsigned_abs());
                     deadline = deadline.max(ctfy_transport::deadline_after(started, budget));
                 }
@@ -188,13 +451,13 @@ async fn wait_ready(
                     }
                     (InstanceStatus::Error, _) => {
                         return Err(Error::InstanceFailed {
-                            instance_id: id.to_string(),
+                            instance_id: id.clone(),
                             message: s.error,
                         });
                     }
                     (InstanceStatus::Stopped, _) => {
                         return Err(Error::InstanceFailed {
-                            instance_id: id.to_string(),
+                            instance_id: id.clone(),
                             message: "the instance was stopped before it became ready".into(),
                         });
                     }
@@ -202,18 +465,22 @@ async fn wait_ready(
                 }
             }
             Err(e) if retryable_while_waiting(&e) => {
-                tracing::debug!(error = %e, "instance not visible yet")
+                tracing::debug!(target: "ctfy::instances", instance_id = %id, error = %e, "instance not visible yet")
             }
             Err(e) => return Err(e),
         }
         let now = Instant::now();
         if now >= deadline {
             return Err(Error::Timeout {
-                what: format!("instance {id} to become ready"),
+                what: format!(
+                    "instance {id} to become ready (min_wait {:?}, platform start budget {budget_s} s)",
+                    wait.min_wait
+                ),
                 after: now - started,
+                instance_id: Some(id.clone()),
             });
         }
-        crate::events::pause(&mut watch, id, poll, deadline - now).await;
+        crate::events::pause(&mut watch, id, wait.poll_interval, deadline - now).await;
     }
 }
 

@@ -8,7 +8,7 @@
 //! let running = client.competitions().list().phase("running").await?;
 //! let comp = client.competition(&running.items[0].id)?;
 //! let challenges = comp.challenges().await?;
-//! let ready = client.instances().start(&challenges.items[0].id).competition(comp.id()).await?;
+//! let ready = client.instances().start(&challenges.items[0].id).competition_id(comp.id()).await?;
 //! println!("{}", ready.surface.services[0].url());
 //! # Ok(()) }
 //! ```
@@ -38,7 +38,7 @@ pub use events::{EventStream, Notice};
 pub use client::{ClientBuilder, Compatibility, PLATFORM_VERSION, PlatformClient, VersionCheck};
 pub use competition::{CompetitionInstances, Registration};
 pub use generated::*;
-pub use instances::{InstancesStart, ReadyInstance};
+pub use instances::{InstancesLaunch, InstancesStart, InstancesWaitReady, ReadyInstance};
 pub use patches::PatchesSubmit;
 pub use submissions::{Answer, SubmissionsSubmit, SubmissionsVerify};
 pub use tunnel::{InstancesTunnel, Tunnel, TunnelMode};
@@ -46,5 +46,5 @@ pub use tunnel::{InstancesTunnel, Tunnel, TunnelMode};
 pub use ctfy_admin::AdminClient;
 pub use ctfy_models as models;
 pub use ctfy_transport::{
-    ApiError, Download, Error, Page, PageStream, Result, RetryPolicy, Transport,
+    ApiError, Download, Error, Page, PageStream, Result, RetryPolicy, TokenKind, Transport,
 };

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ctfy_models::InvalidId;
+use ctfy_models::{InstanceId, InvalidId};
 use serde_json::Value;
 
 /// What every fallible SDK call returns.
@@ -41,10 +41,13 @@ pub enum Error {
     },
 
     /// The request never got a complete answer: connection refused or reset, DNS, TLS, a timeout…
-    #[error("{method} {path}: {}: {source}", http_kind(.source))]
+    /// The message names the origin tried (`could not connect to http://127.0.0.1:8000`).
+    #[error("{method} {origin}{path}: {}: {source}", http_kind(.source))]
     Http {
         /// HTTP method of the request.
         method: String,
+        /// The origin the request went to (`scheme://host:port`; never credentials).
+        origin: String,
         /// Path of the request (no query string).
         path: String,
         /// The underlying reqwest error, with its URL stripped (URLs may carry a token).
@@ -92,11 +95,12 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
-    /// A challenge instance ended in the `error` state while the SDK waited for it.
+    /// A challenge instance ended in the `error` state (or was stopped) while the SDK waited
+    /// for it to become ready.
     #[error("instance {instance_id} failed to start: {message}")]
     InstanceFailed {
         /// The instance.
-        instance_id: String,
+        instance_id: InstanceId,
         /// The platform's error text.
         message: String,
     },
@@ -108,6 +112,8 @@ pub enum Error {
         what: String,
         /// How long it waited.
         after: Duration,
+        /// The instance waited for, when the wait concerned one (see [`Error::instance_id`]).
+        instance_id: Option<InstanceId>,
     },
 
     /// A local VPN tunnel (`instances().tunnel`) could not be opened or closed: no usable
@@ -174,9 +180,80 @@ impl Error {
         self.api().and_then(|e| e.code.as_deref())
     }
 
-    /// Whether this is an API error with status 404.
+    /// Whether this is an API error with status 404 (e.g. `instance_not_found`).
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404) && matches!(self, Error::Api(_))
+        self.api_status() == Some(404)
+    }
+
+    /// Whether this is an API error with status 401: the token is missing, unknown, expired
+    /// or revoked.
+    pub fn is_unauthorized(&self) -> bool {
+        self.api_status() == Some(401)
+    }
+
+    /// Whether this is an API error with status 403: the token is valid but may not do this
+    /// (not registered, not a member, a `pf_` token on a session-only route — see
+    /// [`ApiError::is_session_required`]).
+    pub fn is_forbidden(&self) -> bool {
+        self.api_status() == Some(403)
+    }
+
+    /// Whether this is an API error with status 409: the request conflicts with the current
+    /// state (already a member, already solved, a name taken…).
+    pub fn is_conflict(&self) -> bool {
+        self.api_status() == Some(409)
+    }
+
+    /// Whether this is an API error with status 429: too many requests, or a per-team limit
+    /// such as `team_capacity_exceeded`. [`Error::retry_after`] says how long the server asked
+    /// to wait, when it did.
+    pub fn is_rate_limited(&self) -> bool {
+        self.api_status() == Some(429)
+    }
+
+    /// How long the server asked the client to wait before trying again (`Retry-After`), when
+    /// it did. The SDK already honoured it for its own retries (up to
+    /// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after)); a value
+    /// here means the wait was longer than that or the retries ran out.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api().and_then(|e| e.retry_after)
+    }
+
+    /// Whether the same call may succeed if made again later, once the SDK's own retries are
+    /// spent: 429 and 502/503/504 answers (but not a 503 whose code ends in
+    /// `_not_configured`, which is final), connection failures, timeouts and bodies cut short.
+    /// Everything else (4xx, decode errors, refused arguments, a failed instance) will fail
+    /// the same way again.
+    ///
+    /// Note that a POST that timed out may have been applied: check before repeating one
+    /// (e.g. list instances before starting another).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(e) => {
+                matches!(e.status, 429 | 502 | 503 | 504)
+                    && !e
+                        .code
+                        .as_deref()
+                        .is_some_and(|c| c.ends_with("_not_configured"))
+            }
+            Error::Http { source, .. } => !source.is_builder() && !source.is_redirect(),
+            Error::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The instance this error concerns: the one that failed to start
+    /// ([`Error::InstanceFailed`]) or that a wait timed out on ([`Error::Timeout`]).
+    pub fn instance_id(&self) -> Option<&InstanceId> {
+        match self {
+            Error::InstanceFailed { instance_id, .. } => Some(instance_id),
+            Error::Timeout { instance_id, .. } => instance_id.as_ref(),
+            _ => None,
+        }
+    }
+
+    fn api_status(&self) -> Option<u16> {
+        self.api().map(|e| e.status)
     }
 
     /// Whether the request timed out.
@@ -193,9 +270,10 @@ impl Error {
         matches!(self, Error::Http { source, .. } if source.is_connect())
     }
 
-    pub(crate) fn http(method: &str, path: &str, source: reqwest::Error) -> Self {
+    pub(crate) fn http(method: &str, origin: &str, path: &str, source: reqwest::Error) -> Self {
         Error::Http {
             method: method.to_owned(),
+            origin: origin.to_owned(),
             path: path.to_owned(),
             source: source.without_url(),
         }
@@ -232,6 +310,61 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An API error with `status` and nothing else, for tests of code that handles errors
+    /// (the SDK builds its own from the response). Add the rest with the `with_*` methods:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ctfy_transport::{ApiError, Error};
+    ///
+    /// let err: Error = ApiError::new(429)
+    ///     .with_code("rate_limited")
+    ///     .with_detail("slow down")
+    ///     .with_retry_after(Duration::from_secs(2))
+    ///     .with_request("POST", "/api/v1/submissions")
+    ///     .into();
+    /// assert!(err.is_rate_limited() && err.is_retryable());
+    /// assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
+    /// assert_eq!(err.code(), Some("rate_limited"));
+    /// ```
+    pub fn new(status: u16) -> Self {
+        Self {
+            status,
+            code: None,
+            detail: Value::Null,
+            timestamp: None,
+            retry_after: None,
+            method: String::new(),
+            path: String::new(),
+            body: None,
+        }
+    }
+
+    /// Sets the platform's error `code` (e.g. `instance_not_found`).
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Sets the `detail`: a string (`"not found"`) or any JSON value (`json!({"message": …})`).
+    pub fn with_detail(mut self, detail: impl Into<Value>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    /// Sets the `Retry-After` wait.
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// Sets the request the error answered (method and path, e.g. `GET`, `/api/v1/health`).
+    pub fn with_request(mut self, method: impl Into<String>, path: impl Into<String>) -> Self {
+        self.method = method.into();
+        self.path = path.into();
+        self
+    }
+
     /// A human-readable message: the string `detail`, or `detail.message`, or the object as
     /// JSON, or the raw body.
     pub fn message(&self) -> String {
@@ -315,22 +448,24 @@ pub fn snippet(body: &[u8]) -> String {
 }
 
 /// Builds the [`ApiError`] for an error response. Every text taken from the body goes through
-/// the redaction ([`crate::redact`]), masking `secret` (the transport's token) too.
+/// the redaction ([`crate::redact`]), masking each of `secrets` (the transport's tokens) too.
 pub(crate) fn api_error(
     method: &str,
     path: &str,
     status: u16,
     retry_after: Option<Duration>,
     body: &[u8],
-    secret: Option<&str>,
+    secrets: &[Option<&str>],
 ) -> ApiError {
     let mut err = parse_api_error(method, path, status, retry_after, body);
-    scrub_value(&mut err.detail, secret);
-    for text in [&mut err.code, &mut err.timestamp, &mut err.body]
-        .into_iter()
-        .flatten()
-    {
-        scrub(text, secret);
+    for &secret in secrets {
+        scrub_value(&mut err.detail, secret);
+        for text in [&mut err.code, &mut err.timestamp, &mut err.body]
+            .into_iter()
+            .flatten()
+        {
+            scrub(text, secret);
+        }
     }
     // Masking may lengthen the snippet: keep it within its bound.
     if let Some(body) = &mut err.body {
@@ -364,16 +499,8 @@ fn parse_api_error(
     retry_after: Option<Duration>,
     body: &[u8],
 ) -> ApiError {
-    let mut err = ApiError {
-        status,
-        code: None,
-        detail: Value::Null,
-        timestamp: None,
-        retry_after,
-        method: method.to_owned(),
-        path: path.to_owned(),
-        body: None,
-    };
+    let mut err = ApiError::new(status).with_request(method, path);
+    err.retry_after = retry_after;
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(mut map)) if map.contains_key("detail") || map.contains_key("code") => {
             err.code = match map.remove("code") {
@@ -413,7 +540,7 @@ mod tests {
     #[test]
     fn a_node_s_nested_code_and_message_fill_code_and_message() {
         let body = br#"{"detail":{"code":"challenge_not_on_node","message":"this node does not hold X-1"}}"#;
-        let e = api_error("POST", "/instances", 404, None, body, None);
+        let e = api_error("POST", "/instances", 404, None, body, &[None]);
         assert_eq!(e.code.as_deref(), Some("challenge_not_on_node"));
         assert_eq!(e.message(), "this node does not hold X-1");
         assert_eq!(
@@ -434,7 +561,7 @@ mod tests {
             409,
             None,
             br#"{"code":"outer","detail":{"code":"inner","message":"m"}}"#,
-            None,
+            &[None],
         );
         assert_eq!(e.code.as_deref(), Some("outer"));
         let e = api_error(
@@ -443,7 +570,7 @@ mod tests {
             404,
             None,
             br#"{"detail":"Instance not found"}"#,
-            None,
+            &[None],
         );
         assert_eq!(e.code, None);
         assert_eq!(e.message(), "Instance not found");
@@ -452,7 +579,7 @@ mod tests {
     #[test]
     fn error_bodies_are_redacted() {
         let body = br#"{"code":"bad","detail":{"message":"token pt_canary rejected","next":"/login?next=/events?token=pt_canary"}}"#;
-        let e = api_error("GET", "/x", 401, None, body, Some("pt_canary"));
+        let e = api_error("GET", "/x", 401, None, body, &[Some("pt_canary")]);
         let all = format!("{e} {e:?}");
         assert!(!all.contains("pt_canary"), "{all}");
         let e = api_error(
@@ -460,10 +587,50 @@ mod tests {
             "/x",
             502,
             None,
-            b"<html>pt_canary</html>",
-            Some("pt_canary"),
+            b"<html>pt_canary pt_second</html>",
+            &[Some("pt_canary"), Some("pt_second")],
         );
-        assert_eq!(e.body.as_deref(), Some("<html><redacted></html>"));
+        assert_eq!(
+            e.body.as_deref(),
+            Some("<html><redacted> <redacted></html>")
+        );
+    }
+
+    #[test]
+    fn predicates_read_the_status_code_and_retry_after() {
+        let e = |status| Error::from(ApiError::new(status));
+        assert!(e(401).is_unauthorized() && !e(401).is_forbidden());
+        assert!(e(403).is_forbidden() && e(404).is_not_found() && e(409).is_conflict());
+        assert!(e(429).is_rate_limited() && e(429).is_retryable());
+        for status in [502, 503, 504] {
+            assert!(e(status).is_retryable(), "{status}");
+        }
+        for status in [400, 401, 403, 404, 409, 422, 500] {
+            assert!(!e(status).is_retryable(), "{status}");
+        }
+        let final_503 = Error::from(ApiError::new(503).with_code("llm_not_configured"));
+        assert!(!final_503.is_retryable());
+        let limited = Error::from(ApiError::new(429).with_retry_after(Duration::from_secs(7)));
+        assert_eq!(limited.retry_after(), Some(Duration::from_secs(7)));
+        assert_eq!(e(429).retry_after(), None);
+        let failed = Error::InstanceFailed {
+            instance_id: InstanceId::new("i-1").unwrap(),
+            message: "boom".into(),
+        };
+        assert_eq!(failed.instance_id().unwrap(), "i-1");
+        assert!(!failed.is_retryable() && failed.instance_id().is_some());
+        assert!(e(404).instance_id().is_none());
+        let shown = Error::from(
+            ApiError::new(409)
+                .with_code("already_member")
+                .with_detail("already on a team")
+                .with_request("POST", "/api/v1/competitions/c/teams"),
+        )
+        .to_string();
+        assert_eq!(
+            shown,
+            "HTTP 409 already_member: already on a team (POST /api/v1/competitions/c/teams)"
+        );
     }
 
     proptest::proptest! {
@@ -474,7 +641,7 @@ mod tests {
         fn props_any_error_body(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096), status in 100u16..600) {
             let mut body = body;
             body.extend_from_slice(b"pt_canary_x");
-            let e = api_error("GET", "/x", status, None, &body, Some("pt_canary_x"));
+            let e = api_error("GET", "/x", status, None, &body, &[Some("pt_canary_x")]);
             let shown = format!("{e} {e:?}");
             proptest::prop_assert!(!shown.contains("pt_canary_x"));
             if let Some(b) = &e.body {
@@ -486,7 +653,7 @@ mod tests {
         #[test]
         fn props_json_envelopes(code in "[a-z_]{1,20}", detail in ".{0,100}") {
             let body = serde_json::json!({"code": code, "detail": detail}).to_string();
-            let e = api_error("GET", "/x", 409, None, body.as_bytes(), None);
+            let e = api_error("GET", "/x", 409, None, body.as_bytes(), &[None]);
             proptest::prop_assert_eq!(e.code.as_deref(), Some(code.as_str()));
         }
     }

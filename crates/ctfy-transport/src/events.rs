@@ -218,8 +218,10 @@ pub enum SseAuth {
     None,
     /// `Authorization: Bearer <token>` (the transport's token), as for ordinary requests.
     Bearer,
-    /// The transport's token as this query parameter (e.g. `token`), for servers whose
-    /// stream endpoint reads no header. No `Authorization` header is sent then.
+    /// The transport's events token ([`Transport::events_token`]: the
+    /// [`events_token`](crate::TransportBuilder::events_token) if set, else the token) as this
+    /// query parameter (e.g. `token`), for servers whose stream endpoint reads no header. No
+    /// `Authorization` header is sent then.
     Query(&'static str),
 }
 
@@ -415,7 +417,7 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                             Ok(None) => break Err(Ended::Eof),
                             Err(e) => {
                                 let path = st.t.url(st.req.path()).path().to_owned();
-                                break Err(Ended::Error(Error::http("GET", &path, e)));
+                                break Err(Ended::Error(Error::http("GET", st.t.origin(), &path, e)));
                             }
                         },
                         () = open.idle.as_mut() => {
@@ -502,7 +504,7 @@ async fn connect(
         for (k, v) in req.query_pairs() {
             pairs.append_pair(k, v);
         }
-        if let (SseAuth::Query(name), Some(token)) = (auth, t.token()) {
+        if let (SseAuth::Query(name), Some(token)) = (auth, t.events_token()) {
             pairs.append_pair(name, token.expose_secret());
         }
     }
@@ -527,7 +529,7 @@ async fn connect(
             let e = Error::Stream(format!("no response within {:?}", config.idle_timeout));
             return Outcome::Retry(e, None);
         }
-        Ok(Err(e)) => return Outcome::Retry(Error::http("GET", &path, e), None),
+        Ok(Err(e)) => return Outcome::Retry(Error::http("GET", t.origin(), &path, e), None),
         Ok(Ok(resp)) => resp,
     };
     let status = resp.status();

@@ -39,6 +39,14 @@ where
         .unwrap_or_else(|| from + std::time::Duration::from_secs(30 * 365 * 24 * 3600))
 }
 
+/// A duration as the whole seconds the platform takes (`ttl`, `*_s` parameters): a fraction
+/// of a second is rounded up, so a short non-zero duration never becomes 0 ("none" or
+/// "the default" to the platform); durations beyond `i64::MAX` seconds saturate.
+pub fn whole_seconds(d: std::time::Duration) -> i64 {
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    i64::try_from(secs).unwrap_or(i64::MAX)
+}
+
 /// Checked addition of a duration to an instant (`std` and `tokio` instants).
 pub trait CheckedAdd: Sized {
     /// `self + d`, or `None` when it does not fit.
@@ -62,6 +70,6 @@ pub use redact::redact;
 pub use reqwest;
 pub use reqwest::Method;
 pub use transport::{
-    DEFAULT_MAX_BODY_SIZE, Download, RawResponse, RetryPolicy, Transport, TransportBuilder, decode,
-    parse_retry_after_value,
+    DEFAULT_MAX_BODY_SIZE, Download, REQUEST_LOG_TARGET, RawResponse, RetryPolicy, TokenKind,
+    Transport, TransportBuilder, decode, parse_retry_after_value,
 };

@@ -75,6 +75,7 @@ impl RetryPolicy {
 pub struct TransportBuilder {
     base_url: String,
     token: Option<SecretString>,
+    events_token: Option<SecretString>,
     timeout: Option<Duration>,
     connect_timeout: Duration,
     retry: RetryPolicy,
@@ -94,6 +95,48 @@ impl std::fmt::Debug for ConfigureHttp {
     }
 }
 
+fn secret(token: String) -> Option<SecretString> {
+    (!token.is_empty()).then(|| SecretString::from(token))
+}
+
+/// What kind of credential a token is, read from its prefix (see
+/// [`Transport::token_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenKind {
+    /// No token: anonymous access (public reads only).
+    Anonymous,
+    /// A fine-grained API token (`pf_…`), minted with scopes. Refused by `/admin/*` and
+    /// token management; on the event stream it counts as anonymous (global frames only).
+    Api,
+    /// A user session (`pt_…`, from `auth().login`): every route the user may use, and the
+    /// team frames of the event stream.
+    Session,
+    /// Any other token, e.g. a worker node's token.
+    Other,
+}
+
+impl TokenKind {
+    /// The kind of `token` (`""` is [`TokenKind::Anonymous`]).
+    pub fn of(token: &str) -> Self {
+        if token.is_empty() {
+            Self::Anonymous
+        } else if token.starts_with("pf_") {
+            Self::Api
+        } else if token.starts_with("pt_") {
+            Self::Session
+        } else {
+            Self::Other
+        }
+    }
+
+    /// Whether the event stream sends this kind of token its teams' frames (instances, flags,
+    /// achievements…): only sessions get them.
+    pub fn sees_team_events(self) -> bool {
+        self == Self::Session
+    }
+}
+
 /// The default limit of a response body (64 MiB).
 pub const DEFAULT_MAX_BODY_SIZE: u64 = 64 * 1024 * 1024;
 
@@ -107,6 +150,7 @@ impl TransportBuilder {
         Self {
             base_url: base_url.into(),
             token: None,
+            events_token: None,
             timeout: Some(Duration::from_secs(60)),
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
@@ -119,12 +163,15 @@ impl TransportBuilder {
 
     /// The bearer token (`pt_…`, `pf_…` or a node token). Empty means anonymous.
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        let token = token.into();
-        self.token = if token.is_empty() {
-            None
-        } else {
-            Some(SecretString::from(token))
-        };
+        self.token = secret(token.into());
+        self
+    }
+
+    /// A second token used only for the event stream (`?token=` of `GET /events`): a `pt_`
+    /// session token, when requests use a `pf_` API token (the platform sends team frames
+    /// only to session tokens). Empty means "use [`token`](Self::token)", the default.
+    pub fn events_token(mut self, token: impl Into<String>) -> Self {
+        self.events_token = secret(token.into());
         self
     }
 
@@ -244,8 +291,10 @@ impl TransportBuilder {
         Ok(Transport {
             inner: Arc::new(Inner {
                 client,
+                origin: base.origin().ascii_serialization(),
                 base,
                 token: self.token,
+                events_token: self.events_token,
                 auth,
                 timeout: self.timeout,
                 retry: self.retry,
@@ -289,7 +338,9 @@ fn normalize_base(raw: &str, prefix: &str) -> Result<Url> {
 struct Inner {
     client: reqwest::Client,
     base: Url,
+    origin: String,
     token: Option<SecretString>,
+    events_token: Option<SecretString>,
     auth: Option<HeaderValue>,
     timeout: Option<Duration>,
     retry: RetryPolicy,
@@ -298,6 +349,14 @@ struct Inner {
 
 /// The shared HTTP machinery of every client. Cheap to clone (an `Arc` inside); clones share
 /// the connection pool.
+///
+/// # Tracing
+/// Every request emits one `DEBUG` event under the target [`REQUEST_LOG_TARGET`]
+/// (`ctfy::request`) when it is done, with `method`, `path` (no query string), `status`,
+/// `attempts`, `elapsed_ms` and, on failure, `error`; each retry adds a `DEBUG` event saying
+/// why and how long it waits. Each request also runs in a `ctfy.request` span. With
+/// `tracing-subscriber`'s `EnvFilter`, `RUST_LOG=ctfy=debug` shows them. No token, and no
+/// query string, is ever recorded.
 #[derive(Clone)]
 pub struct Transport {
     inner: Arc<Inner>,
@@ -308,6 +367,10 @@ impl std::fmt::Debug for Transport {
         f.debug_struct("Transport")
             .field("base_url", &self.inner.base.as_str())
             .field("token", &self.inner.token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "events_token",
+                &self.inner.events_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .finish()
@@ -359,6 +422,46 @@ enum Answer {
     Stream(reqwest::Response),
 }
 
+impl Answer {
+    fn status(&self) -> u16 {
+        match self {
+            Answer::Full(raw) => raw.status,
+            Answer::Stream(resp) => resp.status().as_u16(),
+        }
+    }
+}
+
+/// The `tracing` target of the one event each request emits when it is done (see
+/// [`Transport`]): `RUST_LOG=ctfy::request=debug` (or `ctfy=debug`) shows every request.
+pub const REQUEST_LOG_TARGET: &str = "ctfy::request";
+
+/// Emits the request's event: method, path (no query string, so no token), final status or
+/// error, attempts and total time.
+fn log_request(req: &Request, attempts: u32, started: Instant, outcome: Result<u16, &Error>) {
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match outcome {
+        Ok(status) => tracing::debug!(
+            target: "ctfy::request",
+            method = %req.method,
+            path = req.path(),
+            status,
+            attempts,
+            elapsed_ms,
+            "request done"
+        ),
+        Err(error) => tracing::debug!(
+            target: "ctfy::request",
+            method = %req.method,
+            path = req.path(),
+            status = error.status(),
+            attempts,
+            elapsed_ms,
+            %error,
+            "request failed"
+        ),
+    }
+}
+
 impl Transport {
     /// A builder for `base_url`.
     pub fn builder(base_url: impl Into<String>) -> TransportBuilder {
@@ -390,13 +493,28 @@ impl Transport {
         self.inner.token.as_ref()
     }
 
-    /// Whether the token starts with `prefix` (e.g. `pt_` for a session token), without
-    /// exposing it.
-    pub fn token_starts_with(&self, prefix: &str) -> bool {
+    /// The token of the event stream: the [`events_token`](TransportBuilder::events_token)
+    /// when one is set, else the token. Never log it.
+    pub fn events_token(&self) -> Option<&SecretString> {
         self.inner
-            .token
+            .events_token
             .as_ref()
-            .is_some_and(|t| t.expose_secret().starts_with(prefix))
+            .or(self.inner.token.as_ref())
+    }
+
+    /// What kind of token the requests carry (read from its prefix, without exposing it).
+    pub fn token_kind(&self) -> TokenKind {
+        TokenKind::of(self.inner.token.as_ref().map_or("", |t| t.expose_secret()))
+    }
+
+    /// What kind of token the event stream carries (see [`Transport::events_token`]).
+    pub fn events_token_kind(&self) -> TokenKind {
+        TokenKind::of(self.events_token().map_or("", |t| t.expose_secret()))
+    }
+
+    /// The origin requests go to (`scheme://host:port`), as errors name it.
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
     }
 
     /// The prepared `Authorization: Bearer …` header (marked sensitive), if a token is set.
@@ -430,7 +548,14 @@ impl Transport {
     /// Masks `token=` values, URL userinfo and this transport's token in `text` (the one
     /// redaction every URL and error text the SDK shows goes through; see [`crate::redact`]).
     pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        crate::redact::redact_with(text, self.secret())
+        let once = crate::redact::redact_with(text, self.secret());
+        match self.inner.events_token.as_ref().map(|t| t.expose_secret()) {
+            Some(events) => match crate::redact::redact_with(&once, Some(events)) {
+                std::borrow::Cow::Borrowed(_) => once,
+                std::borrow::Cow::Owned(twice) => std::borrow::Cow::Owned(twice),
+            },
+            None => once,
+        }
     }
 
     /// The token, for the redaction only.
@@ -467,8 +592,16 @@ impl Transport {
         retry_after: Option<Duration>,
         body: &[u8],
     ) -> Error {
-        let secret = self.secret();
-        api_error(method, path, status, retry_after, body, secret).into()
+        let events = self.inner.events_token.as_ref().map(|t| t.expose_secret());
+        api_error(
+            method,
+            path,
+            status,
+            retry_after,
+            body,
+            &[self.secret(), events],
+        )
+        .into()
     }
 
     /// Sends `req` after the retries the policy allows and hands back the success answer (2xx,
@@ -486,6 +619,7 @@ impl Transport {
             let policy = &self.inner.retry;
             let mut delays = policy.delays();
             let mut attempt: u32 = 0;
+            let first = Instant::now();
             loop {
                 attempt += 1;
                 let started = Instant::now();
@@ -498,18 +632,25 @@ impl Transport {
                     retry,
                     retry_after,
                 } = match outcome {
-                    Ok(answer) => return Ok(answer),
+                    Ok(answer) => {
+                        log_request(req, attempt, first, Ok(answer.status()));
+                        return Ok(answer);
+                    }
                     Err(failure) => failure,
                 };
                 if !retry || attempt > policy.max_retries {
+                    log_request(req, attempt, first, Err(&err));
                     return Err(err);
                 }
                 let delay = match retry_after {
-                    Some(d) if d > policy.max_retry_after => return Err(err),
+                    Some(d) if d > policy.max_retry_after => {
+                        log_request(req, attempt, first, Err(&err));
+                        return Err(err);
+                    }
                     Some(d) => d.max(policy.initial_delay),
                     None => delays.next().unwrap_or(policy.max_delay),
                 };
-                tracing::debug!(error = %err, ?delay, "retrying");
+                tracing::debug!(target: "ctfy::request", method = %req.method, path = req.path(), attempt, error = %err, ?delay, "retrying");
                 tokio::time::sleep(delay).await;
             }
         }
@@ -571,7 +712,7 @@ impl Transport {
         let cut_short = |e: reqwest::Error| Failure {
             retry: req.is_idempotent()
                 && (e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()),
-            err: Error::http(method, &path, e),
+            err: Error::http(method, &self.inner.origin, &path, e),
             retry_after: None,
         };
         let resp = match self.request_builder(req, url).send().await {
@@ -579,7 +720,7 @@ impl Transport {
             // A connect error proves the request never reached the server.
             Err(e) if e.is_connect() => {
                 return Err(Failure {
-                    err: Error::http(method, &path, e),
+                    err: Error::http(method, &self.inner.origin, &path, e),
                     retry: true,
                     retry_after: None,
                 });

@@ -152,3 +152,66 @@ async fn the_canary_never_shows_and_never_leaves_its_origin() {
     );
     assert_clean("TRACE output", &trace);
 }
+
+/// Each request emits one DEBUG event under `ctfy::request`, visible without any span-event
+/// configuration, with the method, path, status and attempts, and never a token (neither
+/// the request token nor a second events token).
+#[tokio::test]
+async fn every_request_emits_one_debug_event_without_secrets() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let s = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/ok"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/missing"))
+        .respond_with(ResponseTemplate::new(404).set_body_string(format!(
+            r#"{{"code":"nope","detail":"{CANARY} pt_events_canary"}}"#
+        )))
+        .mount(&s)
+        .await;
+    let t = Transport::builder(s.uri())
+        .token(CANARY)
+        .events_token("pt_events_canary")
+        .build()
+        .unwrap();
+    t.send(&Request::get("/ok", &[]).unwrap()).await.unwrap();
+    let err = t
+        .send(&Request::get("/missing", &[]).unwrap())
+        .await
+        .unwrap_err();
+    assert_clean("the error", &format!("{err} {err:?}"));
+    assert!(!format!("{err} {err:?} {t:?}").contains("pt_events_canary"));
+
+    let trace = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let events: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.contains("ctfy::request"))
+        .collect();
+    assert_eq!(events.len(), 2, "{trace}");
+    assert!(
+        events[0].contains("request done")
+            && events[0].contains("path=\"/ok\"")
+            && events[0].contains("status=200")
+            && events[0].contains("attempts=1"),
+        "{}",
+        events[0]
+    );
+    assert!(
+        events[1].contains("request failed") && events[1].contains("status=404"),
+        "{}",
+        events[1]
+    );
+    assert_clean("DEBUG output", &trace);
+    assert!(!trace.contains("pt_events_canary"), "{trace}");
+}

@@ -1444,6 +1444,33 @@ mod timeouts {
             .unwrap();
         assert!(t.base_url().as_str().ends_with("/api/v1"));
     }
+
+    #[tokio::test]
+    async fn a_connect_error_names_the_origin_it_tried() {
+        // A port nobody listens on: bind one, then free it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let t = Transport::builder(format!("http://127.0.0.1:{port}"))
+            .max_retries(0)
+            .build()
+            .unwrap();
+        assert_eq!(t.origin(), format!("http://127.0.0.1:{port}"));
+        let err = t
+            .send(&Request::get("/health", &[]).unwrap())
+            .await
+            .unwrap_err();
+        assert!(err.is_connect() && err.is_retryable(), "{err:?}");
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with(&format!(
+                "GET http://127.0.0.1:{port}/api/v1/health: could not connect"
+            )),
+            "{shown}"
+        );
+    }
 }
 
 mod pagination {

@@ -161,7 +161,7 @@ async fn api_token_lifecycle() {
     let err = scoped
         .instances()
         .start(env.var("WEB_CHALLENGE_ID"))
-        .competition(comp)
+        .competition_id(comp)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(403));

@@ -30,7 +30,7 @@ async fn instance_admin_views_then_records_of_the_finished_instance() {
         .client
         .instances()
         .start(web)
-        .competition(comp.id.as_str())
+        .competition_id(comp.id.as_str())
         .await
         .unwrap();
     let id = ready.id.as_str().to_owned();

@@ -89,7 +89,7 @@ async fn board_after_a_solve() {
             .client
             .instances()
             .start(oneshot)
-            .competition(&info.id)
+            .competition_id(&info.id)
             .poll_interval(Duration::from_millis(250))
             .await
             .expect("start");

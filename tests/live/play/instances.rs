@@ -21,8 +21,8 @@ async fn instance_lifecycle_renew_reset_and_solves() {
 
     let ready = inst
         .start(web)
-        .competition(cid)
-        .ttl(600)
+        .competition_id(cid)
+        .ttl(Duration::from_secs(600))
         .poll_interval(Duration::from_millis(250))
         .await
         .expect("start");
@@ -137,11 +137,9 @@ async fn instance_lifecycle_renew_reset_and_solves() {
     let reset = inst.reset(&ready.id).ttl(600).await.expect("reset");
     assert_ne!(reset.id, ready.id.as_str());
     let again = inst
-        .wait_ready(
-            reset.id.as_str(),
-            Duration::from_secs(120),
-            Duration::from_millis(250),
-        )
+        .wait_ready(reset.id.as_str())
+        .min_wait(Duration::from_secs(120))
+        .poll_interval(Duration::from_millis(250))
         .await
         .expect("reset instance ready");
     api_err(inst.status(&ready.id).await, 404, "instance_not_found");
@@ -191,7 +189,7 @@ async fn stop_is_idempotent_and_gone_instances_are_404() {
     let inst = p.client.instances();
     let ready = inst
         .start(env.var("ONESHOT_CHALLENGE_ID"))
-        .competition(cid)
+        .competition_id(cid)
         .poll_interval(Duration::from_millis(250))
         .await
         .expect("start");
@@ -215,7 +213,7 @@ async fn stop_is_idempotent_and_gone_instances_are_404() {
     let other = env.player();
     let ready = inst
         .start(env.var("ONESHOT_CHALLENGE_ID"))
-        .competition(cid)
+        .competition_id(cid)
         .poll_interval(Duration::from_millis(250))
         .await
         .expect("start");
@@ -252,7 +250,7 @@ async fn failing_challenge_and_unregistered_starts() {
         .client
         .instances()
         .start(env.var("FAIL_CHALLENGE_ID"))
-        .competition(cid)
+        .competition_id(cid)
         .poll_interval(Duration::from_millis(250))
         .await
         .expect_err("the stand-in node fails this start");
@@ -274,7 +272,7 @@ async fn failing_challenge_and_unregistered_starts() {
             .client
             .instances()
             .start(env.var("WEB_CHALLENGE_ID"))
-            .competition(cid)
+            .competition_id(cid)
             .await,
         403,
         "not_registered",
@@ -283,11 +281,8 @@ async fn failing_challenge_and_unregistered_starts() {
         loner
             .client
             .instances()
-            .launch(&ctfy::models::platform::StartRequest {
-                challenge_id: env.var("WEB_CHALLENGE_ID").to_owned(),
-                competition_id: Some(cid.to_owned()),
-                ttl: None,
-            })
+            .launch(env.var("WEB_CHALLENGE_ID"))
+            .competition_id(cid)
             .await,
         403,
         "not_registered",
@@ -296,7 +291,7 @@ async fn failing_challenge_and_unregistered_starts() {
         p.client
             .instances()
             .start("NOPE-404")
-            .competition(cid)
+            .competition_id(cid)
             .await,
         404,
         "challenge_not_found",
