@@ -351,3 +351,68 @@ async fn qa_questions_without_an_instance() {
         "not_registered",
     );
 }
+
+/// A start that times out, or whose future is dropped, leaves nothing running: the SDK stops
+/// the instance the platform created (the stand-in node takes about 1 s to start one, so a
+/// 300 ms cap always ends the call after the launch).
+#[tokio::test]
+async fn timed_out_and_dropped_starts_leave_no_instance_running() {
+    let env = live_env!();
+    let cid = env.var("COMPETITION_ID");
+    let web = env.var("WEB_CHALLENGE_ID");
+    let (p, _comp, _team) = captain(env, "abandon", cid).await;
+    let inst = p.client.instances();
+
+    let err = inst
+        .start(web)
+        .competition_id(cid)
+        .timeout(Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    let timed_out = err.instance_id().cloned().expect("the launch had answered");
+    gone(&p.client, &timed_out).await;
+
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(300),
+        inst.start(web).competition_id(cid),
+    )
+    .await;
+    assert!(dropped.is_err(), "the start was still waiting");
+    // The dropped call never told us its id: no instance of the team may be left running.
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let running: Vec<_> = inst
+            .list()
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|i| i.status != InstanceStatus::Stopped)
+            .collect();
+        if running.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "left running: {running:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits until `id` is stopped or gone.
+async fn gone(client: &ctfy::PlatformClient, id: &ctfy::models::InstanceId) {
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match client.instances().status(id).await {
+            Err(e) if e.is_not_found() => return,
+            Ok(s) if s.status == InstanceStatus::Stopped => return,
+            other => assert!(
+                std::time::Instant::now() < until,
+                "{id} still there: {other:?}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
