@@ -119,7 +119,26 @@ async fn a_pf_token_stream_is_anonymous() {
     let env = live_env!();
     // A pf_ token is accepted but counts as anonymous: the stream connects (no 403).
     let client = env.client("PLAYER_TOKEN");
-    let mut events = connected(&client).await;
+    let mut events = client.events();
+    // It says so at once, before it connects.
+    assert_eq!(
+        events.next().await.unwrap().unwrap(),
+        Notice::NoTeamEvents {
+            token: ctfy::TokenKind::Api
+        }
+    );
+    match tokio::time::timeout(Duration::from_secs(10), events.next()).await {
+        Ok(Some(Ok(Notice::Connected))) => {}
+        other => panic!("the event stream did not connect: {other:?}"),
+    }
+    // With the session token as the stream's token, beside the API token, the team frames
+    // come: the notice is gone.
+    let both = ctfy::PlatformClient::builder(env.url())
+        .token(env.var("PLAYER_TOKEN"))
+        .events_token(env.var("PLAYER_SESSION_TOKEN"))
+        .build()
+        .unwrap();
+    drop(connected(&both).await);
     // Nothing team-scoped may arrive; global frames may (or nothing at all).
     let quiet = tokio::time::timeout(Duration::from_secs(1), events.next()).await;
     if let Ok(Some(Ok(Notice::Event(e)))) = quiet {
