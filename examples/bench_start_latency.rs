@@ -65,7 +65,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let watcher = tokio::spawn(async move {
         while let Some(item) = admin_events.next().await {
             if let Ok(Notice::Event(Event::InstanceReady(r))) = item {
-                seen.lock().unwrap().insert(r.instance_id, Instant::now());
+                seen.lock()
+                    .unwrap()
+                    .insert(r.instance_id.into_string(), Instant::now());
             }
         }
     });

@@ -42,9 +42,53 @@ NO_RAW = {"self", "Self", "super", "crate", "_"}
 PAGE_PREFIX = "LimitOffsetPageCustomized_"
 BODY_PREFIX = "Body_"
 
+# Fields that name a platform entity are its id newtype (crates/ctfy-models/src/ids.rs). A
+# field matches by its name, or by its name's last words (`captain_user_id`, `victim_team_id`);
+# `*_ids` lists hold the same newtype. A struct's own `id` is typed when the struct is that
+# entity (ID_OF_STRUCT). Ids of other things (invites, tokens, harnesses, authored challenges…)
+# stay strings. The wire is unchanged: ids decode from any string, even "".
+ID_FIELDS = {
+    "challenge_id": "ChallengeId",
+    "competition_id": "CompetitionId",
+    "instance_id": "InstanceId",
+    "team_id": "TeamId",
+    "user_id": "UserId",
+    "node_id": "NodeId",
+    "question_id": "QuestionId",
+}
+# Names ending like an ID_FIELDS key that are not that entity's id.
+NOT_IDS = {"authored_challenge_id", "attacker_llm_challenge_id", "provider_user_id"}
+ID_OF_STRUCT = {
+    "InstanceId": ["InstanceInfo", "InstanceStatusResponse", "StartResponse", "RenewResponse",
+                   "StopResponse", "InstanceRecordInfo", "InstanceRecordInfoDetail"],
+    "ChallengeId": ["ChallengeInfo", "QaChallengeView", "CreditedChallengeRow"],
+    "CompetitionId": ["CompetitionInfo", "CompetitionDetail"],
+    "TeamId": ["TeamDetail", "TeamInfo", "AdminTeamRow", "RecordTeam", "TeamStandingInfo"],
+    "UserId": ["UserInfo", "AdminUserInfo", "MeResponse"],
+    "NodeId": ["NodeInfo"],
+    "QuestionId": ["QuestionPublicInfo", "InstanceQuestionInfo"],
+}
+STRUCT_ID = {schema: ty for ty, names in ID_OF_STRUCT.items() for schema in names}
+ID_TYPES = sorted(ID_FIELDS.values())
+
+
+def id_type_of(schema: str, prop: str) -> str | None:
+    """The id newtype of field `prop` of `schema`, or None for a plain string."""
+    if prop == "id":
+        return STRUCT_ID.get(schema)
+    if prop in NOT_IDS:
+        return None
+    name = prop[:-1] if prop.endswith("_ids") else prop
+    for key, ty in ID_FIELDS.items():
+        if name == key or name.endswith("_" + key):
+            return ty
+    return None
+
+
 # Names the generated modules may not take (crate-level items they refer to).
-RESERVED_TYPE_NAMES = {"Page", "Json", "JsonObject", "Timestamp", "StringOrList", "Option", "Vec",
-                       "String", "Box", "Default", "SCHEMAS"}
+RESERVED_TYPE_NAMES = {"Page", "Json", "JsonObject", "Timestamp", "UnixTime", "StringOrList", "Option", "Vec",
+                       "String", "Box", "Default", "SCHEMAS", "ChallengeId", "CompetitionId",
+                       "InstanceId", "TeamId", "UserId", "NodeId", "QuestionId", "Ident"}
 
 
 # --------------------------------------------------------------------------- naming
@@ -321,6 +365,9 @@ class Module:
         if t == "integer":
             return {"ty": "i64", "desc": "integer"}
         if t == "number":
+            field = ctx.rsplit(".", 1)[-1]
+            if field == "ts" or field.endswith("_at") or field.endswith("_at_ts"):
+                return {"ty": "UnixTime", "desc": "epoch seconds"}
             return {"ty": "f64", "desc": "number"}
         if t == "boolean":
             return {"ty": "bool", "desc": "boolean"}
@@ -427,6 +474,11 @@ class Module:
         for prop in order:
             p = props[prop]
             r = self.rust_type(p, f"{n}.{prop}")
+            idt = id_type_of(n, prop)
+            if idt and r["ty"] in ("String", "Vec<String>", "Vec<Option<String>>"):
+                r = dict(r)
+                r["ty"] = r["ty"].replace("String", idt)
+                r["desc"] = r["desc"].replace("string", f"[`{idt}`]")
             ident, rename = field_ident(prop)
             while ident in used:
                 ident += "_"
@@ -534,7 +586,7 @@ class Module:
         out.append("//!\n//! See [`SCHEMAS`] for the mapping from schema names to Rust type names.\n\n")
         out.append("#![allow(clippy::enum_variant_names, clippy::upper_case_acronyms)]\n\n")
         out.append("use std::collections::BTreeMap;\n\n")
-        needs = "crate::{Json, JsonObject, Page, StringOrList, Timestamp}"
+        needs = "crate::{Json, JsonObject, Page, StringOrList, Timestamp, UnixTime, " + ", ".join(ID_TYPES) + "}"
         out.append(f"#[allow(unused_imports)]\nuse {needs};\n\n")
         # SCHEMAS table
         table = []

@@ -516,7 +516,7 @@ async fn register(env: &LiveEnv, display_name: &str) -> (PlatformClient, String)
         .expect("register")
         .token;
     let client = PlatformClient::new(env.url(), token.as_str()).unwrap();
-    let id = client.me().get().await.expect("me").id;
+    let id = client.me().get().await.expect("me").id.into_string();
     (client, id)
 }
 

@@ -677,7 +677,7 @@ async fn load_player(env: &LiveEnv, session: bool) -> (PlatformClient, String, S
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    (client, team, user)
+    (client, team.into_string(), user.into_string())
 }
 
 /// The `max_instances_per_team` setting in force, when readable.
@@ -811,7 +811,7 @@ async fn verify(
     v.left_live = live
         .into_iter()
         .filter(|i| i.team_id == team)
-        .map(|i| i.id)
+        .map(|i| i.id.into_string())
         .collect();
     let records: Vec<_> = admin
         .records()
@@ -825,7 +825,7 @@ async fn verify(
     v.records = records.len();
     let stopped: HashSet<&str> = records
         .iter()
-        .filter(|r| r.stopped_at > 0.0)
+        .filter(|r| !r.stopped_at.is_zero())
         .map(|r| r.id.as_str())
         .collect();
     v.not_recorded_stopped = tally

@@ -54,7 +54,8 @@ async fn quickstart_flow_end_to_end() {
     assert!(status.attack_surface.is_some());
     let info = client.instances().get(&ready.id).await.unwrap();
     assert_eq!(info.challenge_id, env.var("WEB_CHALLENGE_ID"));
-    assert!(info.started_at > 1.0e9, "epoch seconds");
+    assert!(info.started_at.as_secs_f64() > 1.0e9, "epoch seconds");
+    assert!(info.started_at.to_system_time().unwrap() <= std::time::SystemTime::now());
     let listed = client
         .instances()
         .list()

@@ -42,7 +42,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::{AchievementCopy, MetaAgents, MetaLlm, MetaOps};
+use crate::{
+    AchievementCopy, ChallengeId, CompetitionId, InstanceId, MetaAgents, MetaLlm, MetaOps, NodeId,
+    QuestionId, TeamId, UserId,
+};
 
 /// Who caused an activity event: the first keys of every activity frame.
 ///
@@ -90,7 +93,7 @@ macro_rules! define_events {
             pub struct $aname {
                 /// The challenge the event is about (`""` when none).
                 #[serde(default, deserialize_with = "lenient")]
-                pub challenge_id: String,
+                pub challenge_id: ChallengeId,
                 /// Who caused the event.
                 #[serde(flatten)]
                 pub actor: Actor,
@@ -204,82 +207,82 @@ macro_rules! define_events {
 define_events! {
     activity {
         /// An instance was requested and is being built (team, admin). Actor: the user.
-        InstanceStarted = "instance_started" { instance_id: String, competition_id: String, node_id: String, ip: String, competition_title: String },
+        InstanceStarted = "instance_started" { instance_id: InstanceId, competition_id: CompetitionId, node_id: NodeId, ip: String, competition_title: String },
         /// An instance is up and its attack surface is known (team, admin). Actor: the team.
-        InstanceReady = "instance_ready" { instance_id: String, competition_id: String, node_id: String, competition_title: String },
+        InstanceReady = "instance_ready" { instance_id: InstanceId, competition_id: CompetitionId, node_id: NodeId, competition_title: String },
         /// An instance failed to start; `error` says why (team, admin).
-        InstanceError = "instance_error" { instance_id: String, competition_id: String, node_id: String, error: String, competition_title: String },
+        InstanceError = "instance_error" { instance_id: InstanceId, competition_id: CompetitionId, node_id: NodeId, error: String, competition_title: String },
         /// An instance was stopped: `reason` is `""` for a user stop, `auto_stop_after_solve` after a full solve (team, admin).
-        InstanceStopped = "instance_stopped" { instance_id: String, competition_id: String, node_id: String, reason: String, ip: String, competition_title: String },
+        InstanceStopped = "instance_stopped" { instance_id: InstanceId, competition_id: CompetitionId, node_id: NodeId, reason: String, ip: String, competition_title: String },
         /// A correct answer (team, admin). For QA challenges `instance_id` is `""` and `flag_id` is the question id.
-        FlagCorrect = "flag_correct" { instance_id: String, competition_id: String, solve_time_s: f64, ip: String, flag_id: String, challenge_fully_solved: bool, competition_title: String },
+        FlagCorrect = "flag_correct" { instance_id: InstanceId, competition_id: CompetitionId, solve_time_s: f64, ip: String, flag_id: String, challenge_fully_solved: bool, competition_title: String },
         /// A part of a multi-part answer was correct. Not published by platform 0.7.0; the fields follow `flag_correct`.
-        FlagPartCorrect = "flag_part_correct" { instance_id: String, competition_id: String, solve_time_s: f64, ip: String, flag_id: String, competition_title: String },
+        FlagPartCorrect = "flag_part_correct" { instance_id: InstanceId, competition_id: CompetitionId, solve_time_s: f64, ip: String, flag_id: String, competition_title: String },
         /// A wrong answer (team, admin).
-        FlagWrong = "flag_wrong" { instance_id: String, competition_id: String, solve_time_s: f64, ip: String, competition_title: String },
+        FlagWrong = "flag_wrong" { instance_id: InstanceId, competition_id: CompetitionId, solve_time_s: f64, ip: String, competition_title: String },
         /// A team registered (team, admin).
         TeamRegistered = "team_registered" { ip: String },
-        InstanceRenewed = "instance_renewed" { instance_id: String, competition_id: String, ttl: i64, competition_title: String },
-        InstanceAnswersRevealed = "instance_answers_revealed" { instance_id: String, competition_id: String, revealed_count: i64, competition_title: String },
-        NodeRegistered = "node_registered" { node_id: String, url: String },
-        NodeUnhealthy = "node_unhealthy" { node_id: String, url: String, error_message: String },
-        NodeRecovered = "node_recovered" { node_id: String, url: String, downtime_seconds: f64 },
-        NodeRemoved = "node_removed" { node_id: String },
-        NodeUpdated = "node_updated" { node_id: String, display_name: String, labels_changed: Vec<String>, cordoned: bool },
-        NodeVersionSkew = "node_version_skew" { node_id: String, url: String, node_version: String, platform_version: String, verdict: String },
-        NodeBuildDrift = "node_build_drift" { node_id: String, url: String, node_git_commit: String, platform_git_commit: String, node_corpus_commit: String, platform_corpus_commit: String, drifted: String },
-        NodeImageDivergence = "node_image_divergence" { node_id: String, url: String, refs: String, divergence: String },
+        InstanceRenewed = "instance_renewed" { instance_id: InstanceId, competition_id: CompetitionId, ttl: i64, competition_title: String },
+        InstanceAnswersRevealed = "instance_answers_revealed" { instance_id: InstanceId, competition_id: CompetitionId, revealed_count: i64, competition_title: String },
+        NodeRegistered = "node_registered" { node_id: NodeId, url: String },
+        NodeUnhealthy = "node_unhealthy" { node_id: NodeId, url: String, error_message: String },
+        NodeRecovered = "node_recovered" { node_id: NodeId, url: String, downtime_seconds: f64 },
+        NodeRemoved = "node_removed" { node_id: NodeId },
+        NodeUpdated = "node_updated" { node_id: NodeId, display_name: String, labels_changed: Vec<String>, cordoned: bool },
+        NodeVersionSkew = "node_version_skew" { node_id: NodeId, url: String, node_version: String, platform_version: String, verdict: String },
+        NodeBuildDrift = "node_build_drift" { node_id: NodeId, url: String, node_git_commit: String, platform_git_commit: String, node_corpus_commit: String, platform_corpus_commit: String, drifted: String },
+        NodeImageDivergence = "node_image_divergence" { node_id: NodeId, url: String, refs: String, divergence: String },
         /// A badge was unlocked (team, admin). `localized` holds the copy in other languages.
-        AchievementUnlocked = "achievement_unlocked" { achievement_id: String, achievement_name: String, tier: String, secret: bool, competition_id: String, competition_title: String, localized: BTreeMap<String, AchievementCopy> },
+        AchievementUnlocked = "achievement_unlocked" { achievement_id: String, achievement_name: String, tier: String, secret: bool, competition_id: CompetitionId, competition_title: String, localized: BTreeMap<String, AchievementCopy> },
         TeamRoleChanged = "team_role_changed" { previous_role: String, new_role: String },
-        EmailVerified = "email_verified" { target_user_id: String },
-        CompetitionSeriesSpawned = "competition_series_spawned" { series_id: String, series_name: String, occurrence_at: String, competition_id: String, competition_title: String, action: String, reason: String },
+        EmailVerified = "email_verified" { target_user_id: UserId },
+        CompetitionSeriesSpawned = "competition_series_spawned" { series_id: String, series_name: String, occurrence_at: String, competition_id: CompetitionId, competition_title: String, action: String, reason: String },
         CompetitionSeriesChanged = "competition_series_changed" { series_id: String, series_name: String, action: String },
-        CompetitionRegistered = "competition_registered" { competition_id: String, competition_title: String },
-        CompetitionUnregistered = "competition_unregistered" { competition_id: String, competition_title: String },
+        CompetitionRegistered = "competition_registered" { competition_id: CompetitionId, competition_title: String },
+        CompetitionUnregistered = "competition_unregistered" { competition_id: CompetitionId, competition_title: String },
         TeamMemberJoined = "team_member_joined" { invite_id: String },
         TeamMemberLeft = "team_member_left" {},
-        TeamMemberKicked = "team_member_kicked" { target_user_id: String, target_user_name: String },
-        TeamCaptaincyTransferred = "team_captaincy_transferred" { target_user_id: String, target_user_name: String },
-        CompetitionAdminChanged = "competition_admin_changed" { competition_id: String, target_user_id: String, action: String, competition_title: String },
-        CompetitionAuthoringReviewerChanged = "competition_authoring_reviewer_changed" { competition_id: String, target_user_id: String, action: String, competition_title: String },
-        CompetitionInviteChanged = "competition_invite_changed" { competition_id: String, target_user_id: String, action: String, competition_title: String },
-        RegistrationReviewed = "registration_reviewed" { competition_id: String, action: String, reason: String, competition_title: String },
-        TeamDisqualified = "team_disqualified" { competition_id: String, action: String, reason: String, competition_title: String },
-        RegistrationEdited = "registration_edited" { competition_id: String, action: String, row_count: i64, target_user_id: String, competition_title: String },
-        RegistrationPiiRead = "registration_pii_read" { competition_id: String, action: String, row_count: i64, competition_title: String },
-        RegistrationPiiPurged = "registration_pii_purged" { competition_id: String, row_count: i64, retention_days: i64, competition_title: String },
-        AdminShellSessionRequested = "admin_shell_session_requested" { session_id: String, instance_id: String, container: String, node_id: String, reason: String },
-        AdminShellSessionOpened = "admin_shell_session_opened" { session_id: String, instance_id: String, container: String, node_id: String, recording_path: String },
-        AdminShellSessionClosed = "admin_shell_session_closed" { session_id: String, instance_id: String, container: String, node_id: String, recording_path: String, duration_s: i64, bytes_in: i64, bytes_out: i64, reason: String },
+        TeamMemberKicked = "team_member_kicked" { target_user_id: UserId, target_user_name: String },
+        TeamCaptaincyTransferred = "team_captaincy_transferred" { target_user_id: UserId, target_user_name: String },
+        CompetitionAdminChanged = "competition_admin_changed" { competition_id: CompetitionId, target_user_id: UserId, action: String, competition_title: String },
+        CompetitionAuthoringReviewerChanged = "competition_authoring_reviewer_changed" { competition_id: CompetitionId, target_user_id: UserId, action: String, competition_title: String },
+        CompetitionInviteChanged = "competition_invite_changed" { competition_id: CompetitionId, target_user_id: UserId, action: String, competition_title: String },
+        RegistrationReviewed = "registration_reviewed" { competition_id: CompetitionId, action: String, reason: String, competition_title: String },
+        TeamDisqualified = "team_disqualified" { competition_id: CompetitionId, action: String, reason: String, competition_title: String },
+        RegistrationEdited = "registration_edited" { competition_id: CompetitionId, action: String, row_count: i64, target_user_id: UserId, competition_title: String },
+        RegistrationPiiRead = "registration_pii_read" { competition_id: CompetitionId, action: String, row_count: i64, competition_title: String },
+        RegistrationPiiPurged = "registration_pii_purged" { competition_id: CompetitionId, row_count: i64, retention_days: i64, competition_title: String },
+        AdminShellSessionRequested = "admin_shell_session_requested" { session_id: String, instance_id: InstanceId, container: String, node_id: NodeId, reason: String },
+        AdminShellSessionOpened = "admin_shell_session_opened" { session_id: String, instance_id: InstanceId, container: String, node_id: NodeId, recording_path: String },
+        AdminShellSessionClosed = "admin_shell_session_closed" { session_id: String, instance_id: InstanceId, container: String, node_id: NodeId, recording_path: String, duration_s: i64, bytes_in: i64, bytes_out: i64, reason: String },
         AdminShellRecordingViewed = "admin_shell_recording_viewed" { session_id: String, recording_path: String },
         PlatformSettingChanged = "platform_setting_changed" { setting_key: String, source: String, action: String },
-        QuestionAttemptReset = "question_attempt_reset" { question_id: String, reason: String },
-        LlmBudgetReset = "llm_budget_reset" { competition_id: String, reason: String, outcome: String, competition_title: String },
-        LlmQuotaExhausted = "llm_quota_exhausted" { competition_id: String, spent_tokens: i64, budget_tokens: i64, competition_title: String },
-        LlmTranscriptRead = "llm_transcript_read" { call_id: String, competition_id: String, instance_id: String, outcome: String, competition_title: String },
-        AgentDeceptionContacted = "agent_deception_contacted" { competition_id: String, instance_id: String, contacts: i64, competition_title: String },
-        AgentDeceptionComplied = "agent_deception_complied" { competition_id: String, instance_id: String, complies: i64, reported: Vec<String>, competition_title: String },
-        AgentHoneypotTouched = "agent_honeypot_touched" { competition_id: String, instance_id: String, subject: String, touches: i64, competition_title: String },
-        AgentLateralContact = "agent_lateral_contact" { competition_id: String, instance_id: String, src: String, dst: String, src_service: String, dst_service: String, dport: i64, competition_title: String },
-        AgentProcessAppeared = "agent_process_appeared" { competition_id: String, instance_id: String, container: String, names: Vec<String>, competition_title: String },
+        QuestionAttemptReset = "question_attempt_reset" { question_id: QuestionId, reason: String },
+        LlmBudgetReset = "llm_budget_reset" { competition_id: CompetitionId, reason: String, outcome: String, competition_title: String },
+        LlmQuotaExhausted = "llm_quota_exhausted" { competition_id: CompetitionId, spent_tokens: i64, budget_tokens: i64, competition_title: String },
+        LlmTranscriptRead = "llm_transcript_read" { call_id: String, competition_id: CompetitionId, instance_id: InstanceId, outcome: String, competition_title: String },
+        AgentDeceptionContacted = "agent_deception_contacted" { competition_id: CompetitionId, instance_id: InstanceId, contacts: i64, competition_title: String },
+        AgentDeceptionComplied = "agent_deception_complied" { competition_id: CompetitionId, instance_id: InstanceId, complies: i64, reported: Vec<String>, competition_title: String },
+        AgentHoneypotTouched = "agent_honeypot_touched" { competition_id: CompetitionId, instance_id: InstanceId, subject: String, touches: i64, competition_title: String },
+        AgentLateralContact = "agent_lateral_contact" { competition_id: CompetitionId, instance_id: InstanceId, src: String, dst: String, src_service: String, dst_service: String, dport: i64, competition_title: String },
+        AgentProcessAppeared = "agent_process_appeared" { competition_id: CompetitionId, instance_id: InstanceId, container: String, names: Vec<String>, competition_title: String },
         LlmProviderChanged = "llm_provider_changed" { key_id: String, flavor: String, outcome: String },
         LlmProviderRejected = "llm_provider_rejected" { key_id: String, flavor: String },
         AccountSecurityChanged = "account_security_changed" { action: String, provider: String, ip: String, email: String },
         AdminTestEmailSent = "admin_test_email_sent" { email_template: String, email_to: String },
         EmailSuppressionChanged = "email_suppression_changed" { email_to: String, suppression_action: String, suppression_reason: String },
-        PatchSubmitted = "patch_submitted" { instance_id: String, competition_id: String, ip: String, competition_title: String },
-        PatchJudged = "patch_judged" { competition_id: String, submission_id: String, verdict: String, node_id: String, competition_title: String },
-        AwdMatchChanged = "awd_match_changed" { competition_id: String, action: String, competition_title: String },
-        AwdCaptureUnwitnessed = "awd_capture_unwitnessed" { competition_id: String, tick: i64, capture_count: i64, victim_team_count: i64, competition_title: String },
-        AwdSelfSubmission = "awd_self_submission" { competition_id: String, tick: i64, own_flag_count: i64, competition_title: String },
-        AwdVpnChanged = "awd_vpn_changed" { competition_id: String, node_id: String, arena_address: String, action: String, competition_title: String },
-        AwdArenaReachChanged = "awd_arena_reach_changed" { competition_id: String, verdict: String, reason: String, node_id: String, tick: i64, competition_title: String },
-        AwdKickoffOverridden = "awd_kickoff_overridden" { competition_id: String, verdict: String, reason: String, competition_title: String },
-        PlayerShellOpened = "player_shell_opened" { session_id: String, instance_id: String, competition_id: String, service: String, container: String, node_id: String, recording_path: String, competition_title: String },
-        PlayerShellClosed = "player_shell_closed" { session_id: String, instance_id: String, competition_id: String, service: String, container: String, node_id: String, recording_path: String, duration_s: i64, bytes_in: i64, bytes_out: i64, reason: String, competition_title: String },
-        AnswerTraced = "answer_traced" { answer_hash: String, hit_count: i64, team_ids: Vec<String> },
-        ForeignAnswerSubmitted = "foreign_answer_submitted" { instance_id: String, competition_id: String, question_id: String, answer_hash: String, hit_count: i64, team_ids: Vec<String>, competition_title: String },
+        PatchSubmitted = "patch_submitted" { instance_id: InstanceId, competition_id: CompetitionId, ip: String, competition_title: String },
+        PatchJudged = "patch_judged" { competition_id: CompetitionId, submission_id: String, verdict: String, node_id: NodeId, competition_title: String },
+        AwdMatchChanged = "awd_match_changed" { competition_id: CompetitionId, action: String, competition_title: String },
+        AwdCaptureUnwitnessed = "awd_capture_unwitnessed" { competition_id: CompetitionId, tick: i64, capture_count: i64, victim_team_count: i64, competition_title: String },
+        AwdSelfSubmission = "awd_self_submission" { competition_id: CompetitionId, tick: i64, own_flag_count: i64, competition_title: String },
+        AwdVpnChanged = "awd_vpn_changed" { competition_id: CompetitionId, node_id: NodeId, arena_address: String, action: String, competition_title: String },
+        AwdArenaReachChanged = "awd_arena_reach_changed" { competition_id: CompetitionId, verdict: String, reason: String, node_id: NodeId, tick: i64, competition_title: String },
+        AwdKickoffOverridden = "awd_kickoff_overridden" { competition_id: CompetitionId, verdict: String, reason: String, competition_title: String },
+        PlayerShellOpened = "player_shell_opened" { session_id: String, instance_id: InstanceId, competition_id: CompetitionId, service: String, container: String, node_id: NodeId, recording_path: String, competition_title: String },
+        PlayerShellClosed = "player_shell_closed" { session_id: String, instance_id: InstanceId, competition_id: CompetitionId, service: String, container: String, node_id: NodeId, recording_path: String, duration_s: i64, bytes_in: i64, bytes_out: i64, reason: String, competition_title: String },
+        AnswerTraced = "answer_traced" { answer_hash: String, hit_count: i64, team_ids: Vec<TeamId> },
+        ForeignAnswerSubmitted = "foreign_answer_submitted" { instance_id: InstanceId, competition_id: CompetitionId, question_id: QuestionId, answer_hash: String, hit_count: i64, team_ids: Vec<TeamId>, competition_title: String },
         TaskSubmitted = "task_submitted" { task_id: String, task_kind: String },
         TaskSucceeded = "task_succeeded" { task_id: String, task_kind: String, summary: String },
         TaskFailed = "task_failed" { task_id: String, task_kind: String, error: String },
@@ -289,17 +292,17 @@ define_events! {
         UserLoginFailed = "user_login_failed" { provider: String, ip: String, email: String },
         UserRegistered = "user_registered" { provider: String, ip: String, email: String },
         TokenCreated = "token_created" { token_kind: String, token_label: String },
-        TokenRevoked = "token_revoked" { token_kind: String, token_label: String, target_user_id: String, target_user_name: String },
+        TokenRevoked = "token_revoked" { token_kind: String, token_label: String, target_user_id: UserId, target_user_name: String },
         TokenRenewed = "token_renewed" { token_kind: String, token_label: String },
         TokenRotated = "token_rotated" { token_kind: String, token_label: String },
         TokenScopeChanged = "token_scope_changed" { token_kind: String, token_label: String },
-        TokenTraced = "token_traced" { outcome: String, token_id: String, token_kind: String, token_label: String, target_user_id: String, target_user_name: String },
+        TokenTraced = "token_traced" { outcome: String, token_id: String, token_kind: String, token_label: String, target_user_id: UserId, target_user_name: String },
     }
     signal {
         /// The visible ranking changed; refetch the scoreboard (everyone, including anonymous streams).
         ScoreboardUpdated = "scoreboard_updated" {},
         /// A user changed teams (everyone). Reconnect a stream after joining a team to receive its frames.
-        TeamMembershipChanged = "team_membership_changed" { previous_team_id: String, current_team_id: String },
+        TeamMembershipChanged = "team_membership_changed" { previous_team_id: TeamId, current_team_id: TeamId },
         /// The admin counters of `/meta` (admin only).
         MetaStats = "meta_stats" {
             teams_total: i64, users_total: i64, nodes_total: i64, nodes_healthy: i64, running_instances: i64,
@@ -308,12 +311,12 @@ define_events! {
         },
         /// One node heartbeat sample (admin only, one per heartbeat). `ts` is the platform's clock (epoch seconds).
         NodeStatus = "node_status" {
-            node_id: String, ts: f64, is_healthy: bool, cpu_percent: f64, memory_percent: f64, disk_percent: f64, latency_ms: f64,
+            node_id: NodeId, ts: f64, is_healthy: bool, cpu_percent: f64, memory_percent: f64, disk_percent: f64, latency_ms: f64,
         },
         /// A team deleted itself (admin only).
-        TeamDeleted = "team_deleted" { team_id: String, team_name: String },
+        TeamDeleted = "team_deleted" { team_id: TeamId, team_name: String },
         /// A team's profile or visibility changed.
-        TeamProfileUpdated = "team_profile_updated" { team_id: String },
+        TeamProfileUpdated = "team_profile_updated" { team_id: TeamId },
         /// An announcement was created; refetch the list.
         AnnouncementCreated = "announcement_created" { announcement_id: String },
         /// An announcement was edited.
@@ -325,19 +328,19 @@ define_events! {
         /// A changelog entry was announced to every player.
         ChangelogAnnounced = "changelog_announced" { changelog_id: String },
         /// A competition was created.
-        CompetitionCreated = "competition_created" { competition_id: String },
+        CompetitionCreated = "competition_created" { competition_id: CompetitionId },
         /// A competition was edited.
-        CompetitionUpdated = "competition_updated" { competition_id: String },
+        CompetitionUpdated = "competition_updated" { competition_id: CompetitionId },
         /// A competition was deleted.
-        CompetitionDeleted = "competition_deleted" { competition_id: String },
+        CompetitionDeleted = "competition_deleted" { competition_id: CompetitionId },
         /// The relayed LLM calls changed (admins get an empty frame; run owners get `run_id`).
-        LlmCallsUpdated = "llm_calls_updated" { run_id: String, competition_id: String },
+        LlmCallsUpdated = "llm_calls_updated" { run_id: String, competition_id: CompetitionId },
         /// An evaluation run changed state.
-        EvalRunChanged = "eval_run_changed" { run_id: String, campaign_id: String, competition_id: String, challenge_id: String, status: String },
+        EvalRunChanged = "eval_run_changed" { run_id: String, campaign_id: String, competition_id: CompetitionId, challenge_id: String, status: String },
         /// A report changed.
-        ReportChanged = "report_changed" { competition_id: String, challenge_id: String },
+        ReportChanged = "report_changed" { competition_id: CompetitionId, challenge_id: String },
         /// An attack-defense round was settled.
-        AwdRoundSettled = "awd_round_settled" { competition_id: String, tick: i64 },
+        AwdRoundSettled = "awd_round_settled" { competition_id: CompetitionId, tick: i64 },
     }
 }
 

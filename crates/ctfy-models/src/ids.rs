@@ -1,4 +1,15 @@
-//! Identifier newtypes for values that end up in URL paths.
+//! Identifier newtypes: every model field and call parameter that names a platform entity.
+//!
+//! Two rules, one for each direction:
+//! - **Built by a user** (`InstanceId::new`, `"…".parse()`, or any `impl IntoId<…>` argument
+//!   given as `&str`/`String`), an id is checked: not empty, not `.` or `..`, no `/` or `\`
+//!   (the platform decodes `%2F` before routing, so such a value would reach another
+//!   endpoint).
+//! - **Decoded from a response**, an id is kept exactly as the platform sent it, so every
+//!   response re-encodes byte for byte. The platform sends `""` where nothing is linked (e.g.
+//!   `StartResponse`-like rows of a deleted challenge): such an id decodes, and
+//!   `id.is_empty()` tells. Passing it back to a call checks it again, so an unusable
+//!   decoded id fails with [`InvalidId`] before anything is sent.
 
 /// An identifier or path segment was refused before anything was sent: it was empty, `.` or
 /// `..`, or it contained `/` or `\` (the platform decodes `%2F` before routing, so such a value
@@ -98,8 +109,45 @@ mod tests {
         }
         let long = InstanceId::new("x/".repeat(5000)).unwrap_err().to_string();
         assert!(long.len() < 200, "{long}");
-        assert!(serde_json::from_str::<InstanceId>("\"..\"").is_err());
         let id: InstanceId = serde_json::from_str("\"abc\"").unwrap();
         assert_eq!(id, "abc");
+    }
+
+    #[test]
+    fn decoded_ids_are_kept_as_sent_and_checked_when_used() {
+        for sent in ["", "..", "a/b"] {
+            let json = serde_json::to_string(sent).unwrap();
+            let id: InstanceId = serde_json::from_str(&json).unwrap();
+            assert_eq!(
+                serde_json::to_string(&id).unwrap(),
+                json,
+                "re-encodes as sent"
+            );
+            assert_eq!(id.is_empty(), sent.is_empty());
+            assert_eq!(IntoId::<InstanceId>::into_id(&id).unwrap_err().value, sent);
+            assert!(IntoId::<InstanceId>::into_id(id).is_err());
+        }
+        assert!(InstanceId::default().is_empty());
+    }
+
+    #[test]
+    fn ids_compare_with_text_both_ways_and_look_up_maps_by_str() {
+        let id = ChallengeId::new("WEB-001").unwrap();
+        let text = String::from("WEB-001");
+        assert_eq!(id, "WEB-001");
+        assert_eq!("WEB-001", id);
+        assert_eq!(id, *"WEB-001");
+        assert_eq!(*"WEB-001", id);
+        assert_eq!(id, text);
+        assert_eq!(text, id);
+        assert_eq!(id, ChallengeId::new("WEB-001").unwrap());
+        assert!(id != "WEB-002");
+        let mut solved = std::collections::HashMap::new();
+        solved.insert(id.clone(), 3);
+        assert_eq!(solved.get("WEB-001"), Some(&3));
+        let set: std::collections::BTreeSet<ChallengeId> = [id].into();
+        assert!(set.contains("WEB-001"));
+        assert_eq!("WEB-001".parse::<ChallengeId>().unwrap(), "WEB-001");
+        assert!("".parse::<ChallengeId>().is_err());
     }
 }

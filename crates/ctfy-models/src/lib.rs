@@ -13,8 +13,11 @@
 //! `scripts/gen_models.py` from `spec/openapi.json` and `spec/openapi-node.json`. The realtime
 //! event frames (`GET /events`, not in the OpenAPI document) are typed by hand in [`events`].
 //!
-//! Identifiers that end up in URL paths are newtypes ([`InstanceId`], [`ChallengeId`], …)
-//! that refuse the empty string, `.` and `..`, so a path can never be redirected by an id.
+//! Every field that names a platform entity is its id newtype ([`InstanceId`],
+//! [`ChallengeId`], …; see the [`ids`](crate::IntoId) rules: kept as sent when decoded,
+//! checked when built or used in a path). Points in time keep their wire value with typed
+//! access: [`Timestamp`] (ISO-8601 text) and [`UnixTime`] (epoch seconds), both convertible
+//! to `SystemTime`.
 
 #[macro_use]
 mod macros;
@@ -26,16 +29,14 @@ pub mod platform;
 mod serde_helpers;
 mod string_or_list;
 mod surface;
+mod time;
 
 pub use ids::*;
 pub use page::Page;
 pub use platform::*;
 pub use string_or_list::StringOrList;
 
-/// A point in time as the platform writes it: an ISO-8601 string, normally UTC with a `Z`
-/// suffix (`2026-11-22T22:27:33.936721Z`). Kept as text so that no format change on the
-/// server can make a response undecodable.
-pub type Timestamp = String;
+pub use time::{Timestamp, UnixTime};
 
 /// Any JSON value: used where the platform's schema is open (`dict[str, Any]`).
 pub type Json = serde_json::Value;

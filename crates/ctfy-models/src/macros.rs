@@ -109,12 +109,21 @@ macro_rules! string_enum {
     };
 }
 
-/// Declares an identifier newtype over `String` that refuses the empty string, `.` and `..`.
+/// Declares an identifier newtype over `String`. Built by a user (`new`, `parse`, `IntoId`
+/// from text) it is checked; decoded from the wire it is kept as sent (see the `ids` module).
 macro_rules! id_type {
     ($($(#[$meta:meta])* $name:ident;)*) => {$(
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        ///
+        /// An id decoded from a response is kept exactly as the platform sent it, even `""`
+        /// (the platform sends empty ids where nothing is linked; [`is_empty`](str::is_empty)
+        /// tells). Every call checks the ids it puts into a URL path, so an empty or otherwise
+        /// unusable decoded id fails with [`InvalidId`] before anything is sent. The
+        /// [`Default`] is the empty id.
+        ///
+        /// Compares with `&str`, `str` and `String` both ways; [`Borrow<str>`] lets a
+        /// `HashMap` keyed by ids be looked up with a `&str`.
+        #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);
 
         impl $name {
@@ -137,6 +146,25 @@ macro_rules! id_type {
             pub fn into_string(self) -> String {
                 self.0
             }
+
+            /// Checks an id of any origin (a decoded one may be empty) before it goes into a
+            /// URL path.
+            fn checked(self) -> Result<Self, InvalidId> {
+                crate::ids::check_segment(stringify!($name), &self.0)?;
+                Ok(self)
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d).map(Self)
+            }
         }
 
         impl ::std::fmt::Debug for $name {
@@ -157,6 +185,12 @@ macro_rules! id_type {
             }
         }
 
+        impl ::std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl ::std::ops::Deref for $name {
             type Target = str;
             fn deref(&self) -> &str {
@@ -173,6 +207,30 @@ macro_rules! id_type {
         impl PartialEq<&str> for $name {
             fn eq(&self, other: &&str) -> bool {
                 self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+
+        impl PartialEq<$name> for str {
+            fn eq(&self, other: &$name) -> bool {
+                self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
             }
         }
 
@@ -205,12 +263,12 @@ macro_rules! id_type {
 
         impl IntoId<$name> for $name {
             fn into_id(self) -> Result<$name, InvalidId> {
-                Ok(self)
+                self.checked()
             }
         }
         impl IntoId<$name> for &$name {
             fn into_id(self) -> Result<$name, InvalidId> {
-                Ok(self.clone())
+                self.clone().checked()
             }
         }
         impl IntoId<$name> for &str {

@@ -9,7 +9,10 @@
 use std::collections::BTreeMap;
 
 #[allow(unused_imports)]
-use crate::{Json, JsonObject, Page, StringOrList, Timestamp};
+use crate::{
+    ChallengeId, CompetitionId, InstanceId, Json, JsonObject, NodeId, Page, QuestionId,
+    StringOrList, TeamId, Timestamp, UnixTime, UserId,
+};
 
 /// OpenAPI component schema name -> Rust type name, for every schema this module maps.
 pub const SCHEMAS: &[(&str, &str)] = &[
@@ -309,8 +312,8 @@ pub struct AwdAnswersRequest {
 /// `AwdAttackRequest`, sent to the worker node (OpenAPI schema `AwdAttackRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdAttackRequest {
-    /// `instance_id`: string.
-    pub instance_id: String,
+    /// `instance_id`: [`InstanceId`].
+    pub instance_id: InstanceId,
     /// `tick`: integer.
     pub tick: i64,
     /// `agent_image`: string; optional.
@@ -352,8 +355,8 @@ pub struct AwdAttackResult {
 /// `AwdProbeRequest`, sent to the worker node (OpenAPI schema `AwdProbeRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdProbeRequest {
-    /// `instance_id`: string.
-    pub instance_id: String,
+    /// `instance_id`: [`InstanceId`].
+    pub instance_id: InstanceId,
     /// `service_id`: string.
     pub service_id: String,
     /// `tick`: integer.
@@ -423,13 +426,13 @@ pub struct BuildStateRows {
 /// `ChallengeBuildState`, sent by the worker node (OpenAPI schema `ChallengeBuildState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengeBuildState {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `status`: [`ChallengeBuildStatus`].
     pub status: ChallengeBuildStatus,
-    /// `built_at`: number; optional; default `0.0`.
+    /// `built_at`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built_at: Option<f64>,
+    pub built_at: Option<UnixTime>,
     /// `error`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -438,8 +441,8 @@ pub struct ChallengeBuildState {
 /// `ChallengeFreezeResult`, sent by the worker node (OpenAPI schema `ChallengeFreezeResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengeFreezeResult {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `status`: [`ChallengeFreezeStatus`].
     pub status: ChallengeFreezeStatus,
     /// `services`: list of [`ChallengeFreezeServiceResult`].
@@ -472,16 +475,16 @@ pub struct ChallengeFreezeServiceResult {
 /// `ChallengePullState`, sent by the worker node (OpenAPI schema `ChallengePullState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengePullState {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `status`: [`ChallengePullStatus`].
     pub status: ChallengePullStatus,
     /// `error`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// `pulled_at`: number; optional; default `0.0`.
+    /// `pulled_at`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pulled_at: Option<f64>,
+    pub pulled_at: Option<UnixTime>,
 }
 
 /// `ChallengeReloadResult`, sent by the worker node (OpenAPI schema `ChallengeReloadResult`).
@@ -917,9 +920,9 @@ pub struct InstanceHealth {
 /// `InstanceStarted`, sent by the worker node (OpenAPI schema `InstanceStarted`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceStarted {
-    /// `instance_id`: string.
+    /// `instance_id`: [`InstanceId`].
     #[serde(default)]
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// `status`: string.
     #[serde(default)]
     pub status: String,
@@ -930,9 +933,9 @@ pub struct InstanceStarted {
 /// `InstanceStatusReport`, sent by the worker node (OpenAPI schema `InstanceStatusReport`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceStatusReport {
-    /// `instance_id`: string.
+    /// `instance_id`: [`InstanceId`].
     #[serde(default)]
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// `status`: string.
     #[serde(default)]
     pub status: String,
@@ -957,9 +960,9 @@ pub struct InstanceStatusReport {
 /// `InstanceStopped`, sent by the worker node (OpenAPI schema `InstanceStopped`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceStopped {
-    /// `instance_id`: string.
+    /// `instance_id`: [`InstanceId`].
     #[serde(default)]
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// `status`: string.
     #[serde(default)]
     pub status: String,
@@ -1022,9 +1025,9 @@ pub struct MatchNetwork {
 /// `NodeAuthoredResult`, sent by the worker node (OpenAPI schema `NodeAuthoredResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeAuthoredResult {
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `ok`: boolean; default `false`.
     #[serde(default)]
     pub ok: bool,
@@ -1042,8 +1045,8 @@ pub struct NodeAuthoredResult {
 /// `NodeAuthoredSmokePush`, sent to the worker node (OpenAPI schema `NodeAuthoredSmokePush`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeAuthoredSmokePush {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `reset`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset: Option<bool>,
@@ -1058,9 +1061,9 @@ pub struct NodeAuthoredSmokePush {
 /// `NodeAuthoredSmokeResult`, sent by the worker node (OpenAPI schema `NodeAuthoredSmokeResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeAuthoredSmokeResult {
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `verdict`: [`NodeAuthoredSmokeResultVerdict`]; default `errored`.
     #[serde(default)]
     pub verdict: NodeAuthoredSmokeResultVerdict,
@@ -1093,12 +1096,12 @@ pub struct NodeInstanceList {
 /// `NodeInstanceSummary`, sent by the worker node (OpenAPI schema `NodeInstanceSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeInstanceSummary {
-    /// `instance_id`: string.
+    /// `instance_id`: [`InstanceId`].
     #[serde(default)]
-    pub instance_id: String,
-    /// `challenge_id`: string.
+    pub instance_id: InstanceId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `status`: string.
     #[serde(default)]
     pub status: String,
@@ -1107,9 +1110,9 @@ pub struct NodeInstanceSummary {
     pub attack_surface: Option<AttackSurface>,
     /// `question_params`: map of string to string.
     pub question_params: BTreeMap<String, String>,
-    /// `started_at`: number; default `0.0`.
+    /// `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at: f64,
+    pub started_at: UnixTime,
     /// `ttl`: integer; default `0`.
     #[serde(default)]
     pub ttl: i64,
@@ -1238,8 +1241,8 @@ pub struct PatchCollectRequest {
 /// `PatchVerifyRequest`, sent to the worker node (OpenAPI schema `PatchVerifyRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PatchVerifyRequest {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `files`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<BTreeMap<String, String>>,
@@ -1283,9 +1286,9 @@ pub struct PatchVerifyStep {
 /// `PrebuildScopeRequest`, sent to the worker node (OpenAPI schema `PrebuildScopeRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PrebuildScopeRequest {
-    /// `challenge_ids`: list of string, may be null; optional.
+    /// `challenge_ids`: list of [`ChallengeId`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub challenge_ids: Option<Vec<String>>,
+    pub challenge_ids: Option<Vec<ChallengeId>>,
 }
 
 /// `PullAllQueued`, sent by the worker node (OpenAPI schema `PullAllQueued`).
@@ -1329,9 +1332,9 @@ pub struct ServiceEndpoint {
 /// `ServiceStopped`, sent by the worker node (OpenAPI schema `ServiceStopped`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceStopped {
-    /// `instance_id`: string.
+    /// `instance_id`: [`InstanceId`].
     #[serde(default)]
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// `service`: string.
     #[serde(default)]
     pub service: String,
@@ -1343,10 +1346,10 @@ pub struct ServiceStopped {
 /// `StartRequest`, sent to the worker node (OpenAPI schema `StartRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StartRequest {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `instance_id`: string.
-    pub instance_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `instance_id`: [`InstanceId`].
+    pub instance_id: InstanceId,
     /// `ttl`: integer.
     pub ttl: i64,
     /// `answers`: map of string to string; optional.

@@ -9,7 +9,10 @@
 use std::collections::BTreeMap;
 
 #[allow(unused_imports)]
-use crate::{Json, JsonObject, Page, StringOrList, Timestamp};
+use crate::{
+    ChallengeId, CompetitionId, InstanceId, Json, JsonObject, NodeId, Page, QuestionId,
+    StringOrList, TeamId, Timestamp, UnixTime, UserId,
+};
 
 /// OpenAPI component schema name -> Rust type name, for every schema this module maps.
 pub const SCHEMAS: &[(&str, &str)] = &[
@@ -2606,9 +2609,9 @@ pub struct AccountDeletionAccepted {
 /// `AccountKeyRow`, sent by the platform (OpenAPI schema `AccountKeyRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountKeyRow {
-    /// `owner_user_id`: string.
+    /// `owner_user_id`: [`UserId`].
     #[serde(default)]
-    pub owner_user_id: String,
+    pub owner_user_id: UserId,
     /// `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
@@ -2713,15 +2716,15 @@ pub struct Activity {
     pub timestamp: Option<Timestamp>,
     /// `event`: string.
     pub event: String,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `actor_id`: string.
     #[serde(default)]
     pub actor_id: String,
@@ -2741,12 +2744,12 @@ pub struct Activity {
 /// `ActivityDetail`, sent by the platform (OpenAPI schema `ActivityDetail`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActivityDetail {
-    /// `instance_id`: string, may be null.
+    /// `instance_id`: [`InstanceId`], may be null.
     #[serde(default)]
-    pub instance_id: Option<String>,
-    /// `node_id`: string, may be null.
+    pub instance_id: Option<InstanceId>,
+    /// `node_id`: [`NodeId`], may be null.
     #[serde(default)]
-    pub node_id: Option<String>,
+    pub node_id: Option<NodeId>,
     /// `arena_address`: string, may be null.
     #[serde(default)]
     pub arena_address: Option<String>,
@@ -2858,18 +2861,18 @@ pub struct ActivityDetail {
     /// `action`: string, may be null.
     #[serde(default)]
     pub action: Option<String>,
-    /// `competition_id`: string, may be null.
+    /// `competition_id`: [`CompetitionId`], may be null.
     #[serde(default)]
-    pub competition_id: Option<String>,
+    pub competition_id: Option<CompetitionId>,
     /// `competition_title`: string, may be null.
     #[serde(default)]
     pub competition_title: Option<String>,
     /// `invite_id`: string, may be null.
     #[serde(default)]
     pub invite_id: Option<String>,
-    /// `target_user_id`: string, may be null.
+    /// `target_user_id`: [`UserId`], may be null.
     #[serde(default)]
-    pub target_user_id: Option<String>,
+    pub target_user_id: Option<UserId>,
     /// `target_user_name`: string, may be null.
     #[serde(default)]
     pub target_user_name: Option<String>,
@@ -2912,9 +2915,9 @@ pub struct ActivityDetail {
     /// `suppression_reason`: string, may be null.
     #[serde(default)]
     pub suppression_reason: Option<String>,
-    /// `question_id`: string, may be null.
+    /// `question_id`: [`QuestionId`], may be null.
     #[serde(default)]
-    pub question_id: Option<String>,
+    pub question_id: Option<QuestionId>,
     /// `call_id`: string, may be null.
     #[serde(default)]
     pub call_id: Option<String>,
@@ -3005,9 +3008,9 @@ pub struct ActivityDetail {
     /// `hit_count`: integer, may be null.
     #[serde(default)]
     pub hit_count: Option<i64>,
-    /// `team_ids`: list of string, may be null.
+    /// `team_ids`: list of [`TeamId`], may be null.
     #[serde(default)]
-    pub team_ids: Option<Vec<String>>,
+    pub team_ids: Option<Vec<TeamId>>,
     /// `series_id`: string, may be null.
     #[serde(default)]
     pub series_id: Option<String>,
@@ -3037,9 +3040,9 @@ pub struct ActivityTimeseries {
 /// `ActivityTimeseriesBucket`, sent by the platform (OpenAPI schema `ActivityTimeseriesBucket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActivityTimeseriesBucket {
-    /// `ts`: number; default `0.0`.
+    /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub ts: f64,
+    pub ts: UnixTime,
     /// `counts`: map of string to integer.
     pub counts: BTreeMap<String, i64>,
     /// `partial`: boolean; default `false`.
@@ -3127,18 +3130,18 @@ pub struct AdminAuthoredChallengeRow {
     /// `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `competition_title`: string.
     #[serde(default)]
     pub competition_title: String,
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
@@ -3203,8 +3206,8 @@ pub struct AdminAuthoredRevisionRow {
     pub id: String,
     /// `authored_challenge_id`: string.
     pub authored_challenge_id: String,
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
@@ -3252,15 +3255,15 @@ pub struct AdminAuthoredRevisionRow {
 /// `AdminChallengeLastError`, sent by the platform (OpenAPI schema `AdminChallengeLastError`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminChallengeLastError {
-    /// `ts`: number; default `0.0`.
+    /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub ts: f64,
+    pub ts: UnixTime,
     /// `message`: string.
     #[serde(default)]
     pub message: String,
-    /// `instance_id`: string.
+    /// `instance_id`: [`InstanceId`].
     #[serde(default)]
-    pub instance_id: String,
+    pub instance_id: InstanceId,
 }
 
 /// `AdminChallengeLatencyBucket`, sent by the platform (OpenAPI schema `AdminChallengeLatencyBucket`).
@@ -3276,8 +3279,8 @@ pub struct AdminChallengeLatencyBucket {
 /// `AdminChallengeQuestions`, sent by the platform (OpenAPI schema `AdminChallengeQuestions`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminChallengeQuestions {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `questions`: list of [`QuestionPublicInfo`].
     pub questions: Vec<QuestionPublicInfo>,
     /// `gated_count`: integer; default `0`.
@@ -3288,8 +3291,8 @@ pub struct AdminChallengeQuestions {
 /// `AdminChallengeStatsRow`, sent by the platform (OpenAPI schema `AdminChallengeStatsRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminChallengeStatsRow {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `name`: string.
     #[serde(default)]
     pub name: String,
@@ -3338,9 +3341,9 @@ pub struct AdminChallengeStatsRow {
 /// `AdminChallengeTimeseries`, sent by the platform (OpenAPI schema `AdminChallengeTimeseries`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminChallengeTimeseries {
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `window_s`: integer; default `0`.
     #[serde(default)]
     pub window_s: i64,
@@ -3354,9 +3357,9 @@ pub struct AdminChallengeTimeseries {
 /// `AdminChallengeTimeseriesBucket`, sent by the platform (OpenAPI schema `AdminChallengeTimeseriesBucket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminChallengeTimeseriesBucket {
-    /// `ts`: number; default `0.0`.
+    /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub ts: f64,
+    pub ts: UnixTime,
     /// `launches`: integer; default `0`.
     #[serde(default)]
     pub launches: i64,
@@ -3419,8 +3422,8 @@ pub struct AdminChangelogEntryInfo {
 /// `AdminCompetitionAttachmentsResponse`, sent by the platform (OpenAPI schema `AdminCompetitionAttachmentsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminCompetitionAttachmentsResponse {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `attachments`: list of [`CompetitionAttachmentInfo`].
     pub attachments: Vec<CompetitionAttachmentInfo>,
     /// `uploads_enabled`: boolean; default `false`.
@@ -3440,20 +3443,20 @@ pub struct AdminCompetitionAttachmentsResponse {
 /// `AdminFeedbackRow`, sent by the platform (OpenAPI schema `AdminFeedbackRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminFeedbackRow {
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `user_display_name`: string.
     #[serde(default)]
     pub user_display_name: String,
     /// `user_email`: string.
     #[serde(default)]
     pub user_email: String,
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `team_id`: string.
-    pub team_id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `reaction`: [`AdminFeedbackRowReaction`].
     pub reaction: AdminFeedbackRowReaction,
     /// `created_at`: date-time string, may be null.
@@ -3488,24 +3491,24 @@ pub struct AdminHarnessRow {
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; default `0.0`.
+    /// `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub created_at_ts: f64,
-    /// `created_by_user_id`: string.
+    pub created_at_ts: UnixTime,
+    /// `created_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub created_by_user_id: String,
-    /// `owner_user_id`: string.
+    pub created_by_user_id: UserId,
+    /// `owner_user_id`: [`UserId`].
     #[serde(default)]
-    pub owner_user_id: String,
+    pub owner_user_id: UserId,
     /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_by_user_id`: string.
+    /// `reviewed_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub reviewed_by_user_id: String,
-    /// `reviewed_at_ts`: number; default `0.0`.
+    pub reviewed_by_user_id: UserId,
+    /// `reviewed_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub reviewed_at_ts: f64,
+    pub reviewed_at_ts: UnixTime,
     /// `review_note`: string.
     #[serde(default)]
     pub review_note: String,
@@ -3518,9 +3521,9 @@ pub struct AdminHarnessRow {
     /// `conformance_status`: [`AdminHarnessRowConformanceStatus`].
     #[serde(default)]
     pub conformance_status: AdminHarnessRowConformanceStatus,
-    /// `conformance_checked_at_ts`: number; default `0.0`.
+    /// `conformance_checked_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub conformance_checked_at_ts: f64,
+    pub conformance_checked_at_ts: UnixTime,
     /// `conformance_digest`: string.
     #[serde(default)]
     pub conformance_digest: String,
@@ -3607,10 +3610,10 @@ pub struct AdminOverviewCounts {
 pub struct AdminPatchSubmissionDetail {
     /// `id`: string.
     pub id: String,
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
@@ -3628,15 +3631,15 @@ pub struct AdminPatchSubmissionDetail {
     /// `judged_at`: date-time string, may be null.
     #[serde(default)]
     pub judged_at: Option<Timestamp>,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `user_id`: string.
+    pub team_id: TeamId,
+    /// `user_id`: [`UserId`].
     #[serde(default)]
-    pub user_id: String,
-    /// `node_id`: string.
+    pub user_id: UserId,
+    /// `node_id`: [`NodeId`].
     #[serde(default)]
-    pub node_id: String,
+    pub node_id: NodeId,
     /// `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
@@ -3653,10 +3656,10 @@ pub struct AdminPatchSubmissionDetail {
 pub struct AdminPatchSubmissionInfo {
     /// `id`: string.
     pub id: String,
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
@@ -3674,15 +3677,15 @@ pub struct AdminPatchSubmissionInfo {
     /// `judged_at`: date-time string, may be null.
     #[serde(default)]
     pub judged_at: Option<Timestamp>,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `user_id`: string.
+    pub team_id: TeamId,
+    /// `user_id`: [`UserId`].
     #[serde(default)]
-    pub user_id: String,
-    /// `node_id`: string.
+    pub user_id: UserId,
+    /// `node_id`: [`NodeId`].
     #[serde(default)]
-    pub node_id: String,
+    pub node_id: NodeId,
     /// `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
@@ -3701,30 +3704,30 @@ pub struct AdminPatchSubmissionPage {
 /// `AdminRecentError`, sent by the platform (OpenAPI schema `AdminRecentError`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminRecentError {
-    /// `instance_id`: string.
-    pub instance_id: String,
-    /// `challenge_id`: string.
+    /// `instance_id`: [`InstanceId`].
+    pub instance_id: InstanceId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
-    /// `team_id`: string.
+    pub challenge_id: ChallengeId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `node_id`: string.
+    pub team_id: TeamId,
+    /// `node_id`: [`NodeId`].
     #[serde(default)]
-    pub node_id: String,
+    pub node_id: NodeId,
     /// `error`: string.
     #[serde(default)]
     pub error: String,
-    /// `stopped_at`: number; default `0.0`.
+    /// `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub stopped_at: f64,
+    pub stopped_at: UnixTime,
 }
 
 /// `AdminSilentChallenge`, sent by the platform (OpenAPI schema `AdminSilentChallenge`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminSilentChallenge {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `name`: string.
     #[serde(default)]
     pub name: String,
@@ -3739,10 +3742,10 @@ pub struct AdminSilentChallenge {
 /// `AdminSolveCell`, sent by the platform (OpenAPI schema `AdminSolveCell`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminSolveCell {
-    /// `team_id`: string.
-    pub team_id: String,
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `solved`: boolean; default `false`.
     #[serde(default)]
     pub solved: bool,
@@ -3780,8 +3783,8 @@ pub struct AdminSolveMatrix {
 /// `AdminSolveMatrixChallenge`, sent by the platform (OpenAPI schema `AdminSolveMatrixChallenge`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminSolveMatrixChallenge {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `name`: string.
     #[serde(default)]
     pub name: String,
@@ -3802,8 +3805,8 @@ pub struct AdminSolveMatrixChallenge {
 /// `AdminSolveMatrixTeam`, sent by the platform (OpenAPI schema `AdminSolveMatrixTeam`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminSolveMatrixTeam {
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `name`: string.
     #[serde(default)]
     pub name: String,
@@ -3818,20 +3821,20 @@ pub struct AdminSolveMatrixTeam {
 /// `AdminStuckInstance`, sent by the platform (OpenAPI schema `AdminStuckInstance`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminStuckInstance {
-    /// `instance_id`: string.
-    pub instance_id: String,
-    /// `challenge_id`: string.
+    /// `instance_id`: [`InstanceId`].
+    pub instance_id: InstanceId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
-    /// `team_id`: string.
+    pub challenge_id: ChallengeId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `node_id`: string.
+    pub team_id: TeamId,
+    /// `node_id`: [`NodeId`].
     #[serde(default)]
-    pub node_id: String,
-    /// `requested_at`: number; default `0.0`.
+    pub node_id: NodeId,
+    /// `requested_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub requested_at: f64,
+    pub requested_at: UnixTime,
     /// `stuck_for_s`: number; default `0.0`.
     #[serde(default)]
     pub stuck_for_s: f64,
@@ -3871,21 +3874,21 @@ pub struct AdminTaskInfo {
     /// `cancel_requested`: boolean; default `false`.
     #[serde(default)]
     pub cancel_requested: bool,
-    /// `created_by_user_id`: string.
+    /// `created_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub created_by_user_id: String,
+    pub created_by_user_id: UserId,
     /// `created_by_name`: string.
     #[serde(default)]
     pub created_by_name: String,
-    /// `created_at_ts`: number; default `0.0`.
+    /// `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub created_at_ts: f64,
-    /// `started_at_ts`: number; default `0.0`.
+    pub created_at_ts: UnixTime,
+    /// `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at_ts: f64,
-    /// `finished_at_ts`: number; default `0.0`.
+    pub started_at_ts: UnixTime,
+    /// `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub finished_at_ts: f64,
+    pub finished_at_ts: UnixTime,
 }
 
 /// `AdminTaskListResponse`, sent by the platform (OpenAPI schema `AdminTaskListResponse`).
@@ -3910,9 +3913,9 @@ pub struct AdminTaskLogLine {
     /// `seq`: integer; default `0`.
     #[serde(default)]
     pub seq: i64,
-    /// `ts`: number; default `0.0`.
+    /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub ts: f64,
+    pub ts: UnixTime,
     /// `level`: string; default `info`.
     #[serde(default = "defaults::d_str_info_3")]
     pub level: String,
@@ -3945,19 +3948,19 @@ pub struct AdminTaskSubmitRequest {
 /// `AdminTeamRow`, sent by the platform (OpenAPI schema `AdminTeamRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminTeamRow {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`TeamId`].
+    pub id: TeamId,
     /// `name`: string.
     pub name: String,
     /// `description`: string.
     #[serde(default)]
     pub description: String,
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `captain_user_id`: string.
+    pub competition_id: CompetitionId,
+    /// `captain_user_id`: [`UserId`].
     #[serde(default)]
-    pub captain_user_id: String,
+    pub captain_user_id: UserId,
     /// `captain_display_name`: string.
     #[serde(default)]
     pub captain_display_name: String,
@@ -4004,9 +4007,9 @@ pub struct AdminTimeseries {
 /// `AdminTimeseriesBucket`, sent by the platform (OpenAPI schema `AdminTimeseriesBucket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminTimeseriesBucket {
-    /// `ts`: number; default `0.0`.
+    /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub ts: f64,
+    pub ts: UnixTime,
     /// `value`: integer; default `0`.
     #[serde(default)]
     pub value: i64,
@@ -4020,9 +4023,9 @@ pub struct AdminTimeseriesBucket {
 pub struct AdminTokenRevokeResponse {
     /// `token_id`: string.
     pub token_id: String,
-    /// `owner_user_id`: string.
+    /// `owner_user_id`: [`UserId`].
     #[serde(default)]
-    pub owner_user_id: String,
+    pub owner_user_id: UserId,
     /// `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
@@ -4042,16 +4045,16 @@ pub struct AdminTokenRevokeResponse {
 /// `AdminTrafficInstanceRow`, sent by the platform (OpenAPI schema `AdminTrafficInstanceRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminTrafficInstanceRow {
-    /// `instance_id`: string.
-    pub instance_id: String,
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `instance_id`: [`InstanceId`].
+    pub instance_id: InstanceId,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `name`: string.
     #[serde(default)]
     pub name: String,
@@ -4061,12 +4064,12 @@ pub struct AdminTrafficInstanceRow {
     /// `request_count`: integer; default `0`.
     #[serde(default)]
     pub request_count: i64,
-    /// `started_at`: number; default `0.0`.
+    /// `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at: f64,
-    /// `stopped_at`: number; default `0.0`.
+    pub started_at: UnixTime,
+    /// `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub stopped_at: f64,
+    pub stopped_at: UnixTime,
     /// `live`: boolean; default `false`.
     #[serde(default)]
     pub live: bool,
@@ -4090,8 +4093,8 @@ pub struct AdminTrafficSummary {
 /// `AdminTrafficTeamRow`, sent by the platform (OpenAPI schema `AdminTrafficTeamRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminTrafficTeamRow {
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -4101,16 +4104,16 @@ pub struct AdminTrafficTeamRow {
     /// `request_count`: integer; default `0`.
     #[serde(default)]
     pub request_count: i64,
-    /// `last_activity_at`: number; default `0.0`.
+    /// `last_activity_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub last_activity_at: f64,
+    pub last_activity_at: UnixTime,
 }
 
 /// `AdminUnhealthyNode`, sent by the platform (OpenAPI schema `AdminUnhealthyNode`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminUnhealthyNode {
-    /// `node_id`: string.
-    pub node_id: String,
+    /// `node_id`: [`NodeId`].
+    pub node_id: NodeId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -4128,8 +4131,8 @@ pub struct AdminUnhealthyNode {
 /// `AdminUserInfo`, sent by the platform (OpenAPI schema `AdminUserInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdminUserInfo {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`UserId`].
+    pub id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -4232,9 +4235,9 @@ pub struct AffiliationSelection {
 /// `AgentActionRow`, sent by the platform (OpenAPI schema `AgentActionRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentActionRow {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -4266,9 +4269,9 @@ pub struct AgentActionRow {
 /// `AgentActionsPage`, sent by the platform (OpenAPI schema `AgentActionsPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentActionsPage {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `indexing`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub indexing: bool,
@@ -4296,9 +4299,9 @@ pub struct AgentEntrantInfo {
     /// `version`: string.
     #[serde(default)]
     pub version: String,
-    /// `owner_user_id`: string.
+    /// `owner_user_id`: [`UserId`].
     #[serde(default)]
-    pub owner_user_id: String,
+    pub owner_user_id: UserId,
     /// `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
@@ -4332,9 +4335,9 @@ pub struct AgentPulseBeat {
 /// `AgentPulseLane`, sent by the platform (OpenAPI schema `AgentPulseLane`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentPulseLane {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -4354,9 +4357,9 @@ pub struct AgentPulseLane {
 /// `AgentPulsePage`, sent by the platform (OpenAPI schema `AgentPulsePage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentPulsePage {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `indexing`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub indexing: bool,
@@ -4438,33 +4441,33 @@ pub struct AnnouncementUpdate {
 /// `AnswerTraceHit`, sent by the platform (OpenAPI schema `AnswerTraceHit`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AnswerTraceHit {
-    /// `instance_id`: string.
+    /// `instance_id`: [`InstanceId`].
     #[serde(default)]
-    pub instance_id: String,
-    /// `question_id`: string.
+    pub instance_id: InstanceId,
+    /// `question_id`: [`QuestionId`].
     #[serde(default)]
-    pub question_id: String,
-    /// `team_id`: string.
+    pub question_id: QuestionId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
-    /// `competition_id`: string.
+    pub challenge_id: ChallengeId,
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `live`: boolean; default `false`.
     #[serde(default)]
     pub live: bool,
-    /// `started_at`: number; default `0.0`.
+    /// `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at: f64,
-    /// `stopped_at`: number; default `0.0`.
+    pub started_at: UnixTime,
+    /// `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub stopped_at: f64,
+    pub stopped_at: UnixTime,
 }
 
 /// `AnswerTraceRequest`, sent to the platform (OpenAPI schema `AnswerTraceRequest`).
@@ -4496,9 +4499,9 @@ pub struct AnswerTraceResponse {
 /// `ArchiveStoreReport`, sent by the platform (OpenAPI schema `ArchiveStoreReport`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArchiveStoreReport {
-    /// `measured_at`: number; default `0.0`.
+    /// `measured_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub measured_at: f64,
+    pub measured_at: UnixTime,
     /// `status`: [`PassStatus`]; default `ok`.
     #[serde(default)]
     pub status: PassStatus,
@@ -4762,12 +4765,12 @@ pub struct AuthoredChallengeInfo {
     /// `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
-    /// `team_id`: string.
-    pub team_id: String,
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
@@ -4864,12 +4867,12 @@ pub struct AuthoredChallengeRow {
     /// `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
-    /// `team_id`: string.
-    pub team_id: String,
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
@@ -4916,8 +4919,8 @@ pub struct AuthoredChallengeRow {
 /// `AuthoredCurationElsewhere`, sent by the platform (OpenAPI schema `AuthoredCurationElsewhere`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuthoredCurationElsewhere {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `competition_title`: string.
     #[serde(default)]
     pub competition_title: String,
@@ -4926,8 +4929,8 @@ pub struct AuthoredCurationElsewhere {
 /// `AuthoredGraduationInfo`, sent by the platform (OpenAPI schema `AuthoredGraduationInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuthoredGraduationInfo {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `refusals`: list of [`AuthoringRefusal`].
     pub refusals: Vec<AuthoringRefusal>,
     /// `corpus_id`: string.
@@ -4953,8 +4956,8 @@ pub struct AuthoredQualityFlag {
 /// `AuthoredReceptionRow`, sent by the platform (OpenAPI schema `AuthoredReceptionRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuthoredReceptionRow {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `name`: string.
     #[serde(default)]
     pub name: String,
@@ -5022,8 +5025,8 @@ pub struct AuthoredRevisionInfo {
     pub id: String,
     /// `authored_challenge_id`: string.
     pub authored_challenge_id: String,
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
@@ -5062,8 +5065,8 @@ pub struct AuthoredRevisionRow {
     pub id: String,
     /// `authored_challenge_id`: string.
     pub authored_challenge_id: String,
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
@@ -5129,8 +5132,8 @@ pub struct AuthoringRefusal {
 /// `AuthoringReviewerInfo`, sent by the platform (OpenAPI schema `AuthoringReviewerInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuthoringReviewerInfo {
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -5256,15 +5259,15 @@ pub struct AwdArenaLink {
 /// `AwdArenaPeerRow`, sent by the platform (OpenAPI schema `AwdArenaPeerRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdArenaPeerRow {
-    /// `user_id`: string.
+    /// `user_id`: [`UserId`].
     #[serde(default)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `node_id`: string.
+    /// `node_id`: [`NodeId`].
     #[serde(default)]
-    pub node_id: String,
+    pub node_id: NodeId,
     /// `address`: string.
     #[serde(default)]
     pub address: String,
@@ -5279,9 +5282,9 @@ pub struct AwdArenaPeerRow {
 /// `AwdArenaPeersResponse`, sent by the platform (OpenAPI schema `AwdArenaPeersResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdArenaPeersResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `peers`: list of [`AwdArenaPeerRow`].
     pub peers: Vec<AwdArenaPeerRow>,
 }
@@ -5289,9 +5292,9 @@ pub struct AwdArenaPeersResponse {
 /// `AwdAttackAnchorResponse`, sent by the platform (OpenAPI schema `AwdAttackAnchorResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdAttackAnchorResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `rounds_finished`: integer; default `0`.
     #[serde(default)]
     pub rounds_finished: i64,
@@ -5305,9 +5308,9 @@ pub struct AwdAttackAnchorResponse {
 /// `AwdAttackAnchorRow`, sent by the platform (OpenAPI schema `AwdAttackAnchorRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdAttackAnchorRow {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -5334,8 +5337,8 @@ pub struct AwdAttackMatrixResponse {
     /// `at_tick`: integer, may be null.
     #[serde(default)]
     pub at_tick: Option<i64>,
-    /// `team_ids`: list of string.
-    pub team_ids: Vec<String>,
+    /// `team_ids`: list of [`TeamId`].
+    pub team_ids: Vec<TeamId>,
     /// `rows`: list of [`AwdAttackMatrixRow`].
     pub rows: Vec<AwdAttackMatrixRow>,
 }
@@ -5343,9 +5346,9 @@ pub struct AwdAttackMatrixResponse {
 /// `AwdAttackMatrixRow`, sent by the platform (OpenAPI schema `AwdAttackMatrixRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdAttackMatrixRow {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -5368,9 +5371,9 @@ pub struct AwdBoardEntry {
     /// `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -5412,15 +5415,15 @@ pub struct AwdCaptureCorroborationRow {
     /// `tick`: integer; default `0`.
     #[serde(default)]
     pub tick: i64,
-    /// `attacker_team_id`: string.
+    /// `attacker_team_id`: [`TeamId`].
     #[serde(default)]
-    pub attacker_team_id: String,
+    pub attacker_team_id: TeamId,
     /// `attacker_team_name`: string.
     #[serde(default)]
     pub attacker_team_name: String,
-    /// `victim_team_id`: string.
+    /// `victim_team_id`: [`TeamId`].
     #[serde(default)]
-    pub victim_team_id: String,
+    pub victim_team_id: TeamId,
     /// `victim_team_name`: string.
     #[serde(default)]
     pub victim_team_name: String,
@@ -5466,9 +5469,9 @@ pub struct AwdClockBrief {
 /// `AwdCorroborationResponse`, sent by the platform (OpenAPI schema `AwdCorroborationResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdCorroborationResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `tick`: integer; default `0`.
     #[serde(default)]
     pub tick: i64,
@@ -5481,9 +5484,9 @@ pub struct AwdCorroborationResponse {
 /// `AwdDefenceAnchorResponse`, sent by the platform (OpenAPI schema `AwdDefenceAnchorResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdDefenceAnchorResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `rounds_finished`: integer; default `0`.
     #[serde(default)]
     pub rounds_finished: i64,
@@ -5497,9 +5500,9 @@ pub struct AwdDefenceAnchorResponse {
 /// `AwdDefenceAnchorRow`, sent by the platform (OpenAPI schema `AwdDefenceAnchorRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdDefenceAnchorRow {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -5567,9 +5570,9 @@ pub struct AwdDefenceTimelineCell {
 /// `AwdDefenceTimelineResponse`, sent by the platform (OpenAPI schema `AwdDefenceTimelineResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdDefenceTimelineResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `defence_mode`: [`AwdDefenceMode`]; default `patch`.
     #[serde(default)]
     pub defence_mode: AwdDefenceMode,
@@ -5585,9 +5588,9 @@ pub struct AwdDefenceTimelineResponse {
 /// `AwdDefenceTimelineRow`, sent by the platform (OpenAPI schema `AwdDefenceTimelineRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdDefenceTimelineRow {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -5607,18 +5610,18 @@ pub struct AwdEventRow {
     /// `at_ts`: date-time string, may be null.
     #[serde(default)]
     pub at_ts: Option<Timestamp>,
-    /// `attacker_team_id`: string.
+    /// `attacker_team_id`: [`TeamId`].
     #[serde(default)]
-    pub attacker_team_id: String,
+    pub attacker_team_id: TeamId,
     /// `attacker_name`: string.
     #[serde(default)]
     pub attacker_name: String,
     /// `attacker_anonymous`: boolean; default `false`.
     #[serde(default)]
     pub attacker_anonymous: bool,
-    /// `victim_team_id`: string.
+    /// `victim_team_id`: [`TeamId`].
     #[serde(default)]
-    pub victim_team_id: String,
+    pub victim_team_id: TeamId,
     /// `victim_name`: string.
     #[serde(default)]
     pub victim_name: String,
@@ -5645,9 +5648,9 @@ pub struct AwdEventRow {
 /// `AwdEventsResponse`, sent by the platform (OpenAPI schema `AwdEventsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdEventsResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `last_tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub last_tick: i64,
@@ -5661,9 +5664,9 @@ pub struct AwdFlagResult {
     /// `verdict`: [`AwdFlagResultVerdict`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub verdict: Option<AwdFlagResultVerdict>,
-    /// `victim_team_id`: string.
+    /// `victim_team_id`: [`TeamId`].
     #[serde(default)]
-    pub victim_team_id: String,
+    pub victim_team_id: TeamId,
     /// `service_id`: string.
     #[serde(default)]
     pub service_id: String,
@@ -5714,12 +5717,12 @@ pub struct AwdForensicAnalysis {
 /// `AwdForensicsResponse`, sent by the platform (OpenAPI schema `AwdForensicsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdForensicsResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `challenge_id`: string.
+    pub competition_id: CompetitionId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `rounds_finished`: integer; default `0`.
     #[serde(default)]
     pub rounds_finished: i64,
@@ -5736,9 +5739,9 @@ pub struct AwdForensicsResponse {
 /// `AwdForensicsRow`, sent by the platform (OpenAPI schema `AwdForensicsRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdForensicsRow {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -5769,9 +5772,9 @@ pub struct AwdMatchConfig {
     /// `attacker`: [`AwdAttacker`]; optional; default `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacker: Option<AwdAttacker>,
-    /// `challenge_id`: string; optional.
+    /// `challenge_id`: [`ChallengeId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub challenge_id: Option<String>,
+    pub challenge_id: Option<ChallengeId>,
     /// `defence_mode`: [`AwdDefenceMode`]; optional; default `patch`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defence_mode: Option<AwdDefenceMode>,
@@ -5801,9 +5804,9 @@ pub struct AwdMatchConfig {
 /// `AwdMatchInfo`, sent by the platform (OpenAPI schema `AwdMatchInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdMatchInfo {
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `reference_victim`: boolean; default `false`.
     #[serde(default)]
     pub reference_victim: bool,
@@ -5834,9 +5837,9 @@ pub struct AwdMatchInfo {
     /// `total_budget`: integer, may be null.
     #[serde(default)]
     pub total_budget: Option<i64>,
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `current_tick`: integer, may be null.
     #[serde(default)]
     pub current_tick: Option<i64>,
@@ -5862,12 +5865,12 @@ pub struct AwdMatchInfo {
 /// `AwdMatchStatus`, sent by the platform (OpenAPI schema `AwdMatchStatus`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdMatchStatus {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `challenge_id`: string.
+    pub competition_id: CompetitionId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `starts_at`: date-time string, may be null.
     #[serde(default)]
     pub starts_at: Option<Timestamp>,
@@ -5951,9 +5954,9 @@ pub struct AwdRoundPoint {
 /// `AwdRoundSeries`, sent by the platform (OpenAPI schema `AwdRoundSeries`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdRoundSeries {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -5967,9 +5970,9 @@ pub struct AwdRoundSeries {
 /// `AwdSlaHistoryResponse`, sent by the platform (OpenAPI schema `AwdSlaHistoryResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdSlaHistoryResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `is_match`: boolean; default `false`.
     #[serde(default)]
     pub is_match: bool,
@@ -5983,9 +5986,9 @@ pub struct AwdSlaHistoryResponse {
 /// `AwdSlaProbeRow`, sent by the platform (OpenAPI schema `AwdSlaProbeRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdSlaProbeRow {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -6006,9 +6009,9 @@ pub struct AwdSlaProbeRow {
 /// `AwdTarget`, sent by the platform (OpenAPI schema `AwdTarget`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdTarget {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -6032,12 +6035,12 @@ pub struct AwdTarget {
 /// `AwdTargetsResponse`, sent by the platform (OpenAPI schema `AwdTargetsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdTargetsResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `challenge_id`: string.
+    pub competition_id: CompetitionId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `targets`: list of [`AwdTarget`].
     pub targets: Vec<AwdTarget>,
 }
@@ -6045,15 +6048,15 @@ pub struct AwdTargetsResponse {
 /// `AwdVpnPeer`, sent by the platform (OpenAPI schema `AwdVpnPeer`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwdVpnPeer {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `address`: string.
     #[serde(default)]
     pub address: String,
-    /// `node_id`: string.
+    /// `node_id`: [`NodeId`].
     #[serde(default)]
-    pub node_id: String,
+    pub node_id: NodeId,
     /// `config`: string.
     #[serde(default)]
     pub config: String,
@@ -6138,12 +6141,12 @@ pub struct BuildPushScopeRequest {
     /// `bucket`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket: Option<String>,
-    /// `challenge_ids`: list of string; optional.
+    /// `challenge_ids`: list of [`ChallengeId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub challenge_ids: Option<Vec<String>>,
-    /// `node_id`: string; optional.
+    pub challenge_ids: Option<Vec<ChallengeId>>,
+    /// `node_id`: [`NodeId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
+    pub node_id: Option<NodeId>,
 }
 
 /// `BulkInviteRequest`, sent to the platform (OpenAPI schema `BulkInviteRequest`).
@@ -6196,8 +6199,8 @@ pub struct CalendarBucket {
 /// `ChallengeBlueprint`, sent by the platform (OpenAPI schema `ChallengeBlueprint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengeBlueprint {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `segments`: list of string.
     pub segments: Vec<String>,
     /// `hosts`: list of [`BlueprintHostInfo`].
@@ -6216,14 +6219,14 @@ pub struct ChallengeBlueprint {
 /// `ChallengeBuildNodeState`, sent by the platform (OpenAPI schema `ChallengeBuildNodeState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengeBuildNodeState {
-    /// `node_id`: string.
-    pub node_id: String,
+    /// `node_id`: [`NodeId`].
+    pub node_id: NodeId,
     /// `status`: [`ChallengeBuildStatus`]; default `unbuilt`.
     #[serde(default)]
     pub status: ChallengeBuildStatus,
-    /// `built_at`: number; default `0.0`.
+    /// `built_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub built_at: f64,
+    pub built_at: UnixTime,
     /// `error`: string.
     #[serde(default)]
     pub error: String,
@@ -6242,8 +6245,8 @@ pub struct ChallengeBuildStateResponse {
 /// `ChallengeBuildStateRow`, sent by the platform (OpenAPI schema `ChallengeBuildStateRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengeBuildStateRow {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `aggregated`: [`ChallengeBuildStatus`]; default `unbuilt`.
     #[serde(default)]
     pub aggregated: ChallengeBuildStatus,
@@ -6295,8 +6298,8 @@ pub struct ChallengeFlagStats {
 /// `ChallengeInfo`, sent by the platform (OpenAPI schema `ChallengeInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengeInfo {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`ChallengeId`].
+    pub id: ChallengeId,
     /// `name`: string.
     pub name: String,
     /// `category`: [`ChallengeCategory`]; default `web`.
@@ -6328,13 +6331,13 @@ pub struct ChallengeInfo {
     /// `defence`: [`DefenceInfo`], may be null.
     #[serde(default)]
     pub defence: Option<DefenceInfo>,
-    /// `my_solved_question_ids`: list of string.
-    pub my_solved_question_ids: Vec<String>,
+    /// `my_solved_question_ids`: list of [`QuestionId`].
+    pub my_solved_question_ids: Vec<QuestionId>,
     /// `my_fully_solved`: boolean; default `false`.
     #[serde(default)]
     pub my_fully_solved: bool,
-    /// `my_team_solved_question_ids`: list of string.
-    pub my_team_solved_question_ids: Vec<String>,
+    /// `my_team_solved_question_ids`: list of [`QuestionId`].
+    pub my_team_solved_question_ids: Vec<QuestionId>,
     /// `my_team_fully_solved`: boolean; default `false`.
     #[serde(default)]
     pub my_team_fully_solved: bool,
@@ -6344,22 +6347,22 @@ pub struct ChallengeInfo {
     /// `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
-    /// `author_user_id`: string.
+    /// `author_user_id`: [`UserId`].
     #[serde(default)]
-    pub author_user_id: String,
+    pub author_user_id: UserId,
 }
 
 /// `ChallengePullNodeState`, sent by the platform (OpenAPI schema `ChallengePullNodeState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengePullNodeState {
-    /// `node_id`: string.
-    pub node_id: String,
+    /// `node_id`: [`NodeId`].
+    pub node_id: NodeId,
     /// `status`: [`ChallengePullStatus`]; default `unpulled`.
     #[serde(default)]
     pub status: ChallengePullStatus,
-    /// `pulled_at`: number; default `0.0`.
+    /// `pulled_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub pulled_at: f64,
+    pub pulled_at: UnixTime,
     /// `error`: string.
     #[serde(default)]
     pub error: String,
@@ -6378,8 +6381,8 @@ pub struct ChallengePullStateResponse {
 /// `ChallengePullStateRow`, sent by the platform (OpenAPI schema `ChallengePullStateRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengePullStateRow {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `aggregated`: [`ChallengePullStatus`]; default `unpulled`.
     #[serde(default)]
     pub aggregated: ChallengePullStatus,
@@ -6390,26 +6393,26 @@ pub struct ChallengePullStateRow {
 /// `ChallengeSolveAttempt`, sent by the platform (OpenAPI schema `ChallengeSolveAttempt`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengeSolveAttempt {
-    /// `instance_id`: string.
-    pub instance_id: String,
-    /// `team_id`: string.
+    /// `instance_id`: [`InstanceId`].
+    pub instance_id: InstanceId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
-    /// `started_at`: number; default `0.0`.
+    pub challenge_id: ChallengeId,
+    /// `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at: f64,
-    /// `stopped_at`: number; default `0.0`.
+    pub started_at: UnixTime,
+    /// `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub stopped_at: f64,
+    pub stopped_at: UnixTime,
     /// `duration_s`: number; default `0.0`.
     #[serde(default)]
     pub duration_s: f64,
@@ -6432,8 +6435,8 @@ pub struct ChallengeSolveAttempt {
 /// `ChallengeSolveAttemptsResponse`, sent by the platform (OpenAPI schema `ChallengeSolveAttemptsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengeSolveAttemptsResponse {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `attempts`: list of [`ChallengeSolveAttempt`].
     pub attempts: Vec<ChallengeSolveAttempt>,
     /// `per_team`: list of [`ChallengeTeamSolveSummary`].
@@ -6446,8 +6449,8 @@ pub struct ChallengeSolveAttemptsResponse {
 /// `ChallengeStats`, sent by the platform (OpenAPI schema `ChallengeStats`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengeStats {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `name`: string.
     #[serde(default)]
     pub name: String,
@@ -6473,8 +6476,8 @@ pub struct ChallengeStats {
 /// `ChallengeTeamSolveSummary`, sent by the platform (OpenAPI schema `ChallengeTeamSolveSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChallengeTeamSolveSummary {
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -6496,12 +6499,12 @@ pub struct ChallengeTeamSolveSummary {
     /// `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
-    /// `first_solved_at`: number; default `0.0`.
+    /// `first_solved_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub first_solved_at: f64,
-    /// `last_solved_at`: number; default `0.0`.
+    pub first_solved_at: UnixTime,
+    /// `last_solved_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub last_solved_at: f64,
+    pub last_solved_at: UnixTime,
 }
 
 /// `ChallengeValuePoint`, sent by the platform (OpenAPI schema `ChallengeValuePoint`).
@@ -6710,9 +6713,9 @@ pub struct ChangelogSeenResponse {
 /// `CheckAnswerRequest`, sent to the platform (OpenAPI schema `CheckAnswerRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CheckAnswerRequest {
-    /// `question_id`: string; optional; default `flag`.
+    /// `question_id`: [`QuestionId`]; optional; default `flag`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub question_id: Option<String>,
+    pub question_id: Option<QuestionId>,
 }
 
 /// `CheckAnswerResponse`, sent by the platform (OpenAPI schema `CheckAnswerResponse`).
@@ -6720,9 +6723,9 @@ pub struct CheckAnswerRequest {
 pub struct CheckAnswerResponse {
     /// `passed`: boolean.
     pub passed: bool,
-    /// `question_id`: string, may be null.
+    /// `question_id`: [`QuestionId`], may be null.
     #[serde(default)]
-    pub question_id: Option<String>,
+    pub question_id: Option<QuestionId>,
     /// `exit_code`: integer, may be null.
     #[serde(default)]
     pub exit_code: Option<i64>,
@@ -6738,9 +6741,9 @@ pub struct CheckAnswerResponse {
     /// `challenge_fully_solved`: boolean; default `false`.
     #[serde(default)]
     pub challenge_fully_solved: bool,
-    /// `last_checked_at`: number; default `0.0`.
+    /// `last_checked_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub last_checked_at: f64,
+    pub last_checked_at: UnixTime,
 }
 
 /// `ClusterInfo`, sent by the platform (OpenAPI schema `ClusterInfo`).
@@ -6755,8 +6758,8 @@ pub struct ClusterInfo {
 /// `CompetitionAdminInfo`, sent by the platform (OpenAPI schema `CompetitionAdminInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionAdminInfo {
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -6777,8 +6780,8 @@ pub struct CompetitionAdminInfo {
 /// `CompetitionApplicationInfo`, sent by the platform (OpenAPI schema `CompetitionApplicationInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionApplicationInfo {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `message`: string.
     #[serde(default)]
     pub message: String,
@@ -6816,10 +6819,10 @@ pub struct CompetitionApplicationReviewRequest {
 /// `CompetitionApplicationRow`, sent by the platform (OpenAPI schema `CompetitionApplicationRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionApplicationRow {
-    /// `competition_id`: string.
-    pub competition_id: String,
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -6856,8 +6859,8 @@ pub struct CompetitionApplicationRow {
 pub struct CompetitionAttachmentInfo {
     /// `id`: string.
     pub id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `filename`: string.
     pub filename: String,
     /// `content_type`: string.
@@ -6896,8 +6899,8 @@ pub struct CompetitionAttachmentUpdate {
 /// `CompetitionAttachmentsResponse`, sent by the platform (OpenAPI schema `CompetitionAttachmentsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionAttachmentsResponse {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `attachments`: list of [`CompetitionAttachmentInfo`].
     pub attachments: Vec<CompetitionAttachmentInfo>,
 }
@@ -6907,16 +6910,16 @@ pub struct CompetitionAttachmentsResponse {
 pub struct CompetitionChallengeBreakdown {
     /// `challenges`: list of [`CompetitionChallengeRow`].
     pub challenges: Vec<CompetitionChallengeRow>,
-    /// `generated_at`: number; default `0.0`.
+    /// `generated_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub generated_at: f64,
+    pub generated_at: UnixTime,
 }
 
 /// `CompetitionChallengeRow`, sent by the platform (OpenAPI schema `CompetitionChallengeRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionChallengeRow {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `name`: string.
     #[serde(default)]
     pub name: String,
@@ -6943,9 +6946,9 @@ pub struct CompetitionChallengeRow {
     pub base_value: Option<i64>,
     /// `decay`: list of [`ChallengeValuePoint`].
     pub decay: Vec<ChallengeValuePoint>,
-    /// `first_blood_team_id`: string.
+    /// `first_blood_team_id`: [`TeamId`].
     #[serde(default)]
-    pub first_blood_team_id: String,
+    pub first_blood_team_id: TeamId,
     /// `first_blood_team_name`: string.
     #[serde(default)]
     pub first_blood_team_name: String,
@@ -7001,9 +7004,9 @@ pub struct CompetitionCreate {
     /// `awd_match`: [`AwdMatchConfig`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awd_match: Option<AwdMatchConfig>,
-    /// `challenge_ids`: list of string; optional.
+    /// `challenge_ids`: list of [`ChallengeId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub challenge_ids: Option<Vec<String>>,
+    pub challenge_ids: Option<Vec<ChallengeId>>,
     /// `corpus_sha`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corpus_sha: Option<String>,
@@ -7070,8 +7073,8 @@ pub struct CompetitionCreate {
 /// `CompetitionDetail`, sent by the platform (OpenAPI schema `CompetitionDetail`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionDetail {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`CompetitionId`].
+    pub id: CompetitionId,
     /// `title`: string.
     pub title: String,
     /// `description`: map of string to string.
@@ -7092,8 +7095,8 @@ pub struct CompetitionDetail {
     pub created_by: String,
     /// `created_by_name`: string.
     pub created_by_name: String,
-    /// `challenge_ids`: list of string.
-    pub challenge_ids: Vec<String>,
+    /// `challenge_ids`: list of [`ChallengeId`].
+    pub challenge_ids: Vec<ChallengeId>,
     /// `status`: [`CompetitionCreateStatus`]; default `published`.
     #[serde(default)]
     pub status: CompetitionCreateStatus,
@@ -7228,9 +7231,9 @@ pub struct CompetitionDetail {
     /// `can_participate`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub can_participate: bool,
-    /// `my_team_id`: string.
+    /// `my_team_id`: [`TeamId`].
     #[serde(default)]
-    pub my_team_id: String,
+    pub my_team_id: TeamId,
     /// `my_team_name`: string.
     #[serde(default)]
     pub my_team_name: String,
@@ -7300,8 +7303,8 @@ pub struct CompetitionFormatPreset {
 /// `CompetitionInfo`, sent by the platform (OpenAPI schema `CompetitionInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionInfo {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`CompetitionId`].
+    pub id: CompetitionId,
     /// `title`: string.
     pub title: String,
     /// `description`: map of string to string.
@@ -7322,8 +7325,8 @@ pub struct CompetitionInfo {
     pub created_by: String,
     /// `created_by_name`: string.
     pub created_by_name: String,
-    /// `challenge_ids`: list of string.
-    pub challenge_ids: Vec<String>,
+    /// `challenge_ids`: list of [`ChallengeId`].
+    pub challenge_ids: Vec<ChallengeId>,
     /// `status`: [`CompetitionCreateStatus`]; default `published`.
     #[serde(default)]
     pub status: CompetitionCreateStatus,
@@ -7458,9 +7461,9 @@ pub struct CompetitionInfo {
     /// `can_participate`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub can_participate: bool,
-    /// `my_team_id`: string.
+    /// `my_team_id`: [`TeamId`].
     #[serde(default)]
-    pub my_team_id: String,
+    pub my_team_id: TeamId,
     /// `my_team_name`: string.
     #[serde(default)]
     pub my_team_name: String,
@@ -7481,8 +7484,8 @@ pub struct CompetitionInfo {
 /// `CompetitionInviteInfo`, sent by the platform (OpenAPI schema `CompetitionInviteInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionInviteInfo {
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -7504,9 +7507,9 @@ pub struct CompetitionInviteInfo {
     /// `signed_up_at`: date-time string, may be null.
     #[serde(default)]
     pub signed_up_at: Option<Timestamp>,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -7523,14 +7526,14 @@ pub struct CompetitionInviteInfo {
 /// `CompetitionMembershipInfo`, sent by the platform (OpenAPI schema `CompetitionMembershipInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionMembershipInfo {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `competition_title`: string.
     pub competition_title: String,
     /// `competition_phase`: [`CompetitionDetailPhase`].
     pub competition_phase: CompetitionDetailPhase,
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     pub team_name: String,
     /// `role`: [`CompetitionMembershipInfoRole`].
@@ -7582,8 +7585,8 @@ pub struct CompetitionMembershipInfo {
 /// `CompetitionRecords`, sent by the platform (OpenAPI schema `CompetitionRecords`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionRecords {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `title`: string.
     #[serde(default)]
     pub title: String,
@@ -7592,8 +7595,8 @@ pub struct CompetitionRecords {
     pub scoring_rule: String,
     /// `exported_at`: date-time string.
     pub exported_at: Timestamp,
-    /// `challenge_ids`: list of string.
-    pub challenge_ids: Vec<String>,
+    /// `challenge_ids`: list of [`ChallengeId`].
+    pub challenge_ids: Vec<ChallengeId>,
     /// `teams`: list of [`RecordTeam`].
     pub teams: Vec<RecordTeam>,
     /// `solves`: list of [`RecordSolve`].
@@ -7609,8 +7612,8 @@ pub struct CompetitionRecords {
 /// `CompetitionRegistrationInfo`, sent by the platform (OpenAPI schema `CompetitionRegistrationInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionRegistrationInfo {
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -7624,22 +7627,22 @@ pub struct CompetitionRegistrationInfo {
 pub struct CompetitionRoster {
     /// `teams`: list of [`CompetitionRosterTeam`].
     pub teams: Vec<CompetitionRosterTeam>,
-    /// `generated_at`: number; default `0.0`.
+    /// `generated_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub generated_at: f64,
+    pub generated_at: UnixTime,
 }
 
 /// `CompetitionRosterTeam`, sent by the platform (OpenAPI schema `CompetitionRosterTeam`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompetitionRosterTeam {
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `captain_user_id`: string.
+    /// `captain_user_id`: [`UserId`].
     #[serde(default)]
-    pub captain_user_id: String,
+    pub captain_user_id: UserId,
     /// `members`: list of [`TeamMemberInfo`].
     pub members: Vec<TeamMemberInfo>,
     /// `anonymous`: boolean; default `false`.
@@ -7665,9 +7668,9 @@ pub struct CompetitionScoreDistribution {
 pub struct CompetitionScoreHistory {
     /// `series`: list of [`ScoreHistorySeries`].
     pub series: Vec<ScoreHistorySeries>,
-    /// `generated_at`: number; default `0.0`.
+    /// `generated_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub generated_at: f64,
+    pub generated_at: UnixTime,
 }
 
 /// `CompetitionSeriesConfig`, sent to the platform (OpenAPI schema `CompetitionSeriesConfig`).
@@ -7883,9 +7886,9 @@ pub struct CompetitionUpdate {
     /// `authoring_terms_version`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_terms_version: Option<String>,
-    /// `challenge_ids`: list of string, may be null; optional.
+    /// `challenge_ids`: list of [`ChallengeId`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub challenge_ids: Option<Vec<String>>,
+    pub challenge_ids: Option<Vec<ChallengeId>>,
     /// `corpus_sha`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corpus_sha: Option<String>,
@@ -7951,8 +7954,8 @@ pub struct CompetitionUpdate {
 /// `ContributorRow`, sent by the platform (OpenAPI schema `ContributorRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContributorRow {
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `author_display_name`: string.
     pub author_display_name: String,
     /// `challenges`: integer.
@@ -7971,9 +7974,9 @@ pub struct CreateFineGrainedTokenRequest {
     /// `competition_access`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub competition_access: Option<String>,
-    /// `competition_ids`: list of string; optional.
+    /// `competition_ids`: list of [`CompetitionId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub competition_ids: Option<Vec<String>>,
+    pub competition_ids: Option<Vec<CompetitionId>>,
     /// `expires_in_days`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<i64>,
@@ -8019,8 +8022,8 @@ pub struct CreateFineGrainedTokenResponse {
     /// `competition_access`: [`CreateFineGrainedTokenResponseCompetitionAccess`]; default `none`.
     #[serde(default)]
     pub competition_access: CreateFineGrainedTokenResponseCompetitionAccess,
-    /// `competition_ids`: list of string.
-    pub competition_ids: Vec<String>,
+    /// `competition_ids`: list of [`CompetitionId`].
+    pub competition_ids: Vec<CompetitionId>,
     /// `permissions`: map of string to [`CreateFineGrainedTokenResponsePermissions`].
     pub permissions: BTreeMap<String, CreateFineGrainedTokenResponsePermissions>,
     /// `rotated_from`: string.
@@ -8072,8 +8075,8 @@ pub struct Credential {
 /// `CreditedChallengeRow`, sent by the platform (OpenAPI schema `CreditedChallengeRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreditedChallengeRow {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`ChallengeId`].
+    pub id: ChallengeId,
     /// `name`: string.
     pub name: String,
     /// `category`: [`ChallengeCategory`]; default `web`.
@@ -8082,8 +8085,8 @@ pub struct CreditedChallengeRow {
     /// `difficulty`: string.
     #[serde(default)]
     pub difficulty: String,
-    /// `author_user_id`: string.
-    pub author_user_id: String,
+    /// `author_user_id`: [`UserId`].
+    pub author_user_id: UserId,
     /// `author_display_name`: string.
     pub author_display_name: String,
     /// `solves`: integer, may be null.
@@ -8153,8 +8156,8 @@ pub struct DefenceLiveFile {
 /// `DefenceMatrixResponse`, sent by the platform (OpenAPI schema `DefenceMatrixResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DefenceMatrixResponse {
-    /// `challenge_ids`: list of string.
-    pub challenge_ids: Vec<String>,
+    /// `challenge_ids`: list of [`ChallengeId`].
+    pub challenge_ids: Vec<ChallengeId>,
     /// `rows`: list of [`DefenceMatrixRow`].
     pub rows: Vec<DefenceMatrixRow>,
 }
@@ -8162,9 +8165,9 @@ pub struct DefenceMatrixResponse {
 /// `DefenceMatrixRow`, sent by the platform (OpenAPI schema `DefenceMatrixRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DefenceMatrixRow {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -8178,8 +8181,8 @@ pub struct DefenceMatrixRow {
 /// `DefenceSource`, sent by the platform (OpenAPI schema `DefenceSource`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DefenceSource {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `files`: map of string to string.
     pub files: BTreeMap<String, String>,
 }
@@ -8428,10 +8431,10 @@ pub struct EmailVerificationStatus {
 /// `EvalAllowanceGrant`, sent to the platform (OpenAPI schema `EvalAllowanceGrant`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvalAllowanceGrant {
-    /// `user_id`: string.
-    pub user_id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `cap_usd`: number.
     pub cap_usd: f64,
     /// `note`: string; optional.
@@ -8442,15 +8445,15 @@ pub struct EvalAllowanceGrant {
 /// `EvalAllowanceRow`, sent by the platform (OpenAPI schema `EvalAllowanceRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvalAllowanceRow {
-    /// `user_id`: string.
+    /// `user_id`: [`UserId`].
     #[serde(default)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `competition_title`: string.
     #[serde(default)]
     pub competition_title: String,
@@ -8460,9 +8463,9 @@ pub struct EvalAllowanceRow {
     /// `spent_usd`: number; default `0.0`.
     #[serde(default)]
     pub spent_usd: f64,
-    /// `granted_by_user_id`: string.
+    /// `granted_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub granted_by_user_id: String,
+    pub granted_by_user_id: UserId,
     /// `granted_at`: string.
     #[serde(default)]
     pub granted_at: String,
@@ -8573,21 +8576,21 @@ pub struct EvalCampaignState {
     /// `task_id`: string.
     #[serde(default)]
     pub task_id: String,
-    /// `created_by_user_id`: string.
+    /// `created_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub created_by_user_id: String,
+    pub created_by_user_id: UserId,
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; default `0.0`.
+    /// `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub created_at_ts: f64,
-    /// `started_at_ts`: number; default `0.0`.
+    pub created_at_ts: UnixTime,
+    /// `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at_ts: f64,
-    /// `finished_at_ts`: number; default `0.0`.
+    pub started_at_ts: UnixTime,
+    /// `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub finished_at_ts: f64,
+    pub finished_at_ts: UnixTime,
 }
 
 /// `EvalCampaignSubmitRequest`, sent to the platform (OpenAPI schema `EvalCampaignSubmitRequest`).
@@ -8624,8 +8627,8 @@ pub struct EvalEntryRequest {
     pub harness_id: String,
     /// `model_id`: string.
     pub model_id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `max_turns`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_turns: Option<i64>,
@@ -8640,9 +8643,9 @@ pub struct EvalEntryRequest {
 /// `EvalLeaderboard`, sent by the platform (OpenAPI schema `EvalLeaderboard`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvalLeaderboard {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `challenge_count`: integer; default `0`.
     #[serde(default)]
     pub challenge_count: i64,
@@ -8669,9 +8672,9 @@ pub struct EvalRunCoverage {
     /// `run_id`: string.
     #[serde(default)]
     pub run_id: String,
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `rows`: list of [`QuestionCoverageRow`].
     pub rows: Vec<QuestionCoverageRow>,
     /// `captured`: integer; default `0`.
@@ -8709,18 +8712,18 @@ pub struct EvalRunState {
     /// `harness_id`: string.
     #[serde(default)]
     pub harness_id: String,
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
-    /// `competition_id`: string.
+    pub challenge_id: ChallengeId,
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `team_id`: string.
+    pub competition_id: CompetitionId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `instance_id`: string.
+    pub team_id: TeamId,
+    /// `instance_id`: [`InstanceId`].
     #[serde(default)]
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// `status`: [`EvalRunStateStatus`]; default `pending`.
     #[serde(default)]
     pub status: EvalRunStateStatus,
@@ -8759,18 +8762,18 @@ pub struct EvalRunState {
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; default `0.0`.
+    /// `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub created_at_ts: f64,
-    /// `started_at_ts`: number; default `0.0`.
+    pub created_at_ts: UnixTime,
+    /// `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at_ts: f64,
-    /// `finished_at_ts`: number; default `0.0`.
+    pub started_at_ts: UnixTime,
+    /// `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub finished_at_ts: f64,
-    /// `created_by_user_id`: string.
+    pub finished_at_ts: UnixTime,
+    /// `created_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub created_by_user_id: String,
+    pub created_by_user_id: UserId,
     /// `tier`: [`EvalCampaignStateTier`]; default `official`.
     #[serde(default)]
     pub tier: EvalCampaignStateTier,
@@ -8814,11 +8817,11 @@ pub struct EvalRunState {
 pub struct EvalRunSubmitRequest {
     /// `model_id`: string.
     pub model_id: String,
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `competition_id`: string; optional.
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `competition_id`: [`CompetitionId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub competition_id: Option<String>,
+    pub competition_id: Option<CompetitionId>,
     /// `harness_id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub harness_id: Option<String>,
@@ -8853,8 +8856,8 @@ pub struct EvalTrendPoint {
 /// `FeedbackStats`, sent by the platform (OpenAPI schema `FeedbackStats`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackStats {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `counts`: map of string to integer.
     pub counts: BTreeMap<String, i64>,
     /// `total`: integer.
@@ -9190,12 +9193,12 @@ pub struct GauntletRangeInfo {
     /// `created_by_display_name`: string.
     #[serde(default)]
     pub created_by_display_name: String,
-    /// `created_at_ts`: number, may be null.
+    /// `created_at_ts`: epoch seconds, may be null.
     #[serde(default)]
-    pub created_at_ts: Option<f64>,
-    /// `rendered_at_ts`: number, may be null.
+    pub created_at_ts: Option<UnixTime>,
+    /// `rendered_at_ts`: epoch seconds, may be null.
     #[serde(default)]
-    pub rendered_at_ts: Option<f64>,
+    pub rendered_at_ts: Option<UnixTime>,
     /// `scenario`: JSON object.
     pub scenario: JsonObject,
 }
@@ -9229,9 +9232,9 @@ pub struct GrantAuthoringReviewerRequest {
     /// `email`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// `user_id`: string; optional.
+    /// `user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
 }
 
 /// `GrantCompetitionAdminRequest`, sent to the platform (OpenAPI schema `GrantCompetitionAdminRequest`).
@@ -9246,9 +9249,9 @@ pub struct GrantCompetitionAdminRequest {
     /// `role`: [`CompetitionAdminInfoRole`]; optional; default `admin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<CompetitionAdminInfoRole>,
-    /// `user_id`: string; optional.
+    /// `user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
 }
 
 /// `HTTPValidationError`, sent by the platform (OpenAPI schema `HTTPValidationError`).
@@ -9336,9 +9339,9 @@ pub struct HarnessStateInput {
     /// `approved_digest`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_digest: Option<String>,
-    /// `conformance_checked_at_ts`: number; optional; default `0.0`.
+    /// `conformance_checked_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conformance_checked_at_ts: Option<f64>,
+    pub conformance_checked_at_ts: Option<UnixTime>,
     /// `conformance_digest`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conformance_digest: Option<String>,
@@ -9354,12 +9357,12 @@ pub struct HarnessStateInput {
     /// `created_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; optional; default `0.0`.
+    /// `created_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at_ts: Option<f64>,
-    /// `created_by_user_id`: string; optional.
+    pub created_at_ts: Option<UnixTime>,
+    /// `created_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by_user_id: Option<String>,
+    pub created_by_user_id: Option<UserId>,
     /// `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -9372,21 +9375,21 @@ pub struct HarnessStateInput {
     /// `notes`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
-    /// `owner_user_id`: string; optional.
+    /// `owner_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<UserId>,
     /// `review_note`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_note: Option<String>,
     /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; optional; default `pending`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_status: Option<AdminAuthoredChallengeRowReviewStatus>,
-    /// `reviewed_at_ts`: number; optional; default `0.0`.
+    /// `reviewed_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reviewed_at_ts: Option<f64>,
-    /// `reviewed_by_user_id`: string; optional.
+    pub reviewed_at_ts: Option<UnixTime>,
+    /// `reviewed_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reviewed_by_user_id: Option<String>,
+    pub reviewed_by_user_id: Option<UserId>,
     /// `source_url`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
@@ -9419,24 +9422,24 @@ pub struct HarnessStateOutput {
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; default `0.0`.
+    /// `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub created_at_ts: f64,
-    /// `created_by_user_id`: string.
+    pub created_at_ts: UnixTime,
+    /// `created_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub created_by_user_id: String,
-    /// `owner_user_id`: string.
+    pub created_by_user_id: UserId,
+    /// `owner_user_id`: [`UserId`].
     #[serde(default)]
-    pub owner_user_id: String,
+    pub owner_user_id: UserId,
     /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_by_user_id`: string.
+    /// `reviewed_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub reviewed_by_user_id: String,
-    /// `reviewed_at_ts`: number; default `0.0`.
+    pub reviewed_by_user_id: UserId,
+    /// `reviewed_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub reviewed_at_ts: f64,
+    pub reviewed_at_ts: UnixTime,
     /// `review_note`: string.
     #[serde(default)]
     pub review_note: String,
@@ -9449,9 +9452,9 @@ pub struct HarnessStateOutput {
     /// `conformance_status`: [`AdminHarnessRowConformanceStatus`].
     #[serde(default)]
     pub conformance_status: AdminHarnessRowConformanceStatus,
-    /// `conformance_checked_at_ts`: number; default `0.0`.
+    /// `conformance_checked_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub conformance_checked_at_ts: f64,
+    pub conformance_checked_at_ts: UnixTime,
     /// `conformance_digest`: string.
     #[serde(default)]
     pub conformance_digest: String,
@@ -9571,16 +9574,16 @@ pub struct InboxAnnouncement {
 pub struct InboxCaptainRequest {
     /// `id`: string.
     pub id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `competition_title`: string.
     pub competition_title: String,
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     pub team_name: String,
-    /// `requester_user_id`: string.
-    pub requester_user_id: String,
+    /// `requester_user_id`: [`UserId`].
+    pub requester_user_id: UserId,
     /// `requester_display_name`: string.
     pub requester_display_name: String,
     /// `created_at`: date-time string, may be null.
@@ -9591,15 +9594,15 @@ pub struct InboxCaptainRequest {
 /// `InboxCompetitionInvite`, sent by the platform (OpenAPI schema `InboxCompetitionInvite`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InboxCompetitionInvite {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `competition_title`: string.
     pub competition_title: String,
     /// `competition_phase`: [`CompetitionDetailPhase`].
     pub competition_phase: CompetitionDetailPhase,
-    /// `invited_by_user_id`: string.
+    /// `invited_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub invited_by_user_id: String,
+    pub invited_by_user_id: UserId,
     /// `invited_by_display_name`: string.
     #[serde(default)]
     pub invited_by_display_name: String,
@@ -9616,16 +9619,16 @@ pub struct InboxCompetitionInvite {
 pub struct InboxIncomingInvite {
     /// `id`: string.
     pub id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `competition_title`: string.
     pub competition_title: String,
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     pub team_name: String,
-    /// `captain_user_id`: string.
-    pub captain_user_id: String,
+    /// `captain_user_id`: [`UserId`].
+    pub captain_user_id: UserId,
     /// `captain_display_name`: string.
     pub captain_display_name: String,
     /// `created_at`: date-time string, may be null.
@@ -9638,16 +9641,16 @@ pub struct InboxIncomingInvite {
 pub struct InboxOutgoingRequest {
     /// `id`: string.
     pub id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `competition_title`: string.
     pub competition_title: String,
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     pub team_name: String,
-    /// `captain_user_id`: string.
-    pub captain_user_id: String,
+    /// `captain_user_id`: [`UserId`].
+    pub captain_user_id: UserId,
     /// `captain_display_name`: string.
     pub captain_display_name: String,
     /// `created_at`: date-time string, may be null.
@@ -9676,14 +9679,14 @@ pub struct InboxResponse {
 /// `InstanceAnswersResponse`, sent by the platform (OpenAPI schema `InstanceAnswersResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceAnswersResponse {
-    /// `instance_id`: string.
-    pub instance_id: String,
-    /// `team_id`: string.
+    /// `instance_id`: [`InstanceId`].
+    pub instance_id: InstanceId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `challenge_id`: string.
+    pub team_id: TeamId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `answers`: list of [`RevealedAnswer`].
     pub answers: Vec<RevealedAnswer>,
 }
@@ -9691,20 +9694,20 @@ pub struct InstanceAnswersResponse {
 /// `InstanceInfo`, sent by the platform (OpenAPI schema `InstanceInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceInfo {
-    /// `id`: string.
-    pub id: String,
-    /// `challenge_id`: string.
+    /// `id`: [`InstanceId`].
+    pub id: InstanceId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
-    /// `team_id`: string.
+    pub challenge_id: ChallengeId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `competition_id`: string.
+    pub team_id: TeamId,
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `node_id`: string.
+    pub competition_id: CompetitionId,
+    /// `node_id`: [`NodeId`].
     #[serde(default)]
-    pub node_id: String,
+    pub node_id: NodeId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -9723,15 +9726,15 @@ pub struct InstanceInfo {
     /// `status`: [`InstanceStatus`]; default `starting`.
     #[serde(default)]
     pub status: InstanceStatus,
-    /// `started_at`: number; default `0.0`.
+    /// `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at: f64,
+    pub started_at: UnixTime,
     /// `ttl`: integer; default `0`.
     #[serde(default)]
     pub ttl: i64,
-    /// `expires_at`: number; default `0.0`.
+    /// `expires_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub expires_at: f64,
+    pub expires_at: UnixTime,
     /// `services`: list of [`ServiceEndpoint`].
     pub services: Vec<ServiceEndpoint>,
     /// `description`: string.
@@ -9760,8 +9763,8 @@ pub struct InstanceInfo {
 /// `InstanceQuestionInfo`, sent by the platform (OpenAPI schema `InstanceQuestionInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceQuestionInfo {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`QuestionId`].
+    pub id: QuestionId,
     /// `prompt`: string.
     pub prompt: String,
     /// `mode`: string, may be null.
@@ -9810,15 +9813,15 @@ pub struct InstanceRecordArtifacts {
     /// `pcap_bytes`: integer; default `0`.
     #[serde(default)]
     pub pcap_bytes: i64,
-    /// `capture_reclaimed_at`: number; default `0.0`.
+    /// `capture_reclaimed_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub capture_reclaimed_at: f64,
+    pub capture_reclaimed_at: UnixTime,
     /// `capture_reclaimed_bytes`: integer; default `0`.
     #[serde(default)]
     pub capture_reclaimed_bytes: i64,
-    /// `archive_reclaimed_at`: number; default `0.0`.
+    /// `archive_reclaimed_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub archive_reclaimed_at: f64,
+    pub archive_reclaimed_at: UnixTime,
     /// `archive_reclaimed_bytes`: integer; default `0`.
     #[serde(default)]
     pub archive_reclaimed_bytes: i64,
@@ -9842,17 +9845,17 @@ pub struct InstanceRecordDetail {
 /// `InstanceRecordInfo`, sent by the platform (OpenAPI schema `InstanceRecordInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceRecordInfo {
-    /// `id`: string.
-    pub id: String,
-    /// `team_id`: string.
+    /// `id`: [`InstanceId`].
+    pub id: InstanceId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `challenge_id`: string.
+    pub team_id: TeamId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
-    /// `node_id`: string.
+    pub challenge_id: ChallengeId,
+    /// `node_id`: [`NodeId`].
     #[serde(default)]
-    pub node_id: String,
+    pub node_id: NodeId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -9880,12 +9883,12 @@ pub struct InstanceRecordInfo {
     /// `error_detail`: string.
     #[serde(default)]
     pub error_detail: String,
-    /// `started_at`: number; default `0.0`.
+    /// `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at: f64,
-    /// `stopped_at`: number; default `0.0`.
+    pub started_at: UnixTime,
+    /// `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub stopped_at: f64,
+    pub stopped_at: UnixTime,
     /// `duration_s`: number; default `0.0`.
     #[serde(default)]
     pub duration_s: f64,
@@ -9906,17 +9909,17 @@ pub struct InstanceRecordInfo {
 /// `InstanceRecordInfoDetail`, sent by the platform (OpenAPI schema `InstanceRecordInfoDetail`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceRecordInfoDetail {
-    /// `id`: string.
-    pub id: String,
-    /// `team_id`: string.
+    /// `id`: [`InstanceId`].
+    pub id: InstanceId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `challenge_id`: string.
+    pub team_id: TeamId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
-    /// `node_id`: string.
+    pub challenge_id: ChallengeId,
+    /// `node_id`: [`NodeId`].
     #[serde(default)]
-    pub node_id: String,
+    pub node_id: NodeId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -9944,12 +9947,12 @@ pub struct InstanceRecordInfoDetail {
     /// `error_detail`: string.
     #[serde(default)]
     pub error_detail: String,
-    /// `started_at`: number; default `0.0`.
+    /// `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at: f64,
-    /// `stopped_at`: number; default `0.0`.
+    pub started_at: UnixTime,
+    /// `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub stopped_at: f64,
+    pub stopped_at: UnixTime,
     /// `duration_s`: number; default `0.0`.
     #[serde(default)]
     pub duration_s: f64,
@@ -9981,8 +9984,8 @@ pub struct InstanceRecordInfoDetail {
 /// `InstanceStatusResponse`, sent by the platform (OpenAPI schema `InstanceStatusResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceStatusResponse {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`InstanceId`].
+    pub id: InstanceId,
     /// `status`: [`InstanceStatus`]; default `starting`.
     #[serde(default)]
     pub status: InstanceStatus,
@@ -10201,12 +10204,12 @@ pub struct LlmBudgetPage {
 /// `LlmBudgetResetInfo`, sent by the platform (OpenAPI schema `LlmBudgetResetInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LlmBudgetResetInfo {
-    /// `team_id`: string.
-    pub team_id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `outcome`: string.
     pub outcome: String,
     /// `reason`: string.
@@ -10224,15 +10227,15 @@ pub struct LlmBudgetResetRequest {
 /// `LlmBudgetRow`, sent by the platform (OpenAPI schema `LlmBudgetRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LlmBudgetRow {
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `spent_tokens`: integer.
     pub spent_tokens: i64,
     /// `budget_tokens`: integer.
@@ -10292,18 +10295,18 @@ pub struct LlmCallRow {
     /// `principal`: string; default `instance`.
     #[serde(default = "defaults::d_str_instance_17")]
     pub principal: String,
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `team_id`: string.
+    pub competition_id: CompetitionId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `challenge_id`: string.
+    pub team_id: TeamId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
-    /// `instance_id`: string.
+    pub challenge_id: ChallengeId,
+    /// `instance_id`: [`InstanceId`].
     #[serde(default)]
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub flavor: Option<Flavor>,
@@ -10404,12 +10407,12 @@ pub struct LlmModelStateInput {
     /// `created_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; optional; default `0.0`.
+    /// `created_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at_ts: Option<f64>,
-    /// `created_by_user_id`: string; optional.
+    pub created_at_ts: Option<UnixTime>,
+    /// `created_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by_user_id: Option<String>,
+    pub created_by_user_id: Option<UserId>,
     /// `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -10441,12 +10444,12 @@ pub struct LlmModelStateInput {
     /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; optional; default `approved`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_status: Option<AdminAuthoredChallengeRowReviewStatus>,
-    /// `reviewed_at_ts`: number; optional; default `0.0`.
+    /// `reviewed_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reviewed_at_ts: Option<f64>,
-    /// `reviewed_by_user_id`: string; optional.
+    pub reviewed_at_ts: Option<UnixTime>,
+    /// `reviewed_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reviewed_by_user_id: Option<String>,
+    pub reviewed_by_user_id: Option<UserId>,
     /// `vendor`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
@@ -10482,12 +10485,12 @@ pub struct LlmModelStateOutput {
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; default `0.0`.
+    /// `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub created_at_ts: f64,
-    /// `created_by_user_id`: string.
+    pub created_at_ts: UnixTime,
+    /// `created_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub created_by_user_id: String,
+    pub created_by_user_id: UserId,
     /// `context_tokens`: integer; default `0`.
     #[serde(default)]
     pub context_tokens: i64,
@@ -10500,12 +10503,12 @@ pub struct LlmModelStateOutput {
     /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `approved`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_by_user_id`: string.
+    /// `reviewed_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub reviewed_by_user_id: String,
-    /// `reviewed_at_ts`: number; default `0.0`.
+    pub reviewed_by_user_id: UserId,
+    /// `reviewed_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub reviewed_at_ts: f64,
+    pub reviewed_at_ts: UnixTime,
     /// `review_note`: string.
     #[serde(default)]
     pub review_note: String,
@@ -10514,8 +10517,8 @@ pub struct LlmModelStateOutput {
 /// `LlmModelTokenRequest`, sent to the platform (OpenAPI schema `LlmModelTokenRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LlmModelTokenRequest {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `expires_in_days`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<i64>,
@@ -10531,12 +10534,12 @@ pub struct LlmModelTokenResponse {
     pub token: String,
     /// `model_id`: string.
     pub model_id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
-    /// `team_id`: string.
-    pub team_id: String,
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
 }
 
 /// `LlmProviderChoice`, sent by the platform (OpenAPI schema `LlmProviderChoice`).
@@ -10651,8 +10654,8 @@ pub struct LoginRequest {
 /// `MeResponse`, sent by the platform (OpenAPI schema `MeResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MeResponse {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`UserId`].
+    pub id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -10804,8 +10807,8 @@ pub struct MetaChallenges {
 /// `MetaContribute`, sent by the platform (OpenAPI schema `MetaContribute`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetaContribute {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `title`: string.
     #[serde(default)]
     pub title: String,
@@ -10910,9 +10913,9 @@ pub struct MetaResponse {
     pub platform: MetaPlatform,
     /// `challenges`: [`MetaChallenges`].
     pub challenges: MetaChallenges,
-    /// `started_at_ts`: number; default `0.0`.
+    /// `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at_ts: f64,
+    pub started_at_ts: UnixTime,
     /// `server_time_ts`: number; default `0.0`.
     #[serde(default)]
     pub server_time_ts: f64,
@@ -10975,10 +10978,10 @@ pub struct MetaResponse {
 /// `MilestoneProgress`, sent by the platform (OpenAPI schema `MilestoneProgress`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MilestoneProgress {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `solved_question_ids`: list of string.
-    pub solved_question_ids: Vec<String>,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `solved_question_ids`: list of [`QuestionId`].
+    pub solved_question_ids: Vec<QuestionId>,
     /// `total_questions`: integer; default `0`.
     #[serde(default)]
     pub total_questions: i64,
@@ -11122,24 +11125,24 @@ pub struct MyEvalRunRow {
     /// `model_id`: string.
     #[serde(default)]
     pub model_id: String,
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `challenge_id`: string.
+    pub competition_id: CompetitionId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
-    /// `instance_id`: string.
+    pub challenge_id: ChallengeId,
+    /// `instance_id`: [`InstanceId`].
     #[serde(default)]
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// `status`: string.
     #[serde(default)]
     pub status: String,
-    /// `created_at_ts`: number; default `0.0`.
+    /// `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub created_at_ts: f64,
-    /// `owner_user_id`: string.
+    pub created_at_ts: UnixTime,
+    /// `owner_user_id`: [`UserId`].
     #[serde(default)]
-    pub owner_user_id: String,
+    pub owner_user_id: UserId,
     /// `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
@@ -11268,8 +11271,8 @@ pub struct MyReactionsResponse {
 /// `MyRegistrationResponse`, sent by the platform (OpenAPI schema `MyRegistrationResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MyRegistrationResponse {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `form`: [`RegistrationFormSpec`].
     pub form: RegistrationFormSpec,
     /// `registered`: boolean; default `false`.
@@ -11309,9 +11312,9 @@ pub struct MyRegistrationResponse {
     pub undergrad_school: String,
     /// `specialties`: list of string.
     pub specialties: Vec<String>,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -11341,9 +11344,9 @@ pub struct MyRegistrationResponse {
 /// `MyReportRow`, sent by the platform (OpenAPI schema `MyReportRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MyReportRow {
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `version`: integer; default `0`.
     #[serde(default)]
     pub version: i64,
@@ -11370,9 +11373,9 @@ pub struct MyReportRow {
 /// `MyReportsResponse`, sent by the platform (OpenAPI schema `MyReportsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MyReportsResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `rows`: list of [`MyReportRow`].
     pub rows: Vec<MyReportRow>,
     /// `queue_length`: integer; default `0`.
@@ -11386,8 +11389,8 @@ pub struct MyReportsResponse {
 /// `MySolveSummary`, sent by the platform (OpenAPI schema `MySolveSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MySolveSummary {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `best_rank`: integer.
     pub best_rank: i64,
     /// `solved_at`: date-time string, may be null.
@@ -11401,8 +11404,8 @@ pub struct MySolveSummary {
 /// `NodeAuthoredPush`, sent by the platform (OpenAPI schema `NodeAuthoredPush`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeAuthoredPush {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
     /// `archive_b64`: string.
     #[serde(default)]
     pub archive_b64: String,
@@ -11445,9 +11448,9 @@ pub struct NodeCaptureStoreReportInput {
     /// `kept`: map of string to integer; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept: Option<BTreeMap<String, i64>>,
-    /// `measured_at`: number; optional; default `0.0`.
+    /// `measured_at`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measured_at: Option<f64>,
+    pub measured_at: Option<UnixTime>,
     /// `over_cap_instances`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub over_cap_instances: Option<i64>,
@@ -11483,9 +11486,9 @@ pub struct NodeCaptureStoreReportInput {
 /// `NodeCaptureStoreReportOutput`, sent by the platform (OpenAPI schema `NodeCaptureStoreReport-Output`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeCaptureStoreReportOutput {
-    /// `measured_at`: number; default `0.0`.
+    /// `measured_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub measured_at: f64,
+    pub measured_at: UnixTime,
     /// `status`: [`PassStatus`]; default `ok`.
     #[serde(default)]
     pub status: PassStatus,
@@ -11540,14 +11543,14 @@ pub struct NodeCaptureStoreReportOutput {
 /// `NodeCaptureStoreRow`, sent by the platform (OpenAPI schema `NodeCaptureStoreRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeCaptureStoreRow {
-    /// `node_id`: string.
-    pub node_id: String,
+    /// `node_id`: [`NodeId`].
+    pub node_id: NodeId,
     /// `node_name`: string.
     #[serde(default)]
     pub node_name: String,
-    /// `received_at`: number; default `0.0`.
+    /// `received_at`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub received_at: f64,
+    pub received_at: UnixTime,
     /// `report`: [`NodeCaptureStoreReportOutput`], may be null.
     #[serde(default)]
     pub report: Option<NodeCaptureStoreReportOutput>,
@@ -11556,12 +11559,12 @@ pub struct NodeCaptureStoreRow {
 /// `NodeHealthSample`, sent by the platform (OpenAPI schema `NodeHealthSample`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeHealthSample {
-    /// `node_id`: string.
+    /// `node_id`: [`NodeId`].
     #[serde(default)]
-    pub node_id: String,
-    /// `ts`: number; default `0.0`.
+    pub node_id: NodeId,
+    /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub ts: f64,
+    pub ts: UnixTime,
     /// `is_healthy`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub is_healthy: bool,
@@ -11623,9 +11626,9 @@ pub struct NodeHeartbeat {
     /// `running`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running: Option<i64>,
-    /// `sampled_at`: number; optional; default `0.0`.
+    /// `sampled_at`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sampled_at: Option<f64>,
+    pub sampled_at: Option<UnixTime>,
     /// `version`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -11643,9 +11646,9 @@ pub struct NodeHeartbeatResponse {
     /// `status`: string; default `ok`.
     #[serde(default = "defaults::d_str_ok_16")]
     pub status: String,
-    /// `live_instance_ids`: list of string, may be null.
+    /// `live_instance_ids`: list of [`InstanceId`], may be null.
     #[serde(default)]
-    pub live_instance_ids: Option<Vec<String>>,
+    pub live_instance_ids: Option<Vec<InstanceId>>,
     /// `untrusted_builds`: boolean, may be null.
     #[serde(default)]
     pub untrusted_builds: Option<bool>,
@@ -11676,8 +11679,8 @@ pub struct NodeHelperImagesReport {
 /// `NodeInfo`, sent by the platform (OpenAPI schema `NodeInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeInfo {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`NodeId`].
+    pub id: NodeId,
     /// `url`: string.
     pub url: String,
     /// `display_name`: string.
@@ -11774,9 +11777,9 @@ pub struct NodeInviteInfo {
     pub expires_at: Option<Timestamp>,
     /// `status`: [`NodeInviteInfoStatus`].
     pub status: NodeInviteInfoStatus,
-    /// `consumed_by_node_id`: string.
+    /// `consumed_by_node_id`: [`NodeId`].
     #[serde(default)]
-    pub consumed_by_node_id: String,
+    pub consumed_by_node_id: NodeId,
     /// `owner_vendor_id`: string.
     #[serde(default)]
     pub owner_vendor_id: String,
@@ -12035,18 +12038,18 @@ pub struct PatchStepInfo {
 /// `PatchSubmissionCreate`, sent to the platform (OpenAPI schema `PatchSubmissionCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PatchSubmissionCreate {
-    /// `challenge_id`: string; optional.
+    /// `challenge_id`: [`ChallengeId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub challenge_id: Option<String>,
-    /// `competition_id`: string; optional.
+    pub challenge_id: Option<ChallengeId>,
+    /// `competition_id`: [`CompetitionId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub competition_id: Option<String>,
+    pub competition_id: Option<CompetitionId>,
     /// `files`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<BTreeMap<String, String>>,
-    /// `instance_id`: string; optional.
+    /// `instance_id`: [`InstanceId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instance_id: Option<String>,
+    pub instance_id: Option<InstanceId>,
     /// `source`: [`PatchSubmissionCreateSource`]; optional; default `upload`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<PatchSubmissionCreateSource>,
@@ -12057,10 +12060,10 @@ pub struct PatchSubmissionCreate {
 pub struct PatchSubmissionInfo {
     /// `id`: string.
     pub id: String,
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
@@ -12209,9 +12212,9 @@ pub struct PublicTranscriptResponse {
     /// `call_id`: string.
     #[serde(default)]
     pub call_id: String,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -12244,8 +12247,8 @@ pub struct PublicTranscriptTurn {
 /// `QaChallengeView`, sent by the platform (OpenAPI schema `QaChallengeView`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QaChallengeView {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`ChallengeId`].
+    pub id: ChallengeId,
     /// `name`: string.
     pub name: String,
     /// `bucket`: string.
@@ -12259,39 +12262,39 @@ pub struct QaChallengeView {
     pub tags: Vec<String>,
     /// `questions`: list of [`QuestionPublicInfo`].
     pub questions: Vec<QuestionPublicInfo>,
-    /// `solved_question_ids`: list of string.
-    pub solved_question_ids: Vec<String>,
-    /// `attempted_wrong_question_ids`: list of string.
-    pub attempted_wrong_question_ids: Vec<String>,
+    /// `solved_question_ids`: list of [`QuestionId`].
+    pub solved_question_ids: Vec<QuestionId>,
+    /// `attempted_wrong_question_ids`: list of [`QuestionId`].
+    pub attempted_wrong_question_ids: Vec<QuestionId>,
 }
 
 /// `QaSubmissionCreate`, sent to the platform (OpenAPI schema `QaSubmissionCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QaSubmissionCreate {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `answer`: a string or a list of strings.
     pub answer: StringOrList,
-    /// `question_id`: string; optional; default `answer`.
+    /// `question_id`: [`QuestionId`]; optional; default `answer`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub question_id: Option<String>,
+    pub question_id: Option<QuestionId>,
 }
 
 /// `QuestionAttemptResetInfo`, sent by the platform (OpenAPI schema `QuestionAttemptResetInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QuestionAttemptResetInfo {
-    /// `team_id`: string.
-    pub team_id: String,
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `question_id`: string.
-    pub question_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `question_id`: [`QuestionId`].
+    pub question_id: QuestionId,
     /// `reset_at`: date-time string.
     pub reset_at: Timestamp,
-    /// `reset_by_user_id`: string.
-    pub reset_by_user_id: String,
+    /// `reset_by_user_id`: [`UserId`].
+    pub reset_by_user_id: UserId,
     /// `reason`: string.
     pub reason: String,
 }
@@ -12307,9 +12310,9 @@ pub struct QuestionAttemptResetRequest {
 /// `QuestionCoverageRow`, sent by the platform (OpenAPI schema `QuestionCoverageRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QuestionCoverageRow {
-    /// `question_id`: string.
+    /// `question_id`: [`QuestionId`].
     #[serde(default)]
-    pub question_id: String,
+    pub question_id: QuestionId,
     /// `prompt`: string.
     #[serde(default)]
     pub prompt: String,
@@ -12323,8 +12326,8 @@ pub struct QuestionCoverageRow {
 /// `QuestionPublicInfo`, sent by the platform (OpenAPI schema `QuestionPublicInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QuestionPublicInfo {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`QuestionId`].
+    pub id: QuestionId,
     /// `prompt`: string.
     pub prompt: String,
     /// `mode`: string, may be null.
@@ -12340,12 +12343,12 @@ pub struct QuestionPublicInfo {
 /// `RangeProgress`, sent by the platform (OpenAPI schema `RangeProgress`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RangeProgress {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `challenge_id`: string.
+    pub competition_id: CompetitionId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `rows`: list of [`RangeProgressRow`].
     pub rows: Vec<RangeProgressRow>,
     /// `milestone_count`: integer; default `0`.
@@ -12359,9 +12362,9 @@ pub struct RangeProgress {
 /// `RangeProgressRow`, sent by the platform (OpenAPI schema `RangeProgressRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RangeProgressRow {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -12392,12 +12395,12 @@ pub struct RangeProgressRow {
 /// `RangeReplay`, sent by the platform (OpenAPI schema `RangeReplay`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RangeReplay {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `challenge_id`: string.
+    pub competition_id: CompetitionId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `frames`: list of [`RangeReplayFrame`].
     pub frames: Vec<RangeReplayFrame>,
     /// `milestone_count`: integer; default `0`.
@@ -12417,9 +12420,9 @@ pub struct RangeReplayFrame {
 /// `RangeReplayPosition`, sent by the platform (OpenAPI schema `RangeReplayPosition`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RangeReplayPosition {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `reached`: integer; default `0`.
     #[serde(default)]
     pub reached: i64,
@@ -12461,8 +12464,8 @@ pub struct ReauthenticationOpened {
 /// `RecentUnlock`, sent by the platform (OpenAPI schema `RecentUnlock`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecentUnlock {
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     pub team_name: String,
     /// `anonymous`: boolean; default `false`.
@@ -12491,14 +12494,14 @@ pub struct RecordAuthoredChallenge {
     /// `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `uploader_user_id`: string.
+    pub team_id: TeamId,
+    /// `uploader_user_id`: [`UserId`].
     #[serde(default)]
-    pub uploader_user_id: String,
-    /// `author_user_ids`: list of string.
-    pub author_user_ids: Vec<String>,
+    pub uploader_user_id: UserId,
+    /// `author_user_ids`: list of [`UserId`].
+    pub author_user_ids: Vec<UserId>,
     /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
@@ -12521,18 +12524,18 @@ pub struct RecordAuthoredChallenge {
 pub struct RecordEvalRun {
     /// `id`: string.
     pub id: String,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `harness_id`: string.
     #[serde(default)]
     pub harness_id: String,
     /// `model_id`: string.
     #[serde(default)]
     pub model_id: String,
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `status`: [`EvalRunStateStatus`]; default `pending`.
     #[serde(default)]
     pub status: EvalRunStateStatus,
@@ -12559,27 +12562,27 @@ pub struct RecordEvalRun {
     /// `error`: string.
     #[serde(default)]
     pub error: String,
-    /// `started_at_ts`: number; default `0.0`.
+    /// `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at_ts: f64,
-    /// `finished_at_ts`: number; default `0.0`.
+    pub started_at_ts: UnixTime,
+    /// `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub finished_at_ts: f64,
+    pub finished_at_ts: UnixTime,
 }
 
 /// `RecordSolve`, sent by the platform (OpenAPI schema `RecordSolve`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecordSolve {
-    /// `team_id`: string.
-    pub team_id: String,
-    /// `user_id`: string.
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
+    /// `user_id`: [`UserId`].
     #[serde(default)]
-    pub user_id: String,
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `question_id`: string.
+    pub user_id: UserId,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `question_id`: [`QuestionId`].
     #[serde(default)]
-    pub question_id: String,
+    pub question_id: QuestionId,
     /// `solved_at`: date-time string, may be null.
     #[serde(default)]
     pub solved_at: Option<Timestamp>,
@@ -12593,16 +12596,16 @@ pub struct RecordSolve {
 pub struct RecordSubmission {
     /// `id`: string.
     pub id: String,
-    /// `team_id`: string.
-    pub team_id: String,
-    /// `user_id`: string.
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
+    /// `user_id`: [`UserId`].
     #[serde(default)]
-    pub user_id: String,
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `question_id`: string.
+    pub user_id: UserId,
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `question_id`: [`QuestionId`].
     #[serde(default)]
-    pub question_id: String,
+    pub question_id: QuestionId,
     /// `correct`: boolean; default `false`.
     #[serde(default)]
     pub correct: bool,
@@ -12614,25 +12617,25 @@ pub struct RecordSubmission {
 /// `RecordTeam`, sent by the platform (OpenAPI schema `RecordTeam`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecordTeam {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`TeamId`].
+    pub id: TeamId,
     /// `name`: string.
     #[serde(default)]
     pub name: String,
     /// `entrant_kind`: [`AuthoringReceptionInfoDivision`]; default `human`.
     #[serde(default)]
     pub entrant_kind: AuthoringReceptionInfoDivision,
-    /// `member_user_ids`: list of string.
-    pub member_user_ids: Vec<String>,
+    /// `member_user_ids`: list of [`UserId`].
+    pub member_user_ids: Vec<UserId>,
     /// `agent_harness_id`: string.
     #[serde(default)]
     pub agent_harness_id: String,
-    /// `agent_owner_user_id`: string.
+    /// `agent_owner_user_id`: [`UserId`].
     #[serde(default)]
-    pub agent_owner_user_id: String,
-    /// `agent_owner_team_id`: string.
+    pub agent_owner_user_id: UserId,
+    /// `agent_owner_team_id`: [`TeamId`].
     #[serde(default)]
-    pub agent_owner_team_id: String,
+    pub agent_owner_team_id: TeamId,
     /// `disqualified`: boolean; default `false`.
     #[serde(default)]
     pub disqualified: bool,
@@ -12666,8 +12669,8 @@ pub struct RegistrationFieldSpec {
 /// `RegistrationFormSpec`, sent by the platform (OpenAPI schema `RegistrationFormSpec`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegistrationFormSpec {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `fields`: list of [`RegistrationFieldSpec`].
     pub fields: Vec<RegistrationFieldSpec>,
     /// `registration_starts_at`: date-time string, may be null.
@@ -12699,17 +12702,17 @@ pub struct RegistrationFormSpec {
 /// `RegistrationRosterRow`, sent by the platform (OpenAPI schema `RegistrationRosterRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegistrationRosterRow {
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `email`: string.
     #[serde(default)]
     pub email: String,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -12794,8 +12797,8 @@ pub struct RegistrationSubmitRequest {
 /// `RegistrationSummary`, sent by the platform (OpenAPI schema `RegistrationSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegistrationSummary {
-    /// `competition_id`: string.
-    pub competition_id: String,
+    /// `competition_id`: [`CompetitionId`].
+    pub competition_id: CompetitionId,
     /// `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
@@ -12816,8 +12819,8 @@ pub struct RegistrationSummary {
 /// `RegistrationTeamRow`, sent by the platform (OpenAPI schema `RegistrationTeamRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegistrationTeamRow {
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
@@ -12830,9 +12833,9 @@ pub struct RegistrationTeamRow {
     /// `has_logo`: boolean; default `false`.
     #[serde(default)]
     pub has_logo: bool,
-    /// `captain_user_id`: string.
+    /// `captain_user_id`: [`UserId`].
     #[serde(default)]
-    pub captain_user_id: String,
+    pub captain_user_id: UserId,
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
@@ -13052,8 +13055,8 @@ pub struct RegistryUsageReport {
 /// `RegistryUsageRow`, sent by the platform (OpenAPI schema `RegistryUsageRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegistryUsageRow {
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -13088,10 +13091,10 @@ pub struct RenewResponse {
     /// `status`: [`RenewResponseStatus`] (always `renewed`); default `renewed`.
     #[serde(default)]
     pub status: RenewResponseStatus,
-    /// `id`: string.
-    pub id: String,
-    /// `expires_at`: number.
-    pub expires_at: f64,
+    /// `id`: [`InstanceId`].
+    pub id: InstanceId,
+    /// `expires_at`: epoch seconds.
+    pub expires_at: UnixTime,
 }
 
 /// `ReportAttachmentInfo`, sent by the platform (OpenAPI schema `ReportAttachmentInfo`).
@@ -13109,9 +13112,9 @@ pub struct ReportAttachmentInfo {
     /// `size_bytes`: integer; default `0`.
     #[serde(default)]
     pub size_bytes: i64,
-    /// `user_id`: string.
+    /// `user_id`: [`UserId`].
     #[serde(default)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// `uploaded_at`: date-time string, may be null.
     #[serde(default)]
     pub uploaded_at: Option<Timestamp>,
@@ -13120,15 +13123,15 @@ pub struct ReportAttachmentInfo {
 /// `ReportAttachmentsResponse`, sent by the platform (OpenAPI schema `ReportAttachmentsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportAttachmentsResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `team_id`: string.
+    pub competition_id: CompetitionId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `challenge_id`: string.
+    pub team_id: TeamId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `attachments`: list of [`ReportAttachmentInfo`].
     pub attachments: Vec<ReportAttachmentInfo>,
     /// `uploads_enabled`: boolean; default `false`.
@@ -13181,12 +13184,12 @@ pub struct ReportClaimsPage {
 /// `ReportGradeInfo`, sent by the platform (OpenAPI schema `ReportGradeInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportGradeInfo {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `challenge_id`: string.
+    pub team_id: TeamId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `report_version`: integer; default `0`.
     #[serde(default)]
     pub report_version: i64,
@@ -13241,15 +13244,15 @@ pub struct ReportGradeSummary {
 /// `ReportGradesResponse`, sent by the platform (OpenAPI schema `ReportGradesResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportGradesResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `team_id`: string.
+    pub competition_id: CompetitionId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `challenge_id`: string.
+    pub team_id: TeamId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `runs`: list of [`ReportGradeInfo`].
     pub runs: Vec<ReportGradeInfo>,
 }
@@ -13257,18 +13260,18 @@ pub struct ReportGradesResponse {
 /// `ReportInfo`, sent by the platform (OpenAPI schema `ReportInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportInfo {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `team_id`: string.
+    pub competition_id: CompetitionId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `challenge_id`: string.
+    pub team_id: TeamId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
-    /// `user_id`: string.
+    pub challenge_id: ChallengeId,
+    /// `user_id`: [`UserId`].
     #[serde(default)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// `version`: integer; default `0`.
     #[serde(default)]
     pub version: i64,
@@ -13329,9 +13332,9 @@ pub struct ReportPipeline {
 /// `ReportPipelineEvent`, sent by the platform (OpenAPI schema `ReportPipelineEvent`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportPipelineEvent {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `title`: string.
     #[serde(default)]
     pub title: String,
@@ -13346,9 +13349,9 @@ pub struct ReportPipelineEvent {
 /// `ReportRosterResponse`, sent by the platform (OpenAPI schema `ReportRosterResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportRosterResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `rows`: list of [`ReportRosterRow`].
     pub rows: Vec<ReportRosterRow>,
     /// `missing_team_count`: integer; default `0`.
@@ -13371,15 +13374,15 @@ pub struct ReportRosterResponse {
 /// `ReportRosterRow`, sent by the platform (OpenAPI schema `ReportRosterRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportRosterRow {
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `version`: integer; default `0`.
     #[serde(default)]
     pub version: i64,
@@ -13448,15 +13451,15 @@ pub struct ReportStanding {
 /// `ReportVersionsResponse`, sent by the platform (OpenAPI schema `ReportVersionsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportVersionsResponse {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
-    /// `team_id`: string.
+    pub competition_id: CompetitionId,
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `challenge_id`: string.
+    pub team_id: TeamId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `versions`: list of [`ReportInfo`].
     pub versions: Vec<ReportInfo>,
 }
@@ -13464,8 +13467,8 @@ pub struct ReportVersionsResponse {
 /// `RevealedAnswer`, sent by the platform (OpenAPI schema `RevealedAnswer`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RevealedAnswer {
-    /// `question_id`: string.
-    pub question_id: String,
+    /// `question_id`: [`QuestionId`].
+    pub question_id: QuestionId,
     /// `value`: string.
     pub value: String,
 }
@@ -13520,9 +13523,9 @@ pub struct ScheduledJobInfo {
     /// `default_interval_s`: integer; default `0`.
     #[serde(default)]
     pub default_interval_s: i64,
-    /// `last_run_at_ts`: number; default `0.0`.
+    /// `last_run_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub last_run_at_ts: f64,
+    pub last_run_at_ts: UnixTime,
     /// `last_status`: [`ReportPipelineLastStatus`].
     #[serde(default)]
     pub last_status: ReportPipelineLastStatus,
@@ -13538,9 +13541,9 @@ pub struct ScheduledJobInfo {
     /// `run_count`: integer; default `0`.
     #[serde(default)]
     pub run_count: i64,
-    /// `updated_by_user_id`: string.
+    /// `updated_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub updated_by_user_id: String,
+    pub updated_by_user_id: UserId,
 }
 
 /// `ScheduledJobPatch`, sent to the platform (OpenAPI schema `ScheduledJobPatch`).
@@ -13582,9 +13585,9 @@ pub struct ScoreBucket {
 /// `ScoreHistoryPoint`, sent by the platform (OpenAPI schema `ScoreHistoryPoint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScoreHistoryPoint {
-    /// `ts`: number; default `0.0`.
+    /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub ts: f64,
+    pub ts: UnixTime,
     /// `score`: integer; default `0`.
     #[serde(default)]
     pub score: i64,
@@ -13596,8 +13599,8 @@ pub struct ScoreHistoryPoint {
 /// `ScoreHistorySeries`, sent by the platform (OpenAPI schema `ScoreHistorySeries`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScoreHistorySeries {
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     pub team_name: String,
     /// `points`: list of [`ScoreHistoryPoint`].
@@ -13613,8 +13616,8 @@ pub struct ScoreboardEntry {
     /// `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     pub team_name: String,
     /// `solved`: integer; default `0`.
@@ -13695,9 +13698,9 @@ pub struct SeriesLadderEntry {
     /// `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `user_id`: string.
+    /// `user_id`: [`UserId`].
     #[serde(default)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -13730,9 +13733,9 @@ pub struct SeriesLadderHistory {
     /// `series_name`: string.
     #[serde(default)]
     pub series_name: String,
-    /// `user_id`: string.
+    /// `user_id`: [`UserId`].
     #[serde(default)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -13755,9 +13758,9 @@ pub struct SeriesLadderHistory {
 /// `SeriesLadderMove`, sent by the platform (OpenAPI schema `SeriesLadderMove`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SeriesLadderMove {
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `competition_title`: string.
     #[serde(default)]
     pub competition_title: String,
@@ -13783,8 +13786,8 @@ pub struct SeriesOccurrencePreview {
     /// `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `challenge_ids`: list of string.
-    pub challenge_ids: Vec<String>,
+    /// `challenge_ids`: list of [`ChallengeId`].
+    pub challenge_ids: Vec<ChallengeId>,
     /// `refused`: string.
     #[serde(default)]
     pub refused: String,
@@ -13860,10 +13863,10 @@ pub struct SshCredential {
 /// `SshExchangeRequest`, sent to the platform (OpenAPI schema `SshExchangeRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SshExchangeRequest {
-    /// `user_id`: string.
-    pub user_id: String,
-    /// `instance_id`: string.
-    pub instance_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
+    /// `instance_id`: [`InstanceId`].
+    pub instance_id: InstanceId,
 }
 
 /// `StarGazerVerifyResponse`, sent by the platform (OpenAPI schema `StarGazerVerifyResponse`).
@@ -13885,11 +13888,11 @@ pub struct StarGazerVerifyResponse {
 /// `StartRequest`, sent to the platform (OpenAPI schema `StartRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StartRequest {
-    /// `challenge_id`: string.
-    pub challenge_id: String,
-    /// `competition_id`: string; optional.
+    /// `challenge_id`: [`ChallengeId`].
+    pub challenge_id: ChallengeId,
+    /// `competition_id`: [`CompetitionId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub competition_id: Option<String>,
+    pub competition_id: Option<CompetitionId>,
     /// `ttl`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
@@ -13898,8 +13901,8 @@ pub struct StartRequest {
 /// `StartResponse`, sent by the platform (OpenAPI schema `StartResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StartResponse {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`InstanceId`].
+    pub id: InstanceId,
     /// `status`: [`InstanceStatus`]; default `starting`.
     #[serde(default)]
     pub status: InstanceStatus,
@@ -13911,20 +13914,20 @@ pub struct StopResponse {
     /// `status`: [`InstanceStatus`]; default `stopped`.
     #[serde(default)]
     pub status: InstanceStatus,
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`InstanceId`].
+    pub id: InstanceId,
 }
 
 /// `SubmissionCreate`, sent to the platform (OpenAPI schema `SubmissionCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SubmissionCreate {
-    /// `instance_id`: string.
-    pub instance_id: String,
+    /// `instance_id`: [`InstanceId`].
+    pub instance_id: InstanceId,
     /// `answer`: a string or a list of strings.
     pub answer: StringOrList,
-    /// `question_id`: string; optional; default `flag`.
+    /// `question_id`: [`QuestionId`]; optional; default `flag`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub question_id: Option<String>,
+    pub question_id: Option<QuestionId>,
 }
 
 /// `SubmissionResponse`, sent by the platform (OpenAPI schema `SubmissionResponse`).
@@ -13940,9 +13943,9 @@ pub struct SubmissionResponse {
     /// `solve_rank`: integer; default `0`.
     #[serde(default)]
     pub solve_rank: i64,
-    /// `question_id`: string, may be null.
+    /// `question_id`: [`QuestionId`], may be null.
     #[serde(default)]
-    pub question_id: Option<String>,
+    pub question_id: Option<QuestionId>,
     /// `challenge_fully_solved`: boolean; default `false`.
     #[serde(default)]
     pub challenge_fully_solved: bool,
@@ -13963,15 +13966,15 @@ pub struct SubmissionState {
     /// `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
-    /// `user_id`: string.
+    pub team_id: TeamId,
+    /// `user_id`: [`UserId`].
     #[serde(default)]
-    pub user_id: String,
-    /// `challenge_id`: string.
+    pub user_id: UserId,
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `claimed_flag`: string.
     #[serde(default)]
     pub claimed_flag: String,
@@ -14006,9 +14009,9 @@ pub struct TagStat {
 /// `TaskNodeLine`, sent by the platform (OpenAPI schema `TaskNodeLine`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskNodeLine {
-    /// `node_id`: string.
+    /// `node_id`: [`NodeId`].
     #[serde(default)]
-    pub node_id: String,
+    pub node_id: NodeId,
     /// `ok`: boolean; default `false`.
     #[serde(default)]
     pub ok: bool,
@@ -14053,9 +14056,9 @@ pub struct TaskResult {
     pub removed: Vec<String>,
     /// `nodes`: list of [`TaskNodeLine`].
     pub nodes: Vec<TaskNodeLine>,
-    /// `challenge_id`: string.
+    /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
-    pub challenge_id: String,
+    pub challenge_id: ChallengeId,
     /// `total`: integer, may be null.
     #[serde(default)]
     pub total: Option<i64>,
@@ -14070,8 +14073,8 @@ pub struct TaskResult {
     pub stop_code: Option<FreezeStopCode>,
     /// `failed_teams`: map of string to string.
     pub failed_teams: BTreeMap<String, String>,
-    /// `instance_ids`: list of string.
-    pub instance_ids: Vec<String>,
+    /// `instance_ids`: list of [`InstanceId`].
+    pub instance_ids: Vec<InstanceId>,
     /// `stopped`: integer, may be null.
     #[serde(default)]
     pub stopped: Option<i64>,
@@ -14104,9 +14107,9 @@ pub struct TaskResult {
     /// `model_id`: string.
     #[serde(default)]
     pub model_id: String,
-    /// `team_id`: string.
+    /// `team_id`: [`TeamId`].
     #[serde(default)]
-    pub team_id: String,
+    pub team_id: TeamId,
     /// `solved`: list of string.
     pub solved: Vec<String>,
     /// `fully_solved`: boolean, may be null.
@@ -14193,24 +14196,24 @@ pub struct TaskState {
     /// `cancel_requested`: boolean; default `false`.
     #[serde(default)]
     pub cancel_requested: bool,
-    /// `created_by_user_id`: string.
+    /// `created_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub created_by_user_id: String,
+    pub created_by_user_id: UserId,
     /// `created_by_name`: string.
     #[serde(default)]
     pub created_by_name: String,
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; default `0.0`.
+    /// `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub created_at_ts: f64,
-    /// `started_at_ts`: number; default `0.0`.
+    pub created_at_ts: UnixTime,
+    /// `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub started_at_ts: f64,
-    /// `finished_at_ts`: number; default `0.0`.
+    pub started_at_ts: UnixTime,
+    /// `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub finished_at_ts: f64,
+    pub finished_at_ts: UnixTime,
     /// `cause_id`: string.
     #[serde(default)]
     pub cause_id: String,
@@ -14276,23 +14279,23 @@ pub struct TeamAffiliationSelection {
 /// `TeamCaptainRequest`, sent to the platform (OpenAPI schema `TeamCaptainRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TeamCaptainRequest {
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
 }
 
 /// `TeamDetail`, sent by the platform (OpenAPI schema `TeamDetail`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TeamDetail {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`TeamId`].
+    pub id: TeamId,
     /// `name`: string.
     pub name: String,
     /// `description`: string.
     #[serde(default)]
     pub description: String,
-    /// `captain_user_id`: string.
+    /// `captain_user_id`: [`UserId`].
     #[serde(default)]
-    pub captain_user_id: String,
+    pub captain_user_id: UserId,
     /// `captain_display_name`: string.
     #[serde(default)]
     pub captain_display_name: String,
@@ -14314,9 +14317,9 @@ pub struct TeamDetail {
     /// `last_active_at`: date-time string, may be null.
     #[serde(default)]
     pub last_active_at: Option<Timestamp>,
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
@@ -14337,16 +14340,16 @@ pub struct TeamDisqualifyRequest {
 /// `TeamInfo`, sent by the platform (OpenAPI schema `TeamInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TeamInfo {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`TeamId`].
+    pub id: TeamId,
     /// `name`: string.
     pub name: String,
     /// `description`: string.
     #[serde(default)]
     pub description: String,
-    /// `captain_user_id`: string.
+    /// `captain_user_id`: [`UserId`].
     #[serde(default)]
-    pub captain_user_id: String,
+    pub captain_user_id: UserId,
     /// `captain_display_name`: string.
     #[serde(default)]
     pub captain_display_name: String,
@@ -14368,9 +14371,9 @@ pub struct TeamInfo {
     /// `last_active_at`: date-time string, may be null.
     #[serde(default)]
     pub last_active_at: Option<Timestamp>,
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
@@ -14386,10 +14389,10 @@ pub struct TeamInviteInfo {
     pub id: String,
     /// `code`: string.
     pub code: String,
-    /// `team_id`: string.
-    pub team_id: String,
-    /// `created_by_user_id`: string.
-    pub created_by_user_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
+    /// `created_by_user_id`: [`UserId`].
+    pub created_by_user_id: UserId,
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
@@ -14406,15 +14409,15 @@ pub struct TeamInviteInfo {
     /// `active`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub active: bool,
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `kind`: [`TeamInviteInfoKind`]; default `code`.
     #[serde(default)]
     pub kind: TeamInviteInfoKind,
-    /// `target_user_id`: string.
+    /// `target_user_id`: [`UserId`].
     #[serde(default)]
-    pub target_user_id: String,
+    pub target_user_id: UserId,
 }
 
 /// `TeamLogoUploadResponse`, sent by the platform (OpenAPI schema `TeamLogoUploadResponse`).
@@ -14433,8 +14436,8 @@ pub struct TeamLogoUploadResponse {
 /// `TeamMemberInfo`, sent by the platform (OpenAPI schema `TeamMemberInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TeamMemberInfo {
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -14455,13 +14458,13 @@ pub struct TeamMemberInfo {
 /// `TeamStandingInfo`, sent by the platform (OpenAPI schema `TeamStandingInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TeamStandingInfo {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`TeamId`].
+    pub id: TeamId,
     /// `name`: string.
     pub name: String,
-    /// `competition_id`: string.
+    /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
-    pub competition_id: String,
+    pub competition_id: CompetitionId,
     /// `disqualified`: boolean; default `false`.
     #[serde(default)]
     pub disqualified: bool,
@@ -14547,8 +14550,8 @@ pub struct TokenInfo {
     /// `competition_access`: [`CreateFineGrainedTokenResponseCompetitionAccess`]; default `none`.
     #[serde(default)]
     pub competition_access: CreateFineGrainedTokenResponseCompetitionAccess,
-    /// `competition_ids`: list of string.
-    pub competition_ids: Vec<String>,
+    /// `competition_ids`: list of [`CompetitionId`].
+    pub competition_ids: Vec<CompetitionId>,
     /// `permissions`: map of string to [`CreateFineGrainedTokenResponsePermissions`].
     pub permissions: BTreeMap<String, CreateFineGrainedTokenResponsePermissions>,
     /// `rotated_from`: string.
@@ -14573,9 +14576,9 @@ pub struct TokenScopeUpdate {
     /// `competition_access`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub competition_access: Option<String>,
-    /// `competition_ids`: list of string, may be null; optional.
+    /// `competition_ids`: list of [`CompetitionId`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub competition_ids: Option<Vec<String>>,
+    pub competition_ids: Option<Vec<CompetitionId>>,
     /// `label`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -14665,9 +14668,9 @@ pub struct TokenTraceResponse {
     /// `token_id`: string.
     #[serde(default)]
     pub token_id: String,
-    /// `owner_user_id`: string.
+    /// `owner_user_id`: [`UserId`].
     #[serde(default)]
-    pub owner_user_id: String,
+    pub owner_user_id: UserId,
     /// `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
@@ -14725,8 +14728,8 @@ pub struct UserEmailInfo {
 /// `UserInfo`, sent by the platform (OpenAPI schema `UserInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UserInfo {
-    /// `id`: string.
-    pub id: String,
+    /// `id`: [`UserId`].
+    pub id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
@@ -14773,8 +14776,8 @@ pub struct UserScoreboardEntry {
     /// `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `user_id`: string.
-    pub user_id: String,
+    /// `user_id`: [`UserId`].
+    pub user_id: UserId,
     /// `display_name`: string.
     pub display_name: String,
     /// `avatar_url`: string.
@@ -14869,12 +14872,12 @@ pub struct VendorKeyState {
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; default `0.0`.
+    /// `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub created_at_ts: f64,
-    /// `created_by_user_id`: string.
+    pub created_at_ts: UnixTime,
+    /// `created_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub created_by_user_id: String,
+    pub created_by_user_id: UserId,
 }
 
 /// `VendorKeyUploadRequest`, sent to the platform (OpenAPI schema `VendorKeyUploadRequest`).
@@ -14977,12 +14980,12 @@ pub struct VendorStateInput {
     /// `created_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; optional; default `0.0`.
+    /// `created_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at_ts: Option<f64>,
-    /// `created_by_user_id`: string; optional.
+    pub created_at_ts: Option<UnixTime>,
+    /// `created_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by_user_id: Option<String>,
+    pub created_by_user_id: Option<UserId>,
     /// `daily_run_quota`: integer; optional; default `200`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_run_quota: Option<i64>,
@@ -15039,12 +15042,12 @@ pub struct VendorStateOutput {
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; default `0.0`.
+    /// `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub created_at_ts: f64,
-    /// `created_by_user_id`: string.
+    pub created_at_ts: UnixTime,
+    /// `created_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub created_by_user_id: String,
+    pub created_by_user_id: UserId,
 }
 
 /// `VendorTokenMintRequest`, sent to the platform (OpenAPI schema `VendorTokenMintRequest`).
@@ -15096,12 +15099,12 @@ pub struct VendorTokenState {
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: number; default `0.0`.
+    /// `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
-    pub created_at_ts: f64,
-    /// `created_by_user_id`: string.
+    pub created_at_ts: UnixTime,
+    /// `created_by_user_id`: [`UserId`].
     #[serde(default)]
-    pub created_by_user_id: String,
+    pub created_by_user_id: UserId,
 }
 
 /// `VerifyAddedEmailRequest`, sent to the platform (OpenAPI schema `VerifyAddedEmailRequest`).
@@ -15121,9 +15124,9 @@ pub struct VerifyAddedEmailRequest {
 pub struct VerifyAnswerRequest {
     /// `answer`: a string or a list of strings.
     pub answer: StringOrList,
-    /// `question_id`: string; optional; default `flag`.
+    /// `question_id`: [`QuestionId`]; optional; default `flag`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub question_id: Option<String>,
+    pub question_id: Option<QuestionId>,
 }
 
 /// `VerifyAnswerResponse`, sent by the platform (OpenAPI schema `VerifyAnswerResponse`).
@@ -15131,9 +15134,9 @@ pub struct VerifyAnswerRequest {
 pub struct VerifyAnswerResponse {
     /// `correct`: boolean.
     pub correct: bool,
-    /// `question_id`: string, may be null.
+    /// `question_id`: [`QuestionId`], may be null.
     #[serde(default)]
-    pub question_id: Option<String>,
+    pub question_id: Option<QuestionId>,
 }
 
 /// `VerifyEmailRequest`, sent to the platform (OpenAPI schema `VerifyEmailRequest`).
@@ -15146,8 +15149,8 @@ pub struct VerifyEmailRequest {
 /// `VirtualGhostBoard`, sent by the platform (OpenAPI schema `VirtualGhostBoard`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VirtualGhostBoard {
-    /// `source_competition_id`: string.
-    pub source_competition_id: String,
+    /// `source_competition_id`: [`CompetitionId`].
+    pub source_competition_id: CompetitionId,
     /// `elapsed_seconds`: integer; default `0`.
     #[serde(default)]
     pub elapsed_seconds: i64,
@@ -15164,8 +15167,8 @@ pub struct VirtualGhostRow {
     /// `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `team_id`: string.
-    pub team_id: String,
+    /// `team_id`: [`TeamId`].
+    pub team_id: TeamId,
     /// `team_name`: string.
     pub team_name: String,
     /// `solved`: integer; default `0`.

@@ -80,7 +80,7 @@ fn submission_response() {
 #[test]
 fn request_bodies_send_only_what_was_set() {
     let body = SubmissionCreate {
-        instance_id: "5b0c7a52".into(),
+        instance_id: "5b0c7a52".parse().unwrap(),
         answer: StringOrList::from("flag{x}"),
         ..Default::default()
     };
@@ -107,7 +107,7 @@ fn instance_info_epoch_floats() {
     wire["expires_at"] = json!(1_795_005_400.25);
     wire["status"] = json!("running");
     let typed: InstanceInfo = serde_json::from_value(wire.clone()).unwrap();
-    assert_eq!(typed.started_at, 1_795_000_000.25);
+    assert_eq!(typed.started_at.as_secs_f64(), 1_795_000_000.25);
     assert_eq!(serde_json::to_value(&typed).unwrap(), wire);
 }
 

@@ -16,6 +16,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::service::{self, ServiceInfo};
+use ctfy_models::InstanceId;
+
 use crate::wire::{
     AgentRuntime, AttackSurface, InstanceStarted, InstanceStatusReport, InstanceStopped,
     NodeInstanceList, NodeInstanceSummary, ServiceEndpoint, ServiceStopped, ServiceType,
@@ -177,9 +179,9 @@ fn body_value(bytes: &Bytes) -> Value {
 
 // --- instances ------------------------------------------------------------------------
 
-fn report(id: &str, inst: &Instance) -> InstanceStatusReport {
+fn report(id: &InstanceId, inst: &Instance) -> InstanceStatusReport {
     InstanceStatusReport {
-        instance_id: id.to_string(),
+        instance_id: id.clone(),
         status: inst.status.as_str().to_string(),
         attack_surface: inst.surface.clone(),
         question_params: BTreeMap::new(),
@@ -238,7 +240,7 @@ async fn start_instance(State(shared): St, Body422(raw): Body422<Value>) -> Resp
 }
 
 /// After the start delay: fail `*FAIL*` challenges, otherwise bind the service.
-async fn make_ready(shared: Arc<Shared>, id: String, serial: u64) {
+async fn make_ready(shared: Arc<Shared>, id: InstanceId, serial: u64) {
     tokio::time::sleep(shared.cfg.start_delay).await;
     let request = {
         let instances = lock(&shared.instances);
@@ -257,8 +259,8 @@ async fn make_ready(shared: Arc<Shared>, id: String, serial: u64) {
             Ok(listener) => service::spawn(
                 listener,
                 ServiceInfo {
-                    instance_id: id.clone(),
-                    challenge_id: request.challenge_id.clone(),
+                    instance_id: id.to_string(),
+                    challenge_id: request.challenge_id.to_string(),
                     answers: request.answers.clone().unwrap_or_default(),
                 },
             )
@@ -306,7 +308,7 @@ async fn make_ready(shared: Arc<Shared>, id: String, serial: u64) {
     }
 }
 
-async fn instance_status(State(shared): St, Path(id): Path<String>) -> Response {
+async fn instance_status(State(shared): St, Path(id): Path<InstanceId>) -> Response {
     match lock(&shared.instances).get(&id) {
         Some(inst) => Json(report(&id, inst)).into_response(),
         None => not_found(),
@@ -322,7 +324,7 @@ async fn list_instances(State(shared): St) -> Response {
             status: inst.status.as_str().to_string(),
             attack_surface: inst.surface.clone(),
             question_params: BTreeMap::new(),
-            started_at: inst.started_at,
+            started_at: inst.started_at.into(),
             ttl: inst.request.ttl,
             error: inst.error.clone(),
         })
@@ -330,7 +332,7 @@ async fn list_instances(State(shared): St) -> Response {
     Json(NodeInstanceList { items }).into_response()
 }
 
-async fn stop_instance(State(shared): St, Path(id): Path<String>) -> Response {
+async fn stop_instance(State(shared): St, Path(id): Path<InstanceId>) -> Response {
     let removed = lock(&shared.instances).remove(&id);
     match removed {
         Some(inst) => {
@@ -352,14 +354,14 @@ fn known(shared: &Shared, id: &str) -> bool {
     lock(&shared.instances).contains_key(id)
 }
 
-async fn agent_runtime(State(shared): St, Path(id): Path<String>) -> Response {
+async fn agent_runtime(State(shared): St, Path(id): Path<InstanceId>) -> Response {
     if !known(&shared, &id) {
         return not_found();
     }
     Json(AgentRuntime::default()).into_response()
 }
 
-async fn instance_health(State(shared): St, Path(id): Path<String>) -> Response {
+async fn instance_health(State(shared): St, Path(id): Path<InstanceId>) -> Response {
     let healthy = match lock(&shared.instances).get(&id) {
         Some(inst) => inst.status != Status::Error,
         None => return not_found(),
@@ -373,7 +375,7 @@ async fn instance_health(State(shared): St, Path(id): Path<String>) -> Response 
     .into_response()
 }
 
-async fn traffic(State(shared): St, Path(id): Path<String>) -> Response {
+async fn traffic(State(shared): St, Path(id): Path<InstanceId>) -> Response {
     if !known(&shared, &id) {
         return not_found();
     }
@@ -388,7 +390,7 @@ async fn pcap(Path(_id): Path<String>) -> Response {
     detail(StatusCode::NOT_FOUND, "No capture for this instance")
 }
 
-async fn container_logs(State(shared): St, Path(id): Path<String>) -> Response {
+async fn container_logs(State(shared): St, Path(id): Path<InstanceId>) -> Response {
     let line = match lock(&shared.instances).get(&id) {
         Some(inst) => format!(
             "stand-in node: no containers; challenge {} is {}\n",
@@ -400,14 +402,14 @@ async fn container_logs(State(shared): St, Path(id): Path<String>) -> Response {
     Json(json!({ "logs": line })).into_response()
 }
 
-async fn attachments(State(shared): St, Path(id): Path<String>) -> Response {
+async fn attachments(State(shared): St, Path(id): Path<InstanceId>) -> Response {
     if !known(&shared, &id) {
         return not_found();
     }
     Json(json!({ "files": [] })).into_response()
 }
 
-async fn containers(State(shared): St, Path(id): Path<String>) -> Response {
+async fn containers(State(shared): St, Path(id): Path<InstanceId>) -> Response {
     if !known(&shared, &id) {
         return not_found();
     }
@@ -416,7 +418,7 @@ async fn containers(State(shared): St, Path(id): Path<String>) -> Response {
 
 async fn stop_service(
     State(shared): St,
-    Path(id): Path<String>,
+    Path(id): Path<InstanceId>,
     Body422(req): Body422<StopServiceRequest>,
 ) -> Response {
     let svc = match lock(&shared.instances).get_mut(&id) {
@@ -494,7 +496,7 @@ async fn debug_instances(State(shared): St) -> Response {
     Json(json!({ "items": items })).into_response()
 }
 
-async fn debug_instance(State(shared): St, Path(id): Path<String>) -> Response {
+async fn debug_instance(State(shared): St, Path(id): Path<InstanceId>) -> Response {
     match lock(&shared.instances).get(&id) {
         Some(inst) => Json(debug_view(&id, inst)).into_response(),
         None => not_found(),

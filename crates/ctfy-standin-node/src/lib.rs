@@ -98,7 +98,7 @@ pub(crate) struct Shared {
     pub cfg: NodeConfig,
     pub public_url: String,
     pub registration: Mutex<Option<Registration>>,
-    pub instances: Mutex<BTreeMap<String, Instance>>,
+    pub instances: Mutex<BTreeMap<ctfy_models::InstanceId, Instance>>,
     pub requests: Mutex<Vec<serde_json::Value>>,
     pub serial: AtomicU64,
     pub http: reqwest::Client,

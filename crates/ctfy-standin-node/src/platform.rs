@@ -91,7 +91,7 @@ pub(crate) async fn heartbeat(shared: &Shared) {
         memory_percent: Some(10.0),
         memory_total_mb: Some(8192.0),
         disk_percent: Some(10.0),
-        sampled_at: Some(now_epoch()),
+        sampled_at: Some(now_epoch().into()),
         version: Some("0.7.0".into()),
         git_commit: Some(String::new()),
         corpus_commit: Some(String::new()),

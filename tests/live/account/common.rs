@@ -71,7 +71,7 @@ pub async fn register(env: &LiveEnv, area: &str) -> User {
     let me = client.me().get().await.expect("me");
     assert_eq!(me.email, email);
     User {
-        id: me.id,
+        id: me.id.into_string(),
         email,
         display_name,
         client,

@@ -52,7 +52,7 @@ pub async fn fresh_user(env: &LiveEnv, area: &str) -> Fresh {
         .token;
     assert!(token.starts_with("pt_"));
     let client = PlatformClient::new(env.url(), token.as_str()).unwrap();
-    let id = client.me().get().await.expect("me").id;
+    let id = client.me().get().await.expect("me").id.into_string();
     Fresh {
         email,
         password,

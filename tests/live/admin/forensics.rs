@@ -151,7 +151,7 @@ async fn instance_admin_views_then_records_of_the_finished_instance() {
         .records()
         .list()
         .node_id(env.var("NODE_ID"))
-        .since_ts(info.started_at - 1.0)
+        .since_ts(info.started_at.as_secs_f64() - 1.0)
         .limit(1000)
         .await
         .unwrap();

@@ -55,7 +55,7 @@ pub async fn user(env: &LiveEnv, area: &str) -> User {
         .expect("register")
         .token;
     let client = PlatformClient::new(env.url(), token).unwrap();
-    let id = client.me().get().await.expect("me").id;
+    let id = client.me().get().await.expect("me").id.into_string();
     User { client, email, id }
 }
 
@@ -70,6 +70,7 @@ pub async fn competition(env: &LiveEnv, admin: &AdminClient, title: &str) -> Str
         .await
         .expect("create competition")
         .id
+        .into_string()
 }
 
 /// Registers `user` solo in `competition`; returns the team id.
@@ -81,6 +82,7 @@ pub async fn solo(user: &User, competition: &str) -> String {
         .await
         .expect("solo registration")
         .id
+        .into_string()
 }
 
 /// Deletes a competition of the test (best effort).

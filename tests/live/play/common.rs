@@ -47,7 +47,7 @@ pub async fn player(env: &LiveEnv, area: &str) -> Player {
         .token;
     assert!(token.starts_with("pt_"));
     let client = PlatformClient::new(env.url(), token.as_str()).unwrap();
-    let id = client.me().get().await.expect("me").id;
+    let id = client.me().get().await.expect("me").id.into_string();
     Player { email, id, client }
 }
 

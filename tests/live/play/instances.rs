@@ -55,7 +55,7 @@ async fn instance_lifecycle_renew_reset_and_solves() {
     let renewed = inst.renew(&ready.id).ttl(600).await.expect("renew");
     assert_eq!(renewed.status.as_str(), "renewed");
     assert_eq!(renewed.id, ready.id.as_str());
-    let gained = renewed.expires_at - info.expires_at;
+    let gained = renewed.expires_at.as_secs_f64() - info.expires_at.as_secs_f64();
     assert!((500.0..=700.0).contains(&gained), "renew gained {gained} s");
 
     // Nothing recorded, no files, no VPN for a simple-mode instance.
