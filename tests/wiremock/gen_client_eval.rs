@@ -15,7 +15,7 @@ async fn eval_leaderboard() {
         "/api/v1/eval/leaderboard",
         &[
             ("competition_id", "88606bbe4080d915b4cab9b9d1175202"),
-            ("tier", "tier-value"),
+            ("tier", "official"),
         ],
         Body::Empty,
         "Bearer pf_test",
@@ -27,7 +27,7 @@ async fn eval_leaderboard() {
         .eval()
         .leaderboard()
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
-        .tier("tier-value")
+        .tier("official")
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -292,7 +292,7 @@ async fn eval_enter() {
         )
         .max_turns(3)
         .num_samples(3)
-        .timeout_s(3600)
+        .timeout_s(std::time::Duration::from_secs(3600))
         .await
         .expect("call succeeds");
     same(&got, &example);

@@ -263,7 +263,7 @@ async fn submit_a_multi_select_answer() {
     s.client()
         .submissions()
         .submit(INSTANCE, vec!["a", "c"])
-        .question("q2")
+        .question_id("q2")
         .await
         .unwrap();
 }
@@ -309,7 +309,7 @@ async fn verify_a_multi_select_answer() {
     s.client()
         .submissions()
         .verify(INSTANCE, vec!["b"])
-        .question("q2")
+        .question_id("q2")
         .await
         .unwrap();
 }
@@ -474,8 +474,8 @@ async fn competition_scoped_instance_routes() {
     let scoped = comp.instances();
     scoped.get(INSTANCE).await.unwrap();
     scoped.status(INSTANCE).await.unwrap();
-    scoped.renew(INSTANCE).ttl(600).await.unwrap();
-    scoped.reset(INSTANCE).ttl(900).await.unwrap();
+    scoped.renew(INSTANCE).ttl(std::time::Duration::from_secs(600)).await.unwrap();
+    scoped.reset(INSTANCE).ttl(std::time::Duration::from_secs(900)).await.unwrap();
     scoped.traffic(INSTANCE).limit(5).await.unwrap();
     assert!(scoped.stop(INSTANCE).await.unwrap());
     assert!(

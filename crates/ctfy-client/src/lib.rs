@@ -35,10 +35,13 @@ mod tunnel;
 mod events;
 pub use events::{EventStream, Notice};
 
-pub use client::{ClientBuilder, Compatibility, PLATFORM_VERSION, PlatformClient, VersionCheck};
-pub use competition::{CompetitionInstances, Registration};
+pub use client::{
+    ClientBuilder, Compatibility, PLATFORM_VERSION, PlatformCheckServerCompatibility,
+    PlatformClient, VersionCheck,
+};
+pub use competition::{CompetitionInstances, CompetitionRegister, Registration};
 pub use generated::*;
-pub use instances::{InstancesStart, ReadyInstance};
+pub use instances::{InstancesPendingQuestions, InstancesStart, InstancesStop, ReadyInstance};
 pub use patches::PatchesSubmit;
 pub use submissions::{Answer, SubmissionsSubmit, SubmissionsVerify};
 pub use tunnel::{InstancesTunnel, Tunnel, TunnelMode};

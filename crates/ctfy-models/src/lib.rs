@@ -23,6 +23,7 @@ mod ids;
 pub mod node;
 mod page;
 pub mod platform;
+mod query;
 mod serde_helpers;
 mod string_or_list;
 mod surface;
@@ -30,6 +31,7 @@ mod surface;
 pub use ids::*;
 pub use page::Page;
 pub use platform::*;
+pub use query::*;
 pub use string_or_list::StringOrList;
 
 /// A point in time as the platform writes it: an ISO-8601 string, normally UTC with a `Z`

@@ -19,9 +19,9 @@ impl crate::NodeClient {
     /// Any [`Error`](crate::Error).
     pub fn start_instance(
         &self,
-        challenge_id: impl Into<String>,
-        instance_id: impl Into<String>,
-        ttl: i64,
+        challenge_id: impl IntoId<ChallengeId>,
+        instance_id: impl IntoId<InstanceId>,
+        ttl: std::time::Duration,
     ) -> NodeStartInstance {
         NodeStartInstance(
             Call::with_body(
@@ -29,9 +29,9 @@ impl crate::NodeClient {
                 Request::post("/instances", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("challenge_id", Into::<String>::into(challenge_id))
-            .body_field("instance_id", Into::<String>::into(instance_id))
-            .body_field("ttl", ttl),
+            .body_id::<ChallengeId>("challenge_id", challenge_id)
+            .body_id::<InstanceId>("instance_id", instance_id)
+            .body_field("ttl", Call::whole_secs(ttl)),
         )
     }
 
@@ -41,19 +41,14 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn stop_instance(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::InstanceStopped> {
-        Call::new(
+    pub fn stop_instance(&self, instance_id: impl IntoId<InstanceId>) -> NodeStopInstance {
+        NodeStopInstance(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::delete("/instances/{instance_id}", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Applies fabric.
@@ -117,25 +112,25 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn stop_instance_service(
+    pub fn stop_instance_service(
         &self,
         instance_id: impl IntoId<InstanceId>,
         service: impl Into<String>,
-    ) -> Result<m::ServiceStopped> {
-        Call::with_body(
-            &self.t,
-            (|| -> Result<Request> {
-                let instance_id = instance_id.into_id()?;
-                Request::post(
-                    "/instances/{instance_id}/stop-service",
-                    &[instance_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> NodeStopInstanceService {
+        NodeStopInstanceService(
+            Call::with_body(
+                &self.t,
+                (|| -> Result<Request> {
+                    let instance_id = instance_id.into_id()?;
+                    Request::post(
+                        "/instances/{instance_id}/stop-service",
+                        &[instance_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("service", Into::<String>::into(service)),
         )
-        .body_field("service", Into::<String>::into(service))
-        .json()
-        .await
     }
 
     /// Stops all.
@@ -144,10 +139,8 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn stop_all(&self) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(&self.t, Request::post("/admin/stop-all", &[]))
-            .json()
-            .await
+    pub fn stop_all(&self) -> NodeStopAll {
+        NodeStopAll(Call::new(&self.t, Request::post("/admin/stop-all", &[])))
     }
 
     /// Puts authored challenge.
@@ -158,16 +151,14 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn put_authored_challenge(
+    pub fn put_authored_challenge(
         &self,
         push: &ctfy_models::JsonObject,
-    ) -> Result<m::NodeAuthoredResult> {
-        Call::new(
+    ) -> NodePutAuthoredChallenge {
+        NodePutAuthoredChallenge(Call::new(
             &self.t,
             (|| -> Result<Request> { Request::post("/admin/authored", &[])?.json(push) })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Smokes authored challenge.
@@ -192,13 +183,11 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn put_generated_range(&self, body: &m::NodeRangePush) -> Result<m::NodeRangeResult> {
-        Call::new(
+    pub fn put_generated_range(&self, body: &m::NodeRangePush) -> NodePutGeneratedRange {
+        NodePutGeneratedRange(Call::new(
             &self.t,
             (|| -> Result<Request> { Request::post("/admin/ranges", &[])?.json(body) })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Verifies generated range.
@@ -223,19 +212,17 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn cancel_generated_range_verify(
+    pub fn cancel_generated_range_verify(
         &self,
         run_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    ) -> NodeCancelGeneratedRangeVerify {
+        NodeCancelGeneratedRangeVerify(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let run_id = run_id.into_id()?;
                 Request::post("/admin/ranges/verify/{run_id}/cancel", &[run_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Rescans challenges.
@@ -244,10 +231,11 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn rescan_challenges(&self) -> Result<m::ChallengeReloadResult> {
-        Call::new(&self.t, Request::post("/admin/rescan-challenges", &[]))
-            .json()
-            .await
+    pub fn rescan_challenges(&self) -> NodeRescanChallenges {
+        NodeRescanChallenges(Call::new(
+            &self.t,
+            Request::post("/admin/rescan-challenges", &[]),
+        ))
     }
 
     /// Builds challenge.
@@ -313,10 +301,8 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_disk_free(&self) -> Result<m::NodeDiskFree> {
-        Call::new(&self.t, Request::get("/admin/disk", &[]))
-            .json()
-            .await
+    pub fn get_disk_free(&self) -> NodeGetDiskFree {
+        NodeGetDiskFree(Call::new(&self.t, Request::get("/admin/disk", &[])))
     }
 
     /// Gets build state.
@@ -325,10 +311,11 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_build_state(&self) -> Result<m::BuildStateRows> {
-        Call::new(&self.t, Request::get("/admin/challenges/build-state", &[]))
-            .json()
-            .await
+    pub fn get_build_state(&self) -> NodeGetBuildState {
+        NodeGetBuildState(Call::new(
+            &self.t,
+            Request::get("/admin/challenges/build-state", &[]),
+        ))
     }
 
     /// Pulls challenge.
@@ -337,11 +324,8 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn pull_challenge(
-        &self,
-        challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ChallengePullState> {
-        Call::new(
+    pub fn pull_challenge(&self, challenge_id: impl IntoId<ChallengeId>) -> NodePullChallenge {
+        NodePullChallenge(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -350,9 +334,7 @@ impl crate::NodeClient {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Pulls all challenges.
@@ -374,10 +356,11 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_pull_state(&self) -> Result<m::PullStateRows> {
-        Call::new(&self.t, Request::get("/admin/challenges/pull-state", &[]))
-            .json()
-            .await
+    pub fn get_pull_state(&self) -> NodeGetPullState {
+        NodeGetPullState(Call::new(
+            &self.t,
+            Request::get("/admin/challenges/pull-state", &[]),
+        ))
     }
 
     /// Returns the status.
@@ -386,19 +369,14 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_status(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::InstanceStatusReport> {
-        Call::new(
+    pub fn get_status(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetStatus {
+        NodeGetStatus(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::get("/instances/{instance_id}/status", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists instances.
@@ -407,10 +385,8 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list_instances(&self) -> Result<m::NodeInstanceList> {
-        Call::new(&self.t, Request::get("/instances", &[]))
-            .json()
-            .await
+    pub fn list_instances(&self) -> NodeListInstances {
+        NodeListInstances(Call::new(&self.t, Request::get("/instances", &[])))
     }
 
     /// Returns the health.
@@ -419,19 +395,14 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn check_health(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::InstanceHealth> {
-        Call::new(
+    pub fn check_health(&self, instance_id: impl IntoId<InstanceId>) -> NodeCheckHealth {
+        NodeCheckHealth(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::get("/instances/{instance_id}/health", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the health.
@@ -440,10 +411,8 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn node_health(&self) -> Result<ctfy_models::Json> {
-        Call::new(&self.t, Request::get("/health", &[]))
-            .json()
-            .await
+    pub fn node_health(&self) -> NodeNodeHealth {
+        NodeNodeHealth(Call::new(&self.t, Request::get("/health", &[])))
     }
 
     /// Returns the traffic page.
@@ -490,11 +459,8 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list_containers(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<Vec<m::ComposeContainer>> {
-        Call::new(
+    pub fn list_containers(&self, instance_id: impl IntoId<InstanceId>) -> NodeListContainers {
+        NodeListContainers(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -503,9 +469,7 @@ impl crate::NodeClient {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Runs checker.
@@ -562,15 +526,15 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn cancel_harness(&self, run_id: impl Into<String>) -> Result<m::HarnessCancelled> {
-        Call::with_body(
-            &self.t,
-            Request::post("/harness/cancel", &[]),
-            &ctfy_models::JsonObject::new(),
+    pub fn cancel_harness(&self, run_id: impl Into<String>) -> NodeCancelHarness {
+        NodeCancelHarness(
+            Call::with_body(
+                &self.t,
+                Request::post("/harness/cancel", &[]),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("run_id", Into::<String>::into(run_id)),
         )
-        .body_field("run_id", Into::<String>::into(run_id))
-        .json()
-        .await
     }
 
     /// Verifies patch.
@@ -579,14 +543,14 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub fn verify_patch(&self, challenge_id: impl Into<String>) -> NodeVerifyPatch {
+    pub fn verify_patch(&self, challenge_id: impl IntoId<ChallengeId>) -> NodeVerifyPatch {
         NodeVerifyPatch(
             Call::with_body(
                 &self.t,
                 Request::post("/patches/verify", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("challenge_id", Into::<String>::into(challenge_id))
+            .body_id::<ChallengeId>("challenge_id", challenge_id)
             .timeout(std::time::Duration::from_secs(960)),
         )
     }
@@ -640,10 +604,10 @@ impl crate::NodeClient {
     /// Any [`Error`](crate::Error).
     pub fn probe_awd_service(
         &self,
-        flag: impl Into<String>,
-        instance_id: impl Into<String>,
+        instance_id: impl IntoId<InstanceId>,
         service_id: impl Into<String>,
         tick: i64,
+        flag: impl Into<String>,
     ) -> NodeProbeAwdService {
         NodeProbeAwdService(
             Call::with_body(
@@ -651,10 +615,10 @@ impl crate::NodeClient {
                 Request::post("/awd/probe", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("flag", Into::<String>::into(flag))
-            .body_field("instance_id", Into::<String>::into(instance_id))
+            .body_id::<InstanceId>("instance_id", instance_id)
             .body_field("service_id", Into::<String>::into(service_id))
-            .body_field("tick", tick),
+            .body_field("tick", tick)
+            .body_field("flag", Into::<String>::into(flag)),
         )
     }
 
@@ -664,14 +628,18 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub fn attack_awd_box(&self, instance_id: impl Into<String>, tick: i64) -> NodeAttackAwdBox {
+    pub fn attack_awd_box(
+        &self,
+        instance_id: impl IntoId<InstanceId>,
+        tick: i64,
+    ) -> NodeAttackAwdBox {
         NodeAttackAwdBox(
             Call::with_body(
                 &self.t,
                 Request::post("/awd/attack", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("instance_id", Into::<String>::into(instance_id))
+            .body_id::<InstanceId>("instance_id", instance_id)
             .body_field("tick", tick),
         )
     }
@@ -682,11 +650,8 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_container_logs(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::ContainerLogs> {
-        Call::new(
+    pub fn get_container_logs(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetContainerLogs {
+        NodeGetContainerLogs(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -695,9 +660,7 @@ impl crate::NodeClient {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the pcap.
@@ -708,16 +671,14 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_pcap(&self, instance_id: impl IntoId<InstanceId>) -> Result<Option<Download>> {
-        Call::new(
+    pub fn get_pcap(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetPcap {
+        NodeGetPcap(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::get("/instances/{instance_id}/pcap", &[instance_id.as_str()])
             })(),
-        )
-        .download_or_404()
-        .await
+        ))
     }
 
     /// Gets harness artifact.
@@ -728,19 +689,14 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_harness_artifact(
-        &self,
-        artifact_id: impl IntoId<Ident>,
-    ) -> Result<Option<Download>> {
-        Call::new(
+    pub fn get_harness_artifact(&self, artifact_id: impl IntoId<Ident>) -> NodeGetHarnessArtifact {
+        NodeGetHarnessArtifact(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let artifact_id = artifact_id.into_id()?;
                 Request::get("/harness/artifacts/{artifact_id}", &[artifact_id.as_str()])
             })(),
-        )
-        .download_or_404()
-        .await
+        ))
     }
 
     /// Deletes harness artifact.
@@ -749,19 +705,17 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn delete_harness_artifact(
+    pub fn delete_harness_artifact(
         &self,
         artifact_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    ) -> NodeDeleteHarnessArtifact {
+        NodeDeleteHarnessArtifact(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let artifact_id = artifact_id.into_id()?;
                 Request::delete("/harness/artifacts/{artifact_id}", &[artifact_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the agent runtime.
@@ -770,11 +724,8 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_agent_runtime(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::AgentRuntime> {
-        Call::new(
+    pub fn get_agent_runtime(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetAgentRuntime {
+        NodeGetAgentRuntime(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -783,9 +734,7 @@ impl crate::NodeClient {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists instance attachments.
@@ -794,11 +743,11 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list_instance_attachments(
+    pub fn list_instance_attachments(
         &self,
         instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::AttachmentList> {
-        Call::new(
+    ) -> NodeListInstanceAttachments {
+        NodeListInstanceAttachments(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -807,9 +756,7 @@ impl crate::NodeClient {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the vpn config.
@@ -818,8 +765,8 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_vpn_config(&self, instance_id: impl IntoId<InstanceId>) -> Result<Download> {
-        Call::new(
+    pub fn get_vpn_config(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetVpnConfig {
+        NodeGetVpnConfig(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -828,9 +775,7 @@ impl crate::NodeClient {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 
     /// Downloads instance attachment.
@@ -839,12 +784,12 @@ impl crate::NodeClient {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn download_instance_attachment(
+    pub fn download_instance_attachment(
         &self,
         instance_id: impl IntoId<InstanceId>,
         filename: impl Into<String>,
-    ) -> Result<Download> {
-        Call::new(
+    ) -> NodeDownloadInstanceAttachment {
+        NodeDownloadInstanceAttachment(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -854,14 +799,14 @@ impl crate::NodeClient {
                     &[instance_id.as_str(), filename.as_str()],
                 )
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::start_instance`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::start_instance`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeStartInstance => m::InstanceStarted, json
 );
 
@@ -899,14 +844,23 @@ impl NodeStartInstance {
                 .body_field("proxy_output_dir", Into::<String>::into(proxy_output_dir)),
         )
     }
-    /// Sets the `publish_gamebox` body member.
+    /// Sets the `publish_gamebox` body member. Server default: false.
     pub fn publish_gamebox(self, publish_gamebox: bool) -> Self {
         Self(self.0.body_field("publish_gamebox", publish_gamebox))
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::apply_fabric`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::stop_instance`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeStopInstance => m::InstanceStopped, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::apply_fabric`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeApplyFabric => m::FabricStatus, json
 );
 
@@ -921,12 +875,14 @@ impl NodeApplyFabric {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::probe_fabric`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::probe_fabric`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeProbeFabric => m::FabricProbeReport, json
 );
 
 impl NodeProbeFabric {
-    /// Sets the `mtu` body member.
+    /// Sets the `mtu` body member. Server default: 0.
     pub fn mtu(self, mtu: i64) -> Self {
         Self(self.0.body_field("mtu", mtu))
     }
@@ -937,7 +893,9 @@ impl NodeProbeFabric {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::remove_fabric`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::remove_fabric`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeRemoveFabric => m::FabricStatus, json
 );
 
@@ -952,21 +910,65 @@ impl NodeRemoveFabric {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::smoke_authored_challenge`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::stop_instance_service`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeStopInstanceService => m::ServiceStopped, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::stop_all`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeStopAll => std::collections::BTreeMap<String, String>, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::put_authored_challenge`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodePutAuthoredChallenge => m::NodeAuthoredResult, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::smoke_authored_challenge`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeSmokeAuthoredChallenge => m::NodeAuthoredSmokeResult, json
 );
 
-impl NodeSmokeAuthoredChallenge {}
+builder!(
+    /// Request builder of [`NodeClient::put_generated_range`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodePutGeneratedRange => m::NodeRangeResult, json
+);
 
 builder!(
-    /// Request builder of [`NodeClient::verify_generated_range`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::verify_generated_range`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeVerifyGeneratedRange => m::NodeRangeVerifyResult, json
 );
 
-impl NodeVerifyGeneratedRange {}
+builder!(
+    /// Request builder of [`NodeClient::cancel_generated_range_verify`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeCancelGeneratedRangeVerify => std::collections::BTreeMap<String, bool>, json
+);
 
 builder!(
-    /// Request builder of [`NodeClient::build_challenge`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::rescan_challenges`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeRescanChallenges => m::ChallengeReloadResult, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::build_challenge`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeBuildChallenge => m::ChallengeBuildState, json
 );
 
@@ -981,7 +983,9 @@ impl NodeBuildChallenge {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::build_all_challenges`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::build_all_challenges`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeBuildAllChallenges => m::BuildAllQueued, json
 );
 
@@ -1001,7 +1005,9 @@ impl NodeBuildAllChallenges {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::build_push_challenge`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::build_push_challenge`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeBuildPushChallenge => m::ChallengeFreezeResult, json
 );
 
@@ -1013,15 +1019,15 @@ impl NodeBuildPushChallenge {
                 .body_field("authored_revision", Into::<String>::into(authored_revision)),
         )
     }
-    /// Sets the `cache_max_bytes` body member.
+    /// Sets the `cache_max_bytes` body member. Server default: 0.
     pub fn cache_max_bytes(self, cache_max_bytes: i64) -> Self {
         Self(self.0.body_field("cache_max_bytes", cache_max_bytes))
     }
-    /// Sets the `cleanup` body member.
+    /// Sets the `cleanup` body member. Server default: false.
     pub fn cleanup(self, cleanup: bool) -> Self {
         Self(self.0.body_field("cleanup", cleanup))
     }
-    /// Sets the `confine_network` body member.
+    /// Sets the `confine_network` body member. Server default: false.
     pub fn confine_network(self, confine_network: bool) -> Self {
         Self(self.0.body_field("confine_network", confine_network))
     }
@@ -1035,7 +1041,30 @@ impl NodeBuildPushChallenge {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::pull_all_challenges`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::get_disk_free`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetDiskFree => m::NodeDiskFree, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_build_state`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetBuildState => m::BuildStateRows, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::pull_challenge`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodePullChallenge => m::ChallengePullState, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::pull_all_challenges`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodePullAllChallenges => m::PullAllQueued, json
 );
 
@@ -1055,7 +1084,44 @@ impl NodePullAllChallenges {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::get_traffic_page`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::get_pull_state`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetPullState => m::PullStateRows, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_status`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetStatus => m::InstanceStatusReport, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::list_instances`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeListInstances => m::NodeInstanceList, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::check_health`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeCheckHealth => m::InstanceHealth, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::node_health`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeNodeHealth => ctfy_models::Json, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_traffic_page`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeGetTrafficPage => m::InstanceTrafficPage, json
 );
 
@@ -1064,14 +1130,16 @@ impl NodeGetTrafficPage {
     pub fn cursor(self, cursor: impl Into<String>) -> Self {
         Self(self.0.query("cursor", Into::<String>::into(cursor)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 500.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::get_traffic_witnesses`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::get_traffic_witnesses`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeGetTrafficWitnesses => m::InstanceTrafficWitnesses, json
 );
 
@@ -1080,27 +1148,42 @@ impl NodeGetTrafficWitnesses {
     pub fn cursor(self, cursor: impl Into<String>) -> Self {
         Self(self.0.query("cursor", Into::<String>::into(cursor)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 5000.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::run_checker`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::list_containers`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeListContainers => Vec<m::ComposeContainer>, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::run_checker`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeRunChecker => m::CheckResult, json
 );
 
 impl NodeRunChecker {
-    /// Sets the `timeout_s` body member: the node's budget; the request then waits that long plus 10 s.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        let wait = std::time::Duration::from_secs(timeout_s.max(0) as u64 + 10);
-        Self(self.0.body_field("timeout_s", timeout_s).timeout(wait))
+    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 10 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        let wait = std::time::Duration::from_secs(Call::whole_secs(timeout_s).saturating_add(10));
+        Self(
+            self.0
+                .body_field("timeout_s", Call::whole_secs(timeout_s))
+                .timeout(wait),
+        )
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::run_harness`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::run_harness`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeRunHarness => m::HarnessRun, json
 );
 
@@ -1135,7 +1218,7 @@ impl NodeRunHarness {
     pub fn network(self, network: impl Into<String>) -> Self {
         Self(self.0.body_field("network", Into::<String>::into(network)))
     }
-    /// Sets the `own_network` body member.
+    /// Sets the `own_network` body member. Server default: false.
     pub fn own_network(self, own_network: bool) -> Self {
         Self(self.0.body_field("own_network", own_network))
     }
@@ -1164,19 +1247,32 @@ impl NodeRunHarness {
                 .body_field("target_instance", Into::<String>::into(target_instance)),
         )
     }
-    /// Sets the `timeout_s` body member: the node's budget; the request then waits that long plus 30 s.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        let wait = std::time::Duration::from_secs(timeout_s.max(0) as u64 + 30);
-        Self(self.0.body_field("timeout_s", timeout_s).timeout(wait))
+    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 30 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        let wait = std::time::Duration::from_secs(Call::whole_secs(timeout_s).saturating_add(30));
+        Self(
+            self.0
+                .body_field("timeout_s", Call::whole_secs(timeout_s))
+                .timeout(wait),
+        )
     }
-    /// Sets the `untrusted` body member.
+    /// Sets the `untrusted` body member. Server default: false.
     pub fn untrusted(self, untrusted: bool) -> Self {
         Self(self.0.body_field("untrusted", untrusted))
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::verify_patch`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::cancel_harness`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeCancelHarness => m::HarnessCancelled, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::verify_patch`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeVerifyPatch => m::PatchVerifyResult, json
 );
 
@@ -1185,15 +1281,21 @@ impl NodeVerifyPatch {
     pub fn files(self, files: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("files", files))
     }
-    /// Sets the `timeout_s` body member: the node's budget; the request then waits that long plus 60 s.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        let wait = std::time::Duration::from_secs(timeout_s.max(0) as u64 + 60);
-        Self(self.0.body_field("timeout_s", timeout_s).timeout(wait))
+    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 60 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        let wait = std::time::Duration::from_secs(Call::whole_secs(timeout_s).saturating_add(60));
+        Self(
+            self.0
+                .body_field("timeout_s", Call::whole_secs(timeout_s))
+                .timeout(wait),
+        )
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::collect_patch_files`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::collect_patch_files`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeCollectPatchFiles => std::collections::BTreeMap<String, String>, json
 );
 
@@ -1208,7 +1310,9 @@ impl NodeCollectPatchFiles {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::write_awd_answers`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::write_awd_answers`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeWriteAwdAnswers => std::collections::BTreeMap<String, String>, json
 );
 
@@ -1223,7 +1327,9 @@ impl NodeWriteAwdAnswers {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::probe_awd_service`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::probe_awd_service`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeProbeAwdService => m::AwdProbeResult, json
 );
 
@@ -1245,7 +1351,9 @@ impl NodeProbeAwdService {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::attack_awd_box`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::attack_awd_box`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeAttackAwdBox => m::AwdAttackResult, json
 );
 
@@ -1278,8 +1386,64 @@ impl NodeAttackAwdBox {
                 .body_field("llm_api_key", Into::<String>::into(llm_api_key)),
         )
     }
-    /// Sets the `timeout_s` body member.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        Self(self.0.body_field("timeout_s", timeout_s))
+    /// Sets the `timeout_s` body member (whole seconds; a sub-second remainder rounds up). Server default: 60 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        Self(self.0.body_field("timeout_s", Call::whole_secs(timeout_s)))
     }
 }
+
+builder!(
+    /// Request builder of [`NodeClient::get_container_logs`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetContainerLogs => m::ContainerLogs, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_pcap`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetPcap => Option<Download>, download_or_404
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_harness_artifact`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetHarnessArtifact => Option<Download>, download_or_404
+);
+
+builder!(
+    /// Request builder of [`NodeClient::delete_harness_artifact`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeDeleteHarnessArtifact => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_agent_runtime`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetAgentRuntime => m::AgentRuntime, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::list_instance_attachments`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeListInstanceAttachments => m::AttachmentList, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_vpn_config`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetVpnConfig => Download, download
+);
+
+builder!(
+    /// Request builder of [`NodeClient::download_instance_attachment`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeDownloadInstanceAttachment => Download, download
+);

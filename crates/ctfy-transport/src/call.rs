@@ -5,10 +5,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
-use ctfy_models::IntoId;
 use crate::paginate::{DEFAULT_PAGE_SIZE, PageStream};
 use crate::request::{Body, FilePart, QueryValue, Request};
 use crate::transport::{Download, Transport};
+use ctfy_models::IntoId;
 
 /// A request being configured: the transport, the request (or the error that building it
 /// produced, reported when the call is sent) and the JSON body members set so far.
@@ -375,13 +375,16 @@ mod tests {
         let call = Call::new(&t, Request::get("/x", &[]))
             .query_id::<ctfy_models::TeamId>("team_id", "a/b");
         assert!(matches!(call.into_request(), Err(Error::InvalidId(_))));
-        let call = Call::new(&t, Request::post("/x", &[]))
-            .body_id::<ctfy_models::UserId>("user_id", "..");
+        let call =
+            Call::new(&t, Request::post("/x", &[])).body_id::<ctfy_models::UserId>("user_id", "..");
         assert!(matches!(call.into_request(), Err(Error::InvalidId(_))));
         let (_, req) = Call::new(&t, Request::get("/x", &[]))
             .query_id::<ctfy_models::TeamId>("team_id", "t1")
             .into_request()
             .unwrap();
-        assert_eq!(req.query_pairs(), &[("team_id".to_owned(), "t1".to_owned())]);
+        assert_eq!(
+            req.query_pairs(),
+            &[("team_id".to_owned(), "t1".to_owned())]
+        );
     }
 }

@@ -30,12 +30,12 @@ impl AdminAchievements<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn grant(
+    pub fn grant(
         &self,
         team_id: impl IntoId<TeamId>,
         achievement_id: impl IntoId<Ident>,
-    ) -> Result<m::TeamAchievement> {
-        Call::new(
+    ) -> AdminAchievementsGrant {
+        AdminAchievementsGrant(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let team_id = team_id.into_id()?;
@@ -45,9 +45,7 @@ impl AdminAchievements<'_> {
                     &[team_id.as_str(), achievement_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Revokes.
@@ -56,12 +54,12 @@ impl AdminAchievements<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revoke(
+    pub fn revoke(
         &self,
         team_id: impl IntoId<TeamId>,
         achievement_id: impl IntoId<Ident>,
-    ) -> Result<()> {
-        Call::new(
+    ) -> AdminAchievementsRevoke {
+        AdminAchievementsRevoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let team_id = team_id.into_id()?;
@@ -71,8 +69,20 @@ impl AdminAchievements<'_> {
                     &[team_id.as_str(), achievement_id.as_str()],
                 )
             })(),
-        )
-        .empty()
-        .await
+        ))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminAchievements::grant`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAchievementsGrant => m::TeamAchievement, json
+);
+
+builder!(
+    /// Request builder of [`AdminAchievements::revoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAchievementsRevoke => (), empty
+);

@@ -43,13 +43,11 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn build_capability(&self) -> Result<m::AuthoredBuildCapability> {
-        Call::new(
+    pub fn build_capability(&self) -> AdminAuthoredChallengesBuildCapability {
+        AdminAuthoredChallengesBuildCapability(Call::new(
             self.t,
             Request::get("/admin/authoring/build-capability", &[]),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets authored challenge.
@@ -58,11 +56,8 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get(
-        &self,
-        challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AdminAuthoredChallengeDetail> {
-        Call::new(
+    pub fn get(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesGet {
+        AdminAuthoredChallengesGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -71,9 +66,7 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Audits authored challenge.
@@ -82,11 +75,8 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn audit(
-        &self,
-        challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AuthoredAuditReport> {
-        Call::new(
+    pub fn audit(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesAudit {
+        AdminAuthoredChallengesAudit(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -95,9 +85,7 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads authored challenge file.
@@ -106,25 +94,25 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn read_file(
+    pub fn read_file(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
         path: impl Into<String>,
-    ) -> Result<m::AuthoredChallengeFileBody> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let challenge_id = challenge_id.into_id()?;
-                Request::post(
-                    "/admin/authored-challenges/{challenge_id}/file",
-                    &[challenge_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> AdminAuthoredChallengesReadFile {
+        AdminAuthoredChallengesReadFile(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let challenge_id = challenge_id.into_id()?;
+                    Request::post(
+                        "/admin/authored-challenges/{challenge_id}/file",
+                        &[challenge_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("path", Into::<String>::into(path)),
         )
-        .body_field("path", Into::<String>::into(path))
-        .json()
-        .await
     }
 
     /// Returns the authored graduation.
@@ -155,24 +143,24 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn graduation_bundle(
+    pub fn graduation_bundle(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
         corpus_id: impl Into<String>,
-    ) -> Result<Download> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let challenge_id = challenge_id.into_id()?;
-                Request::get(
-                    "/admin/authored-challenges/{challenge_id}/graduation/bundle",
-                    &[challenge_id.as_str()],
-                )
-            })(),
+    ) -> AdminAuthoredChallengesGraduationBundle {
+        AdminAuthoredChallengesGraduationBundle(
+            Call::new(
+                self.t,
+                (|| -> Result<Request> {
+                    let challenge_id = challenge_id.into_id()?;
+                    Request::get(
+                        "/admin/authored-challenges/{challenge_id}/graduation/bundle",
+                        &[challenge_id.as_str()],
+                    )
+                })(),
+            )
+            .query("corpus_id", Into::<String>::into(corpus_id)),
         )
-        .query("corpus_id", Into::<String>::into(corpus_id))
-        .download()
-        .await
     }
 
     /// Reviews authored challenge.
@@ -211,8 +199,8 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn push(&self, challenge_id: impl IntoId<ChallengeId>) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    pub fn push(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesPush {
+        AdminAuthoredChallengesPush(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -221,9 +209,7 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Smokes authored challenge.
@@ -232,8 +218,8 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn smoke(&self, challenge_id: impl IntoId<ChallengeId>) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    pub fn smoke(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesSmoke {
+        AdminAuthoredChallengesSmoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -242,9 +228,7 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Publishes authored challenge.
@@ -275,11 +259,11 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn unpublish(
+    pub fn unpublish(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AdminAuthoredChallengeRow> {
-        Call::new(
+    ) -> AdminAuthoredChallengesUnpublish {
+        AdminAuthoredChallengesUnpublish(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -288,9 +272,7 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Curates authored challenge.
@@ -340,11 +322,11 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revisions(
+    pub fn revisions(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<Vec<m::AdminAuthoredRevisionRow>> {
-        Call::new(
+    ) -> AdminAuthoredChallengesRevisions {
+        AdminAuthoredChallengesRevisions(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -353,9 +335,7 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Diffs authored revision.
@@ -364,12 +344,12 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revision_diff(
+    pub fn revision_diff(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
         revision_id: impl IntoId<Ident>,
-    ) -> Result<m::AuthoredRevisionDiff> {
-        Call::new(
+    ) -> AdminAuthoredChallengesRevisionDiff {
+        AdminAuthoredChallengesRevisionDiff(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -379,9 +359,7 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str(), revision_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads authored revision file.
@@ -390,27 +368,27 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn read_revision_file(
+    pub fn read_revision_file(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
         revision_id: impl IntoId<Ident>,
         path: impl Into<String>,
-    ) -> Result<m::AuthoredChallengeFileBody> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let challenge_id = challenge_id.into_id()?;
-                let revision_id = revision_id.into_id()?;
-                Request::post(
-                    "/admin/authored-challenges/{challenge_id}/revisions/{revision_id}/file",
-                    &[challenge_id.as_str(), revision_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> AdminAuthoredChallengesReadRevisionFile {
+        AdminAuthoredChallengesReadRevisionFile(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let challenge_id = challenge_id.into_id()?;
+                    let revision_id = revision_id.into_id()?;
+                    Request::post(
+                        "/admin/authored-challenges/{challenge_id}/revisions/{revision_id}/file",
+                        &[challenge_id.as_str(), revision_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("path", Into::<String>::into(path)),
         )
-        .body_field("path", Into::<String>::into(path))
-        .json()
-        .await
     }
 
     /// Reviews authored revision.
@@ -471,21 +449,23 @@ impl AdminAuthoredChallenges<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesList => Page<m::AdminAuthoredChallengeRow>
 );
 
 impl AdminAuthoredChallengesList {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `team_id` query parameter.
-    pub fn team_id(self, team_id: impl Into<String>) -> Self {
-        Self(self.0.query("team_id", Into::<String>::into(team_id)))
+    /// Sets the `team_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn team_id(self, team_id: impl IntoId<TeamId>) -> Self {
+        Self(self.0.query_id::<TeamId>("team_id", team_id))
     }
     /// Sets the `review_status` query parameter.
     pub fn review_status(
@@ -498,8 +478,11 @@ impl AdminAuthoredChallengesList {
         ))
     }
     /// Sets the `smoke` query parameter.
-    pub fn smoke(self, smoke: impl Into<String>) -> Self {
-        Self(self.0.query("smoke", Into::<String>::into(smoke)))
+    pub fn smoke(self, smoke: impl Into<ctfy_models::SmokeStatus>) -> Self {
+        Self(self.0.query(
+            "smoke",
+            Into::<ctfy_models::SmokeStatus>::into(smoke).as_str(),
+        ))
     }
     /// Sets the `revision` query parameter.
     pub fn revision(self, revision: impl Into<m::AdminAuthoredChallengeRowReviewStatus>) -> Self {
@@ -518,22 +501,55 @@ impl AdminAuthoredChallengesList {
             Into::<m::AdminAuthoredChallengeRowDestination>::into(destination).as_str(),
         ))
     }
-    /// Sets the `order` query parameter.
-    pub fn order(self, order: impl Into<String>) -> Self {
-        Self(self.0.query("order", Into::<String>::into(order)))
+    /// Sets the `order` query parameter. Server default: `oldest`.
+    pub fn order(self, order: impl Into<ctfy_models::AuthoredChallengeOrder>) -> Self {
+        Self(self.0.query(
+            "order",
+            Into::<ctfy_models::AuthoredChallengeOrder>::into(order).as_str(),
+        ))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::graduation`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::build_capability`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesBuildCapability => m::AuthoredBuildCapability, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesGet => m::AdminAuthoredChallengeDetail, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::audit`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesAudit => m::AuthoredAuditReport, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::read_file`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesReadFile => m::AuthoredChallengeFileBody, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::graduation`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesGraduation => m::AuthoredGraduationInfo, json
 );
 
@@ -545,7 +561,16 @@ impl AdminAuthoredChallengesGraduation {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::review`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::graduation_bundle`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesGraduationBundle => Download, download
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::review`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesReview => m::AdminAuthoredChallengeRow, json
 );
 
@@ -557,49 +582,99 @@ impl AdminAuthoredChallengesReview {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::publish`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::push`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesPush => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::smoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesSmoke => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::publish`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesPublish => m::AdminAuthoredChallengeRow, json
 );
 
 impl AdminAuthoredChallengesPublish {
-    /// Sets the `exec_surface_reviewed` query parameter.
+    /// Sets the `exec_surface_reviewed` query parameter. Server default: false.
     pub fn exec_surface_reviewed(self, exec_surface_reviewed: bool) -> Self {
         Self(self.0.query("exec_surface_reviewed", exec_surface_reviewed))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::curate`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::unpublish`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesUnpublish => m::AdminAuthoredChallengeRow, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::curate`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesCurate => m::AdminAuthoredChallengeRow, json
 );
 
 impl AdminAuthoredChallengesCurate {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::uncurate`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::uncurate`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesUncurate => m::AdminAuthoredChallengeRow, json
 );
 
 impl AdminAuthoredChallengesUncurate {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::review_revision`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::revisions`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesRevisions => Vec<m::AdminAuthoredRevisionRow>, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::revision_diff`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesRevisionDiff => m::AuthoredRevisionDiff, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::read_revision_file`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesReadRevisionFile => m::AuthoredChallengeFileBody, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::review_revision`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesReviewRevision => m::AdminAuthoredRevisionRow, json
 );
 
@@ -611,12 +686,14 @@ impl AdminAuthoredChallengesReviewRevision {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::apply_revision`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::apply_revision`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesApplyRevision => m::AdminAuthoredChallengeRow, json
 );
 
 impl AdminAuthoredChallengesApplyRevision {
-    /// Sets the `exec_surface_reviewed` query parameter.
+    /// Sets the `exec_surface_reviewed` query parameter. Server default: false.
     pub fn exec_surface_reviewed(self, exec_surface_reviewed: bool) -> Self {
         Self(self.0.query("exec_surface_reviewed", exec_surface_reviewed))
     }

@@ -72,12 +72,12 @@ impl AdminAuthoringReviewers<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revoke(
+    pub fn revoke(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         user_id: impl IntoId<UserId>,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(
+    ) -> AdminAuthoringReviewersRevoke {
+        AdminAuthoringReviewersRevoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -87,30 +87,32 @@ impl AdminAuthoringReviewers<'_> {
                     &[competition_id.as_str(), user_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoringReviewers::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoringReviewers::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoringReviewersList => Page<m::AuthoringReviewerInfo>
 );
 
 impl AdminAuthoringReviewersList {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoringReviewers::grant`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoringReviewers::grant`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoringReviewersGrant => m::AuthoringReviewerInfo, json
 );
 
@@ -119,8 +121,15 @@ impl AdminAuthoringReviewersGrant {
     pub fn email(self, email: impl Into<String>) -> Self {
         Self(self.0.body_field("email", Into::<String>::into(email)))
     }
-    /// Sets the `user_id` body member.
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        Self(self.0.body_field("user_id", Into::<String>::into(user_id)))
+    /// Sets the `user_id` body member (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn user_id(self, user_id: impl IntoId<UserId>) -> Self {
+        Self(self.0.body_id::<UserId>("user_id", user_id))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminAuthoringReviewers::revoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoringReviewersRevoke => std::collections::BTreeMap<String, String>, json
+);

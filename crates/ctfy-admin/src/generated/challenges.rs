@@ -30,10 +30,11 @@ impl AdminChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn rescan(&self) -> Result<m::AdminTaskInfo> {
-        Call::new(self.t, Request::post("/admin/challenges/rescan", &[]))
-            .json()
-            .await
+    pub fn rescan(&self) -> AdminChallengesRescan {
+        AdminChallengesRescan(Call::new(
+            self.t,
+            Request::post("/admin/challenges/rescan", &[]),
+        ))
     }
 
     /// Builds challenge.
@@ -42,8 +43,8 @@ impl AdminChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn build(&self, challenge_id: impl IntoId<ChallengeId>) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    pub fn build(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesBuild {
+        AdminChallengesBuild(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -52,9 +53,7 @@ impl AdminChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Builds all challenges.
@@ -90,11 +89,8 @@ impl AdminChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn questions(
-        &self,
-        challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AdminChallengeQuestions> {
-        Call::new(
+    pub fn questions(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesQuestions {
+        AdminChallengesQuestions(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -103,9 +99,7 @@ impl AdminChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets challenge blueprint.
@@ -114,11 +108,8 @@ impl AdminChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn blueprint(
-        &self,
-        challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ChallengeBlueprint> {
-        Call::new(
+    pub fn blueprint(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesBlueprint {
+        AdminChallengesBlueprint(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -127,9 +118,7 @@ impl AdminChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets range progress.
@@ -138,12 +127,12 @@ impl AdminChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn range_progress(
+    pub fn range_progress(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::RangeProgress> {
-        Call::new(
+    ) -> AdminChallengesRangeProgress {
+        AdminChallengesRangeProgress(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -153,9 +142,7 @@ impl AdminChallenges<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets range replay.
@@ -188,10 +175,11 @@ impl AdminChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn build_state(&self) -> Result<m::ChallengeBuildStateResponse> {
-        Call::new(self.t, Request::get("/admin/challenges/build-state", &[]))
-            .json()
-            .await
+    pub fn build_state(&self) -> AdminChallengesBuildState {
+        AdminChallengesBuildState(Call::new(
+            self.t,
+            Request::get("/admin/challenges/build-state", &[]),
+        ))
     }
 
     /// Pulls challenge.
@@ -200,8 +188,8 @@ impl AdminChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn pull(&self, challenge_id: impl IntoId<ChallengeId>) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    pub fn pull(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesPull {
+        AdminChallengesPull(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -210,9 +198,7 @@ impl AdminChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Pulls all challenges.
@@ -234,10 +220,11 @@ impl AdminChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn pull_state(&self) -> Result<m::ChallengePullStateResponse> {
-        Call::new(self.t, Request::get("/admin/challenges/pull-state", &[]))
-            .json()
-            .await
+    pub fn pull_state(&self) -> AdminChallengesPullState {
+        AdminChallengesPullState(Call::new(
+            self.t,
+            Request::get("/admin/challenges/pull-state", &[]),
+        ))
     }
 
     /// Returns the admin challenge stats.
@@ -278,13 +265,11 @@ impl AdminChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn latency_histogram(&self) -> Result<Vec<m::AdminChallengeLatencyBucket>> {
-        Call::new(
+    pub fn latency_histogram(&self) -> AdminChallengesLatencyHistogram {
+        AdminChallengesLatencyHistogram(Call::new(
             self.t,
             Request::get("/admin/challenges/latency-histogram", &[]),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists feedback.
@@ -393,22 +378,40 @@ impl AdminChallenges<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::build_all`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::rescan`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesRescan => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::build`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesBuild => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::build_all`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesBuildAll => m::AdminTaskInfo, json
 );
 
 impl AdminChallengesBuildAll {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::build_push`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::build_push`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesBuildPush => m::AdminTaskInfo, json
 );
 
@@ -429,41 +432,89 @@ impl AdminChallengesBuildPush {
             ),
         )
     }
-    /// Sets the `node_id` body member.
-    pub fn node_id(self, node_id: impl Into<String>) -> Self {
-        Self(self.0.body_field("node_id", Into::<String>::into(node_id)))
+    /// Sets the `node_id` body member (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn node_id(self, node_id: impl IntoId<NodeId>) -> Self {
+        Self(self.0.body_id::<NodeId>("node_id", node_id))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::range_replay`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::questions`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesQuestions => m::AdminChallengeQuestions, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::blueprint`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesBlueprint => m::ChallengeBlueprint, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::range_progress`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesRangeProgress => m::RangeProgress, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::range_replay`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesRangeReplay => m::RangeReplay, json
 );
 
 impl AdminChallengesRangeReplay {
-    /// Sets the `frames` query parameter.
+    /// Sets the `frames` query parameter. Server default: 40.
     pub fn frames(self, frames: i64) -> Self {
         Self(self.0.query("frames", frames))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::pull_all`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::build_state`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesBuildState => m::ChallengeBuildStateResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::pull`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesPull => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::pull_all`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesPullAll => m::AdminTaskInfo, json
 );
 
 impl AdminChallengesPullAll {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::stats`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::pull_state`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesPullState => m::ChallengePullStateResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::stats`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesStats => Page<m::AdminChallengeStatsRow>
 );
 
@@ -480,64 +531,77 @@ impl AdminChallengesStats {
     pub fn sort(self, sort: impl Into<String>) -> Self {
         Self(self.0.query("sort", Into::<String>::into(sort)))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::timeseries`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::timeseries`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesTimeseries => m::AdminChallengeTimeseries, json
 );
 
 impl AdminChallengesTimeseries {
-    /// Sets the `window` query parameter.
+    /// Sets the `window` query parameter. Server default: 86400.
     pub fn window(self, window: i64) -> Self {
         Self(self.0.query("window", window))
     }
-    /// Sets the `bucket` query parameter.
+    /// Sets the `bucket` query parameter. Server default: 3600.
     pub fn bucket(self, bucket: i64) -> Self {
         Self(self.0.query("bucket", bucket))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::feedback`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::latency_histogram`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesLatencyHistogram => Vec<m::AdminChallengeLatencyBucket>, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::feedback`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesFeedback => Page<m::AdminFeedbackRow>
 );
 
 impl AdminChallengesFeedback {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::reset_question_attempts`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::reset_question_attempts`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesResetQuestionAttempts => m::QuestionAttemptResetInfo, json
 );
 
@@ -549,39 +613,40 @@ impl AdminChallengesResetQuestionAttempts {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::list_llm_budgets`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::list_llm_budgets`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesListLlmBudgets => m::LlmBudgetPage, json
 );
 
 impl AdminChallengesListLlmBudgets {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::deception_stats`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::deception_stats`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesDeceptionStats => m::DeceptionStats, json
 );
 
 impl AdminChallengesDeceptionStats {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `challenge_id` query parameter.
-    pub fn challenge_id(self, challenge_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .query("challenge_id", Into::<String>::into(challenge_id)),
-        )
+    /// Sets the `challenge_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn challenge_id(self, challenge_id: impl IntoId<ChallengeId>) -> Self {
+        Self(self.0.query_id::<ChallengeId>("challenge_id", challenge_id))
     }
     /// Sets the `since` query parameter.
     pub fn since(self, since: impl Into<String>) -> Self {
@@ -590,7 +655,9 @@ impl AdminChallengesDeceptionStats {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::reset_llm_budget`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::reset_llm_budget`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesResetLlmBudget => m::LlmBudgetResetInfo, json
 );
 

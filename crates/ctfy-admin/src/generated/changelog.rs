@@ -30,10 +30,8 @@ impl AdminChangelog<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(&self) -> Result<Vec<m::AdminChangelogEntryInfo>> {
-        Call::new(self.t, Request::get("/admin/changelog", &[]))
-            .json()
-            .await
+    pub fn list(&self) -> AdminChangelogList {
+        AdminChangelogList(Call::new(self.t, Request::get("/admin/changelog", &[])))
     }
 
     /// Creates.
@@ -76,19 +74,14 @@ impl AdminChangelog<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn delete(
-        &self,
-        entry_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    pub fn delete(&self, entry_id: impl IntoId<Ident>) -> AdminChangelogDelete {
+        AdminChangelogDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let entry_id = entry_id.into_id()?;
                 Request::delete("/admin/changelog/{entry_id}", &[entry_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Calls admin announce.
@@ -124,7 +117,16 @@ impl AdminChangelog<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::create`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChangelog::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChangelogList => Vec<m::AdminChangelogEntryInfo>, json
+);
+
+builder!(
+    /// Request builder of [`AdminChangelog::create`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChangelogCreate => m::AdminChangelogEntryInfo, json
 );
 
@@ -133,7 +135,7 @@ impl AdminChangelogCreate {
     pub fn body(self, body: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("body", body))
     }
-    /// Sets the `category` body member.
+    /// Sets the `category` body member. Server default: `feature`.
     pub fn category(self, category: impl Into<m::AdminChangelogEntryInfoCategory>) -> Self {
         Self(self.0.body_field(
             "category",
@@ -144,7 +146,7 @@ impl AdminChangelogCreate {
     pub fn emoji(self, emoji: impl Into<String>) -> Self {
         Self(self.0.body_field("emoji", Into::<String>::into(emoji)))
     }
-    /// Sets the `published` body member.
+    /// Sets the `published` body member. Server default: false.
     pub fn published(self, published: bool) -> Self {
         Self(self.0.body_field("published", published))
     }
@@ -163,7 +165,9 @@ impl AdminChangelogCreate {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::update`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChangelog::update`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChangelogUpdate => m::AdminChangelogEntryInfo, json
 );
 
@@ -238,12 +242,21 @@ impl AdminChangelogUpdate {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::announce`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChangelog::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChangelogDelete => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`AdminChangelog::announce`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChangelogAnnounce => m::ChangelogAnnounceResponse, json
 );
 
 impl AdminChangelogAnnounce {
-    /// Sets the `severity` body member.
+    /// Sets the `severity` body member. Server default: `info`.
     pub fn severity(self, severity: impl Into<m::AnnouncementCreateSeverity>) -> Self {
         Self(self.0.body_field(
             "severity",
@@ -253,7 +266,9 @@ impl AdminChangelogAnnounce {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::sync`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChangelog::sync`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChangelogSync => m::ChangelogImportResponse, json
 );
 

@@ -69,12 +69,12 @@ impl AdminCompetitionAdmins<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revoke(
+    pub fn revoke(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         user_id: impl IntoId<UserId>,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(
+    ) -> AdminCompetitionAdminsRevoke {
+        AdminCompetitionAdminsRevoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -84,30 +84,32 @@ impl AdminCompetitionAdmins<'_> {
                     &[competition_id.as_str(), user_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAdmins::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAdmins::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAdminsList => Page<m::CompetitionAdminInfo>
 );
 
 impl AdminCompetitionAdminsList {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAdmins::grant`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAdmins::grant`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAdminsGrant => m::CompetitionAdminInfo, json
 );
 
@@ -120,15 +122,22 @@ impl AdminCompetitionAdminsGrant {
     pub fn reason(self, reason: impl Into<String>) -> Self {
         Self(self.0.body_field("reason", Into::<String>::into(reason)))
     }
-    /// Sets the `role` body member.
+    /// Sets the `role` body member. Server default: `admin`.
     pub fn role(self, role: impl Into<m::CompetitionAdminInfoRole>) -> Self {
         Self(
             self.0
                 .body_field("role", Into::<m::CompetitionAdminInfoRole>::into(role)),
         )
     }
-    /// Sets the `user_id` body member.
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        Self(self.0.body_field("user_id", Into::<String>::into(user_id)))
+    /// Sets the `user_id` body member (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn user_id(self, user_id: impl IntoId<UserId>) -> Self {
+        Self(self.0.body_id::<UserId>("user_id", user_id))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminCompetitionAdmins::revoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAdminsRevoke => std::collections::BTreeMap<String, String>, json
+);

@@ -112,7 +112,9 @@ impl AdminCompetitionApplications<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionApplications::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionApplications::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionApplicationsList => Page<m::CompetitionApplicationRow>
 );
 
@@ -124,18 +126,20 @@ impl AdminCompetitionApplicationsList {
             Into::<m::AdminAuthoredChallengeRowReviewStatus>::into(status).as_str(),
         ))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionApplications::approve`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionApplications::approve`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionApplicationsApprove => m::CompetitionApplicationRow, json
 );
 
@@ -147,7 +151,9 @@ impl AdminCompetitionApplicationsApprove {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionApplications::reject`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionApplications::reject`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionApplicationsReject => m::CompetitionApplicationRow, json
 );
 

@@ -30,11 +30,11 @@ impl AdminCompetitionAttachments<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(
+    pub fn list(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AdminCompetitionAttachmentsResponse> {
-        Call::new(
+    ) -> AdminCompetitionAttachmentsList {
+        AdminCompetitionAttachmentsList(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -43,9 +43,7 @@ impl AdminCompetitionAttachments<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Uploads competition attachment.
@@ -107,12 +105,12 @@ impl AdminCompetitionAttachments<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn delete(
+    pub fn delete(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         attachment_id: impl IntoId<Ident>,
-    ) -> Result<m::AdminCompetitionAttachmentsResponse> {
-        Call::new(
+    ) -> AdminCompetitionAttachmentsDelete {
+        AdminCompetitionAttachmentsDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -122,14 +120,21 @@ impl AdminCompetitionAttachments<'_> {
                     &[competition_id.as_str(), attachment_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAttachments::upload`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAttachments::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAttachmentsList => m::AdminCompetitionAttachmentsResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAttachments::upload`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAttachmentsUpload => m::CompetitionAttachmentInfo, json
 );
 
@@ -141,7 +146,9 @@ impl AdminCompetitionAttachmentsUpload {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAttachments::update`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAttachments::update`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAttachmentsUpdate => m::CompetitionAttachmentInfo, json
 );
 
@@ -171,3 +178,10 @@ impl AdminCompetitionAttachmentsUpdate {
         Self(self.0.body_field("title", ()))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminCompetitionAttachments::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAttachmentsDelete => m::AdminCompetitionAttachmentsResponse, json
+);

@@ -52,12 +52,12 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get(
+    pub fn get(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AdminAuthoredChallengeDetail> {
-        Call::new(
+    ) -> AdminCompetitionAuthoredChallengesGet {
+        AdminCompetitionAuthoredChallengesGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -67,9 +67,7 @@ impl AdminCompetitionAuthoredChallenges<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Audits competition authored challenge.
@@ -78,12 +76,12 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn audit(
+    pub fn audit(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AuthoredAuditReport> {
-        Call::new(
+    ) -> AdminCompetitionAuthoredChallengesAudit {
+        AdminCompetitionAuthoredChallengesAudit(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -93,9 +91,7 @@ impl AdminCompetitionAuthoredChallenges<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads competition authored challenge file.
@@ -104,27 +100,13 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn read_file(
+    pub fn read_file(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         path: impl Into<String>,
-    ) -> Result<m::AuthoredChallengeFileBody> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                let challenge_id = challenge_id.into_id()?;
-                Request::post(
-                    "/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/file",
-                    &[competition_id.as_str(), challenge_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
-        )
-        .body_field("path", Into::<String>::into(path))
-        .json()
-        .await
+    ) -> AdminCompetitionAuthoredChallengesReadFile {
+        AdminCompetitionAuthoredChallengesReadFile(Call::with_body(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::post("/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/file", &[competition_id.as_str(), challenge_id.as_str()]) })(), &ctfy_models::JsonObject::new()).body_field("path", Into::<String>::into(path)))
     }
 
     /// Reviews competition authored challenge.
@@ -148,12 +130,22 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revisions(
+    pub fn revisions(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<Vec<m::AdminAuthoredRevisionRow>> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::get("/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions", &[competition_id.as_str(), challenge_id.as_str()]) })()).json().await
+    ) -> AdminCompetitionAuthoredChallengesRevisions {
+        AdminCompetitionAuthoredChallengesRevisions(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                Request::get(
+                    "/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions",
+                    &[competition_id.as_str(), challenge_id.as_str()],
+                )
+            })(),
+        ))
     }
 
     /// Diffs competition authored revision.
@@ -162,13 +154,28 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revision_diff(
+    pub fn revision_diff(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         revision_id: impl IntoId<Ident>,
-    ) -> Result<m::AuthoredRevisionDiff> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; let revision_id = revision_id.into_id()?; Request::get("/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/diff", &[competition_id.as_str(), challenge_id.as_str(), revision_id.as_str()]) })()).json().await
+    ) -> AdminCompetitionAuthoredChallengesRevisionDiff {
+        AdminCompetitionAuthoredChallengesRevisionDiff(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                let revision_id = revision_id.into_id()?;
+                Request::get(
+                    "/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/diff",
+                    &[
+                        competition_id.as_str(),
+                        challenge_id.as_str(),
+                        revision_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 
     /// Reads competition authored revision file.
@@ -177,14 +184,14 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn read_revision_file(
+    pub fn read_revision_file(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         revision_id: impl IntoId<Ident>,
         path: impl Into<String>,
-    ) -> Result<m::AuthoredChallengeFileBody> {
-        Call::with_body(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; let revision_id = revision_id.into_id()?; Request::post("/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/file", &[competition_id.as_str(), challenge_id.as_str(), revision_id.as_str()]) })(), &ctfy_models::JsonObject::new()).body_field("path", Into::<String>::into(path)).json().await
+    ) -> AdminCompetitionAuthoredChallengesReadRevisionFile {
+        AdminCompetitionAuthoredChallengesReadRevisionFile(Call::with_body(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; let revision_id = revision_id.into_id()?; Request::post("/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/file", &[competition_id.as_str(), challenge_id.as_str(), revision_id.as_str()]) })(), &ctfy_models::JsonObject::new()).body_field("path", Into::<String>::into(path)))
     }
 
     /// Reviews competition authored revision.
@@ -205,7 +212,9 @@ impl AdminCompetitionAuthoredChallenges<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesList => Page<m::AdminAuthoredChallengeRow>
 );
 
@@ -221,8 +230,11 @@ impl AdminCompetitionAuthoredChallengesList {
         ))
     }
     /// Sets the `smoke` query parameter.
-    pub fn smoke(self, smoke: impl Into<String>) -> Self {
-        Self(self.0.query("smoke", Into::<String>::into(smoke)))
+    pub fn smoke(self, smoke: impl Into<ctfy_models::SmokeStatus>) -> Self {
+        Self(self.0.query(
+            "smoke",
+            Into::<ctfy_models::SmokeStatus>::into(smoke).as_str(),
+        ))
     }
     /// Sets the `revision` query parameter.
     pub fn revision(self, revision: impl Into<m::AdminAuthoredChallengeRowReviewStatus>) -> Self {
@@ -241,22 +253,48 @@ impl AdminCompetitionAuthoredChallengesList {
             Into::<m::AdminAuthoredChallengeRowDestination>::into(destination).as_str(),
         ))
     }
-    /// Sets the `order` query parameter.
-    pub fn order(self, order: impl Into<String>) -> Self {
-        Self(self.0.query("order", Into::<String>::into(order)))
+    /// Sets the `order` query parameter. Server default: `oldest`.
+    pub fn order(self, order: impl Into<ctfy_models::AuthoredChallengeOrder>) -> Self {
+        Self(self.0.query(
+            "order",
+            Into::<ctfy_models::AuthoredChallengeOrder>::into(order).as_str(),
+        ))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::review`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesGet => m::AdminAuthoredChallengeDetail, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::audit`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesAudit => m::AuthoredAuditReport, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::read_file`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesReadFile => m::AuthoredChallengeFileBody, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::review`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesReview => m::AdminAuthoredChallengeRow, json
 );
 
@@ -268,7 +306,30 @@ impl AdminCompetitionAuthoredChallengesReview {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::review_revision`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::revisions`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesRevisions => Vec<m::AdminAuthoredRevisionRow>, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::revision_diff`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesRevisionDiff => m::AuthoredRevisionDiff, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::read_revision_file`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesReadRevisionFile => m::AuthoredChallengeFileBody, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::review_revision`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesReviewRevision => m::AdminAuthoredRevisionRow, json
 );
 

@@ -95,12 +95,12 @@ impl AdminCompetitionInvites<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revoke(
+    pub fn revoke(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         user_id: impl IntoId<UserId>,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(
+    ) -> AdminCompetitionInvitesRevoke {
+        AdminCompetitionInvitesRevoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -110,9 +110,7 @@ impl AdminCompetitionInvites<'_> {
                     &[competition_id.as_str(), user_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Revokes competition email invite.
@@ -121,12 +119,12 @@ impl AdminCompetitionInvites<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revoke_email(
+    pub fn revoke_email(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         email: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(
+    ) -> AdminCompetitionInvitesRevokeEmail {
+        AdminCompetitionInvitesRevokeEmail(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -136,30 +134,32 @@ impl AdminCompetitionInvites<'_> {
                     &[competition_id.as_str(), email.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionInvites::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionInvites::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionInvitesList => Page<m::CompetitionInviteInfo>
 );
 
 impl AdminCompetitionInvitesList {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionInvites::invite`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionInvites::invite`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionInvitesInvite => m::CompetitionInviteInfo, json
 );
 
@@ -172,21 +172,23 @@ impl AdminCompetitionInvitesInvite {
     pub fn reason(self, reason: impl Into<String>) -> Self {
         Self(self.0.body_field("reason", Into::<String>::into(reason)))
     }
-    /// Sets the `role` body member.
+    /// Sets the `role` body member. Server default: `admin`.
     pub fn role(self, role: impl Into<m::CompetitionAdminInfoRole>) -> Self {
         Self(
             self.0
                 .body_field("role", Into::<m::CompetitionAdminInfoRole>::into(role)),
         )
     }
-    /// Sets the `user_id` body member.
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        Self(self.0.body_field("user_id", Into::<String>::into(user_id)))
+    /// Sets the `user_id` body member (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn user_id(self, user_id: impl IntoId<UserId>) -> Self {
+        Self(self.0.body_id::<UserId>("user_id", user_id))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionInvites::invite_bulk`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionInvites::invite_bulk`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionInvitesInviteBulk => m::BulkInviteResponse, json
 );
 
@@ -196,3 +198,17 @@ impl AdminCompetitionInvitesInviteBulk {
         Self(self.0.body_field("emails", Into::<String>::into(emails)))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminCompetitionInvites::revoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionInvitesRevoke => std::collections::BTreeMap<String, String>, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionInvites::revoke_email`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionInvitesRevokeEmail => std::collections::BTreeMap<String, String>, json
+);

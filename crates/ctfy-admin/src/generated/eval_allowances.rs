@@ -45,9 +45,9 @@ impl AdminEvalAllowances<'_> {
     /// Any [`Error`](crate::Error).
     pub fn grant(
         &self,
+        competition_id: impl IntoId<CompetitionId>,
+        user_id: impl IntoId<UserId>,
         cap_usd: f64,
-        competition_id: impl Into<String>,
-        user_id: impl Into<String>,
     ) -> AdminEvalAllowancesGrant {
         AdminEvalAllowancesGrant(
             Call::with_body(
@@ -55,9 +55,9 @@ impl AdminEvalAllowances<'_> {
                 Request::post("/admin/eval-allowances", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("cap_usd", cap_usd)
-            .body_field("competition_id", Into::<String>::into(competition_id))
-            .body_field("user_id", Into::<String>::into(user_id)),
+            .body_id::<CompetitionId>("competition_id", competition_id)
+            .body_id::<UserId>("user_id", user_id)
+            .body_field("cap_usd", cap_usd),
         )
     }
 
@@ -67,12 +67,12 @@ impl AdminEvalAllowances<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revoke(
+    pub fn revoke(
         &self,
         user_id: impl IntoId<UserId>,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    ) -> AdminEvalAllowancesRevoke {
+        AdminEvalAllowancesRevoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let user_id = user_id.into_id()?;
@@ -82,29 +82,31 @@ impl AdminEvalAllowances<'_> {
                     &[user_id.as_str(), competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalAllowances::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalAllowances::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalAllowancesList => Vec<m::EvalAllowanceRow>, json
 );
 
 impl AdminEvalAllowancesList {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalAllowances::grant`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalAllowances::grant`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalAllowancesGrant => m::EvalAllowanceRow, json
 );
 
@@ -114,3 +116,10 @@ impl AdminEvalAllowancesGrant {
         Self(self.0.body_field("note", Into::<String>::into(note)))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminEvalAllowances::revoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalAllowancesRevoke => std::collections::BTreeMap<String, bool>, json
+);

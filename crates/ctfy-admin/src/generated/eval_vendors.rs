@@ -54,19 +54,14 @@ impl AdminEvalVendors<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn delete(
-        &self,
-        vendor_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    pub fn delete(&self, vendor_id: impl IntoId<Ident>) -> AdminEvalVendorsDelete {
+        AdminEvalVendorsDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let vendor_id = vendor_id.into_id()?;
                 Request::delete("/admin/eval-vendors/{vendor_id}", &[vendor_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Mints vendor token.
@@ -95,11 +90,8 @@ impl AdminEvalVendors<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list_tokens(
-        &self,
-        vendor_id: impl IntoId<Ident>,
-    ) -> Result<Vec<m::VendorTokenState>> {
-        Call::new(
+    pub fn list_tokens(&self, vendor_id: impl IntoId<Ident>) -> AdminEvalVendorsListTokens {
+        AdminEvalVendorsListTokens(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let vendor_id = vendor_id.into_id()?;
@@ -108,9 +100,7 @@ impl AdminEvalVendors<'_> {
                     &[vendor_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Revokes vendor token.
@@ -119,12 +109,12 @@ impl AdminEvalVendors<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revoke_token(
+    pub fn revoke_token(
         &self,
         vendor_id: impl IntoId<Ident>,
         token_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    ) -> AdminEvalVendorsRevokeToken {
+        AdminEvalVendorsRevokeToken(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let vendor_id = vendor_id.into_id()?;
@@ -134,39 +124,41 @@ impl AdminEvalVendors<'_> {
                     &[vendor_id.as_str(), token_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalVendors::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsList => Page<m::VendorStateOutput>
 );
 
 impl AdminEvalVendorsList {
-    /// Sets the `active_only` query parameter.
+    /// Sets the `active_only` query parameter. Server default: false.
     pub fn active_only(self, active_only: bool) -> Self {
         Self(self.0.query("active_only", active_only))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 100.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::register`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalVendors::register`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsRegister => m::VendorStateOutput, json
 );
 
 impl AdminEvalVendorsRegister {
-    /// Sets the `active` body member.
+    /// Sets the `active` body member. Server default: true.
     pub fn active(self, active: bool) -> Self {
         Self(self.0.body_field("active", active))
     }
@@ -184,7 +176,7 @@ impl AdminEvalVendorsRegister {
                 .body_field("created_at", Into::<String>::into(created_at)),
         )
     }
-    /// Sets the `created_at_ts` body member.
+    /// Sets the `created_at_ts` body member. Server default: 0.0.
     pub fn created_at_ts(self, created_at_ts: f64) -> Self {
         Self(self.0.body_field("created_at_ts", created_at_ts))
     }
@@ -195,7 +187,7 @@ impl AdminEvalVendorsRegister {
             Into::<String>::into(created_by_user_id),
         ))
     }
-    /// Sets the `daily_run_quota` body member.
+    /// Sets the `daily_run_quota` body member. Server default: 200.
     pub fn daily_run_quota(self, daily_run_quota: i64) -> Self {
         Self(self.0.body_field("daily_run_quota", daily_run_quota))
     }
@@ -217,14 +209,14 @@ impl AdminEvalVendorsRegister {
     pub fn id(self, id: impl Into<String>) -> Self {
         Self(self.0.body_field("id", Into::<String>::into(id)))
     }
-    /// Sets the `max_concurrent_campaigns` body member.
+    /// Sets the `max_concurrent_campaigns` body member. Server default: 1.
     pub fn max_concurrent_campaigns(self, max_concurrent_campaigns: i64) -> Self {
         Self(
             self.0
                 .body_field("max_concurrent_campaigns", max_concurrent_campaigns),
         )
     }
-    /// Sets the `monthly_cost_budget_usd` body member.
+    /// Sets the `monthly_cost_budget_usd` body member. Server default: 0.0.
     pub fn monthly_cost_budget_usd(self, monthly_cost_budget_usd: f64) -> Self {
         Self(
             self.0
@@ -238,7 +230,16 @@ impl AdminEvalVendorsRegister {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::mint_token`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalVendors::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalVendorsDelete => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`AdminEvalVendors::mint_token`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsMintToken => m::VendorTokenMintResponse, json
 );
 
@@ -247,7 +248,7 @@ impl AdminEvalVendorsMintToken {
     pub fn label(self, label: impl Into<String>) -> Self {
         Self(self.0.body_field("label", Into::<String>::into(label)))
     }
-    /// Sets the `scope` body member.
+    /// Sets the `scope` body member. Server default: `read`.
     pub fn scope(self, scope: impl Into<m::VendorTokenMintRequestScope>) -> Self {
         Self(
             self.0
@@ -255,3 +256,17 @@ impl AdminEvalVendorsMintToken {
         )
     }
 }
+
+builder!(
+    /// Request builder of [`AdminEvalVendors::list_tokens`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalVendorsListTokens => Vec<m::VendorTokenState>, json
+);
+
+builder!(
+    /// Request builder of [`AdminEvalVendors::revoke_token`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalVendorsRevokeToken => std::collections::BTreeMap<String, bool>, json
+);

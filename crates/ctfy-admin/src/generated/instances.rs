@@ -30,10 +30,8 @@ impl AdminInstances<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn stop_all(&self) -> Result<Vec<m::StopResponse>> {
-        Call::new(self.t, Request::delete("/instances", &[]))
-            .json()
-            .await
+    pub fn stop_all(&self) -> AdminInstancesStopAll {
+        AdminInstancesStopAll(Call::new(self.t, Request::delete("/instances", &[])))
     }
 
     /// Stops instance.
@@ -42,16 +40,14 @@ impl AdminInstances<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn stop(&self, instance_id: impl IntoId<InstanceId>) -> Result<m::StopResponse> {
-        Call::new(
+    pub fn stop(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesStop {
+        AdminInstancesStop(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::delete("/admin/instances/{instance_id}", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists instances.
@@ -70,16 +66,14 @@ impl AdminInstances<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get(&self, instance_id: impl IntoId<InstanceId>) -> Result<m::InstanceInfo> {
-        Call::new(
+    pub fn get(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesGet {
+        AdminInstancesGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::get("/admin/instances/{instance_id}", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets instance live pcap.
@@ -90,8 +84,8 @@ impl AdminInstances<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn pcap(&self, instance_id: impl IntoId<InstanceId>) -> Result<Option<Download>> {
-        Call::new(
+    pub fn pcap(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesPcap {
+        AdminInstancesPcap(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -100,9 +94,7 @@ impl AdminInstances<'_> {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .download_or_404()
-        .await
+        ))
     }
 
     /// Gets instance traffic.
@@ -130,39 +122,72 @@ impl AdminInstances<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn storage(&self) -> Result<m::InstanceStorageReport> {
-        Call::new(self.t, Request::get("/admin/instance-storage", &[]))
-            .json()
-            .await
+    pub fn storage(&self) -> AdminInstancesStorage {
+        AdminInstancesStorage(Call::new(
+            self.t,
+            Request::get("/admin/instance-storage", &[]),
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminInstances::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminInstances::stop_all`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstancesStopAll => Vec<m::StopResponse>, json
+);
+
+builder!(
+    /// Request builder of [`AdminInstances::stop`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstancesStop => m::StopResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminInstances::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminInstancesList => Page<m::InstanceInfo>
 );
 
 impl AdminInstancesList {
-    /// Sets the `node_id` query parameter.
-    pub fn node_id(self, node_id: impl Into<String>) -> Self {
-        Self(self.0.query("node_id", Into::<String>::into(node_id)))
+    /// Sets the `node_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn node_id(self, node_id: impl IntoId<NodeId>) -> Self {
+        Self(self.0.query_id::<NodeId>("node_id", node_id))
     }
     /// Sets the `status` query parameter.
     pub fn status(self, status: impl Into<String>) -> Self {
         Self(self.0.query("status", Into::<String>::into(status)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminInstances::traffic`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminInstances::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstancesGet => m::InstanceInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminInstances::pcap`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstancesPcap => Option<Download>, download_or_404
+);
+
+builder!(
+    /// Request builder of [`AdminInstances::traffic`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminInstancesTraffic => m::InstanceTrafficPage, json
 );
 
@@ -171,8 +196,15 @@ impl AdminInstancesTraffic {
     pub fn cursor(self, cursor: impl Into<String>) -> Self {
         Self(self.0.query("cursor", Into::<String>::into(cursor)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 0.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminInstances::storage`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstancesStorage => m::InstanceStorageReport, json
+);

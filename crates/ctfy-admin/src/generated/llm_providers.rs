@@ -30,10 +30,8 @@ impl AdminLlmProviders<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(&self) -> Result<m::LlmProviderPage> {
-        Call::new(self.t, Request::get("/admin/llm-providers", &[]))
-            .json()
-            .await
+    pub fn list(&self) -> AdminLlmProvidersList {
+        AdminLlmProvidersList(Call::new(self.t, Request::get("/admin/llm-providers", &[])))
     }
 
     /// Lists account keys.
@@ -55,10 +53,11 @@ impl AdminLlmProviders<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn catalog(&self) -> Result<Vec<m::LlmProviderChoice>> {
-        Call::new(self.t, Request::get("/admin/llm-providers/catalog", &[]))
-            .json()
-            .await
+    pub fn catalog(&self) -> AdminLlmProvidersCatalog {
+        AdminLlmProvidersCatalog(Call::new(
+            self.t,
+            Request::get("/admin/llm-providers/catalog", &[]),
+        ))
     }
 
     /// Adds provider.
@@ -91,16 +90,14 @@ impl AdminLlmProviders<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn probe(&self, key_id: impl IntoId<Ident>) -> Result<m::LlmProviderProbe> {
-        Call::new(
+    pub fn probe(&self, key_id: impl IntoId<Ident>) -> AdminLlmProvidersProbe {
+        AdminLlmProvidersProbe(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let key_id = key_id.into_id()?;
                 Request::post("/admin/llm-providers/{key_id}/probe", &[key_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Deletes provider.
@@ -109,37 +106,53 @@ impl AdminLlmProviders<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn delete(&self, key_id: impl IntoId<Ident>) -> Result<()> {
-        Call::new(
+    pub fn delete(&self, key_id: impl IntoId<Ident>) -> AdminLlmProvidersDelete {
+        AdminLlmProvidersDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let key_id = key_id.into_id()?;
                 Request::delete("/admin/llm-providers/{key_id}", &[key_id.as_str()])
             })(),
-        )
-        .empty()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminLlmProviders::account_keys`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminLlmProviders::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminLlmProvidersList => m::LlmProviderPage, json
+);
+
+builder!(
+    /// Request builder of [`AdminLlmProviders::account_keys`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminLlmProvidersAccountKeys => Page<m::AccountKeyRow>
 );
 
 impl AdminLlmProvidersAccountKeys {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminLlmProviders::add`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminLlmProviders::catalog`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminLlmProvidersCatalog => Vec<m::LlmProviderChoice>, json
+);
+
+builder!(
+    /// Request builder of [`AdminLlmProviders::add`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminLlmProvidersAdd => m::LlmProviderInfo, json
 );
 
@@ -152,3 +165,17 @@ impl AdminLlmProvidersAdd {
         )
     }
 }
+
+builder!(
+    /// Request builder of [`AdminLlmProviders::probe`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminLlmProvidersProbe => m::LlmProviderProbe, json
+);
+
+builder!(
+    /// Request builder of [`AdminLlmProviders::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminLlmProvidersDelete => (), empty
+);

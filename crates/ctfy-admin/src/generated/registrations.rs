@@ -49,11 +49,8 @@ impl AdminRegistrations<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn summary(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::RegistrationSummary> {
-        Call::new(
+    pub fn summary(&self, competition_id: impl IntoId<CompetitionId>) -> AdminRegistrationsSummary {
+        AdminRegistrationsSummary(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -62,9 +59,7 @@ impl AdminRegistrations<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reviews team.
@@ -105,13 +100,13 @@ impl AdminRegistrations<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn edit(
+    pub fn edit(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         user_id: impl IntoId<UserId>,
         body: &m::RegistrationSubmitRequest,
-    ) -> Result<m::RegistrationTeamRow> {
-        Call::new(
+    ) -> AdminRegistrationsEdit {
+        AdminRegistrationsEdit(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -122,9 +117,7 @@ impl AdminRegistrations<'_> {
                 )?
                 .json(body)
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Exports registrations.
@@ -133,8 +126,11 @@ impl AdminRegistrations<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn export_csv(&self, competition_id: impl IntoId<CompetitionId>) -> Result<Download> {
-        Call::new(
+    pub fn export_csv(
+        &self,
+        competition_id: impl IntoId<CompetitionId>,
+    ) -> AdminRegistrationsExportCsv {
+        AdminRegistrationsExportCsv(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -143,14 +139,14 @@ impl AdminRegistrations<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminRegistrations::roster`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminRegistrations::roster`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminRegistrationsRoster => Page<m::RegistrationTeamRow>
 );
 
@@ -162,18 +158,27 @@ impl AdminRegistrationsRoster {
             Into::<m::AdminAuthoredChallengeRowReviewStatus>::into(status).as_str(),
         ))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminRegistrations::review`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminRegistrations::summary`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminRegistrationsSummary => m::RegistrationSummary, json
+);
+
+builder!(
+    /// Request builder of [`AdminRegistrations::review`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminRegistrationsReview => m::RegistrationTeamRow, json
 );
 
@@ -183,3 +188,17 @@ impl AdminRegistrationsReview {
         Self(self.0.body_field("note", Into::<String>::into(note)))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminRegistrations::edit`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminRegistrationsEdit => m::RegistrationTeamRow, json
+);
+
+builder!(
+    /// Request builder of [`AdminRegistrations::export_csv`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminRegistrationsExportCsv => Download, download
+);

@@ -30,10 +30,8 @@ impl AdminReports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn pipeline(&self) -> Result<m::ReportPipeline> {
-        Call::new(self.t, Request::get("/admin/report-queue", &[]))
-            .json()
-            .await
+    pub fn pipeline(&self) -> AdminReportsPipeline {
+        AdminReportsPipeline(Call::new(self.t, Request::get("/admin/report-queue", &[])))
     }
 
     /// Lists reports.
@@ -42,11 +40,8 @@ impl AdminReports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::ReportRosterResponse> {
-        Call::new(
+    pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminReportsList {
+        AdminReportsList(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -55,9 +50,7 @@ impl AdminReports<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets team reports.
@@ -66,13 +59,13 @@ impl AdminReports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get(
+    pub fn get(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportVersionsResponse> {
-        Call::new(
+    ) -> AdminReportsGet {
+        AdminReportsGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -87,9 +80,7 @@ impl AdminReports<'_> {
                     ],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets team report grades.
@@ -98,13 +89,13 @@ impl AdminReports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn grades(
+    pub fn grades(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportGradesResponse> {
-        Call::new(
+    ) -> AdminReportsGrades {
+        AdminReportsGrades(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -119,9 +110,7 @@ impl AdminReports<'_> {
                     ],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists team report attachments.
@@ -130,13 +119,28 @@ impl AdminReports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn attachments(
+    pub fn attachments(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportAttachmentsResponse> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let team_id = team_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::get("/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments", &[competition_id.as_str(), team_id.as_str(), challenge_id.as_str()]) })()).json().await
+    ) -> AdminReportsAttachments {
+        AdminReportsAttachments(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let team_id = team_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                Request::get(
+                    "/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments",
+                    &[
+                        competition_id.as_str(),
+                        team_id.as_str(),
+                        challenge_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 
     /// Requests report grading.
@@ -145,13 +149,28 @@ impl AdminReports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn grade_now(
+    pub fn grade_now(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportRosterRow> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let team_id = team_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::post("/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/grade-now", &[competition_id.as_str(), team_id.as_str(), challenge_id.as_str()]) })()).json().await
+    ) -> AdminReportsGradeNow {
+        AdminReportsGradeNow(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let team_id = team_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                Request::post(
+                    "/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/grade-now",
+                    &[
+                        competition_id.as_str(),
+                        team_id.as_str(),
+                        challenge_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 
     /// Reports claims.
@@ -160,13 +179,13 @@ impl AdminReports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn claims(
+    pub fn claims(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportClaimsPage> {
-        Call::new(
+    ) -> AdminReportsClaims {
+        AdminReportsClaims(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -181,9 +200,7 @@ impl AdminReports<'_> {
                     ],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Calls admin regrade report.
@@ -222,19 +239,87 @@ impl AdminReports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn attachment_bytes(
+    pub fn attachment_bytes(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
         attachment_id: impl IntoId<Ident>,
-    ) -> Result<Download> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let team_id = team_id.into_id()?; let challenge_id = challenge_id.into_id()?; let attachment_id = attachment_id.into_id()?; Request::get("/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments/{attachment_id}", &[competition_id.as_str(), team_id.as_str(), challenge_id.as_str(), attachment_id.as_str()]) })()).download().await
+    ) -> AdminReportsAttachmentBytes {
+        AdminReportsAttachmentBytes(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let team_id = team_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                let attachment_id = attachment_id.into_id()?;
+                Request::get(
+                    "/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments/{attachment_id}",
+                    &[
+                        competition_id.as_str(),
+                        team_id.as_str(),
+                        challenge_id.as_str(),
+                        attachment_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminReports::regrade`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminReports::pipeline`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsPipeline => m::ReportPipeline, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsList => m::ReportRosterResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsGet => m::ReportVersionsResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::grades`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsGrades => m::ReportGradesResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::attachments`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsAttachments => m::ReportAttachmentsResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::grade_now`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsGradeNow => m::ReportRosterRow, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::claims`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsClaims => m::ReportClaimsPage, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::regrade`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminReportsRegrade => m::AdminTaskInfo, json
 );
 
@@ -247,3 +332,10 @@ impl AdminReportsRegrade {
         )
     }
 }
+
+builder!(
+    /// Request builder of [`AdminReports::attachment_bytes`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsAttachmentBytes => Download, download
+);

@@ -30,10 +30,8 @@ impl AdminSeries<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(&self) -> Result<Vec<m::CompetitionSeriesInfo>> {
-        Call::new(self.t, Request::get("/admin/series", &[]))
-            .json()
-            .await
+    pub fn list(&self) -> AdminSeriesList {
+        AdminSeriesList(Call::new(self.t, Request::get("/admin/series", &[])))
     }
 
     /// Gets series.
@@ -42,16 +40,14 @@ impl AdminSeries<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get(&self, series_id: impl IntoId<Ident>) -> Result<m::CompetitionSeriesInfo> {
-        Call::new(
+    pub fn get(&self, series_id: impl IntoId<Ident>) -> AdminSeriesGet {
+        AdminSeriesGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
                 Request::get("/admin/series/{series_id}", &[series_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Creates series.
@@ -60,16 +56,11 @@ impl AdminSeries<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn create(
-        &self,
-        body: &m::CompetitionSeriesConfig,
-    ) -> Result<m::CompetitionSeriesInfo> {
-        Call::new(
+    pub fn create(&self, body: &m::CompetitionSeriesConfig) -> AdminSeriesCreate {
+        AdminSeriesCreate(Call::new(
             self.t,
             (|| -> Result<Request> { Request::post("/admin/series", &[])?.json(body) })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Updates series.
@@ -78,20 +69,18 @@ impl AdminSeries<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn update(
+    pub fn update(
         &self,
         series_id: impl IntoId<Ident>,
         body: &m::CompetitionSeriesConfig,
-    ) -> Result<m::CompetitionSeriesInfo> {
-        Call::new(
+    ) -> AdminSeriesUpdate {
+        AdminSeriesUpdate(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
                 Request::put("/admin/series/{series_id}", &[series_id.as_str()])?.json(body)
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Deletes series.
@@ -100,16 +89,14 @@ impl AdminSeries<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn delete(&self, series_id: impl IntoId<Ident>) -> Result<()> {
-        Call::new(
+    pub fn delete(&self, series_id: impl IntoId<Ident>) -> AdminSeriesDelete {
+        AdminSeriesDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
                 Request::delete("/admin/series/{series_id}", &[series_id.as_str()])
             })(),
-        )
-        .empty()
-        .await
+        ))
     }
 
     /// Previews series.
@@ -118,15 +105,55 @@ impl AdminSeries<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn preview(&self, series_id: impl IntoId<Ident>) -> Result<m::SeriesPreview> {
-        Call::new(
+    pub fn preview(&self, series_id: impl IntoId<Ident>) -> AdminSeriesPreview {
+        AdminSeriesPreview(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
                 Request::get("/admin/series/{series_id}/preview", &[series_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminSeries::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesList => Vec<m::CompetitionSeriesInfo>, json
+);
+
+builder!(
+    /// Request builder of [`AdminSeries::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesGet => m::CompetitionSeriesInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminSeries::create`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesCreate => m::CompetitionSeriesInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminSeries::update`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesUpdate => m::CompetitionSeriesInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminSeries::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesDelete => (), empty
+);
+
+builder!(
+    /// Request builder of [`AdminSeries::preview`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesPreview => m::SeriesPreview, json
+);

@@ -30,10 +30,11 @@ impl AdminSettings<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(&self) -> Result<Vec<m::PlatformSettingInfo>> {
-        Call::new(self.t, Request::get("/admin/platform-settings", &[]))
-            .json()
-            .await
+    pub fn list(&self) -> AdminSettingsList {
+        AdminSettingsList(Call::new(
+            self.t,
+            Request::get("/admin/platform-settings", &[]),
+        ))
     }
 
     /// Sets platform setting.
@@ -59,21 +60,28 @@ impl AdminSettings<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn unset(&self, key: impl IntoId<Ident>) -> Result<m::PlatformSettingInfo> {
-        Call::new(
+    pub fn unset(&self, key: impl IntoId<Ident>) -> AdminSettingsUnset {
+        AdminSettingsUnset(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let key = key.into_id()?;
                 Request::delete("/admin/platform-settings/{key}", &[key.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminSettings::set`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminSettings::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSettingsList => Vec<m::PlatformSettingInfo>, json
+);
+
+builder!(
+    /// Request builder of [`AdminSettings::set`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminSettingsSet => m::PlatformSettingInfo, json
 );
 
@@ -83,3 +91,10 @@ impl AdminSettingsSet {
         Self(self.0.body_field("value", value))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminSettings::unset`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSettingsUnset => m::PlatformSettingInfo, json
+);

@@ -60,28 +60,15 @@ impl Authoring<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revise(
+    pub fn revise(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         file_filename: impl Into<String>,
         file_content_type: impl Into<String>,
         file: impl Into<bytes::Bytes>,
-    ) -> Result<m::AuthoredRevisionInfo> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                let challenge_id = challenge_id.into_id()?;
-                Request::post(
-                    "/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions",
-                    &[competition_id.as_str(), challenge_id.as_str()],
-                )
-            })(),
-        )
-        .file("file", file_filename, file_content_type, file)
-        .json()
-        .await
+    ) -> AuthoringRevise {
+        AuthoringRevise(Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::post("/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions", &[competition_id.as_str(), challenge_id.as_str()]) })()).file("file", file_filename, file_content_type, file))
     }
 
     /// Downloads authoring template.
@@ -100,12 +87,12 @@ impl Authoring<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn audit(
+    pub fn audit(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AuthoredAuditReport> {
-        Call::new(
+    ) -> AuthoringAudit {
+        AuthoringAudit(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -115,9 +102,7 @@ impl Authoring<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads authoring template manifest.
@@ -139,11 +124,8 @@ impl Authoring<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<Vec<m::AuthoredChallengeRow>> {
-        Call::new(
+    pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AuthoringList {
+        AuthoringList(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -152,9 +134,7 @@ impl Authoring<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the my authoring reception.
@@ -163,11 +143,8 @@ impl Authoring<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn reception(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AuthoringReceptionInfo> {
-        Call::new(
+    pub fn reception(&self, competition_id: impl IntoId<CompetitionId>) -> AuthoringReception {
+        AuthoringReception(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -176,14 +153,14 @@ impl Authoring<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`Authoring::upload`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Authoring::upload`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthoringUpload => m::AuthoredChallengeInfo, json
 );
 
@@ -250,12 +227,21 @@ impl AuthoringUpload {
 }
 
 builder!(
-    /// Request builder of [`Authoring::template`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Authoring::revise`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthoringRevise => m::AuthoredRevisionInfo, json
+);
+
+builder!(
+    /// Request builder of [`Authoring::template`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthoringTemplate => Download, download
 );
 
 impl AuthoringTemplate {
-    /// Sets the `category` query parameter.
+    /// Sets the `category` query parameter. Server default: `web`.
     pub fn category(self, category: impl Into<m::ChallengeCategory>) -> Self {
         Self(self.0.query(
             "category",
@@ -269,22 +255,31 @@ impl AuthoringTemplate {
                 .query("stack", Into::<m::Stack>::into(stack).as_str()),
         )
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Authoring::template_manifest`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Authoring::audit`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthoringAudit => m::AuthoredAuditReport, json
+);
+
+builder!(
+    /// Request builder of [`Authoring::template_manifest`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthoringTemplateManifest => m::AuthoringTemplateManifest, json
 );
 
 impl AuthoringTemplateManifest {
-    /// Sets the `category` query parameter.
+    /// Sets the `category` query parameter. Server default: `web`.
     pub fn category(self, category: impl Into<m::ChallengeCategory>) -> Self {
         Self(self.0.query(
             "category",
@@ -298,11 +293,25 @@ impl AuthoringTemplateManifest {
                 .query("stack", Into::<m::Stack>::into(stack).as_str()),
         )
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
+
+builder!(
+    /// Request builder of [`Authoring::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthoringList => Vec<m::AuthoredChallengeRow>, json
+);
+
+builder!(
+    /// Request builder of [`Authoring::reception`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthoringReception => m::AuthoringReceptionInfo, json
+);

@@ -30,28 +30,28 @@ impl Awd<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn submit_flags(
+    pub fn submit_flags(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         flags: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Result<m::AwdFlagSubmitResponse> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                Request::post(
-                    "/competitions/{competition_id}/awd/flags",
-                    &[competition_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> AwdSubmitFlags {
+        AwdSubmitFlags(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let competition_id = competition_id.into_id()?;
+                    Request::post(
+                        "/competitions/{competition_id}/awd/flags",
+                        &[competition_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field(
+                "flags",
+                flags.into_iter().map(Into::into).collect::<Vec<String>>(),
+            ),
         )
-        .body_field(
-            "flags",
-            flags.into_iter().map(Into::into).collect::<Vec<String>>(),
-        )
-        .json()
-        .await
     }
 
     /// Gets awd board.
@@ -117,12 +117,12 @@ impl Awd<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn transcript(
+    pub fn transcript(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         call_id: impl IntoId<Ident>,
-    ) -> Result<m::PublicTranscriptResponse> {
-        Call::new(
+    ) -> AwdTranscript {
+        AwdTranscript(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -132,9 +132,7 @@ impl Awd<'_> {
                     &[competition_id.as_str(), call_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets awd attack matrix.
@@ -162,11 +160,11 @@ impl Awd<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn defence_timeline(
+    pub fn defence_timeline(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdDefenceTimelineResponse> {
-        Call::new(
+    ) -> AwdDefenceTimeline {
+        AwdDefenceTimeline(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -175,9 +173,7 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets awd targets.
@@ -186,11 +182,8 @@ impl Awd<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn targets(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdTargetsResponse> {
-        Call::new(
+    pub fn targets(&self, competition_id: impl IntoId<CompetitionId>) -> AwdTargets {
+        AwdTargets(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -199,9 +192,7 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Issues match ssh credential.
@@ -210,11 +201,8 @@ impl Awd<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn ssh_credential(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::SshCredential> {
-        Call::new(
+    pub fn ssh_credential(&self, competition_id: impl IntoId<CompetitionId>) -> AwdSshCredential {
+        AwdSshCredential(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -223,9 +211,7 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets player peer.
@@ -234,11 +220,8 @@ impl Awd<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn arena_peer(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdVpnStatus> {
-        Call::new(
+    pub fn arena_peer(&self, competition_id: impl IntoId<CompetitionId>) -> AwdArenaPeer {
+        AwdArenaPeer(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -247,9 +230,7 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Probes player peer.
@@ -258,11 +239,11 @@ impl Awd<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn probe_arena_peer(
+    pub fn probe_arena_peer(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdVpnStatus> {
-        Call::new(
+    ) -> AwdProbeArenaPeer {
+        AwdProbeArenaPeer(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -271,9 +252,7 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Mints player peer.
@@ -302,11 +281,8 @@ impl Awd<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revoke_vpn(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    pub fn revoke_vpn(&self, competition_id: impl IntoId<CompetitionId>) -> AwdRevokeVpn {
+        AwdRevokeVpn(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -315,9 +291,7 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets awd match status.
@@ -326,11 +300,8 @@ impl Awd<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn match_(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdMatchStatus> {
-        Call::new(
+    pub fn match_(&self, competition_id: impl IntoId<CompetitionId>) -> AwdMatch {
+        AwdMatch(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -339,14 +310,21 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`Awd::board`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Awd::submit_flags`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdSubmitFlags => m::AwdFlagSubmitResponse, json
+);
+
+builder!(
+    /// Request builder of [`Awd::board`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AwdBoard => m::AwdBoardResponse, json
 );
 
@@ -358,31 +336,44 @@ impl AwdBoard {
 }
 
 builder!(
-    /// Request builder of [`Awd::history`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Awd::history`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AwdHistory => m::AwdRoundHistoryResponse, json
 );
 
 impl AwdHistory {
-    /// Sets the `top` query parameter.
+    /// Sets the `top` query parameter. Server default: 12.
     pub fn top(self, top: i64) -> Self {
         Self(self.0.query("top", top))
     }
 }
 
 builder!(
-    /// Request builder of [`Awd::events`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Awd::events`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AwdEvents => m::AwdEventsResponse, json
 );
 
 impl AwdEvents {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`Awd::attack_matrix`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Awd::transcript`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdTranscript => m::PublicTranscriptResponse, json
+);
+
+builder!(
+    /// Request builder of [`Awd::attack_matrix`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AwdAttackMatrix => m::AwdAttackMatrixResponse, json
 );
 
@@ -398,7 +389,44 @@ impl AwdAttackMatrix {
 }
 
 builder!(
-    /// Request builder of [`Awd::vpn`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Awd::defence_timeline`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdDefenceTimeline => m::AwdDefenceTimelineResponse, json
+);
+
+builder!(
+    /// Request builder of [`Awd::targets`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdTargets => m::AwdTargetsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Awd::ssh_credential`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdSshCredential => m::SshCredential, json
+);
+
+builder!(
+    /// Request builder of [`Awd::arena_peer`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdArenaPeer => m::AwdVpnStatus, json
+);
+
+builder!(
+    /// Request builder of [`Awd::probe_arena_peer`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdProbeArenaPeer => m::AwdVpnStatus, json
+);
+
+builder!(
+    /// Request builder of [`Awd::vpn`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AwdVpn => m::AwdVpnPeer, json
 );
 
@@ -411,3 +439,17 @@ impl AwdVpn {
         )
     }
 }
+
+builder!(
+    /// Request builder of [`Awd::revoke_vpn`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdRevokeVpn => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`Awd::match_`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdMatch => m::AwdMatchStatus, json
+);

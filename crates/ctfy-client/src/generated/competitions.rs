@@ -40,19 +40,14 @@ impl Competitions<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::CompetitionDetail> {
-        Call::new(
+    pub fn get(&self, competition_id: impl IntoId<CompetitionId>) -> CompetitionsGet {
+        CompetitionsGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
                 Request::get("/competitions/{competition_id}", &[competition_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists competition attachments.
@@ -61,11 +56,11 @@ impl Competitions<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn attachments(
+    pub fn attachments(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::CompetitionAttachmentsResponse> {
-        Call::new(
+    ) -> CompetitionsAttachments {
+        CompetitionsAttachments(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -74,9 +69,7 @@ impl Competitions<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Downloads competition attachment.
@@ -85,12 +78,12 @@ impl Competitions<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn download_attachment(
+    pub fn download_attachment(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         attachment_id: impl IntoId<Ident>,
-    ) -> Result<Download> {
-        Call::new(
+    ) -> CompetitionsDownloadAttachment {
+        CompetitionsDownloadAttachment(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -100,9 +93,7 @@ impl Competitions<'_> {
                     &[competition_id.as_str(), attachment_id.as_str()],
                 )
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 
     /// Starts virtual run.
@@ -111,11 +102,11 @@ impl Competitions<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn start_virtual(
+    pub fn start_virtual(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::CompetitionInfo> {
-        Call::new(
+    ) -> CompetitionsStartVirtual {
+        CompetitionsStartVirtual(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -124,9 +115,7 @@ impl Competitions<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the virtual ghosts.
@@ -135,11 +124,8 @@ impl Competitions<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn ghosts(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::VirtualGhostBoard> {
-        Call::new(
+    pub fn ghosts(&self, competition_id: impl IntoId<CompetitionId>) -> CompetitionsGhosts {
+        CompetitionsGhosts(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -148,9 +134,7 @@ impl Competitions<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets agent actions.
@@ -199,34 +183,76 @@ impl Competitions<'_> {
 }
 
 builder!(
-    /// Request builder of [`Competitions::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Competitions::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     CompetitionsList => Page<m::CompetitionInfo>
 );
 
 impl CompetitionsList {
     /// Sets the `phase` query parameter.
-    pub fn phase(self, phase: impl Into<String>) -> Self {
-        Self(self.0.query("phase", Into::<String>::into(phase)))
+    pub fn phase(self, phase: impl Into<m::CompetitionDetailPhase>) -> Self {
+        Self(self.0.query(
+            "phase",
+            Into::<m::CompetitionDetailPhase>::into(phase).as_str(),
+        ))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Competitions::agent_actions`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Competitions::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    CompetitionsGet => m::CompetitionDetail, json
+);
+
+builder!(
+    /// Request builder of [`Competitions::attachments`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    CompetitionsAttachments => m::CompetitionAttachmentsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Competitions::download_attachment`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    CompetitionsDownloadAttachment => Download, download
+);
+
+builder!(
+    /// Request builder of [`Competitions::start_virtual`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    CompetitionsStartVirtual => m::CompetitionInfo, json
+);
+
+builder!(
+    /// Request builder of [`Competitions::ghosts`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    CompetitionsGhosts => m::VirtualGhostBoard, json
+);
+
+builder!(
+    /// Request builder of [`Competitions::agent_actions`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     CompetitionsAgentActions => m::AgentActionsPage, json
 );
 
@@ -238,12 +264,14 @@ impl CompetitionsAgentActions {
 }
 
 builder!(
-    /// Request builder of [`Competitions::agent_pulse`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Competitions::agent_pulse`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     CompetitionsAgentPulse => m::AgentPulsePage, json
 );
 
 impl CompetitionsAgentPulse {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 200.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }

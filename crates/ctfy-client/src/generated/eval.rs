@@ -40,10 +40,8 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn harnesses(&self) -> Result<Vec<m::HarnessStateOutput>> {
-        Call::new(self.t, Request::get("/eval/harnesses", &[]))
-            .json()
-            .await
+    pub fn harnesses(&self) -> EvalHarnesses {
+        EvalHarnesses(Call::new(self.t, Request::get("/eval/harnesses", &[])))
     }
 
     /// Registers my harness.
@@ -83,16 +81,11 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn delete_harness(
-        &self,
-        harness_id: impl Into<String>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(self.t, {
+    pub fn delete_harness(&self, harness_id: impl Into<String>) -> EvalDeleteHarness {
+        EvalDeleteHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();
             Request::delete("/eval/harnesses/{harness_id:path}", &[harness_id.as_str()])
-        })
-        .json()
-        .await
+        }))
     }
 
     /// Lists llm providers for me.
@@ -101,10 +94,8 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn llm_providers(&self) -> Result<Vec<m::LlmProviderChoice>> {
-        Call::new(self.t, Request::get("/eval/llm-providers", &[]))
-            .json()
-            .await
+    pub fn llm_providers(&self) -> EvalLlmProviders {
+        EvalLlmProviders(Call::new(self.t, Request::get("/eval/llm-providers", &[])))
     }
 
     /// Lists my llm keys.
@@ -113,10 +104,8 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn my_llm_keys(&self) -> Result<Vec<m::MyLlmKey>> {
-        Call::new(self.t, Request::get("/eval/llm-keys", &[]))
-            .json()
-            .await
+    pub fn my_llm_keys(&self) -> EvalMyLlmKeys {
+        EvalMyLlmKeys(Call::new(self.t, Request::get("/eval/llm-keys", &[])))
     }
 
     /// Puts my llm key.
@@ -181,10 +170,8 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn my_allowances(&self) -> Result<Vec<m::EvalAllowanceRow>> {
-        Call::new(self.t, Request::get("/eval/allowances", &[]))
-            .json()
-            .await
+    pub fn my_allowances(&self) -> EvalMyAllowances {
+        EvalMyAllowances(Call::new(self.t, Request::get("/eval/allowances", &[])))
     }
 
     /// Lists enterable models.
@@ -193,10 +180,8 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn models(&self) -> Result<Vec<m::LlmModelOption>> {
-        Call::new(self.t, Request::get("/eval/models", &[]))
-            .json()
-            .await
+    pub fn models(&self) -> EvalModels {
+        EvalModels(Call::new(self.t, Request::get("/eval/models", &[])))
     }
 
     /// Enters my agent.
@@ -207,7 +192,7 @@ impl Eval<'_> {
     /// Any [`Error`](crate::Error).
     pub fn enter(
         &self,
-        competition_id: impl Into<String>,
+        competition_id: impl IntoId<CompetitionId>,
         harness_id: impl Into<String>,
         model_id: impl Into<String>,
     ) -> EvalEnter {
@@ -217,7 +202,7 @@ impl Eval<'_> {
                 Request::post("/eval/entries", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("competition_id", Into::<String>::into(competition_id))
+            .body_id::<CompetitionId>("competition_id", competition_id)
             .body_field("harness_id", Into::<String>::into(harness_id))
             .body_field("model_id", Into::<String>::into(model_id)),
         )
@@ -249,16 +234,14 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn run(&self, run_id: impl IntoId<Ident>) -> Result<m::MyEvalRunRow> {
-        Call::new(
+    pub fn run(&self, run_id: impl IntoId<Ident>) -> EvalRun {
+        EvalRun(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let run_id = run_id.into_id()?;
                 Request::get("/eval/runs/{run_id}", &[run_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists my run calls.
@@ -283,12 +266,12 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn run_llm_call(
+    pub fn run_llm_call(
         &self,
         run_id: impl IntoId<Ident>,
         call_id: impl IntoId<Ident>,
-    ) -> Result<m::LlmCallBody> {
-        Call::new(
+    ) -> EvalRunLlmCall {
+        EvalRunLlmCall(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let run_id = run_id.into_id()?;
@@ -298,9 +281,7 @@ impl Eval<'_> {
                     &[run_id.as_str(), call_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads my run artifact.
@@ -309,16 +290,14 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn run_artifact(&self, run_id: impl IntoId<Ident>) -> Result<Download> {
-        Call::new(
+    pub fn run_artifact(&self, run_id: impl IntoId<Ident>) -> EvalRunArtifact {
+        EvalRunArtifact(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let run_id = run_id.into_id()?;
                 Request::get("/eval/runs/{run_id}/artifact", &[run_id.as_str()])
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 
     /// Reads my run traffic.
@@ -343,16 +322,14 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn run_writeup(&self, run_id: impl IntoId<Ident>) -> Result<m::RunWriteup> {
-        Call::new(
+    pub fn run_writeup(&self, run_id: impl IntoId<Ident>) -> EvalRunWriteup {
+        EvalRunWriteup(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let run_id = run_id.into_id()?;
                 Request::get("/eval/runs/{run_id}/writeup", &[run_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Sets my run wall.
@@ -361,22 +338,18 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn set_run_wall(
-        &self,
-        run_id: impl IntoId<Ident>,
-        published: bool,
-    ) -> Result<m::MyEvalRunRow> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let run_id = run_id.into_id()?;
-                Request::post("/eval/runs/{run_id}/wall", &[run_id.as_str()])
-            })(),
-            &ctfy_models::JsonObject::new(),
+    pub fn set_run_wall(&self, run_id: impl IntoId<Ident>, published: bool) -> EvalSetRunWall {
+        EvalSetRunWall(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let run_id = run_id.into_id()?;
+                    Request::post("/eval/runs/{run_id}/wall", &[run_id.as_str()])
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("published", published),
         )
-        .body_field("published", published)
-        .json()
-        .await
     }
 
     /// Sets my run transcript.
@@ -385,22 +358,22 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn set_run_transcript(
+    pub fn set_run_transcript(
         &self,
         run_id: impl IntoId<Ident>,
         published: bool,
-    ) -> Result<m::MyEvalRunRow> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let run_id = run_id.into_id()?;
-                Request::post("/eval/runs/{run_id}/transcript", &[run_id.as_str()])
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> EvalSetRunTranscript {
+        EvalSetRunTranscript(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let run_id = run_id.into_id()?;
+                    Request::post("/eval/runs/{run_id}/transcript", &[run_id.as_str()])
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("published", published),
         )
-        .body_field("published", published)
-        .json()
-        .await
     }
 
     /// Returns the my registry push target.
@@ -409,10 +382,8 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn registry_push_target(&self) -> Result<m::RegistryPushTarget> {
-        Call::new(self.t, Request::get("/eval/registry", &[]))
-            .json()
-            .await
+    pub fn registry_push_target(&self) -> EvalRegistryPushTarget {
+        EvalRegistryPushTarget(Call::new(self.t, Request::get("/eval/registry", &[])))
     }
 
     /// Lists my harness tags.
@@ -421,16 +392,14 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn harness_tags(&self, harness_id: impl Into<String>) -> Result<m::HarnessTags> {
-        Call::new(self.t, {
+    pub fn harness_tags(&self, harness_id: impl Into<String>) -> EvalHarnessTags {
+        EvalHarnessTags(Call::new(self.t, {
             let harness_id: String = harness_id.into();
             Request::get(
                 "/eval/harnesses/{harness_id:path}/tags",
                 &[harness_id.as_str()],
             )
-        })
-        .json()
-        .await
+        }))
     }
 
     /// Checks my harness.
@@ -439,19 +408,14 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn check_harness(
-        &self,
-        harness_id: impl Into<String>,
-    ) -> Result<m::HarnessStateOutput> {
-        Call::new(self.t, {
+    pub fn check_harness(&self, harness_id: impl Into<String>) -> EvalCheckHarness {
+        EvalCheckHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();
             Request::post(
                 "/eval/harnesses/{harness_id:path}/conformance",
                 &[harness_id.as_str()],
             )
-        })
-        .json()
-        .await
+        }))
     }
 
     /// Probes my harness.
@@ -460,45 +424,57 @@ impl Eval<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn probe_harness(&self, harness_id: impl Into<String>) -> Result<m::TaskState> {
-        Call::new(self.t, {
+    pub fn probe_harness(&self, harness_id: impl Into<String>) -> EvalProbeHarness {
+        EvalProbeHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();
             Request::post(
                 "/eval/harnesses/{harness_id:path}/probe",
                 &[harness_id.as_str()],
             )
-        })
-        .json()
-        .await
+        }))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::leaderboard`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::leaderboard`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalLeaderboard => m::EvalLeaderboard, json
 );
 
 impl EvalLeaderboard {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `tier` query parameter.
-    pub fn tier(self, tier: impl Into<String>) -> Self {
-        Self(self.0.query("tier", Into::<String>::into(tier)))
+    /// Sets the `tier` query parameter. Server default: `official`.
+    pub fn tier(self, tier: impl Into<ctfy_models::LeaderboardTier>) -> Self {
+        Self(self.0.query(
+            "tier",
+            Into::<ctfy_models::LeaderboardTier>::into(tier).as_str(),
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::register_harness`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::harnesses`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalHarnesses => Vec<m::HarnessStateOutput>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::register_harness`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalRegisterHarness => m::HarnessStateOutput, json
 );
 
 impl EvalRegisterHarness {
-    /// Sets the `active` body member.
+    /// Sets the `active` body member. Server default: true.
     pub fn active(self, active: bool) -> Self {
         Self(self.0.body_field("active", active))
     }
@@ -509,7 +485,7 @@ impl EvalRegisterHarness {
                 .body_field("approved_digest", Into::<String>::into(approved_digest)),
         )
     }
-    /// Sets the `conformance_checked_at_ts` body member.
+    /// Sets the `conformance_checked_at_ts` body member. Server default: 0.0.
     pub fn conformance_checked_at_ts(self, conformance_checked_at_ts: f64) -> Self {
         Self(
             self.0
@@ -557,7 +533,7 @@ impl EvalRegisterHarness {
                 .body_field("created_at", Into::<String>::into(created_at)),
         )
     }
-    /// Sets the `created_at_ts` body member.
+    /// Sets the `created_at_ts` body member. Server default: 0.0.
     pub fn created_at_ts(self, created_at_ts: f64) -> Self {
         Self(self.0.body_field("created_at_ts", created_at_ts))
     }
@@ -601,7 +577,7 @@ impl EvalRegisterHarness {
                 .body_field("review_note", Into::<String>::into(review_note)),
         )
     }
-    /// Sets the `review_status` body member.
+    /// Sets the `review_status` body member. Server default: `pending`.
     pub fn review_status(
         self,
         review_status: impl Into<m::AdminAuthoredChallengeRowReviewStatus>,
@@ -611,7 +587,7 @@ impl EvalRegisterHarness {
             Into::<m::AdminAuthoredChallengeRowReviewStatus>::into(review_status),
         ))
     }
-    /// Sets the `reviewed_at_ts` body member.
+    /// Sets the `reviewed_at_ts` body member. Server default: 0.0.
     pub fn reviewed_at_ts(self, reviewed_at_ts: f64) -> Self {
         Self(self.0.body_field("reviewed_at_ts", reviewed_at_ts))
     }
@@ -636,7 +612,9 @@ impl EvalRegisterHarness {
 }
 
 builder!(
-    /// Request builder of [`Eval::update_harness`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::update_harness`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalUpdateHarness => m::HarnessStateOutput, json
 );
 
@@ -698,7 +676,30 @@ impl EvalUpdateHarness {
 }
 
 builder!(
-    /// Request builder of [`Eval::put_my_llm_key`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::delete_harness`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalDeleteHarness => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::llm_providers`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalLlmProviders => Vec<m::LlmProviderChoice>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::my_llm_keys`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalMyLlmKeys => Vec<m::MyLlmKey>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::put_my_llm_key`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalPutMyLlmKey => m::MyLlmKey, json
 );
 
@@ -717,7 +718,9 @@ impl EvalPutMyLlmKey {
 }
 
 builder!(
-    /// Request builder of [`Eval::delete_my_llm_key`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::delete_my_llm_key`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalDeleteMyLlmKey => std::collections::BTreeMap<String, bool>, json
 );
 
@@ -729,7 +732,9 @@ impl EvalDeleteMyLlmKey {
 }
 
 builder!(
-    /// Request builder of [`Eval::probe_my_llm_key`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::probe_my_llm_key`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalProbeMyLlmKey => m::MyLlmKeyProbe, json
 );
 
@@ -741,89 +746,134 @@ impl EvalProbeMyLlmKey {
 }
 
 builder!(
-    /// Request builder of [`Eval::enter`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::my_allowances`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalMyAllowances => Vec<m::EvalAllowanceRow>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::models`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalModels => Vec<m::LlmModelOption>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::enter`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalEnter => m::EvalCampaignState, json
 );
 
 impl EvalEnter {
-    /// Sets the `max_turns` body member.
+    /// Sets the `max_turns` body member. Server default: 0.
     pub fn max_turns(self, max_turns: i64) -> Self {
         Self(self.0.body_field("max_turns", max_turns))
     }
-    /// Sets the `num_samples` body member.
+    /// Sets the `num_samples` body member. Server default: 1.
     pub fn num_samples(self, num_samples: i64) -> Self {
         Self(self.0.body_field("num_samples", num_samples))
     }
-    /// Sets the `timeout_s` body member.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        Self(self.0.body_field("timeout_s", timeout_s))
+    /// Sets the `timeout_s` body member (whole seconds; a sub-second remainder rounds up). Server default: 0 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        Self(self.0.body_field("timeout_s", Call::whole_secs(timeout_s)))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::my_entries`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::my_entries`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalMyEntries => Page<m::EvalCampaignState>
 );
 
 impl EvalMyEntries {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::runs`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::runs`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalRuns => m::MyEvalRunPage, json
 );
 
 impl EvalRuns {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::run_llm_calls`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::run`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalRun => m::MyEvalRunRow, json
+);
+
+builder!(
+    /// Request builder of [`Eval::run_llm_calls`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalRunLlmCalls => m::LlmCallPage, json
 );
 
 impl EvalRunLlmCalls {
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::run_traffic`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::run_llm_call`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalRunLlmCall => m::LlmCallBody, json
+);
+
+builder!(
+    /// Request builder of [`Eval::run_artifact`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalRunArtifact => Download, download
+);
+
+builder!(
+    /// Request builder of [`Eval::run_traffic`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalRunTraffic => m::InstanceTrafficPage, json
 );
 
@@ -832,8 +882,57 @@ impl EvalRunTraffic {
     pub fn cursor(self, cursor: impl Into<String>) -> Self {
         Self(self.0.query("cursor", Into::<String>::into(cursor)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 0.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
+
+builder!(
+    /// Request builder of [`Eval::run_writeup`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalRunWriteup => m::RunWriteup, json
+);
+
+builder!(
+    /// Request builder of [`Eval::set_run_wall`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalSetRunWall => m::MyEvalRunRow, json
+);
+
+builder!(
+    /// Request builder of [`Eval::set_run_transcript`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalSetRunTranscript => m::MyEvalRunRow, json
+);
+
+builder!(
+    /// Request builder of [`Eval::registry_push_target`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalRegistryPushTarget => m::RegistryPushTarget, json
+);
+
+builder!(
+    /// Request builder of [`Eval::harness_tags`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalHarnessTags => m::HarnessTags, json
+);
+
+builder!(
+    /// Request builder of [`Eval::check_harness`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalCheckHarness => m::HarnessStateOutput, json
+);
+
+builder!(
+    /// Request builder of [`Eval::probe_harness`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalProbeHarness => m::TaskState, json
+);

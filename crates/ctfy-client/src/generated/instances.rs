@@ -114,19 +114,14 @@ impl Instances<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn ssh_credential(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::SshCredential> {
-        Call::new(
+    pub fn ssh_credential(&self, instance_id: impl IntoId<InstanceId>) -> InstancesSshCredential {
+        InstancesSshCredential(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::post("/instances/{instance_id}/ssh", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists instances.
@@ -238,185 +233,214 @@ impl Instances<'_> {
 }
 
 builder!(
-    /// Request builder of [`Instances::get`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::get`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesGet => m::InstanceInfo, json
 );
 
 impl InstancesGet {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::status`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::status`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesStatus => m::InstanceStatusResponse, json
 );
 
 impl InstancesStatus {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::reset`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::reset`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesReset => m::StartResponse, json
 );
 
 impl InstancesReset {
-    /// Sets the `ttl` query parameter.
-    pub fn ttl(self, ttl: i64) -> Self {
-        Self(self.0.query("ttl", ttl))
+    /// Sets the `ttl` query parameter (whole seconds; a sub-second remainder rounds up).
+    pub fn ttl(self, ttl: std::time::Duration) -> Self {
+        Self(self.0.query("ttl", Call::whole_secs(ttl)))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::renew`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::renew`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesRenew => m::RenewResponse, json
 );
 
 impl InstancesRenew {
-    /// Sets the `ttl` query parameter.
-    pub fn ttl(self, ttl: i64) -> Self {
-        Self(self.0.query("ttl", ttl))
+    /// Sets the `ttl` query parameter (whole seconds; a sub-second remainder rounds up).
+    pub fn ttl(self, ttl: std::time::Duration) -> Self {
+        Self(self.0.query("ttl", Call::whole_secs(ttl)))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::shell_session`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::shell_session`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesShellSession => m::PlayerShellTicket, json
 );
 
 impl InstancesShellSession {
-    /// Sets the `shell` body member.
+    /// Sets the `shell` body member. Server default: `bash`.
     pub fn shell(self, shell: impl Into<String>) -> Self {
         Self(self.0.body_field("shell", Into::<String>::into(shell)))
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::ssh_credential`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    InstancesSshCredential => m::SshCredential, json
+);
+
+builder!(
+    /// Request builder of [`Instances::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesList => Page<m::InstanceInfo>
 );
 
 impl InstancesList {
-    /// Sets the `challenge_id` query parameter.
-    pub fn challenge_id(self, challenge_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .query("challenge_id", Into::<String>::into(challenge_id)),
-        )
+    /// Sets the `challenge_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn challenge_id(self, challenge_id: impl IntoId<ChallengeId>) -> Self {
+        Self(self.0.query_id::<ChallengeId>("challenge_id", challenge_id))
     }
     /// Sets the `status` query parameter.
-    pub fn status(self, status: impl Into<String>) -> Self {
-        Self(self.0.query("status", Into::<String>::into(status)))
+    pub fn status(self, status: impl Into<m::InstanceStatus>) -> Self {
+        Self(
+            self.0
+                .query("status", Into::<m::InstanceStatus>::into(status).as_str()),
+        )
     }
     /// Sets the `q` query parameter.
     pub fn q(self, q: impl Into<String>) -> Self {
         Self(self.0.query("q", Into::<String>::into(q)))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::attachments`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::attachments`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesAttachments => m::AttachmentList, json
 );
 
 impl InstancesAttachments {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::download_attachment`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::download_attachment`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesDownloadAttachment => Download, download
 );
 
 impl InstancesDownloadAttachment {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::vpn_config`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::vpn_config`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesVpnConfig => Download, download
 );
 
 impl InstancesVpnConfig {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::openvpn_config`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::openvpn_config`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesOpenvpnConfig => Download, download
 );
 
 impl InstancesOpenvpnConfig {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::traffic`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::traffic`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesTraffic => m::InstanceTrafficPage, json
 );
 
@@ -425,15 +449,15 @@ impl InstancesTraffic {
     pub fn cursor(self, cursor: impl Into<String>) -> Self {
         Self(self.0.query("cursor", Into::<String>::into(cursor)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 0.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }

@@ -195,10 +195,11 @@ impl Me<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn request_reauth_code(&self) -> Result<m::EmailVerificationSent> {
-        Call::new(self.t, Request::post("/me/reauthenticate/code", &[]))
-            .json()
-            .await
+    pub fn request_reauth_code(&self) -> MeRequestReauthCode {
+        MeRequestReauthCode(Call::new(
+            self.t,
+            Request::post("/me/reauthenticate/code", &[]),
+        ))
     }
 
     /// Requests deletion code.
@@ -207,10 +208,8 @@ impl Me<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn request_deletion_code(&self) -> Result<m::EmailVerificationSent> {
-        Call::new(self.t, Request::post("/me/deletion-code", &[]))
-            .json()
-            .await
+    pub fn request_deletion_code(&self) -> MeRequestDeletionCode {
+        MeRequestDeletionCode(Call::new(self.t, Request::post("/me/deletion-code", &[])))
     }
 
     /// Deletes me.
@@ -239,10 +238,8 @@ impl Me<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn achievements(&self) -> Result<m::MyAchievementsResponse> {
-        Call::new(self.t, Request::get("/me/achievements", &[]))
-            .json()
-            .await
+    pub fn achievements(&self) -> MeAchievements {
+        MeAchievements(Call::new(self.t, Request::get("/me/achievements", &[])))
     }
 
     /// Lists my solves.
@@ -283,125 +280,141 @@ impl Me<'_> {
 }
 
 builder!(
-    /// Request builder of [`Me::get`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::get`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeGet => m::MeResponse, json
 );
 
 impl MeGet {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::inbox`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::inbox`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeInbox => m::InboxResponse, json
 );
 
 impl MeInbox {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::notification_preferences`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::notification_preferences`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeNotificationPreferences => m::NotificationPreferencesResponse, json
 );
 
 impl MeNotificationPreferences {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::set_notification_preference`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::set_notification_preference`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeSetNotificationPreference => m::NotificationPreferencesResponse, json
 );
 
 impl MeSetNotificationPreference {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `channel` body member.
+    /// Sets the `channel` body member. Server default: `email`.
     pub fn channel(self, channel: impl Into<String>) -> Self {
         Self(self.0.body_field("channel", Into::<String>::into(channel)))
     }
 }
 
 builder!(
-    /// Request builder of [`Me::clear_notification_preference`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::clear_notification_preference`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeClearNotificationPreference => m::NotificationPreferencesResponse, json
 );
 
 impl MeClearNotificationPreference {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::read_announcement`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::read_announcement`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeReadAnnouncement => ctfy_models::JsonObject, json
 );
 
 impl MeReadAnnouncement {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::read_all_announcements`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::read_all_announcements`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeReadAllAnnouncements => ctfy_models::JsonObject, json
 );
 
 impl MeReadAllAnnouncements {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::update_profile`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::update_profile`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeUpdateProfile => m::MeResponse, json
 );
 
 impl MeUpdateProfile {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
     /// Sets the `bio` body member.
@@ -453,37 +466,43 @@ impl MeUpdateProfile {
 }
 
 builder!(
-    /// Request builder of [`Me::update_visibility`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::update_visibility`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeUpdateVisibility => m::MeResponse, json
 );
 
 impl MeUpdateVisibility {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::export_account`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::export_account`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeExportAccount => Download, download
 );
 
 impl MeExportAccount {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::reauthenticate`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::reauthenticate`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeReauthenticate => m::ReauthenticationOpened, json
 );
 
@@ -502,7 +521,23 @@ impl MeReauthenticate {
 }
 
 builder!(
-    /// Request builder of [`Me::delete_account`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::request_reauth_code`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    MeRequestReauthCode => m::EmailVerificationSent, json
+);
+
+builder!(
+    /// Request builder of [`Me::request_deletion_code`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    MeRequestDeletionCode => m::EmailVerificationSent, json
+);
+
+builder!(
+    /// Request builder of [`Me::delete_account`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeDeleteAccount => m::AccountDeletionAccepted, json
 );
 
@@ -521,46 +556,59 @@ impl MeDeleteAccount {
 }
 
 builder!(
-    /// Request builder of [`Me::solves`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::achievements`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    MeAchievements => m::MyAchievementsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Me::solves`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeSolves => Vec<m::MySolveSummary>, json
 );
 
 impl MeSolves {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::milestone_progress`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::milestone_progress`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeMilestoneProgress => Vec<m::MilestoneProgress>, json
 );
 
 impl MeMilestoneProgress {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::verify_star_gazer`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::verify_star_gazer`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeVerifyStarGazer => m::StarGazerVerifyResponse, json
 );
 
 impl MeVerifyStarGazer {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }

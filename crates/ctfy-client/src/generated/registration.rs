@@ -30,11 +30,8 @@ impl RegistrationForm<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::MyRegistrationResponse> {
-        Call::new(
+    pub fn get(&self, competition_id: impl IntoId<CompetitionId>) -> RegistrationGet {
+        RegistrationGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -43,9 +40,7 @@ impl RegistrationForm<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Submits my registration.
@@ -74,26 +69,26 @@ impl RegistrationForm<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn upload_team_logo(
+    pub fn upload_team_logo(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         file_filename: impl Into<String>,
         file_content_type: impl Into<String>,
         file: impl Into<bytes::Bytes>,
-    ) -> Result<m::TeamLogoUploadResponse> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                Request::post(
-                    "/competitions/{competition_id}/team/logo",
-                    &[competition_id.as_str()],
-                )
-            })(),
+    ) -> RegistrationUploadTeamLogo {
+        RegistrationUploadTeamLogo(
+            Call::new(
+                self.t,
+                (|| -> Result<Request> {
+                    let competition_id = competition_id.into_id()?;
+                    Request::post(
+                        "/competitions/{competition_id}/team/logo",
+                        &[competition_id.as_str()],
+                    )
+                })(),
+            )
+            .file("file", file_filename, file_content_type, file),
         )
-        .file("file", file_filename, file_content_type, file)
-        .json()
-        .await
     }
 
     /// Gets team logo.
@@ -102,12 +97,12 @@ impl RegistrationForm<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn team_logo(
+    pub fn team_logo(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
-    ) -> Result<Download> {
-        Call::new(
+    ) -> RegistrationTeamLogo {
+        RegistrationTeamLogo(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -117,14 +112,21 @@ impl RegistrationForm<'_> {
                     &[competition_id.as_str(), team_id.as_str()],
                 )
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`RegistrationForm::submit`]: set optional parameters, then `.await` it.
+    /// Request builder of [`RegistrationForm::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    RegistrationGet => m::MyRegistrationResponse, json
+);
+
+builder!(
+    /// Request builder of [`RegistrationForm::submit`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     RegistrationSubmit => m::MyRegistrationResponse, json
 );
 
@@ -207,3 +209,17 @@ impl RegistrationSubmit {
         )
     }
 }
+
+builder!(
+    /// Request builder of [`RegistrationForm::upload_team_logo`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    RegistrationUploadTeamLogo => m::TeamLogoUploadResponse, json
+);
+
+builder!(
+    /// Request builder of [`RegistrationForm::team_logo`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    RegistrationTeamLogo => Download, download
+);

@@ -36,7 +36,9 @@ impl Registry<'_> {
 }
 
 builder!(
-    /// Request builder of [`Registry::token`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Registry::token`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     RegistryToken => ctfy_models::JsonObject, json
 );
 

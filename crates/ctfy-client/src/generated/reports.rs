@@ -30,27 +30,27 @@ impl Reports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn save(
+    pub fn save(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         content: impl Into<String>,
-    ) -> Result<m::ReportSaveResponse> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                let challenge_id = challenge_id.into_id()?;
-                Request::put(
-                    "/competitions/{competition_id}/challenges/{challenge_id}/report",
-                    &[competition_id.as_str(), challenge_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> ReportsSave {
+        ReportsSave(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let competition_id = competition_id.into_id()?;
+                    let challenge_id = challenge_id.into_id()?;
+                    Request::put(
+                        "/competitions/{competition_id}/challenges/{challenge_id}/report",
+                        &[competition_id.as_str(), challenge_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("content", Into::<String>::into(content)),
         )
-        .body_field("content", Into::<String>::into(content))
-        .json()
-        .await
     }
 
     /// Lists my reports.
@@ -59,11 +59,8 @@ impl Reports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn mine(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::MyReportsResponse> {
-        Call::new(
+    pub fn mine(&self, competition_id: impl IntoId<CompetitionId>) -> ReportsMine {
+        ReportsMine(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -72,9 +69,7 @@ impl Reports<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets report.
@@ -83,12 +78,12 @@ impl Reports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get(
+    pub fn get(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportInfo> {
-        Call::new(
+    ) -> ReportsGet {
+        ReportsGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -98,9 +93,7 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists report versions.
@@ -109,12 +102,12 @@ impl Reports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn versions(
+    pub fn versions(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportVersionsResponse> {
-        Call::new(
+    ) -> ReportsVersions {
+        ReportsVersions(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -124,9 +117,7 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Finalizes report.
@@ -135,12 +126,12 @@ impl Reports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn finalize(
+    pub fn finalize(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportStanding> {
-        Call::new(
+    ) -> ReportsFinalize {
+        ReportsFinalize(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -150,9 +141,7 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reopens report.
@@ -161,12 +150,12 @@ impl Reports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn reopen(
+    pub fn reopen(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportStanding> {
-        Call::new(
+    ) -> ReportsReopen {
+        ReportsReopen(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -176,9 +165,7 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Requests report grading.
@@ -187,12 +174,12 @@ impl Reports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn request_grading(
+    pub fn request_grading(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportStanding> {
-        Call::new(
+    ) -> ReportsRequestGrading {
+        ReportsRequestGrading(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -202,9 +189,7 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists report attachments.
@@ -213,12 +198,12 @@ impl Reports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn attachments(
+    pub fn attachments(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportAttachmentsResponse> {
-        Call::new(
+    ) -> ReportsAttachments {
+        ReportsAttachments(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -228,9 +213,7 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Uploads report attachment.
@@ -239,28 +222,15 @@ impl Reports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn upload_attachment(
+    pub fn upload_attachment(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         file_filename: impl Into<String>,
         file_content_type: impl Into<String>,
         file: impl Into<bytes::Bytes>,
-    ) -> Result<m::ReportAttachmentInfo> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                let challenge_id = challenge_id.into_id()?;
-                Request::post(
-                    "/competitions/{competition_id}/challenges/{challenge_id}/report/attachments",
-                    &[competition_id.as_str(), challenge_id.as_str()],
-                )
-            })(),
-        )
-        .file("file", file_filename, file_content_type, file)
-        .json()
-        .await
+    ) -> ReportsUploadAttachment {
+        ReportsUploadAttachment(Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::post("/competitions/{competition_id}/challenges/{challenge_id}/report/attachments", &[competition_id.as_str(), challenge_id.as_str()]) })()).file("file", file_filename, file_content_type, file))
     }
 
     /// Downloads report attachment.
@@ -269,13 +239,28 @@ impl Reports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn attachment_bytes(
+    pub fn attachment_bytes(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         attachment_id: impl IntoId<Ident>,
-    ) -> Result<Download> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; let attachment_id = attachment_id.into_id()?; Request::get("/competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}", &[competition_id.as_str(), challenge_id.as_str(), attachment_id.as_str()]) })()).download().await
+    ) -> ReportsAttachmentBytes {
+        ReportsAttachmentBytes(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                let attachment_id = attachment_id.into_id()?;
+                Request::get(
+                    "/competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}",
+                    &[
+                        competition_id.as_str(),
+                        challenge_id.as_str(),
+                        attachment_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 
     /// Deletes report attachment.
@@ -284,12 +269,104 @@ impl Reports<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn delete_attachment(
+    pub fn delete_attachment(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         attachment_id: impl IntoId<Ident>,
-    ) -> Result<m::ReportAttachmentsResponse> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; let attachment_id = attachment_id.into_id()?; Request::delete("/competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}", &[competition_id.as_str(), challenge_id.as_str(), attachment_id.as_str()]) })()).json().await
+    ) -> ReportsDeleteAttachment {
+        ReportsDeleteAttachment(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                let attachment_id = attachment_id.into_id()?;
+                Request::delete(
+                    "/competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}",
+                    &[
+                        competition_id.as_str(),
+                        challenge_id.as_str(),
+                        attachment_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 }
+
+builder!(
+    /// Request builder of [`Reports::save`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsSave => m::ReportSaveResponse, json
+);
+
+builder!(
+    /// Request builder of [`Reports::mine`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsMine => m::MyReportsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Reports::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsGet => m::ReportInfo, json
+);
+
+builder!(
+    /// Request builder of [`Reports::versions`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsVersions => m::ReportVersionsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Reports::finalize`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsFinalize => m::ReportStanding, json
+);
+
+builder!(
+    /// Request builder of [`Reports::reopen`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsReopen => m::ReportStanding, json
+);
+
+builder!(
+    /// Request builder of [`Reports::request_grading`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsRequestGrading => m::ReportStanding, json
+);
+
+builder!(
+    /// Request builder of [`Reports::attachments`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsAttachments => m::ReportAttachmentsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Reports::upload_attachment`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsUploadAttachment => m::ReportAttachmentInfo, json
+);
+
+builder!(
+    /// Request builder of [`Reports::attachment_bytes`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsAttachmentBytes => Download, download
+);
+
+builder!(
+    /// Request builder of [`Reports::delete_attachment`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsDeleteAttachment => m::ReportAttachmentsResponse, json
+);

@@ -30,16 +30,14 @@ impl Series<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn ladder(&self, series_id: impl IntoId<Ident>) -> Result<m::SeriesLadder> {
-        Call::new(
+    pub fn ladder(&self, series_id: impl IntoId<Ident>) -> SeriesLadder {
+        SeriesLadder(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
                 Request::get("/series/{series_id}/ladder", &[series_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the series ladder history.
@@ -48,12 +46,12 @@ impl Series<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn ladder_history(
+    pub fn ladder_history(
         &self,
         series_id: impl IntoId<Ident>,
         user_id: impl IntoId<UserId>,
-    ) -> Result<m::SeriesLadderHistory> {
-        Call::new(
+    ) -> SeriesLadderHistory {
+        SeriesLadderHistory(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
@@ -63,8 +61,20 @@ impl Series<'_> {
                     &[series_id.as_str(), user_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
+
+builder!(
+    /// Request builder of [`Series::ladder`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    SeriesLadder => m::SeriesLadder, json
+);
+
+builder!(
+    /// Request builder of [`Series::ladder_history`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    SeriesLadderHistory => m::SeriesLadderHistory, json
+);

@@ -59,9 +59,9 @@ impl Submissions<'_> {
     /// Any [`Error`](crate::Error).
     pub fn submit_qa(
         &self,
+        competition_id: impl IntoId<CompetitionId>,
+        challenge_id: impl IntoId<ChallengeId>,
         answer: impl Into<ctfy_models::StringOrList>,
-        challenge_id: impl Into<String>,
-        competition_id: impl Into<String>,
     ) -> SubmissionsSubmitQa {
         SubmissionsSubmitQa(
             Call::with_body(
@@ -69,9 +69,9 @@ impl Submissions<'_> {
                 Request::post("/qa/submissions", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("answer", Into::<ctfy_models::StringOrList>::into(answer))
-            .body_field("challenge_id", Into::<String>::into(challenge_id))
-            .body_field("competition_id", Into::<String>::into(competition_id)),
+            .body_id::<CompetitionId>("competition_id", competition_id)
+            .body_id::<ChallengeId>("challenge_id", challenge_id)
+            .body_field("answer", Into::<ctfy_models::StringOrList>::into(answer)),
         )
     }
 
@@ -81,80 +81,84 @@ impl Submissions<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list_qa_challenges(
+    pub fn list_qa_challenges(
         &self,
-        competition_id: impl Into<String>,
-    ) -> Result<Vec<m::QaChallengeView>> {
-        Call::new(self.t, Request::get("/qa/challenges", &[]))
-            .query("competition_id", Into::<String>::into(competition_id))
-            .json()
-            .await
+        competition_id: impl IntoId<CompetitionId>,
+    ) -> SubmissionsListQaChallenges {
+        SubmissionsListQaChallenges(
+            Call::new(self.t, Request::get("/qa/challenges", &[]))
+                .query_id::<CompetitionId>("competition_id", competition_id),
+        )
     }
 }
 
 builder!(
-    /// Request builder of [`Submissions::check`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Submissions::check`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     SubmissionsCheck => m::CheckAnswerResponse, json
 );
 
 impl SubmissionsCheck {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `question_id` body member.
-    pub fn question_id(self, question_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .body_field("question_id", Into::<String>::into(question_id)),
-        )
+    /// Sets the `question_id` body member (checked: an invalid id fails the call with `InvalidId` when sent). Server default: `flag`.
+    pub fn question_id(self, question_id: impl IntoId<QuestionId>) -> Self {
+        Self(self.0.body_id::<QuestionId>("question_id", question_id))
     }
 }
 
 builder!(
-    /// Request builder of [`Submissions::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Submissions::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     SubmissionsList => Page<m::SubmissionState>
 );
 
 impl SubmissionsList {
-    /// Sets the `challenge_id` query parameter.
-    pub fn challenge_id(self, challenge_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .query("challenge_id", Into::<String>::into(challenge_id)),
-        )
+    /// Sets the `challenge_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn challenge_id(self, challenge_id: impl IntoId<ChallengeId>) -> Self {
+        Self(self.0.query_id::<ChallengeId>("challenge_id", challenge_id))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Submissions::submit_qa`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Submissions::submit_qa`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     SubmissionsSubmitQa => m::SubmissionResponse, json
 );
 
 impl SubmissionsSubmitQa {
-    /// Sets the `question_id` body member.
-    pub fn question_id(self, question_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .body_field("question_id", Into::<String>::into(question_id)),
-        )
+    /// Sets the `question_id` body member (checked: an invalid id fails the call with `InvalidId` when sent). Server default: `answer`.
+    pub fn question_id(self, question_id: impl IntoId<QuestionId>) -> Self {
+        Self(self.0.body_id::<QuestionId>("question_id", question_id))
     }
 }
+
+builder!(
+    /// Request builder of [`Submissions::list_qa_challenges`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    SubmissionsListQaChallenges => Vec<m::QaChallengeView>, json
+);

@@ -25,8 +25,8 @@ impl TeamRequests {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn approve(&self, invite_id: impl IntoId<Ident>) -> Result<m::TeamDetail> {
-        Call::new(
+    pub fn approve(&self, invite_id: impl IntoId<Ident>) -> TeamRequestsApprove {
+        TeamRequestsApprove(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let invite_id = invite_id.into_id()?;
@@ -35,9 +35,7 @@ impl TeamRequests {
                     &[self.competition_id.as_str(), invite_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Rejects join request.
@@ -46,8 +44,8 @@ impl TeamRequests {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn reject(&self, invite_id: impl IntoId<Ident>) -> Result<ctfy_models::Json> {
-        Call::new(
+    pub fn reject(&self, invite_id: impl IntoId<Ident>) -> TeamRequestsReject {
+        TeamRequestsReject(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let invite_id = invite_id.into_id()?;
@@ -56,8 +54,20 @@ impl TeamRequests {
                     &[self.competition_id.as_str(), invite_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
+
+builder!(
+    /// Request builder of [`TeamRequests::approve`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    TeamRequestsApprove => m::TeamDetail, json
+);
+
+builder!(
+    /// Request builder of [`TeamRequests::reject`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    TeamRequestsReject => ctfy_models::Json, json
+);

@@ -30,10 +30,8 @@ impl Vendor<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn me(&self) -> Result<m::VendorStateOutput> {
-        Call::new(self.t, Request::get("/vendor/me", &[]))
-            .json()
-            .await
+    pub fn me(&self) -> VendorMe {
+        VendorMe(Call::new(self.t, Request::get("/vendor/me", &[])))
     }
 
     /// Returns the vendor models.
@@ -42,10 +40,8 @@ impl Vendor<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn models(&self) -> Result<Vec<m::LlmModelStateOutput>> {
-        Call::new(self.t, Request::get("/vendor/models", &[]))
-            .json()
-            .await
+    pub fn models(&self) -> VendorModels {
+        VendorModels(Call::new(self.t, Request::get("/vendor/models", &[])))
     }
 
     /// Returns the vendor runs.
@@ -64,10 +60,11 @@ impl Vendor<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn standard_sets(&self) -> Result<Vec<m::VendorStandardSet>> {
-        Call::new(self.t, Request::get("/vendor/standard-sets", &[]))
-            .json()
-            .await
+    pub fn standard_sets(&self) -> VendorStandardSets {
+        VendorStandardSets(Call::new(
+            self.t,
+            Request::get("/vendor/standard-sets", &[]),
+        ))
     }
 
     /// Returns the vendor nodes.
@@ -76,10 +73,8 @@ impl Vendor<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn nodes(&self) -> Result<Vec<m::NodeInfo>> {
-        Call::new(self.t, Request::get("/vendor/nodes", &[]))
-            .json()
-            .await
+    pub fn nodes(&self) -> VendorNodes {
+        VendorNodes(Call::new(self.t, Request::get("/vendor/nodes", &[])))
     }
 
     /// Registers model.
@@ -132,10 +127,8 @@ impl Vendor<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn keys(&self) -> Result<Vec<m::VendorKeyState>> {
-        Call::new(self.t, Request::get("/vendor/keys", &[]))
-            .json()
-            .await
+    pub fn keys(&self) -> VendorKeys {
+        VendorKeys(Call::new(self.t, Request::get("/vendor/keys", &[])))
     }
 
     /// Deletes key.
@@ -144,19 +137,14 @@ impl Vendor<'_> {
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn delete_key(
-        &self,
-        vendor_key_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    pub fn delete_key(&self, vendor_key_id: impl IntoId<Ident>) -> VendorDeleteKey {
+        VendorDeleteKey(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let vendor_key_id = vendor_key_id.into_id()?;
                 Request::delete("/vendor/keys/{vendor_key_id}", &[vendor_key_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists campaigns.
@@ -193,7 +181,23 @@ impl Vendor<'_> {
 }
 
 builder!(
-    /// Request builder of [`Vendor::runs`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Vendor::me`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorMe => m::VendorStateOutput, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::models`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorModels => Vec<m::LlmModelStateOutput>, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::runs`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     VendorRuns => Page<m::EvalRunState>
 );
 
@@ -202,18 +206,34 @@ impl VendorRuns {
     pub fn fully_solved(self, fully_solved: bool) -> Self {
         Self(self.0.query("fully_solved", fully_solved))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 100.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Vendor::register_model`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Vendor::standard_sets`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorStandardSets => Vec<m::VendorStandardSet>, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::nodes`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorNodes => Vec<m::NodeInfo>, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::register_model`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     VendorRegisterModel => m::LlmModelStateOutput, json
 );
 
@@ -246,7 +266,9 @@ impl VendorRegisterModel {
 }
 
 builder!(
-    /// Request builder of [`Vendor::upload_key`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Vendor::upload_key`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     VendorUploadKey => m::VendorKeyState, json
 );
 
@@ -258,32 +280,50 @@ impl VendorUploadKey {
 }
 
 builder!(
-    /// Request builder of [`Vendor::campaigns`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Vendor::keys`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorKeys => Vec<m::VendorKeyState>, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::delete_key`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorDeleteKey => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::campaigns`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     VendorCampaigns => Page<m::EvalCampaignState>
 );
 
 impl VendorCampaigns {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Vendor::submit_campaign`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Vendor::submit_campaign`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     VendorSubmitCampaign => m::EvalCampaignState, json
 );
 
 impl VendorSubmitCampaign {
-    /// Sets the `max_cost_usd` body member.
+    /// Sets the `max_cost_usd` body member. Server default: 0.0.
     pub fn max_cost_usd(self, max_cost_usd: f64) -> Self {
         Self(self.0.body_field("max_cost_usd", max_cost_usd))
     }
-    /// Sets the `max_turns` body member.
+    /// Sets the `max_turns` body member. Server default: 0.
     pub fn max_turns(self, max_turns: i64) -> Self {
         Self(self.0.body_field("max_turns", max_turns))
     }
@@ -291,16 +331,16 @@ impl VendorSubmitCampaign {
     pub fn name(self, name: impl Into<String>) -> Self {
         Self(self.0.body_field("name", Into::<String>::into(name)))
     }
-    /// Sets the `num_samples` body member.
+    /// Sets the `num_samples` body member. Server default: 1.
     pub fn num_samples(self, num_samples: i64) -> Self {
         Self(self.0.body_field("num_samples", num_samples))
     }
-    /// Sets the `publish` body member.
+    /// Sets the `publish` body member. Server default: false.
     pub fn publish(self, publish: bool) -> Self {
         Self(self.0.body_field("publish", publish))
     }
-    /// Sets the `timeout_s` body member.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        Self(self.0.body_field("timeout_s", timeout_s))
+    /// Sets the `timeout_s` body member (whole seconds; a sub-second remainder rounds up). Server default: 0 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        Self(self.0.body_field("timeout_s", Call::whole_secs(timeout_s)))
     }
 }
