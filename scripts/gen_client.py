@@ -1050,7 +1050,28 @@ def fn_doc(m: Method) -> list[str]:
         lines += ["", "`None` when the server answers 404 (nothing recorded)."]
     if m.body_note == "undeclared":
         lines += ["", "The spec declares no body for this route (the node reads the raw request); the model is sent as JSON."]
-    lines += ["", "# Errors", "Any [`Error`](crate::Error)."]
+    if m.id in FIELD_RESULTS:
+        member = FIELD_RESULTS[m.id][0]
+        lines += ["", f"Returns the `{member}` member of the answer, as the Python SDK does (`\"\"` when it is absent, e.g. nothing was kept)."]
+    lead = [a for a in m.args if a.required or a.where == "file"]
+    items = []
+    for a in lead:
+        if a.where == "file":
+            items.append(f"- `{a.name}_filename`, `{a.name}_content_type`, `{a.name}`: the `{a.key}` file part.")
+            continue
+        where = {"path": "path parameter", "query": "query parameter", "body": "body member", "form": "form field"}[a.where]
+        note = ""
+        if a.where == "path" or a.t["kind"] == "id":
+            note = " (an identifier, checked before sending)"
+        elif a.t["kind"] == "duration":
+            note = " (sent as whole seconds, a sub-second remainder rounded up)"
+        items.append(f"- `{a.name}`: the `{a.key}` {where}{note}.")
+    if m.whole:
+        items.append(f"- `{m.whole.name}`: the request body.")
+    if items:
+        lines += ["", "# Arguments"] + items
+    lines += ["", "Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout."]
+    lines += ["", "# Errors", "[`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request." if any(a.where == "path" or a.t["kind"] == "id" for a in m.args) else "Any [`Error`](crate::Error)."]
     return ["/// " + l if l else "///" for l in lines]
 
 

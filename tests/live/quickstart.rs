@@ -221,7 +221,11 @@ async fn competition_scoped_instance_routes() {
             .attack_surface
             .is_some()
     );
-    scoped.renew(&ready.id).ttl(std::time::Duration::from_secs(600)).await.unwrap();
+    scoped
+        .renew(&ready.id)
+        .ttl(std::time::Duration::from_secs(600))
+        .await
+        .unwrap();
     scoped.traffic(&ready.id).await.unwrap();
     // Another competition's route refuses the instance.
     let other = client.competition("not-this-competition").unwrap();

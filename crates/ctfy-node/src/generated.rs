@@ -15,8 +15,15 @@ impl crate::NodeClient {
     ///
     /// `POST /instances`; Python SDK: `node.start_instance`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
+    /// - `instance_id`: the `instance_id` body member (an identifier, checked before sending).
+    /// - `ttl`: the `ttl` body member (sent as whole seconds, a sub-second remainder rounded up).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn start_instance(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -39,8 +46,13 @@ impl crate::NodeClient {
     ///
     /// `DELETE /instances/{instance_id}`; Python SDK: `node.stop_instance`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn stop_instance(&self, instance_id: impl IntoId<InstanceId>) -> NodeStopInstance {
         NodeStopInstance(Call::new(
             &self.t,
@@ -54,6 +66,12 @@ impl crate::NodeClient {
     /// Applies fabric.
     ///
     /// `POST /fabric`; Python SDK: `node.apply_fabric`.
+    ///
+    /// # Arguments
+    /// - `index`: the `index` body member.
+    /// - `interface`: the `interface` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -77,6 +95,11 @@ impl crate::NodeClient {
     ///
     /// `POST /fabric/probe`; Python SDK: `node.probe_fabric`.
     ///
+    /// # Arguments
+    /// - `index`: the `index` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn probe_fabric(&self, index: i64) -> NodeProbeFabric {
@@ -94,8 +117,13 @@ impl crate::NodeClient {
     ///
     /// `DELETE /fabric/{index}`; Python SDK: `node.remove_fabric`.
     ///
+    /// # Arguments
+    /// - `index`: the `index` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn remove_fabric(&self, index: impl IntoId<Ident>) -> NodeRemoveFabric {
         NodeRemoveFabric(Call::new(
             &self.t,
@@ -110,8 +138,14 @@ impl crate::NodeClient {
     ///
     /// `POST /instances/{instance_id}/stop-service`; Python SDK: `node.stop_instance_service`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `service`: the `service` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn stop_instance_service(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -137,6 +171,8 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/stop-all`; Python SDK: `node.stop_all`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn stop_all(&self) -> NodeStopAll {
@@ -148,6 +184,11 @@ impl crate::NodeClient {
     /// `POST /admin/authored`; Python SDK: `node.put_authored_challenge`.
     ///
     /// The spec declares no body for this route (the node reads the raw request); the model is sent as JSON.
+    ///
+    /// # Arguments
+    /// - `push`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -165,6 +206,11 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/authored/smoke`; Python SDK: `node.smoke_authored_challenge`.
     ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn smoke_authored_challenge(
@@ -181,6 +227,11 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/ranges`; Python SDK: `node.put_generated_range`.
     ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn put_generated_range(&self, body: &m::NodeRangePush) -> NodePutGeneratedRange {
@@ -193,6 +244,11 @@ impl crate::NodeClient {
     /// Verifies generated range.
     ///
     /// `POST /admin/ranges/verify`; Python SDK: `node.verify_generated_range`.
+    ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -210,8 +266,13 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/ranges/verify/{run_id}/cancel`; Python SDK: `node.cancel_generated_range_verify`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn cancel_generated_range_verify(
         &self,
         run_id: impl IntoId<Ident>,
@@ -229,6 +290,8 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/rescan-challenges`; Python SDK: `node.rescan_challenges`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn rescan_challenges(&self) -> NodeRescanChallenges {
@@ -242,8 +305,13 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/challenges/{challenge_id}/build`; Python SDK: `node.build_challenge`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn build_challenge(&self, challenge_id: impl IntoId<ChallengeId>) -> NodeBuildChallenge {
         NodeBuildChallenge(Call::new(
             &self.t,
@@ -261,6 +329,8 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/challenges/build-all`; Python SDK: `node.build_all_challenges`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn build_all_challenges(&self) -> NodeBuildAllChallenges {
@@ -274,8 +344,13 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/challenges/{challenge_id}/build-push`; Python SDK: `node.build_push_challenge`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn build_push_challenge(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -299,6 +374,8 @@ impl crate::NodeClient {
     ///
     /// `GET /admin/disk`; Python SDK: `node.get_disk_free`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn get_disk_free(&self) -> NodeGetDiskFree {
@@ -308,6 +385,8 @@ impl crate::NodeClient {
     /// Gets build state.
     ///
     /// `GET /admin/challenges/build-state`; Python SDK: `node.get_build_state`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -322,8 +401,13 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/challenges/{challenge_id}/pull`; Python SDK: `node.pull_challenge`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn pull_challenge(&self, challenge_id: impl IntoId<ChallengeId>) -> NodePullChallenge {
         NodePullChallenge(Call::new(
             &self.t,
@@ -341,6 +425,8 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/challenges/pull-all`; Python SDK: `node.pull_all_challenges`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn pull_all_challenges(&self) -> NodePullAllChallenges {
@@ -353,6 +439,8 @@ impl crate::NodeClient {
     /// Gets pull state.
     ///
     /// `GET /admin/challenges/pull-state`; Python SDK: `node.get_pull_state`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -367,8 +455,13 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/status`; Python SDK: `node.get_status`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get_status(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetStatus {
         NodeGetStatus(Call::new(
             &self.t,
@@ -383,6 +476,8 @@ impl crate::NodeClient {
     ///
     /// `GET /instances`; Python SDK: `node.list_instances`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list_instances(&self) -> NodeListInstances {
@@ -393,8 +488,13 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/health`; Python SDK: `node.check_health`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn check_health(&self, instance_id: impl IntoId<InstanceId>) -> NodeCheckHealth {
         NodeCheckHealth(Call::new(
             &self.t,
@@ -409,6 +509,8 @@ impl crate::NodeClient {
     ///
     /// `GET /health`; Python SDK: `node.node_health`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn node_health(&self) -> NodeNodeHealth {
@@ -419,8 +521,13 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/traffic`; Python SDK: `node.get_traffic_page`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get_traffic_page(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetTrafficPage {
         NodeGetTrafficPage(Call::new(
             &self.t,
@@ -435,8 +542,13 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/traffic-witnesses`; Python SDK: `node.get_traffic_witnesses`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get_traffic_witnesses(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -457,8 +569,13 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/containers`; Python SDK: `node.list_containers`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list_containers(&self, instance_id: impl IntoId<InstanceId>) -> NodeListContainers {
         NodeListContainers(Call::new(
             &self.t,
@@ -476,8 +593,15 @@ impl crate::NodeClient {
     ///
     /// `POST /instances/{instance_id}/check`; Python SDK: `node.run_checker`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `cmd`: the `cmd` body member.
+    /// - `service`: the `service` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn run_checker(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -506,6 +630,11 @@ impl crate::NodeClient {
     ///
     /// `POST /harness/run`; Python SDK: `node.run_harness`.
     ///
+    /// # Arguments
+    /// - `image`: the `image` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn run_harness(&self, image: impl Into<String>) -> NodeRunHarness {
@@ -524,6 +653,11 @@ impl crate::NodeClient {
     ///
     /// `POST /harness/cancel`; Python SDK: `node.cancel_harness`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn cancel_harness(&self, run_id: impl Into<String>) -> NodeCancelHarness {
@@ -541,8 +675,13 @@ impl crate::NodeClient {
     ///
     /// `POST /patches/verify`; Python SDK: `node.verify_patch`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn verify_patch(&self, challenge_id: impl IntoId<ChallengeId>) -> NodeVerifyPatch {
         NodeVerifyPatch(
             Call::with_body(
@@ -559,8 +698,14 @@ impl crate::NodeClient {
     ///
     /// `POST /instances/{instance_id}/patch-collect`; Python SDK: `node.collect_patch_files`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `service`: the `service` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn collect_patch_files(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -586,6 +731,8 @@ impl crate::NodeClient {
     ///
     /// `POST /awd/answers`; Python SDK: `node.write_awd_answers`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn write_awd_answers(&self) -> NodeWriteAwdAnswers {
@@ -600,8 +747,16 @@ impl crate::NodeClient {
     ///
     /// `POST /awd/probe`; Python SDK: `node.probe_awd_service`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` body member (an identifier, checked before sending).
+    /// - `service_id`: the `service_id` body member.
+    /// - `tick`: the `tick` body member.
+    /// - `flag`: the `flag` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn probe_awd_service(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -626,8 +781,14 @@ impl crate::NodeClient {
     ///
     /// `POST /awd/attack`; Python SDK: `node.attack_awd_box`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` body member (an identifier, checked before sending).
+    /// - `tick`: the `tick` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attack_awd_box(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -648,8 +809,13 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/container-logs`; Python SDK: `node.get_container_logs`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get_container_logs(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetContainerLogs {
         NodeGetContainerLogs(Call::new(
             &self.t,
@@ -669,8 +835,13 @@ impl crate::NodeClient {
     ///
     /// `None` when the server answers 404 (nothing recorded).
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get_pcap(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetPcap {
         NodeGetPcap(Call::new(
             &self.t,
@@ -687,8 +858,13 @@ impl crate::NodeClient {
     ///
     /// `None` when the server answers 404 (nothing recorded).
     ///
+    /// # Arguments
+    /// - `artifact_id`: the `artifact_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get_harness_artifact(&self, artifact_id: impl IntoId<Ident>) -> NodeGetHarnessArtifact {
         NodeGetHarnessArtifact(Call::new(
             &self.t,
@@ -703,8 +879,13 @@ impl crate::NodeClient {
     ///
     /// `DELETE /harness/artifacts/{artifact_id}`; Python SDK: `node.delete_harness_artifact`.
     ///
+    /// # Arguments
+    /// - `artifact_id`: the `artifact_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete_harness_artifact(
         &self,
         artifact_id: impl IntoId<Ident>,
@@ -722,8 +903,13 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/agent-runtime`; Python SDK: `node.get_agent_runtime`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get_agent_runtime(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetAgentRuntime {
         NodeGetAgentRuntime(Call::new(
             &self.t,
@@ -741,8 +927,13 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/attachments`; Python SDK: `node.list_instance_attachments`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list_instance_attachments(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -763,8 +954,13 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/vpn-config`; Python SDK: `node.get_vpn_config`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get_vpn_config(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetVpnConfig {
         NodeGetVpnConfig(Call::new(
             &self.t,
@@ -782,8 +978,14 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/attachments/{filename:path}`; Python SDK: `node.download_instance_attachment`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `filename`: the `filename` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn download_instance_attachment(
         &self,
         instance_id: impl IntoId<InstanceId>,

@@ -248,7 +248,9 @@ mod tests {
         // The default budget plus the margin, then whatever `timeout_s` asks for.
         let check = node.run_checker("i-1", ["true"], "web");
         assert_eq!(timeout(check.0), Some(Duration::from_secs(40)));
-        let check = node.run_checker("i-1", ["true"], "web").timeout_s(Duration::from_secs(300));
+        let check = node
+            .run_checker("i-1", ["true"], "web")
+            .timeout_s(Duration::from_secs(300));
         assert_eq!(timeout(check.0), Some(Duration::from_secs(310)));
         // And any builder can be given its own.
         let smoke = node

@@ -180,7 +180,11 @@ async fn checks(node: &RealNode, admin: &AdminClient) {
 
     // start: the node names the failure (`{"detail": {"code", "message"}}`)
     let e = n
-        .start_instance("NOPE-404", "live-node-nope", std::time::Duration::from_secs(60))
+        .start_instance(
+            "NOPE-404",
+            "live-node-nope",
+            std::time::Duration::from_secs(60),
+        )
         .answers(BTreeMap::from([("flag".to_owned(), "FLAG{x}".to_owned())]))
         .await
         .unwrap_err();

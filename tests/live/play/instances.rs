@@ -52,7 +52,11 @@ async fn instance_lifecycle_renew_reset_and_solves() {
     assert_eq!(pending, ["flag", "token"]);
 
     // Renew: the ttl is an increment on top of the time left.
-    let renewed = inst.renew(&ready.id).ttl(std::time::Duration::from_secs(600)).await.expect("renew");
+    let renewed = inst
+        .renew(&ready.id)
+        .ttl(std::time::Duration::from_secs(600))
+        .await
+        .expect("renew");
     assert_eq!(renewed.status.as_str(), "renewed");
     assert_eq!(renewed.id, ready.id.as_str());
     let gained = renewed.expires_at - info.expires_at;
@@ -134,7 +138,11 @@ async fn instance_lifecycle_renew_reset_and_solves() {
     assert_eq!(pending[0].id, "token");
 
     // Reset: a new instance with new answers; solves carry over.
-    let reset = inst.reset(&ready.id).ttl(std::time::Duration::from_secs(600)).await.expect("reset");
+    let reset = inst
+        .reset(&ready.id)
+        .ttl(std::time::Duration::from_secs(600))
+        .await
+        .expect("reset");
     assert_ne!(reset.id, ready.id.as_str());
     let again = inst
         .wait_ready(

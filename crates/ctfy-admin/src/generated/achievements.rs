@@ -28,8 +28,14 @@ impl AdminAchievements<'_> {
     ///
     /// `POST /admin/teams/{team_id}/achievements/{achievement_id}`; Python SDK: `admin.achievements.grant`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `achievement_id`: the `achievement_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn grant(
         &self,
         team_id: impl IntoId<TeamId>,
@@ -52,8 +58,14 @@ impl AdminAchievements<'_> {
     ///
     /// `DELETE /admin/teams/{team_id}/achievements/{achievement_id}`; Python SDK: `admin.achievements.revoke`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `achievement_id`: the `achievement_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke(
         &self,
         team_id: impl IntoId<TeamId>,

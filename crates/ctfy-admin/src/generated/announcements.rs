@@ -28,6 +28,8 @@ impl AdminAnnouncements<'_> {
     ///
     /// `GET /admin/announcements`; Python SDK: `admin.announcements.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminAnnouncementsList {
@@ -37,6 +39,11 @@ impl AdminAnnouncements<'_> {
     /// Creates.
     ///
     /// `POST /admin/announcements`; Python SDK: `admin.announcements.create`.
+    ///
+    /// # Arguments
+    /// - `title`: the `title` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -55,8 +62,13 @@ impl AdminAnnouncements<'_> {
     ///
     /// `PATCH /admin/announcements/{announcement_id}`; Python SDK: `admin.announcements.update`.
     ///
+    /// # Arguments
+    /// - `announcement_id`: the `announcement_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update(&self, announcement_id: impl IntoId<Ident>) -> AdminAnnouncementsUpdate {
         AdminAnnouncementsUpdate(Call::with_body(
             self.t,
@@ -75,8 +87,13 @@ impl AdminAnnouncements<'_> {
     ///
     /// `DELETE /admin/announcements/{announcement_id}`; Python SDK: `admin.announcements.delete`.
     ///
+    /// # Arguments
+    /// - `announcement_id`: the `announcement_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete(&self, announcement_id: impl IntoId<Ident>) -> AdminAnnouncementsDelete {
         AdminAnnouncementsDelete(Call::new(
             self.t,

@@ -28,8 +28,10 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `GET /admin/authored-challenges`; Python SDK: `admin.authored_challenges.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminAuthoredChallengesList {
         AdminAuthoredChallengesList(Call::new(
             self.t,
@@ -40,6 +42,8 @@ impl AdminAuthoredChallenges<'_> {
     /// Returns the authoring build capability.
     ///
     /// `GET /admin/authoring/build-capability`; Python SDK: `admin.authored_challenges.build_capability`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -54,8 +58,13 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `GET /admin/authored-challenges/{challenge_id}`; Python SDK: `admin.authored_challenges.get`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesGet {
         AdminAuthoredChallengesGet(Call::new(
             self.t,
@@ -73,8 +82,13 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `GET /admin/authored-challenges/{challenge_id}/audit`; Python SDK: `admin.authored_challenges.audit`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn audit(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesAudit {
         AdminAuthoredChallengesAudit(Call::new(
             self.t,
@@ -92,8 +106,14 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/file`; Python SDK: `admin.authored_challenges.read_file`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `path`: the `path` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn read_file(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -119,8 +139,13 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `GET /admin/authored-challenges/{challenge_id}/graduation`; Python SDK: `admin.authored_challenges.graduation`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn graduation(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -141,8 +166,14 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `GET /admin/authored-challenges/{challenge_id}/graduation/bundle`; Python SDK: `admin.authored_challenges.graduation_bundle`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `corpus_id`: the `corpus_id` query parameter.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn graduation_bundle(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -167,8 +198,14 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/review`; Python SDK: `admin.authored_challenges.review`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -197,8 +234,13 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/push`; Python SDK: `admin.authored_challenges.push`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn push(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesPush {
         AdminAuthoredChallengesPush(Call::new(
             self.t,
@@ -216,8 +258,13 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/smoke`; Python SDK: `admin.authored_challenges.smoke`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn smoke(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesSmoke {
         AdminAuthoredChallengesSmoke(Call::new(
             self.t,
@@ -235,8 +282,13 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/publish`; Python SDK: `admin.authored_challenges.publish`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn publish(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -257,8 +309,13 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `DELETE /admin/authored-challenges/{challenge_id}/publish`; Python SDK: `admin.authored_challenges.unpublish`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn unpublish(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -279,8 +336,13 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/curation`; Python SDK: `admin.authored_challenges.curate`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn curate(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesCurate {
         AdminAuthoredChallengesCurate(Call::new(
             self.t,
@@ -298,8 +360,13 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `DELETE /admin/authored-challenges/{challenge_id}/curation`; Python SDK: `admin.authored_challenges.uncurate`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn uncurate(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -320,8 +387,13 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `GET /admin/authored-challenges/{challenge_id}/revisions`; Python SDK: `admin.authored_challenges.revisions`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revisions(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -342,8 +414,14 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `GET /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/diff`; Python SDK: `admin.authored_challenges.revision_diff`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revision_diff(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -366,8 +444,15 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/file`; Python SDK: `admin.authored_challenges.read_revision_file`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    /// - `path`: the `path` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn read_revision_file(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -395,8 +480,15 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/review`; Python SDK: `admin.authored_challenges.review_revision`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review_revision(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -427,8 +519,14 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/apply`; Python SDK: `admin.authored_challenges.apply_revision`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn apply_revision(
         &self,
         challenge_id: impl IntoId<ChallengeId>,

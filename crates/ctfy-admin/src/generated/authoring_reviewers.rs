@@ -28,8 +28,13 @@ impl AdminAuthoringReviewers<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/authoring-reviewers`; Python SDK: `admin.authoring_reviewers.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAuthoringReviewersList {
         AdminAuthoringReviewersList(Call::new(
             self.t,
@@ -47,8 +52,13 @@ impl AdminAuthoringReviewers<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/authoring-reviewers`; Python SDK: `admin.authoring_reviewers.grant`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn grant(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -70,8 +80,14 @@ impl AdminAuthoringReviewers<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/authoring-reviewers/{user_id}`; Python SDK: `admin.authoring_reviewers.revoke`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -28,8 +28,13 @@ impl AdminAwd<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/awd/match`; Python SDK: `admin.awd.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdGet {
         AdminAwdGet(Call::new(
             self.t,
@@ -47,8 +52,15 @@ impl AdminAwd<'_> {
     ///
     /// `PUT /admin/competitions/{competition_id}/awd/match`; Python SDK: `admin.awd.configure`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `tick_count`: the `tick_count` body member.
+    /// - `tick_seconds`: the `tick_seconds` body member (sent as whole seconds, a sub-second remainder rounded up).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn configure(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -76,8 +88,13 @@ impl AdminAwd<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/awd/match`; Python SDK: `admin.awd.delete`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdDelete {
         AdminAwdDelete(Call::new(
             self.t,
@@ -95,8 +112,13 @@ impl AdminAwd<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/awd/plan`; Python SDK: `admin.awd.plan`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn plan(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdPlan {
         AdminAwdPlan(Call::new(
             self.t,
@@ -114,8 +136,13 @@ impl AdminAwd<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/awd/vpn-peers`; Python SDK: `admin.awd.arena_peers`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn arena_peers(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdArenaPeers {
         AdminAwdArenaPeers(Call::new(
             self.t,
@@ -133,8 +160,14 @@ impl AdminAwd<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/awd/corroboration`; Python SDK: `admin.awd.corroboration`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `tick`: the `tick` query parameter.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn corroboration(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -159,8 +192,13 @@ impl AdminAwd<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/awd/anchor`; Python SDK: `admin.awd.defence_anchor`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn defence_anchor(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -181,8 +219,13 @@ impl AdminAwd<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/awd/sla-history`; Python SDK: `admin.awd.sla_history`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn sla_history(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdSlaHistory {
         AdminAwdSlaHistory(Call::new(
             self.t,
@@ -200,8 +243,13 @@ impl AdminAwd<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/awd/attack-anchor`; Python SDK: `admin.awd.attack_anchor`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attack_anchor(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -222,8 +270,13 @@ impl AdminAwd<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/awd/forensics`; Python SDK: `admin.awd.forensics`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn forensics(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdForensics {
         AdminAwdForensics(Call::new(
             self.t,
@@ -241,8 +294,13 @@ impl AdminAwd<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/awd/forensics/grade`; Python SDK: `admin.awd.grade_forensics`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn grade_forensics(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -263,8 +321,13 @@ impl AdminAwd<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/awd/provision`; Python SDK: `admin.awd.provision`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn provision(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdProvision {
         AdminAwdProvision(Call::new(
             self.t,
@@ -282,8 +345,13 @@ impl AdminAwd<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/awd/kickoff-override`; Python SDK: `admin.awd.start_anyway`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn start_anyway(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdStartAnyway {
         AdminAwdStartAnyway(Call::new(
             self.t,
@@ -301,8 +369,13 @@ impl AdminAwd<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/awd/boxes`; Python SDK: `admin.awd.teardown`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn teardown(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdTeardown {
         AdminAwdTeardown(Call::new(
             self.t,

@@ -28,6 +28,8 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/challenges/rescan`; Python SDK: `admin.challenges.rescan`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn rescan(&self) -> AdminChallengesRescan {
@@ -41,8 +43,13 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/challenges/{challenge_id}/build`; Python SDK: `admin.challenges.build`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn build(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesBuild {
         AdminChallengesBuild(Call::new(
             self.t,
@@ -60,8 +67,10 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/challenges/build-all`; Python SDK: `admin.challenges.build_all`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn build_all(&self) -> AdminChallengesBuildAll {
         AdminChallengesBuildAll(Call::new(
             self.t,
@@ -73,8 +82,10 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/challenges/build-push`; Python SDK: `admin.challenges.build_push`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn build_push(&self) -> AdminChallengesBuildPush {
         AdminChallengesBuildPush(Call::with_body(
             self.t,
@@ -87,8 +98,13 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/{challenge_id}/questions`; Python SDK: `admin.challenges.questions`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn questions(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesQuestions {
         AdminChallengesQuestions(Call::new(
             self.t,
@@ -106,8 +122,13 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/{challenge_id}/blueprint`; Python SDK: `admin.challenges.blueprint`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn blueprint(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesBlueprint {
         AdminChallengesBlueprint(Call::new(
             self.t,
@@ -125,8 +146,14 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/ranges/{challenge_id}/progress`; Python SDK: `admin.challenges.range_progress`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn range_progress(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -149,8 +176,14 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/ranges/{challenge_id}/progress/replay`; Python SDK: `admin.challenges.range_replay`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn range_replay(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -173,6 +206,8 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/build-state`; Python SDK: `admin.challenges.build_state`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn build_state(&self) -> AdminChallengesBuildState {
@@ -186,8 +221,13 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/challenges/{challenge_id}/pull`; Python SDK: `admin.challenges.pull`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn pull(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesPull {
         AdminChallengesPull(Call::new(
             self.t,
@@ -205,8 +245,10 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/challenges/pull-all`; Python SDK: `admin.challenges.pull_all`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn pull_all(&self) -> AdminChallengesPullAll {
         AdminChallengesPullAll(Call::new(
             self.t,
@@ -217,6 +259,8 @@ impl AdminChallenges<'_> {
     /// Gets challenge pull state.
     ///
     /// `GET /admin/challenges/pull-state`; Python SDK: `admin.challenges.pull_state`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -231,8 +275,10 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/stats`; Python SDK: `admin.challenges.stats`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn stats(&self) -> AdminChallengesStats {
         AdminChallengesStats(Call::new(
             self.t,
@@ -244,8 +290,13 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/{challenge_id}/timeseries`; Python SDK: `admin.challenges.timeseries`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn timeseries(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesTimeseries {
         AdminChallengesTimeseries(Call::new(
             self.t,
@@ -263,6 +314,8 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/latency-histogram`; Python SDK: `admin.challenges.latency_histogram`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn latency_histogram(&self) -> AdminChallengesLatencyHistogram {
@@ -276,8 +329,13 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/{challenge_id}/feedback`; Python SDK: `admin.challenges.feedback`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn feedback(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesFeedback {
         AdminChallengesFeedback(Call::new(
             self.t,
@@ -295,8 +353,15 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/teams/{team_id}/questions/{challenge_id}/{question_id}/reset-attempts`; Python SDK: `admin.challenges.reset_question_attempts`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `question_id`: the `question_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reset_question_attempts(
         &self,
         team_id: impl IntoId<TeamId>,
@@ -326,8 +391,10 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/llm-budgets`; Python SDK: `admin.challenges.list_llm_budgets`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list_llm_budgets(&self) -> AdminChallengesListLlmBudgets {
         AdminChallengesListLlmBudgets(Call::new(self.t, Request::get("/admin/llm-budgets", &[])))
     }
@@ -336,8 +403,10 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/deception/stats`; Python SDK: `admin.challenges.deception_stats`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn deception_stats(&self) -> AdminChallengesDeceptionStats {
         AdminChallengesDeceptionStats(Call::new(
             self.t,
@@ -349,8 +418,15 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/teams/{team_id}/llm-budget/{competition_id}/{challenge_id}/reset`; Python SDK: `admin.challenges.reset_llm_budget`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reset_llm_budget(
         &self,
         team_id: impl IntoId<TeamId>,

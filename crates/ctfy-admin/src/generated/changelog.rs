@@ -28,6 +28,8 @@ impl AdminChangelog<'_> {
     ///
     /// `GET /admin/changelog`; Python SDK: `admin.changelog.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminChangelogList {
@@ -37,6 +39,11 @@ impl AdminChangelog<'_> {
     /// Creates.
     ///
     /// `POST /admin/changelog`; Python SDK: `admin.changelog.create`.
+    ///
+    /// # Arguments
+    /// - `slug`: the `slug` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -55,8 +62,13 @@ impl AdminChangelog<'_> {
     ///
     /// `PATCH /admin/changelog/{entry_id}`; Python SDK: `admin.changelog.update`.
     ///
+    /// # Arguments
+    /// - `entry_id`: the `entry_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update(&self, entry_id: impl IntoId<Ident>) -> AdminChangelogUpdate {
         AdminChangelogUpdate(Call::with_body(
             self.t,
@@ -72,8 +84,13 @@ impl AdminChangelog<'_> {
     ///
     /// `DELETE /admin/changelog/{entry_id}`; Python SDK: `admin.changelog.delete`.
     ///
+    /// # Arguments
+    /// - `entry_id`: the `entry_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete(&self, entry_id: impl IntoId<Ident>) -> AdminChangelogDelete {
         AdminChangelogDelete(Call::new(
             self.t,
@@ -88,8 +105,13 @@ impl AdminChangelog<'_> {
     ///
     /// `POST /admin/changelog/{entry_id}/announce`; Python SDK: `admin.changelog.announce`.
     ///
+    /// # Arguments
+    /// - `entry_id`: the `entry_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn announce(&self, entry_id: impl IntoId<Ident>) -> AdminChangelogAnnounce {
         AdminChangelogAnnounce(Call::with_body(
             self.t,
@@ -104,6 +126,8 @@ impl AdminChangelog<'_> {
     /// Imports entries.
     ///
     /// `POST /admin/changelog/import`; Python SDK: `admin.changelog.sync`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

@@ -28,8 +28,13 @@ impl AdminCompetitionAdmins<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/admins`; Python SDK: `admin.competition_admins.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionAdminsList {
         AdminCompetitionAdminsList(Call::new(
             self.t,
@@ -47,8 +52,13 @@ impl AdminCompetitionAdmins<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/admins`; Python SDK: `admin.competition_admins.grant`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn grant(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionAdminsGrant {
         AdminCompetitionAdminsGrant(Call::with_body(
             self.t,
@@ -67,8 +77,14 @@ impl AdminCompetitionAdmins<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/admins/{user_id}`; Python SDK: `admin.competition_admins.revoke`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -28,8 +28,13 @@ impl AdminCompetitionApplications<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/applications`; Python SDK: `admin.competition_applications.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -50,8 +55,15 @@ impl AdminCompetitionApplications<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/applications/{user_id}/review`; Python SDK: `admin.competition_applications.approve`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn approve(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -82,8 +94,15 @@ impl AdminCompetitionApplications<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/applications/{user_id}/review`; Python SDK: `admin.competition_applications.reject`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reject(
         &self,
         competition_id: impl IntoId<CompetitionId>,

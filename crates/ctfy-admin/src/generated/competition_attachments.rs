@@ -28,8 +28,13 @@ impl AdminCompetitionAttachments<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/attachments`; Python SDK: `admin.competition_attachments.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -50,8 +55,14 @@ impl AdminCompetitionAttachments<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/attachments`; Python SDK: `admin.competition_attachments.upload`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn upload(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -78,8 +89,14 @@ impl AdminCompetitionAttachments<'_> {
     ///
     /// `PATCH /admin/competitions/{competition_id}/attachments/{attachment_id}`; Python SDK: `admin.competition_attachments.update`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -103,8 +120,14 @@ impl AdminCompetitionAttachments<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/attachments/{attachment_id}`; Python SDK: `admin.competition_attachments.delete`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -28,8 +28,13 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/authored-challenges`; Python SDK: `admin.competition_authored_challenges.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -50,8 +55,14 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}`; Python SDK: `admin.competition_authored_challenges.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -74,8 +85,14 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/audit`; Python SDK: `admin.competition_authored_challenges.audit`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn audit(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -98,8 +115,15 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/file`; Python SDK: `admin.competition_authored_challenges.read_file`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `path`: the `path` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn read_file(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -113,8 +137,15 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/review`; Python SDK: `admin.competition_authored_challenges.review`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -128,8 +159,14 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions`; Python SDK: `admin.competition_authored_challenges.revisions`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revisions(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -152,8 +189,15 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/diff`; Python SDK: `admin.competition_authored_challenges.revision_diff`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revision_diff(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -182,8 +226,16 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/file`; Python SDK: `admin.competition_authored_challenges.read_revision_file`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    /// - `path`: the `path` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn read_revision_file(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -198,8 +250,16 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/review`; Python SDK: `admin.competition_authored_challenges.review_revision`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review_revision(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -28,8 +28,13 @@ impl AdminCompetitionInvites<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/invites`; Python SDK: `admin.competition_invites.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionInvitesList {
         AdminCompetitionInvitesList(Call::new(
             self.t,
@@ -47,8 +52,13 @@ impl AdminCompetitionInvites<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/invites`; Python SDK: `admin.competition_invites.invite`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn invite(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -70,8 +80,13 @@ impl AdminCompetitionInvites<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/invites/bulk`; Python SDK: `admin.competition_invites.invite_bulk`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn invite_bulk(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -93,8 +108,14 @@ impl AdminCompetitionInvites<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/invites/{user_id}`; Python SDK: `admin.competition_invites.revoke`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -117,8 +138,14 @@ impl AdminCompetitionInvites<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/invites/by-email/{email}`; Python SDK: `admin.competition_invites.revoke_email`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke_email(
         &self,
         competition_id: impl IntoId<CompetitionId>,

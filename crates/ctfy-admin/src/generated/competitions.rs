@@ -28,6 +28,8 @@ impl AdminCompetitions<'_> {
     ///
     /// `GET /admin/competition-formats`; Python SDK: `admin.competitions.formats`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn formats(&self) -> AdminCompetitionsFormats {
@@ -41,8 +43,13 @@ impl AdminCompetitions<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/authoring-scale`; Python SDK: `admin.competitions.authoring_scale`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn authoring_scale(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -63,8 +70,13 @@ impl AdminCompetitions<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/records`; Python SDK: `admin.competitions.records`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn records(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionsRecords {
         AdminCompetitionsRecords(Call::new(
             self.t,
@@ -82,6 +94,8 @@ impl AdminCompetitions<'_> {
     ///
     /// `GET /admin/competitions`; Python SDK: `admin.competitions.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminCompetitionsList {
@@ -91,6 +105,11 @@ impl AdminCompetitions<'_> {
     /// Creates.
     ///
     /// `POST /admin/competitions`; Python SDK: `admin.competitions.create`.
+    ///
+    /// # Arguments
+    /// - `title`: the `title` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -109,8 +128,13 @@ impl AdminCompetitions<'_> {
     ///
     /// `PATCH /admin/competitions/{competition_id}`; Python SDK: `admin.competitions.update`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionsUpdate {
         AdminCompetitionsUpdate(Call::with_body(
             self.t,
@@ -129,8 +153,13 @@ impl AdminCompetitions<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}`; Python SDK: `admin.competitions.delete`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionsDelete {
         AdminCompetitionsDelete(Call::new(
             self.t,
@@ -148,8 +177,13 @@ impl AdminCompetitions<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/registrations`; Python SDK: `admin.competitions.registrations`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn registrations(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -28,6 +28,8 @@ impl AdminEmail<'_> {
     ///
     /// `GET /admin/email/templates`; Python SDK: `admin.email.templates`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn templates(&self) -> AdminEmailTemplates {
@@ -40,6 +42,11 @@ impl AdminEmail<'_> {
     /// Sends test email.
     ///
     /// `POST /admin/email/test`; Python SDK: `admin.email.send_test`.
+    ///
+    /// # Arguments
+    /// - `template`: the `template` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -58,6 +65,8 @@ impl AdminEmail<'_> {
     ///
     /// `GET /admin/email/suppressions`; Python SDK: `admin.email.suppressions`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn suppressions(&self) -> AdminEmailSuppressions {
@@ -70,6 +79,11 @@ impl AdminEmail<'_> {
     /// Adds suppression.
     ///
     /// `POST /admin/email/suppressions`; Python SDK: `admin.email.suppress`.
+    ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -88,8 +102,13 @@ impl AdminEmail<'_> {
     ///
     /// `DELETE /admin/email/suppressions/{email}`; Python SDK: `admin.email.unsuppress`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn unsuppress(&self, email: impl IntoId<Ident>) -> AdminEmailUnsuppress {
         AdminEmailUnsuppress(Call::new(
             self.t,

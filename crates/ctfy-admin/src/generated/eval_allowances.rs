@@ -28,8 +28,10 @@ impl AdminEvalAllowances<'_> {
     ///
     /// `GET /admin/eval-allowances`; Python SDK: `admin.eval_allowances.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminEvalAllowancesList {
         AdminEvalAllowancesList(Call::new(
             self.t,
@@ -41,8 +43,15 @@ impl AdminEvalAllowances<'_> {
     ///
     /// `POST /admin/eval-allowances`; Python SDK: `admin.eval_allowances.grant`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` body member (an identifier, checked before sending).
+    /// - `cap_usd`: the `cap_usd` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn grant(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -65,8 +74,14 @@ impl AdminEvalAllowances<'_> {
     ///
     /// `DELETE /admin/eval-allowances/{user_id}/{competition_id}`; Python SDK: `admin.eval_allowances.revoke`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke(
         &self,
         user_id: impl IntoId<UserId>,

@@ -28,6 +28,8 @@ impl AdminEvalCampaigns<'_> {
     ///
     /// `GET /admin/eval-campaigns`; Python SDK: `admin.eval_campaigns.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminEvalCampaignsList {
@@ -41,8 +43,13 @@ impl AdminEvalCampaigns<'_> {
     ///
     /// `GET /admin/eval-campaigns/{eval_campaign_id}`; Python SDK: `admin.eval_campaigns.get`.
     ///
+    /// # Arguments
+    /// - `eval_campaign_id`: the `eval_campaign_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, eval_campaign_id: impl IntoId<Ident>) -> AdminEvalCampaignsGet {
         AdminEvalCampaignsGet(Call::new(
             self.t,
@@ -59,6 +66,12 @@ impl AdminEvalCampaigns<'_> {
     /// Submits campaign.
     ///
     /// `POST /admin/eval-campaigns`; Python SDK: `admin.eval_campaigns.submit`.
+    ///
+    /// # Arguments
+    /// - `model_id`: the `model_id` body member.
+    /// - `standard_set_id`: the `standard_set_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -82,8 +95,13 @@ impl AdminEvalCampaigns<'_> {
     ///
     /// `POST /admin/eval-campaigns/{eval_campaign_id}/cancel`; Python SDK: `admin.eval_campaigns.cancel`.
     ///
+    /// # Arguments
+    /// - `eval_campaign_id`: the `eval_campaign_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn cancel(&self, eval_campaign_id: impl IntoId<Ident>) -> AdminEvalCampaignsCancel {
         AdminEvalCampaignsCancel(Call::new(
             self.t,

@@ -28,6 +28,8 @@ impl AdminEvalHarnesses<'_> {
     ///
     /// `GET /admin/eval-harnesses`; Python SDK: `admin.eval_harnesses.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminEvalHarnessesList {
@@ -40,6 +42,8 @@ impl AdminEvalHarnesses<'_> {
     /// Registers harness.
     ///
     /// `POST /admin/eval-harnesses`; Python SDK: `admin.eval_harnesses.register`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -55,8 +59,14 @@ impl AdminEvalHarnesses<'_> {
     ///
     /// `POST /admin/eval-harnesses/{harness_id:path}/review`; Python SDK: `admin.eval_harnesses.review`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review(
         &self,
         harness_id: impl Into<String>,
@@ -85,8 +95,13 @@ impl AdminEvalHarnesses<'_> {
     ///
     /// `POST /admin/eval-harnesses/{harness_id:path}/conformance`; Python SDK: `admin.eval_harnesses.check`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn check(&self, harness_id: impl Into<String>) -> AdminEvalHarnessesCheck {
         AdminEvalHarnessesCheck(Call::new(self.t, {
             let harness_id: String = harness_id.into();
@@ -101,8 +116,13 @@ impl AdminEvalHarnesses<'_> {
     ///
     /// `POST /admin/eval-harnesses/{harness_id:path}/probe`; Python SDK: `admin.eval_harnesses.probe`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn probe(&self, harness_id: impl Into<String>) -> AdminEvalHarnessesProbe {
         AdminEvalHarnessesProbe(Call::new(self.t, {
             let harness_id: String = harness_id.into();
@@ -117,8 +137,13 @@ impl AdminEvalHarnesses<'_> {
     ///
     /// `DELETE /admin/eval-harnesses/{harness_id:path}`; Python SDK: `admin.eval_harnesses.delete`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete(&self, harness_id: impl Into<String>) -> AdminEvalHarnessesDelete {
         AdminEvalHarnessesDelete(Call::new(self.t, {
             let harness_id: String = harness_id.into();

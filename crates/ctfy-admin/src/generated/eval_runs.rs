@@ -28,6 +28,8 @@ impl AdminEvalRuns<'_> {
     ///
     /// `GET /admin/eval-artifacts`; Python SDK: `admin.eval_runs.artifacts`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn artifacts(&self) -> AdminEvalRunsArtifacts {
@@ -41,8 +43,10 @@ impl AdminEvalRuns<'_> {
     ///
     /// `GET /admin/eval-runs`; Python SDK: `admin.eval_runs.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminEvalRunsList {
         AdminEvalRunsList(Call::new(self.t, Request::get("/admin/eval-runs", &[])))
     }
@@ -51,8 +55,13 @@ impl AdminEvalRuns<'_> {
     ///
     /// `GET /admin/eval-runs/{eval_run_id}`; Python SDK: `admin.eval_runs.get`.
     ///
+    /// # Arguments
+    /// - `eval_run_id`: the `eval_run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, eval_run_id: impl IntoId<Ident>) -> AdminEvalRunsGet {
         AdminEvalRunsGet(Call::new(
             self.t,
@@ -67,8 +76,13 @@ impl AdminEvalRuns<'_> {
     ///
     /// `GET /admin/eval-runs/{eval_run_id}/coverage`; Python SDK: `admin.eval_runs.coverage`.
     ///
+    /// # Arguments
+    /// - `eval_run_id`: the `eval_run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn coverage(&self, eval_run_id: impl IntoId<Ident>) -> AdminEvalRunsCoverage {
         AdminEvalRunsCoverage(Call::new(
             self.t,
@@ -86,8 +100,14 @@ impl AdminEvalRuns<'_> {
     ///
     /// `POST /admin/eval-runs`; Python SDK: `admin.eval_runs.submit`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
+    /// - `model_id`: the `model_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn submit(
         &self,
         challenge_id: impl IntoId<ChallengeId>,

@@ -28,6 +28,8 @@ impl AdminEvalVendors<'_> {
     ///
     /// `GET /admin/eval-vendors`; Python SDK: `admin.eval_vendors.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminEvalVendorsList {
@@ -37,6 +39,8 @@ impl AdminEvalVendors<'_> {
     /// Registers vendor.
     ///
     /// `POST /admin/eval-vendors`; Python SDK: `admin.eval_vendors.register`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -52,8 +56,13 @@ impl AdminEvalVendors<'_> {
     ///
     /// `DELETE /admin/eval-vendors/{vendor_id}`; Python SDK: `admin.eval_vendors.delete`.
     ///
+    /// # Arguments
+    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete(&self, vendor_id: impl IntoId<Ident>) -> AdminEvalVendorsDelete {
         AdminEvalVendorsDelete(Call::new(
             self.t,
@@ -68,8 +77,13 @@ impl AdminEvalVendors<'_> {
     ///
     /// `POST /admin/eval-vendors/{vendor_id}/tokens`; Python SDK: `admin.eval_vendors.mint_token`.
     ///
+    /// # Arguments
+    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn mint_token(&self, vendor_id: impl IntoId<Ident>) -> AdminEvalVendorsMintToken {
         AdminEvalVendorsMintToken(Call::with_body(
             self.t,
@@ -88,8 +102,13 @@ impl AdminEvalVendors<'_> {
     ///
     /// `GET /admin/eval-vendors/{vendor_id}/tokens`; Python SDK: `admin.eval_vendors.list_tokens`.
     ///
+    /// # Arguments
+    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list_tokens(&self, vendor_id: impl IntoId<Ident>) -> AdminEvalVendorsListTokens {
         AdminEvalVendorsListTokens(Call::new(
             self.t,
@@ -107,8 +126,14 @@ impl AdminEvalVendors<'_> {
     ///
     /// `DELETE /admin/eval-vendors/{vendor_id}/tokens/{token_id}`; Python SDK: `admin.eval_vendors.revoke_token`.
     ///
+    /// # Arguments
+    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke_token(
         &self,
         vendor_id: impl IntoId<Ident>,

@@ -28,6 +28,8 @@ impl AdminGauntlet<'_> {
     ///
     /// `GET /admin/gauntlet/library`; Python SDK: `admin.gauntlet.library`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn library(&self) -> AdminGauntletLibrary {
@@ -40,6 +42,11 @@ impl AdminGauntlet<'_> {
     /// Previews gauntlet range.
     ///
     /// `POST /admin/gauntlet/preview`; Python SDK: `admin.gauntlet.preview`.
+    ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -54,6 +61,11 @@ impl AdminGauntlet<'_> {
     ///
     /// `POST /admin/gauntlet/plan`; Python SDK: `admin.gauntlet.plan`.
     ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn plan(&self, body: &m::GauntletPlanRequest) -> AdminGauntletPlan {
@@ -66,6 +78,11 @@ impl AdminGauntlet<'_> {
     /// Creates gauntlet range.
     ///
     /// `POST /admin/gauntlet/ranges`; Python SDK: `admin.gauntlet.create_range`.
+    ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -80,6 +97,8 @@ impl AdminGauntlet<'_> {
     ///
     /// `GET /admin/gauntlet/ranges`; Python SDK: `admin.gauntlet.ranges`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn ranges(&self) -> AdminGauntletRanges {
@@ -93,8 +112,13 @@ impl AdminGauntlet<'_> {
     ///
     /// `POST /admin/gauntlet/ranges/{range_id}/rebuild`; Python SDK: `admin.gauntlet.rebuild_range`.
     ///
+    /// # Arguments
+    /// - `range_id`: the `range_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn rebuild_range(&self, range_id: impl IntoId<Ident>) -> AdminGauntletRebuildRange {
         AdminGauntletRebuildRange(Call::new(
             self.t,
@@ -112,8 +136,13 @@ impl AdminGauntlet<'_> {
     ///
     /// `DELETE /admin/gauntlet/ranges/{range_id}`; Python SDK: `admin.gauntlet.delete_range`.
     ///
+    /// # Arguments
+    /// - `range_id`: the `range_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete_range(&self, range_id: impl IntoId<Ident>) -> AdminGauntletDeleteRange {
         AdminGauntletDeleteRange(Call::new(
             self.t,

@@ -28,6 +28,8 @@ impl AdminInstances<'_> {
     ///
     /// `DELETE /instances`; Python SDK: `admin.instances.stop_all`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn stop_all(&self) -> AdminInstancesStopAll {
@@ -38,8 +40,13 @@ impl AdminInstances<'_> {
     ///
     /// `DELETE /admin/instances/{instance_id}`; Python SDK: `admin.instances.stop`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn stop(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesStop {
         AdminInstancesStop(Call::new(
             self.t,
@@ -54,8 +61,10 @@ impl AdminInstances<'_> {
     ///
     /// `GET /admin/instances`; Python SDK: `admin.instances.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminInstancesList {
         AdminInstancesList(Call::new(self.t, Request::get("/admin/instances", &[])))
     }
@@ -64,8 +73,13 @@ impl AdminInstances<'_> {
     ///
     /// `GET /admin/instances/{instance_id}`; Python SDK: `admin.instances.get`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesGet {
         AdminInstancesGet(Call::new(
             self.t,
@@ -82,8 +96,13 @@ impl AdminInstances<'_> {
     ///
     /// `None` when the server answers 404 (nothing recorded).
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn pcap(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesPcap {
         AdminInstancesPcap(Call::new(
             self.t,
@@ -101,8 +120,13 @@ impl AdminInstances<'_> {
     ///
     /// `GET /admin/instances/{instance_id}/traffic`; Python SDK: `admin.instances.traffic`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn traffic(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesTraffic {
         AdminInstancesTraffic(Call::new(
             self.t,
@@ -119,6 +143,8 @@ impl AdminInstances<'_> {
     /// Returns the admin instance storage.
     ///
     /// `GET /admin/instance-storage`; Python SDK: `admin.instances.storage`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

@@ -28,6 +28,8 @@ impl AdminInstitutions<'_> {
     ///
     /// `GET /admin/institutions`; Python SDK: `admin.institutions.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminInstitutionsList {
@@ -37,6 +39,8 @@ impl AdminInstitutions<'_> {
     /// Suggests institutions.
     ///
     /// `GET /admin/institutions/suggest`; Python SDK: `admin.institutions.suggest`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -50,6 +54,11 @@ impl AdminInstitutions<'_> {
     /// Upserts institution.
     ///
     /// `POST /admin/institutions`; Python SDK: `admin.institutions.put`.
+    ///
+    /// # Arguments
+    /// - `domain`: the `domain` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -68,8 +77,13 @@ impl AdminInstitutions<'_> {
     ///
     /// `DELETE /admin/institutions/{domain}`; Python SDK: `admin.institutions.delete`.
     ///
+    /// # Arguments
+    /// - `domain`: the `domain` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete(&self, domain: impl IntoId<Ident>) -> AdminInstitutionsDelete {
         AdminInstitutionsDelete(Call::new(
             self.t,

@@ -28,8 +28,10 @@ impl AdminLlmCalls<'_> {
     ///
     /// `GET /admin/llm-calls`; Python SDK: `admin.llm_calls.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminLlmCallsList {
         AdminLlmCallsList(Call::new(self.t, Request::get("/admin/llm-calls", &[])))
     }
@@ -38,8 +40,13 @@ impl AdminLlmCalls<'_> {
     ///
     /// `GET /admin/llm-calls/{call_id}`; Python SDK: `admin.llm_calls.read`.
     ///
+    /// # Arguments
+    /// - `call_id`: the `call_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn read(&self, call_id: impl IntoId<Ident>) -> AdminLlmCallsRead {
         AdminLlmCallsRead(Call::new(
             self.t,

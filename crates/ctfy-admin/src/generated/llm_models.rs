@@ -28,6 +28,8 @@ impl AdminLlmModels<'_> {
     ///
     /// `GET /admin/llm-models`; Python SDK: `admin.llm_models.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminLlmModelsList {
@@ -37,6 +39,8 @@ impl AdminLlmModels<'_> {
     /// Registers model.
     ///
     /// `POST /admin/llm-models`; Python SDK: `admin.llm_models.register`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -52,8 +56,13 @@ impl AdminLlmModels<'_> {
     ///
     /// `DELETE /admin/llm-models/{model_id}`; Python SDK: `admin.llm_models.delete`.
     ///
+    /// # Arguments
+    /// - `model_id`: the `model_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete(&self, model_id: impl IntoId<Ident>) -> AdminLlmModelsDelete {
         AdminLlmModelsDelete(Call::new(
             self.t,
@@ -68,8 +77,14 @@ impl AdminLlmModels<'_> {
     ///
     /// `POST /admin/llm-models/{model_id}/tokens`; Python SDK: `admin.llm_models.mint_token`.
     ///
+    /// # Arguments
+    /// - `model_id`: the `model_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn mint_token(
         &self,
         model_id: impl IntoId<Ident>,
@@ -92,8 +107,14 @@ impl AdminLlmModels<'_> {
     ///
     /// `POST /admin/llm-models/{model_id}/review`; Python SDK: `admin.llm_models.review`.
     ///
+    /// # Arguments
+    /// - `model_id`: the `model_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review(
         &self,
         model_id: impl IntoId<Ident>,

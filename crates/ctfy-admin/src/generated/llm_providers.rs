@@ -28,6 +28,8 @@ impl AdminLlmProviders<'_> {
     ///
     /// `GET /admin/llm-providers`; Python SDK: `admin.llm_providers.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminLlmProvidersList {
@@ -37,6 +39,8 @@ impl AdminLlmProviders<'_> {
     /// Lists account keys.
     ///
     /// `GET /admin/llm-providers/account-keys`; Python SDK: `admin.llm_providers.account_keys`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -51,6 +55,8 @@ impl AdminLlmProviders<'_> {
     ///
     /// `GET /admin/llm-providers/catalog`; Python SDK: `admin.llm_providers.catalog`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn catalog(&self) -> AdminLlmProvidersCatalog {
@@ -63,6 +69,13 @@ impl AdminLlmProviders<'_> {
     /// Adds provider.
     ///
     /// `POST /admin/llm-providers`; Python SDK: `admin.llm_providers.add`.
+    ///
+    /// # Arguments
+    /// - `api_key`: the `api_key` body member.
+    /// - `flavor`: the `flavor` body member.
+    /// - `key_id`: the `key_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -88,8 +101,13 @@ impl AdminLlmProviders<'_> {
     ///
     /// `POST /admin/llm-providers/{key_id}/probe`; Python SDK: `admin.llm_providers.probe`.
     ///
+    /// # Arguments
+    /// - `key_id`: the `key_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn probe(&self, key_id: impl IntoId<Ident>) -> AdminLlmProvidersProbe {
         AdminLlmProvidersProbe(Call::new(
             self.t,
@@ -104,8 +122,13 @@ impl AdminLlmProviders<'_> {
     ///
     /// `DELETE /admin/llm-providers/{key_id}`; Python SDK: `admin.llm_providers.delete`.
     ///
+    /// # Arguments
+    /// - `key_id`: the `key_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete(&self, key_id: impl IntoId<Ident>) -> AdminLlmProvidersDelete {
         AdminLlmProvidersDelete(Call::new(
             self.t,

@@ -32,6 +32,12 @@ impl AdminNodes<'_> {
     ///
     /// `POST /nodes/register`; Python SDK: `admin.nodes.register`.
     ///
+    /// # Arguments
+    /// - `display_name`: the `display_name` body member.
+    /// - `url`: the `url` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn register(
@@ -55,8 +61,13 @@ impl AdminNodes<'_> {
     ///
     /// `DELETE /nodes/{node_id}`; Python SDK: `admin.nodes.remove`.
     ///
+    /// # Arguments
+    /// - `node_id`: the `node_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn remove(&self, node_id: impl IntoId<NodeId>) -> AdminNodesRemove {
         AdminNodesRemove(Call::new(
             self.t,
@@ -71,8 +82,13 @@ impl AdminNodes<'_> {
     ///
     /// `GET /admin/nodes/{node_id}`; Python SDK: `admin.nodes.get`.
     ///
+    /// # Arguments
+    /// - `node_id`: the `node_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, node_id: impl IntoId<NodeId>) -> AdminNodesGet {
         AdminNodesGet(Call::new(
             self.t,
@@ -87,8 +103,13 @@ impl AdminNodes<'_> {
     ///
     /// `PATCH /admin/nodes/{node_id}`; Python SDK: `admin.nodes.patch`.
     ///
+    /// # Arguments
+    /// - `node_id`: the `node_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn patch(&self, node_id: impl IntoId<NodeId>) -> AdminNodesPatch {
         AdminNodesPatch(Call::with_body(
             self.t,
@@ -104,8 +125,13 @@ impl AdminNodes<'_> {
     ///
     /// `GET /admin/nodes/{node_id}/health-history`; Python SDK: `admin.nodes.health_history`.
     ///
+    /// # Arguments
+    /// - `node_id`: the `node_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn health_history(&self, node_id: impl IntoId<NodeId>) -> AdminNodesHealthHistory {
         AdminNodesHealthHistory(Call::new(
             self.t,
@@ -120,8 +146,13 @@ impl AdminNodes<'_> {
     ///
     /// `GET /admin/nodes/{node_id}/events`; Python SDK: `admin.nodes.events`.
     ///
+    /// # Arguments
+    /// - `node_id`: the `node_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn events(&self, node_id: impl IntoId<NodeId>) -> AdminNodesEvents {
         AdminNodesEvents(Call::new(
             self.t,
@@ -136,6 +167,8 @@ impl AdminNodes<'_> {
     ///
     /// `GET /nodes/invites`; Python SDK: `admin.nodes.list_invites`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list_invites(&self) -> AdminNodesListInvites {
@@ -145,6 +178,8 @@ impl AdminNodes<'_> {
     /// Creates invite.
     ///
     /// `POST /nodes/invites`; Python SDK: `admin.nodes.mint_invite`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -163,8 +198,13 @@ impl AdminNodes<'_> {
     ///
     /// `DELETE /nodes/invites/{invite_id}`; Python SDK: `admin.nodes.revoke_invite`.
     ///
+    /// # Arguments
+    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke_invite(&self, invite_id: impl IntoId<Ident>) -> AdminNodesRevokeInvite {
         AdminNodesRevokeInvite(Call::new(
             self.t,

@@ -31,6 +31,8 @@ impl AdminObservability<'_> {
     ///
     /// `GET /admin/overview`; Python SDK: `admin.observability.overview`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn overview(&self) -> AdminObservabilityOverview {
@@ -40,6 +42,8 @@ impl AdminObservability<'_> {
     /// Returns the admin solve matrix.
     ///
     /// `GET /admin/solve-matrix`; Python SDK: `admin.observability.solve_matrix`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -51,6 +55,8 @@ impl AdminObservability<'_> {
     ///
     /// `GET /admin/health-flags`; Python SDK: `admin.observability.health_flags`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn health_flags(&self) -> AdminObservabilityHealthFlags {
@@ -60,6 +66,11 @@ impl AdminObservability<'_> {
     /// Returns the admin timeseries.
     ///
     /// `GET /admin/timeseries`; Python SDK: `admin.observability.timeseries`.
+    ///
+    /// # Arguments
+    /// - `metric`: the `metric` query parameter.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -79,6 +90,8 @@ impl AdminObservability<'_> {
     ///
     /// `GET /admin/traffic/summary`; Python SDK: `admin.observability.traffic_summary`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn traffic_summary(&self) -> AdminObservabilityTrafficSummary {
@@ -92,8 +105,10 @@ impl AdminObservability<'_> {
     ///
     /// `GET /admin/activities`; Python SDK: `admin.observability.activities`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn activities(&self) -> AdminObservabilityActivities {
         AdminObservabilityActivities(
             Call::new(self.t, Request::get("/admin/activities", &[])).query("limit", 50u64),
@@ -103,6 +118,8 @@ impl AdminObservability<'_> {
     /// Returns the admin activity timeseries.
     ///
     /// `GET /admin/activities/timeseries`; Python SDK: `admin.observability.activities_timeseries`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

@@ -28,8 +28,10 @@ impl AdminPatches<'_> {
     ///
     /// `GET /admin/patches`; Python SDK: `admin.patches.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminPatchesList {
         AdminPatchesList(Call::new(self.t, Request::get("/admin/patches", &[])))
     }
@@ -38,8 +40,13 @@ impl AdminPatches<'_> {
     ///
     /// `GET /admin/patches/{submission_id}`; Python SDK: `admin.patches.get`.
     ///
+    /// # Arguments
+    /// - `submission_id`: the `submission_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, submission_id: impl IntoId<Ident>) -> AdminPatchesGet {
         AdminPatchesGet(Call::new(
             self.t,

@@ -31,8 +31,10 @@ impl AdminRecords<'_> {
     ///
     /// `GET /admin/instance-records`; Python SDK: `admin.records.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminRecordsList {
         AdminRecordsList(
             Call::new(self.t, Request::get("/admin/instance-records", &[])).query("limit", 50u64),
@@ -43,8 +45,13 @@ impl AdminRecords<'_> {
     ///
     /// `GET /admin/instance-records/{instance_id}`; Python SDK: `admin.records.get`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsGet {
         AdminRecordsGet(Call::new(
             self.t,
@@ -61,6 +68,11 @@ impl AdminRecords<'_> {
     /// Calls admin answer trace.
     ///
     /// `POST /admin/answer-trace`; Python SDK: `admin.records.trace_answer`.
+    ///
+    /// # Arguments
+    /// - `answer`: the `answer` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -79,8 +91,13 @@ impl AdminRecords<'_> {
     ///
     /// `GET /admin/instances/{instance_id}/answers`; Python SDK: `admin.records.instance_answers`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn instance_answers(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -101,8 +118,15 @@ impl AdminRecords<'_> {
     ///
     /// `GET /admin/instance-records/{instance_id}/container-log`; Python SDK: `admin.records.container_log`.
     ///
+    /// Returns the `logs` member of the answer, as the Python SDK does (`""` when it is absent, e.g. nothing was kept).
+    ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn container_log(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsContainerLog {
         AdminRecordsContainerLog(Call::new(
             self.t,
@@ -120,8 +144,13 @@ impl AdminRecords<'_> {
     ///
     /// `GET /admin/instance-records/{instance_id}/events`; Python SDK: `admin.records.events`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn events(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsEvents {
         AdminRecordsEvents(Call::new(
             self.t,
@@ -139,8 +168,13 @@ impl AdminRecords<'_> {
     ///
     /// `GET /admin/instance-records/{instance_id}/submissions`; Python SDK: `admin.records.submissions`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn submissions(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsSubmissions {
         AdminRecordsSubmissions(Call::new(
             self.t,
@@ -158,8 +192,13 @@ impl AdminRecords<'_> {
     ///
     /// `GET /admin/instance-records/{instance_id}/traffic`; Python SDK: `admin.records.traffic`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn traffic(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsTraffic {
         AdminRecordsTraffic(Call::new(
             self.t,
@@ -179,8 +218,13 @@ impl AdminRecords<'_> {
     ///
     /// `None` when the server answers 404 (nothing recorded).
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn pcap(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsPcap {
         AdminRecordsPcap(Call::new(
             self.t,

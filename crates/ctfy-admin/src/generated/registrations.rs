@@ -28,8 +28,13 @@ impl AdminRegistrations<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/registration-roster`; Python SDK: `admin.registrations.roster`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn roster(&self, competition_id: impl IntoId<CompetitionId>) -> AdminRegistrationsRoster {
         AdminRegistrationsRoster(Call::new(
             self.t,
@@ -47,8 +52,13 @@ impl AdminRegistrations<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/registration-summary`; Python SDK: `admin.registrations.summary`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn summary(&self, competition_id: impl IntoId<CompetitionId>) -> AdminRegistrationsSummary {
         AdminRegistrationsSummary(Call::new(
             self.t,
@@ -66,8 +76,15 @@ impl AdminRegistrations<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/teams/{team_id}/review`; Python SDK: `admin.registrations.review`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -98,8 +115,15 @@ impl AdminRegistrations<'_> {
     ///
     /// `PUT /admin/competitions/{competition_id}/registrations/{user_id}`; Python SDK: `admin.registrations.edit`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn edit(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -124,8 +148,13 @@ impl AdminRegistrations<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/registration-export`; Python SDK: `admin.registrations.export_csv`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn export_csv(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -28,6 +28,8 @@ impl AdminRegistry<'_> {
     ///
     /// `GET /admin/registry/usage`; Python SDK: `admin.registry.usage`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn usage(&self) -> AdminRegistryUsage {
@@ -40,6 +42,12 @@ impl AdminRegistry<'_> {
     /// Deletes manifest.
     ///
     /// `DELETE /admin/registry/manifests`; Python SDK: `admin.registry.delete_manifest`.
+    ///
+    /// # Arguments
+    /// - `repository`: the `repository` query parameter.
+    /// - `digest`: the `digest` query parameter.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -59,6 +67,8 @@ impl AdminRegistry<'_> {
     ///
     /// `GET /admin/registry/repos`; Python SDK: `admin.registry.repos`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn repos(&self) -> AdminRegistryRepos {
@@ -72,6 +82,11 @@ impl AdminRegistry<'_> {
     ///
     /// `GET /admin/registry/tags`; Python SDK: `admin.registry.tags`.
     ///
+    /// # Arguments
+    /// - `repository`: the `repository` query parameter.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn tags(&self, repository: impl Into<String>) -> AdminRegistryTags {
@@ -84,6 +99,11 @@ impl AdminRegistry<'_> {
     /// Calls registry reclaim.
     ///
     /// `POST /admin/registry/reclaim`; Python SDK: `admin.registry.reclaim`.
+    ///
+    /// # Arguments
+    /// - `policy`: the `policy` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -101,6 +121,8 @@ impl AdminRegistry<'_> {
     /// Returns the registry gc.
     ///
     /// `GET /admin/registry/gc`; Python SDK: `admin.registry.gc`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

@@ -28,6 +28,8 @@ impl AdminReports<'_> {
     ///
     /// `GET /admin/report-queue`; Python SDK: `admin.reports.pipeline`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn pipeline(&self) -> AdminReportsPipeline {
@@ -38,8 +40,13 @@ impl AdminReports<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/reports`; Python SDK: `admin.reports.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminReportsList {
         AdminReportsList(Call::new(
             self.t,
@@ -57,8 +64,15 @@ impl AdminReports<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}`; Python SDK: `admin.reports.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -87,8 +101,15 @@ impl AdminReports<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/grades`; Python SDK: `admin.reports.grades`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn grades(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -117,8 +138,15 @@ impl AdminReports<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments`; Python SDK: `admin.reports.attachments`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attachments(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -147,8 +175,15 @@ impl AdminReports<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/grade-now`; Python SDK: `admin.reports.grade_now`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn grade_now(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -177,8 +212,15 @@ impl AdminReports<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/claims`; Python SDK: `admin.reports.claims`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn claims(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -207,8 +249,15 @@ impl AdminReports<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/regrade`; Python SDK: `admin.reports.regrade`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn regrade(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -237,8 +286,16 @@ impl AdminReports<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments/{attachment_id}`; Python SDK: `admin.reports.attachment_bytes`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attachment_bytes(
         &self,
         competition_id: impl IntoId<CompetitionId>,

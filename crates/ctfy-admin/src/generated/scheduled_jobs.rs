@@ -28,6 +28,8 @@ impl AdminScheduledJobs<'_> {
     ///
     /// `GET /admin/scheduled-jobs`; Python SDK: `admin.scheduled_jobs.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminScheduledJobsList {
@@ -41,8 +43,13 @@ impl AdminScheduledJobs<'_> {
     ///
     /// `PATCH /admin/scheduled-jobs/{name}`; Python SDK: `admin.scheduled_jobs.update`.
     ///
+    /// # Arguments
+    /// - `name`: the `name` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update(&self, name: impl IntoId<Ident>) -> AdminScheduledJobsUpdate {
         AdminScheduledJobsUpdate(Call::with_body(
             self.t,
@@ -58,8 +65,13 @@ impl AdminScheduledJobs<'_> {
     ///
     /// `POST /admin/scheduled-jobs/{name}/run`; Python SDK: `admin.scheduled_jobs.run`.
     ///
+    /// # Arguments
+    /// - `name`: the `name` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn run(&self, name: impl IntoId<Ident>) -> AdminScheduledJobsRun {
         AdminScheduledJobsRun(Call::new(
             self.t,

@@ -28,6 +28,8 @@ impl AdminSeries<'_> {
     ///
     /// `GET /admin/series`; Python SDK: `admin.series.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminSeriesList {
@@ -38,8 +40,13 @@ impl AdminSeries<'_> {
     ///
     /// `GET /admin/series/{series_id}`; Python SDK: `admin.series.get`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, series_id: impl IntoId<Ident>) -> AdminSeriesGet {
         AdminSeriesGet(Call::new(
             self.t,
@@ -54,6 +61,11 @@ impl AdminSeries<'_> {
     ///
     /// `POST /admin/series`; Python SDK: `admin.series.create`.
     ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn create(&self, body: &m::CompetitionSeriesConfig) -> AdminSeriesCreate {
@@ -67,8 +79,14 @@ impl AdminSeries<'_> {
     ///
     /// `PUT /admin/series/{series_id}`; Python SDK: `admin.series.update`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update(
         &self,
         series_id: impl IntoId<Ident>,
@@ -87,8 +105,13 @@ impl AdminSeries<'_> {
     ///
     /// `DELETE /admin/series/{series_id}`; Python SDK: `admin.series.delete`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete(&self, series_id: impl IntoId<Ident>) -> AdminSeriesDelete {
         AdminSeriesDelete(Call::new(
             self.t,
@@ -103,8 +126,13 @@ impl AdminSeries<'_> {
     ///
     /// `GET /admin/series/{series_id}/preview`; Python SDK: `admin.series.preview`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn preview(&self, series_id: impl IntoId<Ident>) -> AdminSeriesPreview {
         AdminSeriesPreview(Call::new(
             self.t,

@@ -28,6 +28,8 @@ impl AdminSettings<'_> {
     ///
     /// `GET /admin/platform-settings`; Python SDK: `admin.settings.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminSettingsList {
@@ -41,8 +43,13 @@ impl AdminSettings<'_> {
     ///
     /// `PATCH /admin/platform-settings/{key}`; Python SDK: `admin.settings.set`.
     ///
+    /// # Arguments
+    /// - `key`: the `key` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn set(&self, key: impl IntoId<Ident>) -> AdminSettingsSet {
         AdminSettingsSet(Call::with_body(
             self.t,
@@ -58,8 +65,13 @@ impl AdminSettings<'_> {
     ///
     /// `DELETE /admin/platform-settings/{key}`; Python SDK: `admin.settings.unset`.
     ///
+    /// # Arguments
+    /// - `key`: the `key` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn unset(&self, key: impl IntoId<Ident>) -> AdminSettingsUnset {
         AdminSettingsUnset(Call::new(
             self.t,

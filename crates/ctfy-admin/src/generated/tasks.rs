@@ -28,6 +28,8 @@ impl AdminTasks<'_> {
     ///
     /// `GET /admin/tasks`; Python SDK: `admin.tasks.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminTasksList {
@@ -38,8 +40,13 @@ impl AdminTasks<'_> {
     ///
     /// `GET /admin/tasks/{task_id}`; Python SDK: `admin.tasks.get`.
     ///
+    /// # Arguments
+    /// - `task_id`: the `task_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, task_id: impl IntoId<Ident>) -> AdminTasksGet {
         AdminTasksGet(Call::new(
             self.t,
@@ -54,8 +61,13 @@ impl AdminTasks<'_> {
     ///
     /// `GET /admin/tasks/{task_id}/logs`; Python SDK: `admin.tasks.logs`.
     ///
+    /// # Arguments
+    /// - `task_id`: the `task_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn logs(&self, task_id: impl IntoId<Ident>) -> AdminTasksLogs {
         AdminTasksLogs(Call::new(
             self.t,
@@ -69,6 +81,8 @@ impl AdminTasks<'_> {
     /// Submits task.
     ///
     /// `POST /admin/tasks`; Python SDK: `admin.tasks.submit`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -84,8 +98,13 @@ impl AdminTasks<'_> {
     ///
     /// `POST /admin/tasks/{task_id}/cancel`; Python SDK: `admin.tasks.cancel`.
     ///
+    /// # Arguments
+    /// - `task_id`: the `task_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn cancel(&self, task_id: impl IntoId<Ident>) -> AdminTasksCancel {
         AdminTasksCancel(Call::new(
             self.t,

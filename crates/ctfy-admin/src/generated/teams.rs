@@ -28,8 +28,13 @@ impl AdminTeams<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/teams`; Python SDK: `admin.teams.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminTeamsList {
         AdminTeamsList(Call::new(
             self.t,
@@ -47,8 +52,14 @@ impl AdminTeams<'_> {
     ///
     /// `PATCH /admin/competitions/{competition_id}/teams/{team_id}`; Python SDK: `admin.teams.rename`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn rename(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -72,8 +83,15 @@ impl AdminTeams<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/teams/{team_id}/captain`; Python SDK: `admin.teams.set_captain`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` body member (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn set_captain(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -101,8 +119,15 @@ impl AdminTeams<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/teams/{team_id}/members/{user_id}`; Python SDK: `admin.teams.remove_member`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn remove_member(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -127,8 +152,15 @@ impl AdminTeams<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/teams/{team_id}/disqualify`; Python SDK: `admin.teams.disqualify`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `reason`: the `reason` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn disqualify(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -156,8 +188,14 @@ impl AdminTeams<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/teams/{team_id}/disqualify`; Python SDK: `admin.teams.reinstate`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reinstate(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -28,6 +28,8 @@ impl AdminUsers<'_> {
     ///
     /// `GET /admin/users`; Python SDK: `admin.users.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminUsersList {
@@ -38,8 +40,13 @@ impl AdminUsers<'_> {
     ///
     /// `POST /admin/users/{user_id}/resend-verification`; Python SDK: `admin.users.resend_verification`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn resend_verification(
         &self,
         user_id: impl IntoId<UserId>,
@@ -60,8 +67,13 @@ impl AdminUsers<'_> {
     ///
     /// `POST /admin/users/{user_id}/verify-email`; Python SDK: `admin.users.verify_email`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn verify_email(&self, user_id: impl IntoId<UserId>) -> AdminUsersVerifyEmail {
         AdminUsersVerifyEmail(Call::new(
             self.t,
@@ -76,8 +88,13 @@ impl AdminUsers<'_> {
     ///
     /// `GET /admin/users/{user_id}`; Python SDK: `admin.users.get`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, user_id: impl IntoId<UserId>) -> AdminUsersGet {
         AdminUsersGet(Call::new(
             self.t,
@@ -92,8 +109,14 @@ impl AdminUsers<'_> {
     ///
     /// `PATCH /admin/users/{user_id}/standings`; Python SDK: `admin.users.set_standings_excluded`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `excluded`: the `excluded` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn set_standings_excluded(
         &self,
         user_id: impl IntoId<UserId>,
@@ -116,6 +139,11 @@ impl AdminUsers<'_> {
     ///
     /// `POST /admin/token-trace`; Python SDK: `admin.users.trace_token`.
     ///
+    /// # Arguments
+    /// - `token`: the `token` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn trace_token(&self, token: impl Into<String>) -> AdminUsersTraceToken {
@@ -133,8 +161,13 @@ impl AdminUsers<'_> {
     ///
     /// `POST /admin/tokens/{token_id}/revoke`; Python SDK: `admin.users.revoke_token`.
     ///
+    /// # Arguments
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke_token(&self, token_id: impl IntoId<Ident>) -> AdminUsersRevokeToken {
         AdminUsersRevokeToken(Call::new(
             self.t,
@@ -149,8 +182,14 @@ impl AdminUsers<'_> {
     ///
     /// `PATCH /admin/users/{user_id}/role`; Python SDK: `admin.users.set_role`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `role`: the `role` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn set_role(
         &self,
         user_id: impl IntoId<UserId>,

@@ -28,6 +28,8 @@ impl Achievements<'_> {
     ///
     /// `GET /achievements/catalog`; Python SDK: `client.achievements.catalog`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn catalog(&self) -> AchievementsCatalog {
@@ -40,6 +42,8 @@ impl Achievements<'_> {
     /// Gets recent unlocks.
     ///
     /// `GET /achievements/recent-unlocks`; Python SDK: `client.achievements.recent_unlocks`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -54,8 +58,13 @@ impl Achievements<'_> {
     ///
     /// `POST /easter-eggs/{egg_id}/claim`; Python SDK: `client.achievements.claim_easter_egg`.
     ///
+    /// # Arguments
+    /// - `egg_id`: the `egg_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn claim_easter_egg(&self, egg_id: impl IntoId<Ident>) -> AchievementsClaimEasterEgg {
         AchievementsClaimEasterEgg(Call::new(
             self.t,

@@ -28,8 +28,10 @@ impl Activities<'_> {
     ///
     /// `GET /activities`; Python SDK: `client.activities.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> ActivitiesList {
         ActivitiesList(Call::new(self.t, Request::get("/activities", &[])))
     }
@@ -37,6 +39,8 @@ impl Activities<'_> {
     /// Returns the activity timeseries.
     ///
     /// `GET /activities/timeseries`; Python SDK: `client.activities.timeseries`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

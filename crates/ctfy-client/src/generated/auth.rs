@@ -28,6 +28,12 @@ impl Auth<'_> {
     ///
     /// `POST /auth/register`; Python SDK: `client.auth.register`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    /// - `password`: the `password` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn register(&self, email: impl Into<String>, password: impl Into<String>) -> AuthRegister {
@@ -45,6 +51,12 @@ impl Auth<'_> {
     /// Calls password login.
     ///
     /// `POST /auth/login`; Python SDK: `client.auth.login`.
+    ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    /// - `password`: the `password` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -64,6 +76,8 @@ impl Auth<'_> {
     ///
     /// `POST /auth/device/code`; Python SDK: `client.auth.device_code`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn device_code(&self) -> AuthDeviceCode {
@@ -73,6 +87,11 @@ impl Auth<'_> {
     /// Calls device token.
     ///
     /// `POST /auth/device/token`; Python SDK: `client.auth.device_token`.
+    ///
+    /// # Arguments
+    /// - `device_code`: the `device_code` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -91,6 +110,11 @@ impl Auth<'_> {
     ///
     /// `POST /auth/password`; Python SDK: `client.auth.set_password`.
     ///
+    /// # Arguments
+    /// - `new_password`: the `new_password` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn set_password(&self, new_password: impl Into<String>) -> AuthSetPassword {
@@ -108,6 +132,8 @@ impl Auth<'_> {
     ///
     /// `DELETE /auth/password`; Python SDK: `client.auth.delete_password`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn delete_password(&self) -> AuthDeletePassword {
@@ -117,6 +143,8 @@ impl Auth<'_> {
     /// Lists identities.
     ///
     /// `GET /auth/identities`; Python SDK: `client.auth.list_identities`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -128,8 +156,13 @@ impl Auth<'_> {
     ///
     /// `DELETE /auth/identities/{identity_id}`; Python SDK: `client.auth.unbind_identity`.
     ///
+    /// # Arguments
+    /// - `identity_id`: the `identity_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn unbind_identity(&self, identity_id: impl IntoId<Ident>) -> AuthUnbindIdentity {
         AuthUnbindIdentity(Call::new(
             self.t,
@@ -144,8 +177,13 @@ impl Auth<'_> {
     ///
     /// `POST /auth/identities/link/{provider}`; Python SDK: `client.auth.start_oauth_link`.
     ///
+    /// # Arguments
+    /// - `provider`: the `provider` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn start_oauth_link(&self, provider: impl IntoId<Ident>) -> AuthStartOauthLink {
         AuthStartOauthLink(Call::new(
             self.t,
@@ -160,6 +198,8 @@ impl Auth<'_> {
     ///
     /// `GET /auth/tokens`; Python SDK: `client.auth.list_tokens`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list_tokens(&self) -> AuthListTokens {
@@ -169,6 +209,8 @@ impl Auth<'_> {
     /// Lists token templates.
     ///
     /// `GET /auth/tokens/templates`; Python SDK: `client.auth.token_templates`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -182,6 +224,8 @@ impl Auth<'_> {
     /// Creates token.
     ///
     /// `POST /auth/tokens`; Python SDK: `client.auth.mint_token`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -197,8 +241,13 @@ impl Auth<'_> {
     ///
     /// `PATCH /auth/tokens/{token_id}`; Python SDK: `client.auth.update_token_scopes`.
     ///
+    /// # Arguments
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update_token_scopes(&self, token_id: impl IntoId<Ident>) -> AuthUpdateTokenScopes {
         AuthUpdateTokenScopes(Call::with_body(
             self.t,
@@ -214,8 +263,13 @@ impl Auth<'_> {
     ///
     /// `POST /auth/tokens/{token_id}/renew`; Python SDK: `client.auth.renew_token`.
     ///
+    /// # Arguments
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn renew_token(&self, token_id: impl IntoId<Ident>) -> AuthRenewToken {
         AuthRenewToken(Call::with_body(
             self.t,
@@ -231,8 +285,13 @@ impl Auth<'_> {
     ///
     /// `POST /auth/tokens/{token_id}/rotate`; Python SDK: `client.auth.rotate_token`.
     ///
+    /// # Arguments
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn rotate_token(&self, token_id: impl IntoId<Ident>) -> AuthRotateToken {
         AuthRotateToken(Call::with_body(
             self.t,
@@ -248,8 +307,13 @@ impl Auth<'_> {
     ///
     /// `DELETE /auth/tokens/{token_id}`; Python SDK: `client.auth.revoke_token`.
     ///
+    /// # Arguments
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke_token(&self, token_id: impl IntoId<Ident>) -> AuthRevokeToken {
         AuthRevokeToken(Call::new(
             self.t,
@@ -264,6 +328,8 @@ impl Auth<'_> {
     ///
     /// `DELETE /auth/tokens/others`; Python SDK: `client.auth.revoke_other_tokens`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn revoke_other_tokens(&self) -> AuthRevokeOtherTokens {
@@ -277,6 +343,8 @@ impl Auth<'_> {
     ///
     /// `GET /auth/providers`; Python SDK: `client.auth.providers`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn providers(&self) -> AuthProviders {
@@ -287,6 +355,8 @@ impl Auth<'_> {
     ///
     /// `GET /auth/tokens/scopes`; Python SDK: `client.auth.token_scopes`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn token_scopes(&self) -> AuthTokenScopes {
@@ -296,6 +366,11 @@ impl Auth<'_> {
     /// Requests email code.
     ///
     /// `POST /auth/email-code`; Python SDK: `client.auth.request_email_code`.
+    ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -313,6 +388,12 @@ impl Auth<'_> {
     /// Verifies email code.
     ///
     /// `POST /auth/email-code/verify`; Python SDK: `client.auth.verify_email_code`.
+    ///
+    /// # Arguments
+    /// - `code`: the `code` body member.
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -336,6 +417,8 @@ impl Auth<'_> {
     ///
     /// `POST /auth/email-verification`; Python SDK: `client.auth.request_email_verification`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn request_email_verification(&self) -> AuthRequestEmailVerification {
@@ -349,6 +432,8 @@ impl Auth<'_> {
     ///
     /// `GET /me/emails`; Python SDK: `client.auth.list_emails`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list_emails(&self) -> AuthListEmails {
@@ -358,6 +443,11 @@ impl Auth<'_> {
     /// Adds email.
     ///
     /// `POST /me/emails`; Python SDK: `client.auth.add_email`.
+    ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -375,6 +465,12 @@ impl Auth<'_> {
     /// Verifies added email.
     ///
     /// `POST /me/emails/verify`; Python SDK: `client.auth.verify_added_email`.
+    ///
+    /// # Arguments
+    /// - `code`: the `code` body member.
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -398,8 +494,13 @@ impl Auth<'_> {
     ///
     /// `POST /me/emails/{email}/primary`; Python SDK: `client.auth.set_primary_email`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn set_primary_email(&self, email: impl IntoId<Ident>) -> AuthSetPrimaryEmail {
         AuthSetPrimaryEmail(Call::new(
             self.t,
@@ -414,8 +515,13 @@ impl Auth<'_> {
     ///
     /// `DELETE /me/emails/{email}`; Python SDK: `client.auth.remove_email`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn remove_email(&self, email: impl IntoId<Ident>) -> AuthRemoveEmail {
         AuthRemoveEmail(Call::new(
             self.t,
@@ -430,8 +536,13 @@ impl Auth<'_> {
     ///
     /// `POST /me/emails/{email}/affiliation`; Python SDK: `client.auth.publish_affiliation`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn publish_affiliation(&self, email: impl IntoId<Ident>) -> AuthPublishAffiliation {
         AuthPublishAffiliation(Call::new(
             self.t,
@@ -446,6 +557,8 @@ impl Auth<'_> {
     ///
     /// `DELETE /me/affiliation`; Python SDK: `client.auth.clear_affiliation`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn clear_affiliation(&self) -> AuthClearAffiliation {
@@ -455,6 +568,11 @@ impl Auth<'_> {
     /// Submits verification code.
     ///
     /// `POST /auth/email-verification/verify`; Python SDK: `client.auth.submit_email_verification`.
+    ///
+    /// # Arguments
+    /// - `code`: the `code` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

@@ -28,8 +28,15 @@ impl Authoring<'_> {
     ///
     /// `POST /competitions/{competition_id}/authored-challenges`; Python SDK: `client.authoring.upload`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    /// - `slug`: the `slug` form field.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn upload(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -58,8 +65,15 @@ impl Authoring<'_> {
     ///
     /// `POST /competitions/{competition_id}/authored-challenges/{challenge_id}/revisions`; Python SDK: `client.authoring.revise`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revise(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -75,8 +89,10 @@ impl Authoring<'_> {
     ///
     /// `GET /authoring/template`; Python SDK: `client.authoring.template`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn template(&self) -> AuthoringTemplate {
         AuthoringTemplate(Call::new(self.t, Request::get("/authoring/template", &[])))
     }
@@ -85,8 +101,14 @@ impl Authoring<'_> {
     ///
     /// `GET /competitions/{competition_id}/authored-challenges/{challenge_id}/audit`; Python SDK: `client.authoring.audit`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn audit(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -109,8 +131,10 @@ impl Authoring<'_> {
     ///
     /// `GET /authoring/template/manifest`; Python SDK: `client.authoring.template_manifest`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn template_manifest(&self) -> AuthoringTemplateManifest {
         AuthoringTemplateManifest(Call::new(
             self.t,
@@ -122,8 +146,13 @@ impl Authoring<'_> {
     ///
     /// `GET /competitions/{competition_id}/authored-challenges`; Python SDK: `client.authoring.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AuthoringList {
         AuthoringList(Call::new(
             self.t,
@@ -141,8 +170,13 @@ impl Authoring<'_> {
     ///
     /// `GET /competitions/{competition_id}/authoring/reception`; Python SDK: `client.authoring.reception`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reception(&self, competition_id: impl IntoId<CompetitionId>) -> AuthoringReception {
         AuthoringReception(Call::new(
             self.t,

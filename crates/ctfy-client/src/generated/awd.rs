@@ -28,8 +28,14 @@ impl Awd<'_> {
     ///
     /// `POST /competitions/{competition_id}/awd/flags`; Python SDK: `client.awd.submit_flags`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `flags`: the `flags` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn submit_flags(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -58,8 +64,13 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/board`; Python SDK: `client.awd.board`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn board(&self, competition_id: impl IntoId<CompetitionId>) -> AwdBoard {
         AwdBoard(Call::new(
             self.t,
@@ -77,8 +88,13 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/history`; Python SDK: `client.awd.history`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn history(&self, competition_id: impl IntoId<CompetitionId>) -> AwdHistory {
         AwdHistory(Call::new(
             self.t,
@@ -96,8 +112,13 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/events`; Python SDK: `client.awd.events`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn events(&self, competition_id: impl IntoId<CompetitionId>) -> AwdEvents {
         AwdEvents(Call::new(
             self.t,
@@ -115,8 +136,14 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/transcript/{call_id}`; Python SDK: `client.awd.transcript`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `call_id`: the `call_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn transcript(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -139,8 +166,13 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/attack-matrix`; Python SDK: `client.awd.attack_matrix`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attack_matrix(&self, competition_id: impl IntoId<CompetitionId>) -> AwdAttackMatrix {
         AwdAttackMatrix(Call::new(
             self.t,
@@ -158,8 +190,13 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/defence-timeline`; Python SDK: `client.awd.defence_timeline`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn defence_timeline(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -180,8 +217,13 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/targets`; Python SDK: `client.awd.targets`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn targets(&self, competition_id: impl IntoId<CompetitionId>) -> AwdTargets {
         AwdTargets(Call::new(
             self.t,
@@ -199,8 +241,13 @@ impl Awd<'_> {
     ///
     /// `POST /competitions/{competition_id}/awd/ssh`; Python SDK: `client.awd.ssh_credential`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn ssh_credential(&self, competition_id: impl IntoId<CompetitionId>) -> AwdSshCredential {
         AwdSshCredential(Call::new(
             self.t,
@@ -218,8 +265,13 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/vpn`; Python SDK: `client.awd.arena_peer`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn arena_peer(&self, competition_id: impl IntoId<CompetitionId>) -> AwdArenaPeer {
         AwdArenaPeer(Call::new(
             self.t,
@@ -237,8 +289,13 @@ impl Awd<'_> {
     ///
     /// `POST /competitions/{competition_id}/awd/vpn/probe`; Python SDK: `client.awd.probe_arena_peer`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn probe_arena_peer(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -259,8 +316,13 @@ impl Awd<'_> {
     ///
     /// `POST /competitions/{competition_id}/awd/vpn`; Python SDK: `client.awd.vpn`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn vpn(&self, competition_id: impl IntoId<CompetitionId>) -> AwdVpn {
         AwdVpn(Call::with_body(
             self.t,
@@ -279,8 +341,13 @@ impl Awd<'_> {
     ///
     /// `DELETE /competitions/{competition_id}/awd/vpn`; Python SDK: `client.awd.revoke_vpn`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke_vpn(&self, competition_id: impl IntoId<CompetitionId>) -> AwdRevokeVpn {
         AwdRevokeVpn(Call::new(
             self.t,
@@ -298,8 +365,13 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/match`; Python SDK: `client.awd.match`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn match_(&self, competition_id: impl IntoId<CompetitionId>) -> AwdMatch {
         AwdMatch(Call::new(
             self.t,

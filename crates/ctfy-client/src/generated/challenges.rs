@@ -28,8 +28,10 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges`; Python SDK: `client.challenges.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> ChallengesList {
         ChallengesList(Call::new(self.t, Request::get("/challenges", &[])))
     }
@@ -38,8 +40,13 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}`; Python SDK: `client.challenges.get`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, challenge_id: impl IntoId<ChallengeId>) -> ChallengesGet {
         ChallengesGet(Call::new(
             self.t,
@@ -54,8 +61,13 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}/attachments`; Python SDK: `client.challenges.attachments`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attachments(&self, challenge_id: impl IntoId<ChallengeId>) -> ChallengesAttachments {
         ChallengesAttachments(Call::new(
             self.t,
@@ -73,8 +85,14 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}/attachments/{filename:path}`; Python SDK: `client.challenges.download_attachment`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `filename`: the `filename` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn download_attachment(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -97,8 +115,13 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}/solve-attempts`; Python SDK: `client.challenges.solve_attempts`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn solve_attempts(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -119,8 +142,10 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/facets`; Python SDK: `client.challenges.facets`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn facets(&self) -> ChallengesFacets {
         ChallengesFacets(Call::new(self.t, Request::get("/challenges/facets", &[])))
     }
@@ -129,8 +154,13 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}/feedback/stats`; Python SDK: `client.challenges.feedback_stats`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn feedback_stats(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -151,8 +181,13 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}/feedback/me`; Python SDK: `client.challenges.my_reactions`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn my_reactions(&self, challenge_id: impl IntoId<ChallengeId>) -> ChallengesMyReactions {
         ChallengesMyReactions(Call::new(
             self.t,
@@ -170,8 +205,14 @@ impl Challenges<'_> {
     ///
     /// `PUT /challenges/{challenge_id}/feedback/{reaction}`; Python SDK: `client.challenges.add_reaction`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `reaction`: the `reaction` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn add_reaction(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -194,8 +235,14 @@ impl Challenges<'_> {
     ///
     /// `DELETE /challenges/{challenge_id}/feedback/{reaction}`; Python SDK: `client.challenges.remove_reaction`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `reaction`: the `reaction` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn remove_reaction(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -218,8 +265,13 @@ impl Challenges<'_> {
     ///
     /// `DELETE /challenges/{challenge_id}/feedback`; Python SDK: `client.challenges.clear_reactions`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn clear_reactions(
         &self,
         challenge_id: impl IntoId<ChallengeId>,

@@ -28,6 +28,8 @@ impl Changelog<'_> {
     ///
     /// `GET /changelog`; Python SDK: `client.changelog.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> ChangelogList {
@@ -38,6 +40,8 @@ impl Changelog<'_> {
     ///
     /// `GET /changelog/latest`; Python SDK: `client.changelog.latest`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn latest(&self) -> ChangelogLatest {
@@ -47,6 +51,8 @@ impl Changelog<'_> {
     /// Marks changelog seen.
     ///
     /// `POST /changelog/mark-seen`; Python SDK: `client.changelog.mark_seen`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

@@ -56,6 +56,8 @@ impl Competition {
     ///
     /// `GET /competitions/{competition_id}`; Python SDK: `client.competition(id).detail`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn detail(&self) -> CompetitionDetail {
@@ -68,6 +70,8 @@ impl Competition {
     /// Lists competition challenges.
     ///
     /// `GET /competitions/{competition_id}/challenges`; Python SDK: `client.competition(id).challenges`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -85,6 +89,8 @@ impl Competition {
     ///
     /// `GET /competitions/{competition_id}/teams/search`; Python SDK: `client.competition(id).search_teams`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn search_teams(&self) -> CompetitionSearchTeams {
@@ -101,8 +107,13 @@ impl Competition {
     ///
     /// `POST /competitions/{competition_id}/teams/{team_id}/join-request`; Python SDK: `client.competition(id).request_to_join`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn request_to_join(&self, team_id: impl IntoId<TeamId>) -> CompetitionRequestToJoin {
         CompetitionRequestToJoin(Call::new(
             &self.t,
@@ -120,8 +131,13 @@ impl Competition {
     ///
     /// `POST /competitions/{competition_id}/invites/{invite_id}/accept`; Python SDK: `client.competition(id).accept_invite`.
     ///
+    /// # Arguments
+    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn accept_invite(&self, invite_id: impl IntoId<Ident>) -> CompetitionAcceptInvite {
         CompetitionAcceptInvite(Call::new(
             &self.t,
@@ -139,8 +155,13 @@ impl Competition {
     ///
     /// `POST /competitions/{competition_id}/invites/{invite_id}/decline`; Python SDK: `client.competition(id).decline_invite`.
     ///
+    /// # Arguments
+    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn decline_invite(&self, invite_id: impl IntoId<Ident>) -> CompetitionDeclineInvite {
         CompetitionDeclineInvite(Call::new(
             &self.t,
@@ -158,6 +179,8 @@ impl Competition {
     ///
     /// `GET /competitions/{competition_id}/application`; Python SDK: `client.competition(id).application`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn application(&self) -> CompetitionApplication {
@@ -173,6 +196,8 @@ impl Competition {
     /// Puts my application.
     ///
     /// `PUT /competitions/{competition_id}/application`; Python SDK: `client.competition(id).apply`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -191,6 +216,8 @@ impl Competition {
     ///
     /// `DELETE /competitions/{competition_id}/application`; Python SDK: `client.competition(id).withdraw_application`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn withdraw_application(&self) -> CompetitionWithdrawApplication {
@@ -207,6 +234,8 @@ impl Competition {
     ///
     /// `GET /competitions/{competition_id}/scoreboard`; Python SDK: `client.competition(id).scoreboard`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn scoreboard(&self) -> CompetitionScoreboard {
@@ -222,6 +251,8 @@ impl Competition {
     /// Gets competition score history.
     ///
     /// `GET /competitions/{competition_id}/score-history`; Python SDK: `client.competition(id).score_history`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -242,6 +273,8 @@ impl Competition {
     ///
     /// `GET /competitions/{competition_id}/scoreboard/distribution`; Python SDK: `client.competition(id).score_distribution`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn score_distribution(&self) -> CompetitionScoreDistribution {
@@ -257,6 +290,8 @@ impl Competition {
     /// Gets competition solve matrix.
     ///
     /// `GET /competitions/{competition_id}/solve-matrix`; Python SDK: `client.competition(id).solve_matrix`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -274,6 +309,8 @@ impl Competition {
     ///
     /// `GET /competitions/{competition_id}/defence/matrix`; Python SDK: `client.competition(id).defence_matrix`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn defence_matrix(&self) -> CompetitionDefenceMatrix {
@@ -290,6 +327,8 @@ impl Competition {
     ///
     /// `GET /competitions/{competition_id}/roster`; Python SDK: `client.competition(id).roster`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn roster(&self) -> CompetitionRoster {
@@ -302,6 +341,8 @@ impl Competition {
     /// Gets competition challenge breakdown.
     ///
     /// `GET /competitions/{competition_id}/challenge-breakdown`; Python SDK: `client.competition(id).challenge_breakdown`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

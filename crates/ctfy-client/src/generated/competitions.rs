@@ -28,8 +28,10 @@ impl Competitions<'_> {
     ///
     /// `GET /competitions`; Python SDK: `client.competitions.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> CompetitionsList {
         CompetitionsList(Call::new(self.t, Request::get("/competitions", &[])))
     }
@@ -38,8 +40,13 @@ impl Competitions<'_> {
     ///
     /// `GET /competitions/{competition_id}`; Python SDK: `client.competitions.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, competition_id: impl IntoId<CompetitionId>) -> CompetitionsGet {
         CompetitionsGet(Call::new(
             self.t,
@@ -54,8 +61,13 @@ impl Competitions<'_> {
     ///
     /// `GET /competitions/{competition_id}/attachments`; Python SDK: `client.competitions.attachments`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attachments(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -76,8 +88,14 @@ impl Competitions<'_> {
     ///
     /// `GET /competitions/{competition_id}/attachments/{attachment_id}`; Python SDK: `client.competitions.download_attachment`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn download_attachment(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -100,8 +118,13 @@ impl Competitions<'_> {
     ///
     /// `POST /competitions/{competition_id}/virtual`; Python SDK: `client.competitions.start_virtual`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn start_virtual(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -122,8 +145,13 @@ impl Competitions<'_> {
     ///
     /// `GET /competitions/{competition_id}/ghosts`; Python SDK: `client.competitions.ghosts`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn ghosts(&self, competition_id: impl IntoId<CompetitionId>) -> CompetitionsGhosts {
         CompetitionsGhosts(Call::new(
             self.t,
@@ -141,8 +169,13 @@ impl Competitions<'_> {
     ///
     /// `GET /competitions/{competition_id}/agent-actions`; Python SDK: `client.competitions.agent_actions`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn agent_actions(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -163,8 +196,13 @@ impl Competitions<'_> {
     ///
     /// `GET /competitions/{competition_id}/agent-pulse`; Python SDK: `client.competitions.agent_pulse`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn agent_pulse(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -28,8 +28,10 @@ impl Eval<'_> {
     ///
     /// `GET /eval/leaderboard`; Python SDK: `client.eval.leaderboard`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn leaderboard(&self) -> EvalLeaderboard {
         EvalLeaderboard(Call::new(self.t, Request::get("/eval/leaderboard", &[])))
     }
@@ -37,6 +39,8 @@ impl Eval<'_> {
     /// Lists my harnesses.
     ///
     /// `GET /eval/harnesses`; Python SDK: `client.eval.harnesses`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -47,6 +51,8 @@ impl Eval<'_> {
     /// Registers my harness.
     ///
     /// `POST /eval/harnesses`; Python SDK: `client.eval.register_harness`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -62,8 +68,13 @@ impl Eval<'_> {
     ///
     /// `PATCH /eval/harnesses/{harness_id:path}`; Python SDK: `client.eval.update_harness`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update_harness(&self, harness_id: impl Into<String>) -> EvalUpdateHarness {
         EvalUpdateHarness(Call::with_body(
             self.t,
@@ -79,8 +90,13 @@ impl Eval<'_> {
     ///
     /// `DELETE /eval/harnesses/{harness_id:path}`; Python SDK: `client.eval.delete_harness`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete_harness(&self, harness_id: impl Into<String>) -> EvalDeleteHarness {
         EvalDeleteHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();
@@ -92,6 +108,8 @@ impl Eval<'_> {
     ///
     /// `GET /eval/llm-providers`; Python SDK: `client.eval.llm_providers`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn llm_providers(&self) -> EvalLlmProviders {
@@ -101,6 +119,8 @@ impl Eval<'_> {
     /// Lists my llm keys.
     ///
     /// `GET /eval/llm-keys`; Python SDK: `client.eval.my_llm_keys`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -112,8 +132,14 @@ impl Eval<'_> {
     ///
     /// `PUT /eval/llm-keys/{flavor}`; Python SDK: `client.eval.put_my_llm_key`.
     ///
+    /// # Arguments
+    /// - `flavor`: the `flavor` path parameter (an identifier, checked before sending).
+    /// - `api_key`: the `api_key` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn put_my_llm_key(
         &self,
         flavor: impl IntoId<Ident>,
@@ -136,8 +162,13 @@ impl Eval<'_> {
     ///
     /// `DELETE /eval/llm-keys/{flavor}`; Python SDK: `client.eval.delete_my_llm_key`.
     ///
+    /// # Arguments
+    /// - `flavor`: the `flavor` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete_my_llm_key(&self, flavor: impl IntoId<Ident>) -> EvalDeleteMyLlmKey {
         EvalDeleteMyLlmKey(Call::new(
             self.t,
@@ -152,8 +183,13 @@ impl Eval<'_> {
     ///
     /// `POST /eval/llm-keys/{flavor}/probe`; Python SDK: `client.eval.probe_my_llm_key`.
     ///
+    /// # Arguments
+    /// - `flavor`: the `flavor` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn probe_my_llm_key(&self, flavor: impl IntoId<Ident>) -> EvalProbeMyLlmKey {
         EvalProbeMyLlmKey(Call::new(
             self.t,
@@ -168,6 +204,8 @@ impl Eval<'_> {
     ///
     /// `GET /eval/allowances`; Python SDK: `client.eval.my_allowances`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn my_allowances(&self) -> EvalMyAllowances {
@@ -177,6 +215,8 @@ impl Eval<'_> {
     /// Lists enterable models.
     ///
     /// `GET /eval/models`; Python SDK: `client.eval.models`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -188,8 +228,15 @@ impl Eval<'_> {
     ///
     /// `POST /eval/entries`; Python SDK: `client.eval.enter`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
+    /// - `harness_id`: the `harness_id` body member.
+    /// - `model_id`: the `model_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn enter(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -212,8 +259,10 @@ impl Eval<'_> {
     ///
     /// `GET /eval/entries`; Python SDK: `client.eval.my_entries`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn my_entries(&self) -> EvalMyEntries {
         EvalMyEntries(Call::new(self.t, Request::get("/eval/entries", &[])))
     }
@@ -222,8 +271,10 @@ impl Eval<'_> {
     ///
     /// `GET /eval/runs`; Python SDK: `client.eval.runs`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn runs(&self) -> EvalRuns {
         EvalRuns(Call::new(self.t, Request::get("/eval/runs", &[])))
     }
@@ -232,8 +283,13 @@ impl Eval<'_> {
     ///
     /// `GET /eval/runs/{run_id}`; Python SDK: `client.eval.run`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn run(&self, run_id: impl IntoId<Ident>) -> EvalRun {
         EvalRun(Call::new(
             self.t,
@@ -248,8 +304,13 @@ impl Eval<'_> {
     ///
     /// `GET /eval/runs/{run_id}/llm-calls`; Python SDK: `client.eval.run_llm_calls`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn run_llm_calls(&self, run_id: impl IntoId<Ident>) -> EvalRunLlmCalls {
         EvalRunLlmCalls(Call::new(
             self.t,
@@ -264,8 +325,14 @@ impl Eval<'_> {
     ///
     /// `GET /eval/runs/{run_id}/llm-calls/{call_id}`; Python SDK: `client.eval.run_llm_call`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `call_id`: the `call_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn run_llm_call(
         &self,
         run_id: impl IntoId<Ident>,
@@ -288,8 +355,13 @@ impl Eval<'_> {
     ///
     /// `GET /eval/runs/{run_id}/artifact`; Python SDK: `client.eval.run_artifact`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn run_artifact(&self, run_id: impl IntoId<Ident>) -> EvalRunArtifact {
         EvalRunArtifact(Call::new(
             self.t,
@@ -304,8 +376,13 @@ impl Eval<'_> {
     ///
     /// `GET /eval/runs/{run_id}/traffic`; Python SDK: `client.eval.run_traffic`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn run_traffic(&self, run_id: impl IntoId<Ident>) -> EvalRunTraffic {
         EvalRunTraffic(Call::new(
             self.t,
@@ -320,8 +397,13 @@ impl Eval<'_> {
     ///
     /// `GET /eval/runs/{run_id}/writeup`; Python SDK: `client.eval.run_writeup`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn run_writeup(&self, run_id: impl IntoId<Ident>) -> EvalRunWriteup {
         EvalRunWriteup(Call::new(
             self.t,
@@ -336,8 +418,14 @@ impl Eval<'_> {
     ///
     /// `POST /eval/runs/{run_id}/wall`; Python SDK: `client.eval.set_run_wall`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `published`: the `published` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn set_run_wall(&self, run_id: impl IntoId<Ident>, published: bool) -> EvalSetRunWall {
         EvalSetRunWall(
             Call::with_body(
@@ -356,8 +444,14 @@ impl Eval<'_> {
     ///
     /// `POST /eval/runs/{run_id}/transcript`; Python SDK: `client.eval.set_run_transcript`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `published`: the `published` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn set_run_transcript(
         &self,
         run_id: impl IntoId<Ident>,
@@ -380,6 +474,8 @@ impl Eval<'_> {
     ///
     /// `GET /eval/registry`; Python SDK: `client.eval.registry_push_target`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn registry_push_target(&self) -> EvalRegistryPushTarget {
@@ -390,8 +486,13 @@ impl Eval<'_> {
     ///
     /// `GET /eval/harnesses/{harness_id:path}/tags`; Python SDK: `client.eval.harness_tags`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn harness_tags(&self, harness_id: impl Into<String>) -> EvalHarnessTags {
         EvalHarnessTags(Call::new(self.t, {
             let harness_id: String = harness_id.into();
@@ -406,8 +507,13 @@ impl Eval<'_> {
     ///
     /// `POST /eval/harnesses/{harness_id:path}/conformance`; Python SDK: `client.eval.check_harness`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn check_harness(&self, harness_id: impl Into<String>) -> EvalCheckHarness {
         EvalCheckHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();
@@ -422,8 +528,13 @@ impl Eval<'_> {
     ///
     /// `POST /eval/harnesses/{harness_id:path}/probe`; Python SDK: `client.eval.probe_harness`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn probe_harness(&self, harness_id: impl Into<String>) -> EvalProbeHarness {
         EvalProbeHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();

@@ -28,8 +28,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}`; Python SDK: `client.instances.get`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, instance_id: impl IntoId<InstanceId>) -> InstancesGet {
         InstancesGet(Call::new(
             self.t,
@@ -44,8 +49,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/status`; Python SDK: `client.instances.status`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn status(&self, instance_id: impl IntoId<InstanceId>) -> InstancesStatus {
         InstancesStatus(Call::new(
             self.t,
@@ -60,8 +70,13 @@ impl Instances<'_> {
     ///
     /// `POST /instances/{instance_id}/reset`; Python SDK: `client.instances.reset`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reset(&self, instance_id: impl IntoId<InstanceId>) -> InstancesReset {
         InstancesReset(Call::new(
             self.t,
@@ -76,8 +91,13 @@ impl Instances<'_> {
     ///
     /// `POST /instances/{instance_id}/renew`; Python SDK: `client.instances.renew`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn renew(&self, instance_id: impl IntoId<InstanceId>) -> InstancesRenew {
         InstancesRenew(Call::new(
             self.t,
@@ -92,8 +112,13 @@ impl Instances<'_> {
     ///
     /// `POST /instances/{instance_id}/shell/sessions`; Python SDK: `client.instances.shell_session`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn shell_session(&self, instance_id: impl IntoId<InstanceId>) -> InstancesShellSession {
         InstancesShellSession(Call::with_body(
             self.t,
@@ -112,8 +137,13 @@ impl Instances<'_> {
     ///
     /// `POST /instances/{instance_id}/ssh`; Python SDK: `client.instances.ssh_credential`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn ssh_credential(&self, instance_id: impl IntoId<InstanceId>) -> InstancesSshCredential {
         InstancesSshCredential(Call::new(
             self.t,
@@ -128,8 +158,10 @@ impl Instances<'_> {
     ///
     /// `GET /instances`; Python SDK: `client.instances.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> InstancesList {
         InstancesList(Call::new(self.t, Request::get("/instances", &[])))
     }
@@ -138,8 +170,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/attachments`; Python SDK: `client.instances.attachments`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attachments(&self, instance_id: impl IntoId<InstanceId>) -> InstancesAttachments {
         InstancesAttachments(Call::new(
             self.t,
@@ -157,8 +194,14 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/attachments/{filename:path}`; Python SDK: `client.instances.download_attachment`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `filename`: the `filename` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn download_attachment(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -181,8 +224,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/vpn-config`; Python SDK: `client.instances.vpn_config`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn vpn_config(&self, instance_id: impl IntoId<InstanceId>) -> InstancesVpnConfig {
         InstancesVpnConfig(Call::new(
             self.t,
@@ -200,8 +248,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/vpn-config`; Python SDK: `client.instances.openvpn_config`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn openvpn_config(&self, instance_id: impl IntoId<InstanceId>) -> InstancesOpenvpnConfig {
         InstancesOpenvpnConfig(Call::new(
             self.t,
@@ -219,8 +272,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/traffic`; Python SDK: `client.instances.traffic`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn traffic(&self, instance_id: impl IntoId<InstanceId>) -> InstancesTraffic {
         InstancesTraffic(Call::new(
             self.t,

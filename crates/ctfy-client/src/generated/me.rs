@@ -28,8 +28,10 @@ impl Me<'_> {
     ///
     /// `GET /me`; Python SDK: `client.me.get`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self) -> MeGet {
         MeGet(Call::new(self.t, Request::get("/me", &[])))
     }
@@ -38,8 +40,10 @@ impl Me<'_> {
     ///
     /// `GET /me/inbox`; Python SDK: `client.me.inbox`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn inbox(&self) -> MeInbox {
         MeInbox(Call::new(self.t, Request::get("/me/inbox", &[])))
     }
@@ -48,8 +52,10 @@ impl Me<'_> {
     ///
     /// `GET /me/notification-preferences`; Python SDK: `client.me.notification_preferences`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn notification_preferences(&self) -> MeNotificationPreferences {
         MeNotificationPreferences(Call::new(
             self.t,
@@ -61,8 +67,14 @@ impl Me<'_> {
     ///
     /// `PATCH /me/notification-preferences`; Python SDK: `client.me.set_notification_preference`.
     ///
+    /// # Arguments
+    /// - `category`: the `category` body member.
+    /// - `enabled`: the `enabled` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn set_notification_preference(
         &self,
         category: impl Into<String>,
@@ -83,8 +95,14 @@ impl Me<'_> {
     ///
     /// `DELETE /me/notification-preferences/{category}/{channel}`; Python SDK: `client.me.clear_notification_preference`.
     ///
+    /// # Arguments
+    /// - `category`: the `category` path parameter (an identifier, checked before sending).
+    /// - `channel`: the `channel` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn clear_notification_preference(
         &self,
         category: impl IntoId<Ident>,
@@ -107,8 +125,13 @@ impl Me<'_> {
     ///
     /// `POST /me/announcements/{announcement_id}/read`; Python SDK: `client.me.read_announcement`.
     ///
+    /// # Arguments
+    /// - `announcement_id`: the `announcement_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn read_announcement(&self, announcement_id: impl IntoId<Ident>) -> MeReadAnnouncement {
         MeReadAnnouncement(Call::new(
             self.t,
@@ -126,8 +149,10 @@ impl Me<'_> {
     ///
     /// `POST /me/announcements/read-all`; Python SDK: `client.me.read_all_announcements`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn read_all_announcements(&self) -> MeReadAllAnnouncements {
         MeReadAllAnnouncements(Call::new(
             self.t,
@@ -139,8 +164,10 @@ impl Me<'_> {
     ///
     /// `PATCH /me/profile`; Python SDK: `client.me.update_profile`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update_profile(&self) -> MeUpdateProfile {
         MeUpdateProfile(Call::with_body(
             self.t,
@@ -153,8 +180,13 @@ impl Me<'_> {
     ///
     /// `PATCH /me/profile/visibility`; Python SDK: `client.me.update_visibility`.
     ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update_visibility(
         &self,
         body: &std::collections::BTreeMap<String, bool>,
@@ -169,8 +201,10 @@ impl Me<'_> {
     ///
     /// `GET /me/export`; Python SDK: `client.me.export_account`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn export_account(&self) -> MeExportAccount {
         MeExportAccount(Call::new(self.t, Request::get("/me/export", &[])))
     }
@@ -178,6 +212,8 @@ impl Me<'_> {
     /// Reauthenticates me.
     ///
     /// `POST /me/reauthenticate`; Python SDK: `client.me.reauthenticate`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -193,6 +229,8 @@ impl Me<'_> {
     ///
     /// `POST /me/reauthenticate/code`; Python SDK: `client.me.request_reauth_code`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn request_reauth_code(&self) -> MeRequestReauthCode {
@@ -206,6 +244,8 @@ impl Me<'_> {
     ///
     /// `POST /me/deletion-code`; Python SDK: `client.me.request_deletion_code`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn request_deletion_code(&self) -> MeRequestDeletionCode {
@@ -215,6 +255,11 @@ impl Me<'_> {
     /// Deletes me.
     ///
     /// `DELETE /me`; Python SDK: `client.me.delete_account`.
+    ///
+    /// # Arguments
+    /// - `confirm_display_name`: the `confirm_display_name` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -236,6 +281,8 @@ impl Me<'_> {
     ///
     /// `GET /me/achievements`; Python SDK: `client.me.achievements`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn achievements(&self) -> MeAchievements {
@@ -246,8 +293,10 @@ impl Me<'_> {
     ///
     /// `GET /me/solves`; Python SDK: `client.me.solves`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn solves(&self) -> MeSolves {
         MeSolves(Call::new(self.t, Request::get("/me/solves", &[])))
     }
@@ -256,8 +305,10 @@ impl Me<'_> {
     ///
     /// `GET /me/milestone-progress`; Python SDK: `client.me.milestone_progress`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn milestone_progress(&self) -> MeMilestoneProgress {
         MeMilestoneProgress(Call::new(
             self.t,
@@ -269,8 +320,10 @@ impl Me<'_> {
     ///
     /// `POST /me/star-gazer/verify`; Python SDK: `client.me.verify_star_gazer`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn verify_star_gazer(&self) -> MeVerifyStarGazer {
         MeVerifyStarGazer(Call::new(
             self.t,

@@ -28,6 +28,8 @@ impl Nodes<'_> {
     ///
     /// `GET /nodes`; Python SDK: `client.nodes.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> NodesList {
@@ -37,6 +39,8 @@ impl Nodes<'_> {
     /// Returns the node image consistency.
     ///
     /// `GET /nodes/image-consistency`; Python SDK: `client.nodes.image_consistency`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

@@ -28,8 +28,13 @@ impl Patches<'_> {
     ///
     /// `GET /challenges/{challenge_id}/defence/source`; Python SDK: `client.patches.source`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn source(&self, challenge_id: impl IntoId<ChallengeId>) -> PatchesSource {
         PatchesSource(Call::new(
             self.t,
@@ -47,8 +52,10 @@ impl Patches<'_> {
     ///
     /// `GET /patches`; Python SDK: `client.patches.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> PatchesList {
         PatchesList(Call::new(self.t, Request::get("/patches", &[])))
     }

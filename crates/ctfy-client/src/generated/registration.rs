@@ -28,8 +28,13 @@ impl RegistrationForm<'_> {
     ///
     /// `GET /competitions/{competition_id}/registration`; Python SDK: `client.registration.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, competition_id: impl IntoId<CompetitionId>) -> RegistrationGet {
         RegistrationGet(Call::new(
             self.t,
@@ -47,8 +52,13 @@ impl RegistrationForm<'_> {
     ///
     /// `PUT /competitions/{competition_id}/registration`; Python SDK: `client.registration.submit`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn submit(&self, competition_id: impl IntoId<CompetitionId>) -> RegistrationSubmit {
         RegistrationSubmit(Call::with_body(
             self.t,
@@ -67,8 +77,14 @@ impl RegistrationForm<'_> {
     ///
     /// `POST /competitions/{competition_id}/team/logo`; Python SDK: `client.registration.upload_team_logo`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn upload_team_logo(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -95,8 +111,14 @@ impl RegistrationForm<'_> {
     ///
     /// `GET /competitions/{competition_id}/teams/{team_id}/logo`; Python SDK: `client.registration.team_logo`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn team_logo(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -28,6 +28,8 @@ impl Registry<'_> {
     ///
     /// `GET /registry/token`; Python SDK: `client.registry.token`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn token(&self) -> RegistryToken {

@@ -28,8 +28,15 @@ impl Reports<'_> {
     ///
     /// `PUT /competitions/{competition_id}/challenges/{challenge_id}/report`; Python SDK: `client.reports.save`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `content`: the `content` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn save(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -57,8 +64,13 @@ impl Reports<'_> {
     ///
     /// `GET /competitions/{competition_id}/reports`; Python SDK: `client.reports.mine`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn mine(&self, competition_id: impl IntoId<CompetitionId>) -> ReportsMine {
         ReportsMine(Call::new(
             self.t,
@@ -76,8 +88,14 @@ impl Reports<'_> {
     ///
     /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report`; Python SDK: `client.reports.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -100,8 +118,14 @@ impl Reports<'_> {
     ///
     /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report/versions`; Python SDK: `client.reports.versions`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn versions(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -124,8 +148,14 @@ impl Reports<'_> {
     ///
     /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/finalize`; Python SDK: `client.reports.finalize`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn finalize(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -148,8 +178,14 @@ impl Reports<'_> {
     ///
     /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/reopen`; Python SDK: `client.reports.reopen`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reopen(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -172,8 +208,14 @@ impl Reports<'_> {
     ///
     /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/grade-now`; Python SDK: `client.reports.request_grading`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn request_grading(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -196,8 +238,14 @@ impl Reports<'_> {
     ///
     /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report/attachments`; Python SDK: `client.reports.attachments`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attachments(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -220,8 +268,15 @@ impl Reports<'_> {
     ///
     /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/attachments`; Python SDK: `client.reports.upload_attachment`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn upload_attachment(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -237,8 +292,15 @@ impl Reports<'_> {
     ///
     /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}`; Python SDK: `client.reports.attachment_bytes`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attachment_bytes(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -267,8 +329,15 @@ impl Reports<'_> {
     ///
     /// `DELETE /competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}`; Python SDK: `client.reports.delete_attachment`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete_attachment(
         &self,
         competition_id: impl IntoId<CompetitionId>,

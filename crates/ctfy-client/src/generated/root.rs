@@ -15,6 +15,8 @@ impl crate::PlatformClient {
     ///
     /// `GET /health`; Python SDK: `client.health`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn health(&self) -> PlatformHealth {
@@ -25,6 +27,8 @@ impl crate::PlatformClient {
     ///
     /// `GET /meta`; Python SDK: `client.get_meta`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn get_meta(&self) -> PlatformGetMeta {
@@ -34,6 +38,8 @@ impl crate::PlatformClient {
     /// Returns the cluster info.
     ///
     /// `GET /cluster-info`; Python SDK: `client.cluster_info`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

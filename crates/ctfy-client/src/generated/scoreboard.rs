@@ -28,6 +28,8 @@ impl Scoreboard<'_> {
     ///
     /// `GET /scoreboard`; Python SDK: `client.scoreboard.get`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn get(&self) -> ScoreboardGet {
@@ -37,6 +39,8 @@ impl Scoreboard<'_> {
     /// Gets challenge stats.
     ///
     /// `GET /scoreboard/challenges`; Python SDK: `client.scoreboard.challenge_stats`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -50,6 +54,8 @@ impl Scoreboard<'_> {
     /// Gets user scoreboard.
     ///
     /// `GET /scoreboard/users`; Python SDK: `client.scoreboard.users`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

@@ -28,8 +28,13 @@ impl Series<'_> {
     ///
     /// `GET /series/{series_id}/ladder`; Python SDK: `client.series.ladder`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn ladder(&self, series_id: impl IntoId<Ident>) -> SeriesLadder {
         SeriesLadder(Call::new(
             self.t,
@@ -44,8 +49,14 @@ impl Series<'_> {
     ///
     /// `GET /series/{series_id}/ladder/{user_id}`; Python SDK: `client.series.ladder_history`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn ladder_history(
         &self,
         series_id: impl IntoId<Ident>,

@@ -28,8 +28,13 @@ impl Submissions<'_> {
     ///
     /// `POST /instances/{instance_id}/check`; Python SDK: `client.submissions.check`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn check(&self, instance_id: impl IntoId<InstanceId>) -> SubmissionsCheck {
         SubmissionsCheck(Call::with_body(
             self.t,
@@ -45,8 +50,10 @@ impl Submissions<'_> {
     ///
     /// `GET /submissions`; Python SDK: `client.submissions.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> SubmissionsList {
         SubmissionsList(Call::new(self.t, Request::get("/submissions", &[])))
     }
@@ -55,8 +62,15 @@ impl Submissions<'_> {
     ///
     /// `POST /qa/submissions`; Python SDK: `client.submissions.submit_qa`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
+    /// - `answer`: the `answer` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn submit_qa(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -79,8 +93,13 @@ impl Submissions<'_> {
     ///
     /// `GET /qa/challenges`; Python SDK: `client.submissions.list_qa_challenges`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` query parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list_qa_challenges(
         &self,
         competition_id: impl IntoId<CompetitionId>,

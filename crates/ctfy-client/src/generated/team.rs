@@ -48,6 +48,8 @@ impl Team {
     ///
     /// `PATCH /competitions/{competition_id}/team`; Python SDK: `client.competition(id).team.rename`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn rename(&self) -> TeamRename {
@@ -65,6 +67,8 @@ impl Team {
     ///
     /// `GET /competitions/{competition_id}/team/affiliation`; Python SDK: `client.competition(id).team.affiliation`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn affiliation(&self) -> TeamAffiliation {
@@ -80,6 +84,11 @@ impl Team {
     /// Sets team affiliation.
     ///
     /// `PUT /competitions/{competition_id}/team/affiliation`; Python SDK: `client.competition(id).team.set_affiliation`.
+    ///
+    /// # Arguments
+    /// - `domain`: the `domain` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -101,6 +110,8 @@ impl Team {
     ///
     /// `DELETE /competitions/{competition_id}/team/affiliation`; Python SDK: `client.competition(id).team.clear_affiliation`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn clear_affiliation(&self) -> TeamClearAffiliation {
@@ -116,6 +127,8 @@ impl Team {
     /// Leaves team.
     ///
     /// `POST /competitions/{competition_id}/team/leave`; Python SDK: `client.competition(id).team.leave`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -133,8 +146,13 @@ impl Team {
     ///
     /// `DELETE /competitions/{competition_id}/team/members/{target_user_id}`; Python SDK: `client.competition(id).team.kick`.
     ///
+    /// # Arguments
+    /// - `target_user_id`: the `target_user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn kick(&self, target_user_id: impl IntoId<Ident>) -> TeamKick {
         TeamKick(Call::new(
             &self.t,

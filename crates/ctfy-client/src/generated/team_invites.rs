@@ -23,6 +23,8 @@ impl TeamInvites {
     ///
     /// `POST /competitions/{competition_id}/invites`; Python SDK: `client.competition(id).team.invites.create`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn create(&self) -> TeamInvitesCreate {
@@ -40,6 +42,8 @@ impl TeamInvites {
     ///
     /// `GET /competitions/{competition_id}/invites`; Python SDK: `client.competition(id).team.invites.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> TeamInvitesList {
@@ -56,8 +60,13 @@ impl TeamInvites {
     ///
     /// `DELETE /competitions/{competition_id}/invites/{invite_id}`; Python SDK: `client.competition(id).team.invites.revoke`.
     ///
+    /// # Arguments
+    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn revoke(&self, invite_id: impl IntoId<Ident>) -> TeamInvitesRevoke {
         TeamInvitesRevoke(Call::new(
             &self.t,
@@ -74,6 +83,11 @@ impl TeamInvites {
     /// Mints direct invite.
     ///
     /// `POST /competitions/{competition_id}/invites/direct`; Python SDK: `client.competition(id).team.invites.send`.
+    ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).

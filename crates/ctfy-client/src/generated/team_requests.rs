@@ -23,8 +23,13 @@ impl TeamRequests {
     ///
     /// `POST /competitions/{competition_id}/invites/{invite_id}/approve`; Python SDK: `client.competition(id).team.requests.approve`.
     ///
+    /// # Arguments
+    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn approve(&self, invite_id: impl IntoId<Ident>) -> TeamRequestsApprove {
         TeamRequestsApprove(Call::new(
             &self.t,
@@ -42,8 +47,13 @@ impl TeamRequests {
     ///
     /// `POST /competitions/{competition_id}/invites/{invite_id}/reject`; Python SDK: `client.competition(id).team.requests.reject`.
     ///
+    /// # Arguments
+    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reject(&self, invite_id: impl IntoId<Ident>) -> TeamRequestsReject {
         TeamRequestsReject(Call::new(
             &self.t,

@@ -28,8 +28,10 @@ impl Teams<'_> {
     ///
     /// `GET /teams`; Python SDK: `client.teams.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> TeamsList {
         TeamsList(Call::new(self.t, Request::get("/teams", &[])))
     }
@@ -38,8 +40,13 @@ impl Teams<'_> {
     ///
     /// `GET /teams/{team_id}`; Python SDK: `client.teams.get`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, team_id: impl IntoId<TeamId>) -> TeamsGet {
         TeamsGet(Call::new(
             self.t,
@@ -54,8 +61,13 @@ impl Teams<'_> {
     ///
     /// `GET /teams/{team_id}/profile-stats`; Python SDK: `client.teams.profile_stats`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn profile_stats(&self, team_id: impl IntoId<TeamId>) -> TeamsProfileStats {
         TeamsProfileStats(Call::new(
             self.t,
@@ -70,8 +82,13 @@ impl Teams<'_> {
     ///
     /// `GET /teams/{team_id}/achievements`; Python SDK: `client.teams.achievements`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn achievements(&self, team_id: impl IntoId<TeamId>) -> TeamsAchievements {
         TeamsAchievements(Call::new(
             self.t,

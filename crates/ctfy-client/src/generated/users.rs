@@ -31,8 +31,13 @@ impl Users<'_> {
     ///
     /// `GET /users/{user_id}`; Python SDK: `client.users.get`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, user_id: impl IntoId<UserId>) -> UsersGet {
         UsersGet(Call::new(
             self.t,
@@ -47,8 +52,13 @@ impl Users<'_> {
     ///
     /// `GET /users/{user_id}/solve-trend`; Python SDK: `client.users.solve_trend`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn solve_trend(&self, user_id: impl IntoId<UserId>) -> UsersSolveTrend {
         UsersSolveTrend(Call::new(
             self.t,
@@ -63,8 +73,13 @@ impl Users<'_> {
     ///
     /// `GET /users/{user_id}/profile-stats`; Python SDK: `client.users.profile_stats`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn profile_stats(&self, user_id: impl IntoId<UserId>) -> UsersProfileStats {
         UsersProfileStats(
             Call::new(
@@ -82,8 +97,13 @@ impl Users<'_> {
     ///
     /// `GET /users/{user_id}/authored-challenges`; Python SDK: `client.users.authored_challenges`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn authored_challenges(&self, user_id: impl IntoId<UserId>) -> UsersAuthoredChallenges {
         UsersAuthoredChallenges(Call::new(
             self.t,
@@ -98,8 +118,10 @@ impl Users<'_> {
     ///
     /// `GET /contributors`; Python SDK: `client.users.contributors`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn contributors(&self) -> UsersContributors {
         UsersContributors(Call::new(self.t, Request::get("/contributors", &[])))
     }

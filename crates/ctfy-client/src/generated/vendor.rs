@@ -28,6 +28,8 @@ impl Vendor<'_> {
     ///
     /// `GET /vendor/me`; Python SDK: `client.vendor.me`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn me(&self) -> VendorMe {
@@ -37,6 +39,8 @@ impl Vendor<'_> {
     /// Returns the vendor models.
     ///
     /// `GET /vendor/models`; Python SDK: `client.vendor.models`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -48,6 +52,8 @@ impl Vendor<'_> {
     ///
     /// `GET /vendor/runs`; Python SDK: `client.vendor.runs`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn runs(&self) -> VendorRuns {
@@ -57,6 +63,8 @@ impl Vendor<'_> {
     /// Returns the vendor standard sets.
     ///
     /// `GET /vendor/standard-sets`; Python SDK: `client.vendor.standard_sets`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -71,6 +79,8 @@ impl Vendor<'_> {
     ///
     /// `GET /vendor/nodes`; Python SDK: `client.vendor.nodes`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn nodes(&self) -> VendorNodes {
@@ -80,6 +90,12 @@ impl Vendor<'_> {
     /// Registers model.
     ///
     /// `POST /vendor/models`; Python SDK: `client.vendor.register_model`.
+    ///
+    /// # Arguments
+    /// - `flavor`: the `flavor` body member.
+    /// - `id`: the `id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -103,6 +119,12 @@ impl Vendor<'_> {
     ///
     /// `POST /vendor/keys`; Python SDK: `client.vendor.upload_key`.
     ///
+    /// # Arguments
+    /// - `api_key`: the `api_key` body member.
+    /// - `flavor`: the `flavor` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn upload_key(
@@ -125,6 +147,8 @@ impl Vendor<'_> {
     ///
     /// `GET /vendor/keys`; Python SDK: `client.vendor.keys`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn keys(&self) -> VendorKeys {
@@ -135,8 +159,13 @@ impl Vendor<'_> {
     ///
     /// `DELETE /vendor/keys/{vendor_key_id}`; Python SDK: `client.vendor.delete_key`.
     ///
+    /// # Arguments
+    /// - `vendor_key_id`: the `vendor_key_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete_key(&self, vendor_key_id: impl IntoId<Ident>) -> VendorDeleteKey {
         VendorDeleteKey(Call::new(
             self.t,
@@ -151,6 +180,8 @@ impl Vendor<'_> {
     ///
     /// `GET /vendor/campaigns`; Python SDK: `client.vendor.campaigns`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn campaigns(&self) -> VendorCampaigns {
@@ -160,6 +191,12 @@ impl Vendor<'_> {
     /// Submits campaign.
     ///
     /// `POST /vendor/campaigns`; Python SDK: `client.vendor.submit_campaign`.
+    ///
+    /// # Arguments
+    /// - `model_id`: the `model_id` body member.
+    /// - `standard_set_id`: the `standard_set_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
