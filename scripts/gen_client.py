@@ -76,9 +76,6 @@ CALL_BUDGETS = {
     "node::run_harness": (1800, 30),
     "node::verify_patch": (900, 60),
 }
-# Calls that take a whole model and no optional parameter, but still return a builder so the
-# caller can give them a longer per-call timeout (the node's budget depends on the payload).
-FORCE_BUILDER = {"node::smoke_authored_challenge", "node::verify_generated_range"}
 
 # Byte downloads (INVENTORY "Byte downloads"): the body is a file, whatever the spec declares.
 DOWNLOADS = {
