@@ -76,9 +76,6 @@ CALL_BUDGETS = {
     "node::run_harness": (1800, 30),
     "node::verify_patch": (900, 60),
 }
-# Calls that take a whole model and no optional parameter, but still return a builder so the
-# caller can give them a longer per-call timeout (the node's budget depends on the payload).
-FORCE_BUILDER = {"node::smoke_authored_challenge", "node::verify_generated_range"}
 
 # Byte downloads (INVENTORY "Byte downloads"): the body is a file, whatever the spec declares.
 DOWNLOADS = {
@@ -96,9 +93,43 @@ DOWNLOADS_OR_404 = {
     "node::get_harness_artifact",
 }
 
+# The one table of field name -> identifier type. Path parameters, query parameters, body
+# members and form fields of these names take `impl IntoId<T>`; an invalid id fails the call
+# with `InvalidId` when it is sent (path: `into_id()?` in the request closure; elsewhere
+# `Call::query_id` / `body_id` / `form_id`, which record the error with `Call::check`).
 ID_TYPES = {
     "instance_id": "InstanceId", "challenge_id": "ChallengeId", "competition_id": "CompetitionId",
     "team_id": "TeamId", "user_id": "UserId", "node_id": "NodeId", "question_id": "QuestionId",
+}
+# Order of the leading (required) arguments: path parameters first (template order), then
+# the ids of ID_TYPES from the outer scope to the inner one, then the other values, and the
+# answer last (`submit_qa(competition_id, challenge_id, answer)`).
+ID_RANK = ["competition_id", "team_id", "user_id", "node_id", "challenge_id", "instance_id", "question_id"]
+LAST_ARGS = {"answer", "flag"}
+# Request-side integers that are durations in whole seconds: they take `std::time::Duration`
+# (sent as whole seconds, a sub-second remainder rounded up: `Call::whole_secs`). Day counts
+# (`days`, `expires_in_days`, `pii_retention_days`) stay integers: they are not seconds.
+DURATION_PARAMS = {
+    "ttl", "ttl_seconds", "timeout_s", "interval_s", "tick_seconds", "report_window_s",
+    "duration_seconds", "lead_seconds",
+}
+# Query parameters the spec declares as plain strings although the server compares them with
+# a model enum: (method id, parameter) -> enum of ctfy_models.
+QUERY_ENUM_OVERRIDES = {
+    ("player:instances:list", "status"): "InstanceStatus",
+}
+# Query enums of the spec with no model enum of the same values: generated into
+# crates/ctfy-models/src/query.rs under these names (sorted values -> name).
+NEW_QUERY_ENUMS = {
+    ("all", "official", "self_reported"): "LeaderboardTier",
+    ("oldest", "reputation"): "AuthoredChallengeOrder",
+    ("errored", "estate_failed", "in_flight", "malformed", "not_run", "solved", "unsolved"): "SmokeStatus",
+}
+# Calls whose Python SDK method returns one member of the JSON answer, not the answer:
+# method id -> (member, Rust type). An absent or non-text member gives "" (as Python's
+# `str(resp.json().get(member) or "")`).
+FIELD_RESULTS = {
+    "admin:admin.records:container_log": ("logs", "String"),
 }
 ID_SAMPLES = {
     "InstanceId": "5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11",
@@ -382,7 +413,7 @@ class Types:
                 name = self.m.enum_by_values.get(key) or self.m.enum_by_values.get(tuple(sorted(set(values))))
                 if name:
                     return {"ty": f"m::{name}", "kind": "enum", "raw": name}
-                return {"ty": "String", "kind": "string", "raw": "String"}
+                return {"ty": "String", "kind": "string", "raw": "String", "enum_values": key}
             if len(nonnull) == 1:
                 return self.param_type(nonnull[0])
             return {"ty": "String", "kind": "string", "raw": "String"}
@@ -393,10 +424,12 @@ class Types:
                 return {"ty": f"m::{self.m.names[target]}", "kind": "enum", "raw": self.m.names[target]}
             return {"ty": "String", "kind": "string", "raw": "String"}
         if "enum" in s:
-            name = self.m.enum_by_values.get(tuple(sorted(set(s["enum"]))))
+            # `""` is the "no filter" value of many query enums: leaving the setter unset.
+            key = tuple(sorted(set(v for v in s["enum"] if v != "")))
+            name = self.m.enum_by_values.get(tuple(sorted(set(s["enum"])))) or self.m.enum_by_values.get(key)
             if name:
                 return {"ty": f"m::{name}", "kind": "enum", "raw": name}
-            return {"ty": "String", "kind": "string", "raw": "String"}
+            return {"ty": "String", "kind": "string", "raw": "String", "enum_values": key}
         t = s.get("type")
         if t == "integer":
             return {"ty": "i64", "kind": "i64", "raw": "i64"}
@@ -466,14 +499,20 @@ class Arg:
         self.sample_expr = None
         self.spec_name = "platform"
         self.schema = schema
+        self.py_default = None  # the Python SDK's own default, sent when the setter is not used
+        self.server_default = None
 
     # Rust parameter type
     def param_ty(self) -> str:
         k = self.t["kind"]
         if self.where == "path" and k == "filepath":
             return "impl Into<String>"
-        if self.where == "path":
+        if self.where == "path" or k == "id":
             return f"impl IntoId<{self.t['ty']}>"
+        if k == "duration":
+            if self.required and self.t.get("nullable") and self.where == "body":
+                return "Option<std::time::Duration>"
+            return "std::time::Duration"
         if k == "string":
             base = "impl Into<String>"
         elif k == "enum":
@@ -511,15 +550,57 @@ class Arg:
         return n
 
     def apply(self, call: str) -> str:
+        k = self.t["kind"]
+        if k == "id":
+            fn = {"query": "query_id", "form": "form_id", "body": "body_id"}[self.where]
+            return f"{call}.{fn}::<{self.t['ty']}>({rs(self.key)}, {self.name})"
         fn = {"query": "query", "form": "form_field", "body": "body_field"}[self.where]
+        if k == "duration":
+            if self.required and self.t.get("nullable") and self.where == "body":
+                return f"{call}.{fn}({rs(self.key)}, {self.name}.map(Call::whole_secs))"
+            v = f"Call::whole_secs({self.name})"
+            return f"{call}.{fn}({rs(self.key)}, {v if self.where != 'form' else v + '.to_string()'})"
         return f"{call}.{fn}({rs(self.key)}, {self.value_expr()})"
+
+    def default_literal(self, v) -> str:
+        """Rust literal of a default value as Call takes it."""
+        k = self.t["kind"]
+        if k == "duration" or (self.key in ("limit", "offset") and k == "i64" and self.where == "query"):
+            out = f"{int(v)}u64"
+        elif k == "i64":
+            out = f"{int(v)}i64"
+        elif k == "f64":
+            out = f"{float(v)!r}f64"
+        elif k == "bool":
+            out = "true" if v else "false"
+        else:
+            out = rs(str(v))
+        return f"{out}.to_string()" if self.where == "form" else out
+
+    def apply_default(self, call: str) -> str:
+        fn = {"query": "query", "form": "form_field", "body": "body_field"}[self.where]
+        return f"{call}.{fn}({rs(self.key)}, {self.default_literal(self.py_default)})"
+
+    def default_doc(self) -> str:
+        """What the setter's doc says about defaults."""
+        unit = " s" if self.t["kind"] == "duration" else ""
+        sd = self.server_default
+        if self.py_default is not None:
+            return (f" Default {fmt_default(self.py_default)}{unit}, as the Python SDK (sent when not set); "
+                    f"the server's own default is {fmt_default(sd)}{unit}.")
+        if sd is not None and sd != "":
+            return f" Server default: {fmt_default(sd)}{unit}."
+        return ""
 
     # test sample
     def sample_rust(self) -> str:
         k = self.t["kind"]
         v = self.sample_json
-        if self.where == "path":
+        if self.where == "path" or k == "id":
             return rs(v)
+        if k == "duration":
+            d = f"std::time::Duration::from_secs({int(v)})"
+            return f"Some({d})" if (self.required and self.t.get("nullable") and self.where == "body") else d
         if k in ("string", "enum") and not (self.required and self.t.get("nullable") and self.where == "body"):
             return rs(v)
         if k == "i64":
@@ -538,7 +619,7 @@ class Arg:
 
     def body_expr(self) -> str:
         """Rust expression of the JSON this argument puts in the body."""
-        if self.sample_expr and self.t["kind"] not in ("string", "enum", "i64", "f64", "bool", "strings"):
+        if self.sample_expr and self.t["kind"] not in ("string", "enum", "i64", "f64", "bool", "strings", "id", "duration"):
             return self.sample_expr
         return rust_json(self.sample_json)
 
@@ -549,6 +630,14 @@ class Arg:
         if isinstance(v, bool):
             return [(self.key, "true" if v else "false")]
         return [(self.key, str(v))]
+
+
+def fmt_default(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f"`{v}`" if v else "`\"\"`"
+    return str(v)
 
 
 class Method:
@@ -576,6 +665,34 @@ class Gen:
         self.example_values = {k: e.all() for k, e in self.examples.items()}
         self.out: list[Method] = []
         self.skipped: list[tuple[str, str, str]] = []
+        # (method id, Python call, where, key, Python default, server default)
+        self.py_defaults: list[tuple] = []
+        # new query enums: name -> wire values in schema order
+        self.new_enums: dict[str, list[str]] = {}
+
+    def enum_param(self, xid: str, name: str, t: dict, schema: dict) -> dict:
+        """A query/form parameter's type with the enum decisions applied (overrides, new enums)."""
+        if (xid, name) in QUERY_ENUM_OVERRIDES:
+            e = QUERY_ENUM_OVERRIDES[(xid, name)]
+            return {"ty": f"m::{e}", "kind": "enum", "raw": e}
+        key = t.get("enum_values")
+        if not key:
+            return t
+        if key not in NEW_QUERY_ENUMS:
+            raise SystemExit(f"{xid}: query enum {name} {key} has no model enum: name it in NEW_QUERY_ENUMS")
+        e = NEW_QUERY_ENUMS[key]
+        values = []
+
+        def walk(x):
+            if isinstance(x, dict):
+                for v in x.get("enum", []):
+                    if v != "" and v not in values:
+                        values.append(v)
+                for b in x.get("anyOf", []) + x.get("oneOf", []):
+                    walk(b)
+        walk(schema)
+        self.new_enums[e] = values
+        return {"ty": f"ctfy_models::{e}", "kind": "enum", "raw": e, "values": values}
 
     def op(self, spec: str, method: str, path: str) -> dict:
         item = self.specs[spec]["paths"].get("/api/v1" + path)
@@ -588,7 +705,7 @@ class Gen:
         c, ns = x["client"], x["namespace"]
         if c == "player":
             if ns == "":
-                return dict(crate="client", module="root", owner="PlatformClient", prefix="",
+                return dict(crate="client", module="root", owner="PlatformClient", prefix="Platform",
                             t="&self.t", bound={}, python=f"client.{x['method']}", rust="client")
             return dict(crate="client", module=ns, owner=OWNER_NAMES.get(ns, pascal(ns)), prefix=pascal(ns), t="self.t",
                         bound={}, python=f"client.{ns}.{x['method']}", rust=f"client.{ns}()", accessor=ns)
@@ -675,7 +792,7 @@ class Gen:
         for p in op.get("parameters", []):
             if p["in"] != "query":
                 continue
-            t = ty.param_type(p.get("schema", {}))
+            t = self.enum_param(x["id"], p["name"], ty.param_type(p.get("schema", {})), p.get("schema", {}))
             req = bool(p.get("required"))
             sample = self.query_sample(p["name"], t, p.get("schema", {}), ex)
             args.append(Arg(p["name"], "query", p["name"], t, req, sample))
@@ -701,7 +818,7 @@ class Gen:
                     if p.get("format") == "binary" or p.get("contentMediaType") == "application/octet-stream" or (p.get("type") == "string" and p.get("format") == "binary"):
                         args.append(Arg(k, "file", k, {"ty": "file", "kind": "file"}, True, None))
                         continue
-                    t = ty.param_type(p)
+                    t = self.enum_param(x["id"], k, ty.param_type(p), p)
                     args.append(Arg(k, "form", k, t, k in req, self.query_sample(k, t, p, ex)))
             elif "application/json" in content:
                 s = content["application/json"].get("schema", {})
@@ -766,8 +883,13 @@ class Gen:
             send = "page" if ret.startswith("Page<") else "json"
             if ret_kind == "page":
                 ret_kind = "page"
+        field = FIELD_RESULTS.get(xid)
+        if field:
+            ret, send, ret_kind = field[1], "field", "field"
         response_example = None
-        if ret_kind not in ("download", "empty"):
+        if ret_kind == "field":
+            response_example = rust_json({field[0]: "[web] listening on :8080\n[web] GET / 200\n"})
+        elif ret_kind not in ("download", "empty"):
             sch = content.get("schema", {}) if content else {}
             response_example = self.rexpr(spec, sch, ex.value(sch, "response", 0))
         # unique setter names
@@ -783,9 +905,29 @@ class Gen:
             seen.add(a.name)
         for a in args + ([whole] if whole else []):
             a.spec_name = spec
+        # ids and durations (same rules for query, body and form)
+        for a in args:
+            if a.where in ("query", "body", "form"):
+                if a.key in ID_TYPES and a.t["kind"] == "string":
+                    a.t = dict(a.t, ty=ID_TYPES[a.key], kind="id")
+                elif a.key in DURATION_PARAMS and a.t["kind"] == "i64":
+                    a.t = dict(a.t, kind="duration")
+        # leading arguments: path, ids outer to inner, the rest, the answer last
+        def order(ia):
+            i, a = ia
+            if a.where == "path":
+                return (0, i)
+            if a.required and a.key in ID_RANK:
+                return (1, ID_RANK.index(a.key))
+            if a.required and a.key in LAST_ARGS:
+                return (3, i)
+            return (2, i)
+        args = [a for _, a in sorted(enumerate(args), key=order)]
         optional = [a for a in args if not a.required and a.where != "file"]
+        self.python_defaults(x, op, optional, place)
         name = ident(x["method"])
-        builder = (place["prefix"] + pascal(x["method"])) if optional or xid in FORCE_BUILDER else None
+        # Every call is an owned builder (`.send()`, `.timeout()`, `IntoFuture`).
+        builder = place["prefix"] + pascal(x["method"])
         summary = op.get("summary") or ""
         return Method(
             id=xid, x=x, place=place, name=name, http_method=http["method"], path=path,
@@ -795,6 +937,52 @@ class Gen:
             builder=builder, summary=summary, spec=spec, doc=sentence(summary, x["method"], http["method"], x["namespace"]),
             code=code,
         )
+
+    def python_defaults(self, x: dict, op: dict, optional: list[Arg], place: dict):
+        """Marks the optional arguments whose Python SDK default is sent by the Python method and
+        differs from the server's declared default: the Rust call sends the Python value when
+        the setter is not used (ported code gets the same answer). A `None` default, or one the
+        Python method does not send (a `when` condition false for it), is left out."""
+        http = x["http"][0]
+        params = {p["name"]: p for p in x["params"]}
+        q_schema = {p["name"]: p.get("schema", {}) for p in op.get("parameters", []) if p["in"] == "query"}
+        b_schema = {}
+        rb = (op.get("requestBody") or {}).get("content", {}).get("application/json", {}).get("schema", {})
+        for b in [rb] + rb.get("anyOf", []):
+            if "$ref" in b:
+                spec = "node" if x["client"] == "node" else "platform"
+                b_schema = self.specs[spec]["components"]["schemas"][b["$ref"].rsplit("/", 1)[1]].get("properties", {})
+        sends = {}
+        for where, entries in (("query", http.get("query") or []), ("body", http.get("json_body") or [])):
+            for e in entries:
+                if e.get("key") and len(e["from"]) == 1:
+                    sends[(where, e["key"])] = e
+        for a in optional:
+            schema = q_schema.get(a.key) if a.where == "query" else b_schema.get(a.key) if a.where == "body" else None
+            if schema is not None and "default" in schema:
+                a.server_default = schema["default"]
+            e = sends.get((a.where, a.key))
+            if not e:
+                continue
+            p = params.get(e["from"][0])
+            if not p or p.get("required") or "default" not in p or p["default"] is None:
+                continue
+            pd = p["default"]
+            when = e.get("when")
+            if when:
+                m = re.fullmatch(r"(\w+) > 0", when)
+                if when in (e["from"][0], "filtered: v"):
+                    sent = bool(pd)
+                elif m and m.group(1) == e["from"][0] and isinstance(pd, (int, float)):
+                    sent = pd > 0
+                else:
+                    sent = False  # a condition this table cannot evaluate: assume not sent
+                if not sent:
+                    continue
+            if schema is None or "default" not in schema or schema["default"] == pd:
+                continue
+            a.py_default = pd
+            self.py_defaults.append((x["id"], place["python"], a.where, a.key, pd, schema["default"]))
 
     def rexpr(self, spec: str, schema: dict, value) -> str:
         """Rust expression (a `serde_json::Value`) of an example: fixtures for named schemas."""
@@ -822,6 +1010,8 @@ class Gen:
 
     def query_sample(self, name: str, t: dict, schema: dict, ex: Examples):
         k = t["kind"]
+        if k == "enum" and "values" in t:
+            return t["values"][0]
         if k == "enum":
             mod = self.modules["node" if ex is self.examples["node"] else "platform"]
             variants = mod.enums[t["raw"]]["variants"]
@@ -857,7 +1047,28 @@ def fn_doc(m: Method) -> list[str]:
         lines += ["", "`None` when the server answers 404 (nothing recorded)."]
     if m.body_note == "undeclared":
         lines += ["", "The spec declares no body for this route (the node reads the raw request); the model is sent as JSON."]
-    lines += ["", "# Errors", "Any [`Error`](crate::Error)."]
+    if m.id in FIELD_RESULTS:
+        member = FIELD_RESULTS[m.id][0]
+        lines += ["", f"Returns the `{member}` member of the answer, as the Python SDK does (`\"\"` when it is absent, e.g. nothing was kept)."]
+    lead = [a for a in m.args if a.required or a.where == "file"]
+    items = []
+    for a in lead:
+        if a.where == "file":
+            items.append(f"- `{a.name}_filename`, `{a.name}_content_type`, `{a.name}`: the `{a.key}` file part.")
+            continue
+        where = {"path": "path parameter", "query": "query parameter", "body": "body member", "form": "form field"}[a.where]
+        note = ""
+        if a.where == "path" or a.t["kind"] == "id":
+            note = " (an identifier, checked before sending)"
+        elif a.t["kind"] == "duration":
+            note = " (sent as whole seconds, a sub-second remainder rounded up)"
+        items.append(f"- `{a.name}`: the `{a.key}` {where}{note}.")
+    if m.whole:
+        items.append(f"- `{m.whole.name}`: the request body.")
+    if items:
+        lines += ["", "# Arguments"] + items
+    lines += ["", "Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout."]
+    lines += ["", "# Errors", "[`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request." if any(a.where == "path" or a.t["kind"] == "id" for a in m.args) else "Any [`Error`](crate::Error)."]
     return ["/// " + l if l else "///" for l in lines]
 
 
@@ -911,40 +1122,52 @@ def emit_method(m: Method) -> tuple[str, str]:
             call = f"{call}.file({rs(a.key)}, {a.name}_filename, {a.name}_content_type, {a.name})"
         else:
             call = a.apply(call)
+    for a in m.optional:
+        if a.py_default is not None:
+            call = a.apply_default(call)
     if m.id in CALL_BUDGETS:
         budget, margin = CALL_BUDGETS[m.id]
         call = f"{call}.timeout(std::time::Duration::from_secs({budget + margin}))"
     doc = fn_doc(m)
     out = []
-    if m.builder:
-        out += doc
-        out.append(f"pub fn {m.name}({', '.join(params)}) -> {m.builder} {{")
-        out.append(f"    {m.builder}({call})")
-        out.append("}")
-    else:
-        out += doc
-        out.append(f"pub async fn {m.name}({', '.join(params)}) -> Result<{m.ret}> {{")
-        out.append(f"    {call}.{m.send}().await")
-        out.append("}")
+    out += doc
+    out.append(f"pub fn {m.name}({', '.join(params)}) -> {m.builder} {{")
+    out.append(f"    {m.builder}({call})")
+    out.append("}")
     btxt = []
-    if m.builder:
-        owner = m.place["owner"]
-        btxt.append("builder!(")
-        btxt.append(f"    /// Request builder of [`{owner}::{m.name}`]: set optional parameters, then `.await` it.")
-        if m.send == "page":
-            btxt.append(f"    {m.builder} => {m.ret}")
-        else:
-            btxt.append(f"    {m.builder} => {m.ret}, {m.send}")
-        btxt.append(");\n")
+    owner = m.place["owner"]
+    btxt.append("builder!(")
+    if m.optional:
+        btxt.append(f"    /// Request builder of [`{owner}::{m.name}`]: set optional parameters, then `.await` it")
+    else:
+        btxt.append(f"    /// Request builder of [`{owner}::{m.name}`]: `.await` it")
+    btxt.append("    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and")
+    btxt.append("    /// `Send + 'static`: it can move into a spawned task.")
+    if m.send == "page":
+        btxt.append(f"    {m.builder} => {m.ret}")
+    elif m.send == "field":
+        member = FIELD_RESULTS[m.id][0]
+        btxt.append(f"    {m.builder} => {m.ret}, json ctfy_models::Json => |v: ctfy_models::Json| {{")
+        btxt.append(f"        Ok(v.get({rs(member)}).and_then(|l| l.as_str()).unwrap_or_default().to_owned())")
+        btxt.append("    }")
+    else:
+        btxt.append(f"    {m.builder} => {m.ret}, {m.send}")
+    btxt.append(");\n")
+    if m.optional:
         btxt.append(f"impl {m.builder} {{")
         for a in m.optional:
             where = {"query": "query parameter", "body": "body member", "form": "form field"}[a.where]
-            btxt.append(f"    /// Sets the `{a.key}` {where}.")
+            what = ""
+            if a.t["kind"] == "id":
+                what = f" (checked: an invalid id fails the call with `InvalidId` when sent)"
+            elif a.t["kind"] == "duration":
+                what = " (whole seconds; a sub-second remainder rounds up)"
+            btxt.append(f"    /// Sets the `{a.key}` {where}{what}.{a.default_doc()}")
             btxt.append(f"    pub fn {a.name}(self, {a.name}: {a.param_ty()}) -> Self {{")
             if m.id in CALL_BUDGETS and a.key == "timeout_s" and a.where == "body":
                 margin = CALL_BUDGETS[m.id][1]
-                btxt[-2] = f"    /// Sets the `{a.key}` body member: the node's budget; the request then waits that long plus {margin} s."
-                btxt.append(f"        let wait = std::time::Duration::from_secs({a.name}.max(0) as u64 + {margin});")
+                btxt[-2] = (f"    /// Sets the `{a.key}` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus {margin} s.")
+                btxt.append(f"        let wait = std::time::Duration::from_secs(Call::whole_secs({a.name}).saturating_add({margin}));")
                 btxt.append(f"        Self({a.apply('self.0')}.timeout(wait))")
             else:
                 btxt.append(f"        Self({a.apply('self.0')})")
@@ -981,7 +1204,13 @@ class Emitter:
         owner = ms[0].place["owner"]
         models = "ctfy_models::node" if crate == "node" else "ctfy_models"
         out = [HEADER, "\n"]
-        out.append(f"//! Generated calls of `{ms[0].place['python'].rsplit('.', 1)[0]}`.\n\n")
+        out.append(f"//! Generated calls of `{ms[0].place['python'].rsplit('.', 1)[0]}`.\n")
+        pyd = [(m, a) for m in ms for a in m.optional if a.py_default is not None]
+        if pyd:
+            out.append("//!\n//! Python SDK defaults sent when the setter is not used (they differ from the server's):\n")
+            for m, a in pyd:
+                out.append(f"//! - `{m.name}`: `{a.key}` = {fmt_default(a.py_default)} (server: {fmt_default(a.server_default)})\n")
+        out.append("\n")
         out.append("#![allow(unused_imports, clippy::too_many_arguments)]\n\n")
         out.append(f"use {models} as m;\n")
         out.append("use ctfy_models::{IntoId, ChallengeId, CompetitionId, InstanceId, TeamId, UserId, NodeId, QuestionId, Ident};\n")
@@ -1041,8 +1270,7 @@ class Emitter:
                 lines.append(f"mod {n};\n")
             lines.append("\n")
             for n in sorted(names):
-                if n != "root":
-                    lines.append(f"pub use {n}::*;\n")
+                lines.append(f"pub use {n}::*;\n")
             (gen_dirs[crate] / "mod.rs").write_text("".join(lines))
 
 
@@ -1117,8 +1345,19 @@ def test_type(ty: str, spec: str) -> str:
 
 
 def test_fn(g: Gen, crate: str, module: str, m: Method) -> str:
+    text = test_fn_one(g, crate, module, m, True)
+    if any(a.py_default is not None for a in m.optional):
+        # No setter used: the Python SDK's defaults go on the wire.
+        text += test_fn_one(g, crate, module, m, False)
+    return text
+
+
+def test_fn_one(g: Gen, crate: str, module: str, m: Method, setters: bool) -> str:
     spec = m.spec
     tname = f"{module}_{m.name}".strip("_") if crate != "node" else m.name
+    if not setters:
+        tname += "_sends_python_defaults"
+    sent = [a for a in m.args if setters or a.required or a.where == "file" or a.py_default is not None]
     lead = [a for a in m.args if a.required or a.where == "file"]
     call_args = []
     for a in lead:
@@ -1133,13 +1372,22 @@ def test_fn(g: Gen, crate: str, module: str, m: Method) -> str:
             call_args.append(f"&{m.whole.sample_rust()}")
     # query
     pairs = []
-    for a in m.args:
+    for a in sent:
         if a.where == "query":
-            pairs += a.query_pairs()
+            if not setters and not a.required:
+                pairs.append((a.key, str(a.py_default).lower() if isinstance(a.py_default, bool) else str(a.py_default)))
+            else:
+                pairs += a.query_pairs()
     # body
     body = None
     if m.body_kind == "json":
-        body = "json!({" + ", ".join(f"{rs(a.key)}: {a.body_expr()}" for a in m.args if a.where == "body") + "})"
+        members = []
+        for a in sent:
+            if a.where == "body":
+                v = rust_json(a.py_default) if (not setters and not a.required) else a.body_expr()
+                members.append(f"{rs(a.key)}: {v}")
+        if members or m.body_required or setters:
+            body = "json!({" + ", ".join(members) + "})"
     elif m.body_kind == "whole":
         body = m.whole.body_expr()
     form = []
@@ -1167,7 +1415,7 @@ def test_fn(g: Gen, crate: str, module: str, m: Method) -> str:
     else:
         target = recv
     expr = f"{target}.{m.name}({', '.join(call_args)})"
-    for a in m.optional:
+    for a in m.optional if setters else []:
         expr += f".{a.name}({a.sample_rust()})"
     lines = [f"#[tokio::test]\nasync fn {tname}() {{\n", "    let s = Server::start().await;\n"]
     # response
@@ -1194,6 +1442,9 @@ def test_fn(g: Gen, crate: str, module: str, m: Method) -> str:
         if m.ret.startswith("Option"):
             lines.append("    let got = got.expect(\"a download\");\n")
         lines.append("    assert_eq!(&got.bytes[..], SAMPLE_BYTES);\n")
+    elif m.ret_kind == "field":
+        member = FIELD_RESULTS[m.id][0]
+        lines.append(f"    assert_eq!(got, example[{rs(member)}].as_str().unwrap());\n")
     elif m.ret_kind != "empty":
         lines.append("    same(&got, &example);\n")
     lines.append("}\n\n")
@@ -1225,6 +1476,11 @@ def methods_md(g: Gen) -> str:
     out.append("## Hand-written or not ported\n\n| Python | why |\n|---|---|\n")
     for _, py, why in g.skipped:
         out.append(f"| `{py}` | {why} |\n")
+    out.append("\n## Python SDK defaults sent\n\nWhere a Python SDK method sends its own default and the server's declared default differs, the\n"
+               "Rust call sends the Python value when the setter is not used (found by the generator):\n\n"
+               "| Python | parameter | Python default (sent) | server default |\n|---|---|---|---|\n")
+    for _, py, where, key, pd, sd in g.py_defaults:
+        out.append(f"| `{py}` | {where} `{key}` | {fmt_default(pd)} | {fmt_default(sd)} |\n")
     out.append("\nAlso hand-written on top of the generated calls: `instances().launch` / `wait_ready` (the two halves of `start`).\n")
     out.append("\nEvents (`client.events()`) are built separately (SSE).\n")
     return "".join(out)
@@ -1248,10 +1504,27 @@ def methods_tsv(g: Gen) -> str:
     return "".join(out)
 
 
+def query_enums_text(g: Gen) -> str:
+    """crates/ctfy-models/src/query.rs: the query enums the spec declares inline with no model
+    enum of the same values (NEW_QUERY_ENUMS)."""
+    out = [HEADER, "\n//! Enums of query parameters that no response model declares (generated by\n",
+           "//! `scripts/gen_client.py` from the operations' parameters, `NEW_QUERY_ENUMS`).\n"]
+    for name in sorted(g.new_enums):
+        vals = g.new_enums[name]
+        out.append(f"\nstring_enum! {{\n    /// Values of a query parameter (`{'`, `'.join(vals)}`).\n    {name} {{\n")
+        for v in vals:
+            out.append(f"        /// `{v}`.\n        {pascal(v)} = {rs(v)},\n")
+        out.append("    }\n}\n")
+    return "".join(out)
+
+
 def main() -> int:
     g = Gen()
     g.build()
     Emitter(g).write()
+    (ROOT / "crates/ctfy-models/src/query.rs").write_text(query_enums_text(g))
+    for row in g.py_defaults:
+        print("python default sent:", row[1], row[2], row[3], "=", row[4], "(server", row[5], ")")
     # tests
     tdir = ROOT / "tests" / "wiremock"
     tdir.mkdir(parents=True, exist_ok=True)

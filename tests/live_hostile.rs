@@ -600,7 +600,7 @@ async fn hostile_body_values_are_one_value() {
     let qa = env.var("QA_CHALLENGE_ID");
     let res = client
         .submissions()
-        .submit_qa(name.as_str(), qa, comp_id)
+        .submit_qa(comp_id, qa, name.as_str())
         .question_id("answer")
         .await
         .expect("QA submission");
@@ -617,7 +617,7 @@ async fn hostile_body_values_are_one_value() {
     let question = "answer\",\"question_id\":\"transport";
     let err = client
         .submissions()
-        .submit_qa("tcp", qa, comp_id)
+        .submit_qa(comp_id, qa, "tcp")
         .question_id(question)
         .await
         .unwrap_err();

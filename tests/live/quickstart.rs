@@ -94,7 +94,7 @@ async fn quickstart_flow_end_to_end() {
         client
             .submissions()
             .submit(&ready.id, token.as_str())
-            .question("token")
+            .question_id("token")
             .await
             .unwrap()
             .correct
@@ -222,7 +222,11 @@ async fn competition_scoped_instance_routes() {
             .attack_surface
             .is_some()
     );
-    scoped.renew(&ready.id).ttl(600).await.unwrap();
+    scoped
+        .renew(&ready.id)
+        .ttl(std::time::Duration::from_secs(600))
+        .await
+        .unwrap();
     scoped.traffic(&ready.id).await.unwrap();
     // Another competition's route refuses the instance.
     let other = client.competition("not-this-competition").unwrap();

@@ -20,10 +20,10 @@ async fn authored_challenges_list() {
             ("competition_id", "88606bbe4080d915b4cab9b9d1175202"),
             ("team_id", "f6a7ca40fb244678abe4ebba37174d7d"),
             ("review_status", "pending"),
-            ("smoke", "smoke-value"),
+            ("smoke", "not_run"),
             ("revision", "pending"),
             ("destination", "public"),
-            ("order", "order-value"),
+            ("order", "oldest"),
             ("limit", "10"),
             ("offset", "20"),
         ],
@@ -39,10 +39,10 @@ async fn authored_challenges_list() {
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
         .team_id("f6a7ca40fb244678abe4ebba37174d7d")
         .review_status("pending")
-        .smoke("smoke-value")
+        .smoke("not_run")
         .revision("pending")
         .destination("public")
-        .order("order-value")
+        .order("oldest")
         .limit(10)
         .offset(20)
         .await

@@ -36,7 +36,11 @@ async fn awd_configure() {
     let got = s
         .admin()
         .awd()
-        .configure("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b", 3, 3600)
+        .configure(
+            "3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b",
+            3,
+            std::time::Duration::from_secs(3600),
+        )
         .attacker("none")
         .challenge_id("903d30269447dd0e76bc74093f48fdf8")
         .defence_mode("shell")

@@ -18,10 +18,10 @@ async fn competition_authored_challenges_list() {
         "/api/v1/admin/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/authored-challenges",
         &[
             ("review_status", "pending"),
-            ("smoke", "smoke-value"),
+            ("smoke", "not_run"),
             ("revision", "pending"),
             ("destination", "public"),
-            ("order", "order-value"),
+            ("order", "oldest"),
             ("limit", "10"),
             ("offset", "20"),
         ],
@@ -35,10 +35,10 @@ async fn competition_authored_challenges_list() {
         .competition_authored_challenges()
         .list("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b")
         .review_status("pending")
-        .smoke("smoke-value")
+        .smoke("not_run")
         .revision("pending")
         .destination("public")
-        .order("order-value")
+        .order("oldest")
         .limit(10)
         .offset(20)
         .await

@@ -155,7 +155,7 @@ async fn competitions_create() {
         )
         .registration_review(true)
         .registration_starts_at("2026-11-22T22:27:33.936721Z")
-        .report_window_s(18212)
+        .report_window_s(std::time::Duration::from_secs(18212))
         .scoring_params(
             serde_json::from_value::<ctfy::models::JsonObject>(json!({"extra_key": "extra"}))
                 .unwrap(),
@@ -228,7 +228,7 @@ async fn competitions_update() {
         )
         .registration_review(true)
         .registration_starts_at("2026-11-22T22:27:33.936721Z")
-        .report_window_s(18212)
+        .report_window_s(std::time::Duration::from_secs(18212))
         .scoring_params(
             serde_json::from_value::<ctfy::models::JsonObject>(json!({"extra_key": "extra"}))
                 .unwrap(),

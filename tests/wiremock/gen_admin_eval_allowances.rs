@@ -33,14 +33,14 @@ async fn eval_allowances_list() {
 async fn eval_allowances_grant() {
     let s = Server::start().await;
     let example = ex("platform", "EvalAllowanceRow");
-    s.expect("POST", "/api/v1/admin/eval-allowances", &[], Body::Json(json!({"cap_usd": json!(2.5), "competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "note": json!("A short note for the example."), "user_id": json!("e8701ad48ba05a91604e480dd60899a3")})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    s.expect("POST", "/api/v1/admin/eval-allowances", &[], Body::Json(json!({"competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "user_id": json!("e8701ad48ba05a91604e480dd60899a3"), "cap_usd": json!(2.5), "note": json!("A short note for the example.")})), "Bearer pt_test", Reply::Json(example.clone())).await;
     let got = s
         .admin()
         .eval_allowances()
         .grant(
-            2.5,
             "88606bbe4080d915b4cab9b9d1175202",
             "e8701ad48ba05a91604e480dd60899a3",
+            2.5,
         )
         .note("A short note for the example.")
         .await

@@ -80,7 +80,7 @@ async fn eval_campaigns_submit() {
         .max_turns(3)
         .name("sample-name")
         .num_samples(3)
-        .timeout_s(3600)
+        .timeout_s(std::time::Duration::from_secs(3600))
         .await
         .expect("call succeeds");
     same(&got, &example);

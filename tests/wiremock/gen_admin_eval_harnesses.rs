@@ -42,7 +42,9 @@ async fn eval_harnesses_register() {
         .register()
         .active(true)
         .approved_digest("approved-digest-value")
-        .conformance_checked_at_ts(1795386453.936721)
+        .conformance_checked_at_ts(
+            serde_json::from_value::<ctfy::models::UnixTime>(json!(1795386453.936721)).unwrap(),
+        )
         .conformance_digest("conformance-digest-value")
         .conformance_error("conformance-error-value")
         .conformance_findings(
@@ -53,7 +55,9 @@ async fn eval_harnesses_register() {
         )
         .conformance_status("passed")
         .created_at("2026-11-22T22:27:33.936721Z")
-        .created_at_ts(1795386453.936721)
+        .created_at_ts(
+            serde_json::from_value::<ctfy::models::UnixTime>(json!(1795386453.936721)).unwrap(),
+        )
         .created_by_user_id("bb89ac1e357d44872993ac972cd5424d")
         .display_name("sample-display-name")
         .id("b80bb7740288fda1f201890375a60c8f")
@@ -62,7 +66,9 @@ async fn eval_harnesses_register() {
         .owner_user_id("68d3ca9683a09d61d50e5ea60a2ebe34")
         .review_note("review-note-value")
         .review_status("pending")
-        .reviewed_at_ts(1795386453.936721)
+        .reviewed_at_ts(
+            serde_json::from_value::<ctfy::models::UnixTime>(json!(1795386453.936721)).unwrap(),
+        )
         .reviewed_by_user_id("688b13652edadc29d9a665f66068c886")
         .source_url("http://127.0.0.1:18212/")
         .version("0.7.0")

@@ -43,7 +43,9 @@ async fn eval_vendors_register() {
         .active(true)
         .contact_email("player@example.com")
         .created_at("2026-11-22T22:27:33.936721Z")
-        .created_at_ts(1795386453.936721)
+        .created_at_ts(
+            serde_json::from_value::<ctfy::models::UnixTime>(json!(1795386453.936721)).unwrap(),
+        )
         .created_by_user_id("bb89ac1e357d44872993ac972cd5424d")
         .daily_run_quota(3)
         .display_name("sample-display-name")

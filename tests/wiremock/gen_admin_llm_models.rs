@@ -44,7 +44,9 @@ async fn llm_models_register() {
         .base_url("http://127.0.0.1:18212/")
         .context_tokens(3)
         .created_at("2026-11-22T22:27:33.936721Z")
-        .created_at_ts(1795386453.936721)
+        .created_at_ts(
+            serde_json::from_value::<ctfy::models::UnixTime>(json!(1795386453.936721)).unwrap(),
+        )
         .created_by_user_id("bb89ac1e357d44872993ac972cd5424d")
         .display_name("sample-display-name")
         .flavor("anthropic")
@@ -55,7 +57,9 @@ async fn llm_models_register() {
         .provider_model("provider-model-value")
         .review_note("review-note-value")
         .review_status("pending")
-        .reviewed_at_ts(1795386453.936721)
+        .reviewed_at_ts(
+            serde_json::from_value::<ctfy::models::UnixTime>(json!(1795386453.936721)).unwrap(),
+        )
         .reviewed_by_user_id("688b13652edadc29d9a665f66068c886")
         .vendor("vendor-value")
         .await

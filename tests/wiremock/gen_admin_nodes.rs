@@ -28,6 +28,20 @@ async fn nodes_register() {
 }
 
 #[tokio::test]
+async fn nodes_register_sends_python_defaults() {
+    let s = Server::start().await;
+    let example = ex("platform", "NodeRegisterResponse");
+    s.expect("POST", "/api/v1/nodes/register", &[], Body::Json(json!({"capacity": json!(10), "display_name": json!("sample-display-name"), "url": json!("http://127.0.0.1:18212/")})), "Bearer pt_test", Reply::Json(example.clone())).await;
+    let got = s
+        .admin()
+        .nodes()
+        .register("sample-display-name", "http://127.0.0.1:18212/")
+        .await
+        .expect("call succeeds");
+    same(&got, &example);
+}
+
+#[tokio::test]
 async fn nodes_remove() {
     let s = Server::start().await;
     let example = json!({"key": "value"});
@@ -176,7 +190,29 @@ async fn nodes_mint_invite() {
         .nodes()
         .mint_invite()
         .owner_vendor_id("760bf5c6a5d5fe7a47d27d982566b7a7")
-        .ttl_seconds(3600)
+        .ttl_seconds(std::time::Duration::from_secs(3600))
+        .await
+        .expect("call succeeds");
+    same(&got, &example);
+}
+
+#[tokio::test]
+async fn nodes_mint_invite_sends_python_defaults() {
+    let s = Server::start().await;
+    let example = ex("platform", "CreateInviteResponse");
+    s.expect(
+        "POST",
+        "/api/v1/nodes/invites",
+        &[],
+        Body::Json(json!({"ttl_seconds": json!(86400)})),
+        "Bearer pt_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .admin()
+        .nodes()
+        .mint_invite()
         .await
         .expect("call succeeds");
     same(&got, &example);

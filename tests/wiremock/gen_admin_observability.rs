@@ -158,6 +158,28 @@ async fn observability_activities() {
 }
 
 #[tokio::test]
+async fn observability_activities_sends_python_defaults() {
+    let s = Server::start().await;
+    let example = ex("platform", "LimitOffsetPageCustomized_Activity_");
+    s.expect(
+        "GET",
+        "/api/v1/admin/activities",
+        &[("limit", "50")],
+        Body::Empty,
+        "Bearer pt_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .admin()
+        .observability()
+        .activities()
+        .await
+        .expect("call succeeds");
+    same(&got, &example);
+}
+
+#[tokio::test]
 async fn observability_activities_timeseries() {
     let s = Server::start().await;
     let example = ex("platform", "ActivityTimeseries");

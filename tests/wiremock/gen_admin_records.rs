@@ -44,6 +44,23 @@ async fn records_list() {
 }
 
 #[tokio::test]
+async fn records_list_sends_python_defaults() {
+    let s = Server::start().await;
+    let example = ex("platform", "LimitOffsetPageCustomized_InstanceRecordInfo_");
+    s.expect(
+        "GET",
+        "/api/v1/admin/instance-records",
+        &[("limit", "50")],
+        Body::Empty,
+        "Bearer pt_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s.admin().records().list().await.expect("call succeeds");
+    same(&got, &example);
+}
+
+#[tokio::test]
 async fn records_get() {
     let s = Server::start().await;
     let example = ex("platform", "InstanceRecordDetail");
@@ -112,7 +129,7 @@ async fn records_instance_answers() {
 #[tokio::test]
 async fn records_container_log() {
     let s = Server::start().await;
-    let example = json!({"key": "value"});
+    let example = json!({"logs": "[web] listening on :8080\n[web] GET / 200\n"});
     s.expect(
         "GET",
         "/api/v1/admin/instance-records/5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11/container-log",
@@ -128,7 +145,7 @@ async fn records_container_log() {
         .container_log("5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11")
         .await
         .expect("call succeeds");
-    same(&got, &example);
+    assert_eq!(got, example["logs"].as_str().unwrap());
 }
 
 #[tokio::test]

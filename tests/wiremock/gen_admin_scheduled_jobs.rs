@@ -46,7 +46,7 @@ async fn scheduled_jobs_update() {
         .scheduled_jobs()
         .update("name-6ae999")
         .enabled(true)
-        .interval_s(3600)
+        .interval_s(std::time::Duration::from_secs(3600))
         .await
         .expect("call succeeds");
     same(&got, &example);

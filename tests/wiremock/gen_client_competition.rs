@@ -242,6 +242,27 @@ async fn competition_score_history() {
 }
 
 #[tokio::test]
+async fn competition_score_history_sends_python_defaults() {
+    let s = Server::start().await;
+    let example = ex("platform", "CompetitionScoreHistory");
+    s.expect(
+        "GET",
+        "/api/v1/competitions/3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b/score-history",
+        &[("top", "10")],
+        Body::Empty,
+        "Bearer pf_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .competition()
+        .score_history()
+        .await
+        .expect("call succeeds");
+    same(&got, &example);
+}
+
+#[tokio::test]
 async fn competition_score_distribution() {
     let s = Server::start().await;
     let example = ex("platform", "CompetitionScoreDistribution");

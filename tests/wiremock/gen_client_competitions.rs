@@ -14,7 +14,7 @@ async fn competitions_list() {
         "GET",
         "/api/v1/competitions",
         &[
-            ("phase", "phase-value"),
+            ("phase", "upcoming"),
             ("limit", "10"),
             ("offset", "20"),
             ("competition_id", "88606bbe4080d915b4cab9b9d1175202"),
@@ -28,7 +28,7 @@ async fn competitions_list() {
         .client()
         .competitions()
         .list()
-        .phase("phase-value")
+        .phase("upcoming")
         .limit(10)
         .offset(20)
         .competition_id("88606bbe4080d915b4cab9b9d1175202")

@@ -15,7 +15,7 @@ async fn eval_leaderboard() {
         "/api/v1/eval/leaderboard",
         &[
             ("competition_id", "88606bbe4080d915b4cab9b9d1175202"),
-            ("tier", "tier-value"),
+            ("tier", "official"),
         ],
         Body::Empty,
         "Bearer pf_test",
@@ -27,7 +27,7 @@ async fn eval_leaderboard() {
         .eval()
         .leaderboard()
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
-        .tier("tier-value")
+        .tier("official")
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -61,7 +61,9 @@ async fn eval_register_harness() {
         .register_harness()
         .active(true)
         .approved_digest("approved-digest-value")
-        .conformance_checked_at_ts(1795386453.936721)
+        .conformance_checked_at_ts(
+            serde_json::from_value::<ctfy::models::UnixTime>(json!(1795386453.936721)).unwrap(),
+        )
         .conformance_digest("conformance-digest-value")
         .conformance_error("conformance-error-value")
         .conformance_findings(
@@ -72,7 +74,9 @@ async fn eval_register_harness() {
         )
         .conformance_status("passed")
         .created_at("2026-11-22T22:27:33.936721Z")
-        .created_at_ts(1795386453.936721)
+        .created_at_ts(
+            serde_json::from_value::<ctfy::models::UnixTime>(json!(1795386453.936721)).unwrap(),
+        )
         .created_by_user_id("bb89ac1e357d44872993ac972cd5424d")
         .display_name("sample-display-name")
         .id("b80bb7740288fda1f201890375a60c8f")
@@ -81,7 +85,9 @@ async fn eval_register_harness() {
         .owner_user_id("68d3ca9683a09d61d50e5ea60a2ebe34")
         .review_note("review-note-value")
         .review_status("pending")
-        .reviewed_at_ts(1795386453.936721)
+        .reviewed_at_ts(
+            serde_json::from_value::<ctfy::models::UnixTime>(json!(1795386453.936721)).unwrap(),
+        )
         .reviewed_by_user_id("688b13652edadc29d9a665f66068c886")
         .source_url("http://127.0.0.1:18212/")
         .version("0.7.0")
@@ -292,7 +298,7 @@ async fn eval_enter() {
         )
         .max_turns(3)
         .num_samples(3)
-        .timeout_s(3600)
+        .timeout_s(std::time::Duration::from_secs(3600))
         .await
         .expect("call succeeds");
     same(&got, &example);

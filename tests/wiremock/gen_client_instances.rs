@@ -72,7 +72,7 @@ async fn instances_reset() {
         .client()
         .instances()
         .reset("5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11")
-        .ttl(3600)
+        .ttl(std::time::Duration::from_secs(3600))
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
         .await
         .expect("call succeeds");
@@ -99,7 +99,7 @@ async fn instances_renew() {
         .client()
         .instances()
         .renew("5b0c7a52-9f0e-4c1e-9d57-2a8c1f0e6b11")
-        .ttl(3600)
+        .ttl(std::time::Duration::from_secs(3600))
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
         .await
         .expect("call succeeds");
@@ -160,7 +160,7 @@ async fn instances_list() {
         "/api/v1/instances",
         &[
             ("challenge_id", "903d30269447dd0e76bc74093f48fdf8"),
-            ("status", "status-value"),
+            ("status", "starting"),
             ("q", "q-value"),
             ("competition_id", "88606bbe4080d915b4cab9b9d1175202"),
             ("limit", "10"),
@@ -176,7 +176,7 @@ async fn instances_list() {
         .instances()
         .list()
         .challenge_id("903d30269447dd0e76bc74093f48fdf8")
-        .status("status-value")
+        .status("starting")
         .q("q-value")
         .competition_id("88606bbe4080d915b4cab9b9d1175202")
         .limit(10)

@@ -65,15 +65,15 @@ async fn submissions_list() {
 async fn submissions_submit_qa() {
     let s = Server::start().await;
     let example = ex("platform", "SubmissionResponse");
-    s.expect("POST", "/api/v1/qa/submissions", &[], Body::Json(json!({"answer": json!("flag{s4mple_25dc28}"), "challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "question_id": json!("7aa0f6eeb744f57f917032ef2fa5b8fa")})), "Bearer pf_test", Reply::Json(example.clone())).await;
+    s.expect("POST", "/api/v1/qa/submissions", &[], Body::Json(json!({"competition_id": json!("88606bbe4080d915b4cab9b9d1175202"), "challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "question_id": json!("7aa0f6eeb744f57f917032ef2fa5b8fa"), "answer": json!("flag{s4mple_25dc28}")})), "Bearer pf_test", Reply::Json(example.clone())).await;
     let got = s
         .client()
         .submissions()
         .submit_qa(
+            "88606bbe4080d915b4cab9b9d1175202",
+            "903d30269447dd0e76bc74093f48fdf8",
             serde_json::from_value::<ctfy::models::StringOrList>(json!("flag{s4mple_25dc28}"))
                 .unwrap(),
-            "903d30269447dd0e76bc74093f48fdf8",
-            "88606bbe4080d915b4cab9b9d1175202",
         )
         .question_id("7aa0f6eeb744f57f917032ef2fa5b8fa")
         .await

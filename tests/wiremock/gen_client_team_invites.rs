@@ -25,7 +25,7 @@ async fn team_invites_create() {
         .invites()
         .create()
         .max_uses(3)
-        .ttl_seconds(3600)
+        .ttl_seconds(std::time::Duration::from_secs(3600))
         .await
         .expect("call succeeds");
     same(&got, &example);

@@ -75,6 +75,28 @@ async fn users_profile_stats() {
 }
 
 #[tokio::test]
+async fn users_profile_stats_sends_python_defaults() {
+    let s = Server::start().await;
+    let example = ex("platform", "ProfileStats");
+    s.expect(
+        "GET",
+        "/api/v1/users/9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c/profile-stats",
+        &[("days", "30")],
+        Body::Empty,
+        "Bearer pf_test",
+        Reply::Json(example.clone()),
+    )
+    .await;
+    let got = s
+        .client()
+        .users()
+        .profile_stats("9d1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c")
+        .await
+        .expect("call succeeds");
+    same(&got, &example);
+}
+
+#[tokio::test]
 async fn users_authored_challenges() {
     let s = Server::start().await;
     let example = ex(

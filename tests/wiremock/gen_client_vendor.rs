@@ -217,7 +217,7 @@ async fn vendor_submit_campaign() {
         .name("sample-name")
         .num_samples(3)
         .publish(true)
-        .timeout_s(3600)
+        .timeout_s(std::time::Duration::from_secs(3600))
         .await
         .expect("call succeeds");
     same(&got, &example);

@@ -10,13 +10,13 @@ use serde_json::json;
 async fn start_instance() {
     let s = Server::start().await;
     let example = ex("node", "InstanceStarted");
-    s.expect("POST", "/api/v1/instances", &[], Body::Json(json!({"answers": json!({"key": "answers-value"}), "authored_revision": json!("authored-revision-value"), "challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "env": json!({"key": "env-value"}), "instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "match_network": ex("node", "MatchNetwork"), "open_shell_password": json!("open-shell-password-value"), "proxy_output_dir": json!("proxy-output-dir-value"), "publish_gamebox": json!(true), "ttl": json!(3600)})), "Bearer node_test", Reply::Json(example.clone())).await;
+    s.expect("POST", "/api/v1/instances", &[], Body::Json(json!({"challenge_id": json!("903d30269447dd0e76bc74093f48fdf8"), "instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "answers": json!({"key": "answers-value"}), "authored_revision": json!("authored-revision-value"), "env": json!({"key": "env-value"}), "match_network": ex("node", "MatchNetwork"), "open_shell_password": json!("open-shell-password-value"), "proxy_output_dir": json!("proxy-output-dir-value"), "publish_gamebox": json!(true), "ttl": json!(3600)})), "Bearer node_test", Reply::Json(example.clone())).await;
     let got = s
         .node()
         .start_instance(
             "903d30269447dd0e76bc74093f48fdf8",
             "51afcc4ffa9f7e0187e0e53ba9ef0e4c",
-            3600,
+            std::time::Duration::from_secs(3600),
         )
         .answers(
             serde_json::from_value::<std::collections::BTreeMap<String, String>>(
@@ -620,7 +620,7 @@ async fn run_checker() {
             ["cmd-value"],
             "service-value",
         )
-        .timeout_s(3600)
+        .timeout_s(std::time::Duration::from_secs(3600))
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -664,7 +664,7 @@ async fn run_harness() {
             .unwrap(),
         )
         .target_instance("target-instance-value")
-        .timeout_s(3600)
+        .timeout_s(std::time::Duration::from_secs(3600))
         .untrusted(true)
         .await
         .expect("call succeeds");
@@ -706,7 +706,7 @@ async fn verify_patch() {
             )
             .unwrap(),
         )
-        .timeout_s(3600)
+        .timeout_s(std::time::Duration::from_secs(3600))
         .await
         .expect("call succeeds");
     same(&got, &example);
@@ -767,14 +767,14 @@ async fn write_awd_answers() {
 async fn probe_awd_service() {
     let s = Server::start().await;
     let example = ex("node", "AwdProbeResult");
-    s.expect("POST", "/api/v1/awd/probe", &[], Body::Json(json!({"flag": json!("flag{s4mple_112f3a}"), "instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "previous_flag": json!("flag{s4mple_cc1b97}"), "previous_flag_id": json!("baf641fefa923c036eeb456aab85b673"), "service_id": json!("b0dc1e2985b388b120ee0dd7baca7034"), "tick": json!(3)})), "Bearer node_test", Reply::Json(example.clone())).await;
+    s.expect("POST", "/api/v1/awd/probe", &[], Body::Json(json!({"instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "previous_flag": json!("flag{s4mple_cc1b97}"), "previous_flag_id": json!("baf641fefa923c036eeb456aab85b673"), "service_id": json!("b0dc1e2985b388b120ee0dd7baca7034"), "tick": json!(3), "flag": json!("flag{s4mple_112f3a}")})), "Bearer node_test", Reply::Json(example.clone())).await;
     let got = s
         .node()
         .probe_awd_service(
-            "flag{s4mple_112f3a}",
             "51afcc4ffa9f7e0187e0e53ba9ef0e4c",
             "b0dc1e2985b388b120ee0dd7baca7034",
             3,
+            "flag{s4mple_112f3a}",
         )
         .previous_flag("flag{s4mple_cc1b97}")
         .previous_flag_id("baf641fefa923c036eeb456aab85b673")
@@ -787,7 +787,7 @@ async fn probe_awd_service() {
 async fn attack_awd_box() {
     let s = Server::start().await;
     let example = ex("node", "AwdAttackResult");
-    s.expect("POST", "/api/v1/awd/attack", &[], Body::Json(json!({"agent_image": json!("agent-image-value"), "counter_flag": json!("flag{s4mple_8de223}"), "forensic_marker": json!("forensic-marker-value"), "instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "llm_api_key": json!("pf_dfc81c9d30d7ba2a"), "tick": json!(3), "timeout_s": json!(3600)})), "Bearer node_test", Reply::Json(example.clone())).await;
+    s.expect("POST", "/api/v1/awd/attack", &[], Body::Json(json!({"instance_id": json!("51afcc4ffa9f7e0187e0e53ba9ef0e4c"), "agent_image": json!("agent-image-value"), "counter_flag": json!("flag{s4mple_8de223}"), "forensic_marker": json!("forensic-marker-value"), "llm_api_key": json!("pf_dfc81c9d30d7ba2a"), "tick": json!(3), "timeout_s": json!(3600)})), "Bearer node_test", Reply::Json(example.clone())).await;
     let got = s
         .node()
         .attack_awd_box("51afcc4ffa9f7e0187e0e53ba9ef0e4c", 3)
@@ -795,7 +795,7 @@ async fn attack_awd_box() {
         .counter_flag("flag{s4mple_8de223}")
         .forensic_marker("forensic-marker-value")
         .llm_api_key("pf_dfc81c9d30d7ba2a")
-        .timeout_s(3600)
+        .timeout_s(std::time::Duration::from_secs(3600))
         .await
         .expect("call succeeds");
     same(&got, &example);

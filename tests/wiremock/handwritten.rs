@@ -1,6 +1,7 @@
 //! Wiremock tests of the hand-written calls (hand-written too): `instances().start` / `stop`,
 //! `competition.register`, `submissions().submit` / `verify`, `admin.registrations().roster_all`,
-//! `check_server_compatibility`; plus the fixture round-trip check.
+//! `check_server_compatibility`; plus the fixture round-trip check, and the typed-call checks of
+//! issue #11 (owned `'static + Send` builders, enum / duration / id query values).
 
 use std::time::Duration;
 
@@ -263,7 +264,7 @@ async fn submit_a_multi_select_answer() {
     s.client()
         .submissions()
         .submit(INSTANCE, vec!["a", "c"])
-        .question("q2")
+        .question_id("q2")
         .await
         .unwrap();
 }
@@ -309,7 +310,7 @@ async fn verify_a_multi_select_answer() {
     s.client()
         .submissions()
         .verify(INSTANCE, vec!["b"])
-        .question("q2")
+        .question_id("q2")
         .await
         .unwrap();
 }
@@ -474,12 +475,196 @@ async fn competition_scoped_instance_routes() {
     let scoped = comp.instances();
     scoped.get(INSTANCE).await.unwrap();
     scoped.status(INSTANCE).await.unwrap();
-    scoped.renew(INSTANCE).ttl(600).await.unwrap();
-    scoped.reset(INSTANCE).ttl(900).await.unwrap();
+    scoped
+        .renew(INSTANCE)
+        .ttl(std::time::Duration::from_secs(600))
+        .await
+        .unwrap();
+    scoped
+        .reset(INSTANCE)
+        .ttl(std::time::Duration::from_secs(900))
+        .await
+        .unwrap();
     scoped.traffic(INSTANCE).limit(5).await.unwrap();
     assert!(scoped.stop(INSTANCE).await.unwrap());
     assert!(
         scoped.get("..").await.is_err(),
         "a dot segment is refused before sending"
     );
+}
+
+// ---------------------------------------------------------------- issue #11: owned builders
+
+fn is_static_send<T: Send + 'static>(_: &T) {}
+
+#[tokio::test]
+async fn every_call_is_an_owned_static_send_builder() {
+    let s = Server::start().await;
+    let client = s.client();
+    let comp = s.competition();
+    // Formerly `async fn`s on a borrowed view, generated and hand-written.
+    is_static_send(&client.instances().stop(INSTANCE));
+    is_static_send(&client.instances().pending_questions(INSTANCE));
+    is_static_send(&client.instances().ssh_credential(INSTANCE));
+    is_static_send(&client.health());
+    is_static_send(&client.check_server_compatibility(None));
+    is_static_send(&comp.register(Registration::Solo));
+    is_static_send(&comp.instances().stop(INSTANCE));
+    is_static_send(&s.admin().records().container_log(INSTANCE));
+    is_static_send(&s.node().check_health_verbose(INSTANCE));
+    // Their futures too.
+    is_static_send(&std::future::IntoFuture::into_future(
+        client.instances().stop(INSTANCE),
+    ));
+
+    // A closure that owns a client clone and returns a call: the call outlives the view.
+    Mock::given(method("DELETE"))
+        .and(path(format!("/api/v1/instances/{INSTANCE}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ex("platform", "StopResponse")))
+        .expect(1)
+        .mount(&s.mock)
+        .await;
+    let id = ctfy::models::InstanceId::new(INSTANCE).unwrap();
+    let f = {
+        let c = client.clone();
+        move || c.instances().stop(id.clone())
+    };
+    let stopped = tokio::spawn(std::future::IntoFuture::into_future(
+        f().timeout(Duration::from_secs(5)),
+    ))
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(stopped);
+}
+
+#[tokio::test]
+async fn formerly_async_calls_take_a_timeout() {
+    let s = Server::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/instances/{INSTANCE}")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(ex("platform", "InstanceInfo"))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .mount(&s.mock)
+        .await;
+    let err = s
+        .client()
+        .instances()
+        .pending_questions(INSTANCE)
+        .timeout(Duration::from_millis(200))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Http { .. } | Error::Timeout { .. }),
+        "{err:?}"
+    );
+}
+
+// ---------------------------------------------------------------- typed query values
+
+#[tokio::test]
+async fn enum_query_parameters_send_the_wire_string() {
+    use ctfy::models::{CompetitionDetailPhase, InstanceStatus, LeaderboardTier};
+    let s = Server::start().await;
+    let page = json!({ "items": [], "total": 0, "limit": 50, "offset": 0 });
+    s.expect(
+        "GET",
+        "/api/v1/competitions",
+        &[("phase", "upcoming")],
+        Body::Empty,
+        "Bearer pf_test",
+        Reply::Json(page.clone()),
+    )
+    .await;
+    s.expect(
+        "GET",
+        "/api/v1/instances",
+        &[("status", "ready")],
+        Body::Empty,
+        "Bearer pf_test",
+        Reply::Json(page),
+    )
+    .await;
+    let c = s.client();
+    c.competitions()
+        .list()
+        .phase(CompetitionDetailPhase::Upcoming)
+        .await
+        .unwrap();
+    c.instances()
+        .list()
+        .status(InstanceStatus::Ready)
+        .await
+        .unwrap();
+    assert_eq!(LeaderboardTier::SelfReported.as_str(), "self_reported");
+}
+
+#[tokio::test]
+async fn a_duration_ttl_is_sent_as_whole_seconds_rounded_up() {
+    let s = Server::start().await;
+    let renewed = ex("platform", "RenewResponse");
+    s.expect(
+        "POST",
+        &format!("/api/v1/instances/{INSTANCE}/renew"),
+        &[("ttl", "91")],
+        Body::Empty,
+        "Bearer pf_test",
+        Reply::Json(renewed),
+    )
+    .await;
+    s.client()
+        .instances()
+        .renew(INSTANCE)
+        .ttl(Duration::from_millis(90_500))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn container_log_returns_the_text_and_empty_when_nothing_was_kept() {
+    let s = Server::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/api/v1/admin/instance-records/{INSTANCE}/container-log"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "logs": null })))
+        .expect(1)
+        .mount(&s.mock)
+        .await;
+    let text: String = s.admin().records().container_log(INSTANCE).await.unwrap();
+    assert_eq!(text, "");
+}
+
+#[tokio::test]
+async fn an_invalid_query_or_body_id_fails_before_sending() {
+    let s = Server::start().await;
+    let admin = s.admin();
+    let err = admin.records().list().team_id("a/b").await.unwrap_err();
+    assert!(matches!(err, Error::InvalidId(_)), "{err:?}");
+    let err = admin
+        .teams()
+        .set_captain(COMPETITION_ID, "t1", "..")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidId(_)), "{err:?}");
+    let err = s
+        .client()
+        .submissions()
+        .submit(INSTANCE, "flag{x}")
+        .question_id("")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidId(_)), "{err:?}");
+    let err = s
+        .client()
+        .submissions()
+        .verify(INSTANCE, "flag{x}")
+        .competition_id("../x")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidId(_)), "{err:?}");
+    assert!(s.mock.received_requests().await.unwrap().is_empty());
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use ctfy_models::HealthResponse;
-use ctfy_transport::{Result, RetryPolicy, TokenKind, Transport, TransportBuilder};
+use ctfy_transport::{Result, RetryPolicy, TokenKind, Transport, TransportBuilder, awaitable};
 
 /// The platform version this SDK was built against.
 pub const PLATFORM_VERSION: &str = "0.7.0";
@@ -183,23 +183,58 @@ impl PlatformClient {
     }
 
     /// Compares the server's version with the one this SDK was built against
-    /// ([`PLATFORM_VERSION`]). Fetches `/health` unless `health` is given.
+    /// ([`PLATFORM_VERSION`]). Fetches `/health` unless `health` is given (then nothing is
+    /// sent).
     ///
     /// Hand-written: compares locally. Python SDK: `client.check_server_compatibility`.
+    /// Returns an owned builder: `.await` it (or `.send()`); `.timeout()` sets the per-attempt
+    /// timeout of the `/health` request.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error) from `/health`.
-    pub async fn check_server_compatibility(
+    pub fn check_server_compatibility(
         &self,
         health: Option<&HealthResponse>,
-    ) -> Result<VersionCheck> {
-        let server = match health {
-            Some(h) => h.version.clone(),
-            None => self.health().await?.version,
+    ) -> PlatformCheckServerCompatibility {
+        PlatformCheckServerCompatibility {
+            health: self.health(),
+            server: health.map(|h| h.version.clone()),
+        }
+    }
+}
+
+/// Request builder of [`PlatformClient::check_server_compatibility`]: `.await` it (or
+/// `.send()`). Owned and `Send + 'static`.
+#[derive(Debug)]
+#[must_use = "a request builder does nothing until awaited"]
+pub struct PlatformCheckServerCompatibility {
+    health: crate::PlatformHealth,
+    server: Option<String>,
+}
+
+impl PlatformCheckServerCompatibility {
+    /// Sets a timeout for each attempt of the `/health` request, replacing the client's.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        Self {
+            health: self.health.timeout(timeout),
+            ..self
+        }
+    }
+
+    /// Fetches `/health` when needed and compares.
+    ///
+    /// # Errors
+    /// Any [`Error`](crate::Error) from `/health`.
+    pub async fn send(self) -> Result<VersionCheck> {
+        let server = match self.server {
+            Some(v) => v,
+            None => self.health.await?.version,
         };
         Ok(VersionCheck::new(PLATFORM_VERSION, &server))
     }
 }
+
+awaitable!(PlatformCheckServerCompatibility => VersionCheck);
 
 /// How a client version relates to a server version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,10 +4,11 @@
 //! The handle itself and its other calls are generated (`generated/competition.rs`).
 
 use ctfy_models::{InstanceId, IntoId, TeamDetail};
-use ctfy_transport::{Call, Request, Result};
+use ctfy_transport::{Call, Request, Result, builder};
 
 use crate::{
-    Competition, InstancesGet, InstancesRenew, InstancesReset, InstancesStatus, InstancesTraffic,
+    Competition, InstancesGet, InstancesRenew, InstancesReset, InstancesStatus, InstancesStop,
+    InstancesTraffic,
 };
 
 /// How to get onto a team in a competition.
@@ -37,11 +38,15 @@ impl Competition {
     /// `POST /competitions/{competition_id}/teams/redeem` (join); Python SDK:
     /// `client.competition(id).register`.
     ///
+    /// Returns an owned builder: `.await` it (or `.send()`); `.timeout()` sets this call's
+    /// per-attempt timeout.
+    ///
     /// # Errors
     /// 409 `already_member` when creating a team while on one; any [`Error`](crate::Error).
-    pub async fn register(&self, how: Registration) -> Result<TeamDetail> {
+    pub fn register(&self, how: Registration) -> CompetitionRegister {
         let id = self.id.as_str();
-        let req = match how {
+        let req = (|| -> Result<Request> {
+            Ok(match how {
             Registration::Solo => Request::post("/competitions/{competition_id}/teams", &[id])?
                 .json(&serde_json::json!({ "mode": "solo" }))?,
             Registration::Create { name, description } => Request::post(
@@ -55,10 +60,17 @@ impl Competition {
                 Request::post("/competitions/{competition_id}/teams/redeem", &[id])?
                     .json(&serde_json::json!({ "code": code }))?
             }
-        };
-        self.t.json(&req).await
+        })
+        })();
+        CompetitionRegister(Call::new(&self.t, req))
     }
 }
+
+builder!(
+    /// Request builder of [`Competition::register`]: `.await` it (or `.send()`);
+    /// `.timeout()` gives it its own per-attempt timeout. Owned and `Send + 'static`.
+    CompetitionRegister => TeamDetail, json
+);
 
 /// The caller's instances addressed through one competition's own routes
 /// (`/competitions/{competition_id}/instances/{instance_id}…`): the platform checks that the
@@ -142,13 +154,14 @@ impl CompetitionInstances<'_> {
     /// [`Instances::stop`](crate::Instances::stop), an instance already gone counts as stopped
     /// (`Ok(false)`).
     ///
+    /// Returns an owned builder: `.await` it (or `.send()`); `.timeout()` sets this call's
+    /// per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error) but 404.
-    pub async fn stop(&self, instance_id: impl IntoId<InstanceId>) -> Result<bool> {
-        self.call(instance_id, |a| {
+    pub fn stop(&self, instance_id: impl IntoId<InstanceId>) -> InstancesStop {
+        InstancesStop(self.call(instance_id, |a| {
             Request::delete("/competitions/{competition_id}/instances/{instance_id}", a)
-        })
-        .empty_or_404()
-        .await
+        }))
     }
 }

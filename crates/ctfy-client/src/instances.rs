@@ -7,10 +7,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use ctfy_models::{
-    AttackSurface, ChallengeId, CompetitionId, InstanceId, InstanceStatus, InstanceStatusResponse,
-    IntoId, StartResponse,
+    AttackSurface, ChallengeId, CompetitionId, InstanceId, InstanceInfo, InstanceQuestionInfo,
+    InstanceStatus, InstanceStatusResponse, IntoId, StartResponse,
 };
-use ctfy_transport::{Error, Request, Result, Transport, awaitable};
+use ctfy_transport::{Call, Error, Request, Result, Transport, awaitable, builder};
 
 use crate::Instances;
 
@@ -106,17 +106,30 @@ impl Instances<'_> {
     /// Stops an instance (`DELETE /instances/{instance_id}`; Python SDK:
     /// `client.instances.stop`). An instance that is already gone (404,
     /// e.g. auto-stopped after a full solve) counts as stopped: the result says whether this
-    /// call stopped it.
+    /// call stopped it (`true`) or found it gone (`false`).
+    ///
+    /// Returns an owned builder: `.await` it (or `.send()`); `.timeout()` sets this call's
+    /// per-attempt timeout.
     ///
     /// # Errors
-    /// 503 `node_unreachable` when the node could not stop it; any [`Error`] but 404.
-    pub async fn stop(&self, instance_id: impl IntoId<InstanceId>) -> Result<bool> {
-        let id = instance_id.into_id()?;
-        self.t
-            .empty_or_404(&Request::delete("/instances/{instance_id}", &[&id])?)
-            .await
+    /// [`Error::InvalidId`] for an invalid id (before anything is sent); 503
+    /// `node_unreachable` when the node could not stop it; any [`Error`] but 404.
+    pub fn stop(&self, instance_id: impl IntoId<InstanceId>) -> InstancesStop {
+        let req = instance_id
+            .into_id()
+            .map_err(Error::from)
+            .and_then(|id| Request::delete("/instances/{instance_id}", &[&id]));
+        InstancesStop(Call::new(self.t, req))
     }
 }
+
+builder!(
+    /// Request builder of [`Instances::stop`] (and
+    /// [`CompetitionInstances::stop`](crate::CompetitionInstances::stop)): `.await` it (or
+    /// `.send()`) for whether this call stopped the instance; `.timeout()` gives it its own
+    /// per-attempt timeout. Owned and `Send + 'static`.
+    InstancesStop => bool, empty_or_404
+);
 
 /// How long a start waits, shared by [`InstancesStart`] and [`InstancesWaitReady`].
 #[derive(Debug, Clone, Copy)]
@@ -505,19 +518,33 @@ impl Instances<'_> {
     /// # Errors
     /// 404 `instance_not_found` once the instance is gone (e.g. auto-stopped after the last
     /// answer); 403 `forbidden` for another team's instance; any [`Error`].
-    pub async fn pending_questions(
+    ///
+    /// Returns an owned builder: `.await` it (or `.send()`); `.timeout()` sets this call's
+    /// per-attempt timeout.
+    pub fn pending_questions(
         &self,
         instance_id: impl IntoId<InstanceId>,
-    ) -> Result<Vec<ctfy_models::InstanceQuestionInfo>> {
-        let id = instance_id.into_id()?;
-        let info: ctfy_models::InstanceInfo = self
-            .t
-            .json(&Request::get("/instances/{instance_id}", &[&id])?)
-            .await?;
-        Ok(info
-            .questions
-            .into_iter()
-            .filter(|q| q.unlocked && !q.answered_correctly)
-            .collect())
+    ) -> InstancesPendingQuestions {
+        let req = instance_id
+            .into_id()
+            .map_err(Error::from)
+            .and_then(|id| Request::get("/instances/{instance_id}", &[&id]));
+        InstancesPendingQuestions(Call::new(self.t, req))
     }
 }
+
+/// The questions of an instance that can be answered now (see
+/// [`Instances::pending_questions`]).
+fn pending(info: InstanceInfo) -> Result<Vec<InstanceQuestionInfo>> {
+    Ok(info
+        .questions
+        .into_iter()
+        .filter(|q| q.unlocked && !q.answered_correctly)
+        .collect())
+}
+
+builder!(
+    /// Request builder of [`Instances::pending_questions`]: `.await` it (or `.send()`);
+    /// `.timeout()` gives it its own per-attempt timeout. Owned and `Send + 'static`.
+    InstancesPendingQuestions => Vec<InstanceQuestionInfo>, json InstanceInfo => pending
+);

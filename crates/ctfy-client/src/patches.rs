@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ctfy_models::{self as m, ChallengeId, InstanceId, IntoId};
+use ctfy_models::{self as m, ChallengeId, CompetitionId, InstanceId, IntoId};
 use ctfy_transport::{Call, Request, builder};
 
 use crate::Patches;
@@ -85,8 +85,12 @@ builder!(
 );
 
 impl PatchesSubmit {
-    /// The competition the submission counts for.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
-        Self(self.0.body_field("competition_id", competition_id.into()))
+    /// The competition the submission counts for (the `competition_id` body member). An
+    /// invalid id fails the call with [`InvalidId`](crate::Error::InvalidId) when sent.
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
+        Self(
+            self.0
+                .body_id::<CompetitionId>("competition_id", competition_id),
+        )
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! The namespace and its other calls are generated (`generated/submissions.rs`).
 
-use ctfy_models::{InstanceId, IntoId, StringOrList, SubmissionResponse, VerifyAnswerResponse};
+use ctfy_models::{
+    CompetitionId, InstanceId, IntoId, QuestionId, StringOrList, SubmissionResponse,
+    VerifyAnswerResponse,
+};
 use ctfy_transport::{Call, Request, builder};
 
 use crate::Submissions;
@@ -60,9 +63,10 @@ builder!(
 );
 
 impl SubmissionsSubmit {
-    /// The question answered (default `flag`).
-    pub fn question(self, question_id: impl Into<String>) -> Self {
-        Self(self.0.body_field("question_id", question_id.into()))
+    /// The question answered (default `flag`). An invalid id fails the call with
+    /// [`InvalidId`](crate::Error::InvalidId) when sent.
+    pub fn question_id(self, question_id: impl IntoId<QuestionId>) -> Self {
+        Self(self.0.body_id::<QuestionId>("question_id", question_id))
     }
 }
 
@@ -72,13 +76,18 @@ builder!(
 );
 
 impl SubmissionsVerify {
-    /// The question answered (default `flag`).
-    pub fn question(self, question_id: impl Into<String>) -> Self {
-        Self(self.0.body_field("question_id", question_id.into()))
+    /// The question answered (default `flag`). An invalid id fails the call with
+    /// [`InvalidId`](crate::Error::InvalidId) when sent.
+    pub fn question_id(self, question_id: impl IntoId<QuestionId>) -> Self {
+        Self(self.0.body_id::<QuestionId>("question_id", question_id))
     }
 
-    /// The competition the instance belongs to.
-    pub fn competition_id(self, id: impl Into<String>) -> Self {
-        Self(self.0.query("competition_id", id.into()))
+    /// The competition the instance belongs to (the `competition_id` query parameter). An
+    /// invalid id fails the call with [`InvalidId`](crate::Error::InvalidId) when sent.
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
+        Self(
+            self.0
+                .query_id::<CompetitionId>("competition_id", competition_id),
+        )
     }
 }

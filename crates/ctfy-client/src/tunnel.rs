@@ -22,7 +22,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ctfy_models::{InstanceId, IntoId};
+use ctfy_models::{CompetitionId, InstanceId, IntoId};
 use ctfy_transport::{Error, Result, Transport, awaitable};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
@@ -118,7 +118,7 @@ impl Instances<'_> {
 pub struct InstancesTunnel {
     t: Transport,
     instance_id: Result<InstanceId>,
-    competition_id: Option<String>,
+    competition_id: Option<Result<CompetitionId>>,
     mode: TunnelMode,
     timeout: Duration,
     search_path: Option<Vec<PathBuf>>,
@@ -138,9 +138,10 @@ impl InstancesTunnel {
         self
     }
 
-    /// Sets the `competition_id` query parameter of the config download.
-    pub fn competition_id(mut self, competition_id: impl Into<String>) -> Self {
-        self.competition_id = Some(competition_id.into());
+    /// Sets the `competition_id` query parameter of the config download. An invalid id fails
+    /// the call with [`Error::InvalidId`] when sent.
+    pub fn competition_id(mut self, competition_id: impl IntoId<CompetitionId>) -> Self {
+        self.competition_id = Some(competition_id.into_id().map_err(Error::from));
         self
     }
 
@@ -169,7 +170,7 @@ impl InstancesTunnel {
     pub async fn send(self) -> Result<Tunnel> {
         let id = self.instance_id?;
         let mut call = Instances { t: &self.t }.vpn_config(id);
-        if let Some(c) = self.competition_id {
+        if let Some(c) = self.competition_id.transpose()? {
             call = call.competition_id(c);
         }
         // The download comes first, as in the Python SDK: what it says about the instance

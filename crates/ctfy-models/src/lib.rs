@@ -26,6 +26,7 @@ mod ids;
 pub mod node;
 mod page;
 pub mod platform;
+mod query;
 mod serde_helpers;
 mod string_or_list;
 mod surface;
@@ -34,6 +35,7 @@ mod time;
 pub use ids::*;
 pub use page::Page;
 pub use platform::*;
+pub use query::*;
 pub use string_or_list::StringOrList;
 
 pub use time::{Timestamp, UnixTime};

@@ -15,13 +15,20 @@ impl crate::NodeClient {
     ///
     /// `POST /instances`; Python SDK: `node.start_instance`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
+    /// - `instance_id`: the `instance_id` body member (an identifier, checked before sending).
+    /// - `ttl`: the `ttl` body member (sent as whole seconds, a sub-second remainder rounded up).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn start_instance(
         &self,
-        challenge_id: impl Into<String>,
-        instance_id: impl Into<String>,
-        ttl: i64,
+        challenge_id: impl IntoId<ChallengeId>,
+        instance_id: impl IntoId<InstanceId>,
+        ttl: std::time::Duration,
     ) -> NodeStartInstance {
         NodeStartInstance(
             Call::with_body(
@@ -29,9 +36,9 @@ impl crate::NodeClient {
                 Request::post("/instances", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("challenge_id", Into::<String>::into(challenge_id))
-            .body_field("instance_id", Into::<String>::into(instance_id))
-            .body_field("ttl", ttl),
+            .body_id::<ChallengeId>("challenge_id", challenge_id)
+            .body_id::<InstanceId>("instance_id", instance_id)
+            .body_field("ttl", Call::whole_secs(ttl)),
         )
     }
 
@@ -39,26 +46,32 @@ impl crate::NodeClient {
     ///
     /// `DELETE /instances/{instance_id}`; Python SDK: `node.stop_instance`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn stop_instance(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::InstanceStopped> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn stop_instance(&self, instance_id: impl IntoId<InstanceId>) -> NodeStopInstance {
+        NodeStopInstance(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::delete("/instances/{instance_id}", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Applies fabric.
     ///
     /// `POST /fabric`; Python SDK: `node.apply_fabric`.
+    ///
+    /// # Arguments
+    /// - `index`: the `index` body member.
+    /// - `interface`: the `interface` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -82,6 +95,11 @@ impl crate::NodeClient {
     ///
     /// `POST /fabric/probe`; Python SDK: `node.probe_fabric`.
     ///
+    /// # Arguments
+    /// - `index`: the `index` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn probe_fabric(&self, index: i64) -> NodeProbeFabric {
@@ -99,8 +117,13 @@ impl crate::NodeClient {
     ///
     /// `DELETE /fabric/{index}`; Python SDK: `node.remove_fabric`.
     ///
+    /// # Arguments
+    /// - `index`: the `index` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn remove_fabric(&self, index: impl IntoId<Ident>) -> NodeRemoveFabric {
         NodeRemoveFabric(Call::new(
             &self.t,
@@ -115,39 +138,45 @@ impl crate::NodeClient {
     ///
     /// `POST /instances/{instance_id}/stop-service`; Python SDK: `node.stop_instance_service`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `service`: the `service` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn stop_instance_service(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn stop_instance_service(
         &self,
         instance_id: impl IntoId<InstanceId>,
         service: impl Into<String>,
-    ) -> Result<m::ServiceStopped> {
-        Call::with_body(
-            &self.t,
-            (|| -> Result<Request> {
-                let instance_id = instance_id.into_id()?;
-                Request::post(
-                    "/instances/{instance_id}/stop-service",
-                    &[instance_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> NodeStopInstanceService {
+        NodeStopInstanceService(
+            Call::with_body(
+                &self.t,
+                (|| -> Result<Request> {
+                    let instance_id = instance_id.into_id()?;
+                    Request::post(
+                        "/instances/{instance_id}/stop-service",
+                        &[instance_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("service", Into::<String>::into(service)),
         )
-        .body_field("service", Into::<String>::into(service))
-        .json()
-        .await
     }
 
     /// Stops all.
     ///
     /// `POST /admin/stop-all`; Python SDK: `node.stop_all`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn stop_all(&self) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(&self.t, Request::post("/admin/stop-all", &[]))
-            .json()
-            .await
+    pub fn stop_all(&self) -> NodeStopAll {
+        NodeStopAll(Call::new(&self.t, Request::post("/admin/stop-all", &[])))
     }
 
     /// Puts authored challenge.
@@ -156,23 +185,31 @@ impl crate::NodeClient {
     ///
     /// The spec declares no body for this route (the node reads the raw request); the model is sent as JSON.
     ///
+    /// # Arguments
+    /// - `push`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn put_authored_challenge(
+    pub fn put_authored_challenge(
         &self,
         push: &ctfy_models::JsonObject,
-    ) -> Result<m::NodeAuthoredResult> {
-        Call::new(
+    ) -> NodePutAuthoredChallenge {
+        NodePutAuthoredChallenge(Call::new(
             &self.t,
             (|| -> Result<Request> { Request::post("/admin/authored", &[])?.json(push) })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Smokes authored challenge.
     ///
     /// `POST /admin/authored/smoke`; Python SDK: `node.smoke_authored_challenge`.
+    ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -190,20 +227,28 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/ranges`; Python SDK: `node.put_generated_range`.
     ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn put_generated_range(&self, body: &m::NodeRangePush) -> Result<m::NodeRangeResult> {
-        Call::new(
+    pub fn put_generated_range(&self, body: &m::NodeRangePush) -> NodePutGeneratedRange {
+        NodePutGeneratedRange(Call::new(
             &self.t,
             (|| -> Result<Request> { Request::post("/admin/ranges", &[])?.json(body) })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Verifies generated range.
     ///
     /// `POST /admin/ranges/verify`; Python SDK: `node.verify_generated_range`.
+    ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -221,41 +266,52 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/ranges/verify/{run_id}/cancel`; Python SDK: `node.cancel_generated_range_verify`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn cancel_generated_range_verify(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn cancel_generated_range_verify(
         &self,
         run_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    ) -> NodeCancelGeneratedRangeVerify {
+        NodeCancelGeneratedRangeVerify(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let run_id = run_id.into_id()?;
                 Request::post("/admin/ranges/verify/{run_id}/cancel", &[run_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Rescans challenges.
     ///
     /// `POST /admin/rescan-challenges`; Python SDK: `node.rescan_challenges`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn rescan_challenges(&self) -> Result<m::ChallengeReloadResult> {
-        Call::new(&self.t, Request::post("/admin/rescan-challenges", &[]))
-            .json()
-            .await
+    pub fn rescan_challenges(&self) -> NodeRescanChallenges {
+        NodeRescanChallenges(Call::new(
+            &self.t,
+            Request::post("/admin/rescan-challenges", &[]),
+        ))
     }
 
     /// Builds challenge.
     ///
     /// `POST /admin/challenges/{challenge_id}/build`; Python SDK: `node.build_challenge`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn build_challenge(&self, challenge_id: impl IntoId<ChallengeId>) -> NodeBuildChallenge {
         NodeBuildChallenge(Call::new(
             &self.t,
@@ -273,6 +329,8 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/challenges/build-all`; Python SDK: `node.build_all_challenges`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn build_all_challenges(&self) -> NodeBuildAllChallenges {
@@ -286,8 +344,13 @@ impl crate::NodeClient {
     ///
     /// `POST /admin/challenges/{challenge_id}/build-push`; Python SDK: `node.build_push_challenge`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn build_push_challenge(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -311,37 +374,42 @@ impl crate::NodeClient {
     ///
     /// `GET /admin/disk`; Python SDK: `node.get_disk_free`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_disk_free(&self) -> Result<m::NodeDiskFree> {
-        Call::new(&self.t, Request::get("/admin/disk", &[]))
-            .json()
-            .await
+    pub fn get_disk_free(&self) -> NodeGetDiskFree {
+        NodeGetDiskFree(Call::new(&self.t, Request::get("/admin/disk", &[])))
     }
 
     /// Gets build state.
     ///
     /// `GET /admin/challenges/build-state`; Python SDK: `node.get_build_state`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_build_state(&self) -> Result<m::BuildStateRows> {
-        Call::new(&self.t, Request::get("/admin/challenges/build-state", &[]))
-            .json()
-            .await
+    pub fn get_build_state(&self) -> NodeGetBuildState {
+        NodeGetBuildState(Call::new(
+            &self.t,
+            Request::get("/admin/challenges/build-state", &[]),
+        ))
     }
 
     /// Pulls challenge.
     ///
     /// `POST /admin/challenges/{challenge_id}/pull`; Python SDK: `node.pull_challenge`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn pull_challenge(
-        &self,
-        challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ChallengePullState> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn pull_challenge(&self, challenge_id: impl IntoId<ChallengeId>) -> NodePullChallenge {
+        NodePullChallenge(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -350,14 +418,14 @@ impl crate::NodeClient {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Pulls all challenges.
     ///
     /// `POST /admin/challenges/pull-all`; Python SDK: `node.pull_all_challenges`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -372,86 +440,94 @@ impl crate::NodeClient {
     ///
     /// `GET /admin/challenges/pull-state`; Python SDK: `node.get_pull_state`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_pull_state(&self) -> Result<m::PullStateRows> {
-        Call::new(&self.t, Request::get("/admin/challenges/pull-state", &[]))
-            .json()
-            .await
+    pub fn get_pull_state(&self) -> NodeGetPullState {
+        NodeGetPullState(Call::new(
+            &self.t,
+            Request::get("/admin/challenges/pull-state", &[]),
+        ))
     }
 
     /// Returns the status.
     ///
     /// `GET /instances/{instance_id}/status`; Python SDK: `node.get_status`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get_status(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::InstanceStatusReport> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get_status(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetStatus {
+        NodeGetStatus(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::get("/instances/{instance_id}/status", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists instances.
     ///
     /// `GET /instances`; Python SDK: `node.list_instances`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list_instances(&self) -> Result<m::NodeInstanceList> {
-        Call::new(&self.t, Request::get("/instances", &[]))
-            .json()
-            .await
+    pub fn list_instances(&self) -> NodeListInstances {
+        NodeListInstances(Call::new(&self.t, Request::get("/instances", &[])))
     }
 
     /// Returns the health.
     ///
     /// `GET /instances/{instance_id}/health`; Python SDK: `node.check_health`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn check_health(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::InstanceHealth> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn check_health(&self, instance_id: impl IntoId<InstanceId>) -> NodeCheckHealth {
+        NodeCheckHealth(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::get("/instances/{instance_id}/health", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the health.
     ///
     /// `GET /health`; Python SDK: `node.node_health`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn node_health(&self) -> Result<ctfy_models::Json> {
-        Call::new(&self.t, Request::get("/health", &[]))
-            .json()
-            .await
+    pub fn node_health(&self) -> NodeNodeHealth {
+        NodeNodeHealth(Call::new(&self.t, Request::get("/health", &[])))
     }
 
     /// Returns the traffic page.
     ///
     /// `GET /instances/{instance_id}/traffic`; Python SDK: `node.get_traffic_page`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get_traffic_page(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetTrafficPage {
         NodeGetTrafficPage(Call::new(
             &self.t,
@@ -466,8 +542,13 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/traffic-witnesses`; Python SDK: `node.get_traffic_witnesses`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get_traffic_witnesses(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -488,13 +569,15 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/containers`; Python SDK: `node.list_containers`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn list_containers(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<Vec<m::ComposeContainer>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn list_containers(&self, instance_id: impl IntoId<InstanceId>) -> NodeListContainers {
+        NodeListContainers(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -503,17 +586,22 @@ impl crate::NodeClient {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Runs checker.
     ///
     /// `POST /instances/{instance_id}/check`; Python SDK: `node.run_checker`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `cmd`: the `cmd` body member.
+    /// - `service`: the `service` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn run_checker(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -542,6 +630,11 @@ impl crate::NodeClient {
     ///
     /// `POST /harness/run`; Python SDK: `node.run_harness`.
     ///
+    /// # Arguments
+    /// - `image`: the `image` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn run_harness(&self, image: impl Into<String>) -> NodeRunHarness {
@@ -560,33 +653,43 @@ impl crate::NodeClient {
     ///
     /// `POST /harness/cancel`; Python SDK: `node.cancel_harness`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn cancel_harness(&self, run_id: impl Into<String>) -> Result<m::HarnessCancelled> {
-        Call::with_body(
-            &self.t,
-            Request::post("/harness/cancel", &[]),
-            &ctfy_models::JsonObject::new(),
+    pub fn cancel_harness(&self, run_id: impl Into<String>) -> NodeCancelHarness {
+        NodeCancelHarness(
+            Call::with_body(
+                &self.t,
+                Request::post("/harness/cancel", &[]),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("run_id", Into::<String>::into(run_id)),
         )
-        .body_field("run_id", Into::<String>::into(run_id))
-        .json()
-        .await
     }
 
     /// Verifies patch.
     ///
     /// `POST /patches/verify`; Python SDK: `node.verify_patch`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub fn verify_patch(&self, challenge_id: impl Into<String>) -> NodeVerifyPatch {
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn verify_patch(&self, challenge_id: impl IntoId<ChallengeId>) -> NodeVerifyPatch {
         NodeVerifyPatch(
             Call::with_body(
                 &self.t,
                 Request::post("/patches/verify", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("challenge_id", Into::<String>::into(challenge_id))
+            .body_id::<ChallengeId>("challenge_id", challenge_id)
             .timeout(std::time::Duration::from_secs(960)),
         )
     }
@@ -595,8 +698,14 @@ impl crate::NodeClient {
     ///
     /// `POST /instances/{instance_id}/patch-collect`; Python SDK: `node.collect_patch_files`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `service`: the `service` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn collect_patch_files(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -622,6 +731,8 @@ impl crate::NodeClient {
     ///
     /// `POST /awd/answers`; Python SDK: `node.write_awd_answers`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn write_awd_answers(&self) -> NodeWriteAwdAnswers {
@@ -636,14 +747,22 @@ impl crate::NodeClient {
     ///
     /// `POST /awd/probe`; Python SDK: `node.probe_awd_service`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` body member (an identifier, checked before sending).
+    /// - `service_id`: the `service_id` body member.
+    /// - `tick`: the `tick` body member.
+    /// - `flag`: the `flag` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn probe_awd_service(
         &self,
-        flag: impl Into<String>,
-        instance_id: impl Into<String>,
+        instance_id: impl IntoId<InstanceId>,
         service_id: impl Into<String>,
         tick: i64,
+        flag: impl Into<String>,
     ) -> NodeProbeAwdService {
         NodeProbeAwdService(
             Call::with_body(
@@ -651,10 +770,10 @@ impl crate::NodeClient {
                 Request::post("/awd/probe", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("flag", Into::<String>::into(flag))
-            .body_field("instance_id", Into::<String>::into(instance_id))
+            .body_id::<InstanceId>("instance_id", instance_id)
             .body_field("service_id", Into::<String>::into(service_id))
-            .body_field("tick", tick),
+            .body_field("tick", tick)
+            .body_field("flag", Into::<String>::into(flag)),
         )
     }
 
@@ -662,16 +781,26 @@ impl crate::NodeClient {
     ///
     /// `POST /awd/attack`; Python SDK: `node.attack_awd_box`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` body member (an identifier, checked before sending).
+    /// - `tick`: the `tick` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub fn attack_awd_box(&self, instance_id: impl Into<String>, tick: i64) -> NodeAttackAwdBox {
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn attack_awd_box(
+        &self,
+        instance_id: impl IntoId<InstanceId>,
+        tick: i64,
+    ) -> NodeAttackAwdBox {
         NodeAttackAwdBox(
             Call::with_body(
                 &self.t,
                 Request::post("/awd/attack", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("instance_id", Into::<String>::into(instance_id))
+            .body_id::<InstanceId>("instance_id", instance_id)
             .body_field("tick", tick),
         )
     }
@@ -680,13 +809,15 @@ impl crate::NodeClient {
     ///
     /// `GET /instances/{instance_id}/container-logs`; Python SDK: `node.get_container_logs`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get_container_logs(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::ContainerLogs> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get_container_logs(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetContainerLogs {
+        NodeGetContainerLogs(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -695,9 +826,7 @@ impl crate::NodeClient {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the pcap.
@@ -706,18 +835,21 @@ impl crate::NodeClient {
     ///
     /// `None` when the server answers 404 (nothing recorded).
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get_pcap(&self, instance_id: impl IntoId<InstanceId>) -> Result<Option<Download>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get_pcap(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetPcap {
+        NodeGetPcap(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::get("/instances/{instance_id}/pcap", &[instance_id.as_str()])
             })(),
-        )
-        .download_or_404()
-        .await
+        ))
     }
 
     /// Gets harness artifact.
@@ -726,55 +858,60 @@ impl crate::NodeClient {
     ///
     /// `None` when the server answers 404 (nothing recorded).
     ///
+    /// # Arguments
+    /// - `artifact_id`: the `artifact_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get_harness_artifact(
-        &self,
-        artifact_id: impl IntoId<Ident>,
-    ) -> Result<Option<Download>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get_harness_artifact(&self, artifact_id: impl IntoId<Ident>) -> NodeGetHarnessArtifact {
+        NodeGetHarnessArtifact(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let artifact_id = artifact_id.into_id()?;
                 Request::get("/harness/artifacts/{artifact_id}", &[artifact_id.as_str()])
             })(),
-        )
-        .download_or_404()
-        .await
+        ))
     }
 
     /// Deletes harness artifact.
     ///
     /// `DELETE /harness/artifacts/{artifact_id}`; Python SDK: `node.delete_harness_artifact`.
     ///
+    /// # Arguments
+    /// - `artifact_id`: the `artifact_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete_harness_artifact(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete_harness_artifact(
         &self,
         artifact_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    ) -> NodeDeleteHarnessArtifact {
+        NodeDeleteHarnessArtifact(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let artifact_id = artifact_id.into_id()?;
                 Request::delete("/harness/artifacts/{artifact_id}", &[artifact_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the agent runtime.
     ///
     /// `GET /instances/{instance_id}/agent-runtime`; Python SDK: `node.get_agent_runtime`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get_agent_runtime(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::AgentRuntime> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get_agent_runtime(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetAgentRuntime {
+        NodeGetAgentRuntime(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -783,22 +920,25 @@ impl crate::NodeClient {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists instance attachments.
     ///
     /// `GET /instances/{instance_id}/attachments`; Python SDK: `node.list_instance_attachments`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn list_instance_attachments(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn list_instance_attachments(
         &self,
         instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::AttachmentList> {
-        Call::new(
+    ) -> NodeListInstanceAttachments {
+        NodeListInstanceAttachments(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -807,19 +947,22 @@ impl crate::NodeClient {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the vpn config.
     ///
     /// `GET /instances/{instance_id}/vpn-config`; Python SDK: `node.get_vpn_config`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get_vpn_config(&self, instance_id: impl IntoId<InstanceId>) -> Result<Download> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get_vpn_config(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetVpnConfig {
+        NodeGetVpnConfig(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -828,23 +971,27 @@ impl crate::NodeClient {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 
     /// Downloads instance attachment.
     ///
     /// `GET /instances/{instance_id}/attachments/{filename:path}`; Python SDK: `node.download_instance_attachment`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `filename`: the `filename` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn download_instance_attachment(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn download_instance_attachment(
         &self,
         instance_id: impl IntoId<InstanceId>,
         filename: impl Into<String>,
-    ) -> Result<Download> {
-        Call::new(
+    ) -> NodeDownloadInstanceAttachment {
+        NodeDownloadInstanceAttachment(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -854,14 +1001,14 @@ impl crate::NodeClient {
                     &[instance_id.as_str(), filename.as_str()],
                 )
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::start_instance`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::start_instance`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeStartInstance => m::InstanceStarted, json
 );
 
@@ -899,14 +1046,23 @@ impl NodeStartInstance {
                 .body_field("proxy_output_dir", Into::<String>::into(proxy_output_dir)),
         )
     }
-    /// Sets the `publish_gamebox` body member.
+    /// Sets the `publish_gamebox` body member. Server default: false.
     pub fn publish_gamebox(self, publish_gamebox: bool) -> Self {
         Self(self.0.body_field("publish_gamebox", publish_gamebox))
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::apply_fabric`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::stop_instance`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeStopInstance => m::InstanceStopped, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::apply_fabric`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeApplyFabric => m::FabricStatus, json
 );
 
@@ -921,12 +1077,14 @@ impl NodeApplyFabric {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::probe_fabric`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::probe_fabric`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeProbeFabric => m::FabricProbeReport, json
 );
 
 impl NodeProbeFabric {
-    /// Sets the `mtu` body member.
+    /// Sets the `mtu` body member. Server default: 0.
     pub fn mtu(self, mtu: i64) -> Self {
         Self(self.0.body_field("mtu", mtu))
     }
@@ -937,7 +1095,9 @@ impl NodeProbeFabric {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::remove_fabric`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::remove_fabric`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeRemoveFabric => m::FabricStatus, json
 );
 
@@ -952,21 +1112,65 @@ impl NodeRemoveFabric {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::smoke_authored_challenge`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::stop_instance_service`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeStopInstanceService => m::ServiceStopped, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::stop_all`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeStopAll => std::collections::BTreeMap<String, String>, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::put_authored_challenge`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodePutAuthoredChallenge => m::NodeAuthoredResult, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::smoke_authored_challenge`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeSmokeAuthoredChallenge => m::NodeAuthoredSmokeResult, json
 );
 
-impl NodeSmokeAuthoredChallenge {}
+builder!(
+    /// Request builder of [`NodeClient::put_generated_range`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodePutGeneratedRange => m::NodeRangeResult, json
+);
 
 builder!(
-    /// Request builder of [`NodeClient::verify_generated_range`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::verify_generated_range`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeVerifyGeneratedRange => m::NodeRangeVerifyResult, json
 );
 
-impl NodeVerifyGeneratedRange {}
+builder!(
+    /// Request builder of [`NodeClient::cancel_generated_range_verify`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeCancelGeneratedRangeVerify => std::collections::BTreeMap<String, bool>, json
+);
 
 builder!(
-    /// Request builder of [`NodeClient::build_challenge`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::rescan_challenges`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeRescanChallenges => m::ChallengeReloadResult, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::build_challenge`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeBuildChallenge => m::ChallengeBuildState, json
 );
 
@@ -981,7 +1185,9 @@ impl NodeBuildChallenge {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::build_all_challenges`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::build_all_challenges`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeBuildAllChallenges => m::BuildAllQueued, json
 );
 
@@ -1001,7 +1207,9 @@ impl NodeBuildAllChallenges {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::build_push_challenge`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::build_push_challenge`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeBuildPushChallenge => m::ChallengeFreezeResult, json
 );
 
@@ -1013,15 +1221,15 @@ impl NodeBuildPushChallenge {
                 .body_field("authored_revision", Into::<String>::into(authored_revision)),
         )
     }
-    /// Sets the `cache_max_bytes` body member.
+    /// Sets the `cache_max_bytes` body member. Server default: 0.
     pub fn cache_max_bytes(self, cache_max_bytes: i64) -> Self {
         Self(self.0.body_field("cache_max_bytes", cache_max_bytes))
     }
-    /// Sets the `cleanup` body member.
+    /// Sets the `cleanup` body member. Server default: false.
     pub fn cleanup(self, cleanup: bool) -> Self {
         Self(self.0.body_field("cleanup", cleanup))
     }
-    /// Sets the `confine_network` body member.
+    /// Sets the `confine_network` body member. Server default: false.
     pub fn confine_network(self, confine_network: bool) -> Self {
         Self(self.0.body_field("confine_network", confine_network))
     }
@@ -1035,7 +1243,30 @@ impl NodeBuildPushChallenge {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::pull_all_challenges`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::get_disk_free`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetDiskFree => m::NodeDiskFree, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_build_state`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetBuildState => m::BuildStateRows, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::pull_challenge`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodePullChallenge => m::ChallengePullState, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::pull_all_challenges`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodePullAllChallenges => m::PullAllQueued, json
 );
 
@@ -1055,7 +1286,44 @@ impl NodePullAllChallenges {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::get_traffic_page`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::get_pull_state`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetPullState => m::PullStateRows, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_status`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetStatus => m::InstanceStatusReport, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::list_instances`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeListInstances => m::NodeInstanceList, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::check_health`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeCheckHealth => m::InstanceHealth, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::node_health`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeNodeHealth => ctfy_models::Json, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_traffic_page`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeGetTrafficPage => m::InstanceTrafficPage, json
 );
 
@@ -1064,14 +1332,16 @@ impl NodeGetTrafficPage {
     pub fn cursor(self, cursor: impl Into<String>) -> Self {
         Self(self.0.query("cursor", Into::<String>::into(cursor)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 500.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::get_traffic_witnesses`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::get_traffic_witnesses`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeGetTrafficWitnesses => m::InstanceTrafficWitnesses, json
 );
 
@@ -1080,27 +1350,42 @@ impl NodeGetTrafficWitnesses {
     pub fn cursor(self, cursor: impl Into<String>) -> Self {
         Self(self.0.query("cursor", Into::<String>::into(cursor)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 5000.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::run_checker`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::list_containers`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeListContainers => Vec<m::ComposeContainer>, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::run_checker`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeRunChecker => m::CheckResult, json
 );
 
 impl NodeRunChecker {
-    /// Sets the `timeout_s` body member: the node's budget; the request then waits that long plus 10 s.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        let wait = std::time::Duration::from_secs(timeout_s.max(0) as u64 + 10);
-        Self(self.0.body_field("timeout_s", timeout_s).timeout(wait))
+    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 10 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        let wait = std::time::Duration::from_secs(Call::whole_secs(timeout_s).saturating_add(10));
+        Self(
+            self.0
+                .body_field("timeout_s", Call::whole_secs(timeout_s))
+                .timeout(wait),
+        )
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::run_harness`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::run_harness`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeRunHarness => m::HarnessRun, json
 );
 
@@ -1135,7 +1420,7 @@ impl NodeRunHarness {
     pub fn network(self, network: impl Into<String>) -> Self {
         Self(self.0.body_field("network", Into::<String>::into(network)))
     }
-    /// Sets the `own_network` body member.
+    /// Sets the `own_network` body member. Server default: false.
     pub fn own_network(self, own_network: bool) -> Self {
         Self(self.0.body_field("own_network", own_network))
     }
@@ -1164,19 +1449,32 @@ impl NodeRunHarness {
                 .body_field("target_instance", Into::<String>::into(target_instance)),
         )
     }
-    /// Sets the `timeout_s` body member: the node's budget; the request then waits that long plus 30 s.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        let wait = std::time::Duration::from_secs(timeout_s.max(0) as u64 + 30);
-        Self(self.0.body_field("timeout_s", timeout_s).timeout(wait))
+    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 30 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        let wait = std::time::Duration::from_secs(Call::whole_secs(timeout_s).saturating_add(30));
+        Self(
+            self.0
+                .body_field("timeout_s", Call::whole_secs(timeout_s))
+                .timeout(wait),
+        )
     }
-    /// Sets the `untrusted` body member.
+    /// Sets the `untrusted` body member. Server default: false.
     pub fn untrusted(self, untrusted: bool) -> Self {
         Self(self.0.body_field("untrusted", untrusted))
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::verify_patch`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::cancel_harness`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeCancelHarness => m::HarnessCancelled, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::verify_patch`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeVerifyPatch => m::PatchVerifyResult, json
 );
 
@@ -1185,15 +1483,21 @@ impl NodeVerifyPatch {
     pub fn files(self, files: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("files", files))
     }
-    /// Sets the `timeout_s` body member: the node's budget; the request then waits that long plus 60 s.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        let wait = std::time::Duration::from_secs(timeout_s.max(0) as u64 + 60);
-        Self(self.0.body_field("timeout_s", timeout_s).timeout(wait))
+    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 60 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        let wait = std::time::Duration::from_secs(Call::whole_secs(timeout_s).saturating_add(60));
+        Self(
+            self.0
+                .body_field("timeout_s", Call::whole_secs(timeout_s))
+                .timeout(wait),
+        )
     }
 }
 
 builder!(
-    /// Request builder of [`NodeClient::collect_patch_files`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::collect_patch_files`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeCollectPatchFiles => std::collections::BTreeMap<String, String>, json
 );
 
@@ -1208,7 +1512,9 @@ impl NodeCollectPatchFiles {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::write_awd_answers`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::write_awd_answers`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeWriteAwdAnswers => std::collections::BTreeMap<String, String>, json
 );
 
@@ -1223,7 +1529,9 @@ impl NodeWriteAwdAnswers {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::probe_awd_service`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::probe_awd_service`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeProbeAwdService => m::AwdProbeResult, json
 );
 
@@ -1245,7 +1553,9 @@ impl NodeProbeAwdService {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::attack_awd_box`]: set optional parameters, then `.await` it.
+    /// Request builder of [`NodeClient::attack_awd_box`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodeAttackAwdBox => m::AwdAttackResult, json
 );
 
@@ -1278,8 +1588,64 @@ impl NodeAttackAwdBox {
                 .body_field("llm_api_key", Into::<String>::into(llm_api_key)),
         )
     }
-    /// Sets the `timeout_s` body member.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        Self(self.0.body_field("timeout_s", timeout_s))
+    /// Sets the `timeout_s` body member (whole seconds; a sub-second remainder rounds up). Server default: 60 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        Self(self.0.body_field("timeout_s", Call::whole_secs(timeout_s)))
     }
 }
+
+builder!(
+    /// Request builder of [`NodeClient::get_container_logs`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetContainerLogs => m::ContainerLogs, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_pcap`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetPcap => Option<Download>, download_or_404
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_harness_artifact`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetHarnessArtifact => Option<Download>, download_or_404
+);
+
+builder!(
+    /// Request builder of [`NodeClient::delete_harness_artifact`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeDeleteHarnessArtifact => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_agent_runtime`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetAgentRuntime => m::AgentRuntime, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::list_instance_attachments`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeListInstanceAttachments => m::AttachmentList, json
+);
+
+builder!(
+    /// Request builder of [`NodeClient::get_vpn_config`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeGetVpnConfig => Download, download
+);
+
+builder!(
+    /// Request builder of [`NodeClient::download_instance_attachment`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodeDownloadInstanceAttachment => Download, download
+);

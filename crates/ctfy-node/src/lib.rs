@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ctfy_models::node::{ContactReading, DeceptionSummary};
 use ctfy_models::{InstanceId, IntoId};
-use ctfy_transport::{Call, Request, RetryPolicy};
+use ctfy_transport::{Call, Request, RetryPolicy, builder};
 use serde_json::Value;
 
 mod generated;
@@ -78,18 +78,23 @@ impl NodeClient {
     /// # Errors
     /// Any [`Error`] of the request (an unknown instance is a 404 with the node's `detail`);
     /// never one for the telemetry.
-    pub async fn check_health_verbose(
+    pub fn check_health_verbose(
         &self,
         instance_id: impl IntoId<InstanceId>,
-    ) -> Result<HealthReading> {
+    ) -> NodeCheckHealthVerbose {
         let req = instance_id
             .into_id()
             .map_err(Error::from)
             .and_then(|id| Request::get("/instances/{instance_id}/health", &[id.as_str()]));
-        let body: Value = Call::new(&self.t, req).json().await?;
-        Ok(HealthReading::from_body(&body))
+        NodeCheckHealthVerbose(Call::new(&self.t, req))
     }
 }
+
+builder!(
+    /// Request builder of [`NodeClient::check_health_verbose`]: `.await` it (or `.send()`);
+    /// `.timeout()` gives this call its own per-attempt timeout. Owned and `Send + 'static`.
+    NodeCheckHealthVerbose => HealthReading, json Value => |body: Value| Ok(HealthReading::from_body(&body))
+);
 
 /// One health poll of an instance, read leniently: see [`NodeClient::check_health_verbose`].
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -243,7 +248,9 @@ mod tests {
         // The default budget plus the margin, then whatever `timeout_s` asks for.
         let check = node.run_checker("i-1", ["true"], "web");
         assert_eq!(timeout(check.0), Some(Duration::from_secs(40)));
-        let check = node.run_checker("i-1", ["true"], "web").timeout_s(300);
+        let check = node
+            .run_checker("i-1", ["true"], "web")
+            .timeout_s(Duration::from_secs(300));
         assert_eq!(timeout(check.0), Some(Duration::from_secs(310)));
         // And any builder can be given its own.
         let smoke = node

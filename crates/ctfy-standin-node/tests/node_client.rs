@@ -65,7 +65,7 @@ async fn node_client_start_ready_traffic_logs_stop() {
         ("token".to_owned(), "0badc0de".to_owned()),
     ]);
     let started = n
-        .start_instance("CTFYRS-WEB-001", id, 600)
+        .start_instance("CTFYRS-WEB-001", id, Duration::from_secs(600))
         .answers(answers)
         .publish_gamebox(true)
         .await

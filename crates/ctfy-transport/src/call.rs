@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::paginate::{DEFAULT_PAGE_SIZE, PageStream};
 use crate::request::{Body, FilePart, QueryValue, Request};
 use crate::transport::{Download, Transport};
+use ctfy_models::IntoId;
 
 /// A request being configured: the transport, the request (or the error that building it
 /// produced, reported when the call is sent) and the JSON body members set so far.
@@ -148,6 +149,35 @@ impl Call {
         }
     }
 
+    /// Sets (replaces) a query parameter to an identifier, checked as path identifiers are:
+    /// an invalid one (empty, `.`, `..`, a `/` or `\\`) makes the call fail with
+    /// [`Error::InvalidId`] when sent, before anything goes on the wire.
+    pub fn query_id<T: std::fmt::Display>(self, key: &str, id: impl IntoId<T>) -> Self {
+        self.check(id.into_id(), |c, id| c.query(key, id.to_string()))
+    }
+
+    /// Sets a member of the JSON body to an identifier, checked as in [`Call::query_id`].
+    pub fn body_id<T: Serialize>(self, key: &str, id: impl IntoId<T>) -> Self {
+        self.check(id.into_id(), |c, id| c.body_field(key, id))
+    }
+
+    /// Adds a text field holding an identifier to the multipart form body, checked as in
+    /// [`Call::query_id`].
+    pub fn form_id<T: std::fmt::Display>(self, name: &str, id: impl IntoId<T>) -> Self {
+        self.check(id.into_id(), |c, id| c.form_field(name, id.to_string()))
+    }
+
+    /// A duration as the platform's whole seconds: a sub-second remainder rounds UP (so a
+    /// non-zero duration never becomes `0`, which the platform may read as "no limit" or
+    /// "default"). Saturates at `u64::MAX`.
+    pub fn whole_secs(d: std::time::Duration) -> u64 {
+        if d.subsec_nanos() > 0 {
+            d.as_secs().saturating_add(1)
+        } else {
+            d.as_secs()
+        }
+    }
+
     /// The finished request.
     ///
     /// # Errors
@@ -223,10 +253,15 @@ impl Call {
 }
 
 /// Declares a request builder: a newtype over [`Call`] that can be awaited (or sent with
-/// `.send()`). `Name => Page<Item>` builders also get `.stream()`.
+/// `.send()`), with `.timeout()`. `Name => Page<Item>` builders also get `.stream()`.
 ///
-/// The output type is followed by the [`Call`] method that sends it (`json`, `empty`,
-/// `download`, `download_or_404`).
+/// Forms:
+/// - `Name => Page<Item>`: a listing (`.stream()` too);
+/// - `Name => Out, send`: the output type is followed by the [`Call`] method that sends it
+///   (`json`, `empty`, `download`, `download_or_404`, `empty_or_404`);
+/// - `Name => Out, json Raw => map`: decodes the JSON answer as `Raw`, then `map`
+///   (`FnOnce(Raw) -> Result<Out>`) turns it into the result (a field of the answer, a
+///   filtered list, …).
 #[macro_export]
 macro_rules! builder {
     ($(#[$meta:meta])* $name:ident => Page<$item:ty>) => {
@@ -240,11 +275,22 @@ macro_rules! builder {
             }
         }
     };
+    ($(#[$meta:meta])* $name:ident => $out:ty, json $raw:ty => $map:expr) => {
+        $crate::builder!(@common $(#[$meta])* $name => $out);
+
+        impl $name {
+            /// Sends the request.
+            ///
+            /// # Errors
+            /// Any [`Error`](crate::Error).
+            pub async fn send(self) -> $crate::Result<$out> {
+                let raw: $raw = self.0.json().await?;
+                ($map)(raw)
+            }
+        }
+    };
     ($(#[$meta:meta])* $name:ident => $out:ty, $send:ident) => {
-        $(#[$meta])*
-        #[derive(Debug)]
-        #[must_use = "a request builder does nothing until awaited"]
-        pub struct $name(pub(crate) $crate::Call);
+        $crate::builder!(@common $(#[$meta])* $name => $out);
 
         impl $name {
             /// Sends the request.
@@ -254,7 +300,15 @@ macro_rules! builder {
             pub async fn send(self) -> $crate::Result<$out> {
                 self.0.$send().await
             }
+        }
+    };
+    (@common $(#[$meta:meta])* $name:ident => $out:ty) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        #[must_use = "a request builder does nothing until awaited"]
+        pub struct $name(pub(crate) $crate::Call);
 
+        impl $name {
             /// Sets a timeout for each attempt of this request, replacing the client's.
             pub fn timeout(self, timeout: ::std::time::Duration) -> Self {
                 Self(self.0.timeout(timeout))
@@ -304,5 +358,33 @@ mod tests {
             }
             other => panic!("not multipart: {other:?}"),
         }
+    }
+
+    #[test]
+    fn whole_secs_rounds_a_sub_second_remainder_up() {
+        use std::time::Duration;
+        assert_eq!(Call::whole_secs(Duration::from_secs(90)), 90);
+        assert_eq!(Call::whole_secs(Duration::from_millis(1500)), 2);
+        assert_eq!(Call::whole_secs(Duration::from_millis(1)), 1);
+        assert_eq!(Call::whole_secs(Duration::ZERO), 0);
+    }
+
+    #[test]
+    fn an_invalid_query_or_body_id_fails_the_call() {
+        let t = Transport::builder("http://127.0.0.1:1").build().unwrap();
+        let call = Call::new(&t, Request::get("/x", &[]))
+            .query_id::<ctfy_models::TeamId>("team_id", "a/b");
+        assert!(matches!(call.into_request(), Err(Error::InvalidId(_))));
+        let call =
+            Call::new(&t, Request::post("/x", &[])).body_id::<ctfy_models::UserId>("user_id", "..");
+        assert!(matches!(call.into_request(), Err(Error::InvalidId(_))));
+        let (_, req) = Call::new(&t, Request::get("/x", &[]))
+            .query_id::<ctfy_models::TeamId>("team_id", "t1")
+            .into_request()
+            .unwrap();
+        assert_eq!(
+            req.query_pairs(),
+            &[("team_id".to_owned(), "t1".to_owned())]
+        );
     }
 }

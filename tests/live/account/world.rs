@@ -50,21 +50,21 @@ async fn solve_and_check(env: &'static LiveEnv, cid: &str) {
     // One wrong choice, then both questions right.
     let wrong = client
         .submissions()
-        .submit_qa("udp", qa, cid)
+        .submit_qa(cid, qa, "udp")
         .question_id("transport")
         .await
         .unwrap();
     assert!(!wrong.correct);
     let first = client
         .submissions()
-        .submit_qa("443", qa, cid)
+        .submit_qa(cid, qa, "443")
         .question_id("answer")
         .await
         .unwrap();
     assert!(first.correct);
     let second = client
         .submissions()
-        .submit_qa("tcp", qa, cid)
+        .submit_qa(cid, qa, "tcp")
         .question_id("transport")
         .await
         .unwrap();

@@ -113,7 +113,7 @@ async fn question_attempts_and_llm_budget_resets() {
         player
             .client
             .submissions()
-            .submit_qa(StringOrList::from("80"), qa, comp.id.as_str())
+            .submit_qa(comp.id.as_str(), qa, StringOrList::from("80"))
             .question_id("answer")
     };
     assert_eq!(wrong().await.unwrap().attempts_remaining, Some(9));

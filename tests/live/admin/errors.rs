@@ -44,7 +44,7 @@ async fn a_pf_token_on_admin_routes_says_a_pt_session_is_needed() {
         let err = shared
             .nodes()
             .mint_invite()
-            .ttl_seconds(60)
+            .ttl_seconds(std::time::Duration::from_secs(60))
             .await
             .unwrap_err();
         assert_session_required(&err, &format!("client({key}).admin().nodes.mint_invite"));

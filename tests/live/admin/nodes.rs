@@ -16,7 +16,12 @@ async fn invites_register_patch_and_remove_a_throwaway_node() {
     let admin = admin(env);
 
     // an invite that is revoked unused
-    let spare = admin.nodes().mint_invite().ttl_seconds(120).await.unwrap();
+    let spare = admin
+        .nodes()
+        .mint_invite()
+        .ttl_seconds(std::time::Duration::from_secs(120))
+        .await
+        .unwrap();
     assert!(spare.registration_token.starts_with("reg_"));
     assert!(spare.expires_at.is_some());
     let revoked = admin
@@ -27,7 +32,12 @@ async fn invites_register_patch_and_remove_a_throwaway_node() {
     assert!(revoked.is_object(), "{revoked}");
 
     // an invite that registers the throwaway node
-    let invite = admin.nodes().mint_invite().ttl_seconds(600).await.unwrap();
+    let invite = admin
+        .nodes()
+        .mint_invite()
+        .ttl_seconds(std::time::Duration::from_secs(600))
+        .await
+        .unwrap();
     let invites: Vec<_> = admin
         .nodes()
         .list_invites()

@@ -139,7 +139,7 @@ pub async fn start(env: &LiveEnv, admin: &AdminClient) -> Option<RealNode> {
     let invite = admin
         .nodes()
         .mint_invite()
-        .ttl_seconds(300)
+        .ttl_seconds(std::time::Duration::from_secs(300))
         .await
         .expect("mint a node invite");
     let registered = AdminClient::connect(env.url(), invite.registration_token.as_str())

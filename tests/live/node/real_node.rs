@@ -180,7 +180,11 @@ async fn checks(node: &RealNode, admin: &AdminClient) {
 
     // start: the node names the failure (`{"detail": {"code", "message"}}`)
     let e = n
-        .start_instance("NOPE-404", "live-node-nope", 60)
+        .start_instance(
+            "NOPE-404",
+            "live-node-nope",
+            std::time::Duration::from_secs(60),
+        )
         .answers(BTreeMap::from([("flag".to_owned(), "FLAG{x}".to_owned())]))
         .await
         .unwrap_err();
@@ -196,7 +200,7 @@ async fn checks(node: &RealNode, admin: &AdminClient) {
     // a start that cannot reach Docker: 500, and an `error` record stays
     let inst = "live-node-inst-1";
     let e = n
-        .start_instance(CHALLENGE_ID, inst, 60)
+        .start_instance(CHALLENGE_ID, inst, std::time::Duration::from_secs(60))
         .answers(BTreeMap::from([("flag".to_owned(), "FLAG{x}".to_owned())]))
         .await
         .unwrap_err();
@@ -250,7 +254,7 @@ async fn checks(node: &RealNode, admin: &AdminClient) {
         n.collect_patch_files(gone, "web").paths(["/a"]).await,
         nf_here,
     );
-    not_found(n.probe_awd_service("F", gone, "web", 1).await, nf_here);
+    not_found(n.probe_awd_service(gone, "web", 1, "F").await, nf_here);
     not_found(n.attack_awd_box(gone, 1).await, nf_here);
     assert!(n.get_pcap(gone).await.unwrap().is_none(), "404 → None");
 
@@ -265,7 +269,7 @@ async fn checks(node: &RealNode, admin: &AdminClient) {
     let run = n
         .run_harness("busybox:latest")
         .env(BTreeMap::new())
-        .timeout_s(30)
+        .timeout_s(std::time::Duration::from_secs(30))
         .await
         .unwrap();
     assert!(!run.started, "{run:?}");
@@ -299,7 +303,7 @@ async fn checks(node: &RealNode, admin: &AdminClient) {
     let verdict = n
         .verify_patch(CHALLENGE_ID)
         .files(BTreeMap::new())
-        .timeout_s(30)
+        .timeout_s(std::time::Duration::from_secs(30))
         .await
         .unwrap();
     assert!(verdict.verdict.is_empty(), "{verdict:?}");

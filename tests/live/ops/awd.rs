@@ -43,7 +43,10 @@ async fn awd_match_configure_views_and_delete() {
     let ops = admin.awd();
 
     // Without a gamebox challenge first.
-    let m = ops.configure(comp.as_str(), 3, 60).await.unwrap();
+    let m = ops
+        .configure(comp.as_str(), 3, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_eq!(m.tick_count, 3);
     api_err(
         ops.grade_forensics(comp.as_str()).await,
@@ -57,7 +60,7 @@ async fn awd_match_configure_views_and_delete() {
     );
 
     let m = ops
-        .configure(comp.as_str(), 3, 60)
+        .configure(comp.as_str(), 3, std::time::Duration::from_secs(60))
         .challenge_id(env.var("WEB_CHALLENGE_ID"))
         .await
         .unwrap();

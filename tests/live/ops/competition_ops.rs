@@ -437,7 +437,7 @@ async fn reports_player_write_and_operator_review() {
         .create(format!("live-ops reports {}", tag()))
         .status("published")
         .access("public")
-        .report_window_s(3600)
+        .report_window_s(std::time::Duration::from_secs(3600))
         .challenge_ids([env.var("QA_CHALLENGE_ID")])
         .await
         .unwrap()

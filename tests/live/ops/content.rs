@@ -239,7 +239,9 @@ async fn scheduled_jobs_and_tasks() {
     let same = admin
         .scheduled_jobs()
         .update("account_deletion")
-        .interval_s(job.interval_s)
+        .interval_s(std::time::Duration::from_secs(
+            job.interval_s.unsigned_abs(),
+        ))
         .enabled(job.enabled)
         .await
         .unwrap();

@@ -194,7 +194,7 @@ async fn eval_allowances_campaigns_and_runs() {
 
     let row = admin
         .eval_allowances()
-        .grant(2.5, comp.as_str(), player.id.as_str())
+        .grant(comp.as_str(), player.id.as_str(), 2.5)
         .note("live ops")
         .await
         .unwrap();

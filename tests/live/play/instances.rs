@@ -52,7 +52,11 @@ async fn instance_lifecycle_renew_reset_and_solves() {
     assert_eq!(pending, ["flag", "token"]);
 
     // Renew: the ttl is an increment on top of the time left.
-    let renewed = inst.renew(&ready.id).ttl(600).await.expect("renew");
+    let renewed = inst
+        .renew(&ready.id)
+        .ttl(std::time::Duration::from_secs(600))
+        .await
+        .expect("renew");
     assert_eq!(renewed.status.as_str(), "renewed");
     assert_eq!(renewed.id, ready.id.as_str());
     let gained = renewed.expires_at.as_secs_f64() - info.expires_at.as_secs_f64();
@@ -107,7 +111,7 @@ async fn instance_lifecycle_renew_reset_and_solves() {
     assert!(right.correct);
     assert_eq!(right.question_id.as_deref(), Some("flag"));
     api_err(
-        subs.verify(&ready.id, "x").question("nope").await,
+        subs.verify(&ready.id, "x").question_id("nope").await,
         422,
         "unknown_question_id",
     );
@@ -134,7 +138,11 @@ async fn instance_lifecycle_renew_reset_and_solves() {
     assert_eq!(pending[0].id, "token");
 
     // Reset: a new instance with new answers; solves carry over.
-    let reset = inst.reset(&ready.id).ttl(600).await.expect("reset");
+    let reset = inst
+        .reset(&ready.id)
+        .ttl(std::time::Duration::from_secs(600))
+        .await
+        .expect("reset");
     assert_ne!(reset.id, ready.id.as_str());
     let again = inst
         .wait_ready(reset.id.as_str())
@@ -162,7 +170,7 @@ async fn instance_lifecycle_renew_reset_and_solves() {
     let token = capture_flag(&again, "token").await;
     let done = subs
         .submit(&again.id, token.as_str())
-        .question("token")
+        .question_id("token")
         .await
         .expect("submit token");
     assert!(done.correct && done.challenge_fully_solved);
@@ -317,17 +325,17 @@ async fn qa_questions_without_an_instance() {
     assert!(listed.iter().all(|c| c.id != env.var("WEB_CHALLENGE_ID")));
 
     // The question defaults to `answer` on the platform side.
-    let wrong = subs.submit_qa("442", qa, cid).await.expect("wrong");
+    let wrong = subs.submit_qa(cid, qa, "442").await.expect("wrong");
     assert!(!wrong.correct);
     assert_eq!(wrong.attempts_remaining, Some(9));
     let right = subs
-        .submit_qa("443", qa, cid)
+        .submit_qa(cid, qa, "443")
         .question_id("answer")
         .await
         .expect("right");
     assert!(right.correct && !right.challenge_fully_solved);
     let choice = subs
-        .submit_qa("tcp", qa, cid)
+        .submit_qa(cid, qa, "tcp")
         .question_id("transport")
         .await
         .expect("choice");
@@ -340,13 +348,13 @@ async fn qa_questions_without_an_instance() {
     assert_eq!(solved, ["answer", "transport"]);
 
     api_err(
-        subs.submit_qa("x", env.var("WEB_CHALLENGE_ID"), cid).await,
+        subs.submit_qa(cid, env.var("WEB_CHALLENGE_ID"), "x").await,
         422,
         "not_a_qa_challenge",
     );
     let loner = player(env, "qa-loner").await;
     api_err(
-        loner.client.submissions().submit_qa("443", qa, cid).await,
+        loner.client.submissions().submit_qa(cid, qa, "443").await,
         403,
         "not_registered",
     );

@@ -18,7 +18,7 @@ async fn invite_code_join_list_revoke_and_leave() {
     let invite = invites
         .create()
         .max_uses(1)
-        .ttl_seconds(3600)
+        .ttl_seconds(std::time::Duration::from_secs(3600))
         .await
         .expect("mint invite");
     assert_eq!(invite.kind, TeamInviteInfoKind::Code);

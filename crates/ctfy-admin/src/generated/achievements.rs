@@ -28,14 +28,20 @@ impl AdminAchievements<'_> {
     ///
     /// `POST /admin/teams/{team_id}/achievements/{achievement_id}`; Python SDK: `admin.achievements.grant`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `achievement_id`: the `achievement_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn grant(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn grant(
         &self,
         team_id: impl IntoId<TeamId>,
         achievement_id: impl IntoId<Ident>,
-    ) -> Result<m::TeamAchievement> {
-        Call::new(
+    ) -> AdminAchievementsGrant {
+        AdminAchievementsGrant(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let team_id = team_id.into_id()?;
@@ -45,23 +51,27 @@ impl AdminAchievements<'_> {
                     &[team_id.as_str(), achievement_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Revokes.
     ///
     /// `DELETE /admin/teams/{team_id}/achievements/{achievement_id}`; Python SDK: `admin.achievements.revoke`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `achievement_id`: the `achievement_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revoke(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revoke(
         &self,
         team_id: impl IntoId<TeamId>,
         achievement_id: impl IntoId<Ident>,
-    ) -> Result<()> {
-        Call::new(
+    ) -> AdminAchievementsRevoke {
+        AdminAchievementsRevoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let team_id = team_id.into_id()?;
@@ -71,8 +81,20 @@ impl AdminAchievements<'_> {
                     &[team_id.as_str(), achievement_id.as_str()],
                 )
             })(),
-        )
-        .empty()
-        .await
+        ))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminAchievements::grant`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAchievementsGrant => m::TeamAchievement, json
+);
+
+builder!(
+    /// Request builder of [`AdminAchievements::revoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAchievementsRevoke => (), empty
+);

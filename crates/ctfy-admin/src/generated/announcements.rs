@@ -28,6 +28,8 @@ impl AdminAnnouncements<'_> {
     ///
     /// `GET /admin/announcements`; Python SDK: `admin.announcements.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminAnnouncementsList {
@@ -37,6 +39,11 @@ impl AdminAnnouncements<'_> {
     /// Creates.
     ///
     /// `POST /admin/announcements`; Python SDK: `admin.announcements.create`.
+    ///
+    /// # Arguments
+    /// - `title`: the `title` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -55,8 +62,13 @@ impl AdminAnnouncements<'_> {
     ///
     /// `PATCH /admin/announcements/{announcement_id}`; Python SDK: `admin.announcements.update`.
     ///
+    /// # Arguments
+    /// - `announcement_id`: the `announcement_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update(&self, announcement_id: impl IntoId<Ident>) -> AdminAnnouncementsUpdate {
         AdminAnnouncementsUpdate(Call::with_body(
             self.t,
@@ -75,13 +87,15 @@ impl AdminAnnouncements<'_> {
     ///
     /// `DELETE /admin/announcements/{announcement_id}`; Python SDK: `admin.announcements.delete`.
     ///
+    /// # Arguments
+    /// - `announcement_id`: the `announcement_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete(
-        &self,
-        announcement_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete(&self, announcement_id: impl IntoId<Ident>) -> AdminAnnouncementsDelete {
+        AdminAnnouncementsDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let announcement_id = announcement_id.into_id()?;
@@ -90,30 +104,32 @@ impl AdminAnnouncements<'_> {
                     &[announcement_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAnnouncements::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAnnouncements::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAnnouncementsList => Page<m::AnnouncementInfo>
 );
 
 impl AdminAnnouncementsList {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAnnouncements::create`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAnnouncements::create`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAnnouncementsCreate => m::AnnouncementInfo, json
 );
 
@@ -126,7 +142,7 @@ impl AdminAnnouncementsCreate {
     pub fn ends_at(self, ends_at: impl Into<String>) -> Self {
         Self(self.0.body_field("ends_at", Into::<String>::into(ends_at)))
     }
-    /// Sets the `severity` body member.
+    /// Sets the `severity` body member. Server default: `info`.
     pub fn severity(self, severity: impl Into<m::AnnouncementCreateSeverity>) -> Self {
         Self(self.0.body_field(
             "severity",
@@ -143,7 +159,9 @@ impl AdminAnnouncementsCreate {
 }
 
 builder!(
-    /// Request builder of [`AdminAnnouncements::update`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAnnouncements::update`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAnnouncementsUpdate => m::AnnouncementInfo, json
 );
 
@@ -195,3 +213,10 @@ impl AdminAnnouncementsUpdate {
         Self(self.0.body_field("title", ()))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminAnnouncements::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAnnouncementsDelete => std::collections::BTreeMap<String, String>, json
+);

@@ -28,8 +28,10 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `GET /admin/authored-challenges`; Python SDK: `admin.authored_challenges.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminAuthoredChallengesList {
         AdminAuthoredChallengesList(Call::new(
             self.t,
@@ -41,28 +43,30 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `GET /admin/authoring/build-capability`; Python SDK: `admin.authored_challenges.build_capability`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn build_capability(&self) -> Result<m::AuthoredBuildCapability> {
-        Call::new(
+    pub fn build_capability(&self) -> AdminAuthoredChallengesBuildCapability {
+        AdminAuthoredChallengesBuildCapability(Call::new(
             self.t,
             Request::get("/admin/authoring/build-capability", &[]),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets authored challenge.
     ///
     /// `GET /admin/authored-challenges/{challenge_id}`; Python SDK: `admin.authored_challenges.get`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(
-        &self,
-        challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AdminAuthoredChallengeDetail> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesGet {
+        AdminAuthoredChallengesGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -71,22 +75,22 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Audits authored challenge.
     ///
     /// `GET /admin/authored-challenges/{challenge_id}/audit`; Python SDK: `admin.authored_challenges.audit`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn audit(
-        &self,
-        challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AuthoredAuditReport> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn audit(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesAudit {
+        AdminAuthoredChallengesAudit(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -95,44 +99,53 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads authored challenge file.
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/file`; Python SDK: `admin.authored_challenges.read_file`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `path`: the `path` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn read_file(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn read_file(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
         path: impl Into<String>,
-    ) -> Result<m::AuthoredChallengeFileBody> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let challenge_id = challenge_id.into_id()?;
-                Request::post(
-                    "/admin/authored-challenges/{challenge_id}/file",
-                    &[challenge_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> AdminAuthoredChallengesReadFile {
+        AdminAuthoredChallengesReadFile(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let challenge_id = challenge_id.into_id()?;
+                    Request::post(
+                        "/admin/authored-challenges/{challenge_id}/file",
+                        &[challenge_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("path", Into::<String>::into(path)),
         )
-        .body_field("path", Into::<String>::into(path))
-        .json()
-        .await
     }
 
     /// Returns the authored graduation.
     ///
     /// `GET /admin/authored-challenges/{challenge_id}/graduation`; Python SDK: `admin.authored_challenges.graduation`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn graduation(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -153,34 +166,46 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `GET /admin/authored-challenges/{challenge_id}/graduation/bundle`; Python SDK: `admin.authored_challenges.graduation_bundle`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `corpus_id`: the `corpus_id` query parameter.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn graduation_bundle(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn graduation_bundle(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
         corpus_id: impl Into<String>,
-    ) -> Result<Download> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let challenge_id = challenge_id.into_id()?;
-                Request::get(
-                    "/admin/authored-challenges/{challenge_id}/graduation/bundle",
-                    &[challenge_id.as_str()],
-                )
-            })(),
+    ) -> AdminAuthoredChallengesGraduationBundle {
+        AdminAuthoredChallengesGraduationBundle(
+            Call::new(
+                self.t,
+                (|| -> Result<Request> {
+                    let challenge_id = challenge_id.into_id()?;
+                    Request::get(
+                        "/admin/authored-challenges/{challenge_id}/graduation/bundle",
+                        &[challenge_id.as_str()],
+                    )
+                })(),
+            )
+            .query("corpus_id", Into::<String>::into(corpus_id)),
         )
-        .query("corpus_id", Into::<String>::into(corpus_id))
-        .download()
-        .await
     }
 
     /// Reviews authored challenge.
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/review`; Python SDK: `admin.authored_challenges.review`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -209,10 +234,15 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/push`; Python SDK: `admin.authored_challenges.push`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn push(&self, challenge_id: impl IntoId<ChallengeId>) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn push(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesPush {
+        AdminAuthoredChallengesPush(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -221,19 +251,22 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Smokes authored challenge.
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/smoke`; Python SDK: `admin.authored_challenges.smoke`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn smoke(&self, challenge_id: impl IntoId<ChallengeId>) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn smoke(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesSmoke {
+        AdminAuthoredChallengesSmoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -242,17 +275,20 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Publishes authored challenge.
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/publish`; Python SDK: `admin.authored_challenges.publish`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn publish(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -273,13 +309,18 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `DELETE /admin/authored-challenges/{challenge_id}/publish`; Python SDK: `admin.authored_challenges.unpublish`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn unpublish(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn unpublish(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AdminAuthoredChallengeRow> {
-        Call::new(
+    ) -> AdminAuthoredChallengesUnpublish {
+        AdminAuthoredChallengesUnpublish(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -288,17 +329,20 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Curates authored challenge.
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/curation`; Python SDK: `admin.authored_challenges.curate`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn curate(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesCurate {
         AdminAuthoredChallengesCurate(Call::new(
             self.t,
@@ -316,8 +360,13 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `DELETE /admin/authored-challenges/{challenge_id}/curation`; Python SDK: `admin.authored_challenges.uncurate`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn uncurate(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -338,13 +387,18 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `GET /admin/authored-challenges/{challenge_id}/revisions`; Python SDK: `admin.authored_challenges.revisions`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revisions(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revisions(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<Vec<m::AdminAuthoredRevisionRow>> {
-        Call::new(
+    ) -> AdminAuthoredChallengesRevisions {
+        AdminAuthoredChallengesRevisions(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -353,23 +407,27 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Diffs authored revision.
     ///
     /// `GET /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/diff`; Python SDK: `admin.authored_challenges.revision_diff`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revision_diff(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revision_diff(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
         revision_id: impl IntoId<Ident>,
-    ) -> Result<m::AuthoredRevisionDiff> {
-        Call::new(
+    ) -> AdminAuthoredChallengesRevisionDiff {
+        AdminAuthoredChallengesRevisionDiff(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -379,46 +437,58 @@ impl AdminAuthoredChallenges<'_> {
                     &[challenge_id.as_str(), revision_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads authored revision file.
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/file`; Python SDK: `admin.authored_challenges.read_revision_file`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    /// - `path`: the `path` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn read_revision_file(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn read_revision_file(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
         revision_id: impl IntoId<Ident>,
         path: impl Into<String>,
-    ) -> Result<m::AuthoredChallengeFileBody> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let challenge_id = challenge_id.into_id()?;
-                let revision_id = revision_id.into_id()?;
-                Request::post(
-                    "/admin/authored-challenges/{challenge_id}/revisions/{revision_id}/file",
-                    &[challenge_id.as_str(), revision_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> AdminAuthoredChallengesReadRevisionFile {
+        AdminAuthoredChallengesReadRevisionFile(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let challenge_id = challenge_id.into_id()?;
+                    let revision_id = revision_id.into_id()?;
+                    Request::post(
+                        "/admin/authored-challenges/{challenge_id}/revisions/{revision_id}/file",
+                        &[challenge_id.as_str(), revision_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("path", Into::<String>::into(path)),
         )
-        .body_field("path", Into::<String>::into(path))
-        .json()
-        .await
     }
 
     /// Reviews authored revision.
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/review`; Python SDK: `admin.authored_challenges.review_revision`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review_revision(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -449,8 +519,14 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/apply`; Python SDK: `admin.authored_challenges.apply_revision`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn apply_revision(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -471,21 +547,23 @@ impl AdminAuthoredChallenges<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesList => Page<m::AdminAuthoredChallengeRow>
 );
 
 impl AdminAuthoredChallengesList {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `team_id` query parameter.
-    pub fn team_id(self, team_id: impl Into<String>) -> Self {
-        Self(self.0.query("team_id", Into::<String>::into(team_id)))
+    /// Sets the `team_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn team_id(self, team_id: impl IntoId<TeamId>) -> Self {
+        Self(self.0.query_id::<TeamId>("team_id", team_id))
     }
     /// Sets the `review_status` query parameter.
     pub fn review_status(
@@ -498,8 +576,11 @@ impl AdminAuthoredChallengesList {
         ))
     }
     /// Sets the `smoke` query parameter.
-    pub fn smoke(self, smoke: impl Into<String>) -> Self {
-        Self(self.0.query("smoke", Into::<String>::into(smoke)))
+    pub fn smoke(self, smoke: impl Into<ctfy_models::SmokeStatus>) -> Self {
+        Self(self.0.query(
+            "smoke",
+            Into::<ctfy_models::SmokeStatus>::into(smoke).as_str(),
+        ))
     }
     /// Sets the `revision` query parameter.
     pub fn revision(self, revision: impl Into<m::AdminAuthoredChallengeRowReviewStatus>) -> Self {
@@ -518,22 +599,55 @@ impl AdminAuthoredChallengesList {
             Into::<m::AdminAuthoredChallengeRowDestination>::into(destination).as_str(),
         ))
     }
-    /// Sets the `order` query parameter.
-    pub fn order(self, order: impl Into<String>) -> Self {
-        Self(self.0.query("order", Into::<String>::into(order)))
+    /// Sets the `order` query parameter. Server default: `oldest`.
+    pub fn order(self, order: impl Into<ctfy_models::AuthoredChallengeOrder>) -> Self {
+        Self(self.0.query(
+            "order",
+            Into::<ctfy_models::AuthoredChallengeOrder>::into(order).as_str(),
+        ))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::graduation`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::build_capability`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesBuildCapability => m::AuthoredBuildCapability, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesGet => m::AdminAuthoredChallengeDetail, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::audit`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesAudit => m::AuthoredAuditReport, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::read_file`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesReadFile => m::AuthoredChallengeFileBody, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::graduation`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesGraduation => m::AuthoredGraduationInfo, json
 );
 
@@ -545,7 +659,16 @@ impl AdminAuthoredChallengesGraduation {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::review`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::graduation_bundle`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesGraduationBundle => Download, download
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::review`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesReview => m::AdminAuthoredChallengeRow, json
 );
 
@@ -557,49 +680,99 @@ impl AdminAuthoredChallengesReview {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::publish`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::push`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesPush => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::smoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesSmoke => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::publish`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesPublish => m::AdminAuthoredChallengeRow, json
 );
 
 impl AdminAuthoredChallengesPublish {
-    /// Sets the `exec_surface_reviewed` query parameter.
+    /// Sets the `exec_surface_reviewed` query parameter. Server default: false.
     pub fn exec_surface_reviewed(self, exec_surface_reviewed: bool) -> Self {
         Self(self.0.query("exec_surface_reviewed", exec_surface_reviewed))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::curate`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::unpublish`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesUnpublish => m::AdminAuthoredChallengeRow, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::curate`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesCurate => m::AdminAuthoredChallengeRow, json
 );
 
 impl AdminAuthoredChallengesCurate {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::uncurate`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::uncurate`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesUncurate => m::AdminAuthoredChallengeRow, json
 );
 
 impl AdminAuthoredChallengesUncurate {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::review_revision`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::revisions`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesRevisions => Vec<m::AdminAuthoredRevisionRow>, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::revision_diff`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesRevisionDiff => m::AuthoredRevisionDiff, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::read_revision_file`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoredChallengesReadRevisionFile => m::AuthoredChallengeFileBody, json
+);
+
+builder!(
+    /// Request builder of [`AdminAuthoredChallenges::review_revision`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesReviewRevision => m::AdminAuthoredRevisionRow, json
 );
 
@@ -611,12 +784,14 @@ impl AdminAuthoredChallengesReviewRevision {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::apply_revision`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoredChallenges::apply_revision`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesApplyRevision => m::AdminAuthoredChallengeRow, json
 );
 
 impl AdminAuthoredChallengesApplyRevision {
-    /// Sets the `exec_surface_reviewed` query parameter.
+    /// Sets the `exec_surface_reviewed` query parameter. Server default: false.
     pub fn exec_surface_reviewed(self, exec_surface_reviewed: bool) -> Self {
         Self(self.0.query("exec_surface_reviewed", exec_surface_reviewed))
     }

@@ -28,8 +28,13 @@ impl AdminAuthoringReviewers<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/authoring-reviewers`; Python SDK: `admin.authoring_reviewers.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAuthoringReviewersList {
         AdminAuthoringReviewersList(Call::new(
             self.t,
@@ -47,8 +52,13 @@ impl AdminAuthoringReviewers<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/authoring-reviewers`; Python SDK: `admin.authoring_reviewers.grant`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn grant(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -70,14 +80,20 @@ impl AdminAuthoringReviewers<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/authoring-reviewers/{user_id}`; Python SDK: `admin.authoring_reviewers.revoke`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revoke(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revoke(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         user_id: impl IntoId<UserId>,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(
+    ) -> AdminAuthoringReviewersRevoke {
+        AdminAuthoringReviewersRevoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -87,30 +103,32 @@ impl AdminAuthoringReviewers<'_> {
                     &[competition_id.as_str(), user_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoringReviewers::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoringReviewers::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoringReviewersList => Page<m::AuthoringReviewerInfo>
 );
 
 impl AdminAuthoringReviewersList {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoringReviewers::grant`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAuthoringReviewers::grant`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAuthoringReviewersGrant => m::AuthoringReviewerInfo, json
 );
 
@@ -119,8 +137,15 @@ impl AdminAuthoringReviewersGrant {
     pub fn email(self, email: impl Into<String>) -> Self {
         Self(self.0.body_field("email", Into::<String>::into(email)))
     }
-    /// Sets the `user_id` body member.
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        Self(self.0.body_field("user_id", Into::<String>::into(user_id)))
+    /// Sets the `user_id` body member (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn user_id(self, user_id: impl IntoId<UserId>) -> Self {
+        Self(self.0.body_id::<UserId>("user_id", user_id))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminAuthoringReviewers::revoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAuthoringReviewersRevoke => std::collections::BTreeMap<String, String>, json
+);

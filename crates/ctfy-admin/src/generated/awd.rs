@@ -28,10 +28,15 @@ impl AdminAwd<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/awd/match`; Python SDK: `admin.awd.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(&self, competition_id: impl IntoId<CompetitionId>) -> Result<m::AwdMatchInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdGet {
+        AdminAwdGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -40,22 +45,27 @@ impl AdminAwd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Configures awd match.
     ///
     /// `PUT /admin/competitions/{competition_id}/awd/match`; Python SDK: `admin.awd.configure`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `tick_count`: the `tick_count` body member.
+    /// - `tick_seconds`: the `tick_seconds` body member (sent as whole seconds, a sub-second remainder rounded up).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn configure(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         tick_count: i64,
-        tick_seconds: i64,
+        tick_seconds: std::time::Duration,
     ) -> AdminAwdConfigure {
         AdminAwdConfigure(
             Call::with_body(
@@ -70,7 +80,7 @@ impl AdminAwd<'_> {
                 &ctfy_models::JsonObject::new(),
             )
             .body_field("tick_count", tick_count)
-            .body_field("tick_seconds", tick_seconds),
+            .body_field("tick_seconds", Call::whole_secs(tick_seconds)),
         )
     }
 
@@ -78,10 +88,15 @@ impl AdminAwd<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/awd/match`; Python SDK: `admin.awd.delete`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete(&self, competition_id: impl IntoId<CompetitionId>) -> Result<()> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdDelete {
+        AdminAwdDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -90,22 +105,22 @@ impl AdminAwd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .empty()
-        .await
+        ))
     }
 
     /// Gets awd plan.
     ///
     /// `GET /admin/competitions/{competition_id}/awd/plan`; Python SDK: `admin.awd.plan`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn plan(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdProvisionPlanInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn plan(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdPlan {
+        AdminAwdPlan(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -114,22 +129,22 @@ impl AdminAwd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists arena peers.
     ///
     /// `GET /admin/competitions/{competition_id}/awd/vpn-peers`; Python SDK: `admin.awd.arena_peers`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn arena_peers(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdArenaPeersResponse> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn arena_peers(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdArenaPeers {
+        AdminAwdArenaPeers(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -138,48 +153,57 @@ impl AdminAwd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Corroborates round.
     ///
     /// `GET /admin/competitions/{competition_id}/awd/corroboration`; Python SDK: `admin.awd.corroboration`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `tick`: the `tick` query parameter.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn corroboration(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn corroboration(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         tick: i64,
-    ) -> Result<m::AwdCorroborationResponse> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                Request::get(
-                    "/admin/competitions/{competition_id}/awd/corroboration",
-                    &[competition_id.as_str()],
-                )
-            })(),
+    ) -> AdminAwdCorroboration {
+        AdminAwdCorroboration(
+            Call::new(
+                self.t,
+                (|| -> Result<Request> {
+                    let competition_id = competition_id.into_id()?;
+                    Request::get(
+                        "/admin/competitions/{competition_id}/awd/corroboration",
+                        &[competition_id.as_str()],
+                    )
+                })(),
+            )
+            .query("tick", tick),
         )
-        .query("tick", tick)
-        .json()
-        .await
     }
 
     /// Reads defence anchor.
     ///
     /// `GET /admin/competitions/{competition_id}/awd/anchor`; Python SDK: `admin.awd.defence_anchor`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn defence_anchor(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn defence_anchor(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdDefenceAnchorResponse> {
-        Call::new(
+    ) -> AdminAwdDefenceAnchor {
+        AdminAwdDefenceAnchor(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -188,17 +212,20 @@ impl AdminAwd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads sla history.
     ///
     /// `GET /admin/competitions/{competition_id}/awd/sla-history`; Python SDK: `admin.awd.sla_history`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn sla_history(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdSlaHistory {
         AdminAwdSlaHistory(Call::new(
             self.t,
@@ -216,13 +243,18 @@ impl AdminAwd<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/awd/attack-anchor`; Python SDK: `admin.awd.attack_anchor`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn attack_anchor(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn attack_anchor(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdAttackAnchorResponse> {
-        Call::new(
+    ) -> AdminAwdAttackAnchor {
+        AdminAwdAttackAnchor(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -231,22 +263,22 @@ impl AdminAwd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads forensics.
     ///
     /// `GET /admin/competitions/{competition_id}/awd/forensics`; Python SDK: `admin.awd.forensics`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn forensics(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdForensicsResponse> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn forensics(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdForensics {
+        AdminAwdForensics(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -255,22 +287,25 @@ impl AdminAwd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Grades forensics.
     ///
     /// `POST /admin/competitions/{competition_id}/awd/forensics/grade`; Python SDK: `admin.awd.grade_forensics`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn grade_forensics(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn grade_forensics(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    ) -> AdminAwdGradeForensics {
+        AdminAwdGradeForensics(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -279,22 +314,22 @@ impl AdminAwd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Provisions awd arena.
     ///
     /// `POST /admin/competitions/{competition_id}/awd/provision`; Python SDK: `admin.awd.provision`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn provision(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn provision(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdProvision {
+        AdminAwdProvision(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -303,22 +338,22 @@ impl AdminAwd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Overrides awd kickoff.
     ///
     /// `POST /admin/competitions/{competition_id}/awd/kickoff-override`; Python SDK: `admin.awd.start_anyway`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn start_anyway(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdMatchInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn start_anyway(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdStartAnyway {
+        AdminAwdStartAnyway(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -327,22 +362,22 @@ impl AdminAwd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Teardowns awd arena.
     ///
     /// `DELETE /admin/competitions/{competition_id}/awd/boxes`; Python SDK: `admin.awd.teardown`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn teardown(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn teardown(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdTeardown {
+        AdminAwdTeardown(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -351,40 +386,44 @@ impl AdminAwd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminAwd::configure`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAwd::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdGet => m::AwdMatchInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminAwd::configure`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAwdConfigure => m::AwdMatchInfo, json
 );
 
 impl AdminAwdConfigure {
-    /// Sets the `attacker` body member.
+    /// Sets the `attacker` body member. Server default: `none`.
     pub fn attacker(self, attacker: impl Into<m::AwdAttacker>) -> Self {
         Self(
             self.0
                 .body_field("attacker", Into::<m::AwdAttacker>::into(attacker)),
         )
     }
-    /// Sets the `challenge_id` body member.
-    pub fn challenge_id(self, challenge_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .body_field("challenge_id", Into::<String>::into(challenge_id)),
-        )
+    /// Sets the `challenge_id` body member (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn challenge_id(self, challenge_id: impl IntoId<ChallengeId>) -> Self {
+        Self(self.0.body_id::<ChallengeId>("challenge_id", challenge_id))
     }
-    /// Sets the `defence_mode` body member.
+    /// Sets the `defence_mode` body member. Server default: `patch`.
     pub fn defence_mode(self, defence_mode: impl Into<m::AwdDefenceMode>) -> Self {
         Self(self.0.body_field(
             "defence_mode",
             Into::<m::AwdDefenceMode>::into(defence_mode),
         ))
     }
-    /// Sets the `open_shell_credential` body member.
+    /// Sets the `open_shell_credential` body member. Server default: `owner_random`.
     pub fn open_shell_credential(
         self,
         open_shell_credential: impl Into<m::AwdOpenShellCredential>,
@@ -398,7 +437,7 @@ impl AdminAwdConfigure {
     pub fn per_tick_budget(self, per_tick_budget: i64) -> Self {
         Self(self.0.body_field("per_tick_budget", per_tick_budget))
     }
-    /// Sets the `reference_victim` body member.
+    /// Sets the `reference_victim` body member. Server default: false.
     pub fn reference_victim(self, reference_victim: bool) -> Self {
         Self(self.0.body_field("reference_victim", reference_victim))
     }
@@ -409,7 +448,7 @@ impl AdminAwdConfigure {
     ) -> Self {
         Self(self.0.body_field("scoring_params", scoring_params))
     }
-    /// Sets the `shell_exposure` body member.
+    /// Sets the `shell_exposure` body member. Server default: `managed`.
     pub fn shell_exposure(self, shell_exposure: impl Into<m::AwdShellExposure>) -> Self {
         Self(self.0.body_field(
             "shell_exposure",
@@ -430,13 +469,92 @@ impl AdminAwdConfigure {
 }
 
 builder!(
-    /// Request builder of [`AdminAwd::sla_history`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminAwd::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdDelete => (), empty
+);
+
+builder!(
+    /// Request builder of [`AdminAwd::plan`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdPlan => m::AwdProvisionPlanInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminAwd::arena_peers`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdArenaPeers => m::AwdArenaPeersResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminAwd::corroboration`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdCorroboration => m::AwdCorroborationResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminAwd::defence_anchor`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdDefenceAnchor => m::AwdDefenceAnchorResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminAwd::sla_history`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminAwdSlaHistory => m::AwdSlaHistoryResponse, json
 );
 
 impl AdminAwdSlaHistory {
-    /// Sets the `team_id` query parameter.
-    pub fn team_id(self, team_id: impl Into<String>) -> Self {
-        Self(self.0.query("team_id", Into::<String>::into(team_id)))
+    /// Sets the `team_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn team_id(self, team_id: impl IntoId<TeamId>) -> Self {
+        Self(self.0.query_id::<TeamId>("team_id", team_id))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminAwd::attack_anchor`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdAttackAnchor => m::AwdAttackAnchorResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminAwd::forensics`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdForensics => m::AwdForensicsResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminAwd::grade_forensics`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdGradeForensics => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminAwd::provision`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdProvision => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminAwd::start_anyway`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdStartAnyway => m::AwdMatchInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminAwd::teardown`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminAwdTeardown => m::AdminTaskInfo, json
+);

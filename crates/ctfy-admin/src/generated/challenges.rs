@@ -28,22 +28,30 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/challenges/rescan`; Python SDK: `admin.challenges.rescan`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn rescan(&self) -> Result<m::AdminTaskInfo> {
-        Call::new(self.t, Request::post("/admin/challenges/rescan", &[]))
-            .json()
-            .await
+    pub fn rescan(&self) -> AdminChallengesRescan {
+        AdminChallengesRescan(Call::new(
+            self.t,
+            Request::post("/admin/challenges/rescan", &[]),
+        ))
     }
 
     /// Builds challenge.
     ///
     /// `POST /admin/challenges/{challenge_id}/build`; Python SDK: `admin.challenges.build`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn build(&self, challenge_id: impl IntoId<ChallengeId>) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn build(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesBuild {
+        AdminChallengesBuild(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -52,17 +60,17 @@ impl AdminChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Builds all challenges.
     ///
     /// `POST /admin/challenges/build-all`; Python SDK: `admin.challenges.build_all`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn build_all(&self) -> AdminChallengesBuildAll {
         AdminChallengesBuildAll(Call::new(
             self.t,
@@ -74,8 +82,10 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/challenges/build-push`; Python SDK: `admin.challenges.build_push`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn build_push(&self) -> AdminChallengesBuildPush {
         AdminChallengesBuildPush(Call::with_body(
             self.t,
@@ -88,13 +98,15 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/{challenge_id}/questions`; Python SDK: `admin.challenges.questions`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn questions(
-        &self,
-        challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AdminChallengeQuestions> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn questions(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesQuestions {
+        AdminChallengesQuestions(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -103,22 +115,22 @@ impl AdminChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets challenge blueprint.
     ///
     /// `GET /admin/challenges/{challenge_id}/blueprint`; Python SDK: `admin.challenges.blueprint`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn blueprint(
-        &self,
-        challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ChallengeBlueprint> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn blueprint(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesBlueprint {
+        AdminChallengesBlueprint(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -127,23 +139,27 @@ impl AdminChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets range progress.
     ///
     /// `GET /admin/competitions/{competition_id}/ranges/{challenge_id}/progress`; Python SDK: `admin.challenges.range_progress`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn range_progress(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn range_progress(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::RangeProgress> {
-        Call::new(
+    ) -> AdminChallengesRangeProgress {
+        AdminChallengesRangeProgress(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -153,17 +169,21 @@ impl AdminChallenges<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets range replay.
     ///
     /// `GET /admin/competitions/{competition_id}/ranges/{challenge_id}/progress/replay`; Python SDK: `admin.challenges.range_replay`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn range_replay(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -186,22 +206,30 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/build-state`; Python SDK: `admin.challenges.build_state`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn build_state(&self) -> Result<m::ChallengeBuildStateResponse> {
-        Call::new(self.t, Request::get("/admin/challenges/build-state", &[]))
-            .json()
-            .await
+    pub fn build_state(&self) -> AdminChallengesBuildState {
+        AdminChallengesBuildState(Call::new(
+            self.t,
+            Request::get("/admin/challenges/build-state", &[]),
+        ))
     }
 
     /// Pulls challenge.
     ///
     /// `POST /admin/challenges/{challenge_id}/pull`; Python SDK: `admin.challenges.pull`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn pull(&self, challenge_id: impl IntoId<ChallengeId>) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn pull(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesPull {
+        AdminChallengesPull(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let challenge_id = challenge_id.into_id()?;
@@ -210,17 +238,17 @@ impl AdminChallenges<'_> {
                     &[challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Pulls all challenges.
     ///
     /// `POST /admin/challenges/pull-all`; Python SDK: `admin.challenges.pull_all`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn pull_all(&self) -> AdminChallengesPullAll {
         AdminChallengesPullAll(Call::new(
             self.t,
@@ -232,20 +260,25 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/pull-state`; Python SDK: `admin.challenges.pull_state`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn pull_state(&self) -> Result<m::ChallengePullStateResponse> {
-        Call::new(self.t, Request::get("/admin/challenges/pull-state", &[]))
-            .json()
-            .await
+    pub fn pull_state(&self) -> AdminChallengesPullState {
+        AdminChallengesPullState(Call::new(
+            self.t,
+            Request::get("/admin/challenges/pull-state", &[]),
+        ))
     }
 
     /// Returns the admin challenge stats.
     ///
     /// `GET /admin/challenges/stats`; Python SDK: `admin.challenges.stats`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn stats(&self) -> AdminChallengesStats {
         AdminChallengesStats(Call::new(
             self.t,
@@ -257,8 +290,13 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/{challenge_id}/timeseries`; Python SDK: `admin.challenges.timeseries`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn timeseries(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesTimeseries {
         AdminChallengesTimeseries(Call::new(
             self.t,
@@ -276,23 +314,28 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/challenges/latency-histogram`; Python SDK: `admin.challenges.latency_histogram`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn latency_histogram(&self) -> Result<Vec<m::AdminChallengeLatencyBucket>> {
-        Call::new(
+    pub fn latency_histogram(&self) -> AdminChallengesLatencyHistogram {
+        AdminChallengesLatencyHistogram(Call::new(
             self.t,
             Request::get("/admin/challenges/latency-histogram", &[]),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists feedback.
     ///
     /// `GET /admin/challenges/{challenge_id}/feedback`; Python SDK: `admin.challenges.feedback`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn feedback(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesFeedback {
         AdminChallengesFeedback(Call::new(
             self.t,
@@ -310,8 +353,15 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/teams/{team_id}/questions/{challenge_id}/{question_id}/reset-attempts`; Python SDK: `admin.challenges.reset_question_attempts`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `question_id`: the `question_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reset_question_attempts(
         &self,
         team_id: impl IntoId<TeamId>,
@@ -341,8 +391,10 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/llm-budgets`; Python SDK: `admin.challenges.list_llm_budgets`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list_llm_budgets(&self) -> AdminChallengesListLlmBudgets {
         AdminChallengesListLlmBudgets(Call::new(self.t, Request::get("/admin/llm-budgets", &[])))
     }
@@ -351,8 +403,10 @@ impl AdminChallenges<'_> {
     ///
     /// `GET /admin/deception/stats`; Python SDK: `admin.challenges.deception_stats`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn deception_stats(&self) -> AdminChallengesDeceptionStats {
         AdminChallengesDeceptionStats(Call::new(
             self.t,
@@ -364,8 +418,15 @@ impl AdminChallenges<'_> {
     ///
     /// `POST /admin/teams/{team_id}/llm-budget/{competition_id}/{challenge_id}/reset`; Python SDK: `admin.challenges.reset_llm_budget`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reset_llm_budget(
         &self,
         team_id: impl IntoId<TeamId>,
@@ -393,22 +454,40 @@ impl AdminChallenges<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::build_all`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::rescan`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesRescan => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::build`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesBuild => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::build_all`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesBuildAll => m::AdminTaskInfo, json
 );
 
 impl AdminChallengesBuildAll {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::build_push`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::build_push`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesBuildPush => m::AdminTaskInfo, json
 );
 
@@ -429,41 +508,89 @@ impl AdminChallengesBuildPush {
             ),
         )
     }
-    /// Sets the `node_id` body member.
-    pub fn node_id(self, node_id: impl Into<String>) -> Self {
-        Self(self.0.body_field("node_id", Into::<String>::into(node_id)))
+    /// Sets the `node_id` body member (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn node_id(self, node_id: impl IntoId<NodeId>) -> Self {
+        Self(self.0.body_id::<NodeId>("node_id", node_id))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::range_replay`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::questions`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesQuestions => m::AdminChallengeQuestions, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::blueprint`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesBlueprint => m::ChallengeBlueprint, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::range_progress`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesRangeProgress => m::RangeProgress, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::range_replay`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesRangeReplay => m::RangeReplay, json
 );
 
 impl AdminChallengesRangeReplay {
-    /// Sets the `frames` query parameter.
+    /// Sets the `frames` query parameter. Server default: 40.
     pub fn frames(self, frames: i64) -> Self {
         Self(self.0.query("frames", frames))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::pull_all`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::build_state`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesBuildState => m::ChallengeBuildStateResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::pull`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesPull => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::pull_all`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesPullAll => m::AdminTaskInfo, json
 );
 
 impl AdminChallengesPullAll {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::stats`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::pull_state`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesPullState => m::ChallengePullStateResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::stats`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesStats => Page<m::AdminChallengeStatsRow>
 );
 
@@ -480,64 +607,77 @@ impl AdminChallengesStats {
     pub fn sort(self, sort: impl Into<String>) -> Self {
         Self(self.0.query("sort", Into::<String>::into(sort)))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::timeseries`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::timeseries`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesTimeseries => m::AdminChallengeTimeseries, json
 );
 
 impl AdminChallengesTimeseries {
-    /// Sets the `window` query parameter.
+    /// Sets the `window` query parameter. Server default: 86400.
     pub fn window(self, window: i64) -> Self {
         Self(self.0.query("window", window))
     }
-    /// Sets the `bucket` query parameter.
+    /// Sets the `bucket` query parameter. Server default: 3600.
     pub fn bucket(self, bucket: i64) -> Self {
         Self(self.0.query("bucket", bucket))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::feedback`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::latency_histogram`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChallengesLatencyHistogram => Vec<m::AdminChallengeLatencyBucket>, json
+);
+
+builder!(
+    /// Request builder of [`AdminChallenges::feedback`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesFeedback => Page<m::AdminFeedbackRow>
 );
 
 impl AdminChallengesFeedback {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::reset_question_attempts`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::reset_question_attempts`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesResetQuestionAttempts => m::QuestionAttemptResetInfo, json
 );
 
@@ -549,39 +689,40 @@ impl AdminChallengesResetQuestionAttempts {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::list_llm_budgets`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::list_llm_budgets`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesListLlmBudgets => m::LlmBudgetPage, json
 );
 
 impl AdminChallengesListLlmBudgets {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::deception_stats`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::deception_stats`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesDeceptionStats => m::DeceptionStats, json
 );
 
 impl AdminChallengesDeceptionStats {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `challenge_id` query parameter.
-    pub fn challenge_id(self, challenge_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .query("challenge_id", Into::<String>::into(challenge_id)),
-        )
+    /// Sets the `challenge_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn challenge_id(self, challenge_id: impl IntoId<ChallengeId>) -> Self {
+        Self(self.0.query_id::<ChallengeId>("challenge_id", challenge_id))
     }
     /// Sets the `since` query parameter.
     pub fn since(self, since: impl Into<String>) -> Self {
@@ -590,7 +731,9 @@ impl AdminChallengesDeceptionStats {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::reset_llm_budget`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChallenges::reset_llm_budget`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChallengesResetLlmBudget => m::LlmBudgetResetInfo, json
 );
 

@@ -28,17 +28,22 @@ impl AdminChangelog<'_> {
     ///
     /// `GET /admin/changelog`; Python SDK: `admin.changelog.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(&self) -> Result<Vec<m::AdminChangelogEntryInfo>> {
-        Call::new(self.t, Request::get("/admin/changelog", &[]))
-            .json()
-            .await
+    pub fn list(&self) -> AdminChangelogList {
+        AdminChangelogList(Call::new(self.t, Request::get("/admin/changelog", &[])))
     }
 
     /// Creates.
     ///
     /// `POST /admin/changelog`; Python SDK: `admin.changelog.create`.
+    ///
+    /// # Arguments
+    /// - `slug`: the `slug` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -57,8 +62,13 @@ impl AdminChangelog<'_> {
     ///
     /// `PATCH /admin/changelog/{entry_id}`; Python SDK: `admin.changelog.update`.
     ///
+    /// # Arguments
+    /// - `entry_id`: the `entry_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update(&self, entry_id: impl IntoId<Ident>) -> AdminChangelogUpdate {
         AdminChangelogUpdate(Call::with_body(
             self.t,
@@ -74,29 +84,34 @@ impl AdminChangelog<'_> {
     ///
     /// `DELETE /admin/changelog/{entry_id}`; Python SDK: `admin.changelog.delete`.
     ///
+    /// # Arguments
+    /// - `entry_id`: the `entry_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete(
-        &self,
-        entry_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete(&self, entry_id: impl IntoId<Ident>) -> AdminChangelogDelete {
+        AdminChangelogDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let entry_id = entry_id.into_id()?;
                 Request::delete("/admin/changelog/{entry_id}", &[entry_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Calls admin announce.
     ///
     /// `POST /admin/changelog/{entry_id}/announce`; Python SDK: `admin.changelog.announce`.
     ///
+    /// # Arguments
+    /// - `entry_id`: the `entry_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn announce(&self, entry_id: impl IntoId<Ident>) -> AdminChangelogAnnounce {
         AdminChangelogAnnounce(Call::with_body(
             self.t,
@@ -112,6 +127,8 @@ impl AdminChangelog<'_> {
     ///
     /// `POST /admin/changelog/import`; Python SDK: `admin.changelog.sync`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn sync(&self) -> AdminChangelogSync {
@@ -124,7 +141,16 @@ impl AdminChangelog<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::create`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChangelog::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChangelogList => Vec<m::AdminChangelogEntryInfo>, json
+);
+
+builder!(
+    /// Request builder of [`AdminChangelog::create`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChangelogCreate => m::AdminChangelogEntryInfo, json
 );
 
@@ -133,7 +159,7 @@ impl AdminChangelogCreate {
     pub fn body(self, body: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("body", body))
     }
-    /// Sets the `category` body member.
+    /// Sets the `category` body member. Server default: `feature`.
     pub fn category(self, category: impl Into<m::AdminChangelogEntryInfoCategory>) -> Self {
         Self(self.0.body_field(
             "category",
@@ -144,7 +170,7 @@ impl AdminChangelogCreate {
     pub fn emoji(self, emoji: impl Into<String>) -> Self {
         Self(self.0.body_field("emoji", Into::<String>::into(emoji)))
     }
-    /// Sets the `published` body member.
+    /// Sets the `published` body member. Server default: false.
     pub fn published(self, published: bool) -> Self {
         Self(self.0.body_field("published", published))
     }
@@ -163,7 +189,9 @@ impl AdminChangelogCreate {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::update`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChangelog::update`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChangelogUpdate => m::AdminChangelogEntryInfo, json
 );
 
@@ -238,12 +266,21 @@ impl AdminChangelogUpdate {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::announce`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChangelog::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminChangelogDelete => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`AdminChangelog::announce`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChangelogAnnounce => m::ChangelogAnnounceResponse, json
 );
 
 impl AdminChangelogAnnounce {
-    /// Sets the `severity` body member.
+    /// Sets the `severity` body member. Server default: `info`.
     pub fn severity(self, severity: impl Into<m::AnnouncementCreateSeverity>) -> Self {
         Self(self.0.body_field(
             "severity",
@@ -253,7 +290,9 @@ impl AdminChangelogAnnounce {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::sync`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminChangelog::sync`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminChangelogSync => m::ChangelogImportResponse, json
 );
 

@@ -28,8 +28,13 @@ impl AdminCompetitionAdmins<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/admins`; Python SDK: `admin.competition_admins.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionAdminsList {
         AdminCompetitionAdminsList(Call::new(
             self.t,
@@ -47,8 +52,13 @@ impl AdminCompetitionAdmins<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/admins`; Python SDK: `admin.competition_admins.grant`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn grant(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionAdminsGrant {
         AdminCompetitionAdminsGrant(Call::with_body(
             self.t,
@@ -67,14 +77,20 @@ impl AdminCompetitionAdmins<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/admins/{user_id}`; Python SDK: `admin.competition_admins.revoke`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revoke(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revoke(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         user_id: impl IntoId<UserId>,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(
+    ) -> AdminCompetitionAdminsRevoke {
+        AdminCompetitionAdminsRevoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -84,30 +100,32 @@ impl AdminCompetitionAdmins<'_> {
                     &[competition_id.as_str(), user_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAdmins::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAdmins::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAdminsList => Page<m::CompetitionAdminInfo>
 );
 
 impl AdminCompetitionAdminsList {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAdmins::grant`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAdmins::grant`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAdminsGrant => m::CompetitionAdminInfo, json
 );
 
@@ -120,15 +138,22 @@ impl AdminCompetitionAdminsGrant {
     pub fn reason(self, reason: impl Into<String>) -> Self {
         Self(self.0.body_field("reason", Into::<String>::into(reason)))
     }
-    /// Sets the `role` body member.
+    /// Sets the `role` body member. Server default: `admin`.
     pub fn role(self, role: impl Into<m::CompetitionAdminInfoRole>) -> Self {
         Self(
             self.0
                 .body_field("role", Into::<m::CompetitionAdminInfoRole>::into(role)),
         )
     }
-    /// Sets the `user_id` body member.
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        Self(self.0.body_field("user_id", Into::<String>::into(user_id)))
+    /// Sets the `user_id` body member (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn user_id(self, user_id: impl IntoId<UserId>) -> Self {
+        Self(self.0.body_id::<UserId>("user_id", user_id))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminCompetitionAdmins::revoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAdminsRevoke => std::collections::BTreeMap<String, String>, json
+);

@@ -28,8 +28,13 @@ impl AdminCompetitionApplications<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/applications`; Python SDK: `admin.competition_applications.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -50,8 +55,15 @@ impl AdminCompetitionApplications<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/applications/{user_id}/review`; Python SDK: `admin.competition_applications.approve`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn approve(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -82,8 +94,15 @@ impl AdminCompetitionApplications<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/applications/{user_id}/review`; Python SDK: `admin.competition_applications.reject`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reject(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -112,7 +131,9 @@ impl AdminCompetitionApplications<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionApplications::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionApplications::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionApplicationsList => Page<m::CompetitionApplicationRow>
 );
 
@@ -124,18 +145,20 @@ impl AdminCompetitionApplicationsList {
             Into::<m::AdminAuthoredChallengeRowReviewStatus>::into(status).as_str(),
         ))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionApplications::approve`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionApplications::approve`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionApplicationsApprove => m::CompetitionApplicationRow, json
 );
 
@@ -147,7 +170,9 @@ impl AdminCompetitionApplicationsApprove {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionApplications::reject`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionApplications::reject`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionApplicationsReject => m::CompetitionApplicationRow, json
 );
 

@@ -28,13 +28,18 @@ impl AdminCompetitionAttachments<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/attachments`; Python SDK: `admin.competition_attachments.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn list(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn list(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AdminCompetitionAttachmentsResponse> {
-        Call::new(
+    ) -> AdminCompetitionAttachmentsList {
+        AdminCompetitionAttachmentsList(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -43,17 +48,21 @@ impl AdminCompetitionAttachments<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Uploads competition attachment.
     ///
     /// `POST /admin/competitions/{competition_id}/attachments`; Python SDK: `admin.competition_attachments.upload`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn upload(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -80,8 +89,14 @@ impl AdminCompetitionAttachments<'_> {
     ///
     /// `PATCH /admin/competitions/{competition_id}/attachments/{attachment_id}`; Python SDK: `admin.competition_attachments.update`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -105,14 +120,20 @@ impl AdminCompetitionAttachments<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/attachments/{attachment_id}`; Python SDK: `admin.competition_attachments.delete`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         attachment_id: impl IntoId<Ident>,
-    ) -> Result<m::AdminCompetitionAttachmentsResponse> {
-        Call::new(
+    ) -> AdminCompetitionAttachmentsDelete {
+        AdminCompetitionAttachmentsDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -122,14 +143,21 @@ impl AdminCompetitionAttachments<'_> {
                     &[competition_id.as_str(), attachment_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAttachments::upload`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAttachments::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAttachmentsList => m::AdminCompetitionAttachmentsResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAttachments::upload`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAttachmentsUpload => m::CompetitionAttachmentInfo, json
 );
 
@@ -141,7 +169,9 @@ impl AdminCompetitionAttachmentsUpload {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAttachments::update`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAttachments::update`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAttachmentsUpdate => m::CompetitionAttachmentInfo, json
 );
 
@@ -171,3 +201,10 @@ impl AdminCompetitionAttachmentsUpdate {
         Self(self.0.body_field("title", ()))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminCompetitionAttachments::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAttachmentsDelete => m::AdminCompetitionAttachmentsResponse, json
+);

@@ -28,8 +28,13 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/authored-challenges`; Python SDK: `admin.competition_authored_challenges.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -50,14 +55,20 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}`; Python SDK: `admin.competition_authored_challenges.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AdminAuthoredChallengeDetail> {
-        Call::new(
+    ) -> AdminCompetitionAuthoredChallengesGet {
+        AdminCompetitionAuthoredChallengesGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -67,23 +78,27 @@ impl AdminCompetitionAuthoredChallenges<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Audits competition authored challenge.
     ///
     /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/audit`; Python SDK: `admin.competition_authored_challenges.audit`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn audit(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn audit(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AuthoredAuditReport> {
-        Call::new(
+    ) -> AdminCompetitionAuthoredChallengesAudit {
+        AdminCompetitionAuthoredChallengesAudit(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -93,46 +108,44 @@ impl AdminCompetitionAuthoredChallenges<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads competition authored challenge file.
     ///
     /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/file`; Python SDK: `admin.competition_authored_challenges.read_file`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `path`: the `path` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn read_file(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn read_file(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         path: impl Into<String>,
-    ) -> Result<m::AuthoredChallengeFileBody> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                let challenge_id = challenge_id.into_id()?;
-                Request::post(
-                    "/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/file",
-                    &[competition_id.as_str(), challenge_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
-        )
-        .body_field("path", Into::<String>::into(path))
-        .json()
-        .await
+    ) -> AdminCompetitionAuthoredChallengesReadFile {
+        AdminCompetitionAuthoredChallengesReadFile(Call::with_body(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::post("/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/file", &[competition_id.as_str(), challenge_id.as_str()]) })(), &ctfy_models::JsonObject::new()).body_field("path", Into::<String>::into(path)))
     }
 
     /// Reviews competition authored challenge.
     ///
     /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/review`; Python SDK: `admin.competition_authored_challenges.review`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -146,53 +159,107 @@ impl AdminCompetitionAuthoredChallenges<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions`; Python SDK: `admin.competition_authored_challenges.revisions`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revisions(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revisions(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<Vec<m::AdminAuthoredRevisionRow>> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::get("/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions", &[competition_id.as_str(), challenge_id.as_str()]) })()).json().await
+    ) -> AdminCompetitionAuthoredChallengesRevisions {
+        AdminCompetitionAuthoredChallengesRevisions(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                Request::get(
+                    "/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions",
+                    &[competition_id.as_str(), challenge_id.as_str()],
+                )
+            })(),
+        ))
     }
 
     /// Diffs competition authored revision.
     ///
     /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/diff`; Python SDK: `admin.competition_authored_challenges.revision_diff`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revision_diff(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revision_diff(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         revision_id: impl IntoId<Ident>,
-    ) -> Result<m::AuthoredRevisionDiff> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; let revision_id = revision_id.into_id()?; Request::get("/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/diff", &[competition_id.as_str(), challenge_id.as_str(), revision_id.as_str()]) })()).json().await
+    ) -> AdminCompetitionAuthoredChallengesRevisionDiff {
+        AdminCompetitionAuthoredChallengesRevisionDiff(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                let revision_id = revision_id.into_id()?;
+                Request::get(
+                    "/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/diff",
+                    &[
+                        competition_id.as_str(),
+                        challenge_id.as_str(),
+                        revision_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 
     /// Reads competition authored revision file.
     ///
     /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/file`; Python SDK: `admin.competition_authored_challenges.read_revision_file`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    /// - `path`: the `path` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn read_revision_file(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn read_revision_file(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         revision_id: impl IntoId<Ident>,
         path: impl Into<String>,
-    ) -> Result<m::AuthoredChallengeFileBody> {
-        Call::with_body(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; let revision_id = revision_id.into_id()?; Request::post("/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/file", &[competition_id.as_str(), challenge_id.as_str(), revision_id.as_str()]) })(), &ctfy_models::JsonObject::new()).body_field("path", Into::<String>::into(path)).json().await
+    ) -> AdminCompetitionAuthoredChallengesReadRevisionFile {
+        AdminCompetitionAuthoredChallengesReadRevisionFile(Call::with_body(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; let revision_id = revision_id.into_id()?; Request::post("/admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/file", &[competition_id.as_str(), challenge_id.as_str(), revision_id.as_str()]) })(), &ctfy_models::JsonObject::new()).body_field("path", Into::<String>::into(path)))
     }
 
     /// Reviews competition authored revision.
     ///
     /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/review`; Python SDK: `admin.competition_authored_challenges.review_revision`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review_revision(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -205,7 +272,9 @@ impl AdminCompetitionAuthoredChallenges<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesList => Page<m::AdminAuthoredChallengeRow>
 );
 
@@ -221,8 +290,11 @@ impl AdminCompetitionAuthoredChallengesList {
         ))
     }
     /// Sets the `smoke` query parameter.
-    pub fn smoke(self, smoke: impl Into<String>) -> Self {
-        Self(self.0.query("smoke", Into::<String>::into(smoke)))
+    pub fn smoke(self, smoke: impl Into<ctfy_models::SmokeStatus>) -> Self {
+        Self(self.0.query(
+            "smoke",
+            Into::<ctfy_models::SmokeStatus>::into(smoke).as_str(),
+        ))
     }
     /// Sets the `revision` query parameter.
     pub fn revision(self, revision: impl Into<m::AdminAuthoredChallengeRowReviewStatus>) -> Self {
@@ -241,22 +313,48 @@ impl AdminCompetitionAuthoredChallengesList {
             Into::<m::AdminAuthoredChallengeRowDestination>::into(destination).as_str(),
         ))
     }
-    /// Sets the `order` query parameter.
-    pub fn order(self, order: impl Into<String>) -> Self {
-        Self(self.0.query("order", Into::<String>::into(order)))
+    /// Sets the `order` query parameter. Server default: `oldest`.
+    pub fn order(self, order: impl Into<ctfy_models::AuthoredChallengeOrder>) -> Self {
+        Self(self.0.query(
+            "order",
+            Into::<ctfy_models::AuthoredChallengeOrder>::into(order).as_str(),
+        ))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::review`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesGet => m::AdminAuthoredChallengeDetail, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::audit`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesAudit => m::AuthoredAuditReport, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::read_file`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesReadFile => m::AuthoredChallengeFileBody, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::review`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesReview => m::AdminAuthoredChallengeRow, json
 );
 
@@ -268,7 +366,30 @@ impl AdminCompetitionAuthoredChallengesReview {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::review_revision`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::revisions`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesRevisions => Vec<m::AdminAuthoredRevisionRow>, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::revision_diff`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesRevisionDiff => m::AuthoredRevisionDiff, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::read_revision_file`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionAuthoredChallengesReadRevisionFile => m::AuthoredChallengeFileBody, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::review_revision`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesReviewRevision => m::AdminAuthoredRevisionRow, json
 );
 

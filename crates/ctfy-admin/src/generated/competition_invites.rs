@@ -28,8 +28,13 @@ impl AdminCompetitionInvites<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/invites`; Python SDK: `admin.competition_invites.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionInvitesList {
         AdminCompetitionInvitesList(Call::new(
             self.t,
@@ -47,8 +52,13 @@ impl AdminCompetitionInvites<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/invites`; Python SDK: `admin.competition_invites.invite`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn invite(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -70,8 +80,13 @@ impl AdminCompetitionInvites<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/invites/bulk`; Python SDK: `admin.competition_invites.invite_bulk`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn invite_bulk(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -93,14 +108,20 @@ impl AdminCompetitionInvites<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}/invites/{user_id}`; Python SDK: `admin.competition_invites.revoke`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revoke(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revoke(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         user_id: impl IntoId<UserId>,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(
+    ) -> AdminCompetitionInvitesRevoke {
+        AdminCompetitionInvitesRevoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -110,23 +131,27 @@ impl AdminCompetitionInvites<'_> {
                     &[competition_id.as_str(), user_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Revokes competition email invite.
     ///
     /// `DELETE /admin/competitions/{competition_id}/invites/by-email/{email}`; Python SDK: `admin.competition_invites.revoke_email`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revoke_email(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revoke_email(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         email: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(
+    ) -> AdminCompetitionInvitesRevokeEmail {
+        AdminCompetitionInvitesRevokeEmail(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -136,30 +161,32 @@ impl AdminCompetitionInvites<'_> {
                     &[competition_id.as_str(), email.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionInvites::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionInvites::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionInvitesList => Page<m::CompetitionInviteInfo>
 );
 
 impl AdminCompetitionInvitesList {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionInvites::invite`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionInvites::invite`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionInvitesInvite => m::CompetitionInviteInfo, json
 );
 
@@ -172,21 +199,23 @@ impl AdminCompetitionInvitesInvite {
     pub fn reason(self, reason: impl Into<String>) -> Self {
         Self(self.0.body_field("reason", Into::<String>::into(reason)))
     }
-    /// Sets the `role` body member.
+    /// Sets the `role` body member. Server default: `admin`.
     pub fn role(self, role: impl Into<m::CompetitionAdminInfoRole>) -> Self {
         Self(
             self.0
                 .body_field("role", Into::<m::CompetitionAdminInfoRole>::into(role)),
         )
     }
-    /// Sets the `user_id` body member.
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        Self(self.0.body_field("user_id", Into::<String>::into(user_id)))
+    /// Sets the `user_id` body member (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn user_id(self, user_id: impl IntoId<UserId>) -> Self {
+        Self(self.0.body_id::<UserId>("user_id", user_id))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionInvites::invite_bulk`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitionInvites::invite_bulk`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionInvitesInviteBulk => m::BulkInviteResponse, json
 );
 
@@ -196,3 +225,17 @@ impl AdminCompetitionInvitesInviteBulk {
         Self(self.0.body_field("emails", Into::<String>::into(emails)))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminCompetitionInvites::revoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionInvitesRevoke => std::collections::BTreeMap<String, String>, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitionInvites::revoke_email`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionInvitesRevokeEmail => std::collections::BTreeMap<String, String>, json
+);

@@ -28,25 +28,33 @@ impl AdminCompetitions<'_> {
     ///
     /// `GET /admin/competition-formats`; Python SDK: `admin.competitions.formats`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn formats(&self) -> Result<Vec<m::CompetitionFormatPreset>> {
-        Call::new(self.t, Request::get("/admin/competition-formats", &[]))
-            .json()
-            .await
+    pub fn formats(&self) -> AdminCompetitionsFormats {
+        AdminCompetitionsFormats(Call::new(
+            self.t,
+            Request::get("/admin/competition-formats", &[]),
+        ))
     }
 
     /// Returns the admin authoring scale.
     ///
     /// `GET /admin/competitions/{competition_id}/authoring-scale`; Python SDK: `admin.competitions.authoring_scale`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn authoring_scale(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn authoring_scale(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AuthoringScaleInfo> {
-        Call::new(
+    ) -> AdminCompetitionsAuthoringScale {
+        AdminCompetitionsAuthoringScale(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -55,22 +63,22 @@ impl AdminCompetitions<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the admin competition records.
     ///
     /// `GET /admin/competitions/{competition_id}/records`; Python SDK: `admin.competitions.records`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn records(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::CompetitionRecords> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn records(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionsRecords {
+        AdminCompetitionsRecords(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -79,14 +87,14 @@ impl AdminCompetitions<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists.
     ///
     /// `GET /admin/competitions`; Python SDK: `admin.competitions.list`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -97,6 +105,11 @@ impl AdminCompetitions<'_> {
     /// Creates.
     ///
     /// `POST /admin/competitions`; Python SDK: `admin.competitions.create`.
+    ///
+    /// # Arguments
+    /// - `title`: the `title` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -115,8 +128,13 @@ impl AdminCompetitions<'_> {
     ///
     /// `PATCH /admin/competitions/{competition_id}`; Python SDK: `admin.competitions.update`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionsUpdate {
         AdminCompetitionsUpdate(Call::with_body(
             self.t,
@@ -135,13 +153,15 @@ impl AdminCompetitions<'_> {
     ///
     /// `DELETE /admin/competitions/{competition_id}`; Python SDK: `admin.competitions.delete`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionsDelete {
+        AdminCompetitionsDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -150,17 +170,20 @@ impl AdminCompetitions<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists registrations.
     ///
     /// `GET /admin/competitions/{competition_id}/registrations`; Python SDK: `admin.competitions.registrations`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn registrations(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -179,43 +202,68 @@ impl AdminCompetitions<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitions::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitions::formats`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionsFormats => Vec<m::CompetitionFormatPreset>, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitions::authoring_scale`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionsAuthoringScale => m::AuthoringScaleInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitions::records`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionsRecords => m::CompetitionRecords, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitions::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsList => Page<m::CompetitionInfo>
 );
 
 impl AdminCompetitionsList {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitions::create`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitions::create`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsCreate => m::CompetitionInfo, json
 );
 
 impl AdminCompetitionsCreate {
-    /// Sets the `access` body member.
+    /// Sets the `access` body member. Server default: `public`.
     pub fn access(self, access: impl Into<m::CompetitionCreateAccess>) -> Self {
         Self(
             self.0
                 .body_field("access", Into::<m::CompetitionCreateAccess>::into(access)),
         )
     }
-    /// Sets the `agent_pulse` body member.
+    /// Sets the `agent_pulse` body member. Server default: false.
     pub fn agent_pulse(self, agent_pulse: bool) -> Self {
         Self(self.0.body_field("agent_pulse", agent_pulse))
     }
-    /// Sets the `agents_allowed` body member.
+    /// Sets the `agents_allowed` body member. Server default: true.
     pub fn agents_allowed(self, agents_allowed: bool) -> Self {
         Self(self.0.body_field("agents_allowed", agents_allowed))
     }
-    /// Sets the `anonymous_entry` body member.
+    /// Sets the `anonymous_entry` body member. Server default: `forbidden`.
     pub fn anonymous_entry(
         self,
         anonymous_entry: impl Into<m::CompetitionCreateAnonymousEntry>,
@@ -225,7 +273,7 @@ impl AdminCompetitionsCreate {
             Into::<m::CompetitionCreateAnonymousEntry>::into(anonymous_entry),
         ))
     }
-    /// Sets the `anonymous_entry_kind` body member.
+    /// Sets the `anonymous_entry_kind` body member. Server default: `pseudonymous`.
     pub fn anonymous_entry_kind(
         self,
         anonymous_entry_kind: impl Into<m::CompetitionCreateAnonymousEntryKind>,
@@ -235,7 +283,7 @@ impl AdminCompetitionsCreate {
             Into::<m::CompetitionCreateAnonymousEntryKind>::into(anonymous_entry_kind),
         ))
     }
-    /// Sets the `authoring_enabled` body member.
+    /// Sets the `authoring_enabled` body member. Server default: false.
     pub fn authoring_enabled(self, authoring_enabled: bool) -> Self {
         Self(self.0.body_field("authoring_enabled", authoring_enabled))
     }
@@ -246,14 +294,14 @@ impl AdminCompetitionsCreate {
                 .body_field("authoring_ends_at", Into::<String>::into(authoring_ends_at)),
         )
     }
-    /// Sets the `authoring_pending_per_team` body member.
+    /// Sets the `authoring_pending_per_team` body member. Server default: 0.
     pub fn authoring_pending_per_team(self, authoring_pending_per_team: i64) -> Self {
         Self(
             self.0
                 .body_field("authoring_pending_per_team", authoring_pending_per_team),
         )
     }
-    /// Sets the `authoring_queue_capacity` body member.
+    /// Sets the `authoring_queue_capacity` body member. Server default: 0.
     pub fn authoring_queue_capacity(self, authoring_queue_capacity: i64) -> Self {
         Self(
             self.0
@@ -312,14 +360,14 @@ impl AdminCompetitionsCreate {
     pub fn ends_at(self, ends_at: impl Into<String>) -> Self {
         Self(self.0.body_field("ends_at", Into::<String>::into(ends_at)))
     }
-    /// Sets the `entrants_are_agents` body member.
+    /// Sets the `entrants_are_agents` body member. Server default: false.
     pub fn entrants_are_agents(self, entrants_are_agents: bool) -> Self {
         Self(
             self.0
                 .body_field("entrants_are_agents", entrants_are_agents),
         )
     }
-    /// Sets the `eval_standard` body member.
+    /// Sets the `eval_standard` body member. Server default: false.
     pub fn eval_standard(self, eval_standard: bool) -> Self {
         Self(self.0.body_field("eval_standard", eval_standard))
     }
@@ -327,11 +375,11 @@ impl AdminCompetitionsCreate {
     pub fn handbook(self, handbook: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("handbook", handbook))
     }
-    /// Sets the `max_team_size` body member.
+    /// Sets the `max_team_size` body member. Server default: 0.
     pub fn max_team_size(self, max_team_size: i64) -> Self {
         Self(self.0.body_field("max_team_size", max_team_size))
     }
-    /// Sets the `pii_retention_days` body member.
+    /// Sets the `pii_retention_days` body member. Server default: 0.
     pub fn pii_retention_days(self, pii_retention_days: i64) -> Self {
         Self(self.0.body_field("pii_retention_days", pii_retention_days))
     }
@@ -355,7 +403,7 @@ impl AdminCompetitionsCreate {
                 .body_field("registration_fields", registration_fields),
         )
     }
-    /// Sets the `registration_review` body member.
+    /// Sets the `registration_review` body member. Server default: false.
     pub fn registration_review(self, registration_review: bool) -> Self {
         Self(
             self.0
@@ -369,9 +417,12 @@ impl AdminCompetitionsCreate {
             Into::<String>::into(registration_starts_at),
         ))
     }
-    /// Sets the `report_window_s` body member.
-    pub fn report_window_s(self, report_window_s: i64) -> Self {
-        Self(self.0.body_field("report_window_s", report_window_s))
+    /// Sets the `report_window_s` body member (whole seconds; a sub-second remainder rounds up). Server default: 0 s.
+    pub fn report_window_s(self, report_window_s: std::time::Duration) -> Self {
+        Self(
+            self.0
+                .body_field("report_window_s", Call::whole_secs(report_window_s)),
+        )
     }
     /// Sets the `scoring_params` body member.
     pub fn scoring_params(self, scoring_params: ctfy_models::JsonObject) -> Self {
@@ -388,7 +439,7 @@ impl AdminCompetitionsCreate {
     pub fn sessions(self, sessions: Vec<m::CompetitionSessionInfo>) -> Self {
         Self(self.0.body_field("sessions", sessions))
     }
-    /// Sets the `silent` body member.
+    /// Sets the `silent` body member. Server default: false.
     pub fn silent(self, silent: bool) -> Self {
         Self(self.0.body_field("silent", silent))
     }
@@ -399,7 +450,7 @@ impl AdminCompetitionsCreate {
                 .body_field("starts_at", Into::<String>::into(starts_at)),
         )
     }
-    /// Sets the `status` body member.
+    /// Sets the `status` body member. Server default: `draft`.
     pub fn status(self, status: impl Into<m::CompetitionCreateStatus>) -> Self {
         Self(
             self.0
@@ -409,7 +460,9 @@ impl AdminCompetitionsCreate {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitions::update`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitions::update`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsUpdate => m::CompetitionInfo, json
 );
 
@@ -679,9 +732,12 @@ impl AdminCompetitionsUpdate {
     pub fn clear_registration_starts_at(self) -> Self {
         Self(self.0.body_field("registration_starts_at", ()))
     }
-    /// Sets the `report_window_s` body member.
-    pub fn report_window_s(self, report_window_s: i64) -> Self {
-        Self(self.0.body_field("report_window_s", report_window_s))
+    /// Sets the `report_window_s` body member (whole seconds; a sub-second remainder rounds up).
+    pub fn report_window_s(self, report_window_s: std::time::Duration) -> Self {
+        Self(
+            self.0
+                .body_field("report_window_s", Call::whole_secs(report_window_s)),
+        )
     }
     /// Sends `report_window_s: null` (unlike leaving it out: on this PATCH, null clears the value).
     pub fn clear_report_window_s(self) -> Self {
@@ -755,16 +811,25 @@ impl AdminCompetitionsUpdate {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitions::registrations`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminCompetitions::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminCompetitionsDelete => std::collections::BTreeMap<String, String>, json
+);
+
+builder!(
+    /// Request builder of [`AdminCompetitions::registrations`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsRegistrations => Page<m::CompetitionRegistrationInfo>
 );
 
 impl AdminCompetitionsRegistrations {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }

@@ -28,17 +28,25 @@ impl AdminEmail<'_> {
     ///
     /// `GET /admin/email/templates`; Python SDK: `admin.email.templates`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn templates(&self) -> Result<m::EmailTemplateListResponse> {
-        Call::new(self.t, Request::get("/admin/email/templates", &[]))
-            .json()
-            .await
+    pub fn templates(&self) -> AdminEmailTemplates {
+        AdminEmailTemplates(Call::new(
+            self.t,
+            Request::get("/admin/email/templates", &[]),
+        ))
     }
 
     /// Sends test email.
     ///
     /// `POST /admin/email/test`; Python SDK: `admin.email.send_test`.
+    ///
+    /// # Arguments
+    /// - `template`: the `template` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -57,6 +65,8 @@ impl AdminEmail<'_> {
     ///
     /// `GET /admin/email/suppressions`; Python SDK: `admin.email.suppressions`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn suppressions(&self) -> AdminEmailSuppressions {
@@ -69,6 +79,11 @@ impl AdminEmail<'_> {
     /// Adds suppression.
     ///
     /// `POST /admin/email/suppressions`; Python SDK: `admin.email.suppress`.
+    ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -87,26 +102,35 @@ impl AdminEmail<'_> {
     ///
     /// `DELETE /admin/email/suppressions/{email}`; Python SDK: `admin.email.unsuppress`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn unsuppress(
-        &self,
-        email: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn unsuppress(&self, email: impl IntoId<Ident>) -> AdminEmailUnsuppress {
+        AdminEmailUnsuppress(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let email = email.into_id()?;
                 Request::delete("/admin/email/suppressions/{email}", &[email.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEmail::send_test`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEmail::templates`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEmailTemplates => m::EmailTemplateListResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminEmail::send_test`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEmailSendTest => m::TestEmailResult, json
 );
 
@@ -118,23 +142,27 @@ impl AdminEmailSendTest {
 }
 
 builder!(
-    /// Request builder of [`AdminEmail::suppressions`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEmail::suppressions`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEmailSuppressions => m::EmailSuppressionListResponse, json
 );
 
 impl AdminEmailSuppressions {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 100.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEmail::suppress`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEmail::suppress`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEmailSuppress => m::EmailSuppressionInfo, json
 );
 
@@ -144,3 +172,10 @@ impl AdminEmailSuppress {
         Self(self.0.body_field("detail", Into::<String>::into(detail)))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminEmail::unsuppress`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEmailUnsuppress => std::collections::BTreeMap<String, bool>, json
+);

@@ -28,8 +28,10 @@ impl AdminEvalAllowances<'_> {
     ///
     /// `GET /admin/eval-allowances`; Python SDK: `admin.eval_allowances.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminEvalAllowancesList {
         AdminEvalAllowancesList(Call::new(
             self.t,
@@ -41,13 +43,20 @@ impl AdminEvalAllowances<'_> {
     ///
     /// `POST /admin/eval-allowances`; Python SDK: `admin.eval_allowances.grant`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` body member (an identifier, checked before sending).
+    /// - `cap_usd`: the `cap_usd` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn grant(
         &self,
+        competition_id: impl IntoId<CompetitionId>,
+        user_id: impl IntoId<UserId>,
         cap_usd: f64,
-        competition_id: impl Into<String>,
-        user_id: impl Into<String>,
     ) -> AdminEvalAllowancesGrant {
         AdminEvalAllowancesGrant(
             Call::with_body(
@@ -55,9 +64,9 @@ impl AdminEvalAllowances<'_> {
                 Request::post("/admin/eval-allowances", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("cap_usd", cap_usd)
-            .body_field("competition_id", Into::<String>::into(competition_id))
-            .body_field("user_id", Into::<String>::into(user_id)),
+            .body_id::<CompetitionId>("competition_id", competition_id)
+            .body_id::<UserId>("user_id", user_id)
+            .body_field("cap_usd", cap_usd),
         )
     }
 
@@ -65,14 +74,20 @@ impl AdminEvalAllowances<'_> {
     ///
     /// `DELETE /admin/eval-allowances/{user_id}/{competition_id}`; Python SDK: `admin.eval_allowances.revoke`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revoke(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revoke(
         &self,
         user_id: impl IntoId<UserId>,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    ) -> AdminEvalAllowancesRevoke {
+        AdminEvalAllowancesRevoke(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let user_id = user_id.into_id()?;
@@ -82,29 +97,31 @@ impl AdminEvalAllowances<'_> {
                     &[user_id.as_str(), competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalAllowances::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalAllowances::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalAllowancesList => Vec<m::EvalAllowanceRow>, json
 );
 
 impl AdminEvalAllowancesList {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalAllowances::grant`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalAllowances::grant`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalAllowancesGrant => m::EvalAllowanceRow, json
 );
 
@@ -114,3 +131,10 @@ impl AdminEvalAllowancesGrant {
         Self(self.0.body_field("note", Into::<String>::into(note)))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminEvalAllowances::revoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalAllowancesRevoke => std::collections::BTreeMap<String, bool>, json
+);

@@ -28,6 +28,8 @@ impl AdminEvalCampaigns<'_> {
     ///
     /// `GET /admin/eval-campaigns`; Python SDK: `admin.eval_campaigns.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminEvalCampaignsList {
@@ -41,10 +43,15 @@ impl AdminEvalCampaigns<'_> {
     ///
     /// `GET /admin/eval-campaigns/{eval_campaign_id}`; Python SDK: `admin.eval_campaigns.get`.
     ///
+    /// # Arguments
+    /// - `eval_campaign_id`: the `eval_campaign_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(&self, eval_campaign_id: impl IntoId<Ident>) -> Result<m::EvalCampaignState> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(&self, eval_campaign_id: impl IntoId<Ident>) -> AdminEvalCampaignsGet {
+        AdminEvalCampaignsGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let eval_campaign_id = eval_campaign_id.into_id()?;
@@ -53,14 +60,18 @@ impl AdminEvalCampaigns<'_> {
                     &[eval_campaign_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Submits campaign.
     ///
     /// `POST /admin/eval-campaigns`; Python SDK: `admin.eval_campaigns.submit`.
+    ///
+    /// # Arguments
+    /// - `model_id`: the `model_id` body member.
+    /// - `standard_set_id`: the `standard_set_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -84,13 +95,15 @@ impl AdminEvalCampaigns<'_> {
     ///
     /// `POST /admin/eval-campaigns/{eval_campaign_id}/cancel`; Python SDK: `admin.eval_campaigns.cancel`.
     ///
+    /// # Arguments
+    /// - `eval_campaign_id`: the `eval_campaign_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn cancel(
-        &self,
-        eval_campaign_id: impl IntoId<Ident>,
-    ) -> Result<m::EvalCampaignState> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn cancel(&self, eval_campaign_id: impl IntoId<Ident>) -> AdminEvalCampaignsCancel {
+        AdminEvalCampaignsCancel(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let eval_campaign_id = eval_campaign_id.into_id()?;
@@ -99,14 +112,14 @@ impl AdminEvalCampaigns<'_> {
                     &[eval_campaign_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalCampaigns::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalCampaigns::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalCampaignsList => Page<m::EvalCampaignState>
 );
 
@@ -127,18 +140,27 @@ impl AdminEvalCampaignsList {
     pub fn tier(self, tier: impl Into<String>) -> Self {
         Self(self.0.query("tier", Into::<String>::into(tier)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalCampaigns::submit`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalCampaigns::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalCampaignsGet => m::EvalCampaignState, json
+);
+
+builder!(
+    /// Request builder of [`AdminEvalCampaigns::submit`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalCampaignsSubmit => m::AdminTaskInfo, json
 );
 
@@ -150,11 +172,11 @@ impl AdminEvalCampaignsSubmit {
                 .body_field("harness_id", Into::<String>::into(harness_id)),
         )
     }
-    /// Sets the `max_cost_usd` body member.
+    /// Sets the `max_cost_usd` body member. Server default: 0.0.
     pub fn max_cost_usd(self, max_cost_usd: f64) -> Self {
         Self(self.0.body_field("max_cost_usd", max_cost_usd))
     }
-    /// Sets the `max_turns` body member.
+    /// Sets the `max_turns` body member. Server default: 0.
     pub fn max_turns(self, max_turns: i64) -> Self {
         Self(self.0.body_field("max_turns", max_turns))
     }
@@ -162,12 +184,19 @@ impl AdminEvalCampaignsSubmit {
     pub fn name(self, name: impl Into<String>) -> Self {
         Self(self.0.body_field("name", Into::<String>::into(name)))
     }
-    /// Sets the `num_samples` body member.
+    /// Sets the `num_samples` body member. Server default: 1.
     pub fn num_samples(self, num_samples: i64) -> Self {
         Self(self.0.body_field("num_samples", num_samples))
     }
-    /// Sets the `timeout_s` body member.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        Self(self.0.body_field("timeout_s", timeout_s))
+    /// Sets the `timeout_s` body member (whole seconds; a sub-second remainder rounds up). Server default: 0 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        Self(self.0.body_field("timeout_s", Call::whole_secs(timeout_s)))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminEvalCampaigns::cancel`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalCampaignsCancel => m::EvalCampaignState, json
+);

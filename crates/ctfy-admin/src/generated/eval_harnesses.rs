@@ -28,6 +28,8 @@ impl AdminEvalHarnesses<'_> {
     ///
     /// `GET /admin/eval-harnesses`; Python SDK: `admin.eval_harnesses.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminEvalHarnessesList {
@@ -40,6 +42,8 @@ impl AdminEvalHarnesses<'_> {
     /// Registers harness.
     ///
     /// `POST /admin/eval-harnesses`; Python SDK: `admin.eval_harnesses.register`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -55,8 +59,14 @@ impl AdminEvalHarnesses<'_> {
     ///
     /// `POST /admin/eval-harnesses/{harness_id:path}/review`; Python SDK: `admin.eval_harnesses.review`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review(
         &self,
         harness_id: impl Into<String>,
@@ -85,87 +95,97 @@ impl AdminEvalHarnesses<'_> {
     ///
     /// `POST /admin/eval-harnesses/{harness_id:path}/conformance`; Python SDK: `admin.eval_harnesses.check`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn check(&self, harness_id: impl Into<String>) -> Result<m::AdminHarnessRow> {
-        Call::new(self.t, {
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn check(&self, harness_id: impl Into<String>) -> AdminEvalHarnessesCheck {
+        AdminEvalHarnessesCheck(Call::new(self.t, {
             let harness_id: String = harness_id.into();
             Request::post(
                 "/admin/eval-harnesses/{harness_id:path}/conformance",
                 &[harness_id.as_str()],
             )
-        })
-        .json()
-        .await
+        }))
     }
 
     /// Probes harness.
     ///
     /// `POST /admin/eval-harnesses/{harness_id:path}/probe`; Python SDK: `admin.eval_harnesses.probe`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn probe(&self, harness_id: impl Into<String>) -> Result<m::AdminTaskInfo> {
-        Call::new(self.t, {
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn probe(&self, harness_id: impl Into<String>) -> AdminEvalHarnessesProbe {
+        AdminEvalHarnessesProbe(Call::new(self.t, {
             let harness_id: String = harness_id.into();
             Request::post(
                 "/admin/eval-harnesses/{harness_id:path}/probe",
                 &[harness_id.as_str()],
             )
-        })
-        .json()
-        .await
+        }))
     }
 
     /// Deletes harness.
     ///
     /// `DELETE /admin/eval-harnesses/{harness_id:path}`; Python SDK: `admin.eval_harnesses.delete`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete(
-        &self,
-        harness_id: impl Into<String>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(self.t, {
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete(&self, harness_id: impl Into<String>) -> AdminEvalHarnessesDelete {
+        AdminEvalHarnessesDelete(Call::new(self.t, {
             let harness_id: String = harness_id.into();
             Request::delete(
                 "/admin/eval-harnesses/{harness_id:path}",
                 &[harness_id.as_str()],
             )
-        })
-        .json()
-        .await
+        }))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalHarnesses::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalHarnesses::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalHarnessesList => Page<m::AdminHarnessRow>
 );
 
 impl AdminEvalHarnessesList {
-    /// Sets the `active_only` query parameter.
+    /// Sets the `active_only` query parameter. Server default: false.
     pub fn active_only(self, active_only: bool) -> Self {
         Self(self.0.query("active_only", active_only))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 100.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalHarnesses::register`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalHarnesses::register`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalHarnessesRegister => m::HarnessStateOutput, json
 );
 
 impl AdminEvalHarnessesRegister {
-    /// Sets the `active` body member.
+    /// Sets the `active` body member. Server default: true.
     pub fn active(self, active: bool) -> Self {
         Self(self.0.body_field("active", active))
     }
@@ -176,8 +196,8 @@ impl AdminEvalHarnessesRegister {
                 .body_field("approved_digest", Into::<String>::into(approved_digest)),
         )
     }
-    /// Sets the `conformance_checked_at_ts` body member.
-    pub fn conformance_checked_at_ts(self, conformance_checked_at_ts: f64) -> Self {
+    /// Sets the `conformance_checked_at_ts` body member. Server default: 0.0.
+    pub fn conformance_checked_at_ts(self, conformance_checked_at_ts: m::UnixTime) -> Self {
         Self(
             self.0
                 .body_field("conformance_checked_at_ts", conformance_checked_at_ts),
@@ -224,8 +244,8 @@ impl AdminEvalHarnessesRegister {
                 .body_field("created_at", Into::<String>::into(created_at)),
         )
     }
-    /// Sets the `created_at_ts` body member.
-    pub fn created_at_ts(self, created_at_ts: f64) -> Self {
+    /// Sets the `created_at_ts` body member. Server default: 0.0.
+    pub fn created_at_ts(self, created_at_ts: m::UnixTime) -> Self {
         Self(self.0.body_field("created_at_ts", created_at_ts))
     }
     /// Sets the `created_by_user_id` body member.
@@ -268,7 +288,7 @@ impl AdminEvalHarnessesRegister {
                 .body_field("review_note", Into::<String>::into(review_note)),
         )
     }
-    /// Sets the `review_status` body member.
+    /// Sets the `review_status` body member. Server default: `pending`.
     pub fn review_status(
         self,
         review_status: impl Into<m::AdminAuthoredChallengeRowReviewStatus>,
@@ -278,8 +298,8 @@ impl AdminEvalHarnessesRegister {
             Into::<m::AdminAuthoredChallengeRowReviewStatus>::into(review_status),
         ))
     }
-    /// Sets the `reviewed_at_ts` body member.
-    pub fn reviewed_at_ts(self, reviewed_at_ts: f64) -> Self {
+    /// Sets the `reviewed_at_ts` body member. Server default: 0.0.
+    pub fn reviewed_at_ts(self, reviewed_at_ts: m::UnixTime) -> Self {
         Self(self.0.body_field("reviewed_at_ts", reviewed_at_ts))
     }
     /// Sets the `reviewed_by_user_id` body member.
@@ -303,7 +323,9 @@ impl AdminEvalHarnessesRegister {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalHarnesses::review`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalHarnesses::review`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalHarnessesReview => m::HarnessStateOutput, json
 );
 
@@ -313,3 +335,24 @@ impl AdminEvalHarnessesReview {
         Self(self.0.body_field("note", Into::<String>::into(note)))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminEvalHarnesses::check`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalHarnessesCheck => m::AdminHarnessRow, json
+);
+
+builder!(
+    /// Request builder of [`AdminEvalHarnesses::probe`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalHarnessesProbe => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminEvalHarnesses::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalHarnessesDelete => std::collections::BTreeMap<String, bool>, json
+);

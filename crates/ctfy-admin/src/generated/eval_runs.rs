@@ -28,20 +28,25 @@ impl AdminEvalRuns<'_> {
     ///
     /// `GET /admin/eval-artifacts`; Python SDK: `admin.eval_runs.artifacts`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn artifacts(&self) -> Result<m::EvalArtifactReport> {
-        Call::new(self.t, Request::get("/admin/eval-artifacts", &[]))
-            .json()
-            .await
+    pub fn artifacts(&self) -> AdminEvalRunsArtifacts {
+        AdminEvalRunsArtifacts(Call::new(
+            self.t,
+            Request::get("/admin/eval-artifacts", &[]),
+        ))
     }
 
     /// Lists runs.
     ///
     /// `GET /admin/eval-runs`; Python SDK: `admin.eval_runs.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminEvalRunsList {
         AdminEvalRunsList(Call::new(self.t, Request::get("/admin/eval-runs", &[])))
     }
@@ -50,28 +55,36 @@ impl AdminEvalRuns<'_> {
     ///
     /// `GET /admin/eval-runs/{eval_run_id}`; Python SDK: `admin.eval_runs.get`.
     ///
+    /// # Arguments
+    /// - `eval_run_id`: the `eval_run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(&self, eval_run_id: impl IntoId<Ident>) -> Result<m::EvalRunState> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(&self, eval_run_id: impl IntoId<Ident>) -> AdminEvalRunsGet {
+        AdminEvalRunsGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let eval_run_id = eval_run_id.into_id()?;
                 Request::get("/admin/eval-runs/{eval_run_id}", &[eval_run_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets run coverage.
     ///
     /// `GET /admin/eval-runs/{eval_run_id}/coverage`; Python SDK: `admin.eval_runs.coverage`.
     ///
+    /// # Arguments
+    /// - `eval_run_id`: the `eval_run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn coverage(&self, eval_run_id: impl IntoId<Ident>) -> Result<m::EvalRunCoverage> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn coverage(&self, eval_run_id: impl IntoId<Ident>) -> AdminEvalRunsCoverage {
+        AdminEvalRunsCoverage(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let eval_run_id = eval_run_id.into_id()?;
@@ -80,20 +93,24 @@ impl AdminEvalRuns<'_> {
                     &[eval_run_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Submits run.
     ///
     /// `POST /admin/eval-runs`; Python SDK: `admin.eval_runs.submit`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
+    /// - `model_id`: the `model_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn submit(
         &self,
-        challenge_id: impl Into<String>,
+        challenge_id: impl IntoId<ChallengeId>,
         model_id: impl Into<String>,
     ) -> AdminEvalRunsSubmit {
         AdminEvalRunsSubmit(
@@ -102,14 +119,23 @@ impl AdminEvalRuns<'_> {
                 Request::post("/admin/eval-runs", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("challenge_id", Into::<String>::into(challenge_id))
+            .body_id::<ChallengeId>("challenge_id", challenge_id)
             .body_field("model_id", Into::<String>::into(model_id)),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalRuns::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalRuns::artifacts`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalRunsArtifacts => m::EvalArtifactReport, json
+);
+
+builder!(
+    /// Request builder of [`AdminEvalRuns::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalRunsList => Page<m::EvalRunState>
 );
 
@@ -118,11 +144,11 @@ impl AdminEvalRunsList {
     pub fn model_id(self, model_id: impl Into<String>) -> Self {
         Self(self.0.query("model_id", Into::<String>::into(model_id)))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
     /// Sets the `status` query parameter.
@@ -136,27 +162,43 @@ impl AdminEvalRunsList {
                 .query("campaign_id", Into::<String>::into(campaign_id)),
         )
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalRuns::submit`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalRuns::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalRunsGet => m::EvalRunState, json
+);
+
+builder!(
+    /// Request builder of [`AdminEvalRuns::coverage`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalRunsCoverage => m::EvalRunCoverage, json
+);
+
+builder!(
+    /// Request builder of [`AdminEvalRuns::submit`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalRunsSubmit => m::AdminTaskInfo, json
 );
 
 impl AdminEvalRunsSubmit {
-    /// Sets the `competition_id` body member.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` body member (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .body_field("competition_id", Into::<String>::into(competition_id)),
+                .body_id::<CompetitionId>("competition_id", competition_id),
         )
     }
     /// Sets the `harness_id` body member.
@@ -170,7 +212,7 @@ impl AdminEvalRunsSubmit {
     pub fn max_turns(self, max_turns: i64) -> Self {
         Self(self.0.body_field("max_turns", max_turns))
     }
-    /// Sets the `samples` body member.
+    /// Sets the `samples` body member. Server default: 1.
     pub fn samples(self, samples: i64) -> Self {
         Self(self.0.body_field("samples", samples))
     }

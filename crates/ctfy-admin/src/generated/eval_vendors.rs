@@ -28,6 +28,8 @@ impl AdminEvalVendors<'_> {
     ///
     /// `GET /admin/eval-vendors`; Python SDK: `admin.eval_vendors.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminEvalVendorsList {
@@ -37,6 +39,8 @@ impl AdminEvalVendors<'_> {
     /// Registers vendor.
     ///
     /// `POST /admin/eval-vendors`; Python SDK: `admin.eval_vendors.register`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -52,29 +56,34 @@ impl AdminEvalVendors<'_> {
     ///
     /// `DELETE /admin/eval-vendors/{vendor_id}`; Python SDK: `admin.eval_vendors.delete`.
     ///
+    /// # Arguments
+    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete(
-        &self,
-        vendor_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete(&self, vendor_id: impl IntoId<Ident>) -> AdminEvalVendorsDelete {
+        AdminEvalVendorsDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let vendor_id = vendor_id.into_id()?;
                 Request::delete("/admin/eval-vendors/{vendor_id}", &[vendor_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Mints vendor token.
     ///
     /// `POST /admin/eval-vendors/{vendor_id}/tokens`; Python SDK: `admin.eval_vendors.mint_token`.
     ///
+    /// # Arguments
+    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn mint_token(&self, vendor_id: impl IntoId<Ident>) -> AdminEvalVendorsMintToken {
         AdminEvalVendorsMintToken(Call::with_body(
             self.t,
@@ -93,13 +102,15 @@ impl AdminEvalVendors<'_> {
     ///
     /// `GET /admin/eval-vendors/{vendor_id}/tokens`; Python SDK: `admin.eval_vendors.list_tokens`.
     ///
+    /// # Arguments
+    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn list_tokens(
-        &self,
-        vendor_id: impl IntoId<Ident>,
-    ) -> Result<Vec<m::VendorTokenState>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn list_tokens(&self, vendor_id: impl IntoId<Ident>) -> AdminEvalVendorsListTokens {
+        AdminEvalVendorsListTokens(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let vendor_id = vendor_id.into_id()?;
@@ -108,23 +119,27 @@ impl AdminEvalVendors<'_> {
                     &[vendor_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Revokes vendor token.
     ///
     /// `DELETE /admin/eval-vendors/{vendor_id}/tokens/{token_id}`; Python SDK: `admin.eval_vendors.revoke_token`.
     ///
+    /// # Arguments
+    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revoke_token(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revoke_token(
         &self,
         vendor_id: impl IntoId<Ident>,
         token_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    ) -> AdminEvalVendorsRevokeToken {
+        AdminEvalVendorsRevokeToken(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let vendor_id = vendor_id.into_id()?;
@@ -134,39 +149,41 @@ impl AdminEvalVendors<'_> {
                     &[vendor_id.as_str(), token_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalVendors::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsList => Page<m::VendorStateOutput>
 );
 
 impl AdminEvalVendorsList {
-    /// Sets the `active_only` query parameter.
+    /// Sets the `active_only` query parameter. Server default: false.
     pub fn active_only(self, active_only: bool) -> Self {
         Self(self.0.query("active_only", active_only))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 100.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::register`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalVendors::register`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsRegister => m::VendorStateOutput, json
 );
 
 impl AdminEvalVendorsRegister {
-    /// Sets the `active` body member.
+    /// Sets the `active` body member. Server default: true.
     pub fn active(self, active: bool) -> Self {
         Self(self.0.body_field("active", active))
     }
@@ -184,8 +201,8 @@ impl AdminEvalVendorsRegister {
                 .body_field("created_at", Into::<String>::into(created_at)),
         )
     }
-    /// Sets the `created_at_ts` body member.
-    pub fn created_at_ts(self, created_at_ts: f64) -> Self {
+    /// Sets the `created_at_ts` body member. Server default: 0.0.
+    pub fn created_at_ts(self, created_at_ts: m::UnixTime) -> Self {
         Self(self.0.body_field("created_at_ts", created_at_ts))
     }
     /// Sets the `created_by_user_id` body member.
@@ -195,7 +212,7 @@ impl AdminEvalVendorsRegister {
             Into::<String>::into(created_by_user_id),
         ))
     }
-    /// Sets the `daily_run_quota` body member.
+    /// Sets the `daily_run_quota` body member. Server default: 200.
     pub fn daily_run_quota(self, daily_run_quota: i64) -> Self {
         Self(self.0.body_field("daily_run_quota", daily_run_quota))
     }
@@ -217,14 +234,14 @@ impl AdminEvalVendorsRegister {
     pub fn id(self, id: impl Into<String>) -> Self {
         Self(self.0.body_field("id", Into::<String>::into(id)))
     }
-    /// Sets the `max_concurrent_campaigns` body member.
+    /// Sets the `max_concurrent_campaigns` body member. Server default: 1.
     pub fn max_concurrent_campaigns(self, max_concurrent_campaigns: i64) -> Self {
         Self(
             self.0
                 .body_field("max_concurrent_campaigns", max_concurrent_campaigns),
         )
     }
-    /// Sets the `monthly_cost_budget_usd` body member.
+    /// Sets the `monthly_cost_budget_usd` body member. Server default: 0.0.
     pub fn monthly_cost_budget_usd(self, monthly_cost_budget_usd: f64) -> Self {
         Self(
             self.0
@@ -238,7 +255,16 @@ impl AdminEvalVendorsRegister {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::mint_token`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminEvalVendors::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalVendorsDelete => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`AdminEvalVendors::mint_token`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsMintToken => m::VendorTokenMintResponse, json
 );
 
@@ -247,7 +273,7 @@ impl AdminEvalVendorsMintToken {
     pub fn label(self, label: impl Into<String>) -> Self {
         Self(self.0.body_field("label", Into::<String>::into(label)))
     }
-    /// Sets the `scope` body member.
+    /// Sets the `scope` body member. Server default: `read`.
     pub fn scope(self, scope: impl Into<m::VendorTokenMintRequestScope>) -> Self {
         Self(
             self.0
@@ -255,3 +281,17 @@ impl AdminEvalVendorsMintToken {
         )
     }
 }
+
+builder!(
+    /// Request builder of [`AdminEvalVendors::list_tokens`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalVendorsListTokens => Vec<m::VendorTokenState>, json
+);
+
+builder!(
+    /// Request builder of [`AdminEvalVendors::revoke_token`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminEvalVendorsRevokeToken => std::collections::BTreeMap<String, bool>, json
+);

@@ -28,88 +28,99 @@ impl AdminGauntlet<'_> {
     ///
     /// `GET /admin/gauntlet/library`; Python SDK: `admin.gauntlet.library`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn library(&self) -> Result<m::GauntletLibraryResponse> {
-        Call::new(self.t, Request::get("/admin/gauntlet/library", &[]))
-            .json()
-            .await
+    pub fn library(&self) -> AdminGauntletLibrary {
+        AdminGauntletLibrary(Call::new(
+            self.t,
+            Request::get("/admin/gauntlet/library", &[]),
+        ))
     }
 
     /// Previews gauntlet range.
     ///
     /// `POST /admin/gauntlet/preview`; Python SDK: `admin.gauntlet.preview`.
     ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn preview(
-        &self,
-        body: &m::GauntletPreviewRequest,
-    ) -> Result<m::GauntletPreviewResponse> {
-        Call::new(
+    pub fn preview(&self, body: &m::GauntletPreviewRequest) -> AdminGauntletPreview {
+        AdminGauntletPreview(Call::new(
             self.t,
             (|| -> Result<Request> { Request::post("/admin/gauntlet/preview", &[])?.json(body) })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Plans gauntlet range.
     ///
     /// `POST /admin/gauntlet/plan`; Python SDK: `admin.gauntlet.plan`.
     ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn plan(&self, body: &m::GauntletPlanRequest) -> Result<m::GauntletPlanResponse> {
-        Call::new(
+    pub fn plan(&self, body: &m::GauntletPlanRequest) -> AdminGauntletPlan {
+        AdminGauntletPlan(Call::new(
             self.t,
             (|| -> Result<Request> { Request::post("/admin/gauntlet/plan", &[])?.json(body) })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Creates gauntlet range.
     ///
     /// `POST /admin/gauntlet/ranges`; Python SDK: `admin.gauntlet.create_range`.
     ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn create_range(
-        &self,
-        body: &m::GauntletRangeCreate,
-    ) -> Result<m::GauntletRangeCreated> {
-        Call::new(
+    pub fn create_range(&self, body: &m::GauntletRangeCreate) -> AdminGauntletCreateRange {
+        AdminGauntletCreateRange(Call::new(
             self.t,
             (|| -> Result<Request> { Request::post("/admin/gauntlet/ranges", &[])?.json(body) })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists gauntlet ranges.
     ///
     /// `GET /admin/gauntlet/ranges`; Python SDK: `admin.gauntlet.ranges`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn ranges(&self) -> Result<m::GauntletRangeListResponse> {
-        Call::new(self.t, Request::get("/admin/gauntlet/ranges", &[]))
-            .json()
-            .await
+    pub fn ranges(&self) -> AdminGauntletRanges {
+        AdminGauntletRanges(Call::new(
+            self.t,
+            Request::get("/admin/gauntlet/ranges", &[]),
+        ))
     }
 
     /// Rebuilds gauntlet range.
     ///
     /// `POST /admin/gauntlet/ranges/{range_id}/rebuild`; Python SDK: `admin.gauntlet.rebuild_range`.
     ///
+    /// # Arguments
+    /// - `range_id`: the `range_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn rebuild_range(
-        &self,
-        range_id: impl IntoId<Ident>,
-    ) -> Result<m::GauntletRangeCreated> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn rebuild_range(&self, range_id: impl IntoId<Ident>) -> AdminGauntletRebuildRange {
+        AdminGauntletRebuildRange(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let range_id = range_id.into_id()?;
@@ -118,29 +129,76 @@ impl AdminGauntlet<'_> {
                     &[range_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Deletes gauntlet range.
     ///
     /// `DELETE /admin/gauntlet/ranges/{range_id}`; Python SDK: `admin.gauntlet.delete_range`.
     ///
+    /// # Arguments
+    /// - `range_id`: the `range_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete_range(
-        &self,
-        range_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete_range(&self, range_id: impl IntoId<Ident>) -> AdminGauntletDeleteRange {
+        AdminGauntletDeleteRange(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let range_id = range_id.into_id()?;
                 Request::delete("/admin/gauntlet/ranges/{range_id}", &[range_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminGauntlet::library`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminGauntletLibrary => m::GauntletLibraryResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminGauntlet::preview`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminGauntletPreview => m::GauntletPreviewResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminGauntlet::plan`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminGauntletPlan => m::GauntletPlanResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminGauntlet::create_range`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminGauntletCreateRange => m::GauntletRangeCreated, json
+);
+
+builder!(
+    /// Request builder of [`AdminGauntlet::ranges`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminGauntletRanges => m::GauntletRangeListResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminGauntlet::rebuild_range`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminGauntletRebuildRange => m::GauntletRangeCreated, json
+);
+
+builder!(
+    /// Request builder of [`AdminGauntlet::delete_range`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminGauntletDeleteRange => std::collections::BTreeMap<String, bool>, json
+);

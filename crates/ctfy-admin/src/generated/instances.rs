@@ -28,38 +28,43 @@ impl AdminInstances<'_> {
     ///
     /// `DELETE /instances`; Python SDK: `admin.instances.stop_all`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn stop_all(&self) -> Result<Vec<m::StopResponse>> {
-        Call::new(self.t, Request::delete("/instances", &[]))
-            .json()
-            .await
+    pub fn stop_all(&self) -> AdminInstancesStopAll {
+        AdminInstancesStopAll(Call::new(self.t, Request::delete("/instances", &[])))
     }
 
     /// Stops instance.
     ///
     /// `DELETE /admin/instances/{instance_id}`; Python SDK: `admin.instances.stop`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn stop(&self, instance_id: impl IntoId<InstanceId>) -> Result<m::StopResponse> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn stop(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesStop {
+        AdminInstancesStop(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::delete("/admin/instances/{instance_id}", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists instances.
     ///
     /// `GET /admin/instances`; Python SDK: `admin.instances.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminInstancesList {
         AdminInstancesList(Call::new(self.t, Request::get("/admin/instances", &[])))
     }
@@ -68,18 +73,21 @@ impl AdminInstances<'_> {
     ///
     /// `GET /admin/instances/{instance_id}`; Python SDK: `admin.instances.get`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(&self, instance_id: impl IntoId<InstanceId>) -> Result<m::InstanceInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesGet {
+        AdminInstancesGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::get("/admin/instances/{instance_id}", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets instance live pcap.
@@ -88,10 +96,15 @@ impl AdminInstances<'_> {
     ///
     /// `None` when the server answers 404 (nothing recorded).
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn pcap(&self, instance_id: impl IntoId<InstanceId>) -> Result<Option<Download>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn pcap(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesPcap {
+        AdminInstancesPcap(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
@@ -100,17 +113,20 @@ impl AdminInstances<'_> {
                     &[instance_id.as_str()],
                 )
             })(),
-        )
-        .download_or_404()
-        .await
+        ))
     }
 
     /// Gets instance traffic.
     ///
     /// `GET /admin/instances/{instance_id}/traffic`; Python SDK: `admin.instances.traffic`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn traffic(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesTraffic {
         AdminInstancesTraffic(Call::new(
             self.t,
@@ -128,41 +144,76 @@ impl AdminInstances<'_> {
     ///
     /// `GET /admin/instance-storage`; Python SDK: `admin.instances.storage`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn storage(&self) -> Result<m::InstanceStorageReport> {
-        Call::new(self.t, Request::get("/admin/instance-storage", &[]))
-            .json()
-            .await
+    pub fn storage(&self) -> AdminInstancesStorage {
+        AdminInstancesStorage(Call::new(
+            self.t,
+            Request::get("/admin/instance-storage", &[]),
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminInstances::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminInstances::stop_all`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstancesStopAll => Vec<m::StopResponse>, json
+);
+
+builder!(
+    /// Request builder of [`AdminInstances::stop`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstancesStop => m::StopResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminInstances::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminInstancesList => Page<m::InstanceInfo>
 );
 
 impl AdminInstancesList {
-    /// Sets the `node_id` query parameter.
-    pub fn node_id(self, node_id: impl Into<String>) -> Self {
-        Self(self.0.query("node_id", Into::<String>::into(node_id)))
+    /// Sets the `node_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn node_id(self, node_id: impl IntoId<NodeId>) -> Self {
+        Self(self.0.query_id::<NodeId>("node_id", node_id))
     }
     /// Sets the `status` query parameter.
     pub fn status(self, status: impl Into<String>) -> Self {
         Self(self.0.query("status", Into::<String>::into(status)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminInstances::traffic`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminInstances::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstancesGet => m::InstanceInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminInstances::pcap`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstancesPcap => Option<Download>, download_or_404
+);
+
+builder!(
+    /// Request builder of [`AdminInstances::traffic`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminInstancesTraffic => m::InstanceTrafficPage, json
 );
 
@@ -171,8 +222,15 @@ impl AdminInstancesTraffic {
     pub fn cursor(self, cursor: impl Into<String>) -> Self {
         Self(self.0.query("cursor", Into::<String>::into(cursor)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 0.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminInstances::storage`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstancesStorage => m::InstanceStorageReport, json
+);

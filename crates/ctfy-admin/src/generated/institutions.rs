@@ -28,17 +28,19 @@ impl AdminInstitutions<'_> {
     ///
     /// `GET /admin/institutions`; Python SDK: `admin.institutions.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(&self) -> Result<m::InstitutionPage> {
-        Call::new(self.t, Request::get("/admin/institutions", &[]))
-            .json()
-            .await
+    pub fn list(&self) -> AdminInstitutionsList {
+        AdminInstitutionsList(Call::new(self.t, Request::get("/admin/institutions", &[])))
     }
 
     /// Suggests institutions.
     ///
     /// `GET /admin/institutions/suggest`; Python SDK: `admin.institutions.suggest`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -52,6 +54,11 @@ impl AdminInstitutions<'_> {
     /// Upserts institution.
     ///
     /// `POST /admin/institutions`; Python SDK: `admin.institutions.put`.
+    ///
+    /// # Arguments
+    /// - `domain`: the `domain` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -70,40 +77,54 @@ impl AdminInstitutions<'_> {
     ///
     /// `DELETE /admin/institutions/{domain}`; Python SDK: `admin.institutions.delete`.
     ///
+    /// # Arguments
+    /// - `domain`: the `domain` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete(&self, domain: impl IntoId<Ident>) -> Result<m::InstitutionInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete(&self, domain: impl IntoId<Ident>) -> AdminInstitutionsDelete {
+        AdminInstitutionsDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let domain = domain.into_id()?;
                 Request::delete("/admin/institutions/{domain}", &[domain.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminInstitutions::suggest`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminInstitutions::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstitutionsList => m::InstitutionPage, json
+);
+
+builder!(
+    /// Request builder of [`AdminInstitutions::suggest`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminInstitutionsSuggest => m::InstitutionSuggestionPage, json
 );
 
 impl AdminInstitutionsSuggest {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 20.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminInstitutions::put`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminInstitutions::put`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminInstitutionsPut => m::InstitutionInfo, json
 );
 
 impl AdminInstitutionsPut {
-    /// Sets the `kind` body member.
+    /// Sets the `kind` body member. Server default: `other`.
     pub fn kind(self, kind: impl Into<m::InstitutionCreateKind>) -> Self {
         Self(
             self.0
@@ -126,3 +147,10 @@ impl AdminInstitutionsPut {
         Self(self.0.body_field("url", Into::<String>::into(url)))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminInstitutions::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminInstitutionsDelete => m::InstitutionInfo, json
+);

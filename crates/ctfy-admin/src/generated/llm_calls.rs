@@ -28,8 +28,10 @@ impl AdminLlmCalls<'_> {
     ///
     /// `GET /admin/llm-calls`; Python SDK: `admin.llm_calls.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminLlmCallsList {
         AdminLlmCallsList(Call::new(self.t, Request::get("/admin/llm-calls", &[])))
     }
@@ -38,23 +40,28 @@ impl AdminLlmCalls<'_> {
     ///
     /// `GET /admin/llm-calls/{call_id}`; Python SDK: `admin.llm_calls.read`.
     ///
+    /// # Arguments
+    /// - `call_id`: the `call_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn read(&self, call_id: impl IntoId<Ident>) -> Result<m::LlmCallBody> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn read(&self, call_id: impl IntoId<Ident>) -> AdminLlmCallsRead {
+        AdminLlmCallsRead(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let call_id = call_id.into_id()?;
                 Request::get("/admin/llm-calls/{call_id}", &[call_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminLlmCalls::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminLlmCalls::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminLlmCallsList => m::LlmCallPage, json
 );
 
@@ -66,49 +73,50 @@ impl AdminLlmCallsList {
                 .query("principal", Into::<m::Principal>::into(principal).as_str()),
         )
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `team_id` query parameter.
-    pub fn team_id(self, team_id: impl Into<String>) -> Self {
-        Self(self.0.query("team_id", Into::<String>::into(team_id)))
+    /// Sets the `team_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn team_id(self, team_id: impl IntoId<TeamId>) -> Self {
+        Self(self.0.query_id::<TeamId>("team_id", team_id))
     }
-    /// Sets the `challenge_id` query parameter.
-    pub fn challenge_id(self, challenge_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .query("challenge_id", Into::<String>::into(challenge_id)),
-        )
+    /// Sets the `challenge_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn challenge_id(self, challenge_id: impl IntoId<ChallengeId>) -> Self {
+        Self(self.0.query_id::<ChallengeId>("challenge_id", challenge_id))
     }
-    /// Sets the `instance_id` query parameter.
-    pub fn instance_id(self, instance_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .query("instance_id", Into::<String>::into(instance_id)),
-        )
+    /// Sets the `instance_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn instance_id(self, instance_id: impl IntoId<InstanceId>) -> Self {
+        Self(self.0.query_id::<InstanceId>("instance_id", instance_id))
     }
     /// Sets the `model` query parameter.
     pub fn model(self, model: impl Into<String>) -> Self {
         Self(self.0.query("model", Into::<String>::into(model)))
     }
-    /// Sets the `status` query parameter.
+    /// Sets the `status` query parameter. Server default: 0.
     pub fn status(self, status: i64) -> Self {
         Self(self.0.query("status", status))
     }
-    /// Sets the `since_ts` query parameter.
+    /// Sets the `since_ts` query parameter. Server default: 0.0.
     pub fn since_ts(self, since_ts: f64) -> Self {
         Self(self.0.query("since_ts", since_ts))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminLlmCalls::read`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminLlmCallsRead => m::LlmCallBody, json
+);

@@ -28,6 +28,8 @@ impl AdminLlmModels<'_> {
     ///
     /// `GET /admin/llm-models`; Python SDK: `admin.llm_models.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminLlmModelsList {
@@ -37,6 +39,8 @@ impl AdminLlmModels<'_> {
     /// Registers model.
     ///
     /// `POST /admin/llm-models`; Python SDK: `admin.llm_models.register`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -52,33 +56,39 @@ impl AdminLlmModels<'_> {
     ///
     /// `DELETE /admin/llm-models/{model_id}`; Python SDK: `admin.llm_models.delete`.
     ///
+    /// # Arguments
+    /// - `model_id`: the `model_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete(
-        &self,
-        model_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete(&self, model_id: impl IntoId<Ident>) -> AdminLlmModelsDelete {
+        AdminLlmModelsDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let model_id = model_id.into_id()?;
                 Request::delete("/admin/llm-models/{model_id}", &[model_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Mints model token.
     ///
     /// `POST /admin/llm-models/{model_id}/tokens`; Python SDK: `admin.llm_models.mint_token`.
     ///
+    /// # Arguments
+    /// - `model_id`: the `model_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn mint_token(
         &self,
         model_id: impl IntoId<Ident>,
-        competition_id: impl Into<String>,
+        competition_id: impl IntoId<CompetitionId>,
     ) -> AdminLlmModelsMintToken {
         AdminLlmModelsMintToken(
             Call::with_body(
@@ -89,7 +99,7 @@ impl AdminLlmModels<'_> {
                 })(),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("competition_id", Into::<String>::into(competition_id)),
+            .body_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 
@@ -97,8 +107,14 @@ impl AdminLlmModels<'_> {
     ///
     /// `POST /admin/llm-models/{model_id}/review`; Python SDK: `admin.llm_models.review`.
     ///
+    /// # Arguments
+    /// - `model_id`: the `model_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review(
         &self,
         model_id: impl IntoId<Ident>,
@@ -122,32 +138,36 @@ impl AdminLlmModels<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmModels::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminLlmModels::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminLlmModelsList => Page<m::LlmModelStateOutput>
 );
 
 impl AdminLlmModelsList {
-    /// Sets the `active_only` query parameter.
+    /// Sets the `active_only` query parameter. Server default: false.
     pub fn active_only(self, active_only: bool) -> Self {
         Self(self.0.query("active_only", active_only))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 100.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminLlmModels::register`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminLlmModels::register`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminLlmModelsRegister => m::LlmModelStateOutput, json
 );
 
 impl AdminLlmModelsRegister {
-    /// Sets the `active` body member.
+    /// Sets the `active` body member. Server default: true.
     pub fn active(self, active: bool) -> Self {
         Self(self.0.body_field("active", active))
     }
@@ -158,7 +178,7 @@ impl AdminLlmModelsRegister {
                 .body_field("base_url", Into::<String>::into(base_url)),
         )
     }
-    /// Sets the `context_tokens` body member.
+    /// Sets the `context_tokens` body member. Server default: 0.
     pub fn context_tokens(self, context_tokens: i64) -> Self {
         Self(self.0.body_field("context_tokens", context_tokens))
     }
@@ -169,8 +189,8 @@ impl AdminLlmModelsRegister {
                 .body_field("created_at", Into::<String>::into(created_at)),
         )
     }
-    /// Sets the `created_at_ts` body member.
-    pub fn created_at_ts(self, created_at_ts: f64) -> Self {
+    /// Sets the `created_at_ts` body member. Server default: 0.0.
+    pub fn created_at_ts(self, created_at_ts: m::UnixTime) -> Self {
         Self(self.0.body_field("created_at_ts", created_at_ts))
     }
     /// Sets the `created_by_user_id` body member.
@@ -195,7 +215,7 @@ impl AdminLlmModelsRegister {
     pub fn id(self, id: impl Into<String>) -> Self {
         Self(self.0.body_field("id", Into::<String>::into(id)))
     }
-    /// Sets the `input_price_per_mtok` body member.
+    /// Sets the `input_price_per_mtok` body member. Server default: 0.0.
     pub fn input_price_per_mtok(self, input_price_per_mtok: f64) -> Self {
         Self(
             self.0
@@ -206,7 +226,7 @@ impl AdminLlmModelsRegister {
     pub fn notes(self, notes: impl Into<String>) -> Self {
         Self(self.0.body_field("notes", Into::<String>::into(notes)))
     }
-    /// Sets the `output_price_per_mtok` body member.
+    /// Sets the `output_price_per_mtok` body member. Server default: 0.0.
     pub fn output_price_per_mtok(self, output_price_per_mtok: f64) -> Self {
         Self(
             self.0
@@ -227,7 +247,7 @@ impl AdminLlmModelsRegister {
                 .body_field("review_note", Into::<String>::into(review_note)),
         )
     }
-    /// Sets the `review_status` body member.
+    /// Sets the `review_status` body member. Server default: `approved`.
     pub fn review_status(
         self,
         review_status: impl Into<m::AdminAuthoredChallengeRowReviewStatus>,
@@ -237,8 +257,8 @@ impl AdminLlmModelsRegister {
             Into::<m::AdminAuthoredChallengeRowReviewStatus>::into(review_status),
         ))
     }
-    /// Sets the `reviewed_at_ts` body member.
-    pub fn reviewed_at_ts(self, reviewed_at_ts: f64) -> Self {
+    /// Sets the `reviewed_at_ts` body member. Server default: 0.0.
+    pub fn reviewed_at_ts(self, reviewed_at_ts: m::UnixTime) -> Self {
         Self(self.0.body_field("reviewed_at_ts", reviewed_at_ts))
     }
     /// Sets the `reviewed_by_user_id` body member.
@@ -255,7 +275,16 @@ impl AdminLlmModelsRegister {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmModels::mint_token`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminLlmModels::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminLlmModelsDelete => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`AdminLlmModels::mint_token`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminLlmModelsMintToken => m::LlmModelTokenResponse, json
 );
 
@@ -271,7 +300,9 @@ impl AdminLlmModelsMintToken {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmModels::review`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminLlmModels::review`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminLlmModelsReview => m::LlmModelStateOutput, json
 );
 

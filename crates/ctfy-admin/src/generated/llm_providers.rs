@@ -28,17 +28,19 @@ impl AdminLlmProviders<'_> {
     ///
     /// `GET /admin/llm-providers`; Python SDK: `admin.llm_providers.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(&self) -> Result<m::LlmProviderPage> {
-        Call::new(self.t, Request::get("/admin/llm-providers", &[]))
-            .json()
-            .await
+    pub fn list(&self) -> AdminLlmProvidersList {
+        AdminLlmProvidersList(Call::new(self.t, Request::get("/admin/llm-providers", &[])))
     }
 
     /// Lists account keys.
     ///
     /// `GET /admin/llm-providers/account-keys`; Python SDK: `admin.llm_providers.account_keys`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -53,17 +55,27 @@ impl AdminLlmProviders<'_> {
     ///
     /// `GET /admin/llm-providers/catalog`; Python SDK: `admin.llm_providers.catalog`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn catalog(&self) -> Result<Vec<m::LlmProviderChoice>> {
-        Call::new(self.t, Request::get("/admin/llm-providers/catalog", &[]))
-            .json()
-            .await
+    pub fn catalog(&self) -> AdminLlmProvidersCatalog {
+        AdminLlmProvidersCatalog(Call::new(
+            self.t,
+            Request::get("/admin/llm-providers/catalog", &[]),
+        ))
     }
 
     /// Adds provider.
     ///
     /// `POST /admin/llm-providers`; Python SDK: `admin.llm_providers.add`.
+    ///
+    /// # Arguments
+    /// - `api_key`: the `api_key` body member.
+    /// - `flavor`: the `flavor` body member.
+    /// - `key_id`: the `key_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -89,57 +101,81 @@ impl AdminLlmProviders<'_> {
     ///
     /// `POST /admin/llm-providers/{key_id}/probe`; Python SDK: `admin.llm_providers.probe`.
     ///
+    /// # Arguments
+    /// - `key_id`: the `key_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn probe(&self, key_id: impl IntoId<Ident>) -> Result<m::LlmProviderProbe> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn probe(&self, key_id: impl IntoId<Ident>) -> AdminLlmProvidersProbe {
+        AdminLlmProvidersProbe(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let key_id = key_id.into_id()?;
                 Request::post("/admin/llm-providers/{key_id}/probe", &[key_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Deletes provider.
     ///
     /// `DELETE /admin/llm-providers/{key_id}`; Python SDK: `admin.llm_providers.delete`.
     ///
+    /// # Arguments
+    /// - `key_id`: the `key_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete(&self, key_id: impl IntoId<Ident>) -> Result<()> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete(&self, key_id: impl IntoId<Ident>) -> AdminLlmProvidersDelete {
+        AdminLlmProvidersDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let key_id = key_id.into_id()?;
                 Request::delete("/admin/llm-providers/{key_id}", &[key_id.as_str()])
             })(),
-        )
-        .empty()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminLlmProviders::account_keys`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminLlmProviders::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminLlmProvidersList => m::LlmProviderPage, json
+);
+
+builder!(
+    /// Request builder of [`AdminLlmProviders::account_keys`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminLlmProvidersAccountKeys => Page<m::AccountKeyRow>
 );
 
 impl AdminLlmProvidersAccountKeys {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminLlmProviders::add`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminLlmProviders::catalog`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminLlmProvidersCatalog => Vec<m::LlmProviderChoice>, json
+);
+
+builder!(
+    /// Request builder of [`AdminLlmProviders::add`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminLlmProvidersAdd => m::LlmProviderInfo, json
 );
 
@@ -152,3 +188,17 @@ impl AdminLlmProvidersAdd {
         )
     }
 }
+
+builder!(
+    /// Request builder of [`AdminLlmProviders::probe`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminLlmProvidersProbe => m::LlmProviderProbe, json
+);
+
+builder!(
+    /// Request builder of [`AdminLlmProviders::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminLlmProvidersDelete => (), empty
+);

@@ -28,8 +28,10 @@ impl AdminPatches<'_> {
     ///
     /// `GET /admin/patches`; Python SDK: `admin.patches.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> AdminPatchesList {
         AdminPatchesList(Call::new(self.t, Request::get("/admin/patches", &[])))
     }
@@ -38,58 +40,64 @@ impl AdminPatches<'_> {
     ///
     /// `GET /admin/patches/{submission_id}`; Python SDK: `admin.patches.get`.
     ///
+    /// # Arguments
+    /// - `submission_id`: the `submission_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(
-        &self,
-        submission_id: impl IntoId<Ident>,
-    ) -> Result<m::AdminPatchSubmissionDetail> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(&self, submission_id: impl IntoId<Ident>) -> AdminPatchesGet {
+        AdminPatchesGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let submission_id = submission_id.into_id()?;
                 Request::get("/admin/patches/{submission_id}", &[submission_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminPatches::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminPatches::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminPatchesList => m::AdminPatchSubmissionPage, json
 );
 
 impl AdminPatchesList {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `team_id` query parameter.
-    pub fn team_id(self, team_id: impl Into<String>) -> Self {
-        Self(self.0.query("team_id", Into::<String>::into(team_id)))
+    /// Sets the `team_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn team_id(self, team_id: impl IntoId<TeamId>) -> Self {
+        Self(self.0.query_id::<TeamId>("team_id", team_id))
     }
-    /// Sets the `challenge_id` query parameter.
-    pub fn challenge_id(self, challenge_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .query("challenge_id", Into::<String>::into(challenge_id)),
-        )
+    /// Sets the `challenge_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn challenge_id(self, challenge_id: impl IntoId<ChallengeId>) -> Self {
+        Self(self.0.query_id::<ChallengeId>("challenge_id", challenge_id))
     }
     /// Sets the `status` query parameter.
     pub fn status(self, status: impl Into<String>) -> Self {
         Self(self.0.query("status", Into::<String>::into(status)))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminPatches::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminPatchesGet => m::AdminPatchSubmissionDetail, json
+);

@@ -28,8 +28,13 @@ impl AdminRegistrations<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/registration-roster`; Python SDK: `admin.registrations.roster`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn roster(&self, competition_id: impl IntoId<CompetitionId>) -> AdminRegistrationsRoster {
         AdminRegistrationsRoster(Call::new(
             self.t,
@@ -47,13 +52,15 @@ impl AdminRegistrations<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/registration-summary`; Python SDK: `admin.registrations.summary`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn summary(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::RegistrationSummary> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn summary(&self, competition_id: impl IntoId<CompetitionId>) -> AdminRegistrationsSummary {
+        AdminRegistrationsSummary(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -62,17 +69,22 @@ impl AdminRegistrations<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reviews team.
     ///
     /// `POST /admin/competitions/{competition_id}/teams/{team_id}/review`; Python SDK: `admin.registrations.review`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `status`: the `status` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn review(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -103,15 +115,22 @@ impl AdminRegistrations<'_> {
     ///
     /// `PUT /admin/competitions/{competition_id}/registrations/{user_id}`; Python SDK: `admin.registrations.edit`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn edit(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn edit(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         user_id: impl IntoId<UserId>,
         body: &m::RegistrationSubmitRequest,
-    ) -> Result<m::RegistrationTeamRow> {
-        Call::new(
+    ) -> AdminRegistrationsEdit {
+        AdminRegistrationsEdit(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -122,19 +141,25 @@ impl AdminRegistrations<'_> {
                 )?
                 .json(body)
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Exports registrations.
     ///
     /// `GET /admin/competitions/{competition_id}/registration-export`; Python SDK: `admin.registrations.export_csv`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn export_csv(&self, competition_id: impl IntoId<CompetitionId>) -> Result<Download> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn export_csv(
+        &self,
+        competition_id: impl IntoId<CompetitionId>,
+    ) -> AdminRegistrationsExportCsv {
+        AdminRegistrationsExportCsv(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -143,14 +168,14 @@ impl AdminRegistrations<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminRegistrations::roster`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminRegistrations::roster`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminRegistrationsRoster => Page<m::RegistrationTeamRow>
 );
 
@@ -162,18 +187,27 @@ impl AdminRegistrationsRoster {
             Into::<m::AdminAuthoredChallengeRowReviewStatus>::into(status).as_str(),
         ))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminRegistrations::review`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminRegistrations::summary`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminRegistrationsSummary => m::RegistrationSummary, json
+);
+
+builder!(
+    /// Request builder of [`AdminRegistrations::review`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminRegistrationsReview => m::RegistrationTeamRow, json
 );
 
@@ -183,3 +217,17 @@ impl AdminRegistrationsReview {
         Self(self.0.body_field("note", Into::<String>::into(note)))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminRegistrations::edit`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminRegistrationsEdit => m::RegistrationTeamRow, json
+);
+
+builder!(
+    /// Request builder of [`AdminRegistrations::export_csv`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminRegistrationsExportCsv => Download, download
+);

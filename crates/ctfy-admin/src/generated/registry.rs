@@ -28,47 +28,64 @@ impl AdminRegistry<'_> {
     ///
     /// `GET /admin/registry/usage`; Python SDK: `admin.registry.usage`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn usage(&self) -> Result<m::RegistryUsageReport> {
-        Call::new(self.t, Request::get("/admin/registry/usage", &[]))
-            .json()
-            .await
+    pub fn usage(&self) -> AdminRegistryUsage {
+        AdminRegistryUsage(Call::new(
+            self.t,
+            Request::get("/admin/registry/usage", &[]),
+        ))
     }
 
     /// Deletes manifest.
     ///
     /// `DELETE /admin/registry/manifests`; Python SDK: `admin.registry.delete_manifest`.
     ///
+    /// # Arguments
+    /// - `repository`: the `repository` query parameter.
+    /// - `digest`: the `digest` query parameter.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn delete_manifest(
+    pub fn delete_manifest(
         &self,
         repository: impl Into<String>,
         digest: impl Into<String>,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        Call::new(self.t, Request::delete("/admin/registry/manifests", &[]))
-            .query("repository", Into::<String>::into(repository))
-            .query("digest", Into::<String>::into(digest))
-            .json()
-            .await
+    ) -> AdminRegistryDeleteManifest {
+        AdminRegistryDeleteManifest(
+            Call::new(self.t, Request::delete("/admin/registry/manifests", &[]))
+                .query("repository", Into::<String>::into(repository))
+                .query("digest", Into::<String>::into(digest)),
+        )
     }
 
     /// Returns the registry repos.
     ///
     /// `GET /admin/registry/repos`; Python SDK: `admin.registry.repos`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn repos(&self) -> Result<m::RegistryRepoList> {
-        Call::new(self.t, Request::get("/admin/registry/repos", &[]))
-            .json()
-            .await
+    pub fn repos(&self) -> AdminRegistryRepos {
+        AdminRegistryRepos(Call::new(
+            self.t,
+            Request::get("/admin/registry/repos", &[]),
+        ))
     }
 
     /// Returns the registry tags.
     ///
     /// `GET /admin/registry/tags`; Python SDK: `admin.registry.tags`.
+    ///
+    /// # Arguments
+    /// - `repository`: the `repository` query parameter.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -82,6 +99,11 @@ impl AdminRegistry<'_> {
     /// Calls registry reclaim.
     ///
     /// `POST /admin/registry/reclaim`; Python SDK: `admin.registry.reclaim`.
+    ///
+    /// # Arguments
+    /// - `policy`: the `policy` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -100,35 +122,67 @@ impl AdminRegistry<'_> {
     ///
     /// `GET /admin/registry/gc`; Python SDK: `admin.registry.gc`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn gc(&self) -> Result<m::RegistryGcStatus> {
-        Call::new(self.t, Request::get("/admin/registry/gc", &[]))
-            .json()
-            .await
+    pub fn gc(&self) -> AdminRegistryGc {
+        AdminRegistryGc(Call::new(self.t, Request::get("/admin/registry/gc", &[])))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminRegistry::tags`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminRegistry::usage`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminRegistryUsage => m::RegistryUsageReport, json
+);
+
+builder!(
+    /// Request builder of [`AdminRegistry::delete_manifest`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminRegistryDeleteManifest => std::collections::BTreeMap<String, String>, json
+);
+
+builder!(
+    /// Request builder of [`AdminRegistry::repos`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminRegistryRepos => m::RegistryRepoList, json
+);
+
+builder!(
+    /// Request builder of [`AdminRegistry::tags`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminRegistryTags => m::RegistryTagList, json
 );
 
 impl AdminRegistryTags {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 500.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminRegistry::reclaim`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminRegistry::reclaim`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminRegistryReclaim => m::RegistryReclaimPlan, json
 );
 
 impl AdminRegistryReclaim {
-    /// Sets the `dry_run` body member.
+    /// Sets the `dry_run` body member. Server default: true.
     pub fn dry_run(self, dry_run: bool) -> Self {
         Self(self.0.body_field("dry_run", dry_run))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminRegistry::gc`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminRegistryGc => m::RegistryGcStatus, json
+);

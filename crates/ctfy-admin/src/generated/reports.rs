@@ -28,25 +28,27 @@ impl AdminReports<'_> {
     ///
     /// `GET /admin/report-queue`; Python SDK: `admin.reports.pipeline`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn pipeline(&self) -> Result<m::ReportPipeline> {
-        Call::new(self.t, Request::get("/admin/report-queue", &[]))
-            .json()
-            .await
+    pub fn pipeline(&self) -> AdminReportsPipeline {
+        AdminReportsPipeline(Call::new(self.t, Request::get("/admin/report-queue", &[])))
     }
 
     /// Lists reports.
     ///
     /// `GET /admin/competitions/{competition_id}/reports`; Python SDK: `admin.reports.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn list(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::ReportRosterResponse> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminReportsList {
+        AdminReportsList(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -55,24 +57,29 @@ impl AdminReports<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets team reports.
     ///
     /// `GET /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}`; Python SDK: `admin.reports.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportVersionsResponse> {
-        Call::new(
+    ) -> AdminReportsGet {
+        AdminReportsGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -87,24 +94,29 @@ impl AdminReports<'_> {
                     ],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets team report grades.
     ///
     /// `GET /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/grades`; Python SDK: `admin.reports.grades`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn grades(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn grades(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportGradesResponse> {
-        Call::new(
+    ) -> AdminReportsGrades {
+        AdminReportsGrades(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -119,54 +131,103 @@ impl AdminReports<'_> {
                     ],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists team report attachments.
     ///
     /// `GET /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments`; Python SDK: `admin.reports.attachments`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn attachments(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn attachments(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportAttachmentsResponse> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let team_id = team_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::get("/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments", &[competition_id.as_str(), team_id.as_str(), challenge_id.as_str()]) })()).json().await
+    ) -> AdminReportsAttachments {
+        AdminReportsAttachments(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let team_id = team_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                Request::get(
+                    "/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments",
+                    &[
+                        competition_id.as_str(),
+                        team_id.as_str(),
+                        challenge_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 
     /// Requests report grading.
     ///
     /// `POST /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/grade-now`; Python SDK: `admin.reports.grade_now`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn grade_now(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn grade_now(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportRosterRow> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let team_id = team_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::post("/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/grade-now", &[competition_id.as_str(), team_id.as_str(), challenge_id.as_str()]) })()).json().await
+    ) -> AdminReportsGradeNow {
+        AdminReportsGradeNow(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let team_id = team_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                Request::post(
+                    "/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/grade-now",
+                    &[
+                        competition_id.as_str(),
+                        team_id.as_str(),
+                        challenge_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 
     /// Reports claims.
     ///
     /// `GET /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/claims`; Python SDK: `admin.reports.claims`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn claims(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn claims(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportClaimsPage> {
-        Call::new(
+    ) -> AdminReportsClaims {
+        AdminReportsClaims(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -181,17 +242,22 @@ impl AdminReports<'_> {
                     ],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Calls admin regrade report.
     ///
     /// `POST /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/regrade`; Python SDK: `admin.reports.regrade`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn regrade(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -220,21 +286,97 @@ impl AdminReports<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments/{attachment_id}`; Python SDK: `admin.reports.attachment_bytes`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn attachment_bytes(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn attachment_bytes(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         challenge_id: impl IntoId<ChallengeId>,
         attachment_id: impl IntoId<Ident>,
-    ) -> Result<Download> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let team_id = team_id.into_id()?; let challenge_id = challenge_id.into_id()?; let attachment_id = attachment_id.into_id()?; Request::get("/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments/{attachment_id}", &[competition_id.as_str(), team_id.as_str(), challenge_id.as_str(), attachment_id.as_str()]) })()).download().await
+    ) -> AdminReportsAttachmentBytes {
+        AdminReportsAttachmentBytes(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let team_id = team_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                let attachment_id = attachment_id.into_id()?;
+                Request::get(
+                    "/admin/competitions/{competition_id}/reports/{team_id}/{challenge_id}/attachments/{attachment_id}",
+                    &[
+                        competition_id.as_str(),
+                        team_id.as_str(),
+                        challenge_id.as_str(),
+                        attachment_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminReports::regrade`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminReports::pipeline`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsPipeline => m::ReportPipeline, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsList => m::ReportRosterResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsGet => m::ReportVersionsResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::grades`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsGrades => m::ReportGradesResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::attachments`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsAttachments => m::ReportAttachmentsResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::grade_now`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsGradeNow => m::ReportRosterRow, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::claims`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsClaims => m::ReportClaimsPage, json
+);
+
+builder!(
+    /// Request builder of [`AdminReports::regrade`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminReportsRegrade => m::AdminTaskInfo, json
 );
 
@@ -247,3 +389,10 @@ impl AdminReportsRegrade {
         )
     }
 }
+
+builder!(
+    /// Request builder of [`AdminReports::attachment_bytes`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminReportsAttachmentBytes => Download, download
+);

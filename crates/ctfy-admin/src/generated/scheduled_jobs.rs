@@ -28,20 +28,28 @@ impl AdminScheduledJobs<'_> {
     ///
     /// `GET /admin/scheduled-jobs`; Python SDK: `admin.scheduled_jobs.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(&self) -> Result<Vec<m::ScheduledJobInfo>> {
-        Call::new(self.t, Request::get("/admin/scheduled-jobs", &[]))
-            .json()
-            .await
+    pub fn list(&self) -> AdminScheduledJobsList {
+        AdminScheduledJobsList(Call::new(
+            self.t,
+            Request::get("/admin/scheduled-jobs", &[]),
+        ))
     }
 
     /// Updates scheduled job.
     ///
     /// `PATCH /admin/scheduled-jobs/{name}`; Python SDK: `admin.scheduled_jobs.update`.
     ///
+    /// # Arguments
+    /// - `name`: the `name` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update(&self, name: impl IntoId<Ident>) -> AdminScheduledJobsUpdate {
         AdminScheduledJobsUpdate(Call::with_body(
             self.t,
@@ -57,23 +65,35 @@ impl AdminScheduledJobs<'_> {
     ///
     /// `POST /admin/scheduled-jobs/{name}/run`; Python SDK: `admin.scheduled_jobs.run`.
     ///
+    /// # Arguments
+    /// - `name`: the `name` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn run(&self, name: impl IntoId<Ident>) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn run(&self, name: impl IntoId<Ident>) -> AdminScheduledJobsRun {
+        AdminScheduledJobsRun(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let name = name.into_id()?;
                 Request::post("/admin/scheduled-jobs/{name}/run", &[name.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminScheduledJobs::update`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminScheduledJobs::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminScheduledJobsList => Vec<m::ScheduledJobInfo>, json
+);
+
+builder!(
+    /// Request builder of [`AdminScheduledJobs::update`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminScheduledJobsUpdate => m::ScheduledJobInfo, json
 );
 
@@ -86,12 +106,22 @@ impl AdminScheduledJobsUpdate {
     pub fn clear_enabled(self) -> Self {
         Self(self.0.body_field("enabled", ()))
     }
-    /// Sets the `interval_s` body member.
-    pub fn interval_s(self, interval_s: i64) -> Self {
-        Self(self.0.body_field("interval_s", interval_s))
+    /// Sets the `interval_s` body member (whole seconds; a sub-second remainder rounds up).
+    pub fn interval_s(self, interval_s: std::time::Duration) -> Self {
+        Self(
+            self.0
+                .body_field("interval_s", Call::whole_secs(interval_s)),
+        )
     }
     /// Sends `interval_s: null` (unlike leaving it out: on this PATCH, null clears the value).
     pub fn clear_interval_s(self) -> Self {
         Self(self.0.body_field("interval_s", ()))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminScheduledJobs::run`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminScheduledJobsRun => m::AdminTaskInfo, json
+);

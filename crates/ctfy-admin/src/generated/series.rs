@@ -28,105 +28,160 @@ impl AdminSeries<'_> {
     ///
     /// `GET /admin/series`; Python SDK: `admin.series.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(&self) -> Result<Vec<m::CompetitionSeriesInfo>> {
-        Call::new(self.t, Request::get("/admin/series", &[]))
-            .json()
-            .await
+    pub fn list(&self) -> AdminSeriesList {
+        AdminSeriesList(Call::new(self.t, Request::get("/admin/series", &[])))
     }
 
     /// Gets series.
     ///
     /// `GET /admin/series/{series_id}`; Python SDK: `admin.series.get`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(&self, series_id: impl IntoId<Ident>) -> Result<m::CompetitionSeriesInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(&self, series_id: impl IntoId<Ident>) -> AdminSeriesGet {
+        AdminSeriesGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
                 Request::get("/admin/series/{series_id}", &[series_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Creates series.
     ///
     /// `POST /admin/series`; Python SDK: `admin.series.create`.
     ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn create(
-        &self,
-        body: &m::CompetitionSeriesConfig,
-    ) -> Result<m::CompetitionSeriesInfo> {
-        Call::new(
+    pub fn create(&self, body: &m::CompetitionSeriesConfig) -> AdminSeriesCreate {
+        AdminSeriesCreate(Call::new(
             self.t,
             (|| -> Result<Request> { Request::post("/admin/series", &[])?.json(body) })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Updates series.
     ///
     /// `PUT /admin/series/{series_id}`; Python SDK: `admin.series.update`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn update(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn update(
         &self,
         series_id: impl IntoId<Ident>,
         body: &m::CompetitionSeriesConfig,
-    ) -> Result<m::CompetitionSeriesInfo> {
-        Call::new(
+    ) -> AdminSeriesUpdate {
+        AdminSeriesUpdate(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
                 Request::put("/admin/series/{series_id}", &[series_id.as_str()])?.json(body)
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Deletes series.
     ///
     /// `DELETE /admin/series/{series_id}`; Python SDK: `admin.series.delete`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete(&self, series_id: impl IntoId<Ident>) -> Result<()> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete(&self, series_id: impl IntoId<Ident>) -> AdminSeriesDelete {
+        AdminSeriesDelete(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
                 Request::delete("/admin/series/{series_id}", &[series_id.as_str()])
             })(),
-        )
-        .empty()
-        .await
+        ))
     }
 
     /// Previews series.
     ///
     /// `GET /admin/series/{series_id}/preview`; Python SDK: `admin.series.preview`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn preview(&self, series_id: impl IntoId<Ident>) -> Result<m::SeriesPreview> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn preview(&self, series_id: impl IntoId<Ident>) -> AdminSeriesPreview {
+        AdminSeriesPreview(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
                 Request::get("/admin/series/{series_id}/preview", &[series_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminSeries::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesList => Vec<m::CompetitionSeriesInfo>, json
+);
+
+builder!(
+    /// Request builder of [`AdminSeries::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesGet => m::CompetitionSeriesInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminSeries::create`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesCreate => m::CompetitionSeriesInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminSeries::update`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesUpdate => m::CompetitionSeriesInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminSeries::delete`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesDelete => (), empty
+);
+
+builder!(
+    /// Request builder of [`AdminSeries::preview`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSeriesPreview => m::SeriesPreview, json
+);

@@ -28,20 +28,28 @@ impl AdminSettings<'_> {
     ///
     /// `GET /admin/platform-settings`; Python SDK: `admin.settings.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn list(&self) -> Result<Vec<m::PlatformSettingInfo>> {
-        Call::new(self.t, Request::get("/admin/platform-settings", &[]))
-            .json()
-            .await
+    pub fn list(&self) -> AdminSettingsList {
+        AdminSettingsList(Call::new(
+            self.t,
+            Request::get("/admin/platform-settings", &[]),
+        ))
     }
 
     /// Sets platform setting.
     ///
     /// `PATCH /admin/platform-settings/{key}`; Python SDK: `admin.settings.set`.
     ///
+    /// # Arguments
+    /// - `key`: the `key` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn set(&self, key: impl IntoId<Ident>) -> AdminSettingsSet {
         AdminSettingsSet(Call::with_body(
             self.t,
@@ -57,23 +65,35 @@ impl AdminSettings<'_> {
     ///
     /// `DELETE /admin/platform-settings/{key}`; Python SDK: `admin.settings.unset`.
     ///
+    /// # Arguments
+    /// - `key`: the `key` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn unset(&self, key: impl IntoId<Ident>) -> Result<m::PlatformSettingInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn unset(&self, key: impl IntoId<Ident>) -> AdminSettingsUnset {
+        AdminSettingsUnset(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let key = key.into_id()?;
                 Request::delete("/admin/platform-settings/{key}", &[key.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminSettings::set`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminSettings::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSettingsList => Vec<m::PlatformSettingInfo>, json
+);
+
+builder!(
+    /// Request builder of [`AdminSettings::set`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminSettingsSet => m::PlatformSettingInfo, json
 );
 
@@ -83,3 +103,10 @@ impl AdminSettingsSet {
         Self(self.0.body_field("value", value))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminSettings::unset`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminSettingsUnset => m::PlatformSettingInfo, json
+);

@@ -28,6 +28,8 @@ impl AdminTasks<'_> {
     ///
     /// `GET /admin/tasks`; Python SDK: `admin.tasks.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminTasksList {
@@ -38,26 +40,34 @@ impl AdminTasks<'_> {
     ///
     /// `GET /admin/tasks/{task_id}`; Python SDK: `admin.tasks.get`.
     ///
+    /// # Arguments
+    /// - `task_id`: the `task_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(&self, task_id: impl IntoId<Ident>) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(&self, task_id: impl IntoId<Ident>) -> AdminTasksGet {
+        AdminTasksGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let task_id = task_id.into_id()?;
                 Request::get("/admin/tasks/{task_id}", &[task_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets task logs.
     ///
     /// `GET /admin/tasks/{task_id}/logs`; Python SDK: `admin.tasks.logs`.
     ///
+    /// # Arguments
+    /// - `task_id`: the `task_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn logs(&self, task_id: impl IntoId<Ident>) -> AdminTasksLogs {
         AdminTasksLogs(Call::new(
             self.t,
@@ -71,6 +81,8 @@ impl AdminTasks<'_> {
     /// Submits task.
     ///
     /// `POST /admin/tasks`; Python SDK: `admin.tasks.submit`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -86,23 +98,28 @@ impl AdminTasks<'_> {
     ///
     /// `POST /admin/tasks/{task_id}/cancel`; Python SDK: `admin.tasks.cancel`.
     ///
+    /// # Arguments
+    /// - `task_id`: the `task_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn cancel(&self, task_id: impl IntoId<Ident>) -> Result<m::AdminTaskInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn cancel(&self, task_id: impl IntoId<Ident>) -> AdminTasksCancel {
+        AdminTasksCancel(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let task_id = task_id.into_id()?;
                 Request::post("/admin/tasks/{task_id}/cancel", &[task_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminTasks::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminTasks::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminTasksList => m::AdminTaskListResponse, json
 );
 
@@ -115,34 +132,45 @@ impl AdminTasksList {
     pub fn kind(self, kind: impl Into<String>) -> Self {
         Self(self.0.query("kind", Into::<String>::into(kind)))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminTasks::logs`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminTasks::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminTasksGet => m::AdminTaskInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminTasks::logs`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminTasksLogs => m::AdminTaskLogsResponse, json
 );
 
 impl AdminTasksLogs {
-    /// Sets the `after` query parameter.
+    /// Sets the `after` query parameter. Server default: 0.
     pub fn after(self, after: i64) -> Self {
         Self(self.0.query("after", after))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 1000.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminTasks::submit`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminTasks::submit`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminTasksSubmit => m::AdminTaskInfo, json
 );
 
@@ -156,3 +184,10 @@ impl AdminTasksSubmit {
         Self(self.0.body_field("params", params))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminTasks::cancel`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminTasksCancel => m::AdminTaskInfo, json
+);

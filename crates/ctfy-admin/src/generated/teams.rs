@@ -28,13 +28,15 @@ impl AdminTeams<'_> {
     ///
     /// `GET /admin/competitions/{competition_id}/teams`; Python SDK: `admin.teams.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn list(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<Vec<m::AdminTeamRow>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminTeamsList {
+        AdminTeamsList(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -43,17 +45,21 @@ impl AdminTeams<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Renames team.
     ///
     /// `PATCH /admin/competitions/{competition_id}/teams/{team_id}`; Python SDK: `admin.teams.rename`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn rename(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -77,44 +83,58 @@ impl AdminTeams<'_> {
     ///
     /// `POST /admin/competitions/{competition_id}/teams/{team_id}/captain`; Python SDK: `admin.teams.set_captain`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` body member (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn set_captain(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn set_captain(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
-        user_id: impl Into<String>,
-    ) -> Result<m::TeamDetail> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                let team_id = team_id.into_id()?;
-                Request::post(
-                    "/admin/competitions/{competition_id}/teams/{team_id}/captain",
-                    &[competition_id.as_str(), team_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+        user_id: impl IntoId<UserId>,
+    ) -> AdminTeamsSetCaptain {
+        AdminTeamsSetCaptain(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let competition_id = competition_id.into_id()?;
+                    let team_id = team_id.into_id()?;
+                    Request::post(
+                        "/admin/competitions/{competition_id}/teams/{team_id}/captain",
+                        &[competition_id.as_str(), team_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_id::<UserId>("user_id", user_id),
         )
-        .body_field("user_id", Into::<String>::into(user_id))
-        .json()
-        .await
     }
 
     /// Removes member.
     ///
     /// `DELETE /admin/competitions/{competition_id}/teams/{team_id}/members/{user_id}`; Python SDK: `admin.teams.remove_member`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn remove_member(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn remove_member(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         user_id: impl IntoId<UserId>,
-    ) -> Result<m::TeamDetail> {
-        Call::new(
+    ) -> AdminTeamsRemoveMember {
+        AdminTeamsRemoveMember(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -125,52 +145,63 @@ impl AdminTeams<'_> {
                     &[competition_id.as_str(), team_id.as_str(), user_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Disqualifies team.
     ///
     /// `POST /admin/competitions/{competition_id}/teams/{team_id}/disqualify`; Python SDK: `admin.teams.disqualify`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `reason`: the `reason` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn disqualify(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn disqualify(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
         reason: impl Into<String>,
-    ) -> Result<m::TeamStandingInfo> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                let team_id = team_id.into_id()?;
-                Request::post(
-                    "/admin/competitions/{competition_id}/teams/{team_id}/disqualify",
-                    &[competition_id.as_str(), team_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> AdminTeamsDisqualify {
+        AdminTeamsDisqualify(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let competition_id = competition_id.into_id()?;
+                    let team_id = team_id.into_id()?;
+                    Request::post(
+                        "/admin/competitions/{competition_id}/teams/{team_id}/disqualify",
+                        &[competition_id.as_str(), team_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("reason", Into::<String>::into(reason)),
         )
-        .body_field("reason", Into::<String>::into(reason))
-        .json()
-        .await
     }
 
     /// Reinstates team.
     ///
     /// `DELETE /admin/competitions/{competition_id}/teams/{team_id}/disqualify`; Python SDK: `admin.teams.reinstate`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn reinstate(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn reinstate(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
-    ) -> Result<m::TeamStandingInfo> {
-        Call::new(
+    ) -> AdminTeamsReinstate {
+        AdminTeamsReinstate(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -180,14 +211,21 @@ impl AdminTeams<'_> {
                     &[competition_id.as_str(), team_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`AdminTeams::rename`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminTeams::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminTeamsList => Vec<m::AdminTeamRow>, json
+);
+
+builder!(
+    /// Request builder of [`AdminTeams::rename`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminTeamsRename => m::TeamDetail, json
 );
 
@@ -212,3 +250,31 @@ impl AdminTeamsRename {
         Self(self.0.body_field("name", ()))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminTeams::set_captain`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminTeamsSetCaptain => m::TeamDetail, json
+);
+
+builder!(
+    /// Request builder of [`AdminTeams::remove_member`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminTeamsRemoveMember => m::TeamDetail, json
+);
+
+builder!(
+    /// Request builder of [`AdminTeams::disqualify`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminTeamsDisqualify => m::TeamStandingInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminTeams::reinstate`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminTeamsReinstate => m::TeamStandingInfo, json
+);

@@ -28,6 +28,8 @@ impl AdminUsers<'_> {
     ///
     /// `GET /admin/users`; Python SDK: `admin.users.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> AdminUsersList {
@@ -38,13 +40,18 @@ impl AdminUsers<'_> {
     ///
     /// `POST /admin/users/{user_id}/resend-verification`; Python SDK: `admin.users.resend_verification`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn resend_verification(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn resend_verification(
         &self,
         user_id: impl IntoId<UserId>,
-    ) -> Result<m::EmailVerificationSent> {
-        Call::new(
+    ) -> AdminUsersResendVerification {
+        AdminUsersResendVerification(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let user_id = user_id.into_id()?;
@@ -53,136 +60,159 @@ impl AdminUsers<'_> {
                     &[user_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Verifies email.
     ///
     /// `POST /admin/users/{user_id}/verify-email`; Python SDK: `admin.users.verify_email`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn verify_email(&self, user_id: impl IntoId<UserId>) -> Result<m::AdminUserInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn verify_email(&self, user_id: impl IntoId<UserId>) -> AdminUsersVerifyEmail {
+        AdminUsersVerifyEmail(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let user_id = user_id.into_id()?;
                 Request::post("/admin/users/{user_id}/verify-email", &[user_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets user.
     ///
     /// `GET /admin/users/{user_id}`; Python SDK: `admin.users.get`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(&self, user_id: impl IntoId<UserId>) -> Result<m::AdminUserInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(&self, user_id: impl IntoId<UserId>) -> AdminUsersGet {
+        AdminUsersGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let user_id = user_id.into_id()?;
                 Request::get("/admin/users/{user_id}", &[user_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Sets user standings.
     ///
     /// `PATCH /admin/users/{user_id}/standings`; Python SDK: `admin.users.set_standings_excluded`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `excluded`: the `excluded` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn set_standings_excluded(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn set_standings_excluded(
         &self,
         user_id: impl IntoId<UserId>,
         excluded: bool,
-    ) -> Result<m::AdminUserInfo> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let user_id = user_id.into_id()?;
-                Request::patch("/admin/users/{user_id}/standings", &[user_id.as_str()])
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> AdminUsersSetStandingsExcluded {
+        AdminUsersSetStandingsExcluded(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let user_id = user_id.into_id()?;
+                    Request::patch("/admin/users/{user_id}/standings", &[user_id.as_str()])
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("excluded", excluded),
         )
-        .body_field("excluded", excluded)
-        .json()
-        .await
     }
 
     /// Calls admin token trace.
     ///
     /// `POST /admin/token-trace`; Python SDK: `admin.users.trace_token`.
     ///
+    /// # Arguments
+    /// - `token`: the `token` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn trace_token(&self, token: impl Into<String>) -> Result<m::TokenTraceResponse> {
-        Call::with_body(
-            self.t,
-            Request::post("/admin/token-trace", &[]),
-            &ctfy_models::JsonObject::new(),
+    pub fn trace_token(&self, token: impl Into<String>) -> AdminUsersTraceToken {
+        AdminUsersTraceToken(
+            Call::with_body(
+                self.t,
+                Request::post("/admin/token-trace", &[]),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("token", Into::<String>::into(token)),
         )
-        .body_field("token", Into::<String>::into(token))
-        .json()
-        .await
     }
 
     /// Revokes token.
     ///
     /// `POST /admin/tokens/{token_id}/revoke`; Python SDK: `admin.users.revoke_token`.
     ///
+    /// # Arguments
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revoke_token(
-        &self,
-        token_id: impl IntoId<Ident>,
-    ) -> Result<m::AdminTokenRevokeResponse> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revoke_token(&self, token_id: impl IntoId<Ident>) -> AdminUsersRevokeToken {
+        AdminUsersRevokeToken(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let token_id = token_id.into_id()?;
                 Request::post("/admin/tokens/{token_id}/revoke", &[token_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Sets user role.
     ///
     /// `PATCH /admin/users/{user_id}/role`; Python SDK: `admin.users.set_role`.
     ///
+    /// # Arguments
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `role`: the `role` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn set_role(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn set_role(
         &self,
         user_id: impl IntoId<UserId>,
         role: impl Into<m::UpdateUserRoleRequestRole>,
-    ) -> Result<m::AdminUserInfo> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let user_id = user_id.into_id()?;
-                Request::patch("/admin/users/{user_id}/role", &[user_id.as_str()])
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> AdminUsersSetRole {
+        AdminUsersSetRole(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let user_id = user_id.into_id()?;
+                    Request::patch("/admin/users/{user_id}/role", &[user_id.as_str()])
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("role", Into::<m::UpdateUserRoleRequestRole>::into(role)),
         )
-        .body_field("role", Into::<m::UpdateUserRoleRequestRole>::into(role))
-        .json()
-        .await
     }
 }
 
 builder!(
-    /// Request builder of [`AdminUsers::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`AdminUsers::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AdminUsersList => Page<m::AdminUserInfo>
 );
 
@@ -210,20 +240,69 @@ impl AdminUsersList {
                 .query("institution", Into::<String>::into(institution)),
         )
     }
-    /// Sets the `sort` query parameter.
+    /// Sets the `sort` query parameter. Server default: `last_active`.
     pub fn sort(self, sort: impl Into<String>) -> Self {
         Self(self.0.query("sort", Into::<String>::into(sort)))
     }
-    /// Sets the `dir` query parameter.
+    /// Sets the `dir` query parameter. Server default: `desc`.
     pub fn dir(self, dir: impl Into<String>) -> Self {
         Self(self.0.query("dir", Into::<String>::into(dir)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
+
+builder!(
+    /// Request builder of [`AdminUsers::resend_verification`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminUsersResendVerification => m::EmailVerificationSent, json
+);
+
+builder!(
+    /// Request builder of [`AdminUsers::verify_email`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminUsersVerifyEmail => m::AdminUserInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminUsers::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminUsersGet => m::AdminUserInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminUsers::set_standings_excluded`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminUsersSetStandingsExcluded => m::AdminUserInfo, json
+);
+
+builder!(
+    /// Request builder of [`AdminUsers::trace_token`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminUsersTraceToken => m::TokenTraceResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminUsers::revoke_token`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminUsersRevokeToken => m::AdminTokenRevokeResponse, json
+);
+
+builder!(
+    /// Request builder of [`AdminUsers::set_role`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AdminUsersSetRole => m::AdminUserInfo, json
+);

@@ -28,6 +28,8 @@ impl Achievements<'_> {
     ///
     /// `GET /achievements/catalog`; Python SDK: `client.achievements.catalog`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn catalog(&self) -> AchievementsCatalog {
@@ -40,6 +42,8 @@ impl Achievements<'_> {
     /// Gets recent unlocks.
     ///
     /// `GET /achievements/recent-unlocks`; Python SDK: `client.achievements.recent_unlocks`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -54,8 +58,13 @@ impl Achievements<'_> {
     ///
     /// `POST /easter-eggs/{egg_id}/claim`; Python SDK: `client.achievements.claim_easter_egg`.
     ///
+    /// # Arguments
+    /// - `egg_id`: the `egg_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn claim_easter_egg(&self, egg_id: impl IntoId<Ident>) -> AchievementsClaimEasterEgg {
         AchievementsClaimEasterEgg(Call::new(
             self.t,
@@ -68,48 +77,54 @@ impl Achievements<'_> {
 }
 
 builder!(
-    /// Request builder of [`Achievements::catalog`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Achievements::catalog`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AchievementsCatalog => Page<m::AchievementCatalogEntry>
 );
 
 impl AchievementsCatalog {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Achievements::recent_unlocks`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Achievements::recent_unlocks`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AchievementsRecentUnlocks => Page<m::RecentUnlock>
 );
 
 impl AchievementsRecentUnlocks {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Achievements::claim_easter_egg`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Achievements::claim_easter_egg`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AchievementsClaimEasterEgg => m::EasterEggClaim, json
 );
 
 impl AchievementsClaimEasterEgg {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }

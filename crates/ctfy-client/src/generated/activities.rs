@@ -28,8 +28,10 @@ impl Activities<'_> {
     ///
     /// `GET /activities`; Python SDK: `client.activities.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> ActivitiesList {
         ActivitiesList(Call::new(self.t, Request::get("/activities", &[])))
     }
@@ -37,6 +39,8 @@ impl Activities<'_> {
     /// Returns the activity timeseries.
     ///
     /// `GET /activities/timeseries`; Python SDK: `client.activities.timeseries`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -49,17 +53,16 @@ impl Activities<'_> {
 }
 
 builder!(
-    /// Request builder of [`Activities::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Activities::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ActivitiesList => Page<m::Activity>
 );
 
 impl ActivitiesList {
-    /// Sets the `challenge_id` query parameter.
-    pub fn challenge_id(self, challenge_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .query("challenge_id", Into::<String>::into(challenge_id)),
-        )
+    /// Sets the `challenge_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn challenge_id(self, challenge_id: impl IntoId<ChallengeId>) -> Self {
+        Self(self.0.query_id::<ChallengeId>("challenge_id", challenge_id))
     }
     /// Sets the `event` query parameter.
     pub fn event(self, event: impl Into<String>) -> Self {
@@ -73,34 +76,36 @@ impl ActivitiesList {
     pub fn until(self, until: impl Into<String>) -> Self {
         Self(self.0.query("until", Into::<String>::into(until)))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 100.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Activities::timeseries`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Activities::timeseries`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ActivitiesTimeseries => m::ActivityTimeseries, json
 );
 
 impl ActivitiesTimeseries {
-    /// Sets the `window` query parameter.
+    /// Sets the `window` query parameter. Server default: 86400.
     pub fn window(self, window: i64) -> Self {
         Self(self.0.query("window", window))
     }
-    /// Sets the `bucket` query parameter.
+    /// Sets the `bucket` query parameter. Server default: 3600.
     pub fn bucket(self, bucket: i64) -> Self {
         Self(self.0.query("bucket", bucket))
     }

@@ -28,6 +28,12 @@ impl Auth<'_> {
     ///
     /// `POST /auth/register`; Python SDK: `client.auth.register`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    /// - `password`: the `password` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn register(&self, email: impl Into<String>, password: impl Into<String>) -> AuthRegister {
@@ -46,59 +52,68 @@ impl Auth<'_> {
     ///
     /// `POST /auth/login`; Python SDK: `client.auth.login`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    /// - `password`: the `password` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn login(
-        &self,
-        email: impl Into<String>,
-        password: impl Into<String>,
-    ) -> Result<m::AuthTokenResponse> {
-        Call::with_body(
-            self.t,
-            Request::post("/auth/login", &[]),
-            &ctfy_models::JsonObject::new(),
+    pub fn login(&self, email: impl Into<String>, password: impl Into<String>) -> AuthLogin {
+        AuthLogin(
+            Call::with_body(
+                self.t,
+                Request::post("/auth/login", &[]),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("email", Into::<String>::into(email))
+            .body_field("password", Into::<String>::into(password)),
         )
-        .body_field("email", Into::<String>::into(email))
-        .body_field("password", Into::<String>::into(password))
-        .json()
-        .await
     }
 
     /// Calls device code.
     ///
     /// `POST /auth/device/code`; Python SDK: `client.auth.device_code`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn device_code(&self) -> Result<m::DeviceCodeResponse> {
-        Call::new(self.t, Request::post("/auth/device/code", &[]))
-            .json()
-            .await
+    pub fn device_code(&self) -> AuthDeviceCode {
+        AuthDeviceCode(Call::new(self.t, Request::post("/auth/device/code", &[])))
     }
 
     /// Calls device token.
     ///
     /// `POST /auth/device/token`; Python SDK: `client.auth.device_token`.
     ///
+    /// # Arguments
+    /// - `device_code`: the `device_code` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn device_token(
-        &self,
-        device_code: impl Into<String>,
-    ) -> Result<m::DeviceTokenResponse> {
-        Call::with_body(
-            self.t,
-            Request::post("/auth/device/token", &[]),
-            &ctfy_models::JsonObject::new(),
+    pub fn device_token(&self, device_code: impl Into<String>) -> AuthDeviceToken {
+        AuthDeviceToken(
+            Call::with_body(
+                self.t,
+                Request::post("/auth/device/token", &[]),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("device_code", Into::<String>::into(device_code)),
         )
-        .body_field("device_code", Into::<String>::into(device_code))
-        .json()
-        .await
     }
 
     /// Sets password.
     ///
     /// `POST /auth/password`; Python SDK: `client.auth.set_password`.
+    ///
+    /// # Arguments
+    /// - `new_password`: the `new_password` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -117,17 +132,19 @@ impl Auth<'_> {
     ///
     /// `DELETE /auth/password`; Python SDK: `client.auth.delete_password`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn delete_password(&self) -> Result<ctfy_models::Json> {
-        Call::new(self.t, Request::delete("/auth/password", &[]))
-            .json()
-            .await
+    pub fn delete_password(&self) -> AuthDeletePassword {
+        AuthDeletePassword(Call::new(self.t, Request::delete("/auth/password", &[])))
     }
 
     /// Lists identities.
     ///
     /// `GET /auth/identities`; Python SDK: `client.auth.list_identities`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -139,47 +156,49 @@ impl Auth<'_> {
     ///
     /// `DELETE /auth/identities/{identity_id}`; Python SDK: `client.auth.unbind_identity`.
     ///
+    /// # Arguments
+    /// - `identity_id`: the `identity_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn unbind_identity(
-        &self,
-        identity_id: impl IntoId<Ident>,
-    ) -> Result<ctfy_models::Json> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn unbind_identity(&self, identity_id: impl IntoId<Ident>) -> AuthUnbindIdentity {
+        AuthUnbindIdentity(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let identity_id = identity_id.into_id()?;
                 Request::delete("/auth/identities/{identity_id}", &[identity_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Links start.
     ///
     /// `POST /auth/identities/link/{provider}`; Python SDK: `client.auth.start_oauth_link`.
     ///
+    /// # Arguments
+    /// - `provider`: the `provider` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn start_oauth_link(
-        &self,
-        provider: impl IntoId<Ident>,
-    ) -> Result<m::LinkStartResponse> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn start_oauth_link(&self, provider: impl IntoId<Ident>) -> AuthStartOauthLink {
+        AuthStartOauthLink(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let provider = provider.into_id()?;
                 Request::post("/auth/identities/link/{provider}", &[provider.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists tokens.
     ///
     /// `GET /auth/tokens`; Python SDK: `client.auth.list_tokens`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -191,17 +210,22 @@ impl Auth<'_> {
     ///
     /// `GET /auth/tokens/templates`; Python SDK: `client.auth.token_templates`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn token_templates(&self) -> Result<m::TokenTemplatesResponse> {
-        Call::new(self.t, Request::get("/auth/tokens/templates", &[]))
-            .json()
-            .await
+    pub fn token_templates(&self) -> AuthTokenTemplates {
+        AuthTokenTemplates(Call::new(
+            self.t,
+            Request::get("/auth/tokens/templates", &[]),
+        ))
     }
 
     /// Creates token.
     ///
     /// `POST /auth/tokens`; Python SDK: `client.auth.mint_token`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -217,8 +241,13 @@ impl Auth<'_> {
     ///
     /// `PATCH /auth/tokens/{token_id}`; Python SDK: `client.auth.update_token_scopes`.
     ///
+    /// # Arguments
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update_token_scopes(&self, token_id: impl IntoId<Ident>) -> AuthUpdateTokenScopes {
         AuthUpdateTokenScopes(Call::with_body(
             self.t,
@@ -234,8 +263,13 @@ impl Auth<'_> {
     ///
     /// `POST /auth/tokens/{token_id}/renew`; Python SDK: `client.auth.renew_token`.
     ///
+    /// # Arguments
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn renew_token(&self, token_id: impl IntoId<Ident>) -> AuthRenewToken {
         AuthRenewToken(Call::with_body(
             self.t,
@@ -251,8 +285,13 @@ impl Auth<'_> {
     ///
     /// `POST /auth/tokens/{token_id}/rotate`; Python SDK: `client.auth.rotate_token`.
     ///
+    /// # Arguments
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn rotate_token(&self, token_id: impl IntoId<Ident>) -> AuthRotateToken {
         AuthRotateToken(Call::with_body(
             self.t,
@@ -268,113 +307,132 @@ impl Auth<'_> {
     ///
     /// `DELETE /auth/tokens/{token_id}`; Python SDK: `client.auth.revoke_token`.
     ///
+    /// # Arguments
+    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revoke_token(&self, token_id: impl IntoId<Ident>) -> Result<ctfy_models::Json> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revoke_token(&self, token_id: impl IntoId<Ident>) -> AuthRevokeToken {
+        AuthRevokeToken(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let token_id = token_id.into_id()?;
                 Request::delete("/auth/tokens/{token_id}", &[token_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Revokes other sessions.
     ///
     /// `DELETE /auth/tokens/others`; Python SDK: `client.auth.revoke_other_tokens`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn revoke_other_tokens(&self) -> Result<ctfy_models::Json> {
-        Call::new(self.t, Request::delete("/auth/tokens/others", &[]))
-            .json()
-            .await
+    pub fn revoke_other_tokens(&self) -> AuthRevokeOtherTokens {
+        AuthRevokeOtherTokens(Call::new(
+            self.t,
+            Request::delete("/auth/tokens/others", &[]),
+        ))
     }
 
     /// Lists providers.
     ///
     /// `GET /auth/providers`; Python SDK: `client.auth.providers`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn providers(&self) -> Result<m::ProvidersResponse> {
-        Call::new(self.t, Request::get("/auth/providers", &[]))
-            .json()
-            .await
+    pub fn providers(&self) -> AuthProviders {
+        AuthProviders(Call::new(self.t, Request::get("/auth/providers", &[])))
     }
 
     /// Lists token scopes.
     ///
     /// `GET /auth/tokens/scopes`; Python SDK: `client.auth.token_scopes`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn token_scopes(&self) -> Result<m::TokenScopesResponse> {
-        Call::new(self.t, Request::get("/auth/tokens/scopes", &[]))
-            .json()
-            .await
+    pub fn token_scopes(&self) -> AuthTokenScopes {
+        AuthTokenScopes(Call::new(self.t, Request::get("/auth/tokens/scopes", &[])))
     }
 
     /// Requests email code.
     ///
     /// `POST /auth/email-code`; Python SDK: `client.auth.request_email_code`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn request_email_code(
-        &self,
-        email: impl Into<String>,
-    ) -> Result<ctfy_models::JsonObject> {
-        Call::with_body(
-            self.t,
-            Request::post("/auth/email-code", &[]),
-            &ctfy_models::JsonObject::new(),
+    pub fn request_email_code(&self, email: impl Into<String>) -> AuthRequestEmailCode {
+        AuthRequestEmailCode(
+            Call::with_body(
+                self.t,
+                Request::post("/auth/email-code", &[]),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("email", Into::<String>::into(email)),
         )
-        .body_field("email", Into::<String>::into(email))
-        .json()
-        .await
     }
 
     /// Verifies email code.
     ///
     /// `POST /auth/email-code/verify`; Python SDK: `client.auth.verify_email_code`.
     ///
+    /// # Arguments
+    /// - `code`: the `code` body member.
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn verify_email_code(
+    pub fn verify_email_code(
         &self,
         code: impl Into<String>,
         email: impl Into<String>,
-    ) -> Result<m::AuthTokenResponse> {
-        Call::with_body(
-            self.t,
-            Request::post("/auth/email-code/verify", &[]),
-            &ctfy_models::JsonObject::new(),
+    ) -> AuthVerifyEmailCode {
+        AuthVerifyEmailCode(
+            Call::with_body(
+                self.t,
+                Request::post("/auth/email-code/verify", &[]),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("code", Into::<String>::into(code))
+            .body_field("email", Into::<String>::into(email)),
         )
-        .body_field("code", Into::<String>::into(code))
-        .body_field("email", Into::<String>::into(email))
-        .json()
-        .await
     }
 
     /// Requests verification code.
     ///
     /// `POST /auth/email-verification`; Python SDK: `client.auth.request_email_verification`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn request_email_verification(&self) -> Result<m::EmailVerificationSent> {
-        Call::new(self.t, Request::post("/auth/email-verification", &[]))
-            .json()
-            .await
+    pub fn request_email_verification(&self) -> AuthRequestEmailVerification {
+        AuthRequestEmailVerification(Call::new(
+            self.t,
+            Request::post("/auth/email-verification", &[]),
+        ))
     }
 
     /// Lists my emails.
     ///
     /// `GET /me/emails`; Python SDK: `client.auth.list_emails`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -386,22 +444,33 @@ impl Auth<'_> {
     ///
     /// `POST /me/emails`; Python SDK: `client.auth.add_email`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn add_email(&self, email: impl Into<String>) -> Result<m::EmailVerificationSent> {
-        Call::with_body(
-            self.t,
-            Request::post("/me/emails", &[]),
-            &ctfy_models::JsonObject::new(),
+    pub fn add_email(&self, email: impl Into<String>) -> AuthAddEmail {
+        AuthAddEmail(
+            Call::with_body(
+                self.t,
+                Request::post("/me/emails", &[]),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("email", Into::<String>::into(email)),
         )
-        .body_field("email", Into::<String>::into(email))
-        .json()
-        .await
     }
 
     /// Verifies added email.
     ///
     /// `POST /me/emails/verify`; Python SDK: `client.auth.verify_added_email`.
+    ///
+    /// # Arguments
+    /// - `code`: the `code` body member.
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -425,94 +494,107 @@ impl Auth<'_> {
     ///
     /// `POST /me/emails/{email}/primary`; Python SDK: `client.auth.set_primary_email`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn set_primary_email(&self, email: impl IntoId<Ident>) -> Result<m::UserEmailInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn set_primary_email(&self, email: impl IntoId<Ident>) -> AuthSetPrimaryEmail {
+        AuthSetPrimaryEmail(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let email = email.into_id()?;
                 Request::post("/me/emails/{email}/primary", &[email.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Removes email.
     ///
     /// `DELETE /me/emails/{email}`; Python SDK: `client.auth.remove_email`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn remove_email(&self, email: impl IntoId<Ident>) -> Result<()> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn remove_email(&self, email: impl IntoId<Ident>) -> AuthRemoveEmail {
+        AuthRemoveEmail(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let email = email.into_id()?;
                 Request::delete("/me/emails/{email}", &[email.as_str()])
             })(),
-        )
-        .empty()
-        .await
+        ))
     }
 
     /// Publishes affiliation.
     ///
     /// `POST /me/emails/{email}/affiliation`; Python SDK: `client.auth.publish_affiliation`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn publish_affiliation(
-        &self,
-        email: impl IntoId<Ident>,
-    ) -> Result<m::AffiliationSelection> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn publish_affiliation(&self, email: impl IntoId<Ident>) -> AuthPublishAffiliation {
+        AuthPublishAffiliation(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let email = email.into_id()?;
                 Request::post("/me/emails/{email}/affiliation", &[email.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Clears affiliation.
     ///
     /// `DELETE /me/affiliation`; Python SDK: `client.auth.clear_affiliation`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn clear_affiliation(&self) -> Result<m::AffiliationSelection> {
-        Call::new(self.t, Request::delete("/me/affiliation", &[]))
-            .json()
-            .await
+    pub fn clear_affiliation(&self) -> AuthClearAffiliation {
+        AuthClearAffiliation(Call::new(self.t, Request::delete("/me/affiliation", &[])))
     }
 
     /// Submits verification code.
     ///
     /// `POST /auth/email-verification/verify`; Python SDK: `client.auth.submit_email_verification`.
     ///
+    /// # Arguments
+    /// - `code`: the `code` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn submit_email_verification(
+    pub fn submit_email_verification(
         &self,
         code: impl Into<String>,
-    ) -> Result<m::EmailVerificationStatus> {
-        Call::with_body(
-            self.t,
-            Request::post("/auth/email-verification/verify", &[]),
-            &ctfy_models::JsonObject::new(),
+    ) -> AuthSubmitEmailVerification {
+        AuthSubmitEmailVerification(
+            Call::with_body(
+                self.t,
+                Request::post("/auth/email-verification/verify", &[]),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("code", Into::<String>::into(code)),
         )
-        .body_field("code", Into::<String>::into(code))
-        .json()
-        .await
     }
 }
 
 builder!(
-    /// Request builder of [`Auth::register`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Auth::register`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthRegister => m::AuthTokenResponse, json
 );
 
@@ -527,7 +609,30 @@ impl AuthRegister {
 }
 
 builder!(
-    /// Request builder of [`Auth::set_password`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Auth::login`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthLogin => m::AuthTokenResponse, json
+);
+
+builder!(
+    /// Request builder of [`Auth::device_code`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthDeviceCode => m::DeviceCodeResponse, json
+);
+
+builder!(
+    /// Request builder of [`Auth::device_token`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthDeviceToken => m::DeviceTokenResponse, json
+);
+
+builder!(
+    /// Request builder of [`Auth::set_password`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthSetPassword => ctfy_models::Json, json
 );
 
@@ -542,39 +647,73 @@ impl AuthSetPassword {
 }
 
 builder!(
-    /// Request builder of [`Auth::list_identities`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Auth::delete_password`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthDeletePassword => ctfy_models::Json, json
+);
+
+builder!(
+    /// Request builder of [`Auth::list_identities`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthListIdentities => Page<m::LinkedIdentity>
 );
 
 impl AuthListIdentities {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Auth::list_tokens`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Auth::unbind_identity`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthUnbindIdentity => ctfy_models::Json, json
+);
+
+builder!(
+    /// Request builder of [`Auth::start_oauth_link`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthStartOauthLink => m::LinkStartResponse, json
+);
+
+builder!(
+    /// Request builder of [`Auth::list_tokens`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthListTokens => Page<m::TokenInfo>
 );
 
 impl AuthListTokens {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Auth::mint_token`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Auth::token_templates`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthTokenTemplates => m::TokenTemplatesResponse, json
+);
+
+builder!(
+    /// Request builder of [`Auth::mint_token`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthMintToken => m::CreateFineGrainedTokenResponse, json
 );
 
@@ -623,7 +762,9 @@ impl AuthMintToken {
 }
 
 builder!(
-    /// Request builder of [`Auth::update_token_scopes`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Auth::update_token_scopes`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthUpdateTokenScopes => m::TokenInfo, json
 );
 
@@ -688,7 +829,9 @@ impl AuthUpdateTokenScopes {
 }
 
 builder!(
-    /// Request builder of [`Auth::renew_token`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Auth::renew_token`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthRenewToken => m::TokenInfo, json
 );
 
@@ -700,7 +843,9 @@ impl AuthRenewToken {
 }
 
 builder!(
-    /// Request builder of [`Auth::rotate_token`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Auth::rotate_token`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthRotateToken => m::CreateFineGrainedTokenResponse, json
 );
 
@@ -712,29 +857,124 @@ impl AuthRotateToken {
 }
 
 builder!(
-    /// Request builder of [`Auth::list_emails`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Auth::revoke_token`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthRevokeToken => ctfy_models::Json, json
+);
+
+builder!(
+    /// Request builder of [`Auth::revoke_other_tokens`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthRevokeOtherTokens => ctfy_models::Json, json
+);
+
+builder!(
+    /// Request builder of [`Auth::providers`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthProviders => m::ProvidersResponse, json
+);
+
+builder!(
+    /// Request builder of [`Auth::token_scopes`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthTokenScopes => m::TokenScopesResponse, json
+);
+
+builder!(
+    /// Request builder of [`Auth::request_email_code`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthRequestEmailCode => ctfy_models::JsonObject, json
+);
+
+builder!(
+    /// Request builder of [`Auth::verify_email_code`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthVerifyEmailCode => m::AuthTokenResponse, json
+);
+
+builder!(
+    /// Request builder of [`Auth::request_email_verification`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthRequestEmailVerification => m::EmailVerificationSent, json
+);
+
+builder!(
+    /// Request builder of [`Auth::list_emails`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthListEmails => Page<m::UserEmailInfo>
 );
 
 impl AuthListEmails {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Auth::verify_added_email`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Auth::add_email`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthAddEmail => m::EmailVerificationSent, json
+);
+
+builder!(
+    /// Request builder of [`Auth::verify_added_email`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthVerifyAddedEmail => m::UserEmailInfo, json
 );
 
 impl AuthVerifyAddedEmail {
-    /// Sets the `acknowledge_orphan` body member.
+    /// Sets the `acknowledge_orphan` body member. Server default: false.
     pub fn acknowledge_orphan(self, acknowledge_orphan: bool) -> Self {
         Self(self.0.body_field("acknowledge_orphan", acknowledge_orphan))
     }
 }
+
+builder!(
+    /// Request builder of [`Auth::set_primary_email`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthSetPrimaryEmail => m::UserEmailInfo, json
+);
+
+builder!(
+    /// Request builder of [`Auth::remove_email`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthRemoveEmail => (), empty
+);
+
+builder!(
+    /// Request builder of [`Auth::publish_affiliation`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthPublishAffiliation => m::AffiliationSelection, json
+);
+
+builder!(
+    /// Request builder of [`Auth::clear_affiliation`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthClearAffiliation => m::AffiliationSelection, json
+);
+
+builder!(
+    /// Request builder of [`Auth::submit_email_verification`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthSubmitEmailVerification => m::EmailVerificationStatus, json
+);

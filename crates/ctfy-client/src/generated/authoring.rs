@@ -28,8 +28,15 @@ impl Authoring<'_> {
     ///
     /// `POST /competitions/{competition_id}/authored-challenges`; Python SDK: `client.authoring.upload`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    /// - `slug`: the `slug` form field.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn upload(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -58,38 +65,34 @@ impl Authoring<'_> {
     ///
     /// `POST /competitions/{competition_id}/authored-challenges/{challenge_id}/revisions`; Python SDK: `client.authoring.revise`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revise(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revise(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         file_filename: impl Into<String>,
         file_content_type: impl Into<String>,
         file: impl Into<bytes::Bytes>,
-    ) -> Result<m::AuthoredRevisionInfo> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                let challenge_id = challenge_id.into_id()?;
-                Request::post(
-                    "/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions",
-                    &[competition_id.as_str(), challenge_id.as_str()],
-                )
-            })(),
-        )
-        .file("file", file_filename, file_content_type, file)
-        .json()
-        .await
+    ) -> AuthoringRevise {
+        AuthoringRevise(Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::post("/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions", &[competition_id.as_str(), challenge_id.as_str()]) })()).file("file", file_filename, file_content_type, file))
     }
 
     /// Downloads authoring template.
     ///
     /// `GET /authoring/template`; Python SDK: `client.authoring.template`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn template(&self) -> AuthoringTemplate {
         AuthoringTemplate(Call::new(self.t, Request::get("/authoring/template", &[])))
     }
@@ -98,14 +101,20 @@ impl Authoring<'_> {
     ///
     /// `GET /competitions/{competition_id}/authored-challenges/{challenge_id}/audit`; Python SDK: `client.authoring.audit`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn audit(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn audit(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::AuthoredAuditReport> {
-        Call::new(
+    ) -> AuthoringAudit {
+        AuthoringAudit(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -115,17 +124,17 @@ impl Authoring<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads authoring template manifest.
     ///
     /// `GET /authoring/template/manifest`; Python SDK: `client.authoring.template_manifest`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn template_manifest(&self) -> AuthoringTemplateManifest {
         AuthoringTemplateManifest(Call::new(
             self.t,
@@ -137,13 +146,15 @@ impl Authoring<'_> {
     ///
     /// `GET /competitions/{competition_id}/authored-challenges`; Python SDK: `client.authoring.list`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn list(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<Vec<m::AuthoredChallengeRow>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AuthoringList {
+        AuthoringList(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -152,22 +163,22 @@ impl Authoring<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the my authoring reception.
     ///
     /// `GET /competitions/{competition_id}/authoring/reception`; Python SDK: `client.authoring.reception`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn reception(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AuthoringReceptionInfo> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn reception(&self, competition_id: impl IntoId<CompetitionId>) -> AuthoringReception {
+        AuthoringReception(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -176,14 +187,14 @@ impl Authoring<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`Authoring::upload`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Authoring::upload`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthoringUpload => m::AuthoredChallengeInfo, json
 );
 
@@ -250,12 +261,21 @@ impl AuthoringUpload {
 }
 
 builder!(
-    /// Request builder of [`Authoring::template`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Authoring::revise`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthoringRevise => m::AuthoredRevisionInfo, json
+);
+
+builder!(
+    /// Request builder of [`Authoring::template`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthoringTemplate => Download, download
 );
 
 impl AuthoringTemplate {
-    /// Sets the `category` query parameter.
+    /// Sets the `category` query parameter. Server default: `web`.
     pub fn category(self, category: impl Into<m::ChallengeCategory>) -> Self {
         Self(self.0.query(
             "category",
@@ -269,22 +289,31 @@ impl AuthoringTemplate {
                 .query("stack", Into::<m::Stack>::into(stack).as_str()),
         )
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Authoring::template_manifest`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Authoring::audit`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthoringAudit => m::AuthoredAuditReport, json
+);
+
+builder!(
+    /// Request builder of [`Authoring::template_manifest`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AuthoringTemplateManifest => m::AuthoringTemplateManifest, json
 );
 
 impl AuthoringTemplateManifest {
-    /// Sets the `category` query parameter.
+    /// Sets the `category` query parameter. Server default: `web`.
     pub fn category(self, category: impl Into<m::ChallengeCategory>) -> Self {
         Self(self.0.query(
             "category",
@@ -298,11 +327,25 @@ impl AuthoringTemplateManifest {
                 .query("stack", Into::<m::Stack>::into(stack).as_str()),
         )
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
+
+builder!(
+    /// Request builder of [`Authoring::list`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthoringList => Vec<m::AuthoredChallengeRow>, json
+);
+
+builder!(
+    /// Request builder of [`Authoring::reception`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AuthoringReception => m::AuthoringReceptionInfo, json
+);

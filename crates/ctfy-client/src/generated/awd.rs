@@ -28,38 +28,49 @@ impl Awd<'_> {
     ///
     /// `POST /competitions/{competition_id}/awd/flags`; Python SDK: `client.awd.submit_flags`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `flags`: the `flags` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn submit_flags(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn submit_flags(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         flags: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Result<m::AwdFlagSubmitResponse> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                Request::post(
-                    "/competitions/{competition_id}/awd/flags",
-                    &[competition_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> AwdSubmitFlags {
+        AwdSubmitFlags(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let competition_id = competition_id.into_id()?;
+                    Request::post(
+                        "/competitions/{competition_id}/awd/flags",
+                        &[competition_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field(
+                "flags",
+                flags.into_iter().map(Into::into).collect::<Vec<String>>(),
+            ),
         )
-        .body_field(
-            "flags",
-            flags.into_iter().map(Into::into).collect::<Vec<String>>(),
-        )
-        .json()
-        .await
     }
 
     /// Gets awd board.
     ///
     /// `GET /competitions/{competition_id}/awd/board`; Python SDK: `client.awd.board`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn board(&self, competition_id: impl IntoId<CompetitionId>) -> AwdBoard {
         AwdBoard(Call::new(
             self.t,
@@ -77,8 +88,13 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/history`; Python SDK: `client.awd.history`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn history(&self, competition_id: impl IntoId<CompetitionId>) -> AwdHistory {
         AwdHistory(Call::new(
             self.t,
@@ -96,8 +112,13 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/events`; Python SDK: `client.awd.events`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn events(&self, competition_id: impl IntoId<CompetitionId>) -> AwdEvents {
         AwdEvents(Call::new(
             self.t,
@@ -115,14 +136,20 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/transcript/{call_id}`; Python SDK: `client.awd.transcript`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `call_id`: the `call_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn transcript(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn transcript(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         call_id: impl IntoId<Ident>,
-    ) -> Result<m::PublicTranscriptResponse> {
-        Call::new(
+    ) -> AwdTranscript {
+        AwdTranscript(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -132,17 +159,20 @@ impl Awd<'_> {
                     &[competition_id.as_str(), call_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets awd attack matrix.
     ///
     /// `GET /competitions/{competition_id}/awd/attack-matrix`; Python SDK: `client.awd.attack_matrix`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attack_matrix(&self, competition_id: impl IntoId<CompetitionId>) -> AwdAttackMatrix {
         AwdAttackMatrix(Call::new(
             self.t,
@@ -160,13 +190,18 @@ impl Awd<'_> {
     ///
     /// `GET /competitions/{competition_id}/awd/defence-timeline`; Python SDK: `client.awd.defence_timeline`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn defence_timeline(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn defence_timeline(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdDefenceTimelineResponse> {
-        Call::new(
+    ) -> AwdDefenceTimeline {
+        AwdDefenceTimeline(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -175,22 +210,22 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets awd targets.
     ///
     /// `GET /competitions/{competition_id}/awd/targets`; Python SDK: `client.awd.targets`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn targets(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdTargetsResponse> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn targets(&self, competition_id: impl IntoId<CompetitionId>) -> AwdTargets {
+        AwdTargets(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -199,22 +234,22 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Issues match ssh credential.
     ///
     /// `POST /competitions/{competition_id}/awd/ssh`; Python SDK: `client.awd.ssh_credential`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn ssh_credential(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::SshCredential> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn ssh_credential(&self, competition_id: impl IntoId<CompetitionId>) -> AwdSshCredential {
+        AwdSshCredential(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -223,22 +258,22 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets player peer.
     ///
     /// `GET /competitions/{competition_id}/awd/vpn`; Python SDK: `client.awd.arena_peer`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn arena_peer(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdVpnStatus> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn arena_peer(&self, competition_id: impl IntoId<CompetitionId>) -> AwdArenaPeer {
+        AwdArenaPeer(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -247,22 +282,25 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Probes player peer.
     ///
     /// `POST /competitions/{competition_id}/awd/vpn/probe`; Python SDK: `client.awd.probe_arena_peer`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn probe_arena_peer(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn probe_arena_peer(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdVpnStatus> {
-        Call::new(
+    ) -> AwdProbeArenaPeer {
+        AwdProbeArenaPeer(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -271,17 +309,20 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Mints player peer.
     ///
     /// `POST /competitions/{competition_id}/awd/vpn`; Python SDK: `client.awd.vpn`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn vpn(&self, competition_id: impl IntoId<CompetitionId>) -> AwdVpn {
         AwdVpn(Call::with_body(
             self.t,
@@ -300,13 +341,15 @@ impl Awd<'_> {
     ///
     /// `DELETE /competitions/{competition_id}/awd/vpn`; Python SDK: `client.awd.revoke_vpn`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revoke_vpn(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revoke_vpn(&self, competition_id: impl IntoId<CompetitionId>) -> AwdRevokeVpn {
+        AwdRevokeVpn(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -315,22 +358,22 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets awd match status.
     ///
     /// `GET /competitions/{competition_id}/awd/match`; Python SDK: `client.awd.match`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn match_(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::AwdMatchStatus> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn match_(&self, competition_id: impl IntoId<CompetitionId>) -> AwdMatch {
+        AwdMatch(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -339,14 +382,21 @@ impl Awd<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`Awd::board`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Awd::submit_flags`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdSubmitFlags => m::AwdFlagSubmitResponse, json
+);
+
+builder!(
+    /// Request builder of [`Awd::board`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AwdBoard => m::AwdBoardResponse, json
 );
 
@@ -358,31 +408,44 @@ impl AwdBoard {
 }
 
 builder!(
-    /// Request builder of [`Awd::history`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Awd::history`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AwdHistory => m::AwdRoundHistoryResponse, json
 );
 
 impl AwdHistory {
-    /// Sets the `top` query parameter.
+    /// Sets the `top` query parameter. Server default: 12.
     pub fn top(self, top: i64) -> Self {
         Self(self.0.query("top", top))
     }
 }
 
 builder!(
-    /// Request builder of [`Awd::events`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Awd::events`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AwdEvents => m::AwdEventsResponse, json
 );
 
 impl AwdEvents {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`Awd::attack_matrix`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Awd::transcript`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdTranscript => m::PublicTranscriptResponse, json
+);
+
+builder!(
+    /// Request builder of [`Awd::attack_matrix`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AwdAttackMatrix => m::AwdAttackMatrixResponse, json
 );
 
@@ -398,7 +461,44 @@ impl AwdAttackMatrix {
 }
 
 builder!(
-    /// Request builder of [`Awd::vpn`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Awd::defence_timeline`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdDefenceTimeline => m::AwdDefenceTimelineResponse, json
+);
+
+builder!(
+    /// Request builder of [`Awd::targets`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdTargets => m::AwdTargetsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Awd::ssh_credential`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdSshCredential => m::SshCredential, json
+);
+
+builder!(
+    /// Request builder of [`Awd::arena_peer`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdArenaPeer => m::AwdVpnStatus, json
+);
+
+builder!(
+    /// Request builder of [`Awd::probe_arena_peer`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdProbeArenaPeer => m::AwdVpnStatus, json
+);
+
+builder!(
+    /// Request builder of [`Awd::vpn`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     AwdVpn => m::AwdVpnPeer, json
 );
 
@@ -411,3 +511,17 @@ impl AwdVpn {
         )
     }
 }
+
+builder!(
+    /// Request builder of [`Awd::revoke_vpn`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdRevokeVpn => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`Awd::match_`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    AwdMatch => m::AwdMatchStatus, json
+);

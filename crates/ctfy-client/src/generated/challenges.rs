@@ -28,8 +28,10 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges`; Python SDK: `client.challenges.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> ChallengesList {
         ChallengesList(Call::new(self.t, Request::get("/challenges", &[])))
     }
@@ -38,8 +40,13 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}`; Python SDK: `client.challenges.get`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, challenge_id: impl IntoId<ChallengeId>) -> ChallengesGet {
         ChallengesGet(Call::new(
             self.t,
@@ -54,8 +61,13 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}/attachments`; Python SDK: `client.challenges.attachments`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attachments(&self, challenge_id: impl IntoId<ChallengeId>) -> ChallengesAttachments {
         ChallengesAttachments(Call::new(
             self.t,
@@ -73,8 +85,14 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}/attachments/{filename:path}`; Python SDK: `client.challenges.download_attachment`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `filename`: the `filename` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn download_attachment(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -97,8 +115,13 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}/solve-attempts`; Python SDK: `client.challenges.solve_attempts`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn solve_attempts(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -119,8 +142,10 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/facets`; Python SDK: `client.challenges.facets`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn facets(&self) -> ChallengesFacets {
         ChallengesFacets(Call::new(self.t, Request::get("/challenges/facets", &[])))
     }
@@ -129,8 +154,13 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}/feedback/stats`; Python SDK: `client.challenges.feedback_stats`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn feedback_stats(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -151,8 +181,13 @@ impl Challenges<'_> {
     ///
     /// `GET /challenges/{challenge_id}/feedback/me`; Python SDK: `client.challenges.my_reactions`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn my_reactions(&self, challenge_id: impl IntoId<ChallengeId>) -> ChallengesMyReactions {
         ChallengesMyReactions(Call::new(
             self.t,
@@ -170,8 +205,14 @@ impl Challenges<'_> {
     ///
     /// `PUT /challenges/{challenge_id}/feedback/{reaction}`; Python SDK: `client.challenges.add_reaction`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `reaction`: the `reaction` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn add_reaction(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -194,8 +235,14 @@ impl Challenges<'_> {
     ///
     /// `DELETE /challenges/{challenge_id}/feedback/{reaction}`; Python SDK: `client.challenges.remove_reaction`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `reaction`: the `reaction` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn remove_reaction(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -218,8 +265,13 @@ impl Challenges<'_> {
     ///
     /// `DELETE /challenges/{challenge_id}/feedback`; Python SDK: `client.challenges.clear_reactions`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn clear_reactions(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -238,7 +290,9 @@ impl Challenges<'_> {
 }
 
 builder!(
-    /// Request builder of [`Challenges::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Challenges::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChallengesList => Page<m::ChallengeInfo>
 );
 
@@ -267,177 +321,197 @@ impl ChallengesList {
     pub fn sort(self, sort: impl Into<String>) -> Self {
         Self(self.0.query("sort", Into::<String>::into(sort)))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Challenges::get`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Challenges::get`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChallengesGet => m::ChallengeInfo, json
 );
 
 impl ChallengesGet {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Challenges::attachments`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Challenges::attachments`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChallengesAttachments => m::AttachmentList, json
 );
 
 impl ChallengesAttachments {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Challenges::download_attachment`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Challenges::download_attachment`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChallengesDownloadAttachment => Download, download
 );
 
 impl ChallengesDownloadAttachment {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Challenges::solve_attempts`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Challenges::solve_attempts`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChallengesSolveAttempts => m::ChallengeSolveAttemptsResponse, json
 );
 
 impl ChallengesSolveAttempts {
-    /// Sets the `include_unsolved` query parameter.
+    /// Sets the `include_unsolved` query parameter. Server default: false.
     pub fn include_unsolved(self, include_unsolved: bool) -> Self {
         Self(self.0.query("include_unsolved", include_unsolved))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 500.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Challenges::facets`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Challenges::facets`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChallengesFacets => m::ChallengeFacets, json
 );
 
 impl ChallengesFacets {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Challenges::feedback_stats`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Challenges::feedback_stats`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChallengesFeedbackStats => m::FeedbackStats, json
 );
 
 impl ChallengesFeedbackStats {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Challenges::my_reactions`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Challenges::my_reactions`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChallengesMyReactions => m::MyReactionsResponse, json
 );
 
 impl ChallengesMyReactions {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Challenges::add_reaction`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Challenges::add_reaction`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChallengesAddReaction => m::MyReactionsResponse, json
 );
 
 impl ChallengesAddReaction {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Challenges::remove_reaction`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Challenges::remove_reaction`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChallengesRemoveReaction => (), empty
 );
 
 impl ChallengesRemoveReaction {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Challenges::clear_reactions`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Challenges::clear_reactions`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChallengesClearReactions => (), empty
 );
 
 impl ChallengesClearReactions {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }

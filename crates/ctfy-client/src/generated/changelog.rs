@@ -28,6 +28,8 @@ impl Changelog<'_> {
     ///
     /// `GET /changelog`; Python SDK: `client.changelog.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> ChangelogList {
@@ -38,39 +40,58 @@ impl Changelog<'_> {
     ///
     /// `GET /changelog/latest`; Python SDK: `client.changelog.latest`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn latest(&self) -> Result<m::ChangelogLatestResponse> {
-        Call::new(self.t, Request::get("/changelog/latest", &[]))
-            .json()
-            .await
+    pub fn latest(&self) -> ChangelogLatest {
+        ChangelogLatest(Call::new(self.t, Request::get("/changelog/latest", &[])))
     }
 
     /// Marks changelog seen.
     ///
     /// `POST /changelog/mark-seen`; Python SDK: `client.changelog.mark_seen`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn mark_seen(&self) -> Result<m::ChangelogSeenResponse> {
-        Call::new(self.t, Request::post("/changelog/mark-seen", &[]))
-            .json()
-            .await
+    pub fn mark_seen(&self) -> ChangelogMarkSeen {
+        ChangelogMarkSeen(Call::new(
+            self.t,
+            Request::post("/changelog/mark-seen", &[]),
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`Changelog::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Changelog::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ChangelogList => m::ChangelogListResponse, json
 );
 
 impl ChangelogList {
-    /// Sets the `page` query parameter.
+    /// Sets the `page` query parameter. Server default: 1.
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
-    /// Sets the `page_size` query parameter.
+    /// Sets the `page_size` query parameter. Server default: 20.
     pub fn page_size(self, page_size: i64) -> Self {
         Self(self.0.query("page_size", page_size))
     }
 }
+
+builder!(
+    /// Request builder of [`Changelog::latest`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ChangelogLatest => m::ChangelogLatestResponse, json
+);
+
+builder!(
+    /// Request builder of [`Changelog::mark_seen`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ChangelogMarkSeen => m::ChangelogSeenResponse, json
+);

@@ -28,8 +28,10 @@ impl Competitions<'_> {
     ///
     /// `GET /competitions`; Python SDK: `client.competitions.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> CompetitionsList {
         CompetitionsList(Call::new(self.t, Request::get("/competitions", &[])))
     }
@@ -38,34 +40,39 @@ impl Competitions<'_> {
     ///
     /// `GET /competitions/{competition_id}`; Python SDK: `client.competitions.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::CompetitionDetail> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(&self, competition_id: impl IntoId<CompetitionId>) -> CompetitionsGet {
+        CompetitionsGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
                 Request::get("/competitions/{competition_id}", &[competition_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists competition attachments.
     ///
     /// `GET /competitions/{competition_id}/attachments`; Python SDK: `client.competitions.attachments`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn attachments(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn attachments(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::CompetitionAttachmentsResponse> {
-        Call::new(
+    ) -> CompetitionsAttachments {
+        CompetitionsAttachments(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -74,23 +81,27 @@ impl Competitions<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Downloads competition attachment.
     ///
     /// `GET /competitions/{competition_id}/attachments/{attachment_id}`; Python SDK: `client.competitions.download_attachment`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn download_attachment(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn download_attachment(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         attachment_id: impl IntoId<Ident>,
-    ) -> Result<Download> {
-        Call::new(
+    ) -> CompetitionsDownloadAttachment {
+        CompetitionsDownloadAttachment(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -100,22 +111,25 @@ impl Competitions<'_> {
                     &[competition_id.as_str(), attachment_id.as_str()],
                 )
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 
     /// Starts virtual run.
     ///
     /// `POST /competitions/{competition_id}/virtual`; Python SDK: `client.competitions.start_virtual`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn start_virtual(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn start_virtual(
         &self,
         competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::CompetitionInfo> {
-        Call::new(
+    ) -> CompetitionsStartVirtual {
+        CompetitionsStartVirtual(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -124,22 +138,22 @@ impl Competitions<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the virtual ghosts.
     ///
     /// `GET /competitions/{competition_id}/ghosts`; Python SDK: `client.competitions.ghosts`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn ghosts(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::VirtualGhostBoard> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn ghosts(&self, competition_id: impl IntoId<CompetitionId>) -> CompetitionsGhosts {
+        CompetitionsGhosts(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -148,17 +162,20 @@ impl Competitions<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets agent actions.
     ///
     /// `GET /competitions/{competition_id}/agent-actions`; Python SDK: `client.competitions.agent_actions`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn agent_actions(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -179,8 +196,13 @@ impl Competitions<'_> {
     ///
     /// `GET /competitions/{competition_id}/agent-pulse`; Python SDK: `client.competitions.agent_pulse`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn agent_pulse(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -199,34 +221,76 @@ impl Competitions<'_> {
 }
 
 builder!(
-    /// Request builder of [`Competitions::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Competitions::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     CompetitionsList => Page<m::CompetitionInfo>
 );
 
 impl CompetitionsList {
     /// Sets the `phase` query parameter.
-    pub fn phase(self, phase: impl Into<String>) -> Self {
-        Self(self.0.query("phase", Into::<String>::into(phase)))
+    pub fn phase(self, phase: impl Into<m::CompetitionDetailPhase>) -> Self {
+        Self(self.0.query(
+            "phase",
+            Into::<m::CompetitionDetailPhase>::into(phase).as_str(),
+        ))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Competitions::agent_actions`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Competitions::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    CompetitionsGet => m::CompetitionDetail, json
+);
+
+builder!(
+    /// Request builder of [`Competitions::attachments`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    CompetitionsAttachments => m::CompetitionAttachmentsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Competitions::download_attachment`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    CompetitionsDownloadAttachment => Download, download
+);
+
+builder!(
+    /// Request builder of [`Competitions::start_virtual`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    CompetitionsStartVirtual => m::CompetitionInfo, json
+);
+
+builder!(
+    /// Request builder of [`Competitions::ghosts`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    CompetitionsGhosts => m::VirtualGhostBoard, json
+);
+
+builder!(
+    /// Request builder of [`Competitions::agent_actions`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     CompetitionsAgentActions => m::AgentActionsPage, json
 );
 
@@ -238,12 +302,14 @@ impl CompetitionsAgentActions {
 }
 
 builder!(
-    /// Request builder of [`Competitions::agent_pulse`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Competitions::agent_pulse`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     CompetitionsAgentPulse => m::AgentPulsePage, json
 );
 
 impl CompetitionsAgentPulse {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 200.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }

@@ -28,8 +28,10 @@ impl Eval<'_> {
     ///
     /// `GET /eval/leaderboard`; Python SDK: `client.eval.leaderboard`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn leaderboard(&self) -> EvalLeaderboard {
         EvalLeaderboard(Call::new(self.t, Request::get("/eval/leaderboard", &[])))
     }
@@ -38,17 +40,19 @@ impl Eval<'_> {
     ///
     /// `GET /eval/harnesses`; Python SDK: `client.eval.harnesses`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn harnesses(&self) -> Result<Vec<m::HarnessStateOutput>> {
-        Call::new(self.t, Request::get("/eval/harnesses", &[]))
-            .json()
-            .await
+    pub fn harnesses(&self) -> EvalHarnesses {
+        EvalHarnesses(Call::new(self.t, Request::get("/eval/harnesses", &[])))
     }
 
     /// Registers my harness.
     ///
     /// `POST /eval/harnesses`; Python SDK: `client.eval.register_harness`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -64,8 +68,13 @@ impl Eval<'_> {
     ///
     /// `PATCH /eval/harnesses/{harness_id:path}`; Python SDK: `client.eval.update_harness`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update_harness(&self, harness_id: impl Into<String>) -> EvalUpdateHarness {
         EvalUpdateHarness(Call::with_body(
             self.t,
@@ -81,50 +90,56 @@ impl Eval<'_> {
     ///
     /// `DELETE /eval/harnesses/{harness_id:path}`; Python SDK: `client.eval.delete_harness`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete_harness(
-        &self,
-        harness_id: impl Into<String>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(self.t, {
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete_harness(&self, harness_id: impl Into<String>) -> EvalDeleteHarness {
+        EvalDeleteHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();
             Request::delete("/eval/harnesses/{harness_id:path}", &[harness_id.as_str()])
-        })
-        .json()
-        .await
+        }))
     }
 
     /// Lists llm providers for me.
     ///
     /// `GET /eval/llm-providers`; Python SDK: `client.eval.llm_providers`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn llm_providers(&self) -> Result<Vec<m::LlmProviderChoice>> {
-        Call::new(self.t, Request::get("/eval/llm-providers", &[]))
-            .json()
-            .await
+    pub fn llm_providers(&self) -> EvalLlmProviders {
+        EvalLlmProviders(Call::new(self.t, Request::get("/eval/llm-providers", &[])))
     }
 
     /// Lists my llm keys.
     ///
     /// `GET /eval/llm-keys`; Python SDK: `client.eval.my_llm_keys`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn my_llm_keys(&self) -> Result<Vec<m::MyLlmKey>> {
-        Call::new(self.t, Request::get("/eval/llm-keys", &[]))
-            .json()
-            .await
+    pub fn my_llm_keys(&self) -> EvalMyLlmKeys {
+        EvalMyLlmKeys(Call::new(self.t, Request::get("/eval/llm-keys", &[])))
     }
 
     /// Puts my llm key.
     ///
     /// `PUT /eval/llm-keys/{flavor}`; Python SDK: `client.eval.put_my_llm_key`.
     ///
+    /// # Arguments
+    /// - `flavor`: the `flavor` path parameter (an identifier, checked before sending).
+    /// - `api_key`: the `api_key` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn put_my_llm_key(
         &self,
         flavor: impl IntoId<Ident>,
@@ -147,8 +162,13 @@ impl Eval<'_> {
     ///
     /// `DELETE /eval/llm-keys/{flavor}`; Python SDK: `client.eval.delete_my_llm_key`.
     ///
+    /// # Arguments
+    /// - `flavor`: the `flavor` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn delete_my_llm_key(&self, flavor: impl IntoId<Ident>) -> EvalDeleteMyLlmKey {
         EvalDeleteMyLlmKey(Call::new(
             self.t,
@@ -163,8 +183,13 @@ impl Eval<'_> {
     ///
     /// `POST /eval/llm-keys/{flavor}/probe`; Python SDK: `client.eval.probe_my_llm_key`.
     ///
+    /// # Arguments
+    /// - `flavor`: the `flavor` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn probe_my_llm_key(&self, flavor: impl IntoId<Ident>) -> EvalProbeMyLlmKey {
         EvalProbeMyLlmKey(Call::new(
             self.t,
@@ -179,35 +204,42 @@ impl Eval<'_> {
     ///
     /// `GET /eval/allowances`; Python SDK: `client.eval.my_allowances`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn my_allowances(&self) -> Result<Vec<m::EvalAllowanceRow>> {
-        Call::new(self.t, Request::get("/eval/allowances", &[]))
-            .json()
-            .await
+    pub fn my_allowances(&self) -> EvalMyAllowances {
+        EvalMyAllowances(Call::new(self.t, Request::get("/eval/allowances", &[])))
     }
 
     /// Lists enterable models.
     ///
     /// `GET /eval/models`; Python SDK: `client.eval.models`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn models(&self) -> Result<Vec<m::LlmModelOption>> {
-        Call::new(self.t, Request::get("/eval/models", &[]))
-            .json()
-            .await
+    pub fn models(&self) -> EvalModels {
+        EvalModels(Call::new(self.t, Request::get("/eval/models", &[])))
     }
 
     /// Enters my agent.
     ///
     /// `POST /eval/entries`; Python SDK: `client.eval.enter`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
+    /// - `harness_id`: the `harness_id` body member.
+    /// - `model_id`: the `model_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn enter(
         &self,
-        competition_id: impl Into<String>,
+        competition_id: impl IntoId<CompetitionId>,
         harness_id: impl Into<String>,
         model_id: impl Into<String>,
     ) -> EvalEnter {
@@ -217,7 +249,7 @@ impl Eval<'_> {
                 Request::post("/eval/entries", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("competition_id", Into::<String>::into(competition_id))
+            .body_id::<CompetitionId>("competition_id", competition_id)
             .body_field("harness_id", Into::<String>::into(harness_id))
             .body_field("model_id", Into::<String>::into(model_id)),
         )
@@ -227,8 +259,10 @@ impl Eval<'_> {
     ///
     /// `GET /eval/entries`; Python SDK: `client.eval.my_entries`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn my_entries(&self) -> EvalMyEntries {
         EvalMyEntries(Call::new(self.t, Request::get("/eval/entries", &[])))
     }
@@ -237,8 +271,10 @@ impl Eval<'_> {
     ///
     /// `GET /eval/runs`; Python SDK: `client.eval.runs`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn runs(&self) -> EvalRuns {
         EvalRuns(Call::new(self.t, Request::get("/eval/runs", &[])))
     }
@@ -247,26 +283,34 @@ impl Eval<'_> {
     ///
     /// `GET /eval/runs/{run_id}`; Python SDK: `client.eval.run`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn run(&self, run_id: impl IntoId<Ident>) -> Result<m::MyEvalRunRow> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn run(&self, run_id: impl IntoId<Ident>) -> EvalRun {
+        EvalRun(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let run_id = run_id.into_id()?;
                 Request::get("/eval/runs/{run_id}", &[run_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists my run calls.
     ///
     /// `GET /eval/runs/{run_id}/llm-calls`; Python SDK: `client.eval.run_llm_calls`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn run_llm_calls(&self, run_id: impl IntoId<Ident>) -> EvalRunLlmCalls {
         EvalRunLlmCalls(Call::new(
             self.t,
@@ -281,14 +325,20 @@ impl Eval<'_> {
     ///
     /// `GET /eval/runs/{run_id}/llm-calls/{call_id}`; Python SDK: `client.eval.run_llm_call`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `call_id`: the `call_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn run_llm_call(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn run_llm_call(
         &self,
         run_id: impl IntoId<Ident>,
         call_id: impl IntoId<Ident>,
-    ) -> Result<m::LlmCallBody> {
-        Call::new(
+    ) -> EvalRunLlmCall {
+        EvalRunLlmCall(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let run_id = run_id.into_id()?;
@@ -298,35 +348,41 @@ impl Eval<'_> {
                     &[run_id.as_str(), call_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reads my run artifact.
     ///
     /// `GET /eval/runs/{run_id}/artifact`; Python SDK: `client.eval.run_artifact`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn run_artifact(&self, run_id: impl IntoId<Ident>) -> Result<Download> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn run_artifact(&self, run_id: impl IntoId<Ident>) -> EvalRunArtifact {
+        EvalRunArtifact(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let run_id = run_id.into_id()?;
                 Request::get("/eval/runs/{run_id}/artifact", &[run_id.as_str()])
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 
     /// Reads my run traffic.
     ///
     /// `GET /eval/runs/{run_id}/traffic`; Python SDK: `client.eval.run_traffic`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn run_traffic(&self, run_id: impl IntoId<Ident>) -> EvalRunTraffic {
         EvalRunTraffic(Call::new(
             self.t,
@@ -341,164 +397,195 @@ impl Eval<'_> {
     ///
     /// `GET /eval/runs/{run_id}/writeup`; Python SDK: `client.eval.run_writeup`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn run_writeup(&self, run_id: impl IntoId<Ident>) -> Result<m::RunWriteup> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn run_writeup(&self, run_id: impl IntoId<Ident>) -> EvalRunWriteup {
+        EvalRunWriteup(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let run_id = run_id.into_id()?;
                 Request::get("/eval/runs/{run_id}/writeup", &[run_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Sets my run wall.
     ///
     /// `POST /eval/runs/{run_id}/wall`; Python SDK: `client.eval.set_run_wall`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `published`: the `published` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn set_run_wall(
-        &self,
-        run_id: impl IntoId<Ident>,
-        published: bool,
-    ) -> Result<m::MyEvalRunRow> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let run_id = run_id.into_id()?;
-                Request::post("/eval/runs/{run_id}/wall", &[run_id.as_str()])
-            })(),
-            &ctfy_models::JsonObject::new(),
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn set_run_wall(&self, run_id: impl IntoId<Ident>, published: bool) -> EvalSetRunWall {
+        EvalSetRunWall(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let run_id = run_id.into_id()?;
+                    Request::post("/eval/runs/{run_id}/wall", &[run_id.as_str()])
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("published", published),
         )
-        .body_field("published", published)
-        .json()
-        .await
     }
 
     /// Sets my run transcript.
     ///
     /// `POST /eval/runs/{run_id}/transcript`; Python SDK: `client.eval.set_run_transcript`.
     ///
+    /// # Arguments
+    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `published`: the `published` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn set_run_transcript(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn set_run_transcript(
         &self,
         run_id: impl IntoId<Ident>,
         published: bool,
-    ) -> Result<m::MyEvalRunRow> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let run_id = run_id.into_id()?;
-                Request::post("/eval/runs/{run_id}/transcript", &[run_id.as_str()])
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> EvalSetRunTranscript {
+        EvalSetRunTranscript(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let run_id = run_id.into_id()?;
+                    Request::post("/eval/runs/{run_id}/transcript", &[run_id.as_str()])
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("published", published),
         )
-        .body_field("published", published)
-        .json()
-        .await
     }
 
     /// Returns the my registry push target.
     ///
     /// `GET /eval/registry`; Python SDK: `client.eval.registry_push_target`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn registry_push_target(&self) -> Result<m::RegistryPushTarget> {
-        Call::new(self.t, Request::get("/eval/registry", &[]))
-            .json()
-            .await
+    pub fn registry_push_target(&self) -> EvalRegistryPushTarget {
+        EvalRegistryPushTarget(Call::new(self.t, Request::get("/eval/registry", &[])))
     }
 
     /// Lists my harness tags.
     ///
     /// `GET /eval/harnesses/{harness_id:path}/tags`; Python SDK: `client.eval.harness_tags`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn harness_tags(&self, harness_id: impl Into<String>) -> Result<m::HarnessTags> {
-        Call::new(self.t, {
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn harness_tags(&self, harness_id: impl Into<String>) -> EvalHarnessTags {
+        EvalHarnessTags(Call::new(self.t, {
             let harness_id: String = harness_id.into();
             Request::get(
                 "/eval/harnesses/{harness_id:path}/tags",
                 &[harness_id.as_str()],
             )
-        })
-        .json()
-        .await
+        }))
     }
 
     /// Checks my harness.
     ///
     /// `POST /eval/harnesses/{harness_id:path}/conformance`; Python SDK: `client.eval.check_harness`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn check_harness(
-        &self,
-        harness_id: impl Into<String>,
-    ) -> Result<m::HarnessStateOutput> {
-        Call::new(self.t, {
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn check_harness(&self, harness_id: impl Into<String>) -> EvalCheckHarness {
+        EvalCheckHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();
             Request::post(
                 "/eval/harnesses/{harness_id:path}/conformance",
                 &[harness_id.as_str()],
             )
-        })
-        .json()
-        .await
+        }))
     }
 
     /// Probes my harness.
     ///
     /// `POST /eval/harnesses/{harness_id:path}/probe`; Python SDK: `client.eval.probe_harness`.
     ///
+    /// # Arguments
+    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn probe_harness(&self, harness_id: impl Into<String>) -> Result<m::TaskState> {
-        Call::new(self.t, {
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn probe_harness(&self, harness_id: impl Into<String>) -> EvalProbeHarness {
+        EvalProbeHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();
             Request::post(
                 "/eval/harnesses/{harness_id:path}/probe",
                 &[harness_id.as_str()],
             )
-        })
-        .json()
-        .await
+        }))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::leaderboard`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::leaderboard`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalLeaderboard => m::EvalLeaderboard, json
 );
 
 impl EvalLeaderboard {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `tier` query parameter.
-    pub fn tier(self, tier: impl Into<String>) -> Self {
-        Self(self.0.query("tier", Into::<String>::into(tier)))
+    /// Sets the `tier` query parameter. Server default: `official`.
+    pub fn tier(self, tier: impl Into<ctfy_models::LeaderboardTier>) -> Self {
+        Self(self.0.query(
+            "tier",
+            Into::<ctfy_models::LeaderboardTier>::into(tier).as_str(),
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::register_harness`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::harnesses`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalHarnesses => Vec<m::HarnessStateOutput>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::register_harness`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalRegisterHarness => m::HarnessStateOutput, json
 );
 
 impl EvalRegisterHarness {
-    /// Sets the `active` body member.
+    /// Sets the `active` body member. Server default: true.
     pub fn active(self, active: bool) -> Self {
         Self(self.0.body_field("active", active))
     }
@@ -509,8 +596,8 @@ impl EvalRegisterHarness {
                 .body_field("approved_digest", Into::<String>::into(approved_digest)),
         )
     }
-    /// Sets the `conformance_checked_at_ts` body member.
-    pub fn conformance_checked_at_ts(self, conformance_checked_at_ts: f64) -> Self {
+    /// Sets the `conformance_checked_at_ts` body member. Server default: 0.0.
+    pub fn conformance_checked_at_ts(self, conformance_checked_at_ts: m::UnixTime) -> Self {
         Self(
             self.0
                 .body_field("conformance_checked_at_ts", conformance_checked_at_ts),
@@ -557,8 +644,8 @@ impl EvalRegisterHarness {
                 .body_field("created_at", Into::<String>::into(created_at)),
         )
     }
-    /// Sets the `created_at_ts` body member.
-    pub fn created_at_ts(self, created_at_ts: f64) -> Self {
+    /// Sets the `created_at_ts` body member. Server default: 0.0.
+    pub fn created_at_ts(self, created_at_ts: m::UnixTime) -> Self {
         Self(self.0.body_field("created_at_ts", created_at_ts))
     }
     /// Sets the `created_by_user_id` body member.
@@ -601,7 +688,7 @@ impl EvalRegisterHarness {
                 .body_field("review_note", Into::<String>::into(review_note)),
         )
     }
-    /// Sets the `review_status` body member.
+    /// Sets the `review_status` body member. Server default: `pending`.
     pub fn review_status(
         self,
         review_status: impl Into<m::AdminAuthoredChallengeRowReviewStatus>,
@@ -611,8 +698,8 @@ impl EvalRegisterHarness {
             Into::<m::AdminAuthoredChallengeRowReviewStatus>::into(review_status),
         ))
     }
-    /// Sets the `reviewed_at_ts` body member.
-    pub fn reviewed_at_ts(self, reviewed_at_ts: f64) -> Self {
+    /// Sets the `reviewed_at_ts` body member. Server default: 0.0.
+    pub fn reviewed_at_ts(self, reviewed_at_ts: m::UnixTime) -> Self {
         Self(self.0.body_field("reviewed_at_ts", reviewed_at_ts))
     }
     /// Sets the `reviewed_by_user_id` body member.
@@ -636,7 +723,9 @@ impl EvalRegisterHarness {
 }
 
 builder!(
-    /// Request builder of [`Eval::update_harness`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::update_harness`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalUpdateHarness => m::HarnessStateOutput, json
 );
 
@@ -698,7 +787,30 @@ impl EvalUpdateHarness {
 }
 
 builder!(
-    /// Request builder of [`Eval::put_my_llm_key`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::delete_harness`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalDeleteHarness => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::llm_providers`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalLlmProviders => Vec<m::LlmProviderChoice>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::my_llm_keys`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalMyLlmKeys => Vec<m::MyLlmKey>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::put_my_llm_key`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalPutMyLlmKey => m::MyLlmKey, json
 );
 
@@ -717,7 +829,9 @@ impl EvalPutMyLlmKey {
 }
 
 builder!(
-    /// Request builder of [`Eval::delete_my_llm_key`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::delete_my_llm_key`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalDeleteMyLlmKey => std::collections::BTreeMap<String, bool>, json
 );
 
@@ -729,7 +843,9 @@ impl EvalDeleteMyLlmKey {
 }
 
 builder!(
-    /// Request builder of [`Eval::probe_my_llm_key`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::probe_my_llm_key`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalProbeMyLlmKey => m::MyLlmKeyProbe, json
 );
 
@@ -741,89 +857,134 @@ impl EvalProbeMyLlmKey {
 }
 
 builder!(
-    /// Request builder of [`Eval::enter`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::my_allowances`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalMyAllowances => Vec<m::EvalAllowanceRow>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::models`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalModels => Vec<m::LlmModelOption>, json
+);
+
+builder!(
+    /// Request builder of [`Eval::enter`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalEnter => m::EvalCampaignState, json
 );
 
 impl EvalEnter {
-    /// Sets the `max_turns` body member.
+    /// Sets the `max_turns` body member. Server default: 0.
     pub fn max_turns(self, max_turns: i64) -> Self {
         Self(self.0.body_field("max_turns", max_turns))
     }
-    /// Sets the `num_samples` body member.
+    /// Sets the `num_samples` body member. Server default: 1.
     pub fn num_samples(self, num_samples: i64) -> Self {
         Self(self.0.body_field("num_samples", num_samples))
     }
-    /// Sets the `timeout_s` body member.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        Self(self.0.body_field("timeout_s", timeout_s))
+    /// Sets the `timeout_s` body member (whole seconds; a sub-second remainder rounds up). Server default: 0 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        Self(self.0.body_field("timeout_s", Call::whole_secs(timeout_s)))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::my_entries`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::my_entries`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalMyEntries => Page<m::EvalCampaignState>
 );
 
 impl EvalMyEntries {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::runs`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::runs`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalRuns => m::MyEvalRunPage, json
 );
 
 impl EvalRuns {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::run_llm_calls`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::run`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalRun => m::MyEvalRunRow, json
+);
+
+builder!(
+    /// Request builder of [`Eval::run_llm_calls`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalRunLlmCalls => m::LlmCallPage, json
 );
 
 impl EvalRunLlmCalls {
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
 
 builder!(
-    /// Request builder of [`Eval::run_traffic`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Eval::run_llm_call`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalRunLlmCall => m::LlmCallBody, json
+);
+
+builder!(
+    /// Request builder of [`Eval::run_artifact`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalRunArtifact => Download, download
+);
+
+builder!(
+    /// Request builder of [`Eval::run_traffic`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     EvalRunTraffic => m::InstanceTrafficPage, json
 );
 
@@ -832,8 +993,57 @@ impl EvalRunTraffic {
     pub fn cursor(self, cursor: impl Into<String>) -> Self {
         Self(self.0.query("cursor", Into::<String>::into(cursor)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 0.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
 }
+
+builder!(
+    /// Request builder of [`Eval::run_writeup`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalRunWriteup => m::RunWriteup, json
+);
+
+builder!(
+    /// Request builder of [`Eval::set_run_wall`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalSetRunWall => m::MyEvalRunRow, json
+);
+
+builder!(
+    /// Request builder of [`Eval::set_run_transcript`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalSetRunTranscript => m::MyEvalRunRow, json
+);
+
+builder!(
+    /// Request builder of [`Eval::registry_push_target`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalRegistryPushTarget => m::RegistryPushTarget, json
+);
+
+builder!(
+    /// Request builder of [`Eval::harness_tags`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalHarnessTags => m::HarnessTags, json
+);
+
+builder!(
+    /// Request builder of [`Eval::check_harness`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalCheckHarness => m::HarnessStateOutput, json
+);
+
+builder!(
+    /// Request builder of [`Eval::probe_harness`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    EvalProbeHarness => m::TaskState, json
+);

@@ -28,8 +28,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}`; Python SDK: `client.instances.get`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, instance_id: impl IntoId<InstanceId>) -> InstancesGet {
         InstancesGet(Call::new(
             self.t,
@@ -44,8 +49,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/status`; Python SDK: `client.instances.status`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn status(&self, instance_id: impl IntoId<InstanceId>) -> InstancesStatus {
         InstancesStatus(Call::new(
             self.t,
@@ -60,8 +70,13 @@ impl Instances<'_> {
     ///
     /// `POST /instances/{instance_id}/reset`; Python SDK: `client.instances.reset`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn reset(&self, instance_id: impl IntoId<InstanceId>) -> InstancesReset {
         InstancesReset(Call::new(
             self.t,
@@ -76,8 +91,13 @@ impl Instances<'_> {
     ///
     /// `POST /instances/{instance_id}/renew`; Python SDK: `client.instances.renew`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn renew(&self, instance_id: impl IntoId<InstanceId>) -> InstancesRenew {
         InstancesRenew(Call::new(
             self.t,
@@ -92,8 +112,13 @@ impl Instances<'_> {
     ///
     /// `POST /instances/{instance_id}/shell/sessions`; Python SDK: `client.instances.shell_session`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn shell_session(&self, instance_id: impl IntoId<InstanceId>) -> InstancesShellSession {
         InstancesShellSession(Call::with_body(
             self.t,
@@ -112,29 +137,31 @@ impl Instances<'_> {
     ///
     /// `POST /instances/{instance_id}/ssh`; Python SDK: `client.instances.ssh_credential`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn ssh_credential(
-        &self,
-        instance_id: impl IntoId<InstanceId>,
-    ) -> Result<m::SshCredential> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn ssh_credential(&self, instance_id: impl IntoId<InstanceId>) -> InstancesSshCredential {
+        InstancesSshCredential(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let instance_id = instance_id.into_id()?;
                 Request::post("/instances/{instance_id}/ssh", &[instance_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists instances.
     ///
     /// `GET /instances`; Python SDK: `client.instances.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> InstancesList {
         InstancesList(Call::new(self.t, Request::get("/instances", &[])))
     }
@@ -143,8 +170,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/attachments`; Python SDK: `client.instances.attachments`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn attachments(&self, instance_id: impl IntoId<InstanceId>) -> InstancesAttachments {
         InstancesAttachments(Call::new(
             self.t,
@@ -162,8 +194,14 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/attachments/{filename:path}`; Python SDK: `client.instances.download_attachment`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `filename`: the `filename` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn download_attachment(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -186,8 +224,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/vpn-config`; Python SDK: `client.instances.vpn_config`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn vpn_config(&self, instance_id: impl IntoId<InstanceId>) -> InstancesVpnConfig {
         InstancesVpnConfig(Call::new(
             self.t,
@@ -205,8 +248,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/vpn-config`; Python SDK: `client.instances.openvpn_config`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn openvpn_config(&self, instance_id: impl IntoId<InstanceId>) -> InstancesOpenvpnConfig {
         InstancesOpenvpnConfig(Call::new(
             self.t,
@@ -224,8 +272,13 @@ impl Instances<'_> {
     ///
     /// `GET /instances/{instance_id}/traffic`; Python SDK: `client.instances.traffic`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn traffic(&self, instance_id: impl IntoId<InstanceId>) -> InstancesTraffic {
         InstancesTraffic(Call::new(
             self.t,
@@ -238,185 +291,214 @@ impl Instances<'_> {
 }
 
 builder!(
-    /// Request builder of [`Instances::get`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::get`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesGet => m::InstanceInfo, json
 );
 
 impl InstancesGet {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::status`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::status`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesStatus => m::InstanceStatusResponse, json
 );
 
 impl InstancesStatus {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::reset`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::reset`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesReset => m::StartResponse, json
 );
 
 impl InstancesReset {
-    /// Sets the `ttl` query parameter.
-    pub fn ttl(self, ttl: i64) -> Self {
-        Self(self.0.query("ttl", ttl))
+    /// Sets the `ttl` query parameter (whole seconds; a sub-second remainder rounds up).
+    pub fn ttl(self, ttl: std::time::Duration) -> Self {
+        Self(self.0.query("ttl", Call::whole_secs(ttl)))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::renew`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::renew`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesRenew => m::RenewResponse, json
 );
 
 impl InstancesRenew {
-    /// Sets the `ttl` query parameter.
-    pub fn ttl(self, ttl: i64) -> Self {
-        Self(self.0.query("ttl", ttl))
+    /// Sets the `ttl` query parameter (whole seconds; a sub-second remainder rounds up).
+    pub fn ttl(self, ttl: std::time::Duration) -> Self {
+        Self(self.0.query("ttl", Call::whole_secs(ttl)))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::shell_session`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::shell_session`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesShellSession => m::PlayerShellTicket, json
 );
 
 impl InstancesShellSession {
-    /// Sets the `shell` body member.
+    /// Sets the `shell` body member. Server default: `bash`.
     pub fn shell(self, shell: impl Into<String>) -> Self {
         Self(self.0.body_field("shell", Into::<String>::into(shell)))
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::ssh_credential`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    InstancesSshCredential => m::SshCredential, json
+);
+
+builder!(
+    /// Request builder of [`Instances::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesList => Page<m::InstanceInfo>
 );
 
 impl InstancesList {
-    /// Sets the `challenge_id` query parameter.
-    pub fn challenge_id(self, challenge_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .query("challenge_id", Into::<String>::into(challenge_id)),
-        )
+    /// Sets the `challenge_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn challenge_id(self, challenge_id: impl IntoId<ChallengeId>) -> Self {
+        Self(self.0.query_id::<ChallengeId>("challenge_id", challenge_id))
     }
     /// Sets the `status` query parameter.
-    pub fn status(self, status: impl Into<String>) -> Self {
-        Self(self.0.query("status", Into::<String>::into(status)))
+    pub fn status(self, status: impl Into<m::InstanceStatus>) -> Self {
+        Self(
+            self.0
+                .query("status", Into::<m::InstanceStatus>::into(status).as_str()),
+        )
     }
     /// Sets the `q` query parameter.
     pub fn q(self, q: impl Into<String>) -> Self {
         Self(self.0.query("q", Into::<String>::into(q)))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::attachments`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::attachments`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesAttachments => m::AttachmentList, json
 );
 
 impl InstancesAttachments {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::download_attachment`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::download_attachment`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesDownloadAttachment => Download, download
 );
 
 impl InstancesDownloadAttachment {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::vpn_config`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::vpn_config`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesVpnConfig => Download, download
 );
 
 impl InstancesVpnConfig {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::openvpn_config`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::openvpn_config`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesOpenvpnConfig => Download, download
 );
 
 impl InstancesOpenvpnConfig {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Instances::traffic`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Instances::traffic`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     InstancesTraffic => m::InstanceTrafficPage, json
 );
 
@@ -425,15 +507,15 @@ impl InstancesTraffic {
     pub fn cursor(self, cursor: impl Into<String>) -> Self {
         Self(self.0.query("cursor", Into::<String>::into(cursor)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 0.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }

@@ -28,8 +28,10 @@ impl Me<'_> {
     ///
     /// `GET /me`; Python SDK: `client.me.get`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self) -> MeGet {
         MeGet(Call::new(self.t, Request::get("/me", &[])))
     }
@@ -38,8 +40,10 @@ impl Me<'_> {
     ///
     /// `GET /me/inbox`; Python SDK: `client.me.inbox`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn inbox(&self) -> MeInbox {
         MeInbox(Call::new(self.t, Request::get("/me/inbox", &[])))
     }
@@ -48,8 +52,10 @@ impl Me<'_> {
     ///
     /// `GET /me/notification-preferences`; Python SDK: `client.me.notification_preferences`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn notification_preferences(&self) -> MeNotificationPreferences {
         MeNotificationPreferences(Call::new(
             self.t,
@@ -61,8 +67,14 @@ impl Me<'_> {
     ///
     /// `PATCH /me/notification-preferences`; Python SDK: `client.me.set_notification_preference`.
     ///
+    /// # Arguments
+    /// - `category`: the `category` body member.
+    /// - `enabled`: the `enabled` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn set_notification_preference(
         &self,
         category: impl Into<String>,
@@ -83,8 +95,14 @@ impl Me<'_> {
     ///
     /// `DELETE /me/notification-preferences/{category}/{channel}`; Python SDK: `client.me.clear_notification_preference`.
     ///
+    /// # Arguments
+    /// - `category`: the `category` path parameter (an identifier, checked before sending).
+    /// - `channel`: the `channel` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn clear_notification_preference(
         &self,
         category: impl IntoId<Ident>,
@@ -107,8 +125,13 @@ impl Me<'_> {
     ///
     /// `POST /me/announcements/{announcement_id}/read`; Python SDK: `client.me.read_announcement`.
     ///
+    /// # Arguments
+    /// - `announcement_id`: the `announcement_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn read_announcement(&self, announcement_id: impl IntoId<Ident>) -> MeReadAnnouncement {
         MeReadAnnouncement(Call::new(
             self.t,
@@ -126,8 +149,10 @@ impl Me<'_> {
     ///
     /// `POST /me/announcements/read-all`; Python SDK: `client.me.read_all_announcements`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn read_all_announcements(&self) -> MeReadAllAnnouncements {
         MeReadAllAnnouncements(Call::new(
             self.t,
@@ -139,8 +164,10 @@ impl Me<'_> {
     ///
     /// `PATCH /me/profile`; Python SDK: `client.me.update_profile`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update_profile(&self) -> MeUpdateProfile {
         MeUpdateProfile(Call::with_body(
             self.t,
@@ -153,8 +180,13 @@ impl Me<'_> {
     ///
     /// `PATCH /me/profile/visibility`; Python SDK: `client.me.update_visibility`.
     ///
+    /// # Arguments
+    /// - `body`: the request body.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn update_visibility(
         &self,
         body: &std::collections::BTreeMap<String, bool>,
@@ -169,8 +201,10 @@ impl Me<'_> {
     ///
     /// `GET /me/export`; Python SDK: `client.me.export_account`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn export_account(&self) -> MeExportAccount {
         MeExportAccount(Call::new(self.t, Request::get("/me/export", &[])))
     }
@@ -178,6 +212,8 @@ impl Me<'_> {
     /// Reauthenticates me.
     ///
     /// `POST /me/reauthenticate`; Python SDK: `client.me.reauthenticate`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -193,29 +229,37 @@ impl Me<'_> {
     ///
     /// `POST /me/reauthenticate/code`; Python SDK: `client.me.request_reauth_code`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn request_reauth_code(&self) -> Result<m::EmailVerificationSent> {
-        Call::new(self.t, Request::post("/me/reauthenticate/code", &[]))
-            .json()
-            .await
+    pub fn request_reauth_code(&self) -> MeRequestReauthCode {
+        MeRequestReauthCode(Call::new(
+            self.t,
+            Request::post("/me/reauthenticate/code", &[]),
+        ))
     }
 
     /// Requests deletion code.
     ///
     /// `POST /me/deletion-code`; Python SDK: `client.me.request_deletion_code`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn request_deletion_code(&self) -> Result<m::EmailVerificationSent> {
-        Call::new(self.t, Request::post("/me/deletion-code", &[]))
-            .json()
-            .await
+    pub fn request_deletion_code(&self) -> MeRequestDeletionCode {
+        MeRequestDeletionCode(Call::new(self.t, Request::post("/me/deletion-code", &[])))
     }
 
     /// Deletes me.
     ///
     /// `DELETE /me`; Python SDK: `client.me.delete_account`.
+    ///
+    /// # Arguments
+    /// - `confirm_display_name`: the `confirm_display_name` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -237,20 +281,22 @@ impl Me<'_> {
     ///
     /// `GET /me/achievements`; Python SDK: `client.me.achievements`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn achievements(&self) -> Result<m::MyAchievementsResponse> {
-        Call::new(self.t, Request::get("/me/achievements", &[]))
-            .json()
-            .await
+    pub fn achievements(&self) -> MeAchievements {
+        MeAchievements(Call::new(self.t, Request::get("/me/achievements", &[])))
     }
 
     /// Lists my solves.
     ///
     /// `GET /me/solves`; Python SDK: `client.me.solves`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn solves(&self) -> MeSolves {
         MeSolves(Call::new(self.t, Request::get("/me/solves", &[])))
     }
@@ -259,8 +305,10 @@ impl Me<'_> {
     ///
     /// `GET /me/milestone-progress`; Python SDK: `client.me.milestone_progress`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn milestone_progress(&self) -> MeMilestoneProgress {
         MeMilestoneProgress(Call::new(
             self.t,
@@ -272,8 +320,10 @@ impl Me<'_> {
     ///
     /// `POST /me/star-gazer/verify`; Python SDK: `client.me.verify_star_gazer`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn verify_star_gazer(&self) -> MeVerifyStarGazer {
         MeVerifyStarGazer(Call::new(
             self.t,
@@ -283,125 +333,141 @@ impl Me<'_> {
 }
 
 builder!(
-    /// Request builder of [`Me::get`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::get`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeGet => m::MeResponse, json
 );
 
 impl MeGet {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::inbox`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::inbox`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeInbox => m::InboxResponse, json
 );
 
 impl MeInbox {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::notification_preferences`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::notification_preferences`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeNotificationPreferences => m::NotificationPreferencesResponse, json
 );
 
 impl MeNotificationPreferences {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::set_notification_preference`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::set_notification_preference`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeSetNotificationPreference => m::NotificationPreferencesResponse, json
 );
 
 impl MeSetNotificationPreference {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `channel` body member.
+    /// Sets the `channel` body member. Server default: `email`.
     pub fn channel(self, channel: impl Into<String>) -> Self {
         Self(self.0.body_field("channel", Into::<String>::into(channel)))
     }
 }
 
 builder!(
-    /// Request builder of [`Me::clear_notification_preference`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::clear_notification_preference`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeClearNotificationPreference => m::NotificationPreferencesResponse, json
 );
 
 impl MeClearNotificationPreference {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::read_announcement`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::read_announcement`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeReadAnnouncement => ctfy_models::JsonObject, json
 );
 
 impl MeReadAnnouncement {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::read_all_announcements`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::read_all_announcements`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeReadAllAnnouncements => ctfy_models::JsonObject, json
 );
 
 impl MeReadAllAnnouncements {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::update_profile`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::update_profile`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeUpdateProfile => m::MeResponse, json
 );
 
 impl MeUpdateProfile {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
     /// Sets the `bio` body member.
@@ -453,37 +519,43 @@ impl MeUpdateProfile {
 }
 
 builder!(
-    /// Request builder of [`Me::update_visibility`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::update_visibility`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeUpdateVisibility => m::MeResponse, json
 );
 
 impl MeUpdateVisibility {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::export_account`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::export_account`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeExportAccount => Download, download
 );
 
 impl MeExportAccount {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::reauthenticate`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::reauthenticate`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeReauthenticate => m::ReauthenticationOpened, json
 );
 
@@ -502,7 +574,23 @@ impl MeReauthenticate {
 }
 
 builder!(
-    /// Request builder of [`Me::delete_account`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::request_reauth_code`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    MeRequestReauthCode => m::EmailVerificationSent, json
+);
+
+builder!(
+    /// Request builder of [`Me::request_deletion_code`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    MeRequestDeletionCode => m::EmailVerificationSent, json
+);
+
+builder!(
+    /// Request builder of [`Me::delete_account`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeDeleteAccount => m::AccountDeletionAccepted, json
 );
 
@@ -521,46 +609,59 @@ impl MeDeleteAccount {
 }
 
 builder!(
-    /// Request builder of [`Me::solves`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::achievements`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    MeAchievements => m::MyAchievementsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Me::solves`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeSolves => Vec<m::MySolveSummary>, json
 );
 
 impl MeSolves {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::milestone_progress`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::milestone_progress`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeMilestoneProgress => Vec<m::MilestoneProgress>, json
 );
 
 impl MeMilestoneProgress {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Me::verify_star_gazer`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Me::verify_star_gazer`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     MeVerifyStarGazer => m::StarGazerVerifyResponse, json
 );
 
 impl MeVerifyStarGazer {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }

@@ -47,6 +47,7 @@ pub use patches::*;
 pub use registration::*;
 pub use registry::*;
 pub use reports::*;
+pub use root::*;
 pub use scoreboard::*;
 pub use series::*;
 pub use submissions::*;

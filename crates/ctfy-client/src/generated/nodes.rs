@@ -28,6 +28,8 @@ impl Nodes<'_> {
     ///
     /// `GET /nodes`; Python SDK: `client.nodes.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> NodesList {
@@ -38,27 +40,39 @@ impl Nodes<'_> {
     ///
     /// `GET /nodes/image-consistency`; Python SDK: `client.nodes.image_consistency`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn image_consistency(&self) -> Result<Vec<m::ImageConsistencyRow>> {
-        Call::new(self.t, Request::get("/nodes/image-consistency", &[]))
-            .json()
-            .await
+    pub fn image_consistency(&self) -> NodesImageConsistency {
+        NodesImageConsistency(Call::new(
+            self.t,
+            Request::get("/nodes/image-consistency", &[]),
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`Nodes::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Nodes::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     NodesList => Page<m::NodeInfo>
 );
 
 impl NodesList {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
+
+builder!(
+    /// Request builder of [`Nodes::image_consistency`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    NodesImageConsistency => Vec<m::ImageConsistencyRow>, json
+);

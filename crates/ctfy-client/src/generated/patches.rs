@@ -28,8 +28,13 @@ impl Patches<'_> {
     ///
     /// `GET /challenges/{challenge_id}/defence/source`; Python SDK: `client.patches.source`.
     ///
+    /// # Arguments
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn source(&self, challenge_id: impl IntoId<ChallengeId>) -> PatchesSource {
         PatchesSource(Call::new(
             self.t,
@@ -47,46 +52,49 @@ impl Patches<'_> {
     ///
     /// `GET /patches`; Python SDK: `client.patches.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> PatchesList {
         PatchesList(Call::new(self.t, Request::get("/patches", &[])))
     }
 }
 
 builder!(
-    /// Request builder of [`Patches::source`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Patches::source`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     PatchesSource => m::DefenceSource, json
 );
 
 impl PatchesSource {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Patches::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Patches::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     PatchesList => Vec<m::PatchSubmissionInfo>, json
 );
 
 impl PatchesList {
-    /// Sets the `challenge_id` query parameter.
-    pub fn challenge_id(self, challenge_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .query("challenge_id", Into::<String>::into(challenge_id)),
-        )
+    /// Sets the `challenge_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn challenge_id(self, challenge_id: impl IntoId<ChallengeId>) -> Self {
+        Self(self.0.query_id::<ChallengeId>("challenge_id", challenge_id))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }

@@ -28,13 +28,15 @@ impl RegistrationForm<'_> {
     ///
     /// `GET /competitions/{competition_id}/registration`; Python SDK: `client.registration.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::MyRegistrationResponse> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(&self, competition_id: impl IntoId<CompetitionId>) -> RegistrationGet {
+        RegistrationGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -43,17 +45,20 @@ impl RegistrationForm<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Submits my registration.
     ///
     /// `PUT /competitions/{competition_id}/registration`; Python SDK: `client.registration.submit`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn submit(&self, competition_id: impl IntoId<CompetitionId>) -> RegistrationSubmit {
         RegistrationSubmit(Call::with_body(
             self.t,
@@ -72,42 +77,54 @@ impl RegistrationForm<'_> {
     ///
     /// `POST /competitions/{competition_id}/team/logo`; Python SDK: `client.registration.upload_team_logo`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn upload_team_logo(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn upload_team_logo(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         file_filename: impl Into<String>,
         file_content_type: impl Into<String>,
         file: impl Into<bytes::Bytes>,
-    ) -> Result<m::TeamLogoUploadResponse> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                Request::post(
-                    "/competitions/{competition_id}/team/logo",
-                    &[competition_id.as_str()],
-                )
-            })(),
+    ) -> RegistrationUploadTeamLogo {
+        RegistrationUploadTeamLogo(
+            Call::new(
+                self.t,
+                (|| -> Result<Request> {
+                    let competition_id = competition_id.into_id()?;
+                    Request::post(
+                        "/competitions/{competition_id}/team/logo",
+                        &[competition_id.as_str()],
+                    )
+                })(),
+            )
+            .file("file", file_filename, file_content_type, file),
         )
-        .file("file", file_filename, file_content_type, file)
-        .json()
-        .await
     }
 
     /// Gets team logo.
     ///
     /// `GET /competitions/{competition_id}/teams/{team_id}/logo`; Python SDK: `client.registration.team_logo`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn team_logo(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn team_logo(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         team_id: impl IntoId<TeamId>,
-    ) -> Result<Download> {
-        Call::new(
+    ) -> RegistrationTeamLogo {
+        RegistrationTeamLogo(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -117,14 +134,21 @@ impl RegistrationForm<'_> {
                     &[competition_id.as_str(), team_id.as_str()],
                 )
             })(),
-        )
-        .download()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`RegistrationForm::submit`]: set optional parameters, then `.await` it.
+    /// Request builder of [`RegistrationForm::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    RegistrationGet => m::MyRegistrationResponse, json
+);
+
+builder!(
+    /// Request builder of [`RegistrationForm::submit`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     RegistrationSubmit => m::MyRegistrationResponse, json
 );
 
@@ -207,3 +231,17 @@ impl RegistrationSubmit {
         )
     }
 }
+
+builder!(
+    /// Request builder of [`RegistrationForm::upload_team_logo`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    RegistrationUploadTeamLogo => m::TeamLogoUploadResponse, json
+);
+
+builder!(
+    /// Request builder of [`RegistrationForm::team_logo`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    RegistrationTeamLogo => Download, download
+);

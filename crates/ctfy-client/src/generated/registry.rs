@@ -28,6 +28,8 @@ impl Registry<'_> {
     ///
     /// `GET /registry/token`; Python SDK: `client.registry.token`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn token(&self) -> RegistryToken {
@@ -36,7 +38,9 @@ impl Registry<'_> {
 }
 
 builder!(
-    /// Request builder of [`Registry::token`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Registry::token`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     RegistryToken => ctfy_models::JsonObject, json
 );
 

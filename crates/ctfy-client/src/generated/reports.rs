@@ -28,42 +28,51 @@ impl Reports<'_> {
     ///
     /// `PUT /competitions/{competition_id}/challenges/{challenge_id}/report`; Python SDK: `client.reports.save`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `content`: the `content` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn save(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn save(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         content: impl Into<String>,
-    ) -> Result<m::ReportSaveResponse> {
-        Call::with_body(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                let challenge_id = challenge_id.into_id()?;
-                Request::put(
-                    "/competitions/{competition_id}/challenges/{challenge_id}/report",
-                    &[competition_id.as_str(), challenge_id.as_str()],
-                )
-            })(),
-            &ctfy_models::JsonObject::new(),
+    ) -> ReportsSave {
+        ReportsSave(
+            Call::with_body(
+                self.t,
+                (|| -> Result<Request> {
+                    let competition_id = competition_id.into_id()?;
+                    let challenge_id = challenge_id.into_id()?;
+                    Request::put(
+                        "/competitions/{competition_id}/challenges/{challenge_id}/report",
+                        &[competition_id.as_str(), challenge_id.as_str()],
+                    )
+                })(),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("content", Into::<String>::into(content)),
         )
-        .body_field("content", Into::<String>::into(content))
-        .json()
-        .await
     }
 
     /// Lists my reports.
     ///
     /// `GET /competitions/{competition_id}/reports`; Python SDK: `client.reports.mine`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn mine(
-        &self,
-        competition_id: impl IntoId<CompetitionId>,
-    ) -> Result<m::MyReportsResponse> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn mine(&self, competition_id: impl IntoId<CompetitionId>) -> ReportsMine {
+        ReportsMine(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -72,23 +81,27 @@ impl Reports<'_> {
                     &[competition_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Gets report.
     ///
     /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report`; Python SDK: `client.reports.get`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn get(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn get(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportInfo> {
-        Call::new(
+    ) -> ReportsGet {
+        ReportsGet(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -98,23 +111,27 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists report versions.
     ///
     /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report/versions`; Python SDK: `client.reports.versions`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn versions(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn versions(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportVersionsResponse> {
-        Call::new(
+    ) -> ReportsVersions {
+        ReportsVersions(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -124,23 +141,27 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Finalizes report.
     ///
     /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/finalize`; Python SDK: `client.reports.finalize`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn finalize(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn finalize(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportStanding> {
-        Call::new(
+    ) -> ReportsFinalize {
+        ReportsFinalize(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -150,23 +171,27 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Reopens report.
     ///
     /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/reopen`; Python SDK: `client.reports.reopen`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn reopen(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn reopen(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportStanding> {
-        Call::new(
+    ) -> ReportsReopen {
+        ReportsReopen(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -176,23 +201,27 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Requests report grading.
     ///
     /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/grade-now`; Python SDK: `client.reports.request_grading`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn request_grading(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn request_grading(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportStanding> {
-        Call::new(
+    ) -> ReportsRequestGrading {
+        ReportsRequestGrading(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -202,23 +231,27 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists report attachments.
     ///
     /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report/attachments`; Python SDK: `client.reports.attachments`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn attachments(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn attachments(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
-    ) -> Result<m::ReportAttachmentsResponse> {
-        Call::new(
+    ) -> ReportsAttachments {
+        ReportsAttachments(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let competition_id = competition_id.into_id()?;
@@ -228,68 +261,181 @@ impl Reports<'_> {
                     &[competition_id.as_str(), challenge_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Uploads report attachment.
     ///
     /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/attachments`; Python SDK: `client.reports.upload_attachment`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn upload_attachment(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn upload_attachment(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         file_filename: impl Into<String>,
         file_content_type: impl Into<String>,
         file: impl Into<bytes::Bytes>,
-    ) -> Result<m::ReportAttachmentInfo> {
-        Call::new(
-            self.t,
-            (|| -> Result<Request> {
-                let competition_id = competition_id.into_id()?;
-                let challenge_id = challenge_id.into_id()?;
-                Request::post(
-                    "/competitions/{competition_id}/challenges/{challenge_id}/report/attachments",
-                    &[competition_id.as_str(), challenge_id.as_str()],
-                )
-            })(),
-        )
-        .file("file", file_filename, file_content_type, file)
-        .json()
-        .await
+    ) -> ReportsUploadAttachment {
+        ReportsUploadAttachment(Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::post("/competitions/{competition_id}/challenges/{challenge_id}/report/attachments", &[competition_id.as_str(), challenge_id.as_str()]) })()).file("file", file_filename, file_content_type, file))
     }
 
     /// Downloads report attachment.
     ///
     /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}`; Python SDK: `client.reports.attachment_bytes`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn attachment_bytes(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn attachment_bytes(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         attachment_id: impl IntoId<Ident>,
-    ) -> Result<Download> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; let attachment_id = attachment_id.into_id()?; Request::get("/competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}", &[competition_id.as_str(), challenge_id.as_str(), attachment_id.as_str()]) })()).download().await
+    ) -> ReportsAttachmentBytes {
+        ReportsAttachmentBytes(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                let attachment_id = attachment_id.into_id()?;
+                Request::get(
+                    "/competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}",
+                    &[
+                        competition_id.as_str(),
+                        challenge_id.as_str(),
+                        attachment_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 
     /// Deletes report attachment.
     ///
     /// `DELETE /competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}`; Python SDK: `client.reports.delete_attachment`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete_attachment(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete_attachment(
         &self,
         competition_id: impl IntoId<CompetitionId>,
         challenge_id: impl IntoId<ChallengeId>,
         attachment_id: impl IntoId<Ident>,
-    ) -> Result<m::ReportAttachmentsResponse> {
-        Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; let attachment_id = attachment_id.into_id()?; Request::delete("/competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}", &[competition_id.as_str(), challenge_id.as_str(), attachment_id.as_str()]) })()).json().await
+    ) -> ReportsDeleteAttachment {
+        ReportsDeleteAttachment(Call::new(
+            self.t,
+            (|| -> Result<Request> {
+                let competition_id = competition_id.into_id()?;
+                let challenge_id = challenge_id.into_id()?;
+                let attachment_id = attachment_id.into_id()?;
+                Request::delete(
+                    "/competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}",
+                    &[
+                        competition_id.as_str(),
+                        challenge_id.as_str(),
+                        attachment_id.as_str(),
+                    ],
+                )
+            })(),
+        ))
     }
 }
+
+builder!(
+    /// Request builder of [`Reports::save`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsSave => m::ReportSaveResponse, json
+);
+
+builder!(
+    /// Request builder of [`Reports::mine`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsMine => m::MyReportsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Reports::get`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsGet => m::ReportInfo, json
+);
+
+builder!(
+    /// Request builder of [`Reports::versions`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsVersions => m::ReportVersionsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Reports::finalize`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsFinalize => m::ReportStanding, json
+);
+
+builder!(
+    /// Request builder of [`Reports::reopen`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsReopen => m::ReportStanding, json
+);
+
+builder!(
+    /// Request builder of [`Reports::request_grading`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsRequestGrading => m::ReportStanding, json
+);
+
+builder!(
+    /// Request builder of [`Reports::attachments`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsAttachments => m::ReportAttachmentsResponse, json
+);
+
+builder!(
+    /// Request builder of [`Reports::upload_attachment`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsUploadAttachment => m::ReportAttachmentInfo, json
+);
+
+builder!(
+    /// Request builder of [`Reports::attachment_bytes`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsAttachmentBytes => Download, download
+);
+
+builder!(
+    /// Request builder of [`Reports::delete_attachment`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    ReportsDeleteAttachment => m::ReportAttachmentsResponse, json
+);

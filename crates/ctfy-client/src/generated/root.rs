@@ -15,33 +15,56 @@ impl crate::PlatformClient {
     ///
     /// `GET /health`; Python SDK: `client.health`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn health(&self) -> Result<m::HealthResponse> {
-        Call::new(&self.t, Request::get("/health", &[]))
-            .json()
-            .await
+    pub fn health(&self) -> PlatformHealth {
+        PlatformHealth(Call::new(&self.t, Request::get("/health", &[])))
     }
 
     /// Returns the meta.
     ///
     /// `GET /meta`; Python SDK: `client.get_meta`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn get_meta(&self) -> Result<m::MetaResponse> {
-        Call::new(&self.t, Request::get("/meta", &[])).json().await
+    pub fn get_meta(&self) -> PlatformGetMeta {
+        PlatformGetMeta(Call::new(&self.t, Request::get("/meta", &[])))
     }
 
     /// Returns the cluster info.
     ///
     /// `GET /cluster-info`; Python SDK: `client.cluster_info`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn cluster_info(&self) -> Result<m::ClusterInfo> {
-        Call::new(&self.t, Request::get("/cluster-info", &[]))
-            .json()
-            .await
+    pub fn cluster_info(&self) -> PlatformClusterInfo {
+        PlatformClusterInfo(Call::new(&self.t, Request::get("/cluster-info", &[])))
     }
 }
+
+builder!(
+    /// Request builder of [`PlatformClient::health`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    PlatformHealth => m::HealthResponse, json
+);
+
+builder!(
+    /// Request builder of [`PlatformClient::get_meta`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    PlatformGetMeta => m::MetaResponse, json
+);
+
+builder!(
+    /// Request builder of [`PlatformClient::cluster_info`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    PlatformClusterInfo => m::ClusterInfo, json
+);

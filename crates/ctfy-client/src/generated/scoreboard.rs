@@ -28,6 +28,8 @@ impl Scoreboard<'_> {
     ///
     /// `GET /scoreboard`; Python SDK: `client.scoreboard.get`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn get(&self) -> ScoreboardGet {
@@ -37,6 +39,8 @@ impl Scoreboard<'_> {
     /// Gets challenge stats.
     ///
     /// `GET /scoreboard/challenges`; Python SDK: `client.scoreboard.challenge_stats`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -51,6 +55,8 @@ impl Scoreboard<'_> {
     ///
     /// `GET /scoreboard/users`; Python SDK: `client.scoreboard.users`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn users(&self) -> ScoreboardUsers {
@@ -59,7 +65,9 @@ impl Scoreboard<'_> {
 }
 
 builder!(
-    /// Request builder of [`Scoreboard::get`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Scoreboard::get`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ScoreboardGet => Page<m::ScoreboardEntry>
 );
 
@@ -68,43 +76,47 @@ impl ScoreboardGet {
     pub fn division(self, division: impl Into<String>) -> Self {
         Self(self.0.query("division", Into::<String>::into(division)))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Scoreboard::challenge_stats`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Scoreboard::challenge_stats`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ScoreboardChallengeStats => Page<m::ChallengeStats>
 );
 
 impl ScoreboardChallengeStats {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Scoreboard::users`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Scoreboard::users`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     ScoreboardUsers => Page<m::UserScoreboardEntry>
 );
 
 impl ScoreboardUsers {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }

@@ -28,32 +28,41 @@ impl Series<'_> {
     ///
     /// `GET /series/{series_id}/ladder`; Python SDK: `client.series.ladder`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn ladder(&self, series_id: impl IntoId<Ident>) -> Result<m::SeriesLadder> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn ladder(&self, series_id: impl IntoId<Ident>) -> SeriesLadder {
+        SeriesLadder(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
                 Request::get("/series/{series_id}/ladder", &[series_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Returns the series ladder history.
     ///
     /// `GET /series/{series_id}/ladder/{user_id}`; Python SDK: `client.series.ladder_history`.
     ///
+    /// # Arguments
+    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn ladder_history(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn ladder_history(
         &self,
         series_id: impl IntoId<Ident>,
         user_id: impl IntoId<UserId>,
-    ) -> Result<m::SeriesLadderHistory> {
-        Call::new(
+    ) -> SeriesLadderHistory {
+        SeriesLadderHistory(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let series_id = series_id.into_id()?;
@@ -63,8 +72,20 @@ impl Series<'_> {
                     &[series_id.as_str(), user_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
+
+builder!(
+    /// Request builder of [`Series::ladder`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    SeriesLadder => m::SeriesLadder, json
+);
+
+builder!(
+    /// Request builder of [`Series::ladder_history`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    SeriesLadderHistory => m::SeriesLadderHistory, json
+);

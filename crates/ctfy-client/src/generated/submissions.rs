@@ -28,8 +28,13 @@ impl Submissions<'_> {
     ///
     /// `POST /instances/{instance_id}/check`; Python SDK: `client.submissions.check`.
     ///
+    /// # Arguments
+    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn check(&self, instance_id: impl IntoId<InstanceId>) -> SubmissionsCheck {
         SubmissionsCheck(Call::with_body(
             self.t,
@@ -45,8 +50,10 @@ impl Submissions<'_> {
     ///
     /// `GET /submissions`; Python SDK: `client.submissions.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> SubmissionsList {
         SubmissionsList(Call::new(self.t, Request::get("/submissions", &[])))
     }
@@ -55,13 +62,20 @@ impl Submissions<'_> {
     ///
     /// `POST /qa/submissions`; Python SDK: `client.submissions.submit_qa`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
+    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
+    /// - `answer`: the `answer` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn submit_qa(
         &self,
+        competition_id: impl IntoId<CompetitionId>,
+        challenge_id: impl IntoId<ChallengeId>,
         answer: impl Into<ctfy_models::StringOrList>,
-        challenge_id: impl Into<String>,
-        competition_id: impl Into<String>,
     ) -> SubmissionsSubmitQa {
         SubmissionsSubmitQa(
             Call::with_body(
@@ -69,9 +83,9 @@ impl Submissions<'_> {
                 Request::post("/qa/submissions", &[]),
                 &ctfy_models::JsonObject::new(),
             )
-            .body_field("answer", Into::<ctfy_models::StringOrList>::into(answer))
-            .body_field("challenge_id", Into::<String>::into(challenge_id))
-            .body_field("competition_id", Into::<String>::into(competition_id)),
+            .body_id::<CompetitionId>("competition_id", competition_id)
+            .body_id::<ChallengeId>("challenge_id", challenge_id)
+            .body_field("answer", Into::<ctfy_models::StringOrList>::into(answer)),
         )
     }
 
@@ -79,82 +93,91 @@ impl Submissions<'_> {
     ///
     /// `GET /qa/challenges`; Python SDK: `client.submissions.list_qa_challenges`.
     ///
+    /// # Arguments
+    /// - `competition_id`: the `competition_id` query parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn list_qa_challenges(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn list_qa_challenges(
         &self,
-        competition_id: impl Into<String>,
-    ) -> Result<Vec<m::QaChallengeView>> {
-        Call::new(self.t, Request::get("/qa/challenges", &[]))
-            .query("competition_id", Into::<String>::into(competition_id))
-            .json()
-            .await
+        competition_id: impl IntoId<CompetitionId>,
+    ) -> SubmissionsListQaChallenges {
+        SubmissionsListQaChallenges(
+            Call::new(self.t, Request::get("/qa/challenges", &[]))
+                .query_id::<CompetitionId>("competition_id", competition_id),
+        )
     }
 }
 
 builder!(
-    /// Request builder of [`Submissions::check`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Submissions::check`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     SubmissionsCheck => m::CheckAnswerResponse, json
 );
 
 impl SubmissionsCheck {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
-    /// Sets the `question_id` body member.
-    pub fn question_id(self, question_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .body_field("question_id", Into::<String>::into(question_id)),
-        )
+    /// Sets the `question_id` body member (checked: an invalid id fails the call with `InvalidId` when sent). Server default: `flag`.
+    pub fn question_id(self, question_id: impl IntoId<QuestionId>) -> Self {
+        Self(self.0.body_id::<QuestionId>("question_id", question_id))
     }
 }
 
 builder!(
-    /// Request builder of [`Submissions::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Submissions::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     SubmissionsList => Page<m::SubmissionState>
 );
 
 impl SubmissionsList {
-    /// Sets the `challenge_id` query parameter.
-    pub fn challenge_id(self, challenge_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .query("challenge_id", Into::<String>::into(challenge_id)),
-        )
+    /// Sets the `challenge_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn challenge_id(self, challenge_id: impl IntoId<ChallengeId>) -> Self {
+        Self(self.0.query_id::<ChallengeId>("challenge_id", challenge_id))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Submissions::submit_qa`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Submissions::submit_qa`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     SubmissionsSubmitQa => m::SubmissionResponse, json
 );
 
 impl SubmissionsSubmitQa {
-    /// Sets the `question_id` body member.
-    pub fn question_id(self, question_id: impl Into<String>) -> Self {
-        Self(
-            self.0
-                .body_field("question_id", Into::<String>::into(question_id)),
-        )
+    /// Sets the `question_id` body member (checked: an invalid id fails the call with `InvalidId` when sent). Server default: `answer`.
+    pub fn question_id(self, question_id: impl IntoId<QuestionId>) -> Self {
+        Self(self.0.body_id::<QuestionId>("question_id", question_id))
     }
 }
+
+builder!(
+    /// Request builder of [`Submissions::list_qa_challenges`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    SubmissionsListQaChallenges => Vec<m::QaChallengeView>, json
+);

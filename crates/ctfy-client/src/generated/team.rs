@@ -48,6 +48,8 @@ impl Team {
     ///
     /// `PATCH /competitions/{competition_id}/team`; Python SDK: `client.competition(id).team.rename`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn rename(&self) -> TeamRename {
@@ -65,87 +67,94 @@ impl Team {
     ///
     /// `GET /competitions/{competition_id}/team/affiliation`; Python SDK: `client.competition(id).team.affiliation`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn affiliation(&self) -> Result<m::TeamAffiliationSelection> {
-        Call::new(
+    pub fn affiliation(&self) -> TeamAffiliation {
+        TeamAffiliation(Call::new(
             &self.t,
             Request::get(
                 "/competitions/{competition_id}/team/affiliation",
                 &[self.competition_id.as_str()],
             ),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Sets team affiliation.
     ///
     /// `PUT /competitions/{competition_id}/team/affiliation`; Python SDK: `client.competition(id).team.set_affiliation`.
     ///
+    /// # Arguments
+    /// - `domain`: the `domain` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn set_affiliation(
-        &self,
-        domain: impl Into<String>,
-    ) -> Result<m::TeamAffiliationSelection> {
-        Call::with_body(
-            &self.t,
-            Request::put(
-                "/competitions/{competition_id}/team/affiliation",
-                &[self.competition_id.as_str()],
-            ),
-            &ctfy_models::JsonObject::new(),
+    pub fn set_affiliation(&self, domain: impl Into<String>) -> TeamSetAffiliation {
+        TeamSetAffiliation(
+            Call::with_body(
+                &self.t,
+                Request::put(
+                    "/competitions/{competition_id}/team/affiliation",
+                    &[self.competition_id.as_str()],
+                ),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("domain", Into::<String>::into(domain)),
         )
-        .body_field("domain", Into::<String>::into(domain))
-        .json()
-        .await
     }
 
     /// Clears team affiliation.
     ///
     /// `DELETE /competitions/{competition_id}/team/affiliation`; Python SDK: `client.competition(id).team.clear_affiliation`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn clear_affiliation(&self) -> Result<m::TeamAffiliationSelection> {
-        Call::new(
+    pub fn clear_affiliation(&self) -> TeamClearAffiliation {
+        TeamClearAffiliation(Call::new(
             &self.t,
             Request::delete(
                 "/competitions/{competition_id}/team/affiliation",
                 &[self.competition_id.as_str()],
             ),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Leaves team.
     ///
     /// `POST /competitions/{competition_id}/team/leave`; Python SDK: `client.competition(id).team.leave`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn leave(&self) -> Result<()> {
-        Call::new(
+    pub fn leave(&self) -> TeamLeave {
+        TeamLeave(Call::new(
             &self.t,
             Request::post(
                 "/competitions/{competition_id}/team/leave",
                 &[self.competition_id.as_str()],
             ),
-        )
-        .empty()
-        .await
+        ))
     }
 
     /// Kicks member.
     ///
     /// `DELETE /competitions/{competition_id}/team/members/{target_user_id}`; Python SDK: `client.competition(id).team.kick`.
     ///
+    /// # Arguments
+    /// - `target_user_id`: the `target_user_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn kick(&self, target_user_id: impl IntoId<Ident>) -> Result<()> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn kick(&self, target_user_id: impl IntoId<Ident>) -> TeamKick {
+        TeamKick(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let target_user_id = target_user_id.into_id()?;
@@ -154,14 +163,14 @@ impl Team {
                     &[self.competition_id.as_str(), target_user_id.as_str()],
                 )
             })(),
-        )
-        .empty()
-        .await
+        ))
     }
 }
 
 builder!(
-    /// Request builder of [`Team::rename`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Team::rename`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     TeamRename => m::TeamDetail, json
 );
 
@@ -186,3 +195,38 @@ impl TeamRename {
         Self(self.0.body_field("name", ()))
     }
 }
+
+builder!(
+    /// Request builder of [`Team::affiliation`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    TeamAffiliation => m::TeamAffiliationSelection, json
+);
+
+builder!(
+    /// Request builder of [`Team::set_affiliation`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    TeamSetAffiliation => m::TeamAffiliationSelection, json
+);
+
+builder!(
+    /// Request builder of [`Team::clear_affiliation`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    TeamClearAffiliation => m::TeamAffiliationSelection, json
+);
+
+builder!(
+    /// Request builder of [`Team::leave`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    TeamLeave => (), empty
+);
+
+builder!(
+    /// Request builder of [`Team::kick`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    TeamKick => (), empty
+);

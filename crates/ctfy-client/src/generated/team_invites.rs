@@ -23,6 +23,8 @@ impl TeamInvites {
     ///
     /// `POST /competitions/{competition_id}/invites`; Python SDK: `client.competition(id).team.invites.create`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn create(&self) -> TeamInvitesCreate {
@@ -40,6 +42,8 @@ impl TeamInvites {
     ///
     /// `GET /competitions/{competition_id}/invites`; Python SDK: `client.competition(id).team.invites.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn list(&self) -> TeamInvitesList {
@@ -56,10 +60,15 @@ impl TeamInvites {
     ///
     /// `DELETE /competitions/{competition_id}/invites/{invite_id}`; Python SDK: `client.competition(id).team.invites.revoke`.
     ///
+    /// # Arguments
+    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn revoke(&self, invite_id: impl IntoId<Ident>) -> Result<ctfy_models::Json> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn revoke(&self, invite_id: impl IntoId<Ident>) -> TeamInvitesRevoke {
+        TeamInvitesRevoke(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let invite_id = invite_id.into_id()?;
@@ -68,60 +77,84 @@ impl TeamInvites {
                     &[self.competition_id.as_str(), invite_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Mints direct invite.
     ///
     /// `POST /competitions/{competition_id}/invites/direct`; Python SDK: `client.competition(id).team.invites.send`.
     ///
+    /// # Arguments
+    /// - `email`: the `email` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn send(&self, email: impl Into<String>) -> Result<m::TeamInviteInfo> {
-        Call::with_body(
-            &self.t,
-            Request::post(
-                "/competitions/{competition_id}/invites/direct",
-                &[self.competition_id.as_str()],
-            ),
-            &ctfy_models::JsonObject::new(),
+    pub fn send(&self, email: impl Into<String>) -> TeamInvitesSend {
+        TeamInvitesSend(
+            Call::with_body(
+                &self.t,
+                Request::post(
+                    "/competitions/{competition_id}/invites/direct",
+                    &[self.competition_id.as_str()],
+                ),
+                &ctfy_models::JsonObject::new(),
+            )
+            .body_field("email", Into::<String>::into(email)),
         )
-        .body_field("email", Into::<String>::into(email))
-        .json()
-        .await
     }
 }
 
 builder!(
-    /// Request builder of [`TeamInvites::create`]: set optional parameters, then `.await` it.
+    /// Request builder of [`TeamInvites::create`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     TeamInvitesCreate => m::TeamInviteInfo, json
 );
 
 impl TeamInvitesCreate {
-    /// Sets the `max_uses` body member.
+    /// Sets the `max_uses` body member. Server default: 1.
     pub fn max_uses(self, max_uses: i64) -> Self {
         Self(self.0.body_field("max_uses", max_uses))
     }
-    /// Sets the `ttl_seconds` body member.
-    pub fn ttl_seconds(self, ttl_seconds: i64) -> Self {
-        Self(self.0.body_field("ttl_seconds", ttl_seconds))
+    /// Sets the `ttl_seconds` body member (whole seconds; a sub-second remainder rounds up). Server default: 86400 s.
+    pub fn ttl_seconds(self, ttl_seconds: std::time::Duration) -> Self {
+        Self(
+            self.0
+                .body_field("ttl_seconds", Call::whole_secs(ttl_seconds)),
+        )
     }
 }
 
 builder!(
-    /// Request builder of [`TeamInvites::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`TeamInvites::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     TeamInvitesList => Page<m::TeamInviteInfo>
 );
 
 impl TeamInvitesList {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
+
+builder!(
+    /// Request builder of [`TeamInvites::revoke`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    TeamInvitesRevoke => ctfy_models::Json, json
+);
+
+builder!(
+    /// Request builder of [`TeamInvites::send`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    TeamInvitesSend => m::TeamInviteInfo, json
+);

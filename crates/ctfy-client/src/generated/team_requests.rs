@@ -23,10 +23,15 @@ impl TeamRequests {
     ///
     /// `POST /competitions/{competition_id}/invites/{invite_id}/approve`; Python SDK: `client.competition(id).team.requests.approve`.
     ///
+    /// # Arguments
+    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn approve(&self, invite_id: impl IntoId<Ident>) -> Result<m::TeamDetail> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn approve(&self, invite_id: impl IntoId<Ident>) -> TeamRequestsApprove {
+        TeamRequestsApprove(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let invite_id = invite_id.into_id()?;
@@ -35,19 +40,22 @@ impl TeamRequests {
                     &[self.competition_id.as_str(), invite_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Rejects join request.
     ///
     /// `POST /competitions/{competition_id}/invites/{invite_id}/reject`; Python SDK: `client.competition(id).team.requests.reject`.
     ///
+    /// # Arguments
+    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn reject(&self, invite_id: impl IntoId<Ident>) -> Result<ctfy_models::Json> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn reject(&self, invite_id: impl IntoId<Ident>) -> TeamRequestsReject {
+        TeamRequestsReject(Call::new(
             &self.t,
             (|| -> Result<Request> {
                 let invite_id = invite_id.into_id()?;
@@ -56,8 +64,20 @@ impl TeamRequests {
                     &[self.competition_id.as_str(), invite_id.as_str()],
                 )
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 }
+
+builder!(
+    /// Request builder of [`TeamRequests::approve`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    TeamRequestsApprove => m::TeamDetail, json
+);
+
+builder!(
+    /// Request builder of [`TeamRequests::reject`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    TeamRequestsReject => ctfy_models::Json, json
+);

@@ -28,8 +28,10 @@ impl Teams<'_> {
     ///
     /// `GET /teams`; Python SDK: `client.teams.list`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn list(&self) -> TeamsList {
         TeamsList(Call::new(self.t, Request::get("/teams", &[])))
     }
@@ -38,8 +40,13 @@ impl Teams<'_> {
     ///
     /// `GET /teams/{team_id}`; Python SDK: `client.teams.get`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn get(&self, team_id: impl IntoId<TeamId>) -> TeamsGet {
         TeamsGet(Call::new(
             self.t,
@@ -54,8 +61,13 @@ impl Teams<'_> {
     ///
     /// `GET /teams/{team_id}/profile-stats`; Python SDK: `client.teams.profile_stats`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn profile_stats(&self, team_id: impl IntoId<TeamId>) -> TeamsProfileStats {
         TeamsProfileStats(Call::new(
             self.t,
@@ -70,8 +82,13 @@ impl Teams<'_> {
     ///
     /// `GET /teams/{team_id}/achievements`; Python SDK: `client.teams.achievements`.
     ///
+    /// # Arguments
+    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
     pub fn achievements(&self, team_id: impl IntoId<TeamId>) -> TeamsAchievements {
         TeamsAchievements(Call::new(
             self.t,
@@ -84,66 +101,74 @@ impl Teams<'_> {
 }
 
 builder!(
-    /// Request builder of [`Teams::list`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Teams::list`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     TeamsList => Page<m::TeamInfo>
 );
 
 impl TeamsList {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Teams::get`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Teams::get`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     TeamsGet => m::TeamDetail, json
 );
 
 impl TeamsGet {
-    /// Sets the `competition_id` query parameter.
-    pub fn competition_id(self, competition_id: impl Into<String>) -> Self {
+    /// Sets the `competition_id` query parameter (checked: an invalid id fails the call with `InvalidId` when sent).
+    pub fn competition_id(self, competition_id: impl IntoId<CompetitionId>) -> Self {
         Self(
             self.0
-                .query("competition_id", Into::<String>::into(competition_id)),
+                .query_id::<CompetitionId>("competition_id", competition_id),
         )
     }
 }
 
 builder!(
-    /// Request builder of [`Teams::profile_stats`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Teams::profile_stats`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     TeamsProfileStats => m::ProfileStats, json
 );
 
 impl TeamsProfileStats {
-    /// Sets the `days` query parameter.
+    /// Sets the `days` query parameter. Server default: 365.
     pub fn days(self, days: i64) -> Self {
         Self(self.0.query("days", days))
     }
 }
 
 builder!(
-    /// Request builder of [`Teams::achievements`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Teams::achievements`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     TeamsAchievements => Page<m::TeamAchievement>
 );
 
 impl TeamsAchievements {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }

@@ -28,29 +28,31 @@ impl Vendor<'_> {
     ///
     /// `GET /vendor/me`; Python SDK: `client.vendor.me`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn me(&self) -> Result<m::VendorStateOutput> {
-        Call::new(self.t, Request::get("/vendor/me", &[]))
-            .json()
-            .await
+    pub fn me(&self) -> VendorMe {
+        VendorMe(Call::new(self.t, Request::get("/vendor/me", &[])))
     }
 
     /// Returns the vendor models.
     ///
     /// `GET /vendor/models`; Python SDK: `client.vendor.models`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn models(&self) -> Result<Vec<m::LlmModelStateOutput>> {
-        Call::new(self.t, Request::get("/vendor/models", &[]))
-            .json()
-            .await
+    pub fn models(&self) -> VendorModels {
+        VendorModels(Call::new(self.t, Request::get("/vendor/models", &[])))
     }
 
     /// Returns the vendor runs.
     ///
     /// `GET /vendor/runs`; Python SDK: `client.vendor.runs`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -62,29 +64,38 @@ impl Vendor<'_> {
     ///
     /// `GET /vendor/standard-sets`; Python SDK: `client.vendor.standard_sets`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn standard_sets(&self) -> Result<Vec<m::VendorStandardSet>> {
-        Call::new(self.t, Request::get("/vendor/standard-sets", &[]))
-            .json()
-            .await
+    pub fn standard_sets(&self) -> VendorStandardSets {
+        VendorStandardSets(Call::new(
+            self.t,
+            Request::get("/vendor/standard-sets", &[]),
+        ))
     }
 
     /// Returns the vendor nodes.
     ///
     /// `GET /vendor/nodes`; Python SDK: `client.vendor.nodes`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn nodes(&self) -> Result<Vec<m::NodeInfo>> {
-        Call::new(self.t, Request::get("/vendor/nodes", &[]))
-            .json()
-            .await
+    pub fn nodes(&self) -> VendorNodes {
+        VendorNodes(Call::new(self.t, Request::get("/vendor/nodes", &[])))
     }
 
     /// Registers model.
     ///
     /// `POST /vendor/models`; Python SDK: `client.vendor.register_model`.
+    ///
+    /// # Arguments
+    /// - `flavor`: the `flavor` body member.
+    /// - `id`: the `id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -108,6 +119,12 @@ impl Vendor<'_> {
     ///
     /// `POST /vendor/keys`; Python SDK: `client.vendor.upload_key`.
     ///
+    /// # Arguments
+    /// - `api_key`: the `api_key` body member.
+    /// - `flavor`: the `flavor` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
     pub fn upload_key(
@@ -130,38 +147,40 @@ impl Vendor<'_> {
     ///
     /// `GET /vendor/keys`; Python SDK: `client.vendor.keys`.
     ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
     /// Any [`Error`](crate::Error).
-    pub async fn keys(&self) -> Result<Vec<m::VendorKeyState>> {
-        Call::new(self.t, Request::get("/vendor/keys", &[]))
-            .json()
-            .await
+    pub fn keys(&self) -> VendorKeys {
+        VendorKeys(Call::new(self.t, Request::get("/vendor/keys", &[])))
     }
 
     /// Deletes key.
     ///
     /// `DELETE /vendor/keys/{vendor_key_id}`; Python SDK: `client.vendor.delete_key`.
     ///
+    /// # Arguments
+    /// - `vendor_key_id`: the `vendor_key_id` path parameter (an identifier, checked before sending).
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
-    pub async fn delete_key(
-        &self,
-        vendor_key_id: impl IntoId<Ident>,
-    ) -> Result<std::collections::BTreeMap<String, bool>> {
-        Call::new(
+    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    pub fn delete_key(&self, vendor_key_id: impl IntoId<Ident>) -> VendorDeleteKey {
+        VendorDeleteKey(Call::new(
             self.t,
             (|| -> Result<Request> {
                 let vendor_key_id = vendor_key_id.into_id()?;
                 Request::delete("/vendor/keys/{vendor_key_id}", &[vendor_key_id.as_str()])
             })(),
-        )
-        .json()
-        .await
+        ))
     }
 
     /// Lists campaigns.
     ///
     /// `GET /vendor/campaigns`; Python SDK: `client.vendor.campaigns`.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -172,6 +191,12 @@ impl Vendor<'_> {
     /// Submits campaign.
     ///
     /// `POST /vendor/campaigns`; Python SDK: `client.vendor.submit_campaign`.
+    ///
+    /// # Arguments
+    /// - `model_id`: the `model_id` body member.
+    /// - `standard_set_id`: the `standard_set_id` body member.
+    ///
+    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
     ///
     /// # Errors
     /// Any [`Error`](crate::Error).
@@ -193,7 +218,23 @@ impl Vendor<'_> {
 }
 
 builder!(
-    /// Request builder of [`Vendor::runs`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Vendor::me`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorMe => m::VendorStateOutput, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::models`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorModels => Vec<m::LlmModelStateOutput>, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::runs`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     VendorRuns => Page<m::EvalRunState>
 );
 
@@ -202,18 +243,34 @@ impl VendorRuns {
     pub fn fully_solved(self, fully_solved: bool) -> Self {
         Self(self.0.query("fully_solved", fully_solved))
     }
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 100.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Vendor::register_model`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Vendor::standard_sets`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorStandardSets => Vec<m::VendorStandardSet>, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::nodes`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorNodes => Vec<m::NodeInfo>, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::register_model`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     VendorRegisterModel => m::LlmModelStateOutput, json
 );
 
@@ -246,7 +303,9 @@ impl VendorRegisterModel {
 }
 
 builder!(
-    /// Request builder of [`Vendor::upload_key`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Vendor::upload_key`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     VendorUploadKey => m::VendorKeyState, json
 );
 
@@ -258,32 +317,50 @@ impl VendorUploadKey {
 }
 
 builder!(
-    /// Request builder of [`Vendor::campaigns`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Vendor::keys`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorKeys => Vec<m::VendorKeyState>, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::delete_key`]: `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
+    VendorDeleteKey => std::collections::BTreeMap<String, bool>, json
+);
+
+builder!(
+    /// Request builder of [`Vendor::campaigns`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     VendorCampaigns => Page<m::EvalCampaignState>
 );
 
 impl VendorCampaigns {
-    /// Sets the `limit` query parameter.
+    /// Sets the `limit` query parameter. Server default: 50.
     pub fn limit(self, limit: u64) -> Self {
         Self(self.0.query("limit", limit))
     }
-    /// Sets the `offset` query parameter.
+    /// Sets the `offset` query parameter. Server default: 0.
     pub fn offset(self, offset: u64) -> Self {
         Self(self.0.query("offset", offset))
     }
 }
 
 builder!(
-    /// Request builder of [`Vendor::submit_campaign`]: set optional parameters, then `.await` it.
+    /// Request builder of [`Vendor::submit_campaign`]: set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
+    /// `Send + 'static`: it can move into a spawned task.
     VendorSubmitCampaign => m::EvalCampaignState, json
 );
 
 impl VendorSubmitCampaign {
-    /// Sets the `max_cost_usd` body member.
+    /// Sets the `max_cost_usd` body member. Server default: 0.0.
     pub fn max_cost_usd(self, max_cost_usd: f64) -> Self {
         Self(self.0.body_field("max_cost_usd", max_cost_usd))
     }
-    /// Sets the `max_turns` body member.
+    /// Sets the `max_turns` body member. Server default: 0.
     pub fn max_turns(self, max_turns: i64) -> Self {
         Self(self.0.body_field("max_turns", max_turns))
     }
@@ -291,16 +368,16 @@ impl VendorSubmitCampaign {
     pub fn name(self, name: impl Into<String>) -> Self {
         Self(self.0.body_field("name", Into::<String>::into(name)))
     }
-    /// Sets the `num_samples` body member.
+    /// Sets the `num_samples` body member. Server default: 1.
     pub fn num_samples(self, num_samples: i64) -> Self {
         Self(self.0.body_field("num_samples", num_samples))
     }
-    /// Sets the `publish` body member.
+    /// Sets the `publish` body member. Server default: false.
     pub fn publish(self, publish: bool) -> Self {
         Self(self.0.body_field("publish", publish))
     }
-    /// Sets the `timeout_s` body member.
-    pub fn timeout_s(self, timeout_s: i64) -> Self {
-        Self(self.0.body_field("timeout_s", timeout_s))
+    /// Sets the `timeout_s` body member (whole seconds; a sub-second remainder rounds up). Server default: 0 s.
+    pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
+        Self(self.0.body_field("timeout_s", Call::whole_secs(timeout_s)))
     }
 }
