@@ -1166,7 +1166,7 @@ def emit_method(m: Method) -> tuple[str, str]:
             btxt.append(f"    pub fn {a.name}(self, {a.name}: {a.param_ty()}) -> Self {{")
             if m.id in CALL_BUDGETS and a.key == "timeout_s" and a.where == "body":
                 margin = CALL_BUDGETS[m.id][1]
-                btxt[-2] = (f"    /// Sets the `{a.key}` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus {margin} s.")
+                btxt[-2] = (f"    /// Sets the `{a.key}` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus {margin} s.{a.default_doc()}")
                 btxt.append(f"        let wait = std::time::Duration::from_secs(Call::whole_secs({a.name}).saturating_add({margin}));")
                 btxt.append(f"        Self({a.apply('self.0')}.timeout(wait))")
             else:

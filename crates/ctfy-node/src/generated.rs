@@ -1371,7 +1371,7 @@ builder!(
 );
 
 impl NodeRunChecker {
-    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 10 s.
+    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 10 s. Server default: 30 s.
     pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
         let wait = std::time::Duration::from_secs(Call::whole_secs(timeout_s).saturating_add(10));
         Self(
@@ -1449,7 +1449,7 @@ impl NodeRunHarness {
                 .body_field("target_instance", Into::<String>::into(target_instance)),
         )
     }
-    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 30 s.
+    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 30 s. Server default: 1800 s.
     pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
         let wait = std::time::Duration::from_secs(Call::whole_secs(timeout_s).saturating_add(30));
         Self(
@@ -1483,7 +1483,7 @@ impl NodeVerifyPatch {
     pub fn files(self, files: std::collections::BTreeMap<String, String>) -> Self {
         Self(self.0.body_field("files", files))
     }
-    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 60 s.
+    /// Sets the `timeout_s` body member (whole seconds, rounded up): the node's budget; the request then waits that long plus 60 s. Server default: 900 s.
     pub fn timeout_s(self, timeout_s: std::time::Duration) -> Self {
         let wait = std::time::Duration::from_secs(Call::whole_secs(timeout_s).saturating_add(60));
         Self(
