@@ -84,13 +84,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .ok_or("no challenge that launches an instance")?,
     };
 
-    // 4. Launch and wait until ready.
+    // 4. Launch and wait until ready: at most two minutes. A start that fails, times out or
+    //    is dropped stops its instance by itself, so nothing is left running.
     println!("[4] launching {} …", challenge.id);
     let started = std::time::Instant::now();
     let ready = client
         .instances()
         .start(&challenge.id)
         .competition_id(comp.id())
+        .timeout(std::time::Duration::from_secs(120))
         .await?;
     println!(
         "      instance {} ready in {:.1?}",

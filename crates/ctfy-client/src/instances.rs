@@ -354,7 +354,7 @@ fn launch_request(
         body.insert("competition_id".into(), c.as_str().into());
     }
     if let Some(ttl) = ttl {
-        body.insert("ttl".into(), ctfy_transport::whole_seconds(ttl).into());
+        body.insert("ttl".into(), Call::whole_secs(ttl).into());
     }
     Request::post("/instances", &[])?.json(&body)
 }

@@ -121,7 +121,7 @@ macro_rules! id_type {
         /// unusable decoded id fails with [`InvalidId`] before anything is sent. The
         /// [`Default`] is the empty id.
         ///
-        /// Compares with `&str`, `str` and `String` both ways; [`Borrow<str>`] lets a
+        /// Compares with `&str`, `str` and `String` both ways; [`Borrow<str>`](std::borrow::Borrow) lets a
         /// `HashMap` keyed by ids be looked up with a `&str`.
         #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);

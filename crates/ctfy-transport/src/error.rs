@@ -448,7 +448,7 @@ pub fn snippet(body: &[u8]) -> String {
 }
 
 /// Builds the [`ApiError`] for an error response. Every text taken from the body goes through
-/// the redaction ([`crate::redact`]), masking each of `secrets` (the transport's tokens) too.
+/// the redaction ([`crate::redact()`]), masking each of `secrets` (the transport's tokens) too.
 pub(crate) fn api_error(
     method: &str,
     path: &str,
@@ -476,7 +476,7 @@ pub(crate) fn api_error(
     err
 }
 
-/// Redacts `text` in place (see [`crate::redact`]).
+/// Redacts `text` in place (see [`crate::redact()`]).
 pub(crate) fn scrub(text: &mut String, secret: Option<&str>) {
     if let std::borrow::Cow::Owned(clean) = crate::redact::redact_with(text, secret) {
         *text = clean;

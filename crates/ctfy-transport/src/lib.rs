@@ -5,7 +5,7 @@
 //!   non-idempotent request the server may have processed.
 //! - [`Request`]: a request as data, with every path segment percent-encoded and segments that
 //!   could change the route (empty, `.`, `..`, or containing `/` or `\`) refused.
-//! - [`redact`]: the one redaction of URLs and error texts (`token=` values, userinfo, the
+//! - [`redact()`]: the one redaction of URLs and error texts (`token=` values, userinfo, the
 //!   token itself) that everything the SDK shows goes through.
 //! - [`Error`]: one `#[non_exhaustive]` error enum that keeps the platform's `code` and `detail`.
 //! - [`Page`] and [`PageStream`]: pagination.
@@ -37,14 +37,6 @@ where
 {
     from.checked_add_duration(after)
         .unwrap_or_else(|| from + std::time::Duration::from_secs(30 * 365 * 24 * 3600))
-}
-
-/// A duration as the whole seconds the platform takes (`ttl`, `*_s` parameters): a fraction
-/// of a second is rounded up, so a short non-zero duration never becomes 0 ("none" or
-/// "the default" to the platform); durations beyond `i64::MAX` seconds saturate.
-pub fn whole_seconds(d: std::time::Duration) -> i64 {
-    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-    i64::try_from(secs).unwrap_or(i64::MAX)
 }
 
 /// Checked addition of a duration to an instant (`std` and `tokio` instants).

@@ -26,7 +26,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     redact_with(text, None)
 }
 
-/// [`redact`], also masking every occurrence of `secret` (when it is not empty).
+/// [`redact()`], also masking every occurrence of `secret` (when it is not empty).
 pub fn redact_with<'a>(text: &'a str, secret: Option<&str>) -> Cow<'a, str> {
     let secret = secret.filter(|s| !s.is_empty());
     let lower = text.to_ascii_lowercase();

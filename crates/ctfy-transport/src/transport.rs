@@ -546,7 +546,7 @@ impl Transport {
     }
 
     /// Masks `token=` values, URL userinfo and this transport's token in `text` (the one
-    /// redaction every URL and error text the SDK shows goes through; see [`crate::redact`]).
+    /// redaction every URL and error text the SDK shows goes through; see [`crate::redact()`]).
     pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
         let once = crate::redact::redact_with(text, self.secret());
         match self.inner.events_token.as_ref().map(|t| t.expose_secret()) {
@@ -1033,7 +1033,9 @@ pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     parse_retry_after_value(v)
 }
 
-/// [`parse_retry_after`] on the header's text.
+/// How long a `Retry-After` header value asks to wait: delay seconds (fractions allowed) or
+/// an HTTP date; `None` for a value that is neither (or negative / not a number). A value
+/// too large to represent is [`Duration::MAX`], longer than any cap.
 pub fn parse_retry_after_value(v: &str) -> Option<Duration> {
     if v.is_empty() {
         return None;
