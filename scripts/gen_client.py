@@ -517,6 +517,8 @@ class Arg:
             base = "impl Into<String>"
         elif k == "enum":
             base = f"impl Into<{self.t['ty']}>"
+        elif k == "strings" and self.t.get("id_ty"):
+            base = f"impl IntoIterator<Item = impl IntoId<{self.t['id_ty']}>>"
         elif k == "strings":
             base = "impl IntoIterator<Item = impl Into<String>>"
         elif self.key in ("limit", "offset") and k == "i64" and self.where == "query":
@@ -551,6 +553,8 @@ class Arg:
 
     def apply(self, call: str) -> str:
         k = self.t["kind"]
+        if k == "strings" and self.t.get("id_ty"):
+            return f"{call}.body_ids::<{self.t['id_ty']}>({rs(self.key)}, {self.name})"
         if k == "id":
             fn = {"query": "query_id", "form": "form_id", "body": "body_id"}[self.where]
             return f"{call}.{fn}::<{self.t['ty']}>({rs(self.key)}, {self.name})"
@@ -910,6 +914,9 @@ class Gen:
             if a.where in ("query", "body", "form"):
                 if a.key in ID_TYPES and a.t["kind"] == "string":
                     a.t = dict(a.t, ty=ID_TYPES[a.key], kind="id")
+                elif a.key.endswith("_ids") and a.key[:-1] in ID_TYPES and a.t["kind"] == "strings" and a.where == "body":
+                    # a list of ids: each one checked, like a single id
+                    a.t = dict(a.t, id_ty=ID_TYPES[a.key[:-1]])
                 elif a.key in DURATION_PARAMS and a.t["kind"] == "i64":
                     a.t = dict(a.t, kind="duration")
         # leading arguments: path, ids outer to inner, the rest, the answer last

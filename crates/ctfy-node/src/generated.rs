@@ -1193,15 +1193,13 @@ builder!(
 
 impl NodeBuildAllChallenges {
     /// Sets the `challenge_ids` body member.
-    pub fn challenge_ids(self, challenge_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn challenge_ids(
+        self,
+        challenge_ids: impl IntoIterator<Item = impl IntoId<ChallengeId>>,
+    ) -> Self {
         Self(
-            self.0.body_field(
-                "challenge_ids",
-                challenge_ids
-                    .into_iter()
-                    .map(Into::into)
-                    .collect::<Vec<String>>(),
-            ),
+            self.0
+                .body_ids::<ChallengeId>("challenge_ids", challenge_ids),
         )
     }
 }
@@ -1272,15 +1270,13 @@ builder!(
 
 impl NodePullAllChallenges {
     /// Sets the `challenge_ids` body member.
-    pub fn challenge_ids(self, challenge_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn challenge_ids(
+        self,
+        challenge_ids: impl IntoIterator<Item = impl IntoId<ChallengeId>>,
+    ) -> Self {
         Self(
-            self.0.body_field(
-                "challenge_ids",
-                challenge_ids
-                    .into_iter()
-                    .map(Into::into)
-                    .collect::<Vec<String>>(),
-            ),
+            self.0
+                .body_ids::<ChallengeId>("challenge_ids", challenge_ids),
         )
     }
 }

@@ -161,6 +161,17 @@ impl Call {
         self.check(id.into_id(), |c, id| c.body_field(key, id))
     }
 
+    /// Sets a body member holding a list of identifiers, each checked as in
+    /// [`Call::query_id`] (one invalid id fails the call with `InvalidId` when it is sent).
+    pub fn body_ids<T: Serialize>(
+        self,
+        key: &str,
+        ids: impl IntoIterator<Item = impl IntoId<T>>,
+    ) -> Self {
+        let ids: std::result::Result<Vec<T>, _> = ids.into_iter().map(IntoId::into_id).collect();
+        self.check(ids, |c, ids| c.body_field(key, ids))
+    }
+
     /// Adds a text field holding an identifier to the multipart form body, checked as in
     /// [`Call::query_id`].
     pub fn form_id<T: std::fmt::Display>(self, name: &str, id: impl IntoId<T>) -> Self {
@@ -377,6 +388,9 @@ mod tests {
         assert!(matches!(call.into_request(), Err(Error::InvalidId(_))));
         let call =
             Call::new(&t, Request::post("/x", &[])).body_id::<ctfy_models::UserId>("user_id", "..");
+        assert!(matches!(call.into_request(), Err(Error::InvalidId(_))));
+        let call = Call::new(&t, Request::post("/x", &[]))
+            .body_ids::<ctfy_models::ChallengeId>("challenge_ids", ["WEB-1", "a/b"]);
         assert!(matches!(call.into_request(), Err(Error::InvalidId(_))));
         let (_, req) = Call::new(&t, Request::get("/x", &[]))
             .query_id::<ctfy_models::TeamId>("team_id", "t1")

@@ -497,15 +497,13 @@ impl AdminChallengesBuildPush {
         Self(self.0.body_field("bucket", Into::<String>::into(bucket)))
     }
     /// Sets the `challenge_ids` body member.
-    pub fn challenge_ids(self, challenge_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn challenge_ids(
+        self,
+        challenge_ids: impl IntoIterator<Item = impl IntoId<ChallengeId>>,
+    ) -> Self {
         Self(
-            self.0.body_field(
-                "challenge_ids",
-                challenge_ids
-                    .into_iter()
-                    .map(Into::into)
-                    .collect::<Vec<String>>(),
-            ),
+            self.0
+                .body_ids::<ChallengeId>("challenge_ids", challenge_ids),
         )
     }
     /// Sets the `node_id` body member (checked: an invalid id fails the call with `InvalidId` when sent).

@@ -334,15 +334,13 @@ impl AdminCompetitionsCreate {
         Self(self.0.body_field("awd_match", awd_match))
     }
     /// Sets the `challenge_ids` body member.
-    pub fn challenge_ids(self, challenge_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn challenge_ids(
+        self,
+        challenge_ids: impl IntoIterator<Item = impl IntoId<ChallengeId>>,
+    ) -> Self {
         Self(
-            self.0.body_field(
-                "challenge_ids",
-                challenge_ids
-                    .into_iter()
-                    .map(Into::into)
-                    .collect::<Vec<String>>(),
-            ),
+            self.0
+                .body_ids::<ChallengeId>("challenge_ids", challenge_ids),
         )
     }
     /// Sets the `corpus_sha` body member.
@@ -597,15 +595,13 @@ impl AdminCompetitionsUpdate {
         Self(self.0.body_field("authoring_terms_version", ()))
     }
     /// Sets the `challenge_ids` body member.
-    pub fn challenge_ids(self, challenge_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn challenge_ids(
+        self,
+        challenge_ids: impl IntoIterator<Item = impl IntoId<ChallengeId>>,
+    ) -> Self {
         Self(
-            self.0.body_field(
-                "challenge_ids",
-                challenge_ids
-                    .into_iter()
-                    .map(Into::into)
-                    .collect::<Vec<String>>(),
-            ),
+            self.0
+                .body_ids::<ChallengeId>("challenge_ids", challenge_ids),
         )
     }
     /// Sends `challenge_ids: null` (unlike leaving it out: on this PATCH, null clears the value).

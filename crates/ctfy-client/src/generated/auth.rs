@@ -728,16 +728,11 @@ impl AuthMintToken {
     /// Sets the `competition_ids` body member.
     pub fn competition_ids(
         self,
-        competition_ids: impl IntoIterator<Item = impl Into<String>>,
+        competition_ids: impl IntoIterator<Item = impl IntoId<CompetitionId>>,
     ) -> Self {
         Self(
-            self.0.body_field(
-                "competition_ids",
-                competition_ids
-                    .into_iter()
-                    .map(Into::into)
-                    .collect::<Vec<String>>(),
-            ),
+            self.0
+                .body_ids::<CompetitionId>("competition_ids", competition_ids),
         )
     }
     /// Sets the `expires_in_days` body member.
@@ -783,16 +778,11 @@ impl AuthUpdateTokenScopes {
     /// Sets the `competition_ids` body member.
     pub fn competition_ids(
         self,
-        competition_ids: impl IntoIterator<Item = impl Into<String>>,
+        competition_ids: impl IntoIterator<Item = impl IntoId<CompetitionId>>,
     ) -> Self {
         Self(
-            self.0.body_field(
-                "competition_ids",
-                competition_ids
-                    .into_iter()
-                    .map(Into::into)
-                    .collect::<Vec<String>>(),
-            ),
+            self.0
+                .body_ids::<CompetitionId>("competition_ids", competition_ids),
         )
     }
     /// Sends `competition_ids: null` (unlike leaving it out: on this PATCH, null clears the value).
