@@ -21,6 +21,9 @@ pub use ctfy_models as models;
 pub use ctfy_node as node;
 pub use ctfy_transport as transport;
 
+#[cfg(feature = "testing")]
+pub use ctfy_client::testing;
+
 pub use ctfy_admin::AdminClient;
 pub use ctfy_client::{
     Competition, EventStream, Notice, PlatformClient, ReadyInstance, Registration,

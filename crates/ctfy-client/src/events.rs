@@ -40,6 +40,24 @@ pub enum Notice {
     },
 }
 
+impl Notice {
+    /// The platform event this notice carries, if it is one.
+    pub fn event(&self) -> Option<&Event> {
+        match self {
+            Notice::Event(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Takes the platform event out of this notice, if it is one.
+    pub fn into_event(self) -> Option<Event> {
+        match self {
+            Notice::Event(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// The platform's realtime events, as [`PlatformClient::events`] returns them: a
 /// `Stream<Item = Result<Notice>>` that reconnects by itself.
 ///

@@ -37,6 +37,9 @@ mod tunnel;
 mod events;
 pub use events::{EventStream, Notice};
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 pub use client::{
     ClientBuilder, Compatibility, PLATFORM_VERSION, PlatformCheckServerCompatibility,
     PlatformClient, VersionCheck,

@@ -1,0 +1,410 @@
+//! `ctfy::testing`: test code that uses the SDK without a platform (feature `testing`).
+//!
+//! [`MockPlatform`] is a stand-in for the ctfy platform on a loopback port, built on
+//! [`wiremock`]. It keeps state like the real one: a running competition, its challenges
+//! and their answers, the instances the code under test launches (each with a web service
+//! that serves its flag, like the stand-in node), the answers it submits, a scoreboard, and
+//! a live event stream (`GET /events`) that publishes what happens. Its error bodies, status
+//! codes and auto-stop after a full solve are the platform's. Afterwards a test asks it what
+//! the code did.
+//!
+//! ```
+//! use ctfy_client::testing::MockPlatform;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> ctfy_client::Result<()> {
+//! let mock = MockPlatform::start().await; // one competition, WEB-001 and QA-001
+//! let client = mock.client();
+//!
+//! // The code under test: launch, capture the flag from the service, submit, stop.
+//! let ready = client.instances().start("WEB-001").competition_id(mock.competition_id()).await?;
+//! let url = format!("{}/flag", ready.surface.services[0].url());
+//! let flag = mock.fetch(&url).await;
+//! assert!(client.submissions().submit(&ready.id, flag.trim()).await?.correct);
+//! client.instances().stop(&ready.id).await?;
+//!
+//! mock.assert_no_instance_running().await;
+//! mock.assert_no_resubmission();
+//! # Ok(()) }
+//! ```
+//!
+//! Scenarios are built with [`MockPlatform::builder`]: [`MockChallenge`]s that come up after
+//! a delay, after N status polls or never, or fail ([`Startup`]); [`Fault`]s (rate limits
+//! with `Retry-After`, 5xx blips) on chosen [`Route`]s; an [`EventScript`] of frames and
+//! disconnects for the event stream; a fixed scoreboard. [`Fixture`] gives every model a
+//! realistic value to start from.
+//!
+//! Tokens: [`MockPlatform::client`] uses a `pf_` API token, whose event stream is anonymous
+//! (as on the platform, it sees no team frames, so `start()` polls);
+//! [`MockPlatform::session_client`] uses a `pt_` session token, whose stream carries the
+//! team's frames (`instance_ready`, `flag_correct`…); [`MockPlatform::admin`] is an admin.
+//!
+//! Requests the kit does not model get `404 not_mocked`, naming the request. To answer one,
+//! mount a [`wiremock::Mock`] on [`MockPlatform::server`]: a test's own mocks take
+//! precedence over the kit's.
+
+mod fixtures;
+mod scenario;
+mod server;
+mod state;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ctfy_models::events::Event;
+use ctfy_models::{
+    ChallengeId, CompetitionId, CompetitionInfo, QuestionId, ScoreboardEntry, TeamDetail,
+};
+use wiremock::{Mock, MockServer, matchers::any};
+
+pub use fixtures::{COMPETITION_ID, Fixture, INSTANCE_ID, TEAM_ID, USER_ID};
+pub use scenario::{EventScript, Fault, MockChallenge, Route, Startup};
+pub use state::{ADMIN_TOKEN, MockInstance, PLAYER_TOKEN, SESSION_TOKEN, Submitted};
+
+use crate::{ClientBuilder, PlatformClient};
+use state::{Responder, Shared, State};
+
+/// A stateful stand-in for the ctfy platform on a loopback port; see the
+/// [module docs](self). Dropping it shuts it down.
+pub struct MockPlatform {
+    server: MockServer,
+    shared: Arc<Shared>,
+    url: String,
+    http: reqwest::Client,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for MockPlatform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockPlatform")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for MockPlatform {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl MockPlatform {
+    /// Starts the default scenario: the running competition [`CompetitionInfo::fixture`]
+    /// ("Mock Cup", the player registered on team `mock-agent`) with two challenges:
+    /// `WEB-001`, which launches an instance that is ready at once and whose question `flag`
+    /// has the answer `FLAG{WEB-001}`, and `QA-001`, a question-only challenge whose
+    /// question `answer` has the answer `22`.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound, or outside a tokio runtime.
+    pub async fn start() -> Self {
+        Self::builder()
+            .challenge(MockChallenge::instance("WEB-001"))
+            .challenge(MockChallenge::qa("QA-001").question("answer", "22"))
+            .start()
+            .await
+    }
+
+    /// A scenario to build: no challenges until [`MockPlatformBuilder::challenge`] adds
+    /// them.
+    pub fn builder() -> MockPlatformBuilder {
+        MockPlatformBuilder {
+            competition: CompetitionInfo::fixture(),
+            challenges: Vec::new(),
+            registered: true,
+            faults: Vec::new(),
+            script: EventScript::new(),
+            scoreboard: None,
+        }
+    }
+
+    /// The platform URL (`http://127.0.0.1:PORT`), what [`PlatformClient::new`] takes.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The wiremock server behind it: mount a test's own [`Mock`]s on it (they answer before
+    /// the kit does), or read [`MockServer::received_requests`] (every request but the event
+    /// stream's).
+    pub fn server(&self) -> &MockServer {
+        &self.server
+    }
+
+    /// A player client with a `pf_` API token ([`PLAYER_TOKEN`]) and the SDK's defaults.
+    pub fn client(&self) -> PlatformClient {
+        self.client_with(self.client_builder())
+    }
+
+    /// The same player with a `pt_` session token ([`SESSION_TOKEN`]): its event stream
+    /// carries the team's frames, so `start()` wakes on `instance_ready`.
+    pub fn session_client(&self) -> PlatformClient {
+        self.client_with(PlatformClient::builder(&self.url).token(SESSION_TOKEN))
+    }
+
+    /// A [`ClientBuilder`] for this platform with the player's `pf_` token, to change the
+    /// retry policy, timeouts or tokens before building.
+    pub fn client_builder(&self) -> ClientBuilder {
+        PlatformClient::builder(&self.url).token(PLAYER_TOKEN)
+    }
+
+    /// An admin client ([`ADMIN_TOKEN`]). The kit models the competition, invitation and
+    /// challenge-catalogue calls of the operator surface; a competition it creates is seen by
+    /// the player's calls too.
+    pub fn admin(&self) -> crate::AdminClient {
+        match crate::AdminClient::connect(&self.url, ADMIN_TOKEN) {
+            Ok(c) => c,
+            Err(e) => panic!("ctfy::testing: admin client for {}: {e}", self.url),
+        }
+    }
+
+    fn client_with(&self, b: ClientBuilder) -> PlatformClient {
+        match b.build() {
+            Ok(c) => c,
+            Err(e) => panic!("ctfy::testing: client for {}: {e}", self.url),
+        }
+    }
+
+    /// The id of the scenario's competition.
+    pub fn competition_id(&self) -> CompetitionId {
+        self.shared.lock().competitions[0].id.clone()
+    }
+
+    /// `GET url` as plain text, for fetching a flag from an instance's service in a test.
+    ///
+    /// # Panics
+    /// When the request fails or answers an error status.
+    pub async fn fetch(&self, url: &str) -> String {
+        let answer = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .unwrap_or_else(|e| panic!("ctfy::testing: GET {url}: {e}"));
+        answer
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("ctfy::testing: GET {url}: {e}"))
+    }
+
+    /// Every instance launched so far, in launch order.
+    pub fn instances(&self) -> Vec<MockInstance> {
+        self.shared.tick();
+        self.shared.lock().instances.clone()
+    }
+
+    /// The instances still running (starting or ready).
+    pub fn running_instances(&self) -> Vec<MockInstance> {
+        self.instances()
+            .into_iter()
+            .filter(MockInstance::is_running)
+            .collect()
+    }
+
+    /// Waits up to 5 s for the instances still running to be stopped (the SDK stops an
+    /// abandoned start's instance in the background), then panics naming those left.
+    ///
+    /// # Panics
+    /// When an instance still runs after 5 s.
+    pub async fn assert_no_instance_running(&self) {
+        let until = Instant::now() + Duration::from_secs(5);
+        loop {
+            let running = self.running_instances();
+            if running.is_empty() {
+                return;
+            }
+            if Instant::now() >= until {
+                let list: Vec<String> = running
+                    .iter()
+                    .map(|i| format!("{} ({}, {})", i.id, i.challenge_id, i.status.as_str()))
+                    .collect();
+                panic!("instances left running: {}", list.join(", "));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every answer submitted so far, in order.
+    pub fn submissions(&self) -> Vec<Submitted> {
+        self.shared.lock().submissions.clone()
+    }
+
+    /// The answers submitted for a question the team had already solved.
+    pub fn resubmissions(&self) -> Vec<Submitted> {
+        self.submissions()
+            .into_iter()
+            .filter(|s| s.already_solved)
+            .collect()
+    }
+
+    /// Panics when an answer was submitted for a question the team had already solved.
+    ///
+    /// # Panics
+    /// On the first such submission, naming it.
+    pub fn assert_no_resubmission(&self) {
+        if let Some(s) = self.resubmissions().first() {
+            panic!(
+                "resubmitted the solved question {} of {} (answer {:?})",
+                s.question_id, s.challenge_id, s.answer
+            );
+        }
+    }
+
+    /// The questions the team solved, as (challenge, question) pairs.
+    pub fn solved(&self) -> Vec<(ChallengeId, QuestionId)> {
+        self.shared.lock().solved.iter().cloned().collect()
+    }
+
+    /// How many requests of a kind arrived (faulted ones included; the event stream counts
+    /// connections).
+    pub fn requests(&self, route: Route) -> usize {
+        self.shared
+            .lock()
+            .counts
+            .get(&route)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Publishes a frame now, to every connected event stream whatever its token.
+    pub fn publish(&self, event: Event) {
+        self.shared.publish(event, false);
+    }
+
+    /// Plans a fault from now on (see [`MockPlatformBuilder::fault`]).
+    pub fn fault(&self, route: Route, fault: Fault) {
+        self.shared.lock().faults.push((route, fault, 0));
+    }
+}
+
+/// A [`MockPlatform`] scenario; [`start`](Self::start) runs it.
+#[derive(Debug, Clone)]
+#[must_use = "a scenario does nothing until started"]
+pub struct MockPlatformBuilder {
+    competition: CompetitionInfo,
+    challenges: Vec<MockChallenge>,
+    registered: bool,
+    faults: Vec<(Route, Fault)>,
+    script: EventScript,
+    scoreboard: Option<Vec<ScoreboardEntry>>,
+}
+
+impl MockPlatformBuilder {
+    /// The competition (default [`CompetitionInfo::fixture`]). Its `challenge_ids` become
+    /// the scenario's challenges, in the order they were added; set `phase` to test an
+    /// agent's choice of competition.
+    pub fn competition(mut self, info: CompetitionInfo) -> Self {
+        self.competition = info;
+        self
+    }
+
+    /// Adds a challenge to the competition.
+    pub fn challenge(mut self, challenge: MockChallenge) -> Self {
+        self.challenges.push(challenge);
+        self
+    }
+
+    /// The player is not on a team yet: launches and answers get `403 not_registered` until
+    /// it registers (`competition(id).register(..)`).
+    pub fn unregistered(mut self) -> Self {
+        self.registered = false;
+        self
+    }
+
+    /// Answers the first `fault.times` requests of `route` with the fault instead (faults of
+    /// one route apply one after another).
+    pub fn fault(mut self, route: Route, fault: Fault) -> Self {
+        self.faults.push((route, fault));
+        self
+    }
+
+    /// What the event stream plays before its live frames (see [`EventScript`]).
+    pub fn events(mut self, script: EventScript) -> Self {
+        self.script = script;
+        self
+    }
+
+    /// A fixed scoreboard instead of the one the kit computes (the player's team alone, 100
+    /// points per solved question).
+    pub fn scoreboard(mut self, rows: Vec<ScoreboardEntry>) -> Self {
+        self.scoreboard = Some(rows);
+        self
+    }
+
+    /// Starts the mock platform on a loopback port.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound, or outside a tokio runtime.
+    pub async fn start(self) -> MockPlatform {
+        let mut competition = self.competition;
+        competition.challenge_ids = self.challenges.iter().map(|c| c.id().clone()).collect();
+        if !self.registered {
+            competition.is_registered = false;
+            competition.my_team_id = Default::default();
+            competition.my_team_name = String::new();
+        }
+        let team = TeamDetail {
+            competition_id: competition.id.clone(),
+            ..TeamDetail::fixture()
+        };
+        let shared = Shared::new(State {
+            competitions: vec![competition],
+            challenges: self.challenges,
+            registered: self.registered,
+            team,
+            instances: Vec::new(),
+            submissions: Vec::new(),
+            solved: Default::default(),
+            wrong: Default::default(),
+            faults: self.faults.into_iter().map(|(r, f)| (r, f, 0)).collect(),
+            counts: Default::default(),
+            script: self.script.steps.into(),
+            scoreboard: self.scoreboard,
+            invites: Vec::new(),
+            next_id: 0,
+        });
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(Responder(Arc::clone(&shared)))
+            .with_priority(u8::MAX)
+            .mount(&server)
+            .await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("ctfy::testing: bind a loopback port: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("ctfy::testing: loopback address: {e}"));
+        let url = format!("http://{addr}");
+        let _ = shared.origin.set(url.clone());
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_else(|e| panic!("ctfy::testing: HTTP client: {e}"));
+        let app = server::router(server::Front {
+            shared: Arc::clone(&shared),
+            inner: server.uri(),
+            http: http.clone(),
+        });
+        let serve = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let ticking = Arc::clone(&shared);
+        let ticker = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                ticking.tick();
+            }
+        });
+        MockPlatform {
+            server,
+            shared,
+            url,
+            http,
+            tasks: vec![serve, ticker],
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! What a mock platform holds and how it behaves: challenges, start-ups, faults, event scripts.
+
+use std::time::Duration;
+
+use ctfy_models::events::Event;
+use ctfy_models::{ChallengeId, ChallengeInfo, IntoId, QuestionId, QuestionPublicInfo};
+
+use super::fixtures::{Fixture, id};
+
+/// How a launched instance of a [`MockChallenge`] comes up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Startup {
+    /// Ready at once: the first status poll sees it ready (the default).
+    Immediate,
+    /// Ready this long after the launch; `instance_ready` is published then.
+    After(Duration),
+    /// Ready at the n-th status poll (1 = the first); `instance_ready` is published then.
+    AfterPolls(u32),
+    /// Fails to start: the status says `error` with this message, and `instance_error` is
+    /// published.
+    Fails(String),
+    /// Stays `starting` forever, to test timeouts.
+    Never,
+}
+
+/// A challenge of the mock competition, with its answers and its start-up behaviour.
+///
+/// ```
+/// use std::time::Duration;
+/// use ctfy_client::testing::MockChallenge;
+///
+/// let web = MockChallenge::instance("WEB-002")
+///     .flag("FLAG{sqli}")
+///     .question("token", "FLAG{second-part}")
+///     .ready_after(Duration::from_millis(200));
+/// let trivia = MockChallenge::qa("QA-002").question("answer", "22");
+/// ```
+#[derive(Debug, Clone)]
+pub struct MockChallenge {
+    pub(crate) info: ChallengeInfo,
+    /// Question id → accepted answer, in the challenge's order.
+    pub(crate) answers: Vec<(QuestionId, String)>,
+    pub(crate) startup: Startup,
+}
+
+impl MockChallenge {
+    /// A challenge that launches an instance, from [`ChallengeInfo::fixture`] with this id and
+    /// name; its one question `flag` has the answer `FLAG{<id>}` until [`flag`](Self::flag)
+    /// or [`question`](Self::question) say otherwise. The instance's web service serves each
+    /// answer at `GET <service>/flag` (question `flag`) and `GET <service>/flag/<question>`,
+    /// as the stand-in node does.
+    ///
+    /// # Panics
+    /// When `challenge_id` is not a valid id (empty, `.`, `..`, or with `/` or `\`).
+    pub fn instance(challenge_id: &str) -> Self {
+        let challenge_id: ChallengeId = checked(challenge_id);
+        let info = ChallengeInfo {
+            name: format!("Challenge {challenge_id}"),
+            id: challenge_id.clone(),
+            ..ChallengeInfo::fixture()
+        };
+        Self {
+            answers: vec![(id("flag"), format!("FLAG{{{challenge_id}}}"))],
+            info,
+            startup: Startup::Immediate,
+        }
+    }
+
+    /// A question-only challenge (`is_qa_only`, answered with `submit_qa`, listed by
+    /// `list_qa_challenges`), without questions until [`question`](Self::question) adds them.
+    ///
+    /// # Panics
+    /// When `challenge_id` is not a valid id.
+    pub fn qa(challenge_id: &str) -> Self {
+        let challenge_id: ChallengeId = checked(challenge_id);
+        let info = ChallengeInfo {
+            name: format!("Questions {challenge_id}"),
+            id: challenge_id,
+            category: ctfy_models::ChallengeCategory::Misc,
+            is_qa_only: true,
+            questions: Vec::new(),
+            ..ChallengeInfo::fixture()
+        };
+        Self {
+            info,
+            answers: Vec::new(),
+            startup: Startup::Immediate,
+        }
+    }
+
+    /// Sets the answer of the question `flag`.
+    pub fn flag(self, answer: &str) -> Self {
+        self.question("flag", answer)
+    }
+
+    /// Adds a question with its accepted answer (compared after trimming whitespace), or
+    /// changes the answer of an existing one. A multi-select answer is its choices joined by
+    /// commas.
+    ///
+    /// # Panics
+    /// When `question_id` is not a valid id.
+    pub fn question(mut self, question_id: &str, answer: &str) -> Self {
+        let q: QuestionId = checked(question_id);
+        match self.answers.iter_mut().find(|(k, _)| *k == q) {
+            Some((_, a)) => *a = answer.to_owned(),
+            None => {
+                self.info.questions.push(QuestionPublicInfo {
+                    id: q.clone(),
+                    prompt: format!("Question {q}"),
+                    mode: Some(
+                        if self.info.is_qa_only {
+                            "static"
+                        } else {
+                            "dynamic"
+                        }
+                        .into(),
+                    ),
+                    ..Default::default()
+                });
+                self.answers.push((q, answer.to_owned()));
+            }
+        }
+        self
+    }
+
+    /// How the instance comes up (default [`Startup::Immediate`]).
+    pub fn startup(mut self, startup: Startup) -> Self {
+        self.startup = startup;
+        self
+    }
+
+    /// Ready `delay` after the launch ([`Startup::After`]).
+    pub fn ready_after(self, delay: Duration) -> Self {
+        self.startup(Startup::After(delay))
+    }
+
+    /// Ready at the `n`-th status poll ([`Startup::AfterPolls`]).
+    pub fn ready_after_polls(self, n: u32) -> Self {
+        self.startup(Startup::AfterPolls(n))
+    }
+
+    /// Fails to start with `message` ([`Startup::Fails`]).
+    pub fn fails_to_start(self, message: &str) -> Self {
+        self.startup(Startup::Fails(message.to_owned()))
+    }
+
+    /// Never becomes ready ([`Startup::Never`]).
+    pub fn never_ready(self) -> Self {
+        self.startup(Startup::Never)
+    }
+
+    /// Changes the listed [`ChallengeInfo`] (name, difficulty, tags…); its id and
+    /// questions stay the kit's.
+    pub fn info(mut self, edit: impl FnOnce(&mut ChallengeInfo)) -> Self {
+        let (id, questions, qa) = (
+            self.info.id.clone(),
+            self.info.questions.clone(),
+            self.info.is_qa_only,
+        );
+        edit(&mut self.info);
+        self.info.id = id;
+        self.info.questions = questions;
+        self.info.is_qa_only = qa;
+        self
+    }
+
+    /// The challenge id.
+    pub fn id(&self) -> &ChallengeId {
+        &self.info.id
+    }
+
+    /// The accepted answer of a question, if the challenge has it.
+    pub fn answer(&self, question_id: &str) -> Option<&str> {
+        self.answers
+            .iter()
+            .find(|(q, _)| q == question_id)
+            .map(|(_, a)| a.as_str())
+    }
+}
+
+fn checked<T>(s: &str) -> T
+where
+    for<'a> &'a str: IntoId<T>,
+{
+    match s.into_id() {
+        Ok(id) => id,
+        Err(e) => panic!("ctfy::testing: {e}"),
+    }
+}
+
+/// A kind of request the mock platform answers, for [`Fault`]s and request counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Route {
+    /// `GET /health`.
+    Health,
+    /// `GET /meta`.
+    Meta,
+    /// `GET /me`.
+    Me,
+    /// `GET /competitions`.
+    Competitions,
+    /// `GET /competitions/{id}`.
+    Competition,
+    /// `POST /competitions/{id}/teams` (registration).
+    Register,
+    /// `GET /competitions/{id}/challenges` and `GET /challenges`.
+    Challenges,
+    /// `GET /qa/challenges`.
+    QaChallenges,
+    /// `POST /qa/submissions`.
+    SubmitQa,
+    /// `POST /instances` (a launch).
+    Launch,
+    /// `GET /instances/{id}/status`.
+    Status,
+    /// `GET /instances/{id}`.
+    Instance,
+    /// `GET /instances`.
+    Instances,
+    /// `DELETE /instances/{id}`.
+    Stop,
+    /// `POST /submissions`.
+    Submit,
+    /// `POST /instances/{id}/verify-answer`.
+    Verify,
+    /// `GET /competitions/{id}/scoreboard` and `GET /scoreboard`.
+    Scoreboard,
+    /// `GET /events` (one per connection).
+    Events,
+    /// `GET <service>/flag…`: the instance's own web service.
+    Service,
+    /// `/admin/competitions…` (create, update, list, get).
+    AdminCompetitions,
+    /// `/admin/competitions/{id}/invites…`.
+    AdminInvites,
+    /// Anything else: answered `404 not_mocked` unless a test mounted its own
+    /// [`wiremock::Mock`] on [`MockPlatform::server`](super::MockPlatform::server).
+    Other,
+}
+
+/// A failure the mock platform answers instead of the real reply, for the first `times`
+/// requests of a [`Route`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// `429 rate_limited` with `Retry-After` (whole seconds, rounded up).
+    RateLimited {
+        /// How many requests get it.
+        times: u32,
+        /// The `Retry-After` value.
+        retry_after: Duration,
+    },
+    /// An error status (e.g. `503`) with the platform's error body.
+    Status {
+        /// How many requests get it.
+        times: u32,
+        /// The HTTP status.
+        status: u16,
+    },
+}
+
+impl Fault {
+    /// `times` answers `429` with `Retry-After: retry_after`.
+    pub fn rate_limited(times: u32, retry_after: Duration) -> Self {
+        Fault::RateLimited { times, retry_after }
+    }
+
+    /// `times` answers with the error `status` (a 5xx blip: `Fault::status(503, 1)`).
+    pub fn status(status: u16, times: u32) -> Self {
+        Fault::Status { times, status }
+    }
+
+    pub(crate) fn times(&self) -> u32 {
+        match self {
+            Fault::RateLimited { times, .. } | Fault::Status { times, .. } => *times,
+        }
+    }
+}
+
+/// Frames the event stream sends before the live ones, and where it drops the connection.
+///
+/// Each connection plays the script from where the last one stopped, up to and including
+/// the next [`disconnect`](Self::disconnect); after the script, a connection stays open and
+/// carries what the platform does (instances, answers). So
+/// `EventScript::new().frame(a).disconnect().frame(b)` gives `a` on the first connection,
+/// which then drops, and `b` on the next.
+#[derive(Debug, Clone, Default)]
+pub struct EventScript {
+    pub(crate) steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    Frame(Box<Event>),
+    Pause(Duration),
+    Disconnect,
+}
+
+impl EventScript {
+    /// An empty script.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sends `event`, to every token (scripted frames ignore the audience rules).
+    pub fn frame(mut self, event: Event) -> Self {
+        self.steps.push(Step::Frame(Box::new(event)));
+        self
+    }
+
+    /// Waits before the next step.
+    pub fn pause(mut self, pause: Duration) -> Self {
+        self.steps.push(Step::Pause(pause));
+        self
+    }
+
+    /// Ends the connection (the SDK then reconnects and reports `Notice::Reconnected`).
+    pub fn disconnect(mut self) -> Self {
+        self.steps.push(Step::Disconnect);
+        self
+    }
+}
