@@ -203,6 +203,11 @@ impl MockPlatform {
             .collect()
     }
 
+    /// The most instances that ran at the same time (to check an agent's concurrency limit).
+    pub fn peak_running_instances(&self) -> usize {
+        self.shared.lock().peak_running
+    }
+
     /// Waits up to 5 s for the instances still running to be stopped (the SDK stops an
     /// abandoned start's instance in the background), then panics naming those left.
     ///
@@ -364,6 +369,7 @@ impl MockPlatformBuilder {
             scoreboard: self.scoreboard,
             invites: Vec::new(),
             next_id: 0,
+            peak_running: 0,
         });
         let server = MockServer::start().await;
         Mock::given(any())

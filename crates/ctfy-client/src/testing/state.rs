@@ -105,6 +105,8 @@ pub(crate) struct State {
     pub(crate) scoreboard: Option<Vec<ScoreboardEntry>>,
     pub(crate) invites: Vec<(CompetitionId, CompetitionInviteInfo)>,
     pub(crate) next_id: u64,
+    /// The most instances that ran at once.
+    pub(crate) peak_running: usize,
 }
 
 /// What the responder, the event stream and the [`MockPlatform`](super::MockPlatform) share.
@@ -540,6 +542,8 @@ impl Shared {
         };
         st.instances.push(inst);
         let k = st.instances.len() - 1;
+        let running = st.instances.iter().filter(|i| i.is_running()).count();
+        st.peak_running = st.peak_running.max(running);
         let title = title(st, &id(&competition_id));
         self.publish(
             Event::InstanceStarted(InstanceStarted {

@@ -1,0 +1,351 @@
+//! An agent loop: play every challenge of a competition in parallel, then report.
+//!
+//! - at most `AGENT_CONCURRENCY` challenges at a time (default 4);
+//! - each start is bounded by `AGENT_START_TIMEOUT_S` (default 120 s); a start that fails or
+//!   times out leaves nothing running (the SDK stops the instance);
+//! - the "solver" captures each flag from the instance's web service (`GET <service>/flag`,
+//!   `GET <service>/flag/<question>`, as the stand-in node serves them), submits only the
+//!   questions not solved yet, then stops the instance;
+//! - a progress line per challenge on stderr (`indicatif`), a summary table on stdout;
+//! - exit status: 0 when every challenge was solved, already solved or skipped, 1 when one
+//!   failed, 2 when the run could not start (no competition, bad token…).
+//!
+//! Environment: `CTFY_URL`/`CTFY_PLATFORM_URL` and `CTFY_TOKEN` (see `PlatformClient::from_env`),
+//! optionally `CTFY_COMPETITION` (default: the first running competition),
+//! `AGENT_CONCURRENCY`, `AGENT_START_TIMEOUT_S`. Against the local platform:
+//! `scripts/with-platform.sh cargo run --example agent_loop`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ctfy::models::{ChallengeInfo, CompetitionId};
+use ctfy::{Error, PlatformClient, Registration};
+use futures::TryStreamExt;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::Semaphore;
+
+/// How the loop runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The competition to play; `None`: the first running one.
+    pub competition: Option<String>,
+    /// How many challenges are played at once.
+    pub concurrency: usize,
+    /// The hard cap on each instance start.
+    pub start_timeout: Duration,
+    /// How often a start polls the instance status.
+    pub poll_interval: Duration,
+}
+
+impl Settings {
+    /// From the environment (see the module docs).
+    fn from_env() -> Result<Self, String> {
+        let num = |key: &str, default: u64| -> Result<u64, String> {
+            match std::env::var(key) {
+                Ok(v) => v.parse().map_err(|_| format!("{key}={v:?} is not a number")),
+                Err(_) => Ok(default),
+            }
+        };
+        Ok(Self {
+            competition: std::env::var("CTFY_COMPETITION").ok(),
+            concurrency: num("AGENT_CONCURRENCY", 4)?.max(1) as usize,
+            start_timeout: Duration::from_secs(num("AGENT_START_TIMEOUT_S", 120)?),
+            poll_interval: Duration::from_millis(500),
+        })
+    }
+}
+
+/// What became of one challenge.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Its unsolved questions were answered correctly (how many).
+    Solved(usize),
+    /// The team had solved it before; nothing was launched or submitted.
+    AlreadySolved,
+    /// Not played, and why.
+    Skipped(String),
+    /// Played and failed, and why.
+    Failed(String),
+}
+
+/// One row of the summary.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The challenge.
+    pub challenge: ChallengeInfo,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let progress = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let run = async {
+        let settings = Settings::from_env()?;
+        let client = PlatformClient::from_env().map_err(|e| e.to_string())?;
+        play(&client, &settings, &progress)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    match run.await {
+        Ok(reports) => {
+            print!("{}", summary(&reports));
+            ExitCode::from(exit_status(&reports))
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Plays every challenge of the competition; one report per challenge, in the competition's
+/// order.
+///
+/// # Errors
+/// When the competition cannot be found, joined or listed.
+pub async fn play(
+    client: &PlatformClient,
+    settings: &Settings,
+    progress: &MultiProgress,
+) -> Result<Vec<Report>, Error> {
+    let competition = pick_competition(client, settings.competition.as_deref()).await?;
+    let comp = client.competition(&competition)?;
+    let detail = comp.detail().await?;
+    if !detail.is_registered {
+        comp.register(Registration::Solo).await?;
+    }
+    let challenges: Vec<ChallengeInfo> = comp.challenges().stream().try_collect().await?;
+
+    let limit = Arc::new(Semaphore::new(settings.concurrency));
+    let style = ProgressStyle::with_template("{spinner} {prefix:<16} {wide_msg} {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let tasks: Vec<_> = challenges
+        .into_iter()
+        .map(|challenge| {
+            let bar = progress.add(ProgressBar::new_spinner().with_style(style.clone()));
+            bar.set_prefix(challenge.id.to_string());
+            bar.set_message("waiting for a slot");
+            bar.enable_steady_tick(Duration::from_millis(120));
+            let (client, competition, settings, limit) = (
+                client.clone(),
+                competition.clone(),
+                settings.clone(),
+                Arc::clone(&limit),
+            );
+            tokio::spawn(async move {
+                let _slot = limit.acquire_owned().await;
+                let began = Instant::now();
+                let outcome = play_one(&client, &competition, &challenge, &settings, &bar).await;
+                bar.finish_with_message(format!("{outcome:?}"));
+                Report {
+                    challenge,
+                    outcome,
+                    elapsed: began.elapsed(),
+                }
+            })
+        })
+        .collect();
+    let mut reports = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        // A panicking task is a bug of this example, not an outcome: surface it.
+        reports.push(task.await.map_err(|e| Error::InvalidArgument(e.to_string()))?);
+    }
+    Ok(reports)
+}
+
+async fn pick_competition(
+    client: &PlatformClient,
+    wanted: Option<&str>,
+) -> Result<CompetitionId, Error> {
+    if let Some(id) = wanted {
+        return Ok(id.parse()?);
+    }
+    let running = client.competitions().list().phase("running").await?;
+    running
+        .items
+        .into_iter()
+        .next()
+        .map(|c| c.id)
+        .ok_or_else(|| Error::InvalidArgument("no running competition".into()))
+}
+
+async fn play_one(
+    client: &PlatformClient,
+    competition: &CompetitionId,
+    challenge: &ChallengeInfo,
+    settings: &Settings,
+    bar: &ProgressBar,
+) -> Outcome {
+    if challenge.my_team_fully_solved {
+        return Outcome::AlreadySolved;
+    }
+    if challenge.is_qa_only {
+        return Outcome::Skipped("question-only: this agent has no solver for it".into());
+    }
+    bar.set_message("starting an instance");
+    let ready = match client
+        .instances()
+        .start(&challenge.id)
+        .competition_id(competition)
+        .timeout(settings.start_timeout)
+        .poll_interval(settings.poll_interval)
+        .await
+    {
+        Ok(ready) => ready,
+        Err(e) => return Outcome::Failed(format!("start: {e}")),
+    };
+    let outcome = solve(client, challenge, &ready, bar).await;
+    bar.set_message("stopping");
+    // After the last answer the platform may have stopped it already: `Ok(false)` then.
+    if let Err(e) = client.instances().stop(&ready.id).await {
+        return Outcome::Failed(format!("stop {}: {e}", ready.id));
+    }
+    outcome
+}
+
+async fn solve(
+    client: &PlatformClient,
+    challenge: &ChallengeInfo,
+    ready: &ctfy::ReadyInstance,
+    bar: &ProgressBar,
+) -> Outcome {
+    let Some(service) = ready.surface.web_service() else {
+        return Outcome::Failed("the instance has no web service".into());
+    };
+    let open: Vec<_> = challenge
+        .questions
+        .iter()
+        .filter(|q| !challenge.my_team_solved_question_ids.contains(&q.id))
+        .collect();
+    for q in &open {
+        bar.set_message(format!("capturing {}", q.id));
+        let url = if q.id == "flag" {
+            format!("{}/flag", service.url())
+        } else {
+            format!("{}/flag/{}", service.url(), q.id)
+        };
+        let answer = match fetch(&url).await {
+            Ok(a) => a,
+            Err(e) => return Outcome::Failed(format!("capture {}: {e}", q.id)),
+        };
+        bar.set_message(format!("submitting {}", q.id));
+        match client
+            .submissions()
+            .submit(&ready.id, answer.trim())
+            .question_id(&q.id)
+            .await
+        {
+            Ok(r) if r.correct => {}
+            Ok(_) => return Outcome::Failed(format!("{}: the answer was wrong", q.id)),
+            Err(e) => return Outcome::Failed(format!("submit {}: {e}", q.id)),
+        }
+    }
+    Outcome::Solved(open.len())
+}
+
+async fn fetch(url: &str) -> Result<String, reqwest::Error> {
+    reqwest::get(url).await?.error_for_status()?.text().await
+}
+
+/// The summary table.
+pub fn summary(reports: &[Report]) -> String {
+    let mut out = format!("{:<16} {:<28} {:>8}  outcome\n", "challenge", "name", "time");
+    for r in reports {
+        let outcome = match &r.outcome {
+            Outcome::Solved(n) => format!("solved ({n} answers)"),
+            Outcome::AlreadySolved => "already solved".to_owned(),
+            Outcome::Skipped(why) => format!("skipped: {why}"),
+            Outcome::Failed(why) => format!("FAILED: {why}"),
+        };
+        let name: String = r.challenge.name.chars().take(28).collect();
+        out.push_str(&format!(
+            "{:<16} {:<28} {:>7.1}s  {outcome}\n",
+            r.challenge.id,
+            name,
+            r.elapsed.as_secs_f64()
+        ));
+    }
+    let failed = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .count();
+    out.push_str(&format!("{} challenges, {failed} failed\n", reports.len()));
+    out
+}
+
+/// 0 when nothing failed, else 1.
+pub fn exit_status(reports: &[Report]) -> u8 {
+    u8::from(
+        reports
+            .iter()
+            .any(|r| matches!(r.outcome, Outcome::Failed(_))),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ctfy::testing::{MockChallenge, MockPlatform, Route};
+
+    fn settings() -> Settings {
+        Settings {
+            competition: None,
+            concurrency: 2,
+            start_timeout: Duration::from_millis(800),
+            poll_interval: Duration::from_millis(20),
+        }
+    }
+
+    fn outcome<'a>(reports: &'a [Report], id: &str) -> &'a Outcome {
+        &reports.iter().find(|r| r.challenge.id == id).unwrap().outcome
+    }
+
+    #[tokio::test]
+    async fn every_challenge_gets_an_outcome_and_nothing_is_left_running() {
+        let mock = MockPlatform::builder()
+            .challenge(MockChallenge::instance("WEB-1").question("token", "FLAG{t}"))
+            .challenge(MockChallenge::instance("SLOW-1").ready_after(Duration::from_millis(150)))
+            .challenge(MockChallenge::instance("BROKEN-1").fails_to_start("no healthy node"))
+            .challenge(MockChallenge::instance("STUCK-1").never_ready())
+            .challenge(MockChallenge::qa("QA-1").question("answer", "22"))
+            .start()
+            .await;
+        let hidden = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
+        let reports = play(&mock.client(), &settings(), &hidden).await.unwrap();
+
+        assert_eq!(outcome(&reports, "WEB-1"), &Outcome::Solved(2));
+        assert_eq!(outcome(&reports, "SLOW-1"), &Outcome::Solved(1));
+        assert!(matches!(outcome(&reports, "BROKEN-1"), Outcome::Failed(m) if m.contains("no healthy node")));
+        assert!(matches!(outcome(&reports, "STUCK-1"), Outcome::Failed(m) if m.contains("timed out")));
+        assert!(matches!(outcome(&reports, "QA-1"), Outcome::Skipped(_)));
+        assert_eq!(exit_status(&reports), 1);
+        assert!(summary(&reports).contains("FAILED: start:"));
+
+        mock.assert_no_instance_running().await;
+        mock.assert_no_resubmission();
+        assert!(mock.peak_running_instances() <= 2, "the concurrency limit holds");
+        assert_eq!(mock.requests(Route::Submit), 3);
+
+        // A second run finds the solved challenges solved and sends nothing for them.
+        let again = play(&mock.client(), &settings(), &hidden).await.unwrap();
+        assert_eq!(outcome(&again, "WEB-1"), &Outcome::AlreadySolved);
+        assert_eq!(mock.requests(Route::Submit), 3);
+    }
+
+    #[tokio::test]
+    async fn an_unregistered_agent_registers_and_an_easy_run_exits_zero() {
+        let mock = MockPlatform::builder()
+            .challenge(MockChallenge::instance("WEB-1"))
+            .unregistered()
+            .start()
+            .await;
+        let hidden = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
+        let reports = play(&mock.client(), &settings(), &hidden).await.unwrap();
+        assert_eq!(exit_status(&reports), 0);
+        assert_eq!(mock.requests(Route::Register), 1);
+    }
+}
