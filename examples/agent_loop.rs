@@ -43,7 +43,9 @@ impl Settings {
     fn from_env() -> Result<Self, String> {
         let num = |key: &str, default: u64| -> Result<u64, String> {
             match std::env::var(key) {
-                Ok(v) => v.parse().map_err(|_| format!("{key}={v:?} is not a number")),
+                Ok(v) => v
+                    .parse()
+                    .map_err(|_| format!("{key}={v:?} is not a number")),
                 Err(_) => Ok(default),
             }
         };
@@ -152,7 +154,10 @@ pub async fn play(
     let mut reports = Vec::with_capacity(tasks.len());
     for task in tasks {
         // A panicking task is a bug of this example, not an outcome: surface it.
-        reports.push(task.await.map_err(|e| Error::InvalidArgument(e.to_string()))?);
+        reports.push(
+            task.await
+                .map_err(|e| Error::InvalidArgument(e.to_string()))?,
+        );
     }
     Ok(reports)
 }
@@ -253,7 +258,10 @@ async fn fetch(url: &str) -> Result<String, reqwest::Error> {
 
 /// The summary table.
 pub fn summary(reports: &[Report]) -> String {
-    let mut out = format!("{:<16} {:<28} {:>8}  outcome\n", "challenge", "name", "time");
+    let mut out = format!(
+        "{:<16} {:<28} {:>8}  outcome\n",
+        "challenge", "name", "time"
+    );
     for r in reports {
         let outcome = match &r.outcome {
             Outcome::Solved(n) => format!("solved ({n} answers)"),
@@ -301,7 +309,11 @@ mod tests {
     }
 
     fn outcome<'a>(reports: &'a [Report], id: &str) -> &'a Outcome {
-        &reports.iter().find(|r| r.challenge.id == id).unwrap().outcome
+        &reports
+            .iter()
+            .find(|r| r.challenge.id == id)
+            .unwrap()
+            .outcome
     }
 
     #[tokio::test]
@@ -319,15 +331,22 @@ mod tests {
 
         assert_eq!(outcome(&reports, "WEB-1"), &Outcome::Solved(2));
         assert_eq!(outcome(&reports, "SLOW-1"), &Outcome::Solved(1));
-        assert!(matches!(outcome(&reports, "BROKEN-1"), Outcome::Failed(m) if m.contains("no healthy node")));
-        assert!(matches!(outcome(&reports, "STUCK-1"), Outcome::Failed(m) if m.contains("timed out")));
+        assert!(
+            matches!(outcome(&reports, "BROKEN-1"), Outcome::Failed(m) if m.contains("no healthy node"))
+        );
+        assert!(
+            matches!(outcome(&reports, "STUCK-1"), Outcome::Failed(m) if m.contains("timed out"))
+        );
         assert!(matches!(outcome(&reports, "QA-1"), Outcome::Skipped(_)));
         assert_eq!(exit_status(&reports), 1);
         assert!(summary(&reports).contains("FAILED: start:"));
 
         mock.assert_no_instance_running().await;
         mock.assert_no_resubmission();
-        assert!(mock.peak_running_instances() <= 2, "the concurrency limit holds");
+        assert!(
+            mock.peak_running_instances() <= 2,
+            "the concurrency limit holds"
+        );
         assert_eq!(mock.requests(Route::Submit), 3);
 
         // A second run finds the solved challenges solved and sends nothing for them.

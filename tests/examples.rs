@@ -5,3 +5,15 @@
 #[path = "../examples/agent_loop.rs"]
 #[allow(dead_code)]
 mod agent_loop;
+
+#[path = "../examples/watch_events.rs"]
+#[allow(dead_code)]
+mod watch_events;
+
+#[path = "../examples/admin_bootstrap.rs"]
+#[allow(dead_code)]
+mod admin_bootstrap;
+
+#[path = "../examples/scoreboard.rs"]
+#[allow(dead_code)]
+mod scoreboard;
