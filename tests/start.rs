@@ -2,85 +2,52 @@
 //! platform's start budget does not extend, and an instance the platform created is stopped
 //! when the start fails, times out or is dropped — even while the launch request is still in
 //! flight — unless the caller opted out. Plus the token-kind notices of the event stream and
-//! `from_env`. Against wiremock.
+//! `from_env`. Against `ctfy::testing`'s mock platform (and plain wiremock for the stream).
 
 use std::time::{Duration, Instant};
 
 use ctfy::client::Notice;
 use ctfy::transport::events::SseConfig;
+use ctfy::models::InstanceId;
+use ctfy::testing::{MockChallenge, MockPlatform, Route, Startup};
 use ctfy::{Error, PlatformClient, TokenKind};
 use futures::StreamExt;
-use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const INSTANCE: &str = "7e1d2c3b-4a59-4f68-8e7d-6c5b4a392817";
-
-/// A platform whose launch answers after `launch_delay` and whose instance reports `status`
-/// forever, with a start budget of 5400 s (the local platform's).
-async fn platform(launch_delay: Duration, status: &str) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/instances"))
-        .respond_with(
-            ResponseTemplate::new(202)
-                .set_body_json(json!({ "id": INSTANCE, "status": "starting" }))
-                .set_delay(launch_delay),
+/// A platform whose one challenge `WEB-001` starts as `startup` says, its launch answering
+/// after `launch_delay`, under the local platform's 5400 s start budget.
+async fn platform(launch_delay: Duration, startup: Startup) -> MockPlatform {
+    MockPlatform::builder()
+        .challenge(
+            MockChallenge::instance("WEB-001")
+                .startup(startup)
+                .launch_delay(launch_delay),
         )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("/api/v1/instances/{INSTANCE}/status")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": INSTANCE,
-            "status": status,
-            "error": if status == "error" { "compose up failed" } else { "" },
-            "start_budget_s": 5400,
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path(format!("/api/v1/instances/{INSTANCE}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "status": "stopped" })))
-        .mount(&server)
-        .await;
-    server
-}
-
-fn client(server: &MockServer) -> PlatformClient {
-    PlatformClient::new(server.uri(), "pf_agent").unwrap()
-}
-
-async fn deletes(server: &MockServer) -> usize {
-    server
-        .received_requests()
+        .start()
         .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.method.as_str() == "DELETE")
-        .count()
 }
 
-/// Waits up to 5 s for the background stop; returns how many DELETEs arrived.
-async fn stopped(server: &MockServer) -> usize {
+/// Waits up to 5 s for a background stop; how many stops arrived.
+async fn stopped(mock: &MockPlatform) -> usize {
     let until = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < until {
-        let n = deletes(server).await;
-        if n > 0 {
-            return n;
-        }
+    while Instant::now() < until && mock.requests(Route::Stop) == 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    0
+    mock.requests(Route::Stop)
+}
+
+fn launched(mock: &MockPlatform) -> InstanceId {
+    mock.instances()[0].id.clone()
 }
 
 #[tokio::test]
 async fn the_timeout_is_a_hard_cap_and_the_instance_is_stopped() {
-    let server = platform(Duration::ZERO, "starting").await;
+    let mock = platform(Duration::ZERO, Startup::Never).await;
     let began = Instant::now();
     let err = tokio::time::timeout(
         Duration::from_secs(10),
-        client(&server)
+        mock.client()
             .instances()
             .start("WEB-001")
             .timeout(Duration::from_millis(400))
@@ -96,46 +63,44 @@ async fn the_timeout_is_a_hard_cap_and_the_instance_is_stopped() {
     );
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(err.is_timeout() && err.is_retryable());
-    assert_eq!(err.instance_id().map(|i| i.as_str()), Some(INSTANCE));
-    assert_eq!(
-        stopped(&server).await,
-        1,
-        "the timed-out instance is stopped"
-    );
+    assert_eq!(err.instance_id(), Some(&launched(&mock)));
+    assert_eq!(stopped(&mock).await, 1, "the timed-out instance is stopped");
+    mock.assert_no_instance_running().await;
 }
 
 #[tokio::test]
 async fn a_dropped_start_stops_its_instance() {
-    let server = platform(Duration::ZERO, "starting").await;
-    let start = client(&server)
+    let mock = platform(Duration::ZERO, Startup::Never).await;
+    let start = mock
+        .client()
         .instances()
         .start("WEB-001")
         .poll_interval(Duration::from_millis(50));
     // The caller's own deadline drops the future after the POST.
     let outcome = tokio::time::timeout(Duration::from_millis(300), start).await;
     assert!(outcome.is_err(), "the start was still waiting");
-    assert_eq!(stopped(&server).await, 1);
+    assert_eq!(stopped(&mock).await, 1);
+    mock.assert_no_instance_running().await;
 }
 
 #[tokio::test]
 async fn a_start_dropped_while_the_launch_is_in_flight_still_stops_the_instance() {
-    let server = platform(Duration::from_millis(500), "starting").await;
-    let start = client(&server).instances().start("WEB-001");
+    let mock = platform(Duration::from_millis(500), Startup::Never).await;
+    let start = mock.client().instances().start("WEB-001");
     // Dropped 100 ms into a 500 ms launch: the platform creates the instance anyway.
     let outcome = tokio::time::timeout(Duration::from_millis(100), start).await;
     assert!(outcome.is_err());
-    assert_eq!(deletes(&server).await, 0, "not created yet");
-    assert_eq!(
-        stopped(&server).await,
-        1,
-        "stopped once the launch answered"
-    );
+    assert_eq!(mock.instances().len(), 1, "created");
+    assert_eq!(mock.requests(Route::Stop), 0, "its id is not known yet");
+    assert_eq!(stopped(&mock).await, 1, "stopped once the launch answered");
+    mock.assert_no_instance_running().await;
 }
 
 #[tokio::test]
 async fn a_failed_start_names_its_instance_and_stops_it() {
-    let server = platform(Duration::ZERO, "error").await;
-    let err = client(&server)
+    let mock = platform(Duration::ZERO, Startup::Fails("compose up failed".into())).await;
+    let err = mock
+        .client()
         .instances()
         .start("WEB-001")
         .poll_interval(Duration::from_millis(10))
@@ -146,20 +111,21 @@ async fn a_failed_start_names_its_instance_and_stops_it() {
             instance_id,
             message,
         } => {
-            assert_eq!(*instance_id, INSTANCE);
+            assert_eq!(*instance_id, launched(&mock));
             assert_eq!(message, "compose up failed");
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(err.instance_id().unwrap(), INSTANCE);
+    assert_eq!(err.instance_id(), Some(&launched(&mock)));
     assert!(!err.is_retryable());
-    assert_eq!(stopped(&server).await, 1);
+    assert_eq!(stopped(&mock).await, 1);
 }
 
 #[tokio::test]
 async fn keep_on_failure_leaves_the_instance_running() {
-    let server = platform(Duration::ZERO, "starting").await;
-    let err = client(&server)
+    let mock = platform(Duration::ZERO, Startup::Never).await;
+    let err = mock
+        .client()
         .instances()
         .start("WEB-001")
         .timeout(Duration::from_millis(200))
@@ -167,49 +133,34 @@ async fn keep_on_failure_leaves_the_instance_running() {
         .keep_on_failure()
         .await
         .unwrap_err();
-    assert_eq!(err.instance_id().unwrap(), INSTANCE);
+    assert_eq!(err.instance_id(), Some(&launched(&mock)));
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(deletes(&server).await, 0);
+    assert_eq!(mock.requests(Route::Stop), 0);
+    assert_eq!(mock.running_instances().len(), 1);
 }
 
 #[tokio::test]
 async fn a_ready_instance_is_the_callers() {
-    let server = platform(Duration::ZERO, "ready").await;
-    // A ready status without an attack surface keeps waiting: give it one.
-    server.reset().await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/instances"))
-        .respond_with(
-            ResponseTemplate::new(202)
-                .set_body_json(json!({ "id": INSTANCE, "status": "starting" })),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("/api/v1/instances/{INSTANCE}/status")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": INSTANCE,
-            "status": "ready",
-            "start_budget_s": 5400,
-            "attack_surface": { "services": [], "provided_files": [] },
-        })))
-        .mount(&server)
-        .await;
-    let ready = client(&server)
+    let mock = platform(Duration::ZERO, Startup::AfterPolls(2)).await;
+    let ready = mock
+        .client()
         .instances()
         .start("WEB-001")
+        .poll_interval(Duration::from_millis(10))
         .timeout(Duration::from_secs(5))
         .await
         .unwrap();
-    assert_eq!(ready.id, INSTANCE);
+    assert_eq!(ready.id, launched(&mock));
+    assert!(ready.surface.web_service().is_some());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(deletes(&server).await, 0);
+    assert_eq!(mock.requests(Route::Stop), 0);
+    assert_eq!(mock.running_instances().len(), 1);
 }
 
 #[tokio::test]
 async fn the_start_future_is_static_and_send() {
-    let server = platform(Duration::ZERO, "starting").await;
-    let c = client(&server);
+    let mock = platform(Duration::ZERO, Startup::Never).await;
+    let c = mock.client();
     // Moves into a spawned task: an owned 'static + Send future.
     let task = tokio::spawn(
         c.instances()
@@ -218,7 +169,7 @@ async fn the_start_future_is_static_and_send() {
             .into_future(),
     );
     let err = task.await.unwrap().unwrap_err();
-    assert_eq!(err.instance_id().unwrap(), INSTANCE);
+    assert_eq!(err.instance_id(), Some(&launched(&mock)));
 }
 
 #[tokio::test]
@@ -232,7 +183,7 @@ async fn an_api_token_stream_says_it_gets_no_team_events() {
         )
         .mount(&server)
         .await;
-    let c = client(&server);
+    let c = PlatformClient::new(server.uri(), "pf_agent").unwrap();
     assert_eq!(c.token_kind(), TokenKind::Api);
     let mut events = c.events_with(SseConfig::builder().reconnect(false).build());
     assert_eq!(

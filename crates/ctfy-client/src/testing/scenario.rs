@@ -42,6 +42,8 @@ pub struct MockChallenge {
     /// Question id → accepted answer, in the challenge's order.
     pub(crate) answers: Vec<(QuestionId, String)>,
     pub(crate) startup: Startup,
+    /// How long the platform takes to answer a launch (after it created the instance).
+    pub(crate) launch_delay: Duration,
 }
 
 impl MockChallenge {
@@ -64,6 +66,7 @@ impl MockChallenge {
             answers: vec![(id("flag"), format!("FLAG{{{challenge_id}}}"))],
             info,
             startup: Startup::Immediate,
+            launch_delay: Duration::ZERO,
         }
     }
 
@@ -86,6 +89,7 @@ impl MockChallenge {
             info,
             answers: Vec::new(),
             startup: Startup::Immediate,
+            launch_delay: Duration::ZERO,
         }
     }
 
@@ -148,6 +152,14 @@ impl MockChallenge {
     /// Never becomes ready ([`Startup::Never`]).
     pub fn never_ready(self) -> Self {
         self.startup(Startup::Never)
+    }
+
+    /// Delays the answer to a launch: the platform creates the instance when the request
+    /// arrives and answers `202` only after `delay`, so a test can drop a start while its
+    /// launch is in flight.
+    pub fn launch_delay(mut self, delay: Duration) -> Self {
+        self.launch_delay = delay;
+        self
     }
 
     /// Changes the listed [`ChallengeInfo`] (name, difficulty, tags…); its id and

@@ -583,6 +583,7 @@ impl Shared {
                 status: InstanceStatus::Starting,
             },
         )
+        .set_delay(st.challenges[n].launch_delay)
     }
 
     fn stop(&self, st: &mut State, n: usize, reason: &str) {
