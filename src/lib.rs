@@ -14,6 +14,35 @@
 //! println!("signed in as {}", me.email);
 //! # Ok(()) }
 //! ```
+//!
+//! ## Testing an agent without a platform
+//!
+//! With the feature `testing`, [`testing::MockPlatform`] stands in for the platform (see the
+//! guide, [`agents_guide`]). A whole agent test:
+//!
+//! ```
+//! # #[cfg(feature = "testing")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use ctfy::testing::{MockChallenge, MockPlatform};
+//!
+//! async fn agent(client: ctfy::PlatformClient, challenge: &str) -> ctfy::Result<bool> {
+//!     let ready = client.instances().start(challenge).await?;
+//!     let url = format!("{}/flag", ready.surface.services[0].url());
+//!     let flag = reqwest::get(url).await.unwrap().text().await.unwrap();
+//!     let result = client.submissions().submit(&ready.id, flag.trim()).await?;
+//!     client.instances().stop(&ready.id).await?;
+//!     Ok(result.correct)
+//! }
+//!
+//! let mock = MockPlatform::builder().challenge(MockChallenge::instance("WEB-1")).start().await;
+//! assert!(agent(mock.client(), "WEB-1").await.unwrap());
+//! mock.assert_no_instance_running().await;
+//! mock.assert_no_resubmission();
+//! # }
+//! # #[cfg(not(feature = "testing"))]
+//! # fn main() {}
+//! ```
 
 pub use ctfy_admin as admin;
 pub use ctfy_client as client;
@@ -31,6 +60,12 @@ pub use ctfy_client::{
 pub use ctfy_models::events::Event;
 pub use ctfy_node::NodeClient;
 pub use ctfy_transport::{ApiError, Error, Page, PageStream, Result, TokenKind};
+
+/// The guide "Writing an agent with ctfy-rs" (`docs/AGENTS.md`), compiled as documentation so
+/// its examples are checked by `cargo test`.
+#[cfg(feature = "testing")]
+#[doc = include_str!("../docs/AGENTS.md")]
+pub mod agents_guide {}
 
 /// The README, compiled as documentation so its examples are checked by `cargo test`.
 #[doc = include_str!("../README.md")]
