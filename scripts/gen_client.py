@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import subprocess
 import os
 import re
 import sys
@@ -186,6 +188,8 @@ Import Send Grant Plan Rebuild Suggest Upsert Report Unset Transfer Disqualify R
 Write Attack Diff Stream Resend Restore Sync Toggle Pause Resume Retry Close Assign Unassign Bind
 Unbind Refresh Rerun Replay Trigger Fetch Lookup Resolve Merge Split Archive Unarchive Enable
 Disable Confirm Invite Join Lock Unlock Promote Demote Suspend Unsuppress Suppress Ban Unban Mute""".split())
+ARTICLE_THE = {"Get", "Update", "Delete", "Stop", "Renew", "Reset", "Remove", "Set", "Patch", "Replace",
+               "Read", "Download", "Publish", "Unpublish", "Archive", "Restore", "Revoke", "Rotate"}
 IRREGULAR = {"Get": "Gets", "Set": "Sets", "Put": "Puts", "Run": "Runs", "Reset": "Resets"}
 
 
@@ -212,7 +216,14 @@ def sentence(summary: str, method: str, http_method: str, ns: str = "") -> str:
         verb = first[:-1] + "ies"
     else:
         verb = first + "s"
-    return " ".join([verb] + low[1:]) + "."
+    rest = low[1:]
+    if rest and rest[0] not in ("a", "an", "the", "my", "all") and not rest[0].isupper():
+        # "Gets challenge." reads as a label; "Gets the challenge." as a sentence.
+        if first in ("Create", "Add", "Mint", "Register", "Open", "Start", "Submit", "Upload") and not rest[-1].endswith("s"):
+            rest = ["an" if rest[0][0] in "aeiou" else "a"] + rest
+        elif first in ARTICLE_THE and not rest[-1].endswith("s"):
+            rest = ["the"] + rest
+    return " ".join([verb] + rest) + "."
 
 
 # --------------------------------------------------------------------------- examples
@@ -799,7 +810,7 @@ class Gen:
             t = self.enum_param(x["id"], p["name"], ty.param_type(p.get("schema", {})), p.get("schema", {}))
             req = bool(p.get("required"))
             sample = self.query_sample(p["name"], t, p.get("schema", {}), ex)
-            args.append(Arg(p["name"], "query", p["name"], t, req, sample))
+            args.append(Arg(p["name"], "query", p["name"], t, req, sample, p.get("schema", {})))
         # body
         body_kind, body_note = None, None
         rb = op.get("requestBody")
@@ -823,7 +834,7 @@ class Gen:
                         args.append(Arg(k, "file", k, {"ty": "file", "kind": "file"}, True, None))
                         continue
                     t = self.enum_param(x["id"], k, ty.param_type(p), p)
-                    args.append(Arg(k, "form", k, t, k in req, self.query_sample(k, t, p, ex)))
+                    args.append(Arg(k, "form", k, t, k in req, self.query_sample(k, t, p, ex), p))
             elif "application/json" in content:
                 s = content["application/json"].get("schema", {})
                 nonnull = s
@@ -1048,8 +1059,108 @@ class Gen:
 
 # --------------------------------------------------------------------------- emit: Rust
 
+WHERE = {"path": "path parameter", "query": "query parameter", "body": "body member", "form": "form field"}
+
+
+def constraint_doc(a: Arg) -> str:
+    """What the schema allows for an argument, in words (ranges, lengths, values, pattern)."""
+    s = a.schema or {}
+    for b in s.get("anyOf", []):
+        if b.get("type") != "null":
+            s = {**b, **{k: v for k, v in s.items() if k != "anyOf"}}
+            break
+    out = []
+    lo, hi = s.get("minimum"), s.get("maximum")
+    if s.get("exclusiveMinimum") is not None:
+        out.append(f"greater than {s['exclusiveMinimum']}")
+    if lo is not None and hi is not None:
+        out.append(f"from {lo} to {hi}")
+    elif lo is not None:
+        out.append(f"at least {lo}")
+    elif hi is not None:
+        out.append(f"at most {hi}")
+    if s.get("exclusiveMaximum") is not None:
+        out.append(f"less than {s['exclusiveMaximum']}")
+    if s.get("minLength") is not None or s.get("maxLength") is not None:
+        mn, mx = s.get("minLength"), s.get("maxLength")
+        if mn and mx:
+            out.append(f"{mn} to {mx} characters")
+        elif mx:
+            out.append(f"at most {mx} characters")
+        elif mn:
+            out.append(f"at least {mn} characters")
+    if s.get("minItems"):
+        out.append(f"at least {s['minItems']} items")
+    if s.get("maxItems"):
+        out.append(f"at most {s['maxItems']} items")
+    values = a.t.get("values") or [v for v in s.get("enum", []) if v != ""]
+    if values:
+        shown = ", ".join(f"`{v}`" for v in values[:12]) + (", …" if len(values) > 12 else "")
+        out.append(f"one of {shown}")
+    elif a.t["kind"] == "enum":
+        out.append(f"a [`{a.t['raw']}`](ctfy_models::{a.t['raw']}) value")
+    if s.get("pattern"):
+        out.append(f"matching `{s['pattern']}`")
+    return "; ".join(out)
+
+
+def arg_doc(a: Arg, setter: bool) -> str:
+    """One line of an argument list: the Rust type, where it goes, its rules and default."""
+    ty = a.param_ty().replace("impl IntoIterator<Item = impl IntoId<", "ids of `").replace(">>", "`") \
+        if a.t.get("id_ty") else f"`{a.param_ty()}`"
+    note = ""
+    if a.where == "path" or a.t["kind"] == "id":
+        note = ", an identifier checked before sending"
+    elif a.t["kind"] == "duration":
+        note = ", sent as whole seconds (a fraction rounds up)"
+    rules = constraint_doc(a)
+    if rules:
+        note += f"; {rules}"
+    if setter:
+        d = a.default_doc().strip()
+        note += f". {d}" if d else ". Not sent unless set"
+    return f"{ty}: the `{a.key}` {WHERE[a.where]}{note}".rstrip(".") + "."
+
+
+def returns_doc(m: Method) -> str:
+    r = m.ret
+    if m.send == "page":
+        inner = r[len("Page<"):-1]
+        return (f"A [`Page`] of `{inner.replace('m::', '')}` (`items`, `total`, `limit`, `offset`), one page per call; "
+                "the builder's `.stream()` walks every page lazily.")
+    if r == "()":
+        return "Nothing: `()` when the platform confirms."
+    if r in ("Download", "Option<Download>"):
+        return "A [`Download`]: the bytes, their content type and file name." + (" `None` when the server answers 404." if r.startswith("Option") else "")
+    shown = r.replace("m::", "")
+    if re.fullmatch(r"m::[A-Za-z0-9]+", r):
+        return f"[`{shown}`]({r}), decoded from the JSON answer."
+    return f"`{shown}`, decoded from the JSON answer."
+
+
+def errors_doc(m: Method) -> list[str]:
+    ids = [a for a in m.args if a.where == "path" or a.t["kind"] == "id"]
+    out = []
+    if ids or any(a.t.get("id_ty") for a in m.args):
+        out.append("- [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).")
+    admin = m.path.startswith("/admin/") or m.place["python"].startswith("admin.")
+    if m.spec == "node":
+        out.append("- [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.")
+    else:
+        who = "an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`)" if admin else "a token allowed to use this route"
+        out.append(f"- [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without {who}.")
+    paths = [a for a in m.args if a.where == "path"]
+    if paths:
+        out.append("- 404 (`…_not_found`) when " + ", ".join(f"`{a.key}`" for a in paths) + " names nothing the token can see.")
+    if m.args or m.whole:
+        out.append("- 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.")
+    out.append("- [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for "
+               f"`{m.http_method}`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.")
+    return out
+
+
 def fn_doc(m: Method) -> list[str]:
-    lines = [m.doc, "", f"`{m.http_method} {m.path}`; Python SDK: `{m.place['python']}`."]
+    lines = [m.doc, "", f"HTTP: `{m.http_method} {m.path}`. Python SDK: `{m.place['python']}`."]
     if m.ret == "Option<Download>":
         lines += ["", "`None` when the server answers 404 (nothing recorded)."]
     if m.body_note == "undeclared":
@@ -1061,21 +1172,20 @@ def fn_doc(m: Method) -> list[str]:
     items = []
     for a in lead:
         if a.where == "file":
-            items.append(f"- `{a.name}_filename`, `{a.name}_content_type`, `{a.name}`: the `{a.key}` file part.")
+            items.append(f"- `{a.name}_filename`, `{a.name}_content_type`, `{a.name}`: the `{a.key}` file part (name, MIME type, bytes).")
             continue
-        where = {"path": "path parameter", "query": "query parameter", "body": "body member", "form": "form field"}[a.where]
-        note = ""
-        if a.where == "path" or a.t["kind"] == "id":
-            note = " (an identifier, checked before sending)"
-        elif a.t["kind"] == "duration":
-            note = " (sent as whole seconds, a sub-second remainder rounded up)"
-        items.append(f"- `{a.name}`: the `{a.key}` {where}{note}.")
+        items.append(f"- `{a.name}` (required): {arg_doc(a, False)}")
     if m.whole:
-        items.append(f"- `{m.whole.name}`: the request body.")
+        items.append(f"- `{m.whole.name}` (required): `{m.whole.t['ty'].replace('m::', '')}`, the whole request body.")
     if items:
         lines += ["", "# Arguments"] + items
-    lines += ["", "Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout."]
-    lines += ["", "# Errors", "[`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request." if any(a.where == "path" or a.t["kind"] == "id" for a in m.args) else "Any [`Error`](crate::Error)."]
+    if m.optional:
+        lines += ["", "# Optional parameters", f"Setters of [`{m.builder}`]:"]
+        for a in m.optional:
+            lines.append(f"- [`.{a.name}()`]({m.builder}::{a.name}): {arg_doc(a, True)}")
+    lines += ["", "# Returns", returns_doc(m),
+              "", "The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout."]
+    lines += ["", "# Errors"] + errors_doc(m)
     return ["/// " + l if l else "///" for l in lines]
 
 
@@ -1189,10 +1299,43 @@ def emit_method(m: Method) -> tuple[str, str]:
     return "\n".join(out), "\n".join(btxt)
 
 
-def owner_decl(module: str, owner: str, kind: str) -> str:
+SIMPLE_KINDS = {"id", "string", "enum", "i64", "f64", "bool", "duration", "filepath"}
+
+
+def example_method(ms: list[Method]):
+    """The namespace's most telling simple call for its example: a read without a body whose
+    arguments are literals, fewest arguments first."""
+    def ok(m):
+        lead = [a for a in m.args if a.required or a.where == "file"]
+        return not m.whole and all(a.where != "file" and a.t["kind"] in SIMPLE_KINDS for a in lead)
+    cands = [m for m in ms if ok(m)]
+    if not cands:
+        return None
+    return min(cands, key=lambda m: (m.http_method != "GET", m.send != "page",
+                                     sum(1 for a in m.args if a.required), m.name))
+
+
+def namespace_example(crate: str, ms: list[Method]) -> list[str]:
+    m = example_method(ms)
+    if m is None:
+        return []
+    lead = [a for a in m.args if a.required]
+    call = f"{m.place['rust']}.{m.name}({', '.join(a.sample_rust() for a in lead)})"
+    who, krate = ("admin", "ctfy_admin::AdminClient") if crate == "admin" else ("client", "ctfy_client::PlatformClient")
+    res = "ctfy_admin::Result" if crate == "admin" else "ctfy_client::Result"
+    if m.send == "page":
+        use = ["let page = " + call + ".await?;", 'println!("{} of {}", page.items.len(), page.total);']
+    else:
+        use = ["let answer = " + call + ".await?;", 'println!("{answer:?}");']
+    return ["///", "/// # Example", "/// ```no_run", f"/// # async fn demo({who}: {krate}) -> {res}<()> {{"] + \
+        [f"/// {l}" for l in use] + ["/// # Ok(()) }", "/// ```"]
+
+
+def owner_decl(module: str, owner: str, kind: str, example: list[str] = ()) -> str:
     """Struct definition + accessor for a namespace."""
     if kind == "borrowed":
-        return (f"/// The `{module}` calls (a view borrowed from the client).\n"
+        return (f"/// The `{module}` calls (a view borrowed from the client: cheap, `Copy`; each call\n"
+                f"/// returns an owned builder).\n" + "".join(l + "\n" for l in example) +
                 f"#[derive(Debug, Clone, Copy)]\npub struct {owner}<'a> {{\n    pub(crate) t: &'a Transport,\n}}\n")
     return ""
 
@@ -1225,11 +1368,11 @@ class Emitter:
         # owner struct + accessor
         handle = ms[0].x["client"] in ("competition", "team")
         if crate == "client" and module != "root" and not handle:
-            out.append(owner_decl(module, owner, "borrowed"))
+            out.append(owner_decl(module, owner, "borrowed", namespace_example(crate, ms)))
             out.append(f"\nimpl crate::PlatformClient {{\n    /// The `{module}` calls.\n    pub fn {ident(module)}(&self) -> {owner}<'_> {{\n        {owner} {{ t: &self.t }}\n    }}\n}}\n\n")
             impl = f"impl {owner}<'_>"
         elif crate == "admin":
-            out.append(owner_decl(module, owner, "borrowed"))
+            out.append(owner_decl(module, owner, "borrowed", namespace_example(crate, ms)))
             out.append(f"\nimpl crate::AdminClient {{\n    /// The `admin.{module}` calls.\n    pub fn {ident(module)}(&self) -> {owner}<'_> {{\n        {owner} {{ t: &self.t }}\n    }}\n}}\n\n")
             impl = f"impl {owner}<'_>"
         elif module == "competition":
@@ -1279,6 +1422,22 @@ class Emitter:
             for n in sorted(names):
                 lines.append(f"pub use {n}::*;\n")
             (gen_dirs[crate] / "mod.rs").write_text("".join(lines))
+        # The map of the namespaces, included in each crate's root docs.
+        for crate, d in gen_dirs.items():
+            rows = []
+            for (c, module), ms in sorted(by.items()):
+                if c != crate:
+                    continue
+                pl = ms[0].place
+                owner = pl["owner"]
+                rows.append((pl["rust"], owner, len(ms), pl["python"].rsplit(".", 1)[0]))
+            text = ["## Map of the calls\n\n",
+                    "Generated by `scripts/gen_client.py`: every namespace, how to reach it, and its calls'\n",
+                    "Python SDK counterpart.\n\n",
+                    "| reach it with | type | calls | Python SDK |\n|---|---|---|---|\n"]
+            for rust, owner, n, py in rows:
+                text.append(f"| `{rust}` | [`{owner}`] | {n} | `{py}` |\n")
+            (d / "namespaces.md").write_text("".join(text))
 
 
 COMPETITION_DECL = """/// One competition: registration, its challenges, its team. Owned and `Clone`, so it can
@@ -1561,6 +1720,17 @@ def main() -> int:
     (ROOT / "docs").mkdir(exist_ok=True)
     (ROOT / "docs" / "METHODS.md").write_text(methods_md(g))
     (ROOT / "docs" / "methods.tsv").write_text(methods_tsv(g))
+    rustfmt = shutil.which("rustfmt")
+    if rustfmt:
+        # Same result as `cargo fmt` (no rustfmt.toml in the workspace): a fresh clone
+        # regenerates byte-identical files (tests/regen.rs checks it).
+        files = [str(f) for d in ("crates/ctfy-client/src/generated", "crates/ctfy-admin/src/generated")
+                 for f in sorted((ROOT / d).glob("*.rs"))] + [str(ROOT / "crates/ctfy-node/src/generated.rs")]
+        files += [str(f) for f in sorted(tdir.glob("gen_*.rs"))]
+        files += [str(ROOT / "tests" / "wiremock.rs"), str(ROOT / "crates/ctfy-models/src/query.rs")]
+        subprocess.run([rustfmt, "--edition", "2024", *files], check=True)
+    else:
+        print("rustfmt not found: run `cargo fmt --all`")
     counts = defaultdict(int)
     for m in g.out:
         counts[m.x["client"]] += 1

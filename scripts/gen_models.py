@@ -5,7 +5,8 @@
 
 Reads spec/openapi.json (platform) and spec/openapi-node.json (worker node) and writes
 
-- crates/ctfy-models/src/platform.rs   (module `platform`, re-exported at the crate root)
+- crates/ctfy-models/src/platform/     (module `platform`, re-exported at the crate root: one
+  file per domain, see DOMAINS, and `mod.rs` with the schema table)
 - crates/ctfy-models/src/node.rs       (module `node`)
 - crates/ctfy-models/tests/support/schemas.rs (a schema-name -> round-trip dispatcher
   used by tests/roundtrip.rs)
@@ -70,6 +71,43 @@ ID_OF_STRUCT = {
 }
 STRUCT_ID = {schema: ty for ty, names in ID_OF_STRUCT.items() for schema in names}
 ID_TYPES = sorted(ID_FIELDS.values())
+
+# The platform's types are split into one module per domain so that a reader (and docs.rs)
+# finds a type by what it is about: the first rule whose words appear in its Rust name decides
+# (words are matched at CamelCase boundaries); a type no rule claims is `admin` when only
+# `/admin/*` operations use it, `common` otherwise.
+DOMAINS = [
+    ("admin", "operator (`/admin/*`) bodies that belong to no other domain", []),
+    ("instances", "challenge instances: launch, status, attack surface, access, records",
+     ["Instance", "Surface", "Service", "Ssh", "Vpn", "Tunnel", "Container", "Runtime", "Start",
+      "Stop", "Renew", "Reset", "Port", "Host"]),
+    ("submissions", "flag and answer submissions, verification, solves",
+     ["Submission", "Submit", "Submitted", "Flag", "Verify", "Answer", "Solve", "Solves",
+      "Attempt"]),
+    ("challenges", "challenges, questions, attachments, hints, QA",
+     ["Challenge", "Challenges", "Question", "Questions", "Attachment", "Hint", "Qa", "Writeup",
+      "Category", "Difficulty"]),
+    ("teams", "teams, members and invites", ["Team", "Teams", "Member", "Invite", "Invites",
+                                              "Captain", "Roster"]),
+    ("competitions", "competitions, registration, scoreboards, series, AWD",
+     ["Competition", "Competitions", "Registration", "Register", "Scoreboard", "Score",
+      "Standing", "Series", "Awd", "Round", "Phase", "Leaderboard", "Ranking"]),
+    ("auth", "sign-in, sessions, API tokens and linked identities",
+     ["Auth", "Token", "Tokens", "Login", "Password", "Oauth", "Identity", "Device", "Session",
+      "Scope", "Scopes", "Link", "Email", "Account", "Credential", "Reauthenticate",
+      "Reauthentication", "Providers"]),
+    ("users", "users, profiles, achievements, notifications, activity",
+     ["User", "Users", "Profile", "Me", "Achievement", "Achievements", "Notification",
+      "Activity", "Activities", "Unlock", "Easter", "Contributor", "Settings", "Preferences"]),
+    ("eval", "evaluation runs and harnesses", ["Eval", "Harness", "Run", "Runs", "Benchmark",
+                                                 "Model", "Llm", "Agent"]),
+    ("authoring", "challenge authoring, reports, patches, vendors",
+     ["Authored", "Authoring", "Report", "Reports", "Patch", "Patches", "Vendor", "Draft",
+      "Review", "Webhook"]),
+    ("nodes", "worker nodes, the cluster and the image registry",
+     ["Node", "Nodes", "Cluster", "Registry", "Image", "Heartbeat", "Capacity"]),
+    ("common", "types shared across domains: health, meta, errors, changelog", []),
+]
 
 
 def id_type_of(schema: str, prop: str) -> str | None:
@@ -580,15 +618,42 @@ class Module:
             how = f"a {self.peer.split()[-1]} wire object"
         return f"`{ty}`, {how} (OpenAPI schema `{schema}`)."
 
-    def emit(self) -> str:
-        out = [HEADER, "\n"]
-        out.append(f"//! Wire types of {self.peer}, one per OpenAPI component schema.\n")
-        out.append("//!\n//! See [`SCHEMAS`] for the mapping from schema names to Rust type names.\n\n")
-        out.append("#![allow(clippy::enum_variant_names, clippy::upper_case_acronyms)]\n\n")
-        out.append("use std::collections::BTreeMap;\n\n")
-        needs = "crate::{Json, JsonObject, Page, StringOrList, Timestamp, UnixTime, " + ", ".join(ID_TYPES) + "}"
-        out.append(f"#[allow(unused_imports)]\nuse {needs};\n\n")
-        # SCHEMAS table
+    # ---- domains -----------------------------------------------------------
+    def _admin_only(self) -> set:
+        """Schemas that only `/admin/*` operations use (directly or nested)."""
+        admin, other = set(), set()
+        for path, item in self.spec.get("paths", {}).items():
+            for op in item.values():
+                if not isinstance(op, dict):
+                    continue
+                acc: set = set()
+                self._refs(op, acc)
+                (admin if "/admin/" in path else other).update(self._closure(acc))
+        return admin - other
+
+    def domain_of_schema(self, schema: str) -> str:
+        if not hasattr(self, "admin_only"):
+            self.admin_only = self._admin_only()
+        words = set(re.findall(r"[A-Z][a-z0-9]*", self.names.get(schema, schema)))
+        for name, _, keys in DOMAINS:
+            if words & set(keys):
+                return name
+        return "admin" if schema in self.admin_only else "common"
+
+    def domain_of_type(self, rust_name: str) -> str:
+        for schema, ty in self.names.items():
+            if ty == rust_name:
+                return self.domain_of_schema(schema)
+        return "common"
+
+    def domain_of_enum(self, name: str) -> str:
+        e = self.enums[name]
+        if "schema" in e:
+            return self.domain_of_schema(e["schema"])
+        return self.domain_of_schema(e["origin"].split(".", 1)[0])
+
+    # ---- emit ---------------------------------------------------------------
+    def emit_tables(self) -> list:
         table = []
         for n in sorted(self.schemas):
             if n.startswith(BODY_PREFIX):
@@ -597,8 +662,8 @@ class Module:
                 table.append((n, self.page_alias(n)))
             else:
                 table.append((n, self.names[n]))
-        out.append("/// OpenAPI component schema name -> Rust type name, for every schema this module maps.\n")
-        out.append("pub const SCHEMAS: &[(&str, &str)] = &[\n")
+        out = ["/// OpenAPI component schema name -> Rust type name, for every schema this module maps.\n",
+               "pub const SCHEMAS: &[(&str, &str)] = &[\n"]
         for a, b in table:
             out.append(f"    ({rust_str(a)}, {rust_str(b)}),\n")
         out.append("];\n\n")
@@ -607,50 +672,112 @@ class Module:
         for n in self.skipped:
             out.append(f"    {rust_str(n)},\n")
         out.append("];\n\n")
-        # enums
+        return out
+
+    def emit_enum(self, name: str) -> list:
+        e = self.enums[name]
+        if "schema" in e:
+            doc = f"Values of `{name}` (OpenAPI schema `{e['schema']}`)."
+        else:
+            model, field = e["origin"].split(".", 1)
+            doc = f"Values of the inline enum of `{self.names.get(model, model)}.{field}`."
+        out = ["string_enum! {\n", f"    /// {doc}\n", f"    {name} [default = {e['default']}] {{\n"]
+        for vn, v in e["variants"]:
+            out.append(f"        /// `{v}`.\n" if v else "        /// The empty string.\n")
+            out.append(f"        {vn} = {rust_str(v)},\n")
+        out.append("    }\n}\n\n")
+        return out
+
+    @staticmethod
+    def emit_page(schema: str, alias: str, inner: str) -> list:
+        return [f"/// A page of `{inner}` (OpenAPI schema `{schema}`).\n", f"pub type {alias} = Page<{inner}>;\n\n"]
+
+    def emit_struct(self, name: str) -> list:
+        st = self.structs[name]
+        out = [f"/// {self.struct_doc(st['schema'])}\n",
+               "#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]\n",
+               f"pub struct {name} {{\n"]
+        for f in st["fields"]:
+            out.append(f"    /// {f['doc']}\n")
+            if f["attrs"]:
+                out.append(f"    #[serde({', '.join(f['attrs'])})]\n")
+            out.append(f"    pub {f['ident']}: {f['ty']},\n")
+        if st["extra"]:
+            out.append("    /// Fields not listed in the schema (the schema allows any).\n")
+            out.append("    #[serde(flatten)]\n")
+            out.append(f"    pub {st['extra']}: JsonObject,\n")
+        out.append("}\n\n")
+        return out
+
+    def emit_defaults(self, vis: str) -> list:
+        if not self.defaults:
+            return []
+        out = ["/// Schema defaults that differ from the Rust type's own default, applied by serde\n",
+               "/// when the platform leaves a field out.\n", "mod defaults {\n"]
+        for (ty, lit), name in sorted(self.defaults.items(), key=lambda kv: kv[1]):
+            out.append(f"    {vis} fn {name}() -> {ty} {{\n        {lit}\n    }}\n\n")
+        out.append("}\n")
+        return out
+
+    def imports(self) -> list:
+        needs = "crate::{Json, JsonObject, Page, StringOrList, Timestamp, UnixTime, " + ", ".join(ID_TYPES) + "}"
+        return ["#[allow(unused_imports)]\nuse std::collections::BTreeMap;\n\n", f"#[allow(unused_imports)]\nuse {needs};\n\n"]
+
+    def emit(self) -> str:
+        """The whole module in one file (the worker node's)."""
+        out = [HEADER, "\n"]
+        out.append(f"//! Wire types of {self.peer}, one per OpenAPI component schema.\n")
+        out.append("//!\n//! See [`SCHEMAS`] for the mapping from schema names to Rust type names.\n\n")
+        out.append("#![allow(clippy::enum_variant_names, clippy::upper_case_acronyms)]\n\n")
+        out += self.imports()
+        out += self.emit_tables()
         for name in sorted(self.enums):
-            e = self.enums[name]
-            if "schema" in e:
-                doc = f"Values of `{name}` (OpenAPI schema `{e['schema']}`)."
-            else:
-                model, field = e["origin"].split(".", 1)
-                doc = f"Values of the inline enum of `{self.names.get(model, model)}.{field}`."
-            out.append("string_enum! {\n")
-            out.append(f"    /// {doc}\n")
-            out.append(f"    {name} [default = {e['default']}] {{\n")
-            for vn, v in e["variants"]:
-                shown = v if v else "(empty string)"
-                out.append(f"        /// `{shown}`.\n" if v else "        /// The empty string.\n")
-                out.append(f"        {vn} = {rust_str(v)},\n")
-            out.append("    }\n}\n\n")
-        # pages
+            out += self.emit_enum(name)
         for schema, alias, inner in sorted(self.pages):
-            out.append(f"/// A page of `{inner}` (OpenAPI schema `{schema}`).\n")
-            out.append(f"pub type {alias} = Page<{inner}>;\n\n")
-        # structs
+            out += self.emit_page(schema, alias, inner)
         for name in sorted(self.structs):
-            st = self.structs[name]
-            out.append(f"/// {self.struct_doc(st['schema'])}\n")
-            out.append("#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]\n")
-            out.append(f"pub struct {name} {{\n")
-            for f in st["fields"]:
-                out.append(f"    /// {f['doc']}\n")
-                if f["attrs"]:
-                    out.append(f"    #[serde({', '.join(f['attrs'])})]\n")
-                out.append(f"    pub {f['ident']}: {f['ty']},\n")
-            if st["extra"]:
-                out.append("    /// Fields not listed in the schema (the schema allows any).\n")
-                out.append("    #[serde(flatten)]\n")
-                out.append(f"    pub {st['extra']}: JsonObject,\n")
-            out.append("}\n\n")
-        if self.defaults:
-            out.append("/// Schema defaults that differ from the Rust type's own default, applied by serde\n")
-            out.append("/// when the platform leaves a field out.\n")
-            out.append("mod defaults {\n")
-            for (ty, lit), name in sorted(self.defaults.items(), key=lambda kv: kv[1]):
-                out.append(f"    pub(super) fn {name}() -> {ty} {{\n        {lit}\n    }}\n\n")
-            out.append("}\n")
+            out += self.emit_struct(name)
+        out += self.emit_defaults("pub(super)")
         return "".join(out).rstrip("\n") + "\n"
+
+    def emit_split(self) -> dict:
+        """The module as `mod.rs` plus one file per domain: file name -> text."""
+        parts: dict[str, list] = defaultdict(list)
+        for name in sorted(self.enums):
+            parts[self.domain_of_enum(name)] += self.emit_enum(name)
+        for schema, alias, inner in sorted(self.pages):
+            parts[self.domain_of_type(inner)] += self.emit_page(schema, alias, inner)
+        for name in sorted(self.structs):
+            parts[self.domain_of_schema(self.structs[name]["schema"])] += self.emit_struct(name)
+        files = {}
+        mod = [HEADER, "\n", f"//! Wire types of {self.peer}, one per OpenAPI component schema, in one module\n",
+               "//! per domain; every type is also re-exported here (and at the crate root).\n//!\n",
+               "//! See [`SCHEMAS`] for the mapping from schema names to Rust type names.\n//!\n",
+               "//! | module | types |\n//! |---|---|\n"]
+        for dom, what, _ in DOMAINS:
+            if parts.get(dom):
+                mod.append(f"//! | [`{dom}`] | {what} |\n")
+        mod.append("\n#![allow(clippy::enum_variant_names, clippy::upper_case_acronyms)]\n\n")
+        for dom, what, _ in DOMAINS:
+            if parts.get(dom):
+                mod.append(f"pub mod {dom};\n")
+        mod.append("\n")
+        for dom, what, _ in DOMAINS:
+            if parts.get(dom):
+                mod.append(f"pub use {dom}::*;\n")
+        mod.append("\n")
+        mod += self.emit_tables()
+        mod += self.emit_defaults("pub(super)")
+        files["mod.rs"] = "".join(mod).rstrip("\n") + "\n"
+        for dom, what, _ in DOMAINS:
+            if not parts.get(dom):
+                continue
+            text = [HEADER, "\n", f"//! Wire types of {self.peer}: {what}.\n\n"]
+            text += self.imports()
+            text.append("#[allow(unused_imports)]\nuse super::*;\n\n")
+            text += parts[dom]
+            files[f"{dom}.rs"] = "".join(text).rstrip("\n") + "\n"
+        return files
 
     def emit_test_dispatch(self, path_prefix: str) -> str:
         """Match arms `schema name => round-trip through the Rust type`."""
@@ -669,9 +796,21 @@ class Module:
 def main() -> int:
     platform = Module(json.loads((ROOT / "spec" / "openapi.json").read_text()), "platform", "the platform")
     node = Module(json.loads((ROOT / "spec" / "openapi-node.json").read_text()), "node", "the worker node")
+    written = []
     for m in (platform, node):
         m.build()
-        (CRATE / "src" / f"{m.module}.rs").write_text(m.emit())
+        if m is platform:
+            out = CRATE / "src" / "platform"
+            if out.exists():
+                shutil.rmtree(out)
+            out.mkdir()
+            (CRATE / "src" / "platform.rs").unlink(missing_ok=True)
+            for name, text in m.emit_split().items():
+                (out / name).write_text(text)
+                written.append(out / name)
+        else:
+            (CRATE / "src" / f"{m.module}.rs").write_text(m.emit())
+            written.append(CRATE / "src" / f"{m.module}.rs")
         print(f"{m.module}: {len(m.structs)} structs, {len(m.enums)} enums "
               f"({sum(1 for e in m.enums.values() if 'schema' in e)} named), {len(m.pages)} page aliases, "
               f"{len(m.skipped)} skipped")
@@ -708,7 +847,7 @@ def main() -> int:
     rustfmt = shutil.which("rustfmt")
     if rustfmt:
         # Same result as `cargo fmt -p ctfy-models` (no rustfmt.toml in the workspace).
-        files = [CRATE / "src" / "platform.rs", CRATE / "src" / "node.rs", support / "schemas.rs"]
+        files = [*written, support / "schemas.rs"]
         subprocess.run([rustfmt, "--edition", "2024", *map(str, files)], check=True)
     else:
         print("rustfmt not found: run `cargo fmt -p ctfy-models`")

@@ -44,20 +44,26 @@
 //! # fn main() {}
 //! ```
 
+#![deny(missing_docs)]
+
+#[cfg(feature = "admin")]
 pub use ctfy_admin as admin;
 pub use ctfy_client as client;
 pub use ctfy_models as models;
+#[cfg(feature = "node")]
 pub use ctfy_node as node;
 pub use ctfy_transport as transport;
 
 #[cfg(feature = "testing")]
 pub use ctfy_client::testing;
 
+#[cfg(feature = "admin")]
 pub use ctfy_admin::AdminClient;
 pub use ctfy_client::{
     Competition, EventStream, Notice, PlatformClient, ReadyInstance, Registration,
 };
 pub use ctfy_models::events::Event;
+#[cfg(feature = "node")]
 pub use ctfy_node::NodeClient;
 pub use ctfy_transport::{ApiError, Error, Page, PageStream, Result, TokenKind};
 

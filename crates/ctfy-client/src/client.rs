@@ -178,6 +178,7 @@ impl PlatformClient {
 
     /// The operator surface, sharing this client's transport (needs a `pt_` session token of
     /// an admin).
+    #[cfg(feature = "admin")]
     pub fn admin(&self) -> ctfy_admin::AdminClient {
         ctfy_admin::AdminClient::from_transport(self.t.clone())
     }

@@ -26,12 +26,17 @@
 //! `submissions().submit` / `verify`, `check_server_compatibility`, `instances().tunnel`) are
 //! written by hand.
 
+#![doc = ""]
+#![doc = include_str!("generated/namespaces.md")]
+#![deny(missing_docs)]
+
 mod client;
 mod competition;
 mod generated;
 mod instances;
 mod patches;
 mod submissions;
+#[cfg(feature = "tunnel")]
 mod tunnel;
 
 mod events;
@@ -52,10 +57,17 @@ pub use instances::{
 };
 pub use patches::PatchesSubmit;
 pub use submissions::{Answer, SubmissionsSubmit, SubmissionsVerify};
+#[cfg(feature = "tunnel")]
 pub use tunnel::{InstancesTunnel, Tunnel, TunnelMode};
 
+#[cfg(feature = "admin")]
 pub use ctfy_admin::AdminClient;
 pub use ctfy_models as models;
 pub use ctfy_transport::{
     ApiError, Download, Error, Page, PageStream, Result, RetryPolicy, TokenKind, Transport,
 };
+
+/// The crate's README example, checked by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;

@@ -19,6 +19,8 @@
 //! access: [`Timestamp`] (ISO-8601 text) and [`UnixTime`] (epoch seconds), both convertible
 //! to `SystemTime`.
 
+#![deny(missing_docs)]
+
 #[macro_use]
 mod macros;
 pub mod events;

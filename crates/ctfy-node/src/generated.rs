@@ -13,17 +13,33 @@ use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 impl crate::NodeClient {
     /// Starts.
     ///
-    /// `POST /instances`; Python SDK: `node.start_instance`.
+    /// HTTP: `POST /instances`. Python SDK: `node.start_instance`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
-    /// - `instance_id`: the `instance_id` body member (an identifier, checked before sending).
-    /// - `ttl`: the `ttl` body member (sent as whole seconds, a sub-second remainder rounded up).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` body member, an identifier checked before sending.
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` body member, an identifier checked before sending.
+    /// - `ttl` (required): `std::time::Duration`: the `ttl` body member, sent as whole seconds (a fraction rounds up).
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeStartInstance`]:
+    /// - [`.answers()`](NodeStartInstance::answers): `std::collections::BTreeMap<String, String>`: the `answers` body member. Not sent unless set.
+    /// - [`.authored_revision()`](NodeStartInstance::authored_revision): `impl Into<String>`: the `authored_revision` body member. Not sent unless set.
+    /// - [`.env()`](NodeStartInstance::env): `std::collections::BTreeMap<String, String>`: the `env` body member. Not sent unless set.
+    /// - [`.match_network()`](NodeStartInstance::match_network): `m::MatchNetwork`: the `match_network` body member. Not sent unless set.
+    /// - [`.open_shell_password()`](NodeStartInstance::open_shell_password): `impl Into<String>`: the `open_shell_password` body member. Not sent unless set.
+    /// - [`.proxy_output_dir()`](NodeStartInstance::proxy_output_dir): `impl Into<String>`: the `proxy_output_dir` body member. Not sent unless set.
+    /// - [`.publish_gamebox()`](NodeStartInstance::publish_gamebox): `bool`: the `publish_gamebox` body member. Server default: false.
+    ///
+    /// # Returns
+    /// [`InstanceStarted`](m::InstanceStarted), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn start_instance(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -44,15 +60,22 @@ impl crate::NodeClient {
 
     /// Stops.
     ///
-    /// `DELETE /instances/{instance_id}`; Python SDK: `node.stop_instance`.
+    /// HTTP: `DELETE /instances/{instance_id}`. Python SDK: `node.stop_instance`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`InstanceStopped`](m::InstanceStopped), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn stop_instance(&self, instance_id: impl IntoId<InstanceId>) -> NodeStopInstance {
         NodeStopInstance(Call::new(
             &self.t,
@@ -65,16 +88,25 @@ impl crate::NodeClient {
 
     /// Applies fabric.
     ///
-    /// `POST /fabric`; Python SDK: `node.apply_fabric`.
+    /// HTTP: `POST /fabric`. Python SDK: `node.apply_fabric`.
     ///
     /// # Arguments
-    /// - `index`: the `index` body member.
-    /// - `interface`: the `interface` body member.
+    /// - `index` (required): `i64`: the `index` body member.
+    /// - `interface` (required): `m::WireguardInterfaceBody`: the `interface` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeApplyFabric`]:
+    /// - [`.match_network()`](NodeApplyFabric::match_network): `impl Into<String>`: the `match_network` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`FabricStatus`](m::FabricStatus), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn apply_fabric(
         &self,
         index: i64,
@@ -93,15 +125,25 @@ impl crate::NodeClient {
 
     /// Probes fabric.
     ///
-    /// `POST /fabric/probe`; Python SDK: `node.probe_fabric`.
+    /// HTTP: `POST /fabric/probe`. Python SDK: `node.probe_fabric`.
     ///
     /// # Arguments
-    /// - `index`: the `index` body member.
+    /// - `index` (required): `i64`: the `index` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeProbeFabric`]:
+    /// - [`.mtu()`](NodeProbeFabric::mtu): `i64`: the `mtu` body member. Server default: 0.
+    /// - [`.peers()`](NodeProbeFabric::peers): `Vec<m::FabricProbeTarget>`: the `peers` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`FabricProbeReport`](m::FabricProbeReport), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn probe_fabric(&self, index: i64) -> NodeProbeFabric {
         NodeProbeFabric(
             Call::with_body(
@@ -113,17 +155,28 @@ impl crate::NodeClient {
         )
     }
 
-    /// Removes fabric.
+    /// Removes the fabric.
     ///
-    /// `DELETE /fabric/{index}`; Python SDK: `node.remove_fabric`.
+    /// HTTP: `DELETE /fabric/{index}`. Python SDK: `node.remove_fabric`.
     ///
     /// # Arguments
-    /// - `index`: the `index` path parameter (an identifier, checked before sending).
+    /// - `index` (required): `impl IntoId<Ident>`: the `index` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeRemoveFabric`]:
+    /// - [`.match_network()`](NodeRemoveFabric::match_network): `impl Into<String>`: the `match_network` query parameter. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`FabricStatus`](m::FabricStatus), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `index` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn remove_fabric(&self, index: impl IntoId<Ident>) -> NodeRemoveFabric {
         NodeRemoveFabric(Call::new(
             &self.t,
@@ -134,18 +187,25 @@ impl crate::NodeClient {
         ))
     }
 
-    /// Stops service.
+    /// Stops the service.
     ///
-    /// `POST /instances/{instance_id}/stop-service`; Python SDK: `node.stop_instance_service`.
+    /// HTTP: `POST /instances/{instance_id}/stop-service`. Python SDK: `node.stop_instance_service`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
-    /// - `service`: the `service` body member.
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
+    /// - `service` (required): `impl Into<String>`: the `service` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ServiceStopped`](m::ServiceStopped), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn stop_instance_service(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -169,29 +229,38 @@ impl crate::NodeClient {
 
     /// Stops all.
     ///
-    /// `POST /admin/stop-all`; Python SDK: `node.stop_all`.
+    /// HTTP: `POST /admin/stop-all`. Python SDK: `node.stop_all`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, String>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn stop_all(&self) -> NodeStopAll {
         NodeStopAll(Call::new(&self.t, Request::post("/admin/stop-all", &[])))
     }
 
     /// Puts authored challenge.
     ///
-    /// `POST /admin/authored`; Python SDK: `node.put_authored_challenge`.
+    /// HTTP: `POST /admin/authored`. Python SDK: `node.put_authored_challenge`.
     ///
     /// The spec declares no body for this route (the node reads the raw request); the model is sent as JSON.
     ///
     /// # Arguments
-    /// - `push`: the request body.
+    /// - `push` (required): `ctfy_models::JsonObject`, the whole request body.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`NodeAuthoredResult`](m::NodeAuthoredResult), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn put_authored_challenge(
         &self,
         push: &ctfy_models::JsonObject,
@@ -204,15 +273,20 @@ impl crate::NodeClient {
 
     /// Smokes authored challenge.
     ///
-    /// `POST /admin/authored/smoke`; Python SDK: `node.smoke_authored_challenge`.
+    /// HTTP: `POST /admin/authored/smoke`. Python SDK: `node.smoke_authored_challenge`.
     ///
     /// # Arguments
-    /// - `body`: the request body.
+    /// - `body` (required): `NodeAuthoredSmokePush`, the whole request body.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`NodeAuthoredSmokeResult`](m::NodeAuthoredSmokeResult), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn smoke_authored_challenge(
         &self,
         body: &m::NodeAuthoredSmokePush,
@@ -225,15 +299,20 @@ impl crate::NodeClient {
 
     /// Puts generated range.
     ///
-    /// `POST /admin/ranges`; Python SDK: `node.put_generated_range`.
+    /// HTTP: `POST /admin/ranges`. Python SDK: `node.put_generated_range`.
     ///
     /// # Arguments
-    /// - `body`: the request body.
+    /// - `body` (required): `NodeRangePush`, the whole request body.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`NodeRangeResult`](m::NodeRangeResult), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn put_generated_range(&self, body: &m::NodeRangePush) -> NodePutGeneratedRange {
         NodePutGeneratedRange(Call::new(
             &self.t,
@@ -243,15 +322,20 @@ impl crate::NodeClient {
 
     /// Verifies generated range.
     ///
-    /// `POST /admin/ranges/verify`; Python SDK: `node.verify_generated_range`.
+    /// HTTP: `POST /admin/ranges/verify`. Python SDK: `node.verify_generated_range`.
     ///
     /// # Arguments
-    /// - `body`: the request body.
+    /// - `body` (required): `NodeRangeVerifyPush`, the whole request body.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`NodeRangeVerifyResult`](m::NodeRangeVerifyResult), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn verify_generated_range(
         &self,
         body: &m::NodeRangeVerifyPush,
@@ -264,15 +348,22 @@ impl crate::NodeClient {
 
     /// Cancels generated range verify.
     ///
-    /// `POST /admin/ranges/verify/{run_id}/cancel`; Python SDK: `node.cancel_generated_range_verify`.
+    /// HTTP: `POST /admin/ranges/verify/{run_id}/cancel`. Python SDK: `node.cancel_generated_range_verify`.
     ///
     /// # Arguments
-    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `run_id` (required): `impl IntoId<Ident>`: the `run_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `run_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn cancel_generated_range_verify(
         &self,
         run_id: impl IntoId<Ident>,
@@ -288,12 +379,16 @@ impl crate::NodeClient {
 
     /// Rescans challenges.
     ///
-    /// `POST /admin/rescan-challenges`; Python SDK: `node.rescan_challenges`.
+    /// HTTP: `POST /admin/rescan-challenges`. Python SDK: `node.rescan_challenges`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ChallengeReloadResult`](m::ChallengeReloadResult), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn rescan_challenges(&self) -> NodeRescanChallenges {
         NodeRescanChallenges(Call::new(
             &self.t,
@@ -303,15 +398,26 @@ impl crate::NodeClient {
 
     /// Builds challenge.
     ///
-    /// `POST /admin/challenges/{challenge_id}/build`; Python SDK: `node.build_challenge`.
+    /// HTTP: `POST /admin/challenges/{challenge_id}/build`. Python SDK: `node.build_challenge`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeBuildChallenge`]:
+    /// - [`.authored_revision()`](NodeBuildChallenge::authored_revision): `impl Into<String>`: the `authored_revision` query parameter. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`ChallengeBuildState`](m::ChallengeBuildState), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn build_challenge(&self, challenge_id: impl IntoId<ChallengeId>) -> NodeBuildChallenge {
         NodeBuildChallenge(Call::new(
             &self.t,
@@ -327,12 +433,22 @@ impl crate::NodeClient {
 
     /// Builds all challenges.
     ///
-    /// `POST /admin/challenges/build-all`; Python SDK: `node.build_all_challenges`.
+    /// HTTP: `POST /admin/challenges/build-all`. Python SDK: `node.build_all_challenges`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeBuildAllChallenges`]:
+    /// - [`.challenge_ids()`](NodeBuildAllChallenges::challenge_ids): ids of `ChallengeId`: the `challenge_ids` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`BuildAllQueued`](m::BuildAllQueued), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn build_all_challenges(&self) -> NodeBuildAllChallenges {
         NodeBuildAllChallenges(Call::new(
             &self.t,
@@ -342,15 +458,30 @@ impl crate::NodeClient {
 
     /// Builds push challenge.
     ///
-    /// `POST /admin/challenges/{challenge_id}/build-push`; Python SDK: `node.build_push_challenge`.
+    /// HTTP: `POST /admin/challenges/{challenge_id}/build-push`. Python SDK: `node.build_push_challenge`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeBuildPushChallenge`]:
+    /// - [`.authored_revision()`](NodeBuildPushChallenge::authored_revision): `impl Into<String>`: the `authored_revision` body member. Not sent unless set.
+    /// - [`.cache_max_bytes()`](NodeBuildPushChallenge::cache_max_bytes): `i64`: the `cache_max_bytes` body member; at least 0.0. Server default: 0.
+    /// - [`.cleanup()`](NodeBuildPushChallenge::cleanup): `bool`: the `cleanup` body member. Server default: false.
+    /// - [`.confine_network()`](NodeBuildPushChallenge::confine_network): `bool`: the `confine_network` body member. Server default: false.
+    /// - [`.push_ticket()`](NodeBuildPushChallenge::push_ticket): `impl Into<String>`: the `push_ticket` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`ChallengeFreezeResult`](m::ChallengeFreezeResult), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn build_push_challenge(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -372,24 +503,32 @@ impl crate::NodeClient {
 
     /// Returns the admin disk free.
     ///
-    /// `GET /admin/disk`; Python SDK: `node.get_disk_free`.
+    /// HTTP: `GET /admin/disk`. Python SDK: `node.get_disk_free`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`NodeDiskFree`](m::NodeDiskFree), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_disk_free(&self) -> NodeGetDiskFree {
         NodeGetDiskFree(Call::new(&self.t, Request::get("/admin/disk", &[])))
     }
 
-    /// Gets build state.
+    /// Gets the build state.
     ///
-    /// `GET /admin/challenges/build-state`; Python SDK: `node.get_build_state`.
+    /// HTTP: `GET /admin/challenges/build-state`. Python SDK: `node.get_build_state`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`BuildStateRows`](m::BuildStateRows), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_build_state(&self) -> NodeGetBuildState {
         NodeGetBuildState(Call::new(
             &self.t,
@@ -399,15 +538,22 @@ impl crate::NodeClient {
 
     /// Pulls challenge.
     ///
-    /// `POST /admin/challenges/{challenge_id}/pull`; Python SDK: `node.pull_challenge`.
+    /// HTTP: `POST /admin/challenges/{challenge_id}/pull`. Python SDK: `node.pull_challenge`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ChallengePullState`](m::ChallengePullState), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn pull_challenge(&self, challenge_id: impl IntoId<ChallengeId>) -> NodePullChallenge {
         NodePullChallenge(Call::new(
             &self.t,
@@ -423,12 +569,22 @@ impl crate::NodeClient {
 
     /// Pulls all challenges.
     ///
-    /// `POST /admin/challenges/pull-all`; Python SDK: `node.pull_all_challenges`.
+    /// HTTP: `POST /admin/challenges/pull-all`. Python SDK: `node.pull_all_challenges`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodePullAllChallenges`]:
+    /// - [`.challenge_ids()`](NodePullAllChallenges::challenge_ids): ids of `ChallengeId`: the `challenge_ids` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`PullAllQueued`](m::PullAllQueued), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn pull_all_challenges(&self) -> NodePullAllChallenges {
         NodePullAllChallenges(Call::new(
             &self.t,
@@ -436,14 +592,18 @@ impl crate::NodeClient {
         ))
     }
 
-    /// Gets pull state.
+    /// Gets the pull state.
     ///
-    /// `GET /admin/challenges/pull-state`; Python SDK: `node.get_pull_state`.
+    /// HTTP: `GET /admin/challenges/pull-state`. Python SDK: `node.get_pull_state`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`PullStateRows`](m::PullStateRows), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_pull_state(&self) -> NodeGetPullState {
         NodeGetPullState(Call::new(
             &self.t,
@@ -453,15 +613,22 @@ impl crate::NodeClient {
 
     /// Returns the status.
     ///
-    /// `GET /instances/{instance_id}/status`; Python SDK: `node.get_status`.
+    /// HTTP: `GET /instances/{instance_id}/status`. Python SDK: `node.get_status`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`InstanceStatusReport`](m::InstanceStatusReport), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_status(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetStatus {
         NodeGetStatus(Call::new(
             &self.t,
@@ -474,27 +641,38 @@ impl crate::NodeClient {
 
     /// Lists instances.
     ///
-    /// `GET /instances`; Python SDK: `node.list_instances`.
+    /// HTTP: `GET /instances`. Python SDK: `node.list_instances`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`NodeInstanceList`](m::NodeInstanceList), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list_instances(&self) -> NodeListInstances {
         NodeListInstances(Call::new(&self.t, Request::get("/instances", &[])))
     }
 
     /// Returns the health.
     ///
-    /// `GET /instances/{instance_id}/health`; Python SDK: `node.check_health`.
+    /// HTTP: `GET /instances/{instance_id}/health`. Python SDK: `node.check_health`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`InstanceHealth`](m::InstanceHealth), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn check_health(&self, instance_id: impl IntoId<InstanceId>) -> NodeCheckHealth {
         NodeCheckHealth(Call::new(
             &self.t,
@@ -507,27 +685,43 @@ impl crate::NodeClient {
 
     /// Returns the health.
     ///
-    /// `GET /health`; Python SDK: `node.node_health`.
+    /// HTTP: `GET /health`. Python SDK: `node.node_health`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `ctfy_models::Json`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn node_health(&self) -> NodeNodeHealth {
         NodeNodeHealth(Call::new(&self.t, Request::get("/health", &[])))
     }
 
     /// Returns the traffic page.
     ///
-    /// `GET /instances/{instance_id}/traffic`; Python SDK: `node.get_traffic_page`.
+    /// HTTP: `GET /instances/{instance_id}/traffic`. Python SDK: `node.get_traffic_page`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeGetTrafficPage`]:
+    /// - [`.cursor()`](NodeGetTrafficPage::cursor): `impl Into<String>`: the `cursor` query parameter. Not sent unless set.
+    /// - [`.limit()`](NodeGetTrafficPage::limit): `u64`: the `limit` query parameter. Server default: 500.
+    ///
+    /// # Returns
+    /// [`InstanceTrafficPage`](m::InstanceTrafficPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_traffic_page(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetTrafficPage {
         NodeGetTrafficPage(Call::new(
             &self.t,
@@ -540,15 +734,27 @@ impl crate::NodeClient {
 
     /// Returns the traffic witnesses.
     ///
-    /// `GET /instances/{instance_id}/traffic-witnesses`; Python SDK: `node.get_traffic_witnesses`.
+    /// HTTP: `GET /instances/{instance_id}/traffic-witnesses`. Python SDK: `node.get_traffic_witnesses`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeGetTrafficWitnesses`]:
+    /// - [`.cursor()`](NodeGetTrafficWitnesses::cursor): `impl Into<String>`: the `cursor` query parameter. Not sent unless set.
+    /// - [`.limit()`](NodeGetTrafficWitnesses::limit): `u64`: the `limit` query parameter. Server default: 5000.
+    ///
+    /// # Returns
+    /// [`InstanceTrafficWitnesses`](m::InstanceTrafficWitnesses), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_traffic_witnesses(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -567,15 +773,22 @@ impl crate::NodeClient {
 
     /// Lists instance containers.
     ///
-    /// `GET /instances/{instance_id}/containers`; Python SDK: `node.list_containers`.
+    /// HTTP: `GET /instances/{instance_id}/containers`. Python SDK: `node.list_containers`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<ComposeContainer>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list_containers(&self, instance_id: impl IntoId<InstanceId>) -> NodeListContainers {
         NodeListContainers(Call::new(
             &self.t,
@@ -591,17 +804,28 @@ impl crate::NodeClient {
 
     /// Runs checker.
     ///
-    /// `POST /instances/{instance_id}/check`; Python SDK: `node.run_checker`.
+    /// HTTP: `POST /instances/{instance_id}/check`. Python SDK: `node.run_checker`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
-    /// - `cmd`: the `cmd` body member.
-    /// - `service`: the `service` body member.
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
+    /// - `cmd` (required): `impl IntoIterator<Item = impl Into<String>>`: the `cmd` body member.
+    /// - `service` (required): `impl Into<String>`: the `service` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeRunChecker`]:
+    /// - [`.timeout_s()`](NodeRunChecker::timeout_s): `std::time::Duration`: the `timeout_s` body member, sent as whole seconds (a fraction rounds up). Server default: 30 s.
+    ///
+    /// # Returns
+    /// [`CheckResult`](m::CheckResult), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn run_checker(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -628,15 +852,36 @@ impl crate::NodeClient {
 
     /// Runs harness.
     ///
-    /// `POST /harness/run`; Python SDK: `node.run_harness`.
+    /// HTTP: `POST /harness/run`. Python SDK: `node.run_harness`.
     ///
     /// # Arguments
-    /// - `image`: the `image` body member.
+    /// - `image` (required): `impl Into<String>`: the `image` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeRunHarness`]:
+    /// - [`.brief()`](NodeRunHarness::brief): `ctfy_models::JsonObject`: the `brief` body member. Not sent unless set.
+    /// - [`.env()`](NodeRunHarness::env): `std::collections::BTreeMap<String, String>`: the `env` body member. Not sent unless set.
+    /// - [`.limits()`](NodeRunHarness::limits): `m::HarnessLimits`: the `limits` body member. Not sent unless set.
+    /// - [`.match_address()`](NodeRunHarness::match_address): `impl Into<String>`: the `match_address` body member. Not sent unless set.
+    /// - [`.match_network()`](NodeRunHarness::match_network): `impl Into<String>`: the `match_network` body member. Not sent unless set.
+    /// - [`.network()`](NodeRunHarness::network): `impl Into<String>`: the `network` body member. Not sent unless set.
+    /// - [`.own_network()`](NodeRunHarness::own_network): `bool`: the `own_network` body member. Server default: false.
+    /// - [`.pull_ticket()`](NodeRunHarness::pull_ticket): `impl Into<String>`: the `pull_ticket` body member. Not sent unless set.
+    /// - [`.run_id()`](NodeRunHarness::run_id): `impl Into<String>`: the `run_id` body member. Not sent unless set.
+    /// - [`.target_aliases()`](NodeRunHarness::target_aliases): `std::collections::BTreeMap<String, String>`: the `target_aliases` body member. Not sent unless set.
+    /// - [`.target_instance()`](NodeRunHarness::target_instance): `impl Into<String>`: the `target_instance` body member. Not sent unless set.
+    /// - [`.timeout_s()`](NodeRunHarness::timeout_s): `std::time::Duration`: the `timeout_s` body member, sent as whole seconds (a fraction rounds up). Server default: 1800 s.
+    /// - [`.untrusted()`](NodeRunHarness::untrusted): `bool`: the `untrusted` body member. Server default: false.
+    ///
+    /// # Returns
+    /// [`HarnessRun`](m::HarnessRun), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn run_harness(&self, image: impl Into<String>) -> NodeRunHarness {
         NodeRunHarness(
             Call::with_body(
@@ -651,15 +896,20 @@ impl crate::NodeClient {
 
     /// Cancels harness.
     ///
-    /// `POST /harness/cancel`; Python SDK: `node.cancel_harness`.
+    /// HTTP: `POST /harness/cancel`. Python SDK: `node.cancel_harness`.
     ///
     /// # Arguments
-    /// - `run_id`: the `run_id` body member.
+    /// - `run_id` (required): `impl Into<String>`: the `run_id` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`HarnessCancelled`](m::HarnessCancelled), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn cancel_harness(&self, run_id: impl Into<String>) -> NodeCancelHarness {
         NodeCancelHarness(
             Call::with_body(
@@ -673,15 +923,26 @@ impl crate::NodeClient {
 
     /// Verifies patch.
     ///
-    /// `POST /patches/verify`; Python SDK: `node.verify_patch`.
+    /// HTTP: `POST /patches/verify`. Python SDK: `node.verify_patch`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` body member, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeVerifyPatch`]:
+    /// - [`.files()`](NodeVerifyPatch::files): `std::collections::BTreeMap<String, String>`: the `files` body member. Not sent unless set.
+    /// - [`.timeout_s()`](NodeVerifyPatch::timeout_s): `std::time::Duration`: the `timeout_s` body member, sent as whole seconds (a fraction rounds up). Server default: 900 s.
+    ///
+    /// # Returns
+    /// [`PatchVerifyResult`](m::PatchVerifyResult), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn verify_patch(&self, challenge_id: impl IntoId<ChallengeId>) -> NodeVerifyPatch {
         NodeVerifyPatch(
             Call::with_body(
@@ -696,16 +957,27 @@ impl crate::NodeClient {
 
     /// Collects patch files.
     ///
-    /// `POST /instances/{instance_id}/patch-collect`; Python SDK: `node.collect_patch_files`.
+    /// HTTP: `POST /instances/{instance_id}/patch-collect`. Python SDK: `node.collect_patch_files`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
-    /// - `service`: the `service` body member.
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
+    /// - `service` (required): `impl Into<String>`: the `service` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeCollectPatchFiles`]:
+    /// - [`.paths()`](NodeCollectPatchFiles::paths): `impl IntoIterator<Item = impl Into<String>>`: the `paths` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// `std::collections::BTreeMap<String, String>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn collect_patch_files(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -729,12 +1001,21 @@ impl crate::NodeClient {
 
     /// Writes awd answers.
     ///
-    /// `POST /awd/answers`; Python SDK: `node.write_awd_answers`.
+    /// HTTP: `POST /awd/answers`. Python SDK: `node.write_awd_answers`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeWriteAwdAnswers`]:
+    /// - [`.boxes()`](NodeWriteAwdAnswers::boxes): `std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>`: the `boxes` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// `std::collections::BTreeMap<String, String>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn write_awd_answers(&self) -> NodeWriteAwdAnswers {
         NodeWriteAwdAnswers(Call::with_body(
             &self.t,
@@ -745,18 +1026,29 @@ impl crate::NodeClient {
 
     /// Probes awd service.
     ///
-    /// `POST /awd/probe`; Python SDK: `node.probe_awd_service`.
+    /// HTTP: `POST /awd/probe`. Python SDK: `node.probe_awd_service`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` body member (an identifier, checked before sending).
-    /// - `service_id`: the `service_id` body member.
-    /// - `tick`: the `tick` body member.
-    /// - `flag`: the `flag` body member.
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` body member, an identifier checked before sending.
+    /// - `service_id` (required): `impl Into<String>`: the `service_id` body member.
+    /// - `tick` (required): `i64`: the `tick` body member.
+    /// - `flag` (required): `impl Into<String>`: the `flag` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeProbeAwdService`]:
+    /// - [`.previous_flag()`](NodeProbeAwdService::previous_flag): `impl Into<String>`: the `previous_flag` body member. Not sent unless set.
+    /// - [`.previous_flag_id()`](NodeProbeAwdService::previous_flag_id): `impl Into<String>`: the `previous_flag_id` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AwdProbeResult`](m::AwdProbeResult), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn probe_awd_service(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -779,16 +1071,30 @@ impl crate::NodeClient {
 
     /// Attacks awd box.
     ///
-    /// `POST /awd/attack`; Python SDK: `node.attack_awd_box`.
+    /// HTTP: `POST /awd/attack`. Python SDK: `node.attack_awd_box`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` body member (an identifier, checked before sending).
-    /// - `tick`: the `tick` body member.
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` body member, an identifier checked before sending.
+    /// - `tick` (required): `i64`: the `tick` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`NodeAttackAwdBox`]:
+    /// - [`.agent_image()`](NodeAttackAwdBox::agent_image): `impl Into<String>`: the `agent_image` body member. Not sent unless set.
+    /// - [`.counter_flag()`](NodeAttackAwdBox::counter_flag): `impl Into<String>`: the `counter_flag` body member. Not sent unless set.
+    /// - [`.forensic_marker()`](NodeAttackAwdBox::forensic_marker): `impl Into<String>`: the `forensic_marker` body member. Not sent unless set.
+    /// - [`.llm_api_key()`](NodeAttackAwdBox::llm_api_key): `impl Into<String>`: the `llm_api_key` body member. Not sent unless set.
+    /// - [`.timeout_s()`](NodeAttackAwdBox::timeout_s): `std::time::Duration`: the `timeout_s` body member, sent as whole seconds (a fraction rounds up). Server default: 60 s.
+    ///
+    /// # Returns
+    /// [`AwdAttackResult`](m::AwdAttackResult), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn attack_awd_box(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -807,15 +1113,22 @@ impl crate::NodeClient {
 
     /// Returns the container logs.
     ///
-    /// `GET /instances/{instance_id}/container-logs`; Python SDK: `node.get_container_logs`.
+    /// HTTP: `GET /instances/{instance_id}/container-logs`. Python SDK: `node.get_container_logs`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ContainerLogs`](m::ContainerLogs), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_container_logs(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetContainerLogs {
         NodeGetContainerLogs(Call::new(
             &self.t,
@@ -831,17 +1144,24 @@ impl crate::NodeClient {
 
     /// Returns the pcap.
     ///
-    /// `GET /instances/{instance_id}/pcap`; Python SDK: `node.get_pcap`.
+    /// HTTP: `GET /instances/{instance_id}/pcap`. Python SDK: `node.get_pcap`.
     ///
     /// `None` when the server answers 404 (nothing recorded).
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name. `None` when the server answers 404.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_pcap(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetPcap {
         NodeGetPcap(Call::new(
             &self.t,
@@ -852,19 +1172,26 @@ impl crate::NodeClient {
         ))
     }
 
-    /// Gets harness artifact.
+    /// Gets the harness artifact.
     ///
-    /// `GET /harness/artifacts/{artifact_id}`; Python SDK: `node.get_harness_artifact`.
+    /// HTTP: `GET /harness/artifacts/{artifact_id}`. Python SDK: `node.get_harness_artifact`.
     ///
     /// `None` when the server answers 404 (nothing recorded).
     ///
     /// # Arguments
-    /// - `artifact_id`: the `artifact_id` path parameter (an identifier, checked before sending).
+    /// - `artifact_id` (required): `impl IntoId<Ident>`: the `artifact_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name. `None` when the server answers 404.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `artifact_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_harness_artifact(&self, artifact_id: impl IntoId<Ident>) -> NodeGetHarnessArtifact {
         NodeGetHarnessArtifact(Call::new(
             &self.t,
@@ -875,17 +1202,24 @@ impl crate::NodeClient {
         ))
     }
 
-    /// Deletes harness artifact.
+    /// Deletes the harness artifact.
     ///
-    /// `DELETE /harness/artifacts/{artifact_id}`; Python SDK: `node.delete_harness_artifact`.
+    /// HTTP: `DELETE /harness/artifacts/{artifact_id}`. Python SDK: `node.delete_harness_artifact`.
     ///
     /// # Arguments
-    /// - `artifact_id`: the `artifact_id` path parameter (an identifier, checked before sending).
+    /// - `artifact_id` (required): `impl IntoId<Ident>`: the `artifact_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `artifact_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete_harness_artifact(
         &self,
         artifact_id: impl IntoId<Ident>,
@@ -901,15 +1235,22 @@ impl crate::NodeClient {
 
     /// Returns the agent runtime.
     ///
-    /// `GET /instances/{instance_id}/agent-runtime`; Python SDK: `node.get_agent_runtime`.
+    /// HTTP: `GET /instances/{instance_id}/agent-runtime`. Python SDK: `node.get_agent_runtime`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AgentRuntime`](m::AgentRuntime), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_agent_runtime(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetAgentRuntime {
         NodeGetAgentRuntime(Call::new(
             &self.t,
@@ -925,15 +1266,22 @@ impl crate::NodeClient {
 
     /// Lists instance attachments.
     ///
-    /// `GET /instances/{instance_id}/attachments`; Python SDK: `node.list_instance_attachments`.
+    /// HTTP: `GET /instances/{instance_id}/attachments`. Python SDK: `node.list_instance_attachments`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AttachmentList`](m::AttachmentList), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list_instance_attachments(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -952,15 +1300,22 @@ impl crate::NodeClient {
 
     /// Returns the vpn config.
     ///
-    /// `GET /instances/{instance_id}/vpn-config`; Python SDK: `node.get_vpn_config`.
+    /// HTTP: `GET /instances/{instance_id}/vpn-config`. Python SDK: `node.get_vpn_config`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_vpn_config(&self, instance_id: impl IntoId<InstanceId>) -> NodeGetVpnConfig {
         NodeGetVpnConfig(Call::new(
             &self.t,
@@ -974,18 +1329,25 @@ impl crate::NodeClient {
         ))
     }
 
-    /// Downloads instance attachment.
+    /// Downloads the instance attachment.
     ///
-    /// `GET /instances/{instance_id}/attachments/{filename:path}`; Python SDK: `node.download_instance_attachment`.
+    /// HTTP: `GET /instances/{instance_id}/attachments/{filename:path}`. Python SDK: `node.download_instance_attachment`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
-    /// - `filename`: the `filename` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
+    /// - `filename` (required): `impl Into<String>`: the `filename` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.
+    /// - 404 (`…_not_found`) when `instance_id`, `filename` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn download_instance_attachment(
         &self,
         instance_id: impl IntoId<InstanceId>,

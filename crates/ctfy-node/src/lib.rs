@@ -8,6 +8,8 @@
 //! `detail` kept (a string, or `{"code", "message"}` when the node names its failure, which
 //! then fills [`ApiError::code`]).
 
+#![deny(missing_docs)]
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

@@ -8,6 +8,8 @@
 //!
 //! Start it in-process with [`start`], or run the `ctfy-standin-node` binary.
 
+#![deny(missing_docs)]
+
 mod api;
 pub mod config;
 mod platform;

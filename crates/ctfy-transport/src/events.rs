@@ -69,6 +69,7 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use backon::BackoffBuilder;
+use futures::future::Either;
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use secrecy::ExposeSecret;
@@ -407,20 +408,27 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                     if let Some(parsed) = open.parser.next() {
                         break Ok(parsed);
                     }
-                    tokio::select! {
-                        chunk = open.resp.chunk() => match chunk {
-                            Ok(Some(bytes)) => {
-                                open.parser.push(&bytes);
-                                let next = crate::deadline_after(tokio::time::Instant::now(), st.config.idle_timeout);
-                                open.idle.as_mut().reset(next);
-                            }
-                            Ok(None) => break Err(Ended::Eof),
-                            Err(e) => {
-                                let path = st.t.url(st.req.path()).path().to_owned();
-                                break Err(Ended::Error(Error::http("GET", st.t.origin(), &path, e)));
-                            }
-                        },
-                        () = open.idle.as_mut() => {
+                    // One chunk or the idle deadline, whichever comes first (tokio's `select!`
+                    // would need its `macros` feature; this crate asks tokio for `time` only).
+                    let next = {
+                        let chunk = std::pin::pin!(open.resp.chunk());
+                        match futures::future::select(chunk, open.idle.as_mut()).await {
+                            Either::Left((chunk, _)) => Some(chunk),
+                            Either::Right(((), _)) => None,
+                        }
+                    };
+                    match next {
+                        Some(Ok(Some(bytes))) => {
+                            open.parser.push(&bytes);
+                            let next = crate::deadline_after(tokio::time::Instant::now(), st.config.idle_timeout);
+                            open.idle.as_mut().reset(next);
+                        }
+                        Some(Ok(None)) => break Err(Ended::Eof),
+                        Some(Err(e)) => {
+                            let path = st.t.url(st.req.path()).path().to_owned();
+                            break Err(Ended::Error(Error::http("GET", st.t.origin(), &path, e)));
+                        }
+                        None => {
                             let msg = format!("no data for {:?} (idle timeout)", st.config.idle_timeout);
                             break Err(Ended::Error(Error::Stream(msg)));
                         }

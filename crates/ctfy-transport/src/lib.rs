@@ -15,6 +15,8 @@
 //! the concrete path, so ids do not explode cardinality), the status, the attempt number and
 //! the latency.
 
+#![deny(missing_docs)]
+
 mod call;
 mod error;
 pub mod events;

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `achievements` calls (a view borrowed from the client).
+/// The `achievements` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.achievements().grant("7c1e3f5a7b3f2a9c1e4b7d4e0f8a6b2c", "achievement-id-441339").await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminAchievements<'a> {
     pub(crate) t: &'a Transport,
@@ -26,16 +35,23 @@ impl crate::AdminClient {
 impl AdminAchievements<'_> {
     /// Grants.
     ///
-    /// `POST /admin/teams/{team_id}/achievements/{achievement_id}`; Python SDK: `admin.achievements.grant`.
+    /// HTTP: `POST /admin/teams/{team_id}/achievements/{achievement_id}`. Python SDK: `admin.achievements.grant`.
     ///
     /// # Arguments
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
-    /// - `achievement_id`: the `achievement_id` path parameter (an identifier, checked before sending).
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
+    /// - `achievement_id` (required): `impl IntoId<Ident>`: the `achievement_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamAchievement`](m::TeamAchievement), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `team_id`, `achievement_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn grant(
         &self,
         team_id: impl IntoId<TeamId>,
@@ -56,16 +72,23 @@ impl AdminAchievements<'_> {
 
     /// Revokes.
     ///
-    /// `DELETE /admin/teams/{team_id}/achievements/{achievement_id}`; Python SDK: `admin.achievements.revoke`.
+    /// HTTP: `DELETE /admin/teams/{team_id}/achievements/{achievement_id}`. Python SDK: `admin.achievements.revoke`.
     ///
     /// # Arguments
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
-    /// - `achievement_id`: the `achievement_id` path parameter (an identifier, checked before sending).
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
+    /// - `achievement_id` (required): `impl IntoId<Ident>`: the `achievement_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// Nothing: `()` when the platform confirms.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `team_id`, `achievement_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke(
         &self,
         team_id: impl IntoId<TeamId>,

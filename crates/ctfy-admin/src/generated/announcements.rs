@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `announcements` calls (a view borrowed from the client).
+/// The `announcements` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.announcements().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminAnnouncements<'a> {
     pub(crate) t: &'a Transport,
@@ -26,27 +35,49 @@ impl crate::AdminClient {
 impl AdminAnnouncements<'_> {
     /// Lists.
     ///
-    /// `GET /admin/announcements`; Python SDK: `admin.announcements.list`.
+    /// HTTP: `GET /admin/announcements`. Python SDK: `admin.announcements.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAnnouncementsList`]:
+    /// - [`.limit()`](AdminAnnouncementsList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminAnnouncementsList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `AnnouncementInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminAnnouncementsList {
         AdminAnnouncementsList(Call::new(self.t, Request::get("/admin/announcements", &[])))
     }
 
     /// Creates.
     ///
-    /// `POST /admin/announcements`; Python SDK: `admin.announcements.create`.
+    /// HTTP: `POST /admin/announcements`. Python SDK: `admin.announcements.create`.
     ///
     /// # Arguments
-    /// - `title`: the `title` body member.
+    /// - `title` (required): `impl Into<String>`: the `title` body member; 1 to 200 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAnnouncementsCreate`]:
+    /// - [`.body()`](AdminAnnouncementsCreate::body): `impl Into<String>`: the `body` body member; at most 20000 characters. Not sent unless set.
+    /// - [`.ends_at()`](AdminAnnouncementsCreate::ends_at): `impl Into<String>`: the `ends_at` body member. Not sent unless set.
+    /// - [`.severity()`](AdminAnnouncementsCreate::severity): `impl Into<m::AnnouncementCreateSeverity>`: the `severity` body member; one of `info`, `warning`, `critical`. Server default: `info`.
+    /// - [`.starts_at()`](AdminAnnouncementsCreate::starts_at): `impl Into<String>`: the `starts_at` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AnnouncementInfo`](m::AnnouncementInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn create(&self, title: impl Into<String>) -> AdminAnnouncementsCreate {
         AdminAnnouncementsCreate(
             Call::with_body(
@@ -60,15 +91,30 @@ impl AdminAnnouncements<'_> {
 
     /// Updates.
     ///
-    /// `PATCH /admin/announcements/{announcement_id}`; Python SDK: `admin.announcements.update`.
+    /// HTTP: `PATCH /admin/announcements/{announcement_id}`. Python SDK: `admin.announcements.update`.
     ///
     /// # Arguments
-    /// - `announcement_id`: the `announcement_id` path parameter (an identifier, checked before sending).
+    /// - `announcement_id` (required): `impl IntoId<Ident>`: the `announcement_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAnnouncementsUpdate`]:
+    /// - [`.body()`](AdminAnnouncementsUpdate::body): `impl Into<String>`: the `body` body member; at most 20000 characters. Not sent unless set.
+    /// - [`.ends_at()`](AdminAnnouncementsUpdate::ends_at): `impl Into<String>`: the `ends_at` body member. Not sent unless set.
+    /// - [`.severity()`](AdminAnnouncementsUpdate::severity): `impl Into<m::AnnouncementCreateSeverity>`: the `severity` body member; one of `info`, `warning`, `critical`. Not sent unless set.
+    /// - [`.starts_at()`](AdminAnnouncementsUpdate::starts_at): `impl Into<String>`: the `starts_at` body member. Not sent unless set.
+    /// - [`.title()`](AdminAnnouncementsUpdate::title): `impl Into<String>`: the `title` body member; 1 to 200 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AnnouncementInfo`](m::AnnouncementInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `announcement_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn update(&self, announcement_id: impl IntoId<Ident>) -> AdminAnnouncementsUpdate {
         AdminAnnouncementsUpdate(Call::with_body(
             self.t,
@@ -85,15 +131,22 @@ impl AdminAnnouncements<'_> {
 
     /// Deletes.
     ///
-    /// `DELETE /admin/announcements/{announcement_id}`; Python SDK: `admin.announcements.delete`.
+    /// HTTP: `DELETE /admin/announcements/{announcement_id}`. Python SDK: `admin.announcements.delete`.
     ///
     /// # Arguments
-    /// - `announcement_id`: the `announcement_id` path parameter (an identifier, checked before sending).
+    /// - `announcement_id` (required): `impl IntoId<Ident>`: the `announcement_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, String>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `announcement_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete(&self, announcement_id: impl IntoId<Ident>) -> AdminAnnouncementsDelete {
         AdminAnnouncementsDelete(Call::new(
             self.t,

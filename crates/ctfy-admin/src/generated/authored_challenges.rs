@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `authored_challenges` calls (a view borrowed from the client).
+/// The `authored_challenges` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.authored_challenges().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminAuthoredChallenges<'a> {
     pub(crate) t: &'a Transport,
@@ -26,12 +35,30 @@ impl crate::AdminClient {
 impl AdminAuthoredChallenges<'_> {
     /// Lists authored challenges.
     ///
-    /// `GET /admin/authored-challenges`; Python SDK: `admin.authored_challenges.list`.
+    /// HTTP: `GET /admin/authored-challenges`. Python SDK: `admin.authored_challenges.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAuthoredChallengesList`]:
+    /// - [`.competition_id()`](AdminAuthoredChallengesList::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.team_id()`](AdminAuthoredChallengesList::team_id): `impl IntoId<TeamId>`: the `team_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.review_status()`](AdminAuthoredChallengesList::review_status): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `review_status` query parameter; one of `pending`, `approved`, `rejected`. Not sent unless set.
+    /// - [`.smoke()`](AdminAuthoredChallengesList::smoke): `impl Into<ctfy_models::SmokeStatus>`: the `smoke` query parameter; one of `not_run`, `in_flight`, `solved`, `unsolved`, `estate_failed`, `malformed`, `errored`. Not sent unless set.
+    /// - [`.revision()`](AdminAuthoredChallengesList::revision): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `revision` query parameter; one of `pending`, `approved`, `rejected`. Not sent unless set.
+    /// - [`.destination()`](AdminAuthoredChallengesList::destination): `impl Into<m::AdminAuthoredChallengeRowDestination>`: the `destination` query parameter; one of `public`, `eval_only`. Not sent unless set.
+    /// - [`.order()`](AdminAuthoredChallengesList::order): `impl Into<ctfy_models::AuthoredChallengeOrder>`: the `order` query parameter; one of `oldest`, `reputation`. Server default: `oldest`.
+    /// - [`.limit()`](AdminAuthoredChallengesList::limit): `u64`: the `limit` query parameter; from 1 to 200. Server default: 50.
+    /// - [`.offset()`](AdminAuthoredChallengesList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `AdminAuthoredChallengeRow` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminAuthoredChallengesList {
         AdminAuthoredChallengesList(Call::new(
             self.t,
@@ -41,12 +68,16 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Returns the authoring build capability.
     ///
-    /// `GET /admin/authoring/build-capability`; Python SDK: `admin.authored_challenges.build_capability`.
+    /// HTTP: `GET /admin/authoring/build-capability`. Python SDK: `admin.authored_challenges.build_capability`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoredBuildCapability`](m::AuthoredBuildCapability), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn build_capability(&self) -> AdminAuthoredChallengesBuildCapability {
         AdminAuthoredChallengesBuildCapability(Call::new(
             self.t,
@@ -54,17 +85,24 @@ impl AdminAuthoredChallenges<'_> {
         ))
     }
 
-    /// Gets authored challenge.
+    /// Gets the authored challenge.
     ///
-    /// `GET /admin/authored-challenges/{challenge_id}`; Python SDK: `admin.authored_challenges.get`.
+    /// HTTP: `GET /admin/authored-challenges/{challenge_id}`. Python SDK: `admin.authored_challenges.get`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminAuthoredChallengeDetail`](m::AdminAuthoredChallengeDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesGet {
         AdminAuthoredChallengesGet(Call::new(
             self.t,
@@ -80,15 +118,22 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Audits authored challenge.
     ///
-    /// `GET /admin/authored-challenges/{challenge_id}/audit`; Python SDK: `admin.authored_challenges.audit`.
+    /// HTTP: `GET /admin/authored-challenges/{challenge_id}/audit`. Python SDK: `admin.authored_challenges.audit`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoredAuditReport`](m::AuthoredAuditReport), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn audit(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesAudit {
         AdminAuthoredChallengesAudit(Call::new(
             self.t,
@@ -102,18 +147,25 @@ impl AdminAuthoredChallenges<'_> {
         ))
     }
 
-    /// Reads authored challenge file.
+    /// Reads the authored challenge file.
     ///
-    /// `POST /admin/authored-challenges/{challenge_id}/file`; Python SDK: `admin.authored_challenges.read_file`.
+    /// HTTP: `POST /admin/authored-challenges/{challenge_id}/file`. Python SDK: `admin.authored_challenges.read_file`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `path`: the `path` body member.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `path` (required): `impl Into<String>`: the `path` body member; 1 to 4096 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoredChallengeFileBody`](m::AuthoredChallengeFileBody), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn read_file(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -137,15 +189,26 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Returns the authored graduation.
     ///
-    /// `GET /admin/authored-challenges/{challenge_id}/graduation`; Python SDK: `admin.authored_challenges.graduation`.
+    /// HTTP: `GET /admin/authored-challenges/{challenge_id}/graduation`. Python SDK: `admin.authored_challenges.graduation`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAuthoredChallengesGraduation`]:
+    /// - [`.corpus_id()`](AdminAuthoredChallengesGraduation::corpus_id): `impl Into<String>`: the `corpus_id` query parameter. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AuthoredGraduationInfo`](m::AuthoredGraduationInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn graduation(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -164,16 +227,23 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Returns the authored graduation bundle.
     ///
-    /// `GET /admin/authored-challenges/{challenge_id}/graduation/bundle`; Python SDK: `admin.authored_challenges.graduation_bundle`.
+    /// HTTP: `GET /admin/authored-challenges/{challenge_id}/graduation/bundle`. Python SDK: `admin.authored_challenges.graduation_bundle`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `corpus_id`: the `corpus_id` query parameter.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `corpus_id` (required): `impl Into<String>`: the `corpus_id` query parameter.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn graduation_bundle(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -196,16 +266,27 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Reviews authored challenge.
     ///
-    /// `POST /admin/authored-challenges/{challenge_id}/review`; Python SDK: `admin.authored_challenges.review`.
+    /// HTTP: `POST /admin/authored-challenges/{challenge_id}/review`. Python SDK: `admin.authored_challenges.review`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `status`: the `status` body member.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `status` (required): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `status` body member; one of `pending`, `approved`, `rejected`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAuthoredChallengesReview`]:
+    /// - [`.note()`](AdminAuthoredChallengesReview::note): `impl Into<String>`: the `note` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminAuthoredChallengeRow`](m::AdminAuthoredChallengeRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn review(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -232,15 +313,22 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Pushes authored challenge.
     ///
-    /// `POST /admin/authored-challenges/{challenge_id}/push`; Python SDK: `admin.authored_challenges.push`.
+    /// HTTP: `POST /admin/authored-challenges/{challenge_id}/push`. Python SDK: `admin.authored_challenges.push`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn push(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesPush {
         AdminAuthoredChallengesPush(Call::new(
             self.t,
@@ -256,15 +344,22 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Smokes authored challenge.
     ///
-    /// `POST /admin/authored-challenges/{challenge_id}/smoke`; Python SDK: `admin.authored_challenges.smoke`.
+    /// HTTP: `POST /admin/authored-challenges/{challenge_id}/smoke`. Python SDK: `admin.authored_challenges.smoke`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn smoke(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesSmoke {
         AdminAuthoredChallengesSmoke(Call::new(
             self.t,
@@ -278,17 +373,28 @@ impl AdminAuthoredChallenges<'_> {
         ))
     }
 
-    /// Publishes authored challenge.
+    /// Publishes the authored challenge.
     ///
-    /// `POST /admin/authored-challenges/{challenge_id}/publish`; Python SDK: `admin.authored_challenges.publish`.
+    /// HTTP: `POST /admin/authored-challenges/{challenge_id}/publish`. Python SDK: `admin.authored_challenges.publish`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAuthoredChallengesPublish`]:
+    /// - [`.exec_surface_reviewed()`](AdminAuthoredChallengesPublish::exec_surface_reviewed): `bool`: the `exec_surface_reviewed` query parameter. Server default: false.
+    ///
+    /// # Returns
+    /// [`AdminAuthoredChallengeRow`](m::AdminAuthoredChallengeRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn publish(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -305,17 +411,24 @@ impl AdminAuthoredChallenges<'_> {
         ))
     }
 
-    /// Unpublishes authored challenge.
+    /// Unpublishes the authored challenge.
     ///
-    /// `DELETE /admin/authored-challenges/{challenge_id}/publish`; Python SDK: `admin.authored_challenges.unpublish`.
+    /// HTTP: `DELETE /admin/authored-challenges/{challenge_id}/publish`. Python SDK: `admin.authored_challenges.unpublish`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminAuthoredChallengeRow`](m::AdminAuthoredChallengeRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn unpublish(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -334,15 +447,26 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Curates authored challenge.
     ///
-    /// `POST /admin/authored-challenges/{challenge_id}/curation`; Python SDK: `admin.authored_challenges.curate`.
+    /// HTTP: `POST /admin/authored-challenges/{challenge_id}/curation`. Python SDK: `admin.authored_challenges.curate`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAuthoredChallengesCurate`]:
+    /// - [`.competition_id()`](AdminAuthoredChallengesCurate::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminAuthoredChallengeRow`](m::AdminAuthoredChallengeRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn curate(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminAuthoredChallengesCurate {
         AdminAuthoredChallengesCurate(Call::new(
             self.t,
@@ -358,15 +482,26 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Uncurates authored challenge.
     ///
-    /// `DELETE /admin/authored-challenges/{challenge_id}/curation`; Python SDK: `admin.authored_challenges.uncurate`.
+    /// HTTP: `DELETE /admin/authored-challenges/{challenge_id}/curation`. Python SDK: `admin.authored_challenges.uncurate`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAuthoredChallengesUncurate`]:
+    /// - [`.competition_id()`](AdminAuthoredChallengesUncurate::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminAuthoredChallengeRow`](m::AdminAuthoredChallengeRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn uncurate(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -385,15 +520,22 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Lists authored revisions.
     ///
-    /// `GET /admin/authored-challenges/{challenge_id}/revisions`; Python SDK: `admin.authored_challenges.revisions`.
+    /// HTTP: `GET /admin/authored-challenges/{challenge_id}/revisions`. Python SDK: `admin.authored_challenges.revisions`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<AdminAuthoredRevisionRow>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revisions(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -412,16 +554,23 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Diffs authored revision.
     ///
-    /// `GET /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/diff`; Python SDK: `admin.authored_challenges.revision_diff`.
+    /// HTTP: `GET /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/diff`. Python SDK: `admin.authored_challenges.revision_diff`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `revision_id` (required): `impl IntoId<Ident>`: the `revision_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoredRevisionDiff`](m::AuthoredRevisionDiff), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id`, `revision_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revision_diff(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -440,19 +589,26 @@ impl AdminAuthoredChallenges<'_> {
         ))
     }
 
-    /// Reads authored revision file.
+    /// Reads the authored revision file.
     ///
-    /// `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/file`; Python SDK: `admin.authored_challenges.read_revision_file`.
+    /// HTTP: `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/file`. Python SDK: `admin.authored_challenges.read_revision_file`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
-    /// - `path`: the `path` body member.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `revision_id` (required): `impl IntoId<Ident>`: the `revision_id` path parameter, an identifier checked before sending.
+    /// - `path` (required): `impl Into<String>`: the `path` body member; 1 to 4096 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoredChallengeFileBody`](m::AuthoredChallengeFileBody), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id`, `revision_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn read_revision_file(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -478,17 +634,28 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Reviews authored revision.
     ///
-    /// `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/review`; Python SDK: `admin.authored_challenges.review_revision`.
+    /// HTTP: `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/review`. Python SDK: `admin.authored_challenges.review_revision`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
-    /// - `status`: the `status` body member.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `revision_id` (required): `impl IntoId<Ident>`: the `revision_id` path parameter, an identifier checked before sending.
+    /// - `status` (required): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `status` body member; one of `pending`, `approved`, `rejected`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAuthoredChallengesReviewRevision`]:
+    /// - [`.note()`](AdminAuthoredChallengesReviewRevision::note): `impl Into<String>`: the `note` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminAuthoredRevisionRow`](m::AdminAuthoredRevisionRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id`, `revision_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn review_revision(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -517,16 +684,27 @@ impl AdminAuthoredChallenges<'_> {
 
     /// Applies authored revision.
     ///
-    /// `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/apply`; Python SDK: `admin.authored_challenges.apply_revision`.
+    /// HTTP: `POST /admin/authored-challenges/{challenge_id}/revisions/{revision_id}/apply`. Python SDK: `admin.authored_challenges.apply_revision`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `revision_id` (required): `impl IntoId<Ident>`: the `revision_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAuthoredChallengesApplyRevision`]:
+    /// - [`.exec_surface_reviewed()`](AdminAuthoredChallengesApplyRevision::exec_surface_reviewed): `bool`: the `exec_surface_reviewed` query parameter. Server default: false.
+    ///
+    /// # Returns
+    /// [`AdminAuthoredChallengeRow`](m::AdminAuthoredChallengeRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id`, `revision_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn apply_revision(
         &self,
         challenge_id: impl IntoId<ChallengeId>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `awd` calls (a view borrowed from the client).
+/// The `awd` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.awd().arena_peers("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminAwd<'a> {
     pub(crate) t: &'a Transport,
@@ -24,17 +33,24 @@ impl crate::AdminClient {
 }
 
 impl AdminAwd<'_> {
-    /// Gets awd match.
+    /// Gets the awd match.
     ///
-    /// `GET /admin/competitions/{competition_id}/awd/match`; Python SDK: `admin.awd.get`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/awd/match`. Python SDK: `admin.awd.get`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdMatchInfo`](m::AwdMatchInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdGet {
         AdminAwdGet(Call::new(
             self.t,
@@ -50,17 +66,37 @@ impl AdminAwd<'_> {
 
     /// Configures awd match.
     ///
-    /// `PUT /admin/competitions/{competition_id}/awd/match`; Python SDK: `admin.awd.configure`.
+    /// HTTP: `PUT /admin/competitions/{competition_id}/awd/match`. Python SDK: `admin.awd.configure`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `tick_count`: the `tick_count` body member.
-    /// - `tick_seconds`: the `tick_seconds` body member (sent as whole seconds, a sub-second remainder rounded up).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `tick_count` (required): `i64`: the `tick_count` body member; at least 1.0.
+    /// - `tick_seconds` (required): `std::time::Duration`: the `tick_seconds` body member, sent as whole seconds (a fraction rounds up); at least 1.0.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAwdConfigure`]:
+    /// - [`.attacker()`](AdminAwdConfigure::attacker): `impl Into<m::AwdAttacker>`: the `attacker` body member; a [`AwdAttacker`](ctfy_models::AwdAttacker) value. Server default: `none`.
+    /// - [`.challenge_id()`](AdminAwdConfigure::challenge_id): `impl IntoId<ChallengeId>`: the `challenge_id` body member, an identifier checked before sending. Not sent unless set.
+    /// - [`.defence_mode()`](AdminAwdConfigure::defence_mode): `impl Into<m::AwdDefenceMode>`: the `defence_mode` body member; a [`AwdDefenceMode`](ctfy_models::AwdDefenceMode) value. Server default: `patch`.
+    /// - [`.open_shell_credential()`](AdminAwdConfigure::open_shell_credential): `impl Into<m::AwdOpenShellCredential>`: the `open_shell_credential` body member; a [`AwdOpenShellCredential`](ctfy_models::AwdOpenShellCredential) value. Server default: `owner_random`.
+    /// - [`.per_tick_budget()`](AdminAwdConfigure::per_tick_budget): `i64`: the `per_tick_budget` body member; at least 0.0. Not sent unless set.
+    /// - [`.reference_victim()`](AdminAwdConfigure::reference_victim): `bool`: the `reference_victim` body member. Server default: false.
+    /// - [`.scoring_params()`](AdminAwdConfigure::scoring_params): `std::collections::BTreeMap<String, ctfy_models::Json>`: the `scoring_params` body member. Not sent unless set.
+    /// - [`.shell_exposure()`](AdminAwdConfigure::shell_exposure): `impl Into<m::AwdShellExposure>`: the `shell_exposure` body member; a [`AwdShellExposure`](ctfy_models::AwdShellExposure) value. Server default: `managed`.
+    /// - [`.starts_at()`](AdminAwdConfigure::starts_at): `impl Into<String>`: the `starts_at` body member. Not sent unless set.
+    /// - [`.total_budget()`](AdminAwdConfigure::total_budget): `i64`: the `total_budget` body member; at least 0.0. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AwdMatchInfo`](m::AwdMatchInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn configure(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -84,17 +120,24 @@ impl AdminAwd<'_> {
         )
     }
 
-    /// Deletes awd match.
+    /// Deletes the awd match.
     ///
-    /// `DELETE /admin/competitions/{competition_id}/awd/match`; Python SDK: `admin.awd.delete`.
+    /// HTTP: `DELETE /admin/competitions/{competition_id}/awd/match`. Python SDK: `admin.awd.delete`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// Nothing: `()` when the platform confirms.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdDelete {
         AdminAwdDelete(Call::new(
             self.t,
@@ -108,17 +151,24 @@ impl AdminAwd<'_> {
         ))
     }
 
-    /// Gets awd plan.
+    /// Gets the awd plan.
     ///
-    /// `GET /admin/competitions/{competition_id}/awd/plan`; Python SDK: `admin.awd.plan`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/awd/plan`. Python SDK: `admin.awd.plan`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdProvisionPlanInfo`](m::AwdProvisionPlanInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn plan(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdPlan {
         AdminAwdPlan(Call::new(
             self.t,
@@ -134,15 +184,22 @@ impl AdminAwd<'_> {
 
     /// Lists arena peers.
     ///
-    /// `GET /admin/competitions/{competition_id}/awd/vpn-peers`; Python SDK: `admin.awd.arena_peers`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/awd/vpn-peers`. Python SDK: `admin.awd.arena_peers`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdArenaPeersResponse`](m::AwdArenaPeersResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn arena_peers(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdArenaPeers {
         AdminAwdArenaPeers(Call::new(
             self.t,
@@ -158,16 +215,23 @@ impl AdminAwd<'_> {
 
     /// Corroborates round.
     ///
-    /// `GET /admin/competitions/{competition_id}/awd/corroboration`; Python SDK: `admin.awd.corroboration`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/awd/corroboration`. Python SDK: `admin.awd.corroboration`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `tick`: the `tick` query parameter.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `tick` (required): `i64`: the `tick` query parameter.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdCorroborationResponse`](m::AwdCorroborationResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn corroboration(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -188,17 +252,24 @@ impl AdminAwd<'_> {
         )
     }
 
-    /// Reads defence anchor.
+    /// Reads the defence anchor.
     ///
-    /// `GET /admin/competitions/{competition_id}/awd/anchor`; Python SDK: `admin.awd.defence_anchor`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/awd/anchor`. Python SDK: `admin.awd.defence_anchor`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdDefenceAnchorResponse`](m::AwdDefenceAnchorResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn defence_anchor(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -215,17 +286,28 @@ impl AdminAwd<'_> {
         ))
     }
 
-    /// Reads sla history.
+    /// Reads the sla history.
     ///
-    /// `GET /admin/competitions/{competition_id}/awd/sla-history`; Python SDK: `admin.awd.sla_history`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/awd/sla-history`. Python SDK: `admin.awd.sla_history`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminAwdSlaHistory`]:
+    /// - [`.team_id()`](AdminAwdSlaHistory::team_id): `impl IntoId<TeamId>`: the `team_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AwdSlaHistoryResponse`](m::AwdSlaHistoryResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn sla_history(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdSlaHistory {
         AdminAwdSlaHistory(Call::new(
             self.t,
@@ -239,17 +321,24 @@ impl AdminAwd<'_> {
         ))
     }
 
-    /// Reads attack anchor.
+    /// Reads the attack anchor.
     ///
-    /// `GET /admin/competitions/{competition_id}/awd/attack-anchor`; Python SDK: `admin.awd.attack_anchor`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/awd/attack-anchor`. Python SDK: `admin.awd.attack_anchor`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdAttackAnchorResponse`](m::AwdAttackAnchorResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn attack_anchor(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -268,15 +357,22 @@ impl AdminAwd<'_> {
 
     /// Reads forensics.
     ///
-    /// `GET /admin/competitions/{competition_id}/awd/forensics`; Python SDK: `admin.awd.forensics`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/awd/forensics`. Python SDK: `admin.awd.forensics`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdForensicsResponse`](m::AwdForensicsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn forensics(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdForensics {
         AdminAwdForensics(Call::new(
             self.t,
@@ -292,15 +388,22 @@ impl AdminAwd<'_> {
 
     /// Grades forensics.
     ///
-    /// `POST /admin/competitions/{competition_id}/awd/forensics/grade`; Python SDK: `admin.awd.grade_forensics`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/awd/forensics/grade`. Python SDK: `admin.awd.grade_forensics`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn grade_forensics(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -319,15 +422,22 @@ impl AdminAwd<'_> {
 
     /// Provisions awd arena.
     ///
-    /// `POST /admin/competitions/{competition_id}/awd/provision`; Python SDK: `admin.awd.provision`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/awd/provision`. Python SDK: `admin.awd.provision`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn provision(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdProvision {
         AdminAwdProvision(Call::new(
             self.t,
@@ -343,15 +453,22 @@ impl AdminAwd<'_> {
 
     /// Overrides awd kickoff.
     ///
-    /// `POST /admin/competitions/{competition_id}/awd/kickoff-override`; Python SDK: `admin.awd.start_anyway`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/awd/kickoff-override`. Python SDK: `admin.awd.start_anyway`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdMatchInfo`](m::AwdMatchInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn start_anyway(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdStartAnyway {
         AdminAwdStartAnyway(Call::new(
             self.t,
@@ -367,15 +484,22 @@ impl AdminAwd<'_> {
 
     /// Teardowns awd arena.
     ///
-    /// `DELETE /admin/competitions/{competition_id}/awd/boxes`; Python SDK: `admin.awd.teardown`.
+    /// HTTP: `DELETE /admin/competitions/{competition_id}/awd/boxes`. Python SDK: `admin.awd.teardown`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn teardown(&self, competition_id: impl IntoId<CompetitionId>) -> AdminAwdTeardown {
         AdminAwdTeardown(Call::new(
             self.t,

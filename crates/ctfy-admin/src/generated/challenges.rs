@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `challenges` calls (a view borrowed from the client).
+/// The `challenges` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.challenges().stats().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminChallenges<'a> {
     pub(crate) t: &'a Transport,
@@ -26,12 +35,16 @@ impl crate::AdminClient {
 impl AdminChallenges<'_> {
     /// Rescans challenges.
     ///
-    /// `POST /admin/challenges/rescan`; Python SDK: `admin.challenges.rescan`.
+    /// HTTP: `POST /admin/challenges/rescan`. Python SDK: `admin.challenges.rescan`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn rescan(&self) -> AdminChallengesRescan {
         AdminChallengesRescan(Call::new(
             self.t,
@@ -41,15 +54,22 @@ impl AdminChallenges<'_> {
 
     /// Builds challenge.
     ///
-    /// `POST /admin/challenges/{challenge_id}/build`; Python SDK: `admin.challenges.build`.
+    /// HTTP: `POST /admin/challenges/{challenge_id}/build`. Python SDK: `admin.challenges.build`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn build(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesBuild {
         AdminChallengesBuild(Call::new(
             self.t,
@@ -65,12 +85,22 @@ impl AdminChallenges<'_> {
 
     /// Builds all challenges.
     ///
-    /// `POST /admin/challenges/build-all`; Python SDK: `admin.challenges.build_all`.
+    /// HTTP: `POST /admin/challenges/build-all`. Python SDK: `admin.challenges.build_all`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChallengesBuildAll`]:
+    /// - [`.competition_id()`](AdminChallengesBuildAll::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn build_all(&self) -> AdminChallengesBuildAll {
         AdminChallengesBuildAll(Call::new(
             self.t,
@@ -80,12 +110,24 @@ impl AdminChallenges<'_> {
 
     /// Builds push challenges.
     ///
-    /// `POST /admin/challenges/build-push`; Python SDK: `admin.challenges.build_push`.
+    /// HTTP: `POST /admin/challenges/build-push`. Python SDK: `admin.challenges.build_push`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChallengesBuildPush`]:
+    /// - [`.bucket()`](AdminChallengesBuildPush::bucket): `impl Into<String>`: the `bucket` body member. Not sent unless set.
+    /// - [`.challenge_ids()`](AdminChallengesBuildPush::challenge_ids): ids of `ChallengeId`: the `challenge_ids` body member. Not sent unless set.
+    /// - [`.node_id()`](AdminChallengesBuildPush::node_id): `impl IntoId<NodeId>`: the `node_id` body member, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn build_push(&self) -> AdminChallengesBuildPush {
         AdminChallengesBuildPush(Call::with_body(
             self.t,
@@ -96,15 +138,22 @@ impl AdminChallenges<'_> {
 
     /// Gets challenge questions.
     ///
-    /// `GET /admin/challenges/{challenge_id}/questions`; Python SDK: `admin.challenges.questions`.
+    /// HTTP: `GET /admin/challenges/{challenge_id}/questions`. Python SDK: `admin.challenges.questions`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminChallengeQuestions`](m::AdminChallengeQuestions), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn questions(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesQuestions {
         AdminChallengesQuestions(Call::new(
             self.t,
@@ -118,17 +167,24 @@ impl AdminChallenges<'_> {
         ))
     }
 
-    /// Gets challenge blueprint.
+    /// Gets the challenge blueprint.
     ///
-    /// `GET /admin/challenges/{challenge_id}/blueprint`; Python SDK: `admin.challenges.blueprint`.
+    /// HTTP: `GET /admin/challenges/{challenge_id}/blueprint`. Python SDK: `admin.challenges.blueprint`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ChallengeBlueprint`](m::ChallengeBlueprint), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn blueprint(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesBlueprint {
         AdminChallengesBlueprint(Call::new(
             self.t,
@@ -144,16 +200,23 @@ impl AdminChallenges<'_> {
 
     /// Gets range progress.
     ///
-    /// `GET /admin/competitions/{competition_id}/ranges/{challenge_id}/progress`; Python SDK: `admin.challenges.range_progress`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/ranges/{challenge_id}/progress`. Python SDK: `admin.challenges.range_progress`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`RangeProgress`](m::RangeProgress), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn range_progress(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -172,18 +235,29 @@ impl AdminChallenges<'_> {
         ))
     }
 
-    /// Gets range replay.
+    /// Gets the range replay.
     ///
-    /// `GET /admin/competitions/{competition_id}/ranges/{challenge_id}/progress/replay`; Python SDK: `admin.challenges.range_replay`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/ranges/{challenge_id}/progress/replay`. Python SDK: `admin.challenges.range_replay`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChallengesRangeReplay`]:
+    /// - [`.frames()`](AdminChallengesRangeReplay::frames): `i64`: the `frames` query parameter; from 1 to 200. Server default: 40.
+    ///
+    /// # Returns
+    /// [`RangeReplay`](m::RangeReplay), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn range_replay(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -202,14 +276,18 @@ impl AdminChallenges<'_> {
         ))
     }
 
-    /// Gets challenge build state.
+    /// Gets the challenge build state.
     ///
-    /// `GET /admin/challenges/build-state`; Python SDK: `admin.challenges.build_state`.
+    /// HTTP: `GET /admin/challenges/build-state`. Python SDK: `admin.challenges.build_state`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ChallengeBuildStateResponse`](m::ChallengeBuildStateResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn build_state(&self) -> AdminChallengesBuildState {
         AdminChallengesBuildState(Call::new(
             self.t,
@@ -219,15 +297,22 @@ impl AdminChallenges<'_> {
 
     /// Pulls challenge.
     ///
-    /// `POST /admin/challenges/{challenge_id}/pull`; Python SDK: `admin.challenges.pull`.
+    /// HTTP: `POST /admin/challenges/{challenge_id}/pull`. Python SDK: `admin.challenges.pull`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn pull(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesPull {
         AdminChallengesPull(Call::new(
             self.t,
@@ -243,12 +328,22 @@ impl AdminChallenges<'_> {
 
     /// Pulls all challenges.
     ///
-    /// `POST /admin/challenges/pull-all`; Python SDK: `admin.challenges.pull_all`.
+    /// HTTP: `POST /admin/challenges/pull-all`. Python SDK: `admin.challenges.pull_all`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChallengesPullAll`]:
+    /// - [`.competition_id()`](AdminChallengesPullAll::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn pull_all(&self) -> AdminChallengesPullAll {
         AdminChallengesPullAll(Call::new(
             self.t,
@@ -256,14 +351,18 @@ impl AdminChallenges<'_> {
         ))
     }
 
-    /// Gets challenge pull state.
+    /// Gets the challenge pull state.
     ///
-    /// `GET /admin/challenges/pull-state`; Python SDK: `admin.challenges.pull_state`.
+    /// HTTP: `GET /admin/challenges/pull-state`. Python SDK: `admin.challenges.pull_state`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ChallengePullStateResponse`](m::ChallengePullStateResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn pull_state(&self) -> AdminChallengesPullState {
         AdminChallengesPullState(Call::new(
             self.t,
@@ -273,12 +372,27 @@ impl AdminChallenges<'_> {
 
     /// Returns the admin challenge stats.
     ///
-    /// `GET /admin/challenges/stats`; Python SDK: `admin.challenges.stats`.
+    /// HTTP: `GET /admin/challenges/stats`. Python SDK: `admin.challenges.stats`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChallengesStats`]:
+    /// - [`.q()`](AdminChallengesStats::q): `impl Into<String>`: the `q` query parameter. Not sent unless set.
+    /// - [`.tag()`](AdminChallengesStats::tag): `impl Into<String>`: the `tag` query parameter. Not sent unless set.
+    /// - [`.sort()`](AdminChallengesStats::sort): `impl Into<String>`: the `sort` query parameter. Not sent unless set.
+    /// - [`.competition_id()`](AdminChallengesStats::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.limit()`](AdminChallengesStats::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminChallengesStats::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `AdminChallengeStatsRow` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn stats(&self) -> AdminChallengesStats {
         AdminChallengesStats(Call::new(
             self.t,
@@ -288,15 +402,27 @@ impl AdminChallenges<'_> {
 
     /// Returns the admin challenge timeseries.
     ///
-    /// `GET /admin/challenges/{challenge_id}/timeseries`; Python SDK: `admin.challenges.timeseries`.
+    /// HTTP: `GET /admin/challenges/{challenge_id}/timeseries`. Python SDK: `admin.challenges.timeseries`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChallengesTimeseries`]:
+    /// - [`.window()`](AdminChallengesTimeseries::window): `i64`: the `window` query parameter; from 60 to 604800. Server default: 86400.
+    /// - [`.bucket()`](AdminChallengesTimeseries::bucket): `i64`: the `bucket` query parameter; from 60 to 86400. Server default: 3600.
+    ///
+    /// # Returns
+    /// [`AdminChallengeTimeseries`](m::AdminChallengeTimeseries), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn timeseries(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesTimeseries {
         AdminChallengesTimeseries(Call::new(
             self.t,
@@ -312,12 +438,16 @@ impl AdminChallenges<'_> {
 
     /// Returns the admin challenge latency histogram.
     ///
-    /// `GET /admin/challenges/latency-histogram`; Python SDK: `admin.challenges.latency_histogram`.
+    /// HTTP: `GET /admin/challenges/latency-histogram`. Python SDK: `admin.challenges.latency_histogram`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<AdminChallengeLatencyBucket>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn latency_histogram(&self) -> AdminChallengesLatencyHistogram {
         AdminChallengesLatencyHistogram(Call::new(
             self.t,
@@ -327,15 +457,28 @@ impl AdminChallenges<'_> {
 
     /// Lists feedback.
     ///
-    /// `GET /admin/challenges/{challenge_id}/feedback`; Python SDK: `admin.challenges.feedback`.
+    /// HTTP: `GET /admin/challenges/{challenge_id}/feedback`. Python SDK: `admin.challenges.feedback`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChallengesFeedback`]:
+    /// - [`.competition_id()`](AdminChallengesFeedback::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.limit()`](AdminChallengesFeedback::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminChallengesFeedback::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `AdminFeedbackRow` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn feedback(&self, challenge_id: impl IntoId<ChallengeId>) -> AdminChallengesFeedback {
         AdminChallengesFeedback(Call::new(
             self.t,
@@ -351,17 +494,28 @@ impl AdminChallenges<'_> {
 
     /// Resets question attempts.
     ///
-    /// `POST /admin/teams/{team_id}/questions/{challenge_id}/{question_id}/reset-attempts`; Python SDK: `admin.challenges.reset_question_attempts`.
+    /// HTTP: `POST /admin/teams/{team_id}/questions/{challenge_id}/{question_id}/reset-attempts`. Python SDK: `admin.challenges.reset_question_attempts`.
     ///
     /// # Arguments
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `question_id`: the `question_id` path parameter (an identifier, checked before sending).
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `question_id` (required): `impl IntoId<QuestionId>`: the `question_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChallengesResetQuestionAttempts`]:
+    /// - [`.reason()`](AdminChallengesResetQuestionAttempts::reason): `impl Into<String>`: the `reason` body member; at most 500 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`QuestionAttemptResetInfo`](m::QuestionAttemptResetInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `team_id`, `challenge_id`, `question_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn reset_question_attempts(
         &self,
         team_id: impl IntoId<TeamId>,
@@ -389,24 +543,46 @@ impl AdminChallenges<'_> {
 
     /// Lists llm budgets.
     ///
-    /// `GET /admin/llm-budgets`; Python SDK: `admin.challenges.list_llm_budgets`.
+    /// HTTP: `GET /admin/llm-budgets`. Python SDK: `admin.challenges.list_llm_budgets`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChallengesListLlmBudgets`]:
+    /// - [`.competition_id()`](AdminChallengesListLlmBudgets::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`LlmBudgetPage`](m::LlmBudgetPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list_llm_budgets(&self) -> AdminChallengesListLlmBudgets {
         AdminChallengesListLlmBudgets(Call::new(self.t, Request::get("/admin/llm-budgets", &[])))
     }
 
     /// Returns the deception stats.
     ///
-    /// `GET /admin/deception/stats`; Python SDK: `admin.challenges.deception_stats`.
+    /// HTTP: `GET /admin/deception/stats`. Python SDK: `admin.challenges.deception_stats`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChallengesDeceptionStats`]:
+    /// - [`.competition_id()`](AdminChallengesDeceptionStats::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.challenge_id()`](AdminChallengesDeceptionStats::challenge_id): `impl IntoId<ChallengeId>`: the `challenge_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.since()`](AdminChallengesDeceptionStats::since): `impl Into<String>`: the `since` query parameter. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`DeceptionStats`](m::DeceptionStats), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn deception_stats(&self) -> AdminChallengesDeceptionStats {
         AdminChallengesDeceptionStats(Call::new(
             self.t,
@@ -414,19 +590,30 @@ impl AdminChallenges<'_> {
         ))
     }
 
-    /// Resets llm budget.
+    /// Resets the llm budget.
     ///
-    /// `POST /admin/teams/{team_id}/llm-budget/{competition_id}/{challenge_id}/reset`; Python SDK: `admin.challenges.reset_llm_budget`.
+    /// HTTP: `POST /admin/teams/{team_id}/llm-budget/{competition_id}/{challenge_id}/reset`. Python SDK: `admin.challenges.reset_llm_budget`.
     ///
     /// # Arguments
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChallengesResetLlmBudget`]:
+    /// - [`.reason()`](AdminChallengesResetLlmBudget::reason): `impl Into<String>`: the `reason` body member; at most 500 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`LlmBudgetResetInfo`](m::LlmBudgetResetInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `team_id`, `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn reset_llm_budget(
         &self,
         team_id: impl IntoId<TeamId>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `changelog` calls (a view borrowed from the client).
+/// The `changelog` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.changelog().list().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminChangelog<'a> {
     pub(crate) t: &'a Transport,
@@ -26,27 +35,46 @@ impl crate::AdminClient {
 impl AdminChangelog<'_> {
     /// Lists.
     ///
-    /// `GET /admin/changelog`; Python SDK: `admin.changelog.list`.
+    /// HTTP: `GET /admin/changelog`. Python SDK: `admin.changelog.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<AdminChangelogEntryInfo>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminChangelogList {
         AdminChangelogList(Call::new(self.t, Request::get("/admin/changelog", &[])))
     }
 
     /// Creates.
     ///
-    /// `POST /admin/changelog`; Python SDK: `admin.changelog.create`.
+    /// HTTP: `POST /admin/changelog`. Python SDK: `admin.changelog.create`.
     ///
     /// # Arguments
-    /// - `slug`: the `slug` body member.
+    /// - `slug` (required): `impl Into<String>`: the `slug` body member; 1 to 120 characters; matching `^[a-z0-9][a-z0-9-]*$`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChangelogCreate`]:
+    /// - [`.body()`](AdminChangelogCreate::body): `std::collections::BTreeMap<String, String>`: the `body` body member. Not sent unless set.
+    /// - [`.category()`](AdminChangelogCreate::category): `impl Into<m::AdminChangelogEntryInfoCategory>`: the `category` body member; one of `feature`, `improvement`, `fix`. Server default: `feature`.
+    /// - [`.emoji()`](AdminChangelogCreate::emoji): `impl Into<String>`: the `emoji` body member; at most 8 characters. Not sent unless set.
+    /// - [`.published()`](AdminChangelogCreate::published): `bool`: the `published` body member. Server default: false.
+    /// - [`.summary()`](AdminChangelogCreate::summary): `std::collections::BTreeMap<String, String>`: the `summary` body member. Not sent unless set.
+    /// - [`.title()`](AdminChangelogCreate::title): `std::collections::BTreeMap<String, String>`: the `title` body member. Not sent unless set.
+    /// - [`.version()`](AdminChangelogCreate::version): `impl Into<String>`: the `version` body member; at most 32 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminChangelogEntryInfo`](m::AdminChangelogEntryInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn create(&self, slug: impl Into<String>) -> AdminChangelogCreate {
         AdminChangelogCreate(
             Call::with_body(
@@ -60,15 +88,33 @@ impl AdminChangelog<'_> {
 
     /// Updates.
     ///
-    /// `PATCH /admin/changelog/{entry_id}`; Python SDK: `admin.changelog.update`.
+    /// HTTP: `PATCH /admin/changelog/{entry_id}`. Python SDK: `admin.changelog.update`.
     ///
     /// # Arguments
-    /// - `entry_id`: the `entry_id` path parameter (an identifier, checked before sending).
+    /// - `entry_id` (required): `impl IntoId<Ident>`: the `entry_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChangelogUpdate`]:
+    /// - [`.body()`](AdminChangelogUpdate::body): `std::collections::BTreeMap<String, String>`: the `body` body member. Not sent unless set.
+    /// - [`.category()`](AdminChangelogUpdate::category): `impl Into<m::AdminChangelogEntryInfoCategory>`: the `category` body member; one of `feature`, `improvement`, `fix`. Not sent unless set.
+    /// - [`.emoji()`](AdminChangelogUpdate::emoji): `impl Into<String>`: the `emoji` body member; at most 8 characters. Not sent unless set.
+    /// - [`.published()`](AdminChangelogUpdate::published): `bool`: the `published` body member. Not sent unless set.
+    /// - [`.slug()`](AdminChangelogUpdate::slug): `impl Into<String>`: the `slug` body member; at least 1 characters; matching `^[a-z0-9][a-z0-9-]*$`. Not sent unless set.
+    /// - [`.summary()`](AdminChangelogUpdate::summary): `std::collections::BTreeMap<String, String>`: the `summary` body member. Not sent unless set.
+    /// - [`.title()`](AdminChangelogUpdate::title): `std::collections::BTreeMap<String, String>`: the `title` body member. Not sent unless set.
+    /// - [`.version()`](AdminChangelogUpdate::version): `impl Into<String>`: the `version` body member; at most 32 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminChangelogEntryInfo`](m::AdminChangelogEntryInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `entry_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn update(&self, entry_id: impl IntoId<Ident>) -> AdminChangelogUpdate {
         AdminChangelogUpdate(Call::with_body(
             self.t,
@@ -82,15 +128,22 @@ impl AdminChangelog<'_> {
 
     /// Deletes.
     ///
-    /// `DELETE /admin/changelog/{entry_id}`; Python SDK: `admin.changelog.delete`.
+    /// HTTP: `DELETE /admin/changelog/{entry_id}`. Python SDK: `admin.changelog.delete`.
     ///
     /// # Arguments
-    /// - `entry_id`: the `entry_id` path parameter (an identifier, checked before sending).
+    /// - `entry_id` (required): `impl IntoId<Ident>`: the `entry_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `entry_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete(&self, entry_id: impl IntoId<Ident>) -> AdminChangelogDelete {
         AdminChangelogDelete(Call::new(
             self.t,
@@ -103,15 +156,26 @@ impl AdminChangelog<'_> {
 
     /// Calls admin announce.
     ///
-    /// `POST /admin/changelog/{entry_id}/announce`; Python SDK: `admin.changelog.announce`.
+    /// HTTP: `POST /admin/changelog/{entry_id}/announce`. Python SDK: `admin.changelog.announce`.
     ///
     /// # Arguments
-    /// - `entry_id`: the `entry_id` path parameter (an identifier, checked before sending).
+    /// - `entry_id` (required): `impl IntoId<Ident>`: the `entry_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChangelogAnnounce`]:
+    /// - [`.severity()`](AdminChangelogAnnounce::severity): `impl Into<m::AnnouncementCreateSeverity>`: the `severity` body member; one of `info`, `warning`, `critical`. Server default: `info`.
+    ///
+    /// # Returns
+    /// [`ChangelogAnnounceResponse`](m::ChangelogAnnounceResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `entry_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn announce(&self, entry_id: impl IntoId<Ident>) -> AdminChangelogAnnounce {
         AdminChangelogAnnounce(Call::with_body(
             self.t,
@@ -125,12 +189,21 @@ impl AdminChangelog<'_> {
 
     /// Imports entries.
     ///
-    /// `POST /admin/changelog/import`; Python SDK: `admin.changelog.sync`.
+    /// HTTP: `POST /admin/changelog/import`. Python SDK: `admin.changelog.sync`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminChangelogSync`]:
+    /// - [`.entries()`](AdminChangelogSync::entries): `Vec<m::ChangelogImportEntry>`: the `entries` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`ChangelogImportResponse`](m::ChangelogImportResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn sync(&self) -> AdminChangelogSync {
         AdminChangelogSync(Call::with_body(
             self.t,

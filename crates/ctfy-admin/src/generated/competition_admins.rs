@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `competition_admins` calls (a view borrowed from the client).
+/// The `competition_admins` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.competition_admins().list("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminCompetitionAdmins<'a> {
     pub(crate) t: &'a Transport,
@@ -26,15 +35,27 @@ impl crate::AdminClient {
 impl AdminCompetitionAdmins<'_> {
     /// Lists competition admins.
     ///
-    /// `GET /admin/competitions/{competition_id}/admins`; Python SDK: `admin.competition_admins.list`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/admins`. Python SDK: `admin.competition_admins.list`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionAdminsList`]:
+    /// - [`.limit()`](AdminCompetitionAdminsList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminCompetitionAdminsList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `CompetitionAdminInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionAdminsList {
         AdminCompetitionAdminsList(Call::new(
             self.t,
@@ -50,15 +71,29 @@ impl AdminCompetitionAdmins<'_> {
 
     /// Grants competition admin.
     ///
-    /// `POST /admin/competitions/{competition_id}/admins`; Python SDK: `admin.competition_admins.grant`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/admins`. Python SDK: `admin.competition_admins.grant`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionAdminsGrant`]:
+    /// - [`.email()`](AdminCompetitionAdminsGrant::email): `impl Into<String>`: the `email` body member. Not sent unless set.
+    /// - [`.reason()`](AdminCompetitionAdminsGrant::reason): `impl Into<String>`: the `reason` body member; at most 500 characters. Not sent unless set.
+    /// - [`.role()`](AdminCompetitionAdminsGrant::role): `impl Into<m::CompetitionAdminInfoRole>`: the `role` body member; one of `admin`, `reviewer`. Server default: `admin`.
+    /// - [`.user_id()`](AdminCompetitionAdminsGrant::user_id): `impl IntoId<UserId>`: the `user_id` body member, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`CompetitionAdminInfo`](m::CompetitionAdminInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn grant(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionAdminsGrant {
         AdminCompetitionAdminsGrant(Call::with_body(
             self.t,
@@ -73,18 +108,25 @@ impl AdminCompetitionAdmins<'_> {
         ))
     }
 
-    /// Revokes competition admin.
+    /// Revokes the competition admin.
     ///
-    /// `DELETE /admin/competitions/{competition_id}/admins/{user_id}`; Python SDK: `admin.competition_admins.revoke`.
+    /// HTTP: `DELETE /admin/competitions/{competition_id}/admins/{user_id}`. Python SDK: `admin.competition_admins.revoke`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, String>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `competition_applications` calls (a view borrowed from the client).
+/// The `competition_applications` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.competition_applications().list("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminCompetitionApplications<'a> {
     pub(crate) t: &'a Transport,
@@ -26,15 +35,28 @@ impl crate::AdminClient {
 impl AdminCompetitionApplications<'_> {
     /// Lists competition applications.
     ///
-    /// `GET /admin/competitions/{competition_id}/applications`; Python SDK: `admin.competition_applications.list`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/applications`. Python SDK: `admin.competition_applications.list`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionApplicationsList`]:
+    /// - [`.status()`](AdminCompetitionApplicationsList::status): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `status` query parameter; one of `pending`, `approved`, `rejected`. Not sent unless set.
+    /// - [`.limit()`](AdminCompetitionApplicationsList::limit): `u64`: the `limit` query parameter; from 1 to 200. Server default: 50.
+    /// - [`.offset()`](AdminCompetitionApplicationsList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `CompetitionApplicationRow` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -53,17 +75,28 @@ impl AdminCompetitionApplications<'_> {
 
     /// Reviews competition application.
     ///
-    /// `POST /admin/competitions/{competition_id}/applications/{user_id}/review`; Python SDK: `admin.competition_applications.approve`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/applications/{user_id}/review`. Python SDK: `admin.competition_applications.approve`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
-    /// - `status`: the `status` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
+    /// - `status` (required): `impl Into<m::CompetitionApplicationReviewRequestStatus>`: the `status` body member; one of `approved`, `rejected`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionApplicationsApprove`]:
+    /// - [`.note()`](AdminCompetitionApplicationsApprove::note): `impl Into<String>`: the `note` body member; at most 1000 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`CompetitionApplicationRow`](m::CompetitionApplicationRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn approve(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -92,17 +125,28 @@ impl AdminCompetitionApplications<'_> {
 
     /// Reviews competition application.
     ///
-    /// `POST /admin/competitions/{competition_id}/applications/{user_id}/review`; Python SDK: `admin.competition_applications.reject`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/applications/{user_id}/review`. Python SDK: `admin.competition_applications.reject`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
-    /// - `status`: the `status` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
+    /// - `status` (required): `impl Into<m::CompetitionApplicationReviewRequestStatus>`: the `status` body member; one of `approved`, `rejected`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionApplicationsReject`]:
+    /// - [`.note()`](AdminCompetitionApplicationsReject::note): `impl Into<String>`: the `note` body member; at most 1000 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`CompetitionApplicationRow`](m::CompetitionApplicationRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn reject(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `competition_attachments` calls (a view borrowed from the client).
+/// The `competition_attachments` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.competition_attachments().list("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminCompetitionAttachments<'a> {
     pub(crate) t: &'a Transport,
@@ -26,15 +35,22 @@ impl crate::AdminClient {
 impl AdminCompetitionAttachments<'_> {
     /// Lists competition attachments.
     ///
-    /// `GET /admin/competitions/{competition_id}/attachments`; Python SDK: `admin.competition_attachments.list`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/attachments`. Python SDK: `admin.competition_attachments.list`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminCompetitionAttachmentsResponse`](m::AdminCompetitionAttachmentsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -51,18 +67,29 @@ impl AdminCompetitionAttachments<'_> {
         ))
     }
 
-    /// Uploads competition attachment.
+    /// Uploads a competition attachment.
     ///
-    /// `POST /admin/competitions/{competition_id}/attachments`; Python SDK: `admin.competition_attachments.upload`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/attachments`. Python SDK: `admin.competition_attachments.upload`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part (name, MIME type, bytes).
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionAttachmentsUpload`]:
+    /// - [`.locale()`](AdminCompetitionAttachmentsUpload::locale): `impl Into<String>`: the `locale` form field. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`CompetitionAttachmentInfo`](m::CompetitionAttachmentInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn upload(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -85,18 +112,31 @@ impl AdminCompetitionAttachments<'_> {
         )
     }
 
-    /// Updates competition attachment.
+    /// Updates the competition attachment.
     ///
-    /// `PATCH /admin/competitions/{competition_id}/attachments/{attachment_id}`; Python SDK: `admin.competition_attachments.update`.
+    /// HTTP: `PATCH /admin/competitions/{competition_id}/attachments/{attachment_id}`. Python SDK: `admin.competition_attachments.update`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `attachment_id` (required): `impl IntoId<Ident>`: the `attachment_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionAttachmentsUpdate`]:
+    /// - [`.locale()`](AdminCompetitionAttachmentsUpdate::locale): `impl Into<String>`: the `locale` body member. Not sent unless set.
+    /// - [`.position()`](AdminCompetitionAttachmentsUpdate::position): `i64`: the `position` body member; from 0.0 to 100000.0. Not sent unless set.
+    /// - [`.title()`](AdminCompetitionAttachmentsUpdate::title): `std::collections::BTreeMap<String, String>`: the `title` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`CompetitionAttachmentInfo`](m::CompetitionAttachmentInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `attachment_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn update(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -116,18 +156,25 @@ impl AdminCompetitionAttachments<'_> {
         ))
     }
 
-    /// Deletes competition attachment.
+    /// Deletes the competition attachment.
     ///
-    /// `DELETE /admin/competitions/{competition_id}/attachments/{attachment_id}`; Python SDK: `admin.competition_attachments.delete`.
+    /// HTTP: `DELETE /admin/competitions/{competition_id}/attachments/{attachment_id}`. Python SDK: `admin.competition_attachments.delete`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `attachment_id` (required): `impl IntoId<Ident>`: the `attachment_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminCompetitionAttachmentsResponse`](m::AdminCompetitionAttachmentsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `attachment_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `competition_authored_challenges` calls (a view borrowed from the client).
+/// The `competition_authored_challenges` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.competition_authored_challenges().list("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminCompetitionAuthoredChallenges<'a> {
     pub(crate) t: &'a Transport,
@@ -26,15 +35,32 @@ impl crate::AdminClient {
 impl AdminCompetitionAuthoredChallenges<'_> {
     /// Lists competition authored challenges.
     ///
-    /// `GET /admin/competitions/{competition_id}/authored-challenges`; Python SDK: `admin.competition_authored_challenges.list`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/authored-challenges`. Python SDK: `admin.competition_authored_challenges.list`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionAuthoredChallengesList`]:
+    /// - [`.review_status()`](AdminCompetitionAuthoredChallengesList::review_status): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `review_status` query parameter; one of `pending`, `approved`, `rejected`. Not sent unless set.
+    /// - [`.smoke()`](AdminCompetitionAuthoredChallengesList::smoke): `impl Into<ctfy_models::SmokeStatus>`: the `smoke` query parameter; one of `not_run`, `in_flight`, `solved`, `unsolved`, `estate_failed`, `malformed`, `errored`. Not sent unless set.
+    /// - [`.revision()`](AdminCompetitionAuthoredChallengesList::revision): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `revision` query parameter; one of `pending`, `approved`, `rejected`. Not sent unless set.
+    /// - [`.destination()`](AdminCompetitionAuthoredChallengesList::destination): `impl Into<m::AdminAuthoredChallengeRowDestination>`: the `destination` query parameter; one of `public`, `eval_only`. Not sent unless set.
+    /// - [`.order()`](AdminCompetitionAuthoredChallengesList::order): `impl Into<ctfy_models::AuthoredChallengeOrder>`: the `order` query parameter; one of `oldest`, `reputation`. Server default: `oldest`.
+    /// - [`.limit()`](AdminCompetitionAuthoredChallengesList::limit): `u64`: the `limit` query parameter; from 1 to 200. Server default: 50.
+    /// - [`.offset()`](AdminCompetitionAuthoredChallengesList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `AdminAuthoredChallengeRow` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -51,18 +77,25 @@ impl AdminCompetitionAuthoredChallenges<'_> {
         ))
     }
 
-    /// Gets competition authored challenge.
+    /// Gets the competition authored challenge.
     ///
-    /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}`; Python SDK: `admin.competition_authored_challenges.get`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}`. Python SDK: `admin.competition_authored_challenges.get`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminAuthoredChallengeDetail`](m::AdminAuthoredChallengeDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -83,16 +116,23 @@ impl AdminCompetitionAuthoredChallenges<'_> {
 
     /// Audits competition authored challenge.
     ///
-    /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/audit`; Python SDK: `admin.competition_authored_challenges.audit`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/audit`. Python SDK: `admin.competition_authored_challenges.audit`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoredAuditReport`](m::AuthoredAuditReport), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn audit(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -111,19 +151,26 @@ impl AdminCompetitionAuthoredChallenges<'_> {
         ))
     }
 
-    /// Reads competition authored challenge file.
+    /// Reads the competition authored challenge file.
     ///
-    /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/file`; Python SDK: `admin.competition_authored_challenges.read_file`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/file`. Python SDK: `admin.competition_authored_challenges.read_file`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `path`: the `path` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `path` (required): `impl Into<String>`: the `path` body member; 1 to 4096 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoredChallengeFileBody`](m::AuthoredChallengeFileBody), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn read_file(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -135,17 +182,28 @@ impl AdminCompetitionAuthoredChallenges<'_> {
 
     /// Reviews competition authored challenge.
     ///
-    /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/review`; Python SDK: `admin.competition_authored_challenges.review`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/review`. Python SDK: `admin.competition_authored_challenges.review`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `status`: the `status` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `status` (required): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `status` body member; one of `pending`, `approved`, `rejected`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionAuthoredChallengesReview`]:
+    /// - [`.note()`](AdminCompetitionAuthoredChallengesReview::note): `impl Into<String>`: the `note` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminAuthoredChallengeRow`](m::AdminAuthoredChallengeRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn review(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -157,16 +215,23 @@ impl AdminCompetitionAuthoredChallenges<'_> {
 
     /// Lists competition authored revisions.
     ///
-    /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions`; Python SDK: `admin.competition_authored_challenges.revisions`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions`. Python SDK: `admin.competition_authored_challenges.revisions`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<AdminAuthoredRevisionRow>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revisions(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -187,17 +252,24 @@ impl AdminCompetitionAuthoredChallenges<'_> {
 
     /// Diffs competition authored revision.
     ///
-    /// `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/diff`; Python SDK: `admin.competition_authored_challenges.revision_diff`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/diff`. Python SDK: `admin.competition_authored_challenges.revision_diff`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `revision_id` (required): `impl IntoId<Ident>`: the `revision_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoredRevisionDiff`](m::AuthoredRevisionDiff), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id`, `revision_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revision_diff(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -222,20 +294,27 @@ impl AdminCompetitionAuthoredChallenges<'_> {
         ))
     }
 
-    /// Reads competition authored revision file.
+    /// Reads the competition authored revision file.
     ///
-    /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/file`; Python SDK: `admin.competition_authored_challenges.read_revision_file`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/file`. Python SDK: `admin.competition_authored_challenges.read_revision_file`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
-    /// - `path`: the `path` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `revision_id` (required): `impl IntoId<Ident>`: the `revision_id` path parameter, an identifier checked before sending.
+    /// - `path` (required): `impl Into<String>`: the `path` body member; 1 to 4096 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoredChallengeFileBody`](m::AuthoredChallengeFileBody), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id`, `revision_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn read_revision_file(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -248,18 +327,29 @@ impl AdminCompetitionAuthoredChallenges<'_> {
 
     /// Reviews competition authored revision.
     ///
-    /// `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/review`; Python SDK: `admin.competition_authored_challenges.review_revision`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions/{revision_id}/review`. Python SDK: `admin.competition_authored_challenges.review_revision`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `revision_id`: the `revision_id` path parameter (an identifier, checked before sending).
-    /// - `status`: the `status` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `revision_id` (required): `impl IntoId<Ident>`: the `revision_id` path parameter, an identifier checked before sending.
+    /// - `status` (required): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `status` body member; one of `pending`, `approved`, `rejected`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionAuthoredChallengesReviewRevision`]:
+    /// - [`.note()`](AdminCompetitionAuthoredChallengesReviewRevision::note): `impl Into<String>`: the `note` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminAuthoredRevisionRow`](m::AdminAuthoredRevisionRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id`, `revision_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn review_revision(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `competition_invites` calls (a view borrowed from the client).
+/// The `competition_invites` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.competition_invites().list("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminCompetitionInvites<'a> {
     pub(crate) t: &'a Transport,
@@ -26,15 +35,27 @@ impl crate::AdminClient {
 impl AdminCompetitionInvites<'_> {
     /// Lists competition invites.
     ///
-    /// `GET /admin/competitions/{competition_id}/invites`; Python SDK: `admin.competition_invites.list`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/invites`. Python SDK: `admin.competition_invites.list`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionInvitesList`]:
+    /// - [`.limit()`](AdminCompetitionInvitesList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminCompetitionInvitesList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `CompetitionInviteInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionInvitesList {
         AdminCompetitionInvitesList(Call::new(
             self.t,
@@ -50,15 +71,29 @@ impl AdminCompetitionInvites<'_> {
 
     /// Invites to competition.
     ///
-    /// `POST /admin/competitions/{competition_id}/invites`; Python SDK: `admin.competition_invites.invite`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/invites`. Python SDK: `admin.competition_invites.invite`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionInvitesInvite`]:
+    /// - [`.email()`](AdminCompetitionInvitesInvite::email): `impl Into<String>`: the `email` body member. Not sent unless set.
+    /// - [`.reason()`](AdminCompetitionInvitesInvite::reason): `impl Into<String>`: the `reason` body member; at most 500 characters. Not sent unless set.
+    /// - [`.role()`](AdminCompetitionInvitesInvite::role): `impl Into<m::CompetitionAdminInfoRole>`: the `role` body member; one of `admin`, `reviewer`. Server default: `admin`.
+    /// - [`.user_id()`](AdminCompetitionInvitesInvite::user_id): `impl IntoId<UserId>`: the `user_id` body member, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`CompetitionInviteInfo`](m::CompetitionInviteInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn invite(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -78,15 +113,26 @@ impl AdminCompetitionInvites<'_> {
 
     /// Calls admin bulk invite to competition.
     ///
-    /// `POST /admin/competitions/{competition_id}/invites/bulk`; Python SDK: `admin.competition_invites.invite_bulk`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/invites/bulk`. Python SDK: `admin.competition_invites.invite_bulk`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionInvitesInviteBulk`]:
+    /// - [`.emails()`](AdminCompetitionInvitesInviteBulk::emails): `impl Into<String>`: the `emails` body member; at most 200000 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`BulkInviteResponse`](m::BulkInviteResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn invite_bulk(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -104,18 +150,25 @@ impl AdminCompetitionInvites<'_> {
         ))
     }
 
-    /// Revokes competition invite.
+    /// Revokes the competition invite.
     ///
-    /// `DELETE /admin/competitions/{competition_id}/invites/{user_id}`; Python SDK: `admin.competition_invites.revoke`.
+    /// HTTP: `DELETE /admin/competitions/{competition_id}/invites/{user_id}`. Python SDK: `admin.competition_invites.revoke`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, String>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -134,18 +187,25 @@ impl AdminCompetitionInvites<'_> {
         ))
     }
 
-    /// Revokes competition email invite.
+    /// Revokes the competition email invite.
     ///
-    /// `DELETE /admin/competitions/{competition_id}/invites/by-email/{email}`; Python SDK: `admin.competition_invites.revoke_email`.
+    /// HTTP: `DELETE /admin/competitions/{competition_id}/invites/by-email/{email}`. Python SDK: `admin.competition_invites.revoke_email`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `email` (required): `impl IntoId<Ident>`: the `email` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, String>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `email` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke_email(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `competitions` calls (a view borrowed from the client).
+/// The `competitions` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.competitions().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminCompetitions<'a> {
     pub(crate) t: &'a Transport,
@@ -26,12 +35,16 @@ impl crate::AdminClient {
 impl AdminCompetitions<'_> {
     /// Returns the admin competition formats.
     ///
-    /// `GET /admin/competition-formats`; Python SDK: `admin.competitions.formats`.
+    /// HTTP: `GET /admin/competition-formats`. Python SDK: `admin.competitions.formats`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<CompetitionFormatPreset>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn formats(&self) -> AdminCompetitionsFormats {
         AdminCompetitionsFormats(Call::new(
             self.t,
@@ -41,15 +54,22 @@ impl AdminCompetitions<'_> {
 
     /// Returns the admin authoring scale.
     ///
-    /// `GET /admin/competitions/{competition_id}/authoring-scale`; Python SDK: `admin.competitions.authoring_scale`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/authoring-scale`. Python SDK: `admin.competitions.authoring_scale`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoringScaleInfo`](m::AuthoringScaleInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn authoring_scale(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -68,15 +88,22 @@ impl AdminCompetitions<'_> {
 
     /// Returns the admin competition records.
     ///
-    /// `GET /admin/competitions/{competition_id}/records`; Python SDK: `admin.competitions.records`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/records`. Python SDK: `admin.competitions.records`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`CompetitionRecords`](m::CompetitionRecords), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn records(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionsRecords {
         AdminCompetitionsRecords(Call::new(
             self.t,
@@ -92,27 +119,79 @@ impl AdminCompetitions<'_> {
 
     /// Lists.
     ///
-    /// `GET /admin/competitions`; Python SDK: `admin.competitions.list`.
+    /// HTTP: `GET /admin/competitions`. Python SDK: `admin.competitions.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionsList`]:
+    /// - [`.limit()`](AdminCompetitionsList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminCompetitionsList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `CompetitionInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminCompetitionsList {
         AdminCompetitionsList(Call::new(self.t, Request::get("/admin/competitions", &[])))
     }
 
     /// Creates.
     ///
-    /// `POST /admin/competitions`; Python SDK: `admin.competitions.create`.
+    /// HTTP: `POST /admin/competitions`. Python SDK: `admin.competitions.create`.
     ///
     /// # Arguments
-    /// - `title`: the `title` body member.
+    /// - `title` (required): `impl Into<String>`: the `title` body member; 1 to 200 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionsCreate`]:
+    /// - [`.access()`](AdminCompetitionsCreate::access): `impl Into<m::CompetitionCreateAccess>`: the `access` body member; one of `public`, `private_listed`, `private_hidden`. Server default: `public`.
+    /// - [`.agent_pulse()`](AdminCompetitionsCreate::agent_pulse): `bool`: the `agent_pulse` body member. Server default: false.
+    /// - [`.agents_allowed()`](AdminCompetitionsCreate::agents_allowed): `bool`: the `agents_allowed` body member. Server default: true.
+    /// - [`.anonymous_entry()`](AdminCompetitionsCreate::anonymous_entry): `impl Into<m::CompetitionCreateAnonymousEntry>`: the `anonymous_entry` body member; one of `forbidden`, `optional`, `required`. Server default: `forbidden`.
+    /// - [`.anonymous_entry_kind()`](AdminCompetitionsCreate::anonymous_entry_kind): `impl Into<m::CompetitionCreateAnonymousEntryKind>`: the `anonymous_entry_kind` body member; one of `pseudonymous`, `hidden`. Server default: `pseudonymous`.
+    /// - [`.authoring_enabled()`](AdminCompetitionsCreate::authoring_enabled): `bool`: the `authoring_enabled` body member. Server default: false.
+    /// - [`.authoring_ends_at()`](AdminCompetitionsCreate::authoring_ends_at): `impl Into<String>`: the `authoring_ends_at` body member. Not sent unless set.
+    /// - [`.authoring_pending_per_team()`](AdminCompetitionsCreate::authoring_pending_per_team): `i64`: the `authoring_pending_per_team` body member; at least 0.0. Server default: 0.
+    /// - [`.authoring_queue_capacity()`](AdminCompetitionsCreate::authoring_queue_capacity): `i64`: the `authoring_queue_capacity` body member; at least 0.0. Server default: 0.
+    /// - [`.authoring_starts_at()`](AdminCompetitionsCreate::authoring_starts_at): `impl Into<String>`: the `authoring_starts_at` body member. Not sent unless set.
+    /// - [`.authoring_terms_url()`](AdminCompetitionsCreate::authoring_terms_url): `impl Into<String>`: the `authoring_terms_url` body member; at most 500 characters. Not sent unless set.
+    /// - [`.authoring_terms_version()`](AdminCompetitionsCreate::authoring_terms_version): `impl Into<String>`: the `authoring_terms_version` body member; at most 64 characters. Not sent unless set.
+    /// - [`.awd_match()`](AdminCompetitionsCreate::awd_match): `m::AwdMatchConfig`: the `awd_match` body member. Not sent unless set.
+    /// - [`.challenge_ids()`](AdminCompetitionsCreate::challenge_ids): ids of `ChallengeId`: the `challenge_ids` body member. Not sent unless set.
+    /// - [`.corpus_sha()`](AdminCompetitionsCreate::corpus_sha): `impl Into<String>`: the `corpus_sha` body member. Not sent unless set.
+    /// - [`.description()`](AdminCompetitionsCreate::description): `std::collections::BTreeMap<String, String>`: the `description` body member. Not sent unless set.
+    /// - [`.ends_at()`](AdminCompetitionsCreate::ends_at): `impl Into<String>`: the `ends_at` body member. Not sent unless set.
+    /// - [`.entrants_are_agents()`](AdminCompetitionsCreate::entrants_are_agents): `bool`: the `entrants_are_agents` body member. Server default: false.
+    /// - [`.eval_standard()`](AdminCompetitionsCreate::eval_standard): `bool`: the `eval_standard` body member. Server default: false.
+    /// - [`.handbook()`](AdminCompetitionsCreate::handbook): `std::collections::BTreeMap<String, String>`: the `handbook` body member. Not sent unless set.
+    /// - [`.max_team_size()`](AdminCompetitionsCreate::max_team_size): `i64`: the `max_team_size` body member; at least 0.0. Server default: 0.
+    /// - [`.pii_retention_days()`](AdminCompetitionsCreate::pii_retention_days): `i64`: the `pii_retention_days` body member; at least 0.0. Server default: 0.
+    /// - [`.registration_ends_at()`](AdminCompetitionsCreate::registration_ends_at): `impl Into<String>`: the `registration_ends_at` body member. Not sent unless set.
+    /// - [`.registration_fields()`](AdminCompetitionsCreate::registration_fields): `std::collections::BTreeMap<String, m::CompetitionCreateRegistrationFields>`: the `registration_fields` body member. Not sent unless set.
+    /// - [`.registration_review()`](AdminCompetitionsCreate::registration_review): `bool`: the `registration_review` body member. Server default: false.
+    /// - [`.registration_starts_at()`](AdminCompetitionsCreate::registration_starts_at): `impl Into<String>`: the `registration_starts_at` body member. Not sent unless set.
+    /// - [`.report_window_s()`](AdminCompetitionsCreate::report_window_s): `std::time::Duration`: the `report_window_s` body member, sent as whole seconds (a fraction rounds up). Server default: 0 s.
+    /// - [`.scoring_params()`](AdminCompetitionsCreate::scoring_params): `ctfy_models::JsonObject`: the `scoring_params` body member. Not sent unless set.
+    /// - [`.scoring_rule()`](AdminCompetitionsCreate::scoring_rule): `impl Into<m::CompetitionCreateScoringRule>`: the `scoring_rule` body member; one of `flag_count`, `static_points`, `dynamic_points`, `awd`, `exercise`, `peer_authoring`. Not sent unless set.
+    /// - [`.sessions()`](AdminCompetitionsCreate::sessions): `Vec<m::CompetitionSessionInfo>`: the `sessions` body member. Not sent unless set.
+    /// - [`.silent()`](AdminCompetitionsCreate::silent): `bool`: the `silent` body member. Server default: false.
+    /// - [`.starts_at()`](AdminCompetitionsCreate::starts_at): `impl Into<String>`: the `starts_at` body member. Not sent unless set.
+    /// - [`.status()`](AdminCompetitionsCreate::status): `impl Into<m::CompetitionCreateStatus>`: the `status` body member; one of `draft`, `published`, `archived`. Server default: `draft`.
+    ///
+    /// # Returns
+    /// [`CompetitionInfo`](m::CompetitionInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn create(&self, title: impl Into<String>) -> AdminCompetitionsCreate {
         AdminCompetitionsCreate(
             Call::with_body(
@@ -126,15 +205,58 @@ impl AdminCompetitions<'_> {
 
     /// Updates.
     ///
-    /// `PATCH /admin/competitions/{competition_id}`; Python SDK: `admin.competitions.update`.
+    /// HTTP: `PATCH /admin/competitions/{competition_id}`. Python SDK: `admin.competitions.update`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionsUpdate`]:
+    /// - [`.access()`](AdminCompetitionsUpdate::access): `impl Into<m::CompetitionCreateAccess>`: the `access` body member; one of `public`, `private_listed`, `private_hidden`. Not sent unless set.
+    /// - [`.agent_pulse()`](AdminCompetitionsUpdate::agent_pulse): `bool`: the `agent_pulse` body member. Not sent unless set.
+    /// - [`.agents_allowed()`](AdminCompetitionsUpdate::agents_allowed): `bool`: the `agents_allowed` body member. Not sent unless set.
+    /// - [`.anonymous_entry()`](AdminCompetitionsUpdate::anonymous_entry): `impl Into<m::CompetitionCreateAnonymousEntry>`: the `anonymous_entry` body member; one of `forbidden`, `optional`, `required`. Not sent unless set.
+    /// - [`.anonymous_entry_kind()`](AdminCompetitionsUpdate::anonymous_entry_kind): `impl Into<m::CompetitionCreateAnonymousEntryKind>`: the `anonymous_entry_kind` body member; one of `pseudonymous`, `hidden`. Not sent unless set.
+    /// - [`.authoring_enabled()`](AdminCompetitionsUpdate::authoring_enabled): `bool`: the `authoring_enabled` body member. Not sent unless set.
+    /// - [`.authoring_ends_at()`](AdminCompetitionsUpdate::authoring_ends_at): `impl Into<String>`: the `authoring_ends_at` body member. Not sent unless set.
+    /// - [`.authoring_pending_per_team()`](AdminCompetitionsUpdate::authoring_pending_per_team): `i64`: the `authoring_pending_per_team` body member; at least 0.0. Not sent unless set.
+    /// - [`.authoring_queue_capacity()`](AdminCompetitionsUpdate::authoring_queue_capacity): `i64`: the `authoring_queue_capacity` body member; at least 0.0. Not sent unless set.
+    /// - [`.authoring_starts_at()`](AdminCompetitionsUpdate::authoring_starts_at): `impl Into<String>`: the `authoring_starts_at` body member. Not sent unless set.
+    /// - [`.authoring_terms_url()`](AdminCompetitionsUpdate::authoring_terms_url): `impl Into<String>`: the `authoring_terms_url` body member; at most 500 characters. Not sent unless set.
+    /// - [`.authoring_terms_version()`](AdminCompetitionsUpdate::authoring_terms_version): `impl Into<String>`: the `authoring_terms_version` body member; at most 64 characters. Not sent unless set.
+    /// - [`.challenge_ids()`](AdminCompetitionsUpdate::challenge_ids): ids of `ChallengeId`: the `challenge_ids` body member. Not sent unless set.
+    /// - [`.corpus_sha()`](AdminCompetitionsUpdate::corpus_sha): `impl Into<String>`: the `corpus_sha` body member. Not sent unless set.
+    /// - [`.description()`](AdminCompetitionsUpdate::description): `std::collections::BTreeMap<String, String>`: the `description` body member. Not sent unless set.
+    /// - [`.ends_at()`](AdminCompetitionsUpdate::ends_at): `impl Into<String>`: the `ends_at` body member. Not sent unless set.
+    /// - [`.entrants_are_agents()`](AdminCompetitionsUpdate::entrants_are_agents): `bool`: the `entrants_are_agents` body member. Not sent unless set.
+    /// - [`.eval_standard()`](AdminCompetitionsUpdate::eval_standard): `bool`: the `eval_standard` body member. Not sent unless set.
+    /// - [`.handbook()`](AdminCompetitionsUpdate::handbook): `std::collections::BTreeMap<String, String>`: the `handbook` body member. Not sent unless set.
+    /// - [`.max_team_size()`](AdminCompetitionsUpdate::max_team_size): `i64`: the `max_team_size` body member; at least 0.0. Not sent unless set.
+    /// - [`.pii_retention_days()`](AdminCompetitionsUpdate::pii_retention_days): `i64`: the `pii_retention_days` body member; at least 0.0. Not sent unless set.
+    /// - [`.registration_ends_at()`](AdminCompetitionsUpdate::registration_ends_at): `impl Into<String>`: the `registration_ends_at` body member. Not sent unless set.
+    /// - [`.registration_fields()`](AdminCompetitionsUpdate::registration_fields): `std::collections::BTreeMap<String, m::CompetitionCreateRegistrationFields>`: the `registration_fields` body member. Not sent unless set.
+    /// - [`.registration_review()`](AdminCompetitionsUpdate::registration_review): `bool`: the `registration_review` body member. Not sent unless set.
+    /// - [`.registration_starts_at()`](AdminCompetitionsUpdate::registration_starts_at): `impl Into<String>`: the `registration_starts_at` body member. Not sent unless set.
+    /// - [`.report_window_s()`](AdminCompetitionsUpdate::report_window_s): `std::time::Duration`: the `report_window_s` body member, sent as whole seconds (a fraction rounds up). Not sent unless set.
+    /// - [`.scoring_params()`](AdminCompetitionsUpdate::scoring_params): `ctfy_models::JsonObject`: the `scoring_params` body member. Not sent unless set.
+    /// - [`.scoring_rule()`](AdminCompetitionsUpdate::scoring_rule): `impl Into<m::CompetitionUpdateScoringRule>`: the `scoring_rule` body member; one of `flag_count`, `static_points`, `dynamic_points`, `awd`, `exercise`, `peer_authoring`. Not sent unless set.
+    /// - [`.sessions()`](AdminCompetitionsUpdate::sessions): `Vec<m::CompetitionSessionInfo>`: the `sessions` body member. Not sent unless set.
+    /// - [`.silent()`](AdminCompetitionsUpdate::silent): `bool`: the `silent` body member. Not sent unless set.
+    /// - [`.starts_at()`](AdminCompetitionsUpdate::starts_at): `impl Into<String>`: the `starts_at` body member. Not sent unless set.
+    /// - [`.status()`](AdminCompetitionsUpdate::status): `impl Into<m::CompetitionCreateStatus>`: the `status` body member; one of `draft`, `published`, `archived`. Not sent unless set.
+    /// - [`.title()`](AdminCompetitionsUpdate::title): `impl Into<String>`: the `title` body member; 1 to 200 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`CompetitionInfo`](m::CompetitionInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn update(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionsUpdate {
         AdminCompetitionsUpdate(Call::with_body(
             self.t,
@@ -151,15 +273,22 @@ impl AdminCompetitions<'_> {
 
     /// Deletes.
     ///
-    /// `DELETE /admin/competitions/{competition_id}`; Python SDK: `admin.competitions.delete`.
+    /// HTTP: `DELETE /admin/competitions/{competition_id}`. Python SDK: `admin.competitions.delete`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, String>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete(&self, competition_id: impl IntoId<CompetitionId>) -> AdminCompetitionsDelete {
         AdminCompetitionsDelete(Call::new(
             self.t,
@@ -175,15 +304,27 @@ impl AdminCompetitions<'_> {
 
     /// Lists registrations.
     ///
-    /// `GET /admin/competitions/{competition_id}/registrations`; Python SDK: `admin.competitions.registrations`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/registrations`. Python SDK: `admin.competitions.registrations`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminCompetitionsRegistrations`]:
+    /// - [`.limit()`](AdminCompetitionsRegistrations::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminCompetitionsRegistrations::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `CompetitionRegistrationInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn registrations(
         &self,
         competition_id: impl IntoId<CompetitionId>,

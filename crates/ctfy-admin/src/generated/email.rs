@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `email` calls (a view borrowed from the client).
+/// The `email` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.email().suppressions().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminEmail<'a> {
     pub(crate) t: &'a Transport,
@@ -26,12 +35,16 @@ impl crate::AdminClient {
 impl AdminEmail<'_> {
     /// Lists email templates.
     ///
-    /// `GET /admin/email/templates`; Python SDK: `admin.email.templates`.
+    /// HTTP: `GET /admin/email/templates`. Python SDK: `admin.email.templates`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EmailTemplateListResponse`](m::EmailTemplateListResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn templates(&self) -> AdminEmailTemplates {
         AdminEmailTemplates(Call::new(
             self.t,
@@ -41,15 +54,24 @@ impl AdminEmail<'_> {
 
     /// Sends test email.
     ///
-    /// `POST /admin/email/test`; Python SDK: `admin.email.send_test`.
+    /// HTTP: `POST /admin/email/test`. Python SDK: `admin.email.send_test`.
     ///
     /// # Arguments
-    /// - `template`: the `template` body member.
+    /// - `template` (required): `impl Into<String>`: the `template` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEmailSendTest`]:
+    /// - [`.to()`](AdminEmailSendTest::to): `impl Into<String>`: the `to` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`TestEmailResult`](m::TestEmailResult), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn send_test(&self, template: impl Into<String>) -> AdminEmailSendTest {
         AdminEmailSendTest(
             Call::with_body(
@@ -63,12 +85,22 @@ impl AdminEmail<'_> {
 
     /// Lists suppressions.
     ///
-    /// `GET /admin/email/suppressions`; Python SDK: `admin.email.suppressions`.
+    /// HTTP: `GET /admin/email/suppressions`. Python SDK: `admin.email.suppressions`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEmailSuppressions`]:
+    /// - [`.limit()`](AdminEmailSuppressions::limit): `u64`: the `limit` query parameter. Server default: 100.
+    /// - [`.offset()`](AdminEmailSuppressions::offset): `u64`: the `offset` query parameter. Server default: 0.
+    ///
+    /// # Returns
+    /// [`EmailSuppressionListResponse`](m::EmailSuppressionListResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn suppressions(&self) -> AdminEmailSuppressions {
         AdminEmailSuppressions(Call::new(
             self.t,
@@ -76,17 +108,26 @@ impl AdminEmail<'_> {
         ))
     }
 
-    /// Adds suppression.
+    /// Adds a suppression.
     ///
-    /// `POST /admin/email/suppressions`; Python SDK: `admin.email.suppress`.
+    /// HTTP: `POST /admin/email/suppressions`. Python SDK: `admin.email.suppress`.
     ///
     /// # Arguments
-    /// - `email`: the `email` body member.
+    /// - `email` (required): `impl Into<String>`: the `email` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEmailSuppress`]:
+    /// - [`.detail()`](AdminEmailSuppress::detail): `impl Into<String>`: the `detail` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`EmailSuppressionInfo`](m::EmailSuppressionInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn suppress(&self, email: impl Into<String>) -> AdminEmailSuppress {
         AdminEmailSuppress(
             Call::with_body(
@@ -98,17 +139,24 @@ impl AdminEmail<'_> {
         )
     }
 
-    /// Removes suppression.
+    /// Removes the suppression.
     ///
-    /// `DELETE /admin/email/suppressions/{email}`; Python SDK: `admin.email.unsuppress`.
+    /// HTTP: `DELETE /admin/email/suppressions/{email}`. Python SDK: `admin.email.unsuppress`.
     ///
     /// # Arguments
-    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    /// - `email` (required): `impl IntoId<Ident>`: the `email` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `email` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn unsuppress(&self, email: impl IntoId<Ident>) -> AdminEmailUnsuppress {
         AdminEmailUnsuppress(Call::new(
             self.t,

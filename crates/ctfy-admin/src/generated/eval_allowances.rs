@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `eval_allowances` calls (a view borrowed from the client).
+/// The `eval_allowances` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.eval_allowances().list().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminEvalAllowances<'a> {
     pub(crate) t: &'a Transport,
@@ -26,12 +35,22 @@ impl crate::AdminClient {
 impl AdminEvalAllowances<'_> {
     /// Lists allowances.
     ///
-    /// `GET /admin/eval-allowances`; Python SDK: `admin.eval_allowances.list`.
+    /// HTTP: `GET /admin/eval-allowances`. Python SDK: `admin.eval_allowances.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalAllowancesList`]:
+    /// - [`.competition_id()`](AdminEvalAllowancesList::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// `Vec<EvalAllowanceRow>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminEvalAllowancesList {
         AdminEvalAllowancesList(Call::new(
             self.t,
@@ -41,17 +60,27 @@ impl AdminEvalAllowances<'_> {
 
     /// Grants allowance.
     ///
-    /// `POST /admin/eval-allowances`; Python SDK: `admin.eval_allowances.grant`.
+    /// HTTP: `POST /admin/eval-allowances`. Python SDK: `admin.eval_allowances.grant`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
-    /// - `user_id`: the `user_id` body member (an identifier, checked before sending).
-    /// - `cap_usd`: the `cap_usd` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` body member, an identifier checked before sending; at least 1 characters.
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` body member, an identifier checked before sending; at least 1 characters.
+    /// - `cap_usd` (required): `f64`: the `cap_usd` body member; at least 0.0.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalAllowancesGrant`]:
+    /// - [`.note()`](AdminEvalAllowancesGrant::note): `impl Into<String>`: the `note` body member; at most 200 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`EvalAllowanceRow`](m::EvalAllowanceRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn grant(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -70,18 +99,25 @@ impl AdminEvalAllowances<'_> {
         )
     }
 
-    /// Revokes allowance.
+    /// Revokes the allowance.
     ///
-    /// `DELETE /admin/eval-allowances/{user_id}/{competition_id}`; Python SDK: `admin.eval_allowances.revoke`.
+    /// HTTP: `DELETE /admin/eval-allowances/{user_id}/{competition_id}`. Python SDK: `admin.eval_allowances.revoke`.
     ///
     /// # Arguments
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `user_id`, `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke(
         &self,
         user_id: impl IntoId<UserId>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `eval_campaigns` calls (a view borrowed from the client).
+/// The `eval_campaigns` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.eval_campaigns().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminEvalCampaigns<'a> {
     pub(crate) t: &'a Transport,
@@ -26,12 +35,26 @@ impl crate::AdminClient {
 impl AdminEvalCampaigns<'_> {
     /// Lists campaigns.
     ///
-    /// `GET /admin/eval-campaigns`; Python SDK: `admin.eval_campaigns.list`.
+    /// HTTP: `GET /admin/eval-campaigns`. Python SDK: `admin.eval_campaigns.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalCampaignsList`]:
+    /// - [`.model_id()`](AdminEvalCampaignsList::model_id): `impl Into<String>`: the `model_id` query parameter. Not sent unless set.
+    /// - [`.vendor_id()`](AdminEvalCampaignsList::vendor_id): `impl Into<String>`: the `vendor_id` query parameter. Not sent unless set.
+    /// - [`.status()`](AdminEvalCampaignsList::status): `impl Into<String>`: the `status` query parameter. Not sent unless set.
+    /// - [`.tier()`](AdminEvalCampaignsList::tier): `impl Into<String>`: the `tier` query parameter. Not sent unless set.
+    /// - [`.limit()`](AdminEvalCampaignsList::limit): `u64`: the `limit` query parameter; from 1 to 200. Server default: 50.
+    /// - [`.offset()`](AdminEvalCampaignsList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `EvalCampaignState` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminEvalCampaignsList {
         AdminEvalCampaignsList(Call::new(
             self.t,
@@ -39,17 +62,24 @@ impl AdminEvalCampaigns<'_> {
         ))
     }
 
-    /// Gets campaign.
+    /// Gets the campaign.
     ///
-    /// `GET /admin/eval-campaigns/{eval_campaign_id}`; Python SDK: `admin.eval_campaigns.get`.
+    /// HTTP: `GET /admin/eval-campaigns/{eval_campaign_id}`. Python SDK: `admin.eval_campaigns.get`.
     ///
     /// # Arguments
-    /// - `eval_campaign_id`: the `eval_campaign_id` path parameter (an identifier, checked before sending).
+    /// - `eval_campaign_id` (required): `impl IntoId<Ident>`: the `eval_campaign_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EvalCampaignState`](m::EvalCampaignState), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `eval_campaign_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, eval_campaign_id: impl IntoId<Ident>) -> AdminEvalCampaignsGet {
         AdminEvalCampaignsGet(Call::new(
             self.t,
@@ -63,18 +93,32 @@ impl AdminEvalCampaigns<'_> {
         ))
     }
 
-    /// Submits campaign.
+    /// Submits a campaign.
     ///
-    /// `POST /admin/eval-campaigns`; Python SDK: `admin.eval_campaigns.submit`.
+    /// HTTP: `POST /admin/eval-campaigns`. Python SDK: `admin.eval_campaigns.submit`.
     ///
     /// # Arguments
-    /// - `model_id`: the `model_id` body member.
-    /// - `standard_set_id`: the `standard_set_id` body member.
+    /// - `model_id` (required): `impl Into<String>`: the `model_id` body member.
+    /// - `standard_set_id` (required): `impl Into<String>`: the `standard_set_id` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalCampaignsSubmit`]:
+    /// - [`.harness_id()`](AdminEvalCampaignsSubmit::harness_id): `impl Into<String>`: the `harness_id` body member. Not sent unless set.
+    /// - [`.max_cost_usd()`](AdminEvalCampaignsSubmit::max_cost_usd): `f64`: the `max_cost_usd` body member. Server default: 0.0.
+    /// - [`.max_turns()`](AdminEvalCampaignsSubmit::max_turns): `i64`: the `max_turns` body member. Server default: 0.
+    /// - [`.name()`](AdminEvalCampaignsSubmit::name): `impl Into<String>`: the `name` body member. Not sent unless set.
+    /// - [`.num_samples()`](AdminEvalCampaignsSubmit::num_samples): `i64`: the `num_samples` body member. Server default: 1.
+    /// - [`.timeout_s()`](AdminEvalCampaignsSubmit::timeout_s): `std::time::Duration`: the `timeout_s` body member, sent as whole seconds (a fraction rounds up). Server default: 0 s.
+    ///
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn submit(
         &self,
         model_id: impl Into<String>,
@@ -93,15 +137,22 @@ impl AdminEvalCampaigns<'_> {
 
     /// Cancels campaign.
     ///
-    /// `POST /admin/eval-campaigns/{eval_campaign_id}/cancel`; Python SDK: `admin.eval_campaigns.cancel`.
+    /// HTTP: `POST /admin/eval-campaigns/{eval_campaign_id}/cancel`. Python SDK: `admin.eval_campaigns.cancel`.
     ///
     /// # Arguments
-    /// - `eval_campaign_id`: the `eval_campaign_id` path parameter (an identifier, checked before sending).
+    /// - `eval_campaign_id` (required): `impl IntoId<Ident>`: the `eval_campaign_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EvalCampaignState`](m::EvalCampaignState), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `eval_campaign_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn cancel(&self, eval_campaign_id: impl IntoId<Ident>) -> AdminEvalCampaignsCancel {
         AdminEvalCampaignsCancel(Call::new(
             self.t,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `eval_harnesses` calls (a view borrowed from the client).
+/// The `eval_harnesses` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.eval_harnesses().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminEvalHarnesses<'a> {
     pub(crate) t: &'a Transport,
@@ -26,12 +35,23 @@ impl crate::AdminClient {
 impl AdminEvalHarnesses<'_> {
     /// Lists harnesses.
     ///
-    /// `GET /admin/eval-harnesses`; Python SDK: `admin.eval_harnesses.list`.
+    /// HTTP: `GET /admin/eval-harnesses`. Python SDK: `admin.eval_harnesses.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalHarnessesList`]:
+    /// - [`.active_only()`](AdminEvalHarnessesList::active_only): `bool`: the `active_only` query parameter. Server default: false.
+    /// - [`.limit()`](AdminEvalHarnessesList::limit): `u64`: the `limit` query parameter; from 1 to 500. Server default: 100.
+    /// - [`.offset()`](AdminEvalHarnessesList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `AdminHarnessRow` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminEvalHarnessesList {
         AdminEvalHarnessesList(Call::new(
             self.t,
@@ -41,12 +61,41 @@ impl AdminEvalHarnesses<'_> {
 
     /// Registers harness.
     ///
-    /// `POST /admin/eval-harnesses`; Python SDK: `admin.eval_harnesses.register`.
+    /// HTTP: `POST /admin/eval-harnesses`. Python SDK: `admin.eval_harnesses.register`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalHarnessesRegister`]:
+    /// - [`.active()`](AdminEvalHarnessesRegister::active): `bool`: the `active` body member. Server default: true.
+    /// - [`.approved_digest()`](AdminEvalHarnessesRegister::approved_digest): `impl Into<String>`: the `approved_digest` body member. Not sent unless set.
+    /// - [`.conformance_checked_at_ts()`](AdminEvalHarnessesRegister::conformance_checked_at_ts): `m::UnixTime`: the `conformance_checked_at_ts` body member. Server default: 0.0.
+    /// - [`.conformance_digest()`](AdminEvalHarnessesRegister::conformance_digest): `impl Into<String>`: the `conformance_digest` body member. Not sent unless set.
+    /// - [`.conformance_error()`](AdminEvalHarnessesRegister::conformance_error): `impl Into<String>`: the `conformance_error` body member. Not sent unless set.
+    /// - [`.conformance_findings()`](AdminEvalHarnessesRegister::conformance_findings): `Vec<std::collections::BTreeMap<String, String>>`: the `conformance_findings` body member. Not sent unless set.
+    /// - [`.conformance_status()`](AdminEvalHarnessesRegister::conformance_status): `impl Into<m::AdminHarnessRowConformanceStatus>`: the `conformance_status` body member; one of `passed`, `failed`, `error`. Not sent unless set.
+    /// - [`.created_at()`](AdminEvalHarnessesRegister::created_at): `impl Into<String>`: the `created_at` body member. Not sent unless set.
+    /// - [`.created_at_ts()`](AdminEvalHarnessesRegister::created_at_ts): `m::UnixTime`: the `created_at_ts` body member. Server default: 0.0.
+    /// - [`.created_by_user_id()`](AdminEvalHarnessesRegister::created_by_user_id): `impl Into<String>`: the `created_by_user_id` body member. Not sent unless set.
+    /// - [`.display_name()`](AdminEvalHarnessesRegister::display_name): `impl Into<String>`: the `display_name` body member. Not sent unless set.
+    /// - [`.id()`](AdminEvalHarnessesRegister::id): `impl Into<String>`: the `id` body member. Not sent unless set.
+    /// - [`.image()`](AdminEvalHarnessesRegister::image): `impl Into<String>`: the `image` body member. Not sent unless set.
+    /// - [`.notes()`](AdminEvalHarnessesRegister::notes): `impl Into<String>`: the `notes` body member. Not sent unless set.
+    /// - [`.owner_user_id()`](AdminEvalHarnessesRegister::owner_user_id): `impl Into<String>`: the `owner_user_id` body member. Not sent unless set.
+    /// - [`.review_note()`](AdminEvalHarnessesRegister::review_note): `impl Into<String>`: the `review_note` body member. Not sent unless set.
+    /// - [`.review_status()`](AdminEvalHarnessesRegister::review_status): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `review_status` body member; one of `pending`, `approved`, `rejected`. Server default: `pending`.
+    /// - [`.reviewed_at_ts()`](AdminEvalHarnessesRegister::reviewed_at_ts): `m::UnixTime`: the `reviewed_at_ts` body member. Server default: 0.0.
+    /// - [`.reviewed_by_user_id()`](AdminEvalHarnessesRegister::reviewed_by_user_id): `impl Into<String>`: the `reviewed_by_user_id` body member. Not sent unless set.
+    /// - [`.source_url()`](AdminEvalHarnessesRegister::source_url): `impl Into<String>`: the `source_url` body member. Not sent unless set.
+    /// - [`.version()`](AdminEvalHarnessesRegister::version): `impl Into<String>`: the `version` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`HarnessStateOutput`](m::HarnessStateOutput), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn register(&self) -> AdminEvalHarnessesRegister {
         AdminEvalHarnessesRegister(Call::with_body(
             self.t,
@@ -57,16 +106,27 @@ impl AdminEvalHarnesses<'_> {
 
     /// Reviews harness.
     ///
-    /// `POST /admin/eval-harnesses/{harness_id:path}/review`; Python SDK: `admin.eval_harnesses.review`.
+    /// HTTP: `POST /admin/eval-harnesses/{harness_id:path}/review`. Python SDK: `admin.eval_harnesses.review`.
     ///
     /// # Arguments
-    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
-    /// - `status`: the `status` body member.
+    /// - `harness_id` (required): `impl Into<String>`: the `harness_id` path parameter, an identifier checked before sending.
+    /// - `status` (required): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `status` body member; one of `pending`, `approved`, `rejected`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalHarnessesReview`]:
+    /// - [`.note()`](AdminEvalHarnessesReview::note): `impl Into<String>`: the `note` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`HarnessStateOutput`](m::HarnessStateOutput), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `harness_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn review(
         &self,
         harness_id: impl Into<String>,
@@ -93,15 +153,22 @@ impl AdminEvalHarnesses<'_> {
 
     /// Checks harness.
     ///
-    /// `POST /admin/eval-harnesses/{harness_id:path}/conformance`; Python SDK: `admin.eval_harnesses.check`.
+    /// HTTP: `POST /admin/eval-harnesses/{harness_id:path}/conformance`. Python SDK: `admin.eval_harnesses.check`.
     ///
     /// # Arguments
-    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    /// - `harness_id` (required): `impl Into<String>`: the `harness_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminHarnessRow`](m::AdminHarnessRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `harness_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn check(&self, harness_id: impl Into<String>) -> AdminEvalHarnessesCheck {
         AdminEvalHarnessesCheck(Call::new(self.t, {
             let harness_id: String = harness_id.into();
@@ -114,15 +181,22 @@ impl AdminEvalHarnesses<'_> {
 
     /// Probes harness.
     ///
-    /// `POST /admin/eval-harnesses/{harness_id:path}/probe`; Python SDK: `admin.eval_harnesses.probe`.
+    /// HTTP: `POST /admin/eval-harnesses/{harness_id:path}/probe`. Python SDK: `admin.eval_harnesses.probe`.
     ///
     /// # Arguments
-    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    /// - `harness_id` (required): `impl Into<String>`: the `harness_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `harness_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn probe(&self, harness_id: impl Into<String>) -> AdminEvalHarnessesProbe {
         AdminEvalHarnessesProbe(Call::new(self.t, {
             let harness_id: String = harness_id.into();
@@ -135,15 +209,22 @@ impl AdminEvalHarnesses<'_> {
 
     /// Deletes harness.
     ///
-    /// `DELETE /admin/eval-harnesses/{harness_id:path}`; Python SDK: `admin.eval_harnesses.delete`.
+    /// HTTP: `DELETE /admin/eval-harnesses/{harness_id:path}`. Python SDK: `admin.eval_harnesses.delete`.
     ///
     /// # Arguments
-    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    /// - `harness_id` (required): `impl Into<String>`: the `harness_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `harness_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete(&self, harness_id: impl Into<String>) -> AdminEvalHarnessesDelete {
         AdminEvalHarnessesDelete(Call::new(self.t, {
             let harness_id: String = harness_id.into();

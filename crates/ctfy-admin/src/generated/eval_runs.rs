@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `eval_runs` calls (a view borrowed from the client).
+/// The `eval_runs` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.eval_runs().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminEvalRuns<'a> {
     pub(crate) t: &'a Transport,
@@ -26,12 +35,16 @@ impl crate::AdminClient {
 impl AdminEvalRuns<'_> {
     /// Returns the eval artifact report.
     ///
-    /// `GET /admin/eval-artifacts`; Python SDK: `admin.eval_runs.artifacts`.
+    /// HTTP: `GET /admin/eval-artifacts`. Python SDK: `admin.eval_runs.artifacts`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EvalArtifactReport`](m::EvalArtifactReport), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn artifacts(&self) -> AdminEvalRunsArtifacts {
         AdminEvalRunsArtifacts(Call::new(
             self.t,
@@ -41,27 +54,49 @@ impl AdminEvalRuns<'_> {
 
     /// Lists runs.
     ///
-    /// `GET /admin/eval-runs`; Python SDK: `admin.eval_runs.list`.
+    /// HTTP: `GET /admin/eval-runs`. Python SDK: `admin.eval_runs.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalRunsList`]:
+    /// - [`.model_id()`](AdminEvalRunsList::model_id): `impl Into<String>`: the `model_id` query parameter. Not sent unless set.
+    /// - [`.competition_id()`](AdminEvalRunsList::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.status()`](AdminEvalRunsList::status): `impl Into<String>`: the `status` query parameter. Not sent unless set.
+    /// - [`.campaign_id()`](AdminEvalRunsList::campaign_id): `impl Into<String>`: the `campaign_id` query parameter. Not sent unless set.
+    /// - [`.limit()`](AdminEvalRunsList::limit): `u64`: the `limit` query parameter; from 1 to 200. Server default: 50.
+    /// - [`.offset()`](AdminEvalRunsList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `EvalRunState` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminEvalRunsList {
         AdminEvalRunsList(Call::new(self.t, Request::get("/admin/eval-runs", &[])))
     }
 
-    /// Gets run.
+    /// Gets the run.
     ///
-    /// `GET /admin/eval-runs/{eval_run_id}`; Python SDK: `admin.eval_runs.get`.
+    /// HTTP: `GET /admin/eval-runs/{eval_run_id}`. Python SDK: `admin.eval_runs.get`.
     ///
     /// # Arguments
-    /// - `eval_run_id`: the `eval_run_id` path parameter (an identifier, checked before sending).
+    /// - `eval_run_id` (required): `impl IntoId<Ident>`: the `eval_run_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EvalRunState`](m::EvalRunState), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `eval_run_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, eval_run_id: impl IntoId<Ident>) -> AdminEvalRunsGet {
         AdminEvalRunsGet(Call::new(
             self.t,
@@ -72,17 +107,24 @@ impl AdminEvalRuns<'_> {
         ))
     }
 
-    /// Gets run coverage.
+    /// Gets the run coverage.
     ///
-    /// `GET /admin/eval-runs/{eval_run_id}/coverage`; Python SDK: `admin.eval_runs.coverage`.
+    /// HTTP: `GET /admin/eval-runs/{eval_run_id}/coverage`. Python SDK: `admin.eval_runs.coverage`.
     ///
     /// # Arguments
-    /// - `eval_run_id`: the `eval_run_id` path parameter (an identifier, checked before sending).
+    /// - `eval_run_id` (required): `impl IntoId<Ident>`: the `eval_run_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EvalRunCoverage`](m::EvalRunCoverage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `eval_run_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn coverage(&self, eval_run_id: impl IntoId<Ident>) -> AdminEvalRunsCoverage {
         AdminEvalRunsCoverage(Call::new(
             self.t,
@@ -96,18 +138,31 @@ impl AdminEvalRuns<'_> {
         ))
     }
 
-    /// Submits run.
+    /// Submits a run.
     ///
-    /// `POST /admin/eval-runs`; Python SDK: `admin.eval_runs.submit`.
+    /// HTTP: `POST /admin/eval-runs`. Python SDK: `admin.eval_runs.submit`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
-    /// - `model_id`: the `model_id` body member.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` body member, an identifier checked before sending.
+    /// - `model_id` (required): `impl Into<String>`: the `model_id` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalRunsSubmit`]:
+    /// - [`.competition_id()`](AdminEvalRunsSubmit::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` body member, an identifier checked before sending. Not sent unless set.
+    /// - [`.harness_id()`](AdminEvalRunsSubmit::harness_id): `impl Into<String>`: the `harness_id` body member. Not sent unless set.
+    /// - [`.max_turns()`](AdminEvalRunsSubmit::max_turns): `i64`: the `max_turns` body member. Not sent unless set.
+    /// - [`.samples()`](AdminEvalRunsSubmit::samples): `i64`: the `samples` body member. Server default: 1.
+    ///
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn submit(
         &self,
         challenge_id: impl IntoId<ChallengeId>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `eval_vendors` calls (a view borrowed from the client).
+/// The `eval_vendors` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.eval_vendors().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminEvalVendors<'a> {
     pub(crate) t: &'a Transport,
@@ -26,24 +35,55 @@ impl crate::AdminClient {
 impl AdminEvalVendors<'_> {
     /// Lists vendors.
     ///
-    /// `GET /admin/eval-vendors`; Python SDK: `admin.eval_vendors.list`.
+    /// HTTP: `GET /admin/eval-vendors`. Python SDK: `admin.eval_vendors.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalVendorsList`]:
+    /// - [`.active_only()`](AdminEvalVendorsList::active_only): `bool`: the `active_only` query parameter. Server default: false.
+    /// - [`.limit()`](AdminEvalVendorsList::limit): `u64`: the `limit` query parameter; from 1 to 500. Server default: 100.
+    /// - [`.offset()`](AdminEvalVendorsList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `VendorStateOutput` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminEvalVendorsList {
         AdminEvalVendorsList(Call::new(self.t, Request::get("/admin/eval-vendors", &[])))
     }
 
-    /// Registers vendor.
+    /// Registers a vendor.
     ///
-    /// `POST /admin/eval-vendors`; Python SDK: `admin.eval_vendors.register`.
+    /// HTTP: `POST /admin/eval-vendors`. Python SDK: `admin.eval_vendors.register`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalVendorsRegister`]:
+    /// - [`.active()`](AdminEvalVendorsRegister::active): `bool`: the `active` body member. Server default: true.
+    /// - [`.contact_email()`](AdminEvalVendorsRegister::contact_email): `impl Into<String>`: the `contact_email` body member. Not sent unless set.
+    /// - [`.created_at()`](AdminEvalVendorsRegister::created_at): `impl Into<String>`: the `created_at` body member. Not sent unless set.
+    /// - [`.created_at_ts()`](AdminEvalVendorsRegister::created_at_ts): `m::UnixTime`: the `created_at_ts` body member. Server default: 0.0.
+    /// - [`.created_by_user_id()`](AdminEvalVendorsRegister::created_by_user_id): `impl Into<String>`: the `created_by_user_id` body member. Not sent unless set.
+    /// - [`.daily_run_quota()`](AdminEvalVendorsRegister::daily_run_quota): `i64`: the `daily_run_quota` body member. Server default: 200.
+    /// - [`.display_name()`](AdminEvalVendorsRegister::display_name): `impl Into<String>`: the `display_name` body member. Not sent unless set.
+    /// - [`.homepage()`](AdminEvalVendorsRegister::homepage): `impl Into<String>`: the `homepage` body member. Not sent unless set.
+    /// - [`.id()`](AdminEvalVendorsRegister::id): `impl Into<String>`: the `id` body member. Not sent unless set.
+    /// - [`.max_concurrent_campaigns()`](AdminEvalVendorsRegister::max_concurrent_campaigns): `i64`: the `max_concurrent_campaigns` body member. Server default: 1.
+    /// - [`.monthly_cost_budget_usd()`](AdminEvalVendorsRegister::monthly_cost_budget_usd): `f64`: the `monthly_cost_budget_usd` body member. Server default: 0.0.
+    /// - [`.notes()`](AdminEvalVendorsRegister::notes): `impl Into<String>`: the `notes` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`VendorStateOutput`](m::VendorStateOutput), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn register(&self) -> AdminEvalVendorsRegister {
         AdminEvalVendorsRegister(Call::with_body(
             self.t,
@@ -52,17 +92,24 @@ impl AdminEvalVendors<'_> {
         ))
     }
 
-    /// Deletes vendor.
+    /// Deletes the vendor.
     ///
-    /// `DELETE /admin/eval-vendors/{vendor_id}`; Python SDK: `admin.eval_vendors.delete`.
+    /// HTTP: `DELETE /admin/eval-vendors/{vendor_id}`. Python SDK: `admin.eval_vendors.delete`.
     ///
     /// # Arguments
-    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
+    /// - `vendor_id` (required): `impl IntoId<Ident>`: the `vendor_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `vendor_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete(&self, vendor_id: impl IntoId<Ident>) -> AdminEvalVendorsDelete {
         AdminEvalVendorsDelete(Call::new(
             self.t,
@@ -73,17 +120,29 @@ impl AdminEvalVendors<'_> {
         ))
     }
 
-    /// Mints vendor token.
+    /// Mints a vendor token.
     ///
-    /// `POST /admin/eval-vendors/{vendor_id}/tokens`; Python SDK: `admin.eval_vendors.mint_token`.
+    /// HTTP: `POST /admin/eval-vendors/{vendor_id}/tokens`. Python SDK: `admin.eval_vendors.mint_token`.
     ///
     /// # Arguments
-    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
+    /// - `vendor_id` (required): `impl IntoId<Ident>`: the `vendor_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminEvalVendorsMintToken`]:
+    /// - [`.label()`](AdminEvalVendorsMintToken::label): `impl Into<String>`: the `label` body member. Not sent unless set.
+    /// - [`.scope()`](AdminEvalVendorsMintToken::scope): `impl Into<m::VendorTokenMintRequestScope>`: the `scope` body member; one of `read`, `submit`. Server default: `read`.
+    ///
+    /// # Returns
+    /// [`VendorTokenMintResponse`](m::VendorTokenMintResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `vendor_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn mint_token(&self, vendor_id: impl IntoId<Ident>) -> AdminEvalVendorsMintToken {
         AdminEvalVendorsMintToken(Call::with_body(
             self.t,
@@ -100,15 +159,22 @@ impl AdminEvalVendors<'_> {
 
     /// Lists vendor tokens.
     ///
-    /// `GET /admin/eval-vendors/{vendor_id}/tokens`; Python SDK: `admin.eval_vendors.list_tokens`.
+    /// HTTP: `GET /admin/eval-vendors/{vendor_id}/tokens`. Python SDK: `admin.eval_vendors.list_tokens`.
     ///
     /// # Arguments
-    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
+    /// - `vendor_id` (required): `impl IntoId<Ident>`: the `vendor_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<VendorTokenState>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `vendor_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list_tokens(&self, vendor_id: impl IntoId<Ident>) -> AdminEvalVendorsListTokens {
         AdminEvalVendorsListTokens(Call::new(
             self.t,
@@ -122,18 +188,25 @@ impl AdminEvalVendors<'_> {
         ))
     }
 
-    /// Revokes vendor token.
+    /// Revokes the vendor token.
     ///
-    /// `DELETE /admin/eval-vendors/{vendor_id}/tokens/{token_id}`; Python SDK: `admin.eval_vendors.revoke_token`.
+    /// HTTP: `DELETE /admin/eval-vendors/{vendor_id}/tokens/{token_id}`. Python SDK: `admin.eval_vendors.revoke_token`.
     ///
     /// # Arguments
-    /// - `vendor_id`: the `vendor_id` path parameter (an identifier, checked before sending).
-    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    /// - `vendor_id` (required): `impl IntoId<Ident>`: the `vendor_id` path parameter, an identifier checked before sending.
+    /// - `token_id` (required): `impl IntoId<Ident>`: the `token_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `vendor_id`, `token_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke_token(
         &self,
         vendor_id: impl IntoId<Ident>,

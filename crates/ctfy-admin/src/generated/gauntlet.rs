@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `gauntlet` calls (a view borrowed from the client).
+/// The `gauntlet` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.gauntlet().library().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminGauntlet<'a> {
     pub(crate) t: &'a Transport,
@@ -24,14 +33,18 @@ impl crate::AdminClient {
 }
 
 impl AdminGauntlet<'_> {
-    /// Gets gauntlet library.
+    /// Gets the gauntlet library.
     ///
-    /// `GET /admin/gauntlet/library`; Python SDK: `admin.gauntlet.library`.
+    /// HTTP: `GET /admin/gauntlet/library`. Python SDK: `admin.gauntlet.library`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`GauntletLibraryResponse`](m::GauntletLibraryResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn library(&self) -> AdminGauntletLibrary {
         AdminGauntletLibrary(Call::new(
             self.t,
@@ -41,15 +54,20 @@ impl AdminGauntlet<'_> {
 
     /// Previews gauntlet range.
     ///
-    /// `POST /admin/gauntlet/preview`; Python SDK: `admin.gauntlet.preview`.
+    /// HTTP: `POST /admin/gauntlet/preview`. Python SDK: `admin.gauntlet.preview`.
     ///
     /// # Arguments
-    /// - `body`: the request body.
+    /// - `body` (required): `GauntletPreviewRequest`, the whole request body.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`GauntletPreviewResponse`](m::GauntletPreviewResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn preview(&self, body: &m::GauntletPreviewRequest) -> AdminGauntletPreview {
         AdminGauntletPreview(Call::new(
             self.t,
@@ -59,15 +77,20 @@ impl AdminGauntlet<'_> {
 
     /// Plans gauntlet range.
     ///
-    /// `POST /admin/gauntlet/plan`; Python SDK: `admin.gauntlet.plan`.
+    /// HTTP: `POST /admin/gauntlet/plan`. Python SDK: `admin.gauntlet.plan`.
     ///
     /// # Arguments
-    /// - `body`: the request body.
+    /// - `body` (required): `GauntletPlanRequest`, the whole request body.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`GauntletPlanResponse`](m::GauntletPlanResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn plan(&self, body: &m::GauntletPlanRequest) -> AdminGauntletPlan {
         AdminGauntletPlan(Call::new(
             self.t,
@@ -75,17 +98,22 @@ impl AdminGauntlet<'_> {
         ))
     }
 
-    /// Creates gauntlet range.
+    /// Creates a gauntlet range.
     ///
-    /// `POST /admin/gauntlet/ranges`; Python SDK: `admin.gauntlet.create_range`.
+    /// HTTP: `POST /admin/gauntlet/ranges`. Python SDK: `admin.gauntlet.create_range`.
     ///
     /// # Arguments
-    /// - `body`: the request body.
+    /// - `body` (required): `GauntletRangeCreate`, the whole request body.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`GauntletRangeCreated`](m::GauntletRangeCreated), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn create_range(&self, body: &m::GauntletRangeCreate) -> AdminGauntletCreateRange {
         AdminGauntletCreateRange(Call::new(
             self.t,
@@ -95,12 +123,16 @@ impl AdminGauntlet<'_> {
 
     /// Lists gauntlet ranges.
     ///
-    /// `GET /admin/gauntlet/ranges`; Python SDK: `admin.gauntlet.ranges`.
+    /// HTTP: `GET /admin/gauntlet/ranges`. Python SDK: `admin.gauntlet.ranges`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`GauntletRangeListResponse`](m::GauntletRangeListResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn ranges(&self) -> AdminGauntletRanges {
         AdminGauntletRanges(Call::new(
             self.t,
@@ -110,15 +142,22 @@ impl AdminGauntlet<'_> {
 
     /// Rebuilds gauntlet range.
     ///
-    /// `POST /admin/gauntlet/ranges/{range_id}/rebuild`; Python SDK: `admin.gauntlet.rebuild_range`.
+    /// HTTP: `POST /admin/gauntlet/ranges/{range_id}/rebuild`. Python SDK: `admin.gauntlet.rebuild_range`.
     ///
     /// # Arguments
-    /// - `range_id`: the `range_id` path parameter (an identifier, checked before sending).
+    /// - `range_id` (required): `impl IntoId<Ident>`: the `range_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`GauntletRangeCreated`](m::GauntletRangeCreated), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `range_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn rebuild_range(&self, range_id: impl IntoId<Ident>) -> AdminGauntletRebuildRange {
         AdminGauntletRebuildRange(Call::new(
             self.t,
@@ -132,17 +171,24 @@ impl AdminGauntlet<'_> {
         ))
     }
 
-    /// Deletes gauntlet range.
+    /// Deletes the gauntlet range.
     ///
-    /// `DELETE /admin/gauntlet/ranges/{range_id}`; Python SDK: `admin.gauntlet.delete_range`.
+    /// HTTP: `DELETE /admin/gauntlet/ranges/{range_id}`. Python SDK: `admin.gauntlet.delete_range`.
     ///
     /// # Arguments
-    /// - `range_id`: the `range_id` path parameter (an identifier, checked before sending).
+    /// - `range_id` (required): `impl IntoId<Ident>`: the `range_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `range_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete_range(&self, range_id: impl IntoId<Ident>) -> AdminGauntletDeleteRange {
         AdminGauntletDeleteRange(Call::new(
             self.t,

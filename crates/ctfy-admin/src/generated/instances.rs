@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `instances` calls (a view borrowed from the client).
+/// The `instances` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.instances().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminInstances<'a> {
     pub(crate) t: &'a Transport,
@@ -26,27 +35,38 @@ impl crate::AdminClient {
 impl AdminInstances<'_> {
     /// Stops all instances.
     ///
-    /// `DELETE /instances`; Python SDK: `admin.instances.stop_all`.
+    /// HTTP: `DELETE /instances`. Python SDK: `admin.instances.stop_all`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<StopResponse>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn stop_all(&self) -> AdminInstancesStopAll {
         AdminInstancesStopAll(Call::new(self.t, Request::delete("/instances", &[])))
     }
 
-    /// Stops instance.
+    /// Stops the instance.
     ///
-    /// `DELETE /admin/instances/{instance_id}`; Python SDK: `admin.instances.stop`.
+    /// HTTP: `DELETE /admin/instances/{instance_id}`. Python SDK: `admin.instances.stop`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`StopResponse`](m::StopResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn stop(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesStop {
         AdminInstancesStop(Call::new(
             self.t,
@@ -59,27 +79,47 @@ impl AdminInstances<'_> {
 
     /// Lists instances.
     ///
-    /// `GET /admin/instances`; Python SDK: `admin.instances.list`.
+    /// HTTP: `GET /admin/instances`. Python SDK: `admin.instances.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminInstancesList`]:
+    /// - [`.node_id()`](AdminInstancesList::node_id): `impl IntoId<NodeId>`: the `node_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.status()`](AdminInstancesList::status): `impl Into<String>`: the `status` query parameter. Not sent unless set.
+    /// - [`.limit()`](AdminInstancesList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminInstancesList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `InstanceInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminInstancesList {
         AdminInstancesList(Call::new(self.t, Request::get("/admin/instances", &[])))
     }
 
-    /// Gets instance.
+    /// Gets the instance.
     ///
-    /// `GET /admin/instances/{instance_id}`; Python SDK: `admin.instances.get`.
+    /// HTTP: `GET /admin/instances/{instance_id}`. Python SDK: `admin.instances.get`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`InstanceInfo`](m::InstanceInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesGet {
         AdminInstancesGet(Call::new(
             self.t,
@@ -90,19 +130,26 @@ impl AdminInstances<'_> {
         ))
     }
 
-    /// Gets instance live pcap.
+    /// Gets the instance live pcap.
     ///
-    /// `GET /admin/instances/{instance_id}/pcap`; Python SDK: `admin.instances.pcap`.
+    /// HTTP: `GET /admin/instances/{instance_id}/pcap`. Python SDK: `admin.instances.pcap`.
     ///
     /// `None` when the server answers 404 (nothing recorded).
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name. `None` when the server answers 404.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn pcap(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesPcap {
         AdminInstancesPcap(Call::new(
             self.t,
@@ -116,17 +163,29 @@ impl AdminInstances<'_> {
         ))
     }
 
-    /// Gets instance traffic.
+    /// Gets the instance traffic.
     ///
-    /// `GET /admin/instances/{instance_id}/traffic`; Python SDK: `admin.instances.traffic`.
+    /// HTTP: `GET /admin/instances/{instance_id}/traffic`. Python SDK: `admin.instances.traffic`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminInstancesTraffic`]:
+    /// - [`.cursor()`](AdminInstancesTraffic::cursor): `impl Into<String>`: the `cursor` query parameter. Not sent unless set.
+    /// - [`.limit()`](AdminInstancesTraffic::limit): `u64`: the `limit` query parameter. Server default: 0.
+    ///
+    /// # Returns
+    /// [`InstanceTrafficPage`](m::InstanceTrafficPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn traffic(&self, instance_id: impl IntoId<InstanceId>) -> AdminInstancesTraffic {
         AdminInstancesTraffic(Call::new(
             self.t,
@@ -142,12 +201,16 @@ impl AdminInstances<'_> {
 
     /// Returns the admin instance storage.
     ///
-    /// `GET /admin/instance-storage`; Python SDK: `admin.instances.storage`.
+    /// HTTP: `GET /admin/instance-storage`. Python SDK: `admin.instances.storage`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`InstanceStorageReport`](m::InstanceStorageReport), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn storage(&self) -> AdminInstancesStorage {
         AdminInstancesStorage(Call::new(
             self.t,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `institutions` calls (a view borrowed from the client).
+/// The `institutions` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.institutions().list().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminInstitutions<'a> {
     pub(crate) t: &'a Transport,
@@ -26,24 +35,37 @@ impl crate::AdminClient {
 impl AdminInstitutions<'_> {
     /// Lists institutions.
     ///
-    /// `GET /admin/institutions`; Python SDK: `admin.institutions.list`.
+    /// HTTP: `GET /admin/institutions`. Python SDK: `admin.institutions.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`InstitutionPage`](m::InstitutionPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminInstitutionsList {
         AdminInstitutionsList(Call::new(self.t, Request::get("/admin/institutions", &[])))
     }
 
     /// Suggests institutions.
     ///
-    /// `GET /admin/institutions/suggest`; Python SDK: `admin.institutions.suggest`.
+    /// HTTP: `GET /admin/institutions/suggest`. Python SDK: `admin.institutions.suggest`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminInstitutionsSuggest`]:
+    /// - [`.limit()`](AdminInstitutionsSuggest::limit): `u64`: the `limit` query parameter; from 1 to 500. Server default: 20.
+    ///
+    /// # Returns
+    /// [`InstitutionSuggestionPage`](m::InstitutionSuggestionPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn suggest(&self) -> AdminInstitutionsSuggest {
         AdminInstitutionsSuggest(Call::new(
             self.t,
@@ -53,15 +75,27 @@ impl AdminInstitutions<'_> {
 
     /// Upserts institution.
     ///
-    /// `POST /admin/institutions`; Python SDK: `admin.institutions.put`.
+    /// HTTP: `POST /admin/institutions`. Python SDK: `admin.institutions.put`.
     ///
     /// # Arguments
-    /// - `domain`: the `domain` body member.
+    /// - `domain` (required): `impl Into<String>`: the `domain` body member; 1 to 253 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminInstitutionsPut`]:
+    /// - [`.kind()`](AdminInstitutionsPut::kind): `impl Into<m::InstitutionCreateKind>`: the `kind` body member; one of `university`, `company`, `other`. Server default: `other`.
+    /// - [`.names()`](AdminInstitutionsPut::names): `std::collections::BTreeMap<String, String>`: the `names` body member. Not sent unless set.
+    /// - [`.short_name()`](AdminInstitutionsPut::short_name): `impl Into<String>`: the `short_name` body member; at most 32 characters. Not sent unless set.
+    /// - [`.url()`](AdminInstitutionsPut::url): `impl Into<String>`: the `url` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`InstitutionInfo`](m::InstitutionInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn put(&self, domain: impl Into<String>) -> AdminInstitutionsPut {
         AdminInstitutionsPut(
             Call::with_body(
@@ -73,17 +107,24 @@ impl AdminInstitutions<'_> {
         )
     }
 
-    /// Deletes institution.
+    /// Deletes the institution.
     ///
-    /// `DELETE /admin/institutions/{domain}`; Python SDK: `admin.institutions.delete`.
+    /// HTTP: `DELETE /admin/institutions/{domain}`. Python SDK: `admin.institutions.delete`.
     ///
     /// # Arguments
-    /// - `domain`: the `domain` path parameter (an identifier, checked before sending).
+    /// - `domain` (required): `impl IntoId<Ident>`: the `domain` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`InstitutionInfo`](m::InstitutionInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `domain` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete(&self, domain: impl IntoId<Ident>) -> AdminInstitutionsDelete {
         AdminInstitutionsDelete(Call::new(
             self.t,

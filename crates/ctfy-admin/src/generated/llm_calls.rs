@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `llm_calls` calls (a view borrowed from the client).
+/// The `llm_calls` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.llm_calls().list().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminLlmCalls<'a> {
     pub(crate) t: &'a Transport,
@@ -26,27 +35,53 @@ impl crate::AdminClient {
 impl AdminLlmCalls<'_> {
     /// Lists calls.
     ///
-    /// `GET /admin/llm-calls`; Python SDK: `admin.llm_calls.list`.
+    /// HTTP: `GET /admin/llm-calls`. Python SDK: `admin.llm_calls.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminLlmCallsList`]:
+    /// - [`.principal()`](AdminLlmCallsList::principal): `impl Into<m::Principal>`: the `principal` query parameter; a [`Principal`](ctfy_models::Principal) value. Not sent unless set.
+    /// - [`.competition_id()`](AdminLlmCallsList::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.team_id()`](AdminLlmCallsList::team_id): `impl IntoId<TeamId>`: the `team_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.challenge_id()`](AdminLlmCallsList::challenge_id): `impl IntoId<ChallengeId>`: the `challenge_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.instance_id()`](AdminLlmCallsList::instance_id): `impl IntoId<InstanceId>`: the `instance_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.model()`](AdminLlmCallsList::model): `impl Into<String>`: the `model` query parameter. Not sent unless set.
+    /// - [`.status()`](AdminLlmCallsList::status): `i64`: the `status` query parameter. Server default: 0.
+    /// - [`.since_ts()`](AdminLlmCallsList::since_ts): `f64`: the `since_ts` query parameter. Server default: 0.0.
+    /// - [`.offset()`](AdminLlmCallsList::offset): `u64`: the `offset` query parameter. Server default: 0.
+    /// - [`.limit()`](AdminLlmCallsList::limit): `u64`: the `limit` query parameter; from 1 to 500. Server default: 50.
+    ///
+    /// # Returns
+    /// [`LlmCallPage`](m::LlmCallPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminLlmCallsList {
         AdminLlmCallsList(Call::new(self.t, Request::get("/admin/llm-calls", &[])))
     }
 
-    /// Reads call.
+    /// Reads the call.
     ///
-    /// `GET /admin/llm-calls/{call_id}`; Python SDK: `admin.llm_calls.read`.
+    /// HTTP: `GET /admin/llm-calls/{call_id}`. Python SDK: `admin.llm_calls.read`.
     ///
     /// # Arguments
-    /// - `call_id`: the `call_id` path parameter (an identifier, checked before sending).
+    /// - `call_id` (required): `impl IntoId<Ident>`: the `call_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`LlmCallBody`](m::LlmCallBody), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `call_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn read(&self, call_id: impl IntoId<Ident>) -> AdminLlmCallsRead {
         AdminLlmCallsRead(Call::new(
             self.t,

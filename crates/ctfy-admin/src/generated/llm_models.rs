@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `llm_models` calls (a view borrowed from the client).
+/// The `llm_models` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.llm_models().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminLlmModels<'a> {
     pub(crate) t: &'a Transport,
@@ -26,24 +35,61 @@ impl crate::AdminClient {
 impl AdminLlmModels<'_> {
     /// Lists models.
     ///
-    /// `GET /admin/llm-models`; Python SDK: `admin.llm_models.list`.
+    /// HTTP: `GET /admin/llm-models`. Python SDK: `admin.llm_models.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminLlmModelsList`]:
+    /// - [`.active_only()`](AdminLlmModelsList::active_only): `bool`: the `active_only` query parameter. Server default: false.
+    /// - [`.limit()`](AdminLlmModelsList::limit): `u64`: the `limit` query parameter; from 1 to 500. Server default: 100.
+    /// - [`.offset()`](AdminLlmModelsList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `LlmModelStateOutput` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminLlmModelsList {
         AdminLlmModelsList(Call::new(self.t, Request::get("/admin/llm-models", &[])))
     }
 
-    /// Registers model.
+    /// Registers a model.
     ///
-    /// `POST /admin/llm-models`; Python SDK: `admin.llm_models.register`.
+    /// HTTP: `POST /admin/llm-models`. Python SDK: `admin.llm_models.register`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminLlmModelsRegister`]:
+    /// - [`.active()`](AdminLlmModelsRegister::active): `bool`: the `active` body member. Server default: true.
+    /// - [`.base_url()`](AdminLlmModelsRegister::base_url): `impl Into<String>`: the `base_url` body member. Not sent unless set.
+    /// - [`.context_tokens()`](AdminLlmModelsRegister::context_tokens): `i64`: the `context_tokens` body member. Server default: 0.
+    /// - [`.created_at()`](AdminLlmModelsRegister::created_at): `impl Into<String>`: the `created_at` body member. Not sent unless set.
+    /// - [`.created_at_ts()`](AdminLlmModelsRegister::created_at_ts): `m::UnixTime`: the `created_at_ts` body member. Server default: 0.0.
+    /// - [`.created_by_user_id()`](AdminLlmModelsRegister::created_by_user_id): `impl Into<String>`: the `created_by_user_id` body member. Not sent unless set.
+    /// - [`.display_name()`](AdminLlmModelsRegister::display_name): `impl Into<String>`: the `display_name` body member. Not sent unless set.
+    /// - [`.flavor()`](AdminLlmModelsRegister::flavor): `impl Into<m::Flavor>`: the `flavor` body member; a [`Flavor`](ctfy_models::Flavor) value. Not sent unless set.
+    /// - [`.id()`](AdminLlmModelsRegister::id): `impl Into<String>`: the `id` body member. Not sent unless set.
+    /// - [`.input_price_per_mtok()`](AdminLlmModelsRegister::input_price_per_mtok): `f64`: the `input_price_per_mtok` body member. Server default: 0.0.
+    /// - [`.notes()`](AdminLlmModelsRegister::notes): `impl Into<String>`: the `notes` body member. Not sent unless set.
+    /// - [`.output_price_per_mtok()`](AdminLlmModelsRegister::output_price_per_mtok): `f64`: the `output_price_per_mtok` body member. Server default: 0.0.
+    /// - [`.provider_model()`](AdminLlmModelsRegister::provider_model): `impl Into<String>`: the `provider_model` body member. Not sent unless set.
+    /// - [`.review_note()`](AdminLlmModelsRegister::review_note): `impl Into<String>`: the `review_note` body member. Not sent unless set.
+    /// - [`.review_status()`](AdminLlmModelsRegister::review_status): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `review_status` body member; one of `pending`, `approved`, `rejected`. Server default: `approved`.
+    /// - [`.reviewed_at_ts()`](AdminLlmModelsRegister::reviewed_at_ts): `m::UnixTime`: the `reviewed_at_ts` body member. Server default: 0.0.
+    /// - [`.reviewed_by_user_id()`](AdminLlmModelsRegister::reviewed_by_user_id): `impl Into<String>`: the `reviewed_by_user_id` body member. Not sent unless set.
+    /// - [`.vendor()`](AdminLlmModelsRegister::vendor): `impl Into<String>`: the `vendor` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`LlmModelStateOutput`](m::LlmModelStateOutput), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn register(&self) -> AdminLlmModelsRegister {
         AdminLlmModelsRegister(Call::with_body(
             self.t,
@@ -52,17 +98,24 @@ impl AdminLlmModels<'_> {
         ))
     }
 
-    /// Deletes model.
+    /// Deletes the model.
     ///
-    /// `DELETE /admin/llm-models/{model_id}`; Python SDK: `admin.llm_models.delete`.
+    /// HTTP: `DELETE /admin/llm-models/{model_id}`. Python SDK: `admin.llm_models.delete`.
     ///
     /// # Arguments
-    /// - `model_id`: the `model_id` path parameter (an identifier, checked before sending).
+    /// - `model_id` (required): `impl IntoId<Ident>`: the `model_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `model_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete(&self, model_id: impl IntoId<Ident>) -> AdminLlmModelsDelete {
         AdminLlmModelsDelete(Call::new(
             self.t,
@@ -73,18 +126,30 @@ impl AdminLlmModels<'_> {
         ))
     }
 
-    /// Mints model token.
+    /// Mints a model token.
     ///
-    /// `POST /admin/llm-models/{model_id}/tokens`; Python SDK: `admin.llm_models.mint_token`.
+    /// HTTP: `POST /admin/llm-models/{model_id}/tokens`. Python SDK: `admin.llm_models.mint_token`.
     ///
     /// # Arguments
-    /// - `model_id`: the `model_id` path parameter (an identifier, checked before sending).
-    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
+    /// - `model_id` (required): `impl IntoId<Ident>`: the `model_id` path parameter, an identifier checked before sending.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` body member, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminLlmModelsMintToken`]:
+    /// - [`.expires_in_days()`](AdminLlmModelsMintToken::expires_in_days): `i64`: the `expires_in_days` body member. Not sent unless set.
+    /// - [`.label()`](AdminLlmModelsMintToken::label): `impl Into<String>`: the `label` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`LlmModelTokenResponse`](m::LlmModelTokenResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `model_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn mint_token(
         &self,
         model_id: impl IntoId<Ident>,
@@ -105,16 +170,27 @@ impl AdminLlmModels<'_> {
 
     /// Reviews model.
     ///
-    /// `POST /admin/llm-models/{model_id}/review`; Python SDK: `admin.llm_models.review`.
+    /// HTTP: `POST /admin/llm-models/{model_id}/review`. Python SDK: `admin.llm_models.review`.
     ///
     /// # Arguments
-    /// - `model_id`: the `model_id` path parameter (an identifier, checked before sending).
-    /// - `status`: the `status` body member.
+    /// - `model_id` (required): `impl IntoId<Ident>`: the `model_id` path parameter, an identifier checked before sending.
+    /// - `status` (required): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `status` body member; one of `pending`, `approved`, `rejected`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminLlmModelsReview`]:
+    /// - [`.note()`](AdminLlmModelsReview::note): `impl Into<String>`: the `note` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`LlmModelStateOutput`](m::LlmModelStateOutput), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `model_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn review(
         &self,
         model_id: impl IntoId<Ident>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `llm_providers` calls (a view borrowed from the client).
+/// The `llm_providers` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.llm_providers().account_keys().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminLlmProviders<'a> {
     pub(crate) t: &'a Transport,
@@ -26,24 +35,38 @@ impl crate::AdminClient {
 impl AdminLlmProviders<'_> {
     /// Lists providers.
     ///
-    /// `GET /admin/llm-providers`; Python SDK: `admin.llm_providers.list`.
+    /// HTTP: `GET /admin/llm-providers`. Python SDK: `admin.llm_providers.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`LlmProviderPage`](m::LlmProviderPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminLlmProvidersList {
         AdminLlmProvidersList(Call::new(self.t, Request::get("/admin/llm-providers", &[])))
     }
 
     /// Lists account keys.
     ///
-    /// `GET /admin/llm-providers/account-keys`; Python SDK: `admin.llm_providers.account_keys`.
+    /// HTTP: `GET /admin/llm-providers/account-keys`. Python SDK: `admin.llm_providers.account_keys`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminLlmProvidersAccountKeys`]:
+    /// - [`.limit()`](AdminLlmProvidersAccountKeys::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminLlmProvidersAccountKeys::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `AccountKeyRow` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn account_keys(&self) -> AdminLlmProvidersAccountKeys {
         AdminLlmProvidersAccountKeys(Call::new(
             self.t,
@@ -53,12 +76,16 @@ impl AdminLlmProviders<'_> {
 
     /// Returns the provider catalog.
     ///
-    /// `GET /admin/llm-providers/catalog`; Python SDK: `admin.llm_providers.catalog`.
+    /// HTTP: `GET /admin/llm-providers/catalog`. Python SDK: `admin.llm_providers.catalog`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<LlmProviderChoice>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn catalog(&self) -> AdminLlmProvidersCatalog {
         AdminLlmProvidersCatalog(Call::new(
             self.t,
@@ -66,19 +93,28 @@ impl AdminLlmProviders<'_> {
         ))
     }
 
-    /// Adds provider.
+    /// Adds a provider.
     ///
-    /// `POST /admin/llm-providers`; Python SDK: `admin.llm_providers.add`.
+    /// HTTP: `POST /admin/llm-providers`. Python SDK: `admin.llm_providers.add`.
     ///
     /// # Arguments
-    /// - `api_key`: the `api_key` body member.
-    /// - `flavor`: the `flavor` body member.
-    /// - `key_id`: the `key_id` body member.
+    /// - `api_key` (required): `impl Into<String>`: the `api_key` body member; 1 to 512 characters.
+    /// - `flavor` (required): `impl Into<m::Flavor>`: the `flavor` body member; a [`Flavor`](ctfy_models::Flavor) value.
+    /// - `key_id` (required): `impl Into<String>`: the `key_id` body member; 1 to 64 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminLlmProvidersAdd`]:
+    /// - [`.base_url()`](AdminLlmProvidersAdd::base_url): `impl Into<String>`: the `base_url` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`LlmProviderInfo`](m::LlmProviderInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn add(
         &self,
         api_key: impl Into<String>,
@@ -99,15 +135,22 @@ impl AdminLlmProviders<'_> {
 
     /// Probes provider.
     ///
-    /// `POST /admin/llm-providers/{key_id}/probe`; Python SDK: `admin.llm_providers.probe`.
+    /// HTTP: `POST /admin/llm-providers/{key_id}/probe`. Python SDK: `admin.llm_providers.probe`.
     ///
     /// # Arguments
-    /// - `key_id`: the `key_id` path parameter (an identifier, checked before sending).
+    /// - `key_id` (required): `impl IntoId<Ident>`: the `key_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`LlmProviderProbe`](m::LlmProviderProbe), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `key_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn probe(&self, key_id: impl IntoId<Ident>) -> AdminLlmProvidersProbe {
         AdminLlmProvidersProbe(Call::new(
             self.t,
@@ -118,17 +161,24 @@ impl AdminLlmProviders<'_> {
         ))
     }
 
-    /// Deletes provider.
+    /// Deletes the provider.
     ///
-    /// `DELETE /admin/llm-providers/{key_id}`; Python SDK: `admin.llm_providers.delete`.
+    /// HTTP: `DELETE /admin/llm-providers/{key_id}`. Python SDK: `admin.llm_providers.delete`.
     ///
     /// # Arguments
-    /// - `key_id`: the `key_id` path parameter (an identifier, checked before sending).
+    /// - `key_id` (required): `impl IntoId<Ident>`: the `key_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// Nothing: `()` when the platform confirms.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `key_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete(&self, key_id: impl IntoId<Ident>) -> AdminLlmProvidersDelete {
         AdminLlmProvidersDelete(Call::new(
             self.t,

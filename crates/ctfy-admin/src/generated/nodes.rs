@@ -14,7 +14,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `nodes` calls (a view borrowed from the client).
+/// The `nodes` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.nodes().list_invites().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminNodes<'a> {
     pub(crate) t: &'a Transport,
@@ -28,18 +37,28 @@ impl crate::AdminClient {
 }
 
 impl AdminNodes<'_> {
-    /// Registers node.
+    /// Registers a node.
     ///
-    /// `POST /nodes/register`; Python SDK: `admin.nodes.register`.
+    /// HTTP: `POST /nodes/register`. Python SDK: `admin.nodes.register`.
     ///
     /// # Arguments
-    /// - `display_name`: the `display_name` body member.
-    /// - `url`: the `url` body member.
+    /// - `display_name` (required): `impl Into<String>`: the `display_name` body member.
+    /// - `url` (required): `impl Into<String>`: the `url` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminNodesRegister`]:
+    /// - [`.capacity()`](AdminNodesRegister::capacity): `i64`: the `capacity` body member. Default 10, as the Python SDK (sent when not set); the server's own default is 50.
+    /// - [`.labels()`](AdminNodesRegister::labels): `std::collections::BTreeMap<String, String>`: the `labels` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`NodeRegisterResponse`](m::NodeRegisterResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn register(
         &self,
         display_name: impl Into<String>,
@@ -57,17 +76,24 @@ impl AdminNodes<'_> {
         )
     }
 
-    /// Removes node.
+    /// Removes the node.
     ///
-    /// `DELETE /nodes/{node_id}`; Python SDK: `admin.nodes.remove`.
+    /// HTTP: `DELETE /nodes/{node_id}`. Python SDK: `admin.nodes.remove`.
     ///
     /// # Arguments
-    /// - `node_id`: the `node_id` path parameter (an identifier, checked before sending).
+    /// - `node_id` (required): `impl IntoId<NodeId>`: the `node_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `ctfy_models::Json`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `node_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn remove(&self, node_id: impl IntoId<NodeId>) -> AdminNodesRemove {
         AdminNodesRemove(Call::new(
             self.t,
@@ -78,17 +104,24 @@ impl AdminNodes<'_> {
         ))
     }
 
-    /// Gets node.
+    /// Gets the node.
     ///
-    /// `GET /admin/nodes/{node_id}`; Python SDK: `admin.nodes.get`.
+    /// HTTP: `GET /admin/nodes/{node_id}`. Python SDK: `admin.nodes.get`.
     ///
     /// # Arguments
-    /// - `node_id`: the `node_id` path parameter (an identifier, checked before sending).
+    /// - `node_id` (required): `impl IntoId<NodeId>`: the `node_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`NodeInfo`](m::NodeInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `node_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, node_id: impl IntoId<NodeId>) -> AdminNodesGet {
         AdminNodesGet(Call::new(
             self.t,
@@ -99,17 +132,31 @@ impl AdminNodes<'_> {
         ))
     }
 
-    /// Patches node.
+    /// Patches the node.
     ///
-    /// `PATCH /admin/nodes/{node_id}`; Python SDK: `admin.nodes.patch`.
+    /// HTTP: `PATCH /admin/nodes/{node_id}`. Python SDK: `admin.nodes.patch`.
     ///
     /// # Arguments
-    /// - `node_id`: the `node_id` path parameter (an identifier, checked before sending).
+    /// - `node_id` (required): `impl IntoId<NodeId>`: the `node_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminNodesPatch`]:
+    /// - [`.cordoned()`](AdminNodesPatch::cordoned): `bool`: the `cordoned` body member. Not sent unless set.
+    /// - [`.display_name()`](AdminNodesPatch::display_name): `impl Into<String>`: the `display_name` body member. Not sent unless set.
+    /// - [`.labels()`](AdminNodesPatch::labels): `std::collections::BTreeMap<String, String>`: the `labels` body member. Not sent unless set.
+    /// - [`.owner_vendor_id()`](AdminNodesPatch::owner_vendor_id): `impl Into<String>`: the `owner_vendor_id` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`NodeInfo`](m::NodeInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `node_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn patch(&self, node_id: impl IntoId<NodeId>) -> AdminNodesPatch {
         AdminNodesPatch(Call::with_body(
             self.t,
@@ -123,15 +170,27 @@ impl AdminNodes<'_> {
 
     /// Returns the node health history.
     ///
-    /// `GET /admin/nodes/{node_id}/health-history`; Python SDK: `admin.nodes.health_history`.
+    /// HTTP: `GET /admin/nodes/{node_id}/health-history`. Python SDK: `admin.nodes.health_history`.
     ///
     /// # Arguments
-    /// - `node_id`: the `node_id` path parameter (an identifier, checked before sending).
+    /// - `node_id` (required): `impl IntoId<NodeId>`: the `node_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminNodesHealthHistory`]:
+    /// - [`.limit()`](AdminNodesHealthHistory::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminNodesHealthHistory::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `NodeHealthSample` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `node_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn health_history(&self, node_id: impl IntoId<NodeId>) -> AdminNodesHealthHistory {
         AdminNodesHealthHistory(Call::new(
             self.t,
@@ -144,15 +203,27 @@ impl AdminNodes<'_> {
 
     /// Returns the node events.
     ///
-    /// `GET /admin/nodes/{node_id}/events`; Python SDK: `admin.nodes.events`.
+    /// HTTP: `GET /admin/nodes/{node_id}/events`. Python SDK: `admin.nodes.events`.
     ///
     /// # Arguments
-    /// - `node_id`: the `node_id` path parameter (an identifier, checked before sending).
+    /// - `node_id` (required): `impl IntoId<NodeId>`: the `node_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminNodesEvents`]:
+    /// - [`.limit()`](AdminNodesEvents::limit): `u64`: the `limit` query parameter; from 1 to 200. Server default: 50.
+    /// - [`.offset()`](AdminNodesEvents::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `Activity` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `node_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn events(&self, node_id: impl IntoId<NodeId>) -> AdminNodesEvents {
         AdminNodesEvents(Call::new(
             self.t,
@@ -165,24 +236,44 @@ impl AdminNodes<'_> {
 
     /// Lists invites.
     ///
-    /// `GET /nodes/invites`; Python SDK: `admin.nodes.list_invites`.
+    /// HTTP: `GET /nodes/invites`. Python SDK: `admin.nodes.list_invites`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminNodesListInvites`]:
+    /// - [`.limit()`](AdminNodesListInvites::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminNodesListInvites::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `NodeInviteInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list_invites(&self) -> AdminNodesListInvites {
         AdminNodesListInvites(Call::new(self.t, Request::get("/nodes/invites", &[])))
     }
 
-    /// Creates invite.
+    /// Creates an invite.
     ///
-    /// `POST /nodes/invites`; Python SDK: `admin.nodes.mint_invite`.
+    /// HTTP: `POST /nodes/invites`. Python SDK: `admin.nodes.mint_invite`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminNodesMintInvite`]:
+    /// - [`.owner_vendor_id()`](AdminNodesMintInvite::owner_vendor_id): `impl Into<String>`: the `owner_vendor_id` body member. Not sent unless set.
+    /// - [`.ttl_seconds()`](AdminNodesMintInvite::ttl_seconds): `std::time::Duration`: the `ttl_seconds` body member, sent as whole seconds (a fraction rounds up); from 60.0 to 604800.0. Default 86400 s, as the Python SDK (sent when not set); the server's own default is 3600 s.
+    ///
+    /// # Returns
+    /// [`CreateInviteResponse`](m::CreateInviteResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn mint_invite(&self) -> AdminNodesMintInvite {
         AdminNodesMintInvite(
             Call::with_body(
@@ -194,17 +285,24 @@ impl AdminNodes<'_> {
         )
     }
 
-    /// Revokes invite.
+    /// Revokes the invite.
     ///
-    /// `DELETE /nodes/invites/{invite_id}`; Python SDK: `admin.nodes.revoke_invite`.
+    /// HTTP: `DELETE /nodes/invites/{invite_id}`. Python SDK: `admin.nodes.revoke_invite`.
     ///
     /// # Arguments
-    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    /// - `invite_id` (required): `impl IntoId<Ident>`: the `invite_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `ctfy_models::Json`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `invite_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke_invite(&self, invite_id: impl IntoId<Ident>) -> AdminNodesRevokeInvite {
         AdminNodesRevokeInvite(Call::new(
             self.t,

@@ -13,7 +13,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `observability` calls (a view borrowed from the client).
+/// The `observability` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.observability().activities().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminObservability<'a> {
     pub(crate) t: &'a Transport,
@@ -29,51 +38,73 @@ impl crate::AdminClient {
 impl AdminObservability<'_> {
     /// Returns the admin overview.
     ///
-    /// `GET /admin/overview`; Python SDK: `admin.observability.overview`.
+    /// HTTP: `GET /admin/overview`. Python SDK: `admin.observability.overview`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminOverview`](m::AdminOverview), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn overview(&self) -> AdminObservabilityOverview {
         AdminObservabilityOverview(Call::new(self.t, Request::get("/admin/overview", &[])))
     }
 
     /// Returns the admin solve matrix.
     ///
-    /// `GET /admin/solve-matrix`; Python SDK: `admin.observability.solve_matrix`.
+    /// HTTP: `GET /admin/solve-matrix`. Python SDK: `admin.observability.solve_matrix`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminSolveMatrix`](m::AdminSolveMatrix), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn solve_matrix(&self) -> AdminObservabilitySolveMatrix {
         AdminObservabilitySolveMatrix(Call::new(self.t, Request::get("/admin/solve-matrix", &[])))
     }
 
     /// Returns the admin health flags.
     ///
-    /// `GET /admin/health-flags`; Python SDK: `admin.observability.health_flags`.
+    /// HTTP: `GET /admin/health-flags`. Python SDK: `admin.observability.health_flags`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminHealthFlags`](m::AdminHealthFlags), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn health_flags(&self) -> AdminObservabilityHealthFlags {
         AdminObservabilityHealthFlags(Call::new(self.t, Request::get("/admin/health-flags", &[])))
     }
 
     /// Returns the admin timeseries.
     ///
-    /// `GET /admin/timeseries`; Python SDK: `admin.observability.timeseries`.
+    /// HTTP: `GET /admin/timeseries`. Python SDK: `admin.observability.timeseries`.
     ///
     /// # Arguments
-    /// - `metric`: the `metric` query parameter.
+    /// - `metric` (required): `impl Into<m::AdminTimeseriesMetric>`: the `metric` query parameter; one of `launches`, `submissions`, `solves`, `running_instances`, `teams`, `active_users`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminObservabilityTimeseries`]:
+    /// - [`.window()`](AdminObservabilityTimeseries::window): `i64`: the `window` query parameter; from 60 to 604800. Server default: 86400.
+    /// - [`.bucket()`](AdminObservabilityTimeseries::bucket): `i64`: the `bucket` query parameter; from 60 to 86400. Server default: 3600.
+    ///
+    /// # Returns
+    /// [`AdminTimeseries`](m::AdminTimeseries), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn timeseries(
         &self,
         metric: impl Into<m::AdminTimeseriesMetric>,
@@ -88,12 +119,16 @@ impl AdminObservability<'_> {
 
     /// Returns the admin traffic summary.
     ///
-    /// `GET /admin/traffic/summary`; Python SDK: `admin.observability.traffic_summary`.
+    /// HTTP: `GET /admin/traffic/summary`. Python SDK: `admin.observability.traffic_summary`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTrafficSummary`](m::AdminTrafficSummary), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn traffic_summary(&self) -> AdminObservabilityTrafficSummary {
         AdminObservabilityTrafficSummary(Call::new(
             self.t,
@@ -103,12 +138,29 @@ impl AdminObservability<'_> {
 
     /// Lists admin activities.
     ///
-    /// `GET /admin/activities`; Python SDK: `admin.observability.activities`.
+    /// HTTP: `GET /admin/activities`. Python SDK: `admin.observability.activities`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminObservabilityActivities`]:
+    /// - [`.actor_id()`](AdminObservabilityActivities::actor_id): `impl Into<String>`: the `actor_id` query parameter. Not sent unless set.
+    /// - [`.team_id()`](AdminObservabilityActivities::team_id): `impl IntoId<TeamId>`: the `team_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.challenge_id()`](AdminObservabilityActivities::challenge_id): `impl IntoId<ChallengeId>`: the `challenge_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.event()`](AdminObservabilityActivities::event): `impl Into<String>`: the `event` query parameter. Not sent unless set.
+    /// - [`.since()`](AdminObservabilityActivities::since): `impl Into<String>`: the `since` query parameter. Not sent unless set.
+    /// - [`.until()`](AdminObservabilityActivities::until): `impl Into<String>`: the `until` query parameter. Not sent unless set.
+    /// - [`.limit()`](AdminObservabilityActivities::limit): `u64`: the `limit` query parameter; from 1 to 10000. Default 50, as the Python SDK (sent when not set); the server's own default is 100.
+    /// - [`.offset()`](AdminObservabilityActivities::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `Activity` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn activities(&self) -> AdminObservabilityActivities {
         AdminObservabilityActivities(
             Call::new(self.t, Request::get("/admin/activities", &[])).query("limit", 50u64),
@@ -117,12 +169,22 @@ impl AdminObservability<'_> {
 
     /// Returns the admin activity timeseries.
     ///
-    /// `GET /admin/activities/timeseries`; Python SDK: `admin.observability.activities_timeseries`.
+    /// HTTP: `GET /admin/activities/timeseries`. Python SDK: `admin.observability.activities_timeseries`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminObservabilityActivitiesTimeseries`]:
+    /// - [`.window()`](AdminObservabilityActivitiesTimeseries::window): `i64`: the `window` query parameter; from 60 to 604800. Server default: 86400.
+    /// - [`.bucket()`](AdminObservabilityActivitiesTimeseries::bucket): `i64`: the `bucket` query parameter; from 60 to 86400. Server default: 3600.
+    ///
+    /// # Returns
+    /// [`ActivityTimeseries`](m::ActivityTimeseries), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn activities_timeseries(&self) -> AdminObservabilityActivitiesTimeseries {
         AdminObservabilityActivitiesTimeseries(Call::new(
             self.t,

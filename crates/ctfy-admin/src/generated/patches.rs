@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `patches` calls (a view borrowed from the client).
+/// The `patches` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.patches().list().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminPatches<'a> {
     pub(crate) t: &'a Transport,
@@ -26,27 +35,49 @@ impl crate::AdminClient {
 impl AdminPatches<'_> {
     /// Lists patches.
     ///
-    /// `GET /admin/patches`; Python SDK: `admin.patches.list`.
+    /// HTTP: `GET /admin/patches`. Python SDK: `admin.patches.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminPatchesList`]:
+    /// - [`.competition_id()`](AdminPatchesList::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.team_id()`](AdminPatchesList::team_id): `impl IntoId<TeamId>`: the `team_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.challenge_id()`](AdminPatchesList::challenge_id): `impl IntoId<ChallengeId>`: the `challenge_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.status()`](AdminPatchesList::status): `impl Into<String>`: the `status` query parameter. Not sent unless set.
+    /// - [`.offset()`](AdminPatchesList::offset): `u64`: the `offset` query parameter. Server default: 0.
+    /// - [`.limit()`](AdminPatchesList::limit): `u64`: the `limit` query parameter; from 1 to 200. Server default: 50.
+    ///
+    /// # Returns
+    /// [`AdminPatchSubmissionPage`](m::AdminPatchSubmissionPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminPatchesList {
         AdminPatchesList(Call::new(self.t, Request::get("/admin/patches", &[])))
     }
 
-    /// Gets patch.
+    /// Gets the patch.
     ///
-    /// `GET /admin/patches/{submission_id}`; Python SDK: `admin.patches.get`.
+    /// HTTP: `GET /admin/patches/{submission_id}`. Python SDK: `admin.patches.get`.
     ///
     /// # Arguments
-    /// - `submission_id`: the `submission_id` path parameter (an identifier, checked before sending).
+    /// - `submission_id` (required): `impl IntoId<Ident>`: the `submission_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminPatchSubmissionDetail`](m::AdminPatchSubmissionDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `submission_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, submission_id: impl IntoId<Ident>) -> AdminPatchesGet {
         AdminPatchesGet(Call::new(
             self.t,

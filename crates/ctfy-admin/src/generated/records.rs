@@ -13,7 +13,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `records` calls (a view borrowed from the client).
+/// The `records` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.records().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminRecords<'a> {
     pub(crate) t: &'a Transport,
@@ -29,29 +38,52 @@ impl crate::AdminClient {
 impl AdminRecords<'_> {
     /// Lists instance records.
     ///
-    /// `GET /admin/instance-records`; Python SDK: `admin.records.list`.
+    /// HTTP: `GET /admin/instance-records`. Python SDK: `admin.records.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminRecordsList`]:
+    /// - [`.team_id()`](AdminRecordsList::team_id): `impl IntoId<TeamId>`: the `team_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.challenge_id()`](AdminRecordsList::challenge_id): `impl IntoId<ChallengeId>`: the `challenge_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.node_id()`](AdminRecordsList::node_id): `impl IntoId<NodeId>`: the `node_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.status()`](AdminRecordsList::status): `impl Into<String>`: the `status` query parameter. Not sent unless set.
+    /// - [`.since_ts()`](AdminRecordsList::since_ts): `f64`: the `since_ts` query parameter. Server default: 0.0.
+    /// - [`.limit()`](AdminRecordsList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Default 50, as the Python SDK (sent when not set); the server's own default is 100.
+    /// - [`.offset()`](AdminRecordsList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `InstanceRecordInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminRecordsList {
         AdminRecordsList(
             Call::new(self.t, Request::get("/admin/instance-records", &[])).query("limit", 50u64),
         )
     }
 
-    /// Gets instance record.
+    /// Gets the instance record.
     ///
-    /// `GET /admin/instance-records/{instance_id}`; Python SDK: `admin.records.get`.
+    /// HTTP: `GET /admin/instance-records/{instance_id}`. Python SDK: `admin.records.get`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`InstanceRecordDetail`](m::InstanceRecordDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsGet {
         AdminRecordsGet(Call::new(
             self.t,
@@ -67,15 +99,20 @@ impl AdminRecords<'_> {
 
     /// Calls admin answer trace.
     ///
-    /// `POST /admin/answer-trace`; Python SDK: `admin.records.trace_answer`.
+    /// HTTP: `POST /admin/answer-trace`. Python SDK: `admin.records.trace_answer`.
     ///
     /// # Arguments
-    /// - `answer`: the `answer` body member.
+    /// - `answer` (required): `impl Into<String>`: the `answer` body member; 1 to 512 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AnswerTraceResponse`](m::AnswerTraceResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn trace_answer(&self, answer: impl Into<String>) -> AdminRecordsTraceAnswer {
         AdminRecordsTraceAnswer(
             Call::with_body(
@@ -89,15 +126,22 @@ impl AdminRecords<'_> {
 
     /// Returns the admin instance answers.
     ///
-    /// `GET /admin/instances/{instance_id}/answers`; Python SDK: `admin.records.instance_answers`.
+    /// HTTP: `GET /admin/instances/{instance_id}/answers`. Python SDK: `admin.records.instance_answers`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`InstanceAnswersResponse`](m::InstanceAnswersResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn instance_answers(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -116,17 +160,24 @@ impl AdminRecords<'_> {
 
     /// Returns the admin instance record container log.
     ///
-    /// `GET /admin/instance-records/{instance_id}/container-log`; Python SDK: `admin.records.container_log`.
+    /// HTTP: `GET /admin/instance-records/{instance_id}/container-log`. Python SDK: `admin.records.container_log`.
     ///
     /// Returns the `logs` member of the answer, as the Python SDK does (`""` when it is absent, e.g. nothing was kept).
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `String`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn container_log(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsContainerLog {
         AdminRecordsContainerLog(Call::new(
             self.t,
@@ -142,15 +193,27 @@ impl AdminRecords<'_> {
 
     /// Returns the admin instance record events.
     ///
-    /// `GET /admin/instance-records/{instance_id}/events`; Python SDK: `admin.records.events`.
+    /// HTTP: `GET /admin/instance-records/{instance_id}/events`. Python SDK: `admin.records.events`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminRecordsEvents`]:
+    /// - [`.limit()`](AdminRecordsEvents::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminRecordsEvents::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `ctfy_models::JsonObject` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn events(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsEvents {
         AdminRecordsEvents(Call::new(
             self.t,
@@ -166,15 +229,27 @@ impl AdminRecords<'_> {
 
     /// Returns the admin instance record submissions.
     ///
-    /// `GET /admin/instance-records/{instance_id}/submissions`; Python SDK: `admin.records.submissions`.
+    /// HTTP: `GET /admin/instance-records/{instance_id}/submissions`. Python SDK: `admin.records.submissions`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminRecordsSubmissions`]:
+    /// - [`.limit()`](AdminRecordsSubmissions::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminRecordsSubmissions::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `ctfy_models::JsonObject` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn submissions(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsSubmissions {
         AdminRecordsSubmissions(Call::new(
             self.t,
@@ -190,15 +265,27 @@ impl AdminRecords<'_> {
 
     /// Returns the admin instance record traffic.
     ///
-    /// `GET /admin/instance-records/{instance_id}/traffic`; Python SDK: `admin.records.traffic`.
+    /// HTTP: `GET /admin/instance-records/{instance_id}/traffic`. Python SDK: `admin.records.traffic`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminRecordsTraffic`]:
+    /// - [`.limit()`](AdminRecordsTraffic::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminRecordsTraffic::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `ctfy_models::JsonObject` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn traffic(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsTraffic {
         AdminRecordsTraffic(Call::new(
             self.t,
@@ -214,17 +301,24 @@ impl AdminRecords<'_> {
 
     /// Returns the admin instance record pcap.
     ///
-    /// `GET /admin/instance-records/{instance_id}/pcap`; Python SDK: `admin.records.pcap`.
+    /// HTTP: `GET /admin/instance-records/{instance_id}/pcap`. Python SDK: `admin.records.pcap`.
     ///
     /// `None` when the server answers 404 (nothing recorded).
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name. `None` when the server answers 404.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn pcap(&self, instance_id: impl IntoId<InstanceId>) -> AdminRecordsPcap {
         AdminRecordsPcap(Call::new(
             self.t,

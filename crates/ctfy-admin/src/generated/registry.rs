@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `registry` calls (a view borrowed from the client).
+/// The `registry` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.registry().gc().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminRegistry<'a> {
     pub(crate) t: &'a Transport,
@@ -26,12 +35,16 @@ impl crate::AdminClient {
 impl AdminRegistry<'_> {
     /// Returns the registry usage report.
     ///
-    /// `GET /admin/registry/usage`; Python SDK: `admin.registry.usage`.
+    /// HTTP: `GET /admin/registry/usage`. Python SDK: `admin.registry.usage`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`RegistryUsageReport`](m::RegistryUsageReport), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn usage(&self) -> AdminRegistryUsage {
         AdminRegistryUsage(Call::new(
             self.t,
@@ -39,18 +52,23 @@ impl AdminRegistry<'_> {
         ))
     }
 
-    /// Deletes manifest.
+    /// Deletes the manifest.
     ///
-    /// `DELETE /admin/registry/manifests`; Python SDK: `admin.registry.delete_manifest`.
+    /// HTTP: `DELETE /admin/registry/manifests`. Python SDK: `admin.registry.delete_manifest`.
     ///
     /// # Arguments
-    /// - `repository`: the `repository` query parameter.
-    /// - `digest`: the `digest` query parameter.
+    /// - `repository` (required): `impl Into<String>`: the `repository` query parameter; at least 1 characters.
+    /// - `digest` (required): `impl Into<String>`: the `digest` query parameter; at least 1 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, String>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete_manifest(
         &self,
         repository: impl Into<String>,
@@ -65,12 +83,16 @@ impl AdminRegistry<'_> {
 
     /// Returns the registry repos.
     ///
-    /// `GET /admin/registry/repos`; Python SDK: `admin.registry.repos`.
+    /// HTTP: `GET /admin/registry/repos`. Python SDK: `admin.registry.repos`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`RegistryRepoList`](m::RegistryRepoList), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn repos(&self) -> AdminRegistryRepos {
         AdminRegistryRepos(Call::new(
             self.t,
@@ -80,15 +102,24 @@ impl AdminRegistry<'_> {
 
     /// Returns the registry tags.
     ///
-    /// `GET /admin/registry/tags`; Python SDK: `admin.registry.tags`.
+    /// HTTP: `GET /admin/registry/tags`. Python SDK: `admin.registry.tags`.
     ///
     /// # Arguments
-    /// - `repository`: the `repository` query parameter.
+    /// - `repository` (required): `impl Into<String>`: the `repository` query parameter; at least 1 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminRegistryTags`]:
+    /// - [`.limit()`](AdminRegistryTags::limit): `u64`: the `limit` query parameter; from 1 to 500. Server default: 500.
+    ///
+    /// # Returns
+    /// [`RegistryTagList`](m::RegistryTagList), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn tags(&self, repository: impl Into<String>) -> AdminRegistryTags {
         AdminRegistryTags(
             Call::new(self.t, Request::get("/admin/registry/tags", &[]))
@@ -98,15 +129,24 @@ impl AdminRegistry<'_> {
 
     /// Calls registry reclaim.
     ///
-    /// `POST /admin/registry/reclaim`; Python SDK: `admin.registry.reclaim`.
+    /// HTTP: `POST /admin/registry/reclaim`. Python SDK: `admin.registry.reclaim`.
     ///
     /// # Arguments
-    /// - `policy`: the `policy` body member.
+    /// - `policy` (required): `impl Into<m::RegistryReclaimPolicy>`: the `policy` body member; a [`RegistryReclaimPolicy`](ctfy_models::RegistryReclaimPolicy) value.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminRegistryReclaim`]:
+    /// - [`.dry_run()`](AdminRegistryReclaim::dry_run): `bool`: the `dry_run` body member. Server default: true.
+    ///
+    /// # Returns
+    /// [`RegistryReclaimPlan`](m::RegistryReclaimPlan), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn reclaim(&self, policy: impl Into<m::RegistryReclaimPolicy>) -> AdminRegistryReclaim {
         AdminRegistryReclaim(
             Call::with_body(
@@ -120,12 +160,16 @@ impl AdminRegistry<'_> {
 
     /// Returns the registry gc.
     ///
-    /// `GET /admin/registry/gc`; Python SDK: `admin.registry.gc`.
+    /// HTTP: `GET /admin/registry/gc`. Python SDK: `admin.registry.gc`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`RegistryGcStatus`](m::RegistryGcStatus), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn gc(&self) -> AdminRegistryGc {
         AdminRegistryGc(Call::new(self.t, Request::get("/admin/registry/gc", &[])))
     }

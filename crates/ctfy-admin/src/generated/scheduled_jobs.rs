@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `scheduled_jobs` calls (a view borrowed from the client).
+/// The `scheduled_jobs` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.scheduled_jobs().list().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminScheduledJobs<'a> {
     pub(crate) t: &'a Transport,
@@ -26,12 +35,16 @@ impl crate::AdminClient {
 impl AdminScheduledJobs<'_> {
     /// Lists scheduled jobs.
     ///
-    /// `GET /admin/scheduled-jobs`; Python SDK: `admin.scheduled_jobs.list`.
+    /// HTTP: `GET /admin/scheduled-jobs`. Python SDK: `admin.scheduled_jobs.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<ScheduledJobInfo>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminScheduledJobsList {
         AdminScheduledJobsList(Call::new(
             self.t,
@@ -39,17 +52,29 @@ impl AdminScheduledJobs<'_> {
         ))
     }
 
-    /// Updates scheduled job.
+    /// Updates the scheduled job.
     ///
-    /// `PATCH /admin/scheduled-jobs/{name}`; Python SDK: `admin.scheduled_jobs.update`.
+    /// HTTP: `PATCH /admin/scheduled-jobs/{name}`. Python SDK: `admin.scheduled_jobs.update`.
     ///
     /// # Arguments
-    /// - `name`: the `name` path parameter (an identifier, checked before sending).
+    /// - `name` (required): `impl IntoId<Ident>`: the `name` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminScheduledJobsUpdate`]:
+    /// - [`.enabled()`](AdminScheduledJobsUpdate::enabled): `bool`: the `enabled` body member. Not sent unless set.
+    /// - [`.interval_s()`](AdminScheduledJobsUpdate::interval_s): `std::time::Duration`: the `interval_s` body member, sent as whole seconds (a fraction rounds up). Not sent unless set.
+    ///
+    /// # Returns
+    /// [`ScheduledJobInfo`](m::ScheduledJobInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `name` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn update(&self, name: impl IntoId<Ident>) -> AdminScheduledJobsUpdate {
         AdminScheduledJobsUpdate(Call::with_body(
             self.t,
@@ -63,15 +88,22 @@ impl AdminScheduledJobs<'_> {
 
     /// Runs scheduled job now.
     ///
-    /// `POST /admin/scheduled-jobs/{name}/run`; Python SDK: `admin.scheduled_jobs.run`.
+    /// HTTP: `POST /admin/scheduled-jobs/{name}/run`. Python SDK: `admin.scheduled_jobs.run`.
     ///
     /// # Arguments
-    /// - `name`: the `name` path parameter (an identifier, checked before sending).
+    /// - `name` (required): `impl IntoId<Ident>`: the `name` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `name` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn run(&self, name: impl IntoId<Ident>) -> AdminScheduledJobsRun {
         AdminScheduledJobsRun(Call::new(
             self.t,

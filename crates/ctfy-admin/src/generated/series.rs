@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `series` calls (a view borrowed from the client).
+/// The `series` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.series().list().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminSeries<'a> {
     pub(crate) t: &'a Transport,
@@ -26,27 +35,38 @@ impl crate::AdminClient {
 impl AdminSeries<'_> {
     /// Lists series.
     ///
-    /// `GET /admin/series`; Python SDK: `admin.series.list`.
+    /// HTTP: `GET /admin/series`. Python SDK: `admin.series.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<CompetitionSeriesInfo>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminSeriesList {
         AdminSeriesList(Call::new(self.t, Request::get("/admin/series", &[])))
     }
 
     /// Gets series.
     ///
-    /// `GET /admin/series/{series_id}`; Python SDK: `admin.series.get`.
+    /// HTTP: `GET /admin/series/{series_id}`. Python SDK: `admin.series.get`.
     ///
     /// # Arguments
-    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    /// - `series_id` (required): `impl IntoId<Ident>`: the `series_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`CompetitionSeriesInfo`](m::CompetitionSeriesInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `series_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, series_id: impl IntoId<Ident>) -> AdminSeriesGet {
         AdminSeriesGet(Call::new(
             self.t,
@@ -59,15 +79,20 @@ impl AdminSeries<'_> {
 
     /// Creates series.
     ///
-    /// `POST /admin/series`; Python SDK: `admin.series.create`.
+    /// HTTP: `POST /admin/series`. Python SDK: `admin.series.create`.
     ///
     /// # Arguments
-    /// - `body`: the request body.
+    /// - `body` (required): `CompetitionSeriesConfig`, the whole request body.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`CompetitionSeriesInfo`](m::CompetitionSeriesInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn create(&self, body: &m::CompetitionSeriesConfig) -> AdminSeriesCreate {
         AdminSeriesCreate(Call::new(
             self.t,
@@ -77,16 +102,23 @@ impl AdminSeries<'_> {
 
     /// Updates series.
     ///
-    /// `PUT /admin/series/{series_id}`; Python SDK: `admin.series.update`.
+    /// HTTP: `PUT /admin/series/{series_id}`. Python SDK: `admin.series.update`.
     ///
     /// # Arguments
-    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
-    /// - `body`: the request body.
+    /// - `series_id` (required): `impl IntoId<Ident>`: the `series_id` path parameter, an identifier checked before sending.
+    /// - `body` (required): `CompetitionSeriesConfig`, the whole request body.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`CompetitionSeriesInfo`](m::CompetitionSeriesInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `series_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn update(
         &self,
         series_id: impl IntoId<Ident>,
@@ -103,15 +135,22 @@ impl AdminSeries<'_> {
 
     /// Deletes series.
     ///
-    /// `DELETE /admin/series/{series_id}`; Python SDK: `admin.series.delete`.
+    /// HTTP: `DELETE /admin/series/{series_id}`. Python SDK: `admin.series.delete`.
     ///
     /// # Arguments
-    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    /// - `series_id` (required): `impl IntoId<Ident>`: the `series_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// Nothing: `()` when the platform confirms.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `series_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete(&self, series_id: impl IntoId<Ident>) -> AdminSeriesDelete {
         AdminSeriesDelete(Call::new(
             self.t,
@@ -124,15 +163,22 @@ impl AdminSeries<'_> {
 
     /// Previews series.
     ///
-    /// `GET /admin/series/{series_id}/preview`; Python SDK: `admin.series.preview`.
+    /// HTTP: `GET /admin/series/{series_id}/preview`. Python SDK: `admin.series.preview`.
     ///
     /// # Arguments
-    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    /// - `series_id` (required): `impl IntoId<Ident>`: the `series_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`SeriesPreview`](m::SeriesPreview), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `series_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn preview(&self, series_id: impl IntoId<Ident>) -> AdminSeriesPreview {
         AdminSeriesPreview(Call::new(
             self.t,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `settings` calls (a view borrowed from the client).
+/// The `settings` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.settings().list().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminSettings<'a> {
     pub(crate) t: &'a Transport,
@@ -26,12 +35,16 @@ impl crate::AdminClient {
 impl AdminSettings<'_> {
     /// Lists platform settings.
     ///
-    /// `GET /admin/platform-settings`; Python SDK: `admin.settings.list`.
+    /// HTTP: `GET /admin/platform-settings`. Python SDK: `admin.settings.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<PlatformSettingInfo>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminSettingsList {
         AdminSettingsList(Call::new(
             self.t,
@@ -39,17 +52,28 @@ impl AdminSettings<'_> {
         ))
     }
 
-    /// Sets platform setting.
+    /// Sets the platform setting.
     ///
-    /// `PATCH /admin/platform-settings/{key}`; Python SDK: `admin.settings.set`.
+    /// HTTP: `PATCH /admin/platform-settings/{key}`. Python SDK: `admin.settings.set`.
     ///
     /// # Arguments
-    /// - `key`: the `key` path parameter (an identifier, checked before sending).
+    /// - `key` (required): `impl IntoId<Ident>`: the `key` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminSettingsSet`]:
+    /// - [`.value()`](AdminSettingsSet::value): `ctfy_models::Json`: the `value` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`PlatformSettingInfo`](m::PlatformSettingInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `key` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn set(&self, key: impl IntoId<Ident>) -> AdminSettingsSet {
         AdminSettingsSet(Call::with_body(
             self.t,
@@ -63,15 +87,22 @@ impl AdminSettings<'_> {
 
     /// Unsets platform setting.
     ///
-    /// `DELETE /admin/platform-settings/{key}`; Python SDK: `admin.settings.unset`.
+    /// HTTP: `DELETE /admin/platform-settings/{key}`. Python SDK: `admin.settings.unset`.
     ///
     /// # Arguments
-    /// - `key`: the `key` path parameter (an identifier, checked before sending).
+    /// - `key` (required): `impl IntoId<Ident>`: the `key` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`PlatformSettingInfo`](m::PlatformSettingInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `key` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn unset(&self, key: impl IntoId<Ident>) -> AdminSettingsUnset {
         AdminSettingsUnset(Call::new(
             self.t,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `tasks` calls (a view borrowed from the client).
+/// The `tasks` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.tasks().list().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminTasks<'a> {
     pub(crate) t: &'a Transport,
@@ -26,27 +35,46 @@ impl crate::AdminClient {
 impl AdminTasks<'_> {
     /// Lists tasks.
     ///
-    /// `GET /admin/tasks`; Python SDK: `admin.tasks.list`.
+    /// HTTP: `GET /admin/tasks`. Python SDK: `admin.tasks.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminTasksList`]:
+    /// - [`.status()`](AdminTasksList::status): `impl Into<String>`: the `status` query parameter. Not sent unless set.
+    /// - [`.kind()`](AdminTasksList::kind): `impl Into<String>`: the `kind` query parameter. Not sent unless set.
+    /// - [`.offset()`](AdminTasksList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    /// - [`.limit()`](AdminTasksList::limit): `u64`: the `limit` query parameter; from 1 to 200. Server default: 50.
+    ///
+    /// # Returns
+    /// [`AdminTaskListResponse`](m::AdminTaskListResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminTasksList {
         AdminTasksList(Call::new(self.t, Request::get("/admin/tasks", &[])))
     }
 
-    /// Gets task.
+    /// Gets the task.
     ///
-    /// `GET /admin/tasks/{task_id}`; Python SDK: `admin.tasks.get`.
+    /// HTTP: `GET /admin/tasks/{task_id}`. Python SDK: `admin.tasks.get`.
     ///
     /// # Arguments
-    /// - `task_id`: the `task_id` path parameter (an identifier, checked before sending).
+    /// - `task_id` (required): `impl IntoId<Ident>`: the `task_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `task_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, task_id: impl IntoId<Ident>) -> AdminTasksGet {
         AdminTasksGet(Call::new(
             self.t,
@@ -59,15 +87,27 @@ impl AdminTasks<'_> {
 
     /// Gets task logs.
     ///
-    /// `GET /admin/tasks/{task_id}/logs`; Python SDK: `admin.tasks.logs`.
+    /// HTTP: `GET /admin/tasks/{task_id}/logs`. Python SDK: `admin.tasks.logs`.
     ///
     /// # Arguments
-    /// - `task_id`: the `task_id` path parameter (an identifier, checked before sending).
+    /// - `task_id` (required): `impl IntoId<Ident>`: the `task_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminTasksLogs`]:
+    /// - [`.after()`](AdminTasksLogs::after): `i64`: the `after` query parameter; at least 0. Server default: 0.
+    /// - [`.limit()`](AdminTasksLogs::limit): `u64`: the `limit` query parameter; from 1 to 5000. Server default: 1000.
+    ///
+    /// # Returns
+    /// [`AdminTaskLogsResponse`](m::AdminTaskLogsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `task_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn logs(&self, task_id: impl IntoId<Ident>) -> AdminTasksLogs {
         AdminTasksLogs(Call::new(
             self.t,
@@ -78,14 +118,24 @@ impl AdminTasks<'_> {
         ))
     }
 
-    /// Submits task.
+    /// Submits a task.
     ///
-    /// `POST /admin/tasks`; Python SDK: `admin.tasks.submit`.
+    /// HTTP: `POST /admin/tasks`. Python SDK: `admin.tasks.submit`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminTasksSubmit`]:
+    /// - [`.kind()`](AdminTasksSubmit::kind): `impl Into<String>`: the `kind` body member. Not sent unless set.
+    /// - [`.params()`](AdminTasksSubmit::params): `ctfy_models::JsonObject`: the `params` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn submit(&self) -> AdminTasksSubmit {
         AdminTasksSubmit(Call::with_body(
             self.t,
@@ -96,15 +146,22 @@ impl AdminTasks<'_> {
 
     /// Cancels task.
     ///
-    /// `POST /admin/tasks/{task_id}/cancel`; Python SDK: `admin.tasks.cancel`.
+    /// HTTP: `POST /admin/tasks/{task_id}/cancel`. Python SDK: `admin.tasks.cancel`.
     ///
     /// # Arguments
-    /// - `task_id`: the `task_id` path parameter (an identifier, checked before sending).
+    /// - `task_id` (required): `impl IntoId<Ident>`: the `task_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTaskInfo`](m::AdminTaskInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `task_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn cancel(&self, task_id: impl IntoId<Ident>) -> AdminTasksCancel {
         AdminTasksCancel(Call::new(
             self.t,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `teams` calls (a view borrowed from the client).
+/// The `teams` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let answer = admin.teams().list("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminTeams<'a> {
     pub(crate) t: &'a Transport,
@@ -26,15 +35,22 @@ impl crate::AdminClient {
 impl AdminTeams<'_> {
     /// Lists teams.
     ///
-    /// `GET /admin/competitions/{competition_id}/teams`; Python SDK: `admin.teams.list`.
+    /// HTTP: `GET /admin/competitions/{competition_id}/teams`. Python SDK: `admin.teams.list`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<AdminTeamRow>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AdminTeamsList {
         AdminTeamsList(Call::new(
             self.t,
@@ -50,16 +66,28 @@ impl AdminTeams<'_> {
 
     /// Renames team.
     ///
-    /// `PATCH /admin/competitions/{competition_id}/teams/{team_id}`; Python SDK: `admin.teams.rename`.
+    /// HTTP: `PATCH /admin/competitions/{competition_id}/teams/{team_id}`. Python SDK: `admin.teams.rename`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminTeamsRename`]:
+    /// - [`.description()`](AdminTeamsRename::description): `impl Into<String>`: the `description` body member; at most 2000 characters. Not sent unless set.
+    /// - [`.name()`](AdminTeamsRename::name): `impl Into<String>`: the `name` body member; 1 to 80 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`TeamDetail`](m::TeamDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `team_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn rename(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -81,17 +109,24 @@ impl AdminTeams<'_> {
 
     /// Transfers captaincy.
     ///
-    /// `POST /admin/competitions/{competition_id}/teams/{team_id}/captain`; Python SDK: `admin.teams.set_captain`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/teams/{team_id}/captain`. Python SDK: `admin.teams.set_captain`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
-    /// - `user_id`: the `user_id` body member (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` body member, an identifier checked before sending; at least 1 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamDetail`](m::TeamDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `team_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn set_captain(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -115,19 +150,26 @@ impl AdminTeams<'_> {
         )
     }
 
-    /// Removes member.
+    /// Removes the member.
     ///
-    /// `DELETE /admin/competitions/{competition_id}/teams/{team_id}/members/{user_id}`; Python SDK: `admin.teams.remove_member`.
+    /// HTTP: `DELETE /admin/competitions/{competition_id}/teams/{team_id}/members/{user_id}`. Python SDK: `admin.teams.remove_member`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamDetail`](m::TeamDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `team_id`, `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn remove_member(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -150,17 +192,24 @@ impl AdminTeams<'_> {
 
     /// Disqualifies team.
     ///
-    /// `POST /admin/competitions/{competition_id}/teams/{team_id}/disqualify`; Python SDK: `admin.teams.disqualify`.
+    /// HTTP: `POST /admin/competitions/{competition_id}/teams/{team_id}/disqualify`. Python SDK: `admin.teams.disqualify`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
-    /// - `reason`: the `reason` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
+    /// - `reason` (required): `impl Into<String>`: the `reason` body member; 10 to 2000 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamStandingInfo`](m::TeamStandingInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `team_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn disqualify(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -186,16 +235,23 @@ impl AdminTeams<'_> {
 
     /// Reinstates team.
     ///
-    /// `DELETE /admin/competitions/{competition_id}/teams/{team_id}/disqualify`; Python SDK: `admin.teams.reinstate`.
+    /// HTTP: `DELETE /admin/competitions/{competition_id}/teams/{team_id}/disqualify`. Python SDK: `admin.teams.reinstate`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamStandingInfo`](m::TeamStandingInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `competition_id`, `team_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn reinstate(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `users` calls (a view borrowed from the client).
+/// The `users` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
+/// let page = admin.users().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AdminUsers<'a> {
     pub(crate) t: &'a Transport,
@@ -26,27 +35,51 @@ impl crate::AdminClient {
 impl AdminUsers<'_> {
     /// Lists users.
     ///
-    /// `GET /admin/users`; Python SDK: `admin.users.list`.
+    /// HTTP: `GET /admin/users`. Python SDK: `admin.users.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AdminUsersList`]:
+    /// - [`.q()`](AdminUsersList::q): `impl Into<String>`: the `q` query parameter. Not sent unless set.
+    /// - [`.role()`](AdminUsersList::role): `impl Into<String>`: the `role` query parameter. Not sent unless set.
+    /// - [`.kind()`](AdminUsersList::kind): `impl Into<String>`: the `kind` query parameter. Not sent unless set.
+    /// - [`.verified()`](AdminUsersList::verified): `impl Into<String>`: the `verified` query parameter. Not sent unless set.
+    /// - [`.institution()`](AdminUsersList::institution): `impl Into<String>`: the `institution` query parameter. Not sent unless set.
+    /// - [`.sort()`](AdminUsersList::sort): `impl Into<String>`: the `sort` query parameter. Server default: `last_active`.
+    /// - [`.dir()`](AdminUsersList::dir): `impl Into<String>`: the `dir` query parameter. Server default: `desc`.
+    /// - [`.limit()`](AdminUsersList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AdminUsersList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `AdminUserInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminUsersList {
         AdminUsersList(Call::new(self.t, Request::get("/admin/users", &[])))
     }
 
     /// Resends verification.
     ///
-    /// `POST /admin/users/{user_id}/resend-verification`; Python SDK: `admin.users.resend_verification`.
+    /// HTTP: `POST /admin/users/{user_id}/resend-verification`. Python SDK: `admin.users.resend_verification`.
     ///
     /// # Arguments
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EmailVerificationSent`](m::EmailVerificationSent), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn resend_verification(
         &self,
         user_id: impl IntoId<UserId>,
@@ -65,15 +98,22 @@ impl AdminUsers<'_> {
 
     /// Verifies email.
     ///
-    /// `POST /admin/users/{user_id}/verify-email`; Python SDK: `admin.users.verify_email`.
+    /// HTTP: `POST /admin/users/{user_id}/verify-email`. Python SDK: `admin.users.verify_email`.
     ///
     /// # Arguments
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminUserInfo`](m::AdminUserInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn verify_email(&self, user_id: impl IntoId<UserId>) -> AdminUsersVerifyEmail {
         AdminUsersVerifyEmail(Call::new(
             self.t,
@@ -84,17 +124,24 @@ impl AdminUsers<'_> {
         ))
     }
 
-    /// Gets user.
+    /// Gets the user.
     ///
-    /// `GET /admin/users/{user_id}`; Python SDK: `admin.users.get`.
+    /// HTTP: `GET /admin/users/{user_id}`. Python SDK: `admin.users.get`.
     ///
     /// # Arguments
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminUserInfo`](m::AdminUserInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, user_id: impl IntoId<UserId>) -> AdminUsersGet {
         AdminUsersGet(Call::new(
             self.t,
@@ -107,16 +154,23 @@ impl AdminUsers<'_> {
 
     /// Sets user standings.
     ///
-    /// `PATCH /admin/users/{user_id}/standings`; Python SDK: `admin.users.set_standings_excluded`.
+    /// HTTP: `PATCH /admin/users/{user_id}/standings`. Python SDK: `admin.users.set_standings_excluded`.
     ///
     /// # Arguments
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
-    /// - `excluded`: the `excluded` body member.
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
+    /// - `excluded` (required): `bool`: the `excluded` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminUserInfo`](m::AdminUserInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn set_standings_excluded(
         &self,
         user_id: impl IntoId<UserId>,
@@ -137,15 +191,20 @@ impl AdminUsers<'_> {
 
     /// Calls admin token trace.
     ///
-    /// `POST /admin/token-trace`; Python SDK: `admin.users.trace_token`.
+    /// HTTP: `POST /admin/token-trace`. Python SDK: `admin.users.trace_token`.
     ///
     /// # Arguments
-    /// - `token`: the `token` body member.
+    /// - `token` (required): `impl Into<String>`: the `token` body member; 1 to 512 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TokenTraceResponse`](m::TokenTraceResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn trace_token(&self, token: impl Into<String>) -> AdminUsersTraceToken {
         AdminUsersTraceToken(
             Call::with_body(
@@ -157,17 +216,24 @@ impl AdminUsers<'_> {
         )
     }
 
-    /// Revokes token.
+    /// Revokes the token.
     ///
-    /// `POST /admin/tokens/{token_id}/revoke`; Python SDK: `admin.users.revoke_token`.
+    /// HTTP: `POST /admin/tokens/{token_id}/revoke`. Python SDK: `admin.users.revoke_token`.
     ///
     /// # Arguments
-    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    /// - `token_id` (required): `impl IntoId<Ident>`: the `token_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminTokenRevokeResponse`](m::AdminTokenRevokeResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `token_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke_token(&self, token_id: impl IntoId<Ident>) -> AdminUsersRevokeToken {
         AdminUsersRevokeToken(Call::new(
             self.t,
@@ -178,18 +244,25 @@ impl AdminUsers<'_> {
         ))
     }
 
-    /// Sets user role.
+    /// Sets the user role.
     ///
-    /// `PATCH /admin/users/{user_id}/role`; Python SDK: `admin.users.set_role`.
+    /// HTTP: `PATCH /admin/users/{user_id}/role`. Python SDK: `admin.users.set_role`.
     ///
     /// # Arguments
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
-    /// - `role`: the `role` body member.
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
+    /// - `role` (required): `impl Into<m::UpdateUserRoleRequestRole>`: the `role` body member; one of `admin`, `user`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminUserInfo`](m::AdminUserInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - 404 (`…_not_found`) when `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn set_role(
         &self,
         user_id: impl IntoId<UserId>,

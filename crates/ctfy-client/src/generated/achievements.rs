@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `achievements` calls (a view borrowed from the client).
+/// The `achievements` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let page = client.achievements().catalog().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Achievements<'a> {
     pub(crate) t: &'a Transport,
@@ -24,14 +33,24 @@ impl crate::PlatformClient {
 }
 
 impl Achievements<'_> {
-    /// Gets catalog.
+    /// Gets the catalog.
     ///
-    /// `GET /achievements/catalog`; Python SDK: `client.achievements.catalog`.
+    /// HTTP: `GET /achievements/catalog`. Python SDK: `client.achievements.catalog`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AchievementsCatalog`]:
+    /// - [`.limit()`](AchievementsCatalog::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AchievementsCatalog::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `AchievementCatalogEntry` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn catalog(&self) -> AchievementsCatalog {
         AchievementsCatalog(Call::new(
             self.t,
@@ -41,12 +60,22 @@ impl Achievements<'_> {
 
     /// Gets recent unlocks.
     ///
-    /// `GET /achievements/recent-unlocks`; Python SDK: `client.achievements.recent_unlocks`.
+    /// HTTP: `GET /achievements/recent-unlocks`. Python SDK: `client.achievements.recent_unlocks`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AchievementsRecentUnlocks`]:
+    /// - [`.limit()`](AchievementsRecentUnlocks::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AchievementsRecentUnlocks::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `RecentUnlock` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn recent_unlocks(&self) -> AchievementsRecentUnlocks {
         AchievementsRecentUnlocks(Call::new(
             self.t,
@@ -56,15 +85,26 @@ impl Achievements<'_> {
 
     /// Claims easter egg.
     ///
-    /// `POST /easter-eggs/{egg_id}/claim`; Python SDK: `client.achievements.claim_easter_egg`.
+    /// HTTP: `POST /easter-eggs/{egg_id}/claim`. Python SDK: `client.achievements.claim_easter_egg`.
     ///
     /// # Arguments
-    /// - `egg_id`: the `egg_id` path parameter (an identifier, checked before sending).
+    /// - `egg_id` (required): `impl IntoId<Ident>`: the `egg_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AchievementsClaimEasterEgg`]:
+    /// - [`.competition_id()`](AchievementsClaimEasterEgg::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`EasterEggClaim`](m::EasterEggClaim), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `egg_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn claim_easter_egg(&self, egg_id: impl IntoId<Ident>) -> AchievementsClaimEasterEgg {
         AchievementsClaimEasterEgg(Call::new(
             self.t,

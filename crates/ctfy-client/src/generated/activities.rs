@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `activities` calls (a view borrowed from the client).
+/// The `activities` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let page = client.activities().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Activities<'a> {
     pub(crate) t: &'a Transport,
@@ -26,24 +35,50 @@ impl crate::PlatformClient {
 impl Activities<'_> {
     /// Lists activities.
     ///
-    /// `GET /activities`; Python SDK: `client.activities.list`.
+    /// HTTP: `GET /activities`. Python SDK: `client.activities.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ActivitiesList`]:
+    /// - [`.challenge_id()`](ActivitiesList::challenge_id): `impl IntoId<ChallengeId>`: the `challenge_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.event()`](ActivitiesList::event): `impl Into<String>`: the `event` query parameter. Not sent unless set.
+    /// - [`.since()`](ActivitiesList::since): `impl Into<String>`: the `since` query parameter. Not sent unless set.
+    /// - [`.until()`](ActivitiesList::until): `impl Into<String>`: the `until` query parameter. Not sent unless set.
+    /// - [`.competition_id()`](ActivitiesList::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.limit()`](ActivitiesList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 100.
+    /// - [`.offset()`](ActivitiesList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `Activity` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> ActivitiesList {
         ActivitiesList(Call::new(self.t, Request::get("/activities", &[])))
     }
 
     /// Returns the activity timeseries.
     ///
-    /// `GET /activities/timeseries`; Python SDK: `client.activities.timeseries`.
+    /// HTTP: `GET /activities/timeseries`. Python SDK: `client.activities.timeseries`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ActivitiesTimeseries`]:
+    /// - [`.window()`](ActivitiesTimeseries::window): `i64`: the `window` query parameter; from 60 to 604800. Server default: 86400.
+    /// - [`.bucket()`](ActivitiesTimeseries::bucket): `i64`: the `bucket` query parameter; from 60 to 86400. Server default: 3600.
+    ///
+    /// # Returns
+    /// [`ActivityTimeseries`](m::ActivityTimeseries), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn timeseries(&self) -> ActivitiesTimeseries {
         ActivitiesTimeseries(Call::new(
             self.t,

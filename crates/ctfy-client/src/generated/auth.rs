@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `auth` calls (a view borrowed from the client).
+/// The `auth` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let page = client.auth().list_emails().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Auth<'a> {
     pub(crate) t: &'a Transport,
@@ -24,18 +33,27 @@ impl crate::PlatformClient {
 }
 
 impl Auth<'_> {
-    /// Registers auth.
+    /// Registers an auth.
     ///
-    /// `POST /auth/register`; Python SDK: `client.auth.register`.
+    /// HTTP: `POST /auth/register`. Python SDK: `client.auth.register`.
     ///
     /// # Arguments
-    /// - `email`: the `email` body member.
-    /// - `password`: the `password` body member.
+    /// - `email` (required): `impl Into<String>`: the `email` body member.
+    /// - `password` (required): `impl Into<String>`: the `password` body member; 12 to 256 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthRegister`]:
+    /// - [`.display_name()`](AuthRegister::display_name): `impl Into<String>`: the `display_name` body member; at most 120 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AuthTokenResponse`](m::AuthTokenResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn register(&self, email: impl Into<String>, password: impl Into<String>) -> AuthRegister {
         AuthRegister(
             Call::with_body(
@@ -50,16 +68,21 @@ impl Auth<'_> {
 
     /// Calls password login.
     ///
-    /// `POST /auth/login`; Python SDK: `client.auth.login`.
+    /// HTTP: `POST /auth/login`. Python SDK: `client.auth.login`.
     ///
     /// # Arguments
-    /// - `email`: the `email` body member.
-    /// - `password`: the `password` body member.
+    /// - `email` (required): `impl Into<String>`: the `email` body member.
+    /// - `password` (required): `impl Into<String>`: the `password` body member; 1 to 256 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthTokenResponse`](m::AuthTokenResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn login(&self, email: impl Into<String>, password: impl Into<String>) -> AuthLogin {
         AuthLogin(
             Call::with_body(
@@ -74,27 +97,36 @@ impl Auth<'_> {
 
     /// Calls device code.
     ///
-    /// `POST /auth/device/code`; Python SDK: `client.auth.device_code`.
+    /// HTTP: `POST /auth/device/code`. Python SDK: `client.auth.device_code`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`DeviceCodeResponse`](m::DeviceCodeResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn device_code(&self) -> AuthDeviceCode {
         AuthDeviceCode(Call::new(self.t, Request::post("/auth/device/code", &[])))
     }
 
     /// Calls device token.
     ///
-    /// `POST /auth/device/token`; Python SDK: `client.auth.device_token`.
+    /// HTTP: `POST /auth/device/token`. Python SDK: `client.auth.device_token`.
     ///
     /// # Arguments
-    /// - `device_code`: the `device_code` body member.
+    /// - `device_code` (required): `impl Into<String>`: the `device_code` body member; 1 to 512 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`DeviceTokenResponse`](m::DeviceTokenResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn device_token(&self, device_code: impl Into<String>) -> AuthDeviceToken {
         AuthDeviceToken(
             Call::with_body(
@@ -106,17 +138,26 @@ impl Auth<'_> {
         )
     }
 
-    /// Sets password.
+    /// Sets the password.
     ///
-    /// `POST /auth/password`; Python SDK: `client.auth.set_password`.
+    /// HTTP: `POST /auth/password`. Python SDK: `client.auth.set_password`.
     ///
     /// # Arguments
-    /// - `new_password`: the `new_password` body member.
+    /// - `new_password` (required): `impl Into<String>`: the `new_password` body member; 12 to 256 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthSetPassword`]:
+    /// - [`.current_password()`](AuthSetPassword::current_password): `impl Into<String>`: the `current_password` body member; at most 256 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// `ctfy_models::Json`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn set_password(&self, new_password: impl Into<String>) -> AuthSetPassword {
         AuthSetPassword(
             Call::with_body(
@@ -128,41 +169,62 @@ impl Auth<'_> {
         )
     }
 
-    /// Removes password.
+    /// Removes the password.
     ///
-    /// `DELETE /auth/password`; Python SDK: `client.auth.delete_password`.
+    /// HTTP: `DELETE /auth/password`. Python SDK: `client.auth.delete_password`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `ctfy_models::Json`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete_password(&self) -> AuthDeletePassword {
         AuthDeletePassword(Call::new(self.t, Request::delete("/auth/password", &[])))
     }
 
     /// Lists identities.
     ///
-    /// `GET /auth/identities`; Python SDK: `client.auth.list_identities`.
+    /// HTTP: `GET /auth/identities`. Python SDK: `client.auth.list_identities`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthListIdentities`]:
+    /// - [`.limit()`](AuthListIdentities::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AuthListIdentities::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `LinkedIdentity` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list_identities(&self) -> AuthListIdentities {
         AuthListIdentities(Call::new(self.t, Request::get("/auth/identities", &[])))
     }
 
     /// Unlinks identity.
     ///
-    /// `DELETE /auth/identities/{identity_id}`; Python SDK: `client.auth.unbind_identity`.
+    /// HTTP: `DELETE /auth/identities/{identity_id}`. Python SDK: `client.auth.unbind_identity`.
     ///
     /// # Arguments
-    /// - `identity_id`: the `identity_id` path parameter (an identifier, checked before sending).
+    /// - `identity_id` (required): `impl IntoId<Ident>`: the `identity_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `ctfy_models::Json`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `identity_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn unbind_identity(&self, identity_id: impl IntoId<Ident>) -> AuthUnbindIdentity {
         AuthUnbindIdentity(Call::new(
             self.t,
@@ -175,15 +237,22 @@ impl Auth<'_> {
 
     /// Links start.
     ///
-    /// `POST /auth/identities/link/{provider}`; Python SDK: `client.auth.start_oauth_link`.
+    /// HTTP: `POST /auth/identities/link/{provider}`. Python SDK: `client.auth.start_oauth_link`.
     ///
     /// # Arguments
-    /// - `provider`: the `provider` path parameter (an identifier, checked before sending).
+    /// - `provider` (required): `impl IntoId<Ident>`: the `provider` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`LinkStartResponse`](m::LinkStartResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `provider` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn start_oauth_link(&self, provider: impl IntoId<Ident>) -> AuthStartOauthLink {
         AuthStartOauthLink(Call::new(
             self.t,
@@ -196,24 +265,38 @@ impl Auth<'_> {
 
     /// Lists tokens.
     ///
-    /// `GET /auth/tokens`; Python SDK: `client.auth.list_tokens`.
+    /// HTTP: `GET /auth/tokens`. Python SDK: `client.auth.list_tokens`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthListTokens`]:
+    /// - [`.limit()`](AuthListTokens::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AuthListTokens::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `TokenInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list_tokens(&self) -> AuthListTokens {
         AuthListTokens(Call::new(self.t, Request::get("/auth/tokens", &[])))
     }
 
     /// Lists token templates.
     ///
-    /// `GET /auth/tokens/templates`; Python SDK: `client.auth.token_templates`.
+    /// HTTP: `GET /auth/tokens/templates`. Python SDK: `client.auth.token_templates`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TokenTemplatesResponse`](m::TokenTemplatesResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn token_templates(&self) -> AuthTokenTemplates {
         AuthTokenTemplates(Call::new(
             self.t,
@@ -221,14 +304,29 @@ impl Auth<'_> {
         ))
     }
 
-    /// Creates token.
+    /// Creates a token.
     ///
-    /// `POST /auth/tokens`; Python SDK: `client.auth.mint_token`.
+    /// HTTP: `POST /auth/tokens`. Python SDK: `client.auth.mint_token`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthMintToken`]:
+    /// - [`.competition_access()`](AuthMintToken::competition_access): `impl Into<String>`: the `competition_access` body member. Not sent unless set.
+    /// - [`.competition_ids()`](AuthMintToken::competition_ids): ids of `CompetitionId`: the `competition_ids` body member. Not sent unless set.
+    /// - [`.expires_in_days()`](AuthMintToken::expires_in_days): `i64`: the `expires_in_days` body member; from 0.0 to 1825.0. Not sent unless set.
+    /// - [`.label()`](AuthMintToken::label): `impl Into<String>`: the `label` body member; at most 64 characters. Not sent unless set.
+    /// - [`.permissions()`](AuthMintToken::permissions): `std::collections::BTreeMap<String, String>`: the `permissions` body member. Not sent unless set.
+    /// - [`.template()`](AuthMintToken::template): `impl Into<m::CreateFineGrainedTokenRequestTemplate>`: the `template` body member; one of `agent_play`, `agent_author`, `ci_submit`, `read_only`, `registry_push`, `full_access`. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`CreateFineGrainedTokenResponse`](m::CreateFineGrainedTokenResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn mint_token(&self) -> AuthMintToken {
         AuthMintToken(Call::with_body(
             self.t,
@@ -239,15 +337,30 @@ impl Auth<'_> {
 
     /// Updates token scopes.
     ///
-    /// `PATCH /auth/tokens/{token_id}`; Python SDK: `client.auth.update_token_scopes`.
+    /// HTTP: `PATCH /auth/tokens/{token_id}`. Python SDK: `client.auth.update_token_scopes`.
     ///
     /// # Arguments
-    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    /// - `token_id` (required): `impl IntoId<Ident>`: the `token_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthUpdateTokenScopes`]:
+    /// - [`.competition_access()`](AuthUpdateTokenScopes::competition_access): `impl Into<String>`: the `competition_access` body member. Not sent unless set.
+    /// - [`.competition_ids()`](AuthUpdateTokenScopes::competition_ids): ids of `CompetitionId`: the `competition_ids` body member. Not sent unless set.
+    /// - [`.label()`](AuthUpdateTokenScopes::label): `impl Into<String>`: the `label` body member; at most 64 characters. Not sent unless set.
+    /// - [`.permissions()`](AuthUpdateTokenScopes::permissions): `std::collections::BTreeMap<String, String>`: the `permissions` body member. Not sent unless set.
+    /// - [`.template()`](AuthUpdateTokenScopes::template): `impl Into<m::CreateFineGrainedTokenRequestTemplate>`: the `template` body member; one of `agent_play`, `agent_author`, `ci_submit`, `read_only`, `registry_push`, `full_access`. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`TokenInfo`](m::TokenInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `token_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn update_token_scopes(&self, token_id: impl IntoId<Ident>) -> AuthUpdateTokenScopes {
         AuthUpdateTokenScopes(Call::with_body(
             self.t,
@@ -259,17 +372,28 @@ impl Auth<'_> {
         ))
     }
 
-    /// Renews token.
+    /// Renews the token.
     ///
-    /// `POST /auth/tokens/{token_id}/renew`; Python SDK: `client.auth.renew_token`.
+    /// HTTP: `POST /auth/tokens/{token_id}/renew`. Python SDK: `client.auth.renew_token`.
     ///
     /// # Arguments
-    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    /// - `token_id` (required): `impl IntoId<Ident>`: the `token_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthRenewToken`]:
+    /// - [`.expires_in_days()`](AuthRenewToken::expires_in_days): `i64`: the `expires_in_days` body member; from 0.0 to 1825.0. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`TokenInfo`](m::TokenInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `token_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn renew_token(&self, token_id: impl IntoId<Ident>) -> AuthRenewToken {
         AuthRenewToken(Call::with_body(
             self.t,
@@ -281,17 +405,28 @@ impl Auth<'_> {
         ))
     }
 
-    /// Rotates token.
+    /// Rotates the token.
     ///
-    /// `POST /auth/tokens/{token_id}/rotate`; Python SDK: `client.auth.rotate_token`.
+    /// HTTP: `POST /auth/tokens/{token_id}/rotate`. Python SDK: `client.auth.rotate_token`.
     ///
     /// # Arguments
-    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    /// - `token_id` (required): `impl IntoId<Ident>`: the `token_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthRotateToken`]:
+    /// - [`.expires_in_days()`](AuthRotateToken::expires_in_days): `i64`: the `expires_in_days` body member; from 0.0 to 1825.0. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`CreateFineGrainedTokenResponse`](m::CreateFineGrainedTokenResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `token_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn rotate_token(&self, token_id: impl IntoId<Ident>) -> AuthRotateToken {
         AuthRotateToken(Call::with_body(
             self.t,
@@ -303,17 +438,24 @@ impl Auth<'_> {
         ))
     }
 
-    /// Revokes token.
+    /// Revokes the token.
     ///
-    /// `DELETE /auth/tokens/{token_id}`; Python SDK: `client.auth.revoke_token`.
+    /// HTTP: `DELETE /auth/tokens/{token_id}`. Python SDK: `client.auth.revoke_token`.
     ///
     /// # Arguments
-    /// - `token_id`: the `token_id` path parameter (an identifier, checked before sending).
+    /// - `token_id` (required): `impl IntoId<Ident>`: the `token_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `ctfy_models::Json`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `token_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke_token(&self, token_id: impl IntoId<Ident>) -> AuthRevokeToken {
         AuthRevokeToken(Call::new(
             self.t,
@@ -326,12 +468,16 @@ impl Auth<'_> {
 
     /// Revokes other sessions.
     ///
-    /// `DELETE /auth/tokens/others`; Python SDK: `client.auth.revoke_other_tokens`.
+    /// HTTP: `DELETE /auth/tokens/others`. Python SDK: `client.auth.revoke_other_tokens`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `ctfy_models::Json`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke_other_tokens(&self) -> AuthRevokeOtherTokens {
         AuthRevokeOtherTokens(Call::new(
             self.t,
@@ -341,39 +487,52 @@ impl Auth<'_> {
 
     /// Lists providers.
     ///
-    /// `GET /auth/providers`; Python SDK: `client.auth.providers`.
+    /// HTTP: `GET /auth/providers`. Python SDK: `client.auth.providers`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ProvidersResponse`](m::ProvidersResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn providers(&self) -> AuthProviders {
         AuthProviders(Call::new(self.t, Request::get("/auth/providers", &[])))
     }
 
     /// Lists token scopes.
     ///
-    /// `GET /auth/tokens/scopes`; Python SDK: `client.auth.token_scopes`.
+    /// HTTP: `GET /auth/tokens/scopes`. Python SDK: `client.auth.token_scopes`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TokenScopesResponse`](m::TokenScopesResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn token_scopes(&self) -> AuthTokenScopes {
         AuthTokenScopes(Call::new(self.t, Request::get("/auth/tokens/scopes", &[])))
     }
 
     /// Requests email code.
     ///
-    /// `POST /auth/email-code`; Python SDK: `client.auth.request_email_code`.
+    /// HTTP: `POST /auth/email-code`. Python SDK: `client.auth.request_email_code`.
     ///
     /// # Arguments
-    /// - `email`: the `email` body member.
+    /// - `email` (required): `impl Into<String>`: the `email` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `ctfy_models::JsonObject`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn request_email_code(&self, email: impl Into<String>) -> AuthRequestEmailCode {
         AuthRequestEmailCode(
             Call::with_body(
@@ -387,16 +546,21 @@ impl Auth<'_> {
 
     /// Verifies email code.
     ///
-    /// `POST /auth/email-code/verify`; Python SDK: `client.auth.verify_email_code`.
+    /// HTTP: `POST /auth/email-code/verify`. Python SDK: `client.auth.verify_email_code`.
     ///
     /// # Arguments
-    /// - `code`: the `code` body member.
-    /// - `email`: the `email` body member.
+    /// - `code` (required): `impl Into<String>`: the `code` body member; 1 to 16 characters.
+    /// - `email` (required): `impl Into<String>`: the `email` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthTokenResponse`](m::AuthTokenResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn verify_email_code(
         &self,
         code: impl Into<String>,
@@ -415,12 +579,16 @@ impl Auth<'_> {
 
     /// Requests verification code.
     ///
-    /// `POST /auth/email-verification`; Python SDK: `client.auth.request_email_verification`.
+    /// HTTP: `POST /auth/email-verification`. Python SDK: `client.auth.request_email_verification`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EmailVerificationSent`](m::EmailVerificationSent), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn request_email_verification(&self) -> AuthRequestEmailVerification {
         AuthRequestEmailVerification(Call::new(
             self.t,
@@ -430,27 +598,42 @@ impl Auth<'_> {
 
     /// Lists my emails.
     ///
-    /// `GET /me/emails`; Python SDK: `client.auth.list_emails`.
+    /// HTTP: `GET /me/emails`. Python SDK: `client.auth.list_emails`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthListEmails`]:
+    /// - [`.limit()`](AuthListEmails::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](AuthListEmails::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `UserEmailInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list_emails(&self) -> AuthListEmails {
         AuthListEmails(Call::new(self.t, Request::get("/me/emails", &[])))
     }
 
-    /// Adds email.
+    /// Adds an email.
     ///
-    /// `POST /me/emails`; Python SDK: `client.auth.add_email`.
+    /// HTTP: `POST /me/emails`. Python SDK: `client.auth.add_email`.
     ///
     /// # Arguments
-    /// - `email`: the `email` body member.
+    /// - `email` (required): `impl Into<String>`: the `email` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EmailVerificationSent`](m::EmailVerificationSent), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn add_email(&self, email: impl Into<String>) -> AuthAddEmail {
         AuthAddEmail(
             Call::with_body(
@@ -464,16 +647,25 @@ impl Auth<'_> {
 
     /// Verifies added email.
     ///
-    /// `POST /me/emails/verify`; Python SDK: `client.auth.verify_added_email`.
+    /// HTTP: `POST /me/emails/verify`. Python SDK: `client.auth.verify_added_email`.
     ///
     /// # Arguments
-    /// - `code`: the `code` body member.
-    /// - `email`: the `email` body member.
+    /// - `code` (required): `impl Into<String>`: the `code` body member; 1 to 16 characters.
+    /// - `email` (required): `impl Into<String>`: the `email` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthVerifyAddedEmail`]:
+    /// - [`.acknowledge_orphan()`](AuthVerifyAddedEmail::acknowledge_orphan): `bool`: the `acknowledge_orphan` body member. Server default: false.
+    ///
+    /// # Returns
+    /// [`UserEmailInfo`](m::UserEmailInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn verify_added_email(
         &self,
         code: impl Into<String>,
@@ -490,17 +682,24 @@ impl Auth<'_> {
         )
     }
 
-    /// Sets primary.
+    /// Sets the primary.
     ///
-    /// `POST /me/emails/{email}/primary`; Python SDK: `client.auth.set_primary_email`.
+    /// HTTP: `POST /me/emails/{email}/primary`. Python SDK: `client.auth.set_primary_email`.
     ///
     /// # Arguments
-    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    /// - `email` (required): `impl IntoId<Ident>`: the `email` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`UserEmailInfo`](m::UserEmailInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `email` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn set_primary_email(&self, email: impl IntoId<Ident>) -> AuthSetPrimaryEmail {
         AuthSetPrimaryEmail(Call::new(
             self.t,
@@ -511,17 +710,24 @@ impl Auth<'_> {
         ))
     }
 
-    /// Removes email.
+    /// Removes the email.
     ///
-    /// `DELETE /me/emails/{email}`; Python SDK: `client.auth.remove_email`.
+    /// HTTP: `DELETE /me/emails/{email}`. Python SDK: `client.auth.remove_email`.
     ///
     /// # Arguments
-    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    /// - `email` (required): `impl IntoId<Ident>`: the `email` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// Nothing: `()` when the platform confirms.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `email` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn remove_email(&self, email: impl IntoId<Ident>) -> AuthRemoveEmail {
         AuthRemoveEmail(Call::new(
             self.t,
@@ -532,17 +738,24 @@ impl Auth<'_> {
         ))
     }
 
-    /// Publishes affiliation.
+    /// Publishes the affiliation.
     ///
-    /// `POST /me/emails/{email}/affiliation`; Python SDK: `client.auth.publish_affiliation`.
+    /// HTTP: `POST /me/emails/{email}/affiliation`. Python SDK: `client.auth.publish_affiliation`.
     ///
     /// # Arguments
-    /// - `email`: the `email` path parameter (an identifier, checked before sending).
+    /// - `email` (required): `impl IntoId<Ident>`: the `email` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AffiliationSelection`](m::AffiliationSelection), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `email` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn publish_affiliation(&self, email: impl IntoId<Ident>) -> AuthPublishAffiliation {
         AuthPublishAffiliation(Call::new(
             self.t,
@@ -555,27 +768,36 @@ impl Auth<'_> {
 
     /// Clears affiliation.
     ///
-    /// `DELETE /me/affiliation`; Python SDK: `client.auth.clear_affiliation`.
+    /// HTTP: `DELETE /me/affiliation`. Python SDK: `client.auth.clear_affiliation`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AffiliationSelection`](m::AffiliationSelection), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn clear_affiliation(&self) -> AuthClearAffiliation {
         AuthClearAffiliation(Call::new(self.t, Request::delete("/me/affiliation", &[])))
     }
 
-    /// Submits verification code.
+    /// Submits a verification code.
     ///
-    /// `POST /auth/email-verification/verify`; Python SDK: `client.auth.submit_email_verification`.
+    /// HTTP: `POST /auth/email-verification/verify`. Python SDK: `client.auth.submit_email_verification`.
     ///
     /// # Arguments
-    /// - `code`: the `code` body member.
+    /// - `code` (required): `impl Into<String>`: the `code` body member; 1 to 16 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EmailVerificationStatus`](m::EmailVerificationStatus), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn submit_email_verification(
         &self,
         code: impl Into<String>,

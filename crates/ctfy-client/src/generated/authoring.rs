@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `authoring` calls (a view borrowed from the client).
+/// The `authoring` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let answer = client.authoring().template().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Authoring<'a> {
     pub(crate) t: &'a Transport,
@@ -24,19 +33,37 @@ impl crate::PlatformClient {
 }
 
 impl Authoring<'_> {
-    /// Uploads authored challenge.
+    /// Uploads an authored challenge.
     ///
-    /// `POST /competitions/{competition_id}/authored-challenges`; Python SDK: `client.authoring.upload`.
+    /// HTTP: `POST /competitions/{competition_id}/authored-challenges`. Python SDK: `client.authoring.upload`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
-    /// - `slug`: the `slug` form field.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part (name, MIME type, bytes).
+    /// - `slug` (required): `impl Into<String>`: the `slug` form field.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthoringUpload`]:
+    /// - [`.accepted_terms_version()`](AuthoringUpload::accepted_terms_version): `impl Into<String>`: the `accepted_terms_version` form field; at most 64 characters. Not sent unless set.
+    /// - [`.ai_assisted()`](AuthoringUpload::ai_assisted): `impl Into<m::AdminAuthoredChallengeRowAiAssisted>`: the `ai_assisted` form field; a [`AdminAuthoredChallengeRowAiAssisted`](ctfy_models::AdminAuthoredChallengeRowAiAssisted) value. Not sent unless set.
+    /// - [`.credit()`](AuthoringUpload::credit): `impl Into<m::AdminAuthoredChallengeRowCredit>`: the `credit` form field; one of `display_name`, `anonymous`. Not sent unless set.
+    /// - [`.destination()`](AuthoringUpload::destination): `impl Into<m::AdminAuthoredChallengeRowDestination>`: the `destination` form field; one of `public`, `eval_only`. Not sent unless set.
+    /// - [`.eval_use()`](AuthoringUpload::eval_use): `bool`: the `eval_use` form field. Not sent unless set.
+    /// - [`.license()`](AuthoringUpload::license): `impl Into<m::AdminAuthoredChallengeRowLicense>`: the `license` form field; a [`AdminAuthoredChallengeRowLicense`](ctfy_models::AdminAuthoredChallengeRowLicense) value. Not sent unless set.
+    /// - [`.provenance()`](AuthoringUpload::provenance): `impl Into<m::AdminAuthoredChallengeRowProvenance>`: the `provenance` form field; a [`AdminAuthoredChallengeRowProvenance`](ctfy_models::AdminAuthoredChallengeRowProvenance) value. Not sent unless set.
+    /// - [`.source_url()`](AuthoringUpload::source_url): `impl Into<String>`: the `source_url` form field; at most 500 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AuthoredChallengeInfo`](m::AuthoredChallengeInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn upload(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -63,17 +90,24 @@ impl Authoring<'_> {
 
     /// Proposes authored revision.
     ///
-    /// `POST /competitions/{competition_id}/authored-challenges/{challenge_id}/revisions`; Python SDK: `client.authoring.revise`.
+    /// HTTP: `POST /competitions/{competition_id}/authored-challenges/{challenge_id}/revisions`. Python SDK: `client.authoring.revise`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part (name, MIME type, bytes).
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoredRevisionInfo`](m::AuthoredRevisionInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revise(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -85,30 +119,49 @@ impl Authoring<'_> {
         AuthoringRevise(Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::post("/competitions/{competition_id}/authored-challenges/{challenge_id}/revisions", &[competition_id.as_str(), challenge_id.as_str()]) })()).file("file", file_filename, file_content_type, file))
     }
 
-    /// Downloads authoring template.
+    /// Downloads the authoring template.
     ///
-    /// `GET /authoring/template`; Python SDK: `client.authoring.template`.
+    /// HTTP: `GET /authoring/template`. Python SDK: `client.authoring.template`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthoringTemplate`]:
+    /// - [`.category()`](AuthoringTemplate::category): `impl Into<m::ChallengeCategory>`: the `category` query parameter; a [`ChallengeCategory`](ctfy_models::ChallengeCategory) value. Server default: `web`.
+    /// - [`.stack()`](AuthoringTemplate::stack): `impl Into<m::Stack>`: the `stack` query parameter; a [`Stack`](ctfy_models::Stack) value. Not sent unless set.
+    /// - [`.competition_id()`](AuthoringTemplate::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn template(&self) -> AuthoringTemplate {
         AuthoringTemplate(Call::new(self.t, Request::get("/authoring/template", &[])))
     }
 
     /// Audits my authored challenge.
     ///
-    /// `GET /competitions/{competition_id}/authored-challenges/{challenge_id}/audit`; Python SDK: `client.authoring.audit`.
+    /// HTTP: `GET /competitions/{competition_id}/authored-challenges/{challenge_id}/audit`. Python SDK: `client.authoring.audit`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoredAuditReport`](m::AuthoredAuditReport), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn audit(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -127,14 +180,26 @@ impl Authoring<'_> {
         ))
     }
 
-    /// Reads authoring template manifest.
+    /// Reads the authoring template manifest.
     ///
-    /// `GET /authoring/template/manifest`; Python SDK: `client.authoring.template_manifest`.
+    /// HTTP: `GET /authoring/template/manifest`. Python SDK: `client.authoring.template_manifest`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AuthoringTemplateManifest`]:
+    /// - [`.category()`](AuthoringTemplateManifest::category): `impl Into<m::ChallengeCategory>`: the `category` query parameter; a [`ChallengeCategory`](ctfy_models::ChallengeCategory) value. Server default: `web`.
+    /// - [`.stack()`](AuthoringTemplateManifest::stack): `impl Into<m::Stack>`: the `stack` query parameter; a [`Stack`](ctfy_models::Stack) value. Not sent unless set.
+    /// - [`.competition_id()`](AuthoringTemplateManifest::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AuthoringTemplateManifest`](m::AuthoringTemplateManifest), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn template_manifest(&self) -> AuthoringTemplateManifest {
         AuthoringTemplateManifest(Call::new(
             self.t,
@@ -144,15 +209,22 @@ impl Authoring<'_> {
 
     /// Lists my authored challenges.
     ///
-    /// `GET /competitions/{competition_id}/authored-challenges`; Python SDK: `client.authoring.list`.
+    /// HTTP: `GET /competitions/{competition_id}/authored-challenges`. Python SDK: `client.authoring.list`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<AuthoredChallengeRow>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self, competition_id: impl IntoId<CompetitionId>) -> AuthoringList {
         AuthoringList(Call::new(
             self.t,
@@ -168,15 +240,22 @@ impl Authoring<'_> {
 
     /// Returns the my authoring reception.
     ///
-    /// `GET /competitions/{competition_id}/authoring/reception`; Python SDK: `client.authoring.reception`.
+    /// HTTP: `GET /competitions/{competition_id}/authoring/reception`. Python SDK: `client.authoring.reception`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AuthoringReceptionInfo`](m::AuthoringReceptionInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn reception(&self, competition_id: impl IntoId<CompetitionId>) -> AuthoringReception {
         AuthoringReception(Call::new(
             self.t,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `awd` calls (a view borrowed from the client).
+/// The `awd` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let answer = client.awd().arena_peer("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Awd<'a> {
     pub(crate) t: &'a Transport,
@@ -26,16 +35,23 @@ impl crate::PlatformClient {
 impl Awd<'_> {
     /// Submits awd flags.
     ///
-    /// `POST /competitions/{competition_id}/awd/flags`; Python SDK: `client.awd.submit_flags`.
+    /// HTTP: `POST /competitions/{competition_id}/awd/flags`. Python SDK: `client.awd.submit_flags`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `flags`: the `flags` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `flags` (required): `impl IntoIterator<Item = impl Into<String>>`: the `flags` body member; at least 1 items; at most 1000 items.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdFlagSubmitResponse`](m::AwdFlagSubmitResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn submit_flags(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -60,17 +76,28 @@ impl Awd<'_> {
         )
     }
 
-    /// Gets awd board.
+    /// Gets the awd board.
     ///
-    /// `GET /competitions/{competition_id}/awd/board`; Python SDK: `client.awd.board`.
+    /// HTTP: `GET /competitions/{competition_id}/awd/board`. Python SDK: `client.awd.board`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AwdBoard`]:
+    /// - [`.tick()`](AwdBoard::tick): `i64`: the `tick` query parameter. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AwdBoardResponse`](m::AwdBoardResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn board(&self, competition_id: impl IntoId<CompetitionId>) -> AwdBoard {
         AwdBoard(Call::new(
             self.t,
@@ -84,17 +111,28 @@ impl Awd<'_> {
         ))
     }
 
-    /// Gets awd history.
+    /// Gets the awd history.
     ///
-    /// `GET /competitions/{competition_id}/awd/history`; Python SDK: `client.awd.history`.
+    /// HTTP: `GET /competitions/{competition_id}/awd/history`. Python SDK: `client.awd.history`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AwdHistory`]:
+    /// - [`.top()`](AwdHistory::top): `i64`: the `top` query parameter. Server default: 12.
+    ///
+    /// # Returns
+    /// [`AwdRoundHistoryResponse`](m::AwdRoundHistoryResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn history(&self, competition_id: impl IntoId<CompetitionId>) -> AwdHistory {
         AwdHistory(Call::new(
             self.t,
@@ -110,15 +148,26 @@ impl Awd<'_> {
 
     /// Gets awd events.
     ///
-    /// `GET /competitions/{competition_id}/awd/events`; Python SDK: `client.awd.events`.
+    /// HTTP: `GET /competitions/{competition_id}/awd/events`. Python SDK: `client.awd.events`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AwdEvents`]:
+    /// - [`.limit()`](AwdEvents::limit): `u64`: the `limit` query parameter. Server default: 50.
+    ///
+    /// # Returns
+    /// [`AwdEventsResponse`](m::AwdEventsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn events(&self, competition_id: impl IntoId<CompetitionId>) -> AwdEvents {
         AwdEvents(Call::new(
             self.t,
@@ -132,18 +181,25 @@ impl Awd<'_> {
         ))
     }
 
-    /// Gets awd transcript.
+    /// Gets the awd transcript.
     ///
-    /// `GET /competitions/{competition_id}/awd/transcript/{call_id}`; Python SDK: `client.awd.transcript`.
+    /// HTTP: `GET /competitions/{competition_id}/awd/transcript/{call_id}`. Python SDK: `client.awd.transcript`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `call_id`: the `call_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `call_id` (required): `impl IntoId<Ident>`: the `call_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`PublicTranscriptResponse`](m::PublicTranscriptResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `call_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn transcript(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -162,17 +218,29 @@ impl Awd<'_> {
         ))
     }
 
-    /// Gets awd attack matrix.
+    /// Gets the awd attack matrix.
     ///
-    /// `GET /competitions/{competition_id}/awd/attack-matrix`; Python SDK: `client.awd.attack_matrix`.
+    /// HTTP: `GET /competitions/{competition_id}/awd/attack-matrix`. Python SDK: `client.awd.attack_matrix`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AwdAttackMatrix`]:
+    /// - [`.at_tick()`](AwdAttackMatrix::at_tick): `i64`: the `at_tick` query parameter. Not sent unless set.
+    /// - [`.through_tick()`](AwdAttackMatrix::through_tick): `i64`: the `through_tick` query parameter. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AwdAttackMatrixResponse`](m::AwdAttackMatrixResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn attack_matrix(&self, competition_id: impl IntoId<CompetitionId>) -> AwdAttackMatrix {
         AwdAttackMatrix(Call::new(
             self.t,
@@ -186,17 +254,24 @@ impl Awd<'_> {
         ))
     }
 
-    /// Gets awd defence timeline.
+    /// Gets the awd defence timeline.
     ///
-    /// `GET /competitions/{competition_id}/awd/defence-timeline`; Python SDK: `client.awd.defence_timeline`.
+    /// HTTP: `GET /competitions/{competition_id}/awd/defence-timeline`. Python SDK: `client.awd.defence_timeline`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdDefenceTimelineResponse`](m::AwdDefenceTimelineResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn defence_timeline(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -215,15 +290,22 @@ impl Awd<'_> {
 
     /// Gets awd targets.
     ///
-    /// `GET /competitions/{competition_id}/awd/targets`; Python SDK: `client.awd.targets`.
+    /// HTTP: `GET /competitions/{competition_id}/awd/targets`. Python SDK: `client.awd.targets`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdTargetsResponse`](m::AwdTargetsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn targets(&self, competition_id: impl IntoId<CompetitionId>) -> AwdTargets {
         AwdTargets(Call::new(
             self.t,
@@ -239,15 +321,22 @@ impl Awd<'_> {
 
     /// Issues match ssh credential.
     ///
-    /// `POST /competitions/{competition_id}/awd/ssh`; Python SDK: `client.awd.ssh_credential`.
+    /// HTTP: `POST /competitions/{competition_id}/awd/ssh`. Python SDK: `client.awd.ssh_credential`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`SshCredential`](m::SshCredential), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn ssh_credential(&self, competition_id: impl IntoId<CompetitionId>) -> AwdSshCredential {
         AwdSshCredential(Call::new(
             self.t,
@@ -261,17 +350,24 @@ impl Awd<'_> {
         ))
     }
 
-    /// Gets player peer.
+    /// Gets the player peer.
     ///
-    /// `GET /competitions/{competition_id}/awd/vpn`; Python SDK: `client.awd.arena_peer`.
+    /// HTTP: `GET /competitions/{competition_id}/awd/vpn`. Python SDK: `client.awd.arena_peer`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdVpnStatus`](m::AwdVpnStatus), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn arena_peer(&self, competition_id: impl IntoId<CompetitionId>) -> AwdArenaPeer {
         AwdArenaPeer(Call::new(
             self.t,
@@ -287,15 +383,22 @@ impl Awd<'_> {
 
     /// Probes player peer.
     ///
-    /// `POST /competitions/{competition_id}/awd/vpn/probe`; Python SDK: `client.awd.probe_arena_peer`.
+    /// HTTP: `POST /competitions/{competition_id}/awd/vpn/probe`. Python SDK: `client.awd.probe_arena_peer`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdVpnStatus`](m::AwdVpnStatus), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn probe_arena_peer(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -312,17 +415,28 @@ impl Awd<'_> {
         ))
     }
 
-    /// Mints player peer.
+    /// Mints a player peer.
     ///
-    /// `POST /competitions/{competition_id}/awd/vpn`; Python SDK: `client.awd.vpn`.
+    /// HTTP: `POST /competitions/{competition_id}/awd/vpn`. Python SDK: `client.awd.vpn`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`AwdVpn`]:
+    /// - [`.public_key()`](AwdVpn::public_key): `impl Into<String>`: the `public_key` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AwdVpnPeer`](m::AwdVpnPeer), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn vpn(&self, competition_id: impl IntoId<CompetitionId>) -> AwdVpn {
         AwdVpn(Call::with_body(
             self.t,
@@ -337,17 +451,24 @@ impl Awd<'_> {
         ))
     }
 
-    /// Revokes player peer.
+    /// Revokes the player peer.
     ///
-    /// `DELETE /competitions/{competition_id}/awd/vpn`; Python SDK: `client.awd.revoke_vpn`.
+    /// HTTP: `DELETE /competitions/{competition_id}/awd/vpn`. Python SDK: `client.awd.revoke_vpn`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke_vpn(&self, competition_id: impl IntoId<CompetitionId>) -> AwdRevokeVpn {
         AwdRevokeVpn(Call::new(
             self.t,
@@ -363,15 +484,22 @@ impl Awd<'_> {
 
     /// Gets awd match status.
     ///
-    /// `GET /competitions/{competition_id}/awd/match`; Python SDK: `client.awd.match`.
+    /// HTTP: `GET /competitions/{competition_id}/awd/match`. Python SDK: `client.awd.match`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AwdMatchStatus`](m::AwdMatchStatus), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn match_(&self, competition_id: impl IntoId<CompetitionId>) -> AwdMatch {
         AwdMatch(Call::new(
             self.t,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `challenges` calls (a view borrowed from the client).
+/// The `challenges` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let page = client.challenges().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Challenges<'a> {
     pub(crate) t: &'a Transport,
@@ -26,27 +35,56 @@ impl crate::PlatformClient {
 impl Challenges<'_> {
     /// Lists challenges.
     ///
-    /// `GET /challenges`; Python SDK: `client.challenges.list`.
+    /// HTTP: `GET /challenges`. Python SDK: `client.challenges.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChallengesList`]:
+    /// - [`.difficulty()`](ChallengesList::difficulty): `impl Into<String>`: the `difficulty` query parameter. Not sent unless set.
+    /// - [`.tag()`](ChallengesList::tag): `impl Into<String>`: the `tag` query parameter. Not sent unless set.
+    /// - [`.category()`](ChallengesList::category): `impl Into<String>`: the `category` query parameter. Not sent unless set.
+    /// - [`.q()`](ChallengesList::q): `impl Into<String>`: the `q` query parameter. Not sent unless set.
+    /// - [`.status()`](ChallengesList::status): `impl Into<String>`: the `status` query parameter. Not sent unless set.
+    /// - [`.sort()`](ChallengesList::sort): `impl Into<String>`: the `sort` query parameter. Not sent unless set.
+    /// - [`.competition_id()`](ChallengesList::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.limit()`](ChallengesList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](ChallengesList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `ChallengeInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> ChallengesList {
         ChallengesList(Call::new(self.t, Request::get("/challenges", &[])))
     }
 
-    /// Gets challenge.
+    /// Gets the challenge.
     ///
-    /// `GET /challenges/{challenge_id}`; Python SDK: `client.challenges.get`.
+    /// HTTP: `GET /challenges/{challenge_id}`. Python SDK: `client.challenges.get`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChallengesGet`]:
+    /// - [`.competition_id()`](ChallengesGet::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`ChallengeInfo`](m::ChallengeInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, challenge_id: impl IntoId<ChallengeId>) -> ChallengesGet {
         ChallengesGet(Call::new(
             self.t,
@@ -59,15 +97,26 @@ impl Challenges<'_> {
 
     /// Lists attachments.
     ///
-    /// `GET /challenges/{challenge_id}/attachments`; Python SDK: `client.challenges.attachments`.
+    /// HTTP: `GET /challenges/{challenge_id}/attachments`. Python SDK: `client.challenges.attachments`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChallengesAttachments`]:
+    /// - [`.competition_id()`](ChallengesAttachments::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AttachmentList`](m::AttachmentList), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn attachments(&self, challenge_id: impl IntoId<ChallengeId>) -> ChallengesAttachments {
         ChallengesAttachments(Call::new(
             self.t,
@@ -81,18 +130,29 @@ impl Challenges<'_> {
         ))
     }
 
-    /// Downloads attachment.
+    /// Downloads the attachment.
     ///
-    /// `GET /challenges/{challenge_id}/attachments/{filename:path}`; Python SDK: `client.challenges.download_attachment`.
+    /// HTTP: `GET /challenges/{challenge_id}/attachments/{filename:path}`. Python SDK: `client.challenges.download_attachment`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `filename`: the `filename` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `filename` (required): `impl Into<String>`: the `filename` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChallengesDownloadAttachment`]:
+    /// - [`.competition_id()`](ChallengesDownloadAttachment::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `challenge_id`, `filename` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn download_attachment(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -113,15 +173,28 @@ impl Challenges<'_> {
 
     /// Gets challenge solve attempts.
     ///
-    /// `GET /challenges/{challenge_id}/solve-attempts`; Python SDK: `client.challenges.solve_attempts`.
+    /// HTTP: `GET /challenges/{challenge_id}/solve-attempts`. Python SDK: `client.challenges.solve_attempts`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChallengesSolveAttempts`]:
+    /// - [`.include_unsolved()`](ChallengesSolveAttempts::include_unsolved): `bool`: the `include_unsolved` query parameter. Server default: false.
+    /// - [`.limit()`](ChallengesSolveAttempts::limit): `u64`: the `limit` query parameter. Server default: 500.
+    /// - [`.competition_id()`](ChallengesSolveAttempts::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`ChallengeSolveAttemptsResponse`](m::ChallengeSolveAttemptsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn solve_attempts(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -140,27 +213,48 @@ impl Challenges<'_> {
 
     /// Returns the challenge facets.
     ///
-    /// `GET /challenges/facets`; Python SDK: `client.challenges.facets`.
+    /// HTTP: `GET /challenges/facets`. Python SDK: `client.challenges.facets`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChallengesFacets`]:
+    /// - [`.competition_id()`](ChallengesFacets::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`ChallengeFacets`](m::ChallengeFacets), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn facets(&self) -> ChallengesFacets {
         ChallengesFacets(Call::new(self.t, Request::get("/challenges/facets", &[])))
     }
 
     /// Returns the feedback stats.
     ///
-    /// `GET /challenges/{challenge_id}/feedback/stats`; Python SDK: `client.challenges.feedback_stats`.
+    /// HTTP: `GET /challenges/{challenge_id}/feedback/stats`. Python SDK: `client.challenges.feedback_stats`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChallengesFeedbackStats`]:
+    /// - [`.competition_id()`](ChallengesFeedbackStats::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`FeedbackStats`](m::FeedbackStats), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn feedback_stats(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -179,15 +273,26 @@ impl Challenges<'_> {
 
     /// Returns the my reactions.
     ///
-    /// `GET /challenges/{challenge_id}/feedback/me`; Python SDK: `client.challenges.my_reactions`.
+    /// HTTP: `GET /challenges/{challenge_id}/feedback/me`. Python SDK: `client.challenges.my_reactions`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChallengesMyReactions`]:
+    /// - [`.competition_id()`](ChallengesMyReactions::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`MyReactionsResponse`](m::MyReactionsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn my_reactions(&self, challenge_id: impl IntoId<ChallengeId>) -> ChallengesMyReactions {
         ChallengesMyReactions(Call::new(
             self.t,
@@ -201,18 +306,29 @@ impl Challenges<'_> {
         ))
     }
 
-    /// Adds reaction.
+    /// Adds a reaction.
     ///
-    /// `PUT /challenges/{challenge_id}/feedback/{reaction}`; Python SDK: `client.challenges.add_reaction`.
+    /// HTTP: `PUT /challenges/{challenge_id}/feedback/{reaction}`. Python SDK: `client.challenges.add_reaction`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `reaction`: the `reaction` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `reaction` (required): `impl IntoId<Ident>`: the `reaction` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChallengesAddReaction`]:
+    /// - [`.competition_id()`](ChallengesAddReaction::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`MyReactionsResponse`](m::MyReactionsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `challenge_id`, `reaction` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn add_reaction(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -231,18 +347,29 @@ impl Challenges<'_> {
         ))
     }
 
-    /// Removes reaction.
+    /// Removes the reaction.
     ///
-    /// `DELETE /challenges/{challenge_id}/feedback/{reaction}`; Python SDK: `client.challenges.remove_reaction`.
+    /// HTTP: `DELETE /challenges/{challenge_id}/feedback/{reaction}`. Python SDK: `client.challenges.remove_reaction`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `reaction`: the `reaction` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `reaction` (required): `impl IntoId<Ident>`: the `reaction` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChallengesRemoveReaction`]:
+    /// - [`.competition_id()`](ChallengesRemoveReaction::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// Nothing: `()` when the platform confirms.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `challenge_id`, `reaction` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn remove_reaction(
         &self,
         challenge_id: impl IntoId<ChallengeId>,
@@ -263,15 +390,26 @@ impl Challenges<'_> {
 
     /// Clears my reactions.
     ///
-    /// `DELETE /challenges/{challenge_id}/feedback`; Python SDK: `client.challenges.clear_reactions`.
+    /// HTTP: `DELETE /challenges/{challenge_id}/feedback`. Python SDK: `client.challenges.clear_reactions`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChallengesClearReactions`]:
+    /// - [`.competition_id()`](ChallengesClearReactions::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// Nothing: `()` when the platform confirms.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn clear_reactions(
         &self,
         challenge_id: impl IntoId<ChallengeId>,

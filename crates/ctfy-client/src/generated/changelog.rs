@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `changelog` calls (a view borrowed from the client).
+/// The `changelog` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let answer = client.changelog().latest().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Changelog<'a> {
     pub(crate) t: &'a Transport,
@@ -26,36 +35,54 @@ impl crate::PlatformClient {
 impl Changelog<'_> {
     /// Lists changelog.
     ///
-    /// `GET /changelog`; Python SDK: `client.changelog.list`.
+    /// HTTP: `GET /changelog`. Python SDK: `client.changelog.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ChangelogList`]:
+    /// - [`.page()`](ChangelogList::page): `i64`: the `page` query parameter; at least 1. Server default: 1.
+    /// - [`.page_size()`](ChangelogList::page_size): `i64`: the `page_size` query parameter; from 1 to 50. Server default: 20.
+    ///
+    /// # Returns
+    /// [`ChangelogListResponse`](m::ChangelogListResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> ChangelogList {
         ChangelogList(Call::new(self.t, Request::get("/changelog", &[])))
     }
 
     /// Returns the changelog latest.
     ///
-    /// `GET /changelog/latest`; Python SDK: `client.changelog.latest`.
+    /// HTTP: `GET /changelog/latest`. Python SDK: `client.changelog.latest`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ChangelogLatestResponse`](m::ChangelogLatestResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn latest(&self) -> ChangelogLatest {
         ChangelogLatest(Call::new(self.t, Request::get("/changelog/latest", &[])))
     }
 
     /// Marks changelog seen.
     ///
-    /// `POST /changelog/mark-seen`; Python SDK: `client.changelog.mark_seen`.
+    /// HTTP: `POST /changelog/mark-seen`. Python SDK: `client.changelog.mark_seen`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ChangelogSeenResponse`](m::ChangelogSeenResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn mark_seen(&self) -> ChangelogMarkSeen {
         ChangelogMarkSeen(Call::new(
             self.t,

@@ -52,14 +52,18 @@ impl Competition {
 }
 
 impl Competition {
-    /// Gets competition.
+    /// Gets the competition.
     ///
-    /// `GET /competitions/{competition_id}`; Python SDK: `client.competition(id).detail`.
+    /// HTTP: `GET /competitions/{competition_id}`. Python SDK: `client.competition(id).detail`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`CompetitionDetail`](m::CompetitionDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn detail(&self) -> CompetitionDetail {
         CompetitionDetail(Call::new(
             &self.t,
@@ -69,12 +73,25 @@ impl Competition {
 
     /// Lists competition challenges.
     ///
-    /// `GET /competitions/{competition_id}/challenges`; Python SDK: `client.competition(id).challenges`.
+    /// HTTP: `GET /competitions/{competition_id}/challenges`. Python SDK: `client.competition(id).challenges`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`CompetitionChallenges`]:
+    /// - [`.difficulty()`](CompetitionChallenges::difficulty): `impl Into<String>`: the `difficulty` query parameter. Not sent unless set.
+    /// - [`.tag()`](CompetitionChallenges::tag): `impl Into<String>`: the `tag` query parameter. Not sent unless set.
+    /// - [`.q()`](CompetitionChallenges::q): `impl Into<String>`: the `q` query parameter. Not sent unless set.
+    /// - [`.limit()`](CompetitionChallenges::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](CompetitionChallenges::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `ChallengeInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn challenges(&self) -> CompetitionChallenges {
         CompetitionChallenges(Call::new(
             &self.t,
@@ -87,12 +104,23 @@ impl Competition {
 
     /// Searches competition teams.
     ///
-    /// `GET /competitions/{competition_id}/teams/search`; Python SDK: `client.competition(id).search_teams`.
+    /// HTTP: `GET /competitions/{competition_id}/teams/search`. Python SDK: `client.competition(id).search_teams`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`CompetitionSearchTeams`]:
+    /// - [`.q()`](CompetitionSearchTeams::q): `impl Into<String>`: the `q` query parameter. Not sent unless set.
+    /// - [`.limit()`](CompetitionSearchTeams::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](CompetitionSearchTeams::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `TeamInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn search_teams(&self) -> CompetitionSearchTeams {
         CompetitionSearchTeams(Call::new(
             &self.t,
@@ -103,17 +131,24 @@ impl Competition {
         ))
     }
 
-    /// Opens join request.
+    /// Opens a join request.
     ///
-    /// `POST /competitions/{competition_id}/teams/{team_id}/join-request`; Python SDK: `client.competition(id).request_to_join`.
+    /// HTTP: `POST /competitions/{competition_id}/teams/{team_id}/join-request`. Python SDK: `client.competition(id).request_to_join`.
     ///
     /// # Arguments
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamInviteInfo`](m::TeamInviteInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `team_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn request_to_join(&self, team_id: impl IntoId<TeamId>) -> CompetitionRequestToJoin {
         CompetitionRequestToJoin(Call::new(
             &self.t,
@@ -129,15 +164,22 @@ impl Competition {
 
     /// Accepts direct invite.
     ///
-    /// `POST /competitions/{competition_id}/invites/{invite_id}/accept`; Python SDK: `client.competition(id).accept_invite`.
+    /// HTTP: `POST /competitions/{competition_id}/invites/{invite_id}/accept`. Python SDK: `client.competition(id).accept_invite`.
     ///
     /// # Arguments
-    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    /// - `invite_id` (required): `impl IntoId<Ident>`: the `invite_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamDetail`](m::TeamDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `invite_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn accept_invite(&self, invite_id: impl IntoId<Ident>) -> CompetitionAcceptInvite {
         CompetitionAcceptInvite(Call::new(
             &self.t,
@@ -153,15 +195,22 @@ impl Competition {
 
     /// Declines direct invite.
     ///
-    /// `POST /competitions/{competition_id}/invites/{invite_id}/decline`; Python SDK: `client.competition(id).decline_invite`.
+    /// HTTP: `POST /competitions/{competition_id}/invites/{invite_id}/decline`. Python SDK: `client.competition(id).decline_invite`.
     ///
     /// # Arguments
-    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    /// - `invite_id` (required): `impl IntoId<Ident>`: the `invite_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `ctfy_models::Json`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `invite_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn decline_invite(&self, invite_id: impl IntoId<Ident>) -> CompetitionDeclineInvite {
         CompetitionDeclineInvite(Call::new(
             &self.t,
@@ -177,12 +226,16 @@ impl Competition {
 
     /// Gets my application.
     ///
-    /// `GET /competitions/{competition_id}/application`; Python SDK: `client.competition(id).application`.
+    /// HTTP: `GET /competitions/{competition_id}/application`. Python SDK: `client.competition(id).application`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Option<CompetitionApplicationInfo>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn application(&self) -> CompetitionApplication {
         CompetitionApplication(Call::new(
             &self.t,
@@ -195,12 +248,21 @@ impl Competition {
 
     /// Puts my application.
     ///
-    /// `PUT /competitions/{competition_id}/application`; Python SDK: `client.competition(id).apply`.
+    /// HTTP: `PUT /competitions/{competition_id}/application`. Python SDK: `client.competition(id).apply`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`CompetitionApply`]:
+    /// - [`.message()`](CompetitionApply::message): `impl Into<String>`: the `message` body member; at most 1000 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`CompetitionApplicationInfo`](m::CompetitionApplicationInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn apply(&self) -> CompetitionApply {
         CompetitionApply(Call::with_body(
             &self.t,
@@ -214,12 +276,16 @@ impl Competition {
 
     /// Withdraws my application.
     ///
-    /// `DELETE /competitions/{competition_id}/application`; Python SDK: `client.competition(id).withdraw_application`.
+    /// HTTP: `DELETE /competitions/{competition_id}/application`. Python SDK: `client.competition(id).withdraw_application`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// Nothing: `()` when the platform confirms.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn withdraw_application(&self) -> CompetitionWithdrawApplication {
         CompetitionWithdrawApplication(Call::new(
             &self.t,
@@ -230,14 +296,25 @@ impl Competition {
         ))
     }
 
-    /// Gets competition scoreboard.
+    /// Gets the competition scoreboard.
     ///
-    /// `GET /competitions/{competition_id}/scoreboard`; Python SDK: `client.competition(id).scoreboard`.
+    /// HTTP: `GET /competitions/{competition_id}/scoreboard`. Python SDK: `client.competition(id).scoreboard`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`CompetitionScoreboard`]:
+    /// - [`.division()`](CompetitionScoreboard::division): `impl Into<String>`: the `division` query parameter. Not sent unless set.
+    /// - [`.limit()`](CompetitionScoreboard::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](CompetitionScoreboard::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `ScoreboardEntry` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn scoreboard(&self) -> CompetitionScoreboard {
         CompetitionScoreboard(Call::new(
             &self.t,
@@ -248,14 +325,23 @@ impl Competition {
         ))
     }
 
-    /// Gets competition score history.
+    /// Gets the competition score history.
     ///
-    /// `GET /competitions/{competition_id}/score-history`; Python SDK: `client.competition(id).score_history`.
+    /// HTTP: `GET /competitions/{competition_id}/score-history`. Python SDK: `client.competition(id).score_history`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`CompetitionScoreHistory`]:
+    /// - [`.top()`](CompetitionScoreHistory::top): `i64`: the `top` query parameter. Default 10, as the Python SDK (sent when not set); the server's own default is 15.
+    ///
+    /// # Returns
+    /// [`CompetitionScoreHistory`](m::CompetitionScoreHistory), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn score_history(&self) -> CompetitionScoreHistory {
         CompetitionScoreHistory(
             Call::new(
@@ -269,14 +355,18 @@ impl Competition {
         )
     }
 
-    /// Gets competition score distribution.
+    /// Gets the competition score distribution.
     ///
-    /// `GET /competitions/{competition_id}/scoreboard/distribution`; Python SDK: `client.competition(id).score_distribution`.
+    /// HTTP: `GET /competitions/{competition_id}/scoreboard/distribution`. Python SDK: `client.competition(id).score_distribution`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`CompetitionScoreDistribution`](m::CompetitionScoreDistribution), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn score_distribution(&self) -> CompetitionScoreDistribution {
         CompetitionScoreDistribution(Call::new(
             &self.t,
@@ -287,14 +377,18 @@ impl Competition {
         ))
     }
 
-    /// Gets competition solve matrix.
+    /// Gets the competition solve matrix.
     ///
-    /// `GET /competitions/{competition_id}/solve-matrix`; Python SDK: `client.competition(id).solve_matrix`.
+    /// HTTP: `GET /competitions/{competition_id}/solve-matrix`. Python SDK: `client.competition(id).solve_matrix`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`AdminSolveMatrix`](m::AdminSolveMatrix), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn solve_matrix(&self) -> CompetitionSolveMatrix {
         CompetitionSolveMatrix(Call::new(
             &self.t,
@@ -305,14 +399,18 @@ impl Competition {
         ))
     }
 
-    /// Gets defence matrix.
+    /// Gets the defence matrix.
     ///
-    /// `GET /competitions/{competition_id}/defence/matrix`; Python SDK: `client.competition(id).defence_matrix`.
+    /// HTTP: `GET /competitions/{competition_id}/defence/matrix`. Python SDK: `client.competition(id).defence_matrix`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`DefenceMatrixResponse`](m::DefenceMatrixResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn defence_matrix(&self) -> CompetitionDefenceMatrix {
         CompetitionDefenceMatrix(Call::new(
             &self.t,
@@ -323,14 +421,18 @@ impl Competition {
         ))
     }
 
-    /// Gets competition roster.
+    /// Gets the competition roster.
     ///
-    /// `GET /competitions/{competition_id}/roster`; Python SDK: `client.competition(id).roster`.
+    /// HTTP: `GET /competitions/{competition_id}/roster`. Python SDK: `client.competition(id).roster`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`CompetitionRoster`](m::CompetitionRoster), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn roster(&self) -> CompetitionRoster {
         CompetitionRoster(Call::new(
             &self.t,
@@ -338,14 +440,18 @@ impl Competition {
         ))
     }
 
-    /// Gets competition challenge breakdown.
+    /// Gets the competition challenge breakdown.
     ///
-    /// `GET /competitions/{competition_id}/challenge-breakdown`; Python SDK: `client.competition(id).challenge_breakdown`.
+    /// HTTP: `GET /competitions/{competition_id}/challenge-breakdown`. Python SDK: `client.competition(id).challenge_breakdown`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`CompetitionChallengeBreakdown`](m::CompetitionChallengeBreakdown), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn challenge_breakdown(&self) -> CompetitionChallengeBreakdown {
         CompetitionChallengeBreakdown(Call::new(
             &self.t,

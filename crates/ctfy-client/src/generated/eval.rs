@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `eval` calls (a view borrowed from the client).
+/// The `eval` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let page = client.eval().my_entries().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Eval<'a> {
     pub(crate) t: &'a Transport,
@@ -26,36 +35,80 @@ impl crate::PlatformClient {
 impl Eval<'_> {
     /// Returns the eval leaderboard.
     ///
-    /// `GET /eval/leaderboard`; Python SDK: `client.eval.leaderboard`.
+    /// HTTP: `GET /eval/leaderboard`. Python SDK: `client.eval.leaderboard`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`EvalLeaderboard`]:
+    /// - [`.competition_id()`](EvalLeaderboard::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.tier()`](EvalLeaderboard::tier): `impl Into<ctfy_models::LeaderboardTier>`: the `tier` query parameter; one of `official`, `self_reported`, `all`. Server default: `official`.
+    ///
+    /// # Returns
+    /// [`EvalLeaderboard`](m::EvalLeaderboard), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn leaderboard(&self) -> EvalLeaderboard {
         EvalLeaderboard(Call::new(self.t, Request::get("/eval/leaderboard", &[])))
     }
 
     /// Lists my harnesses.
     ///
-    /// `GET /eval/harnesses`; Python SDK: `client.eval.harnesses`.
+    /// HTTP: `GET /eval/harnesses`. Python SDK: `client.eval.harnesses`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<HarnessStateOutput>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn harnesses(&self) -> EvalHarnesses {
         EvalHarnesses(Call::new(self.t, Request::get("/eval/harnesses", &[])))
     }
 
     /// Registers my harness.
     ///
-    /// `POST /eval/harnesses`; Python SDK: `client.eval.register_harness`.
+    /// HTTP: `POST /eval/harnesses`. Python SDK: `client.eval.register_harness`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`EvalRegisterHarness`]:
+    /// - [`.active()`](EvalRegisterHarness::active): `bool`: the `active` body member. Server default: true.
+    /// - [`.approved_digest()`](EvalRegisterHarness::approved_digest): `impl Into<String>`: the `approved_digest` body member. Not sent unless set.
+    /// - [`.conformance_checked_at_ts()`](EvalRegisterHarness::conformance_checked_at_ts): `m::UnixTime`: the `conformance_checked_at_ts` body member. Server default: 0.0.
+    /// - [`.conformance_digest()`](EvalRegisterHarness::conformance_digest): `impl Into<String>`: the `conformance_digest` body member. Not sent unless set.
+    /// - [`.conformance_error()`](EvalRegisterHarness::conformance_error): `impl Into<String>`: the `conformance_error` body member. Not sent unless set.
+    /// - [`.conformance_findings()`](EvalRegisterHarness::conformance_findings): `Vec<std::collections::BTreeMap<String, String>>`: the `conformance_findings` body member. Not sent unless set.
+    /// - [`.conformance_status()`](EvalRegisterHarness::conformance_status): `impl Into<m::AdminHarnessRowConformanceStatus>`: the `conformance_status` body member; one of `passed`, `failed`, `error`. Not sent unless set.
+    /// - [`.created_at()`](EvalRegisterHarness::created_at): `impl Into<String>`: the `created_at` body member. Not sent unless set.
+    /// - [`.created_at_ts()`](EvalRegisterHarness::created_at_ts): `m::UnixTime`: the `created_at_ts` body member. Server default: 0.0.
+    /// - [`.created_by_user_id()`](EvalRegisterHarness::created_by_user_id): `impl Into<String>`: the `created_by_user_id` body member. Not sent unless set.
+    /// - [`.display_name()`](EvalRegisterHarness::display_name): `impl Into<String>`: the `display_name` body member. Not sent unless set.
+    /// - [`.id()`](EvalRegisterHarness::id): `impl Into<String>`: the `id` body member. Not sent unless set.
+    /// - [`.image()`](EvalRegisterHarness::image): `impl Into<String>`: the `image` body member. Not sent unless set.
+    /// - [`.notes()`](EvalRegisterHarness::notes): `impl Into<String>`: the `notes` body member. Not sent unless set.
+    /// - [`.owner_user_id()`](EvalRegisterHarness::owner_user_id): `impl Into<String>`: the `owner_user_id` body member. Not sent unless set.
+    /// - [`.review_note()`](EvalRegisterHarness::review_note): `impl Into<String>`: the `review_note` body member. Not sent unless set.
+    /// - [`.review_status()`](EvalRegisterHarness::review_status): `impl Into<m::AdminAuthoredChallengeRowReviewStatus>`: the `review_status` body member; one of `pending`, `approved`, `rejected`. Server default: `pending`.
+    /// - [`.reviewed_at_ts()`](EvalRegisterHarness::reviewed_at_ts): `m::UnixTime`: the `reviewed_at_ts` body member. Server default: 0.0.
+    /// - [`.reviewed_by_user_id()`](EvalRegisterHarness::reviewed_by_user_id): `impl Into<String>`: the `reviewed_by_user_id` body member. Not sent unless set.
+    /// - [`.source_url()`](EvalRegisterHarness::source_url): `impl Into<String>`: the `source_url` body member. Not sent unless set.
+    /// - [`.version()`](EvalRegisterHarness::version): `impl Into<String>`: the `version` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`HarnessStateOutput`](m::HarnessStateOutput), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn register_harness(&self) -> EvalRegisterHarness {
         EvalRegisterHarness(Call::with_body(
             self.t,
@@ -66,15 +119,31 @@ impl Eval<'_> {
 
     /// Updates my harness.
     ///
-    /// `PATCH /eval/harnesses/{harness_id:path}`; Python SDK: `client.eval.update_harness`.
+    /// HTTP: `PATCH /eval/harnesses/{harness_id:path}`. Python SDK: `client.eval.update_harness`.
     ///
     /// # Arguments
-    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    /// - `harness_id` (required): `impl Into<String>`: the `harness_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`EvalUpdateHarness`]:
+    /// - [`.active()`](EvalUpdateHarness::active): `bool`: the `active` body member. Not sent unless set.
+    /// - [`.display_name()`](EvalUpdateHarness::display_name): `impl Into<String>`: the `display_name` body member. Not sent unless set.
+    /// - [`.image()`](EvalUpdateHarness::image): `impl Into<String>`: the `image` body member. Not sent unless set.
+    /// - [`.notes()`](EvalUpdateHarness::notes): `impl Into<String>`: the `notes` body member. Not sent unless set.
+    /// - [`.source_url()`](EvalUpdateHarness::source_url): `impl Into<String>`: the `source_url` body member. Not sent unless set.
+    /// - [`.version()`](EvalUpdateHarness::version): `impl Into<String>`: the `version` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`HarnessStateOutput`](m::HarnessStateOutput), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `harness_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn update_harness(&self, harness_id: impl Into<String>) -> EvalUpdateHarness {
         EvalUpdateHarness(Call::with_body(
             self.t,
@@ -88,15 +157,22 @@ impl Eval<'_> {
 
     /// Deletes my harness.
     ///
-    /// `DELETE /eval/harnesses/{harness_id:path}`; Python SDK: `client.eval.delete_harness`.
+    /// HTTP: `DELETE /eval/harnesses/{harness_id:path}`. Python SDK: `client.eval.delete_harness`.
     ///
     /// # Arguments
-    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    /// - `harness_id` (required): `impl Into<String>`: the `harness_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `harness_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete_harness(&self, harness_id: impl Into<String>) -> EvalDeleteHarness {
         EvalDeleteHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();
@@ -106,40 +182,60 @@ impl Eval<'_> {
 
     /// Lists llm providers for me.
     ///
-    /// `GET /eval/llm-providers`; Python SDK: `client.eval.llm_providers`.
+    /// HTTP: `GET /eval/llm-providers`. Python SDK: `client.eval.llm_providers`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<LlmProviderChoice>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn llm_providers(&self) -> EvalLlmProviders {
         EvalLlmProviders(Call::new(self.t, Request::get("/eval/llm-providers", &[])))
     }
 
     /// Lists my llm keys.
     ///
-    /// `GET /eval/llm-keys`; Python SDK: `client.eval.my_llm_keys`.
+    /// HTTP: `GET /eval/llm-keys`. Python SDK: `client.eval.my_llm_keys`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<MyLlmKey>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn my_llm_keys(&self) -> EvalMyLlmKeys {
         EvalMyLlmKeys(Call::new(self.t, Request::get("/eval/llm-keys", &[])))
     }
 
     /// Puts my llm key.
     ///
-    /// `PUT /eval/llm-keys/{flavor}`; Python SDK: `client.eval.put_my_llm_key`.
+    /// HTTP: `PUT /eval/llm-keys/{flavor}`. Python SDK: `client.eval.put_my_llm_key`.
     ///
     /// # Arguments
-    /// - `flavor`: the `flavor` path parameter (an identifier, checked before sending).
-    /// - `api_key`: the `api_key` body member.
+    /// - `flavor` (required): `impl IntoId<Ident>`: the `flavor` path parameter, an identifier checked before sending.
+    /// - `api_key` (required): `impl Into<String>`: the `api_key` body member; 1 to 512 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`EvalPutMyLlmKey`]:
+    /// - [`.base_url()`](EvalPutMyLlmKey::base_url): `impl Into<String>`: the `base_url` body member; at most 200 characters. Not sent unless set.
+    /// - [`.label()`](EvalPutMyLlmKey::label): `impl Into<String>`: the `label` body member; at most 64 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`MyLlmKey`](m::MyLlmKey), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `flavor` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn put_my_llm_key(
         &self,
         flavor: impl IntoId<Ident>,
@@ -160,15 +256,26 @@ impl Eval<'_> {
 
     /// Deletes my llm key.
     ///
-    /// `DELETE /eval/llm-keys/{flavor}`; Python SDK: `client.eval.delete_my_llm_key`.
+    /// HTTP: `DELETE /eval/llm-keys/{flavor}`. Python SDK: `client.eval.delete_my_llm_key`.
     ///
     /// # Arguments
-    /// - `flavor`: the `flavor` path parameter (an identifier, checked before sending).
+    /// - `flavor` (required): `impl IntoId<Ident>`: the `flavor` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`EvalDeleteMyLlmKey`]:
+    /// - [`.base_url()`](EvalDeleteMyLlmKey::base_url): `impl Into<String>`: the `base_url` query parameter. Not sent unless set.
+    ///
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `flavor` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete_my_llm_key(&self, flavor: impl IntoId<Ident>) -> EvalDeleteMyLlmKey {
         EvalDeleteMyLlmKey(Call::new(
             self.t,
@@ -181,15 +288,26 @@ impl Eval<'_> {
 
     /// Probes my llm key.
     ///
-    /// `POST /eval/llm-keys/{flavor}/probe`; Python SDK: `client.eval.probe_my_llm_key`.
+    /// HTTP: `POST /eval/llm-keys/{flavor}/probe`. Python SDK: `client.eval.probe_my_llm_key`.
     ///
     /// # Arguments
-    /// - `flavor`: the `flavor` path parameter (an identifier, checked before sending).
+    /// - `flavor` (required): `impl IntoId<Ident>`: the `flavor` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`EvalProbeMyLlmKey`]:
+    /// - [`.base_url()`](EvalProbeMyLlmKey::base_url): `impl Into<String>`: the `base_url` query parameter. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`MyLlmKeyProbe`](m::MyLlmKeyProbe), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `flavor` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn probe_my_llm_key(&self, flavor: impl IntoId<Ident>) -> EvalProbeMyLlmKey {
         EvalProbeMyLlmKey(Call::new(
             self.t,
@@ -202,41 +320,61 @@ impl Eval<'_> {
 
     /// Lists my allowances.
     ///
-    /// `GET /eval/allowances`; Python SDK: `client.eval.my_allowances`.
+    /// HTTP: `GET /eval/allowances`. Python SDK: `client.eval.my_allowances`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<EvalAllowanceRow>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn my_allowances(&self) -> EvalMyAllowances {
         EvalMyAllowances(Call::new(self.t, Request::get("/eval/allowances", &[])))
     }
 
     /// Lists enterable models.
     ///
-    /// `GET /eval/models`; Python SDK: `client.eval.models`.
+    /// HTTP: `GET /eval/models`. Python SDK: `client.eval.models`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<LlmModelOption>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn models(&self) -> EvalModels {
         EvalModels(Call::new(self.t, Request::get("/eval/models", &[])))
     }
 
     /// Enters my agent.
     ///
-    /// `POST /eval/entries`; Python SDK: `client.eval.enter`.
+    /// HTTP: `POST /eval/entries`. Python SDK: `client.eval.enter`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
-    /// - `harness_id`: the `harness_id` body member.
-    /// - `model_id`: the `model_id` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` body member, an identifier checked before sending; at least 1 characters.
+    /// - `harness_id` (required): `impl Into<String>`: the `harness_id` body member; at least 1 characters.
+    /// - `model_id` (required): `impl Into<String>`: the `model_id` body member; at least 1 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`EvalEnter`]:
+    /// - [`.max_turns()`](EvalEnter::max_turns): `i64`: the `max_turns` body member; at least 0.0. Server default: 0.
+    /// - [`.num_samples()`](EvalEnter::num_samples): `i64`: the `num_samples` body member; at least 1.0. Server default: 1.
+    /// - [`.timeout_s()`](EvalEnter::timeout_s): `std::time::Duration`: the `timeout_s` body member, sent as whole seconds (a fraction rounds up); at least 0.0. Server default: 0 s.
+    ///
+    /// # Returns
+    /// [`EvalCampaignState`](m::EvalCampaignState), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn enter(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -257,39 +395,70 @@ impl Eval<'_> {
 
     /// Lists my entries.
     ///
-    /// `GET /eval/entries`; Python SDK: `client.eval.my_entries`.
+    /// HTTP: `GET /eval/entries`. Python SDK: `client.eval.my_entries`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`EvalMyEntries`]:
+    /// - [`.competition_id()`](EvalMyEntries::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.limit()`](EvalMyEntries::limit): `u64`: the `limit` query parameter; from 1 to 200. Server default: 50.
+    /// - [`.offset()`](EvalMyEntries::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `EvalCampaignState` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn my_entries(&self) -> EvalMyEntries {
         EvalMyEntries(Call::new(self.t, Request::get("/eval/entries", &[])))
     }
 
     /// Lists my runs.
     ///
-    /// `GET /eval/runs`; Python SDK: `client.eval.runs`.
+    /// HTTP: `GET /eval/runs`. Python SDK: `client.eval.runs`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`EvalRuns`]:
+    /// - [`.competition_id()`](EvalRuns::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.offset()`](EvalRuns::offset): `u64`: the `offset` query parameter. Server default: 0.
+    /// - [`.limit()`](EvalRuns::limit): `u64`: the `limit` query parameter; from 1 to 500. Server default: 50.
+    ///
+    /// # Returns
+    /// [`MyEvalRunPage`](m::MyEvalRunPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn runs(&self) -> EvalRuns {
         EvalRuns(Call::new(self.t, Request::get("/eval/runs", &[])))
     }
 
     /// Reads my run.
     ///
-    /// `GET /eval/runs/{run_id}`; Python SDK: `client.eval.run`.
+    /// HTTP: `GET /eval/runs/{run_id}`. Python SDK: `client.eval.run`.
     ///
     /// # Arguments
-    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `run_id` (required): `impl IntoId<Ident>`: the `run_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`MyEvalRunRow`](m::MyEvalRunRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `run_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn run(&self, run_id: impl IntoId<Ident>) -> EvalRun {
         EvalRun(Call::new(
             self.t,
@@ -302,15 +471,27 @@ impl Eval<'_> {
 
     /// Lists my run calls.
     ///
-    /// `GET /eval/runs/{run_id}/llm-calls`; Python SDK: `client.eval.run_llm_calls`.
+    /// HTTP: `GET /eval/runs/{run_id}/llm-calls`. Python SDK: `client.eval.run_llm_calls`.
     ///
     /// # Arguments
-    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `run_id` (required): `impl IntoId<Ident>`: the `run_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`EvalRunLlmCalls`]:
+    /// - [`.offset()`](EvalRunLlmCalls::offset): `u64`: the `offset` query parameter. Server default: 0.
+    /// - [`.limit()`](EvalRunLlmCalls::limit): `u64`: the `limit` query parameter; from 1 to 500. Server default: 50.
+    ///
+    /// # Returns
+    /// [`LlmCallPage`](m::LlmCallPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `run_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn run_llm_calls(&self, run_id: impl IntoId<Ident>) -> EvalRunLlmCalls {
         EvalRunLlmCalls(Call::new(
             self.t,
@@ -323,16 +504,23 @@ impl Eval<'_> {
 
     /// Reads my run call.
     ///
-    /// `GET /eval/runs/{run_id}/llm-calls/{call_id}`; Python SDK: `client.eval.run_llm_call`.
+    /// HTTP: `GET /eval/runs/{run_id}/llm-calls/{call_id}`. Python SDK: `client.eval.run_llm_call`.
     ///
     /// # Arguments
-    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
-    /// - `call_id`: the `call_id` path parameter (an identifier, checked before sending).
+    /// - `run_id` (required): `impl IntoId<Ident>`: the `run_id` path parameter, an identifier checked before sending.
+    /// - `call_id` (required): `impl IntoId<Ident>`: the `call_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`LlmCallBody`](m::LlmCallBody), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `run_id`, `call_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn run_llm_call(
         &self,
         run_id: impl IntoId<Ident>,
@@ -353,15 +541,22 @@ impl Eval<'_> {
 
     /// Reads my run artifact.
     ///
-    /// `GET /eval/runs/{run_id}/artifact`; Python SDK: `client.eval.run_artifact`.
+    /// HTTP: `GET /eval/runs/{run_id}/artifact`. Python SDK: `client.eval.run_artifact`.
     ///
     /// # Arguments
-    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `run_id` (required): `impl IntoId<Ident>`: the `run_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `run_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn run_artifact(&self, run_id: impl IntoId<Ident>) -> EvalRunArtifact {
         EvalRunArtifact(Call::new(
             self.t,
@@ -374,15 +569,27 @@ impl Eval<'_> {
 
     /// Reads my run traffic.
     ///
-    /// `GET /eval/runs/{run_id}/traffic`; Python SDK: `client.eval.run_traffic`.
+    /// HTTP: `GET /eval/runs/{run_id}/traffic`. Python SDK: `client.eval.run_traffic`.
     ///
     /// # Arguments
-    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `run_id` (required): `impl IntoId<Ident>`: the `run_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`EvalRunTraffic`]:
+    /// - [`.cursor()`](EvalRunTraffic::cursor): `impl Into<String>`: the `cursor` query parameter. Not sent unless set.
+    /// - [`.limit()`](EvalRunTraffic::limit): `u64`: the `limit` query parameter. Server default: 0.
+    ///
+    /// # Returns
+    /// [`InstanceTrafficPage`](m::InstanceTrafficPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `run_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn run_traffic(&self, run_id: impl IntoId<Ident>) -> EvalRunTraffic {
         EvalRunTraffic(Call::new(
             self.t,
@@ -395,15 +602,22 @@ impl Eval<'_> {
 
     /// Reads my run writeup.
     ///
-    /// `GET /eval/runs/{run_id}/writeup`; Python SDK: `client.eval.run_writeup`.
+    /// HTTP: `GET /eval/runs/{run_id}/writeup`. Python SDK: `client.eval.run_writeup`.
     ///
     /// # Arguments
-    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
+    /// - `run_id` (required): `impl IntoId<Ident>`: the `run_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`RunWriteup`](m::RunWriteup), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `run_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn run_writeup(&self, run_id: impl IntoId<Ident>) -> EvalRunWriteup {
         EvalRunWriteup(Call::new(
             self.t,
@@ -416,16 +630,23 @@ impl Eval<'_> {
 
     /// Sets my run wall.
     ///
-    /// `POST /eval/runs/{run_id}/wall`; Python SDK: `client.eval.set_run_wall`.
+    /// HTTP: `POST /eval/runs/{run_id}/wall`. Python SDK: `client.eval.set_run_wall`.
     ///
     /// # Arguments
-    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
-    /// - `published`: the `published` body member.
+    /// - `run_id` (required): `impl IntoId<Ident>`: the `run_id` path parameter, an identifier checked before sending.
+    /// - `published` (required): `bool`: the `published` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`MyEvalRunRow`](m::MyEvalRunRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `run_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn set_run_wall(&self, run_id: impl IntoId<Ident>, published: bool) -> EvalSetRunWall {
         EvalSetRunWall(
             Call::with_body(
@@ -442,16 +663,23 @@ impl Eval<'_> {
 
     /// Sets my run transcript.
     ///
-    /// `POST /eval/runs/{run_id}/transcript`; Python SDK: `client.eval.set_run_transcript`.
+    /// HTTP: `POST /eval/runs/{run_id}/transcript`. Python SDK: `client.eval.set_run_transcript`.
     ///
     /// # Arguments
-    /// - `run_id`: the `run_id` path parameter (an identifier, checked before sending).
-    /// - `published`: the `published` body member.
+    /// - `run_id` (required): `impl IntoId<Ident>`: the `run_id` path parameter, an identifier checked before sending.
+    /// - `published` (required): `bool`: the `published` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`MyEvalRunRow`](m::MyEvalRunRow), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `run_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn set_run_transcript(
         &self,
         run_id: impl IntoId<Ident>,
@@ -472,27 +700,38 @@ impl Eval<'_> {
 
     /// Returns the my registry push target.
     ///
-    /// `GET /eval/registry`; Python SDK: `client.eval.registry_push_target`.
+    /// HTTP: `GET /eval/registry`. Python SDK: `client.eval.registry_push_target`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`RegistryPushTarget`](m::RegistryPushTarget), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn registry_push_target(&self) -> EvalRegistryPushTarget {
         EvalRegistryPushTarget(Call::new(self.t, Request::get("/eval/registry", &[])))
     }
 
     /// Lists my harness tags.
     ///
-    /// `GET /eval/harnesses/{harness_id:path}/tags`; Python SDK: `client.eval.harness_tags`.
+    /// HTTP: `GET /eval/harnesses/{harness_id:path}/tags`. Python SDK: `client.eval.harness_tags`.
     ///
     /// # Arguments
-    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    /// - `harness_id` (required): `impl Into<String>`: the `harness_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`HarnessTags`](m::HarnessTags), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `harness_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn harness_tags(&self, harness_id: impl Into<String>) -> EvalHarnessTags {
         EvalHarnessTags(Call::new(self.t, {
             let harness_id: String = harness_id.into();
@@ -505,15 +744,22 @@ impl Eval<'_> {
 
     /// Checks my harness.
     ///
-    /// `POST /eval/harnesses/{harness_id:path}/conformance`; Python SDK: `client.eval.check_harness`.
+    /// HTTP: `POST /eval/harnesses/{harness_id:path}/conformance`. Python SDK: `client.eval.check_harness`.
     ///
     /// # Arguments
-    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    /// - `harness_id` (required): `impl Into<String>`: the `harness_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`HarnessStateOutput`](m::HarnessStateOutput), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `harness_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn check_harness(&self, harness_id: impl Into<String>) -> EvalCheckHarness {
         EvalCheckHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();
@@ -526,15 +772,22 @@ impl Eval<'_> {
 
     /// Probes my harness.
     ///
-    /// `POST /eval/harnesses/{harness_id:path}/probe`; Python SDK: `client.eval.probe_harness`.
+    /// HTTP: `POST /eval/harnesses/{harness_id:path}/probe`. Python SDK: `client.eval.probe_harness`.
     ///
     /// # Arguments
-    /// - `harness_id`: the `harness_id` path parameter (an identifier, checked before sending).
+    /// - `harness_id` (required): `impl Into<String>`: the `harness_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TaskState`](m::TaskState), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `harness_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn probe_harness(&self, harness_id: impl Into<String>) -> EvalProbeHarness {
         EvalProbeHarness(Call::new(self.t, {
             let harness_id: String = harness_id.into();

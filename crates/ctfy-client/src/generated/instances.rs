@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `instances` calls (a view borrowed from the client).
+/// The `instances` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let page = client.instances().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Instances<'a> {
     pub(crate) t: &'a Transport,
@@ -24,17 +33,28 @@ impl crate::PlatformClient {
 }
 
 impl Instances<'_> {
-    /// Gets instance.
+    /// Gets the instance.
     ///
-    /// `GET /instances/{instance_id}`; Python SDK: `client.instances.get`.
+    /// HTTP: `GET /instances/{instance_id}`. Python SDK: `client.instances.get`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`InstancesGet`]:
+    /// - [`.competition_id()`](InstancesGet::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`InstanceInfo`](m::InstanceInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, instance_id: impl IntoId<InstanceId>) -> InstancesGet {
         InstancesGet(Call::new(
             self.t,
@@ -47,15 +67,26 @@ impl Instances<'_> {
 
     /// Gets instance status.
     ///
-    /// `GET /instances/{instance_id}/status`; Python SDK: `client.instances.status`.
+    /// HTTP: `GET /instances/{instance_id}/status`. Python SDK: `client.instances.status`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`InstancesStatus`]:
+    /// - [`.competition_id()`](InstancesStatus::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`InstanceStatusResponse`](m::InstanceStatusResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn status(&self, instance_id: impl IntoId<InstanceId>) -> InstancesStatus {
         InstancesStatus(Call::new(
             self.t,
@@ -66,17 +97,29 @@ impl Instances<'_> {
         ))
     }
 
-    /// Resets instance.
+    /// Resets the instance.
     ///
-    /// `POST /instances/{instance_id}/reset`; Python SDK: `client.instances.reset`.
+    /// HTTP: `POST /instances/{instance_id}/reset`. Python SDK: `client.instances.reset`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`InstancesReset`]:
+    /// - [`.ttl()`](InstancesReset::ttl): `std::time::Duration`: the `ttl` query parameter, sent as whole seconds (a fraction rounds up). Not sent unless set.
+    /// - [`.competition_id()`](InstancesReset::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`StartResponse`](m::StartResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn reset(&self, instance_id: impl IntoId<InstanceId>) -> InstancesReset {
         InstancesReset(Call::new(
             self.t,
@@ -87,17 +130,29 @@ impl Instances<'_> {
         ))
     }
 
-    /// Renews instance.
+    /// Renews the instance.
     ///
-    /// `POST /instances/{instance_id}/renew`; Python SDK: `client.instances.renew`.
+    /// HTTP: `POST /instances/{instance_id}/renew`. Python SDK: `client.instances.renew`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`InstancesRenew`]:
+    /// - [`.ttl()`](InstancesRenew::ttl): `std::time::Duration`: the `ttl` query parameter, sent as whole seconds (a fraction rounds up). Not sent unless set.
+    /// - [`.competition_id()`](InstancesRenew::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`RenewResponse`](m::RenewResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn renew(&self, instance_id: impl IntoId<InstanceId>) -> InstancesRenew {
         InstancesRenew(Call::new(
             self.t,
@@ -108,17 +163,28 @@ impl Instances<'_> {
         ))
     }
 
-    /// Mints player shell.
+    /// Mints a player shell.
     ///
-    /// `POST /instances/{instance_id}/shell/sessions`; Python SDK: `client.instances.shell_session`.
+    /// HTTP: `POST /instances/{instance_id}/shell/sessions`. Python SDK: `client.instances.shell_session`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`InstancesShellSession`]:
+    /// - [`.shell()`](InstancesShellSession::shell): `impl Into<String>`: the `shell` body member. Server default: `bash`.
+    ///
+    /// # Returns
+    /// [`PlayerShellTicket`](m::PlayerShellTicket), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn shell_session(&self, instance_id: impl IntoId<InstanceId>) -> InstancesShellSession {
         InstancesShellSession(Call::with_body(
             self.t,
@@ -135,15 +201,22 @@ impl Instances<'_> {
 
     /// Issues ssh credential.
     ///
-    /// `POST /instances/{instance_id}/ssh`; Python SDK: `client.instances.ssh_credential`.
+    /// HTTP: `POST /instances/{instance_id}/ssh`. Python SDK: `client.instances.ssh_credential`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`SshCredential`](m::SshCredential), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn ssh_credential(&self, instance_id: impl IntoId<InstanceId>) -> InstancesSshCredential {
         InstancesSshCredential(Call::new(
             self.t,
@@ -156,27 +229,53 @@ impl Instances<'_> {
 
     /// Lists instances.
     ///
-    /// `GET /instances`; Python SDK: `client.instances.list`.
+    /// HTTP: `GET /instances`. Python SDK: `client.instances.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`InstancesList`]:
+    /// - [`.challenge_id()`](InstancesList::challenge_id): `impl IntoId<ChallengeId>`: the `challenge_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.status()`](InstancesList::status): `impl Into<m::InstanceStatus>`: the `status` query parameter; a [`InstanceStatus`](ctfy_models::InstanceStatus) value. Not sent unless set.
+    /// - [`.q()`](InstancesList::q): `impl Into<String>`: the `q` query parameter. Not sent unless set.
+    /// - [`.competition_id()`](InstancesList::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.limit()`](InstancesList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](InstancesList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `InstanceInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> InstancesList {
         InstancesList(Call::new(self.t, Request::get("/instances", &[])))
     }
 
     /// Lists per instance attachments.
     ///
-    /// `GET /instances/{instance_id}/attachments`; Python SDK: `client.instances.attachments`.
+    /// HTTP: `GET /instances/{instance_id}/attachments`. Python SDK: `client.instances.attachments`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`InstancesAttachments`]:
+    /// - [`.competition_id()`](InstancesAttachments::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AttachmentList`](m::AttachmentList), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn attachments(&self, instance_id: impl IntoId<InstanceId>) -> InstancesAttachments {
         InstancesAttachments(Call::new(
             self.t,
@@ -190,18 +289,29 @@ impl Instances<'_> {
         ))
     }
 
-    /// Downloads per instance attachment.
+    /// Downloads the per instance attachment.
     ///
-    /// `GET /instances/{instance_id}/attachments/{filename:path}`; Python SDK: `client.instances.download_attachment`.
+    /// HTTP: `GET /instances/{instance_id}/attachments/{filename:path}`. Python SDK: `client.instances.download_attachment`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
-    /// - `filename`: the `filename` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
+    /// - `filename` (required): `impl Into<String>`: the `filename` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`InstancesDownloadAttachment`]:
+    /// - [`.competition_id()`](InstancesDownloadAttachment::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id`, `filename` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn download_attachment(
         &self,
         instance_id: impl IntoId<InstanceId>,
@@ -220,17 +330,28 @@ impl Instances<'_> {
         ))
     }
 
-    /// Downloads instance vpn config.
+    /// Downloads the instance vpn config.
     ///
-    /// `GET /instances/{instance_id}/vpn-config`; Python SDK: `client.instances.vpn_config`.
+    /// HTTP: `GET /instances/{instance_id}/vpn-config`. Python SDK: `client.instances.vpn_config`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`InstancesVpnConfig`]:
+    /// - [`.competition_id()`](InstancesVpnConfig::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn vpn_config(&self, instance_id: impl IntoId<InstanceId>) -> InstancesVpnConfig {
         InstancesVpnConfig(Call::new(
             self.t,
@@ -244,17 +365,28 @@ impl Instances<'_> {
         ))
     }
 
-    /// Downloads instance vpn config.
+    /// Downloads the instance vpn config.
     ///
-    /// `GET /instances/{instance_id}/vpn-config`; Python SDK: `client.instances.openvpn_config`.
+    /// HTTP: `GET /instances/{instance_id}/vpn-config`. Python SDK: `client.instances.openvpn_config`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`InstancesOpenvpnConfig`]:
+    /// - [`.competition_id()`](InstancesOpenvpnConfig::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn openvpn_config(&self, instance_id: impl IntoId<InstanceId>) -> InstancesOpenvpnConfig {
         InstancesOpenvpnConfig(Call::new(
             self.t,
@@ -268,17 +400,30 @@ impl Instances<'_> {
         ))
     }
 
-    /// Gets instance traffic.
+    /// Gets the instance traffic.
     ///
-    /// `GET /instances/{instance_id}/traffic`; Python SDK: `client.instances.traffic`.
+    /// HTTP: `GET /instances/{instance_id}/traffic`. Python SDK: `client.instances.traffic`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`InstancesTraffic`]:
+    /// - [`.cursor()`](InstancesTraffic::cursor): `impl Into<String>`: the `cursor` query parameter. Not sent unless set.
+    /// - [`.limit()`](InstancesTraffic::limit): `u64`: the `limit` query parameter. Server default: 0.
+    /// - [`.competition_id()`](InstancesTraffic::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`InstanceTrafficPage`](m::InstanceTrafficPage), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn traffic(&self, instance_id: impl IntoId<InstanceId>) -> InstancesTraffic {
         InstancesTraffic(Call::new(
             self.t,

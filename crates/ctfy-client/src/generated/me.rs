@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `me` calls (a view borrowed from the client).
+/// The `me` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let answer = client.me().achievements().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Me<'a> {
     pub(crate) t: &'a Transport,
@@ -24,38 +33,68 @@ impl crate::PlatformClient {
 }
 
 impl Me<'_> {
-    /// Gets me.
+    /// Gets the me.
     ///
-    /// `GET /me`; Python SDK: `client.me.get`.
+    /// HTTP: `GET /me`. Python SDK: `client.me.get`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeGet`]:
+    /// - [`.competition_id()`](MeGet::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`MeResponse`](m::MeResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self) -> MeGet {
         MeGet(Call::new(self.t, Request::get("/me", &[])))
     }
 
     /// Gets my inbox.
     ///
-    /// `GET /me/inbox`; Python SDK: `client.me.inbox`.
+    /// HTTP: `GET /me/inbox`. Python SDK: `client.me.inbox`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeInbox`]:
+    /// - [`.competition_id()`](MeInbox::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`InboxResponse`](m::InboxResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn inbox(&self) -> MeInbox {
         MeInbox(Call::new(self.t, Request::get("/me/inbox", &[])))
     }
 
     /// Gets prefs.
     ///
-    /// `GET /me/notification-preferences`; Python SDK: `client.me.notification_preferences`.
+    /// HTTP: `GET /me/notification-preferences`. Python SDK: `client.me.notification_preferences`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeNotificationPreferences`]:
+    /// - [`.competition_id()`](MeNotificationPreferences::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`NotificationPreferencesResponse`](m::NotificationPreferencesResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn notification_preferences(&self) -> MeNotificationPreferences {
         MeNotificationPreferences(Call::new(
             self.t,
@@ -63,18 +102,29 @@ impl Me<'_> {
         ))
     }
 
-    /// Sets pref.
+    /// Sets the pref.
     ///
-    /// `PATCH /me/notification-preferences`; Python SDK: `client.me.set_notification_preference`.
+    /// HTTP: `PATCH /me/notification-preferences`. Python SDK: `client.me.set_notification_preference`.
     ///
     /// # Arguments
-    /// - `category`: the `category` body member.
-    /// - `enabled`: the `enabled` body member.
+    /// - `category` (required): `impl Into<String>`: the `category` body member.
+    /// - `enabled` (required): `bool`: the `enabled` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeSetNotificationPreference`]:
+    /// - [`.competition_id()`](MeSetNotificationPreference::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.channel()`](MeSetNotificationPreference::channel): `impl Into<String>`: the `channel` body member. Server default: `email`.
+    ///
+    /// # Returns
+    /// [`NotificationPreferencesResponse`](m::NotificationPreferencesResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn set_notification_preference(
         &self,
         category: impl Into<String>,
@@ -93,16 +143,27 @@ impl Me<'_> {
 
     /// Clears pref.
     ///
-    /// `DELETE /me/notification-preferences/{category}/{channel}`; Python SDK: `client.me.clear_notification_preference`.
+    /// HTTP: `DELETE /me/notification-preferences/{category}/{channel}`. Python SDK: `client.me.clear_notification_preference`.
     ///
     /// # Arguments
-    /// - `category`: the `category` path parameter (an identifier, checked before sending).
-    /// - `channel`: the `channel` path parameter (an identifier, checked before sending).
+    /// - `category` (required): `impl IntoId<Ident>`: the `category` path parameter, an identifier checked before sending.
+    /// - `channel` (required): `impl IntoId<Ident>`: the `channel` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeClearNotificationPreference`]:
+    /// - [`.competition_id()`](MeClearNotificationPreference::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`NotificationPreferencesResponse`](m::NotificationPreferencesResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `category`, `channel` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn clear_notification_preference(
         &self,
         category: impl IntoId<Ident>,
@@ -123,15 +184,26 @@ impl Me<'_> {
 
     /// Marks announcement read.
     ///
-    /// `POST /me/announcements/{announcement_id}/read`; Python SDK: `client.me.read_announcement`.
+    /// HTTP: `POST /me/announcements/{announcement_id}/read`. Python SDK: `client.me.read_announcement`.
     ///
     /// # Arguments
-    /// - `announcement_id`: the `announcement_id` path parameter (an identifier, checked before sending).
+    /// - `announcement_id` (required): `impl IntoId<Ident>`: the `announcement_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeReadAnnouncement`]:
+    /// - [`.competition_id()`](MeReadAnnouncement::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// `ctfy_models::JsonObject`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `announcement_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn read_announcement(&self, announcement_id: impl IntoId<Ident>) -> MeReadAnnouncement {
         MeReadAnnouncement(Call::new(
             self.t,
@@ -147,12 +219,22 @@ impl Me<'_> {
 
     /// Marks all announcements read.
     ///
-    /// `POST /me/announcements/read-all`; Python SDK: `client.me.read_all_announcements`.
+    /// HTTP: `POST /me/announcements/read-all`. Python SDK: `client.me.read_all_announcements`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeReadAllAnnouncements`]:
+    /// - [`.competition_id()`](MeReadAllAnnouncements::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// `ctfy_models::JsonObject`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn read_all_announcements(&self) -> MeReadAllAnnouncements {
         MeReadAllAnnouncements(Call::new(
             self.t,
@@ -162,12 +244,27 @@ impl Me<'_> {
 
     /// Patches my profile.
     ///
-    /// `PATCH /me/profile`; Python SDK: `client.me.update_profile`.
+    /// HTTP: `PATCH /me/profile`. Python SDK: `client.me.update_profile`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeUpdateProfile`]:
+    /// - [`.competition_id()`](MeUpdateProfile::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.bio()`](MeUpdateProfile::bio): `impl Into<String>`: the `bio` body member; at most 280 characters. Not sent unless set.
+    /// - [`.country()`](MeUpdateProfile::country): `impl Into<String>`: the `country` body member. Not sent unless set.
+    /// - [`.social_links()`](MeUpdateProfile::social_links): `std::collections::BTreeMap<String, String>`: the `social_links` body member. Not sent unless set.
+    /// - [`.timezone()`](MeUpdateProfile::timezone): `impl Into<String>`: the `timezone` body member; at most 80 characters. Not sent unless set.
+    /// - [`.website_url()`](MeUpdateProfile::website_url): `impl Into<String>`: the `website_url` body member; at most 200 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`MeResponse`](m::MeResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn update_profile(&self) -> MeUpdateProfile {
         MeUpdateProfile(Call::with_body(
             self.t,
@@ -178,15 +275,25 @@ impl Me<'_> {
 
     /// Patches my profile visibility.
     ///
-    /// `PATCH /me/profile/visibility`; Python SDK: `client.me.update_visibility`.
+    /// HTTP: `PATCH /me/profile/visibility`. Python SDK: `client.me.update_visibility`.
     ///
     /// # Arguments
-    /// - `body`: the request body.
+    /// - `body` (required): `std::collections::BTreeMap<String, bool>`, the whole request body.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeUpdateVisibility`]:
+    /// - [`.competition_id()`](MeUpdateVisibility::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`MeResponse`](m::MeResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn update_visibility(
         &self,
         body: &std::collections::BTreeMap<String, bool>,
@@ -199,24 +306,44 @@ impl Me<'_> {
 
     /// Exports me.
     ///
-    /// `GET /me/export`; Python SDK: `client.me.export_account`.
+    /// HTTP: `GET /me/export`. Python SDK: `client.me.export_account`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeExportAccount`]:
+    /// - [`.competition_id()`](MeExportAccount::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn export_account(&self) -> MeExportAccount {
         MeExportAccount(Call::new(self.t, Request::get("/me/export", &[])))
     }
 
     /// Reauthenticates me.
     ///
-    /// `POST /me/reauthenticate`; Python SDK: `client.me.reauthenticate`.
+    /// HTTP: `POST /me/reauthenticate`. Python SDK: `client.me.reauthenticate`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeReauthenticate`]:
+    /// - [`.code()`](MeReauthenticate::code): `impl Into<String>`: the `code` body member. Not sent unless set.
+    /// - [`.current_password()`](MeReauthenticate::current_password): `impl Into<String>`: the `current_password` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`ReauthenticationOpened`](m::ReauthenticationOpened), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn reauthenticate(&self) -> MeReauthenticate {
         MeReauthenticate(Call::with_body(
             self.t,
@@ -227,12 +354,16 @@ impl Me<'_> {
 
     /// Requests reauth code.
     ///
-    /// `POST /me/reauthenticate/code`; Python SDK: `client.me.request_reauth_code`.
+    /// HTTP: `POST /me/reauthenticate/code`. Python SDK: `client.me.request_reauth_code`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EmailVerificationSent`](m::EmailVerificationSent), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn request_reauth_code(&self) -> MeRequestReauthCode {
         MeRequestReauthCode(Call::new(
             self.t,
@@ -242,27 +373,41 @@ impl Me<'_> {
 
     /// Requests deletion code.
     ///
-    /// `POST /me/deletion-code`; Python SDK: `client.me.request_deletion_code`.
+    /// HTTP: `POST /me/deletion-code`. Python SDK: `client.me.request_deletion_code`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`EmailVerificationSent`](m::EmailVerificationSent), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn request_deletion_code(&self) -> MeRequestDeletionCode {
         MeRequestDeletionCode(Call::new(self.t, Request::post("/me/deletion-code", &[])))
     }
 
-    /// Deletes me.
+    /// Deletes the me.
     ///
-    /// `DELETE /me`; Python SDK: `client.me.delete_account`.
+    /// HTTP: `DELETE /me`. Python SDK: `client.me.delete_account`.
     ///
     /// # Arguments
-    /// - `confirm_display_name`: the `confirm_display_name` body member.
+    /// - `confirm_display_name` (required): `impl Into<String>`: the `confirm_display_name` body member; 1 to 120 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeDeleteAccount`]:
+    /// - [`.code()`](MeDeleteAccount::code): `impl Into<String>`: the `code` body member; at most 32 characters. Not sent unless set.
+    /// - [`.current_password()`](MeDeleteAccount::current_password): `impl Into<String>`: the `current_password` body member; at most 256 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`AccountDeletionAccepted`](m::AccountDeletionAccepted), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete_account(&self, confirm_display_name: impl Into<String>) -> MeDeleteAccount {
         MeDeleteAccount(
             Call::with_body(
@@ -279,36 +424,60 @@ impl Me<'_> {
 
     /// Gets my achievements.
     ///
-    /// `GET /me/achievements`; Python SDK: `client.me.achievements`.
+    /// HTTP: `GET /me/achievements`. Python SDK: `client.me.achievements`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`MyAchievementsResponse`](m::MyAchievementsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn achievements(&self) -> MeAchievements {
         MeAchievements(Call::new(self.t, Request::get("/me/achievements", &[])))
     }
 
     /// Lists my solves.
     ///
-    /// `GET /me/solves`; Python SDK: `client.me.solves`.
+    /// HTTP: `GET /me/solves`. Python SDK: `client.me.solves`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeSolves`]:
+    /// - [`.competition_id()`](MeSolves::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// `Vec<MySolveSummary>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn solves(&self) -> MeSolves {
         MeSolves(Call::new(self.t, Request::get("/me/solves", &[])))
     }
 
     /// Lists my milestone progress.
     ///
-    /// `GET /me/milestone-progress`; Python SDK: `client.me.milestone_progress`.
+    /// HTTP: `GET /me/milestone-progress`. Python SDK: `client.me.milestone_progress`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeMilestoneProgress`]:
+    /// - [`.competition_id()`](MeMilestoneProgress::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// `Vec<MilestoneProgress>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn milestone_progress(&self) -> MeMilestoneProgress {
         MeMilestoneProgress(Call::new(
             self.t,
@@ -318,12 +487,22 @@ impl Me<'_> {
 
     /// Verifies star gazer.
     ///
-    /// `POST /me/star-gazer/verify`; Python SDK: `client.me.verify_star_gazer`.
+    /// HTTP: `POST /me/star-gazer/verify`. Python SDK: `client.me.verify_star_gazer`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`MeVerifyStarGazer`]:
+    /// - [`.competition_id()`](MeVerifyStarGazer::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`StarGazerVerifyResponse`](m::StarGazerVerifyResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn verify_star_gazer(&self) -> MeVerifyStarGazer {
         MeVerifyStarGazer(Call::new(
             self.t,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `patches` calls (a view borrowed from the client).
+/// The `patches` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let answer = client.patches().list().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Patches<'a> {
     pub(crate) t: &'a Transport,
@@ -24,17 +33,28 @@ impl crate::PlatformClient {
 }
 
 impl Patches<'_> {
-    /// Gets defence source.
+    /// Gets the defence source.
     ///
-    /// `GET /challenges/{challenge_id}/defence/source`; Python SDK: `client.patches.source`.
+    /// HTTP: `GET /challenges/{challenge_id}/defence/source`. Python SDK: `client.patches.source`.
     ///
     /// # Arguments
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`PatchesSource`]:
+    /// - [`.competition_id()`](PatchesSource::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`DefenceSource`](m::DefenceSource), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn source(&self, challenge_id: impl IntoId<ChallengeId>) -> PatchesSource {
         PatchesSource(Call::new(
             self.t,
@@ -50,12 +70,23 @@ impl Patches<'_> {
 
     /// Lists patches.
     ///
-    /// `GET /patches`; Python SDK: `client.patches.list`.
+    /// HTTP: `GET /patches`. Python SDK: `client.patches.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`PatchesList`]:
+    /// - [`.challenge_id()`](PatchesList::challenge_id): `impl IntoId<ChallengeId>`: the `challenge_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.competition_id()`](PatchesList::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// `Vec<PatchSubmissionInfo>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> PatchesList {
         PatchesList(Call::new(self.t, Request::get("/patches", &[])))
     }

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `registration` calls (a view borrowed from the client).
+/// The `registration` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let answer = client.registration().get("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct RegistrationForm<'a> {
     pub(crate) t: &'a Transport,
@@ -26,15 +35,22 @@ impl crate::PlatformClient {
 impl RegistrationForm<'_> {
     /// Gets my registration.
     ///
-    /// `GET /competitions/{competition_id}/registration`; Python SDK: `client.registration.get`.
+    /// HTTP: `GET /competitions/{competition_id}/registration`. Python SDK: `client.registration.get`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`MyRegistrationResponse`](m::MyRegistrationResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, competition_id: impl IntoId<CompetitionId>) -> RegistrationGet {
         RegistrationGet(Call::new(
             self.t,
@@ -50,15 +66,37 @@ impl RegistrationForm<'_> {
 
     /// Submits my registration.
     ///
-    /// `PUT /competitions/{competition_id}/registration`; Python SDK: `client.registration.submit`.
+    /// HTTP: `PUT /competitions/{competition_id}/registration`. Python SDK: `client.registration.submit`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`RegistrationSubmit`]:
+    /// - [`.academic_stage()`](RegistrationSubmit::academic_stage): `impl Into<String>`: the `academic_stage` body member; at most 80 characters. Not sent unless set.
+    /// - [`.anonymous()`](RegistrationSubmit::anonymous): `bool`: the `anonymous` body member. Not sent unless set.
+    /// - [`.gender()`](RegistrationSubmit::gender): `impl Into<m::MyRegistrationResponseGender>`: the `gender` body member; one of `male`, `female`, `other`, `undisclosed`. Not sent unless set.
+    /// - [`.grade()`](RegistrationSubmit::grade): `impl Into<String>`: the `grade` body member; at most 80 characters. Not sent unless set.
+    /// - [`.mailing_address()`](RegistrationSubmit::mailing_address): `impl Into<String>`: the `mailing_address` body member; at most 500 characters. Not sent unless set.
+    /// - [`.organization()`](RegistrationSubmit::organization): `impl Into<String>`: the `organization` body member; at most 200 characters. Not sent unless set.
+    /// - [`.phone()`](RegistrationSubmit::phone): `impl Into<String>`: the `phone` body member; at most 40 characters. Not sent unless set.
+    /// - [`.real_name()`](RegistrationSubmit::real_name): `impl Into<String>`: the `real_name` body member; at most 120 characters. Not sent unless set.
+    /// - [`.specialties()`](RegistrationSubmit::specialties): `impl IntoIterator<Item = impl Into<String>>`: the `specialties` body member. Not sent unless set.
+    /// - [`.team_anonymous()`](RegistrationSubmit::team_anonymous): `bool`: the `team_anonymous` body member. Not sent unless set.
+    /// - [`.team_honors()`](RegistrationSubmit::team_honors): `impl Into<String>`: the `team_honors` body member; at most 2000 characters. Not sent unless set.
+    /// - [`.undergrad_school()`](RegistrationSubmit::undergrad_school): `impl Into<String>`: the `undergrad_school` body member; at most 200 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`MyRegistrationResponse`](m::MyRegistrationResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn submit(&self, competition_id: impl IntoId<CompetitionId>) -> RegistrationSubmit {
         RegistrationSubmit(Call::with_body(
             self.t,
@@ -73,18 +111,25 @@ impl RegistrationForm<'_> {
         ))
     }
 
-    /// Uploads team logo.
+    /// Uploads a team logo.
     ///
-    /// `POST /competitions/{competition_id}/team/logo`; Python SDK: `client.registration.upload_team_logo`.
+    /// HTTP: `POST /competitions/{competition_id}/team/logo`. Python SDK: `client.registration.upload_team_logo`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part (name, MIME type, bytes).
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamLogoUploadResponse`](m::TeamLogoUploadResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn upload_team_logo(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -107,18 +152,25 @@ impl RegistrationForm<'_> {
         )
     }
 
-    /// Gets team logo.
+    /// Gets the team logo.
     ///
-    /// `GET /competitions/{competition_id}/teams/{team_id}/logo`; Python SDK: `client.registration.team_logo`.
+    /// HTTP: `GET /competitions/{competition_id}/teams/{team_id}/logo`. Python SDK: `client.registration.team_logo`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `team_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn team_logo(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `registry` calls (a view borrowed from the client).
+/// The `registry` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let answer = client.registry().token().await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Registry<'a> {
     pub(crate) t: &'a Transport,
@@ -24,14 +33,24 @@ impl crate::PlatformClient {
 }
 
 impl Registry<'_> {
-    /// Mints registry token.
+    /// Mints a registry token.
     ///
-    /// `GET /registry/token`; Python SDK: `client.registry.token`.
+    /// HTTP: `GET /registry/token`. Python SDK: `client.registry.token`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`RegistryToken`]:
+    /// - [`.service()`](RegistryToken::service): `impl Into<String>`: the `service` query parameter. Not sent unless set.
+    /// - [`.scope()`](RegistryToken::scope): `impl IntoIterator<Item = impl Into<String>>`: the `scope` query parameter. Not sent unless set.
+    ///
+    /// # Returns
+    /// `ctfy_models::JsonObject`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn token(&self) -> RegistryToken {
         RegistryToken(Call::new(self.t, Request::get("/registry/token", &[])))
     }

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `reports` calls (a view borrowed from the client).
+/// The `reports` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let answer = client.reports().mine("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Reports<'a> {
     pub(crate) t: &'a Transport,
@@ -26,17 +35,24 @@ impl crate::PlatformClient {
 impl Reports<'_> {
     /// Saves report.
     ///
-    /// `PUT /competitions/{competition_id}/challenges/{challenge_id}/report`; Python SDK: `client.reports.save`.
+    /// HTTP: `PUT /competitions/{competition_id}/challenges/{challenge_id}/report`. Python SDK: `client.reports.save`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `content`: the `content` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `content` (required): `impl Into<String>`: the `content` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ReportSaveResponse`](m::ReportSaveResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn save(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -62,15 +78,22 @@ impl Reports<'_> {
 
     /// Lists my reports.
     ///
-    /// `GET /competitions/{competition_id}/reports`; Python SDK: `client.reports.mine`.
+    /// HTTP: `GET /competitions/{competition_id}/reports`. Python SDK: `client.reports.mine`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`MyReportsResponse`](m::MyReportsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn mine(&self, competition_id: impl IntoId<CompetitionId>) -> ReportsMine {
         ReportsMine(Call::new(
             self.t,
@@ -84,18 +107,25 @@ impl Reports<'_> {
         ))
     }
 
-    /// Gets report.
+    /// Gets the report.
     ///
-    /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report`; Python SDK: `client.reports.get`.
+    /// HTTP: `GET /competitions/{competition_id}/challenges/{challenge_id}/report`. Python SDK: `client.reports.get`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ReportInfo`](m::ReportInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -116,16 +146,23 @@ impl Reports<'_> {
 
     /// Lists report versions.
     ///
-    /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report/versions`; Python SDK: `client.reports.versions`.
+    /// HTTP: `GET /competitions/{competition_id}/challenges/{challenge_id}/report/versions`. Python SDK: `client.reports.versions`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ReportVersionsResponse`](m::ReportVersionsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn versions(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -146,16 +183,23 @@ impl Reports<'_> {
 
     /// Finalizes report.
     ///
-    /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/finalize`; Python SDK: `client.reports.finalize`.
+    /// HTTP: `POST /competitions/{competition_id}/challenges/{challenge_id}/report/finalize`. Python SDK: `client.reports.finalize`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ReportStanding`](m::ReportStanding), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn finalize(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -176,16 +220,23 @@ impl Reports<'_> {
 
     /// Reopens report.
     ///
-    /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/reopen`; Python SDK: `client.reports.reopen`.
+    /// HTTP: `POST /competitions/{competition_id}/challenges/{challenge_id}/report/reopen`. Python SDK: `client.reports.reopen`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ReportStanding`](m::ReportStanding), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn reopen(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -206,16 +257,23 @@ impl Reports<'_> {
 
     /// Requests report grading.
     ///
-    /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/grade-now`; Python SDK: `client.reports.request_grading`.
+    /// HTTP: `POST /competitions/{competition_id}/challenges/{challenge_id}/report/grade-now`. Python SDK: `client.reports.request_grading`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ReportStanding`](m::ReportStanding), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn request_grading(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -236,16 +294,23 @@ impl Reports<'_> {
 
     /// Lists report attachments.
     ///
-    /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report/attachments`; Python SDK: `client.reports.attachments`.
+    /// HTTP: `GET /competitions/{competition_id}/challenges/{challenge_id}/report/attachments`. Python SDK: `client.reports.attachments`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ReportAttachmentsResponse`](m::ReportAttachmentsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn attachments(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -264,19 +329,26 @@ impl Reports<'_> {
         ))
     }
 
-    /// Uploads report attachment.
+    /// Uploads a report attachment.
     ///
-    /// `POST /competitions/{competition_id}/challenges/{challenge_id}/report/attachments`; Python SDK: `client.reports.upload_attachment`.
+    /// HTTP: `POST /competitions/{competition_id}/challenges/{challenge_id}/report/attachments`. Python SDK: `client.reports.upload_attachment`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `file_filename`, `file_content_type`, `file`: the `file` file part.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `file_filename`, `file_content_type`, `file`: the `file` file part (name, MIME type, bytes).
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ReportAttachmentInfo`](m::ReportAttachmentInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn upload_attachment(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -288,19 +360,26 @@ impl Reports<'_> {
         ReportsUploadAttachment(Call::new(self.t, (|| -> Result<Request> { let competition_id = competition_id.into_id()?; let challenge_id = challenge_id.into_id()?; Request::post("/competitions/{competition_id}/challenges/{challenge_id}/report/attachments", &[competition_id.as_str(), challenge_id.as_str()]) })()).file("file", file_filename, file_content_type, file))
     }
 
-    /// Downloads report attachment.
+    /// Downloads the report attachment.
     ///
-    /// `GET /competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}`; Python SDK: `client.reports.attachment_bytes`.
+    /// HTTP: `GET /competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}`. Python SDK: `client.reports.attachment_bytes`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `attachment_id` (required): `impl IntoId<Ident>`: the `attachment_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// A [`Download`]: the bytes, their content type and file name.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id`, `attachment_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn attachment_bytes(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -325,19 +404,26 @@ impl Reports<'_> {
         ))
     }
 
-    /// Deletes report attachment.
+    /// Deletes the report attachment.
     ///
-    /// `DELETE /competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}`; Python SDK: `client.reports.delete_attachment`.
+    /// HTTP: `DELETE /competitions/{competition_id}/challenges/{challenge_id}/report/attachments/{attachment_id}`. Python SDK: `client.reports.delete_attachment`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` path parameter (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` path parameter (an identifier, checked before sending).
-    /// - `attachment_id`: the `attachment_id` path parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` path parameter, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` path parameter, an identifier checked before sending.
+    /// - `attachment_id` (required): `impl IntoId<Ident>`: the `attachment_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ReportAttachmentsResponse`](m::ReportAttachmentsResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `competition_id`, `challenge_id`, `attachment_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete_attachment(
         &self,
         competition_id: impl IntoId<CompetitionId>,

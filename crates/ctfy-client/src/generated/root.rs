@@ -13,36 +13,48 @@ use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 impl crate::PlatformClient {
     /// Returns the health.
     ///
-    /// `GET /health`; Python SDK: `client.health`.
+    /// HTTP: `GET /health`. Python SDK: `client.health`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`HealthResponse`](m::HealthResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn health(&self) -> PlatformHealth {
         PlatformHealth(Call::new(&self.t, Request::get("/health", &[])))
     }
 
     /// Returns the meta.
     ///
-    /// `GET /meta`; Python SDK: `client.get_meta`.
+    /// HTTP: `GET /meta`. Python SDK: `client.get_meta`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`MetaResponse`](m::MetaResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get_meta(&self) -> PlatformGetMeta {
         PlatformGetMeta(Call::new(&self.t, Request::get("/meta", &[])))
     }
 
     /// Returns the cluster info.
     ///
-    /// `GET /cluster-info`; Python SDK: `client.cluster_info`.
+    /// HTTP: `GET /cluster-info`. Python SDK: `client.cluster_info`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`ClusterInfo`](m::ClusterInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn cluster_info(&self) -> PlatformClusterInfo {
         PlatformClusterInfo(Call::new(&self.t, Request::get("/cluster-info", &[])))
     }

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `scoreboard` calls (a view borrowed from the client).
+/// The `scoreboard` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let page = client.scoreboard().challenge_stats().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Scoreboard<'a> {
     pub(crate) t: &'a Transport,
@@ -24,26 +33,47 @@ impl crate::PlatformClient {
 }
 
 impl Scoreboard<'_> {
-    /// Gets scoreboard.
+    /// Gets the scoreboard.
     ///
-    /// `GET /scoreboard`; Python SDK: `client.scoreboard.get`.
+    /// HTTP: `GET /scoreboard`. Python SDK: `client.scoreboard.get`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ScoreboardGet`]:
+    /// - [`.division()`](ScoreboardGet::division): `impl Into<String>`: the `division` query parameter. Not sent unless set.
+    /// - [`.limit()`](ScoreboardGet::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](ScoreboardGet::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `ScoreboardEntry` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self) -> ScoreboardGet {
         ScoreboardGet(Call::new(self.t, Request::get("/scoreboard", &[])))
     }
 
     /// Gets challenge stats.
     ///
-    /// `GET /scoreboard/challenges`; Python SDK: `client.scoreboard.challenge_stats`.
+    /// HTTP: `GET /scoreboard/challenges`. Python SDK: `client.scoreboard.challenge_stats`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ScoreboardChallengeStats`]:
+    /// - [`.limit()`](ScoreboardChallengeStats::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](ScoreboardChallengeStats::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `ChallengeStats` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn challenge_stats(&self) -> ScoreboardChallengeStats {
         ScoreboardChallengeStats(Call::new(
             self.t,
@@ -51,14 +81,24 @@ impl Scoreboard<'_> {
         ))
     }
 
-    /// Gets user scoreboard.
+    /// Gets the user scoreboard.
     ///
-    /// `GET /scoreboard/users`; Python SDK: `client.scoreboard.users`.
+    /// HTTP: `GET /scoreboard/users`. Python SDK: `client.scoreboard.users`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`ScoreboardUsers`]:
+    /// - [`.limit()`](ScoreboardUsers::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](ScoreboardUsers::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `UserScoreboardEntry` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn users(&self) -> ScoreboardUsers {
         ScoreboardUsers(Call::new(self.t, Request::get("/scoreboard/users", &[])))
     }

@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `series` calls (a view borrowed from the client).
+/// The `series` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let answer = client.series().ladder("series-id-e72567").await?;
+/// println!("{answer:?}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Series<'a> {
     pub(crate) t: &'a Transport,
@@ -26,15 +35,22 @@ impl crate::PlatformClient {
 impl Series<'_> {
     /// Returns the series ladder.
     ///
-    /// `GET /series/{series_id}/ladder`; Python SDK: `client.series.ladder`.
+    /// HTTP: `GET /series/{series_id}/ladder`. Python SDK: `client.series.ladder`.
     ///
     /// # Arguments
-    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
+    /// - `series_id` (required): `impl IntoId<Ident>`: the `series_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`SeriesLadder`](m::SeriesLadder), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `series_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn ladder(&self, series_id: impl IntoId<Ident>) -> SeriesLadder {
         SeriesLadder(Call::new(
             self.t,
@@ -47,16 +63,23 @@ impl Series<'_> {
 
     /// Returns the series ladder history.
     ///
-    /// `GET /series/{series_id}/ladder/{user_id}`; Python SDK: `client.series.ladder_history`.
+    /// HTTP: `GET /series/{series_id}/ladder/{user_id}`. Python SDK: `client.series.ladder_history`.
     ///
     /// # Arguments
-    /// - `series_id`: the `series_id` path parameter (an identifier, checked before sending).
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `series_id` (required): `impl IntoId<Ident>`: the `series_id` path parameter, an identifier checked before sending.
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`SeriesLadderHistory`](m::SeriesLadderHistory), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `series_id`, `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn ladder_history(
         &self,
         series_id: impl IntoId<Ident>,

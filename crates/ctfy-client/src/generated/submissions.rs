@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `submissions` calls (a view borrowed from the client).
+/// The `submissions` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let page = client.submissions().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Submissions<'a> {
     pub(crate) t: &'a Transport,
@@ -26,15 +35,27 @@ impl crate::PlatformClient {
 impl Submissions<'_> {
     /// Checks answer.
     ///
-    /// `POST /instances/{instance_id}/check`; Python SDK: `client.submissions.check`.
+    /// HTTP: `POST /instances/{instance_id}/check`. Python SDK: `client.submissions.check`.
     ///
     /// # Arguments
-    /// - `instance_id`: the `instance_id` path parameter (an identifier, checked before sending).
+    /// - `instance_id` (required): `impl IntoId<InstanceId>`: the `instance_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`SubmissionsCheck`]:
+    /// - [`.competition_id()`](SubmissionsCheck::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.question_id()`](SubmissionsCheck::question_id): `impl IntoId<QuestionId>`: the `question_id` body member, an identifier checked before sending. Server default: `flag`.
+    ///
+    /// # Returns
+    /// [`CheckAnswerResponse`](m::CheckAnswerResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `instance_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn check(&self, instance_id: impl IntoId<InstanceId>) -> SubmissionsCheck {
         SubmissionsCheck(Call::with_body(
             self.t,
@@ -48,29 +69,52 @@ impl Submissions<'_> {
 
     /// Lists my submissions.
     ///
-    /// `GET /submissions`; Python SDK: `client.submissions.list`.
+    /// HTTP: `GET /submissions`. Python SDK: `client.submissions.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`SubmissionsList`]:
+    /// - [`.challenge_id()`](SubmissionsList::challenge_id): `impl IntoId<ChallengeId>`: the `challenge_id` query parameter, an identifier checked before sending. Not sent unless set.
+    /// - [`.limit()`](SubmissionsList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](SubmissionsList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    /// - [`.competition_id()`](SubmissionsList::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// A [`Page`] of `SubmissionState` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> SubmissionsList {
         SubmissionsList(Call::new(self.t, Request::get("/submissions", &[])))
     }
 
-    /// Submits qa answer.
+    /// Submits a qa answer.
     ///
-    /// `POST /qa/submissions`; Python SDK: `client.submissions.submit_qa`.
+    /// HTTP: `POST /qa/submissions`. Python SDK: `client.submissions.submit_qa`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` body member (an identifier, checked before sending).
-    /// - `challenge_id`: the `challenge_id` body member (an identifier, checked before sending).
-    /// - `answer`: the `answer` body member.
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` body member, an identifier checked before sending.
+    /// - `challenge_id` (required): `impl IntoId<ChallengeId>`: the `challenge_id` body member, an identifier checked before sending.
+    /// - `answer` (required): `impl Into<ctfy_models::StringOrList>`: the `answer` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`SubmissionsSubmitQa`]:
+    /// - [`.question_id()`](SubmissionsSubmitQa::question_id): `impl IntoId<QuestionId>`: the `question_id` body member, an identifier checked before sending. Server default: `answer`.
+    ///
+    /// # Returns
+    /// [`SubmissionResponse`](m::SubmissionResponse), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn submit_qa(
         &self,
         competition_id: impl IntoId<CompetitionId>,
@@ -91,15 +135,21 @@ impl Submissions<'_> {
 
     /// Lists qa challenges.
     ///
-    /// `GET /qa/challenges`; Python SDK: `client.submissions.list_qa_challenges`.
+    /// HTTP: `GET /qa/challenges`. Python SDK: `client.submissions.list_qa_challenges`.
     ///
     /// # Arguments
-    /// - `competition_id`: the `competition_id` query parameter (an identifier, checked before sending).
+    /// - `competition_id` (required): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<QaChallengeView>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list_qa_challenges(
         &self,
         competition_id: impl IntoId<CompetitionId>,

@@ -46,12 +46,22 @@ impl Team {
 impl Team {
     /// Renames team.
     ///
-    /// `PATCH /competitions/{competition_id}/team`; Python SDK: `client.competition(id).team.rename`.
+    /// HTTP: `PATCH /competitions/{competition_id}/team`. Python SDK: `client.competition(id).team.rename`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`TeamRename`]:
+    /// - [`.description()`](TeamRename::description): `impl Into<String>`: the `description` body member; at most 2000 characters. Not sent unless set.
+    /// - [`.name()`](TeamRename::name): `impl Into<String>`: the `name` body member; 1 to 80 characters. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`TeamDetail`](m::TeamDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn rename(&self) -> TeamRename {
         TeamRename(Call::with_body(
             &self.t,
@@ -63,14 +73,18 @@ impl Team {
         ))
     }
 
-    /// Reads team affiliation.
+    /// Reads the team affiliation.
     ///
-    /// `GET /competitions/{competition_id}/team/affiliation`; Python SDK: `client.competition(id).team.affiliation`.
+    /// HTTP: `GET /competitions/{competition_id}/team/affiliation`. Python SDK: `client.competition(id).team.affiliation`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamAffiliationSelection`](m::TeamAffiliationSelection), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn affiliation(&self) -> TeamAffiliation {
         TeamAffiliation(Call::new(
             &self.t,
@@ -81,17 +95,22 @@ impl Team {
         ))
     }
 
-    /// Sets team affiliation.
+    /// Sets the team affiliation.
     ///
-    /// `PUT /competitions/{competition_id}/team/affiliation`; Python SDK: `client.competition(id).team.set_affiliation`.
+    /// HTTP: `PUT /competitions/{competition_id}/team/affiliation`. Python SDK: `client.competition(id).team.set_affiliation`.
     ///
     /// # Arguments
-    /// - `domain`: the `domain` body member.
+    /// - `domain` (required): `impl Into<String>`: the `domain` body member; 1 to 253 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamAffiliationSelection`](m::TeamAffiliationSelection), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn set_affiliation(&self, domain: impl Into<String>) -> TeamSetAffiliation {
         TeamSetAffiliation(
             Call::with_body(
@@ -108,12 +127,16 @@ impl Team {
 
     /// Clears team affiliation.
     ///
-    /// `DELETE /competitions/{competition_id}/team/affiliation`; Python SDK: `client.competition(id).team.clear_affiliation`.
+    /// HTTP: `DELETE /competitions/{competition_id}/team/affiliation`. Python SDK: `client.competition(id).team.clear_affiliation`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamAffiliationSelection`](m::TeamAffiliationSelection), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn clear_affiliation(&self) -> TeamClearAffiliation {
         TeamClearAffiliation(Call::new(
             &self.t,
@@ -126,12 +149,16 @@ impl Team {
 
     /// Leaves team.
     ///
-    /// `POST /competitions/{competition_id}/team/leave`; Python SDK: `client.competition(id).team.leave`.
+    /// HTTP: `POST /competitions/{competition_id}/team/leave`. Python SDK: `client.competition(id).team.leave`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// Nothing: `()` when the platform confirms.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn leave(&self) -> TeamLeave {
         TeamLeave(Call::new(
             &self.t,
@@ -144,15 +171,22 @@ impl Team {
 
     /// Kicks member.
     ///
-    /// `DELETE /competitions/{competition_id}/team/members/{target_user_id}`; Python SDK: `client.competition(id).team.kick`.
+    /// HTTP: `DELETE /competitions/{competition_id}/team/members/{target_user_id}`. Python SDK: `client.competition(id).team.kick`.
     ///
     /// # Arguments
-    /// - `target_user_id`: the `target_user_id` path parameter (an identifier, checked before sending).
+    /// - `target_user_id` (required): `impl IntoId<Ident>`: the `target_user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// Nothing: `()` when the platform confirms.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `target_user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn kick(&self, target_user_id: impl IntoId<Ident>) -> TeamKick {
         TeamKick(Call::new(
             &self.t,

@@ -19,14 +19,24 @@ pub struct TeamInvites {
 }
 
 impl TeamInvites {
-    /// Mints invite.
+    /// Mints an invite.
     ///
-    /// `POST /competitions/{competition_id}/invites`; Python SDK: `client.competition(id).team.invites.create`.
+    /// HTTP: `POST /competitions/{competition_id}/invites`. Python SDK: `client.competition(id).team.invites.create`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`TeamInvitesCreate`]:
+    /// - [`.max_uses()`](TeamInvitesCreate::max_uses): `i64`: the `max_uses` body member; from 0.0 to 100.0. Server default: 1.
+    /// - [`.ttl_seconds()`](TeamInvitesCreate::ttl_seconds): `std::time::Duration`: the `ttl_seconds` body member, sent as whole seconds (a fraction rounds up); from 0.0 to 2592000.0. Server default: 86400 s.
+    ///
+    /// # Returns
+    /// [`TeamInviteInfo`](m::TeamInviteInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn create(&self) -> TeamInvitesCreate {
         TeamInvitesCreate(Call::with_body(
             &self.t,
@@ -40,12 +50,22 @@ impl TeamInvites {
 
     /// Lists invites.
     ///
-    /// `GET /competitions/{competition_id}/invites`; Python SDK: `client.competition(id).team.invites.list`.
+    /// HTTP: `GET /competitions/{competition_id}/invites`. Python SDK: `client.competition(id).team.invites.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`TeamInvitesList`]:
+    /// - [`.limit()`](TeamInvitesList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](TeamInvitesList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `TeamInviteInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> TeamInvitesList {
         TeamInvitesList(Call::new(
             &self.t,
@@ -56,17 +76,24 @@ impl TeamInvites {
         ))
     }
 
-    /// Revokes invite.
+    /// Revokes the invite.
     ///
-    /// `DELETE /competitions/{competition_id}/invites/{invite_id}`; Python SDK: `client.competition(id).team.invites.revoke`.
+    /// HTTP: `DELETE /competitions/{competition_id}/invites/{invite_id}`. Python SDK: `client.competition(id).team.invites.revoke`.
     ///
     /// # Arguments
-    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    /// - `invite_id` (required): `impl IntoId<Ident>`: the `invite_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `ctfy_models::Json`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `invite_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn revoke(&self, invite_id: impl IntoId<Ident>) -> TeamInvitesRevoke {
         TeamInvitesRevoke(Call::new(
             &self.t,
@@ -80,17 +107,22 @@ impl TeamInvites {
         ))
     }
 
-    /// Mints direct invite.
+    /// Mints a direct invite.
     ///
-    /// `POST /competitions/{competition_id}/invites/direct`; Python SDK: `client.competition(id).team.invites.send`.
+    /// HTTP: `POST /competitions/{competition_id}/invites/direct`. Python SDK: `client.competition(id).team.invites.send`.
     ///
     /// # Arguments
-    /// - `email`: the `email` body member.
+    /// - `email` (required): `impl Into<String>`: the `email` body member; 3 to 320 characters.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamInviteInfo`](m::TeamInviteInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn send(&self, email: impl Into<String>) -> TeamInvitesSend {
         TeamInvitesSend(
             Call::with_body(

@@ -21,15 +21,22 @@ pub struct TeamRequests {
 impl TeamRequests {
     /// Approves join request.
     ///
-    /// `POST /competitions/{competition_id}/invites/{invite_id}/approve`; Python SDK: `client.competition(id).team.requests.approve`.
+    /// HTTP: `POST /competitions/{competition_id}/invites/{invite_id}/approve`. Python SDK: `client.competition(id).team.requests.approve`.
     ///
     /// # Arguments
-    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    /// - `invite_id` (required): `impl IntoId<Ident>`: the `invite_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`TeamDetail`](m::TeamDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `invite_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn approve(&self, invite_id: impl IntoId<Ident>) -> TeamRequestsApprove {
         TeamRequestsApprove(Call::new(
             &self.t,
@@ -45,15 +52,22 @@ impl TeamRequests {
 
     /// Rejects join request.
     ///
-    /// `POST /competitions/{competition_id}/invites/{invite_id}/reject`; Python SDK: `client.competition(id).team.requests.reject`.
+    /// HTTP: `POST /competitions/{competition_id}/invites/{invite_id}/reject`. Python SDK: `client.competition(id).team.requests.reject`.
     ///
     /// # Arguments
-    /// - `invite_id`: the `invite_id` path parameter (an identifier, checked before sending).
+    /// - `invite_id` (required): `impl IntoId<Ident>`: the `invite_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `ctfy_models::Json`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `invite_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn reject(&self, invite_id: impl IntoId<Ident>) -> TeamRequestsReject {
         TeamRequestsReject(Call::new(
             &self.t,

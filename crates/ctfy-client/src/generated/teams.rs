@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `teams` calls (a view borrowed from the client).
+/// The `teams` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let page = client.teams().list().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Teams<'a> {
     pub(crate) t: &'a Transport,
@@ -26,27 +35,50 @@ impl crate::PlatformClient {
 impl Teams<'_> {
     /// Lists teams.
     ///
-    /// `GET /teams`; Python SDK: `client.teams.list`.
+    /// HTTP: `GET /teams`. Python SDK: `client.teams.list`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`TeamsList`]:
+    /// - [`.limit()`](TeamsList::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](TeamsList::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    /// - [`.competition_id()`](TeamsList::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// A [`Page`] of `TeamInfo` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> TeamsList {
         TeamsList(Call::new(self.t, Request::get("/teams", &[])))
     }
 
-    /// Gets team.
+    /// Gets the team.
     ///
-    /// `GET /teams/{team_id}`; Python SDK: `client.teams.get`.
+    /// HTTP: `GET /teams/{team_id}`. Python SDK: `client.teams.get`.
     ///
     /// # Arguments
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`TeamsGet`]:
+    /// - [`.competition_id()`](TeamsGet::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`TeamDetail`](m::TeamDetail), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `team_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, team_id: impl IntoId<TeamId>) -> TeamsGet {
         TeamsGet(Call::new(
             self.t,
@@ -59,15 +91,26 @@ impl Teams<'_> {
 
     /// Gets team profile stats.
     ///
-    /// `GET /teams/{team_id}/profile-stats`; Python SDK: `client.teams.profile_stats`.
+    /// HTTP: `GET /teams/{team_id}/profile-stats`. Python SDK: `client.teams.profile_stats`.
     ///
     /// # Arguments
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`TeamsProfileStats`]:
+    /// - [`.days()`](TeamsProfileStats::days): `i64`: the `days` query parameter; from 7 to 365. Server default: 365.
+    ///
+    /// # Returns
+    /// [`ProfileStats`](m::ProfileStats), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `team_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn profile_stats(&self, team_id: impl IntoId<TeamId>) -> TeamsProfileStats {
         TeamsProfileStats(Call::new(
             self.t,
@@ -80,15 +123,27 @@ impl Teams<'_> {
 
     /// Lists team achievements.
     ///
-    /// `GET /teams/{team_id}/achievements`; Python SDK: `client.teams.achievements`.
+    /// HTTP: `GET /teams/{team_id}/achievements`. Python SDK: `client.teams.achievements`.
     ///
     /// # Arguments
-    /// - `team_id`: the `team_id` path parameter (an identifier, checked before sending).
+    /// - `team_id` (required): `impl IntoId<TeamId>`: the `team_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`TeamsAchievements`]:
+    /// - [`.limit()`](TeamsAchievements::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](TeamsAchievements::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `TeamAchievement` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `team_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn achievements(&self, team_id: impl IntoId<TeamId>) -> TeamsAchievements {
         TeamsAchievements(Call::new(
             self.t,

@@ -13,7 +13,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `users` calls (a view borrowed from the client).
+/// The `users` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let page = client.users().contributors().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Users<'a> {
     pub(crate) t: &'a Transport,
@@ -27,17 +36,24 @@ impl crate::PlatformClient {
 }
 
 impl Users<'_> {
-    /// Gets user.
+    /// Gets the user.
     ///
-    /// `GET /users/{user_id}`; Python SDK: `client.users.get`.
+    /// HTTP: `GET /users/{user_id}`. Python SDK: `client.users.get`.
     ///
     /// # Arguments
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`UserInfo`](m::UserInfo), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn get(&self, user_id: impl IntoId<UserId>) -> UsersGet {
         UsersGet(Call::new(
             self.t,
@@ -48,17 +64,28 @@ impl Users<'_> {
         ))
     }
 
-    /// Gets user solve trend.
+    /// Gets the user solve trend.
     ///
-    /// `GET /users/{user_id}/solve-trend`; Python SDK: `client.users.solve_trend`.
+    /// HTTP: `GET /users/{user_id}/solve-trend`. Python SDK: `client.users.solve_trend`.
     ///
     /// # Arguments
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`UsersSolveTrend`]:
+    /// - [`.days()`](UsersSolveTrend::days): `i64`: the `days` query parameter; from 7 to 365. Server default: 30.
+    ///
+    /// # Returns
+    /// [`UserSolveTrend`](m::UserSolveTrend), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn solve_trend(&self, user_id: impl IntoId<UserId>) -> UsersSolveTrend {
         UsersSolveTrend(Call::new(
             self.t,
@@ -71,15 +98,26 @@ impl Users<'_> {
 
     /// Gets user profile stats.
     ///
-    /// `GET /users/{user_id}/profile-stats`; Python SDK: `client.users.profile_stats`.
+    /// HTTP: `GET /users/{user_id}/profile-stats`. Python SDK: `client.users.profile_stats`.
     ///
     /// # Arguments
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`UsersProfileStats`]:
+    /// - [`.days()`](UsersProfileStats::days): `i64`: the `days` query parameter; from 7 to 365. Default 30, as the Python SDK (sent when not set); the server's own default is 365.
+    ///
+    /// # Returns
+    /// [`ProfileStats`](m::ProfileStats), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn profile_stats(&self, user_id: impl IntoId<UserId>) -> UsersProfileStats {
         UsersProfileStats(
             Call::new(
@@ -95,15 +133,28 @@ impl Users<'_> {
 
     /// Gets user authored challenges.
     ///
-    /// `GET /users/{user_id}/authored-challenges`; Python SDK: `client.users.authored_challenges`.
+    /// HTTP: `GET /users/{user_id}/authored-challenges`. Python SDK: `client.users.authored_challenges`.
     ///
     /// # Arguments
-    /// - `user_id`: the `user_id` path parameter (an identifier, checked before sending).
+    /// - `user_id` (required): `impl IntoId<UserId>`: the `user_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`UsersAuthoredChallenges`]:
+    /// - [`.limit()`](UsersAuthoredChallenges::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](UsersAuthoredChallenges::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    /// - [`.competition_id()`](UsersAuthoredChallenges::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// A [`Page`] of `CreditedChallengeRow` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `user_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn authored_challenges(&self, user_id: impl IntoId<UserId>) -> UsersAuthoredChallenges {
         UsersAuthoredChallenges(Call::new(
             self.t,
@@ -116,12 +167,24 @@ impl Users<'_> {
 
     /// Lists contributors.
     ///
-    /// `GET /contributors`; Python SDK: `client.users.contributors`.
+    /// HTTP: `GET /contributors`. Python SDK: `client.users.contributors`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`UsersContributors`]:
+    /// - [`.limit()`](UsersContributors::limit): `u64`: the `limit` query parameter; from 1 to 10000. Server default: 50.
+    /// - [`.offset()`](UsersContributors::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    /// - [`.competition_id()`](UsersContributors::competition_id): `impl IntoId<CompetitionId>`: the `competition_id` query parameter, an identifier checked before sending. Not sent unless set.
+    ///
+    /// # Returns
+    /// A [`Page`] of `ContributorRow` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn contributors(&self) -> UsersContributors {
         UsersContributors(Call::new(self.t, Request::get("/contributors", &[])))
     }

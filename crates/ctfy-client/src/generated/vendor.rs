@@ -10,7 +10,16 @@ use ctfy_models::{
 };
 use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 
-/// The `vendor` calls (a view borrowed from the client).
+/// The `vendor` calls (a view borrowed from the client: cheap, `Copy`; each call
+/// returns an owned builder).
+///
+/// # Example
+/// ```no_run
+/// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
+/// let page = client.vendor().campaigns().await?;
+/// println!("{} of {}", page.items.len(), page.total);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Vendor<'a> {
     pub(crate) t: &'a Transport,
@@ -26,48 +35,71 @@ impl crate::PlatformClient {
 impl Vendor<'_> {
     /// Returns the vendor me.
     ///
-    /// `GET /vendor/me`; Python SDK: `client.vendor.me`.
+    /// HTTP: `GET /vendor/me`. Python SDK: `client.vendor.me`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// [`VendorStateOutput`](m::VendorStateOutput), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn me(&self) -> VendorMe {
         VendorMe(Call::new(self.t, Request::get("/vendor/me", &[])))
     }
 
     /// Returns the vendor models.
     ///
-    /// `GET /vendor/models`; Python SDK: `client.vendor.models`.
+    /// HTTP: `GET /vendor/models`. Python SDK: `client.vendor.models`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<LlmModelStateOutput>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn models(&self) -> VendorModels {
         VendorModels(Call::new(self.t, Request::get("/vendor/models", &[])))
     }
 
     /// Returns the vendor runs.
     ///
-    /// `GET /vendor/runs`; Python SDK: `client.vendor.runs`.
+    /// HTTP: `GET /vendor/runs`. Python SDK: `client.vendor.runs`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`VendorRuns`]:
+    /// - [`.fully_solved()`](VendorRuns::fully_solved): `bool`: the `fully_solved` query parameter. Not sent unless set.
+    /// - [`.limit()`](VendorRuns::limit): `u64`: the `limit` query parameter; from 1 to 500. Server default: 100.
+    /// - [`.offset()`](VendorRuns::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `EvalRunState` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn runs(&self) -> VendorRuns {
         VendorRuns(Call::new(self.t, Request::get("/vendor/runs", &[])))
     }
 
     /// Returns the vendor standard sets.
     ///
-    /// `GET /vendor/standard-sets`; Python SDK: `client.vendor.standard_sets`.
+    /// HTTP: `GET /vendor/standard-sets`. Python SDK: `client.vendor.standard_sets`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<VendorStandardSet>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn standard_sets(&self) -> VendorStandardSets {
         VendorStandardSets(Call::new(
             self.t,
@@ -77,28 +109,44 @@ impl Vendor<'_> {
 
     /// Returns the vendor nodes.
     ///
-    /// `GET /vendor/nodes`; Python SDK: `client.vendor.nodes`.
+    /// HTTP: `GET /vendor/nodes`. Python SDK: `client.vendor.nodes`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<NodeInfo>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn nodes(&self) -> VendorNodes {
         VendorNodes(Call::new(self.t, Request::get("/vendor/nodes", &[])))
     }
 
-    /// Registers model.
+    /// Registers a model.
     ///
-    /// `POST /vendor/models`; Python SDK: `client.vendor.register_model`.
+    /// HTTP: `POST /vendor/models`. Python SDK: `client.vendor.register_model`.
     ///
     /// # Arguments
-    /// - `flavor`: the `flavor` body member.
-    /// - `id`: the `id` body member.
+    /// - `flavor` (required): `impl Into<m::Flavor>`: the `flavor` body member; a [`Flavor`](ctfy_models::Flavor) value.
+    /// - `id` (required): `impl Into<String>`: the `id` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`VendorRegisterModel`]:
+    /// - [`.base_url()`](VendorRegisterModel::base_url): `impl Into<String>`: the `base_url` body member. Not sent unless set.
+    /// - [`.display_name()`](VendorRegisterModel::display_name): `impl Into<String>`: the `display_name` body member. Not sent unless set.
+    /// - [`.notes()`](VendorRegisterModel::notes): `impl Into<String>`: the `notes` body member. Not sent unless set.
+    /// - [`.provider_model()`](VendorRegisterModel::provider_model): `impl Into<String>`: the `provider_model` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`LlmModelStateOutput`](m::LlmModelStateOutput), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn register_model(
         &self,
         flavor: impl Into<m::Flavor>,
@@ -115,18 +163,27 @@ impl Vendor<'_> {
         )
     }
 
-    /// Uploads key.
+    /// Uploads a key.
     ///
-    /// `POST /vendor/keys`; Python SDK: `client.vendor.upload_key`.
+    /// HTTP: `POST /vendor/keys`. Python SDK: `client.vendor.upload_key`.
     ///
     /// # Arguments
-    /// - `api_key`: the `api_key` body member.
-    /// - `flavor`: the `flavor` body member.
+    /// - `api_key` (required): `impl Into<String>`: the `api_key` body member.
+    /// - `flavor` (required): `impl Into<m::Flavor>`: the `flavor` body member; a [`Flavor`](ctfy_models::Flavor) value.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`VendorUploadKey`]:
+    /// - [`.label()`](VendorUploadKey::label): `impl Into<String>`: the `label` body member. Not sent unless set.
+    ///
+    /// # Returns
+    /// [`VendorKeyState`](m::VendorKeyState), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn upload_key(
         &self,
         api_key: impl Into<String>,
@@ -145,27 +202,38 @@ impl Vendor<'_> {
 
     /// Lists keys.
     ///
-    /// `GET /vendor/keys`; Python SDK: `client.vendor.keys`.
+    /// HTTP: `GET /vendor/keys`. Python SDK: `client.vendor.keys`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `Vec<VendorKeyState>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn keys(&self) -> VendorKeys {
         VendorKeys(Call::new(self.t, Request::get("/vendor/keys", &[])))
     }
 
-    /// Deletes key.
+    /// Deletes the key.
     ///
-    /// `DELETE /vendor/keys/{vendor_key_id}`; Python SDK: `client.vendor.delete_key`.
+    /// HTTP: `DELETE /vendor/keys/{vendor_key_id}`. Python SDK: `client.vendor.delete_key`.
     ///
     /// # Arguments
-    /// - `vendor_key_id`: the `vendor_key_id` path parameter (an identifier, checked before sending).
+    /// - `vendor_key_id` (required): `impl IntoId<Ident>`: the `vendor_key_id` path parameter, an identifier checked before sending.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Returns
+    /// `std::collections::BTreeMap<String, bool>`, decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidId`](crate::Error::InvalidId) for an invalid identifier (nothing is sent); any other [`Error`](crate::Error) of the request.
+    /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 404 (`…_not_found`) when `vendor_key_id` names nothing the token can see.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete_key(&self, vendor_key_id: impl IntoId<Ident>) -> VendorDeleteKey {
         VendorDeleteKey(Call::new(
             self.t,
@@ -178,28 +246,52 @@ impl Vendor<'_> {
 
     /// Lists campaigns.
     ///
-    /// `GET /vendor/campaigns`; Python SDK: `client.vendor.campaigns`.
+    /// HTTP: `GET /vendor/campaigns`. Python SDK: `client.vendor.campaigns`.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`VendorCampaigns`]:
+    /// - [`.limit()`](VendorCampaigns::limit): `u64`: the `limit` query parameter; from 1 to 200. Server default: 50.
+    /// - [`.offset()`](VendorCampaigns::offset): `u64`: the `offset` query parameter; at least 0. Server default: 0.
+    ///
+    /// # Returns
+    /// A [`Page`] of `EvalCampaignState` (`items`, `total`, `limit`, `offset`), one page per call; the builder's `.stream()` walks every page lazily.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn campaigns(&self) -> VendorCampaigns {
         VendorCampaigns(Call::new(self.t, Request::get("/vendor/campaigns", &[])))
     }
 
-    /// Submits campaign.
+    /// Submits a campaign.
     ///
-    /// `POST /vendor/campaigns`; Python SDK: `client.vendor.submit_campaign`.
+    /// HTTP: `POST /vendor/campaigns`. Python SDK: `client.vendor.submit_campaign`.
     ///
     /// # Arguments
-    /// - `model_id`: the `model_id` body member.
-    /// - `standard_set_id`: the `standard_set_id` body member.
+    /// - `model_id` (required): `impl Into<String>`: the `model_id` body member.
+    /// - `standard_set_id` (required): `impl Into<String>`: the `standard_set_id` body member.
     ///
-    /// Returns an owned request builder: `.await` it (or `.send()`); `.timeout()` sets this call's per-attempt timeout.
+    /// # Optional parameters
+    /// Setters of [`VendorSubmitCampaign`]:
+    /// - [`.max_cost_usd()`](VendorSubmitCampaign::max_cost_usd): `f64`: the `max_cost_usd` body member. Server default: 0.0.
+    /// - [`.max_turns()`](VendorSubmitCampaign::max_turns): `i64`: the `max_turns` body member. Server default: 0.
+    /// - [`.name()`](VendorSubmitCampaign::name): `impl Into<String>`: the `name` body member. Not sent unless set.
+    /// - [`.num_samples()`](VendorSubmitCampaign::num_samples): `i64`: the `num_samples` body member. Server default: 1.
+    /// - [`.publish()`](VendorSubmitCampaign::publish): `bool`: the `publish` body member. Server default: false.
+    /// - [`.timeout_s()`](VendorSubmitCampaign::timeout_s): `std::time::Duration`: the `timeout_s` body member, sent as whole seconds (a fraction rounds up). Server default: 0 s.
+    ///
+    /// # Returns
+    /// [`EvalCampaignState`](m::EvalCampaignState), decoded from the JSON answer.
+    ///
+    /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// Any [`Error`](crate::Error).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
+    /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn submit_campaign(
         &self,
         model_id: impl Into<String>,
