@@ -16,7 +16,13 @@ fn every_crate_packages() {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("package-check");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["package", "--workspace", "--no-verify", "--allow-dirty", "--offline"])
+        .args([
+            "package",
+            "--workspace",
+            "--no-verify",
+            "--allow-dirty",
+            "--offline",
+        ])
         .arg("--target-dir")
         .arg(&target)
         .current_dir(root)
@@ -45,7 +51,10 @@ fn every_crate_packages() {
         "ctfy-node-0.1.0.crate",
         "ctfy-standin-node-0.1.0.crate",
     ] {
-        assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
+        assert!(
+            names.iter().any(|n| n == want),
+            "{want} missing from {names:?}"
+        );
     }
     for krate in &crates {
         let size = std::fs::metadata(krate).unwrap().len();
@@ -58,8 +67,9 @@ fn every_crate_packages() {
         let files = String::from_utf8_lossy(&list.stdout);
         for f in ["README.md", "LICENSE-MIT", "LICENSE-APACHE", "Cargo.toml"] {
             assert!(
-                files.lines().any(|l| l.ends_with(&format!("/{f}"))
-                    && l.matches('/').count() == 1),
+                files
+                    .lines()
+                    .any(|l| l.ends_with(&format!("/{f}")) && l.matches('/').count() == 1),
                 "{} lacks {f}:\n{files}",
                 krate.display()
             );

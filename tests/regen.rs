@@ -69,7 +69,9 @@ fn files(base: &Path, path: &str) -> BTreeSet<PathBuf> {
 }
 
 fn run(cmd: &mut Command, what: &str) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
     assert!(
         out.status.success(),
         "{what} failed:\n{}{}",
@@ -83,7 +85,11 @@ fn differences(a: &Path, b: &Path, paths: &[&str]) -> Vec<String> {
     for p in paths {
         let (fa, fb) = (files(a, p), files(b, p));
         for f in fa.symmetric_difference(&fb) {
-            let side = if fa.contains(f) { "only in the tree" } else { "only regenerated" };
+            let side = if fa.contains(f) {
+                "only in the tree"
+            } else {
+                "only regenerated"
+            };
             diffs.push(format!("{}: {side}", f.display()));
         }
         for f in fa.intersection(&fb) {

@@ -7,9 +7,9 @@
 use std::time::{Duration, Instant};
 
 use ctfy::client::Notice;
-use ctfy::transport::events::SseConfig;
 use ctfy::models::InstanceId;
 use ctfy::testing::{MockChallenge, MockPlatform, Route, Startup};
+use ctfy::transport::events::SseConfig;
 use ctfy::{Error, PlatformClient, TokenKind};
 use futures::StreamExt;
 use wiremock::matchers::{method, path};

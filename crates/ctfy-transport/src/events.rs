@@ -420,7 +420,10 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                     match next {
                         Some(Ok(Some(bytes))) => {
                             open.parser.push(&bytes);
-                            let next = crate::deadline_after(tokio::time::Instant::now(), st.config.idle_timeout);
+                            let next = crate::deadline_after(
+                                tokio::time::Instant::now(),
+                                st.config.idle_timeout,
+                            );
                             open.idle.as_mut().reset(next);
                         }
                         Some(Ok(None)) => break Err(Ended::Eof),
@@ -429,7 +432,8 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                             break Err(Ended::Error(Error::http("GET", st.t.origin(), &path, e)));
                         }
                         None => {
-                            let msg = format!("no data for {:?} (idle timeout)", st.config.idle_timeout);
+                            let msg =
+                                format!("no data for {:?} (idle timeout)", st.config.idle_timeout);
                             break Err(Ended::Error(Error::Stream(msg)));
                         }
                     }
