@@ -1324,7 +1324,7 @@ def namespace_example(crate: str, ms: list[Method]) -> list[str]:
     who, krate = ("admin", "ctfy_admin::AdminClient") if crate == "admin" else ("client", "ctfy_client::PlatformClient")
     res = "ctfy_admin::Result" if crate == "admin" else "ctfy_client::Result"
     if m.send == "page":
-        use = ["let page = " + call + ".await?;", 'println!("{} of {}", page.items.len(), page.total);']
+        use = ["let page = " + call + ".await?;", 'println!("{} items on this page", page.items.len());']
     else:
         use = ["let answer = " + call + ".await?;", 'println!("{answer:?}");']
     return ["///", "/// # Example", "/// ```no_run", f"/// # async fn demo({who}: {krate}) -> {res}<()> {{"] + \

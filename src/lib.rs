@@ -7,13 +7,48 @@
 //! - [`models`]: every wire type, from `ctfy-models`;
 //! - [`transport`]: errors, retry policy, pagination and the event stream, from `ctfy-transport`.
 //!
+//! ## Quickstart
+//!
 //! ```no_run
+//! use std::time::Duration;
+//! use ctfy::{PlatformClient, Registration};
+//!
 //! # async fn demo() -> ctfy::Result<()> {
-//! let client = ctfy::PlatformClient::from_env()?;
-//! let me = client.me().get().await?;
-//! println!("signed in as {}", me.email);
+//! let client = PlatformClient::from_env()?; // CTFY_URL (or CTFY_PLATFORM_URL), CTFY_TOKEN
+//! let running = client.competitions().list().phase("running").await?;
+//! let comp = client.competition(&running.items[0].id)?;
+//! comp.register(Registration::Solo).await?;
+//!
+//! let challenges = comp.challenges().await?;
+//! let ready = client
+//!     .instances()
+//!     .start(&challenges.items[0].id)
+//!     .competition_id(comp.id())
+//!     .timeout(Duration::from_secs(120)) // a hard cap; a failed start leaves nothing running
+//!     .await?;
+//! println!("attack surface: {}", ready.surface.services[0].url());
+//!
+//! let result = client.submissions().submit(&ready.id, "FLAG{…}").await?;
+//! println!("correct: {}", result.correct);
+//! client.instances().stop(&ready.id).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## Map
+//!
+//! | to … | start from |
+//! |---|---|
+//! | play: competitions, challenges, instances, submissions, teams, scoreboards | [`PlatformClient`]: `client.competitions()`, `client.instances()`, `client.submissions()`, …; every namespace: [the client's map](crate::client#map-of-the-calls) |
+//! | work inside one competition | `client.competition(id)?`, a [`Competition`] (owned, `Clone`) and its `team()` |
+//! | follow live events | `client.events()`, an [`EventStream`] of [`Notice`]s carrying [`Event`]s |
+//! | operate the platform | [`AdminClient`] (`client.admin()` or `AdminClient::connect`); every namespace: [the admin map](crate::admin#map-of-the-calls) |
+//! | talk to a worker node | [`NodeClient`] |
+//! | read or build wire values | [`models`] (every type, typed ids, timestamps) |
+//! | handle failures | [`Error`] (`code()`, `status()`, `is_retryable()`, …) and [`ApiError`] |
+//! | test an agent without a platform | `ctfy::testing` (feature `testing`), below |
+//!
+//! Features: `rustls` (default) or `native-tls`; `admin`, `node`, `tunnel` (default);
+//! `testing`.
 //!
 //! ## Testing an agent without a platform
 //!

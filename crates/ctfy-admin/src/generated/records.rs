@@ -20,7 +20,7 @@ use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 /// ```no_run
 /// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
 /// let page = admin.records().list().await?;
-/// println!("{} of {}", page.items.len(), page.total);
+/// println!("{} items on this page", page.items.len());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy)]

@@ -17,7 +17,7 @@ use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 /// ```no_run
 /// # async fn demo(admin: ctfy_admin::AdminClient) -> ctfy_admin::Result<()> {
 /// let page = admin.registrations().roster("3f2a9c1e4b7d4e0f8a6b2c9d1e3f5a7b").await?;
-/// println!("{} of {}", page.items.len(), page.total);
+/// println!("{} items on this page", page.items.len());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy)]

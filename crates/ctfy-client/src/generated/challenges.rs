@@ -17,7 +17,7 @@ use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
 /// ```no_run
 /// # async fn demo(client: ctfy_client::PlatformClient) -> ctfy_client::Result<()> {
 /// let page = client.challenges().list().await?;
-/// println!("{} of {}", page.items.len(), page.total);
+/// println!("{} items on this page", page.items.len());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy)]
