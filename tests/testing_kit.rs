@@ -437,7 +437,7 @@ async fn fixtures_are_realistic_and_consistent() {
     let c = ChallengeInfo::fixture();
     assert_eq!(c.questions[0].id, "flag");
     let comp = CompetitionInfo::fixture();
-    assert_eq!(comp.challenge_ids, [c.id.clone()]);
+    assert_eq!(comp.challenge_ids, std::slice::from_ref(&c.id));
     assert_eq!(comp.my_team_id, ctfy::testing::TEAM_ID);
     let detail = ctfy::models::CompetitionDetail::fixture();
     assert_eq!((detail.id, detail.title), (comp.id, comp.title));
