@@ -1106,8 +1106,7 @@ def constraint_doc(a: Arg) -> str:
 
 def arg_doc(a: Arg, setter: bool) -> str:
     """One line of an argument list: the Rust type, where it goes, its rules and default."""
-    ty = a.param_ty().replace("impl IntoIterator<Item = impl IntoId<", "ids of `").replace(">>", "`") \
-        if a.t.get("id_ty") else f"`{a.param_ty()}`"
+    ty = f"ids of `{a.t['id_ty']}`" if a.t.get("id_ty") else f"`{a.param_ty()}`"
     note = ""
     if a.where == "path" or a.t["kind"] == "id":
         note = ", an identifier checked before sending"

@@ -229,6 +229,7 @@ class Module:
         # (rust type, literal) -> function name, for schema defaults serde must apply
         self.defaults: dict[tuple, str] = {}
         self.usage = self._usage()
+        self.admin_only = self._admin_only()
         self.enum_defaults = self._enum_defaults()
 
     # ---- usage (request / response) ---------------------------------------
@@ -632,8 +633,6 @@ class Module:
         return admin - other
 
     def domain_of_schema(self, schema: str) -> str:
-        if not hasattr(self, "admin_only"):
-            self.admin_only = self._admin_only()
         words = set(re.findall(r"[A-Z][a-z0-9]*", self.names.get(schema, schema)))
         for name, _, keys in DOMAINS:
             if words & set(keys):
@@ -641,10 +640,8 @@ class Module:
         return "admin" if schema in self.admin_only else "common"
 
     def domain_of_type(self, rust_name: str) -> str:
-        for schema, ty in self.names.items():
-            if ty == rust_name:
-                return self.domain_of_schema(schema)
-        return "common"
+        schema = next((n for n, ty in self.names.items() if ty == rust_name), None)
+        return self.domain_of_schema(schema) if schema else "common"
 
     def domain_of_enum(self, name: str) -> str:
         e = self.enums[name]
