@@ -123,10 +123,9 @@ fn answer_question() -> String {
 /// An answer: one string, or several for a multi-select question.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(inline)]
 enum AnswerArg {
-    /// One answer.
     One(String),
-    /// Several choices.
     Many(Vec<String>),
 }
 
@@ -162,12 +161,10 @@ struct CompetitionArg {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(inline)]
 enum RegisterMode {
-    /// A team of one, named after you.
     Solo,
-    /// A new team you captain (needs `name`).
     Create,
-    /// An existing team, by invite `code`.
     Join,
 }
 
@@ -194,21 +191,17 @@ struct RegisterArgs {
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(inline)]
 enum Gender {
-    /// Not given.
     #[default]
     #[serde(rename = "")]
     Unset,
-    /// Male.
     #[serde(rename = "male")]
     Male,
-    /// Female.
     #[serde(rename = "female")]
     Female,
-    /// Other.
     #[serde(rename = "other")]
     Other,
-    /// Prefers not to say.
     #[serde(rename = "undisclosed")]
     Undisclosed,
 }
@@ -510,17 +503,13 @@ struct SaveReportArgs {
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(inline)]
 enum Category {
-    /// Web.
     #[default]
     Web,
-    /// Binary exploitation.
     Pwn,
-    /// Reverse engineering.
     Reverse,
-    /// Cryptography.
     Crypto,
-    /// Everything else.
     Misc,
 }
 
@@ -538,16 +527,12 @@ impl Category {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schemars(inline)]
 enum Stack {
-    /// Go.
     Go,
-    /// Python with Flask.
     PythonFlask,
-    /// Node.js with Express.
     NodeExpress,
-    /// Ruby with Sinatra.
     RubySinatra,
-    /// PHP with Apache.
     PhpApache,
 }
 
@@ -574,27 +559,21 @@ struct TemplateArgs {
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(inline)]
 enum License {
-    /// Not given.
     #[default]
     #[serde(rename = "")]
     Unset,
-    /// CC BY 4.0.
     #[serde(rename = "CC-BY-4.0")]
     CcBy,
-    /// CC BY-NC 4.0.
     #[serde(rename = "CC-BY-NC-4.0")]
     CcByNc,
-    /// CC BY-SA 4.0.
     #[serde(rename = "CC-BY-SA-4.0")]
     CcBySa,
-    /// MIT.
     #[serde(rename = "MIT")]
     Mit,
-    /// Apache 2.0.
     #[serde(rename = "Apache-2.0")]
     Apache,
-    /// Only for use on this platform.
     #[serde(rename = "platform-only")]
     PlatformOnly,
 }
@@ -614,15 +593,13 @@ impl License {
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(inline)]
 enum Provenance {
-    /// Not given.
     #[default]
     #[serde(rename = "")]
     Unset,
-    /// Written for this upload.
     #[serde(rename = "original")]
     Original,
-    /// Adapted from elsewhere (give source_url).
     #[serde(rename = "port")]
     Port,
 }
@@ -638,15 +615,13 @@ impl Provenance {
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(inline)]
 enum AiAssisted {
-    /// Not given.
     #[default]
     #[serde(rename = "")]
     Unset,
-    /// Written with AI help.
     #[serde(rename = "yes")]
     Yes,
-    /// Written without AI help.
     #[serde(rename = "no")]
     No,
 }
@@ -663,21 +638,19 @@ impl AiAssisted {
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(inline)]
 enum Credit {
-    /// Credit the author's display name.
     DisplayName,
-    /// No credit.
     #[default]
     Anonymous,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(inline)]
 enum Destination {
-    /// Played by entrants.
     #[default]
     Public,
-    /// Only used for evaluations.
     EvalOnly,
 }
 
