@@ -64,10 +64,10 @@ fn load() -> Option<LiveEnv> {
     });
     if let Ok(text) = std::fs::read_to_string(&file) {
         for line in text.lines() {
-            if let Some((k, v)) = line.split_once('=') {
-                if !k.trim_start().starts_with('#') {
-                    vars.insert(k.trim().to_owned(), v.trim().to_owned());
-                }
+            if let Some((k, v)) = line.split_once('=')
+                && !k.trim_start().starts_with('#')
+            {
+                vars.insert(k.trim().to_owned(), v.trim().to_owned());
             }
         }
     }
