@@ -196,3 +196,151 @@ fn completions_and_help() {
         .success()
         .stdout(predicates::str::contains("Exit codes"));
 }
+
+/// A fresh `pt_` session for the player (minting needs a recent sign-in).
+fn fresh_session(env: &support::LiveEnv) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let anon = ctfy::PlatformClient::new(env.url(), "").unwrap();
+        anon.auth()
+            .login(env.var("PLAYER_EMAIL"), env.var("PLAYER_PASSWORD"))
+            .await
+            .expect("log in")
+            .token
+    })
+}
+
+#[test]
+fn tokens_mint_use_and_revoke() {
+    let env = live_env!();
+    let session = fresh_session(env);
+    let run = |token: &str, args: &[&str]| env.ctfy_with_token(token).args(args).output().unwrap();
+
+    let out = run(&session, &["--json", "tokens", "mint", "--label", "ctfy-cli-test", "--days", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let minted: ctfy::models::CreateFineGrainedTokenResponse =
+        serde_json::from_slice(&out.stdout).unwrap();
+    assert!(minted.token.starts_with("pf_"));
+
+    let listed: Page<ctfy::models::TokenInfo> =
+        serde_json::from_slice(&run(&session, &["--json", "tokens", "list", "--limit", "100"]).stdout)
+            .unwrap();
+    assert!(listed.items.iter().any(|t| t.id == minted.id));
+
+    assert!(run(&minted.token, &["whoami"]).status.success());
+    assert!(run(&session, &["tokens", "revoke", &minted.id]).status.success());
+    assert_eq!(run(&minted.token, &["whoami"]).status.code(), Some(3));
+
+    // A pf_ token may not manage tokens.
+    assert_eq!(run(env.var("PLAYER_TOKEN"), &["tokens", "list"]).status.code(), Some(3));
+}
+
+#[test]
+fn admin_listings() {
+    let env = live_env!();
+    let admin = env.var("ADMIN_TOKEN");
+    let users: Page<ctfy::models::AdminUserInfo> = {
+        let out = env
+            .ctfy_with_token(admin)
+            .args(["--json", "admin", "users", "list"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert!(users.items.iter().any(|u| u.email == env.var("PLAYER_EMAIL")));
+    let nodes: Page<ctfy::models::NodeInfo> = serde_json::from_slice(
+        &env.ctfy_with_token(admin)
+            .args(["--json", "admin", "nodes", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(nodes.items.iter().any(|n| n.is_healthy));
+    let comps: Page<CompetitionInfo> = serde_json::from_slice(
+        &env.ctfy_with_token(admin)
+            .args(["--json", "admin", "competitions", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(comps.items.iter().any(|c| c.id.as_str() == env.var("COMPETITION_ID")));
+    env.ctfy_with_token(admin)
+        .args(["admin", "challenges", "publish", "NO-SUCH-UPLOAD"])
+        .assert()
+        .code(4);
+}
+
+#[test]
+fn events_follow_the_stream_and_ctrl_c_exits_cleanly() {
+    let env = live_env!();
+    let comp = env.var("COMPETITION_ID");
+    let web = env.var("WEB_CHALLENGE_ID");
+    let session = env.var("PLAYER_SESSION_TOKEN");
+
+    // A follower that waits for this team's instance_ready.
+    let mut follower = std::process::Command::new(env!("CARGO_BIN_EXE_ctfy"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CTFY_") {
+            follower.env_remove(k);
+        }
+    }
+    let follower = follower
+        .env("CTFY_URL", env.url())
+        .env("CTFY_TOKEN", session)
+        .args(["--json", "events", "--type", "instance_ready", "--count", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let ready: InstanceReady = json(env, &["instance", "start", web, "-c", comp]);
+    let out = wait_with_timeout(follower, 60);
+    env.ctfy().args(["instance", "stop", &ready.id]).assert().success();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let line: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(line["event"], "instance_ready");
+
+    // Ctrl-C (SIGINT) ends a follower with exit code 0.
+    let mut idle = std::process::Command::new(env!("CARGO_BIN_EXE_ctfy"));
+    let idle = idle
+        .env_remove("CTFY_PLATFORM_URL")
+        .env("CTFY_URL", env.url())
+        .env("CTFY_TOKEN", session)
+        .arg("events")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &idle.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = wait_with_timeout(idle, 20);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Waits for `child` at most `secs` seconds (killing it then) and collects its output.
+fn wait_with_timeout(mut child: std::process::Child, secs: u64) -> std::process::Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    panic!(
+        "still running after {secs} s; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
