@@ -15,7 +15,10 @@ fn main() {
         .filter(|&n| n > 0)
         .unwrap_or(50);
     // One warm-up run so the binary is in the page cache.
-    let _ = Command::new(bin).arg("--help").stdout(Stdio::null()).status();
+    let _ = Command::new(bin)
+        .arg("--help")
+        .stdout(Stdio::null())
+        .status();
     let mut times: Vec<Duration> = Vec::with_capacity(runs);
     for _ in 0..runs {
         let start = Instant::now();

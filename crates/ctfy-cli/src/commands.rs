@@ -661,9 +661,12 @@ pub async fn global_scoreboard(
 async fn events(c: &PlatformClient, json: bool, args: EventsArgs) -> Result<(), CliError> {
     let mut stream = c.events();
     let mut seen = 0u64;
+    // One listener for the whole loop, so a Ctrl-C between two events is not missed.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
         let item = tokio::select! {
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut ctrl_c => {
                 eprintln!("stopped");
                 return Ok(());
             }

@@ -53,6 +53,7 @@ catalog (practice).";
 /// # Errors
 /// [`CliError::Other`] when the MCP session cannot be set up or breaks.
 pub async fn serve(client: PlatformClient) -> Result<(), CliError> {
+    warn_on_version_skew(&client).await;
     let running = CtfyMcp::new(client)
         .serve(rmcp::transport::stdio())
         .await
@@ -62,6 +63,29 @@ pub async fn serve(client: PlatformClient) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Other(format!("MCP: {e}")))?;
     Ok(())
+}
+
+/// Warns on stderr (stdout carries the protocol) when the server's version differs from the
+/// one the SDK targets. Best effort: any failure is ignored, and `CTFY_SKIP_VERSION_CHECK=1`
+/// skips it.
+async fn warn_on_version_skew(client: &PlatformClient) {
+    let skip = std::env::var("CTFY_SKIP_VERSION_CHECK").is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    });
+    if skip {
+        return;
+    }
+    let check = client
+        .check_server_compatibility(None)
+        .timeout(Duration::from_secs(3));
+    if let Ok(Ok(check)) = tokio::time::timeout(Duration::from_secs(5), check.send()).await
+        && !check.is_quiet()
+    {
+        eprintln!("ctfy mcp: warning: {}", check.message());
+    }
 }
 
 /// The MCP server: one SDK client and the tool router.

@@ -219,23 +219,48 @@ fn tokens_mint_use_and_revoke() {
     let session = fresh_session(env);
     let run = |token: &str, args: &[&str]| env.ctfy_with_token(token).args(args).output().unwrap();
 
-    let out = run(&session, &["--json", "tokens", "mint", "--label", "ctfy-cli-test", "--days", "1"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &session,
+        &[
+            "--json",
+            "tokens",
+            "mint",
+            "--label",
+            "ctfy-cli-test",
+            "--days",
+            "1",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let minted: ctfy::models::CreateFineGrainedTokenResponse =
         serde_json::from_slice(&out.stdout).unwrap();
     assert!(minted.token.starts_with("pf_"));
 
-    let listed: Page<ctfy::models::TokenInfo> =
-        serde_json::from_slice(&run(&session, &["--json", "tokens", "list", "--limit", "100"]).stdout)
-            .unwrap();
+    let listed: Page<ctfy::models::TokenInfo> = serde_json::from_slice(
+        &run(&session, &["--json", "tokens", "list", "--limit", "100"]).stdout,
+    )
+    .unwrap();
     assert!(listed.items.iter().any(|t| t.id == minted.id));
 
     assert!(run(&minted.token, &["whoami"]).status.success());
-    assert!(run(&session, &["tokens", "revoke", &minted.id]).status.success());
+    assert!(
+        run(&session, &["tokens", "revoke", &minted.id])
+            .status
+            .success()
+    );
     assert_eq!(run(&minted.token, &["whoami"]).status.code(), Some(3));
 
     // A pf_ token may not manage tokens.
-    assert_eq!(run(env.var("PLAYER_TOKEN"), &["tokens", "list"]).status.code(), Some(3));
+    assert_eq!(
+        run(env.var("PLAYER_TOKEN"), &["tokens", "list"])
+            .status
+            .code(),
+        Some(3)
+    );
 }
 
 #[test]
@@ -248,10 +273,19 @@ fn admin_listings() {
             .args(["--json", "admin", "users", "list"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    assert!(users.items.iter().any(|u| u.email == env.var("PLAYER_EMAIL")));
+    assert!(
+        users
+            .items
+            .iter()
+            .any(|u| u.email == env.var("PLAYER_EMAIL"))
+    );
     let nodes: Page<ctfy::models::NodeInfo> = serde_json::from_slice(
         &env.ctfy_with_token(admin)
             .args(["--json", "admin", "nodes", "list"])
@@ -269,7 +303,12 @@ fn admin_listings() {
             .stdout,
     )
     .unwrap();
-    assert!(comps.items.iter().any(|c| c.id.as_str() == env.var("COMPETITION_ID")));
+    assert!(
+        comps
+            .items
+            .iter()
+            .any(|c| c.id.as_str() == env.var("COMPETITION_ID"))
+    );
     env.ctfy_with_token(admin)
         .args(["admin", "challenges", "publish", "NO-SUCH-UPLOAD"])
         .assert()
@@ -293,7 +332,14 @@ fn events_follow_the_stream_and_ctrl_c_exits_cleanly() {
     let follower = follower
         .env("CTFY_URL", env.url())
         .env("CTFY_TOKEN", session)
-        .args(["--json", "events", "--type", "instance_ready", "--count", "1"])
+        .args([
+            "--json",
+            "events",
+            "--type",
+            "instance_ready",
+            "--count",
+            "1",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -301,8 +347,15 @@ fn events_follow_the_stream_and_ctrl_c_exits_cleanly() {
     std::thread::sleep(std::time::Duration::from_secs(2));
     let ready: InstanceReady = json(env, &["instance", "start", web, "-c", comp]);
     let out = wait_with_timeout(follower, 60);
-    env.ctfy().args(["instance", "stop", &ready.id]).assert().success();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    env.ctfy()
+        .args(["instance", "stop", &ready.id])
+        .assert()
+        .success();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line: serde_json::Value =
         serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(line["event"], "instance_ready");
@@ -325,7 +378,12 @@ fn events_follow_the_stream_and_ctrl_c_exits_cleanly() {
         .unwrap();
     assert!(sent.success());
     let out = wait_with_timeout(idle, 20);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Waits for `child` at most `secs` seconds (killing it then) and collects its output.
