@@ -126,11 +126,26 @@ fn question_only_challenge() {
     let qa = env.var("QA_CHALLENGE_ID");
     let list: Vec<ctfy::models::QaChallengeView> = json(env, &["qa", "list", "-c", comp]);
     assert!(list.iter().any(|q| q.id.as_str() == qa));
+    // Capped attempts: spent by a fresh player, never the shared one.
+    let player = support::fresh_player_blocking(env);
     // The wrong choice for the single-select question: exit code 1.
-    env.ctfy()
+    env.ctfy_with_token(&player)
         .args(["qa", "answer", qa, "udp", "-c", comp, "-Q", "transport"])
         .assert()
         .code(1);
+    // The static question's answer: exit code 0, and the model with --json.
+    let out = env
+        .ctfy_with_token(&player)
+        .args(["--json", "qa", "answer", qa, "443", "-c", comp])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let right: SubmissionResponse = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(right.correct);
 }
 
 #[test]

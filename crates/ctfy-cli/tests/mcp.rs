@@ -171,6 +171,11 @@ fn signature(schema: &Value) -> Signature {
 
 /// Spawns `ctfy mcp` with the player's token and connects an MCP client to it.
 async fn connect(env: &support::LiveEnv) -> RunningService<RoleClient, ()> {
+    connect_with(env, env.var("PLAYER_TOKEN")).await
+}
+
+/// Spawns `ctfy mcp` with `token` and connects an MCP client to it.
+async fn connect_with(env: &support::LiveEnv, token: &str) -> RunningService<RoleClient, ()> {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ctfy"));
     for (k, _) in std::env::vars() {
         if k.starts_with("CTFY_") {
@@ -179,7 +184,7 @@ async fn connect(env: &support::LiveEnv) -> RunningService<RoleClient, ()> {
     }
     cmd.arg("mcp")
         .env("CTFY_URL", env.url())
-        .env("CTFY_TOKEN", env.var("PLAYER_TOKEN"))
+        .env("CTFY_TOKEN", token)
         .kill_on_drop(true);
     let transport = TokioChildProcess::new(cmd).expect("spawn ctfy mcp");
     ().serve(transport).await.expect("MCP handshake")
@@ -317,6 +322,23 @@ async fn a_challenge_end_to_end_through_the_tools() {
     .await;
     assert_eq!(status.status.as_str(), "ready");
 
+    let info: ctfy::models::InstanceInfo =
+        ok(&client, "get_instance", json!({"instance_id": ready.id})).await;
+    assert_eq!(info.challenge_id.as_str(), web);
+    let _files: ctfy::models::AttachmentList = ok(
+        &client,
+        "list_instance_attachments",
+        json!({"instance_id": ready.id}),
+    )
+    .await;
+    let renewed: ctfy::models::RenewResponse = ok(
+        &client,
+        "renew_instance",
+        json!({"instance_id": ready.id, "ttl": 60}),
+    )
+    .await;
+    assert_eq!(renewed.id.as_str(), ready.id);
+
     let service = ready.surface.web_service().expect("a web service");
     let flag = support::http_get(&service.url(), "/flag");
 
@@ -367,5 +389,95 @@ async fn a_challenge_end_to_end_through_the_tools() {
     let me: ctfy::models::MeResponse = ok(&client, "get_me", json!({})).await;
     assert!(!me.email.is_empty());
     let _health: ctfy::models::HealthResponse = ok(&client, "health", json!({})).await;
+    client.cancel().await.ok();
+}
+
+#[tokio::test]
+async fn read_tools_answer_with_the_sdk_models() {
+    use ctfy::models::*;
+    let env = live_env!();
+    let comp = env.var("COMPETITION_ID");
+    let web = env.var("WEB_CHALLENGE_ID");
+    let qa = env.var("QA_CHALLENGE_ID");
+    let client = connect(env).await;
+    let c = &client;
+
+    let detail: CompetitionDetail = ok(c, "get_competition", json!({"competition_id": comp})).await;
+    assert!(detail.challenges.iter().any(|x| x.id.as_str() == web));
+    let one: ChallengeInfo = ok(
+        c,
+        "get_challenge",
+        json!({"challenge_id": web, "competition_id": comp}),
+    )
+    .await;
+    assert_eq!(one.id.as_str(), web);
+    let all: Vec<ChallengeInfo> = ok(c, "list_challenges", json!({"limit": 2})).await;
+    assert!(all.len() <= 2);
+    let _found: Vec<ChallengeInfo> = ok(c, "search_challenges", json!({"q": "quickstart"})).await;
+    let _files: AttachmentList = ok(
+        c,
+        "list_challenge_attachments",
+        json!({"challenge_id": web}),
+    )
+    .await;
+    // The entry form is a session-only route: a pf_ token gets the platform's refusal.
+    let form = call(c, "get_registration_form", json!({"competition_id": comp})).await;
+    assert_eq!(form.is_error, Some(true));
+    assert!(text(&form).contains("HTTP 403"), "{}", text(&form));
+    let _docs: CompetitionAttachmentsResponse = ok(
+        c,
+        "list_competition_attachments",
+        json!({"competition_id": comp}),
+    )
+    .await;
+
+    // Capped attempts: spent by a fresh player, never the shared one.
+    let fresh = connect_with(env, &support::fresh_player(env).await).await;
+    let qas: Vec<QaChallengeView> = ok(
+        &fresh,
+        "list_qa_challenges",
+        json!({"competition_id": comp}),
+    )
+    .await;
+    assert!(qas.iter().any(|q| q.id.as_str() == qa));
+    let right: SubmissionResponse = ok(
+        &fresh,
+        "submit_qa_answer",
+        json!({"challenge_id": qa, "competition_id": comp, "answer": "443"}),
+    )
+    .await;
+    assert!(right.correct, "{right:?}");
+    // A list answer takes the other branch of the answer schema.
+    let wrong: SubmissionResponse = ok(
+        &fresh,
+        "submit_qa_answer",
+        json!({"challenge_id": qa, "competition_id": comp, "answer": ["udp"], "question_id": "transport"}),
+    )
+    .await;
+    assert!(!wrong.correct);
+    fresh.cancel().await.ok();
+
+    let _subs: Vec<SubmissionState> = ok(c, "list_submissions", json!({"limit": 5})).await;
+    let board: Vec<ScoreboardEntry> = ok(c, "get_scoreboard", json!({})).await;
+    let by_category: Vec<ScoreboardEntry> =
+        ok(c, "get_scoreboard", json!({"category": "web"})).await;
+    assert!(by_category.len() <= board.len().max(by_category.len()));
+    let _stats: Vec<ChallengeStats> = ok(c, "get_challenge_stats", json!({})).await;
+    let _solves: Vec<MySolveSummary> =
+        ok(c, "get_my_solves", json!({"competition_id": comp})).await;
+    let _progress: Vec<MilestoneProgress> = ok(c, "get_my_milestone_progress", json!({})).await;
+    let _instances: Vec<InstanceInfo> = ok(c, "list_instances", json!({})).await;
+
+    // Argument checks of the server itself are tool errors too.
+    let neither = call(c, "get_ssh_credential", json!({})).await;
+    assert_eq!(neither.is_error, Some(true));
+    let b64 = call(
+        c,
+        "upload_authored_challenge",
+        json!({"competition_id": comp, "slug": "x", "archive_base64": "AAAA"}),
+    )
+    .await;
+    assert_eq!(b64.is_error, Some(true));
+    assert!(text(&b64).contains("path"), "{}", text(&b64));
     client.cancel().await.ok();
 }

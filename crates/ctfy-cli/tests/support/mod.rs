@@ -134,3 +134,40 @@ pub fn http_get(base: &str, path: &str) -> String {
     assert!(head.contains(" 200 "), "GET {path}: {head}");
     body.trim().to_owned()
 }
+
+/// A new player account registered solo in the competition: its `pt_` session token. For
+/// tests that spend capped attempts, so they never lock a question for the shared player.
+pub async fn fresh_player(env: &LiveEnv) -> String {
+    let nonce = format!(
+        "{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let anon = ctfy::PlatformClient::new(env.url(), "").unwrap();
+    let token = anon
+        .auth()
+        .register(format!("cli-{nonce}@example.com"), "ctfy-cli-test-password")
+        .await
+        .expect("register a fresh player")
+        .token;
+    let player = ctfy::PlatformClient::new(env.url(), token.as_str()).unwrap();
+    player
+        .competition(env.var("COMPETITION_ID"))
+        .unwrap()
+        .register(ctfy::Registration::Solo)
+        .await
+        .expect("register the fresh player solo");
+    token
+}
+
+/// [`fresh_player`] from synchronous code.
+pub fn fresh_player_blocking(env: &LiveEnv) -> String {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(fresh_player(env))
+}
