@@ -1,0 +1,2185 @@
+//! `ctfy mcp`: a stdio MCP server for AI agents.
+//!
+//! It offers the same tools as the Python package's `ctfy mcp` (FastMCP), under the same names
+//! and with the same parameter names, types and required/optional split, so an agent's MCP
+//! configuration can point at either binary. Each tool makes the SDK call of the same name and
+//! answers with the SDK's model as JSON text; a failed call answers with an MCP tool error
+//! (`isError: true`) whose text carries the platform's status, `code` and message, e.g.
+//! `HTTP 404 instance_not_found: Instance … not found (…)`. Tools for features the platform
+//! at hand lacks (AWD, reports, authoring…) still exist and answer with the platform's error.
+//!
+//! The server is local (stdio): it reads the URL and token like every other command and is the
+//! only client of them; `path` arguments name directories on this machine.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use ctfy::{PlatformClient, Registration};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{ServerHandler, ServiceExt, tool, tool_handler, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::commands::InstanceReady;
+use crate::exit::CliError;
+
+/// The largest attachment a download tool returns inline (1 MiB), as in the Python server.
+pub const MAX_ATTACHMENT_BYTES: usize = 1_048_576;
+
+/// The largest authoring template this server unpacks (all members together).
+const MAX_TEMPLATE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Directory names never packed from a local challenge directory.
+const SKIP_DIRS: &[&str] = &[".git", "__pycache__", "node_modules", ".venv"];
+/// File names never packed from a local challenge directory.
+const SKIP_FILES: &[&str] = &[".DS_Store"];
+
+const INSTRUCTIONS: &str = "Tools of the ctfy CTF platform. Typical flow: list_competitions() \
+to find an event; register_for_competition(competition_id) to get on a team (starting \
+instances is refused without one; get_registration_form/submit_registration when the event \
+asks for an entry form); list_competition_challenges(competition_id) to choose a challenge; \
+start_instance(challenge_id, competition_id=...) and keep the returned id for the other \
+instance tools; submit_answer(instance_id, answer) with what you captured; stop_instance when \
+done; get_scoreboard() for standings. list_challenges/search_challenges browse the global \
+catalog (practice).";
+
+/// Serves the MCP tools on stdin/stdout with `client` until the MCP client disconnects.
+///
+/// # Errors
+/// [`CliError::Other`] when the MCP session cannot be set up or breaks.
+pub async fn serve(client: PlatformClient) -> Result<(), CliError> {
+    warn_on_version_skew(&client).await;
+    let running = CtfyMcp::new(client)
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| CliError::Other(format!("MCP: {e}")))?;
+    running
+        .waiting()
+        .await
+        .map_err(|e| CliError::Other(format!("MCP: {e}")))?;
+    Ok(())
+}
+
+/// Warns on stderr (stdout carries the protocol) when the server's version differs from the
+/// one the SDK targets. Best effort: any failure is ignored, and `CTFY_SKIP_VERSION_CHECK=1`
+/// skips it.
+async fn warn_on_version_skew(client: &PlatformClient) {
+    let skip = std::env::var("CTFY_SKIP_VERSION_CHECK").is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    });
+    if skip {
+        return;
+    }
+    let check = client
+        .check_server_compatibility(None)
+        .timeout(Duration::from_secs(3));
+    if let Ok(Ok(check)) = tokio::time::timeout(Duration::from_secs(5), check.send()).await
+        && !check.is_quiet()
+    {
+        eprintln!("ctfy mcp: warning: {}", check.message());
+    }
+}
+
+/// The MCP server: one SDK client and the tool router.
+#[derive(Clone)]
+pub struct CtfyMcp {
+    client: PlatformClient,
+    tool_router: ToolRouter<Self>,
+}
+
+impl std::fmt::Debug for CtfyMcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CtfyMcp").finish_non_exhaustive()
+    }
+}
+
+/// A failed tool call: the text the agent sees.
+#[derive(Debug)]
+struct Fail(String);
+
+impl From<ctfy::Error> for Fail {
+    fn from(e: ctfy::Error) -> Self {
+        Fail(e.to_string())
+    }
+}
+
+type Out<T> = Result<T, Fail>;
+
+/// The tool result of `r`: its JSON text, or a tool error.
+fn reply<T: Serialize>(r: Out<T>) -> CallToolResult {
+    match r.and_then(|v| serde_json::to_string(&v).map_err(|e| Fail(format!("JSON: {e}")))) {
+        Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
+        Err(Fail(msg)) => CallToolResult::error(vec![ContentBlock::text(msg)]),
+    }
+}
+
+/// A non-negative count for the SDK.
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Seconds as a duration (negative counts as zero).
+fn secs(n: i64) -> Duration {
+    Duration::from_secs(count(n))
+}
+
+fn fifty() -> i64 {
+    50
+}
+fn twenty() -> i64 {
+    20
+}
+fn flag() -> String {
+    "flag".into()
+}
+fn answer_question() -> String {
+    "answer".into()
+}
+
+/// An answer: one string, or several for a multi-select question.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(inline)]
+enum AnswerArg {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<AnswerArg> for ctfy::models::StringOrList {
+    fn from(a: AnswerArg) -> Self {
+        match a {
+            AnswerArg::One(s) => Self::One(s),
+            AnswerArg::Many(v) => Self::Many(v),
+        }
+    }
+}
+
+// ----- parameters -------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ListCompetitionsArgs {
+    /// Only competitions in this phase: upcoming, running or past; empty for all.
+    #[serde(default)]
+    phase: String,
+    /// Rows to skip.
+    #[serde(default)]
+    offset: i64,
+    /// Rows to return at most.
+    #[serde(default = "fifty")]
+    limit: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct CompetitionArg {
+    /// The competition id.
+    competition_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(inline)]
+enum RegisterMode {
+    Solo,
+    Create,
+    Join,
+}
+
+fn solo() -> RegisterMode {
+    RegisterMode::Solo
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct RegisterArgs {
+    /// The competition to enter.
+    competition_id: String,
+    /// `solo` (default; idempotent), `create` (needs `name`) or `join` (needs `code`).
+    #[serde(default = "solo")]
+    mode: RegisterMode,
+    /// The new team's name, for `create`.
+    #[serde(default)]
+    name: String,
+    /// The new team's description, for `create`.
+    #[serde(default)]
+    description: String,
+    /// The captain's invite code, for `join`.
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(inline)]
+enum Gender {
+    #[default]
+    #[serde(rename = "")]
+    Unset,
+    #[serde(rename = "male")]
+    Male,
+    #[serde(rename = "female")]
+    Female,
+    #[serde(rename = "other")]
+    Other,
+    #[serde(rename = "undisclosed")]
+    Undisclosed,
+}
+
+impl Gender {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Gender::Unset => "",
+            Gender::Male => "male",
+            Gender::Female => "female",
+            Gender::Other => "other",
+            Gender::Undisclosed => "undisclosed",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct SubmitRegistrationArgs {
+    /// The competition whose entry form to fill in. The whole form is replaced: send every
+    /// value, not only the changed ones.
+    competition_id: String,
+    /// Legal name.
+    #[serde(default)]
+    real_name: String,
+    /// Phone number.
+    #[serde(default)]
+    phone: String,
+    /// Postal address.
+    #[serde(default)]
+    mailing_address: String,
+    /// male, female, other, undisclosed, or empty.
+    #[serde(default)]
+    gender: Gender,
+    /// School or company.
+    #[serde(default)]
+    organization: String,
+    /// Stage of study (e.g. undergraduate).
+    #[serde(default)]
+    academic_stage: String,
+    /// Year of study.
+    #[serde(default)]
+    grade: String,
+    /// Undergraduate school.
+    #[serde(default)]
+    undergrad_school: String,
+    /// Skill tags.
+    #[serde(default)]
+    specialties: Option<Vec<String>>,
+    /// Earlier results of the team (captains only).
+    #[serde(default)]
+    team_honors: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct CompetitionChallengesArgs {
+    /// The competition id.
+    competition_id: String,
+    /// Only this difficulty (easy, medium, hard); null for all.
+    #[serde(default)]
+    difficulty: Option<String>,
+    /// Only challenges with this tag; empty for all.
+    #[serde(default)]
+    tag: String,
+    /// Rows to skip.
+    #[serde(default)]
+    offset: i64,
+    /// Rows to return at most.
+    #[serde(default = "fifty")]
+    limit: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct SearchChallengesArgs {
+    /// Words to look for in ids, names and descriptions.
+    q: String,
+    /// Only this difficulty (easy, medium, hard); null for all.
+    #[serde(default)]
+    difficulty: Option<String>,
+    /// Rows to return at most.
+    #[serde(default = "twenty")]
+    limit: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ListChallengesArgs {
+    /// Only this difficulty (easy, medium, hard); null for all.
+    #[serde(default)]
+    difficulty: Option<String>,
+    /// Only challenges with this tag; empty for all.
+    #[serde(default)]
+    tag: String,
+    /// Only this category (web, pwn, reverse, crypto, misc); empty for all.
+    #[serde(default)]
+    category: String,
+    /// Rows to skip.
+    #[serde(default)]
+    offset: i64,
+    /// Rows to return at most.
+    #[serde(default = "fifty")]
+    limit: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct GetChallengeArgs {
+    /// The challenge id.
+    challenge_id: String,
+    /// Count solves within this competition; empty for the whole catalog.
+    #[serde(default)]
+    competition_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ChallengeArg {
+    /// The challenge id.
+    challenge_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct StartInstanceArgs {
+    /// The challenge to launch.
+    challenge_id: String,
+    /// Lifetime in seconds; null for the platform's default (capped by its maximum).
+    #[serde(default)]
+    ttl: Option<i64>,
+    /// The competition to play it in (needed when you are on teams in several).
+    #[serde(default)]
+    competition_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct InstanceArg {
+    /// The instance id that start_instance returned.
+    instance_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct TrafficArgs {
+    /// The instance id that start_instance returned.
+    instance_id: String,
+    /// Where to go on from: the cursor of the previous page; empty the first time.
+    #[serde(default)]
+    cursor: String,
+    /// Flows per page.
+    #[serde(default = "twenty")]
+    limit: i64,
+    /// The competition, when you are on teams in several.
+    #[serde(default)]
+    competition_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct InstanceTtlArgs {
+    /// The instance id.
+    instance_id: String,
+    /// Seconds; null for the platform's default.
+    #[serde(default)]
+    ttl: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ListInstancesArgs {
+    /// Only this challenge; empty for all.
+    #[serde(default)]
+    challenge_id: String,
+    /// Only this status (starting, ready, error); empty for all.
+    #[serde(default)]
+    status: String,
+    /// Words to look for in challenge ids and names; empty for all.
+    #[serde(default)]
+    q: String,
+    /// Rows to skip.
+    #[serde(default)]
+    offset: i64,
+    /// Rows to return at most.
+    #[serde(default = "fifty")]
+    limit: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct AnswerArgs {
+    /// The instance id that start_instance returned.
+    instance_id: String,
+    /// The answer: a string, or a list of strings for a multi-select question.
+    answer: AnswerArg,
+    /// The question answered (default `flag`).
+    #[serde(default = "flag")]
+    question_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ChallengeFileArgs {
+    /// The challenge id.
+    challenge_id: String,
+    /// The attachment's file name (from list_challenge_attachments).
+    filename: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct InstanceFileArgs {
+    /// The instance id.
+    instance_id: String,
+    /// The attachment's file name (from list_instance_attachments).
+    filename: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct CompetitionFileArgs {
+    /// The competition id.
+    competition_id: String,
+    /// The attachment's id (from list_competition_attachments).
+    attachment_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct AwdFlagsArgs {
+    /// The competition running the attack-defence match.
+    competition_id: String,
+    /// Every flag you captured, in one list.
+    flags: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct SshArgs {
+    /// Your box in this attack-defence match (give this or instance_id).
+    #[serde(default)]
+    competition_id: String,
+    /// An instance you started (give this or competition_id).
+    #[serde(default)]
+    instance_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct JoinArenaArgs {
+    /// The competition running the attack-defence match.
+    competition_id: String,
+    /// Your WireGuard public key; empty to have one generated.
+    #[serde(default)]
+    public_key: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct AwdBoardArgs {
+    /// The competition running the attack-defence match.
+    competition_id: String,
+    /// A given round; null for the last settled one.
+    #[serde(default)]
+    tick: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct QaAnswerArgs {
+    /// The question-only challenge (from list_qa_challenges).
+    challenge_id: String,
+    /// The competition it belongs to.
+    competition_id: String,
+    /// The answer: a string, or a list of strings for a multi-select question.
+    answer: AnswerArg,
+    /// The question answered (default `answer`).
+    #[serde(default = "answer_question")]
+    question_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct CheckArgs {
+    /// The instance id.
+    instance_id: String,
+    /// The question whose checker to run (default `flag`).
+    #[serde(default = "flag")]
+    question_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct PatchArgs {
+    /// The instance whose challenge you are patching.
+    instance_id: String,
+    /// Challenge-relative path → new contents in base64; null to have the platform read the
+    /// files from the live box.
+    #[serde(default)]
+    files: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ReportArgs {
+    /// The competition.
+    competition_id: String,
+    /// The challenge the report is about.
+    challenge_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct SaveReportArgs {
+    /// The competition.
+    competition_id: String,
+    /// The challenge the report is about.
+    challenge_id: String,
+    /// The whole report, in Markdown.
+    content: String,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(inline)]
+enum Category {
+    #[default]
+    Web,
+    Pwn,
+    Reverse,
+    Crypto,
+    Misc,
+}
+
+impl Category {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Category::Web => "web",
+            Category::Pwn => "pwn",
+            Category::Reverse => "reverse",
+            Category::Crypto => "crypto",
+            Category::Misc => "misc",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(inline)]
+enum Stack {
+    Go,
+    PythonFlask,
+    NodeExpress,
+    RubySinatra,
+    PhpApache,
+}
+
+impl Stack {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Stack::Go => "go",
+            Stack::PythonFlask => "python-flask",
+            Stack::NodeExpress => "node-express",
+            Stack::RubySinatra => "ruby-sinatra",
+            Stack::PhpApache => "php-apache",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct TemplateArgs {
+    /// The kind of challenge to start from.
+    #[serde(default)]
+    category: Category,
+    /// The web stack: needed for category web, refused for the others.
+    #[serde(default)]
+    stack: Option<Stack>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(inline)]
+enum License {
+    #[default]
+    #[serde(rename = "")]
+    Unset,
+    #[serde(rename = "CC-BY-4.0")]
+    CcBy,
+    #[serde(rename = "CC-BY-NC-4.0")]
+    CcByNc,
+    #[serde(rename = "CC-BY-SA-4.0")]
+    CcBySa,
+    #[serde(rename = "MIT")]
+    Mit,
+    #[serde(rename = "Apache-2.0")]
+    Apache,
+    #[serde(rename = "platform-only")]
+    PlatformOnly,
+}
+
+impl License {
+    fn as_str(&self) -> &'static str {
+        match self {
+            License::Unset => "",
+            License::CcBy => "CC-BY-4.0",
+            License::CcByNc => "CC-BY-NC-4.0",
+            License::CcBySa => "CC-BY-SA-4.0",
+            License::Mit => "MIT",
+            License::Apache => "Apache-2.0",
+            License::PlatformOnly => "platform-only",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(inline)]
+enum Provenance {
+    #[default]
+    #[serde(rename = "")]
+    Unset,
+    #[serde(rename = "original")]
+    Original,
+    #[serde(rename = "port")]
+    Port,
+}
+
+impl Provenance {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Provenance::Unset => "",
+            Provenance::Original => "original",
+            Provenance::Port => "port",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(inline)]
+enum AiAssisted {
+    #[default]
+    #[serde(rename = "")]
+    Unset,
+    #[serde(rename = "yes")]
+    Yes,
+    #[serde(rename = "no")]
+    No,
+}
+
+impl AiAssisted {
+    fn as_str(&self) -> &'static str {
+        match self {
+            AiAssisted::Unset => "",
+            AiAssisted::Yes => "yes",
+            AiAssisted::No => "no",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(inline)]
+enum Credit {
+    DisplayName,
+    #[default]
+    Anonymous,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(inline)]
+enum Destination {
+    #[default]
+    Public,
+    EvalOnly,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct UploadArgs {
+    /// The competition to upload into.
+    competition_id: String,
+    /// A short name for the challenge.
+    slug: String,
+    /// The whole tree as relative path → text (small text-only trees).
+    #[serde(default)]
+    files: Option<BTreeMap<String, String>>,
+    /// The licence of the challenge.
+    #[serde(default)]
+    license: License,
+    /// original or port.
+    #[serde(default)]
+    provenance: Provenance,
+    /// Where a port comes from.
+    #[serde(default)]
+    source_url: String,
+    /// yes or no: written with AI help.
+    #[serde(default)]
+    ai_assisted: AiAssisted,
+    /// Whether the challenge may be used for evaluations.
+    #[serde(default)]
+    eval_use: bool,
+    /// display_name or anonymous.
+    #[serde(default)]
+    credit: Credit,
+    /// The authoring terms version you accept.
+    #[serde(default)]
+    accepted_terms_version: String,
+    /// public or eval_only.
+    #[serde(default)]
+    destination: Destination,
+    /// The challenge directory on this machine (this server packs it).
+    #[serde(default)]
+    path: String,
+    /// A base64 .tar.gz of the tree: for the platform's HTTP endpoint only; over this local
+    /// server pass `path` instead.
+    #[serde(default)]
+    archive_base64: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ReviseArgs {
+    /// The competition the challenge was written for.
+    competition_id: String,
+    /// The approved upload's id.
+    challenge_id: String,
+    /// The whole new tree as relative path → text.
+    #[serde(default)]
+    files: Option<BTreeMap<String, String>>,
+    /// The new tree's directory on this machine.
+    #[serde(default)]
+    path: String,
+    /// A base64 .tar.gz: for the HTTP endpoint only; pass `path` here.
+    #[serde(default)]
+    archive_base64: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ChallengeFilterArg {
+    /// Only this challenge; empty for all.
+    #[serde(default)]
+    challenge_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ListSubmissionsArgs {
+    /// Only this challenge; empty for all.
+    #[serde(default)]
+    challenge_id: String,
+    /// Rows to skip.
+    #[serde(default)]
+    offset: i64,
+    /// Rows to return at most.
+    #[serde(default = "fifty")]
+    limit: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ScoreboardArgs {
+    /// Only this challenge category; empty for all. Accepted for parity with the Python tool,
+    /// which sends it; the platform (0.7.0) ignores it on the global board.
+    #[serde(default)]
+    #[allow(dead_code)]
+    category: String,
+    /// Rows to skip.
+    #[serde(default)]
+    offset: i64,
+    /// Rows to return at most.
+    #[serde(default = "fifty")]
+    limit: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct PagingArgs {
+    /// Rows to skip.
+    #[serde(default)]
+    offset: i64,
+    /// Rows to return at most.
+    #[serde(default = "fifty")]
+    limit: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct OptionalCompetitionArg {
+    /// Only this competition; empty for every team you have played for.
+    #[serde(default)]
+    competition_id: String,
+}
+
+// ----- results that are not SDK models ----------------------------------------------------
+
+/// A downloaded attachment: UTF-8 text inline, other bytes in base64, too large ones not at all.
+#[derive(Debug, Serialize)]
+struct AttachmentContent {
+    filename: String,
+    size: usize,
+    /// `utf-8`, `base64` or `too-large`.
+    encoding: String,
+    content: String,
+    note: String,
+}
+
+impl AttachmentContent {
+    fn of(filename: String, raw: &[u8]) -> Self {
+        let size = raw.len();
+        if size > MAX_ATTACHMENT_BYTES {
+            return Self {
+                filename,
+                size,
+                encoding: "too-large".into(),
+                content: String::new(),
+                note: format!(
+                    "{size} bytes is more than this tool returns ({MAX_ATTACHMENT_BYTES}); download it another way"
+                ),
+            };
+        }
+        match std::str::from_utf8(raw) {
+            Ok(text) => Self {
+                filename,
+                size,
+                encoding: "utf-8".into(),
+                content: text.to_owned(),
+                note: String::new(),
+            },
+            Err(_) => Self {
+                filename,
+                size,
+                encoding: "base64".into(),
+                content: base64::engine::general_purpose::STANDARD.encode(raw),
+                note: String::new(),
+            },
+        }
+    }
+}
+
+/// An authoring template: its text files (relative path → text) and the paths of the binary
+/// ones.
+#[derive(Debug, Default, Serialize)]
+struct AuthoredTree {
+    files: BTreeMap<String, String>,
+    binary: Vec<String>,
+}
+
+// ----- archives ---------------------------------------------------------------------------
+
+/// A `.tar.gz` of `files` under one top directory `root` (the shape the platform expects:
+/// it strips that first component).
+fn pack_tree(root: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, Fail> {
+    let io = |e: std::io::Error| Fail(format!("could not pack the archive: {e}"));
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    for (name, body) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut header, format!("{root}/{name}"), body.as_slice())
+            .map_err(io)?;
+    }
+    tar.into_inner().map_err(io)?.finish().map_err(io)
+}
+
+/// The regular files under `dir` (relative `/`-separated path → bytes), leaving out version
+/// control and build output.
+fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, Vec<u8>>) -> Result<(), Fail> {
+    let io = |e: std::io::Error| Fail(format!("could not read {}: {e}", dir.display()));
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io)?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let kind = entry.file_type().map_err(io)?;
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if kind.is_dir() {
+            if !SKIP_DIRS.contains(&name.as_str()) {
+                walk(&entry.path(), &rel, out)?;
+            }
+        } else if kind.is_file() && !SKIP_FILES.contains(&name.as_str()) {
+            out.insert(rel, std::fs::read(entry.path()).map_err(io)?);
+        }
+        // Symlinks and special files are left out: the platform refuses archives with them.
+    }
+    Ok(())
+}
+
+/// The archive a tool call sends, from exactly one of `files`, `path` and `archive_base64`.
+fn archive_of(
+    name: &str,
+    files: Option<BTreeMap<String, String>>,
+    path: &str,
+    archive_base64: &str,
+) -> Result<Vec<u8>, Fail> {
+    let files = files.filter(|f| !f.is_empty());
+    let given: Vec<&str> = [
+        ("files", files.is_some()),
+        ("path", !path.is_empty()),
+        ("archive_base64", !archive_base64.is_empty()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    if given.len() > 1 {
+        return Err(Fail(format!(
+            "give the tree in one form only, not {}",
+            given.join(" and ")
+        )));
+    }
+    if !archive_base64.is_empty() {
+        return Err(Fail(
+            "this is the local `ctfy mcp` server: pass the challenge directory as `path` (it is packed here) instead of `archive_base64`".into(),
+        ));
+    }
+    if !path.is_empty() {
+        let dir = PathBuf::from(path);
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| Fail(format!("`path` {path:?}: {e}")))?;
+        if !dir.is_dir() {
+            return Err(Fail(format!("`path` {path:?} is not a directory")));
+        }
+        let root = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.to_owned());
+        let mut body = BTreeMap::new();
+        walk(&dir, "", &mut body)?;
+        return pack_tree(&root, &body);
+    }
+    match files {
+        Some(files) => {
+            let body = files
+                .into_iter()
+                .map(|(k, v)| (k, v.into_bytes()))
+                .collect();
+            pack_tree(name, &body)
+        }
+        None => Err(Fail(
+            "send the tree: `path` (a directory on this machine) or `files` (relative path → text)"
+                .into(),
+        )),
+    }
+}
+
+/// The files of a `.tar.gz`, without their first path component.
+fn unpack_tree(blob: &[u8]) -> Result<AuthoredTree, Fail> {
+    let bad = |e: std::io::Error| Fail(format!("the template is not a readable .tar.gz: {e}"));
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(blob));
+    let mut tree = AuthoredTree::default();
+    let mut total = 0u64;
+    for entry in archive.entries().map_err(bad)? {
+        let entry = entry.map_err(bad)?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            continue;
+        }
+        let name = entry
+            .path()
+            .map_err(bad)?
+            .to_string_lossy()
+            .replace('\\', "/");
+        let Some((_, relative)) = name.split_once('/') else {
+            continue;
+        };
+        if relative.is_empty() {
+            continue;
+        }
+        let relative = relative.to_owned();
+        total = total.saturating_add(entry.header().size().unwrap_or(0));
+        if total > MAX_TEMPLATE_BYTES {
+            return Err(Fail("the template is too large to unpack".into()));
+        }
+        let mut bytes = Vec::new();
+        entry
+            .take(MAX_TEMPLATE_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(bad)?;
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                tree.files.insert(relative, text);
+            }
+            Err(_) => tree.binary.push(relative),
+        }
+    }
+    tree.binary.sort();
+    Ok(tree)
+}
+
+// ----- tools ------------------------------------------------------------------------------
+
+#[tool_router]
+impl CtfyMcp {
+    /// A server answering with `client`.
+    pub fn new(client: PlatformClient) -> Self {
+        Self {
+            client,
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// List competitions (start here), then list_competition_challenges(competition_id) and
+    /// start_instance(challenge_id, competition_id=...).
+    #[tool]
+    async fn list_competitions(
+        &self,
+        Parameters(a): Parameters<ListCompetitionsArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self
+                    .client
+                    .competitions()
+                    .list()
+                    .offset(count(a.offset))
+                    .limit(count(a.limit));
+                if !a.phase.is_empty() {
+                    req = req.phase(a.phase.as_str());
+                }
+                Ok(req.await?.items)
+            }
+            .await,
+        )
+    }
+
+    /// One competition in detail: its challenges in curated order and your registration.
+    #[tool]
+    async fn get_competition(&self, Parameters(a): Parameters<CompetitionArg>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .competitions()
+                    .get(a.competition_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Replay a finished competition on your own clock. Use the id of the returned replay for
+    /// everything afterwards; asking again resumes the same replay.
+    #[tool]
+    async fn replay_competition(
+        &self,
+        Parameters(a): Parameters<CompetitionArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .competitions()
+                    .start_virtual(a.competition_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Standings of your replay (give the replay's id) against the original field at the same
+    /// point of the contest.
+    #[tool]
+    async fn get_virtual_standings(
+        &self,
+        Parameters(a): Parameters<CompetitionArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .competitions()
+                    .ghosts(a.competition_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Get on a team in a competition; needed before any instance can start. `solo` is
+    /// idempotent.
+    #[tool]
+    async fn register_for_competition(
+        &self,
+        Parameters(a): Parameters<RegisterArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let how = match a.mode {
+                    RegisterMode::Solo => Registration::Solo,
+                    RegisterMode::Create => Registration::Create {
+                        name: a.name,
+                        description: a.description,
+                    },
+                    RegisterMode::Join => Registration::Join { code: a.code },
+                };
+                Ok(self
+                    .client
+                    .competition(a.competition_id.as_str())?
+                    .register(how)
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// A competition's entry form (which fields it asks for) and your current answers.
+    #[tool]
+    async fn get_registration_form(
+        &self,
+        Parameters(a): Parameters<CompetitionArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .registration()
+                    .get(a.competition_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Fill in a competition's entry form. It replaces the whole form: read it with
+    /// get_registration_form first and send every value back.
+    #[tool]
+    async fn submit_registration(
+        &self,
+        Parameters(a): Parameters<SubmitRegistrationArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let req = self
+                    .client
+                    .registration()
+                    .submit(a.competition_id.as_str())
+                    .real_name(a.real_name)
+                    .phone(a.phone)
+                    .mailing_address(a.mailing_address)
+                    .gender(a.gender.as_str())
+                    .organization(a.organization)
+                    .academic_stage(a.academic_stage)
+                    .grade(a.grade)
+                    .undergrad_school(a.undergrad_school)
+                    .specialties(a.specialties.unwrap_or_default())
+                    .team_honors(a.team_honors);
+                Ok(req.await?)
+            }
+            .await,
+        )
+    }
+
+    /// The challenges of one competition, in curated order.
+    #[tool]
+    async fn list_competition_challenges(
+        &self,
+        Parameters(a): Parameters<CompetitionChallengesArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self
+                    .client
+                    .competition(a.competition_id.as_str())?
+                    .challenges()
+                    .offset(count(a.offset))
+                    .limit(count(a.limit));
+                if let Some(d) = a.difficulty.filter(|d| !d.is_empty()) {
+                    req = req.difficulty(d);
+                }
+                if !a.tag.is_empty() {
+                    req = req.tag(a.tag);
+                }
+                Ok(req.await?.items)
+            }
+            .await,
+        )
+    }
+
+    /// Search the global challenge catalog by keyword.
+    #[tool]
+    async fn search_challenges(
+        &self,
+        Parameters(a): Parameters<SearchChallengesArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self.client.challenges().list().q(a.q).limit(count(a.limit));
+                if let Some(d) = a.difficulty.filter(|d| !d.is_empty()) {
+                    req = req.difficulty(d);
+                }
+                Ok(req.await?.items)
+            }
+            .await,
+        )
+    }
+
+    /// The global challenge catalog (practice; prefer list_competition_challenges).
+    #[tool]
+    async fn list_challenges(
+        &self,
+        Parameters(a): Parameters<ListChallengesArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self
+                    .client
+                    .challenges()
+                    .list()
+                    .offset(count(a.offset))
+                    .limit(count(a.limit));
+                if let Some(d) = a.difficulty.filter(|d| !d.is_empty()) {
+                    req = req.difficulty(d);
+                }
+                if !a.tag.is_empty() {
+                    req = req.tag(a.tag);
+                }
+                if !a.category.is_empty() {
+                    req = req.category(a.category);
+                }
+                Ok(req.await?.items)
+            }
+            .await,
+        )
+    }
+
+    /// One challenge: description, questions, attachments, solve counts.
+    #[tool]
+    async fn get_challenge(&self, Parameters(a): Parameters<GetChallengeArgs>) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self.client.challenges().get(a.challenge_id.as_str());
+                if !a.competition_id.is_empty() {
+                    req = req.competition_id(a.competition_id.as_str());
+                }
+                Ok(req.await?)
+            }
+            .await,
+        )
+    }
+
+    /// The files attached to a challenge.
+    #[tool]
+    async fn list_challenge_attachments(
+        &self,
+        Parameters(a): Parameters<ChallengeArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .challenges()
+                    .attachments(a.challenge_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Launch an instance of a challenge and wait until it is ready; returns its id and attack
+    /// surface (services to attack). Keep the id for the other instance tools.
+    #[tool]
+    async fn start_instance(&self, Parameters(a): Parameters<StartInstanceArgs>) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self.client.instances().start(a.challenge_id.as_str());
+                if let Some(ttl) = a.ttl {
+                    req = req.ttl(secs(ttl));
+                }
+                if !a.competition_id.is_empty() {
+                    req = req.competition_id(a.competition_id.as_str());
+                }
+                Ok(InstanceReady::from(req.await?))
+            }
+            .await,
+        )
+    }
+
+    /// An instance in detail: services, questions and your progress, expiry.
+    #[tool]
+    async fn get_instance(&self, Parameters(a): Parameters<InstanceArg>) -> CallToolResult {
+        reply(async { Ok(self.client.instances().get(a.instance_id.as_str()).await?) }.await)
+    }
+
+    /// An instance's status (starting, ready, error, stopped) and attack surface.
+    #[tool]
+    async fn get_instance_status(&self, Parameters(a): Parameters<InstanceArg>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .instances()
+                    .status(a.instance_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// The HTTP traffic recorded on an instance, one page at a time (pass the returned cursor
+    /// to go on).
+    #[tool]
+    async fn get_instance_traffic(&self, Parameters(a): Parameters<TrafficArgs>) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self
+                    .client
+                    .instances()
+                    .traffic(a.instance_id.as_str())
+                    .limit(count(a.limit));
+                if !a.cursor.is_empty() {
+                    req = req.cursor(a.cursor);
+                }
+                if !a.competition_id.is_empty() {
+                    req = req.competition_id(a.competition_id.as_str());
+                }
+                Ok(req.await?)
+            }
+            .await,
+        )
+    }
+
+    /// Stop an instance (one already gone counts as stopped).
+    #[tool]
+    async fn stop_instance(&self, Parameters(a): Parameters<InstanceArg>) -> CallToolResult {
+        match self.client.instances().stop(a.instance_id.as_str()).await {
+            Ok(_) => CallToolResult::success(vec![ContentBlock::text(format!(
+                "Instance {} stopped.",
+                a.instance_id
+            ))]),
+            Err(e) => reply::<()>(Err(e.into())),
+        }
+    }
+
+    /// Extend an instance's lifetime by `ttl` seconds (the platform's default when null).
+    #[tool]
+    async fn renew_instance(&self, Parameters(a): Parameters<InstanceTtlArgs>) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self.client.instances().renew(a.instance_id.as_str());
+                if let Some(ttl) = a.ttl {
+                    req = req.ttl(secs(ttl));
+                }
+                Ok(req.await?)
+            }
+            .await,
+        )
+    }
+
+    /// Your team's instances.
+    #[tool]
+    async fn list_instances(&self, Parameters(a): Parameters<ListInstancesArgs>) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self
+                    .client
+                    .instances()
+                    .list()
+                    .offset(count(a.offset))
+                    .limit(count(a.limit));
+                if !a.challenge_id.is_empty() {
+                    req = req.challenge_id(a.challenge_id.as_str());
+                }
+                if !a.status.is_empty() {
+                    req = req.status(a.status.as_str());
+                }
+                if !a.q.is_empty() {
+                    req = req.q(a.q);
+                }
+                Ok(req.await?.items)
+            }
+            .await,
+        )
+    }
+
+    /// Check an answer without recording an attempt; returns true or false.
+    #[tool]
+    async fn verify_answer(&self, Parameters(a): Parameters<AnswerArgs>) -> CallToolResult {
+        reply(
+            async {
+                let r = self
+                    .client
+                    .submissions()
+                    .verify(a.instance_id.as_str(), a.answer)
+                    .question_id(a.question_id.as_str())
+                    .await?;
+                Ok(r.correct)
+            }
+            .await,
+        )
+    }
+
+    /// Submit an answer (a captured flag) for a question of an instance; a wrong answer comes
+    /// back with correct=false.
+    #[tool]
+    async fn submit_answer(&self, Parameters(a): Parameters<AnswerArgs>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .submissions()
+                    .submit(a.instance_id.as_str(), a.answer)
+                    .question_id(a.question_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Download a challenge attachment: text inline, other bytes in base64 (at most 1 MiB).
+    #[tool]
+    async fn download_challenge_attachment(
+        &self,
+        Parameters(a): Parameters<ChallengeFileArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let d = self
+                    .client
+                    .challenges()
+                    .download_attachment(a.challenge_id.as_str(), a.filename.as_str())
+                    .await?;
+                Ok(AttachmentContent::of(a.filename, &d.bytes))
+            }
+            .await,
+        )
+    }
+
+    /// The files attached to an instance (generated per instance).
+    #[tool]
+    async fn list_instance_attachments(
+        &self,
+        Parameters(a): Parameters<InstanceArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .instances()
+                    .attachments(a.instance_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Download an instance attachment: text inline, other bytes in base64 (at most 1 MiB).
+    #[tool]
+    async fn download_instance_attachment(
+        &self,
+        Parameters(a): Parameters<InstanceFileArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let d = self
+                    .client
+                    .instances()
+                    .download_attachment(a.instance_id.as_str(), a.filename.as_str())
+                    .await?;
+                Ok(AttachmentContent::of(a.filename, &d.bytes))
+            }
+            .await,
+        )
+    }
+
+    /// The files attached to a competition (rules, handbooks…).
+    #[tool]
+    async fn list_competition_attachments(
+        &self,
+        Parameters(a): Parameters<CompetitionArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .competitions()
+                    .attachments(a.competition_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Download a competition attachment: text inline, other bytes in base64 (at most 1 MiB).
+    #[tool]
+    async fn download_competition_attachment(
+        &self,
+        Parameters(a): Parameters<CompetitionFileArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let listing = self
+                    .client
+                    .competitions()
+                    .attachments(a.competition_id.as_str())
+                    .await?;
+                let name = listing
+                    .attachments
+                    .iter()
+                    .find(|x| x.id == a.attachment_id)
+                    .map(|x| x.filename.clone())
+                    .unwrap_or_else(|| a.attachment_id.clone());
+                let d = self
+                    .client
+                    .competitions()
+                    .download_attachment(a.competition_id.as_str(), a.attachment_id.as_str())
+                    .await?;
+                Ok(AttachmentContent::of(name, &d.bytes))
+            }
+            .await,
+        )
+    }
+
+    /// Attack-defence: hand in every flag you captured from other teams, in one call.
+    #[tool]
+    async fn submit_awd_flags(&self, Parameters(a): Parameters<AwdFlagsArgs>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .awd()
+                    .submit_flags(a.competition_id.as_str(), a.flags)
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// SSH login for your attack-defence box (competition_id) or for an instance you started
+    /// (instance_id): give exactly one.
+    #[tool]
+    async fn get_ssh_credential(&self, Parameters(a): Parameters<SshArgs>) -> CallToolResult {
+        reply(async {
+            match (a.competition_id.is_empty(), a.instance_id.is_empty()) {
+                (false, true) => Ok(self.client.awd().ssh_credential(a.competition_id.as_str()).await?),
+                (true, false) => Ok(self.client.instances().ssh_credential(a.instance_id.as_str()).await?),
+                _ => Err(Fail(
+                    "give exactly one of competition_id (your attack-defence box) and instance_id (an instance you started)".into(),
+                )),
+            }
+        }.await)
+    }
+
+    /// Attack-defence: the match clock and rules (current round, end).
+    #[tool]
+    async fn get_awd_match(&self, Parameters(a): Parameters<CompetitionArg>) -> CallToolResult {
+        reply(async { Ok(self.client.awd().match_(a.competition_id.as_str()).await?) }.await)
+    }
+
+    /// Attack-defence: the other teams' boxes you can attack.
+    #[tool]
+    async fn get_awd_targets(&self, Parameters(a): Parameters<CompetitionArg>) -> CallToolResult {
+        reply(async { Ok(self.client.awd().targets(a.competition_id.as_str()).await?) }.await)
+    }
+
+    /// Attack-defence: join the arena network (a WireGuard peer); returns its configuration.
+    #[tool]
+    async fn join_awd_arena(&self, Parameters(a): Parameters<JoinArenaArgs>) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self.client.awd().vpn(a.competition_id.as_str());
+                if !a.public_key.is_empty() {
+                    req = req.public_key(a.public_key);
+                }
+                Ok(req.await?)
+            }
+            .await,
+        )
+    }
+
+    /// Attack-defence: your arena peer as the platform sees it.
+    #[tool]
+    async fn get_awd_arena_peer(
+        &self,
+        Parameters(a): Parameters<CompetitionArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .awd()
+                    .arena_peer(a.competition_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Attack-defence: have the platform test your arena link.
+    #[tool]
+    async fn test_awd_arena_link(
+        &self,
+        Parameters(a): Parameters<CompetitionArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .awd()
+                    .probe_arena_peer(a.competition_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Attack-defence: leave the arena network; true when a peer was removed.
+    #[tool]
+    async fn leave_awd_arena(&self, Parameters(a): Parameters<CompetitionArg>) -> CallToolResult {
+        reply(
+            async {
+                let r = self
+                    .client
+                    .awd()
+                    .revoke_vpn(a.competition_id.as_str())
+                    .await?;
+                Ok(r.get("revoked").copied().unwrap_or(false))
+            }
+            .await,
+        )
+    }
+
+    /// Attack-defence: the board of one round (the last settled one by default).
+    #[tool]
+    async fn get_awd_board(&self, Parameters(a): Parameters<AwdBoardArgs>) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self.client.awd().board(a.competition_id.as_str());
+                if let Some(t) = a.tick {
+                    req = req.tick(t);
+                }
+                Ok(req.await?)
+            }
+            .await,
+        )
+    }
+
+    /// Replace an instance with a freshly built one (new id and answers; solves carry over).
+    #[tool]
+    async fn reset_instance(&self, Parameters(a): Parameters<InstanceTtlArgs>) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self.client.instances().reset(a.instance_id.as_str());
+                if let Some(ttl) = a.ttl {
+                    req = req.ttl(secs(ttl));
+                }
+                Ok(req.await?)
+            }
+            .await,
+        )
+    }
+
+    /// A competition's question-only challenges (no instance) and what you solved.
+    #[tool]
+    async fn list_qa_challenges(
+        &self,
+        Parameters(a): Parameters<CompetitionArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .submissions()
+                    .list_qa_challenges(a.competition_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Answer a question of a question-only challenge.
+    #[tool]
+    async fn submit_qa_answer(&self, Parameters(a): Parameters<QaAnswerArgs>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .submissions()
+                    .submit_qa(a.competition_id.as_str(), a.challenge_id.as_str(), a.answer)
+                    .question_id(a.question_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Run a question's checker against the live instance (for questions graded by checking
+    /// the box rather than by an answer).
+    #[tool]
+    async fn verify_exploit(&self, Parameters(a): Parameters<CheckArgs>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .submissions()
+                    .check(a.instance_id.as_str())
+                    .question_id(a.question_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Attack-defence plus: the files you may patch, as path → base64.
+    #[tool]
+    async fn get_defence_source(&self, Parameters(a): Parameters<ChallengeArg>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .patches()
+                    .source(a.challenge_id.as_str())
+                    .await?
+                    .files)
+            }
+            .await,
+        )
+    }
+
+    /// Attack-defence plus: submit a patch, as path → base64 contents, or with no files to have
+    /// the platform take them from the live box. Watch list_patches for the verdict.
+    #[tool]
+    async fn submit_patch(&self, Parameters(a): Parameters<PatchArgs>) -> CallToolResult {
+        reply(
+            async {
+                let files = a.files.filter(|f| !f.is_empty());
+                let Some(files) = files else {
+                    return Ok(self
+                        .client
+                        .patches()
+                        .submit_live(a.instance_id.as_str())
+                        .await?);
+                };
+                let mut decoded = BTreeMap::new();
+                for (path, b64) in files {
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(b64.as_bytes())
+                        .map_err(|e| Fail(format!("files[{path:?}] is not valid base64: {e}")))?;
+                    decoded.insert(path, bytes);
+                }
+                Ok(self
+                    .client
+                    .patches()
+                    .submit(a.instance_id.as_str(), decoded)
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Save (replace) your write-up for a challenge, in Markdown.
+    #[tool]
+    async fn save_report(&self, Parameters(a): Parameters<SaveReportArgs>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .reports()
+                    .save(
+                        a.competition_id.as_str(),
+                        a.challenge_id.as_str(),
+                        a.content,
+                    )
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Read your write-up for a challenge and its grading state.
+    #[tool]
+    async fn get_report(&self, Parameters(a): Parameters<ReportArgs>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .reports()
+                    .get(a.competition_id.as_str(), a.challenge_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// The saved versions of your write-up for a challenge.
+    #[tool]
+    async fn list_report_versions(&self, Parameters(a): Parameters<ReportArgs>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .reports()
+                    .versions(a.competition_id.as_str(), a.challenge_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Hand in your write-up for grading.
+    #[tool]
+    async fn finalize_report(&self, Parameters(a): Parameters<ReportArgs>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .reports()
+                    .finalize(a.competition_id.as_str(), a.challenge_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Take back a handed-in write-up to edit it again.
+    #[tool]
+    async fn reopen_report(&self, Parameters(a): Parameters<ReportArgs>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .reports()
+                    .reopen(a.competition_id.as_str(), a.challenge_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Ask for your handed-in write-up to be graded now.
+    #[tool]
+    async fn request_report_grading(
+        &self,
+        Parameters(a): Parameters<ReportArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .reports()
+                    .request_grading(a.competition_id.as_str(), a.challenge_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Authoring: a starter challenge tree to write your own challenge from.
+    #[tool]
+    async fn get_authoring_template(
+        &self,
+        Parameters(a): Parameters<TemplateArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self
+                    .client
+                    .authoring()
+                    .template()
+                    .category(a.category.as_str());
+                if let Some(s) = a.stack {
+                    req = req.stack(s.as_str());
+                }
+                let d = req.await?;
+                unpack_tree(&d.bytes)
+            }
+            .await,
+        )
+    }
+
+    /// Authoring: upload a challenge you wrote, as `path` (a directory here) or `files`.
+    #[tool]
+    async fn upload_authored_challenge(
+        &self,
+        Parameters(a): Parameters<UploadArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let archive = archive_of(&a.slug, a.files, &a.path, &a.archive_base64)?;
+                let filename = format!("{}.tar.gz", a.slug);
+                let mut req = self
+                    .client
+                    .authoring()
+                    .upload(
+                        a.competition_id.as_str(),
+                        filename,
+                        "application/gzip",
+                        archive,
+                        a.slug,
+                    )
+                    .eval_use(a.eval_use)
+                    .credit(match a.credit {
+                        Credit::DisplayName => "display_name",
+                        Credit::Anonymous => "anonymous",
+                    })
+                    .destination(match a.destination {
+                        Destination::Public => "public",
+                        Destination::EvalOnly => "eval_only",
+                    });
+                if !matches!(a.license, License::Unset) {
+                    req = req.license(a.license.as_str());
+                }
+                if !matches!(a.provenance, Provenance::Unset) {
+                    req = req.provenance(a.provenance.as_str());
+                }
+                if !matches!(a.ai_assisted, AiAssisted::Unset) {
+                    req = req.ai_assisted(a.ai_assisted.as_str());
+                }
+                if !a.source_url.is_empty() {
+                    req = req.source_url(a.source_url);
+                }
+                if !a.accepted_terms_version.is_empty() {
+                    req = req.accepted_terms_version(a.accepted_terms_version);
+                }
+                Ok(req.await?)
+            }
+            .await,
+        )
+    }
+
+    /// Authoring: propose a fixed version of an approved upload (the whole new tree).
+    #[tool]
+    async fn revise_authored_challenge(
+        &self,
+        Parameters(a): Parameters<ReviseArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let archive = archive_of(&a.challenge_id, a.files, &a.path, &a.archive_base64)?;
+                let filename = format!("{}.tar.gz", a.challenge_id);
+                Ok(self
+                    .client
+                    .authoring()
+                    .revise(
+                        a.competition_id.as_str(),
+                        a.challenge_id.as_str(),
+                        filename,
+                        "application/gzip",
+                        archive,
+                    )
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Authoring: your team's uploads to a competition and their review verdicts.
+    #[tool]
+    async fn list_authored_challenges(
+        &self,
+        Parameters(a): Parameters<CompetitionArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .authoring()
+                    .list(a.competition_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Authoring: the automatic audit of one of your uploads (read `outcome` first).
+    #[tool]
+    async fn get_authored_challenge_audit(
+        &self,
+        Parameters(a): Parameters<ReportArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .authoring()
+                    .audit(a.competition_id.as_str(), a.challenge_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Authoring: how the field did on the challenges your team wrote.
+    #[tool]
+    async fn get_authoring_reception(
+        &self,
+        Parameters(a): Parameters<CompetitionArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .authoring()
+                    .reception(a.competition_id.as_str())
+                    .await?)
+            }
+            .await,
+        )
+    }
+
+    /// Attack-defence plus: your team's patch submissions and their verdicts.
+    #[tool]
+    async fn list_patches(&self, Parameters(a): Parameters<ChallengeFilterArg>) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self.client.patches().list();
+                if !a.challenge_id.is_empty() {
+                    req = req.challenge_id(a.challenge_id.as_str());
+                }
+                Ok(req.await?)
+            }
+            .await,
+        )
+    }
+
+    /// Your team's submissions so far (to avoid repeating attempts).
+    #[tool]
+    async fn list_submissions(
+        &self,
+        Parameters(a): Parameters<ListSubmissionsArgs>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self
+                    .client
+                    .submissions()
+                    .list()
+                    .offset(count(a.offset))
+                    .limit(count(a.limit));
+                if !a.challenge_id.is_empty() {
+                    req = req.challenge_id(a.challenge_id.as_str());
+                }
+                Ok(req.await?.items)
+            }
+            .await,
+        )
+    }
+
+    /// The global scoreboard (team rankings).
+    #[tool]
+    async fn get_scoreboard(&self, Parameters(a): Parameters<ScoreboardArgs>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .scoreboard()
+                    .get()
+                    .offset(count(a.offset))
+                    .limit(count(a.limit))
+                    .await?
+                    .items)
+            }
+            .await,
+        )
+    }
+
+    /// Per-challenge statistics: solves, attempts, success rate.
+    #[tool]
+    async fn get_challenge_stats(&self, Parameters(a): Parameters<PagingArgs>) -> CallToolResult {
+        reply(
+            async {
+                Ok(self
+                    .client
+                    .scoreboard()
+                    .challenge_stats()
+                    .offset(count(a.offset))
+                    .limit(count(a.limit))
+                    .await?
+                    .items)
+            }
+            .await,
+        )
+    }
+
+    /// The challenges this account (not the team) has captured, with the best rank.
+    #[tool]
+    async fn get_my_solves(
+        &self,
+        Parameters(a): Parameters<OptionalCompetitionArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self.client.me().solves();
+                if !a.competition_id.is_empty() {
+                    req = req.competition_id(a.competition_id.as_str());
+                }
+                Ok(req.await?)
+            }
+            .await,
+        )
+    }
+
+    /// Per-challenge progress of this account: which questions are done out of how many.
+    #[tool]
+    async fn get_my_milestone_progress(
+        &self,
+        Parameters(a): Parameters<OptionalCompetitionArg>,
+    ) -> CallToolResult {
+        reply(
+            async {
+                let mut req = self.client.me().milestone_progress();
+                if !a.competition_id.is_empty() {
+                    req = req.competition_id(a.competition_id.as_str());
+                }
+                Ok(req.await?)
+            }
+            .await,
+        )
+    }
+
+    /// Your profile and your teams per competition (needs a token).
+    #[tool]
+    async fn get_me(&self) -> CallToolResult {
+        reply(async { Ok(self.client.me().get().await?) }.await)
+    }
+
+    /// The platform's health and capacity.
+    #[tool]
+    async fn health(&self) -> CallToolResult {
+        reply(async { Ok(self.client.health().await?) }.await)
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for CtfyMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("ctfy", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_and_unpacks_a_tree() {
+        let files: BTreeMap<String, Vec<u8>> = [
+            ("metadata.yaml".to_owned(), b"name: x\n".to_vec()),
+            ("bin/blob".to_owned(), vec![0xff, 0xfe, 0x00]),
+        ]
+        .into_iter()
+        .collect();
+        let blob = pack_tree("mine", &files).unwrap();
+        let tree = unpack_tree(&blob).unwrap();
+        assert_eq!(
+            tree.files.get("metadata.yaml").map(String::as_str),
+            Some("name: x\n")
+        );
+        assert_eq!(tree.binary, vec!["bin/blob".to_owned()]);
+    }
+
+    #[test]
+    fn garbage_is_not_a_template() {
+        assert!(unpack_tree(b"not a tarball").is_err());
+    }
+
+    #[test]
+    fn one_form_of_tree_only() {
+        let files = Some([("a".to_owned(), "b".to_owned())].into_iter().collect());
+        assert!(archive_of("x", files, "/tmp", "").is_err());
+        assert!(archive_of("x", None, "", "AAAA").is_err());
+        assert!(archive_of("x", None, "", "").is_err());
+    }
+
+    #[test]
+    fn attachments_inline_text_and_encode_bytes() {
+        assert_eq!(AttachmentContent::of("a".into(), b"hi").encoding, "utf-8");
+        assert_eq!(
+            AttachmentContent::of("a".into(), &[0xff]).encoding,
+            "base64"
+        );
+        let big = vec![b'a'; MAX_ATTACHMENT_BYTES + 1];
+        assert_eq!(
+            AttachmentContent::of("a".into(), &big).encoding,
+            "too-large"
+        );
+    }
+}

@@ -1,0 +1,483 @@
+//! `ctfy mcp` over stdio, driven by an `rmcp` client, against the real local platform.
+//!
+//! 1. Tool-list parity with the Python package's `ctfy mcp`: the Python server's tool list
+//!    (names, parameter names, required parameters, basic JSON types) is read at test time
+//!    from `$CTFY_VENV` and compared with this server's.
+//! 2. A challenge played end to end through the tools.
+//!
+//! Without a platform each test prints `skipped` (and fails under `CI=true`).
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ctfy::models::{ChallengeInfo, CompetitionInfo, InstanceStatusResponse, SubmissionResponse};
+use ctfy_cli::commands::InstanceReady;
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::TokioChildProcess;
+use serde_json::{Map, Value, json};
+
+/// Lists the Python server's tools as `[{"name", "schema"}]` (the FastMCP input schemas).
+const PY_TOOLS: &str = r#"
+import asyncio, json
+from ctfy.mcp import server
+
+async def main():
+    tools = await server.mcp.list_tools()
+    out = []
+    for t in tools:
+        schema = getattr(t, "parameters", None)
+        if schema is None:
+            schema = t.to_mcp_tool().inputSchema
+        out.append({"name": t.name, "schema": schema})
+    print(json.dumps(out))
+
+asyncio.run(main())
+"#;
+
+/// The signature of one tool: parameter → its basic JSON types (without `null`), the allowed
+/// values of parameters that enumerate them, and the required parameters.
+#[derive(Debug, PartialEq, Eq)]
+struct Signature {
+    params: BTreeMap<String, BTreeSet<String>>,
+    choices: BTreeMap<String, BTreeSet<String>>,
+    required: BTreeSet<String>,
+}
+
+/// The values a (sub)schema enumerates (`enum`, `const`), following `$ref` and the
+/// combinators.
+fn choices(schema: &Value, root: &Value, out: &mut BTreeSet<String>) {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let target = r
+            .strip_prefix("#/")
+            .map(|p| p.split('/').fold(root, |v, k| &v[k]))
+            .unwrap_or(&Value::Null);
+        choices(target, root, out);
+    }
+    let values = schema.get("const").into_iter().chain(
+        schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten(),
+    );
+    out.extend(values.map(|v| v.to_string()));
+    for key in ["anyOf", "oneOf", "allOf"] {
+        for sub in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            choices(sub, root, out);
+        }
+    }
+    // Whether null is allowed is optionality, compared through `required`.
+    out.remove("null");
+}
+
+/// The basic JSON types a (sub)schema allows, following `$ref`, `anyOf`, `oneOf` and `allOf`,
+/// and `const`/`enum` values when there is no `type`.
+fn basic_types(schema: &Value, root: &Value, out: &mut BTreeSet<String>) {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let target = r
+            .strip_prefix("#/")
+            .map(|p| p.split('/').fold(root, |v, k| &v[k]))
+            .unwrap_or(&Value::Null);
+        basic_types(target, root, out);
+    }
+    match schema.get("type") {
+        Some(Value::String(t)) => {
+            out.insert(t.clone());
+        }
+        Some(Value::Array(ts)) => {
+            out.extend(ts.iter().filter_map(Value::as_str).map(str::to_owned))
+        }
+        _ => {
+            let values = schema.get("const").into_iter().chain(
+                schema
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            );
+            for v in values {
+                out.insert(
+                    match v {
+                        Value::String(_) => "string",
+                        Value::Bool(_) => "boolean",
+                        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                        Value::Number(_) => "number",
+                        Value::Null => "null",
+                        Value::Array(_) => "array",
+                        Value::Object(_) => "object",
+                    }
+                    .to_owned(),
+                );
+            }
+        }
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        for sub in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            basic_types(sub, root, out);
+        }
+    }
+    out.remove("null");
+}
+
+fn signature(schema: &Value) -> Signature {
+    let empty = Map::new();
+    let props = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let params = props
+        .iter()
+        .map(|(name, sub)| {
+            let mut types = BTreeSet::new();
+            basic_types(sub, schema, &mut types);
+            (name.clone(), types)
+        })
+        .collect();
+    let choices = props
+        .iter()
+        .filter_map(|(name, sub)| {
+            let mut values = BTreeSet::new();
+            choices(sub, schema, &mut values);
+            (!values.is_empty()).then(|| (name.clone(), values))
+        })
+        .collect();
+    let required = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
+    Signature {
+        params,
+        choices,
+        required,
+    }
+}
+
+/// Spawns `ctfy mcp` with the player's token and connects an MCP client to it.
+async fn connect(env: &support::LiveEnv) -> RunningService<RoleClient, ()> {
+    connect_with(env, env.var("PLAYER_TOKEN")).await
+}
+
+/// Spawns `ctfy mcp` with `token` and connects an MCP client to it.
+async fn connect_with(env: &support::LiveEnv, token: &str) -> RunningService<RoleClient, ()> {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ctfy"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CTFY_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.arg("mcp")
+        .env("CTFY_URL", env.url())
+        .env("CTFY_TOKEN", token)
+        .kill_on_drop(true);
+    let transport = TokioChildProcess::new(cmd).expect("spawn ctfy mcp");
+    ().serve(transport).await.expect("MCP handshake")
+}
+
+async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> CallToolResult {
+    let args = args.as_object().cloned().unwrap_or_default();
+    client
+        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
+        .await
+        .unwrap_or_else(|e| panic!("{tool}: {e}"))
+}
+
+fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+/// Calls `tool` and parses its JSON text as `T`; panics on a tool error.
+async fn ok<T: serde::de::DeserializeOwned>(
+    client: &RunningService<RoleClient, ()>,
+    tool: &str,
+    args: Value,
+) -> T {
+    let result = call(client, tool, args).await;
+    let body = text(&result);
+    assert_ne!(result.is_error, Some(true), "{tool} failed: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{tool}: {e}: {body}"))
+}
+
+#[tokio::test]
+async fn tool_list_matches_the_python_server() {
+    let env = live_env!();
+    let Some(venv) = env.get("CTFY_VENV") else {
+        panic!("CTFY_VENV missing from the live env: the parity test needs the Python package");
+    };
+    let out = std::process::Command::new(format!("{venv}/bin/python"))
+        .args(["-c", PY_TOOLS])
+        .env_remove("CTFY_TOKEN")
+        .output()
+        .expect("run the venv's python");
+    assert!(
+        out.status.success(),
+        "listing the Python tools failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let py: Vec<Value> = serde_json::from_slice(&out.stdout).expect("the Python tool list");
+    let py: BTreeMap<String, Signature> = py
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_owned(),
+                signature(&t["schema"]),
+            )
+        })
+        .collect();
+    assert_eq!(py.len(), 61, "the Python server's tool count changed");
+
+    let client = connect(env).await;
+    let tools = client.list_all_tools().await.expect("tools/list");
+    let rust: BTreeMap<String, Signature> = tools
+        .iter()
+        .map(|t| {
+            let schema = Value::Object((*t.input_schema).clone());
+            (t.name.to_string(), signature(&schema))
+        })
+        .collect();
+    client.cancel().await.ok();
+
+    let py_names: BTreeSet<_> = py.keys().collect();
+    let rust_names: BTreeSet<_> = rust.keys().collect();
+    assert_eq!(
+        py_names.difference(&rust_names).collect::<Vec<_>>(),
+        Vec::<&&String>::new(),
+        "tools missing from ctfy mcp"
+    );
+    assert_eq!(
+        rust_names.difference(&py_names).collect::<Vec<_>>(),
+        Vec::<&&String>::new(),
+        "tools the Python server does not have"
+    );
+    let mut mismatches = Vec::new();
+    for (name, want) in &py {
+        let got = &rust[name];
+        if got != want {
+            mismatches.push(format!("{name}:\n  python {want:?}\n  rust   {got:?}"));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "signatures differ:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn a_challenge_end_to_end_through_the_tools() {
+    let env = live_env!();
+    let comp = env.var("COMPETITION_ID");
+    let web = env.var("WEB_CHALLENGE_ID");
+    let client = connect(env).await;
+
+    let comps: Vec<CompetitionInfo> =
+        ok(&client, "list_competitions", json!({"phase": "running"})).await;
+    assert!(comps.iter().any(|c| c.id.as_str() == comp));
+    let _team: ctfy::models::TeamDetail = ok(
+        &client,
+        "register_for_competition",
+        json!({"competition_id": comp}),
+    )
+    .await;
+    let challenges: Vec<ChallengeInfo> = ok(
+        &client,
+        "list_competition_challenges",
+        json!({"competition_id": comp}),
+    )
+    .await;
+    assert!(challenges.iter().any(|c| c.id.as_str() == web));
+
+    let ready: InstanceReady = ok(
+        &client,
+        "start_instance",
+        json!({"challenge_id": web, "competition_id": comp}),
+    )
+    .await;
+    let status: InstanceStatusResponse = ok(
+        &client,
+        "get_instance_status",
+        json!({"instance_id": ready.id}),
+    )
+    .await;
+    assert_eq!(status.status.as_str(), "ready");
+
+    let info: ctfy::models::InstanceInfo =
+        ok(&client, "get_instance", json!({"instance_id": ready.id})).await;
+    assert_eq!(info.challenge_id.as_str(), web);
+    let _files: ctfy::models::AttachmentList = ok(
+        &client,
+        "list_instance_attachments",
+        json!({"instance_id": ready.id}),
+    )
+    .await;
+    let renewed: ctfy::models::RenewResponse = ok(
+        &client,
+        "renew_instance",
+        json!({"instance_id": ready.id, "ttl": 60}),
+    )
+    .await;
+    assert_eq!(renewed.id.as_str(), ready.id);
+
+    let service = ready.surface.web_service().expect("a web service");
+    let flag = support::http_get(&service.url(), "/flag");
+
+    let verified: bool = ok(
+        &client,
+        "verify_answer",
+        json!({"instance_id": ready.id, "answer": flag}),
+    )
+    .await;
+    assert!(verified);
+    let wrong: SubmissionResponse = ok(
+        &client,
+        "submit_answer",
+        json!({"instance_id": ready.id, "answer": "FLAG{nope}"}),
+    )
+    .await;
+    assert!(!wrong.correct);
+    let result: SubmissionResponse = ok(
+        &client,
+        "submit_answer",
+        json!({"instance_id": ready.id, "answer": flag, "question_id": "flag"}),
+    )
+    .await;
+    assert!(result.correct, "{result:?}");
+
+    let stopped = call(&client, "stop_instance", json!({"instance_id": ready.id})).await;
+    assert_ne!(stopped.is_error, Some(true), "{}", text(&stopped));
+    assert!(text(&stopped).contains("stopped"));
+
+    // An error carries the platform's code and is an MCP tool error.
+    let gone = call(
+        &client,
+        "get_instance_status",
+        json!({"instance_id": ready.id}),
+    )
+    .await;
+    assert_eq!(gone.is_error, Some(true));
+    assert!(
+        text(&gone).contains("instance_not_found"),
+        "{}",
+        text(&gone)
+    );
+
+    // Tools for features the local platform lacks exist and answer with its error.
+    let awd = call(&client, "get_awd_match", json!({"competition_id": comp})).await;
+    assert_eq!(awd.is_error, Some(true), "{}", text(&awd));
+
+    let me: ctfy::models::MeResponse = ok(&client, "get_me", json!({})).await;
+    assert!(!me.email.is_empty());
+    let _health: ctfy::models::HealthResponse = ok(&client, "health", json!({})).await;
+    client.cancel().await.ok();
+}
+
+#[tokio::test]
+async fn read_tools_answer_with_the_sdk_models() {
+    use ctfy::models::*;
+    let env = live_env!();
+    let comp = env.var("COMPETITION_ID");
+    let web = env.var("WEB_CHALLENGE_ID");
+    let qa = env.var("QA_CHALLENGE_ID");
+    let client = connect(env).await;
+    let c = &client;
+
+    let detail: CompetitionDetail = ok(c, "get_competition", json!({"competition_id": comp})).await;
+    assert!(detail.challenges.iter().any(|x| x.id.as_str() == web));
+    let one: ChallengeInfo = ok(
+        c,
+        "get_challenge",
+        json!({"challenge_id": web, "competition_id": comp}),
+    )
+    .await;
+    assert_eq!(one.id.as_str(), web);
+    let all: Vec<ChallengeInfo> = ok(c, "list_challenges", json!({"limit": 2})).await;
+    assert!(all.len() <= 2);
+    let _found: Vec<ChallengeInfo> = ok(c, "search_challenges", json!({"q": "quickstart"})).await;
+    let _files: AttachmentList = ok(
+        c,
+        "list_challenge_attachments",
+        json!({"challenge_id": web}),
+    )
+    .await;
+    // The entry form is a session-only route: a pf_ token gets the platform's refusal.
+    let form = call(c, "get_registration_form", json!({"competition_id": comp})).await;
+    assert_eq!(form.is_error, Some(true));
+    assert!(text(&form).contains("HTTP 403"), "{}", text(&form));
+    let _docs: CompetitionAttachmentsResponse = ok(
+        c,
+        "list_competition_attachments",
+        json!({"competition_id": comp}),
+    )
+    .await;
+
+    // Capped attempts: spent by a fresh player, never the shared one.
+    let fresh = connect_with(env, &support::fresh_player(env).await).await;
+    let qas: Vec<QaChallengeView> = ok(
+        &fresh,
+        "list_qa_challenges",
+        json!({"competition_id": comp}),
+    )
+    .await;
+    assert!(qas.iter().any(|q| q.id.as_str() == qa));
+    let right: SubmissionResponse = ok(
+        &fresh,
+        "submit_qa_answer",
+        json!({"challenge_id": qa, "competition_id": comp, "answer": "443"}),
+    )
+    .await;
+    assert!(right.correct, "{right:?}");
+    // A list answer takes the other branch of the answer schema.
+    let wrong: SubmissionResponse = ok(
+        &fresh,
+        "submit_qa_answer",
+        json!({"challenge_id": qa, "competition_id": comp, "answer": ["udp"], "question_id": "transport"}),
+    )
+    .await;
+    assert!(!wrong.correct);
+    fresh.cancel().await.ok();
+
+    let _subs: Vec<SubmissionState> = ok(c, "list_submissions", json!({"limit": 5})).await;
+    let board: Vec<ScoreboardEntry> = ok(c, "get_scoreboard", json!({})).await;
+    let by_category: Vec<ScoreboardEntry> =
+        ok(c, "get_scoreboard", json!({"category": "web"})).await;
+    assert!(by_category.len() <= board.len().max(by_category.len()));
+    let _stats: Vec<ChallengeStats> = ok(c, "get_challenge_stats", json!({})).await;
+    let _solves: Vec<MySolveSummary> =
+        ok(c, "get_my_solves", json!({"competition_id": comp})).await;
+    let _progress: Vec<MilestoneProgress> = ok(c, "get_my_milestone_progress", json!({})).await;
+    let _instances: Vec<InstanceInfo> = ok(c, "list_instances", json!({})).await;
+
+    // Argument checks of the server itself are tool errors too.
+    let neither = call(c, "get_ssh_credential", json!({})).await;
+    assert_eq!(neither.is_error, Some(true));
+    let b64 = call(
+        c,
+        "upload_authored_challenge",
+        json!({"competition_id": comp, "slug": "x", "archive_base64": "AAAA"}),
+    )
+    .await;
+    assert_eq!(b64.is_error, Some(true));
+    assert!(text(&b64).contains("path"), "{}", text(&b64));
+    client.cancel().await.ok();
+}
