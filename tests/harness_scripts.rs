@@ -2,20 +2,13 @@
 //! bursts under load, pid reuse, clean-up of a failed start, ready file, TIME_WAIT ports), run
 //! as part of the test command so a start-up race can never come back unnoticed.
 
+mod cmd;
+
 #[test]
 fn harness_script_helpers_hold() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/test-harness.sh");
-    let out = std::process::Command::new("bash")
-        .arg(script)
-        .output()
-        .expect("bash runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "scripts/test-harness.sh failed:\n{text}"
+    cmd::run_ok(
+        std::process::Command::new("bash").arg(script),
+        "scripts/test-harness.sh",
     );
 }

@@ -7,6 +7,8 @@
 //! command compiles the same sources; `cargo package --workspace` without it does the full
 //! check by hand.
 
+mod cmd;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -15,21 +17,20 @@ fn every_crate_packages() {
     let root = env!("CARGO_MANIFEST_DIR");
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("package-check");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args([
-            "package",
-            "--workspace",
-            "--no-verify",
-            "--allow-dirty",
-            "--offline",
-        ])
-        .arg("--target-dir")
-        .arg(&target)
-        .current_dir(root)
-        .output()
-        .expect("cargo runs");
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "cargo package failed:\n{log}");
+    cmd::run_ok(
+        Command::new(cargo)
+            .args([
+                "package",
+                "--workspace",
+                "--no-verify",
+                "--allow-dirty",
+                "--offline",
+            ])
+            .arg("--target-dir")
+            .arg(&target)
+            .current_dir(root),
+        "cargo package --workspace",
+    );
 
     let dir = target.join("package");
     let mut crates: Vec<_> = std::fs::read_dir(&dir)

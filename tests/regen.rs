@@ -6,6 +6,8 @@
 //! When this fails, run `python3 scripts/gen_models.py && python3 scripts/gen_client.py`
 //! (after `scripts/regen-spec.sh` when the spec moved) and commit the result.
 
+mod cmd;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -68,18 +70,6 @@ fn files(base: &Path, path: &str) -> BTreeSet<PathBuf> {
     out
 }
 
-fn run(cmd: &mut Command, what: &str) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn differences(a: &Path, b: &Path, paths: &[&str]) -> Vec<String> {
     let mut diffs = Vec::new();
     for p in paths {
@@ -112,7 +102,7 @@ fn generators_reproduce_the_tree() {
         std::fs::create_dir_all(tmp.join(d)).unwrap();
     }
     for script in ["gen_models.py", "gen_client.py"] {
-        run(
+        cmd::run_ok(
             Command::new("python3")
                 .arg(tmp.join("scripts").join(script))
                 .current_dir(&tmp),
@@ -141,7 +131,7 @@ fn spec_matches_the_installed_platform() {
     let tmp = std::env::temp_dir().join(format!("ctfy-regen-spec-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(tmp.join("spec")).unwrap();
-    run(
+    cmd::run_ok(
         Command::new(Path::new(&venv).join("bin/python"))
             .arg(Path::new(ROOT).join("scripts/regen_spec.py"))
             .arg(tmp.join("spec"))

@@ -53,6 +53,14 @@ async fn the_default_scenario_plays_end_to_end() {
 
     let (ready, flag) = launch_and_capture(&mock, "WEB-001").await;
     assert_eq!(flag, "FLAG{WEB-001}");
+    // What start() returns is JSON an agent can log or hand on, and reads back unchanged.
+    let logged = serde_json::to_value(&ready).unwrap();
+    assert_eq!(logged["id"], ready.id.to_string());
+    assert!(logged["surface"]["services"].is_array());
+    assert_eq!(
+        serde_json::from_value::<ctfy::ReadyInstance>(logged).unwrap(),
+        ready
+    );
     assert!(
         client
             .submissions()

@@ -15,7 +15,10 @@ use ctfy_transport::{Call, Error, Request, Result, Transport, awaitable, builder
 use crate::Instances;
 
 /// An instance that is up, as [`Instances::start`] returns it.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serializes (and deserializes) as `{"id", "surface", "cert_volume", "start_budget_s"}`,
+/// with the models' own field names, so an agent can log or hand it on as JSON.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReadyInstance {
     /// The instance.
     pub id: InstanceId,
