@@ -168,7 +168,16 @@ pub fn sdk_client(url: &str) -> PlatformClient {
 
 /// The floor's client: plain reqwest with the SDK's default timeouts (60 s per request, 10 s
 /// to connect), so that both do the same work per request.
+///
+/// `CTFY_BENCH_FLOOR_HTTP=sdk` gives the floor the SDK's own `reqwest::Client` instead (its
+/// redirect policy, `User-Agent`…), to tell the client's configuration from the SDK's code.
 pub fn floor_client() -> reqwest::Client {
+    if std::env::var("CTFY_BENCH_FLOOR_HTTP").is_ok_and(|v| v == "sdk") {
+        return sdk_client("http://127.0.0.1:1")
+            .transport()
+            .http_client()
+            .clone();
+    }
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
@@ -188,7 +197,10 @@ impl Ctx {
         match op {
             "health" => format!("{}/api/v1/health", self.url),
             "status" => format!("{}/api/v1/instances/{INSTANCE}/status", self.url),
-            "challenges" => format!("{}/api/v1/challenges?limit={}", self.url, self.cfg.challenges),
+            "challenges" => format!(
+                "{}/api/v1/challenges?limit={}",
+                self.url, self.cfg.challenges
+            ),
             "scoreboard" => format!("{}/api/v1/scoreboard?limit={}", self.url, self.cfg.rows),
             _ => unreachable!(),
         }
@@ -212,7 +224,13 @@ async fn floor_json<T: DeserializeOwned>(c: &reqwest::Client, url: &str, auth: &
 async fn sdk_call(op: &str, c: &PlatformClient, cfg: &Config) -> usize {
     match op {
         "health" => c.health().await.expect("health").version.len(),
-        "status" => c.instances().status(INSTANCE).await.expect("status").start_budget_s as usize,
+        "status" => {
+            c.instances()
+                .status(INSTANCE)
+                .await
+                .expect("status")
+                .start_budget_s as usize
+        }
         "challenges" => c
             .challenges()
             .list()
@@ -235,10 +253,23 @@ async fn sdk_call(op: &str, c: &PlatformClient, cfg: &Config) -> usize {
 
 async fn floor_call(op: &str, c: &reqwest::Client, url: &str, auth: &HeaderValue) -> usize {
     match op {
-        "health" => floor_json::<HealthResponse>(c, url, auth).await.version.len(),
-        "status" => floor_json::<InstanceStatusResponse>(c, url, auth).await.start_budget_s as usize,
-        "challenges" => floor_json::<Page<ChallengeInfo>>(c, url, auth).await.items.len(),
-        "scoreboard" => floor_json::<Page<ScoreboardEntry>>(c, url, auth).await.items.len(),
+        "health" => floor_json::<HealthResponse>(c, url, auth)
+            .await
+            .version
+            .len(),
+        "status" => {
+            floor_json::<InstanceStatusResponse>(c, url, auth)
+                .await
+                .start_budget_s as usize
+        }
+        "challenges" => floor_json::<Page<ChallengeInfo>>(c, url, auth)
+            .await
+            .items
+            .len(),
+        "scoreboard" => floor_json::<Page<ScoreboardEntry>>(c, url, auth)
+            .await
+            .items
+            .len(),
         _ => unreachable!(),
     }
 }
@@ -273,16 +304,54 @@ fn rt() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// The in-flight test's runtime: current-thread (the client's CPU is then this thread's), or
+/// with `CTFY_BENCH_WORKERS=N` a multi-thread runtime of N workers (its CPU column then
+/// counts the whole process, the server included: use it for the connection counts).
+fn inflight_rt() -> (tokio::runtime::Runtime, bool) {
+    match std::env::var("CTFY_BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        Some(n) if n > 0 => (
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(n)
+                .enable_all()
+                .build()
+                .expect("runtime"),
+            true,
+        ),
+        _ => (rt(), false),
+    }
+}
+
+/// CPU time of the whole process, in nanoseconds.
+pub fn process_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 /// Runs `work` (which returns its per-call latencies and the number of calls) on a fresh
 /// current-thread runtime and measures it.
-fn measure<F: Future<Output = (Vec<Duration>, u64)>>(server: &Server, work: F) -> Sample {
-    let rt = rt();
+fn measure<F: Future<Output = (Vec<Duration>, u64)>>(
+    server: &Server,
+    (rt, multi): (tokio::runtime::Runtime, bool),
+    work: F,
+) -> Sample {
+    let now = if multi { process_cpu_ns } else { thread_cpu_ns };
     let conns = server.connections();
-    let cpu = thread_cpu_ns();
+    let cpu = now();
     let started = Instant::now();
     let (mut lat, calls) = rt.block_on(work);
     let wall = started.elapsed();
-    let cpu = thread_cpu_ns() - cpu;
+    let cpu = now() - cpu;
     drop(rt);
     lat.sort();
     Sample {
@@ -343,26 +412,40 @@ fn inflight(ctx: &Ctx, v: Variant) -> Sample {
     let workers = ctx.cfg.workers;
     let per = ctx.cfg.worker_calls;
     let url = ctx.floor_url("status");
-    // A fresh client: every connection it uses is opened during the round.
+    // A fresh client: every connection it uses is opened during the round. Each worker is a
+    // task of its own, sharing the one client.
     let sdk = sdk_client(&ctx.url);
     let floor = floor_client();
-    let (sdk, floor, url, auth, cfg) = (&sdk, &floor, &url, &ctx.auth, &ctx.cfg);
-    measure(&ctx.server, async move {
-        let all = futures::future::join_all((0..workers).map(|_| async move {
-            let mut lat = Vec::with_capacity(per);
-            for _ in 0..per {
-                let s = Instant::now();
-                let got = match v {
-                    Variant::Sdk => sdk_call("status", sdk, cfg).await,
-                    Variant::Floor => floor_call("status", floor, url, auth).await,
-                };
-                std::hint::black_box(got);
-                lat.push(s.elapsed());
-            }
-            lat
-        }))
-        .await;
-        let lat: Vec<Duration> = all.into_iter().flatten().collect();
+    let (auth, cfg) = (ctx.auth.clone(), ctx.cfg.clone());
+    measure(&ctx.server, inflight_rt(), async move {
+        let tasks: Vec<_> = (0..workers)
+            .map(|_| {
+                let (sdk, floor, url, auth, cfg) = (
+                    sdk.clone(),
+                    floor.clone(),
+                    url.clone(),
+                    auth.clone(),
+                    cfg.clone(),
+                );
+                tokio::spawn(async move {
+                    let mut lat = Vec::with_capacity(per);
+                    for _ in 0..per {
+                        let s = Instant::now();
+                        let got = match v {
+                            Variant::Sdk => sdk_call("status", &sdk, &cfg).await,
+                            Variant::Floor => floor_call("status", &floor, &url, &auth).await,
+                        };
+                        std::hint::black_box(got);
+                        lat.push(s.elapsed());
+                    }
+                    lat
+                })
+            })
+            .collect();
+        let mut lat = Vec::new();
+        for t in tasks {
+            lat.extend(t.await.expect("worker"));
+        }
         let n = lat.len() as u64;
         (lat, n)
     })
@@ -431,7 +514,7 @@ fn sse(ctx: &Ctx, v: Variant) -> Sample {
     let floor = floor_client();
     let url = format!("{}/api/v1/events?token={TOKEN}", ctx.url);
     let (sdk, floor, url) = (&sdk, &floor, &url);
-    measure(&ctx.server, async move {
+    measure(&ctx.server, (rt(), false), async move {
         let s = Instant::now();
         let got = match v {
             Variant::Sdk => sdk_sse(sdk, frames).await,
@@ -501,9 +584,14 @@ fn compare(label: &str, unit: &str, rounds: usize, mut round: impl FnMut(Variant
 
 fn decode_only(cfg: &Config, bodies: &Bodies) {
     println!();
-    println!("Decode only (ms per decode, median of {} rounds of {} decodes):", cfg.rounds, cfg.decodes);
+    println!(
+        "Decode only (ms per decode, median of {} rounds of {} decodes):",
+        cfg.rounds, cfg.decodes
+    );
     println!();
-    println!("| body | serde_json (floor) | SDK `ctfy_transport::decode` | ratio | serde_path_to_error (before #13) | ratio |");
+    println!(
+        "| body | serde_json (floor) | SDK `ctfy_transport::decode` | ratio | serde_path_to_error (before #13) | ratio |"
+    );
     println!("|---|---|---|---|---|---|");
     fn time<T>(rounds: usize, n: usize, mut f: impl FnMut() -> T) -> f64 {
         let mut v = Vec::new();
@@ -535,8 +623,16 @@ fn decode_only(cfg: &Config, bodies: &Bodies) {
             path / plain
         );
     }
-    row::<Page<ScoreboardEntry>>(&format!("scoreboard, {} rows", cfg.rows), cfg, &bodies.scoreboard);
-    row::<Page<ChallengeInfo>>(&format!("{} challenges", cfg.challenges), cfg, &bodies.challenges);
+    row::<Page<ScoreboardEntry>>(
+        &format!("scoreboard, {} rows", cfg.rows),
+        cfg,
+        &bodies.scoreboard,
+    );
+    row::<Page<ChallengeInfo>>(
+        &format!("{} challenges", cfg.challenges),
+        cfg,
+        &bodies.challenges,
+    );
 }
 
 /// Runs `--child ARGS` of this same program and returns what it printed.
@@ -680,10 +776,16 @@ pub fn run(cfg: Config) {
         bodies.challenges.len(),
         bodies.scoreboard.len(),
         bodies.sse_frames.iter().map(Vec::len).sum::<usize>() / bodies.sse_frames.len(),
-        if cfg!(debug_assertions) { "debug" } else { "release" },
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
     );
     println!();
-    println!("| op | SDK CPU ms/1000 | floor CPU ms/1000 | CPU / floor | SDK per s | floor per s | throughput / floor | p50 µs SDK / floor | p99 µs SDK / floor | connections SDK / floor |");
+    println!(
+        "| op | SDK CPU ms/1000 | floor CPU ms/1000 | CPU / floor | SDK per s | floor per s | throughput / floor | p50 µs SDK / floor | p99 µs SDK / floor | connections SDK / floor |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     let small = [
         ("health", "health", cfg.small_calls),
@@ -698,8 +800,16 @@ pub fn run(cfg: Config) {
         let label = match op {
             "health" => format!("{label} ({} B)", bodies.health.len()),
             "status" => format!("{label} ({} B)", bodies.status.len()),
-            "challenges" => format!("{} {label} ({} kB)", cfg.challenges, bodies.challenges.len() / 1000),
-            _ => format!("{}-row {label} ({:.2} MB)", cfg.rows, bodies.scoreboard.len() as f64 / 1e6),
+            "challenges" => format!(
+                "{} {label} ({} kB)",
+                cfg.challenges,
+                bodies.challenges.len() / 1000
+            ),
+            _ => format!(
+                "{}-row {label} ({:.2} MB)",
+                cfg.rows,
+                bodies.scoreboard.len() as f64 / 1e6
+            ),
         };
         compare(&label, "call", cfg.rounds, |v| sequential(&ctx, op, v, n));
     }
@@ -718,7 +828,9 @@ pub fn run(cfg: Config) {
         println!();
         println!("Client construction (fresh process each; http:// base URL):");
         println!();
-        println!("| client | first build µs (wall) | first build µs (CPU) | next builds µs | RSS growth of the first build KiB |");
+        println!(
+            "| client | first build µs (wall) | first build µs (CPU) | next builds µs | RSS growth of the first build KiB |"
+        );
         println!("|---|---|---|---|---|");
         for which in ["sdk", "floor"] {
             let outs: Vec<String> = (0..cfg.rounds.min(3))
@@ -727,7 +839,11 @@ pub fn run(cfg: Config) {
             let m = |k: &str| median(outs.iter().map(|o| field(o, k)).collect());
             println!(
                 "| {} | {:.0} | {:.0} | {:.0} | {:.0} |",
-                if which == "sdk" { "`PlatformClient::builder(..).build()`" } else { "`reqwest::Client::builder()..build()`" },
+                if which == "sdk" {
+                    "`PlatformClient::builder(..).build()`"
+                } else {
+                    "`reqwest::Client::builder()..build()`"
+                },
                 m("first_us"),
                 m("first_cpu_us"),
                 m("next_us"),
@@ -741,8 +857,14 @@ pub fn run(cfg: Config) {
         let rows = cfg.rows.to_string();
         let (mut s, mut f) = (Vec::new(), Vec::new());
         for _ in 0..cfg.rounds.min(3) {
-            s.push(field(&child(&["scoreboard", "sdk", &ctx.url, &rows, &calls]), "peak_rss_kib"));
-            f.push(field(&child(&["scoreboard", "floor", &ctx.url, &rows, &calls]), "peak_rss_kib"));
+            s.push(field(
+                &child(&["scoreboard", "sdk", &ctx.url, &rows, &calls]),
+                "peak_rss_kib",
+            ));
+            f.push(field(
+                &child(&["scoreboard", "floor", &ctx.url, &rows, &calls]),
+                "peak_rss_kib",
+            ));
         }
         let (s, f) = (median(s), median(f));
         println!(

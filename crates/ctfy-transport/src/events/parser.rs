@@ -312,6 +312,39 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_cut_by_chunk_boundaries_is_skipped() {
+        let input: &[u8] = b"\xEF\xBB\xBFdata: a\n\n";
+        for i in 0..=3 {
+            for j in i..=3 {
+                let got = parse_chunks(&[&input[..i], &input[i..j], &input[j..]], 1024);
+                assert_eq!(got, vec![frame("message", "a", None)], "split at {i},{j}");
+            }
+        }
+        // Not a BOM: the bytes are kept.
+        assert_eq!(
+            parse_chunks(&[b"\xEF", b"data: b\n\n"], 1024),
+            Vec::<Parsed>::new()
+        );
+        assert_eq!(
+            parse_chunks(&[b"da", b"ta: c\n\n"], 1024),
+            vec![frame("message", "c", None)]
+        );
+    }
+
+    /// Chunks pushed before the previous ones were drained are kept in order.
+    #[test]
+    fn pushing_twice_before_draining_keeps_the_order() {
+        let mut p = Parser::new(1024);
+        p.push(Bytes::from_static(b"data: x\n"));
+        p.push(Bytes::from_static(b"data: y\n\n"));
+        assert_eq!(p.next(), Some(frame("message", "x\ny", None)));
+        p.push(Bytes::from_static(b"data: z"));
+        assert_eq!(p.next(), None);
+        p.push(Bytes::from_static(b"\n\n"));
+        assert_eq!(p.next(), Some(frame("message", "z", None)));
+    }
+
+    #[test]
     fn every_split_of_the_input_gives_the_same_frames() {
         let input: &[u8] = b"event: e\r\ndata: 1\r\ndata: 2\r\n\r\nid: q\rdata: \xC3\xA9\r\r:k\n\n";
         let whole = parse_chunks(&[input], 1024);
@@ -362,7 +395,9 @@ mod tests {
     #[test]
     fn retry_and_id_fields() {
         let mut p = Parser::new(100);
-        p.push(Bytes::from_static(b"retry: 250\nretry: x\nid: a\0b\ndata: 1\n\nid\ndata: 2\n\n"));
+        p.push(Bytes::from_static(
+            b"retry: 250\nretry: x\nid: a\0b\ndata: 1\n\nid\ndata: 2\n\n",
+        ));
         assert_eq!(p.next(), Some(frame("message", "1", None)));
         assert_eq!(p.take_retry(), Some(Duration::from_millis(250)));
         assert_eq!(p.take_retry(), None);
