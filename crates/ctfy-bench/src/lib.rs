@@ -542,7 +542,7 @@ fn med(samples: &[Sample]) -> Sample {
 }
 
 /// Runs `round` for both variants, alternating which goes first, and prints the medians.
-fn compare(label: &str, unit: &str, rounds: usize, mut round: impl FnMut(Variant) -> Sample) {
+fn compare(label: &str, rounds: usize, mut round: impl FnMut(Variant) -> Sample) {
     let (mut sdk, mut floor) = (Vec::new(), Vec::new());
     // `CTFY_BENCH_VARIANT=sdk` (or `floor`) runs one side only, for profiling.
     let only = std::env::var("CTFY_BENCH_VARIANT").unwrap_or_default();
@@ -579,7 +579,6 @@ fn compare(label: &str, unit: &str, rounds: usize, mut round: impl FnMut(Variant
         s.connections,
         f.connections,
     );
-    let _ = unit;
 }
 
 fn decode_only(cfg: &Config, bodies: &Bodies) {
@@ -811,15 +810,15 @@ pub fn run(cfg: Config) {
                 bodies.scoreboard.len() as f64 / 1e6
             ),
         };
-        compare(&label, "call", cfg.rounds, |v| sequential(&ctx, op, v, n));
+        compare(&label, cfg.rounds, |v| sequential(&ctx, op, v, n));
     }
     if cfg.runs("inflight") {
         let label = format!("{} in flight, one client (status)", cfg.workers);
-        compare(&label, "call", cfg.rounds, |v| inflight(&ctx, v));
+        compare(&label, cfg.rounds, |v| inflight(&ctx, v));
     }
     if cfg.runs("sse") {
         let label = format!("SSE, {} frames (per 1000 frames)", cfg.frames);
-        compare(&label, "frame", cfg.rounds, |v| sse(&ctx, v));
+        compare(&label, cfg.rounds, |v| sse(&ctx, v));
     }
     if cfg.runs("decode") {
         decode_only(&cfg, &bodies);
