@@ -331,7 +331,8 @@ impl Transport {
     /// reconnection rules.
     pub fn sse(&self, req: Request, auth: SseAuth, config: SseConfig) -> SseStream {
         let delays = Box::new(config.delays(None));
-        let state = State {
+        // Boxed: `unfold` moves the state into and out of every step, one pointer then.
+        let state = Box::new(State {
             t: self.clone(),
             req,
             auth,
@@ -342,14 +343,14 @@ impl Transport {
             server_retry: None,
             failures: 0,
             connections: 0,
-        };
+        });
         SseStream {
             inner: stream::unfold(state, step).boxed(),
         }
     }
 }
 
-async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
+async fn step(mut st: Box<State>) -> Option<(Result<SseItem>, Box<State>)> {
     loop {
         match std::mem::replace(&mut st.phase, Phase::Done) {
             Phase::Done => return None,
@@ -419,7 +420,7 @@ async fn step(mut st: State) -> Option<(Result<SseItem>, State)> {
                     };
                     match next {
                         Some(Ok(Some(bytes))) => {
-                            open.parser.push(&bytes);
+                            open.parser.push(bytes);
                             let next = crate::deadline_after(
                                 tokio::time::Instant::now(),
                                 st.config.idle_timeout,

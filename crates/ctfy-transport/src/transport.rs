@@ -292,6 +292,8 @@ impl TransportBuilder {
             inner: Arc::new(Inner {
                 client,
                 origin: base.origin().ascii_serialization(),
+                base_str: base.as_str().trim_end_matches('/').to_owned(),
+                base_path: base.path().trim_end_matches('/').to_owned(),
                 base,
                 token: self.token,
                 events_token: self.events_token,
@@ -338,6 +340,10 @@ fn normalize_base(raw: &str, prefix: &str) -> Result<Url> {
 struct Inner {
     client: reqwest::Client,
     base: Url,
+    /// `base` as text, without a trailing `/`: request URLs are this plus the request's path.
+    base_str: String,
+    /// The path of `base`, without a trailing `/` (what error paths start with).
+    base_path: String,
     origin: String,
     token: Option<SecretString>,
     events_token: Option<SecretString>,
@@ -438,6 +444,9 @@ pub const REQUEST_LOG_TARGET: &str = "ctfy::request";
 /// Emits the request's event: method, path (no query string, so no token), final status or
 /// error, attempts and total time.
 fn log_request(req: &Request, attempts: u32, started: Instant, outcome: Result<u16, &Error>) {
+    if !tracing::enabled!(target: "ctfy::request", tracing::Level::DEBUG) {
+        return;
+    }
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match outcome {
         Ok(status) => tracing::debug!(
@@ -532,9 +541,38 @@ impl Transport {
         &self.inner.retry
     }
 
-    /// The path of `req` as sent, API prefix included (what errors report).
+    /// The path of `req` as sent, API prefix included (what errors report). Built only for
+    /// an error.
     fn full_path(&self, req: &Request) -> String {
-        self.url(&req.path).path().to_owned()
+        let mut path = String::with_capacity(self.inner.base_path.len() + req.path.len());
+        path.push_str(&self.inner.base_path);
+        path.push_str(&req.path);
+        path
+    }
+
+    /// The URL `req` goes to: the base, the request's (encoded) path and its query, parsed
+    /// once.
+    fn request_url(&self, req: &Request) -> Result<Url> {
+        let inner = &self.inner;
+        let mut text = String::with_capacity(inner.base_str.len() + req.path.len() + 16);
+        text.push_str(&inner.base_str);
+        text.push_str(&req.path);
+        if !req.query.is_empty() {
+            text.push('?');
+            let start = text.len();
+            let mut pairs = url::form_urlencoded::Serializer::for_suffix(text, start);
+            for (k, v) in &req.query {
+                pairs.append_pair(k, v);
+            }
+            text = pairs.finish();
+        }
+        Url::parse(&text).map_err(|e| {
+            Error::InvalidArgument(format!(
+                "{} {}: not a valid URL: {e}",
+                req.method,
+                self.full_path(req)
+            ))
+        })
     }
 
     /// The absolute URL of `path` (already encoded) under the API base.
@@ -615,18 +653,30 @@ impl Transport {
             attempt = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
+        // Span fields are recorded only when a subscriber listens (the clock is read then too).
+        let traced = !span.is_disabled();
         async move {
             let policy = &self.inner.retry;
-            let mut delays = policy.delays();
+            // Built at the first retry: most requests never need it.
+            let mut delays = None;
             let mut attempt: u32 = 0;
             let first = Instant::now();
             loop {
                 attempt += 1;
-                let started = Instant::now();
+                let started = traced.then(Instant::now);
                 let outcome = self.attempt(req, take).await;
-                let span = tracing::Span::current();
-                span.record("attempt", attempt);
-                span.record("latency_ms", started.elapsed().as_millis() as u64);
+                if let Some(started) = started {
+                    let span = tracing::Span::current();
+                    let status = match &outcome {
+                        Ok(answer) => Some(answer.status()),
+                        Err(failure) => failure.err.status(),
+                    };
+                    if let Some(status) = status {
+                        span.record("status", status);
+                    }
+                    span.record("attempt", attempt);
+                    span.record("latency_ms", started.elapsed().as_millis() as u64);
+                }
                 let Failure {
                     err,
                     retry,
@@ -648,7 +698,10 @@ impl Transport {
                         return Err(err);
                     }
                     Some(d) => d.max(policy.initial_delay),
-                    None => delays.next().unwrap_or(policy.max_delay),
+                    None => delays
+                        .get_or_insert_with(|| policy.delays())
+                        .next()
+                        .unwrap_or(policy.max_delay),
                 };
                 tracing::debug!(target: "ctfy::request", method = %req.method, path = req.path(), attempt, error = %err, ?delay, "retrying");
                 tokio::time::sleep(delay).await;
@@ -659,12 +712,13 @@ impl Transport {
     }
 
     fn request_builder(&self, req: &Request, url: Url) -> reqwest::RequestBuilder {
-        // The token only ever goes to the configured origin.
-        let same_origin = url.origin() == self.inner.base.origin();
+        // The token only ever goes to the configured origin (compared without building the
+        // two origins).
+        let base = &self.inner.base;
+        let same_origin = url.scheme() == base.scheme()
+            && url.host_str() == base.host_str()
+            && url.port_or_known_default() == base.port_or_known_default();
         let mut builder = self.inner.client.request(req.method.clone(), url);
-        if !req.query.is_empty() {
-            builder = builder.query(&req.query);
-        }
         if let (Some(auth), true) = (&self.inner.auth, same_origin) {
             builder = builder.header(AUTHORIZATION, auth.clone());
         }
@@ -704,15 +758,19 @@ impl Transport {
     }
 
     async fn attempt(&self, req: &Request, take: Take) -> std::result::Result<Answer, Failure> {
-        let url = self.url(&req.path);
         let method = req.method.as_str();
-        let path = url.path().to_owned();
+        let url = self.request_url(req).map_err(|err| Failure {
+            err,
+            retry: false,
+            retry_after: None,
+        })?;
         // After a failure the server may have seen, only idempotent requests are repeated.
-        // (reqwest reports a body cut short while reading it as a decode error.)
+        // (reqwest reports a body cut short while reading it as a decode error.) The error's
+        // path is built only then.
         let cut_short = |e: reqwest::Error| Failure {
             retry: req.is_idempotent()
                 && (e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()),
-            err: Error::http(method, &self.inner.origin, &path, e),
+            err: Error::http(method, &self.inner.origin, &self.full_path(req), e),
             retry_after: None,
         };
         let resp = match self.request_builder(req, url).send().await {
@@ -720,7 +778,7 @@ impl Transport {
             // A connect error proves the request never reached the server.
             Err(e) if e.is_connect() => {
                 return Err(Failure {
-                    err: Error::http(method, &self.inner.origin, &path, e),
+                    err: Error::http(method, &self.inner.origin, &self.full_path(req), e),
                     retry: true,
                     retry_after: None,
                 });
@@ -729,7 +787,6 @@ impl Transport {
         };
         let status = resp.status();
         let code = status.as_u16();
-        tracing::Span::current().record("status", code);
         let allow_404 = matches!(take, Take::Body { allow_404: true });
         if status.is_success() || (allow_404 && code == 404) {
             if take == Take::Stream {
@@ -741,7 +798,7 @@ impl Transport {
                 Err(ReadError::TooLarge) => Err(Failure {
                     err: Error::BodyTooLarge {
                         method: method.into(),
-                        path,
+                        path: self.full_path(req),
                         status: code,
                         limit: self.inner.max_body_size,
                     },
@@ -752,7 +809,7 @@ impl Transport {
         }
         if status.is_redirection() {
             return Err(Failure {
-                err: self.redirect_error(method, &path, &resp),
+                err: self.redirect_error(method, &self.full_path(req), &resp),
                 retry: false,
                 retry_after: None,
             });
@@ -764,7 +821,7 @@ impl Transport {
             Err(ReadError::Http(e)) => return Err(cut_short(e)),
             Err(ReadError::TooLarge) => Bytes::new(),
         };
-        let err = self.api_error(method, &path, code, retry_after, &body);
+        let err = self.api_error(method, &self.full_path(req), code, retry_after, &body);
         let not_configured = err.code().is_some_and(|c| c.ends_with("_not_configured"));
         let retry = !not_configured
             && if req.is_idempotent() {
@@ -903,6 +960,7 @@ async fn read_limited(
     let status = resp.status().as_u16();
     let headers = std::mem::take(resp.headers_mut());
     let declared = resp.content_length();
+    let http1 = resp.version() <= reqwest::Version::HTTP_11;
     if strict && declared.is_some_and(|n| n > limit) {
         return Err(ReadError::TooLarge);
     }
@@ -926,11 +984,49 @@ async fn read_limited(
         (None, Some(one)) => one,
         (None, None) => Bytes::new(),
     };
+    if http1 && total <= limit && on_multi_thread_runtime() {
+        // The body is read to its end, but the HTTP/1 connection goes back to the pool only
+        // when hyper's task that watches it runs (it is woken now). Without giving it that
+        // turn, a caller that sends its next request at once finds no idle connection, opens
+        // another, and then gets the old one anyway: under load the pool ends up with nearly
+        // twice as many connections as requests in flight (see BENCHMARKS.md).
+        YieldOnce(false).await;
+    }
     Ok(RawResponse {
         status,
         headers,
         body,
     })
+}
+
+/// Whether the caller runs on tokio's multi-thread runtime, where hyper's task that returns a
+/// connection to the pool may still be queued (on a current-thread runtime it has run by the
+/// time the body's end is seen).
+fn on_multi_thread_runtime() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+}
+
+/// Lets the runtime run the tasks already woken, once: the first poll wakes the task itself
+/// and returns `Pending` (tokio then queues it behind the others), the second is ready.
+/// Unlike `tokio::task::yield_now`, it does not make the scheduler poll the I/O driver (a
+/// system call) before coming back.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
 }
 
 /// Collects body chunks without copying a body that came in one chunk.

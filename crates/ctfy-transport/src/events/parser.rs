@@ -1,10 +1,11 @@
 //! A linear, bounded parser of the `text/event-stream` format (the WHATWG HTML standard,
 //! "server-sent events", section "Parsing an event stream").
 //!
-//! Bytes are appended as they arrive and every byte is scanned once: a line is cut off the
-//! front of the buffer without copying the rest, and the scan of an unfinished line resumes
-//! where it stopped. A frame (all the lines up to the blank line that dispatches it, including
-//! an unfinished line) larger than the limit is dropped as it arrives, so memory stays bounded
+//! Chunks are handed over as they arrive (`Bytes`, never copied as a whole) and every byte is
+//! scanned once (`memchr`): a line that lies inside one chunk is read in place; only the start
+//! of a line that a chunk boundary cuts is copied, into a small carry-over buffer, until its
+//! end arrives. A frame (all the lines up to the blank line that dispatches it, including an
+//! unfinished line) larger than the limit is dropped as it arrives, so memory stays bounded
 //! whatever the server sends; the caller is told once per dropped frame.
 
 use std::time::Duration;
@@ -30,9 +31,10 @@ pub(crate) enum Parsed {
 /// The parser state. Feed it with [`Parser::push`], drain it with [`Parser::next`].
 #[derive(Debug)]
 pub(crate) struct Parser {
-    buf: BytesMut,
-    /// How far `buf` has been scanned without finding a line end.
-    scanned: usize,
+    /// The part of the last chunk not scanned yet.
+    pending: Bytes,
+    /// The start of the current, unfinished line, carried over from earlier chunks.
+    partial: Vec<u8>,
     /// The previous line ended with `\r` at the very end of the data seen so far: a `\n`
     /// arriving next belongs to that line end.
     after_cr: bool,
@@ -59,8 +61,8 @@ impl Parser {
     /// A parser that drops frames over `max_frame` bytes.
     pub(crate) fn new(max_frame: usize) -> Self {
         Self {
-            buf: BytesMut::new(),
-            scanned: 0,
+            pending: Bytes::new(),
+            partial: Vec::new(),
             after_cr: false,
             started: false,
             event: String::new(),
@@ -75,9 +77,17 @@ impl Parser {
         }
     }
 
-    /// Appends bytes of the stream.
-    pub(crate) fn push(&mut self, chunk: &[u8]) {
-        self.buf.extend_from_slice(chunk);
+    /// Appends a chunk of the stream (kept as it is, not copied, when everything pushed
+    /// before was consumed by [`Parser::next`], which is how the stream uses it).
+    pub(crate) fn push(&mut self, chunk: Bytes) {
+        if self.pending.is_empty() {
+            self.pending = chunk;
+        } else {
+            let mut both = BytesMut::with_capacity(self.pending.len() + chunk.len());
+            both.extend_from_slice(&self.pending);
+            both.extend_from_slice(&chunk);
+            self.pending = both.freeze();
+        }
     }
 
     /// The reconnection time the server last set with `retry:`, taken (once).
@@ -94,51 +104,73 @@ impl Parser {
     /// The next frame or notice that the bytes pushed so far complete, if any.
     pub(crate) fn next(&mut self) -> Option<Parsed> {
         if !self.started {
-            if self.buf.len() < BOM.len() && BOM.starts_with(&self.buf) {
+            // The first bytes of the stream go through the carry-over buffer (once) until it
+            // is known whether they start with a byte order mark.
+            self.partial.extend_from_slice(&self.pending);
+            self.pending = Bytes::new();
+            if self.partial.len() < BOM.len() && BOM.starts_with(&self.partial) {
                 return None;
             }
             self.started = true;
-            if self.buf.starts_with(BOM) {
-                self.buf.advance(BOM.len());
+            let mut first = Bytes::from(std::mem::take(&mut self.partial));
+            if first.starts_with(BOM) {
+                first.advance(BOM.len());
             }
+            self.pending = first;
         }
         loop {
-            if self.after_cr && !self.buf.is_empty() {
+            if self.after_cr && !self.pending.is_empty() {
                 self.after_cr = false;
-                if self.buf[0] == b'\n' {
-                    self.buf.advance(1);
+                if self.pending[0] == b'\n' {
+                    self.pending.advance(1);
                 }
             }
-            let Some(offset) = memchr2(&self.buf[self.scanned..]) else {
-                self.scanned = self.buf.len();
-                let over = self.frame_len + self.buf.len() > self.max_frame;
-                if self.discarding || over {
-                    // Drop what we hold of an unfinished line that cannot be kept.
-                    self.partial_dropped |= !self.buf.is_empty();
-                    self.buf.clear();
-                    self.scanned = 0;
-                    if !self.discarding {
-                        return Some(self.start_discarding());
-                    }
+            let Some(end) = memchr::memchr2(b'\n', b'\r', &self.pending) else {
+                // The rest of the chunk continues the current line.
+                let rest = std::mem::take(&mut self.pending);
+                let n = rest.len();
+                if n == 0 {
+                    return None;
                 }
+                if self.discarding || self.partial_dropped {
+                    self.partial_dropped = true;
+                    self.partial.clear();
+                    return None;
+                }
+                if self.frame_len + self.partial.len() + n > self.max_frame {
+                    // Drop what we hold of an unfinished line that cannot be kept.
+                    self.partial_dropped = true;
+                    self.partial.clear();
+                    return Some(self.start_discarding());
+                }
+                self.partial.extend_from_slice(&rest);
                 return None;
             };
-            let end = self.scanned + offset;
-            let line = self.buf.split_to(end).freeze();
-            let terminator = self.buf[0];
-            self.buf.advance(1);
-            if terminator == b'\r' {
-                if self.buf.is_empty() {
+            let mut chunk = std::mem::take(&mut self.pending);
+            let mut next = end + 1;
+            if chunk[end] == b'\r' {
+                if next == chunk.len() {
                     self.after_cr = true;
-                } else if self.buf[0] == b'\n' {
-                    self.buf.advance(1);
+                } else if chunk[next] == b'\n' {
+                    next += 1;
                 }
             }
-            self.scanned = 0;
-            if std::mem::take(&mut self.partial_dropped) {
-                continue;
-            }
-            if let Some(out) = self.line(line) {
+            let out = if std::mem::take(&mut self.partial_dropped) {
+                self.partial.clear();
+                None
+            } else if self.partial.is_empty() {
+                self.line(&chunk[..end])
+            } else {
+                let mut line = std::mem::take(&mut self.partial);
+                line.extend_from_slice(&chunk[..end]);
+                let out = self.line(&line);
+                line.clear();
+                self.partial = line;
+                out
+            };
+            chunk.advance(next);
+            self.pending = chunk;
+            if let Some(out) = out {
                 return Some(out);
             }
         }
@@ -157,7 +189,7 @@ impl Parser {
         self.frame_len = 0;
     }
 
-    fn line(&mut self, line: Bytes) -> Option<Parsed> {
+    fn line(&mut self, line: &[u8]) -> Option<Parsed> {
         if line.is_empty() {
             if self.discarding {
                 self.discarding = false;
@@ -176,28 +208,31 @@ impl Parser {
         if line[0] == b':' {
             return None;
         }
-        let (field, value) = match line.iter().position(|&b| b == b':') {
+        let (field, value) = match memchr::memchr(b':', line) {
             Some(colon) => {
                 let value = &line[colon + 1..];
                 (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
             }
-            None => (&line[..], &b""[..]),
+            None => (line, &b""[..]),
         };
         match field {
             b"event" => {
                 self.event.clear();
-                self.event.push_str(&String::from_utf8_lossy(value));
+                push_text(&mut self.event, value);
             }
             b"data" => {
                 if self.has_data {
                     self.data.push('\n');
                 }
                 self.has_data = true;
-                self.data.push_str(&String::from_utf8_lossy(value));
+                push_text(&mut self.data, value);
             }
             b"id" if !value.contains(&0) => {
-                self.last_id =
-                    (!value.is_empty()).then(|| String::from_utf8_lossy(value).into_owned());
+                self.last_id = (!value.is_empty()).then(|| {
+                    let mut id = String::new();
+                    push_text(&mut id, value);
+                    id
+                });
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 let ms = std::str::from_utf8(value)
@@ -231,9 +266,13 @@ impl Parser {
     }
 }
 
-/// The position of the first `\r` or `\n`.
-fn memchr2(hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == b'\n' || b == b'\r')
+/// Appends `bytes` as text, invalid UTF-8 replaced (valid text, the usual case, is checked
+/// once and copied).
+fn push_text(out: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => out.push_str(text),
+        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
+    }
 }
 
 #[cfg(test)]
@@ -244,7 +283,7 @@ mod tests {
         let mut p = Parser::new(max);
         let mut out = Vec::new();
         for c in chunks {
-            p.push(c);
+            p.push(Bytes::copy_from_slice(c));
             while let Some(x) = p.next() {
                 out.push(x);
             }
@@ -270,6 +309,39 @@ mod tests {
             got,
             vec![frame("message", "a\nb", None), frame("x", "", Some("7"))]
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_cut_by_chunk_boundaries_is_skipped() {
+        let input: &[u8] = b"\xEF\xBB\xBFdata: a\n\n";
+        for i in 0..=3 {
+            for j in i..=3 {
+                let got = parse_chunks(&[&input[..i], &input[i..j], &input[j..]], 1024);
+                assert_eq!(got, vec![frame("message", "a", None)], "split at {i},{j}");
+            }
+        }
+        // Not a BOM: the bytes are kept.
+        assert_eq!(
+            parse_chunks(&[b"\xEF", b"data: b\n\n"], 1024),
+            Vec::<Parsed>::new()
+        );
+        assert_eq!(
+            parse_chunks(&[b"da", b"ta: c\n\n"], 1024),
+            vec![frame("message", "c", None)]
+        );
+    }
+
+    /// Chunks pushed before the previous ones were drained are kept in order.
+    #[test]
+    fn pushing_twice_before_draining_keeps_the_order() {
+        let mut p = Parser::new(1024);
+        p.push(Bytes::from_static(b"data: x\n"));
+        p.push(Bytes::from_static(b"data: y\n\n"));
+        assert_eq!(p.next(), Some(frame("message", "x\ny", None)));
+        p.push(Bytes::from_static(b"data: z"));
+        assert_eq!(p.next(), None);
+        p.push(Bytes::from_static(b"\n\n"));
+        assert_eq!(p.next(), Some(frame("message", "z", None)));
     }
 
     #[test]
@@ -323,12 +395,14 @@ mod tests {
     #[test]
     fn retry_and_id_fields() {
         let mut p = Parser::new(100);
-        p.push(b"retry: 250\nretry: x\nid: a\0b\ndata: 1\n\nid\ndata: 2\n\n");
+        p.push(Bytes::from_static(
+            b"retry: 250\nretry: x\nid: a\0b\ndata: 1\n\nid\ndata: 2\n\n",
+        ));
         assert_eq!(p.next(), Some(frame("message", "1", None)));
         assert_eq!(p.take_retry(), Some(Duration::from_millis(250)));
         assert_eq!(p.take_retry(), None);
         assert_eq!(p.next(), Some(frame("message", "2", None)));
-        p.push(b"retry: 99999999999999999999999\n");
+        p.push(Bytes::from_static(b"retry: 99999999999999999999999\n"));
         assert_eq!(p.next(), None);
         assert_eq!(p.take_retry(), Some(Duration::from_millis(u64::MAX)));
     }
