@@ -5,7 +5,7 @@ use ctfy::PlatformClient;
 
 use crate::cli::Paging;
 use crate::exit::CliError;
-use crate::output::{cell, emit, fields, page_footer, table};
+use crate::output::{cell, emit, emit_page, fields, table};
 
 /// Operator commands (an admin's `pt_` session token).
 #[derive(Debug, Subcommand)]
@@ -141,23 +141,19 @@ pub async fn run(c: &PlatformClient, json: bool, cmd: AdminCmd) -> Result<(), Cl
                 req = req.role(r);
             }
             let page = req.await?;
-            emit(json, &page, |p| {
-                format!(
-                    "{}\n{}",
-                    table(
-                        &["id", "name", "email", "role", "solves", "last active"],
-                        p.items.iter().map(|u| {
-                            vec![
-                                u.id.to_string(),
-                                u.display_name.clone(),
-                                u.email.clone(),
-                                u.role.to_string(),
-                                u.solves.to_string(),
-                                cell(&u.last_active_at),
-                            ]
-                        }),
-                    ),
-                    page_footer(p)
+            emit_page(json, &page, |items| {
+                table(
+                    &["id", "name", "email", "role", "solves", "last active"],
+                    items.iter().map(|u| {
+                        vec![
+                            u.id.to_string(),
+                            u.display_name.clone(),
+                            u.email.clone(),
+                            u.role.to_string(),
+                            u.solves.to_string(),
+                            cell(&u.last_active_at),
+                        ]
+                    }),
                 )
             })
         }
@@ -168,23 +164,19 @@ pub async fn run(c: &PlatformClient, json: bool, cmd: AdminCmd) -> Result<(), Cl
                 .limit(paging.limit)
                 .offset(paging.offset)
                 .await?;
-            emit(json, &page, |p| {
-                format!(
-                    "{}\n{}",
-                    table(
-                        &["id", "title", "status", "phase", "access", "challenges"],
-                        p.items.iter().map(|c| {
-                            vec![
-                                c.id.to_string(),
-                                c.title.clone(),
-                                c.status.to_string(),
-                                c.phase.to_string(),
-                                c.access.to_string(),
-                                c.challenge_ids.len().to_string(),
-                            ]
-                        }),
-                    ),
-                    page_footer(p)
+            emit_page(json, &page, |items| {
+                table(
+                    &["id", "title", "status", "phase", "access", "challenges"],
+                    items.iter().map(|c| {
+                        vec![
+                            c.id.to_string(),
+                            c.title.clone(),
+                            c.status.to_string(),
+                            c.phase.to_string(),
+                            c.access.to_string(),
+                            c.challenge_ids.len().to_string(),
+                        ]
+                    }),
                 )
             })
         }
@@ -254,32 +246,28 @@ pub async fn run(c: &PlatformClient, json: bool, cmd: AdminCmd) -> Result<(), Cl
                 .limit(paging.limit)
                 .offset(paging.offset)
                 .await?;
-            emit(json, &page, |p| {
-                format!(
-                    "{}\n{}",
-                    table(
-                        &[
-                            "id",
-                            "url",
-                            "healthy",
-                            "running",
-                            "capacity",
-                            "version",
-                            "last heartbeat"
-                        ],
-                        p.items.iter().map(|n| {
-                            vec![
-                                n.id.to_string(),
-                                n.url.clone(),
-                                if n.is_healthy { "yes" } else { "no" }.to_owned(),
-                                n.running.to_string(),
-                                n.capacity.to_string(),
-                                n.version.clone(),
-                                cell(&n.last_heartbeat),
-                            ]
-                        }),
-                    ),
-                    page_footer(p)
+            emit_page(json, &page, |items| {
+                table(
+                    &[
+                        "id",
+                        "url",
+                        "healthy",
+                        "running",
+                        "capacity",
+                        "version",
+                        "last heartbeat",
+                    ],
+                    items.iter().map(|n| {
+                        vec![
+                            n.id.to_string(),
+                            n.url.clone(),
+                            if n.is_healthy { "yes" } else { "no" }.to_owned(),
+                            n.running.to_string(),
+                            n.capacity.to_string(),
+                            n.version.clone(),
+                            cell(&n.last_heartbeat),
+                        ]
+                    }),
                 )
             })
         }

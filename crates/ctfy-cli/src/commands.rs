@@ -15,7 +15,7 @@ use crate::cli::{
     RegisterArgs, ScoreboardArgs, TokensCmd,
 };
 use crate::exit::{self, CliError};
-use crate::output::{cell, emit, fields, joined, page_footer, table};
+use crate::output::{cell, emit, emit_page, fields, joined, table};
 
 /// Runs a parsed command line and returns its exit code, after printing any error to stderr.
 pub async fn run(cli: Cli) -> u8 {
@@ -129,22 +129,18 @@ async fn competitions(
                 req = req.phase(p.as_str());
             }
             let page = req.await?;
-            emit(json, &page, |p| {
-                format!(
-                    "{}\n{}",
-                    table(
-                        &["id", "title", "phase", "registered", "challenges"],
-                        p.items.iter().map(|c| {
-                            vec![
-                                c.id.to_string(),
-                                c.title.clone(),
-                                c.phase.to_string(),
-                                yes_no(c.is_registered).into(),
-                                c.challenge_ids.len().to_string(),
-                            ]
-                        }),
-                    ),
-                    page_footer(p)
+            emit_page(json, &page, |items| {
+                table(
+                    &["id", "title", "phase", "registered", "challenges"],
+                    items.iter().map(|c| {
+                        vec![
+                            c.id.to_string(),
+                            c.title.clone(),
+                            c.phase.to_string(),
+                            yes_no(c.is_registered).into(),
+                            c.challenge_ids.len().to_string(),
+                        ]
+                    }),
                 )
             })
         }
@@ -278,9 +274,7 @@ async fn challenges(c: &PlatformClient, json: bool, cmd: ChallengesCmd) -> Resul
                     req.await?
                 }
             };
-            emit(json, &page, |p| {
-                format!("{}\n{}", challenge_table(&p.items), page_footer(p))
-            })
+            emit_page(json, &page, challenge_table)
         }
         ChallengesCmd::Show { id, competition } => {
             let mut req = c.challenges().get(id.as_str());
@@ -453,22 +447,18 @@ async fn instance(c: &PlatformClient, json: bool, cmd: InstanceCmd) -> Result<()
                 req = req.status(s.as_str());
             }
             let page: Page<InstanceInfo> = req.await?;
-            emit(json, &page, |p| {
-                format!(
-                    "{}\n{}",
-                    table(
-                        &["id", "challenge", "status", "services", "expires"],
-                        p.items.iter().map(|i| {
-                            vec![
-                                i.id.to_string(),
-                                i.challenge_id.to_string(),
-                                i.status.to_string(),
-                                joined(&i.services.iter().map(|s| s.url()).collect::<Vec<_>>()),
-                                cell(&i.expires_at),
-                            ]
-                        }),
-                    ),
-                    page_footer(p)
+            emit_page(json, &page, |items| {
+                table(
+                    &["id", "challenge", "status", "services", "expires"],
+                    items.iter().map(|i| {
+                        vec![
+                            i.id.to_string(),
+                            i.challenge_id.to_string(),
+                            i.status.to_string(),
+                            joined(&i.services.iter().map(|s| s.url()).collect::<Vec<_>>()),
+                            cell(&i.expires_at),
+                        ]
+                    }),
                 )
             })
         }
@@ -615,23 +605,19 @@ async fn scoreboard(c: &PlatformClient, json: bool, args: ScoreboardArgs) -> Res
             board.limit(limit).offset(offset).await?
         }
     };
-    emit(json, &page, |p| {
-        format!(
-            "{}\n{}",
-            table(
-                &["rank", "team", "score", "solved", "flags", "attempts"],
-                p.items.iter().map(|e| {
-                    vec![
-                        e.rank.to_string(),
-                        e.team_name.clone(),
-                        e.score.to_string(),
-                        e.solved.to_string(),
-                        e.flags_solved.to_string(),
-                        e.attempts.to_string(),
-                    ]
-                }),
-            ),
-            page_footer(p)
+    emit_page(json, &page, |items| {
+        table(
+            &["rank", "team", "score", "solved", "flags", "attempts"],
+            items.iter().map(|e| {
+                vec![
+                    e.rank.to_string(),
+                    e.team_name.clone(),
+                    e.score.to_string(),
+                    e.solved.to_string(),
+                    e.flags_solved.to_string(),
+                    e.attempts.to_string(),
+                ]
+            }),
         )
     })
 }
@@ -699,32 +685,28 @@ async fn tokens(c: &PlatformClient, json: bool, cmd: TokensCmd) -> Result<(), Cl
                 .limit(paging.limit)
                 .offset(paging.offset)
                 .await?;
-            emit(json, &page, |p| {
-                format!(
-                    "{}\n{}",
-                    table(
-                        &[
-                            "id",
-                            "label",
-                            "kind",
-                            "template",
-                            "expires",
-                            "last used",
-                            "current"
-                        ],
-                        p.items.iter().map(|t| {
-                            vec![
-                                t.id.clone(),
-                                t.label.clone(),
-                                t.kind.to_string(),
-                                cell(&t.template),
-                                cell(&t.expires_at),
-                                cell(&t.last_used_at),
-                                yes_no(t.is_current).into(),
-                            ]
-                        }),
-                    ),
-                    page_footer(p)
+            emit_page(json, &page, |items| {
+                table(
+                    &[
+                        "id",
+                        "label",
+                        "kind",
+                        "template",
+                        "expires",
+                        "last used",
+                        "current",
+                    ],
+                    items.iter().map(|t| {
+                        vec![
+                            t.id.clone(),
+                            t.label.clone(),
+                            t.kind.to_string(),
+                            cell(&t.template),
+                            cell(&t.expires_at),
+                            cell(&t.last_used_at),
+                            yes_no(t.is_current).into(),
+                        ]
+                    }),
                 )
             })
         }

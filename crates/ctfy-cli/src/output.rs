@@ -63,8 +63,20 @@ pub fn joined<T: std::fmt::Display>(items: &[T]) -> String {
         .join(", ")
 }
 
+/// Prints a listing: the page envelope as JSON when `as_json`, else the table `rows_table`
+/// builds from its items with the "N of TOTAL" footer under it.
+pub fn emit_page<T: Serialize>(
+    as_json: bool,
+    page: &ctfy::Page<T>,
+    rows_table: impl FnOnce(&[T]) -> String,
+) -> Result<(), CliError> {
+    emit(as_json, page, |p| {
+        format!("{}\n{}", rows_table(&p.items), page_footer(p))
+    })
+}
+
 /// "N of TOTAL" under a listing.
-pub fn page_footer<T>(page: &ctfy::Page<T>) -> String {
+fn page_footer<T>(page: &ctfy::Page<T>) -> String {
     match page.total {
         Some(total) => format!("{} of {total} (offset {})", page.items.len(), page.offset),
         None => format!("{} rows (offset {})", page.items.len(), page.offset),
