@@ -29,12 +29,17 @@ const INSTANCE: &str = "7e1d2c3b-4a59-4f68-8e7d-6c5b4a392817";
 
 /// CPU time of the calling thread, in nanoseconds.
 pub fn thread_cpu_ns() -> u64 {
+    cpu_ns(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// The CPU-time clock `clock` in nanoseconds (0 if it cannot be read).
+fn cpu_ns(clock: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid, writable timespec.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
     if rc != 0 {
         return 0;
     }
@@ -326,16 +331,7 @@ fn inflight_rt() -> (tokio::runtime::Runtime, bool) {
 
 /// CPU time of the whole process, in nanoseconds.
 pub fn process_cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return 0;
-    }
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    cpu_ns(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
 /// Runs `work` (which returns its per-call latencies and the number of calls) on a fresh
