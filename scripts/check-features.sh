@@ -4,7 +4,7 @@
 # dependency and cfg gate of the workspace is behind one of these features.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-features=(rustls native-tls admin node tunnel testing)
+features=(rustls webpki-roots native-tls admin node tunnel testing)
 run() { echo "check-features: cargo check -p ctfy $*" >&2; cargo check -q -p ctfy --lib "$@"; }
 run --no-default-features
 for f in "${features[@]}"; do

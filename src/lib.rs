@@ -47,7 +47,8 @@
 //! | handle failures | [`Error`] (`code()`, `status()`, `is_retryable()`, …) and [`ApiError`] |
 //! | test an agent without a platform | `ctfy::testing` (feature `testing`), below |
 //!
-//! Features: `rustls` (default) or `native-tls`; `admin`, `node`, `tunnel` (default);
+//! Features: `rustls` (default, optionally with `webpki-roots`: bundled Mozilla roots) or
+//! `native-tls`; `admin`, `node`, `tunnel` (default);
 //! `testing`.
 //!
 //! ## Testing an agent without a platform

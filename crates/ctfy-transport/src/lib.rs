@@ -23,6 +23,20 @@ pub mod events;
 mod paginate;
 pub mod redact;
 mod request;
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+mod tls;
+/// Without rustls as the backend (no TLS, or native-tls chosen), reqwest configures TLS itself.
+#[cfg(not(all(feature = "rustls", not(feature = "native-tls"))))]
+mod tls {
+    pub(crate) fn preconfigured(
+        b: reqwest::ClientBuilder,
+    ) -> crate::Result<reqwest::ClientBuilder> {
+        Ok(b)
+    }
+    pub(crate) fn before_hook(b: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        b
+    }
+}
 mod transport;
 
 pub use call::Call;

@@ -269,9 +269,10 @@ impl TransportBuilder {
         let mut http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent.clone());
-        if let Some(ConfigureHttp(configure)) = &self.configure {
-            http = configure(http);
-        }
+        http = match &self.configure {
+            Some(ConfigureHttp(configure)) => configure(crate::tls::before_hook(http)),
+            None => crate::tls::preconfigured(http)?,
+        };
         let client = http
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
                 let carries_token = attempt.previous().iter().any(|u| {
