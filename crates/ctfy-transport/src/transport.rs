@@ -221,6 +221,12 @@ impl TransportBuilder {
     /// URL that carries a `token=` parameter, such as the event stream's) and no `Referer`
     /// header.
     ///
+    /// TLS: without a hook, every transport of the process shares one rustls configuration
+    /// that reads the CA roots once, at the first https handshake. With a hook, reqwest builds
+    /// the TLS configuration from the hook's builder (so its roots, identities and TLS settings
+    /// apply), and with the `rustls` feature it reads the system's CA files at each `build()`
+    /// (a few milliseconds); with `webpki-roots`, the hook starts from the bundled roots.
+    ///
     /// ```
     /// let t = ctfy_transport::Transport::builder("http://127.0.0.1:8000")
     ///     .http_client_with(|b| b.pool_max_idle_per_host(4).no_proxy())
