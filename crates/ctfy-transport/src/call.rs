@@ -1,6 +1,7 @@
 //! `Call`: the state behind every request builder of the clients.
 
 use ctfy_models::Page;
+use futures::future::{Either, Ready, ready};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -201,21 +202,39 @@ impl Call {
         Ok((self.t, req))
     }
 
+    /// Finishes the request now and hands it to `send`, or, when building it failed, gives a
+    /// future ready with that error. The future then holds only the transport, the request and
+    /// `send`'s state, not the builder as well: every call's future stays small, which matters
+    /// because awaiting a builder boxes its future (a block of at most 1 KiB is the allocator's
+    /// fast path).
+    fn prepared<T, F: Future<Output = Result<T>>>(
+        self,
+        send: impl FnOnce(Transport, Request) -> F,
+    ) -> Either<Ready<Result<T>>, F> {
+        match self.into_request() {
+            Ok((t, req)) => Either::Right(send(t, req)),
+            Err(e) => Either::Left(ready(Err(e))),
+        }
+    }
+
     /// Sends and decodes the JSON answer.
     ///
     /// # Errors
     /// Any [`Error`].
-    pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
-        let (t, req) = self.into_request()?;
-        t.json(&req).await
+    pub fn json<T: DeserializeOwned + Send + 'static>(
+        self,
+    ) -> impl Future<Output = Result<T>> + Send + 'static {
+        self.prepared(|t, req| async move { t.json(&req).await })
     }
 
     /// Sends and decodes one page of a listing.
     ///
     /// # Errors
     /// Any [`Error`].
-    pub async fn page<T: DeserializeOwned>(self) -> Result<Page<T>> {
-        self.json().await
+    pub fn page<T: DeserializeOwned + Send + 'static>(
+        self,
+    ) -> impl Future<Output = Result<Page<T>>> + Send + 'static {
+        self.json()
     }
 
     /// Streams every item of the listing, page by page (the `limit` set on the call, if any,
@@ -230,36 +249,34 @@ impl Call {
     ///
     /// # Errors
     /// Any [`Error`].
-    pub async fn empty(self) -> Result<()> {
-        let (t, req) = self.into_request()?;
-        t.empty(&req).await
+    pub fn empty(self) -> impl Future<Output = Result<()>> + Send + 'static {
+        self.prepared(|t, req| async move { t.empty(&req).await })
     }
 
     /// Sends and returns the body bytes.
     ///
     /// # Errors
     /// Any [`Error`].
-    pub async fn download(self) -> Result<Download> {
-        let (t, req) = self.into_request()?;
-        t.download(&req).await
+    pub fn download(self) -> impl Future<Output = Result<Download>> + Send + 'static {
+        self.prepared(|t, req| async move { t.download(&req).await })
     }
 
     /// Sends and returns the body bytes; a 404 answer gives `Ok(None)`.
     ///
     /// # Errors
     /// Any [`Error`] but a 404.
-    pub async fn download_or_404(self) -> Result<Option<Download>> {
-        let (t, req) = self.into_request()?;
-        t.download_or_404(&req).await
+    pub fn download_or_404(
+        self,
+    ) -> impl Future<Output = Result<Option<Download>>> + Send + 'static {
+        self.prepared(|t, req| async move { t.download_or_404(&req).await })
     }
 
     /// Sends; a 404 answer counts as success (`Ok(false)`), any 2xx is `Ok(true)`.
     ///
     /// # Errors
     /// Any [`Error`] but a 404.
-    pub async fn empty_or_404(self) -> Result<bool> {
-        let (t, req) = self.into_request()?;
-        t.empty_or_404(&req).await
+    pub fn empty_or_404(self) -> impl Future<Output = Result<bool>> + Send + 'static {
+        self.prepared(|t, req| async move { t.empty_or_404(&req).await })
     }
 }
 
@@ -294,9 +311,11 @@ macro_rules! builder {
             ///
             /// # Errors
             /// Any [`Error`](crate::Error).
-            pub async fn send(self) -> $crate::Result<$out> {
-                let raw: $raw = self.0.json().await?;
-                ($map)(raw)
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = $crate::Result<$out>> + Send + 'static {
+                let raw = self.0.json::<$raw>();
+                async move { ($map)(raw.await?) }
             }
         }
     };
@@ -308,8 +327,10 @@ macro_rules! builder {
             ///
             /// # Errors
             /// Any [`Error`](crate::Error).
-            pub async fn send(self) -> $crate::Result<$out> {
-                self.0.$send().await
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = $crate::Result<$out>> + Send + 'static {
+                self.0.$send()
             }
         }
     };
@@ -330,8 +351,8 @@ macro_rules! builder {
     };
 }
 
-/// Implements `IntoFuture` for a type with an `async fn send(self) -> Result<Out>`, so it can
-/// be awaited directly.
+/// Implements `IntoFuture` for a type with a `send(self)` method whose future gives
+/// `Result<Out>` (and is `Send + 'static`), so it can be awaited directly.
 #[macro_export]
 macro_rules! awaitable {
     ($builder:ty => $out:ty) => {

@@ -529,6 +529,11 @@ async fn connect(
         .get(url)
         .header(ACCEPT, "text/event-stream")
         .header(CACHE_CONTROL, "no-cache");
+    // The client's request timeout would end the stream: a stream runs for as long as its
+    // reader wants, watched by the idle timeout instead.
+    if let Some(forever) = t.stream_timeout() {
+        builder = builder.timeout(forever);
+    }
     if let (SseAuth::Bearer, Some(v)) = (auth, t.auth_header()) {
         builder = builder.header(AUTHORIZATION, v.clone());
     }

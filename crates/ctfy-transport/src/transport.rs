@@ -59,14 +59,18 @@ impl RetryPolicy {
         }
     }
 
-    fn delays(&self) -> impl Iterator<Item = Duration> + use<> {
-        backon::ExponentialBuilder::default()
-            .with_min_delay(self.initial_delay)
-            .with_max_delay(self.max_delay)
-            .with_factor(2.0)
-            .with_jitter()
-            .without_max_times()
-            .build()
+    /// The backoff delays, boxed: a request's future holds this only as a pointer, and most
+    /// requests never retry.
+    fn delays(&self) -> Box<dyn Iterator<Item = Duration> + Send> {
+        Box::new(
+            backon::ExponentialBuilder::default()
+                .with_min_delay(self.initial_delay)
+                .with_max_delay(self.max_delay)
+                .with_factor(2.0)
+                .with_jitter()
+                .without_max_times()
+                .build(),
+        )
     }
 }
 
@@ -137,8 +141,15 @@ impl TokenKind {
     }
 }
 
+/// The `User-Agent` the SDK sends unless told otherwise.
+const DEFAULT_USER_AGENT: &str = concat!("ctfy-rs/", env!("CARGO_PKG_VERSION"));
+
 /// The default limit of a response body (64 MiB).
 pub const DEFAULT_MAX_BODY_SIZE: u64 = 64 * 1024 * 1024;
+
+/// The timeout that stands for none: a stream's, replacing the client's request timeout (tokio
+/// turns a deadline past what it can represent into one decades away).
+const NO_TIMEOUT: Duration = Duration::MAX;
 
 /// How much of an error answer's body is read (the rest is dropped: an error keeps a snippet).
 const MAX_ERROR_BODY: u64 = 1024 * 1024;
@@ -154,7 +165,7 @@ impl TransportBuilder {
             timeout: Some(Duration::from_secs(60)),
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
-            user_agent: concat!("ctfy-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
             api_prefix: "/api/v1",
             configure: None,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
@@ -272,13 +283,31 @@ impl TransportBuilder {
             None => None,
         };
         let origin = base.origin();
+        // The default agent is a static header value: the client copies it into every request,
+        // and a static value is copied without touching a reference count.
+        let user_agent = if self.user_agent == DEFAULT_USER_AGENT {
+            HeaderValue::from_static(DEFAULT_USER_AGENT)
+        } else {
+            HeaderValue::from_str(&self.user_agent).map_err(|_| {
+                Error::InvalidArgument(
+                    "the User-Agent contains characters not allowed in a header".into(),
+                )
+            })?
+        };
         let mut http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
-            .user_agent(self.user_agent.clone());
+            .user_agent(user_agent);
         http = match &self.configure {
             Some(ConfigureHttp(configure)) => configure(crate::tls::before_hook(http)),
             None => crate::tls::preconfigured(http)?,
         };
+        // The request timeout is the client's own: a timeout set on each request costs reqwest
+        // an allocation per request (its per-request settings live in a type map). Requests
+        // that set their own timeout, and streams, override it (see `request_builder`). Set
+        // after the hook, so it wins over a timeout the hook set, as a per-request one did.
+        if let Some(timeout) = self.timeout {
+            http = http.timeout(timeout);
+        }
         let client = http
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
                 let carries_token = attempt.previous().iter().any(|u| {
@@ -533,12 +562,20 @@ impl Transport {
         &self.inner.origin
     }
 
+    /// The timeout a stream's request must set to escape the client's request timeout (which
+    /// would otherwise end the stream); `None` when the client has none.
+    pub(crate) fn stream_timeout(&self) -> Option<Duration> {
+        self.inner.timeout.map(|_| NO_TIMEOUT)
+    }
+
     /// The prepared `Authorization: Bearer …` header (marked sensitive), if a token is set.
     pub(crate) fn auth_header(&self) -> Option<&HeaderValue> {
         self.inner.auth.as_ref()
     }
 
-    /// The underlying reqwest client.
+    /// The underlying reqwest client. Its requests carry no token unless you add one, and get
+    /// the transport's request timeout ([`TransportBuilder::timeout`]) unless they set their
+    /// own (`RequestBuilder::timeout`).
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.client
     }
@@ -651,7 +688,13 @@ impl Transport {
 
     /// Sends `req` after the retries the policy allows and hands back the success answer (2xx,
     /// or 404 when allowed). Error statuses become [`Error::Api`].
-    async fn execute(&self, req: &Request, take: Take) -> Result<Answer> {
+    ///
+    /// Not an `async fn`: the span moves into the future once instead of being kept twice.
+    fn execute<'a>(
+        &'a self,
+        req: &'a Request,
+        take: Take,
+    ) -> impl Future<Output = Result<Answer>> + Send + 'a {
         let span = tracing::debug_span!(
             "ctfy.request",
             method = %req.method,
@@ -711,38 +754,48 @@ impl Transport {
                         .unwrap_or(policy.max_delay),
                 };
                 tracing::debug!(target: "ctfy::request", method = %req.method, path = req.path(), attempt, error = %err, ?delay, "retrying");
-                tokio::time::sleep(delay).await;
+                // Boxed: a timer is large, and only a retry needs one.
+                Box::pin(tokio::time::sleep(delay)).await;
             }
         }
         .instrument(span)
-        .await
     }
 
-    fn request_builder(&self, req: &Request, url: Url) -> reqwest::RequestBuilder {
+    /// The `reqwest::Request` of one attempt of `req`, built in place (a `RequestBuilder` is
+    /// moved at every step, and most requests need none of what it adds).
+    fn http_request(&self, req: &Request, url: Url, take: Take) -> Result<reqwest::Request> {
         // The token only ever goes to the configured origin (compared without building the
         // two origins).
         let base = &self.inner.base;
         let same_origin = url.scheme() == base.scheme()
             && url.host_str() == base.host_str()
             && url.port_or_known_default() == base.port_or_known_default();
-        let mut builder = self.inner.client.request(req.method.clone(), url);
+        let mut request = reqwest::Request::new(req.method.clone(), url);
         if let (Some(auth), true) = (&self.inner.auth, same_origin) {
-            builder = builder.header(AUTHORIZATION, auth.clone());
+            request.headers_mut().insert(AUTHORIZATION, auth.clone());
         }
-        if let Some(t) = req.timeout.or(self.inner.timeout) {
-            builder = builder.timeout(t);
-        }
-        match &req.body {
-            Body::Empty => builder,
-            Body::Json(bytes) => builder
-                .header(CONTENT_TYPE, "application/json")
-                .body(bytes.clone()),
+        // The client applies the transport's timeout; a request's own replaces it, and a stream
+        // (read for as long as the caller likes) gets none unless it sets one.
+        *request.timeout_mut() = match take {
+            Take::Stream => req.timeout.or(self.stream_timeout()),
+            Take::Body { .. } => req.timeout,
+        };
+        let (content_type, body) = match &req.body {
+            Body::Empty => return Ok(request),
+            Body::Json(bytes) => (HeaderValue::from_static("application/json"), bytes),
             Body::Raw {
                 bytes,
                 content_type,
-            } => builder
-                .header(CONTENT_TYPE, content_type.as_str())
-                .body(bytes.clone()),
+            } => (
+                HeaderValue::from_str(content_type).map_err(|_| {
+                    Error::InvalidArgument(format!(
+                        "{} {}: content type {content_type:?} is not a valid header value",
+                        req.method,
+                        self.full_path(req)
+                    ))
+                })?,
+                bytes,
+            ),
             Body::Multipart { fields, files } => {
                 let mut form = reqwest::multipart::Form::new();
                 for (k, v) in fields {
@@ -759,18 +812,34 @@ impl Transport {
                             });
                     form = form.part(f.name.clone(), part);
                 }
-                builder.multipart(form)
+                return reqwest::RequestBuilder::from_parts(self.inner.client.clone(), request)
+                    .multipart(form)
+                    .build()
+                    .map_err(|e| {
+                        Error::http(
+                            req.method.as_str(),
+                            &self.inner.origin,
+                            &self.full_path(req),
+                            e,
+                        )
+                    });
             }
-        }
+        };
+        request.headers_mut().insert(CONTENT_TYPE, content_type);
+        *request.body_mut() = Some(body.clone().into());
+        Ok(request)
     }
 
     async fn attempt(&self, req: &Request, take: Take) -> std::result::Result<Answer, Failure> {
         let method = req.method.as_str();
-        let url = self.request_url(req).map_err(|err| Failure {
-            err,
-            retry: false,
-            retry_after: None,
-        })?;
+        let request = self
+            .request_url(req)
+            .and_then(|url| self.http_request(req, url, take))
+            .map_err(|err| Failure {
+                err,
+                retry: false,
+                retry_after: None,
+            })?;
         // After a failure the server may have seen, only idempotent requests are repeated.
         // (reqwest reports a body cut short while reading it as a decode error.) The error's
         // path is built only then.
@@ -780,7 +849,7 @@ impl Transport {
             err: Error::http(method, &self.inner.origin, &self.full_path(req), e),
             retry_after: None,
         };
-        let resp = match self.request_builder(req, url).send().await {
+        let mut resp = match self.inner.client.execute(request).await {
             Ok(resp) => resp,
             // A connect error proves the request never reached the server.
             Err(e) if e.is_connect() => {
@@ -799,7 +868,7 @@ impl Transport {
             if take == Take::Stream {
                 return Ok(Answer::Stream(resp));
             }
-            return match read_limited(resp, self.inner.max_body_size, true).await {
+            return match read_limited(&mut resp, self.inner.max_body_size, true).await {
                 Ok(raw) => Ok(Answer::Full(raw)),
                 Err(ReadError::Http(e)) => Err(cut_short(e)),
                 Err(ReadError::TooLarge) => Err(Failure {
@@ -823,7 +892,7 @@ impl Transport {
         }
         let retry_after = parse_retry_after(resp.headers());
         let limit = self.inner.max_body_size.min(MAX_ERROR_BODY);
-        let body = match read_limited(resp, limit, false).await {
+        let body = match read_limited(&mut resp, limit, false).await {
             Ok(raw) => raw.body,
             Err(ReadError::Http(e)) => return Err(cut_short(e)),
             Err(ReadError::TooLarge) => Bytes::new(),
@@ -944,8 +1013,8 @@ impl Transport {
 }
 
 /// The start of an error answer's body (at most 1 MiB is read); empty when reading failed.
-pub(crate) async fn read_error_body(resp: reqwest::Response) -> Bytes {
-    match read_limited(resp, MAX_ERROR_BODY, false).await {
+pub(crate) async fn read_error_body(mut resp: reqwest::Response) -> Bytes {
+    match read_limited(&mut resp, MAX_ERROR_BODY, false).await {
         Ok(raw) => raw.body,
         Err(_) => Bytes::new(),
     }
@@ -960,19 +1029,15 @@ enum ReadError {
 /// reading, or as it arrives). With `strict` off, a body over the limit is cut at the limit
 /// instead (error answers keep only their start).
 async fn read_limited(
-    mut resp: reqwest::Response,
+    resp: &mut reqwest::Response,
     limit: u64,
     strict: bool,
 ) -> std::result::Result<RawResponse, ReadError> {
-    let status = resp.status().as_u16();
-    let headers = std::mem::take(resp.headers_mut());
     let declared = resp.content_length();
-    let http1 = resp.version() <= reqwest::Version::HTTP_11;
     if strict && declared.is_some_and(|n| n > limit) {
         return Err(ReadError::TooLarge);
     }
-    let mut first: Option<Bytes> = None;
-    let mut more: Option<bytes::BytesMut> = None;
+    let mut body = Collected::Nothing;
     let mut total: u64 = 0;
     while let Some(chunk) = resp.chunk().await.map_err(ReadError::Http)? {
         total = total.saturating_add(chunk.len() as u64);
@@ -981,17 +1046,12 @@ async fn read_limited(
                 return Err(ReadError::TooLarge);
             }
             let keep = chunk.len() - (total - limit) as usize;
-            push_chunk(&mut first, &mut more, declared, limit, chunk.slice(..keep));
+            body.push(declared, limit, chunk.slice(..keep));
             break;
         }
-        push_chunk(&mut first, &mut more, declared, limit, chunk);
+        body.push(declared, limit, chunk);
     }
-    let body = match (more, first) {
-        (Some(buf), _) => buf.freeze(),
-        (None, Some(one)) => one,
-        (None, None) => Bytes::new(),
-    };
-    if http1 && total <= limit && on_multi_thread_runtime() {
+    if total <= limit && resp.version() <= reqwest::Version::HTTP_11 && on_multi_thread_runtime() {
         // The body is read to its end, but the HTTP/1 connection goes back to the pool only
         // when hyper's task that watches it runs (it is woken now). Without giving it that
         // turn, a caller that sends its next request at once finds no idle connection, opens
@@ -999,10 +1059,12 @@ async fn read_limited(
         // twice as many connections as requests in flight (see BENCHMARKS.md).
         YieldOnce(false).await;
     }
+    // The headers stay in the response until here: the future of this function is smaller
+    // when less is held across its awaits.
     Ok(RawResponse {
-        status,
-        headers,
-        body,
+        status: resp.status().as_u16(),
+        headers: std::mem::take(resp.headers_mut()),
+        body: body.into_bytes(),
     })
 }
 
@@ -1036,24 +1098,37 @@ impl std::future::Future for YieldOnce {
     }
 }
 
-/// Collects body chunks without copying a body that came in one chunk.
-fn push_chunk(
-    first: &mut Option<Bytes>,
-    more: &mut Option<bytes::BytesMut>,
-    declared: Option<u64>,
-    limit: u64,
-    chunk: Bytes,
-) {
-    if let Some(buf) = more {
-        buf.extend_from_slice(&chunk);
-    } else if let Some(one) = first.take() {
-        let cap = declared.unwrap_or(0).min(limit) as usize;
-        let mut buf = bytes::BytesMut::with_capacity(cap.max(one.len() + chunk.len()));
-        buf.extend_from_slice(&one);
-        buf.extend_from_slice(&chunk);
-        *more = Some(buf);
-    } else {
-        *first = Some(chunk);
+/// A body being read: nothing yet, one chunk (kept as it came, not copied), or several
+/// chunks copied into one buffer.
+enum Collected {
+    Nothing,
+    One(Bytes),
+    Many(bytes::BytesMut),
+}
+
+impl Collected {
+    /// Adds `chunk`; at the second chunk, a buffer of the declared length (at most `limit`) is
+    /// made, so a body is copied once.
+    fn push(&mut self, declared: Option<u64>, limit: u64, chunk: Bytes) {
+        match self {
+            Collected::Many(buf) => buf.extend_from_slice(&chunk),
+            Collected::One(one) => {
+                let cap = declared.unwrap_or(0).min(limit) as usize;
+                let mut buf = bytes::BytesMut::with_capacity(cap.max(one.len() + chunk.len()));
+                buf.extend_from_slice(one);
+                buf.extend_from_slice(&chunk);
+                *self = Collected::Many(buf);
+            }
+            Collected::Nothing => *self = Collected::One(chunk),
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Collected::Nothing => Bytes::new(),
+            Collected::One(one) => one,
+            Collected::Many(buf) => buf.freeze(),
+        }
     }
 }
 
@@ -1240,6 +1315,25 @@ mod tests {
         let shown = format!("{err} {err:?}");
         assert!(shown.contains("credentials"), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    /// Awaiting a request builder boxes its future. At most 1 KiB keeps that allocation on the
+    /// allocator's fast path (glibc serves up to 1 KiB from per-thread caches) and the copy into
+    /// it short; it was 1.9 KiB before #13's second pass. A guard against a future that grows.
+    #[test]
+    fn the_future_of_a_call_fits_in_one_kib() {
+        let t = Transport::builder("http://127.0.0.1:1").build().unwrap();
+        let json =
+            crate::Call::new(&t, Request::get("/x/{id}", &["a"])).json::<serde_json::Value>();
+        let empty = crate::Call::new(&t, Request::post("/x", &[])).empty();
+        let download = crate::Call::new(&t, Request::get("/x", &[])).download();
+        for (what, size) in [
+            ("json", std::mem::size_of_val(&json)),
+            ("empty", std::mem::size_of_val(&empty)),
+            ("download", std::mem::size_of_val(&download)),
+        ] {
+            assert!(size <= 1024, "the future of Call::{what} is {size} bytes");
+        }
     }
 
     #[test]

@@ -431,6 +431,60 @@ async fn a_silent_connection_is_dropped_after_the_idle_timeout() {
     );
 }
 
+/// A stream outlives the transport's request timeout: the client applies that timeout to its
+/// requests, and a stream must not inherit it (only the idle timeout watches a stream).
+#[tokio::test]
+async fn a_stream_outlives_the_request_timeout() {
+    use Act::*;
+    let mut script = vec![Write(OK_HEAD), Write(": connected\n\n")];
+    for _ in 0..6 {
+        script.push(Sleep(100));
+        script.push(Write(": keepalive\n\n"));
+    }
+    script.push(Write("event: late\ndata: {}\n\n"));
+    script.push(HoldUntilClientCloses);
+    let srv = raw_server(vec![script]).await;
+    let t = Transport::builder(format!("http://{}", srv.addr))
+        .token(TOKEN)
+        .timeout(Some(Duration::from_millis(250)))
+        .build()
+        .unwrap();
+    let mut s = open(&t, fast());
+    assert_eq!(item(&mut s).await, SseItem::Connected);
+    assert_eq!(
+        frame(&mut s).await.0,
+        "late",
+        "no reconnect: the 250 ms request timeout does not end a stream"
+    );
+    assert_eq!(srv.heads.lock().unwrap().len(), 1);
+
+    // The same for a body read through `send_streaming`.
+    let mut script = vec![Write(OK_HEAD)];
+    for _ in 0..6 {
+        script.push(Sleep(100));
+        script.push(Write("x"));
+    }
+    let srv = raw_server(vec![script]).await;
+    let t = Transport::builder(format!("http://{}", srv.addr))
+        .timeout(Some(Duration::from_millis(250)))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let mut resp = t
+        .send_streaming(&Request::get("/events", &[]).unwrap())
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while let Some(chunk) = tokio::time::timeout(WAIT, resp.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        got.extend_from_slice(&chunk);
+    }
+    assert_eq!(got, b"xxxxxx");
+}
+
 #[tokio::test]
 async fn keepalive_comments_keep_a_quiet_stream_open() {
     use Act::*;

@@ -1364,6 +1364,28 @@ mod retries {
 mod timeouts {
     use super::*;
 
+    /// A content type a header cannot carry is the caller's error, said before anything is
+    /// sent, and the body bytes are not sent anywhere.
+    #[tokio::test]
+    async fn a_raw_body_with_an_invalid_content_type_is_refused_before_sending() {
+        let s = server().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(0)
+            .mount(&s)
+            .await;
+        let req = Request::post("/upload", &[])
+            .unwrap()
+            .body(ctfy_transport::Body::Raw {
+                bytes: bytes::Bytes::from_static(b"data"),
+                content_type: "text/plain\r\nx-injected: 1".into(),
+            });
+        let err = transport(&s).empty(&req).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+        assert!(err.to_string().contains("content type"), "{err}");
+        s.verify().await;
+    }
+
     #[tokio::test]
     async fn request_timeout_overrides_a_shorter_client_timeout() {
         let s = server().await;
