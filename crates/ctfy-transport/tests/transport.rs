@@ -284,6 +284,48 @@ mod auth {
         );
     }
 
+    /// The default agent and a custom one are sent as given; one a header cannot carry is
+    /// refused when the transport is built, naming the setting.
+    #[tokio::test]
+    async fn the_user_agent_is_sent_and_checked() {
+        let s = server().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/ua"))
+            .respond_with(ResponseTemplate::new(204))
+            .mount(&s)
+            .await;
+        let custom = Transport::builder(s.uri())
+            .user_agent("my-agent/1.0")
+            .build()
+            .unwrap();
+        custom
+            .empty(&Request::get("/ua", &[]).unwrap())
+            .await
+            .unwrap();
+        transport(&s)
+            .empty(&Request::get("/ua", &[]).unwrap())
+            .await
+            .unwrap();
+        let agents: Vec<String> = requests(&s)
+            .await
+            .iter()
+            .map(|r| r.headers["user-agent"].to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            agents,
+            [
+                "my-agent/1.0".to_owned(),
+                format!("ctfy-rs/{}", env!("CARGO_PKG_VERSION"))
+            ]
+        );
+        let err = Transport::builder(s.uri())
+            .user_agent("bad\nagent")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+        assert!(err.to_string().contains("User-Agent"), "{err}");
+    }
+
     #[tokio::test]
     async fn anonymous_transport_sends_no_authorization() {
         let s = server().await;
