@@ -524,16 +524,14 @@ async fn connect(
     if url.query() == Some("") {
         url.set_query(None);
     }
-    let mut builder = t
-        .http_client()
+    let client = match t.stream_client() {
+        Ok(client) => client,
+        Err(e) => return Outcome::Fatal(Some(e)),
+    };
+    let mut builder = client
         .get(url)
         .header(ACCEPT, "text/event-stream")
         .header(CACHE_CONTROL, "no-cache");
-    // The client's request timeout would end the stream: a stream runs for as long as its
-    // reader wants, watched by the idle timeout instead.
-    if let Some(forever) = t.stream_timeout() {
-        builder = builder.timeout(forever);
-    }
     if let (SseAuth::Bearer, Some(v)) = (auth, t.auth_header()) {
         builder = builder.header(AUTHORIZATION, v.clone());
     }

@@ -1,6 +1,7 @@
 //! Requests as plain data: method, encoded path, query, body. Built before anything is sent,
 //! so they can be checked in tests and replayed on retry.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -25,8 +26,17 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// # Errors
 /// [`Error::InvalidId`] for a refused segment.
 pub fn encode_segment(segment: &str) -> Result<String> {
+    let mut out = String::with_capacity(segment.len());
+    push_segment(&mut out, segment)?;
+    Ok(out)
+}
+
+/// Checks `segment` as [`encode_segment`] does and appends it, encoded, to `out` (piece by
+/// piece: no formatting machinery, no allocation of its own).
+fn push_segment(out: &mut String, segment: &str) -> Result<()> {
     ctfy_models::check_segment("path segment", segment)?;
-    Ok(utf8_percent_encode(segment, SEGMENT).to_string())
+    out.extend(utf8_percent_encode(segment, SEGMENT));
+    Ok(())
 }
 
 /// Fills the `{name}` placeholders of `template` in order with encoded `args`.
@@ -55,15 +65,15 @@ pub fn build_path(template: &str, args: &[&str]) -> Result<String> {
                 if i > 0 {
                     out.push('/');
                 }
-                out.push_str(&encode_segment(piece).map_err(|_| {
+                push_segment(&mut out, piece).map_err(|_| {
                     Error::InvalidId(ctfy_models::InvalidId {
                         kind: "path",
                         value: (*arg).to_owned(),
                     })
-                })?);
+                })?;
             }
         } else {
-            out.push_str(&encode_segment(arg)?);
+            push_segment(&mut out, arg)?;
         }
         rest = &rest[open + close + 1..];
     }
@@ -129,7 +139,8 @@ pub enum Idempotency {
 pub struct Request {
     pub(crate) method: Method,
     pub(crate) template: &'static str,
-    pub(crate) path: String,
+    /// The encoded path: the template itself when it has no placeholders (no allocation).
+    pub(crate) path: Cow<'static, str>,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) body: Body,
     pub(crate) idempotency: Idempotency,
@@ -143,8 +154,13 @@ impl Request {
     /// # Errors
     /// [`Error::InvalidId`] when a segment is refused (see [`encode_segment`]).
     pub fn new(method: Method, template: &'static str, args: &[&str]) -> Result<Self> {
+        let path = if args.is_empty() && !template.contains('{') {
+            Cow::Borrowed(template)
+        } else {
+            Cow::Owned(build_path(template, args)?)
+        };
         Ok(Self {
-            path: build_path(template, args)?,
+            path,
             method,
             template,
             query: Vec::new(),

@@ -147,10 +147,6 @@ const DEFAULT_USER_AGENT: &str = concat!("ctfy-rs/", env!("CARGO_PKG_VERSION"));
 /// The default limit of a response body (64 MiB).
 pub const DEFAULT_MAX_BODY_SIZE: u64 = 64 * 1024 * 1024;
 
-/// The timeout that stands for none: a stream's, replacing the client's request timeout (tokio
-/// turns a deadline past what it can represent into one decades away).
-const NO_TIMEOUT: Duration = Duration::MAX;
-
 /// How much of an error answer's body is read (the rest is dropped: an error keeps a snippet).
 const MAX_ERROR_BODY: u64 = 1024 * 1024;
 
@@ -282,7 +278,6 @@ impl TransportBuilder {
             }
             None => None,
         };
-        let origin = base.origin();
         // The default agent is a static header value: the client copies it into every request,
         // and a static value is copied without touching a reference count.
         let user_agent = if self.user_agent == DEFAULT_USER_AGENT {
@@ -294,39 +289,18 @@ impl TransportBuilder {
                 )
             })?
         };
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .user_agent(user_agent);
-        http = match &self.configure {
-            Some(ConfigureHttp(configure)) => configure(crate::tls::before_hook(http)),
-            None => crate::tls::preconfigured(http)?,
+        let recipe = HttpRecipe {
+            connect_timeout: self.connect_timeout,
+            user_agent,
+            configure: self.configure,
+            origin: base.origin(),
         };
-        // The request timeout is the client's own: a timeout set on each request costs reqwest
-        // an allocation per request (its per-request settings live in a type map). Requests
-        // that set their own timeout, and streams, override it (see `request_builder`). Set
-        // after the hook, so it wins over a timeout the hook set, as a per-request one did.
-        if let Some(timeout) = self.timeout {
-            http = http.timeout(timeout);
-        }
-        let client = http
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                let carries_token = attempt.previous().iter().any(|u| {
-                    u.query_pairs()
-                        .any(|(k, _)| k.eq_ignore_ascii_case("token"))
-                });
-                if attempt.previous().len() > 5 || carries_token || attempt.url().origin() != origin
-                {
-                    attempt.stop()
-                } else {
-                    attempt.follow()
-                }
-            }))
-            .referer(false)
-            .build()
-            .map_err(|e| Error::InvalidArgument(format!("could not build the HTTP client: {e}")))?;
+        let client = recipe.client(self.timeout)?;
         Ok(Transport {
             inner: Arc::new(Inner {
                 client,
+                stream_client: std::sync::OnceLock::new(),
+                recipe,
                 origin: base.origin().ascii_serialization(),
                 base_str: base.as_str().trim_end_matches('/').to_owned(),
                 base_path: base.path().trim_end_matches('/').to_owned(),
@@ -339,6 +313,50 @@ impl TransportBuilder {
                 max_body_size: self.max_body_size,
             }),
         })
+    }
+}
+
+/// What the transport's reqwest clients are built from: the ordinary one, with the request
+/// timeout, and the one streams use, without it (built at the first stream).
+#[derive(Debug)]
+struct HttpRecipe {
+    connect_timeout: Duration,
+    user_agent: HeaderValue,
+    configure: Option<ConfigureHttp>,
+    origin: url::Origin,
+}
+
+impl HttpRecipe {
+    /// A client whose requests time out after `timeout` (unless a request sets its own).
+    fn client(&self, timeout: Option<Duration>) -> Result<reqwest::Client> {
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .user_agent(self.user_agent.clone());
+        http = match &self.configure {
+            Some(ConfigureHttp(configure)) => configure(crate::tls::before_hook(http)),
+            None => crate::tls::preconfigured(http)?,
+        };
+        // The request timeout is the client's own: a timeout set on each request costs reqwest
+        // an allocation per request (its per-request settings live in a type map). Set after
+        // the hook, so it wins over a timeout the hook set, as a per-request one did.
+        if let Some(timeout) = timeout {
+            http = http.timeout(timeout);
+        }
+        let origin = self.origin.clone();
+        http.redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            let carries_token = attempt.previous().iter().any(|u| {
+                u.query_pairs()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("token"))
+            });
+            if attempt.previous().len() > 5 || carries_token || attempt.url().origin() != origin {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .referer(false)
+        .build()
+        .map_err(|e| Error::InvalidArgument(format!("could not build the HTTP client: {e}")))
     }
 }
 
@@ -374,7 +392,12 @@ fn normalize_base(raw: &str, prefix: &str) -> Result<Url> {
 }
 
 struct Inner {
+    /// The client of ordinary requests: the transport's request timeout applies.
     client: reqwest::Client,
+    /// The client of streams (no request timeout: a stream is read for as long as its reader
+    /// likes), built at the first stream when the transport has a request timeout.
+    stream_client: std::sync::OnceLock<reqwest::Client>,
+    recipe: HttpRecipe,
     base: Url,
     /// `base` as text, without a trailing `/`: request URLs are this plus the request's path.
     base_str: String,
@@ -562,10 +585,23 @@ impl Transport {
         &self.inner.origin
     }
 
-    /// The timeout a stream's request must set to escape the client's request timeout (which
-    /// would otherwise end the stream); `None` when the client has none.
-    pub(crate) fn stream_timeout(&self) -> Option<Duration> {
-        self.inner.timeout.map(|_| NO_TIMEOUT)
+    /// The client streams are sent with: the ordinary one when the transport has no request
+    /// timeout, else one without it, built the first time (a client-wide timeout would end a
+    /// stream, and a timeout that never fires still costs a timer check at every chunk).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if that client cannot be built (the ordinary one was built
+    /// from the same settings, so this is not expected).
+    pub(crate) fn stream_client(&self) -> Result<&reqwest::Client> {
+        let inner = &self.inner;
+        if inner.timeout.is_none() {
+            return Ok(&inner.client);
+        }
+        if let Some(client) = inner.stream_client.get() {
+            return Ok(client);
+        }
+        let built = inner.recipe.client(None)?;
+        Ok(inner.stream_client.get_or_init(|| built))
     }
 
     /// The prepared `Authorization: Bearer …` header (marked sensitive), if a token is set.
@@ -761,9 +797,24 @@ impl Transport {
         .instrument(span)
     }
 
+    /// The client and the `reqwest::Request` of one attempt of `req`.
+    fn prepare(&self, req: &Request, take: Take) -> Result<(&reqwest::Client, reqwest::Request)> {
+        let client = match take {
+            Take::Stream => self.stream_client()?,
+            Take::Body { .. } => &self.inner.client,
+        };
+        let url = self.request_url(req)?;
+        Ok((client, self.http_request(client, req, url)?))
+    }
+
     /// The `reqwest::Request` of one attempt of `req`, built in place (a `RequestBuilder` is
     /// moved at every step, and most requests need none of what it adds).
-    fn http_request(&self, req: &Request, url: Url, take: Take) -> Result<reqwest::Request> {
+    fn http_request(
+        &self,
+        client: &reqwest::Client,
+        req: &Request,
+        url: Url,
+    ) -> Result<reqwest::Request> {
         // The token only ever goes to the configured origin (compared without building the
         // two origins).
         let base = &self.inner.base;
@@ -774,12 +825,12 @@ impl Transport {
         if let (Some(auth), true) = (&self.inner.auth, same_origin) {
             request.headers_mut().insert(AUTHORIZATION, auth.clone());
         }
-        // The client applies the transport's timeout; a request's own replaces it, and a stream
-        // (read for as long as the caller likes) gets none unless it sets one.
-        *request.timeout_mut() = match take {
-            Take::Stream => req.timeout.or(self.stream_timeout()),
-            Take::Body { .. } => req.timeout,
-        };
+        // The client applies the transport's timeout (streams go through a client without
+        // one); a request's own replaces it. Set only when there is one: reqwest keeps it in a
+        // type map that the first write allocates.
+        if req.timeout.is_some() {
+            *request.timeout_mut() = req.timeout;
+        }
         let (content_type, body) = match &req.body {
             Body::Empty => return Ok(request),
             Body::Json(bytes) => (HeaderValue::from_static("application/json"), bytes),
@@ -812,7 +863,7 @@ impl Transport {
                             });
                     form = form.part(f.name.clone(), part);
                 }
-                return reqwest::RequestBuilder::from_parts(self.inner.client.clone(), request)
+                return reqwest::RequestBuilder::from_parts(client.clone(), request)
                     .multipart(form)
                     .build()
                     .map_err(|e| {
@@ -832,14 +883,11 @@ impl Transport {
 
     async fn attempt(&self, req: &Request, take: Take) -> std::result::Result<Answer, Failure> {
         let method = req.method.as_str();
-        let request = self
-            .request_url(req)
-            .and_then(|url| self.http_request(req, url, take))
-            .map_err(|err| Failure {
-                err,
-                retry: false,
-                retry_after: None,
-            })?;
+        let (client, request) = self.prepare(req, take).map_err(|err| Failure {
+            err,
+            retry: false,
+            retry_after: None,
+        })?;
         // After a failure the server may have seen, only idempotent requests are repeated.
         // (reqwest reports a body cut short while reading it as a decode error.) The error's
         // path is built only then.
@@ -849,7 +897,7 @@ impl Transport {
             err: Error::http(method, &self.inner.origin, &self.full_path(req), e),
             retry_after: None,
         };
-        let mut resp = match self.inner.client.execute(request).await {
+        let mut resp = match client.execute(request).await {
             Ok(resp) => resp,
             // A connect error proves the request never reached the server.
             Err(e) if e.is_connect() => {
