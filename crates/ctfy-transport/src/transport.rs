@@ -182,8 +182,9 @@ impl TransportBuilder {
         self
     }
 
-    /// The per-attempt timeout of ordinary requests (default 60 s; `None` for none).
-    /// Streams are not subject to it.
+    /// The per-attempt timeout of ordinary requests (default 60 s; `None` for none): the
+    /// reqwest client's own timeout, which a request's own timeout replaces. Streams are not
+    /// subject to it (they go through a client without it).
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
         self
@@ -233,6 +234,10 @@ impl TransportBuilder {
     /// the TLS configuration from the hook's builder (so its roots, identities and TLS settings
     /// apply), and with the `rustls` feature it reads the system's CA files at each `build()`
     /// (a few milliseconds); with `webpki-roots`, the hook starts from the bundled roots.
+    ///
+    /// The hook can run twice: streams (the event stream, [`Transport::send_streaming`]) use
+    /// a second client built from the same settings at the first stream, without the request
+    /// timeout (see [`TransportBuilder::timeout`]). Keep it free of side effects.
     ///
     /// ```
     /// let t = ctfy_transport::Transport::builder("http://127.0.0.1:8000")
