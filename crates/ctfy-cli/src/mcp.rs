@@ -113,9 +113,19 @@ impl From<ctfy::Error> for Fail {
 
 type Out<T> = Result<T, Fail>;
 
-/// The tool result of `r`: its JSON text, or a tool error.
-fn reply<T: Serialize>(r: Out<T>) -> CallToolResult {
-    match r.and_then(|v| serde_json::to_string(&v).map_err(|e| Fail(format!("JSON: {e}")))) {
+/// [`reply`] for a tool of several steps: `?` in the block turns SDK and other errors into
+/// [`Fail`].
+async fn steps<T: Serialize>(tool: impl Future<Output = Out<T>>) -> CallToolResult {
+    reply(tool.await)
+}
+
+/// The tool result of `r` (an SDK call's result, or the result of several steps): its JSON
+/// text, or a tool error.
+fn reply<T: Serialize, E: Into<Fail>>(r: Result<T, E>) -> CallToolResult {
+    match r
+        .map_err(Into::into)
+        .and_then(|v| serde_json::to_string(&v).map_err(|e| Fail(format!("JSON: {e}"))))
+    {
         Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
         Err(Fail(msg)) => CallToolResult::error(vec![ContentBlock::text(msg)]),
     }
@@ -1012,35 +1022,29 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<ListCompetitionsArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self
-                    .client
-                    .competitions()
-                    .list()
-                    .offset(count(a.offset))
-                    .limit(count(a.limit));
-                if !a.phase.is_empty() {
-                    req = req.phase(a.phase.as_str());
-                }
-                Ok(req.await?.items)
+        steps(async {
+            let mut req = self
+                .client
+                .competitions()
+                .list()
+                .offset(count(a.offset))
+                .limit(count(a.limit));
+            if !a.phase.is_empty() {
+                req = req.phase(a.phase.as_str());
             }
-            .await,
-        )
+            Ok(req.await?.items)
+        })
+        .await
     }
 
     /// One competition in detail: its challenges in curated order and your registration.
     #[tool]
     async fn get_competition(&self, Parameters(a): Parameters<CompetitionArg>) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .competitions()
-                    .get(a.competition_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .competitions()
+                .get(a.competition_id.as_str())
+                .await,
         )
     }
 
@@ -1052,14 +1056,10 @@ impl CtfyMcp {
         Parameters(a): Parameters<CompetitionArg>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .competitions()
-                    .start_virtual(a.competition_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .competitions()
+                .start_virtual(a.competition_id.as_str())
+                .await,
         )
     }
 
@@ -1071,14 +1071,10 @@ impl CtfyMcp {
         Parameters(a): Parameters<CompetitionArg>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .competitions()
-                    .ghosts(a.competition_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .competitions()
+                .ghosts(a.competition_id.as_str())
+                .await,
         )
     }
 
@@ -1089,24 +1085,22 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<RegisterArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let how = match a.mode {
-                    RegisterMode::Solo => Registration::Solo,
-                    RegisterMode::Create => Registration::Create {
-                        name: a.name,
-                        description: a.description,
-                    },
-                    RegisterMode::Join => Registration::Join { code: a.code },
-                };
-                Ok(self
-                    .client
-                    .competition(a.competition_id.as_str())?
-                    .register(how)
-                    .await?)
-            }
-            .await,
-        )
+        steps(async {
+            let how = match a.mode {
+                RegisterMode::Solo => Registration::Solo,
+                RegisterMode::Create => Registration::Create {
+                    name: a.name,
+                    description: a.description,
+                },
+                RegisterMode::Join => Registration::Join { code: a.code },
+            };
+            Ok(self
+                .client
+                .competition(a.competition_id.as_str())?
+                .register(how)
+                .await?)
+        })
+        .await
     }
 
     /// A competition's entry form (which fields it asks for) and your current answers.
@@ -1116,14 +1110,10 @@ impl CtfyMcp {
         Parameters(a): Parameters<CompetitionArg>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .registration()
-                    .get(a.competition_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .registration()
+                .get(a.competition_id.as_str())
+                .await,
         )
     }
 
@@ -1134,26 +1124,24 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<SubmitRegistrationArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let req = self
-                    .client
-                    .registration()
-                    .submit(a.competition_id.as_str())
-                    .real_name(a.real_name)
-                    .phone(a.phone)
-                    .mailing_address(a.mailing_address)
-                    .gender(a.gender.as_str())
-                    .organization(a.organization)
-                    .academic_stage(a.academic_stage)
-                    .grade(a.grade)
-                    .undergrad_school(a.undergrad_school)
-                    .specialties(a.specialties.unwrap_or_default())
-                    .team_honors(a.team_honors);
-                Ok(req.await?)
-            }
-            .await,
-        )
+        steps(async {
+            let req = self
+                .client
+                .registration()
+                .submit(a.competition_id.as_str())
+                .real_name(a.real_name)
+                .phone(a.phone)
+                .mailing_address(a.mailing_address)
+                .gender(a.gender.as_str())
+                .organization(a.organization)
+                .academic_stage(a.academic_stage)
+                .grade(a.grade)
+                .undergrad_school(a.undergrad_school)
+                .specialties(a.specialties.unwrap_or_default())
+                .team_honors(a.team_honors);
+            Ok(req.await?)
+        })
+        .await
     }
 
     /// The challenges of one competition, in curated order.
@@ -1162,24 +1150,22 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<CompetitionChallengesArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self
-                    .client
-                    .competition(a.competition_id.as_str())?
-                    .challenges()
-                    .offset(count(a.offset))
-                    .limit(count(a.limit));
-                if let Some(d) = a.difficulty.filter(|d| !d.is_empty()) {
-                    req = req.difficulty(d);
-                }
-                if !a.tag.is_empty() {
-                    req = req.tag(a.tag);
-                }
-                Ok(req.await?.items)
+        steps(async {
+            let mut req = self
+                .client
+                .competition(a.competition_id.as_str())?
+                .challenges()
+                .offset(count(a.offset))
+                .limit(count(a.limit));
+            if let Some(d) = a.difficulty.filter(|d| !d.is_empty()) {
+                req = req.difficulty(d);
             }
-            .await,
-        )
+            if !a.tag.is_empty() {
+                req = req.tag(a.tag);
+            }
+            Ok(req.await?.items)
+        })
+        .await
     }
 
     /// Search the global challenge catalog by keyword.
@@ -1188,16 +1174,14 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<SearchChallengesArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self.client.challenges().list().q(a.q).limit(count(a.limit));
-                if let Some(d) = a.difficulty.filter(|d| !d.is_empty()) {
-                    req = req.difficulty(d);
-                }
-                Ok(req.await?.items)
+        steps(async {
+            let mut req = self.client.challenges().list().q(a.q).limit(count(a.limit));
+            if let Some(d) = a.difficulty.filter(|d| !d.is_empty()) {
+                req = req.difficulty(d);
             }
-            .await,
-        )
+            Ok(req.await?.items)
+        })
+        .await
     }
 
     /// The global challenge catalog (practice; prefer list_competition_challenges).
@@ -1206,42 +1190,38 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<ListChallengesArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self
-                    .client
-                    .challenges()
-                    .list()
-                    .offset(count(a.offset))
-                    .limit(count(a.limit));
-                if let Some(d) = a.difficulty.filter(|d| !d.is_empty()) {
-                    req = req.difficulty(d);
-                }
-                if !a.tag.is_empty() {
-                    req = req.tag(a.tag);
-                }
-                if !a.category.is_empty() {
-                    req = req.category(a.category);
-                }
-                Ok(req.await?.items)
+        steps(async {
+            let mut req = self
+                .client
+                .challenges()
+                .list()
+                .offset(count(a.offset))
+                .limit(count(a.limit));
+            if let Some(d) = a.difficulty.filter(|d| !d.is_empty()) {
+                req = req.difficulty(d);
             }
-            .await,
-        )
+            if !a.tag.is_empty() {
+                req = req.tag(a.tag);
+            }
+            if !a.category.is_empty() {
+                req = req.category(a.category);
+            }
+            Ok(req.await?.items)
+        })
+        .await
     }
 
     /// One challenge: description, questions, attachments, solve counts.
     #[tool]
     async fn get_challenge(&self, Parameters(a): Parameters<GetChallengeArgs>) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self.client.challenges().get(a.challenge_id.as_str());
-                if !a.competition_id.is_empty() {
-                    req = req.competition_id(a.competition_id.as_str());
-                }
-                Ok(req.await?)
+        steps(async {
+            let mut req = self.client.challenges().get(a.challenge_id.as_str());
+            if !a.competition_id.is_empty() {
+                req = req.competition_id(a.competition_id.as_str());
             }
-            .await,
-        )
+            Ok(req.await?)
+        })
+        .await
     }
 
     /// The files attached to a challenge.
@@ -1251,14 +1231,10 @@ impl CtfyMcp {
         Parameters(a): Parameters<ChallengeArg>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .challenges()
-                    .attachments(a.challenge_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .challenges()
+                .attachments(a.challenge_id.as_str())
+                .await,
         )
     }
 
@@ -1266,63 +1242,50 @@ impl CtfyMcp {
     /// surface (services to attack). Keep the id for the other instance tools.
     #[tool]
     async fn start_instance(&self, Parameters(a): Parameters<StartInstanceArgs>) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self.client.instances().start(a.challenge_id.as_str());
-                if let Some(ttl) = a.ttl {
-                    req = req.ttl(secs(ttl));
-                }
-                if !a.competition_id.is_empty() {
-                    req = req.competition_id(a.competition_id.as_str());
-                }
-                Ok(InstanceReady::from(req.await?))
+        steps(async {
+            let mut req = self.client.instances().start(a.challenge_id.as_str());
+            if let Some(ttl) = a.ttl {
+                req = req.ttl(secs(ttl));
             }
-            .await,
-        )
+            if !a.competition_id.is_empty() {
+                req = req.competition_id(a.competition_id.as_str());
+            }
+            Ok(InstanceReady::from(req.await?))
+        })
+        .await
     }
 
     /// An instance in detail: services, questions and your progress, expiry.
     #[tool]
     async fn get_instance(&self, Parameters(a): Parameters<InstanceArg>) -> CallToolResult {
-        reply(async { Ok(self.client.instances().get(a.instance_id.as_str()).await?) }.await)
+        reply(self.client.instances().get(a.instance_id.as_str()).await)
     }
 
     /// An instance's status (starting, ready, error, stopped) and attack surface.
     #[tool]
     async fn get_instance_status(&self, Parameters(a): Parameters<InstanceArg>) -> CallToolResult {
-        reply(
-            async {
-                Ok(self
-                    .client
-                    .instances()
-                    .status(a.instance_id.as_str())
-                    .await?)
-            }
-            .await,
-        )
+        reply(self.client.instances().status(a.instance_id.as_str()).await)
     }
 
     /// The HTTP traffic recorded on an instance, one page at a time (pass the returned cursor
     /// to go on).
     #[tool]
     async fn get_instance_traffic(&self, Parameters(a): Parameters<TrafficArgs>) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self
-                    .client
-                    .instances()
-                    .traffic(a.instance_id.as_str())
-                    .limit(count(a.limit));
-                if !a.cursor.is_empty() {
-                    req = req.cursor(a.cursor);
-                }
-                if !a.competition_id.is_empty() {
-                    req = req.competition_id(a.competition_id.as_str());
-                }
-                Ok(req.await?)
+        steps(async {
+            let mut req = self
+                .client
+                .instances()
+                .traffic(a.instance_id.as_str())
+                .limit(count(a.limit));
+            if !a.cursor.is_empty() {
+                req = req.cursor(a.cursor);
             }
-            .await,
-        )
+            if !a.competition_id.is_empty() {
+                req = req.competition_id(a.competition_id.as_str());
+            }
+            Ok(req.await?)
+        })
+        .await
     }
 
     /// Stop an instance (one already gone counts as stopped).
@@ -1333,66 +1296,60 @@ impl CtfyMcp {
                 "Instance {} stopped.",
                 a.instance_id
             ))]),
-            Err(e) => reply::<()>(Err(e.into())),
+            Err(e) => reply(Err::<(), _>(e)),
         }
     }
 
     /// Extend an instance's lifetime by `ttl` seconds (the platform's default when null).
     #[tool]
     async fn renew_instance(&self, Parameters(a): Parameters<InstanceTtlArgs>) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self.client.instances().renew(a.instance_id.as_str());
-                if let Some(ttl) = a.ttl {
-                    req = req.ttl(secs(ttl));
-                }
-                Ok(req.await?)
+        steps(async {
+            let mut req = self.client.instances().renew(a.instance_id.as_str());
+            if let Some(ttl) = a.ttl {
+                req = req.ttl(secs(ttl));
             }
-            .await,
-        )
+            Ok(req.await?)
+        })
+        .await
     }
 
     /// Your team's instances.
     #[tool]
     async fn list_instances(&self, Parameters(a): Parameters<ListInstancesArgs>) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self
-                    .client
-                    .instances()
-                    .list()
-                    .offset(count(a.offset))
-                    .limit(count(a.limit));
-                if !a.challenge_id.is_empty() {
-                    req = req.challenge_id(a.challenge_id.as_str());
-                }
-                if !a.status.is_empty() {
-                    req = req.status(a.status.as_str());
-                }
-                if !a.q.is_empty() {
-                    req = req.q(a.q);
-                }
-                Ok(req.await?.items)
+        steps(async {
+            let mut req = self
+                .client
+                .instances()
+                .list()
+                .offset(count(a.offset))
+                .limit(count(a.limit));
+            if !a.challenge_id.is_empty() {
+                req = req.challenge_id(a.challenge_id.as_str());
             }
-            .await,
-        )
+            if !a.status.is_empty() {
+                req = req.status(a.status.as_str());
+            }
+            if !a.q.is_empty() {
+                req = req.q(a.q);
+            }
+            Ok(req.await?.items)
+        })
+        .await
     }
 
     /// Check an answer without recording an attempt; returns true or false.
     #[tool]
     async fn verify_answer(&self, Parameters(a): Parameters<AnswerArgs>) -> CallToolResult {
-        reply(
-            async {
-                let r = self
-                    .client
-                    .submissions()
-                    .verify(a.instance_id.as_str(), a.answer)
-                    .question_id(a.question_id.as_str())
-                    .await?;
-                Ok(r.correct)
-            }
-            .await,
-        )
+        steps(async {
+            let r = self
+                .client
+                .submissions()
+                .verify(a.instance_id.as_str(), a.answer)
+                .question_id(a.question_id.as_str())
+                .await?;
+            Ok(r.correct)
+        })
+        .await
     }
 
     /// Submit an answer (a captured flag) for a question of an instance; a wrong answer comes
@@ -1400,15 +1357,11 @@ impl CtfyMcp {
     #[tool]
     async fn submit_answer(&self, Parameters(a): Parameters<AnswerArgs>) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .submissions()
-                    .submit(a.instance_id.as_str(), a.answer)
-                    .question_id(a.question_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .submissions()
+                .submit(a.instance_id.as_str(), a.answer)
+                .question_id(a.question_id.as_str())
+                .await,
         )
     }
 
@@ -1418,17 +1371,15 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<ChallengeFileArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let d = self
-                    .client
-                    .challenges()
-                    .download_attachment(a.challenge_id.as_str(), a.filename.as_str())
-                    .await?;
-                Ok(AttachmentContent::of(a.filename, &d.bytes))
-            }
-            .await,
-        )
+        steps(async {
+            let d = self
+                .client
+                .challenges()
+                .download_attachment(a.challenge_id.as_str(), a.filename.as_str())
+                .await?;
+            Ok(AttachmentContent::of(a.filename, &d.bytes))
+        })
+        .await
     }
 
     /// The files attached to an instance (generated per instance).
@@ -1438,14 +1389,10 @@ impl CtfyMcp {
         Parameters(a): Parameters<InstanceArg>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .instances()
-                    .attachments(a.instance_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .instances()
+                .attachments(a.instance_id.as_str())
+                .await,
         )
     }
 
@@ -1455,17 +1402,15 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<InstanceFileArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let d = self
-                    .client
-                    .instances()
-                    .download_attachment(a.instance_id.as_str(), a.filename.as_str())
-                    .await?;
-                Ok(AttachmentContent::of(a.filename, &d.bytes))
-            }
-            .await,
-        )
+        steps(async {
+            let d = self
+                .client
+                .instances()
+                .download_attachment(a.instance_id.as_str(), a.filename.as_str())
+                .await?;
+            Ok(AttachmentContent::of(a.filename, &d.bytes))
+        })
+        .await
     }
 
     /// The files attached to a competition (rules, handbooks…).
@@ -1475,14 +1420,10 @@ impl CtfyMcp {
         Parameters(a): Parameters<CompetitionArg>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .competitions()
-                    .attachments(a.competition_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .competitions()
+                .attachments(a.competition_id.as_str())
+                .await,
         )
     }
 
@@ -1492,42 +1433,36 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<CompetitionFileArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let listing = self
-                    .client
-                    .competitions()
-                    .attachments(a.competition_id.as_str())
-                    .await?;
-                let name = listing
-                    .attachments
-                    .iter()
-                    .find(|x| x.id == a.attachment_id)
-                    .map(|x| x.filename.clone())
-                    .unwrap_or_else(|| a.attachment_id.clone());
-                let d = self
-                    .client
-                    .competitions()
-                    .download_attachment(a.competition_id.as_str(), a.attachment_id.as_str())
-                    .await?;
-                Ok(AttachmentContent::of(name, &d.bytes))
-            }
-            .await,
-        )
+        steps(async {
+            let listing = self
+                .client
+                .competitions()
+                .attachments(a.competition_id.as_str())
+                .await?;
+            let name = listing
+                .attachments
+                .iter()
+                .find(|x| x.id == a.attachment_id)
+                .map(|x| x.filename.clone())
+                .unwrap_or_else(|| a.attachment_id.clone());
+            let d = self
+                .client
+                .competitions()
+                .download_attachment(a.competition_id.as_str(), a.attachment_id.as_str())
+                .await?;
+            Ok(AttachmentContent::of(name, &d.bytes))
+        })
+        .await
     }
 
     /// Attack-defence: hand in every flag you captured from other teams, in one call.
     #[tool]
     async fn submit_awd_flags(&self, Parameters(a): Parameters<AwdFlagsArgs>) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .awd()
-                    .submit_flags(a.competition_id.as_str(), a.flags)
-                    .await?)
-            }
-            .await,
+            self.client
+                .awd()
+                .submit_flags(a.competition_id.as_str(), a.flags)
+                .await,
         )
     }
 
@@ -1535,7 +1470,7 @@ impl CtfyMcp {
     /// (instance_id): give exactly one.
     #[tool]
     async fn get_ssh_credential(&self, Parameters(a): Parameters<SshArgs>) -> CallToolResult {
-        reply(async {
+        steps(async {
             match (a.competition_id.is_empty(), a.instance_id.is_empty()) {
                 (false, true) => Ok(self.client.awd().ssh_credential(a.competition_id.as_str()).await?),
                 (true, false) => Ok(self.client.instances().ssh_credential(a.instance_id.as_str()).await?),
@@ -1543,34 +1478,32 @@ impl CtfyMcp {
                     "give exactly one of competition_id (your attack-defence box) and instance_id (an instance you started)".into(),
                 )),
             }
-        }.await)
+        }).await
     }
 
     /// Attack-defence: the match clock and rules (current round, end).
     #[tool]
     async fn get_awd_match(&self, Parameters(a): Parameters<CompetitionArg>) -> CallToolResult {
-        reply(async { Ok(self.client.awd().match_(a.competition_id.as_str()).await?) }.await)
+        reply(self.client.awd().match_(a.competition_id.as_str()).await)
     }
 
     /// Attack-defence: the other teams' boxes you can attack.
     #[tool]
     async fn get_awd_targets(&self, Parameters(a): Parameters<CompetitionArg>) -> CallToolResult {
-        reply(async { Ok(self.client.awd().targets(a.competition_id.as_str()).await?) }.await)
+        reply(self.client.awd().targets(a.competition_id.as_str()).await)
     }
 
     /// Attack-defence: join the arena network (a WireGuard peer); returns its configuration.
     #[tool]
     async fn join_awd_arena(&self, Parameters(a): Parameters<JoinArenaArgs>) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self.client.awd().vpn(a.competition_id.as_str());
-                if !a.public_key.is_empty() {
-                    req = req.public_key(a.public_key);
-                }
-                Ok(req.await?)
+        steps(async {
+            let mut req = self.client.awd().vpn(a.competition_id.as_str());
+            if !a.public_key.is_empty() {
+                req = req.public_key(a.public_key);
             }
-            .await,
-        )
+            Ok(req.await?)
+        })
+        .await
     }
 
     /// Attack-defence: your arena peer as the platform sees it.
@@ -1580,14 +1513,10 @@ impl CtfyMcp {
         Parameters(a): Parameters<CompetitionArg>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .awd()
-                    .arena_peer(a.competition_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .awd()
+                .arena_peer(a.competition_id.as_str())
+                .await,
         )
     }
 
@@ -1598,61 +1527,51 @@ impl CtfyMcp {
         Parameters(a): Parameters<CompetitionArg>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .awd()
-                    .probe_arena_peer(a.competition_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .awd()
+                .probe_arena_peer(a.competition_id.as_str())
+                .await,
         )
     }
 
     /// Attack-defence: leave the arena network; true when a peer was removed.
     #[tool]
     async fn leave_awd_arena(&self, Parameters(a): Parameters<CompetitionArg>) -> CallToolResult {
-        reply(
-            async {
-                let r = self
-                    .client
-                    .awd()
-                    .revoke_vpn(a.competition_id.as_str())
-                    .await?;
-                Ok(r.get("revoked").copied().unwrap_or(false))
-            }
-            .await,
-        )
+        steps(async {
+            let r = self
+                .client
+                .awd()
+                .revoke_vpn(a.competition_id.as_str())
+                .await?;
+            Ok(r.get("revoked").copied().unwrap_or(false))
+        })
+        .await
     }
 
     /// Attack-defence: the board of one round (the last settled one by default).
     #[tool]
     async fn get_awd_board(&self, Parameters(a): Parameters<AwdBoardArgs>) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self.client.awd().board(a.competition_id.as_str());
-                if let Some(t) = a.tick {
-                    req = req.tick(t);
-                }
-                Ok(req.await?)
+        steps(async {
+            let mut req = self.client.awd().board(a.competition_id.as_str());
+            if let Some(t) = a.tick {
+                req = req.tick(t);
             }
-            .await,
-        )
+            Ok(req.await?)
+        })
+        .await
     }
 
     /// Replace an instance with a freshly built one (new id and answers; solves carry over).
     #[tool]
     async fn reset_instance(&self, Parameters(a): Parameters<InstanceTtlArgs>) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self.client.instances().reset(a.instance_id.as_str());
-                if let Some(ttl) = a.ttl {
-                    req = req.ttl(secs(ttl));
-                }
-                Ok(req.await?)
+        steps(async {
+            let mut req = self.client.instances().reset(a.instance_id.as_str());
+            if let Some(ttl) = a.ttl {
+                req = req.ttl(secs(ttl));
             }
-            .await,
-        )
+            Ok(req.await?)
+        })
+        .await
     }
 
     /// A competition's question-only challenges (no instance) and what you solved.
@@ -1662,14 +1581,10 @@ impl CtfyMcp {
         Parameters(a): Parameters<CompetitionArg>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .submissions()
-                    .list_qa_challenges(a.competition_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .submissions()
+                .list_qa_challenges(a.competition_id.as_str())
+                .await,
         )
     }
 
@@ -1677,15 +1592,11 @@ impl CtfyMcp {
     #[tool]
     async fn submit_qa_answer(&self, Parameters(a): Parameters<QaAnswerArgs>) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .submissions()
-                    .submit_qa(a.competition_id.as_str(), a.challenge_id.as_str(), a.answer)
-                    .question_id(a.question_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .submissions()
+                .submit_qa(a.competition_id.as_str(), a.challenge_id.as_str(), a.answer)
+                .question_id(a.question_id.as_str())
+                .await,
         )
     }
 
@@ -1694,81 +1605,69 @@ impl CtfyMcp {
     #[tool]
     async fn verify_exploit(&self, Parameters(a): Parameters<CheckArgs>) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .submissions()
-                    .check(a.instance_id.as_str())
-                    .question_id(a.question_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .submissions()
+                .check(a.instance_id.as_str())
+                .question_id(a.question_id.as_str())
+                .await,
         )
     }
 
     /// Attack-defence plus: the files you may patch, as path → base64.
     #[tool]
     async fn get_defence_source(&self, Parameters(a): Parameters<ChallengeArg>) -> CallToolResult {
-        reply(
-            async {
-                Ok(self
-                    .client
-                    .patches()
-                    .source(a.challenge_id.as_str())
-                    .await?
-                    .files)
-            }
-            .await,
-        )
+        steps(async {
+            Ok(self
+                .client
+                .patches()
+                .source(a.challenge_id.as_str())
+                .await?
+                .files)
+        })
+        .await
     }
 
     /// Attack-defence plus: submit a patch, as path → base64 contents, or with no files to have
     /// the platform take them from the live box. Watch list_patches for the verdict.
     #[tool]
     async fn submit_patch(&self, Parameters(a): Parameters<PatchArgs>) -> CallToolResult {
-        reply(
-            async {
-                let files = a.files.filter(|f| !f.is_empty());
-                let Some(files) = files else {
-                    return Ok(self
-                        .client
-                        .patches()
-                        .submit_live(a.instance_id.as_str())
-                        .await?);
-                };
-                let mut decoded = BTreeMap::new();
-                for (path, b64) in files {
-                    let bytes = base64::engine::general_purpose::STANDARD
-                        .decode(b64.as_bytes())
-                        .map_err(|e| Fail(format!("files[{path:?}] is not valid base64: {e}")))?;
-                    decoded.insert(path, bytes);
-                }
-                Ok(self
+        steps(async {
+            let files = a.files.filter(|f| !f.is_empty());
+            let Some(files) = files else {
+                return Ok(self
                     .client
                     .patches()
-                    .submit(a.instance_id.as_str(), decoded)
-                    .await?)
+                    .submit_live(a.instance_id.as_str())
+                    .await?);
+            };
+            let mut decoded = BTreeMap::new();
+            for (path, b64) in files {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64.as_bytes())
+                    .map_err(|e| Fail(format!("files[{path:?}] is not valid base64: {e}")))?;
+                decoded.insert(path, bytes);
             }
-            .await,
-        )
+            Ok(self
+                .client
+                .patches()
+                .submit(a.instance_id.as_str(), decoded)
+                .await?)
+        })
+        .await
     }
 
     /// Save (replace) your write-up for a challenge, in Markdown.
     #[tool]
     async fn save_report(&self, Parameters(a): Parameters<SaveReportArgs>) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .reports()
-                    .save(
-                        a.competition_id.as_str(),
-                        a.challenge_id.as_str(),
-                        a.content,
-                    )
-                    .await?)
-            }
-            .await,
+            self.client
+                .reports()
+                .save(
+                    a.competition_id.as_str(),
+                    a.challenge_id.as_str(),
+                    a.content,
+                )
+                .await,
         )
     }
 
@@ -1776,14 +1675,10 @@ impl CtfyMcp {
     #[tool]
     async fn get_report(&self, Parameters(a): Parameters<ReportArgs>) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .reports()
-                    .get(a.competition_id.as_str(), a.challenge_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .reports()
+                .get(a.competition_id.as_str(), a.challenge_id.as_str())
+                .await,
         )
     }
 
@@ -1791,14 +1686,10 @@ impl CtfyMcp {
     #[tool]
     async fn list_report_versions(&self, Parameters(a): Parameters<ReportArgs>) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .reports()
-                    .versions(a.competition_id.as_str(), a.challenge_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .reports()
+                .versions(a.competition_id.as_str(), a.challenge_id.as_str())
+                .await,
         )
     }
 
@@ -1806,14 +1697,10 @@ impl CtfyMcp {
     #[tool]
     async fn finalize_report(&self, Parameters(a): Parameters<ReportArgs>) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .reports()
-                    .finalize(a.competition_id.as_str(), a.challenge_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .reports()
+                .finalize(a.competition_id.as_str(), a.challenge_id.as_str())
+                .await,
         )
     }
 
@@ -1821,14 +1708,10 @@ impl CtfyMcp {
     #[tool]
     async fn reopen_report(&self, Parameters(a): Parameters<ReportArgs>) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .reports()
-                    .reopen(a.competition_id.as_str(), a.challenge_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .reports()
+                .reopen(a.competition_id.as_str(), a.challenge_id.as_str())
+                .await,
         )
     }
 
@@ -1839,14 +1722,10 @@ impl CtfyMcp {
         Parameters(a): Parameters<ReportArgs>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .reports()
-                    .request_grading(a.competition_id.as_str(), a.challenge_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .reports()
+                .request_grading(a.competition_id.as_str(), a.challenge_id.as_str())
+                .await,
         )
     }
 
@@ -1856,21 +1735,19 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<TemplateArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self
-                    .client
-                    .authoring()
-                    .template()
-                    .category(a.category.as_str());
-                if let Some(s) = a.stack {
-                    req = req.stack(s.as_str());
-                }
-                let d = req.await?;
-                unpack_tree(&d.bytes)
+        steps(async {
+            let mut req = self
+                .client
+                .authoring()
+                .template()
+                .category(a.category.as_str());
+            if let Some(s) = a.stack {
+                req = req.stack(s.as_str());
             }
-            .await,
-        )
+            let d = req.await?;
+            unpack_tree(&d.bytes)
+        })
+        .await
     }
 
     /// Authoring: upload a challenge you wrote, as `path` (a directory here) or `files`.
@@ -1879,48 +1756,46 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<UploadArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let archive = archive_of(&a.slug, a.files, &a.path, &a.archive_base64)?;
-                let filename = format!("{}.tar.gz", a.slug);
-                let mut req = self
-                    .client
-                    .authoring()
-                    .upload(
-                        a.competition_id.as_str(),
-                        filename,
-                        "application/gzip",
-                        archive,
-                        a.slug,
-                    )
-                    .eval_use(a.eval_use)
-                    .credit(match a.credit {
-                        Credit::DisplayName => "display_name",
-                        Credit::Anonymous => "anonymous",
-                    })
-                    .destination(match a.destination {
-                        Destination::Public => "public",
-                        Destination::EvalOnly => "eval_only",
-                    });
-                if !matches!(a.license, License::Unset) {
-                    req = req.license(a.license.as_str());
-                }
-                if !matches!(a.provenance, Provenance::Unset) {
-                    req = req.provenance(a.provenance.as_str());
-                }
-                if !matches!(a.ai_assisted, AiAssisted::Unset) {
-                    req = req.ai_assisted(a.ai_assisted.as_str());
-                }
-                if !a.source_url.is_empty() {
-                    req = req.source_url(a.source_url);
-                }
-                if !a.accepted_terms_version.is_empty() {
-                    req = req.accepted_terms_version(a.accepted_terms_version);
-                }
-                Ok(req.await?)
+        steps(async {
+            let archive = archive_of(&a.slug, a.files, &a.path, &a.archive_base64)?;
+            let filename = format!("{}.tar.gz", a.slug);
+            let mut req = self
+                .client
+                .authoring()
+                .upload(
+                    a.competition_id.as_str(),
+                    filename,
+                    "application/gzip",
+                    archive,
+                    a.slug,
+                )
+                .eval_use(a.eval_use)
+                .credit(match a.credit {
+                    Credit::DisplayName => "display_name",
+                    Credit::Anonymous => "anonymous",
+                })
+                .destination(match a.destination {
+                    Destination::Public => "public",
+                    Destination::EvalOnly => "eval_only",
+                });
+            if !matches!(a.license, License::Unset) {
+                req = req.license(a.license.as_str());
             }
-            .await,
-        )
+            if !matches!(a.provenance, Provenance::Unset) {
+                req = req.provenance(a.provenance.as_str());
+            }
+            if !matches!(a.ai_assisted, AiAssisted::Unset) {
+                req = req.ai_assisted(a.ai_assisted.as_str());
+            }
+            if !a.source_url.is_empty() {
+                req = req.source_url(a.source_url);
+            }
+            if !a.accepted_terms_version.is_empty() {
+                req = req.accepted_terms_version(a.accepted_terms_version);
+            }
+            Ok(req.await?)
+        })
+        .await
     }
 
     /// Authoring: propose a fixed version of an approved upload (the whole new tree).
@@ -1929,24 +1804,22 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<ReviseArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let archive = archive_of(&a.challenge_id, a.files, &a.path, &a.archive_base64)?;
-                let filename = format!("{}.tar.gz", a.challenge_id);
-                Ok(self
-                    .client
-                    .authoring()
-                    .revise(
-                        a.competition_id.as_str(),
-                        a.challenge_id.as_str(),
-                        filename,
-                        "application/gzip",
-                        archive,
-                    )
-                    .await?)
-            }
-            .await,
-        )
+        steps(async {
+            let archive = archive_of(&a.challenge_id, a.files, &a.path, &a.archive_base64)?;
+            let filename = format!("{}.tar.gz", a.challenge_id);
+            Ok(self
+                .client
+                .authoring()
+                .revise(
+                    a.competition_id.as_str(),
+                    a.challenge_id.as_str(),
+                    filename,
+                    "application/gzip",
+                    archive,
+                )
+                .await?)
+        })
+        .await
     }
 
     /// Authoring: your team's uploads to a competition and their review verdicts.
@@ -1956,14 +1829,10 @@ impl CtfyMcp {
         Parameters(a): Parameters<CompetitionArg>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .authoring()
-                    .list(a.competition_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .authoring()
+                .list(a.competition_id.as_str())
+                .await,
         )
     }
 
@@ -1974,14 +1843,10 @@ impl CtfyMcp {
         Parameters(a): Parameters<ReportArgs>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .authoring()
-                    .audit(a.competition_id.as_str(), a.challenge_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .authoring()
+                .audit(a.competition_id.as_str(), a.challenge_id.as_str())
+                .await,
         )
     }
 
@@ -1992,30 +1857,24 @@ impl CtfyMcp {
         Parameters(a): Parameters<CompetitionArg>,
     ) -> CallToolResult {
         reply(
-            async {
-                Ok(self
-                    .client
-                    .authoring()
-                    .reception(a.competition_id.as_str())
-                    .await?)
-            }
-            .await,
+            self.client
+                .authoring()
+                .reception(a.competition_id.as_str())
+                .await,
         )
     }
 
     /// Attack-defence plus: your team's patch submissions and their verdicts.
     #[tool]
     async fn list_patches(&self, Parameters(a): Parameters<ChallengeFilterArg>) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self.client.patches().list();
-                if !a.challenge_id.is_empty() {
-                    req = req.challenge_id(a.challenge_id.as_str());
-                }
-                Ok(req.await?)
+        steps(async {
+            let mut req = self.client.patches().list();
+            if !a.challenge_id.is_empty() {
+                req = req.challenge_id(a.challenge_id.as_str());
             }
-            .await,
-        )
+            Ok(req.await?)
+        })
+        .await
     }
 
     /// Your team's submissions so far (to avoid repeating attempts).
@@ -2024,57 +1883,51 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<ListSubmissionsArgs>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self
-                    .client
-                    .submissions()
-                    .list()
-                    .offset(count(a.offset))
-                    .limit(count(a.limit));
-                if !a.challenge_id.is_empty() {
-                    req = req.challenge_id(a.challenge_id.as_str());
-                }
-                Ok(req.await?.items)
+        steps(async {
+            let mut req = self
+                .client
+                .submissions()
+                .list()
+                .offset(count(a.offset))
+                .limit(count(a.limit));
+            if !a.challenge_id.is_empty() {
+                req = req.challenge_id(a.challenge_id.as_str());
             }
-            .await,
-        )
+            Ok(req.await?.items)
+        })
+        .await
     }
 
     /// The global scoreboard (team rankings).
     #[tool]
     async fn get_scoreboard(&self, Parameters(a): Parameters<ScoreboardArgs>) -> CallToolResult {
-        reply(
-            async {
-                Ok(self
-                    .client
-                    .scoreboard()
-                    .get()
-                    .offset(count(a.offset))
-                    .limit(count(a.limit))
-                    .await?
-                    .items)
-            }
-            .await,
-        )
+        steps(async {
+            Ok(self
+                .client
+                .scoreboard()
+                .get()
+                .offset(count(a.offset))
+                .limit(count(a.limit))
+                .await?
+                .items)
+        })
+        .await
     }
 
     /// Per-challenge statistics: solves, attempts, success rate.
     #[tool]
     async fn get_challenge_stats(&self, Parameters(a): Parameters<PagingArgs>) -> CallToolResult {
-        reply(
-            async {
-                Ok(self
-                    .client
-                    .scoreboard()
-                    .challenge_stats()
-                    .offset(count(a.offset))
-                    .limit(count(a.limit))
-                    .await?
-                    .items)
-            }
-            .await,
-        )
+        steps(async {
+            Ok(self
+                .client
+                .scoreboard()
+                .challenge_stats()
+                .offset(count(a.offset))
+                .limit(count(a.limit))
+                .await?
+                .items)
+        })
+        .await
     }
 
     /// The challenges this account (not the team) has captured, with the best rank.
@@ -2083,16 +1936,14 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<OptionalCompetitionArg>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self.client.me().solves();
-                if !a.competition_id.is_empty() {
-                    req = req.competition_id(a.competition_id.as_str());
-                }
-                Ok(req.await?)
+        steps(async {
+            let mut req = self.client.me().solves();
+            if !a.competition_id.is_empty() {
+                req = req.competition_id(a.competition_id.as_str());
             }
-            .await,
-        )
+            Ok(req.await?)
+        })
+        .await
     }
 
     /// Per-challenge progress of this account: which questions are done out of how many.
@@ -2101,28 +1952,26 @@ impl CtfyMcp {
         &self,
         Parameters(a): Parameters<OptionalCompetitionArg>,
     ) -> CallToolResult {
-        reply(
-            async {
-                let mut req = self.client.me().milestone_progress();
-                if !a.competition_id.is_empty() {
-                    req = req.competition_id(a.competition_id.as_str());
-                }
-                Ok(req.await?)
+        steps(async {
+            let mut req = self.client.me().milestone_progress();
+            if !a.competition_id.is_empty() {
+                req = req.competition_id(a.competition_id.as_str());
             }
-            .await,
-        )
+            Ok(req.await?)
+        })
+        .await
     }
 
     /// Your profile and your teams per competition (needs a token).
     #[tool]
     async fn get_me(&self) -> CallToolResult {
-        reply(async { Ok(self.client.me().get().await?) }.await)
+        reply(self.client.me().get().await)
     }
 
     /// The platform's health and capacity.
     #[tool]
     async fn health(&self) -> CallToolResult {
-        reply(async { Ok(self.client.health().await?) }.await)
+        reply(self.client.health().await)
     }
 }
 
