@@ -5,7 +5,7 @@
 //! Run with `cargo bench -p ctfy-bench` (or `cargo run --release -p ctfy-bench`).
 //! `CTFY_BENCH_QUICK=1` is a smoke run of a few seconds; `CTFY_BENCH_OPS=health,sse` runs only
 //! some operations (`health`, `status`, `challenges`, `scoreboard`, `inflight`, `sse`, `decode`,
-//! `construct`, `rss`, `sse-mem`).
+//! `construct`, `rss`, `sse-mem`); `CTFY_BENCH_ROUNDS=N` sets the rounds per side (default 9).
 #![allow(unsafe_code)] // getrusage / clock_gettime, the only way to read one thread's CPU time
 
 pub mod bodies;
