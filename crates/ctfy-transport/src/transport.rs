@@ -802,6 +802,16 @@ impl Transport {
         .instrument(span)
     }
 
+    /// The [`Error::Http`] of `req` (its origin and full path named) for a failure of reqwest.
+    fn http_error(&self, req: &Request, e: reqwest::Error) -> Error {
+        Error::http(
+            req.method.as_str(),
+            &self.inner.origin,
+            &self.full_path(req),
+            e,
+        )
+    }
+
     /// The client and the `reqwest::Request` of one attempt of `req`.
     fn prepare(&self, req: &Request, take: Take) -> Result<(&reqwest::Client, reqwest::Request)> {
         let client = match take {
@@ -871,14 +881,7 @@ impl Transport {
                 return reqwest::RequestBuilder::from_parts(client.clone(), request)
                     .multipart(form)
                     .build()
-                    .map_err(|e| {
-                        Error::http(
-                            req.method.as_str(),
-                            &self.inner.origin,
-                            &self.full_path(req),
-                            e,
-                        )
-                    });
+                    .map_err(|e| self.http_error(req, e));
             }
         };
         request.headers_mut().insert(CONTENT_TYPE, content_type);
@@ -899,7 +902,7 @@ impl Transport {
         let cut_short = |e: reqwest::Error| Failure {
             retry: req.is_idempotent()
                 && (e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()),
-            err: Error::http(method, &self.inner.origin, &self.full_path(req), e),
+            err: self.http_error(req, e),
             retry_after: None,
         };
         let mut resp = match client.execute(request).await {
@@ -907,7 +910,7 @@ impl Transport {
             // A connect error proves the request never reached the server.
             Err(e) if e.is_connect() => {
                 return Err(Failure {
-                    err: Error::http(method, &self.inner.origin, &self.full_path(req), e),
+                    err: self.http_error(req, e),
                     retry: true,
                     retry_after: None,
                 });
