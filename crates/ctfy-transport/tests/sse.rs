@@ -431,10 +431,9 @@ async fn a_silent_connection_is_dropped_after_the_idle_timeout() {
     );
 }
 
-/// A stream outlives the transport's request timeout: the client applies that timeout to its
-/// requests, and a stream must not inherit it (only the idle timeout watches a stream).
-#[tokio::test]
-async fn a_stream_outlives_the_request_timeout() {
+/// A stream that stays quiet for 600 ms (a keepalive comment every 100 ms), then sends the
+/// frame `late` and holds the connection open.
+fn quiet_then_late() -> Vec<Act> {
     use Act::*;
     let mut script = vec![Write(OK_HEAD), Write(": connected\n\n")];
     for _ in 0..6 {
@@ -443,7 +442,15 @@ async fn a_stream_outlives_the_request_timeout() {
     }
     script.push(Write("event: late\ndata: {}\n\n"));
     script.push(HoldUntilClientCloses);
-    let srv = raw_server(vec![script]).await;
+    script
+}
+
+/// A stream outlives the transport's request timeout: the client applies that timeout to its
+/// requests, and a stream must not inherit it (only the idle timeout watches a stream).
+#[tokio::test]
+async fn a_stream_outlives_the_request_timeout() {
+    use Act::*;
+    let srv = raw_server(vec![quiet_then_late()]).await;
     let t = Transport::builder(format!("http://{}", srv.addr))
         .token(TOKEN)
         .timeout(Some(Duration::from_millis(250)))
@@ -487,15 +494,7 @@ async fn a_stream_outlives_the_request_timeout() {
 
 #[tokio::test]
 async fn keepalive_comments_keep_a_quiet_stream_open() {
-    use Act::*;
-    let mut script = vec![Write(OK_HEAD), Write(": connected\n\n")];
-    for _ in 0..6 {
-        script.push(Sleep(100));
-        script.push(Write(": keepalive\n\n"));
-    }
-    script.push(Write("event: late\ndata: {}\n\n"));
-    script.push(HoldUntilClientCloses);
-    let srv = raw_server(vec![script]).await;
+    let srv = raw_server(vec![quiet_then_late()]).await;
     let t = raw_transport(&srv);
     let config = SseConfig::builder()
         .backoff(Duration::from_millis(5), Duration::from_millis(40))
