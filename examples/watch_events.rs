@@ -121,6 +121,16 @@ pub async fn watch(
                 resync(client, out).await?;
                 seen.resyncs += 1;
             }
+            Ok(Notice::Lagged { missed }) => {
+                line(out, format!("fell behind: {missed} frames skipped"));
+                resync(client, out).await?;
+                seen.resyncs += 1;
+            }
+            Ok(Notice::FrameTooLarge { limit }) => {
+                line(out, format!("a frame over {limit} bytes was dropped"));
+                resync(client, out).await?;
+                seen.resyncs += 1;
+            }
             Ok(Notice::NoTeamEvents { token }) => {
                 let kind = match token {
                     TokenKind::Api => "a pf_ API token",

@@ -657,6 +657,12 @@ async fn events(c: &PlatformClient, json: bool, args: EventsArgs) -> Result<(), 
             Ok(Notice::NoTeamEvents { token }) => eprintln!(
                 "note: a {token:?} token receives only global events; set CTFY_SESSION_TOKEN to a pt_ session for team events"
             ),
+            Ok(Notice::FrameTooLarge { limit }) => {
+                eprintln!("warning: an event over {limit} bytes was dropped")
+            }
+            Ok(Notice::Lagged { missed }) => {
+                eprintln!("warning: fell behind; {missed} events were skipped")
+            }
             Ok(_) => {}
             Err(e @ ctfy::Error::EventDecode { .. }) => eprintln!("warning: {e}"),
             Err(e) => return Err(e.into()),

@@ -176,6 +176,35 @@ impl PlatformClient {
         self.t.server_url()
     }
 
+    /// Waits, at most `timeout`, for the work the SDK runs in the background to finish, and
+    /// closes the client's shared event stream: call it before the program exits (e.g. after
+    /// Ctrl-C), so that the instances of failed, timed-out or abandoned
+    /// [`start`](crate::Instances::start)s are really stopped.
+    ///
+    /// Returns `true` when nothing is left running, `false` when the time ran out first (the
+    /// stops go on for as long as the runtime runs). Open [`events`](Self::events) streams end
+    /// with an [`Error::Stream`](crate::Error::Stream) of kind
+    /// [`StreamErrorKind::Closed`](ctfy_transport::StreamErrorKind::Closed). The client stays
+    /// usable: a later stream connects again.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: ctfy_client::PlatformClient) {
+    /// use std::time::Duration;
+    ///
+    /// tokio::select! {
+    ///     _ = my_agent(&client) => {}
+    ///     _ = tokio::signal::ctrl_c() => eprintln!("interrupted: stopping what was started"),
+    /// }
+    /// if !client.shutdown(Duration::from_secs(30)).await {
+    ///     eprintln!("some instances may still be running");
+    /// }
+    /// # }
+    /// # async fn my_agent(_: &ctfy_client::PlatformClient) {}
+    /// ```
+    pub async fn shutdown(&self, timeout: std::time::Duration) -> bool {
+        self.t.shutdown(timeout).await
+    }
+
     /// The operator surface, sharing this client's transport (needs a `pt_` session token of
     /// an admin).
     #[cfg(feature = "admin")]

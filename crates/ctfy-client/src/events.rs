@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ctfy_models::InstanceId;
 use ctfy_models::events::Event;
-use ctfy_transport::events::{SseAuth, SseConfig, SseItem, SseStream};
+use ctfy_transport::events::{SseAuth, SseConfig, SseItem, SseSubscription};
 use ctfy_transport::{Error, Request, Result, TokenKind, Transport};
 use futures::{Stream, StreamExt};
 
@@ -28,6 +28,19 @@ pub enum Notice {
     },
     /// A platform event.
     Event(Event),
+    /// A frame larger than [`SseConfig::max_frame_size`] (1 MiB by default) was dropped as
+    /// it arrived; the stream goes on. Something was missed: refetch what you keep in sync.
+    FrameTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// This reader fell more than [`SseConfig::lag_limit`] (128) items behind the client's
+    /// shared connection and skipped `missed` of them (other readers of the same client were
+    /// not slowed down). Refetch what you keep in sync, as after a reconnection.
+    Lagged {
+        /// How many items were skipped for this reader.
+        missed: u64,
+    },
     /// Yielded first when the stream's token is not a `pt_` session (a `pf_` API token, none,
     /// or another kind): the platform sends such a stream only the global frames
     /// (`scoreboard_updated`, announcements, `team_membership_changed`…), never its teams'
@@ -61,12 +74,17 @@ impl Notice {
 /// The platform's realtime events, as [`PlatformClient::events`] returns them: a
 /// `Stream<Item = Result<Notice>>` that reconnects by itself.
 ///
+/// Every `EventStream` of a client (and every [`Instances::start`](crate::Instances::start)
+/// waiting for readiness) reads the client's one shared connection: it connects at the first
+/// poll and closes when the last reader is dropped.
+///
 /// Errors: an event whose data does not fit its typed payload is yielded as
-/// [`Error::EventDecode`] and the stream goes on; rejected credentials (403), a missing route
-/// or a response that is not an event stream are yielded once, and then the stream ends.
-/// Dropping the stream closes the connection.
+/// [`Error::EventDecode`] (its texts redacted and bounded) and the stream goes on; rejected
+/// credentials (403), a missing route, `429 too_many_streams` ([`Error::is_stream_limit`]) or
+/// a response that is not an event stream are yielded once, and then the stream ends.
 pub struct EventStream {
-    inner: SseStream,
+    inner: SseSubscription,
+    t: Transport,
     /// A notice to yield before anything else.
     first: Option<Notice>,
 }
@@ -82,7 +100,8 @@ impl EventStream {
         let req = Request::get("/events", &[]).expect("a constant path");
         let token = t.events_token_kind();
         Self {
-            inner: t.sse(req, SseAuth::Query("token"), config),
+            inner: t.sse_shared(req, SseAuth::Query("token"), config),
+            t: t.clone(),
             first: (!token.sees_team_events()).then_some(Notice::NoTeamEvents { token }),
         }
     }
@@ -95,27 +114,25 @@ impl Stream for EventStream {
         if let Some(notice) = self.first.take() {
             return Poll::Ready(Some(Ok(notice)));
         }
-        self.inner
+        let this = &mut *self;
+        this.inner
             .poll_next_unpin(cx)
-            .map(|item| item.map(|r| r.and_then(to_notice)))
+            .map(|item| item.map(|r| r.and_then(|item| to_notice(&this.t, item))))
     }
 }
 
-fn to_notice(item: SseItem) -> Result<Notice> {
-    match item {
-        SseItem::Connected => Ok(Notice::Connected),
-        SseItem::Reconnected { attempt } => Ok(Notice::Reconnected { attempt }),
+/// Every item of the transport's stream has a notice of its own.
+fn to_notice(t: &Transport, item: SseItem) -> Result<Notice> {
+    Ok(match item {
+        SseItem::Connected => Notice::Connected,
+        SseItem::Reconnected { attempt } => Notice::Reconnected { attempt },
+        SseItem::FrameTooLarge { limit } => Notice::FrameTooLarge { limit },
+        SseItem::Lagged { missed } => Notice::Lagged { missed },
         SseItem::Frame { event, data, .. } => match Event::from_frame(&event, &data) {
-            Ok(e) => Ok(Notice::Event(e)),
-            Err(source) => Err(Error::EventDecode {
-                snippet: ctfy_transport::snippet(data.as_bytes()),
-                event,
-                source,
-            }),
+            Ok(e) => Notice::Event(e),
+            Err(source) => return Err(t.event_decode_error(&event, &data, source)),
         },
-        // SseItem is non-exhaustive: a marker this version does not know is not an event.
-        _ => Ok(Notice::Connected),
-    }
+    })
 }
 
 impl PlatformClient {
@@ -165,14 +182,15 @@ const CONNECT_WAIT: Duration = Duration::from_secs(3);
 /// How often the status is still polled while the event stream is live (a safety net).
 pub(crate) const FALLBACK_POLL: Duration = Duration::from_secs(2);
 
-/// An event stream opened to learn early that an instance is ready.
+/// A reader of the client's shared event stream, to learn early that an instance is ready.
 pub(crate) struct ReadyWatch {
     stream: EventStream,
 }
 
 impl ReadyWatch {
-    /// Connects the event stream, when it can help: only a `pt_` session token receives the
-    /// team's instance frames. `None` when it cannot (then the caller just polls).
+    /// Joins (or connects) the client's event stream, when it can help: only a `pt_` session
+    /// token receives the team's instance frames. `None` when it cannot, e.g. over the
+    /// platform's stream cap (then the caller just polls).
     pub(crate) async fn open(t: &Transport) -> Option<ReadyWatch> {
         if !t.events_token_kind().sees_team_events() {
             return None;
@@ -208,7 +226,10 @@ pub(crate) async fn pause(
             () = &mut sleep => break true,
             item = w.stream.next() => match item {
                 Some(Ok(Notice::Event(e))) if concerns(&e, id) => break true,
-                Some(Ok(Notice::Reconnected { .. })) => break true,
+                // Frames may have been missed: look at the status now.
+                Some(Ok(
+                    Notice::Reconnected { .. } | Notice::Lagged { .. } | Notice::FrameTooLarge { .. },
+                )) => break true,
                 Some(Ok(_)) | Some(Err(Error::EventDecode { .. })) => {}
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "instance events ended: polling only");

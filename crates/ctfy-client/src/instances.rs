@@ -410,12 +410,9 @@ impl Drop for StopGuard {
             return;
         }
         let id = self.id.clone();
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(target: "ctfy::instances", instance_id = %id, "start abandoned outside a tokio runtime: the instance keeps running until its TTL");
-            return;
-        };
         let t = self.t.clone();
-        rt.spawn(async move {
+        // Counted as the client's background work: `PlatformClient::shutdown` waits for it.
+        let spawned = self.t.spawn_background(async move {
             let req = match Request::delete("/instances/{instance_id}", &[id.as_str()]) {
                 Ok(req) => req,
                 Err(e) => {
@@ -435,6 +432,9 @@ impl Drop for StopGuard {
                 }
             }
         });
+        if !spawned {
+            tracing::warn!(target: "ctfy::instances", instance_id = %self.id, "start abandoned outside a tokio runtime: the instance keeps running until its TTL");
+        }
     }
 }
 

@@ -122,9 +122,12 @@ pub enum Error {
     #[error("tunnel: {0}")]
     Tunnel(String),
 
-    /// The event stream ended for good (e.g. rejected credentials, wrong content type).
-    #[error("event stream closed: {0}")]
-    Stream(String),
+    /// An event stream failed in a way that is not an HTTP answer: it went silent past its
+    /// idle timeout, no response came, the server answered with something that is not an
+    /// event stream, or the shared stream was closed. [`StreamError::kind`] says which;
+    /// [`Error::is_timeout`] and [`Error::is_retryable`] see the timeouts.
+    #[error("event stream: {0}")]
+    Stream(StreamError),
 
     /// One frame of an event stream could not be decoded into its typed payload. The stream
     /// yields this as an item and goes on with the next frame.
@@ -139,6 +142,66 @@ pub enum Error {
         source: serde_json::Error,
     },
 }
+
+/// What went wrong with an event stream ([`Error::Stream`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamError {
+    kind: StreamErrorKind,
+    message: String,
+}
+
+/// The kinds of [`StreamError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamErrorKind {
+    /// Nothing at all (not even a keepalive comment) arrived for the idle timeout. Retryable.
+    IdleTimeout,
+    /// The server sent no response headers within the idle timeout. Retryable.
+    NoResponse,
+    /// The server answered `2xx` with a body that is not `text/event-stream`. Final.
+    NotEventStream,
+    /// The connection failed and the stream gave up (its `max_attempts` or no reconnection);
+    /// the message says how. Retryable.
+    Connection,
+    /// The stream was closed on this side: the client was shut down
+    /// (`PlatformClient::shutdown`) or the runtime that drove a shared stream stopped. Final.
+    Closed,
+}
+
+impl StreamError {
+    /// An error of `kind` with this message (already free of secrets and bounded).
+    pub(crate) fn new(kind: StreamErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> StreamErrorKind {
+        self.kind
+    }
+
+    /// The text describing it (no secret, bounded).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn is_timeout(&self) -> bool {
+        matches!(
+            self.kind,
+            StreamErrorKind::IdleTimeout | StreamErrorKind::NoResponse
+        )
+    }
+}
+
+impl std::fmt::Display for StreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StreamError {}
 
 /// How many bytes of an undecodable body an error keeps.
 pub const SNIPPET_LEN: usize = 512;
@@ -211,6 +274,13 @@ impl Error {
         self.api_status() == Some(429)
     }
 
+    /// Whether the platform refused an event stream because the caller holds too many
+    /// (`429 too_many_streams`; the cap is per account, 512 by default). Final for that stream:
+    /// close other streams of the account (the SDK shares one per client) before opening more.
+    pub fn is_stream_limit(&self) -> bool {
+        self.api_status() == Some(429) && self.code() == Some(crate::events::TOO_MANY_STREAMS)
+    }
+
     /// How long the server asked the client to wait before trying again (`Retry-After`), when
     /// it did. The SDK already honoured it for its own retries (up to
     /// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after)); a value
@@ -238,6 +308,7 @@ impl Error {
             }
             Error::Http { source, .. } => !source.is_builder() && !source.is_redirect(),
             Error::Timeout { .. } => true,
+            Error::Stream(e) => e.is_timeout() || e.kind == StreamErrorKind::Connection,
             _ => false,
         }
     }
@@ -256,11 +327,12 @@ impl Error {
         self.api().map(|e| e.status)
     }
 
-    /// Whether the request timed out.
+    /// Whether the request (or an event stream) timed out.
     pub fn is_timeout(&self) -> bool {
         match self {
             Error::Http { source, .. } => source.is_timeout(),
             Error::Timeout { .. } => true,
+            Error::Stream(e) => e.is_timeout(),
             _ => false,
         }
     }
@@ -268,6 +340,36 @@ impl Error {
     /// Whether the connection could not be established (the request never reached the server).
     pub fn is_connect(&self) -> bool {
         matches!(self, Error::Http { source, .. } if source.is_connect())
+    }
+
+    /// A copy of this error for one more reader of a shared stream. Variants whose source
+    /// cannot be copied (a transport or decode error) become a
+    /// [`StreamErrorKind::Connection`] stream error with the same text.
+    pub(crate) fn fan_out(&self) -> Self {
+        match self {
+            Error::Api(e) => Error::Api(e.clone()),
+            Error::Redirect {
+                method,
+                path,
+                status,
+                location,
+            } => Error::Redirect {
+                method: method.clone(),
+                path: path.clone(),
+                status: *status,
+                location: location.clone(),
+            },
+            Error::Stream(e) => Error::Stream(e.clone()),
+            Error::InvalidArgument(m) => Error::InvalidArgument(m.clone()),
+            other => Error::Stream(StreamError::new(
+                StreamErrorKind::Connection,
+                other.to_string(),
+            )),
+        }
+    }
+
+    pub(crate) fn stream(kind: StreamErrorKind, message: impl Into<String>) -> Self {
+        Error::Stream(StreamError::new(kind, message))
     }
 
     pub(crate) fn http(method: &str, origin: &str, path: &str, source: reqwest::Error) -> Self {

@@ -33,12 +33,15 @@
 //! A server's `Retry-After` on such an answer is a lower bound for the next delay (above
 //! `max_backoff` if need be), itself capped by the transport's
 //! [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after). A `retry:` field in
-//! the stream sets the reconnection time, as the standard says: the delays start from it
-//! (capped the same way) instead of `min_backoff`.
+//! the stream raises the delays to the reconnection time it gives (capped the same way); it
+//! never lowers them under the backoff, so a server (or a proxy) that sends `retry: 0` and
+//! closes cannot make the client reconnect in a loop: a reconnection never comes sooner than
+//! `min_backoff`.
 //!
-//! The backoff starts over after a *stable* connection: one that delivered at least one frame,
-//! or stayed open for `stable_after` (60 s). A server that accepts and drops connections at
-//! once therefore still sees growing delays.
+//! The backoff starts over only after a connection that delivered a frame (a block with
+//! `data:`), or stayed open for `stable_after` (60 s). A connection that brought only
+//! comments, `retry:` or `id:` lines does not count, and a server that accepts and drops
+//! connections at once therefore still sees growing delays.
 //!
 //! Transient failures are not yielded (they are traced at `debug`, without the URL); when a
 //! `max_attempts` limit is configured and that many consecutive attempts fail, the last error is
@@ -50,8 +53,24 @@
 //! server to say "do not reconnect"). With reconnection turned off, the first end of the
 //! connection ends the stream (an error, if it was one, is yielded first).
 //!
-//! When the server gave frame ids (`id:`), the last one is sent back as `Last-Event-ID` on
+//! When the server gave frame ids (`id:`), the last one dispatched (by a blank line, even
+//! after a block with no `data:`, as the standard says) is sent back as `Last-Event-ID` on
 //! reconnection.
+//!
+//! A `429` whose code is `too_many_streams` (the platform's cap of live streams per account)
+//! ends the stream with that [`Error::Api`] ([`Error::is_stream_limit`]): retrying would only
+//! add load. Failures that are not HTTP answers (idle timeout, no response, a body that is not
+//! an event stream) are [`Error::Stream`] with a [`StreamErrorKind`](crate::StreamErrorKind).
+//!
+//! # One connection for many readers
+//!
+//! [`Transport::sse`] opens a connection per stream. [`Transport::sse_shared`] opens one per
+//! transport, request and configuration, shared by every [`SseSubscription`]: it connects at
+//! the first poll of the first subscription and closes when the last one is dropped (or at
+//! [`Transport::close_streams`]). Every subscription sees its own `Connected` first (at once
+//! when the connection is already up), every frame and every `Reconnected`; one that falls
+//! more than [`SseConfig::lag_limit`] items behind skips ahead and gets
+//! [`SseItem::Lagged`] instead of slowing the others or holding more memory.
 //!
 //! # Resources and secrets
 //!
@@ -74,12 +93,18 @@ use futures::stream::{self, BoxStream, Stream, StreamExt};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use secrecy::ExposeSecret;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StreamErrorKind};
+
+/// The platform's error code for a caller over its cap of live event streams (`429`): final
+/// for the stream, which ends with that [`Error::Api`] (see [`Error::is_stream_limit`]).
+pub const TOO_MANY_STREAMS: &str = "too_many_streams";
 use crate::request::Request;
 use crate::transport::{Transport, parse_retry_after, read_error_body};
 
 mod parser;
+pub(crate) mod shared;
 use parser::{Parsed, Parser};
+pub use shared::SseSubscription;
 
 /// How an [`SseStream`] behaves: backoff, idle timeout, reconnection. Build one with
 /// [`SseConfig::builder`]; [`SseConfig::default`] suits a long-lived stream.
@@ -105,7 +130,14 @@ pub struct SseConfig {
     /// The largest frame kept, in bytes (its lines with their line ends; default 1 MiB). A
     /// larger one is dropped and reported as [`SseItem::FrameTooLarge`].
     pub max_frame_size: usize,
+    /// How many items a reader of a shared stream ([`Transport::sse_shared`]) may fall
+    /// behind before it skips ahead and is told so ([`SseItem::Lagged`]); default 128. The
+    /// memory a slow reader can hold is at most this many frames.
+    pub lag_limit: usize,
 }
+
+/// The default [`SseConfig::lag_limit`] (128 items).
+pub const DEFAULT_LAG_LIMIT: usize = 128;
 
 /// The default [`SseConfig::max_frame_size`] (1 MiB).
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 1024 * 1024;
@@ -120,6 +152,7 @@ impl Default for SseConfig {
             reconnect: true,
             max_attempts: None,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+            lag_limit: DEFAULT_LAG_LIMIT,
         }
     }
 }
@@ -132,16 +165,11 @@ impl SseConfig {
         }
     }
 
-    /// The reconnection delays, starting from `min_backoff`, or from the server's `retry:`
-    /// time when it set one.
-    fn delays(
-        &self,
-        server_retry: Option<Duration>,
-    ) -> impl Iterator<Item = Duration> + Send + use<> {
-        let min = server_retry.unwrap_or(self.min_backoff);
+    /// The reconnection delays: jittered, doubling from `min_backoff` up to `max_backoff`.
+    fn delays(&self) -> impl Iterator<Item = Duration> + Send + use<> {
         backon::ExponentialBuilder::default()
-            .with_min_delay(min)
-            .with_max_delay(self.max_backoff.max(min))
+            .with_min_delay(self.min_backoff)
+            .with_max_delay(self.max_backoff.max(self.min_backoff))
             .with_factor(2.0)
             .with_jitter()
             .without_max_times()
@@ -205,6 +233,13 @@ impl SseConfigBuilder {
         self
     }
 
+    /// How far a reader of a shared stream may fall behind, in items (see
+    /// [`SseConfig::lag_limit`]; at least 1).
+    pub fn lag_limit(mut self, items: usize) -> Self {
+        self.config.lag_limit = items.max(1);
+        self
+    }
+
     /// The configuration.
     pub fn build(self) -> SseConfig {
         self.config
@@ -226,9 +261,12 @@ pub enum SseAuth {
     Query(&'static str),
 }
 
-/// One item of an [`SseStream`].
+/// One item of an [`SseStream`] or an [`SseSubscription`].
+///
+/// Not `#[non_exhaustive]`: the clients map every item to a notice of their own, with no
+/// catch-all arm, so a new kind of item is a breaking change of this crate (and the crates of
+/// one release move together).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum SseItem {
     /// The first connection was accepted.
     Connected,
@@ -241,6 +279,13 @@ pub enum SseItem {
     FrameTooLarge {
         /// The limit, in bytes.
         limit: usize,
+    },
+    /// This reader of a shared stream fell more than [`SseConfig::lag_limit`] items behind:
+    /// `missed` items were skipped for it (the other readers got them). Treat it as
+    /// "resync" (refetch what you keep in sync with events).
+    Lagged {
+        /// How many items this reader missed.
+        missed: u64,
     },
     /// A frame.
     Frame {
@@ -326,11 +371,25 @@ enum Ended {
 }
 
 impl Transport {
+    /// The [`Error::EventDecode`] of a frame whose data did not fit its typed payload. The
+    /// event name and the data go through the same redaction as HTTP error texts (this
+    /// transport's tokens, `token=` values, URL userinfo) before they are cut to
+    /// [`SNIPPET_LEN`](crate::SNIPPET_LEN) bytes: a frame may echo anything, the token
+    /// included.
+    pub fn event_decode_error(&self, event: &str, data: &str, source: serde_json::Error) -> Error {
+        let shown = |text: &str| crate::error::snippet(self.redact(text).as_bytes());
+        Error::EventDecode {
+            event: shown(event),
+            snippet: shown(data),
+            source,
+        }
+    }
+
     /// Opens a server-sent event stream on `req` (a `GET`; its query is kept). Nothing is sent
     /// until the stream is first polled. See the [`events`](crate::events) module for the
     /// reconnection rules.
     pub fn sse(&self, req: Request, auth: SseAuth, config: SseConfig) -> SseStream {
-        let delays = Box::new(config.delays(None));
+        let delays = Box::new(config.delays());
         // Boxed: `unfold` moves the state into and out of every step, one pointer then.
         let state = Box::new(State {
             t: self.clone(),
@@ -435,13 +494,13 @@ async fn step(mut st: Box<State>) -> Option<(Result<SseItem>, Box<State>)> {
                         None => {
                             let msg =
                                 format!("no data for {:?} (idle timeout)", st.config.idle_timeout);
-                            break Err(Ended::Error(Error::Stream(msg)));
+                            break Err(Ended::Error(Error::stream(StreamErrorKind::IdleTimeout, msg)));
                         }
                     }
                 };
                 if let Some(retry) = open.parser.take_retry() {
+                    // It only raises the delays (see `next_delay`); the backoff goes on.
                     st.server_retry = Some(retry.min(st.t.retry_policy().max_retry_after));
-                    st.delays = Box::new(st.config.delays(st.server_retry));
                 }
                 let why = match ended {
                     Ok(Parsed::Frame { event, data, id }) => {
@@ -467,6 +526,8 @@ async fn step(mut st: Box<State>) -> Option<(Result<SseItem>, Box<State>)> {
                     Err(Ended::Error(e)) => Some(e),
                     Err(Ended::Eof) => None,
                 };
+                // The last id dispatched, also by a block that had no `data:` (no frame).
+                st.last_event_id = open.parser.last_id().map(str::to_owned);
                 let since = open.since;
                 drop(open);
                 if since.elapsed() >= st.config.stable_after {
@@ -492,15 +553,16 @@ async fn step(mut st: Box<State>) -> Option<(Result<SseItem>, Box<State>)> {
 
 fn reset_backoff(st: &mut State) {
     st.failures = 0;
-    st.delays = Box::new(st.config.delays(st.server_retry));
+    st.delays = Box::new(st.config.delays());
 }
 
+/// The next reconnection delay: the backoff's (never under `min_backoff`), raised to the
+/// server's `retry:` time when that is longer. A `retry:` shorter than the backoff changes
+/// nothing, so `retry: 0` cannot make the stream reconnect in a loop.
 fn next_delay(st: &mut State) -> Duration {
-    let max = st
-        .config
-        .max_backoff
-        .max(st.server_retry.unwrap_or_default());
-    st.delays.next().unwrap_or(max).min(max)
+    let max = st.config.max_backoff.max(st.config.min_backoff);
+    let backoff = st.delays.next().unwrap_or(max).clamp(st.config.min_backoff, max);
+    backoff.max(st.server_retry.unwrap_or_default())
 }
 
 async fn connect(
@@ -542,8 +604,8 @@ async fn connect(
     }
     let resp = match tokio::time::timeout(config.idle_timeout, builder.send()).await {
         Err(_) => {
-            let e = Error::Stream(format!("no response within {:?}", config.idle_timeout));
-            return Outcome::Retry(e, None);
+            let msg = format!("no response within {:?}", config.idle_timeout);
+            return Outcome::Retry(Error::stream(StreamErrorKind::NoResponse, msg), None);
         }
         Ok(Err(e)) => return Outcome::Retry(Error::http("GET", t.origin(), &path, e), None),
         Ok(Ok(resp)) => resp,
@@ -566,9 +628,9 @@ async fn connect(
         {
             let msg = format!(
                 "GET {path}: expected text/event-stream, got {:?}",
-                t.redact(&ctype)
+                crate::error::snippet(t.redact(&ctype).as_bytes())
             );
-            return Outcome::Fatal(Some(Error::Stream(msg)));
+            return Outcome::Fatal(Some(Error::stream(StreamErrorKind::NotEventStream, msg)));
         }
         return Outcome::Open(resp);
     }
@@ -580,7 +642,9 @@ async fn connect(
         .await
         .unwrap_or_default();
     let err = t.api_error("GET", &path, code, retry_after, &body);
-    if status.is_server_error() || code == 408 || code == 429 {
+    // The platform's per-account stream cap is final for this stream: it says so.
+    let over_cap = code == 429 && err.code() == Some(TOO_MANY_STREAMS);
+    if !over_cap && (status.is_server_error() || code == 408 || code == 429) {
         Outcome::Retry(err, retry_after)
     } else {
         Outcome::Fatal(Some(err))

@@ -316,6 +316,8 @@ impl TransportBuilder {
                 timeout: self.timeout,
                 retry: self.retry,
                 max_body_size: self.max_body_size,
+                hubs: Default::default(),
+                background: Default::default(),
             }),
         })
     }
@@ -415,6 +417,10 @@ struct Inner {
     timeout: Option<Duration>,
     retry: RetryPolicy,
     max_body_size: u64,
+    /// The shared event streams ([`Transport::sse_shared`]).
+    hubs: crate::events::shared::Hubs,
+    /// Work the SDK runs in the background ([`Transport::spawn_background`]).
+    background: crate::background::Background,
 }
 
 /// The shared HTTP machinery of every client. Cheap to clone (an `Arc` inside); clones share
@@ -679,6 +685,14 @@ impl Transport {
             },
             None => once,
         }
+    }
+
+    pub(crate) fn hubs(&self) -> &crate::events::shared::Hubs {
+        &self.inner.hubs
+    }
+
+    pub(crate) fn background(&self) -> &crate::background::Background {
+        &self.inner.background
     }
 
     /// The token, for the redaction only.

@@ -206,7 +206,9 @@ async fn a_wrong_content_type_ends_the_stream() {
     let t = transport(&server.uri());
     let mut s = open(&t, fast());
     match next(&mut s).await {
-        Some(Err(Error::Stream(msg))) => {
+        Some(Err(Error::Stream(e))) => {
+            assert_eq!(e.kind(), ctfy_transport::StreamErrorKind::NotEventStream);
+            let msg = e.to_string();
             assert!(msg.contains("application/json"), "{msg}");
             assert!(!msg.contains(TOKEN));
         }

@@ -44,6 +44,10 @@ pub(crate) struct Parser {
     data: String,
     /// Whether the current frame has a `data:` line.
     has_data: bool,
+    /// The standard's "last event ID buffer": set by `id:` lines, kept across frames.
+    id_buffer: Option<String>,
+    /// The standard's "last event ID string": the buffer as of the last dispatch (a blank
+    /// line), even one that dispatched no frame because it had no `data:`.
     last_id: Option<String>,
     retry: Option<Duration>,
     /// Bytes of the current frame so far (its complete lines).
@@ -53,6 +57,9 @@ pub(crate) struct Parser {
     discarding: bool,
     /// The start of the current line was dropped: its end, when it comes, is not a line.
     partial_dropped: bool,
+    /// The current line is a comment (`:` first): its bytes are skipped as they arrive, they
+    /// neither count against the frame's limit nor are kept.
+    comment: bool,
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -68,12 +75,14 @@ impl Parser {
             event: String::new(),
             data: String::new(),
             has_data: false,
+            id_buffer: None,
             last_id: None,
             retry: None,
             frame_len: 0,
             max_frame,
             discarding: false,
             partial_dropped: false,
+            comment: false,
         }
     }
 
@@ -98,7 +107,14 @@ impl Parser {
     /// Starts from the last event id of a previous connection (the standard keeps it across
     /// reconnections).
     pub(crate) fn set_last_id(&mut self, id: Option<String>) {
+        self.id_buffer.clone_from(&id);
         self.last_id = id;
+    }
+
+    /// The last event id as of the last dispatch (what a reconnection sends back as
+    /// `Last-Event-ID`), including a dispatch that carried no `data:` and so no frame.
+    pub(crate) fn last_id(&self) -> Option<&str> {
+        self.last_id.as_deref()
     }
 
     /// The next frame or notice that the bytes pushed so far complete, if any.
@@ -132,6 +148,11 @@ impl Parser {
                 if n == 0 {
                     return None;
                 }
+                if self.comment || (self.partial.is_empty() && rest[0] == b':') {
+                    // A comment: skipped as it arrives (no budget, no memory).
+                    self.comment = true;
+                    return None;
+                }
                 if self.discarding || self.partial_dropped {
                     self.partial_dropped = true;
                     self.partial.clear();
@@ -155,7 +176,9 @@ impl Parser {
                     next += 1;
                 }
             }
-            let out = if std::mem::take(&mut self.partial_dropped) {
+            let out = if std::mem::take(&mut self.comment) {
+                None
+            } else if std::mem::take(&mut self.partial_dropped) {
                 self.partial.clear();
                 None
             } else if self.partial.is_empty() {
@@ -198,15 +221,13 @@ impl Parser {
             }
             return self.dispatch();
         }
-        if self.discarding {
+        if self.discarding || line[0] == b':' {
+            // Comments are not frame data: they never count against the frame's limit.
             return None;
         }
         self.frame_len += line.len() + 1;
         if self.frame_len > self.max_frame {
             return Some(self.start_discarding());
-        }
-        if line[0] == b':' {
-            return None;
         }
         let (field, value) = match memchr::memchr(b':', line) {
             Some(colon) => {
@@ -228,7 +249,7 @@ impl Parser {
                 push_text(&mut self.data, value);
             }
             b"id" if !value.contains(&0) => {
-                self.last_id = (!value.is_empty()).then(|| {
+                self.id_buffer = (!value.is_empty()).then(|| {
                     let mut id = String::new();
                     push_text(&mut id, value);
                     id
@@ -247,6 +268,8 @@ impl Parser {
     }
 
     fn dispatch(&mut self) -> Option<Parsed> {
+        // The standard's step 1: the last event id is set even when no frame follows.
+        self.last_id.clone_from(&self.id_buffer);
         if !self.has_data {
             self.clear_frame();
             return None;
@@ -405,6 +428,59 @@ mod tests {
         p.push(Bytes::from_static(b"retry: 99999999999999999999999\n"));
         assert_eq!(p.next(), None);
         assert_eq!(p.take_retry(), Some(Duration::from_millis(u64::MAX)));
+    }
+
+    /// Comment lines are not frame data: megabytes of them, with no blank line, cost neither
+    /// the frame's budget nor memory, and the frame around them is kept.
+    #[test]
+    fn comments_cost_no_budget_and_no_memory() {
+        let mut input = b"event: kept\ndata: 1\n".to_vec();
+        for _ in 0..(2 * 1024 * 1024 / 16) {
+            input.extend_from_slice(b": comment 12345\n");
+        }
+        // One long comment line too, cut across chunks.
+        input.push(b':');
+        input.extend(std::iter::repeat_n(b'c', 3 * 1024 * 1024));
+        input.extend_from_slice(b"\ndata: 2\n\ndata: after\n\n");
+        for chunk in [1000usize, 4096, 1 << 20] {
+            let mut p = Parser::new(1024);
+            let mut out = Vec::new();
+            let mut most = 0;
+            for c in input.chunks(chunk) {
+                p.push(Bytes::copy_from_slice(c));
+                while let Some(x) = p.next() {
+                    out.push(x);
+                }
+                most = most.max(p.partial.capacity());
+            }
+            assert_eq!(
+                out,
+                vec![frame("kept", "1\n2", None), frame("message", "after", None)],
+                "chunk {chunk}"
+            );
+            assert!(most <= 2048, "chunk {chunk}: {most} bytes held");
+        }
+    }
+
+    /// The standard's "dispatch the event", step 1: the last event id is set by a blank line
+    /// even when the block had no `data:` (and so no frame); an `id:` line that no blank line
+    /// followed sets nothing.
+    #[test]
+    fn an_id_only_block_sets_the_last_event_id() {
+        let mut p = Parser::new(100);
+        p.push(Bytes::from_static(b"id: 1\ndata: a\n\nid: 2\n\n"));
+        assert_eq!(p.next(), Some(frame("message", "a", Some("1"))));
+        assert_eq!(p.next(), None);
+        assert_eq!(p.last_id(), Some("2"));
+        p.push(Bytes::from_static(b"id: 3\n"));
+        assert_eq!(p.next(), None);
+        assert_eq!(p.last_id(), Some("2"), "not dispatched yet");
+        p.push(Bytes::from_static(b"data: b\n\n"));
+        assert_eq!(p.next(), Some(frame("message", "b", Some("3"))));
+        // `id:` with no value clears it.
+        p.push(Bytes::from_static(b"id\n\n"));
+        assert_eq!(p.next(), None);
+        assert_eq!(p.last_id(), None);
     }
 
     proptest::proptest! {
