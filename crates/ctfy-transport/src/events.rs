@@ -494,7 +494,10 @@ async fn step(mut st: Box<State>) -> Option<(Result<SseItem>, Box<State>)> {
                         None => {
                             let msg =
                                 format!("no data for {:?} (idle timeout)", st.config.idle_timeout);
-                            break Err(Ended::Error(Error::stream(StreamErrorKind::IdleTimeout, msg)));
+                            break Err(Ended::Error(Error::stream(
+                                StreamErrorKind::IdleTimeout,
+                                msg,
+                            )));
                         }
                     }
                 };
@@ -561,7 +564,11 @@ fn reset_backoff(st: &mut State) {
 /// nothing, so `retry: 0` cannot make the stream reconnect in a loop.
 fn next_delay(st: &mut State) -> Duration {
     let max = st.config.max_backoff.max(st.config.min_backoff);
-    let backoff = st.delays.next().unwrap_or(max).clamp(st.config.min_backoff, max);
+    let backoff = st
+        .delays
+        .next()
+        .unwrap_or(max)
+        .clamp(st.config.min_backoff, max);
     backoff.max(st.server_retry.unwrap_or_default())
 }
 

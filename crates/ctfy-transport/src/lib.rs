@@ -43,9 +43,7 @@ mod transport;
 pub use call::Call;
 pub use ctfy_models::{IntoId, InvalidId, Page, check_segment};
 pub use error::{ApiError, Error, Result, SNIPPET_LEN, StreamError, StreamErrorKind, snippet};
-pub use events::{
-    SseAuth, SseConfig, SseConfigBuilder, SseItem, SseStream, SseSubscription,
-};
+pub use events::{SseAuth, SseConfig, SseConfigBuilder, SseItem, SseStream, SseSubscription};
 pub use paginate::{DEFAULT_PAGE_SIZE, PageStream};
 pub use request::{Body, FilePart, Idempotency, QueryValue, Request, build_path, encode_segment};
 /// `from + after`, or a point about thirty years ahead when that does not fit (`Instant`

@@ -94,7 +94,7 @@ impl Hubs {
         let state = Arc::new(Mutex::new(HubState::default()));
         let weak = tx.downgrade();
         let task = runtime
-            .spawn(drive(open(), tx, Arc::clone(&state)))
+            .spawn(drive(open(), tx, Arc::clone(&state), lag_limit))
             .abort_handle();
         let hub = Arc::new(Hub {
             key,
@@ -129,8 +129,15 @@ async fn drive(
     mut stream: SseStream,
     tx: broadcast::Sender<Msg>,
     state: Arc<Mutex<HubState>>,
+    lag_limit: usize,
 ) {
     while let Some(item) = stream.next().await {
+        // A burst of frames already in the parser comes out without a pause: when readers
+        // fall half the limit behind, let them run before handing out more, so that only a
+        // reader that is really not reading lags.
+        if tx.len() >= lag_limit.div_ceil(2) {
+            tokio::task::yield_now().await;
+        }
         let msg = match item {
             Ok(item) => Msg::Item(Arc::new(item)),
             Err(e) => Msg::Failed(Arc::new(e)),
@@ -208,11 +215,7 @@ async fn read(reader: Reader) -> Option<(Result<SseItem>, Reader)> {
         Reader::Live(live) => live,
         Reader::Pending(p) => {
             let (t, req, auth, config) = *p;
-            let key = format!(
-                "{} {:?} {auth:?} {config:?}",
-                req.path(),
-                req.query_pairs()
-            );
+            let key = format!("{} {:?} {auth:?} {config:?}", req.path(), req.query_pairs());
             let hubs = t.hubs();
             match hubs.join(key, config.lag_limit, || t.sse(req, auth, config.clone())) {
                 Err(e) => return Some((Err(e), Reader::Done)),
