@@ -88,9 +88,16 @@ async fn main() -> ExitCode {
     let run = async {
         let settings = Settings::from_env()?;
         let client = PlatformClient::from_env().map_err(|e| e.to_string())?;
-        play(&client, &settings, &progress)
-            .await
-            .map_err(|e| e.to_string())
+        let outcome = tokio::select! {
+            played = play(&client, &settings, &progress) => played.map_err(|e| e.to_string()),
+            _ = tokio::signal::ctrl_c() => Err("interrupted".to_owned()),
+        };
+        // Starts cut short (Ctrl-C, deadlines) leave their instances to background stops:
+        // wait for them, bounded, before the process exits.
+        if !client.shutdown(Duration::from_secs(30)).await {
+            eprintln!("warning: some instances may still be running");
+        }
+        outcome
     };
     match run.await {
         Ok(reports) => {

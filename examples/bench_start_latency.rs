@@ -4,13 +4,21 @@
 //! `CTFY_LIVE_ENV` or `.state/current/ctfy.env`, and the environment overrides it):
 //!
 //! ```sh
-//! cargo run --release --example bench_start_latency -- 10
+//! cargo run --release --example bench_start_latency -- 10            # 10 starts, one at a time
+//! cargo run --release --example bench_start_latency -- 3 --concurrent 64
 //! ```
 //!
 //! An admin session stream records when each `instance_ready` frame arrives; the player (a
-//! `pt_` session, so `start()` listens to its own event stream) starts and stops the web
-//! challenge N times. The delay is `start()` returning minus the admin frame's arrival (both
-//! on this machine's monotonic clock). Goal: < 100 ms on loopback.
+//! `pt_` session, so `start()` listens to the client's event stream) starts and stops the web
+//! challenge. The delay is `start()` returning minus the admin frame's arrival (both on this
+//! machine's monotonic clock). Goal: p99 < 100 ms on loopback (or within twice one status
+//! round trip when that alone is over 50 ms).
+//!
+//! With `--concurrent C`, each of the N rounds starts C instances at once on one player
+//! client while an `events()` reader of the same client is open, and reports the
+//! `GET /api/v1/events` requests the platform logged in the round (its access log,
+//! `$CTFY_PLATFORM_LOG` or `.state/current/platform.log`; goal: at most 1 per round) and the
+//! median round trip of one status request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,12 +45,44 @@ fn env_vars() -> HashMap<String, String> {
     vars
 }
 
+/// `GET /api/v1/events` requests in the platform's access log so far (`None` without a log).
+fn events_requests_logged(vars: &HashMap<String, String>) -> Option<usize> {
+    let file = vars.get("CTFY_PLATFORM_LOG").cloned().unwrap_or_else(|| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.state/current/platform.log").to_owned()
+    });
+    let text = std::fs::read(file).ok()?;
+    let text = String::from_utf8_lossy(&text);
+    Some(text.matches("GET /api/v1/events").count())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn report(what: &str, v: &mut [f64]) {
+    v.sort_by(f64::total_cmp);
+    println!(
+        "{what}: n={} min {:.1} ms, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        v.len(),
+        v[0],
+        percentile(v, 0.5),
+        percentile(v, 0.99),
+        v[v.len() - 1]
+    );
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(5);
+    let concurrent: usize = args
+        .iter()
+        .position(|a| a == "--concurrent")
+        .and_then(|i| args.get(i + 1))
         .and_then(|a| a.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(1)
+        .max(1);
     let vars = env_vars();
     let var = |k: &str| {
         vars.get(k)
@@ -72,59 +112,84 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    let mut delays_ms = Vec::with_capacity(n);
-    let mut totals_ms = Vec::with_capacity(n);
-    for i in 0..n {
-        let began = Instant::now();
-        let ready = player
-            .instances()
-            .start(challenge.as_str())
-            .competition_id(competition.as_str())
-            .await?;
-        let returned = Instant::now();
-        // The admin frame may be read a moment after start() returned: wait for it briefly.
-        let mut arrival = None;
-        for _ in 0..100 {
-            arrival = arrivals.lock().unwrap().get(ready.id.as_str()).copied();
-            if arrival.is_some() {
-                break;
+    let mut delays_ms = Vec::new();
+    let mut totals_ms = Vec::new();
+    let mut rtts_ms = Vec::new();
+    for round in 0..n {
+        let logged_before = events_requests_logged(&vars);
+        // A subscriber of the same client, open for the whole round (concurrent mode).
+        let mut subscriber = (concurrent > 1).then(|| player.events());
+        if let Some(s) = subscriber.as_mut() {
+            match s.next().await {
+                Some(Ok(Notice::Connected)) => {}
+                other => return Err(format!("player stream: {other:?}").into()),
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        player.instances().stop(&ready.id).await?;
-        let Some(arrival) = arrival else {
-            println!("run {i}: no instance_ready frame on the admin stream");
-            continue;
+        let began = Instant::now();
+        let starts: Vec<_> = (0..concurrent)
+            .map(|_| {
+                let (player, challenge, competition) =
+                    (player.clone(), challenge.clone(), competition.clone());
+                tokio::spawn(async move {
+                    let ready = player
+                        .instances()
+                        .start(challenge.as_str())
+                        .competition_id(competition.as_str())
+                        .await?;
+                    Ok::<_, ctfy::Error>((ready, Instant::now()))
+                })
+            })
+            .collect();
+        let mut done = Vec::with_capacity(concurrent);
+        for s in starts {
+            done.push(s.await??);
+        }
+        // One status round trip, for the goal's second clause.
+        let probe = Instant::now();
+        player.instances().status(&done[0].0.id).await?;
+        rtts_ms.push(probe.elapsed().as_secs_f64() * 1e3);
+        for (ready, returned) in &done {
+            // The admin frame may be read a moment after start() returned: wait briefly.
+            let mut arrival = None;
+            for _ in 0..100 {
+                arrival = arrivals.lock().unwrap().get(ready.id.as_str()).copied();
+                if arrival.is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let Some(arrival) = arrival else {
+                println!("round {round}: no instance_ready frame for {}", ready.id);
+                continue;
+            };
+            let delay = if *returned >= arrival {
+                (*returned - arrival).as_secs_f64() * 1e3
+            } else {
+                -((arrival - *returned).as_secs_f64() * 1e3)
+            };
+            delays_ms.push(delay);
+            totals_ms.push((*returned - began).as_secs_f64() * 1e3);
+        }
+        for (ready, _) in &done {
+            player.instances().stop(&ready.id).await?;
+        }
+        drop(subscriber);
+        let streams = match (logged_before, events_requests_logged(&vars)) {
+            (Some(a), Some(b)) => format!("{} GET /api/v1/events logged", b - a),
+            _ => "no platform log to count streams".to_owned(),
         };
-        let delay = if returned >= arrival {
-            (returned - arrival).as_secs_f64() * 1e3
-        } else {
-            -((arrival - returned).as_secs_f64() * 1e3)
-        };
-        let total = (returned - began).as_secs_f64() * 1e3;
         println!(
-            "run {i}: start() took {total:.0} ms, returned {delay:.1} ms after the ready frame"
+            "round {round}: {concurrent} starts in {:.0} ms; {streams}",
+            began.elapsed().as_secs_f64() * 1e3
         );
-        delays_ms.push(delay);
-        totals_ms.push(total);
     }
     watcher.abort();
     if delays_ms.is_empty() {
         return Err("no measurement".into());
     }
-    for (what, v) in [
-        ("ready frame → start() returned", &mut delays_ms),
-        ("start() total", &mut totals_ms),
-    ] {
-        v.sort_by(f64::total_cmp);
-        let median = v[v.len() / 2];
-        println!(
-            "{what}: n={} min {:.1} ms, median {:.1} ms, max {:.1} ms",
-            v.len(),
-            v[0],
-            median,
-            v[v.len() - 1]
-        );
-    }
+    report("ready frame → start() returned", &mut delays_ms);
+    report("start() total", &mut totals_ms);
+    report("one status round trip", &mut rtts_ms);
+    player.shutdown(Duration::from_secs(30)).await;
     Ok(())
 }

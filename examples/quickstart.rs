@@ -19,7 +19,20 @@ use ctfy::{PlatformClient, Registration};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
+    let client = match PlatformClient::from_env() {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = run(&client).await;
+    // A start that failed or timed out is stopped in the background: wait for that (at most
+    // 10 s) before the process exits.
+    if !client.shutdown(std::time::Duration::from_secs(10)).await {
+        eprintln!("warning: an instance may still be running");
+    }
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -28,8 +41,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let client = PlatformClient::from_env()?;
+async fn run(client: &PlatformClient) -> Result<(), Box<dyn std::error::Error>> {
     let check = client.check_server_compatibility(None).await?;
     if !check.is_quiet() {
         eprintln!("warning: {}", check.message());
