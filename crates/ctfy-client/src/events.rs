@@ -34,9 +34,10 @@ pub enum Notice {
         /// The limit, in bytes.
         limit: usize,
     },
-    /// This reader fell more than [`SseConfig::lag_limit`] (128) items behind the client's
-    /// shared connection and skipped `missed` of them (other readers of the same client were
-    /// not slowed down). Refetch what you keep in sync, as after a reconnection.
+    /// This reader fell more than [`SseConfig::reader_buffer`] (4 MiB) behind the client's
+    /// shared connection and its `missed` oldest items were dropped (other readers of the
+    /// same client were not slowed down). Refetch what you keep in sync, as after a
+    /// reconnection.
     Lagged {
         /// How many items were skipped for this reader.
         missed: u64,

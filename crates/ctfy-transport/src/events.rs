@@ -69,8 +69,8 @@
 //! the first poll of the first subscription and closes when the last one is dropped (or at
 //! [`Transport::close_streams`]). Every subscription sees its own `Connected` first (at once
 //! when the connection is already up), every frame and every `Reconnected`; one that falls
-//! more than [`SseConfig::lag_limit`] items behind skips ahead and gets
-//! [`SseItem::Lagged`] instead of slowing the others or holding more memory.
+//! more than [`SseConfig::reader_buffer`] bytes (4 MiB) behind loses its oldest items and
+//! gets [`SseItem::Lagged`] instead of slowing the others or holding more memory.
 //!
 //! # Resources and secrets
 //!
@@ -130,14 +130,16 @@ pub struct SseConfig {
     /// The largest frame kept, in bytes (its lines with their line ends; default 1 MiB). A
     /// larger one is dropped and reported as [`SseItem::FrameTooLarge`].
     pub max_frame_size: usize,
-    /// How many items a reader of a shared stream ([`Transport::sse_shared`]) may fall
-    /// behind before it skips ahead and is told so ([`SseItem::Lagged`]); default 128. The
-    /// memory a slow reader can hold is at most this many frames.
-    pub lag_limit: usize,
+    /// How far a reader of a shared stream ([`Transport::sse_shared`]) may fall behind, in
+    /// bytes of frames not read yet (each item counts its texts plus 64 bytes; default
+    /// 4 MiB, about as much as a busy connection's socket buffers hold). Past it the reader's
+    /// oldest items are dropped and it is told so ([`SseItem::Lagged`]); the newest item is
+    /// always kept.
+    pub reader_buffer: usize,
 }
 
-/// The default [`SseConfig::lag_limit`] (128 items).
-pub const DEFAULT_LAG_LIMIT: usize = 128;
+/// The default [`SseConfig::reader_buffer`] (4 MiB).
+pub const DEFAULT_READER_BUFFER: usize = 4 * 1024 * 1024;
 
 /// The default [`SseConfig::max_frame_size`] (1 MiB).
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 1024 * 1024;
@@ -152,7 +154,7 @@ impl Default for SseConfig {
             reconnect: true,
             max_attempts: None,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
-            lag_limit: DEFAULT_LAG_LIMIT,
+            reader_buffer: DEFAULT_READER_BUFFER,
         }
     }
 }
@@ -233,10 +235,10 @@ impl SseConfigBuilder {
         self
     }
 
-    /// How far a reader of a shared stream may fall behind, in items (see
-    /// [`SseConfig::lag_limit`]; at least 1).
-    pub fn lag_limit(mut self, items: usize) -> Self {
-        self.config.lag_limit = items.max(1);
+    /// How far a reader of a shared stream may fall behind, in bytes (see
+    /// [`SseConfig::reader_buffer`]).
+    pub fn reader_buffer(mut self, bytes: usize) -> Self {
+        self.config.reader_buffer = bytes;
         self
     }
 
@@ -280,9 +282,9 @@ pub enum SseItem {
         /// The limit, in bytes.
         limit: usize,
     },
-    /// This reader of a shared stream fell more than [`SseConfig::lag_limit`] items behind:
-    /// `missed` items were skipped for it (the other readers got them). Treat it as
-    /// "resync" (refetch what you keep in sync with events).
+    /// This reader of a shared stream fell more than [`SseConfig::reader_buffer`] bytes
+    /// behind: its `missed` oldest items were dropped (the other readers got them). Treat it
+    /// as "resync" (refetch what you keep in sync with events).
     Lagged {
         /// How many items this reader missed.
         missed: u64,

@@ -1,52 +1,133 @@
 //! One event-stream connection shared by many readers ([`Transport::sse_shared`]).
 //!
-//! A *hub* is a task that drives one [`SseStream`] and hands every item to its readers
-//! through a bounded broadcast channel (`lag_limit` items). The transport keeps a weak list of
-//! its hubs, keyed by request, credentials and configuration; a reader holds its hub alive,
-//! and the hub's task is aborted (closing the connection) when the last reader is dropped.
+//! A *hub* is a task that drives one [`SseStream`] and hands every item to each of its
+//! readers' queues. A queue holds at most [`SseConfig::reader_buffer`] bytes of items: when a
+//! reader falls further behind, its oldest items are dropped and it is told how many
+//! ([`SseItem::Lagged`]) before the next one, so a slow reader neither holds back the others
+//! nor grows memory (the items themselves are shared, not copied per reader). A reader that
+//! is merely not reading *yet* loses nothing while its queue has room, as it would lose
+//! nothing on a connection of its own while the socket's buffers had room.
 //!
-//! Each reader sees the connection as if it were its own: `Connected` first (at once when the
-//! hub is already connected), then `Reconnected { attempt }` counted for that reader. A reader
-//! that falls more than `lag_limit` items behind skips ahead and gets [`SseItem::Lagged`];
-//! the broadcast channel frees an item once every reader has taken it, so a slow reader
-//! holds at most `lag_limit` items.
+//! The transport keeps a weak list of its hubs, keyed by request, credentials and
+//! configuration; each reader holds its hub alive, and the hub's task is aborted (closing the
+//! connection) when the last reader is dropped. Each reader sees the connection as if it were
+//! its own: `Connected` first (at once when the hub is already connected), then
+//! `Reconnected { attempt }` counted for that reader.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
 
 use futures::stream::{self, BoxStream, Stream, StreamExt};
-use tokio::sync::broadcast;
+use tokio::sync::Notify;
 
 use super::{SseAuth, SseConfig, SseItem, SseStream};
 use crate::error::{Error, Result, StreamErrorKind};
 use crate::request::Request;
 use crate::transport::Transport;
 
-/// What a hub's task hands its readers.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What a hub hands its readers.
 #[derive(Clone)]
 enum Msg {
     Item(Arc<SseItem>),
     /// The stream's final error (the end follows).
     Failed(Arc<Error>),
-    /// The stream ended.
-    End,
+}
+
+impl Msg {
+    /// What the item counts against a reader's buffer: its texts plus a fixed overhead.
+    fn cost(&self) -> usize {
+        const OVERHEAD: usize = 64;
+        match self {
+            Msg::Item(item) => match &**item {
+                SseItem::Frame { event, data, id } => {
+                    OVERHEAD + event.len() + data.len() + id.as_ref().map_or(0, String::len)
+                }
+                _ => OVERHEAD,
+            },
+            Msg::Failed(_) => OVERHEAD,
+        }
+    }
+}
+
+/// One reader's queue.
+#[derive(Default)]
+struct Queue {
+    items: VecDeque<Msg>,
+    /// What `items` costs (see [`Msg::cost`]).
+    bytes: usize,
+    /// Items dropped for this reader since it last read.
+    missed: u64,
+    /// No more items will come: the stream ended by itself, or its task was aborted.
+    closed: Option<End>,
+}
+
+/// How a hub's task ended.
+#[derive(Clone, Copy)]
+enum End {
+    /// The stream ended by itself (after its final error, if any).
+    Finished,
+    /// The task was aborted ([`Transport::close_streams`]) or its runtime stopped.
+    Aborted,
+}
+
+/// What a reader gets next.
+enum Next {
+    Msg(Msg),
+    Missed(u64),
+    End(End),
+}
+
+struct ReaderSlot {
+    queue: Mutex<Queue>,
+    ready: Notify,
+}
+
+impl ReaderSlot {
+    /// Queues `msg`, dropping the oldest items while the queue is over `budget` (the newest
+    /// item is always kept). Returns whether the queue is more than half full.
+    fn push(&self, msg: Msg, budget: usize) -> bool {
+        let mut q = lock(&self.queue);
+        q.bytes += msg.cost();
+        q.items.push_back(msg);
+        while q.bytes > budget && q.items.len() > 1 {
+            if let Some(old) = q.items.pop_front() {
+                q.bytes -= old.cost();
+                q.missed += 1;
+            }
+        }
+        let half_full = q.bytes > budget / 2;
+        drop(q);
+        self.ready.notify_one();
+        half_full
+    }
+
+    fn close(&self, end: End) {
+        lock(&self.queue).closed = Some(end);
+        self.ready.notify_one();
+    }
+}
+
+/// What a hub and its task share.
+#[derive(Default)]
+struct HubState {
+    /// Whether the stream has connected (readers joining now get `Connected` at once).
+    connected: bool,
+    /// The task is gone: readers joining now must start another hub.
+    ended: bool,
+    readers: Vec<Weak<ReaderSlot>>,
 }
 
 /// One shared connection.
 struct Hub {
     key: String,
-    /// Weak, so that the channel closes when the task ends (its sender is the only strong
-    /// one): readers then learn that the task is gone even if it could not say so.
-    tx: broadcast::WeakSender<Msg>,
     state: Arc<Mutex<HubState>>,
     task: tokio::task::AbortHandle,
-}
-
-#[derive(Default)]
-struct HubState {
-    /// Whether the stream has connected (readers joining now get `Connected` at once).
-    connected: bool,
 }
 
 impl Drop for Hub {
@@ -62,27 +143,32 @@ pub(crate) struct Hubs {
 }
 
 impl Hubs {
-    /// Joins the hub of `key`, or starts one that drives `open()`. Returns the hub, a
-    /// receiver and whether the hub is connected already.
+    /// Joins the hub of `key`, or starts one that drives `open()`. Returns the hub, this
+    /// reader's slot and whether the hub is connected already.
     fn join(
         &self,
         key: String,
-        lag_limit: usize,
+        budget: usize,
         open: impl FnOnce() -> SseStream,
-    ) -> Result<(Arc<Hub>, broadcast::Receiver<Msg>, bool)> {
-        let mut list = self.list.lock().unwrap_or_else(PoisonError::into_inner);
+    ) -> Result<(Arc<Hub>, Arc<ReaderSlot>, bool)> {
+        let slot = Arc::new(ReaderSlot {
+            queue: Mutex::default(),
+            ready: Notify::new(),
+        });
+        let mut list = lock(&self.list);
         list.retain(|w| w.strong_count() > 0);
         for hub in list.iter().filter_map(Weak::upgrade) {
             if hub.key != key {
                 continue;
             }
-            let Some(tx) = hub.tx.upgrade() else { continue };
-            let (rx, connected) = {
-                let state = hub.state.lock().unwrap_or_else(PoisonError::into_inner);
-                (tx.subscribe(), state.connected)
-            };
-            drop(tx);
-            return Ok((hub, rx, connected));
+            let mut state = lock(&hub.state);
+            if state.ended {
+                continue;
+            }
+            state.readers.push(Arc::downgrade(&slot));
+            let connected = state.connected;
+            drop(state);
+            return Ok((hub, slot, connected));
         }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             Error::stream(
@@ -90,77 +176,100 @@ impl Hubs {
                 "an event stream must be polled inside a tokio runtime",
             )
         })?;
-        let (tx, rx) = broadcast::channel(lag_limit.max(1));
-        let state = Arc::new(Mutex::new(HubState::default()));
-        let weak = tx.downgrade();
-        let task = runtime
-            .spawn(drive(open(), tx, Arc::clone(&state), lag_limit))
-            .abort_handle();
-        let hub = Arc::new(Hub {
-            key,
-            tx: weak,
-            state,
-            task,
-        });
+        let state = Arc::new(Mutex::new(HubState {
+            readers: vec![Arc::downgrade(&slot)],
+            ..HubState::default()
+        }));
+        let closer = CloseOnDrop {
+            state: Arc::clone(&state),
+            finished: false,
+        };
+        let task = runtime.spawn(drive(open(), closer, budget)).abort_handle();
+        let hub = Arc::new(Hub { key, state, task });
         list.push(Arc::downgrade(&hub));
-        Ok((hub, rx, false))
+        Ok((hub, slot, false))
     }
 
     /// Closes every shared connection: their readers get a [`StreamErrorKind::Closed`] error.
     pub(crate) fn close_all(&self) {
-        let list = self.list.lock().unwrap_or_else(PoisonError::into_inner);
-        for hub in list.iter().filter_map(Weak::upgrade) {
+        for hub in lock(&self.list).iter().filter_map(Weak::upgrade) {
             hub.task.abort();
         }
     }
 
     /// How many shared connections are alive.
     pub(crate) fn live(&self) -> usize {
-        let list = self.list.lock().unwrap_or_else(PoisonError::into_inner);
-        list.iter()
+        lock(&self.list)
+            .iter()
             .filter_map(Weak::upgrade)
-            .filter(|hub| !hub.task.is_finished())
+            .filter(|hub| !lock(&hub.state).ended)
             .count()
     }
 }
 
-/// The hub's task: reads the stream and hands each item to the readers.
-async fn drive(
-    mut stream: SseStream,
-    tx: broadcast::Sender<Msg>,
+/// Owned by a hub's task: when the task ends or is aborted, every reader is told, and later
+/// readers start another hub.
+struct CloseOnDrop {
     state: Arc<Mutex<HubState>>,
-    lag_limit: usize,
-) {
-    while let Some(item) = stream.next().await {
-        // A burst of frames already in the parser comes out without a pause: when readers
-        // fall half the limit behind, let them run before handing out more, so that only a
-        // reader that is really not reading lags.
-        if tx.len() >= lag_limit.div_ceil(2) {
-            tokio::task::yield_now().await;
+    /// Set when the stream ended by itself (not set when the task is aborted).
+    finished: bool,
+}
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        let end = if self.finished {
+            End::Finished
+        } else {
+            End::Aborted
+        };
+        let mut state = lock(&self.state);
+        state.ended = true;
+        for slot in state.readers.drain(..).filter_map(|w| w.upgrade()) {
+            slot.close(end);
         }
+    }
+}
+
+/// The hub's task: reads the stream and hands each item to every reader.
+async fn drive(mut stream: SseStream, mut hub: CloseOnDrop, budget: usize) {
+    while let Some(item) = stream.next().await {
         let msg = match item {
             Ok(item) => Msg::Item(Arc::new(item)),
             Err(e) => Msg::Failed(Arc::new(e)),
         };
-        // Under the lock that joining readers take, so a reader either sees the new state or
-        // receives this item, never neither.
-        let mut st = state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Msg::Item(item) = &msg {
-            if matches!(**item, SseItem::Connected | SseItem::Reconnected { .. }) {
-                st.connected = true;
+        let mut backlog = false;
+        {
+            // Under the lock that joining readers take, so a reader either sees the new
+            // state or receives this item, never neither.
+            let mut state = lock(&hub.state);
+            if let Msg::Item(item) = &msg {
+                if matches!(**item, SseItem::Connected | SseItem::Reconnected { .. }) {
+                    state.connected = true;
+                }
             }
+            state.readers.retain(|w| match w.upgrade() {
+                Some(slot) => {
+                    backlog |= slot.push(msg.clone(), budget);
+                    true
+                }
+                None => false,
+            });
         }
-        // No reader left: the hub is being dropped, which aborts this task.
-        let _ = tx.send(msg);
+        // A burst of frames already parsed comes out without a pause: when a reader's queue
+        // is half full, let the readers run before handing out more, so that only a reader
+        // that is really not reading falls behind.
+        if backlog {
+            tokio::task::yield_now().await;
+        }
     }
-    let _st = state.lock().unwrap_or_else(PoisonError::into_inner);
-    let _ = tx.send(Msg::End);
+    // Dropped here: the readers learn that the stream ended.
+    hub.finished = true;
 }
 
 /// A reader of a shared event stream ([`Transport::sse_shared`]): a
 /// `Stream<Item = Result<SseItem>>` with the items and errors of an [`SseStream`], plus
-/// [`SseItem::Lagged`] when this reader fell behind. Dropping the last reader closes the
-/// connection.
+/// [`SseItem::Lagged`] when this reader fell more than [`SseConfig::reader_buffer`] bytes
+/// behind. Dropping the last reader closes the connection.
 pub struct SseSubscription {
     inner: BoxStream<'static, Result<SseItem>>,
 }
@@ -188,7 +297,7 @@ enum Reader {
 
 struct Live {
     _hub: Arc<Hub>,
-    rx: broadcast::Receiver<Msg>,
+    slot: Arc<ReaderSlot>,
     /// Whether this reader was told `Connected`.
     connected: bool,
     /// How many reconnections this reader was told of.
@@ -207,6 +316,28 @@ impl Live {
             SseItem::Connected
         }
     }
+
+    /// What this reader gets next: how many items it missed first, then its queue's items,
+    /// then the end.
+    async fn next(&self) -> Next {
+        loop {
+            let notified = self.slot.ready.notified();
+            {
+                let mut q = lock(&self.slot.queue);
+                if q.missed > 0 {
+                    return Next::Missed(std::mem::take(&mut q.missed));
+                }
+                if let Some(msg) = q.items.pop_front() {
+                    q.bytes -= msg.cost();
+                    return Next::Msg(msg);
+                }
+                if let Some(end) = q.closed {
+                    return Next::End(end);
+                }
+            }
+            notified.await;
+        }
+    }
 }
 
 async fn read(reader: Reader) -> Option<(Result<SseItem>, Reader)> {
@@ -216,13 +347,16 @@ async fn read(reader: Reader) -> Option<(Result<SseItem>, Reader)> {
         Reader::Pending(p) => {
             let (t, req, auth, config) = *p;
             let key = format!("{} {:?} {auth:?} {config:?}", req.path(), req.query_pairs());
-            let hubs = t.hubs();
-            match hubs.join(key, config.lag_limit, || t.sse(req, auth, config.clone())) {
+            let budget = config.reader_buffer;
+            match t
+                .hubs()
+                .join(key, budget, || t.sse(req, auth, config.clone()))
+            {
                 Err(e) => return Some((Err(e), Reader::Done)),
-                Ok((hub, rx, connected)) => {
+                Ok((hub, slot, connected)) => {
                     let mut live = Box::new(Live {
                         _hub: hub,
-                        rx,
+                        slot,
                         connected: false,
                         reconnects: 0,
                     });
@@ -235,15 +369,15 @@ async fn read(reader: Reader) -> Option<(Result<SseItem>, Reader)> {
             }
         }
     };
-    let item = match live.rx.recv().await {
-        Ok(Msg::Item(item)) => match &*item {
+    let item = match live.next().await {
+        Next::Msg(Msg::Item(item)) => match &*item {
             SseItem::Connected | SseItem::Reconnected { .. } => live.connection(),
             other => other.clone(),
         },
-        Ok(Msg::Failed(e)) => return Some((Err(e.fan_out()), Reader::Live(live))),
-        Ok(Msg::End) => return None,
-        Err(broadcast::error::RecvError::Lagged(missed)) => SseItem::Lagged { missed },
-        Err(broadcast::error::RecvError::Closed) => {
+        Next::Msg(Msg::Failed(e)) => return Some((Err(e.fan_out()), Reader::Live(live))),
+        Next::Missed(missed) => SseItem::Lagged { missed },
+        Next::End(End::Finished) => return None,
+        Next::End(End::Aborted) => {
             let e = Error::stream(
                 StreamErrorKind::Closed,
                 "the shared event stream was closed (client shut down, or its runtime stopped)",
@@ -259,7 +393,7 @@ impl Transport {
     /// (see the [module docs](crate::events)): the first reader's first poll connects; every
     /// later reader joins that connection; the last one dropped closes it. Items, errors and
     /// reconnection rules are those of [`Transport::sse`], plus [`SseItem::Lagged`] for a
-    /// reader that fell more than [`SseConfig::lag_limit`] items behind.
+    /// reader that fell more than [`SseConfig::reader_buffer`] bytes behind.
     ///
     /// The connection is driven by a task on the tokio runtime of the first poll; polling
     /// outside a tokio runtime yields an [`Error::Stream`] of kind
