@@ -55,10 +55,15 @@ pub enum Error {
         source: reqwest::Error,
     },
 
-    /// The server redirected to another origin, kept redirecting, or redirected a request
-    /// whose URL carries the token; the SDK does not follow it.
+    /// The server redirected a request, and following would have changed what the request
+    /// means or risked the token: the request is not idempotent (POST, PATCH), the status
+    /// would turn a PUT or DELETE into a GET (301, 302, 303), the target is on another origin
+    /// or carries a secret (`token=`…), the URL requested carries one, the `Location` is
+    /// missing or not a URL, or five redirects were followed already. The SDK does not follow
+    /// it. (See [`TransportBuilder::http_client_with`](crate::TransportBuilder::http_client_with)
+    /// for the redirects it does follow.)
     #[error(
-        "{method} {path}: HTTP {status} redirect to {location:?} was not followed (only same-origin redirects of token-free URLs are, at most 5)"
+        "{method} {path}: HTTP {status} redirect to {location:?} was not followed (the SDK follows only GET/HEAD, or other idempotent requests on 307/308, to the same origin, at most 5 times, never to or from a URL that carries a token)"
     )]
     Redirect {
         /// HTTP method of the request.

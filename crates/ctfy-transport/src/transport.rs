@@ -225,9 +225,18 @@ impl TransportBuilder {
     /// the connect timeout and `User-Agent` already set, and may change them.
     ///
     /// Whatever `configure` does, the transport then sets two things itself, because they guard
-    /// the token: the redirect policy (at most 5 redirects, same origin only, and never for a
-    /// URL that carries a `token=` parameter, such as the event stream's) and no `Referer`
-    /// header.
+    /// the token: no `Referer` header, and no redirect policy at all (`Policy::none()`, so
+    /// reqwest follows no redirect). The transport follows redirects of its own requests
+    /// itself, only where that keeps the request's meaning and the token safe: GET and HEAD on
+    /// 301, 302, 303, 307 and 308, other idempotent requests (PUT, DELETE, or one marked
+    /// [`Idempotency::Idempotent`](crate::Idempotency::Idempotent)) on 307 and 308 only, with
+    /// their method and body; at most 5 redirects, to the same origin only, never from or to
+    /// a URL that carries a secret (a `token=` or `access_token=` parameter, userinfo, the
+    /// token itself). Every other redirect is [`Error::Redirect`]: a POST or PATCH is never
+    /// redirected, and event streams follow none.
+    ///
+    /// Requests you send yourself through [`Transport::http_client`] therefore follow no
+    /// redirect: a 3xx comes back to you as it is.
     ///
     /// TLS: without a hook, every transport of the process shares one rustls configuration
     /// that reads the CA roots once, at the first https handshake. With a hook, reqwest builds
@@ -298,7 +307,6 @@ impl TransportBuilder {
             connect_timeout: self.connect_timeout,
             user_agent,
             configure: self.configure,
-            origin: base.origin(),
         };
         let client = recipe.client(self.timeout)?;
         Ok(Transport {
@@ -328,7 +336,6 @@ struct HttpRecipe {
     connect_timeout: Duration,
     user_agent: HeaderValue,
     configure: Option<ConfigureHttp>,
-    origin: url::Origin,
 }
 
 impl HttpRecipe {
@@ -347,21 +354,13 @@ impl HttpRecipe {
         if let Some(timeout) = timeout {
             http = http.timeout(timeout);
         }
-        let origin = self.origin.clone();
-        http.redirect(reqwest::redirect::Policy::custom(move |attempt| {
-            let carries_token = attempt.previous().iter().any(|u| {
-                u.query_pairs()
-                    .any(|(k, _)| k.eq_ignore_ascii_case("token"))
-            });
-            if attempt.previous().len() > 5 || carries_token || attempt.url().origin() != origin {
-                attempt.stop()
-            } else {
-                attempt.follow()
-            }
-        }))
-        .referer(false)
-        .build()
-        .map_err(|e| Error::InvalidArgument(format!("could not build the HTTP client: {e}")))
+        // reqwest follows nothing: its redirect policy cannot see the request's method, so the
+        // transport decides itself which redirects keep a request's meaning (see
+        // `Transport::redirect_target`). Event streams get every 3xx as it came.
+        http.redirect(reqwest::redirect::Policy::none())
+            .referer(false)
+            .build()
+            .map_err(|e| Error::InvalidArgument(format!("could not build the HTTP client: {e}")))
     }
 }
 
@@ -476,6 +475,20 @@ struct Failure {
     retry: bool,
     retry_after: Option<Duration>,
 }
+
+impl Failure {
+    /// A failure no rule repeats.
+    fn fatal(err: Error) -> Self {
+        Self {
+            err,
+            retry: false,
+            retry_after: None,
+        }
+    }
+}
+
+/// How many redirects one attempt follows at most.
+const MAX_REDIRECTS: u32 = 5;
 
 /// How the success answer of a request is handed back.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -616,7 +629,8 @@ impl Transport {
 
     /// The underlying reqwest client. Its requests carry no token unless you add one, and get
     /// the transport's request timeout ([`TransportBuilder::timeout`]) unless they set their
-    /// own (`RequestBuilder::timeout`).
+    /// own (`RequestBuilder::timeout`). It follows no redirect (a 3xx answer is handed back
+    /// as it is; see [`TransportBuilder::http_client_with`]).
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.client
     }
@@ -812,6 +826,106 @@ impl Transport {
         )
     }
 
+    /// Whether `url` is on the configured origin (compared without building the two origins).
+    fn is_home(&self, url: &Url) -> bool {
+        let base = &self.inner.base;
+        url.scheme() == base.scheme()
+            && url.host_str() == base.host_str()
+            && url.port_or_known_default() == base.port_or_known_default()
+    }
+
+    /// Whether `url` carries a secret: a `token=` parameter (any case, `access_token=` too,
+    /// percent-encoded or not), userinfo, or one of the transport's tokens. The redaction
+    /// decides: a URL it would change carries one.
+    fn carries_secret(&self, url: &Url) -> bool {
+        let text = url.as_str();
+        *self.redact(text) != *text
+    }
+
+    /// Where the redirect `resp` (the answer to `req` at `resp.url()`, after `hops` redirects
+    /// already followed) may be followed to; `None` when it must not be.
+    ///
+    /// A redirect is followed only when that keeps the request's meaning: the request is
+    /// idempotent, and either it is a GET or HEAD (which stay what they are on 301, 302, 303,
+    /// 307 and 308) or the status is 307 or 308 (which keep the method and the body). And
+    /// only when the token stays safe: the target is on the configured origin, and neither
+    /// the URL that answered nor the target carries a secret. At most [`MAX_REDIRECTS`].
+    fn redirect_target(&self, req: &Request, resp: &reqwest::Response, hops: u32) -> Option<Url> {
+        let code = resp.status().as_u16();
+        let keeps_meaning = req.is_idempotent()
+            && match req.method {
+                reqwest::Method::GET | reqwest::Method::HEAD => {
+                    matches!(code, 301 | 302 | 303 | 307 | 308)
+                }
+                _ => matches!(code, 307 | 308),
+            };
+        if !keeps_meaning || hops >= MAX_REDIRECTS || self.carries_secret(resp.url()) {
+            return None;
+        }
+        let location = std::str::from_utf8(resp.headers().get(LOCATION)?.as_bytes()).ok()?;
+        let target = resp.url().join(location).ok()?;
+        (self.is_home(&target) && !self.carries_secret(&target)).then_some(target)
+    }
+
+    /// Follows the redirect `resp` of `req` and those after it while
+    /// [`redirect_target`](Self::redirect_target) allows, and returns the first answer that
+    /// is not a redirect. A redirect that is not followed is [`Error::Redirect`].
+    async fn follow_redirects(
+        &self,
+        req: &Request,
+        client: &reqwest::Client,
+        mut resp: reqwest::Response,
+    ) -> std::result::Result<reqwest::Response, Failure> {
+        let mut hops = 0;
+        while resp.status().is_redirection() {
+            let Some(target) = self.redirect_target(req, &resp, hops) else {
+                let path = self.full_path(req);
+                return Err(Failure::fatal(self.redirect_error(
+                    req.method.as_str(),
+                    &path,
+                    &resp,
+                )));
+            };
+            hops += 1;
+            let request = self
+                .http_request(client, req, target)
+                .map_err(Failure::fatal)?;
+            // Let go of the redirect's connection before the next request asks for one.
+            drop(resp);
+            resp = client
+                .execute(request)
+                .await
+                .map_err(|e| self.send_failure(req, e))?;
+        }
+        Ok(resp)
+    }
+
+    /// The failure of a request that got no complete answer. A connect error proves the
+    /// request never reached the server: it may always be repeated. After any other failure
+    /// the server may have seen, only idempotent requests are.
+    fn send_failure(&self, req: &Request, e: reqwest::Error) -> Failure {
+        if e.is_connect() {
+            return Failure {
+                err: self.http_error(req, e),
+                retry: true,
+                retry_after: None,
+            };
+        }
+        self.cut_short(req, e)
+    }
+
+    /// The failure of an exchange cut short (reqwest reports a body cut short while reading
+    /// it as a decode error): repeated only for idempotent requests. The error's path is
+    /// built only then.
+    fn cut_short(&self, req: &Request, e: reqwest::Error) -> Failure {
+        Failure {
+            retry: req.is_idempotent()
+                && (e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()),
+            err: self.http_error(req, e),
+            retry_after: None,
+        }
+    }
+
     /// The client and the `reqwest::Request` of one attempt of `req`.
     fn prepare(&self, req: &Request, take: Take) -> Result<(&reqwest::Client, reqwest::Request)> {
         let client = match take {
@@ -830,12 +944,8 @@ impl Transport {
         req: &Request,
         url: Url,
     ) -> Result<reqwest::Request> {
-        // The token only ever goes to the configured origin (compared without building the
-        // two origins).
-        let base = &self.inner.base;
-        let same_origin = url.scheme() == base.scheme()
-            && url.host_str() == base.host_str()
-            && url.port_or_known_default() == base.port_or_known_default();
+        // The token only ever goes to the configured origin.
+        let same_origin = self.is_home(&url);
         let mut request = reqwest::Request::new(req.method.clone(), url);
         if let (Some(auth), true) = (&self.inner.auth, same_origin) {
             request.headers_mut().insert(AUTHORIZATION, auth.clone());
@@ -891,32 +1001,16 @@ impl Transport {
 
     async fn attempt(&self, req: &Request, take: Take) -> std::result::Result<Answer, Failure> {
         let method = req.method.as_str();
-        let (client, request) = self.prepare(req, take).map_err(|err| Failure {
-            err,
-            retry: false,
-            retry_after: None,
-        })?;
-        // After a failure the server may have seen, only idempotent requests are repeated.
-        // (reqwest reports a body cut short while reading it as a decode error.) The error's
-        // path is built only then.
-        let cut_short = |e: reqwest::Error| Failure {
-            retry: req.is_idempotent()
-                && (e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()),
-            err: self.http_error(req, e),
-            retry_after: None,
-        };
-        let mut resp = match client.execute(request).await {
-            Ok(resp) => resp,
-            // A connect error proves the request never reached the server.
-            Err(e) if e.is_connect() => {
-                return Err(Failure {
-                    err: self.http_error(req, e),
-                    retry: true,
-                    retry_after: None,
-                });
-            }
-            Err(e) => return Err(cut_short(e)),
-        };
+        let (client, request) = self.prepare(req, take).map_err(Failure::fatal)?;
+        let mut resp = client
+            .execute(request)
+            .await
+            .map_err(|e| self.send_failure(req, e))?;
+        if resp.status().is_redirection() {
+            // Boxed: few requests meet a redirect, and the state of the loop that follows
+            // them would otherwise grow the future of every request.
+            resp = Box::pin(self.follow_redirects(req, client, resp)).await?;
+        }
         let status = resp.status();
         let code = status.as_u16();
         let allow_404 = matches!(take, Take::Body { allow_404: true });
@@ -926,7 +1020,7 @@ impl Transport {
             }
             return match read_limited(&mut resp, self.inner.max_body_size, true).await {
                 Ok(raw) => Ok(Answer::Full(raw)),
-                Err(ReadError::Http(e)) => Err(cut_short(e)),
+                Err(ReadError::Http(e)) => Err(self.cut_short(req, e)),
                 Err(ReadError::TooLarge) => Err(Failure {
                     err: Error::BodyTooLarge {
                         method: method.into(),
@@ -939,18 +1033,11 @@ impl Transport {
                 }),
             };
         }
-        if status.is_redirection() {
-            return Err(Failure {
-                err: self.redirect_error(method, &self.full_path(req), &resp),
-                retry: false,
-                retry_after: None,
-            });
-        }
         let retry_after = parse_retry_after(resp.headers());
         let limit = self.inner.max_body_size.min(MAX_ERROR_BODY);
         let body = match read_limited(&mut resp, limit, false).await {
             Ok(raw) => raw.body,
-            Err(ReadError::Http(e)) => return Err(cut_short(e)),
+            Err(ReadError::Http(e)) => return Err(self.cut_short(req, e)),
             Err(ReadError::TooLarge) => Bytes::new(),
         };
         let err = self.api_error(method, &self.full_path(req), code, retry_after, &body);

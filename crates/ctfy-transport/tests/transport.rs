@@ -430,6 +430,451 @@ mod auth {
     }
 }
 
+/// Which redirects the transport follows: only those that keep the request's meaning, on the
+/// same origin, to a URL without a secret; and what an unfollowed redirect's error shows.
+mod redirects {
+    use super::*;
+
+    /// Requests `s` received on `p`, any method.
+    async fn requests_to(s: &MockServer, p: &str) -> Vec<wiremock::Request> {
+        requests(s)
+            .await
+            .into_iter()
+            .filter(|r| r.url.path() == p)
+            .collect()
+    }
+
+    /// Mounts `status` with `location` on `method_name` `from`, and a success answer (`{"id":
+    /// "moved"}`) on every method at `to`, so a redirect followed in any form succeeds.
+    async fn mount_redirect(
+        s: &MockServer,
+        method_name: &str,
+        from: &str,
+        status: u16,
+        location: &str,
+        to: &str,
+    ) {
+        Mock::given(method(method_name))
+            .and(path(from))
+            .respond_with(ResponseTemplate::new(status).insert_header("location", location))
+            .mount(s)
+            .await;
+        Mock::given(path(to))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "moved"})))
+            .mount(s)
+            .await;
+    }
+
+    fn assert_redirect_error(err: &Error, want_method: &str, want_status: u16) {
+        match err {
+            Error::Redirect { method, status, .. } => {
+                assert_eq!(method, want_method, "{err:?}");
+                assert_eq!(*status, want_status, "{err:?}");
+            }
+            other => panic!("expected Error::Redirect, got {other:?}"),
+        }
+    }
+
+    /// The bug: `instances().start()` against a 302 got `Decode: missing field id`, because
+    /// the POST was followed as a GET and the GET's answer decoded as the POST's.
+    #[tokio::test]
+    async fn a_post_answered_by_a_same_origin_302_is_not_followed() {
+        let s = server().await;
+        Mock::given(method("POST"))
+            .and(path("/api/v1/instances"))
+            .respond_with(
+                ResponseTemplate::new(302).insert_header("location", "/api/v1/instances/list"),
+            )
+            .expect(1)
+            .mount(&s)
+            .await;
+        Mock::given(path("/api/v1/instances/list"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"items": []})))
+            .mount(&s)
+            .await;
+        let req = Request::post("/instances", &[])
+            .unwrap()
+            .json(&json!({"challenge_id": "WEB-001"}))
+            .unwrap();
+        let err = transport(&s).json::<Item>(&req).await.unwrap_err();
+        assert_redirect_error(&err, "POST", 302);
+        let Error::Redirect { path, location, .. } = &err else {
+            unreachable!()
+        };
+        assert_eq!(path, "/api/v1/instances");
+        assert_eq!(location.as_deref(), Some("/api/v1/instances/list"));
+        assert!(
+            requests_to(&s, "/api/v1/instances/list").await.is_empty(),
+            "the redirect target was requested"
+        );
+    }
+
+    /// A 307/308 would repeat the POST elsewhere: still a POST, so not followed either.
+    #[tokio::test]
+    async fn a_post_answered_by_a_307_or_308_is_not_followed() {
+        for status in [307, 308] {
+            let s = server().await;
+            mount_redirect(
+                &s,
+                "POST",
+                "/api/v1/flags",
+                status,
+                "/api/v1/flags2",
+                "/api/v1/flags2",
+            )
+            .await;
+            let req = Request::post("/flags", &[])
+                .unwrap()
+                .json(&json!({"flag": "FLAG{x}"}))
+                .unwrap();
+            let err = transport(&s).json::<Item>(&req).await.unwrap_err();
+            assert_redirect_error(&err, "POST", status);
+            assert!(
+                requests_to(&s, "/api/v1/flags2").await.is_empty(),
+                "{status}: the redirect target was requested"
+            );
+            assert_eq!(requests(&s).await.len(), 1, "{status}");
+        }
+    }
+
+    /// A PATCH is not idempotent: no redirect of it is followed.
+    #[tokio::test]
+    async fn a_patch_is_never_redirected() {
+        for status in [302, 307, 308] {
+            let s = server().await;
+            mount_redirect(&s, "PATCH", "/api/v1/p", status, "/api/v1/q", "/api/v1/q").await;
+            let req = Request::patch("/p", &[])
+                .unwrap()
+                .json(&json!({"a": 1}))
+                .unwrap();
+            let err = transport(&s).empty(&req).await.unwrap_err();
+            assert_redirect_error(&err, "PATCH", status);
+            assert!(requests_to(&s, "/api/v1/q").await.is_empty(), "{status}");
+        }
+    }
+
+    /// A GET that the caller marked not idempotent is not followed either.
+    #[tokio::test]
+    async fn a_get_marked_not_idempotent_is_not_redirected() {
+        let s = server().await;
+        mount_redirect(
+            &s,
+            "GET",
+            "/api/v1/once",
+            302,
+            "/api/v1/twice",
+            "/api/v1/twice",
+        )
+        .await;
+        let req = Request::get("/once", &[])
+            .unwrap()
+            .idempotency(Idempotency::NotIdempotent);
+        let err = transport(&s).empty(&req).await.unwrap_err();
+        assert_redirect_error(&err, "GET", 302);
+        assert!(requests_to(&s, "/api/v1/twice").await.is_empty());
+    }
+
+    /// 301/302/303 turn a DELETE or a PUT into a GET (reqwest's rule, and the browsers'):
+    /// not followed.
+    #[tokio::test]
+    async fn delete_and_put_are_not_followed_on_301_302_303() {
+        for (m, status) in [
+            ("DELETE", 302),
+            ("DELETE", 301),
+            ("DELETE", 303),
+            ("PUT", 302),
+            ("PUT", 303),
+        ] {
+            let s = server().await;
+            mount_redirect(
+                &s,
+                m,
+                "/api/v1/thing",
+                status,
+                "/api/v1/other",
+                "/api/v1/other",
+            )
+            .await;
+            let req = Request::new(
+                reqwest::Method::from_bytes(m.as_bytes()).unwrap(),
+                "/thing",
+                &[],
+            )
+            .unwrap();
+            let err = transport(&s).empty(&req).await.unwrap_err();
+            assert_redirect_error(&err, m, status);
+            assert!(
+                requests_to(&s, "/api/v1/other").await.is_empty(),
+                "{m} {status}: the redirect target was requested"
+            );
+        }
+    }
+
+    /// 307/308 keep the method and the body: an idempotent PUT or DELETE follows them, with
+    /// the token and without a Referer.
+    #[tokio::test]
+    async fn put_and_delete_follow_307_and_308_with_method_body_and_token() {
+        for (m, status) in [("PUT", 307), ("PUT", 308), ("DELETE", 307), ("DELETE", 308)] {
+            let s = server().await;
+            Mock::given(method(m))
+                .and(path("/api/v1/old"))
+                .respond_with(
+                    ResponseTemplate::new(status).insert_header("location", "/api/v1/new"),
+                )
+                .expect(1)
+                .mount(&s)
+                .await;
+            Mock::given(method(m))
+                .and(path("/api/v1/new"))
+                .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+                .and(body_json(json!({"name": "x"})))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "moved"})))
+                .expect(1)
+                .mount(&s)
+                .await;
+            let req = Request::new(
+                reqwest::Method::from_bytes(m.as_bytes()).unwrap(),
+                "/old",
+                &[],
+            )
+            .unwrap()
+            .json(&json!({"name": "x"}))
+            .unwrap();
+            let item: Item = transport(&s).json(&req).await.unwrap();
+            assert_eq!(item.id, "moved", "{m} {status}");
+            for r in requests(&s).await {
+                assert!(r.headers.get("referer").is_none(), "{r:?}");
+            }
+        }
+    }
+
+    /// GET and HEAD follow every redirect status that names a new place, keeping their method.
+    #[tokio::test]
+    async fn get_and_head_follow_301_302_303_307_308() {
+        for m in ["GET", "HEAD"] {
+            for status in [301, 302, 303, 307, 308] {
+                let s = server().await;
+                Mock::given(method(m))
+                    .and(path("/api/v1/old"))
+                    .respond_with(
+                        ResponseTemplate::new(status).insert_header("location", "/api/v1/new"),
+                    )
+                    .expect(1)
+                    .mount(&s)
+                    .await;
+                Mock::given(method(m))
+                    .and(path("/api/v1/new"))
+                    .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+                    .respond_with(ResponseTemplate::new(204))
+                    .expect(1)
+                    .mount(&s)
+                    .await;
+                let req = Request::new(
+                    reqwest::Method::from_bytes(m.as_bytes()).unwrap(),
+                    "/old",
+                    &[],
+                )
+                .unwrap();
+                transport(&s)
+                    .empty(&req)
+                    .await
+                    .unwrap_or_else(|e| panic!("{m} {status}: {e:?}"));
+                for r in requests(&s).await {
+                    assert!(r.headers.get("referer").is_none(), "{r:?}");
+                }
+            }
+        }
+    }
+
+    /// A relative `Location` resolves against the URL that answered, a query included.
+    #[tokio::test]
+    async fn a_relative_location_resolves_against_the_answering_url() {
+        let s = server().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/dir/old"))
+            .respond_with(ResponseTemplate::new(302).insert_header("location", "new?page=2"))
+            .expect(1)
+            .mount(&s)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/dir/new"))
+            .and(query_param("page", "2"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "moved"})))
+            .expect(1)
+            .mount(&s)
+            .await;
+        let item: Item = transport(&s)
+            .json(&Request::get("/dir/old", &[]).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(item.id, "moved");
+    }
+
+    /// The target, not only the URL requested, decides: a same-origin target that carries a
+    /// token (any case, any `…token` name) is never requested.
+    #[tokio::test]
+    async fn a_same_origin_redirect_to_a_url_with_a_token_is_not_followed() {
+        for query in [
+            "token=x",
+            "TOKEN=x",
+            "access_token=x",
+            "next=%2Fevents%3Ftoken%3Dx",
+        ] {
+            let s = server().await;
+            let location = format!("/api/v1/target?{query}");
+            mount_redirect(&s, "GET", "/api/v1/start", 302, &location, "/api/v1/target").await;
+            let err = transport(&s)
+                .json::<Item>(&Request::get("/start", &[]).unwrap())
+                .await
+                .unwrap_err();
+            assert_redirect_error(&err, "GET", 302);
+            let Error::Redirect {
+                location: shown, ..
+            } = &err
+            else {
+                unreachable!()
+            };
+            let shown = shown.as_deref().unwrap();
+            assert!(shown.starts_with("/api/v1/target?"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{query}: {shown}");
+            assert!(
+                requests_to(&s, "/api/v1/target").await.is_empty(),
+                "{query}: the target carrying a token was requested"
+            );
+        }
+    }
+
+    /// A target that carries the transport's own token anywhere (not as a parameter) is not
+    /// requested either, and the token does not show.
+    #[tokio::test]
+    async fn a_redirect_to_a_url_with_the_token_in_its_path_is_not_followed() {
+        let s = server().await;
+        let location = format!("/api/v1/t/{TOKEN}");
+        mount_redirect(&s, "GET", "/api/v1/start", 302, &location, &location).await;
+        let err = transport(&s)
+            .json::<Item>(&Request::get("/start", &[]).unwrap())
+            .await
+            .unwrap_err();
+        assert_redirect_error(&err, "GET", 302);
+        assert_no_token("redirect error", &format!("{err} {err:?}"));
+        assert!(requests_to(&s, &location).await.is_empty());
+    }
+
+    /// A request whose own URL carries a token is not redirected, even to a clean URL.
+    #[tokio::test]
+    async fn a_request_whose_url_carries_a_token_is_not_redirected() {
+        let s = server().await;
+        mount_redirect(
+            &s,
+            "GET",
+            "/api/v1/start",
+            302,
+            "/api/v1/clean",
+            "/api/v1/clean",
+        )
+        .await;
+        let req = Request::get("/start", &[]).unwrap().query("token", "abc");
+        let err = transport(&s).json::<Item>(&req).await.unwrap_err();
+        assert_redirect_error(&err, "GET", 302);
+        assert!(requests_to(&s, "/api/v1/clean").await.is_empty());
+    }
+
+    /// A redirect without a `Location`, or one that is not a URL, is not followed.
+    #[tokio::test]
+    async fn a_redirect_without_a_usable_location_is_an_error() {
+        let s = server().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/nowhere"))
+            .respond_with(ResponseTemplate::new(302))
+            .mount(&s)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/bad"))
+            .respond_with(ResponseTemplate::new(302).insert_header("location", "http://[::1"))
+            .mount(&s)
+            .await;
+        let t = transport(&s);
+        let err = t
+            .empty(&Request::get("/nowhere", &[]).unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Redirect {
+                    status: 302,
+                    location: None,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = t
+            .empty(&Request::get("/bad", &[]).unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Redirect { status: 302, location: Some(l), .. } if l == "http://[::1"),
+            "{err:?}"
+        );
+    }
+
+    /// At most five redirects are followed: the sixth answer is the error.
+    #[tokio::test]
+    async fn five_redirects_are_followed_and_not_six() {
+        for (hops, ok) in [(5, true), (6, false)] {
+            let s = server().await;
+            for i in 0..hops {
+                Mock::given(method("GET"))
+                    .and(path(format!("/api/v1/h{i}")))
+                    .respond_with(
+                        ResponseTemplate::new(302)
+                            .insert_header("location", format!("/api/v1/h{}", i + 1)),
+                    )
+                    .expect(1)
+                    .mount(&s)
+                    .await;
+            }
+            Mock::given(method("GET"))
+                .and(path(format!("/api/v1/h{hops}")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "end"})))
+                .mount(&s)
+                .await;
+            let got = transport(&s)
+                .json::<Item>(&Request::get("/h0", &[]).unwrap())
+                .await;
+            match (ok, got) {
+                (true, Ok(item)) => assert_eq!(item.id, "end"),
+                (false, Err(err)) => {
+                    assert_redirect_error(&err, "GET", 302);
+                    assert!(
+                        requests_to(&s, &format!("/api/v1/h{hops}"))
+                            .await
+                            .is_empty()
+                    );
+                }
+                (_, other) => panic!("{hops} hops: {other:?}"),
+            }
+        }
+    }
+
+    /// Requests sent through `http_client()` follow no redirect on their own.
+    #[tokio::test]
+    async fn the_http_client_follows_no_redirect() {
+        let s = server().await;
+        mount_redirect(&s, "GET", "/api/v1/old", 302, "/api/v1/new", "/api/v1/new").await;
+        let t = transport(&s);
+        let resp = t
+            .http_client()
+            .get(format!("{}/api/v1/old", s.uri()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 302);
+        assert!(requests_to(&s, "/api/v1/new").await.is_empty());
+    }
+}
+
 mod redaction {
     use super::*;
 
