@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 use url::Url;
 
-use crate::error::{Error, Result, api_error, snippet};
+use crate::error::{Error, Result, api_error, redacted_snippet};
 use crate::request::{Body, Request};
 
 /// How failed requests are retried.
@@ -700,7 +700,15 @@ impl Transport {
         self.inner.token.as_ref().map(|t| t.expose_secret())
     }
 
-    /// Builds the error of a redirect the SDK did not follow (its `Location` redacted).
+    /// The token and the events token, for the redaction only.
+    fn secrets(&self) -> [Option<&str>; 2] {
+        let events = self.inner.events_token.as_ref().map(|t| t.expose_secret());
+        [self.secret(), events]
+    }
+
+    /// Builds the error of a redirect the SDK did not follow: its `Location` redacted, then
+    /// cut to a snippet (masked first, so the cut never leaves part of a secret, and the bound
+    /// holds for what is shown).
     pub(crate) fn redirect_error(
         &self,
         method: &str,
@@ -710,8 +718,7 @@ impl Transport {
         let location = resp
             .headers()
             .get(LOCATION)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .map(|l| self.redact(&l).into_owned());
+            .map(|v| redacted_snippet(v.as_bytes(), &self.secrets()));
         Error::Redirect {
             method: method.into(),
             path: path.into(),
@@ -729,16 +736,7 @@ impl Transport {
         retry_after: Option<Duration>,
         body: &[u8],
     ) -> Error {
-        let events = self.inner.events_token.as_ref().map(|t| t.expose_secret());
-        api_error(
-            method,
-            path,
-            status,
-            retry_after,
-            body,
-            &[self.secret(), events],
-        )
-        .into()
+        api_error(method, path, status, retry_after, body, &self.secrets()).into()
     }
 
     /// Sends `req` after the retries the policy allows and hands back the success answer (2xx,
@@ -1112,7 +1110,7 @@ impl Transport {
                 raw.status,
                 &raw.body,
                 at,
-                self.secret(),
+                &self.secrets(),
             )
         })
     }
@@ -1301,31 +1299,48 @@ fn to_download(raw: RawResponse) -> Download {
 /// # Errors
 /// [`Error::Decode`].
 pub fn decode<T: DeserializeOwned>(req: &Request, status: u16, body: &[u8]) -> Result<T> {
-    decode_body(body).map_err(|failure| {
-        decode_error(req.method.as_str(), &req.path, status, body, failure, None)
-    })
+    decode_body(body)
+        .map_err(|failure| decode_error(req.method.as_str(), &req.path, status, body, failure, &[]))
 }
 
-/// The [`Error::Decode`] of a body that did not decode, its snippet redacted (masking `secret`
-/// too).
+/// The [`Error::Decode`] of a body that did not decode, its snippet redacted (masking each of
+/// `secrets` too) before it is cut, and so is the body's text that serde's message quotes.
 fn decode_error(
     method: &str,
     path: &str,
     status: u16,
     body: &[u8],
     (at, source): (String, serde_json::Error),
-    secret: Option<&str>,
+    secrets: &[Option<&str>],
 ) -> Error {
-    let mut snippet = snippet(body);
-    crate::error::scrub(&mut snippet, secret);
     Error::Decode {
         method: method.to_owned(),
         path: path.to_owned(),
         status,
         at,
-        snippet,
-        source,
+        snippet: redacted_snippet(body, secrets),
+        source: shown_source(source, secrets),
     }
+}
+
+/// `source` as an error may show it. Serde's message quotes what it refused (`invalid type:
+/// string "…"`, `unknown variant `…``), the server's text, whole: when that text carries a
+/// secret or is longer than [`crate::SNIPPET_LEN`], a copy of the error with the message
+/// redacted, then cut (its line and column kept); otherwise `source` itself.
+fn shown_source(source: serde_json::Error, secrets: &[Option<&str>]) -> serde_json::Error {
+    let full = source.to_string();
+    let position = if source.line() == 0 {
+        String::new()
+    } else {
+        format!(" at line {} column {}", source.line(), source.column())
+    };
+    let message = full.strip_suffix(position.as_str()).unwrap_or(&full);
+    let shown = redacted_snippet(message.as_bytes(), secrets);
+    if shown == message {
+        return source;
+    }
+    // serde_json reads the position back from the message's end.
+    <serde_json::Error as serde::de::Error>::custom(format_args!("{shown}{position}"))
 }
 
 /// Decodes `body` plainly; only on failure is it decoded again with the path tracked, to say
@@ -1379,6 +1394,7 @@ pub fn parse_retry_after_value(v: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::SNIPPET_LEN;
 
     #[test]
     fn base_url_gets_the_prefix_once() {
@@ -1477,6 +1493,43 @@ mod tests {
         ] {
             assert!(size <= 1024, "the future of Call::{what} is {size} bytes");
         }
+    }
+
+    /// serde's message quotes the refused string: redacted and cut, with its position kept;
+    /// a message that needs neither is serde's own error.
+    #[test]
+    fn decode_errors_quote_the_server_s_text_redacted_and_cut() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Id {
+            #[allow(dead_code)]
+            id: u32,
+        }
+        let req = Request::get("/x", &[]).unwrap();
+        let source = |body: &[u8]| match decode::<Id>(&req, 200, body).unwrap_err() {
+            Error::Decode { source, .. } => source,
+            other => panic!("{other:?}"),
+        };
+        let plain = source(br#"{"id": true}"#);
+        assert_eq!(
+            plain.to_string(),
+            "invalid type: boolean `true`, expected u32 at line 1 column 11"
+        );
+        let masked = source(br#"{"id": "a?token=pt_zz"}"#);
+        assert_eq!(
+            masked.to_string(),
+            r#"invalid type: string "a?token=<redacted>", expected u32 at line 1 column 22"#
+        );
+        assert_eq!((masked.line(), masked.column()), (1, 22));
+        let long = format!(r#"{{"id": "{}"}}"#, "x".repeat(100_000));
+        let cut = source(long.as_bytes());
+        let shown = cut.to_string();
+        assert!(shown.len() < SNIPPET_LEN + 64, "{} bytes", shown.len());
+        assert!(
+            shown.starts_with(r#"invalid type: string "xxx"#)
+                && shown.ends_with("… at line 1 column 100009"),
+            "{shown}"
+        );
+        assert_eq!((cut.line(), cut.column()), (1, 100_009));
     }
 
     #[test]

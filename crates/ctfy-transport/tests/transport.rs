@@ -109,6 +109,16 @@ fn assert_no_token(what: &str, text: &str) {
     );
 }
 
+/// Like [`assert_no_token`], and not even the token's first seven bytes (what a snippet cut
+/// through the token, before masking it, would leave).
+fn assert_no_part_of_token(what: &str, text: &str) {
+    assert_no_token(what, text);
+    assert!(
+        !text.contains(&TOKEN[..7]),
+        "{what} shows the start of the token: {text}"
+    );
+}
+
 /// A buffer of captured `tracing` output.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -873,6 +883,67 @@ mod redirects {
         assert_eq!(resp.status().as_u16(), 302);
         assert!(requests_to(&s, "/api/v1/new").await.is_empty());
     }
+
+    /// A 100 kB `Location` (with the token inside it, where a cut would split it) shows as a
+    /// bounded, redacted snippet.
+    #[tokio::test]
+    async fn a_huge_location_is_bounded_and_redacted() {
+        let s = server().await;
+        let foreign = "http://other.invalid/";
+        for (what, location) in [
+            (
+                // The bare token straddles the snippet's cut.
+                "bare token at the cut",
+                format!(
+                    "{foreign}{}{TOKEN}?pad={}",
+                    "a".repeat(SNIPPET_LEN - foreign.len() - 12),
+                    "b".repeat(100_000)
+                ),
+            ),
+            (
+                "token parameter first",
+                format!("{foreign}cb?token={TOKEN}&pad={}", "c".repeat(100_000)),
+            ),
+            (
+                "token parameter last",
+                format!("{foreign}cb?pad={}&token={TOKEN}", "d".repeat(100_000)),
+            ),
+        ] {
+            Mock::given(method("GET"))
+                .and(path("/api/v1/huge"))
+                .respond_with(
+                    ResponseTemplate::new(302).insert_header("location", location.as_str()),
+                )
+                .up_to_n_times(1)
+                .mount(&s)
+                .await;
+            let err = transport(&s)
+                .empty(&Request::get("/huge", &[]).unwrap())
+                .await
+                .unwrap_err();
+            let Error::Redirect {
+                location: Some(shown),
+                ..
+            } = &err
+            else {
+                panic!("{what}: expected a redirect error with a location, got {err:?}")
+            };
+            assert!(
+                shown.len() <= SNIPPET_LEN + '…'.len_utf8(),
+                "{what}: {} bytes",
+                shown.len()
+            );
+            assert!(shown.starts_with(foreign), "{what}: {shown}");
+            for text in [format!("{err}"), format!("{err:?}"), format!("{err:#?}")] {
+                assert!(
+                    text.len() < 2 * SNIPPET_LEN,
+                    "{what}: {} bytes shown",
+                    text.len()
+                );
+                assert_no_part_of_token(what, &text);
+            }
+        }
+    }
 }
 
 mod redaction {
@@ -1297,6 +1368,125 @@ mod api_errors {
         assert_eq!(err.to_string(), "HTTP 500 (GET /api/v1/thing)");
     }
 
+    /// 100 kB of server text, the token inside it where the snippet's cut falls (12 bytes
+    /// before it).
+    fn huge(fill: &str) -> String {
+        format!(
+            "{}{TOKEN}{}",
+            fill.repeat(SNIPPET_LEN - 12),
+            fill.repeat(100_000)
+        )
+    }
+
+    /// Every string inside `v` (keys included) is at most a snippet long.
+    fn assert_strings_bounded(what: &str, v: &Value) {
+        let bounded = |s: &str| s.len() <= SNIPPET_LEN + '…'.len_utf8();
+        match v {
+            Value::String(s) => assert!(bounded(s), "{what}: a {} byte string", s.len()),
+            Value::Array(items) => items.iter().for_each(|i| assert_strings_bounded(what, i)),
+            Value::Object(map) => {
+                for (k, i) in map {
+                    assert!(bounded(k), "{what}: a {} byte key", k.len());
+                    assert_strings_bounded(what, i);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A hostile or broken server's `code`, `timestamp` and `detail` of 100 kB each: what the
+    /// error keeps and shows is bounded, and the token inside them never shows, not even in
+    /// part.
+    #[tokio::test]
+    async fn huge_codes_timestamps_and_details_are_bounded() {
+        let many: serde_json::Map<String, Value> = (0..200)
+            .map(|i| (format!("k{i}"), json!("v".repeat(400))))
+            .collect();
+        for (what, body) in [
+            (
+                "string detail",
+                json!({"code": huge("c"), "detail": huge("d"), "timestamp": huge("t")}),
+            ),
+            (
+                "object detail with a message",
+                json!({"code": "x", "detail": {"message": huge("m"), "other": huge("o")}}),
+            ),
+            (
+                "object detail without a message",
+                json!({"code": "x", "detail": {"a": huge("a"), "list": [huge("l"), {"deep": huge("e")}]}}),
+            ),
+            ("a huge key", json!({"detail": {huge("k"): 1}})),
+            (
+                "a node's nested code",
+                json!({"detail": {"code": huge("n"), "message": huge("m")}}),
+            ),
+            ("many small strings", json!({"code": "x", "detail": many})),
+            ("a bare JSON string", json!(huge("s"))),
+        ] {
+            let err = error_for(ResponseTemplate::new(409).set_body_json(body)).await;
+            let api = err.api().unwrap();
+            for text in [&api.code, &api.timestamp, &api.body].into_iter().flatten() {
+                assert!(
+                    text.len() <= SNIPPET_LEN + '…'.len_utf8(),
+                    "{what}: a {} byte text",
+                    text.len()
+                );
+            }
+            assert_strings_bounded(what, &api.detail);
+            assert!(
+                api.detail.to_string().len() <= 16 * 1024,
+                "{what}: the detail is {} bytes of JSON",
+                api.detail.to_string().len()
+            );
+            for text in [
+                format!("{err}"),
+                format!("{err:?}"),
+                format!("{err:#?}"),
+                api.message(),
+            ] {
+                assert!(text.len() < 8 * 1024, "{what}: {} bytes shown", text.len());
+                assert_no_part_of_token(what, &text);
+            }
+        }
+    }
+
+    /// A detail whose JSON is over 16 KiB is kept as the start of that JSON, a string.
+    #[tokio::test]
+    async fn a_detail_over_16_kib_becomes_a_snippet_of_its_json() {
+        let many: serde_json::Map<String, Value> = (0..200)
+            .map(|i| (format!("k{i:03}"), json!("v".repeat(400))))
+            .collect();
+        let err = error_for(
+            ResponseTemplate::new(422).set_body_json(json!({"code": "x", "detail": many})),
+        )
+        .await;
+        let api = err.api().unwrap();
+        let Value::String(shown) = &api.detail else {
+            panic!("{:?}", api.detail)
+        };
+        assert!(shown.starts_with("{\"k000\":\"vvv"), "{shown}");
+        assert!(shown.ends_with('…'), "{shown}");
+        assert_eq!(api.message(), *shown);
+        // Under the limit, an object stays an object.
+        let err = error_for(ResponseTemplate::new(422).set_body_json(
+            json!({"code": "x", "detail": {"a": "v".repeat(400), "b": "w".repeat(400)}}),
+        ))
+        .await;
+        assert!(err.api().unwrap().detail.is_object());
+    }
+
+    /// The token where the body snippet's cut falls: masked before the cut, so no part of it
+    /// shows.
+    #[tokio::test]
+    async fn the_body_snippet_never_shows_part_of_the_token() {
+        let html = format!("<html>{}</html>", &huge("x")[6..]);
+        let err = error_for(ResponseTemplate::new(502).set_body_raw(html, "text/html")).await;
+        let body = err.api().unwrap().body.clone().unwrap();
+        assert!(body.len() <= SNIPPET_LEN + '…'.len_utf8(), "{}", body.len());
+        assert!(body.ends_with("<redacted>xx…"), "{body}");
+        assert_no_part_of_token("body snippet", &format!("{err} {err:?}"));
+    }
+
     #[tokio::test]
     async fn json_that_is_not_an_envelope_becomes_the_detail() {
         let err = error_for(ResponseTemplate::new(400).set_body_json(json!(["a", "b"]))).await;
@@ -1401,6 +1591,37 @@ mod decode_errors {
             "a character was cut in half: {snippet}"
         );
         assert!(snippet.ends_with("éé…"), "{snippet}");
+    }
+
+    /// The token where the decode snippet's cut falls: masked before the cut.
+    #[tokio::test]
+    async fn the_decode_snippet_never_shows_part_of_the_token() {
+        // `{"items": "` is 11 bytes: the token starts 12 bytes before the cut.
+        let body = format!(
+            "{{\"items\": \"{}{TOKEN}{}\"}}",
+            "x".repeat(SNIPPET_LEN - 12 - 11),
+            "y".repeat(100_000)
+        );
+        let err = decode_error::<Page<Item>>(
+            ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+        )
+        .await;
+        let Error::Decode { snippet, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            snippet.len() <= SNIPPET_LEN + '…'.len_utf8(),
+            "{}",
+            snippet.len()
+        );
+        assert!(snippet.ends_with("<redacted>yy…"), "{snippet}");
+        // serde's message quotes the string it refused: redacted and cut too.
+        let Error::Decode { source, .. } = &err else {
+            unreachable!()
+        };
+        assert!(source.to_string().len() < 2 * SNIPPET_LEN, "{source}");
+        assert_eq!(source.line(), 1);
+        assert_no_part_of_token("decode snippet", &format!("{err} {err:?}"));
     }
 
     #[tokio::test]
