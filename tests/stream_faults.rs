@@ -220,6 +220,26 @@ async fn an_undecodable_frame_never_shows_the_token() {
     ));
 }
 
+/// serde's message quotes the value it refused: a token there is masked too.
+#[tokio::test]
+async fn a_refused_value_quoted_by_serde_never_shows_the_token() {
+    let frame = format!(
+        "event: flag_correct\ndata: {{\"challenge_id\": \"c\", \"solve_time_s\": \"{TOKEN}\"}}\n\n"
+    );
+    let srv = server(
+        EVENTS,
+        vec![Fault::Sse(vec![Sse::text(&frame), Sse::Stall])],
+    )
+    .await;
+    let c = client(&srv.url());
+    let mut events = c.events();
+    assert_eq!(item(&mut events).await, Notice::Connected);
+    let e = next(&mut events).await.unwrap().unwrap_err();
+    assert!(matches!(e, Error::EventDecode { .. }), "{e:?}");
+    let text = shown(&e);
+    assert!(!text.contains(TOKEN), "{text}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. A frame over the limit
 // ---------------------------------------------------------------------------------------------

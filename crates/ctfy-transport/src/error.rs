@@ -12,7 +12,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// Nothing is lost on the way: API errors keep the HTTP status, the platform's `code` and its
 /// `detail` (a string or an object); decode errors keep the serde path and the start of the
-/// body; transport errors keep their source. No variant ever contains a token.
+/// body; transport errors keep their source. No variant ever contains a token, and every text
+/// that comes from the server is redacted, then bounded (to [`SNIPPET_LEN`] bytes for each
+/// string).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -55,10 +57,15 @@ pub enum Error {
         source: reqwest::Error,
     },
 
-    /// The server redirected to another origin, kept redirecting, or redirected a request
-    /// whose URL carries the token; the SDK does not follow it.
+    /// The server redirected a request, and following would have changed what the request
+    /// means or risked the token: the request is not idempotent (POST, PATCH), the status
+    /// would turn a PUT or DELETE into a GET (301, 302, 303), the target is on another origin
+    /// or carries a secret (`token=`…), the URL requested carries one, the `Location` is
+    /// missing or not a URL, or five redirects were followed already. The SDK does not follow
+    /// it. (See [`TransportBuilder::http_client_with`](crate::TransportBuilder::http_client_with)
+    /// for the redirects it does follow.)
     #[error(
-        "{method} {path}: HTTP {status} redirect to {location:?} was not followed (only same-origin redirects of token-free URLs are, at most 5)"
+        "{method} {path}: HTTP {status} redirect to {location:?} was not followed (the SDK follows only GET/HEAD, or other idempotent requests on 307/308, to the same origin, at most 5 times, never to or from a URL that carries a token)"
     )]
     Redirect {
         /// HTTP method of the request.
@@ -67,7 +74,8 @@ pub enum Error {
         path: String,
         /// The redirect status.
         status: u16,
-        /// The `Location` header, if any, redacted (`token=` values and userinfo masked).
+        /// The `Location` header, if any, redacted (`token=` values, userinfo and the token
+        /// masked), then cut to at most [`SNIPPET_LEN`] bytes (`…` appended when cut).
         location: Option<String>,
     },
 
@@ -204,7 +212,18 @@ impl std::fmt::Display for StreamError {
 impl std::error::Error for StreamError {}
 
 /// How many bytes of an undecodable body an error keeps.
+/// How many bytes of an undecodable body an error keeps; also the bound of every other text
+/// from the server that an error keeps (a `Location`, an API error's `code`, `timestamp` and
+/// each string of its `detail`).
 pub const SNIPPET_LEN: usize = 512;
+
+/// The largest JSON form of an API error's `detail` kept as it is (16 KiB); a larger one is
+/// kept as a snippet of its JSON, a string.
+const MAX_DETAIL_JSON: usize = 16 * 1024;
+
+/// How much of a server's text is redacted before the snippet is cut from it: beyond the cut
+/// by far more than any token, so that a secret that starts before the cut is masked whole.
+const REDACT_WINDOW: usize = SNIPPET_LEN + 64 * 1024;
 
 fn http_kind(e: &reqwest::Error) -> &'static str {
     if e.is_timeout() {
@@ -396,10 +415,14 @@ pub struct ApiError {
     /// HTTP status.
     pub status: u16,
     /// The platform's stable error name (`instance_not_found`, `not_registered`, `http_403`…).
+    /// From a server, at most [`SNIPPET_LEN`] bytes (`…` appended when cut).
     pub code: Option<String>,
-    /// The `detail` member: a string or an object; `Null` when absent.
+    /// The `detail` member: a string or an object; `Null` when absent. From a server, every
+    /// string in it (object keys too) is at most [`SNIPPET_LEN`] bytes, and a detail whose
+    /// JSON form is over 16 KiB is kept as the start of that JSON, a string.
     pub detail: Value,
-    /// The envelope's `timestamp`, when present.
+    /// The envelope's `timestamp`, when present (from a server, at most [`SNIPPET_LEN`]
+    /// bytes).
     pub timestamp: Option<String>,
     /// How long the server asked us to wait (`Retry-After`), if it did.
     pub retry_after: Option<Duration>,
@@ -559,23 +582,87 @@ pub(crate) fn api_error(
     body: &[u8],
     secrets: &[Option<&str>],
 ) -> ApiError {
-    let mut err = parse_api_error(method, path, status, retry_after, body);
-    for &secret in secrets {
+    let mut err = parse_api_error(method, path, status, retry_after, body, secrets);
+    for secret in passes(secrets) {
         scrub_value(&mut err.detail, secret);
-        for text in [&mut err.code, &mut err.timestamp, &mut err.body]
-            .into_iter()
-            .flatten()
-        {
+        for text in [&mut err.code, &mut err.timestamp].into_iter().flatten() {
             scrub(text, secret);
         }
     }
-    // Masking may lengthen the snippet: keep it within its bound.
-    if let Some(body) = &mut err.body {
-        if body.len() > SNIPPET_LEN + '…'.len_utf8() {
-            *body = snippet(body.as_bytes());
+    // Cut after masking: the cut cannot leave part of a secret, and masking cannot push a
+    // text past its bound.
+    for text in [&mut err.code, &mut err.timestamp].into_iter().flatten() {
+        bound(text);
+    }
+    bound_detail(&mut err.detail);
+    err
+}
+
+/// The snippet of a server's `text` that an error shows: redacted (masking each of `secrets`
+/// too), then cut to at most [`SNIPPET_LEN`] bytes on a character boundary, `…` appended
+/// when cut. Only the first [`REDACT_WINDOW`] bytes are looked at.
+pub(crate) fn redacted_snippet(text: &[u8], secrets: &[Option<&str>]) -> String {
+    let window = &text[..text.len().min(REDACT_WINDOW)];
+    let mut shown = String::from_utf8_lossy(window).into_owned();
+    for secret in passes(secrets) {
+        scrub(&mut shown, secret);
+    }
+    // Past the window, the text was longer than the bound anyway: `snippet` marks the cut.
+    bound(&mut shown);
+    shown
+}
+
+/// The redaction passes that mask each of `secrets`: one per secret, or a single one without
+/// a secret when there is none (each pass also masks `token=` values and userinfo).
+fn passes<'a>(secrets: &'a [Option<&'a str>]) -> impl Iterator<Item = Option<&'a str>> + 'a {
+    let given = secrets.iter().copied().filter(Option::is_some);
+    let none = secrets.iter().all(Option::is_none).then_some(None);
+    none.into_iter().chain(given)
+}
+
+/// Cuts `text` to a snippet when it is longer than [`SNIPPET_LEN`] bytes (a snippet already
+/// cut stays as it is).
+fn bound(text: &mut String) {
+    if text.len() > SNIPPET_LEN {
+        *text = snippet(text.as_bytes());
+    }
+}
+
+/// Bounds a `detail`: every string in it (keys too) is cut to a snippet, and a detail whose
+/// JSON form is still over [`MAX_DETAIL_JSON`] becomes a snippet of that JSON.
+fn bound_detail(detail: &mut Value) {
+    bound_strings(detail);
+    if matches!(detail, Value::Array(_) | Value::Object(_)) {
+        let json = detail.to_string();
+        if json.len() > MAX_DETAIL_JSON {
+            *detail = Value::String(snippet(json.as_bytes()));
         }
     }
-    err
+}
+
+fn bound_strings(v: &mut Value) {
+    match v {
+        Value::String(s) => bound(s),
+        Value::Array(items) => items.iter_mut().for_each(bound_strings),
+        Value::Object(map) => {
+            if map.keys().any(|k| k.len() > SNIPPET_LEN) {
+                rekey(map, bound);
+            }
+            map.values_mut().for_each(bound_strings);
+        }
+        _ => {}
+    }
+}
+
+/// Rebuilds `map` with each key passed through `change` (keys are immutable in place).
+fn rekey(map: &mut serde_json::Map<String, Value>, change: impl Fn(&mut String)) {
+    *map = std::mem::take(map)
+        .into_iter()
+        .map(|(mut k, v)| {
+            change(&mut k);
+            (k, v)
+        })
+        .collect();
 }
 
 /// Redacts `text` in place (see [`crate::redact()`]).
@@ -589,7 +676,13 @@ fn scrub_value(v: &mut Value, secret: Option<&str>) {
     match v {
         Value::String(s) => scrub(s, secret),
         Value::Array(items) => items.iter_mut().for_each(|i| scrub_value(i, secret)),
-        Value::Object(map) => map.values_mut().for_each(|i| scrub_value(i, secret)),
+        Value::Object(map) => {
+            let masks = |k: &String| crate::redact::redact_with(k, secret) != k.as_str();
+            if map.keys().any(masks) {
+                rekey(map, |k| scrub(k, secret));
+            }
+            map.values_mut().for_each(|i| scrub_value(i, secret));
+        }
         _ => {}
     }
 }
@@ -600,6 +693,7 @@ fn parse_api_error(
     status: u16,
     retry_after: Option<Duration>,
     body: &[u8],
+    secrets: &[Option<&str>],
 ) -> ApiError {
     let mut err = ApiError::new(status).with_request(method, path);
     err.retry_after = retry_after;
@@ -628,7 +722,7 @@ fn parse_api_error(
         }
         _ => {
             if !body.is_empty() {
-                err.body = Some(snippet(body));
+                err.body = Some(redacted_snippet(body, secrets));
             }
         }
     }
@@ -758,5 +852,119 @@ mod tests {
             let e = api_error("GET", "/x", 409, None, body.as_bytes(), &[None]);
             proptest::prop_assert_eq!(e.code.as_deref(), Some(code.as_str()));
         }
+
+        /// Server text of any length with the canary anywhere in it, as the code, the
+        /// timestamp, a detail string, a detail key or the body: every kept text is bounded,
+        /// the whole error's Display and Debug are too, and no part of the canary shows (it is
+        /// masked before anything is cut).
+        #[test]
+        fn props_server_texts_are_bounded_and_masked(
+            len in 0usize..40_000,
+            at in 0usize..40_000,
+            fill in "[a-z ]{1,3}",
+            place in 0usize..5,
+        ) {
+            let filler = fill.repeat(len / fill.len() + 1);
+            let at = at.min(filler.len());
+            let text = format!("{}{CANARY}{}", &filler[..at], &filler[at..]);
+            let body = match place {
+                0 => serde_json::json!({"code": text, "detail": "d"}).to_string(),
+                1 => serde_json::json!({"code": "c", "detail": "d", "timestamp": text}).to_string(),
+                2 => serde_json::json!({"detail": {"message": text, "list": [text]}}).to_string(),
+                3 => serde_json::json!({"detail": {text.clone(): 1}}).to_string(),
+                _ => text.clone(),
+            };
+            let e = api_error("GET", "/x", 409, None, body.as_bytes(), &[Some(CANARY)]);
+            let bounded = |t: &str| t.len() <= SNIPPET_LEN + '…'.len_utf8();
+            for t in [&e.code, &e.timestamp, &e.body].into_iter().flatten() {
+                proptest::prop_assert!(bounded(t), "{} bytes", t.len());
+            }
+            proptest::prop_assert!(e.detail.to_string().len() <= MAX_DETAIL_JSON);
+            let shown = format!("{e} {e:?} {}", e.message());
+            proptest::prop_assert!(shown.len() < 8 * 1024, "{} bytes shown", shown.len());
+            proptest::prop_assert!(!shown.contains(&CANARY[..6]), "{shown}");
+        }
+    }
+
+    const CANARY: &str = "pt_QX7canary9Z";
+
+    /// 100 kB of text whose cut falls 8 bytes into the canary.
+    fn huge() -> String {
+        format!(
+            "{}{CANARY}{}",
+            "a".repeat(SNIPPET_LEN - 8),
+            "b".repeat(100_000)
+        )
+    }
+
+    #[test]
+    fn huge_codes_timestamps_and_detail_strings_are_cut_after_masking() {
+        let body = serde_json::json!({
+            "code": huge(),
+            "timestamp": huge(),
+            "detail": {"message": huge(), "list": [huge(), {"deep": huge()}], huge(): true},
+        })
+        .to_string();
+        let e = api_error("GET", "/x", 500, None, body.as_bytes(), &[Some(CANARY)]);
+        let want = format!("{}<redacte…", "a".repeat(SNIPPET_LEN - 8));
+        assert_eq!(e.code.as_deref(), Some(want.as_str()));
+        assert_eq!(e.timestamp.as_deref(), Some(want.as_str()));
+        assert_eq!(e.message(), want);
+        assert_eq!(e.detail["list"][0], want.as_str());
+        assert_eq!(e.detail["list"][1]["deep"], want.as_str());
+        assert_eq!(e.detail[want.as_str()], true);
+        let shown = format!("{e} {e:?}");
+        assert!(shown.len() < 8 * 1024, "{} bytes", shown.len());
+        assert!(!shown.contains(&CANARY[..6]), "{shown}");
+    }
+
+    #[test]
+    fn a_detail_over_16_kib_of_json_becomes_a_snippet_of_it() {
+        let list: Vec<String> = (0..100)
+            .map(|i| format!("{i:03}{}", "v".repeat(300)))
+            .collect();
+        let body = serde_json::json!({"code": "c", "detail": {"list": list}}).to_string();
+        let e = api_error("GET", "/x", 422, None, body.as_bytes(), &[None]);
+        let Value::String(kept) = &e.detail else {
+            panic!("{:?}", e.detail)
+        };
+        assert!(kept.starts_with(r#"{"list":["000vvv"#), "{kept}");
+        assert!(kept.len() <= SNIPPET_LEN + '…'.len_utf8() && kept.ends_with('…'));
+        // A detail of exactly the limit is kept as it is.
+        let fill = MAX_DETAIL_JSON - r#"{"k":""}"#.len();
+        let keys: serde_json::Map<String, Value> = (0..fill / 100)
+            .map(|i| {
+                (
+                    format!("{i:04}"),
+                    Value::from("x".repeat(100 - r#""0000":"","#.len())),
+                )
+            })
+            .collect();
+        let mut detail = Value::Object(keys);
+        let pad = MAX_DETAIL_JSON - detail.to_string().len();
+        detail["~"] = Value::from("y".repeat(pad - r#","~":"""#.len()));
+        assert_eq!(detail.to_string().len(), MAX_DETAIL_JSON);
+        let body = serde_json::json!({"detail": detail}).to_string();
+        let e = api_error("GET", "/x", 422, None, body.as_bytes(), &[None]);
+        assert_eq!(e.detail, detail);
+    }
+
+    #[test]
+    fn a_redacted_snippet_masks_before_it_cuts() {
+        let text = huge();
+        let shown = redacted_snippet(text.as_bytes(), &[Some(CANARY)]);
+        assert_eq!(shown, format!("{}<redacte…", "a".repeat(SNIPPET_LEN - 8)));
+        // Without a secret, `token=` values are still masked.
+        let text = format!(
+            "{}token=abcdefghij{}",
+            "a".repeat(SNIPPET_LEN - 12),
+            "b".repeat(99)
+        );
+        let shown = redacted_snippet(text.as_bytes(), &[]);
+        assert!(shown.ends_with("token=<redac…"), "{shown}");
+        // Past the redaction window, the cut is still marked.
+        let text = "c".repeat(REDACT_WINDOW + 10);
+        assert!(redacted_snippet(text.as_bytes(), &[None]).ends_with('…'));
+        assert_eq!(redacted_snippet(b"short", &[None]), "short");
     }
 }

@@ -374,16 +374,17 @@ enum Ended {
 
 impl Transport {
     /// The [`Error::EventDecode`] of a frame whose data did not fit its typed payload. The
-    /// event name and the data go through the same redaction as HTTP error texts (this
-    /// transport's tokens, `token=` values, URL userinfo) before they are cut to
-    /// [`SNIPPET_LEN`](crate::SNIPPET_LEN) bytes: a frame may echo anything, the token
-    /// included.
+    /// event name, the data and serde's message (which quotes the value it refused) go
+    /// through the same redaction as HTTP error texts (this transport's tokens, `token=`
+    /// values, URL userinfo) before they are cut to [`SNIPPET_LEN`](crate::SNIPPET_LEN)
+    /// bytes: a frame may echo anything, the token included.
     pub fn event_decode_error(&self, event: &str, data: &str, source: serde_json::Error) -> Error {
-        let shown = |text: &str| crate::error::snippet(self.redact(text).as_bytes());
+        let secrets = self.secrets();
         Error::EventDecode {
-            event: shown(event),
-            snippet: shown(data),
-            source,
+            event: crate::error::redacted_snippet(event.as_bytes(), &secrets),
+            snippet: crate::error::redacted_snippet(data.as_bytes(), &secrets),
+            // serde's message quotes the value it refused: redacted too.
+            source: crate::transport::shown_source(source, &secrets),
         }
     }
 

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 use url::Url;
 
-use crate::error::{Error, Result, api_error, snippet};
+use crate::error::{Error, Result, api_error, redacted_snippet};
 use crate::request::{Body, Request};
 
 /// How failed requests are retried.
@@ -225,9 +225,18 @@ impl TransportBuilder {
     /// the connect timeout and `User-Agent` already set, and may change them.
     ///
     /// Whatever `configure` does, the transport then sets two things itself, because they guard
-    /// the token: the redirect policy (at most 5 redirects, same origin only, and never for a
-    /// URL that carries a `token=` parameter, such as the event stream's) and no `Referer`
-    /// header.
+    /// the token: no `Referer` header, and no redirect policy at all (`Policy::none()`, so
+    /// reqwest follows no redirect). The transport follows redirects of its own requests
+    /// itself, only where that keeps the request's meaning and the token safe: GET and HEAD on
+    /// 301, 302, 303, 307 and 308, other idempotent requests (PUT, DELETE, or one marked
+    /// [`Idempotency::Idempotent`](crate::Idempotency::Idempotent)) on 307 and 308 only, with
+    /// their method and body; at most 5 redirects, to the same origin only, never from or to
+    /// a URL that carries a secret (a `token=` or `access_token=` parameter, userinfo, the
+    /// token itself). Every other redirect is [`Error::Redirect`]: a POST or PATCH is never
+    /// redirected, and event streams follow none.
+    ///
+    /// Requests you send yourself through [`Transport::http_client`] therefore follow no
+    /// redirect: a 3xx comes back to you as it is.
     ///
     /// TLS: without a hook, every transport of the process shares one rustls configuration
     /// that reads the CA roots once, at the first https handshake. With a hook, reqwest builds
@@ -298,7 +307,6 @@ impl TransportBuilder {
             connect_timeout: self.connect_timeout,
             user_agent,
             configure: self.configure,
-            origin: base.origin(),
         };
         let client = recipe.client(self.timeout)?;
         Ok(Transport {
@@ -330,7 +338,6 @@ struct HttpRecipe {
     connect_timeout: Duration,
     user_agent: HeaderValue,
     configure: Option<ConfigureHttp>,
-    origin: url::Origin,
 }
 
 impl HttpRecipe {
@@ -349,21 +356,13 @@ impl HttpRecipe {
         if let Some(timeout) = timeout {
             http = http.timeout(timeout);
         }
-        let origin = self.origin.clone();
-        http.redirect(reqwest::redirect::Policy::custom(move |attempt| {
-            let carries_token = attempt.previous().iter().any(|u| {
-                u.query_pairs()
-                    .any(|(k, _)| k.eq_ignore_ascii_case("token"))
-            });
-            if attempt.previous().len() > 5 || carries_token || attempt.url().origin() != origin {
-                attempt.stop()
-            } else {
-                attempt.follow()
-            }
-        }))
-        .referer(false)
-        .build()
-        .map_err(|e| Error::InvalidArgument(format!("could not build the HTTP client: {e}")))
+        // reqwest follows nothing: its redirect policy cannot see the request's method, so the
+        // transport decides itself which redirects keep a request's meaning (see
+        // `Transport::redirect_target`). Event streams get every 3xx as it came.
+        http.redirect(reqwest::redirect::Policy::none())
+            .referer(false)
+            .build()
+            .map_err(|e| Error::InvalidArgument(format!("could not build the HTTP client: {e}")))
     }
 }
 
@@ -482,6 +481,20 @@ struct Failure {
     retry: bool,
     retry_after: Option<Duration>,
 }
+
+impl Failure {
+    /// A failure no rule repeats.
+    fn fatal(err: Error) -> Self {
+        Self {
+            err,
+            retry: false,
+            retry_after: None,
+        }
+    }
+}
+
+/// How many redirects one attempt follows at most.
+const MAX_REDIRECTS: u32 = 5;
 
 /// How the success answer of a request is handed back.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -622,7 +635,8 @@ impl Transport {
 
     /// The underlying reqwest client. Its requests carry no token unless you add one, and get
     /// the transport's request timeout ([`TransportBuilder::timeout`]) unless they set their
-    /// own (`RequestBuilder::timeout`).
+    /// own (`RequestBuilder::timeout`). It follows no redirect (a 3xx answer is handed back
+    /// as it is; see [`TransportBuilder::http_client_with`]).
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.client
     }
@@ -700,7 +714,15 @@ impl Transport {
         self.inner.token.as_ref().map(|t| t.expose_secret())
     }
 
-    /// Builds the error of a redirect the SDK did not follow (its `Location` redacted).
+    /// The token and the events token, for the redaction only.
+    pub(crate) fn secrets(&self) -> [Option<&str>; 2] {
+        let events = self.inner.events_token.as_ref().map(|t| t.expose_secret());
+        [self.secret(), events]
+    }
+
+    /// Builds the error of a redirect the SDK did not follow: its `Location` redacted, then
+    /// cut to a snippet (masked first, so the cut never leaves part of a secret, and the bound
+    /// holds for what is shown).
     pub(crate) fn redirect_error(
         &self,
         method: &str,
@@ -710,8 +732,7 @@ impl Transport {
         let location = resp
             .headers()
             .get(LOCATION)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .map(|l| self.redact(&l).into_owned());
+            .map(|v| redacted_snippet(v.as_bytes(), &self.secrets()));
         Error::Redirect {
             method: method.into(),
             path: path.into(),
@@ -729,16 +750,7 @@ impl Transport {
         retry_after: Option<Duration>,
         body: &[u8],
     ) -> Error {
-        let events = self.inner.events_token.as_ref().map(|t| t.expose_secret());
-        api_error(
-            method,
-            path,
-            status,
-            retry_after,
-            body,
-            &[self.secret(), events],
-        )
-        .into()
+        api_error(method, path, status, retry_after, body, &self.secrets()).into()
     }
 
     /// Sends `req` after the retries the policy allows and hands back the success answer (2xx,
@@ -826,6 +838,106 @@ impl Transport {
         )
     }
 
+    /// Whether `url` is on the configured origin (compared without building the two origins).
+    fn is_home(&self, url: &Url) -> bool {
+        let base = &self.inner.base;
+        url.scheme() == base.scheme()
+            && url.host_str() == base.host_str()
+            && url.port_or_known_default() == base.port_or_known_default()
+    }
+
+    /// Whether `url` carries a secret: a `token=` parameter (any case, `access_token=` too,
+    /// percent-encoded or not), userinfo, or one of the transport's tokens. The redaction
+    /// decides: a URL it would change carries one.
+    fn carries_secret(&self, url: &Url) -> bool {
+        let text = url.as_str();
+        *self.redact(text) != *text
+    }
+
+    /// Where the redirect `resp` (the answer to `req` at `resp.url()`, after `hops` redirects
+    /// already followed) may be followed to; `None` when it must not be.
+    ///
+    /// A redirect is followed only when that keeps the request's meaning: the request is
+    /// idempotent, and either it is a GET or HEAD (which stay what they are on 301, 302, 303,
+    /// 307 and 308) or the status is 307 or 308 (which keep the method and the body). And
+    /// only when the token stays safe: the target is on the configured origin, and neither
+    /// the URL that answered nor the target carries a secret. At most [`MAX_REDIRECTS`].
+    fn redirect_target(&self, req: &Request, resp: &reqwest::Response, hops: u32) -> Option<Url> {
+        let code = resp.status().as_u16();
+        let keeps_meaning = req.is_idempotent()
+            && match req.method {
+                reqwest::Method::GET | reqwest::Method::HEAD => {
+                    matches!(code, 301 | 302 | 303 | 307 | 308)
+                }
+                _ => matches!(code, 307 | 308),
+            };
+        if !keeps_meaning || hops >= MAX_REDIRECTS || self.carries_secret(resp.url()) {
+            return None;
+        }
+        let location = std::str::from_utf8(resp.headers().get(LOCATION)?.as_bytes()).ok()?;
+        let target = resp.url().join(location).ok()?;
+        (self.is_home(&target) && !self.carries_secret(&target)).then_some(target)
+    }
+
+    /// Follows the redirect `resp` of `req` and those after it while
+    /// [`redirect_target`](Self::redirect_target) allows, and returns the first answer that
+    /// is not a redirect. A redirect that is not followed is [`Error::Redirect`].
+    async fn follow_redirects(
+        &self,
+        req: &Request,
+        client: &reqwest::Client,
+        mut resp: reqwest::Response,
+    ) -> std::result::Result<reqwest::Response, Failure> {
+        let mut hops = 0;
+        while resp.status().is_redirection() {
+            let Some(target) = self.redirect_target(req, &resp, hops) else {
+                let path = self.full_path(req);
+                return Err(Failure::fatal(self.redirect_error(
+                    req.method.as_str(),
+                    &path,
+                    &resp,
+                )));
+            };
+            hops += 1;
+            let request = self
+                .http_request(client, req, target)
+                .map_err(Failure::fatal)?;
+            // Let go of the redirect's connection before the next request asks for one.
+            drop(resp);
+            resp = client
+                .execute(request)
+                .await
+                .map_err(|e| self.send_failure(req, e))?;
+        }
+        Ok(resp)
+    }
+
+    /// The failure of a request that got no complete answer. A connect error proves the
+    /// request never reached the server: it may always be repeated. After any other failure
+    /// the server may have seen, only idempotent requests are.
+    fn send_failure(&self, req: &Request, e: reqwest::Error) -> Failure {
+        if e.is_connect() {
+            return Failure {
+                err: self.http_error(req, e),
+                retry: true,
+                retry_after: None,
+            };
+        }
+        self.cut_short(req, e)
+    }
+
+    /// The failure of an exchange cut short (reqwest reports a body cut short while reading
+    /// it as a decode error): repeated only for idempotent requests. The error's path is
+    /// built only then.
+    fn cut_short(&self, req: &Request, e: reqwest::Error) -> Failure {
+        Failure {
+            retry: req.is_idempotent()
+                && (e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()),
+            err: self.http_error(req, e),
+            retry_after: None,
+        }
+    }
+
     /// The client and the `reqwest::Request` of one attempt of `req`.
     fn prepare(&self, req: &Request, take: Take) -> Result<(&reqwest::Client, reqwest::Request)> {
         let client = match take {
@@ -844,12 +956,8 @@ impl Transport {
         req: &Request,
         url: Url,
     ) -> Result<reqwest::Request> {
-        // The token only ever goes to the configured origin (compared without building the
-        // two origins).
-        let base = &self.inner.base;
-        let same_origin = url.scheme() == base.scheme()
-            && url.host_str() == base.host_str()
-            && url.port_or_known_default() == base.port_or_known_default();
+        // The token only ever goes to the configured origin.
+        let same_origin = self.is_home(&url);
         let mut request = reqwest::Request::new(req.method.clone(), url);
         if let (Some(auth), true) = (&self.inner.auth, same_origin) {
             request.headers_mut().insert(AUTHORIZATION, auth.clone());
@@ -905,32 +1013,16 @@ impl Transport {
 
     async fn attempt(&self, req: &Request, take: Take) -> std::result::Result<Answer, Failure> {
         let method = req.method.as_str();
-        let (client, request) = self.prepare(req, take).map_err(|err| Failure {
-            err,
-            retry: false,
-            retry_after: None,
-        })?;
-        // After a failure the server may have seen, only idempotent requests are repeated.
-        // (reqwest reports a body cut short while reading it as a decode error.) The error's
-        // path is built only then.
-        let cut_short = |e: reqwest::Error| Failure {
-            retry: req.is_idempotent()
-                && (e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()),
-            err: self.http_error(req, e),
-            retry_after: None,
-        };
-        let mut resp = match client.execute(request).await {
-            Ok(resp) => resp,
-            // A connect error proves the request never reached the server.
-            Err(e) if e.is_connect() => {
-                return Err(Failure {
-                    err: self.http_error(req, e),
-                    retry: true,
-                    retry_after: None,
-                });
-            }
-            Err(e) => return Err(cut_short(e)),
-        };
+        let (client, request) = self.prepare(req, take).map_err(Failure::fatal)?;
+        let mut resp = client
+            .execute(request)
+            .await
+            .map_err(|e| self.send_failure(req, e))?;
+        if resp.status().is_redirection() {
+            // Boxed: few requests meet a redirect, and the state of the loop that follows
+            // them would otherwise grow the future of every request.
+            resp = Box::pin(self.follow_redirects(req, client, resp)).await?;
+        }
         let status = resp.status();
         let code = status.as_u16();
         let allow_404 = matches!(take, Take::Body { allow_404: true });
@@ -940,7 +1032,7 @@ impl Transport {
             }
             return match read_limited(&mut resp, self.inner.max_body_size, true).await {
                 Ok(raw) => Ok(Answer::Full(raw)),
-                Err(ReadError::Http(e)) => Err(cut_short(e)),
+                Err(ReadError::Http(e)) => Err(self.cut_short(req, e)),
                 Err(ReadError::TooLarge) => Err(Failure {
                     err: Error::BodyTooLarge {
                         method: method.into(),
@@ -953,18 +1045,11 @@ impl Transport {
                 }),
             };
         }
-        if status.is_redirection() {
-            return Err(Failure {
-                err: self.redirect_error(method, &self.full_path(req), &resp),
-                retry: false,
-                retry_after: None,
-            });
-        }
         let retry_after = parse_retry_after(resp.headers());
         let limit = self.inner.max_body_size.min(MAX_ERROR_BODY);
         let body = match read_limited(&mut resp, limit, false).await {
             Ok(raw) => raw.body,
-            Err(ReadError::Http(e)) => return Err(cut_short(e)),
+            Err(ReadError::Http(e)) => return Err(self.cut_short(req, e)),
             Err(ReadError::TooLarge) => Bytes::new(),
         };
         let err = self.api_error(method, &self.full_path(req), code, retry_after, &body);
@@ -1039,7 +1124,7 @@ impl Transport {
                 raw.status,
                 &raw.body,
                 at,
-                self.secret(),
+                &self.secrets(),
             )
         })
     }
@@ -1228,31 +1313,51 @@ fn to_download(raw: RawResponse) -> Download {
 /// # Errors
 /// [`Error::Decode`].
 pub fn decode<T: DeserializeOwned>(req: &Request, status: u16, body: &[u8]) -> Result<T> {
-    decode_body(body).map_err(|failure| {
-        decode_error(req.method.as_str(), &req.path, status, body, failure, None)
-    })
+    decode_body(body)
+        .map_err(|failure| decode_error(req.method.as_str(), &req.path, status, body, failure, &[]))
 }
 
-/// The [`Error::Decode`] of a body that did not decode, its snippet redacted (masking `secret`
-/// too).
+/// The [`Error::Decode`] of a body that did not decode, its snippet redacted (masking each of
+/// `secrets` too) before it is cut, and so is the body's text that serde's message quotes.
 fn decode_error(
     method: &str,
     path: &str,
     status: u16,
     body: &[u8],
     (at, source): (String, serde_json::Error),
-    secret: Option<&str>,
+    secrets: &[Option<&str>],
 ) -> Error {
-    let mut snippet = snippet(body);
-    crate::error::scrub(&mut snippet, secret);
     Error::Decode {
         method: method.to_owned(),
         path: path.to_owned(),
         status,
         at,
-        snippet,
-        source,
+        snippet: redacted_snippet(body, secrets),
+        source: shown_source(source, secrets),
     }
+}
+
+/// `source` as an error may show it. Serde's message quotes what it refused (`invalid type:
+/// string "…"`, `unknown variant `…``), the server's text, whole: when that text carries a
+/// secret or is longer than [`crate::SNIPPET_LEN`], a copy of the error with the message
+/// redacted, then cut (its line and column kept); otherwise `source` itself.
+pub(crate) fn shown_source(
+    source: serde_json::Error,
+    secrets: &[Option<&str>],
+) -> serde_json::Error {
+    let full = source.to_string();
+    let position = if source.line() == 0 {
+        String::new()
+    } else {
+        format!(" at line {} column {}", source.line(), source.column())
+    };
+    let message = full.strip_suffix(position.as_str()).unwrap_or(&full);
+    let shown = redacted_snippet(message.as_bytes(), secrets);
+    if shown == message {
+        return source;
+    }
+    // serde_json reads the position back from the message's end.
+    <serde_json::Error as serde::de::Error>::custom(format_args!("{shown}{position}"))
 }
 
 /// Decodes `body` plainly; only on failure is it decoded again with the path tracked, to say
@@ -1306,6 +1411,7 @@ pub fn parse_retry_after_value(v: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::SNIPPET_LEN;
 
     #[test]
     fn base_url_gets_the_prefix_once() {
@@ -1404,6 +1510,43 @@ mod tests {
         ] {
             assert!(size <= 1024, "the future of Call::{what} is {size} bytes");
         }
+    }
+
+    /// serde's message quotes the refused string: redacted and cut, with its position kept;
+    /// a message that needs neither is serde's own error.
+    #[test]
+    fn decode_errors_quote_the_server_s_text_redacted_and_cut() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Id {
+            #[allow(dead_code)]
+            id: u32,
+        }
+        let req = Request::get("/x", &[]).unwrap();
+        let source = |body: &[u8]| match decode::<Id>(&req, 200, body).unwrap_err() {
+            Error::Decode { source, .. } => source,
+            other => panic!("{other:?}"),
+        };
+        let plain = source(br#"{"id": true}"#);
+        assert_eq!(
+            plain.to_string(),
+            "invalid type: boolean `true`, expected u32 at line 1 column 11"
+        );
+        let masked = source(br#"{"id": "a?token=pt_zz"}"#);
+        assert_eq!(
+            masked.to_string(),
+            r#"invalid type: string "a?token=<redacted>", expected u32 at line 1 column 22"#
+        );
+        assert_eq!((masked.line(), masked.column()), (1, 22));
+        let long = format!(r#"{{"id": "{}"}}"#, "x".repeat(100_000));
+        let cut = source(long.as_bytes());
+        let shown = cut.to_string();
+        assert!(shown.len() < SNIPPET_LEN + 64, "{} bytes", shown.len());
+        assert!(
+            shown.starts_with(r#"invalid type: string "xxx"#)
+                && shown.ends_with("… at line 1 column 100009"),
+            "{shown}"
+        );
+        assert_eq!((cut.line(), cut.column()), (1, 100_009));
     }
 
     #[test]

@@ -109,6 +109,16 @@ fn assert_no_token(what: &str, text: &str) {
     );
 }
 
+/// Like [`assert_no_token`], and not even the token's first seven bytes (what a snippet cut
+/// through the token, before masking it, would leave).
+fn assert_no_part_of_token(what: &str, text: &str) {
+    assert_no_token(what, text);
+    assert!(
+        !text.contains(&TOKEN[..7]),
+        "{what} shows the start of the token: {text}"
+    );
+}
+
 /// A buffer of captured `tracing` output.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -427,6 +437,512 @@ mod auth {
         );
         // The first request plus at most five redirects.
         assert!(requests(&s).await.len() <= 6);
+    }
+}
+
+/// Which redirects the transport follows: only those that keep the request's meaning, on the
+/// same origin, to a URL without a secret; and what an unfollowed redirect's error shows.
+mod redirects {
+    use super::*;
+
+    /// Requests `s` received on `p`, any method.
+    async fn requests_to(s: &MockServer, p: &str) -> Vec<wiremock::Request> {
+        requests(s)
+            .await
+            .into_iter()
+            .filter(|r| r.url.path() == p)
+            .collect()
+    }
+
+    /// Mounts `status` with `location` on `method_name` `from`, and a success answer (`{"id":
+    /// "moved"}`) on every method at `to`, so a redirect followed in any form succeeds.
+    async fn mount_redirect(
+        s: &MockServer,
+        method_name: &str,
+        from: &str,
+        status: u16,
+        location: &str,
+        to: &str,
+    ) {
+        Mock::given(method(method_name))
+            .and(path(from))
+            .respond_with(ResponseTemplate::new(status).insert_header("location", location))
+            .mount(s)
+            .await;
+        Mock::given(path(to))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "moved"})))
+            .mount(s)
+            .await;
+    }
+
+    fn assert_redirect_error(err: &Error, want_method: &str, want_status: u16) {
+        match err {
+            Error::Redirect { method, status, .. } => {
+                assert_eq!(method, want_method, "{err:?}");
+                assert_eq!(*status, want_status, "{err:?}");
+            }
+            other => panic!("expected Error::Redirect, got {other:?}"),
+        }
+    }
+
+    /// The bug: `instances().start()` against a 302 got `Decode: missing field id`, because
+    /// the POST was followed as a GET and the GET's answer decoded as the POST's.
+    #[tokio::test]
+    async fn a_post_answered_by_a_same_origin_302_is_not_followed() {
+        let s = server().await;
+        Mock::given(method("POST"))
+            .and(path("/api/v1/instances"))
+            .respond_with(
+                ResponseTemplate::new(302).insert_header("location", "/api/v1/instances/list"),
+            )
+            .expect(1)
+            .mount(&s)
+            .await;
+        Mock::given(path("/api/v1/instances/list"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"items": []})))
+            .mount(&s)
+            .await;
+        let req = Request::post("/instances", &[])
+            .unwrap()
+            .json(&json!({"challenge_id": "WEB-001"}))
+            .unwrap();
+        let err = transport(&s).json::<Item>(&req).await.unwrap_err();
+        assert_redirect_error(&err, "POST", 302);
+        let Error::Redirect { path, location, .. } = &err else {
+            unreachable!()
+        };
+        assert_eq!(path, "/api/v1/instances");
+        assert_eq!(location.as_deref(), Some("/api/v1/instances/list"));
+        assert!(
+            requests_to(&s, "/api/v1/instances/list").await.is_empty(),
+            "the redirect target was requested"
+        );
+    }
+
+    /// A 307/308 would repeat the POST elsewhere: still a POST, so not followed either.
+    #[tokio::test]
+    async fn a_post_answered_by_a_307_or_308_is_not_followed() {
+        for status in [307, 308] {
+            let s = server().await;
+            mount_redirect(
+                &s,
+                "POST",
+                "/api/v1/flags",
+                status,
+                "/api/v1/flags2",
+                "/api/v1/flags2",
+            )
+            .await;
+            let req = Request::post("/flags", &[])
+                .unwrap()
+                .json(&json!({"flag": "FLAG{x}"}))
+                .unwrap();
+            let err = transport(&s).json::<Item>(&req).await.unwrap_err();
+            assert_redirect_error(&err, "POST", status);
+            assert!(
+                requests_to(&s, "/api/v1/flags2").await.is_empty(),
+                "{status}: the redirect target was requested"
+            );
+            assert_eq!(requests(&s).await.len(), 1, "{status}");
+        }
+    }
+
+    /// A PATCH is not idempotent: no redirect of it is followed.
+    #[tokio::test]
+    async fn a_patch_is_never_redirected() {
+        for status in [302, 307, 308] {
+            let s = server().await;
+            mount_redirect(&s, "PATCH", "/api/v1/p", status, "/api/v1/q", "/api/v1/q").await;
+            let req = Request::patch("/p", &[])
+                .unwrap()
+                .json(&json!({"a": 1}))
+                .unwrap();
+            let err = transport(&s).empty(&req).await.unwrap_err();
+            assert_redirect_error(&err, "PATCH", status);
+            assert!(requests_to(&s, "/api/v1/q").await.is_empty(), "{status}");
+        }
+    }
+
+    /// A GET that the caller marked not idempotent is not followed either.
+    #[tokio::test]
+    async fn a_get_marked_not_idempotent_is_not_redirected() {
+        let s = server().await;
+        mount_redirect(
+            &s,
+            "GET",
+            "/api/v1/once",
+            302,
+            "/api/v1/twice",
+            "/api/v1/twice",
+        )
+        .await;
+        let req = Request::get("/once", &[])
+            .unwrap()
+            .idempotency(Idempotency::NotIdempotent);
+        let err = transport(&s).empty(&req).await.unwrap_err();
+        assert_redirect_error(&err, "GET", 302);
+        assert!(requests_to(&s, "/api/v1/twice").await.is_empty());
+    }
+
+    /// 301/302/303 turn a DELETE or a PUT into a GET (reqwest's rule, and the browsers'):
+    /// not followed.
+    #[tokio::test]
+    async fn delete_and_put_are_not_followed_on_301_302_303() {
+        for (m, status) in [
+            ("DELETE", 302),
+            ("DELETE", 301),
+            ("DELETE", 303),
+            ("PUT", 302),
+            ("PUT", 303),
+        ] {
+            let s = server().await;
+            mount_redirect(
+                &s,
+                m,
+                "/api/v1/thing",
+                status,
+                "/api/v1/other",
+                "/api/v1/other",
+            )
+            .await;
+            let req = Request::new(
+                reqwest::Method::from_bytes(m.as_bytes()).unwrap(),
+                "/thing",
+                &[],
+            )
+            .unwrap();
+            let err = transport(&s).empty(&req).await.unwrap_err();
+            assert_redirect_error(&err, m, status);
+            assert!(
+                requests_to(&s, "/api/v1/other").await.is_empty(),
+                "{m} {status}: the redirect target was requested"
+            );
+        }
+    }
+
+    /// 307/308 keep the method and the body: an idempotent PUT or DELETE follows them, with
+    /// the token and without a Referer.
+    #[tokio::test]
+    async fn put_and_delete_follow_307_and_308_with_method_body_and_token() {
+        for (m, status) in [("PUT", 307), ("PUT", 308), ("DELETE", 307), ("DELETE", 308)] {
+            let s = server().await;
+            Mock::given(method(m))
+                .and(path("/api/v1/old"))
+                .respond_with(
+                    ResponseTemplate::new(status).insert_header("location", "/api/v1/new"),
+                )
+                .expect(1)
+                .mount(&s)
+                .await;
+            Mock::given(method(m))
+                .and(path("/api/v1/new"))
+                .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+                .and(body_json(json!({"name": "x"})))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "moved"})))
+                .expect(1)
+                .mount(&s)
+                .await;
+            let req = Request::new(
+                reqwest::Method::from_bytes(m.as_bytes()).unwrap(),
+                "/old",
+                &[],
+            )
+            .unwrap()
+            .json(&json!({"name": "x"}))
+            .unwrap();
+            let item: Item = transport(&s).json(&req).await.unwrap();
+            assert_eq!(item.id, "moved", "{m} {status}");
+            for r in requests(&s).await {
+                assert!(r.headers.get("referer").is_none(), "{r:?}");
+            }
+        }
+    }
+
+    /// GET and HEAD follow every redirect status that names a new place, keeping their method.
+    #[tokio::test]
+    async fn get_and_head_follow_301_302_303_307_308() {
+        for m in ["GET", "HEAD"] {
+            for status in [301, 302, 303, 307, 308] {
+                let s = server().await;
+                Mock::given(method(m))
+                    .and(path("/api/v1/old"))
+                    .respond_with(
+                        ResponseTemplate::new(status).insert_header("location", "/api/v1/new"),
+                    )
+                    .expect(1)
+                    .mount(&s)
+                    .await;
+                Mock::given(method(m))
+                    .and(path("/api/v1/new"))
+                    .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+                    .respond_with(ResponseTemplate::new(204))
+                    .expect(1)
+                    .mount(&s)
+                    .await;
+                let req = Request::new(
+                    reqwest::Method::from_bytes(m.as_bytes()).unwrap(),
+                    "/old",
+                    &[],
+                )
+                .unwrap();
+                transport(&s)
+                    .empty(&req)
+                    .await
+                    .unwrap_or_else(|e| panic!("{m} {status}: {e:?}"));
+                for r in requests(&s).await {
+                    assert!(r.headers.get("referer").is_none(), "{r:?}");
+                }
+            }
+        }
+    }
+
+    /// A relative `Location` resolves against the URL that answered, a query included.
+    #[tokio::test]
+    async fn a_relative_location_resolves_against_the_answering_url() {
+        let s = server().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/dir/old"))
+            .respond_with(ResponseTemplate::new(302).insert_header("location", "new?page=2"))
+            .expect(1)
+            .mount(&s)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/dir/new"))
+            .and(query_param("page", "2"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "moved"})))
+            .expect(1)
+            .mount(&s)
+            .await;
+        let item: Item = transport(&s)
+            .json(&Request::get("/dir/old", &[]).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(item.id, "moved");
+    }
+
+    /// The target, not only the URL requested, decides: a same-origin target that carries a
+    /// token (any case, any `…token` name) is never requested.
+    #[tokio::test]
+    async fn a_same_origin_redirect_to_a_url_with_a_token_is_not_followed() {
+        for query in [
+            "token=x",
+            "TOKEN=x",
+            "access_token=x",
+            "next=%2Fevents%3Ftoken%3Dx",
+        ] {
+            let s = server().await;
+            let location = format!("/api/v1/target?{query}");
+            mount_redirect(&s, "GET", "/api/v1/start", 302, &location, "/api/v1/target").await;
+            let err = transport(&s)
+                .json::<Item>(&Request::get("/start", &[]).unwrap())
+                .await
+                .unwrap_err();
+            assert_redirect_error(&err, "GET", 302);
+            let Error::Redirect {
+                location: shown, ..
+            } = &err
+            else {
+                unreachable!()
+            };
+            let shown = shown.as_deref().unwrap();
+            assert!(shown.starts_with("/api/v1/target?"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{query}: {shown}");
+            assert!(
+                requests_to(&s, "/api/v1/target").await.is_empty(),
+                "{query}: the target carrying a token was requested"
+            );
+        }
+    }
+
+    /// A target that carries the transport's own token anywhere (not as a parameter) is not
+    /// requested either, and the token does not show.
+    #[tokio::test]
+    async fn a_redirect_to_a_url_with_the_token_in_its_path_is_not_followed() {
+        let s = server().await;
+        let location = format!("/api/v1/t/{TOKEN}");
+        mount_redirect(&s, "GET", "/api/v1/start", 302, &location, &location).await;
+        let err = transport(&s)
+            .json::<Item>(&Request::get("/start", &[]).unwrap())
+            .await
+            .unwrap_err();
+        assert_redirect_error(&err, "GET", 302);
+        assert_no_token("redirect error", &format!("{err} {err:?}"));
+        assert!(requests_to(&s, &location).await.is_empty());
+    }
+
+    /// A request whose own URL carries a token is not redirected, even to a clean URL.
+    #[tokio::test]
+    async fn a_request_whose_url_carries_a_token_is_not_redirected() {
+        let s = server().await;
+        mount_redirect(
+            &s,
+            "GET",
+            "/api/v1/start",
+            302,
+            "/api/v1/clean",
+            "/api/v1/clean",
+        )
+        .await;
+        let req = Request::get("/start", &[]).unwrap().query("token", "abc");
+        let err = transport(&s).json::<Item>(&req).await.unwrap_err();
+        assert_redirect_error(&err, "GET", 302);
+        assert!(requests_to(&s, "/api/v1/clean").await.is_empty());
+    }
+
+    /// A redirect without a `Location`, or one that is not a URL, is not followed.
+    #[tokio::test]
+    async fn a_redirect_without_a_usable_location_is_an_error() {
+        let s = server().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/nowhere"))
+            .respond_with(ResponseTemplate::new(302))
+            .mount(&s)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/bad"))
+            .respond_with(ResponseTemplate::new(302).insert_header("location", "http://[::1"))
+            .mount(&s)
+            .await;
+        let t = transport(&s);
+        let err = t
+            .empty(&Request::get("/nowhere", &[]).unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Redirect {
+                    status: 302,
+                    location: None,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = t
+            .empty(&Request::get("/bad", &[]).unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Redirect { status: 302, location: Some(l), .. } if l == "http://[::1"),
+            "{err:?}"
+        );
+    }
+
+    /// At most five redirects are followed: the sixth answer is the error.
+    #[tokio::test]
+    async fn five_redirects_are_followed_and_not_six() {
+        for (hops, ok) in [(5, true), (6, false)] {
+            let s = server().await;
+            for i in 0..hops {
+                Mock::given(method("GET"))
+                    .and(path(format!("/api/v1/h{i}")))
+                    .respond_with(
+                        ResponseTemplate::new(302)
+                            .insert_header("location", format!("/api/v1/h{}", i + 1)),
+                    )
+                    .expect(1)
+                    .mount(&s)
+                    .await;
+            }
+            Mock::given(method("GET"))
+                .and(path(format!("/api/v1/h{hops}")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "end"})))
+                .mount(&s)
+                .await;
+            let got = transport(&s)
+                .json::<Item>(&Request::get("/h0", &[]).unwrap())
+                .await;
+            match (ok, got) {
+                (true, Ok(item)) => assert_eq!(item.id, "end"),
+                (false, Err(err)) => {
+                    assert_redirect_error(&err, "GET", 302);
+                    assert!(
+                        requests_to(&s, &format!("/api/v1/h{hops}"))
+                            .await
+                            .is_empty()
+                    );
+                }
+                (_, other) => panic!("{hops} hops: {other:?}"),
+            }
+        }
+    }
+
+    /// Requests sent through `http_client()` follow no redirect on their own.
+    #[tokio::test]
+    async fn the_http_client_follows_no_redirect() {
+        let s = server().await;
+        mount_redirect(&s, "GET", "/api/v1/old", 302, "/api/v1/new", "/api/v1/new").await;
+        let t = transport(&s);
+        let resp = t
+            .http_client()
+            .get(format!("{}/api/v1/old", s.uri()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 302);
+        assert!(requests_to(&s, "/api/v1/new").await.is_empty());
+    }
+
+    /// A 100 kB `Location` (with the token inside it, where a cut would split it) shows as a
+    /// bounded, redacted snippet.
+    #[tokio::test]
+    async fn a_huge_location_is_bounded_and_redacted() {
+        let s = server().await;
+        let foreign = "http://other.invalid/";
+        for (what, location) in [
+            (
+                // The bare token straddles the snippet's cut.
+                "bare token at the cut",
+                format!(
+                    "{foreign}{}{TOKEN}?pad={}",
+                    "a".repeat(SNIPPET_LEN - foreign.len() - 12),
+                    "b".repeat(100_000)
+                ),
+            ),
+            (
+                "token parameter first",
+                format!("{foreign}cb?token={TOKEN}&pad={}", "c".repeat(100_000)),
+            ),
+            (
+                "token parameter last",
+                format!("{foreign}cb?pad={}&token={TOKEN}", "d".repeat(100_000)),
+            ),
+        ] {
+            Mock::given(method("GET"))
+                .and(path("/api/v1/huge"))
+                .respond_with(
+                    ResponseTemplate::new(302).insert_header("location", location.as_str()),
+                )
+                .up_to_n_times(1)
+                .mount(&s)
+                .await;
+            let err = transport(&s)
+                .empty(&Request::get("/huge", &[]).unwrap())
+                .await
+                .unwrap_err();
+            let Error::Redirect {
+                location: Some(shown),
+                ..
+            } = &err
+            else {
+                panic!("{what}: expected a redirect error with a location, got {err:?}")
+            };
+            assert!(
+                shown.len() <= SNIPPET_LEN + '…'.len_utf8(),
+                "{what}: {} bytes",
+                shown.len()
+            );
+            assert!(shown.starts_with(foreign), "{what}: {shown}");
+            for text in [format!("{err}"), format!("{err:?}"), format!("{err:#?}")] {
+                assert!(
+                    text.len() < 2 * SNIPPET_LEN,
+                    "{what}: {} bytes shown",
+                    text.len()
+                );
+                assert_no_part_of_token(what, &text);
+            }
+        }
     }
 }
 
@@ -852,6 +1368,125 @@ mod api_errors {
         assert_eq!(err.to_string(), "HTTP 500 (GET /api/v1/thing)");
     }
 
+    /// 100 kB of server text, the token inside it where the snippet's cut falls (12 bytes
+    /// before it).
+    fn huge(fill: &str) -> String {
+        format!(
+            "{}{TOKEN}{}",
+            fill.repeat(SNIPPET_LEN - 12),
+            fill.repeat(100_000)
+        )
+    }
+
+    /// Every string inside `v` (keys included) is at most a snippet long.
+    fn assert_strings_bounded(what: &str, v: &Value) {
+        let bounded = |s: &str| s.len() <= SNIPPET_LEN + '…'.len_utf8();
+        match v {
+            Value::String(s) => assert!(bounded(s), "{what}: a {} byte string", s.len()),
+            Value::Array(items) => items.iter().for_each(|i| assert_strings_bounded(what, i)),
+            Value::Object(map) => {
+                for (k, i) in map {
+                    assert!(bounded(k), "{what}: a {} byte key", k.len());
+                    assert_strings_bounded(what, i);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A hostile or broken server's `code`, `timestamp` and `detail` of 100 kB each: what the
+    /// error keeps and shows is bounded, and the token inside them never shows, not even in
+    /// part.
+    #[tokio::test]
+    async fn huge_codes_timestamps_and_details_are_bounded() {
+        let many: serde_json::Map<String, Value> = (0..200)
+            .map(|i| (format!("k{i}"), json!("v".repeat(400))))
+            .collect();
+        for (what, body) in [
+            (
+                "string detail",
+                json!({"code": huge("c"), "detail": huge("d"), "timestamp": huge("t")}),
+            ),
+            (
+                "object detail with a message",
+                json!({"code": "x", "detail": {"message": huge("m"), "other": huge("o")}}),
+            ),
+            (
+                "object detail without a message",
+                json!({"code": "x", "detail": {"a": huge("a"), "list": [huge("l"), {"deep": huge("e")}]}}),
+            ),
+            ("a huge key", json!({"detail": {huge("k"): 1}})),
+            (
+                "a node's nested code",
+                json!({"detail": {"code": huge("n"), "message": huge("m")}}),
+            ),
+            ("many small strings", json!({"code": "x", "detail": many})),
+            ("a bare JSON string", json!(huge("s"))),
+        ] {
+            let err = error_for(ResponseTemplate::new(409).set_body_json(body)).await;
+            let api = err.api().unwrap();
+            for text in [&api.code, &api.timestamp, &api.body].into_iter().flatten() {
+                assert!(
+                    text.len() <= SNIPPET_LEN + '…'.len_utf8(),
+                    "{what}: a {} byte text",
+                    text.len()
+                );
+            }
+            assert_strings_bounded(what, &api.detail);
+            assert!(
+                api.detail.to_string().len() <= 16 * 1024,
+                "{what}: the detail is {} bytes of JSON",
+                api.detail.to_string().len()
+            );
+            for text in [
+                format!("{err}"),
+                format!("{err:?}"),
+                format!("{err:#?}"),
+                api.message(),
+            ] {
+                assert!(text.len() < 8 * 1024, "{what}: {} bytes shown", text.len());
+                assert_no_part_of_token(what, &text);
+            }
+        }
+    }
+
+    /// A detail whose JSON is over 16 KiB is kept as the start of that JSON, a string.
+    #[tokio::test]
+    async fn a_detail_over_16_kib_becomes_a_snippet_of_its_json() {
+        let many: serde_json::Map<String, Value> = (0..200)
+            .map(|i| (format!("k{i:03}"), json!("v".repeat(400))))
+            .collect();
+        let err = error_for(
+            ResponseTemplate::new(422).set_body_json(json!({"code": "x", "detail": many})),
+        )
+        .await;
+        let api = err.api().unwrap();
+        let Value::String(shown) = &api.detail else {
+            panic!("{:?}", api.detail)
+        };
+        assert!(shown.starts_with("{\"k000\":\"vvv"), "{shown}");
+        assert!(shown.ends_with('…'), "{shown}");
+        assert_eq!(api.message(), *shown);
+        // Under the limit, an object stays an object.
+        let err = error_for(ResponseTemplate::new(422).set_body_json(
+            json!({"code": "x", "detail": {"a": "v".repeat(400), "b": "w".repeat(400)}}),
+        ))
+        .await;
+        assert!(err.api().unwrap().detail.is_object());
+    }
+
+    /// The token where the body snippet's cut falls: masked before the cut, so no part of it
+    /// shows.
+    #[tokio::test]
+    async fn the_body_snippet_never_shows_part_of_the_token() {
+        let html = format!("<html>{}</html>", &huge("x")[6..]);
+        let err = error_for(ResponseTemplate::new(502).set_body_raw(html, "text/html")).await;
+        let body = err.api().unwrap().body.clone().unwrap();
+        assert!(body.len() <= SNIPPET_LEN + '…'.len_utf8(), "{}", body.len());
+        assert!(body.ends_with("<redacted>xx…"), "{body}");
+        assert_no_part_of_token("body snippet", &format!("{err} {err:?}"));
+    }
+
     #[tokio::test]
     async fn json_that_is_not_an_envelope_becomes_the_detail() {
         let err = error_for(ResponseTemplate::new(400).set_body_json(json!(["a", "b"]))).await;
@@ -956,6 +1591,37 @@ mod decode_errors {
             "a character was cut in half: {snippet}"
         );
         assert!(snippet.ends_with("éé…"), "{snippet}");
+    }
+
+    /// The token where the decode snippet's cut falls: masked before the cut.
+    #[tokio::test]
+    async fn the_decode_snippet_never_shows_part_of_the_token() {
+        // `{"items": "` is 11 bytes: the token starts 12 bytes before the cut.
+        let body = format!(
+            "{{\"items\": \"{}{TOKEN}{}\"}}",
+            "x".repeat(SNIPPET_LEN - 12 - 11),
+            "y".repeat(100_000)
+        );
+        let err = decode_error::<Page<Item>>(
+            ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+        )
+        .await;
+        let Error::Decode { snippet, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            snippet.len() <= SNIPPET_LEN + '…'.len_utf8(),
+            "{}",
+            snippet.len()
+        );
+        assert!(snippet.ends_with("<redacted>yy…"), "{snippet}");
+        // serde's message quotes the string it refused: redacted and cut too.
+        let Error::Decode { source, .. } = &err else {
+            unreachable!()
+        };
+        assert!(source.to_string().len() < 2 * SNIPPET_LEN, "{source}");
+        assert_eq!(source.line(), 1);
+        assert_no_part_of_token("decode snippet", &format!("{err} {err:?}"));
     }
 
     #[tokio::test]
