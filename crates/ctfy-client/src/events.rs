@@ -140,6 +140,11 @@ impl PlatformClient {
     /// The platform's realtime events (`GET /events?token=…`), reconnecting with backoff
     /// (1 s → 30 s) when the connection is lost or silent for 95 s.
     ///
+    /// Every stream this returns, and every [`Instances::start`](crate::Instances::start)
+    /// waiting for readiness, reads the client's one connection: it opens at the first poll
+    /// and closes when the last reader is dropped (or at [`PlatformClient::shutdown`]). A
+    /// reader more than 4 MiB of frames behind gets [`Notice::Lagged`].
+    ///
     /// What arrives depends on the token (the client's, or its
     /// [`events_token`](crate::ClientBuilder::events_token) when set): a `pt_` session token
     /// sees its teams' frames (instances, flags, achievements…) and the global ones; a `pf_`
@@ -171,7 +176,9 @@ impl PlatformClient {
         self.events_with(SseConfig::default())
     }
 
-    /// [`PlatformClient::events`] with another backoff, idle timeout or reconnection setting.
+    /// [`PlatformClient::events`] with another backoff, idle timeout, reconnection setting or
+    /// reader buffer. Readers of one client with equal configurations share one connection;
+    /// each different configuration has a connection of its own.
     pub fn events_with(&self, config: SseConfig) -> EventStream {
         EventStream::open(&self.t, config)
     }
