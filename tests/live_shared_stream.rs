@@ -79,7 +79,10 @@ async fn concurrent_starts_and_a_subscriber_share_one_stream() {
         client.instances().stop(id.as_str()).await.expect("stop");
     }
     let opened = streams_logged(log) - before;
-    assert_eq!(opened, 1, "event streams opened for 8 starts and a subscriber");
+    assert_eq!(
+        opened, 1,
+        "event streams opened for 8 starts and a subscriber"
+    );
     assert_eq!(client.transport().shared_streams(), 1);
     drop(events);
     assert!(client.shutdown(Duration::from_secs(10)).await);

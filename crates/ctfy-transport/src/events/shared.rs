@@ -93,6 +93,9 @@ impl ReaderSlot {
     /// item is always kept). Returns whether the queue is more than half full.
     fn push(&self, msg: Msg, budget: usize) -> bool {
         let mut q = lock(&self.queue);
+        // The reader waits only on an empty queue (its permit is kept until it waits): wake
+        // it only then, not for every item of a burst.
+        let wake = q.items.is_empty();
         q.bytes += msg.cost();
         q.items.push_back(msg);
         while q.bytes > budget && q.items.len() > 1 {
@@ -103,7 +106,9 @@ impl ReaderSlot {
         }
         let half_full = q.bytes > budget / 2;
         drop(q);
-        self.ready.notify_one();
+        if wake {
+            self.ready.notify_one();
+        }
         half_full
     }
 
@@ -372,7 +377,8 @@ async fn read(reader: Reader) -> Option<(Result<SseItem>, Reader)> {
     let item = match live.next().await {
         Next::Msg(Msg::Item(item)) => match &*item {
             SseItem::Connected | SseItem::Reconnected { .. } => live.connection(),
-            other => other.clone(),
+            // The last reader to take a frame (the only one, usually) gets it without a copy.
+            _ => Arc::try_unwrap(item).unwrap_or_else(|shared| (*shared).clone()),
         },
         Next::Msg(Msg::Failed(e)) => return Some((Err(e.fan_out()), Reader::Live(live))),
         Next::Missed(missed) => SseItem::Lagged { missed },
