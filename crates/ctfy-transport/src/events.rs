@@ -60,7 +60,7 @@
 //! A `429` whose code is `too_many_streams` (the platform's cap of live streams per account)
 //! ends the stream with that [`Error::Api`] ([`Error::is_stream_limit`]): retrying would only
 //! add load. Failures that are not HTTP answers (idle timeout, no response, a body that is not
-//! an event stream) are [`Error::Stream`] with a [`StreamErrorKind`](crate::StreamErrorKind).
+//! an event stream) are [`Error::Stream`] with a [`StreamErrorKind`].
 //!
 //! # One connection for many readers
 //!
