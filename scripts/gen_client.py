@@ -1147,7 +1147,7 @@ def errors_doc(m: Method) -> list[str]:
         out.append("- [`Error::Api`](crate::Error::Api) with the node's status and message: 401/403 when the node token is wrong.")
     else:
         who = "an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`)" if admin else "a token allowed to use this route"
-        out.append(f"- [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without {who}.")
+        out.append(f"- [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without {who}.")
     paths = [a for a in m.args if a.where == "path"]
     if paths:
         out.append("- 404 (`…_not_found`) when " + ", ".join(f"`{a.key}`" for a in paths) + " names nothing the token can see.")

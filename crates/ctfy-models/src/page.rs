@@ -25,7 +25,8 @@ impl<T> Page<T> {
     /// Whether more items follow this page.
     pub fn has_more(&self) -> bool {
         match self.total {
-            Some(total) => self.offset + (self.items.len() as u64) < total,
+            // The offset is the server's: no overflow, whatever it says.
+            Some(total) => self.next_offset() < total,
             None => {
                 !self.items.is_empty() && self.limit.is_some_and(|l| self.items.len() as u64 >= l)
             }
@@ -34,7 +35,7 @@ impl<T> Page<T> {
 
     /// The offset of the next page.
     pub fn next_offset(&self) -> u64 {
-        self.offset + self.items.len() as u64
+        self.offset.saturating_add(self.items.len() as u64)
     }
 
     /// Maps every item.
@@ -53,5 +54,24 @@ impl<T> IntoIterator for Page<T> {
     type IntoIter = std::vec::IntoIter<T>;
     fn into_iter(self) -> Self::IntoIter {
         self.items.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The offset comes from the server: a huge one must not overflow (it used to panic in a
+    /// debug build and wrap in a release one).
+    #[test]
+    fn a_huge_server_offset_does_not_overflow() {
+        let page = Page {
+            items: vec![1, 2],
+            total: Some(u64::MAX),
+            limit: Some(2),
+            offset: u64::MAX - 1,
+        };
+        assert_eq!(page.next_offset(), u64::MAX);
+        assert!(!page.has_more());
     }
 }

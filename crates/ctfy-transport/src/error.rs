@@ -267,10 +267,81 @@ impl Error {
         self.api_status() == Some(404)
     }
 
-    /// Whether this is an API error with status 401: the token is missing, unknown, expired
-    /// or revoked.
+    /// Whether this is an API error with status 401: the request carried no token (or
+    /// another scheme than `Bearer`), or a login was refused (`invalid_credentials`).
+    ///
+    /// The platform answers a token it does not accept (unknown, revoked, expired) with
+    /// **403**, not 401: to ask "is my token still good?", use [`Error::is_auth_failure`].
     pub fn is_unauthorized(&self) -> bool {
         self.api_status() == Some(401)
+    }
+
+    /// Whether the credentials are not good: a 401 (no token, a refused login), or the 403 the
+    /// platform answers for a token it does not accept (`Invalid or revoked token`, `Token has
+    /// expired`). Refresh or replace the token when this is true; a 403 for a token that is
+    /// valid but may not do this ([`Error::is_forbidden`] alone) is not an auth failure.
+    ///
+    /// ```
+    /// use ctfy_transport::{ApiError, Error};
+    ///
+    /// let revoked: Error = ApiError::new(403).with_code("http_403").with_detail("Invalid or revoked token").into();
+    /// assert!(revoked.is_auth_failure() && !revoked.is_unauthorized());
+    /// let not_yours: Error = ApiError::new(403).with_code("forbidden").with_detail("Not your instance").into();
+    /// assert!(!not_yours.is_auth_failure());
+    /// ```
+    pub fn is_auth_failure(&self) -> bool {
+        let Some(api) = self.api() else {
+            return false;
+        };
+        match api.status {
+            401 => true,
+            403 => matches!(
+                api.detail.as_str(),
+                Some("Invalid or revoked token" | "Token has expired")
+            ),
+            _ => false,
+        }
+    }
+
+    /// For a failed request that is not idempotent (a POST or PATCH: a flag submission, an
+    /// instance launch, a registration), whether the server may have acted on it: look
+    /// (list the instances, the submissions, the teams) before you repeat it. `false` when it
+    /// certainly did not (the connection never opened, the request was refused before it was
+    /// sent, a 4xx or a 503/429 the platform answers before acting) and for idempotent
+    /// requests, which are safe to repeat.
+    ///
+    /// `true` for: a transport failure after the request may have been written (reset,
+    /// timeout, a body cut short); a 500/502/504 (the server or a proxy failed, maybe after
+    /// acting); a redirect or an undecodable success answer (the server answered, so it
+    /// acted); and a start's deadline ([`Error::Timeout`]): its launch may have gone through,
+    /// even when the error names no instance yet (the SDK stops any instance such a start
+    /// created, unless told to keep it).
+    ///
+    /// ```
+    /// use ctfy_transport::{ApiError, Error};
+    ///
+    /// let e: Error = ApiError::new(502).with_request("POST", "/api/v1/submissions").into();
+    /// assert!(e.may_have_been_applied());
+    /// let e: Error = ApiError::new(429).with_request("POST", "/api/v1/instances").into();
+    /// assert!(!e.may_have_been_applied());
+    /// let e: Error = ApiError::new(502).with_request("GET", "/api/v1/health").into();
+    /// assert!(!e.may_have_been_applied());
+    /// ```
+    pub fn may_have_been_applied(&self) -> bool {
+        fn unsafe_to_repeat(method: &str) -> bool {
+            method.eq_ignore_ascii_case("POST") || method.eq_ignore_ascii_case("PATCH")
+        }
+        match self {
+            Error::Http { method, source, .. } => {
+                unsafe_to_repeat(method) && !source.is_connect() && !source.is_builder()
+            }
+            Error::Api(e) => unsafe_to_repeat(&e.method) && matches!(e.status, 500 | 502 | 504),
+            Error::Decode { method, .. }
+            | Error::Redirect { method, .. }
+            | Error::BodyTooLarge { method, .. } => unsafe_to_repeat(method),
+            Error::Timeout { .. } => true,
+            _ => false,
+        }
     }
 
     /// Whether this is an API error with status 403: the token is valid but may not do this
@@ -827,6 +898,55 @@ mod tests {
             shown,
             "HTTP 409 already_member: already on a team (POST /api/v1/competitions/c/teams)"
         );
+    }
+
+    #[test]
+    fn auth_failures_cover_the_platform_s_403_for_a_bad_token() {
+        let e = |status, detail: &str| {
+            Error::from(
+                ApiError::new(status)
+                    .with_code(format!("http_{status}"))
+                    .with_detail(detail),
+            )
+        };
+        assert!(e(401, "Not authenticated").is_auth_failure());
+        assert!(e(403, "Invalid or revoked token").is_auth_failure());
+        assert!(e(403, "Token has expired").is_auth_failure());
+        assert!(!e(403, "Admin privileges required").is_auth_failure());
+        assert!(!e(404, "Invalid or revoked token").is_auth_failure());
+        assert!(!Error::InvalidArgument("x".into()).is_auth_failure());
+    }
+
+    #[test]
+    fn what_may_have_been_applied() {
+        let api = |status, method| {
+            Error::from(ApiError::new(status).with_request(method, "/api/v1/submissions"))
+        };
+        for status in [500, 502, 504] {
+            assert!(api(status, "POST").may_have_been_applied(), "{status}");
+            assert!(api(status, "PATCH").may_have_been_applied(), "{status}");
+            assert!(!api(status, "GET").may_have_been_applied(), "{status}");
+            assert!(!api(status, "DELETE").may_have_been_applied(), "{status}");
+        }
+        for status in [400, 401, 403, 404, 409, 422, 429, 503] {
+            assert!(!api(status, "POST").may_have_been_applied(), "{status}");
+        }
+        let redirect = |method: &str| Error::Redirect {
+            method: method.into(),
+            path: "/x".into(),
+            status: 302,
+            location: None,
+        };
+        assert!(redirect("POST").may_have_been_applied());
+        assert!(!redirect("GET").may_have_been_applied());
+        let timeout = |instance_id| Error::Timeout {
+            what: "x".into(),
+            after: Duration::from_secs(1),
+            instance_id,
+        };
+        assert!(timeout(Some(InstanceId::new("i-1").unwrap())).may_have_been_applied());
+        assert!(timeout(None).may_have_been_applied());
+        assert!(!Error::InvalidArgument("x".into()).may_have_been_applied());
     }
 
     proptest::proptest! {

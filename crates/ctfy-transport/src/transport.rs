@@ -324,6 +324,7 @@ impl TransportBuilder {
                 timeout: self.timeout,
                 retry: self.retry,
                 max_body_size: self.max_body_size,
+                api_prefix: self.api_prefix.trim_end_matches('/'),
                 hubs: Default::default(),
                 background: Default::default(),
             }),
@@ -416,6 +417,8 @@ struct Inner {
     timeout: Option<Duration>,
     retry: RetryPolicy,
     max_body_size: u64,
+    /// The API prefix the base ends with (no trailing `/`), for [`Transport::server_url`].
+    api_prefix: &'static str,
     /// The shared event streams ([`Transport::sse_shared`]).
     hubs: crate::events::shared::Hubs,
     /// Work the SDK runs in the background ([`Transport::spawn_background`]).
@@ -567,11 +570,10 @@ impl Transport {
 
     /// The server URL (the base without the API prefix).
     pub fn server_url(&self) -> String {
-        let mut s = self.inner.base.as_str().trim_end_matches('/').to_owned();
-        if let Some(stripped) = s.strip_suffix("/api/v1") {
-            s = stripped.to_owned();
-        }
-        s
+        let base = self.inner.base.as_str().trim_end_matches('/');
+        base.strip_suffix(self.inner.api_prefix)
+            .unwrap_or(base)
+            .to_owned()
     }
 
     /// Whether a token is configured.

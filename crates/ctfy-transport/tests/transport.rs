@@ -229,6 +229,27 @@ mod base_url {
         }
     }
 
+    /// `server_url()` strips the configured API prefix, not only the default one.
+    #[test]
+    fn the_server_url_drops_the_configured_api_prefix() {
+        for (base, prefix, server) in [
+            ("http://127.0.0.1:9", "/v2", "http://127.0.0.1:9"),
+            (
+                "http://127.0.0.1:9/ctf/v2/",
+                "/v2/",
+                "http://127.0.0.1:9/ctf",
+            ),
+            ("http://127.0.0.1:9/root", "", "http://127.0.0.1:9/root"),
+            ("http://127.0.0.1:9/api/v1", "/api/v1", "http://127.0.0.1:9"),
+        ] {
+            let t = ctfy_transport::Transport::builder(base)
+                .api_prefix(prefix)
+                .build()
+                .unwrap();
+            assert_eq!(t.server_url(), server, "{base} {prefix}");
+        }
+    }
+
     #[tokio::test]
     async fn a_base_path_is_kept_before_the_prefix() {
         let s = server().await;

@@ -56,7 +56,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminAuthoredChallengesList {
@@ -76,7 +76,7 @@ impl AdminAuthoredChallenges<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn build_capability(&self) -> AdminAuthoredChallengesBuildCapability {
         AdminAuthoredChallengesBuildCapability(Call::new(
@@ -99,7 +99,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -130,7 +130,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -162,7 +162,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -205,7 +205,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -240,7 +240,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -283,7 +283,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -325,7 +325,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -356,7 +356,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -391,7 +391,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -425,7 +425,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -463,7 +463,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -498,7 +498,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -532,7 +532,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -567,7 +567,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id`, `revision_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -605,7 +605,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id`, `revision_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -652,7 +652,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id`, `revision_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -701,7 +701,7 @@ impl AdminAuthoredChallenges<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `challenge_id`, `revision_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.

@@ -47,7 +47,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -93,7 +93,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -134,7 +134,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -165,7 +165,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -196,7 +196,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -228,7 +228,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -266,7 +266,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -304,7 +304,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -335,7 +335,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -369,7 +369,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -400,7 +400,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -434,7 +434,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -465,7 +465,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -496,7 +496,7 @@ impl AdminAwd<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.

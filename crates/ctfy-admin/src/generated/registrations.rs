@@ -53,7 +53,7 @@ impl AdminRegistrations<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -84,7 +84,7 @@ impl AdminRegistrations<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -121,7 +121,7 @@ impl AdminRegistrations<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id`, `team_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -167,7 +167,7 @@ impl AdminRegistrations<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id`, `user_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -205,7 +205,7 @@ impl AdminRegistrations<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `competition_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.

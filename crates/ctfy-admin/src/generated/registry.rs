@@ -43,7 +43,7 @@ impl AdminRegistry<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn usage(&self) -> AdminRegistryUsage {
         AdminRegistryUsage(Call::new(
@@ -66,7 +66,7 @@ impl AdminRegistry<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn delete_manifest(
@@ -91,7 +91,7 @@ impl AdminRegistry<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn repos(&self) -> AdminRegistryRepos {
         AdminRegistryRepos(Call::new(
@@ -117,7 +117,7 @@ impl AdminRegistry<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn tags(&self, repository: impl Into<String>) -> AdminRegistryTags {
@@ -144,7 +144,7 @@ impl AdminRegistry<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn reclaim(&self, policy: impl Into<m::RegistryReclaimPolicy>) -> AdminRegistryReclaim {
@@ -168,7 +168,7 @@ impl AdminRegistry<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn gc(&self) -> AdminRegistryGc {
         AdminRegistryGc(Call::new(self.t, Request::get("/admin/registry/gc", &[])))

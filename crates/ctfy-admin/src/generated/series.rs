@@ -43,7 +43,7 @@ impl AdminSeries<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn list(&self) -> AdminSeriesList {
         AdminSeriesList(Call::new(self.t, Request::get("/admin/series", &[])))
@@ -63,7 +63,7 @@ impl AdminSeries<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `series_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -90,7 +90,7 @@ impl AdminSeries<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn create(&self, body: &m::CompetitionSeriesConfig) -> AdminSeriesCreate {
@@ -115,7 +115,7 @@ impl AdminSeries<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `series_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -147,7 +147,7 @@ impl AdminSeries<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `series_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -175,7 +175,7 @@ impl AdminSeries<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without an operator's `pt_` session (fine-grained `pf_` tokens are refused on `/admin/*`).
     /// - 404 (`…_not_found`) when `series_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.

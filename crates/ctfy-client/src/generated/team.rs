@@ -59,7 +59,7 @@ impl Team {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PATCH`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn rename(&self) -> TeamRename {
@@ -83,7 +83,7 @@ impl Team {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn affiliation(&self) -> TeamAffiliation {
         TeamAffiliation(Call::new(
@@ -108,7 +108,7 @@ impl Team {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `PUT`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn set_affiliation(&self, domain: impl Into<String>) -> TeamSetAffiliation {
@@ -135,7 +135,7 @@ impl Team {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn clear_affiliation(&self) -> TeamClearAffiliation {
         TeamClearAffiliation(Call::new(
@@ -157,7 +157,7 @@ impl Team {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn leave(&self) -> TeamLeave {
         TeamLeave(Call::new(
@@ -183,7 +183,7 @@ impl Team {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - 404 (`…_not_found`) when `target_user_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.

@@ -43,7 +43,7 @@ impl Vendor<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn me(&self) -> VendorMe {
         VendorMe(Call::new(self.t, Request::get("/vendor/me", &[])))
@@ -59,7 +59,7 @@ impl Vendor<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn models(&self) -> VendorModels {
         VendorModels(Call::new(self.t, Request::get("/vendor/models", &[])))
@@ -81,7 +81,7 @@ impl Vendor<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn runs(&self) -> VendorRuns {
@@ -98,7 +98,7 @@ impl Vendor<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn standard_sets(&self) -> VendorStandardSets {
         VendorStandardSets(Call::new(
@@ -117,7 +117,7 @@ impl Vendor<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn nodes(&self) -> VendorNodes {
         VendorNodes(Call::new(self.t, Request::get("/vendor/nodes", &[])))
@@ -144,7 +144,7 @@ impl Vendor<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn register_model(
@@ -181,7 +181,7 @@ impl Vendor<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn upload_key(
@@ -210,7 +210,7 @@ impl Vendor<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn keys(&self) -> VendorKeys {
         VendorKeys(Call::new(self.t, Request::get("/vendor/keys", &[])))
@@ -230,7 +230,7 @@ impl Vendor<'_> {
     ///
     /// # Errors
     /// - [`Error::InvalidId`](crate::Error::InvalidId) when an identifier is empty or not one path segment (nothing is sent).
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - 404 (`…_not_found`) when `vendor_key_id` names nothing the token can see.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `DELETE`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
@@ -259,7 +259,7 @@ impl Vendor<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `GET`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn campaigns(&self) -> VendorCampaigns {
@@ -289,7 +289,7 @@ impl Vendor<'_> {
     /// The call is an owned request builder: `.await` it (or `.send()`); `.timeout()` sets its per-attempt timeout.
     ///
     /// # Errors
-    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a valid token, 403 without a token allowed to use this route.
+    /// - [`Error::Api`](crate::Error::Api) with the platform's `code` and `detail`: 401 without a token, 403 for a token the platform does not accept ([`Error::is_auth_failure`](crate::Error::is_auth_failure)) or without a token allowed to use this route.
     /// - 422 (`validation_error`, the offending fields in `detail`) when a value breaks the rules above.
     /// - [`Error::Http`](crate::Error::Http) when the platform cannot be reached (after the retries that are safe for `POST`), [`Error::Decode`](crate::Error::Decode) when the answer is not the documented shape.
     pub fn submit_campaign(
