@@ -104,19 +104,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(Ok(Notice::Connected)) => {}
         other => return Err(format!("player stream: {other:?}").into()),
     }
-    let seen = arrivals.clone();
+    // At each frame, the bench sends a status request of its own: what one round trip costs
+    // at that very moment, so the SDK's share of the delay can be told from the platform's.
+    let probes: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
+    let (seen, probed, prober) = (arrivals.clone(), probes.clone(), player.clone());
     let watcher = tokio::spawn(async move {
         while let Some(item) = events.next().await {
             if let Ok(Notice::Event(Event::InstanceReady(r))) = item {
-                seen.lock()
-                    .unwrap()
-                    .insert(r.instance_id.into_string(), Instant::now());
+                let id = r.instance_id.into_string();
+                seen.lock().unwrap().insert(id.clone(), Instant::now());
+                let (probed, prober) = (probed.clone(), prober.clone());
+                tokio::spawn(async move {
+                    let sent = Instant::now();
+                    if prober.instances().status(id.as_str()).await.is_ok() {
+                        let rtt = sent.elapsed().as_secs_f64() * 1e3;
+                        probed.lock().unwrap().insert(id, rtt);
+                    }
+                });
             }
         }
     });
 
     let mut delays_ms = Vec::new();
     let mut totals_ms = Vec::new();
+    let mut shares_ms = Vec::new();
     let mut rtts_ms = Vec::new();
     let load_rtts_ms: Arc<Mutex<Vec<f64>>> = Arc::default();
     for round in 0..n {
@@ -180,6 +191,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             delays_ms.push(delay);
             totals_ms.push((*returned - began).as_secs_f64() * 1e3);
+            if let Some(rtt) = probes.lock().unwrap().get(ready.id.as_str()) {
+                shares_ms.push(delay - rtt);
+            }
         }
         for (ready, _) in &done {
             player.instances().stop(&ready.id).await?;
@@ -202,6 +216,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     report("ready frame → start() returned", &mut delays_ms);
     report("start() total", &mut totals_ms);
+    if !shares_ms.is_empty() {
+        report(
+            "delay minus a status round trip sent at the frame (the SDK's share)",
+            &mut shares_ms,
+        );
+    }
     report("one status round trip (idle platform)", &mut rtts_ms);
     report(
         "one /health round trip during the starts",

@@ -501,10 +501,11 @@ fn kib_frame(i: usize) -> (String, SseItem) {
     (text, frame(&format!("e{i}"), &data))
 }
 
-#[tokio::test]
-async fn a_slow_reader_lags_without_slowing_the_others() {
-    let burst: String = (0..100).map(|i| kib_frame(i).0).collect();
-    let srv = server(
+/// A stream that connects, waits 200 ms (for the readers to join), then sends `n` frames of
+/// 1 KiB at once and stays open.
+async fn burst_server(n: usize) -> FaultServer {
+    let burst: String = (0..n).map(|i| kib_frame(i).0).collect();
+    server(
         EVENTS,
         vec![Fault::Sse(vec![
             Sse::text(": connected\n\n"),
@@ -513,7 +514,12 @@ async fn a_slow_reader_lags_without_slowing_the_others() {
             Sse::Stall,
         ])],
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_slow_reader_lags_without_slowing_the_others() {
+    let srv = burst_server(100).await;
     let c = client(&srv.url());
     // About 8 frames of 1 KiB.
     let config = fast().reader_buffer(8 * 1100).build();
@@ -544,17 +550,7 @@ async fn a_slow_reader_lags_without_slowing_the_others() {
 
 #[tokio::test]
 async fn a_reader_that_reads_late_loses_nothing_within_its_buffer() {
-    let burst: String = (0..100).map(|i| kib_frame(i).0).collect();
-    let srv = server(
-        EVENTS,
-        vec![Fault::Sse(vec![
-            Sse::text(": connected\n\n"),
-            Sse::Sleep(Duration::from_millis(200)),
-            Sse::Write(burst.into_bytes()),
-            Sse::Stall,
-        ])],
-    )
-    .await;
+    let srv = burst_server(100).await;
     let c = client(&srv.url());
     let mut late = c.events();
     let mut other = c.events();
@@ -574,17 +570,7 @@ async fn a_reader_that_reads_late_loses_nothing_within_its_buffer() {
 
 #[tokio::test]
 async fn the_client_s_events_say_lagged() {
-    let burst: String = (0..20).map(|i| kib_frame(i).0).collect();
-    let srv = server(
-        EVENTS,
-        vec![Fault::Sse(vec![
-            Sse::text(": connected\n\n"),
-            Sse::Sleep(Duration::from_millis(200)),
-            Sse::Write(burst.into_bytes()),
-            Sse::Stall,
-        ])],
-    )
-    .await;
+    let srv = burst_server(20).await;
     let c = client(&srv.url());
     let config = fast().reader_buffer(4 * 1100).build();
     let (mut a, mut b) = (c.events_with(config.clone()), c.events_with(config));
