@@ -63,7 +63,11 @@ fn env_precedence_is_stated_the_way_from_env_reads_it() {
             }
         }
     }
-    assert!(wrong.is_empty(), "CTFY_URL named before CTFY_PLATFORM_URL:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "CTFY_URL named before CTFY_PLATFORM_URL:\n{}",
+        wrong.join("\n")
+    );
 }
 
 /// `docs/AGENTS.md`'s error policy quotes `RetryPolicy::default()`.
@@ -78,8 +82,14 @@ fn agents_guide_quotes_the_retry_defaults() {
         p.max_retry_after.as_secs_f64(),
     );
     let guide = read("docs/AGENTS.md");
-    assert!(guide.contains(&quoted), "docs/AGENTS.md should say: {quoted}");
-    let rule = format!("at most the policy's `max_retry_after` ({} s)", p.max_retry_after.as_secs());
+    assert!(
+        guide.contains(&quoted),
+        "docs/AGENTS.md should say: {quoted}"
+    );
+    let rule = format!(
+        "at most the policy's `max_retry_after` ({} s)",
+        p.max_retry_after.as_secs()
+    );
     assert!(guide.contains(&rule), "docs/AGENTS.md should say: {rule}");
 }
 
@@ -93,7 +103,10 @@ fn readme_quotes_the_size_caps() {
         DEFAULT_MAX_BODY_SIZE / MIB,
         DEFAULT_MAX_FRAME_SIZE as u64 / MIB
     );
-    assert!(read("README.md").contains(&quoted), "README.md should say: {quoted}");
+    assert!(
+        read("README.md").contains(&quoted),
+        "README.md should say: {quoted}"
+    );
 }
 
 /// The examples that carry `#[cfg(test)]` modules are the ones the README lists, and each is
@@ -106,7 +119,10 @@ fn example_unit_tests_are_where_the_readme_says() {
     for entry in std::fs::read_dir(root().join("examples")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        if std::fs::read_to_string(&path).unwrap().contains("#[cfg(test)]") {
+        if std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("#[cfg(test)]")
+        {
             assert!(
                 harness.contains(&format!("#[path = \"../examples/{name}.rs\"]")),
                 "tests/examples.rs does not compile examples/{name}.rs: its tests never run"
@@ -117,9 +133,15 @@ fn example_unit_tests_are_where_the_readme_says() {
     with_tests.sort();
     assert_eq!(
         with_tests,
-        ["admin_bootstrap", "agent_loop", "scoreboard", "watch_events"]
+        [
+            "admin_bootstrap",
+            "agent_loop",
+            "scoreboard",
+            "watch_events"
+        ]
     );
-    let listed = "`agent_loop`,\n`watch_events`, `admin_bootstrap` and `scoreboard` also carry unit tests";
+    let listed =
+        "`agent_loop`,\n`watch_events`, `admin_bootstrap` and `scoreboard` also carry unit tests";
     assert!(readme.contains(listed), "README.md should say: {listed}");
     assert!(readme.contains("`#[cfg(test)]` modules inside the example files"));
 }
@@ -128,7 +150,10 @@ fn example_unit_tests_are_where_the_readme_says() {
 #[test]
 fn msrv_is_stated_in_every_manifest() {
     let workspace = read("Cargo.toml");
-    assert!(workspace.contains("\nrust-version = \"1.85\"\n"), "workspace rust-version");
+    assert!(
+        workspace.contains("\nrust-version = \"1.85\"\n"),
+        "workspace rust-version"
+    );
     let readme = read("README.md");
     assert!(readme.contains("**1.85** for the SDK crates"));
     assert!(readme.contains("**1.88** for `ctfy-cli`"));

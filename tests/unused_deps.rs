@@ -144,7 +144,10 @@ fn every_declared_dependency_is_used() {
             }
         }
     }
-    assert!(checked > 50, "only {checked} entries read: the parser lost its way");
+    assert!(
+        checked > 50,
+        "only {checked} entries read: the parser lost its way"
+    );
     assert!(
         unused.is_empty(),
         "declared but named by no source file of the package:\n{}",
