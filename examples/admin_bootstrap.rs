@@ -7,7 +7,7 @@
 //!
 //! The last line of the output is `competition_id=<id>`, for scripts.
 //!
-//! Environment: `CTFY_URL`/`CTFY_PLATFORM_URL`, `CTFY_ADMIN_TOKEN` (an admin's `pt_` session
+//! Environment: `CTFY_PLATFORM_URL` (else `CTFY_URL`), `CTFY_ADMIN_TOKEN` (an admin's `pt_` session
 //! token: the operator routes refuse `pf_` tokens), optionally `BOOTSTRAP_TITLE`,
 //! `BOOTSTRAP_CHALLENGES` (comma-separated ids; default: the whole catalogue) and
 //! `BOOTSTRAP_INVITE` (comma-separated emails). Against the local platform:

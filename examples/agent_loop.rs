@@ -10,7 +10,7 @@
 //! - exit status: 0 when every challenge was solved, already solved or skipped, 1 when one
 //!   failed, 2 when the run could not start (no competition, bad token…).
 //!
-//! Environment: `CTFY_URL`/`CTFY_PLATFORM_URL` and `CTFY_TOKEN` (see `PlatformClient::from_env`),
+//! Environment: `CTFY_PLATFORM_URL` (else `CTFY_URL`) and `CTFY_TOKEN` (see `PlatformClient::from_env`),
 //! optionally `CTFY_COMPETITION` (default: the first running competition),
 //! `AGENT_CONCURRENCY`, `AGENT_START_TIMEOUT_S`. Against the local platform:
 //! `scripts/with-platform.sh cargo run --example agent_loop`.

@@ -8,8 +8,9 @@
 //! 6. capture the flag from the service (`GET <service>/flag`), verify it, submit it;
 //! 7. stop the instance.
 //!
-//! Environment: `CTFY_URL`, `CTFY_TOKEN` (a `pf_` API token or `pt_` session token), and
-//! optionally `CTFY_COMPETITION` and `CTFY_CHALLENGE` to pick which. Run it against the local
+//! Environment: `CTFY_PLATFORM_URL` (else `CTFY_URL`), `CTFY_TOKEN` (a `pf_` API token or
+//! `pt_` session token), and optionally `CTFY_COMPETITION` and `CTFY_CHALLENGE` to pick
+//! which. Run it against the local
 //! platform with `scripts/with-platform.sh cargo run --example quickstart`.
 
 use std::process::ExitCode;

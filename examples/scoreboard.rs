@@ -2,7 +2,7 @@
 //!
 //! The platform caches the scoreboard for about 20 s: a solve can take that long to show.
 //!
-//! Environment: `CTFY_URL`/`CTFY_PLATFORM_URL` and `CTFY_TOKEN` (see
+//! Environment: `CTFY_PLATFORM_URL` (else `CTFY_URL`) and `CTFY_TOKEN` (see
 //! `PlatformClient::from_env`), optionally `CTFY_COMPETITION` (default: the first running
 //! competition) and `SCOREBOARD_TOP` (default 20). Against the local platform:
 //! `scripts/with-platform.sh cargo run --example scoreboard`.

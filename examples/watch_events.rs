@@ -8,7 +8,7 @@
 //! Team frames (instances, flags, achievements) reach only a `pt_` session token; with a `pf_`
 //! API token the feed is the global frames alone, and the watcher says so.
 //!
-//! Environment: `CTFY_URL`/`CTFY_PLATFORM_URL` and `CTFY_TOKEN` (see
+//! Environment: `CTFY_PLATFORM_URL` (else `CTFY_URL`) and `CTFY_TOKEN` (see
 //! `PlatformClient::from_env`; `CTFY_SESSION_TOKEN` is used for the stream when set),
 //! optionally `WATCH_MAX_EVENTS` (stop after that many events) and `WATCH_FOR_S` (stop after
 //! that many seconds). Against the local platform:

@@ -14,7 +14,7 @@
 //! use ctfy::{PlatformClient, Registration};
 //!
 //! # async fn demo() -> ctfy::Result<()> {
-//! let client = PlatformClient::from_env()?; // CTFY_URL (or CTFY_PLATFORM_URL), CTFY_TOKEN
+//! let client = PlatformClient::from_env()?; // CTFY_PLATFORM_URL (else CTFY_URL), CTFY_TOKEN
 //! let running = client.competitions().list().phase("running").await?;
 //! let comp = client.competition(&running.items[0].id)?;
 //! comp.register(Registration::Solo).await?;

@@ -17,8 +17,10 @@ use crate::request::{Body, Request};
 /// How failed requests are retried.
 ///
 /// Idempotent requests (GET, PUT, DELETE…) are retried on connect errors, timeouts, an
-/// exchange cut short (connection reset), 429, 502, 503 and 504. POST and PATCH are retried only when the request provably never reached
-/// the server (a connect error) or when the server said so: 429 or 503 with `Retry-After`.
+/// exchange cut short (connection reset), 429, 502, 503 and 504. POST and PATCH are retried
+/// only when the request provably never reached the server (a connect error) or when the
+/// server said so: a 429 or a 503 carrying a readable `Retry-After` (a 429 without one is
+/// final for a POST).
 /// Delays grow exponentially with jitter; a server's `Retry-After` replaces the computed
 /// delay when it is at most `max_retry_after` (but never goes below `initial_delay`, so a
 /// `Retry-After: 0` storm cannot turn into a busy loop), and a longer one — or one too large
@@ -1414,6 +1416,28 @@ pub fn parse_retry_after_value(v: &str) -> Option<Duration> {
 mod tests {
     use super::*;
     use crate::error::SNIPPET_LEN;
+
+    /// The defaults `TransportBuilder`'s docs (and the README) state: a 60 s request
+    /// timeout, a 10 s connect timeout, a 64 MiB body cap, the `/api/v1` prefix and the
+    /// default retry policy.
+    #[test]
+    fn builder_defaults_are_the_documented_ones() {
+        let b = TransportBuilder::new("http://127.0.0.1:9");
+        assert_eq!(b.timeout, Some(Duration::from_secs(60)));
+        assert_eq!(b.connect_timeout, Duration::from_secs(10));
+        assert_eq!(b.max_body_size, 64 * 1024 * 1024);
+        assert_eq!(DEFAULT_MAX_BODY_SIZE, 64 * 1024 * 1024);
+        assert_eq!(b.api_prefix, "/api/v1");
+        assert_eq!(b.user_agent, concat!("ctfy-rs/", env!("CARGO_PKG_VERSION")));
+        let t = b.build().unwrap();
+        assert_eq!(t.inner.timeout, Some(Duration::from_secs(60)));
+        assert_eq!(t.inner.max_body_size, DEFAULT_MAX_BODY_SIZE);
+        let p = t.retry_policy();
+        assert_eq!(p.max_retries, RetryPolicy::default().max_retries);
+        assert_eq!(p.max_retry_after, RetryPolicy::default().max_retry_after);
+        // Error bodies are read up to 1 MiB whatever the cap.
+        assert_eq!(MAX_ERROR_BODY, 1024 * 1024);
+    }
 
     #[test]
     fn base_url_gets_the_prefix_once() {

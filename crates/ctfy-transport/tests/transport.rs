@@ -1863,6 +1863,42 @@ mod retries {
         }
     }
 
+    /// The rule as `docs/AGENTS.md` and `RetryPolicy`'s docs state it: a POST is retried on a
+    /// 429 or 503 only when it carries a `Retry-After` the SDK can read and that is within
+    /// `max_retry_after`; any other answer is sent once.
+    #[tokio::test]
+    async fn post_is_sent_once_without_a_usable_retry_after() {
+        let cases = [
+            // No header at all.
+            ResponseTemplate::new(429),
+            ResponseTemplate::new(503),
+            // A header that is neither seconds nor an HTTP date.
+            ResponseTemplate::new(429).insert_header("retry-after", "soon"),
+            ResponseTemplate::new(503).insert_header("retry-after", "-1"),
+            // Longer than `max_retry_after` (2 s in the fast policy): not waited out.
+            ResponseTemplate::new(429).insert_header("retry-after", "3"),
+            // The header does not make other statuses retryable for a POST.
+            ResponseTemplate::new(502).insert_header("retry-after", "0"),
+            ResponseTemplate::new(504).insert_header("retry-after", "0"),
+        ];
+        for template in cases {
+            let s = server().await;
+            Mock::given(method("POST"))
+                .and(path("/api/v1/instances"))
+                .respond_with(template)
+                .expect(1)
+                .mount(&s)
+                .await;
+            let req = Request::post("/instances", &[])
+                .unwrap()
+                .json(&json!({"challenge_id": "WEB-001"}))
+                .unwrap();
+            let err = transport(&s).empty(&req).await.unwrap_err();
+            assert!(err.status().is_some(), "{err:?}");
+            s.verify().await;
+        }
+    }
+
     #[tokio::test]
     async fn post_is_retried_on_connect_errors() {
         let (log, _guard) = capture_tracing();

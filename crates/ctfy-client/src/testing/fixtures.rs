@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 /// cares about with struct-update syntax.
 ///
 /// ```
-/// use ctfy_client::models::ChallengeInfo;
-/// use ctfy_client::testing::Fixture;
+/// use ctfy::models::ChallengeInfo;
+/// use ctfy::testing::Fixture;
 ///
 /// let hard = ChallengeInfo { difficulty: "hard".into(), ..ChallengeInfo::fixture() };
 /// assert_eq!(hard.id, "WEB-001");

@@ -9,10 +9,10 @@
 //! the code did.
 //!
 //! ```
-//! use ctfy_client::testing::MockPlatform;
+//! use ctfy::testing::MockPlatform;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> ctfy_client::Result<()> {
+//! # async fn main() -> ctfy::Result<()> {
 //! let mock = MockPlatform::start().await; // one competition, WEB-001 and QA-001
 //! let client = mock.client();
 //!

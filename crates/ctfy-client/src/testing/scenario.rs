@@ -28,7 +28,7 @@ pub enum Startup {
 ///
 /// ```
 /// use std::time::Duration;
-/// use ctfy_client::testing::MockChallenge;
+/// use ctfy::testing::MockChallenge;
 ///
 /// let web = MockChallenge::instance("WEB-002")
 ///     .flag("FLAG{sqli}")
