@@ -1792,6 +1792,24 @@ mod retries {
         );
     }
 
+    /// A POST answered with `template` fails with that status after exactly one request.
+    async fn assert_post_sent_once(template: ResponseTemplate) {
+        let s = server().await;
+        Mock::given(method("POST"))
+            .and(path("/api/v1/instances"))
+            .respond_with(template)
+            .expect(1)
+            .mount(&s)
+            .await;
+        let req = Request::post("/instances", &[])
+            .unwrap()
+            .json(&json!({"challenge_id": "WEB-001"}))
+            .unwrap();
+        let err = transport(&s).empty(&req).await.unwrap_err();
+        assert!(err.status().is_some(), "{err:?}");
+        s.verify().await;
+    }
+
     #[tokio::test]
     async fn post_is_not_retried_when_the_server_may_have_acted() {
         let cases = [
@@ -1802,20 +1820,7 @@ mod retries {
             ResponseTemplate::new(429),
         ];
         for template in cases {
-            let s = server().await;
-            Mock::given(method("POST"))
-                .and(path("/api/v1/instances"))
-                .respond_with(template)
-                .expect(1)
-                .mount(&s)
-                .await;
-            let req = Request::post("/instances", &[])
-                .unwrap()
-                .json(&json!({"challenge_id": "WEB-001"}))
-                .unwrap();
-            let err = transport(&s).empty(&req).await.unwrap_err();
-            assert!(err.status().is_some(), "{err:?}");
-            s.verify().await;
+            assert_post_sent_once(template).await;
         }
         // PATCH follows the same rule.
         let s = server().await;
@@ -1882,20 +1887,7 @@ mod retries {
             ResponseTemplate::new(504).insert_header("retry-after", "0"),
         ];
         for template in cases {
-            let s = server().await;
-            Mock::given(method("POST"))
-                .and(path("/api/v1/instances"))
-                .respond_with(template)
-                .expect(1)
-                .mount(&s)
-                .await;
-            let req = Request::post("/instances", &[])
-                .unwrap()
-                .json(&json!({"challenge_id": "WEB-001"}))
-                .unwrap();
-            let err = transport(&s).empty(&req).await.unwrap_err();
-            assert!(err.status().is_some(), "{err:?}");
-            s.verify().await;
+            assert_post_sent_once(template).await;
         }
     }
 
