@@ -60,7 +60,8 @@ async fn main() {
     let rounds = 20;
     let started = Instant::now();
     for _ in 0..rounds {
-        let page: Page<InstanceInfo> = ctfy::transport::decode(&req, 200, &body).unwrap();
+        let page: Page<InstanceInfo> =
+            ctfy::transport::__private::decode(&req, 200, &body).unwrap();
         assert_eq!(page.items.len(), per_page);
     }
     let elapsed = started.elapsed();

@@ -98,15 +98,17 @@ pub fn table(title: &str, rows: &[ScoreboardEntry]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ctfy::models::With;
     use ctfy::testing::{Fixture, MockPlatform};
 
     #[tokio::test]
     async fn ranks_the_rows_best_first_and_keeps_the_top() {
-        let row = |rank: i64, name: &str, score: i64| ScoreboardEntry {
-            rank,
-            team_name: name.into(),
-            score,
-            ..ScoreboardEntry::fixture()
+        let row = |rank: i64, name: &str, score: i64| {
+            ScoreboardEntry::fixture().with(|it| {
+                it.rank = rank;
+                it.team_name = name.into();
+                it.score = score;
+            })
         };
         let mock = MockPlatform::builder()
             .scoreboard(vec![

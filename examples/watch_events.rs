@@ -217,25 +217,25 @@ fn line(out: &mut impl Write, text: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ctfy::models::With;
     use ctfy::models::events::{FlagCorrect, ScoreboardUpdated};
     use ctfy::testing::{EventScript, MockChallenge, MockPlatform};
     use ctfy::transport::events::SseConfig;
 
     #[tokio::test]
     async fn prints_frames_and_resyncs_on_every_connection() {
-        let solved = Event::FlagCorrect(FlagCorrect {
-            challenge_id: "WEB-1".parse().unwrap(),
-            flag_id: "flag".into(),
-            challenge_fully_solved: true,
-            ..Default::default()
-        });
+        let solved = Event::FlagCorrect(FlagCorrect::default().with(|it| {
+            it.challenge_id = "WEB-1".parse().unwrap();
+            it.flag_id = "flag".into();
+            it.challenge_fully_solved = true;
+        }));
         let mock = MockPlatform::builder()
             .challenge(MockChallenge::instance("WEB-1"))
             .events(
                 EventScript::new()
                     .frame(solved)
                     .disconnect()
-                    .frame(Event::ScoreboardUpdated(ScoreboardUpdated {})),
+                    .frame(Event::ScoreboardUpdated(ScoreboardUpdated::default())),
             )
             .start()
             .await;

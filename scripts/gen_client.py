@@ -1363,7 +1363,7 @@ class Emitter:
         out.append("#![allow(unused_imports, clippy::too_many_arguments)]\n\n")
         out.append(f"use {models} as m;\n")
         out.append("use ctfy_models::{IntoId, ChallengeId, CompetitionId, InstanceId, TeamId, UserId, NodeId, QuestionId, Ident};\n")
-        out.append("use ctfy_transport::{builder, Call, Download, Page, Request, Result, Transport};\n\n")
+        out.append("use ctfy_transport::__private::{builder, Call};\nuse ctfy_transport::{Download, Page, Request, Result, Transport};\n\n")
         # owner struct + accessor
         handle = ms[0].x["client"] in ("competition", "team")
         if crate == "client" and module != "root" and not handle:

@@ -693,6 +693,7 @@ class Module:
         st = self.structs[name]
         out = [f"/// {self.struct_doc(st['schema'])}\n",
                "#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]\n",
+               "#[non_exhaustive]\n",
                f"pub struct {name} {{\n"]
         for f in st["fields"]:
             out.append(f"    /// {f['doc']}\n")
@@ -704,6 +705,7 @@ class Module:
             out.append("    #[serde(flatten)]\n")
             out.append(f"    pub {st['extra']}: JsonObject,\n")
         out.append("}\n\n")
+        out.append(f"impl crate::With for {name} {{}}\n\n")
         return out
 
     def emit_defaults(self, vis: str) -> list:

@@ -98,6 +98,7 @@ pub use ctfy_admin::AdminClient;
 pub use ctfy_client::{
     Competition, EventStream, Notice, PlatformClient, ReadyInstance, Registration,
 };
+pub use ctfy_models::With;
 pub use ctfy_models::events::Event;
 #[cfg(feature = "node")]
 pub use ctfy_node::NodeClient;

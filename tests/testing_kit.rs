@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use ctfy::client::Notice;
 use ctfy::models::events::{Event, FlagCorrect, ScoreboardUpdated};
-use ctfy::models::{ChallengeInfo, CompetitionDetailPhase, CompetitionInfo, InstanceStatus};
+use ctfy::models::{ChallengeInfo, CompetitionDetailPhase, CompetitionInfo, InstanceStatus, With};
 use ctfy::testing::{EventScript, Fault, Fixture, MockChallenge, MockPlatform, Route, Startup};
 use ctfy::transport::events::SseConfig;
 use ctfy::{Error, Registration};
@@ -282,17 +282,16 @@ async fn rate_limits_and_blips_are_retried_by_the_sdk_where_safe() {
 
 #[tokio::test]
 async fn the_event_stream_plays_its_script_then_the_live_frames() {
-    let scripted = Event::FlagCorrect(FlagCorrect {
-        challenge_id: "WEB-001".parse().unwrap(),
-        ..Default::default()
-    });
+    let scripted = Event::FlagCorrect(FlagCorrect::default().with(|it| {
+        it.challenge_id = "WEB-001".parse().unwrap();
+    }));
     let mock = MockPlatform::builder()
         .challenge(MockChallenge::instance("WEB-001"))
         .events(
             EventScript::new()
                 .frame(scripted.clone())
                 .disconnect()
-                .frame(Event::ScoreboardUpdated(ScoreboardUpdated {})),
+                .frame(Event::ScoreboardUpdated(ScoreboardUpdated::default())),
         )
         .start()
         .await;
@@ -337,7 +336,7 @@ async fn an_api_token_stream_sees_no_team_frames() {
     ));
     assert!(matches!(stream.next().await, Some(Ok(Notice::Connected))));
     mock.client().instances().launch("WEB-001").await.unwrap();
-    mock.publish(Event::ScoreboardUpdated(ScoreboardUpdated {}));
+    mock.publish(Event::ScoreboardUpdated(ScoreboardUpdated::default()));
     // The launch's team frames are withheld; the global frame arrives.
     let got = tokio::time::timeout(Duration::from_secs(5), stream.next())
         .await
@@ -370,10 +369,9 @@ async fn an_unregistered_player_must_register_first() {
 #[tokio::test]
 async fn a_competition_created_by_the_admin_is_what_players_see() {
     let mock = MockPlatform::builder()
-        .competition(CompetitionInfo {
-            phase: CompetitionDetailPhase::Past,
-            ..CompetitionInfo::fixture()
-        })
+        .competition(CompetitionInfo::fixture().with(|it| {
+            it.phase = CompetitionDetailPhase::Past;
+        }))
         .challenge(MockChallenge::instance("WEB-1"))
         .challenge(MockChallenge::instance("WEB-2"))
         .start()

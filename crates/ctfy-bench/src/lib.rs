@@ -613,7 +613,7 @@ fn decode_only(cfg: &Config, bodies: &Bodies) {
             serde_json::from_slice::<T>(body).expect("decode")
         });
         let sdk = time(cfg.rounds, cfg.decodes, || {
-            ctfy_transport::decode::<T>(&req, 200, body).expect("decode")
+            ctfy_transport::__private::decode::<T>(&req, 200, body).expect("decode")
         });
         let path = time(cfg.rounds, cfg.decodes, || {
             let de = &mut serde_json::Deserializer::from_slice(body);

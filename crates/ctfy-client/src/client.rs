@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use ctfy_models::HealthResponse;
-use ctfy_transport::{Result, RetryPolicy, TokenKind, Transport, TransportBuilder, awaitable};
+use ctfy_transport::__private::awaitable;
+use ctfy_transport::{Result, RetryPolicy, TokenKind, Transport, TransportBuilder};
 
 /// The platform version this SDK was built against.
 pub const PLATFORM_VERSION: &str = "0.7.0";

@@ -4,7 +4,8 @@
 //! The handle itself and its other calls are generated (`generated/competition.rs`).
 
 use ctfy_models::{InstanceId, IntoId, TeamDetail};
-use ctfy_transport::{Call, Request, Result, builder};
+use ctfy_transport::__private::{Call, builder};
+use ctfy_transport::{Request, Result};
 
 use crate::{
     Competition, InstancesGet, InstancesRenew, InstancesReset, InstancesStatus, InstancesStop,

@@ -10,7 +10,8 @@ use ctfy_models::{
     AttackSurface, ChallengeId, CompetitionId, InstanceId, InstanceInfo, InstanceQuestionInfo,
     InstanceStatus, InstanceStatusResponse, IntoId, StartResponse,
 };
-use ctfy_transport::{Call, Error, Request, Result, Transport, awaitable, builder};
+use ctfy_transport::__private::{Call, awaitable, builder};
+use ctfy_transport::{Error, Request, Result, Transport};
 
 use crate::Instances;
 
@@ -327,7 +328,7 @@ async fn within(
     let Some(timeout) = timeout else {
         return run.await;
     };
-    let deadline = ctfy_transport::deadline_after(started, timeout);
+    let deadline = ctfy_transport::__private::deadline_after(started, timeout);
     match tokio::time::timeout_at(deadline.into(), run).await {
         Ok(result) => result,
         Err(_) => {
@@ -445,7 +446,7 @@ async fn wait_ready(
     mut watch: Option<crate::events::ReadyWatch>,
     started: Instant,
 ) -> Result<ReadyInstance> {
-    let mut deadline = ctfy_transport::deadline_after(started, wait.min_wait);
+    let mut deadline = ctfy_transport::__private::deadline_after(started, wait.min_wait);
     let req = Request::get("/instances/{instance_id}/status", &[id.as_str()])?;
     let mut budget_s = 0;
     loop {
@@ -454,7 +455,8 @@ async fn wait_ready(
                 if s.start_budget_s > 0 {
                     budget_s = s.start_budget_s;
                     let budget = Duration::from_secs(s.start_budget_s.unsigned_abs());
-                    deadline = deadline.max(ctfy_transport::deadline_after(started, budget));
+                    deadline =
+                        deadline.max(ctfy_transport::__private::deadline_after(started, budget));
                 }
                 match (&s.status, s.attack_surface) {
                     (InstanceStatus::Ready, Some(surface)) => {

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ctfy_models::{self as m, ChallengeId, CompetitionId, InstanceId, IntoId};
-use ctfy_transport::{Call, Request, builder};
+use ctfy_transport::__private::{Call, builder};
+use ctfy_transport::Request;
 
 use crate::Patches;
 

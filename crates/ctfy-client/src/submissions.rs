@@ -7,7 +7,8 @@ use ctfy_models::{
     CompetitionId, InstanceId, IntoId, QuestionId, StringOrList, SubmissionResponse,
     VerifyAnswerResponse,
 };
-use ctfy_transport::{Call, Request, builder};
+use ctfy_transport::__private::{Call, builder};
+use ctfy_transport::Request;
 
 use crate::Submissions;
 

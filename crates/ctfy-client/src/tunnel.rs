@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ctfy_models::{CompetitionId, InstanceId, IntoId};
-use ctfy_transport::{Error, Result, Transport, awaitable};
+use ctfy_transport::__private::awaitable;
+use ctfy_transport::{Error, Result, Transport};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
@@ -500,7 +501,7 @@ async fn open_socks(helper: PathBuf, config: &[u8], timeout: Duration) -> Result
         let _ = stdin.write_all(config).await;
         let _ = stdin.shutdown().await;
     }
-    let deadline = ctfy_transport::deadline_after(Instant::now(), timeout);
+    let deadline = ctfy_transport::__private::deadline_after(Instant::now(), timeout);
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             let why = format!("exited before opening its SOCKS5 port ({status})");

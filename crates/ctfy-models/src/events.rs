@@ -53,6 +53,7 @@ use crate::{
 /// id for what the platform did on a team's behalf (`instance_ready`), or a name such as
 /// `platform` for system actions (`actor_type: "system"`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Actor {
     /// The user, team, node or system loop.
     #[serde(default, deserialize_with = "lenient")]
@@ -67,6 +68,8 @@ pub struct Actor {
     #[serde(default, deserialize_with = "lenient")]
     pub actor_avatar_url: String,
 }
+
+impl crate::With for Actor {}
 
 /// `null` decodes as the default value.
 fn lenient<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
@@ -90,6 +93,7 @@ macro_rules! define_events {
         $(
             #[doc = concat!("Data of the `", $awire, "` frame (an activity frame).")]
             #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+            #[non_exhaustive]
             pub struct $aname {
                 /// The challenge the event is about (`""` when none).
                 #[serde(default, deserialize_with = "lenient")]
@@ -103,10 +107,13 @@ macro_rules! define_events {
                     pub $afield: $aty,
                 )*
             }
+
+            impl crate::With for $aname {}
         )*
         $(
             #[doc = concat!("Data of the `", $pwire, "` frame (a signal frame).")]
             #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+            #[non_exhaustive]
             pub struct $pname {
                 $(
                     #[doc = concat!("`", stringify!($pfield), "`.")]
@@ -114,6 +121,8 @@ macro_rules! define_events {
                     pub $pfield: $pty,
                 )*
             }
+
+            impl crate::With for $pname {}
         )*
 
         /// One platform event, decoded from an SSE frame (see the [module docs](self)).

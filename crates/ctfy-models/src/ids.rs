@@ -52,6 +52,7 @@ impl std::error::Error for InvalidId {}
 ///
 /// # Errors
 /// [`InvalidId`] naming `kind` and the refused value.
+#[doc(hidden)]
 pub fn check_segment(kind: &'static str, id: &str) -> Result<(), InvalidId> {
     // A byte scan: both separators are ASCII, so no UTF-8 decoding is needed (this runs for
     // every id of every call, twice).

@@ -42,6 +42,39 @@ pub use string_or_list::StringOrList;
 
 pub use time::{Timestamp, UnixTime};
 
+/// Changes a value in place and returns it: how a model is built outside this crate.
+///
+/// Every model is `#[non_exhaustive]`, so that a field the platform adds in a later release
+/// is not a breaking change. Struct literals (`InstanceInfo { .. }`) therefore do not compile
+/// outside this crate; start from [`Default`] (or a testing-kit fixture) and set the fields
+/// you care about, all of which are public:
+///
+/// ```
+/// use ctfy_models::{InstanceInfo, InstanceStatus, With};
+///
+/// let info = InstanceInfo::default().with(|i| {
+///     i.status = InstanceStatus::Ready;
+///     i.ttl = 600;
+/// });
+/// assert_eq!(info.status, InstanceStatus::Ready);
+///
+/// // The same without the trait:
+/// let mut other = InstanceInfo::default();
+/// other.status = InstanceStatus::Ready;
+/// ```
+///
+/// ```compile_fail
+/// // A struct literal is refused outside the crate (the model is `#[non_exhaustive]`).
+/// let info = ctfy_models::InstanceInfo { ..Default::default() };
+/// ```
+pub trait With: Sized {
+    /// Runs `change` on the value, then returns it.
+    fn with(mut self, change: impl FnOnce(&mut Self)) -> Self {
+        change(&mut self);
+        self
+    }
+}
+
 /// Any JSON value: used where the platform's schema is open (`dict[str, Any]`).
 pub type Json = serde_json::Value;
 

@@ -251,6 +251,7 @@ string_enum! {
 
 /// `AgentRuntime`, sent by the worker node (OpenAPI schema `AgentRuntime`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AgentRuntime {
     /// `kind`: string.
     #[serde(default)]
@@ -268,8 +269,11 @@ pub struct AgentRuntime {
     pub target_hosts: Vec<String>,
 }
 
+impl crate::With for AgentRuntime {}
+
 /// `AttachmentInfo`, sent by the worker node (OpenAPI schema `AttachmentInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AttachmentInfo {
     /// `name`: string.
     pub name: String,
@@ -280,15 +284,21 @@ pub struct AttachmentInfo {
     pub per_team: bool,
 }
 
+impl crate::With for AttachmentInfo {}
+
 /// `AttachmentList`, sent by the worker node (OpenAPI schema `AttachmentList`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AttachmentList {
     /// `files`: list of [`AttachmentInfo`].
     pub files: Vec<AttachmentInfo>,
 }
 
+impl crate::With for AttachmentList {}
+
 /// `AttackSurface`, sent by the worker node (OpenAPI schema `AttackSurface`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AttackSurface {
     /// `services`: list of [`ServiceEndpoint`].
     pub services: Vec<ServiceEndpoint>,
@@ -302,16 +312,22 @@ pub struct AttackSurface {
     pub vpn: Option<VpnEndpoint>,
 }
 
+impl crate::With for AttackSurface {}
+
 /// `AwdAnswersRequest`, sent to the worker node (OpenAPI schema `AwdAnswersRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdAnswersRequest {
     /// `boxes`: map of string to map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boxes: Option<BTreeMap<String, BTreeMap<String, String>>>,
 }
 
+impl crate::With for AwdAnswersRequest {}
+
 /// `AwdAttackRequest`, sent to the worker node (OpenAPI schema `AwdAttackRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdAttackRequest {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
@@ -334,8 +350,11 @@ pub struct AwdAttackRequest {
     pub timeout_s: Option<i64>,
 }
 
+impl crate::With for AwdAttackRequest {}
+
 /// `AwdAttackResult`, sent by the worker node (OpenAPI schema `AwdAttackResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdAttackResult {
     /// `answers`: map of string to string.
     pub answers: BTreeMap<String, String>,
@@ -353,8 +372,11 @@ pub struct AwdAttackResult {
     pub marker_status: Option<i64>,
 }
 
+impl crate::With for AwdAttackResult {}
+
 /// `AwdProbeRequest`, sent to the worker node (OpenAPI schema `AwdProbeRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdProbeRequest {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
@@ -372,8 +394,11 @@ pub struct AwdProbeRequest {
     pub previous_flag_id: Option<String>,
 }
 
+impl crate::With for AwdProbeRequest {}
+
 /// `AwdProbeResult`, sent by the worker node (OpenAPI schema `AwdProbeResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdProbeResult {
     /// `flag_id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -386,8 +411,11 @@ pub struct AwdProbeResult {
     pub status: Option<String>,
 }
 
+impl crate::With for AwdProbeResult {}
+
 /// `BuildAllQueued`, sent by the worker node (OpenAPI schema `BuildAllQueued`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BuildAllQueued {
     /// `queued`: list of string.
     pub queued: Vec<String>,
@@ -397,8 +425,11 @@ pub struct BuildAllQueued {
     pub skipped_in_progress: Vec<String>,
 }
 
+impl crate::With for BuildAllQueued {}
+
 /// `BuildPushRequest`, sent to the worker node (OpenAPI schema `BuildPushRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BuildPushRequest {
     /// `authored_revision`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -417,15 +448,21 @@ pub struct BuildPushRequest {
     pub push_ticket: Option<String>,
 }
 
+impl crate::With for BuildPushRequest {}
+
 /// `BuildStateRows`, sent by the worker node (OpenAPI schema `BuildStateRows`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BuildStateRows {
     /// `rows`: list of [`ChallengeBuildState`].
     pub rows: Vec<ChallengeBuildState>,
 }
 
+impl crate::With for BuildStateRows {}
+
 /// `ChallengeBuildState`, sent by the worker node (OpenAPI schema `ChallengeBuildState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeBuildState {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -439,8 +476,11 @@ pub struct ChallengeBuildState {
     pub error: Option<String>,
 }
 
+impl crate::With for ChallengeBuildState {}
+
 /// `ChallengeFreezeResult`, sent by the worker node (OpenAPI schema `ChallengeFreezeResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeFreezeResult {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -458,8 +498,11 @@ pub struct ChallengeFreezeResult {
     pub cleanup_error: String,
 }
 
+impl crate::With for ChallengeFreezeResult {}
+
 /// `ChallengeFreezeServiceResult`, sent by the worker node (OpenAPI schema `ChallengeFreezeServiceResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeFreezeServiceResult {
     /// `service`: string.
     pub service: String,
@@ -473,8 +516,11 @@ pub struct ChallengeFreezeServiceResult {
     pub error: String,
 }
 
+impl crate::With for ChallengeFreezeServiceResult {}
+
 /// `ChallengePullState`, sent by the worker node (OpenAPI schema `ChallengePullState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengePullState {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -488,8 +534,11 @@ pub struct ChallengePullState {
     pub pulled_at: Option<UnixTime>,
 }
 
+impl crate::With for ChallengePullState {}
+
 /// `ChallengeReloadResult`, sent by the worker node (OpenAPI schema `ChallengeReloadResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeReloadResult {
     /// `total`: integer.
     pub total: i64,
@@ -501,8 +550,11 @@ pub struct ChallengeReloadResult {
     pub removed: Option<Vec<String>>,
 }
 
+impl crate::With for ChallengeReloadResult {}
+
 /// `CheckRequest`, sent to the worker node (OpenAPI schema `CheckRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CheckRequest {
     /// `service`: string.
     pub service: String,
@@ -513,8 +565,11 @@ pub struct CheckRequest {
     pub timeout_s: Option<i64>,
 }
 
+impl crate::With for CheckRequest {}
+
 /// `CheckResult`, sent by the worker node (OpenAPI schema `CheckResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CheckResult {
     /// `exit_code`: integer.
     pub exit_code: i64,
@@ -532,8 +587,11 @@ pub struct CheckResult {
     pub error: String,
 }
 
+impl crate::With for CheckResult {}
+
 /// `ComposeContainer`, sent by the worker node (OpenAPI schema `ComposeContainer`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ComposeContainer {
     /// `name`: string.
     #[serde(default)]
@@ -560,8 +618,11 @@ pub struct ComposeContainer {
     pub cap_add: Vec<String>,
 }
 
+impl crate::With for ComposeContainer {}
+
 /// `ContactReading`, sent by the worker node (OpenAPI schema `ContactReading`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ContactReading {
     /// `channel`: [`ContactReadingChannel`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -577,16 +638,22 @@ pub struct ContactReading {
     pub reason: Option<ContactReadingReason>,
 }
 
+impl crate::With for ContactReading {}
+
 /// `ContainerLogs`, sent by the worker node (OpenAPI schema `ContainerLogs`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ContainerLogs {
     /// `logs`: string.
     #[serde(default)]
     pub logs: String,
 }
 
+impl crate::With for ContainerLogs {}
+
 /// `Credential`, sent by the worker node (OpenAPI schema `Credential`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Credential {
     /// `username`: string.
     pub username: String,
@@ -598,8 +665,11 @@ pub struct Credential {
     pub key_file: Option<String>,
 }
 
+impl crate::With for Credential {}
+
 /// `DeceptionSummary`, sent by the worker node (OpenAPI schema `DeceptionSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DeceptionSummary {
     /// `channel`: [`ContactReadingChannel`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -618,8 +688,11 @@ pub struct DeceptionSummary {
     pub reported: Option<Vec<String>>,
 }
 
+impl crate::With for DeceptionSummary {}
+
 /// `FabricApplyRequest`, sent to the worker node (OpenAPI schema `FabricApplyRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct FabricApplyRequest {
     /// `index`: integer.
     pub index: i64,
@@ -630,8 +703,11 @@ pub struct FabricApplyRequest {
     pub match_network: Option<String>,
 }
 
+impl crate::With for FabricApplyRequest {}
+
 /// `FabricPeer`, sent by the worker node (OpenAPI schema `FabricPeer`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct FabricPeer {
     /// `address`: string.
     pub address: String,
@@ -655,8 +731,11 @@ pub struct FabricPeer {
     pub large_df: bool,
 }
 
+impl crate::With for FabricPeer {}
+
 /// `FabricProbeReport`, sent by the worker node (OpenAPI schema `FabricProbeReport`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct FabricProbeReport {
     /// `interface`: string.
     #[serde(default)]
@@ -668,8 +747,11 @@ pub struct FabricProbeReport {
     pub peers: Vec<FabricPeer>,
 }
 
+impl crate::With for FabricProbeReport {}
+
 /// `FabricProbeRequest`, sent to the worker node (OpenAPI schema `FabricProbeRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct FabricProbeRequest {
     /// `index`: integer.
     pub index: i64,
@@ -681,8 +763,11 @@ pub struct FabricProbeRequest {
     pub peers: Option<Vec<FabricProbeTarget>>,
 }
 
+impl crate::With for FabricProbeRequest {}
+
 /// `FabricProbeTarget`, sent to the worker node (OpenAPI schema `FabricProbeTarget`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct FabricProbeTarget {
     /// `address`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -695,8 +780,11 @@ pub struct FabricProbeTarget {
     pub service: Option<String>,
 }
 
+impl crate::With for FabricProbeTarget {}
+
 /// `FabricStatus`, sent by the worker node (OpenAPI schema `FabricStatus`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct FabricStatus {
     /// `interface`: string.
     pub interface: String,
@@ -718,8 +806,11 @@ pub struct FabricStatus {
     pub peers: Vec<FabricPeer>,
 }
 
+impl crate::With for FabricStatus {}
+
 /// `Flow`, sent by the worker node (OpenAPI schema `Flow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Flow {
     /// `proto`: string.
     pub proto: String,
@@ -738,16 +829,22 @@ pub struct Flow {
     pub src_service: Option<String>,
 }
 
+impl crate::With for Flow {}
+
 /// `HTTPValidationError`, sent by the worker node (OpenAPI schema `HTTPValidationError`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HTTPValidationError {
     /// `detail`: list of [`ValidationError`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Vec<ValidationError>>,
 }
 
+impl crate::With for HTTPValidationError {}
+
 /// `HarnessArtifact`, sent by the worker node (OpenAPI schema `HarnessArtifact`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessArtifact {
     /// `version`: integer; default `1`.
     #[serde(default = "defaults::d_i64_1")]
@@ -768,8 +865,11 @@ pub struct HarnessArtifact {
     pub error: String,
 }
 
+impl crate::With for HarnessArtifact {}
+
 /// `HarnessArtifactSurface`, sent by the worker node (OpenAPI schema `HarnessArtifactSurface`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessArtifactSurface {
     /// `found`: boolean; default `false`.
     #[serde(default)]
@@ -794,23 +894,32 @@ pub struct HarnessArtifactSurface {
     pub error: String,
 }
 
+impl crate::With for HarnessArtifactSurface {}
+
 /// `HarnessCancelRequest`, sent to the worker node (OpenAPI schema `HarnessCancelRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessCancelRequest {
     /// `run_id`: string.
     pub run_id: String,
 }
 
+impl crate::With for HarnessCancelRequest {}
+
 /// `HarnessCancelled`, sent by the worker node (OpenAPI schema `HarnessCancelled`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessCancelled {
     /// `stopped`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<i64>,
 }
 
+impl crate::With for HarnessCancelled {}
+
 /// `HarnessLimits`, sent to the worker node (OpenAPI schema `HarnessLimits`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessLimits {
     /// `memory_mib`: integer.
     pub memory_mib: i64,
@@ -820,8 +929,11 @@ pub struct HarnessLimits {
     pub pids: i64,
 }
 
+impl crate::With for HarnessLimits {}
+
 /// `HarnessRun`, sent by the worker node (OpenAPI schema `HarnessRun`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessRun {
     /// `exit_code`: integer; default `0`.
     #[serde(default)]
@@ -858,8 +970,11 @@ pub struct HarnessRun {
     pub artifact: Option<HarnessArtifact>,
 }
 
+impl crate::With for HarnessRun {}
+
 /// `HarnessRunRequest`, sent to the worker node (OpenAPI schema `HarnessRunRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessRunRequest {
     /// `image`: string.
     pub image: String,
@@ -904,8 +1019,11 @@ pub struct HarnessRunRequest {
     pub untrusted: Option<bool>,
 }
 
+impl crate::With for HarnessRunRequest {}
+
 /// `InstanceHealth`, sent by the worker node (OpenAPI schema `InstanceHealth`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceHealth {
     /// `is_healthy`: boolean; default `false`.
     #[serde(default)]
@@ -918,8 +1036,11 @@ pub struct InstanceHealth {
     pub new_processes: BTreeMap<String, Vec<String>>,
 }
 
+impl crate::With for InstanceHealth {}
+
 /// `InstanceStarted`, sent by the worker node (OpenAPI schema `InstanceStarted`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceStarted {
     /// `instance_id`: [`InstanceId`].
     #[serde(default)]
@@ -931,8 +1052,11 @@ pub struct InstanceStarted {
     pub question_params: BTreeMap<String, String>,
 }
 
+impl crate::With for InstanceStarted {}
+
 /// `InstanceStatusReport`, sent by the worker node (OpenAPI schema `InstanceStatusReport`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceStatusReport {
     /// `instance_id`: [`InstanceId`].
     #[serde(default)]
@@ -958,8 +1082,11 @@ pub struct InstanceStatusReport {
     pub pending_services: Option<Vec<String>>,
 }
 
+impl crate::With for InstanceStatusReport {}
+
 /// `InstanceStopped`, sent by the worker node (OpenAPI schema `InstanceStopped`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceStopped {
     /// `instance_id`: [`InstanceId`].
     #[serde(default)]
@@ -969,8 +1096,11 @@ pub struct InstanceStopped {
     pub status: String,
 }
 
+impl crate::With for InstanceStopped {}
+
 /// `InstanceTrafficPage`, sent by the worker node (OpenAPI schema `InstanceTrafficPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceTrafficPage {
     /// `flows`: list of JSON object.
     pub flows: Vec<JsonObject>,
@@ -990,8 +1120,11 @@ pub struct InstanceTrafficPage {
     pub unscrubbable: Vec<String>,
 }
 
+impl crate::With for InstanceTrafficPage {}
+
 /// `InstanceTrafficWitnesses`, sent by the worker node (OpenAPI schema `InstanceTrafficWitnesses`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceTrafficWitnesses {
     /// `witnesses`: list of [`TrafficWitness`].
     pub witnesses: Vec<TrafficWitness>,
@@ -1006,8 +1139,11 @@ pub struct InstanceTrafficWitnesses {
     pub capture: String,
 }
 
+impl crate::With for InstanceTrafficWitnesses {}
+
 /// `MatchNetwork`, sent to the worker node (OpenAPI schema `MatchNetwork`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MatchNetwork {
     /// `name`: string.
     pub name: String,
@@ -1023,8 +1159,11 @@ pub struct MatchNetwork {
     pub dynamic_range: String,
 }
 
+impl crate::With for MatchNetwork {}
+
 /// `NodeAuthoredResult`, sent by the worker node (OpenAPI schema `NodeAuthoredResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeAuthoredResult {
     /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
@@ -1043,8 +1182,11 @@ pub struct NodeAuthoredResult {
     pub error: String,
 }
 
+impl crate::With for NodeAuthoredResult {}
+
 /// `NodeAuthoredSmokePush`, sent to the worker node (OpenAPI schema `NodeAuthoredSmokePush`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeAuthoredSmokePush {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -1059,8 +1201,11 @@ pub struct NodeAuthoredSmokePush {
     pub timeout_s: Option<i64>,
 }
 
+impl crate::With for NodeAuthoredSmokePush {}
+
 /// `NodeAuthoredSmokeResult`, sent by the worker node (OpenAPI schema `NodeAuthoredSmokeResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeAuthoredSmokeResult {
     /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
@@ -1076,8 +1221,11 @@ pub struct NodeAuthoredSmokeResult {
     pub error: String,
 }
 
+impl crate::With for NodeAuthoredSmokeResult {}
+
 /// `NodeDiskFree`, sent by the worker node (OpenAPI schema `NodeDiskFree`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeDiskFree {
     /// `path`: string.
     pub path: String,
@@ -1087,15 +1235,21 @@ pub struct NodeDiskFree {
     pub total_bytes: i64,
 }
 
+impl crate::With for NodeDiskFree {}
+
 /// `NodeInstanceList`, sent by the worker node (OpenAPI schema `NodeInstanceList`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeInstanceList {
     /// `items`: list of [`NodeInstanceSummary`].
     pub items: Vec<NodeInstanceSummary>,
 }
 
+impl crate::With for NodeInstanceList {}
+
 /// `NodeInstanceSummary`, sent by the worker node (OpenAPI schema `NodeInstanceSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeInstanceSummary {
     /// `instance_id`: [`InstanceId`].
     #[serde(default)]
@@ -1122,8 +1276,11 @@ pub struct NodeInstanceSummary {
     pub error: Option<String>,
 }
 
+impl crate::With for NodeInstanceSummary {}
+
 /// `NodeRangePush`, sent to the worker node (OpenAPI schema `NodeRangePush`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeRangePush {
     /// `range_id`: string.
     pub range_id: String,
@@ -1135,8 +1292,11 @@ pub struct NodeRangePush {
     pub scenario: Option<JsonObject>,
 }
 
+impl crate::With for NodeRangePush {}
+
 /// `NodeRangeResult`, sent by the worker node (OpenAPI schema `NodeRangeResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeRangeResult {
     /// `range_id`: string.
     #[serde(default)]
@@ -1152,8 +1312,11 @@ pub struct NodeRangeResult {
     pub error: String,
 }
 
+impl crate::With for NodeRangeResult {}
+
 /// `NodeRangeVerifyPush`, sent to the worker node (OpenAPI schema `NodeRangeVerifyPush`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeRangeVerifyPush {
     /// `compose_timeout_s`: integer; optional; default `900`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1172,8 +1335,11 @@ pub struct NodeRangeVerifyPush {
     pub solve_timeout_s: Option<i64>,
 }
 
+impl crate::With for NodeRangeVerifyPush {}
+
 /// `NodeRangeVerifyResult`, sent by the worker node (OpenAPI schema `NodeRangeVerifyResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeRangeVerifyResult {
     /// `corpus_commit`: string.
     #[serde(default)]
@@ -1216,8 +1382,11 @@ pub struct NodeRangeVerifyResult {
     pub torn_down: bool,
 }
 
+impl crate::With for NodeRangeVerifyResult {}
+
 /// `Observation`, sent by the worker node (OpenAPI schema `Observation`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Observation {
     /// `kind`: [`ObservationKind`].
     pub kind: ObservationKind,
@@ -1229,8 +1398,11 @@ pub struct Observation {
     pub subject: Option<String>,
 }
 
+impl crate::With for Observation {}
+
 /// `PatchCollectRequest`, sent to the worker node (OpenAPI schema `PatchCollectRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PatchCollectRequest {
     /// `service`: string.
     pub service: String,
@@ -1239,8 +1411,11 @@ pub struct PatchCollectRequest {
     pub paths: Option<Vec<String>>,
 }
 
+impl crate::With for PatchCollectRequest {}
+
 /// `PatchVerifyRequest`, sent to the worker node (OpenAPI schema `PatchVerifyRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PatchVerifyRequest {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -1252,8 +1427,11 @@ pub struct PatchVerifyRequest {
     pub timeout_s: Option<i64>,
 }
 
+impl crate::With for PatchVerifyRequest {}
+
 /// `PatchVerifyResult`, sent by the worker node (OpenAPI schema `PatchVerifyResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PatchVerifyResult {
     /// `verdict`: string.
     #[serde(default)]
@@ -1270,8 +1448,11 @@ pub struct PatchVerifyResult {
     pub error: String,
 }
 
+impl crate::With for PatchVerifyResult {}
+
 /// `PatchVerifyStep`, sent by the worker node (OpenAPI schema `PatchVerifyStep`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PatchVerifyStep {
     /// `name`: string.
     #[serde(default)]
@@ -1284,16 +1465,22 @@ pub struct PatchVerifyStep {
     pub detail: String,
 }
 
+impl crate::With for PatchVerifyStep {}
+
 /// `PrebuildScopeRequest`, sent to the worker node (OpenAPI schema `PrebuildScopeRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PrebuildScopeRequest {
     /// `challenge_ids`: list of [`ChallengeId`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge_ids: Option<Vec<ChallengeId>>,
 }
 
+impl crate::With for PrebuildScopeRequest {}
+
 /// `PullAllQueued`, sent by the worker node (OpenAPI schema `PullAllQueued`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PullAllQueued {
     /// `queued`: list of string.
     pub queued: Vec<String>,
@@ -1303,15 +1490,21 @@ pub struct PullAllQueued {
     pub skipped_in_progress: Vec<String>,
 }
 
+impl crate::With for PullAllQueued {}
+
 /// `PullStateRows`, sent by the worker node (OpenAPI schema `PullStateRows`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PullStateRows {
     /// `rows`: list of [`ChallengePullState`].
     pub rows: Vec<ChallengePullState>,
 }
 
+impl crate::With for PullStateRows {}
+
 /// `ServiceEndpoint`, sent by the worker node (OpenAPI schema `ServiceEndpoint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ServiceEndpoint {
     /// `service_type`: [`ServiceType`].
     pub service_type: ServiceType,
@@ -1330,8 +1523,11 @@ pub struct ServiceEndpoint {
     pub label: String,
 }
 
+impl crate::With for ServiceEndpoint {}
+
 /// `ServiceStopped`, sent by the worker node (OpenAPI schema `ServiceStopped`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ServiceStopped {
     /// `instance_id`: [`InstanceId`].
     #[serde(default)]
@@ -1344,8 +1540,11 @@ pub struct ServiceStopped {
     pub stopped: i64,
 }
 
+impl crate::With for ServiceStopped {}
+
 /// `StartRequest`, sent to the worker node (OpenAPI schema `StartRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct StartRequest {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -1376,15 +1575,21 @@ pub struct StartRequest {
     pub publish_gamebox: Option<bool>,
 }
 
+impl crate::With for StartRequest {}
+
 /// `StopServiceRequest`, sent to the worker node (OpenAPI schema `StopServiceRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct StopServiceRequest {
     /// `service`: string.
     pub service: String,
 }
 
+impl crate::With for StopServiceRequest {}
+
 /// `TrafficWitness`, sent by the worker node (OpenAPI schema `TrafficWitness`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TrafficWitness {
     /// `ip`: string.
     #[serde(default)]
@@ -1394,8 +1599,11 @@ pub struct TrafficWitness {
     pub second: String,
 }
 
+impl crate::With for TrafficWitness {}
+
 /// `ValidationError`, sent by the worker node (OpenAPI schema `ValidationError`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ValidationError {
     /// `loc`: list of one of several JSON types.
     pub loc: Vec<Json>,
@@ -1411,8 +1619,11 @@ pub struct ValidationError {
     pub input: Option<Json>,
 }
 
+impl crate::With for ValidationError {}
+
 /// `VpnEndpoint`, sent by the worker node (OpenAPI schema `VpnEndpoint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VpnEndpoint {
     /// `proto`: [`VpnEndpointProto`]; default `udp`.
     #[serde(default)]
@@ -1426,8 +1637,11 @@ pub struct VpnEndpoint {
     pub config_url: String,
 }
 
+impl crate::With for VpnEndpoint {}
+
 /// `WireguardInterfaceBody`, sent to the worker node (OpenAPI schema `WireguardInterfaceBody`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct WireguardInterfaceBody {
     /// `address`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1446,8 +1660,11 @@ pub struct WireguardInterfaceBody {
     pub peers: Option<Vec<WireguardPeerBody>>,
 }
 
+impl crate::With for WireguardInterfaceBody {}
+
 /// `WireguardPeerBody`, sent to the worker node (OpenAPI schema `WireguardPeerBody`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct WireguardPeerBody {
     /// `allowed_ips`: list of string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1465,6 +1682,8 @@ pub struct WireguardPeerBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
 }
+
+impl crate::With for WireguardPeerBody {}
 
 /// Schema defaults that differ from the Rust type's own default, applied by serde
 /// when the platform leaves a field out.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// `total` counts every item the query matches, across all pages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>", serialize = "T: Serialize"))]
+#[non_exhaustive]
 pub struct Page<T> {
     /// The items of this page.
     pub items: Vec<T>,
@@ -22,6 +23,17 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A page of `items` starting at offset 0 that is the whole listing (`total` is the
+    /// number of items, `limit` unset): change the rest with [`With::with`](crate::With).
+    pub fn new(items: Vec<T>) -> Self {
+        Self {
+            total: Some(items.len() as u64),
+            items,
+            limit: None,
+            offset: 0,
+        }
+    }
+
     /// Whether more items follow this page.
     pub fn has_more(&self) -> bool {
         match self.total {
@@ -75,3 +87,12 @@ mod tests {
         assert!(!page.has_more());
     }
 }
+
+impl<T> Default for Page<T> {
+    /// The empty listing.
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
+}
+
+impl<T> crate::With for Page<T> {}

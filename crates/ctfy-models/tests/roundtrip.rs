@@ -6,6 +6,7 @@ mod example;
 #[path = "support/schemas.rs"]
 mod schemas;
 
+use ctfy_models::With;
 use example::{example, spec};
 
 use ctfy_models::{
@@ -79,11 +80,10 @@ fn submission_response() {
 
 #[test]
 fn request_bodies_send_only_what_was_set() {
-    let body = SubmissionCreate {
-        instance_id: "5b0c7a52".parse().unwrap(),
-        answer: StringOrList::from("flag{x}"),
-        ..Default::default()
-    };
+    let body = SubmissionCreate::default().with(|it| {
+        it.instance_id = "5b0c7a52".parse().unwrap();
+        it.answer = StringOrList::from("flag{x}");
+    });
     let sent = serde_json::to_value(&body).unwrap();
     let obj = sent.as_object().unwrap();
     assert_eq!(obj["instance_id"], "5b0c7a52");

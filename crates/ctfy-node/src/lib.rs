@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use ctfy_models::node::{ContactReading, DeceptionSummary};
 use ctfy_models::{InstanceId, IntoId};
-use ctfy_transport::{Call, Request, RetryPolicy, builder};
+use ctfy_transport::__private::{Call, builder};
+use ctfy_transport::{Request, RetryPolicy};
 use serde_json::Value;
 
 mod generated;
@@ -246,7 +247,9 @@ mod tests {
     fn budgeted_calls_wait_for_the_node_budget() {
         use std::time::Duration;
         let node = NodeClient::new("http://127.0.0.1:1", "t").unwrap();
-        let timeout = |call: ctfy_transport::Call| call.into_request().unwrap().1.attempt_timeout();
+        let timeout = |call: ctfy_transport::__private::Call| {
+            call.into_request().unwrap().1.attempt_timeout()
+        };
         // The default budget plus the margin, then whatever `timeout_s` asks for.
         let check = node.run_checker("i-1", ["true"], "web");
         assert_eq!(timeout(check.0), Some(Duration::from_secs(40)));

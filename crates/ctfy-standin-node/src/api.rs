@@ -1,6 +1,7 @@
 //! The platform → node API (`/api/v1/...`) and the unauthenticated debug routes
 //! (`/_standin/...`).
 
+use ctfy_models::With;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -180,19 +181,19 @@ fn body_value(bytes: &Bytes) -> Value {
 // --- instances ------------------------------------------------------------------------
 
 fn report(id: &InstanceId, inst: &Instance) -> InstanceStatusReport {
-    InstanceStatusReport {
-        instance_id: id.clone(),
-        status: inst.status.as_str().to_string(),
-        attack_surface: inst.surface.clone(),
-        question_params: BTreeMap::new(),
-        seeded_answers: BTreeMap::new(),
-        image_source: String::new(),
-        error: inst.error.clone(),
-        pending_services: match inst.status {
+    InstanceStatusReport::default().with(|it| {
+        it.instance_id = id.clone();
+        it.status = inst.status.as_str().to_string();
+        it.attack_surface = inst.surface.clone();
+        it.question_params = BTreeMap::new();
+        it.seeded_answers = BTreeMap::new();
+        it.image_source = String::new();
+        it.error = inst.error.clone();
+        it.pending_services = match inst.status {
             Status::Starting => Some(vec!["web".to_string()]),
             _ => None,
-        },
-    }
+        };
+    })
 }
 
 async fn start_instance(State(shared): St, Body422(raw): Body422<Value>) -> Response {
@@ -209,11 +210,11 @@ async fn start_instance(State(shared): St, Body422(raw): Body422<Value>) -> Resp
         let instances = lock(&shared.instances);
         if let Some(existing) = instances.get(&id) {
             // Idempotent replay, like the real node.
-            return Json(InstanceStarted {
-                instance_id: id,
-                status: existing.status.as_str().to_string(),
-                question_params: BTreeMap::new(),
-            })
+            return Json(InstanceStarted::default().with(|it| {
+                it.instance_id = id;
+                it.status = existing.status.as_str().to_string();
+                it.question_params = BTreeMap::new();
+            }))
             .into_response();
         }
     }
@@ -231,11 +232,11 @@ async fn start_instance(State(shared): St, Body422(raw): Body422<Value>) -> Resp
     lock(&shared.instances).insert(id.clone(), inst);
     tracing::info!(instance_id = %id, challenge_id = %request.challenge_id, "instance starting");
     tokio::spawn(make_ready(shared.clone(), id.clone(), serial));
-    Json(InstanceStarted {
-        instance_id: id,
-        status: "starting".into(),
-        question_params: BTreeMap::new(),
-    })
+    Json(InstanceStarted::default().with(|it| {
+        it.instance_id = id;
+        it.status = "starting".into();
+        it.question_params = BTreeMap::new();
+    }))
     .into_response()
 }
 
@@ -274,19 +275,19 @@ async fn make_ready(shared: Arc<Shared>, id: InstanceId, serial: u64) {
             Some(inst) if inst.serial == serial => {
                 match outcome {
                     Ok(handle) => {
-                        inst.surface = Some(AttackSurface {
-                            services: vec![ServiceEndpoint {
-                                service_type: ServiceType::Http,
-                                host: "127.0.0.1".into(),
-                                port: i64::from(handle.addr.port()),
-                                credentials: None,
-                                path: "/".into(),
-                                label: "web".into(),
-                            }],
-                            provided_files: vec![],
-                            flag_path: None,
-                            vpn: None,
-                        });
+                        inst.surface = Some(AttackSurface::default().with(|it| {
+                            it.services = vec![ServiceEndpoint::default().with(|it| {
+                                it.service_type = ServiceType::Http;
+                                it.host = "127.0.0.1".into();
+                                it.port = i64::from(handle.addr.port());
+                                it.credentials = None;
+                                it.path = "/".into();
+                                it.label = "web".into();
+                            })];
+                            it.provided_files = vec![];
+                            it.flag_path = None;
+                            it.vpn = None;
+                        }));
                         inst.status = Status::Ready;
                         tracing::info!(instance_id = %id, port = handle.addr.port(), "instance ready");
                         inst.service = Some(handle);
@@ -318,18 +319,23 @@ async fn instance_status(State(shared): St, Path(id): Path<InstanceId>) -> Respo
 async fn list_instances(State(shared): St) -> Response {
     let items = lock(&shared.instances)
         .iter()
-        .map(|(id, inst)| NodeInstanceSummary {
-            instance_id: id.clone(),
-            challenge_id: inst.request.challenge_id.clone(),
-            status: inst.status.as_str().to_string(),
-            attack_surface: inst.surface.clone(),
-            question_params: BTreeMap::new(),
-            started_at: inst.started_at.into(),
-            ttl: inst.request.ttl,
-            error: inst.error.clone(),
+        .map(|(id, inst)| {
+            NodeInstanceSummary::default().with(|it| {
+                it.instance_id = id.clone();
+                it.challenge_id = inst.request.challenge_id.clone();
+                it.status = inst.status.as_str().to_string();
+                it.attack_surface = inst.surface.clone();
+                it.question_params = BTreeMap::new();
+                it.started_at = inst.started_at.into();
+                it.ttl = inst.request.ttl;
+                it.error = inst.error.clone();
+            })
         })
         .collect();
-    Json(NodeInstanceList { items }).into_response()
+    Json(NodeInstanceList::default().with(|it| {
+        it.items = items;
+    }))
+    .into_response()
 }
 
 async fn stop_instance(State(shared): St, Path(id): Path<InstanceId>) -> Response {
@@ -340,10 +346,10 @@ async fn stop_instance(State(shared): St, Path(id): Path<InstanceId>) -> Respons
                 svc.stop().await;
             }
             tracing::info!(instance_id = %id, "instance stopped");
-            Json(InstanceStopped {
-                instance_id: id,
-                status: "stopped".into(),
-            })
+            Json(InstanceStopped::default().with(|it| {
+                it.instance_id = id;
+                it.status = "stopped".into();
+            }))
             .into_response()
         }
         None => not_found(),
@@ -433,11 +439,11 @@ async fn stop_service(
         }
         None => 0,
     };
-    Json(ServiceStopped {
-        instance_id: id,
-        service: req.service,
-        stopped,
-    })
+    Json(ServiceStopped::default().with(|it| {
+        it.instance_id = id;
+        it.service = req.service;
+        it.stopped = stopped;
+    }))
     .into_response()
 }
 

@@ -1,5 +1,6 @@
 //! Node → platform calls: registration and heartbeats.
 
+use ctfy_models::With;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -9,15 +10,15 @@ use crate::{Error, Registration, Shared, now_epoch};
 /// Registers with the platform, retrying connection errors for about 15 s.
 pub(crate) async fn register(shared: &Shared) -> Result<Registration, Error> {
     let url = format!("{}/api/v1/nodes/register", shared.cfg.platform_url);
-    let body = NodeRegister {
-        url: shared.public_url.clone(),
-        display_name: "ctfy-rs stand-in node".into(),
-        capacity: Some(i64::from(shared.cfg.capacity)),
-        labels: Some(BTreeMap::from([(
+    let body = NodeRegister::default().with(|it| {
+        it.url = shared.public_url.clone();
+        it.display_name = "ctfy-rs stand-in node".into();
+        it.capacity = Some(i64::from(shared.cfg.capacity));
+        it.labels = Some(BTreeMap::from([(
             "standin".to_string(),
             "true".to_string(),
-        )])),
-    };
+        )]));
+    });
     let mut attempt = 0;
     let resp = loop {
         attempt += 1;
@@ -83,21 +84,20 @@ pub(crate) async fn heartbeat(shared: &Shared) {
         return;
     };
     let running = shared.running();
-    let body = NodeHeartbeat {
-        id,
-        running: Some(i64::from(running)),
-        capacity: Some(i64::from(shared.cfg.capacity)),
-        cpu_percent: Some(1.0),
-        memory_percent: Some(10.0),
-        memory_total_mb: Some(8192.0),
-        disk_percent: Some(10.0),
-        sampled_at: Some(now_epoch().into()),
-        version: Some("0.7.0".into()),
-        git_commit: Some(String::new()),
-        corpus_commit: Some(String::new()),
-        ingress_canary_url: Some(String::new()),
-        ..NodeHeartbeat::default()
-    };
+    let body = NodeHeartbeat::default().with(|it| {
+        it.id = id;
+        it.running = Some(i64::from(running));
+        it.capacity = Some(i64::from(shared.cfg.capacity));
+        it.cpu_percent = Some(1.0);
+        it.memory_percent = Some(10.0);
+        it.memory_total_mb = Some(8192.0);
+        it.disk_percent = Some(10.0);
+        it.sampled_at = Some(now_epoch().into());
+        it.version = Some("0.7.0".into());
+        it.git_commit = Some(String::new());
+        it.corpus_commit = Some(String::new());
+        it.ingress_canary_url = Some(String::new());
+    });
     let url = format!("{}/api/v1/nodes/heartbeat", shared.cfg.platform_url);
     match shared
         .http

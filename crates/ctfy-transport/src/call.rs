@@ -290,6 +290,7 @@ impl Call {
 /// - `Name => Out, json Raw => map`: decodes the JSON answer as `Raw`, then `map`
 ///   (`FnOnce(Raw) -> Result<Out>`) turns it into the result (a field of the answer, a
 ///   filtered list, …).
+#[doc(hidden)]
 #[macro_export]
 macro_rules! builder {
     ($(#[$meta:meta])* $name:ident => Page<$item:ty>) => {
@@ -338,7 +339,7 @@ macro_rules! builder {
         $(#[$meta])*
         #[derive(Debug)]
         #[must_use = "a request builder does nothing until awaited"]
-        pub struct $name(pub(crate) $crate::Call);
+        pub struct $name(pub(crate) $crate::__private::Call);
 
         impl $name {
             /// Sets a timeout for each attempt of this request, replacing the client's.
@@ -353,6 +354,7 @@ macro_rules! builder {
 
 /// Implements `IntoFuture` for a type with a `send(self)` method whose future gives
 /// `Result<Out>` (and is `Send + 'static`), so it can be awaited directly.
+#[doc(hidden)]
 #[macro_export]
 macro_rules! awaitable {
     ($builder:ty => $out:ty) => {

@@ -483,7 +483,7 @@ async fn step(mut st: Box<State>) -> Option<(Result<SseItem>, Box<State>)> {
                     match next {
                         Some(Ok(Some(bytes))) => {
                             open.parser.push(bytes);
-                            let next = crate::deadline_after(
+                            let next = crate::__private::deadline_after(
                                 tokio::time::Instant::now(),
                                 st.config.idle_timeout,
                             );

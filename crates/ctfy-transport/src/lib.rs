@@ -40,37 +40,49 @@ mod tls {
 }
 mod transport;
 
-pub use call::Call;
-pub use ctfy_models::{IntoId, InvalidId, Page, check_segment};
-pub use error::{ApiError, Error, Result, SNIPPET_LEN, StreamError, StreamErrorKind, snippet};
+pub use ctfy_models::{IntoId, InvalidId, Page};
+pub use error::{ApiError, Error, Result, SNIPPET_LEN, StreamError, StreamErrorKind};
 pub use events::{SseAuth, SseConfig, SseConfigBuilder, SseItem, SseStream, SseSubscription};
 pub use paginate::{DEFAULT_PAGE_SIZE, PageStream};
-pub use request::{Body, FilePart, Idempotency, QueryValue, Request, build_path, encode_segment};
-/// `from + after`, or a point about thirty years ahead when that does not fit (`Instant`
-/// arithmetic panics on overflow, and durations may come from users or servers).
-pub fn deadline_after<I>(from: I, after: std::time::Duration) -> I
-where
-    I: Copy + std::ops::Add<std::time::Duration, Output = I> + CheckedAdd,
-{
-    from.checked_add_duration(after)
-        .unwrap_or_else(|| from + std::time::Duration::from_secs(30 * 365 * 24 * 3600))
-}
+pub use request::{Body, FilePart, Idempotency, QueryValue, Request};
 
-/// Checked addition of a duration to an instant (`std` and `tokio` instants).
-pub trait CheckedAdd: Sized {
-    /// `self + d`, or `None` when it does not fit.
-    fn checked_add_duration(self, d: std::time::Duration) -> Option<Self>;
-}
+/// The plumbing the generated clients (`ctfy-client`, `ctfy-admin`, `ctfy-node`) are built
+/// from. Not part of the public API: anything here may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::call::Call;
+    pub use crate::error::snippet;
+    pub use crate::request::{build_path, encode_segment};
+    pub use crate::transport::{decode, parse_retry_after_value};
+    pub use crate::{awaitable, builder};
+    pub use ctfy_models::check_segment;
 
-impl CheckedAdd for std::time::Instant {
-    fn checked_add_duration(self, d: std::time::Duration) -> Option<Self> {
-        self.checked_add(d)
+    /// `from + after`, or a point about thirty years ahead when that does not fit (`Instant`
+    /// arithmetic panics on overflow, and durations may come from users or servers).
+    pub fn deadline_after<I>(from: I, after: std::time::Duration) -> I
+    where
+        I: Copy + std::ops::Add<std::time::Duration, Output = I> + CheckedAdd,
+    {
+        from.checked_add_duration(after)
+            .unwrap_or_else(|| from + std::time::Duration::from_secs(30 * 365 * 24 * 3600))
     }
-}
 
-impl CheckedAdd for tokio::time::Instant {
-    fn checked_add_duration(self, d: std::time::Duration) -> Option<Self> {
-        self.checked_add(d)
+    /// Checked addition of a duration to an instant (`std` and `tokio` instants).
+    pub trait CheckedAdd: Sized {
+        /// `self + d`, or `None` when it does not fit.
+        fn checked_add_duration(self, d: std::time::Duration) -> Option<Self>;
+    }
+
+    impl CheckedAdd for std::time::Instant {
+        fn checked_add_duration(self, d: std::time::Duration) -> Option<Self> {
+            self.checked_add(d)
+        }
+    }
+
+    impl CheckedAdd for tokio::time::Instant {
+        fn checked_add_duration(self, d: std::time::Duration) -> Option<Self> {
+            self.checked_add(d)
+        }
     }
 }
 
@@ -80,5 +92,5 @@ pub use reqwest;
 pub use reqwest::Method;
 pub use transport::{
     DEFAULT_MAX_BODY_SIZE, Download, REQUEST_LOG_TARGET, RawResponse, RetryPolicy, TokenKind,
-    Transport, TransportBuilder, decode, parse_retry_after_value,
+    Transport, TransportBuilder,
 };

@@ -59,7 +59,8 @@ impl Transport {
     }
 
     /// [`Transport::paginate`] for a request that may have failed to build: the error becomes
-    /// the stream's only item.
+    /// the stream's only item. Plumbing of the generated clients.
+    #[doc(hidden)]
     pub fn try_paginate<T>(&self, req: Result<Request>, page_size: u64) -> PageStream<T>
     where
         T: DeserializeOwned + Send + 'static,

@@ -1525,10 +1525,10 @@ mod tests {
     #[test]
     fn the_future_of_a_call_fits_in_one_kib() {
         let t = Transport::builder("http://127.0.0.1:1").build().unwrap();
-        let json =
-            crate::Call::new(&t, Request::get("/x/{id}", &["a"])).json::<serde_json::Value>();
-        let empty = crate::Call::new(&t, Request::post("/x", &[])).empty();
-        let download = crate::Call::new(&t, Request::get("/x", &[])).download();
+        let json = crate::__private::Call::new(&t, Request::get("/x/{id}", &["a"]))
+            .json::<serde_json::Value>();
+        let empty = crate::__private::Call::new(&t, Request::post("/x", &[])).empty();
+        let download = crate::__private::Call::new(&t, Request::get("/x", &[])).download();
         for (what, size) in [
             ("json", std::mem::size_of_val(&json)),
             ("empty", std::mem::size_of_val(&empty)),

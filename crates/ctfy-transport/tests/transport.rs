@@ -4,12 +4,14 @@
 //! Every server gets a lowest-priority catch-all answering 418 (not retried by any rule), so
 //! a request that matched nothing shows up as an unexpected `HTTP 418` instead of a silent 404.
 
+use ctfy_models::With;
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use ctfy_transport::{
-    Call, Error, Idempotency, InvalidId, Page, Request, RetryPolicy, SNIPPET_LEN, Transport,
+    __private::Call, Error, Idempotency, InvalidId, Page, Request, RetryPolicy, SNIPPET_LEN,
+    Transport,
 };
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -2458,11 +2460,13 @@ mod pagination {
 
     #[tokio::test]
     async fn page_has_more() {
-        let page = |n: usize, total: Option<u64>, limit: Option<u64>, offset: u64| Page {
-            items: (0..n).map(|i| Item { id: i.to_string() }).collect(),
-            total,
-            limit,
-            offset,
+        let page = |n: usize, total: Option<u64>, limit: Option<u64>, offset: u64| {
+            Page::default().with(|it| {
+                it.items = (0..n).map(|i| Item { id: i.to_string() }).collect();
+                it.total = total;
+                it.limit = limit;
+                it.offset = offset;
+            })
         };
         assert!(page(2, Some(5), Some(2), 0).has_more());
         assert!(!page(1, Some(5), Some(2), 4).has_more());

@@ -7,6 +7,7 @@ use futures::TryStreamExt;
 
 use super::common::{admin, api_err, cancel_task, competition, drop_competition, solo, tag, user};
 use crate::live_env;
+use ctfy::models::With;
 
 #[tokio::test]
 async fn competition_invites_by_user_and_by_email() {
@@ -382,10 +383,9 @@ async fn registrations_roster_review_edit_export_and_player_form() {
     assert_eq!(filled.real_name, "Live Ops One");
 
     // An organiser edits another member's form.
-    let edit = ctfy::models::RegistrationSubmitRequest {
-        real_name: Some("Live Ops Two".into()),
-        ..Default::default()
-    };
+    let edit = ctfy::models::RegistrationSubmitRequest::default().with(|it| {
+        it.real_name = Some("Live Ops Two".into());
+    });
     let row = admin
         .registrations()
         .edit(comp.as_str(), users[1].id.as_str(), &edit)

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::common::{admin, api_err, cancel_task, tag, user};
 use crate::live_env;
+use ctfy::models::With;
 
 fn en(text: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("en".to_owned(), text.to_owned())])
@@ -99,11 +100,10 @@ async fn series_crud_preview_and_ladder() {
     let env = live_env!();
     let admin = admin(env);
     let name = format!("live-ops series {}", tag());
-    let config = ctfy::models::CompetitionSeriesConfig {
-        name: Some(name.clone()),
-        enabled: Some(false),
-        ..Default::default()
-    };
+    let config = ctfy::models::CompetitionSeriesConfig::default().with(|it| {
+        it.name = Some(name.clone());
+        it.enabled = Some(false);
+    });
     let created = admin.series().create(&config).await.unwrap();
     assert_eq!(created.name, name);
     assert!(!created.enabled);
@@ -118,10 +118,9 @@ async fn series_crud_preview_and_ladder() {
             .iter()
             .any(|s| s.id == id)
     );
-    let renamed = ctfy::models::CompetitionSeriesConfig {
-        name: Some(format!("{name} (renamed)")),
-        ..config
-    };
+    let renamed = config.with(|it| {
+        it.name = Some(format!("{name} (renamed)"));
+    });
     assert!(
         admin
             .series()

@@ -8,7 +8,8 @@ use ctfy_models as m;
 use ctfy_models::{
     ChallengeId, CompetitionId, Ident, InstanceId, IntoId, NodeId, QuestionId, TeamId, UserId,
 };
-use ctfy_transport::{Call, Download, Page, Request, Result, Transport, builder};
+use ctfy_transport::__private::{Call, builder};
+use ctfy_transport::{Download, Page, Request, Result, Transport};
 
 /// The `registrations` calls (a view borrowed from the client: cheap, `Copy`; each call
 /// returns an owned builder).

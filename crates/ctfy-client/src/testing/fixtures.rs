@@ -1,5 +1,6 @@
 //! Typed model values with realistic defaults, for tests: [`Fixture::fixture`].
 
+use ctfy_models::With;
 use std::time::{Duration, SystemTime};
 
 use ctfy_models::{
@@ -13,13 +14,14 @@ use ctfy_models::{
 use serde::de::DeserializeOwned;
 
 /// A model value with realistic defaults, the shape the platform sends: change what a test
-/// cares about with struct-update syntax.
+/// cares about with [`With::with`](ctfy_models::With) (models are `#[non_exhaustive]`, so
+/// struct literals do not compile outside their crate).
 ///
 /// ```
-/// use ctfy::models::ChallengeInfo;
+/// use ctfy::models::{ChallengeInfo, With};
 /// use ctfy::testing::Fixture;
 ///
-/// let hard = ChallengeInfo { difficulty: "hard".into(), ..ChallengeInfo::fixture() };
+/// let hard = ChallengeInfo::fixture().with(|c| c.difficulty = "hard".into());
 /// assert_eq!(hard.id, "WEB-001");
 /// ```
 ///
@@ -64,28 +66,27 @@ impl Fixture for CompetitionInfo {
     /// A published, public, running competition the player is registered for, with one
     /// challenge.
     fn fixture() -> Self {
-        CompetitionInfo {
-            id: id(COMPETITION_ID),
-            title: "Mock Cup".into(),
-            created_at: Some(ago(Duration::from_secs(86_400))),
-            updated_at: Some(ago(Duration::from_secs(3_600))),
-            starts_at: Some(ago(Duration::from_secs(3_600))),
-            created_by: USER_ID.into(),
-            created_by_name: "Operator".into(),
-            challenge_ids: vec![id("WEB-001")],
-            status: CompetitionCreateStatus::Published,
-            access: CompetitionCreateAccess::Public,
-            phase: CompetitionDetailPhase::Running,
-            play_open: true,
-            agents_allowed: true,
-            max_team_size: 4,
-            registered_count: 1,
-            is_registered: true,
-            can_participate: true,
-            my_team_id: id(TEAM_ID),
-            my_team_name: "mock-agent".into(),
-            ..Default::default()
-        }
+        CompetitionInfo::default().with(|it| {
+            it.id = id(COMPETITION_ID);
+            it.title = "Mock Cup".into();
+            it.created_at = Some(ago(Duration::from_secs(86_400)));
+            it.updated_at = Some(ago(Duration::from_secs(3_600)));
+            it.starts_at = Some(ago(Duration::from_secs(3_600)));
+            it.created_by = USER_ID.into();
+            it.created_by_name = "Operator".into();
+            it.challenge_ids = vec![id("WEB-001")];
+            it.status = CompetitionCreateStatus::Published;
+            it.access = CompetitionCreateAccess::Public;
+            it.phase = CompetitionDetailPhase::Running;
+            it.play_open = true;
+            it.agents_allowed = true;
+            it.max_team_size = 4;
+            it.registered_count = 1;
+            it.is_registered = true;
+            it.can_participate = true;
+            it.my_team_id = id(TEAM_ID);
+            it.my_team_name = "mock-agent".into();
+        })
     }
 }
 
@@ -103,12 +104,11 @@ impl Fixture for CompetitionDetail {
 impl Fixture for QuestionPublicInfo {
     /// The `flag` question of an instance challenge.
     fn fixture() -> Self {
-        QuestionPublicInfo {
-            id: id("flag"),
-            prompt: "Capture the flag served by the instance.".into(),
-            mode: Some("dynamic".into()),
-            ..Default::default()
-        }
+        QuestionPublicInfo::default().with(|it| {
+            it.id = id("flag");
+            it.prompt = "Capture the flag served by the instance.".into();
+            it.mode = Some("dynamic".into());
+        })
     }
 }
 
@@ -116,98 +116,92 @@ impl Fixture for ChallengeInfo {
     /// `WEB-001`, an easy web challenge that launches an instance and has one question,
     /// `flag`.
     fn fixture() -> Self {
-        ChallengeInfo {
-            id: id("WEB-001"),
-            name: "Login Bypass".into(),
-            category: ChallengeCategory::Web,
-            difficulty: "easy".into(),
-            description: "A login form that trusts its client a little too much.".into(),
-            tags: vec!["web".into(), "auth".into()],
-            questions: vec![QuestionPublicInfo::fixture()],
-            ..Default::default()
-        }
+        ChallengeInfo::default().with(|it| {
+            it.id = id("WEB-001");
+            it.name = "Login Bypass".into();
+            it.category = ChallengeCategory::Web;
+            it.difficulty = "easy".into();
+            it.description = "A login form that trusts its client a little too much.".into();
+            it.tags = vec!["web".into(), "auth".into()];
+            it.questions = vec![QuestionPublicInfo::fixture()];
+        })
     }
 }
 
 impl Fixture for QaChallengeView {
     /// `QA-001`, a question-only challenge with one question, `answer`.
     fn fixture() -> Self {
-        QaChallengeView {
-            id: id("QA-001"),
-            name: "Port Trivia".into(),
-            bucket: "knowledge".into(),
-            description: "Questions answered without an instance.".into(),
-            difficulty: "easy".into(),
-            tags: vec!["qa".into()],
-            questions: vec![QuestionPublicInfo {
-                id: id("answer"),
-                prompt: "Which TCP port does SSH listen on by default?".into(),
-                mode: Some("static".into()),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
+        QaChallengeView::default().with(|it| {
+            it.id = id("QA-001");
+            it.name = "Port Trivia".into();
+            it.bucket = "knowledge".into();
+            it.description = "Questions answered without an instance.".into();
+            it.difficulty = "easy".into();
+            it.tags = vec!["qa".into()];
+            it.questions = vec![QuestionPublicInfo::default().with(|it| {
+                it.id = id("answer");
+                it.prompt = "Which TCP port does SSH listen on by default?".into();
+                it.mode = Some("static".into());
+            })];
+        })
     }
 }
 
 impl Fixture for ServiceEndpoint {
     /// A web service on loopback.
     fn fixture() -> Self {
-        ServiceEndpoint {
-            service_type: ServiceType::Http,
-            host: "127.0.0.1".into(),
-            port: 18_212,
-            path: "/".into(),
-            label: "web".into(),
-            credentials: None,
-        }
+        ServiceEndpoint::default().with(|it| {
+            it.service_type = ServiceType::Http;
+            it.host = "127.0.0.1".into();
+            it.port = 18_212;
+            it.path = "/".into();
+            it.label = "web".into();
+            it.credentials = None;
+        })
     }
 }
 
 impl Fixture for AttackSurface {
     /// One web service.
     fn fixture() -> Self {
-        AttackSurface {
-            services: vec![ServiceEndpoint::fixture()],
-            ..Default::default()
-        }
+        AttackSurface::default().with(|it| {
+            it.services = vec![ServiceEndpoint::fixture()];
+        })
     }
 }
 
 impl Fixture for StartResponse {
     /// The platform's `202` answer to a launch.
     fn fixture() -> Self {
-        StartResponse {
-            id: id(INSTANCE_ID),
-            status: InstanceStatus::Starting,
-        }
+        StartResponse::default().with(|it| {
+            it.id = id(INSTANCE_ID);
+            it.status = InstanceStatus::Starting;
+        })
     }
 }
 
 impl Fixture for InstanceStatusResponse {
     /// A ready instance with its attack surface, under the local platform's start budget.
     fn fixture() -> Self {
-        InstanceStatusResponse {
-            id: id(INSTANCE_ID),
-            status: InstanceStatus::Ready,
-            attack_surface: Some(AttackSurface::fixture()),
-            start_budget_s: 5_400,
-            ..Default::default()
-        }
+        InstanceStatusResponse::default().with(|it| {
+            it.id = id(INSTANCE_ID);
+            it.status = InstanceStatus::Ready;
+            it.attack_surface = Some(AttackSurface::fixture());
+            it.start_budget_s = 5_400;
+        })
     }
 }
 
 impl Fixture for InstanceQuestionInfo {
     /// The unlocked, unanswered `flag` question.
     fn fixture() -> Self {
-        InstanceQuestionInfo {
-            id: id("flag"),
-            prompt: "Capture the flag served by the instance.".into(),
-            mode: Some("dynamic".into()),
-            unlocked: true,
-            auto_check: true,
-            ..Default::default()
-        }
+        InstanceQuestionInfo::default().with(|it| {
+            it.id = id("flag");
+            it.prompt = "Capture the flag served by the instance.".into();
+            it.mode = Some("dynamic".into());
+            it.unlocked = true;
+            it.auto_check = true;
+        })
     }
 }
 
@@ -215,126 +209,119 @@ impl Fixture for InstanceInfo {
     /// A ready instance of `WEB-001` for the player's team, started now, TTL 3 h.
     fn fixture() -> Self {
         let now = unix_now();
-        InstanceInfo {
-            id: id(INSTANCE_ID),
-            challenge_id: id("WEB-001"),
-            team_id: id(TEAM_ID),
-            competition_id: id(COMPETITION_ID),
-            node_id: id("127.0.0.1_18201"),
-            team_name: "mock-agent".into(),
-            node_name: "mock-node".into(),
-            name: "Login Bypass".into(),
-            category: Some(ChallengeCategory::Web),
-            difficulty: "easy".into(),
-            status: InstanceStatus::Ready,
-            started_at: now,
-            ttl: 10_800,
-            expires_at: UnixTime::from(f64::from(now) + 10_800.0),
-            services: vec![ServiceEndpoint::fixture()],
-            questions: vec![InstanceQuestionInfo::fixture()],
-            ..Default::default()
-        }
+        InstanceInfo::default().with(|it| {
+            it.id = id(INSTANCE_ID);
+            it.challenge_id = id("WEB-001");
+            it.team_id = id(TEAM_ID);
+            it.competition_id = id(COMPETITION_ID);
+            it.node_id = id("127.0.0.1_18201");
+            it.team_name = "mock-agent".into();
+            it.node_name = "mock-node".into();
+            it.name = "Login Bypass".into();
+            it.category = Some(ChallengeCategory::Web);
+            it.difficulty = "easy".into();
+            it.status = InstanceStatus::Ready;
+            it.started_at = now;
+            it.ttl = 10_800;
+            it.expires_at = UnixTime::from(f64::from(now) + 10_800.0);
+            it.services = vec![ServiceEndpoint::fixture()];
+            it.questions = vec![InstanceQuestionInfo::fixture()];
+        })
     }
 }
 
 impl Fixture for SubmissionResponse {
     /// A correct, ranked, first answer to `flag` that solves the challenge.
     fn fixture() -> Self {
-        SubmissionResponse {
-            id: "0b5e3f1c-2d4a-4e6b-8c7d-9e0f1a2b3c4d".into(),
-            correct: true,
-            solve_time_s: 12.5,
-            solve_rank: 1,
-            question_id: Some(id("flag")),
-            challenge_fully_solved: true,
-            ranked: true,
-            ..Default::default()
-        }
+        SubmissionResponse::default().with(|it| {
+            it.id = "0b5e3f1c-2d4a-4e6b-8c7d-9e0f1a2b3c4d".into();
+            it.correct = true;
+            it.solve_time_s = 12.5;
+            it.solve_rank = 1;
+            it.question_id = Some(id("flag"));
+            it.challenge_fully_solved = true;
+            it.ranked = true;
+        })
     }
 }
 
 impl Fixture for VerifyAnswerResponse {
     /// A correct answer to `flag`.
     fn fixture() -> Self {
-        VerifyAnswerResponse {
-            correct: true,
-            question_id: Some(id::<QuestionId>("flag")),
-        }
+        VerifyAnswerResponse::default().with(|it| {
+            it.correct = true;
+            it.question_id = Some(id::<QuestionId>("flag"));
+        })
     }
 }
 
 impl Fixture for ScoreboardEntry {
     /// The player's team in first place with one solve.
     fn fixture() -> Self {
-        ScoreboardEntry {
-            rank: 1,
-            team_id: id::<TeamId>(TEAM_ID),
-            team_name: "mock-agent".into(),
-            solved: 1,
-            flags_solved: 1,
-            score: 100,
-            attempts: 1,
-            last_solve_at: Some(ago(Duration::from_secs(60))),
-            last_active_at: Some(ago(Duration::from_secs(60))),
-            ..Default::default()
-        }
+        ScoreboardEntry::default().with(|it| {
+            it.rank = 1;
+            it.team_id = id::<TeamId>(TEAM_ID);
+            it.team_name = "mock-agent".into();
+            it.solved = 1;
+            it.flags_solved = 1;
+            it.score = 100;
+            it.attempts = 1;
+            it.last_solve_at = Some(ago(Duration::from_secs(60)));
+            it.last_active_at = Some(ago(Duration::from_secs(60)));
+        })
     }
 }
 
 impl Fixture for TeamDetail {
     /// The player's solo team.
     fn fixture() -> Self {
-        TeamDetail {
-            id: id(TEAM_ID),
-            name: "mock-agent".into(),
-            captain_user_id: id::<UserId>(USER_ID),
-            captain_display_name: "Mock Agent".into(),
-            member_count: 1,
-            created_at: Some(ago(Duration::from_secs(3_000))),
-            competition_id: id::<CompetitionId>(COMPETITION_ID),
-            ..Default::default()
-        }
+        TeamDetail::default().with(|it| {
+            it.id = id(TEAM_ID);
+            it.name = "mock-agent".into();
+            it.captain_user_id = id::<UserId>(USER_ID);
+            it.captain_display_name = "Mock Agent".into();
+            it.member_count = 1;
+            it.created_at = Some(ago(Duration::from_secs(3_000)));
+            it.competition_id = id::<CompetitionId>(COMPETITION_ID);
+        })
     }
 }
 
 impl Fixture for MeResponse {
     /// The player: a verified account, no admin rights.
     fn fixture() -> Self {
-        MeResponse {
-            id: id(USER_ID),
-            display_name: "Mock Agent".into(),
-            email: "agent@example.com".into(),
-            created_at: Some(ago(Duration::from_secs(86_400))),
-            email_verified: true,
-            ..Default::default()
-        }
+        MeResponse::default().with(|it| {
+            it.id = id(USER_ID);
+            it.display_name = "Mock Agent".into();
+            it.email = "agent@example.com".into();
+            it.created_at = Some(ago(Duration::from_secs(86_400)));
+            it.email_verified = true;
+        })
     }
 }
 
 impl Fixture for HealthResponse {
     /// A healthy platform of the version this SDK targets.
     fn fixture() -> Self {
-        HealthResponse {
-            status: "ok".into(),
-            hostname: "mock-platform".into(),
-            capacity: 20,
-            version: crate::PLATFORM_VERSION.into(),
-            ..Default::default()
-        }
+        HealthResponse::default().with(|it| {
+            it.status = "ok".into();
+            it.hostname = "mock-platform".into();
+            it.capacity = 20;
+            it.version = crate::PLATFORM_VERSION.into();
+        })
     }
 }
 
 impl Fixture for CompetitionInviteInfo {
     /// An invitation of a player who has not signed up yet.
     fn fixture() -> Self {
-        CompetitionInviteInfo {
-            email: "player@example.com".into(),
-            invited_by: USER_ID.into(),
-            invited_by_name: "Operator".into(),
-            invited_at: Some(ago(Duration::ZERO)),
-            pending_signup: true,
-            ..Default::default()
-        }
+        CompetitionInviteInfo::default().with(|it| {
+            it.email = "player@example.com".into();
+            it.invited_by = USER_ID.into();
+            it.invited_by_name = "Operator".into();
+            it.invited_at = Some(ago(Duration::ZERO));
+            it.pending_signup = true;
+        })
     }
 }
 

@@ -48,6 +48,7 @@ mod scenario;
 mod server;
 mod state;
 
+use ctfy_models::With;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -350,10 +351,9 @@ impl MockPlatformBuilder {
             competition.my_team_id = Default::default();
             competition.my_team_name = String::new();
         }
-        let team = TeamDetail {
-            competition_id: competition.id.clone(),
-            ..TeamDetail::fixture()
-        };
+        let team = TeamDetail::fixture().with(|it| {
+            it.competition_id = competition.id.clone();
+        });
         let shared = Shared::new(State {
             competitions: vec![competition],
             challenges: self.challenges,

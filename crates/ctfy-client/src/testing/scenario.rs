@@ -1,5 +1,6 @@
 //! What a mock platform holds and how it behaves: challenges, start-ups, faults, event scripts.
 
+use ctfy_models::With;
 use std::time::Duration;
 
 use ctfy_models::events::Event;
@@ -57,11 +58,10 @@ impl MockChallenge {
     /// When `challenge_id` is not a valid id (empty, `.`, `..`, or with `/` or `\`).
     pub fn instance(challenge_id: &str) -> Self {
         let challenge_id: ChallengeId = checked(challenge_id);
-        let info = ChallengeInfo {
-            name: format!("Challenge {challenge_id}"),
-            id: challenge_id.clone(),
-            ..ChallengeInfo::fixture()
-        };
+        let info = ChallengeInfo::fixture().with(|it| {
+            it.name = format!("Challenge {challenge_id}");
+            it.id = challenge_id.clone();
+        });
         Self {
             answers: vec![(id("flag"), format!("FLAG{{{challenge_id}}}"))],
             info,
@@ -77,14 +77,13 @@ impl MockChallenge {
     /// When `challenge_id` is not a valid id.
     pub fn qa(challenge_id: &str) -> Self {
         let challenge_id: ChallengeId = checked(challenge_id);
-        let info = ChallengeInfo {
-            name: format!("Questions {challenge_id}"),
-            id: challenge_id,
-            category: ctfy_models::ChallengeCategory::Misc,
-            is_qa_only: true,
-            questions: Vec::new(),
-            ..ChallengeInfo::fixture()
-        };
+        let info = ChallengeInfo::fixture().with(|it| {
+            it.name = format!("Questions {challenge_id}");
+            it.id = challenge_id;
+            it.category = ctfy_models::ChallengeCategory::Misc;
+            it.is_qa_only = true;
+            it.questions = Vec::new();
+        });
         Self {
             info,
             answers: Vec::new(),
@@ -109,19 +108,20 @@ impl MockChallenge {
         match self.answers.iter_mut().find(|(k, _)| *k == q) {
             Some((_, a)) => *a = answer.to_owned(),
             None => {
-                self.info.questions.push(QuestionPublicInfo {
-                    id: q.clone(),
-                    prompt: format!("Question {q}"),
-                    mode: Some(
-                        if self.info.is_qa_only {
-                            "static"
-                        } else {
-                            "dynamic"
-                        }
-                        .into(),
-                    ),
-                    ..Default::default()
-                });
+                self.info
+                    .questions
+                    .push(QuestionPublicInfo::default().with(|it| {
+                        it.id = q.clone();
+                        it.prompt = format!("Question {q}");
+                        it.mode = Some(
+                            if self.info.is_qa_only {
+                                "static"
+                            } else {
+                                "dynamic"
+                            }
+                            .into(),
+                        );
+                    }));
                 self.answers.push((q, answer.to_owned()));
             }
         }

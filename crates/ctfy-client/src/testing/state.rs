@@ -1,5 +1,6 @@
 //! The mock platform's state and the responder that answers every request from it.
 
+use ctfy_models::With;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
@@ -187,14 +188,14 @@ impl Shared {
 
     fn become_ready(&self, st: &mut State, n: usize) {
         st.instances[n].status = InstanceStatus::Ready;
-        let e = InstanceReady {
-            challenge_id: st.instances[n].challenge_id.clone(),
-            actor: team_actor(&st.team),
-            instance_id: st.instances[n].id.clone(),
-            competition_id: st.instances[n].competition_id.clone(),
-            node_id: id("127.0.0.1_18201"),
-            competition_title: title(st, &st.instances[n].competition_id),
-        };
+        let e = InstanceReady::default().with(|it| {
+            it.challenge_id = st.instances[n].challenge_id.clone();
+            it.actor = team_actor(&st.team);
+            it.instance_id = st.instances[n].id.clone();
+            it.competition_id = st.instances[n].competition_id.clone();
+            it.node_id = id("127.0.0.1_18201");
+            it.competition_title = title(st, &st.instances[n].competition_id);
+        });
         self.publish(Event::InstanceReady(e), true);
     }
 
@@ -274,10 +275,10 @@ impl Shared {
                         c.my_team_name = team_name.clone();
                     }
                     self.publish(
-                        Event::TeamMembershipChanged(TeamMembershipChanged {
-                            previous_team_id: TeamId::default(),
-                            current_team_id: team_id,
-                        }),
+                        Event::TeamMembershipChanged(TeamMembershipChanged::default().with(|it| {
+                            it.previous_team_id = TeamId::default();
+                            it.current_team_id = team_id;
+                        })),
                         false,
                     );
                 }
@@ -350,12 +351,11 @@ impl Shared {
                     }
                 }
                 let i = &st.instances[n];
-                let mut status = InstanceStatusResponse {
-                    id: i.id.clone(),
-                    status: i.status.clone(),
-                    start_budget_s: START_BUDGET_S,
-                    ..Default::default()
-                };
+                let mut status = InstanceStatusResponse::default().with(|it| {
+                    it.id = i.id.clone();
+                    it.status = i.status.clone();
+                    it.start_budget_s = START_BUDGET_S;
+                });
                 match &i.status {
                     InstanceStatus::Ready => {
                         status.attack_surface = Some(surface(self.origin(), &i.id));
@@ -398,10 +398,10 @@ impl Shared {
                     return unknown_question(ch, qid);
                 };
                 let correct = matches(expected, &body);
-                ok(&VerifyAnswerResponse {
-                    correct,
-                    question_id: correct.then(|| id(qid)),
-                })
+                ok(&VerifyAnswerResponse::default().with(|it| {
+                    it.correct = correct;
+                    it.question_id = correct.then(|| id(qid));
+                }))
             }
             ("POST", ["submissions"]) => {
                 let iid = str_field(&body, "instance_id");
@@ -421,16 +421,15 @@ impl Shared {
                 st.next_id += 1;
                 let cid = format!("{:032x}", 0xc0ffee_u64 << 32 | st.next_id);
                 let mut c = merged(
-                    &CompetitionInfo {
-                        id: id(&cid),
-                        challenge_ids: Vec::new(),
-                        is_registered: false,
-                        registered_count: 0,
-                        my_team_id: TeamId::default(),
-                        my_team_name: String::new(),
-                        status: Default::default(),
-                        ..CompetitionInfo::fixture()
-                    },
+                    &CompetitionInfo::fixture().with(|it| {
+                        it.id = id(&cid);
+                        it.challenge_ids = Vec::new();
+                        it.is_registered = false;
+                        it.registered_count = 0;
+                        it.my_team_id = TeamId::default();
+                        it.my_team_name = String::new();
+                        it.status = Default::default();
+                    }),
                     &body,
                 );
                 c.phase = phase_of(&c);
@@ -456,10 +455,9 @@ impl Shared {
                     return competition_not_found(cid);
                 }
                 let invite = merged(
-                    &CompetitionInviteInfo {
-                        invited_at: Some(super::fixtures::ago(std::time::Duration::ZERO)),
-                        ..CompetitionInviteInfo::fixture()
-                    },
+                    &CompetitionInviteInfo::fixture().with(|it| {
+                        it.invited_at = Some(super::fixtures::ago(std::time::Duration::ZERO));
+                    }),
                     &body,
                 );
                 st.invites.push((id(cid), invite.clone()));
@@ -546,15 +544,15 @@ impl Shared {
         st.peak_running = st.peak_running.max(running);
         let title = title(st, &id(&competition_id));
         self.publish(
-            Event::InstanceStarted(InstanceStarted {
-                challenge_id: st.challenges[n].info.id.clone(),
-                actor: user_actor(),
-                instance_id: iid.clone(),
-                competition_id: id(&competition_id),
-                node_id: id("127.0.0.1_18201"),
-                ip: "127.0.0.1".into(),
-                competition_title: title.clone(),
-            }),
+            Event::InstanceStarted(InstanceStarted::default().with(|it| {
+                it.challenge_id = st.challenges[n].info.id.clone();
+                it.actor = user_actor();
+                it.instance_id = iid.clone();
+                it.competition_id = id(&competition_id);
+                it.node_id = id("127.0.0.1_18201");
+                it.ip = "127.0.0.1".into();
+                it.competition_title = title.clone();
+            })),
             true,
         );
         match st.challenges[n].startup.clone() {
@@ -562,15 +560,15 @@ impl Shared {
             Startup::Fails(msg) => {
                 st.instances[k].status = InstanceStatus::Error;
                 self.publish(
-                    Event::InstanceError(InstanceError {
-                        challenge_id: st.challenges[n].info.id.clone(),
-                        actor: team_actor(&st.team),
-                        instance_id: iid.clone(),
-                        competition_id: id(&competition_id),
-                        node_id: id("127.0.0.1_18201"),
-                        error: msg,
-                        competition_title: title,
-                    }),
+                    Event::InstanceError(InstanceError::default().with(|it| {
+                        it.challenge_id = st.challenges[n].info.id.clone();
+                        it.actor = team_actor(&st.team);
+                        it.instance_id = iid.clone();
+                        it.competition_id = id(&competition_id);
+                        it.node_id = id("127.0.0.1_18201");
+                        it.error = msg;
+                        it.competition_title = title;
+                    })),
                     true,
                 );
             }
@@ -578,10 +576,10 @@ impl Shared {
         }
         json_status(
             202,
-            &StartResponse {
-                id: iid,
-                status: InstanceStatus::Starting,
-            },
+            &StartResponse::default().with(|it| {
+                it.id = iid;
+                it.status = InstanceStatus::Starting;
+            }),
         )
         .set_delay(st.challenges[n].launch_delay)
     }
@@ -593,21 +591,20 @@ impl Shared {
         let actor = if reason.is_empty() {
             user_actor()
         } else {
-            Actor {
-                actor_id: "platform".into(),
-                actor_name: "auto-stop".into(),
-                actor_type: "system".into(),
-                actor_avatar_url: String::new(),
-            }
+            Actor::default().with(|it| {
+                it.actor_id = "platform".into();
+                it.actor_name = "auto-stop".into();
+                it.actor_type = "system".into();
+                it.actor_avatar_url = String::new();
+            })
         };
-        let e = InstanceStopped {
-            challenge_id: i.challenge_id.clone(),
-            actor,
-            instance_id: i.id.clone(),
-            competition_id: i.competition_id.clone(),
-            reason: reason.to_owned(),
-            ..Default::default()
-        };
+        let e = InstanceStopped::default().with(|it| {
+            it.challenge_id = i.challenge_id.clone();
+            it.actor = actor;
+            it.instance_id = i.id.clone();
+            it.competition_id = i.competition_id.clone();
+            it.reason = reason.to_owned();
+        });
         self.publish(Event::InstanceStopped(e), true);
     }
 
@@ -647,21 +644,20 @@ impl Shared {
         if !correct {
             st.wrong.insert(key);
             self.publish(
-                Event::FlagWrong(FlagWrong {
-                    challenge_id,
-                    actor: user_actor(),
-                    instance_id,
-                    competition_id,
-                    solve_time_s: 1.5,
-                    ip: "127.0.0.1".into(),
-                    competition_title,
-                }),
+                Event::FlagWrong(FlagWrong::default().with(|it| {
+                    it.challenge_id = challenge_id;
+                    it.actor = user_actor();
+                    it.instance_id = instance_id;
+                    it.competition_id = competition_id;
+                    it.solve_time_s = 1.5;
+                    it.ip = "127.0.0.1".into();
+                    it.competition_title = competition_title;
+                })),
                 true,
             );
-            return ok(&SubmissionResponse {
-                id: uuid(st),
-                ..Default::default()
-            });
+            return ok(&SubmissionResponse::default().with(|it| {
+                it.id = uuid(st);
+            }));
         }
         st.solved.insert(key);
         let ch = &st.challenges[n];
@@ -672,35 +668,37 @@ impl Shared {
         let rank = 1;
         if !already_solved {
             self.publish(
-                Event::FlagCorrect(FlagCorrect {
-                    challenge_id: challenge_id.clone(),
-                    actor: user_actor(),
-                    instance_id: instance_id.clone(),
-                    competition_id,
-                    solve_time_s: 1.5,
-                    ip: "127.0.0.1".into(),
-                    flag_id: qid.to_owned(),
-                    challenge_fully_solved: fully,
-                    competition_title,
-                }),
+                Event::FlagCorrect(FlagCorrect::default().with(|it| {
+                    it.challenge_id = challenge_id.clone();
+                    it.actor = user_actor();
+                    it.instance_id = instance_id.clone();
+                    it.competition_id = competition_id;
+                    it.solve_time_s = 1.5;
+                    it.ip = "127.0.0.1".into();
+                    it.flag_id = qid.to_owned();
+                    it.challenge_fully_solved = fully;
+                    it.competition_title = competition_title;
+                })),
                 true,
             );
-            self.publish(Event::ScoreboardUpdated(ScoreboardUpdated {}), false);
+            self.publish(
+                Event::ScoreboardUpdated(ScoreboardUpdated::default()),
+                false,
+            );
         }
         if let (true, Some((k, _))) = (fully, &inst) {
             // The platform tears a fully solved instance down by itself.
             self.stop(st, *k, "auto_stop_after_solve");
         }
-        ok(&SubmissionResponse {
-            id: uuid(st),
-            correct: true,
-            solve_time_s: 1.5,
-            solve_rank: rank,
-            question_id: Some(id(qid)),
-            challenge_fully_solved: fully,
-            ranked: !already_solved,
-            ..Default::default()
-        })
+        ok(&SubmissionResponse::default().with(|it| {
+            it.id = uuid(st);
+            it.correct = true;
+            it.solve_time_s = 1.5;
+            it.solve_rank = rank;
+            it.question_id = Some(id(qid));
+            it.challenge_fully_solved = fully;
+            it.ranked = !already_solved;
+        }))
     }
 
     fn service(&self, segs: &[&str]) -> ResponseTemplate {
@@ -841,11 +839,11 @@ fn scoreboard(st: &State) -> Vec<ScoreboardEntry> {
         return Vec::new();
     }
     let solved = st.solved.len() as i64;
-    vec![ScoreboardEntry {
-        rank: 1,
-        team_id: st.team.id.clone(),
-        team_name: st.team.name.clone(),
-        solved: st
+    vec![ScoreboardEntry::fixture().with(|it| {
+        it.rank = 1;
+        it.team_id = st.team.id.clone();
+        it.team_name = st.team.name.clone();
+        it.solved = st
             .challenges
             .iter()
             .filter(|c| {
@@ -854,49 +852,48 @@ fn scoreboard(st: &State) -> Vec<ScoreboardEntry> {
                         .iter()
                         .all(|(q, _)| st.solved.contains(&(c.info.id.clone(), q.clone())))
             })
-            .count() as i64,
-        flags_solved: solved,
-        score: 100 * solved,
-        attempts: st.submissions.len() as i64,
-        last_solve_at: None,
-        last_active_at: None,
-        ..ScoreboardEntry::fixture()
-    }]
+            .count() as i64;
+        it.flags_solved = solved;
+        it.score = 100 * solved;
+        it.attempts = st.submissions.len() as i64;
+        it.last_solve_at = None;
+        it.last_active_at = None;
+    })]
 }
 
 fn instance_info(st: &State, i: &MockInstance, origin: &str) -> InstanceInfo {
     let ch = &st.challenges[i.challenge];
     let started = unix_now();
-    InstanceInfo {
-        id: i.id.clone(),
-        challenge_id: i.challenge_id.clone(),
-        competition_id: i.competition_id.clone(),
-        team_id: st.team.id.clone(),
-        team_name: st.team.name.clone(),
-        name: ch.info.name.clone(),
-        category: Some(ch.info.category.clone()),
-        difficulty: ch.info.difficulty.clone(),
-        status: i.status.clone(),
-        started_at: started,
-        expires_at: (f64::from(started) + 10_800.0).into(),
-        services: if i.status == InstanceStatus::Ready {
+    InstanceInfo::fixture().with(|it| {
+        it.id = i.id.clone();
+        it.challenge_id = i.challenge_id.clone();
+        it.competition_id = i.competition_id.clone();
+        it.team_id = st.team.id.clone();
+        it.team_name = st.team.name.clone();
+        it.name = ch.info.name.clone();
+        it.category = Some(ch.info.category.clone());
+        it.difficulty = ch.info.difficulty.clone();
+        it.status = i.status.clone();
+        it.started_at = started;
+        it.expires_at = (f64::from(started) + 10_800.0).into();
+        it.services = if i.status == InstanceStatus::Ready {
             surface(origin, &i.id).services
         } else {
             Vec::new()
-        },
-        description: ch.info.description.clone(),
-        questions: ch
+        };
+        it.description = ch.info.description.clone();
+        it.questions = ch
             .answers
             .iter()
-            .map(|(q, _)| InstanceQuestionInfo {
-                id: q.clone(),
-                prompt: format!("Question {q}"),
-                answered_correctly: st.solved.contains(&(ch.info.id.clone(), q.clone())),
-                ..InstanceQuestionInfo::fixture()
+            .map(|(q, _)| {
+                InstanceQuestionInfo::fixture().with(|it| {
+                    it.id = q.clone();
+                    it.prompt = format!("Question {q}");
+                    it.answered_correctly = st.solved.contains(&(ch.info.id.clone(), q.clone()));
+                })
             })
-            .collect(),
-        ..InstanceInfo::fixture()
-    }
+            .collect();
+    })
 }
 
 /// The attack surface of a ready instance: one web service, served by the mock itself under
@@ -907,15 +904,13 @@ fn surface(origin: &str, iid: &InstanceId) -> AttackSurface {
         .rsplit_once(':')
         .map(|(h, p)| (h.to_owned(), p.parse().unwrap_or(80)))
         .unwrap_or_else(|| ("127.0.0.1".into(), 80));
-    AttackSurface {
-        services: vec![ServiceEndpoint {
-            host,
-            port,
-            path: format!("/svc/{iid}"),
-            ..ServiceEndpoint::fixture()
-        }],
-        ..Default::default()
-    }
+    AttackSurface::default().with(|it| {
+        it.services = vec![ServiceEndpoint::fixture().with(|it| {
+            it.host = host;
+            it.port = port;
+            it.path = format!("/svc/{iid}");
+        })];
+    })
 }
 
 fn phase_of(c: &CompetitionInfo) -> ctfy_models::CompetitionDetailPhase {
@@ -998,21 +993,21 @@ fn uuid(st: &mut State) -> String {
 }
 
 fn user_actor() -> Actor {
-    Actor {
-        actor_id: super::fixtures::USER_ID.into(),
-        actor_name: "Mock Agent".into(),
-        actor_type: "team".into(),
-        actor_avatar_url: String::new(),
-    }
+    Actor::default().with(|it| {
+        it.actor_id = super::fixtures::USER_ID.into();
+        it.actor_name = "Mock Agent".into();
+        it.actor_type = "team".into();
+        it.actor_avatar_url = String::new();
+    })
 }
 
 fn team_actor(team: &TeamDetail) -> Actor {
-    Actor {
-        actor_id: team.id.to_string(),
-        actor_name: team.name.clone(),
-        actor_type: "team".into(),
-        actor_avatar_url: String::new(),
-    }
+    Actor::default().with(|it| {
+        it.actor_id = team.id.to_string();
+        it.actor_name = team.name.clone();
+        it.actor_type = "team".into();
+        it.actor_avatar_url = String::new();
+    })
 }
 
 fn ok<T: serde::Serialize + ?Sized>(body: &T) -> ResponseTemplate {

@@ -216,6 +216,7 @@ pub type PageOfAnnouncementInfo = Page<AnnouncementInfo>;
 
 /// `AdminChangelogEntryInfo`, sent by the platform (OpenAPI schema `AdminChangelogEntryInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminChangelogEntryInfo {
     /// `id`: string.
     pub id: String,
@@ -253,8 +254,11 @@ pub struct AdminChangelogEntryInfo {
     pub is_announced: bool,
 }
 
+impl crate::With for AdminChangelogEntryInfo {}
+
 /// `AdminFeedbackRow`, sent by the platform (OpenAPI schema `AdminFeedbackRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminFeedbackRow {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
@@ -280,8 +284,11 @@ pub struct AdminFeedbackRow {
     pub updated_at: Option<Timestamp>,
 }
 
+impl crate::With for AdminFeedbackRow {}
+
 /// `AdminHealthFlags`, sent by the platform (OpenAPI schema `AdminHealthFlags`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminHealthFlags {
     /// `stuck_starting`: list of [`AdminStuckInstance`].
     pub stuck_starting: Vec<AdminStuckInstance>,
@@ -295,8 +302,11 @@ pub struct AdminHealthFlags {
     pub artifact_storage: Vec<AdminArtifactStorageFlag>,
 }
 
+impl crate::With for AdminHealthFlags {}
+
 /// `AdminOverview`, sent by the platform (OpenAPI schema `AdminOverview`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminOverview {
     /// `nodes`: [`AdminOverviewCounts`].
     pub nodes: AdminOverviewCounts,
@@ -331,8 +341,11 @@ pub struct AdminOverview {
     pub deletions_overdue: i64,
 }
 
+impl crate::With for AdminOverview {}
+
 /// `AdminOverviewCounts`, sent by the platform (OpenAPI schema `AdminOverviewCounts`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminOverviewCounts {
     /// `total`: integer; default `0`.
     #[serde(default)]
@@ -342,8 +355,11 @@ pub struct AdminOverviewCounts {
     pub healthy: i64,
 }
 
+impl crate::With for AdminOverviewCounts {}
+
 /// `AdminRecentError`, sent by the platform (OpenAPI schema `AdminRecentError`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminRecentError {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
@@ -364,8 +380,11 @@ pub struct AdminRecentError {
     pub stopped_at: UnixTime,
 }
 
+impl crate::With for AdminRecentError {}
+
 /// `AdminTaskInfo`, sent by the platform (OpenAPI schema `AdminTaskInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTaskInfo {
     /// `id`: string.
     #[serde(default)]
@@ -415,8 +434,11 @@ pub struct AdminTaskInfo {
     pub finished_at_ts: UnixTime,
 }
 
+impl crate::With for AdminTaskInfo {}
+
 /// `AdminTaskListResponse`, sent by the platform (OpenAPI schema `AdminTaskListResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTaskListResponse {
     /// `items`: list of [`AdminTaskInfo`].
     pub items: Vec<AdminTaskInfo>,
@@ -431,8 +453,11 @@ pub struct AdminTaskListResponse {
     pub limit: i64,
 }
 
+impl crate::With for AdminTaskListResponse {}
+
 /// `AdminTaskLogLine`, sent by the platform (OpenAPI schema `AdminTaskLogLine`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTaskLogLine {
     /// `seq`: integer; default `0`.
     #[serde(default)]
@@ -448,8 +473,11 @@ pub struct AdminTaskLogLine {
     pub message: String,
 }
 
+impl crate::With for AdminTaskLogLine {}
+
 /// `AdminTaskLogsResponse`, sent by the platform (OpenAPI schema `AdminTaskLogsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTaskLogsResponse {
     /// `items`: list of [`AdminTaskLogLine`].
     pub items: Vec<AdminTaskLogLine>,
@@ -458,8 +486,11 @@ pub struct AdminTaskLogsResponse {
     pub next_after: i64,
 }
 
+impl crate::With for AdminTaskLogsResponse {}
+
 /// `AdminTimeseries`, sent by the platform (OpenAPI schema `AdminTimeseries`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTimeseries {
     /// `metric`: [`AdminTimeseriesMetric`].
     pub metric: AdminTimeseriesMetric,
@@ -473,8 +504,11 @@ pub struct AdminTimeseries {
     pub buckets: Vec<AdminTimeseriesBucket>,
 }
 
+impl crate::With for AdminTimeseries {}
+
 /// `AdminTimeseriesBucket`, sent by the platform (OpenAPI schema `AdminTimeseriesBucket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTimeseriesBucket {
     /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -487,8 +521,11 @@ pub struct AdminTimeseriesBucket {
     pub partial: bool,
 }
 
+impl crate::With for AdminTimeseriesBucket {}
+
 /// `AdminTrafficSummary`, sent by the platform (OpenAPI schema `AdminTrafficSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTrafficSummary {
     /// `teams`: list of [`AdminTrafficTeamRow`].
     pub teams: Vec<AdminTrafficTeamRow>,
@@ -502,8 +539,11 @@ pub struct AdminTrafficSummary {
     pub instances_total: i64,
 }
 
+impl crate::With for AdminTrafficSummary {}
+
 /// `AnnouncementCreate`, sent to the platform (OpenAPI schema `AnnouncementCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AnnouncementCreate {
     /// `title`: string.
     pub title: String,
@@ -521,8 +561,11 @@ pub struct AnnouncementCreate {
     pub starts_at: Option<Timestamp>,
 }
 
+impl crate::With for AnnouncementCreate {}
+
 /// `AnnouncementInfo`, sent by the platform (OpenAPI schema `AnnouncementInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AnnouncementInfo {
     /// `id`: string.
     pub id: String,
@@ -550,8 +593,11 @@ pub struct AnnouncementInfo {
     pub created_by_name: String,
 }
 
+impl crate::With for AnnouncementInfo {}
+
 /// `AnnouncementUpdate`, sent to the platform (OpenAPI schema `AnnouncementUpdate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AnnouncementUpdate {
     /// `body`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -570,8 +616,11 @@ pub struct AnnouncementUpdate {
     pub title: Option<String>,
 }
 
+impl crate::With for AnnouncementUpdate {}
+
 /// `AuthorReputation`, sent by the platform (OpenAPI schema `AuthorReputation`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthorReputation {
     /// `score`: number, may be null.
     #[serde(default)]
@@ -584,8 +633,11 @@ pub struct AuthorReputation {
     pub published: i64,
 }
 
+impl crate::With for AuthorReputation {}
+
 /// `BlueprintMilestoneInfo`, sent by the platform (OpenAPI schema `BlueprintMilestoneInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BlueprintMilestoneInfo {
     /// `id`: string.
     pub id: String,
@@ -604,16 +656,22 @@ pub struct BlueprintMilestoneInfo {
     pub depth: i64,
 }
 
+impl crate::With for BlueprintMilestoneInfo {}
+
 /// `ChangelogAnnounceRequest`, sent to the platform (OpenAPI schema `ChangelogAnnounceRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChangelogAnnounceRequest {
     /// `severity`: [`AnnouncementCreateSeverity`]; optional; default `info`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<AnnouncementCreateSeverity>,
 }
 
+impl crate::With for ChangelogAnnounceRequest {}
+
 /// `ChangelogAnnounceResponse`, sent by the platform (OpenAPI schema `ChangelogAnnounceResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChangelogAnnounceResponse {
     /// `entry`: [`AdminChangelogEntryInfo`].
     pub entry: AdminChangelogEntryInfo,
@@ -628,8 +686,11 @@ pub struct ChangelogAnnounceResponse {
     pub queued: i64,
 }
 
+impl crate::With for ChangelogAnnounceResponse {}
+
 /// `ChangelogEntryCreate`, sent to the platform (OpenAPI schema `ChangelogEntryCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChangelogEntryCreate {
     /// `slug`: string.
     pub slug: String,
@@ -656,8 +717,11 @@ pub struct ChangelogEntryCreate {
     pub version: Option<String>,
 }
 
+impl crate::With for ChangelogEntryCreate {}
+
 /// `ChangelogEntryUpdate`, sent to the platform (OpenAPI schema `ChangelogEntryUpdate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChangelogEntryUpdate {
     /// `body`: map of string to string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -685,8 +749,11 @@ pub struct ChangelogEntryUpdate {
     pub version: Option<String>,
 }
 
+impl crate::With for ChangelogEntryUpdate {}
+
 /// `ChangelogImportEntry`, sent to the platform (OpenAPI schema `ChangelogImportEntry`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChangelogImportEntry {
     /// `slug`: string.
     pub slug: String,
@@ -713,16 +780,22 @@ pub struct ChangelogImportEntry {
     pub version: Option<String>,
 }
 
+impl crate::With for ChangelogImportEntry {}
+
 /// `ChangelogImportRequest`, sent to the platform (OpenAPI schema `ChangelogImportRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChangelogImportRequest {
     /// `entries`: list of [`ChangelogImportEntry`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<ChangelogImportEntry>>,
 }
 
+impl crate::With for ChangelogImportRequest {}
+
 /// `ChangelogImportResponse`, sent by the platform (OpenAPI schema `ChangelogImportResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChangelogImportResponse {
     /// `imported`: integer; default `0`.
     #[serde(default)]
@@ -735,8 +808,11 @@ pub struct ChangelogImportResponse {
     pub updated: i64,
 }
 
+impl crate::With for ChangelogImportResponse {}
+
 /// `DeceptionStats`, sent by the platform (OpenAPI schema `DeceptionStats`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DeceptionStats {
     /// `contacted`: integer; default `0`.
     #[serde(default)]
@@ -755,8 +831,11 @@ pub struct DeceptionStats {
     pub caveat: String,
 }
 
+impl crate::With for DeceptionStats {}
+
 /// `DeploymentConfig`, sent by the platform (OpenAPI schema `DeploymentConfig`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DeploymentConfig {
     /// `single_process_guard`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
@@ -772,8 +851,11 @@ pub struct DeploymentConfig {
     pub hsts_enabled: bool,
 }
 
+impl crate::With for DeploymentConfig {}
+
 /// `GauntletBuildCost`, sent by the platform (OpenAPI schema `GauntletBuildCost`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletBuildCost {
     /// `services`: integer; default `0`.
     #[serde(default)]
@@ -791,8 +873,11 @@ pub struct GauntletBuildCost {
     pub steps: Vec<GauntletBuildStep>,
 }
 
+impl crate::With for GauntletBuildCost {}
+
 /// `GauntletBuildStep`, sent by the platform (OpenAPI schema `GauntletBuildStep`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletBuildStep {
     /// `key`: [`VerificationStepKey`].
     pub key: VerificationStepKey,
@@ -801,8 +886,11 @@ pub struct GauntletBuildStep {
     pub weight: i64,
 }
 
+impl crate::With for GauntletBuildStep {}
+
 /// `GauntletLibraryResponse`, sent by the platform (OpenAPI schema `GauntletLibraryResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletLibraryResponse {
     /// `available`: boolean; default `false`.
     #[serde(default)]
@@ -820,8 +908,11 @@ pub struct GauntletLibraryResponse {
     pub presets: Vec<GauntletPreset>,
 }
 
+impl crate::With for GauntletLibraryResponse {}
+
 /// `GauntletModuleInfo`, sent by the platform (OpenAPI schema `GauntletModuleInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletModuleInfo {
     /// `id`: string.
     pub id: String,
@@ -843,8 +934,11 @@ pub struct GauntletModuleInfo {
     pub milestones: i64,
 }
 
+impl crate::With for GauntletModuleInfo {}
+
 /// `GauntletPlanRequest`, sent to the platform (OpenAPI schema `GauntletPlanRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletPlanRequest {
     /// `budget_mb`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -884,8 +978,11 @@ pub struct GauntletPlanRequest {
     pub segments_max: Option<i64>,
 }
 
+impl crate::With for GauntletPlanRequest {}
+
 /// `GauntletPlanResponse`, sent by the platform (OpenAPI schema `GauntletPlanResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletPlanResponse {
     /// `seed`: string.
     pub seed: String,
@@ -904,8 +1001,11 @@ pub struct GauntletPlanResponse {
     pub got: BTreeMap<String, i64>,
 }
 
+impl crate::With for GauntletPlanResponse {}
+
 /// `GauntletPreset`, sent by the platform (OpenAPI schema `GauntletPreset`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletPreset {
     /// `id`: string.
     pub id: String,
@@ -938,8 +1038,11 @@ pub struct GauntletPreset {
     pub budget_mb: i64,
 }
 
+impl crate::With for GauntletPreset {}
+
 /// `GauntletPreviewRequest`, sent to the platform (OpenAPI schema `GauntletPreviewRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletPreviewRequest {
     /// `budget_mb`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -997,8 +1100,11 @@ pub struct GauntletPreviewRequest {
     pub tags: Option<Vec<String>>,
 }
 
+impl crate::With for GauntletPreviewRequest {}
+
 /// `GauntletPreviewResponse`, sent by the platform (OpenAPI schema `GauntletPreviewResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletPreviewResponse {
     /// `scenario_id`: string.
     pub scenario_id: String,
@@ -1013,8 +1119,11 @@ pub struct GauntletPreviewResponse {
     pub build: GauntletBuildCost,
 }
 
+impl crate::With for GauntletPreviewResponse {}
+
 /// `GauntletRangeCreate`, sent to the platform (OpenAPI schema `GauntletRangeCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletRangeCreate {
     /// `budget_mb`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1075,8 +1184,11 @@ pub struct GauntletRangeCreate {
     pub tags: Option<Vec<String>>,
 }
 
+impl crate::With for GauntletRangeCreate {}
+
 /// `GauntletRangeCreated`, sent by the platform (OpenAPI schema `GauntletRangeCreated`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletRangeCreated {
     /// `range`: [`GauntletRangeInfo`].
     pub range: GauntletRangeInfo,
@@ -1084,8 +1196,11 @@ pub struct GauntletRangeCreated {
     pub task: AdminTaskInfo,
 }
 
+impl crate::With for GauntletRangeCreated {}
+
 /// `GauntletRangeInfo`, sent by the platform (OpenAPI schema `GauntletRangeInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletRangeInfo {
     /// `id`: string.
     pub id: String,
@@ -1111,8 +1226,11 @@ pub struct GauntletRangeInfo {
     pub scenario: JsonObject,
 }
 
+impl crate::With for GauntletRangeInfo {}
+
 /// `GauntletRangeListResponse`, sent by the platform (OpenAPI schema `GauntletRangeListResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletRangeListResponse {
     /// `items`: list of [`GauntletRangeInfo`].
     pub items: Vec<GauntletRangeInfo>,
@@ -1121,8 +1239,11 @@ pub struct GauntletRangeListResponse {
     pub total: i64,
 }
 
+impl crate::With for GauntletRangeListResponse {}
+
 /// `GauntletShortfall`, sent by the platform (OpenAPI schema `GauntletShortfall`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GauntletShortfall {
     /// `tier`: string.
     pub tier: String,
@@ -1134,8 +1255,11 @@ pub struct GauntletShortfall {
     pub because: String,
 }
 
+impl crate::With for GauntletShortfall {}
+
 /// `InstitutionCreate`, sent to the platform (OpenAPI schema `InstitutionCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstitutionCreate {
     /// `domain`: string.
     pub domain: String,
@@ -1153,8 +1277,11 @@ pub struct InstitutionCreate {
     pub url: Option<String>,
 }
 
+impl crate::With for InstitutionCreate {}
+
 /// `InstitutionInfo`, sent by the platform (OpenAPI schema `InstitutionInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstitutionInfo {
     /// `domain`: string.
     #[serde(default)]
@@ -1183,8 +1310,11 @@ pub struct InstitutionInfo {
     pub warning: String,
 }
 
+impl crate::With for InstitutionInfo {}
+
 /// `InstitutionPage`, sent by the platform (OpenAPI schema `InstitutionPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstitutionPage {
     /// `items`: list of [`InstitutionInfo`].
     pub items: Vec<InstitutionInfo>,
@@ -1193,8 +1323,11 @@ pub struct InstitutionPage {
     pub total: i64,
 }
 
+impl crate::With for InstitutionPage {}
+
 /// `InstitutionSuggestion`, sent by the platform (OpenAPI schema `InstitutionSuggestion`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstitutionSuggestion {
     /// `domain`: string.
     #[serde(default)]
@@ -1206,8 +1339,11 @@ pub struct InstitutionSuggestion {
     pub warning: String,
 }
 
+impl crate::With for InstitutionSuggestion {}
+
 /// `InstitutionSuggestionPage`, sent by the platform (OpenAPI schema `InstitutionSuggestionPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstitutionSuggestionPage {
     /// `items`: list of [`InstitutionSuggestion`].
     pub items: Vec<InstitutionSuggestion>,
@@ -1216,8 +1352,11 @@ pub struct InstitutionSuggestionPage {
     pub total: i64,
 }
 
+impl crate::With for InstitutionSuggestionPage {}
+
 /// `PlatformSettingInfo`, sent by the platform (OpenAPI schema `PlatformSettingInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PlatformSettingInfo {
     /// `key`: string.
     #[serde(default)]
@@ -1245,8 +1384,11 @@ pub struct PlatformSettingInfo {
     pub inert_reason: String,
 }
 
+impl crate::With for PlatformSettingInfo {}
+
 /// `RangeProgress`, sent by the platform (OpenAPI schema `RangeProgress`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RangeProgress {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -1264,8 +1406,11 @@ pub struct RangeProgress {
     pub evidence_complete: bool,
 }
 
+impl crate::With for RangeProgress {}
+
 /// `RangeProgressRow`, sent by the platform (OpenAPI schema `RangeProgressRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RangeProgressRow {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -1297,8 +1442,11 @@ pub struct RangeProgressRow {
     pub evidence: BTreeMap<String, EvidenceTier>,
 }
 
+impl crate::With for RangeProgressRow {}
+
 /// `RangeReplay`, sent by the platform (OpenAPI schema `RangeReplay`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RangeReplay {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -1313,8 +1461,11 @@ pub struct RangeReplay {
     pub milestone_count: i64,
 }
 
+impl crate::With for RangeReplay {}
+
 /// `RangeReplayFrame`, sent by the platform (OpenAPI schema `RangeReplayFrame`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RangeReplayFrame {
     /// `at`: date-time string.
     pub at: Timestamp,
@@ -1322,8 +1473,11 @@ pub struct RangeReplayFrame {
     pub positions: Vec<RangeReplayPosition>,
 }
 
+impl crate::With for RangeReplayFrame {}
+
 /// `RangeReplayPosition`, sent by the platform (OpenAPI schema `RangeReplayPosition`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RangeReplayPosition {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -1338,8 +1492,11 @@ pub struct RangeReplayPosition {
     pub off_segment: i64,
 }
 
+impl crate::With for RangeReplayPosition {}
+
 /// `ScheduledJobInfo`, sent by the platform (OpenAPI schema `ScheduledJobInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ScheduledJobInfo {
     /// `name`: string.
     #[serde(default)]
@@ -1376,8 +1533,11 @@ pub struct ScheduledJobInfo {
     pub updated_by_user_id: UserId,
 }
 
+impl crate::With for ScheduledJobInfo {}
+
 /// `TaskResult`, sent by the platform (OpenAPI schema `TaskResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TaskResult {
     /// `summary`: string.
     #[serde(default)]
@@ -1503,3 +1663,5 @@ pub struct TaskResult {
     #[serde(flatten)]
     pub extra: JsonObject,
 }
+
+impl crate::With for TaskResult {}

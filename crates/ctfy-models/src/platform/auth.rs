@@ -136,6 +136,7 @@ pub type PageOfUserEmailInfo = Page<UserEmailInfo>;
 
 /// `AccountDeletionAccepted`, sent by the platform (OpenAPI schema `AccountDeletionAccepted`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AccountDeletionAccepted {
     /// `deleted`: boolean; default `false`.
     #[serde(default)]
@@ -144,8 +145,11 @@ pub struct AccountDeletionAccepted {
     pub effective_at: Timestamp,
 }
 
+impl crate::With for AccountDeletionAccepted {}
+
 /// `AccountKeyRow`, sent by the platform (OpenAPI schema `AccountKeyRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AccountKeyRow {
     /// `owner_user_id`: [`UserId`].
     #[serde(default)]
@@ -176,15 +180,21 @@ pub struct AccountKeyRow {
     pub last_probe_at: String,
 }
 
+impl crate::With for AccountKeyRow {}
+
 /// `AddEmailRequest`, sent to the platform (OpenAPI schema `AddEmailRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AddEmailRequest {
     /// `email`: string.
     pub email: String,
 }
 
+impl crate::With for AddEmailRequest {}
+
 /// `AdminTokenRevokeResponse`, sent by the platform (OpenAPI schema `AdminTokenRevokeResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTokenRevokeResponse {
     /// `token_id`: string.
     pub token_id: String,
@@ -207,8 +217,11 @@ pub struct AdminTokenRevokeResponse {
     pub revoked_at: Option<Timestamp>,
 }
 
+impl crate::With for AdminTokenRevokeResponse {}
+
 /// `AuthTokenResponse`, sent by the platform (OpenAPI schema `AuthTokenResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthTokenResponse {
     /// `token`: string.
     pub token: String,
@@ -217,8 +230,11 @@ pub struct AuthTokenResponse {
     pub redirect_to: String,
 }
 
+impl crate::With for AuthTokenResponse {}
+
 /// `BuildPushScopeRequest`, sent to the platform (OpenAPI schema `BuildPushScopeRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BuildPushScopeRequest {
     /// `bucket`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,8 +247,11 @@ pub struct BuildPushScopeRequest {
     pub node_id: Option<NodeId>,
 }
 
+impl crate::With for BuildPushScopeRequest {}
+
 /// `CreateFineGrainedTokenRequest`, sent to the platform (OpenAPI schema `CreateFineGrainedTokenRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CreateFineGrainedTokenRequest {
     /// `competition_access`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -254,8 +273,11 @@ pub struct CreateFineGrainedTokenRequest {
     pub template: Option<CreateFineGrainedTokenRequestTemplate>,
 }
 
+impl crate::With for CreateFineGrainedTokenRequest {}
+
 /// `CreateFineGrainedTokenResponse`, sent by the platform (OpenAPI schema `CreateFineGrainedTokenResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CreateFineGrainedTokenResponse {
     /// `id`: string.
     pub id: String,
@@ -299,8 +321,11 @@ pub struct CreateFineGrainedTokenResponse {
     pub template: Option<CreateFineGrainedTokenRequestTemplate>,
 }
 
+impl crate::With for CreateFineGrainedTokenResponse {}
+
 /// `Credential`, sent by the platform (OpenAPI schema `Credential`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Credential {
     /// `username`: string.
     pub username: String,
@@ -312,15 +337,21 @@ pub struct Credential {
     pub key_file: Option<String>,
 }
 
+impl crate::With for Credential {}
+
 /// `DeviceApproveRequest`, sent to the platform (OpenAPI schema `DeviceApproveRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DeviceApproveRequest {
     /// `user_code`: string.
     pub user_code: String,
 }
 
+impl crate::With for DeviceApproveRequest {}
+
 /// `DeviceCodeResponse`, sent by the platform (OpenAPI schema `DeviceCodeResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DeviceCodeResponse {
     /// `device_code`: string.
     pub device_code: String,
@@ -336,8 +367,11 @@ pub struct DeviceCodeResponse {
     pub interval: i64,
 }
 
+impl crate::With for DeviceCodeResponse {}
+
 /// `DeviceInfoResponse`, sent by the platform (OpenAPI schema `DeviceInfoResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DeviceInfoResponse {
     /// `status`: string.
     pub status: String,
@@ -352,15 +386,21 @@ pub struct DeviceInfoResponse {
     pub requester_user_agent: String,
 }
 
+impl crate::With for DeviceInfoResponse {}
+
 /// `DeviceTokenRequest`, sent to the platform (OpenAPI schema `DeviceTokenRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DeviceTokenRequest {
     /// `device_code`: string.
     pub device_code: String,
 }
 
+impl crate::With for DeviceTokenRequest {}
+
 /// `DeviceTokenResponse`, sent by the platform (OpenAPI schema `DeviceTokenResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DeviceTokenResponse {
     /// `status`: string.
     pub status: String,
@@ -369,23 +409,32 @@ pub struct DeviceTokenResponse {
     pub token: String,
 }
 
+impl crate::With for DeviceTokenResponse {}
+
 /// `EmailCodeAuthInfo`, sent by the platform (OpenAPI schema `EmailCodeAuthInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmailCodeAuthInfo {
     /// `enabled`: boolean; default `false`.
     #[serde(default)]
     pub enabled: bool,
 }
 
+impl crate::With for EmailCodeAuthInfo {}
+
 /// `EmailCodeRequest`, sent to the platform (OpenAPI schema `EmailCodeRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmailCodeRequest {
     /// `email`: string.
     pub email: String,
 }
 
+impl crate::With for EmailCodeRequest {}
+
 /// `EmailSuppressionCreate`, sent to the platform (OpenAPI schema `EmailSuppressionCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmailSuppressionCreate {
     /// `email`: string.
     pub email: String,
@@ -394,8 +443,11 @@ pub struct EmailSuppressionCreate {
     pub detail: Option<String>,
 }
 
+impl crate::With for EmailSuppressionCreate {}
+
 /// `EmailSuppressionInfo`, sent by the platform (OpenAPI schema `EmailSuppressionInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmailSuppressionInfo {
     /// `email`: string.
     pub email: String,
@@ -418,8 +470,11 @@ pub struct EmailSuppressionInfo {
     pub created_by: String,
 }
 
+impl crate::With for EmailSuppressionInfo {}
+
 /// `EmailSuppressionListResponse`, sent by the platform (OpenAPI schema `EmailSuppressionListResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmailSuppressionListResponse {
     /// `items`: list of [`EmailSuppressionInfo`].
     pub items: Vec<EmailSuppressionInfo>,
@@ -429,8 +484,11 @@ pub struct EmailSuppressionListResponse {
     pub webhook_configured: bool,
 }
 
+impl crate::With for EmailSuppressionListResponse {}
+
 /// `EmailTemplateInfo`, sent by the platform (OpenAPI schema `EmailTemplateInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmailTemplateInfo {
     /// `name`: string.
     pub name: String,
@@ -442,8 +500,11 @@ pub struct EmailTemplateInfo {
     pub subject: String,
 }
 
+impl crate::With for EmailTemplateInfo {}
+
 /// `EmailTemplateListResponse`, sent by the platform (OpenAPI schema `EmailTemplateListResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmailTemplateListResponse {
     /// `templates`: list of [`EmailTemplateInfo`].
     pub templates: Vec<EmailTemplateInfo>,
@@ -454,8 +515,11 @@ pub struct EmailTemplateListResponse {
     pub default_recipient: String,
 }
 
+impl crate::With for EmailTemplateListResponse {}
+
 /// `EmailVerificationSent`, sent by the platform (OpenAPI schema `EmailVerificationSent`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmailVerificationSent {
     /// `sent`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
@@ -468,8 +532,11 @@ pub struct EmailVerificationSent {
     pub handover: EmailVerificationSentHandover,
 }
 
+impl crate::With for EmailVerificationSent {}
+
 /// `EmailVerificationStatus`, sent by the platform (OpenAPI schema `EmailVerificationStatus`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmailVerificationStatus {
     /// `email`: string.
     #[serde(default)]
@@ -481,8 +548,11 @@ pub struct EmailVerificationStatus {
     pub verified: bool,
 }
 
+impl crate::With for EmailVerificationStatus {}
+
 /// `LinkedIdentity`, sent by the platform (OpenAPI schema `LinkedIdentity`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LinkedIdentity {
     /// `id`: string.
     pub id: String,
@@ -511,8 +581,11 @@ pub struct LinkedIdentity {
     pub last_used_at: Option<Timestamp>,
 }
 
+impl crate::With for LinkedIdentity {}
+
 /// `LlmModelTokenRequest`, sent to the platform (OpenAPI schema `LlmModelTokenRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmModelTokenRequest {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -524,8 +597,11 @@ pub struct LlmModelTokenRequest {
     pub label: Option<String>,
 }
 
+impl crate::With for LlmModelTokenRequest {}
+
 /// `LlmModelTokenResponse`, sent by the platform (OpenAPI schema `LlmModelTokenResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmModelTokenResponse {
     /// `token`: string.
     pub token: String,
@@ -539,8 +615,11 @@ pub struct LlmModelTokenResponse {
     pub user_id: UserId,
 }
 
+impl crate::With for LlmModelTokenResponse {}
+
 /// `LoginRequest`, sent to the platform (OpenAPI schema `LoginRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LoginRequest {
     /// `email`: string.
     pub email: String,
@@ -548,8 +627,11 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+impl crate::With for LoginRequest {}
+
 /// `OAuthProviderInfo`, sent by the platform (OpenAPI schema `OAuthProviderInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct OAuthProviderInfo {
     /// `name`: [`OAuthProviderInfoName`].
     pub name: OAuthProviderInfoName,
@@ -568,16 +650,22 @@ pub struct OAuthProviderInfo {
     pub available_at: String,
 }
 
+impl crate::With for OAuthProviderInfo {}
+
 /// `PasswordAuthInfo`, sent by the platform (OpenAPI schema `PasswordAuthInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PasswordAuthInfo {
     /// `enabled`: boolean; default `false`.
     #[serde(default)]
     pub enabled: bool,
 }
 
+impl crate::With for PasswordAuthInfo {}
+
 /// `ProvidersResponse`, sent by the platform (OpenAPI schema `ProvidersResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ProvidersResponse {
     /// `providers`: list of [`OAuthProviderInfo`].
     pub providers: Vec<OAuthProviderInfo>,
@@ -589,8 +677,11 @@ pub struct ProvidersResponse {
     pub email_code_auth: EmailCodeAuthInfo,
 }
 
+impl crate::With for ProvidersResponse {}
+
 /// `ReauthenticateRequest`, sent to the platform (OpenAPI schema `ReauthenticateRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReauthenticateRequest {
     /// `code`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -600,16 +691,22 @@ pub struct ReauthenticateRequest {
     pub current_password: Option<String>,
 }
 
+impl crate::With for ReauthenticateRequest {}
+
 /// `ReauthenticationOpened`, sent by the platform (OpenAPI schema `ReauthenticationOpened`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReauthenticationOpened {
     /// `window_seconds`: integer; default `0`.
     #[serde(default)]
     pub window_seconds: i64,
 }
 
+impl crate::With for ReauthenticationOpened {}
+
 /// `ScopeCatalogEntry`, sent by the platform (OpenAPI schema `ScopeCatalogEntry`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ScopeCatalogEntry {
     /// `key`: string.
     pub key: String,
@@ -623,8 +720,11 @@ pub struct ScopeCatalogEntry {
     pub max_level: CreateFineGrainedTokenResponsePermissions,
 }
 
+impl crate::With for ScopeCatalogEntry {}
+
 /// `SetPasswordRequest`, sent to the platform (OpenAPI schema `SetPasswordRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SetPasswordRequest {
     /// `new_password`: string.
     pub new_password: String,
@@ -633,8 +733,11 @@ pub struct SetPasswordRequest {
     pub current_password: Option<String>,
 }
 
+impl crate::With for SetPasswordRequest {}
+
 /// `TestEmailRequest`, sent to the platform (OpenAPI schema `TestEmailRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TestEmailRequest {
     /// `template`: string.
     pub template: String,
@@ -643,8 +746,11 @@ pub struct TestEmailRequest {
     pub to: Option<String>,
 }
 
+impl crate::With for TestEmailRequest {}
+
 /// `TestEmailResult`, sent by the platform (OpenAPI schema `TestEmailResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TestEmailResult {
     /// `sent`: boolean.
     pub sent: bool,
@@ -662,8 +768,11 @@ pub struct TestEmailResult {
     pub error: String,
 }
 
+impl crate::With for TestEmailResult {}
+
 /// `TokenInfo`, sent by the platform (OpenAPI schema `TokenInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TokenInfo {
     /// `id`: string.
     pub id: String,
@@ -705,16 +814,22 @@ pub struct TokenInfo {
     pub template: Option<CreateFineGrainedTokenRequestTemplate>,
 }
 
+impl crate::With for TokenInfo {}
+
 /// `TokenLifetimeRequest`, sent to the platform (OpenAPI schema `TokenLifetimeRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TokenLifetimeRequest {
     /// `expires_in_days`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<i64>,
 }
 
+impl crate::With for TokenLifetimeRequest {}
+
 /// `TokenScopeUpdate`, sent to the platform (OpenAPI schema `TokenScopeUpdate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TokenScopeUpdate {
     /// `competition_access`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -733,8 +848,11 @@ pub struct TokenScopeUpdate {
     pub template: Option<CreateFineGrainedTokenRequestTemplate>,
 }
 
+impl crate::With for TokenScopeUpdate {}
+
 /// `TokenScopesResponse`, sent by the platform (OpenAPI schema `TokenScopesResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TokenScopesResponse {
     /// `categories`: list of [`ScopeCatalogEntry`].
     pub categories: Vec<ScopeCatalogEntry>,
@@ -742,8 +860,11 @@ pub struct TokenScopesResponse {
     pub levels: Vec<CreateFineGrainedTokenResponsePermissions>,
 }
 
+impl crate::With for TokenScopesResponse {}
+
 /// `TokenTemplateInfo`, sent by the platform (OpenAPI schema `TokenTemplateInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TokenTemplateInfo {
     /// `name`: [`CreateFineGrainedTokenRequestTemplate`].
     pub name: CreateFineGrainedTokenRequestTemplate,
@@ -755,15 +876,21 @@ pub struct TokenTemplateInfo {
     pub expires_in_days: i64,
 }
 
+impl crate::With for TokenTemplateInfo {}
+
 /// `TokenTemplatesResponse`, sent by the platform (OpenAPI schema `TokenTemplatesResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TokenTemplatesResponse {
     /// `templates`: list of [`TokenTemplateInfo`].
     pub templates: Vec<TokenTemplateInfo>,
 }
 
+impl crate::With for TokenTemplatesResponse {}
+
 /// `TokenTraceLink`, sent by the platform (OpenAPI schema `TokenTraceLink`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TokenTraceLink {
     /// `id`: string.
     pub id: String,
@@ -795,15 +922,21 @@ pub struct TokenTraceLink {
     pub live: bool,
 }
 
+impl crate::With for TokenTraceLink {}
+
 /// `TokenTraceRequest`, sent to the platform (OpenAPI schema `TokenTraceRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TokenTraceRequest {
     /// `token`: string.
     pub token: String,
 }
 
+impl crate::With for TokenTraceRequest {}
+
 /// `TokenTraceResponse`, sent by the platform (OpenAPI schema `TokenTraceResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TokenTraceResponse {
     /// `found`: boolean; default `false`.
     #[serde(default)]
@@ -821,8 +954,11 @@ pub struct TokenTraceResponse {
     pub chain: Vec<TokenTraceLink>,
 }
 
+impl crate::With for TokenTraceResponse {}
+
 /// `UserEmailInfo`, sent by the platform (OpenAPI schema `UserEmailInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserEmailInfo {
     /// `email`: string.
     #[serde(default)]
@@ -843,8 +979,11 @@ pub struct UserEmailInfo {
     pub verified: bool,
 }
 
+impl crate::With for UserEmailInfo {}
+
 /// `VendorTokenMintRequest`, sent to the platform (OpenAPI schema `VendorTokenMintRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VendorTokenMintRequest {
     /// `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -854,8 +993,11 @@ pub struct VendorTokenMintRequest {
     pub scope: Option<VendorTokenMintRequestScope>,
 }
 
+impl crate::With for VendorTokenMintRequest {}
+
 /// `VendorTokenMintResponse`, sent by the platform (OpenAPI schema `VendorTokenMintResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VendorTokenMintResponse {
     /// `token`: string.
     pub token: String,
@@ -871,8 +1013,11 @@ pub struct VendorTokenMintResponse {
     pub scope: Option<VendorTokenMintRequestScope>,
 }
 
+impl crate::With for VendorTokenMintResponse {}
+
 /// `VendorTokenState`, sent by the platform (OpenAPI schema `VendorTokenState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VendorTokenState {
     /// `id`: string.
     #[serde(default)]
@@ -899,3 +1044,5 @@ pub struct VendorTokenState {
     #[serde(default)]
     pub created_by_user_id: UserId,
 }
+
+impl crate::With for VendorTokenState {}

@@ -288,6 +288,7 @@ pub type PageOfVendorState = Page<VendorStateOutput>;
 
 /// `AdminAuthoredRevisionRow`, sent by the platform (OpenAPI schema `AdminAuthoredRevisionRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminAuthoredRevisionRow {
     /// `id`: string.
     pub id: String,
@@ -339,8 +340,11 @@ pub struct AdminAuthoredRevisionRow {
     pub applied_by_display_name: String,
 }
 
+impl crate::With for AdminAuthoredRevisionRow {}
+
 /// `ArchiveStoreReport`, sent by the platform (OpenAPI schema `ArchiveStoreReport`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ArchiveStoreReport {
     /// `measured_at`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -393,8 +397,11 @@ pub struct ArchiveStoreReport {
     pub error: String,
 }
 
+impl crate::With for ArchiveStoreReport {}
+
 /// `AuthoredAuditReport`, sent by the platform (OpenAPI schema `AuthoredAuditReport`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredAuditReport {
     /// `outcome`: [`AuthoredAuditReportOutcome`]; default `failed`.
     #[serde(default)]
@@ -412,8 +419,11 @@ pub struct AuthoredAuditReport {
     pub truncated: bool,
 }
 
+impl crate::With for AuthoredAuditReport {}
+
 /// `AuthoredAutoSmoke`, sent by the platform (OpenAPI schema `AuthoredAutoSmoke`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredAutoSmoke {
     /// `outcome`: [`AuthoredAutoSmokeOutcome`].
     pub outcome: AuthoredAutoSmokeOutcome,
@@ -428,8 +438,11 @@ pub struct AuthoredAutoSmoke {
     pub available_at: Option<Timestamp>,
 }
 
+impl crate::With for AuthoredAutoSmoke {}
+
 /// `AuthoredBuildCapability`, sent by the platform (OpenAPI schema `AuthoredBuildCapability`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredBuildCapability {
     /// `can_build`: boolean; default `false`.
     #[serde(default)]
@@ -442,8 +455,11 @@ pub struct AuthoredBuildCapability {
     pub marked_node_count: i64,
 }
 
+impl crate::With for AuthoredBuildCapability {}
+
 /// `AuthoredCurationElsewhere`, sent by the platform (OpenAPI schema `AuthoredCurationElsewhere`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredCurationElsewhere {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -452,8 +468,11 @@ pub struct AuthoredCurationElsewhere {
     pub competition_title: String,
 }
 
+impl crate::With for AuthoredCurationElsewhere {}
+
 /// `AuthoredGraduationInfo`, sent by the platform (OpenAPI schema `AuthoredGraduationInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredGraduationInfo {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -470,8 +489,11 @@ pub struct AuthoredGraduationInfo {
     pub pull_request_body: String,
 }
 
+impl crate::With for AuthoredGraduationInfo {}
+
 /// `AuthoredReceptionRow`, sent by the platform (OpenAPI schema `AuthoredReceptionRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredReceptionRow {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -495,8 +517,11 @@ pub struct AuthoredReceptionRow {
     pub multiplier: Option<f64>,
 }
 
+impl crate::With for AuthoredReceptionRow {}
+
 /// `AuthoredRevisionDiff`, sent by the platform (OpenAPI schema `AuthoredRevisionDiff`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredRevisionDiff {
     /// `revision`: [`AdminAuthoredRevisionRow`].
     pub revision: AdminAuthoredRevisionRow,
@@ -514,8 +539,11 @@ pub struct AuthoredRevisionDiff {
     pub needs_exec_review: bool,
 }
 
+impl crate::With for AuthoredRevisionDiff {}
+
 /// `AuthoredRevisionFileChange`, sent by the platform (OpenAPI schema `AuthoredRevisionFileChange`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredRevisionFileChange {
     /// `path`: string.
     pub path: String,
@@ -535,8 +563,11 @@ pub struct AuthoredRevisionFileChange {
     pub omitted: AuthoredRevisionFileChangeOmitted,
 }
 
+impl crate::With for AuthoredRevisionFileChange {}
+
 /// `AuthoredRevisionInfo`, sent by the platform (OpenAPI schema `AuthoredRevisionInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredRevisionInfo {
     /// `id`: string.
     pub id: String,
@@ -575,8 +606,11 @@ pub struct AuthoredRevisionInfo {
     pub files: Vec<String>,
 }
 
+impl crate::With for AuthoredRevisionInfo {}
+
 /// `AuthoredRevisionRow`, sent by the platform (OpenAPI schema `AuthoredRevisionRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredRevisionRow {
     /// `id`: string.
     pub id: String,
@@ -613,8 +647,11 @@ pub struct AuthoredRevisionRow {
     pub applied_at: Option<Timestamp>,
 }
 
+impl crate::With for AuthoredRevisionRow {}
+
 /// `AuthoringReceptionInfo`, sent by the platform (OpenAPI schema `AuthoringReceptionInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoringReceptionInfo {
     /// `scored`: boolean; default `false`.
     #[serde(default)]
@@ -632,8 +669,11 @@ pub struct AuthoringReceptionInfo {
     pub rows: Vec<AuthoredReceptionRow>,
 }
 
+impl crate::With for AuthoringReceptionInfo {}
+
 /// `AuthoringRefusal`, sent by the platform (OpenAPI schema `AuthoringRefusal`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoringRefusal {
     /// `code`: [`AuthoringRefusalCode`].
     pub code: AuthoringRefusalCode,
@@ -646,8 +686,11 @@ pub struct AuthoringRefusal {
     pub message: String,
 }
 
+impl crate::With for AuthoringRefusal {}
+
 /// `AuthoringReviewerInfo`, sent by the platform (OpenAPI schema `AuthoringReviewerInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoringReviewerInfo {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
@@ -668,8 +711,11 @@ pub struct AuthoringReviewerInfo {
     pub granted_at: Option<Timestamp>,
 }
 
+impl crate::With for AuthoringReviewerInfo {}
+
 /// `AuthoringScaleInfo`, sent by the platform (OpenAPI schema `AuthoringScaleInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoringScaleInfo {
     /// `scored`: boolean; default `false`.
     #[serde(default)]
@@ -691,8 +737,11 @@ pub struct AuthoringScaleInfo {
     pub decays: bool,
 }
 
+impl crate::With for AuthoringScaleInfo {}
+
 /// `AuthoringTemplateFile`, sent by the platform (OpenAPI schema `AuthoringTemplateFile`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoringTemplateFile {
     /// `path`: string.
     pub path: String,
@@ -701,8 +750,11 @@ pub struct AuthoringTemplateFile {
     pub size_bytes: i64,
 }
 
+impl crate::With for AuthoringTemplateFile {}
+
 /// `AuthoringTemplateManifest`, sent by the platform (OpenAPI schema `AuthoringTemplateManifest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoringTemplateManifest {
     /// `files`: list of [`AuthoringTemplateFile`].
     pub files: Vec<AuthoringTemplateFile>,
@@ -711,8 +763,11 @@ pub struct AuthoringTemplateManifest {
     pub total_bytes: i64,
 }
 
+impl crate::With for AuthoringTemplateManifest {}
+
 /// `GrantAuthoringReviewerRequest`, sent to the platform (OpenAPI schema `GrantAuthoringReviewerRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GrantAuthoringReviewerRequest {
     /// `email`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -722,8 +777,11 @@ pub struct GrantAuthoringReviewerRequest {
     pub user_id: Option<UserId>,
 }
 
+impl crate::With for GrantAuthoringReviewerRequest {}
+
 /// `MetaAuthoredArchive`, sent by the platform (OpenAPI schema `MetaAuthoredArchive`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetaAuthoredArchive {
     /// `archive_bytes`: integer; default `0`.
     #[serde(default)]
@@ -736,8 +794,11 @@ pub struct MetaAuthoredArchive {
     pub file_bytes: i64,
 }
 
+impl crate::With for MetaAuthoredArchive {}
+
 /// `MyReportRow`, sent by the platform (OpenAPI schema `MyReportRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MyReportRow {
     /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
@@ -765,8 +826,11 @@ pub struct MyReportRow {
     pub grade_requests_used: i64,
 }
 
+impl crate::With for MyReportRow {}
+
 /// `MyReportsResponse`, sent by the platform (OpenAPI schema `MyReportsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MyReportsResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -781,8 +845,11 @@ pub struct MyReportsResponse {
     pub grade_requests_limit: i64,
 }
 
+impl crate::With for MyReportsResponse {}
+
 /// `NodeAuthoredPush`, sent by the platform (OpenAPI schema `NodeAuthoredPush`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeAuthoredPush {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -794,8 +861,11 @@ pub struct NodeAuthoredPush {
     pub revision: String,
 }
 
+impl crate::With for NodeAuthoredPush {}
+
 /// `NodeBuildEgressReport`, sent to the platform (OpenAPI schema `NodeBuildEgressReport`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeBuildEgressReport {
     /// `status`: [`BuildEgressStatus`].
     pub status: BuildEgressStatus,
@@ -804,8 +874,11 @@ pub struct NodeBuildEgressReport {
     pub reason: Option<String>,
 }
 
+impl crate::With for NodeBuildEgressReport {}
+
 /// `NodeCaptureStoreReportInput`, sent to the platform (OpenAPI schema `NodeCaptureStoreReport-Input`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeCaptureStoreReportInput {
     /// `cap_bytes`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -863,8 +936,11 @@ pub struct NodeCaptureStoreReportInput {
     pub truncated_instances: Option<i64>,
 }
 
+impl crate::With for NodeCaptureStoreReportInput {}
+
 /// `NodeCaptureStoreReportOutput`, sent by the platform (OpenAPI schema `NodeCaptureStoreReport-Output`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeCaptureStoreReportOutput {
     /// `measured_at`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -920,8 +996,11 @@ pub struct NodeCaptureStoreReportOutput {
     pub error: String,
 }
 
+impl crate::With for NodeCaptureStoreReportOutput {}
+
 /// `NodeHelperImagesReport`, sent to the platform (OpenAPI schema `NodeHelperImagesReport`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeHelperImagesReport {
     /// `status`: [`HelperImagesStatus`].
     pub status: HelperImagesStatus,
@@ -930,8 +1009,11 @@ pub struct NodeHelperImagesReport {
     pub reason: Option<String>,
 }
 
+impl crate::With for NodeHelperImagesReport {}
+
 /// `NodePatch`, sent to the platform (OpenAPI schema `NodePatch`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodePatch {
     /// `cordoned`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -947,8 +1029,11 @@ pub struct NodePatch {
     pub owner_vendor_id: Option<String>,
 }
 
+impl crate::With for NodePatch {}
+
 /// `PatchStepInfo`, sent by the platform (OpenAPI schema `PatchStepInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PatchStepInfo {
     /// `name`: string.
     #[serde(default)]
@@ -961,16 +1046,22 @@ pub struct PatchStepInfo {
     pub detail: String,
 }
 
+impl crate::With for PatchStepInfo {}
+
 /// `PlatformSettingPatch`, sent to the platform (OpenAPI schema `PlatformSettingPatch`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PlatformSettingPatch {
     /// `value`: any JSON; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Json>,
 }
 
+impl crate::With for PlatformSettingPatch {}
+
 /// `RegistryUsageReport`, sent by the platform (OpenAPI schema `RegistryUsageReport`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryUsageReport {
     /// `items`: list of [`RegistryUsageRow`].
     pub items: Vec<RegistryUsageRow>,
@@ -984,8 +1075,11 @@ pub struct RegistryUsageReport {
     pub enforcement: RegistryUsageReportEnforcement,
 }
 
+impl crate::With for RegistryUsageReport {}
+
 /// `ReportAttachmentsResponse`, sent by the platform (OpenAPI schema `ReportAttachmentsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportAttachmentsResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -1006,8 +1100,11 @@ pub struct ReportAttachmentsResponse {
     pub remaining: i64,
 }
 
+impl crate::With for ReportAttachmentsResponse {}
+
 /// `ReportClaimRow`, sent by the platform (OpenAPI schema `ReportClaimRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportClaimRow {
     /// `ordinal`: integer; default `0`.
     #[serde(default)]
@@ -1023,8 +1120,11 @@ pub struct ReportClaimRow {
     pub quote: String,
 }
 
+impl crate::With for ReportClaimRow {}
+
 /// `ReportClaimsPage`, sent by the platform (OpenAPI schema `ReportClaimsPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportClaimsPage {
     /// `report_version`: integer; default `0`.
     #[serde(default)]
@@ -1045,8 +1145,11 @@ pub struct ReportClaimsPage {
     pub ungrounded: i64,
 }
 
+impl crate::With for ReportClaimsPage {}
+
 /// `ReportGradeInfo`, sent by the platform (OpenAPI schema `ReportGradeInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportGradeInfo {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -1079,8 +1182,11 @@ pub struct ReportGradeInfo {
     pub graded_at: Option<Timestamp>,
 }
 
+impl crate::With for ReportGradeInfo {}
+
 /// `ReportGradeSummary`, sent by the platform (OpenAPI schema `ReportGradeSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportGradeSummary {
     /// `report_version`: integer; default `0`.
     #[serde(default)]
@@ -1105,8 +1211,11 @@ pub struct ReportGradeSummary {
     pub graded_at: Option<Timestamp>,
 }
 
+impl crate::With for ReportGradeSummary {}
+
 /// `ReportGradesResponse`, sent by the platform (OpenAPI schema `ReportGradesResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportGradesResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -1121,8 +1230,11 @@ pub struct ReportGradesResponse {
     pub runs: Vec<ReportGradeInfo>,
 }
 
+impl crate::With for ReportGradesResponse {}
+
 /// `ReportInfo`, sent by the platform (OpenAPI schema `ReportInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportInfo {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -1153,8 +1265,11 @@ pub struct ReportInfo {
     pub finalized_at: Option<Timestamp>,
 }
 
+impl crate::With for ReportInfo {}
+
 /// `ReportPipeline`, sent by the platform (OpenAPI schema `ReportPipeline`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportPipeline {
     /// `backlog`: integer; default `0`.
     #[serde(default)]
@@ -1193,8 +1308,11 @@ pub struct ReportPipeline {
     pub last_summary: String,
 }
 
+impl crate::With for ReportPipeline {}
+
 /// `ReportPipelineEvent`, sent by the platform (OpenAPI schema `ReportPipelineEvent`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportPipelineEvent {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -1210,15 +1328,21 @@ pub struct ReportPipelineEvent {
     pub waiting: i64,
 }
 
+impl crate::With for ReportPipelineEvent {}
+
 /// `ReportSaveRequest`, sent to the platform (OpenAPI schema `ReportSaveRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportSaveRequest {
     /// `content`: string.
     pub content: String,
 }
 
+impl crate::With for ReportSaveRequest {}
+
 /// `ReportSaveResponse`, sent by the platform (OpenAPI schema `ReportSaveResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportSaveResponse {
     /// `report`: [`ReportInfo`].
     pub report: ReportInfo,
@@ -1230,8 +1354,11 @@ pub struct ReportSaveResponse {
     pub status: MyReportRowStatus,
 }
 
+impl crate::With for ReportSaveResponse {}
+
 /// `ReportVersionsResponse`, sent by the platform (OpenAPI schema `ReportVersionsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportVersionsResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -1246,8 +1373,11 @@ pub struct ReportVersionsResponse {
     pub versions: Vec<ReportInfo>,
 }
 
+impl crate::With for ReportVersionsResponse {}
+
 /// `ReviewDecisionRequest`, sent to the platform (OpenAPI schema `ReviewDecisionRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReviewDecisionRequest {
     /// `status`: [`AdminAuthoredChallengeRowReviewStatus`].
     pub status: AdminAuthoredChallengeRowReviewStatus,
@@ -1256,8 +1386,11 @@ pub struct ReviewDecisionRequest {
     pub note: Option<String>,
 }
 
+impl crate::With for ReviewDecisionRequest {}
+
 /// `ScheduledJobPatch`, sent to the platform (OpenAPI schema `ScheduledJobPatch`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ScheduledJobPatch {
     /// `enabled`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1267,8 +1400,11 @@ pub struct ScheduledJobPatch {
     pub interval_s: Option<i64>,
 }
 
+impl crate::With for ScheduledJobPatch {}
+
 /// `VendorKeyState`, sent by the platform (OpenAPI schema `VendorKeyState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VendorKeyState {
     /// `id`: string.
     #[serde(default)]
@@ -1296,8 +1432,11 @@ pub struct VendorKeyState {
     pub created_by_user_id: UserId,
 }
 
+impl crate::With for VendorKeyState {}
+
 /// `VendorKeyUploadRequest`, sent to the platform (OpenAPI schema `VendorKeyUploadRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VendorKeyUploadRequest {
     /// `flavor`: [`Flavor`].
     pub flavor: Flavor,
@@ -1308,8 +1447,11 @@ pub struct VendorKeyUploadRequest {
     pub label: Option<String>,
 }
 
+impl crate::With for VendorKeyUploadRequest {}
+
 /// `VendorStandardSet`, sent by the platform (OpenAPI schema `VendorStandardSet`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VendorStandardSet {
     /// `id`: string.
     #[serde(default)]
@@ -1328,8 +1470,11 @@ pub struct VendorStandardSet {
     pub corpus_sha: String,
 }
 
+impl crate::With for VendorStandardSet {}
+
 /// `VendorStateInput`, sent to the platform (OpenAPI schema `VendorState-Input`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VendorStateInput {
     /// `active`: boolean; optional; default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1369,8 +1514,11 @@ pub struct VendorStateInput {
     pub notes: Option<String>,
 }
 
+impl crate::With for VendorStateInput {}
+
 /// `VendorStateOutput`, sent by the platform (OpenAPI schema `VendorState-Output`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VendorStateOutput {
     /// `id`: string.
     #[serde(default)]
@@ -1409,3 +1557,5 @@ pub struct VendorStateOutput {
     #[serde(default)]
     pub created_by_user_id: UserId,
 }
+
+impl crate::With for VendorStateOutput {}

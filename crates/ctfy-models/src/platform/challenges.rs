@@ -219,6 +219,7 @@ pub type PageOfCreditedChallengeRow = Page<CreditedChallengeRow>;
 
 /// `AdminAuthoredChallengeDetail`, sent by the platform (OpenAPI schema `AdminAuthoredChallengeDetail`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminAuthoredChallengeDetail {
     /// `row`: [`AdminAuthoredChallengeRow`].
     pub row: AdminAuthoredChallengeRow,
@@ -232,8 +233,11 @@ pub struct AdminAuthoredChallengeDetail {
     pub needs_exec_review: bool,
 }
 
+impl crate::With for AdminAuthoredChallengeDetail {}
+
 /// `AdminAuthoredChallengeRow`, sent by the platform (OpenAPI schema `AdminAuthoredChallengeRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminAuthoredChallengeRow {
     /// `license`: [`AdminAuthoredChallengeRowLicense`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
@@ -339,8 +343,11 @@ pub struct AdminAuthoredChallengeRow {
     pub author_reputation: Option<AuthorReputation>,
 }
 
+impl crate::With for AdminAuthoredChallengeRow {}
+
 /// `AdminChallengeLastError`, sent by the platform (OpenAPI schema `AdminChallengeLastError`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminChallengeLastError {
     /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -353,8 +360,11 @@ pub struct AdminChallengeLastError {
     pub instance_id: InstanceId,
 }
 
+impl crate::With for AdminChallengeLastError {}
+
 /// `AdminChallengeLatencyBucket`, sent by the platform (OpenAPI schema `AdminChallengeLatencyBucket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminChallengeLatencyBucket {
     /// `label`: string.
     pub label: String,
@@ -363,8 +373,11 @@ pub struct AdminChallengeLatencyBucket {
     pub count: i64,
 }
 
+impl crate::With for AdminChallengeLatencyBucket {}
+
 /// `AdminChallengeQuestions`, sent by the platform (OpenAPI schema `AdminChallengeQuestions`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminChallengeQuestions {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -375,8 +388,11 @@ pub struct AdminChallengeQuestions {
     pub gated_count: i64,
 }
 
+impl crate::With for AdminChallengeQuestions {}
+
 /// `AdminChallengeStatsRow`, sent by the platform (OpenAPI schema `AdminChallengeStatsRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminChallengeStatsRow {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -425,8 +441,11 @@ pub struct AdminChallengeStatsRow {
     pub recent_launch_durations: Vec<f64>,
 }
 
+impl crate::With for AdminChallengeStatsRow {}
+
 /// `AdminChallengeTimeseries`, sent by the platform (OpenAPI schema `AdminChallengeTimeseries`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminChallengeTimeseries {
     /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
@@ -441,8 +460,11 @@ pub struct AdminChallengeTimeseries {
     pub buckets: Vec<AdminChallengeTimeseriesBucket>,
 }
 
+impl crate::With for AdminChallengeTimeseries {}
+
 /// `AdminChallengeTimeseriesBucket`, sent by the platform (OpenAPI schema `AdminChallengeTimeseriesBucket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminChallengeTimeseriesBucket {
     /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -467,8 +489,11 @@ pub struct AdminChallengeTimeseriesBucket {
     pub partial: bool,
 }
 
+impl crate::With for AdminChallengeTimeseriesBucket {}
+
 /// `AdminSilentChallenge`, sent by the platform (OpenAPI schema `AdminSilentChallenge`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminSilentChallenge {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -483,8 +508,11 @@ pub struct AdminSilentChallenge {
     pub submissions: i64,
 }
 
+impl crate::With for AdminSilentChallenge {}
+
 /// `AttachmentInfo`, sent by the platform (OpenAPI schema `AttachmentInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AttachmentInfo {
     /// `name`: string.
     pub name: String,
@@ -495,15 +523,21 @@ pub struct AttachmentInfo {
     pub per_team: bool,
 }
 
+impl crate::With for AttachmentInfo {}
+
 /// `AttachmentList`, sent by the platform (OpenAPI schema `AttachmentList`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AttachmentList {
     /// `files`: list of [`AttachmentInfo`].
     pub files: Vec<AttachmentInfo>,
 }
 
+impl crate::With for AttachmentList {}
+
 /// `AuthoredChallengeFileBody`, sent by the platform (OpenAPI schema `AuthoredChallengeFileBody`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredChallengeFileBody {
     /// `path`: string.
     pub path: String,
@@ -521,8 +555,11 @@ pub struct AuthoredChallengeFileBody {
     pub truncated: bool,
 }
 
+impl crate::With for AuthoredChallengeFileBody {}
+
 /// `AuthoredChallengeFileEntry`, sent by the platform (OpenAPI schema `AuthoredChallengeFileEntry`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredChallengeFileEntry {
     /// `path`: string.
     pub path: String,
@@ -534,15 +571,21 @@ pub struct AuthoredChallengeFileEntry {
     pub executes: AuthoredChallengeFileEntryExecutes,
 }
 
+impl crate::With for AuthoredChallengeFileEntry {}
+
 /// `AuthoredChallengeFileRequest`, sent to the platform (OpenAPI schema `AuthoredChallengeFileRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredChallengeFileRequest {
     /// `path`: string.
     pub path: String,
 }
 
+impl crate::With for AuthoredChallengeFileRequest {}
+
 /// `AuthoredChallengeInfo`, sent by the platform (OpenAPI schema `AuthoredChallengeInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredChallengeInfo {
     /// `license`: [`AdminAuthoredChallengeRowLicense`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
@@ -633,8 +676,11 @@ pub struct AuthoredChallengeInfo {
     pub auto_smoke: Option<AuthoredAutoSmoke>,
 }
 
+impl crate::With for AuthoredChallengeInfo {}
+
 /// `AuthoredChallengeReviewRequest`, sent to the platform (OpenAPI schema `AuthoredChallengeReviewRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredChallengeReviewRequest {
     /// `status`: [`AdminAuthoredChallengeRowReviewStatus`].
     pub status: AdminAuthoredChallengeRowReviewStatus,
@@ -643,8 +689,11 @@ pub struct AuthoredChallengeReviewRequest {
     pub note: Option<String>,
 }
 
+impl crate::With for AuthoredChallengeReviewRequest {}
+
 /// `AuthoredChallengeRow`, sent by the platform (OpenAPI schema `AuthoredChallengeRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredChallengeRow {
     /// `license`: [`AdminAuthoredChallengeRowLicense`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
@@ -730,8 +779,11 @@ pub struct AuthoredChallengeRow {
     pub revision: Option<AuthoredRevisionRow>,
 }
 
+impl crate::With for AuthoredChallengeRow {}
+
 /// `ChallengeBlueprint`, sent by the platform (OpenAPI schema `ChallengeBlueprint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeBlueprint {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -750,8 +802,11 @@ pub struct ChallengeBlueprint {
     pub notes: Vec<String>,
 }
 
+impl crate::With for ChallengeBlueprint {}
+
 /// `ChallengeBuildNodeState`, sent by the platform (OpenAPI schema `ChallengeBuildNodeState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeBuildNodeState {
     /// `node_id`: [`NodeId`].
     pub node_id: NodeId,
@@ -769,15 +824,21 @@ pub struct ChallengeBuildNodeState {
     pub node_error: String,
 }
 
+impl crate::With for ChallengeBuildNodeState {}
+
 /// `ChallengeBuildStateResponse`, sent by the platform (OpenAPI schema `ChallengeBuildStateResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeBuildStateResponse {
     /// `rows`: list of [`ChallengeBuildStateRow`].
     pub rows: Vec<ChallengeBuildStateRow>,
 }
 
+impl crate::With for ChallengeBuildStateResponse {}
+
 /// `ChallengeBuildStateRow`, sent by the platform (OpenAPI schema `ChallengeBuildStateRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeBuildStateRow {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -788,8 +849,11 @@ pub struct ChallengeBuildStateRow {
     pub nodes: Vec<ChallengeBuildNodeState>,
 }
 
+impl crate::With for ChallengeBuildStateRow {}
+
 /// `ChallengeFacetCount`, sent by the platform (OpenAPI schema `ChallengeFacetCount`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeFacetCount {
     /// `value`: string.
     pub value: String,
@@ -801,8 +865,11 @@ pub struct ChallengeFacetCount {
     pub solved: i64,
 }
 
+impl crate::With for ChallengeFacetCount {}
+
 /// `ChallengeFacets`, sent by the platform (OpenAPI schema `ChallengeFacets`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeFacets {
     /// `total`: integer; default `0`.
     #[serde(default)]
@@ -819,8 +886,11 @@ pub struct ChallengeFacets {
     pub buckets: Vec<ChallengeFacetCount>,
 }
 
+impl crate::With for ChallengeFacets {}
+
 /// `ChallengeInfo`, sent by the platform (OpenAPI schema `ChallengeInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeInfo {
     /// `id`: [`ChallengeId`].
     pub id: ChallengeId,
@@ -876,8 +946,11 @@ pub struct ChallengeInfo {
     pub author_user_id: UserId,
 }
 
+impl crate::With for ChallengeInfo {}
+
 /// `ChallengePullNodeState`, sent by the platform (OpenAPI schema `ChallengePullNodeState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengePullNodeState {
     /// `node_id`: [`NodeId`].
     pub node_id: NodeId,
@@ -895,15 +968,21 @@ pub struct ChallengePullNodeState {
     pub node_error: String,
 }
 
+impl crate::With for ChallengePullNodeState {}
+
 /// `ChallengePullStateResponse`, sent by the platform (OpenAPI schema `ChallengePullStateResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengePullStateResponse {
     /// `rows`: list of [`ChallengePullStateRow`].
     pub rows: Vec<ChallengePullStateRow>,
 }
 
+impl crate::With for ChallengePullStateResponse {}
+
 /// `ChallengePullStateRow`, sent by the platform (OpenAPI schema `ChallengePullStateRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengePullStateRow {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -914,8 +993,11 @@ pub struct ChallengePullStateRow {
     pub nodes: Vec<ChallengePullNodeState>,
 }
 
+impl crate::With for ChallengePullStateRow {}
+
 /// `ChallengeStats`, sent by the platform (OpenAPI schema `ChallengeStats`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeStats {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -941,8 +1023,11 @@ pub struct ChallengeStats {
     pub flag_stats: Vec<ChallengeFlagStats>,
 }
 
+impl crate::With for ChallengeStats {}
+
 /// `ChallengeValuePoint`, sent by the platform (OpenAPI schema `ChallengeValuePoint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeValuePoint {
     /// `solvers`: integer; default `0`.
     #[serde(default)]
@@ -952,8 +1037,11 @@ pub struct ChallengeValuePoint {
     pub value: i64,
 }
 
+impl crate::With for ChallengeValuePoint {}
+
 /// `CompetitionAttachmentInfo`, sent by the platform (OpenAPI schema `CompetitionAttachmentInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionAttachmentInfo {
     /// `id`: string.
     pub id: String,
@@ -980,8 +1068,11 @@ pub struct CompetitionAttachmentInfo {
     pub url: String,
 }
 
+impl crate::With for CompetitionAttachmentInfo {}
+
 /// `CompetitionAttachmentUpdate`, sent to the platform (OpenAPI schema `CompetitionAttachmentUpdate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionAttachmentUpdate {
     /// `locale`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -994,8 +1085,11 @@ pub struct CompetitionAttachmentUpdate {
     pub title: Option<BTreeMap<String, String>>,
 }
 
+impl crate::With for CompetitionAttachmentUpdate {}
+
 /// `CompetitionChallengeBreakdown`, sent by the platform (OpenAPI schema `CompetitionChallengeBreakdown`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionChallengeBreakdown {
     /// `challenges`: list of [`CompetitionChallengeRow`].
     pub challenges: Vec<CompetitionChallengeRow>,
@@ -1004,8 +1098,11 @@ pub struct CompetitionChallengeBreakdown {
     pub generated_at: UnixTime,
 }
 
+impl crate::With for CompetitionChallengeBreakdown {}
+
 /// `CompetitionChallengeRow`, sent by the platform (OpenAPI schema `CompetitionChallengeRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionChallengeRow {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -1049,8 +1146,11 @@ pub struct CompetitionChallengeRow {
     pub first_blood_anonymous: bool,
 }
 
+impl crate::With for CompetitionChallengeRow {}
+
 /// `CreditedChallengeRow`, sent by the platform (OpenAPI schema `CreditedChallengeRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CreditedChallengeRow {
     /// `id`: [`ChallengeId`].
     pub id: ChallengeId,
@@ -1077,8 +1177,11 @@ pub struct CreditedChallengeRow {
     pub reactions: Option<Vec<ReactionCount>>,
 }
 
+impl crate::With for CreditedChallengeRow {}
+
 /// `DifficultyStat`, sent by the platform (OpenAPI schema `DifficultyStat`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DifficultyStat {
     /// `difficulty`: [`Difficulty`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
@@ -1091,8 +1194,11 @@ pub struct DifficultyStat {
     pub total: i64,
 }
 
+impl crate::With for DifficultyStat {}
+
 /// `MetaChallenges`, sent by the platform (OpenAPI schema `MetaChallenges`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetaChallenges {
     /// `commit_sha`: string, may be null.
     #[serde(default)]
@@ -1114,8 +1220,11 @@ pub struct MetaChallenges {
     pub environments: i64,
 }
 
+impl crate::With for MetaChallenges {}
+
 /// `NotificationCategoryInfo`, sent by the platform (OpenAPI schema `NotificationCategoryInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NotificationCategoryInfo {
     /// `id`: string.
     pub id: String,
@@ -1132,8 +1241,11 @@ pub struct NotificationCategoryInfo {
     pub channels: BTreeMap<String, NotificationChannelCell>,
 }
 
+impl crate::With for NotificationCategoryInfo {}
+
 /// `QaChallengeView`, sent by the platform (OpenAPI schema `QaChallengeView`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct QaChallengeView {
     /// `id`: [`ChallengeId`].
     pub id: ChallengeId,
@@ -1156,8 +1268,11 @@ pub struct QaChallengeView {
     pub attempted_wrong_question_ids: Vec<QuestionId>,
 }
 
+impl crate::With for QaChallengeView {}
+
 /// `QuestionCoverageRow`, sent by the platform (OpenAPI schema `QuestionCoverageRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct QuestionCoverageRow {
     /// `question_id`: [`QuestionId`].
     #[serde(default)]
@@ -1172,8 +1287,11 @@ pub struct QuestionCoverageRow {
     pub verdict: Option<QuestionCoverageRowVerdict>,
 }
 
+impl crate::With for QuestionCoverageRow {}
+
 /// `QuestionPublicInfo`, sent by the platform (OpenAPI schema `QuestionPublicInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct QuestionPublicInfo {
     /// `id`: [`QuestionId`].
     pub id: QuestionId,
@@ -1189,8 +1307,11 @@ pub struct QuestionPublicInfo {
     pub requires: Vec<String>,
 }
 
+impl crate::With for QuestionPublicInfo {}
+
 /// `RecordAuthoredChallenge`, sent by the platform (OpenAPI schema `RecordAuthoredChallenge`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RecordAuthoredChallenge {
     /// `id`: string.
     pub id: String,
@@ -1222,8 +1343,11 @@ pub struct RecordAuthoredChallenge {
     pub in_challenge_set: bool,
 }
 
+impl crate::With for RecordAuthoredChallenge {}
+
 /// `ReportAttachmentInfo`, sent by the platform (OpenAPI schema `ReportAttachmentInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportAttachmentInfo {
     /// `id`: string.
     #[serde(default)]
@@ -1245,8 +1369,11 @@ pub struct ReportAttachmentInfo {
     pub uploaded_at: Option<Timestamp>,
 }
 
+impl crate::With for ReportAttachmentInfo {}
+
 /// `RunWriteup`, sent by the platform (OpenAPI schema `RunWriteup`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RunWriteup {
     /// `run_id`: string.
     #[serde(default)]
@@ -1255,3 +1382,5 @@ pub struct RunWriteup {
     #[serde(default)]
     pub text: String,
 }
+
+impl crate::With for RunWriteup {}

@@ -271,6 +271,7 @@ pub type PageOfDictStrAny = Page<JsonObject>;
 
 /// `AffiliationInfo`, sent by the platform (OpenAPI schema `AffiliationInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AffiliationInfo {
     /// `domain`: string.
     #[serde(default)]
@@ -282,8 +283,11 @@ pub struct AffiliationInfo {
     pub short_name: String,
 }
 
+impl crate::With for AffiliationInfo {}
+
 /// `AffiliationSelection`, sent by the platform (OpenAPI schema `AffiliationSelection`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AffiliationSelection {
     /// `email`: string.
     #[serde(default)]
@@ -293,8 +297,11 @@ pub struct AffiliationSelection {
     pub affiliation: Option<AffiliationInfo>,
 }
 
+impl crate::With for AffiliationSelection {}
+
 /// `AuditFinding`, sent by the platform (OpenAPI schema `AuditFinding`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuditFinding {
     /// `rule`: string.
     pub rule: String,
@@ -312,8 +319,11 @@ pub struct AuditFinding {
     pub message: String,
 }
 
+impl crate::With for AuditFinding {}
+
 /// `BoardCriterion`, sent by the platform (OpenAPI schema `BoardCriterion`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BoardCriterion {
     /// `field`: string.
     #[serde(default)]
@@ -323,8 +333,11 @@ pub struct BoardCriterion {
     pub descending: bool,
 }
 
+impl crate::With for BoardCriterion {}
+
 /// `CalendarBucket`, sent by the platform (OpenAPI schema `CalendarBucket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CalendarBucket {
     /// `date`: string.
     #[serde(default)]
@@ -334,8 +347,11 @@ pub struct CalendarBucket {
     pub count: i64,
 }
 
+impl crate::With for CalendarBucket {}
+
 /// `ChangelogEntryInfo`, sent by the platform (OpenAPI schema `ChangelogEntryInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChangelogEntryInfo {
     /// `id`: string.
     pub id: String,
@@ -360,8 +376,11 @@ pub struct ChangelogEntryInfo {
     pub published_at: Option<Timestamp>,
 }
 
+impl crate::With for ChangelogEntryInfo {}
+
 /// `ChangelogLatestResponse`, sent by the platform (OpenAPI schema `ChangelogLatestResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChangelogLatestResponse {
     /// `latest_published_at`: date-time string, may be null.
     #[serde(default)]
@@ -371,8 +390,11 @@ pub struct ChangelogLatestResponse {
     pub unseen: bool,
 }
 
+impl crate::With for ChangelogLatestResponse {}
+
 /// `ChangelogListResponse`, sent by the platform (OpenAPI schema `ChangelogListResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChangelogListResponse {
     /// `entries`: list of [`ChangelogEntryInfo`].
     pub entries: Vec<ChangelogEntryInfo>,
@@ -387,16 +409,22 @@ pub struct ChangelogListResponse {
     pub page_size: i64,
 }
 
+impl crate::With for ChangelogListResponse {}
+
 /// `ChangelogSeenResponse`, sent by the platform (OpenAPI schema `ChangelogSeenResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChangelogSeenResponse {
     /// `seen_at`: date-time string, may be null.
     #[serde(default)]
     pub seen_at: Option<Timestamp>,
 }
 
+impl crate::With for ChangelogSeenResponse {}
+
 /// `DefenceInfo`, sent by the platform (OpenAPI schema `DefenceInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DefenceInfo {
     /// `targets`: list of string.
     pub targets: Vec<String>,
@@ -416,8 +444,11 @@ pub struct DefenceInfo {
     pub live_files: Vec<DefenceLiveFile>,
 }
 
+impl crate::With for DefenceInfo {}
+
 /// `DefenceLiveFile`, sent by the platform (OpenAPI schema `DefenceLiveFile`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DefenceLiveFile {
     /// `target`: string.
     pub target: String,
@@ -428,8 +459,11 @@ pub struct DefenceLiveFile {
     pub pristine_path: String,
 }
 
+impl crate::With for DefenceLiveFile {}
+
 /// `DefenceMatrixResponse`, sent by the platform (OpenAPI schema `DefenceMatrixResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DefenceMatrixResponse {
     /// `challenge_ids`: list of [`ChallengeId`].
     pub challenge_ids: Vec<ChallengeId>,
@@ -437,8 +471,11 @@ pub struct DefenceMatrixResponse {
     pub rows: Vec<DefenceMatrixRow>,
 }
 
+impl crate::With for DefenceMatrixResponse {}
+
 /// `DefenceMatrixRow`, sent by the platform (OpenAPI schema `DefenceMatrixRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DefenceMatrixRow {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -453,8 +490,11 @@ pub struct DefenceMatrixRow {
     pub cells: BTreeMap<String, Verdict>,
 }
 
+impl crate::With for DefenceMatrixRow {}
+
 /// `DefenceSource`, sent by the platform (OpenAPI schema `DefenceSource`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DefenceSource {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -462,8 +502,11 @@ pub struct DefenceSource {
     pub files: BTreeMap<String, String>,
 }
 
+impl crate::With for DefenceSource {}
+
 /// `FeedbackStats`, sent by the platform (OpenAPI schema `FeedbackStats`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct FeedbackStats {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -473,16 +516,22 @@ pub struct FeedbackStats {
     pub total: i64,
 }
 
+impl crate::With for FeedbackStats {}
+
 /// `HTTPValidationError`, sent by the platform (OpenAPI schema `HTTPValidationError`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HTTPValidationError {
     /// `detail`: list of [`ValidationError`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Vec<ValidationError>>,
 }
 
+impl crate::With for HTTPValidationError {}
+
 /// `HealthResponse`, sent by the platform (OpenAPI schema `HealthResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HealthResponse {
     /// `status`: string; default `ok`.
     #[serde(default = "defaults::d_str_ok_16")]
@@ -507,8 +556,11 @@ pub struct HealthResponse {
     pub environment_label: String,
 }
 
+impl crate::With for HealthResponse {}
+
 /// `InboxAnnouncement`, sent by the platform (OpenAPI schema `InboxAnnouncement`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InboxAnnouncement {
     /// `id`: string.
     pub id: String,
@@ -539,8 +591,11 @@ pub struct InboxAnnouncement {
     pub is_read: bool,
 }
 
+impl crate::With for InboxAnnouncement {}
+
 /// `InboxOutgoingRequest`, sent by the platform (OpenAPI schema `InboxOutgoingRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InboxOutgoingRequest {
     /// `id`: string.
     pub id: String,
@@ -561,8 +616,11 @@ pub struct InboxOutgoingRequest {
     pub created_at: Option<Timestamp>,
 }
 
+impl crate::With for InboxOutgoingRequest {}
+
 /// `InboxResponse`, sent by the platform (OpenAPI schema `InboxResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InboxResponse {
     /// `incoming_invites`: list of [`InboxIncomingInvite`].
     pub incoming_invites: Vec<InboxIncomingInvite>,
@@ -579,8 +637,11 @@ pub struct InboxResponse {
     pub unread_announcement_count: i64,
 }
 
+impl crate::With for InboxResponse {}
+
 /// `MetaAgents`, sent by the platform (OpenAPI schema `MetaAgents`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetaAgents {
     /// `registered`: integer; default `0`.
     #[serde(default)]
@@ -602,8 +663,11 @@ pub struct MetaAgents {
     pub runs_running: i64,
 }
 
+impl crate::With for MetaAgents {}
+
 /// `MetaContribute`, sent by the platform (OpenAPI schema `MetaContribute`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetaContribute {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -612,8 +676,11 @@ pub struct MetaContribute {
     pub title: String,
 }
 
+impl crate::With for MetaContribute {}
+
 /// `MetaEvents`, sent by the platform (OpenAPI schema `MetaEvents`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetaEvents {
     /// `live`: integer; default `0`.
     #[serde(default)]
@@ -623,8 +690,11 @@ pub struct MetaEvents {
     pub upcoming: i64,
 }
 
+impl crate::With for MetaEvents {}
+
 /// `MetaMine`, sent by the platform (OpenAPI schema `MetaMine`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetaMine {
     /// `agents`: integer; default `0`.
     #[serde(default)]
@@ -637,8 +707,11 @@ pub struct MetaMine {
     pub runs_running: i64,
 }
 
+impl crate::With for MetaMine {}
+
 /// `MetaOps`, sent by the platform (OpenAPI schema `MetaOps`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetaOps {
     /// `competitions_live`: integer; default `0`.
     #[serde(default)]
@@ -660,8 +733,11 @@ pub struct MetaOps {
     pub outbox_failed: i64,
 }
 
+impl crate::With for MetaOps {}
+
 /// `MetaPlatform`, sent by the platform (OpenAPI schema `MetaPlatform`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetaPlatform {
     /// `commit_sha`: string, may be null.
     #[serde(default)]
@@ -674,8 +750,11 @@ pub struct MetaPlatform {
     pub repo_url: String,
 }
 
+impl crate::With for MetaPlatform {}
+
 /// `MetaResponse`, sent by the platform (OpenAPI schema `MetaResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetaResponse {
     /// `version`: string.
     #[serde(default)]
@@ -746,8 +825,11 @@ pub struct MetaResponse {
     pub environment: HealthResponseEnvironment,
 }
 
+impl crate::With for MetaResponse {}
+
 /// `MilestoneProgress`, sent by the platform (OpenAPI schema `MilestoneProgress`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MilestoneProgress {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -758,8 +840,11 @@ pub struct MilestoneProgress {
     pub total_questions: i64,
 }
 
+impl crate::With for MilestoneProgress {}
+
 /// `MyReactionsResponse`, sent by the platform (OpenAPI schema `MyReactionsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MyReactionsResponse {
     /// `reactions`: list of [`AdminFeedbackRowReaction`].
     pub reactions: Vec<AdminFeedbackRowReaction>,
@@ -768,23 +853,32 @@ pub struct MyReactionsResponse {
     pub updated_at: Option<Timestamp>,
 }
 
+impl crate::With for MyReactionsResponse {}
+
 /// `OnboardingIntentRequest`, sent to the platform (OpenAPI schema `OnboardingIntentRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct OnboardingIntentRequest {
     /// `intent`: [`MeResponseOnboardingIntent`].
     pub intent: MeResponseOnboardingIntent,
 }
 
+impl crate::With for OnboardingIntentRequest {}
+
 /// `PlayerShellCreate`, sent to the platform (OpenAPI schema `PlayerShellCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PlayerShellCreate {
     /// `shell`: string; optional; default `bash`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shell: Option<String>,
 }
 
+impl crate::With for PlayerShellCreate {}
+
 /// `PlayerShellTicket`, sent by the platform (OpenAPI schema `PlayerShellTicket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PlayerShellTicket {
     /// `session_id`: string.
     pub session_id: String,
@@ -801,8 +895,11 @@ pub struct PlayerShellTicket {
     pub service: String,
 }
 
+impl crate::With for PlayerShellTicket {}
+
 /// `PublicTranscriptBlock`, sent by the platform (OpenAPI schema `PublicTranscriptBlock`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PublicTranscriptBlock {
     /// `kind`: string.
     #[serde(default)]
@@ -815,8 +912,11 @@ pub struct PublicTranscriptBlock {
     pub name: String,
 }
 
+impl crate::With for PublicTranscriptBlock {}
+
 /// `PublicTranscriptResponse`, sent by the platform (OpenAPI schema `PublicTranscriptResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PublicTranscriptResponse {
     /// `call_id`: string.
     #[serde(default)]
@@ -846,15 +946,21 @@ pub struct PublicTranscriptResponse {
     pub turns: Vec<PublicTranscriptTurn>,
 }
 
+impl crate::With for PublicTranscriptResponse {}
+
 /// `PublicTranscriptTurn`, sent by the platform (OpenAPI schema `PublicTranscriptTurn`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PublicTranscriptTurn {
     /// `blocks`: list of [`PublicTranscriptBlock`].
     pub blocks: Vec<PublicTranscriptBlock>,
 }
 
+impl crate::With for PublicTranscriptTurn {}
+
 /// `ReactionCount`, sent by the platform (OpenAPI schema `ReactionCount`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReactionCount {
     /// `reaction`: [`AdminFeedbackRowReaction`].
     pub reaction: AdminFeedbackRowReaction,
@@ -862,15 +968,21 @@ pub struct ReactionCount {
     pub count: i64,
 }
 
+impl crate::With for ReactionCount {}
+
 /// `RedeemRequest`, sent to the platform (OpenAPI schema `RedeemRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RedeemRequest {
     /// `code`: string.
     pub code: String,
 }
 
+impl crate::With for RedeemRequest {}
+
 /// `TagStat`, sent by the platform (OpenAPI schema `TagStat`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TagStat {
     /// `tag`: string.
     #[serde(default)]
@@ -883,8 +995,11 @@ pub struct TagStat {
     pub total: i64,
 }
 
+impl crate::With for TagStat {}
+
 /// `TaskState`, sent by the platform (OpenAPI schema `TaskState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TaskState {
     /// `id`: string.
     #[serde(default)]
@@ -943,8 +1058,11 @@ pub struct TaskState {
     pub cause_root: String,
 }
 
+impl crate::With for TaskState {}
+
 /// `TrendPoint`, sent by the platform (OpenAPI schema `TrendPoint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TrendPoint {
     /// `date`: string.
     #[serde(default)]
@@ -954,8 +1072,11 @@ pub struct TrendPoint {
     pub solves: i64,
 }
 
+impl crate::With for TrendPoint {}
+
 /// `ValidationError`, sent by the platform (OpenAPI schema `ValidationError`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ValidationError {
     /// `loc`: list of one of several JSON types.
     pub loc: Vec<Json>,
@@ -971,8 +1092,11 @@ pub struct ValidationError {
     pub input: Option<Json>,
 }
 
+impl crate::With for ValidationError {}
+
 /// `VirtualGhostBoard`, sent by the platform (OpenAPI schema `VirtualGhostBoard`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VirtualGhostBoard {
     /// `source_competition_id`: [`CompetitionId`].
     pub source_competition_id: CompetitionId,
@@ -986,8 +1110,11 @@ pub struct VirtualGhostBoard {
     pub items: Vec<VirtualGhostRow>,
 }
 
+impl crate::With for VirtualGhostBoard {}
+
 /// `VirtualGhostRow`, sent by the platform (OpenAPI schema `VirtualGhostRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VirtualGhostRow {
     /// `rank`: integer; default `0`.
     #[serde(default)]
@@ -1054,3 +1181,5 @@ pub struct VirtualGhostRow {
     #[serde(default)]
     pub is_me: bool,
 }
+
+impl crate::With for VirtualGhostRow {}

@@ -266,6 +266,7 @@ pub type PageOfUserScoreboardEntry = Page<UserScoreboardEntry>;
 
 /// `AdminCompetitionAttachmentsResponse`, sent by the platform (OpenAPI schema `AdminCompetitionAttachmentsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminCompetitionAttachmentsResponse {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -285,8 +286,11 @@ pub struct AdminCompetitionAttachmentsResponse {
     pub max_bytes: i64,
 }
 
+impl crate::With for AdminCompetitionAttachmentsResponse {}
+
 /// `AuthRegisterRequest`, sent to the platform (OpenAPI schema `ctfy__server__models__auth__RegisterRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthRegisterRequest {
     /// `email`: string.
     pub email: String,
@@ -297,8 +301,11 @@ pub struct AuthRegisterRequest {
     pub display_name: Option<String>,
 }
 
+impl crate::With for AuthRegisterRequest {}
+
 /// `AwdArenaGate`, sent by the platform (OpenAPI schema `AwdArenaGate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdArenaGate {
     /// `verdict`: [`ArenaCheckVerdict`], may be null.
     #[serde(default)]
@@ -322,8 +329,11 @@ pub struct AwdArenaGate {
     pub override_at: Option<Timestamp>,
 }
 
+impl crate::With for AwdArenaGate {}
+
 /// `AwdArenaGateLink`, sent by the platform (OpenAPI schema `AwdArenaGateLink`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdArenaGateLink {
     /// `source`: string.
     #[serde(default)]
@@ -339,8 +349,11 @@ pub struct AwdArenaGateLink {
     pub detail: String,
 }
 
+impl crate::With for AwdArenaGateLink {}
+
 /// `AwdArenaLink`, sent by the platform (OpenAPI schema `AwdArenaLink`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdArenaLink {
     /// `probed_at`: date-time string, may be null.
     #[serde(default)]
@@ -359,8 +372,11 @@ pub struct AwdArenaLink {
     pub large_ok: bool,
 }
 
+impl crate::With for AwdArenaLink {}
+
 /// `AwdArenaPeerRow`, sent by the platform (OpenAPI schema `AwdArenaPeerRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdArenaPeerRow {
     /// `user_id`: [`UserId`].
     #[serde(default)]
@@ -382,8 +398,11 @@ pub struct AwdArenaPeerRow {
     pub link: Option<AwdArenaLink>,
 }
 
+impl crate::With for AwdArenaPeerRow {}
+
 /// `AwdArenaPeersResponse`, sent by the platform (OpenAPI schema `AwdArenaPeersResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdArenaPeersResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -392,8 +411,11 @@ pub struct AwdArenaPeersResponse {
     pub peers: Vec<AwdArenaPeerRow>,
 }
 
+impl crate::With for AwdArenaPeersResponse {}
+
 /// `AwdAttackAnchorResponse`, sent by the platform (OpenAPI schema `AwdAttackAnchorResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdAttackAnchorResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -408,8 +430,11 @@ pub struct AwdAttackAnchorResponse {
     pub rows: Vec<AwdAttackAnchorRow>,
 }
 
+impl crate::With for AwdAttackAnchorResponse {}
+
 /// `AwdAttackAnchorRow`, sent by the platform (OpenAPI schema `AwdAttackAnchorRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdAttackAnchorRow {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -431,8 +456,11 @@ pub struct AwdAttackAnchorRow {
     pub breach_rate: Option<f64>,
 }
 
+impl crate::With for AwdAttackAnchorRow {}
+
 /// `AwdAttackMatrixResponse`, sent by the platform (OpenAPI schema `AwdAttackMatrixResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdAttackMatrixResponse {
     /// `through_tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
@@ -446,8 +474,11 @@ pub struct AwdAttackMatrixResponse {
     pub rows: Vec<AwdAttackMatrixRow>,
 }
 
+impl crate::With for AwdAttackMatrixResponse {}
+
 /// `AwdAttackMatrixRow`, sent by the platform (OpenAPI schema `AwdAttackMatrixRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdAttackMatrixRow {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -468,8 +499,11 @@ pub struct AwdAttackMatrixRow {
     pub lost: i64,
 }
 
+impl crate::With for AwdAttackMatrixRow {}
+
 /// `AwdBoardEntry`, sent by the platform (OpenAPI schema `AwdBoardEntry`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdBoardEntry {
     /// `rank`: integer; default `0`.
     #[serde(default)]
@@ -502,8 +536,11 @@ pub struct AwdBoardEntry {
     pub anonymous: bool,
 }
 
+impl crate::With for AwdBoardEntry {}
+
 /// `AwdBoardResponse`, sent by the platform (OpenAPI schema `AwdBoardResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdBoardResponse {
     /// `tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
@@ -512,8 +549,11 @@ pub struct AwdBoardResponse {
     pub rows: Vec<AwdBoardEntry>,
 }
 
+impl crate::With for AwdBoardResponse {}
+
 /// `AwdCaptureCorroborationRow`, sent by the platform (OpenAPI schema `AwdCaptureCorroborationRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdCaptureCorroborationRow {
     /// `tick`: integer; default `0`.
     #[serde(default)]
@@ -543,8 +583,11 @@ pub struct AwdCaptureCorroborationRow {
     pub observed: i64,
 }
 
+impl crate::With for AwdCaptureCorroborationRow {}
+
 /// `AwdClockBrief`, sent by the platform (OpenAPI schema `AwdClockBrief`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdClockBrief {
     /// `starts_at`: date-time string, may be null.
     #[serde(default)]
@@ -569,8 +612,11 @@ pub struct AwdClockBrief {
     pub last_tick_done: i64,
 }
 
+impl crate::With for AwdClockBrief {}
+
 /// `AwdCorroborationResponse`, sent by the platform (OpenAPI schema `AwdCorroborationResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdCorroborationResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -584,8 +630,11 @@ pub struct AwdCorroborationResponse {
     pub totals: BTreeMap<String, i64>,
 }
 
+impl crate::With for AwdCorroborationResponse {}
+
 /// `AwdDefenceAnchorResponse`, sent by the platform (OpenAPI schema `AwdDefenceAnchorResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdDefenceAnchorResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -600,8 +649,11 @@ pub struct AwdDefenceAnchorResponse {
     pub rows: Vec<AwdDefenceAnchorRow>,
 }
 
+impl crate::With for AwdDefenceAnchorResponse {}
+
 /// `AwdDefenceAnchorRow`, sent by the platform (OpenAPI schema `AwdDefenceAnchorRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdDefenceAnchorRow {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -650,8 +702,11 @@ pub struct AwdDefenceAnchorRow {
     pub hold_rate: Option<f64>,
 }
 
+impl crate::With for AwdDefenceAnchorRow {}
+
 /// `AwdDefenceTimelineCell`, sent by the platform (OpenAPI schema `AwdDefenceTimelineCell`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdDefenceTimelineCell {
     /// `tick`: integer; default `0`.
     #[serde(default)]
@@ -670,8 +725,11 @@ pub struct AwdDefenceTimelineCell {
     pub breached: bool,
 }
 
+impl crate::With for AwdDefenceTimelineCell {}
+
 /// `AwdDefenceTimelineResponse`, sent by the platform (OpenAPI schema `AwdDefenceTimelineResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdDefenceTimelineResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -688,8 +746,11 @@ pub struct AwdDefenceTimelineResponse {
     pub rows: Vec<AwdDefenceTimelineRow>,
 }
 
+impl crate::With for AwdDefenceTimelineResponse {}
+
 /// `AwdDefenceTimelineRow`, sent by the platform (OpenAPI schema `AwdDefenceTimelineRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdDefenceTimelineRow {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -704,8 +765,11 @@ pub struct AwdDefenceTimelineRow {
     pub cells: Vec<AwdDefenceTimelineCell>,
 }
 
+impl crate::With for AwdDefenceTimelineRow {}
+
 /// `AwdEventRow`, sent by the platform (OpenAPI schema `AwdEventRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdEventRow {
     /// `tick`: integer; default `0`.
     #[serde(default)]
@@ -748,8 +812,11 @@ pub struct AwdEventRow {
     pub victim_is_reference: bool,
 }
 
+impl crate::With for AwdEventRow {}
+
 /// `AwdEventsResponse`, sent by the platform (OpenAPI schema `AwdEventsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdEventsResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -761,8 +828,11 @@ pub struct AwdEventsResponse {
     pub rows: Vec<AwdEventRow>,
 }
 
+impl crate::With for AwdEventsResponse {}
+
 /// `AwdForensicAnalysis`, sent by the platform (OpenAPI schema `AwdForensicAnalysis`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdForensicAnalysis {
     /// `depths`: map of string to string.
     pub depths: BTreeMap<String, String>,
@@ -783,8 +853,11 @@ pub struct AwdForensicAnalysis {
     pub rate: Option<f64>,
 }
 
+impl crate::With for AwdForensicAnalysis {}
+
 /// `AwdForensicsResponse`, sent by the platform (OpenAPI schema `AwdForensicsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdForensicsResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -805,8 +878,11 @@ pub struct AwdForensicsResponse {
     pub rows: Vec<AwdForensicsRow>,
 }
 
+impl crate::With for AwdForensicsResponse {}
+
 /// `AwdForensicsRow`, sent by the platform (OpenAPI schema `AwdForensicsRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdForensicsRow {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -831,8 +907,11 @@ pub struct AwdForensicsRow {
     pub discovery_rate: Option<f64>,
 }
 
+impl crate::With for AwdForensicsRow {}
+
 /// `AwdMatchConfig`, sent to the platform (OpenAPI schema `AwdMatchConfig`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdMatchConfig {
     /// `tick_seconds`: integer.
     pub tick_seconds: i64,
@@ -870,8 +949,11 @@ pub struct AwdMatchConfig {
     pub total_budget: Option<i64>,
 }
 
+impl crate::With for AwdMatchConfig {}
+
 /// `AwdMatchInfo`, sent by the platform (OpenAPI schema `AwdMatchInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdMatchInfo {
     /// `challenge_id`: [`ChallengeId`].
     #[serde(default)]
@@ -931,8 +1013,11 @@ pub struct AwdMatchInfo {
     pub arena_gate: AwdArenaGate,
 }
 
+impl crate::With for AwdMatchInfo {}
+
 /// `AwdMatchStatus`, sent by the platform (OpenAPI schema `AwdMatchStatus`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdMatchStatus {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -975,8 +1060,11 @@ pub struct AwdMatchStatus {
     pub shell_exposure: AwdShellExposure,
 }
 
+impl crate::With for AwdMatchStatus {}
+
 /// `AwdProvisionPlanInfo`, sent by the platform (OpenAPI schema `AwdProvisionPlanInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdProvisionPlanInfo {
     /// `to_start`: list of string.
     pub to_start: Vec<String>,
@@ -987,8 +1075,11 @@ pub struct AwdProvisionPlanInfo {
     pub total: i64,
 }
 
+impl crate::With for AwdProvisionPlanInfo {}
+
 /// `AwdRoundHistoryResponse`, sent by the platform (OpenAPI schema `AwdRoundHistoryResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdRoundHistoryResponse {
     /// `last_tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
@@ -997,8 +1088,11 @@ pub struct AwdRoundHistoryResponse {
     pub series: Vec<AwdRoundSeries>,
 }
 
+impl crate::With for AwdRoundHistoryResponse {}
+
 /// `AwdRoundPoint`, sent by the platform (OpenAPI schema `AwdRoundPoint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdRoundPoint {
     /// `tick`: integer; default `0`.
     #[serde(default)]
@@ -1020,8 +1114,11 @@ pub struct AwdRoundPoint {
     pub rank: i64,
 }
 
+impl crate::With for AwdRoundPoint {}
+
 /// `AwdRoundSeries`, sent by the platform (OpenAPI schema `AwdRoundSeries`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdRoundSeries {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -1036,8 +1133,11 @@ pub struct AwdRoundSeries {
     pub anonymous: bool,
 }
 
+impl crate::With for AwdRoundSeries {}
+
 /// `AwdSlaHistoryResponse`, sent by the platform (OpenAPI schema `AwdSlaHistoryResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdSlaHistoryResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -1052,8 +1152,11 @@ pub struct AwdSlaHistoryResponse {
     pub spread_s: Option<Vec<Json>>,
 }
 
+impl crate::With for AwdSlaHistoryResponse {}
+
 /// `AwdSlaProbeRow`, sent by the platform (OpenAPI schema `AwdSlaProbeRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdSlaProbeRow {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -1075,8 +1178,11 @@ pub struct AwdSlaProbeRow {
     pub offset_s: Option<f64>,
 }
 
+impl crate::With for AwdSlaProbeRow {}
+
 /// `AwdTarget`, sent by the platform (OpenAPI schema `AwdTarget`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdTarget {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -1101,8 +1207,11 @@ pub struct AwdTarget {
     pub anonymous: bool,
 }
 
+impl crate::With for AwdTarget {}
+
 /// `AwdTargetsResponse`, sent by the platform (OpenAPI schema `AwdTargetsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdTargetsResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -1114,8 +1223,11 @@ pub struct AwdTargetsResponse {
     pub targets: Vec<AwdTarget>,
 }
 
+impl crate::With for AwdTargetsResponse {}
+
 /// `CompetitionAdminInfo`, sent by the platform (OpenAPI schema `CompetitionAdminInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionAdminInfo {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
@@ -1136,8 +1248,11 @@ pub struct CompetitionAdminInfo {
     pub granted_at: Option<Timestamp>,
 }
 
+impl crate::With for CompetitionAdminInfo {}
+
 /// `CompetitionApplicationInfo`, sent by the platform (OpenAPI schema `CompetitionApplicationInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionApplicationInfo {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -1157,16 +1272,22 @@ pub struct CompetitionApplicationInfo {
     pub decision_note: String,
 }
 
+impl crate::With for CompetitionApplicationInfo {}
+
 /// `CompetitionApplicationRequest`, sent to the platform (OpenAPI schema `CompetitionApplicationRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionApplicationRequest {
     /// `message`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
+impl crate::With for CompetitionApplicationRequest {}
+
 /// `CompetitionApplicationReviewRequest`, sent to the platform (OpenAPI schema `CompetitionApplicationReviewRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionApplicationReviewRequest {
     /// `status`: [`CompetitionApplicationReviewRequestStatus`].
     pub status: CompetitionApplicationReviewRequestStatus,
@@ -1175,8 +1296,11 @@ pub struct CompetitionApplicationReviewRequest {
     pub note: Option<String>,
 }
 
+impl crate::With for CompetitionApplicationReviewRequest {}
+
 /// `CompetitionApplicationRow`, sent by the platform (OpenAPI schema `CompetitionApplicationRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionApplicationRow {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -1213,8 +1337,11 @@ pub struct CompetitionApplicationRow {
     pub invited: bool,
 }
 
+impl crate::With for CompetitionApplicationRow {}
+
 /// `CompetitionAttachmentsResponse`, sent by the platform (OpenAPI schema `CompetitionAttachmentsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionAttachmentsResponse {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -1222,8 +1349,11 @@ pub struct CompetitionAttachmentsResponse {
     pub attachments: Vec<CompetitionAttachmentInfo>,
 }
 
+impl crate::With for CompetitionAttachmentsResponse {}
+
 /// `CompetitionCreate`, sent to the platform (OpenAPI schema `CompetitionCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionCreate {
     /// `title`: string.
     pub title: String,
@@ -1332,8 +1462,11 @@ pub struct CompetitionCreate {
     pub status: Option<CompetitionCreateStatus>,
 }
 
+impl crate::With for CompetitionCreate {}
+
 /// `CompetitionDetail`, sent by the platform (OpenAPI schema `CompetitionDetail`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionDetail {
     /// `id`: [`CompetitionId`].
     pub id: CompetitionId,
@@ -1530,8 +1663,11 @@ pub struct CompetitionDetail {
     pub registered_at: Option<Timestamp>,
 }
 
+impl crate::With for CompetitionDetail {}
+
 /// `CompetitionFormatPreset`, sent by the platform (OpenAPI schema `CompetitionFormatPreset`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionFormatPreset {
     /// `id`: string.
     pub id: String,
@@ -1562,8 +1698,11 @@ pub struct CompetitionFormatPreset {
     pub entrants_are_agents: bool,
 }
 
+impl crate::With for CompetitionFormatPreset {}
+
 /// `CompetitionInfo`, sent by the platform (OpenAPI schema `CompetitionInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionInfo {
     /// `id`: [`CompetitionId`].
     pub id: CompetitionId,
@@ -1743,8 +1882,11 @@ pub struct CompetitionInfo {
     pub my_solves: i64,
 }
 
+impl crate::With for CompetitionInfo {}
+
 /// `CompetitionMembershipInfo`, sent by the platform (OpenAPI schema `CompetitionMembershipInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionMembershipInfo {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -1802,8 +1944,11 @@ pub struct CompetitionMembershipInfo {
     pub competition_team_count: i64,
 }
 
+impl crate::With for CompetitionMembershipInfo {}
+
 /// `CompetitionRecords`, sent by the platform (OpenAPI schema `CompetitionRecords`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionRecords {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -1829,8 +1974,11 @@ pub struct CompetitionRecords {
     pub authored_challenges: Vec<RecordAuthoredChallenge>,
 }
 
+impl crate::With for CompetitionRecords {}
+
 /// `CompetitionRegistrationInfo`, sent by the platform (OpenAPI schema `CompetitionRegistrationInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionRegistrationInfo {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -1842,8 +1990,11 @@ pub struct CompetitionRegistrationInfo {
     pub registered_at: Option<Timestamp>,
 }
 
+impl crate::With for CompetitionRegistrationInfo {}
+
 /// `CompetitionScoreDistribution`, sent by the platform (OpenAPI schema `CompetitionScoreDistribution`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionScoreDistribution {
     /// `total_teams`: integer; default `0`.
     #[serde(default)]
@@ -1852,8 +2003,11 @@ pub struct CompetitionScoreDistribution {
     pub bins: Vec<ScoreBucket>,
 }
 
+impl crate::With for CompetitionScoreDistribution {}
+
 /// `CompetitionScoreHistory`, sent by the platform (OpenAPI schema `CompetitionScoreHistory`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionScoreHistory {
     /// `series`: list of [`ScoreHistorySeries`].
     pub series: Vec<ScoreHistorySeries>,
@@ -1862,8 +2016,11 @@ pub struct CompetitionScoreHistory {
     pub generated_at: UnixTime,
 }
 
+impl crate::With for CompetitionScoreHistory {}
+
 /// `CompetitionSeriesConfig`, sent to the platform (OpenAPI schema `CompetitionSeriesConfig`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionSeriesConfig {
     /// `access`: [`CompetitionCreateAccess`]; optional; default `public`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1928,8 +2085,11 @@ pub struct CompetitionSeriesConfig {
     pub weekday: Option<i64>,
 }
 
+impl crate::With for CompetitionSeriesConfig {}
+
 /// `CompetitionSeriesInfo`, sent by the platform (OpenAPI schema `CompetitionSeriesInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionSeriesInfo {
     /// `name`: string.
     #[serde(default)]
@@ -2013,8 +2173,11 @@ pub struct CompetitionSeriesInfo {
     pub shared_pool_ids: Vec<String>,
 }
 
+impl crate::With for CompetitionSeriesInfo {}
+
 /// `CompetitionSessionInfo`, exchanged with the platform (OpenAPI schema `CompetitionSessionInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionSessionInfo {
     /// `starts_at`: date-time string.
     pub starts_at: Timestamp,
@@ -2022,8 +2185,11 @@ pub struct CompetitionSessionInfo {
     pub ends_at: Timestamp,
 }
 
+impl crate::With for CompetitionSessionInfo {}
+
 /// `CompetitionUpdate`, sent to the platform (OpenAPI schema `CompetitionUpdate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionUpdate {
     /// `access`: [`CompetitionCreateAccess`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2126,8 +2292,11 @@ pub struct CompetitionUpdate {
     pub title: Option<String>,
 }
 
+impl crate::With for CompetitionUpdate {}
+
 /// `EvalLeaderboard`, sent by the platform (OpenAPI schema `EvalLeaderboard`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalLeaderboard {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -2152,8 +2321,11 @@ pub struct EvalLeaderboard {
     pub trend: Vec<EvalTrendPoint>,
 }
 
+impl crate::With for EvalLeaderboard {}
+
 /// `GrantCompetitionAdminRequest`, sent to the platform (OpenAPI schema `GrantCompetitionAdminRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GrantCompetitionAdminRequest {
     /// `email`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2169,8 +2341,11 @@ pub struct GrantCompetitionAdminRequest {
     pub user_id: Option<UserId>,
 }
 
+impl crate::With for GrantCompetitionAdminRequest {}
+
 /// `HarnessStanding`, sent by the platform (OpenAPI schema `HarnessStanding`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessStanding {
     /// `rank`: integer; default `0`.
     #[serde(default)]
@@ -2207,8 +2382,11 @@ pub struct HarnessStanding {
     pub agent: Option<AgentEntrantInfo>,
 }
 
+impl crate::With for HarnessStanding {}
+
 /// `LeaderboardCell`, sent by the platform (OpenAPI schema `LeaderboardCell`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LeaderboardCell {
     /// `key`: string.
     #[serde(default)]
@@ -2224,8 +2402,11 @@ pub struct LeaderboardCell {
     pub solve_rate: f64,
 }
 
+impl crate::With for LeaderboardCell {}
+
 /// `ModelStanding`, sent by the platform (OpenAPI schema `ModelStanding`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ModelStanding {
     /// `rank`: integer; default `0`.
     #[serde(default)]
@@ -2299,8 +2480,11 @@ pub struct ModelStanding {
     pub breakdowns: BTreeMap<String, Vec<LeaderboardCell>>,
 }
 
+impl crate::With for ModelStanding {}
+
 /// `MyRegistrationResponse`, sent by the platform (OpenAPI schema `MyRegistrationResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MyRegistrationResponse {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -2372,8 +2556,11 @@ pub struct MyRegistrationResponse {
     pub team_anonymous: bool,
 }
 
+impl crate::With for MyRegistrationResponse {}
+
 /// `NodeRegister`, sent to the platform (OpenAPI schema `NodeRegister`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeRegister {
     /// `url`: string.
     pub url: String,
@@ -2387,8 +2574,11 @@ pub struct NodeRegister {
     pub labels: Option<BTreeMap<String, String>>,
 }
 
+impl crate::With for NodeRegister {}
+
 /// `NodeRegisterResponse`, sent by the platform (OpenAPI schema `NodeRegisterResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeRegisterResponse {
     /// `id`: string.
     pub id: String,
@@ -2478,8 +2668,11 @@ pub struct NodeRegisterResponse {
     pub token: String,
 }
 
+impl crate::With for NodeRegisterResponse {}
+
 /// `RegistrationFieldSpec`, sent by the platform (OpenAPI schema `RegistrationFieldSpec`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistrationFieldSpec {
     /// `name`: string.
     pub name: String,
@@ -2493,8 +2686,11 @@ pub struct RegistrationFieldSpec {
     pub sensitive: bool,
 }
 
+impl crate::With for RegistrationFieldSpec {}
+
 /// `RegistrationFormSpec`, sent by the platform (OpenAPI schema `RegistrationFormSpec`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistrationFormSpec {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -2526,8 +2722,11 @@ pub struct RegistrationFormSpec {
     pub anonymous_entry_kind: CompetitionCreateAnonymousEntryKind,
 }
 
+impl crate::With for RegistrationFormSpec {}
+
 /// `RegistrationSummary`, sent by the platform (OpenAPI schema `RegistrationSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistrationSummary {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -2548,8 +2747,11 @@ pub struct RegistrationSummary {
     pub incomplete_teams: i64,
 }
 
+impl crate::With for RegistrationSummary {}
+
 /// `ReportStanding`, sent by the platform (OpenAPI schema `ReportStanding`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportStanding {
     /// `report`: [`ReportInfo`].
     pub report: ReportInfo,
@@ -2570,8 +2772,11 @@ pub struct ReportStanding {
     pub grade_requests_limit: i64,
 }
 
+impl crate::With for ReportStanding {}
+
 /// `ScoreBucket`, sent by the platform (OpenAPI schema `ScoreBucket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ScoreBucket {
     /// `label`: string.
     pub label: String,
@@ -2580,8 +2785,11 @@ pub struct ScoreBucket {
     pub count: i64,
 }
 
+impl crate::With for ScoreBucket {}
+
 /// `ScoreHistoryPoint`, sent by the platform (OpenAPI schema `ScoreHistoryPoint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ScoreHistoryPoint {
     /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -2594,8 +2802,11 @@ pub struct ScoreHistoryPoint {
     pub rank: i64,
 }
 
+impl crate::With for ScoreHistoryPoint {}
+
 /// `ScoreHistorySeries`, sent by the platform (OpenAPI schema `ScoreHistorySeries`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ScoreHistorySeries {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -2608,8 +2819,11 @@ pub struct ScoreHistorySeries {
     pub anonymous: bool,
 }
 
+impl crate::With for ScoreHistorySeries {}
+
 /// `ScoreboardEntry`, sent by the platform (OpenAPI schema `ScoreboardEntry`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ScoreboardEntry {
     /// `rank`: integer; default `0`.
     #[serde(default)]
@@ -2674,8 +2888,11 @@ pub struct ScoreboardEntry {
     pub review_status: String,
 }
 
+impl crate::With for ScoreboardEntry {}
+
 /// `SeriesLadder`, sent by the platform (OpenAPI schema `SeriesLadder`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SeriesLadder {
     /// `series_id`: string.
     #[serde(default)]
@@ -2690,8 +2907,11 @@ pub struct SeriesLadder {
     pub entries: Vec<SeriesLadderEntry>,
 }
 
+impl crate::With for SeriesLadder {}
+
 /// `SeriesLadderEntry`, sent by the platform (OpenAPI schema `SeriesLadderEntry`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SeriesLadderEntry {
     /// `rank`: integer; default `0`.
     #[serde(default)]
@@ -2722,8 +2942,11 @@ pub struct SeriesLadderEntry {
     pub provisional: bool,
 }
 
+impl crate::With for SeriesLadderEntry {}
+
 /// `SeriesLadderHistory`, sent by the platform (OpenAPI schema `SeriesLadderHistory`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SeriesLadderHistory {
     /// `series_id`: string.
     #[serde(default)]
@@ -2753,8 +2976,11 @@ pub struct SeriesLadderHistory {
     pub moves: Vec<SeriesLadderMove>,
 }
 
+impl crate::With for SeriesLadderHistory {}
+
 /// `SeriesLadderMove`, sent by the platform (OpenAPI schema `SeriesLadderMove`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SeriesLadderMove {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -2776,8 +3002,11 @@ pub struct SeriesLadderMove {
     pub created_at: Option<Timestamp>,
 }
 
+impl crate::With for SeriesLadderMove {}
+
 /// `SeriesOccurrencePreview`, sent by the platform (OpenAPI schema `SeriesOccurrencePreview`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SeriesOccurrencePreview {
     /// `occurrence_at`: date-time string.
     pub occurrence_at: Timestamp,
@@ -2791,8 +3020,11 @@ pub struct SeriesOccurrencePreview {
     pub refused: String,
 }
 
+impl crate::With for SeriesOccurrencePreview {}
+
 /// `SeriesPreview`, sent by the platform (OpenAPI schema `SeriesPreview`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SeriesPreview {
     /// `series_id`: string.
     #[serde(default)]
@@ -2803,8 +3035,11 @@ pub struct SeriesPreview {
     pub missed: Vec<Timestamp>,
 }
 
+impl crate::With for SeriesPreview {}
+
 /// `UserScoreboardEntry`, sent by the platform (OpenAPI schema `UserScoreboardEntry`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserScoreboardEntry {
     /// `rank`: integer; default `0`.
     #[serde(default)]
@@ -2833,8 +3068,11 @@ pub struct UserScoreboardEntry {
     pub affiliation: Option<AffiliationInfo>,
 }
 
+impl crate::With for UserScoreboardEntry {}
+
 /// `VendorModelRegisterRequest`, sent to the platform (OpenAPI schema `VendorModelRegisterRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VendorModelRegisterRequest {
     /// `id`: string.
     pub id: String,
@@ -2854,8 +3092,11 @@ pub struct VendorModelRegisterRequest {
     pub provider_model: Option<String>,
 }
 
+impl crate::With for VendorModelRegisterRequest {}
+
 /// `VendorStanding`, sent by the platform (OpenAPI schema `VendorStanding`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VendorStanding {
     /// `rank`: integer; default `0`.
     #[serde(default)]
@@ -2888,3 +3129,5 @@ pub struct VendorStanding {
     #[serde(default)]
     pub cost_usd: f64,
 }
+
+impl crate::With for VendorStanding {}

@@ -148,6 +148,7 @@ pub type PageOfLlmModelState = Page<LlmModelStateOutput>;
 
 /// `AdminHarnessRow`, sent by the platform (OpenAPI schema `AdminHarnessRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminHarnessRow {
     /// `id`: string.
     #[serde(default)]
@@ -222,8 +223,11 @@ pub struct AdminHarnessRow {
     pub dispatchable: bool,
 }
 
+impl crate::With for AdminHarnessRow {}
+
 /// `AgentActionRow`, sent by the platform (OpenAPI schema `AgentActionRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AgentActionRow {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -256,8 +260,11 @@ pub struct AgentActionRow {
     pub call_id: String,
 }
 
+impl crate::With for AgentActionRow {}
+
 /// `AgentActionsPage`, sent by the platform (OpenAPI schema `AgentActionsPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AgentActionsPage {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -278,8 +285,11 @@ pub struct AgentActionsPage {
     pub max_rows: i64,
 }
 
+impl crate::With for AgentActionsPage {}
+
 /// `AgentEntrantInfo`, sent by the platform (OpenAPI schema `AgentEntrantInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AgentEntrantInfo {
     /// `id`: string.
     pub id: String,
@@ -303,8 +313,11 @@ pub struct AgentEntrantInfo {
     pub image_digest: String,
 }
 
+impl crate::With for AgentEntrantInfo {}
+
 /// `AgentPulseBeat`, sent by the platform (OpenAPI schema `AgentPulseBeat`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AgentPulseBeat {
     /// `at_ts`: number; default `0.0`.
     #[serde(default)]
@@ -322,8 +335,11 @@ pub struct AgentPulseBeat {
     pub trouble: PulseTrouble,
 }
 
+impl crate::With for AgentPulseBeat {}
+
 /// `AgentPulseLane`, sent by the platform (OpenAPI schema `AgentPulseLane`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AgentPulseLane {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -344,8 +360,11 @@ pub struct AgentPulseLane {
     pub beats: Vec<AgentPulseBeat>,
 }
 
+impl crate::With for AgentPulseLane {}
+
 /// `AgentPulsePage`, sent by the platform (OpenAPI schema `AgentPulsePage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AgentPulsePage {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -360,8 +379,11 @@ pub struct AgentPulsePage {
     pub total: i64,
 }
 
+impl crate::With for AgentPulsePage {}
+
 /// `EvalAllowanceGrant`, sent to the platform (OpenAPI schema `EvalAllowanceGrant`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalAllowanceGrant {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
@@ -374,8 +396,11 @@ pub struct EvalAllowanceGrant {
     pub note: Option<String>,
 }
 
+impl crate::With for EvalAllowanceGrant {}
+
 /// `EvalAllowanceRow`, sent by the platform (OpenAPI schema `EvalAllowanceRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalAllowanceRow {
     /// `user_id`: [`UserId`].
     #[serde(default)]
@@ -410,8 +435,11 @@ pub struct EvalAllowanceRow {
     pub exhausted: bool,
 }
 
+impl crate::With for EvalAllowanceRow {}
+
 /// `EvalArtifactBucket`, sent by the platform (OpenAPI schema `EvalArtifactBucket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalArtifactBucket {
     /// `label`: string.
     #[serde(default)]
@@ -421,8 +449,11 @@ pub struct EvalArtifactBucket {
     pub runs: i64,
 }
 
+impl crate::With for EvalArtifactBucket {}
+
 /// `EvalArtifactReport`, sent by the platform (OpenAPI schema `EvalArtifactReport`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalArtifactReport {
     /// `stored_runs`: integer; default `0`.
     #[serde(default)]
@@ -445,8 +476,11 @@ pub struct EvalArtifactReport {
     pub storage_configured: bool,
 }
 
+impl crate::With for EvalArtifactReport {}
+
 /// `EvalCampaignState`, sent by the platform (OpenAPI schema `EvalCampaignState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalCampaignState {
     /// `id`: string.
     #[serde(default)]
@@ -525,8 +559,11 @@ pub struct EvalCampaignState {
     pub finished_at_ts: UnixTime,
 }
 
+impl crate::With for EvalCampaignState {}
+
 /// `EvalEntryRequest`, sent to the platform (OpenAPI schema `EvalEntryRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalEntryRequest {
     /// `harness_id`: string.
     pub harness_id: String,
@@ -545,8 +582,11 @@ pub struct EvalEntryRequest {
     pub timeout_s: Option<i64>,
 }
 
+impl crate::With for EvalEntryRequest {}
+
 /// `EvalRunCoverage`, sent by the platform (OpenAPI schema `EvalRunCoverage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalRunCoverage {
     /// `run_id`: string.
     #[serde(default)]
@@ -579,8 +619,11 @@ pub struct EvalRunCoverage {
     pub challenge_in_catalog: bool,
 }
 
+impl crate::With for EvalRunCoverage {}
+
 /// `EvalRunState`, sent by the platform (OpenAPI schema `EvalRunState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalRunState {
     /// `id`: string.
     #[serde(default)]
@@ -691,8 +734,11 @@ pub struct EvalRunState {
     pub match_address: String,
 }
 
+impl crate::With for EvalRunState {}
+
 /// `EvalTrendPoint`, sent by the platform (OpenAPI schema `EvalTrendPoint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalTrendPoint {
     /// `period`: string.
     #[serde(default)]
@@ -711,8 +757,11 @@ pub struct EvalTrendPoint {
     pub cost_usd: f64,
 }
 
+impl crate::With for EvalTrendPoint {}
+
 /// `HarnessModelCell`, sent by the platform (OpenAPI schema `HarnessModelCell`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessModelCell {
     /// `model_id`: string.
     #[serde(default)]
@@ -731,8 +780,11 @@ pub struct HarnessModelCell {
     pub solve_rate: f64,
 }
 
+impl crate::With for HarnessModelCell {}
+
 /// `HarnessReviewRequest`, sent to the platform (OpenAPI schema `HarnessReviewRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessReviewRequest {
     /// `status`: [`AdminAuthoredChallengeRowReviewStatus`].
     pub status: AdminAuthoredChallengeRowReviewStatus,
@@ -741,8 +793,11 @@ pub struct HarnessReviewRequest {
     pub note: Option<String>,
 }
 
+impl crate::With for HarnessReviewRequest {}
+
 /// `HarnessStateInput`, sent to the platform (OpenAPI schema `HarnessState-Input`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessStateInput {
     /// `active`: boolean; optional; default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -809,8 +864,11 @@ pub struct HarnessStateInput {
     pub version: Option<String>,
 }
 
+impl crate::With for HarnessStateInput {}
+
 /// `HarnessStateOutput`, sent by the platform (OpenAPI schema `HarnessState-Output`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessStateOutput {
     /// `id`: string.
     #[serde(default)]
@@ -876,8 +934,11 @@ pub struct HarnessStateOutput {
     pub conformance_findings: Vec<BTreeMap<String, String>>,
 }
 
+impl crate::With for HarnessStateOutput {}
+
 /// `HarnessTags`, sent by the platform (OpenAPI schema `HarnessTags`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessTags {
     /// `image`: string.
     #[serde(default)]
@@ -886,8 +947,11 @@ pub struct HarnessTags {
     pub tags: Vec<String>,
 }
 
+impl crate::With for HarnessTags {}
+
 /// `HarnessUpdate`, sent to the platform (OpenAPI schema `HarnessUpdate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct HarnessUpdate {
     /// `active`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -909,8 +973,11 @@ pub struct HarnessUpdate {
     pub version: Option<String>,
 }
 
+impl crate::With for HarnessUpdate {}
+
 /// `LlmBudgetPage`, sent by the platform (OpenAPI schema `LlmBudgetPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmBudgetPage {
     /// `items`: list of [`LlmBudgetRow`].
     pub items: Vec<LlmBudgetRow>,
@@ -920,8 +987,11 @@ pub struct LlmBudgetPage {
     pub gateway_configured: bool,
 }
 
+impl crate::With for LlmBudgetPage {}
+
 /// `LlmBudgetRow`, sent by the platform (OpenAPI schema `LlmBudgetRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmBudgetRow {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -943,8 +1013,11 @@ pub struct LlmBudgetRow {
     pub exhausted: bool,
 }
 
+impl crate::With for LlmBudgetRow {}
+
 /// `LlmCallBody`, sent by the platform (OpenAPI schema `LlmCallBody`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmCallBody {
     /// `id`: string.
     #[serde(default)]
@@ -963,8 +1036,11 @@ pub struct LlmCallBody {
     pub available: bool,
 }
 
+impl crate::With for LlmCallBody {}
+
 /// `LlmCallPage`, sent by the platform (OpenAPI schema `LlmCallPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmCallPage {
     /// `items`: list of [`LlmCallRow`].
     pub items: Vec<LlmCallRow>,
@@ -979,8 +1055,11 @@ pub struct LlmCallPage {
     pub rates_as_of: String,
 }
 
+impl crate::With for LlmCallPage {}
+
 /// `LlmCallRow`, sent by the platform (OpenAPI schema `LlmCallRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmCallRow {
     /// `id`: string.
     #[serde(default)]
@@ -1065,8 +1144,11 @@ pub struct LlmCallRow {
     pub estimated_usd: Option<f64>,
 }
 
+impl crate::With for LlmCallRow {}
+
 /// `LlmModelOption`, sent by the platform (OpenAPI schema `LlmModelOption`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmModelOption {
     /// `id`: string.
     #[serde(default)]
@@ -1088,8 +1170,11 @@ pub struct LlmModelOption {
     pub output_price_per_mtok: f64,
 }
 
+impl crate::With for LlmModelOption {}
+
 /// `LlmModelStateInput`, sent to the platform (OpenAPI schema `LlmModelState-Input`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmModelStateInput {
     /// `active`: boolean; optional; default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1151,8 +1236,11 @@ pub struct LlmModelStateInput {
     pub vendor: Option<String>,
 }
 
+impl crate::With for LlmModelStateInput {}
+
 /// `LlmModelStateOutput`, sent by the platform (OpenAPI schema `LlmModelState-Output`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmModelStateOutput {
     /// `id`: string.
     #[serde(default)]
@@ -1210,8 +1298,11 @@ pub struct LlmModelStateOutput {
     pub review_note: String,
 }
 
+impl crate::With for LlmModelStateOutput {}
+
 /// `LlmProviderChoice`, sent by the platform (OpenAPI schema `LlmProviderChoice`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmProviderChoice {
     /// `id`: string.
     pub id: String,
@@ -1223,8 +1314,11 @@ pub struct LlmProviderChoice {
     pub base_url: String,
 }
 
+impl crate::With for LlmProviderChoice {}
+
 /// `LlmProviderCreate`, sent to the platform (OpenAPI schema `LlmProviderCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmProviderCreate {
     /// `key_id`: string.
     pub key_id: String,
@@ -1237,8 +1331,11 @@ pub struct LlmProviderCreate {
     pub base_url: Option<String>,
 }
 
+impl crate::With for LlmProviderCreate {}
+
 /// `LlmProviderInfo`, sent by the platform (OpenAPI schema `LlmProviderInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmProviderInfo {
     /// `key_id`: string.
     pub key_id: String,
@@ -1268,8 +1365,11 @@ pub struct LlmProviderInfo {
     pub shadowed_by: i64,
 }
 
+impl crate::With for LlmProviderInfo {}
+
 /// `LlmProviderPage`, sent by the platform (OpenAPI schema `LlmProviderPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmProviderPage {
     /// `items`: list of [`LlmProviderInfo`].
     pub items: Vec<LlmProviderInfo>,
@@ -1284,8 +1384,11 @@ pub struct LlmProviderPage {
     pub sealing_configured: bool,
 }
 
+impl crate::With for LlmProviderPage {}
+
 /// `LlmProviderProbe`, sent by the platform (OpenAPI schema `LlmProviderProbe`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmProviderProbe {
     /// `key_id`: string.
     #[serde(default)]
@@ -1310,8 +1413,11 @@ pub struct LlmProviderProbe {
     pub stub: bool,
 }
 
+impl crate::With for LlmProviderProbe {}
+
 /// `MetaLlm`, sent by the platform (OpenAPI schema `MetaLlm`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetaLlm {
     /// `calls_today`: integer; default `0`.
     #[serde(default)]
@@ -1324,8 +1430,11 @@ pub struct MetaLlm {
     pub output_tokens_today: i64,
 }
 
+impl crate::With for MetaLlm {}
+
 /// `ModelHarnessRef`, sent by the platform (OpenAPI schema `ModelHarnessRef`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ModelHarnessRef {
     /// `harness_id`: string.
     #[serde(default)]
@@ -1338,8 +1447,11 @@ pub struct ModelHarnessRef {
     pub runs: i64,
 }
 
+impl crate::With for ModelHarnessRef {}
+
 /// `ModelReviewRequest`, sent to the platform (OpenAPI schema `ModelReviewRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ModelReviewRequest {
     /// `status`: [`AdminAuthoredChallengeRowReviewStatus`].
     pub status: AdminAuthoredChallengeRowReviewStatus,
@@ -1348,8 +1460,11 @@ pub struct ModelReviewRequest {
     pub note: Option<String>,
 }
 
+impl crate::With for ModelReviewRequest {}
+
 /// `MyEvalRunPage`, sent by the platform (OpenAPI schema `MyEvalRunPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MyEvalRunPage {
     /// `items`: list of [`MyEvalRunRow`].
     pub items: Vec<MyEvalRunRow>,
@@ -1361,8 +1476,11 @@ pub struct MyEvalRunPage {
     pub indexing: bool,
 }
 
+impl crate::With for MyEvalRunPage {}
+
 /// `MyEvalRunRow`, sent by the platform (OpenAPI schema `MyEvalRunRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MyEvalRunRow {
     /// `resets`: integer, may be null.
     #[serde(default)]
@@ -1438,8 +1556,11 @@ pub struct MyEvalRunRow {
     pub transcript: String,
 }
 
+impl crate::With for MyEvalRunRow {}
+
 /// `MyLlmKey`, sent by the platform (OpenAPI schema `MyLlmKey`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MyLlmKey {
     /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
@@ -1467,8 +1588,11 @@ pub struct MyLlmKey {
     pub last_probe_at: String,
 }
 
+impl crate::With for MyLlmKey {}
+
 /// `MyLlmKeyCreate`, sent to the platform (OpenAPI schema `MyLlmKeyCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MyLlmKeyCreate {
     /// `api_key`: string.
     pub api_key: String,
@@ -1480,8 +1604,11 @@ pub struct MyLlmKeyCreate {
     pub label: Option<String>,
 }
 
+impl crate::With for MyLlmKeyCreate {}
+
 /// `MyLlmKeyProbe`, sent by the platform (OpenAPI schema `MyLlmKeyProbe`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MyLlmKeyProbe {
     /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
@@ -1509,8 +1636,11 @@ pub struct MyLlmKeyProbe {
     pub stub: bool,
 }
 
+impl crate::With for MyLlmKeyProbe {}
+
 /// `RecordEvalRun`, sent by the platform (OpenAPI schema `RecordEvalRun`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RecordEvalRun {
     /// `id`: string.
     pub id: String,
@@ -1560,16 +1690,24 @@ pub struct RecordEvalRun {
     pub finished_at_ts: UnixTime,
 }
 
+impl crate::With for RecordEvalRun {}
+
 /// `RunTranscriptRequest`, sent to the platform (OpenAPI schema `RunTranscriptRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RunTranscriptRequest {
     /// `published`: boolean.
     pub published: bool,
 }
 
+impl crate::With for RunTranscriptRequest {}
+
 /// `RunWallRequest`, sent to the platform (OpenAPI schema `RunWallRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RunWallRequest {
     /// `published`: boolean.
     pub published: bool,
 }
+
+impl crate::With for RunWallRequest {}

@@ -130,6 +130,7 @@ pub type PageOfInstanceRecordInfo = Page<InstanceRecordInfo>;
 
 /// `AdminStuckInstance`, sent by the platform (OpenAPI schema `AdminStuckInstance`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminStuckInstance {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
@@ -150,8 +151,11 @@ pub struct AdminStuckInstance {
     pub stuck_for_s: f64,
 }
 
+impl crate::With for AdminStuckInstance {}
+
 /// `AdminTrafficInstanceRow`, sent by the platform (OpenAPI schema `AdminTrafficInstanceRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTrafficInstanceRow {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
@@ -183,8 +187,11 @@ pub struct AdminTrafficInstanceRow {
     pub live: bool,
 }
 
+impl crate::With for AdminTrafficInstanceRow {}
+
 /// `AttackSurface`, sent by the platform (OpenAPI schema `AttackSurface`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AttackSurface {
     /// `services`: list of [`ServiceEndpoint`].
     pub services: Vec<ServiceEndpoint>,
@@ -198,8 +205,11 @@ pub struct AttackSurface {
     pub vpn: Option<VpnEndpoint>,
 }
 
+impl crate::With for AttackSurface {}
+
 /// `AwdVpnPeer`, sent by the platform (OpenAPI schema `AwdVpnPeer`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdVpnPeer {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -221,24 +231,33 @@ pub struct AwdVpnPeer {
     pub link: Option<AwdArenaLink>,
 }
 
+impl crate::With for AwdVpnPeer {}
+
 /// `AwdVpnRequest`, sent to the platform (OpenAPI schema `AwdVpnRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdVpnRequest {
     /// `public_key`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
 }
 
+impl crate::With for AwdVpnRequest {}
+
 /// `AwdVpnStatus`, sent by the platform (OpenAPI schema `AwdVpnStatus`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdVpnStatus {
     /// `peer`: [`AwdVpnPeer`], may be null.
     #[serde(default)]
     pub peer: Option<AwdVpnPeer>,
 }
 
+impl crate::With for AwdVpnStatus {}
+
 /// `BlueprintHostInfo`, sent by the platform (OpenAPI schema `BlueprintHostInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BlueprintHostInfo {
     /// `name`: string.
     pub name: String,
@@ -257,8 +276,11 @@ pub struct BlueprintHostInfo {
     pub role: HostRole,
 }
 
+impl crate::With for BlueprintHostInfo {}
+
 /// `InstanceAnswersResponse`, sent by the platform (OpenAPI schema `InstanceAnswersResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceAnswersResponse {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
@@ -272,8 +294,11 @@ pub struct InstanceAnswersResponse {
     pub answers: Vec<RevealedAnswer>,
 }
 
+impl crate::With for InstanceAnswersResponse {}
+
 /// `InstanceInfo`, sent by the platform (OpenAPI schema `InstanceInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceInfo {
     /// `id`: [`InstanceId`].
     pub id: InstanceId,
@@ -341,8 +366,11 @@ pub struct InstanceInfo {
     pub lease: InstanceInfoLease,
 }
 
+impl crate::With for InstanceInfo {}
+
 /// `InstanceQuestionInfo`, sent by the platform (OpenAPI schema `InstanceQuestionInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceQuestionInfo {
     /// `id`: [`QuestionId`].
     pub id: QuestionId,
@@ -373,8 +401,11 @@ pub struct InstanceQuestionInfo {
     pub auto_check: bool,
 }
 
+impl crate::With for InstanceQuestionInfo {}
+
 /// `InstanceRecordArtifacts`, sent by the platform (OpenAPI schema `InstanceRecordArtifacts`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceRecordArtifacts {
     /// `has_manifest`: boolean; default `false`.
     #[serde(default)]
@@ -414,8 +445,11 @@ pub struct InstanceRecordArtifacts {
     pub pcap_dropped_segments: i64,
 }
 
+impl crate::With for InstanceRecordArtifacts {}
+
 /// `InstanceRecordDetail`, sent by the platform (OpenAPI schema `InstanceRecordDetail`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceRecordDetail {
     /// `record`: [`InstanceRecordInfoDetail`].
     pub record: InstanceRecordInfoDetail,
@@ -423,8 +457,11 @@ pub struct InstanceRecordDetail {
     pub artifacts: InstanceRecordArtifacts,
 }
 
+impl crate::With for InstanceRecordDetail {}
+
 /// `InstanceRecordInfo`, sent by the platform (OpenAPI schema `InstanceRecordInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceRecordInfo {
     /// `id`: [`InstanceId`].
     pub id: InstanceId,
@@ -487,8 +524,11 @@ pub struct InstanceRecordInfo {
     pub request_count: i64,
 }
 
+impl crate::With for InstanceRecordInfo {}
+
 /// `InstanceRecordInfoDetail`, sent by the platform (OpenAPI schema `InstanceRecordInfoDetail`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceRecordInfoDetail {
     /// `id`: [`InstanceId`].
     pub id: InstanceId,
@@ -562,8 +602,11 @@ pub struct InstanceRecordInfoDetail {
     pub image_source: String,
 }
 
+impl crate::With for InstanceRecordInfoDetail {}
+
 /// `InstanceStatusResponse`, sent by the platform (OpenAPI schema `InstanceStatusResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceStatusResponse {
     /// `id`: [`InstanceId`].
     pub id: InstanceId,
@@ -584,8 +627,11 @@ pub struct InstanceStatusResponse {
     pub start_budget_s: i64,
 }
 
+impl crate::With for InstanceStatusResponse {}
+
 /// `InstanceStorageReport`, sent by the platform (OpenAPI schema `InstanceStorageReport`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceStorageReport {
     /// `archive`: [`ArchiveStoreReport`], may be null.
     #[serde(default)]
@@ -603,8 +649,11 @@ pub struct InstanceStorageReport {
     pub capture_max_bytes: i64,
 }
 
+impl crate::With for InstanceStorageReport {}
+
 /// `InstanceTrafficPage`, sent by the platform (OpenAPI schema `InstanceTrafficPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InstanceTrafficPage {
     /// `flows`: list of JSON object.
     pub flows: Vec<JsonObject>,
@@ -624,15 +673,21 @@ pub struct InstanceTrafficPage {
     pub unscrubbable: Vec<String>,
 }
 
+impl crate::With for InstanceTrafficPage {}
+
 /// `LinkStartResponse`, sent by the platform (OpenAPI schema `LinkStartResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LinkStartResponse {
     /// `authorize_url`: string.
     pub authorize_url: String,
 }
 
+impl crate::With for LinkStartResponse {}
+
 /// `LlmBudgetResetInfo`, sent by the platform (OpenAPI schema `LlmBudgetResetInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmBudgetResetInfo {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -646,16 +701,22 @@ pub struct LlmBudgetResetInfo {
     pub reason: String,
 }
 
+impl crate::With for LlmBudgetResetInfo {}
+
 /// `LlmBudgetResetRequest`, sent to the platform (OpenAPI schema `LlmBudgetResetRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LlmBudgetResetRequest {
     /// `reason`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
+impl crate::With for LlmBudgetResetRequest {}
+
 /// `MetaInstanceTtl`, sent by the platform (OpenAPI schema `MetaInstanceTtl`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetaInstanceTtl {
     /// `default_s`: integer; default `0`.
     #[serde(default)]
@@ -667,8 +728,11 @@ pub struct MetaInstanceTtl {
     pub options_s: Vec<i64>,
 }
 
+impl crate::With for MetaInstanceTtl {}
+
 /// `QuestionAttemptResetInfo`, sent by the platform (OpenAPI schema `QuestionAttemptResetInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct QuestionAttemptResetInfo {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -684,16 +748,22 @@ pub struct QuestionAttemptResetInfo {
     pub reason: String,
 }
 
+impl crate::With for QuestionAttemptResetInfo {}
+
 /// `QuestionAttemptResetRequest`, sent to the platform (OpenAPI schema `QuestionAttemptResetRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct QuestionAttemptResetRequest {
     /// `reason`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
+impl crate::With for QuestionAttemptResetRequest {}
+
 /// `RenewResponse`, sent by the platform (OpenAPI schema `RenewResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RenewResponse {
     /// `status`: [`RenewResponseStatus`] (always `renewed`); default `renewed`.
     #[serde(default)]
@@ -704,8 +774,11 @@ pub struct RenewResponse {
     pub expires_at: UnixTime,
 }
 
+impl crate::With for RenewResponse {}
+
 /// `ServiceEndpoint`, sent by the platform (OpenAPI schema `ServiceEndpoint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ServiceEndpoint {
     /// `service_type`: [`ServiceType`].
     pub service_type: ServiceType,
@@ -724,8 +797,11 @@ pub struct ServiceEndpoint {
     pub label: String,
 }
 
+impl crate::With for ServiceEndpoint {}
+
 /// `SshCredential`, sent by the platform (OpenAPI schema `SshCredential`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SshCredential {
     /// `exposure`: string; default `managed`.
     #[serde(default = "defaults::d_str_managed_20")]
@@ -749,8 +825,11 @@ pub struct SshCredential {
     pub expires_in: i64,
 }
 
+impl crate::With for SshCredential {}
+
 /// `SshExchangeRequest`, sent to the platform (OpenAPI schema `SshExchangeRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SshExchangeRequest {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
@@ -758,8 +837,11 @@ pub struct SshExchangeRequest {
     pub instance_id: InstanceId,
 }
 
+impl crate::With for SshExchangeRequest {}
+
 /// `StartRequest`, sent to the platform (OpenAPI schema `StartRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct StartRequest {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -771,8 +853,11 @@ pub struct StartRequest {
     pub ttl: Option<i64>,
 }
 
+impl crate::With for StartRequest {}
+
 /// `StartResponse`, sent by the platform (OpenAPI schema `StartResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct StartResponse {
     /// `id`: [`InstanceId`].
     pub id: InstanceId,
@@ -781,8 +866,11 @@ pub struct StartResponse {
     pub status: InstanceStatus,
 }
 
+impl crate::With for StartResponse {}
+
 /// `StopResponse`, sent by the platform (OpenAPI schema `StopResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct StopResponse {
     /// `status`: [`InstanceStatus`]; default `stopped`.
     #[serde(default)]
@@ -791,8 +879,11 @@ pub struct StopResponse {
     pub id: InstanceId,
 }
 
+impl crate::With for StopResponse {}
+
 /// `VpnEndpoint`, sent by the platform (OpenAPI schema `VpnEndpoint`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VpnEndpoint {
     /// `proto`: [`VpnEndpointProto`]; default `udp`.
     #[serde(default)]
@@ -805,3 +896,5 @@ pub struct VpnEndpoint {
     #[serde(default)]
     pub config_url: String,
 }
+
+impl crate::With for VpnEndpoint {}

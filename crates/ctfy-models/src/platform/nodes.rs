@@ -70,6 +70,7 @@ pub type PageOfNodeInfo = Page<NodeInfo>;
 
 /// `AdminUnhealthyNode`, sent by the platform (OpenAPI schema `AdminUnhealthyNode`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminUnhealthyNode {
     /// `node_id`: [`NodeId`].
     pub node_id: NodeId,
@@ -87,8 +88,11 @@ pub struct AdminUnhealthyNode {
     pub downtime_s: f64,
 }
 
+impl crate::With for AdminUnhealthyNode {}
+
 /// `ClusterInfo`, sent by the platform (OpenAPI schema `ClusterInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ClusterInfo {
     /// `platform_url`: string.
     pub platform_url: String,
@@ -96,8 +100,11 @@ pub struct ClusterInfo {
     pub node_image: String,
 }
 
+impl crate::With for ClusterInfo {}
+
 /// `ImageConsistencyRow`, sent by the platform (OpenAPI schema `ImageConsistencyRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ImageConsistencyRow {
     /// `ref`: string.
     pub r#ref: String,
@@ -109,8 +116,11 @@ pub struct ImageConsistencyRow {
     pub node_count: i64,
 }
 
+impl crate::With for ImageConsistencyRow {}
+
 /// `NodeCaptureStoreRow`, sent by the platform (OpenAPI schema `NodeCaptureStoreRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeCaptureStoreRow {
     /// `node_id`: [`NodeId`].
     pub node_id: NodeId,
@@ -125,8 +135,11 @@ pub struct NodeCaptureStoreRow {
     pub report: Option<NodeCaptureStoreReportOutput>,
 }
 
+impl crate::With for NodeCaptureStoreRow {}
+
 /// `NodeHealthSample`, sent by the platform (OpenAPI schema `NodeHealthSample`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeHealthSample {
     /// `node_id`: [`NodeId`].
     #[serde(default)]
@@ -151,8 +164,11 @@ pub struct NodeHealthSample {
     pub latency_ms: f64,
 }
 
+impl crate::With for NodeHealthSample {}
+
 /// `NodeHeartbeat`, sent to the platform (OpenAPI schema `NodeHeartbeat`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeHeartbeat {
     /// `id`: string.
     pub id: String,
@@ -209,8 +225,11 @@ pub struct NodeHeartbeat {
     pub wireguard_public_key: Option<String>,
 }
 
+impl crate::With for NodeHeartbeat {}
+
 /// `NodeHeartbeatResponse`, sent by the platform (OpenAPI schema `NodeHeartbeatResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeHeartbeatResponse {
     /// `status`: string; default `ok`.
     #[serde(default = "defaults::d_str_ok_16")]
@@ -235,8 +254,11 @@ pub struct NodeHeartbeatResponse {
     pub instance_capture_max_bytes: Option<i64>,
 }
 
+impl crate::With for NodeHeartbeatResponse {}
+
 /// `NodeInfo`, sent by the platform (OpenAPI schema `NodeInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeInfo {
     /// `id`: [`NodeId`].
     pub id: NodeId,
@@ -323,8 +345,11 @@ pub struct NodeInfo {
     pub ingress_checked_at: Option<Timestamp>,
 }
 
+impl crate::With for NodeInfo {}
+
 /// `NodeRegistryTicket`, sent by the platform (OpenAPI schema `NodeRegistryTicket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeRegistryTicket {
     /// `ticket`: string.
     #[serde(default)]
@@ -340,8 +365,11 @@ pub struct NodeRegistryTicket {
     pub reason: String,
 }
 
+impl crate::With for NodeRegistryTicket {}
+
 /// `NodeRegistryTicketRequest`, sent to the platform (OpenAPI schema `NodeRegistryTicketRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeRegistryTicketRequest {
     /// `id`: string.
     pub id: String,
@@ -353,8 +381,11 @@ pub struct NodeRegistryTicketRequest {
     pub ttl_s: Option<i64>,
 }
 
+impl crate::With for NodeRegistryTicketRequest {}
+
 /// `RegistryGcStatus`, sent by the platform (OpenAPI schema `RegistryGcStatus`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryGcStatus {
     /// `reachable`: boolean; default `false`.
     #[serde(default)]
@@ -379,8 +410,11 @@ pub struct RegistryGcStatus {
     pub message: String,
 }
 
+impl crate::With for RegistryGcStatus {}
+
 /// `RegistryManifestRow`, sent by the platform (OpenAPI schema `RegistryManifestRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryManifestRow {
     /// `tag`: string.
     pub tag: String,
@@ -402,8 +436,11 @@ pub struct RegistryManifestRow {
     pub reclaimable: bool,
 }
 
+impl crate::With for RegistryManifestRow {}
+
 /// `RegistryPushTarget`, sent by the platform (OpenAPI schema `RegistryPushTarget`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryPushTarget {
     /// `enabled`: boolean; default `false`.
     #[serde(default)]
@@ -416,8 +453,11 @@ pub struct RegistryPushTarget {
     pub repository_prefix: String,
 }
 
+impl crate::With for RegistryPushTarget {}
+
 /// `RegistryQuotaInfo`, sent by the platform (OpenAPI schema `RegistryQuotaInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryQuotaInfo {
     /// `max_bytes`: integer; default `0`.
     #[serde(default)]
@@ -427,8 +467,11 @@ pub struct RegistryQuotaInfo {
     pub max_tags: i64,
 }
 
+impl crate::With for RegistryQuotaInfo {}
+
 /// `RegistryReclaimItem`, sent by the platform (OpenAPI schema `RegistryReclaimItem`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryReclaimItem {
     /// `repository`: string.
     pub repository: String,
@@ -444,8 +487,11 @@ pub struct RegistryReclaimItem {
     pub references: Vec<RegistryReferenceReason>,
 }
 
+impl crate::With for RegistryReclaimItem {}
+
 /// `RegistryReclaimPlan`, sent by the platform (OpenAPI schema `RegistryReclaimPlan`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryReclaimPlan {
     /// `policy`: [`RegistryReclaimPolicy`].
     pub policy: RegistryReclaimPolicy,
@@ -473,8 +519,11 @@ pub struct RegistryReclaimPlan {
     pub incomplete: bool,
 }
 
+impl crate::With for RegistryReclaimPlan {}
+
 /// `RegistryReclaimRequest`, sent to the platform (OpenAPI schema `RegistryReclaimRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryReclaimRequest {
     /// `policy`: [`RegistryReclaimPolicy`].
     pub policy: RegistryReclaimPolicy,
@@ -483,8 +532,11 @@ pub struct RegistryReclaimRequest {
     pub dry_run: Option<bool>,
 }
 
+impl crate::With for RegistryReclaimRequest {}
+
 /// `RegistryRepo`, sent by the platform (OpenAPI schema `RegistryRepo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryRepo {
     /// `name`: string.
     pub name: String,
@@ -498,8 +550,11 @@ pub struct RegistryRepo {
     pub tags: i64,
 }
 
+impl crate::With for RegistryRepo {}
+
 /// `RegistryRepoList`, sent by the platform (OpenAPI schema `RegistryRepoList`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryRepoList {
     /// `items`: list of [`RegistryRepo`].
     pub items: Vec<RegistryRepo>,
@@ -511,8 +566,11 @@ pub struct RegistryRepoList {
     pub incomplete: bool,
 }
 
+impl crate::With for RegistryRepoList {}
+
 /// `RegistryTagList`, sent by the platform (OpenAPI schema `RegistryTagList`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryTagList {
     /// `repository`: string.
     pub repository: String,
@@ -526,8 +584,11 @@ pub struct RegistryTagList {
     pub incomplete: bool,
 }
 
+impl crate::With for RegistryTagList {}
+
 /// `RegistryUsageRow`, sent by the platform (OpenAPI schema `RegistryUsageRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistryUsageRow {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
@@ -559,8 +620,11 @@ pub struct RegistryUsageRow {
     pub platform_account: bool,
 }
 
+impl crate::With for RegistryUsageRow {}
+
 /// `TaskNodeLine`, sent by the platform (OpenAPI schema `TaskNodeLine`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TaskNodeLine {
     /// `node_id`: [`NodeId`].
     #[serde(default)]
@@ -586,3 +650,5 @@ pub struct TaskNodeLine {
     #[serde(default)]
     pub total: Option<i64>,
 }
+
+impl crate::With for TaskNodeLine {}

@@ -73,6 +73,7 @@ pub type PageOfSubmissionState = Page<SubmissionState>;
 
 /// `AdminArtifactStorageFlag`, sent by the platform (OpenAPI schema `AdminArtifactStorageFlag`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminArtifactStorageFlag {
     /// `verdict`: string.
     #[serde(default)]
@@ -91,8 +92,11 @@ pub struct AdminArtifactStorageFlag {
     pub retention_s: i64,
 }
 
+impl crate::With for AdminArtifactStorageFlag {}
+
 /// `AdminPatchSubmissionDetail`, sent by the platform (OpenAPI schema `AdminPatchSubmissionDetail`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminPatchSubmissionDetail {
     /// `id`: string.
     pub id: String,
@@ -137,8 +141,11 @@ pub struct AdminPatchSubmissionDetail {
     pub steps: Vec<PatchStepInfo>,
 }
 
+impl crate::With for AdminPatchSubmissionDetail {}
+
 /// `AdminPatchSubmissionInfo`, sent by the platform (OpenAPI schema `AdminPatchSubmissionInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminPatchSubmissionInfo {
     /// `id`: string.
     pub id: String,
@@ -177,8 +184,11 @@ pub struct AdminPatchSubmissionInfo {
     pub attempts: i64,
 }
 
+impl crate::With for AdminPatchSubmissionInfo {}
+
 /// `AdminPatchSubmissionPage`, sent by the platform (OpenAPI schema `AdminPatchSubmissionPage`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminPatchSubmissionPage {
     /// `items`: list of [`AdminPatchSubmissionInfo`].
     pub items: Vec<AdminPatchSubmissionInfo>,
@@ -187,8 +197,11 @@ pub struct AdminPatchSubmissionPage {
     pub total: i64,
 }
 
+impl crate::With for AdminPatchSubmissionPage {}
+
 /// `AdminSolveCell`, sent by the platform (OpenAPI schema `AdminSolveCell`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminSolveCell {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -217,8 +230,11 @@ pub struct AdminSolveCell {
     pub last_captured_at: Option<Timestamp>,
 }
 
+impl crate::With for AdminSolveCell {}
+
 /// `AdminSolveMatrix`, sent by the platform (OpenAPI schema `AdminSolveMatrix`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminSolveMatrix {
     /// `teams`: list of [`AdminSolveMatrixTeam`].
     pub teams: Vec<AdminSolveMatrixTeam>,
@@ -228,8 +244,11 @@ pub struct AdminSolveMatrix {
     pub cells: Vec<AdminSolveCell>,
 }
 
+impl crate::With for AdminSolveMatrix {}
+
 /// `AdminSolveMatrixChallenge`, sent by the platform (OpenAPI schema `AdminSolveMatrixChallenge`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminSolveMatrixChallenge {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -250,8 +269,11 @@ pub struct AdminSolveMatrixChallenge {
     pub milestones: i64,
 }
 
+impl crate::With for AdminSolveMatrixChallenge {}
+
 /// `AdminSolveMatrixTeam`, sent by the platform (OpenAPI schema `AdminSolveMatrixTeam`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminSolveMatrixTeam {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -266,8 +288,11 @@ pub struct AdminSolveMatrixTeam {
     pub anonymous: bool,
 }
 
+impl crate::With for AdminSolveMatrixTeam {}
+
 /// `AdminTaskSubmitRequest`, sent to the platform (OpenAPI schema `AdminTaskSubmitRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTaskSubmitRequest {
     /// `kind`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,8 +302,11 @@ pub struct AdminTaskSubmitRequest {
     pub params: Option<JsonObject>,
 }
 
+impl crate::With for AdminTaskSubmitRequest {}
+
 /// `AnswerTraceHit`, sent by the platform (OpenAPI schema `AnswerTraceHit`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AnswerTraceHit {
     /// `instance_id`: [`InstanceId`].
     #[serde(default)]
@@ -309,15 +337,21 @@ pub struct AnswerTraceHit {
     pub stopped_at: UnixTime,
 }
 
+impl crate::With for AnswerTraceHit {}
+
 /// `AnswerTraceRequest`, sent to the platform (OpenAPI schema `AnswerTraceRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AnswerTraceRequest {
     /// `answer`: string.
     pub answer: String,
 }
 
+impl crate::With for AnswerTraceRequest {}
+
 /// `AnswerTraceResponse`, sent by the platform (OpenAPI schema `AnswerTraceResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AnswerTraceResponse {
     /// `answer_hash`: string.
     #[serde(default)]
@@ -335,8 +369,11 @@ pub struct AnswerTraceResponse {
     pub traceable_records: i64,
 }
 
+impl crate::With for AnswerTraceResponse {}
+
 /// `AuthoredQualityFlag`, sent by the platform (OpenAPI schema `AuthoredQualityFlag`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthoredQualityFlag {
     /// `reaction`: [`AdminFeedbackRowReaction`].
     pub reaction: AdminFeedbackRowReaction,
@@ -344,8 +381,11 @@ pub struct AuthoredQualityFlag {
     pub count: i64,
 }
 
+impl crate::With for AuthoredQualityFlag {}
+
 /// `AwdFlagResult`, sent by the platform (OpenAPI schema `AwdFlagResult`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdFlagResult {
     /// `verdict`: [`AwdFlagResultVerdict`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
@@ -361,15 +401,21 @@ pub struct AwdFlagResult {
     pub tick: i64,
 }
 
+impl crate::With for AwdFlagResult {}
+
 /// `AwdFlagSubmitRequest`, sent to the platform (OpenAPI schema `AwdFlagSubmitRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdFlagSubmitRequest {
     /// `flags`: list of string.
     pub flags: Vec<String>,
 }
 
+impl crate::With for AwdFlagSubmitRequest {}
+
 /// `AwdFlagSubmitResponse`, sent by the platform (OpenAPI schema `AwdFlagSubmitResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwdFlagSubmitResponse {
     /// `tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
@@ -378,8 +424,11 @@ pub struct AwdFlagSubmitResponse {
     pub results: Vec<AwdFlagResult>,
 }
 
+impl crate::With for AwdFlagSubmitResponse {}
+
 /// `ChallengeFlagStats`, sent by the platform (OpenAPI schema `ChallengeFlagStats`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeFlagStats {
     /// `flag_id`: string.
     pub flag_id: String,
@@ -388,8 +437,11 @@ pub struct ChallengeFlagStats {
     pub solves_count: i64,
 }
 
+impl crate::With for ChallengeFlagStats {}
+
 /// `ChallengeSolveAttempt`, sent by the platform (OpenAPI schema `ChallengeSolveAttempt`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeSolveAttempt {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
@@ -430,8 +482,11 @@ pub struct ChallengeSolveAttempt {
     pub anonymous: bool,
 }
 
+impl crate::With for ChallengeSolveAttempt {}
+
 /// `ChallengeSolveAttemptsResponse`, sent by the platform (OpenAPI schema `ChallengeSolveAttemptsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeSolveAttemptsResponse {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -444,8 +499,11 @@ pub struct ChallengeSolveAttemptsResponse {
     pub total_attempts: i64,
 }
 
+impl crate::With for ChallengeSolveAttemptsResponse {}
+
 /// `ChallengeTeamSolveSummary`, sent by the platform (OpenAPI schema `ChallengeTeamSolveSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChallengeTeamSolveSummary {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -478,16 +536,22 @@ pub struct ChallengeTeamSolveSummary {
     pub last_solved_at: UnixTime,
 }
 
+impl crate::With for ChallengeTeamSolveSummary {}
+
 /// `CheckAnswerRequest`, sent to the platform (OpenAPI schema `CheckAnswerRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CheckAnswerRequest {
     /// `question_id`: [`QuestionId`]; optional; default `flag`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_id: Option<QuestionId>,
 }
 
+impl crate::With for CheckAnswerRequest {}
+
 /// `CheckAnswerResponse`, sent by the platform (OpenAPI schema `CheckAnswerResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CheckAnswerResponse {
     /// `passed`: boolean.
     pub passed: bool,
@@ -514,8 +578,11 @@ pub struct CheckAnswerResponse {
     pub last_checked_at: UnixTime,
 }
 
+impl crate::With for CheckAnswerResponse {}
+
 /// `EmailCodeVerify`, sent to the platform (OpenAPI schema `EmailCodeVerify`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmailCodeVerify {
     /// `email`: string.
     pub email: String,
@@ -523,8 +590,11 @@ pub struct EmailCodeVerify {
     pub code: String,
 }
 
+impl crate::With for EmailCodeVerify {}
+
 /// `EvalCampaignSubmitRequest`, sent to the platform (OpenAPI schema `EvalCampaignSubmitRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalCampaignSubmitRequest {
     /// `model_id`: string.
     pub model_id: String,
@@ -550,8 +620,11 @@ pub struct EvalCampaignSubmitRequest {
     pub timeout_s: Option<i64>,
 }
 
+impl crate::With for EvalCampaignSubmitRequest {}
+
 /// `EvalRunSubmitRequest`, sent to the platform (OpenAPI schema `EvalRunSubmitRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EvalRunSubmitRequest {
     /// `model_id`: string.
     pub model_id: String,
@@ -571,8 +644,11 @@ pub struct EvalRunSubmitRequest {
     pub samples: Option<i64>,
 }
 
+impl crate::With for EvalRunSubmitRequest {}
+
 /// `MySolveSummary`, sent by the platform (OpenAPI schema `MySolveSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MySolveSummary {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -586,8 +662,11 @@ pub struct MySolveSummary {
     pub ranked: bool,
 }
 
+impl crate::With for MySolveSummary {}
+
 /// `PatchSubmissionCreate`, sent to the platform (OpenAPI schema `PatchSubmissionCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PatchSubmissionCreate {
     /// `challenge_id`: [`ChallengeId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -606,8 +685,11 @@ pub struct PatchSubmissionCreate {
     pub source: Option<PatchSubmissionCreateSource>,
 }
 
+impl crate::With for PatchSubmissionCreate {}
+
 /// `PatchSubmissionInfo`, sent by the platform (OpenAPI schema `PatchSubmissionInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PatchSubmissionInfo {
     /// `id`: string.
     pub id: String,
@@ -634,8 +716,11 @@ pub struct PatchSubmissionInfo {
     pub judged_at: Option<Timestamp>,
 }
 
+impl crate::With for PatchSubmissionInfo {}
+
 /// `QaSubmissionCreate`, sent to the platform (OpenAPI schema `QaSubmissionCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct QaSubmissionCreate {
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
@@ -648,8 +733,11 @@ pub struct QaSubmissionCreate {
     pub question_id: Option<QuestionId>,
 }
 
+impl crate::With for QaSubmissionCreate {}
+
 /// `RecordSolve`, sent by the platform (OpenAPI schema `RecordSolve`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RecordSolve {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -669,8 +757,11 @@ pub struct RecordSolve {
     pub ranked_at: Option<Timestamp>,
 }
 
+impl crate::With for RecordSolve {}
+
 /// `RecordSubmission`, sent by the platform (OpenAPI schema `RecordSubmission`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RecordSubmission {
     /// `id`: string.
     pub id: String,
@@ -692,8 +783,11 @@ pub struct RecordSubmission {
     pub submitted_at: Option<Timestamp>,
 }
 
+impl crate::With for RecordSubmission {}
+
 /// `RegistrationSubmitRequest`, sent to the platform (OpenAPI schema `RegistrationSubmitRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistrationSubmitRequest {
     /// `academic_stage`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -733,8 +827,11 @@ pub struct RegistrationSubmitRequest {
     pub undergrad_school: Option<String>,
 }
 
+impl crate::With for RegistrationSubmitRequest {}
+
 /// `RevealedAnswer`, sent by the platform (OpenAPI schema `RevealedAnswer`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RevealedAnswer {
     /// `question_id`: [`QuestionId`].
     pub question_id: QuestionId,
@@ -742,8 +839,11 @@ pub struct RevealedAnswer {
     pub value: String,
 }
 
+impl crate::With for RevealedAnswer {}
+
 /// `StarGazerVerifyResponse`, sent by the platform (OpenAPI schema `StarGazerVerifyResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct StarGazerVerifyResponse {
     /// `verified`: boolean.
     pub verified: bool,
@@ -758,8 +858,11 @@ pub struct StarGazerVerifyResponse {
     pub already_unlocked: bool,
 }
 
+impl crate::With for StarGazerVerifyResponse {}
+
 /// `SubmissionCreate`, sent to the platform (OpenAPI schema `SubmissionCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SubmissionCreate {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
@@ -770,8 +873,11 @@ pub struct SubmissionCreate {
     pub question_id: Option<QuestionId>,
 }
 
+impl crate::With for SubmissionCreate {}
+
 /// `SubmissionResponse`, sent by the platform (OpenAPI schema `SubmissionResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SubmissionResponse {
     /// `id`: string.
     pub id: String,
@@ -800,8 +906,11 @@ pub struct SubmissionResponse {
     pub unranked_reason: SubmissionResponseUnrankedReason,
 }
 
+impl crate::With for SubmissionResponse {}
+
 /// `SubmissionState`, sent by the platform (OpenAPI schema `SubmissionState`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SubmissionState {
     /// `id`: string.
     #[serde(default)]
@@ -832,15 +941,21 @@ pub struct SubmissionState {
     pub solve_time_s: f64,
 }
 
+impl crate::With for SubmissionState {}
+
 /// `UserSolveTrend`, sent by the platform (OpenAPI schema `UserSolveTrend`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserSolveTrend {
     /// `solve_trend`: list of [`TrendPoint`].
     pub solve_trend: Vec<TrendPoint>,
 }
 
+impl crate::With for UserSolveTrend {}
+
 /// `VendorCampaignSubmitRequest`, sent to the platform (OpenAPI schema `VendorCampaignSubmitRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VendorCampaignSubmitRequest {
     /// `model_id`: string.
     pub model_id: String,
@@ -866,8 +981,11 @@ pub struct VendorCampaignSubmitRequest {
     pub timeout_s: Option<i64>,
 }
 
+impl crate::With for VendorCampaignSubmitRequest {}
+
 /// `VerifyAddedEmailRequest`, sent to the platform (OpenAPI schema `VerifyAddedEmailRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VerifyAddedEmailRequest {
     /// `email`: string.
     pub email: String,
@@ -878,8 +996,11 @@ pub struct VerifyAddedEmailRequest {
     pub acknowledge_orphan: Option<bool>,
 }
 
+impl crate::With for VerifyAddedEmailRequest {}
+
 /// `VerifyAnswerRequest`, sent to the platform (OpenAPI schema `VerifyAnswerRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VerifyAnswerRequest {
     /// `answer`: a string or a list of strings.
     pub answer: StringOrList,
@@ -888,8 +1009,11 @@ pub struct VerifyAnswerRequest {
     pub question_id: Option<QuestionId>,
 }
 
+impl crate::With for VerifyAnswerRequest {}
+
 /// `VerifyAnswerResponse`, sent by the platform (OpenAPI schema `VerifyAnswerResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VerifyAnswerResponse {
     /// `correct`: boolean.
     pub correct: bool,
@@ -898,9 +1022,14 @@ pub struct VerifyAnswerResponse {
     pub question_id: Option<QuestionId>,
 }
 
+impl crate::With for VerifyAnswerResponse {}
+
 /// `VerifyEmailRequest`, sent to the platform (OpenAPI schema `VerifyEmailRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VerifyEmailRequest {
     /// `code`: string.
     pub code: String,
 }
+
+impl crate::With for VerifyEmailRequest {}

@@ -80,6 +80,7 @@ pub type PageOfTeamInviteInfo = Page<TeamInviteInfo>;
 
 /// `AdminTeamRow`, sent by the platform (OpenAPI schema `AdminTeamRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTeamRow {
     /// `id`: [`TeamId`].
     pub id: TeamId,
@@ -122,8 +123,11 @@ pub struct AdminTeamRow {
     pub members: Vec<TeamMemberInfo>,
 }
 
+impl crate::With for AdminTeamRow {}
+
 /// `AdminTrafficTeamRow`, sent by the platform (OpenAPI schema `AdminTrafficTeamRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminTrafficTeamRow {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -141,16 +145,22 @@ pub struct AdminTrafficTeamRow {
     pub last_activity_at: UnixTime,
 }
 
+impl crate::With for AdminTrafficTeamRow {}
+
 /// `BulkInviteRequest`, sent to the platform (OpenAPI schema `BulkInviteRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BulkInviteRequest {
     /// `emails`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emails: Option<String>,
 }
 
+impl crate::With for BulkInviteRequest {}
+
 /// `BulkInviteResponse`, sent by the platform (OpenAPI schema `BulkInviteResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BulkInviteResponse {
     /// `results`: list of [`BulkInviteResultRow`].
     pub results: Vec<BulkInviteResultRow>,
@@ -168,8 +178,11 @@ pub struct BulkInviteResponse {
     pub invalid: i64,
 }
 
+impl crate::With for BulkInviteResponse {}
+
 /// `BulkInviteResultRow`, sent by the platform (OpenAPI schema `BulkInviteResultRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BulkInviteResultRow {
     /// `email`: string.
     pub email: String,
@@ -177,8 +190,11 @@ pub struct BulkInviteResultRow {
     pub status: String,
 }
 
+impl crate::With for BulkInviteResultRow {}
+
 /// `CompetitionInviteInfo`, sent by the platform (OpenAPI schema `CompetitionInviteInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionInviteInfo {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
@@ -219,8 +235,11 @@ pub struct CompetitionInviteInfo {
     pub pending_signup: bool,
 }
 
+impl crate::With for CompetitionInviteInfo {}
+
 /// `CompetitionRoster`, sent by the platform (OpenAPI schema `CompetitionRoster`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionRoster {
     /// `teams`: list of [`CompetitionRosterTeam`].
     pub teams: Vec<CompetitionRosterTeam>,
@@ -229,8 +248,11 @@ pub struct CompetitionRoster {
     pub generated_at: UnixTime,
 }
 
+impl crate::With for CompetitionRoster {}
+
 /// `CompetitionRosterTeam`, sent by the platform (OpenAPI schema `CompetitionRosterTeam`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionRosterTeam {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -250,8 +272,11 @@ pub struct CompetitionRosterTeam {
     pub affiliation: Option<AffiliationInfo>,
 }
 
+impl crate::With for CompetitionRosterTeam {}
+
 /// `CompetitionTeamsRegisterRequest`, sent to the platform (OpenAPI schema `ctfy__server__routes__competition_teams__RegisterRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CompetitionTeamsRegisterRequest {
     /// `description`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -264,8 +289,11 @@ pub struct CompetitionTeamsRegisterRequest {
     pub name: Option<String>,
 }
 
+impl crate::With for CompetitionTeamsRegisterRequest {}
+
 /// `CreateInviteRequest`, sent to the platform (OpenAPI schema `CreateInviteRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CreateInviteRequest {
     /// `owner_vendor_id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -275,8 +303,11 @@ pub struct CreateInviteRequest {
     pub ttl_seconds: Option<i64>,
 }
 
+impl crate::With for CreateInviteRequest {}
+
 /// `CreateInviteResponse`, sent by the platform (OpenAPI schema `CreateInviteResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CreateInviteResponse {
     /// `id`: string.
     pub id: String,
@@ -287,15 +318,21 @@ pub struct CreateInviteResponse {
     pub expires_at: Option<Timestamp>,
 }
 
+impl crate::With for CreateInviteResponse {}
+
 /// `DirectInviteCreate`, sent to the platform (OpenAPI schema `DirectInviteCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DirectInviteCreate {
     /// `email`: string.
     pub email: String,
 }
 
+impl crate::With for DirectInviteCreate {}
+
 /// `InboxCaptainRequest`, sent by the platform (OpenAPI schema `InboxCaptainRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InboxCaptainRequest {
     /// `id`: string.
     pub id: String,
@@ -316,8 +353,11 @@ pub struct InboxCaptainRequest {
     pub created_at: Option<Timestamp>,
 }
 
+impl crate::With for InboxCaptainRequest {}
+
 /// `InboxCompetitionInvite`, sent by the platform (OpenAPI schema `InboxCompetitionInvite`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InboxCompetitionInvite {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
@@ -339,8 +379,11 @@ pub struct InboxCompetitionInvite {
     pub blocked_reason: CompetitionDetailInvitationsBlocked,
 }
 
+impl crate::With for InboxCompetitionInvite {}
+
 /// `InboxIncomingInvite`, sent by the platform (OpenAPI schema `InboxIncomingInvite`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InboxIncomingInvite {
     /// `id`: string.
     pub id: String,
@@ -361,8 +404,11 @@ pub struct InboxIncomingInvite {
     pub created_at: Option<Timestamp>,
 }
 
+impl crate::With for InboxIncomingInvite {}
+
 /// `InviteCreate`, sent to the platform (OpenAPI schema `InviteCreate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct InviteCreate {
     /// `max_uses`: integer; optional; default `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -372,8 +418,11 @@ pub struct InviteCreate {
     pub ttl_seconds: Option<i64>,
 }
 
+impl crate::With for InviteCreate {}
+
 /// `NodeInviteInfo`, sent by the platform (OpenAPI schema `NodeInviteInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NodeInviteInfo {
     /// `id`: string.
     pub id: String,
@@ -393,8 +442,11 @@ pub struct NodeInviteInfo {
     pub owner_vendor_id: String,
 }
 
+impl crate::With for NodeInviteInfo {}
+
 /// `RecordTeam`, sent by the platform (OpenAPI schema `RecordTeam`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RecordTeam {
     /// `id`: [`TeamId`].
     pub id: TeamId,
@@ -423,8 +475,11 @@ pub struct RecordTeam {
     pub review_status: String,
 }
 
+impl crate::With for RecordTeam {}
+
 /// `RegistrationRosterRow`, sent by the platform (OpenAPI schema `RegistrationRosterRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistrationRosterRow {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
@@ -477,8 +532,11 @@ pub struct RegistrationRosterRow {
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
 }
 
+impl crate::With for RegistrationRosterRow {}
+
 /// `RegistrationTeamRow`, sent by the platform (OpenAPI schema `RegistrationTeamRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RegistrationTeamRow {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -525,8 +583,11 @@ pub struct RegistrationTeamRow {
     pub edited_after_review: bool,
 }
 
+impl crate::With for RegistrationTeamRow {}
+
 /// `ReportRosterResponse`, sent by the platform (OpenAPI schema `ReportRosterResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportRosterResponse {
     /// `competition_id`: [`CompetitionId`].
     #[serde(default)]
@@ -550,8 +611,11 @@ pub struct ReportRosterResponse {
     pub grading_configured: bool,
 }
 
+impl crate::With for ReportRosterResponse {}
+
 /// `ReportRosterRow`, sent by the platform (OpenAPI schema `ReportRosterRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReportRosterRow {
     /// `team_id`: [`TeamId`].
     #[serde(default)]
@@ -585,8 +649,11 @@ pub struct ReportRosterRow {
     pub finalized_at: Option<Timestamp>,
 }
 
+impl crate::With for ReportRosterRow {}
+
 /// `TeamAchievement`, sent by the platform (OpenAPI schema `TeamAchievement`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamAchievement {
     /// `achievement_id`: string.
     pub achievement_id: String,
@@ -619,15 +686,21 @@ pub struct TeamAchievement {
     pub rarity: String,
 }
 
+impl crate::With for TeamAchievement {}
+
 /// `TeamAffiliationChoice`, sent to the platform (OpenAPI schema `TeamAffiliationChoice`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamAffiliationChoice {
     /// `domain`: string.
     pub domain: String,
 }
 
+impl crate::With for TeamAffiliationChoice {}
+
 /// `TeamAffiliationSelection`, sent by the platform (OpenAPI schema `TeamAffiliationSelection`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamAffiliationSelection {
     /// `domain`: string.
     #[serde(default)]
@@ -639,15 +712,21 @@ pub struct TeamAffiliationSelection {
     pub choices: Vec<AffiliationInfo>,
 }
 
+impl crate::With for TeamAffiliationSelection {}
+
 /// `TeamCaptainRequest`, sent to the platform (OpenAPI schema `TeamCaptainRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamCaptainRequest {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
 }
 
+impl crate::With for TeamCaptainRequest {}
+
 /// `TeamDetail`, sent by the platform (OpenAPI schema `TeamDetail`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamDetail {
     /// `id`: [`TeamId`].
     pub id: TeamId,
@@ -693,15 +772,21 @@ pub struct TeamDetail {
     pub members: Vec<TeamMemberInfo>,
 }
 
+impl crate::With for TeamDetail {}
+
 /// `TeamDisqualifyRequest`, sent to the platform (OpenAPI schema `TeamDisqualifyRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamDisqualifyRequest {
     /// `reason`: string.
     pub reason: String,
 }
 
+impl crate::With for TeamDisqualifyRequest {}
+
 /// `TeamInfo`, sent by the platform (OpenAPI schema `TeamInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamInfo {
     /// `id`: [`TeamId`].
     pub id: TeamId,
@@ -745,8 +830,11 @@ pub struct TeamInfo {
     pub affiliation: Option<AffiliationInfo>,
 }
 
+impl crate::With for TeamInfo {}
+
 /// `TeamInviteInfo`, sent by the platform (OpenAPI schema `TeamInviteInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamInviteInfo {
     /// `id`: string.
     pub id: String,
@@ -783,8 +871,11 @@ pub struct TeamInviteInfo {
     pub target_user_id: UserId,
 }
 
+impl crate::With for TeamInviteInfo {}
+
 /// `TeamLogoUploadResponse`, sent by the platform (OpenAPI schema `TeamLogoUploadResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamLogoUploadResponse {
     /// `object_key`: string.
     pub object_key: String,
@@ -796,8 +887,11 @@ pub struct TeamLogoUploadResponse {
     pub size_bytes: i64,
 }
 
+impl crate::With for TeamLogoUploadResponse {}
+
 /// `TeamMemberInfo`, sent by the platform (OpenAPI schema `TeamMemberInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamMemberInfo {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
@@ -818,8 +912,11 @@ pub struct TeamMemberInfo {
     pub anonymous: bool,
 }
 
+impl crate::With for TeamMemberInfo {}
+
 /// `TeamStandingInfo`, sent by the platform (OpenAPI schema `TeamStandingInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamStandingInfo {
     /// `id`: [`TeamId`].
     pub id: TeamId,
@@ -842,8 +939,11 @@ pub struct TeamStandingInfo {
     pub disqualification_reason: String,
 }
 
+impl crate::With for TeamStandingInfo {}
+
 /// `TeamUpdate`, sent to the platform (OpenAPI schema `TeamUpdate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TeamUpdate {
     /// `description`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -852,3 +952,5 @@ pub struct TeamUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+
+impl crate::With for TeamUpdate {}

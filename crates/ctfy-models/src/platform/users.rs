@@ -95,6 +95,7 @@ pub type PageOfRecentUnlock = Page<RecentUnlock>;
 
 /// `AchievementCatalogEntry`, sent by the platform (OpenAPI schema `AchievementCatalogEntry`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AchievementCatalogEntry {
     /// `id`: string.
     pub id: String,
@@ -125,8 +126,11 @@ pub struct AchievementCatalogEntry {
     pub rarity: String,
 }
 
+impl crate::With for AchievementCatalogEntry {}
+
 /// `AchievementCopy`, sent by the platform (OpenAPI schema `AchievementCopy`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AchievementCopy {
     /// `name`: string.
     pub name: String,
@@ -134,8 +138,11 @@ pub struct AchievementCopy {
     pub description: String,
 }
 
+impl crate::With for AchievementCopy {}
+
 /// `AchievementProgress`, sent by the platform (OpenAPI schema `AchievementProgress`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AchievementProgress {
     /// `current`: integer.
     pub current: i64,
@@ -143,8 +150,11 @@ pub struct AchievementProgress {
     pub target: i64,
 }
 
+impl crate::With for AchievementProgress {}
+
 /// `AchievementSummary`, sent by the platform (OpenAPI schema `AchievementSummary`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AchievementSummary {
     /// `unlocked_count`: integer; default `0`.
     #[serde(default)]
@@ -160,8 +170,11 @@ pub struct AchievementSummary {
     pub total_score: i64,
 }
 
+impl crate::With for AchievementSummary {}
+
 /// `Activity`, sent by the platform (OpenAPI schema `Activity`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Activity {
     /// `id`: string.
     #[serde(default)]
@@ -196,8 +209,11 @@ pub struct Activity {
     pub detail: ActivityDetail,
 }
 
+impl crate::With for Activity {}
+
 /// `ActivityDetail`, sent by the platform (OpenAPI schema `ActivityDetail`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ActivityDetail {
     /// `instance_id`: [`InstanceId`], may be null.
     #[serde(default)]
@@ -477,8 +493,11 @@ pub struct ActivityDetail {
     pub occurrence_at: Option<String>,
 }
 
+impl crate::With for ActivityDetail {}
+
 /// `ActivityTimeseries`, sent by the platform (OpenAPI schema `ActivityTimeseries`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ActivityTimeseries {
     /// `window_s`: integer; default `0`.
     #[serde(default)]
@@ -492,8 +511,11 @@ pub struct ActivityTimeseries {
     pub buckets: Vec<ActivityTimeseriesBucket>,
 }
 
+impl crate::With for ActivityTimeseries {}
+
 /// `ActivityTimeseriesBucket`, sent by the platform (OpenAPI schema `ActivityTimeseriesBucket`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ActivityTimeseriesBucket {
     /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -505,8 +527,11 @@ pub struct ActivityTimeseriesBucket {
     pub partial: bool,
 }
 
+impl crate::With for ActivityTimeseriesBucket {}
+
 /// `AdminUserInfo`, sent by the platform (OpenAPI schema `AdminUserInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminUserInfo {
     /// `id`: [`UserId`].
     pub id: UserId,
@@ -585,8 +610,11 @@ pub struct AdminUserInfo {
     pub email_verified_by_display_name: String,
 }
 
+impl crate::With for AdminUserInfo {}
+
 /// `ContributorRow`, sent by the platform (OpenAPI schema `ContributorRow`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ContributorRow {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
@@ -602,8 +630,11 @@ pub struct ContributorRow {
     pub reactions: Option<Vec<ReactionCount>>,
 }
 
+impl crate::With for ContributorRow {}
+
 /// `DeleteMeRequest`, sent to the platform (OpenAPI schema `DeleteMeRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DeleteMeRequest {
     /// `confirm_display_name`: string.
     pub confirm_display_name: String,
@@ -615,8 +646,11 @@ pub struct DeleteMeRequest {
     pub current_password: Option<String>,
 }
 
+impl crate::With for DeleteMeRequest {}
+
 /// `EasterEggClaim`, sent by the platform (OpenAPI schema `EasterEggClaim`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EasterEggClaim {
     /// `egg_id`: string.
     pub egg_id: String,
@@ -627,8 +661,11 @@ pub struct EasterEggClaim {
     pub already_unlocked: bool,
 }
 
+impl crate::With for EasterEggClaim {}
+
 /// `MeResponse`, sent by the platform (OpenAPI schema `MeResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MeResponse {
     /// `id`: [`UserId`].
     pub id: UserId,
@@ -720,8 +757,11 @@ pub struct MeResponse {
     pub authoring_paused_until: Option<Timestamp>,
 }
 
+impl crate::With for MeResponse {}
+
 /// `MyAchievementsResponse`, sent by the platform (OpenAPI schema `MyAchievementsResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MyAchievementsResponse {
     /// `unlocked`: list of [`TeamAchievement`].
     pub unlocked: Vec<TeamAchievement>,
@@ -731,8 +771,11 @@ pub struct MyAchievementsResponse {
     pub summary: AchievementSummary,
 }
 
+impl crate::With for MyAchievementsResponse {}
+
 /// `NotificationChannelCell`, sent by the platform (OpenAPI schema `NotificationChannelCell`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NotificationChannelCell {
     /// `effective`: boolean.
     pub effective: bool,
@@ -742,8 +785,11 @@ pub struct NotificationChannelCell {
     pub default: bool,
 }
 
+impl crate::With for NotificationChannelCell {}
+
 /// `NotificationPreferenceUpdate`, sent to the platform (OpenAPI schema `NotificationPreferenceUpdate`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NotificationPreferenceUpdate {
     /// `category`: string.
     pub category: String,
@@ -754,15 +800,21 @@ pub struct NotificationPreferenceUpdate {
     pub channel: Option<String>,
 }
 
+impl crate::With for NotificationPreferenceUpdate {}
+
 /// `NotificationPreferencesResponse`, sent by the platform (OpenAPI schema `NotificationPreferencesResponse`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NotificationPreferencesResponse {
     /// `categories`: list of [`NotificationCategoryInfo`].
     pub categories: Vec<NotificationCategoryInfo>,
 }
 
+impl crate::With for NotificationPreferencesResponse {}
+
 /// `ProfilePatchRequest`, sent to the platform (OpenAPI schema `ProfilePatchRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ProfilePatchRequest {
     /// `bio`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -781,8 +833,11 @@ pub struct ProfilePatchRequest {
     pub website_url: Option<String>,
 }
 
+impl crate::With for ProfilePatchRequest {}
+
 /// `ProfileStats`, sent by the platform (OpenAPI schema `ProfileStats`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ProfileStats {
     /// `calendar`: list of [`CalendarBucket`].
     pub calendar: Vec<CalendarBucket>,
@@ -794,8 +849,11 @@ pub struct ProfileStats {
     pub solve_trend: Vec<TrendPoint>,
 }
 
+impl crate::With for ProfileStats {}
+
 /// `RecentUnlock`, sent by the platform (OpenAPI schema `RecentUnlock`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RecentUnlock {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
@@ -819,22 +877,31 @@ pub struct RecentUnlock {
     pub unlocked_at: Option<Timestamp>,
 }
 
+impl crate::With for RecentUnlock {}
+
 /// `UpdateUserRoleRequest`, sent to the platform (OpenAPI schema `UpdateUserRoleRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UpdateUserRoleRequest {
     /// `role`: [`UpdateUserRoleRequestRole`].
     pub role: UpdateUserRoleRequestRole,
 }
 
+impl crate::With for UpdateUserRoleRequest {}
+
 /// `UpdateUserStandingsRequest`, sent to the platform (OpenAPI schema `UpdateUserStandingsRequest`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UpdateUserStandingsRequest {
     /// `excluded`: boolean.
     pub excluded: bool,
 }
 
+impl crate::With for UpdateUserStandingsRequest {}
+
 /// `UserInfo`, sent by the platform (OpenAPI schema `UserInfo`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserInfo {
     /// `id`: [`UserId`].
     pub id: UserId,
@@ -877,3 +944,5 @@ pub struct UserInfo {
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
 }
+
+impl crate::With for UserInfo {}
