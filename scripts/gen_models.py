@@ -691,20 +691,36 @@ class Module:
 
     def emit_struct(self, name: str) -> list:
         st = self.structs[name]
+        # Ids have no public `Default` (a user's id is always checked): a struct with an id
+        # field gets a written-out `Default` whose ids are empty, as the platform sends them
+        # where nothing is linked.
+        bare = {f["ident"] for f in st["fields"] if f["ty"] in ID_TYPES}
+        derive = "Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize" if bare else \
+            "Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize"
         out = [f"/// {self.struct_doc(st['schema'])}\n",
-               "#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]\n",
+               f"#[derive({derive})]\n",
                "#[non_exhaustive]\n",
                f"pub struct {name} {{\n"]
         for f in st["fields"]:
             out.append(f"    /// {f['doc']}\n")
-            if f["attrs"]:
-                out.append(f"    #[serde({', '.join(f['attrs'])})]\n")
+            attrs = [('default = "crate::serde_helpers::blank"' if a == "default" and f["ident"] in bare else a)
+                     for a in f["attrs"]]
+            if attrs:
+                out.append(f"    #[serde({', '.join(attrs)})]\n")
             out.append(f"    pub {f['ident']}: {f['ty']},\n")
         if st["extra"]:
             out.append("    /// Fields not listed in the schema (the schema allows any).\n")
             out.append("    #[serde(flatten)]\n")
             out.append(f"    pub {st['extra']}: JsonObject,\n")
         out.append("}\n\n")
+        if bare:
+            out.append(f"impl Default for {name} {{\n    fn default() -> Self {{\n        Self {{\n")
+            for f in st["fields"]:
+                val = "crate::serde_helpers::blank()" if f["ident"] in bare else "Default::default()"
+                out.append(f"            {f['ident']}: {val},\n")
+            if st["extra"]:
+                out.append(f"            {st['extra']}: Default::default(),\n")
+            out.append("        }\n    }\n}\n\n")
         out.append(f"impl crate::With for {name} {{}}\n\n")
         return out
 

@@ -26,11 +26,11 @@ async fn connected(client: &ctfy::PlatformClient) -> EventStream {
 /// The instance an instance or flag event is about.
 fn instance_of(e: &Event) -> Option<&str> {
     Some(match e {
-        Event::InstanceStarted(e) => &e.instance_id,
-        Event::InstanceReady(e) => &e.instance_id,
-        Event::InstanceStopped(e) => &e.instance_id,
-        Event::FlagWrong(e) => &e.instance_id,
-        Event::FlagCorrect(e) => &e.instance_id,
+        Event::InstanceStarted(e) => e.instance_id.as_str(),
+        Event::InstanceReady(e) => e.instance_id.as_str(),
+        Event::InstanceStopped(e) => e.instance_id.as_str(),
+        Event::FlagWrong(e) => e.instance_id.as_str(),
+        Event::FlagCorrect(e) => e.instance_id.as_str(),
         _ => return None,
     })
 }

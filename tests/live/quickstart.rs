@@ -88,7 +88,7 @@ async fn quickstart_flow_end_to_end() {
         .await
         .unwrap();
     assert!(right.correct);
-    assert_eq!(right.question_id.as_deref(), Some("flag"));
+    assert_eq!(right.question_id.as_ref().map(|v| v.as_str()), Some("flag"));
     let token = capture_flag(&ready, "token").await;
     assert!(
         client

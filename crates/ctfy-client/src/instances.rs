@@ -122,7 +122,7 @@ impl Instances<'_> {
         let req = instance_id
             .into_id()
             .map_err(Error::from)
-            .and_then(|id| Request::delete("/instances/{instance_id}", &[&id]));
+            .and_then(|id| Request::delete("/instances/{instance_id}", &[id.as_str()]));
         InstancesStop(Call::new(self.t, req))
     }
 }
@@ -533,7 +533,7 @@ impl Instances<'_> {
         let req = instance_id
             .into_id()
             .map_err(Error::from)
-            .and_then(|id| Request::get("/instances/{instance_id}", &[&id]));
+            .and_then(|id| Request::get("/instances/{instance_id}", &[id.as_str()]));
         InstancesPendingQuestions(Call::new(self.t, req))
     }
 }

@@ -49,7 +49,7 @@ impl Submissions<'_> {
         let req = instance_id
             .into_id()
             .map_err(Into::into)
-            .and_then(|id| Request::post("/instances/{instance_id}/verify-answer", &[&id]));
+            .and_then(|id| Request::post("/instances/{instance_id}/verify-answer", &[id.as_str()]));
         SubmissionsVerify(
             Call::new(self.t, req)
                 .body_field("question_id", "flag")

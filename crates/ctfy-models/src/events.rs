@@ -39,6 +39,8 @@
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
+
+use crate::serde_helpers::{Blank, blank};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -71,9 +73,9 @@ pub struct Actor {
 
 impl crate::With for Actor {}
 
-/// `null` decodes as the default value.
-fn lenient<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+/// `null` decodes as the blank value (the default; the empty id for an id).
+fn lenient<'de, D: Deserializer<'de>, T: Deserialize<'de> + Blank>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_else(T::blank))
 }
 
 fn parse<T: DeserializeOwned>(data: &str) -> Result<T, serde_json::Error> {
@@ -92,34 +94,46 @@ macro_rules! define_events {
     ) => {
         $(
             #[doc = concat!("Data of the `", $awire, "` frame (an activity frame).")]
-            #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
             #[non_exhaustive]
             pub struct $aname {
                 /// The challenge the event is about (`""` when none).
-                #[serde(default, deserialize_with = "lenient")]
+                #[serde(default = "blank", deserialize_with = "lenient")]
                 pub challenge_id: ChallengeId,
                 /// Who caused the event.
                 #[serde(flatten)]
                 pub actor: Actor,
                 $(
                     #[doc = concat!("`", stringify!($afield), "`.")]
-                    #[serde(default, deserialize_with = "lenient")]
+                    #[serde(default = "blank", deserialize_with = "lenient")]
                     pub $afield: $aty,
                 )*
+            }
+
+            impl Default for $aname {
+                fn default() -> Self {
+                    Self { challenge_id: blank(), actor: Actor::default(), $($afield: blank(),)* }
+                }
             }
 
             impl crate::With for $aname {}
         )*
         $(
             #[doc = concat!("Data of the `", $pwire, "` frame (a signal frame).")]
-            #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
             #[non_exhaustive]
             pub struct $pname {
                 $(
                     #[doc = concat!("`", stringify!($pfield), "`.")]
-                    #[serde(default, deserialize_with = "lenient")]
+                    #[serde(default = "blank", deserialize_with = "lenient")]
                     pub $pfield: $pty,
                 )*
+            }
+
+            impl Default for $pname {
+                fn default() -> Self {
+                    Self { $($pfield: blank(),)* }
+                }
             }
 
             impl crate::With for $pname {}

@@ -10,6 +10,19 @@
 //!   `StartResponse`-like rows of a deleted challenge): such an id decodes, and
 //!   `id.is_empty()` tells. Passing it back to a call checks it again, so an unusable
 //!   decoded id fails with [`InvalidId`] before anything is sent.
+//!
+//! An id is its own type, not a string: it compares with text and shows as text
+//! ([`as_str`](InstanceId::as_str), `==` with `&str`/`String`, `Display`), but it has no
+//! `Default` (which would build an unchecked empty id) and does not dereference to `str`:
+//!
+//! ```compile_fail
+//! let id = ctfy_models::InstanceId::default();
+//! ```
+//!
+//! ```compile_fail
+//! let id = ctfy_models::InstanceId::new("i-1").unwrap();
+//! let n: usize = id.len(); // use id.as_str().len()
+//! ```
 
 /// An identifier or path segment was refused before anything was sent: it was empty, `.` or
 /// `..`, or it contained `/` or `\` (the platform decodes `%2F` before routing, so such a value
@@ -130,7 +143,8 @@ mod tests {
             assert_eq!(IntoId::<InstanceId>::into_id(&id).unwrap_err().value, sent);
             assert!(IntoId::<InstanceId>::into_id(id).is_err());
         }
-        assert!(InstanceId::default().is_empty());
+        // A model's `Default` has empty ids, as the platform sends them where nothing is linked.
+        assert!(crate::InstanceInfo::default().id.is_empty());
     }
 
     #[test]

@@ -24,6 +24,7 @@
 ///     }
 /// }
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident [default = $default:ident] { $($body:tt)* }) => {
@@ -118,13 +119,19 @@ macro_rules! id_type {
         /// An id decoded from a response is kept exactly as the platform sent it, even `""`
         /// (the platform sends empty ids where nothing is linked; [`is_empty`](str::is_empty)
         /// tells). Every call checks the ids it puts into a URL path, so an empty or otherwise
-        /// unusable decoded id fails with [`InvalidId`] before anything is sent. The
-        /// [`Default`] is the empty id.
+        /// unusable decoded id fails with [`InvalidId`] before anything is sent. There is no
+        /// `Default`: an id is built checked ([`new`](Self::new), `parse`) or decoded.
         ///
         /// Compares with `&str`, `str` and `String` both ways; [`Borrow<str>`](std::borrow::Borrow) lets a
         /// `HashMap` keyed by ids be looked up with a `&str`.
-        #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);
+
+        impl crate::serde_helpers::Blank for $name {
+            fn blank() -> Self {
+                Self(String::new())
+            }
+        }
 
         impl $name {
             /// Checks `id` and wraps it.
@@ -140,6 +147,11 @@ macro_rules! id_type {
             /// The identifier as text.
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+
+            /// Whether the id is empty: the platform sends `""` where nothing is linked.
+            pub fn is_empty(&self) -> bool {
+                self.0.is_empty()
             }
 
             /// The identifier as an owned `String`.
@@ -187,13 +199,6 @@ macro_rules! id_type {
 
         impl ::std::borrow::Borrow<str> for $name {
             fn borrow(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl ::std::ops::Deref for $name {
-            type Target = str;
-            fn deref(&self) -> &str {
                 &self.0
             }
         }

@@ -326,7 +326,7 @@ pub struct AwdAnswersRequest {
 impl crate::With for AwdAnswersRequest {}
 
 /// `AwdAttackRequest`, sent to the worker node (OpenAPI schema `AwdAttackRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdAttackRequest {
     /// `instance_id`: [`InstanceId`].
@@ -348,6 +348,20 @@ pub struct AwdAttackRequest {
     /// `timeout_s`: integer; optional; default `60`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<i64>,
+}
+
+impl Default for AwdAttackRequest {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            tick: Default::default(),
+            agent_image: Default::default(),
+            counter_flag: Default::default(),
+            forensic_marker: Default::default(),
+            llm_api_key: Default::default(),
+            timeout_s: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AwdAttackRequest {}
@@ -375,7 +389,7 @@ pub struct AwdAttackResult {
 impl crate::With for AwdAttackResult {}
 
 /// `AwdProbeRequest`, sent to the worker node (OpenAPI schema `AwdProbeRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdProbeRequest {
     /// `instance_id`: [`InstanceId`].
@@ -392,6 +406,19 @@ pub struct AwdProbeRequest {
     /// `previous_flag_id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_flag_id: Option<String>,
+}
+
+impl Default for AwdProbeRequest {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            service_id: Default::default(),
+            tick: Default::default(),
+            flag: Default::default(),
+            previous_flag: Default::default(),
+            previous_flag_id: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AwdProbeRequest {}
@@ -461,7 +488,7 @@ pub struct BuildStateRows {
 impl crate::With for BuildStateRows {}
 
 /// `ChallengeBuildState`, sent by the worker node (OpenAPI schema `ChallengeBuildState`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeBuildState {
     /// `challenge_id`: [`ChallengeId`].
@@ -476,10 +503,21 @@ pub struct ChallengeBuildState {
     pub error: Option<String>,
 }
 
+impl Default for ChallengeBuildState {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            built_at: Default::default(),
+            error: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ChallengeBuildState {}
 
 /// `ChallengeFreezeResult`, sent by the worker node (OpenAPI schema `ChallengeFreezeResult`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeFreezeResult {
     /// `challenge_id`: [`ChallengeId`].
@@ -496,6 +534,19 @@ pub struct ChallengeFreezeResult {
     /// `cleanup_error`: string.
     #[serde(default)]
     pub cleanup_error: String,
+}
+
+impl Default for ChallengeFreezeResult {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            services: Default::default(),
+            cleaned: Default::default(),
+            removed_refs: Default::default(),
+            cleanup_error: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ChallengeFreezeResult {}
@@ -519,7 +570,7 @@ pub struct ChallengeFreezeServiceResult {
 impl crate::With for ChallengeFreezeServiceResult {}
 
 /// `ChallengePullState`, sent by the worker node (OpenAPI schema `ChallengePullState`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengePullState {
     /// `challenge_id`: [`ChallengeId`].
@@ -532,6 +583,17 @@ pub struct ChallengePullState {
     /// `pulled_at`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pulled_at: Option<UnixTime>,
+}
+
+impl Default for ChallengePullState {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            error: Default::default(),
+            pulled_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ChallengePullState {}
@@ -1039,11 +1101,11 @@ pub struct InstanceHealth {
 impl crate::With for InstanceHealth {}
 
 /// `InstanceStarted`, sent by the worker node (OpenAPI schema `InstanceStarted`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceStarted {
     /// `instance_id`: [`InstanceId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
     /// `status`: string.
     #[serde(default)]
@@ -1052,14 +1114,24 @@ pub struct InstanceStarted {
     pub question_params: BTreeMap<String, String>,
 }
 
+impl Default for InstanceStarted {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            question_params: Default::default(),
+        }
+    }
+}
+
 impl crate::With for InstanceStarted {}
 
 /// `InstanceStatusReport`, sent by the worker node (OpenAPI schema `InstanceStatusReport`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceStatusReport {
     /// `instance_id`: [`InstanceId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
     /// `status`: string.
     #[serde(default)]
@@ -1082,18 +1154,42 @@ pub struct InstanceStatusReport {
     pub pending_services: Option<Vec<String>>,
 }
 
+impl Default for InstanceStatusReport {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            attack_surface: Default::default(),
+            question_params: Default::default(),
+            seeded_answers: Default::default(),
+            image_source: Default::default(),
+            error: Default::default(),
+            pending_services: Default::default(),
+        }
+    }
+}
+
 impl crate::With for InstanceStatusReport {}
 
 /// `InstanceStopped`, sent by the worker node (OpenAPI schema `InstanceStopped`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceStopped {
     /// `instance_id`: [`InstanceId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
     /// `status`: string.
     #[serde(default)]
     pub status: String,
+}
+
+impl Default for InstanceStopped {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+        }
+    }
 }
 
 impl crate::With for InstanceStopped {}
@@ -1162,11 +1258,11 @@ pub struct MatchNetwork {
 impl crate::With for MatchNetwork {}
 
 /// `NodeAuthoredResult`, sent by the worker node (OpenAPI schema `NodeAuthoredResult`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeAuthoredResult {
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `ok`: boolean; default `false`.
     #[serde(default)]
@@ -1182,10 +1278,22 @@ pub struct NodeAuthoredResult {
     pub error: String,
 }
 
+impl Default for NodeAuthoredResult {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            ok: Default::default(),
+            files: Default::default(),
+            revision: Default::default(),
+            error: Default::default(),
+        }
+    }
+}
+
 impl crate::With for NodeAuthoredResult {}
 
 /// `NodeAuthoredSmokePush`, sent to the worker node (OpenAPI schema `NodeAuthoredSmokePush`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeAuthoredSmokePush {
     /// `challenge_id`: [`ChallengeId`].
@@ -1201,14 +1309,25 @@ pub struct NodeAuthoredSmokePush {
     pub timeout_s: Option<i64>,
 }
 
+impl Default for NodeAuthoredSmokePush {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            reset: Default::default(),
+            revision: Default::default(),
+            timeout_s: Default::default(),
+        }
+    }
+}
+
 impl crate::With for NodeAuthoredSmokePush {}
 
 /// `NodeAuthoredSmokeResult`, sent by the worker node (OpenAPI schema `NodeAuthoredSmokeResult`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeAuthoredSmokeResult {
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `verdict`: [`NodeAuthoredSmokeResultVerdict`]; default `errored`.
     #[serde(default)]
@@ -1219,6 +1338,17 @@ pub struct NodeAuthoredSmokeResult {
     /// `error`: string.
     #[serde(default)]
     pub error: String,
+}
+
+impl Default for NodeAuthoredSmokeResult {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            verdict: Default::default(),
+            exit_code: Default::default(),
+            error: Default::default(),
+        }
+    }
 }
 
 impl crate::With for NodeAuthoredSmokeResult {}
@@ -1248,14 +1378,14 @@ pub struct NodeInstanceList {
 impl crate::With for NodeInstanceList {}
 
 /// `NodeInstanceSummary`, sent by the worker node (OpenAPI schema `NodeInstanceSummary`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeInstanceSummary {
     /// `instance_id`: [`InstanceId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `status`: string.
     #[serde(default)]
@@ -1274,6 +1404,21 @@ pub struct NodeInstanceSummary {
     /// `error`: string, may be null.
     #[serde(default)]
     pub error: Option<String>,
+}
+
+impl Default for NodeInstanceSummary {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            attack_surface: Default::default(),
+            question_params: Default::default(),
+            started_at: Default::default(),
+            ttl: Default::default(),
+            error: Default::default(),
+        }
+    }
 }
 
 impl crate::With for NodeInstanceSummary {}
@@ -1414,7 +1559,7 @@ pub struct PatchCollectRequest {
 impl crate::With for PatchCollectRequest {}
 
 /// `PatchVerifyRequest`, sent to the worker node (OpenAPI schema `PatchVerifyRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchVerifyRequest {
     /// `challenge_id`: [`ChallengeId`].
@@ -1425,6 +1570,16 @@ pub struct PatchVerifyRequest {
     /// `timeout_s`: integer; optional; default `900`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<i64>,
+}
+
+impl Default for PatchVerifyRequest {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            files: Default::default(),
+            timeout_s: Default::default(),
+        }
+    }
 }
 
 impl crate::With for PatchVerifyRequest {}
@@ -1526,11 +1681,11 @@ pub struct ServiceEndpoint {
 impl crate::With for ServiceEndpoint {}
 
 /// `ServiceStopped`, sent by the worker node (OpenAPI schema `ServiceStopped`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ServiceStopped {
     /// `instance_id`: [`InstanceId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
     /// `service`: string.
     #[serde(default)]
@@ -1540,10 +1695,20 @@ pub struct ServiceStopped {
     pub stopped: i64,
 }
 
+impl Default for ServiceStopped {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            service: Default::default(),
+            stopped: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ServiceStopped {}
 
 /// `StartRequest`, sent to the worker node (OpenAPI schema `StartRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StartRequest {
     /// `challenge_id`: [`ChallengeId`].
@@ -1573,6 +1738,23 @@ pub struct StartRequest {
     /// `publish_gamebox`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish_gamebox: Option<bool>,
+}
+
+impl Default for StartRequest {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            instance_id: crate::serde_helpers::blank(),
+            ttl: Default::default(),
+            answers: Default::default(),
+            authored_revision: Default::default(),
+            env: Default::default(),
+            match_network: Default::default(),
+            open_shell_password: Default::default(),
+            proxy_output_dir: Default::default(),
+            publish_gamebox: Default::default(),
+        }
+    }
 }
 
 impl crate::With for StartRequest {}

@@ -69,6 +69,15 @@ impl<T> IntoIterator for Page<T> {
     }
 }
 
+impl<T> Default for Page<T> {
+    /// The empty listing.
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
+}
+
+impl<T> crate::With for Page<T> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,12 +96,3 @@ mod tests {
         assert!(!page.has_more());
     }
 }
-
-impl<T> Default for Page<T> {
-    /// The empty listing.
-    fn default() -> Self {
-        Self::new(Vec::new())
-    }
-}
-
-impl<T> crate::With for Page<T> {}

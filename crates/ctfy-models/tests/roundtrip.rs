@@ -74,7 +74,7 @@ fn submission_response() {
     });
     let typed: SubmissionResponse = serde_json::from_value(wire.clone()).unwrap();
     assert!(typed.correct);
-    assert_eq!(typed.question_id.as_deref(), Some("flag"));
+    assert_eq!(typed.question_id.as_ref().map(|q| q.as_str()), Some("flag"));
     assert_eq!(serde_json::to_value(&typed).unwrap(), wire);
 }
 

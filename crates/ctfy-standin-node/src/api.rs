@@ -250,7 +250,7 @@ async fn make_ready(shared: Arc<Shared>, id: InstanceId, serial: u64) {
             _ => return,
         }
     };
-    let outcome = if request.challenge_id.contains("FAIL") {
+    let outcome = if request.challenge_id.as_str().contains("FAIL") {
         Err(format!(
             "stand-in node: simulated start failure for {}",
             request.challenge_id
@@ -361,7 +361,7 @@ fn known(shared: &Shared, id: &str) -> bool {
 }
 
 async fn agent_runtime(State(shared): St, Path(id): Path<InstanceId>) -> Response {
-    if !known(&shared, &id) {
+    if !known(&shared, id.as_str()) {
         return not_found();
     }
     Json(AgentRuntime::default()).into_response()
@@ -382,7 +382,7 @@ async fn instance_health(State(shared): St, Path(id): Path<InstanceId>) -> Respo
 }
 
 async fn traffic(State(shared): St, Path(id): Path<InstanceId>) -> Response {
-    if !known(&shared, &id) {
+    if !known(&shared, id.as_str()) {
         return not_found();
     }
     Json(json!({
@@ -409,14 +409,14 @@ async fn container_logs(State(shared): St, Path(id): Path<InstanceId>) -> Respon
 }
 
 async fn attachments(State(shared): St, Path(id): Path<InstanceId>) -> Response {
-    if !known(&shared, &id) {
+    if !known(&shared, id.as_str()) {
         return not_found();
     }
     Json(json!({ "files": [] })).into_response()
 }
 
 async fn containers(State(shared): St, Path(id): Path<InstanceId>) -> Response {
-    if !known(&shared, &id) {
+    if !known(&shared, id.as_str()) {
         return not_found();
     }
     Json(json!([])).into_response()
@@ -497,14 +497,14 @@ fn debug_view(id: &str, inst: &Instance) -> Value {
 async fn debug_instances(State(shared): St) -> Response {
     let items: Vec<Value> = lock(&shared.instances)
         .iter()
-        .map(|(id, inst)| debug_view(id, inst))
+        .map(|(id, inst)| debug_view(id.as_str(), inst))
         .collect();
     Json(json!({ "items": items })).into_response()
 }
 
 async fn debug_instance(State(shared): St, Path(id): Path<InstanceId>) -> Response {
     match lock(&shared.instances).get(&id) {
-        Some(inst) => Json(debug_view(&id, inst)).into_response(),
+        Some(inst) => Json(debug_view(id.as_str(), inst)).into_response(),
         None => not_found(),
     }
 }

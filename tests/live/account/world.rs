@@ -26,7 +26,7 @@ async fn a_solve_shows_on_boards_profiles_and_feeds() {
         .access(CompetitionCreateAccess::Public)
         .await
         .unwrap();
-    let res = AssertUnwindSafe(solve_and_check(env, &comp.id))
+    let res = AssertUnwindSafe(solve_and_check(env, comp.id.as_str()))
         .catch_unwind()
         .await;
     let _ = admin.admin().competitions().delete(&comp.id).await;
@@ -71,11 +71,11 @@ async fn solve_and_check(env: &'static LiveEnv, cid: &str) {
     assert!(second.correct && second.challenge_fully_solved);
 
     check_me(&user, cid, qa).await;
-    check_teams(env, &user, cid, &team.id).await;
-    check_achievements(&user, cid, &team.id).await;
+    check_teams(env, &user, cid, team.id.as_str()).await;
+    check_achievements(&user, cid, team.id.as_str()).await;
     check_users(env, &user).await;
     check_activities(&user, cid, qa).await;
-    check_scoreboards(env, &user, &team.id, qa, before).await;
+    check_scoreboards(env, &user, team.id.as_str(), qa, before).await;
 }
 
 async fn check_me(user: &User, cid: &str, qa: &str) {

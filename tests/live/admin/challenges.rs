@@ -92,7 +92,7 @@ async fn catalog_stats_and_range_reads() {
         .unwrap();
     assert_eq!(replay.challenge_id, web);
     assert_eq!(replay.milestone_count, 2);
-    drop_competition(&admin, &comp.id).await;
+    drop_competition(&admin, comp.id.as_str()).await;
 }
 
 #[tokio::test]
@@ -145,7 +145,7 @@ async fn question_attempts_and_llm_budget_resets() {
     assert_eq!(budget.team_id, team.id);
     assert_eq!(budget.competition_id, comp.id);
     assert_eq!(budget.outcome, "no_gateway", "{budget:?}");
-    drop_competition(&admin, &comp.id).await;
+    drop_competition(&admin, comp.id.as_str()).await;
 }
 
 async fn followed(admin: &ctfy::AdminClient, task: AdminTaskInfo, kind: &str) -> AdminTaskInfo {
@@ -214,5 +214,5 @@ async fn background_tasks_expose_their_status() {
     let err = c.build_push().await.unwrap_err();
     assert_eq!(err.status(), Some(400), "{err}");
     assert_eq!(err.code(), Some("empty_build_push_scope"));
-    drop_competition(&admin, &comp.id).await;
+    drop_competition(&admin, comp.id.as_str()).await;
 }

@@ -58,7 +58,7 @@ async fn competition_lifecycle_registrations_records_and_delete() {
         created.description.get("en").map(String::as_str),
         Some("draft of a live test")
     );
-    let found = listed(&admin, &id)
+    let found = listed(&admin, id.as_str())
         .await
         .expect("the new competition is listed");
     assert_eq!(found.title, title);
@@ -131,7 +131,7 @@ async fn competition_lifecycle_registrations_records_and_delete() {
     let deleted = admin.competitions().delete(id.as_str()).await.unwrap();
     assert!(!deleted.is_empty(), "{deleted:?}");
     assert!(
-        listed(&admin, &id).await.is_none(),
+        listed(&admin, id.as_str()).await.is_none(),
         "deleted competitions are not listed"
     );
     let err = admin.competitions().records(id.as_str()).await.unwrap_err();
@@ -196,7 +196,7 @@ async fn competition_admins_grant_list_revoke() {
         .await
         .unwrap();
     assert!(list.items.is_empty(), "{list:?}");
-    drop_competition(&admin, &comp.id).await;
+    drop_competition(&admin, comp.id.as_str()).await;
 }
 
 #[tokio::test]
@@ -313,5 +313,5 @@ async fn achievements_grant_and_revoke_on_a_team() {
         .revoke(team.id.as_str(), "first_blood_team")
         .await
         .unwrap();
-    drop_competition(&admin, &comp.id).await;
+    drop_competition(&admin, comp.id.as_str()).await;
 }

@@ -203,5 +203,5 @@ async fn instance_admin_views_then_records_of_the_finished_instance() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(404), "{err}");
-    drop_competition(&admin, &comp.id).await;
+    drop_competition(&admin, comp.id.as_str()).await;
 }

@@ -88,7 +88,7 @@ async fn observability_reads() {
         "{:?}",
         counts.events
     );
-    drop_competition(&admin, &comp.id).await;
+    drop_competition(&admin, comp.id.as_str()).await;
 }
 
 /// An int setting nothing in the test suite depends on (AWD probing).

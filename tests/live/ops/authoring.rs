@@ -38,7 +38,7 @@ async fn authoring_templates_and_refusals() {
         .await
         .unwrap()
         .id;
-    solo(&player, &comp).await;
+    solo(&player, comp.as_str()).await;
     api_err(
         authoring
             .upload(comp.as_str(), "c.tar.gz", "application/gzip", V1, "refused")
@@ -46,7 +46,7 @@ async fn authoring_templates_and_refusals() {
         403,
         "authoring_requires_verified_email",
     );
-    drop_competition(&admin, &comp).await;
+    drop_competition(&admin, comp.as_str()).await;
 }
 
 #[tokio::test]
@@ -69,7 +69,7 @@ async fn authored_challenge_full_review_cycle() {
         .verify_email(author.id.as_str())
         .await
         .unwrap();
-    solo(&author, &comp).await;
+    solo(&author, comp.as_str()).await;
     let authoring = author.client.authoring();
 
     let slug = format!("live-ops-{}", tag());
@@ -275,5 +275,5 @@ async fn authored_challenge_full_review_cycle() {
         404,
         "authored_challenge_not_found",
     );
-    drop_competition(&admin, &comp).await;
+    drop_competition(&admin, comp.as_str()).await;
 }

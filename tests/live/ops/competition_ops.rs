@@ -172,7 +172,7 @@ async fn applications_to_a_private_competition() {
         404,
         "application_not_found",
     );
-    drop_competition(&admin, &comp).await;
+    drop_competition(&admin, comp.as_str()).await;
 }
 
 fn admin_id(env: &crate::support::LiveEnv) -> &str {
@@ -334,7 +334,7 @@ async fn registrations_roster_review_edit_export_and_player_form() {
     let mut users = Vec::new();
     for _ in 0..3 {
         let u = user(env, "ops-reg").await;
-        teams.push(solo(&u, &comp).await);
+        teams.push(solo(&u, comp.as_str()).await);
         users.push(u);
     }
 
@@ -425,7 +425,7 @@ async fn registrations_roster_review_edit_export_and_player_form() {
         404,
         "logo_not_found",
     );
-    drop_competition(&admin, &comp).await;
+    drop_competition(&admin, comp.as_str()).await;
 }
 
 #[tokio::test]
@@ -444,7 +444,7 @@ async fn reports_player_write_and_operator_review() {
         .id;
     let qa = env.var("QA_CHALLENGE_ID");
     let author = user(env, "ops-report").await;
-    let team = solo(&author, &comp).await;
+    let team = solo(&author, comp.as_str()).await;
     let reports = author.client.reports();
 
     api_err(
@@ -531,5 +531,5 @@ async fn reports_player_write_and_operator_review() {
     let task = ops.regrade(comp.as_str(), team.as_str(), qa).await.unwrap();
     assert_eq!(task.kind, "report_regrade");
     cancel_task(&admin, &task.id).await;
-    drop_competition(&admin, &comp).await;
+    drop_competition(&admin, comp.as_str()).await;
 }

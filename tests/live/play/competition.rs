@@ -62,7 +62,7 @@ async fn competitions_list_get_and_attachments() {
         .await
         .expect_err("no such attachment");
     assert_eq!(missing.status(), Some(404), "{missing}");
-    drop_competition(&admin, &info.id).await;
+    drop_competition(&admin, info.id.as_str()).await;
 }
 
 #[tokio::test]
@@ -151,7 +151,7 @@ async fn board_after_a_solve() {
         assert!(attempts.total_attempts >= 1);
     };
     result.await;
-    drop_competition(&admin, &info.id).await;
+    drop_competition(&admin, info.id.as_str()).await;
 }
 
 #[tokio::test]
@@ -209,8 +209,8 @@ async fn virtual_replay_and_ghosts() {
         replay.id
     };
     let replay = result.await;
-    drop_competition(&admin, &replay).await;
-    drop_competition(&admin, &past.id).await;
+    drop_competition(&admin, replay.as_str()).await;
+    drop_competition(&admin, past.id.as_str()).await;
 }
 
 #[tokio::test]
@@ -260,7 +260,7 @@ async fn agent_actions_and_pulse() {
         assert!(pulse.lanes.is_empty());
     };
     result.await;
-    drop_competition(&admin, &info.id).await;
+    drop_competition(&admin, info.id.as_str()).await;
 }
 
 #[tokio::test]

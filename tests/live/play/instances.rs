@@ -109,7 +109,7 @@ async fn instance_lifecycle_renew_reset_and_solves() {
         .await
         .expect("verify right");
     assert!(right.correct);
-    assert_eq!(right.question_id.as_deref(), Some("flag"));
+    assert_eq!(right.question_id.as_ref().map(|v| v.as_str()), Some("flag"));
     api_err(
         subs.verify(&ready.id, "x").question_id("nope").await,
         422,
@@ -122,7 +122,7 @@ async fn instance_lifecycle_renew_reset_and_solves() {
         .await
         .expect("submit right");
     assert!(hit.correct && !hit.challenge_fully_solved);
-    assert_eq!(hit.question_id.as_deref(), Some("flag"));
+    assert_eq!(hit.question_id.as_ref().map(|v| v.as_str()), Some("flag"));
     // `check` runs a checker question; this challenge has none.
     api_err(
         subs.check(&ready.id)

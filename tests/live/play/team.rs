@@ -384,5 +384,5 @@ async fn application_to_a_private_listed_competition() {
         api_err(open.apply().await, 409, "application_not_needed");
     };
     result.await;
-    drop_competition(&admin, &info.id).await;
+    drop_competition(&admin, info.id.as_str()).await;
 }

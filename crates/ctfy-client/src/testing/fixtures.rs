@@ -42,9 +42,12 @@ pub const USER_ID: &str = "9a8b7c6d5e4f40312a1b2c3d4e5f6a7b";
 /// The instance id of the instance fixtures.
 pub const INSTANCE_ID: &str = "7e1d2c3b-4a59-4f68-8e7d-6c5b4a392817";
 
-/// An id from a string the kit controls (ids decode from any string).
-pub(crate) fn id<T: DeserializeOwned + Default>(s: &str) -> T {
-    serde_json::from_value(serde_json::Value::String(s.to_owned())).unwrap_or_default()
+/// An id from a string the kit controls, `""` included (an id decodes from any string, as the
+/// platform sends it; `""` is "nothing linked").
+pub(crate) fn id<T: DeserializeOwned>(s: &str) -> T {
+    #[allow(clippy::expect_used)]
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .expect("an id type decodes from any string")
 }
 
 /// A timestamp `ago` before now.

@@ -348,7 +348,7 @@ impl MockPlatformBuilder {
         competition.challenge_ids = self.challenges.iter().map(|c| c.id().clone()).collect();
         if !self.registered {
             competition.is_registered = false;
-            competition.my_team_id = Default::default();
+            competition.my_team_id = fixtures::id("");
             competition.my_team_name = String::new();
         }
         let team = TeamDetail::fixture().with(|it| {

@@ -13,7 +13,7 @@ use ctfy_models::{
     AttackSurface, ChallengeId, ChallengeInfo, CompetitionDetail, CompetitionId, CompetitionInfo,
     CompetitionInviteInfo, HealthResponse, InstanceId, InstanceInfo, InstanceQuestionInfo,
     InstanceStatus, InstanceStatusResponse, MeResponse, QaChallengeView, QuestionId,
-    ScoreboardEntry, ServiceEndpoint, StartResponse, SubmissionResponse, TeamDetail, TeamId,
+    ScoreboardEntry, ServiceEndpoint, StartResponse, SubmissionResponse, TeamDetail,
     VerifyAnswerResponse,
 };
 use serde_json::{Value, json};
@@ -276,7 +276,7 @@ impl Shared {
                     }
                     self.publish(
                         Event::TeamMembershipChanged(TeamMembershipChanged::default().with(|it| {
-                            it.previous_team_id = TeamId::default();
+                            it.previous_team_id = id("");
                             it.current_team_id = team_id;
                         })),
                         false,
@@ -426,7 +426,7 @@ impl Shared {
                         it.challenge_ids = Vec::new();
                         it.is_registered = false;
                         it.registered_count = 0;
-                        it.my_team_id = TeamId::default();
+                        it.my_team_id = id("");
                         it.my_team_name = String::new();
                         it.status = Default::default();
                     }),
@@ -638,8 +638,11 @@ impl Shared {
             .as_ref()
             .map(|(k, _)| st.instances[*k].competition_id.clone())
             .or_else(|| st.competitions.first().map(|c| c.id.clone()))
-            .unwrap_or_default();
-        let instance_id = inst.as_ref().map(|(_, i)| i.clone()).unwrap_or_default();
+            .unwrap_or_else(|| id(""));
+        let instance_id = inst
+            .as_ref()
+            .map(|(_, i)| i.clone())
+            .unwrap_or_else(|| id(""));
         let competition_title = title(st, &competition_id);
         if !correct {
             st.wrong.insert(key);

@@ -257,7 +257,7 @@ pub struct AdminChangelogEntryInfo {
 impl crate::With for AdminChangelogEntryInfo {}
 
 /// `AdminFeedbackRow`, sent by the platform (OpenAPI schema `AdminFeedbackRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminFeedbackRow {
     /// `user_id`: [`UserId`].
@@ -282,6 +282,22 @@ pub struct AdminFeedbackRow {
     /// `updated_at`: date-time string, may be null.
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
+}
+
+impl Default for AdminFeedbackRow {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            user_display_name: Default::default(),
+            user_email: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            competition_id: crate::serde_helpers::blank(),
+            reaction: Default::default(),
+            created_at: Default::default(),
+            updated_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminFeedbackRow {}
@@ -358,19 +374,19 @@ pub struct AdminOverviewCounts {
 impl crate::With for AdminOverviewCounts {}
 
 /// `AdminRecentError`, sent by the platform (OpenAPI schema `AdminRecentError`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminRecentError {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `error`: string.
     #[serde(default)]
@@ -380,10 +396,23 @@ pub struct AdminRecentError {
     pub stopped_at: UnixTime,
 }
 
+impl Default for AdminRecentError {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            node_id: crate::serde_helpers::blank(),
+            error: Default::default(),
+            stopped_at: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AdminRecentError {}
 
 /// `AdminTaskInfo`, sent by the platform (OpenAPI schema `AdminTaskInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTaskInfo {
     /// `id`: string.
@@ -418,7 +447,7 @@ pub struct AdminTaskInfo {
     #[serde(default)]
     pub cancel_requested: bool,
     /// `created_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
     /// `created_by_name`: string.
     #[serde(default)]
@@ -432,6 +461,29 @@ pub struct AdminTaskInfo {
     /// `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub finished_at_ts: UnixTime,
+}
+
+impl Default for AdminTaskInfo {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            kind: Default::default(),
+            status: Default::default(),
+            params: Default::default(),
+            result: Default::default(),
+            progress: Default::default(),
+            progress_message: Default::default(),
+            progress_step: Default::default(),
+            error: Default::default(),
+            error_detail: Default::default(),
+            cancel_requested: Default::default(),
+            created_by_user_id: crate::serde_helpers::blank(),
+            created_by_name: Default::default(),
+            created_at_ts: Default::default(),
+            started_at_ts: Default::default(),
+            finished_at_ts: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminTaskInfo {}
@@ -1387,14 +1439,14 @@ pub struct PlatformSettingInfo {
 impl crate::With for PlatformSettingInfo {}
 
 /// `RangeProgress`, sent by the platform (OpenAPI schema `RangeProgress`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RangeProgress {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `rows`: list of [`RangeProgressRow`].
     pub rows: Vec<RangeProgressRow>,
@@ -1406,14 +1458,26 @@ pub struct RangeProgress {
     pub evidence_complete: bool,
 }
 
+impl Default for RangeProgress {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            rows: Default::default(),
+            milestone_count: Default::default(),
+            evidence_complete: Default::default(),
+        }
+    }
+}
+
 impl crate::With for RangeProgress {}
 
 /// `RangeProgressRow`, sent by the platform (OpenAPI schema `RangeProgressRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RangeProgressRow {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -1442,23 +1506,53 @@ pub struct RangeProgressRow {
     pub evidence: BTreeMap<String, EvidenceTier>,
 }
 
+impl Default for RangeProgressRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            anonymous: Default::default(),
+            avatar_url: Default::default(),
+            reached: Default::default(),
+            frontier: Default::default(),
+            available: Default::default(),
+            compromised: Default::default(),
+            reachable: Default::default(),
+            per_segment: Default::default(),
+            off_segment: Default::default(),
+            evidence: Default::default(),
+        }
+    }
+}
+
 impl crate::With for RangeProgressRow {}
 
 /// `RangeReplay`, sent by the platform (OpenAPI schema `RangeReplay`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RangeReplay {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `frames`: list of [`RangeReplayFrame`].
     pub frames: Vec<RangeReplayFrame>,
     /// `milestone_count`: integer; default `0`.
     #[serde(default)]
     pub milestone_count: i64,
+}
+
+impl Default for RangeReplay {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            frames: Default::default(),
+            milestone_count: Default::default(),
+        }
+    }
 }
 
 impl crate::With for RangeReplay {}
@@ -1476,11 +1570,11 @@ pub struct RangeReplayFrame {
 impl crate::With for RangeReplayFrame {}
 
 /// `RangeReplayPosition`, sent by the platform (OpenAPI schema `RangeReplayPosition`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RangeReplayPosition {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `reached`: integer; default `0`.
     #[serde(default)]
@@ -1492,10 +1586,21 @@ pub struct RangeReplayPosition {
     pub off_segment: i64,
 }
 
+impl Default for RangeReplayPosition {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            reached: Default::default(),
+            per_segment: Default::default(),
+            off_segment: Default::default(),
+        }
+    }
+}
+
 impl crate::With for RangeReplayPosition {}
 
 /// `ScheduledJobInfo`, sent by the platform (OpenAPI schema `ScheduledJobInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ScheduledJobInfo {
     /// `name`: string.
@@ -1529,14 +1634,32 @@ pub struct ScheduledJobInfo {
     #[serde(default)]
     pub run_count: i64,
     /// `updated_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub updated_by_user_id: UserId,
+}
+
+impl Default for ScheduledJobInfo {
+    fn default() -> Self {
+        Self {
+            name: Default::default(),
+            enabled: Default::default(),
+            interval_s: Default::default(),
+            default_interval_s: Default::default(),
+            last_run_at_ts: Default::default(),
+            last_status: Default::default(),
+            last_summary: Default::default(),
+            last_error: Default::default(),
+            last_duration_s: Default::default(),
+            run_count: Default::default(),
+            updated_by_user_id: crate::serde_helpers::blank(),
+        }
+    }
 }
 
 impl crate::With for ScheduledJobInfo {}
 
 /// `TaskResult`, sent by the platform (OpenAPI schema `TaskResult`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TaskResult {
     /// `summary`: string.
@@ -1559,7 +1682,7 @@ pub struct TaskResult {
     /// `nodes`: list of [`TaskNodeLine`].
     pub nodes: Vec<TaskNodeLine>,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `total`: integer, may be null.
     #[serde(default)]
@@ -1610,7 +1733,7 @@ pub struct TaskResult {
     #[serde(default)]
     pub model_id: String,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `solved`: list of string.
     pub solved: Vec<String>,
@@ -1662,6 +1785,59 @@ pub struct TaskResult {
     /// Fields not listed in the schema (the schema allows any).
     #[serde(flatten)]
     pub extra: JsonObject,
+}
+
+impl Default for TaskResult {
+    fn default() -> Self {
+        Self {
+            summary: Default::default(),
+            queued: Default::default(),
+            built: Default::default(),
+            pulled: Default::default(),
+            failed: Default::default(),
+            pending: Default::default(),
+            added: Default::default(),
+            removed: Default::default(),
+            nodes: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            total: Default::default(),
+            frozen: Default::default(),
+            no_build: Default::default(),
+            left: Default::default(),
+            stop_code: Default::default(),
+            failed_teams: Default::default(),
+            instance_ids: Default::default(),
+            stopped: Default::default(),
+            started: Default::default(),
+            already: Default::default(),
+            checked: Default::default(),
+            findings: Default::default(),
+            job: Default::default(),
+            skipped: Default::default(),
+            reason: Default::default(),
+            status: Default::default(),
+            eval_run_id: Default::default(),
+            model_id: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            solved: Default::default(),
+            fully_solved: Default::default(),
+            campaign_id: Default::default(),
+            total_runs: Default::default(),
+            finished_runs: Default::default(),
+            errored_runs: Default::default(),
+            fully_solved_runs: Default::default(),
+            cost_usd: Default::default(),
+            budget_hit: Default::default(),
+            passed: Default::default(),
+            services: Default::default(),
+            memory_mb: Default::default(),
+            milestones: Default::default(),
+            captured: Default::default(),
+            failed_step: Default::default(),
+            notes: Default::default(),
+            extra: Default::default(),
+        }
+    }
 }
 
 impl crate::With for TaskResult {}

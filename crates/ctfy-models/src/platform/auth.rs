@@ -148,11 +148,11 @@ pub struct AccountDeletionAccepted {
 impl crate::With for AccountDeletionAccepted {}
 
 /// `AccountKeyRow`, sent by the platform (OpenAPI schema `AccountKeyRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AccountKeyRow {
     /// `owner_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
     /// `owner_display_name`: string.
     #[serde(default)]
@@ -180,6 +180,22 @@ pub struct AccountKeyRow {
     pub last_probe_at: String,
 }
 
+impl Default for AccountKeyRow {
+    fn default() -> Self {
+        Self {
+            owner_user_id: crate::serde_helpers::blank(),
+            owner_display_name: Default::default(),
+            flavor: Default::default(),
+            base_url: Default::default(),
+            label: Default::default(),
+            added_at: Default::default(),
+            last_used_at: Default::default(),
+            last_probe_code: Default::default(),
+            last_probe_at: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AccountKeyRow {}
 
 /// `AddEmailRequest`, sent to the platform (OpenAPI schema `AddEmailRequest`).
@@ -193,13 +209,13 @@ pub struct AddEmailRequest {
 impl crate::With for AddEmailRequest {}
 
 /// `AdminTokenRevokeResponse`, sent by the platform (OpenAPI schema `AdminTokenRevokeResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTokenRevokeResponse {
     /// `token_id`: string.
     pub token_id: String,
     /// `owner_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
     /// `owner_display_name`: string.
     #[serde(default)]
@@ -215,6 +231,20 @@ pub struct AdminTokenRevokeResponse {
     /// `revoked_at`: date-time string, may be null.
     #[serde(default)]
     pub revoked_at: Option<Timestamp>,
+}
+
+impl Default for AdminTokenRevokeResponse {
+    fn default() -> Self {
+        Self {
+            token_id: Default::default(),
+            owner_user_id: crate::serde_helpers::blank(),
+            owner_display_name: Default::default(),
+            kind: Default::default(),
+            label: Default::default(),
+            already_revoked: Default::default(),
+            revoked_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminTokenRevokeResponse {}
@@ -584,7 +614,7 @@ pub struct LinkedIdentity {
 impl crate::With for LinkedIdentity {}
 
 /// `LlmModelTokenRequest`, sent to the platform (OpenAPI schema `LlmModelTokenRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmModelTokenRequest {
     /// `competition_id`: [`CompetitionId`].
@@ -597,10 +627,20 @@ pub struct LlmModelTokenRequest {
     pub label: Option<String>,
 }
 
+impl Default for LlmModelTokenRequest {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            expires_in_days: Default::default(),
+            label: Default::default(),
+        }
+    }
+}
+
 impl crate::With for LlmModelTokenRequest {}
 
 /// `LlmModelTokenResponse`, sent by the platform (OpenAPI schema `LlmModelTokenResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmModelTokenResponse {
     /// `token`: string.
@@ -613,6 +653,18 @@ pub struct LlmModelTokenResponse {
     pub team_id: TeamId,
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
+}
+
+impl Default for LlmModelTokenResponse {
+    fn default() -> Self {
+        Self {
+            token: Default::default(),
+            model_id: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            user_id: crate::serde_helpers::blank(),
+        }
+    }
 }
 
 impl crate::With for LlmModelTokenResponse {}
@@ -935,7 +987,7 @@ pub struct TokenTraceRequest {
 impl crate::With for TokenTraceRequest {}
 
 /// `TokenTraceResponse`, sent by the platform (OpenAPI schema `TokenTraceResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenTraceResponse {
     /// `found`: boolean; default `false`.
@@ -945,13 +997,25 @@ pub struct TokenTraceResponse {
     #[serde(default)]
     pub token_id: String,
     /// `owner_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
     /// `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
     /// `chain`: list of [`TokenTraceLink`].
     pub chain: Vec<TokenTraceLink>,
+}
+
+impl Default for TokenTraceResponse {
+    fn default() -> Self {
+        Self {
+            found: Default::default(),
+            token_id: Default::default(),
+            owner_user_id: crate::serde_helpers::blank(),
+            owner_display_name: Default::default(),
+            chain: Default::default(),
+        }
+    }
 }
 
 impl crate::With for TokenTraceResponse {}
@@ -1016,7 +1080,7 @@ pub struct VendorTokenMintResponse {
 impl crate::With for VendorTokenMintResponse {}
 
 /// `VendorTokenState`, sent by the platform (OpenAPI schema `VendorTokenState`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorTokenState {
     /// `id`: string.
@@ -1041,8 +1105,23 @@ pub struct VendorTokenState {
     #[serde(default)]
     pub created_at_ts: UnixTime,
     /// `created_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
+}
+
+impl Default for VendorTokenState {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            vendor_id: Default::default(),
+            token_hash: Default::default(),
+            label: Default::default(),
+            scope: Default::default(),
+            created_at: Default::default(),
+            created_at_ts: Default::default(),
+            created_by_user_id: crate::serde_helpers::blank(),
+        }
+    }
 }
 
 impl crate::With for VendorTokenState {}

@@ -287,7 +287,7 @@ pub type PageOfAuthoringReviewerInfo = Page<AuthoringReviewerInfo>;
 pub type PageOfVendorState = Page<VendorStateOutput>;
 
 /// `AdminAuthoredRevisionRow`, sent by the platform (OpenAPI schema `AdminAuthoredRevisionRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminAuthoredRevisionRow {
     /// `id`: string.
@@ -338,6 +338,30 @@ pub struct AdminAuthoredRevisionRow {
     /// `applied_by_display_name`: string.
     #[serde(default)]
     pub applied_by_display_name: String,
+}
+
+impl Default for AdminAuthoredRevisionRow {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            authored_challenge_id: Default::default(),
+            user_id: crate::serde_helpers::blank(),
+            author_display_name: Default::default(),
+            title: Default::default(),
+            submitted_at: Default::default(),
+            file_count: Default::default(),
+            total_bytes: Default::default(),
+            review_status: Default::default(),
+            reviewed_at: Default::default(),
+            review_note: Default::default(),
+            applied_at: Default::default(),
+            base_submitted_at: Default::default(),
+            reviewed_by: Default::default(),
+            reviewed_by_display_name: Default::default(),
+            applied_by: Default::default(),
+            applied_by_display_name: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminAuthoredRevisionRow {}
@@ -458,7 +482,7 @@ pub struct AuthoredBuildCapability {
 impl crate::With for AuthoredBuildCapability {}
 
 /// `AuthoredCurationElsewhere`, sent by the platform (OpenAPI schema `AuthoredCurationElsewhere`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredCurationElsewhere {
     /// `competition_id`: [`CompetitionId`].
@@ -468,10 +492,19 @@ pub struct AuthoredCurationElsewhere {
     pub competition_title: String,
 }
 
+impl Default for AuthoredCurationElsewhere {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            competition_title: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AuthoredCurationElsewhere {}
 
 /// `AuthoredGraduationInfo`, sent by the platform (OpenAPI schema `AuthoredGraduationInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredGraduationInfo {
     /// `challenge_id`: [`ChallengeId`].
@@ -489,10 +522,23 @@ pub struct AuthoredGraduationInfo {
     pub pull_request_body: String,
 }
 
+impl Default for AuthoredGraduationInfo {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            refusals: Default::default(),
+            corpus_id: Default::default(),
+            license: Default::default(),
+            pull_request_title: Default::default(),
+            pull_request_body: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AuthoredGraduationInfo {}
 
 /// `AuthoredReceptionRow`, sent by the platform (OpenAPI schema `AuthoredReceptionRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredReceptionRow {
     /// `challenge_id`: [`ChallengeId`].
@@ -515,6 +561,20 @@ pub struct AuthoredReceptionRow {
     /// `multiplier`: number, may be null.
     #[serde(default)]
     pub multiplier: Option<f64>,
+}
+
+impl Default for AuthoredReceptionRow {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            state: Default::default(),
+            solvers: Default::default(),
+            field_size: Default::default(),
+            solve_rate: Default::default(),
+            multiplier: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AuthoredReceptionRow {}
@@ -566,7 +626,7 @@ pub struct AuthoredRevisionFileChange {
 impl crate::With for AuthoredRevisionFileChange {}
 
 /// `AuthoredRevisionInfo`, sent by the platform (OpenAPI schema `AuthoredRevisionInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredRevisionInfo {
     /// `id`: string.
@@ -606,10 +666,30 @@ pub struct AuthoredRevisionInfo {
     pub files: Vec<String>,
 }
 
+impl Default for AuthoredRevisionInfo {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            authored_challenge_id: Default::default(),
+            user_id: crate::serde_helpers::blank(),
+            author_display_name: Default::default(),
+            title: Default::default(),
+            submitted_at: Default::default(),
+            file_count: Default::default(),
+            total_bytes: Default::default(),
+            review_status: Default::default(),
+            reviewed_at: Default::default(),
+            review_note: Default::default(),
+            applied_at: Default::default(),
+            files: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AuthoredRevisionInfo {}
 
 /// `AuthoredRevisionRow`, sent by the platform (OpenAPI schema `AuthoredRevisionRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredRevisionRow {
     /// `id`: string.
@@ -645,6 +725,25 @@ pub struct AuthoredRevisionRow {
     /// `applied_at`: date-time string, may be null.
     #[serde(default)]
     pub applied_at: Option<Timestamp>,
+}
+
+impl Default for AuthoredRevisionRow {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            authored_challenge_id: Default::default(),
+            user_id: crate::serde_helpers::blank(),
+            author_display_name: Default::default(),
+            title: Default::default(),
+            submitted_at: Default::default(),
+            file_count: Default::default(),
+            total_bytes: Default::default(),
+            review_status: Default::default(),
+            reviewed_at: Default::default(),
+            review_note: Default::default(),
+            applied_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AuthoredRevisionRow {}
@@ -689,7 +788,7 @@ pub struct AuthoringRefusal {
 impl crate::With for AuthoringRefusal {}
 
 /// `AuthoringReviewerInfo`, sent by the platform (OpenAPI schema `AuthoringReviewerInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoringReviewerInfo {
     /// `user_id`: [`UserId`].
@@ -709,6 +808,19 @@ pub struct AuthoringReviewerInfo {
     /// `granted_at`: date-time string, may be null.
     #[serde(default)]
     pub granted_at: Option<Timestamp>,
+}
+
+impl Default for AuthoringReviewerInfo {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            email: Default::default(),
+            granted_by: Default::default(),
+            granted_by_display_name: Default::default(),
+            granted_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AuthoringReviewerInfo {}
@@ -797,11 +909,11 @@ pub struct MetaAuthoredArchive {
 impl crate::With for MetaAuthoredArchive {}
 
 /// `MyReportRow`, sent by the platform (OpenAPI schema `MyReportRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MyReportRow {
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `version`: integer; default `0`.
     #[serde(default)]
@@ -826,14 +938,29 @@ pub struct MyReportRow {
     pub grade_requests_used: i64,
 }
 
+impl Default for MyReportRow {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            version: Default::default(),
+            length: Default::default(),
+            saved_at: Default::default(),
+            status: Default::default(),
+            queue_position: Default::default(),
+            finalized_at: Default::default(),
+            grade_requests_used: Default::default(),
+        }
+    }
+}
+
 impl crate::With for MyReportRow {}
 
 /// `MyReportsResponse`, sent by the platform (OpenAPI schema `MyReportsResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MyReportsResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `rows`: list of [`MyReportRow`].
     pub rows: Vec<MyReportRow>,
@@ -845,10 +972,21 @@ pub struct MyReportsResponse {
     pub grade_requests_limit: i64,
 }
 
+impl Default for MyReportsResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            rows: Default::default(),
+            queue_length: Default::default(),
+            grade_requests_limit: Default::default(),
+        }
+    }
+}
+
 impl crate::With for MyReportsResponse {}
 
 /// `NodeAuthoredPush`, sent by the platform (OpenAPI schema `NodeAuthoredPush`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeAuthoredPush {
     /// `challenge_id`: [`ChallengeId`].
@@ -859,6 +997,16 @@ pub struct NodeAuthoredPush {
     /// `revision`: string.
     #[serde(default)]
     pub revision: String,
+}
+
+impl Default for NodeAuthoredPush {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            archive_b64: Default::default(),
+            revision: Default::default(),
+        }
+    }
 }
 
 impl crate::With for NodeAuthoredPush {}
@@ -1078,17 +1226,17 @@ pub struct RegistryUsageReport {
 impl crate::With for RegistryUsageReport {}
 
 /// `ReportAttachmentsResponse`, sent by the platform (OpenAPI schema `ReportAttachmentsResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportAttachmentsResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `attachments`: list of [`ReportAttachmentInfo`].
     pub attachments: Vec<ReportAttachmentInfo>,
@@ -1098,6 +1246,19 @@ pub struct ReportAttachmentsResponse {
     /// `remaining`: integer; default `0`.
     #[serde(default)]
     pub remaining: i64,
+}
+
+impl Default for ReportAttachmentsResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            attachments: Default::default(),
+            uploads_enabled: Default::default(),
+            remaining: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ReportAttachmentsResponse {}
@@ -1148,14 +1309,14 @@ pub struct ReportClaimsPage {
 impl crate::With for ReportClaimsPage {}
 
 /// `ReportGradeInfo`, sent by the platform (OpenAPI schema `ReportGradeInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportGradeInfo {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `report_version`: integer; default `0`.
     #[serde(default)]
@@ -1180,6 +1341,23 @@ pub struct ReportGradeInfo {
     /// `graded_at`: date-time string, may be null.
     #[serde(default)]
     pub graded_at: Option<Timestamp>,
+}
+
+impl Default for ReportGradeInfo {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            report_version: Default::default(),
+            verdicts: Default::default(),
+            accurate: Default::default(),
+            inaccurate: Default::default(),
+            not_mentioned: Default::default(),
+            unsupported: Default::default(),
+            points: Default::default(),
+            graded_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ReportGradeInfo {}
@@ -1214,39 +1392,50 @@ pub struct ReportGradeSummary {
 impl crate::With for ReportGradeSummary {}
 
 /// `ReportGradesResponse`, sent by the platform (OpenAPI schema `ReportGradesResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportGradesResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `runs`: list of [`ReportGradeInfo`].
     pub runs: Vec<ReportGradeInfo>,
 }
 
+impl Default for ReportGradesResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            runs: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ReportGradesResponse {}
 
 /// `ReportInfo`, sent by the platform (OpenAPI schema `ReportInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportInfo {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
     /// `version`: integer; default `0`.
     #[serde(default)]
@@ -1263,6 +1452,22 @@ pub struct ReportInfo {
     /// `finalized_at`: date-time string, may be null.
     #[serde(default)]
     pub finalized_at: Option<Timestamp>,
+}
+
+impl Default for ReportInfo {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            user_id: crate::serde_helpers::blank(),
+            version: Default::default(),
+            content: Default::default(),
+            saved_at: Default::default(),
+            grading_requested_at: Default::default(),
+            finalized_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ReportInfo {}
@@ -1311,11 +1516,11 @@ pub struct ReportPipeline {
 impl crate::With for ReportPipeline {}
 
 /// `ReportPipelineEvent`, sent by the platform (OpenAPI schema `ReportPipelineEvent`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportPipelineEvent {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `title`: string.
     #[serde(default)]
@@ -1326,6 +1531,17 @@ pub struct ReportPipelineEvent {
     /// `waiting`: integer; default `0`.
     #[serde(default)]
     pub waiting: i64,
+}
+
+impl Default for ReportPipelineEvent {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            title: Default::default(),
+            queued: Default::default(),
+            waiting: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ReportPipelineEvent {}
@@ -1357,20 +1573,31 @@ pub struct ReportSaveResponse {
 impl crate::With for ReportSaveResponse {}
 
 /// `ReportVersionsResponse`, sent by the platform (OpenAPI schema `ReportVersionsResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportVersionsResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `versions`: list of [`ReportInfo`].
     pub versions: Vec<ReportInfo>,
+}
+
+impl Default for ReportVersionsResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            versions: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ReportVersionsResponse {}
@@ -1403,7 +1630,7 @@ pub struct ScheduledJobPatch {
 impl crate::With for ScheduledJobPatch {}
 
 /// `VendorKeyState`, sent by the platform (OpenAPI schema `VendorKeyState`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorKeyState {
     /// `id`: string.
@@ -1428,8 +1655,23 @@ pub struct VendorKeyState {
     #[serde(default)]
     pub created_at_ts: UnixTime,
     /// `created_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
+}
+
+impl Default for VendorKeyState {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            vendor_id: Default::default(),
+            flavor: Default::default(),
+            ciphertext: Default::default(),
+            label: Default::default(),
+            created_at: Default::default(),
+            created_at_ts: Default::default(),
+            created_by_user_id: crate::serde_helpers::blank(),
+        }
+    }
 }
 
 impl crate::With for VendorKeyState {}
@@ -1517,7 +1759,7 @@ pub struct VendorStateInput {
 impl crate::With for VendorStateInput {}
 
 /// `VendorStateOutput`, sent by the platform (OpenAPI schema `VendorState-Output`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorStateOutput {
     /// `id`: string.
@@ -1554,8 +1796,27 @@ pub struct VendorStateOutput {
     #[serde(default)]
     pub created_at_ts: UnixTime,
     /// `created_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
+}
+
+impl Default for VendorStateOutput {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            display_name: Default::default(),
+            homepage: Default::default(),
+            contact_email: Default::default(),
+            active: Default::default(),
+            notes: Default::default(),
+            max_concurrent_campaigns: Default::default(),
+            daily_run_quota: Default::default(),
+            monthly_cost_budget_usd: Default::default(),
+            created_at: Default::default(),
+            created_at_ts: Default::default(),
+            created_by_user_id: crate::serde_helpers::blank(),
+        }
+    }
 }
 
 impl crate::With for VendorStateOutput {}

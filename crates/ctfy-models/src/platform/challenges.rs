@@ -236,7 +236,7 @@ pub struct AdminAuthoredChallengeDetail {
 impl crate::With for AdminAuthoredChallengeDetail {}
 
 /// `AdminAuthoredChallengeRow`, sent by the platform (OpenAPI schema `AdminAuthoredChallengeRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminAuthoredChallengeRow {
     /// `license`: [`AdminAuthoredChallengeRowLicense`]; the empty string decodes as `None`.
@@ -343,10 +343,53 @@ pub struct AdminAuthoredChallengeRow {
     pub author_reputation: Option<AuthorReputation>,
 }
 
+impl Default for AdminAuthoredChallengeRow {
+    fn default() -> Self {
+        Self {
+            license: Default::default(),
+            provenance: Default::default(),
+            source_url: Default::default(),
+            ai_assisted: Default::default(),
+            eval_use: Default::default(),
+            credit: Default::default(),
+            terms_version: Default::default(),
+            terms_accepted_at: Default::default(),
+            destination: Default::default(),
+            id: Default::default(),
+            slug: Default::default(),
+            title: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            competition_title: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            user_id: crate::serde_helpers::blank(),
+            author_display_name: Default::default(),
+            submitted_at: Default::default(),
+            review_status: Default::default(),
+            reviewed_by: Default::default(),
+            reviewed_by_display_name: Default::default(),
+            reviewed_at: Default::default(),
+            review_note: Default::default(),
+            in_catalog: Default::default(),
+            curation: Default::default(),
+            curated_elsewhere: Default::default(),
+            smoke_verdict: Default::default(),
+            smoke_at: Default::default(),
+            smoke_in_flight: Default::default(),
+            exec_reviewed_by: Default::default(),
+            exec_reviewed_by_display_name: Default::default(),
+            exec_reviewed_at: Default::default(),
+            quality_flags: Default::default(),
+            revision: Default::default(),
+            author_reputation: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AdminAuthoredChallengeRow {}
 
 /// `AdminChallengeLastError`, sent by the platform (OpenAPI schema `AdminChallengeLastError`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChallengeLastError {
     /// `ts`: epoch seconds; default `0.0`.
@@ -356,8 +399,18 @@ pub struct AdminChallengeLastError {
     #[serde(default)]
     pub message: String,
     /// `instance_id`: [`InstanceId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
+}
+
+impl Default for AdminChallengeLastError {
+    fn default() -> Self {
+        Self {
+            ts: Default::default(),
+            message: Default::default(),
+            instance_id: crate::serde_helpers::blank(),
+        }
+    }
 }
 
 impl crate::With for AdminChallengeLastError {}
@@ -376,7 +429,7 @@ pub struct AdminChallengeLatencyBucket {
 impl crate::With for AdminChallengeLatencyBucket {}
 
 /// `AdminChallengeQuestions`, sent by the platform (OpenAPI schema `AdminChallengeQuestions`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChallengeQuestions {
     /// `challenge_id`: [`ChallengeId`].
@@ -388,10 +441,20 @@ pub struct AdminChallengeQuestions {
     pub gated_count: i64,
 }
 
+impl Default for AdminChallengeQuestions {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            questions: Default::default(),
+            gated_count: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AdminChallengeQuestions {}
 
 /// `AdminChallengeStatsRow`, sent by the platform (OpenAPI schema `AdminChallengeStatsRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChallengeStatsRow {
     /// `challenge_id`: [`ChallengeId`].
@@ -441,14 +504,37 @@ pub struct AdminChallengeStatsRow {
     pub recent_launch_durations: Vec<f64>,
 }
 
+impl Default for AdminChallengeStatsRow {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            difficulty: Default::default(),
+            category: Default::default(),
+            tags: Default::default(),
+            question_count: Default::default(),
+            launches: Default::default(),
+            errors: Default::default(),
+            error_rate: Default::default(),
+            avg_launch_s: Default::default(),
+            p50_launch_s: Default::default(),
+            p95_launch_s: Default::default(),
+            solve_rate: Default::default(),
+            running_count: Default::default(),
+            last_error: Default::default(),
+            recent_launch_durations: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AdminChallengeStatsRow {}
 
 /// `AdminChallengeTimeseries`, sent by the platform (OpenAPI schema `AdminChallengeTimeseries`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChallengeTimeseries {
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `window_s`: integer; default `0`.
     #[serde(default)]
@@ -458,6 +544,17 @@ pub struct AdminChallengeTimeseries {
     pub bucket_s: i64,
     /// `buckets`: list of [`AdminChallengeTimeseriesBucket`].
     pub buckets: Vec<AdminChallengeTimeseriesBucket>,
+}
+
+impl Default for AdminChallengeTimeseries {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            window_s: Default::default(),
+            bucket_s: Default::default(),
+            buckets: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminChallengeTimeseries {}
@@ -492,7 +589,7 @@ pub struct AdminChallengeTimeseriesBucket {
 impl crate::With for AdminChallengeTimeseriesBucket {}
 
 /// `AdminSilentChallenge`, sent by the platform (OpenAPI schema `AdminSilentChallenge`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminSilentChallenge {
     /// `challenge_id`: [`ChallengeId`].
@@ -506,6 +603,17 @@ pub struct AdminSilentChallenge {
     /// `submissions`: integer; default `0`.
     #[serde(default)]
     pub submissions: i64,
+}
+
+impl Default for AdminSilentChallenge {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            launches: Default::default(),
+            submissions: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminSilentChallenge {}
@@ -584,7 +692,7 @@ pub struct AuthoredChallengeFileRequest {
 impl crate::With for AuthoredChallengeFileRequest {}
 
 /// `AuthoredChallengeInfo`, sent by the platform (OpenAPI schema `AuthoredChallengeInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredChallengeInfo {
     /// `license`: [`AdminAuthoredChallengeRowLicense`]; the empty string decodes as `None`.
@@ -676,6 +784,44 @@ pub struct AuthoredChallengeInfo {
     pub auto_smoke: Option<AuthoredAutoSmoke>,
 }
 
+impl Default for AuthoredChallengeInfo {
+    fn default() -> Self {
+        Self {
+            license: Default::default(),
+            provenance: Default::default(),
+            source_url: Default::default(),
+            ai_assisted: Default::default(),
+            eval_use: Default::default(),
+            credit: Default::default(),
+            terms_version: Default::default(),
+            terms_accepted_at: Default::default(),
+            destination: Default::default(),
+            id: Default::default(),
+            slug: Default::default(),
+            title: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            user_id: crate::serde_helpers::blank(),
+            author_display_name: Default::default(),
+            submitted_at: Default::default(),
+            file_count: Default::default(),
+            total_bytes: Default::default(),
+            review_status: Default::default(),
+            reviewed_at: Default::default(),
+            review_note: Default::default(),
+            smoke_verdict: Default::default(),
+            smoke_at: Default::default(),
+            smoke_in_flight: Default::default(),
+            in_catalog: Default::default(),
+            curation: Default::default(),
+            curated_elsewhere: Default::default(),
+            revision: Default::default(),
+            files: Default::default(),
+            auto_smoke: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AuthoredChallengeInfo {}
 
 /// `AuthoredChallengeReviewRequest`, sent to the platform (OpenAPI schema `AuthoredChallengeReviewRequest`).
@@ -692,7 +838,7 @@ pub struct AuthoredChallengeReviewRequest {
 impl crate::With for AuthoredChallengeReviewRequest {}
 
 /// `AuthoredChallengeRow`, sent by the platform (OpenAPI schema `AuthoredChallengeRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredChallengeRow {
     /// `license`: [`AdminAuthoredChallengeRowLicense`]; the empty string decodes as `None`.
@@ -779,10 +925,46 @@ pub struct AuthoredChallengeRow {
     pub revision: Option<AuthoredRevisionRow>,
 }
 
+impl Default for AuthoredChallengeRow {
+    fn default() -> Self {
+        Self {
+            license: Default::default(),
+            provenance: Default::default(),
+            source_url: Default::default(),
+            ai_assisted: Default::default(),
+            eval_use: Default::default(),
+            credit: Default::default(),
+            terms_version: Default::default(),
+            terms_accepted_at: Default::default(),
+            destination: Default::default(),
+            id: Default::default(),
+            slug: Default::default(),
+            title: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            user_id: crate::serde_helpers::blank(),
+            author_display_name: Default::default(),
+            submitted_at: Default::default(),
+            file_count: Default::default(),
+            total_bytes: Default::default(),
+            review_status: Default::default(),
+            reviewed_at: Default::default(),
+            review_note: Default::default(),
+            smoke_verdict: Default::default(),
+            smoke_at: Default::default(),
+            smoke_in_flight: Default::default(),
+            in_catalog: Default::default(),
+            curation: Default::default(),
+            curated_elsewhere: Default::default(),
+            revision: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AuthoredChallengeRow {}
 
 /// `ChallengeBlueprint`, sent by the platform (OpenAPI schema `ChallengeBlueprint`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeBlueprint {
     /// `challenge_id`: [`ChallengeId`].
@@ -802,10 +984,24 @@ pub struct ChallengeBlueprint {
     pub notes: Vec<String>,
 }
 
+impl Default for ChallengeBlueprint {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            segments: Default::default(),
+            hosts: Default::default(),
+            milestones: Default::default(),
+            unplaced: Default::default(),
+            tunnelled: Default::default(),
+            notes: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ChallengeBlueprint {}
 
 /// `ChallengeBuildNodeState`, sent by the platform (OpenAPI schema `ChallengeBuildNodeState`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeBuildNodeState {
     /// `node_id`: [`NodeId`].
@@ -824,6 +1020,18 @@ pub struct ChallengeBuildNodeState {
     pub node_error: String,
 }
 
+impl Default for ChallengeBuildNodeState {
+    fn default() -> Self {
+        Self {
+            node_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            built_at: Default::default(),
+            error: Default::default(),
+            node_error: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ChallengeBuildNodeState {}
 
 /// `ChallengeBuildStateResponse`, sent by the platform (OpenAPI schema `ChallengeBuildStateResponse`).
@@ -837,7 +1045,7 @@ pub struct ChallengeBuildStateResponse {
 impl crate::With for ChallengeBuildStateResponse {}
 
 /// `ChallengeBuildStateRow`, sent by the platform (OpenAPI schema `ChallengeBuildStateRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeBuildStateRow {
     /// `challenge_id`: [`ChallengeId`].
@@ -847,6 +1055,16 @@ pub struct ChallengeBuildStateRow {
     pub aggregated: ChallengeBuildStatus,
     /// `nodes`: list of [`ChallengeBuildNodeState`].
     pub nodes: Vec<ChallengeBuildNodeState>,
+}
+
+impl Default for ChallengeBuildStateRow {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            aggregated: Default::default(),
+            nodes: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ChallengeBuildStateRow {}
@@ -889,7 +1107,7 @@ pub struct ChallengeFacets {
 impl crate::With for ChallengeFacets {}
 
 /// `ChallengeInfo`, sent by the platform (OpenAPI schema `ChallengeInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeInfo {
     /// `id`: [`ChallengeId`].
@@ -942,14 +1160,41 @@ pub struct ChallengeInfo {
     #[serde(default)]
     pub author_display_name: String,
     /// `author_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub author_user_id: UserId,
+}
+
+impl Default for ChallengeInfo {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            category: Default::default(),
+            difficulty: Default::default(),
+            description: Default::default(),
+            solves_count: Default::default(),
+            launch_count: Default::default(),
+            tags: Default::default(),
+            questions: Default::default(),
+            flag_solves: Default::default(),
+            attachments: Default::default(),
+            is_qa_only: Default::default(),
+            defence: Default::default(),
+            my_solved_question_ids: Default::default(),
+            my_fully_solved: Default::default(),
+            my_team_solved_question_ids: Default::default(),
+            my_team_fully_solved: Default::default(),
+            my_team_authored: Default::default(),
+            author_display_name: Default::default(),
+            author_user_id: crate::serde_helpers::blank(),
+        }
+    }
 }
 
 impl crate::With for ChallengeInfo {}
 
 /// `ChallengePullNodeState`, sent by the platform (OpenAPI schema `ChallengePullNodeState`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengePullNodeState {
     /// `node_id`: [`NodeId`].
@@ -968,6 +1213,18 @@ pub struct ChallengePullNodeState {
     pub node_error: String,
 }
 
+impl Default for ChallengePullNodeState {
+    fn default() -> Self {
+        Self {
+            node_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            pulled_at: Default::default(),
+            error: Default::default(),
+            node_error: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ChallengePullNodeState {}
 
 /// `ChallengePullStateResponse`, sent by the platform (OpenAPI schema `ChallengePullStateResponse`).
@@ -981,7 +1238,7 @@ pub struct ChallengePullStateResponse {
 impl crate::With for ChallengePullStateResponse {}
 
 /// `ChallengePullStateRow`, sent by the platform (OpenAPI schema `ChallengePullStateRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengePullStateRow {
     /// `challenge_id`: [`ChallengeId`].
@@ -993,10 +1250,20 @@ pub struct ChallengePullStateRow {
     pub nodes: Vec<ChallengePullNodeState>,
 }
 
+impl Default for ChallengePullStateRow {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            aggregated: Default::default(),
+            nodes: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ChallengePullStateRow {}
 
 /// `ChallengeStats`, sent by the platform (OpenAPI schema `ChallengeStats`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeStats {
     /// `challenge_id`: [`ChallengeId`].
@@ -1023,6 +1290,21 @@ pub struct ChallengeStats {
     pub flag_stats: Vec<ChallengeFlagStats>,
 }
 
+impl Default for ChallengeStats {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            category: Default::default(),
+            difficulty: Default::default(),
+            solves_count: Default::default(),
+            total_attempts: Default::default(),
+            success_rate: Default::default(),
+            flag_stats: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ChallengeStats {}
 
 /// `ChallengeValuePoint`, sent by the platform (OpenAPI schema `ChallengeValuePoint`).
@@ -1040,7 +1322,7 @@ pub struct ChallengeValuePoint {
 impl crate::With for ChallengeValuePoint {}
 
 /// `CompetitionAttachmentInfo`, sent by the platform (OpenAPI schema `CompetitionAttachmentInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionAttachmentInfo {
     /// `id`: string.
@@ -1066,6 +1348,23 @@ pub struct CompetitionAttachmentInfo {
     pub uploaded_at: Option<Timestamp>,
     /// `url`: string.
     pub url: String,
+}
+
+impl Default for CompetitionAttachmentInfo {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            filename: Default::default(),
+            content_type: Default::default(),
+            size_bytes: Default::default(),
+            locale: Default::default(),
+            title: Default::default(),
+            position: Default::default(),
+            uploaded_at: Default::default(),
+            url: Default::default(),
+        }
+    }
 }
 
 impl crate::With for CompetitionAttachmentInfo {}
@@ -1101,7 +1400,7 @@ pub struct CompetitionChallengeBreakdown {
 impl crate::With for CompetitionChallengeBreakdown {}
 
 /// `CompetitionChallengeRow`, sent by the platform (OpenAPI schema `CompetitionChallengeRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionChallengeRow {
     /// `challenge_id`: [`ChallengeId`].
@@ -1133,7 +1432,7 @@ pub struct CompetitionChallengeRow {
     /// `decay`: list of [`ChallengeValuePoint`].
     pub decay: Vec<ChallengeValuePoint>,
     /// `first_blood_team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub first_blood_team_id: TeamId,
     /// `first_blood_team_name`: string.
     #[serde(default)]
@@ -1146,10 +1445,31 @@ pub struct CompetitionChallengeRow {
     pub first_blood_anonymous: bool,
 }
 
+impl Default for CompetitionChallengeRow {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            category: Default::default(),
+            difficulty: Default::default(),
+            solves_count: Default::default(),
+            attempts: Default::default(),
+            success_rate: Default::default(),
+            value: Default::default(),
+            base_value: Default::default(),
+            decay: Default::default(),
+            first_blood_team_id: crate::serde_helpers::blank(),
+            first_blood_team_name: Default::default(),
+            first_blood_at: Default::default(),
+            first_blood_anonymous: Default::default(),
+        }
+    }
+}
+
 impl crate::With for CompetitionChallengeRow {}
 
 /// `CreditedChallengeRow`, sent by the platform (OpenAPI schema `CreditedChallengeRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreditedChallengeRow {
     /// `id`: [`ChallengeId`].
@@ -1175,6 +1495,22 @@ pub struct CreditedChallengeRow {
     /// `reactions`: list of [`ReactionCount`], may be null.
     #[serde(default)]
     pub reactions: Option<Vec<ReactionCount>>,
+}
+
+impl Default for CreditedChallengeRow {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            category: Default::default(),
+            difficulty: Default::default(),
+            author_user_id: crate::serde_helpers::blank(),
+            author_display_name: Default::default(),
+            solves: Default::default(),
+            first_solved_at: Default::default(),
+            reactions: Default::default(),
+        }
+    }
 }
 
 impl crate::With for CreditedChallengeRow {}
@@ -1244,7 +1580,7 @@ pub struct NotificationCategoryInfo {
 impl crate::With for NotificationCategoryInfo {}
 
 /// `QaChallengeView`, sent by the platform (OpenAPI schema `QaChallengeView`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QaChallengeView {
     /// `id`: [`ChallengeId`].
@@ -1268,14 +1604,30 @@ pub struct QaChallengeView {
     pub attempted_wrong_question_ids: Vec<QuestionId>,
 }
 
+impl Default for QaChallengeView {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            bucket: Default::default(),
+            description: Default::default(),
+            difficulty: Default::default(),
+            tags: Default::default(),
+            questions: Default::default(),
+            solved_question_ids: Default::default(),
+            attempted_wrong_question_ids: Default::default(),
+        }
+    }
+}
+
 impl crate::With for QaChallengeView {}
 
 /// `QuestionCoverageRow`, sent by the platform (OpenAPI schema `QuestionCoverageRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuestionCoverageRow {
     /// `question_id`: [`QuestionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub question_id: QuestionId,
     /// `prompt`: string.
     #[serde(default)]
@@ -1287,10 +1639,21 @@ pub struct QuestionCoverageRow {
     pub verdict: Option<QuestionCoverageRowVerdict>,
 }
 
+impl Default for QuestionCoverageRow {
+    fn default() -> Self {
+        Self {
+            question_id: crate::serde_helpers::blank(),
+            prompt: Default::default(),
+            state: Default::default(),
+            verdict: Default::default(),
+        }
+    }
+}
+
 impl crate::With for QuestionCoverageRow {}
 
 /// `QuestionPublicInfo`, sent by the platform (OpenAPI schema `QuestionPublicInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuestionPublicInfo {
     /// `id`: [`QuestionId`].
@@ -1307,10 +1670,22 @@ pub struct QuestionPublicInfo {
     pub requires: Vec<String>,
 }
 
+impl Default for QuestionPublicInfo {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            prompt: Default::default(),
+            mode: Default::default(),
+            choices: Default::default(),
+            requires: Default::default(),
+        }
+    }
+}
+
 impl crate::With for QuestionPublicInfo {}
 
 /// `RecordAuthoredChallenge`, sent by the platform (OpenAPI schema `RecordAuthoredChallenge`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordAuthoredChallenge {
     /// `id`: string.
@@ -1319,10 +1694,10 @@ pub struct RecordAuthoredChallenge {
     #[serde(default)]
     pub title: String,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `uploader_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub uploader_user_id: UserId,
     /// `author_user_ids`: list of [`UserId`].
     pub author_user_ids: Vec<UserId>,
@@ -1343,10 +1718,27 @@ pub struct RecordAuthoredChallenge {
     pub in_challenge_set: bool,
 }
 
+impl Default for RecordAuthoredChallenge {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            title: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            uploader_user_id: crate::serde_helpers::blank(),
+            author_user_ids: Default::default(),
+            review_status: Default::default(),
+            smoke_verdict: Default::default(),
+            destination: Default::default(),
+            submitted_at: Default::default(),
+            in_challenge_set: Default::default(),
+        }
+    }
+}
+
 impl crate::With for RecordAuthoredChallenge {}
 
 /// `ReportAttachmentInfo`, sent by the platform (OpenAPI schema `ReportAttachmentInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportAttachmentInfo {
     /// `id`: string.
@@ -1362,11 +1754,24 @@ pub struct ReportAttachmentInfo {
     #[serde(default)]
     pub size_bytes: i64,
     /// `user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
     /// `uploaded_at`: date-time string, may be null.
     #[serde(default)]
     pub uploaded_at: Option<Timestamp>,
+}
+
+impl Default for ReportAttachmentInfo {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            filename: Default::default(),
+            content_type: Default::default(),
+            size_bytes: Default::default(),
+            user_id: crate::serde_helpers::blank(),
+            uploaded_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ReportAttachmentInfo {}

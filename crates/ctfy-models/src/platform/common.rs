@@ -474,11 +474,11 @@ pub struct DefenceMatrixResponse {
 impl crate::With for DefenceMatrixResponse {}
 
 /// `DefenceMatrixRow`, sent by the platform (OpenAPI schema `DefenceMatrixRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DefenceMatrixRow {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -490,10 +490,21 @@ pub struct DefenceMatrixRow {
     pub cells: BTreeMap<String, Verdict>,
 }
 
+impl Default for DefenceMatrixRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            anonymous: Default::default(),
+            cells: Default::default(),
+        }
+    }
+}
+
 impl crate::With for DefenceMatrixRow {}
 
 /// `DefenceSource`, sent by the platform (OpenAPI schema `DefenceSource`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DefenceSource {
     /// `challenge_id`: [`ChallengeId`].
@@ -502,10 +513,19 @@ pub struct DefenceSource {
     pub files: BTreeMap<String, String>,
 }
 
+impl Default for DefenceSource {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            files: Default::default(),
+        }
+    }
+}
+
 impl crate::With for DefenceSource {}
 
 /// `FeedbackStats`, sent by the platform (OpenAPI schema `FeedbackStats`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FeedbackStats {
     /// `challenge_id`: [`ChallengeId`].
@@ -514,6 +534,16 @@ pub struct FeedbackStats {
     pub counts: BTreeMap<String, i64>,
     /// `total`: integer.
     pub total: i64,
+}
+
+impl Default for FeedbackStats {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            counts: Default::default(),
+            total: Default::default(),
+        }
+    }
 }
 
 impl crate::With for FeedbackStats {}
@@ -594,7 +624,7 @@ pub struct InboxAnnouncement {
 impl crate::With for InboxAnnouncement {}
 
 /// `InboxOutgoingRequest`, sent by the platform (OpenAPI schema `InboxOutgoingRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InboxOutgoingRequest {
     /// `id`: string.
@@ -614,6 +644,21 @@ pub struct InboxOutgoingRequest {
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
+}
+
+impl Default for InboxOutgoingRequest {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            competition_title: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            captain_user_id: crate::serde_helpers::blank(),
+            captain_display_name: Default::default(),
+            created_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for InboxOutgoingRequest {}
@@ -666,7 +711,7 @@ pub struct MetaAgents {
 impl crate::With for MetaAgents {}
 
 /// `MetaContribute`, sent by the platform (OpenAPI schema `MetaContribute`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MetaContribute {
     /// `competition_id`: [`CompetitionId`].
@@ -674,6 +719,15 @@ pub struct MetaContribute {
     /// `title`: string.
     #[serde(default)]
     pub title: String,
+}
+
+impl Default for MetaContribute {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            title: Default::default(),
+        }
+    }
 }
 
 impl crate::With for MetaContribute {}
@@ -828,7 +882,7 @@ pub struct MetaResponse {
 impl crate::With for MetaResponse {}
 
 /// `MilestoneProgress`, sent by the platform (OpenAPI schema `MilestoneProgress`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MilestoneProgress {
     /// `challenge_id`: [`ChallengeId`].
@@ -838,6 +892,16 @@ pub struct MilestoneProgress {
     /// `total_questions`: integer; default `0`.
     #[serde(default)]
     pub total_questions: i64,
+}
+
+impl Default for MilestoneProgress {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            solved_question_ids: Default::default(),
+            total_questions: Default::default(),
+        }
+    }
 }
 
 impl crate::With for MilestoneProgress {}
@@ -915,14 +979,14 @@ pub struct PublicTranscriptBlock {
 impl crate::With for PublicTranscriptBlock {}
 
 /// `PublicTranscriptResponse`, sent by the platform (OpenAPI schema `PublicTranscriptResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PublicTranscriptResponse {
     /// `call_id`: string.
     #[serde(default)]
     pub call_id: String,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -944,6 +1008,22 @@ pub struct PublicTranscriptResponse {
     pub had_tool_result: bool,
     /// `turns`: list of [`PublicTranscriptTurn`].
     pub turns: Vec<PublicTranscriptTurn>,
+}
+
+impl Default for PublicTranscriptResponse {
+    fn default() -> Self {
+        Self {
+            call_id: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            model: Default::default(),
+            at_ts: Default::default(),
+            available: Default::default(),
+            had_system: Default::default(),
+            had_tool_result: Default::default(),
+            turns: Default::default(),
+        }
+    }
 }
 
 impl crate::With for PublicTranscriptResponse {}
@@ -998,7 +1078,7 @@ pub struct TagStat {
 impl crate::With for TagStat {}
 
 /// `TaskState`, sent by the platform (OpenAPI schema `TaskState`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TaskState {
     /// `id`: string.
@@ -1033,7 +1113,7 @@ pub struct TaskState {
     #[serde(default)]
     pub cancel_requested: bool,
     /// `created_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
     /// `created_by_name`: string.
     #[serde(default)]
@@ -1056,6 +1136,32 @@ pub struct TaskState {
     /// `cause_root`: string.
     #[serde(default)]
     pub cause_root: String,
+}
+
+impl Default for TaskState {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            kind: Default::default(),
+            status: Default::default(),
+            params: Default::default(),
+            result: Default::default(),
+            progress: Default::default(),
+            progress_message: Default::default(),
+            progress_step: Default::default(),
+            error: Default::default(),
+            error_detail: Default::default(),
+            cancel_requested: Default::default(),
+            created_by_user_id: crate::serde_helpers::blank(),
+            created_by_name: Default::default(),
+            created_at: Default::default(),
+            created_at_ts: Default::default(),
+            started_at_ts: Default::default(),
+            finished_at_ts: Default::default(),
+            cause_id: Default::default(),
+            cause_root: Default::default(),
+        }
+    }
 }
 
 impl crate::With for TaskState {}
@@ -1095,7 +1201,7 @@ pub struct ValidationError {
 impl crate::With for ValidationError {}
 
 /// `VirtualGhostBoard`, sent by the platform (OpenAPI schema `VirtualGhostBoard`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VirtualGhostBoard {
     /// `source_competition_id`: [`CompetitionId`].
@@ -1110,10 +1216,21 @@ pub struct VirtualGhostBoard {
     pub items: Vec<VirtualGhostRow>,
 }
 
+impl Default for VirtualGhostBoard {
+    fn default() -> Self {
+        Self {
+            source_competition_id: crate::serde_helpers::blank(),
+            elapsed_seconds: Default::default(),
+            cutoff: Default::default(),
+            items: Default::default(),
+        }
+    }
+}
+
 impl crate::With for VirtualGhostBoard {}
 
 /// `VirtualGhostRow`, sent by the platform (OpenAPI schema `VirtualGhostRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VirtualGhostRow {
     /// `rank`: integer; default `0`.
@@ -1180,6 +1297,35 @@ pub struct VirtualGhostRow {
     /// `is_me`: boolean; default `false`.
     #[serde(default)]
     pub is_me: bool,
+}
+
+impl Default for VirtualGhostRow {
+    fn default() -> Self {
+        Self {
+            rank: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            solved: Default::default(),
+            flags_solved: Default::default(),
+            score: Default::default(),
+            attempts: Default::default(),
+            last_solve_at: Default::default(),
+            last_active_at: Default::default(),
+            entrant_kind: Default::default(),
+            agent: Default::default(),
+            avatar_url: Default::default(),
+            affiliation: Default::default(),
+            anonymous: Default::default(),
+            attack_score: Default::default(),
+            defence_score: Default::default(),
+            defended: Default::default(),
+            capability_score: Default::default(),
+            reporting_score: Default::default(),
+            authoring_score: Default::default(),
+            review_status: Default::default(),
+            is_me: Default::default(),
+        }
+    }
 }
 
 impl crate::With for VirtualGhostRow {}

@@ -265,7 +265,7 @@ pub type PageOfScoreboardEntry = Page<ScoreboardEntry>;
 pub type PageOfUserScoreboardEntry = Page<UserScoreboardEntry>;
 
 /// `AdminCompetitionAttachmentsResponse`, sent by the platform (OpenAPI schema `AdminCompetitionAttachmentsResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminCompetitionAttachmentsResponse {
     /// `competition_id`: [`CompetitionId`].
@@ -284,6 +284,19 @@ pub struct AdminCompetitionAttachmentsResponse {
     /// `max_bytes`: integer; default `0`.
     #[serde(default)]
     pub max_bytes: i64,
+}
+
+impl Default for AdminCompetitionAttachmentsResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            attachments: Default::default(),
+            uploads_enabled: Default::default(),
+            remaining: Default::default(),
+            limit: Default::default(),
+            max_bytes: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminCompetitionAttachmentsResponse {}
@@ -375,17 +388,17 @@ pub struct AwdArenaLink {
 impl crate::With for AwdArenaLink {}
 
 /// `AwdArenaPeerRow`, sent by the platform (OpenAPI schema `AwdArenaPeerRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdArenaPeerRow {
     /// `user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `address`: string.
     #[serde(default)]
@@ -398,27 +411,49 @@ pub struct AwdArenaPeerRow {
     pub link: Option<AwdArenaLink>,
 }
 
+impl Default for AwdArenaPeerRow {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            node_id: crate::serde_helpers::blank(),
+            address: Default::default(),
+            joined_at: Default::default(),
+            link: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdArenaPeerRow {}
 
 /// `AwdArenaPeersResponse`, sent by the platform (OpenAPI schema `AwdArenaPeersResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdArenaPeersResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `peers`: list of [`AwdArenaPeerRow`].
     pub peers: Vec<AwdArenaPeerRow>,
 }
 
+impl Default for AwdArenaPeersResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            peers: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdArenaPeersResponse {}
 
 /// `AwdAttackAnchorResponse`, sent by the platform (OpenAPI schema `AwdAttackAnchorResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdAttackAnchorResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `rounds_finished`: integer; default `0`.
     #[serde(default)]
@@ -430,14 +465,25 @@ pub struct AwdAttackAnchorResponse {
     pub rows: Vec<AwdAttackAnchorRow>,
 }
 
+impl Default for AwdAttackAnchorResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            rounds_finished: Default::default(),
+            armed: Default::default(),
+            rows: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdAttackAnchorResponse {}
 
 /// `AwdAttackAnchorRow`, sent by the platform (OpenAPI schema `AwdAttackAnchorRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdAttackAnchorRow {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -454,6 +500,19 @@ pub struct AwdAttackAnchorRow {
     /// `breach_rate`: number, may be null.
     #[serde(default)]
     pub breach_rate: Option<f64>,
+}
+
+impl Default for AwdAttackAnchorRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            offered: Default::default(),
+            breached: Default::default(),
+            first_breach_tick: Default::default(),
+            breach_rate: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AwdAttackAnchorRow {}
@@ -477,11 +536,11 @@ pub struct AwdAttackMatrixResponse {
 impl crate::With for AwdAttackMatrixResponse {}
 
 /// `AwdAttackMatrixRow`, sent by the platform (OpenAPI schema `AwdAttackMatrixRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdAttackMatrixRow {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -499,17 +558,30 @@ pub struct AwdAttackMatrixRow {
     pub lost: i64,
 }
 
+impl Default for AwdAttackMatrixRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            anonymous: Default::default(),
+            captures: Default::default(),
+            taken: Default::default(),
+            lost: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdAttackMatrixRow {}
 
 /// `AwdBoardEntry`, sent by the platform (OpenAPI schema `AwdBoardEntry`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdBoardEntry {
     /// `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -536,6 +608,23 @@ pub struct AwdBoardEntry {
     pub anonymous: bool,
 }
 
+impl Default for AwdBoardEntry {
+    fn default() -> Self {
+        Self {
+            rank: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            total: Default::default(),
+            attack: Default::default(),
+            defence: Default::default(),
+            sla: Default::default(),
+            services: Default::default(),
+            agent: Default::default(),
+            anonymous: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdBoardEntry {}
 
 /// `AwdBoardResponse`, sent by the platform (OpenAPI schema `AwdBoardResponse`).
@@ -552,20 +641,20 @@ pub struct AwdBoardResponse {
 impl crate::With for AwdBoardResponse {}
 
 /// `AwdCaptureCorroborationRow`, sent by the platform (OpenAPI schema `AwdCaptureCorroborationRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdCaptureCorroborationRow {
     /// `tick`: integer; default `0`.
     #[serde(default)]
     pub tick: i64,
     /// `attacker_team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub attacker_team_id: TeamId,
     /// `attacker_team_name`: string.
     #[serde(default)]
     pub attacker_team_name: String,
     /// `victim_team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub victim_team_id: TeamId,
     /// `victim_team_name`: string.
     #[serde(default)]
@@ -581,6 +670,22 @@ pub struct AwdCaptureCorroborationRow {
     /// `observed`: integer; default `0`.
     #[serde(default)]
     pub observed: i64,
+}
+
+impl Default for AwdCaptureCorroborationRow {
+    fn default() -> Self {
+        Self {
+            tick: Default::default(),
+            attacker_team_id: crate::serde_helpers::blank(),
+            attacker_team_name: Default::default(),
+            victim_team_id: crate::serde_helpers::blank(),
+            victim_team_name: Default::default(),
+            service_id: Default::default(),
+            verdict: Default::default(),
+            matched: Default::default(),
+            observed: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AwdCaptureCorroborationRow {}
@@ -615,11 +720,11 @@ pub struct AwdClockBrief {
 impl crate::With for AwdClockBrief {}
 
 /// `AwdCorroborationResponse`, sent by the platform (OpenAPI schema `AwdCorroborationResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdCorroborationResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `tick`: integer; default `0`.
     #[serde(default)]
@@ -630,14 +735,25 @@ pub struct AwdCorroborationResponse {
     pub totals: BTreeMap<String, i64>,
 }
 
+impl Default for AwdCorroborationResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            tick: Default::default(),
+            rows: Default::default(),
+            totals: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdCorroborationResponse {}
 
 /// `AwdDefenceAnchorResponse`, sent by the platform (OpenAPI schema `AwdDefenceAnchorResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdDefenceAnchorResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `rounds_finished`: integer; default `0`.
     #[serde(default)]
@@ -649,14 +765,25 @@ pub struct AwdDefenceAnchorResponse {
     pub rows: Vec<AwdDefenceAnchorRow>,
 }
 
+impl Default for AwdDefenceAnchorResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            rounds_finished: Default::default(),
+            armed: Default::default(),
+            rows: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdDefenceAnchorResponse {}
 
 /// `AwdDefenceAnchorRow`, sent by the platform (OpenAPI schema `AwdDefenceAnchorRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdDefenceAnchorRow {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -702,6 +829,28 @@ pub struct AwdDefenceAnchorRow {
     pub hold_rate: Option<f64>,
 }
 
+impl Default for AwdDefenceAnchorRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            attempted: Default::default(),
+            held: Default::default(),
+            breached: Default::default(),
+            not_attempted: Default::default(),
+            inconsistent: Default::default(),
+            last_tick: Default::default(),
+            last_message: Default::default(),
+            last_diagnostic: Default::default(),
+            last_verdict: Default::default(),
+            held_serving: Default::default(),
+            held_broken: Default::default(),
+            cut_off_rounds: Default::default(),
+            hold_rate: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdDefenceAnchorRow {}
 
 /// `AwdDefenceTimelineCell`, sent by the platform (OpenAPI schema `AwdDefenceTimelineCell`).
@@ -728,11 +877,11 @@ pub struct AwdDefenceTimelineCell {
 impl crate::With for AwdDefenceTimelineCell {}
 
 /// `AwdDefenceTimelineResponse`, sent by the platform (OpenAPI schema `AwdDefenceTimelineResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdDefenceTimelineResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `defence_mode`: [`AwdDefenceMode`]; default `patch`.
     #[serde(default)]
@@ -746,14 +895,26 @@ pub struct AwdDefenceTimelineResponse {
     pub rows: Vec<AwdDefenceTimelineRow>,
 }
 
+impl Default for AwdDefenceTimelineResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            defence_mode: Default::default(),
+            applicable: Default::default(),
+            ticks: Default::default(),
+            rows: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdDefenceTimelineResponse {}
 
 /// `AwdDefenceTimelineRow`, sent by the platform (OpenAPI schema `AwdDefenceTimelineRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdDefenceTimelineRow {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -765,10 +926,21 @@ pub struct AwdDefenceTimelineRow {
     pub cells: Vec<AwdDefenceTimelineCell>,
 }
 
+impl Default for AwdDefenceTimelineRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            anonymous: Default::default(),
+            cells: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdDefenceTimelineRow {}
 
 /// `AwdEventRow`, sent by the platform (OpenAPI schema `AwdEventRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdEventRow {
     /// `tick`: integer; default `0`.
@@ -778,7 +950,7 @@ pub struct AwdEventRow {
     #[serde(default)]
     pub at_ts: Option<Timestamp>,
     /// `attacker_team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub attacker_team_id: TeamId,
     /// `attacker_name`: string.
     #[serde(default)]
@@ -787,7 +959,7 @@ pub struct AwdEventRow {
     #[serde(default)]
     pub attacker_anonymous: bool,
     /// `victim_team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub victim_team_id: TeamId,
     /// `victim_name`: string.
     #[serde(default)]
@@ -812,20 +984,50 @@ pub struct AwdEventRow {
     pub victim_is_reference: bool,
 }
 
+impl Default for AwdEventRow {
+    fn default() -> Self {
+        Self {
+            tick: Default::default(),
+            at_ts: Default::default(),
+            attacker_team_id: crate::serde_helpers::blank(),
+            attacker_name: Default::default(),
+            attacker_anonymous: Default::default(),
+            victim_team_id: crate::serde_helpers::blank(),
+            victim_name: Default::default(),
+            victim_anonymous: Default::default(),
+            service_id: Default::default(),
+            first_blood: Default::default(),
+            first_breach: Default::default(),
+            attacker_is_platform: Default::default(),
+            victim_is_reference: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdEventRow {}
 
 /// `AwdEventsResponse`, sent by the platform (OpenAPI schema `AwdEventsResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdEventsResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `last_tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub last_tick: i64,
     /// `rows`: list of [`AwdEventRow`].
     pub rows: Vec<AwdEventRow>,
+}
+
+impl Default for AwdEventsResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            last_tick: Default::default(),
+            rows: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AwdEventsResponse {}
@@ -856,14 +1058,14 @@ pub struct AwdForensicAnalysis {
 impl crate::With for AwdForensicAnalysis {}
 
 /// `AwdForensicsResponse`, sent by the platform (OpenAPI schema `AwdForensicsResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdForensicsResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `rounds_finished`: integer; default `0`.
     #[serde(default)]
@@ -878,14 +1080,27 @@ pub struct AwdForensicsResponse {
     pub rows: Vec<AwdForensicsRow>,
 }
 
+impl Default for AwdForensicsResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            rounds_finished: Default::default(),
+            armed: Default::default(),
+            analysis_configured: Default::default(),
+            rows: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdForensicsResponse {}
 
 /// `AwdForensicsRow`, sent by the platform (OpenAPI schema `AwdForensicsRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdForensicsRow {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -905,6 +1120,20 @@ pub struct AwdForensicsRow {
     /// `discovery_rate`: number, may be null.
     #[serde(default)]
     pub discovery_rate: Option<f64>,
+}
+
+impl Default for AwdForensicsRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            found: Default::default(),
+            offered: Default::default(),
+            reported: Default::default(),
+            analysis: Default::default(),
+            discovery_rate: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AwdForensicsRow {}
@@ -952,11 +1181,11 @@ pub struct AwdMatchConfig {
 impl crate::With for AwdMatchConfig {}
 
 /// `AwdMatchInfo`, sent by the platform (OpenAPI schema `AwdMatchInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdMatchInfo {
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `reference_victim`: boolean; default `false`.
     #[serde(default)]
@@ -989,7 +1218,7 @@ pub struct AwdMatchInfo {
     #[serde(default)]
     pub total_budget: Option<i64>,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `current_tick`: integer, may be null.
     #[serde(default)]
@@ -1013,17 +1242,44 @@ pub struct AwdMatchInfo {
     pub arena_gate: AwdArenaGate,
 }
 
+impl Default for AwdMatchInfo {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            reference_victim: Default::default(),
+            scoring_params: Default::default(),
+            attacker: Default::default(),
+            defence_mode: Default::default(),
+            shell_exposure: Default::default(),
+            open_shell_credential: Default::default(),
+            starts_at: Default::default(),
+            tick_seconds: Default::default(),
+            tick_count: Default::default(),
+            per_tick_budget: Default::default(),
+            total_budget: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            current_tick: Default::default(),
+            last_tick_done: Default::default(),
+            started: Default::default(),
+            created_at: Default::default(),
+            tick_job_enabled: Default::default(),
+            attacker_llm_challenge_id: Default::default(),
+            arena_gate: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdMatchInfo {}
 
 /// `AwdMatchStatus`, sent by the platform (OpenAPI schema `AwdMatchStatus`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdMatchStatus {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `starts_at`: date-time string, may be null.
     #[serde(default)]
@@ -1058,6 +1314,26 @@ pub struct AwdMatchStatus {
     /// `shell_exposure`: [`AwdShellExposure`]; default `managed`.
     #[serde(default)]
     pub shell_exposure: AwdShellExposure,
+}
+
+impl Default for AwdMatchStatus {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            starts_at: Default::default(),
+            tick_seconds: Default::default(),
+            tick_count: Default::default(),
+            current_tick: Default::default(),
+            tick_ends_at: Default::default(),
+            ends_at: Default::default(),
+            last_tick_done: Default::default(),
+            per_tick_budget: Default::default(),
+            total_budget: Default::default(),
+            defence_mode: Default::default(),
+            shell_exposure: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AwdMatchStatus {}
@@ -1117,11 +1393,11 @@ pub struct AwdRoundPoint {
 impl crate::With for AwdRoundPoint {}
 
 /// `AwdRoundSeries`, sent by the platform (OpenAPI schema `AwdRoundSeries`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdRoundSeries {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -1133,14 +1409,25 @@ pub struct AwdRoundSeries {
     pub anonymous: bool,
 }
 
+impl Default for AwdRoundSeries {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            points: Default::default(),
+            anonymous: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdRoundSeries {}
 
 /// `AwdSlaHistoryResponse`, sent by the platform (OpenAPI schema `AwdSlaHistoryResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdSlaHistoryResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `is_match`: boolean; default `false`.
     #[serde(default)]
@@ -1152,14 +1439,25 @@ pub struct AwdSlaHistoryResponse {
     pub spread_s: Option<Vec<Json>>,
 }
 
+impl Default for AwdSlaHistoryResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            is_match: Default::default(),
+            rows: Default::default(),
+            spread_s: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdSlaHistoryResponse {}
 
 /// `AwdSlaProbeRow`, sent by the platform (OpenAPI schema `AwdSlaProbeRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdSlaProbeRow {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -1178,14 +1476,27 @@ pub struct AwdSlaProbeRow {
     pub offset_s: Option<f64>,
 }
 
+impl Default for AwdSlaProbeRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            service_id: Default::default(),
+            tick: Default::default(),
+            status: Default::default(),
+            offset_s: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdSlaProbeRow {}
 
 /// `AwdTarget`, sent by the platform (OpenAPI schema `AwdTarget`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdTarget {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -1207,26 +1518,50 @@ pub struct AwdTarget {
     pub anonymous: bool,
 }
 
+impl Default for AwdTarget {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            service_id: Default::default(),
+            address: Default::default(),
+            port: Default::default(),
+            is_own: Default::default(),
+            anonymous: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdTarget {}
 
 /// `AwdTargetsResponse`, sent by the platform (OpenAPI schema `AwdTargetsResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdTargetsResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `targets`: list of [`AwdTarget`].
     pub targets: Vec<AwdTarget>,
 }
 
+impl Default for AwdTargetsResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            targets: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AwdTargetsResponse {}
 
 /// `CompetitionAdminInfo`, sent by the platform (OpenAPI schema `CompetitionAdminInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionAdminInfo {
     /// `user_id`: [`UserId`].
@@ -1248,10 +1583,23 @@ pub struct CompetitionAdminInfo {
     pub granted_at: Option<Timestamp>,
 }
 
+impl Default for CompetitionAdminInfo {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            email: Default::default(),
+            role: Default::default(),
+            granted_by: Default::default(),
+            granted_at: Default::default(),
+        }
+    }
+}
+
 impl crate::With for CompetitionAdminInfo {}
 
 /// `CompetitionApplicationInfo`, sent by the platform (OpenAPI schema `CompetitionApplicationInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionApplicationInfo {
     /// `competition_id`: [`CompetitionId`].
@@ -1270,6 +1618,19 @@ pub struct CompetitionApplicationInfo {
     /// `decision_note`: string.
     #[serde(default)]
     pub decision_note: String,
+}
+
+impl Default for CompetitionApplicationInfo {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            message: Default::default(),
+            status: Default::default(),
+            created_at: Default::default(),
+            decided_at: Default::default(),
+            decision_note: Default::default(),
+        }
+    }
 }
 
 impl crate::With for CompetitionApplicationInfo {}
@@ -1299,7 +1660,7 @@ pub struct CompetitionApplicationReviewRequest {
 impl crate::With for CompetitionApplicationReviewRequest {}
 
 /// `CompetitionApplicationRow`, sent by the platform (OpenAPI schema `CompetitionApplicationRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionApplicationRow {
     /// `competition_id`: [`CompetitionId`].
@@ -1337,16 +1698,44 @@ pub struct CompetitionApplicationRow {
     pub invited: bool,
 }
 
+impl Default for CompetitionApplicationRow {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            email: Default::default(),
+            message: Default::default(),
+            status: Default::default(),
+            created_at: Default::default(),
+            decided_by: Default::default(),
+            decided_by_name: Default::default(),
+            decided_at: Default::default(),
+            decision_note: Default::default(),
+            invited: Default::default(),
+        }
+    }
+}
+
 impl crate::With for CompetitionApplicationRow {}
 
 /// `CompetitionAttachmentsResponse`, sent by the platform (OpenAPI schema `CompetitionAttachmentsResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionAttachmentsResponse {
     /// `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
     /// `attachments`: list of [`CompetitionAttachmentInfo`].
     pub attachments: Vec<CompetitionAttachmentInfo>,
+}
+
+impl Default for CompetitionAttachmentsResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            attachments: Default::default(),
+        }
+    }
 }
 
 impl crate::With for CompetitionAttachmentsResponse {}
@@ -1465,7 +1854,7 @@ pub struct CompetitionCreate {
 impl crate::With for CompetitionCreate {}
 
 /// `CompetitionDetail`, sent by the platform (OpenAPI schema `CompetitionDetail`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionDetail {
     /// `id`: [`CompetitionId`].
@@ -1627,7 +2016,7 @@ pub struct CompetitionDetail {
     #[serde(default = "defaults::d_true")]
     pub can_participate: bool,
     /// `my_team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub my_team_id: TeamId,
     /// `my_team_name`: string.
     #[serde(default)]
@@ -1661,6 +2050,82 @@ pub struct CompetitionDetail {
     /// `registered_at`: date-time string, may be null.
     #[serde(default)]
     pub registered_at: Option<Timestamp>,
+}
+
+impl Default for CompetitionDetail {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            title: Default::default(),
+            description: Default::default(),
+            starts_at: Default::default(),
+            ends_at: Default::default(),
+            created_at: Default::default(),
+            updated_at: Default::default(),
+            created_by: Default::default(),
+            created_by_name: Default::default(),
+            challenge_ids: Default::default(),
+            status: Default::default(),
+            access: Default::default(),
+            series_id: Default::default(),
+            eval_standard: Default::default(),
+            corpus_sha: Default::default(),
+            ordering: Default::default(),
+            agents_allowed: Default::default(),
+            authoring_enabled: Default::default(),
+            agent_pulse: Default::default(),
+            entrants_are_agents: Default::default(),
+            authoring_starts_at: Default::default(),
+            authoring_ends_at: Default::default(),
+            authoring_pending_per_team: Default::default(),
+            authoring_queue_capacity: Default::default(),
+            authoring_terms_version: Default::default(),
+            authoring_terms_url: Default::default(),
+            registration_starts_at: Default::default(),
+            registration_ends_at: Default::default(),
+            max_team_size: Default::default(),
+            registration_review: Default::default(),
+            registration_fields: Default::default(),
+            pii_retention_days: Default::default(),
+            scoring_rule: Default::default(),
+            scoring_params: Default::default(),
+            silent: Default::default(),
+            anonymous_entry: Default::default(),
+            anonymous_entry_kind: Default::default(),
+            scoring_locked: Default::default(),
+            phase: Default::default(),
+            sessions: Default::default(),
+            play_open: Default::default(),
+            next_session_starts_at: Default::default(),
+            current_session_ends_at: Default::default(),
+            report_window_s: Default::default(),
+            report_closes_at: Default::default(),
+            is_awd_match: Default::default(),
+            ranks_by_match: Default::default(),
+            awd_clock: Default::default(),
+            prices_challenges: Default::default(),
+            expects_report: Default::default(),
+            invitations_blocked: Default::default(),
+            virtual_of: Default::default(),
+            can_replay: Default::default(),
+            registered_count: Default::default(),
+            is_registered: Default::default(),
+            can_participate: Default::default(),
+            my_team_id: crate::serde_helpers::blank(),
+            my_team_name: Default::default(),
+            my_role: Default::default(),
+            my_rank: Default::default(),
+            my_score: Default::default(),
+            my_solves: Default::default(),
+            handbook: Default::default(),
+            handbook_updated_at: Default::default(),
+            attachments: Default::default(),
+            challenges: Default::default(),
+            challenge_count: Default::default(),
+            difficulty_counts: Default::default(),
+            registered_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for CompetitionDetail {}
@@ -1701,7 +2166,7 @@ pub struct CompetitionFormatPreset {
 impl crate::With for CompetitionFormatPreset {}
 
 /// `CompetitionInfo`, sent by the platform (OpenAPI schema `CompetitionInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionInfo {
     /// `id`: [`CompetitionId`].
@@ -1863,7 +2328,7 @@ pub struct CompetitionInfo {
     #[serde(default = "defaults::d_true")]
     pub can_participate: bool,
     /// `my_team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub my_team_id: TeamId,
     /// `my_team_name`: string.
     #[serde(default)]
@@ -1882,10 +2347,79 @@ pub struct CompetitionInfo {
     pub my_solves: i64,
 }
 
+impl Default for CompetitionInfo {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            title: Default::default(),
+            description: Default::default(),
+            starts_at: Default::default(),
+            ends_at: Default::default(),
+            created_at: Default::default(),
+            updated_at: Default::default(),
+            created_by: Default::default(),
+            created_by_name: Default::default(),
+            challenge_ids: Default::default(),
+            status: Default::default(),
+            access: Default::default(),
+            series_id: Default::default(),
+            eval_standard: Default::default(),
+            corpus_sha: Default::default(),
+            ordering: Default::default(),
+            agents_allowed: Default::default(),
+            authoring_enabled: Default::default(),
+            agent_pulse: Default::default(),
+            entrants_are_agents: Default::default(),
+            authoring_starts_at: Default::default(),
+            authoring_ends_at: Default::default(),
+            authoring_pending_per_team: Default::default(),
+            authoring_queue_capacity: Default::default(),
+            authoring_terms_version: Default::default(),
+            authoring_terms_url: Default::default(),
+            registration_starts_at: Default::default(),
+            registration_ends_at: Default::default(),
+            max_team_size: Default::default(),
+            registration_review: Default::default(),
+            registration_fields: Default::default(),
+            pii_retention_days: Default::default(),
+            scoring_rule: Default::default(),
+            scoring_params: Default::default(),
+            silent: Default::default(),
+            anonymous_entry: Default::default(),
+            anonymous_entry_kind: Default::default(),
+            scoring_locked: Default::default(),
+            phase: Default::default(),
+            sessions: Default::default(),
+            play_open: Default::default(),
+            next_session_starts_at: Default::default(),
+            current_session_ends_at: Default::default(),
+            report_window_s: Default::default(),
+            report_closes_at: Default::default(),
+            is_awd_match: Default::default(),
+            ranks_by_match: Default::default(),
+            awd_clock: Default::default(),
+            prices_challenges: Default::default(),
+            expects_report: Default::default(),
+            invitations_blocked: Default::default(),
+            virtual_of: Default::default(),
+            can_replay: Default::default(),
+            registered_count: Default::default(),
+            is_registered: Default::default(),
+            can_participate: Default::default(),
+            my_team_id: crate::serde_helpers::blank(),
+            my_team_name: Default::default(),
+            my_role: Default::default(),
+            my_rank: Default::default(),
+            my_score: Default::default(),
+            my_solves: Default::default(),
+        }
+    }
+}
+
 impl crate::With for CompetitionInfo {}
 
 /// `CompetitionMembershipInfo`, sent by the platform (OpenAPI schema `CompetitionMembershipInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionMembershipInfo {
     /// `competition_id`: [`CompetitionId`].
@@ -1944,10 +2478,37 @@ pub struct CompetitionMembershipInfo {
     pub competition_team_count: i64,
 }
 
+impl Default for CompetitionMembershipInfo {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            competition_title: Default::default(),
+            competition_phase: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            role: Default::default(),
+            is_awd_match: Default::default(),
+            silent: Default::default(),
+            expects_report: Default::default(),
+            reports_awaiting_verdict: Default::default(),
+            authoring_enabled: Default::default(),
+            has_handbook: Default::default(),
+            has_attachments: Default::default(),
+            running_instances: Default::default(),
+            starts_at: Default::default(),
+            ends_at: Default::default(),
+            ranks_by_match: Default::default(),
+            awd_clock: Default::default(),
+            my_rank: Default::default(),
+            competition_team_count: Default::default(),
+        }
+    }
+}
+
 impl crate::With for CompetitionMembershipInfo {}
 
 /// `CompetitionRecords`, sent by the platform (OpenAPI schema `CompetitionRecords`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionRecords {
     /// `competition_id`: [`CompetitionId`].
@@ -1974,10 +2535,27 @@ pub struct CompetitionRecords {
     pub authored_challenges: Vec<RecordAuthoredChallenge>,
 }
 
+impl Default for CompetitionRecords {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            title: Default::default(),
+            scoring_rule: Default::default(),
+            exported_at: Default::default(),
+            challenge_ids: Default::default(),
+            teams: Default::default(),
+            solves: Default::default(),
+            submissions: Default::default(),
+            eval_runs: Default::default(),
+            authored_challenges: Default::default(),
+        }
+    }
+}
+
 impl crate::With for CompetitionRecords {}
 
 /// `CompetitionRegistrationInfo`, sent by the platform (OpenAPI schema `CompetitionRegistrationInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionRegistrationInfo {
     /// `team_id`: [`TeamId`].
@@ -1988,6 +2566,16 @@ pub struct CompetitionRegistrationInfo {
     /// `registered_at`: date-time string, may be null.
     #[serde(default)]
     pub registered_at: Option<Timestamp>,
+}
+
+impl Default for CompetitionRegistrationInfo {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            registered_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for CompetitionRegistrationInfo {}
@@ -2295,11 +2883,11 @@ pub struct CompetitionUpdate {
 impl crate::With for CompetitionUpdate {}
 
 /// `EvalLeaderboard`, sent by the platform (OpenAPI schema `EvalLeaderboard`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalLeaderboard {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `challenge_count`: integer; default `0`.
     #[serde(default)]
@@ -2319,6 +2907,22 @@ pub struct EvalLeaderboard {
     pub cross: Vec<HarnessModelCell>,
     /// `trend`: list of [`EvalTrendPoint`].
     pub trend: Vec<EvalTrendPoint>,
+}
+
+impl Default for EvalLeaderboard {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            challenge_count: Default::default(),
+            corpus_sha: Default::default(),
+            dimensions: Default::default(),
+            models: Default::default(),
+            vendors: Default::default(),
+            harnesses: Default::default(),
+            cross: Default::default(),
+            trend: Default::default(),
+        }
+    }
 }
 
 impl crate::With for EvalLeaderboard {}
@@ -2483,7 +3087,7 @@ pub struct ModelStanding {
 impl crate::With for ModelStanding {}
 
 /// `MyRegistrationResponse`, sent by the platform (OpenAPI schema `MyRegistrationResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MyRegistrationResponse {
     /// `competition_id`: [`CompetitionId`].
@@ -2528,7 +3132,7 @@ pub struct MyRegistrationResponse {
     /// `specialties`: list of string.
     pub specialties: Vec<String>,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -2554,6 +3158,37 @@ pub struct MyRegistrationResponse {
     /// `team_anonymous`: boolean; default `false`.
     #[serde(default)]
     pub team_anonymous: bool,
+}
+
+impl Default for MyRegistrationResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            form: Default::default(),
+            registered: Default::default(),
+            submitted_at: Default::default(),
+            updated_at: Default::default(),
+            missing_required: Default::default(),
+            real_name: Default::default(),
+            phone: Default::default(),
+            mailing_address: Default::default(),
+            gender: Default::default(),
+            organization: Default::default(),
+            academic_stage: Default::default(),
+            grade: Default::default(),
+            undergrad_school: Default::default(),
+            specialties: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            team_honors: Default::default(),
+            team_has_logo: Default::default(),
+            is_captain: Default::default(),
+            review_status: Default::default(),
+            review_note: Default::default(),
+            anonymous: Default::default(),
+            team_anonymous: Default::default(),
+        }
+    }
 }
 
 impl crate::With for MyRegistrationResponse {}
@@ -2689,7 +3324,7 @@ pub struct RegistrationFieldSpec {
 impl crate::With for RegistrationFieldSpec {}
 
 /// `RegistrationFormSpec`, sent by the platform (OpenAPI schema `RegistrationFormSpec`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistrationFormSpec {
     /// `competition_id`: [`CompetitionId`].
@@ -2722,10 +3357,27 @@ pub struct RegistrationFormSpec {
     pub anonymous_entry_kind: CompetitionCreateAnonymousEntryKind,
 }
 
+impl Default for RegistrationFormSpec {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            fields: Default::default(),
+            registration_starts_at: Default::default(),
+            registration_ends_at: Default::default(),
+            phase: Default::default(),
+            max_team_size: Default::default(),
+            review_required: Default::default(),
+            collects_sensitive_pii: Default::default(),
+            anonymous_entry: Default::default(),
+            anonymous_entry_kind: Default::default(),
+        }
+    }
+}
+
 impl crate::With for RegistrationFormSpec {}
 
 /// `RegistrationSummary`, sent by the platform (OpenAPI schema `RegistrationSummary`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistrationSummary {
     /// `competition_id`: [`CompetitionId`].
@@ -2745,6 +3397,19 @@ pub struct RegistrationSummary {
     /// `incomplete_teams`: integer; default `0`.
     #[serde(default)]
     pub incomplete_teams: i64,
+}
+
+impl Default for RegistrationSummary {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            total: Default::default(),
+            pending: Default::default(),
+            approved: Default::default(),
+            rejected: Default::default(),
+            incomplete_teams: Default::default(),
+        }
+    }
 }
 
 impl crate::With for RegistrationSummary {}
@@ -2805,7 +3470,7 @@ pub struct ScoreHistoryPoint {
 impl crate::With for ScoreHistoryPoint {}
 
 /// `ScoreHistorySeries`, sent by the platform (OpenAPI schema `ScoreHistorySeries`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ScoreHistorySeries {
     /// `team_id`: [`TeamId`].
@@ -2819,10 +3484,21 @@ pub struct ScoreHistorySeries {
     pub anonymous: bool,
 }
 
+impl Default for ScoreHistorySeries {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            points: Default::default(),
+            anonymous: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ScoreHistorySeries {}
 
 /// `ScoreboardEntry`, sent by the platform (OpenAPI schema `ScoreboardEntry`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ScoreboardEntry {
     /// `rank`: integer; default `0`.
@@ -2888,6 +3564,34 @@ pub struct ScoreboardEntry {
     pub review_status: String,
 }
 
+impl Default for ScoreboardEntry {
+    fn default() -> Self {
+        Self {
+            rank: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            solved: Default::default(),
+            flags_solved: Default::default(),
+            score: Default::default(),
+            attempts: Default::default(),
+            last_solve_at: Default::default(),
+            last_active_at: Default::default(),
+            entrant_kind: Default::default(),
+            agent: Default::default(),
+            avatar_url: Default::default(),
+            affiliation: Default::default(),
+            anonymous: Default::default(),
+            attack_score: Default::default(),
+            defence_score: Default::default(),
+            defended: Default::default(),
+            capability_score: Default::default(),
+            reporting_score: Default::default(),
+            authoring_score: Default::default(),
+            review_status: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ScoreboardEntry {}
 
 /// `SeriesLadder`, sent by the platform (OpenAPI schema `SeriesLadder`).
@@ -2910,14 +3614,14 @@ pub struct SeriesLadder {
 impl crate::With for SeriesLadder {}
 
 /// `SeriesLadderEntry`, sent by the platform (OpenAPI schema `SeriesLadderEntry`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SeriesLadderEntry {
     /// `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
     /// `user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
@@ -2942,10 +3646,26 @@ pub struct SeriesLadderEntry {
     pub provisional: bool,
 }
 
+impl Default for SeriesLadderEntry {
+    fn default() -> Self {
+        Self {
+            rank: Default::default(),
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            avatar_url: Default::default(),
+            country: Default::default(),
+            rating: Default::default(),
+            games_played: Default::default(),
+            peak: Default::default(),
+            provisional: Default::default(),
+        }
+    }
+}
+
 impl crate::With for SeriesLadderEntry {}
 
 /// `SeriesLadderHistory`, sent by the platform (OpenAPI schema `SeriesLadderHistory`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SeriesLadderHistory {
     /// `series_id`: string.
@@ -2955,7 +3675,7 @@ pub struct SeriesLadderHistory {
     #[serde(default)]
     pub series_name: String,
     /// `user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
@@ -2976,14 +3696,30 @@ pub struct SeriesLadderHistory {
     pub moves: Vec<SeriesLadderMove>,
 }
 
+impl Default for SeriesLadderHistory {
+    fn default() -> Self {
+        Self {
+            series_id: Default::default(),
+            series_name: Default::default(),
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            rating: Default::default(),
+            games_played: Default::default(),
+            peak: Default::default(),
+            provisional: Default::default(),
+            moves: Default::default(),
+        }
+    }
+}
+
 impl crate::With for SeriesLadderHistory {}
 
 /// `SeriesLadderMove`, sent by the platform (OpenAPI schema `SeriesLadderMove`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SeriesLadderMove {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `competition_title`: string.
     #[serde(default)]
@@ -3000,6 +3736,19 @@ pub struct SeriesLadderMove {
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
+}
+
+impl Default for SeriesLadderMove {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            competition_title: Default::default(),
+            rank: Default::default(),
+            before: Default::default(),
+            after: Default::default(),
+            created_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for SeriesLadderMove {}
@@ -3038,7 +3787,7 @@ pub struct SeriesPreview {
 impl crate::With for SeriesPreview {}
 
 /// `UserScoreboardEntry`, sent by the platform (OpenAPI schema `UserScoreboardEntry`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserScoreboardEntry {
     /// `rank`: integer; default `0`.
@@ -3066,6 +3815,22 @@ pub struct UserScoreboardEntry {
     /// `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
+}
+
+impl Default for UserScoreboardEntry {
+    fn default() -> Self {
+        Self {
+            rank: Default::default(),
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            avatar_url: Default::default(),
+            country: Default::default(),
+            flags_solved: Default::default(),
+            solved: Default::default(),
+            last_solve_at: Default::default(),
+            affiliation: Default::default(),
+        }
+    }
 }
 
 impl crate::With for UserScoreboardEntry {}

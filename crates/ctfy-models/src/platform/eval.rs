@@ -147,7 +147,7 @@ pub type PageOfEvalRunState = Page<EvalRunState>;
 pub type PageOfLlmModelState = Page<LlmModelStateOutput>;
 
 /// `AdminHarnessRow`, sent by the platform (OpenAPI schema `AdminHarnessRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminHarnessRow {
     /// `id`: string.
@@ -175,16 +175,16 @@ pub struct AdminHarnessRow {
     #[serde(default)]
     pub created_at_ts: UnixTime,
     /// `created_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
     /// `owner_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
     /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
     /// `reviewed_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub reviewed_by_user_id: UserId,
     /// `reviewed_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -223,14 +223,45 @@ pub struct AdminHarnessRow {
     pub dispatchable: bool,
 }
 
+impl Default for AdminHarnessRow {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            display_name: Default::default(),
+            image: Default::default(),
+            version: Default::default(),
+            notes: Default::default(),
+            active: Default::default(),
+            created_at: Default::default(),
+            created_at_ts: Default::default(),
+            created_by_user_id: crate::serde_helpers::blank(),
+            owner_user_id: crate::serde_helpers::blank(),
+            review_status: Default::default(),
+            reviewed_by_user_id: crate::serde_helpers::blank(),
+            reviewed_at_ts: Default::default(),
+            review_note: Default::default(),
+            approved_digest: Default::default(),
+            source_url: Default::default(),
+            conformance_status: Default::default(),
+            conformance_checked_at_ts: Default::default(),
+            conformance_digest: Default::default(),
+            conformance_error: Default::default(),
+            conformance_findings: Default::default(),
+            owner_display_name: Default::default(),
+            reviewed_by_display_name: Default::default(),
+            dispatchable: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AdminHarnessRow {}
 
 /// `AgentActionRow`, sent by the platform (OpenAPI schema `AgentActionRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentActionRow {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -260,14 +291,31 @@ pub struct AgentActionRow {
     pub call_id: String,
 }
 
+impl Default for AgentActionRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            anonymous: Default::default(),
+            model: Default::default(),
+            kind: Default::default(),
+            line: Default::default(),
+            at_ts: Default::default(),
+            available: Default::default(),
+            transcript_public: Default::default(),
+            call_id: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AgentActionRow {}
 
 /// `AgentActionsPage`, sent by the platform (OpenAPI schema `AgentActionsPage`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentActionsPage {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `indexing`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
@@ -285,10 +333,23 @@ pub struct AgentActionsPage {
     pub max_rows: i64,
 }
 
+impl Default for AgentActionsPage {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            indexing: Default::default(),
+            entrants: Default::default(),
+            published: Default::default(),
+            rows: Default::default(),
+            max_rows: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AgentActionsPage {}
 
 /// `AgentEntrantInfo`, sent by the platform (OpenAPI schema `AgentEntrantInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentEntrantInfo {
     /// `id`: string.
@@ -300,7 +361,7 @@ pub struct AgentEntrantInfo {
     #[serde(default)]
     pub version: String,
     /// `owner_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
     /// `owner_display_name`: string.
     #[serde(default)]
@@ -311,6 +372,20 @@ pub struct AgentEntrantInfo {
     /// `image_digest`: string.
     #[serde(default)]
     pub image_digest: String,
+}
+
+impl Default for AgentEntrantInfo {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            display_name: Default::default(),
+            version: Default::default(),
+            owner_user_id: crate::serde_helpers::blank(),
+            owner_display_name: Default::default(),
+            source_url: Default::default(),
+            image_digest: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AgentEntrantInfo {}
@@ -338,11 +413,11 @@ pub struct AgentPulseBeat {
 impl crate::With for AgentPulseBeat {}
 
 /// `AgentPulseLane`, sent by the platform (OpenAPI schema `AgentPulseLane`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentPulseLane {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -360,14 +435,27 @@ pub struct AgentPulseLane {
     pub beats: Vec<AgentPulseBeat>,
 }
 
+impl Default for AgentPulseLane {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            anonymous: Default::default(),
+            model: Default::default(),
+            working: Default::default(),
+            beats: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AgentPulseLane {}
 
 /// `AgentPulsePage`, sent by the platform (OpenAPI schema `AgentPulsePage`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentPulsePage {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `indexing`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
@@ -379,10 +467,21 @@ pub struct AgentPulsePage {
     pub total: i64,
 }
 
+impl Default for AgentPulsePage {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            indexing: Default::default(),
+            lanes: Default::default(),
+            total: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AgentPulsePage {}
 
 /// `EvalAllowanceGrant`, sent to the platform (OpenAPI schema `EvalAllowanceGrant`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalAllowanceGrant {
     /// `user_id`: [`UserId`].
@@ -396,20 +495,31 @@ pub struct EvalAllowanceGrant {
     pub note: Option<String>,
 }
 
+impl Default for EvalAllowanceGrant {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            competition_id: crate::serde_helpers::blank(),
+            cap_usd: Default::default(),
+            note: Default::default(),
+        }
+    }
+}
+
 impl crate::With for EvalAllowanceGrant {}
 
 /// `EvalAllowanceRow`, sent by the platform (OpenAPI schema `EvalAllowanceRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalAllowanceRow {
     /// `user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
     /// `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `competition_title`: string.
     #[serde(default)]
@@ -421,7 +531,7 @@ pub struct EvalAllowanceRow {
     #[serde(default)]
     pub spent_usd: f64,
     /// `granted_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub granted_by_user_id: UserId,
     /// `granted_at`: string.
     #[serde(default)]
@@ -433,6 +543,24 @@ pub struct EvalAllowanceRow {
     pub remaining_usd: f64,
     /// `exhausted`: boolean.
     pub exhausted: bool,
+}
+
+impl Default for EvalAllowanceRow {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            competition_title: Default::default(),
+            cap_usd: Default::default(),
+            spent_usd: Default::default(),
+            granted_by_user_id: crate::serde_helpers::blank(),
+            granted_at: Default::default(),
+            note: Default::default(),
+            remaining_usd: Default::default(),
+            exhausted: Default::default(),
+        }
+    }
 }
 
 impl crate::With for EvalAllowanceRow {}
@@ -479,7 +607,7 @@ pub struct EvalArtifactReport {
 impl crate::With for EvalArtifactReport {}
 
 /// `EvalCampaignState`, sent by the platform (OpenAPI schema `EvalCampaignState`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalCampaignState {
     /// `id`: string.
@@ -543,7 +671,7 @@ pub struct EvalCampaignState {
     #[serde(default)]
     pub task_id: String,
     /// `created_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
@@ -559,10 +687,42 @@ pub struct EvalCampaignState {
     pub finished_at_ts: UnixTime,
 }
 
+impl Default for EvalCampaignState {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            name: Default::default(),
+            model_id: Default::default(),
+            harness_id: Default::default(),
+            standard_set_id: Default::default(),
+            corpus_sha: Default::default(),
+            tier: Default::default(),
+            trigger: Default::default(),
+            vendor_id: Default::default(),
+            num_samples: Default::default(),
+            max_cost_usd: Default::default(),
+            timeout_s: Default::default(),
+            max_turns: Default::default(),
+            status: Default::default(),
+            total_runs: Default::default(),
+            finished_runs: Default::default(),
+            fully_solved_runs: Default::default(),
+            cost_usd: Default::default(),
+            error: Default::default(),
+            task_id: Default::default(),
+            created_by_user_id: crate::serde_helpers::blank(),
+            created_at: Default::default(),
+            created_at_ts: Default::default(),
+            started_at_ts: Default::default(),
+            finished_at_ts: Default::default(),
+        }
+    }
+}
+
 impl crate::With for EvalCampaignState {}
 
 /// `EvalEntryRequest`, sent to the platform (OpenAPI schema `EvalEntryRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalEntryRequest {
     /// `harness_id`: string.
@@ -582,17 +742,30 @@ pub struct EvalEntryRequest {
     pub timeout_s: Option<i64>,
 }
 
+impl Default for EvalEntryRequest {
+    fn default() -> Self {
+        Self {
+            harness_id: Default::default(),
+            model_id: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            max_turns: Default::default(),
+            num_samples: Default::default(),
+            timeout_s: Default::default(),
+        }
+    }
+}
+
 impl crate::With for EvalEntryRequest {}
 
 /// `EvalRunCoverage`, sent by the platform (OpenAPI schema `EvalRunCoverage`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalRunCoverage {
     /// `run_id`: string.
     #[serde(default)]
     pub run_id: String,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `rows`: list of [`QuestionCoverageRow`].
     pub rows: Vec<QuestionCoverageRow>,
@@ -619,10 +792,27 @@ pub struct EvalRunCoverage {
     pub challenge_in_catalog: bool,
 }
 
+impl Default for EvalRunCoverage {
+    fn default() -> Self {
+        Self {
+            run_id: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            rows: Default::default(),
+            captured: Default::default(),
+            missed: Default::default(),
+            uncreditable: Default::default(),
+            report_only: Default::default(),
+            graded: Default::default(),
+            found_not_described: Default::default(),
+            challenge_in_catalog: Default::default(),
+        }
+    }
+}
+
 impl crate::With for EvalRunCoverage {}
 
 /// `EvalRunState`, sent by the platform (OpenAPI schema `EvalRunState`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalRunState {
     /// `id`: string.
@@ -635,16 +825,16 @@ pub struct EvalRunState {
     #[serde(default)]
     pub harness_id: String,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `instance_id`: [`InstanceId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
     /// `status`: [`EvalRunStateStatus`]; default `pending`.
     #[serde(default)]
@@ -694,7 +884,7 @@ pub struct EvalRunState {
     #[serde(default)]
     pub finished_at_ts: UnixTime,
     /// `created_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
     /// `tier`: [`EvalCampaignStateTier`]; default `official`.
     #[serde(default)]
@@ -732,6 +922,49 @@ pub struct EvalRunState {
     /// `match_address`: string.
     #[serde(default)]
     pub match_address: String,
+}
+
+impl Default for EvalRunState {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            model_id: Default::default(),
+            harness_id: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            competition_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            instance_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            solved: Default::default(),
+            fully_solved: Default::default(),
+            turns: Default::default(),
+            tool_calls_made: Default::default(),
+            input_tokens: Default::default(),
+            output_tokens: Default::default(),
+            relayed_calls: Default::default(),
+            usage_source: Default::default(),
+            stop_reason: Default::default(),
+            error: Default::default(),
+            corpus_sha: Default::default(),
+            created_at: Default::default(),
+            created_at_ts: Default::default(),
+            started_at_ts: Default::default(),
+            finished_at_ts: Default::default(),
+            created_by_user_id: crate::serde_helpers::blank(),
+            tier: Default::default(),
+            campaign_id: Default::default(),
+            trigger: Default::default(),
+            submitted_by_vendor_id: Default::default(),
+            writeup: Default::default(),
+            llm_token_hash: Default::default(),
+            llm_key_id: Default::default(),
+            artifact_key: Default::default(),
+            artifact_bytes: Default::default(),
+            artifact_sha256: Default::default(),
+            artifact_status: Default::default(),
+            match_address: Default::default(),
+        }
+    }
 }
 
 impl crate::With for EvalRunState {}
@@ -867,7 +1100,7 @@ pub struct HarnessStateInput {
 impl crate::With for HarnessStateInput {}
 
 /// `HarnessStateOutput`, sent by the platform (OpenAPI schema `HarnessState-Output`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessStateOutput {
     /// `id`: string.
@@ -895,16 +1128,16 @@ pub struct HarnessStateOutput {
     #[serde(default)]
     pub created_at_ts: UnixTime,
     /// `created_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
     /// `owner_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
     /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
     /// `reviewed_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub reviewed_by_user_id: UserId,
     /// `reviewed_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -932,6 +1165,34 @@ pub struct HarnessStateOutput {
     pub conformance_error: String,
     /// `conformance_findings`: list of map of string to string.
     pub conformance_findings: Vec<BTreeMap<String, String>>,
+}
+
+impl Default for HarnessStateOutput {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            display_name: Default::default(),
+            image: Default::default(),
+            version: Default::default(),
+            notes: Default::default(),
+            active: Default::default(),
+            created_at: Default::default(),
+            created_at_ts: Default::default(),
+            created_by_user_id: crate::serde_helpers::blank(),
+            owner_user_id: crate::serde_helpers::blank(),
+            review_status: Default::default(),
+            reviewed_by_user_id: crate::serde_helpers::blank(),
+            reviewed_at_ts: Default::default(),
+            review_note: Default::default(),
+            approved_digest: Default::default(),
+            source_url: Default::default(),
+            conformance_status: Default::default(),
+            conformance_checked_at_ts: Default::default(),
+            conformance_digest: Default::default(),
+            conformance_error: Default::default(),
+            conformance_findings: Default::default(),
+        }
+    }
 }
 
 impl crate::With for HarnessStateOutput {}
@@ -990,7 +1251,7 @@ pub struct LlmBudgetPage {
 impl crate::With for LlmBudgetPage {}
 
 /// `LlmBudgetRow`, sent by the platform (OpenAPI schema `LlmBudgetRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmBudgetRow {
     /// `team_id`: [`TeamId`].
@@ -1011,6 +1272,21 @@ pub struct LlmBudgetRow {
     pub live: bool,
     /// `exhausted`: boolean.
     pub exhausted: bool,
+}
+
+impl Default for LlmBudgetRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            spent_tokens: Default::default(),
+            budget_tokens: Default::default(),
+            live: Default::default(),
+            exhausted: Default::default(),
+        }
+    }
 }
 
 impl crate::With for LlmBudgetRow {}
@@ -1058,7 +1334,7 @@ pub struct LlmCallPage {
 impl crate::With for LlmCallPage {}
 
 /// `LlmCallRow`, sent by the platform (OpenAPI schema `LlmCallRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmCallRow {
     /// `id`: string.
@@ -1071,16 +1347,16 @@ pub struct LlmCallRow {
     #[serde(default = "defaults::d_str_instance_17")]
     pub principal: String,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `instance_id`: [`InstanceId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
     /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
@@ -1142,6 +1418,40 @@ pub struct LlmCallRow {
     /// `estimated_usd`: number, may be null.
     #[serde(default)]
     pub estimated_usd: Option<f64>,
+}
+
+impl Default for LlmCallRow {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            at_ts: Default::default(),
+            principal: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            instance_id: crate::serde_helpers::blank(),
+            flavor: Default::default(),
+            model: Default::default(),
+            status: Default::default(),
+            stream: Default::default(),
+            aborted: Default::default(),
+            truncated: Default::default(),
+            stop_reason: Default::default(),
+            usage_known: Default::default(),
+            input_tokens: Default::default(),
+            output_tokens: Default::default(),
+            cache_write_tokens: Default::default(),
+            cache_read_tokens: Default::default(),
+            upstream_ms: Default::default(),
+            queue_ms: Default::default(),
+            attempts: Default::default(),
+            key_id: Default::default(),
+            request_bytes: Default::default(),
+            has_body: Default::default(),
+            team_name: Default::default(),
+            estimated_usd: Default::default(),
+        }
+    }
 }
 
 impl crate::With for LlmCallRow {}
@@ -1239,7 +1549,7 @@ pub struct LlmModelStateInput {
 impl crate::With for LlmModelStateInput {}
 
 /// `LlmModelStateOutput`, sent by the platform (OpenAPI schema `LlmModelState-Output`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmModelStateOutput {
     /// `id`: string.
@@ -1273,7 +1583,7 @@ pub struct LlmModelStateOutput {
     #[serde(default)]
     pub created_at_ts: UnixTime,
     /// `created_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
     /// `context_tokens`: integer; default `0`.
     #[serde(default)]
@@ -1288,7 +1598,7 @@ pub struct LlmModelStateOutput {
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
     /// `reviewed_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub reviewed_by_user_id: UserId,
     /// `reviewed_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -1296,6 +1606,31 @@ pub struct LlmModelStateOutput {
     /// `review_note`: string.
     #[serde(default)]
     pub review_note: String,
+}
+
+impl Default for LlmModelStateOutput {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            display_name: Default::default(),
+            flavor: Default::default(),
+            provider_model: Default::default(),
+            base_url: Default::default(),
+            vendor: Default::default(),
+            active: Default::default(),
+            notes: Default::default(),
+            created_at: Default::default(),
+            created_at_ts: Default::default(),
+            created_by_user_id: crate::serde_helpers::blank(),
+            context_tokens: Default::default(),
+            input_price_per_mtok: Default::default(),
+            output_price_per_mtok: Default::default(),
+            review_status: Default::default(),
+            reviewed_by_user_id: crate::serde_helpers::blank(),
+            reviewed_at_ts: Default::default(),
+            review_note: Default::default(),
+        }
+    }
 }
 
 impl crate::With for LlmModelStateOutput {}
@@ -1479,7 +1814,7 @@ pub struct MyEvalRunPage {
 impl crate::With for MyEvalRunPage {}
 
 /// `MyEvalRunRow`, sent by the platform (OpenAPI schema `MyEvalRunRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MyEvalRunRow {
     /// `resets`: integer, may be null.
@@ -1495,13 +1830,13 @@ pub struct MyEvalRunRow {
     #[serde(default)]
     pub model_id: String,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `instance_id`: [`InstanceId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
     /// `status`: string.
     #[serde(default)]
@@ -1510,7 +1845,7 @@ pub struct MyEvalRunRow {
     #[serde(default)]
     pub created_at_ts: UnixTime,
     /// `owner_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
     /// `owner_display_name`: string.
     #[serde(default)]
@@ -1554,6 +1889,37 @@ pub struct MyEvalRunRow {
     /// `transcript`: string.
     #[serde(default)]
     pub transcript: String,
+}
+
+impl Default for MyEvalRunRow {
+    fn default() -> Self {
+        Self {
+            resets: Default::default(),
+            id: Default::default(),
+            harness_id: Default::default(),
+            model_id: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            instance_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            created_at_ts: Default::default(),
+            owner_user_id: crate::serde_helpers::blank(),
+            owner_display_name: Default::default(),
+            mine: Default::default(),
+            traffic: Default::default(),
+            artifact: Default::default(),
+            artifact_bytes: Default::default(),
+            writeup: Default::default(),
+            input_tokens: Default::default(),
+            output_tokens: Default::default(),
+            relayed_calls: Default::default(),
+            usage_source: Default::default(),
+            wall_published: Default::default(),
+            wall: Default::default(),
+            transcript_published: Default::default(),
+            transcript: Default::default(),
+        }
+    }
 }
 
 impl crate::With for MyEvalRunRow {}
@@ -1639,13 +2005,13 @@ pub struct MyLlmKeyProbe {
 impl crate::With for MyLlmKeyProbe {}
 
 /// `RecordEvalRun`, sent by the platform (OpenAPI schema `RecordEvalRun`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordEvalRun {
     /// `id`: string.
     pub id: String,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `harness_id`: string.
     #[serde(default)]
@@ -1654,7 +2020,7 @@ pub struct RecordEvalRun {
     #[serde(default)]
     pub model_id: String,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `status`: [`EvalRunStateStatus`]; default `pending`.
     #[serde(default)]
@@ -1688,6 +2054,29 @@ pub struct RecordEvalRun {
     /// `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub finished_at_ts: UnixTime,
+}
+
+impl Default for RecordEvalRun {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            harness_id: Default::default(),
+            model_id: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            solved: Default::default(),
+            fully_solved: Default::default(),
+            input_tokens: Default::default(),
+            output_tokens: Default::default(),
+            relayed_calls: Default::default(),
+            usage_source: Default::default(),
+            stop_reason: Default::default(),
+            error: Default::default(),
+            started_at_ts: Default::default(),
+            finished_at_ts: Default::default(),
+        }
+    }
 }
 
 impl crate::With for RecordEvalRun {}

@@ -129,19 +129,19 @@ pub type PageOfInstanceInfo = Page<InstanceInfo>;
 pub type PageOfInstanceRecordInfo = Page<InstanceRecordInfo>;
 
 /// `AdminStuckInstance`, sent by the platform (OpenAPI schema `AdminStuckInstance`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminStuckInstance {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `requested_at`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -151,10 +151,23 @@ pub struct AdminStuckInstance {
     pub stuck_for_s: f64,
 }
 
+impl Default for AdminStuckInstance {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            node_id: crate::serde_helpers::blank(),
+            requested_at: Default::default(),
+            stuck_for_s: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AdminStuckInstance {}
 
 /// `AdminTrafficInstanceRow`, sent by the platform (OpenAPI schema `AdminTrafficInstanceRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTrafficInstanceRow {
     /// `instance_id`: [`InstanceId`].
@@ -165,7 +178,7 @@ pub struct AdminTrafficInstanceRow {
     #[serde(default)]
     pub team_name: String,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `name`: string.
     #[serde(default)]
@@ -185,6 +198,23 @@ pub struct AdminTrafficInstanceRow {
     /// `live`: boolean; default `false`.
     #[serde(default)]
     pub live: bool,
+}
+
+impl Default for AdminTrafficInstanceRow {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            status: Default::default(),
+            request_count: Default::default(),
+            started_at: Default::default(),
+            stopped_at: Default::default(),
+            live: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminTrafficInstanceRow {}
@@ -208,17 +238,17 @@ pub struct AttackSurface {
 impl crate::With for AttackSurface {}
 
 /// `AwdVpnPeer`, sent by the platform (OpenAPI schema `AwdVpnPeer`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdVpnPeer {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `address`: string.
     #[serde(default)]
     pub address: String,
     /// `node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `config`: string.
     #[serde(default)]
@@ -229,6 +259,19 @@ pub struct AwdVpnPeer {
     /// `link`: [`AwdArenaLink`], may be null.
     #[serde(default)]
     pub link: Option<AwdArenaLink>,
+}
+
+impl Default for AwdVpnPeer {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            address: Default::default(),
+            node_id: crate::serde_helpers::blank(),
+            config: Default::default(),
+            private_key_included: Default::default(),
+            link: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AwdVpnPeer {}
@@ -279,40 +322,51 @@ pub struct BlueprintHostInfo {
 impl crate::With for BlueprintHostInfo {}
 
 /// `InstanceAnswersResponse`, sent by the platform (OpenAPI schema `InstanceAnswersResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceAnswersResponse {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `answers`: list of [`RevealedAnswer`].
     pub answers: Vec<RevealedAnswer>,
 }
 
+impl Default for InstanceAnswersResponse {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            answers: Default::default(),
+        }
+    }
+}
+
 impl crate::With for InstanceAnswersResponse {}
 
 /// `InstanceInfo`, sent by the platform (OpenAPI schema `InstanceInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceInfo {
     /// `id`: [`InstanceId`].
     pub id: InstanceId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `team_name`: string.
     #[serde(default)]
@@ -366,10 +420,40 @@ pub struct InstanceInfo {
     pub lease: InstanceInfoLease,
 }
 
+impl Default for InstanceInfo {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            competition_id: crate::serde_helpers::blank(),
+            node_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            node_name: Default::default(),
+            name: Default::default(),
+            category: Default::default(),
+            difficulty: Default::default(),
+            status: Default::default(),
+            started_at: Default::default(),
+            ttl: Default::default(),
+            expires_at: Default::default(),
+            services: Default::default(),
+            description: Default::default(),
+            questions: Default::default(),
+            attachments: Default::default(),
+            network_topology: Default::default(),
+            vpn_backend: Default::default(),
+            vpn_endpoint: Default::default(),
+            entry_urls: Default::default(),
+            lease: Default::default(),
+        }
+    }
+}
+
 impl crate::With for InstanceInfo {}
 
 /// `InstanceQuestionInfo`, sent by the platform (OpenAPI schema `InstanceQuestionInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceQuestionInfo {
     /// `id`: [`QuestionId`].
@@ -399,6 +483,23 @@ pub struct InstanceQuestionInfo {
     /// `auto_check`: boolean; default `false`.
     #[serde(default)]
     pub auto_check: bool,
+}
+
+impl Default for InstanceQuestionInfo {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            prompt: Default::default(),
+            mode: Default::default(),
+            choices: Default::default(),
+            requires: Default::default(),
+            unlocked: Default::default(),
+            answered_correctly: Default::default(),
+            attempts_remaining: Default::default(),
+            attempts_cap: Default::default(),
+            auto_check: Default::default(),
+        }
+    }
 }
 
 impl crate::With for InstanceQuestionInfo {}
@@ -460,19 +561,19 @@ pub struct InstanceRecordDetail {
 impl crate::With for InstanceRecordDetail {}
 
 /// `InstanceRecordInfo`, sent by the platform (OpenAPI schema `InstanceRecordInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceRecordInfo {
     /// `id`: [`InstanceId`].
     pub id: InstanceId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `team_name`: string.
     #[serde(default)]
@@ -524,22 +625,49 @@ pub struct InstanceRecordInfo {
     pub request_count: i64,
 }
 
+impl Default for InstanceRecordInfo {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            node_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            node_name: Default::default(),
+            name: Default::default(),
+            category: Default::default(),
+            difficulty: Default::default(),
+            status: Default::default(),
+            stop_reason: Default::default(),
+            error: Default::default(),
+            error_detail: Default::default(),
+            started_at: Default::default(),
+            stopped_at: Default::default(),
+            duration_s: Default::default(),
+            ttl: Default::default(),
+            solved: Default::default(),
+            attempts: Default::default(),
+            request_count: Default::default(),
+        }
+    }
+}
+
 impl crate::With for InstanceRecordInfo {}
 
 /// `InstanceRecordInfoDetail`, sent by the platform (OpenAPI schema `InstanceRecordInfoDetail`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceRecordInfoDetail {
     /// `id`: [`InstanceId`].
     pub id: InstanceId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `team_name`: string.
     #[serde(default)]
@@ -602,10 +730,41 @@ pub struct InstanceRecordInfoDetail {
     pub image_source: String,
 }
 
+impl Default for InstanceRecordInfoDetail {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            node_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            node_name: Default::default(),
+            name: Default::default(),
+            category: Default::default(),
+            difficulty: Default::default(),
+            status: Default::default(),
+            stop_reason: Default::default(),
+            error: Default::default(),
+            error_detail: Default::default(),
+            started_at: Default::default(),
+            stopped_at: Default::default(),
+            duration_s: Default::default(),
+            ttl: Default::default(),
+            solved: Default::default(),
+            attempts: Default::default(),
+            request_count: Default::default(),
+            spec: Default::default(),
+            surface: Default::default(),
+            artifact_dir: Default::default(),
+            image_source: Default::default(),
+        }
+    }
+}
+
 impl crate::With for InstanceRecordInfoDetail {}
 
 /// `InstanceStatusResponse`, sent by the platform (OpenAPI schema `InstanceStatusResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceStatusResponse {
     /// `id`: [`InstanceId`].
@@ -625,6 +784,19 @@ pub struct InstanceStatusResponse {
     /// `start_budget_s`: integer; default `0`.
     #[serde(default)]
     pub start_budget_s: i64,
+}
+
+impl Default for InstanceStatusResponse {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            status: Default::default(),
+            attack_surface: Default::default(),
+            error: Default::default(),
+            cert_volume: Default::default(),
+            start_budget_s: Default::default(),
+        }
+    }
 }
 
 impl crate::With for InstanceStatusResponse {}
@@ -686,7 +858,7 @@ pub struct LinkStartResponse {
 impl crate::With for LinkStartResponse {}
 
 /// `LlmBudgetResetInfo`, sent by the platform (OpenAPI schema `LlmBudgetResetInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmBudgetResetInfo {
     /// `team_id`: [`TeamId`].
@@ -699,6 +871,18 @@ pub struct LlmBudgetResetInfo {
     pub outcome: String,
     /// `reason`: string.
     pub reason: String,
+}
+
+impl Default for LlmBudgetResetInfo {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            competition_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            outcome: Default::default(),
+            reason: Default::default(),
+        }
+    }
 }
 
 impl crate::With for LlmBudgetResetInfo {}
@@ -731,7 +915,7 @@ pub struct MetaInstanceTtl {
 impl crate::With for MetaInstanceTtl {}
 
 /// `QuestionAttemptResetInfo`, sent by the platform (OpenAPI schema `QuestionAttemptResetInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuestionAttemptResetInfo {
     /// `team_id`: [`TeamId`].
@@ -748,6 +932,19 @@ pub struct QuestionAttemptResetInfo {
     pub reason: String,
 }
 
+impl Default for QuestionAttemptResetInfo {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            question_id: crate::serde_helpers::blank(),
+            reset_at: Default::default(),
+            reset_by_user_id: crate::serde_helpers::blank(),
+            reason: Default::default(),
+        }
+    }
+}
+
 impl crate::With for QuestionAttemptResetInfo {}
 
 /// `QuestionAttemptResetRequest`, sent to the platform (OpenAPI schema `QuestionAttemptResetRequest`).
@@ -762,7 +959,7 @@ pub struct QuestionAttemptResetRequest {
 impl crate::With for QuestionAttemptResetRequest {}
 
 /// `RenewResponse`, sent by the platform (OpenAPI schema `RenewResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RenewResponse {
     /// `status`: [`RenewResponseStatus`] (always `renewed`); default `renewed`.
@@ -772,6 +969,16 @@ pub struct RenewResponse {
     pub id: InstanceId,
     /// `expires_at`: epoch seconds.
     pub expires_at: UnixTime,
+}
+
+impl Default for RenewResponse {
+    fn default() -> Self {
+        Self {
+            status: Default::default(),
+            id: crate::serde_helpers::blank(),
+            expires_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for RenewResponse {}
@@ -828,7 +1035,7 @@ pub struct SshCredential {
 impl crate::With for SshCredential {}
 
 /// `SshExchangeRequest`, sent to the platform (OpenAPI schema `SshExchangeRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SshExchangeRequest {
     /// `user_id`: [`UserId`].
@@ -837,10 +1044,19 @@ pub struct SshExchangeRequest {
     pub instance_id: InstanceId,
 }
 
+impl Default for SshExchangeRequest {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            instance_id: crate::serde_helpers::blank(),
+        }
+    }
+}
+
 impl crate::With for SshExchangeRequest {}
 
 /// `StartRequest`, sent to the platform (OpenAPI schema `StartRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StartRequest {
     /// `challenge_id`: [`ChallengeId`].
@@ -853,10 +1069,20 @@ pub struct StartRequest {
     pub ttl: Option<i64>,
 }
 
+impl Default for StartRequest {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            competition_id: Default::default(),
+            ttl: Default::default(),
+        }
+    }
+}
+
 impl crate::With for StartRequest {}
 
 /// `StartResponse`, sent by the platform (OpenAPI schema `StartResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StartResponse {
     /// `id`: [`InstanceId`].
@@ -866,10 +1092,19 @@ pub struct StartResponse {
     pub status: InstanceStatus,
 }
 
+impl Default for StartResponse {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            status: Default::default(),
+        }
+    }
+}
+
 impl crate::With for StartResponse {}
 
 /// `StopResponse`, sent by the platform (OpenAPI schema `StopResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StopResponse {
     /// `status`: [`InstanceStatus`]; default `stopped`.
@@ -877,6 +1112,15 @@ pub struct StopResponse {
     pub status: InstanceStatus,
     /// `id`: [`InstanceId`].
     pub id: InstanceId,
+}
+
+impl Default for StopResponse {
+    fn default() -> Self {
+        Self {
+            status: Default::default(),
+            id: crate::serde_helpers::blank(),
+        }
+    }
 }
 
 impl crate::With for StopResponse {}

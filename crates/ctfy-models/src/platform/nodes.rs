@@ -69,7 +69,7 @@ pub type PageOfNodeHealthSample = Page<NodeHealthSample>;
 pub type PageOfNodeInfo = Page<NodeInfo>;
 
 /// `AdminUnhealthyNode`, sent by the platform (OpenAPI schema `AdminUnhealthyNode`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminUnhealthyNode {
     /// `node_id`: [`NodeId`].
@@ -86,6 +86,18 @@ pub struct AdminUnhealthyNode {
     /// `downtime_s`: number; default `0.0`.
     #[serde(default)]
     pub downtime_s: f64,
+}
+
+impl Default for AdminUnhealthyNode {
+    fn default() -> Self {
+        Self {
+            node_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            url: Default::default(),
+            last_heartbeat_ts: Default::default(),
+            downtime_s: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminUnhealthyNode {}
@@ -119,7 +131,7 @@ pub struct ImageConsistencyRow {
 impl crate::With for ImageConsistencyRow {}
 
 /// `NodeCaptureStoreRow`, sent by the platform (OpenAPI schema `NodeCaptureStoreRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeCaptureStoreRow {
     /// `node_id`: [`NodeId`].
@@ -135,14 +147,25 @@ pub struct NodeCaptureStoreRow {
     pub report: Option<NodeCaptureStoreReportOutput>,
 }
 
+impl Default for NodeCaptureStoreRow {
+    fn default() -> Self {
+        Self {
+            node_id: crate::serde_helpers::blank(),
+            node_name: Default::default(),
+            received_at: Default::default(),
+            report: Default::default(),
+        }
+    }
+}
+
 impl crate::With for NodeCaptureStoreRow {}
 
 /// `NodeHealthSample`, sent by the platform (OpenAPI schema `NodeHealthSample`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeHealthSample {
     /// `node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -162,6 +185,20 @@ pub struct NodeHealthSample {
     /// `latency_ms`: number; default `0.0`.
     #[serde(default)]
     pub latency_ms: f64,
+}
+
+impl Default for NodeHealthSample {
+    fn default() -> Self {
+        Self {
+            node_id: crate::serde_helpers::blank(),
+            ts: Default::default(),
+            is_healthy: Default::default(),
+            cpu_percent: Default::default(),
+            memory_percent: Default::default(),
+            disk_percent: Default::default(),
+            latency_ms: Default::default(),
+        }
+    }
 }
 
 impl crate::With for NodeHealthSample {}
@@ -257,7 +294,7 @@ pub struct NodeHeartbeatResponse {
 impl crate::With for NodeHeartbeatResponse {}
 
 /// `NodeInfo`, sent by the platform (OpenAPI schema `NodeInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeInfo {
     /// `id`: [`NodeId`].
@@ -343,6 +380,42 @@ pub struct NodeInfo {
     /// `ingress_checked_at`: date-time string, may be null.
     #[serde(default)]
     pub ingress_checked_at: Option<Timestamp>,
+}
+
+impl Default for NodeInfo {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            url: Default::default(),
+            display_name: Default::default(),
+            capacity: Default::default(),
+            running: Default::default(),
+            is_healthy: Default::default(),
+            last_heartbeat: Default::default(),
+            registered_at: Default::default(),
+            labels: Default::default(),
+            cpu_percent: Default::default(),
+            memory_percent: Default::default(),
+            disk_percent: Default::default(),
+            memory_total_mb: Default::default(),
+            owner_vendor_id: Default::default(),
+            version: Default::default(),
+            git_commit: Default::default(),
+            corpus_commit: Default::default(),
+            image_digests: Default::default(),
+            build_egress_status: Default::default(),
+            build_egress_reason: Default::default(),
+            helper_images_status: Default::default(),
+            helper_images_reason: Default::default(),
+            cordoned: Default::default(),
+            heavy_estates: Default::default(),
+            ingress_canary_url: Default::default(),
+            ingress_status: Default::default(),
+            ingress_reason: Default::default(),
+            ingress_cert_not_after: Default::default(),
+            ingress_checked_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for NodeInfo {}
@@ -587,7 +660,7 @@ pub struct RegistryTagList {
 impl crate::With for RegistryTagList {}
 
 /// `RegistryUsageRow`, sent by the platform (OpenAPI schema `RegistryUsageRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistryUsageRow {
     /// `user_id`: [`UserId`].
@@ -620,14 +693,31 @@ pub struct RegistryUsageRow {
     pub platform_account: bool,
 }
 
+impl Default for RegistryUsageRow {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            bytes: Default::default(),
+            tags: Default::default(),
+            repos: Default::default(),
+            repositories: Default::default(),
+            measured_at: Default::default(),
+            incomplete: Default::default(),
+            over_quota: Default::default(),
+            platform_account: Default::default(),
+        }
+    }
+}
+
 impl crate::With for RegistryUsageRow {}
 
 /// `TaskNodeLine`, sent by the platform (OpenAPI schema `TaskNodeLine`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TaskNodeLine {
     /// `node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `ok`: boolean; default `false`.
     #[serde(default)]
@@ -649,6 +739,22 @@ pub struct TaskNodeLine {
     /// `total`: integer, may be null.
     #[serde(default)]
     pub total: Option<i64>,
+}
+
+impl Default for TaskNodeLine {
+    fn default() -> Self {
+        Self {
+            node_id: crate::serde_helpers::blank(),
+            ok: Default::default(),
+            status: Default::default(),
+            error: Default::default(),
+            queued: Default::default(),
+            skipped_built: Default::default(),
+            skipped_pulled: Default::default(),
+            skipped_in_progress: Default::default(),
+            total: Default::default(),
+        }
+    }
 }
 
 impl crate::With for TaskNodeLine {}

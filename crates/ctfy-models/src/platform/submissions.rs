@@ -95,7 +95,7 @@ pub struct AdminArtifactStorageFlag {
 impl crate::With for AdminArtifactStorageFlag {}
 
 /// `AdminPatchSubmissionDetail`, sent by the platform (OpenAPI schema `AdminPatchSubmissionDetail`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminPatchSubmissionDetail {
     /// `id`: string.
@@ -122,13 +122,13 @@ pub struct AdminPatchSubmissionDetail {
     #[serde(default)]
     pub judged_at: Option<Timestamp>,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
     /// `node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `attempts`: integer; default `0`.
     #[serde(default)]
@@ -141,10 +141,33 @@ pub struct AdminPatchSubmissionDetail {
     pub steps: Vec<PatchStepInfo>,
 }
 
+impl Default for AdminPatchSubmissionDetail {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            competition_id: crate::serde_helpers::blank(),
+            submitted_at: Default::default(),
+            files: Default::default(),
+            status: Default::default(),
+            verdict: Default::default(),
+            detail: Default::default(),
+            judged_at: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            user_id: crate::serde_helpers::blank(),
+            node_id: crate::serde_helpers::blank(),
+            attempts: Default::default(),
+            files_b64: Default::default(),
+            digests: Default::default(),
+            steps: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AdminPatchSubmissionDetail {}
 
 /// `AdminPatchSubmissionInfo`, sent by the platform (OpenAPI schema `AdminPatchSubmissionInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminPatchSubmissionInfo {
     /// `id`: string.
@@ -171,17 +194,37 @@ pub struct AdminPatchSubmissionInfo {
     #[serde(default)]
     pub judged_at: Option<Timestamp>,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
     /// `node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
+}
+
+impl Default for AdminPatchSubmissionInfo {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            competition_id: crate::serde_helpers::blank(),
+            submitted_at: Default::default(),
+            files: Default::default(),
+            status: Default::default(),
+            verdict: Default::default(),
+            detail: Default::default(),
+            judged_at: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            user_id: crate::serde_helpers::blank(),
+            node_id: crate::serde_helpers::blank(),
+            attempts: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminPatchSubmissionInfo {}
@@ -200,7 +243,7 @@ pub struct AdminPatchSubmissionPage {
 impl crate::With for AdminPatchSubmissionPage {}
 
 /// `AdminSolveCell`, sent by the platform (OpenAPI schema `AdminSolveCell`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminSolveCell {
     /// `team_id`: [`TeamId`].
@@ -230,6 +273,22 @@ pub struct AdminSolveCell {
     pub last_captured_at: Option<Timestamp>,
 }
 
+impl Default for AdminSolveCell {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            solved: Default::default(),
+            solved_at: Default::default(),
+            solve_time_s: Default::default(),
+            attempts: Default::default(),
+            first_blood: Default::default(),
+            captured: Default::default(),
+            last_captured_at: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AdminSolveCell {}
 
 /// `AdminSolveMatrix`, sent by the platform (OpenAPI schema `AdminSolveMatrix`).
@@ -247,7 +306,7 @@ pub struct AdminSolveMatrix {
 impl crate::With for AdminSolveMatrix {}
 
 /// `AdminSolveMatrixChallenge`, sent by the platform (OpenAPI schema `AdminSolveMatrixChallenge`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminSolveMatrixChallenge {
     /// `challenge_id`: [`ChallengeId`].
@@ -269,10 +328,23 @@ pub struct AdminSolveMatrixChallenge {
     pub milestones: i64,
 }
 
+impl Default for AdminSolveMatrixChallenge {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            category: Default::default(),
+            difficulty: Default::default(),
+            solves_count: Default::default(),
+            milestones: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AdminSolveMatrixChallenge {}
 
 /// `AdminSolveMatrixTeam`, sent by the platform (OpenAPI schema `AdminSolveMatrixTeam`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminSolveMatrixTeam {
     /// `team_id`: [`TeamId`].
@@ -286,6 +358,17 @@ pub struct AdminSolveMatrixTeam {
     /// `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
+}
+
+impl Default for AdminSolveMatrixTeam {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            solved: Default::default(),
+            anonymous: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminSolveMatrixTeam {}
@@ -305,26 +388,26 @@ pub struct AdminTaskSubmitRequest {
 impl crate::With for AdminTaskSubmitRequest {}
 
 /// `AnswerTraceHit`, sent by the platform (OpenAPI schema `AnswerTraceHit`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AnswerTraceHit {
     /// `instance_id`: [`InstanceId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
     /// `question_id`: [`QuestionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub question_id: QuestionId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `live`: boolean; default `false`.
     #[serde(default)]
@@ -335,6 +418,22 @@ pub struct AnswerTraceHit {
     /// `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub stopped_at: UnixTime,
+}
+
+impl Default for AnswerTraceHit {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            question_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            competition_id: crate::serde_helpers::blank(),
+            live: Default::default(),
+            started_at: Default::default(),
+            stopped_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AnswerTraceHit {}
@@ -384,14 +483,14 @@ pub struct AuthoredQualityFlag {
 impl crate::With for AuthoredQualityFlag {}
 
 /// `AwdFlagResult`, sent by the platform (OpenAPI schema `AwdFlagResult`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdFlagResult {
     /// `verdict`: [`AwdFlagResultVerdict`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub verdict: Option<AwdFlagResultVerdict>,
     /// `victim_team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub victim_team_id: TeamId,
     /// `service_id`: string.
     #[serde(default)]
@@ -399,6 +498,17 @@ pub struct AwdFlagResult {
     /// `tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub tick: i64,
+}
+
+impl Default for AwdFlagResult {
+    fn default() -> Self {
+        Self {
+            verdict: Default::default(),
+            victim_team_id: crate::serde_helpers::blank(),
+            service_id: Default::default(),
+            tick: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AwdFlagResult {}
@@ -440,13 +550,13 @@ pub struct ChallengeFlagStats {
 impl crate::With for ChallengeFlagStats {}
 
 /// `ChallengeSolveAttempt`, sent by the platform (OpenAPI schema `ChallengeSolveAttempt`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeSolveAttempt {
     /// `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -455,7 +565,7 @@ pub struct ChallengeSolveAttempt {
     #[serde(default)]
     pub display_name: String,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
@@ -482,10 +592,30 @@ pub struct ChallengeSolveAttempt {
     pub anonymous: bool,
 }
 
+impl Default for ChallengeSolveAttempt {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            display_name: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            started_at: Default::default(),
+            stopped_at: Default::default(),
+            duration_s: Default::default(),
+            attempts: Default::default(),
+            solved: Default::default(),
+            solved_flags: Default::default(),
+            stop_reason: Default::default(),
+            anonymous: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ChallengeSolveAttempt {}
 
 /// `ChallengeSolveAttemptsResponse`, sent by the platform (OpenAPI schema `ChallengeSolveAttemptsResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeSolveAttemptsResponse {
     /// `challenge_id`: [`ChallengeId`].
@@ -499,10 +629,21 @@ pub struct ChallengeSolveAttemptsResponse {
     pub total_attempts: i64,
 }
 
+impl Default for ChallengeSolveAttemptsResponse {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            attempts: Default::default(),
+            per_team: Default::default(),
+            total_attempts: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ChallengeSolveAttemptsResponse {}
 
 /// `ChallengeTeamSolveSummary`, sent by the platform (OpenAPI schema `ChallengeTeamSolveSummary`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeTeamSolveSummary {
     /// `team_id`: [`TeamId`].
@@ -534,6 +675,23 @@ pub struct ChallengeTeamSolveSummary {
     /// `last_solved_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub last_solved_at: UnixTime,
+}
+
+impl Default for ChallengeTeamSolveSummary {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            display_name: Default::default(),
+            solve_count: Default::default(),
+            attempt_count: Default::default(),
+            best_duration_s: Default::default(),
+            total_duration_s: Default::default(),
+            anonymous: Default::default(),
+            first_solved_at: Default::default(),
+            last_solved_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ChallengeTeamSolveSummary {}
@@ -623,7 +781,7 @@ pub struct EvalCampaignSubmitRequest {
 impl crate::With for EvalCampaignSubmitRequest {}
 
 /// `EvalRunSubmitRequest`, sent to the platform (OpenAPI schema `EvalRunSubmitRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalRunSubmitRequest {
     /// `model_id`: string.
@@ -644,10 +802,23 @@ pub struct EvalRunSubmitRequest {
     pub samples: Option<i64>,
 }
 
+impl Default for EvalRunSubmitRequest {
+    fn default() -> Self {
+        Self {
+            model_id: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            competition_id: Default::default(),
+            harness_id: Default::default(),
+            max_turns: Default::default(),
+            samples: Default::default(),
+        }
+    }
+}
+
 impl crate::With for EvalRunSubmitRequest {}
 
 /// `MySolveSummary`, sent by the platform (OpenAPI schema `MySolveSummary`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MySolveSummary {
     /// `challenge_id`: [`ChallengeId`].
@@ -660,6 +831,17 @@ pub struct MySolveSummary {
     /// `ranked`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub ranked: bool,
+}
+
+impl Default for MySolveSummary {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            best_rank: Default::default(),
+            solved_at: Default::default(),
+            ranked: Default::default(),
+        }
+    }
 }
 
 impl crate::With for MySolveSummary {}
@@ -688,7 +870,7 @@ pub struct PatchSubmissionCreate {
 impl crate::With for PatchSubmissionCreate {}
 
 /// `PatchSubmissionInfo`, sent by the platform (OpenAPI schema `PatchSubmissionInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchSubmissionInfo {
     /// `id`: string.
@@ -716,10 +898,26 @@ pub struct PatchSubmissionInfo {
     pub judged_at: Option<Timestamp>,
 }
 
+impl Default for PatchSubmissionInfo {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            competition_id: crate::serde_helpers::blank(),
+            submitted_at: Default::default(),
+            files: Default::default(),
+            status: Default::default(),
+            verdict: Default::default(),
+            detail: Default::default(),
+            judged_at: Default::default(),
+        }
+    }
+}
+
 impl crate::With for PatchSubmissionInfo {}
 
 /// `QaSubmissionCreate`, sent to the platform (OpenAPI schema `QaSubmissionCreate`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QaSubmissionCreate {
     /// `challenge_id`: [`ChallengeId`].
@@ -733,21 +931,32 @@ pub struct QaSubmissionCreate {
     pub question_id: Option<QuestionId>,
 }
 
+impl Default for QaSubmissionCreate {
+    fn default() -> Self {
+        Self {
+            challenge_id: crate::serde_helpers::blank(),
+            competition_id: crate::serde_helpers::blank(),
+            answer: Default::default(),
+            question_id: Default::default(),
+        }
+    }
+}
+
 impl crate::With for QaSubmissionCreate {}
 
 /// `RecordSolve`, sent by the platform (OpenAPI schema `RecordSolve`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordSolve {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
     /// `user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `question_id`: [`QuestionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub question_id: QuestionId,
     /// `solved_at`: date-time string, may be null.
     #[serde(default)]
@@ -757,10 +966,23 @@ pub struct RecordSolve {
     pub ranked_at: Option<Timestamp>,
 }
 
+impl Default for RecordSolve {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            user_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            question_id: crate::serde_helpers::blank(),
+            solved_at: Default::default(),
+            ranked_at: Default::default(),
+        }
+    }
+}
+
 impl crate::With for RecordSolve {}
 
 /// `RecordSubmission`, sent by the platform (OpenAPI schema `RecordSubmission`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordSubmission {
     /// `id`: string.
@@ -768,12 +990,12 @@ pub struct RecordSubmission {
     /// `team_id`: [`TeamId`].
     pub team_id: TeamId,
     /// `user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
     /// `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `question_id`: [`QuestionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub question_id: QuestionId,
     /// `correct`: boolean; default `false`.
     #[serde(default)]
@@ -781,6 +1003,20 @@ pub struct RecordSubmission {
     /// `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
+}
+
+impl Default for RecordSubmission {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            user_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            question_id: crate::serde_helpers::blank(),
+            correct: Default::default(),
+            submitted_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for RecordSubmission {}
@@ -830,13 +1066,22 @@ pub struct RegistrationSubmitRequest {
 impl crate::With for RegistrationSubmitRequest {}
 
 /// `RevealedAnswer`, sent by the platform (OpenAPI schema `RevealedAnswer`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RevealedAnswer {
     /// `question_id`: [`QuestionId`].
     pub question_id: QuestionId,
     /// `value`: string.
     pub value: String,
+}
+
+impl Default for RevealedAnswer {
+    fn default() -> Self {
+        Self {
+            question_id: crate::serde_helpers::blank(),
+            value: Default::default(),
+        }
+    }
 }
 
 impl crate::With for RevealedAnswer {}
@@ -861,7 +1106,7 @@ pub struct StarGazerVerifyResponse {
 impl crate::With for StarGazerVerifyResponse {}
 
 /// `SubmissionCreate`, sent to the platform (OpenAPI schema `SubmissionCreate`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SubmissionCreate {
     /// `instance_id`: [`InstanceId`].
@@ -871,6 +1116,16 @@ pub struct SubmissionCreate {
     /// `question_id`: [`QuestionId`]; optional; default `flag`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_id: Option<QuestionId>,
+}
+
+impl Default for SubmissionCreate {
+    fn default() -> Self {
+        Self {
+            instance_id: crate::serde_helpers::blank(),
+            answer: Default::default(),
+            question_id: Default::default(),
+        }
+    }
 }
 
 impl crate::With for SubmissionCreate {}
@@ -909,20 +1164,20 @@ pub struct SubmissionResponse {
 impl crate::With for SubmissionResponse {}
 
 /// `SubmissionState`, sent by the platform (OpenAPI schema `SubmissionState`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SubmissionState {
     /// `id`: string.
     #[serde(default)]
     pub id: String,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `claimed_flag`: string.
     #[serde(default)]
@@ -939,6 +1194,22 @@ pub struct SubmissionState {
     /// `solve_time_s`: number; default `0.0`.
     #[serde(default)]
     pub solve_time_s: f64,
+}
+
+impl Default for SubmissionState {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            user_id: crate::serde_helpers::blank(),
+            challenge_id: crate::serde_helpers::blank(),
+            claimed_flag: Default::default(),
+            correct: Default::default(),
+            flag_id: Default::default(),
+            submitted_at: Default::default(),
+            solve_time_s: Default::default(),
+        }
+    }
 }
 
 impl crate::With for SubmissionState {}

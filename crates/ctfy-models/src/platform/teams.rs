@@ -79,7 +79,7 @@ pub type PageOfTeamInfo = Page<TeamInfo>;
 pub type PageOfTeamInviteInfo = Page<TeamInviteInfo>;
 
 /// `AdminTeamRow`, sent by the platform (OpenAPI schema `AdminTeamRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTeamRow {
     /// `id`: [`TeamId`].
@@ -90,10 +90,10 @@ pub struct AdminTeamRow {
     #[serde(default)]
     pub description: String,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `captain_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub captain_user_id: UserId,
     /// `captain_display_name`: string.
     #[serde(default)]
@@ -123,10 +123,31 @@ pub struct AdminTeamRow {
     pub members: Vec<TeamMemberInfo>,
 }
 
+impl Default for AdminTeamRow {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            description: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            captain_user_id: crate::serde_helpers::blank(),
+            captain_display_name: Default::default(),
+            member_count: Default::default(),
+            created_at: Default::default(),
+            review_status: Default::default(),
+            disqualified: Default::default(),
+            disqualified_at: Default::default(),
+            disqualified_by_display_name: Default::default(),
+            disqualification_reason: Default::default(),
+            members: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AdminTeamRow {}
 
 /// `AdminTrafficTeamRow`, sent by the platform (OpenAPI schema `AdminTrafficTeamRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTrafficTeamRow {
     /// `team_id`: [`TeamId`].
@@ -143,6 +164,18 @@ pub struct AdminTrafficTeamRow {
     /// `last_activity_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub last_activity_at: UnixTime,
+}
+
+impl Default for AdminTrafficTeamRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            instance_count: Default::default(),
+            request_count: Default::default(),
+            last_activity_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for AdminTrafficTeamRow {}
@@ -193,7 +226,7 @@ pub struct BulkInviteResultRow {
 impl crate::With for BulkInviteResultRow {}
 
 /// `CompetitionInviteInfo`, sent by the platform (OpenAPI schema `CompetitionInviteInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionInviteInfo {
     /// `user_id`: [`UserId`].
@@ -220,7 +253,7 @@ pub struct CompetitionInviteInfo {
     #[serde(default)]
     pub signed_up_at: Option<Timestamp>,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -233,6 +266,26 @@ pub struct CompetitionInviteInfo {
     pub reason: String,
     /// `pending_signup`: boolean.
     pub pending_signup: bool,
+}
+
+impl Default for CompetitionInviteInfo {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            email: Default::default(),
+            invited_by: Default::default(),
+            invited_by_name: Default::default(),
+            invited_at: Default::default(),
+            status: Default::default(),
+            signed_up_at: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            registered_at: Default::default(),
+            reason: Default::default(),
+            pending_signup: Default::default(),
+        }
+    }
 }
 
 impl crate::With for CompetitionInviteInfo {}
@@ -251,7 +304,7 @@ pub struct CompetitionRoster {
 impl crate::With for CompetitionRoster {}
 
 /// `CompetitionRosterTeam`, sent by the platform (OpenAPI schema `CompetitionRosterTeam`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionRosterTeam {
     /// `team_id`: [`TeamId`].
@@ -260,7 +313,7 @@ pub struct CompetitionRosterTeam {
     #[serde(default)]
     pub name: String,
     /// `captain_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub captain_user_id: UserId,
     /// `members`: list of [`TeamMemberInfo`].
     pub members: Vec<TeamMemberInfo>,
@@ -270,6 +323,19 @@ pub struct CompetitionRosterTeam {
     /// `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
+}
+
+impl Default for CompetitionRosterTeam {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            captain_user_id: crate::serde_helpers::blank(),
+            members: Default::default(),
+            anonymous: Default::default(),
+            affiliation: Default::default(),
+        }
+    }
 }
 
 impl crate::With for CompetitionRosterTeam {}
@@ -331,7 +397,7 @@ pub struct DirectInviteCreate {
 impl crate::With for DirectInviteCreate {}
 
 /// `InboxCaptainRequest`, sent by the platform (OpenAPI schema `InboxCaptainRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InboxCaptainRequest {
     /// `id`: string.
@@ -353,10 +419,25 @@ pub struct InboxCaptainRequest {
     pub created_at: Option<Timestamp>,
 }
 
+impl Default for InboxCaptainRequest {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            competition_title: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            requester_user_id: crate::serde_helpers::blank(),
+            requester_display_name: Default::default(),
+            created_at: Default::default(),
+        }
+    }
+}
+
 impl crate::With for InboxCaptainRequest {}
 
 /// `InboxCompetitionInvite`, sent by the platform (OpenAPI schema `InboxCompetitionInvite`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InboxCompetitionInvite {
     /// `competition_id`: [`CompetitionId`].
@@ -366,7 +447,7 @@ pub struct InboxCompetitionInvite {
     /// `competition_phase`: [`CompetitionDetailPhase`].
     pub competition_phase: CompetitionDetailPhase,
     /// `invited_by_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub invited_by_user_id: UserId,
     /// `invited_by_display_name`: string.
     #[serde(default)]
@@ -379,10 +460,24 @@ pub struct InboxCompetitionInvite {
     pub blocked_reason: CompetitionDetailInvitationsBlocked,
 }
 
+impl Default for InboxCompetitionInvite {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            competition_title: Default::default(),
+            competition_phase: Default::default(),
+            invited_by_user_id: crate::serde_helpers::blank(),
+            invited_by_display_name: Default::default(),
+            invited_at: Default::default(),
+            blocked_reason: Default::default(),
+        }
+    }
+}
+
 impl crate::With for InboxCompetitionInvite {}
 
 /// `InboxIncomingInvite`, sent by the platform (OpenAPI schema `InboxIncomingInvite`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InboxIncomingInvite {
     /// `id`: string.
@@ -404,6 +499,21 @@ pub struct InboxIncomingInvite {
     pub created_at: Option<Timestamp>,
 }
 
+impl Default for InboxIncomingInvite {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            competition_title: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            captain_user_id: crate::serde_helpers::blank(),
+            captain_display_name: Default::default(),
+            created_at: Default::default(),
+        }
+    }
+}
+
 impl crate::With for InboxIncomingInvite {}
 
 /// `InviteCreate`, sent to the platform (OpenAPI schema `InviteCreate`).
@@ -421,7 +531,7 @@ pub struct InviteCreate {
 impl crate::With for InviteCreate {}
 
 /// `NodeInviteInfo`, sent by the platform (OpenAPI schema `NodeInviteInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeInviteInfo {
     /// `id`: string.
@@ -435,17 +545,30 @@ pub struct NodeInviteInfo {
     /// `status`: [`NodeInviteInfoStatus`].
     pub status: NodeInviteInfoStatus,
     /// `consumed_by_node_id`: [`NodeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub consumed_by_node_id: NodeId,
     /// `owner_vendor_id`: string.
     #[serde(default)]
     pub owner_vendor_id: String,
 }
 
+impl Default for NodeInviteInfo {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            created_at: Default::default(),
+            expires_at: Default::default(),
+            status: Default::default(),
+            consumed_by_node_id: crate::serde_helpers::blank(),
+            owner_vendor_id: Default::default(),
+        }
+    }
+}
+
 impl crate::With for NodeInviteInfo {}
 
 /// `RecordTeam`, sent by the platform (OpenAPI schema `RecordTeam`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordTeam {
     /// `id`: [`TeamId`].
@@ -462,10 +585,10 @@ pub struct RecordTeam {
     #[serde(default)]
     pub agent_harness_id: String,
     /// `agent_owner_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub agent_owner_user_id: UserId,
     /// `agent_owner_team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub agent_owner_team_id: TeamId,
     /// `disqualified`: boolean; default `false`.
     #[serde(default)]
@@ -475,10 +598,26 @@ pub struct RecordTeam {
     pub review_status: String,
 }
 
+impl Default for RecordTeam {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            entrant_kind: Default::default(),
+            member_user_ids: Default::default(),
+            agent_harness_id: Default::default(),
+            agent_owner_user_id: crate::serde_helpers::blank(),
+            agent_owner_team_id: crate::serde_helpers::blank(),
+            disqualified: Default::default(),
+            review_status: Default::default(),
+        }
+    }
+}
+
 impl crate::With for RecordTeam {}
 
 /// `RegistrationRosterRow`, sent by the platform (OpenAPI schema `RegistrationRosterRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistrationRosterRow {
     /// `user_id`: [`UserId`].
@@ -490,7 +629,7 @@ pub struct RegistrationRosterRow {
     #[serde(default)]
     pub email: String,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
@@ -532,10 +671,34 @@ pub struct RegistrationRosterRow {
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
 }
 
+impl Default for RegistrationRosterRow {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            email: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            is_captain: Default::default(),
+            real_name: Default::default(),
+            phone: Default::default(),
+            mailing_address: Default::default(),
+            gender: Default::default(),
+            organization: Default::default(),
+            academic_stage: Default::default(),
+            grade: Default::default(),
+            undergrad_school: Default::default(),
+            specialties: Default::default(),
+            submitted_at: Default::default(),
+            review_status: Default::default(),
+        }
+    }
+}
+
 impl crate::With for RegistrationRosterRow {}
 
 /// `RegistrationTeamRow`, sent by the platform (OpenAPI schema `RegistrationTeamRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistrationTeamRow {
     /// `team_id`: [`TeamId`].
@@ -553,7 +716,7 @@ pub struct RegistrationTeamRow {
     #[serde(default)]
     pub has_logo: bool,
     /// `captain_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub captain_user_id: UserId,
     /// `created_at`: date-time string, may be null.
     #[serde(default)]
@@ -583,14 +746,36 @@ pub struct RegistrationTeamRow {
     pub edited_after_review: bool,
 }
 
+impl Default for RegistrationTeamRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            description: Default::default(),
+            honors: Default::default(),
+            has_logo: Default::default(),
+            captain_user_id: crate::serde_helpers::blank(),
+            created_at: Default::default(),
+            review_status: Default::default(),
+            reviewed_by: Default::default(),
+            reviewed_by_name: Default::default(),
+            reviewed_at: Default::default(),
+            review_note: Default::default(),
+            members: Default::default(),
+            incomplete_members: Default::default(),
+            edited_after_review: Default::default(),
+        }
+    }
+}
+
 impl crate::With for RegistrationTeamRow {}
 
 /// `ReportRosterResponse`, sent by the platform (OpenAPI schema `ReportRosterResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportRosterResponse {
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `rows`: list of [`ReportRosterRow`].
     pub rows: Vec<ReportRosterRow>,
@@ -611,20 +796,34 @@ pub struct ReportRosterResponse {
     pub grading_configured: bool,
 }
 
+impl Default for ReportRosterResponse {
+    fn default() -> Self {
+        Self {
+            competition_id: crate::serde_helpers::blank(),
+            rows: Default::default(),
+            missing_team_count: Default::default(),
+            queue_length: Default::default(),
+            quiet_seconds: Default::default(),
+            grading_enabled: Default::default(),
+            grading_configured: Default::default(),
+        }
+    }
+}
+
 impl crate::With for ReportRosterResponse {}
 
 /// `ReportRosterRow`, sent by the platform (OpenAPI schema `ReportRosterRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportRosterRow {
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `version`: integer; default `0`.
     #[serde(default)]
@@ -647,6 +846,23 @@ pub struct ReportRosterRow {
     /// `finalized_at`: date-time string, may be null.
     #[serde(default)]
     pub finalized_at: Option<Timestamp>,
+}
+
+impl Default for ReportRosterRow {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            version: Default::default(),
+            length: Default::default(),
+            saved_at: Default::default(),
+            status: Default::default(),
+            queue_position: Default::default(),
+            grade: Default::default(),
+            finalized_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ReportRosterRow {}
@@ -715,17 +931,25 @@ pub struct TeamAffiliationSelection {
 impl crate::With for TeamAffiliationSelection {}
 
 /// `TeamCaptainRequest`, sent to the platform (OpenAPI schema `TeamCaptainRequest`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamCaptainRequest {
     /// `user_id`: [`UserId`].
     pub user_id: UserId,
 }
 
+impl Default for TeamCaptainRequest {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+        }
+    }
+}
+
 impl crate::With for TeamCaptainRequest {}
 
 /// `TeamDetail`, sent by the platform (OpenAPI schema `TeamDetail`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamDetail {
     /// `id`: [`TeamId`].
@@ -736,7 +960,7 @@ pub struct TeamDetail {
     #[serde(default)]
     pub description: String,
     /// `captain_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub captain_user_id: UserId,
     /// `captain_display_name`: string.
     #[serde(default)]
@@ -760,7 +984,7 @@ pub struct TeamDetail {
     #[serde(default)]
     pub last_active_at: Option<Timestamp>,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `anonymous`: boolean; default `false`.
     #[serde(default)]
@@ -770,6 +994,28 @@ pub struct TeamDetail {
     pub affiliation: Option<AffiliationInfo>,
     /// `members`: list of [`TeamMemberInfo`].
     pub members: Vec<TeamMemberInfo>,
+}
+
+impl Default for TeamDetail {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            description: Default::default(),
+            captain_user_id: crate::serde_helpers::blank(),
+            captain_display_name: Default::default(),
+            captain_avatar_url: Default::default(),
+            member_count: Default::default(),
+            created_at: Default::default(),
+            solves: Default::default(),
+            attempts: Default::default(),
+            last_active_at: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            anonymous: Default::default(),
+            affiliation: Default::default(),
+            members: Default::default(),
+        }
+    }
 }
 
 impl crate::With for TeamDetail {}
@@ -785,7 +1031,7 @@ pub struct TeamDisqualifyRequest {
 impl crate::With for TeamDisqualifyRequest {}
 
 /// `TeamInfo`, sent by the platform (OpenAPI schema `TeamInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamInfo {
     /// `id`: [`TeamId`].
@@ -796,7 +1042,7 @@ pub struct TeamInfo {
     #[serde(default)]
     pub description: String,
     /// `captain_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub captain_user_id: UserId,
     /// `captain_display_name`: string.
     #[serde(default)]
@@ -820,7 +1066,7 @@ pub struct TeamInfo {
     #[serde(default)]
     pub last_active_at: Option<Timestamp>,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `anonymous`: boolean; default `false`.
     #[serde(default)]
@@ -830,10 +1076,31 @@ pub struct TeamInfo {
     pub affiliation: Option<AffiliationInfo>,
 }
 
+impl Default for TeamInfo {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            description: Default::default(),
+            captain_user_id: crate::serde_helpers::blank(),
+            captain_display_name: Default::default(),
+            captain_avatar_url: Default::default(),
+            member_count: Default::default(),
+            created_at: Default::default(),
+            solves: Default::default(),
+            attempts: Default::default(),
+            last_active_at: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            anonymous: Default::default(),
+            affiliation: Default::default(),
+        }
+    }
+}
+
 impl crate::With for TeamInfo {}
 
 /// `TeamInviteInfo`, sent by the platform (OpenAPI schema `TeamInviteInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamInviteInfo {
     /// `id`: string.
@@ -861,14 +1128,34 @@ pub struct TeamInviteInfo {
     #[serde(default = "defaults::d_true")]
     pub active: bool,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `kind`: [`TeamInviteInfoKind`]; default `code`.
     #[serde(default)]
     pub kind: TeamInviteInfoKind,
     /// `target_user_id`: [`UserId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub target_user_id: UserId,
+}
+
+impl Default for TeamInviteInfo {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            code: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            created_by_user_id: crate::serde_helpers::blank(),
+            created_at: Default::default(),
+            expires_at: Default::default(),
+            max_uses: Default::default(),
+            use_count: Default::default(),
+            revoked_at: Default::default(),
+            active: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            kind: Default::default(),
+            target_user_id: crate::serde_helpers::blank(),
+        }
+    }
 }
 
 impl crate::With for TeamInviteInfo {}
@@ -890,7 +1177,7 @@ pub struct TeamLogoUploadResponse {
 impl crate::With for TeamLogoUploadResponse {}
 
 /// `TeamMemberInfo`, sent by the platform (OpenAPI schema `TeamMemberInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamMemberInfo {
     /// `user_id`: [`UserId`].
@@ -912,10 +1199,23 @@ pub struct TeamMemberInfo {
     pub anonymous: bool,
 }
 
+impl Default for TeamMemberInfo {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            avatar_url: Default::default(),
+            is_captain: Default::default(),
+            joined_at: Default::default(),
+            anonymous: Default::default(),
+        }
+    }
+}
+
 impl crate::With for TeamMemberInfo {}
 
 /// `TeamStandingInfo`, sent by the platform (OpenAPI schema `TeamStandingInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamStandingInfo {
     /// `id`: [`TeamId`].
@@ -923,7 +1223,7 @@ pub struct TeamStandingInfo {
     /// `name`: string.
     pub name: String,
     /// `competition_id`: [`CompetitionId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `disqualified`: boolean; default `false`.
     #[serde(default)]
@@ -937,6 +1237,20 @@ pub struct TeamStandingInfo {
     /// `disqualification_reason`: string.
     #[serde(default)]
     pub disqualification_reason: String,
+}
+
+impl Default for TeamStandingInfo {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            name: Default::default(),
+            competition_id: crate::serde_helpers::blank(),
+            disqualified: Default::default(),
+            disqualified_at: Default::default(),
+            disqualified_by: Default::default(),
+            disqualification_reason: Default::default(),
+        }
+    }
 }
 
 impl crate::With for TeamStandingInfo {}

@@ -173,7 +173,7 @@ pub struct AchievementSummary {
 impl crate::With for AchievementSummary {}
 
 /// `Activity`, sent by the platform (OpenAPI schema `Activity`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Activity {
     /// `id`: string.
@@ -185,13 +185,13 @@ pub struct Activity {
     /// `event`: string.
     pub event: String,
     /// `team_id`: [`TeamId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `team_name`: string.
     #[serde(default)]
     pub team_name: String,
     /// `challenge_id`: [`ChallengeId`].
-    #[serde(default)]
+    #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `actor_id`: string.
     #[serde(default)]
@@ -207,6 +207,24 @@ pub struct Activity {
     pub actor_avatar_url: String,
     /// `detail`: [`ActivityDetail`].
     pub detail: ActivityDetail,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Self {
+            id: Default::default(),
+            timestamp: Default::default(),
+            event: Default::default(),
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            challenge_id: crate::serde_helpers::blank(),
+            actor_id: Default::default(),
+            actor_name: Default::default(),
+            actor_type: Default::default(),
+            actor_avatar_url: Default::default(),
+            detail: Default::default(),
+        }
+    }
 }
 
 impl crate::With for Activity {}
@@ -530,7 +548,7 @@ pub struct ActivityTimeseriesBucket {
 impl crate::With for ActivityTimeseriesBucket {}
 
 /// `AdminUserInfo`, sent by the platform (OpenAPI schema `AdminUserInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminUserInfo {
     /// `id`: [`UserId`].
@@ -610,10 +628,43 @@ pub struct AdminUserInfo {
     pub email_verified_by_display_name: String,
 }
 
+impl Default for AdminUserInfo {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            avatar_url: Default::default(),
+            created_at: Default::default(),
+            bio: Default::default(),
+            country: Default::default(),
+            website_url: Default::default(),
+            timezone: Default::default(),
+            social_links: Default::default(),
+            solves: Default::default(),
+            attempts: Default::default(),
+            last_active_at: Default::default(),
+            entrant_kind: Default::default(),
+            affiliation: Default::default(),
+            email: Default::default(),
+            role: Default::default(),
+            promoted_by: Default::default(),
+            promoted_at: Default::default(),
+            promoted_by_display_name: Default::default(),
+            providers: Default::default(),
+            standings_excluded_at: Default::default(),
+            deletion_effective_at: Default::default(),
+            email_verified: Default::default(),
+            email_verified_at: Default::default(),
+            email_verified_by: Default::default(),
+            email_verified_by_display_name: Default::default(),
+        }
+    }
+}
+
 impl crate::With for AdminUserInfo {}
 
 /// `ContributorRow`, sent by the platform (OpenAPI schema `ContributorRow`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ContributorRow {
     /// `user_id`: [`UserId`].
@@ -628,6 +679,18 @@ pub struct ContributorRow {
     /// `reactions`: list of [`ReactionCount`], may be null.
     #[serde(default)]
     pub reactions: Option<Vec<ReactionCount>>,
+}
+
+impl Default for ContributorRow {
+    fn default() -> Self {
+        Self {
+            user_id: crate::serde_helpers::blank(),
+            author_display_name: Default::default(),
+            challenges: Default::default(),
+            solves: Default::default(),
+            reactions: Default::default(),
+        }
+    }
 }
 
 impl crate::With for ContributorRow {}
@@ -664,7 +727,7 @@ pub struct EasterEggClaim {
 impl crate::With for EasterEggClaim {}
 
 /// `MeResponse`, sent by the platform (OpenAPI schema `MeResponse`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MeResponse {
     /// `id`: [`UserId`].
@@ -755,6 +818,45 @@ pub struct MeResponse {
     /// `authoring_paused_until`: date-time string, may be null.
     #[serde(default)]
     pub authoring_paused_until: Option<Timestamp>,
+}
+
+impl Default for MeResponse {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            avatar_url: Default::default(),
+            created_at: Default::default(),
+            bio: Default::default(),
+            country: Default::default(),
+            website_url: Default::default(),
+            timezone: Default::default(),
+            social_links: Default::default(),
+            solves: Default::default(),
+            attempts: Default::default(),
+            last_active_at: Default::default(),
+            entrant_kind: Default::default(),
+            affiliation: Default::default(),
+            email: Default::default(),
+            is_admin: Default::default(),
+            role: Default::default(),
+            providers: Default::default(),
+            standings_excluded_at: Default::default(),
+            token_kind: Default::default(),
+            affiliation_email: Default::default(),
+            profile_visibility: Default::default(),
+            competition_teams: Default::default(),
+            competition_admin_ids: Default::default(),
+            competition_reviewer_ids: Default::default(),
+            competition_authoring_reviewer_ids: Default::default(),
+            viewing_as_player: Default::default(),
+            onboarding_intent: Default::default(),
+            email_verified: Default::default(),
+            email_verification_required: Default::default(),
+            deletion_proof: Default::default(),
+            authoring_paused_until: Default::default(),
+        }
+    }
 }
 
 impl crate::With for MeResponse {}
@@ -852,7 +954,7 @@ pub struct ProfileStats {
 impl crate::With for ProfileStats {}
 
 /// `RecentUnlock`, sent by the platform (OpenAPI schema `RecentUnlock`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecentUnlock {
     /// `team_id`: [`TeamId`].
@@ -875,6 +977,22 @@ pub struct RecentUnlock {
     /// `unlocked_at`: date-time string, may be null.
     #[serde(default)]
     pub unlocked_at: Option<Timestamp>,
+}
+
+impl Default for RecentUnlock {
+    fn default() -> Self {
+        Self {
+            team_id: crate::serde_helpers::blank(),
+            team_name: Default::default(),
+            anonymous: Default::default(),
+            achievement_id: Default::default(),
+            name: Default::default(),
+            icon: Default::default(),
+            tier: Default::default(),
+            localized: Default::default(),
+            unlocked_at: Default::default(),
+        }
+    }
 }
 
 impl crate::With for RecentUnlock {}
@@ -900,7 +1018,7 @@ pub struct UpdateUserStandingsRequest {
 impl crate::With for UpdateUserStandingsRequest {}
 
 /// `UserInfo`, sent by the platform (OpenAPI schema `UserInfo`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserInfo {
     /// `id`: [`UserId`].
@@ -943,6 +1061,27 @@ pub struct UserInfo {
     /// `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
+}
+
+impl Default for UserInfo {
+    fn default() -> Self {
+        Self {
+            id: crate::serde_helpers::blank(),
+            display_name: Default::default(),
+            avatar_url: Default::default(),
+            created_at: Default::default(),
+            bio: Default::default(),
+            country: Default::default(),
+            website_url: Default::default(),
+            timezone: Default::default(),
+            social_links: Default::default(),
+            solves: Default::default(),
+            attempts: Default::default(),
+            last_active_at: Default::default(),
+            entrant_kind: Default::default(),
+            affiliation: Default::default(),
+        }
+    }
 }
 
 impl crate::With for UserInfo {}
