@@ -203,7 +203,7 @@ async fn play_one(
         .instances()
         .start(&challenge.id)
         .competition_id(competition)
-        .timeout(settings.start_timeout)
+        .deadline(settings.start_timeout)
         .poll_interval(settings.poll_interval)
         .await
     {

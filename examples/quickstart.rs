@@ -105,7 +105,7 @@ async fn run(client: &PlatformClient) -> Result<(), Box<dyn std::error::Error>> 
         .instances()
         .start(&challenge.id)
         .competition_id(comp.id())
-        .timeout(std::time::Duration::from_secs(120))
+        .deadline(std::time::Duration::from_secs(120))
         .await?;
     println!(
         "      instance {} ready in {:.1?}",

@@ -24,7 +24,7 @@
 //!     .instances()
 //!     .start(&challenges.items[0].id)
 //!     .competition_id(comp.id())
-//!     .timeout(Duration::from_secs(120)) // a hard cap; a failed start leaves nothing running
+//!     .deadline(Duration::from_secs(120)) // a hard cap; a failed start leaves nothing running
 //!     .await?;
 //! println!("attack surface: {}", ready.surface.services[0].url());
 //!

@@ -22,6 +22,7 @@ mod server;
 #[path = "fault/pending.rs"]
 mod pending;
 
+use ctfy::models::With;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -51,12 +52,12 @@ const TIMEOUT: Duration = Duration::from_millis(300);
 const STUCK: Duration = Duration::from_secs(10);
 
 fn policy() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 2,
-        initial_delay: INITIAL_DELAY,
-        max_delay: Duration::from_millis(100),
-        max_retry_after: MAX_RETRY_AFTER,
-    }
+    RetryPolicy::default().with(|it| {
+        it.max_retries = 2;
+        it.initial_delay = INITIAL_DELAY;
+        it.max_delay = Duration::from_millis(100);
+        it.max_retry_after = MAX_RETRY_AFTER;
+    })
 }
 
 fn client(url: &str) -> PlatformClient {
@@ -112,7 +113,7 @@ impl Op {
             Start => c
                 .instances()
                 .start("WEB-001")
-                .timeout(Duration::from_secs(2))
+                .deadline(Duration::from_secs(2))
                 .poll_interval(Duration::from_millis(10))
                 .await
                 .map(drop),

@@ -210,7 +210,7 @@ async fn watch_events_prints_the_team_frames() {
         .instances()
         .start(env.var("WEB_CHALLENGE_ID"))
         .competition_id(env.var("COMPETITION_ID"))
-        .timeout(Duration::from_secs(90))
+        .deadline(Duration::from_secs(90))
         .await
         .unwrap();
     while let Some(line) = tokio::time::timeout(Duration::from_secs(60), lines.next_line())

@@ -369,7 +369,7 @@ async fn body_ids_with_slash_and_backslash_are_refused() {
                             .instances()
                             .start(bad)
                             .competition_id(comp)
-                            .timeout(Duration::from_secs(5))
+                            .deadline(Duration::from_secs(5))
                             .await,
                     ),
                 ),
@@ -380,7 +380,7 @@ async fn body_ids_with_slash_and_backslash_are_refused() {
                             .instances()
                             .start(web)
                             .competition_id(format!("{comp}{bad}"))
-                            .timeout(Duration::from_secs(5))
+                            .deadline(Duration::from_secs(5))
                             .await,
                     ),
                 ),

@@ -502,7 +502,7 @@ async fn cycle(ctx: &Ctx, n: usize, round: u64) {
         .instances()
         .start(ctx.challenge.as_str())
         .competition_id(ctx.competition.as_str())
-        .timeout(Duration::from_secs(60))
+        .deadline(Duration::from_secs(60))
         .await
     {
         Ok(r) => r,

@@ -47,7 +47,7 @@ async fn concurrent_starts_and_a_subscriber_share_one_stream() {
                     .instances()
                     .start(challenge.as_str())
                     .competition_id(competition.as_str())
-                    .timeout(Duration::from_secs(60))
+                    .deadline(Duration::from_secs(60))
                     .await
             })
         })

@@ -50,7 +50,7 @@ async fn the_timeout_is_a_hard_cap_and_the_instance_is_stopped() {
         mock.client()
             .instances()
             .start("WEB-001")
-            .timeout(Duration::from_millis(400))
+            .deadline(Duration::from_millis(400))
             .poll_interval(Duration::from_millis(50)),
     )
     .await
@@ -128,7 +128,7 @@ async fn keep_on_failure_leaves_the_instance_running() {
         .client()
         .instances()
         .start("WEB-001")
-        .timeout(Duration::from_millis(200))
+        .deadline(Duration::from_millis(200))
         .poll_interval(Duration::from_millis(50))
         .keep_on_failure()
         .await
@@ -147,7 +147,7 @@ async fn a_ready_instance_is_the_callers() {
         .instances()
         .start("WEB-001")
         .poll_interval(Duration::from_millis(10))
-        .timeout(Duration::from_secs(5))
+        .deadline(Duration::from_secs(5))
         .await
         .unwrap();
     assert_eq!(ready.id, launched(&mock));
@@ -165,7 +165,7 @@ async fn the_start_future_is_static_and_send() {
     let task = tokio::spawn(
         c.instances()
             .start("WEB-001")
-            .timeout(Duration::from_millis(100))
+            .deadline(Duration::from_millis(100))
             .into_future(),
     );
     let err = task.await.unwrap().unwrap_err();

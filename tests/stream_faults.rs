@@ -442,7 +442,7 @@ async fn start_falls_back_to_polling_over_the_stream_cap() {
         .instances()
         .start("WEB-001")
         .poll_interval(Duration::from_millis(20))
-        .timeout(Duration::from_secs(5))
+        .deadline(Duration::from_secs(5))
         .await
         .unwrap();
     assert_eq!(ready.id.as_str(), INSTANCE);
@@ -667,7 +667,7 @@ async fn concurrent_starts_and_a_subscriber_open_one_stream() {
             tokio::spawn(async move {
                 c.instances()
                     .start("WEB-001")
-                    .timeout(Duration::from_secs(5))
+                    .deadline(Duration::from_secs(5))
                     .await
             })
         })
@@ -708,7 +708,7 @@ async fn start_returns_on_the_shared_stream_s_ready_frame() {
     let ready = c
         .instances()
         .start("WEB-001")
-        .timeout(Duration::from_secs(5))
+        .deadline(Duration::from_secs(5))
         .await
         .unwrap();
     let took = started.elapsed();
@@ -744,7 +744,7 @@ async fn shutdown_waits_for_the_stop_of_an_abandoned_start_and_closes_the_stream
         .instances()
         .start("WEB-001")
         .poll_interval(Duration::from_millis(20))
-        .timeout(Duration::from_millis(300))
+        .deadline(Duration::from_millis(300))
         .await
         .unwrap_err();
     assert!(err.is_timeout(), "{err}");

@@ -174,7 +174,7 @@ async fn a_start_that_times_out_stops_its_instance() {
         .instances()
         .start("STUCK-1")
         .poll_interval(quick())
-        .timeout(Duration::from_millis(300))
+        .deadline(Duration::from_millis(300))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");

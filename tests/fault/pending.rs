@@ -26,7 +26,7 @@ fn capped_client(url: &str, cap: Option<u64>, timeout: Duration) -> PlatformClie
     let mut b = Transport::builder(url)
         .token(TOKEN)
         .retry(policy())
-        .timeout(Some(timeout));
+        .timeout(timeout);
     if let Some(cap) = cap {
         b = b.max_body_size(cap);
     }

@@ -342,7 +342,7 @@ async fn backend_failures_quote_its_output() {
             .competition_id(COMPETITION_ID)
             .mode(mode)
             .can_create_interface(true)
-            .timeout(Duration::from_secs(1))
+            .helper_timeout(Duration::from_secs(1))
             .search_path(bin.dirs())
     };
 

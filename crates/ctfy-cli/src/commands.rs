@@ -368,7 +368,7 @@ async fn instance(c: &PlatformClient, json: bool, cmd: InstanceCmd) -> Result<()
             let mut req = c
                 .instances()
                 .start(challenge.as_str())
-                .timeout(Duration::from_secs(timeout));
+                .deadline(Duration::from_secs(timeout));
             if let Some(comp) = competition {
                 req = req.competition_id(comp.as_str());
             }

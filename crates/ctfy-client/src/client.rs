@@ -39,7 +39,7 @@ impl ClientBuilder {
 
     /// Per-attempt timeout of ordinary requests (default 60 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.inner = self.inner.timeout(Some(timeout));
+        self.inner = self.inner.timeout(timeout);
         self
     }
 
@@ -283,6 +283,7 @@ pub enum Compatibility {
 
 /// The result of [`PlatformClient::check_server_compatibility`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VersionCheck {
     /// The version the SDK speaks.
     pub client: String,

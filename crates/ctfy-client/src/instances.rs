@@ -20,6 +20,7 @@ use crate::Instances;
 /// Serializes (and deserializes) as `{"id", "surface", "cert_volume", "start_budget_s"}`,
 /// with the models' own field names, so an agent can log or hand it on as JSON.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ReadyInstance {
     /// The instance.
     pub id: InstanceId,
@@ -39,7 +40,7 @@ impl Instances<'_> {
     /// `client.instances.start`.
     ///
     /// # How long it waits
-    /// - [`timeout`](InstancesStart::timeout) is a hard cap on the whole call, launch included
+    /// - [`deadline`](InstancesStart::deadline) is a hard cap on the whole call, launch included
     ///   (default: none). Nothing extends it.
     /// - Under that cap, the wait for readiness lasts
     ///   [`min_wait`](InstancesStart::min_wait) (default 300 s, the Python SDK's `timeout`),
@@ -90,6 +91,8 @@ impl Instances<'_> {
             challenge_id: challenge_id.into_id().map_err(Error::from),
             competition_id: None,
             ttl: None,
+            timeout: None,
+            deadline: None,
         }
     }
 
@@ -139,7 +142,7 @@ builder!(
 #[derive(Debug, Clone, Copy)]
 struct Wait {
     min_wait: Duration,
-    timeout: Option<Duration>,
+    deadline: Option<Duration>,
     poll_interval: Duration,
 }
 
@@ -147,7 +150,7 @@ impl Default for Wait {
     fn default() -> Self {
         Self {
             min_wait: Duration::from_secs(300),
-            timeout: None,
+            deadline: None,
             poll_interval: Duration::from_millis(500),
         }
     }
@@ -159,14 +162,14 @@ macro_rules! wait_setters {
         impl $builder {
             /// A hard cap on the whole call (default: none): when it passes, the call fails
             /// with [`Error::Timeout`], whatever the platform's start budget says.
-            pub fn timeout(mut self, timeout: Duration) -> Self {
-                self.wait.timeout = Some(timeout);
+            pub fn deadline(mut self, deadline: Duration) -> Self {
+                self.wait.deadline = Some(deadline);
                 self
             }
 
             /// How long to wait for readiness at least (default 300 s): the wait lasts this
             /// or the platform's `start_budget_s`, whichever is longer, but never past
-            /// [`timeout`](Self::timeout).
+            /// [`deadline`](Self::deadline).
             pub fn min_wait(mut self, wait: Duration) -> Self {
                 self.wait.min_wait = wait;
                 self
@@ -257,7 +260,7 @@ impl InstancesStart {
                 Ok(ready)
             }
         };
-        within(wait.timeout, started, run, || created.get().cloned()).await
+        within(wait.deadline, started, run, || created.get().cloned()).await
     }
 }
 
@@ -271,15 +274,37 @@ pub struct InstancesLaunch {
     challenge_id: Result<ChallengeId>,
     competition_id: Option<Result<CompetitionId>>,
     ttl: Option<Duration>,
+    timeout: Option<Duration>,
+    deadline: Option<Duration>,
 }
 
 impl InstancesLaunch {
+    /// Sets a timeout for each attempt of the `POST /instances`, replacing the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Caps the whole call, retries included (default: none): when it passes, the call fails
+    /// with [`Error::Timeout`]. Whether the platform created an instance is then unknown
+    /// ([`Error::may_have_been_applied`]): list the instances before launching again.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
     /// Sends the launch.
     ///
     /// # Errors
     /// See [`Instances::launch`].
     pub async fn send(self) -> Result<StartResponse> {
-        let req = launch_request(self.challenge_id, self.competition_id, self.ttl)?;
+        let mut req = launch_request(self.challenge_id, self.competition_id, self.ttl)?;
+        if let Some(t) = self.timeout {
+            req = req.timeout(t);
+        }
+        if let Some(d) = self.deadline {
+            req = req.deadline(d);
+        }
         self.t.json(&req).await
     }
 }
@@ -311,13 +336,13 @@ impl InstancesWaitReady {
             let watch = crate::events::ReadyWatch::open(&t).await;
             wait_ready(&t, &id, wait, watch, started).await
         };
-        within(wait.timeout, started, run, || Some(known.clone())).await
+        within(wait.deadline, started, run, || Some(known.clone())).await
     }
 }
 
 awaitable!(InstancesWaitReady => ReadyInstance);
 
-/// Runs `run` under the hard cap `timeout` (counted from `started`); past it, `run` is
+/// Runs `run` under the hard cap `deadline` (counted from `started`); past it, `run` is
 /// dropped (which stops a start's instance) and the error names the instance, if any.
 async fn within(
     timeout: Option<Duration>,
@@ -334,8 +359,8 @@ async fn within(
         Err(_) => {
             let instance_id = instance();
             let what = match &instance_id {
-                Some(id) => format!("instance {id} to become ready (the call's timeout)"),
-                None => "the instance launch (the call's timeout)".to_owned(),
+                Some(id) => format!("instance {id} to become ready (the call's deadline)"),
+                None => "the instance launch (the call's deadline)".to_owned(),
             };
             Err(Error::Timeout {
                 what,

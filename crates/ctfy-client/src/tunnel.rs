@@ -133,8 +133,10 @@ impl InstancesTunnel {
         self
     }
 
-    /// How long to wait for the SOCKS5 helper to accept connections (default 30 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    /// How long the SOCKS5 helper may take to accept connections once started (default
+    /// 30 s); past it the call fails with [`Error::Tunnel`]. (`timeout` is the per-attempt
+    /// timeout of HTTP calls everywhere else in the SDK; this is not one.)
+    pub fn helper_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }

@@ -28,11 +28,22 @@
 /// `..`, or it contained `/` or `\` (the platform decodes `%2F` before routing, so such a value
 /// would reach another endpoint).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InvalidId {
     /// The kind of identifier, e.g. `InstanceId` (`path segment` for a raw segment).
     pub kind: &'static str,
     /// The refused value.
     pub value: String,
+}
+
+impl InvalidId {
+    /// The refusal of `value` as a `kind` (e.g. `InstanceId`, `path segment`).
+    pub fn new(kind: &'static str, value: impl Into<String>) -> Self {
+        Self {
+            kind,
+            value: value.into(),
+        }
+    }
 }
 
 /// How many characters of a refused value [`InvalidId`]'s `Display` shows.

@@ -55,7 +55,7 @@ impl NodeClient {
     /// Configures a client for the node at `node_url` (token, timeout, retries).
     pub fn builder(node_url: impl Into<String>) -> NodeClientBuilder {
         NodeClientBuilder {
-            inner: Transport::builder(node_url).timeout(Some(DEFAULT_TIMEOUT)),
+            inner: Transport::builder(node_url).timeout(DEFAULT_TIMEOUT),
         }
     }
 
@@ -196,9 +196,15 @@ impl NodeClientBuilder {
         self
     }
 
-    /// The per-attempt timeout (default 600 s; `None` for none).
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+    /// The per-attempt timeout (default 600 s: image builds and snapshots are slow).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
         self.inner = self.inner.timeout(timeout);
+        self
+    }
+
+    /// No per-attempt timeout: an attempt waits as long as the node takes.
+    pub fn no_timeout(mut self) -> Self {
+        self.inner = self.inner.no_timeout();
         self
     }
 
@@ -292,7 +298,7 @@ mod tests {
         assert!(format!("{:?}", c.transport()).contains("600s"));
         let c = NodeClient::builder("http://127.0.0.1:1")
             .token("tok")
-            .timeout(Some(Duration::from_secs(5)))
+            .timeout(Duration::from_secs(5))
             .max_retries(0)
             .build()
             .unwrap();

@@ -50,7 +50,7 @@ async fn node_client_start_ready_traffic_logs_stop() {
     let node = start(cfg).await.expect("node starts");
     let n = NodeClient::builder(node.public_url())
         .token(node.node_token())
-        .timeout(Some(Duration::from_secs(10)))
+        .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
 

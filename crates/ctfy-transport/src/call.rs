@@ -80,6 +80,15 @@ impl Call {
         self
     }
 
+    /// Caps the whole call (every attempt and the waits between them); for a paged stream,
+    /// each page's request.
+    pub fn deadline(mut self, deadline: std::time::Duration) -> Self {
+        if let Ok(req) = &mut self.req {
+            req.deadline = Some(deadline);
+        }
+        self
+    }
+
     /// Sets a member of the JSON body (the body becomes an object if it was not one).
     pub fn body_field(mut self, key: &str, value: impl Serialize) -> Self {
         match serde_json::to_value(value) {
@@ -342,9 +351,18 @@ macro_rules! builder {
         pub struct $name(pub(crate) $crate::__private::Call);
 
         impl $name {
-            /// Sets a timeout for each attempt of this request, replacing the client's.
+            /// Sets a timeout for each attempt of this request, replacing the client's
+            /// (default: the client's, 60 s unless configured).
             pub fn timeout(self, timeout: ::std::time::Duration) -> Self {
                 Self(self.0.timeout(timeout))
+            }
+
+            /// Caps the whole call: every attempt, the backoff between retries and the
+            /// reading of the answer (default: none). When it passes the call fails with
+            /// [`Error::Timeout`](crate::Error::Timeout). On `.stream()`, it caps each page's
+            /// request.
+            pub fn deadline(self, deadline: ::std::time::Duration) -> Self {
+                Self(self.0.deadline(deadline))
             }
         }
 

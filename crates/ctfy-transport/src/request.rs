@@ -65,12 +65,8 @@ pub fn build_path(template: &str, args: &[&str]) -> Result<String> {
                 if i > 0 {
                     out.push('/');
                 }
-                push_segment(&mut out, piece).map_err(|_| {
-                    Error::InvalidId(ctfy_models::InvalidId {
-                        kind: "path",
-                        value: (*arg).to_owned(),
-                    })
-                })?;
+                push_segment(&mut out, piece)
+                    .map_err(|_| Error::InvalidId(ctfy_models::InvalidId::new("path", *arg)))?;
             }
         } else {
             push_segment(&mut out, arg)?;
@@ -88,6 +84,7 @@ pub fn build_path(template: &str, args: &[&str]) -> Result<String> {
 
 /// One part of a multipart form.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FilePart {
     /// Form field name.
     pub name: String,
@@ -101,6 +98,7 @@ pub struct FilePart {
 
 /// The body of a request.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub enum Body {
     /// No body.
     #[default]
@@ -125,6 +123,7 @@ pub enum Body {
 
 /// Whether a request may be sent again after a failure the server may have seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Idempotency {
     /// Decided by the method: GET, HEAD, OPTIONS, PUT and DELETE are idempotent.
     ByMethod,
@@ -145,6 +144,7 @@ pub struct Request {
     pub(crate) body: Body,
     pub(crate) idempotency: Idempotency,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) deadline: Option<Duration>,
 }
 
 impl Request {
@@ -167,6 +167,7 @@ impl Request {
             body: Body::Empty,
             idempotency: Idempotency::ByMethod,
             timeout: None,
+            deadline: None,
         })
     }
 
@@ -268,6 +269,19 @@ impl Request {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
+    }
+
+    /// Caps the whole call: every attempt, the waits between them and the reading of the
+    /// answer. When it passes, the call fails with [`Error::Timeout`](crate::Error::Timeout)
+    /// (default: none; each attempt still has its [`timeout`](Self::timeout)).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The cap on the whole call this request sets, if any.
+    pub fn call_deadline(&self) -> Option<Duration> {
+        self.deadline
     }
 
     /// The HTTP method.

@@ -30,6 +30,7 @@ use crate::request::{Body, Request};
 /// A 503 whose platform `code` ends in `_not_configured` (`registry_not_configured`…) says a
 /// feature is missing on this server: it is final and never retried.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// How many times a request is repeated (0 = a single attempt).
     pub max_retries: u32,
@@ -51,6 +52,9 @@ impl Default for RetryPolicy {
         }
     }
 }
+
+/// `RetryPolicy::default().with(|p| p.max_retries = 5)`: the policy is `#[non_exhaustive]`.
+impl ctfy_models::With for RetryPolicy {}
 
 impl RetryPolicy {
     /// No retries at all.
@@ -184,11 +188,18 @@ impl TransportBuilder {
         self
     }
 
-    /// The per-attempt timeout of ordinary requests (default 60 s; `None` for none): the
-    /// reqwest client's own timeout, which a request's own timeout replaces. Streams are not
-    /// subject to it (they go through a client without it).
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
+    /// The per-attempt timeout of ordinary requests (default 60 s): the reqwest client's own
+    /// timeout, which a request's own timeout replaces. Streams are not subject to it (they
+    /// go through a client without it).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// No per-attempt timeout for ordinary requests: an attempt waits as long as the server
+    /// takes (a request's own timeout or deadline still applies).
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
         self
     }
 
@@ -459,6 +470,7 @@ impl std::fmt::Debug for Transport {
 
 /// A complete response: status, headers and body bytes.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RawResponse {
     /// HTTP status.
     pub status: u16,
@@ -470,6 +482,7 @@ pub struct RawResponse {
 
 /// A downloaded file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Download {
     /// The bytes.
     pub bytes: Bytes,
@@ -1081,7 +1094,19 @@ impl Transport {
     }
 
     async fn full(&self, req: &Request, allow_404: bool) -> Result<RawResponse> {
-        match self.execute(req, Take::Body { allow_404 }).await? {
+        let answer = match req.deadline {
+            None => self.execute(req, Take::Body { allow_404 }).await?,
+            // Boxed: only calls with a deadline pay for the timer in their future.
+            Some(d) => {
+                within_deadline(
+                    req,
+                    d,
+                    Box::pin(self.execute(req, Take::Body { allow_404 })),
+                )
+                .await?
+            }
+        };
+        match answer {
             Answer::Full(raw) => Ok(raw),
             Answer::Stream(_) => unreachable!("a body answer was asked for"),
         }
@@ -1093,7 +1118,11 @@ impl Transport {
     /// # Errors
     /// As [`Transport::send`].
     pub async fn send_streaming(&self, req: &Request) -> Result<reqwest::Response> {
-        match self.execute(req, Take::Stream).await? {
+        let answer = match req.deadline {
+            None => self.execute(req, Take::Stream).await?,
+            Some(d) => within_deadline(req, d, Box::pin(self.execute(req, Take::Stream))).await?,
+        };
+        match answer {
             Answer::Stream(resp) => Ok(resp),
             Answer::Full(_) => unreachable!("a stream was asked for"),
         }
@@ -1168,6 +1197,22 @@ impl Transport {
             return Ok(None);
         }
         Ok(Some(to_download(raw)))
+    }
+}
+
+/// Runs `fut` (a whole call) under the request's deadline `d`.
+async fn within_deadline<T>(
+    req: &Request,
+    d: Duration,
+    fut: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    match tokio::time::timeout(d, fut).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Timeout {
+            what: format!("{} {}", req.method, req.template),
+            after: d,
+            instance_id: None,
+        }),
     }
 }
 

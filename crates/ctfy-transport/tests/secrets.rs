@@ -2,6 +2,7 @@
 //! not in TRACE-level tracing output, not in a shown URL, and never in a request to another
 //! origin (header, URL or `Referer`), whatever the HTTP client configuration.
 
+use ctfy_models::With;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,12 +32,12 @@ impl Write for Captured {
 fn transport(base: &str) -> Transport {
     Transport::builder(base)
         .token(CANARY)
-        .retry(RetryPolicy {
-            max_retries: 1,
-            initial_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(10),
-            max_retry_after: Duration::from_secs(1),
-        })
+        .retry(RetryPolicy::default().with(|it| {
+            it.max_retries = 1;
+            it.initial_delay = Duration::from_millis(5);
+            it.max_delay = Duration::from_millis(10);
+            it.max_retry_after = Duration::from_secs(1);
+        }))
         // A user's client configuration cannot turn the guards off.
         .http_client_with(|b| {
             b.redirect(reqwest::redirect::Policy::limited(10))

@@ -455,7 +455,7 @@ async fn a_stream_outlives_the_request_timeout() {
     let srv = raw_server(vec![quiet_then_late()]).await;
     let t = Transport::builder(format!("http://{}", srv.addr))
         .token(TOKEN)
-        .timeout(Some(Duration::from_millis(250)))
+        .timeout(Duration::from_millis(250))
         .build()
         .unwrap();
     let mut s = open(&t, fast());
@@ -475,7 +475,7 @@ async fn a_stream_outlives_the_request_timeout() {
     }
     let srv = raw_server(vec![script]).await;
     let t = Transport::builder(format!("http://{}", srv.addr))
-        .timeout(Some(Duration::from_millis(250)))
+        .timeout(Duration::from_millis(250))
         .max_retries(0)
         .build()
         .unwrap();

@@ -31,12 +31,12 @@ fn ms(n: u64) -> Duration {
 }
 
 fn fast_policy() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 2,
-        initial_delay: ms(1),
-        max_delay: ms(5),
-        max_retry_after: Duration::from_secs(2),
-    }
+    RetryPolicy::default().with(|it| {
+        it.max_retries = 2;
+        it.initial_delay = ms(1);
+        it.max_delay = ms(5);
+        it.max_retry_after = Duration::from_secs(2);
+    })
 }
 
 /// A server with the 418 catch-all mounted.
@@ -62,7 +62,7 @@ fn transport_at(base: &str) -> Transport {
     Transport::builder(base)
         .token(TOKEN)
         .retry(fast_policy())
-        .timeout(Some(Duration::from_secs(10)))
+        .timeout(Duration::from_secs(10))
         .build()
         .unwrap()
 }
@@ -2020,10 +2020,9 @@ mod retries {
             .mount(&s)
             .await;
         let t = Transport::builder(s.uri())
-            .retry(RetryPolicy {
-                max_retries: 0,
-                ..fast_policy()
-            })
+            .retry(fast_policy().with(|it| {
+                it.max_retries = 0;
+            }))
             .build()
             .unwrap();
         let err = t
@@ -2159,7 +2158,7 @@ mod timeouts {
             .mount(&s)
             .await;
         let t = Transport::builder(s.uri())
-            .timeout(Some(ms(100)))
+            .timeout(ms(100))
             .max_retries(0)
             .build()
             .unwrap();
@@ -2175,6 +2174,58 @@ mod timeouts {
     }
 
     #[tokio::test]
+    async fn a_deadline_caps_the_whole_call_retries_and_backoff_included() {
+        let s = server().await;
+        // Every attempt fails fast and would be retried for a long time.
+        Mock::given(method("GET"))
+            .and(path("/api/v1/flaky"))
+            .respond_with(ResponseTemplate::new(503).set_delay(ms(50)))
+            .mount(&s)
+            .await;
+        let t = Transport::builder(s.uri())
+            .retry(RetryPolicy::default().with(|p| {
+                p.max_retries = 50;
+                p.initial_delay = ms(100);
+            }))
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let err = t
+            .empty(&Request::get("/flaky", &[]).unwrap().deadline(ms(400)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Timeout { after, .. } if *after == ms(400)),
+            "{err:?}"
+        );
+        assert!(err.is_timeout(), "{err:?}");
+        assert!(err.to_string().contains("GET /flaky"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // Without the deadline the same call runs its retries (several attempts were made).
+        assert!(s.received_requests().await.unwrap().len() >= 2);
+    }
+
+    #[tokio::test]
+    async fn a_deadline_cuts_a_slow_attempt_that_its_timeout_would_allow() {
+        let s = server().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/slow"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+            .mount(&s)
+            .await;
+        let t = Transport::builder(s.uri()).build().unwrap();
+        let req = Request::get("/slow", &[])
+            .unwrap()
+            .timeout(Duration::from_secs(30))
+            .deadline(ms(200));
+        assert_eq!(req.call_deadline(), Some(ms(200)));
+        let err = t.json::<Value>(&req).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+        let err = t.send_streaming(&req).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
     async fn request_timeout_overrides_a_longer_client_timeout() {
         let s = server().await;
         Mock::given(method("GET"))
@@ -2184,7 +2235,7 @@ mod timeouts {
             .mount(&s)
             .await;
         let t = Transport::builder(s.uri())
-            .timeout(Some(Duration::from_secs(30)))
+            .timeout(Duration::from_secs(30))
             .max_retries(0)
             .build()
             .unwrap();
@@ -2205,7 +2256,7 @@ mod timeouts {
             .mount(&s)
             .await;
         let t = Transport::builder(s.uri())
-            .timeout(Some(ms(200)))
+            .timeout(ms(200))
             .max_retries(0)
             .build()
             .unwrap();
@@ -2220,7 +2271,7 @@ mod timeouts {
     async fn connect_timeout_can_be_set() {
         let t = Transport::builder("http://127.0.0.1:1")
             .connect_timeout(ms(250))
-            .timeout(None)
+            .no_timeout()
             .build()
             .unwrap();
         assert!(t.base_url().as_str().ends_with("/api/v1"));
@@ -2596,10 +2647,7 @@ mod call {
     async fn check_defers_an_error_to_send_time() {
         let s = server().await;
         let t = transport(&s);
-        let bad: Result<String, InvalidId> = Err(InvalidId {
-            kind: "InstanceId",
-            value: "..".into(),
-        });
+        let bad: Result<String, InvalidId> = Err(InvalidId::new("InstanceId", ".."));
         let call = Call::new(&t, Request::get("/x", &[]))
             .check(bad, |c, v| c.query("id", v))
             .query("later", "ignored");

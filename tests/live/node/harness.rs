@@ -41,7 +41,7 @@ impl RealNode {
     pub fn client(&self) -> NodeClient {
         NodeClient::builder(&self.url)
             .token(&self.token)
-            .timeout(Some(Duration::from_secs(60)))
+            .timeout(Duration::from_secs(60))
             .build()
             .expect("node client")
     }

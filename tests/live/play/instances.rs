@@ -374,7 +374,7 @@ async fn timed_out_and_dropped_starts_leave_no_instance_running() {
     let err = inst
         .start(web)
         .competition_id(cid)
-        .timeout(Duration::from_millis(300))
+        .deadline(Duration::from_millis(300))
         .await
         .unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
