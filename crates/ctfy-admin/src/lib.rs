@@ -42,6 +42,11 @@ impl AdminClient {
     /// An admin client of its own for `server_url` with a `pt_` session `token`. Operator
     /// calls can be slow, so the per-request timeout is 600 s.
     ///
+    /// For other transport settings (retries, an
+    /// [`interceptor`](ctfy_transport::TransportBuilder::interceptor), the HTTP client),
+    /// build the transport yourself and wrap it with [`AdminClient::from_transport`]:
+    /// `AdminClient::from_transport(Transport::builder(url).token(token).interceptor(…).build()?)`.
+    ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a bad URL or token.
     pub fn connect(server_url: impl Into<String>, token: impl Into<String>) -> Result<Self> {

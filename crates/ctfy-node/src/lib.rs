@@ -226,6 +226,21 @@ impl NodeClientBuilder {
         self
     }
 
+    /// Adds an interceptor: code of yours called around every HTTP exchange with the node
+    /// (each attempt and each followed redirect), to add headers, count and time requests,
+    /// record traffic or replay it in tests. Several may be added; they run in the order
+    /// added. An interceptor can neither read the node's token nor make the client send it
+    /// to another origin. See
+    /// [`TransportBuilder::interceptor`](ctfy_transport::TransportBuilder::interceptor) and
+    /// the [`interceptor`](ctfy_transport::interceptor) module.
+    pub fn interceptor(
+        mut self,
+        interceptor: impl ctfy_transport::interceptor::Interceptor,
+    ) -> Self {
+        self.inner = self.inner.interceptor(interceptor);
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
