@@ -397,6 +397,23 @@ impl VersionCheck {
 mod tests {
     use super::*;
 
+    /// The builder hands interceptors to the transport (which the transport's tests cover),
+    /// and the client's `Debug` counts them without showing the token.
+    #[test]
+    fn interceptors_reach_the_transport() {
+        struct Nothing;
+        impl ctfy_transport::interceptor::Interceptor for Nothing {}
+        let client = PlatformClient::builder("http://127.0.0.1:9")
+            .token("pt_client_secret")
+            .interceptor(Nothing)
+            .interceptor(Nothing)
+            .build()
+            .unwrap();
+        let shown = format!("{client:?}");
+        assert!(shown.contains("[2 interceptor(s)]"), "{shown}");
+        assert!(!shown.contains("pt_client_secret"), "{shown}");
+    }
+
     #[test]
     fn version_rules() {
         assert_eq!(

@@ -257,6 +257,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The builder hands interceptors to the transport, and `Debug` counts them without
+    /// showing the token.
+    #[test]
+    fn interceptors_reach_the_transport() {
+        struct Nothing;
+        impl ctfy_transport::interceptor::Interceptor for Nothing {}
+        let node = NodeClient::builder("http://127.0.0.1:9")
+            .token("node_secret_token")
+            .interceptor(Nothing)
+            .build()
+            .unwrap();
+        let shown = format!("{:?}", node.transport());
+        assert!(shown.contains("[1 interceptor(s)]"), "{shown}");
+        assert!(!shown.contains("node_secret_token"), "{shown}");
+    }
+
     #[test]
     fn budgeted_calls_wait_for_the_node_budget() {
         use std::time::Duration;
