@@ -47,6 +47,11 @@ impl AdminClient {
     /// client's transport and so its settings (60 s unless set with `ClientBuilder::timeout`);
     /// give one slow call more with its builder's `.timeout()`.
     ///
+    /// For other transport settings (retries, an
+    /// [`interceptor`](ctfy_transport::TransportBuilder::interceptor), the HTTP client),
+    /// build the transport yourself and wrap it with [`AdminClient::from_transport`]:
+    /// `AdminClient::from_transport(Transport::builder(url).token(token).interceptor(…).build()?)`.
+    ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a bad URL or token.
     pub fn connect(server_url: impl Into<String>, token: impl Into<String>) -> Result<Self> {

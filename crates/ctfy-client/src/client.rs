@@ -85,6 +85,50 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds an interceptor: code of yours called around every HTTP exchange of the client
+    /// (each attempt, each followed redirect, each event-stream connection), to add headers,
+    /// count and time requests, record traffic or replay it in tests. Several may be added;
+    /// they run in the order added. An interceptor can neither read the token nor make the
+    /// client send it to another origin. See
+    /// [`TransportBuilder::interceptor`](ctfy_transport::TransportBuilder::interceptor) and
+    /// the [`interceptor`](ctfy_transport::interceptor) module.
+    ///
+    /// The operator client of `client.admin()` shares this client's transport, and so its
+    /// interceptors. To send another token later (a refreshed one), see
+    /// [`Transport::with_token`](ctfy_transport::Transport::with_token).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// use ctfy_transport::interceptor::{Interceptor, OutgoingRequest};
+    ///
+    /// #[derive(Default)]
+    /// struct Count(AtomicU64);
+    ///
+    /// impl Interceptor for Count {
+    ///     fn before_send(&self, _: &mut OutgoingRequest<'_>) {
+    ///         self.0.fetch_add(1, Ordering::Relaxed);
+    ///     }
+    /// }
+    ///
+    /// let sent = Arc::new(Count::default());
+    /// let client = ctfy_client::PlatformClient::builder("http://127.0.0.1:8000")
+    ///     .token("pf_…")
+    ///     .interceptor(sent.clone())
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// assert_eq!(sent.0.load(Ordering::Relaxed), 0);
+    /// ```
+    pub fn interceptor(
+        mut self,
+        interceptor: impl ctfy_transport::interceptor::Interceptor,
+    ) -> Self {
+        self.inner = self.inner.interceptor(interceptor);
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -354,6 +398,23 @@ impl VersionCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The builder hands interceptors to the transport (which the transport's tests cover),
+    /// and the client's `Debug` counts them without showing the token.
+    #[test]
+    fn interceptors_reach_the_transport() {
+        struct Nothing;
+        impl ctfy_transport::interceptor::Interceptor for Nothing {}
+        let client = PlatformClient::builder("http://127.0.0.1:9")
+            .token("pt_client_secret")
+            .interceptor(Nothing)
+            .interceptor(Nothing)
+            .build()
+            .unwrap();
+        let shown = format!("{client:?}");
+        assert!(shown.contains("[2 interceptor(s)]"), "{shown}");
+        assert!(!shown.contains("pt_client_secret"), "{shown}");
+    }
 
     #[test]
     fn version_rules() {

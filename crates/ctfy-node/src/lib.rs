@@ -233,6 +233,21 @@ impl NodeClientBuilder {
         self
     }
 
+    /// Adds an interceptor: code of yours called around every HTTP exchange with the node
+    /// (each attempt and each followed redirect), to add headers, count and time requests,
+    /// record traffic or replay it in tests. Several may be added; they run in the order
+    /// added. An interceptor can neither read the node's token nor make the client send it
+    /// to another origin. See
+    /// [`TransportBuilder::interceptor`](ctfy_transport::TransportBuilder::interceptor) and
+    /// the [`interceptor`](ctfy_transport::interceptor) module.
+    pub fn interceptor(
+        mut self,
+        interceptor: impl ctfy_transport::interceptor::Interceptor,
+    ) -> Self {
+        self.inner = self.inner.interceptor(interceptor);
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -248,6 +263,22 @@ impl NodeClientBuilder {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The builder hands interceptors to the transport, and `Debug` counts them without
+    /// showing the token.
+    #[test]
+    fn interceptors_reach_the_transport() {
+        struct Nothing;
+        impl ctfy_transport::interceptor::Interceptor for Nothing {}
+        let node = NodeClient::builder("http://127.0.0.1:9")
+            .token("node_secret_token")
+            .interceptor(Nothing)
+            .build()
+            .unwrap();
+        let shown = format!("{:?}", node.transport());
+        assert!(shown.contains("[1 interceptor(s)]"), "{shown}");
+        assert!(!shown.contains("node_secret_token"), "{shown}");
+    }
 
     #[test]
     fn budgeted_calls_wait_for_the_node_budget() {

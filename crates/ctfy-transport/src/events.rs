@@ -90,7 +90,7 @@ use std::time::{Duration, Instant};
 use backon::BackoffBuilder;
 use futures::future::Either;
 use futures::stream::{self, BoxStream, Stream, StreamExt};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use secrecy::ExposeSecret;
 
 use crate::error::{Error, Result, StreamErrorKind};
@@ -426,6 +426,7 @@ async fn step(mut st: Box<State>) -> Option<(Result<SseItem>, Box<State>)> {
                     st.auth,
                     &st.config,
                     st.last_event_id.as_deref(),
+                    st.failures.saturating_add(1),
                 )
                 .await
                 {
@@ -575,12 +576,18 @@ fn next_delay(st: &mut State) -> Duration {
     backoff.max(st.server_retry.unwrap_or_default())
 }
 
+/// Connection attempt number `attempt` (since the stream was last connected) of `req`.
+///
+/// Interceptors see it as one exchange: they see the URL without the token (a
+/// [`SseAuth::Query`] token is added after them, as a [`SseAuth::Bearer`] header is), and an
+/// interceptor's answer is read as the stream.
 async fn connect(
     t: &Transport,
     req: &Request,
     auth: SseAuth,
     config: &SseConfig,
     last_event_id: Option<&str>,
+    attempt: u32,
 ) -> Outcome {
     let mut url = t.url(req.path());
     let path = url.path().to_owned();
@@ -588,9 +595,6 @@ async fn connect(
         let mut pairs = url.query_pairs_mut();
         for (k, v) in req.query_pairs() {
             pairs.append_pair(k, v);
-        }
-        if let (SseAuth::Query(name), Some(token)) = (auth, t.events_token()) {
-            pairs.append_pair(name, token.expose_secret());
         }
     }
     if url.query() == Some("") {
@@ -600,28 +604,63 @@ async fn connect(
         Ok(client) => client,
         Err(e) => return Outcome::Fatal(Some(e)),
     };
-    let mut builder = client
-        .get(url)
-        .header(ACCEPT, "text/event-stream")
-        .header(CACHE_CONTROL, "no-cache");
-    if let (SseAuth::Bearer, Some(v)) = (auth, t.auth_header()) {
-        builder = builder.header(AUTHORIZATION, v.clone());
-    }
+    let mut request = reqwest::Request::new(reqwest::Method::GET, url);
+    let headers = request.headers_mut();
+    headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Some(id) = last_event_id {
         if let Ok(v) = HeaderValue::from_str(id) {
-            builder = builder.header("last-event-id", v);
+            headers.insert("last-event-id", v);
         }
     }
-    let resp = match tokio::time::timeout(config.idle_timeout, builder.send()).await {
-        Err(_) => {
-            let msg = format!("no response within {:?}", config.idle_timeout);
-            return Outcome::Retry(Error::stream(StreamErrorKind::NoResponse, msg), None);
+    let (tap, answer) = t.intercept(&mut request, req.template(), attempt);
+    let sent = match answer {
+        Some(answer) => Ok(answer),
+        None => {
+            // The credentials go on after the interceptors ran, and only to the transport's
+            // own origin (the URL above is always on it).
+            match auth {
+                SseAuth::Bearer => t.authorize(&mut request),
+                SseAuth::Query(name) => {
+                    if let (Some(token), true) = (t.events_token(), t.is_home(request.url())) {
+                        request
+                            .url_mut()
+                            .query_pairs_mut()
+                            .append_pair(name, token.expose_secret());
+                    }
+                }
+                SseAuth::None => {}
+            }
+            match tokio::time::timeout(config.idle_timeout, client.execute(request)).await {
+                Err(_) => {
+                    let msg = format!("no response within {:?}", config.idle_timeout);
+                    Err(Error::stream(StreamErrorKind::NoResponse, msg))
+                }
+                Ok(Err(e)) => Err(Error::http("GET", t.origin(), &path, e)),
+                Ok(Ok(resp)) => Ok(resp),
+            }
         }
-        Ok(Err(e)) => return Outcome::Retry(Error::http("GET", t.origin(), &path, e), None),
-        Ok(Ok(resp)) => resp,
+    };
+    let resp = match sent {
+        Ok(resp) => resp,
+        Err(err) => {
+            if let Some(tap) = tap {
+                tap.error(&err);
+            }
+            return Outcome::Retry(err, None);
+        }
     };
     let status = resp.status();
     let code = status.as_u16();
+    // The interceptors see the body of an error answer only; a stream is read by its reader.
+    let error_headers = match tap {
+        Some(tap) if status.is_success() || status.is_redirection() => {
+            tap.response(status, resp.headers(), None);
+            None
+        }
+        Some(tap) => Some((tap, resp.headers().clone())),
+        None => None,
+    };
     if code == 204 {
         return Outcome::Fatal(None);
     }
@@ -651,6 +690,9 @@ async fn connect(
     let body = tokio::time::timeout(config.idle_timeout, read_error_body(resp))
         .await
         .unwrap_or_default();
+    if let Some((tap, headers)) = error_headers {
+        tap.response(status, &headers, Some(&body));
+    }
     let err = t.api_error("GET", &path, code, retry_after, &body);
     // The platform's per-account stream cap is final for this stream: it says so.
     let over_cap = code == 429 && err.code() == Some(TOO_MANY_STREAMS);

@@ -10,6 +10,8 @@
 //! - [`Error`]: one `#[non_exhaustive]` error enum that keeps the platform's `code` and `detail`.
 //! - [`Page`] and [`PageStream`]: pagination.
 //! - [`events`]: the server-sent event stream with its reconnect loop.
+//! - [`interceptor`]: hooks of yours around every HTTP exchange (add headers, count and time
+//!   requests, record or replay traffic), which can never send the token to another origin.
 //!
 //! Each request runs in a `ctfy.request` tracing span with the method, the path template (not
 //! the concrete path, so ids do not explode cardinality), the status, the attempt number and
@@ -21,6 +23,7 @@ mod background;
 mod call;
 mod error;
 pub mod events;
+pub mod interceptor;
 mod paginate;
 pub mod redact;
 mod request;

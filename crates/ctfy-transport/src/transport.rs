@@ -12,6 +12,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::error::{Error, Result, api_error, redacted_snippet};
+use crate::interceptor::{Interceptor, Interceptors, Tap};
 use crate::request::{Body, Request};
 
 /// How failed requests are retried.
@@ -93,6 +94,7 @@ pub struct TransportBuilder {
     api_prefix: &'static str,
     configure: Option<ConfigureHttp>,
     max_body_size: u64,
+    interceptors: Interceptors,
 }
 
 /// A caller's adjustments to the `reqwest::ClientBuilder` the transport starts from.
@@ -171,6 +173,7 @@ impl TransportBuilder {
             api_prefix: "/api/v1",
             configure: None,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            interceptors: Interceptors::default(),
         }
     }
 
@@ -284,6 +287,44 @@ impl TransportBuilder {
         self
     }
 
+    /// Adds an [`Interceptor`]: code of yours called around every HTTP exchange (each attempt
+    /// of each call, each redirect followed, each connection attempt of an event stream),
+    /// which may add headers, time and count exchanges, record them, or answer a request
+    /// itself. Call it again to add more: they run in the order they were added. None by
+    /// default.
+    ///
+    /// No interceptor can send the token elsewhere than the configured origin, or read it:
+    /// the transport adds it after the interceptors ran, and only to requests for its origin
+    /// (see the [`interceptor`](crate::interceptor) module). To use another token, see
+    /// [`Transport::with_token`].
+    ///
+    /// ```
+    /// use ctfy_transport::interceptor::{Interceptor, OutgoingRequest};
+    /// use ctfy_transport::reqwest::header::{HeaderName, HeaderValue};
+    ///
+    /// struct Tenant;
+    ///
+    /// impl Interceptor for Tenant {
+    ///     fn before_send(&self, request: &mut OutgoingRequest<'_>) {
+    ///         // Refused (and so ignored here) only for the reserved headers.
+    ///         let _ = request.insert_header(
+    ///             HeaderName::from_static("x-tenant"),
+    ///             HeaderValue::from_static("blue-team"),
+    ///         );
+    ///     }
+    /// }
+    ///
+    /// let t = ctfy_transport::Transport::builder("http://127.0.0.1:8000")
+    ///     .interceptor(Tenant)
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(t);
+    /// ```
+    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.interceptors = self.interceptors.with(Arc::new(interceptor));
+        self
+    }
+
     /// Builds the transport.
     ///
     /// # Errors
@@ -292,19 +333,7 @@ impl TransportBuilder {
     /// carry, or when the HTTP client cannot be built.
     pub fn build(self) -> Result<Transport> {
         let base = normalize_base(&self.base_url, self.api_prefix)?;
-        let auth = match &self.token {
-            Some(t) => {
-                let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
-                    .map_err(|_| {
-                        Error::InvalidArgument(
-                            "the token contains characters not allowed in a header".into(),
-                        )
-                    })?;
-                v.set_sensitive(true);
-                Some(v)
-            }
-            None => None,
-        };
+        let auth = bearer(self.token.as_ref())?;
         // The default agent is a static header value: the client copies it into every request,
         // and a static value is copied without touching a reference count.
         let user_agent = if self.user_agent == DEFAULT_USER_AGENT {
@@ -338,6 +367,7 @@ impl TransportBuilder {
                 retry: self.retry,
                 max_body_size: self.max_body_size,
                 api_prefix: self.api_prefix.trim_end_matches('/'),
+                interceptors: self.interceptors,
                 hubs: Default::default(),
                 background: Default::default(),
             }),
@@ -345,9 +375,25 @@ impl TransportBuilder {
     }
 }
 
+/// The `Authorization: Bearer …` header of `token` (marked sensitive), if there is one.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a token with characters a header cannot carry.
+fn bearer(token: Option<&SecretString>) -> Result<Option<HeaderValue>> {
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    let mut v =
+        HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).map_err(|_| {
+            Error::InvalidArgument("the token contains characters not allowed in a header".into())
+        })?;
+    v.set_sensitive(true);
+    Ok(Some(v))
+}
+
 /// What the transport's reqwest clients are built from: the ordinary one, with the request
 /// timeout, and the one streams use, without it (built at the first stream).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct HttpRecipe {
     connect_timeout: Duration,
     user_agent: HeaderValue,
@@ -432,10 +478,13 @@ struct Inner {
     max_body_size: u64,
     /// The API prefix the base ends with (no trailing `/`), for [`Transport::server_url`].
     api_prefix: &'static str,
+    /// The interceptors of every exchange ([`TransportBuilder::interceptor`]).
+    interceptors: Interceptors,
     /// The shared event streams ([`Transport::sse_shared`]).
     hubs: crate::events::shared::Hubs,
-    /// Work the SDK runs in the background ([`Transport::spawn_background`]).
-    background: crate::background::Background,
+    /// Work the SDK runs in the background ([`Transport::spawn_background`]), shared with
+    /// the transports made by [`Transport::with_token`].
+    background: Arc<crate::background::Background>,
 }
 
 /// The shared HTTP machinery of every client. Cheap to clone (an `Arc` inside); clones share
@@ -464,6 +513,7 @@ impl std::fmt::Debug for Transport {
             )
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
+            .field("interceptors", &self.inner.interceptors)
             .finish()
     }
 }
@@ -621,6 +671,59 @@ impl Transport {
         TokenKind::of(self.events_token().map_or("", |t| t.expose_secret()))
     }
 
+    /// A transport like this one that sends `token` instead (empty: anonymous): for a token
+    /// that was refreshed, or replaced after the platform refused it (an invalid or revoked
+    /// token is a 403 `Invalid or revoked token`). `self` is left as it is, still sending
+    /// its own token.
+    ///
+    /// The new transport shares this one's connection pool, settings, interceptors and
+    /// background work ([`Transport::shutdown`] of either waits for both), and redacts the
+    /// new token wherever it redacts one. Its event streams carry the
+    /// [`events_token`](TransportBuilder::events_token) if one was set, else the new token;
+    /// they are not shared with this transport's.
+    ///
+    /// A client built on a transport gets the new token the same way, e.g.
+    /// `PlatformClient::from_transport(client.transport().with_token(fresh)?)`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a token with characters a header cannot carry.
+    ///
+    /// ```
+    /// let old = ctfy_transport::Transport::builder("http://127.0.0.1:8000")
+    ///     .token("pf_old")
+    ///     .build()
+    ///     .unwrap();
+    /// let new = old.with_token("pf_new").unwrap();
+    /// assert_eq!(new.redact("pf_new pf_old"), "<redacted> pf_old");
+    /// assert_eq!(old.redact("pf_new pf_old"), "pf_new <redacted>");
+    /// ```
+    pub fn with_token(&self, token: impl Into<String>) -> Result<Transport> {
+        let token = secret(token.into());
+        let auth = bearer(token.as_ref())?;
+        let inner = &self.inner;
+        Ok(Transport {
+            inner: Arc::new(Inner {
+                client: inner.client.clone(),
+                stream_client: inner.stream_client.clone(),
+                recipe: inner.recipe.clone(),
+                base: inner.base.clone(),
+                base_str: inner.base_str.clone(),
+                base_path: inner.base_path.clone(),
+                origin: inner.origin.clone(),
+                token,
+                events_token: inner.events_token.clone(),
+                auth,
+                timeout: inner.timeout,
+                retry: inner.retry.clone(),
+                max_body_size: inner.max_body_size,
+                api_prefix: inner.api_prefix,
+                interceptors: inner.interceptors.clone(),
+                hubs: Default::default(),
+                background: inner.background.clone(),
+            }),
+        })
+    }
+
     /// The origin requests go to (`scheme://host:port`), as errors name it.
     pub fn origin(&self) -> &str {
         &self.inner.origin
@@ -645,15 +748,11 @@ impl Transport {
         Ok(inner.stream_client.get_or_init(|| built))
     }
 
-    /// The prepared `Authorization: Bearer …` header (marked sensitive), if a token is set.
-    pub(crate) fn auth_header(&self) -> Option<&HeaderValue> {
-        self.inner.auth.as_ref()
-    }
-
     /// The underlying reqwest client. Its requests carry no token unless you add one, and get
     /// the transport's request timeout ([`TransportBuilder::timeout`]) unless they set their
     /// own (`RequestBuilder::timeout`). It follows no redirect (a 3xx answer is handed back
-    /// as it is; see [`TransportBuilder::http_client_with`]).
+    /// as it is; see [`TransportBuilder::http_client_with`]), and the transport's
+    /// [interceptors](TransportBuilder::interceptor) do not see its requests.
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.client
     }
@@ -798,7 +897,7 @@ impl Transport {
             loop {
                 attempt += 1;
                 let started = traced.then(Instant::now);
-                let outcome = self.attempt(req, take).await;
+                let outcome = self.attempt(req, take, attempt).await;
                 if let Some(started) = started {
                     let span = tracing::Span::current();
                     let status = match &outcome {
@@ -856,7 +955,7 @@ impl Transport {
     }
 
     /// Whether `url` is on the configured origin (compared without building the two origins).
-    fn is_home(&self, url: &Url) -> bool {
+    pub(crate) fn is_home(&self, url: &Url) -> bool {
         let base = &self.inner.base;
         url.scheme() == base.scheme()
             && url.host_str() == base.host_str()
@@ -899,14 +998,22 @@ impl Transport {
     /// Follows the redirect `resp` of `req` and those after it while
     /// [`redirect_target`](Self::redirect_target) allows, and returns the first answer that
     /// is not a redirect. A redirect that is not followed is [`Error::Redirect`].
+    ///
+    /// Each redirect is an exchange of its own for the interceptors: `tap` (the first
+    /// answer's) is told of its answer here, and the tap of the answer returned comes back.
     async fn follow_redirects(
         &self,
         req: &Request,
         client: &reqwest::Client,
         mut resp: reqwest::Response,
-    ) -> std::result::Result<reqwest::Response, Failure> {
+        mut tap: Option<Box<Tap>>,
+        attempt: u32,
+    ) -> std::result::Result<(reqwest::Response, Option<Box<Tap>>), Failure> {
         let mut hops = 0;
         while resp.status().is_redirection() {
+            if let Some(tap) = tap.take() {
+                tap.response(resp.status(), resp.headers(), None);
+            }
             let Some(target) = self.redirect_target(req, &resp, hops) else {
                 let path = self.full_path(req);
                 return Err(Failure::fatal(self.redirect_error(
@@ -921,12 +1028,9 @@ impl Transport {
                 .map_err(Failure::fatal)?;
             // Let go of the redirect's connection before the next request asks for one.
             drop(resp);
-            resp = client
-                .execute(request)
-                .await
-                .map_err(|e| self.send_failure(req, e))?;
+            (resp, tap) = self.exchange(client, request, req, attempt).await?;
         }
-        Ok(resp)
+        Ok((resp, tap))
     }
 
     /// The failure of a request that got no complete answer. A connect error proves the
@@ -965,6 +1069,73 @@ impl Transport {
         Ok((client, self.http_request(client, req, url)?))
     }
 
+    /// Runs the interceptors' `before_send` on `request` (when there are any): the tap to
+    /// report the exchange's end to, and the answer an interceptor gave instead of sending.
+    pub(crate) fn intercept(
+        &self,
+        request: &mut reqwest::Request,
+        template: &'static str,
+        attempt: u32,
+    ) -> (Option<Box<Tap>>, Option<reqwest::Response>) {
+        if self.inner.interceptors.is_empty() {
+            return (None, None);
+        }
+        let (tap, answer) = self
+            .inner
+            .interceptors
+            .before_send(request, template, attempt);
+        (Some(tap), answer)
+    }
+
+    /// Adds the `Authorization` header to `request` when a token is set and the request
+    /// goes to the configured origin (the token never goes anywhere else). Runs after the
+    /// interceptors, so none of them sees or replaces it.
+    pub(crate) fn authorize(&self, request: &mut reqwest::Request) {
+        if let Some(auth) = &self.inner.auth {
+            if self.is_home(request.url()) {
+                request.headers_mut().insert(AUTHORIZATION, auth.clone());
+            }
+        }
+    }
+
+    /// Sends `request` with the credentials and no interceptor. Not `async`: the request
+    /// moves into reqwest's future at once instead of being kept beside it.
+    fn send_plain(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + use<> {
+        self.authorize(&mut request);
+        client.execute(request)
+    }
+
+    /// One HTTP exchange of `req`'s attempt number `attempt`: the interceptors, the
+    /// credentials, then the wire (or an interceptor's answer). The tap (when interceptors
+    /// ran) is to be told how the exchange ended; a failure to send is told here.
+    async fn exchange(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+        req: &Request,
+        attempt: u32,
+    ) -> std::result::Result<(reqwest::Response, Option<Box<Tap>>), Failure> {
+        let (tap, answer) = self.intercept(&mut request, req.template, attempt);
+        if let Some(answer) = answer {
+            return Ok((answer, tap));
+        }
+        self.authorize(&mut request);
+        match client.execute(request).await {
+            Ok(resp) => Ok((resp, tap)),
+            Err(e) => {
+                let failure = self.send_failure(req, e);
+                if let Some(tap) = tap {
+                    tap.error(&failure.err);
+                }
+                Err(failure)
+            }
+        }
+    }
+
     /// The `reqwest::Request` of one attempt of `req`, built in place (a `RequestBuilder` is
     /// moved at every step, and most requests need none of what it adds).
     fn http_request(
@@ -973,12 +1144,8 @@ impl Transport {
         req: &Request,
         url: Url,
     ) -> Result<reqwest::Request> {
-        // The token only ever goes to the configured origin.
-        let same_origin = self.is_home(&url);
+        // No credentials yet: `exchange` adds them after the interceptors ran.
         let mut request = reqwest::Request::new(req.method.clone(), url);
-        if let (Some(auth), true) = (&self.inner.auth, same_origin) {
-            request.headers_mut().insert(AUTHORIZATION, auth.clone());
-        }
         // The client applies the transport's timeout (streams go through a client without
         // one); a request's own replaces it. Set only when there is one: reqwest keeps it in a
         // type map that the first write allocates.
@@ -1028,29 +1195,46 @@ impl Transport {
         Ok(request)
     }
 
-    async fn attempt(&self, req: &Request, take: Take) -> std::result::Result<Answer, Failure> {
+    /// Attempt number `attempt` of `req`.
+    async fn attempt(
+        &self,
+        req: &Request,
+        take: Take,
+        attempt: u32,
+    ) -> std::result::Result<Answer, Failure> {
         let method = req.method.as_str();
         let (client, request) = self.prepare(req, take).map_err(Failure::fatal)?;
-        let mut resp = client
-            .execute(request)
-            .await
-            .map_err(|e| self.send_failure(req, e))?;
+        let (mut resp, mut tap) = if self.inner.interceptors.is_empty() {
+            let sent = self.send_plain(client, request).await;
+            (sent.map_err(|e| self.send_failure(req, e))?, None)
+        } else {
+            // Boxed: the interceptors' state stays out of the future of every request.
+            Box::pin(self.exchange(client, request, req, attempt)).await?
+        };
         if resp.status().is_redirection() {
             // Boxed: few requests meet a redirect, and the state of the loop that follows
             // them would otherwise grow the future of every request.
-            resp = Box::pin(self.follow_redirects(req, client, resp)).await?;
+            (resp, tap) = Box::pin(self.follow_redirects(req, client, resp, tap, attempt)).await?;
         }
         let status = resp.status();
         let code = status.as_u16();
         let allow_404 = matches!(take, Take::Body { allow_404: true });
         if status.is_success() || (allow_404 && code == 404) {
             if take == Take::Stream {
+                if let Some(tap) = tap {
+                    tap.response(status, resp.headers(), None);
+                }
                 return Ok(Answer::Stream(resp));
             }
-            return match read_limited(&mut resp, self.inner.max_body_size, true).await {
-                Ok(raw) => Ok(Answer::Full(raw)),
-                Err(ReadError::Http(e)) => Err(self.cut_short(req, e)),
-                Err(ReadError::TooLarge) => Err(Failure {
+            let outcome = match read_limited(&mut resp, self.inner.max_body_size, true).await {
+                Ok(raw) => {
+                    if let Some(tap) = tap {
+                        tap.response(status, &raw.headers, Some(&raw.body));
+                    }
+                    return Ok(Answer::Full(raw));
+                }
+                Err(ReadError::Http(e)) => self.cut_short(req, e),
+                Err(ReadError::TooLarge) => Failure {
                     err: Error::BodyTooLarge {
                         method: method.into(),
                         path: self.full_path(req),
@@ -1059,15 +1243,36 @@ impl Transport {
                     },
                     retry: false,
                     retry_after: None,
-                }),
+                },
             };
+            if let Some(tap) = tap {
+                tap.error(&outcome.err);
+            }
+            return Err(outcome);
         }
         let retry_after = parse_retry_after(resp.headers());
         let limit = self.inner.max_body_size.min(MAX_ERROR_BODY);
         let body = match read_limited(&mut resp, limit, false).await {
-            Ok(raw) => raw.body,
-            Err(ReadError::Http(e)) => return Err(self.cut_short(req, e)),
-            Err(ReadError::TooLarge) => Bytes::new(),
+            Ok(raw) => {
+                if let Some(tap) = tap {
+                    tap.response(status, &raw.headers, Some(&raw.body));
+                }
+                raw.body
+            }
+            Err(ReadError::Http(e)) => {
+                let failure = self.cut_short(req, e);
+                if let Some(tap) = tap {
+                    tap.error(&failure.err);
+                }
+                return Err(failure);
+            }
+            // Not met: an error body is cut at the limit, never refused.
+            Err(ReadError::TooLarge) => {
+                if let Some(tap) = tap {
+                    tap.response(status, resp.headers(), None);
+                }
+                Bytes::new()
+            }
         };
         let err = self.api_error(method, &self.full_path(req), code, retry_after, &body);
         let not_configured = err.code().is_some_and(|c| c.ends_with("_not_configured"));
