@@ -2,6 +2,7 @@
 //! that counts every attempt, an exchange recorded then replayed without a server, and an
 //! interceptor that tries to send the token elsewhere and cannot.
 
+use ctfy_models::With;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,12 +26,11 @@ const TOKEN: &str = "pt_interceptor_secret_token";
 
 /// Retries without waiting long.
 fn quick_retries(n: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_retries: n,
-        initial_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::default().with(|it| {
+        it.max_retries = n;
+        it.initial_delay = Duration::from_millis(1);
+        it.max_delay = Duration::from_millis(5);
+    })
 }
 
 fn builder(base: &str) -> TransportBuilder {
