@@ -30,6 +30,21 @@ use crate::request::{Body, Request};
 ///
 /// A 503 whose platform `code` ends in `_not_configured` (`registry_not_configured`…) says a
 /// feature is missing on this server: it is final and never retried.
+///
+/// The policy is `#[non_exhaustive]` (a setting added later is not a breaking change): change
+/// the defaults you care about.
+///
+/// ```
+/// use ctfy_models::With;
+/// use ctfy_transport::RetryPolicy;
+///
+/// let patient = RetryPolicy::default().with(|p| p.max_retries = 5);
+/// assert_eq!(patient.max_retries, 5);
+/// ```
+///
+/// ```compile_fail
+/// let p = ctfy_transport::RetryPolicy { max_retries: 5, ..Default::default() };
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RetryPolicy {
