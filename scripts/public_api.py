@@ -15,7 +15,7 @@ API and do not appear. The JSON output is unstable, so it is asked of the stable
 with `RUSTC_BOOTSTRAP=1` (the same compiler as the build, nothing to install); the format
 version is checked, and a new one means adjusting `ty()` below. A tool from crates.io
 (cargo-public-api) would do the same but costs a build in every CI run and pins a nightly.
-The JSON is built in its own target directory (`target/public-api`), so the listing can be
+The JSON is built in its own target directory (`target/nested`, shared with the docs.rs test), so the listing can be
 made while another cargo command holds the main one.
 """
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "api"
-TARGET = ROOT / "target" / "public-api"
+TARGET = ROOT / "target" / "nested"
 FORMATS = {57}
 
 # crate -> features the listing is made with (the defaults, plus what adds public items).

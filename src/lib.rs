@@ -81,16 +81,25 @@
 //! ```
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The sub-crates are inlined, so that the facade's documentation (docs.rs/ctfy) has a page
+// for every namespace, call builder, model and error under `ctfy::`.
 #[cfg(feature = "admin")]
+#[doc(inline)]
 pub use ctfy_admin as admin;
+#[doc(inline)]
 pub use ctfy_client as client;
+#[doc(inline)]
 pub use ctfy_models as models;
 #[cfg(feature = "node")]
+#[doc(inline)]
 pub use ctfy_node as node;
+#[doc(inline)]
 pub use ctfy_transport as transport;
 
 #[cfg(feature = "testing")]
+#[doc(inline)]
 pub use ctfy_client::testing;
 
 #[cfg(feature = "admin")]

@@ -23,6 +23,7 @@
 #![doc = ""]
 #![doc = include_str!("generated/namespaces.md")]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::time::Duration;
 

@@ -29,6 +29,7 @@
 #![doc = ""]
 #![doc = include_str!("generated/namespaces.md")]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod competition;

@@ -9,6 +9,7 @@
 //! then fills [`ApiError::code`]).
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::collections::BTreeMap;
 use std::time::Duration;
