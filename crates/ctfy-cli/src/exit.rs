@@ -63,7 +63,8 @@ impl From<serde_json::Error> for CliError {
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CliError::Sdk(e) => write!(f, "{e}"),
+            // The error and its causes on one line (the error's own text leaves them out).
+            CliError::Sdk(e) => write!(f, "{}", e.report()),
             CliError::Usage(m) | CliError::Failed(m) | CliError::Other(m) => f.write_str(m),
         }
     }

@@ -277,8 +277,10 @@ impl TransportBuilder {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a base URL that is not `http(s)://…`, carries
-    /// credentials (`user:password@`) or a query, for a token with characters a header cannot
-    /// carry, or when the HTTP client cannot be built.
+    /// credentials (`user:password@`) or a query, or for a token with characters a header
+    /// cannot carry; [`Error::Build`] when the HTTP client or its TLS configuration cannot be
+    /// built (a setting of the [`http_client_with`](TransportBuilder::http_client_with) hook
+    /// that the TLS backend refuses, say).
     pub fn build(self) -> Result<Transport> {
         let base = normalize_base(&self.base_url, self.api_prefix)?;
         let auth = match &self.token {
@@ -365,7 +367,11 @@ impl HttpRecipe {
         http.redirect(reqwest::redirect::Policy::none())
             .referer(false)
             .build()
-            .map_err(|e| Error::InvalidArgument(format!("could not build the HTTP client: {e}")))
+            .map_err(|e| Error::Build {
+                what: "the HTTP client",
+                // A builder error keeps no URL, but no URL may show in an error.
+                source: Box::new(e.without_url()),
+            })
     }
 }
 
@@ -618,7 +624,7 @@ impl Transport {
     /// stream, and a timeout that never fires still costs a timer check at every chunk).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if that client cannot be built (the ordinary one was built
+    /// [`Error::Build`] if that client cannot be built (the ordinary one was built
     /// from the same settings, so this is not expected).
     pub(crate) fn stream_client(&self) -> Result<&reqwest::Client> {
         let inner = &self.inner;
@@ -824,7 +830,7 @@ impl Transport {
                         .next()
                         .unwrap_or(policy.max_delay),
                 };
-                tracing::debug!(target: "ctfy::request", method = %req.method, path = req.path(), attempt, error = %err, ?delay, "retrying");
+                tracing::debug!(target: "ctfy::request", method = %req.method, path = req.path(), attempt, error = %err.report(), ?delay, "retrying");
                 // Boxed: a timer is large, and only a retry needs one.
                 Box::pin(tokio::time::sleep(delay)).await;
             }
@@ -1573,6 +1579,29 @@ mod tests {
             "{shown}"
         );
         assert_eq!((cut.line(), cut.column()), (1, 100_009));
+    }
+
+    /// serde's message, now only in the source of a decode error, is redacted there: the
+    /// whole chain (what anyhow's `{:#}` prints) and the Debug never show the token.
+    #[test]
+    fn the_chain_of_a_decode_error_never_shows_the_token() {
+        const TOKEN: &str = "pt_chainCanary42";
+        let t = Transport::builder("http://127.0.0.1:1")
+            .token(TOKEN)
+            .build()
+            .unwrap();
+        let body = format!(r#"{{"id": "{TOKEN}"}}"#);
+        let quoting = || serde_json::from_str::<u32>(&format!("\"{TOKEN}\"")).unwrap_err();
+        assert!(quoting().to_string().contains(TOKEN));
+        let failure = ("id".to_owned(), quoting());
+        let decode = decode_error("GET", "/x", 200, body.as_bytes(), failure, &t.secrets());
+        let event = t.event_decode_error("instance_status", &body, quoting());
+        for e in [decode, event] {
+            let source = std::error::Error::source(&e).unwrap().to_string();
+            assert!(source.contains("<redacted>"), "{source}");
+            let shown = format!("{} {:#} {e:?}", e.report(), e);
+            assert!(!shown.contains(TOKEN), "{shown}");
+        }
     }
 
     #[test]
