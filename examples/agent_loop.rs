@@ -105,7 +105,7 @@ async fn main() -> ExitCode {
             ExitCode::from(exit_status(&reports))
         }
         Err(e) => {
-            eprintln!("error: {}", e.report());
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
     }
@@ -242,7 +242,7 @@ async fn solve(
         };
         let answer = match fetch(&url).await {
             Ok(a) => a,
-            Err(e) => return Outcome::Failed(format!("capture {}: {}", q.id, e.report())),
+            Err(e) => return Outcome::Failed(format!("capture {}: {e}", q.id)),
         };
         bar.set_message(format!("submitting {}", q.id));
         match client

@@ -36,7 +36,7 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", e.report());
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }

@@ -569,12 +569,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicked_task_is_a_typed_error() {
-        let e = detached("instance launch", async {
-            let boom: Result<()> = panic!("a bug in the launch");
-            boom
-        })
-        .await
-        .unwrap_err();
+        fn boom() -> Result<()> {
+            panic!("a bug in the launch")
+        }
+        let e = detached("instance launch", async { boom() })
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 e,

@@ -1105,12 +1105,18 @@ mod tests {
     /// for [`Error::Http`]).
     async fn one_of_each() -> Vec<Error> {
         let serde = || serde_json::from_str::<u32>(r#""seven""#).unwrap_err();
-        let refused = reqwest::Client::new()
+        // The transport's client: a bare `reqwest::Client::new()` panics with only
+        // `rustls-ring` on (reqwest has no provider of its own then).
+        let t = crate::Transport::builder("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+        let refused = t
+            .http_client()
             .get("http://127.0.0.1:1/api/v1/health")
             .send()
             .await
             .unwrap_err();
-        let builder = reqwest::Client::new().get("no scheme").build().unwrap_err();
+        let builder = t.http_client().get("no scheme").build().unwrap_err();
         let id = || InstanceId::new("i-1").unwrap();
         vec![
             ApiError::new(404)

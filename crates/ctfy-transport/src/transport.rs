@@ -241,10 +241,14 @@ impl TransportBuilder {
     /// redirect: a 3xx comes back to you as it is.
     ///
     /// TLS: without a hook, every transport of the process shares one rustls configuration
-    /// that reads the CA roots once, at the first https handshake. With a hook, reqwest builds
-    /// the TLS configuration from the hook's builder (so its roots, identities and TLS settings
-    /// apply), and with the `rustls` feature it reads the system's CA files at each `build()`
-    /// (a few milliseconds); with `webpki-roots`, the hook starts from the bundled roots.
+    /// that reads the CA roots at the first https handshake and keeps them (a failed read is
+    /// tried again at a later handshake). With a hook, reqwest builds the TLS configuration
+    /// from the hook's builder (so its roots, identities and TLS settings apply), and with
+    /// rustls it reads the system's CA files at each `build()` (a few milliseconds); with
+    /// `webpki-roots`, the hook starts from the bundled roots. reqwest then takes the
+    /// process's default rustls crypto provider: with `rustls-ring`, the transport installs
+    /// ring as that default first, unless the program installed one (install yours before
+    /// you build a transport with a hook, if you want another).
     ///
     /// The hook can run twice: streams (the event stream, [`Transport::send_streaming`]) use
     /// a second client built from the same settings at the first stream, without the request

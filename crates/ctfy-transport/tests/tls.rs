@@ -5,7 +5,10 @@
 //! `127.0.0.1` and `localhost` (`leaf.der`, key `leaf.key.der`, PKCS#8), valid until 2126.
 //! Made with the openssl CLI: an EC P-256 CA (`basicConstraints=CA:TRUE`) and a leaf with
 //! `CA:FALSE`, `extendedKeyUsage=serverAuth`, `subjectAltName=IP:127.0.0.1,DNS:localhost`.
-#![cfg(all(feature = "rustls", not(feature = "native-tls")))]
+#![cfg(all(
+    any(feature = "rustls", feature = "rustls-ring"),
+    not(feature = "native-tls")
+))]
 
 use std::error::Error as _;
 use std::sync::Arc;

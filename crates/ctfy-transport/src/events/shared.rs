@@ -454,8 +454,7 @@ mod tests {
         };
         let _ = std::panic::catch_unwind(move || how(closer));
         assert!(lock(&state).ended);
-        let end = lock(&slot.queue).closed;
-        end
+        lock(&slot.queue).closed
     }
 
     #[test]
