@@ -93,3 +93,22 @@ pub fn sdk_exit_code(e: &ctfy::Error) -> u8 {
         _ => OTHER,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An SDK error's message leaves its cause to `source()`: the CLI prints both.
+    #[test]
+    fn an_sdk_error_is_printed_with_its_cause() {
+        let req = ctfy::transport::Request::get("/api/v1/health", &[]).unwrap();
+        let e = ctfy::transport::decode::<u32>(&req, 200, br#""ok""#).unwrap_err();
+        let own = e.to_string();
+        let shown = CliError::Sdk(e).to_string();
+        assert!(shown.starts_with(&own), "{shown}");
+        assert!(
+            shown.ends_with(r#": invalid type: string "ok", expected u32 at line 1 column 4"#),
+            "{shown}"
+        );
+    }
+}

@@ -587,13 +587,13 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(e.to_string(), "the instance launch task panicked");
-        assert!(!e.is_retryable() && !e.may_have_been_applied());
+        // The launch may have reached the platform before the panic.
+        assert!(!e.is_retryable() && e.may_have_been_applied());
     }
 
     #[test]
     fn a_task_cancelled_by_its_runtime_s_shutdown_is_a_typed_error() {
-        let worker = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+        let worker = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
         let waiting = {

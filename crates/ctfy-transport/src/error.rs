@@ -14,7 +14,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// `detail` (a string or an object); decode errors keep the serde path and the start of the
 /// body; transport errors keep their source. No variant ever contains a token, and every text
 /// that comes from the server is redacted, then bounded (to [`SNIPPET_LEN`] bytes for each
-/// string).
+/// string), the text of the sources included.
+///
+/// An error's message (`Display`) never repeats the error its
+/// [`source`](std::error::Error::source) returns: print [`Error::report`] (or `anyhow`'s
+/// `{:#}`) for the whole chain on one line. The variants with fields are `#[non_exhaustive]`:
+/// match them with `..`; build the ones a test of your code needs with [`ApiError::new`],
+/// [`Error::timeout`], [`Error::instance_failed`] or [`Error::task_failed`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -439,9 +445,10 @@ impl Error {
     /// `true` for: a transport failure after the request may have been written (reset,
     /// timeout, a body cut short); a 500/502/504 (the server or a proxy failed, maybe after
     /// acting); a redirect or an undecodable success answer (the server answered, so it
-    /// acted); and a start's deadline ([`Error::Timeout`]): its launch may have gone through,
+    /// acted); a start's deadline ([`Error::Timeout`]): its launch may have gone through,
     /// even when the error names no instance yet (the SDK stops any instance such a start
-    /// created, unless told to keep it).
+    /// created, unless told to keep it); and [`Error::TaskFailed`]: what the task had sent
+    /// before it panicked or was cancelled is unknown.
     ///
     /// ```
     /// use ctfy_transport::{ApiError, Error};
@@ -465,7 +472,7 @@ impl Error {
             Error::Decode { method, .. }
             | Error::Redirect { method, .. }
             | Error::BodyTooLarge { method, .. } => unsafe_to_repeat(method),
-            Error::Timeout { .. } => true,
+            Error::Timeout { .. } | Error::TaskFailed { .. } => true,
             _ => false,
         }
     }
@@ -1078,6 +1085,7 @@ mod tests {
         assert!(timeout(Some(InstanceId::new("i-1").unwrap())).may_have_been_applied());
         assert!(timeout(None).may_have_been_applied());
         assert!(!Error::InvalidArgument("x".into()).may_have_been_applied());
+        assert!(Error::task_failed("instance launch", true).may_have_been_applied());
     }
 
     /// The name of `e`'s variant. Exhaustive (no wildcard): a new variant does not compile
