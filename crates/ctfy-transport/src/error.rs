@@ -21,6 +21,30 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// `{:#}`) for the whole chain on one line. The variants with fields are `#[non_exhaustive]`:
 /// match them with `..`; build the ones a test of your code needs with [`ApiError::new`],
 /// [`Error::timeout`], [`Error::instance_failed`] or [`Error::task_failed`].
+///
+/// ```
+/// use std::time::Duration;
+/// use ctfy_transport::Error;
+///
+/// let e = Error::timeout("the flag checker", Duration::from_secs(5), None);
+/// if let Error::Timeout { after, .. } = &e {
+///     assert_eq!(*after, Duration::from_secs(5));
+/// }
+/// ```
+///
+/// A variant with fields cannot be built, or matched without `..`, outside the SDK:
+///
+/// ```compile_fail,E0639
+/// # use ctfy_transport::Error;
+/// let e = Error::Timeout { what: "x".into(), after: std::time::Duration::ZERO, instance_id: None };
+/// ```
+///
+/// ```compile_fail,E0638
+/// # use ctfy_transport::Error;
+/// # fn f(e: Error) {
+/// if let Error::Timeout { what, after, instance_id } = e {}
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

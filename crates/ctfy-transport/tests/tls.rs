@@ -109,6 +109,34 @@ async fn roots_added_through_the_hook_are_trusted() {
     assert_eq!(get(&t).await.unwrap(), serde_json::json!({"status": "ok"}));
 }
 
+/// A hook whose TLS settings the backend refuses: `Error::Build`, with reqwest's error (and
+/// its reason) as the source, instead of a string.
+#[test]
+fn a_client_the_backend_cannot_build_is_a_build_error_with_its_source() {
+    let err = Transport::builder("https://127.0.0.1:1")
+        .token("pt_secret")
+        .http_client_with(|b| {
+            b.tls_version_min(reqwest::tls::Version::TLS_1_3)
+                .tls_version_max(reqwest::tls::Version::TLS_1_2)
+        })
+        .build()
+        .unwrap_err();
+    let text = chain(&err);
+    assert!(
+        matches!(
+            err,
+            Error::Build {
+                what: "the HTTP client",
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert_eq!(err.to_string(), "could not build the HTTP client");
+    assert!(text.contains("empty supported tls versions"), "{text}");
+    assert!(!err.is_retryable() && !text.contains("pt_secret"), "{text}");
+}
+
 /// The shared configuration's verifier reads the system roots, which `SSL_CERT_FILE` names:
 /// run in a child process of this test binary, so the variable is set before anything reads
 /// the roots and touches no other test.
