@@ -208,13 +208,13 @@ async fn play_one(
         .await
     {
         Ok(ready) => ready,
-        Err(e) => return Outcome::Failed(format!("start: {e}")),
+        Err(e) => return Outcome::Failed(format!("start: {}", e.report())),
     };
     let outcome = solve(client, challenge, &ready, bar).await;
     bar.set_message("stopping");
     // After the last answer the platform may have stopped it already: `Ok(false)` then.
     if let Err(e) = client.instances().stop(&ready.id).await {
-        return Outcome::Failed(format!("stop {}: {e}", ready.id));
+        return Outcome::Failed(format!("stop {}: {}", ready.id, e.report()));
     }
     outcome
 }
@@ -253,7 +253,7 @@ async fn solve(
         {
             Ok(r) if r.correct => {}
             Ok(_) => return Outcome::Failed(format!("{}: the answer was wrong", q.id)),
-            Err(e) => return Outcome::Failed(format!("submit {}: {e}", q.id)),
+            Err(e) => return Outcome::Failed(format!("submit {}: {}", q.id, e.report())),
         }
     }
     Outcome::Solved(open.len())

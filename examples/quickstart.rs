@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
     let client = match PlatformClient::from_env() {
         Ok(client) => client,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", e.report());
             return ExitCode::FAILURE;
         }
     };

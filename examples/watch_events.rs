@@ -56,7 +56,7 @@ async fn main() -> ExitCode {
     let client = match PlatformClient::from_env() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", e.report());
             return ExitCode::from(2);
         }
     };
@@ -69,7 +69,7 @@ async fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", e.report());
                 ExitCode::FAILURE
             }
         },
@@ -149,7 +149,9 @@ pub async fn watch(
                 seen.events += 1;
             }
             Ok(_) => {}
-            Err(e @ Error::EventDecode { .. }) => line(out, format!("skipped a frame: {e}")),
+            Err(e @ Error::EventDecode { .. }) => {
+                line(out, format!("skipped a frame: {}", e.report()))
+            }
             Err(e) => return Err(e),
         }
     }

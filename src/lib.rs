@@ -47,8 +47,10 @@
 //! | handle failures | [`Error`] (`code()`, `status()`, `is_retryable()`, …) and [`ApiError`] |
 //! | test an agent without a platform | `ctfy::testing` (feature `testing`), below |
 //!
-//! Features: `rustls` (default, optionally with `webpki-roots`: bundled Mozilla roots) or
-//! `native-tls`; `admin`, `node`, `tunnel` (default);
+//! Features: `rustls` (default, aws-lc-rs), `rustls-ring` (ring instead of aws-lc-rs) or
+//! `native-tls`, each optionally with `webpki-roots` (bundled Mozilla roots, for rustls);
+//! when several TLS features are on, `native-tls` wins, then `rustls-ring`
+//! ([`transport::TLS_BACKEND`] names the one in use); `admin`, `node`, `tunnel` (default);
 //! `testing`.
 //!
 //! ## Testing an agent without a platform

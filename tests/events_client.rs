@@ -225,6 +225,7 @@ async fn instance_error_frame_ends_the_wait_with_the_platform_error() {
         Error::InstanceFailed {
             instance_id,
             message,
+            ..
         } => assert_eq!((instance_id.as_str(), message.as_str()), ("i-9", "boom")),
         other => panic!("{other:?}"),
     }

@@ -110,6 +110,7 @@ async fn a_failed_start_names_its_instance_and_stops_it() {
         Error::InstanceFailed {
             instance_id,
             message,
+            ..
         } => {
             assert_eq!(*instance_id, launched(&mock));
             assert_eq!(message, "compose up failed");

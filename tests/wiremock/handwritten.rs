@@ -98,6 +98,7 @@ async fn start_reports_the_error_status() {
         Error::InstanceFailed {
             instance_id,
             message,
+            ..
         } => {
             assert_eq!(instance_id, INSTANCE);
             assert_eq!(message, "image pull failed");

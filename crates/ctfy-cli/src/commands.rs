@@ -664,7 +664,7 @@ async fn events(c: &PlatformClient, json: bool, args: EventsArgs) -> Result<(), 
                 eprintln!("warning: fell behind; {missed} events were skipped")
             }
             Ok(_) => {}
-            Err(e @ ctfy::Error::EventDecode { .. }) => eprintln!("warning: {e}"),
+            Err(e @ ctfy::Error::EventDecode { .. }) => eprintln!("warning: {}", e.report()),
             Err(e) => return Err(e.into()),
         }
     }

@@ -63,7 +63,8 @@ impl From<serde_json::Error> for CliError {
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CliError::Sdk(e) => write!(f, "{e}"),
+            // The error and its causes on one line (the error's own text leaves them out).
+            CliError::Sdk(e) => write!(f, "{}", e.report()),
             CliError::Usage(m) | CliError::Failed(m) | CliError::Other(m) => f.write_str(m),
         }
     }
@@ -90,5 +91,24 @@ pub fn sdk_exit_code(e: &ctfy::Error) -> u8 {
         _ if e.is_not_found() => NOT_FOUND,
         _ if e.is_rate_limited() || e.is_retryable() => TRANSIENT,
         _ => OTHER,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An SDK error's message leaves its cause to `source()`: the CLI prints both.
+    #[test]
+    fn an_sdk_error_is_printed_with_its_cause() {
+        let req = ctfy::transport::Request::get("/api/v1/health", &[]).unwrap();
+        let e = ctfy::transport::__private::decode::<u32>(&req, 200, br#""ok""#).unwrap_err();
+        let own = e.to_string();
+        let shown = CliError::Sdk(e).to_string();
+        assert!(shown.starts_with(&own), "{shown}");
+        assert!(
+            shown.ends_with(r#": invalid type: string "ok", expected u32 at line 1 column 4"#),
+            "{shown}"
+        );
     }
 }

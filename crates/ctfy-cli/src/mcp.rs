@@ -107,7 +107,7 @@ struct Fail(String);
 
 impl From<ctfy::Error> for Fail {
     fn from(e: ctfy::Error) -> Self {
-        Fail(e.to_string())
+        Fail(e.report().to_string())
     }
 }
 

@@ -132,7 +132,9 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a bad URL or token.
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a bad URL or token;
+    /// [`Error::Build`](crate::Error::Build) when the HTTP client or its TLS configuration
+    /// cannot be built (a setting of an `http_client_with` hook the TLS backend refuses).
     pub fn build(self) -> Result<PlatformClient> {
         Ok(PlatformClient {
             t: self.inner.build()?,

@@ -240,7 +240,7 @@ pub(crate) async fn pause(
                 )) => break true,
                 Some(Ok(_)) | Some(Err(Error::EventDecode { .. })) => {}
                 Some(Err(e)) => {
-                    tracing::debug!(error = %e, "instance events ended: polling only");
+                    tracing::debug!(error = %e.report(), "instance events ended: polling only");
                     break false;
                 }
                 None => break false,

@@ -362,11 +362,7 @@ async fn within(
                 Some(id) => format!("instance {id} to become ready (the call's deadline)"),
                 None => "the instance launch (the call's deadline)".to_owned(),
             };
-            Err(Error::Timeout {
-                what,
-                after: started.elapsed(),
-                instance_id,
-            })
+            Err(Error::timeout(what, started.elapsed(), instance_id))
         }
     }
 }
@@ -392,24 +388,45 @@ fn launch_request(
 /// is dropped mid-request: the instance the platform creates is then stopped (when `armed`)
 /// instead of running unseen until its TTL.
 async fn launch_guarded(t: &Transport, req: Request, armed: bool) -> Result<StopGuard> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
     let t = t.clone();
-    tokio::spawn(async move {
-        let guard = t
-            .json::<StartResponse>(&req)
+    detached("instance launch", async move {
+        t.json::<StartResponse>(&req)
             .await
             .and_then(|started| Ok(started.id.into_id()?))
             .map(|id| StopGuard {
                 t: t.clone(),
                 id,
                 armed,
-            });
-        // When the caller is gone the guard comes back (or is dropped with the channel) and
-        // stops the instance.
-        let _ = tx.send(guard);
+            })
+    })
+    .await
+}
+
+/// Runs `work` in a tokio task of its own and hands back its result. When the caller's future
+/// is dropped first, the task goes on and its result is dropped there (a [`StopGuard`] then
+/// stops its instance). A task that panicked or was cancelled (its runtime shut down) gives
+/// [`Error::TaskFailed`] named `task`.
+///
+/// The task is spawned at once, on the runtime of the caller's context.
+fn detached<T: Send + 'static>(
+    task: &'static str,
+    work: impl Future<Output = Result<T>> + Send + 'static,
+) -> impl Future<Output = Result<T>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let handle = tokio::spawn(async move {
+        // When the caller is gone the result comes back here and is dropped.
+        let _ = tx.send(work.await);
     });
-    rx.await
-        .unwrap_or_else(|_| Err(Error::InvalidArgument("the launch task panicked".into())))
+    async move {
+        match rx.await {
+            Ok(result) => result,
+            // The sender was dropped unsent: the task ended without finishing.
+            Err(_) => {
+                let panicked = matches!(handle.await, Err(e) if e.is_panic());
+                Err(Error::task_failed(task, panicked))
+            }
+        }
+    }
 }
 
 /// How long a background stop of an abandoned instance may take.
@@ -442,7 +459,7 @@ impl Drop for StopGuard {
             let req = match Request::delete("/instances/{instance_id}", &[id.as_str()]) {
                 Ok(req) => req,
                 Err(e) => {
-                    tracing::warn!(target: "ctfy::instances", instance_id = %id, error = %e, "could not stop an abandoned instance");
+                    tracing::warn!(target: "ctfy::instances", instance_id = %id, error = %e.report(), "could not stop an abandoned instance");
                     return;
                 }
             };
@@ -451,7 +468,7 @@ impl Drop for StopGuard {
                     tracing::info!(target: "ctfy::instances", instance_id = %id, "stopped an instance whose start failed or was abandoned")
                 }
                 Ok(Err(e)) => {
-                    tracing::warn!(target: "ctfy::instances", instance_id = %id, error = %e, "could not stop an abandoned instance")
+                    tracing::warn!(target: "ctfy::instances", instance_id = %id, error = %e.report(), "could not stop an abandoned instance")
                 }
                 Err(_) => {
                     tracing::warn!(target: "ctfy::instances", instance_id = %id, "stopping an abandoned instance took longer than 30 s; gave up")
@@ -493,35 +510,29 @@ async fn wait_ready(
                         });
                     }
                     (InstanceStatus::Error, _) => {
-                        return Err(Error::InstanceFailed {
-                            instance_id: id.clone(),
-                            message: s.error,
-                        });
+                        return Err(Error::instance_failed(id.clone(), s.error));
                     }
                     (InstanceStatus::Stopped, _) => {
-                        return Err(Error::InstanceFailed {
-                            instance_id: id.clone(),
-                            message: "the instance was stopped before it became ready".into(),
-                        });
+                        return Err(Error::instance_failed(
+                            id.clone(),
+                            "the instance was stopped before it became ready",
+                        ));
                     }
                     _ => {}
                 }
             }
             Err(e) if retryable_while_waiting(&e) => {
-                tracing::debug!(target: "ctfy::instances", instance_id = %id, error = %e, "instance not visible yet")
+                tracing::debug!(target: "ctfy::instances", instance_id = %id, error = %e.report(), "instance not visible yet")
             }
             Err(e) => return Err(e),
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(Error::Timeout {
-                what: format!(
-                    "instance {id} to become ready (min_wait {:?}, platform start budget {budget_s} s)",
-                    wait.min_wait
-                ),
-                after: now - started,
-                instance_id: Some(id.clone()),
-            });
+            let what = format!(
+                "instance {id} to become ready (min_wait {:?}, platform start budget {budget_s} s)",
+                wait.min_wait
+            );
+            return Err(Error::timeout(what, now - started, Some(id.clone())));
         }
         crate::events::pause(&mut watch, id, wait.poll_interval, deadline - now).await;
     }
@@ -578,3 +589,63 @@ builder!(
     /// `.timeout()` gives it its own per-attempt timeout. Owned and `Send + 'static`.
     InstancesPendingQuestions => Vec<InstanceQuestionInfo>, json InstanceInfo => pending
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicked_task_is_a_typed_error() {
+        fn boom() -> Result<()> {
+            panic!("a bug in the launch")
+        }
+        let e = detached("instance launch", async { boom() })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TaskFailed {
+                    task: "instance launch",
+                    panicked: true,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), "the instance launch task panicked");
+        // The launch may have reached the platform before the panic.
+        assert!(!e.is_retryable() && e.may_have_been_applied());
+    }
+
+    #[test]
+    fn a_task_cancelled_by_its_runtime_s_shutdown_is_a_typed_error() {
+        let worker = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let waiting = {
+            let _in = worker.enter();
+            detached("instance launch", std::future::pending::<Result<()>>())
+        };
+        // The runtime's shutdown cancels the task, which never finishes.
+        drop(worker);
+        let caller = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let e = caller.block_on(waiting).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TaskFailed {
+                    panicked: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "the instance launch task was cancelled (its runtime shut down)"
+        );
+    }
+}

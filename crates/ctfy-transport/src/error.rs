@@ -14,7 +14,37 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// `detail` (a string or an object); decode errors keep the serde path and the start of the
 /// body; transport errors keep their source. No variant ever contains a token, and every text
 /// that comes from the server is redacted, then bounded (to [`SNIPPET_LEN`] bytes for each
-/// string).
+/// string), the text of the sources included.
+///
+/// An error's message (`Display`) never repeats the error its
+/// [`source`](std::error::Error::source) returns: print [`Error::report`] (or `anyhow`'s
+/// `{:#}`) for the whole chain on one line. The variants with fields are `#[non_exhaustive]`:
+/// match them with `..`; build the ones a test of your code needs with [`ApiError::new`],
+/// [`Error::timeout`], [`Error::instance_failed`] or [`Error::task_failed`].
+///
+/// ```
+/// use std::time::Duration;
+/// use ctfy_transport::Error;
+///
+/// let e = Error::timeout("the flag checker", Duration::from_secs(5), None);
+/// if let Error::Timeout { after, .. } = &e {
+///     assert_eq!(*after, Duration::from_secs(5));
+/// }
+/// ```
+///
+/// A variant with fields cannot be built, or matched without `..`, outside the SDK:
+///
+/// ```compile_fail,E0639
+/// # use ctfy_transport::Error;
+/// let e = Error::Timeout { what: "x".into(), after: std::time::Duration::ZERO, instance_id: None };
+/// ```
+///
+/// ```compile_fail,E0638
+/// # use ctfy_transport::Error;
+/// # fn f(e: Error) {
+/// if let Error::Timeout { what, after, instance_id } = e {}
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -23,9 +53,13 @@ pub enum Error {
     Api(Box<ApiError>),
 
     /// The server answered with a success status, but the body was not what the SDK expected.
+    ///
+    /// Its message names the request, the serde path and the start of the body; serde's own
+    /// message (what it expected) is the [`source`](std::error::Error::source).
     #[error(
-        "could not decode the response to {method} {path} (HTTP {status}) at `{at}`: {source}; body starts with: {snippet}"
+        "could not decode the response to {method} {path} (HTTP {status}) at `{at}` (body starts with: {snippet})"
     )]
+    #[non_exhaustive]
     Decode {
         /// HTTP method of the request.
         method: String,
@@ -43,8 +77,11 @@ pub enum Error {
     },
 
     /// The request never got a complete answer: connection refused or reset, DNS, TLS, a timeout…
-    /// The message names the origin tried (`could not connect to http://127.0.0.1:8000`).
-    #[error("{method} {origin}{path}: {}: {source}", http_kind(.source))]
+    /// The message names the request and the origin tried, and says what kind of failure it
+    /// was (`GET http://127.0.0.1:8000/api/v1/health: could not connect`); reqwest's error,
+    /// the [`source`](std::error::Error::source), says more.
+    #[error("{method} {origin}{path}: {}", http_kind(.source))]
+    #[non_exhaustive]
     Http {
         /// HTTP method of the request.
         method: String,
@@ -67,6 +104,7 @@ pub enum Error {
     #[error(
         "{method} {path}: HTTP {status} redirect to {location:?} was not followed (the SDK follows only GET/HEAD, or other idempotent requests on 307/308, to the same origin, at most 5 times, never to or from a URL that carries a token)"
     )]
+    #[non_exhaustive]
     Redirect {
         /// HTTP method of the request.
         method: String,
@@ -83,6 +121,7 @@ pub enum Error {
     /// ([`TransportBuilder::max_body_size`](crate::TransportBuilder::max_body_size), 64 MiB by
     /// default); it was not read to the end.
     #[error("{method} {path}: the response body (HTTP {status}) is larger than {limit} bytes")]
+    #[non_exhaustive]
     BodyTooLarge {
         /// HTTP method of the request.
         method: String,
@@ -96,7 +135,8 @@ pub enum Error {
 
     /// An identifier or path segment was refused before anything was sent: empty, `.`, `..`,
     /// or containing `/` or `\\`.
-    #[error("invalid identifier: {0}")]
+    /// Its message is the [`InvalidId`]'s own (which names the kind of identifier).
+    #[error(transparent)]
     InvalidId(#[from] InvalidId),
 
     /// A path segment, URL, header or argument was refused before anything was sent.
@@ -106,6 +146,7 @@ pub enum Error {
     /// A challenge instance ended in the `error` state (or was stopped) while the SDK waited
     /// for it to become ready.
     #[error("instance {instance_id} failed to start: {message}")]
+    #[non_exhaustive]
     InstanceFailed {
         /// The instance.
         instance_id: InstanceId,
@@ -115,6 +156,7 @@ pub enum Error {
 
     /// A client-side wait (e.g. for an instance to become ready) ran out of time.
     #[error("timed out after {after:?} waiting for {what}")]
+    #[non_exhaustive]
     Timeout {
         /// What the SDK waited for.
         what: String,
@@ -138,8 +180,10 @@ pub enum Error {
     Stream(StreamError),
 
     /// One frame of an event stream could not be decoded into its typed payload. The stream
-    /// yields this as an item and goes on with the next frame.
-    #[error("could not decode the `{event}` event: {source}; data starts with: {snippet}")]
+    /// yields this as an item and goes on with the next frame. serde's message is the
+    /// [`source`](std::error::Error::source).
+    #[error("could not decode the `{event}` event (data starts with: {snippet})")]
+    #[non_exhaustive]
     EventDecode {
         /// The frame's event name.
         event: String,
@@ -148,6 +192,33 @@ pub enum Error {
         /// The underlying serde error.
         #[source]
         source: serde_json::Error,
+    },
+
+    /// The HTTP client or its TLS configuration could not be built
+    /// ([`TransportBuilder::build`](crate::TransportBuilder::build), or the first event
+    /// stream of a transport with a request timeout, which gets a client of its own). The
+    /// [`source`](std::error::Error::source) is the error of reqwest or rustls. Usually a
+    /// setting of an [`http_client_with`](crate::TransportBuilder::http_client_with) hook
+    /// that the TLS backend refuses.
+    #[error("could not build {what}")]
+    #[non_exhaustive]
+    Build {
+        /// What could not be built: `the HTTP client` or `the TLS configuration`.
+        what: &'static str,
+        /// Why (reqwest's or rustls's error).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
+    /// A task the SDK ran for this call ended without handing back its result: it panicked
+    /// (a bug: please report it), or it was cancelled because its tokio runtime shut down.
+    #[error("the {task} task {}", if *.panicked { "panicked" } else { "was cancelled (its runtime shut down)" })]
+    #[non_exhaustive]
+    TaskFailed {
+        /// Which task: `instance launch`, `shared event stream`.
+        task: &'static str,
+        /// Whether it panicked (`false`: it was cancelled).
+        panicked: bool,
     },
 }
 
@@ -225,6 +296,21 @@ const MAX_DETAIL_JSON: usize = 16 * 1024;
 /// by far more than any token, so that a secret that starts before the cut is masked whole.
 const REDACT_WINDOW: usize = SNIPPET_LEN + 64 * 1024;
 
+/// [`Error::report`]: an error and its sources, joined with `: `.
+struct Report<'a>(&'a Error);
+
+impl std::fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = std::error::Error::source(self.0);
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        Ok(())
+    }
+}
+
 fn http_kind(e: &reqwest::Error) -> &'static str {
     if e.is_timeout() {
         "timed out"
@@ -238,6 +324,76 @@ fn http_kind(e: &reqwest::Error) -> &'static str {
 }
 
 impl Error {
+    /// An [`Error::Timeout`]: a wait for `what` gave up after `after`; `instance_id` is the
+    /// instance it waited on, if any. For code that runs waits of its own beside the SDK's,
+    /// and for tests of code that handles the SDK's errors.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ctfy_transport::Error;
+    ///
+    /// let e = Error::timeout("the scoreboard to open", Duration::from_secs(30), None);
+    /// assert!(e.is_timeout() && e.is_retryable());
+    /// assert_eq!(e.to_string(), "timed out after 30s waiting for the scoreboard to open");
+    /// ```
+    pub fn timeout(
+        what: impl Into<String>,
+        after: Duration,
+        instance_id: Option<InstanceId>,
+    ) -> Self {
+        Error::Timeout {
+            what: what.into(),
+            after,
+            instance_id,
+        }
+    }
+
+    /// An [`Error::InstanceFailed`]: `instance_id` ended in the `error` state (or was stopped)
+    /// with the platform's `message`. For tests of code that handles the SDK's errors.
+    ///
+    /// ```
+    /// use ctfy_transport::Error;
+    /// use ctfy_models::InstanceId;
+    ///
+    /// let e = Error::instance_failed(InstanceId::new("i-1").unwrap(), "image pull failed");
+    /// assert_eq!(e.instance_id().map(|id| id.as_str()), Some("i-1"));
+    /// assert!(!e.is_retryable());
+    /// ```
+    pub fn instance_failed(instance_id: InstanceId, message: impl Into<String>) -> Self {
+        Error::InstanceFailed {
+            instance_id,
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::TaskFailed`]: the `task` the SDK ran for a call panicked (`panicked`) or
+    /// was cancelled. For the SDK's crates that run work in tasks of their own (the launch
+    /// of an instance), and for tests of code that handles the SDK's errors.
+    pub fn task_failed(task: &'static str, panicked: bool) -> Self {
+        Error::TaskFailed { task, panicked }
+    }
+
+    /// This error followed by each of its [`source`](std::error::Error::source)s, joined with
+    /// `: ` — what `anyhow`'s `{:#}` prints. An error's own `Display` never repeats its
+    /// source, so `{}` alone leaves out the cause's text (serde's message for a
+    /// [`Error::Decode`], reqwest's for an [`Error::Http`]); print this where only one line
+    /// is shown (a log, a command-line tool's message).
+    ///
+    /// ```
+    /// use ctfy_transport::{Error, Request, decode};
+    ///
+    /// let req = Request::get("/api/v1/health", &[]).unwrap();
+    /// let e = decode::<u32>(&req, 200, br#""ok""#).unwrap_err();
+    /// assert_eq!(
+    ///     e.report().to_string(),
+    ///     format!("{e}: {}", std::error::Error::source(&e).unwrap()),
+    /// );
+    /// assert!(e.report().to_string().contains("invalid type: string \"ok\", expected u32"));
+    /// ```
+    pub fn report(&self) -> impl std::fmt::Display + '_ {
+        Report(self)
+    }
+
     /// The API error, if this is one.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
@@ -313,9 +469,10 @@ impl Error {
     /// `true` for: a transport failure after the request may have been written (reset,
     /// timeout, a body cut short); a 500/502/504 (the server or a proxy failed, maybe after
     /// acting); a redirect or an undecodable success answer (the server answered, so it
-    /// acted); and a start's deadline ([`Error::Timeout`]): its launch may have gone through,
+    /// acted); a start's deadline ([`Error::Timeout`]): its launch may have gone through,
     /// even when the error names no instance yet (the SDK stops any instance such a start
-    /// created, unless told to keep it).
+    /// created, unless told to keep it); and [`Error::TaskFailed`]: what the task had sent
+    /// before it panicked or was cancelled is unknown.
     ///
     /// ```
     /// use ctfy_transport::{ApiError, Error};
@@ -339,7 +496,7 @@ impl Error {
             Error::Decode { method, .. }
             | Error::Redirect { method, .. }
             | Error::BodyTooLarge { method, .. } => unsafe_to_repeat(method),
-            Error::Timeout { .. } => true,
+            Error::Timeout { .. } | Error::TaskFailed { .. } => true,
             _ => false,
         }
     }
@@ -434,7 +591,8 @@ impl Error {
 
     /// A copy of this error for one more reader of a shared stream. Variants whose source
     /// cannot be copied (a transport or decode error) become a
-    /// [`StreamErrorKind::Connection`] stream error with the same text.
+    /// [`StreamErrorKind::Connection`] stream error whose message is the error's
+    /// [`report`](Error::report) (its text and its sources').
     pub(crate) fn fan_out(&self) -> Self {
         match self {
             Error::Api(e) => Error::Api(e.clone()),
@@ -451,9 +609,13 @@ impl Error {
             },
             Error::Stream(e) => Error::Stream(e.clone()),
             Error::InvalidArgument(m) => Error::InvalidArgument(m.clone()),
+            Error::TaskFailed { task, panicked } => Error::TaskFailed {
+                task,
+                panicked: *panicked,
+            },
             other => Error::Stream(StreamError::new(
                 StreamErrorKind::Connection,
-                other.to_string(),
+                other.report().to_string(),
             )),
         }
     }
@@ -947,6 +1109,168 @@ mod tests {
         assert!(timeout(Some(InstanceId::new("i-1").unwrap())).may_have_been_applied());
         assert!(timeout(None).may_have_been_applied());
         assert!(!Error::InvalidArgument("x".into()).may_have_been_applied());
+        assert!(Error::task_failed("instance launch", true).may_have_been_applied());
+    }
+
+    /// The name of `e`'s variant. Exhaustive (no wildcard): a new variant does not compile
+    /// until [`one_of_each`] builds one.
+    fn variant(e: &Error) -> &'static str {
+        match e {
+            Error::Api(_) => "Api",
+            Error::Decode { .. } => "Decode",
+            Error::Http { .. } => "Http",
+            Error::Redirect { .. } => "Redirect",
+            Error::BodyTooLarge { .. } => "BodyTooLarge",
+            Error::InvalidId(_) => "InvalidId",
+            Error::InvalidArgument(_) => "InvalidArgument",
+            Error::InstanceFailed { .. } => "InstanceFailed",
+            Error::Timeout { .. } => "Timeout",
+            Error::Tunnel(_) => "Tunnel",
+            Error::Stream(_) => "Stream",
+            Error::EventDecode { .. } => "EventDecode",
+            Error::Build { .. } => "Build",
+            Error::TaskFailed { .. } => "TaskFailed",
+        }
+    }
+
+    /// One error of each variant, with sources as the SDK gives them (a refused connection
+    /// for [`Error::Http`]).
+    async fn one_of_each() -> Vec<Error> {
+        let serde = || serde_json::from_str::<u32>(r#""seven""#).unwrap_err();
+        // The transport's client: a bare `reqwest::Client::new()` panics with only
+        // `rustls-ring` on (reqwest has no provider of its own then).
+        let t = crate::Transport::builder("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+        let refused = t
+            .http_client()
+            .get("http://127.0.0.1:1/api/v1/health")
+            .send()
+            .await
+            .unwrap_err();
+        let builder = t.http_client().get("no scheme").build().unwrap_err();
+        let id = || InstanceId::new("i-1").unwrap();
+        vec![
+            ApiError::new(404)
+                .with_code("instance_not_found")
+                .with_detail("Instance not found")
+                .with_request("GET", "/api/v1/instances/i-1")
+                .into(),
+            Error::Decode {
+                method: "GET".into(),
+                path: "/api/v1/health".into(),
+                status: 200,
+                at: "status".into(),
+                snippet: r#"{"status":"seven"}"#.into(),
+                source: serde(),
+            },
+            Error::http("GET", "http://127.0.0.1:1", "/api/v1/health", refused),
+            Error::Redirect {
+                method: "POST".into(),
+                path: "/x".into(),
+                status: 302,
+                location: Some("/y".into()),
+            },
+            Error::BodyTooLarge {
+                method: "GET".into(),
+                path: "/x".into(),
+                status: 200,
+                limit: 10,
+            },
+            InstanceId::new("a/b").unwrap_err().into(),
+            Error::InvalidArgument("the page size must not be 0".into()),
+            Error::instance_failed(id(), "image pull failed"),
+            Error::timeout(
+                "instance i-1 to become ready",
+                Duration::from_secs(3),
+                Some(id()),
+            ),
+            Error::Tunnel("no WireGuard backend".into()),
+            Error::stream(StreamErrorKind::IdleTimeout, "nothing for 60 s"),
+            Error::EventDecode {
+                event: "instance_status".into(),
+                snippet: r#"{"n":"seven"}"#.into(),
+                source: serde(),
+            },
+            Error::Build {
+                what: "the HTTP client",
+                source: Box::new(builder.without_url()),
+            },
+            Error::task_failed("instance launch", true),
+        ]
+    }
+
+    /// The texts of `e` and of each of its sources, in order.
+    fn chain(e: &Error) -> Vec<String> {
+        let mut texts = vec![e.to_string()];
+        let mut next = std::error::Error::source(e);
+        while let Some(source) = next {
+            texts.push(source.to_string());
+            next = source.source();
+        }
+        texts
+    }
+
+    #[tokio::test]
+    async fn no_error_repeats_its_source() {
+        let all = one_of_each().await;
+        let names: std::collections::BTreeSet<_> = all.iter().map(variant).collect();
+        assert_eq!(names.len(), all.len(), "one of each variant: {names:?}");
+        for e in &all {
+            let texts = chain(e);
+            for pair in texts.windows(2) {
+                assert!(
+                    !pair[0].contains(&pair[1]),
+                    "{}: {:?} repeats its source {:?}",
+                    variant(e),
+                    pair[0],
+                    pair[1]
+                );
+            }
+            // What anyhow's `{:#}` prints: each text once.
+            let report = texts.join(": ");
+            assert_eq!(e.report().to_string(), report);
+            for text in &texts {
+                assert_eq!(report.matches(text.as_str()).count(), 1, "{report}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sources_keep_what_the_messages_leave_out() {
+        let all = one_of_each().await;
+        let report = |name| {
+            let e = all.iter().find(|e| variant(e) == name).unwrap();
+            (e.to_string(), e.report().to_string())
+        };
+        let (shown, full) = report("Decode");
+        assert_eq!(
+            shown,
+            r#"could not decode the response to GET /api/v1/health (HTTP 200) at `status` (body starts with: {"status":"seven"})"#
+        );
+        assert!(
+            full.ends_with(r#": invalid type: string "seven", expected u32 at line 1 column 7"#),
+            "{full}"
+        );
+        let (shown, full) = report("Http");
+        assert_eq!(
+            shown,
+            "GET http://127.0.0.1:1/api/v1/health: could not connect"
+        );
+        assert!(full.len() > shown.len(), "{full}");
+        let (shown, full) = report("Build");
+        assert_eq!(shown, "could not build the HTTP client");
+        assert!(
+            full.starts_with("could not build the HTTP client: builder error"),
+            "{full}"
+        );
+        let (shown, _) = report("InvalidId");
+        assert_eq!(
+            shown,
+            r#"InstanceId "a/b" must not contain '/' or '\' (it would change the route)"#
+        );
+        let (shown, _) = report("TaskFailed");
+        assert_eq!(shown, "the instance launch task panicked");
     }
 
     proptest::proptest! {

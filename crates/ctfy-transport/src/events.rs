@@ -462,7 +462,7 @@ async fn step(mut st: Box<State>) -> Option<(Result<SseItem>, Box<State>)> {
                             .unwrap_or_default()
                             .min(st.t.retry_policy().max_retry_after);
                         let delay = next_delay(&mut st).max(floor);
-                        tracing::debug!(path = st.req.template(), error = %err, ?delay, "event stream: reconnecting");
+                        tracing::debug!(path = st.req.template(), error = %err.report(), ?delay, "event stream: reconnecting");
                         st.phase = Phase::Connect(delay);
                     }
                 }
@@ -542,7 +542,7 @@ async fn step(mut st: Box<State>) -> Option<(Result<SseItem>, Box<State>)> {
                 }
                 match &why {
                     Some(e) => {
-                        tracing::debug!(path = st.req.template(), error = %e, "event stream: connection lost")
+                        tracing::debug!(path = st.req.template(), error = %e.report(), "event stream: connection lost")
                     }
                     None => tracing::debug!(
                         path = st.req.template(),

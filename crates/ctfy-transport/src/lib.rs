@@ -33,6 +33,22 @@
 //! A new major version of any of these (a new minor one for the 0.x crates) is a breaking
 //! change of this SDK, and comes only in a release that says so in its CHANGELOG.
 //! Everything in the hidden `__private` module is the generated clients' plumbing, not API.
+//!
+//! # TLS
+//!
+//! The crate features choose the TLS backend; they are additive, and when several are on, the
+//! first of this list that is on is used:
+//!
+//! 1. `native-tls`: the operating system's library (OpenSSL, Security.framework, SChannel).
+//! 2. `rustls-ring`: rustls with the ring crypto provider.
+//! 3. `rustls` (the default): rustls with the aws-lc-rs crypto provider.
+//!
+//! Without any of them there is no TLS (`http://` only). The explicit choice wins over the
+//! default: to use ring or native-tls, turn off the default features (else aws-lc-rs is still
+//! compiled, though unused). [`TLS_BACKEND`] says which backend a build uses. With rustls, a
+//! crypto provider the program installed as the process default
+//! (`rustls::crypto::CryptoProvider::install_default`) is used instead of the feature's.
+//! `webpki-roots` replaces the system's CA roots with bundled ones for either rustls feature.
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -45,17 +61,53 @@ pub mod interceptor;
 mod paginate;
 pub mod redact;
 mod request;
-#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+#[cfg(all(
+    feature = "webpki-roots",
+    not(any(feature = "rustls", feature = "rustls-ring"))
+))]
+compile_error!(
+    "the `webpki-roots` feature chooses the CA roots of rustls: turn on `rustls` (aws-lc-rs) or `rustls-ring` (ring) as well"
+);
+
+/// The TLS backend this build uses, from the crate features (see [the crate docs](crate#tls)
+/// for the precedence): `"native-tls"`, `"rustls (ring)"`, `"rustls (aws-lc-rs)"`, or
+/// `"none"` when no TLS feature is on (`http://` base URLs only).
+///
+/// ```
+/// let backend = ctfy_transport::TLS_BACKEND;
+/// assert!(["native-tls", "rustls (ring)", "rustls (aws-lc-rs)", "none"].contains(&backend));
+/// ```
+pub const TLS_BACKEND: &str = if cfg!(feature = "native-tls") {
+    "native-tls"
+} else if cfg!(feature = "rustls-ring") {
+    "rustls (ring)"
+} else if cfg!(feature = "rustls") {
+    "rustls (aws-lc-rs)"
+} else {
+    "none"
+};
+
+#[cfg(all(
+    any(feature = "rustls", feature = "rustls-ring"),
+    not(feature = "native-tls")
+))]
 mod tls;
 /// Without rustls as the backend (no TLS, or native-tls chosen), reqwest configures TLS itself.
-#[cfg(not(all(feature = "rustls", not(feature = "native-tls"))))]
+#[cfg(not(all(
+    any(feature = "rustls", feature = "rustls-ring"),
+    not(feature = "native-tls")
+)))]
 mod tls {
     pub(crate) fn preconfigured(
         b: reqwest::ClientBuilder,
     ) -> crate::Result<reqwest::ClientBuilder> {
-        Ok(b)
+        Ok(before_hook(b))
     }
     pub(crate) fn before_hook(b: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        // native-tls wins over rustls when both are compiled in (reqwest's default agrees;
+        // said here so that the choice does not rest on it).
+        #[cfg(feature = "native-tls")]
+        let b = b.tls_backend_native();
         b
     }
 }

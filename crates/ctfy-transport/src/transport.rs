@@ -270,10 +270,14 @@ impl TransportBuilder {
     /// redirect: a 3xx comes back to you as it is.
     ///
     /// TLS: without a hook, every transport of the process shares one rustls configuration
-    /// that reads the CA roots once, at the first https handshake. With a hook, reqwest builds
-    /// the TLS configuration from the hook's builder (so its roots, identities and TLS settings
-    /// apply), and with the `rustls` feature it reads the system's CA files at each `build()`
-    /// (a few milliseconds); with `webpki-roots`, the hook starts from the bundled roots.
+    /// that reads the CA roots at the first https handshake and keeps them (a failed read is
+    /// tried again at a later handshake). With a hook, reqwest builds the TLS configuration
+    /// from the hook's builder (so its roots, identities and TLS settings apply), and with
+    /// rustls it reads the system's CA files at each `build()` (a few milliseconds); with
+    /// `webpki-roots`, the hook starts from the bundled roots. reqwest then takes the
+    /// process's default rustls crypto provider: with `rustls-ring`, the transport installs
+    /// ring as that default first, unless the program installed one (install yours before
+    /// you build a transport with a hook, if you want another).
     ///
     /// The hook can run twice: streams (the event stream, [`Transport::send_streaming`]) use
     /// a second client built from the same settings at the first stream, without the request
@@ -344,8 +348,10 @@ impl TransportBuilder {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a base URL that is not `http(s)://…`, carries
-    /// credentials (`user:password@`) or a query, for a token with characters a header cannot
-    /// carry, or when the HTTP client cannot be built.
+    /// credentials (`user:password@`) or a query, or for a token with characters a header
+    /// cannot carry; [`Error::Build`] when the HTTP client or its TLS configuration cannot be
+    /// built (a setting of the [`http_client_with`](TransportBuilder::http_client_with) hook
+    /// that the TLS backend refuses, say).
     pub fn build(self) -> Result<Transport> {
         let base = normalize_base(&self.base_url, self.api_prefix)?;
         let auth = bearer(self.token.as_ref())?;
@@ -437,7 +443,11 @@ impl HttpRecipe {
         http.redirect(reqwest::redirect::Policy::none())
             .referer(false)
             .build()
-            .map_err(|e| Error::InvalidArgument(format!("could not build the HTTP client: {e}")))
+            .map_err(|e| Error::Build {
+                what: "the HTTP client",
+                // A builder error keeps no URL, but no URL may show in an error.
+                source: Box::new(e.without_url()),
+            })
     }
 }
 
@@ -749,7 +759,7 @@ impl Transport {
     /// stream, and a timeout that never fires still costs a timer check at every chunk).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if that client cannot be built (the ordinary one was built
+    /// [`Error::Build`] if that client cannot be built (the ordinary one was built
     /// from the same settings, so this is not expected).
     pub(crate) fn stream_client(&self) -> Result<&reqwest::Client> {
         let inner = &self.inner;
@@ -951,7 +961,7 @@ impl Transport {
                         .next()
                         .unwrap_or(policy.max_delay),
                 };
-                tracing::debug!(target: "ctfy::request", method = %req.method, path = req.path(), attempt, error = %err, ?delay, "retrying");
+                tracing::debug!(target: "ctfy::request", method = %req.method, path = req.path(), attempt, error = %err.report(), ?delay, "retrying");
                 // Boxed: a timer is large, and only a retry needs one.
                 Box::pin(tokio::time::sleep(delay)).await;
             }
@@ -1838,6 +1848,29 @@ mod tests {
             "{shown}"
         );
         assert_eq!((cut.line(), cut.column()), (1, 100_009));
+    }
+
+    /// serde's message, now only in the source of a decode error, is redacted there: the
+    /// whole chain (what anyhow's `{:#}` prints) and the Debug never show the token.
+    #[test]
+    fn the_chain_of_a_decode_error_never_shows_the_token() {
+        const TOKEN: &str = "pt_chainCanary42";
+        let t = Transport::builder("http://127.0.0.1:1")
+            .token(TOKEN)
+            .build()
+            .unwrap();
+        let body = format!(r#"{{"id": "{TOKEN}"}}"#);
+        let quoting = || serde_json::from_str::<u32>(&format!("\"{TOKEN}\"")).unwrap_err();
+        assert!(quoting().to_string().contains(TOKEN));
+        let failure = ("id".to_owned(), quoting());
+        let decode = decode_error("GET", "/x", 200, body.as_bytes(), failure, &t.secrets());
+        let event = t.event_decode_error("instance_status", &body, quoting());
+        for e in [decode, event] {
+            let source = std::error::Error::source(&e).unwrap().to_string();
+            assert!(source.contains("<redacted>"), "{source}");
+            let shown = format!("{} {:#} {e:?}", e.report(), e);
+            assert!(!shown.contains(TOKEN), "{shown}");
+        }
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! `127.0.0.1` and `localhost` (`leaf.der`, key `leaf.key.der`, PKCS#8), valid until 2126.
 //! Made with the openssl CLI: an EC P-256 CA (`basicConstraints=CA:TRUE`) and a leaf with
 //! `CA:FALSE`, `extendedKeyUsage=serverAuth`, `subjectAltName=IP:127.0.0.1,DNS:localhost`.
-#![cfg(all(feature = "rustls", not(feature = "native-tls")))]
+#![cfg(all(
+    any(feature = "rustls", feature = "rustls-ring"),
+    not(feature = "native-tls")
+))]
 
 use std::error::Error as _;
 use std::sync::Arc;
@@ -104,6 +107,34 @@ async fn roots_added_through_the_hook_are_trusted() {
         .build()
         .unwrap();
     assert_eq!(get(&t).await.unwrap(), serde_json::json!({"status": "ok"}));
+}
+
+/// A hook whose TLS settings the backend refuses: `Error::Build`, with reqwest's error (and
+/// its reason) as the source, instead of a string.
+#[test]
+fn a_client_the_backend_cannot_build_is_a_build_error_with_its_source() {
+    let err = Transport::builder("https://127.0.0.1:1")
+        .token("pt_secret")
+        .http_client_with(|b| {
+            b.tls_version_min(reqwest::tls::Version::TLS_1_3)
+                .tls_version_max(reqwest::tls::Version::TLS_1_2)
+        })
+        .build()
+        .unwrap_err();
+    let text = chain(&err);
+    assert!(
+        matches!(
+            err,
+            Error::Build {
+                what: "the HTTP client",
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert_eq!(err.to_string(), "could not build the HTTP client");
+    assert!(text.contains("empty supported tls versions"), "{text}");
+    assert!(!err.is_retryable() && !text.contains("pt_secret"), "{text}");
 }
 
 /// The shared configuration's verifier reads the system roots, which `SSL_CERT_FILE` names:

@@ -426,6 +426,7 @@ mod auth {
                 path,
                 status,
                 location,
+                ..
             } => {
                 assert_eq!(method, "GET");
                 assert_eq!(path, "/api/v1/away");

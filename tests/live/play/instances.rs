@@ -266,6 +266,7 @@ async fn failing_challenge_and_unregistered_starts() {
         Error::InstanceFailed {
             instance_id,
             message,
+            ..
         } => {
             assert!(!instance_id.is_empty());
             assert!(message.contains("FAIL"), "{message}");

@@ -385,11 +385,14 @@ impl MockPlatformBuilder {
             .unwrap_or_else(|e| panic!("ctfy::testing: loopback address: {e}"));
         let url = format!("http://{addr}");
         let _ = shared.origin.set(url.clone());
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
+        // Built by a transport (which follows no redirect): a bare reqwest client has no
+        // crypto provider with only `rustls-ring` on, and would panic.
+        let http = ctfy_transport::Transport::builder(url.as_str())
+            .http_client_with(|b| b.no_proxy())
             .build()
-            .unwrap_or_else(|e| panic!("ctfy::testing: HTTP client: {e}"));
+            .unwrap_or_else(|e| panic!("ctfy::testing: HTTP client: {}", e.report()))
+            .http_client()
+            .clone();
         let app = server::router(server::Front {
             shared: Arc::clone(&shared),
             inner: server.uri(),

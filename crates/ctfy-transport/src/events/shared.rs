@@ -74,6 +74,8 @@ enum End {
     Finished,
     /// The task was aborted ([`Transport::close_streams`]) or its runtime stopped.
     Aborted,
+    /// The task panicked.
+    Panicked,
 }
 
 /// What a reader gets next.
@@ -224,6 +226,8 @@ impl Drop for CloseOnDrop {
     fn drop(&mut self) {
         let end = if self.finished {
             End::Finished
+        } else if std::thread::panicking() {
+            End::Panicked
         } else {
             End::Aborted
         };
@@ -390,6 +394,12 @@ async fn read(reader: Reader) -> Option<(Result<SseItem>, Reader)> {
             );
             return Some((Err(e), Reader::Done));
         }
+        Next::End(End::Panicked) => {
+            return Some((
+                Err(Error::task_failed("shared event stream", true)),
+                Reader::Done,
+            ));
+        }
     };
     Some((Ok(item), Reader::Live(live)))
 }
@@ -421,5 +431,41 @@ impl Transport {
     /// How many shared event-stream connections of this transport are open (or connecting).
     pub fn shared_streams(&self) -> usize {
         self.hubs().live()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The end each reader is told of when a hub's task ends in `how`.
+    fn end_seen(how: impl FnOnce(CloseOnDrop) + std::panic::UnwindSafe) -> Option<End> {
+        let slot = Arc::new(ReaderSlot {
+            queue: Mutex::default(),
+            ready: Notify::new(),
+        });
+        let state = Arc::new(Mutex::new(HubState {
+            readers: vec![Arc::downgrade(&slot)],
+            ..HubState::default()
+        }));
+        let closer = CloseOnDrop {
+            state: Arc::clone(&state),
+            finished: false,
+        };
+        let _ = std::panic::catch_unwind(move || how(closer));
+        assert!(lock(&state).ended);
+        lock(&slot.queue).closed
+    }
+
+    #[test]
+    fn a_panicked_hub_task_is_told_apart_from_an_aborted_one() {
+        let panicked = end_seen(|closer| {
+            let _closer = closer;
+            panic!("a bug in the hub's task");
+        });
+        assert!(matches!(panicked, Some(End::Panicked)));
+        assert!(matches!(end_seen(drop), Some(End::Aborted)));
+        let finished = end_seen(|mut closer| closer.finished = true);
+        assert!(matches!(finished, Some(End::Finished)));
     }
 }
