@@ -6,20 +6,29 @@
 //! - the "solver" captures each flag from the instance's web service (`GET <service>/flag`,
 //!   `GET <service>/flag/<question>`, as the stand-in node serves them), submits only the
 //!   questions not solved yet, then stops the instance;
+//! - question-only challenges (no instance) are answered from a [`QaSolver`]: by default an
+//!   [`AnswerTable`] read from the file `AGENT_QA_ANSWERS` names. An agent cannot know the
+//!   answers, and a wrong one uses up an attempt, so a question without an answer (or whose
+//!   prerequisites are not solved) is left alone, and the challenge reported skipped;
 //! - a progress line per challenge on stderr (`indicatif`), a summary table on stdout;
 //! - exit status: 0 when every challenge was solved, already solved or skipped, 1 when one
 //!   failed, 2 when the run could not start (no competition, bad token…).
 //!
 //! Environment: `CTFY_PLATFORM_URL` (else `CTFY_URL`) and `CTFY_TOKEN` (see `PlatformClient::from_env`),
 //! optionally `CTFY_COMPETITION` (default: the first running competition),
-//! `AGENT_CONCURRENCY`, `AGENT_START_TIMEOUT_S`. Against the local platform:
+//! `AGENT_CONCURRENCY`, `AGENT_START_TIMEOUT_S`, `AGENT_QA_ANSWERS` (a file of lines
+//! `CHALLENGE/QUESTION = answer`, `#` for comments; a `multi_select` question's answer lists
+//! its choices separated by commas). Against the local platform:
 //! `scripts/with-platform.sh cargo run --example agent_loop`.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ctfy::models::{ChallengeInfo, CompetitionId};
+use ctfy::models::{
+    ChallengeInfo, CompetitionId, QaChallengeView, QuestionId, QuestionPublicInfo, StringOrList,
+};
 use ctfy::{Error, PlatformClient, Registration};
 use futures::TryStreamExt;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -36,6 +45,90 @@ pub struct Settings {
     pub start_timeout: Duration,
     /// How often a start polls the instance status.
     pub poll_interval: Duration,
+    /// Where the answers of question-only challenges come from.
+    pub qa: Arc<dyn QaSolver>,
+}
+
+/// A source of answers for the questions of question-only challenges.
+pub trait QaSolver: std::fmt::Debug + Send + Sync {
+    /// The answer to submit for `question` of `challenge`, or `None` to leave it unanswered.
+    fn answer(
+        &self,
+        challenge: &QaChallengeView,
+        question: &QuestionPublicInfo,
+    ) -> Option<StringOrList>;
+}
+
+/// Known answers, keyed by challenge id and question id: the default [`QaSolver`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnswerTable(BTreeMap<(String, String), String>);
+
+impl AnswerTable {
+    /// Parses lines `CHALLENGE/QUESTION = answer`; blank lines and lines starting with `#`
+    /// are skipped.
+    ///
+    /// # Errors
+    /// A line that is not of that form, named by its number.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut table = BTreeMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let parsed = line.split_once('=').and_then(|(key, answer)| {
+                let (challenge, question) = key.trim().split_once('/')?;
+                let (challenge, question) = (challenge.trim(), question.trim());
+                (!challenge.is_empty() && !question.is_empty())
+                    .then(|| ((challenge.to_owned(), question.to_owned()), answer.trim()))
+            });
+            let Some((key, answer)) = parsed else {
+                return Err(format!(
+                    "line {}: expected `CHALLENGE/QUESTION = answer`",
+                    n + 1
+                ));
+            };
+            table.insert(key, answer.to_owned());
+        }
+        Ok(Self(table))
+    }
+
+    /// Reads the file `AGENT_QA_ANSWERS` names; an empty table when it is unset.
+    fn from_env() -> Result<Self, String> {
+        match std::env::var("AGENT_QA_ANSWERS") {
+            Ok(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("AGENT_QA_ANSWERS={path:?}: {e}"))?;
+                Self::parse(&text).map_err(|e| format!("AGENT_QA_ANSWERS={path:?}: {e}"))
+            }
+            Err(_) => Ok(Self::default()),
+        }
+    }
+}
+
+impl QaSolver for AnswerTable {
+    fn answer(
+        &self,
+        challenge: &QaChallengeView,
+        question: &QuestionPublicInfo,
+    ) -> Option<StringOrList> {
+        let key = (
+            challenge.id.as_str().to_owned(),
+            question.id.as_str().to_owned(),
+        );
+        let answer = self.0.get(&key)?;
+        Some(if question.mode.as_deref() == Some("multi_select") {
+            StringOrList::from(
+                answer
+                    .split(',')
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .collect::<Vec<_>>(),
+            )
+        } else {
+            StringOrList::from(answer)
+        })
+    }
 }
 
 impl Settings {
@@ -54,6 +147,7 @@ impl Settings {
             concurrency: num("AGENT_CONCURRENCY", 4)?.max(1) as usize,
             start_timeout: Duration::from_secs(num("AGENT_START_TIMEOUT_S", 120)?),
             poll_interval: Duration::from_millis(500),
+            qa: Arc::new(AnswerTable::from_env()?),
         })
     }
 }
@@ -196,7 +290,7 @@ async fn play_one(
         return Outcome::AlreadySolved;
     }
     if challenge.is_qa_only {
-        return Outcome::Skipped("question-only: this agent has no solver for it".into());
+        return play_qa(client, competition, challenge, settings.qa.as_ref(), bar).await;
     }
     bar.set_message("starting an instance");
     let ready = match client
@@ -212,11 +306,73 @@ async fn play_one(
     };
     let outcome = solve(client, challenge, &ready, bar).await;
     bar.set_message("stopping");
-    // After the last answer the platform may have stopped it already: `Ok(false)` then.
+    // The platform stops a fully solved instance by itself, a moment after the last answer:
+    // this stop usually still finds it (`Ok(true)`), a later one would not (`Ok(false)`).
+    // Both are success.
     if let Err(e) = client.instances().stop(&ready.id).await {
         return Outcome::Failed(format!("stop {}: {}", ready.id, e.report()));
     }
     outcome
+}
+
+/// Answers the open questions of a question-only challenge that the solver has answers for,
+/// in the challenge's order, each only once its prerequisites are solved.
+async fn play_qa(
+    client: &PlatformClient,
+    competition: &CompetitionId,
+    challenge: &ChallengeInfo,
+    solver: &dyn QaSolver,
+    bar: &ProgressBar,
+) -> Outcome {
+    bar.set_message("reading the questions");
+    // The team's progress on question-only challenges shows only in this view.
+    let view = match client.submissions().list_qa_challenges(competition).await {
+        Ok(views) => views.into_iter().find(|v| v.id == challenge.id),
+        Err(e) => return Outcome::Failed(format!("list questions: {e}")),
+    };
+    let Some(view) = view else {
+        return Outcome::Skipped("not listed among the question-only challenges".into());
+    };
+    let mut solved: Vec<QuestionId> = view.solved_question_ids.clone();
+    let (mut answered, mut left, mut wrong) = (0, Vec::new(), Vec::new());
+    for q in &view.questions {
+        if solved.contains(&q.id) {
+            continue;
+        }
+        let unlocked = q
+            .requires
+            .iter()
+            .all(|r| solved.iter().any(|s| s.as_str() == r.as_str()));
+        let answer = unlocked.then(|| solver.answer(&view, q)).flatten();
+        let Some(answer) = answer else {
+            left.push(q.id.to_string());
+            continue;
+        };
+        bar.set_message(format!("answering {}", q.id));
+        match client
+            .submissions()
+            .submit_qa(competition, &view.id, answer)
+            .question_id(&q.id)
+            .await
+        {
+            Ok(verdict) if verdict.correct => {
+                answered += 1;
+                solved.push(q.id.clone());
+            }
+            Ok(_) => wrong.push(q.id.to_string()),
+            Err(e) => return Outcome::Failed(format!("submit {}: {e}", q.id)),
+        }
+    }
+    if !wrong.is_empty() {
+        Outcome::Failed(format!("wrong answers: {}", wrong.join(", ")))
+    } else if !left.is_empty() {
+        Outcome::Skipped(format!(
+            "{answered} answered, no answer for {}",
+            left.join(", ")
+        ))
+    } else {
+        Outcome::Solved(answered)
+    }
 }
 
 async fn solve(
@@ -304,6 +460,7 @@ pub fn exit_status(reports: &[Report]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ctfy::models::With;
     use ctfy::testing::{MockChallenge, MockPlatform, Route};
 
     fn settings() -> Settings {
@@ -312,6 +469,7 @@ mod tests {
             concurrency: 2,
             start_timeout: Duration::from_millis(800),
             poll_interval: Duration::from_millis(20),
+            qa: Arc::new(AnswerTable::default()),
         }
     }
 
@@ -344,7 +502,11 @@ mod tests {
         assert!(
             matches!(outcome(&reports, "STUCK-1"), Outcome::Failed(m) if m.contains("timed out"))
         );
-        assert!(matches!(outcome(&reports, "QA-1"), Outcome::Skipped(_)));
+        // Without answers the question-only challenge is left alone, not guessed at.
+        assert!(
+            matches!(outcome(&reports, "QA-1"), Outcome::Skipped(m) if m.contains("no answer for answer"))
+        );
+        assert_eq!(mock.requests(Route::SubmitQa), 0);
         assert_eq!(exit_status(&reports), 1);
         assert!(summary(&reports).contains("FAILED: start:"));
 
@@ -373,5 +535,99 @@ mod tests {
         let reports = play(&mock.client(), &settings(), &hidden).await.unwrap();
         assert_eq!(exit_status(&reports), 0);
         assert_eq!(mock.requests(Route::Register), 1);
+    }
+
+    #[test]
+    fn the_answer_table_reads_its_file_format() {
+        let table = AnswerTable::parse(
+            "# trivia\n\nQA-1/q1 = 22\n  QA-1 / q2=a, b \nQA-2/answer = x = y\n",
+        )
+        .unwrap();
+        let view = QaChallengeView::default().with(|v| v.id = "QA-1".parse().unwrap());
+        let question = |id: &str, mode: Option<&str>| {
+            QuestionPublicInfo::default().with(|q| {
+                q.id = id.parse().unwrap();
+                q.mode = mode.map(str::to_owned);
+            })
+        };
+        assert_eq!(
+            table.answer(&view, &question("q1", Some("static"))),
+            Some(StringOrList::from("22"))
+        );
+        assert_eq!(
+            table.answer(&view, &question("q2", Some("multi_select"))),
+            Some(StringOrList::from(vec!["a".to_owned(), "b".to_owned()]))
+        );
+        assert_eq!(table.answer(&view, &question("q3", None)), None);
+        assert!(
+            AnswerTable::parse("QA-1 = 22")
+                .unwrap_err()
+                .contains("line 1")
+        );
+    }
+
+    #[tokio::test]
+    async fn question_only_challenges_are_played_to_the_end_with_known_answers() {
+        let mock = MockPlatform::builder()
+            .challenge(
+                MockChallenge::qa("QA-1")
+                    .question("q1", "22")
+                    .question("q2", "port 8080"),
+            )
+            .challenge(
+                MockChallenge::qa("QA-2")
+                    .question("known", "yes")
+                    .question("unknown", "nobody knows"),
+            )
+            .start()
+            .await;
+        let table =
+            AnswerTable::parse("QA-1/q1 = 22\nQA-1/q2 = port 8080\nQA-2/known = yes\n").unwrap();
+        let settings = Settings {
+            qa: Arc::new(table),
+            ..settings()
+        };
+        let hidden = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
+        let reports = play(&mock.client(), &settings, &hidden).await.unwrap();
+
+        assert_eq!(outcome(&reports, "QA-1"), &Outcome::Solved(2));
+        assert!(
+            matches!(outcome(&reports, "QA-2"), Outcome::Skipped(m) if m.contains("1 answered, no answer for unknown"))
+        );
+        assert_eq!(exit_status(&reports), 0);
+        assert_eq!(mock.requests(Route::SubmitQa), 3);
+        assert_eq!(mock.requests(Route::Launch), 0);
+        let views = mock
+            .client()
+            .submissions()
+            .list_qa_challenges(mock.competition_id())
+            .await
+            .unwrap();
+        assert_eq!(views[0].solved_question_ids, ["q1", "q2"]);
+
+        // A second run sends nothing more: QA-1 is solved, QA-2's known answer is in.
+        let again = play(&mock.client(), &settings, &hidden).await.unwrap();
+        assert_eq!(outcome(&again, "QA-1"), &Outcome::AlreadySolved);
+        assert!(
+            matches!(outcome(&again, "QA-2"), Outcome::Skipped(m) if m.starts_with("0 answered"))
+        );
+        assert_eq!(mock.requests(Route::SubmitQa), 3);
+        mock.assert_no_resubmission();
+    }
+
+    #[tokio::test]
+    async fn a_wrong_answer_fails_the_challenge() {
+        let mock = MockPlatform::builder()
+            .challenge(MockChallenge::qa("QA-1").question("answer", "22"))
+            .start()
+            .await;
+        let settings = Settings {
+            qa: Arc::new(AnswerTable::parse("QA-1/answer = 23").unwrap()),
+            ..settings()
+        };
+        let hidden = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
+        let reports = play(&mock.client(), &settings, &hidden).await.unwrap();
+        assert!(matches!(outcome(&reports, "QA-1"), Outcome::Failed(m) if m.contains("answer")));
+        assert_eq!(exit_status(&reports), 1);
     }
 }

@@ -177,3 +177,34 @@ fn msrv_is_stated_in_every_manifest() {
     }
     assert!(read("Cargo.toml").contains("rust-version.workspace = true"));
 }
+
+/// `docs/AGENTS.md` says a `stop()` right after a full solve usually still finds the instance
+/// (`Ok(true)`: the platform's auto-stop runs in the background), and that the testing kit
+/// behaves the same way; the kit does, and the old claim (`Ok(false)`) is gone from the docs.
+#[tokio::test]
+async fn a_stop_right_after_a_full_solve_is_what_the_guide_says() {
+    let guide = read("docs/AGENTS.md");
+    let claim = "usually still finds the instance and stops it (`Ok(true)`)";
+    assert!(guide.contains(claim), "docs/AGENTS.md should say: {claim}");
+    assert!(guide.contains("`MockPlatformBuilder::auto_stop_delay`"));
+    assert!(!guide.contains("then finds it gone (`Ok(false)`)"));
+
+    let mock = ctfy::testing::MockPlatform::start().await;
+    let client = mock.client();
+    let ready = client
+        .instances()
+        .start("WEB-001")
+        .poll_interval(std::time::Duration::from_millis(20))
+        .await
+        .unwrap();
+    let flag = mock
+        .fetch(&format!("{}/flag", ready.surface.services[0].url()))
+        .await;
+    let result = client
+        .submissions()
+        .submit(&ready.id, flag.trim())
+        .await
+        .unwrap();
+    assert!(result.challenge_fully_solved);
+    assert!(client.instances().stop(&ready.id).await.unwrap());
+}

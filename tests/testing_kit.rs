@@ -71,13 +71,10 @@ async fn the_default_scenario_plays_end_to_end() {
     );
     let result = client.submissions().submit(&ready.id, &flag).await.unwrap();
     assert!(result.correct && result.challenge_fully_solved);
-    // A full solve stops the instance by itself, as on the platform: the stop finds it gone.
-    assert!(!client.instances().stop(&ready.id).await.unwrap());
-    let instances = mock.instances();
-    assert_eq!(
-        instances[0].stop_reason.as_deref(),
-        Some("auto_stop_after_solve")
-    );
+    // The platform's auto-stop after a full solve runs in the background: a stop right after
+    // the last answer still finds the instance, as it does live.
+    assert!(client.instances().stop(&ready.id).await.unwrap());
+    assert_eq!(mock.instances()[0].stop_reason.as_deref(), Some(""));
 
     let qa = client
         .submissions()
@@ -105,6 +102,110 @@ async fn the_default_scenario_plays_end_to_end() {
     assert_eq!(mock.requests(Route::Launch), 1);
     assert_eq!(mock.requests(Route::Submit), 1);
     assert_eq!(mock.solved().len(), 2);
+}
+
+/// The kit's auto-stop after a full solve is asynchronous, as the platform's is: the answer
+/// comes back first, the instance stays ready for `auto_stop_delay`, then it is stopped with
+/// reason `auto_stop_after_solve` and an `instance_stopped` frame; a `stop()` then gets 404
+/// and returns `Ok(false)`.
+#[tokio::test]
+async fn a_full_solve_stops_the_instance_a_moment_later() {
+    let delay = Duration::from_millis(300);
+    let mock = MockPlatform::builder()
+        .challenge(MockChallenge::instance("WEB-1"))
+        .auto_stop_delay(delay)
+        .start()
+        .await;
+    let client = mock.session_client();
+    let mut stream = client.events();
+    // Wait for the stream to be live, so it sees the frames of what follows.
+    loop {
+        let got = tokio::time::timeout(Duration::from_secs(5), stream.next()).await;
+        if matches!(got, Ok(Some(Ok(Notice::Connected)))) {
+            break;
+        }
+        assert!(matches!(got, Ok(Some(Ok(_)))), "{got:?}");
+    }
+    let (ready, flag) = launch_and_capture(&mock, "WEB-1").await;
+    let solved_at = Instant::now();
+    let result = client.submissions().submit(&ready.id, &flag).await.unwrap();
+    assert!(result.correct && result.challenge_fully_solved);
+
+    // Right after the answer the instance still runs, and its status says ready.
+    assert!(mock.instances()[0].is_running());
+    let status = client.instances().status(&ready.id).await.unwrap();
+    assert_eq!(status.status, InstanceStatus::Ready);
+
+    // Then the auto-stop tears it down, and says so on the event stream.
+    let stopped = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match stream.next().await {
+                Some(Ok(Notice::Event(Event::InstanceStopped(e)))) => return e,
+                Some(Ok(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(solved_at.elapsed() >= delay, "{:?}", solved_at.elapsed());
+    assert_eq!(stopped.instance_id, ready.id);
+    assert_eq!(stopped.reason, "auto_stop_after_solve");
+    assert_eq!(
+        mock.instances()[0].stop_reason.as_deref(),
+        Some("auto_stop_after_solve")
+    );
+    // A stop now finds it gone: still a success, `Ok(false)`.
+    assert!(!client.instances().stop(&ready.id).await.unwrap());
+    mock.assert_no_instance_running().await;
+}
+
+/// A stop sent right after the last answer wins the race with the auto-stop (`Ok(true)`, a
+/// user stop), and the auto-stop that comes due afterwards does nothing.
+#[tokio::test]
+async fn a_stop_right_after_a_full_solve_stops_the_instance_itself() {
+    let mock = MockPlatform::start().await;
+    let client = mock.client();
+    let (ready, flag) = launch_and_capture(&mock, "WEB-001").await;
+    assert!(
+        client
+            .submissions()
+            .submit(&ready.id, &flag)
+            .await
+            .unwrap()
+            .challenge_fully_solved
+    );
+    assert!(client.instances().stop(&ready.id).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let instances = mock.instances();
+    assert_eq!(instances[0].status, InstanceStatus::Stopped);
+    assert_eq!(instances[0].stop_reason.as_deref(), Some(""));
+}
+
+/// `auto_stop_delay(Duration::ZERO)` stops the instance before the answer goes out, to test
+/// an agent's `Ok(false)` branch deterministically.
+#[tokio::test]
+async fn a_zero_auto_stop_delay_finds_the_instance_gone() {
+    let mock = MockPlatform::builder()
+        .challenge(MockChallenge::instance("WEB-1"))
+        .auto_stop_delay(Duration::ZERO)
+        .start()
+        .await;
+    let client = mock.client();
+    let (ready, flag) = launch_and_capture(&mock, "WEB-1").await;
+    assert!(
+        client
+            .submissions()
+            .submit(&ready.id, &flag)
+            .await
+            .unwrap()
+            .correct
+    );
+    assert!(!client.instances().stop(&ready.id).await.unwrap());
+    assert_eq!(
+        mock.instances()[0].stop_reason.as_deref(),
+        Some("auto_stop_after_solve")
+    );
 }
 
 #[tokio::test]

@@ -111,9 +111,13 @@ impl Instances<'_> {
     }
 
     /// Stops an instance (`DELETE /instances/{instance_id}`; Python SDK:
-    /// `client.instances.stop`). An instance that is already gone (404,
-    /// e.g. auto-stopped after a full solve) counts as stopped: the result says whether this
-    /// call stopped it (`true`) or found it gone (`false`).
+    /// `client.instances.stop`). An instance that is already gone (404, e.g. expired or
+    /// auto-stopped) counts as stopped: the result says whether this call stopped it (`true`)
+    /// or found it gone (`false`). Both are success.
+    ///
+    /// After a full solve the platform stops the instance by itself, but in a background job:
+    /// a `stop` sent right after the last answer usually still finds it (`true`), a later one
+    /// may not (`false`). Do not branch on which.
     ///
     /// Returns an owned builder: `.await` it (or `.send()`); `.timeout()` sets this call's
     /// per-attempt timeout.
@@ -557,8 +561,8 @@ impl Instances<'_> {
     /// (the same ids came back): answering a question may unlock the next ones.
     ///
     /// # Errors
-    /// 404 `instance_not_found` once the instance is gone (e.g. auto-stopped after the last
-    /// answer); 403 `forbidden` for another team's instance; any [`Error`].
+    /// 404 `instance_not_found` once the instance is gone (e.g. auto-stopped a moment after
+    /// the last answer); 403 `forbidden` for another team's instance; any [`Error`].
     ///
     /// Returns an owned builder: `.await` it (or `.send()`); `.timeout()` sets this call's
     /// per-attempt timeout.

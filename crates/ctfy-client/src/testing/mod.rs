@@ -8,6 +8,12 @@
 //! codes and auto-stop after a full solve are the platform's. Afterwards a test asks it what
 //! the code did.
 //!
+//! The auto-stop is asynchronous, as on the platform: the answer that completes an
+//! instance's challenge comes back first, and the instance runs on until the auto-stop
+//! tears it down [a moment later](MockPlatformBuilder::auto_stop_delay) (500 ms by
+//! default). So a `stop()` right after the last answer finds it running and returns
+//! `Ok(true)`, as it does live; one sent later finds it gone and returns `Ok(false)`.
+//!
 //! ```
 //! use ctfy::testing::MockPlatform;
 //!
@@ -67,6 +73,13 @@ use state::{Responder, Shared, State};
 
 /// A stateful stand-in for the ctfy platform on a loopback port; see the
 /// [module docs](self). Dropping it shuts it down.
+///
+/// After the team answers the last open question of an instance's challenge, the instance
+/// is not stopped at once: like the platform's background auto-stop, the kit stops it
+/// (status `stopped`, reason `auto_stop_after_solve`, an `instance_stopped` frame)
+/// [`auto_stop_delay`](MockPlatformBuilder::auto_stop_delay) later, 500 ms by default. Until
+/// then it stays ready, and `instances().stop(id)` stops it and returns `Ok(true)`; after
+/// that, `stop` gets a 404 and returns `Ok(false)`. Code under test must accept both.
 pub struct MockPlatform {
     server: MockServer,
     shared: Arc<Shared>,
@@ -118,6 +131,7 @@ impl MockPlatform {
             faults: Vec::new(),
             script: EventScript::new(),
             scoreboard: None,
+            auto_stop_delay: AUTO_STOP_DELAY,
         }
     }
 
@@ -295,7 +309,11 @@ pub struct MockPlatformBuilder {
     faults: Vec<(Route, Fault)>,
     script: EventScript,
     scoreboard: Option<Vec<ScoreboardEntry>>,
+    auto_stop_delay: Duration,
 }
+
+/// How long after a full solve the kit's auto-stop tears the instance down, by default.
+const AUTO_STOP_DELAY: Duration = Duration::from_millis(500);
 
 impl MockPlatformBuilder {
     /// The competition (default [`CompetitionInfo::fixture`]). Its `challenge_ids` become
@@ -339,6 +357,17 @@ impl MockPlatformBuilder {
         self
     }
 
+    /// How long after the answer that fully solves an instance's challenge the auto-stop
+    /// tears the instance down (default 500 ms). The platform does it in a background job,
+    /// so the instance outlives the answer by a moment; the kit models that moment with this
+    /// delay. [`Duration::ZERO`] stops the instance before the answer goes out, so that an
+    /// agent's `stop()` right after the last answer deterministically finds it gone
+    /// (`Ok(false)`), the rarer case live.
+    pub fn auto_stop_delay(mut self, delay: Duration) -> Self {
+        self.auto_stop_delay = delay;
+        self
+    }
+
     /// Starts the mock platform on a loopback port.
     ///
     /// # Panics
@@ -370,6 +399,7 @@ impl MockPlatformBuilder {
             invites: Vec::new(),
             next_id: 0,
             peak_running: 0,
+            auto_stop_delay: self.auto_stop_delay,
         });
         let server = MockServer::start().await;
         Mock::given(any())

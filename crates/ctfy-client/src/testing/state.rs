@@ -3,7 +3,7 @@
 use ctfy_models::With;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ctfy_models::events::{
     Actor, Event, FlagCorrect, FlagWrong, InstanceError, InstanceReady, InstanceStarted,
@@ -47,12 +47,15 @@ pub struct MockInstance {
     pub competition_id: CompetitionId,
     /// Its status now: `starting`, `ready`, `error` or `stopped`.
     pub status: InstanceStatus,
-    /// Why it stopped, once stopped: `""` for a `DELETE`, `auto_stop_after_solve` after the
-    /// team solved every question.
+    /// Why it stopped, once stopped: `""` for a `DELETE`, `auto_stop_after_solve` when the
+    /// auto-stop tore it down, [a moment](super::MockPlatformBuilder::auto_stop_delay) after
+    /// the team solved every question.
     pub stop_reason: Option<String>,
     /// How many times its status was polled.
     pub status_polls: u32,
     pub(crate) launched: Instant,
+    /// When the platform's auto-stop tears it down, once the team solved every question.
+    pub(crate) auto_stop_at: Option<Instant>,
     pub(crate) challenge: usize,
 }
 
@@ -108,6 +111,8 @@ pub(crate) struct State {
     pub(crate) next_id: u64,
     /// The most instances that ran at once.
     pub(crate) peak_running: usize,
+    /// How long after a full solve the auto-stop tears the instance down.
+    pub(crate) auto_stop_delay: Duration,
 }
 
 /// What the responder, the event stream and the [`MockPlatform`](super::MockPlatform) share.
@@ -165,11 +170,22 @@ impl Shared {
         })
     }
 
-    /// Brings time-based start-ups up to date: instances whose delay has passed become ready,
-    /// and their `instance_ready` frame is published.
+    /// Brings time-based changes up to date: instances whose start-up delay has passed become
+    /// ready (their `instance_ready` frame is published), and fully solved instances whose
+    /// auto-stop is due are stopped (`instance_stopped`, reason `auto_stop_after_solve`).
     pub(crate) fn tick(&self) {
         let mut st = self.lock();
         let now = Instant::now();
+        let stopping: Vec<usize> = st
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.is_running() && i.auto_stop_at.is_some_and(|at| now >= at))
+            .map(|(n, _)| n)
+            .collect();
+        for n in stopping {
+            self.stop(&mut st, n, "auto_stop_after_solve");
+        }
         let due: Vec<usize> = st
             .instances
             .iter()
@@ -536,6 +552,7 @@ impl Shared {
             stop_reason: None,
             status_polls: 0,
             launched: Instant::now(),
+            auto_stop_at: None,
             challenge: n,
         };
         st.instances.push(inst);
@@ -587,6 +604,7 @@ impl Shared {
     fn stop(&self, st: &mut State, n: usize, reason: &str) {
         let i = &mut st.instances[n];
         i.status = InstanceStatus::Stopped;
+        i.auto_stop_at = None;
         i.stop_reason = Some(reason.to_owned());
         let actor = if reason.is_empty() {
             user_actor()
@@ -690,8 +708,14 @@ impl Shared {
             );
         }
         if let (true, Some((k, _))) = (fully, &inst) {
-            // The platform tears a fully solved instance down by itself.
-            self.stop(st, *k, "auto_stop_after_solve");
+            // The platform tears a fully solved instance down by itself, but in a background
+            // job: the answer goes out first, and the instance runs on for a moment.
+            let delay = st.auto_stop_delay;
+            if delay.is_zero() {
+                self.stop(st, *k, "auto_stop_after_solve");
+            } else if st.instances[*k].auto_stop_at.is_none() {
+                st.instances[*k].auto_stop_at = Some(Instant::now() + delay);
+            }
         }
         ok(&SubmissionResponse::default().with(|it| {
             it.id = uuid(st);
