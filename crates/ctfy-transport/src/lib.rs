@@ -106,17 +106,17 @@ pub mod __private {
     }
 }
 
+/// The byte buffers of bodies and downloads.
+pub use bytes;
 pub use redact::redact;
 /// The HTTP client crate the transport is built on, for callers that bring their own `reqwest::Client`.
 pub use reqwest;
-/// The byte buffers of bodies and downloads.
-pub use bytes;
+pub use reqwest::Method;
 /// The secret wrapper [`Transport::token`] returns.
 pub use secrecy;
-/// The URL type of [`Transport::base_url`].
-pub use url;
-pub use reqwest::Method;
 pub use transport::{
     DEFAULT_MAX_BODY_SIZE, Download, REQUEST_LOG_TARGET, RawResponse, RetryPolicy, TokenKind,
     Transport, TransportBuilder,
 };
+/// The URL type of [`Transport::base_url`].
+pub use url;
