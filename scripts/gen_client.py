@@ -13,7 +13,7 @@ Inputs
 Outputs (all committed)
 - crates/ctfy-client/src/generated/*.rs   player namespaces, root calls, competition handle, team
 - crates/ctfy-admin/src/generated/*.rs    operator namespaces
-- crates/ctfy-node/src/generated.rs       NodeClient methods
+- crates/ctfy-node/src/generated/*.rs     NodeClient methods (the node client has one namespace)
 - tests/wiremock/gen_*.rs                 one wiremock test per generated method
 - tests/fixtures/examples.json            realistic example of every schema
 - docs/METHODS.md                         Python method -> Rust call table
@@ -146,6 +146,13 @@ ID_SAMPLES = {
 OWNER_NAMES = {
     # `Registration` is the enum of `Competition::register` (solo / create / join).
     "registration": "RegistrationForm",
+}
+# Where each crate's generated calls go: one module per namespace, a `mod.rs` re-exporting
+# them and the `namespaces.md` map its crate docs include.
+GEN_DIRS = {
+    "client": "crates/ctfy-client/src/generated",
+    "admin": "crates/ctfy-admin/src/generated",
+    "node": "crates/ctfy-node/src/generated",
 }
 TOKENS = {"client": "pf_test", "admin": "pt_test", "node": "node_test"}
 # Names a setter may not take (the builder's own methods).
@@ -1399,7 +1406,7 @@ class Emitter:
 
     def write(self):
         by = self.group()
-        gen_dirs = {"client": ROOT / "crates/ctfy-client/src/generated", "admin": ROOT / "crates/ctfy-admin/src/generated"}
+        gen_dirs = {crate: ROOT / d for crate, d in GEN_DIRS.items()}
         for d in gen_dirs.values():
             d.mkdir(parents=True, exist_ok=True)
             for f in d.glob("*.rs"):
@@ -1408,11 +1415,8 @@ class Emitter:
         # team modules need each other's accessors even when one has no methods
         for (crate, module), ms in sorted(by.items()):
             text = self.module_text(crate, module, ms)
-            if crate == "node":
-                (ROOT / "crates/ctfy-node/src/generated.rs").write_text(text)
-            else:
-                (gen_dirs[crate] / f"{module}.rs").write_text(text)
-                mods[crate].append(module)
+            (gen_dirs[crate] / f"{module}.rs").write_text(text)
+            mods[crate].append(module)
         for crate, names in mods.items():
             lines = [HEADER, "\n//! Generated namespaces: one module per namespace, re-exported at the crate root.\n\n"]
             for n in sorted(names):
@@ -1723,8 +1727,7 @@ def main() -> int:
     if rustfmt:
         # Same result as `cargo fmt` (no rustfmt.toml in the workspace): a fresh clone
         # regenerates byte-identical files (tests/regen.rs checks it).
-        files = [str(f) for d in ("crates/ctfy-client/src/generated", "crates/ctfy-admin/src/generated")
-                 for f in sorted((ROOT / d).glob("*.rs"))] + [str(ROOT / "crates/ctfy-node/src/generated.rs")]
+        files = [str(f) for d in GEN_DIRS.values() for f in sorted((ROOT / d).glob("*.rs"))]
         files += [str(f) for f in sorted(tdir.glob("gen_*.rs"))]
         # (tests/wiremock.rs is emitted formatted: rustfmt would read its hand-written modules.)
         files += [str(ROOT / "crates/ctfy-models/src/query.rs")]

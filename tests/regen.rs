@@ -22,7 +22,7 @@ const OUTPUTS: &[&str] = &[
     "crates/ctfy-models/tests/support/schemas.rs",
     "crates/ctfy-client/src/generated",
     "crates/ctfy-admin/src/generated",
-    "crates/ctfy-node/src/generated.rs",
+    "crates/ctfy-node/src/generated",
     "tests/wiremock.rs",
     "tests/wiremock/gen_*",
     "tests/fixtures/examples.json",

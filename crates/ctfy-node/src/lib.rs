@@ -8,6 +8,8 @@
 //! `detail` kept (a string, or `{"code", "message"}` when the node names its failure, which
 //! then fills [`ApiError::code`]).
 
+#![doc = ""]
+#![doc = include_str!("generated/namespaces.md")]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
