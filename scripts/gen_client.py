@@ -1261,11 +1261,11 @@ def emit_method(m: Method) -> tuple[str, str]:
     owner = m.place["owner"]
     btxt.append("builder!(")
     if m.optional:
-        btxt.append(f"    /// Request builder of [`{owner}::{m.name}`]: set optional parameters, then `.await` it")
+        btxt.append(f"    /// Request builder of [`{owner}::{m.name}`](crate::{owner}::{m.name}): set optional parameters, then `.await` it")
     else:
-        btxt.append(f"    /// Request builder of [`{owner}::{m.name}`]: `.await` it")
-    btxt.append("    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and")
-    btxt.append("    /// `Send + 'static`: it can move into a spawned task.")
+        btxt.append(f"    /// Request builder of [`{owner}::{m.name}`](crate::{owner}::{m.name}): `.await` it")
+    btxt.append("    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the")
+    btxt.append("    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.")
     if m.send == "page":
         btxt.append(f"    {m.builder} => {m.ret}")
     elif m.send == "field":

@@ -28,6 +28,8 @@ const CORE_PAGES: &[&str] = &[
 fn build() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let target = root.join("target").join("nested");
+    // rustdoc leaves the pages of items that no longer exist: start from nothing.
+    let _ = std::fs::remove_dir_all(target.join("doc").join("ctfy"));
     let status = Command::new(env!("CARGO"))
         .args([
             "doc",
@@ -115,7 +117,10 @@ fn docs_rs_shows_the_whole_sdk_with_working_links_and_feature_badges() {
         all.len()
     );
     let mut broken = Vec::new();
-    for page in &all {
+    // `ctfy::transport::reqwest` is reqwest itself, re-exported for `http_client_with`: its
+    // pages are reqwest's documentation, with reqwest's own links.
+    let foreign = doc.join("transport").join("reqwest");
+    for page in all.iter().filter(|p| !p.starts_with(&foreign)) {
         let html = std::fs::read_to_string(page).expect("page");
         for link in broken_links(own_part(&html)) {
             broken.push(format!(

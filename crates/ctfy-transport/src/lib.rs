@@ -18,17 +18,17 @@
 //! the latency.
 //!
 //! # Other crates' types in this API
-//! The public API shows the types of a few other crates on purpose, each re-exported here so
-//! that you can name the exact version the SDK uses:
+//! The public API shows the types of a few other crates on purpose; depend on the same major
+//! version to name them (`reqwest` is also re-exported, for [`TransportBuilder::http_client_with`]):
 //!
-//! | crate (version) | where | re-export |
-//! |---|---|---|
-//! | `reqwest` 0.13 (and the `http` 1 types it re-exports: `Method`, `HeaderMap`, `StatusCode`…) | [`TransportBuilder::http_client_with`], [`Transport::http_client`], [`Transport::send_streaming`], the source of [`Error::Http`], [`interceptor`] | [`reqwest`] |
-//! | `url` 2 | [`Transport::base_url`], [`Transport::url`], [`interceptor::RequestInfo::url`] | [`url`] |
-//! | `secrecy` 0.10 | [`Transport::token`] (a `SecretString`, so it cannot be printed by mistake) | [`secrecy`] |
-//! | `bytes` 1 | bodies: [`Download`], [`RawResponse`], [`Body`], upload parameters | [`bytes`] |
-//! | `futures` 0.3 | [`PageStream`] (a boxed `Stream`) | — (`futures-core` is stable) |
-//! | `serde` / `serde_json` 1 | every model; [`ApiError::detail`] is a `serde_json::Value` | — |
+//! | crate (version) | where |
+//! |---|---|
+//! | `reqwest` 0.13 (and the `http` 1 types it re-exports: `Method`, `HeaderMap`, `StatusCode`…) | [`TransportBuilder::http_client_with`], [`Transport::http_client`], [`Transport::send_streaming`], the source of [`Error::Http`], [`interceptor`] |
+//! | `url` 2 | [`Transport::base_url`], [`Transport::url`], [`interceptor::RequestInfo::url`] |
+//! | `secrecy` 0.10 | [`Transport::token`] (a `SecretString`, so it cannot be printed by mistake) |
+//! | `bytes` 1 | bodies: [`Download`], [`RawResponse`], [`Body`], upload parameters |
+//! | `futures` 0.3 | [`PageStream`] (a boxed `Stream`) |
+//! | `serde` / `serde_json` 1 | every model; [`ApiError::detail`] is a `serde_json::Value` |
 //!
 //! A new major version of any of these (a new minor one for the 0.x crates) is a breaking
 //! change of this SDK, and comes only in a release that says so in its CHANGELOG.
@@ -159,17 +159,11 @@ pub mod __private {
     }
 }
 
-/// The byte buffers of bodies and downloads.
-pub use bytes;
 pub use redact::redact;
 /// The HTTP client crate the transport is built on, for callers that bring their own `reqwest::Client`.
 pub use reqwest;
 pub use reqwest::Method;
-/// The secret wrapper [`Transport::token`] returns.
-pub use secrecy;
 pub use transport::{
     DEFAULT_MAX_BODY_SIZE, Download, REQUEST_LOG_TARGET, RawResponse, RetryPolicy, TokenKind,
     Transport, TransportBuilder,
 };
-/// The URL type of [`Transport::base_url`].
-pub use url;

@@ -152,7 +152,8 @@ impl Request {
     /// with its placeholders filled, in order, by the encoded `args`.
     ///
     /// # Errors
-    /// [`Error::InvalidId`] when a segment is refused (see [`encode_segment`]).
+    /// [`Error::InvalidId`] when a segment is refused: empty, `.` or `..`, or containing `/`
+    /// or `\\` (the platform decodes `%2F` before routing).
     pub fn new(method: Method, template: &'static str, args: &[&str]) -> Result<Self> {
         let path = if args.is_empty() && !template.contains('{') {
             Cow::Borrowed(template)

@@ -110,15 +110,15 @@ impl AdminAchievements<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminAchievements::grant`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAchievements::grant`](crate::AdminAchievements::grant): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAchievementsGrant => m::TeamAchievement, json
 );
 
 builder!(
-    /// Request builder of [`AdminAchievements::revoke`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAchievements::revoke`](crate::AdminAchievements::revoke): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAchievementsRevoke => (), empty
 );

@@ -163,9 +163,9 @@ impl AdminAnnouncements<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminAnnouncements::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAnnouncements::list`](crate::AdminAnnouncements::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAnnouncementsList => Page<m::AnnouncementInfo>
 );
 
@@ -181,9 +181,9 @@ impl AdminAnnouncementsList {
 }
 
 builder!(
-    /// Request builder of [`AdminAnnouncements::create`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAnnouncements::create`](crate::AdminAnnouncements::create): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAnnouncementsCreate => m::AnnouncementInfo, json
 );
 
@@ -213,9 +213,9 @@ impl AdminAnnouncementsCreate {
 }
 
 builder!(
-    /// Request builder of [`AdminAnnouncements::update`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAnnouncements::update`](crate::AdminAnnouncements::update): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAnnouncementsUpdate => m::AnnouncementInfo, json
 );
 
@@ -269,8 +269,8 @@ impl AdminAnnouncementsUpdate {
 }
 
 builder!(
-    /// Request builder of [`AdminAnnouncements::delete`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAnnouncements::delete`](crate::AdminAnnouncements::delete): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAnnouncementsDelete => std::collections::BTreeMap<String, String>, json
 );

@@ -726,9 +726,9 @@ impl AdminAuthoredChallenges<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::list`](crate::AdminAuthoredChallenges::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesList => Page<m::AdminAuthoredChallengeRow>
 );
 
@@ -796,37 +796,37 @@ impl AdminAuthoredChallengesList {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::build_capability`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::build_capability`](crate::AdminAuthoredChallenges::build_capability): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesBuildCapability => m::AuthoredBuildCapability, json
 );
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::get`](crate::AdminAuthoredChallenges::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesGet => m::AdminAuthoredChallengeDetail, json
 );
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::audit`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::audit`](crate::AdminAuthoredChallenges::audit): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesAudit => m::AuthoredAuditReport, json
 );
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::read_file`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::read_file`](crate::AdminAuthoredChallenges::read_file): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesReadFile => m::AuthoredChallengeFileBody, json
 );
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::graduation`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::graduation`](crate::AdminAuthoredChallenges::graduation): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesGraduation => m::AuthoredGraduationInfo, json
 );
 
@@ -838,16 +838,16 @@ impl AdminAuthoredChallengesGraduation {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::graduation_bundle`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::graduation_bundle`](crate::AdminAuthoredChallenges::graduation_bundle): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesGraduationBundle => Download, download
 );
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::review`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::review`](crate::AdminAuthoredChallenges::review): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesReview => m::AdminAuthoredChallengeRow, json
 );
 
@@ -859,23 +859,23 @@ impl AdminAuthoredChallengesReview {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::push`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::push`](crate::AdminAuthoredChallenges::push): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesPush => m::AdminTaskInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::smoke`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::smoke`](crate::AdminAuthoredChallenges::smoke): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesSmoke => m::AdminTaskInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::publish`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::publish`](crate::AdminAuthoredChallenges::publish): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesPublish => m::AdminAuthoredChallengeRow, json
 );
 
@@ -887,16 +887,16 @@ impl AdminAuthoredChallengesPublish {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::unpublish`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::unpublish`](crate::AdminAuthoredChallenges::unpublish): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesUnpublish => m::AdminAuthoredChallengeRow, json
 );
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::curate`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::curate`](crate::AdminAuthoredChallenges::curate): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesCurate => m::AdminAuthoredChallengeRow, json
 );
 
@@ -911,9 +911,9 @@ impl AdminAuthoredChallengesCurate {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::uncurate`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::uncurate`](crate::AdminAuthoredChallenges::uncurate): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesUncurate => m::AdminAuthoredChallengeRow, json
 );
 
@@ -928,30 +928,30 @@ impl AdminAuthoredChallengesUncurate {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::revisions`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::revisions`](crate::AdminAuthoredChallenges::revisions): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesRevisions => Vec<m::AdminAuthoredRevisionRow>, json
 );
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::revision_diff`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::revision_diff`](crate::AdminAuthoredChallenges::revision_diff): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesRevisionDiff => m::AuthoredRevisionDiff, json
 );
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::read_revision_file`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::read_revision_file`](crate::AdminAuthoredChallenges::read_revision_file): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesReadRevisionFile => m::AuthoredChallengeFileBody, json
 );
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::review_revision`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::review_revision`](crate::AdminAuthoredChallenges::review_revision): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesReviewRevision => m::AdminAuthoredRevisionRow, json
 );
 
@@ -963,9 +963,9 @@ impl AdminAuthoredChallengesReviewRevision {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoredChallenges::apply_revision`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoredChallenges::apply_revision`](crate::AdminAuthoredChallenges::apply_revision): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoredChallengesApplyRevision => m::AdminAuthoredChallengeRow, json
 );
 

@@ -149,9 +149,9 @@ impl AdminAuthoringReviewers<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoringReviewers::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoringReviewers::list`](crate::AdminAuthoringReviewers::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoringReviewersList => Page<m::AuthoringReviewerInfo>
 );
 
@@ -167,9 +167,9 @@ impl AdminAuthoringReviewersList {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoringReviewers::grant`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoringReviewers::grant`](crate::AdminAuthoringReviewers::grant): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoringReviewersGrant => m::AuthoringReviewerInfo, json
 );
 
@@ -185,8 +185,8 @@ impl AdminAuthoringReviewersGrant {
 }
 
 builder!(
-    /// Request builder of [`AdminAuthoringReviewers::revoke`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAuthoringReviewers::revoke`](crate::AdminAuthoringReviewers::revoke): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAuthoringReviewersRevoke => std::collections::BTreeMap<String, String>, json
 );

@@ -516,16 +516,16 @@ impl AdminAwd<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminAwd::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::get`](crate::AdminAwd::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdGet => m::AwdMatchInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminAwd::configure`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::configure`](crate::AdminAwd::configure): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdConfigure => m::AwdMatchInfo, json
 );
 
@@ -594,44 +594,44 @@ impl AdminAwdConfigure {
 }
 
 builder!(
-    /// Request builder of [`AdminAwd::delete`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::delete`](crate::AdminAwd::delete): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdDelete => (), empty
 );
 
 builder!(
-    /// Request builder of [`AdminAwd::plan`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::plan`](crate::AdminAwd::plan): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdPlan => m::AwdProvisionPlanInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminAwd::arena_peers`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::arena_peers`](crate::AdminAwd::arena_peers): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdArenaPeers => m::AwdArenaPeersResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminAwd::corroboration`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::corroboration`](crate::AdminAwd::corroboration): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdCorroboration => m::AwdCorroborationResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminAwd::defence_anchor`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::defence_anchor`](crate::AdminAwd::defence_anchor): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdDefenceAnchor => m::AwdDefenceAnchorResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminAwd::sla_history`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::sla_history`](crate::AdminAwd::sla_history): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdSlaHistory => m::AwdSlaHistoryResponse, json
 );
 
@@ -643,43 +643,43 @@ impl AdminAwdSlaHistory {
 }
 
 builder!(
-    /// Request builder of [`AdminAwd::attack_anchor`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::attack_anchor`](crate::AdminAwd::attack_anchor): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdAttackAnchor => m::AwdAttackAnchorResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminAwd::forensics`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::forensics`](crate::AdminAwd::forensics): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdForensics => m::AwdForensicsResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminAwd::grade_forensics`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::grade_forensics`](crate::AdminAwd::grade_forensics): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdGradeForensics => m::AdminTaskInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminAwd::provision`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::provision`](crate::AdminAwd::provision): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdProvision => m::AdminTaskInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminAwd::start_anyway`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::start_anyway`](crate::AdminAwd::start_anyway): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdStartAnyway => m::AwdMatchInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminAwd::teardown`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminAwd::teardown`](crate::AdminAwd::teardown): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminAwdTeardown => m::AdminTaskInfo, json
 );

@@ -642,23 +642,23 @@ impl AdminChallenges<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::rescan`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::rescan`](crate::AdminChallenges::rescan): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesRescan => m::AdminTaskInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminChallenges::build`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::build`](crate::AdminChallenges::build): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesBuild => m::AdminTaskInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminChallenges::build_all`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::build_all`](crate::AdminChallenges::build_all): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesBuildAll => m::AdminTaskInfo, json
 );
 
@@ -673,9 +673,9 @@ impl AdminChallengesBuildAll {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::build_push`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::build_push`](crate::AdminChallenges::build_push): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesBuildPush => m::AdminTaskInfo, json
 );
 
@@ -701,30 +701,30 @@ impl AdminChallengesBuildPush {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::questions`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::questions`](crate::AdminChallenges::questions): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesQuestions => m::AdminChallengeQuestions, json
 );
 
 builder!(
-    /// Request builder of [`AdminChallenges::blueprint`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::blueprint`](crate::AdminChallenges::blueprint): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesBlueprint => m::ChallengeBlueprint, json
 );
 
 builder!(
-    /// Request builder of [`AdminChallenges::range_progress`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::range_progress`](crate::AdminChallenges::range_progress): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesRangeProgress => m::RangeProgress, json
 );
 
 builder!(
-    /// Request builder of [`AdminChallenges::range_replay`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::range_replay`](crate::AdminChallenges::range_replay): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesRangeReplay => m::RangeReplay, json
 );
 
@@ -736,23 +736,23 @@ impl AdminChallengesRangeReplay {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::build_state`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::build_state`](crate::AdminChallenges::build_state): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesBuildState => m::ChallengeBuildStateResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminChallenges::pull`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::pull`](crate::AdminChallenges::pull): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesPull => m::AdminTaskInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminChallenges::pull_all`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::pull_all`](crate::AdminChallenges::pull_all): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesPullAll => m::AdminTaskInfo, json
 );
 
@@ -767,16 +767,16 @@ impl AdminChallengesPullAll {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::pull_state`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::pull_state`](crate::AdminChallenges::pull_state): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesPullState => m::ChallengePullStateResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminChallenges::stats`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::stats`](crate::AdminChallenges::stats): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesStats => Page<m::AdminChallengeStatsRow>
 );
 
@@ -811,9 +811,9 @@ impl AdminChallengesStats {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::timeseries`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::timeseries`](crate::AdminChallenges::timeseries): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesTimeseries => m::AdminChallengeTimeseries, json
 );
 
@@ -829,16 +829,16 @@ impl AdminChallengesTimeseries {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::latency_histogram`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::latency_histogram`](crate::AdminChallenges::latency_histogram): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesLatencyHistogram => Vec<m::AdminChallengeLatencyBucket>, json
 );
 
 builder!(
-    /// Request builder of [`AdminChallenges::feedback`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::feedback`](crate::AdminChallenges::feedback): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesFeedback => Page<m::AdminFeedbackRow>
 );
 
@@ -861,9 +861,9 @@ impl AdminChallengesFeedback {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::reset_question_attempts`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::reset_question_attempts`](crate::AdminChallenges::reset_question_attempts): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesResetQuestionAttempts => m::QuestionAttemptResetInfo, json
 );
 
@@ -875,9 +875,9 @@ impl AdminChallengesResetQuestionAttempts {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::list_llm_budgets`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::list_llm_budgets`](crate::AdminChallenges::list_llm_budgets): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesListLlmBudgets => m::LlmBudgetPage, json
 );
 
@@ -892,9 +892,9 @@ impl AdminChallengesListLlmBudgets {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::deception_stats`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::deception_stats`](crate::AdminChallenges::deception_stats): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesDeceptionStats => m::DeceptionStats, json
 );
 
@@ -917,9 +917,9 @@ impl AdminChallengesDeceptionStats {
 }
 
 builder!(
-    /// Request builder of [`AdminChallenges::reset_llm_budget`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChallenges::reset_llm_budget`](crate::AdminChallenges::reset_llm_budget): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChallengesResetLlmBudget => m::LlmBudgetResetInfo, json
 );
 

@@ -215,16 +215,16 @@ impl AdminChangelog<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::list`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChangelog::list`](crate::AdminChangelog::list): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChangelogList => Vec<m::AdminChangelogEntryInfo>, json
 );
 
 builder!(
-    /// Request builder of [`AdminChangelog::create`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChangelog::create`](crate::AdminChangelog::create): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChangelogCreate => m::AdminChangelogEntryInfo, json
 );
 
@@ -263,9 +263,9 @@ impl AdminChangelogCreate {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::update`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChangelog::update`](crate::AdminChangelog::update): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChangelogUpdate => m::AdminChangelogEntryInfo, json
 );
 
@@ -340,16 +340,16 @@ impl AdminChangelogUpdate {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::delete`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChangelog::delete`](crate::AdminChangelog::delete): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChangelogDelete => std::collections::BTreeMap<String, bool>, json
 );
 
 builder!(
-    /// Request builder of [`AdminChangelog::announce`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChangelog::announce`](crate::AdminChangelog::announce): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChangelogAnnounce => m::ChangelogAnnounceResponse, json
 );
 
@@ -364,9 +364,9 @@ impl AdminChangelogAnnounce {
 }
 
 builder!(
-    /// Request builder of [`AdminChangelog::sync`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminChangelog::sync`](crate::AdminChangelog::sync): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminChangelogSync => m::ChangelogImportResponse, json
 );
 

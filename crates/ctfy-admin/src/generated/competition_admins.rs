@@ -148,9 +148,9 @@ impl AdminCompetitionAdmins<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAdmins::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAdmins::list`](crate::AdminCompetitionAdmins::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAdminsList => Page<m::CompetitionAdminInfo>
 );
 
@@ -166,9 +166,9 @@ impl AdminCompetitionAdminsList {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAdmins::grant`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAdmins::grant`](crate::AdminCompetitionAdmins::grant): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAdminsGrant => m::CompetitionAdminInfo, json
 );
 
@@ -195,8 +195,8 @@ impl AdminCompetitionAdminsGrant {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAdmins::revoke`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAdmins::revoke`](crate::AdminCompetitionAdmins::revoke): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAdminsRevoke => std::collections::BTreeMap<String, String>, json
 );

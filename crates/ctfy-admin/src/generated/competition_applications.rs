@@ -176,9 +176,9 @@ impl AdminCompetitionApplications<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionApplications::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionApplications::list`](crate::AdminCompetitionApplications::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionApplicationsList => Page<m::CompetitionApplicationRow>
 );
 
@@ -201,9 +201,9 @@ impl AdminCompetitionApplicationsList {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionApplications::approve`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionApplications::approve`](crate::AdminCompetitionApplications::approve): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionApplicationsApprove => m::CompetitionApplicationRow, json
 );
 
@@ -215,9 +215,9 @@ impl AdminCompetitionApplicationsApprove {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionApplications::reject`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionApplications::reject`](crate::AdminCompetitionApplications::reject): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionApplicationsReject => m::CompetitionApplicationRow, json
 );
 

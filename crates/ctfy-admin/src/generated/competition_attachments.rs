@@ -196,16 +196,16 @@ impl AdminCompetitionAttachments<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAttachments::list`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAttachments::list`](crate::AdminCompetitionAttachments::list): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAttachmentsList => m::AdminCompetitionAttachmentsResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitionAttachments::upload`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAttachments::upload`](crate::AdminCompetitionAttachments::upload): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAttachmentsUpload => m::CompetitionAttachmentInfo, json
 );
 
@@ -217,9 +217,9 @@ impl AdminCompetitionAttachmentsUpload {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAttachments::update`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAttachments::update`](crate::AdminCompetitionAttachments::update): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAttachmentsUpdate => m::CompetitionAttachmentInfo, json
 );
 
@@ -251,8 +251,8 @@ impl AdminCompetitionAttachmentsUpdate {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAttachments::delete`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAttachments::delete`](crate::AdminCompetitionAttachments::delete): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAttachmentsDelete => m::AdminCompetitionAttachmentsResponse, json
 );

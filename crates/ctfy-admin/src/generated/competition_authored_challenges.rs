@@ -363,9 +363,9 @@ impl AdminCompetitionAuthoredChallenges<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::list`](crate::AdminCompetitionAuthoredChallenges::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesList => Page<m::AdminAuthoredChallengeRow>
 );
 
@@ -422,30 +422,30 @@ impl AdminCompetitionAuthoredChallengesList {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::get`](crate::AdminCompetitionAuthoredChallenges::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesGet => m::AdminAuthoredChallengeDetail, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::audit`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::audit`](crate::AdminCompetitionAuthoredChallenges::audit): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesAudit => m::AuthoredAuditReport, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::read_file`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::read_file`](crate::AdminCompetitionAuthoredChallenges::read_file): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesReadFile => m::AuthoredChallengeFileBody, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::review`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::review`](crate::AdminCompetitionAuthoredChallenges::review): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesReview => m::AdminAuthoredChallengeRow, json
 );
 
@@ -457,30 +457,30 @@ impl AdminCompetitionAuthoredChallengesReview {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::revisions`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::revisions`](crate::AdminCompetitionAuthoredChallenges::revisions): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesRevisions => Vec<m::AdminAuthoredRevisionRow>, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::revision_diff`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::revision_diff`](crate::AdminCompetitionAuthoredChallenges::revision_diff): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesRevisionDiff => m::AuthoredRevisionDiff, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::read_revision_file`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::read_revision_file`](crate::AdminCompetitionAuthoredChallenges::read_revision_file): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesReadRevisionFile => m::AuthoredChallengeFileBody, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitionAuthoredChallenges::review_revision`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionAuthoredChallenges::review_revision`](crate::AdminCompetitionAuthoredChallenges::review_revision): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionAuthoredChallengesReviewRevision => m::AdminAuthoredRevisionRow, json
 );
 

@@ -227,9 +227,9 @@ impl AdminCompetitionInvites<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionInvites::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionInvites::list`](crate::AdminCompetitionInvites::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionInvitesList => Page<m::CompetitionInviteInfo>
 );
 
@@ -245,9 +245,9 @@ impl AdminCompetitionInvitesList {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionInvites::invite`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionInvites::invite`](crate::AdminCompetitionInvites::invite): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionInvitesInvite => m::CompetitionInviteInfo, json
 );
 
@@ -274,9 +274,9 @@ impl AdminCompetitionInvitesInvite {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionInvites::invite_bulk`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionInvites::invite_bulk`](crate::AdminCompetitionInvites::invite_bulk): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionInvitesInviteBulk => m::BulkInviteResponse, json
 );
 
@@ -288,15 +288,15 @@ impl AdminCompetitionInvitesInviteBulk {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitionInvites::revoke`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionInvites::revoke`](crate::AdminCompetitionInvites::revoke): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionInvitesRevoke => std::collections::BTreeMap<String, String>, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitionInvites::revoke_email`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitionInvites::revoke_email`](crate::AdminCompetitionInvites::revoke_email): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionInvitesRevokeEmail => std::collections::BTreeMap<String, String>, json
 );

@@ -344,30 +344,30 @@ impl AdminCompetitions<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitions::formats`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitions::formats`](crate::AdminCompetitions::formats): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsFormats => Vec<m::CompetitionFormatPreset>, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitions::authoring_scale`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitions::authoring_scale`](crate::AdminCompetitions::authoring_scale): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsAuthoringScale => m::AuthoringScaleInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitions::records`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitions::records`](crate::AdminCompetitions::records): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsRecords => m::CompetitionRecords, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitions::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitions::list`](crate::AdminCompetitions::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsList => Page<m::CompetitionInfo>
 );
 
@@ -383,9 +383,9 @@ impl AdminCompetitionsList {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitions::create`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitions::create`](crate::AdminCompetitions::create): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsCreate => m::CompetitionInfo, json
 );
 
@@ -600,9 +600,9 @@ impl AdminCompetitionsCreate {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitions::update`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitions::update`](crate::AdminCompetitions::update): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsUpdate => m::CompetitionInfo, json
 );
 
@@ -949,16 +949,16 @@ impl AdminCompetitionsUpdate {
 }
 
 builder!(
-    /// Request builder of [`AdminCompetitions::delete`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitions::delete`](crate::AdminCompetitions::delete): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsDelete => std::collections::BTreeMap<String, String>, json
 );
 
 builder!(
-    /// Request builder of [`AdminCompetitions::registrations`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminCompetitions::registrations`](crate::AdminCompetitions::registrations): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminCompetitionsRegistrations => Page<m::CompetitionRegistrationInfo>
 );
 

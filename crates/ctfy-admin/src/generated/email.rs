@@ -170,16 +170,16 @@ impl AdminEmail<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminEmail::templates`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEmail::templates`](crate::AdminEmail::templates): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEmailTemplates => m::EmailTemplateListResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminEmail::send_test`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEmail::send_test`](crate::AdminEmail::send_test): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEmailSendTest => m::TestEmailResult, json
 );
 
@@ -191,9 +191,9 @@ impl AdminEmailSendTest {
 }
 
 builder!(
-    /// Request builder of [`AdminEmail::suppressions`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEmail::suppressions`](crate::AdminEmail::suppressions): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEmailSuppressions => m::EmailSuppressionListResponse, json
 );
 
@@ -209,9 +209,9 @@ impl AdminEmailSuppressions {
 }
 
 builder!(
-    /// Request builder of [`AdminEmail::suppress`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEmail::suppress`](crate::AdminEmail::suppress): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEmailSuppress => m::EmailSuppressionInfo, json
 );
 
@@ -223,8 +223,8 @@ impl AdminEmailSuppress {
 }
 
 builder!(
-    /// Request builder of [`AdminEmail::unsuppress`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEmail::unsuppress`](crate::AdminEmail::unsuppress): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEmailUnsuppress => std::collections::BTreeMap<String, bool>, json
 );

@@ -139,9 +139,9 @@ impl AdminEvalAllowances<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalAllowances::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalAllowances::list`](crate::AdminEvalAllowances::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalAllowancesList => Vec<m::EvalAllowanceRow>, json
 );
 
@@ -156,9 +156,9 @@ impl AdminEvalAllowancesList {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalAllowances::grant`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalAllowances::grant`](crate::AdminEvalAllowances::grant): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalAllowancesGrant => m::EvalAllowanceRow, json
 );
 
@@ -170,8 +170,8 @@ impl AdminEvalAllowancesGrant {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalAllowances::revoke`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalAllowances::revoke`](crate::AdminEvalAllowances::revoke): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalAllowancesRevoke => std::collections::BTreeMap<String, bool>, json
 );

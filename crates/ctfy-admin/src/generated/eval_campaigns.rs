@@ -169,9 +169,9 @@ impl AdminEvalCampaigns<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalCampaigns::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalCampaigns::list`](crate::AdminEvalCampaigns::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalCampaignsList => Page<m::EvalCampaignState>
 );
 
@@ -203,16 +203,16 @@ impl AdminEvalCampaignsList {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalCampaigns::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalCampaigns::get`](crate::AdminEvalCampaigns::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalCampaignsGet => m::EvalCampaignState, json
 );
 
 builder!(
-    /// Request builder of [`AdminEvalCampaigns::submit`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalCampaigns::submit`](crate::AdminEvalCampaigns::submit): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalCampaignsSubmit => m::AdminTaskInfo, json
 );
 
@@ -247,8 +247,8 @@ impl AdminEvalCampaignsSubmit {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalCampaigns::cancel`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalCampaigns::cancel`](crate::AdminEvalCampaigns::cancel): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalCampaignsCancel => m::EvalCampaignState, json
 );

@@ -238,9 +238,9 @@ impl AdminEvalHarnesses<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalHarnesses::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalHarnesses::list`](crate::AdminEvalHarnesses::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalHarnessesList => Page<m::AdminHarnessRow>
 );
 
@@ -260,9 +260,9 @@ impl AdminEvalHarnessesList {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalHarnesses::register`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalHarnesses::register`](crate::AdminEvalHarnesses::register): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalHarnessesRegister => m::HarnessStateOutput, json
 );
 
@@ -405,9 +405,9 @@ impl AdminEvalHarnessesRegister {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalHarnesses::review`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalHarnesses::review`](crate::AdminEvalHarnesses::review): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalHarnessesReview => m::HarnessStateOutput, json
 );
 
@@ -419,22 +419,22 @@ impl AdminEvalHarnessesReview {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalHarnesses::check`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalHarnesses::check`](crate::AdminEvalHarnesses::check): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalHarnessesCheck => m::AdminHarnessRow, json
 );
 
 builder!(
-    /// Request builder of [`AdminEvalHarnesses::probe`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalHarnesses::probe`](crate::AdminEvalHarnesses::probe): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalHarnessesProbe => m::AdminTaskInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminEvalHarnesses::delete`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalHarnesses::delete`](crate::AdminEvalHarnesses::delete): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalHarnessesDelete => std::collections::BTreeMap<String, bool>, json
 );

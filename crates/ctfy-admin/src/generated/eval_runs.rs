@@ -182,16 +182,16 @@ impl AdminEvalRuns<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalRuns::artifacts`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalRuns::artifacts`](crate::AdminEvalRuns::artifacts): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalRunsArtifacts => m::EvalArtifactReport, json
 );
 
 builder!(
-    /// Request builder of [`AdminEvalRuns::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalRuns::list`](crate::AdminEvalRuns::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalRunsList => Page<m::EvalRunState>
 );
 
@@ -229,23 +229,23 @@ impl AdminEvalRunsList {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalRuns::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalRuns::get`](crate::AdminEvalRuns::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalRunsGet => m::EvalRunState, json
 );
 
 builder!(
-    /// Request builder of [`AdminEvalRuns::coverage`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalRuns::coverage`](crate::AdminEvalRuns::coverage): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalRunsCoverage => m::EvalRunCoverage, json
 );
 
 builder!(
-    /// Request builder of [`AdminEvalRuns::submit`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalRuns::submit`](crate::AdminEvalRuns::submit): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalRunsSubmit => m::AdminTaskInfo, json
 );
 

@@ -228,9 +228,9 @@ impl AdminEvalVendors<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalVendors::list`](crate::AdminEvalVendors::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsList => Page<m::VendorStateOutput>
 );
 
@@ -250,9 +250,9 @@ impl AdminEvalVendorsList {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::register`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalVendors::register`](crate::AdminEvalVendors::register): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsRegister => m::VendorStateOutput, json
 );
 
@@ -329,16 +329,16 @@ impl AdminEvalVendorsRegister {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::delete`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalVendors::delete`](crate::AdminEvalVendors::delete): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsDelete => std::collections::BTreeMap<String, bool>, json
 );
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::mint_token`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalVendors::mint_token`](crate::AdminEvalVendors::mint_token): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsMintToken => m::VendorTokenMintResponse, json
 );
 
@@ -357,15 +357,15 @@ impl AdminEvalVendorsMintToken {
 }
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::list_tokens`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalVendors::list_tokens`](crate::AdminEvalVendors::list_tokens): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsListTokens => Vec<m::VendorTokenState>, json
 );
 
 builder!(
-    /// Request builder of [`AdminEvalVendors::revoke_token`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminEvalVendors::revoke_token`](crate::AdminEvalVendors::revoke_token): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminEvalVendorsRevokeToken => std::collections::BTreeMap<String, bool>, json
 );

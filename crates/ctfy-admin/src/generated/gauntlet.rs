@@ -202,50 +202,50 @@ impl AdminGauntlet<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminGauntlet::library`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminGauntlet::library`](crate::AdminGauntlet::library): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminGauntletLibrary => m::GauntletLibraryResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminGauntlet::preview`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminGauntlet::preview`](crate::AdminGauntlet::preview): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminGauntletPreview => m::GauntletPreviewResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminGauntlet::plan`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminGauntlet::plan`](crate::AdminGauntlet::plan): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminGauntletPlan => m::GauntletPlanResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminGauntlet::create_range`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminGauntlet::create_range`](crate::AdminGauntlet::create_range): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminGauntletCreateRange => m::GauntletRangeCreated, json
 );
 
 builder!(
-    /// Request builder of [`AdminGauntlet::ranges`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminGauntlet::ranges`](crate::AdminGauntlet::ranges): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminGauntletRanges => m::GauntletRangeListResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminGauntlet::rebuild_range`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminGauntlet::rebuild_range`](crate::AdminGauntlet::rebuild_range): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminGauntletRebuildRange => m::GauntletRangeCreated, json
 );
 
 builder!(
-    /// Request builder of [`AdminGauntlet::delete_range`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminGauntlet::delete_range`](crate::AdminGauntlet::delete_range): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminGauntletDeleteRange => std::collections::BTreeMap<String, bool>, json
 );

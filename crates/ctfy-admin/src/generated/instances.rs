@@ -221,23 +221,23 @@ impl AdminInstances<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminInstances::stop_all`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminInstances::stop_all`](crate::AdminInstances::stop_all): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminInstancesStopAll => Vec<m::StopResponse>, json
 );
 
 builder!(
-    /// Request builder of [`AdminInstances::stop`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminInstances::stop`](crate::AdminInstances::stop): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminInstancesStop => m::StopResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminInstances::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminInstances::list`](crate::AdminInstances::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminInstancesList => Page<m::InstanceInfo>
 );
 
@@ -261,23 +261,23 @@ impl AdminInstancesList {
 }
 
 builder!(
-    /// Request builder of [`AdminInstances::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminInstances::get`](crate::AdminInstances::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminInstancesGet => m::InstanceInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminInstances::pcap`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminInstances::pcap`](crate::AdminInstances::pcap): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminInstancesPcap => Option<Download>, download_or_404
 );
 
 builder!(
-    /// Request builder of [`AdminInstances::traffic`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminInstances::traffic`](crate::AdminInstances::traffic): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminInstancesTraffic => m::InstanceTrafficPage, json
 );
 
@@ -293,8 +293,8 @@ impl AdminInstancesTraffic {
 }
 
 builder!(
-    /// Request builder of [`AdminInstances::storage`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminInstances::storage`](crate::AdminInstances::storage): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminInstancesStorage => m::InstanceStorageReport, json
 );

@@ -138,16 +138,16 @@ impl AdminInstitutions<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminInstitutions::list`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminInstitutions::list`](crate::AdminInstitutions::list): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminInstitutionsList => m::InstitutionPage, json
 );
 
 builder!(
-    /// Request builder of [`AdminInstitutions::suggest`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminInstitutions::suggest`](crate::AdminInstitutions::suggest): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminInstitutionsSuggest => m::InstitutionSuggestionPage, json
 );
 
@@ -159,9 +159,9 @@ impl AdminInstitutionsSuggest {
 }
 
 builder!(
-    /// Request builder of [`AdminInstitutions::put`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminInstitutions::put`](crate::AdminInstitutions::put): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminInstitutionsPut => m::InstitutionInfo, json
 );
 
@@ -191,8 +191,8 @@ impl AdminInstitutionsPut {
 }
 
 builder!(
-    /// Request builder of [`AdminInstitutions::delete`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminInstitutions::delete`](crate::AdminInstitutions::delete): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminInstitutionsDelete => m::InstitutionInfo, json
 );

@@ -95,9 +95,9 @@ impl AdminLlmCalls<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmCalls::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmCalls::list`](crate::AdminLlmCalls::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmCallsList => m::LlmCallPage, json
 );
 
@@ -151,8 +151,8 @@ impl AdminLlmCallsList {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmCalls::read`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmCalls::read`](crate::AdminLlmCalls::read): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmCallsRead => m::LlmCallBody, json
 );

@@ -215,9 +215,9 @@ impl AdminLlmModels<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmModels::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmModels::list`](crate::AdminLlmModels::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmModelsList => Page<m::LlmModelStateOutput>
 );
 
@@ -237,9 +237,9 @@ impl AdminLlmModelsList {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmModels::register`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmModels::register`](crate::AdminLlmModels::register): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmModelsRegister => m::LlmModelStateOutput, json
 );
 
@@ -352,16 +352,16 @@ impl AdminLlmModelsRegister {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmModels::delete`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmModels::delete`](crate::AdminLlmModels::delete): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmModelsDelete => std::collections::BTreeMap<String, bool>, json
 );
 
 builder!(
-    /// Request builder of [`AdminLlmModels::mint_token`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmModels::mint_token`](crate::AdminLlmModels::mint_token): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmModelsMintToken => m::LlmModelTokenResponse, json
 );
 
@@ -377,9 +377,9 @@ impl AdminLlmModelsMintToken {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmModels::review`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmModels::review`](crate::AdminLlmModels::review): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmModelsReview => m::LlmModelStateOutput, json
 );
 

@@ -192,16 +192,16 @@ impl AdminLlmProviders<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmProviders::list`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmProviders::list`](crate::AdminLlmProviders::list): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmProvidersList => m::LlmProviderPage, json
 );
 
 builder!(
-    /// Request builder of [`AdminLlmProviders::account_keys`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmProviders::account_keys`](crate::AdminLlmProviders::account_keys): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmProvidersAccountKeys => Page<m::AccountKeyRow>
 );
 
@@ -217,16 +217,16 @@ impl AdminLlmProvidersAccountKeys {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmProviders::catalog`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmProviders::catalog`](crate::AdminLlmProviders::catalog): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmProvidersCatalog => Vec<m::LlmProviderChoice>, json
 );
 
 builder!(
-    /// Request builder of [`AdminLlmProviders::add`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmProviders::add`](crate::AdminLlmProviders::add): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmProvidersAdd => m::LlmProviderInfo, json
 );
 
@@ -241,15 +241,15 @@ impl AdminLlmProvidersAdd {
 }
 
 builder!(
-    /// Request builder of [`AdminLlmProviders::probe`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmProviders::probe`](crate::AdminLlmProviders::probe): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmProvidersProbe => m::LlmProviderProbe, json
 );
 
 builder!(
-    /// Request builder of [`AdminLlmProviders::delete`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminLlmProviders::delete`](crate::AdminLlmProviders::delete): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminLlmProvidersDelete => (), empty
 );

@@ -316,9 +316,9 @@ impl AdminNodes<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminNodes::register`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminNodes::register`](crate::AdminNodes::register): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminNodesRegister => m::NodeRegisterResponse, json
 );
 
@@ -334,23 +334,23 @@ impl AdminNodesRegister {
 }
 
 builder!(
-    /// Request builder of [`AdminNodes::remove`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminNodes::remove`](crate::AdminNodes::remove): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminNodesRemove => ctfy_models::Json, json
 );
 
 builder!(
-    /// Request builder of [`AdminNodes::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminNodes::get`](crate::AdminNodes::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminNodesGet => m::NodeInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminNodes::patch`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminNodes::patch`](crate::AdminNodes::patch): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminNodesPatch => m::NodeInfo, json
 );
 
@@ -396,9 +396,9 @@ impl AdminNodesPatch {
 }
 
 builder!(
-    /// Request builder of [`AdminNodes::health_history`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminNodes::health_history`](crate::AdminNodes::health_history): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminNodesHealthHistory => Page<m::NodeHealthSample>
 );
 
@@ -414,9 +414,9 @@ impl AdminNodesHealthHistory {
 }
 
 builder!(
-    /// Request builder of [`AdminNodes::events`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminNodes::events`](crate::AdminNodes::events): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminNodesEvents => Page<m::Activity>
 );
 
@@ -432,9 +432,9 @@ impl AdminNodesEvents {
 }
 
 builder!(
-    /// Request builder of [`AdminNodes::list_invites`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminNodes::list_invites`](crate::AdminNodes::list_invites): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminNodesListInvites => Page<m::NodeInviteInfo>
 );
 
@@ -450,9 +450,9 @@ impl AdminNodesListInvites {
 }
 
 builder!(
-    /// Request builder of [`AdminNodes::mint_invite`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminNodes::mint_invite`](crate::AdminNodes::mint_invite): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminNodesMintInvite => m::CreateInviteResponse, json
 );
 
@@ -474,8 +474,8 @@ impl AdminNodesMintInvite {
 }
 
 builder!(
-    /// Request builder of [`AdminNodes::revoke_invite`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminNodes::revoke_invite`](crate::AdminNodes::revoke_invite): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminNodesRevokeInvite => ctfy_models::Json, json
 );

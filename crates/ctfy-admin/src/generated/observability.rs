@@ -195,30 +195,30 @@ impl AdminObservability<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminObservability::overview`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminObservability::overview`](crate::AdminObservability::overview): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminObservabilityOverview => m::AdminOverview, json
 );
 
 builder!(
-    /// Request builder of [`AdminObservability::solve_matrix`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminObservability::solve_matrix`](crate::AdminObservability::solve_matrix): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminObservabilitySolveMatrix => m::AdminSolveMatrix, json
 );
 
 builder!(
-    /// Request builder of [`AdminObservability::health_flags`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminObservability::health_flags`](crate::AdminObservability::health_flags): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminObservabilityHealthFlags => m::AdminHealthFlags, json
 );
 
 builder!(
-    /// Request builder of [`AdminObservability::timeseries`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminObservability::timeseries`](crate::AdminObservability::timeseries): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminObservabilityTimeseries => m::AdminTimeseries, json
 );
 
@@ -234,16 +234,16 @@ impl AdminObservabilityTimeseries {
 }
 
 builder!(
-    /// Request builder of [`AdminObservability::traffic_summary`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminObservability::traffic_summary`](crate::AdminObservability::traffic_summary): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminObservabilityTrafficSummary => m::AdminTrafficSummary, json
 );
 
 builder!(
-    /// Request builder of [`AdminObservability::activities`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminObservability::activities`](crate::AdminObservability::activities): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminObservabilityActivities => Page<m::Activity>
 );
 
@@ -283,9 +283,9 @@ impl AdminObservabilityActivities {
 }
 
 builder!(
-    /// Request builder of [`AdminObservability::activities_timeseries`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminObservability::activities_timeseries`](crate::AdminObservability::activities_timeseries): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminObservabilityActivitiesTimeseries => m::ActivityTimeseries, json
 );
 

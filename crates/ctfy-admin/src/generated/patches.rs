@@ -91,9 +91,9 @@ impl AdminPatches<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminPatches::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminPatches::list`](crate::AdminPatches::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminPatchesList => m::AdminPatchSubmissionPage, json
 );
 
@@ -128,8 +128,8 @@ impl AdminPatchesList {
 }
 
 builder!(
-    /// Request builder of [`AdminPatches::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminPatches::get`](crate::AdminPatches::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminPatchesGet => m::AdminPatchSubmissionDetail, json
 );

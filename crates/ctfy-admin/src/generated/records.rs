@@ -335,9 +335,9 @@ impl AdminRecords<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminRecords::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRecords::list`](crate::AdminRecords::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRecordsList => Page<m::InstanceRecordInfo>
 );
 
@@ -373,39 +373,39 @@ impl AdminRecordsList {
 }
 
 builder!(
-    /// Request builder of [`AdminRecords::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRecords::get`](crate::AdminRecords::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRecordsGet => m::InstanceRecordDetail, json
 );
 
 builder!(
-    /// Request builder of [`AdminRecords::trace_answer`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRecords::trace_answer`](crate::AdminRecords::trace_answer): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRecordsTraceAnswer => m::AnswerTraceResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminRecords::instance_answers`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRecords::instance_answers`](crate::AdminRecords::instance_answers): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRecordsInstanceAnswers => m::InstanceAnswersResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminRecords::container_log`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRecords::container_log`](crate::AdminRecords::container_log): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRecordsContainerLog => String, json ctfy_models::Json => |v: ctfy_models::Json| {
         Ok(v.get("logs").and_then(|l| l.as_str()).unwrap_or_default().to_owned())
     }
 );
 
 builder!(
-    /// Request builder of [`AdminRecords::events`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRecords::events`](crate::AdminRecords::events): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRecordsEvents => Page<ctfy_models::JsonObject>
 );
 
@@ -421,9 +421,9 @@ impl AdminRecordsEvents {
 }
 
 builder!(
-    /// Request builder of [`AdminRecords::submissions`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRecords::submissions`](crate::AdminRecords::submissions): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRecordsSubmissions => Page<ctfy_models::JsonObject>
 );
 
@@ -439,9 +439,9 @@ impl AdminRecordsSubmissions {
 }
 
 builder!(
-    /// Request builder of [`AdminRecords::traffic`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRecords::traffic`](crate::AdminRecords::traffic): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRecordsTraffic => Page<ctfy_models::JsonObject>
 );
 
@@ -457,8 +457,8 @@ impl AdminRecordsTraffic {
 }
 
 builder!(
-    /// Request builder of [`AdminRecords::pcap`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRecords::pcap`](crate::AdminRecords::pcap): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRecordsPcap => Option<Download>, download_or_404
 );

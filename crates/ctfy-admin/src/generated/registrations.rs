@@ -228,9 +228,9 @@ impl AdminRegistrations<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminRegistrations::roster`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRegistrations::roster`](crate::AdminRegistrations::roster): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRegistrationsRoster => Page<m::RegistrationTeamRow>
 );
 
@@ -253,16 +253,16 @@ impl AdminRegistrationsRoster {
 }
 
 builder!(
-    /// Request builder of [`AdminRegistrations::summary`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRegistrations::summary`](crate::AdminRegistrations::summary): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRegistrationsSummary => m::RegistrationSummary, json
 );
 
 builder!(
-    /// Request builder of [`AdminRegistrations::review`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRegistrations::review`](crate::AdminRegistrations::review): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRegistrationsReview => m::RegistrationTeamRow, json
 );
 
@@ -274,15 +274,15 @@ impl AdminRegistrationsReview {
 }
 
 builder!(
-    /// Request builder of [`AdminRegistrations::edit`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRegistrations::edit`](crate::AdminRegistrations::edit): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRegistrationsEdit => m::RegistrationTeamRow, json
 );
 
 builder!(
-    /// Request builder of [`AdminRegistrations::export_csv`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRegistrations::export_csv`](crate::AdminRegistrations::export_csv): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRegistrationsExportCsv => Download, download
 );

@@ -177,30 +177,30 @@ impl AdminRegistry<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminRegistry::usage`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRegistry::usage`](crate::AdminRegistry::usage): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRegistryUsage => m::RegistryUsageReport, json
 );
 
 builder!(
-    /// Request builder of [`AdminRegistry::delete_manifest`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRegistry::delete_manifest`](crate::AdminRegistry::delete_manifest): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRegistryDeleteManifest => std::collections::BTreeMap<String, String>, json
 );
 
 builder!(
-    /// Request builder of [`AdminRegistry::repos`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRegistry::repos`](crate::AdminRegistry::repos): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRegistryRepos => m::RegistryRepoList, json
 );
 
 builder!(
-    /// Request builder of [`AdminRegistry::tags`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRegistry::tags`](crate::AdminRegistry::tags): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRegistryTags => m::RegistryTagList, json
 );
 
@@ -212,9 +212,9 @@ impl AdminRegistryTags {
 }
 
 builder!(
-    /// Request builder of [`AdminRegistry::reclaim`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRegistry::reclaim`](crate::AdminRegistry::reclaim): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRegistryReclaim => m::RegistryReclaimPlan, json
 );
 
@@ -226,8 +226,8 @@ impl AdminRegistryReclaim {
 }
 
 builder!(
-    /// Request builder of [`AdminRegistry::gc`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminRegistry::gc`](crate::AdminRegistry::gc): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminRegistryGc => m::RegistryGcStatus, json
 );

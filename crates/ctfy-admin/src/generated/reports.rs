@@ -399,58 +399,58 @@ impl AdminReports<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminReports::pipeline`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminReports::pipeline`](crate::AdminReports::pipeline): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminReportsPipeline => m::ReportPipeline, json
 );
 
 builder!(
-    /// Request builder of [`AdminReports::list`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminReports::list`](crate::AdminReports::list): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminReportsList => m::ReportRosterResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminReports::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminReports::get`](crate::AdminReports::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminReportsGet => m::ReportVersionsResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminReports::grades`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminReports::grades`](crate::AdminReports::grades): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminReportsGrades => m::ReportGradesResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminReports::attachments`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminReports::attachments`](crate::AdminReports::attachments): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminReportsAttachments => m::ReportAttachmentsResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminReports::grade_now`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminReports::grade_now`](crate::AdminReports::grade_now): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminReportsGradeNow => m::ReportRosterRow, json
 );
 
 builder!(
-    /// Request builder of [`AdminReports::claims`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminReports::claims`](crate::AdminReports::claims): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminReportsClaims => m::ReportClaimsPage, json
 );
 
 builder!(
-    /// Request builder of [`AdminReports::regrade`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminReports::regrade`](crate::AdminReports::regrade): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminReportsRegrade => m::AdminTaskInfo, json
 );
 
@@ -465,8 +465,8 @@ impl AdminReportsRegrade {
 }
 
 builder!(
-    /// Request builder of [`AdminReports::attachment_bytes`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminReports::attachment_bytes`](crate::AdminReports::attachment_bytes): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminReportsAttachmentBytes => Download, download
 );

@@ -117,16 +117,16 @@ impl AdminScheduledJobs<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminScheduledJobs::list`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminScheduledJobs::list`](crate::AdminScheduledJobs::list): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminScheduledJobsList => Vec<m::ScheduledJobInfo>, json
 );
 
 builder!(
-    /// Request builder of [`AdminScheduledJobs::update`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminScheduledJobs::update`](crate::AdminScheduledJobs::update): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminScheduledJobsUpdate => m::ScheduledJobInfo, json
 );
 
@@ -153,8 +153,8 @@ impl AdminScheduledJobsUpdate {
 }
 
 builder!(
-    /// Request builder of [`AdminScheduledJobs::run`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminScheduledJobs::run`](crate::AdminScheduledJobs::run): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminScheduledJobsRun => m::AdminTaskInfo, json
 );

@@ -192,43 +192,43 @@ impl AdminSeries<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminSeries::list`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminSeries::list`](crate::AdminSeries::list): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminSeriesList => Vec<m::CompetitionSeriesInfo>, json
 );
 
 builder!(
-    /// Request builder of [`AdminSeries::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminSeries::get`](crate::AdminSeries::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminSeriesGet => m::CompetitionSeriesInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminSeries::create`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminSeries::create`](crate::AdminSeries::create): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminSeriesCreate => m::CompetitionSeriesInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminSeries::update`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminSeries::update`](crate::AdminSeries::update): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminSeriesUpdate => m::CompetitionSeriesInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminSeries::delete`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminSeries::delete`](crate::AdminSeries::delete): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminSeriesDelete => (), empty
 );
 
 builder!(
-    /// Request builder of [`AdminSeries::preview`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminSeries::preview`](crate::AdminSeries::preview): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminSeriesPreview => m::SeriesPreview, json
 );

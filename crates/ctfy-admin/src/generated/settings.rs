@@ -116,16 +116,16 @@ impl AdminSettings<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminSettings::list`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminSettings::list`](crate::AdminSettings::list): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminSettingsList => Vec<m::PlatformSettingInfo>, json
 );
 
 builder!(
-    /// Request builder of [`AdminSettings::set`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminSettings::set`](crate::AdminSettings::set): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminSettingsSet => m::PlatformSettingInfo, json
 );
 
@@ -137,8 +137,8 @@ impl AdminSettingsSet {
 }
 
 builder!(
-    /// Request builder of [`AdminSettings::unset`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminSettings::unset`](crate::AdminSettings::unset): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminSettingsUnset => m::PlatformSettingInfo, json
 );

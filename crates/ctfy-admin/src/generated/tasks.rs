@@ -175,9 +175,9 @@ impl AdminTasks<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminTasks::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminTasks::list`](crate::AdminTasks::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminTasksList => m::AdminTaskListResponse, json
 );
 
@@ -201,16 +201,16 @@ impl AdminTasksList {
 }
 
 builder!(
-    /// Request builder of [`AdminTasks::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminTasks::get`](crate::AdminTasks::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminTasksGet => m::AdminTaskInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminTasks::logs`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminTasks::logs`](crate::AdminTasks::logs): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminTasksLogs => m::AdminTaskLogsResponse, json
 );
 
@@ -226,9 +226,9 @@ impl AdminTasksLogs {
 }
 
 builder!(
-    /// Request builder of [`AdminTasks::submit`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminTasks::submit`](crate::AdminTasks::submit): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminTasksSubmit => m::AdminTaskInfo, json
 );
 
@@ -244,8 +244,8 @@ impl AdminTasksSubmit {
 }
 
 builder!(
-    /// Request builder of [`AdminTasks::cancel`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminTasks::cancel`](crate::AdminTasks::cancel): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminTasksCancel => m::AdminTaskInfo, json
 );

@@ -273,16 +273,16 @@ impl AdminTeams<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminTeams::list`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminTeams::list`](crate::AdminTeams::list): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminTeamsList => Vec<m::AdminTeamRow>, json
 );
 
 builder!(
-    /// Request builder of [`AdminTeams::rename`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminTeams::rename`](crate::AdminTeams::rename): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminTeamsRename => m::TeamDetail, json
 );
 
@@ -309,29 +309,29 @@ impl AdminTeamsRename {
 }
 
 builder!(
-    /// Request builder of [`AdminTeams::set_captain`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminTeams::set_captain`](crate::AdminTeams::set_captain): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminTeamsSetCaptain => m::TeamDetail, json
 );
 
 builder!(
-    /// Request builder of [`AdminTeams::remove_member`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminTeams::remove_member`](crate::AdminTeams::remove_member): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminTeamsRemoveMember => m::TeamDetail, json
 );
 
 builder!(
-    /// Request builder of [`AdminTeams::disqualify`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminTeams::disqualify`](crate::AdminTeams::disqualify): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminTeamsDisqualify => m::TeamStandingInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminTeams::reinstate`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminTeams::reinstate`](crate::AdminTeams::reinstate): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminTeamsReinstate => m::TeamStandingInfo, json
 );

@@ -284,9 +284,9 @@ impl AdminUsers<'_> {
 }
 
 builder!(
-    /// Request builder of [`AdminUsers::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminUsers::list`](crate::AdminUsers::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminUsersList => Page<m::AdminUserInfo>
 );
 
@@ -333,50 +333,50 @@ impl AdminUsersList {
 }
 
 builder!(
-    /// Request builder of [`AdminUsers::resend_verification`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminUsers::resend_verification`](crate::AdminUsers::resend_verification): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminUsersResendVerification => m::EmailVerificationSent, json
 );
 
 builder!(
-    /// Request builder of [`AdminUsers::verify_email`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminUsers::verify_email`](crate::AdminUsers::verify_email): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminUsersVerifyEmail => m::AdminUserInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminUsers::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminUsers::get`](crate::AdminUsers::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminUsersGet => m::AdminUserInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminUsers::set_standings_excluded`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminUsers::set_standings_excluded`](crate::AdminUsers::set_standings_excluded): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminUsersSetStandingsExcluded => m::AdminUserInfo, json
 );
 
 builder!(
-    /// Request builder of [`AdminUsers::trace_token`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminUsers::trace_token`](crate::AdminUsers::trace_token): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminUsersTraceToken => m::TokenTraceResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminUsers::revoke_token`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminUsers::revoke_token`](crate::AdminUsers::revoke_token): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminUsersRevokeToken => m::AdminTokenRevokeResponse, json
 );
 
 builder!(
-    /// Request builder of [`AdminUsers::set_role`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`AdminUsers::set_role`](crate::AdminUsers::set_role): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AdminUsersSetRole => m::AdminUserInfo, json
 );

@@ -118,9 +118,9 @@ impl Achievements<'_> {
 }
 
 builder!(
-    /// Request builder of [`Achievements::catalog`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Achievements::catalog`](crate::Achievements::catalog): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AchievementsCatalog => Page<m::AchievementCatalogEntry>
 );
 
@@ -136,9 +136,9 @@ impl AchievementsCatalog {
 }
 
 builder!(
-    /// Request builder of [`Achievements::recent_unlocks`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Achievements::recent_unlocks`](crate::Achievements::recent_unlocks): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AchievementsRecentUnlocks => Page<m::RecentUnlock>
 );
 
@@ -154,9 +154,9 @@ impl AchievementsRecentUnlocks {
 }
 
 builder!(
-    /// Request builder of [`Achievements::claim_easter_egg`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Achievements::claim_easter_egg`](crate::Achievements::claim_easter_egg): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AchievementsClaimEasterEgg => m::EasterEggClaim, json
 );
 

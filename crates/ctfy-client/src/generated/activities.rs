@@ -89,9 +89,9 @@ impl Activities<'_> {
 }
 
 builder!(
-    /// Request builder of [`Activities::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Activities::list`](crate::Activities::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ActivitiesList => Page<m::Activity>
 );
 
@@ -130,9 +130,9 @@ impl ActivitiesList {
 }
 
 builder!(
-    /// Request builder of [`Activities::timeseries`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Activities::timeseries`](crate::Activities::timeseries): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ActivitiesTimeseries => m::ActivityTimeseries, json
 );
 

@@ -815,9 +815,9 @@ impl Auth<'_> {
 }
 
 builder!(
-    /// Request builder of [`Auth::register`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::register`](crate::Auth::register): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthRegister => m::AuthTokenResponse, json
 );
 
@@ -832,30 +832,30 @@ impl AuthRegister {
 }
 
 builder!(
-    /// Request builder of [`Auth::login`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::login`](crate::Auth::login): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthLogin => m::AuthTokenResponse, json
 );
 
 builder!(
-    /// Request builder of [`Auth::device_code`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::device_code`](crate::Auth::device_code): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthDeviceCode => m::DeviceCodeResponse, json
 );
 
 builder!(
-    /// Request builder of [`Auth::device_token`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::device_token`](crate::Auth::device_token): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthDeviceToken => m::DeviceTokenResponse, json
 );
 
 builder!(
-    /// Request builder of [`Auth::set_password`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::set_password`](crate::Auth::set_password): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthSetPassword => ctfy_models::Json, json
 );
 
@@ -870,16 +870,16 @@ impl AuthSetPassword {
 }
 
 builder!(
-    /// Request builder of [`Auth::delete_password`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::delete_password`](crate::Auth::delete_password): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthDeletePassword => ctfy_models::Json, json
 );
 
 builder!(
-    /// Request builder of [`Auth::list_identities`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::list_identities`](crate::Auth::list_identities): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthListIdentities => Page<m::LinkedIdentity>
 );
 
@@ -895,23 +895,23 @@ impl AuthListIdentities {
 }
 
 builder!(
-    /// Request builder of [`Auth::unbind_identity`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::unbind_identity`](crate::Auth::unbind_identity): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthUnbindIdentity => ctfy_models::Json, json
 );
 
 builder!(
-    /// Request builder of [`Auth::start_oauth_link`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::start_oauth_link`](crate::Auth::start_oauth_link): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthStartOauthLink => m::LinkStartResponse, json
 );
 
 builder!(
-    /// Request builder of [`Auth::list_tokens`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::list_tokens`](crate::Auth::list_tokens): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthListTokens => Page<m::TokenInfo>
 );
 
@@ -927,16 +927,16 @@ impl AuthListTokens {
 }
 
 builder!(
-    /// Request builder of [`Auth::token_templates`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::token_templates`](crate::Auth::token_templates): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthTokenTemplates => m::TokenTemplatesResponse, json
 );
 
 builder!(
-    /// Request builder of [`Auth::mint_token`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::mint_token`](crate::Auth::mint_token): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthMintToken => m::CreateFineGrainedTokenResponse, json
 );
 
@@ -980,9 +980,9 @@ impl AuthMintToken {
 }
 
 builder!(
-    /// Request builder of [`Auth::update_token_scopes`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::update_token_scopes`](crate::Auth::update_token_scopes): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthUpdateTokenScopes => m::TokenInfo, json
 );
 
@@ -1042,9 +1042,9 @@ impl AuthUpdateTokenScopes {
 }
 
 builder!(
-    /// Request builder of [`Auth::renew_token`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::renew_token`](crate::Auth::renew_token): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthRenewToken => m::TokenInfo, json
 );
 
@@ -1056,9 +1056,9 @@ impl AuthRenewToken {
 }
 
 builder!(
-    /// Request builder of [`Auth::rotate_token`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::rotate_token`](crate::Auth::rotate_token): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthRotateToken => m::CreateFineGrainedTokenResponse, json
 );
 
@@ -1070,58 +1070,58 @@ impl AuthRotateToken {
 }
 
 builder!(
-    /// Request builder of [`Auth::revoke_token`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::revoke_token`](crate::Auth::revoke_token): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthRevokeToken => ctfy_models::Json, json
 );
 
 builder!(
-    /// Request builder of [`Auth::revoke_other_tokens`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::revoke_other_tokens`](crate::Auth::revoke_other_tokens): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthRevokeOtherTokens => ctfy_models::Json, json
 );
 
 builder!(
-    /// Request builder of [`Auth::providers`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::providers`](crate::Auth::providers): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthProviders => m::ProvidersResponse, json
 );
 
 builder!(
-    /// Request builder of [`Auth::token_scopes`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::token_scopes`](crate::Auth::token_scopes): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthTokenScopes => m::TokenScopesResponse, json
 );
 
 builder!(
-    /// Request builder of [`Auth::request_email_code`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::request_email_code`](crate::Auth::request_email_code): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthRequestEmailCode => ctfy_models::JsonObject, json
 );
 
 builder!(
-    /// Request builder of [`Auth::verify_email_code`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::verify_email_code`](crate::Auth::verify_email_code): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthVerifyEmailCode => m::AuthTokenResponse, json
 );
 
 builder!(
-    /// Request builder of [`Auth::request_email_verification`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::request_email_verification`](crate::Auth::request_email_verification): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthRequestEmailVerification => m::EmailVerificationSent, json
 );
 
 builder!(
-    /// Request builder of [`Auth::list_emails`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::list_emails`](crate::Auth::list_emails): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthListEmails => Page<m::UserEmailInfo>
 );
 
@@ -1137,16 +1137,16 @@ impl AuthListEmails {
 }
 
 builder!(
-    /// Request builder of [`Auth::add_email`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::add_email`](crate::Auth::add_email): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthAddEmail => m::EmailVerificationSent, json
 );
 
 builder!(
-    /// Request builder of [`Auth::verify_added_email`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::verify_added_email`](crate::Auth::verify_added_email): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthVerifyAddedEmail => m::UserEmailInfo, json
 );
 
@@ -1158,36 +1158,36 @@ impl AuthVerifyAddedEmail {
 }
 
 builder!(
-    /// Request builder of [`Auth::set_primary_email`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::set_primary_email`](crate::Auth::set_primary_email): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthSetPrimaryEmail => m::UserEmailInfo, json
 );
 
 builder!(
-    /// Request builder of [`Auth::remove_email`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::remove_email`](crate::Auth::remove_email): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthRemoveEmail => (), empty
 );
 
 builder!(
-    /// Request builder of [`Auth::publish_affiliation`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::publish_affiliation`](crate::Auth::publish_affiliation): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthPublishAffiliation => m::AffiliationSelection, json
 );
 
 builder!(
-    /// Request builder of [`Auth::clear_affiliation`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::clear_affiliation`](crate::Auth::clear_affiliation): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthClearAffiliation => m::AffiliationSelection, json
 );
 
 builder!(
-    /// Request builder of [`Auth::submit_email_verification`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Auth::submit_email_verification`](crate::Auth::submit_email_verification): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthSubmitEmailVerification => m::EmailVerificationStatus, json
 );

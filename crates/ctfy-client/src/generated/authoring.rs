@@ -272,9 +272,9 @@ impl Authoring<'_> {
 }
 
 builder!(
-    /// Request builder of [`Authoring::upload`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Authoring::upload`](crate::Authoring::upload): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthoringUpload => m::AuthoredChallengeInfo, json
 );
 
@@ -341,16 +341,16 @@ impl AuthoringUpload {
 }
 
 builder!(
-    /// Request builder of [`Authoring::revise`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Authoring::revise`](crate::Authoring::revise): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthoringRevise => m::AuthoredRevisionInfo, json
 );
 
 builder!(
-    /// Request builder of [`Authoring::template`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Authoring::template`](crate::Authoring::template): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthoringTemplate => Download, download
 );
 
@@ -379,16 +379,16 @@ impl AuthoringTemplate {
 }
 
 builder!(
-    /// Request builder of [`Authoring::audit`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Authoring::audit`](crate::Authoring::audit): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthoringAudit => m::AuthoredAuditReport, json
 );
 
 builder!(
-    /// Request builder of [`Authoring::template_manifest`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Authoring::template_manifest`](crate::Authoring::template_manifest): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthoringTemplateManifest => m::AuthoringTemplateManifest, json
 );
 
@@ -417,15 +417,15 @@ impl AuthoringTemplateManifest {
 }
 
 builder!(
-    /// Request builder of [`Authoring::list`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Authoring::list`](crate::Authoring::list): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthoringList => Vec<m::AuthoredChallengeRow>, json
 );
 
 builder!(
-    /// Request builder of [`Authoring::reception`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Authoring::reception`](crate::Authoring::reception): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AuthoringReception => m::AuthoringReceptionInfo, json
 );

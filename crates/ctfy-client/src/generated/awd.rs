@@ -516,16 +516,16 @@ impl Awd<'_> {
 }
 
 builder!(
-    /// Request builder of [`Awd::submit_flags`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::submit_flags`](crate::Awd::submit_flags): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdSubmitFlags => m::AwdFlagSubmitResponse, json
 );
 
 builder!(
-    /// Request builder of [`Awd::board`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::board`](crate::Awd::board): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdBoard => m::AwdBoardResponse, json
 );
 
@@ -537,9 +537,9 @@ impl AwdBoard {
 }
 
 builder!(
-    /// Request builder of [`Awd::history`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::history`](crate::Awd::history): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdHistory => m::AwdRoundHistoryResponse, json
 );
 
@@ -551,9 +551,9 @@ impl AwdHistory {
 }
 
 builder!(
-    /// Request builder of [`Awd::events`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::events`](crate::Awd::events): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdEvents => m::AwdEventsResponse, json
 );
 
@@ -565,16 +565,16 @@ impl AwdEvents {
 }
 
 builder!(
-    /// Request builder of [`Awd::transcript`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::transcript`](crate::Awd::transcript): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdTranscript => m::PublicTranscriptResponse, json
 );
 
 builder!(
-    /// Request builder of [`Awd::attack_matrix`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::attack_matrix`](crate::Awd::attack_matrix): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdAttackMatrix => m::AwdAttackMatrixResponse, json
 );
 
@@ -590,44 +590,44 @@ impl AwdAttackMatrix {
 }
 
 builder!(
-    /// Request builder of [`Awd::defence_timeline`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::defence_timeline`](crate::Awd::defence_timeline): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdDefenceTimeline => m::AwdDefenceTimelineResponse, json
 );
 
 builder!(
-    /// Request builder of [`Awd::targets`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::targets`](crate::Awd::targets): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdTargets => m::AwdTargetsResponse, json
 );
 
 builder!(
-    /// Request builder of [`Awd::ssh_credential`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::ssh_credential`](crate::Awd::ssh_credential): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdSshCredential => m::SshCredential, json
 );
 
 builder!(
-    /// Request builder of [`Awd::arena_peer`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::arena_peer`](crate::Awd::arena_peer): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdArenaPeer => m::AwdVpnStatus, json
 );
 
 builder!(
-    /// Request builder of [`Awd::probe_arena_peer`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::probe_arena_peer`](crate::Awd::probe_arena_peer): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdProbeArenaPeer => m::AwdVpnStatus, json
 );
 
 builder!(
-    /// Request builder of [`Awd::vpn`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::vpn`](crate::Awd::vpn): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdVpn => m::AwdVpnPeer, json
 );
 
@@ -642,15 +642,15 @@ impl AwdVpn {
 }
 
 builder!(
-    /// Request builder of [`Awd::revoke_vpn`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::revoke_vpn`](crate::Awd::revoke_vpn): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdRevokeVpn => std::collections::BTreeMap<String, bool>, json
 );
 
 builder!(
-    /// Request builder of [`Awd::match_`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Awd::match_`](crate::Awd::match_): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     AwdMatch => m::AwdMatchStatus, json
 );

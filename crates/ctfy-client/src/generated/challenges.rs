@@ -429,9 +429,9 @@ impl Challenges<'_> {
 }
 
 builder!(
-    /// Request builder of [`Challenges::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Challenges::list`](crate::Challenges::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChallengesList => Page<m::ChallengeInfo>
 );
 
@@ -478,9 +478,9 @@ impl ChallengesList {
 }
 
 builder!(
-    /// Request builder of [`Challenges::get`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Challenges::get`](crate::Challenges::get): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChallengesGet => m::ChallengeInfo, json
 );
 
@@ -495,9 +495,9 @@ impl ChallengesGet {
 }
 
 builder!(
-    /// Request builder of [`Challenges::attachments`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Challenges::attachments`](crate::Challenges::attachments): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChallengesAttachments => m::AttachmentList, json
 );
 
@@ -512,9 +512,9 @@ impl ChallengesAttachments {
 }
 
 builder!(
-    /// Request builder of [`Challenges::download_attachment`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Challenges::download_attachment`](crate::Challenges::download_attachment): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChallengesDownloadAttachment => Download, download
 );
 
@@ -529,9 +529,9 @@ impl ChallengesDownloadAttachment {
 }
 
 builder!(
-    /// Request builder of [`Challenges::solve_attempts`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Challenges::solve_attempts`](crate::Challenges::solve_attempts): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChallengesSolveAttempts => m::ChallengeSolveAttemptsResponse, json
 );
 
@@ -554,9 +554,9 @@ impl ChallengesSolveAttempts {
 }
 
 builder!(
-    /// Request builder of [`Challenges::facets`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Challenges::facets`](crate::Challenges::facets): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChallengesFacets => m::ChallengeFacets, json
 );
 
@@ -571,9 +571,9 @@ impl ChallengesFacets {
 }
 
 builder!(
-    /// Request builder of [`Challenges::feedback_stats`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Challenges::feedback_stats`](crate::Challenges::feedback_stats): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChallengesFeedbackStats => m::FeedbackStats, json
 );
 
@@ -588,9 +588,9 @@ impl ChallengesFeedbackStats {
 }
 
 builder!(
-    /// Request builder of [`Challenges::my_reactions`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Challenges::my_reactions`](crate::Challenges::my_reactions): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChallengesMyReactions => m::MyReactionsResponse, json
 );
 
@@ -605,9 +605,9 @@ impl ChallengesMyReactions {
 }
 
 builder!(
-    /// Request builder of [`Challenges::add_reaction`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Challenges::add_reaction`](crate::Challenges::add_reaction): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChallengesAddReaction => m::MyReactionsResponse, json
 );
 
@@ -622,9 +622,9 @@ impl ChallengesAddReaction {
 }
 
 builder!(
-    /// Request builder of [`Challenges::remove_reaction`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Challenges::remove_reaction`](crate::Challenges::remove_reaction): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChallengesRemoveReaction => (), empty
 );
 
@@ -639,9 +639,9 @@ impl ChallengesRemoveReaction {
 }
 
 builder!(
-    /// Request builder of [`Challenges::clear_reactions`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Challenges::clear_reactions`](crate::Challenges::clear_reactions): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChallengesClearReactions => (), empty
 );
 

@@ -93,9 +93,9 @@ impl Changelog<'_> {
 }
 
 builder!(
-    /// Request builder of [`Changelog::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Changelog::list`](crate::Changelog::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChangelogList => m::ChangelogListResponse, json
 );
 
@@ -111,15 +111,15 @@ impl ChangelogList {
 }
 
 builder!(
-    /// Request builder of [`Changelog::latest`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Changelog::latest`](crate::Changelog::latest): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChangelogLatest => m::ChangelogLatestResponse, json
 );
 
 builder!(
-    /// Request builder of [`Changelog::mark_seen`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Changelog::mark_seen`](crate::Changelog::mark_seen): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ChangelogMarkSeen => m::ChangelogSeenResponse, json
 );

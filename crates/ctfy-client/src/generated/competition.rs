@@ -465,16 +465,16 @@ impl Competition {
 }
 
 builder!(
-    /// Request builder of [`Competition::detail`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::detail`](crate::Competition::detail): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionDetail => m::CompetitionDetail, json
 );
 
 builder!(
-    /// Request builder of [`Competition::challenges`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::challenges`](crate::Competition::challenges): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionChallenges => Page<m::ChallengeInfo>
 );
 
@@ -502,9 +502,9 @@ impl CompetitionChallenges {
 }
 
 builder!(
-    /// Request builder of [`Competition::search_teams`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::search_teams`](crate::Competition::search_teams): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionSearchTeams => Page<m::TeamInfo>
 );
 
@@ -524,37 +524,37 @@ impl CompetitionSearchTeams {
 }
 
 builder!(
-    /// Request builder of [`Competition::request_to_join`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::request_to_join`](crate::Competition::request_to_join): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionRequestToJoin => m::TeamInviteInfo, json
 );
 
 builder!(
-    /// Request builder of [`Competition::accept_invite`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::accept_invite`](crate::Competition::accept_invite): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionAcceptInvite => m::TeamDetail, json
 );
 
 builder!(
-    /// Request builder of [`Competition::decline_invite`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::decline_invite`](crate::Competition::decline_invite): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionDeclineInvite => ctfy_models::Json, json
 );
 
 builder!(
-    /// Request builder of [`Competition::application`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::application`](crate::Competition::application): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionApplication => Option<m::CompetitionApplicationInfo>, json
 );
 
 builder!(
-    /// Request builder of [`Competition::apply`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::apply`](crate::Competition::apply): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionApply => m::CompetitionApplicationInfo, json
 );
 
@@ -566,16 +566,16 @@ impl CompetitionApply {
 }
 
 builder!(
-    /// Request builder of [`Competition::withdraw_application`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::withdraw_application`](crate::Competition::withdraw_application): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionWithdrawApplication => (), empty
 );
 
 builder!(
-    /// Request builder of [`Competition::scoreboard`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::scoreboard`](crate::Competition::scoreboard): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionScoreboard => Page<m::ScoreboardEntry>
 );
 
@@ -595,9 +595,9 @@ impl CompetitionScoreboard {
 }
 
 builder!(
-    /// Request builder of [`Competition::score_history`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::score_history`](crate::Competition::score_history): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionScoreHistory => m::CompetitionScoreHistory, json
 );
 
@@ -609,36 +609,36 @@ impl CompetitionScoreHistory {
 }
 
 builder!(
-    /// Request builder of [`Competition::score_distribution`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::score_distribution`](crate::Competition::score_distribution): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionScoreDistribution => m::CompetitionScoreDistribution, json
 );
 
 builder!(
-    /// Request builder of [`Competition::solve_matrix`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::solve_matrix`](crate::Competition::solve_matrix): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionSolveMatrix => m::AdminSolveMatrix, json
 );
 
 builder!(
-    /// Request builder of [`Competition::defence_matrix`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::defence_matrix`](crate::Competition::defence_matrix): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionDefenceMatrix => m::DefenceMatrixResponse, json
 );
 
 builder!(
-    /// Request builder of [`Competition::roster`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::roster`](crate::Competition::roster): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionRoster => m::CompetitionRoster, json
 );
 
 builder!(
-    /// Request builder of [`Competition::challenge_breakdown`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competition::challenge_breakdown`](crate::Competition::challenge_breakdown): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionChallengeBreakdown => m::CompetitionChallengeBreakdown, json
 );

@@ -301,9 +301,9 @@ impl Competitions<'_> {
 }
 
 builder!(
-    /// Request builder of [`Competitions::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competitions::list`](crate::Competitions::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionsList => Page<m::CompetitionInfo>
 );
 
@@ -333,44 +333,44 @@ impl CompetitionsList {
 }
 
 builder!(
-    /// Request builder of [`Competitions::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competitions::get`](crate::Competitions::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionsGet => m::CompetitionDetail, json
 );
 
 builder!(
-    /// Request builder of [`Competitions::attachments`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competitions::attachments`](crate::Competitions::attachments): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionsAttachments => m::CompetitionAttachmentsResponse, json
 );
 
 builder!(
-    /// Request builder of [`Competitions::download_attachment`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competitions::download_attachment`](crate::Competitions::download_attachment): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionsDownloadAttachment => Download, download
 );
 
 builder!(
-    /// Request builder of [`Competitions::start_virtual`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competitions::start_virtual`](crate::Competitions::start_virtual): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionsStartVirtual => m::CompetitionInfo, json
 );
 
 builder!(
-    /// Request builder of [`Competitions::ghosts`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competitions::ghosts`](crate::Competitions::ghosts): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionsGhosts => m::VirtualGhostBoard, json
 );
 
 builder!(
-    /// Request builder of [`Competitions::agent_actions`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competitions::agent_actions`](crate::Competitions::agent_actions): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionsAgentActions => m::AgentActionsPage, json
 );
 
@@ -382,9 +382,9 @@ impl CompetitionsAgentActions {
 }
 
 builder!(
-    /// Request builder of [`Competitions::agent_pulse`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Competitions::agent_pulse`](crate::Competitions::agent_pulse): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     CompetitionsAgentPulse => m::AgentPulsePage, json
 );
 

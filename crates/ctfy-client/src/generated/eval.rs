@@ -801,9 +801,9 @@ impl Eval<'_> {
 }
 
 builder!(
-    /// Request builder of [`Eval::leaderboard`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::leaderboard`](crate::Eval::leaderboard): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalLeaderboard => m::EvalLeaderboard, json
 );
 
@@ -825,16 +825,16 @@ impl EvalLeaderboard {
 }
 
 builder!(
-    /// Request builder of [`Eval::harnesses`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::harnesses`](crate::Eval::harnesses): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalHarnesses => Vec<m::HarnessStateOutput>, json
 );
 
 builder!(
-    /// Request builder of [`Eval::register_harness`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::register_harness`](crate::Eval::register_harness): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalRegisterHarness => m::HarnessStateOutput, json
 );
 
@@ -977,9 +977,9 @@ impl EvalRegisterHarness {
 }
 
 builder!(
-    /// Request builder of [`Eval::update_harness`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::update_harness`](crate::Eval::update_harness): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalUpdateHarness => m::HarnessStateOutput, json
 );
 
@@ -1041,30 +1041,30 @@ impl EvalUpdateHarness {
 }
 
 builder!(
-    /// Request builder of [`Eval::delete_harness`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::delete_harness`](crate::Eval::delete_harness): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalDeleteHarness => std::collections::BTreeMap<String, bool>, json
 );
 
 builder!(
-    /// Request builder of [`Eval::llm_providers`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::llm_providers`](crate::Eval::llm_providers): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalLlmProviders => Vec<m::LlmProviderChoice>, json
 );
 
 builder!(
-    /// Request builder of [`Eval::my_llm_keys`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::my_llm_keys`](crate::Eval::my_llm_keys): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalMyLlmKeys => Vec<m::MyLlmKey>, json
 );
 
 builder!(
-    /// Request builder of [`Eval::put_my_llm_key`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::put_my_llm_key`](crate::Eval::put_my_llm_key): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalPutMyLlmKey => m::MyLlmKey, json
 );
 
@@ -1083,9 +1083,9 @@ impl EvalPutMyLlmKey {
 }
 
 builder!(
-    /// Request builder of [`Eval::delete_my_llm_key`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::delete_my_llm_key`](crate::Eval::delete_my_llm_key): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalDeleteMyLlmKey => std::collections::BTreeMap<String, bool>, json
 );
 
@@ -1097,9 +1097,9 @@ impl EvalDeleteMyLlmKey {
 }
 
 builder!(
-    /// Request builder of [`Eval::probe_my_llm_key`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::probe_my_llm_key`](crate::Eval::probe_my_llm_key): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalProbeMyLlmKey => m::MyLlmKeyProbe, json
 );
 
@@ -1111,23 +1111,23 @@ impl EvalProbeMyLlmKey {
 }
 
 builder!(
-    /// Request builder of [`Eval::my_allowances`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::my_allowances`](crate::Eval::my_allowances): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalMyAllowances => Vec<m::EvalAllowanceRow>, json
 );
 
 builder!(
-    /// Request builder of [`Eval::models`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::models`](crate::Eval::models): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalModels => Vec<m::LlmModelOption>, json
 );
 
 builder!(
-    /// Request builder of [`Eval::enter`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::enter`](crate::Eval::enter): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalEnter => m::EvalCampaignState, json
 );
 
@@ -1147,9 +1147,9 @@ impl EvalEnter {
 }
 
 builder!(
-    /// Request builder of [`Eval::my_entries`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::my_entries`](crate::Eval::my_entries): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalMyEntries => Page<m::EvalCampaignState>
 );
 
@@ -1172,9 +1172,9 @@ impl EvalMyEntries {
 }
 
 builder!(
-    /// Request builder of [`Eval::runs`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::runs`](crate::Eval::runs): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalRuns => m::MyEvalRunPage, json
 );
 
@@ -1197,16 +1197,16 @@ impl EvalRuns {
 }
 
 builder!(
-    /// Request builder of [`Eval::run`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::run`](crate::Eval::run): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalRun => m::MyEvalRunRow, json
 );
 
 builder!(
-    /// Request builder of [`Eval::run_llm_calls`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::run_llm_calls`](crate::Eval::run_llm_calls): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalRunLlmCalls => m::LlmCallPage, json
 );
 
@@ -1222,23 +1222,23 @@ impl EvalRunLlmCalls {
 }
 
 builder!(
-    /// Request builder of [`Eval::run_llm_call`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::run_llm_call`](crate::Eval::run_llm_call): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalRunLlmCall => m::LlmCallBody, json
 );
 
 builder!(
-    /// Request builder of [`Eval::run_artifact`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::run_artifact`](crate::Eval::run_artifact): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalRunArtifact => Download, download
 );
 
 builder!(
-    /// Request builder of [`Eval::run_traffic`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::run_traffic`](crate::Eval::run_traffic): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalRunTraffic => m::InstanceTrafficPage, json
 );
 
@@ -1254,50 +1254,50 @@ impl EvalRunTraffic {
 }
 
 builder!(
-    /// Request builder of [`Eval::run_writeup`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::run_writeup`](crate::Eval::run_writeup): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalRunWriteup => m::RunWriteup, json
 );
 
 builder!(
-    /// Request builder of [`Eval::set_run_wall`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::set_run_wall`](crate::Eval::set_run_wall): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalSetRunWall => m::MyEvalRunRow, json
 );
 
 builder!(
-    /// Request builder of [`Eval::set_run_transcript`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::set_run_transcript`](crate::Eval::set_run_transcript): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalSetRunTranscript => m::MyEvalRunRow, json
 );
 
 builder!(
-    /// Request builder of [`Eval::registry_push_target`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::registry_push_target`](crate::Eval::registry_push_target): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalRegistryPushTarget => m::RegistryPushTarget, json
 );
 
 builder!(
-    /// Request builder of [`Eval::harness_tags`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::harness_tags`](crate::Eval::harness_tags): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalHarnessTags => m::HarnessTags, json
 );
 
 builder!(
-    /// Request builder of [`Eval::check_harness`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::check_harness`](crate::Eval::check_harness): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalCheckHarness => m::HarnessStateOutput, json
 );
 
 builder!(
-    /// Request builder of [`Eval::probe_harness`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Eval::probe_harness`](crate::Eval::probe_harness): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     EvalProbeHarness => m::TaskState, json
 );

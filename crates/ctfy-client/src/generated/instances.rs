@@ -437,9 +437,9 @@ impl Instances<'_> {
 }
 
 builder!(
-    /// Request builder of [`Instances::get`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::get`](crate::Instances::get): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesGet => m::InstanceInfo, json
 );
 
@@ -454,9 +454,9 @@ impl InstancesGet {
 }
 
 builder!(
-    /// Request builder of [`Instances::status`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::status`](crate::Instances::status): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesStatus => m::InstanceStatusResponse, json
 );
 
@@ -471,9 +471,9 @@ impl InstancesStatus {
 }
 
 builder!(
-    /// Request builder of [`Instances::reset`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::reset`](crate::Instances::reset): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesReset => m::StartResponse, json
 );
 
@@ -492,9 +492,9 @@ impl InstancesReset {
 }
 
 builder!(
-    /// Request builder of [`Instances::renew`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::renew`](crate::Instances::renew): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesRenew => m::RenewResponse, json
 );
 
@@ -513,9 +513,9 @@ impl InstancesRenew {
 }
 
 builder!(
-    /// Request builder of [`Instances::shell_session`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::shell_session`](crate::Instances::shell_session): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesShellSession => m::PlayerShellTicket, json
 );
 
@@ -527,16 +527,16 @@ impl InstancesShellSession {
 }
 
 builder!(
-    /// Request builder of [`Instances::ssh_credential`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::ssh_credential`](crate::Instances::ssh_credential): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesSshCredential => m::SshCredential, json
 );
 
 builder!(
-    /// Request builder of [`Instances::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::list`](crate::Instances::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesList => Page<m::InstanceInfo>
 );
 
@@ -574,9 +574,9 @@ impl InstancesList {
 }
 
 builder!(
-    /// Request builder of [`Instances::attachments`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::attachments`](crate::Instances::attachments): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesAttachments => m::AttachmentList, json
 );
 
@@ -591,9 +591,9 @@ impl InstancesAttachments {
 }
 
 builder!(
-    /// Request builder of [`Instances::download_attachment`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::download_attachment`](crate::Instances::download_attachment): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesDownloadAttachment => Download, download
 );
 
@@ -608,9 +608,9 @@ impl InstancesDownloadAttachment {
 }
 
 builder!(
-    /// Request builder of [`Instances::vpn_config`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::vpn_config`](crate::Instances::vpn_config): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesVpnConfig => Download, download
 );
 
@@ -625,9 +625,9 @@ impl InstancesVpnConfig {
 }
 
 builder!(
-    /// Request builder of [`Instances::openvpn_config`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::openvpn_config`](crate::Instances::openvpn_config): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesOpenvpnConfig => Download, download
 );
 
@@ -642,9 +642,9 @@ impl InstancesOpenvpnConfig {
 }
 
 builder!(
-    /// Request builder of [`Instances::traffic`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Instances::traffic`](crate::Instances::traffic): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     InstancesTraffic => m::InstanceTrafficPage, json
 );
 

@@ -513,9 +513,9 @@ impl Me<'_> {
 }
 
 builder!(
-    /// Request builder of [`Me::get`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::get`](crate::Me::get): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeGet => m::MeResponse, json
 );
 
@@ -530,9 +530,9 @@ impl MeGet {
 }
 
 builder!(
-    /// Request builder of [`Me::inbox`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::inbox`](crate::Me::inbox): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeInbox => m::InboxResponse, json
 );
 
@@ -547,9 +547,9 @@ impl MeInbox {
 }
 
 builder!(
-    /// Request builder of [`Me::notification_preferences`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::notification_preferences`](crate::Me::notification_preferences): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeNotificationPreferences => m::NotificationPreferencesResponse, json
 );
 
@@ -564,9 +564,9 @@ impl MeNotificationPreferences {
 }
 
 builder!(
-    /// Request builder of [`Me::set_notification_preference`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::set_notification_preference`](crate::Me::set_notification_preference): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeSetNotificationPreference => m::NotificationPreferencesResponse, json
 );
 
@@ -585,9 +585,9 @@ impl MeSetNotificationPreference {
 }
 
 builder!(
-    /// Request builder of [`Me::clear_notification_preference`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::clear_notification_preference`](crate::Me::clear_notification_preference): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeClearNotificationPreference => m::NotificationPreferencesResponse, json
 );
 
@@ -602,9 +602,9 @@ impl MeClearNotificationPreference {
 }
 
 builder!(
-    /// Request builder of [`Me::read_announcement`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::read_announcement`](crate::Me::read_announcement): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeReadAnnouncement => ctfy_models::JsonObject, json
 );
 
@@ -619,9 +619,9 @@ impl MeReadAnnouncement {
 }
 
 builder!(
-    /// Request builder of [`Me::read_all_announcements`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::read_all_announcements`](crate::Me::read_all_announcements): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeReadAllAnnouncements => ctfy_models::JsonObject, json
 );
 
@@ -636,9 +636,9 @@ impl MeReadAllAnnouncements {
 }
 
 builder!(
-    /// Request builder of [`Me::update_profile`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::update_profile`](crate::Me::update_profile): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeUpdateProfile => m::MeResponse, json
 );
 
@@ -699,9 +699,9 @@ impl MeUpdateProfile {
 }
 
 builder!(
-    /// Request builder of [`Me::update_visibility`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::update_visibility`](crate::Me::update_visibility): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeUpdateVisibility => m::MeResponse, json
 );
 
@@ -716,9 +716,9 @@ impl MeUpdateVisibility {
 }
 
 builder!(
-    /// Request builder of [`Me::export_account`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::export_account`](crate::Me::export_account): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeExportAccount => Download, download
 );
 
@@ -733,9 +733,9 @@ impl MeExportAccount {
 }
 
 builder!(
-    /// Request builder of [`Me::reauthenticate`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::reauthenticate`](crate::Me::reauthenticate): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeReauthenticate => m::ReauthenticationOpened, json
 );
 
@@ -754,23 +754,23 @@ impl MeReauthenticate {
 }
 
 builder!(
-    /// Request builder of [`Me::request_reauth_code`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::request_reauth_code`](crate::Me::request_reauth_code): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeRequestReauthCode => m::EmailVerificationSent, json
 );
 
 builder!(
-    /// Request builder of [`Me::request_deletion_code`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::request_deletion_code`](crate::Me::request_deletion_code): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeRequestDeletionCode => m::EmailVerificationSent, json
 );
 
 builder!(
-    /// Request builder of [`Me::delete_account`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::delete_account`](crate::Me::delete_account): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeDeleteAccount => m::AccountDeletionAccepted, json
 );
 
@@ -789,16 +789,16 @@ impl MeDeleteAccount {
 }
 
 builder!(
-    /// Request builder of [`Me::achievements`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::achievements`](crate::Me::achievements): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeAchievements => m::MyAchievementsResponse, json
 );
 
 builder!(
-    /// Request builder of [`Me::solves`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::solves`](crate::Me::solves): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeSolves => Vec<m::MySolveSummary>, json
 );
 
@@ -813,9 +813,9 @@ impl MeSolves {
 }
 
 builder!(
-    /// Request builder of [`Me::milestone_progress`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::milestone_progress`](crate::Me::milestone_progress): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeMilestoneProgress => Vec<m::MilestoneProgress>, json
 );
 
@@ -830,9 +830,9 @@ impl MeMilestoneProgress {
 }
 
 builder!(
-    /// Request builder of [`Me::verify_star_gazer`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Me::verify_star_gazer`](crate::Me::verify_star_gazer): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     MeVerifyStarGazer => m::StarGazerVerifyResponse, json
 );
 

@@ -77,9 +77,9 @@ impl Nodes<'_> {
 }
 
 builder!(
-    /// Request builder of [`Nodes::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Nodes::list`](crate::Nodes::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodesList => Page<m::NodeInfo>
 );
 
@@ -95,8 +95,8 @@ impl NodesList {
 }
 
 builder!(
-    /// Request builder of [`Nodes::image_consistency`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Nodes::image_consistency`](crate::Nodes::image_consistency): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodesImageConsistency => Vec<m::ImageConsistencyRow>, json
 );

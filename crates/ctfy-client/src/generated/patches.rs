@@ -94,9 +94,9 @@ impl Patches<'_> {
 }
 
 builder!(
-    /// Request builder of [`Patches::source`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Patches::source`](crate::Patches::source): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     PatchesSource => m::DefenceSource, json
 );
 
@@ -111,9 +111,9 @@ impl PatchesSource {
 }
 
 builder!(
-    /// Request builder of [`Patches::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Patches::list`](crate::Patches::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     PatchesList => Vec<m::PatchSubmissionInfo>, json
 );
 

@@ -192,16 +192,16 @@ impl RegistrationForm<'_> {
 }
 
 builder!(
-    /// Request builder of [`RegistrationForm::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`RegistrationForm::get`](crate::RegistrationForm::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     RegistrationGet => m::MyRegistrationResponse, json
 );
 
 builder!(
-    /// Request builder of [`RegistrationForm::submit`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`RegistrationForm::submit`](crate::RegistrationForm::submit): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     RegistrationSubmit => m::MyRegistrationResponse, json
 );
 
@@ -286,15 +286,15 @@ impl RegistrationSubmit {
 }
 
 builder!(
-    /// Request builder of [`RegistrationForm::upload_team_logo`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`RegistrationForm::upload_team_logo`](crate::RegistrationForm::upload_team_logo): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     RegistrationUploadTeamLogo => m::TeamLogoUploadResponse, json
 );
 
 builder!(
-    /// Request builder of [`RegistrationForm::team_logo`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`RegistrationForm::team_logo`](crate::RegistrationForm::team_logo): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     RegistrationTeamLogo => Download, download
 );

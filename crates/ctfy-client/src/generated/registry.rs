@@ -58,9 +58,9 @@ impl Registry<'_> {
 }
 
 builder!(
-    /// Request builder of [`Registry::token`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Registry::token`](crate::Registry::token): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     RegistryToken => ctfy_models::JsonObject, json
 );
 

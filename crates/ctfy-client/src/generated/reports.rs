@@ -451,78 +451,78 @@ impl Reports<'_> {
 }
 
 builder!(
-    /// Request builder of [`Reports::save`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Reports::save`](crate::Reports::save): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ReportsSave => m::ReportSaveResponse, json
 );
 
 builder!(
-    /// Request builder of [`Reports::mine`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Reports::mine`](crate::Reports::mine): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ReportsMine => m::MyReportsResponse, json
 );
 
 builder!(
-    /// Request builder of [`Reports::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Reports::get`](crate::Reports::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ReportsGet => m::ReportInfo, json
 );
 
 builder!(
-    /// Request builder of [`Reports::versions`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Reports::versions`](crate::Reports::versions): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ReportsVersions => m::ReportVersionsResponse, json
 );
 
 builder!(
-    /// Request builder of [`Reports::finalize`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Reports::finalize`](crate::Reports::finalize): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ReportsFinalize => m::ReportStanding, json
 );
 
 builder!(
-    /// Request builder of [`Reports::reopen`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Reports::reopen`](crate::Reports::reopen): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ReportsReopen => m::ReportStanding, json
 );
 
 builder!(
-    /// Request builder of [`Reports::request_grading`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Reports::request_grading`](crate::Reports::request_grading): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ReportsRequestGrading => m::ReportStanding, json
 );
 
 builder!(
-    /// Request builder of [`Reports::attachments`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Reports::attachments`](crate::Reports::attachments): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ReportsAttachments => m::ReportAttachmentsResponse, json
 );
 
 builder!(
-    /// Request builder of [`Reports::upload_attachment`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Reports::upload_attachment`](crate::Reports::upload_attachment): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ReportsUploadAttachment => m::ReportAttachmentInfo, json
 );
 
 builder!(
-    /// Request builder of [`Reports::attachment_bytes`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Reports::attachment_bytes`](crate::Reports::attachment_bytes): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ReportsAttachmentBytes => Download, download
 );
 
 builder!(
-    /// Request builder of [`Reports::delete_attachment`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Reports::delete_attachment`](crate::Reports::delete_attachment): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ReportsDeleteAttachment => m::ReportAttachmentsResponse, json
 );

@@ -62,22 +62,22 @@ impl crate::PlatformClient {
 }
 
 builder!(
-    /// Request builder of [`PlatformClient::health`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`PlatformClient::health`](crate::PlatformClient::health): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     PlatformHealth => m::HealthResponse, json
 );
 
 builder!(
-    /// Request builder of [`PlatformClient::get_meta`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`PlatformClient::get_meta`](crate::PlatformClient::get_meta): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     PlatformGetMeta => m::MetaResponse, json
 );
 
 builder!(
-    /// Request builder of [`PlatformClient::cluster_info`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`PlatformClient::cluster_info`](crate::PlatformClient::cluster_info): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     PlatformClusterInfo => m::ClusterInfo, json
 );

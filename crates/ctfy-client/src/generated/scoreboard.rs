@@ -106,9 +106,9 @@ impl Scoreboard<'_> {
 }
 
 builder!(
-    /// Request builder of [`Scoreboard::get`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Scoreboard::get`](crate::Scoreboard::get): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ScoreboardGet => Page<m::ScoreboardEntry>
 );
 
@@ -128,9 +128,9 @@ impl ScoreboardGet {
 }
 
 builder!(
-    /// Request builder of [`Scoreboard::challenge_stats`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Scoreboard::challenge_stats`](crate::Scoreboard::challenge_stats): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ScoreboardChallengeStats => Page<m::ChallengeStats>
 );
 
@@ -146,9 +146,9 @@ impl ScoreboardChallengeStats {
 }
 
 builder!(
-    /// Request builder of [`Scoreboard::users`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Scoreboard::users`](crate::Scoreboard::users): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     ScoreboardUsers => Page<m::UserScoreboardEntry>
 );
 

@@ -101,15 +101,15 @@ impl Series<'_> {
 }
 
 builder!(
-    /// Request builder of [`Series::ladder`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Series::ladder`](crate::Series::ladder): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     SeriesLadder => m::SeriesLadder, json
 );
 
 builder!(
-    /// Request builder of [`Series::ladder_history`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Series::ladder_history`](crate::Series::ladder_history): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     SeriesLadderHistory => m::SeriesLadderHistory, json
 );

@@ -163,9 +163,9 @@ impl Submissions<'_> {
 }
 
 builder!(
-    /// Request builder of [`Submissions::check`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Submissions::check`](crate::Submissions::check): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     SubmissionsCheck => m::CheckAnswerResponse, json
 );
 
@@ -184,9 +184,9 @@ impl SubmissionsCheck {
 }
 
 builder!(
-    /// Request builder of [`Submissions::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Submissions::list`](crate::Submissions::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     SubmissionsList => Page<m::SubmissionState>
 );
 
@@ -213,9 +213,9 @@ impl SubmissionsList {
 }
 
 builder!(
-    /// Request builder of [`Submissions::submit_qa`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Submissions::submit_qa`](crate::Submissions::submit_qa): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     SubmissionsSubmitQa => m::SubmissionResponse, json
 );
 
@@ -227,8 +227,8 @@ impl SubmissionsSubmitQa {
 }
 
 builder!(
-    /// Request builder of [`Submissions::list_qa_challenges`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Submissions::list_qa_challenges`](crate::Submissions::list_qa_challenges): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     SubmissionsListQaChallenges => Vec<m::QaChallengeView>, json
 );

@@ -203,9 +203,9 @@ impl Team {
 }
 
 builder!(
-    /// Request builder of [`Team::rename`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Team::rename`](crate::Team::rename): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamRename => m::TeamDetail, json
 );
 
@@ -232,36 +232,36 @@ impl TeamRename {
 }
 
 builder!(
-    /// Request builder of [`Team::affiliation`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Team::affiliation`](crate::Team::affiliation): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamAffiliation => m::TeamAffiliationSelection, json
 );
 
 builder!(
-    /// Request builder of [`Team::set_affiliation`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Team::set_affiliation`](crate::Team::set_affiliation): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamSetAffiliation => m::TeamAffiliationSelection, json
 );
 
 builder!(
-    /// Request builder of [`Team::clear_affiliation`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Team::clear_affiliation`](crate::Team::clear_affiliation): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamClearAffiliation => m::TeamAffiliationSelection, json
 );
 
 builder!(
-    /// Request builder of [`Team::leave`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Team::leave`](crate::Team::leave): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamLeave => (), empty
 );
 
 builder!(
-    /// Request builder of [`Team::kick`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Team::kick`](crate::Team::kick): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamKick => (), empty
 );

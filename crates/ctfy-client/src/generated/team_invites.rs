@@ -140,9 +140,9 @@ impl TeamInvites {
 }
 
 builder!(
-    /// Request builder of [`TeamInvites::create`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`TeamInvites::create`](crate::TeamInvites::create): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamInvitesCreate => m::TeamInviteInfo, json
 );
 
@@ -161,9 +161,9 @@ impl TeamInvitesCreate {
 }
 
 builder!(
-    /// Request builder of [`TeamInvites::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`TeamInvites::list`](crate::TeamInvites::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamInvitesList => Page<m::TeamInviteInfo>
 );
 
@@ -179,15 +179,15 @@ impl TeamInvitesList {
 }
 
 builder!(
-    /// Request builder of [`TeamInvites::revoke`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`TeamInvites::revoke`](crate::TeamInvites::revoke): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamInvitesRevoke => ctfy_models::Json, json
 );
 
 builder!(
-    /// Request builder of [`TeamInvites::send`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`TeamInvites::send`](crate::TeamInvites::send): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamInvitesSend => m::TeamInviteInfo, json
 );

@@ -84,15 +84,15 @@ impl TeamRequests {
 }
 
 builder!(
-    /// Request builder of [`TeamRequests::approve`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`TeamRequests::approve`](crate::TeamRequests::approve): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamRequestsApprove => m::TeamDetail, json
 );
 
 builder!(
-    /// Request builder of [`TeamRequests::reject`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`TeamRequests::reject`](crate::TeamRequests::reject): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamRequestsReject => ctfy_models::Json, json
 );

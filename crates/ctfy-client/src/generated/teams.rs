@@ -157,9 +157,9 @@ impl Teams<'_> {
 }
 
 builder!(
-    /// Request builder of [`Teams::list`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Teams::list`](crate::Teams::list): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamsList => Page<m::TeamInfo>
 );
 
@@ -182,9 +182,9 @@ impl TeamsList {
 }
 
 builder!(
-    /// Request builder of [`Teams::get`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Teams::get`](crate::Teams::get): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamsGet => m::TeamDetail, json
 );
 
@@ -199,9 +199,9 @@ impl TeamsGet {
 }
 
 builder!(
-    /// Request builder of [`Teams::profile_stats`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Teams::profile_stats`](crate::Teams::profile_stats): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamsProfileStats => m::ProfileStats, json
 );
 
@@ -213,9 +213,9 @@ impl TeamsProfileStats {
 }
 
 builder!(
-    /// Request builder of [`Teams::achievements`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Teams::achievements`](crate::Teams::achievements): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     TeamsAchievements => Page<m::TeamAchievement>
 );
 

@@ -192,16 +192,16 @@ impl Users<'_> {
 }
 
 builder!(
-    /// Request builder of [`Users::get`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Users::get`](crate::Users::get): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     UsersGet => m::UserInfo, json
 );
 
 builder!(
-    /// Request builder of [`Users::solve_trend`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Users::solve_trend`](crate::Users::solve_trend): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     UsersSolveTrend => m::UserSolveTrend, json
 );
 
@@ -213,9 +213,9 @@ impl UsersSolveTrend {
 }
 
 builder!(
-    /// Request builder of [`Users::profile_stats`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Users::profile_stats`](crate::Users::profile_stats): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     UsersProfileStats => m::ProfileStats, json
 );
 
@@ -227,9 +227,9 @@ impl UsersProfileStats {
 }
 
 builder!(
-    /// Request builder of [`Users::authored_challenges`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Users::authored_challenges`](crate::Users::authored_challenges): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     UsersAuthoredChallenges => Page<m::CreditedChallengeRow>
 );
 
@@ -252,9 +252,9 @@ impl UsersAuthoredChallenges {
 }
 
 builder!(
-    /// Request builder of [`Users::contributors`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Users::contributors`](crate::Users::contributors): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     UsersContributors => Page<m::ContributorRow>
 );
 

@@ -311,23 +311,23 @@ impl Vendor<'_> {
 }
 
 builder!(
-    /// Request builder of [`Vendor::me`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Vendor::me`](crate::Vendor::me): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     VendorMe => m::VendorStateOutput, json
 );
 
 builder!(
-    /// Request builder of [`Vendor::models`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Vendor::models`](crate::Vendor::models): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     VendorModels => Vec<m::LlmModelStateOutput>, json
 );
 
 builder!(
-    /// Request builder of [`Vendor::runs`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Vendor::runs`](crate::Vendor::runs): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     VendorRuns => Page<m::EvalRunState>
 );
 
@@ -347,23 +347,23 @@ impl VendorRuns {
 }
 
 builder!(
-    /// Request builder of [`Vendor::standard_sets`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Vendor::standard_sets`](crate::Vendor::standard_sets): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     VendorStandardSets => Vec<m::VendorStandardSet>, json
 );
 
 builder!(
-    /// Request builder of [`Vendor::nodes`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Vendor::nodes`](crate::Vendor::nodes): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     VendorNodes => Vec<m::NodeInfo>, json
 );
 
 builder!(
-    /// Request builder of [`Vendor::register_model`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Vendor::register_model`](crate::Vendor::register_model): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     VendorRegisterModel => m::LlmModelStateOutput, json
 );
 
@@ -396,9 +396,9 @@ impl VendorRegisterModel {
 }
 
 builder!(
-    /// Request builder of [`Vendor::upload_key`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Vendor::upload_key`](crate::Vendor::upload_key): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     VendorUploadKey => m::VendorKeyState, json
 );
 
@@ -410,23 +410,23 @@ impl VendorUploadKey {
 }
 
 builder!(
-    /// Request builder of [`Vendor::keys`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Vendor::keys`](crate::Vendor::keys): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     VendorKeys => Vec<m::VendorKeyState>, json
 );
 
 builder!(
-    /// Request builder of [`Vendor::delete_key`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Vendor::delete_key`](crate::Vendor::delete_key): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     VendorDeleteKey => std::collections::BTreeMap<String, bool>, json
 );
 
 builder!(
-    /// Request builder of [`Vendor::campaigns`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Vendor::campaigns`](crate::Vendor::campaigns): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     VendorCampaigns => Page<m::EvalCampaignState>
 );
 
@@ -442,9 +442,9 @@ impl VendorCampaigns {
 }
 
 builder!(
-    /// Request builder of [`Vendor::submit_campaign`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`Vendor::submit_campaign`](crate::Vendor::submit_campaign): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     VendorSubmitCampaign => m::EvalCampaignState, json
 );
 

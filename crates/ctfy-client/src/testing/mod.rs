@@ -1,7 +1,7 @@
 //! `ctfy::testing`: test code that uses the SDK without a platform (feature `testing`).
 //!
 //! [`MockPlatform`] is a stand-in for the ctfy platform on a loopback port, built on
-//! [`wiremock`]. It keeps state like the real one: a running competition, its challenges
+//! [`wiremock`](https://docs.rs/wiremock/0.6/wiremock/). It keeps state like the real one: a running competition, its challenges
 //! and their answers, the instances the code under test launches (each with a web service
 //! that serves its flag, like the stand-in node), the answers it submits, a scoreboard, and
 //! a live event stream (`GET /events`) that publishes what happens. Its error bodies, status
@@ -46,7 +46,7 @@
 //! team's frames (`instance_ready`, `flag_correct`…); [`MockPlatform::admin`] is an admin.
 //!
 //! Requests the kit does not model get `404 not_mocked`, naming the request. To answer one,
-//! mount a [`wiremock::Mock`] on [`MockPlatform::server`]: a test's own mocks take
+//! mount a [`wiremock::Mock`](https://docs.rs/wiremock/0.6/wiremock/struct.Mock.html) on [`MockPlatform::server`]: a test's own mocks take
 //! precedence over the kit's.
 
 mod fixtures;
@@ -140,8 +140,8 @@ impl MockPlatform {
         &self.url
     }
 
-    /// The wiremock server behind it: mount a test's own [`Mock`]s on it (they answer before
-    /// the kit does), or read [`MockServer::received_requests`] (every request but the event
+    /// The wiremock server behind it: mount a test's own [`Mock`](https://docs.rs/wiremock/0.6/wiremock/struct.Mock.html)s on it (they answer before
+    /// the kit does), or read [`MockServer::received_requests`](https://docs.rs/wiremock/0.6/wiremock/struct.MockServer.html#method.received_requests) (every request but the event
     /// stream's).
     pub fn server(&self) -> &MockServer {
         &self.server

@@ -248,7 +248,7 @@ pub enum Route {
     /// `/admin/competitions/{id}/invites…`.
     AdminInvites,
     /// Anything else: answered `404 not_mocked` unless a test mounted its own
-    /// [`wiremock::Mock`] on [`MockPlatform::server`](super::MockPlatform::server).
+    /// [`wiremock::Mock`](https://docs.rs/wiremock/0.6/wiremock/struct.Mock.html) on [`MockPlatform::server`](super::MockPlatform::server).
     Other,
 }
 

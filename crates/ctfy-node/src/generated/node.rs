@@ -1369,9 +1369,9 @@ impl crate::NodeClient {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::start_instance`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::start_instance`](crate::NodeClient::start_instance): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeStartInstance => m::InstanceStarted, json
 );
 
@@ -1416,16 +1416,16 @@ impl NodeStartInstance {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::stop_instance`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::stop_instance`](crate::NodeClient::stop_instance): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeStopInstance => m::InstanceStopped, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::apply_fabric`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::apply_fabric`](crate::NodeClient::apply_fabric): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeApplyFabric => m::FabricStatus, json
 );
 
@@ -1440,9 +1440,9 @@ impl NodeApplyFabric {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::probe_fabric`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::probe_fabric`](crate::NodeClient::probe_fabric): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeProbeFabric => m::FabricProbeReport, json
 );
 
@@ -1458,9 +1458,9 @@ impl NodeProbeFabric {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::remove_fabric`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::remove_fabric`](crate::NodeClient::remove_fabric): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeRemoveFabric => m::FabricStatus, json
 );
 
@@ -1475,65 +1475,65 @@ impl NodeRemoveFabric {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::stop_instance_service`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::stop_instance_service`](crate::NodeClient::stop_instance_service): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeStopInstanceService => m::ServiceStopped, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::stop_all`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::stop_all`](crate::NodeClient::stop_all): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeStopAll => std::collections::BTreeMap<String, String>, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::put_authored_challenge`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::put_authored_challenge`](crate::NodeClient::put_authored_challenge): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodePutAuthoredChallenge => m::NodeAuthoredResult, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::smoke_authored_challenge`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::smoke_authored_challenge`](crate::NodeClient::smoke_authored_challenge): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeSmokeAuthoredChallenge => m::NodeAuthoredSmokeResult, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::put_generated_range`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::put_generated_range`](crate::NodeClient::put_generated_range): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodePutGeneratedRange => m::NodeRangeResult, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::verify_generated_range`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::verify_generated_range`](crate::NodeClient::verify_generated_range): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeVerifyGeneratedRange => m::NodeRangeVerifyResult, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::cancel_generated_range_verify`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::cancel_generated_range_verify`](crate::NodeClient::cancel_generated_range_verify): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeCancelGeneratedRangeVerify => std::collections::BTreeMap<String, bool>, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::rescan_challenges`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::rescan_challenges`](crate::NodeClient::rescan_challenges): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeRescanChallenges => m::ChallengeReloadResult, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::build_challenge`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::build_challenge`](crate::NodeClient::build_challenge): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeBuildChallenge => m::ChallengeBuildState, json
 );
 
@@ -1548,9 +1548,9 @@ impl NodeBuildChallenge {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::build_all_challenges`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::build_all_challenges`](crate::NodeClient::build_all_challenges): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeBuildAllChallenges => m::BuildAllQueued, json
 );
 
@@ -1568,9 +1568,9 @@ impl NodeBuildAllChallenges {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::build_push_challenge`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::build_push_challenge`](crate::NodeClient::build_push_challenge): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeBuildPushChallenge => m::ChallengeFreezeResult, json
 );
 
@@ -1604,30 +1604,30 @@ impl NodeBuildPushChallenge {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::get_disk_free`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::get_disk_free`](crate::NodeClient::get_disk_free): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeGetDiskFree => m::NodeDiskFree, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::get_build_state`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::get_build_state`](crate::NodeClient::get_build_state): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeGetBuildState => m::BuildStateRows, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::pull_challenge`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::pull_challenge`](crate::NodeClient::pull_challenge): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodePullChallenge => m::ChallengePullState, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::pull_all_challenges`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::pull_all_challenges`](crate::NodeClient::pull_all_challenges): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodePullAllChallenges => m::PullAllQueued, json
 );
 
@@ -1645,44 +1645,44 @@ impl NodePullAllChallenges {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::get_pull_state`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::get_pull_state`](crate::NodeClient::get_pull_state): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeGetPullState => m::PullStateRows, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::get_status`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::get_status`](crate::NodeClient::get_status): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeGetStatus => m::InstanceStatusReport, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::list_instances`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::list_instances`](crate::NodeClient::list_instances): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeListInstances => m::NodeInstanceList, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::check_health`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::check_health`](crate::NodeClient::check_health): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeCheckHealth => m::InstanceHealth, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::node_health`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::node_health`](crate::NodeClient::node_health): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeNodeHealth => ctfy_models::Json, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::get_traffic_page`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::get_traffic_page`](crate::NodeClient::get_traffic_page): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeGetTrafficPage => m::InstanceTrafficPage, json
 );
 
@@ -1698,9 +1698,9 @@ impl NodeGetTrafficPage {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::get_traffic_witnesses`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::get_traffic_witnesses`](crate::NodeClient::get_traffic_witnesses): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeGetTrafficWitnesses => m::InstanceTrafficWitnesses, json
 );
 
@@ -1716,16 +1716,16 @@ impl NodeGetTrafficWitnesses {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::list_containers`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::list_containers`](crate::NodeClient::list_containers): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeListContainers => Vec<m::ComposeContainer>, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::run_checker`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::run_checker`](crate::NodeClient::run_checker): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeRunChecker => m::CheckResult, json
 );
 
@@ -1742,9 +1742,9 @@ impl NodeRunChecker {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::run_harness`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::run_harness`](crate::NodeClient::run_harness): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeRunHarness => m::HarnessRun, json
 );
 
@@ -1824,16 +1824,16 @@ impl NodeRunHarness {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::cancel_harness`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::cancel_harness`](crate::NodeClient::cancel_harness): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeCancelHarness => m::HarnessCancelled, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::verify_patch`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::verify_patch`](crate::NodeClient::verify_patch): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeVerifyPatch => m::PatchVerifyResult, json
 );
 
@@ -1854,9 +1854,9 @@ impl NodeVerifyPatch {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::collect_patch_files`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::collect_patch_files`](crate::NodeClient::collect_patch_files): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeCollectPatchFiles => std::collections::BTreeMap<String, String>, json
 );
 
@@ -1871,9 +1871,9 @@ impl NodeCollectPatchFiles {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::write_awd_answers`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::write_awd_answers`](crate::NodeClient::write_awd_answers): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeWriteAwdAnswers => std::collections::BTreeMap<String, String>, json
 );
 
@@ -1888,9 +1888,9 @@ impl NodeWriteAwdAnswers {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::probe_awd_service`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::probe_awd_service`](crate::NodeClient::probe_awd_service): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeProbeAwdService => m::AwdProbeResult, json
 );
 
@@ -1912,9 +1912,9 @@ impl NodeProbeAwdService {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::attack_awd_box`]: set optional parameters, then `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::attack_awd_box`](crate::NodeClient::attack_awd_box): set optional parameters, then `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeAttackAwdBox => m::AwdAttackResult, json
 );
 
@@ -1954,57 +1954,57 @@ impl NodeAttackAwdBox {
 }
 
 builder!(
-    /// Request builder of [`NodeClient::get_container_logs`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::get_container_logs`](crate::NodeClient::get_container_logs): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeGetContainerLogs => m::ContainerLogs, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::get_pcap`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::get_pcap`](crate::NodeClient::get_pcap): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeGetPcap => Option<Download>, download_or_404
 );
 
 builder!(
-    /// Request builder of [`NodeClient::get_harness_artifact`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::get_harness_artifact`](crate::NodeClient::get_harness_artifact): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeGetHarnessArtifact => Option<Download>, download_or_404
 );
 
 builder!(
-    /// Request builder of [`NodeClient::delete_harness_artifact`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::delete_harness_artifact`](crate::NodeClient::delete_harness_artifact): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeDeleteHarnessArtifact => std::collections::BTreeMap<String, bool>, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::get_agent_runtime`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::get_agent_runtime`](crate::NodeClient::get_agent_runtime): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeGetAgentRuntime => m::AgentRuntime, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::list_instance_attachments`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::list_instance_attachments`](crate::NodeClient::list_instance_attachments): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeListInstanceAttachments => m::AttachmentList, json
 );
 
 builder!(
-    /// Request builder of [`NodeClient::get_vpn_config`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::get_vpn_config`](crate::NodeClient::get_vpn_config): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeGetVpnConfig => Download, download
 );
 
 builder!(
-    /// Request builder of [`NodeClient::download_instance_attachment`]: `.await` it
-    /// (or `.send()`); `.timeout()` gives this call its own per-attempt timeout. Owned and
-    /// `Send + 'static`: it can move into a spawned task.
+    /// Request builder of [`NodeClient::download_instance_attachment`](crate::NodeClient::download_instance_attachment): `.await` it
+    /// (or `.send()`); `.timeout()` gives each attempt its own timeout, `.deadline()` caps the
+    /// whole call. Owned and `Send + 'static`: it can move into a spawned task.
     NodeDownloadInstanceAttachment => Download, download
 );
