@@ -380,15 +380,11 @@ impl Error {
     /// is shown (a log, a command-line tool's message).
     ///
     /// ```
-    /// use ctfy_transport::{Error, Request, decode};
-    ///
-    /// let req = Request::get("/api/v1/health", &[]).unwrap();
-    /// let e = decode::<u32>(&req, 200, br#""ok""#).unwrap_err();
-    /// assert_eq!(
-    ///     e.report().to_string(),
-    ///     format!("{e}: {}", std::error::Error::source(&e).unwrap()),
-    /// );
-    /// assert!(e.report().to_string().contains("invalid type: string \"ok\", expected u32"));
+    /// fn log_failure(e: &ctfy_transport::Error) {
+    ///     // e.g. `GET http://127.0.0.1:8000/api/v1/health: could not connect: <reqwest's reason>`
+    ///     eprintln!("request failed: {}", e.report());
+    /// }
+    /// # log_failure(&ctfy_transport::Error::task_failed("demo", true));
     /// ```
     pub fn report(&self) -> impl std::fmt::Display + '_ {
         Report(self)
