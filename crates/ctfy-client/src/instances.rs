@@ -315,6 +315,20 @@ impl InstancesLaunch {
 
 awaitable!(InstancesLaunch => StartResponse);
 
+impl ctfy_transport::__private::Sealed for InstancesLaunch {}
+
+impl ctfy_transport::Operation for InstancesLaunch {
+    type Output = StartResponse;
+
+    fn __request(self) -> Result<Request> {
+        launch_request(self.challenge_id, self.competition_id, self.ttl)
+    }
+
+    fn __wire(output: &StartResponse) -> Option<ctfy_transport::__private::Wire> {
+        ctfy_transport::__private::wire::json(output)
+    }
+}
+
 /// Request builder of [`Instances::wait_ready`].
 #[derive(Debug)]
 #[must_use = "a request builder does nothing until awaited"]

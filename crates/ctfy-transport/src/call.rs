@@ -289,6 +289,161 @@ impl Call {
     }
 }
 
+/// One HTTP call of the SDK, as its request builder: every builder whose call is a single
+/// request implements it (the player, admin and node clients' generated calls, and the
+/// hand-written `submit`, `verify`, `stop`, `launch`, `register`…). Calls made of several
+/// requests (`instances().start`, `wait_ready`, `tunnel`, `check_server_compatibility`) do
+/// not.
+///
+/// It is what the testing kit's typed stubs take (`MockPlatform::on(|c| c.scoreboards()…)`
+/// in `ctfy::testing`): the kit reads the request the builder would send, and puts a value of
+/// [`Operation::Output`] on the wire as the platform would. Its methods are that plumbing;
+/// code outside the SDK has no reason to call or implement them.
+pub trait Operation: Sized + Sealed {
+    /// What the call gives back when awaited.
+    type Output;
+
+    #[doc(hidden)]
+    fn __request(self) -> Result<Request>;
+
+    #[doc(hidden)]
+    fn __wire(output: &Self::Output) -> Option<Wire>;
+}
+
+/// Implemented only by the SDK's request builders.
+#[doc(hidden)]
+pub trait Sealed {}
+
+/// An answer as it goes on the wire: what a value of a call's output looks like when the
+/// platform sends it (for the testing kit's stubs).
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct Wire {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// The file name for `Content-Disposition`, if any.
+    pub filename: Option<String>,
+    /// The body.
+    pub body: bytes::Bytes,
+}
+
+impl Download {
+    /// A download of `bytes`, without a content type or file name (for tests, and for the
+    /// testing kit's stubs of download calls).
+    ///
+    /// ```
+    /// use ctfy_transport::Download;
+    ///
+    /// let file = Download::new(&b"hello"[..]).with_filename("notes.txt").with_content_type("text/plain");
+    /// assert_eq!(file.filename.as_deref(), Some("notes.txt"));
+    /// ```
+    pub fn new(bytes: impl Into<bytes::Bytes>) -> Self {
+        Self {
+            bytes: bytes.into(),
+            content_type: None,
+            filename: None,
+        }
+    }
+
+    /// Sets the content type.
+    pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Sets the file name.
+    pub fn with_filename(mut self, filename: impl Into<String>) -> Self {
+        self.filename = Some(filename.into());
+        self
+    }
+}
+
+impl Wire {
+    /// A JSON answer with `status`.
+    pub fn json(status: u16, value: &serde_json::Value) -> Wire {
+        Wire {
+            status,
+            content_type: Some("application/json".into()),
+            filename: None,
+            body: serde_json::to_vec(value).unwrap_or_default().into(),
+        }
+    }
+}
+
+/// How each kind of output goes on the wire (one function per [`Call`] send method).
+#[doc(hidden)]
+pub mod wire {
+    use super::Wire;
+    use crate::transport::Download;
+    use ctfy_models::Page;
+    use serde::Serialize;
+
+    fn json_with(status: u16, value: &impl Serialize) -> Option<Wire> {
+        Some(Wire {
+            status,
+            content_type: Some("application/json".into()),
+            filename: None,
+            body: serde_json::to_vec(value).ok()?.into(),
+        })
+    }
+
+    fn none(status: u16) -> Wire {
+        Wire {
+            status,
+            content_type: None,
+            filename: None,
+            body: bytes::Bytes::new(),
+        }
+    }
+
+    fn not_found() -> Option<Wire> {
+        json_with(
+            404,
+            &serde_json::json!({"code": "http_404", "detail": "Not Found"}),
+        )
+    }
+
+    /// A JSON answer.
+    pub fn json<T: Serialize>(value: &T) -> Option<Wire> {
+        json_with(200, value)
+    }
+
+    /// A page of a listing.
+    pub fn page<T: Serialize>(value: &Page<T>) -> Option<Wire> {
+        json_with(200, value)
+    }
+
+    /// No content.
+    pub fn empty(_: &()) -> Option<Wire> {
+        Some(none(204))
+    }
+
+    /// No content for `true`, a 404 for `false`.
+    pub fn empty_or_404(done: &bool) -> Option<Wire> {
+        if *done { Some(none(204)) } else { not_found() }
+    }
+
+    /// The bytes, with their type and file name.
+    pub fn download(d: &Download) -> Option<Wire> {
+        Some(Wire {
+            status: 200,
+            content_type: d.content_type.clone(),
+            filename: d.filename.clone(),
+            body: d.bytes.clone(),
+        })
+    }
+
+    /// The bytes, or a 404 for `None`.
+    pub fn download_or_404(d: &Option<Download>) -> Option<Wire> {
+        match d {
+            Some(d) => download(d),
+            None => not_found(),
+        }
+    }
+}
+
 /// Declares a request builder: a newtype over [`Call`] that can be awaited (or sent with
 /// `.send()`), with `.timeout()`. `Name => Page<Item>` builders also get `.stream()`.
 ///
@@ -315,6 +470,7 @@ macro_rules! builder {
     };
     ($(#[$meta:meta])* $name:ident => $out:ty, json $raw:ty => $map:expr) => {
         $crate::builder!(@common $(#[$meta])* $name => $out);
+        $crate::builder!(@operation $name => $out, |_| None);
 
         impl $name {
             /// Sends the request.
@@ -331,6 +487,7 @@ macro_rules! builder {
     };
     ($(#[$meta:meta])* $name:ident => $out:ty, $send:ident) => {
         $crate::builder!(@common $(#[$meta])* $name => $out);
+        $crate::builder!(@operation $name => $out, $crate::__private::wire::$send);
 
         impl $name {
             /// Sends the request.
@@ -341,6 +498,21 @@ macro_rules! builder {
                 self,
             ) -> impl ::std::future::Future<Output = $crate::Result<$out>> + Send + 'static {
                 self.0.$send()
+            }
+        }
+    };
+    (@operation $name:ident => $out:ty, $wire:expr) => {
+        impl $crate::__private::Sealed for $name {}
+
+        impl $crate::Operation for $name {
+            type Output = $out;
+
+            fn __request(self) -> $crate::Result<$crate::Request> {
+                self.0.into_request().map(|(_, r)| r)
+            }
+
+            fn __wire(output: &$out) -> Option<$crate::__private::Wire> {
+                ($wire)(output)
             }
         }
     };

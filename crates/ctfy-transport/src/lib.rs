@@ -113,6 +113,7 @@ mod tls {
 }
 mod transport;
 
+pub use call::Operation;
 pub use ctfy_models::{IntoId, InvalidId, Page};
 pub use error::{ApiError, Error, Result, SNIPPET_LEN, StreamError, StreamErrorKind};
 pub use events::{SseAuth, SseConfig, SseConfigBuilder, SseItem, SseStream, SseSubscription};
@@ -123,12 +124,17 @@ pub use request::{Body, FilePart, Idempotency, QueryValue, Request};
 /// from. Not part of the public API: anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::call::Call;
+    pub use crate::call::{Call, Sealed, Wire, wire};
     pub use crate::error::snippet;
     pub use crate::request::{build_path, encode_segment};
     pub use crate::transport::{decode, parse_retry_after_value};
     pub use crate::{awaitable, builder};
     pub use ctfy_models::check_segment;
+
+    /// The body of `req` (for the testing kit's stubs, which match on it).
+    pub fn request_body(req: &crate::Request) -> &crate::Body {
+        &req.body
+    }
 
     /// `from + after`, or a point about thirty years ahead when that does not fit (`Instant`
     /// arithmetic panics on overflow, and durations may come from users or servers).

@@ -45,14 +45,28 @@
 //! [`MockPlatform::session_client`] uses a `pt_` session token, whose stream carries the
 //! team's frames (`instance_ready`, `flag_correct`…); [`MockPlatform::admin`] is an admin.
 //!
-//! Requests the kit does not model get `404 not_mocked`, naming the request. To answer one,
-//! mount a [`wiremock::Mock`](https://docs.rs/wiremock/0.6/wiremock/struct.Mock.html) on [`MockPlatform::server`]: a test's own mocks take
-//! precedence over the kit's.
+//! Any single call can also answer a typed value of your choosing, beside the stateful
+//! platform: [`MockPlatform::on`] (player calls) and [`MockPlatform::on_admin`] (operator
+//! calls) stub the request a call makes, with `.returns(value)`, `.fails(status, code,
+//! detail)`, `.times(n)`, `.delay(d)` or `.any_args()`. That is the way to test a dashboard
+//! or an operator tool, or an answer the scenario builders cannot describe.
+//!
+//! Requests neither modelled nor stubbed get `404 not_mocked`, naming the request. A test can
+//! still mount its own [`wiremock::Mock`](https://docs.rs/wiremock/0.6/wiremock/struct.Mock.html) on [`MockPlatform::server`] (it takes precedence
+//! over the kit's); the kit re-exports the [`wiremock`](https://docs.rs/wiremock/0.6/wiremock/) it uses, so no version has to match.
+//!
+//! How it is built: requests reach a small axum front on the loopback port, which streams
+//! `GET /events` itself (wiremock answers whole bodies only) and hands every other request to
+//! a wiremock server, whose catch-all responder is the stateful platform (stubs first). The
+//! wiremock layer is kept because it records every request
+//! ([`MockServer::received_requests`](https://docs.rs/wiremock/0.6/wiremock/struct.MockServer.html#method.received_requests)) and lets a test mount raw mocks; the typed stubs make
+//! the kit extensible without either.
 
 mod fixtures;
 mod scenario;
 mod server;
 mod state;
+mod stubs;
 
 use ctfy_models::With;
 use std::sync::Arc;
@@ -67,6 +81,11 @@ use wiremock::{Mock, MockServer, matchers::any};
 pub use fixtures::{COMPETITION_ID, Fixture, INSTANCE_ID, TEAM_ID, USER_ID};
 pub use scenario::{EventScript, Fault, MockChallenge, Route, Startup};
 pub use state::{ADMIN_TOKEN, MockInstance, PLAYER_TOKEN, SESSION_TOKEN, Submitted};
+pub use stubs::{Stub, StubHandle};
+/// The `wiremock` crate the kit is built on, for tests that mount their own mocks on
+/// [`MockPlatform::server`].
+#[doc(no_inline)]
+pub use wiremock;
 
 use crate::{ClientBuilder, PlatformClient};
 use state::{Responder, Shared, State};
@@ -86,6 +105,8 @@ pub struct MockPlatform {
     url: String,
     http: reqwest::Client,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The clients [`MockPlatform::on`] and [`MockPlatform::on_admin`] hand to their closures.
+    stub_clients: std::sync::OnceLock<(PlatformClient, crate::AdminClient)>,
 }
 
 impl std::fmt::Debug for MockPlatform {
@@ -293,6 +314,78 @@ impl MockPlatform {
         self.shared.publish(event, false);
     }
 
+    /// Stubs one call of the player client: from now on, the request that `call` makes
+    /// answers what the stub says, a value of the call's own output type. The closure gets a
+    /// client of this platform (its requests are only read, never sent). The stateful
+    /// platform keeps answering every other request, and this one again once a
+    /// [`times`](Stub::times)-limited stub is used up; stubs answer in the order they were
+    /// added, so a short one before a long one makes a sequence.
+    ///
+    /// Every call that is one request can be stubbed (all the generated calls, and `launch`,
+    /// `stop`, `submit`, `verify`, `register`…); `instances().start` is a launch and then
+    /// status polls: stub [`launch`](crate::Instances::launch) and
+    /// [`status`](crate::Instances::status), or let the stateful platform run it.
+    ///
+    /// ```
+    /// use ctfy::models::{MeResponse, ScoreboardEntry};
+    /// use ctfy::testing::{Fixture, MockPlatform};
+    /// use ctfy::{Page, With};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> ctfy::Result<()> {
+    /// let mock = MockPlatform::start().await;
+    /// // A dashboard's three calls, each stubbed with a typed value in one line.
+    /// mock.on(|c| c.me().get()).returns(MeResponse::fixture().with(|me| me.display_name = "Ada".into()));
+    /// mock.on(|c| c.scoreboard().get()).returns(Page::new(vec![ScoreboardEntry::fixture(); 3]));
+    /// let team = mock.on(|c| c.teams().get("t-1")).times(1).fails(404, "team_not_found", "No such team");
+    ///
+    /// let client = mock.client();
+    /// assert_eq!(client.me().get().await?.display_name, "Ada");
+    /// assert_eq!(client.scoreboard().get().await?.items.len(), 3);
+    /// let err = client.teams().get("t-1").await.unwrap_err();
+    /// assert_eq!(err.code(), Some("team_not_found"));
+    /// team.assert_calls(1);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    /// When the call does not build (an invalid identifier in it).
+    pub fn on<O: ctfy_transport::Operation>(
+        &self,
+        call: impl FnOnce(&PlatformClient) -> O,
+    ) -> Stub<O> {
+        Stub::new(Arc::clone(&self.shared), call(&self.stub_clients().0))
+    }
+
+    /// [`on`](Self::on) for a call of the operator client ([`AdminClient`](crate::AdminClient)).
+    ///
+    /// ```
+    /// use ctfy::models::AdminChallengeStatsRow;
+    /// use ctfy::testing::MockPlatform;
+    /// use ctfy::Page;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> ctfy::Result<()> {
+    /// let mock = MockPlatform::start().await;
+    /// mock.on_admin(|a| a.challenges().stats()).returns(Page::new(vec![AdminChallengeStatsRow::default()]));
+    /// assert_eq!(mock.admin().challenges().stats().await?.items.len(), 1);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    /// When the call does not build (an invalid identifier in it).
+    pub fn on_admin<O: ctfy_transport::Operation>(
+        &self,
+        call: impl FnOnce(&crate::AdminClient) -> O,
+    ) -> Stub<O> {
+        Stub::new(Arc::clone(&self.shared), call(&self.stub_clients().1))
+    }
+
+    fn stub_clients(&self) -> &(PlatformClient, crate::AdminClient) {
+        self.stub_clients
+            .get_or_init(|| (self.client(), self.admin()))
+    }
+
     /// Plans a fault from now on (see [`MockPlatformBuilder::fault`]).
     pub fn fault(&self, route: Route, fault: Fault) {
         self.shared.lock().faults.push((route, fault, 0));
@@ -400,6 +493,7 @@ impl MockPlatformBuilder {
             next_id: 0,
             peak_running: 0,
             auto_stop_delay: self.auto_stop_delay,
+            stubs: Vec::new(),
         });
         let server = MockServer::start().await;
         Mock::given(any())
@@ -444,6 +538,7 @@ impl MockPlatformBuilder {
             url,
             http,
             tasks: vec![serve, ticker],
+            stub_clients: std::sync::OnceLock::new(),
         }
     }
 }

@@ -113,6 +113,8 @@ pub(crate) struct State {
     pub(crate) peak_running: usize,
     /// How long after a full solve the auto-stop tears the instance down.
     pub(crate) auto_stop_delay: Duration,
+    /// The typed stubs, in the order they were added.
+    pub(crate) stubs: Vec<super::stubs::Rule>,
 }
 
 /// What the responder, the event stream and the [`MockPlatform`](super::MockPlatform) share.
@@ -236,6 +238,12 @@ impl Shared {
         let route = classify(method, &segs);
         if let Some(fault) = self.count(route) {
             return fault.template();
+        }
+        let query: Vec<(String, String)> = req.url.query_pairs().into_owned().collect();
+        if let Some(stubbed) =
+            super::stubs::answer(&self.lock().stubs, method, path, &query, &req.body)
+        {
+            return stubbed;
         }
         self.tick();
         if route == Route::Service {
@@ -492,7 +500,7 @@ impl Shared {
                 404,
                 "not_mocked",
                 json!(format!(
-                    "ctfy::testing does not answer {method} {path}: mount a wiremock::Mock on MockPlatform::server() for it"
+                    "ctfy::testing does not answer {method} {path}: stub it with MockPlatform::on (or mount a wiremock::Mock on MockPlatform::server())"
                 )),
             ),
         }
