@@ -481,7 +481,7 @@ impl crate::With for BuildPushRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BuildStateRows {
-    /// The rows of this table, in display order. `rows`: list of [`ChallengeBuildState`].
+    /// The rows of this table. `rows`: list of [`ChallengeBuildState`].
     pub rows: Vec<ChallengeBuildState>,
 }
 
@@ -602,7 +602,7 @@ impl crate::With for ChallengePullState {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeReloadResult {
-    /// Total count, across all pages when the list is paged. `total`: integer.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer.
     pub total: i64,
     /// `added`: list of string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1651,7 +1651,7 @@ impl crate::With for PullAllQueued {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PullStateRows {
-    /// The rows of this table, in display order. `rows`: list of [`ChallengePullState`].
+    /// The rows of this table. `rows`: list of [`ChallengePullState`].
     pub rows: Vec<ChallengePullState>,
 }
 

@@ -363,7 +363,7 @@ impl crate::With for AdminOverview {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminOverviewCounts {
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `healthy`: integer; default `0`.
@@ -494,7 +494,7 @@ impl crate::With for AdminTaskInfo {}
 pub struct AdminTaskListResponse {
     /// The items on this page. `items`: list of [`AdminTaskInfo`].
     pub items: Vec<AdminTaskInfo>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// Number of items skipped before the first one returned. `offset`: integer; default `0`.
@@ -838,7 +838,7 @@ impl crate::With for ChangelogImportEntry {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChangelogImportRequest {
-    /// The entries, in display order. `entries`: list of [`ChangelogImportEntry`]; optional.
+    /// The entries. `entries`: list of [`ChangelogImportEntry`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<ChangelogImportEntry>>,
 }
@@ -1286,7 +1286,7 @@ impl crate::With for GauntletRangeInfo {}
 pub struct GauntletRangeListResponse {
     /// The items on this page. `items`: list of [`GauntletRangeInfo`].
     pub items: Vec<GauntletRangeInfo>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1370,7 +1370,7 @@ impl crate::With for InstitutionInfo {}
 pub struct InstitutionPage {
     /// The items on this page. `items`: list of [`InstitutionInfo`].
     pub items: Vec<InstitutionInfo>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1399,7 +1399,7 @@ impl crate::With for InstitutionSuggestion {}
 pub struct InstitutionSuggestionPage {
     /// The items on this page. `items`: list of [`InstitutionSuggestion`].
     pub items: Vec<InstitutionSuggestion>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1448,7 +1448,7 @@ pub struct RangeProgress {
     /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// The rows of this table, in display order. `rows`: list of [`RangeProgressRow`].
+    /// The rows of this table. `rows`: list of [`RangeProgressRow`].
     pub rows: Vec<RangeProgressRow>,
     /// Number of milestones. `milestone_count`: integer; default `0`.
     #[serde(default)]
@@ -1684,7 +1684,7 @@ pub struct TaskResult {
     /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// Total count, across all pages when the list is paged. `total`: integer, may be null.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer, may be null.
     #[serde(default)]
     pub total: Option<i64>,
     /// `frozen`: list of string.

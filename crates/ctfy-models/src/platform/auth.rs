@@ -163,7 +163,7 @@ pub struct AccountKeyRow {
     /// Base URL of the model provider's API. `base_url`: string.
     #[serde(default)]
     pub base_url: String,
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// When it was added. `added_at`: string.
@@ -222,7 +222,7 @@ pub struct AdminTokenRevokeResponse {
     pub owner_display_name: String,
     /// What sort of thing it is. `kind`: [`AdminTokenRevokeResponseKind`].
     pub kind: AdminTokenRevokeResponseKind,
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// `already_revoked`: boolean; default `false`.
@@ -292,7 +292,7 @@ pub struct CreateFineGrainedTokenRequest {
     /// Time until it expires, in days. `expires_in_days`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<i64>,
-    /// Short free-form label chosen by whoever created it. `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `permissions`: map of string to string, may be null; optional.
@@ -313,7 +313,7 @@ pub struct CreateFineGrainedTokenResponse {
     pub id: String,
     /// What sort of thing it is. `kind`: [`AdminTokenRevokeResponseKind`].
     pub kind: AdminTokenRevokeResponseKind,
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// When it was created. `created_at`: date-time string, may be null.
@@ -508,7 +508,7 @@ impl crate::With for EmailSuppressionInfo {}
 pub struct EmailSuppressionListResponse {
     /// The items on this page. `items`: list of [`EmailSuppressionInfo`].
     pub items: Vec<EmailSuppressionInfo>,
-    /// Total count, across all pages when the list is paged. `total`: integer.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer.
     pub total: i64,
     /// `webhook_configured`: boolean.
     pub webhook_configured: bool,
@@ -622,7 +622,7 @@ pub struct LlmModelTokenRequest {
     /// Time until it expires, in days. `expires_in_days`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<i64>,
-    /// Short free-form label chosen by whoever created it. `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
@@ -691,7 +691,7 @@ pub struct OAuthProviderInfo {
     pub enabled: bool,
     /// `authorize_path`: string.
     pub authorize_path: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `link_only`: boolean; default `false`.
@@ -762,7 +762,7 @@ impl crate::With for ReauthenticationOpened {}
 pub struct ScopeCatalogEntry {
     /// `key`: string.
     pub key: String,
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     pub label: String,
     /// Longer text describing it, as written by its author. `description`: string.
     pub description: String,
@@ -830,7 +830,7 @@ pub struct TokenInfo {
     pub id: String,
     /// What sort of thing it is. `kind`: [`AdminTokenRevokeResponseKind`].
     pub kind: AdminTokenRevokeResponseKind,
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// When it was created. `created_at`: date-time string, may be null.
@@ -889,7 +889,7 @@ pub struct TokenScopeUpdate {
     /// Ids of the competitions. `competition_ids`: list of [`CompetitionId`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub competition_ids: Option<Vec<CompetitionId>>,
-    /// Short free-form label chosen by whoever created it. `label`: string, may be null; optional.
+    /// Short human-readable label. `label`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `permissions`: map of string to string, may be null; optional.
@@ -948,7 +948,7 @@ pub struct TokenTraceLink {
     pub id: String,
     /// What sort of thing it is. `kind`: [`AdminTokenRevokeResponseKind`].
     pub kind: AdminTokenRevokeResponseKind,
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// When it was created. `created_at`: date-time string, may be null.
@@ -1049,7 +1049,7 @@ impl crate::With for UserEmailInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorTokenMintRequest {
-    /// Short free-form label chosen by whoever created it. `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `scope`: [`VendorTokenMintRequestScope`]; optional; default `read`.
@@ -1069,7 +1069,7 @@ pub struct VendorTokenMintResponse {
     pub id: String,
     /// Id of the vendor. `vendor_id`: string.
     pub vendor_id: String,
-    /// Short free-form label chosen by whoever created it. `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `scope`: [`VendorTokenMintRequestScope`]; optional; default `read`.
@@ -1092,7 +1092,7 @@ pub struct VendorTokenState {
     /// `token_hash`: string.
     #[serde(default)]
     pub token_hash: String,
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// `scope`: [`VendorTokenMintRequestScope`]; default `read`.

@@ -764,7 +764,7 @@ pub struct AuthoringReceptionInfo {
     /// `authoring_score`: integer; default `0`.
     #[serde(default)]
     pub authoring_score: i64,
-    /// The rows of this table, in display order. `rows`: list of [`AuthoredReceptionRow`].
+    /// The rows of this table. `rows`: list of [`AuthoredReceptionRow`].
     pub rows: Vec<AuthoredReceptionRow>,
 }
 
@@ -793,7 +793,7 @@ impl crate::With for AuthoringRefusal {}
 pub struct AuthoringReviewerInfo {
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Email address. `email`: string.
@@ -962,7 +962,7 @@ pub struct MyReportsResponse {
     /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// The rows of this table, in display order. `rows`: list of [`MyReportRow`].
+    /// The rows of this table. `rows`: list of [`MyReportRow`].
     pub rows: Vec<MyReportRow>,
     /// `queue_length`: integer; default `0`.
     #[serde(default)]
@@ -1166,7 +1166,7 @@ pub struct NodePatch {
     /// Whether the node is cordoned: it keeps running instances but takes no new ones. `cordoned`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cordoned: Option<bool>,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string, may be null; optional.
+    /// Human-readable name shown for it. `display_name`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Key/value labels attached to it. `labels`: map of string to string, may be null; optional.
@@ -1293,9 +1293,9 @@ pub struct ReportClaimsPage {
     /// `read`: boolean; default `false`.
     #[serde(default)]
     pub read: bool,
-    /// The rows of this table, in display order. `rows`: list of [`ReportClaimRow`].
+    /// The rows of this table. `rows`: list of [`ReportClaimRow`].
     pub rows: Vec<ReportClaimRow>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `accounted`: integer; default `0`.
@@ -1645,7 +1645,7 @@ pub struct VendorKeyState {
     /// `ciphertext`: string.
     #[serde(default)]
     pub ciphertext: String,
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// When it was created. `created_at`: date-time string, may be null.
@@ -1684,7 +1684,7 @@ pub struct VendorKeyUploadRequest {
     pub flavor: Flavor,
     /// API key for the model provider; a secret. `api_key`: string.
     pub api_key: String,
-    /// Short free-form label chosen by whoever created it. `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
@@ -1736,7 +1736,7 @@ pub struct VendorStateInput {
     /// `daily_run_quota`: integer; optional; default `200`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_run_quota: Option<i64>,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string; optional.
+    /// Human-readable name shown for it. `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// `homepage`: string; optional.
@@ -1765,7 +1765,7 @@ pub struct VendorStateOutput {
     /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `homepage`: string.

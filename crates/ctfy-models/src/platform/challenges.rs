@@ -419,7 +419,7 @@ impl crate::With for AdminChallengeLastError {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChallengeLatencyBucket {
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     pub label: String,
     /// How many. `count`: integer; default `0`.
     #[serde(default)]
@@ -1038,7 +1038,7 @@ impl crate::With for ChallengeBuildNodeState {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeBuildStateResponse {
-    /// The rows of this table, in display order. `rows`: list of [`ChallengeBuildStateRow`].
+    /// The rows of this table. `rows`: list of [`ChallengeBuildStateRow`].
     pub rows: Vec<ChallengeBuildStateRow>,
 }
 
@@ -1075,10 +1075,10 @@ impl crate::With for ChallengeBuildStateRow {}
 pub struct ChallengeFacetCount {
     /// The value. `value`: string.
     pub value: String,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
-    /// Number of challenges fully solved (every question captured). `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
 }
@@ -1089,7 +1089,7 @@ impl crate::With for ChallengeFacetCount {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeFacets {
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// Difficulties with how many challenges each has. `difficulty`: list of [`ChallengeFacetCount`].
@@ -1231,7 +1231,7 @@ impl crate::With for ChallengePullNodeState {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengePullStateResponse {
-    /// The rows of this table, in display order. `rows`: list of [`ChallengePullStateRow`].
+    /// The rows of this table. `rows`: list of [`ChallengePullStateRow`].
     pub rows: Vec<ChallengePullStateRow>,
 }
 
@@ -1417,7 +1417,7 @@ pub struct CompetitionChallengeRow {
     /// Number of solves. `solves_count`: integer; default `0`.
     #[serde(default)]
     pub solves_count: i64,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// `success_rate`: number; default `0.0`.
@@ -1522,10 +1522,10 @@ pub struct DifficultyStat {
     /// `difficulty`: [`Difficulty`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub difficulty: Option<Difficulty>,
-    /// Number of challenges fully solved (every question captured). `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1545,7 +1545,7 @@ pub struct MetaChallenges {
     /// URL of the repo. `repo_url`: string.
     #[serde(default)]
     pub repo_url: String,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `suites`: integer; default `0`.

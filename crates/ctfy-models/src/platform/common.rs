@@ -396,9 +396,9 @@ impl crate::With for ChangelogLatestResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChangelogListResponse {
-    /// The entries, in display order. `entries`: list of [`ChangelogEntryInfo`].
+    /// The entries. `entries`: list of [`ChangelogEntryInfo`].
     pub entries: Vec<ChangelogEntryInfo>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `page`: integer; default `1`.
@@ -467,7 +467,7 @@ impl crate::With for DefenceLiveFile {}
 pub struct DefenceMatrixResponse {
     /// Ids of the challenges it includes. `challenge_ids`: list of [`ChallengeId`].
     pub challenge_ids: Vec<ChallengeId>,
-    /// The rows of this table, in display order. `rows`: list of [`DefenceMatrixRow`].
+    /// The rows of this table. `rows`: list of [`DefenceMatrixRow`].
     pub rows: Vec<DefenceMatrixRow>,
 }
 
@@ -532,7 +532,7 @@ pub struct FeedbackStats {
     pub challenge_id: ChallengeId,
     /// `counts`: map of string to integer.
     pub counts: BTreeMap<String, i64>,
-    /// Total count, across all pages when the list is paged. `total`: integer.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer.
     pub total: i64,
 }
 
@@ -1067,10 +1067,10 @@ pub struct TagStat {
     /// `tag`: string.
     #[serde(default)]
     pub tag: String,
-    /// Number of challenges fully solved (every question captured). `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1240,7 +1240,7 @@ pub struct VirtualGhostRow {
     pub team_id: TeamId,
     /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     pub team_name: String,
-    /// Number of challenges fully solved (every question captured). `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
     /// `flags_solved`: integer; default `0`.
@@ -1249,7 +1249,7 @@ pub struct VirtualGhostRow {
     /// The number the board ranks by under the competition's scoring rule. `score`: integer; default `0`.
     #[serde(default)]
     pub score: i64,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// Time of the last solve. `last_solve_at`: date-time string, may be null.

@@ -309,7 +309,7 @@ pub struct AuthRegisterRequest {
     pub email: String,
     /// Password, in clear text, over the encrypted connection. `password`: string.
     pub password: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string; optional.
+    /// Human-readable name shown for it. `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
 }
@@ -394,7 +394,7 @@ pub struct AwdArenaPeerRow {
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Id of the worker node involved. `node_id`: [`NodeId`].
@@ -461,7 +461,7 @@ pub struct AwdAttackAnchorResponse {
     /// `armed`: boolean; default `false`.
     #[serde(default)]
     pub armed: bool,
-    /// The rows of this table, in display order. `rows`: list of [`AwdAttackAnchorRow`].
+    /// The rows of this table. `rows`: list of [`AwdAttackAnchorRow`].
     pub rows: Vec<AwdAttackAnchorRow>,
 }
 
@@ -529,7 +529,7 @@ pub struct AwdAttackMatrixResponse {
     pub at_tick: Option<i64>,
     /// Ids of the teams. `team_ids`: list of [`TeamId`].
     pub team_ids: Vec<TeamId>,
-    /// The rows of this table, in display order. `rows`: list of [`AwdAttackMatrixRow`].
+    /// The rows of this table. `rows`: list of [`AwdAttackMatrixRow`].
     pub rows: Vec<AwdAttackMatrixRow>,
 }
 
@@ -634,7 +634,7 @@ pub struct AwdBoardResponse {
     /// AWD round number; -1 when none applies. `tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub tick: i64,
-    /// The rows of this table, in display order. `rows`: list of [`AwdBoardEntry`].
+    /// The rows of this table. `rows`: list of [`AwdBoardEntry`].
     pub rows: Vec<AwdBoardEntry>,
 }
 
@@ -729,7 +729,7 @@ pub struct AwdCorroborationResponse {
     /// AWD round number; -1 when none applies. `tick`: integer; default `0`.
     #[serde(default)]
     pub tick: i64,
-    /// The rows of this table, in display order. `rows`: list of [`AwdCaptureCorroborationRow`].
+    /// The rows of this table. `rows`: list of [`AwdCaptureCorroborationRow`].
     pub rows: Vec<AwdCaptureCorroborationRow>,
     /// `totals`: map of string to integer.
     pub totals: BTreeMap<String, i64>,
@@ -761,7 +761,7 @@ pub struct AwdDefenceAnchorResponse {
     /// `armed`: boolean; default `false`.
     #[serde(default)]
     pub armed: bool,
-    /// The rows of this table, in display order. `rows`: list of [`AwdDefenceAnchorRow`].
+    /// The rows of this table. `rows`: list of [`AwdDefenceAnchorRow`].
     pub rows: Vec<AwdDefenceAnchorRow>,
 }
 
@@ -891,7 +891,7 @@ pub struct AwdDefenceTimelineResponse {
     pub applicable: bool,
     /// `ticks`: list of integer.
     pub ticks: Vec<i64>,
-    /// The rows of this table, in display order. `rows`: list of [`AwdDefenceTimelineRow`].
+    /// The rows of this table. `rows`: list of [`AwdDefenceTimelineRow`].
     pub rows: Vec<AwdDefenceTimelineRow>,
 }
 
@@ -1016,7 +1016,7 @@ pub struct AwdEventsResponse {
     /// `last_tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub last_tick: i64,
-    /// The rows of this table, in display order. `rows`: list of [`AwdEventRow`].
+    /// The rows of this table. `rows`: list of [`AwdEventRow`].
     pub rows: Vec<AwdEventRow>,
 }
 
@@ -1076,7 +1076,7 @@ pub struct AwdForensicsResponse {
     /// `analysis_configured`: boolean, may be null.
     #[serde(default)]
     pub analysis_configured: Option<bool>,
-    /// The rows of this table, in display order. `rows`: list of [`AwdForensicsRow`].
+    /// The rows of this table. `rows`: list of [`AwdForensicsRow`].
     pub rows: Vec<AwdForensicsRow>,
 }
 
@@ -1346,7 +1346,7 @@ pub struct AwdProvisionPlanInfo {
     pub to_start: Vec<String>,
     /// `already`: list of string.
     pub already: Vec<String>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1432,7 +1432,7 @@ pub struct AwdSlaHistoryResponse {
     /// Whether it is match. `is_match`: boolean; default `false`.
     #[serde(default)]
     pub is_match: bool,
-    /// The rows of this table, in display order. `rows`: list of [`AwdSlaProbeRow`].
+    /// The rows of this table. `rows`: list of [`AwdSlaProbeRow`].
     pub rows: Vec<AwdSlaProbeRow>,
     /// `spread_s`: list of JSON values, may be null.
     #[serde(default)]
@@ -1566,7 +1566,7 @@ impl crate::With for AwdTargetsResponse {}
 pub struct CompetitionAdminInfo {
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Email address. `email`: string.
@@ -1667,7 +1667,7 @@ pub struct CompetitionApplicationRow {
     pub competition_id: CompetitionId,
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Email address. `email`: string.
@@ -2957,7 +2957,7 @@ pub struct HarnessStanding {
     /// Id of the agent harness involved. `harness_id`: string.
     #[serde(default)]
     pub harness_id: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `models`: integer; default `0`.
@@ -2998,7 +2998,7 @@ pub struct LeaderboardCell {
     /// `attempted`: integer; default `0`.
     #[serde(default)]
     pub attempted: i64,
-    /// Number of challenges fully solved (every question captured). `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
     /// Share solved, from 0 to 1. `solve_rate`: number; default `0.0`.
@@ -3018,7 +3018,7 @@ pub struct ModelStanding {
     /// Id of the language model involved. `model_id`: string.
     #[serde(default)]
     pub model_id: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
@@ -3199,7 +3199,7 @@ impl crate::With for MyRegistrationResponse {}
 pub struct NodeRegister {
     /// URL where it can be reached. `url`: string.
     pub url: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     pub display_name: String,
     /// Most instances it can run at once. `capacity`: integer; optional; default `50`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3219,7 +3219,7 @@ pub struct NodeRegisterResponse {
     pub id: String,
     /// URL where it can be reached. `url`: string.
     pub url: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Most instances it can run at once. `capacity`: integer; default `0`.
@@ -3382,7 +3382,7 @@ impl crate::With for RegistrationFormSpec {}
 pub struct RegistrationSummary {
     /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `pending`: integer; default `0`.
@@ -3443,7 +3443,7 @@ impl crate::With for ReportStanding {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ScoreBucket {
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     pub label: String,
     /// How many. `count`: integer; default `0`.
     #[serde(default)]
@@ -3607,7 +3607,7 @@ pub struct SeriesLadder {
     /// `public`: boolean; default `false`.
     #[serde(default)]
     pub public: bool,
-    /// The entries, in display order. `entries`: list of [`SeriesLadderEntry`].
+    /// The entries. `entries`: list of [`SeriesLadderEntry`].
     pub entries: Vec<SeriesLadderEntry>,
 }
 
@@ -3623,7 +3623,7 @@ pub struct SeriesLadderEntry {
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
@@ -3677,7 +3677,7 @@ pub struct SeriesLadderHistory {
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `rating`: integer; default `0`.
@@ -3795,7 +3795,7 @@ pub struct UserScoreboardEntry {
     pub rank: i64,
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     pub display_name: String,
     /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
     #[serde(default)]
@@ -3806,7 +3806,7 @@ pub struct UserScoreboardEntry {
     /// `flags_solved`: integer; default `0`.
     #[serde(default)]
     pub flags_solved: i64,
-    /// Number of challenges fully solved (every question captured). `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
     /// Time of the last solve. `last_solve_at`: date-time string, may be null.
@@ -3846,7 +3846,7 @@ pub struct VendorModelRegisterRequest {
     /// Base URL of the model provider's API. `base_url`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string; optional.
+    /// Human-readable name shown for it. `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Free-form notes. `notes`: string; optional.
@@ -3869,7 +3869,7 @@ pub struct VendorStanding {
     /// `vendor`: string.
     #[serde(default)]
     pub vendor: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `models`: integer; default `0`.

@@ -153,7 +153,7 @@ pub struct AdminHarnessRow {
     /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Container image reference. `image`: string.
@@ -326,7 +326,7 @@ pub struct AgentActionsPage {
     /// Number published. `published`: integer; default `0`.
     #[serde(default)]
     pub published: i64,
-    /// The rows of this table, in display order. `rows`: list of [`AgentActionRow`].
+    /// The rows of this table. `rows`: list of [`AgentActionRow`].
     pub rows: Vec<AgentActionRow>,
     /// Upper limit on the rows. `max_rows`: integer; default `0`.
     #[serde(default)]
@@ -354,7 +354,7 @@ impl crate::With for AgentActionsPage {}
 pub struct AgentEntrantInfo {
     /// Id of this item. `id`: string.
     pub id: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Version string. `version`: string.
@@ -462,7 +462,7 @@ pub struct AgentPulsePage {
     pub indexing: bool,
     /// `lanes`: list of [`AgentPulseLane`].
     pub lanes: Vec<AgentPulseLane>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -515,7 +515,7 @@ pub struct EvalAllowanceRow {
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
@@ -569,7 +569,7 @@ impl crate::With for EvalAllowanceRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalArtifactBucket {
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// `runs`: integer; default `0`.
@@ -767,7 +767,7 @@ pub struct EvalRunCoverage {
     /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// The rows of this table, in display order. `rows`: list of [`QuestionCoverageRow`].
+    /// The rows of this table. `rows`: list of [`QuestionCoverageRow`].
     pub rows: Vec<QuestionCoverageRow>,
     /// `captured`: integer; default `0`.
     #[serde(default)]
@@ -1062,7 +1062,7 @@ pub struct HarnessStateInput {
     /// Id of the user who created it. `created_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_user_id: Option<UserId>,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string; optional.
+    /// Human-readable name shown for it. `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Id of this item. `id`: string; optional.
@@ -1106,7 +1106,7 @@ pub struct HarnessStateOutput {
     /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Container image reference. `image`: string.
@@ -1217,7 +1217,7 @@ pub struct HarnessUpdate {
     /// Whether it is active (inactive ones are kept but not used). `active`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string, may be null; optional.
+    /// Human-readable name shown for it. `display_name`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Container image reference. `image`: string, may be null; optional.
@@ -1242,7 +1242,7 @@ impl crate::With for HarnessUpdate {}
 pub struct LlmBudgetPage {
     /// The items on this page. `items`: list of [`LlmBudgetRow`].
     pub items: Vec<LlmBudgetRow>,
-    /// Total count, across all pages when the list is paged. `total`: integer.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer.
     pub total: i64,
     /// `gateway_configured`: boolean.
     pub gateway_configured: bool,
@@ -1320,7 +1320,7 @@ impl crate::With for LlmCallBody {}
 pub struct LlmCallPage {
     /// The items on this page. `items`: list of [`LlmCallRow`].
     pub items: Vec<LlmCallRow>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `indexing`: boolean; default `true`.
@@ -1400,7 +1400,7 @@ pub struct LlmCallRow {
     /// Queue, in milliseconds. `queue_ms`: integer; default `0`.
     #[serde(default)]
     pub queue_ms: i64,
-    /// Number of submissions made. `attempts`: integer; default `1`.
+    /// Number of attempts made. `attempts`: integer; default `1`.
     #[serde(default = "defaults::d_i64_1")]
     pub attempts: i64,
     /// Id of the stored API key it uses. `key_id`: string.
@@ -1463,7 +1463,7 @@ pub struct LlmModelOption {
     /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
@@ -1504,7 +1504,7 @@ pub struct LlmModelStateInput {
     /// Id of the user who created it. `created_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_user_id: Option<UserId>,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string; optional.
+    /// Human-readable name shown for it. `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`; optional.
@@ -1555,7 +1555,7 @@ pub struct LlmModelStateOutput {
     /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
@@ -1641,7 +1641,7 @@ impl crate::With for LlmModelStateOutput {}
 pub struct LlmProviderChoice {
     /// Id of this item. `id`: string.
     pub id: String,
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     pub label: String,
     /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`].
     pub flavor: Flavor,
@@ -1708,7 +1708,7 @@ impl crate::With for LlmProviderInfo {}
 pub struct LlmProviderPage {
     /// The items on this page. `items`: list of [`LlmProviderInfo`].
     pub items: Vec<LlmProviderInfo>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `gateway_configured`: boolean; default `false`.
@@ -1774,7 +1774,7 @@ pub struct ModelHarnessRef {
     /// Id of the agent harness involved. `harness_id`: string.
     #[serde(default)]
     pub harness_id: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `runs`: integer; default `0`.
@@ -1803,7 +1803,7 @@ impl crate::With for ModelReviewRequest {}
 pub struct MyEvalRunPage {
     /// The items on this page. `items`: list of [`MyEvalRunRow`].
     pub items: Vec<MyEvalRunRow>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `indexing`: boolean; default `true`.
@@ -1931,7 +1931,7 @@ pub struct MyLlmKey {
     /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub flavor: Option<Flavor>,
-    /// Short free-form label chosen by whoever created it. `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// Base URL of the model provider's API. `base_url`: string.
@@ -1965,7 +1965,7 @@ pub struct MyLlmKeyCreate {
     /// Base URL of the model provider's API. `base_url`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
-    /// Short free-form label chosen by whoever created it. `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }

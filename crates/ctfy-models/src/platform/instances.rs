@@ -617,7 +617,7 @@ pub struct InstanceRecordInfo {
     /// Whether it was solved. `solved`: boolean; default `false`.
     #[serde(default)]
     pub solved: bool,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// Number of requests. `request_count`: integer; default `0`.
@@ -711,7 +711,7 @@ pub struct InstanceRecordInfoDetail {
     /// Whether it was solved. `solved`: boolean; default `false`.
     #[serde(default)]
     pub solved: bool,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// Number of requests. `request_count`: integer; default `0`.

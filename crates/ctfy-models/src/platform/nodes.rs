@@ -74,7 +74,7 @@ pub type PageOfNodeInfo = Page<NodeInfo>;
 pub struct AdminUnhealthyNode {
     /// Id of the worker node involved. `node_id`: [`NodeId`].
     pub node_id: NodeId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// URL where it can be reached. `url`: string.
@@ -301,7 +301,7 @@ pub struct NodeInfo {
     pub id: NodeId,
     /// URL where it can be reached. `url`: string.
     pub url: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Most instances it can run at once. `capacity`: integer; default `0`.
@@ -618,7 +618,7 @@ pub struct RegistryRepo {
     pub account: String,
     /// What sort of thing it is. `kind`: [`RegistryRepoKind`].
     pub kind: RegistryRepoKind,
-    /// Number of distinct tags. `tags`: integer; default `0`.
+    /// `tags`: integer; default `0`.
     #[serde(default)]
     pub tags: i64,
 }
@@ -631,7 +631,7 @@ impl crate::With for RegistryRepo {}
 pub struct RegistryRepoList {
     /// The items on this page. `items`: list of [`RegistryRepo`].
     pub items: Vec<RegistryRepo>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `incomplete`: boolean; default `false`.
@@ -649,7 +649,7 @@ pub struct RegistryTagList {
     pub repository: String,
     /// The items on this page. `items`: list of [`RegistryManifestRow`].
     pub items: Vec<RegistryManifestRow>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `incomplete`: boolean; default `false`.
@@ -665,13 +665,13 @@ impl crate::With for RegistryTagList {}
 pub struct RegistryUsageRow {
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `bytes`: integer; default `0`.
     #[serde(default)]
     pub bytes: i64,
-    /// Number of distinct tags. `tags`: integer; default `0`.
+    /// `tags`: integer; default `0`.
     #[serde(default)]
     pub tags: i64,
     /// `repos`: integer; default `0`.
@@ -736,7 +736,7 @@ pub struct TaskNodeLine {
     pub skipped_pulled: Vec<String>,
     /// `skipped_in_progress`: list of string.
     pub skipped_in_progress: Vec<String>,
-    /// Total count, across all pages when the list is paged. `total`: integer, may be null.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer, may be null.
     #[serde(default)]
     pub total: Option<i64>,
 }

@@ -130,7 +130,7 @@ pub struct AdminPatchSubmissionDetail {
     /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// `files_b64`: map of string to string.
@@ -202,7 +202,7 @@ pub struct AdminPatchSubmissionInfo {
     /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
 }
@@ -235,7 +235,7 @@ impl crate::With for AdminPatchSubmissionInfo {}
 pub struct AdminPatchSubmissionPage {
     /// The items on this page. `items`: list of [`AdminPatchSubmissionInfo`].
     pub items: Vec<AdminPatchSubmissionInfo>,
-    /// Total count, across all pages when the list is paged. `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -259,7 +259,7 @@ pub struct AdminSolveCell {
     /// Solve time, in seconds. `solve_time_s`: number; default `0.0`.
     #[serde(default)]
     pub solve_time_s: f64,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// `first_blood`: boolean; default `false`.
@@ -352,7 +352,7 @@ pub struct AdminSolveMatrixTeam {
     /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// Number of challenges fully solved (every question captured). `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
     /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
@@ -561,7 +561,7 @@ pub struct ChallengeSolveAttempt {
     /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
@@ -576,7 +576,7 @@ pub struct ChallengeSolveAttempt {
     /// Duration, in seconds. `duration_s`: number; default `0.0`.
     #[serde(default)]
     pub duration_s: f64,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// Whether it was solved. `solved`: boolean; default `false`.
@@ -651,7 +651,7 @@ pub struct ChallengeTeamSolveSummary {
     /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Number of solves. `solve_count`: integer; default `0`.

@@ -231,7 +231,7 @@ impl crate::With for BulkInviteResultRow {}
 pub struct CompetitionInviteInfo {
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Email address. `email`: string.
@@ -622,7 +622,7 @@ impl crate::With for RecordTeam {}
 pub struct RegistrationRosterRow {
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// Email address. `email`: string.
@@ -777,7 +777,7 @@ pub struct ReportRosterResponse {
     /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// The rows of this table, in display order. `rows`: list of [`ReportRosterRow`].
+    /// The rows of this table. `rows`: list of [`ReportRosterRow`].
     pub rows: Vec<ReportRosterRow>,
     /// Number of missing teams. `missing_team_count`: integer; default `0`.
     #[serde(default)]
@@ -977,7 +977,7 @@ pub struct TeamDetail {
     /// Number of solves. `solves`: integer; default `0`.
     #[serde(default)]
     pub solves: i64,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// When it was last active. `last_active_at`: date-time string, may be null.
@@ -1059,7 +1059,7 @@ pub struct TeamInfo {
     /// Number of solves. `solves`: integer; default `0`.
     #[serde(default)]
     pub solves: i64,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// When it was last active. `last_active_at`: date-time string, may be null.
@@ -1182,7 +1182,7 @@ impl crate::With for TeamLogoUploadResponse {}
 pub struct TeamMemberInfo {
     /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// URL of the avatar picture; empty when there is none. `avatar_url`: string.

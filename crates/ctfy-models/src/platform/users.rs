@@ -314,7 +314,7 @@ pub struct ActivityDetail {
     /// `ip`: string, may be null.
     #[serde(default)]
     pub ip: Option<String>,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string, may be null.
+    /// Human-readable name shown for it. `display_name`: string, may be null.
     #[serde(default)]
     pub display_name: Option<String>,
     /// `labels_changed`: list of string, may be null.
@@ -553,7 +553,7 @@ impl crate::With for ActivityTimeseriesBucket {}
 pub struct AdminUserInfo {
     /// Id of this item. `id`: [`UserId`].
     pub id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
@@ -579,7 +579,7 @@ pub struct AdminUserInfo {
     /// Number of solves. `solves`: integer; default `0`.
     #[serde(default)]
     pub solves: i64,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// When it was last active. `last_active_at`: date-time string, may be null.
@@ -732,7 +732,7 @@ impl crate::With for EasterEggClaim {}
 pub struct MeResponse {
     /// Id of this item. `id`: [`UserId`].
     pub id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
@@ -758,7 +758,7 @@ pub struct MeResponse {
     /// Number of solves. `solves`: integer; default `0`.
     #[serde(default)]
     pub solves: i64,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// When it was last active. `last_active_at`: date-time string, may be null.
@@ -1023,7 +1023,7 @@ impl crate::With for UpdateUserStandingsRequest {}
 pub struct UserInfo {
     /// Id of this item. `id`: [`UserId`].
     pub id: UserId,
-    /// Name shown for the person or account, chosen by its owner. `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
@@ -1049,7 +1049,7 @@ pub struct UserInfo {
     /// Number of solves. `solves`: integer; default `0`.
     #[serde(default)]
     pub solves: i64,
-    /// Number of submissions made. `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// When it was last active. `last_active_at`: date-time string, may be null.
