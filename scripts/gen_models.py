@@ -12,7 +12,9 @@ Reads spec/openapi.json (platform) and spec/openapi-node.json (worker node) and 
   used by tests/roundtrip.rs)
 
 Python standard library only; the output is deterministic. Schema `description` texts
-are never copied: every doc comment is derived from names, types and defaults.
+are never copied: a field's doc says what the field means, from the glossary
+spec/field-docs.toml (written for this project) or from a rule on its name's shape
+(FieldDocs.rule), then its wire name, type and defaults.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -123,6 +126,264 @@ def id_type_of(schema: str, prop: str) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------- field meanings
+
+FIELD_DOCS = ROOT / "spec" / "field-docs.toml"
+
+# Kinds a glossary entry may be keyed by (`[names.<name>]` tables), from the field's Rust type.
+KINDS = ("bool", "int", "number", "time", "string", "list", "map", "struct", "enum", "json")
+
+# Verbs in the third person that end a `*_at` name: `registration_ends_at` -> "When the
+# registration ends".
+AT_VERBS = {"starts", "ends", "expires", "opens", "closes", "begins", "locks", "unlocks",
+            "resets", "rotates", "stops", "lapses"}
+# Past participles that do not end in -ed.
+PARTICIPLES = {"seen", "run", "done", "sent", "taken", "given", "begun", "won", "held", "made",
+               "built", "shown", "set", "reset", "cut", "read", "written", "frozen", "chosen",
+               "paid"}
+
+def plural(word: str) -> str:
+    if word.endswith("s") or word.endswith("x") or word.endswith("ch") or word.endswith("sh"):
+        return word if word.endswith("s") else word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def sentence(text: str) -> str:
+    text = text.strip()
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+class FieldDocs:
+    """What a field means: the glossary (`[fields]` for one schema's field, `[names]` for a
+    field name in any schema, optionally per kind of type), else a rule on the name's shape
+    that applies only when the type agrees. Tracks which glossary entries were used so that
+    entries naming no field are an error (the glossary cannot rot)."""
+
+    def __init__(self, path: Path = FIELD_DOCS):
+        data = tomllib.loads(path.read_text()) if path.exists() else {}
+        unknown = set(data) - {"names", "fields"}
+        if unknown:
+            raise SystemExit(f"{path.name}: unknown tables {sorted(unknown)}")
+        self.names: dict = data.get("names", {})
+        self.fields: dict = data.get("fields", {})
+        for key, value in [*self.names.items(), *self.fields.items()]:
+            texts = value.values() if isinstance(value, dict) else [value]
+            if isinstance(value, dict) and set(value) - set(KINDS):
+                raise SystemExit(f"{path.name}: `{key}` has unknown kinds {sorted(set(value) - set(KINDS))}")
+            for t in texts:
+                self.check_text(key, t)
+        self.used: set = set()
+
+    @staticmethod
+    def check_text(key: str, text) -> None:
+        if not isinstance(text, str) or not text.strip():
+            raise SystemExit(f"field-docs.toml: `{key}` is not a sentence")
+        bare = re.sub(r"`[^`]*`", "", text)
+        if not text[0].isupper() or re.search(r"[\[\]<>\n]", bare) or bare.count("`"):
+            # Starts with a capital (the coverage test tells a meaning from the bare type by
+            # its first character); no brackets or angle brackets outside code spans
+            # (rustdoc would read links or HTML), one line.
+            raise SystemExit(f"field-docs.toml: `{key}` must start with a capital letter and "
+                             f"keep brackets and <> inside `code`: {text!r}")
+
+    @staticmethod
+    def kind(ty: str, enum_names, struct_names) -> str:
+        base = ty
+        if base in ("bool",):
+            return "bool"
+        if base == "i64":
+            return "int"
+        if base == "f64":
+            return "number"
+        if base in ("Timestamp", "UnixTime"):
+            return "time"
+        if base == "String" or base in ID_TYPES or base == "StringOrList":
+            return "string"
+        if base.startswith("Vec<"):
+            return "list"
+        if base.startswith("BTreeMap<") or base == "JsonObject":
+            return "map"
+        if base in enum_names:
+            return "enum"
+        if base in struct_names or base.startswith("PageOf"):
+            return "struct"
+        return "json"
+
+    def lookup(self, schema: str, prop: str, kind: str) -> str | None:
+        for table, key in ((self.fields, f"{schema}.{prop}"), (self.names, prop)):
+            if key not in table:
+                continue
+            value = table[key]
+            if isinstance(value, dict):
+                if kind not in value:
+                    continue
+                self.used.add((id(table), key, kind))
+                return sentence(value[kind])
+            self.used.add((id(table), key, None))
+            return sentence(value)
+        return None
+
+    def unused(self, schemas: set, props: set) -> list[str]:
+        """Glossary entries that name no field, or a kind no field of that name has."""
+        out = []
+        for key, value in self.fields.items():
+            schema, _, _ = key.partition(".")
+            if schema not in schemas:
+                out.append(f"[fields] {key}: no such schema")
+            elif isinstance(value, dict):
+                out += [f"[fields] {key} ({k}): unused" for k in value if (id(self.fields), key, k) not in self.used]
+            elif (id(self.fields), key, None) not in self.used:
+                out.append(f"[fields] {key}: no such field")
+        for key, value in self.names.items():
+            if key not in props:
+                out.append(f"[names] {key}: no schema has this field")
+            elif isinstance(value, dict):
+                out += [f"[names] {key} ({k}): no field of this kind (or all overridden)"
+                        for k in value if (id(self.names), key, k) not in self.used]
+            elif (id(self.names), key, None) not in self.used:
+                out.append(f"[names] {key}: every such field is overridden in [fields]")
+        return out
+
+    # ---- rules on the name's shape ----------------------------------------------------------
+    @staticmethod
+    def _the(words: list) -> str:
+        """`["my", "team"]` -> "the caller's team", `["victim", "team"]` -> "the victim team"."""
+        if words[:1] == ["my"]:
+            return "the caller's " + " ".join(words[1:])
+        return "the " + " ".join(words)
+
+    @staticmethod
+    def _done(word: str) -> bool:
+        return word.endswith("ed") or word in PARTICIPLES
+
+    def _who(self, words: list, entity: str = "user") -> str | None:
+        """`created_by` -> "the user who created it", `email_verified_by` -> "the user who
+        verified the email"; None when the words are not `<object> <participle> by`."""
+        if len(words) < 2 or words[-1] != "by" or not self._done(words[-2]):
+            return None
+        rel = "who" if entity == "user" else "that"
+        obj = self._the(words[:-2]) if len(words) > 2 else "it"
+        return f"the {entity} {rel} {words[-2]} {obj}"
+
+    def rule(self, prop: str, kind: str, desc: str) -> str | None:
+        words = [w for w in prop.split("_") if w]
+        if not words:
+            return None
+        last = words[-1]
+        by = "by" in words
+        # ---- ids
+        if kind == "list" and last == "ids" and len(words) > 1:
+            return f"Ids of {self._the(words[:-2] + [plural(words[-2])])}"
+        if kind == "string" and last == "id" and len(words) > 1:
+            head = words[:-1]
+            if by:
+                who = self._who(head[:-1], head[-1]) if head[-1] != "by" else None
+                return f"Id of {who}" if who else None
+            return f"Id of {self._the(head)}"
+        # ---- points in time
+        if last in ("at", "ts") and len(words) > 1 and kind in ("time", "number", "string"):
+            unit = ""
+            if last == "ts" and kind == "number" and "epoch seconds" not in desc:
+                unit = ", in Unix epoch seconds"
+            head = words[:-1]
+            if head[-1] == "at":
+                head = head[:-1]
+            if not head or by:
+                return None
+            verb, subject = head[-1], head[:-1]
+            if verb in AT_VERBS:
+                who = self._the(subject) if subject else "it"
+                return f"When {who} {verb}{unit}"
+            if subject in (["last"], ["first"]) and (self._done(verb) or verb == "active"):
+                return f"When it was {subject[0]} {verb}{unit}"
+            if subject[:1] == ["last"]:
+                return f"Time of the last {' '.join(head[1:])}{unit}"
+            if self._done(verb):
+                if not subject:
+                    return f"When it was {verb}{unit}"
+                if subject == ["latest"]:
+                    return f"When the latest one was {verb}{unit}"
+                if len(subject) == 1:
+                    be = "were" if subject[0].endswith("s") and not subject[0].endswith("ss") else "was"
+                    return f"When the {subject[0]} {be} {verb}{unit}"
+            return None
+        # ---- flags
+        if kind == "bool":
+            rest = " ".join(words[1:])
+            if words[0] == "is" and rest:
+                return f"Whether it is {rest}"
+            if words[0] == "has" and rest:
+                article = "" if words[-1].endswith("s") else ("an " if rest[0] in "aeiou" else "a ")
+                return f"Whether it has {article}{rest}"
+            if words[0] == "can" and rest:
+                return f"Whether the caller can {rest}"
+            if len(words) > 1 and last in ("enabled", "disabled", "required", "allowed", "locked",
+                                            "blocked", "hidden", "visible", "published", "open"):
+                noun = words[-2]
+                be = "are" if noun.endswith("s") and not noun.endswith(("ss", "ts")) or noun in ("agents", "uploads") else "is"
+                return f"Whether {' '.join(words[:-1])} {be} {last}"
+            return None
+        # ---- counts, sizes, durations, money
+        if kind == "int" and last == "count" and len(words) > 1 and not by:
+            head = words[:-1]
+            if head == ["total"]:
+                return "Total number"
+            if self._done(head[-1]) or head[-1].endswith("ing"):
+                return f"Number {' '.join(head)}"
+            return f"Number of {self._the(head[:-1] + [plural(head[-1])])[4:]}"
+        if kind == "int" and words[0] in ("n", "num") and len(words) > 1:
+            return f"Number of {' '.join(words[1:-1] + [plural(words[-1])])}"
+        units = {"s": "seconds", "seconds": "seconds", "secs": "seconds", "ms": "milliseconds",
+                 "minutes": "minutes", "hours": "hours", "days": "days", "bytes": "bytes",
+                 "mb": "megabytes", "usd": "US dollars", "percent": "percent",
+                 "tokens": "model tokens"}
+        if kind in ("int", "number") and last in units and len(words) > 1:
+            head = words[:-1]
+            if head == ["expires", "in"]:
+                return f"Time until it expires, in {units[last]}"
+            if head[0] in ("max", "min"):
+                bound = "Upper limit" if head[0] == "max" else "Lower limit"
+                what = f" on the {' '.join(head[1:])}" if head[1:] else ""
+                return f"{bound}{what}, in {units[last]}"
+            return f"{' '.join(head)}, in {units[last]}"
+        if kind == "int" and words[0] in ("max", "min") and len(words) > 1:
+            bound = "Upper" if words[0] == "max" else "Lower"
+            return f"{bound} limit on the {' '.join(words[1:])}"
+        # ---- names, links, titles
+        if kind == "string" and last == "name" and len(words) > 1:
+            head = words[:-1]
+            label = "Name"
+            if head[-1] == "display":
+                label, head = "Display name", head[:-1]
+            if not head or head[0] in ("short", "real", "full", "first", "last", "nick", "confirm"):
+                return None
+            if by:
+                who = self._who(head)
+                return f"{label} of {who}" if who else None
+            return f"{label} of {self._the(head)}"
+        if kind == "string" and last == "url" and len(words) > 1 and not by:
+            return f"URL of {self._the(words[:-1])}"
+        if kind == "string" and last == "title" and len(words) > 1 and not by:
+            return f"Title of {self._the(words[:-1])}"
+        if kind == "string" and last == "email" and len(words) > 1:
+            who = self._who(words[:-1]) if by else self._the(words[:-1])
+            return f"Email address of {who}" if who else None
+        return None
+
+    def meaning(self, schema: str, prop: str, kind: str, desc: str) -> tuple[str | None, str]:
+        """(sentence or None, where it came from: "glossary", "rule" or "")."""
+        text = self.lookup(schema, prop, kind)
+        if text:
+            return text, "glossary"
+        text = self.rule(prop, kind, desc)
+        if text:
+            return sentence(text), "rule"
+        return None, ""
+
+
 # Names the generated modules may not take (crate-level items they refer to).
 RESERVED_TYPE_NAMES = {"Page", "Json", "JsonObject", "Timestamp", "UnixTime", "StringOrList", "Option", "Vec",
                        "String", "Box", "Default", "SCHEMAS", "ChallengeId", "CompetitionId",
@@ -209,8 +470,11 @@ def rust_str(value: str) -> str:
 class Module:
     """Everything generated for one OpenAPI document."""
 
-    def __init__(self, spec: dict, module: str, peer: str):
+    def __init__(self, spec: dict, module: str, peer: str, docs: FieldDocs | None = None):
         self.spec = spec
+        self.docs = docs if docs is not None else FieldDocs()
+        # (schema, wire name, Rust type, where the meaning came from) of every struct field
+        self.field_meanings: list[tuple[str, str, str, str]] = []
         self.module = module
         self.peer = peer  # "the platform" / "the worker node"
         self.schemas: dict = spec.get("components", {}).get("schemas", {})
@@ -547,6 +811,9 @@ class Module:
                 # schema's default when that is not the type's own default.
                 fn = self.default_fn(ty, p["default"])
                 attrs.append(f'default = "{fn}"' if fn else "default")
+            kind = FieldDocs.kind(r["ty"], self.enums, {self.names[x] for x in self.schemas})
+            meaning, source = self.docs.meaning(n, prop, kind, r["desc"])
+            self.field_meanings.append((n, prop, r["ty"], source))
             doc = f"`{prop}`: {r['desc']}"
             if nullable:
                 doc += ", may be null"
@@ -558,7 +825,8 @@ class Module:
             if isinstance(dflt, (bool, int, float)) or (isinstance(dflt, str) and dflt and len(dflt) <= 40):
                 doc += f"; default `{json.dumps(dflt) if not isinstance(dflt, str) else dflt}`"
             fields.append({
-                "ident": ident, "ty": ty, "attrs": attrs, "doc": doc + ".",
+                "ident": ident, "ty": ty, "attrs": attrs,
+                "doc": f"{meaning} {doc}." if meaning else doc + ".",
                 "struct_ref": r.get("struct_ref"), "prop": prop,
             })
         extra = None
@@ -809,11 +1077,17 @@ class Module:
 
 
 def main() -> int:
-    platform = Module(json.loads((ROOT / "spec" / "openapi.json").read_text()), "platform", "the platform")
-    node = Module(json.loads((ROOT / "spec" / "openapi-node.json").read_text()), "node", "the worker node")
-    written = []
+    docs = FieldDocs()
+    platform = Module(json.loads((ROOT / "spec" / "openapi.json").read_text()), "platform", "the platform", docs)
+    node = Module(json.loads((ROOT / "spec" / "openapi-node.json").read_text()), "node", "the worker node", docs)
     for m in (platform, node):
         m.build()
+    rot = docs.unused(set(platform.schemas) | set(node.schemas),
+                      {f for m in (platform, node) for _, f, _, _ in m.field_meanings})
+    if rot:
+        raise SystemExit("spec/field-docs.toml names what no schema has:\n  " + "\n  ".join(rot))
+    written = []
+    for m in (platform, node):
         if m is platform:
             out = CRATE / "src" / "platform"
             if out.exists():
@@ -826,6 +1100,9 @@ def main() -> int:
         else:
             (CRATE / "src" / f"{m.module}.rs").write_text(m.emit())
             written.append(CRATE / "src" / f"{m.module}.rs")
+        told = Counter(src for *_, src in m.field_meanings)
+        print(f"{m.module}: {len(m.field_meanings)} fields, {told['glossary']} explained by the glossary, "
+              f"{told['rule']} by a name rule, {told['']} by their type only")
         print(f"{m.module}: {len(m.structs)} structs, {len(m.enums)} enums "
               f"({sum(1 for e in m.enums.values() if 'schema' in e)} named), {len(m.pages)} page aliases, "
               f"{len(m.skipped)} skipped")

@@ -253,13 +253,13 @@ string_enum! {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentRuntime {
-    /// `kind`: string.
+    /// What sort of thing it is. `kind`: string.
     #[serde(default)]
     pub kind: String,
     /// `ca_volume`: string.
     #[serde(default)]
     pub ca_volume: String,
-    /// `proxy_url`: string.
+    /// URL of the proxy. `proxy_url`: string.
     #[serde(default)]
     pub proxy_url: String,
     /// `ca_cert_pem`: string.
@@ -275,11 +275,11 @@ impl crate::With for AgentRuntime {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AttachmentInfo {
-    /// `name`: string.
+    /// Path of the file among the challenge's attachments, with `/` between folders; the last part of its download URL. `name`: string.
     pub name: String,
-    /// `size`: integer.
+    /// Size of the file in bytes, when it was listed. `size`: integer.
     pub size: i64,
-    /// `per_team`: boolean; default `false`.
+    /// Whether the file is made for each instance, so only `/instances/{id}/attachments/{name}` serves it; always false on an instance's own list. `per_team`: boolean; default `false`.
     #[serde(default)]
     pub per_team: bool,
 }
@@ -300,14 +300,14 @@ impl crate::With for AttachmentList {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AttackSurface {
-    /// `services`: list of [`ServiceEndpoint`].
+    /// Network services to attack, one per exposed port. `services`: list of [`ServiceEndpoint`].
     pub services: Vec<ServiceEndpoint>,
-    /// `provided_files`: list of [`AttachmentInfo`].
+    /// Files offered with the target. `provided_files`: list of [`AttachmentInfo`].
     pub provided_files: Vec<AttachmentInfo>,
-    /// `flag_path`: string, may be null.
+    /// Path of the flag on the target, when the challenge declares one. `flag_path`: string, may be null.
     #[serde(default)]
     pub flag_path: Option<String>,
-    /// `vpn`: [`VpnEndpoint`], may be null.
+    /// The VPN tunnel an `engagement` instance is reached through (its `services` answer only inside it); `None` in simple mode. `vpn`: [`VpnEndpoint`], may be null.
     #[serde(default)]
     pub vpn: Option<VpnEndpoint>,
 }
@@ -329,9 +329,9 @@ impl crate::With for AwdAnswersRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdAttackRequest {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
-    /// `tick`: integer.
+    /// AWD round number; -1 when none applies. `tick`: integer.
     pub tick: i64,
     /// `agent_image`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -345,7 +345,7 @@ pub struct AwdAttackRequest {
     /// `llm_api_key`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm_api_key: Option<String>,
-    /// `timeout_s`: integer; optional; default `60`.
+    /// Timeout, in seconds. `timeout_s`: integer; optional; default `60`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<i64>,
 }
@@ -372,10 +372,10 @@ impl crate::With for AwdAttackRequest {}
 pub struct AwdAttackResult {
     /// `answers`: map of string to string.
     pub answers: BTreeMap<String, String>,
-    /// `exit_code`: integer, may be null.
+    /// Exit status of the process; 0 means success. `exit_code`: integer, may be null.
     #[serde(default)]
     pub exit_code: Option<i64>,
-    /// `message`: string.
+    /// Human-readable message. `message`: string.
     #[serde(default)]
     pub message: String,
     /// `diagnostic`: string.
@@ -392,18 +392,18 @@ impl crate::With for AwdAttackResult {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdProbeRequest {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
-    /// `service_id`: string.
+    /// Id of the service. `service_id`: string.
     pub service_id: String,
-    /// `tick`: integer.
+    /// AWD round number; -1 when none applies. `tick`: integer.
     pub tick: i64,
     /// `flag`: string.
     pub flag: String,
     /// `previous_flag`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_flag: Option<String>,
-    /// `previous_flag_id`: string; optional.
+    /// Id of the previous flag. `previous_flag_id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_flag_id: Option<String>,
 }
@@ -427,13 +427,13 @@ impl crate::With for AwdProbeRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdProbeResult {
-    /// `flag_id`: string; optional.
+    /// Id of the flag. `flag_id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag_id: Option<String>,
-    /// `message`: string; optional.
+    /// Human-readable message. `message`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// `status`: string; optional.
+    /// Where it stands in its life cycle. `status`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
@@ -461,7 +461,7 @@ pub struct BuildPushRequest {
     /// `authored_revision`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authored_revision: Option<String>,
-    /// `cache_max_bytes`: integer; optional; default `0`.
+    /// Cache max, in bytes. `cache_max_bytes`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_max_bytes: Option<i64>,
     /// `cleanup`: boolean; optional; default `false`.
@@ -481,7 +481,7 @@ impl crate::With for BuildPushRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BuildStateRows {
-    /// `rows`: list of [`ChallengeBuildState`].
+    /// The rows of this table. `rows`: list of [`ChallengeBuildState`].
     pub rows: Vec<ChallengeBuildState>,
 }
 
@@ -491,14 +491,14 @@ impl crate::With for BuildStateRows {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeBuildState {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `status`: [`ChallengeBuildStatus`].
+    /// Where it stands in its life cycle. `status`: [`ChallengeBuildStatus`].
     pub status: ChallengeBuildStatus,
-    /// `built_at`: epoch seconds; optional; default `0.0`.
+    /// When it was built. `built_at`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub built_at: Option<UnixTime>,
-    /// `error`: string; optional.
+    /// Error message; empty when there was no error. `error`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -520,11 +520,11 @@ impl crate::With for ChallengeBuildState {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeFreezeResult {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `status`: [`ChallengeFreezeStatus`].
+    /// Where it stands in its life cycle. `status`: [`ChallengeFreezeStatus`].
     pub status: ChallengeFreezeStatus,
-    /// `services`: list of [`ChallengeFreezeServiceResult`].
+    /// Network services to attack, one per exposed port. `services`: list of [`ChallengeFreezeServiceResult`].
     pub services: Vec<ChallengeFreezeServiceResult>,
     /// `cleaned`: boolean; default `false`.
     #[serde(default)]
@@ -560,9 +560,9 @@ pub struct ChallengeFreezeServiceResult {
     /// `ref`: string.
     #[serde(default)]
     pub r#ref: String,
-    /// `status`: [`ChallengeFreezeServiceStatus`].
+    /// Where it stands in its life cycle. `status`: [`ChallengeFreezeServiceStatus`].
     pub status: ChallengeFreezeServiceStatus,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
 }
@@ -573,14 +573,14 @@ impl crate::With for ChallengeFreezeServiceResult {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengePullState {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `status`: [`ChallengePullStatus`].
+    /// Where it stands in its life cycle. `status`: [`ChallengePullStatus`].
     pub status: ChallengePullStatus,
-    /// `error`: string; optional.
+    /// Error message; empty when there was no error. `error`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// `pulled_at`: epoch seconds; optional; default `0.0`.
+    /// When it was pulled. `pulled_at`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pulled_at: Option<UnixTime>,
 }
@@ -602,7 +602,7 @@ impl crate::With for ChallengePullState {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeReloadResult {
-    /// `total`: integer.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer.
     pub total: i64,
     /// `added`: list of string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -622,7 +622,7 @@ pub struct CheckRequest {
     pub service: String,
     /// `cmd`: list of string.
     pub cmd: Vec<String>,
-    /// `timeout_s`: integer; optional; default `30`.
+    /// Timeout, in seconds. `timeout_s`: integer; optional; default `30`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<i64>,
 }
@@ -633,7 +633,7 @@ impl crate::With for CheckRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CheckResult {
-    /// `exit_code`: integer.
+    /// Exit status of the process; 0 means success. `exit_code`: integer.
     pub exit_code: i64,
     /// `stdout`: string.
     #[serde(default)]
@@ -644,7 +644,7 @@ pub struct CheckResult {
     /// `timed_out`: boolean; default `false`.
     #[serde(default)]
     pub timed_out: bool,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
 }
@@ -655,19 +655,19 @@ impl crate::With for CheckResult {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ComposeContainer {
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
     /// `service`: string.
     #[serde(default)]
     pub service: String,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     #[serde(default)]
     pub status: String,
-    /// `image`: string.
+    /// Container image reference. `image`: string.
     #[serde(default)]
     pub image: String,
-    /// `is_sidecar`: boolean; default `false`.
+    /// Whether it is sidecar. `is_sidecar`: boolean; default `false`.
     #[serde(default)]
     pub is_sidecar: bool,
     /// `exec_ready`: boolean; default `false`.
@@ -717,9 +717,9 @@ impl crate::With for ContainerLogs {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Credential {
-    /// `username`: string.
+    /// Login name. `username`: string.
     pub username: String,
-    /// `password`: string, may be null.
+    /// Password, in clear text, over the encrypted connection. `password`: string, may be null.
     #[serde(default)]
     pub password: Option<String>,
     /// `key_file`: string, may be null.
@@ -771,7 +771,7 @@ impl crate::With for FabricApplyRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FabricPeer {
-    /// `address`: string.
+    /// Network address. `address`: string.
     pub address: String,
     /// `reachable`: boolean; default `false`.
     #[serde(default)]
@@ -802,7 +802,7 @@ pub struct FabricProbeReport {
     /// `interface`: string.
     #[serde(default)]
     pub interface: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
     /// `peers`: list of [`FabricPeer`].
@@ -831,10 +831,10 @@ impl crate::With for FabricProbeRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FabricProbeTarget {
-    /// `address`: string; optional.
+    /// Network address. `address`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-    /// `public_key`: string; optional.
+    /// Public half of a key pair. `public_key`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
     /// `service`: string; optional.
@@ -852,7 +852,7 @@ pub struct FabricStatus {
     pub interface: String,
     /// `applied`: boolean.
     pub applied: bool,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
     /// `bridge`: string.
@@ -861,7 +861,7 @@ pub struct FabricStatus {
     /// `bridge_seen`: boolean; default `false`.
     #[serde(default)]
     pub bridge_seen: bool,
-    /// `arena_open`: boolean; default `false`.
+    /// Whether arena is open. `arena_open`: boolean; default `false`.
     #[serde(default)]
     pub arena_open: bool,
     /// `peers`: list of [`FabricPeer`].
@@ -908,10 +908,10 @@ impl crate::With for HTTPValidationError {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessArtifact {
-    /// `version`: integer; default `1`.
+    /// Version number, raised on each change. `version`: integer; default `1`.
     #[serde(default = "defaults::d_i64_1")]
     pub version: i64,
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
     /// `sha256`: string.
@@ -922,7 +922,7 @@ pub struct HarnessArtifact {
     pub bytes: i64,
     /// `surfaces`: map of string to [`HarnessArtifactSurface`].
     pub surfaces: BTreeMap<String, HarnessArtifactSurface>,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
 }
@@ -939,19 +939,19 @@ pub struct HarnessArtifactSurface {
     /// `member`: string.
     #[serde(default)]
     pub member: String,
-    /// `path`: string.
+    /// Path of the file or page it refers to. `path`: string.
     #[serde(default)]
     pub path: String,
     /// `bytes`: integer; default `0`.
     #[serde(default)]
     pub bytes: i64,
-    /// `entries`: integer; default `0`.
+    /// Number of entries. `entries`: integer; default `0`.
     #[serde(default)]
     pub entries: i64,
-    /// `truncated`: boolean; default `false`.
+    /// Whether the content was cut short to a size limit. `truncated`: boolean; default `false`.
     #[serde(default)]
     pub truncated: bool,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
 }
@@ -962,7 +962,7 @@ impl crate::With for HarnessArtifactSurface {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessCancelRequest {
-    /// `run_id`: string.
+    /// Id of the run. `run_id`: string.
     pub run_id: String,
 }
 
@@ -997,7 +997,7 @@ impl crate::With for HarnessLimits {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessRun {
-    /// `exit_code`: integer; default `0`.
+    /// Exit status of the process; 0 means success. `exit_code`: integer; default `0`.
     #[serde(default)]
     pub exit_code: i64,
     /// `stdout`: string.
@@ -1009,7 +1009,7 @@ pub struct HarnessRun {
     /// `timed_out`: boolean; default `false`.
     #[serde(default)]
     pub timed_out: bool,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
     /// `rollup`: JSON object, may be null.
@@ -1038,7 +1038,7 @@ impl crate::With for HarnessRun {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessRunRequest {
-    /// `image`: string.
+    /// Container image reference. `image`: string.
     pub image: String,
     /// `brief`: JSON object, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1064,7 +1064,7 @@ pub struct HarnessRunRequest {
     /// `pull_ticket`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_ticket: Option<String>,
-    /// `run_id`: string; optional.
+    /// Id of the run. `run_id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
     /// `target_aliases`: map of string to string; optional.
@@ -1073,7 +1073,7 @@ pub struct HarnessRunRequest {
     /// `target_instance`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_instance: Option<String>,
-    /// `timeout_s`: integer; optional; default `1800`.
+    /// Timeout, in seconds. `timeout_s`: integer; optional; default `1800`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<i64>,
     /// `untrusted`: boolean; optional; default `false`.
@@ -1087,7 +1087,7 @@ impl crate::With for HarnessRunRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceHealth {
-    /// `is_healthy`: boolean; default `false`.
+    /// Whether it is healthy. `is_healthy`: boolean; default `false`.
     #[serde(default)]
     pub is_healthy: bool,
     /// `deception`: [`DeceptionSummary`].
@@ -1104,10 +1104,10 @@ impl crate::With for InstanceHealth {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceStarted {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     #[serde(default)]
     pub status: String,
     /// `question_params`: map of string to string.
@@ -1130,10 +1130,10 @@ impl crate::With for InstanceStarted {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceStatusReport {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     #[serde(default)]
     pub status: String,
     /// `attack_surface`: [`AttackSurface`], may be null.
@@ -1146,7 +1146,7 @@ pub struct InstanceStatusReport {
     /// `image_source`: string.
     #[serde(default)]
     pub image_source: String,
-    /// `error`: string, may be null.
+    /// Error message; empty when there was no error. `error`: string, may be null.
     #[serde(default)]
     pub error: Option<String>,
     /// `pending_services`: list of string, may be null.
@@ -1175,10 +1175,10 @@ impl crate::With for InstanceStatusReport {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceStopped {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     #[serde(default)]
     pub status: String,
 }
@@ -1200,10 +1200,10 @@ impl crate::With for InstanceStopped {}
 pub struct InstanceTrafficPage {
     /// `flows`: list of JSON object.
     pub flows: Vec<JsonObject>,
-    /// `cursor`: string.
+    /// Opaque position to pass back to continue from here. `cursor`: string.
     #[serde(default)]
     pub cursor: String,
-    /// `truncated`: boolean; default `false`.
+    /// Whether the content was cut short to a size limit. `truncated`: boolean; default `false`.
     #[serde(default)]
     pub truncated: bool,
     /// `capture`: string.
@@ -1224,10 +1224,10 @@ impl crate::With for InstanceTrafficPage {}
 pub struct InstanceTrafficWitnesses {
     /// `witnesses`: list of [`TrafficWitness`].
     pub witnesses: Vec<TrafficWitness>,
-    /// `cursor`: string.
+    /// Opaque position to pass back to continue from here. `cursor`: string.
     #[serde(default)]
     pub cursor: String,
-    /// `truncated`: boolean; default `false`.
+    /// Whether the content was cut short to a size limit. `truncated`: boolean; default `false`.
     #[serde(default)]
     pub truncated: bool,
     /// `capture`: string.
@@ -1241,7 +1241,7 @@ impl crate::With for InstanceTrafficWitnesses {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MatchNetwork {
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
     /// `match_subnet`: string.
     pub match_subnet: String,
@@ -1249,7 +1249,7 @@ pub struct MatchNetwork {
     pub node_subnet: String,
     /// `gateway`: string.
     pub gateway: String,
-    /// `address`: string.
+    /// Network address. `address`: string.
     pub address: String,
     /// `dynamic_range`: string.
     pub dynamic_range: String,
@@ -1261,19 +1261,19 @@ impl crate::With for MatchNetwork {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeAuthoredResult {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `ok`: boolean; default `false`.
+    /// Whether the operation succeeded. `ok`: boolean; default `false`.
     #[serde(default)]
     pub ok: bool,
     /// `files`: integer; default `0`.
     #[serde(default)]
     pub files: i64,
-    /// `revision`: string.
+    /// Revision identifier. `revision`: string.
     #[serde(default)]
     pub revision: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
 }
@@ -1296,15 +1296,15 @@ impl crate::With for NodeAuthoredResult {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeAuthoredSmokePush {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `reset`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset: Option<bool>,
-    /// `revision`: string; optional.
+    /// Revision identifier. `revision`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
-    /// `timeout_s`: integer; optional; default `0`.
+    /// Timeout, in seconds. `timeout_s`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<i64>,
 }
@@ -1326,16 +1326,16 @@ impl crate::With for NodeAuthoredSmokePush {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeAuthoredSmokeResult {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `verdict`: [`NodeAuthoredSmokeResultVerdict`]; default `errored`.
+    /// The outcome of the check or judgement. `verdict`: [`NodeAuthoredSmokeResultVerdict`]; default `errored`.
     #[serde(default)]
     pub verdict: NodeAuthoredSmokeResultVerdict,
-    /// `exit_code`: integer; default `-1`.
+    /// Exit status of the process; 0 means success. `exit_code`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub exit_code: i64,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
 }
@@ -1357,11 +1357,11 @@ impl crate::With for NodeAuthoredSmokeResult {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeDiskFree {
-    /// `path`: string.
+    /// Path of the file or page it refers to. `path`: string.
     pub path: String,
-    /// `free_bytes`: integer.
+    /// Free, in bytes. `free_bytes`: integer.
     pub free_bytes: i64,
-    /// `total_bytes`: integer.
+    /// Total, in bytes. `total_bytes`: integer.
     pub total_bytes: i64,
 }
 
@@ -1371,7 +1371,7 @@ impl crate::With for NodeDiskFree {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeInstanceList {
-    /// `items`: list of [`NodeInstanceSummary`].
+    /// The items on this page. `items`: list of [`NodeInstanceSummary`].
     pub items: Vec<NodeInstanceSummary>,
 }
 
@@ -1381,13 +1381,13 @@ impl crate::With for NodeInstanceList {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeInstanceSummary {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     #[serde(default)]
     pub status: String,
     /// `attack_surface`: [`AttackSurface`], may be null.
@@ -1395,13 +1395,13 @@ pub struct NodeInstanceSummary {
     pub attack_surface: Option<AttackSurface>,
     /// `question_params`: map of string to string.
     pub question_params: BTreeMap<String, String>,
-    /// `started_at`: epoch seconds; default `0.0`.
+    /// When it started. `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at: UnixTime,
-    /// `ttl`: integer; default `0`.
+    /// Lifetime granted, in seconds. `ttl`: integer; default `0`.
     #[serde(default)]
     pub ttl: i64,
-    /// `error`: string, may be null.
+    /// Error message; empty when there was no error. `error`: string, may be null.
     #[serde(default)]
     pub error: Option<String>,
 }
@@ -1427,7 +1427,7 @@ impl crate::With for NodeInstanceSummary {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeRangePush {
-    /// `range_id`: string.
+    /// Id of the range. `range_id`: string.
     pub range_id: String,
     /// `expect_corpus_commit`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1443,16 +1443,16 @@ impl crate::With for NodeRangePush {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeRangeResult {
-    /// `range_id`: string.
+    /// Id of the range. `range_id`: string.
     #[serde(default)]
     pub range_id: String,
-    /// `ok`: boolean; default `false`.
+    /// Whether the operation succeeded. `ok`: boolean; default `false`.
     #[serde(default)]
     pub ok: bool,
-    /// `corpus_commit`: string.
+    /// Git commit of the challenge corpus in use. `corpus_commit`: string.
     #[serde(default)]
     pub corpus_commit: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
 }
@@ -1463,19 +1463,19 @@ impl crate::With for NodeRangeResult {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeRangeVerifyPush {
-    /// `compose_timeout_s`: integer; optional; default `900`.
+    /// Compose timeout, in seconds. `compose_timeout_s`: integer; optional; default `900`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compose_timeout_s: Option<i64>,
     /// `expect_corpus_commit`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_corpus_commit: Option<String>,
-    /// `run_id`: string; optional.
+    /// Id of the run. `run_id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
     /// `scenario`: JSON object; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<JsonObject>,
-    /// `solve_timeout_s`: integer; optional; default `600`.
+    /// Solve timeout, in seconds. `solve_timeout_s`: integer; optional; default `600`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solve_timeout_s: Option<i64>,
 }
@@ -1486,22 +1486,22 @@ impl crate::With for NodeRangeVerifyPush {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeRangeVerifyResult {
-    /// `corpus_commit`: string.
+    /// Git commit of the challenge corpus in use. `corpus_commit`: string.
     #[serde(default)]
     pub corpus_commit: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
     /// `refusal`: string.
     #[serde(default)]
     pub refusal: String,
-    /// `services`: integer; default `0`.
+    /// Number of services. `services`: integer; default `0`.
     #[serde(default)]
     pub services: i64,
-    /// `milestones`: integer; default `0`.
+    /// Number of milestones. `milestones`: integer; default `0`.
     #[serde(default)]
     pub milestones: i64,
-    /// `memory_mb`: integer; default `0`.
+    /// Memory, in megabytes. `memory_mb`: integer; default `0`.
     #[serde(default)]
     pub memory_mb: i64,
     /// `up_exit_code`: integer, may be null.
@@ -1533,9 +1533,9 @@ impl crate::With for NodeRangeVerifyResult {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Observation {
-    /// `kind`: [`ObservationKind`].
+    /// What sort of thing it is. `kind`: [`ObservationKind`].
     pub kind: ObservationKind,
-    /// `count`: integer; optional; default `0`.
+    /// How many. `count`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// `subject`: string; optional.
@@ -1562,12 +1562,12 @@ impl crate::With for PatchCollectRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchVerifyRequest {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `files`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<BTreeMap<String, String>>,
-    /// `timeout_s`: integer; optional; default `900`.
+    /// Timeout, in seconds. `timeout_s`: integer; optional; default `900`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<i64>,
 }
@@ -1588,17 +1588,17 @@ impl crate::With for PatchVerifyRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchVerifyResult {
-    /// `verdict`: string.
+    /// The outcome of the check or judgement. `verdict`: string.
     #[serde(default)]
     pub verdict: String,
-    /// `detail`: string.
+    /// Human-readable detail. `detail`: string.
     #[serde(default)]
     pub detail: String,
     /// `applied`: list of string.
     pub applied: Vec<String>,
     /// `steps`: list of [`PatchVerifyStep`].
     pub steps: Vec<PatchVerifyStep>,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
 }
@@ -1609,13 +1609,13 @@ impl crate::With for PatchVerifyResult {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchVerifyStep {
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `ok`: boolean; default `false`.
+    /// Whether the operation succeeded. `ok`: boolean; default `false`.
     #[serde(default)]
     pub ok: bool,
-    /// `detail`: string.
+    /// Human-readable detail. `detail`: string.
     #[serde(default)]
     pub detail: String,
 }
@@ -1626,7 +1626,7 @@ impl crate::With for PatchVerifyStep {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PrebuildScopeRequest {
-    /// `challenge_ids`: list of [`ChallengeId`], may be null; optional.
+    /// Ids of the challenges it includes. `challenge_ids`: list of [`ChallengeId`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge_ids: Option<Vec<ChallengeId>>,
 }
@@ -1651,7 +1651,7 @@ impl crate::With for PullAllQueued {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PullStateRows {
-    /// `rows`: list of [`ChallengePullState`].
+    /// The rows of this table. `rows`: list of [`ChallengePullState`].
     pub rows: Vec<ChallengePullState>,
 }
 
@@ -1661,19 +1661,19 @@ impl crate::With for PullStateRows {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ServiceEndpoint {
-    /// `service_type`: [`ServiceType`].
+    /// Protocol to speak: `ssh`, `http`, `https` or `tcp`. `service_type`: [`ServiceType`].
     pub service_type: ServiceType,
-    /// `host`: string.
+    /// Host name or IP address of the service. `host`: string.
     pub host: String,
-    /// `port`: integer.
+    /// Port of the service. `port`: integer.
     pub port: i64,
-    /// `credentials`: [`Credential`], may be null.
+    /// Login handed out with the service, when there is one. `credentials`: [`Credential`], may be null.
     #[serde(default)]
     pub credentials: Option<Credential>,
-    /// `path`: string; default `/`.
+    /// Path to start from on a web service. `path`: string; default `/`.
     #[serde(default = "defaults::d_str_3")]
     pub path: String,
-    /// `label`: string.
+    /// Name that tells this service from others of the same protocol; empty when unnamed. `label`: string.
     #[serde(default)]
     pub label: String,
 }
@@ -1684,7 +1684,7 @@ impl crate::With for ServiceEndpoint {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ServiceStopped {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
     /// `service`: string.
@@ -1711,11 +1711,11 @@ impl crate::With for ServiceStopped {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StartRequest {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
-    /// `ttl`: integer.
+    /// Lifetime granted, in seconds. `ttl`: integer.
     pub ttl: i64,
     /// `answers`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1807,14 +1807,14 @@ impl crate::With for ValidationError {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VpnEndpoint {
-    /// `proto`: [`VpnEndpointProto`]; default `udp`.
+    /// Transport of the tunnel, `udp` or `tcp`. `proto`: [`VpnEndpointProto`]; default `udp`.
     #[serde(default)]
     pub proto: VpnEndpointProto,
-    /// `host`: string.
+    /// Host name or IP address of the tunnel's server. `host`: string.
     pub host: String,
-    /// `port`: integer.
+    /// Port of the tunnel's server. `port`: integer.
     pub port: i64,
-    /// `config_url`: string.
+    /// URL to download the VPN client configuration from. `config_url`: string.
     #[serde(default)]
     pub config_url: String,
 }
@@ -1825,7 +1825,7 @@ impl crate::With for VpnEndpoint {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct WireguardInterfaceBody {
-    /// `address`: string; optional.
+    /// Network address. `address`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// `comment`: string; optional.
@@ -1857,10 +1857,10 @@ pub struct WireguardPeerBody {
     /// `endpoint`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
-    /// `persistent_keepalive_s`: integer; optional; default `0`.
+    /// Persistent keepalive, in seconds. `persistent_keepalive_s`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persistent_keepalive_s: Option<i64>,
-    /// `public_key`: string; optional.
+    /// Public half of a key pair. `public_key`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
 }

@@ -218,39 +218,39 @@ pub type PageOfAnnouncementInfo = Page<AnnouncementInfo>;
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChangelogEntryInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `slug`: string.
+    /// Short URL-safe name that identifies it in links. `slug`: string.
     pub slug: String,
-    /// `category`: [`AdminChangelogEntryInfoCategory`].
+    /// Challenge category. `category`: [`AdminChangelogEntryInfoCategory`].
     pub category: AdminChangelogEntryInfoCategory,
-    /// `version`: string.
+    /// Version string. `version`: string.
     #[serde(default)]
     pub version: String,
-    /// `title`: map of string to string.
+    /// Title per locale (locale code to text). `title`: map of string to string.
     pub title: BTreeMap<String, String>,
     /// `summary`: map of string to string.
     pub summary: BTreeMap<String, String>,
     /// `body`: map of string to string.
     pub body: BTreeMap<String, String>,
-    /// `emoji`: string.
+    /// Emoji shown for it. `emoji`: string.
     #[serde(default)]
     pub emoji: String,
-    /// `published_at`: date-time string, may be null.
+    /// When it was published. `published_at`: date-time string, may be null.
     #[serde(default)]
     pub published_at: Option<Timestamp>,
-    /// `notified_at`: date-time string, may be null.
+    /// When it was notified. `notified_at`: date-time string, may be null.
     #[serde(default)]
     pub notified_at: Option<Timestamp>,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `updated_at`: date-time string, may be null.
+    /// When it was last changed. `updated_at`: date-time string, may be null.
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
-    /// `is_published`: boolean.
+    /// Whether the entry is published, that is, has a `published_at`. `is_published`: boolean.
     pub is_published: bool,
-    /// `is_announced`: boolean.
+    /// Whether it is announced. `is_announced`: boolean.
     pub is_announced: bool,
 }
 
@@ -260,26 +260,26 @@ impl crate::With for AdminChangelogEntryInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminFeedbackRow {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `user_display_name`: string.
+    /// Display name of the user. `user_display_name`: string.
     #[serde(default)]
     pub user_display_name: String,
-    /// `user_email`: string.
+    /// Email address of the user. `user_email`: string.
     #[serde(default)]
     pub user_email: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
     /// `reaction`: [`AdminFeedbackRowReaction`].
     pub reaction: AdminFeedbackRowReaction,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `updated_at`: date-time string, may be null.
+    /// When it was last changed. `updated_at`: date-time string, may be null.
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
 }
@@ -328,7 +328,7 @@ pub struct AdminOverview {
     pub nodes: AdminOverviewCounts,
     /// `config`: [`DeploymentConfig`].
     pub config: DeploymentConfig,
-    /// `capacity`: integer; default `0`.
+    /// Most instances it can run at once. `capacity`: integer; default `0`.
     #[serde(default)]
     pub capacity: i64,
     /// `running_instances`: integer; default `0`.
@@ -363,7 +363,7 @@ impl crate::With for AdminOverview {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminOverviewCounts {
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `healthy`: integer; default `0`.
@@ -377,21 +377,21 @@ impl crate::With for AdminOverviewCounts {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminRecentError {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
-    /// `stopped_at`: epoch seconds; default `0.0`.
+    /// When it stopped. `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub stopped_at: UnixTime,
 }
@@ -415,13 +415,13 @@ impl crate::With for AdminRecentError {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTaskInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `kind`: string.
+    /// What sort of thing it is. `kind`: string.
     #[serde(default)]
     pub kind: String,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     #[serde(default)]
     pub status: String,
     /// `params`: JSON object.
@@ -437,28 +437,28 @@ pub struct AdminTaskInfo {
     /// `progress_step`: string.
     #[serde(default)]
     pub progress_step: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
-    /// `error_detail`: string.
+    /// Longer account of the error; empty when there was none. `error_detail`: string.
     #[serde(default)]
     pub error_detail: String,
     /// `cancel_requested`: boolean; default `false`.
     #[serde(default)]
     pub cancel_requested: bool,
-    /// `created_by_user_id`: [`UserId`].
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
-    /// `created_by_name`: string.
+    /// Display name of the user who created it. `created_by_name`: string.
     #[serde(default)]
     pub created_by_name: String,
-    /// `created_at_ts`: epoch seconds; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub created_at_ts: UnixTime,
-    /// `started_at_ts`: epoch seconds; default `0.0`.
+    /// When it was started. `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at_ts: UnixTime,
-    /// `finished_at_ts`: epoch seconds; default `0.0`.
+    /// When it was finished. `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub finished_at_ts: UnixTime,
 }
@@ -492,15 +492,15 @@ impl crate::With for AdminTaskInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTaskListResponse {
-    /// `items`: list of [`AdminTaskInfo`].
+    /// The items on this page. `items`: list of [`AdminTaskInfo`].
     pub items: Vec<AdminTaskInfo>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
-    /// `offset`: integer; default `0`.
+    /// Number of items skipped before the first one returned. `offset`: integer; default `0`.
     #[serde(default)]
     pub offset: i64,
-    /// `limit`: integer; default `50`.
+    /// Most items returned at once (the page size). `limit`: integer; default `50`.
     #[serde(default = "defaults::d_i64_50")]
     pub limit: i64,
 }
@@ -514,13 +514,13 @@ pub struct AdminTaskLogLine {
     /// `seq`: integer; default `0`.
     #[serde(default)]
     pub seq: i64,
-    /// `ts`: epoch seconds; default `0.0`.
+    /// The instant, in Unix epoch seconds. `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub ts: UnixTime,
     /// `level`: string; default `info`.
     #[serde(default = "defaults::d_str_info_3")]
     pub level: String,
-    /// `message`: string.
+    /// Human-readable message. `message`: string.
     #[serde(default)]
     pub message: String,
 }
@@ -531,7 +531,7 @@ impl crate::With for AdminTaskLogLine {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTaskLogsResponse {
-    /// `items`: list of [`AdminTaskLogLine`].
+    /// The items on this page. `items`: list of [`AdminTaskLogLine`].
     pub items: Vec<AdminTaskLogLine>,
     /// `next_after`: integer; default `0`.
     #[serde(default)]
@@ -546,10 +546,10 @@ impl crate::With for AdminTaskLogsResponse {}
 pub struct AdminTimeseries {
     /// `metric`: [`AdminTimeseriesMetric`].
     pub metric: AdminTimeseriesMetric,
-    /// `window_s`: integer; default `0`.
+    /// Window, in seconds. `window_s`: integer; default `0`.
     #[serde(default)]
     pub window_s: i64,
-    /// `bucket_s`: integer; default `0`.
+    /// Bucket, in seconds. `bucket_s`: integer; default `0`.
     #[serde(default)]
     pub bucket_s: i64,
     /// `buckets`: list of [`AdminTimeseriesBucket`].
@@ -562,10 +562,10 @@ impl crate::With for AdminTimeseries {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTimeseriesBucket {
-    /// `ts`: epoch seconds; default `0.0`.
+    /// The instant, in Unix epoch seconds. `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub ts: UnixTime,
-    /// `value`: integer; default `0`.
+    /// The value. `value`: integer; default `0`.
     #[serde(default)]
     pub value: i64,
     /// `partial`: boolean; default `false`.
@@ -597,18 +597,18 @@ impl crate::With for AdminTrafficSummary {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AnnouncementCreate {
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     pub title: String,
     /// `body`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
-    /// `ends_at`: date-time string, may be null; optional.
+    /// When it ends; open-ended when unset. `ends_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<Timestamp>,
-    /// `severity`: [`AnnouncementCreateSeverity`]; optional; default `info`.
+    /// How serious it is. `severity`: [`AnnouncementCreateSeverity`]; optional; default `info`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<AnnouncementCreateSeverity>,
-    /// `starts_at`: date-time string, may be null; optional.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<Timestamp>,
 }
@@ -619,29 +619,29 @@ impl crate::With for AnnouncementCreate {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AnnouncementInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     pub title: String,
     /// `body`: string.
     pub body: String,
-    /// `severity`: [`AnnouncementCreateSeverity`].
+    /// How serious it is. `severity`: [`AnnouncementCreateSeverity`].
     pub severity: AnnouncementCreateSeverity,
-    /// `starts_at`: date-time string, may be null.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null.
     #[serde(default)]
     pub starts_at: Option<Timestamp>,
-    /// `ends_at`: date-time string, may be null.
+    /// When it ends; open-ended when unset. `ends_at`: date-time string, may be null.
     #[serde(default)]
     pub ends_at: Option<Timestamp>,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `updated_at`: date-time string, may be null.
+    /// When it was last changed. `updated_at`: date-time string, may be null.
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
-    /// `created_by`: string.
+    /// Id of the user who created it. `created_by`: string.
     pub created_by: String,
-    /// `created_by_name`: string.
+    /// Display name of the user who created it. `created_by_name`: string.
     pub created_by_name: String,
 }
 
@@ -654,16 +654,16 @@ pub struct AnnouncementUpdate {
     /// `body`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
-    /// `ends_at`: date-time string, may be null; optional.
+    /// When it ends; open-ended when unset. `ends_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<Timestamp>,
-    /// `severity`: [`AnnouncementCreateSeverity`], may be null; optional.
+    /// How serious it is. `severity`: [`AnnouncementCreateSeverity`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<AnnouncementCreateSeverity>,
-    /// `starts_at`: date-time string, may be null; optional.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<Timestamp>,
-    /// `title`: string, may be null; optional.
+    /// Title shown for it. `title`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
@@ -680,7 +680,7 @@ pub struct AuthorReputation {
     /// `priced`: integer; default `0`.
     #[serde(default)]
     pub priced: i64,
-    /// `published`: integer; default `0`.
+    /// Number published. `published`: integer; default `0`.
     #[serde(default)]
     pub published: i64,
 }
@@ -691,9 +691,9 @@ impl crate::With for AuthorReputation {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BlueprintMilestoneInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `mode`: [`MilestoneMode`]; default `unknown`.
+    /// Which mode it works in. `mode`: [`MilestoneMode`]; default `unknown`.
     #[serde(default)]
     pub mode: MilestoneMode,
     /// `requires`: list of string.
@@ -714,7 +714,7 @@ impl crate::With for BlueprintMilestoneInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChangelogAnnounceRequest {
-    /// `severity`: [`AnnouncementCreateSeverity`]; optional; default `info`.
+    /// How serious it is. `severity`: [`AnnouncementCreateSeverity`]; optional; default `info`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<AnnouncementCreateSeverity>,
 }
@@ -727,7 +727,7 @@ impl crate::With for ChangelogAnnounceRequest {}
 pub struct ChangelogAnnounceResponse {
     /// `entry`: [`AdminChangelogEntryInfo`].
     pub entry: AdminChangelogEntryInfo,
-    /// `announcement_id`: string.
+    /// Id of the announcement. `announcement_id`: string.
     #[serde(default)]
     pub announcement_id: String,
     /// `recipients`: integer; default `0`.
@@ -744,27 +744,27 @@ impl crate::With for ChangelogAnnounceResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChangelogEntryCreate {
-    /// `slug`: string.
+    /// Short URL-safe name that identifies it in links. `slug`: string.
     pub slug: String,
     /// `body`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<BTreeMap<String, String>>,
-    /// `category`: [`AdminChangelogEntryInfoCategory`]; optional; default `feature`.
+    /// Challenge category. `category`: [`AdminChangelogEntryInfoCategory`]; optional; default `feature`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<AdminChangelogEntryInfoCategory>,
-    /// `emoji`: string; optional.
+    /// Emoji shown for it. `emoji`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emoji: Option<String>,
-    /// `published`: boolean; optional; default `false`.
+    /// Whether it is published. `published`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<bool>,
     /// `summary`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<BTreeMap<String, String>>,
-    /// `title`: map of string to string; optional.
+    /// Title per locale (locale code to text). `title`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<BTreeMap<String, String>>,
-    /// `version`: string; optional.
+    /// Version string. `version`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
@@ -778,25 +778,25 @@ pub struct ChangelogEntryUpdate {
     /// `body`: map of string to string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<BTreeMap<String, String>>,
-    /// `category`: [`AdminChangelogEntryInfoCategory`], may be null; optional.
+    /// Challenge category. `category`: [`AdminChangelogEntryInfoCategory`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<AdminChangelogEntryInfoCategory>,
-    /// `emoji`: string, may be null; optional.
+    /// Emoji shown for it. `emoji`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emoji: Option<String>,
-    /// `published`: boolean, may be null; optional.
+    /// Whether it is published. `published`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<bool>,
-    /// `slug`: string, may be null; optional.
+    /// Short URL-safe name that identifies it in links. `slug`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
     /// `summary`: map of string to string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<BTreeMap<String, String>>,
-    /// `title`: map of string to string, may be null; optional.
+    /// Title per locale (locale code to text). `title`: map of string to string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<BTreeMap<String, String>>,
-    /// `version`: string, may be null; optional.
+    /// Version string. `version`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
@@ -807,27 +807,27 @@ impl crate::With for ChangelogEntryUpdate {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChangelogImportEntry {
-    /// `slug`: string.
+    /// Short URL-safe name that identifies it in links. `slug`: string.
     pub slug: String,
     /// `body`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<BTreeMap<String, String>>,
-    /// `category`: [`AdminChangelogEntryInfoCategory`]; optional; default `feature`.
+    /// Challenge category. `category`: [`AdminChangelogEntryInfoCategory`]; optional; default `feature`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<AdminChangelogEntryInfoCategory>,
     /// `date`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    /// `emoji`: string; optional.
+    /// Emoji shown for it. `emoji`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emoji: Option<String>,
     /// `summary`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<BTreeMap<String, String>>,
-    /// `title`: map of string to string; optional.
+    /// Title per locale (locale code to text). `title`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<BTreeMap<String, String>>,
-    /// `version`: string; optional.
+    /// Version string. `version`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
@@ -838,7 +838,7 @@ impl crate::With for ChangelogImportEntry {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChangelogImportRequest {
-    /// `entries`: list of [`ChangelogImportEntry`]; optional.
+    /// The entries. `entries`: list of [`ChangelogImportEntry`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<ChangelogImportEntry>>,
 }
@@ -895,10 +895,10 @@ pub struct DeploymentConfig {
     /// `auto_migrate`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub auto_migrate: bool,
-    /// `password_auth_enabled`: boolean; default `true`.
+    /// Whether password auth is enabled. `password_auth_enabled`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub password_auth_enabled: bool,
-    /// `hsts_enabled`: boolean; default `false`.
+    /// Whether hsts is enabled. `hsts_enabled`: boolean; default `false`.
     #[serde(default)]
     pub hsts_enabled: bool,
 }
@@ -909,13 +909,13 @@ impl crate::With for DeploymentConfig {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GauntletBuildCost {
-    /// `services`: integer; default `0`.
+    /// Number of services. `services`: integer; default `0`.
     #[serde(default)]
     pub services: i64,
-    /// `memory_mb`: integer; default `0`.
+    /// Memory, in megabytes. `memory_mb`: integer; default `0`.
     #[serde(default)]
     pub memory_mb: i64,
-    /// `milestones`: integer; default `0`.
+    /// Number of milestones. `milestones`: integer; default `0`.
     #[serde(default)]
     pub milestones: i64,
     /// `refusal`: string.
@@ -944,10 +944,10 @@ impl crate::With for GauntletBuildStep {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GauntletLibraryResponse {
-    /// `available`: boolean; default `false`.
+    /// Whether it is available for use. `available`: boolean; default `false`.
     #[serde(default)]
     pub available: bool,
-    /// `reason`: string.
+    /// Why, in words; empty when no reason applies. `reason`: string.
     #[serde(default)]
     pub reason: String,
     /// `modules`: list of [`GauntletModuleInfo`].
@@ -966,22 +966,22 @@ impl crate::With for GauntletLibraryResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GauntletModuleInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `tier`: string.
+    /// Tier it belongs to. `tier`: string.
     #[serde(default)]
     pub tier: String,
-    /// `memory_mb`: integer; default `0`.
+    /// Memory, in megabytes. `memory_mb`: integer; default `0`.
     #[serde(default)]
     pub memory_mb: i64,
     /// `produces`: list of string.
     pub produces: Vec<String>,
     /// `consumes`: list of string.
     pub consumes: Vec<String>,
-    /// `milestones`: integer; default `0`.
+    /// Number of milestones. `milestones`: integer; default `0`.
     #[serde(default)]
     pub milestones: i64,
 }
@@ -992,7 +992,7 @@ impl crate::With for GauntletModuleInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GauntletPlanRequest {
-    /// `budget_mb`: integer; optional; default `0`.
+    /// Budget, in megabytes. `budget_mb`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_mb: Option<i64>,
     /// `dead_end_ratio`: number; optional; default `0.25`.
@@ -1004,7 +1004,7 @@ pub struct GauntletPlanRequest {
     /// `depth_levels`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth_levels: Option<i64>,
-    /// `entries`: integer; optional; default `0`.
+    /// Number of entries. `entries`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<i64>,
     /// `entries_max`: integer; optional; default `0`.
@@ -1016,7 +1016,7 @@ pub struct GauntletPlanRequest {
     /// `hardened_ratio`: number; optional; default `0.35`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hardened_ratio: Option<f64>,
-    /// `milestones`: integer; optional; default `0`.
+    /// Number of milestones. `milestones`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub milestones: Option<i64>,
     /// `seed`: string; optional; default `preview`.
@@ -1038,11 +1038,11 @@ impl crate::With for GauntletPlanRequest {}
 pub struct GauntletPlanResponse {
     /// `seed`: string.
     pub seed: String,
-    /// `module_ids`: list of string.
+    /// Ids of the modules. `module_ids`: list of string.
     pub module_ids: Vec<String>,
     /// `tiers`: map of string to integer.
     pub tiers: BTreeMap<String, i64>,
-    /// `declared_memory_mb`: integer; default `0`.
+    /// Declared memory, in megabytes. `declared_memory_mb`: integer; default `0`.
     #[serde(default)]
     pub declared_memory_mb: i64,
     /// `shortfalls`: list of [`GauntletShortfall`].
@@ -1059,9 +1059,9 @@ impl crate::With for GauntletPlanResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GauntletPreset {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `entries`: integer; default `0`.
+    /// Number of entries. `entries`: integer; default `0`.
     #[serde(default)]
     pub entries: i64,
     /// `entries_max`: integer; default `0`.
@@ -1070,7 +1070,7 @@ pub struct GauntletPreset {
     /// `depth_levels`: integer; default `0`.
     #[serde(default)]
     pub depth_levels: i64,
-    /// `milestones`: integer; default `0`.
+    /// Number of milestones. `milestones`: integer; default `0`.
     #[serde(default)]
     pub milestones: i64,
     /// `segments`: integer; default `0`.
@@ -1085,7 +1085,7 @@ pub struct GauntletPreset {
     /// `hardened_ratio`: number; default `0.35`.
     #[serde(default = "defaults::d_f64_0_35")]
     pub hardened_ratio: f64,
-    /// `budget_mb`: integer; default `0`.
+    /// Budget, in megabytes. `budget_mb`: integer; default `0`.
     #[serde(default)]
     pub budget_mb: i64,
 }
@@ -1096,7 +1096,7 @@ impl crate::With for GauntletPreset {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GauntletPreviewRequest {
-    /// `budget_mb`: integer; optional; default `0`.
+    /// Budget, in megabytes. `budget_mb`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_mb: Option<i64>,
     /// `company`: string; optional; default `Vantage Logistics`.
@@ -1111,13 +1111,13 @@ pub struct GauntletPreviewRequest {
     /// `depth_levels`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth_levels: Option<i64>,
-    /// `description`: string; optional.
+    /// Longer text describing it, as written by its author. `description`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `difficulty`: string; optional; default `medium`.
+    /// Difficulty as the author rates it. `difficulty`: string; optional; default `medium`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub difficulty: Option<String>,
-    /// `entries`: integer; optional; default `0`.
+    /// Number of entries. `entries`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<i64>,
     /// `entries_max`: integer; optional; default `0`.
@@ -1129,13 +1129,13 @@ pub struct GauntletPreviewRequest {
     /// `hardened_ratio`: number; optional; default `0.35`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hardened_ratio: Option<f64>,
-    /// `milestones`: integer; optional; default `0`.
+    /// Number of milestones. `milestones`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub milestones: Option<i64>,
-    /// `name`: string; optional; default `Range preview`.
+    /// Name shown for it. `name`: string; optional; default `Range preview`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `scenario_id`: string; optional; default `GAUNTLET-PREVIEW-001`.
+    /// Id of the scenario. `scenario_id`: string; optional; default `GAUNTLET-PREVIEW-001`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario_id: Option<String>,
     /// `seed`: string; optional; default `preview`.
@@ -1147,7 +1147,7 @@ pub struct GauntletPreviewRequest {
     /// `segments_max`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments_max: Option<i64>,
-    /// `tags`: list of string; optional.
+    /// Free-form tags attached to it. `tags`: list of string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
 }
@@ -1158,7 +1158,7 @@ impl crate::With for GauntletPreviewRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GauntletPreviewResponse {
-    /// `scenario_id`: string.
+    /// Id of the scenario. `scenario_id`: string.
     pub scenario_id: String,
     /// `plan`: [`GauntletPlanResponse`].
     pub plan: GauntletPlanResponse,
@@ -1177,7 +1177,7 @@ impl crate::With for GauntletPreviewResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GauntletRangeCreate {
-    /// `budget_mb`: integer; optional; default `0`.
+    /// Budget, in megabytes. `budget_mb`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_mb: Option<i64>,
     /// `company`: string; optional; default `Vantage Logistics`.
@@ -1192,13 +1192,13 @@ pub struct GauntletRangeCreate {
     /// `depth_levels`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth_levels: Option<i64>,
-    /// `description`: string; optional.
+    /// Longer text describing it, as written by its author. `description`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `difficulty`: string; optional; default `medium`.
+    /// Difficulty as the author rates it. `difficulty`: string; optional; default `medium`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub difficulty: Option<String>,
-    /// `entries`: integer; optional; default `0`.
+    /// Number of entries. `entries`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<i64>,
     /// `entries_max`: integer; optional; default `0`.
@@ -1210,13 +1210,13 @@ pub struct GauntletRangeCreate {
     /// `hardened_ratio`: number; optional; default `0.35`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hardened_ratio: Option<f64>,
-    /// `milestones`: integer; optional; default `0`.
+    /// Number of milestones. `milestones`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub milestones: Option<i64>,
-    /// `name`: string; optional; default `Range preview`.
+    /// Name shown for it. `name`: string; optional; default `Range preview`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `scenario_id`: string; optional; default `GAUNTLET-PREVIEW-001`.
+    /// Id of the scenario. `scenario_id`: string; optional; default `GAUNTLET-PREVIEW-001`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario_id: Option<String>,
     /// `seed`: string; optional; default `preview`.
@@ -1228,10 +1228,10 @@ pub struct GauntletRangeCreate {
     /// `segments_max`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments_max: Option<i64>,
-    /// `slug`: string; optional.
+    /// Short URL-safe name that identifies it in links. `slug`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
-    /// `tags`: list of string; optional.
+    /// Free-form tags attached to it. `tags`: list of string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
 }
@@ -1254,24 +1254,24 @@ impl crate::With for GauntletRangeCreated {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GauntletRangeInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
     /// `built`: boolean; default `false`.
     #[serde(default)]
     pub built: bool,
-    /// `corpus_commit`: string.
+    /// Git commit of the challenge corpus in use. `corpus_commit`: string.
     #[serde(default)]
     pub corpus_commit: String,
-    /// `created_by`: string.
+    /// Id of the user who created it. `created_by`: string.
     #[serde(default)]
     pub created_by: String,
-    /// `created_by_display_name`: string.
+    /// Display name of the user who created it. `created_by_display_name`: string.
     #[serde(default)]
     pub created_by_display_name: String,
-    /// `created_at_ts`: epoch seconds, may be null.
+    /// When it was created. `created_at_ts`: epoch seconds, may be null.
     #[serde(default)]
     pub created_at_ts: Option<UnixTime>,
-    /// `rendered_at_ts`: epoch seconds, may be null.
+    /// When it was rendered. `rendered_at_ts`: epoch seconds, may be null.
     #[serde(default)]
     pub rendered_at_ts: Option<UnixTime>,
     /// `scenario`: JSON object.
@@ -1284,9 +1284,9 @@ impl crate::With for GauntletRangeInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GauntletRangeListResponse {
-    /// `items`: list of [`GauntletRangeInfo`].
+    /// The items on this page. `items`: list of [`GauntletRangeInfo`].
     pub items: Vec<GauntletRangeInfo>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1297,7 +1297,7 @@ impl crate::With for GauntletRangeListResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GauntletShortfall {
-    /// `tier`: string.
+    /// Tier it belongs to. `tier`: string.
     pub tier: String,
     /// `missing`: integer; default `0`.
     #[serde(default)]
@@ -1313,18 +1313,18 @@ impl crate::With for GauntletShortfall {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstitutionCreate {
-    /// `domain`: string.
+    /// Internet domain, such as an institution's email domain. `domain`: string.
     pub domain: String,
-    /// `kind`: [`InstitutionCreateKind`]; optional; default `other`.
+    /// What sort of thing it is. `kind`: [`InstitutionCreateKind`]; optional; default `other`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<InstitutionCreateKind>,
     /// `names`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub names: Option<BTreeMap<String, String>>,
-    /// `short_name`: string; optional.
+    /// Short form of the name, for tight spaces. `short_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub short_name: Option<String>,
-    /// `url`: string, may be null; optional.
+    /// URL where it can be reached. `url`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
@@ -1335,30 +1335,30 @@ impl crate::With for InstitutionCreate {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstitutionInfo {
-    /// `domain`: string.
+    /// Internet domain, such as an institution's email domain. `domain`: string.
     #[serde(default)]
     pub domain: String,
     /// `names`: map of string to string.
     pub names: BTreeMap<String, String>,
-    /// `short_name`: string.
+    /// Short form of the name, for tight spaces. `short_name`: string.
     #[serde(default)]
     pub short_name: String,
-    /// `kind`: [`InstitutionCreateKind`]; default `other`.
+    /// What sort of thing it is. `kind`: [`InstitutionCreateKind`]; default `other`.
     #[serde(default)]
     pub kind: InstitutionCreateKind,
-    /// `url`: string.
+    /// URL where it can be reached. `url`: string.
     #[serde(default)]
     pub url: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `updated_at`: date-time string, may be null.
+    /// When it was last changed. `updated_at`: date-time string, may be null.
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
     /// `holders`: integer; default `0`.
     #[serde(default)]
     pub holders: i64,
-    /// `warning`: string.
+    /// Why this domain is probably a mistake (advice only, the domain is kept); empty when it looks fine. `warning`: string.
     pub warning: String,
 }
 
@@ -1368,9 +1368,9 @@ impl crate::With for InstitutionInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstitutionPage {
-    /// `items`: list of [`InstitutionInfo`].
+    /// The items on this page. `items`: list of [`InstitutionInfo`].
     pub items: Vec<InstitutionInfo>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1381,13 +1381,13 @@ impl crate::With for InstitutionPage {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstitutionSuggestion {
-    /// `domain`: string.
+    /// Internet domain, such as an institution's email domain. `domain`: string.
     #[serde(default)]
     pub domain: String,
     /// `holders`: integer; default `0`.
     #[serde(default)]
     pub holders: i64,
-    /// `warning`: string.
+    /// Set to `public_suffix` when the domain is too broad to stand for one institution; empty otherwise. `warning`: string.
     pub warning: String,
 }
 
@@ -1397,9 +1397,9 @@ impl crate::With for InstitutionSuggestion {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstitutionSuggestionPage {
-    /// `items`: list of [`InstitutionSuggestion`].
+    /// The items on this page. `items`: list of [`InstitutionSuggestion`].
     pub items: Vec<InstitutionSuggestion>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1416,7 +1416,7 @@ pub struct PlatformSettingInfo {
     /// `type`: string.
     #[serde(default)]
     pub r#type: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     #[serde(default)]
     pub description: String,
     /// `value`: any JSON.
@@ -1442,15 +1442,15 @@ impl crate::With for PlatformSettingInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RangeProgress {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `rows`: list of [`RangeProgressRow`].
+    /// The rows of this table. `rows`: list of [`RangeProgressRow`].
     pub rows: Vec<RangeProgressRow>,
-    /// `milestone_count`: integer; default `0`.
+    /// Number of milestones. `milestone_count`: integer; default `0`.
     #[serde(default)]
     pub milestone_count: i64,
     /// `evidence_complete`: boolean; default `true`.
@@ -1476,23 +1476,23 @@ impl crate::With for RangeProgress {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RangeProgressRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
-    /// `avatar_url`: string.
+    /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
     #[serde(default)]
     pub avatar_url: String,
     /// `reached`: list of string.
     pub reached: Vec<String>,
     /// `frontier`: list of string.
     pub frontier: Vec<String>,
-    /// `available`: list of string.
+    /// Whether it is available for use. `available`: list of string.
     pub available: Vec<String>,
     /// `compromised`: list of string.
     pub compromised: Vec<String>,
@@ -1531,15 +1531,15 @@ impl crate::With for RangeProgressRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RangeReplay {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `frames`: list of [`RangeReplayFrame`].
     pub frames: Vec<RangeReplayFrame>,
-    /// `milestone_count`: integer; default `0`.
+    /// Number of milestones. `milestone_count`: integer; default `0`.
     #[serde(default)]
     pub milestone_count: i64,
 }
@@ -1573,7 +1573,7 @@ impl crate::With for RangeReplayFrame {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RangeReplayPosition {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
     /// `reached`: integer; default `0`.
@@ -1603,19 +1603,19 @@ impl crate::With for RangeReplayPosition {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ScheduledJobInfo {
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `enabled`: boolean; default `true`.
+    /// Whether it is switched on. `enabled`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub enabled: bool,
-    /// `interval_s`: integer; default `0`.
+    /// Interval, in seconds. `interval_s`: integer; default `0`.
     #[serde(default)]
     pub interval_s: i64,
-    /// `default_interval_s`: integer; default `0`.
+    /// Default interval, in seconds. `default_interval_s`: integer; default `0`.
     #[serde(default)]
     pub default_interval_s: i64,
-    /// `last_run_at_ts`: epoch seconds; default `0.0`.
+    /// When it was last run. `last_run_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub last_run_at_ts: UnixTime,
     /// `last_status`: [`ReportPipelineLastStatus`].
@@ -1627,13 +1627,13 @@ pub struct ScheduledJobInfo {
     /// `last_error`: string.
     #[serde(default)]
     pub last_error: String,
-    /// `last_duration_s`: number; default `0.0`.
+    /// Last duration, in seconds. `last_duration_s`: number; default `0.0`.
     #[serde(default)]
     pub last_duration_s: f64,
-    /// `run_count`: integer; default `0`.
+    /// Number run. `run_count`: integer; default `0`.
     #[serde(default)]
     pub run_count: i64,
-    /// `updated_by_user_id`: [`UserId`].
+    /// Id of the user who updated it. `updated_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub updated_by_user_id: UserId,
 }
@@ -1681,10 +1681,10 @@ pub struct TaskResult {
     pub removed: Vec<String>,
     /// `nodes`: list of [`TaskNodeLine`].
     pub nodes: Vec<TaskNodeLine>,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `total`: integer, may be null.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer, may be null.
     #[serde(default)]
     pub total: Option<i64>,
     /// `frozen`: list of string.
@@ -1698,7 +1698,7 @@ pub struct TaskResult {
     pub stop_code: Option<FreezeStopCode>,
     /// `failed_teams`: map of string to string.
     pub failed_teams: BTreeMap<String, String>,
-    /// `instance_ids`: list of [`InstanceId`].
+    /// Ids of the instances. `instance_ids`: list of [`InstanceId`].
     pub instance_ids: Vec<InstanceId>,
     /// `stopped`: integer, may be null.
     #[serde(default)]
@@ -1720,27 +1720,27 @@ pub struct TaskResult {
     /// `skipped`: boolean, may be null.
     #[serde(default)]
     pub skipped: Option<bool>,
-    /// `reason`: string.
+    /// Why, in words; empty when no reason applies. `reason`: string.
     #[serde(default)]
     pub reason: String,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     #[serde(default)]
     pub status: String,
-    /// `eval_run_id`: string.
+    /// Id of the eval run. `eval_run_id`: string.
     #[serde(default)]
     pub eval_run_id: String,
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     #[serde(default)]
     pub model_id: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `solved`: list of string.
+    /// Ids of what was solved. `solved`: list of string.
     pub solved: Vec<String>,
     /// `fully_solved`: boolean, may be null.
     #[serde(default)]
     pub fully_solved: Option<bool>,
-    /// `campaign_id`: string.
+    /// Id of the campaign. `campaign_id`: string.
     #[serde(default)]
     pub campaign_id: String,
     /// `total_runs`: integer, may be null.
@@ -1755,7 +1755,7 @@ pub struct TaskResult {
     /// `fully_solved_runs`: integer, may be null.
     #[serde(default)]
     pub fully_solved_runs: Option<i64>,
-    /// `cost_usd`: number, may be null.
+    /// Cost, in US dollars. `cost_usd`: number, may be null.
     #[serde(default)]
     pub cost_usd: Option<f64>,
     /// `budget_hit`: boolean, may be null.
@@ -1764,13 +1764,13 @@ pub struct TaskResult {
     /// `passed`: boolean, may be null.
     #[serde(default)]
     pub passed: Option<bool>,
-    /// `services`: integer, may be null.
+    /// Number of services. `services`: integer, may be null.
     #[serde(default)]
     pub services: Option<i64>,
-    /// `memory_mb`: integer, may be null.
+    /// Memory, in megabytes. `memory_mb`: integer, may be null.
     #[serde(default)]
     pub memory_mb: Option<i64>,
-    /// `milestones`: integer, may be null.
+    /// Number of milestones. `milestones`: integer, may be null.
     #[serde(default)]
     pub milestones: Option<i64>,
     /// `captured`: integer, may be null.
@@ -1779,7 +1779,7 @@ pub struct TaskResult {
     /// `failed_step`: string, may be null.
     #[serde(default)]
     pub failed_step: Option<String>,
-    /// `notes`: list of string, may be null.
+    /// Free-form notes. `notes`: list of string, may be null.
     #[serde(default)]
     pub notes: Option<Vec<String>>,
     /// Fields not listed in the schema (the schema allows any).

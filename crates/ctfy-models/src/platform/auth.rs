@@ -151,31 +151,31 @@ impl crate::With for AccountDeletionAccepted {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AccountKeyRow {
-    /// `owner_user_id`: [`UserId`].
+    /// Id of the owner user. `owner_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
-    /// `owner_display_name`: string.
+    /// Display name of the owner. `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
-    /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub flavor: Option<Flavor>,
-    /// `base_url`: string.
+    /// Base URL of the model provider's API. `base_url`: string.
     #[serde(default)]
     pub base_url: String,
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
-    /// `added_at`: string.
+    /// When it was added. `added_at`: string.
     #[serde(default)]
     pub added_at: String,
-    /// `last_used_at`: string.
+    /// When it was last used. `last_used_at`: string.
     #[serde(default)]
     pub last_used_at: String,
     /// `last_probe_code`: string.
     #[serde(default)]
     pub last_probe_code: String,
-    /// `last_probe_at`: string.
+    /// Time of the last probe. `last_probe_at`: string.
     #[serde(default)]
     pub last_probe_at: String,
 }
@@ -202,7 +202,7 @@ impl crate::With for AccountKeyRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AddEmailRequest {
-    /// `email`: string.
+    /// Email address. `email`: string.
     pub email: String,
 }
 
@@ -212,23 +212,23 @@ impl crate::With for AddEmailRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTokenRevokeResponse {
-    /// `token_id`: string.
+    /// Id of the token. `token_id`: string.
     pub token_id: String,
-    /// `owner_user_id`: [`UserId`].
+    /// Id of the owner user. `owner_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
-    /// `owner_display_name`: string.
+    /// Display name of the owner. `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
-    /// `kind`: [`AdminTokenRevokeResponseKind`].
+    /// What sort of thing it is. `kind`: [`AdminTokenRevokeResponseKind`].
     pub kind: AdminTokenRevokeResponseKind,
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// `already_revoked`: boolean; default `false`.
     #[serde(default)]
     pub already_revoked: bool,
-    /// `revoked_at`: date-time string, may be null.
+    /// When it was revoked. `revoked_at`: date-time string, may be null.
     #[serde(default)]
     pub revoked_at: Option<Timestamp>,
 }
@@ -253,7 +253,7 @@ impl crate::With for AdminTokenRevokeResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthTokenResponse {
-    /// `token`: string.
+    /// Secret token; shown only in this response, keep it private. `token`: string.
     pub token: String,
     /// `redirect_to`: string; default `/`.
     #[serde(default = "defaults::d_str_4")]
@@ -269,10 +269,10 @@ pub struct BuildPushScopeRequest {
     /// `bucket`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket: Option<String>,
-    /// `challenge_ids`: list of [`ChallengeId`]; optional.
+    /// Ids of the challenges it includes. `challenge_ids`: list of [`ChallengeId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge_ids: Option<Vec<ChallengeId>>,
-    /// `node_id`: [`NodeId`]; optional.
+    /// Id of the worker node involved. `node_id`: [`NodeId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_id: Option<NodeId>,
 }
@@ -286,13 +286,13 @@ pub struct CreateFineGrainedTokenRequest {
     /// `competition_access`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub competition_access: Option<String>,
-    /// `competition_ids`: list of [`CompetitionId`]; optional.
+    /// Ids of the competitions. `competition_ids`: list of [`CompetitionId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub competition_ids: Option<Vec<CompetitionId>>,
-    /// `expires_in_days`: integer, may be null; optional.
+    /// Time until it expires, in days. `expires_in_days`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<i64>,
-    /// `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `permissions`: map of string to string, may be null; optional.
@@ -309,20 +309,20 @@ impl crate::With for CreateFineGrainedTokenRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateFineGrainedTokenResponse {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `kind`: [`AdminTokenRevokeResponseKind`].
+    /// What sort of thing it is. `kind`: [`AdminTokenRevokeResponseKind`].
     pub kind: AdminTokenRevokeResponseKind,
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `last_used_at`: date-time string, may be null.
+    /// When it was last used. `last_used_at`: date-time string, may be null.
     #[serde(default)]
     pub last_used_at: Option<Timestamp>,
-    /// `expires_at`: date-time string, may be null.
+    /// When it stops being valid. `expires_at`: date-time string, may be null.
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
     /// `ip_address`: string.
@@ -331,20 +331,20 @@ pub struct CreateFineGrainedTokenResponse {
     /// `user_agent`: string.
     #[serde(default)]
     pub user_agent: String,
-    /// `is_current`: boolean; default `false`.
+    /// Whether it is current. `is_current`: boolean; default `false`.
     #[serde(default)]
     pub is_current: bool,
     /// `competition_access`: [`CreateFineGrainedTokenResponseCompetitionAccess`]; default `none`.
     #[serde(default)]
     pub competition_access: CreateFineGrainedTokenResponseCompetitionAccess,
-    /// `competition_ids`: list of [`CompetitionId`].
+    /// Ids of the competitions. `competition_ids`: list of [`CompetitionId`].
     pub competition_ids: Vec<CompetitionId>,
     /// `permissions`: map of string to [`CreateFineGrainedTokenResponsePermissions`].
     pub permissions: BTreeMap<String, CreateFineGrainedTokenResponsePermissions>,
     /// `rotated_from`: string.
     #[serde(default)]
     pub rotated_from: String,
-    /// `token`: string.
+    /// Secret token; shown only in this response, keep it private. `token`: string.
     pub token: String,
     /// `template`: [`CreateFineGrainedTokenRequestTemplate`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
@@ -357,9 +357,9 @@ impl crate::With for CreateFineGrainedTokenResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Credential {
-    /// `username`: string.
+    /// Login name. `username`: string.
     pub username: String,
-    /// `password`: string, may be null.
+    /// Password, in clear text, over the encrypted connection. `password`: string, may be null.
     #[serde(default)]
     pub password: Option<String>,
     /// `key_file`: string, may be null.
@@ -391,7 +391,7 @@ pub struct DeviceCodeResponse {
     pub verification_uri: String,
     /// `verification_uri_complete`: string.
     pub verification_uri_complete: String,
-    /// `expires_in`: integer.
+    /// Seconds until it stops being valid. `expires_in`: integer.
     pub expires_in: i64,
     /// `interval`: integer.
     pub interval: i64,
@@ -403,9 +403,9 @@ impl crate::With for DeviceCodeResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeviceInfoResponse {
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     pub status: String,
-    /// `requested_at`: date-time string, may be null.
+    /// When it was requested. `requested_at`: date-time string, may be null.
     #[serde(default)]
     pub requested_at: Option<Timestamp>,
     /// `requester_ip`: string.
@@ -432,9 +432,9 @@ impl crate::With for DeviceTokenRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeviceTokenResponse {
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     pub status: String,
-    /// `token`: string.
+    /// Secret token; shown only in this response, keep it private. `token`: string.
     #[serde(default)]
     pub token: String,
 }
@@ -445,7 +445,7 @@ impl crate::With for DeviceTokenResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EmailCodeAuthInfo {
-    /// `enabled`: boolean; default `false`.
+    /// Whether it is switched on. `enabled`: boolean; default `false`.
     #[serde(default)]
     pub enabled: bool,
 }
@@ -456,7 +456,7 @@ impl crate::With for EmailCodeAuthInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EmailCodeRequest {
-    /// `email`: string.
+    /// Email address. `email`: string.
     pub email: String,
 }
 
@@ -466,9 +466,9 @@ impl crate::With for EmailCodeRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EmailSuppressionCreate {
-    /// `email`: string.
+    /// Email address. `email`: string.
     pub email: String,
-    /// `detail`: string; optional.
+    /// Human-readable detail. `detail`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
@@ -479,23 +479,23 @@ impl crate::With for EmailSuppressionCreate {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EmailSuppressionInfo {
-    /// `email`: string.
+    /// Email address. `email`: string.
     pub email: String,
-    /// `reason`: string.
+    /// Why, in words; empty when no reason applies. `reason`: string.
     pub reason: String,
-    /// `detail`: string.
+    /// Human-readable detail. `detail`: string.
     #[serde(default)]
     pub detail: String,
-    /// `source`: string.
+    /// Where it came from. `source`: string.
     #[serde(default)]
     pub source: String,
-    /// `provider_message_id`: string.
+    /// Id of the provider message. `provider_message_id`: string.
     #[serde(default)]
     pub provider_message_id: String,
-    /// `created_at`: string.
+    /// When it was created. `created_at`: string.
     #[serde(default)]
     pub created_at: String,
-    /// `created_by`: string.
+    /// Id of the user who created it. `created_by`: string.
     #[serde(default)]
     pub created_by: String,
 }
@@ -506,9 +506,9 @@ impl crate::With for EmailSuppressionInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EmailSuppressionListResponse {
-    /// `items`: list of [`EmailSuppressionInfo`].
+    /// The items on this page. `items`: list of [`EmailSuppressionInfo`].
     pub items: Vec<EmailSuppressionInfo>,
-    /// `total`: integer.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer.
     pub total: i64,
     /// `webhook_configured`: boolean.
     pub webhook_configured: bool,
@@ -520,9 +520,9 @@ impl crate::With for EmailSuppressionListResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EmailTemplateInfo {
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
-    /// `category`: string.
+    /// Challenge category. `category`: string.
     pub category: String,
     /// `forced`: boolean.
     pub forced: bool,
@@ -554,7 +554,7 @@ pub struct EmailVerificationSent {
     /// `sent`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub sent: bool,
-    /// `expires_in_minutes`: integer; default `0`.
+    /// Time until it expires, in minutes. `expires_in_minutes`: integer; default `0`.
     #[serde(default)]
     pub expires_in_minutes: i64,
     /// `handover`: [`EmailVerificationSentHandover`]; default `none`.
@@ -568,10 +568,10 @@ impl crate::With for EmailVerificationSent {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EmailVerificationStatus {
-    /// `email`: string.
+    /// Email address. `email`: string.
     #[serde(default)]
     pub email: String,
-    /// `verified_at`: date-time string, may be null.
+    /// When it was verified. `verified_at`: date-time string, may be null.
     #[serde(default)]
     pub verified_at: Option<Timestamp>,
     /// `verified`: boolean.
@@ -584,29 +584,29 @@ impl crate::With for EmailVerificationStatus {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LinkedIdentity {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
     /// `provider`: string.
     pub provider: String,
-    /// `provider_email`: string.
+    /// Email address of the provider. `provider_email`: string.
     #[serde(default)]
     pub provider_email: String,
-    /// `provider_display_name`: string.
+    /// Display name of the provider. `provider_display_name`: string.
     #[serde(default)]
     pub provider_display_name: String,
-    /// `provider_user_id`: string.
+    /// Id of the provider user. `provider_user_id`: string.
     #[serde(default)]
     pub provider_user_id: String,
     /// `provider_login`: string.
     #[serde(default)]
     pub provider_login: String,
-    /// `avatar_url`: string.
+    /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
     #[serde(default)]
     pub avatar_url: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `last_used_at`: date-time string, may be null.
+    /// When it was last used. `last_used_at`: date-time string, may be null.
     #[serde(default)]
     pub last_used_at: Option<Timestamp>,
 }
@@ -617,12 +617,12 @@ impl crate::With for LinkedIdentity {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmModelTokenRequest {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `expires_in_days`: integer, may be null; optional.
+    /// Time until it expires, in days. `expires_in_days`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<i64>,
-    /// `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
@@ -643,15 +643,15 @@ impl crate::With for LlmModelTokenRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmModelTokenResponse {
-    /// `token`: string.
+    /// Secret token; shown only in this response, keep it private. `token`: string.
     pub token: String,
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     pub model_id: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
 }
 
@@ -673,9 +673,9 @@ impl crate::With for LlmModelTokenResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LoginRequest {
-    /// `email`: string.
+    /// Email address. `email`: string.
     pub email: String,
-    /// `password`: string.
+    /// Password, in clear text, over the encrypted connection. `password`: string.
     pub password: String,
 }
 
@@ -685,13 +685,13 @@ impl crate::With for LoginRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OAuthProviderInfo {
-    /// `name`: [`OAuthProviderInfoName`].
+    /// Name shown for it. `name`: [`OAuthProviderInfoName`].
     pub name: OAuthProviderInfoName,
-    /// `enabled`: boolean.
+    /// Whether it is switched on. `enabled`: boolean.
     pub enabled: bool,
     /// `authorize_path`: string.
     pub authorize_path: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `link_only`: boolean; default `false`.
@@ -708,7 +708,7 @@ impl crate::With for OAuthProviderInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PasswordAuthInfo {
-    /// `enabled`: boolean; default `false`.
+    /// Whether it is switched on. `enabled`: boolean; default `false`.
     #[serde(default)]
     pub enabled: bool,
 }
@@ -735,7 +735,7 @@ impl crate::With for ProvidersResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReauthenticateRequest {
-    /// `code`: string; optional.
+    /// Machine-readable code. `code`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `current_password`: string; optional.
@@ -749,7 +749,7 @@ impl crate::With for ReauthenticateRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReauthenticationOpened {
-    /// `window_seconds`: integer; default `0`.
+    /// Window, in seconds. `window_seconds`: integer; default `0`.
     #[serde(default)]
     pub window_seconds: i64,
 }
@@ -762,9 +762,9 @@ impl crate::With for ReauthenticationOpened {}
 pub struct ScopeCatalogEntry {
     /// `key`: string.
     pub key: String,
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     pub label: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     pub description: String,
     /// `competition_scoped`: boolean.
     pub competition_scoped: bool,
@@ -791,7 +791,7 @@ impl crate::With for SetPasswordRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TestEmailRequest {
-    /// `template`: string.
+    /// Name of the template used. `template`: string.
     pub template: String,
     /// `to`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -808,14 +808,14 @@ pub struct TestEmailResult {
     pub sent: bool,
     /// `to`: string.
     pub to: String,
-    /// `template`: string.
+    /// Name of the template used. `template`: string.
     pub template: String,
     /// `subject`: string.
     pub subject: String,
-    /// `message_id`: string.
+    /// Id of the message. `message_id`: string.
     #[serde(default)]
     pub message_id: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
 }
@@ -826,20 +826,20 @@ impl crate::With for TestEmailResult {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `kind`: [`AdminTokenRevokeResponseKind`].
+    /// What sort of thing it is. `kind`: [`AdminTokenRevokeResponseKind`].
     pub kind: AdminTokenRevokeResponseKind,
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `last_used_at`: date-time string, may be null.
+    /// When it was last used. `last_used_at`: date-time string, may be null.
     #[serde(default)]
     pub last_used_at: Option<Timestamp>,
-    /// `expires_at`: date-time string, may be null.
+    /// When it stops being valid. `expires_at`: date-time string, may be null.
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
     /// `ip_address`: string.
@@ -848,13 +848,13 @@ pub struct TokenInfo {
     /// `user_agent`: string.
     #[serde(default)]
     pub user_agent: String,
-    /// `is_current`: boolean; default `false`.
+    /// Whether it is current. `is_current`: boolean; default `false`.
     #[serde(default)]
     pub is_current: bool,
     /// `competition_access`: [`CreateFineGrainedTokenResponseCompetitionAccess`]; default `none`.
     #[serde(default)]
     pub competition_access: CreateFineGrainedTokenResponseCompetitionAccess,
-    /// `competition_ids`: list of [`CompetitionId`].
+    /// Ids of the competitions. `competition_ids`: list of [`CompetitionId`].
     pub competition_ids: Vec<CompetitionId>,
     /// `permissions`: map of string to [`CreateFineGrainedTokenResponsePermissions`].
     pub permissions: BTreeMap<String, CreateFineGrainedTokenResponsePermissions>,
@@ -872,7 +872,7 @@ impl crate::With for TokenInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenLifetimeRequest {
-    /// `expires_in_days`: integer, may be null; optional.
+    /// Time until it expires, in days. `expires_in_days`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<i64>,
 }
@@ -886,10 +886,10 @@ pub struct TokenScopeUpdate {
     /// `competition_access`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub competition_access: Option<String>,
-    /// `competition_ids`: list of [`CompetitionId`], may be null; optional.
+    /// Ids of the competitions. `competition_ids`: list of [`CompetitionId`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub competition_ids: Option<Vec<CompetitionId>>,
-    /// `label`: string, may be null; optional.
+    /// Short human-readable label. `label`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `permissions`: map of string to string, may be null; optional.
@@ -918,13 +918,13 @@ impl crate::With for TokenScopesResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenTemplateInfo {
-    /// `name`: [`CreateFineGrainedTokenRequestTemplate`].
+    /// Name shown for it. `name`: [`CreateFineGrainedTokenRequestTemplate`].
     pub name: CreateFineGrainedTokenRequestTemplate,
     /// `competition_access`: [`CreateFineGrainedTokenResponseCompetitionAccess`].
     pub competition_access: CreateFineGrainedTokenResponseCompetitionAccess,
     /// `permissions`: map of string to [`CreateFineGrainedTokenResponsePermissions`].
     pub permissions: BTreeMap<String, CreateFineGrainedTokenResponsePermissions>,
-    /// `expires_in_days`: integer.
+    /// Time until it expires, in days. `expires_in_days`: integer.
     pub expires_in_days: i64,
 }
 
@@ -944,32 +944,32 @@ impl crate::With for TokenTemplatesResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenTraceLink {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `kind`: [`AdminTokenRevokeResponseKind`].
+    /// What sort of thing it is. `kind`: [`AdminTokenRevokeResponseKind`].
     pub kind: AdminTokenRevokeResponseKind,
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `last_used_at`: date-time string, may be null.
+    /// When it was last used. `last_used_at`: date-time string, may be null.
     #[serde(default)]
     pub last_used_at: Option<Timestamp>,
-    /// `expires_at`: date-time string, may be null.
+    /// When it stops being valid. `expires_at`: date-time string, may be null.
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
-    /// `revoked_at`: date-time string, may be null.
+    /// When it was revoked. `revoked_at`: date-time string, may be null.
     #[serde(default)]
     pub revoked_at: Option<Timestamp>,
     /// `rotated_from`: string.
     #[serde(default)]
     pub rotated_from: String,
-    /// `is_traced`: boolean; default `false`.
+    /// Whether it is traced. `is_traced`: boolean; default `false`.
     #[serde(default)]
     pub is_traced: bool,
-    /// `live`: boolean; default `false`.
+    /// Whether it is live right now. `live`: boolean; default `false`.
     #[serde(default)]
     pub live: bool,
 }
@@ -980,7 +980,7 @@ impl crate::With for TokenTraceLink {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenTraceRequest {
-    /// `token`: string.
+    /// Secret token; shown only in this response, keep it private. `token`: string.
     pub token: String,
 }
 
@@ -993,13 +993,13 @@ pub struct TokenTraceResponse {
     /// `found`: boolean; default `false`.
     #[serde(default)]
     pub found: bool,
-    /// `token_id`: string.
+    /// Id of the token. `token_id`: string.
     #[serde(default)]
     pub token_id: String,
-    /// `owner_user_id`: [`UserId`].
+    /// Id of the owner user. `owner_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
-    /// `owner_display_name`: string.
+    /// Display name of the owner. `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
     /// `chain`: list of [`TokenTraceLink`].
@@ -1024,16 +1024,16 @@ impl crate::With for TokenTraceResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserEmailInfo {
-    /// `email`: string.
+    /// Email address. `email`: string.
     #[serde(default)]
     pub email: String,
-    /// `verified_at`: date-time string, may be null.
+    /// When it was verified. `verified_at`: date-time string, may be null.
     #[serde(default)]
     pub verified_at: Option<Timestamp>,
     /// `verified_by`: string.
     #[serde(default)]
     pub verified_by: String,
-    /// `added_at`: date-time string, may be null.
+    /// When it was added. `added_at`: date-time string, may be null.
     #[serde(default)]
     pub added_at: Option<Timestamp>,
     /// `primary`: boolean; default `false`.
@@ -1049,7 +1049,7 @@ impl crate::With for UserEmailInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorTokenMintRequest {
-    /// `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `scope`: [`VendorTokenMintRequestScope`]; optional; default `read`.
@@ -1063,13 +1063,13 @@ impl crate::With for VendorTokenMintRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorTokenMintResponse {
-    /// `token`: string.
+    /// Secret token; shown only in this response, keep it private. `token`: string.
     pub token: String,
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `vendor_id`: string.
+    /// Id of the vendor. `vendor_id`: string.
     pub vendor_id: String,
-    /// `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `scope`: [`VendorTokenMintRequestScope`]; optional; default `read`.
@@ -1083,28 +1083,28 @@ impl crate::With for VendorTokenMintResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorTokenState {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `vendor_id`: string.
+    /// Id of the vendor. `vendor_id`: string.
     #[serde(default)]
     pub vendor_id: String,
     /// `token_hash`: string.
     #[serde(default)]
     pub token_hash: String,
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// `scope`: [`VendorTokenMintRequestScope`]; default `read`.
     #[serde(default)]
     pub scope: VendorTokenMintRequestScope,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub created_at_ts: UnixTime,
-    /// `created_by_user_id`: [`UserId`].
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
 }

@@ -290,52 +290,52 @@ pub type PageOfVendorState = Page<VendorStateOutput>;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminAuthoredRevisionRow {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `authored_challenge_id`: string.
+    /// Id of the authored challenge. `authored_challenge_id`: string.
     pub authored_challenge_id: String,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `author_display_name`: string.
+    /// Display name of the author. `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
-    /// `file_count`: integer; default `0`.
+    /// Number of files. `file_count`: integer; default `0`.
     #[serde(default)]
     pub file_count: i64,
-    /// `total_bytes`: integer; default `0`.
+    /// Total, in bytes. `total_bytes`: integer; default `0`.
     #[serde(default)]
     pub total_bytes: i64,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_at`: date-time string, may be null.
+    /// When it was reviewed. `reviewed_at`: date-time string, may be null.
     #[serde(default)]
     pub reviewed_at: Option<Timestamp>,
-    /// `review_note`: string.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string.
     #[serde(default)]
     pub review_note: String,
-    /// `applied_at`: date-time string, may be null.
+    /// When it was applied. `applied_at`: date-time string, may be null.
     #[serde(default)]
     pub applied_at: Option<Timestamp>,
-    /// `base_submitted_at`: date-time string, may be null.
+    /// When the base was submitted. `base_submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub base_submitted_at: Option<Timestamp>,
-    /// `reviewed_by`: string.
+    /// Id of the user who reviewed it. `reviewed_by`: string.
     #[serde(default)]
     pub reviewed_by: String,
-    /// `reviewed_by_display_name`: string.
+    /// Display name of the user who reviewed it. `reviewed_by_display_name`: string.
     #[serde(default)]
     pub reviewed_by_display_name: String,
     /// `applied_by`: string.
     #[serde(default)]
     pub applied_by: String,
-    /// `applied_by_display_name`: string.
+    /// Display name of the user who applied it. `applied_by_display_name`: string.
     #[serde(default)]
     pub applied_by_display_name: String,
 }
@@ -370,10 +370,10 @@ impl crate::With for AdminAuthoredRevisionRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ArchiveStoreReport {
-    /// `measured_at`: epoch seconds; default `0.0`.
+    /// When it was measured. `measured_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub measured_at: UnixTime,
-    /// `status`: [`PassStatus`]; default `ok`.
+    /// Where it stands in its life cycle. `status`: [`PassStatus`]; default `ok`.
     #[serde(default)]
     pub status: PassStatus,
     /// `root`: string.
@@ -382,31 +382,31 @@ pub struct ArchiveStoreReport {
     /// `instances`: integer; default `0`.
     #[serde(default)]
     pub instances: i64,
-    /// `total_bytes`: integer; default `0`.
+    /// Total, in bytes. `total_bytes`: integer; default `0`.
     #[serde(default)]
     pub total_bytes: i64,
-    /// `capture_bytes`: integer; default `0`.
+    /// Capture, in bytes. `capture_bytes`: integer; default `0`.
     #[serde(default)]
     pub capture_bytes: i64,
-    /// `metadata_bytes`: integer; default `0`.
+    /// Metadata, in bytes. `metadata_bytes`: integer; default `0`.
     #[serde(default)]
     pub metadata_bytes: i64,
-    /// `finished_bytes`: integer; default `0`.
+    /// Finished, in bytes. `finished_bytes`: integer; default `0`.
     #[serde(default)]
     pub finished_bytes: i64,
-    /// `due_bytes`: integer; default `0`.
+    /// Due, in bytes. `due_bytes`: integer; default `0`.
     #[serde(default)]
     pub due_bytes: i64,
-    /// `capture_retention_s`: integer; default `0`.
+    /// Capture retention, in seconds. `capture_retention_s`: integer; default `0`.
     #[serde(default)]
     pub capture_retention_s: i64,
-    /// `archive_retention_s`: integer; default `0`.
+    /// Archive retention, in seconds. `archive_retention_s`: integer; default `0`.
     #[serde(default)]
     pub archive_retention_s: i64,
     /// `reclaimed_instances`: integer; default `0`.
     #[serde(default)]
     pub reclaimed_instances: i64,
-    /// `reclaimed_bytes`: integer; default `0`.
+    /// Reclaimed, in bytes. `reclaimed_bytes`: integer; default `0`.
     #[serde(default)]
     pub reclaimed_bytes: i64,
     /// `failed`: integer; default `0`.
@@ -416,7 +416,7 @@ pub struct ArchiveStoreReport {
     pub kept: BTreeMap<String, i64>,
     /// `skipped`: map of string to integer.
     pub skipped: BTreeMap<String, i64>,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
 }
@@ -427,7 +427,7 @@ impl crate::With for ArchiveStoreReport {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredAuditReport {
-    /// `outcome`: [`AuthoredAuditReportOutcome`]; default `failed`.
+    /// How it ended. `outcome`: [`AuthoredAuditReportOutcome`]; default `failed`.
     #[serde(default)]
     pub outcome: AuthoredAuditReportOutcome,
     /// `errors`: integer; default `0`.
@@ -438,7 +438,7 @@ pub struct AuthoredAuditReport {
     pub warnings: i64,
     /// `findings`: list of [`AuditFinding`].
     pub findings: Vec<AuditFinding>,
-    /// `truncated`: boolean; default `false`.
+    /// Whether the content was cut short to a size limit. `truncated`: boolean; default `false`.
     #[serde(default)]
     pub truncated: bool,
 }
@@ -449,7 +449,7 @@ impl crate::With for AuthoredAuditReport {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredAutoSmoke {
-    /// `outcome`: [`AuthoredAutoSmokeOutcome`].
+    /// How it ended. `outcome`: [`AuthoredAutoSmokeOutcome`].
     pub outcome: AuthoredAutoSmokeOutcome,
     /// `budget`: integer, may be null.
     #[serde(default)]
@@ -468,13 +468,13 @@ impl crate::With for AuthoredAutoSmoke {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredBuildCapability {
-    /// `can_build`: boolean; default `false`.
+    /// Whether the caller can build. `can_build`: boolean; default `false`.
     #[serde(default)]
     pub can_build: bool,
     /// `blocked_reason`: [`AuthoredBuildCapabilityBlockedReason`]; default `not_implemented`.
     #[serde(default)]
     pub blocked_reason: AuthoredBuildCapabilityBlockedReason,
-    /// `marked_node_count`: integer; default `0`.
+    /// Number of marked nodes. `marked_node_count`: integer; default `0`.
     #[serde(default)]
     pub marked_node_count: i64,
 }
@@ -485,9 +485,9 @@ impl crate::With for AuthoredBuildCapability {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredCurationElsewhere {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `competition_title`: string.
+    /// Title of the competition. `competition_title`: string.
     #[serde(default)]
     pub competition_title: String,
 }
@@ -507,16 +507,16 @@ impl crate::With for AuthoredCurationElsewhere {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredGraduationInfo {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `refusals`: list of [`AuthoringRefusal`].
     pub refusals: Vec<AuthoringRefusal>,
-    /// `corpus_id`: string.
+    /// Id of the corpus. `corpus_id`: string.
     pub corpus_id: String,
     /// `license`: [`AdminAuthoredChallengeRowLicense`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub license: Option<AdminAuthoredChallengeRowLicense>,
-    /// `pull_request_title`: string.
+    /// Title of the pull request. `pull_request_title`: string.
     pub pull_request_title: String,
     /// `pull_request_body`: string.
     pub pull_request_body: String,
@@ -541,9 +541,9 @@ impl crate::With for AuthoredGraduationInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredReceptionRow {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
     /// `state`: [`AuthoredReceptionRowState`]; default `not_curated`.
@@ -555,7 +555,7 @@ pub struct AuthoredReceptionRow {
     /// `field_size`: integer; default `0`.
     #[serde(default)]
     pub field_size: i64,
-    /// `solve_rate`: number, may be null.
+    /// Share solved, from 0 to 1. `solve_rate`: number, may be null.
     #[serde(default)]
     pub solve_rate: Option<f64>,
     /// `multiplier`: number, may be null.
@@ -605,7 +605,7 @@ impl crate::With for AuthoredRevisionDiff {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredRevisionFileChange {
-    /// `path`: string.
+    /// Path of the file or page it refers to. `path`: string.
     pub path: String,
     /// `change`: [`AuthoredRevisionFileChangeChange`].
     pub change: AuthoredRevisionFileChangeChange,
@@ -629,37 +629,37 @@ impl crate::With for AuthoredRevisionFileChange {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredRevisionInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `authored_challenge_id`: string.
+    /// Id of the authored challenge. `authored_challenge_id`: string.
     pub authored_challenge_id: String,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `author_display_name`: string.
+    /// Display name of the author. `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
-    /// `file_count`: integer; default `0`.
+    /// Number of files. `file_count`: integer; default `0`.
     #[serde(default)]
     pub file_count: i64,
-    /// `total_bytes`: integer; default `0`.
+    /// Total, in bytes. `total_bytes`: integer; default `0`.
     #[serde(default)]
     pub total_bytes: i64,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_at`: date-time string, may be null.
+    /// When it was reviewed. `reviewed_at`: date-time string, may be null.
     #[serde(default)]
     pub reviewed_at: Option<Timestamp>,
-    /// `review_note`: string.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string.
     #[serde(default)]
     pub review_note: String,
-    /// `applied_at`: date-time string, may be null.
+    /// When it was applied. `applied_at`: date-time string, may be null.
     #[serde(default)]
     pub applied_at: Option<Timestamp>,
     /// `files`: list of string.
@@ -692,37 +692,37 @@ impl crate::With for AuthoredRevisionInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredRevisionRow {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `authored_challenge_id`: string.
+    /// Id of the authored challenge. `authored_challenge_id`: string.
     pub authored_challenge_id: String,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `author_display_name`: string.
+    /// Display name of the author. `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
-    /// `file_count`: integer; default `0`.
+    /// Number of files. `file_count`: integer; default `0`.
     #[serde(default)]
     pub file_count: i64,
-    /// `total_bytes`: integer; default `0`.
+    /// Total, in bytes. `total_bytes`: integer; default `0`.
     #[serde(default)]
     pub total_bytes: i64,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_at`: date-time string, may be null.
+    /// When it was reviewed. `reviewed_at`: date-time string, may be null.
     #[serde(default)]
     pub reviewed_at: Option<Timestamp>,
-    /// `review_note`: string.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string.
     #[serde(default)]
     pub review_note: String,
-    /// `applied_at`: date-time string, may be null.
+    /// When it was applied. `applied_at`: date-time string, may be null.
     #[serde(default)]
     pub applied_at: Option<Timestamp>,
 }
@@ -764,7 +764,7 @@ pub struct AuthoringReceptionInfo {
     /// `authoring_score`: integer; default `0`.
     #[serde(default)]
     pub authoring_score: i64,
-    /// `rows`: list of [`AuthoredReceptionRow`].
+    /// The rows of this table. `rows`: list of [`AuthoredReceptionRow`].
     pub rows: Vec<AuthoredReceptionRow>,
 }
 
@@ -781,7 +781,7 @@ pub struct AuthoringRefusal {
     /// `subject`: string.
     #[serde(default)]
     pub subject: String,
-    /// `message`: string.
+    /// The refusal as one English sentence, meant to be shown as is to a person or an agent. `message`: string.
     pub message: String,
 }
 
@@ -791,21 +791,21 @@ impl crate::With for AuthoringRefusal {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoringReviewerInfo {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `email`: string.
+    /// Email address. `email`: string.
     #[serde(default)]
     pub email: String,
     /// `granted_by`: string.
     #[serde(default)]
     pub granted_by: String,
-    /// `granted_by_display_name`: string.
+    /// Display name of the user who granted it. `granted_by_display_name`: string.
     #[serde(default)]
     pub granted_by_display_name: String,
-    /// `granted_at`: date-time string, may be null.
+    /// When it was granted. `granted_at`: date-time string, may be null.
     #[serde(default)]
     pub granted_at: Option<Timestamp>,
 }
@@ -855,9 +855,9 @@ impl crate::With for AuthoringScaleInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoringTemplateFile {
-    /// `path`: string.
+    /// Path of the file or page it refers to. `path`: string.
     pub path: String,
-    /// `size_bytes`: integer; default `0`.
+    /// Size, in bytes. `size_bytes`: integer; default `0`.
     #[serde(default)]
     pub size_bytes: i64,
 }
@@ -870,7 +870,7 @@ impl crate::With for AuthoringTemplateFile {}
 pub struct AuthoringTemplateManifest {
     /// `files`: list of [`AuthoringTemplateFile`].
     pub files: Vec<AuthoringTemplateFile>,
-    /// `total_bytes`: integer; default `0`.
+    /// Total, in bytes. `total_bytes`: integer; default `0`.
     #[serde(default)]
     pub total_bytes: i64,
 }
@@ -881,10 +881,10 @@ impl crate::With for AuthoringTemplateManifest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GrantAuthoringReviewerRequest {
-    /// `email`: string; optional.
+    /// Email address. `email`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// `user_id`: [`UserId`]; optional.
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
 }
@@ -895,13 +895,13 @@ impl crate::With for GrantAuthoringReviewerRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MetaAuthoredArchive {
-    /// `archive_bytes`: integer; default `0`.
+    /// Archive, in bytes. `archive_bytes`: integer; default `0`.
     #[serde(default)]
     pub archive_bytes: i64,
-    /// `unpacked_bytes`: integer; default `0`.
+    /// Unpacked, in bytes. `unpacked_bytes`: integer; default `0`.
     #[serde(default)]
     pub unpacked_bytes: i64,
-    /// `file_bytes`: integer; default `0`.
+    /// File, in bytes. `file_bytes`: integer; default `0`.
     #[serde(default)]
     pub file_bytes: i64,
 }
@@ -912,25 +912,25 @@ impl crate::With for MetaAuthoredArchive {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MyReportRow {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `version`: integer; default `0`.
+    /// Version number, raised on each change. `version`: integer; default `0`.
     #[serde(default)]
     pub version: i64,
     /// `length`: integer; default `0`.
     #[serde(default)]
     pub length: i64,
-    /// `saved_at`: date-time string, may be null.
+    /// When it was saved. `saved_at`: date-time string, may be null.
     #[serde(default)]
     pub saved_at: Option<Timestamp>,
-    /// `status`: [`MyReportRowStatus`]; default `not_scored`.
+    /// Where it stands in its life cycle. `status`: [`MyReportRowStatus`]; default `not_scored`.
     #[serde(default)]
     pub status: MyReportRowStatus,
     /// `queue_position`: integer; default `0`.
     #[serde(default)]
     pub queue_position: i64,
-    /// `finalized_at`: date-time string, may be null.
+    /// When it was finalized. `finalized_at`: date-time string, may be null.
     #[serde(default)]
     pub finalized_at: Option<Timestamp>,
     /// `grade_requests_used`: integer; default `0`.
@@ -959,10 +959,10 @@ impl crate::With for MyReportRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MyReportsResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `rows`: list of [`MyReportRow`].
+    /// The rows of this table. `rows`: list of [`MyReportRow`].
     pub rows: Vec<MyReportRow>,
     /// `queue_length`: integer; default `0`.
     #[serde(default)]
@@ -989,12 +989,12 @@ impl crate::With for MyReportsResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeAuthoredPush {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `archive_b64`: string.
     #[serde(default)]
     pub archive_b64: String,
-    /// `revision`: string.
+    /// Revision identifier. `revision`: string.
     #[serde(default)]
     pub revision: String,
 }
@@ -1015,9 +1015,9 @@ impl crate::With for NodeAuthoredPush {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeBuildEgressReport {
-    /// `status`: [`BuildEgressStatus`].
+    /// Where it stands in its life cycle. `status`: [`BuildEgressStatus`].
     pub status: BuildEgressStatus,
-    /// `reason`: string; optional.
+    /// Why, in words; empty when no reason applies. `reason`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -1028,19 +1028,19 @@ impl crate::With for NodeBuildEgressReport {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeCaptureStoreReportInput {
-    /// `cap_bytes`: integer, may be null; optional.
+    /// Cap, in bytes. `cap_bytes`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap_bytes: Option<i64>,
-    /// `due_bytes`: integer; optional; default `0`.
+    /// Due, in bytes. `due_bytes`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_bytes: Option<i64>,
-    /// `error`: string; optional.
+    /// Error message; empty when there was no error. `error`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// `failed`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed: Option<i64>,
-    /// `finished_bytes`: integer; optional; default `0`.
+    /// Finished, in bytes. `finished_bytes`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_bytes: Option<i64>,
     /// `instances`: integer; optional; default `0`.
@@ -1049,19 +1049,19 @@ pub struct NodeCaptureStoreReportInput {
     /// `kept`: map of string to integer; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept: Option<BTreeMap<String, i64>>,
-    /// `measured_at`: epoch seconds; optional; default `0.0`.
+    /// When it was measured. `measured_at`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measured_at: Option<UnixTime>,
     /// `over_cap_instances`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub over_cap_instances: Option<i64>,
-    /// `reclaimed_bytes`: integer; optional; default `0`.
+    /// Reclaimed, in bytes. `reclaimed_bytes`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reclaimed_bytes: Option<i64>,
     /// `reclaimed_instances`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reclaimed_instances: Option<i64>,
-    /// `retention_s`: integer, may be null; optional.
+    /// Retention, in seconds. `retention_s`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_s: Option<i64>,
     /// `root`: string; optional.
@@ -1070,13 +1070,13 @@ pub struct NodeCaptureStoreReportInput {
     /// `skipped`: map of string to integer; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<BTreeMap<String, i64>>,
-    /// `status`: [`PassStatus`]; optional; default `ok`.
+    /// Where it stands in its life cycle. `status`: [`PassStatus`]; optional; default `ok`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<PassStatus>,
-    /// `total_bytes`: integer; optional; default `0`.
+    /// Total, in bytes. `total_bytes`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_bytes: Option<i64>,
-    /// `truncated_bytes`: integer; optional; default `0`.
+    /// Truncated, in bytes. `truncated_bytes`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub truncated_bytes: Option<i64>,
     /// `truncated_instances`: integer; optional; default `0`.
@@ -1090,10 +1090,10 @@ impl crate::With for NodeCaptureStoreReportInput {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeCaptureStoreReportOutput {
-    /// `measured_at`: epoch seconds; default `0.0`.
+    /// When it was measured. `measured_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub measured_at: UnixTime,
-    /// `status`: [`PassStatus`]; default `ok`.
+    /// Where it stands in its life cycle. `status`: [`PassStatus`]; default `ok`.
     #[serde(default)]
     pub status: PassStatus,
     /// `root`: string.
@@ -1102,25 +1102,25 @@ pub struct NodeCaptureStoreReportOutput {
     /// `instances`: integer; default `0`.
     #[serde(default)]
     pub instances: i64,
-    /// `total_bytes`: integer; default `0`.
+    /// Total, in bytes. `total_bytes`: integer; default `0`.
     #[serde(default)]
     pub total_bytes: i64,
-    /// `finished_bytes`: integer; default `0`.
+    /// Finished, in bytes. `finished_bytes`: integer; default `0`.
     #[serde(default)]
     pub finished_bytes: i64,
-    /// `due_bytes`: integer; default `0`.
+    /// Due, in bytes. `due_bytes`: integer; default `0`.
     #[serde(default)]
     pub due_bytes: i64,
-    /// `retention_s`: integer, may be null.
+    /// Retention, in seconds. `retention_s`: integer, may be null.
     #[serde(default)]
     pub retention_s: Option<i64>,
-    /// `cap_bytes`: integer, may be null.
+    /// Cap, in bytes. `cap_bytes`: integer, may be null.
     #[serde(default)]
     pub cap_bytes: Option<i64>,
     /// `reclaimed_instances`: integer; default `0`.
     #[serde(default)]
     pub reclaimed_instances: i64,
-    /// `reclaimed_bytes`: integer; default `0`.
+    /// Reclaimed, in bytes. `reclaimed_bytes`: integer; default `0`.
     #[serde(default)]
     pub reclaimed_bytes: i64,
     /// `failed`: integer; default `0`.
@@ -1133,13 +1133,13 @@ pub struct NodeCaptureStoreReportOutput {
     /// `truncated_instances`: integer; default `0`.
     #[serde(default)]
     pub truncated_instances: i64,
-    /// `truncated_bytes`: integer; default `0`.
+    /// Truncated, in bytes. `truncated_bytes`: integer; default `0`.
     #[serde(default)]
     pub truncated_bytes: i64,
     /// `over_cap_instances`: integer; default `0`.
     #[serde(default)]
     pub over_cap_instances: i64,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
 }
@@ -1150,9 +1150,9 @@ impl crate::With for NodeCaptureStoreReportOutput {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeHelperImagesReport {
-    /// `status`: [`HelperImagesStatus`].
+    /// Where it stands in its life cycle. `status`: [`HelperImagesStatus`].
     pub status: HelperImagesStatus,
-    /// `reason`: string; optional.
+    /// Why, in words; empty when no reason applies. `reason`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -1163,16 +1163,16 @@ impl crate::With for NodeHelperImagesReport {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodePatch {
-    /// `cordoned`: boolean, may be null; optional.
+    /// Whether the node is cordoned: it keeps running instances but takes no new ones. `cordoned`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cordoned: Option<bool>,
-    /// `display_name`: string, may be null; optional.
+    /// Human-readable name shown for it. `display_name`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    /// `labels`: map of string to string, may be null; optional.
+    /// Key/value labels attached to it. `labels`: map of string to string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
-    /// `owner_vendor_id`: string, may be null; optional.
+    /// Id of the owner vendor. `owner_vendor_id`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_vendor_id: Option<String>,
 }
@@ -1183,13 +1183,13 @@ impl crate::With for NodePatch {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchStepInfo {
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `ok`: boolean; default `false`.
+    /// Whether the operation succeeded. `ok`: boolean; default `false`.
     #[serde(default)]
     pub ok: bool,
-    /// `detail`: string.
+    /// Human-readable detail. `detail`: string.
     #[serde(default)]
     pub detail: String,
 }
@@ -1211,11 +1211,11 @@ impl crate::With for PlatformSettingPatch {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistryUsageReport {
-    /// `items`: list of [`RegistryUsageRow`].
+    /// The items on this page. `items`: list of [`RegistryUsageRow`].
     pub items: Vec<RegistryUsageRow>,
     /// `quota`: [`RegistryQuotaInfo`].
     pub quota: RegistryQuotaInfo,
-    /// `scanned_at`: date-time string, may be null.
+    /// When it was scanned. `scanned_at`: date-time string, may be null.
     #[serde(default)]
     pub scanned_at: Option<Timestamp>,
     /// `enforcement`: [`RegistryUsageReportEnforcement`]; default `in_force`.
@@ -1229,18 +1229,18 @@ impl crate::With for RegistryUsageReport {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportAttachmentsResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `attachments`: list of [`ReportAttachmentInfo`].
+    /// Files offered for download. `attachments`: list of [`ReportAttachmentInfo`].
     pub attachments: Vec<ReportAttachmentInfo>,
-    /// `uploads_enabled`: boolean; default `false`.
+    /// Whether uploads are enabled. `uploads_enabled`: boolean; default `false`.
     #[serde(default)]
     pub uploads_enabled: bool,
     /// `remaining`: integer; default `0`.
@@ -1270,10 +1270,10 @@ pub struct ReportClaimRow {
     /// `ordinal`: integer; default `0`.
     #[serde(default)]
     pub ordinal: i64,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `value`: string.
+    /// The value. `value`: string.
     #[serde(default)]
     pub value: String,
     /// `quote`: string.
@@ -1293,9 +1293,9 @@ pub struct ReportClaimsPage {
     /// `read`: boolean; default `false`.
     #[serde(default)]
     pub read: bool,
-    /// `rows`: list of [`ReportClaimRow`].
+    /// The rows of this table. `rows`: list of [`ReportClaimRow`].
     pub rows: Vec<ReportClaimRow>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `accounted`: integer; default `0`.
@@ -1312,10 +1312,10 @@ impl crate::With for ReportClaimsPage {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportGradeInfo {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `report_version`: integer; default `0`.
@@ -1335,10 +1335,10 @@ pub struct ReportGradeInfo {
     /// `unsupported`: integer; default `0`.
     #[serde(default)]
     pub unsupported: i64,
-    /// `points`: integer; default `0`.
+    /// Points awarded. `points`: integer; default `0`.
     #[serde(default)]
     pub points: i64,
-    /// `graded_at`: date-time string, may be null.
+    /// When it was graded. `graded_at`: date-time string, may be null.
     #[serde(default)]
     pub graded_at: Option<Timestamp>,
 }
@@ -1381,10 +1381,10 @@ pub struct ReportGradeSummary {
     /// `unsupported`: integer; default `0`.
     #[serde(default)]
     pub unsupported: i64,
-    /// `points`: integer; default `0`.
+    /// Points awarded. `points`: integer; default `0`.
     #[serde(default)]
     pub points: i64,
-    /// `graded_at`: date-time string, may be null.
+    /// When it was graded. `graded_at`: date-time string, may be null.
     #[serde(default)]
     pub graded_at: Option<Timestamp>,
 }
@@ -1395,13 +1395,13 @@ impl crate::With for ReportGradeSummary {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportGradesResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `runs`: list of [`ReportGradeInfo`].
@@ -1425,31 +1425,31 @@ impl crate::With for ReportGradesResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportInfo {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// `version`: integer; default `0`.
+    /// Version number, raised on each change. `version`: integer; default `0`.
     #[serde(default)]
     pub version: i64,
     /// `content`: string.
     #[serde(default)]
     pub content: String,
-    /// `saved_at`: date-time string, may be null.
+    /// When it was saved. `saved_at`: date-time string, may be null.
     #[serde(default)]
     pub saved_at: Option<Timestamp>,
-    /// `grading_requested_at`: date-time string, may be null.
+    /// When the grading was requested. `grading_requested_at`: date-time string, may be null.
     #[serde(default)]
     pub grading_requested_at: Option<Timestamp>,
-    /// `finalized_at`: date-time string, may be null.
+    /// When it was finalized. `finalized_at`: date-time string, may be null.
     #[serde(default)]
     pub finalized_at: Option<Timestamp>,
 }
@@ -1484,25 +1484,25 @@ pub struct ReportPipeline {
     pub waiting: i64,
     /// `events`: list of [`ReportPipelineEvent`].
     pub events: Vec<ReportPipelineEvent>,
-    /// `max_per_tick`: integer; default `0`.
+    /// Upper limit on the per tick. `max_per_tick`: integer; default `0`.
     #[serde(default)]
     pub max_per_tick: i64,
-    /// `interval_seconds`: integer; default `0`.
+    /// Interval, in seconds. `interval_seconds`: integer; default `0`.
     #[serde(default)]
     pub interval_seconds: i64,
-    /// `quiet_seconds`: integer; default `0`.
+    /// Quiet, in seconds. `quiet_seconds`: integer; default `0`.
     #[serde(default)]
     pub quiet_seconds: i64,
-    /// `oldest_due_seconds`: number, may be null.
+    /// Oldest due, in seconds. `oldest_due_seconds`: number, may be null.
     #[serde(default)]
     pub oldest_due_seconds: Option<f64>,
-    /// `grading_enabled`: boolean; default `false`.
+    /// Whether grading is enabled. `grading_enabled`: boolean; default `false`.
     #[serde(default)]
     pub grading_enabled: bool,
     /// `grading_configured`: boolean; default `false`.
     #[serde(default)]
     pub grading_configured: bool,
-    /// `last_run_at`: date-time string, may be null.
+    /// When it was last run. `last_run_at`: date-time string, may be null.
     #[serde(default)]
     pub last_run_at: Option<Timestamp>,
     /// `last_status`: [`ReportPipelineLastStatus`].
@@ -1519,10 +1519,10 @@ impl crate::With for ReportPipeline {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportPipelineEvent {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
     /// `queued`: integer; default `0`.
@@ -1565,7 +1565,7 @@ pub struct ReportSaveResponse {
     /// `newly_credited`: integer; default `0`.
     #[serde(default)]
     pub newly_credited: i64,
-    /// `status`: [`MyReportRowStatus`]; default `not_scored`.
+    /// Where it stands in its life cycle. `status`: [`MyReportRowStatus`]; default `not_scored`.
     #[serde(default)]
     pub status: MyReportRowStatus,
 }
@@ -1576,13 +1576,13 @@ impl crate::With for ReportSaveResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportVersionsResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `versions`: list of [`ReportInfo`].
@@ -1606,9 +1606,9 @@ impl crate::With for ReportVersionsResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReviewDecisionRequest {
-    /// `status`: [`AdminAuthoredChallengeRowReviewStatus`].
+    /// Where it stands in its life cycle. `status`: [`AdminAuthoredChallengeRowReviewStatus`].
     pub status: AdminAuthoredChallengeRowReviewStatus,
-    /// `note`: string; optional.
+    /// Free-form note. `note`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -1619,10 +1619,10 @@ impl crate::With for ReviewDecisionRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ScheduledJobPatch {
-    /// `enabled`: boolean, may be null; optional.
+    /// Whether it is switched on. `enabled`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    /// `interval_s`: integer, may be null; optional.
+    /// Interval, in seconds. `interval_s`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_s: Option<i64>,
 }
@@ -1633,28 +1633,28 @@ impl crate::With for ScheduledJobPatch {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorKeyState {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `vendor_id`: string.
+    /// Id of the vendor. `vendor_id`: string.
     #[serde(default)]
     pub vendor_id: String,
-    /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub flavor: Option<Flavor>,
     /// `ciphertext`: string.
     #[serde(default)]
     pub ciphertext: String,
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub created_at_ts: UnixTime,
-    /// `created_by_user_id`: [`UserId`].
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
 }
@@ -1680,11 +1680,11 @@ impl crate::With for VendorKeyState {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorKeyUploadRequest {
-    /// `flavor`: [`Flavor`].
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`].
     pub flavor: Flavor,
-    /// `api_key`: string.
+    /// API key for the model provider; a secret. `api_key`: string.
     pub api_key: String,
-    /// `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
@@ -1695,19 +1695,19 @@ impl crate::With for VendorKeyUploadRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorStandardSet {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     #[serde(default)]
     pub description: String,
-    /// `challenge_count`: integer; default `0`.
+    /// Number of challenges. `challenge_count`: integer; default `0`.
     #[serde(default)]
     pub challenge_count: i64,
-    /// `corpus_sha`: string.
+    /// Git commit of the challenge corpus it is pinned to; empty when not pinned. `corpus_sha`: string.
     #[serde(default)]
     pub corpus_sha: String,
 }
@@ -1718,40 +1718,40 @@ impl crate::With for VendorStandardSet {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorStateInput {
-    /// `active`: boolean; optional; default `true`.
+    /// Whether it is active (inactive ones are kept but not used). `active`: boolean; optional; default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    /// `contact_email`: string; optional.
+    /// Email address of the contact. `contact_email`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_email: Option<String>,
-    /// `created_at`: date-time string, may be null; optional.
+    /// When it was created. `created_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; optional; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at_ts: Option<UnixTime>,
-    /// `created_by_user_id`: [`UserId`]; optional.
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_user_id: Option<UserId>,
     /// `daily_run_quota`: integer; optional; default `200`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_run_quota: Option<i64>,
-    /// `display_name`: string; optional.
+    /// Human-readable name shown for it. `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// `homepage`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub homepage: Option<String>,
-    /// `id`: string; optional.
+    /// Id of this item. `id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `max_concurrent_campaigns`: integer; optional; default `1`.
+    /// Upper limit on the concurrent campaigns. `max_concurrent_campaigns`: integer; optional; default `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrent_campaigns: Option<i64>,
-    /// `monthly_cost_budget_usd`: number; optional; default `0.0`.
+    /// Monthly cost budget, in US dollars. `monthly_cost_budget_usd`: number; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monthly_cost_budget_usd: Option<f64>,
-    /// `notes`: string; optional.
+    /// Free-form notes. `notes`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
@@ -1762,40 +1762,40 @@ impl crate::With for VendorStateInput {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorStateOutput {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `homepage`: string.
     #[serde(default)]
     pub homepage: String,
-    /// `contact_email`: string.
+    /// Email address of the contact. `contact_email`: string.
     #[serde(default)]
     pub contact_email: String,
-    /// `active`: boolean; default `true`.
+    /// Whether it is active (inactive ones are kept but not used). `active`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub active: bool,
-    /// `notes`: string.
+    /// Free-form notes. `notes`: string.
     #[serde(default)]
     pub notes: String,
-    /// `max_concurrent_campaigns`: integer; default `1`.
+    /// Upper limit on the concurrent campaigns. `max_concurrent_campaigns`: integer; default `1`.
     #[serde(default = "defaults::d_i64_1")]
     pub max_concurrent_campaigns: i64,
     /// `daily_run_quota`: integer; default `200`.
     #[serde(default = "defaults::d_i64_200")]
     pub daily_run_quota: i64,
-    /// `monthly_cost_budget_usd`: number; default `0.0`.
+    /// Monthly cost budget, in US dollars. `monthly_cost_budget_usd`: number; default `0.0`.
     #[serde(default)]
     pub monthly_cost_budget_usd: f64,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub created_at_ts: UnixTime,
-    /// `created_by_user_id`: [`UserId`].
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
 }

@@ -225,7 +225,7 @@ pub struct AdminAuthoredChallengeDetail {
     pub row: AdminAuthoredChallengeRow,
     /// `files`: list of [`AuthoredChallengeFileEntry`].
     pub files: Vec<AuthoredChallengeFileEntry>,
-    /// `total_bytes`: integer; default `0`.
+    /// Total, in bytes. `total_bytes`: integer; default `0`.
     #[serde(default)]
     pub total_bytes: i64,
     /// `needs_exec_review`: boolean; default `false`.
@@ -245,7 +245,7 @@ pub struct AdminAuthoredChallengeRow {
     /// `provenance`: [`AdminAuthoredChallengeRowProvenance`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub provenance: Option<AdminAuthoredChallengeRowProvenance>,
-    /// `source_url`: string.
+    /// Link to where its source lives. `source_url`: string.
     #[serde(default)]
     pub source_url: String,
     /// `ai_assisted`: [`AdminAuthoredChallengeRowAiAssisted`]; the empty string decodes as `None`.
@@ -260,51 +260,51 @@ pub struct AdminAuthoredChallengeRow {
     /// `terms_version`: string.
     #[serde(default)]
     pub terms_version: String,
-    /// `terms_accepted_at`: date-time string, may be null.
+    /// When the terms were accepted. `terms_accepted_at`: date-time string, may be null.
     #[serde(default)]
     pub terms_accepted_at: Option<Timestamp>,
     /// `destination`: [`AdminAuthoredChallengeRowDestination`]; default `public`.
     #[serde(default)]
     pub destination: AdminAuthoredChallengeRowDestination,
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `slug`: string.
+    /// Short URL-safe name that identifies it in links. `slug`: string.
     #[serde(default)]
     pub slug: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `competition_title`: string.
+    /// Title of the competition. `competition_title`: string.
     #[serde(default)]
     pub competition_title: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `author_display_name`: string.
+    /// Display name of the author. `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_by`: string.
+    /// Id of the user who reviewed it. `reviewed_by`: string.
     #[serde(default)]
     pub reviewed_by: String,
-    /// `reviewed_by_display_name`: string.
+    /// Display name of the user who reviewed it. `reviewed_by_display_name`: string.
     #[serde(default)]
     pub reviewed_by_display_name: String,
-    /// `reviewed_at`: date-time string, may be null.
+    /// When it was reviewed. `reviewed_at`: date-time string, may be null.
     #[serde(default)]
     pub reviewed_at: Option<Timestamp>,
-    /// `review_note`: string.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string.
     #[serde(default)]
     pub review_note: String,
     /// `in_catalog`: boolean; default `false`.
@@ -327,10 +327,10 @@ pub struct AdminAuthoredChallengeRow {
     /// `exec_reviewed_by`: string.
     #[serde(default)]
     pub exec_reviewed_by: String,
-    /// `exec_reviewed_by_display_name`: string.
+    /// Display name of the user who reviewed the exec. `exec_reviewed_by_display_name`: string.
     #[serde(default)]
     pub exec_reviewed_by_display_name: String,
-    /// `exec_reviewed_at`: date-time string, may be null.
+    /// When the exec was reviewed. `exec_reviewed_at`: date-time string, may be null.
     #[serde(default)]
     pub exec_reviewed_at: Option<Timestamp>,
     /// `quality_flags`: list of [`AuthoredQualityFlag`].
@@ -392,13 +392,13 @@ impl crate::With for AdminAuthoredChallengeRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChallengeLastError {
-    /// `ts`: epoch seconds; default `0.0`.
+    /// The instant, in Unix epoch seconds. `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub ts: UnixTime,
-    /// `message`: string.
+    /// Human-readable message. `message`: string.
     #[serde(default)]
     pub message: String,
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
 }
@@ -419,9 +419,9 @@ impl crate::With for AdminChallengeLastError {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChallengeLatencyBucket {
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     pub label: String,
-    /// `count`: integer; default `0`.
+    /// How many. `count`: integer; default `0`.
     #[serde(default)]
     pub count: i64,
 }
@@ -432,11 +432,11 @@ impl crate::With for AdminChallengeLatencyBucket {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChallengeQuestions {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `questions`: list of [`QuestionPublicInfo`].
+    /// The questions, in the order the author declared. `questions`: list of [`QuestionPublicInfo`].
     pub questions: Vec<QuestionPublicInfo>,
-    /// `gated_count`: integer; default `0`.
+    /// Number gated. `gated_count`: integer; default `0`.
     #[serde(default)]
     pub gated_count: i64,
 }
@@ -457,20 +457,20 @@ impl crate::With for AdminChallengeQuestions {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChallengeStatsRow {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `difficulty`: string.
+    /// Difficulty as the author rates it. `difficulty`: string.
     #[serde(default)]
     pub difficulty: String,
-    /// `category`: string.
+    /// Challenge category. `category`: string.
     #[serde(default)]
     pub category: String,
-    /// `tags`: list of string.
+    /// Free-form tags attached to it. `tags`: list of string.
     pub tags: Vec<String>,
-    /// `question_count`: integer; default `0`.
+    /// Number of questions. `question_count`: integer; default `0`.
     #[serde(default)]
     pub question_count: i64,
     /// `launches`: integer; default `0`.
@@ -482,19 +482,19 @@ pub struct AdminChallengeStatsRow {
     /// `error_rate`: number; default `0.0`.
     #[serde(default)]
     pub error_rate: f64,
-    /// `avg_launch_s`: number; default `0.0`.
+    /// Avg launch, in seconds. `avg_launch_s`: number; default `0.0`.
     #[serde(default)]
     pub avg_launch_s: f64,
-    /// `p50_launch_s`: number; default `0.0`.
+    /// P50 launch, in seconds. `p50_launch_s`: number; default `0.0`.
     #[serde(default)]
     pub p50_launch_s: f64,
-    /// `p95_launch_s`: number; default `0.0`.
+    /// P95 launch, in seconds. `p95_launch_s`: number; default `0.0`.
     #[serde(default)]
     pub p95_launch_s: f64,
-    /// `solve_rate`: number; default `0.0`.
+    /// Share solved, from 0 to 1. `solve_rate`: number; default `0.0`.
     #[serde(default)]
     pub solve_rate: f64,
-    /// `running_count`: integer; default `0`.
+    /// Number running. `running_count`: integer; default `0`.
     #[serde(default)]
     pub running_count: i64,
     /// `last_error`: [`AdminChallengeLastError`], may be null.
@@ -533,13 +533,13 @@ impl crate::With for AdminChallengeStatsRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChallengeTimeseries {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `window_s`: integer; default `0`.
+    /// Window, in seconds. `window_s`: integer; default `0`.
     #[serde(default)]
     pub window_s: i64,
-    /// `bucket_s`: integer; default `0`.
+    /// Bucket, in seconds. `bucket_s`: integer; default `0`.
     #[serde(default)]
     pub bucket_s: i64,
     /// `buckets`: list of [`AdminChallengeTimeseriesBucket`].
@@ -563,7 +563,7 @@ impl crate::With for AdminChallengeTimeseries {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminChallengeTimeseriesBucket {
-    /// `ts`: epoch seconds; default `0.0`.
+    /// The instant, in Unix epoch seconds. `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub ts: UnixTime,
     /// `launches`: integer; default `0`.
@@ -575,10 +575,10 @@ pub struct AdminChallengeTimeseriesBucket {
     /// `error_rate`: number; default `0.0`.
     #[serde(default)]
     pub error_rate: f64,
-    /// `p50_launch_s`: number; default `0.0`.
+    /// P50 launch, in seconds. `p50_launch_s`: number; default `0.0`.
     #[serde(default)]
     pub p50_launch_s: f64,
-    /// `p95_launch_s`: number; default `0.0`.
+    /// P95 launch, in seconds. `p95_launch_s`: number; default `0.0`.
     #[serde(default)]
     pub p95_launch_s: f64,
     /// `partial`: boolean; default `false`.
@@ -592,9 +592,9 @@ impl crate::With for AdminChallengeTimeseriesBucket {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminSilentChallenge {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
     /// `launches`: integer; default `0`.
@@ -622,11 +622,11 @@ impl crate::With for AdminSilentChallenge {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AttachmentInfo {
-    /// `name`: string.
+    /// Path of the file among the challenge's attachments, with `/` between folders; the last part of its download URL. `name`: string.
     pub name: String,
-    /// `size`: integer.
+    /// Size of the file in bytes, when it was listed. `size`: integer.
     pub size: i64,
-    /// `per_team`: boolean; default `false`.
+    /// Whether the file is made for each instance, so only `/instances/{id}/attachments/{name}` serves it; always false on an instance's own list. `per_team`: boolean; default `false`.
     #[serde(default)]
     pub per_team: bool,
 }
@@ -647,9 +647,9 @@ impl crate::With for AttachmentList {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredChallengeFileBody {
-    /// `path`: string.
+    /// Path of the file or page it refers to. `path`: string.
     pub path: String,
-    /// `size_bytes`: integer; default `0`.
+    /// Size, in bytes. `size_bytes`: integer; default `0`.
     #[serde(default)]
     pub size_bytes: i64,
     /// `text`: string.
@@ -658,7 +658,7 @@ pub struct AuthoredChallengeFileBody {
     /// `binary`: boolean; default `false`.
     #[serde(default)]
     pub binary: bool,
-    /// `truncated`: boolean; default `false`.
+    /// Whether the content was cut short to a size limit. `truncated`: boolean; default `false`.
     #[serde(default)]
     pub truncated: bool,
 }
@@ -669,9 +669,9 @@ impl crate::With for AuthoredChallengeFileBody {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredChallengeFileEntry {
-    /// `path`: string.
+    /// Path of the file or page it refers to. `path`: string.
     pub path: String,
-    /// `size_bytes`: integer; default `0`.
+    /// Size, in bytes. `size_bytes`: integer; default `0`.
     #[serde(default)]
     pub size_bytes: i64,
     /// `executes`: [`AuthoredChallengeFileEntryExecutes`].
@@ -685,7 +685,7 @@ impl crate::With for AuthoredChallengeFileEntry {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredChallengeFileRequest {
-    /// `path`: string.
+    /// Path of the file or page it refers to. `path`: string.
     pub path: String,
 }
 
@@ -701,7 +701,7 @@ pub struct AuthoredChallengeInfo {
     /// `provenance`: [`AdminAuthoredChallengeRowProvenance`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub provenance: Option<AdminAuthoredChallengeRowProvenance>,
-    /// `source_url`: string.
+    /// Link to where its source lives. `source_url`: string.
     #[serde(default)]
     pub source_url: String,
     /// `ai_assisted`: [`AdminAuthoredChallengeRowAiAssisted`]; the empty string decodes as `None`.
@@ -716,45 +716,45 @@ pub struct AuthoredChallengeInfo {
     /// `terms_version`: string.
     #[serde(default)]
     pub terms_version: String,
-    /// `terms_accepted_at`: date-time string, may be null.
+    /// When the terms were accepted. `terms_accepted_at`: date-time string, may be null.
     #[serde(default)]
     pub terms_accepted_at: Option<Timestamp>,
     /// `destination`: [`AdminAuthoredChallengeRowDestination`]; default `public`.
     #[serde(default)]
     pub destination: AdminAuthoredChallengeRowDestination,
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `slug`: string.
+    /// Short URL-safe name that identifies it in links. `slug`: string.
     #[serde(default)]
     pub slug: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `author_display_name`: string.
+    /// Display name of the author. `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
-    /// `file_count`: integer; default `0`.
+    /// Number of files. `file_count`: integer; default `0`.
     #[serde(default)]
     pub file_count: i64,
-    /// `total_bytes`: integer; default `0`.
+    /// Total, in bytes. `total_bytes`: integer; default `0`.
     #[serde(default)]
     pub total_bytes: i64,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_at`: date-time string, may be null.
+    /// When it was reviewed. `reviewed_at`: date-time string, may be null.
     #[serde(default)]
     pub reviewed_at: Option<Timestamp>,
-    /// `review_note`: string.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string.
     #[serde(default)]
     pub review_note: String,
     /// `smoke_verdict`: [`AdminAuthoredChallengeRowSmokeVerdict`]; the empty string decodes as `None`.
@@ -828,9 +828,9 @@ impl crate::With for AuthoredChallengeInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthoredChallengeReviewRequest {
-    /// `status`: [`AdminAuthoredChallengeRowReviewStatus`].
+    /// Where it stands in its life cycle. `status`: [`AdminAuthoredChallengeRowReviewStatus`].
     pub status: AdminAuthoredChallengeRowReviewStatus,
-    /// `note`: string; optional.
+    /// Free-form note. `note`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -847,7 +847,7 @@ pub struct AuthoredChallengeRow {
     /// `provenance`: [`AdminAuthoredChallengeRowProvenance`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub provenance: Option<AdminAuthoredChallengeRowProvenance>,
-    /// `source_url`: string.
+    /// Link to where its source lives. `source_url`: string.
     #[serde(default)]
     pub source_url: String,
     /// `ai_assisted`: [`AdminAuthoredChallengeRowAiAssisted`]; the empty string decodes as `None`.
@@ -862,45 +862,45 @@ pub struct AuthoredChallengeRow {
     /// `terms_version`: string.
     #[serde(default)]
     pub terms_version: String,
-    /// `terms_accepted_at`: date-time string, may be null.
+    /// When the terms were accepted. `terms_accepted_at`: date-time string, may be null.
     #[serde(default)]
     pub terms_accepted_at: Option<Timestamp>,
     /// `destination`: [`AdminAuthoredChallengeRowDestination`]; default `public`.
     #[serde(default)]
     pub destination: AdminAuthoredChallengeRowDestination,
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `slug`: string.
+    /// Short URL-safe name that identifies it in links. `slug`: string.
     #[serde(default)]
     pub slug: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `author_display_name`: string.
+    /// Display name of the author. `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
-    /// `file_count`: integer; default `0`.
+    /// Number of files. `file_count`: integer; default `0`.
     #[serde(default)]
     pub file_count: i64,
-    /// `total_bytes`: integer; default `0`.
+    /// Total, in bytes. `total_bytes`: integer; default `0`.
     #[serde(default)]
     pub total_bytes: i64,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_at`: date-time string, may be null.
+    /// When it was reviewed. `reviewed_at`: date-time string, may be null.
     #[serde(default)]
     pub reviewed_at: Option<Timestamp>,
-    /// `review_note`: string.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string.
     #[serde(default)]
     pub review_note: String,
     /// `smoke_verdict`: [`AdminAuthoredChallengeRowSmokeVerdict`]; the empty string decodes as `None`.
@@ -967,7 +967,7 @@ impl crate::With for AuthoredChallengeRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeBlueprint {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `segments`: list of string.
     pub segments: Vec<String>,
@@ -980,7 +980,7 @@ pub struct ChallengeBlueprint {
     /// `tunnelled`: boolean; default `false`.
     #[serde(default)]
     pub tunnelled: bool,
-    /// `notes`: list of string.
+    /// Free-form notes. `notes`: list of string.
     pub notes: Vec<String>,
 }
 
@@ -1004,15 +1004,15 @@ impl crate::With for ChallengeBlueprint {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeBuildNodeState {
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     pub node_id: NodeId,
-    /// `status`: [`ChallengeBuildStatus`]; default `unbuilt`.
+    /// Where it stands in its life cycle. `status`: [`ChallengeBuildStatus`]; default `unbuilt`.
     #[serde(default)]
     pub status: ChallengeBuildStatus,
-    /// `built_at`: epoch seconds; default `0.0`.
+    /// When it was built. `built_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub built_at: UnixTime,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
     /// `node_error`: string.
@@ -1038,7 +1038,7 @@ impl crate::With for ChallengeBuildNodeState {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeBuildStateResponse {
-    /// `rows`: list of [`ChallengeBuildStateRow`].
+    /// The rows of this table. `rows`: list of [`ChallengeBuildStateRow`].
     pub rows: Vec<ChallengeBuildStateRow>,
 }
 
@@ -1048,7 +1048,7 @@ impl crate::With for ChallengeBuildStateResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeBuildStateRow {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `aggregated`: [`ChallengeBuildStatus`]; default `unbuilt`.
     #[serde(default)]
@@ -1073,12 +1073,12 @@ impl crate::With for ChallengeBuildStateRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeFacetCount {
-    /// `value`: string.
+    /// The value. `value`: string.
     pub value: String,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
-    /// `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
 }
@@ -1089,16 +1089,16 @@ impl crate::With for ChallengeFacetCount {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeFacets {
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
-    /// `difficulty`: list of [`ChallengeFacetCount`].
+    /// Difficulties with how many challenges each has. `difficulty`: list of [`ChallengeFacetCount`].
     pub difficulty: Vec<ChallengeFacetCount>,
-    /// `category`: list of [`ChallengeFacetCount`].
+    /// Challenge categories with how many challenges each has. `category`: list of [`ChallengeFacetCount`].
     pub category: Vec<ChallengeFacetCount>,
-    /// `tags`: list of [`ChallengeFacetCount`].
+    /// Free-form tags attached to it. `tags`: list of [`ChallengeFacetCount`].
     pub tags: Vec<ChallengeFacetCount>,
-    /// `status`: list of [`ChallengeFacetCount`].
+    /// Where it stands in its life cycle. `status`: list of [`ChallengeFacetCount`].
     pub status: Vec<ChallengeFacetCount>,
     /// `buckets`: list of [`ChallengeFacetCount`].
     pub buckets: Vec<ChallengeFacetCount>,
@@ -1110,56 +1110,56 @@ impl crate::With for ChallengeFacets {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeInfo {
-    /// `id`: [`ChallengeId`].
+    /// Id of this challenge. `id`: [`ChallengeId`].
     pub id: ChallengeId,
-    /// `name`: string.
+    /// Name of the challenge. `name`: string.
     pub name: String,
-    /// `category`: [`ChallengeCategory`]; default `web`.
+    /// Challenge category. `category`: [`ChallengeCategory`]; default `web`.
     #[serde(default)]
     pub category: ChallengeCategory,
-    /// `difficulty`: string.
+    /// Difficulty as the author rates it. `difficulty`: string.
     #[serde(default)]
     pub difficulty: String,
-    /// `description`: string.
+    /// The challenge's statement, as its author wrote it. `description`: string.
     #[serde(default)]
     pub description: String,
-    /// `solves_count`: integer; default `0`.
+    /// Number of teams that captured every question of the challenge. `solves_count`: integer; default `0`.
     #[serde(default)]
     pub solves_count: i64,
-    /// `launch_count`: integer; default `0`.
+    /// Number of instances ever started for this challenge, across the whole platform. `launch_count`: integer; default `0`.
     #[serde(default)]
     pub launch_count: i64,
-    /// `tags`: list of string.
+    /// Free-form tags the author attached. `tags`: list of string.
     pub tags: Vec<String>,
-    /// `questions`: list of [`QuestionPublicInfo`].
+    /// Every question of the challenge in the author's order (a single-question challenge has one, with id `flag`); never the answers. `questions`: list of [`QuestionPublicInfo`].
     pub questions: Vec<QuestionPublicInfo>,
-    /// `flag_solves`: map of string to integer.
+    /// Number of teams that captured each question, by question id. `flag_solves`: map of string to integer.
     pub flag_solves: BTreeMap<String, i64>,
-    /// `attachments`: list of [`AttachmentInfo`].
+    /// Files the challenge ships, downloadable from `/challenges/{id}/attachments/{name}`; empty when it ships none. `attachments`: list of [`AttachmentInfo`].
     pub attachments: Vec<AttachmentInfo>,
-    /// `is_qa_only`: boolean; default `false`.
+    /// Whether the challenge is questions and answers only: no instance to launch, every answer is static. `is_qa_only`: boolean; default `false`.
     #[serde(default)]
     pub is_qa_only: bool,
-    /// `defence`: [`DefenceInfo`], may be null.
+    /// What a defender may submit, for an AWD challenge; `None` for every other kind. `defence`: [`DefenceInfo`], may be null.
     #[serde(default)]
     pub defence: Option<DefenceInfo>,
-    /// `my_solved_question_ids`: list of [`QuestionId`].
+    /// Ids of the questions the caller personally captured (a subset of the team's); empty for a guest. `my_solved_question_ids`: list of [`QuestionId`].
     pub my_solved_question_ids: Vec<QuestionId>,
-    /// `my_fully_solved`: boolean; default `false`.
+    /// Whether the caller personally captured every question. `my_fully_solved`: boolean; default `false`.
     #[serde(default)]
     pub my_fully_solved: bool,
-    /// `my_team_solved_question_ids`: list of [`QuestionId`].
+    /// Ids of the questions the caller's team captured; empty for a guest. `my_team_solved_question_ids`: list of [`QuestionId`].
     pub my_team_solved_question_ids: Vec<QuestionId>,
-    /// `my_team_fully_solved`: boolean; default `false`.
+    /// Whether the caller's team captured every question: what a solved badge should show. `my_team_fully_solved`: boolean; default `false`.
     #[serde(default)]
     pub my_team_fully_solved: bool,
-    /// `my_team_authored`: boolean; default `false`.
+    /// Whether the caller's team wrote this challenge, in which case solving it scores nothing for them. `my_team_authored`: boolean; default `false`.
     #[serde(default)]
     pub my_team_authored: bool,
-    /// `author_display_name`: string.
+    /// Display name of the player who uploaded the challenge, when they asked to be named and the caller may see it; empty otherwise. `author_display_name`: string.
     #[serde(default)]
     pub author_display_name: String,
-    /// `author_user_id`: [`UserId`].
+    /// Id of the player who wrote the challenge; empty whenever `author_display_name` is. `author_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub author_user_id: UserId,
 }
@@ -1197,15 +1197,15 @@ impl crate::With for ChallengeInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengePullNodeState {
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     pub node_id: NodeId,
-    /// `status`: [`ChallengePullStatus`]; default `unpulled`.
+    /// Where it stands in its life cycle. `status`: [`ChallengePullStatus`]; default `unpulled`.
     #[serde(default)]
     pub status: ChallengePullStatus,
-    /// `pulled_at`: epoch seconds; default `0.0`.
+    /// When it was pulled. `pulled_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub pulled_at: UnixTime,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
     /// `node_error`: string.
@@ -1231,7 +1231,7 @@ impl crate::With for ChallengePullNodeState {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengePullStateResponse {
-    /// `rows`: list of [`ChallengePullStateRow`].
+    /// The rows of this table. `rows`: list of [`ChallengePullStateRow`].
     pub rows: Vec<ChallengePullStateRow>,
 }
 
@@ -1241,7 +1241,7 @@ impl crate::With for ChallengePullStateResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengePullStateRow {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `aggregated`: [`ChallengePullStatus`]; default `unpulled`.
     #[serde(default)]
@@ -1266,18 +1266,18 @@ impl crate::With for ChallengePullStateRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeStats {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `category`: [`ChallengeCategory`], may be null.
+    /// Challenge category. `category`: [`ChallengeCategory`], may be null.
     #[serde(default)]
     pub category: Option<ChallengeCategory>,
-    /// `difficulty`: string.
+    /// Difficulty as the author rates it. `difficulty`: string.
     #[serde(default)]
     pub difficulty: String,
-    /// `solves_count`: integer; default `0`.
+    /// Number of solves. `solves_count`: integer; default `0`.
     #[serde(default)]
     pub solves_count: i64,
     /// `total_attempts`: integer; default `0`.
@@ -1314,7 +1314,7 @@ pub struct ChallengeValuePoint {
     /// `solvers`: integer; default `0`.
     #[serde(default)]
     pub solvers: i64,
-    /// `value`: integer; default `0`.
+    /// The value. `value`: integer; default `0`.
     #[serde(default)]
     pub value: i64,
 }
@@ -1325,28 +1325,28 @@ impl crate::With for ChallengeValuePoint {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionAttachmentInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
     /// `filename`: string.
     pub filename: String,
     /// `content_type`: string.
     pub content_type: String,
-    /// `size_bytes`: integer.
+    /// Size, in bytes. `size_bytes`: integer.
     pub size_bytes: i64,
     /// `locale`: string.
     #[serde(default)]
     pub locale: String,
-    /// `title`: map of string to string.
+    /// Title per locale (locale code to text). `title`: map of string to string.
     pub title: BTreeMap<String, String>,
     /// `position`: integer; default `0`.
     #[serde(default)]
     pub position: i64,
-    /// `uploaded_at`: date-time string, may be null.
+    /// When it was uploaded. `uploaded_at`: date-time string, may be null.
     #[serde(default)]
     pub uploaded_at: Option<Timestamp>,
-    /// `url`: string.
+    /// Path that serves the file: `/api/v1/competitions/{competition_id}/attachments/{id}`, built from the two ids. `url`: string.
     pub url: String,
 }
 
@@ -1379,7 +1379,7 @@ pub struct CompetitionAttachmentUpdate {
     /// `position`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
-    /// `title`: map of string to string, may be null; optional.
+    /// Title per locale (locale code to text). `title`: map of string to string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<BTreeMap<String, String>>,
 }
@@ -1392,7 +1392,7 @@ impl crate::With for CompetitionAttachmentUpdate {}
 pub struct CompetitionChallengeBreakdown {
     /// `challenges`: list of [`CompetitionChallengeRow`].
     pub challenges: Vec<CompetitionChallengeRow>,
-    /// `generated_at`: epoch seconds; default `0.0`.
+    /// When it was generated. `generated_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub generated_at: UnixTime,
 }
@@ -1403,27 +1403,27 @@ impl crate::With for CompetitionChallengeBreakdown {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionChallengeRow {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `category`: [`ChallengeCategory`], may be null.
+    /// Challenge category. `category`: [`ChallengeCategory`], may be null.
     #[serde(default)]
     pub category: Option<ChallengeCategory>,
-    /// `difficulty`: string.
+    /// Difficulty as the author rates it. `difficulty`: string.
     #[serde(default)]
     pub difficulty: String,
-    /// `solves_count`: integer; default `0`.
+    /// Number of solves. `solves_count`: integer; default `0`.
     #[serde(default)]
     pub solves_count: i64,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// `success_rate`: number; default `0.0`.
     #[serde(default)]
     pub success_rate: f64,
-    /// `value`: integer, may be null.
+    /// The value. `value`: integer, may be null.
     #[serde(default)]
     pub value: Option<i64>,
     /// `base_value`: integer, may be null.
@@ -1431,7 +1431,7 @@ pub struct CompetitionChallengeRow {
     pub base_value: Option<i64>,
     /// `decay`: list of [`ChallengeValuePoint`].
     pub decay: Vec<ChallengeValuePoint>,
-    /// `first_blood_team_id`: [`TeamId`].
+    /// Id of the first blood team. `first_blood_team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub first_blood_team_id: TeamId,
     /// `first_blood_team_name`: string.
@@ -1472,24 +1472,24 @@ impl crate::With for CompetitionChallengeRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreditedChallengeRow {
-    /// `id`: [`ChallengeId`].
+    /// Id of this item. `id`: [`ChallengeId`].
     pub id: ChallengeId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
-    /// `category`: [`ChallengeCategory`]; default `web`.
+    /// Challenge category. `category`: [`ChallengeCategory`]; default `web`.
     #[serde(default)]
     pub category: ChallengeCategory,
-    /// `difficulty`: string.
+    /// Difficulty as the author rates it. `difficulty`: string.
     #[serde(default)]
     pub difficulty: String,
-    /// `author_user_id`: [`UserId`].
+    /// Id of the author user. `author_user_id`: [`UserId`].
     pub author_user_id: UserId,
-    /// `author_display_name`: string.
+    /// Display name of the author. `author_display_name`: string.
     pub author_display_name: String,
-    /// `solves`: integer, may be null.
+    /// Number of solves. `solves`: integer, may be null.
     #[serde(default)]
     pub solves: Option<i64>,
-    /// `first_solved_at`: date-time string, may be null.
+    /// When it was first solved. `first_solved_at`: date-time string, may be null.
     #[serde(default)]
     pub first_solved_at: Option<Timestamp>,
     /// `reactions`: list of [`ReactionCount`], may be null.
@@ -1522,10 +1522,10 @@ pub struct DifficultyStat {
     /// `difficulty`: [`Difficulty`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub difficulty: Option<Difficulty>,
-    /// `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1539,13 +1539,13 @@ pub struct MetaChallenges {
     /// `commit_sha`: string, may be null.
     #[serde(default)]
     pub commit_sha: Option<String>,
-    /// `commit_url`: string, may be null.
+    /// URL of the commit. `commit_url`: string, may be null.
     #[serde(default)]
     pub commit_url: Option<String>,
-    /// `repo_url`: string.
+    /// URL of the repo. `repo_url`: string.
     #[serde(default)]
     pub repo_url: String,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `suites`: integer; default `0`.
@@ -1562,11 +1562,11 @@ impl crate::With for MetaChallenges {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NotificationCategoryInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     pub title: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     pub description: String,
     /// `forced`: boolean.
     pub forced: bool,
@@ -1583,24 +1583,24 @@ impl crate::With for NotificationCategoryInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QaChallengeView {
-    /// `id`: [`ChallengeId`].
+    /// Id of this item. `id`: [`ChallengeId`].
     pub id: ChallengeId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
     /// `bucket`: string.
     pub bucket: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     pub description: String,
-    /// `difficulty`: string.
+    /// Difficulty as the author rates it. `difficulty`: string.
     #[serde(default)]
     pub difficulty: String,
-    /// `tags`: list of string.
+    /// Free-form tags attached to it. `tags`: list of string.
     pub tags: Vec<String>,
-    /// `questions`: list of [`QuestionPublicInfo`].
+    /// The questions, in the order the author declared. `questions`: list of [`QuestionPublicInfo`].
     pub questions: Vec<QuestionPublicInfo>,
-    /// `solved_question_ids`: list of [`QuestionId`].
+    /// Ids of the solved questions. `solved_question_ids`: list of [`QuestionId`].
     pub solved_question_ids: Vec<QuestionId>,
-    /// `attempted_wrong_question_ids`: list of [`QuestionId`].
+    /// Ids of the attempted wrong questions. `attempted_wrong_question_ids`: list of [`QuestionId`].
     pub attempted_wrong_question_ids: Vec<QuestionId>,
 }
 
@@ -1626,7 +1626,7 @@ impl crate::With for QaChallengeView {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuestionCoverageRow {
-    /// `question_id`: [`QuestionId`].
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub question_id: QuestionId,
     /// `prompt`: string.
@@ -1634,7 +1634,7 @@ pub struct QuestionCoverageRow {
     pub prompt: String,
     /// `state`: [`CoverageState`].
     pub state: CoverageState,
-    /// `verdict`: [`QuestionCoverageRowVerdict`], may be null.
+    /// The outcome of the check or judgement. `verdict`: [`QuestionCoverageRowVerdict`], may be null.
     #[serde(default)]
     pub verdict: Option<QuestionCoverageRowVerdict>,
 }
@@ -1656,17 +1656,17 @@ impl crate::With for QuestionCoverageRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuestionPublicInfo {
-    /// `id`: [`QuestionId`].
+    /// Id of the question, unique within its challenge (`flag` for a single-question challenge). `id`: [`QuestionId`].
     pub id: QuestionId,
-    /// `prompt`: string.
+    /// The question's text. `prompt`: string.
     pub prompt: String,
-    /// `mode`: string, may be null.
+    /// How answers are graded: `dynamic`, `static`, `single_select` or `multi_select`; `None` only for malformed metadata. `mode`: string, may be null.
     #[serde(default)]
     pub mode: Option<String>,
-    /// `choices`: list of string, may be null.
+    /// The options to pick from for `single_select` and `multi_select`; `None` for free-text modes. `choices`: list of string, may be null.
     #[serde(default)]
     pub choices: Option<Vec<String>>,
-    /// `requires`: list of string.
+    /// Ids of the questions that must be answered correctly before this one opens. `requires`: list of string.
     pub requires: Vec<String>,
 }
 
@@ -1688,20 +1688,20 @@ impl crate::With for QuestionPublicInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordAuthoredChallenge {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `uploader_user_id`: [`UserId`].
+    /// Id of the uploader user. `uploader_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub uploader_user_id: UserId,
-    /// `author_user_ids`: list of [`UserId`].
+    /// Ids of the author users. `author_user_ids`: list of [`UserId`].
     pub author_user_ids: Vec<UserId>,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
     /// `smoke_verdict`: [`AdminAuthoredChallengeRowSmokeVerdict`]; the empty string decodes as `None`.
@@ -1710,7 +1710,7 @@ pub struct RecordAuthoredChallenge {
     /// `destination`: [`AdminAuthoredChallengeRowDestination`]; default `public`.
     #[serde(default)]
     pub destination: AdminAuthoredChallengeRowDestination,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
     /// `in_challenge_set`: boolean; default `false`.
@@ -1741,7 +1741,7 @@ impl crate::With for RecordAuthoredChallenge {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportAttachmentInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
     /// `filename`: string.
@@ -1750,13 +1750,13 @@ pub struct ReportAttachmentInfo {
     /// `content_type`: string.
     #[serde(default)]
     pub content_type: String,
-    /// `size_bytes`: integer; default `0`.
+    /// Size, in bytes. `size_bytes`: integer; default `0`.
     #[serde(default)]
     pub size_bytes: i64,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// `uploaded_at`: date-time string, may be null.
+    /// When it was uploaded. `uploaded_at`: date-time string, may be null.
     #[serde(default)]
     pub uploaded_at: Option<Timestamp>,
 }
@@ -1780,7 +1780,7 @@ impl crate::With for ReportAttachmentInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RunWriteup {
-    /// `run_id`: string.
+    /// Id of the run. `run_id`: string.
     #[serde(default)]
     pub run_id: String,
     /// `text`: string.

@@ -273,12 +273,12 @@ pub type PageOfDictStrAny = Page<JsonObject>;
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AffiliationInfo {
-    /// `domain`: string.
+    /// Internet domain, such as an institution's email domain. `domain`: string.
     #[serde(default)]
     pub domain: String,
     /// `names`: map of string to string.
     pub names: BTreeMap<String, String>,
-    /// `short_name`: string.
+    /// Short form of the name, for tight spaces. `short_name`: string.
     #[serde(default)]
     pub short_name: String,
 }
@@ -289,10 +289,10 @@ impl crate::With for AffiliationInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AffiliationSelection {
-    /// `email`: string.
+    /// Email address. `email`: string.
     #[serde(default)]
     pub email: String,
-    /// `affiliation`: [`AffiliationInfo`], may be null.
+    /// Institution this entrant publishes, when it publishes one. `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
 }
@@ -305,16 +305,16 @@ impl crate::With for AffiliationSelection {}
 pub struct AuditFinding {
     /// `rule`: string.
     pub rule: String,
-    /// `severity`: string.
+    /// How serious it is. `severity`: string.
     #[serde(default)]
     pub severity: String,
-    /// `path`: string.
+    /// Path of the file or page it refers to. `path`: string.
     #[serde(default)]
     pub path: String,
     /// `line`: integer, may be null.
     #[serde(default)]
     pub line: Option<i64>,
-    /// `message`: string.
+    /// Human-readable message. `message`: string.
     #[serde(default)]
     pub message: String,
 }
@@ -342,7 +342,7 @@ pub struct CalendarBucket {
     /// `date`: string.
     #[serde(default)]
     pub date: String,
-    /// `count`: integer; default `0`.
+    /// How many. `count`: integer; default `0`.
     #[serde(default)]
     pub count: i64,
 }
@@ -353,25 +353,25 @@ impl crate::With for CalendarBucket {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChangelogEntryInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `slug`: string.
+    /// Short URL-safe name that identifies it in links. `slug`: string.
     pub slug: String,
-    /// `category`: [`AdminChangelogEntryInfoCategory`].
+    /// Challenge category. `category`: [`AdminChangelogEntryInfoCategory`].
     pub category: AdminChangelogEntryInfoCategory,
-    /// `version`: string.
+    /// Version string. `version`: string.
     #[serde(default)]
     pub version: String,
-    /// `title`: map of string to string.
+    /// Title per locale (locale code to text). `title`: map of string to string.
     pub title: BTreeMap<String, String>,
     /// `summary`: map of string to string.
     pub summary: BTreeMap<String, String>,
     /// `body`: map of string to string.
     pub body: BTreeMap<String, String>,
-    /// `emoji`: string.
+    /// Emoji shown for it. `emoji`: string.
     #[serde(default)]
     pub emoji: String,
-    /// `published_at`: date-time string, may be null.
+    /// When it was published. `published_at`: date-time string, may be null.
     #[serde(default)]
     pub published_at: Option<Timestamp>,
 }
@@ -382,7 +382,7 @@ impl crate::With for ChangelogEntryInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChangelogLatestResponse {
-    /// `latest_published_at`: date-time string, may be null.
+    /// When the latest one was published. `latest_published_at`: date-time string, may be null.
     #[serde(default)]
     pub latest_published_at: Option<Timestamp>,
     /// `unseen`: boolean; default `false`.
@@ -396,9 +396,9 @@ impl crate::With for ChangelogLatestResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChangelogListResponse {
-    /// `entries`: list of [`ChangelogEntryInfo`].
+    /// The entries. `entries`: list of [`ChangelogEntryInfo`].
     pub entries: Vec<ChangelogEntryInfo>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `page`: integer; default `1`.
@@ -415,7 +415,7 @@ impl crate::With for ChangelogListResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChangelogSeenResponse {
-    /// `seen_at`: date-time string, may be null.
+    /// When it was seen. `seen_at`: date-time string, may be null.
     #[serde(default)]
     pub seen_at: Option<Timestamp>,
 }
@@ -452,7 +452,7 @@ impl crate::With for DefenceInfo {}
 pub struct DefenceLiveFile {
     /// `target`: string.
     pub target: String,
-    /// `path`: string.
+    /// Path of the file or page it refers to. `path`: string.
     pub path: String,
     /// `pristine_path`: string.
     #[serde(default)]
@@ -465,9 +465,9 @@ impl crate::With for DefenceLiveFile {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DefenceMatrixResponse {
-    /// `challenge_ids`: list of [`ChallengeId`].
+    /// Ids of the challenges it includes. `challenge_ids`: list of [`ChallengeId`].
     pub challenge_ids: Vec<ChallengeId>,
-    /// `rows`: list of [`DefenceMatrixRow`].
+    /// The rows of this table. `rows`: list of [`DefenceMatrixRow`].
     pub rows: Vec<DefenceMatrixRow>,
 }
 
@@ -477,13 +477,13 @@ impl crate::With for DefenceMatrixResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DefenceMatrixRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
     /// `cells`: map of string to [`Verdict`].
@@ -507,7 +507,7 @@ impl crate::With for DefenceMatrixRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DefenceSource {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `files`: map of string to string.
     pub files: BTreeMap<String, String>,
@@ -528,11 +528,11 @@ impl crate::With for DefenceSource {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FeedbackStats {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `counts`: map of string to integer.
     pub counts: BTreeMap<String, i64>,
-    /// `total`: integer.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer.
     pub total: i64,
 }
 
@@ -563,7 +563,7 @@ impl crate::With for HTTPValidationError {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HealthResponse {
-    /// `status`: string; default `ok`.
+    /// Where it stands in its life cycle. `status`: string; default `ok`.
     #[serde(default = "defaults::d_str_ok_16")]
     pub status: String,
     /// `hostname`: string.
@@ -572,10 +572,10 @@ pub struct HealthResponse {
     /// `running_instances`: integer; default `0`.
     #[serde(default)]
     pub running_instances: i64,
-    /// `capacity`: integer; default `0`.
+    /// Most instances it can run at once. `capacity`: integer; default `0`.
     #[serde(default)]
     pub capacity: i64,
-    /// `version`: string.
+    /// Version string. `version`: string.
     #[serde(default)]
     pub version: String,
     /// `environment`: [`HealthResponseEnvironment`]; default `prod`.
@@ -592,31 +592,31 @@ impl crate::With for HealthResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InboxAnnouncement {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     pub title: String,
     /// `body`: string.
     pub body: String,
-    /// `severity`: [`AnnouncementCreateSeverity`].
+    /// How serious it is. `severity`: [`AnnouncementCreateSeverity`].
     pub severity: AnnouncementCreateSeverity,
-    /// `starts_at`: date-time string, may be null.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null.
     #[serde(default)]
     pub starts_at: Option<Timestamp>,
-    /// `ends_at`: date-time string, may be null.
+    /// When it ends; open-ended when unset. `ends_at`: date-time string, may be null.
     #[serde(default)]
     pub ends_at: Option<Timestamp>,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `updated_at`: date-time string, may be null.
+    /// When it was last changed. `updated_at`: date-time string, may be null.
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
-    /// `created_by`: string.
+    /// Id of the user who created it. `created_by`: string.
     pub created_by: String,
-    /// `created_by_name`: string.
+    /// Display name of the user who created it. `created_by_name`: string.
     pub created_by_name: String,
-    /// `is_read`: boolean; default `false`.
+    /// Whether it is read. `is_read`: boolean; default `false`.
     #[serde(default)]
     pub is_read: bool,
 }
@@ -627,21 +627,21 @@ impl crate::With for InboxAnnouncement {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InboxOutgoingRequest {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `competition_title`: string.
+    /// Title of the competition. `competition_title`: string.
     pub competition_title: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     pub team_name: String,
-    /// `captain_user_id`: [`UserId`].
+    /// Id of the captain user. `captain_user_id`: [`UserId`].
     pub captain_user_id: UserId,
-    /// `captain_display_name`: string.
+    /// Display name of the captain. `captain_display_name`: string.
     pub captain_display_name: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
 }
@@ -677,7 +677,7 @@ pub struct InboxResponse {
     pub competition_invites: Vec<InboxCompetitionInvite>,
     /// `announcements`: list of [`InboxAnnouncement`].
     pub announcements: Vec<InboxAnnouncement>,
-    /// `unread_announcement_count`: integer; default `0`.
+    /// Number of unread announcements. `unread_announcement_count`: integer; default `0`.
     #[serde(default)]
     pub unread_announcement_count: i64,
 }
@@ -714,9 +714,9 @@ impl crate::With for MetaAgents {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MetaContribute {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
 }
@@ -736,7 +736,7 @@ impl crate::With for MetaContribute {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MetaEvents {
-    /// `live`: integer; default `0`.
+    /// Whether it is live right now. `live`: integer; default `0`.
     #[serde(default)]
     pub live: i64,
     /// `upcoming`: integer; default `0`.
@@ -796,10 +796,10 @@ pub struct MetaPlatform {
     /// `commit_sha`: string, may be null.
     #[serde(default)]
     pub commit_sha: Option<String>,
-    /// `commit_url`: string, may be null.
+    /// URL of the commit. `commit_url`: string, may be null.
     #[serde(default)]
     pub commit_url: Option<String>,
-    /// `repo_url`: string.
+    /// URL of the repo. `repo_url`: string.
     #[serde(default)]
     pub repo_url: String,
 }
@@ -810,14 +810,14 @@ impl crate::With for MetaPlatform {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MetaResponse {
-    /// `version`: string.
+    /// Version string. `version`: string.
     #[serde(default)]
     pub version: String,
     /// `platform`: [`MetaPlatform`].
     pub platform: MetaPlatform,
     /// `challenges`: [`MetaChallenges`].
     pub challenges: MetaChallenges,
-    /// `started_at_ts`: epoch seconds; default `0.0`.
+    /// When it was started. `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at_ts: UnixTime,
     /// `server_time_ts`: number; default `0.0`.
@@ -862,7 +862,7 @@ pub struct MetaResponse {
     pub contribute: Option<MetaContribute>,
     /// `authored_archive`: [`MetaAuthoredArchive`].
     pub authored_archive: MetaAuthoredArchive,
-    /// `admin_shell_enabled`: boolean; default `false`.
+    /// Whether admin shell is enabled. `admin_shell_enabled`: boolean; default `false`.
     #[serde(default)]
     pub admin_shell_enabled: bool,
     /// `ssh_bastion_host`: string.
@@ -885,9 +885,9 @@ impl crate::With for MetaResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MilestoneProgress {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `solved_question_ids`: list of [`QuestionId`].
+    /// Ids of the solved questions. `solved_question_ids`: list of [`QuestionId`].
     pub solved_question_ids: Vec<QuestionId>,
     /// `total_questions`: integer; default `0`.
     #[serde(default)]
@@ -912,7 +912,7 @@ impl crate::With for MilestoneProgress {}
 pub struct MyReactionsResponse {
     /// `reactions`: list of [`AdminFeedbackRowReaction`].
     pub reactions: Vec<AdminFeedbackRowReaction>,
-    /// `updated_at`: date-time string, may be null.
+    /// When it was last changed. `updated_at`: date-time string, may be null.
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
 }
@@ -944,16 +944,16 @@ impl crate::With for PlayerShellCreate {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PlayerShellTicket {
-    /// `session_id`: string.
+    /// Id of the session. `session_id`: string.
     pub session_id: String,
     /// `session_token`: string.
     pub session_token: String,
-    /// `ws_url`: string.
+    /// URL of the ws. `ws_url`: string.
     pub ws_url: String,
     /// `container`: string.
     #[serde(default)]
     pub container: String,
-    /// `expires_in`: integer.
+    /// Seconds until it stops being valid. `expires_in`: integer.
     pub expires_in: i64,
     /// `service`: string.
     pub service: String,
@@ -965,13 +965,13 @@ impl crate::With for PlayerShellTicket {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PublicTranscriptBlock {
-    /// `kind`: string.
+    /// What sort of thing it is. `kind`: string.
     #[serde(default)]
     pub kind: String,
     /// `text`: string.
     #[serde(default)]
     pub text: String,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
 }
@@ -982,22 +982,22 @@ impl crate::With for PublicTranscriptBlock {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PublicTranscriptResponse {
-    /// `call_id`: string.
+    /// Id of the call. `call_id`: string.
     #[serde(default)]
     pub call_id: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
     /// `model`: string.
     #[serde(default)]
     pub model: String,
-    /// `at_ts`: number; default `0.0`.
+    /// When it happened. `at_ts`: number; default `0.0`.
     #[serde(default)]
     pub at_ts: f64,
-    /// `available`: boolean; default `false`.
+    /// Whether it is available for use. `available`: boolean; default `false`.
     #[serde(default)]
     pub available: bool,
     /// `had_system`: boolean; default `false`.
@@ -1044,7 +1044,7 @@ impl crate::With for PublicTranscriptTurn {}
 pub struct ReactionCount {
     /// `reaction`: [`AdminFeedbackRowReaction`].
     pub reaction: AdminFeedbackRowReaction,
-    /// `count`: integer.
+    /// How many. `count`: integer.
     pub count: i64,
 }
 
@@ -1054,7 +1054,7 @@ impl crate::With for ReactionCount {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RedeemRequest {
-    /// `code`: string.
+    /// Machine-readable code. `code`: string.
     pub code: String,
 }
 
@@ -1067,10 +1067,10 @@ pub struct TagStat {
     /// `tag`: string.
     #[serde(default)]
     pub tag: String,
-    /// `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1081,13 +1081,13 @@ impl crate::With for TagStat {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TaskState {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `kind`: [`TaskStateKind`]; default `challenge_rescan`.
+    /// What sort of thing it is. `kind`: [`TaskStateKind`]; default `challenge_rescan`.
     #[serde(default)]
     pub kind: TaskStateKind,
-    /// `status`: [`TaskStateStatus`]; default `pending`.
+    /// Where it stands in its life cycle. `status`: [`TaskStateStatus`]; default `pending`.
     #[serde(default)]
     pub status: TaskStateStatus,
     /// `params`: JSON object.
@@ -1103,34 +1103,34 @@ pub struct TaskState {
     /// `progress_step`: string.
     #[serde(default)]
     pub progress_step: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
-    /// `error_detail`: string.
+    /// Longer account of the error; empty when there was none. `error_detail`: string.
     #[serde(default)]
     pub error_detail: String,
     /// `cancel_requested`: boolean; default `false`.
     #[serde(default)]
     pub cancel_requested: bool,
-    /// `created_by_user_id`: [`UserId`].
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
-    /// `created_by_name`: string.
+    /// Display name of the user who created it. `created_by_name`: string.
     #[serde(default)]
     pub created_by_name: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub created_at_ts: UnixTime,
-    /// `started_at_ts`: epoch seconds; default `0.0`.
+    /// When it was started. `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at_ts: UnixTime,
-    /// `finished_at_ts`: epoch seconds; default `0.0`.
+    /// When it was finished. `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub finished_at_ts: UnixTime,
-    /// `cause_id`: string.
+    /// Id of the cause. `cause_id`: string.
     #[serde(default)]
     pub cause_id: String,
     /// `cause_root`: string.
@@ -1173,7 +1173,7 @@ pub struct TrendPoint {
     /// `date`: string.
     #[serde(default)]
     pub date: String,
-    /// `solves`: integer; default `0`.
+    /// Number of solves. `solves`: integer; default `0`.
     #[serde(default)]
     pub solves: i64,
 }
@@ -1204,15 +1204,15 @@ impl crate::With for ValidationError {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VirtualGhostBoard {
-    /// `source_competition_id`: [`CompetitionId`].
+    /// Id of the source competition. `source_competition_id`: [`CompetitionId`].
     pub source_competition_id: CompetitionId,
-    /// `elapsed_seconds`: integer; default `0`.
+    /// Elapsed, in seconds. `elapsed_seconds`: integer; default `0`.
     #[serde(default)]
     pub elapsed_seconds: i64,
     /// `cutoff`: date-time string, may be null.
     #[serde(default)]
     pub cutoff: Option<Timestamp>,
-    /// `items`: list of [`VirtualGhostRow`].
+    /// The items on this page. `items`: list of [`VirtualGhostRow`].
     pub items: Vec<VirtualGhostRow>,
 }
 
@@ -1233,44 +1233,44 @@ impl crate::With for VirtualGhostBoard {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VirtualGhostRow {
-    /// `rank`: integer; default `0`.
+    /// Position on the board, 1 for the top. `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     pub team_name: String,
-    /// `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
     /// `flags_solved`: integer; default `0`.
     #[serde(default)]
     pub flags_solved: i64,
-    /// `score`: integer; default `0`.
+    /// The number the board ranks by under the competition's scoring rule. `score`: integer; default `0`.
     #[serde(default)]
     pub score: i64,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
-    /// `last_solve_at`: date-time string, may be null.
+    /// Time of the last solve. `last_solve_at`: date-time string, may be null.
     #[serde(default)]
     pub last_solve_at: Option<Timestamp>,
-    /// `last_active_at`: date-time string, may be null.
+    /// When it was last active. `last_active_at`: date-time string, may be null.
     #[serde(default)]
     pub last_active_at: Option<Timestamp>,
-    /// `entrant_kind`: [`AuthoringReceptionInfoDivision`]; default `human`.
+    /// Whether a person or an agent is behind this entrant. `entrant_kind`: [`AuthoringReceptionInfoDivision`]; default `human`.
     #[serde(default)]
     pub entrant_kind: AuthoringReceptionInfoDivision,
     /// `agent`: [`AgentEntrantInfo`], may be null.
     #[serde(default)]
     pub agent: Option<AgentEntrantInfo>,
-    /// `avatar_url`: string.
+    /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
     #[serde(default)]
     pub avatar_url: String,
-    /// `affiliation`: [`AffiliationInfo`], may be null.
+    /// Institution this entrant publishes, when it publishes one. `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
     /// `attack_score`: integer; default `0`.
@@ -1291,10 +1291,10 @@ pub struct VirtualGhostRow {
     /// `authoring_score`: integer; default `0`.
     #[serde(default)]
     pub authoring_score: i64,
-    /// `review_status`: string.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: string.
     #[serde(default)]
     pub review_status: String,
-    /// `is_me`: boolean; default `false`.
+    /// Whether it is me. `is_me`: boolean; default `false`.
     #[serde(default)]
     pub is_me: bool,
 }

@@ -268,20 +268,20 @@ pub type PageOfUserScoreboardEntry = Page<UserScoreboardEntry>;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminCompetitionAttachmentsResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `attachments`: list of [`CompetitionAttachmentInfo`].
+    /// Files offered for download. `attachments`: list of [`CompetitionAttachmentInfo`].
     pub attachments: Vec<CompetitionAttachmentInfo>,
-    /// `uploads_enabled`: boolean; default `false`.
+    /// Whether uploads are enabled. `uploads_enabled`: boolean; default `false`.
     #[serde(default)]
     pub uploads_enabled: bool,
     /// `remaining`: integer, may be null.
     #[serde(default)]
     pub remaining: Option<i64>,
-    /// `limit`: integer; default `0`.
+    /// Most items returned at once (the page size). `limit`: integer; default `0`.
     #[serde(default)]
     pub limit: i64,
-    /// `max_bytes`: integer; default `0`.
+    /// Upper limit, in bytes. `max_bytes`: integer; default `0`.
     #[serde(default)]
     pub max_bytes: i64,
 }
@@ -305,11 +305,11 @@ impl crate::With for AdminCompetitionAttachmentsResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthRegisterRequest {
-    /// `email`: string.
+    /// Email address. `email`: string.
     pub email: String,
-    /// `password`: string.
+    /// Password, in clear text, over the encrypted connection. `password`: string.
     pub password: String,
-    /// `display_name`: string; optional.
+    /// Human-readable name shown for it. `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
 }
@@ -320,10 +320,10 @@ impl crate::With for AuthRegisterRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdArenaGate {
-    /// `verdict`: [`ArenaCheckVerdict`], may be null.
+    /// The outcome of the check or judgement. `verdict`: [`ArenaCheckVerdict`], may be null.
     #[serde(default)]
     pub verdict: Option<ArenaCheckVerdict>,
-    /// `checked_at`: date-time string, may be null.
+    /// When it was checked. `checked_at`: date-time string, may be null.
     #[serde(default)]
     pub checked_at: Option<Timestamp>,
     /// `links`: list of [`AwdArenaGateLink`].
@@ -348,7 +348,7 @@ impl crate::With for AwdArenaGate {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdArenaGateLink {
-    /// `source`: string.
+    /// Where it came from. `source`: string.
     #[serde(default)]
     pub source: String,
     /// `target`: string.
@@ -357,7 +357,7 @@ pub struct AwdArenaGateLink {
     /// `fault`: [`ArenaLinkFault`]; default `unknown`.
     #[serde(default)]
     pub fault: ArenaLinkFault,
-    /// `detail`: string.
+    /// Human-readable detail. `detail`: string.
     #[serde(default)]
     pub detail: String,
 }
@@ -368,10 +368,10 @@ impl crate::With for AwdArenaGateLink {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdArenaLink {
-    /// `probed_at`: date-time string, may be null.
+    /// When it was probed. `probed_at`: date-time string, may be null.
     #[serde(default)]
     pub probed_at: Option<Timestamp>,
-    /// `tick`: integer; default `-1`.
+    /// AWD round number; -1 when none applies. `tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub tick: i64,
     /// `handshaken`: boolean; default `false`.
@@ -391,19 +391,19 @@ impl crate::With for AwdArenaLink {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdArenaPeerRow {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// `address`: string.
+    /// Network address. `address`: string.
     #[serde(default)]
     pub address: String,
-    /// `joined_at`: date-time string, may be null.
+    /// When it was joined. `joined_at`: date-time string, may be null.
     #[serde(default)]
     pub joined_at: Option<Timestamp>,
     /// `link`: [`AwdArenaLink`], may be null.
@@ -430,7 +430,7 @@ impl crate::With for AwdArenaPeerRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdArenaPeersResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `peers`: list of [`AwdArenaPeerRow`].
@@ -452,7 +452,7 @@ impl crate::With for AwdArenaPeersResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdAttackAnchorResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `rounds_finished`: integer; default `0`.
@@ -461,7 +461,7 @@ pub struct AwdAttackAnchorResponse {
     /// `armed`: boolean; default `false`.
     #[serde(default)]
     pub armed: bool,
-    /// `rows`: list of [`AwdAttackAnchorRow`].
+    /// The rows of this table. `rows`: list of [`AwdAttackAnchorRow`].
     pub rows: Vec<AwdAttackAnchorRow>,
 }
 
@@ -482,10 +482,10 @@ impl crate::With for AwdAttackAnchorResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdAttackAnchorRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
     /// `offered`: integer; default `0`.
@@ -497,7 +497,7 @@ pub struct AwdAttackAnchorRow {
     /// `first_breach_tick`: integer, may be null.
     #[serde(default)]
     pub first_breach_tick: Option<i64>,
-    /// `breach_rate`: number, may be null.
+    /// Share of the rounds this entrant was offered that it broke, from 0 to 1; `None` (not `0.0`) when it was offered none. `breach_rate`: number, may be null.
     #[serde(default)]
     pub breach_rate: Option<f64>,
 }
@@ -527,9 +527,9 @@ pub struct AwdAttackMatrixResponse {
     /// `at_tick`: integer, may be null.
     #[serde(default)]
     pub at_tick: Option<i64>,
-    /// `team_ids`: list of [`TeamId`].
+    /// Ids of the teams. `team_ids`: list of [`TeamId`].
     pub team_ids: Vec<TeamId>,
-    /// `rows`: list of [`AwdAttackMatrixRow`].
+    /// The rows of this table. `rows`: list of [`AwdAttackMatrixRow`].
     pub rows: Vec<AwdAttackMatrixRow>,
 }
 
@@ -539,13 +539,13 @@ impl crate::With for AwdAttackMatrixResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdAttackMatrixRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
     /// `captures`: map of string to integer.
@@ -577,13 +577,13 @@ impl crate::With for AwdAttackMatrixRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdBoardEntry {
-    /// `rank`: integer; default `0`.
+    /// Position on the board, 1 for the top. `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
     /// `total`: number; default `0.0`.
@@ -603,7 +603,7 @@ pub struct AwdBoardEntry {
     /// `agent`: [`AgentEntrantInfo`], may be null.
     #[serde(default)]
     pub agent: Option<AgentEntrantInfo>,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
 }
@@ -631,10 +631,10 @@ impl crate::With for AwdBoardEntry {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdBoardResponse {
-    /// `tick`: integer; default `-1`.
+    /// AWD round number; -1 when none applies. `tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub tick: i64,
-    /// `rows`: list of [`AwdBoardEntry`].
+    /// The rows of this table. `rows`: list of [`AwdBoardEntry`].
     pub rows: Vec<AwdBoardEntry>,
 }
 
@@ -644,25 +644,25 @@ impl crate::With for AwdBoardResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdCaptureCorroborationRow {
-    /// `tick`: integer; default `0`.
+    /// AWD round number; -1 when none applies. `tick`: integer; default `0`.
     #[serde(default)]
     pub tick: i64,
-    /// `attacker_team_id`: [`TeamId`].
+    /// Id of the attacker team. `attacker_team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub attacker_team_id: TeamId,
-    /// `attacker_team_name`: string.
+    /// Name of the attacker team. `attacker_team_name`: string.
     #[serde(default)]
     pub attacker_team_name: String,
-    /// `victim_team_id`: [`TeamId`].
+    /// Id of the victim team. `victim_team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub victim_team_id: TeamId,
-    /// `victim_team_name`: string.
+    /// Name of the victim team. `victim_team_name`: string.
     #[serde(default)]
     pub victim_team_name: String,
-    /// `service_id`: string.
+    /// Id of the service. `service_id`: string.
     #[serde(default)]
     pub service_id: String,
-    /// `verdict`: [`Corroboration`]; default `unreadable`.
+    /// The outcome of the check or judgement. `verdict`: [`Corroboration`]; default `unreadable`.
     #[serde(default)]
     pub verdict: Corroboration,
     /// `matched`: list of string.
@@ -694,22 +694,22 @@ impl crate::With for AwdCaptureCorroborationRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdClockBrief {
-    /// `starts_at`: date-time string, may be null.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null.
     #[serde(default)]
     pub starts_at: Option<Timestamp>,
-    /// `tick_seconds`: integer; default `0`.
+    /// Tick, in seconds. `tick_seconds`: integer; default `0`.
     #[serde(default)]
     pub tick_seconds: i64,
-    /// `tick_count`: integer; default `0`.
+    /// Number of ticks. `tick_count`: integer; default `0`.
     #[serde(default)]
     pub tick_count: i64,
     /// `current_tick`: integer, may be null.
     #[serde(default)]
     pub current_tick: Option<i64>,
-    /// `tick_ends_at`: date-time string, may be null.
+    /// When the tick ends. `tick_ends_at`: date-time string, may be null.
     #[serde(default)]
     pub tick_ends_at: Option<Timestamp>,
-    /// `ends_at`: date-time string, may be null.
+    /// When it ends; open-ended when unset. `ends_at`: date-time string, may be null.
     #[serde(default)]
     pub ends_at: Option<Timestamp>,
     /// `last_tick_done`: integer; default `-1`.
@@ -723,13 +723,13 @@ impl crate::With for AwdClockBrief {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdCorroborationResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `tick`: integer; default `0`.
+    /// AWD round number; -1 when none applies. `tick`: integer; default `0`.
     #[serde(default)]
     pub tick: i64,
-    /// `rows`: list of [`AwdCaptureCorroborationRow`].
+    /// The rows of this table. `rows`: list of [`AwdCaptureCorroborationRow`].
     pub rows: Vec<AwdCaptureCorroborationRow>,
     /// `totals`: map of string to integer.
     pub totals: BTreeMap<String, i64>,
@@ -752,7 +752,7 @@ impl crate::With for AwdCorroborationResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdDefenceAnchorResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `rounds_finished`: integer; default `0`.
@@ -761,7 +761,7 @@ pub struct AwdDefenceAnchorResponse {
     /// `armed`: boolean; default `false`.
     #[serde(default)]
     pub armed: bool,
-    /// `rows`: list of [`AwdDefenceAnchorRow`].
+    /// The rows of this table. `rows`: list of [`AwdDefenceAnchorRow`].
     pub rows: Vec<AwdDefenceAnchorRow>,
 }
 
@@ -782,10 +782,10 @@ impl crate::With for AwdDefenceAnchorResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdDefenceAnchorRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
     /// `attempted`: integer; default `0`.
@@ -824,7 +824,7 @@ pub struct AwdDefenceAnchorRow {
     /// `cut_off_rounds`: integer; default `0`.
     #[serde(default)]
     pub cut_off_rounds: i64,
-    /// `hold_rate`: number, may be null.
+    /// Share of the attempted rounds this entrant held, from 0 to 1; `None` (not `0.0`) when none were attempted. `hold_rate`: number, may be null.
     #[serde(default)]
     pub hold_rate: Option<f64>,
 }
@@ -857,10 +857,10 @@ impl crate::With for AwdDefenceAnchorRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdDefenceTimelineCell {
-    /// `tick`: integer; default `0`.
+    /// AWD round number; -1 when none applies. `tick`: integer; default `0`.
     #[serde(default)]
     pub tick: i64,
-    /// `verdict`: [`Verdict`]; default `inconclusive`.
+    /// The outcome of the check or judgement. `verdict`: [`Verdict`]; default `inconclusive`.
     #[serde(default)]
     pub verdict: Verdict,
     /// `served`: boolean, may be null.
@@ -880,7 +880,7 @@ impl crate::With for AwdDefenceTimelineCell {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdDefenceTimelineResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `defence_mode`: [`AwdDefenceMode`]; default `patch`.
@@ -891,7 +891,7 @@ pub struct AwdDefenceTimelineResponse {
     pub applicable: bool,
     /// `ticks`: list of integer.
     pub ticks: Vec<i64>,
-    /// `rows`: list of [`AwdDefenceTimelineRow`].
+    /// The rows of this table. `rows`: list of [`AwdDefenceTimelineRow`].
     pub rows: Vec<AwdDefenceTimelineRow>,
 }
 
@@ -913,13 +913,13 @@ impl crate::With for AwdDefenceTimelineResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdDefenceTimelineRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
     /// `cells`: list of [`AwdDefenceTimelineCell`].
@@ -943,31 +943,31 @@ impl crate::With for AwdDefenceTimelineRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdEventRow {
-    /// `tick`: integer; default `0`.
+    /// AWD round number; -1 when none applies. `tick`: integer; default `0`.
     #[serde(default)]
     pub tick: i64,
-    /// `at_ts`: date-time string, may be null.
+    /// When it happened. `at_ts`: date-time string, may be null.
     #[serde(default)]
     pub at_ts: Option<Timestamp>,
-    /// `attacker_team_id`: [`TeamId`].
+    /// Id of the attacker team. `attacker_team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub attacker_team_id: TeamId,
-    /// `attacker_name`: string.
+    /// Name of the attacker. `attacker_name`: string.
     #[serde(default)]
     pub attacker_name: String,
     /// `attacker_anonymous`: boolean; default `false`.
     #[serde(default)]
     pub attacker_anonymous: bool,
-    /// `victim_team_id`: [`TeamId`].
+    /// Id of the victim team. `victim_team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub victim_team_id: TeamId,
-    /// `victim_name`: string.
+    /// Name of the victim. `victim_name`: string.
     #[serde(default)]
     pub victim_name: String,
     /// `victim_anonymous`: boolean; default `false`.
     #[serde(default)]
     pub victim_anonymous: bool,
-    /// `service_id`: string.
+    /// Id of the service. `service_id`: string.
     #[serde(default)]
     pub service_id: String,
     /// `first_blood`: boolean; default `false`.
@@ -1010,13 +1010,13 @@ impl crate::With for AwdEventRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdEventsResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `last_tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub last_tick: i64,
-    /// `rows`: list of [`AwdEventRow`].
+    /// The rows of this table. `rows`: list of [`AwdEventRow`].
     pub rows: Vec<AwdEventRow>,
 }
 
@@ -1047,10 +1047,10 @@ pub struct AwdForensicAnalysis {
     /// `report_version`: integer; default `0`.
     #[serde(default)]
     pub report_version: i64,
-    /// `graded_at`: date-time string, may be null.
+    /// When it was graded. `graded_at`: date-time string, may be null.
     #[serde(default)]
     pub graded_at: Option<Timestamp>,
-    /// `rate`: number, may be null.
+    /// Points earned over the most that could be earned; `None` (not `0.0`) when nothing was graded. `rate`: number, may be null.
     #[serde(default)]
     pub rate: Option<f64>,
 }
@@ -1061,10 +1061,10 @@ impl crate::With for AwdForensicAnalysis {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdForensicsResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `rounds_finished`: integer; default `0`.
@@ -1076,7 +1076,7 @@ pub struct AwdForensicsResponse {
     /// `analysis_configured`: boolean, may be null.
     #[serde(default)]
     pub analysis_configured: Option<bool>,
-    /// `rows`: list of [`AwdForensicsRow`].
+    /// The rows of this table. `rows`: list of [`AwdForensicsRow`].
     pub rows: Vec<AwdForensicsRow>,
 }
 
@@ -1099,10 +1099,10 @@ impl crate::With for AwdForensicsResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdForensicsRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
     /// `found`: integer; default `0`.
@@ -1117,7 +1117,7 @@ pub struct AwdForensicsRow {
     /// `analysis`: [`AwdForensicAnalysis`], may be null.
     #[serde(default)]
     pub analysis: Option<AwdForensicAnalysis>,
-    /// `discovery_rate`: number, may be null.
+    /// Share of the attacks that reached this entrant that it found; `None` (not `0.0`) when none reached it. `discovery_rate`: number, may be null.
     #[serde(default)]
     pub discovery_rate: Option<f64>,
 }
@@ -1142,14 +1142,14 @@ impl crate::With for AwdForensicsRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdMatchConfig {
-    /// `tick_seconds`: integer.
+    /// Tick, in seconds. `tick_seconds`: integer.
     pub tick_seconds: i64,
-    /// `tick_count`: integer.
+    /// Number of ticks. `tick_count`: integer.
     pub tick_count: i64,
     /// `attacker`: [`AwdAttacker`]; optional; default `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacker: Option<AwdAttacker>,
-    /// `challenge_id`: [`ChallengeId`]; optional.
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge_id: Option<ChallengeId>,
     /// `defence_mode`: [`AwdDefenceMode`]; optional; default `patch`.
@@ -1164,13 +1164,13 @@ pub struct AwdMatchConfig {
     /// `reference_victim`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_victim: Option<bool>,
-    /// `scoring_params`: map of string to one of several JSON types; optional.
+    /// Tuning of the scoring rule. `scoring_params`: map of string to one of several JSON types; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scoring_params: Option<BTreeMap<String, Json>>,
     /// `shell_exposure`: [`AwdShellExposure`]; optional; default `managed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shell_exposure: Option<AwdShellExposure>,
-    /// `starts_at`: date-time string, may be null; optional.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<Timestamp>,
     /// `total_budget`: integer, may be null; optional.
@@ -1184,13 +1184,13 @@ impl crate::With for AwdMatchConfig {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdMatchInfo {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `reference_victim`: boolean; default `false`.
     #[serde(default)]
     pub reference_victim: bool,
-    /// `scoring_params`: map of string to one of several JSON types.
+    /// Tuning of the scoring rule. `scoring_params`: map of string to one of several JSON types.
     pub scoring_params: BTreeMap<String, Json>,
     /// `attacker`: [`AwdAttacker`]; default `none`.
     #[serde(default)]
@@ -1204,12 +1204,12 @@ pub struct AwdMatchInfo {
     /// `open_shell_credential`: [`AwdOpenShellCredential`]; default `owner_random`.
     #[serde(default)]
     pub open_shell_credential: AwdOpenShellCredential,
-    /// `starts_at`: date-time string, may be null.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null.
     #[serde(default)]
     pub starts_at: Option<Timestamp>,
-    /// `tick_seconds`: integer.
+    /// Tick, in seconds. `tick_seconds`: integer.
     pub tick_seconds: i64,
-    /// `tick_count`: integer.
+    /// Number of ticks. `tick_count`: integer.
     pub tick_count: i64,
     /// `per_tick_budget`: integer, may be null.
     #[serde(default)]
@@ -1217,7 +1217,7 @@ pub struct AwdMatchInfo {
     /// `total_budget`: integer, may be null.
     #[serde(default)]
     pub total_budget: Option<i64>,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `current_tick`: integer, may be null.
@@ -1229,13 +1229,13 @@ pub struct AwdMatchInfo {
     /// `started`: boolean; default `false`.
     #[serde(default)]
     pub started: bool,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `tick_job_enabled`: boolean; default `false`.
+    /// Whether tick job is enabled. `tick_job_enabled`: boolean; default `false`.
     #[serde(default)]
     pub tick_job_enabled: bool,
-    /// `attacker_llm_challenge_id`: string.
+    /// Id of the attacker llm challenge. `attacker_llm_challenge_id`: string.
     #[serde(default)]
     pub attacker_llm_challenge_id: String,
     /// `arena_gate`: [`AwdArenaGate`].
@@ -1275,28 +1275,28 @@ impl crate::With for AwdMatchInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdMatchStatus {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `starts_at`: date-time string, may be null.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null.
     #[serde(default)]
     pub starts_at: Option<Timestamp>,
-    /// `tick_seconds`: integer; default `0`.
+    /// Tick, in seconds. `tick_seconds`: integer; default `0`.
     #[serde(default)]
     pub tick_seconds: i64,
-    /// `tick_count`: integer; default `0`.
+    /// Number of ticks. `tick_count`: integer; default `0`.
     #[serde(default)]
     pub tick_count: i64,
     /// `current_tick`: integer, may be null.
     #[serde(default)]
     pub current_tick: Option<i64>,
-    /// `tick_ends_at`: date-time string, may be null.
+    /// When the tick ends. `tick_ends_at`: date-time string, may be null.
     #[serde(default)]
     pub tick_ends_at: Option<Timestamp>,
-    /// `ends_at`: date-time string, may be null.
+    /// When it ends; open-ended when unset. `ends_at`: date-time string, may be null.
     #[serde(default)]
     pub ends_at: Option<Timestamp>,
     /// `last_tick_done`: integer; default `-1`.
@@ -1346,7 +1346,7 @@ pub struct AwdProvisionPlanInfo {
     pub to_start: Vec<String>,
     /// `already`: list of string.
     pub already: Vec<String>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -1370,7 +1370,7 @@ impl crate::With for AwdRoundHistoryResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdRoundPoint {
-    /// `tick`: integer; default `0`.
+    /// AWD round number; -1 when none applies. `tick`: integer; default `0`.
     #[serde(default)]
     pub tick: i64,
     /// `total`: number; default `0.0`.
@@ -1385,7 +1385,7 @@ pub struct AwdRoundPoint {
     /// `sla`: number; default `0.0`.
     #[serde(default)]
     pub sla: f64,
-    /// `rank`: integer; default `0`.
+    /// Position on the board, 1 for the top. `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
 }
@@ -1396,15 +1396,15 @@ impl crate::With for AwdRoundPoint {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdRoundSeries {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
     /// `points`: list of [`AwdRoundPoint`].
     pub points: Vec<AwdRoundPoint>,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
 }
@@ -1426,13 +1426,13 @@ impl crate::With for AwdRoundSeries {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdSlaHistoryResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `is_match`: boolean; default `false`.
+    /// Whether it is match. `is_match`: boolean; default `false`.
     #[serde(default)]
     pub is_match: bool,
-    /// `rows`: list of [`AwdSlaProbeRow`].
+    /// The rows of this table. `rows`: list of [`AwdSlaProbeRow`].
     pub rows: Vec<AwdSlaProbeRow>,
     /// `spread_s`: list of JSON values, may be null.
     #[serde(default)]
@@ -1456,22 +1456,22 @@ impl crate::With for AwdSlaHistoryResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdSlaProbeRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `service_id`: string.
+    /// Id of the service. `service_id`: string.
     #[serde(default)]
     pub service_id: String,
-    /// `tick`: integer; default `0`.
+    /// AWD round number; -1 when none applies. `tick`: integer; default `0`.
     #[serde(default)]
     pub tick: i64,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     #[serde(default)]
     pub status: String,
-    /// `offset_s`: number, may be null.
+    /// Offset, in seconds. `offset_s`: number, may be null.
     #[serde(default)]
     pub offset_s: Option<f64>,
 }
@@ -1495,25 +1495,25 @@ impl crate::With for AwdSlaProbeRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdTarget {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `service_id`: string.
+    /// Id of the service. `service_id`: string.
     #[serde(default)]
     pub service_id: String,
-    /// `address`: string.
+    /// Network address. `address`: string.
     #[serde(default)]
     pub address: String,
-    /// `port`: integer; default `0`.
+    /// TCP or UDP port number. `port`: integer; default `0`.
     #[serde(default)]
     pub port: i64,
-    /// `is_own`: boolean; default `false`.
+    /// Whether it is own. `is_own`: boolean; default `false`.
     #[serde(default)]
     pub is_own: bool,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
 }
@@ -1538,10 +1538,10 @@ impl crate::With for AwdTarget {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdTargetsResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `targets`: list of [`AwdTarget`].
@@ -1564,12 +1564,12 @@ impl crate::With for AwdTargetsResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionAdminInfo {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `email`: string.
+    /// Email address. `email`: string.
     #[serde(default)]
     pub email: String,
     /// `role`: [`CompetitionAdminInfoRole`]; default `admin`.
@@ -1578,7 +1578,7 @@ pub struct CompetitionAdminInfo {
     /// `granted_by`: string.
     #[serde(default)]
     pub granted_by: String,
-    /// `granted_at`: date-time string, may be null.
+    /// When it was granted. `granted_at`: date-time string, may be null.
     #[serde(default)]
     pub granted_at: Option<Timestamp>,
 }
@@ -1602,17 +1602,17 @@ impl crate::With for CompetitionAdminInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionApplicationInfo {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `message`: string.
+    /// Human-readable message. `message`: string.
     #[serde(default)]
     pub message: String,
-    /// `status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
+    /// Where it stands in its life cycle. `status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub status: AdminAuthoredChallengeRowReviewStatus,
-    /// `created_at`: date-time string.
+    /// When it was created. `created_at`: date-time string.
     pub created_at: Timestamp,
-    /// `decided_at`: date-time string, may be null.
+    /// When it was decided. `decided_at`: date-time string, may be null.
     #[serde(default)]
     pub decided_at: Option<Timestamp>,
     /// `decision_note`: string.
@@ -1639,7 +1639,7 @@ impl crate::With for CompetitionApplicationInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionApplicationRequest {
-    /// `message`: string; optional.
+    /// Human-readable message. `message`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -1650,9 +1650,9 @@ impl crate::With for CompetitionApplicationRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionApplicationReviewRequest {
-    /// `status`: [`CompetitionApplicationReviewRequestStatus`].
+    /// Where it stands in its life cycle. `status`: [`CompetitionApplicationReviewRequestStatus`].
     pub status: CompetitionApplicationReviewRequestStatus,
-    /// `note`: string; optional.
+    /// Free-form note. `note`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -1663,31 +1663,31 @@ impl crate::With for CompetitionApplicationReviewRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionApplicationRow {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `email`: string.
+    /// Email address. `email`: string.
     #[serde(default)]
     pub email: String,
-    /// `message`: string.
+    /// Human-readable message. `message`: string.
     #[serde(default)]
     pub message: String,
-    /// `status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
+    /// Where it stands in its life cycle. `status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub status: AdminAuthoredChallengeRowReviewStatus,
-    /// `created_at`: date-time string.
+    /// When it was created. `created_at`: date-time string.
     pub created_at: Timestamp,
     /// `decided_by`: string.
     #[serde(default)]
     pub decided_by: String,
-    /// `decided_by_name`: string.
+    /// Name of the user who decided it. `decided_by_name`: string.
     #[serde(default)]
     pub decided_by_name: String,
-    /// `decided_at`: date-time string, may be null.
+    /// When it was decided. `decided_at`: date-time string, may be null.
     #[serde(default)]
     pub decided_at: Option<Timestamp>,
     /// `decision_note`: string.
@@ -1723,9 +1723,9 @@ impl crate::With for CompetitionApplicationRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionAttachmentsResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `attachments`: list of [`CompetitionAttachmentInfo`].
+    /// Files offered for download. `attachments`: list of [`CompetitionAttachmentInfo`].
     pub attachments: Vec<CompetitionAttachmentInfo>,
 }
 
@@ -1744,15 +1744,15 @@ impl crate::With for CompetitionAttachmentsResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionCreate {
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     pub title: String,
-    /// `access`: [`CompetitionCreateAccess`]; optional; default `public`.
+    /// Who may see and register for the competition. `access`: [`CompetitionCreateAccess`]; optional; default `public`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<CompetitionCreateAccess>,
     /// `agent_pulse`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_pulse: Option<bool>,
-    /// `agents_allowed`: boolean; optional; default `true`.
+    /// Whether agents are allowed. `agents_allowed`: boolean; optional; default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agents_allowed: Option<bool>,
     /// `anonymous_entry`: [`CompetitionCreateAnonymousEntry`]; optional; default `forbidden`.
@@ -1761,10 +1761,10 @@ pub struct CompetitionCreate {
     /// `anonymous_entry_kind`: [`CompetitionCreateAnonymousEntryKind`]; optional; default `pseudonymous`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymous_entry_kind: Option<CompetitionCreateAnonymousEntryKind>,
-    /// `authoring_enabled`: boolean; optional; default `false`.
+    /// Whether authoring is enabled. `authoring_enabled`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_enabled: Option<bool>,
-    /// `authoring_ends_at`: date-time string, may be null; optional.
+    /// When the authoring ends. `authoring_ends_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_ends_at: Option<Timestamp>,
     /// `authoring_pending_per_team`: integer; optional; default `0`.
@@ -1773,10 +1773,10 @@ pub struct CompetitionCreate {
     /// `authoring_queue_capacity`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_queue_capacity: Option<i64>,
-    /// `authoring_starts_at`: date-time string, may be null; optional.
+    /// When the authoring starts. `authoring_starts_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_starts_at: Option<Timestamp>,
-    /// `authoring_terms_url`: string; optional.
+    /// URL of the authoring terms. `authoring_terms_url`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_terms_url: Option<String>,
     /// `authoring_terms_version`: string; optional.
@@ -1785,16 +1785,16 @@ pub struct CompetitionCreate {
     /// `awd_match`: [`AwdMatchConfig`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awd_match: Option<AwdMatchConfig>,
-    /// `challenge_ids`: list of [`ChallengeId`]; optional.
+    /// Ids of the challenges it includes. `challenge_ids`: list of [`ChallengeId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge_ids: Option<Vec<ChallengeId>>,
-    /// `corpus_sha`: string; optional.
+    /// Git commit of the challenge corpus it is pinned to; empty when not pinned. `corpus_sha`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corpus_sha: Option<String>,
-    /// `description`: map of string to string; optional.
+    /// Description per locale (locale code to text). `description`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<BTreeMap<String, String>>,
-    /// `ends_at`: date-time string, may be null; optional.
+    /// When it ends; open-ended when unset. `ends_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<Timestamp>,
     /// `entrants_are_agents`: boolean; optional; default `false`.
@@ -1806,13 +1806,13 @@ pub struct CompetitionCreate {
     /// `handbook`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handbook: Option<BTreeMap<String, String>>,
-    /// `max_team_size`: integer; optional; default `0`.
+    /// Upper limit on the team size. `max_team_size`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_team_size: Option<i64>,
-    /// `pii_retention_days`: integer; optional; default `0`.
+    /// Pii retention, in days. `pii_retention_days`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pii_retention_days: Option<i64>,
-    /// `registration_ends_at`: date-time string, may be null; optional.
+    /// When the registration ends. `registration_ends_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_ends_at: Option<Timestamp>,
     /// `registration_fields`: map of string to [`CompetitionCreateRegistrationFields`]; optional.
@@ -1821,16 +1821,16 @@ pub struct CompetitionCreate {
     /// `registration_review`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_review: Option<bool>,
-    /// `registration_starts_at`: date-time string, may be null; optional.
+    /// When the registration starts. `registration_starts_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_starts_at: Option<Timestamp>,
-    /// `report_window_s`: integer; optional; default `0`.
+    /// Report window, in seconds. `report_window_s`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_window_s: Option<i64>,
-    /// `scoring_params`: JSON object; optional.
+    /// Tuning of the scoring rule. `scoring_params`: JSON object; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scoring_params: Option<JsonObject>,
-    /// `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`; optional.
+    /// Scoring rule that ranks the board; empty means the platform default, `flag_count`. `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`; optional.
     #[serde(
         default,
         with = "crate::serde_helpers::empty_as_none",
@@ -1840,13 +1840,13 @@ pub struct CompetitionCreate {
     /// `sessions`: list of [`CompetitionSessionInfo`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions: Option<Vec<CompetitionSessionInfo>>,
-    /// `silent`: boolean; optional; default `false`.
+    /// Whether the competition is a silent exercise: entrants do not see whether their own answers are right. `silent`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub silent: Option<bool>,
-    /// `starts_at`: date-time string, may be null; optional.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<Timestamp>,
-    /// `status`: [`CompetitionCreateStatus`]; optional; default `draft`.
+    /// Where it stands in its life cycle. `status`: [`CompetitionCreateStatus`]; optional; default `draft`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CompetitionCreateStatus>,
 }
@@ -1857,51 +1857,51 @@ impl crate::With for CompetitionCreate {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionDetail {
-    /// `id`: [`CompetitionId`].
+    /// Id of this item. `id`: [`CompetitionId`].
     pub id: CompetitionId,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     pub title: String,
-    /// `description`: map of string to string.
+    /// Description per locale (locale code to text). `description`: map of string to string.
     pub description: BTreeMap<String, String>,
-    /// `starts_at`: date-time string, may be null.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null.
     #[serde(default)]
     pub starts_at: Option<Timestamp>,
-    /// `ends_at`: date-time string, may be null.
+    /// When it ends; open-ended when unset. `ends_at`: date-time string, may be null.
     #[serde(default)]
     pub ends_at: Option<Timestamp>,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `updated_at`: date-time string, may be null.
+    /// When it was last changed. `updated_at`: date-time string, may be null.
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
-    /// `created_by`: string.
+    /// Id of the user who created it. `created_by`: string.
     pub created_by: String,
-    /// `created_by_name`: string.
+    /// Display name of the user who created it. `created_by_name`: string.
     pub created_by_name: String,
-    /// `challenge_ids`: list of [`ChallengeId`].
+    /// Ids of the challenges it includes. `challenge_ids`: list of [`ChallengeId`].
     pub challenge_ids: Vec<ChallengeId>,
-    /// `status`: [`CompetitionCreateStatus`]; default `published`.
+    /// Where it stands in its life cycle. `status`: [`CompetitionCreateStatus`]; default `published`.
     #[serde(default)]
     pub status: CompetitionCreateStatus,
-    /// `access`: [`CompetitionCreateAccess`]; default `public`.
+    /// Who may see and register for the competition. `access`: [`CompetitionCreateAccess`]; default `public`.
     #[serde(default)]
     pub access: CompetitionCreateAccess,
-    /// `series_id`: string.
+    /// Id of the competition series; empty for a one-off competition. `series_id`: string.
     #[serde(default)]
     pub series_id: String,
     /// `eval_standard`: boolean; default `false`.
     #[serde(default)]
     pub eval_standard: bool,
-    /// `corpus_sha`: string.
+    /// Git commit of the challenge corpus it is pinned to; empty when not pinned. `corpus_sha`: string.
     #[serde(default)]
     pub corpus_sha: String,
     /// `ordering`: list of [`BoardCriterion`].
     pub ordering: Vec<BoardCriterion>,
-    /// `agents_allowed`: boolean; default `true`.
+    /// Whether agents are allowed. `agents_allowed`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub agents_allowed: bool,
-    /// `authoring_enabled`: boolean; default `false`.
+    /// Whether authoring is enabled. `authoring_enabled`: boolean; default `false`.
     #[serde(default)]
     pub authoring_enabled: bool,
     /// `agent_pulse`: boolean; default `false`.
@@ -1910,10 +1910,10 @@ pub struct CompetitionDetail {
     /// `entrants_are_agents`: boolean; default `false`.
     #[serde(default)]
     pub entrants_are_agents: bool,
-    /// `authoring_starts_at`: date-time string, may be null.
+    /// When the authoring starts. `authoring_starts_at`: date-time string, may be null.
     #[serde(default)]
     pub authoring_starts_at: Option<Timestamp>,
-    /// `authoring_ends_at`: date-time string, may be null.
+    /// When the authoring ends. `authoring_ends_at`: date-time string, may be null.
     #[serde(default)]
     pub authoring_ends_at: Option<Timestamp>,
     /// `authoring_pending_per_team`: integer; default `0`.
@@ -1925,16 +1925,16 @@ pub struct CompetitionDetail {
     /// `authoring_terms_version`: string.
     #[serde(default)]
     pub authoring_terms_version: String,
-    /// `authoring_terms_url`: string.
+    /// URL of the authoring terms. `authoring_terms_url`: string.
     #[serde(default)]
     pub authoring_terms_url: String,
-    /// `registration_starts_at`: date-time string, may be null.
+    /// When the registration starts. `registration_starts_at`: date-time string, may be null.
     #[serde(default)]
     pub registration_starts_at: Option<Timestamp>,
-    /// `registration_ends_at`: date-time string, may be null.
+    /// When the registration ends. `registration_ends_at`: date-time string, may be null.
     #[serde(default)]
     pub registration_ends_at: Option<Timestamp>,
-    /// `max_team_size`: integer; default `0`.
+    /// Upper limit on the team size. `max_team_size`: integer; default `0`.
     #[serde(default)]
     pub max_team_size: i64,
     /// `registration_review`: boolean; default `false`.
@@ -1942,15 +1942,15 @@ pub struct CompetitionDetail {
     pub registration_review: bool,
     /// `registration_fields`: map of string to [`CompetitionCreateRegistrationFields`].
     pub registration_fields: BTreeMap<String, CompetitionCreateRegistrationFields>,
-    /// `pii_retention_days`: integer; default `0`.
+    /// Pii retention, in days. `pii_retention_days`: integer; default `0`.
     #[serde(default)]
     pub pii_retention_days: i64,
-    /// `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`.
+    /// Scoring rule that ranks the board; empty means the platform default, `flag_count`. `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub scoring_rule: Option<CompetitionCreateScoringRule>,
-    /// `scoring_params`: JSON object.
+    /// Tuning of the scoring rule. `scoring_params`: JSON object.
     pub scoring_params: JsonObject,
-    /// `silent`: boolean; default `false`.
+    /// Whether the competition is a silent exercise: entrants do not see whether their own answers are right. `silent`: boolean; default `false`.
     #[serde(default)]
     pub silent: bool,
     /// `anonymous_entry`: [`CompetitionCreateAnonymousEntry`]; default `forbidden`.
@@ -1959,30 +1959,30 @@ pub struct CompetitionDetail {
     /// `anonymous_entry_kind`: [`CompetitionCreateAnonymousEntryKind`]; default `pseudonymous`.
     #[serde(default)]
     pub anonymous_entry_kind: CompetitionCreateAnonymousEntryKind,
-    /// `scoring_locked`: boolean; default `false`.
+    /// Whether scoring is locked. `scoring_locked`: boolean; default `false`.
     #[serde(default)]
     pub scoring_locked: bool,
-    /// `phase`: [`CompetitionDetailPhase`]; default `running`.
+    /// Which part of its schedule it is in. `phase`: [`CompetitionDetailPhase`]; default `running`.
     #[serde(default)]
     pub phase: CompetitionDetailPhase,
     /// `sessions`: list of [`CompetitionSessionInfo`].
     pub sessions: Vec<CompetitionSessionInfo>,
-    /// `play_open`: boolean; default `true`.
+    /// Whether play is open. `play_open`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub play_open: bool,
-    /// `next_session_starts_at`: date-time string, may be null.
+    /// When the next session starts. `next_session_starts_at`: date-time string, may be null.
     #[serde(default)]
     pub next_session_starts_at: Option<Timestamp>,
-    /// `current_session_ends_at`: date-time string, may be null.
+    /// When the current session ends. `current_session_ends_at`: date-time string, may be null.
     #[serde(default)]
     pub current_session_ends_at: Option<Timestamp>,
-    /// `report_window_s`: integer; default `0`.
+    /// Report window, in seconds. `report_window_s`: integer; default `0`.
     #[serde(default)]
     pub report_window_s: i64,
-    /// `report_closes_at`: date-time string, may be null.
+    /// When the report closes. `report_closes_at`: date-time string, may be null.
     #[serde(default)]
     pub report_closes_at: Option<Timestamp>,
-    /// `is_awd_match`: boolean; default `false`.
+    /// Whether it is awd match. `is_awd_match`: boolean; default `false`.
     #[serde(default)]
     pub is_awd_match: bool,
     /// `ranks_by_match`: boolean; default `false`.
@@ -2003,22 +2003,22 @@ pub struct CompetitionDetail {
     /// `virtual_of`: string.
     #[serde(default)]
     pub virtual_of: String,
-    /// `can_replay`: boolean; default `false`.
+    /// Whether the caller can replay. `can_replay`: boolean; default `false`.
     #[serde(default)]
     pub can_replay: bool,
-    /// `registered_count`: integer; default `0`.
+    /// Number registered. `registered_count`: integer; default `0`.
     #[serde(default)]
     pub registered_count: i64,
-    /// `is_registered`: boolean; default `false`.
+    /// Whether it is registered. `is_registered`: boolean; default `false`.
     #[serde(default)]
     pub is_registered: bool,
-    /// `can_participate`: boolean; default `true`.
+    /// Whether the caller can participate. `can_participate`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub can_participate: bool,
-    /// `my_team_id`: [`TeamId`].
+    /// Id of the caller's team. `my_team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub my_team_id: TeamId,
-    /// `my_team_name`: string.
+    /// Name of the caller's team. `my_team_name`: string.
     #[serde(default)]
     pub my_team_name: String,
     /// `my_role`: [`CompetitionDetailMyRole`].
@@ -2035,19 +2035,19 @@ pub struct CompetitionDetail {
     pub my_solves: i64,
     /// `handbook`: map of string to string.
     pub handbook: BTreeMap<String, String>,
-    /// `handbook_updated_at`: date-time string, may be null.
+    /// When the handbook was updated. `handbook_updated_at`: date-time string, may be null.
     #[serde(default)]
     pub handbook_updated_at: Option<Timestamp>,
-    /// `attachments`: list of [`CompetitionAttachmentInfo`].
+    /// Files offered for download. `attachments`: list of [`CompetitionAttachmentInfo`].
     pub attachments: Vec<CompetitionAttachmentInfo>,
     /// `challenges`: list of [`ChallengeInfo`].
     pub challenges: Vec<ChallengeInfo>,
-    /// `challenge_count`: integer; default `0`.
+    /// Number of challenges. `challenge_count`: integer; default `0`.
     #[serde(default)]
     pub challenge_count: i64,
     /// `difficulty_counts`: map of string to integer.
     pub difficulty_counts: BTreeMap<String, i64>,
-    /// `registered_at`: date-time string, may be null.
+    /// When it was registered. `registered_at`: date-time string, may be null.
     #[serde(default)]
     pub registered_at: Option<Timestamp>,
 }
@@ -2134,14 +2134,14 @@ impl crate::With for CompetitionDetail {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionFormatPreset {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`.
+    /// Scoring rule that ranks the board; empty means the platform default, `flag_count`. `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub scoring_rule: Option<CompetitionCreateScoringRule>,
-    /// `scoring_params`: JSON object.
+    /// Tuning of the scoring rule. `scoring_params`: JSON object.
     pub scoring_params: JsonObject,
-    /// `silent`: boolean; default `false`.
+    /// Whether the competition is a silent exercise: entrants do not see whether their own answers are right. `silent`: boolean; default `false`.
     #[serde(default)]
     pub silent: bool,
     /// `needs_awd_match`: boolean; default `false`.
@@ -2150,7 +2150,7 @@ pub struct CompetitionFormatPreset {
     /// `needs_report_window`: boolean; default `false`.
     #[serde(default)]
     pub needs_report_window: bool,
-    /// `authoring_enabled`: boolean; default `false`.
+    /// Whether authoring is enabled. `authoring_enabled`: boolean; default `false`.
     #[serde(default)]
     pub authoring_enabled: bool,
     /// `awd_attacker`: [`AwdAttacker`]; default `none`.
@@ -2169,180 +2169,180 @@ impl crate::With for CompetitionFormatPreset {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionInfo {
-    /// `id`: [`CompetitionId`].
+    /// Id of this competition. `id`: [`CompetitionId`].
     pub id: CompetitionId,
-    /// `title`: string.
+    /// Title of the competition. `title`: string.
     pub title: String,
-    /// `description`: map of string to string.
+    /// The competition's description per locale (locale code to text). `description`: map of string to string.
     pub description: BTreeMap<String, String>,
-    /// `starts_at`: date-time string, may be null.
+    /// When play opens. `starts_at`: date-time string, may be null.
     #[serde(default)]
     pub starts_at: Option<Timestamp>,
-    /// `ends_at`: date-time string, may be null.
+    /// When play closes. `ends_at`: date-time string, may be null.
     #[serde(default)]
     pub ends_at: Option<Timestamp>,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `updated_at`: date-time string, may be null.
+    /// When it was last changed. `updated_at`: date-time string, may be null.
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
-    /// `created_by`: string.
+    /// Id of the user who created the competition. `created_by`: string.
     pub created_by: String,
-    /// `created_by_name`: string.
+    /// Display name of the user who created it. `created_by_name`: string.
     pub created_by_name: String,
-    /// `challenge_ids`: list of [`ChallengeId`].
+    /// Ids of the competition's challenges. `challenge_ids`: list of [`ChallengeId`].
     pub challenge_ids: Vec<ChallengeId>,
-    /// `status`: [`CompetitionCreateStatus`]; default `published`.
+    /// Visibility: only `published` competitions reach users who do not administer them. `status`: [`CompetitionCreateStatus`]; default `published`.
     #[serde(default)]
     pub status: CompetitionCreateStatus,
-    /// `access`: [`CompetitionCreateAccess`]; default `public`.
+    /// Who may take part: `public` is open, `private_listed` is listed but needs an invitation, `private_hidden` is also hidden from the uninvited. `access`: [`CompetitionCreateAccess`]; default `public`.
     #[serde(default)]
     pub access: CompetitionCreateAccess,
-    /// `series_id`: string.
+    /// Id of the series this competition is one occurrence of; empty for a one-off. `series_id`: string.
     #[serde(default)]
     pub series_id: String,
-    /// `eval_standard`: boolean; default `false`.
+    /// Whether the competition is part of the standard set for model evaluation (an operator setting). `eval_standard`: boolean; default `false`.
     #[serde(default)]
     pub eval_standard: bool,
-    /// `corpus_sha`: string.
+    /// Git commit of the challenge corpus it is pinned to; empty when not pinned. `corpus_sha`: string.
     #[serde(default)]
     pub corpus_sha: String,
-    /// `ordering`: list of [`BoardCriterion`].
+    /// What the board ranks by: the first criterion decides, the rest break ties. `ordering`: list of [`BoardCriterion`].
     pub ordering: Vec<BoardCriterion>,
-    /// `agents_allowed`: boolean; default `true`.
+    /// Whether a user may enter their own agent. `agents_allowed`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub agents_allowed: bool,
-    /// `authoring_enabled`: boolean; default `false`.
+    /// Whether entrants are asked to write challenges. `authoring_enabled`: boolean; default `false`.
     #[serde(default)]
     pub authoring_enabled: bool,
-    /// `agent_pulse`: boolean; default `false`.
+    /// Whether the competition's wall shows its agents' model traffic. `agent_pulse`: boolean; default `false`.
     #[serde(default)]
     pub agent_pulse: bool,
-    /// `entrants_are_agents`: boolean; default `false`.
+    /// Whether the entrants are dispatched agents rather than people (an agent exhibition). `entrants_are_agents`: boolean; default `false`.
     #[serde(default)]
     pub entrants_are_agents: bool,
-    /// `authoring_starts_at`: date-time string, may be null.
+    /// When challenge authoring opens; unset means it follows the event. `authoring_starts_at`: date-time string, may be null.
     #[serde(default)]
     pub authoring_starts_at: Option<Timestamp>,
-    /// `authoring_ends_at`: date-time string, may be null.
+    /// When challenge authoring closes; unset means it follows the event. `authoring_ends_at`: date-time string, may be null.
     #[serde(default)]
     pub authoring_ends_at: Option<Timestamp>,
-    /// `authoring_pending_per_team`: integer; default `0`.
+    /// Most authored challenges a team may have waiting for review; 0 means the platform's default. `authoring_pending_per_team`: integer; default `0`.
     #[serde(default)]
     pub authoring_pending_per_team: i64,
-    /// `authoring_queue_capacity`: integer; default `0`.
+    /// Most authored challenges the review queue holds; 0 means no limit. `authoring_queue_capacity`: integer; default `0`.
     #[serde(default)]
     pub authoring_queue_capacity: i64,
-    /// `authoring_terms_version`: string.
+    /// Version of the contributor agreement an author must accept; empty when none is asked. `authoring_terms_version`: string.
     #[serde(default)]
     pub authoring_terms_version: String,
-    /// `authoring_terms_url`: string.
+    /// Where to read the contributor agreement; empty when none is asked. `authoring_terms_url`: string.
     #[serde(default)]
     pub authoring_terms_url: String,
-    /// `registration_starts_at`: date-time string, may be null.
+    /// When registration opens. `registration_starts_at`: date-time string, may be null.
     #[serde(default)]
     pub registration_starts_at: Option<Timestamp>,
-    /// `registration_ends_at`: date-time string, may be null.
+    /// When registration closes. `registration_ends_at`: date-time string, may be null.
     #[serde(default)]
     pub registration_ends_at: Option<Timestamp>,
-    /// `max_team_size`: integer; default `0`.
+    /// Most members a team may have here; 0 means no limit of its own. `max_team_size`: integer; default `0`.
     #[serde(default)]
     pub max_team_size: i64,
-    /// `registration_review`: boolean; default `false`.
+    /// Whether an organiser must approve each registration. `registration_review`: boolean; default `false`.
     #[serde(default)]
     pub registration_review: bool,
-    /// `registration_fields`: map of string to [`CompetitionCreateRegistrationFields`].
+    /// Which personal details the registration form asks for, by field name. `registration_fields`: map of string to [`CompetitionCreateRegistrationFields`].
     pub registration_fields: BTreeMap<String, CompetitionCreateRegistrationFields>,
-    /// `pii_retention_days`: integer; default `0`.
+    /// How long entrants' personal details are kept, in days. `pii_retention_days`: integer; default `0`.
     #[serde(default)]
     pub pii_retention_days: i64,
-    /// `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`.
+    /// Scoring rule that ranks the board; empty means the platform default, `flag_count`. `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub scoring_rule: Option<CompetitionCreateScoringRule>,
-    /// `scoring_params`: JSON object.
+    /// Tuning of the scoring rule. `scoring_params`: JSON object.
     pub scoring_params: JsonObject,
-    /// `silent`: boolean; default `false`.
+    /// Whether this is a silent exercise: entrants do not see whether their own answers are right. `silent`: boolean; default `false`.
     #[serde(default)]
     pub silent: bool,
-    /// `anonymous_entry`: [`CompetitionCreateAnonymousEntry`]; default `forbidden`.
+    /// Whether an entrant may withhold their identity: `forbidden`, `optional` or `required`. `anonymous_entry`: [`CompetitionCreateAnonymousEntry`]; default `forbidden`.
     #[serde(default)]
     pub anonymous_entry: CompetitionCreateAnonymousEntry,
-    /// `anonymous_entry_kind`: [`CompetitionCreateAnonymousEntryKind`]; default `pseudonymous`.
+    /// What a withheld identity looks like: `pseudonymous` or `hidden`. `anonymous_entry_kind`: [`CompetitionCreateAnonymousEntryKind`]; default `pseudonymous`.
     #[serde(default)]
     pub anonymous_entry_kind: CompetitionCreateAnonymousEntryKind,
-    /// `scoring_locked`: boolean; default `false`.
+    /// Whether the scoring rule can no longer be changed. `scoring_locked`: boolean; default `false`.
     #[serde(default)]
     pub scoring_locked: bool,
-    /// `phase`: [`CompetitionDetailPhase`]; default `running`.
+    /// Whether the competition is `upcoming`, `running` or `past`, by the platform's clock. `phase`: [`CompetitionDetailPhase`]; default `running`.
     #[serde(default)]
     pub phase: CompetitionDetailPhase,
-    /// `sessions`: list of [`CompetitionSessionInfo`].
+    /// Play sessions within the event; empty when play runs in one window. `sessions`: list of [`CompetitionSessionInfo`].
     pub sessions: Vec<CompetitionSessionInfo>,
-    /// `play_open`: boolean; default `true`.
+    /// Whether play is open right now (false between sessions even while `running`). `play_open`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub play_open: bool,
-    /// `next_session_starts_at`: date-time string, may be null.
+    /// When play reopens; `None` when no session is left. `next_session_starts_at`: date-time string, may be null.
     #[serde(default)]
     pub next_session_starts_at: Option<Timestamp>,
-    /// `current_session_ends_at`: date-time string, may be null.
+    /// When the current session closes; `None` outside a session. `current_session_ends_at`: date-time string, may be null.
     #[serde(default)]
     pub current_session_ends_at: Option<Timestamp>,
-    /// `report_window_s`: integer; default `0`.
+    /// How long after the event the engagement report can still be written, in seconds; 0 means it closes with the event. `report_window_s`: integer; default `0`.
     #[serde(default)]
     pub report_window_s: i64,
-    /// `report_closes_at`: date-time string, may be null.
+    /// When the report window closes; `None` for a competition without an end. `report_closes_at`: date-time string, may be null.
     #[serde(default)]
     pub report_closes_at: Option<Timestamp>,
-    /// `is_awd_match`: boolean; default `false`.
+    /// Whether the competition runs an AWD round loop. `is_awd_match`: boolean; default `false`.
     #[serde(default)]
     pub is_awd_match: bool,
-    /// `ranks_by_match`: boolean; default `false`.
+    /// Whether the standings come from the AWD match rather than the scoring rule (a match with no challenges). `ranks_by_match`: boolean; default `false`.
     #[serde(default)]
     pub ranks_by_match: bool,
-    /// `awd_clock`: [`AwdClockBrief`], may be null.
+    /// The AWD round clock, for a match that is scheduled; `None` otherwise. `awd_clock`: [`AwdClockBrief`], may be null.
     #[serde(default)]
     pub awd_clock: Option<AwdClockBrief>,
-    /// `prices_challenges`: boolean; default `false`.
+    /// Whether the board puts a point value on each challenge. `prices_challenges`: boolean; default `false`.
     #[serde(default)]
     pub prices_challenges: bool,
-    /// `expects_report`: boolean; default `false`.
+    /// Whether every team owes a written engagement report. `expects_report`: boolean; default `false`.
     #[serde(default)]
     pub expects_report: bool,
-    /// `invitations_blocked`: [`CompetitionDetailInvitationsBlocked`].
+    /// Why an invitation cannot be acted on yet (`not_open_yet` or `closed`); empty when it can. `invitations_blocked`: [`CompetitionDetailInvitationsBlocked`].
     #[serde(default)]
     pub invitations_blocked: CompetitionDetailInvitationsBlocked,
-    /// `virtual_of`: string.
+    /// Id of the competition this is a virtual replay of; empty for a real one. `virtual_of`: string.
     #[serde(default)]
     pub virtual_of: String,
-    /// `can_replay`: boolean; default `false`.
+    /// Whether the caller can replay this competition on their own clock. `can_replay`: boolean; default `false`.
     #[serde(default)]
     pub can_replay: bool,
-    /// `registered_count`: integer; default `0`.
+    /// Number of registered teams. `registered_count`: integer; default `0`.
     #[serde(default)]
     pub registered_count: i64,
-    /// `is_registered`: boolean; default `false`.
+    /// Whether the caller is registered. `is_registered`: boolean; default `false`.
     #[serde(default)]
     pub is_registered: bool,
-    /// `can_participate`: boolean; default `true`.
+    /// Whether the caller may register: always for a public competition, otherwise only when invited or an administrator. `can_participate`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub can_participate: bool,
-    /// `my_team_id`: [`TeamId`].
+    /// Id of the caller's team here; empty when not registered. `my_team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub my_team_id: TeamId,
-    /// `my_team_name`: string.
+    /// Name of the caller's team here; empty when not registered. `my_team_name`: string.
     #[serde(default)]
     pub my_team_name: String,
-    /// `my_role`: [`CompetitionDetailMyRole`].
+    /// The caller's role in their team: `captain` or `member`; empty when not registered. `my_role`: [`CompetitionDetailMyRole`].
     #[serde(default)]
     pub my_role: CompetitionDetailMyRole,
-    /// `my_rank`: integer; default `-1`.
+    /// The caller's team's position on the board; -1 when not computed. `my_rank`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub my_rank: i64,
-    /// `my_score`: integer; default `-1`.
+    /// The caller's team's score; -1 when not computed. `my_score`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub my_score: i64,
-    /// `my_solves`: integer; default `-1`.
+    /// Number of challenges the caller's team solved; -1 when not computed. `my_solves`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub my_solves: i64,
 }
@@ -2422,22 +2422,22 @@ impl crate::With for CompetitionInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionMembershipInfo {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `competition_title`: string.
+    /// Title of the competition. `competition_title`: string.
     pub competition_title: String,
     /// `competition_phase`: [`CompetitionDetailPhase`].
     pub competition_phase: CompetitionDetailPhase,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     pub team_name: String,
     /// `role`: [`CompetitionMembershipInfoRole`].
     pub role: CompetitionMembershipInfoRole,
-    /// `is_awd_match`: boolean; default `false`.
+    /// Whether it is awd match. `is_awd_match`: boolean; default `false`.
     #[serde(default)]
     pub is_awd_match: bool,
-    /// `silent`: boolean; default `false`.
+    /// Whether the competition is a silent exercise: entrants do not see whether their own answers are right. `silent`: boolean; default `false`.
     #[serde(default)]
     pub silent: bool,
     /// `expects_report`: boolean; default `false`.
@@ -2446,22 +2446,22 @@ pub struct CompetitionMembershipInfo {
     /// `reports_awaiting_verdict`: integer; default `0`.
     #[serde(default)]
     pub reports_awaiting_verdict: i64,
-    /// `authoring_enabled`: boolean; default `false`.
+    /// Whether authoring is enabled. `authoring_enabled`: boolean; default `false`.
     #[serde(default)]
     pub authoring_enabled: bool,
-    /// `has_handbook`: boolean; default `false`.
+    /// Whether it has a handbook. `has_handbook`: boolean; default `false`.
     #[serde(default)]
     pub has_handbook: bool,
-    /// `has_attachments`: boolean; default `false`.
+    /// Whether it has attachments. `has_attachments`: boolean; default `false`.
     #[serde(default)]
     pub has_attachments: bool,
     /// `running_instances`: integer; default `0`.
     #[serde(default)]
     pub running_instances: i64,
-    /// `starts_at`: date-time string, may be null.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null.
     #[serde(default)]
     pub starts_at: Option<Timestamp>,
-    /// `ends_at`: date-time string, may be null.
+    /// When it ends; open-ended when unset. `ends_at`: date-time string, may be null.
     #[serde(default)]
     pub ends_at: Option<Timestamp>,
     /// `ranks_by_match`: boolean; default `false`.
@@ -2473,7 +2473,7 @@ pub struct CompetitionMembershipInfo {
     /// `my_rank`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub my_rank: i64,
-    /// `competition_team_count`: integer; default `0`.
+    /// Number of competition teams. `competition_team_count`: integer; default `0`.
     #[serde(default)]
     pub competition_team_count: i64,
 }
@@ -2511,17 +2511,17 @@ impl crate::With for CompetitionMembershipInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionRecords {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `scoring_rule`: string.
+    /// Scoring rule that ranks the board; empty means the platform default, `flag_count`. `scoring_rule`: string.
     #[serde(default)]
     pub scoring_rule: String,
-    /// `exported_at`: date-time string.
+    /// When it was exported. `exported_at`: date-time string.
     pub exported_at: Timestamp,
-    /// `challenge_ids`: list of [`ChallengeId`].
+    /// Ids of the challenges it includes. `challenge_ids`: list of [`ChallengeId`].
     pub challenge_ids: Vec<ChallengeId>,
     /// `teams`: list of [`RecordTeam`].
     pub teams: Vec<RecordTeam>,
@@ -2558,12 +2558,12 @@ impl crate::With for CompetitionRecords {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionRegistrationInfo {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `registered_at`: date-time string, may be null.
+    /// When it was registered. `registered_at`: date-time string, may be null.
     #[serde(default)]
     pub registered_at: Option<Timestamp>,
 }
@@ -2599,7 +2599,7 @@ impl crate::With for CompetitionScoreDistribution {}
 pub struct CompetitionScoreHistory {
     /// `series`: list of [`ScoreHistorySeries`].
     pub series: Vec<ScoreHistorySeries>,
-    /// `generated_at`: epoch seconds; default `0.0`.
+    /// When it was generated. `generated_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub generated_at: UnixTime,
 }
@@ -2610,16 +2610,16 @@ impl crate::With for CompetitionScoreHistory {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionSeriesConfig {
-    /// `access`: [`CompetitionCreateAccess`]; optional; default `public`.
+    /// Who may see and register for the competition. `access`: [`CompetitionCreateAccess`]; optional; default `public`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<CompetitionCreateAccess>,
-    /// `description`: string; optional.
+    /// Longer text describing it, as written by its author. `description`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `duration_seconds`: integer; optional; default `10800`.
+    /// Duration, in seconds. `duration_seconds`: integer; optional; default `10800`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<i64>,
-    /// `enabled`: boolean; optional; default `false`.
+    /// Whether it is switched on. `enabled`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// `every_n_weeks`: integer; optional; default `1`.
@@ -2631,25 +2631,25 @@ pub struct CompetitionSeriesConfig {
     /// `hour`: integer; optional; default `20`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hour: Option<i64>,
-    /// `lead_seconds`: integer; optional; default `172800`.
+    /// Lead, in seconds. `lead_seconds`: integer; optional; default `172800`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_seconds: Option<i64>,
     /// `minute`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minute: Option<i64>,
-    /// `name`: string; optional.
+    /// Name shown for it. `name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `pool`: list of string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<Vec<String>>,
-    /// `report_window_s`: integer; optional; default `0`.
+    /// Report window, in seconds. `report_window_s`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_window_s: Option<i64>,
-    /// `scoring_params`: JSON object; optional.
+    /// Tuning of the scoring rule. `scoring_params`: JSON object; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scoring_params: Option<JsonObject>,
-    /// `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`; optional.
+    /// Scoring rule that ranks the board; empty means the platform default, `flag_count`. `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`; optional.
     #[serde(
         default,
         with = "crate::serde_helpers::empty_as_none",
@@ -2659,10 +2659,10 @@ pub struct CompetitionSeriesConfig {
     /// `slate_size`: integer; optional; default `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slate_size: Option<i64>,
-    /// `status`: [`CompetitionCreateStatus`]; optional; default `published`.
+    /// Where it stands in its life cycle. `status`: [`CompetitionCreateStatus`]; optional; default `published`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CompetitionCreateStatus>,
-    /// `timezone`: string; optional; default `UTC`.
+    /// IANA time zone name, such as `Asia/Shanghai`. `timezone`: string; optional; default `UTC`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// `title_template`: string; optional.
@@ -2679,10 +2679,10 @@ impl crate::With for CompetitionSeriesConfig {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionSeriesInfo {
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `enabled`: boolean; default `false`.
+    /// Whether it is switched on. `enabled`: boolean; default `false`.
     #[serde(default)]
     pub enabled: bool,
     /// `weekday`: integer; default `5`.
@@ -2694,7 +2694,7 @@ pub struct CompetitionSeriesInfo {
     /// `minute`: integer; default `0`.
     #[serde(default)]
     pub minute: i64,
-    /// `timezone`: string; default `UTC`.
+    /// IANA time zone name, such as `Asia/Shanghai`. `timezone`: string; default `UTC`.
     #[serde(default = "defaults::d_str_utc_10")]
     pub timezone: String,
     /// `every_n_weeks`: integer; default `1`.
@@ -2703,16 +2703,16 @@ pub struct CompetitionSeriesInfo {
     /// `first_at`: date-time string, may be null.
     #[serde(default)]
     pub first_at: Option<Timestamp>,
-    /// `lead_seconds`: integer; default `172800`.
+    /// Lead, in seconds. `lead_seconds`: integer; default `172800`.
     #[serde(default = "defaults::d_i64_172800")]
     pub lead_seconds: i64,
     /// `title_template`: string.
     #[serde(default)]
     pub title_template: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     #[serde(default)]
     pub description: String,
-    /// `duration_seconds`: integer; default `10800`.
+    /// Duration, in seconds. `duration_seconds`: integer; default `10800`.
     #[serde(default = "defaults::d_i64_10800")]
     pub duration_seconds: i64,
     /// `pool`: list of string.
@@ -2720,27 +2720,27 @@ pub struct CompetitionSeriesInfo {
     /// `slate_size`: integer; default `1`.
     #[serde(default = "defaults::d_i64_1")]
     pub slate_size: i64,
-    /// `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`.
+    /// Scoring rule that ranks the board; empty means the platform default, `flag_count`. `scoring_rule`: [`CompetitionCreateScoringRule`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub scoring_rule: Option<CompetitionCreateScoringRule>,
-    /// `scoring_params`: JSON object.
+    /// Tuning of the scoring rule. `scoring_params`: JSON object.
     pub scoring_params: JsonObject,
-    /// `status`: [`CompetitionCreateStatus`]; default `published`.
+    /// Where it stands in its life cycle. `status`: [`CompetitionCreateStatus`]; default `published`.
     #[serde(default)]
     pub status: CompetitionCreateStatus,
-    /// `access`: [`CompetitionCreateAccess`]; default `public`.
+    /// Who may see and register for the competition. `access`: [`CompetitionCreateAccess`]; default `public`.
     #[serde(default)]
     pub access: CompetitionCreateAccess,
-    /// `report_window_s`: integer; default `0`.
+    /// Report window, in seconds. `report_window_s`: integer; default `0`.
     #[serde(default)]
     pub report_window_s: i64,
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_by`: string.
+    /// Id of the user who created it. `created_by`: string.
     #[serde(default)]
     pub created_by: String,
     /// `next_occurrence_at`: date-time string, may be null.
@@ -2749,15 +2749,15 @@ pub struct CompetitionSeriesInfo {
     /// `occurrences_spawned`: integer; default `0`.
     #[serde(default)]
     pub occurrences_spawned: i64,
-    /// `spawn_job_enabled`: boolean; default `false`.
+    /// Whether spawn job is enabled. `spawn_job_enabled`: boolean; default `false`.
     #[serde(default)]
     pub spawn_job_enabled: bool,
-    /// `defensible_pool_count`: integer; default `0`.
+    /// Number of defensible pools. `defensible_pool_count`: integer; default `0`.
     #[serde(default)]
     pub defensible_pool_count: i64,
-    /// `unknown_pool_ids`: list of string.
+    /// Ids of the unknown pools. `unknown_pool_ids`: list of string.
     pub unknown_pool_ids: Vec<String>,
-    /// `shared_pool_ids`: list of string.
+    /// Ids of the shared pools. `shared_pool_ids`: list of string.
     pub shared_pool_ids: Vec<String>,
 }
 
@@ -2767,9 +2767,9 @@ impl crate::With for CompetitionSeriesInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionSessionInfo {
-    /// `starts_at`: date-time string.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string.
     pub starts_at: Timestamp,
-    /// `ends_at`: date-time string.
+    /// When it ends; open-ended when unset. `ends_at`: date-time string.
     pub ends_at: Timestamp,
 }
 
@@ -2779,13 +2779,13 @@ impl crate::With for CompetitionSessionInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionUpdate {
-    /// `access`: [`CompetitionCreateAccess`], may be null; optional.
+    /// Who may see and register for the competition. `access`: [`CompetitionCreateAccess`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<CompetitionCreateAccess>,
     /// `agent_pulse`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_pulse: Option<bool>,
-    /// `agents_allowed`: boolean, may be null; optional.
+    /// Whether agents are allowed. `agents_allowed`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agents_allowed: Option<bool>,
     /// `anonymous_entry`: [`CompetitionCreateAnonymousEntry`], may be null; optional.
@@ -2794,10 +2794,10 @@ pub struct CompetitionUpdate {
     /// `anonymous_entry_kind`: [`CompetitionCreateAnonymousEntryKind`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymous_entry_kind: Option<CompetitionCreateAnonymousEntryKind>,
-    /// `authoring_enabled`: boolean, may be null; optional.
+    /// Whether authoring is enabled. `authoring_enabled`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_enabled: Option<bool>,
-    /// `authoring_ends_at`: date-time string, may be null; optional.
+    /// When the authoring ends. `authoring_ends_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_ends_at: Option<Timestamp>,
     /// `authoring_pending_per_team`: integer, may be null; optional.
@@ -2806,25 +2806,25 @@ pub struct CompetitionUpdate {
     /// `authoring_queue_capacity`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_queue_capacity: Option<i64>,
-    /// `authoring_starts_at`: date-time string, may be null; optional.
+    /// When the authoring starts. `authoring_starts_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_starts_at: Option<Timestamp>,
-    /// `authoring_terms_url`: string, may be null; optional.
+    /// URL of the authoring terms. `authoring_terms_url`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_terms_url: Option<String>,
     /// `authoring_terms_version`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authoring_terms_version: Option<String>,
-    /// `challenge_ids`: list of [`ChallengeId`], may be null; optional.
+    /// Ids of the challenges it includes. `challenge_ids`: list of [`ChallengeId`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge_ids: Option<Vec<ChallengeId>>,
-    /// `corpus_sha`: string, may be null; optional.
+    /// Git commit of the challenge corpus it is pinned to; empty when not pinned. `corpus_sha`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corpus_sha: Option<String>,
-    /// `description`: map of string to string, may be null; optional.
+    /// Description per locale (locale code to text). `description`: map of string to string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<BTreeMap<String, String>>,
-    /// `ends_at`: date-time string, may be null; optional.
+    /// When it ends; open-ended when unset. `ends_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<Timestamp>,
     /// `entrants_are_agents`: boolean, may be null; optional.
@@ -2836,13 +2836,13 @@ pub struct CompetitionUpdate {
     /// `handbook`: map of string to string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handbook: Option<BTreeMap<String, String>>,
-    /// `max_team_size`: integer, may be null; optional.
+    /// Upper limit on the team size. `max_team_size`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_team_size: Option<i64>,
-    /// `pii_retention_days`: integer, may be null; optional.
+    /// Pii retention, in days. `pii_retention_days`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pii_retention_days: Option<i64>,
-    /// `registration_ends_at`: date-time string, may be null; optional.
+    /// When the registration ends. `registration_ends_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_ends_at: Option<Timestamp>,
     /// `registration_fields`: map of string to [`CompetitionCreateRegistrationFields`], may be null; optional.
@@ -2851,31 +2851,31 @@ pub struct CompetitionUpdate {
     /// `registration_review`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_review: Option<bool>,
-    /// `registration_starts_at`: date-time string, may be null; optional.
+    /// When the registration starts. `registration_starts_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_starts_at: Option<Timestamp>,
-    /// `report_window_s`: integer, may be null; optional.
+    /// Report window, in seconds. `report_window_s`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_window_s: Option<i64>,
-    /// `scoring_params`: JSON object, may be null; optional.
+    /// Tuning of the scoring rule. `scoring_params`: JSON object, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scoring_params: Option<JsonObject>,
-    /// `scoring_rule`: [`CompetitionUpdateScoringRule`], may be null; optional.
+    /// Scoring rule that ranks the board; empty means the platform default, `flag_count`. `scoring_rule`: [`CompetitionUpdateScoringRule`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scoring_rule: Option<CompetitionUpdateScoringRule>,
     /// `sessions`: list of [`CompetitionSessionInfo`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions: Option<Vec<CompetitionSessionInfo>>,
-    /// `silent`: boolean, may be null; optional.
+    /// Whether the competition is a silent exercise: entrants do not see whether their own answers are right. `silent`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub silent: Option<bool>,
-    /// `starts_at`: date-time string, may be null; optional.
+    /// When it starts; open-ended when unset. `starts_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<Timestamp>,
-    /// `status`: [`CompetitionCreateStatus`], may be null; optional.
+    /// Where it stands in its life cycle. `status`: [`CompetitionCreateStatus`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CompetitionCreateStatus>,
-    /// `title`: string, may be null; optional.
+    /// Title shown for it. `title`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
@@ -2886,13 +2886,13 @@ impl crate::With for CompetitionUpdate {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalLeaderboard {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `challenge_count`: integer; default `0`.
+    /// Number of challenges. `challenge_count`: integer; default `0`.
     #[serde(default)]
     pub challenge_count: i64,
-    /// `corpus_sha`: string.
+    /// Git commit of the challenge corpus it is pinned to; empty when not pinned. `corpus_sha`: string.
     #[serde(default)]
     pub corpus_sha: String,
     /// `dimensions`: list of string.
@@ -2931,16 +2931,16 @@ impl crate::With for EvalLeaderboard {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GrantCompetitionAdminRequest {
-    /// `email`: string; optional.
+    /// Email address. `email`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// `reason`: string; optional.
+    /// Why, in words; empty when no reason applies. `reason`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// `role`: [`CompetitionAdminInfoRole`]; optional; default `admin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<CompetitionAdminInfoRole>,
-    /// `user_id`: [`UserId`]; optional.
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
 }
@@ -2951,13 +2951,13 @@ impl crate::With for GrantCompetitionAdminRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessStanding {
-    /// `rank`: integer; default `0`.
+    /// Position on the board, 1 for the top. `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `harness_id`: string.
+    /// Id of the agent harness involved. `harness_id`: string.
     #[serde(default)]
     pub harness_id: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `models`: integer; default `0`.
@@ -2969,16 +2969,16 @@ pub struct HarnessStanding {
     /// `challenges_solved`: integer; default `0`.
     #[serde(default)]
     pub challenges_solved: i64,
-    /// `solve_rate`: number; default `0.0`.
+    /// Share solved, from 0 to 1. `solve_rate`: number; default `0.0`.
     #[serde(default)]
     pub solve_rate: f64,
     /// `questions_solved`: integer; default `0`.
     #[serde(default)]
     pub questions_solved: i64,
-    /// `total_tokens`: integer; default `0`.
+    /// Total, in model tokens. `total_tokens`: integer; default `0`.
     #[serde(default)]
     pub total_tokens: i64,
-    /// `cost_usd`: number; default `0.0`.
+    /// Cost, in US dollars. `cost_usd`: number; default `0.0`.
     #[serde(default)]
     pub cost_usd: f64,
     /// `agent`: [`AgentEntrantInfo`], may be null.
@@ -2998,10 +2998,10 @@ pub struct LeaderboardCell {
     /// `attempted`: integer; default `0`.
     #[serde(default)]
     pub attempted: i64,
-    /// `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
-    /// `solve_rate`: number; default `0.0`.
+    /// Share solved, from 0 to 1. `solve_rate`: number; default `0.0`.
     #[serde(default)]
     pub solve_rate: f64,
 }
@@ -3012,22 +3012,22 @@ impl crate::With for LeaderboardCell {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ModelStanding {
-    /// `rank`: integer; default `0`.
+    /// Position on the board, 1 for the top. `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     #[serde(default)]
     pub model_id: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub flavor: Option<Flavor>,
     /// `vendor`: string.
     #[serde(default)]
     pub vendor: String,
-    /// `vendor_display_name`: string.
+    /// Display name of the vendor. `vendor_display_name`: string.
     #[serde(default)]
     pub vendor_display_name: String,
     /// `provider_model`: string.
@@ -3047,25 +3047,25 @@ pub struct ModelStanding {
     /// `challenges_solved`: integer; default `0`.
     #[serde(default)]
     pub challenges_solved: i64,
-    /// `solve_rate`: number; default `0.0`.
+    /// Share solved, from 0 to 1. `solve_rate`: number; default `0.0`.
     #[serde(default)]
     pub solve_rate: f64,
     /// `questions_solved`: integer; default `0`.
     #[serde(default)]
     pub questions_solved: i64,
-    /// `input_tokens`: integer; default `0`.
+    /// Input, in model tokens. `input_tokens`: integer; default `0`.
     #[serde(default)]
     pub input_tokens: i64,
-    /// `output_tokens`: integer; default `0`.
+    /// Output, in model tokens. `output_tokens`: integer; default `0`.
     #[serde(default)]
     pub output_tokens: i64,
-    /// `total_tokens`: integer; default `0`.
+    /// Total, in model tokens. `total_tokens`: integer; default `0`.
     #[serde(default)]
     pub total_tokens: i64,
     /// `tokens_per_solve`: number; default `0.0`.
     #[serde(default)]
     pub tokens_per_solve: f64,
-    /// `cost_usd`: number; default `0.0`.
+    /// Cost, in US dollars. `cost_usd`: number; default `0.0`.
     #[serde(default)]
     pub cost_usd: f64,
     /// `cost_per_solve`: number; default `0.0`.
@@ -3074,10 +3074,10 @@ pub struct ModelStanding {
     /// `avg_turns`: number; default `0.0`.
     #[serde(default)]
     pub avg_turns: f64,
-    /// `max_samples`: integer; default `0`.
+    /// Upper limit on the samples. `max_samples`: integer; default `0`.
     #[serde(default)]
     pub max_samples: i64,
-    /// `corpus_sha`: string.
+    /// Git commit of the challenge corpus it is pinned to; empty when not pinned. `corpus_sha`: string.
     #[serde(default)]
     pub corpus_sha: String,
     /// `breakdowns`: map of string to list of [`LeaderboardCell`].
@@ -3090,22 +3090,22 @@ impl crate::With for ModelStanding {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MyRegistrationResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
     /// `form`: [`RegistrationFormSpec`].
     pub form: RegistrationFormSpec,
     /// `registered`: boolean; default `false`.
     #[serde(default)]
     pub registered: bool,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
-    /// `updated_at`: date-time string, may be null.
+    /// When it was last changed. `updated_at`: date-time string, may be null.
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
     /// `missing_required`: list of string.
     pub missing_required: Vec<String>,
-    /// `real_name`: string.
+    /// The person's legal name, as given on a registration form. `real_name`: string.
     #[serde(default)]
     pub real_name: String,
     /// `phone`: string.
@@ -3131,10 +3131,10 @@ pub struct MyRegistrationResponse {
     pub undergrad_school: String,
     /// `specialties`: list of string.
     pub specialties: Vec<String>,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
     /// `team_honors`: string.
@@ -3143,16 +3143,16 @@ pub struct MyRegistrationResponse {
     /// `team_has_logo`: boolean; default `false`.
     #[serde(default)]
     pub team_has_logo: bool,
-    /// `is_captain`: boolean; default `false`.
+    /// Whether it is captain. `is_captain`: boolean; default `false`.
     #[serde(default)]
     pub is_captain: bool,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `approved`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `approved`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `review_note`: string.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string.
     #[serde(default)]
     pub review_note: String,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
     /// `team_anonymous`: boolean; default `false`.
@@ -3197,14 +3197,14 @@ impl crate::With for MyRegistrationResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeRegister {
-    /// `url`: string.
+    /// URL where it can be reached. `url`: string.
     pub url: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     pub display_name: String,
-    /// `capacity`: integer; optional; default `50`.
+    /// Most instances it can run at once. `capacity`: integer; optional; default `50`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<i64>,
-    /// `labels`: map of string to string; optional.
+    /// Key/value labels attached to it. `labels`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
 }
@@ -3215,52 +3215,52 @@ impl crate::With for NodeRegister {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeRegisterResponse {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `url`: string.
+    /// URL where it can be reached. `url`: string.
     pub url: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `capacity`: integer; default `0`.
+    /// Most instances it can run at once. `capacity`: integer; default `0`.
     #[serde(default)]
     pub capacity: i64,
     /// `running`: integer; default `0`.
     #[serde(default)]
     pub running: i64,
-    /// `is_healthy`: boolean; default `true`.
+    /// Whether it is healthy. `is_healthy`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub is_healthy: bool,
     /// `last_heartbeat`: date-time string, may be null.
     #[serde(default)]
     pub last_heartbeat: Option<Timestamp>,
-    /// `registered_at`: date-time string, may be null.
+    /// When it was registered. `registered_at`: date-time string, may be null.
     #[serde(default)]
     pub registered_at: Option<Timestamp>,
-    /// `labels`: map of string to string.
+    /// Key/value labels attached to it. `labels`: map of string to string.
     pub labels: BTreeMap<String, String>,
-    /// `cpu_percent`: number; default `0.0`.
+    /// Cpu, in percent. `cpu_percent`: number; default `0.0`.
     #[serde(default)]
     pub cpu_percent: f64,
-    /// `memory_percent`: number; default `0.0`.
+    /// Memory, in percent. `memory_percent`: number; default `0.0`.
     #[serde(default)]
     pub memory_percent: f64,
-    /// `disk_percent`: number; default `0.0`.
+    /// Disk, in percent. `disk_percent`: number; default `0.0`.
     #[serde(default)]
     pub disk_percent: f64,
-    /// `memory_total_mb`: number; default `0.0`.
+    /// Memory total, in megabytes. `memory_total_mb`: number; default `0.0`.
     #[serde(default)]
     pub memory_total_mb: f64,
-    /// `owner_vendor_id`: string.
+    /// Id of the owner vendor. `owner_vendor_id`: string.
     #[serde(default)]
     pub owner_vendor_id: String,
-    /// `version`: string.
+    /// Version string. `version`: string.
     #[serde(default)]
     pub version: String,
     /// `git_commit`: string.
     #[serde(default)]
     pub git_commit: String,
-    /// `corpus_commit`: string.
+    /// Git commit of the challenge corpus in use. `corpus_commit`: string.
     #[serde(default)]
     pub corpus_commit: String,
     /// `image_digests`: map of string to string.
@@ -3277,13 +3277,13 @@ pub struct NodeRegisterResponse {
     /// `helper_images_reason`: string.
     #[serde(default)]
     pub helper_images_reason: String,
-    /// `cordoned`: boolean; default `false`.
+    /// Whether the node is cordoned: it keeps running instances but takes no new ones. `cordoned`: boolean; default `false`.
     #[serde(default)]
     pub cordoned: bool,
     /// `heavy_estates`: boolean; default `false`.
     #[serde(default)]
     pub heavy_estates: bool,
-    /// `ingress_canary_url`: string.
+    /// URL of the ingress canary. `ingress_canary_url`: string.
     #[serde(default)]
     pub ingress_canary_url: String,
     /// `ingress_status`: [`IngressStatus`]; the empty string decodes as `None`.
@@ -3295,10 +3295,10 @@ pub struct NodeRegisterResponse {
     /// `ingress_cert_not_after`: date-time string, may be null.
     #[serde(default)]
     pub ingress_cert_not_after: Option<Timestamp>,
-    /// `ingress_checked_at`: date-time string, may be null.
+    /// When the ingress was checked. `ingress_checked_at`: date-time string, may be null.
     #[serde(default)]
     pub ingress_checked_at: Option<Timestamp>,
-    /// `token`: string.
+    /// Secret token; shown only in this response, keep it private. `token`: string.
     #[serde(default)]
     pub token: String,
 }
@@ -3309,7 +3309,7 @@ impl crate::With for NodeRegisterResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistrationFieldSpec {
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
     /// `policy`: [`CompetitionCreateRegistrationFields`].
     pub policy: CompetitionCreateRegistrationFields,
@@ -3327,23 +3327,23 @@ impl crate::With for RegistrationFieldSpec {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistrationFormSpec {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
     /// `fields`: list of [`RegistrationFieldSpec`].
     pub fields: Vec<RegistrationFieldSpec>,
-    /// `registration_starts_at`: date-time string, may be null.
+    /// When the registration starts. `registration_starts_at`: date-time string, may be null.
     #[serde(default)]
     pub registration_starts_at: Option<Timestamp>,
-    /// `registration_ends_at`: date-time string, may be null.
+    /// When the registration ends. `registration_ends_at`: date-time string, may be null.
     #[serde(default)]
     pub registration_ends_at: Option<Timestamp>,
-    /// `phase`: [`RegistrationFormSpecPhase`]; default `open`.
+    /// Which part of its schedule it is in. `phase`: [`RegistrationFormSpecPhase`]; default `open`.
     #[serde(default)]
     pub phase: RegistrationFormSpecPhase,
-    /// `max_team_size`: integer; default `0`.
+    /// Upper limit on the team size. `max_team_size`: integer; default `0`.
     #[serde(default)]
     pub max_team_size: i64,
-    /// `review_required`: boolean; default `false`.
+    /// Whether review is required. `review_required`: boolean; default `false`.
     #[serde(default)]
     pub review_required: bool,
     /// `collects_sensitive_pii`: boolean; default `false`.
@@ -3380,9 +3380,9 @@ impl crate::With for RegistrationFormSpec {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistrationSummary {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `pending`: integer; default `0`.
@@ -3420,7 +3420,7 @@ impl crate::With for RegistrationSummary {}
 pub struct ReportStanding {
     /// `report`: [`ReportInfo`].
     pub report: ReportInfo,
-    /// `status`: [`MyReportRowStatus`]; default `not_scored`.
+    /// Where it stands in its life cycle. `status`: [`MyReportRowStatus`]; default `not_scored`.
     #[serde(default)]
     pub status: MyReportRowStatus,
     /// `queue_position`: integer; default `0`.
@@ -3443,9 +3443,9 @@ impl crate::With for ReportStanding {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ScoreBucket {
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     pub label: String,
-    /// `count`: integer; default `0`.
+    /// How many. `count`: integer; default `0`.
     #[serde(default)]
     pub count: i64,
 }
@@ -3456,13 +3456,13 @@ impl crate::With for ScoreBucket {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ScoreHistoryPoint {
-    /// `ts`: epoch seconds; default `0.0`.
+    /// The instant, in Unix epoch seconds. `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub ts: UnixTime,
-    /// `score`: integer; default `0`.
+    /// The number the board ranks by under the competition's scoring rule. `score`: integer; default `0`.
     #[serde(default)]
     pub score: i64,
-    /// `rank`: integer; default `0`.
+    /// Position on the board, 1 for the top. `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
 }
@@ -3473,13 +3473,13 @@ impl crate::With for ScoreHistoryPoint {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ScoreHistorySeries {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     pub team_name: String,
     /// `points`: list of [`ScoreHistoryPoint`].
     pub points: Vec<ScoreHistoryPoint>,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
 }
@@ -3501,65 +3501,65 @@ impl crate::With for ScoreHistorySeries {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ScoreboardEntry {
-    /// `rank`: integer; default `0`.
+    /// Position on the board, 1 for the top. `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team this row ranks. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     pub team_name: String,
-    /// `solved`: integer; default `0`.
+    /// Number of challenges where the team captured every question. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
-    /// `flags_solved`: integer; default `0`.
+    /// Number of questions (flags) the team captured across all challenges. `flags_solved`: integer; default `0`.
     #[serde(default)]
     pub flags_solved: i64,
-    /// `score`: integer; default `0`.
+    /// The number the board ranks by: `flags_solved` under `flag_count`, the point total under a points rule. `score`: integer; default `0`.
     #[serde(default)]
     pub score: i64,
-    /// `attempts`: integer; default `0`.
+    /// Number of submissions the team made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
-    /// `last_solve_at`: date-time string, may be null.
+    /// When the team last captured a question. `last_solve_at`: date-time string, may be null.
     #[serde(default)]
     pub last_solve_at: Option<Timestamp>,
-    /// `last_active_at`: date-time string, may be null.
+    /// When the team last did anything, solve or not. `last_active_at`: date-time string, may be null.
     #[serde(default)]
     pub last_active_at: Option<Timestamp>,
-    /// `entrant_kind`: [`AuthoringReceptionInfoDivision`]; default `human`.
+    /// Whether a person or an agent is behind this entry (shown, never ranked on). `entrant_kind`: [`AuthoringReceptionInfoDivision`]; default `human`.
     #[serde(default)]
     pub entrant_kind: AuthoringReceptionInfoDivision,
-    /// `agent`: [`AgentEntrantInfo`], may be null.
+    /// Whose agent this is; `None` for a person and for the platform's own evaluation entrant. `agent`: [`AgentEntrantInfo`], may be null.
     #[serde(default)]
     pub agent: Option<AgentEntrantInfo>,
-    /// `avatar_url`: string.
+    /// Avatar picture of the team, from its earliest linked sign-in that has one; empty otherwise. `avatar_url`: string.
     #[serde(default)]
     pub avatar_url: String,
-    /// `affiliation`: [`AffiliationInfo`], may be null.
+    /// Institution the team publishes, if any; cleared when the entry is anonymous. `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether the team's identity is withheld on this row (`team_name` is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
-    /// `attack_score`: integer; default `0`.
+    /// Attack part of `score` in an AWD competition; 0 in other formats. `attack_score`: integer; default `0`.
     #[serde(default)]
     pub attack_score: i64,
-    /// `defence_score`: integer; default `0`.
+    /// Defence part of `score` in an AWD competition; 0 in other formats. `defence_score`: integer; default `0`.
     #[serde(default)]
     pub defence_score: i64,
-    /// `defended`: integer; default `0`.
+    /// Number of challenges the team holds a fixed defence verdict on. `defended`: integer; default `0`.
     #[serde(default)]
     pub defended: i64,
-    /// `capability_score`: integer; default `0`.
+    /// Capability part of `score` in an exercise; 0 in other formats. `capability_score`: integer; default `0`.
     #[serde(default)]
     pub capability_score: i64,
-    /// `reporting_score`: integer; default `0`.
+    /// Weighted report part of `score` in an exercise; 0 in other formats. `reporting_score`: integer; default `0`.
     #[serde(default)]
     pub reporting_score: i64,
-    /// `authoring_score`: integer; default `0`.
+    /// Weighted authoring part of `score` when entrants write challenges; 0 in other formats. `authoring_score`: integer; default `0`.
     #[serde(default)]
     pub authoring_score: i64,
-    /// `review_status`: string.
+    /// The team's registration review verdict, sent only to the competition's administrators and reviewers; empty means not disclosed, not approved. `review_status`: string.
     #[serde(default)]
     pub review_status: String,
 }
@@ -3598,16 +3598,16 @@ impl crate::With for ScoreboardEntry {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SeriesLadder {
-    /// `series_id`: string.
+    /// Id of the competition series; empty for a one-off competition. `series_id`: string.
     #[serde(default)]
     pub series_id: String,
-    /// `series_name`: string.
+    /// Name of the series. `series_name`: string.
     #[serde(default)]
     pub series_name: String,
     /// `public`: boolean; default `false`.
     #[serde(default)]
     pub public: bool,
-    /// `entries`: list of [`SeriesLadderEntry`].
+    /// The entries. `entries`: list of [`SeriesLadderEntry`].
     pub entries: Vec<SeriesLadderEntry>,
 }
 
@@ -3617,19 +3617,19 @@ impl crate::With for SeriesLadder {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SeriesLadderEntry {
-    /// `rank`: integer; default `0`.
+    /// Position on the board, 1 for the top. `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `avatar_url`: string.
+    /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
     #[serde(default)]
     pub avatar_url: String,
-    /// `country`: string.
+    /// Country the person gives, as free text or a code. `country`: string.
     #[serde(default)]
     pub country: String,
     /// `rating`: integer; default `0`.
@@ -3668,16 +3668,16 @@ impl crate::With for SeriesLadderEntry {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SeriesLadderHistory {
-    /// `series_id`: string.
+    /// Id of the competition series; empty for a one-off competition. `series_id`: string.
     #[serde(default)]
     pub series_id: String,
-    /// `series_name`: string.
+    /// Name of the series. `series_name`: string.
     #[serde(default)]
     pub series_name: String,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `rating`: integer; default `0`.
@@ -3718,13 +3718,13 @@ impl crate::With for SeriesLadderHistory {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SeriesLadderMove {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `competition_title`: string.
+    /// Title of the competition. `competition_title`: string.
     #[serde(default)]
     pub competition_title: String,
-    /// `rank`: integer; default `0`.
+    /// Position on the board, 1 for the top. `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
     /// `before`: integer; default `0`.
@@ -3733,7 +3733,7 @@ pub struct SeriesLadderMove {
     /// `after`: integer; default `0`.
     #[serde(default)]
     pub after: i64,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
 }
@@ -3759,10 +3759,10 @@ impl crate::With for SeriesLadderMove {}
 pub struct SeriesOccurrencePreview {
     /// `occurrence_at`: date-time string.
     pub occurrence_at: Timestamp,
-    /// `title`: string.
+    /// Title shown for it. `title`: string.
     #[serde(default)]
     pub title: String,
-    /// `challenge_ids`: list of [`ChallengeId`].
+    /// Ids of the challenges it includes. `challenge_ids`: list of [`ChallengeId`].
     pub challenge_ids: Vec<ChallengeId>,
     /// `refused`: string.
     #[serde(default)]
@@ -3775,7 +3775,7 @@ impl crate::With for SeriesOccurrencePreview {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SeriesPreview {
-    /// `series_id`: string.
+    /// Id of the competition series; empty for a one-off competition. `series_id`: string.
     #[serde(default)]
     pub series_id: String,
     /// `occurrences`: list of [`SeriesOccurrencePreview`].
@@ -3790,29 +3790,29 @@ impl crate::With for SeriesPreview {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserScoreboardEntry {
-    /// `rank`: integer; default `0`.
+    /// Position on the board, 1 for the top. `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     pub display_name: String,
-    /// `avatar_url`: string.
+    /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
     #[serde(default)]
     pub avatar_url: String,
-    /// `country`: string.
+    /// Country the person gives, as free text or a code. `country`: string.
     #[serde(default)]
     pub country: String,
     /// `flags_solved`: integer; default `0`.
     #[serde(default)]
     pub flags_solved: i64,
-    /// `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
-    /// `last_solve_at`: date-time string, may be null.
+    /// Time of the last solve. `last_solve_at`: date-time string, may be null.
     #[serde(default)]
     pub last_solve_at: Option<Timestamp>,
-    /// `affiliation`: [`AffiliationInfo`], may be null.
+    /// Institution this entrant publishes, when it publishes one. `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
 }
@@ -3839,17 +3839,17 @@ impl crate::With for UserScoreboardEntry {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorModelRegisterRequest {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `flavor`: [`Flavor`].
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`].
     pub flavor: Flavor,
-    /// `base_url`: string; optional.
+    /// Base URL of the model provider's API. `base_url`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
-    /// `display_name`: string; optional.
+    /// Human-readable name shown for it. `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    /// `notes`: string; optional.
+    /// Free-form notes. `notes`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// `provider_model`: string; optional.
@@ -3863,13 +3863,13 @@ impl crate::With for VendorModelRegisterRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorStanding {
-    /// `rank`: integer; default `0`.
+    /// Position on the board, 1 for the top. `rank`: integer; default `0`.
     #[serde(default)]
     pub rank: i64,
     /// `vendor`: string.
     #[serde(default)]
     pub vendor: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `models`: integer; default `0`.
@@ -3881,16 +3881,16 @@ pub struct VendorStanding {
     /// `challenges_solved`: integer; default `0`.
     #[serde(default)]
     pub challenges_solved: i64,
-    /// `solve_rate`: number; default `0.0`.
+    /// Share solved, from 0 to 1. `solve_rate`: number; default `0.0`.
     #[serde(default)]
     pub solve_rate: f64,
     /// `questions_solved`: integer; default `0`.
     #[serde(default)]
     pub questions_solved: i64,
-    /// `total_tokens`: integer; default `0`.
+    /// Total, in model tokens. `total_tokens`: integer; default `0`.
     #[serde(default)]
     pub total_tokens: i64,
-    /// `cost_usd`: number; default `0.0`.
+    /// Cost, in US dollars. `cost_usd`: number; default `0.0`.
     #[serde(default)]
     pub cost_usd: f64,
 }

@@ -150,58 +150,58 @@ pub type PageOfLlmModelState = Page<LlmModelStateOutput>;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminHarnessRow {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `image`: string.
+    /// Container image reference. `image`: string.
     #[serde(default)]
     pub image: String,
-    /// `version`: string.
+    /// Version string. `version`: string.
     #[serde(default)]
     pub version: String,
-    /// `notes`: string.
+    /// Free-form notes. `notes`: string.
     #[serde(default)]
     pub notes: String,
-    /// `active`: boolean; default `true`.
+    /// Whether it is active (inactive ones are kept but not used). `active`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub active: bool,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub created_at_ts: UnixTime,
-    /// `created_by_user_id`: [`UserId`].
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
-    /// `owner_user_id`: [`UserId`].
+    /// Id of the owner user. `owner_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_by_user_id`: [`UserId`].
+    /// Id of the user who reviewed it. `reviewed_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub reviewed_by_user_id: UserId,
-    /// `reviewed_at_ts`: epoch seconds; default `0.0`.
+    /// When it was reviewed. `reviewed_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub reviewed_at_ts: UnixTime,
-    /// `review_note`: string.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string.
     #[serde(default)]
     pub review_note: String,
     /// `approved_digest`: string.
     #[serde(default)]
     pub approved_digest: String,
-    /// `source_url`: string.
+    /// Link to where its source lives. `source_url`: string.
     #[serde(default)]
     pub source_url: String,
     /// `conformance_status`: [`AdminHarnessRowConformanceStatus`].
     #[serde(default)]
     pub conformance_status: AdminHarnessRowConformanceStatus,
-    /// `conformance_checked_at_ts`: epoch seconds; default `0.0`.
+    /// When the conformance was checked. `conformance_checked_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub conformance_checked_at_ts: UnixTime,
     /// `conformance_digest`: string.
@@ -212,10 +212,10 @@ pub struct AdminHarnessRow {
     pub conformance_error: String,
     /// `conformance_findings`: list of map of string to string.
     pub conformance_findings: Vec<BTreeMap<String, String>>,
-    /// `owner_display_name`: string.
+    /// Display name of the owner. `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
-    /// `reviewed_by_display_name`: string.
+    /// Display name of the user who reviewed it. `reviewed_by_display_name`: string.
     #[serde(default)]
     pub reviewed_by_display_name: String,
     /// `dispatchable`: boolean; default `false`.
@@ -260,33 +260,33 @@ impl crate::With for AdminHarnessRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentActionRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
     /// `model`: string.
     #[serde(default)]
     pub model: String,
-    /// `kind`: [`AgentActionKind`].
+    /// What sort of thing it is. `kind`: [`AgentActionKind`].
     pub kind: AgentActionKind,
     /// `line`: string.
     #[serde(default)]
     pub line: String,
-    /// `at_ts`: number; default `0.0`.
+    /// When it happened. `at_ts`: number; default `0.0`.
     #[serde(default)]
     pub at_ts: f64,
-    /// `available`: boolean; default `false`.
+    /// Whether it is available for use. `available`: boolean; default `false`.
     #[serde(default)]
     pub available: bool,
     /// `transcript_public`: boolean; default `false`.
     #[serde(default)]
     pub transcript_public: bool,
-    /// `call_id`: string.
+    /// Id of the call. `call_id`: string.
     #[serde(default)]
     pub call_id: String,
 }
@@ -314,7 +314,7 @@ impl crate::With for AgentActionRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentActionsPage {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `indexing`: boolean; default `true`.
@@ -323,12 +323,12 @@ pub struct AgentActionsPage {
     /// `entrants`: integer; default `0`.
     #[serde(default)]
     pub entrants: i64,
-    /// `published`: integer; default `0`.
+    /// Number published. `published`: integer; default `0`.
     #[serde(default)]
     pub published: i64,
-    /// `rows`: list of [`AgentActionRow`].
+    /// The rows of this table. `rows`: list of [`AgentActionRow`].
     pub rows: Vec<AgentActionRow>,
-    /// `max_rows`: integer; default `0`.
+    /// Upper limit on the rows. `max_rows`: integer; default `0`.
     #[serde(default)]
     pub max_rows: i64,
 }
@@ -352,21 +352,21 @@ impl crate::With for AgentActionsPage {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentEntrantInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `version`: string.
+    /// Version string. `version`: string.
     #[serde(default)]
     pub version: String,
-    /// `owner_user_id`: [`UserId`].
+    /// Id of the owner user. `owner_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
-    /// `owner_display_name`: string.
+    /// Display name of the owner. `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
-    /// `source_url`: string.
+    /// Link to where its source lives. `source_url`: string.
     #[serde(default)]
     pub source_url: String,
     /// `image_digest`: string.
@@ -394,16 +394,16 @@ impl crate::With for AgentEntrantInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentPulseBeat {
-    /// `at_ts`: number; default `0.0`.
+    /// When it happened. `at_ts`: number; default `0.0`.
     #[serde(default)]
     pub at_ts: f64,
-    /// `output_tokens`: integer; default `0`.
+    /// Output, in model tokens. `output_tokens`: integer; default `0`.
     #[serde(default)]
     pub output_tokens: i64,
     /// `usage_known`: boolean; default `false`.
     #[serde(default)]
     pub usage_known: bool,
-    /// `upstream_ms`: integer; default `0`.
+    /// Upstream, in milliseconds. `upstream_ms`: integer; default `0`.
     #[serde(default)]
     pub upstream_ms: i64,
     /// `trouble`: [`PulseTrouble`].
@@ -416,13 +416,13 @@ impl crate::With for AgentPulseBeat {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentPulseLane {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
     /// `model`: string.
@@ -454,7 +454,7 @@ impl crate::With for AgentPulseLane {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentPulsePage {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
     /// `indexing`: boolean; default `true`.
@@ -462,7 +462,7 @@ pub struct AgentPulsePage {
     pub indexing: bool,
     /// `lanes`: list of [`AgentPulseLane`].
     pub lanes: Vec<AgentPulseLane>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -484,13 +484,13 @@ impl crate::With for AgentPulsePage {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalAllowanceGrant {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `cap_usd`: number.
+    /// Cap, in US dollars. `cap_usd`: number.
     pub cap_usd: f64,
-    /// `note`: string; optional.
+    /// Free-form note. `note`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -512,36 +512,36 @@ impl crate::With for EvalAllowanceGrant {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalAllowanceRow {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `competition_title`: string.
+    /// Title of the competition. `competition_title`: string.
     #[serde(default)]
     pub competition_title: String,
-    /// `cap_usd`: number; default `0.0`.
+    /// Cap, in US dollars. `cap_usd`: number; default `0.0`.
     #[serde(default)]
     pub cap_usd: f64,
-    /// `spent_usd`: number; default `0.0`.
+    /// Spent, in US dollars. `spent_usd`: number; default `0.0`.
     #[serde(default)]
     pub spent_usd: f64,
-    /// `granted_by_user_id`: [`UserId`].
+    /// Id of the user who granted it. `granted_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub granted_by_user_id: UserId,
-    /// `granted_at`: string.
+    /// When it was granted. `granted_at`: string.
     #[serde(default)]
     pub granted_at: String,
-    /// `note`: string.
+    /// Free-form note. `note`: string.
     #[serde(default)]
     pub note: String,
-    /// `remaining_usd`: number.
+    /// US dollars left under the cap, never below zero (an overspend shows in `spent_usd`). `remaining_usd`: number.
     pub remaining_usd: f64,
-    /// `exhausted`: boolean.
+    /// Whether the allowance has no room left under `cap_usd`. `exhausted`: boolean.
     pub exhausted: bool,
 }
 
@@ -569,7 +569,7 @@ impl crate::With for EvalAllowanceRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalArtifactBucket {
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
     /// `runs`: integer; default `0`.
@@ -586,17 +586,17 @@ pub struct EvalArtifactReport {
     /// `stored_runs`: integer; default `0`.
     #[serde(default)]
     pub stored_runs: i64,
-    /// `stored_bytes`: integer; default `0`.
+    /// Stored, in bytes. `stored_bytes`: integer; default `0`.
     #[serde(default)]
     pub stored_bytes: i64,
-    /// `largest_bytes`: integer; default `0`.
+    /// Largest, in bytes. `largest_bytes`: integer; default `0`.
     #[serde(default)]
     pub largest_bytes: i64,
     /// `buckets`: list of [`EvalArtifactBucket`].
     pub buckets: Vec<EvalArtifactBucket>,
     /// `by_status`: map of string to integer.
     pub by_status: BTreeMap<String, i64>,
-    /// `retention_s`: integer; default `0`.
+    /// Retention, in seconds. `retention_s`: integer; default `0`.
     #[serde(default)]
     pub retention_s: i64,
     /// `storage_configured`: boolean; default `false`.
@@ -610,46 +610,46 @@ impl crate::With for EvalArtifactReport {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalCampaignState {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     #[serde(default)]
     pub model_id: String,
-    /// `harness_id`: string.
+    /// Id of the agent harness involved. `harness_id`: string.
     #[serde(default)]
     pub harness_id: String,
-    /// `standard_set_id`: string.
+    /// Id of the standard set. `standard_set_id`: string.
     #[serde(default)]
     pub standard_set_id: String,
-    /// `corpus_sha`: string.
+    /// Git commit of the challenge corpus it is pinned to; empty when not pinned. `corpus_sha`: string.
     #[serde(default)]
     pub corpus_sha: String,
-    /// `tier`: [`EvalCampaignStateTier`]; default `official`.
+    /// Tier it belongs to. `tier`: [`EvalCampaignStateTier`]; default `official`.
     #[serde(default)]
     pub tier: EvalCampaignStateTier,
     /// `trigger`: [`EvalCampaignStateTrigger`]; default `operator`.
     #[serde(default)]
     pub trigger: EvalCampaignStateTrigger,
-    /// `vendor_id`: string.
+    /// Id of the vendor. `vendor_id`: string.
     #[serde(default)]
     pub vendor_id: String,
-    /// `num_samples`: integer; default `1`.
+    /// Number of samples. `num_samples`: integer; default `1`.
     #[serde(default = "defaults::d_i64_1")]
     pub num_samples: i64,
-    /// `max_cost_usd`: number; default `0.0`.
+    /// Upper limit on the cost, in US dollars. `max_cost_usd`: number; default `0.0`.
     #[serde(default)]
     pub max_cost_usd: f64,
-    /// `timeout_s`: integer; default `0`.
+    /// Timeout, in seconds. `timeout_s`: integer; default `0`.
     #[serde(default)]
     pub timeout_s: i64,
-    /// `max_turns`: integer; default `0`.
+    /// Upper limit on the turns. `max_turns`: integer; default `0`.
     #[serde(default)]
     pub max_turns: i64,
-    /// `status`: [`EvalCampaignStateStatus`]; default `pending`.
+    /// Where it stands in its life cycle. `status`: [`EvalCampaignStateStatus`]; default `pending`.
     #[serde(default)]
     pub status: EvalCampaignStateStatus,
     /// `total_runs`: integer; default `0`.
@@ -661,28 +661,28 @@ pub struct EvalCampaignState {
     /// `fully_solved_runs`: integer; default `0`.
     #[serde(default)]
     pub fully_solved_runs: i64,
-    /// `cost_usd`: number; default `0.0`.
+    /// Cost, in US dollars. `cost_usd`: number; default `0.0`.
     #[serde(default)]
     pub cost_usd: f64,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
-    /// `task_id`: string.
+    /// Id of the task. `task_id`: string.
     #[serde(default)]
     pub task_id: String,
-    /// `created_by_user_id`: [`UserId`].
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub created_at_ts: UnixTime,
-    /// `started_at_ts`: epoch seconds; default `0.0`.
+    /// When it was started. `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at_ts: UnixTime,
-    /// `finished_at_ts`: epoch seconds; default `0.0`.
+    /// When it was finished. `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub finished_at_ts: UnixTime,
 }
@@ -725,19 +725,19 @@ impl crate::With for EvalCampaignState {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalEntryRequest {
-    /// `harness_id`: string.
+    /// Id of the agent harness involved. `harness_id`: string.
     pub harness_id: String,
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     pub model_id: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `max_turns`: integer; optional; default `0`.
+    /// Upper limit on the turns. `max_turns`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_turns: Option<i64>,
-    /// `num_samples`: integer; optional; default `1`.
+    /// Number of samples. `num_samples`: integer; optional; default `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_samples: Option<i64>,
-    /// `timeout_s`: integer; optional; default `0`.
+    /// Timeout, in seconds. `timeout_s`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<i64>,
 }
@@ -761,13 +761,13 @@ impl crate::With for EvalEntryRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalRunCoverage {
-    /// `run_id`: string.
+    /// Id of the run. `run_id`: string.
     #[serde(default)]
     pub run_id: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `rows`: list of [`QuestionCoverageRow`].
+    /// The rows of this table. `rows`: list of [`QuestionCoverageRow`].
     pub rows: Vec<QuestionCoverageRow>,
     /// `captured`: integer; default `0`.
     #[serde(default)]
@@ -815,31 +815,31 @@ impl crate::With for EvalRunCoverage {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalRunState {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     #[serde(default)]
     pub model_id: String,
-    /// `harness_id`: string.
+    /// Id of the agent harness involved. `harness_id`: string.
     #[serde(default)]
     pub harness_id: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
-    /// `status`: [`EvalRunStateStatus`]; default `pending`.
+    /// Where it stands in its life cycle. `status`: [`EvalRunStateStatus`]; default `pending`.
     #[serde(default)]
     pub status: EvalRunStateStatus,
-    /// `solved`: list of string.
+    /// Ids of what was solved. `solved`: list of string.
     pub solved: Vec<String>,
     /// `fully_solved`: boolean; default `false`.
     #[serde(default)]
@@ -850,10 +850,10 @@ pub struct EvalRunState {
     /// `tool_calls_made`: integer; default `0`.
     #[serde(default)]
     pub tool_calls_made: i64,
-    /// `input_tokens`: integer; default `0`.
+    /// Input, in model tokens. `input_tokens`: integer; default `0`.
     #[serde(default)]
     pub input_tokens: i64,
-    /// `output_tokens`: integer; default `0`.
+    /// Output, in model tokens. `output_tokens`: integer; default `0`.
     #[serde(default)]
     pub output_tokens: i64,
     /// `relayed_calls`: integer; default `0`.
@@ -862,40 +862,40 @@ pub struct EvalRunState {
     /// `usage_source`: [`EvalRunStateUsageSource`]; default `agent`.
     #[serde(default)]
     pub usage_source: EvalRunStateUsageSource,
-    /// `stop_reason`: string.
+    /// Why it stopped; empty while it runs. `stop_reason`: string.
     #[serde(default)]
     pub stop_reason: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
-    /// `corpus_sha`: string.
+    /// Git commit of the challenge corpus it is pinned to; empty when not pinned. `corpus_sha`: string.
     #[serde(default)]
     pub corpus_sha: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub created_at_ts: UnixTime,
-    /// `started_at_ts`: epoch seconds; default `0.0`.
+    /// When it was started. `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at_ts: UnixTime,
-    /// `finished_at_ts`: epoch seconds; default `0.0`.
+    /// When it was finished. `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub finished_at_ts: UnixTime,
-    /// `created_by_user_id`: [`UserId`].
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
-    /// `tier`: [`EvalCampaignStateTier`]; default `official`.
+    /// Tier it belongs to. `tier`: [`EvalCampaignStateTier`]; default `official`.
     #[serde(default)]
     pub tier: EvalCampaignStateTier,
-    /// `campaign_id`: string.
+    /// Id of the campaign. `campaign_id`: string.
     #[serde(default)]
     pub campaign_id: String,
     /// `trigger`: [`EvalCampaignStateTrigger`]; default `operator`.
     #[serde(default)]
     pub trigger: EvalCampaignStateTrigger,
-    /// `submitted_by_vendor_id`: string.
+    /// Id of the vendor that submitted it. `submitted_by_vendor_id`: string.
     #[serde(default)]
     pub submitted_by_vendor_id: String,
     /// `writeup`: string.
@@ -904,13 +904,13 @@ pub struct EvalRunState {
     /// `llm_token_hash`: string.
     #[serde(default)]
     pub llm_token_hash: String,
-    /// `llm_key_id`: string.
+    /// Id of the llm key. `llm_key_id`: string.
     #[serde(default)]
     pub llm_key_id: String,
     /// `artifact_key`: string.
     #[serde(default)]
     pub artifact_key: String,
-    /// `artifact_bytes`: integer; default `0`.
+    /// Artifact, in bytes. `artifact_bytes`: integer; default `0`.
     #[serde(default)]
     pub artifact_bytes: i64,
     /// `artifact_sha256`: string.
@@ -982,10 +982,10 @@ pub struct EvalTrendPoint {
     /// `fully_solved`: integer; default `0`.
     #[serde(default)]
     pub fully_solved: i64,
-    /// `solve_rate`: number; default `0.0`.
+    /// Share solved, from 0 to 1. `solve_rate`: number; default `0.0`.
     #[serde(default)]
     pub solve_rate: f64,
-    /// `cost_usd`: number; default `0.0`.
+    /// Cost, in US dollars. `cost_usd`: number; default `0.0`.
     #[serde(default)]
     pub cost_usd: f64,
 }
@@ -996,10 +996,10 @@ impl crate::With for EvalTrendPoint {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessModelCell {
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     #[serde(default)]
     pub model_id: String,
-    /// `harness_id`: string.
+    /// Id of the agent harness involved. `harness_id`: string.
     #[serde(default)]
     pub harness_id: String,
     /// `challenges_attempted`: integer; default `0`.
@@ -1008,7 +1008,7 @@ pub struct HarnessModelCell {
     /// `challenges_solved`: integer; default `0`.
     #[serde(default)]
     pub challenges_solved: i64,
-    /// `solve_rate`: number; default `0.0`.
+    /// Share solved, from 0 to 1. `solve_rate`: number; default `0.0`.
     #[serde(default)]
     pub solve_rate: f64,
 }
@@ -1019,9 +1019,9 @@ impl crate::With for HarnessModelCell {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessReviewRequest {
-    /// `status`: [`AdminAuthoredChallengeRowReviewStatus`].
+    /// Where it stands in its life cycle. `status`: [`AdminAuthoredChallengeRowReviewStatus`].
     pub status: AdminAuthoredChallengeRowReviewStatus,
-    /// `note`: string; optional.
+    /// Free-form note. `note`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -1032,13 +1032,13 @@ impl crate::With for HarnessReviewRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessStateInput {
-    /// `active`: boolean; optional; default `true`.
+    /// Whether it is active (inactive ones are kept but not used). `active`: boolean; optional; default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// `approved_digest`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_digest: Option<String>,
-    /// `conformance_checked_at_ts`: epoch seconds; optional; default `0.0`.
+    /// When the conformance was checked. `conformance_checked_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conformance_checked_at_ts: Option<UnixTime>,
     /// `conformance_digest`: string; optional.
@@ -1053,46 +1053,46 @@ pub struct HarnessStateInput {
     /// `conformance_status`: [`AdminHarnessRowConformanceStatus`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conformance_status: Option<AdminHarnessRowConformanceStatus>,
-    /// `created_at`: date-time string, may be null; optional.
+    /// When it was created. `created_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; optional; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at_ts: Option<UnixTime>,
-    /// `created_by_user_id`: [`UserId`]; optional.
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_user_id: Option<UserId>,
-    /// `display_name`: string; optional.
+    /// Human-readable name shown for it. `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    /// `id`: string; optional.
+    /// Id of this item. `id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `image`: string; optional.
+    /// Container image reference. `image`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    /// `notes`: string; optional.
+    /// Free-form notes. `notes`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
-    /// `owner_user_id`: [`UserId`]; optional.
+    /// Id of the owner user. `owner_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<UserId>,
-    /// `review_note`: string; optional.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_note: Option<String>,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; optional; default `pending`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; optional; default `pending`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_status: Option<AdminAuthoredChallengeRowReviewStatus>,
-    /// `reviewed_at_ts`: epoch seconds; optional; default `0.0`.
+    /// When it was reviewed. `reviewed_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_at_ts: Option<UnixTime>,
-    /// `reviewed_by_user_id`: [`UserId`]; optional.
+    /// Id of the user who reviewed it. `reviewed_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by_user_id: Option<UserId>,
-    /// `source_url`: string; optional.
+    /// Link to where its source lives. `source_url`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
-    /// `version`: string; optional.
+    /// Version string. `version`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
@@ -1103,58 +1103,58 @@ impl crate::With for HarnessStateInput {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessStateOutput {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `image`: string.
+    /// Container image reference. `image`: string.
     #[serde(default)]
     pub image: String,
-    /// `version`: string.
+    /// Version string. `version`: string.
     #[serde(default)]
     pub version: String,
-    /// `notes`: string.
+    /// Free-form notes. `notes`: string.
     #[serde(default)]
     pub notes: String,
-    /// `active`: boolean; default `true`.
+    /// Whether it is active (inactive ones are kept but not used). `active`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub active: bool,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub created_at_ts: UnixTime,
-    /// `created_by_user_id`: [`UserId`].
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
-    /// `owner_user_id`: [`UserId`].
+    /// Id of the owner user. `owner_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `pending`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_by_user_id`: [`UserId`].
+    /// Id of the user who reviewed it. `reviewed_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub reviewed_by_user_id: UserId,
-    /// `reviewed_at_ts`: epoch seconds; default `0.0`.
+    /// When it was reviewed. `reviewed_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub reviewed_at_ts: UnixTime,
-    /// `review_note`: string.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string.
     #[serde(default)]
     pub review_note: String,
     /// `approved_digest`: string.
     #[serde(default)]
     pub approved_digest: String,
-    /// `source_url`: string.
+    /// Link to where its source lives. `source_url`: string.
     #[serde(default)]
     pub source_url: String,
     /// `conformance_status`: [`AdminHarnessRowConformanceStatus`].
     #[serde(default)]
     pub conformance_status: AdminHarnessRowConformanceStatus,
-    /// `conformance_checked_at_ts`: epoch seconds; default `0.0`.
+    /// When the conformance was checked. `conformance_checked_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub conformance_checked_at_ts: UnixTime,
     /// `conformance_digest`: string.
@@ -1201,10 +1201,10 @@ impl crate::With for HarnessStateOutput {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessTags {
-    /// `image`: string.
+    /// Container image reference. `image`: string.
     #[serde(default)]
     pub image: String,
-    /// `tags`: list of string.
+    /// Free-form tags attached to it. `tags`: list of string.
     pub tags: Vec<String>,
 }
 
@@ -1214,22 +1214,22 @@ impl crate::With for HarnessTags {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HarnessUpdate {
-    /// `active`: boolean, may be null; optional.
+    /// Whether it is active (inactive ones are kept but not used). `active`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    /// `display_name`: string, may be null; optional.
+    /// Human-readable name shown for it. `display_name`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    /// `image`: string, may be null; optional.
+    /// Container image reference. `image`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    /// `notes`: string, may be null; optional.
+    /// Free-form notes. `notes`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
-    /// `source_url`: string, may be null; optional.
+    /// Link to where its source lives. `source_url`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
-    /// `version`: string, may be null; optional.
+    /// Version string. `version`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
@@ -1240,9 +1240,9 @@ impl crate::With for HarnessUpdate {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmBudgetPage {
-    /// `items`: list of [`LlmBudgetRow`].
+    /// The items on this page. `items`: list of [`LlmBudgetRow`].
     pub items: Vec<LlmBudgetRow>,
-    /// `total`: integer.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer.
     pub total: i64,
     /// `gateway_configured`: boolean.
     pub gateway_configured: bool,
@@ -1254,23 +1254,23 @@ impl crate::With for LlmBudgetPage {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmBudgetRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `spent_tokens`: integer.
+    /// Spent, in model tokens. `spent_tokens`: integer.
     pub spent_tokens: i64,
-    /// `budget_tokens`: integer.
+    /// Budget, in model tokens. `budget_tokens`: integer.
     pub budget_tokens: i64,
-    /// `live`: boolean; default `false`.
+    /// Whether it is live right now. `live`: boolean; default `false`.
     #[serde(default)]
     pub live: bool,
-    /// `exhausted`: boolean.
+    /// Whether the budget is spent: a budget is set and `spent_tokens` has reached `budget_tokens`. `exhausted`: boolean.
     pub exhausted: bool,
 }
 
@@ -1295,7 +1295,7 @@ impl crate::With for LlmBudgetRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmCallBody {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
     /// `request`: string.
@@ -1304,10 +1304,10 @@ pub struct LlmCallBody {
     /// `response`: string.
     #[serde(default)]
     pub response: String,
-    /// `truncated`: boolean; default `false`.
+    /// Whether the content was cut short to a size limit. `truncated`: boolean; default `false`.
     #[serde(default)]
     pub truncated: bool,
-    /// `available`: boolean; default `true`.
+    /// Whether it is available for use. `available`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub available: bool,
 }
@@ -1318,9 +1318,9 @@ impl crate::With for LlmCallBody {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmCallPage {
-    /// `items`: list of [`LlmCallRow`].
+    /// The items on this page. `items`: list of [`LlmCallRow`].
     pub items: Vec<LlmCallRow>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `indexing`: boolean; default `true`.
@@ -1337,34 +1337,34 @@ impl crate::With for LlmCallPage {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmCallRow {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `at_ts`: number; default `0.0`.
+    /// When it happened. `at_ts`: number; default `0.0`.
     #[serde(default)]
     pub at_ts: f64,
     /// `principal`: string; default `instance`.
     #[serde(default = "defaults::d_str_instance_17")]
     pub principal: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
-    /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub flavor: Option<Flavor>,
     /// `model`: string.
     #[serde(default)]
     pub model: String,
-    /// `status`: integer; default `0`.
+    /// Where it stands in its life cycle. `status`: integer; default `0`.
     #[serde(default)]
     pub status: i64,
     /// `stream`: boolean; default `false`.
@@ -1373,49 +1373,49 @@ pub struct LlmCallRow {
     /// `aborted`: boolean; default `false`.
     #[serde(default)]
     pub aborted: bool,
-    /// `truncated`: boolean; default `false`.
+    /// Whether the content was cut short to a size limit. `truncated`: boolean; default `false`.
     #[serde(default)]
     pub truncated: bool,
-    /// `stop_reason`: string.
+    /// Why it stopped; empty while it runs. `stop_reason`: string.
     #[serde(default)]
     pub stop_reason: String,
     /// `usage_known`: boolean; default `false`.
     #[serde(default)]
     pub usage_known: bool,
-    /// `input_tokens`: integer; default `0`.
+    /// Input, in model tokens. `input_tokens`: integer; default `0`.
     #[serde(default)]
     pub input_tokens: i64,
-    /// `output_tokens`: integer; default `0`.
+    /// Output, in model tokens. `output_tokens`: integer; default `0`.
     #[serde(default)]
     pub output_tokens: i64,
-    /// `cache_write_tokens`: integer; default `0`.
+    /// Cache write, in model tokens. `cache_write_tokens`: integer; default `0`.
     #[serde(default)]
     pub cache_write_tokens: i64,
-    /// `cache_read_tokens`: integer; default `0`.
+    /// Cache read, in model tokens. `cache_read_tokens`: integer; default `0`.
     #[serde(default)]
     pub cache_read_tokens: i64,
-    /// `upstream_ms`: integer; default `0`.
+    /// Upstream, in milliseconds. `upstream_ms`: integer; default `0`.
     #[serde(default)]
     pub upstream_ms: i64,
-    /// `queue_ms`: integer; default `0`.
+    /// Queue, in milliseconds. `queue_ms`: integer; default `0`.
     #[serde(default)]
     pub queue_ms: i64,
-    /// `attempts`: integer; default `1`.
+    /// Number of attempts made. `attempts`: integer; default `1`.
     #[serde(default = "defaults::d_i64_1")]
     pub attempts: i64,
-    /// `key_id`: string.
+    /// Id of the stored API key it uses. `key_id`: string.
     #[serde(default)]
     pub key_id: String,
-    /// `request_bytes`: integer; default `0`.
+    /// Request, in bytes. `request_bytes`: integer; default `0`.
     #[serde(default)]
     pub request_bytes: i64,
-    /// `has_body`: boolean; default `false`.
+    /// Whether it has a body. `has_body`: boolean; default `false`.
     #[serde(default)]
     pub has_body: bool,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `estimated_usd`: number, may be null.
+    /// Estimated cost of the call in US dollars; `None` (not `0.0`) when the model has no price. `estimated_usd`: number, may be null.
     #[serde(default)]
     pub estimated_usd: Option<f64>,
 }
@@ -1460,13 +1460,13 @@ impl crate::With for LlmCallRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmModelOption {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub flavor: Option<Flavor>,
     /// `vendor`: string.
@@ -1486,41 +1486,41 @@ impl crate::With for LlmModelOption {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmModelStateInput {
-    /// `active`: boolean; optional; default `true`.
+    /// Whether it is active (inactive ones are kept but not used). `active`: boolean; optional; default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    /// `base_url`: string; optional.
+    /// Base URL of the model provider's API. `base_url`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
-    /// `context_tokens`: integer; optional; default `0`.
+    /// Context, in model tokens. `context_tokens`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_tokens: Option<i64>,
-    /// `created_at`: date-time string, may be null; optional.
+    /// When it was created. `created_at`: date-time string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; optional; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at_ts: Option<UnixTime>,
-    /// `created_by_user_id`: [`UserId`]; optional.
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_user_id: Option<UserId>,
-    /// `display_name`: string; optional.
+    /// Human-readable name shown for it. `display_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    /// `flavor`: [`Flavor`]; the empty string decodes as `None`; optional.
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`; optional.
     #[serde(
         default,
         with = "crate::serde_helpers::empty_as_none",
         skip_serializing_if = "Option::is_none"
     )]
     pub flavor: Option<Flavor>,
-    /// `id`: string; optional.
+    /// Id of this item. `id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `input_price_per_mtok`: number; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_price_per_mtok: Option<f64>,
-    /// `notes`: string; optional.
+    /// Free-form notes. `notes`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// `output_price_per_mtok`: number; optional; default `0.0`.
@@ -1529,16 +1529,16 @@ pub struct LlmModelStateInput {
     /// `provider_model`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_model: Option<String>,
-    /// `review_note`: string; optional.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_note: Option<String>,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; optional; default `approved`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; optional; default `approved`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_status: Option<AdminAuthoredChallengeRowReviewStatus>,
-    /// `reviewed_at_ts`: epoch seconds; optional; default `0.0`.
+    /// When it was reviewed. `reviewed_at_ts`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_at_ts: Option<UnixTime>,
-    /// `reviewed_by_user_id`: [`UserId`]; optional.
+    /// Id of the user who reviewed it. `reviewed_by_user_id`: [`UserId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by_user_id: Option<UserId>,
     /// `vendor`: string; optional.
@@ -1552,40 +1552,40 @@ impl crate::With for LlmModelStateInput {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmModelStateOutput {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub flavor: Option<Flavor>,
     /// `provider_model`: string.
     #[serde(default)]
     pub provider_model: String,
-    /// `base_url`: string.
+    /// Base URL of the model provider's API. `base_url`: string.
     #[serde(default)]
     pub base_url: String,
     /// `vendor`: string.
     #[serde(default)]
     pub vendor: String,
-    /// `active`: boolean; default `true`.
+    /// Whether it is active (inactive ones are kept but not used). `active`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub active: bool,
-    /// `notes`: string.
+    /// Free-form notes. `notes`: string.
     #[serde(default)]
     pub notes: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `created_at_ts`: epoch seconds; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub created_at_ts: UnixTime,
-    /// `created_by_user_id`: [`UserId`].
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub created_by_user_id: UserId,
-    /// `context_tokens`: integer; default `0`.
+    /// Context, in model tokens. `context_tokens`: integer; default `0`.
     #[serde(default)]
     pub context_tokens: i64,
     /// `input_price_per_mtok`: number; default `0.0`.
@@ -1594,16 +1594,16 @@ pub struct LlmModelStateOutput {
     /// `output_price_per_mtok`: number; default `0.0`.
     #[serde(default)]
     pub output_price_per_mtok: f64,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `approved`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `approved`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_by_user_id`: [`UserId`].
+    /// Id of the user who reviewed it. `reviewed_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub reviewed_by_user_id: UserId,
-    /// `reviewed_at_ts`: epoch seconds; default `0.0`.
+    /// When it was reviewed. `reviewed_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub reviewed_at_ts: UnixTime,
-    /// `review_note`: string.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string.
     #[serde(default)]
     pub review_note: String,
 }
@@ -1639,13 +1639,13 @@ impl crate::With for LlmModelStateOutput {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmProviderChoice {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     pub label: String,
-    /// `flavor`: [`Flavor`].
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`].
     pub flavor: Flavor,
-    /// `base_url`: string.
+    /// Base URL of the model provider's API. `base_url`: string.
     pub base_url: String,
 }
 
@@ -1655,13 +1655,13 @@ impl crate::With for LlmProviderChoice {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmProviderCreate {
-    /// `key_id`: string.
+    /// Id of the stored API key it uses. `key_id`: string.
     pub key_id: String,
-    /// `api_key`: string.
+    /// API key for the model provider; a secret. `api_key`: string.
     pub api_key: String,
-    /// `flavor`: [`Flavor`].
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`].
     pub flavor: Flavor,
-    /// `base_url`: string; optional.
+    /// Base URL of the model provider's API. `base_url`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
 }
@@ -1672,12 +1672,12 @@ impl crate::With for LlmProviderCreate {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmProviderInfo {
-    /// `key_id`: string.
+    /// Id of the stored API key it uses. `key_id`: string.
     pub key_id: String,
-    /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub flavor: Option<Flavor>,
-    /// `base_url`: string.
+    /// Base URL of the model provider's API. `base_url`: string.
     #[serde(default)]
     pub base_url: String,
     /// `hint`: string.
@@ -1686,7 +1686,7 @@ pub struct LlmProviderInfo {
     /// `added_by`: string.
     #[serde(default)]
     pub added_by: String,
-    /// `added_at`: string.
+    /// When it was added. `added_at`: string.
     #[serde(default)]
     pub added_at: String,
     /// `sync_state`: string.
@@ -1706,9 +1706,9 @@ impl crate::With for LlmProviderInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmProviderPage {
-    /// `items`: list of [`LlmProviderInfo`].
+    /// The items on this page. `items`: list of [`LlmProviderInfo`].
     pub items: Vec<LlmProviderInfo>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `gateway_configured`: boolean; default `false`.
@@ -1725,19 +1725,19 @@ impl crate::With for LlmProviderPage {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmProviderProbe {
-    /// `key_id`: string.
+    /// Id of the stored API key it uses. `key_id`: string.
     #[serde(default)]
     pub key_id: String,
-    /// `ok`: boolean; default `false`.
+    /// Whether the operation succeeded. `ok`: boolean; default `false`.
     #[serde(default)]
     pub ok: bool,
-    /// `code`: string.
+    /// Machine-readable code. `code`: string.
     #[serde(default)]
     pub code: String,
-    /// `status`: integer; default `0`.
+    /// Where it stands in its life cycle. `status`: integer; default `0`.
     #[serde(default)]
     pub status: i64,
-    /// `detail`: string.
+    /// Human-readable detail. `detail`: string.
     #[serde(default)]
     pub detail: String,
     /// `reply`: string.
@@ -1771,10 +1771,10 @@ impl crate::With for MetaLlm {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ModelHarnessRef {
-    /// `harness_id`: string.
+    /// Id of the agent harness involved. `harness_id`: string.
     #[serde(default)]
     pub harness_id: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `runs`: integer; default `0`.
@@ -1788,9 +1788,9 @@ impl crate::With for ModelHarnessRef {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ModelReviewRequest {
-    /// `status`: [`AdminAuthoredChallengeRowReviewStatus`].
+    /// Where it stands in its life cycle. `status`: [`AdminAuthoredChallengeRowReviewStatus`].
     pub status: AdminAuthoredChallengeRowReviewStatus,
-    /// `note`: string; optional.
+    /// Free-form note. `note`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -1801,9 +1801,9 @@ impl crate::With for ModelReviewRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MyEvalRunPage {
-    /// `items`: list of [`MyEvalRunRow`].
+    /// The items on this page. `items`: list of [`MyEvalRunRow`].
     pub items: Vec<MyEvalRunRow>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `indexing`: boolean; default `true`.
@@ -1820,34 +1820,34 @@ pub struct MyEvalRunRow {
     /// `resets`: integer, may be null.
     #[serde(default)]
     pub resets: Option<i64>,
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `harness_id`: string.
+    /// Id of the agent harness involved. `harness_id`: string.
     #[serde(default)]
     pub harness_id: String,
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     #[serde(default)]
     pub model_id: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     #[serde(default)]
     pub status: String,
-    /// `created_at_ts`: epoch seconds; default `0.0`.
+    /// When it was created. `created_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub created_at_ts: UnixTime,
-    /// `owner_user_id`: [`UserId`].
+    /// Id of the owner user. `owner_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub owner_user_id: UserId,
-    /// `owner_display_name`: string.
+    /// Display name of the owner. `owner_display_name`: string.
     #[serde(default)]
     pub owner_display_name: String,
     /// `mine`: boolean; default `false`.
@@ -1859,16 +1859,16 @@ pub struct MyEvalRunRow {
     /// `artifact`: string.
     #[serde(default)]
     pub artifact: String,
-    /// `artifact_bytes`: integer; default `0`.
+    /// Artifact, in bytes. `artifact_bytes`: integer; default `0`.
     #[serde(default)]
     pub artifact_bytes: i64,
     /// `writeup`: string.
     #[serde(default)]
     pub writeup: String,
-    /// `input_tokens`: integer; default `0`.
+    /// Input, in model tokens. `input_tokens`: integer; default `0`.
     #[serde(default)]
     pub input_tokens: i64,
-    /// `output_tokens`: integer; default `0`.
+    /// Output, in model tokens. `output_tokens`: integer; default `0`.
     #[serde(default)]
     pub output_tokens: i64,
     /// `relayed_calls`: integer; default `0`.
@@ -1877,13 +1877,13 @@ pub struct MyEvalRunRow {
     /// `usage_source`: string.
     #[serde(default)]
     pub usage_source: String,
-    /// `wall_published`: boolean; default `false`.
+    /// Whether wall is published. `wall_published`: boolean; default `false`.
     #[serde(default)]
     pub wall_published: bool,
     /// `wall`: string.
     #[serde(default)]
     pub wall: String,
-    /// `transcript_published`: boolean; default `false`.
+    /// Whether transcript is published. `transcript_published`: boolean; default `false`.
     #[serde(default)]
     pub transcript_published: bool,
     /// `transcript`: string.
@@ -1928,28 +1928,28 @@ impl crate::With for MyEvalRunRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MyLlmKey {
-    /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub flavor: Option<Flavor>,
-    /// `label`: string.
+    /// Short human-readable label. `label`: string.
     #[serde(default)]
     pub label: String,
-    /// `base_url`: string.
+    /// Base URL of the model provider's API. `base_url`: string.
     #[serde(default)]
     pub base_url: String,
     /// `fingerprint`: string.
     #[serde(default)]
     pub fingerprint: String,
-    /// `added_at`: string.
+    /// When it was added. `added_at`: string.
     #[serde(default)]
     pub added_at: String,
-    /// `last_used_at`: string.
+    /// When it was last used. `last_used_at`: string.
     #[serde(default)]
     pub last_used_at: String,
     /// `last_probe_code`: string.
     #[serde(default)]
     pub last_probe_code: String,
-    /// `last_probe_at`: string.
+    /// Time of the last probe. `last_probe_at`: string.
     #[serde(default)]
     pub last_probe_at: String,
 }
@@ -1960,12 +1960,12 @@ impl crate::With for MyLlmKey {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MyLlmKeyCreate {
-    /// `api_key`: string.
+    /// API key for the model provider; a secret. `api_key`: string.
     pub api_key: String,
-    /// `base_url`: string; optional.
+    /// Base URL of the model provider's API. `base_url`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
-    /// `label`: string; optional.
+    /// Short human-readable label. `label`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
@@ -1976,22 +1976,22 @@ impl crate::With for MyLlmKeyCreate {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MyLlmKeyProbe {
-    /// `flavor`: [`Flavor`]; the empty string decodes as `None`.
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: [`Flavor`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub flavor: Option<Flavor>,
-    /// `base_url`: string.
+    /// Base URL of the model provider's API. `base_url`: string.
     #[serde(default)]
     pub base_url: String,
-    /// `ok`: boolean; default `false`.
+    /// Whether the operation succeeded. `ok`: boolean; default `false`.
     #[serde(default)]
     pub ok: bool,
-    /// `code`: string.
+    /// Machine-readable code. `code`: string.
     #[serde(default)]
     pub code: String,
-    /// `status`: integer; default `0`.
+    /// Where it stands in its life cycle. `status`: integer; default `0`.
     #[serde(default)]
     pub status: i64,
-    /// `detail`: string.
+    /// Human-readable detail. `detail`: string.
     #[serde(default)]
     pub detail: String,
     /// `reply`: string.
@@ -2008,32 +2008,32 @@ impl crate::With for MyLlmKeyProbe {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordEvalRun {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `harness_id`: string.
+    /// Id of the agent harness involved. `harness_id`: string.
     #[serde(default)]
     pub harness_id: String,
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     #[serde(default)]
     pub model_id: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `status`: [`EvalRunStateStatus`]; default `pending`.
+    /// Where it stands in its life cycle. `status`: [`EvalRunStateStatus`]; default `pending`.
     #[serde(default)]
     pub status: EvalRunStateStatus,
-    /// `solved`: list of string.
+    /// Ids of what was solved. `solved`: list of string.
     pub solved: Vec<String>,
     /// `fully_solved`: boolean; default `false`.
     #[serde(default)]
     pub fully_solved: bool,
-    /// `input_tokens`: integer; default `0`.
+    /// Input, in model tokens. `input_tokens`: integer; default `0`.
     #[serde(default)]
     pub input_tokens: i64,
-    /// `output_tokens`: integer; default `0`.
+    /// Output, in model tokens. `output_tokens`: integer; default `0`.
     #[serde(default)]
     pub output_tokens: i64,
     /// `relayed_calls`: integer; default `0`.
@@ -2042,16 +2042,16 @@ pub struct RecordEvalRun {
     /// `usage_source`: string; default `agent`.
     #[serde(default = "defaults::d_str_agent_19")]
     pub usage_source: String,
-    /// `stop_reason`: string.
+    /// Why it stopped; empty while it runs. `stop_reason`: string.
     #[serde(default)]
     pub stop_reason: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
-    /// `started_at_ts`: epoch seconds; default `0.0`.
+    /// When it was started. `started_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at_ts: UnixTime,
-    /// `finished_at_ts`: epoch seconds; default `0.0`.
+    /// When it was finished. `finished_at_ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub finished_at_ts: UnixTime,
 }
@@ -2085,7 +2085,7 @@ impl crate::With for RecordEvalRun {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RunTranscriptRequest {
-    /// `published`: boolean.
+    /// Whether it is published. `published`: boolean.
     pub published: bool,
 }
 
@@ -2095,7 +2095,7 @@ impl crate::With for RunTranscriptRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RunWallRequest {
-    /// `published`: boolean.
+    /// Whether it is published. `published`: boolean.
     pub published: bool,
 }
 

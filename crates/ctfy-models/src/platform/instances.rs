@@ -132,21 +132,21 @@ pub type PageOfInstanceRecordInfo = Page<InstanceRecordInfo>;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminStuckInstance {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// `requested_at`: epoch seconds; default `0.0`.
+    /// When it was requested. `requested_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub requested_at: UnixTime,
-    /// `stuck_for_s`: number; default `0.0`.
+    /// Stuck for, in seconds. `stuck_for_s`: number; default `0.0`.
     #[serde(default)]
     pub stuck_for_s: f64,
 }
@@ -170,32 +170,32 @@ impl crate::With for AdminStuckInstance {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTrafficInstanceRow {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     #[serde(default)]
     pub status: String,
-    /// `request_count`: integer; default `0`.
+    /// Number of requests. `request_count`: integer; default `0`.
     #[serde(default)]
     pub request_count: i64,
-    /// `started_at`: epoch seconds; default `0.0`.
+    /// When it started. `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at: UnixTime,
-    /// `stopped_at`: epoch seconds; default `0.0`.
+    /// When it stopped. `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub stopped_at: UnixTime,
-    /// `live`: boolean; default `false`.
+    /// Whether it is live right now. `live`: boolean; default `false`.
     #[serde(default)]
     pub live: bool,
 }
@@ -223,14 +223,14 @@ impl crate::With for AdminTrafficInstanceRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AttackSurface {
-    /// `services`: list of [`ServiceEndpoint`].
+    /// Network services to attack, one per exposed port. `services`: list of [`ServiceEndpoint`].
     pub services: Vec<ServiceEndpoint>,
-    /// `provided_files`: list of [`AttachmentInfo`].
+    /// Files offered with the target. `provided_files`: list of [`AttachmentInfo`].
     pub provided_files: Vec<AttachmentInfo>,
-    /// `flag_path`: string, may be null.
+    /// Path of the flag on the target, when the challenge declares one. `flag_path`: string, may be null.
     #[serde(default)]
     pub flag_path: Option<String>,
-    /// `vpn`: [`VpnEndpoint`], may be null.
+    /// The VPN tunnel an `engagement` instance is reached through (its `services` answer only inside it); `None` in simple mode. `vpn`: [`VpnEndpoint`], may be null.
     #[serde(default)]
     pub vpn: Option<VpnEndpoint>,
 }
@@ -241,13 +241,13 @@ impl crate::With for AttackSurface {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdVpnPeer {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `address`: string.
+    /// Network address. `address`: string.
     #[serde(default)]
     pub address: String,
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
     /// `config`: string.
@@ -280,7 +280,7 @@ impl crate::With for AwdVpnPeer {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdVpnRequest {
-    /// `public_key`: string; optional.
+    /// Public half of a key pair. `public_key`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
 }
@@ -302,11 +302,11 @@ impl crate::With for AwdVpnStatus {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BlueprintHostInfo {
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
     /// `segments`: list of string.
     pub segments: Vec<String>,
-    /// `published`: boolean; default `false`.
+    /// Whether it is published. `published`: boolean; default `false`.
     #[serde(default)]
     pub published: bool,
     /// `milestones`: list of string.
@@ -325,12 +325,12 @@ impl crate::With for BlueprintHostInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceAnswersResponse {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `answers`: list of [`RevealedAnswer`].
@@ -354,68 +354,68 @@ impl crate::With for InstanceAnswersResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceInfo {
-    /// `id`: [`InstanceId`].
+    /// Id of this instance. `id`: [`InstanceId`].
     pub id: InstanceId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge this instance runs. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team that owns the instance. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition the instance belongs to; empty for an instance outside any competition. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node that hosts the instance. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// `team_name`: string.
+    /// Name of the owning team; empty when the platform did not resolve it (never the id). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `node_name`: string.
+    /// Name of the worker node; empty when the platform did not resolve it (never the id). `node_name`: string.
     #[serde(default)]
     pub node_name: String,
-    /// `name`: string.
+    /// Name of the challenge. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `category`: [`ChallengeCategory`], may be null.
+    /// Category of the challenge. `category`: [`ChallengeCategory`], may be null.
     #[serde(default)]
     pub category: Option<ChallengeCategory>,
-    /// `difficulty`: string.
+    /// Difficulty of the challenge, as its author rates it. `difficulty`: string.
     #[serde(default)]
     pub difficulty: String,
-    /// `status`: [`InstanceStatus`]; default `starting`.
+    /// Where the instance is in its life: `starting`, `ready`, `error` or `stopped`. `status`: [`InstanceStatus`]; default `starting`.
     #[serde(default)]
     pub status: InstanceStatus,
-    /// `started_at`: epoch seconds; default `0.0`.
+    /// When the instance started. `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at: UnixTime,
-    /// `ttl`: integer; default `0`.
+    /// Lifetime the instance was given, in seconds. `ttl`: integer; default `0`.
     #[serde(default)]
     pub ttl: i64,
-    /// `expires_at`: epoch seconds; default `0.0`.
+    /// When the instance is stopped unless renewed (start or last renewal plus `ttl`). `expires_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub expires_at: UnixTime,
-    /// `services`: list of [`ServiceEndpoint`].
+    /// Network services to attack, one per exposed port; empty until the instance is running. `services`: list of [`ServiceEndpoint`].
     pub services: Vec<ServiceEndpoint>,
-    /// `description`: string.
+    /// The challenge's statement. `description`: string.
     #[serde(default)]
     pub description: String,
-    /// `questions`: list of [`InstanceQuestionInfo`].
+    /// The challenge's questions with this team's progress on this instance; a locked question's prompt is empty. `questions`: list of [`InstanceQuestionInfo`].
     pub questions: Vec<InstanceQuestionInfo>,
-    /// `attachments`: list of [`AttachmentInfo`].
+    /// Files this instance offers its team, downloadable from `/instances/{id}/attachments/{name}`; empty until it is ready. `attachments`: list of [`AttachmentInfo`].
     pub attachments: Vec<AttachmentInfo>,
-    /// `network_topology`: [`InstanceInfoNetworkTopology`]; default `simple`.
+    /// How the instance is reached: `simple` (services listed directly) or `engagement` (through a VPN). `network_topology`: [`InstanceInfoNetworkTopology`]; default `simple`.
     #[serde(default)]
     pub network_topology: InstanceInfoNetworkTopology,
-    /// `vpn_backend`: [`InstanceInfoVpnBackend`]; default `openvpn`.
+    /// Which VPN an `engagement` instance uses; meaningless for `simple`. `vpn_backend`: [`InstanceInfoVpnBackend`]; default `openvpn`.
     #[serde(default)]
     pub vpn_backend: InstanceInfoVpnBackend,
-    /// `vpn_endpoint`: [`VpnEndpoint`], may be null.
+    /// Where the VPN tunnel ends and where to download its configuration; `None` for `simple`. `vpn_endpoint`: [`VpnEndpoint`], may be null.
     #[serde(default)]
     pub vpn_endpoint: Option<VpnEndpoint>,
-    /// `entry_urls`: list of string.
+    /// Where the author suggests starting, as URLs. `entry_urls`: list of string.
     pub entry_urls: Vec<String>,
-    /// `lease`: [`InstanceInfoLease`]; default `on_demand`.
+    /// Where the instance comes from: `on_demand` is the team's own launch; `match` is an AWD game box an organiser runs, which never expires and its team cannot stop. `lease`: [`InstanceInfoLease`]; default `on_demand`.
     #[serde(default)]
     pub lease: InstanceInfoLease,
 }
@@ -456,11 +456,11 @@ impl crate::With for InstanceInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceQuestionInfo {
-    /// `id`: [`QuestionId`].
+    /// Id of this item. `id`: [`QuestionId`].
     pub id: QuestionId,
     /// `prompt`: string.
     pub prompt: String,
-    /// `mode`: string, may be null.
+    /// Which mode it works in. `mode`: string, may be null.
     #[serde(default)]
     pub mode: Option<String>,
     /// `choices`: list of string, may be null.
@@ -508,37 +508,37 @@ impl crate::With for InstanceQuestionInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceRecordArtifacts {
-    /// `has_manifest`: boolean; default `false`.
+    /// Whether it has a manifest. `has_manifest`: boolean; default `false`.
     #[serde(default)]
     pub has_manifest: bool,
-    /// `has_container_log`: boolean; default `false`.
+    /// Whether it has a container log. `has_container_log`: boolean; default `false`.
     #[serde(default)]
     pub has_container_log: bool,
-    /// `events_count`: integer; default `0`.
+    /// Number of events. `events_count`: integer; default `0`.
     #[serde(default)]
     pub events_count: i64,
-    /// `submissions_count`: integer; default `0`.
+    /// Number of submissions. `submissions_count`: integer; default `0`.
     #[serde(default)]
     pub submissions_count: i64,
-    /// `traffic_count`: integer; default `0`.
+    /// Number of traffics. `traffic_count`: integer; default `0`.
     #[serde(default)]
     pub traffic_count: i64,
-    /// `pcap_bytes`: integer; default `0`.
+    /// Pcap, in bytes. `pcap_bytes`: integer; default `0`.
     #[serde(default)]
     pub pcap_bytes: i64,
-    /// `capture_reclaimed_at`: epoch seconds; default `0.0`.
+    /// When the capture was reclaimed. `capture_reclaimed_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub capture_reclaimed_at: UnixTime,
-    /// `capture_reclaimed_bytes`: integer; default `0`.
+    /// Capture reclaimed, in bytes. `capture_reclaimed_bytes`: integer; default `0`.
     #[serde(default)]
     pub capture_reclaimed_bytes: i64,
-    /// `archive_reclaimed_at`: epoch seconds; default `0.0`.
+    /// When the archive was reclaimed. `archive_reclaimed_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub archive_reclaimed_at: UnixTime,
-    /// `archive_reclaimed_bytes`: integer; default `0`.
+    /// Archive reclaimed, in bytes. `archive_reclaimed_bytes`: integer; default `0`.
     #[serde(default)]
     pub archive_reclaimed_bytes: i64,
-    /// `pcap_dropped_bytes`: integer; default `0`.
+    /// Pcap dropped, in bytes. `pcap_dropped_bytes`: integer; default `0`.
     #[serde(default)]
     pub pcap_dropped_bytes: i64,
     /// `pcap_dropped_segments`: integer; default `0`.
@@ -564,63 +564,63 @@ impl crate::With for InstanceRecordDetail {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceRecordInfo {
-    /// `id`: [`InstanceId`].
+    /// Id of this item. `id`: [`InstanceId`].
     pub id: InstanceId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `node_name`: string.
+    /// Name of the node. `node_name`: string.
     #[serde(default)]
     pub node_name: String,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `category`: [`ChallengeCategory`], may be null.
+    /// Challenge category. `category`: [`ChallengeCategory`], may be null.
     #[serde(default)]
     pub category: Option<ChallengeCategory>,
-    /// `difficulty`: string.
+    /// Difficulty as the author rates it. `difficulty`: string.
     #[serde(default)]
     pub difficulty: String,
-    /// `status`: [`InstanceStatus`]; the empty string decodes as `None`.
+    /// Where it stands in its life cycle. `status`: [`InstanceStatus`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub status: Option<InstanceStatus>,
-    /// `stop_reason`: string.
+    /// Why it stopped; empty while it runs. `stop_reason`: string.
     #[serde(default)]
     pub stop_reason: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
-    /// `error_detail`: string.
+    /// Longer account of the error; empty when there was none. `error_detail`: string.
     #[serde(default)]
     pub error_detail: String,
-    /// `started_at`: epoch seconds; default `0.0`.
+    /// When it started. `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at: UnixTime,
-    /// `stopped_at`: epoch seconds; default `0.0`.
+    /// When it stopped. `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub stopped_at: UnixTime,
-    /// `duration_s`: number; default `0.0`.
+    /// Duration, in seconds. `duration_s`: number; default `0.0`.
     #[serde(default)]
     pub duration_s: f64,
-    /// `ttl`: integer; default `0`.
+    /// Lifetime granted, in seconds. `ttl`: integer; default `0`.
     #[serde(default)]
     pub ttl: i64,
-    /// `solved`: boolean; default `false`.
+    /// Whether it was solved. `solved`: boolean; default `false`.
     #[serde(default)]
     pub solved: bool,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
-    /// `request_count`: integer; default `0`.
+    /// Number of requests. `request_count`: integer; default `0`.
     #[serde(default)]
     pub request_count: i64,
 }
@@ -658,63 +658,63 @@ impl crate::With for InstanceRecordInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceRecordInfoDetail {
-    /// `id`: [`InstanceId`].
+    /// Id of this item. `id`: [`InstanceId`].
     pub id: InstanceId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `node_name`: string.
+    /// Name of the node. `node_name`: string.
     #[serde(default)]
     pub node_name: String,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `category`: [`ChallengeCategory`], may be null.
+    /// Challenge category. `category`: [`ChallengeCategory`], may be null.
     #[serde(default)]
     pub category: Option<ChallengeCategory>,
-    /// `difficulty`: string.
+    /// Difficulty as the author rates it. `difficulty`: string.
     #[serde(default)]
     pub difficulty: String,
-    /// `status`: [`InstanceStatus`]; the empty string decodes as `None`.
+    /// Where it stands in its life cycle. `status`: [`InstanceStatus`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub status: Option<InstanceStatus>,
-    /// `stop_reason`: string.
+    /// Why it stopped; empty while it runs. `stop_reason`: string.
     #[serde(default)]
     pub stop_reason: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
-    /// `error_detail`: string.
+    /// Longer account of the error; empty when there was none. `error_detail`: string.
     #[serde(default)]
     pub error_detail: String,
-    /// `started_at`: epoch seconds; default `0.0`.
+    /// When it started. `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at: UnixTime,
-    /// `stopped_at`: epoch seconds; default `0.0`.
+    /// When it stopped. `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub stopped_at: UnixTime,
-    /// `duration_s`: number; default `0.0`.
+    /// Duration, in seconds. `duration_s`: number; default `0.0`.
     #[serde(default)]
     pub duration_s: f64,
-    /// `ttl`: integer; default `0`.
+    /// Lifetime granted, in seconds. `ttl`: integer; default `0`.
     #[serde(default)]
     pub ttl: i64,
-    /// `solved`: boolean; default `false`.
+    /// Whether it was solved. `solved`: boolean; default `false`.
     #[serde(default)]
     pub solved: bool,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
-    /// `request_count`: integer; default `0`.
+    /// Number of requests. `request_count`: integer; default `0`.
     #[serde(default)]
     pub request_count: i64,
     /// `spec`: JSON object.
@@ -767,21 +767,21 @@ impl crate::With for InstanceRecordInfoDetail {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstanceStatusResponse {
-    /// `id`: [`InstanceId`].
+    /// Id of this item. `id`: [`InstanceId`].
     pub id: InstanceId,
-    /// `status`: [`InstanceStatus`]; default `starting`.
+    /// Where it stands in its life cycle. `status`: [`InstanceStatus`]; default `starting`.
     #[serde(default)]
     pub status: InstanceStatus,
     /// `attack_surface`: [`AttackSurface`], may be null.
     #[serde(default)]
     pub attack_surface: Option<AttackSurface>,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
     /// `cert_volume`: string.
     #[serde(default)]
     pub cert_volume: String,
-    /// `start_budget_s`: integer; default `0`.
+    /// Start budget, in seconds. `start_budget_s`: integer; default `0`.
     #[serde(default)]
     pub start_budget_s: i64,
 }
@@ -810,13 +810,13 @@ pub struct InstanceStorageReport {
     pub archive: Option<ArchiveStoreReport>,
     /// `captures`: list of [`NodeCaptureStoreRow`].
     pub captures: Vec<NodeCaptureStoreRow>,
-    /// `capture_retention_s`: integer; default `0`.
+    /// Capture retention, in seconds. `capture_retention_s`: integer; default `0`.
     #[serde(default)]
     pub capture_retention_s: i64,
-    /// `archive_retention_s`: integer; default `0`.
+    /// Archive retention, in seconds. `archive_retention_s`: integer; default `0`.
     #[serde(default)]
     pub archive_retention_s: i64,
-    /// `capture_max_bytes`: integer; default `0`.
+    /// Capture max, in bytes. `capture_max_bytes`: integer; default `0`.
     #[serde(default)]
     pub capture_max_bytes: i64,
 }
@@ -829,10 +829,10 @@ impl crate::With for InstanceStorageReport {}
 pub struct InstanceTrafficPage {
     /// `flows`: list of JSON object.
     pub flows: Vec<JsonObject>,
-    /// `cursor`: string.
+    /// Opaque position to pass back to continue from here. `cursor`: string.
     #[serde(default)]
     pub cursor: String,
-    /// `truncated`: boolean; default `false`.
+    /// Whether the content was cut short to a size limit. `truncated`: boolean; default `false`.
     #[serde(default)]
     pub truncated: bool,
     /// `capture`: string.
@@ -851,7 +851,7 @@ impl crate::With for InstanceTrafficPage {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LinkStartResponse {
-    /// `authorize_url`: string.
+    /// URL of the authorize. `authorize_url`: string.
     pub authorize_url: String,
 }
 
@@ -861,15 +861,15 @@ impl crate::With for LinkStartResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmBudgetResetInfo {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `outcome`: string.
+    /// How it ended. `outcome`: string.
     pub outcome: String,
-    /// `reason`: string.
+    /// Why, in words; empty when no reason applies. `reason`: string.
     pub reason: String,
 }
 
@@ -891,7 +891,7 @@ impl crate::With for LlmBudgetResetInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LlmBudgetResetRequest {
-    /// `reason`: string; optional.
+    /// Why, in words; empty when no reason applies. `reason`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -902,10 +902,10 @@ impl crate::With for LlmBudgetResetRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MetaInstanceTtl {
-    /// `default_s`: integer; default `0`.
+    /// Default, in seconds. `default_s`: integer; default `0`.
     #[serde(default)]
     pub default_s: i64,
-    /// `max_s`: integer; default `0`.
+    /// Upper limit, in seconds. `max_s`: integer; default `0`.
     #[serde(default)]
     pub max_s: i64,
     /// `options_s`: list of integer.
@@ -918,17 +918,17 @@ impl crate::With for MetaInstanceTtl {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuestionAttemptResetInfo {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `question_id`: [`QuestionId`].
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`].
     pub question_id: QuestionId,
-    /// `reset_at`: date-time string.
+    /// When it was reset. `reset_at`: date-time string.
     pub reset_at: Timestamp,
-    /// `reset_by_user_id`: [`UserId`].
+    /// Id of the user who reset it. `reset_by_user_id`: [`UserId`].
     pub reset_by_user_id: UserId,
-    /// `reason`: string.
+    /// Why, in words; empty when no reason applies. `reason`: string.
     pub reason: String,
 }
 
@@ -951,7 +951,7 @@ impl crate::With for QuestionAttemptResetInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuestionAttemptResetRequest {
-    /// `reason`: string; optional.
+    /// Why, in words; empty when no reason applies. `reason`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -962,12 +962,12 @@ impl crate::With for QuestionAttemptResetRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RenewResponse {
-    /// `status`: [`RenewResponseStatus`] (always `renewed`); default `renewed`.
+    /// Where it stands in its life cycle. `status`: [`RenewResponseStatus`] (always `renewed`); default `renewed`.
     #[serde(default)]
     pub status: RenewResponseStatus,
-    /// `id`: [`InstanceId`].
+    /// Id of this item. `id`: [`InstanceId`].
     pub id: InstanceId,
-    /// `expires_at`: epoch seconds.
+    /// When it stops being valid. `expires_at`: epoch seconds.
     pub expires_at: UnixTime,
 }
 
@@ -987,19 +987,19 @@ impl crate::With for RenewResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ServiceEndpoint {
-    /// `service_type`: [`ServiceType`].
+    /// Protocol to speak: `ssh`, `http`, `https` or `tcp`. `service_type`: [`ServiceType`].
     pub service_type: ServiceType,
-    /// `host`: string.
+    /// Host name or IP address of the service. `host`: string.
     pub host: String,
-    /// `port`: integer.
+    /// Port of the service. `port`: integer.
     pub port: i64,
-    /// `credentials`: [`Credential`], may be null.
+    /// Login handed out with the service, when there is one. `credentials`: [`Credential`], may be null.
     #[serde(default)]
     pub credentials: Option<Credential>,
-    /// `path`: string; default `/`.
+    /// Path to start from on a web service. `path`: string; default `/`.
     #[serde(default = "defaults::d_str_4")]
     pub path: String,
-    /// `label`: string.
+    /// Name that tells this service from others of the same protocol; empty when unnamed. `label`: string.
     #[serde(default)]
     pub label: String,
 }
@@ -1019,16 +1019,16 @@ pub struct SshCredential {
     /// `certificate`: string.
     #[serde(default)]
     pub certificate: String,
-    /// `username`: string.
+    /// Login name. `username`: string.
     pub username: String,
-    /// `password`: string.
+    /// Password, in clear text, over the encrypted connection. `password`: string.
     #[serde(default)]
     pub password: String,
-    /// `host`: string.
+    /// Host name or IP address to connect to. `host`: string.
     pub host: String,
-    /// `port`: integer.
+    /// TCP or UDP port number. `port`: integer.
     pub port: i64,
-    /// `expires_in`: integer.
+    /// Seconds until it stops being valid. `expires_in`: integer.
     pub expires_in: i64,
 }
 
@@ -1038,9 +1038,9 @@ impl crate::With for SshCredential {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SshExchangeRequest {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
 }
 
@@ -1059,12 +1059,12 @@ impl crate::With for SshExchangeRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StartRequest {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `competition_id`: [`CompetitionId`]; optional.
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub competition_id: Option<CompetitionId>,
-    /// `ttl`: integer, may be null; optional.
+    /// Lifetime granted, in seconds. `ttl`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
 }
@@ -1085,9 +1085,9 @@ impl crate::With for StartRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StartResponse {
-    /// `id`: [`InstanceId`].
+    /// Id of this item. `id`: [`InstanceId`].
     pub id: InstanceId,
-    /// `status`: [`InstanceStatus`]; default `starting`.
+    /// Where it stands in its life cycle. `status`: [`InstanceStatus`]; default `starting`.
     #[serde(default)]
     pub status: InstanceStatus,
 }
@@ -1107,10 +1107,10 @@ impl crate::With for StartResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StopResponse {
-    /// `status`: [`InstanceStatus`]; default `stopped`.
+    /// Where it stands in its life cycle. `status`: [`InstanceStatus`]; default `stopped`.
     #[serde(default)]
     pub status: InstanceStatus,
-    /// `id`: [`InstanceId`].
+    /// Id of this item. `id`: [`InstanceId`].
     pub id: InstanceId,
 }
 
@@ -1129,14 +1129,14 @@ impl crate::With for StopResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VpnEndpoint {
-    /// `proto`: [`VpnEndpointProto`]; default `udp`.
+    /// Transport of the tunnel, `udp` or `tcp`. `proto`: [`VpnEndpointProto`]; default `udp`.
     #[serde(default)]
     pub proto: VpnEndpointProto,
-    /// `host`: string.
+    /// Host name or IP address of the tunnel's server. `host`: string.
     pub host: String,
-    /// `port`: integer.
+    /// Port of the tunnel's server. `port`: integer.
     pub port: i64,
-    /// `config_url`: string.
+    /// URL to download the VPN client configuration from. `config_url`: string.
     #[serde(default)]
     pub config_url: String,
 }

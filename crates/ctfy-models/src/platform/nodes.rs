@@ -72,18 +72,18 @@ pub type PageOfNodeInfo = Page<NodeInfo>;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminUnhealthyNode {
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     pub node_id: NodeId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `url`: string.
+    /// URL where it can be reached. `url`: string.
     #[serde(default)]
     pub url: String,
-    /// `last_heartbeat_ts`: number; default `0.0`.
+    /// Time of the last heartbeat, in Unix epoch seconds. `last_heartbeat_ts`: number; default `0.0`.
     #[serde(default)]
     pub last_heartbeat_ts: f64,
-    /// `downtime_s`: number; default `0.0`.
+    /// Downtime, in seconds. `downtime_s`: number; default `0.0`.
     #[serde(default)]
     pub downtime_s: f64,
 }
@@ -106,7 +106,7 @@ impl crate::With for AdminUnhealthyNode {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ClusterInfo {
-    /// `platform_url`: string.
+    /// URL of the platform. `platform_url`: string.
     pub platform_url: String,
     /// `node_image`: string.
     pub node_image: String,
@@ -122,9 +122,9 @@ pub struct ImageConsistencyRow {
     pub r#ref: String,
     /// `by_digest`: map of string to list of string.
     pub by_digest: BTreeMap<String, Vec<String>>,
-    /// `digest_count`: integer.
+    /// Number of digests. `digest_count`: integer.
     pub digest_count: i64,
-    /// `node_count`: integer.
+    /// Number of nodes. `node_count`: integer.
     pub node_count: i64,
 }
 
@@ -134,12 +134,12 @@ impl crate::With for ImageConsistencyRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeCaptureStoreRow {
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     pub node_id: NodeId,
-    /// `node_name`: string.
+    /// Name of the node. `node_name`: string.
     #[serde(default)]
     pub node_name: String,
-    /// `received_at`: epoch seconds; default `0.0`.
+    /// When it was received. `received_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub received_at: UnixTime,
     /// `report`: [`NodeCaptureStoreReportOutput`], may be null.
@@ -164,25 +164,25 @@ impl crate::With for NodeCaptureStoreRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeHealthSample {
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// `ts`: epoch seconds; default `0.0`.
+    /// The instant, in Unix epoch seconds. `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub ts: UnixTime,
-    /// `is_healthy`: boolean; default `true`.
+    /// Whether it is healthy. `is_healthy`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub is_healthy: bool,
-    /// `cpu_percent`: number; default `0.0`.
+    /// Cpu, in percent. `cpu_percent`: number; default `0.0`.
     #[serde(default)]
     pub cpu_percent: f64,
-    /// `memory_percent`: number; default `0.0`.
+    /// Memory, in percent. `memory_percent`: number; default `0.0`.
     #[serde(default)]
     pub memory_percent: f64,
-    /// `disk_percent`: number; default `0.0`.
+    /// Disk, in percent. `disk_percent`: number; default `0.0`.
     #[serde(default)]
     pub disk_percent: f64,
-    /// `latency_ms`: number; default `0.0`.
+    /// Latency, in milliseconds. `latency_ms`: number; default `0.0`.
     #[serde(default)]
     pub latency_ms: f64,
 }
@@ -207,24 +207,24 @@ impl crate::With for NodeHealthSample {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeHeartbeat {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
     /// `build_egress`: [`NodeBuildEgressReport`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_egress: Option<NodeBuildEgressReport>,
-    /// `capacity`: integer; optional; default `50`.
+    /// Most instances it can run at once. `capacity`: integer; optional; default `50`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<i64>,
     /// `capture_store`: [`NodeCaptureStoreReportInput`], may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture_store: Option<NodeCaptureStoreReportInput>,
-    /// `corpus_commit`: string; optional.
+    /// Git commit of the challenge corpus in use. `corpus_commit`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corpus_commit: Option<String>,
-    /// `cpu_percent`: number; optional; default `0.0`.
+    /// Cpu, in percent. `cpu_percent`: number; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_percent: Option<f64>,
-    /// `disk_percent`: number; optional; default `0.0`.
+    /// Disk, in percent. `disk_percent`: number; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disk_percent: Option<f64>,
     /// `git_commit`: string; optional.
@@ -236,22 +236,22 @@ pub struct NodeHeartbeat {
     /// `image_digests`: map of string to string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_digests: Option<BTreeMap<String, String>>,
-    /// `ingress_canary_url`: string, may be null; optional.
+    /// URL of the ingress canary. `ingress_canary_url`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress_canary_url: Option<String>,
-    /// `memory_percent`: number; optional; default `0.0`.
+    /// Memory, in percent. `memory_percent`: number; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_percent: Option<f64>,
-    /// `memory_total_mb`: number; optional; default `0.0`.
+    /// Memory total, in megabytes. `memory_total_mb`: number; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_total_mb: Option<f64>,
     /// `running`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running: Option<i64>,
-    /// `sampled_at`: epoch seconds; optional; default `0.0`.
+    /// When it was sampled. `sampled_at`: epoch seconds; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampled_at: Option<UnixTime>,
-    /// `version`: string; optional.
+    /// Version string. `version`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// `wireguard_host`: string; optional.
@@ -268,10 +268,10 @@ impl crate::With for NodeHeartbeat {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeHeartbeatResponse {
-    /// `status`: string; default `ok`.
+    /// Where it stands in its life cycle. `status`: string; default `ok`.
     #[serde(default = "defaults::d_str_ok_16")]
     pub status: String,
-    /// `live_instance_ids`: list of [`InstanceId`], may be null.
+    /// Ids of the live instances. `live_instance_ids`: list of [`InstanceId`], may be null.
     #[serde(default)]
     pub live_instance_ids: Option<Vec<InstanceId>>,
     /// `untrusted_builds`: boolean, may be null.
@@ -280,13 +280,13 @@ pub struct NodeHeartbeatResponse {
     /// `live_match_indexes`: list of integer, may be null.
     #[serde(default)]
     pub live_match_indexes: Option<Vec<i64>>,
-    /// `challenge_image_retention_s`: integer, may be null.
+    /// Challenge image retention, in seconds. `challenge_image_retention_s`: integer, may be null.
     #[serde(default)]
     pub challenge_image_retention_s: Option<i64>,
-    /// `instance_capture_retention_s`: integer, may be null.
+    /// Instance capture retention, in seconds. `instance_capture_retention_s`: integer, may be null.
     #[serde(default)]
     pub instance_capture_retention_s: Option<i64>,
-    /// `instance_capture_max_bytes`: integer, may be null.
+    /// Instance capture max, in bytes. `instance_capture_max_bytes`: integer, may be null.
     #[serde(default)]
     pub instance_capture_max_bytes: Option<i64>,
 }
@@ -297,52 +297,52 @@ impl crate::With for NodeHeartbeatResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeInfo {
-    /// `id`: [`NodeId`].
+    /// Id of this item. `id`: [`NodeId`].
     pub id: NodeId,
-    /// `url`: string.
+    /// URL where it can be reached. `url`: string.
     pub url: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `capacity`: integer; default `0`.
+    /// Most instances it can run at once. `capacity`: integer; default `0`.
     #[serde(default)]
     pub capacity: i64,
     /// `running`: integer; default `0`.
     #[serde(default)]
     pub running: i64,
-    /// `is_healthy`: boolean; default `true`.
+    /// Whether it is healthy. `is_healthy`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub is_healthy: bool,
     /// `last_heartbeat`: date-time string, may be null.
     #[serde(default)]
     pub last_heartbeat: Option<Timestamp>,
-    /// `registered_at`: date-time string, may be null.
+    /// When it was registered. `registered_at`: date-time string, may be null.
     #[serde(default)]
     pub registered_at: Option<Timestamp>,
-    /// `labels`: map of string to string.
+    /// Key/value labels attached to it. `labels`: map of string to string.
     pub labels: BTreeMap<String, String>,
-    /// `cpu_percent`: number; default `0.0`.
+    /// Cpu, in percent. `cpu_percent`: number; default `0.0`.
     #[serde(default)]
     pub cpu_percent: f64,
-    /// `memory_percent`: number; default `0.0`.
+    /// Memory, in percent. `memory_percent`: number; default `0.0`.
     #[serde(default)]
     pub memory_percent: f64,
-    /// `disk_percent`: number; default `0.0`.
+    /// Disk, in percent. `disk_percent`: number; default `0.0`.
     #[serde(default)]
     pub disk_percent: f64,
-    /// `memory_total_mb`: number; default `0.0`.
+    /// Memory total, in megabytes. `memory_total_mb`: number; default `0.0`.
     #[serde(default)]
     pub memory_total_mb: f64,
-    /// `owner_vendor_id`: string.
+    /// Id of the owner vendor. `owner_vendor_id`: string.
     #[serde(default)]
     pub owner_vendor_id: String,
-    /// `version`: string.
+    /// Version string. `version`: string.
     #[serde(default)]
     pub version: String,
     /// `git_commit`: string.
     #[serde(default)]
     pub git_commit: String,
-    /// `corpus_commit`: string.
+    /// Git commit of the challenge corpus in use. `corpus_commit`: string.
     #[serde(default)]
     pub corpus_commit: String,
     /// `image_digests`: map of string to string.
@@ -359,13 +359,13 @@ pub struct NodeInfo {
     /// `helper_images_reason`: string.
     #[serde(default)]
     pub helper_images_reason: String,
-    /// `cordoned`: boolean; default `false`.
+    /// Whether the node is cordoned: it keeps running instances but takes no new ones. `cordoned`: boolean; default `false`.
     #[serde(default)]
     pub cordoned: bool,
     /// `heavy_estates`: boolean; default `false`.
     #[serde(default)]
     pub heavy_estates: bool,
-    /// `ingress_canary_url`: string.
+    /// URL of the ingress canary. `ingress_canary_url`: string.
     #[serde(default)]
     pub ingress_canary_url: String,
     /// `ingress_status`: [`IngressStatus`]; the empty string decodes as `None`.
@@ -377,7 +377,7 @@ pub struct NodeInfo {
     /// `ingress_cert_not_after`: date-time string, may be null.
     #[serde(default)]
     pub ingress_cert_not_after: Option<Timestamp>,
-    /// `ingress_checked_at`: date-time string, may be null.
+    /// When the ingress was checked. `ingress_checked_at`: date-time string, may be null.
     #[serde(default)]
     pub ingress_checked_at: Option<Timestamp>,
 }
@@ -427,13 +427,13 @@ pub struct NodeRegistryTicket {
     /// `ticket`: string.
     #[serde(default)]
     pub ticket: String,
-    /// `expires_in`: integer; default `0`.
+    /// Seconds until it stops being valid. `expires_in`: integer; default `0`.
     #[serde(default)]
     pub expires_in: i64,
     /// `namespace`: string.
     #[serde(default)]
     pub namespace: String,
-    /// `reason`: string.
+    /// Why, in words; empty when no reason applies. `reason`: string.
     #[serde(default)]
     pub reason: String,
 }
@@ -444,12 +444,12 @@ impl crate::With for NodeRegistryTicket {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeRegistryTicketRequest {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
     /// `repository`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
-    /// `ttl_s`: integer; optional; default `1800`.
+    /// Ttl, in seconds. `ttl_s`: integer; optional; default `1800`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_s: Option<i64>,
 }
@@ -466,10 +466,10 @@ pub struct RegistryGcStatus {
     /// `api_version`: string.
     #[serde(default)]
     pub api_version: String,
-    /// `mode`: [`RegistryGcMode`]; default `unavailable`.
+    /// Which mode it works in. `mode`: [`RegistryGcMode`]; default `unavailable`.
     #[serde(default)]
     pub mode: RegistryGcMode,
-    /// `reclaimable_bytes`: integer; default `0`.
+    /// Reclaimable, in bytes. `reclaimable_bytes`: integer; default `0`.
     #[serde(default)]
     pub reclaimable_bytes: i64,
     /// `reclaimable_manifests`: integer; default `0`.
@@ -478,7 +478,7 @@ pub struct RegistryGcStatus {
     /// `command`: string.
     #[serde(default)]
     pub command: String,
-    /// `message`: string.
+    /// Human-readable message. `message`: string.
     #[serde(default)]
     pub message: String,
 }
@@ -494,13 +494,13 @@ pub struct RegistryManifestRow {
     /// `digest`: string.
     #[serde(default)]
     pub digest: String,
-    /// `size_bytes`: integer; default `0`.
+    /// Size, in bytes. `size_bytes`: integer; default `0`.
     #[serde(default)]
     pub size_bytes: i64,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `kind`: [`RegistryRepoKind`].
+    /// What sort of thing it is. `kind`: [`RegistryRepoKind`].
     pub kind: RegistryRepoKind,
     /// `references`: list of [`RegistryReferenceReason`].
     pub references: Vec<RegistryReferenceReason>,
@@ -515,10 +515,10 @@ impl crate::With for RegistryManifestRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistryPushTarget {
-    /// `enabled`: boolean; default `false`.
+    /// Whether it is switched on. `enabled`: boolean; default `false`.
     #[serde(default)]
     pub enabled: bool,
-    /// `host`: string.
+    /// Host name or IP address to connect to. `host`: string.
     #[serde(default)]
     pub host: String,
     /// `repository_prefix`: string.
@@ -532,10 +532,10 @@ impl crate::With for RegistryPushTarget {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistryQuotaInfo {
-    /// `max_bytes`: integer; default `0`.
+    /// Upper limit, in bytes. `max_bytes`: integer; default `0`.
     #[serde(default)]
     pub max_bytes: i64,
-    /// `max_tags`: integer; default `0`.
+    /// Upper limit on the tags. `max_tags`: integer; default `0`.
     #[serde(default)]
     pub max_tags: i64,
 }
@@ -553,7 +553,7 @@ pub struct RegistryReclaimItem {
     /// `digest`: string.
     #[serde(default)]
     pub digest: String,
-    /// `size_bytes`: integer; default `0`.
+    /// Size, in bytes. `size_bytes`: integer; default `0`.
     #[serde(default)]
     pub size_bytes: i64,
     /// `references`: list of [`RegistryReferenceReason`].
@@ -575,13 +575,13 @@ pub struct RegistryReclaimPlan {
     pub reclaim: Vec<RegistryReclaimItem>,
     /// `refused`: list of [`RegistryReclaimItem`].
     pub refused: Vec<RegistryReclaimItem>,
-    /// `reclaim_count`: integer; default `0`.
+    /// Number of reclaims. `reclaim_count`: integer; default `0`.
     #[serde(default)]
     pub reclaim_count: i64,
-    /// `reclaim_bytes`: integer; default `0`.
+    /// Reclaim, in bytes. `reclaim_bytes`: integer; default `0`.
     #[serde(default)]
     pub reclaim_bytes: i64,
-    /// `refused_count`: integer; default `0`.
+    /// Number refused. `refused_count`: integer; default `0`.
     #[serde(default)]
     pub refused_count: i64,
     /// `deleted`: integer; default `0`.
@@ -611,12 +611,12 @@ impl crate::With for RegistryReclaimRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistryRepo {
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
     /// `account`: string.
     #[serde(default)]
     pub account: String,
-    /// `kind`: [`RegistryRepoKind`].
+    /// What sort of thing it is. `kind`: [`RegistryRepoKind`].
     pub kind: RegistryRepoKind,
     /// `tags`: integer; default `0`.
     #[serde(default)]
@@ -629,9 +629,9 @@ impl crate::With for RegistryRepo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistryRepoList {
-    /// `items`: list of [`RegistryRepo`].
+    /// The items on this page. `items`: list of [`RegistryRepo`].
     pub items: Vec<RegistryRepo>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `incomplete`: boolean; default `false`.
@@ -647,9 +647,9 @@ impl crate::With for RegistryRepoList {}
 pub struct RegistryTagList {
     /// `repository`: string.
     pub repository: String,
-    /// `items`: list of [`RegistryManifestRow`].
+    /// The items on this page. `items`: list of [`RegistryManifestRow`].
     pub items: Vec<RegistryManifestRow>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
     /// `incomplete`: boolean; default `false`.
@@ -663,9 +663,9 @@ impl crate::With for RegistryTagList {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistryUsageRow {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
     /// `bytes`: integer; default `0`.
@@ -679,7 +679,7 @@ pub struct RegistryUsageRow {
     pub repos: i64,
     /// `repositories`: list of string.
     pub repositories: Vec<String>,
-    /// `measured_at`: date-time string, may be null.
+    /// When it was measured. `measured_at`: date-time string, may be null.
     #[serde(default)]
     pub measured_at: Option<Timestamp>,
     /// `incomplete`: boolean; default `false`.
@@ -716,16 +716,16 @@ impl crate::With for RegistryUsageRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TaskNodeLine {
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// `ok`: boolean; default `false`.
+    /// Whether the operation succeeded. `ok`: boolean; default `false`.
     #[serde(default)]
     pub ok: bool,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     #[serde(default)]
     pub status: String,
-    /// `error`: string.
+    /// Error message; empty when there was no error. `error`: string.
     #[serde(default)]
     pub error: String,
     /// `queued`: list of string.
@@ -736,7 +736,7 @@ pub struct TaskNodeLine {
     pub skipped_pulled: Vec<String>,
     /// `skipped_in_progress`: list of string.
     pub skipped_in_progress: Vec<String>,
-    /// `total`: integer, may be null.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer, may be null.
     #[serde(default)]
     pub total: Option<i64>,
 }

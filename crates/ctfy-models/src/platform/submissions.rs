@@ -75,19 +75,19 @@ pub type PageOfSubmissionState = Page<SubmissionState>;
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminArtifactStorageFlag {
-    /// `verdict`: string.
+    /// The outcome of the check or judgement. `verdict`: string.
     #[serde(default)]
     pub verdict: String,
     /// `stored_runs`: integer; default `0`.
     #[serde(default)]
     pub stored_runs: i64,
-    /// `stored_bytes`: integer; default `0`.
+    /// Stored, in bytes. `stored_bytes`: integer; default `0`.
     #[serde(default)]
     pub stored_bytes: i64,
-    /// `alert_bytes`: integer; default `0`.
+    /// Alert, in bytes. `alert_bytes`: integer; default `0`.
     #[serde(default)]
     pub alert_bytes: i64,
-    /// `retention_s`: integer; default `0`.
+    /// Retention, in seconds. `retention_s`: integer; default `0`.
     #[serde(default)]
     pub retention_s: i64,
 }
@@ -98,39 +98,39 @@ impl crate::With for AdminArtifactStorageFlag {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminPatchSubmissionDetail {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
     /// `files`: list of string.
     pub files: Vec<String>,
-    /// `status`: [`AdminPatchSubmissionDetailStatus`]; default `pending`.
+    /// Where it stands in its life cycle. `status`: [`AdminPatchSubmissionDetailStatus`]; default `pending`.
     #[serde(default)]
     pub status: AdminPatchSubmissionDetailStatus,
-    /// `verdict`: [`Verdict`]; the empty string decodes as `None`.
+    /// The outcome of the check or judgement. `verdict`: [`Verdict`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub verdict: Option<Verdict>,
-    /// `detail`: string.
+    /// Human-readable detail. `detail`: string.
     #[serde(default)]
     pub detail: String,
-    /// `judged_at`: date-time string, may be null.
+    /// When it was judged. `judged_at`: date-time string, may be null.
     #[serde(default)]
     pub judged_at: Option<Timestamp>,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// `files_b64`: map of string to string.
@@ -170,39 +170,39 @@ impl crate::With for AdminPatchSubmissionDetail {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminPatchSubmissionInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
     /// `files`: list of string.
     pub files: Vec<String>,
-    /// `status`: [`AdminPatchSubmissionDetailStatus`]; default `pending`.
+    /// Where it stands in its life cycle. `status`: [`AdminPatchSubmissionDetailStatus`]; default `pending`.
     #[serde(default)]
     pub status: AdminPatchSubmissionDetailStatus,
-    /// `verdict`: [`Verdict`]; the empty string decodes as `None`.
+    /// The outcome of the check or judgement. `verdict`: [`Verdict`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub verdict: Option<Verdict>,
-    /// `detail`: string.
+    /// Human-readable detail. `detail`: string.
     #[serde(default)]
     pub detail: String,
-    /// `judged_at`: date-time string, may be null.
+    /// When it was judged. `judged_at`: date-time string, may be null.
     #[serde(default)]
     pub judged_at: Option<Timestamp>,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// `node_id`: [`NodeId`].
+    /// Id of the worker node involved. `node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub node_id: NodeId,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
 }
@@ -233,9 +233,9 @@ impl crate::With for AdminPatchSubmissionInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminPatchSubmissionPage {
-    /// `items`: list of [`AdminPatchSubmissionInfo`].
+    /// The items on this page. `items`: list of [`AdminPatchSubmissionInfo`].
     pub items: Vec<AdminPatchSubmissionInfo>,
-    /// `total`: integer; default `0`.
+    /// Total count; for a paged list, of every matching item, not only this page. `total`: integer; default `0`.
     #[serde(default)]
     pub total: i64,
 }
@@ -246,20 +246,20 @@ impl crate::With for AdminPatchSubmissionPage {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminSolveCell {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `solved`: boolean; default `false`.
+    /// Whether it was solved. `solved`: boolean; default `false`.
     #[serde(default)]
     pub solved: bool,
-    /// `solved_at`: date-time string, may be null.
+    /// When it was solved. `solved_at`: date-time string, may be null.
     #[serde(default)]
     pub solved_at: Option<Timestamp>,
-    /// `solve_time_s`: number; default `0.0`.
+    /// Solve time, in seconds. `solve_time_s`: number; default `0.0`.
     #[serde(default)]
     pub solve_time_s: f64,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
     /// `first_blood`: boolean; default `false`.
@@ -268,7 +268,7 @@ pub struct AdminSolveCell {
     /// `captured`: integer; default `0`.
     #[serde(default)]
     pub captured: i64,
-    /// `last_captured_at`: date-time string, may be null.
+    /// When it was last captured. `last_captured_at`: date-time string, may be null.
     #[serde(default)]
     pub last_captured_at: Option<Timestamp>,
 }
@@ -309,21 +309,21 @@ impl crate::With for AdminSolveMatrix {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminSolveMatrixChallenge {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `category`: string.
+    /// Challenge category. `category`: string.
     #[serde(default)]
     pub category: String,
-    /// `difficulty`: string.
+    /// Difficulty as the author rates it. `difficulty`: string.
     #[serde(default)]
     pub difficulty: String,
-    /// `solves_count`: integer; default `0`.
+    /// Number of solves. `solves_count`: integer; default `0`.
     #[serde(default)]
     pub solves_count: i64,
-    /// `milestones`: integer; default `0`.
+    /// Number of milestones. `milestones`: integer; default `0`.
     #[serde(default)]
     pub milestones: i64,
 }
@@ -347,15 +347,15 @@ impl crate::With for AdminSolveMatrixChallenge {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminSolveMatrixTeam {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `solved`: integer; default `0`.
+    /// Number solved. `solved`: integer; default `0`.
     #[serde(default)]
     pub solved: i64,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
 }
@@ -377,7 +377,7 @@ impl crate::With for AdminSolveMatrixTeam {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTaskSubmitRequest {
-    /// `kind`: string; optional.
+    /// What sort of thing it is. `kind`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// `params`: JSON object; optional.
@@ -391,31 +391,31 @@ impl crate::With for AdminTaskSubmitRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AnswerTraceHit {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub instance_id: InstanceId,
-    /// `question_id`: [`QuestionId`].
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub question_id: QuestionId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `live`: boolean; default `false`.
+    /// Whether it is live right now. `live`: boolean; default `false`.
     #[serde(default)]
     pub live: bool,
-    /// `started_at`: epoch seconds; default `0.0`.
+    /// When it started. `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at: UnixTime,
-    /// `stopped_at`: epoch seconds; default `0.0`.
+    /// When it stopped. `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub stopped_at: UnixTime,
 }
@@ -476,7 +476,7 @@ impl crate::With for AnswerTraceResponse {}
 pub struct AuthoredQualityFlag {
     /// `reaction`: [`AdminFeedbackRowReaction`].
     pub reaction: AdminFeedbackRowReaction,
-    /// `count`: integer.
+    /// How many. `count`: integer.
     pub count: i64,
 }
 
@@ -486,16 +486,16 @@ impl crate::With for AuthoredQualityFlag {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdFlagResult {
-    /// `verdict`: [`AwdFlagResultVerdict`]; the empty string decodes as `None`.
+    /// The outcome of the check or judgement. `verdict`: [`AwdFlagResultVerdict`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub verdict: Option<AwdFlagResultVerdict>,
-    /// `victim_team_id`: [`TeamId`].
+    /// Id of the victim team. `victim_team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub victim_team_id: TeamId,
-    /// `service_id`: string.
+    /// Id of the service. `service_id`: string.
     #[serde(default)]
     pub service_id: String,
-    /// `tick`: integer; default `-1`.
+    /// AWD round number; -1 when none applies. `tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub tick: i64,
 }
@@ -527,7 +527,7 @@ impl crate::With for AwdFlagSubmitRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AwdFlagSubmitResponse {
-    /// `tick`: integer; default `-1`.
+    /// AWD round number; -1 when none applies. `tick`: integer; default `-1`.
     #[serde(default = "defaults::d_i64_minus1")]
     pub tick: i64,
     /// `results`: list of [`AwdFlagResult`].
@@ -540,9 +540,9 @@ impl crate::With for AwdFlagSubmitResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeFlagStats {
-    /// `flag_id`: string.
+    /// Id of the flag. `flag_id`: string.
     pub flag_id: String,
-    /// `solves_count`: integer; default `0`.
+    /// Number of solves. `solves_count`: integer; default `0`.
     #[serde(default)]
     pub solves_count: i64,
 }
@@ -553,41 +553,41 @@ impl crate::With for ChallengeFlagStats {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeSolveAttempt {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `started_at`: epoch seconds; default `0.0`.
+    /// When it started. `started_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub started_at: UnixTime,
-    /// `stopped_at`: epoch seconds; default `0.0`.
+    /// When it stopped. `stopped_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub stopped_at: UnixTime,
-    /// `duration_s`: number; default `0.0`.
+    /// Duration, in seconds. `duration_s`: number; default `0.0`.
     #[serde(default)]
     pub duration_s: f64,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
-    /// `solved`: boolean; default `false`.
+    /// Whether it was solved. `solved`: boolean; default `false`.
     #[serde(default)]
     pub solved: bool,
     /// `solved_flags`: list of string.
     pub solved_flags: Vec<String>,
-    /// `stop_reason`: string.
+    /// Why it stopped; empty while it runs. `stop_reason`: string.
     #[serde(default)]
     pub stop_reason: String,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
 }
@@ -618,7 +618,7 @@ impl crate::With for ChallengeSolveAttempt {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeSolveAttemptsResponse {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `attempts`: list of [`ChallengeSolveAttempt`].
     pub attempts: Vec<ChallengeSolveAttempt>,
@@ -646,33 +646,33 @@ impl crate::With for ChallengeSolveAttemptsResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChallengeTeamSolveSummary {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `solve_count`: integer; default `0`.
+    /// Number of solves. `solve_count`: integer; default `0`.
     #[serde(default)]
     pub solve_count: i64,
-    /// `attempt_count`: integer; default `0`.
+    /// Number of attempts. `attempt_count`: integer; default `0`.
     #[serde(default)]
     pub attempt_count: i64,
-    /// `best_duration_s`: number; default `0.0`.
+    /// Best duration, in seconds. `best_duration_s`: number; default `0.0`.
     #[serde(default)]
     pub best_duration_s: f64,
-    /// `total_duration_s`: number; default `0.0`.
+    /// Total duration, in seconds. `total_duration_s`: number; default `0.0`.
     #[serde(default)]
     pub total_duration_s: f64,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
-    /// `first_solved_at`: epoch seconds; default `0.0`.
+    /// When it was first solved. `first_solved_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub first_solved_at: UnixTime,
-    /// `last_solved_at`: epoch seconds; default `0.0`.
+    /// When it was last solved. `last_solved_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub last_solved_at: UnixTime,
 }
@@ -700,7 +700,7 @@ impl crate::With for ChallengeTeamSolveSummary {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CheckAnswerRequest {
-    /// `question_id`: [`QuestionId`]; optional; default `flag`.
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`]; optional; default `flag`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_id: Option<QuestionId>,
 }
@@ -713,10 +713,10 @@ impl crate::With for CheckAnswerRequest {}
 pub struct CheckAnswerResponse {
     /// `passed`: boolean.
     pub passed: bool,
-    /// `question_id`: [`QuestionId`], may be null.
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`], may be null.
     #[serde(default)]
     pub question_id: Option<QuestionId>,
-    /// `exit_code`: integer, may be null.
+    /// Exit status of the process; 0 means success. `exit_code`: integer, may be null.
     #[serde(default)]
     pub exit_code: Option<i64>,
     /// `timed_out`: boolean; default `false`.
@@ -731,7 +731,7 @@ pub struct CheckAnswerResponse {
     /// `challenge_fully_solved`: boolean; default `false`.
     #[serde(default)]
     pub challenge_fully_solved: bool,
-    /// `last_checked_at`: epoch seconds; default `0.0`.
+    /// When it was last checked. `last_checked_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub last_checked_at: UnixTime,
 }
@@ -742,9 +742,9 @@ impl crate::With for CheckAnswerResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EmailCodeVerify {
-    /// `email`: string.
+    /// Email address. `email`: string.
     pub email: String,
-    /// `code`: string.
+    /// Machine-readable code. `code`: string.
     pub code: String,
 }
 
@@ -754,26 +754,26 @@ impl crate::With for EmailCodeVerify {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalCampaignSubmitRequest {
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     pub model_id: String,
-    /// `standard_set_id`: string.
+    /// Id of the standard set. `standard_set_id`: string.
     pub standard_set_id: String,
-    /// `harness_id`: string; optional.
+    /// Id of the agent harness involved. `harness_id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub harness_id: Option<String>,
-    /// `max_cost_usd`: number; optional; default `0.0`.
+    /// Upper limit on the cost, in US dollars. `max_cost_usd`: number; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_cost_usd: Option<f64>,
-    /// `max_turns`: integer; optional; default `0`.
+    /// Upper limit on the turns. `max_turns`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_turns: Option<i64>,
-    /// `name`: string; optional.
+    /// Name shown for it. `name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `num_samples`: integer; optional; default `1`.
+    /// Number of samples. `num_samples`: integer; optional; default `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_samples: Option<i64>,
-    /// `timeout_s`: integer; optional; default `0`.
+    /// Timeout, in seconds. `timeout_s`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<i64>,
 }
@@ -784,17 +784,17 @@ impl crate::With for EvalCampaignSubmitRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EvalRunSubmitRequest {
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     pub model_id: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `competition_id`: [`CompetitionId`]; optional.
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub competition_id: Option<CompetitionId>,
-    /// `harness_id`: string; optional.
+    /// Id of the agent harness involved. `harness_id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub harness_id: Option<String>,
-    /// `max_turns`: integer, may be null; optional.
+    /// Upper limit on the turns. `max_turns`: integer, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_turns: Option<i64>,
     /// `samples`: integer; optional; default `1`.
@@ -821,11 +821,11 @@ impl crate::With for EvalRunSubmitRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MySolveSummary {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
     /// `best_rank`: integer.
     pub best_rank: i64,
-    /// `solved_at`: date-time string, may be null.
+    /// When it was solved. `solved_at`: date-time string, may be null.
     #[serde(default)]
     pub solved_at: Option<Timestamp>,
     /// `ranked`: boolean; default `true`.
@@ -850,16 +850,16 @@ impl crate::With for MySolveSummary {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchSubmissionCreate {
-    /// `challenge_id`: [`ChallengeId`]; optional.
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge_id: Option<ChallengeId>,
-    /// `competition_id`: [`CompetitionId`]; optional.
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub competition_id: Option<CompetitionId>,
     /// `files`: map of string to string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<BTreeMap<String, String>>,
-    /// `instance_id`: [`InstanceId`]; optional.
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`]; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<InstanceId>,
     /// `source`: [`PatchSubmissionCreateSource`]; optional; default `upload`.
@@ -873,27 +873,27 @@ impl crate::With for PatchSubmissionCreate {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PatchSubmissionInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
     /// `files`: list of string.
     pub files: Vec<String>,
-    /// `status`: [`AdminPatchSubmissionDetailStatus`]; default `pending`.
+    /// Where it stands in its life cycle. `status`: [`AdminPatchSubmissionDetailStatus`]; default `pending`.
     #[serde(default)]
     pub status: AdminPatchSubmissionDetailStatus,
-    /// `verdict`: [`Verdict`]; the empty string decodes as `None`.
+    /// The outcome of the check or judgement. `verdict`: [`Verdict`]; the empty string decodes as `None`.
     #[serde(default, with = "crate::serde_helpers::empty_as_none")]
     pub verdict: Option<Verdict>,
-    /// `detail`: string.
+    /// Human-readable detail. `detail`: string.
     #[serde(default)]
     pub detail: String,
-    /// `judged_at`: date-time string, may be null.
+    /// When it was judged. `judged_at`: date-time string, may be null.
     #[serde(default)]
     pub judged_at: Option<Timestamp>,
 }
@@ -920,13 +920,13 @@ impl crate::With for PatchSubmissionInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QaSubmissionCreate {
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
     /// `answer`: a string or a list of strings.
     pub answer: StringOrList,
-    /// `question_id`: [`QuestionId`]; optional; default `answer`.
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`]; optional; default `answer`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_id: Option<QuestionId>,
 }
@@ -948,20 +948,20 @@ impl crate::With for QaSubmissionCreate {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordSolve {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `question_id`: [`QuestionId`].
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub question_id: QuestionId,
-    /// `solved_at`: date-time string, may be null.
+    /// When it was solved. `solved_at`: date-time string, may be null.
     #[serde(default)]
     pub solved_at: Option<Timestamp>,
-    /// `ranked_at`: date-time string, may be null.
+    /// When it was ranked. `ranked_at`: date-time string, may be null.
     #[serde(default)]
     pub ranked_at: Option<Timestamp>,
 }
@@ -985,22 +985,22 @@ impl crate::With for RecordSolve {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordSubmission {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     pub challenge_id: ChallengeId,
-    /// `question_id`: [`QuestionId`].
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub question_id: QuestionId,
     /// `correct`: boolean; default `false`.
     #[serde(default)]
     pub correct: bool,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
 }
@@ -1028,7 +1028,7 @@ pub struct RegistrationSubmitRequest {
     /// `academic_stage`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub academic_stage: Option<String>,
-    /// `anonymous`: boolean, may be null; optional.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymous: Option<bool>,
     /// `gender`: [`MyRegistrationResponseGender`]; optional.
@@ -1046,7 +1046,7 @@ pub struct RegistrationSubmitRequest {
     /// `phone`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
-    /// `real_name`: string; optional.
+    /// The person's legal name, as given on a registration form. `real_name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub real_name: Option<String>,
     /// `specialties`: list of string; optional.
@@ -1069,9 +1069,9 @@ impl crate::With for RegistrationSubmitRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RevealedAnswer {
-    /// `question_id`: [`QuestionId`].
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`].
     pub question_id: QuestionId,
-    /// `value`: string.
+    /// The value. `value`: string.
     pub value: String,
 }
 
@@ -1092,7 +1092,7 @@ impl crate::With for RevealedAnswer {}
 pub struct StarGazerVerifyResponse {
     /// `verified`: boolean.
     pub verified: bool,
-    /// `reason`: string.
+    /// Why, in words; empty when no reason applies. `reason`: string.
     #[serde(default)]
     pub reason: String,
     /// `achievement`: [`TeamAchievement`], may be null.
@@ -1109,11 +1109,11 @@ impl crate::With for StarGazerVerifyResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SubmissionCreate {
-    /// `instance_id`: [`InstanceId`].
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`].
     pub instance_id: InstanceId,
     /// `answer`: a string or a list of strings.
     pub answer: StringOrList,
-    /// `question_id`: [`QuestionId`]; optional; default `flag`.
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`]; optional; default `flag`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_id: Option<QuestionId>,
 }
@@ -1134,29 +1134,29 @@ impl crate::With for SubmissionCreate {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SubmissionResponse {
-    /// `id`: string.
+    /// Id of this submission. `id`: string.
     pub id: String,
-    /// `correct`: boolean.
+    /// Whether the answer was right. `correct`: boolean.
     pub correct: bool,
-    /// `solve_time_s`: number; default `0`.
+    /// Seconds from the instance's start to this correct answer. `solve_time_s`: number; default `0`.
     #[serde(default)]
     pub solve_time_s: f64,
-    /// `solve_rank`: integer; default `0`.
+    /// Order of this solve on the question: 1 is first blood, 2 and 3 follow; 0 when wrong or already solved. `solve_rank`: integer; default `0`.
     #[serde(default)]
     pub solve_rank: i64,
-    /// `question_id`: [`QuestionId`], may be null.
+    /// Id of the question the submission answered, as sent. `question_id`: [`QuestionId`], may be null.
     #[serde(default)]
     pub question_id: Option<QuestionId>,
-    /// `challenge_fully_solved`: boolean; default `false`.
+    /// Whether the team has now captured every question of the challenge. `challenge_fully_solved`: boolean; default `false`.
     #[serde(default)]
     pub challenge_fully_solved: bool,
-    /// `attempts_remaining`: integer, may be null.
+    /// Wrong answers still allowed on this question after this one; `None` when attempts are not capped. `attempts_remaining`: integer, may be null.
     #[serde(default)]
     pub attempts_remaining: Option<i64>,
-    /// `ranked`: boolean; default `false`.
+    /// Whether this capture counts on the competition's board; only meaningful when `correct`. `ranked`: boolean; default `false`.
     #[serde(default)]
     pub ranked: bool,
-    /// `unranked_reason`: [`SubmissionResponseUnrankedReason`].
+    /// Why a correct answer does not count: `outside_window` (the competition is not open) or `own_authored` (the team wrote the challenge); empty when no reason is given. `unranked_reason`: [`SubmissionResponseUnrankedReason`].
     #[serde(default)]
     pub unranked_reason: SubmissionResponseUnrankedReason,
 }
@@ -1167,16 +1167,16 @@ impl crate::With for SubmissionResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SubmissionState {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub user_id: UserId,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
     /// `claimed_flag`: string.
@@ -1185,13 +1185,13 @@ pub struct SubmissionState {
     /// `correct`: boolean; default `false`.
     #[serde(default)]
     pub correct: bool,
-    /// `flag_id`: string.
+    /// Id of the flag. `flag_id`: string.
     #[serde(default)]
     pub flag_id: String,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
-    /// `solve_time_s`: number; default `0.0`.
+    /// Solve time, in seconds. `solve_time_s`: number; default `0.0`.
     #[serde(default)]
     pub solve_time_s: f64,
 }
@@ -1228,26 +1228,26 @@ impl crate::With for UserSolveTrend {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VendorCampaignSubmitRequest {
-    /// `model_id`: string.
+    /// Id of the language model involved. `model_id`: string.
     pub model_id: String,
-    /// `standard_set_id`: string.
+    /// Id of the standard set. `standard_set_id`: string.
     pub standard_set_id: String,
-    /// `max_cost_usd`: number; optional; default `0.0`.
+    /// Upper limit on the cost, in US dollars. `max_cost_usd`: number; optional; default `0.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_cost_usd: Option<f64>,
-    /// `max_turns`: integer; optional; default `0`.
+    /// Upper limit on the turns. `max_turns`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_turns: Option<i64>,
-    /// `name`: string; optional.
+    /// Name shown for it. `name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `num_samples`: integer; optional; default `1`.
+    /// Number of samples. `num_samples`: integer; optional; default `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_samples: Option<i64>,
     /// `publish`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<bool>,
-    /// `timeout_s`: integer; optional; default `0`.
+    /// Timeout, in seconds. `timeout_s`: integer; optional; default `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<i64>,
 }
@@ -1258,9 +1258,9 @@ impl crate::With for VendorCampaignSubmitRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VerifyAddedEmailRequest {
-    /// `email`: string.
+    /// Email address. `email`: string.
     pub email: String,
-    /// `code`: string.
+    /// Machine-readable code. `code`: string.
     pub code: String,
     /// `acknowledge_orphan`: boolean; optional; default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1275,7 +1275,7 @@ impl crate::With for VerifyAddedEmailRequest {}
 pub struct VerifyAnswerRequest {
     /// `answer`: a string or a list of strings.
     pub answer: StringOrList,
-    /// `question_id`: [`QuestionId`]; optional; default `flag`.
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`]; optional; default `flag`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_id: Option<QuestionId>,
 }
@@ -1288,7 +1288,7 @@ impl crate::With for VerifyAnswerRequest {}
 pub struct VerifyAnswerResponse {
     /// `correct`: boolean.
     pub correct: bool,
-    /// `question_id`: [`QuestionId`], may be null.
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`], may be null.
     #[serde(default)]
     pub question_id: Option<QuestionId>,
 }
@@ -1299,7 +1299,7 @@ impl crate::With for VerifyAnswerResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VerifyEmailRequest {
-    /// `code`: string.
+    /// Machine-readable code. `code`: string.
     pub code: String,
 }
 

@@ -82,38 +82,38 @@ pub type PageOfTeamInviteInfo = Page<TeamInviteInfo>;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTeamRow {
-    /// `id`: [`TeamId`].
+    /// Id of this item. `id`: [`TeamId`].
     pub id: TeamId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     #[serde(default)]
     pub description: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `captain_user_id`: [`UserId`].
+    /// Id of the captain user. `captain_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub captain_user_id: UserId,
-    /// `captain_display_name`: string.
+    /// Display name of the captain. `captain_display_name`: string.
     #[serde(default)]
     pub captain_display_name: String,
-    /// `member_count`: integer; default `0`.
+    /// Number of members. `member_count`: integer; default `0`.
     #[serde(default)]
     pub member_count: i64,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `review_status`: string.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: string.
     #[serde(default)]
     pub review_status: String,
-    /// `disqualified`: boolean; default `false`.
+    /// Whether it was disqualified. `disqualified`: boolean; default `false`.
     #[serde(default)]
     pub disqualified: bool,
-    /// `disqualified_at`: date-time string, may be null.
+    /// When it was disqualified. `disqualified_at`: date-time string, may be null.
     #[serde(default)]
     pub disqualified_at: Option<Timestamp>,
-    /// `disqualified_by_display_name`: string.
+    /// Display name of the user who disqualified it. `disqualified_by_display_name`: string.
     #[serde(default)]
     pub disqualified_by_display_name: String,
     /// `disqualification_reason`: string.
@@ -150,18 +150,18 @@ impl crate::With for AdminTeamRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminTrafficTeamRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `instance_count`: integer; default `0`.
+    /// Number of instances. `instance_count`: integer; default `0`.
     #[serde(default)]
     pub instance_count: i64,
-    /// `request_count`: integer; default `0`.
+    /// Number of requests. `request_count`: integer; default `0`.
     #[serde(default)]
     pub request_count: i64,
-    /// `last_activity_at`: epoch seconds; default `0.0`.
+    /// Time of the last activity. `last_activity_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub last_activity_at: UnixTime,
 }
@@ -217,9 +217,9 @@ impl crate::With for BulkInviteResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkInviteResultRow {
-    /// `email`: string.
+    /// Email address. `email`: string.
     pub email: String,
-    /// `status`: string.
+    /// Where it stands in its life cycle. `status`: string.
     pub status: String,
 }
 
@@ -229,42 +229,42 @@ impl crate::With for BulkInviteResultRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionInviteInfo {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `email`: string.
+    /// Email address. `email`: string.
     #[serde(default)]
     pub email: String,
     /// `invited_by`: string.
     #[serde(default)]
     pub invited_by: String,
-    /// `invited_by_name`: string.
+    /// Name of the user who invited it. `invited_by_name`: string.
     #[serde(default)]
     pub invited_by_name: String,
-    /// `invited_at`: date-time string, may be null.
+    /// When it was invited. `invited_at`: date-time string, may be null.
     #[serde(default)]
     pub invited_at: Option<Timestamp>,
-    /// `status`: [`CompetitionInviteInfoStatus`]; default `pending_signup`.
+    /// Where it stands in its life cycle. `status`: [`CompetitionInviteInfoStatus`]; default `pending_signup`.
     #[serde(default)]
     pub status: CompetitionInviteInfoStatus,
     /// `signed_up_at`: date-time string, may be null.
     #[serde(default)]
     pub signed_up_at: Option<Timestamp>,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `registered_at`: date-time string, may be null.
+    /// When it was registered. `registered_at`: date-time string, may be null.
     #[serde(default)]
     pub registered_at: Option<Timestamp>,
-    /// `reason`: string.
+    /// Why, in words; empty when no reason applies. `reason`: string.
     #[serde(default)]
     pub reason: String,
-    /// `pending_signup`: boolean.
+    /// Whether the invited address has no account yet; `user_id` is then empty and the invite is known by its email. Derived from `status`. `pending_signup`: boolean.
     pub pending_signup: bool,
 }
 
@@ -296,7 +296,7 @@ impl crate::With for CompetitionInviteInfo {}
 pub struct CompetitionRoster {
     /// `teams`: list of [`CompetitionRosterTeam`].
     pub teams: Vec<CompetitionRosterTeam>,
-    /// `generated_at`: epoch seconds; default `0.0`.
+    /// When it was generated. `generated_at`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub generated_at: UnixTime,
 }
@@ -307,20 +307,20 @@ impl crate::With for CompetitionRoster {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionRosterTeam {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `captain_user_id`: [`UserId`].
+    /// Id of the captain user. `captain_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub captain_user_id: UserId,
     /// `members`: list of [`TeamMemberInfo`].
     pub members: Vec<TeamMemberInfo>,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
-    /// `affiliation`: [`AffiliationInfo`], may be null.
+    /// Institution this entrant publishes, when it publishes one. `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
 }
@@ -344,13 +344,13 @@ impl crate::With for CompetitionRosterTeam {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompetitionTeamsRegisterRequest {
-    /// `description`: string; optional.
+    /// Longer text describing it, as written by its author. `description`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `mode`: [`CompetitionTeamsRegisterRequestMode`]; optional; default `solo`.
+    /// Which mode it works in. `mode`: [`CompetitionTeamsRegisterRequestMode`]; optional; default `solo`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<CompetitionTeamsRegisterRequestMode>,
-    /// `name`: string; optional.
+    /// Name shown for it. `name`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
@@ -361,10 +361,10 @@ impl crate::With for CompetitionTeamsRegisterRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateInviteRequest {
-    /// `owner_vendor_id`: string; optional.
+    /// Id of the owner vendor. `owner_vendor_id`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_vendor_id: Option<String>,
-    /// `ttl_seconds`: integer; optional; default `3600`.
+    /// Ttl, in seconds. `ttl_seconds`: integer; optional; default `3600`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_seconds: Option<i64>,
 }
@@ -375,11 +375,11 @@ impl crate::With for CreateInviteRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateInviteResponse {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
     /// `registration_token`: string.
     pub registration_token: String,
-    /// `expires_at`: date-time string, may be null.
+    /// When it stops being valid. `expires_at`: date-time string, may be null.
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
 }
@@ -390,7 +390,7 @@ impl crate::With for CreateInviteResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DirectInviteCreate {
-    /// `email`: string.
+    /// Email address. `email`: string.
     pub email: String,
 }
 
@@ -400,21 +400,21 @@ impl crate::With for DirectInviteCreate {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InboxCaptainRequest {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `competition_title`: string.
+    /// Title of the competition. `competition_title`: string.
     pub competition_title: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     pub team_name: String,
-    /// `requester_user_id`: [`UserId`].
+    /// Id of the requester user. `requester_user_id`: [`UserId`].
     pub requester_user_id: UserId,
-    /// `requester_display_name`: string.
+    /// Display name of the requester. `requester_display_name`: string.
     pub requester_display_name: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
 }
@@ -440,19 +440,19 @@ impl crate::With for InboxCaptainRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InboxCompetitionInvite {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `competition_title`: string.
+    /// Title of the competition. `competition_title`: string.
     pub competition_title: String,
     /// `competition_phase`: [`CompetitionDetailPhase`].
     pub competition_phase: CompetitionDetailPhase,
-    /// `invited_by_user_id`: [`UserId`].
+    /// Id of the user who invited it. `invited_by_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub invited_by_user_id: UserId,
-    /// `invited_by_display_name`: string.
+    /// Display name of the user who invited it. `invited_by_display_name`: string.
     #[serde(default)]
     pub invited_by_display_name: String,
-    /// `invited_at`: date-time string, may be null.
+    /// When it was invited. `invited_at`: date-time string, may be null.
     #[serde(default)]
     pub invited_at: Option<Timestamp>,
     /// `blocked_reason`: [`CompetitionDetailInvitationsBlocked`].
@@ -480,21 +480,21 @@ impl crate::With for InboxCompetitionInvite {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InboxIncomingInvite {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     pub competition_id: CompetitionId,
-    /// `competition_title`: string.
+    /// Title of the competition. `competition_title`: string.
     pub competition_title: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     pub team_name: String,
-    /// `captain_user_id`: [`UserId`].
+    /// Id of the captain user. `captain_user_id`: [`UserId`].
     pub captain_user_id: UserId,
-    /// `captain_display_name`: string.
+    /// Display name of the captain. `captain_display_name`: string.
     pub captain_display_name: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
 }
@@ -520,10 +520,10 @@ impl crate::With for InboxIncomingInvite {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteCreate {
-    /// `max_uses`: integer; optional; default `1`.
+    /// Upper limit on the uses. `max_uses`: integer; optional; default `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_uses: Option<i64>,
-    /// `ttl_seconds`: integer; optional; default `86400`.
+    /// Ttl, in seconds. `ttl_seconds`: integer; optional; default `86400`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_seconds: Option<i64>,
 }
@@ -534,20 +534,20 @@ impl crate::With for InviteCreate {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeInviteInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `expires_at`: date-time string, may be null.
+    /// When it stops being valid. `expires_at`: date-time string, may be null.
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
-    /// `status`: [`NodeInviteInfoStatus`].
+    /// Where it stands in its life cycle. `status`: [`NodeInviteInfoStatus`].
     pub status: NodeInviteInfoStatus,
-    /// `consumed_by_node_id`: [`NodeId`].
+    /// Id of the node that consumed it. `consumed_by_node_id`: [`NodeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub consumed_by_node_id: NodeId,
-    /// `owner_vendor_id`: string.
+    /// Id of the owner vendor. `owner_vendor_id`: string.
     #[serde(default)]
     pub owner_vendor_id: String,
 }
@@ -571,29 +571,29 @@ impl crate::With for NodeInviteInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordTeam {
-    /// `id`: [`TeamId`].
+    /// Id of this item. `id`: [`TeamId`].
     pub id: TeamId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     #[serde(default)]
     pub name: String,
-    /// `entrant_kind`: [`AuthoringReceptionInfoDivision`]; default `human`.
+    /// Whether a person or an agent is behind this entrant. `entrant_kind`: [`AuthoringReceptionInfoDivision`]; default `human`.
     #[serde(default)]
     pub entrant_kind: AuthoringReceptionInfoDivision,
-    /// `member_user_ids`: list of [`UserId`].
+    /// Ids of the member users. `member_user_ids`: list of [`UserId`].
     pub member_user_ids: Vec<UserId>,
-    /// `agent_harness_id`: string.
+    /// Id of the agent harness. `agent_harness_id`: string.
     #[serde(default)]
     pub agent_harness_id: String,
-    /// `agent_owner_user_id`: [`UserId`].
+    /// Id of the agent owner user. `agent_owner_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub agent_owner_user_id: UserId,
-    /// `agent_owner_team_id`: [`TeamId`].
+    /// Id of the agent owner team. `agent_owner_team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub agent_owner_team_id: TeamId,
-    /// `disqualified`: boolean; default `false`.
+    /// Whether it was disqualified. `disqualified`: boolean; default `false`.
     #[serde(default)]
     pub disqualified: bool,
-    /// `review_status`: string.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: string.
     #[serde(default)]
     pub review_status: String,
 }
@@ -620,24 +620,24 @@ impl crate::With for RecordTeam {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistrationRosterRow {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `email`: string.
+    /// Email address. `email`: string.
     #[serde(default)]
     pub email: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `is_captain`: boolean; default `false`.
+    /// Whether it is captain. `is_captain`: boolean; default `false`.
     #[serde(default)]
     pub is_captain: bool,
-    /// `real_name`: string.
+    /// The person's legal name, as given on a registration form. `real_name`: string.
     #[serde(default)]
     pub real_name: String,
     /// `phone`: string.
@@ -663,10 +663,10 @@ pub struct RegistrationRosterRow {
     pub undergrad_school: String,
     /// `specialties`: list of string.
     pub specialties: Vec<String>,
-    /// `submitted_at`: date-time string, may be null.
+    /// When it was submitted. `submitted_at`: date-time string, may be null.
     #[serde(default)]
     pub submitted_at: Option<Timestamp>,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `approved`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `approved`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
 }
@@ -701,39 +701,39 @@ impl crate::With for RegistrationRosterRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RegistrationTeamRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     #[serde(default)]
     pub description: String,
     /// `honors`: string.
     #[serde(default)]
     pub honors: String,
-    /// `has_logo`: boolean; default `false`.
+    /// Whether it has a logo. `has_logo`: boolean; default `false`.
     #[serde(default)]
     pub has_logo: bool,
-    /// `captain_user_id`: [`UserId`].
+    /// Id of the captain user. `captain_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub captain_user_id: UserId,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `approved`.
+    /// Whether an operator has approved it, rejected it, or not yet decided. `review_status`: [`AdminAuthoredChallengeRowReviewStatus`]; default `approved`.
     #[serde(default)]
     pub review_status: AdminAuthoredChallengeRowReviewStatus,
-    /// `reviewed_by`: string.
+    /// Id of the user who reviewed it. `reviewed_by`: string.
     #[serde(default)]
     pub reviewed_by: String,
-    /// `reviewed_by_name`: string.
+    /// Name of the user who reviewed it. `reviewed_by_name`: string.
     #[serde(default)]
     pub reviewed_by_name: String,
-    /// `reviewed_at`: date-time string, may be null.
+    /// When it was reviewed. `reviewed_at`: date-time string, may be null.
     #[serde(default)]
     pub reviewed_at: Option<Timestamp>,
-    /// `review_note`: string.
+    /// Note the reviewer left with the decision; empty when none. `review_note`: string.
     #[serde(default)]
     pub review_note: String,
     /// `members`: list of [`RegistrationRosterRow`].
@@ -774,21 +774,21 @@ impl crate::With for RegistrationTeamRow {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportRosterResponse {
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `rows`: list of [`ReportRosterRow`].
+    /// The rows of this table. `rows`: list of [`ReportRosterRow`].
     pub rows: Vec<ReportRosterRow>,
-    /// `missing_team_count`: integer; default `0`.
+    /// Number of missing teams. `missing_team_count`: integer; default `0`.
     #[serde(default)]
     pub missing_team_count: i64,
     /// `queue_length`: integer; default `0`.
     #[serde(default)]
     pub queue_length: i64,
-    /// `quiet_seconds`: integer; default `0`.
+    /// Quiet, in seconds. `quiet_seconds`: integer; default `0`.
     #[serde(default)]
     pub quiet_seconds: i64,
-    /// `grading_enabled`: boolean; default `false`.
+    /// Whether grading is enabled. `grading_enabled`: boolean; default `false`.
     #[serde(default)]
     pub grading_enabled: bool,
     /// `grading_configured`: boolean; default `false`.
@@ -816,25 +816,25 @@ impl crate::With for ReportRosterResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportRosterRow {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `version`: integer; default `0`.
+    /// Version number, raised on each change. `version`: integer; default `0`.
     #[serde(default)]
     pub version: i64,
     /// `length`: integer; default `0`.
     #[serde(default)]
     pub length: i64,
-    /// `saved_at`: date-time string, may be null.
+    /// When it was saved. `saved_at`: date-time string, may be null.
     #[serde(default)]
     pub saved_at: Option<Timestamp>,
-    /// `status`: [`MyReportRowStatus`]; default `not_scored`.
+    /// Where it stands in its life cycle. `status`: [`MyReportRowStatus`]; default `not_scored`.
     #[serde(default)]
     pub status: MyReportRowStatus,
     /// `queue_position`: integer; default `0`.
@@ -843,7 +843,7 @@ pub struct ReportRosterRow {
     /// `grade`: [`ReportGradeSummary`], may be null.
     #[serde(default)]
     pub grade: Option<ReportGradeSummary>,
-    /// `finalized_at`: date-time string, may be null.
+    /// When it was finalized. `finalized_at`: date-time string, may be null.
     #[serde(default)]
     pub finalized_at: Option<Timestamp>,
 }
@@ -871,27 +871,27 @@ impl crate::With for ReportRosterRow {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamAchievement {
-    /// `achievement_id`: string.
+    /// Id of the achievement. `achievement_id`: string.
     pub achievement_id: String,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     pub description: String,
-    /// `icon`: string.
+    /// Icon shown beside it. `icon`: string.
     pub icon: String,
-    /// `tier`: string.
+    /// Tier it belongs to. `tier`: string.
     pub tier: String,
-    /// `secret`: boolean; default `false`.
+    /// Secret value; keep it private. `secret`: boolean; default `false`.
     #[serde(default)]
     pub secret: bool,
     /// `localized`: map of string to [`AchievementCopy`].
     pub localized: BTreeMap<String, AchievementCopy>,
-    /// `unlocked_at`: date-time string, may be null.
+    /// When it was unlocked. `unlocked_at`: date-time string, may be null.
     #[serde(default)]
     pub unlocked_at: Option<Timestamp>,
     /// `context`: JSON object.
     pub context: JsonObject,
-    /// `points`: integer; default `0`.
+    /// Points awarded. `points`: integer; default `0`.
     #[serde(default)]
     pub points: i64,
     /// `earned_by_count`: integer; default `0`.
@@ -908,7 +908,7 @@ impl crate::With for TeamAchievement {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamAffiliationChoice {
-    /// `domain`: string.
+    /// Internet domain, such as an institution's email domain. `domain`: string.
     pub domain: String,
 }
 
@@ -918,10 +918,10 @@ impl crate::With for TeamAffiliationChoice {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamAffiliationSelection {
-    /// `domain`: string.
+    /// Internet domain, such as an institution's email domain. `domain`: string.
     #[serde(default)]
     pub domain: String,
-    /// `affiliation`: [`AffiliationInfo`], may be null.
+    /// Institution this entrant publishes, when it publishes one. `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
     /// `choices`: list of [`AffiliationInfo`].
@@ -934,7 +934,7 @@ impl crate::With for TeamAffiliationSelection {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamCaptainRequest {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
 }
 
@@ -952,44 +952,44 @@ impl crate::With for TeamCaptainRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamDetail {
-    /// `id`: [`TeamId`].
+    /// Id of this item. `id`: [`TeamId`].
     pub id: TeamId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     #[serde(default)]
     pub description: String,
-    /// `captain_user_id`: [`UserId`].
+    /// Id of the captain user. `captain_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub captain_user_id: UserId,
-    /// `captain_display_name`: string.
+    /// Display name of the captain. `captain_display_name`: string.
     #[serde(default)]
     pub captain_display_name: String,
-    /// `captain_avatar_url`: string.
+    /// URL of the captain avatar. `captain_avatar_url`: string.
     #[serde(default)]
     pub captain_avatar_url: String,
-    /// `member_count`: integer; default `0`.
+    /// Number of members. `member_count`: integer; default `0`.
     #[serde(default)]
     pub member_count: i64,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `solves`: integer; default `0`.
+    /// Number of solves. `solves`: integer; default `0`.
     #[serde(default)]
     pub solves: i64,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
-    /// `last_active_at`: date-time string, may be null.
+    /// When it was last active. `last_active_at`: date-time string, may be null.
     #[serde(default)]
     pub last_active_at: Option<Timestamp>,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
-    /// `affiliation`: [`AffiliationInfo`], may be null.
+    /// Institution this entrant publishes, when it publishes one. `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
     /// `members`: list of [`TeamMemberInfo`].
@@ -1024,7 +1024,7 @@ impl crate::With for TeamDetail {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamDisqualifyRequest {
-    /// `reason`: string.
+    /// Why, in words; empty when no reason applies. `reason`: string.
     pub reason: String,
 }
 
@@ -1034,44 +1034,44 @@ impl crate::With for TeamDisqualifyRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamInfo {
-    /// `id`: [`TeamId`].
+    /// Id of this item. `id`: [`TeamId`].
     pub id: TeamId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     #[serde(default)]
     pub description: String,
-    /// `captain_user_id`: [`UserId`].
+    /// Id of the captain user. `captain_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub captain_user_id: UserId,
-    /// `captain_display_name`: string.
+    /// Display name of the captain. `captain_display_name`: string.
     #[serde(default)]
     pub captain_display_name: String,
-    /// `captain_avatar_url`: string.
+    /// URL of the captain avatar. `captain_avatar_url`: string.
     #[serde(default)]
     pub captain_avatar_url: String,
-    /// `member_count`: integer; default `0`.
+    /// Number of members. `member_count`: integer; default `0`.
     #[serde(default)]
     pub member_count: i64,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `solves`: integer; default `0`.
+    /// Number of solves. `solves`: integer; default `0`.
     #[serde(default)]
     pub solves: i64,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
-    /// `last_active_at`: date-time string, may be null.
+    /// When it was last active. `last_active_at`: date-time string, may be null.
     #[serde(default)]
     pub last_active_at: Option<Timestamp>,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
-    /// `affiliation`: [`AffiliationInfo`], may be null.
+    /// Institution this entrant publishes, when it publishes one. `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
 }
@@ -1103,37 +1103,37 @@ impl crate::With for TeamInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamInviteInfo {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `code`: string.
+    /// Machine-readable code. `code`: string.
     pub code: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `created_by_user_id`: [`UserId`].
+    /// Id of the user who created it. `created_by_user_id`: [`UserId`].
     pub created_by_user_id: UserId,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `expires_at`: date-time string, may be null.
+    /// When it stops being valid. `expires_at`: date-time string, may be null.
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
-    /// `max_uses`: integer.
+    /// Upper limit on the uses. `max_uses`: integer.
     pub max_uses: i64,
-    /// `use_count`: integer.
+    /// Number of uses. `use_count`: integer.
     pub use_count: i64,
-    /// `revoked_at`: date-time string, may be null.
+    /// When it was revoked. `revoked_at`: date-time string, may be null.
     #[serde(default)]
     pub revoked_at: Option<Timestamp>,
-    /// `active`: boolean; default `true`.
+    /// Whether it is active (inactive ones are kept but not used). `active`: boolean; default `true`.
     #[serde(default = "defaults::d_true")]
     pub active: bool,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `kind`: [`TeamInviteInfoKind`]; default `code`.
+    /// What sort of thing it is. `kind`: [`TeamInviteInfoKind`]; default `code`.
     #[serde(default)]
     pub kind: TeamInviteInfoKind,
-    /// `target_user_id`: [`UserId`].
+    /// Id of the target user. `target_user_id`: [`UserId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub target_user_id: UserId,
 }
@@ -1169,7 +1169,7 @@ pub struct TeamLogoUploadResponse {
     /// `content_type`: string.
     #[serde(default)]
     pub content_type: String,
-    /// `size_bytes`: integer; default `0`.
+    /// Size, in bytes. `size_bytes`: integer; default `0`.
     #[serde(default)]
     pub size_bytes: i64,
 }
@@ -1180,21 +1180,21 @@ impl crate::With for TeamLogoUploadResponse {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamMemberInfo {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `avatar_url`: string.
+    /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
     #[serde(default)]
     pub avatar_url: String,
-    /// `is_captain`: boolean; default `false`.
+    /// Whether it is captain. `is_captain`: boolean; default `false`.
     #[serde(default)]
     pub is_captain: bool,
-    /// `joined_at`: date-time string, may be null.
+    /// When it was joined. `joined_at`: date-time string, may be null.
     #[serde(default)]
     pub joined_at: Option<Timestamp>,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
 }
@@ -1218,17 +1218,17 @@ impl crate::With for TeamMemberInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamStandingInfo {
-    /// `id`: [`TeamId`].
+    /// Id of this item. `id`: [`TeamId`].
     pub id: TeamId,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
-    /// `competition_id`: [`CompetitionId`].
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub competition_id: CompetitionId,
-    /// `disqualified`: boolean; default `false`.
+    /// Whether it was disqualified. `disqualified`: boolean; default `false`.
     #[serde(default)]
     pub disqualified: bool,
-    /// `disqualified_at`: date-time string, may be null.
+    /// When it was disqualified. `disqualified_at`: date-time string, may be null.
     #[serde(default)]
     pub disqualified_at: Option<Timestamp>,
     /// `disqualified_by`: string.
@@ -1259,10 +1259,10 @@ impl crate::With for TeamStandingInfo {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TeamUpdate {
-    /// `description`: string, may be null; optional.
+    /// Longer text describing it, as written by its author. `description`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `name`: string, may be null; optional.
+    /// Name shown for it. `name`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }

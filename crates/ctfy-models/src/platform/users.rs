@@ -97,17 +97,17 @@ pub type PageOfRecentUnlock = Page<RecentUnlock>;
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AchievementCatalogEntry {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     pub id: String,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     pub description: String,
-    /// `icon`: string.
+    /// Icon shown beside it. `icon`: string.
     pub icon: String,
-    /// `tier`: string.
+    /// Tier it belongs to. `tier`: string.
     pub tier: String,
-    /// `secret`: boolean; default `false`.
+    /// Secret value; keep it private. `secret`: boolean; default `false`.
     #[serde(default)]
     pub secret: bool,
     /// `localized`: map of string to [`AchievementCopy`].
@@ -115,7 +115,7 @@ pub struct AchievementCatalogEntry {
     /// `progress`: [`AchievementProgress`], may be null.
     #[serde(default)]
     pub progress: Option<AchievementProgress>,
-    /// `points`: integer; default `0`.
+    /// Points awarded. `points`: integer; default `0`.
     #[serde(default)]
     pub points: i64,
     /// `earned_by_count`: integer; default `0`.
@@ -132,9 +132,9 @@ impl crate::With for AchievementCatalogEntry {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AchievementCopy {
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
-    /// `description`: string.
+    /// Longer text describing it, as written by its author. `description`: string.
     pub description: String,
 }
 
@@ -156,13 +156,13 @@ impl crate::With for AchievementProgress {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AchievementSummary {
-    /// `unlocked_count`: integer; default `0`.
+    /// Number unlocked. `unlocked_count`: integer; default `0`.
     #[serde(default)]
     pub unlocked_count: i64,
-    /// `total_count`: integer; default `0`.
+    /// Total number. `total_count`: integer; default `0`.
     #[serde(default)]
     pub total_count: i64,
-    /// `score`: integer; default `0`.
+    /// The number the board ranks by under the competition's scoring rule. `score`: integer; default `0`.
     #[serde(default)]
     pub score: i64,
     /// `total_score`: integer; default `0`.
@@ -176,7 +176,7 @@ impl crate::With for AchievementSummary {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Activity {
-    /// `id`: string.
+    /// Id of this item. `id`: string.
     #[serde(default)]
     pub id: String,
     /// `timestamp`: date-time string, may be null.
@@ -184,25 +184,25 @@ pub struct Activity {
     pub timestamp: Option<Timestamp>,
     /// `event`: string.
     pub event: String,
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     #[serde(default)]
     pub team_name: String,
-    /// `challenge_id`: [`ChallengeId`].
+    /// Id of the challenge it belongs to or is about. `challenge_id`: [`ChallengeId`].
     #[serde(default = "crate::serde_helpers::blank")]
     pub challenge_id: ChallengeId,
-    /// `actor_id`: string.
+    /// Id of the actor. `actor_id`: string.
     #[serde(default)]
     pub actor_id: String,
-    /// `actor_name`: string.
+    /// Name of the actor. `actor_name`: string.
     #[serde(default)]
     pub actor_name: String,
     /// `actor_type`: string.
     #[serde(default)]
     pub actor_type: String,
-    /// `actor_avatar_url`: string.
+    /// URL of the actor avatar. `actor_avatar_url`: string.
     #[serde(default)]
     pub actor_avatar_url: String,
     /// `detail`: [`ActivityDetail`].
@@ -233,16 +233,16 @@ impl crate::With for Activity {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ActivityDetail {
-    /// `instance_id`: [`InstanceId`], may be null.
+    /// Id of the challenge instance it is about. `instance_id`: [`InstanceId`], may be null.
     #[serde(default)]
     pub instance_id: Option<InstanceId>,
-    /// `node_id`: [`NodeId`], may be null.
+    /// Id of the worker node involved. `node_id`: [`NodeId`], may be null.
     #[serde(default)]
     pub node_id: Option<NodeId>,
     /// `arena_address`: string, may be null.
     #[serde(default)]
     pub arena_address: Option<String>,
-    /// `url`: string, may be null.
+    /// URL where it can be reached. `url`: string, may be null.
     #[serde(default)]
     pub url: Option<String>,
     /// `node_version`: string, may be null.
@@ -251,7 +251,7 @@ pub struct ActivityDetail {
     /// `platform_version`: string, may be null.
     #[serde(default)]
     pub platform_version: Option<String>,
-    /// `verdict`: string, may be null.
+    /// The outcome of the check or judgement. `verdict`: string, may be null.
     #[serde(default)]
     pub verdict: Option<String>,
     /// `node_git_commit`: string, may be null.
@@ -275,37 +275,37 @@ pub struct ActivityDetail {
     /// `divergence`: string, may be null.
     #[serde(default)]
     pub divergence: Option<String>,
-    /// `submission_id`: string, may be null.
+    /// Id of the submission. `submission_id`: string, may be null.
     #[serde(default)]
     pub submission_id: Option<String>,
-    /// `tick`: integer, may be null.
+    /// AWD round number; -1 when none applies. `tick`: integer, may be null.
     #[serde(default)]
     pub tick: Option<i64>,
-    /// `own_flag_count`: integer, may be null.
+    /// Number of own flags. `own_flag_count`: integer, may be null.
     #[serde(default)]
     pub own_flag_count: Option<i64>,
-    /// `capture_count`: integer, may be null.
+    /// Number of captures. `capture_count`: integer, may be null.
     #[serde(default)]
     pub capture_count: Option<i64>,
-    /// `victim_team_count`: integer, may be null.
+    /// Number of victim teams. `victim_team_count`: integer, may be null.
     #[serde(default)]
     pub victim_team_count: Option<i64>,
-    /// `revealed_count`: integer, may be null.
+    /// Number revealed. `revealed_count`: integer, may be null.
     #[serde(default)]
     pub revealed_count: Option<i64>,
-    /// `error`: string, may be null.
+    /// Error message; empty when there was no error. `error`: string, may be null.
     #[serde(default)]
     pub error: Option<String>,
-    /// `ttl`: integer, may be null.
+    /// Lifetime granted, in seconds. `ttl`: integer, may be null.
     #[serde(default)]
     pub ttl: Option<i64>,
-    /// `reason`: string, may be null.
+    /// Why, in words; empty when no reason applies. `reason`: string, may be null.
     #[serde(default)]
     pub reason: Option<String>,
-    /// `solve_time_s`: number, may be null.
+    /// Solve time, in seconds. `solve_time_s`: number, may be null.
     #[serde(default)]
     pub solve_time_s: Option<f64>,
-    /// `flag_id`: string, may be null.
+    /// Id of the flag. `flag_id`: string, may be null.
     #[serde(default)]
     pub flag_id: Option<String>,
     /// `challenge_fully_solved`: boolean, may be null.
@@ -314,31 +314,31 @@ pub struct ActivityDetail {
     /// `ip`: string, may be null.
     #[serde(default)]
     pub ip: Option<String>,
-    /// `display_name`: string, may be null.
+    /// Human-readable name shown for it. `display_name`: string, may be null.
     #[serde(default)]
     pub display_name: Option<String>,
     /// `labels_changed`: list of string, may be null.
     #[serde(default)]
     pub labels_changed: Option<Vec<String>>,
-    /// `cordoned`: boolean, may be null.
+    /// Whether the node is cordoned: it keeps running instances but takes no new ones. `cordoned`: boolean, may be null.
     #[serde(default)]
     pub cordoned: Option<bool>,
     /// `error_message`: string, may be null.
     #[serde(default)]
     pub error_message: Option<String>,
-    /// `downtime_seconds`: number, may be null.
+    /// Downtime, in seconds. `downtime_seconds`: number, may be null.
     #[serde(default)]
     pub downtime_seconds: Option<f64>,
-    /// `achievement_id`: string, may be null.
+    /// Id of the achievement. `achievement_id`: string, may be null.
     #[serde(default)]
     pub achievement_id: Option<String>,
-    /// `achievement_name`: string, may be null.
+    /// Name of the achievement. `achievement_name`: string, may be null.
     #[serde(default)]
     pub achievement_name: Option<String>,
-    /// `tier`: string, may be null.
+    /// Tier it belongs to. `tier`: string, may be null.
     #[serde(default)]
     pub tier: Option<String>,
-    /// `secret`: boolean, may be null.
+    /// Secret value; keep it private. `secret`: boolean, may be null.
     #[serde(default)]
     pub secret: Option<bool>,
     /// `previous_role`: string, may be null.
@@ -350,28 +350,28 @@ pub struct ActivityDetail {
     /// `action`: string, may be null.
     #[serde(default)]
     pub action: Option<String>,
-    /// `competition_id`: [`CompetitionId`], may be null.
+    /// Id of the competition it belongs to or is about; empty when not scoped to one. `competition_id`: [`CompetitionId`], may be null.
     #[serde(default)]
     pub competition_id: Option<CompetitionId>,
-    /// `competition_title`: string, may be null.
+    /// Title of the competition. `competition_title`: string, may be null.
     #[serde(default)]
     pub competition_title: Option<String>,
-    /// `invite_id`: string, may be null.
+    /// Id of the invite. `invite_id`: string, may be null.
     #[serde(default)]
     pub invite_id: Option<String>,
-    /// `target_user_id`: [`UserId`], may be null.
+    /// Id of the target user. `target_user_id`: [`UserId`], may be null.
     #[serde(default)]
     pub target_user_id: Option<UserId>,
-    /// `target_user_name`: string, may be null.
+    /// Name of the target user. `target_user_name`: string, may be null.
     #[serde(default)]
     pub target_user_name: Option<String>,
     /// `setting_key`: string, may be null.
     #[serde(default)]
     pub setting_key: Option<String>,
-    /// `source`: string, may be null.
+    /// Where it came from. `source`: string, may be null.
     #[serde(default)]
     pub source: Option<String>,
-    /// `session_id`: string, may be null.
+    /// Id of the session. `session_id`: string, may be null.
     #[serde(default)]
     pub session_id: Option<String>,
     /// `container`: string, may be null.
@@ -380,7 +380,7 @@ pub struct ActivityDetail {
     /// `recording_path`: string, may be null.
     #[serde(default)]
     pub recording_path: Option<String>,
-    /// `duration_s`: integer, may be null.
+    /// Duration, in seconds. `duration_s`: integer, may be null.
     #[serde(default)]
     pub duration_s: Option<i64>,
     /// `bytes_in`: integer, may be null.
@@ -404,25 +404,25 @@ pub struct ActivityDetail {
     /// `suppression_reason`: string, may be null.
     #[serde(default)]
     pub suppression_reason: Option<String>,
-    /// `question_id`: [`QuestionId`], may be null.
+    /// Id of the question (unique within its challenge; `flag` for a single-question challenge). `question_id`: [`QuestionId`], may be null.
     #[serde(default)]
     pub question_id: Option<QuestionId>,
-    /// `call_id`: string, may be null.
+    /// Id of the call. `call_id`: string, may be null.
     #[serde(default)]
     pub call_id: Option<String>,
-    /// `outcome`: string, may be null.
+    /// How it ended. `outcome`: string, may be null.
     #[serde(default)]
     pub outcome: Option<String>,
-    /// `key_id`: string, may be null.
+    /// Id of the stored API key it uses. `key_id`: string, may be null.
     #[serde(default)]
     pub key_id: Option<String>,
-    /// `flavor`: string, may be null.
+    /// API dialect the model endpoint speaks (`anthropic` or `openai`); empty when not known yet. `flavor`: string, may be null.
     #[serde(default)]
     pub flavor: Option<String>,
-    /// `spent_tokens`: integer, may be null.
+    /// Spent, in model tokens. `spent_tokens`: integer, may be null.
     #[serde(default)]
     pub spent_tokens: Option<i64>,
-    /// `budget_tokens`: integer, may be null.
+    /// Budget, in model tokens. `budget_tokens`: integer, may be null.
     #[serde(default)]
     pub budget_tokens: Option<i64>,
     /// `contacts`: integer, may be null.
@@ -458,7 +458,7 @@ pub struct ActivityDetail {
     /// `names`: list of string, may be null.
     #[serde(default)]
     pub names: Option<Vec<String>>,
-    /// `task_id`: string, may be null.
+    /// Id of the task. `task_id`: string, may be null.
     #[serde(default)]
     pub task_id: Option<String>,
     /// `task_kind`: string, may be null.
@@ -467,13 +467,13 @@ pub struct ActivityDetail {
     /// `summary`: string, may be null.
     #[serde(default)]
     pub summary: Option<String>,
-    /// `job_name`: string, may be null.
+    /// Name of the job. `job_name`: string, may be null.
     #[serde(default)]
     pub job_name: Option<String>,
     /// `provider`: string, may be null.
     #[serde(default)]
     pub provider: Option<String>,
-    /// `email`: string, may be null.
+    /// Email address. `email`: string, may be null.
     #[serde(default)]
     pub email: Option<String>,
     /// `token_kind`: string, may be null.
@@ -482,28 +482,28 @@ pub struct ActivityDetail {
     /// `token_label`: string, may be null.
     #[serde(default)]
     pub token_label: Option<String>,
-    /// `token_id`: string, may be null.
+    /// Id of the token. `token_id`: string, may be null.
     #[serde(default)]
     pub token_id: Option<String>,
-    /// `row_count`: integer, may be null.
+    /// Number of rows. `row_count`: integer, may be null.
     #[serde(default)]
     pub row_count: Option<i64>,
-    /// `retention_days`: integer, may be null.
+    /// Retention, in days. `retention_days`: integer, may be null.
     #[serde(default)]
     pub retention_days: Option<i64>,
     /// `answer_hash`: string, may be null.
     #[serde(default)]
     pub answer_hash: Option<String>,
-    /// `hit_count`: integer, may be null.
+    /// Number of hits. `hit_count`: integer, may be null.
     #[serde(default)]
     pub hit_count: Option<i64>,
-    /// `team_ids`: list of [`TeamId`], may be null.
+    /// Ids of the teams. `team_ids`: list of [`TeamId`], may be null.
     #[serde(default)]
     pub team_ids: Option<Vec<TeamId>>,
-    /// `series_id`: string, may be null.
+    /// Id of the competition series; empty for a one-off competition. `series_id`: string, may be null.
     #[serde(default)]
     pub series_id: Option<String>,
-    /// `series_name`: string, may be null.
+    /// Name of the series. `series_name`: string, may be null.
     #[serde(default)]
     pub series_name: Option<String>,
     /// `occurrence_at`: string, may be null.
@@ -517,10 +517,10 @@ impl crate::With for ActivityDetail {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ActivityTimeseries {
-    /// `window_s`: integer; default `0`.
+    /// Window, in seconds. `window_s`: integer; default `0`.
     #[serde(default)]
     pub window_s: i64,
-    /// `bucket_s`: integer; default `0`.
+    /// Bucket, in seconds. `bucket_s`: integer; default `0`.
     #[serde(default)]
     pub bucket_s: i64,
     /// `events`: list of string.
@@ -535,7 +535,7 @@ impl crate::With for ActivityTimeseries {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ActivityTimeseriesBucket {
-    /// `ts`: epoch seconds; default `0.0`.
+    /// The instant, in Unix epoch seconds. `ts`: epoch seconds; default `0.0`.
     #[serde(default)]
     pub ts: UnixTime,
     /// `counts`: map of string to integer.
@@ -551,47 +551,47 @@ impl crate::With for ActivityTimeseriesBucket {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdminUserInfo {
-    /// `id`: [`UserId`].
+    /// Id of this item. `id`: [`UserId`].
     pub id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `avatar_url`: string.
+    /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
     #[serde(default)]
     pub avatar_url: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `bio`: string, may be null.
+    /// Short self-description on the public profile. `bio`: string, may be null.
     #[serde(default)]
     pub bio: Option<String>,
-    /// `country`: string, may be null.
+    /// Country the person gives, as free text or a code. `country`: string, may be null.
     #[serde(default)]
     pub country: Option<String>,
-    /// `website_url`: string, may be null.
+    /// Personal or organisation website. `website_url`: string, may be null.
     #[serde(default)]
     pub website_url: Option<String>,
-    /// `timezone`: string, may be null.
+    /// IANA time zone name, such as `Asia/Shanghai`. `timezone`: string, may be null.
     #[serde(default)]
     pub timezone: Option<String>,
-    /// `social_links`: map of string to string.
+    /// Links to the person's profiles elsewhere. `social_links`: map of string to string.
     pub social_links: BTreeMap<String, String>,
-    /// `solves`: integer; default `0`.
+    /// Number of solves. `solves`: integer; default `0`.
     #[serde(default)]
     pub solves: i64,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
-    /// `last_active_at`: date-time string, may be null.
+    /// When it was last active. `last_active_at`: date-time string, may be null.
     #[serde(default)]
     pub last_active_at: Option<Timestamp>,
-    /// `entrant_kind`: [`AdminUserInfoEntrantKind`]; default `human`.
+    /// Whether a person or an agent is behind this entrant. `entrant_kind`: [`AdminUserInfoEntrantKind`]; default `human`.
     #[serde(default)]
     pub entrant_kind: AdminUserInfoEntrantKind,
-    /// `affiliation`: [`AffiliationInfo`], may be null.
+    /// Institution this entrant publishes, when it publishes one. `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
-    /// `email`: string.
+    /// Email address. `email`: string.
     #[serde(default)]
     pub email: String,
     /// `role`: [`AdminUserInfoRole`]; default `user`.
@@ -600,15 +600,15 @@ pub struct AdminUserInfo {
     /// `promoted_by`: string, may be null.
     #[serde(default)]
     pub promoted_by: Option<String>,
-    /// `promoted_at`: date-time string, may be null.
+    /// When it was promoted. `promoted_at`: date-time string, may be null.
     #[serde(default)]
     pub promoted_at: Option<Timestamp>,
-    /// `promoted_by_display_name`: string.
+    /// Display name of the user who promoted it. `promoted_by_display_name`: string.
     #[serde(default)]
     pub promoted_by_display_name: String,
     /// `providers`: list of string.
     pub providers: Vec<String>,
-    /// `standings_excluded_at`: date-time string, may be null.
+    /// When the standings were excluded. `standings_excluded_at`: date-time string, may be null.
     #[serde(default)]
     pub standings_excluded_at: Option<Timestamp>,
     /// `deletion_effective_at`: date-time string, may be null.
@@ -617,13 +617,13 @@ pub struct AdminUserInfo {
     /// `email_verified`: boolean; default `false`.
     #[serde(default)]
     pub email_verified: bool,
-    /// `email_verified_at`: date-time string, may be null.
+    /// When the email was verified. `email_verified_at`: date-time string, may be null.
     #[serde(default)]
     pub email_verified_at: Option<Timestamp>,
     /// `email_verified_by`: string.
     #[serde(default)]
     pub email_verified_by: String,
-    /// `email_verified_by_display_name`: string.
+    /// Display name of the user who verified the email. `email_verified_by_display_name`: string.
     #[serde(default)]
     pub email_verified_by_display_name: String,
 }
@@ -667,13 +667,13 @@ impl crate::With for AdminUserInfo {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ContributorRow {
-    /// `user_id`: [`UserId`].
+    /// Id of the user it belongs to or is about. `user_id`: [`UserId`].
     pub user_id: UserId,
-    /// `author_display_name`: string.
+    /// Display name of the author. `author_display_name`: string.
     pub author_display_name: String,
     /// `challenges`: integer.
     pub challenges: i64,
-    /// `solves`: integer, may be null.
+    /// Number of solves. `solves`: integer, may be null.
     #[serde(default)]
     pub solves: Option<i64>,
     /// `reactions`: list of [`ReactionCount`], may be null.
@@ -701,7 +701,7 @@ impl crate::With for ContributorRow {}
 pub struct DeleteMeRequest {
     /// `confirm_display_name`: string.
     pub confirm_display_name: String,
-    /// `code`: string; optional.
+    /// Machine-readable code. `code`: string; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `current_password`: string; optional.
@@ -715,7 +715,7 @@ impl crate::With for DeleteMeRequest {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EasterEggClaim {
-    /// `egg_id`: string.
+    /// Id of the egg. `egg_id`: string.
     pub egg_id: String,
     /// `achievement`: [`TeamAchievement`].
     pub achievement: TeamAchievement,
@@ -730,50 +730,50 @@ impl crate::With for EasterEggClaim {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MeResponse {
-    /// `id`: [`UserId`].
+    /// Id of this item. `id`: [`UserId`].
     pub id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `avatar_url`: string.
+    /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
     #[serde(default)]
     pub avatar_url: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `bio`: string, may be null.
+    /// Short self-description on the public profile. `bio`: string, may be null.
     #[serde(default)]
     pub bio: Option<String>,
-    /// `country`: string, may be null.
+    /// Country the person gives, as free text or a code. `country`: string, may be null.
     #[serde(default)]
     pub country: Option<String>,
-    /// `website_url`: string, may be null.
+    /// Personal or organisation website. `website_url`: string, may be null.
     #[serde(default)]
     pub website_url: Option<String>,
-    /// `timezone`: string, may be null.
+    /// IANA time zone name, such as `Asia/Shanghai`. `timezone`: string, may be null.
     #[serde(default)]
     pub timezone: Option<String>,
-    /// `social_links`: map of string to string.
+    /// Links to the person's profiles elsewhere. `social_links`: map of string to string.
     pub social_links: BTreeMap<String, String>,
-    /// `solves`: integer; default `0`.
+    /// Number of solves. `solves`: integer; default `0`.
     #[serde(default)]
     pub solves: i64,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
-    /// `last_active_at`: date-time string, may be null.
+    /// When it was last active. `last_active_at`: date-time string, may be null.
     #[serde(default)]
     pub last_active_at: Option<Timestamp>,
-    /// `entrant_kind`: [`AdminUserInfoEntrantKind`]; default `human`.
+    /// Whether a person or an agent is behind this entrant. `entrant_kind`: [`AdminUserInfoEntrantKind`]; default `human`.
     #[serde(default)]
     pub entrant_kind: AdminUserInfoEntrantKind,
-    /// `affiliation`: [`AffiliationInfo`], may be null.
+    /// Institution this entrant publishes, when it publishes one. `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
-    /// `email`: string.
+    /// Email address. `email`: string.
     #[serde(default)]
     pub email: String,
-    /// `is_admin`: boolean; default `false`.
+    /// Whether it is admin. `is_admin`: boolean; default `false`.
     #[serde(default)]
     pub is_admin: bool,
     /// `role`: [`AdminUserInfoRole`]; default `user`.
@@ -781,24 +781,24 @@ pub struct MeResponse {
     pub role: AdminUserInfoRole,
     /// `providers`: list of string.
     pub providers: Vec<String>,
-    /// `standings_excluded_at`: date-time string, may be null.
+    /// When the standings were excluded. `standings_excluded_at`: date-time string, may be null.
     #[serde(default)]
     pub standings_excluded_at: Option<Timestamp>,
     /// `token_kind`: [`AdminTokenRevokeResponseKind`]; default `user`.
     #[serde(default)]
     pub token_kind: AdminTokenRevokeResponseKind,
-    /// `affiliation_email`: string.
+    /// Email address of the affiliation. `affiliation_email`: string.
     #[serde(default)]
     pub affiliation_email: String,
     /// `profile_visibility`: map of string to boolean.
     pub profile_visibility: BTreeMap<String, bool>,
     /// `competition_teams`: list of [`CompetitionMembershipInfo`].
     pub competition_teams: Vec<CompetitionMembershipInfo>,
-    /// `competition_admin_ids`: list of string.
+    /// Ids of the competition admins. `competition_admin_ids`: list of string.
     pub competition_admin_ids: Vec<String>,
-    /// `competition_reviewer_ids`: list of string.
+    /// Ids of the competition reviewers. `competition_reviewer_ids`: list of string.
     pub competition_reviewer_ids: Vec<String>,
-    /// `competition_authoring_reviewer_ids`: list of string.
+    /// Ids of the competition authoring reviewers. `competition_authoring_reviewer_ids`: list of string.
     pub competition_authoring_reviewer_ids: Vec<String>,
     /// `viewing_as_player`: boolean; default `false`.
     #[serde(default)]
@@ -809,7 +809,7 @@ pub struct MeResponse {
     /// `email_verified`: boolean; default `false`.
     #[serde(default)]
     pub email_verified: bool,
-    /// `email_verification_required`: boolean; default `false`.
+    /// Whether email verification is required. `email_verification_required`: boolean; default `false`.
     #[serde(default)]
     pub email_verification_required: bool,
     /// `deletion_proof`: [`MeResponseDeletionProof`]; default `none`.
@@ -893,9 +893,9 @@ impl crate::With for NotificationChannelCell {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NotificationPreferenceUpdate {
-    /// `category`: string.
+    /// Challenge category. `category`: string.
     pub category: String,
-    /// `enabled`: boolean.
+    /// Whether it is switched on. `enabled`: boolean.
     pub enabled: bool,
     /// `channel`: string; optional; default `email`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -918,19 +918,19 @@ impl crate::With for NotificationPreferencesResponse {}
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProfilePatchRequest {
-    /// `bio`: string, may be null; optional.
+    /// Short self-description on the public profile. `bio`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bio: Option<String>,
-    /// `country`: string, may be null; optional.
+    /// Country the person gives, as free text or a code. `country`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
-    /// `social_links`: map of string to string, may be null; optional.
+    /// Links to the person's profiles elsewhere. `social_links`: map of string to string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub social_links: Option<BTreeMap<String, String>>,
-    /// `timezone`: string, may be null; optional.
+    /// IANA time zone name, such as `Asia/Shanghai`. `timezone`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
-    /// `website_url`: string, may be null; optional.
+    /// Personal or organisation website. `website_url`: string, may be null; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_url: Option<String>,
 }
@@ -957,24 +957,24 @@ impl crate::With for ProfileStats {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecentUnlock {
-    /// `team_id`: [`TeamId`].
+    /// Id of the team it belongs to or is about. `team_id`: [`TeamId`].
     pub team_id: TeamId,
-    /// `team_name`: string.
+    /// Display name of the team (an alias when the team is anonymous). `team_name`: string.
     pub team_name: String,
-    /// `anonymous`: boolean; default `false`.
+    /// Whether this entrant's identity is withheld here (the name shown is then an alias). `anonymous`: boolean; default `false`.
     #[serde(default)]
     pub anonymous: bool,
-    /// `achievement_id`: string.
+    /// Id of the achievement. `achievement_id`: string.
     pub achievement_id: String,
-    /// `name`: string.
+    /// Name shown for it. `name`: string.
     pub name: String,
-    /// `icon`: string.
+    /// Icon shown beside it. `icon`: string.
     pub icon: String,
-    /// `tier`: string.
+    /// Tier it belongs to. `tier`: string.
     pub tier: String,
     /// `localized`: map of string to [`AchievementCopy`].
     pub localized: BTreeMap<String, AchievementCopy>,
-    /// `unlocked_at`: date-time string, may be null.
+    /// When it was unlocked. `unlocked_at`: date-time string, may be null.
     #[serde(default)]
     pub unlocked_at: Option<Timestamp>,
 }
@@ -1021,44 +1021,44 @@ impl crate::With for UpdateUserStandingsRequest {}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserInfo {
-    /// `id`: [`UserId`].
+    /// Id of this item. `id`: [`UserId`].
     pub id: UserId,
-    /// `display_name`: string.
+    /// Human-readable name shown for it. `display_name`: string.
     #[serde(default)]
     pub display_name: String,
-    /// `avatar_url`: string.
+    /// URL of the avatar picture; empty when there is none. `avatar_url`: string.
     #[serde(default)]
     pub avatar_url: String,
-    /// `created_at`: date-time string, may be null.
+    /// When it was created. `created_at`: date-time string, may be null.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-    /// `bio`: string, may be null.
+    /// Short self-description on the public profile. `bio`: string, may be null.
     #[serde(default)]
     pub bio: Option<String>,
-    /// `country`: string, may be null.
+    /// Country the person gives, as free text or a code. `country`: string, may be null.
     #[serde(default)]
     pub country: Option<String>,
-    /// `website_url`: string, may be null.
+    /// Personal or organisation website. `website_url`: string, may be null.
     #[serde(default)]
     pub website_url: Option<String>,
-    /// `timezone`: string, may be null.
+    /// IANA time zone name, such as `Asia/Shanghai`. `timezone`: string, may be null.
     #[serde(default)]
     pub timezone: Option<String>,
-    /// `social_links`: map of string to string.
+    /// Links to the person's profiles elsewhere. `social_links`: map of string to string.
     pub social_links: BTreeMap<String, String>,
-    /// `solves`: integer; default `0`.
+    /// Number of solves. `solves`: integer; default `0`.
     #[serde(default)]
     pub solves: i64,
-    /// `attempts`: integer; default `0`.
+    /// Number of attempts made. `attempts`: integer; default `0`.
     #[serde(default)]
     pub attempts: i64,
-    /// `last_active_at`: date-time string, may be null.
+    /// When it was last active. `last_active_at`: date-time string, may be null.
     #[serde(default)]
     pub last_active_at: Option<Timestamp>,
-    /// `entrant_kind`: [`AdminUserInfoEntrantKind`]; default `human`.
+    /// Whether a person or an agent is behind this entrant. `entrant_kind`: [`AdminUserInfoEntrantKind`]; default `human`.
     #[serde(default)]
     pub entrant_kind: AdminUserInfoEntrantKind,
-    /// `affiliation`: [`AffiliationInfo`], may be null.
+    /// Institution this entrant publishes, when it publishes one. `affiliation`: [`AffiliationInfo`], may be null.
     #[serde(default)]
     pub affiliation: Option<AffiliationInfo>,
 }
