@@ -50,6 +50,7 @@
 //! precedence over the kit's.
 
 mod fixtures;
+mod question;
 mod scenario;
 mod server;
 mod state;
@@ -65,6 +66,7 @@ use ctfy_models::{
 use wiremock::{Mock, MockServer, matchers::any};
 
 pub use fixtures::{COMPETITION_ID, Fixture, INSTANCE_ID, TEAM_ID, USER_ID};
+pub use question::MockQuestion;
 pub use scenario::{EventScript, Fault, MockChallenge, Route, Startup};
 pub use state::{ADMIN_TOKEN, MockInstance, PLAYER_TOKEN, SESSION_TOKEN, Submitted};
 
@@ -132,6 +134,7 @@ impl MockPlatform {
             script: EventScript::new(),
             scoreboard: None,
             auto_stop_delay: AUTO_STOP_DELAY,
+            team_instance_limit: None,
         }
     }
 
@@ -310,6 +313,7 @@ pub struct MockPlatformBuilder {
     script: EventScript,
     scoreboard: Option<Vec<ScoreboardEntry>>,
     auto_stop_delay: Duration,
+    team_instance_limit: Option<usize>,
 }
 
 /// How long after a full solve the kit's auto-stop tears the instance down, by default.
@@ -368,6 +372,17 @@ impl MockPlatformBuilder {
         self
     }
 
+    /// How many instances the team may run at once (default: no cap), as the platform's
+    /// `max_instances_per_team`. A launch while the team holds `n` instances (starting or
+    /// ready; failed and stopped ones do not count) answers the platform's refusal: `429
+    /// team_capacity_exceeded`, detail `Max n concurrent instances per team (k running, j
+    /// still starting)`, and no `Retry-After`, so the SDK does not retry it: the code under
+    /// test waits for one of its instances to end, or stops one, and launches again.
+    pub fn team_instance_limit(mut self, n: usize) -> Self {
+        self.team_instance_limit = Some(n);
+        self
+    }
+
     /// Starts the mock platform on a loopback port.
     ///
     /// # Panics
@@ -400,6 +415,7 @@ impl MockPlatformBuilder {
             next_id: 0,
             peak_running: 0,
             auto_stop_delay: self.auto_stop_delay,
+            team_instance_limit: self.team_instance_limit,
         });
         let server = MockServer::start().await;
         Mock::given(any())
@@ -429,7 +445,8 @@ impl MockPlatformBuilder {
             http: http.clone(),
         });
         let serve = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let app = app.into_make_service_with_connect_info::<server::Cut>();
+            let _ = axum::serve(server::Loopback(listener), app).await;
         });
         let ticking = Arc::clone(&shared);
         let ticker = tokio::spawn(async move {
