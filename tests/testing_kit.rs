@@ -742,9 +742,28 @@ async fn a_lost_reply_was_applied_and_the_sdk_does_not_resend_it() {
     assert_eq!(mock.requests(Route::Submit), 1);
     assert!(mock.submissions()[0].correct);
     assert_eq!(mock.solved().len(), 1);
-    // Looking before repeating: the instance says the question is answered.
+    // Looking before repeating: the instance and the history say the question is answered.
     let info = client.instances().get(&id).await.unwrap();
     assert!(info.questions[0].answered_correctly);
+    let sent = client
+        .submissions()
+        .list()
+        .challenge_id("WEB-1")
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].correct && sent[0].flag_id == "flag" && sent[0].claimed_flag == "FLAG{WEB-1}");
+    assert!(
+        client
+            .submissions()
+            .list()
+            .challenge_id("WEB-2")
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     mock.assert_no_resubmission();
 }
 

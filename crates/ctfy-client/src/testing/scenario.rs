@@ -268,6 +268,8 @@ pub enum Route {
     Stop,
     /// `POST /submissions`.
     Submit,
+    /// `GET /submissions` (the player's answers so far).
+    Submissions,
     /// `POST /instances/{id}/verify-answer`.
     Verify,
     /// `GET /competitions/{id}/scoreboard` and `GET /scoreboard`.
@@ -358,7 +360,34 @@ impl Fault {
     }
 
     /// `times` requests are applied and their connection closes before the reply: the client
-    /// sees a connection error after sending (`Error::Http`, `may_have_been_applied()`).
+    /// sees a connection error after sending (`Error::Http`, `may_have_been_applied()`). The
+    /// SDK resends a GET or a DELETE, never a POST.
+    ///
+    /// ```
+    /// use ctfy::testing::{Fault, MockChallenge, MockPlatform, Route};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> ctfy::Result<()> {
+    /// let mock = MockPlatform::builder()
+    ///     .challenge(MockChallenge::instance("WEB-1").question("token", "FLAG{t}"))
+    ///     .fault(Route::Submit, Fault::reply_lost(1))
+    ///     .start()
+    ///     .await;
+    /// let client = mock.client();
+    /// let ready = client.instances().start("WEB-1").await?;
+    ///
+    /// // The code under test: an answer whose reply was lost is looked up before it is resent.
+    /// if let Err(e) = client.submissions().submit(&ready.id, "FLAG{WEB-1}").await {
+    ///     assert!(e.may_have_been_applied());
+    ///     let sent = client.submissions().list().challenge_id("WEB-1").await?.items;
+    ///     if !sent.iter().any(|s| s.flag_id == "flag" && s.correct) {
+    ///         client.submissions().submit(&ready.id, "FLAG{WEB-1}").await?;
+    ///     }
+    /// }
+    /// mock.assert_no_resubmission();
+    /// assert_eq!(mock.submissions().len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn reply_lost(times: u32) -> Self {
         Fault::ReplyLost { times }
     }

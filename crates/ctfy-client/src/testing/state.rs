@@ -13,7 +13,8 @@ use ctfy_models::{
     AttackSurface, ChallengeId, ChallengeInfo, CompetitionDetail, CompetitionId, CompetitionInfo,
     CompetitionInviteInfo, HealthResponse, InstanceId, InstanceInfo, InstanceStatus,
     InstanceStatusResponse, MeResponse, QaChallengeView, QuestionId, ScoreboardEntry,
-    ServiceEndpoint, StartResponse, SubmissionResponse, TeamDetail, VerifyAnswerResponse,
+    ServiceEndpoint, StartResponse, SubmissionResponse, SubmissionState, TeamDetail,
+    VerifyAnswerResponse,
 };
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
@@ -101,6 +102,8 @@ pub(crate) struct State {
     pub(crate) team: TeamDetail,
     pub(crate) instances: Vec<MockInstance>,
     pub(crate) submissions: Vec<Submitted>,
+    /// What `GET /submissions` lists, in order.
+    pub(crate) records: Vec<SubmissionState>,
     pub(crate) solved: BTreeSet<(ChallengeId, QuestionId)>,
     pub(crate) wrong: BTreeSet<(ChallengeId, QuestionId)>,
     pub(crate) faults: Vec<(Route, Fault, u32)>,
@@ -437,6 +440,15 @@ impl Shared {
                     it.question_id = correct.then(|| id(qid));
                 }))
             }
+            ("GET", ["submissions"]) => {
+                let challenge = query.get("challenge_id").filter(|c| !c.is_empty());
+                let items: Vec<&SubmissionState> = st
+                    .records
+                    .iter()
+                    .filter(|r| challenge.is_none_or(|c| r.challenge_id == c.as_str()))
+                    .collect();
+                page(&items, &query)
+            }
             ("POST", ["submissions"]) => {
                 let iid = str_field(&body, "instance_id");
                 let Some(n) = instance(&st, &iid).filter(|&n| st.instances[n].is_running()) else {
@@ -676,6 +688,25 @@ impl Shared {
             correct,
             already_solved,
         });
+        // The record `GET /submissions` lists: a list answer kept as JSON, as the platform does.
+        let sub_id = uuid(st);
+        let claimed = match body.get("answer") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        let record = SubmissionState::default().with(|it| {
+            it.id = sub_id.clone();
+            it.team_id = st.team.id.clone();
+            it.user_id = id(super::fixtures::USER_ID);
+            it.challenge_id = challenge_id.clone();
+            it.claimed_flag = claimed;
+            it.correct = correct;
+            it.flag_id = qid.to_owned();
+            it.submitted_at = Some(super::fixtures::ago(Duration::ZERO));
+            it.solve_time_s = if correct { 1.5 } else { 0.0 };
+        });
+        st.records.push(record);
         let competition_id = inst
             .as_ref()
             .map(|(k, _)| st.instances[*k].competition_id.clone())
@@ -701,7 +732,7 @@ impl Shared {
                 true,
             );
             return ok(&SubmissionResponse::default().with(|it| {
-                it.id = uuid(st);
+                it.id = sub_id;
             }));
         }
         st.solved.insert(key);
@@ -742,7 +773,7 @@ impl Shared {
             }
         }
         ok(&SubmissionResponse::default().with(|it| {
-            it.id = uuid(st);
+            it.id = sub_id;
             it.correct = true;
             it.solve_time_s = 1.5;
             it.solve_rank = rank;
@@ -811,6 +842,7 @@ pub(crate) fn classify(method: &str, segs: &[&str]) -> Route {
         ("DELETE", ["instances", _]) => Route::Stop,
         ("POST", ["instances", _, "verify-answer"]) => Route::Verify,
         ("POST", ["submissions"]) => Route::Submit,
+        ("GET", ["submissions"]) => Route::Submissions,
         ("GET", ["events"]) => Route::Events,
         (_, ["admin", "competitions", _, "invites", ..]) => Route::AdminInvites,
         (_, ["admin", "competitions", ..]) => Route::AdminCompetitions,
