@@ -461,7 +461,7 @@ pub fn exit_status(reports: &[Report]) -> u8 {
 mod tests {
     use super::*;
     use ctfy::models::With;
-    use ctfy::testing::{MockChallenge, MockPlatform, Route};
+    use ctfy::testing::{MockChallenge, MockPlatform, MockQuestion, Route};
 
     fn settings() -> Settings {
         Settings {
@@ -570,9 +570,11 @@ mod tests {
     async fn question_only_challenges_are_played_to_the_end_with_known_answers() {
         let mock = MockPlatform::builder()
             .challenge(
-                MockChallenge::qa("QA-1")
-                    .question("q1", "22")
-                    .question("q2", "port 8080"),
+                MockChallenge::qa("QA-1").question("q1", "22").ask(
+                    // Sent as a list, because the view says `multi_select`.
+                    MockQuestion::multi_select("q2", ["22", "80", "443"], ["80", "443"])
+                        .prompt("Which ports serve the web application?"),
+                ),
             )
             .challenge(
                 MockChallenge::qa("QA-2")
@@ -582,7 +584,7 @@ mod tests {
             .start()
             .await;
         let table =
-            AnswerTable::parse("QA-1/q1 = 22\nQA-1/q2 = port 8080\nQA-2/known = yes\n").unwrap();
+            AnswerTable::parse("QA-1/q1 = 22\nQA-1/q2 = 443, 80\nQA-2/known = yes\n").unwrap();
         let settings = Settings {
             qa: Arc::new(table),
             ..settings()

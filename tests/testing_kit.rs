@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use ctfy::client::Notice;
 use ctfy::models::events::{Event, FlagCorrect, ScoreboardUpdated};
 use ctfy::models::{ChallengeInfo, CompetitionDetailPhase, CompetitionInfo, InstanceStatus, With};
-use ctfy::testing::{EventScript, Fault, Fixture, MockChallenge, MockPlatform, Route, Startup};
+use ctfy::testing::{
+    EventScript, Fault, Fixture, MockChallenge, MockPlatform, MockQuestion, Route, Startup,
+};
 use ctfy::transport::events::SseConfig;
 use ctfy::{Error, Registration};
 use futures::StreamExt;
@@ -552,4 +554,296 @@ async fn fixtures_are_realistic_and_consistent() {
     let json = serde_json::to_string(&ctfy::models::InstanceInfo::fixture()).unwrap();
     let back: ctfy::models::InstanceInfo = serde_json::from_str(&json).unwrap();
     assert_eq!(serde_json::to_string(&back).unwrap(), json);
+}
+
+/// A challenge whose questions have prompts, choices, a checker and a `requires` chain.
+fn described() -> ctfy::testing::MockPlatformBuilder {
+    MockPlatform::builder()
+        .challenge(
+            MockChallenge::instance("CHAIN-1")
+                .ask(
+                    MockQuestion::new("flag", "FLAG{door}").prompt("Log in: the flag is on /admin"),
+                )
+                .ask(
+                    MockQuestion::new("token", "FLAG{vault}")
+                        .prompt("The vault behind /admin holds a token")
+                        .requires(["flag"]),
+                )
+                .ask(
+                    MockQuestion::single_select("port", ["22", "80", "443"], "80")
+                        .prompt("Which port?"),
+                ),
+        )
+        .challenge(
+            MockChallenge::qa("QA-1")
+                .ask(MockQuestion::multi_select(
+                    "weak",
+                    ["md5", "sha1", "sha256"],
+                    ["md5", "sha1"],
+                ))
+                .ask(MockQuestion::checker("odd", |a| {
+                    a.trim().parse::<u32>().is_ok_and(|n| n % 2 == 1)
+                }))
+                .ask(MockQuestion::fixed("after", "yes").requires(["weak"])),
+        )
+}
+
+#[tokio::test]
+async fn questions_show_their_prompts_choices_and_locks_where_the_platform_shows_them() {
+    let mock = described().start().await;
+    let client = mock.client();
+    let comp = client.competition(mock.competition_id()).unwrap();
+
+    // The challenge listings leave a question with `requires` out, always.
+    let listed = comp.challenges().await.unwrap().items;
+    let chain = &listed[0];
+    let ids: Vec<&str> = chain.questions.iter().map(|q| q.id.as_str()).collect();
+    assert_eq!(ids, ["flag", "port"]);
+    assert_eq!(chain.questions[0].prompt, "Log in: the flag is on /admin");
+    assert_eq!(chain.questions[0].mode.as_deref(), Some("dynamic"));
+    assert_eq!(chain.questions[1].mode.as_deref(), Some("single_select"));
+    assert_eq!(
+        chain.questions[1].choices.as_deref(),
+        Some(&["22".to_owned(), "80".to_owned(), "443".to_owned()][..])
+    );
+    let detail = client
+        .competitions()
+        .get(mock.competition_id())
+        .await
+        .unwrap();
+    assert_eq!(detail.challenges[0].questions, chain.questions);
+
+    // The question-only view lists them all, each with its `requires`.
+    let qa = client
+        .submissions()
+        .list_qa_challenges(mock.competition_id())
+        .await
+        .unwrap();
+    let modes: Vec<(&str, Option<&str>, Vec<String>)> = qa[0]
+        .questions
+        .iter()
+        .map(|q| (q.id.as_str(), q.mode.as_deref(), q.requires.clone()))
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            ("weak", Some("multi_select"), vec![]),
+            ("odd", Some("checker"), vec![]),
+            ("after", Some("static"), vec!["weak".to_owned()]),
+        ]
+    );
+
+    // An instance shows a gated question once what it requires is solved.
+    let (ready, flag) = launch_and_capture(&mock, "CHAIN-1").await;
+    assert_eq!(flag, "FLAG{door}");
+    let pending = client
+        .instances()
+        .pending_questions(&ready.id)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = pending.iter().map(|q| q.id.as_str()).collect();
+    assert_eq!(ids, ["flag", "port"]);
+    assert_eq!(pending[0].prompt, "Log in: the flag is on /admin");
+    assert!(
+        client
+            .submissions()
+            .submit(&ready.id, "door")
+            .await
+            .unwrap()
+            .correct,
+        "FLAG{{}} may be left out"
+    );
+    let info = client.instances().get(&ready.id).await.unwrap();
+    let token = info.questions.iter().find(|q| q.id == "token").unwrap();
+    assert!(token.unlocked && !token.answered_correctly);
+    assert_eq!(token.prompt, "The vault behind /admin holds a token");
+    assert_eq!(token.requires, ["flag"]);
+
+    // Choices are graded as the platform grades them.
+    let subs = client.submissions();
+    let list = |v: &[&str]| {
+        ctfy::models::StringOrList::from(v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+    };
+    assert!(
+        !subs
+            .submit(&ready.id, list(&["80"]))
+            .question_id("port")
+            .await
+            .unwrap()
+            .correct
+    );
+    assert!(
+        !subs
+            .submit(&ready.id, "443")
+            .question_id("port")
+            .await
+            .unwrap()
+            .correct
+    );
+    assert!(
+        subs.submit(&ready.id, " 80 ")
+            .question_id("port")
+            .await
+            .unwrap()
+            .correct
+    );
+    let cid = mock.competition_id();
+    let qa_answer = |q: &'static str, a: ctfy::models::StringOrList| {
+        let subs = client.submissions();
+        let cid = cid.clone();
+        async move {
+            subs.submit_qa(&cid, "QA-1", a)
+                .question_id(q)
+                .await
+                .unwrap()
+                .correct
+        }
+    };
+    assert!(!qa_answer("weak", list(&["md5"])).await);
+    assert!(!qa_answer("weak", list(&["md5", "sha1", "crc32"])).await);
+    assert!(qa_answer("weak", list(&["sha1", "md5", "sha1"])).await);
+    assert!(qa_answer("weak", "sha1, md5".into()).await);
+    assert!(!qa_answer("odd", "4".into()).await);
+    assert!(qa_answer("odd", "7".into()).await);
+    // The lock hides a question; an answer to it is graded all the same.
+    assert!(qa_answer("after", "yes".into()).await);
+}
+
+#[tokio::test]
+async fn a_lost_reply_was_applied_and_the_sdk_does_not_resend_it() {
+    let mock = MockPlatform::builder()
+        .challenge(MockChallenge::instance("WEB-1"))
+        .fault(Route::Launch, Fault::reply_lost(1))
+        .fault(Route::Submit, Fault::reply_lost(1))
+        .fault(Route::Instances, Fault::reply_lost(1))
+        .start()
+        .await;
+    let client = mock.client();
+
+    // The launch created the instance; its reply never came, and the POST was not resent.
+    let err = client.instances().launch("WEB-1").await.unwrap_err();
+    assert!(matches!(err, Error::Http { .. }), "{err:?}");
+    assert!(err.may_have_been_applied() && !err.is_connect(), "{err:?}");
+    assert_eq!(mock.requests(Route::Launch), 1);
+    assert_eq!(mock.running_instances().len(), 1);
+    // A GET whose reply is lost is resent by the SDK: the listing finds the instance.
+    let listed = client.instances().list().await.unwrap();
+    assert_eq!(mock.requests(Route::Instances), 2);
+    assert_eq!(listed.items.len(), 1);
+    let id = listed.items[0].id.clone();
+
+    // The answer was graded and recorded; its reply never came.
+    let err = client
+        .submissions()
+        .submit(&id, "FLAG{WEB-1}")
+        .await
+        .unwrap_err();
+    assert!(err.may_have_been_applied(), "{err:?}");
+    assert_eq!(mock.requests(Route::Submit), 1);
+    assert!(mock.submissions()[0].correct);
+    assert_eq!(mock.solved().len(), 1);
+    // Looking before repeating: the instance and the history say the question is answered.
+    let info = client.instances().get(&id).await.unwrap();
+    assert!(info.questions[0].answered_correctly);
+    let sent = client
+        .submissions()
+        .list()
+        .challenge_id("WEB-1")
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].correct && sent[0].flag_id == "flag" && sent[0].claimed_flag == "FLAG{WEB-1}");
+    assert!(
+        client
+            .submissions()
+            .list()
+            .challenge_id("WEB-2")
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    mock.assert_no_resubmission();
+}
+
+#[tokio::test]
+async fn a_reply_held_past_the_client_timeout_was_applied() {
+    let mock = MockPlatform::builder()
+        .challenge(MockChallenge::instance("WEB-1"))
+        .fault(Route::Submit, Fault::reply_timed_out(1))
+        .start()
+        .await;
+    let client = mock
+        .client_builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let (ready, flag) = launch_and_capture(&mock, "WEB-1").await;
+    let began = Instant::now();
+    let err = client
+        .submissions()
+        .submit(&ready.id, &flag)
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout() && err.may_have_been_applied(), "{err:?}");
+    assert!(began.elapsed() >= Duration::from_millis(300));
+    assert_eq!(mock.requests(Route::Submit), 1);
+    assert!(mock.submissions()[0].correct);
+}
+
+#[tokio::test]
+async fn a_slow_reply_is_applied_and_answered_late() {
+    let mock = MockPlatform::builder()
+        .challenge(MockChallenge::instance("WEB-1"))
+        .fault(Route::Launch, Fault::slow(Duration::from_millis(300), 1))
+        .fault(Route::Events, Fault::slow(Duration::from_millis(10), 1))
+        .start()
+        .await;
+    let began = Instant::now();
+    let (ready, _) = launch_and_capture(&mock, "WEB-1").await;
+    assert!(began.elapsed() >= Duration::from_millis(300));
+    assert_eq!(mock.requests(Route::Launch), 1);
+    assert_eq!(mock.running_instances()[0].id, ready.id);
+}
+
+#[tokio::test]
+async fn the_team_cap_refuses_a_launch_over_it_as_the_platform_does() {
+    let mock = MockPlatform::builder()
+        .challenge(MockChallenge::instance("WEB-1"))
+        .challenge(MockChallenge::instance("WEB-2").never_ready())
+        .team_instance_limit(2)
+        .start()
+        .await;
+    let client = mock.client();
+    let (first, _) = launch_and_capture(&mock, "WEB-1").await;
+    client.instances().launch("WEB-2").await.unwrap();
+    let err = client.instances().launch("WEB-1").await.unwrap_err();
+    let api = err.api().unwrap();
+    assert_eq!(
+        (api.status, api.code.as_deref()),
+        (429, Some("team_capacity_exceeded"))
+    );
+    assert_eq!(
+        api.detail.as_str(),
+        Some("Max 2 concurrent instances per team (1 running, 1 still starting)")
+    );
+    assert!(err.is_rate_limited() && err.retry_after().is_none());
+    assert!(!err.may_have_been_applied());
+    assert_eq!(
+        mock.requests(Route::Launch),
+        3,
+        "a 429 without Retry-After is not resent"
+    );
+    assert_eq!(mock.instances().len(), 2);
+
+    // One ends: a slot is free again.
+    assert!(client.instances().stop(&first.id).await.unwrap());
+    client.instances().launch("WEB-1").await.unwrap();
+
+    // The fault answers the same refusal without a cap.
+    mock.fault(Route::Launch, Fault::team_capacity(1));
+    let err = client.instances().launch("WEB-1").await.unwrap_err();
+    assert_eq!(err.code(), Some("team_capacity_exceeded"));
+    assert_eq!(mock.instances().len(), 3);
 }

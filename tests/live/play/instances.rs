@@ -425,3 +425,34 @@ async fn gone(client: &ctfy::PlatformClient, id: &ctfy::models::InstanceId) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// The answer that fully solves an instance comes back before the platform's auto-stop (a
+/// background job that archives, stops the box on the node, then drops the row) has torn it
+/// down, so a `stop()` sent right after it finds the instance and stops it: `Ok(true)`, as
+/// `docs/AGENTS.md` says and as the testing kit's asynchronous auto-stop reproduces.
+#[tokio::test]
+async fn a_stop_right_after_a_full_solve_finds_the_instance() {
+    let env = live_env!();
+    let cid = env.var("COMPETITION_ID");
+    let (p, _comp, _team) = captain(env, "solvestop", cid).await;
+    let inst = p.client.instances();
+    let ready = inst
+        .start(env.var("ONESHOT_CHALLENGE_ID"))
+        .competition_id(cid)
+        .poll_interval(Duration::from_millis(250))
+        .await
+        .expect("start");
+    let flag = capture_flag(&ready, "flag").await;
+    let done = p
+        .client
+        .submissions()
+        .submit(&ready.id, flag.as_str())
+        .await
+        .unwrap();
+    assert!(done.correct && done.challenge_fully_solved);
+    assert!(
+        inst.stop(&ready.id).await.expect("stop"),
+        "the auto-stop had already removed the instance"
+    );
+    assert!(!inst.stop(&ready.id).await.expect("stop again"));
+}

@@ -35,10 +35,116 @@
 //! ```
 //!
 //! Scenarios are built with [`MockPlatform::builder`]: [`MockChallenge`]s that come up after
-//! a delay, after N status polls or never, or fail ([`Startup`]); [`Fault`]s (rate limits
-//! with `Retry-After`, 5xx blips) on chosen [`Route`]s; an [`EventScript`] of frames and
-//! disconnects for the event stream; a fixed scoreboard. [`Fixture`] gives every model a
-//! realistic value to start from.
+//! a delay, after N status polls or never, or fail ([`Startup`]), whose [`MockQuestion`]s have
+//! prompts, choices, checkers and `requires` chains; [`Fault`]s on chosen [`Route`]s (rate
+//! limits with `Retry-After`, 5xx blips, `429 team_capacity_exceeded`, and requests that are
+//! applied but whose reply is lost, held past the client's timeout or slow); a cap on the
+//! team's running instances ([`MockPlatformBuilder::team_instance_limit`]); an
+//! [`EventScript`] of frames and disconnects for the event stream; a fixed scoreboard.
+//! [`Fixture`] gives every model a realistic value to start from.
+//!
+//! ## An agent that reads the prompts
+//!
+//! Questions show their prompts where the platform shows them, and a question that waits for
+//! others appears on the instance once they are solved:
+//!
+//! ```
+//! use ctfy::testing::{MockChallenge, MockPlatform, MockQuestion};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> ctfy::Result<()> {
+//! let mock = MockPlatform::builder()
+//!     .challenge(
+//!         MockChallenge::instance("WEB-1")
+//!             .ask(MockQuestion::new("flag", "FLAG{door}").prompt("Served at /flag"))
+//!             .ask(MockQuestion::new("vault", "FLAG{vault}").prompt("Served at /flag/vault").requires(["flag"])),
+//!     )
+//!     .start()
+//!     .await;
+//! let client = mock.client();
+//! let ready = client.instances().start("WEB-1").await?;
+//!
+//! // The code under test: answers the open questions where their prompts say, until none is left.
+//! while let Some(q) = client.instances().pending_questions(&ready.id).await?.first().cloned() {
+//!     let path = q.prompt.rsplit(' ').next().unwrap_or_default();
+//!     let flag = mock.fetch(&format!("{}{path}", ready.surface.services[0].url())).await;
+//!     client.submissions().submit(&ready.id, flag.trim()).question_id(&q.id).await?;
+//! }
+//! assert_eq!(mock.solved().len(), 2);
+//! mock.assert_no_resubmission();
+//! # Ok(()) }
+//! ```
+//!
+//! ## A reply that was lost
+//!
+//! [`Fault::reply_lost`] lets the platform act (here, create the instance) and drops the
+//! connection before the reply; the SDK does not resend such a POST, and reports that it may
+//! have been applied. The code under test looks before it repeats:
+//!
+//! ```
+//! use ctfy::testing::{Fault, MockChallenge, MockPlatform, Route};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> ctfy::Result<()> {
+//! let mock = MockPlatform::builder()
+//!     .challenge(MockChallenge::instance("WEB-1"))
+//!     .fault(Route::Launch, Fault::reply_lost(1))
+//!     .start()
+//!     .await;
+//! let client = mock.client();
+//!
+//! let id = match client.instances().launch("WEB-1").await {
+//!     Ok(launched) => launched.id,
+//!     Err(e) if e.may_have_been_applied() => {
+//!         let running = client.instances().list().await?.items;
+//!         match running.into_iter().find(|i| i.challenge_id == "WEB-1") {
+//!             Some(found) => found.id,
+//!             None => client.instances().launch("WEB-1").await?.id,
+//!         }
+//!     }
+//!     Err(e) => return Err(e),
+//! };
+//! assert_eq!(mock.instances().len(), 1, "launched once");
+//! client.instances().stop(&id).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Waiting out the team's cap
+//!
+//! With [`MockPlatformBuilder::team_instance_limit`], a launch over the cap answers the
+//! platform's `429 team_capacity_exceeded` (no `Retry-After`, so the SDK leaves it to the
+//! caller); a slot frees when one of the team's instances ends, here by the auto-stop after a
+//! full solve:
+//!
+//! ```
+//! use std::time::Duration;
+//! use ctfy::testing::{MockChallenge, MockPlatform};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> ctfy::Result<()> {
+//! let mock = MockPlatform::builder()
+//!     .challenge(MockChallenge::instance("WEB-1"))
+//!     .challenge(MockChallenge::instance("WEB-2"))
+//!     .team_instance_limit(1)
+//!     .start()
+//!     .await;
+//! let client = mock.client();
+//! let first = client.instances().start("WEB-1").await?;
+//! client.submissions().submit(&first.id, "FLAG{WEB-1}").await?; // solved: stops soon
+//!
+//! // The code under test: at the cap, waits for a slot.
+//! let second = loop {
+//!     match client.instances().start("WEB-2").await {
+//!         Err(e) if e.code() == Some("team_capacity_exceeded") => {
+//!             tokio::time::sleep(Duration::from_millis(100)).await;
+//!         }
+//!         other => break other?,
+//!     }
+//! };
+//! assert_eq!(mock.peak_running_instances(), 1);
+//! client.instances().stop(&second.id).await?;
+//! # Ok(()) }
+//! ```
 //!
 //! Tokens: [`MockPlatform::client`] uses a `pf_` API token, whose event stream is anonymous
 //! (as on the platform, it sees no team frames, so `start()` polls);
@@ -63,6 +169,7 @@
 //! the kit extensible without either.
 
 mod fixtures;
+mod question;
 mod scenario;
 mod server;
 mod state;
@@ -79,6 +186,7 @@ use ctfy_models::{
 use wiremock::{Mock, MockServer, matchers::any};
 
 pub use fixtures::{COMPETITION_ID, Fixture, INSTANCE_ID, TEAM_ID, USER_ID};
+pub use question::MockQuestion;
 pub use scenario::{EventScript, Fault, MockChallenge, Route, Startup};
 pub use state::{ADMIN_TOKEN, MockInstance, PLAYER_TOKEN, SESSION_TOKEN, Submitted};
 pub use stubs::{Stub, StubHandle};
@@ -153,6 +261,7 @@ impl MockPlatform {
             script: EventScript::new(),
             scoreboard: None,
             auto_stop_delay: AUTO_STOP_DELAY,
+            team_instance_limit: None,
         }
     }
 
@@ -403,6 +512,7 @@ pub struct MockPlatformBuilder {
     script: EventScript,
     scoreboard: Option<Vec<ScoreboardEntry>>,
     auto_stop_delay: Duration,
+    team_instance_limit: Option<usize>,
 }
 
 /// How long after a full solve the kit's auto-stop tears the instance down, by default.
@@ -430,8 +540,8 @@ impl MockPlatformBuilder {
         self
     }
 
-    /// Answers the first `fault.times` requests of `route` with the fault instead (faults of
-    /// one route apply one after another).
+    /// Plays `fault` on the first `fault.times` requests of `route` (faults of one route
+    /// apply one after another).
     pub fn fault(mut self, route: Route, fault: Fault) -> Self {
         self.faults.push((route, fault));
         self
@@ -461,6 +571,17 @@ impl MockPlatformBuilder {
         self
     }
 
+    /// How many instances the team may run at once (default: no cap), as the platform's
+    /// `max_instances_per_team`. A launch while the team holds `n` instances (starting or
+    /// ready; failed and stopped ones do not count) answers the platform's refusal: `429
+    /// team_capacity_exceeded`, detail `Max n concurrent instances per team (k running, j
+    /// still starting)`, and no `Retry-After`, so the SDK does not retry it: the code under
+    /// test waits for one of its instances to end, or stops one, and launches again.
+    pub fn team_instance_limit(mut self, n: usize) -> Self {
+        self.team_instance_limit = Some(n);
+        self
+    }
+
     /// Starts the mock platform on a loopback port.
     ///
     /// # Panics
@@ -483,6 +604,7 @@ impl MockPlatformBuilder {
             team,
             instances: Vec::new(),
             submissions: Vec::new(),
+            records: Vec::new(),
             solved: Default::default(),
             wrong: Default::default(),
             faults: self.faults.into_iter().map(|(r, f)| (r, f, 0)).collect(),
@@ -494,6 +616,7 @@ impl MockPlatformBuilder {
             peak_running: 0,
             auto_stop_delay: self.auto_stop_delay,
             stubs: Vec::new(),
+            team_instance_limit: self.team_instance_limit,
         });
         let server = MockServer::start().await;
         Mock::given(any())
@@ -523,7 +646,8 @@ impl MockPlatformBuilder {
             http: http.clone(),
         });
         let serve = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let app = app.into_make_service_with_connect_info::<server::Cut>();
+            let _ = axum::serve(server::Loopback(listener), app).await;
         });
         let ticking = Arc::clone(&shared);
         let ticker = tokio::spawn(async move {

@@ -4,9 +4,10 @@ use ctfy_models::With;
 use std::time::Duration;
 
 use ctfy_models::events::Event;
-use ctfy_models::{ChallengeId, ChallengeInfo, IntoId, QuestionId, QuestionPublicInfo};
+use ctfy_models::{ChallengeId, ChallengeInfo, IntoId, QuestionPublicInfo};
 
-use super::fixtures::{Fixture, id};
+use super::fixtures::Fixture;
+use super::question::{Grading, MockQuestion};
 
 /// How a launched instance of a [`MockChallenge`] comes up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,11 +38,15 @@ pub enum Startup {
 ///     .ready_after(Duration::from_millis(200));
 /// let trivia = MockChallenge::qa("QA-002").question("answer", "22");
 /// ```
+///
+/// [`ask`](Self::ask) adds a question described in full (prompt, choices, a checker, the
+/// questions it waits for): see [`MockQuestion`].
 #[derive(Debug, Clone)]
 pub struct MockChallenge {
+    /// What the listings show; its `questions` come from `questions` when listed.
     pub(crate) info: ChallengeInfo,
-    /// Question id → accepted answer, in the challenge's order.
-    pub(crate) answers: Vec<(QuestionId, String)>,
+    /// The questions, in the challenge's order.
+    pub(crate) questions: Vec<MockQuestion>,
     pub(crate) startup: Startup,
     /// How long the platform takes to answer a launch (after it created the instance).
     pub(crate) launch_delay: Duration,
@@ -61,9 +66,13 @@ impl MockChallenge {
         let info = ChallengeInfo::fixture().with(|it| {
             it.name = format!("Challenge {challenge_id}");
             it.id = challenge_id.clone();
+            it.questions = Vec::new();
         });
         Self {
-            answers: vec![(id("flag"), format!("FLAG{{{challenge_id}}}"))],
+            questions: vec![MockQuestion::new(
+                "flag",
+                &format!("FLAG{{{challenge_id}}}"),
+            )],
             info,
             startup: Startup::Immediate,
             launch_delay: Duration::ZERO,
@@ -86,7 +95,7 @@ impl MockChallenge {
         });
         Self {
             info,
-            answers: Vec::new(),
+            questions: Vec::new(),
             startup: Startup::Immediate,
             launch_delay: Duration::ZERO,
         }
@@ -98,32 +107,35 @@ impl MockChallenge {
     }
 
     /// Adds a question with its accepted answer (compared after trimming whitespace), or
-    /// changes the answer of an existing one. A multi-select answer is its choices joined by
-    /// commas.
+    /// changes the answer of an existing one (keeping its prompt and `requires`): a
+    /// [`MockQuestion::new`], `dynamic` on an instance challenge and `static` on a
+    /// question-only one. Choices, checkers and prompts: [`ask`](Self::ask).
     ///
     /// # Panics
     /// When `question_id` is not a valid id.
     pub fn question(mut self, question_id: &str, answer: &str) -> Self {
-        let q: QuestionId = checked(question_id);
-        match self.answers.iter_mut().find(|(k, _)| *k == q) {
-            Some((_, a)) => *a = answer.to_owned(),
-            None => {
-                self.info
-                    .questions
-                    .push(QuestionPublicInfo::default().with(|it| {
-                        it.id = q.clone();
-                        it.prompt = format!("Question {q}");
-                        it.mode = Some(
-                            if self.info.is_qa_only {
-                                "static"
-                            } else {
-                                "dynamic"
-                            }
-                            .into(),
-                        );
-                    }));
-                self.answers.push((q, answer.to_owned()));
-            }
+        let q = MockQuestion::new(question_id, answer);
+        match self.questions.iter_mut().find(|k| k.id == q.id) {
+            Some(k) => k.grading = Grading::Text(answer.to_owned()),
+            None => self.questions.push(q),
+        }
+        self
+    }
+
+    /// Adds a question described in full (see [`MockQuestion`]), or replaces the one with its
+    /// id, in place.
+    ///
+    /// ```
+    /// use ctfy::testing::{MockChallenge, MockQuestion};
+    ///
+    /// let web = MockChallenge::instance("WEB-003")
+    ///     .ask(MockQuestion::new("flag", "FLAG{lfi}").prompt("Read /etc/flag through ?page="));
+    /// assert_eq!(web.answer("flag"), Some("FLAG{lfi}"));
+    /// ```
+    pub fn ask(mut self, question: MockQuestion) -> Self {
+        match self.questions.iter_mut().find(|k| k.id == question.id) {
+            Some(k) => *k = question,
+            None => self.questions.push(question),
         }
         self
     }
@@ -162,8 +174,9 @@ impl MockChallenge {
         self
     }
 
-    /// Changes the listed [`ChallengeInfo`] (name, difficulty, tags…); its id and
-    /// questions stay the kit's.
+    /// Changes the listed [`ChallengeInfo`] (name, difficulty, tags…); its id and kind stay
+    /// the kit's, and its questions are the challenge's [`MockQuestion`]s (set them with
+    /// [`ask`](Self::ask) or [`question`](Self::question)).
     pub fn info(mut self, edit: impl FnOnce(&mut ChallengeInfo)) -> Self {
         let (id, questions, qa) = (
             self.info.id.clone(),
@@ -182,16 +195,36 @@ impl MockChallenge {
         &self.info.id
     }
 
-    /// The accepted answer of a question, if the challenge has it.
+    /// The accepted answer of a question, if the challenge has it (see
+    /// [`MockQuestion::answer`]).
     pub fn answer(&self, question_id: &str) -> Option<&str> {
-        self.answers
+        self.question_named(question_id)
+            .and_then(MockQuestion::answer)
+    }
+
+    /// The question with this id.
+    pub(crate) fn question_named(&self, question_id: &str) -> Option<&MockQuestion> {
+        self.questions.iter().find(|q| q.id == question_id)
+    }
+
+    /// The questions as the challenge listings show them: those without `requires`.
+    pub(crate) fn listed_questions(&self) -> Vec<QuestionPublicInfo> {
+        self.questions
             .iter()
-            .find(|(q, _)| q == question_id)
-            .map(|(_, a)| a.as_str())
+            .filter(|q| q.requires.is_empty())
+            .map(|q| q.public(self.info.is_qa_only))
+            .collect()
+    }
+
+    /// The [`ChallengeInfo`] as listed (before the team's progress is filled in).
+    pub(crate) fn listed(&self) -> ChallengeInfo {
+        let mut info = self.info.clone();
+        info.questions = self.listed_questions();
+        info
     }
 }
 
-fn checked<T>(s: &str) -> T
+pub(crate) fn checked<T>(s: &str) -> T
 where
     for<'a> &'a str: IntoId<T>,
 {
@@ -235,6 +268,8 @@ pub enum Route {
     Stop,
     /// `POST /submissions`.
     Submit,
+    /// `GET /submissions` (the player's answers so far).
+    Submissions,
     /// `POST /instances/{id}/verify-answer`.
     Verify,
     /// `GET /competitions/{id}/scoreboard` and `GET /scoreboard`.
@@ -252,8 +287,17 @@ pub enum Route {
     Other,
 }
 
-/// A failure the mock platform answers instead of the real reply, for the first `times`
-/// requests of a [`Route`].
+/// A failure the mock platform plays on the first `times` requests of a [`Route`].
+///
+/// Two families, as a client meets them. Refused (the platform answers an error and does
+/// nothing): [`rate_limited`](Self::rate_limited), [`status`](Self::status),
+/// [`team_capacity`](Self::team_capacity). Applied (the platform does what the request asks:
+/// a launch creates the instance, an answer is graded and recorded, a stop stops; then the
+/// reply goes wrong): [`reply_lost`](Self::reply_lost),
+/// [`reply_timed_out`](Self::reply_timed_out), [`slow`](Self::slow). An applied request whose
+/// reply never arrived is the case `Error::may_have_been_applied` names: the SDK does not
+/// repeat such a POST, and the code under test must look (list its instances, its
+/// submissions) before it does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -271,6 +315,30 @@ pub enum Fault {
         /// The HTTP status.
         status: u16,
     },
+    /// The platform's `429 team_capacity_exceeded` (no `Retry-After`, as on the platform),
+    /// without a launch being made.
+    TeamCapacity {
+        /// How many requests get it.
+        times: u32,
+    },
+    /// Applied, then the connection closes before any byte of the reply.
+    ReplyLost {
+        /// How many requests get it.
+        times: u32,
+    },
+    /// Applied, then the reply is held until the client gives up (its timeout) and closes
+    /// the connection.
+    ReplyTimedOut {
+        /// How many requests get it.
+        times: u32,
+    },
+    /// Applied, and answered `delay` late.
+    Slow {
+        /// How many requests get it.
+        times: u32,
+        /// How late.
+        delay: Duration,
+    },
 }
 
 impl Fault {
@@ -284,9 +352,66 @@ impl Fault {
         Fault::Status { times, status }
     }
 
+    /// `times` answers `429 team_capacity_exceeded`, as if the team held every instance it
+    /// may run (for a cap that counts the instances, see
+    /// [`MockPlatformBuilder::team_instance_limit`](super::MockPlatformBuilder::team_instance_limit)).
+    pub fn team_capacity(times: u32) -> Self {
+        Fault::TeamCapacity { times }
+    }
+
+    /// `times` requests are applied and their connection closes before the reply: the client
+    /// sees a connection error after sending (`Error::Http`, `may_have_been_applied()`). The
+    /// SDK resends a GET or a DELETE, never a POST.
+    ///
+    /// ```
+    /// use ctfy::testing::{Fault, MockChallenge, MockPlatform, Route};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> ctfy::Result<()> {
+    /// let mock = MockPlatform::builder()
+    ///     .challenge(MockChallenge::instance("WEB-1").question("token", "FLAG{t}"))
+    ///     .fault(Route::Submit, Fault::reply_lost(1))
+    ///     .start()
+    ///     .await;
+    /// let client = mock.client();
+    /// let ready = client.instances().start("WEB-1").await?;
+    ///
+    /// // The code under test: an answer whose reply was lost is looked up before it is resent.
+    /// if let Err(e) = client.submissions().submit(&ready.id, "FLAG{WEB-1}").await {
+    ///     assert!(e.may_have_been_applied());
+    ///     let sent = client.submissions().list().challenge_id("WEB-1").await?.items;
+    ///     if !sent.iter().any(|s| s.flag_id == "flag" && s.correct) {
+    ///         client.submissions().submit(&ready.id, "FLAG{WEB-1}").await?;
+    ///     }
+    /// }
+    /// mock.assert_no_resubmission();
+    /// assert_eq!(mock.submissions().len(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn reply_lost(times: u32) -> Self {
+        Fault::ReplyLost { times }
+    }
+
+    /// `times` requests are applied and their reply is held until the client times out
+    /// (`Error::Http` with `is_timeout()`, `may_have_been_applied()`). Give the client a short
+    /// timeout (`mock.client_builder().timeout(..)`) to keep the test quick.
+    pub fn reply_timed_out(times: u32) -> Self {
+        Fault::ReplyTimedOut { times }
+    }
+
+    /// `times` requests are applied and answered `delay` late.
+    pub fn slow(delay: Duration, times: u32) -> Self {
+        Fault::Slow { times, delay }
+    }
+
     pub(crate) fn times(&self) -> u32 {
         match self {
-            Fault::RateLimited { times, .. } | Fault::Status { times, .. } => *times,
+            Fault::RateLimited { times, .. }
+            | Fault::Status { times, .. }
+            | Fault::TeamCapacity { times }
+            | Fault::ReplyLost { times }
+            | Fault::ReplyTimedOut { times }
+            | Fault::Slow { times, .. } => *times,
         }
     }
 }

@@ -11,9 +11,9 @@ use ctfy_models::events::{
 };
 use ctfy_models::{
     AttackSurface, ChallengeId, ChallengeInfo, CompetitionDetail, CompetitionId, CompetitionInfo,
-    CompetitionInviteInfo, HealthResponse, InstanceId, InstanceInfo, InstanceQuestionInfo,
-    InstanceStatus, InstanceStatusResponse, MeResponse, QaChallengeView, QuestionId,
-    ScoreboardEntry, ServiceEndpoint, StartResponse, SubmissionResponse, TeamDetail,
+    CompetitionInviteInfo, HealthResponse, InstanceId, InstanceInfo, InstanceStatus,
+    InstanceStatusResponse, MeResponse, QaChallengeView, QuestionId, ScoreboardEntry,
+    ServiceEndpoint, StartResponse, SubmissionResponse, SubmissionState, TeamDetail,
     VerifyAnswerResponse,
 };
 use serde_json::{Value, json};
@@ -21,6 +21,7 @@ use tokio::sync::broadcast;
 use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::fixtures::{Fixture, convert, id, unix_now};
+use super::question::as_sent;
 use super::scenario::{Fault, MockChallenge, Route, Startup, Step};
 
 /// The token of [`MockPlatform::client`](super::MockPlatform::client): a player's `pf_` API
@@ -101,6 +102,8 @@ pub(crate) struct State {
     pub(crate) team: TeamDetail,
     pub(crate) instances: Vec<MockInstance>,
     pub(crate) submissions: Vec<Submitted>,
+    /// What `GET /submissions` lists, in order.
+    pub(crate) records: Vec<SubmissionState>,
     pub(crate) solved: BTreeSet<(ChallengeId, QuestionId)>,
     pub(crate) wrong: BTreeSet<(ChallengeId, QuestionId)>,
     pub(crate) faults: Vec<(Route, Fault, u32)>,
@@ -115,6 +118,8 @@ pub(crate) struct State {
     pub(crate) auto_stop_delay: Duration,
     /// The typed stubs, in the order they were added.
     pub(crate) stubs: Vec<super::stubs::Rule>,
+    /// How many instances the team may run at once (`None`: no cap).
+    pub(crate) team_instance_limit: Option<usize>,
 }
 
 /// What the responder, the event stream and the [`MockPlatform`](super::MockPlatform) share.
@@ -144,31 +149,40 @@ impl Shared {
         let _ = self.events.send(Published { event, team_only });
     }
 
-    /// Counts a request and answers a fault planned for its route, if any is left.
-    pub(crate) fn count(&self, route: Route) -> Option<Reply> {
+    /// Counts a request and returns the fault planned for its route, if any is left: an
+    /// answer instead of the request's, or what happens to the reply once it is applied.
+    pub(crate) fn count(&self, route: Route) -> Option<Verdict> {
         let mut st = self.lock();
         *st.counts.entry(route).or_default() += 1;
-        let fault = st
+        let n = st
             .faults
-            .iter_mut()
-            .find(|(r, f, used)| *r == route && *used < f.times())?;
-        fault.2 += 1;
-        Some(match &fault.1 {
-            Fault::RateLimited { retry_after, .. } => Reply {
+            .iter()
+            .position(|(r, f, used)| *r == route && *used < f.times())?;
+        st.faults[n].2 += 1;
+        Some(match st.faults[n].1.clone() {
+            Fault::RateLimited { retry_after, .. } => Verdict::Instead(Reply {
                 status: 429,
                 body: envelope("rate_limited", json!("Too many requests: slow down")),
                 retry_after: Some(
                     retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
                 ),
-            },
-            Fault::Status { status, .. } => Reply {
-                status: *status,
+            }),
+            Fault::Status { status, .. } => Verdict::Instead(Reply {
+                status,
                 body: envelope(
                     &format!("http_{status}"),
                     json!("The mock platform failed this request on purpose"),
                 ),
                 retry_after: None,
-            },
+            }),
+            Fault::TeamCapacity { .. } => {
+                let held = held_instances(&st);
+                let cap = st.team_instance_limit.unwrap_or(held.0 + held.1);
+                Verdict::Instead(team_capacity_exceeded(cap, held))
+            }
+            Fault::ReplyLost { .. } => Verdict::Then(After::Lost),
+            Fault::ReplyTimedOut { .. } => Verdict::Then(After::Held),
+            Fault::Slow { delay, .. } => Verdict::Then(After::Late(delay)),
         })
     }
 
@@ -232,13 +246,20 @@ impl Shared {
     }
 
     fn answer(&self, req: &Request) -> ResponseTemplate {
+        let segs: Vec<&str> = req.url.path().trim_matches('/').split('/').collect();
+        let route = classify(req.method.as_str(), &segs);
+        match self.count(route) {
+            Some(Verdict::Instead(fault)) => fault.template(),
+            Some(Verdict::Then(after)) => after.mark(self.apply(req, route)),
+            None => self.apply(req, route),
+        }
+    }
+
+    /// Does what the request asks and answers it.
+    fn apply(&self, req: &Request, route: Route) -> ResponseTemplate {
         let path = req.url.path();
         let method = req.method.as_str();
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let route = classify(method, &segs);
-        if let Some(fault) = self.count(route) {
-            return fault.template();
-        }
         let query: Vec<(String, String)> = req.url.query_pairs().into_owned().collect();
         if let Some(stubbed) =
             super::stubs::answer(&self.lock().stubs, method, path, &query, &req.body)
@@ -314,7 +335,7 @@ impl Shared {
             },
             ("GET", ["challenges"]) => {
                 let all: Vec<ChallengeInfo> =
-                    st.challenges.iter().map(|c| c.info.clone()).collect();
+                    st.challenges.iter().map(MockChallenge::listed).collect();
                 page(&all, &query)
             }
             ("GET", ["competitions", _, "scoreboard"]) | ("GET", ["scoreboard"]) => {
@@ -418,14 +439,23 @@ impl Shared {
                     .get("question_id")
                     .and_then(Value::as_str)
                     .unwrap_or("flag");
-                let Some(expected) = ch.answer(qid) else {
+                let Some(q) = ch.question_named(qid) else {
                     return unknown_question(ch, qid);
                 };
-                let correct = matches(expected, &body);
+                let correct = q.grade(false, body.get("answer"));
                 ok(&VerifyAnswerResponse::default().with(|it| {
                     it.correct = correct;
                     it.question_id = correct.then(|| id(qid));
                 }))
+            }
+            ("GET", ["submissions"]) => {
+                let challenge = query.get("challenge_id").filter(|c| !c.is_empty());
+                let items: Vec<&SubmissionState> = st
+                    .records
+                    .iter()
+                    .filter(|r| challenge.is_none_or(|c| r.challenge_id == c.as_str()))
+                    .collect();
+                page(&items, &query)
             }
             ("POST", ["submissions"]) => {
                 let iid = str_field(&body, "instance_id");
@@ -550,6 +580,12 @@ impl Shared {
                 )),
             );
         }
+        if let Some(cap) = st.team_instance_limit {
+            let held = held_instances(st);
+            if held.0 + held.1 >= cap {
+                return team_capacity_exceeded(cap, held).template();
+            }
+        }
         st.next_id += 1;
         let iid: InstanceId = id(&format!("00000000-0000-4000-8000-{:012x}", st.next_id));
         let inst = MockInstance {
@@ -645,10 +681,10 @@ impl Shared {
         body: &Value,
     ) -> ResponseTemplate {
         let ch = &st.challenges[n];
-        let Some(expected) = ch.answer(qid) else {
+        let Some(q) = ch.question_named(qid) else {
             return unknown_question(ch, qid);
         };
-        let correct = matches(expected, body);
+        let correct = q.grade(ch.info.is_qa_only, body.get("answer"));
         let key = (ch.info.id.clone(), id::<QuestionId>(qid));
         let already_solved = st.solved.contains(&key);
         let challenge_id = ch.info.id.clone();
@@ -656,10 +692,29 @@ impl Shared {
             instance_id: inst.as_ref().map(|(_, i)| i.clone()),
             challenge_id: challenge_id.clone(),
             question_id: key.1.clone(),
-            answer: answer_text(body),
+            answer: as_sent(body.get("answer")),
             correct,
             already_solved,
         });
+        // The record `GET /submissions` lists: a list answer kept as JSON, as the platform does.
+        let sub_id = uuid(st);
+        let claimed = match body.get("answer") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        let record = SubmissionState::default().with(|it| {
+            it.id = sub_id.clone();
+            it.team_id = st.team.id.clone();
+            it.user_id = id(super::fixtures::USER_ID);
+            it.challenge_id = challenge_id.clone();
+            it.claimed_flag = claimed;
+            it.correct = correct;
+            it.flag_id = qid.to_owned();
+            it.submitted_at = Some(super::fixtures::ago(Duration::ZERO));
+            it.solve_time_s = if correct { 1.5 } else { 0.0 };
+        });
+        st.records.push(record);
         let competition_id = inst
             .as_ref()
             .map(|(k, _)| st.instances[*k].competition_id.clone())
@@ -685,15 +740,15 @@ impl Shared {
                 true,
             );
             return ok(&SubmissionResponse::default().with(|it| {
-                it.id = uuid(st);
+                it.id = sub_id;
             }));
         }
         st.solved.insert(key);
         let ch = &st.challenges[n];
         let fully = ch
-            .answers
+            .questions
             .iter()
-            .all(|(q, _)| st.solved.contains(&(ch.info.id.clone(), q.clone())));
+            .all(|q| st.solved.contains(&(ch.info.id.clone(), q.id.clone())));
         let rank = 1;
         if !already_solved {
             self.publish(
@@ -726,7 +781,7 @@ impl Shared {
             }
         }
         ok(&SubmissionResponse::default().with(|it| {
-            it.id = uuid(st);
+            it.id = sub_id;
             it.correct = true;
             it.solve_time_s = 1.5;
             it.solve_rank = rank;
@@ -751,7 +806,10 @@ impl Shared {
             Some(["flag", q]) => q,
             _ => return ResponseTemplate::new(200).set_body_string("<html>mock service</html>"),
         };
-        match st.challenges[i.challenge].answer(q) {
+        match st.challenges[i.challenge]
+            .question_named(q)
+            .and_then(|q| q.served())
+        {
             Some(a) => ResponseTemplate::new(200).set_body_string(format!("{a}\n")),
             None => ResponseTemplate::new(404).set_body_string("no such flag"),
         }
@@ -792,6 +850,7 @@ pub(crate) fn classify(method: &str, segs: &[&str]) -> Route {
         ("DELETE", ["instances", _]) => Route::Stop,
         ("POST", ["instances", _, "verify-answer"]) => Route::Verify,
         ("POST", ["submissions"]) => Route::Submit,
+        ("GET", ["submissions"]) => Route::Submissions,
         ("GET", ["events"]) => Route::Events,
         (_, ["admin", "competitions", _, "invites", ..]) => Route::AdminInvites,
         (_, ["admin", "competitions", ..]) => Route::AdminCompetitions,
@@ -829,14 +888,14 @@ fn challenge_list(st: &State, cid: &str) -> Vec<ChallengeInfo> {
         .iter()
         .filter_map(|id| st.challenges.iter().find(|ch| ch.info.id == *id))
         .map(|ch| {
-            let mut info = ch.info.clone();
+            let mut info = ch.listed();
             let solved: Vec<QuestionId> = ch
-                .answers
+                .questions
                 .iter()
-                .filter(|(q, _)| st.solved.contains(&(info.id.clone(), q.clone())))
-                .map(|(q, _)| q.clone())
+                .filter(|q| st.solved.contains(&(info.id.clone(), q.id.clone())))
+                .map(|q| q.id.clone())
                 .collect();
-            info.my_fully_solved = !ch.answers.is_empty() && solved.len() == ch.answers.len();
+            info.my_fully_solved = !ch.questions.is_empty() && solved.len() == ch.questions.len();
             info.my_team_fully_solved = info.my_fully_solved;
             info.my_solved_question_ids = solved.clone();
             info.my_team_solved_question_ids = solved;
@@ -854,11 +913,13 @@ fn challenge_list(st: &State, cid: &str) -> Vec<ChallengeInfo> {
 fn qa_view(st: &State, ch: &MockChallenge) -> QaChallengeView {
     let mut view: QaChallengeView = convert(&ch.info).unwrap_or_default();
     view.bucket = "knowledge".into();
+    // This view lists every question, those waiting for others too, with its `requires`.
+    view.questions = ch.questions.iter().map(|q| q.public(true)).collect();
     let of = |set: &BTreeSet<(ChallengeId, QuestionId)>| -> Vec<QuestionId> {
-        ch.answers
+        ch.questions
             .iter()
-            .filter(|(q, _)| set.contains(&(ch.info.id.clone(), q.clone())))
-            .map(|(q, _)| q.clone())
+            .filter(|q| set.contains(&(ch.info.id.clone(), q.id.clone())))
+            .map(|q| q.id.clone())
             .collect()
     };
     view.solved_question_ids = of(&st.solved);
@@ -882,10 +943,10 @@ fn scoreboard(st: &State) -> Vec<ScoreboardEntry> {
             .challenges
             .iter()
             .filter(|c| {
-                !c.answers.is_empty()
-                    && c.answers
+                !c.questions.is_empty()
+                    && c.questions
                         .iter()
-                        .all(|(q, _)| st.solved.contains(&(c.info.id.clone(), q.clone())))
+                        .all(|q| st.solved.contains(&(c.info.id.clone(), q.id.clone())))
             })
             .count() as i64;
         it.flags_solved = solved;
@@ -917,16 +978,12 @@ fn instance_info(st: &State, i: &MockInstance, origin: &str) -> InstanceInfo {
             Vec::new()
         };
         it.description = ch.info.description.clone();
+        // As on the platform: a question waiting for others is left out until they are
+        // solved (unless the team solved it anyway).
         it.questions = ch
-            .answers
+            .questions
             .iter()
-            .map(|(q, _)| {
-                InstanceQuestionInfo::fixture().with(|it| {
-                    it.id = q.clone();
-                    it.prompt = format!("Question {q}");
-                    it.answered_correctly = st.solved.contains(&(ch.info.id.clone(), q.clone()));
-                })
-            })
+            .filter_map(|q| q.on_instance(|q| st.solved.contains(&(ch.info.id.clone(), q.clone()))))
             .collect();
     })
 }
@@ -992,36 +1049,6 @@ fn str_field(body: &Value, key: &str) -> String {
         .to_owned()
 }
 
-fn answer_text(body: &Value) -> String {
-    match body.get("answer") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join(","),
-        _ => String::new(),
-    }
-}
-
-/// Whether the body's answer is `expected` (trimmed; choices in any order).
-fn matches(expected: &str, body: &Value) -> bool {
-    let norm = |s: &str| {
-        let mut parts: Vec<String> = s
-            .split(',')
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect();
-        parts.sort();
-        parts
-    };
-    match body.get("answer") {
-        Some(Value::String(s)) => s.trim() == expected.trim(),
-        Some(Value::Array(_)) => norm(&answer_text(body)) == norm(expected),
-        _ => false,
-    }
-}
-
 fn uuid(st: &mut State) -> String {
     st.next_id += 1;
     format!("5ab00000-0000-4000-8000-{:012x}", st.next_id)
@@ -1059,6 +1086,79 @@ fn page<T: serde::Serialize>(items: &[T], query: &BTreeMap<String, String>) -> R
     let (limit, offset) = (num("limit", 50), num("offset", 0));
     let slice: Vec<&T> = items.iter().skip(offset).take(limit).collect();
     ok(&json!({ "items": slice, "total": items.len(), "limit": limit, "offset": offset }))
+}
+
+/// What a planned fault does to a request: answers instead of it, or lets it be applied and
+/// then spoils the reply.
+pub(crate) enum Verdict {
+    Instead(Reply),
+    Then(After),
+}
+
+/// What happens to the reply of a request that was applied; the front plays it (wiremock
+/// answers whole replies only), told by the [`AFTER`] header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum After {
+    /// The connection closes before any byte of the reply.
+    Lost,
+    /// The reply is held until the client closes the connection.
+    Held,
+    /// The reply goes out this late.
+    Late(Duration),
+}
+
+/// The header by which the responder tells the front what to do with a reply; the front takes
+/// it off.
+pub(crate) const AFTER: &str = "x-ctfy-mock-after";
+
+impl After {
+    fn mark(self, t: ResponseTemplate) -> ResponseTemplate {
+        let value = match self {
+            After::Lost => "lost".to_owned(),
+            After::Held => "held".to_owned(),
+            After::Late(d) => format!("late={}", d.as_micros()),
+        };
+        t.insert_header(AFTER, value.as_str())
+    }
+
+    /// The mark read back.
+    pub(crate) fn parse(value: &str) -> Option<Self> {
+        match value {
+            "lost" => Some(After::Lost),
+            "held" => Some(After::Held),
+            _ => value
+                .strip_prefix("late=")
+                .and_then(|us| us.parse().ok())
+                .map(|us| After::Late(Duration::from_micros(us))),
+        }
+    }
+}
+
+/// The team's instances that count against its cap, as (ready, starting): the platform counts
+/// every instance that is not stopped or failed.
+fn held_instances(st: &State) -> (usize, usize) {
+    let count = |s: InstanceStatus| st.instances.iter().filter(|i| i.status == s).count();
+    (
+        count(InstanceStatus::Ready),
+        count(InstanceStatus::Starting),
+    )
+}
+
+/// The platform's refusal of a launch over the team's cap: `429 team_capacity_exceeded`, the
+/// detail naming the cap and what holds it, and no `Retry-After`.
+fn team_capacity_exceeded(cap: usize, (ready, starting): (usize, usize)) -> Reply {
+    let mut held = format!("{ready} running");
+    if starting > 0 {
+        held.push_str(&format!(", {starting} still starting"));
+    }
+    Reply {
+        status: 429,
+        body: envelope(
+            "team_capacity_exceeded",
+            json!(format!("Max {cap} concurrent instances per team ({held})")),
+        ),
+        retry_after: None,
+    }
 }
 
 /// An error answer: status, the platform's error envelope, and `Retry-After` seconds.
@@ -1120,7 +1220,7 @@ fn not_registered(cid: &str) -> ResponseTemplate {
 }
 
 fn unknown_question(ch: &MockChallenge, qid: &str) -> ResponseTemplate {
-    let known: Vec<&str> = ch.answers.iter().map(|(q, _)| q.as_str()).collect();
+    let known: Vec<&str> = ch.questions.iter().map(|q| q.id.as_str()).collect();
     error(
         422,
         "unknown_question_id",
