@@ -156,3 +156,15 @@ fn a_call_that_does_not_build_is_refused_at_once() {
         let _ = mock.on(|c| c.instances().get("a/b"));
     });
 }
+
+#[tokio::test]
+async fn node_calls_are_stubbed_too() {
+    use ctfy::models::node::InstanceStopped;
+    let mock = MockPlatform::start().await;
+    let stop = mock
+        .on_node(|n| n.stop_instance(INSTANCE_ID))
+        .returns(InstanceStopped::default().with(|s| s.instance_id = INSTANCE_ID.parse().unwrap()));
+    let got = mock.node_client().stop_instance(INSTANCE_ID).await.unwrap();
+    assert_eq!(got.instance_id, INSTANCE_ID);
+    stop.assert_calls(1);
+}

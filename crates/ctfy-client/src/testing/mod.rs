@@ -198,6 +198,9 @@ pub use wiremock;
 use crate::{ClientBuilder, PlatformClient};
 use state::{Responder, Shared, State};
 
+/// The token of [`MockPlatform::node_client`].
+const NODE_TOKEN: &str = "node-token-mock";
+
 /// A stateful stand-in for the ctfy platform on a loopback port; see the
 /// [module docs](self). Dropping it shuts it down.
 ///
@@ -214,7 +217,7 @@ pub struct MockPlatform {
     http: reqwest::Client,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// The clients [`MockPlatform::on`] and [`MockPlatform::on_admin`] hand to their closures.
-    stub_clients: std::sync::OnceLock<(PlatformClient, crate::AdminClient)>,
+    stub_clients: std::sync::OnceLock<(PlatformClient, crate::AdminClient, ctfy_node::NodeClient)>,
 }
 
 impl std::fmt::Debug for MockPlatform {
@@ -436,7 +439,7 @@ impl MockPlatform {
     /// [`status`](crate::Instances::status), or let the stateful platform run it.
     ///
     /// ```
-    /// use ctfy::models::{MeResponse, ScoreboardEntry};
+    /// use ctfy::models::{MeResponse, ScoreboardEntry, TeamDetail};
     /// use ctfy::testing::{Fixture, MockPlatform};
     /// use ctfy::{Page, With};
     ///
@@ -446,14 +449,16 @@ impl MockPlatform {
     /// // A dashboard's three calls, each stubbed with a typed value in one line.
     /// mock.on(|c| c.me().get()).returns(MeResponse::fixture().with(|me| me.display_name = "Ada".into()));
     /// mock.on(|c| c.scoreboard().get()).returns(Page::new(vec![ScoreboardEntry::fixture(); 3]));
-    /// let team = mock.on(|c| c.teams().get("t-1")).times(1).fails(404, "team_not_found", "No such team");
+    /// let blip = mock.on(|c| c.teams().get("t-1")).times(1).fails(503, "http_503", "Down a moment");
+    /// mock.on(|c| c.teams().get("t-1")).returns(TeamDetail::fixture());
     ///
     /// let client = mock.client();
     /// assert_eq!(client.me().get().await?.display_name, "Ada");
     /// assert_eq!(client.scoreboard().get().await?.items.len(), 3);
-    /// let err = client.teams().get("t-1").await.unwrap_err();
-    /// assert_eq!(err.code(), Some("team_not_found"));
-    /// team.assert_calls(1);
+    /// // Stubs answer in the order they were added: the 503 once (the SDK retries the GET),
+    /// // then the team.
+    /// assert_eq!(client.teams().get("t-1").await?.id, TeamDetail::fixture().id);
+    /// blip.assert_calls(1);
     /// # Ok(()) }
     /// ```
     ///
@@ -490,9 +495,43 @@ impl MockPlatform {
         Stub::new(Arc::clone(&self.shared), call(&self.stub_clients().1))
     }
 
-    fn stub_clients(&self) -> &(PlatformClient, crate::AdminClient) {
+    /// [`on`](Self::on) for a call of the worker-node client
+    /// ([`NodeClient`](ctfy_node::NodeClient)): the kit models no node, so stubs are all a
+    /// node client at [`node_client`](Self::node_client) gets.
+    ///
+    /// ```
+    /// use ctfy::models::node::InstanceStopped;
+    /// use ctfy::testing::{MockPlatform, INSTANCE_ID};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> ctfy::Result<()> {
+    /// let mock = MockPlatform::start().await;
+    /// mock.on_node(|n| n.stop_instance(INSTANCE_ID)).returns(InstanceStopped::default());
+    /// mock.node_client().stop_instance(INSTANCE_ID).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    /// When the call does not build (an invalid identifier in it).
+    pub fn on_node<O: ctfy_transport::Operation>(
+        &self,
+        call: impl FnOnce(&ctfy_node::NodeClient) -> O,
+    ) -> Stub<O> {
+        Stub::new(Arc::clone(&self.shared), call(&self.stub_clients().2))
+    }
+
+    /// A worker-node client whose node is this mock (its requests reach the kit's stubs;
+    /// anything not stubbed answers `404 not_mocked`).
+    pub fn node_client(&self) -> ctfy_node::NodeClient {
+        match ctfy_node::NodeClient::new(&self.url, NODE_TOKEN) {
+            Ok(c) => c,
+            Err(e) => panic!("ctfy::testing: node client for {}: {e}", self.url),
+        }
+    }
+
+    fn stub_clients(&self) -> &(PlatformClient, crate::AdminClient, ctfy_node::NodeClient) {
         self.stub_clients
-            .get_or_init(|| (self.client(), self.admin()))
+            .get_or_init(|| (self.client(), self.admin(), self.node_client()))
     }
 
     /// Plans a fault from now on (see [`MockPlatformBuilder::fault`]).
