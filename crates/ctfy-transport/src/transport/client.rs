@@ -81,13 +81,4 @@ impl Transport {
         let built = inner.recipe.client(None)?;
         Ok(inner.stream_client.get_or_init(|| built))
     }
-
-    /// The underlying reqwest client. Its requests carry no token unless you add one, and get
-    /// the transport's request timeout ([`TransportBuilder::timeout`]) unless they set their
-    /// own (`RequestBuilder::timeout`). It follows no redirect (a 3xx answer is handed back
-    /// as it is; see [`TransportBuilder::http_client_with`]), and the transport's
-    /// [interceptors](TransportBuilder::interceptor) do not see its requests.
-    pub fn http_client(&self) -> &reqwest::Client {
-        &self.inner.client
-    }
 }

@@ -30,7 +30,7 @@ impl Transport {
 /// Decodes `body` as `T`, reporting the serde path and a snippet on failure.
 ///
 /// # Errors
-/// [`Error::Decode`].
+/// [`Error::Decode`](crate::Error::Decode).
 pub fn decode<T: DeserializeOwned>(req: &Request, status: u16, body: &[u8]) -> Result<T> {
     decode_body(body)
         .map_err(|failure| decode_error(req.method.as_str(), &req.path, status, body, failure, &[]))

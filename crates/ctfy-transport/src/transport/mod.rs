@@ -25,7 +25,7 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::interceptor::Interceptors;
 use crate::request::Request;
 
@@ -135,6 +135,15 @@ impl Transport {
         &self.inner.origin
     }
 
+    /// The underlying reqwest client. Its requests carry no token unless you add one, and get
+    /// the transport's request timeout ([`TransportBuilder::timeout`]) unless they set their
+    /// own (`RequestBuilder::timeout`). It follows no redirect (a 3xx answer is handed back
+    /// as it is; see [`TransportBuilder::http_client_with`]), and the transport's
+    /// [interceptors](TransportBuilder::interceptor) do not see its requests.
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.client
+    }
+
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
@@ -202,7 +211,7 @@ impl Transport {
         // Boxed: only calls with a deadline pay for the timer in their future.
         let call = Box::pin(self.execute(req, take));
         crate::deadline::within(limit, tokio::time::Instant::now(), call, || {
-            crate::Error::timeout(format!("{} {}", req.method, req.template), limit, None)
+            Error::timeout(format!("{} {}", req.method, req.template), limit, None)
         })
         .await
     }

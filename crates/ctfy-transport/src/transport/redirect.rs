@@ -1,5 +1,6 @@
 //! Redirects: which ones keep a request's meaning and the token safe, and following those
-//! (reqwest itself follows none; see [`TransportBuilder::http_client_with`](super::TransportBuilder::http_client_with)).
+//! (reqwest itself follows none; see
+//! [`TransportBuilder::http_client_with`](super::TransportBuilder::http_client_with)).
 
 use reqwest::header::LOCATION;
 use url::Url;

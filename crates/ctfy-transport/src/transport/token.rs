@@ -80,8 +80,9 @@ impl Transport {
         self.inner.token.as_ref()
     }
 
-    /// The token of the event stream: the [`events_token`](TransportBuilder::events_token)
-    /// when one is set, else the token. Never log it.
+    /// The token of the event stream: the
+    /// [`events_token`](super::TransportBuilder::events_token) when one is set, else the
+    /// token. Never log it.
     pub fn events_token(&self) -> Option<&SecretString> {
         self.inner
             .events_token
@@ -107,8 +108,8 @@ impl Transport {
     /// The new transport shares this one's connection pool, settings, interceptors and
     /// background work ([`Transport::shutdown`] of either waits for both), and redacts the
     /// new token wherever it redacts one. Its event streams carry the
-    /// [`events_token`](TransportBuilder::events_token) if one was set, else the new token;
-    /// they are not shared with this transport's.
+    /// [`events_token`](super::TransportBuilder::events_token) if one was set, else the new
+    /// token; they are not shared with this transport's.
     ///
     /// A client built on a transport gets the new token the same way, e.g.
     /// `PlatformClient::from_transport(client.transport().with_token(fresh)?)`.
