@@ -1,35 +1,13 @@
-//! Response bodies: [`RawResponse`] and [`Download`], and the reader that reads a body whole
-//! within a bound (the body limit, or the start of an error answer).
+//! Response bodies: the reader that reads a body whole within a bound (the body limit, or
+//! the start of an error answer), and the [`Download`] of a body.
 
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
+
+use super::{Download, RawResponse};
 
 /// How much of an error answer's body is read (the rest is dropped: an error keeps a snippet).
 pub(super) const MAX_ERROR_BODY: u64 = 1024 * 1024;
-
-/// A complete response: status, headers and body bytes.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct RawResponse {
-    /// HTTP status.
-    pub status: u16,
-    /// Response headers.
-    pub headers: HeaderMap,
-    /// The body.
-    pub body: Bytes,
-}
-
-/// A downloaded file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Download {
-    /// The bytes.
-    pub bytes: Bytes,
-    /// The `Content-Type` the server gave, if any.
-    pub content_type: Option<String>,
-    /// The file name from `Content-Disposition`, if any.
-    pub filename: Option<String>,
-}
 
 /// The start of an error answer's body (at most 1 MiB is read); empty when reading failed.
 pub(crate) async fn read_error_body(mut resp: reqwest::Response) -> Bytes {

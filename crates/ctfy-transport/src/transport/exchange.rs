@@ -8,9 +8,9 @@ use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use url::Url;
 
-use super::Transport;
-use super::body::{MAX_ERROR_BODY, RawResponse, ReadError, read_limited};
+use super::body::{MAX_ERROR_BODY, ReadError, read_limited};
 use super::retry::{Failure, parse_retry_after};
+use super::{RawResponse, Transport};
 use crate::error::{Error, Result, api_error};
 use crate::interceptor::Tap;
 use crate::request::{Body, Request};

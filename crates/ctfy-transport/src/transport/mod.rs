@@ -6,13 +6,18 @@
 //! |---|---|
 //! | `builder` | [`TransportBuilder`], its defaults, the base URL's normalization |
 //! | `client` | the recipe of the reqwest clients (ordinary and streaming), the `http_client_with` hook |
-//! | `token` | [`TokenKind`], the bearer header, the token accessors, `with_token`, the transport's redaction |
-//! | `retry` | [`RetryPolicy`], the retry loop of a call (its span and log event), which failures repeat, `Retry-After` |
+//! | `token` | the bearer header, the token accessors, `with_token`, the transport's redaction |
+//! | `retry` | the retry loop of a call (its span and log event), which failures repeat, `Retry-After` |
 //! | `exchange` | one attempt: the reqwest request, the interceptors, the credentials, the answer's classification |
 //! | `redirect` | which redirects are followed, and following them |
-//! | `body` | [`RawResponse`], [`Download`], the bounded body reader |
+//! | `body` | the bounded body reader, the [`Download`] of a body |
 //! | `pool` | the yield that lets a connection go back to the pool after a body |
 //! | `decode` | decoding a JSON body, with the serde path of a failure |
+//!
+//! The public types that the other crates name in their signatures ([`RetryPolicy`],
+//! [`TokenKind`], [`Download`], and [`RawResponse`] beside it) are defined here, not in the
+//! module of their concern: the API listings (`api/*.txt`) name a foreign type by the module
+//! that defines it, so moving one between private modules would change them.
 //!
 //! A call's deadline ([`Request::deadline`]) wraps the whole retry loop: see
 //! [`Transport::execute_within`] and [`crate::deadline`].
@@ -20,7 +25,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
+use bytes::Bytes;
+
+use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -41,14 +48,141 @@ mod token;
 
 pub(crate) use body::read_error_body;
 use body::to_download;
-pub use body::{Download, RawResponse};
 pub use builder::{DEFAULT_MAX_BODY_SIZE, TransportBuilder};
 use client::HttpRecipe;
 pub use decode::decode;
 use exchange::{Answer, Take};
 pub(crate) use retry::parse_retry_after;
-pub use retry::{REQUEST_LOG_TARGET, RetryPolicy, parse_retry_after_value};
-pub use token::TokenKind;
+pub use retry::{REQUEST_LOG_TARGET, parse_retry_after_value};
+
+/// How failed requests are retried.
+///
+/// Idempotent requests (GET, PUT, DELETE…) are retried on connect errors, timeouts, an
+/// exchange cut short (connection reset), 429, 502, 503 and 504. POST and PATCH are retried
+/// only when the request provably never reached the server (a connect error) or when the
+/// server said so: a 429 or a 503 carrying a readable `Retry-After` (a 429 without one is
+/// final for a POST).
+/// Delays grow exponentially with jitter; a server's `Retry-After` replaces the computed
+/// delay when it is at most `max_retry_after` (but never goes below `initial_delay`, so a
+/// `Retry-After: 0` storm cannot turn into a busy loop), and a longer one — or one too large
+/// to represent — is not waited out: the error is returned (with
+/// [`ApiError::retry_after`](crate::ApiError::retry_after) set).
+///
+/// A 503 whose platform `code` ends in `_not_configured` (`registry_not_configured`…) says a
+/// feature is missing on this server: it is final and never retried.
+///
+/// The policy is `#[non_exhaustive]` (a setting added later is not a breaking change): change
+/// the defaults you care about.
+///
+/// ```
+/// use ctfy_models::With;
+/// use ctfy_transport::RetryPolicy;
+///
+/// let patient = RetryPolicy::default().with(|p| p.max_retries = 5);
+/// assert_eq!(patient.max_retries, 5);
+/// ```
+///
+/// ```compile_fail
+/// let p = ctfy_transport::RetryPolicy { max_retries: 5, ..Default::default() };
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// How many times a request is repeated (0 = a single attempt).
+    pub max_retries: u32,
+    /// The first backoff delay, and the shortest wait between two attempts.
+    pub initial_delay: Duration,
+    /// The largest backoff delay.
+    pub max_delay: Duration,
+    /// The longest `Retry-After` the SDK waits for.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 2,
+            initial_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// `RetryPolicy::default().with(|p| p.max_retries = 5)`: the policy is `#[non_exhaustive]`.
+impl ctfy_models::With for RetryPolicy {}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+}
+
+/// A complete response: status, headers and body bytes.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// A downloaded file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Download {
+    /// The bytes.
+    pub bytes: Bytes,
+    /// The `Content-Type` the server gave, if any.
+    pub content_type: Option<String>,
+    /// The file name from `Content-Disposition`, if any.
+    pub filename: Option<String>,
+}
+
+/// What kind of credential a token is, read from its prefix (see
+/// [`Transport::token_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenKind {
+    /// No token: anonymous access (public reads only).
+    Anonymous,
+    /// A fine-grained API token (`pf_…`), minted with scopes. Refused by `/admin/*` and
+    /// token management; on the event stream it counts as anonymous (global frames only).
+    Api,
+    /// A user session (`pt_…`, from `auth().login`): every route the user may use, and the
+    /// team frames of the event stream.
+    Session,
+    /// Any other token, e.g. a worker node's token.
+    Other,
+}
+
+impl TokenKind {
+    /// The kind of `token` (`""` is [`TokenKind::Anonymous`]).
+    pub fn of(token: &str) -> Self {
+        if token.is_empty() {
+            Self::Anonymous
+        } else if token.starts_with("pf_") {
+            Self::Api
+        } else if token.starts_with("pt_") {
+            Self::Session
+        } else {
+            Self::Other
+        }
+    }
+
+    /// Whether the event stream sends this kind of token its teams' frames (instances, flags,
+    /// achievements…): only sessions get them.
+    pub fn sees_team_events(self) -> bool {
+        self == Self::Session
+    }
+}
 
 struct Inner {
     /// The client of ordinary requests: the transport's request timeout applies.

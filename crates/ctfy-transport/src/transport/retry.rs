@@ -8,77 +8,12 @@ use backon::BackoffBuilder;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use tracing::Instrument;
 
-use super::Transport;
 use super::exchange::{Answer, Take};
+use super::{RetryPolicy, Transport};
 use crate::error::{Error, Result};
 use crate::request::Request;
 
-/// How failed requests are retried.
-///
-/// Idempotent requests (GET, PUT, DELETE…) are retried on connect errors, timeouts, an
-/// exchange cut short (connection reset), 429, 502, 503 and 504. POST and PATCH are retried
-/// only when the request provably never reached the server (a connect error) or when the
-/// server said so: a 429 or a 503 carrying a readable `Retry-After` (a 429 without one is
-/// final for a POST).
-/// Delays grow exponentially with jitter; a server's `Retry-After` replaces the computed
-/// delay when it is at most `max_retry_after` (but never goes below `initial_delay`, so a
-/// `Retry-After: 0` storm cannot turn into a busy loop), and a longer one — or one too large
-/// to represent — is not waited out: the error is returned (with
-/// [`ApiError::retry_after`](crate::ApiError::retry_after) set).
-///
-/// A 503 whose platform `code` ends in `_not_configured` (`registry_not_configured`…) says a
-/// feature is missing on this server: it is final and never retried.
-///
-/// The policy is `#[non_exhaustive]` (a setting added later is not a breaking change): change
-/// the defaults you care about.
-///
-/// ```
-/// use ctfy_models::With;
-/// use ctfy_transport::RetryPolicy;
-///
-/// let patient = RetryPolicy::default().with(|p| p.max_retries = 5);
-/// assert_eq!(patient.max_retries, 5);
-/// ```
-///
-/// ```compile_fail
-/// let p = ctfy_transport::RetryPolicy { max_retries: 5, ..Default::default() };
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct RetryPolicy {
-    /// How many times a request is repeated (0 = a single attempt).
-    pub max_retries: u32,
-    /// The first backoff delay, and the shortest wait between two attempts.
-    pub initial_delay: Duration,
-    /// The largest backoff delay.
-    pub max_delay: Duration,
-    /// The longest `Retry-After` the SDK waits for.
-    pub max_retry_after: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 2,
-            initial_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-            max_retry_after: Duration::from_secs(60),
-        }
-    }
-}
-
-/// `RetryPolicy::default().with(|p| p.max_retries = 5)`: the policy is `#[non_exhaustive]`.
-impl ctfy_models::With for RetryPolicy {}
-
 impl RetryPolicy {
-    /// No retries at all.
-    pub fn none() -> Self {
-        Self {
-            max_retries: 0,
-            ..Self::default()
-        }
-    }
-
     /// The backoff delays, boxed: a request's future holds this only as a pointer, and most
     /// requests never retry.
     fn delays(&self) -> Box<dyn Iterator<Item = Duration> + Send> {

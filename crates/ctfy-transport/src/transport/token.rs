@@ -1,4 +1,4 @@
-//! Tokens: [`TokenKind`], the `Authorization` header, the token accessors of a transport,
+//! Tokens: the `Authorization` header, the token accessors of a transport,
 //! [`Transport::with_token`], and the transport's redaction of its tokens.
 
 use std::sync::Arc;
@@ -6,50 +6,12 @@ use std::sync::Arc;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Inner, Transport};
+use super::{Inner, TokenKind, Transport};
 use crate::error::{Error, Result};
 
 /// A token, or `None` for `""` (anonymous).
 pub(super) fn secret(token: String) -> Option<SecretString> {
     (!token.is_empty()).then(|| SecretString::from(token))
-}
-
-/// What kind of credential a token is, read from its prefix (see
-/// [`Transport::token_kind`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TokenKind {
-    /// No token: anonymous access (public reads only).
-    Anonymous,
-    /// A fine-grained API token (`pf_…`), minted with scopes. Refused by `/admin/*` and
-    /// token management; on the event stream it counts as anonymous (global frames only).
-    Api,
-    /// A user session (`pt_…`, from `auth().login`): every route the user may use, and the
-    /// team frames of the event stream.
-    Session,
-    /// Any other token, e.g. a worker node's token.
-    Other,
-}
-
-impl TokenKind {
-    /// The kind of `token` (`""` is [`TokenKind::Anonymous`]).
-    pub fn of(token: &str) -> Self {
-        if token.is_empty() {
-            Self::Anonymous
-        } else if token.starts_with("pf_") {
-            Self::Api
-        } else if token.starts_with("pt_") {
-            Self::Session
-        } else {
-            Self::Other
-        }
-    }
-
-    /// Whether the event stream sends this kind of token its teams' frames (instances, flags,
-    /// achievements…): only sessions get them.
-    pub fn sees_team_events(self) -> bool {
-        self == Self::Session
-    }
 }
 
 /// The `Authorization: Bearer …` header of `token` (marked sensitive), if there is one.
