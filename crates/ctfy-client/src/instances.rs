@@ -363,26 +363,23 @@ awaitable!(InstancesWaitReady => ReadyInstance);
 /// Runs `run` under the hard cap `deadline` (counted from `started`); past it, `run` is
 /// dropped (which stops a start's instance) and the error names the instance, if any.
 async fn within(
-    timeout: Option<Duration>,
+    deadline: Option<Duration>,
     started: Instant,
     run: impl Future<Output = Result<ReadyInstance>>,
     instance: impl FnOnce() -> Option<InstanceId>,
 ) -> Result<ReadyInstance> {
-    let Some(timeout) = timeout else {
+    let Some(deadline) = deadline else {
         return run.await;
     };
-    let deadline = ctfy_transport::__private::deadline_after(started, timeout);
-    match tokio::time::timeout_at(deadline.into(), run).await {
-        Ok(result) => result,
-        Err(_) => {
-            let instance_id = instance();
-            let what = match &instance_id {
-                Some(id) => format!("instance {id} to become ready (the call's deadline)"),
-                None => "the instance launch (the call's deadline)".to_owned(),
-            };
-            Err(Error::timeout(what, started.elapsed(), instance_id))
-        }
-    }
+    ctfy_transport::__private::within(deadline, started, run, || {
+        let instance_id = instance();
+        let what = match &instance_id {
+            Some(id) => format!("instance {id} to become ready (the call's deadline)"),
+            None => "the instance launch (the call's deadline)".to_owned(),
+        };
+        Error::timeout(what, started.elapsed(), instance_id)
+    })
+    .await
 }
 
 /// The `POST /instances` request of a launch.

@@ -101,6 +101,15 @@ pub trait IntoId<T> {
     fn into_id(self) -> Result<T, InvalidId>;
 }
 
+/// An id newtype made from text as a response carries it: unchecked, `""` included (what
+/// decoding makes). For the SDK's own fixtures and tests, which make up platform answers; not
+/// API (an id built by a user is always checked: [`IntoId`], `new`, `parse`).
+#[doc(hidden)]
+pub trait FromWire {
+    /// The id `id`, unchecked.
+    fn from_wire(id: impl Into<String>) -> Self;
+}
+
 id_type! {
     /// Identifies a challenge (e.g. `WEB-001`).
     ChallengeId;

@@ -133,6 +133,12 @@ macro_rules! id_type {
             }
         }
 
+        impl crate::ids::FromWire for $name {
+            fn from_wire(id: impl Into<String>) -> Self {
+                Self(id.into())
+            }
+        }
+
         impl $name {
             /// Checks `id` and wraps it.
             ///

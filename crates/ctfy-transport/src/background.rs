@@ -58,7 +58,7 @@ impl Transport {
     pub async fn shutdown(&self, timeout: Duration) -> bool {
         self.close_streams();
         let bg = self.background();
-        let deadline = crate::__private::deadline_after(tokio::time::Instant::now(), timeout);
+        let deadline = crate::deadline::deadline_after(tokio::time::Instant::now(), timeout);
         loop {
             let mut idle = std::pin::pin!(bg.idle.notified());
             // Registered before the count is read, so a task ending in between still wakes us.

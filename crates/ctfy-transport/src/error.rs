@@ -827,6 +827,49 @@ pub(crate) fn api_error(
     err
 }
 
+/// The [`Error::Decode`] of a body that did not decode, its snippet redacted (masking each of
+/// `secrets` too) before it is cut, and so is the body's text that serde's message quotes.
+pub(crate) fn decode_error(
+    method: &str,
+    path: &str,
+    status: u16,
+    body: &[u8],
+    (at, source): (String, serde_json::Error),
+    secrets: &[Option<&str>],
+) -> Error {
+    Error::Decode {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        status,
+        at,
+        snippet: redacted_snippet(body, secrets),
+        source: shown_source(source, secrets),
+    }
+}
+
+/// `source` as an error may show it. Serde's message quotes what it refused (`invalid type:
+/// string "…"`, `unknown variant `…``), the server's text, whole: when that text carries a
+/// secret or is longer than [`crate::SNIPPET_LEN`], a copy of the error with the message
+/// redacted, then cut (its line and column kept); otherwise `source` itself.
+pub(crate) fn shown_source(
+    source: serde_json::Error,
+    secrets: &[Option<&str>],
+) -> serde_json::Error {
+    let full = source.to_string();
+    let position = if source.line() == 0 {
+        String::new()
+    } else {
+        format!(" at line {} column {}", source.line(), source.column())
+    };
+    let message = full.strip_suffix(position.as_str()).unwrap_or(&full);
+    let shown = redacted_snippet(message.as_bytes(), secrets);
+    if shown == message {
+        return source;
+    }
+    // serde_json reads the position back from the message's end.
+    <serde_json::Error as serde::de::Error>::custom(format_args!("{shown}{position}"))
+}
+
 /// The snippet of a server's `text` that an error shows: redacted (masking each of `secrets`
 /// too), then cut to at most [`SNIPPET_LEN`] bytes on a character boundary, `…` appended
 /// when cut. Only the first [`REDACT_WINDOW`] bytes are looked at.
@@ -1406,5 +1449,28 @@ mod tests {
         let text = "c".repeat(REDACT_WINDOW + 10);
         assert!(redacted_snippet(text.as_bytes(), &[None]).ends_with('…'));
         assert_eq!(redacted_snippet(b"short", &[None]), "short");
+    }
+
+    /// serde's message, now only in the source of a decode error, is redacted there: the
+    /// whole chain (what anyhow's `{:#}` prints) and the Debug never show the token.
+    #[test]
+    fn the_chain_of_a_decode_error_never_shows_the_token() {
+        const TOKEN: &str = "pt_chainCanary42";
+        let t = crate::Transport::builder("http://127.0.0.1:1")
+            .token(TOKEN)
+            .build()
+            .unwrap();
+        let body = format!(r#"{{"id": "{TOKEN}"}}"#);
+        let quoting = || serde_json::from_str::<u32>(&format!("\"{TOKEN}\"")).unwrap_err();
+        assert!(quoting().to_string().contains(TOKEN));
+        let failure = ("id".to_owned(), quoting());
+        let decode = decode_error("GET", "/x", 200, body.as_bytes(), failure, &t.secrets());
+        let event = t.event_decode_error("instance_status", &body, quoting());
+        for e in [decode, event] {
+            let source = std::error::Error::source(&e).unwrap().to_string();
+            assert!(source.contains("<redacted>"), "{source}");
+            let shown = format!("{} {:#} {e:?}", e.report(), e);
+            assert!(!shown.contains(TOKEN), "{shown}");
+        }
     }
 }

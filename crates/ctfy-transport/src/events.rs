@@ -384,7 +384,7 @@ impl Transport {
             event: crate::error::redacted_snippet(event.as_bytes(), &secrets),
             snippet: crate::error::redacted_snippet(data.as_bytes(), &secrets),
             // serde's message quotes the value it refused: redacted too.
-            source: crate::transport::shown_source(source, &secrets),
+            source: crate::error::shown_source(source, &secrets),
         }
     }
 
@@ -484,7 +484,7 @@ async fn step(mut st: Box<State>) -> Option<(Result<SseItem>, Box<State>)> {
                     match next {
                         Some(Ok(Some(bytes))) => {
                             open.parser.push(bytes);
-                            let next = crate::__private::deadline_after(
+                            let next = crate::deadline::deadline_after(
                                 tokio::time::Instant::now(),
                                 st.config.idle_timeout,
                             );

@@ -55,6 +55,7 @@
 
 mod background;
 mod call;
+mod deadline;
 mod error;
 pub mod events;
 pub mod interceptor;
@@ -125,6 +126,7 @@ pub use request::{Body, FilePart, Idempotency, QueryValue, Request};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::call::{Call, Sealed, Wire, wire};
+    pub use crate::deadline::{CheckedAdd, deadline_after, within};
     pub use crate::error::snippet;
     pub use crate::request::{build_path, encode_segment};
     pub use crate::transport::{decode, parse_retry_after_value};
@@ -134,34 +136,6 @@ pub mod __private {
     /// The body of `req` (for the testing kit's stubs, which match on it).
     pub fn request_body(req: &crate::Request) -> &crate::Body {
         &req.body
-    }
-
-    /// `from + after`, or a point about thirty years ahead when that does not fit (`Instant`
-    /// arithmetic panics on overflow, and durations may come from users or servers).
-    pub fn deadline_after<I>(from: I, after: std::time::Duration) -> I
-    where
-        I: Copy + std::ops::Add<std::time::Duration, Output = I> + CheckedAdd,
-    {
-        from.checked_add_duration(after)
-            .unwrap_or_else(|| from + std::time::Duration::from_secs(30 * 365 * 24 * 3600))
-    }
-
-    /// Checked addition of a duration to an instant (`std` and `tokio` instants).
-    pub trait CheckedAdd: Sized {
-        /// `self + d`, or `None` when it does not fit.
-        fn checked_add_duration(self, d: std::time::Duration) -> Option<Self>;
-    }
-
-    impl CheckedAdd for std::time::Instant {
-        fn checked_add_duration(self, d: std::time::Duration) -> Option<Self> {
-            self.checked_add(d)
-        }
-    }
-
-    impl CheckedAdd for tokio::time::Instant {
-        fn checked_add_duration(self, d: std::time::Duration) -> Option<Self> {
-            self.checked_add(d)
-        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! policy and the README), `SseConfig` (its field docs and `docs/RELIABILITY.md`). A change of
 //! a default fails here, so whoever makes it updates those texts in the same change.
 //! (`TransportBuilder`'s timeouts and body cap are private fields: their test is a unit test
-//! in `src/transport.rs`.)
+//! in `src/transport/builder.rs`.)
 
 use std::time::Duration;
 

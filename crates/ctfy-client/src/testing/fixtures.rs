@@ -1,6 +1,6 @@
 //! Typed model values with realistic defaults, for tests: [`Fixture::fixture`].
 
-use ctfy_models::With;
+use ctfy_models::{FromWire, With};
 use std::time::{Duration, SystemTime};
 
 use ctfy_models::{
@@ -44,10 +44,8 @@ pub const INSTANCE_ID: &str = "7e1d2c3b-4a59-4f68-8e7d-6c5b4a392817";
 
 /// An id from a string the kit controls, `""` included (an id decodes from any string, as the
 /// platform sends it; `""` is "nothing linked").
-pub(crate) fn id<T: DeserializeOwned>(s: &str) -> T {
-    #[allow(clippy::expect_used)]
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
-        .expect("an id type decodes from any string")
+pub(crate) fn id<T: FromWire>(s: &str) -> T {
+    T::from_wire(s)
 }
 
 /// A timestamp `ago` before now.
