@@ -19,13 +19,16 @@ use std::time::Duration;
 use base64::Engine as _;
 use ctfy::{PlatformClient, Registration};
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
-    SetLevelRequestParams, Tool,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
+// Logging is deprecated by the newest MCP revision (SEP-2577); the clients of today, and the
+// Python server's protocol version, still use it.
+#[allow(deprecated)]
+use rmcp::model::SetLevelRequestParams;
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_router};
 use schemars::JsonSchema;
@@ -1984,6 +1987,7 @@ impl CtfyMcp {
 }
 
 impl ServerHandler for CtfyMcp {
+    #[allow(deprecated)] // enable_logging: see SetLevelRequestParams above.
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
             .enable_tools()
@@ -2033,6 +2037,7 @@ impl ServerHandler for CtfyMcp {
     }
 
     /// Accepted: this server sends no log messages of its own, so every level is honoured.
+    #[allow(deprecated)]
     async fn set_level(
         &self,
         _request: SetLevelRequestParams,

@@ -766,14 +766,18 @@ pub(crate) static TOOLS: &[ToolSpec] = &[
     ToolSpec {
         name: "get_me",
         title: "Get Me",
-        description: "Your profile and your team in each competition. Needs a token.",
+        description: "Your account: profile, `email_verified` (uploading challenges needs a \
+            verified address), role, and `competition_teams`, your team in each competition. \
+            Needs a token.",
         output: Output::Model("MeResponse"),
         defaults: &[],
     },
     ToolSpec {
         name: "health",
         title: "Health",
-        description: "Whether the platform is up, with its version and capacity.",
+        description: "Whether the platform is up: `status`, its `version`, the environment it runs \
+            in, how many instances are running and its `capacity`. Needs no token; a first check \
+            when calls fail.",
         output: Output::Model("HealthResponse"),
         defaults: &[],
     },
@@ -1044,7 +1048,9 @@ mod tests {
 
     #[test]
     fn results_are_structured_as_their_schema_says() {
-        let ok = |text: &str| CallToolResponse::Complete(CallToolResult::success(vec![ContentBlock::text(text)]));
+        let ok = |text: &str| {
+            CallToolResponse::Complete(CallToolResult::success(vec![ContentBlock::text(text)]))
+        };
         let structured = |name: &str, text: &str| match add_structured(name, ok(text)) {
             CallToolResponse::Complete(r) => r.structured_content.unwrap(),
             _ => unreachable!(),
@@ -1056,7 +1062,8 @@ mod tests {
             json!({"result": "Instance x stopped."})
         );
         assert_eq!(structured("health", r#"{"ok":true}"#), json!({"ok": true}));
-        let CallToolResponse::Complete(err) = add_structured("health", tool_error("no".into())) else {
+        let CallToolResponse::Complete(err) = add_structured("health", tool_error("no".into()))
+        else {
             unreachable!()
         };
         assert!(err.structured_content.is_none());
@@ -1067,7 +1074,11 @@ mod tests {
         let total: usize = TOOLS.iter().map(|t| t.description.len()).sum();
         assert!(total > 15_000, "{total}");
         for t in TOOLS {
-            assert!(!t.title.is_empty() && t.description.len() >= 60, "{}", t.name);
+            assert!(
+                !t.title.is_empty() && t.description.len() >= 60,
+                "{}",
+                t.name
+            );
         }
     }
 }
