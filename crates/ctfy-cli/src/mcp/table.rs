@@ -8,9 +8,10 @@ use std::sync::{Arc, LazyLock};
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, JsonObject, Tool};
 use serde_json::{Map, Value, json};
 
-/// The platform's OpenAPI document: the output schemas are its component schemas (the models
-/// the SDK's types are generated from).
-const SPEC: &str = include_str!("../../../../spec/openapi.json");
+/// The component schemas of the platform's OpenAPI document (the models the SDK's types are
+/// generated from) that the output schemas use: written from `spec/openapi.json` by
+/// `scripts/gen_mcp_schemas.py`, so the published crate carries them.
+const SCHEMAS: &str = include_str!("schemas.json");
 
 /// What a tool answers with, for its `outputSchema`.
 #[derive(Clone, Copy)]
@@ -790,12 +791,8 @@ pub(crate) fn spec(name: &str) -> Option<&'static ToolSpec> {
 
 /// The OpenAPI component schemas, with references rewritten to `#/$defs/…`.
 static COMPONENTS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
-    let text = SPEC.replace("#/components/schemas/", "#/$defs/");
-    let mut spec: Value = serde_json::from_str(&text).expect("the vendored OpenAPI document");
-    match spec["components"]["schemas"].take() {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
+    let text = SCHEMAS.replace("#/components/schemas/", "#/$defs/");
+    serde_json::from_str(&text).expect("the vendored component schemas")
 });
 
 /// Adds to `out` every component `schema` refers to, transitively.
@@ -1019,6 +1016,41 @@ mod tests {
                 assert!(COMPONENTS.contains_key(name), "{}: {name}", t.name);
             }
         }
+    }
+
+    /// `schemas.json` is what `scripts/gen_mcp_schemas.py` writes from the repository's spec
+    /// (skipped outside the repository, where there is no spec).
+    #[test]
+    fn vendored_schemas_match_the_spec() {
+        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/openapi.json");
+        let Ok(text) = std::fs::read_to_string(spec) else {
+            return;
+        };
+        let spec: Value = serde_json::from_str(&text).unwrap();
+        let vendored: Map<String, Value> = serde_json::from_str(SCHEMAS).unwrap();
+        let mut wanted = Map::new();
+        let mut todo: Vec<String> = TOOLS
+            .iter()
+            .filter_map(|t| match t.output {
+                Output::Model(n) | Output::List(n) => Some(n.to_owned()),
+                _ => None,
+            })
+            .collect();
+        while let Some(name) = todo.pop() {
+            if wanted.contains_key(&name) {
+                continue;
+            }
+            let def = spec["components"]["schemas"][&name].clone();
+            let text = def.to_string();
+            for r in text.split("\"#/components/schemas/").skip(1) {
+                todo.push(r[..r.find('"').unwrap()].to_owned());
+            }
+            wanted.insert(name, def);
+        }
+        assert!(
+            vendored == wanted,
+            "crates/ctfy-cli/src/mcp/schemas.json is stale: run scripts/gen_mcp_schemas.py"
+        );
     }
 
     #[test]
