@@ -154,7 +154,8 @@ pub async fn serve_http(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::Other(format!("MCP: cannot listen on {addr}: {e}")))?;
-    eprintln!("ctfy mcp: serving MCP at http://{addr}/mcp");
+    let bound = listener.local_addr().unwrap_or(addr);
+    eprintln!("ctfy mcp: serving MCP at http://{bound}/mcp");
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();
