@@ -7,6 +7,8 @@
 //!    which results are wrapped as `{"result": …}`.
 //! 2. A challenge played end to end through the tools; every `structuredContent` matches its
 //!    text and validates against the tool's `outputSchema` (with the venv's `jsonschema`).
+//! 3. `ctfy mcp --http` without a token, driven by the venv's MCP client: two players' bearer
+//!    tokens on one server each see their own account; no bearer token is a 401.
 //!
 //! Without a platform each test prints `skipped` (and fails under `CI=true`).
 
@@ -645,4 +647,85 @@ async fn read_tools_answer_with_the_sdk_models() {
     assert_eq!(b64.is_error, Some(true));
     assert!(text(&b64).contains("path"), "{}", text(&b64));
     client.cancel().await.ok();
+}
+
+/// Drives `ctfy mcp --http` with the venv's MCP client: `argv[1]` the URL, `argv[2..]` tokens;
+/// prints each token's `get_me` email, then the status of a request without a bearer token.
+const PY_HTTP: &str = r#"
+import asyncio, sys
+import httpx2 as httpx
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+async def me(url, token):
+    hc = httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    async with streamable_http_client(url, http_client=hc) as streams:
+        async with ClientSession(streams[0], streams[1]) as s:
+            await s.initialize()
+            r = await s.call_tool("get_me", {})
+            assert not r.is_error, r.content[0].text
+            listed = await s.call_tool("list_instances", {"limit": "5"})
+            assert not listed.is_error and listed.structured_content is not None
+            return r.structured_content["email"]
+
+async def main():
+    url = sys.argv[1]
+    for token in sys.argv[2:]:
+        print(await me(url, token))
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                   headers={"Accept": "application/json, text/event-stream"})
+    print(r.status_code)
+
+asyncio.run(main())
+"#;
+
+#[tokio::test]
+async fn http_serves_each_bearer_token_its_own_data() {
+    use tokio::io::AsyncBufReadExt as _;
+    let env = live_env!();
+    let venv = env
+        .get("CTFY_VENV")
+        .expect("CTFY_VENV: the HTTP test drives the server with the Python package's client");
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ctfy"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CTFY_") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut server = cmd
+        .args(["mcp", "--http", "127.0.0.1:0"])
+        .env("CTFY_URL", env.url())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn ctfy mcp --http");
+    let mut lines = tokio::io::BufReader::new(server.stderr.take().unwrap()).lines();
+    let line = lines.next_line().await.unwrap().expect("the serving line");
+    let url = line
+        .rsplit(' ')
+        .next()
+        .filter(|u| u.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+
+    let other = support::fresh_player(env).await;
+    let out = tokio::process::Command::new(format!("{venv}/bin/python"))
+        .args(["-c", PY_HTTP, &url, env.var("PLAYER_TOKEN"), &other])
+        .output()
+        .await
+        .expect("run the venv's python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<&str> = stdout.lines().collect();
+    assert_eq!(answers.len(), 3, "{stdout}");
+    assert_ne!(answers[0], answers[1], "two tokens, one identity: {stdout}");
+    assert_eq!(
+        answers[2], "401",
+        "a request without a bearer token: {stdout}"
+    );
+    server.kill().await.ok();
 }
