@@ -64,8 +64,15 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
-    /// Serve the platform's player tools over MCP on stdin/stdout (for AI agents).
-    Mcp,
+    /// Serve the platform's player tools over MCP (for AI agents): on stdin/stdout, or over
+    /// streamable HTTP with `--http`.
+    Mcp {
+        /// Serve MCP streamable HTTP at `http://ADDR/mcp` instead of stdio (e.g.
+        /// 127.0.0.1:8765). With no token configured, each request's `Authorization: Bearer`
+        /// token is used as the platform token and a request without one is refused (401).
+        #[arg(long, value_name = "ADDR")]
+        http: Option<std::net::SocketAddr>,
+    },
 }
 
 /// Paging options shared by listings.

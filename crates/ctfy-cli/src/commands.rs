@@ -80,7 +80,20 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Events(args) => events(&c, json, args).await,
         Command::Tokens(cmd) => tokens(&c, json, cmd).await,
         Command::Admin(cmd) => crate::admin::run(&c, json, cmd).await,
-        Command::Mcp => crate::mcp::serve(c).await,
+        Command::Mcp { http: None } => crate::mcp::serve(c).await,
+        Command::Mcp { http: Some(addr) } => {
+            let configured = cli.token.as_deref().is_some_and(|t| !t.is_empty())
+                || env_var("CTFY_TOKEN").is_some_and(|t| !t.is_empty());
+            let per_request: Option<crate::mcp::ClientFor> = if configured {
+                None
+            } else {
+                let url = cli.url.clone();
+                Some(std::sync::Arc::new(move |token: &str| {
+                    client(url.as_deref(), Some(token))
+                }))
+            };
+            crate::mcp::serve_http(c, addr, per_request).await
+        }
         Command::Completions { .. } => Ok(()),
     }
 }

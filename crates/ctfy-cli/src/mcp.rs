@@ -19,13 +19,24 @@ use std::time::Duration;
 use base64::Engine as _;
 use ctfy::{PlatformClient, Registration};
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ServerHandler, ServiceExt, tool, tool_handler, tool_router};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+// Logging is deprecated by the newest MCP revision (SEP-2577); the clients of today, and the
+// Python server's protocol version, still use it.
+#[allow(deprecated)]
+use rmcp::model::SetLevelRequestParams;
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::InstanceReady;
+
+mod table;
 use crate::exit::CliError;
 
 /// The largest attachment a download tool returns inline (1 MiB), as in the Python server.
@@ -88,11 +99,97 @@ async fn warn_on_version_skew(client: &PlatformClient) {
     }
 }
 
+/// Builds the SDK client for a platform token (`ctfy mcp --http` without a configured token:
+/// each request's bearer token).
+pub type ClientFor = std::sync::Arc<dyn Fn(&str) -> Result<PlatformClient, CliError> + Send + Sync>;
+
 /// The MCP server: one SDK client and the tool router.
 #[derive(Clone)]
 pub struct CtfyMcp {
     client: PlatformClient,
     tool_router: ToolRouter<Self>,
+    /// Over HTTP without a configured token: the client of each request's bearer token.
+    per_request: Option<ClientFor>,
+}
+
+/// Serves the MCP tools over streamable HTTP at `http://addr/mcp`, statelessly (a
+/// `tools/call` needs no prior session), until interrupted. With `per_request`, each request's
+/// `Authorization: Bearer` token is the platform token and a request without one is answered
+/// 401; otherwise every request uses `client`.
+///
+/// # Errors
+/// [`CliError::Other`] when the address cannot be bound or the server fails.
+pub async fn serve_http(
+    client: PlatformClient,
+    addr: std::net::SocketAddr,
+    per_request: Option<ClientFor>,
+) -> Result<(), CliError> {
+    use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+    use rmcp::transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService,
+    };
+    if per_request.is_none() {
+        warn_on_version_skew(&client).await;
+    }
+    let mut config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true);
+    if !addr.ip().is_loopback() {
+        // Bound beyond loopback on purpose: the Host header is whatever name reaches it.
+        config = config.disable_allowed_hosts();
+    }
+    let server = CtfyMcp {
+        per_request: per_request.clone(),
+        ..CtfyMcp::new(client)
+    };
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        std::sync::Arc::new(NeverSessionManager::default()),
+        config,
+    );
+    let mut router = axum::Router::new().nest_service("/mcp", service);
+    if per_request.is_some() {
+        router = router.layer(axum::middleware::from_fn(require_bearer));
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError::Other(format!("MCP: cannot listen on {addr}: {e}")))?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    eprintln!("ctfy mcp: serving MCP at http://{bound}/mcp");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            tokio::signal::ctrl_c().await.ok();
+        })
+        .await
+        .map_err(|e| CliError::Other(format!("MCP: {e}")))
+}
+
+/// The bearer token of a request, if it carries one.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Answers 401 to a request without a bearer token.
+async fn require_bearer(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if bearer(request.headers()).is_none() {
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
+            "ctfy mcp: this server takes the platform token per request: send Authorization: Bearer <token>\n",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 impl std::fmt::Debug for CtfyMcp {
@@ -1012,6 +1109,7 @@ impl CtfyMcp {
         Self {
             client,
             tool_router: Self::tool_router(),
+            per_request: None,
         }
     }
 
@@ -1975,12 +2073,89 @@ impl CtfyMcp {
     }
 }
 
-#[tool_handler(router = self.tool_router)]
 impl ServerHandler for CtfyMcp {
+    #[allow(deprecated)] // enable_logging: see SetLevelRequestParams above.
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_prompts()
+            .enable_logging()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("ctfy", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let tools = self
+            .tool_router
+            .list_all()
+            .into_iter()
+            .map(table::decorate)
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tool_router.get(name).cloned().map(table::decorate)
+    }
+
+    async fn call_tool(
+        &self,
+        mut request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name.to_string();
+        if let Some(tool) = self.tool_router.get(&name) {
+            let mut args = request.arguments.take().unwrap_or_default();
+            if let Err(msg) = table::prepare_arguments(tool, &mut args) {
+                return Ok(table::tool_error(msg));
+            }
+            request.arguments = Some(args);
+        }
+        let Some(make) = &self.per_request else {
+            let tcc = ToolCallContext::new(self, request, context);
+            let response = self.tool_router.call(tcc).await?;
+            return Ok(table::add_structured(&name, response));
+        };
+        // Over HTTP without a configured token: the caller's own token, for this call only.
+        let token = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| bearer(&parts.headers))
+            .map(str::to_owned);
+        let Some(token) = token else {
+            return Ok(table::tool_error(
+                "no platform token: send Authorization: Bearer <token>".into(),
+            ));
+        };
+        let client = match make(&token) {
+            Ok(c) => c,
+            Err(e) => return Ok(table::tool_error(e.to_string())),
+        };
+        let caller = CtfyMcp {
+            client,
+            tool_router: self.tool_router.clone(),
+            per_request: None,
+        };
+        let tcc = ToolCallContext::new(&caller, request, context);
+        let response = self.tool_router.call(tcc).await?;
+        Ok(table::add_structured(&name, response))
+    }
+
+    /// Accepted: this server sends no log messages of its own, so every level is honoured.
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        _request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        Ok(())
     }
 }
 

@@ -3,7 +3,12 @@
 //! 1. Tool-list parity with the Python package's `ctfy mcp`: the Python server's tool list
 //!    (names, parameter names, required parameters, basic JSON types) is read at test time
 //!    from `$CTFY_VENV` and compared with this server's.
-//! 2. A challenge played end to end through the tools.
+//!    Extended to titles, declared defaults, `additionalProperties: false`, output schemas and
+//!    which results are wrapped as `{"result": …}`.
+//! 2. A challenge played end to end through the tools; every `structuredContent` matches its
+//!    text and validates against the tool's `outputSchema` (with the venv's `jsonschema`).
+//! 3. `ctfy mcp --http` without a token, driven by the venv's MCP client: two players' bearer
+//!    tokens on one server each see their own account; no bearer token is a 401.
 //!
 //! Without a platform each test prints `skipped` (and fails under `CI=true`).
 
@@ -19,7 +24,8 @@ use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Map, Value, json};
 
-/// Lists the Python server's tools as `[{"name", "schema"}]` (the FastMCP input schemas).
+/// Lists the Python server's tools as `[{"name", "title", "schema", "output"}]` (what FastMCP
+/// declares in `tools/list`).
 const PY_TOOLS: &str = r#"
 import asyncio, json
 from ctfy.mcp import server
@@ -28,22 +34,35 @@ async def main():
     tools = await server.mcp.list_tools()
     out = []
     for t in tools:
-        schema = getattr(t, "parameters", None)
-        if schema is None:
-            schema = t.to_mcp_tool().inputSchema
-        out.append({"name": t.name, "schema": schema})
+        m = t.to_mcp_tool() if hasattr(t, "to_mcp_tool") else t
+        out.append({"name": t.name, "title": getattr(m, "title", None),
+                    "schema": m.inputSchema, "output": getattr(m, "outputSchema", None)})
     print(json.dumps(out))
 
 asyncio.run(main())
 "#;
 
+/// Validates each `[schema, instance]` pair read from stdin with the venv's `jsonschema`; prints
+/// one line per failure.
+const PY_VALIDATE: &str = r#"
+import json, sys
+import jsonschema
+for name, schema, instance in json.load(sys.stdin):
+    for e in jsonschema.Draft202012Validator(schema).iter_errors(instance):
+        print(f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message[:300]}")
+"#;
+
 /// The signature of one tool: parameter → its basic JSON types (without `null`), the allowed
-/// values of parameters that enumerate them, and the required parameters.
+/// values of parameters that enumerate them, the required parameters, the declared defaults,
+/// whether unknown arguments are refused, and whether results are wrapped as `{"result": …}`.
 #[derive(Debug, PartialEq, Eq)]
 struct Signature {
     params: BTreeMap<String, BTreeSet<String>>,
     choices: BTreeMap<String, BTreeSet<String>>,
     required: BTreeSet<String>,
+    defaults: BTreeMap<String, String>,
+    closed: bool,
+    wrapped: bool,
 }
 
 /// The values a (sub)schema enumerates (`enum`, `const`), following `$ref` and the
@@ -132,7 +151,7 @@ fn basic_types(schema: &Value, root: &Value, out: &mut BTreeSet<String>) {
     out.remove("null");
 }
 
-fn signature(schema: &Value) -> Signature {
+fn signature(schema: &Value, output: &Value) -> Signature {
     let empty = Map::new();
     let props = schema
         .get("properties")
@@ -162,10 +181,17 @@ fn signature(schema: &Value) -> Signature {
         .filter_map(Value::as_str)
         .map(str::to_owned)
         .collect();
+    let defaults = props
+        .iter()
+        .filter_map(|(name, sub)| Some((name.clone(), sub.get("default")?.to_string())))
+        .collect();
     Signature {
         params,
         choices,
         required,
+        defaults,
+        closed: schema.get("additionalProperties") == Some(&Value::Bool(false)),
+        wrapped: output.get("x-fastmcp-wrap-result") == Some(&Value::Bool(true)),
     }
 }
 
@@ -216,7 +242,75 @@ async fn ok<T: serde::de::DeserializeOwned>(
     let result = call(client, tool, args).await;
     let body = text(&result);
     assert_ne!(result.is_error, Some(true), "{tool} failed: {body}");
+    // The structured result is the text's JSON: an object as it is, anything else wrapped.
+    let structured = result
+        .structured_content
+        .clone()
+        .unwrap_or_else(|| panic!("{tool}: no structuredContent"));
+    let value: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{tool}: {e}"));
+    assert!(
+        structured == value || structured == json!({ "result": value }),
+        "{tool}: structuredContent {structured} is not the text {body}"
+    );
+    STRUCTURED
+        .lock()
+        .unwrap()
+        .push((tool.to_owned(), structured));
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("{tool}: {e}: {body}"))
+}
+
+/// Every successful `structuredContent` seen by [`ok`], with its tool's name.
+static STRUCTURED: std::sync::Mutex<Vec<(String, Value)>> = std::sync::Mutex::new(Vec::new());
+
+/// Checks every recorded `structuredContent` against its tool's `outputSchema` (as listed by
+/// `client`) with the venv's `jsonschema` (Draft 2020-12, what MCP specifies).
+async fn validate_structured(env: &support::LiveEnv, client: &RunningService<RoleClient, ()>) {
+    use std::io::Write as _;
+    let venv = env
+        .get("CTFY_VENV")
+        .expect("CTFY_VENV: validating output schemas needs the Python package's jsonschema");
+    let tools = client.list_all_tools().await.expect("tools/list");
+    let schemas: BTreeMap<String, Value> = tools
+        .iter()
+        .map(|t| {
+            let schema = t.output_schema.as_ref().expect("an output schema");
+            (t.name.to_string(), Value::Object((**schema).clone()))
+        })
+        .collect();
+    let recorded = STRUCTURED.lock().unwrap().clone();
+    assert!(
+        recorded.len() >= 10,
+        "too few results recorded: {}",
+        recorded.len()
+    );
+    let pairs: Vec<Value> = recorded
+        .iter()
+        .map(|(tool, value)| json!([tool, schemas[tool], value]))
+        .collect();
+    let mut child = std::process::Command::new(format!("{venv}/bin/python"))
+        .args(["-c", PY_VALIDATE])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the venv's python");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(Value::Array(pairs).to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "validation failed to run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let failures = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        failures.trim().is_empty(),
+        "structuredContent not valid against the output schema:\n{failures}"
+    );
 }
 
 #[tokio::test]
@@ -236,12 +330,14 @@ async fn tool_list_matches_the_python_server() {
         String::from_utf8_lossy(&out.stderr)
     );
     let py: Vec<Value> = serde_json::from_slice(&out.stdout).expect("the Python tool list");
+    let py_titled = py.iter().filter(|t| t["title"].is_string()).count();
+    let py_output = py.iter().filter(|t| t["output"].is_object()).count();
     let py: BTreeMap<String, Signature> = py
         .iter()
         .map(|t| {
             (
                 t["name"].as_str().unwrap().to_owned(),
-                signature(&t["schema"]),
+                signature(&t["schema"], &t["output"]),
             )
         })
         .collect();
@@ -253,10 +349,42 @@ async fn tool_list_matches_the_python_server() {
         .iter()
         .map(|t| {
             let schema = Value::Object((*t.input_schema).clone());
-            (t.name.to_string(), signature(&schema))
+            let output = t
+                .output_schema
+                .as_ref()
+                .map(|o| Value::Object((**o).clone()))
+                .unwrap_or(Value::Null);
+            (t.name.to_string(), signature(&schema, &output))
         })
         .collect();
     client.cancel().await.ok();
+
+    // Every tool has a title, a description and an object output schema, as in Python.
+    let untitled: Vec<_> = tools
+        .iter()
+        .filter(|t| t.title.as_deref().is_none_or(str::is_empty))
+        .map(|t| t.name.to_string())
+        .collect();
+    assert!(untitled.is_empty(), "tools without a title: {untitled:?}");
+    assert_eq!(py_titled, py.len(), "the Python server's titles changed");
+    let no_output: Vec<_> = tools
+        .iter()
+        .filter(|t| {
+            t.output_schema
+                .as_ref()
+                .is_none_or(|o| o.get("type") != Some(&json!("object")))
+        })
+        .map(|t| t.name.to_string())
+        .collect();
+    assert!(
+        no_output.is_empty(),
+        "tools without an output schema: {no_output:?}"
+    );
+    assert_eq!(
+        py_output,
+        py.len(),
+        "the Python server's output schemas changed"
+    );
 
     let py_names: BTreeSet<_> = py.keys().collect();
     let rust_names: BTreeSet<_> = rust.keys().collect();
@@ -285,6 +413,7 @@ async fn tool_list_matches_the_python_server() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // logging/setLevel: deprecated by SEP-2577, still answered as Python does.
 async fn a_challenge_end_to_end_through_the_tools() {
     let env = live_env!();
     let comp = env.var("COMPETITION_ID");
@@ -389,6 +518,44 @@ async fn a_challenge_end_to_end_through_the_tools() {
     let me: ctfy::models::MeResponse = ok(&client, "get_me", json!({})).await;
     assert!(!me.email.is_empty());
     let _health: ctfy::models::HealthResponse = ok(&client, "health", json!({})).await;
+
+    // Unknown arguments are refused with a tool error naming them; a numeric string is
+    // accepted for an integer, as Python's server does.
+    let typo = call(&client, "list_instances", json!({"limt": 5})).await;
+    assert_eq!(typo.is_error, Some(true), "{}", text(&typo));
+    assert!(text(&typo).contains("limt"), "{}", text(&typo));
+    let few: Vec<ctfy::models::InstanceInfo> =
+        ok(&client, "list_instances", json!({"limit": "5"})).await;
+    assert!(few.len() <= 5);
+    let _stats: Vec<ctfy::models::ChallengeStats> =
+        ok(&client, "get_challenge_stats", json!({"limit": "3"})).await;
+    let _one: ChallengeInfo = ok(
+        &client,
+        "get_challenge",
+        json!({"challenge_id": web, "competition_id": comp}),
+    )
+    .await;
+    let _detail: ctfy::models::CompetitionDetail =
+        ok(&client, "get_competition", json!({"competition_id": comp})).await;
+    let _mine: Vec<ctfy::models::MySolveSummary> =
+        ok(&client, "get_my_solves", json!({"competition_id": comp})).await;
+    let _subs: Vec<ctfy::models::SubmissionState> =
+        ok(&client, "list_submissions", json!({"limit": 5})).await;
+
+    // The capabilities Python's server answers: resources and prompts (none), logging.
+    let resources = client.list_all_resources().await.expect("resources/list");
+    assert!(resources.is_empty());
+    let prompts = client.list_all_prompts().await.expect("prompts/list");
+    assert!(prompts.is_empty());
+    client
+        .set_level(rmcp::model::SetLevelRequestParams::new(
+            rmcp::model::LoggingLevel::Warning,
+        ))
+        .await
+        .expect("logging/setLevel");
+
+    // Every structured result of this played challenge validates against its output schema.
+    validate_structured(env, &client).await;
     client.cancel().await.ok();
 }
 
@@ -480,4 +647,85 @@ async fn read_tools_answer_with_the_sdk_models() {
     assert_eq!(b64.is_error, Some(true));
     assert!(text(&b64).contains("path"), "{}", text(&b64));
     client.cancel().await.ok();
+}
+
+/// Drives `ctfy mcp --http` with the venv's MCP client: `argv[1]` the URL, `argv[2..]` tokens;
+/// prints each token's `get_me` email, then the status of a request without a bearer token.
+const PY_HTTP: &str = r#"
+import asyncio, sys
+import httpx2 as httpx
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+async def me(url, token):
+    hc = httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    async with streamable_http_client(url, http_client=hc) as streams:
+        async with ClientSession(streams[0], streams[1]) as s:
+            await s.initialize()
+            r = await s.call_tool("get_me", {})
+            assert not r.is_error, r.content[0].text
+            listed = await s.call_tool("list_instances", {"limit": "5"})
+            assert not listed.is_error and listed.structured_content is not None
+            return r.structured_content["email"]
+
+async def main():
+    url = sys.argv[1]
+    for token in sys.argv[2:]:
+        print(await me(url, token))
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                   headers={"Accept": "application/json, text/event-stream"})
+    print(r.status_code)
+
+asyncio.run(main())
+"#;
+
+#[tokio::test]
+async fn http_serves_each_bearer_token_its_own_data() {
+    use tokio::io::AsyncBufReadExt as _;
+    let env = live_env!();
+    let venv = env
+        .get("CTFY_VENV")
+        .expect("CTFY_VENV: the HTTP test drives the server with the Python package's client");
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ctfy"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CTFY_") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut server = cmd
+        .args(["mcp", "--http", "127.0.0.1:0"])
+        .env("CTFY_URL", env.url())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn ctfy mcp --http");
+    let mut lines = tokio::io::BufReader::new(server.stderr.take().unwrap()).lines();
+    let line = lines.next_line().await.unwrap().expect("the serving line");
+    let url = line
+        .rsplit(' ')
+        .next()
+        .filter(|u| u.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+
+    let other = support::fresh_player(env).await;
+    let out = tokio::process::Command::new(format!("{venv}/bin/python"))
+        .args(["-c", PY_HTTP, &url, env.var("PLAYER_TOKEN"), &other])
+        .output()
+        .await
+        .expect("run the venv's python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<&str> = stdout.lines().collect();
+    assert_eq!(answers.len(), 3, "{stdout}");
+    assert_ne!(answers[0], answers[1], "two tokens, one identity: {stdout}");
+    assert_eq!(
+        answers[2], "401",
+        "a request without a bearer token: {stdout}"
+    );
+    server.kill().await.ok();
 }
