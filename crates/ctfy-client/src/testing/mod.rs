@@ -301,16 +301,22 @@ impl MockPlatform {
     /// challenge-catalogue calls of the operator surface; a competition it creates is seen by
     /// the player's calls too.
     pub fn admin(&self) -> crate::AdminClient {
-        match crate::AdminClient::connect(&self.url, ADMIN_TOKEN) {
-            Ok(c) => c,
-            Err(e) => panic!("ctfy::testing: admin client for {}: {e}", self.url),
-        }
+        self.built(
+            "admin client",
+            crate::AdminClient::connect(&self.url, ADMIN_TOKEN),
+        )
     }
 
     fn client_with(&self, b: ClientBuilder) -> PlatformClient {
-        match b.build() {
+        self.built("client", b.build())
+    }
+
+    /// A client built for this platform; the kit's own configuration cannot fail to build, so
+    /// an error is a broken kit and panics, naming `what`.
+    fn built<C>(&self, what: &str, client: crate::Result<C>) -> C {
+        match client {
             Ok(c) => c,
-            Err(e) => panic!("ctfy::testing: client for {}: {e}", self.url),
+            Err(e) => panic!("ctfy::testing: {what} for {}: {e}", self.url),
         }
     }
 
@@ -523,10 +529,10 @@ impl MockPlatform {
     /// A worker-node client whose node is this mock (its requests reach the kit's stubs;
     /// anything not stubbed answers `404 not_mocked`).
     pub fn node_client(&self) -> ctfy_node::NodeClient {
-        match ctfy_node::NodeClient::new(&self.url, NODE_TOKEN) {
-            Ok(c) => c,
-            Err(e) => panic!("ctfy::testing: node client for {}: {e}", self.url),
-        }
+        self.built(
+            "node client",
+            ctfy_node::NodeClient::new(&self.url, NODE_TOKEN),
+        )
     }
 
     fn stub_clients(&self) -> &(PlatformClient, crate::AdminClient, ctfy_node::NodeClient) {

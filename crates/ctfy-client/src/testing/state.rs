@@ -1179,7 +1179,7 @@ impl Reply {
 }
 
 /// The platform's error envelope.
-fn envelope(code: &str, detail: Value) -> Value {
+pub(crate) fn envelope(code: &str, detail: Value) -> Value {
     json!({ "code": code, "detail": detail, "timestamp": "2026-01-01T00:00:00+00:00" })
 }
 

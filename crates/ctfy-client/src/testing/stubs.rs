@@ -101,12 +101,7 @@ impl<O: Operation> Stub<O> {
     /// it. A `429` or `503` carries `Retry-After: 0` so that retried calls do not wait.
     pub fn fails(self, status: u16, code: &str, detail: impl serde::Serialize) -> StubHandle {
         let detail = serde_json::to_value(detail).unwrap_or(Value::Null);
-        let body = serde_json::json!({
-            "code": code,
-            "detail": detail,
-            "timestamp": "2026-01-01T00:00:00+00:00",
-        });
-        self.finish(Wire::json(status, &body))
+        self.finish(Wire::json(status, &super::state::envelope(code, detail)))
     }
 
     /// Answers with `status` and `body` as JSON, unchecked: for answers the typed forms cannot
