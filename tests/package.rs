@@ -52,6 +52,7 @@ fn every_crate_packages() {
         "ctfy-node-0.1.0.crate",
         "ctfy-standin-node-0.1.0.crate",
         "ctfy-cli-0.1.0.crate",
+        "ctfy-agent-0.1.0.crate",
     ] {
         assert!(
             names.iter().any(|n| n == want),
