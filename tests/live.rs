@@ -3,6 +3,7 @@
 //! Start everything and run them with `scripts/with-platform.sh cargo test`.
 
 #[path = "live/support.rs"]
+#[allow(dead_code)]
 mod support;
 
 #[path = "live/quickstart.rs"]

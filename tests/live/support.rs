@@ -107,3 +107,19 @@ pub async fn capture_flag(ready: &ctfy::client::ReadyInstance, question: &str) -
         .await
         .expect("flag body")
 }
+
+/// Starts `challenge` in `competition` for `client` and waits for it, polling every 250 ms
+/// (the live platform readies a stand-in instance in well under a second).
+pub async fn start_ready(
+    client: &ctfy::PlatformClient,
+    challenge: &str,
+    competition: &str,
+) -> ctfy::client::ReadyInstance {
+    client
+        .instances()
+        .start(challenge)
+        .competition_id(competition)
+        .poll_interval(std::time::Duration::from_millis(250))
+        .await
+        .expect("start")
+}

@@ -1,15 +1,13 @@
 //! Competitions and the competition handle: list, get, attachments, virtual replays, agent
 //! feeds, the board after a solve, and the handle's `Clone + Send + 'static`.
 
-use std::time::Duration;
-
 use ctfy::Registration;
 
 use super::play_common::{
     admin, api_err, competition, drop_competition, fixtures, hex, iso, now_s, player,
 };
 use crate::live_env;
-use crate::support::capture_flag;
+use crate::support::{capture_flag, start_ready};
 
 #[tokio::test]
 async fn competitions_list_get_and_attachments() {
@@ -85,14 +83,7 @@ async fn board_after_a_solve() {
 
         // Solve the one-shot challenge.
         let oneshot = env.var("ONESHOT_CHALLENGE_ID");
-        let ready = p
-            .client
-            .instances()
-            .start(oneshot)
-            .competition_id(&info.id)
-            .poll_interval(Duration::from_millis(250))
-            .await
-            .expect("start");
+        let ready = start_ready(&p.client, oneshot, info.id.as_str()).await;
         let flag = capture_flag(&ready, "flag").await;
         let done = p
             .client

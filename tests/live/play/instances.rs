@@ -9,7 +9,7 @@ use ctfy::models::platform::InstanceStatus;
 
 use super::play_common::{api_err, captain, player};
 use crate::live_env;
-use crate::support::capture_flag;
+use crate::support::{capture_flag, start_ready};
 
 #[tokio::test]
 async fn instance_lifecycle_renew_reset_and_solves() {
@@ -195,12 +195,7 @@ async fn stop_is_idempotent_and_gone_instances_are_404() {
     let cid = env.var("COMPETITION_ID");
     let (p, _comp, _team) = captain(env, "stop", cid).await;
     let inst = p.client.instances();
-    let ready = inst
-        .start(env.var("ONESHOT_CHALLENGE_ID"))
-        .competition_id(cid)
-        .poll_interval(Duration::from_millis(250))
-        .await
-        .expect("start");
+    let ready = start_ready(&p.client, env.var("ONESHOT_CHALLENGE_ID"), cid).await;
     assert!(inst.stop(&ready.id).await.expect("stop"));
     assert!(!inst.stop(&ready.id).await.expect("stop again"));
     api_err(inst.status(&ready.id).await, 404, "instance_not_found");
@@ -219,12 +214,7 @@ async fn stop_is_idempotent_and_gone_instances_are_404() {
 
     // Another team's instance is not ours.
     let other = env.player();
-    let ready = inst
-        .start(env.var("ONESHOT_CHALLENGE_ID"))
-        .competition_id(cid)
-        .poll_interval(Duration::from_millis(250))
-        .await
-        .expect("start");
+    let ready = start_ready(&p.client, env.var("ONESHOT_CHALLENGE_ID"), cid).await;
     api_err(other.instances().get(&ready.id).await, 403, "forbidden");
     api_err(other.instances().status(&ready.id).await, 403, "forbidden");
     // The one-shot challenge auto-stops after its only question is solved.
@@ -436,12 +426,7 @@ async fn a_stop_right_after_a_full_solve_finds_the_instance() {
     let cid = env.var("COMPETITION_ID");
     let (p, _comp, _team) = captain(env, "solvestop", cid).await;
     let inst = p.client.instances();
-    let ready = inst
-        .start(env.var("ONESHOT_CHALLENGE_ID"))
-        .competition_id(cid)
-        .poll_interval(Duration::from_millis(250))
-        .await
-        .expect("start");
+    let ready = start_ready(&p.client, env.var("ONESHOT_CHALLENGE_ID"), cid).await;
     let flag = capture_flag(&ready, "flag").await;
     let done = p
         .client

@@ -260,9 +260,10 @@ impl Shared {
         let path = req.url.path();
         let method = req.method.as_str();
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let query: Vec<(String, String)> = req.url.query_pairs().into_owned().collect();
+        // Parsed once: the stubs match on the pairs as sent, the routes below look them up.
+        let pairs: Vec<(String, String)> = req.url.query_pairs().into_owned().collect();
         if let Some(stubbed) =
-            super::stubs::answer(&self.lock().stubs, method, path, &query, &req.body)
+            super::stubs::answer(&self.lock().stubs, method, path, &pairs, &req.body)
         {
             return stubbed;
         }
@@ -282,7 +283,7 @@ impl Shared {
             return error(403, "http_403", json!("Admin privileges required"));
         }
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-        let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
+        let query: BTreeMap<String, String> = pairs.into_iter().collect();
         let rest = &segs[2.min(segs.len())..];
         let mut st = self.lock();
         match (method, rest) {
