@@ -1,12 +1,22 @@
 //! The ctfy agent protocol (CTFY-0001) in Rust.
 //!
+//! - [`brief`]: what the platform tells a dispatched agent (`task.json`, schema 2).
+//! - [`result`]: what the agent hands back (`result.json` and stdout) and the error form of a
+//!   failed run.
+//! - [`tools`]: the tools offered to the model in each run mode, and the dispatcher that runs
+//!   them against the platform and the target.
 //! - [`model`]: the conversation a harness holds with a language model, and the [`Model`]
 //!   trait a model client implements (OpenAI Chat Completions and Anthropic Messages clients
 //!   behind the `openai` and `anthropic` features).
 
+pub mod brief;
 pub mod cli;
 pub mod model;
+pub mod result;
+pub mod tools;
 
+pub use brief::{Brief, BriefError, Placement, RunMode};
 pub use model::{
     AssistantTurn, Model, ModelError, TokenUsage, ToolCall, ToolDef, ToolResult, Turn,
 };
+pub use result::{Answer, RunResult, StopReason};
