@@ -5,6 +5,7 @@
 //!   behind the `openai` and `anthropic` features).
 
 pub mod cli;
+pub mod llm;
 pub mod model;
 
 pub use model::{

@@ -1,0 +1,349 @@
+//! The OpenAI Chat Completions client (also any OpenAI-compatible gateway).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use super::http::{
+    Caller, Common, Event, Flow, error_message_of, header, json_of, parse_arguments,
+};
+use super::{
+    DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MAX_TOKENS, DEFAULT_OPENAI_MODEL, DEFAULT_TEMPERATURE,
+    RetryPolicy,
+};
+use crate::model::{
+    AssistantTurn, Model, ModelError, ModelFuture, TokenUsage, ToolCall, ToolDef, Turn,
+};
+
+/// A model behind the OpenAI Chat Completions API (`POST {base_url}/chat/completions`), or
+/// behind any gateway that speaks it (LiteLLM, OpenRouter, vLLM…).
+///
+/// Every call is streamed (`stream: true`, with `stream_options.include_usage` so the token
+/// counts are the provider's), so that a slow generation keeps bytes flowing through proxies
+/// that bound the time to a complete response. The defaults are the reference harness's:
+/// `gpt-4o-mini`, `max_tokens` 4096, temperature 0.
+///
+/// ```no_run
+/// use ctfy_agent::llm::OpenAiChat;
+/// use ctfy_agent::{Model, Turn};
+///
+/// # async fn run() -> Result<(), ctfy_agent::ModelError> {
+/// let model = OpenAiChat::builder("sk-…")
+///     .model("gpt-4o-mini")
+///     .base_url("http://localhost:4000/v1") // a gateway; the base includes `/v1`
+///     .build()?;
+/// let transcript = [Turn::User { text: "Say hello.".into() }];
+/// let turn = model.respond("You are terse.", &transcript, &[]).await?;
+/// println!("{} ({} tokens)", turn.text, turn.usage.total_tokens());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct OpenAiChat {
+    caller: Caller,
+    temperature: f64,
+}
+
+/// Settings of an [`OpenAiChat`]; [`build`](Self::build) checks them.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct OpenAiChatBuilder {
+    common: Common,
+    temperature: f64,
+}
+
+impl OpenAiChat {
+    /// Starts the settings of a client that authenticates with `api_key` (sent as
+    /// `Authorization: Bearer …`, shown nowhere).
+    pub fn builder(api_key: impl Into<String>) -> OpenAiChatBuilder {
+        OpenAiChatBuilder {
+            common: Common::new(
+                api_key.into(),
+                DEFAULT_OPENAI_MODEL,
+                DEFAULT_OPENAI_MAX_TOKENS,
+                DEFAULT_OPENAI_BASE_URL,
+            ),
+            temperature: DEFAULT_TEMPERATURE,
+        }
+    }
+
+    /// The model name sent.
+    pub fn model(&self) -> &str {
+        &self.caller.model
+    }
+
+    /// The URL the calls go to (`{base_url}/chat/completions`).
+    pub fn url(&self) -> &str {
+        self.caller.url.as_str()
+    }
+
+    /// The JSON body of a call (streaming included), as sent.
+    pub fn request_body(&self, system: &str, transcript: &[Turn], tools: &[ToolDef]) -> Value {
+        let mut body = Map::new();
+        body.insert("model".into(), json!(self.caller.model));
+        body.insert("max_tokens".into(), json!(self.caller.max_tokens));
+        body.insert("temperature".into(), json!(self.temperature));
+        body.insert(
+            "messages".into(),
+            Value::Array(messages(system, transcript)),
+        );
+        if !tools.is_empty() {
+            body.insert("tools".into(), Value::Array(tool_defs(tools)));
+        }
+        body.insert("stream".into(), Value::Bool(true));
+        body.insert("stream_options".into(), json!({"include_usage": true}));
+        Value::Object(body)
+    }
+
+    async fn call(
+        &self,
+        system: &str,
+        transcript: &[Turn],
+        tools: &[ToolDef],
+    ) -> Result<AssistantTurn, ModelError> {
+        let body = self.request_body(system, transcript, tools);
+        let auth = header("authorization", self.caller.key.header("Bearer ")?);
+        let mut answer = Accumulator::default();
+        let done = self
+            .caller
+            .stream(auth, &body, |event| answer.take(&event))
+            .await?;
+        answer.finish(done)
+    }
+}
+
+impl Model for OpenAiChat {
+    fn respond<'a>(
+        &'a self,
+        system: &'a str,
+        transcript: &'a [Turn],
+        tools: &'a [ToolDef],
+    ) -> ModelFuture<'a> {
+        Box::pin(self.call(system, transcript, tools))
+    }
+}
+
+impl OpenAiChatBuilder {
+    /// The model name (default `gpt-4o-mini`).
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.common.model = model.into();
+        self
+    }
+
+    /// The most tokens the model may write per call (`max_tokens`, default 4096).
+    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
+        self.common.max_tokens = max_tokens;
+        self
+    }
+
+    /// The sampling temperature (default 0).
+    pub fn temperature(mut self, temperature: f64) -> Self {
+        self.temperature = temperature;
+        self
+    }
+
+    /// The API's base URL, `/v1` included (default `https://api.openai.com/v1`); the calls go
+    /// to `{base_url}/chat/completions`. Trailing slashes are ignored.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.common.base_url = base_url.into();
+        self
+    }
+
+    /// The bound on one call, from sending the request to the end of the streamed answer
+    /// (default 600 s); a retry starts a new bound.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.common.timeout = timeout;
+        self
+    }
+
+    /// The retries on HTTP 429, 5xx and failed connections (default
+    /// [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.common.retry = retry;
+        self
+    }
+
+    /// The HTTP client to send with (default: one of the SDK's TLS configuration, without a
+    /// timeout of its own).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.common.http = Some(client);
+        self
+    }
+
+    /// Checks the settings (an http(s) base URL, a model name, a non-zero timeout, a finite
+    /// temperature) and builds the client.
+    pub fn build(self) -> Result<OpenAiChat, ModelError> {
+        if !self.temperature.is_finite() {
+            return Err(ModelError::Config("the temperature is not a number".into()));
+        }
+        Ok(OpenAiChat {
+            caller: self.common.finish("/chat/completions")?,
+            temperature: self.temperature,
+        })
+    }
+}
+
+/// The tools in the API's form.
+fn tool_defs(tools: &[ToolDef]) -> Vec<Value> {
+    tools
+        .iter()
+        .map(|t| {
+            json!({
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.input_schema,
+                },
+            })
+        })
+        .collect()
+}
+
+/// The system prompt (when there is one) and the transcript as Chat Completions messages.
+fn messages(system: &str, transcript: &[Turn]) -> Vec<Value> {
+    let mut out = Vec::with_capacity(transcript.len() + 1);
+    if !system.is_empty() {
+        out.push(json!({"role": "system", "content": system}));
+    }
+    for turn in transcript {
+        match turn {
+            Turn::User { text } => out.push(json!({"role": "user", "content": text})),
+            Turn::Assistant(a) => {
+                let mut msg = Map::new();
+                msg.insert("role".into(), json!("assistant"));
+                msg.insert("content".into(), json!(a.text));
+                if !a.tool_calls.is_empty() {
+                    let calls = a
+                        .tool_calls
+                        .iter()
+                        .map(|c| {
+                            json!({
+                                "id": c.id,
+                                "type": "function",
+                                "function": {
+                                    "name": c.name,
+                                    "arguments": Value::Object(c.arguments.clone()).to_string(),
+                                },
+                            })
+                        })
+                        .collect();
+                    msg.insert("tool_calls".into(), Value::Array(calls));
+                }
+                out.push(Value::Object(msg));
+            }
+            Turn::ToolResults { results } => {
+                for r in results {
+                    out.push(json!({
+                        "role": "tool",
+                        "tool_call_id": r.call_id,
+                        "content": r.content,
+                    }));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A tool call as its deltas arrive.
+#[derive(Default)]
+struct PartialCall {
+    id: String,
+    name: String,
+    arguments: String,
+}
+
+/// The streamed answer, chunk by chunk.
+#[derive(Default)]
+struct Accumulator {
+    text: String,
+    calls: BTreeMap<u64, PartialCall>,
+    finish_reason: Option<String>,
+    usage: Option<TokenUsage>,
+}
+
+impl Accumulator {
+    /// Takes one event (a `chat.completion.chunk`, or `[DONE]`).
+    fn take(&mut self, event: &Event) -> Result<Flow, ModelError> {
+        if event.data.trim() == "[DONE]" {
+            return Ok(Flow::Done);
+        }
+        let chunk = json_of(event)?;
+        if chunk.get("error").is_some_and(|e| !e.is_null()) {
+            // A gateway that fails after the answer began says so in the stream.
+            let status = chunk["error"]
+                .get("code")
+                .and_then(Value::as_u64)
+                .filter(|c| (400..600).contains(c))
+                .map_or(500, |c| c as u16);
+            let message = error_message_of(&chunk).unwrap_or_else(|| chunk["error"].to_string());
+            return Err(ModelError::Status { status, message });
+        }
+        if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
+            self.usage = Some(TokenUsage {
+                input_tokens: usage["prompt_tokens"].as_u64().unwrap_or(0),
+                output_tokens: usage["completion_tokens"].as_u64().unwrap_or(0),
+            });
+        }
+        let choice = chunk["choices"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["index"].as_u64().unwrap_or(0) == 0));
+        let Some(choice) = choice else {
+            return Ok(Flow::More);
+        };
+        let delta = &choice["delta"];
+        if let Some(content) = delta["content"].as_str() {
+            self.text.push_str(content);
+        }
+        if let Some(calls) = delta["tool_calls"].as_array() {
+            for (position, call) in calls.iter().enumerate() {
+                let index = call["index"].as_u64().unwrap_or(position as u64);
+                let partial = self.calls.entry(index).or_default();
+                if let Some(id) = call["id"].as_str().filter(|s| !s.is_empty()) {
+                    if partial.id.is_empty() {
+                        partial.id = id.to_owned();
+                    }
+                }
+                let function = &call["function"];
+                if let Some(name) = function["name"].as_str().filter(|s| !s.is_empty()) {
+                    if partial.name.is_empty() {
+                        partial.name = name.to_owned();
+                    }
+                }
+                if let Some(fragment) = function["arguments"].as_str() {
+                    partial.arguments.push_str(fragment);
+                }
+            }
+        }
+        if let Some(reason) = choice["finish_reason"].as_str() {
+            self.finish_reason = Some(reason.to_owned());
+        }
+        Ok(Flow::More)
+    }
+
+    /// The assistant turn, once the stream is over (`done`: it ended with `[DONE]`).
+    fn finish(self, done: bool) -> Result<AssistantTurn, ModelError> {
+        if !done && self.finish_reason.is_none() {
+            return Err(ModelError::Transport(
+                "the streamed answer ended before it was complete".into(),
+            ));
+        }
+        Ok(AssistantTurn {
+            text: self.text.trim().to_owned(),
+            tool_calls: self
+                .calls
+                .into_values()
+                .map(|c| ToolCall {
+                    id: c.id,
+                    name: c.name,
+                    arguments: parse_arguments(&c.arguments),
+                })
+                .collect(),
+            usage: self.usage.unwrap_or_default(),
+            stop_reason: self.finish_reason.unwrap_or_default(),
+            thinking_blocks: Vec::new(),
+        })
+    }
+}
