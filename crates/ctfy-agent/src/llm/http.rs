@@ -1,6 +1,9 @@
 //! What both clients share: the API key that never prints, the retry policy, one streamed
 //! POST with bounded retries, and the reading of its server-sent events.
 
+// Built without either client, only the settings (`LlmSettings`, `RetryPolicy`) use this.
+#![cfg_attr(not(any(feature = "openai", feature = "anthropic")), allow(dead_code))]
+
 use std::fmt;
 use std::time::Duration;
 
