@@ -933,3 +933,107 @@ async fn from_vars_builds_a_working_dyn_model_for_each_flavor() {
     assert_eq!(body_of(&requests[0])["model"], "gw-model");
     assert_eq!(body_of(&requests[1])["model"], "claude-haiku-4-5-20251001");
 }
+
+#[tokio::test]
+async fn a_gateway_that_does_not_stream_is_read_too() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "c1", "object": "chat.completion",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                "role": "assistant", "content": " Checking. ",
+                "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "http_request", "arguments": "{\"url\": \"/flag\"}"}},
+                    {"id": "call_2", "type": "function", "function": {"name": "submit_answer", "arguments": "oops"}},
+                ],
+            }}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7},
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+            "content": [
+                {"type": "thinking", "thinking": "hm", "signature": "s"},
+                {"type": "text", "text": "Checking."},
+                {"type": "tool_use", "id": "toolu_1", "name": "http_request", "input": {"url": "/flag"}},
+            ],
+            "stop_reason": "tool_use",
+            "usage": {"input_tokens": 21, "output_tokens": 9},
+        })))
+        .mount(&server)
+        .await;
+    let o = openai(&server)
+        .respond("", &transcript(), &[])
+        .await
+        .unwrap();
+    assert_eq!(o.text, "Checking.");
+    assert_eq!(o.stop_reason, "tool_calls");
+    assert_eq!(
+        o.usage,
+        TokenUsage {
+            input_tokens: 11,
+            output_tokens: 7
+        }
+    );
+    assert_eq!(o.tool_calls[0].arguments, args(json!({"url": "/flag"})));
+    assert_eq!(
+        (
+            o.tool_calls[1].name.as_str(),
+            o.tool_calls[1].arguments.len()
+        ),
+        ("submit_answer", 0)
+    );
+    let a = anthropic(&server)
+        .respond("", &transcript(), &[])
+        .await
+        .unwrap();
+    assert_eq!(a.text, "Checking.");
+    assert_eq!(a.stop_reason, "tool_use");
+    assert_eq!(
+        a.usage,
+        TokenUsage {
+            input_tokens: 21,
+            output_tokens: 9
+        }
+    );
+    assert_eq!(a.tool_calls[0].arguments, args(json!({"url": "/flag"})));
+    assert_eq!(
+        a.thinking_blocks,
+        vec![json!({"type": "thinking", "thinking": "hm", "signature": "s"})]
+    );
+}
+
+#[tokio::test]
+async fn an_error_inside_the_stream_is_a_status_error_with_the_key_masked() {
+    let server = MockServer::start().await;
+    let body = sse(&[
+        openai_chunk(json!({"content": "Hel"}), Value::Null),
+        (
+            "",
+            json!({"error": {"message": format!("upstream refused key {KEY}"), "code": 429}}),
+        ),
+    ]);
+    Mock::given(method("POST"))
+        .respond_with(stream_response(body))
+        .mount(&server)
+        .await;
+    let err = openai(&server)
+        .respond("", &transcript(), &[])
+        .await
+        .unwrap_err();
+    match &err {
+        ModelError::Status { status, message } => {
+            assert_eq!(
+                (*status, message.as_str()),
+                (429, "upstream refused key [redacted]")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Once an answer began, nothing is retried.
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}

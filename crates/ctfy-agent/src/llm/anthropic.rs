@@ -7,7 +7,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
 
 use super::http::{
-    Caller, Common, Event, Flow, error_message_of, header, json_of, parse_arguments,
+    Answer, Caller, Common, Event, Flow, error_message_of, header, json_of, parse_arguments,
 };
 use super::{
     ANTHROPIC_VERSION, DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_MAX_TOKENS,
@@ -21,7 +21,8 @@ use crate::model::{
 /// gateway that speaks it.
 ///
 /// Every call is streamed (`stream: true`), so that a slow generation keeps bytes flowing
-/// through proxies that bound the time to a complete response. Thinking blocks the model
+/// through proxies that bound the time to a complete response (a gateway that ignores `stream`
+/// and sends one `application/json` message is read as well). Thinking blocks the model
 /// returns are kept in [`AssistantTurn::thinking_blocks`] and sent back first in that turn's
 /// content on the next call, as the API requires. No temperature is sent (the reference
 /// harness sends none). The defaults are the reference harness's:
@@ -107,11 +108,16 @@ impl AnthropicMessages {
             HeaderValue::from_static(ANTHROPIC_VERSION),
         );
         let mut answer = Accumulator::default();
-        let done = self
+        match self
             .caller
             .stream(auth, &body, |event| answer.take(&event))
-            .await?;
-        answer.finish(done)
+            .await?
+        {
+            Answer::Streamed { done } => answer.finish(done),
+            Answer::Whole(message) => Accumulator::whole(&message)
+                .map_err(|e| self.caller.key.mask_error(e))?
+                .finish(true),
+        }
     }
 }
 
@@ -266,6 +272,15 @@ fn status_of(error_type: &str) -> u16 {
     }
 }
 
+/// The status error an `error` event (or error document) stands for.
+fn error_event(data: &Value) -> ModelError {
+    let error_type = data["error"]["type"].as_str().unwrap_or_default();
+    ModelError::Status {
+        status: status_of(error_type),
+        message: error_message_of(data).unwrap_or_else(|| data.to_string()),
+    }
+}
+
 impl Accumulator {
     fn take(&mut self, event: &Event) -> Result<Flow, ModelError> {
         if event.name == "ping" {
@@ -328,18 +343,47 @@ impl Accumulator {
                 }
             }
             "message_stop" => return Ok(Flow::Done),
-            "error" => {
-                let error_type = data["error"]["type"].as_str().unwrap_or_default();
-                let message = error_message_of(&data).unwrap_or_else(|| data.to_string());
-                return Err(ModelError::Status {
-                    status: status_of(error_type),
-                    message,
-                });
-            }
+            "error" => return Err(error_event(&data)),
             // content_block_stop, ping and any later addition: nothing to keep.
             _ => {}
         }
         Ok(Flow::More)
+    }
+
+    /// A whole (not streamed) message, as if it had been streamed.
+    fn whole(message: &Value) -> Result<Accumulator, ModelError> {
+        if message["type"] == "error" {
+            return Err(error_event(message));
+        }
+        let Some(content) = message["content"].as_array() else {
+            return Err(ModelError::Decode("the answer has no content".into()));
+        };
+        let usage = &message["usage"];
+        Ok(Accumulator {
+            blocks: content
+                .iter()
+                .enumerate()
+                .map(|(index, block)| {
+                    let block = Block {
+                        start: block.clone(),
+                        buffer: String::new(),
+                        signature: None,
+                    };
+                    (index as u64, block)
+                })
+                .collect(),
+            usage: TokenUsage {
+                input_tokens: usage["input_tokens"].as_u64().unwrap_or(0),
+                output_tokens: usage["output_tokens"].as_u64().unwrap_or(0),
+            },
+            stop_reason: Some(
+                message["stop_reason"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            started: true,
+        })
     }
 
     /// The assistant turn, once the stream is over (`done`: it ended with `message_stop`).

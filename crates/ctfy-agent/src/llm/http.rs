@@ -20,6 +20,9 @@ use crate::model::ModelError;
 /// whole in one frame, so this is generous).
 const MAX_FRAME: usize = 16 * 1024 * 1024;
 
+/// How much of an error body is read (its message is cut much shorter).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
 /// What replaces the API key wherever a provider's text would echo it.
 const MASK: &str = "[redacted]";
 
@@ -56,6 +59,22 @@ impl ApiKey {
             text.replace(key, MASK)
         } else {
             text
+        }
+    }
+}
+
+impl ApiKey {
+    /// `error` with the key masked in its text.
+    pub(crate) fn mask_error(&self, error: ModelError) -> ModelError {
+        match error {
+            ModelError::Status { status, message } => ModelError::Status {
+                status,
+                message: self.mask(message),
+            },
+            ModelError::Transport(m) => ModelError::Transport(self.mask(m)),
+            ModelError::Decode(m) => ModelError::Decode(self.mask(m)),
+            ModelError::Config(m) => ModelError::Config(self.mask(m)),
+            other => other,
         }
     }
 }
@@ -234,6 +253,18 @@ pub(crate) struct Event {
     pub(crate) data: String,
 }
 
+/// How an answer came.
+pub(crate) enum Answer {
+    /// As events, all handed over; `done`: the last one said the answer was complete (else
+    /// the stream just ended).
+    Streamed {
+        /// Whether the answer said it was complete.
+        done: bool,
+    },
+    /// As one JSON document (a gateway that does not stream).
+    Whole(Value),
+}
+
 /// What the reader of a stream tells the loop after an event.
 pub(crate) enum Flow {
     /// Read on.
@@ -245,35 +276,62 @@ pub(crate) enum Flow {
 impl Caller {
     /// POSTs `body` with `auth` headers and hands every event of the streamed answer to
     /// `on_event`, all within the per-call timeout. The request is retried per the policy
-    /// until an answer begins; once it has, a failure is final. Returns whether `on_event`
-    /// said the answer was complete (else the stream just ended).
+    /// until an answer begins; once it has, a failure is final. A gateway that ignored
+    /// `stream` and answered with one JSON document gets [`Answer::Whole`]. Every error
+    /// comes back with the key masked.
     pub(crate) async fn stream(
         &self,
         auth: HeaderMap,
         body: &Value,
+        on_event: impl FnMut(Event) -> Result<Flow, ModelError>,
+    ) -> Result<Answer, ModelError> {
+        self.stream_unmasked(auth, body, on_event)
+            .await
+            .map_err(|e| self.key.mask_error(e))
+    }
+
+    async fn stream_unmasked(
+        &self,
+        auth: HeaderMap,
+        body: &Value,
         mut on_event: impl FnMut(Event) -> Result<Flow, ModelError>,
-    ) -> Result<bool, ModelError> {
+    ) -> Result<Answer, ModelError> {
         let deadline = Instant::now() + self.timeout;
         let timed_out = || ModelError::Timeout(self.timeout);
         let response = tokio::time::timeout_at(deadline, self.send(auth, body))
             .await
             .map_err(|_| timed_out())??;
+        let is_json = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
         let read = async {
+            if is_json {
+                let bytes = response.bytes().await.map_err(|e| {
+                    ModelError::Transport(format!("the answer broke off: {}", error_chain(&e)))
+                })?;
+                let whole = serde_json::from_slice(&bytes).map_err(|e| {
+                    ModelError::Decode(format!("the answer is not JSON ({e}): {}", snippet(&bytes)))
+                })?;
+                return Ok(Answer::Whole(whole));
+            }
             let mut parser = SseParser::new(MAX_FRAME);
             let mut bytes = response.bytes_stream();
             while let Some(chunk) = bytes.next().await {
                 let chunk = chunk.map_err(|e| {
-                    ModelError::Transport(
-                        self.key
-                            .mask(format!("the answer broke off: {}", error_chain(&e))),
-                    )
+                    ModelError::Transport(format!("the answer broke off: {}", error_chain(&e)))
                 })?;
                 parser.push(chunk);
                 while let Some(parsed) = parser.next() {
                     match parsed {
                         SseParsed::Frame { event, data, .. } => {
                             if let Flow::Done = on_event(Event { name: event, data })? {
-                                return Ok(true);
+                                return Ok(Answer::Streamed { done: true });
                             }
                         }
                         SseParsed::TooLarge => {
@@ -284,7 +342,7 @@ impl Caller {
                     }
                 }
             }
-            Ok(false)
+            Ok(Answer::Streamed { done: false })
         };
         tokio::time::timeout_at(deadline, read)
             .await
@@ -315,7 +373,7 @@ impl Caller {
                         .get(RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| parse_retry_after_value(v.trim()));
-                    let body = response.bytes().await.unwrap_or_default();
+                    let body = read_capped(response, MAX_ERROR_BODY).await;
                     let error = ModelError::Status {
                         status: status.as_u16(),
                         message: self.key.mask(error_message(&body)),
@@ -339,6 +397,20 @@ impl Caller {
             attempt += 1;
         }
     }
+}
+
+/// The first `cap` bytes of a body (what arrived of it when it broke off).
+async fn read_capped(response: reqwest::Response, cap: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut bytes = response.bytes_stream();
+    while let Some(Ok(chunk)) = bytes.next().await {
+        let room = cap - out.len();
+        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if out.len() >= cap {
+            break;
+        }
+    }
+    out
 }
 
 /// A header map with `name: value` (the key's header).

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::http::{
-    Caller, Common, Event, Flow, error_message_of, header, json_of, parse_arguments,
+    Answer, Caller, Common, Event, Flow, error_message_of, header, json_of, parse_arguments,
 };
 use super::{
     DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MAX_TOKENS, DEFAULT_OPENAI_MODEL, DEFAULT_TEMPERATURE,
@@ -21,7 +21,8 @@ use crate::model::{
 ///
 /// Every call is streamed (`stream: true`, with `stream_options.include_usage` so the token
 /// counts are the provider's), so that a slow generation keeps bytes flowing through proxies
-/// that bound the time to a complete response. The defaults are the reference harness's:
+/// that bound the time to a complete response; a gateway that ignores `stream` and sends one
+/// `application/json` completion is read as well. The defaults are the reference harness's:
 /// `gpt-4o-mini`, `max_tokens` 4096, temperature 0.
 ///
 /// ```no_run
@@ -105,11 +106,16 @@ impl OpenAiChat {
         let body = self.request_body(system, transcript, tools);
         let auth = header("authorization", self.caller.key.header("Bearer ")?);
         let mut answer = Accumulator::default();
-        let done = self
+        match self
             .caller
             .stream(auth, &body, |event| answer.take(&event))
-            .await?;
-        answer.finish(done)
+            .await?
+        {
+            Answer::Streamed { done } => answer.finish(done),
+            Answer::Whole(completion) => Accumulator::whole(&completion)
+                .map_err(|e| self.caller.key.mask_error(e))?
+                .finish(true),
+        }
     }
 }
 
@@ -247,6 +253,22 @@ fn messages(system: &str, transcript: &[Turn]) -> Vec<Value> {
     out
 }
 
+/// An `error` member in an answer of status 200 (a gateway that failed after the answer
+/// began says so in the stream): a status error, with the error's `code` as its status when
+/// that is an HTTP error status, else 500.
+fn check_error(answer: &Value) -> Result<(), ModelError> {
+    let Some(error) = answer.get("error").filter(|e| !e.is_null()) else {
+        return Ok(());
+    };
+    let status = error
+        .get("code")
+        .and_then(Value::as_u64)
+        .filter(|c| (400..600).contains(c))
+        .map_or(500, |c| c as u16);
+    let message = error_message_of(answer).unwrap_or_else(|| error.to_string());
+    Err(ModelError::Status { status, message })
+}
+
 /// A tool call as its deltas arrive.
 #[derive(Default)]
 struct PartialCall {
@@ -271,16 +293,7 @@ impl Accumulator {
             return Ok(Flow::Done);
         }
         let chunk = json_of(event)?;
-        if chunk.get("error").is_some_and(|e| !e.is_null()) {
-            // A gateway that fails after the answer began says so in the stream.
-            let status = chunk["error"]
-                .get("code")
-                .and_then(Value::as_u64)
-                .filter(|c| (400..600).contains(c))
-                .map_or(500, |c| c as u16);
-            let message = error_message_of(&chunk).unwrap_or_else(|| chunk["error"].to_string());
-            return Err(ModelError::Status { status, message });
-        }
+        check_error(&chunk)?;
         if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
             self.usage = Some(TokenUsage {
                 input_tokens: usage["prompt_tokens"].as_u64().unwrap_or(0),
@@ -321,6 +334,51 @@ impl Accumulator {
             self.finish_reason = Some(reason.to_owned());
         }
         Ok(Flow::More)
+    }
+
+    /// A whole (not streamed) `chat.completion`, as if it had been streamed.
+    fn whole(completion: &Value) -> Result<Accumulator, ModelError> {
+        check_error(completion)?;
+        let choice = completion["choices"]
+            .as_array()
+            .and_then(|cs| cs.first())
+            .ok_or_else(|| ModelError::Decode("the answer has no choices".into()))?;
+        let message = &choice["message"];
+        let mut calls = BTreeMap::new();
+        for (index, call) in message["tool_calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let function = &call["function"];
+            calls.insert(
+                index as u64,
+                PartialCall {
+                    id: call["id"].as_str().unwrap_or_default().to_owned(),
+                    name: function["name"].as_str().unwrap_or_default().to_owned(),
+                    arguments: function["arguments"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                },
+            );
+        }
+        let usage = &completion["usage"];
+        Ok(Accumulator {
+            text: message["content"].as_str().unwrap_or_default().to_owned(),
+            calls,
+            finish_reason: Some(
+                choice["finish_reason"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            usage: Some(TokenUsage {
+                input_tokens: usage["prompt_tokens"].as_u64().unwrap_or(0),
+                output_tokens: usage["completion_tokens"].as_u64().unwrap_or(0),
+            }),
+        })
     }
 
     /// The assistant turn, once the stream is over (`done`: it ended with `[DONE]`).
