@@ -270,8 +270,8 @@ async fn openai_sends_the_reference_request_and_reads_the_streamed_answer() {
             {"role": "system", "content": "You are a CTF player."},
             {"role": "user", "content": "Find the flag."},
             {"role": "assistant", "content": "Looking.", "tool_calls": [
-                {"id": "call_a", "type": "function", "function": {"name": "http_request", "arguments": "{\"url\":\"/flag\"}"}},
-                {"id": "call_b", "type": "function", "function": {"name": "submit_answer", "arguments": "{\"answer\":\"flag{x}\"}"}},
+                {"id": "call_a", "type": "function", "function": {"name": "http_request", "arguments": "{\"url\": \"/flag\"}"}},
+                {"id": "call_b", "type": "function", "function": {"name": "submit_answer", "arguments": "{\"answer\": \"flag{x}\"}"}},
             ]},
             {"role": "tool", "tool_call_id": "call_a", "content": "{\"status\": 200}"},
             {"role": "tool", "tool_call_id": "call_b", "content": "wrong answer"},
@@ -1036,4 +1036,68 @@ async fn an_error_inside_the_stream_is_a_status_error_with_the_key_masked() {
     }
     // Once an answer began, nothing is retried.
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn openai_tool_arguments_are_sent_as_the_reference_writes_them() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(stream_response(openai_answer()))
+        .mount(&server)
+        .await;
+    let transcript = vec![Turn::Assistant(AssistantTurn {
+        tool_calls: vec![ToolCall {
+            id: "c".into(),
+            name: "t".into(),
+            arguments: args(json!({"a": [1, {"x": null}], "b": "é😀\n\"q\""})),
+        }],
+        ..AssistantTurn::default()
+    })];
+    openai(&server).respond("", &transcript, &[]).await.unwrap();
+    let sent = body_of(&server.received_requests().await.unwrap()[0]);
+    assert_eq!(
+        sent["messages"][0],
+        json!({"role": "assistant", "content": "", "tool_calls": [{"id": "c", "type": "function", "function": {
+            "name": "t",
+            "arguments": "{\"a\": [1, {\"x\": null}], \"b\": \"\\u00e9\\ud83d\\ude00\\n\\\"q\\\"\"}",
+        }}]})
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_date_is_honoured_and_529_is_retried() {
+    let server = MockServer::start().await;
+    let at = std::time::SystemTime::now() + Duration::from_secs(2);
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(529)
+                .insert_header("retry-after", httpdate::fmt_http_date(at).as_str())
+                .set_body_json(json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(header(
+            "user-agent",
+            concat!("ctfy-agent/", env!("CARGO_PKG_VERSION")),
+        ))
+        .respond_with(stream_response(anthropic_answer()))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    let turn = anthropic(&server)
+        .respond("", &transcript(), &[])
+        .await
+        .unwrap();
+    assert_eq!(turn.stop_reason, "tool_use");
+    // The date has a one-second resolution: at least a second was waited, not the 10 ms backoff.
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }

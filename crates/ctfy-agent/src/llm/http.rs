@@ -202,9 +202,11 @@ impl Common {
         let http = match self.http {
             Some(http) => http,
             None => {
-                let builder =
-                    ctfy::transport::__private::tls_preconfigured(reqwest::Client::builder())
-                        .map_err(|e| ModelError::Config(format!("HTTP client: {e}")))?;
+                let builder = ctfy::transport::__private::tls_preconfigured(
+                    reqwest::Client::builder()
+                        .user_agent(concat!("ctfy-agent/", env!("CARGO_PKG_VERSION"))),
+                )
+                .map_err(|e| ModelError::Config(format!("HTTP client: {e}")))?;
                 builder
                     .build()
                     .map_err(|e| ModelError::Config(format!("HTTP client: {e}")))?

@@ -230,7 +230,7 @@ fn messages(system: &str, transcript: &[Turn]) -> Vec<Value> {
                                 "type": "function",
                                 "function": {
                                     "name": c.name,
-                                    "arguments": Value::Object(c.arguments.clone()).to_string(),
+                                    "arguments": arguments_text(&c.arguments),
                                 },
                             })
                         })
@@ -267,6 +267,71 @@ fn check_error(answer: &Value) -> Result<(), ModelError> {
         .map_or(500, |c| c as u16);
     let message = error_message_of(answer).unwrap_or_else(|| error.to_string());
     Err(ModelError::Status { status, message })
+}
+
+/// Tool-call arguments as the JSON text the reference sends (Python's `json.dumps`
+/// defaults: `", "` and `": "` separators, non-ASCII escaped as `\uXXXX`).
+fn arguments_text(arguments: &Map<String, Value>) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, SpacedAscii);
+    if serde::Serialize::serialize(arguments, &mut ser).is_err() {
+        return "{}".to_owned();
+    }
+    String::from_utf8(out).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The JSON formatter of [`arguments_text`].
+struct SpacedAscii;
+
+impl serde_json::ser::Formatter for SpacedAscii {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        for c in fragment.chars() {
+            if c.is_ascii() {
+                writer.write_all(&[c as u8])?;
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A tool call as its deltas arrive.
