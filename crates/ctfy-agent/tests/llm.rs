@@ -1101,3 +1101,29 @@ async fn a_retry_after_date_is_honoured_and_529_is_retried() {
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_retry_that_would_end_past_the_timeout_is_not_made() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "5")
+                .set_body_json(json!({"error": {"message": "rate limited"}})),
+        )
+        .mount(&server)
+        .await;
+    let model = OpenAiChat::builder(KEY)
+        .base_url(format!("{}/v1", server.uri()))
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = model.respond("", &transcript(), &[]).await.unwrap_err();
+    assert!(
+        matches!(&err, ModelError::Status { status: 429, message } if message == "rate limited"),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}

@@ -153,8 +153,9 @@ impl AnthropicMessagesBuilder {
         self
     }
 
-    /// The bound on one call, from sending the request to the end of the streamed answer
-    /// (default 600 s); a retry starts a new bound.
+    /// The bound on one call of [`Model::respond`], from sending the request to the end of
+    /// the streamed answer, retries and their waits included (default 600 s). A retry whose
+    /// wait would end past the bound is not made: the error that asked for it is returned.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.common.timeout = timeout;
         self

@@ -300,7 +300,7 @@ impl Caller {
     ) -> Result<Answer, ModelError> {
         let deadline = Instant::now() + self.timeout;
         let timed_out = || ModelError::Timeout(self.timeout);
-        let response = tokio::time::timeout_at(deadline, self.send(auth, body))
+        let response = tokio::time::timeout_at(deadline, self.send(auth, body, deadline))
             .await
             .map_err(|_| timed_out())??;
         let is_json = response
@@ -352,7 +352,12 @@ impl Caller {
     }
 
     /// Sends the request until it is answered with a success status, per the retry policy.
-    async fn send(&self, auth: HeaderMap, body: &Value) -> Result<reqwest::Response, ModelError> {
+    async fn send(
+        &self,
+        auth: HeaderMap,
+        body: &Value,
+        deadline: Instant,
+    ) -> Result<reqwest::Response, ModelError> {
         let body = serde_json::to_vec(body).map_err(|e| ModelError::Decode(e.to_string()))?;
         let mut headers = auth;
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -395,6 +400,9 @@ impl Caller {
                 Some(wait) => wait,
                 None => self.retry.backoff(attempt),
             };
+            if Instant::now() + wait >= deadline {
+                return Err(error);
+            }
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
