@@ -1127,3 +1127,31 @@ async fn a_retry_that_would_end_past_the_timeout_is_not_made() {
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn huge_timeouts_and_retry_bounds_do_not_overflow() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(503).insert_header("retry-after", "99999999999999999999"),
+        )
+        .mount(&server)
+        .await;
+    let model = AnthropicMessages::builder(KEY)
+        .base_url(server.uri())
+        .timeout(Duration::MAX)
+        .retry(RetryPolicy::attempts(2).with_max_retry_after(Duration::MAX))
+        .build()
+        .unwrap();
+    let err = tokio::time::timeout(
+        Duration::from_secs(5),
+        model.respond("", &transcript(), &[]),
+    )
+    .await
+    .expect("no 30-year wait");
+    // A wait past the (30-year) bound is not made.
+    assert!(
+        matches!(err, Err(ModelError::Status { status: 503, .. })),
+        "{err:?}"
+    );
+}

@@ -7,7 +7,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use ctfy::transport::__private::{SseParsed, SseParser, parse_retry_after_value, snippet};
+use ctfy::transport::__private::{
+    SseParsed, SseParser, deadline_after, parse_retry_after_value, snippet,
+};
 use futures::StreamExt;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
@@ -298,7 +300,7 @@ impl Caller {
         body: &Value,
         mut on_event: impl FnMut(Event) -> Result<Flow, ModelError>,
     ) -> Result<Answer, ModelError> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = deadline_after(Instant::now(), self.timeout);
         let timed_out = || ModelError::Timeout(self.timeout);
         let response = tokio::time::timeout_at(deadline, self.send(auth, body, deadline))
             .await
@@ -400,7 +402,7 @@ impl Caller {
                 Some(wait) => wait,
                 None => self.retry.backoff(attempt),
             };
-            if Instant::now() + wait >= deadline {
+            if deadline_after(Instant::now(), wait) >= deadline {
                 return Err(error);
             }
             tokio::time::sleep(wait).await;
