@@ -7,13 +7,19 @@
 //!   them against the platform and the target.
 //! - [`harness`]: the managed harness: the tool-calling loop and one whole run, the contract
 //!   of `python -m ctfy.eval`.
+//! - [`external`]: `ctfy-agent external -- CMD…`, an external agent command in place of the
+//!   built-in loop.
+//! - [`llm`]: the model clients (OpenAI Chat Completions, Anthropic Messages) and
+//!   [`llm::from_env`], which builds the one the `LLM_*` variables name.
 //! - [`model`]: the conversation a harness holds with a language model, and the [`Model`]
 //!   trait a model client implements (OpenAI Chat Completions and Anthropic Messages clients
 //!   behind the `openai` and `anthropic` features).
 
 pub mod brief;
 pub mod cli;
+pub mod external;
 pub mod harness;
+pub mod llm;
 pub mod model;
 pub mod result;
 pub mod tools;

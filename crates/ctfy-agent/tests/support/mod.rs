@@ -1,6 +1,9 @@
 //! Shared set-up of the ctfy-agent tests.
 #![allow(dead_code)]
 
+pub mod live;
+pub mod model_server;
+
 use std::sync::Mutex;
 
 use ctfy::models::ChallengeInfo;
