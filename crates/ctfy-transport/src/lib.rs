@@ -99,6 +99,7 @@ mod tls;
     not(feature = "native-tls")
 )))]
 mod tls {
+    /// The builder as it is: reqwest configures TLS itself.
     pub fn preconfigured(b: reqwest::ClientBuilder) -> crate::Result<reqwest::ClientBuilder> {
         Ok(before_hook(b))
     }
