@@ -406,14 +406,16 @@ pub async fn wait_for_stops(limit: Duration) -> bool {
     tokio::time::timeout(limit, all).await.is_ok()
 }
 
-async fn run_instance(
+/// Starts an instance of `options.challenge_id` (in its competition) and waits until it is
+/// ready, within [`RunOptions::start_deadline`]; a start that fails or is cut short (its
+/// future dropped) leaves nothing running (the SDK stops the instance).
+///
+/// # Errors
+/// [`RunError::Platform`] with the platform's reason.
+pub async fn start_instance(
     client: &PlatformClient,
-    model: &dyn Model,
     options: &RunOptions,
-    info: &ChallengeInfo,
-    mode: RunMode,
-    http: TargetHttp,
-) -> Result<RunResult, RunError> {
+) -> Result<ctfy::client::ReadyInstance, RunError> {
     let challenge_id = &options.challenge_id;
     let mut start = client
         .instances()
@@ -427,6 +429,18 @@ async fn run_instance(
         .await
         .map_err(RunError::platform(format!("starting {challenge_id}")))?;
     log(&format!("instance {} is ready", ready.id));
+    Ok(ready)
+}
+
+async fn run_instance(
+    client: &PlatformClient,
+    model: &dyn Model,
+    options: &RunOptions,
+    info: &ChallengeInfo,
+    mode: RunMode,
+    http: TargetHttp,
+) -> Result<RunResult, RunError> {
+    let ready = start_instance(client, options).await?;
     let mut guard = StopGuard {
         client: client.clone(),
         instance: Some(ready.id.clone()),

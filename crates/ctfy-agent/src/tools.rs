@@ -443,6 +443,23 @@ pub struct Scope {
     pub qa_questions: Vec<QuestionView>,
 }
 
+impl Scope {
+    /// The scope of a run of `mode` on the instance `instance_id` started for `options`.
+    pub fn instance(
+        mode: RunMode,
+        options: &crate::harness::RunOptions,
+        instance_id: InstanceId,
+    ) -> Scope {
+        Scope {
+            mode,
+            challenge_id: options.challenge_id.clone(),
+            competition_id: options.competition_id.clone(),
+            instance_id: Some(instance_id),
+            qa_questions: Vec::new(),
+        }
+    }
+}
+
 /// Runs [`ToolCall`]s against the platform (through a [`PlatformClient`]) and the target
 /// (through a [`TargetHttp`]).
 #[derive(Debug)]
