@@ -277,11 +277,11 @@ pub fn main() -> i32 {
                 interruptible(harness::run(&client, model.as_ref(), &options)).await
             }
         };
-        let code = finish(outcome);
-        // Stops of runs cut short (and the SDK's own background stops) finish before exit.
+        // Stops of runs cut short (and the SDK's own background stops) finish before exit,
+        // and before the last line, which a failed run's error line has to be.
         harness::wait_for_stops(Duration::from_secs(30)).await;
         client.shutdown(Duration::from_secs(30)).await;
-        code
+        finish(outcome)
     })
 }
 

@@ -8,7 +8,9 @@ mod support;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use support::live::{Player, fresh_player, live, run_binary, temp_dir};
+use support::live::{
+    Player, binary_command, example_command, fresh_player, live, run_binary, temp_dir,
+};
 use support::model_server::{Action, INPUT_TOKENS, ModelServer, OUTPUT_TOKENS, Seen};
 
 fn base_env(live: &support::live::Live, player: &Player, challenge: &str) -> Vec<(String, String)> {
@@ -322,4 +324,66 @@ async fn an_external_command_plays_with_the_target_and_token_in_its_environment(
     assert!(String::from_utf8_lossy(&out.stderr).contains("agent-chatter"));
     assert_nothing_running(&player).await;
     std::fs::remove_dir_all(&work).ok();
+}
+
+#[tokio::test]
+async fn sigterm_mid_run_stops_the_instance_and_fails_the_run() {
+    let Some(live) = live() else { return };
+    let web = live.var("WEB_CHALLENGE_ID");
+    let player = fresh_player(&live, "term", &[&web]).await;
+    // The model answers after 30 s: the run is inside a model call, its instance up.
+    let model = ModelServer::start_with_delay(
+        false,
+        flag_policy(false),
+        std::time::Duration::from_secs(30),
+    )
+    .await;
+    let mut env = base_env(&live, &player, &web);
+    env.extend(model.llm_env());
+    let child = binary_command(&env)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the instance is up and the model has been asked.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while model
+        .server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the model was never called"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = tokio::time::timeout(std::time::Duration::from_secs(40), child.wait_with_output())
+        .await
+        .expect("exits soon after SIGTERM")
+        .unwrap();
+    let error = error_line(&out);
+    assert!(error.contains("interrupted by SIGTERM"), "{error}");
+    assert_nothing_running(&player).await;
+}
+
+#[tokio::test]
+async fn the_own_loop_example_plays_an_instance() {
+    let Some(live) = live() else { return };
+    let web = live.var("WEB_CHALLENGE_ID");
+    let player = fresh_player(&live, "own", &[&web]).await;
+    let env = base_env(&live, &player, &web);
+    let out = example_command("own_loop", &env).output().await.unwrap();
+    let r = rollup(&out);
+    assert_eq!(r["solved"], json!(["flag"]), "{r}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CORRECT for flag"));
+    assert_nothing_running(&player).await;
 }

@@ -127,6 +127,35 @@ pub async fn run_binary(
     cmd.output().await.expect("run ctfy-agent")
 }
 
+/// The command running a built example of this package (`cargo test` builds them beside
+/// the test binaries) in a bare environment plus `vars`.
+pub fn example_command(name: &str, vars: &[(String, String)]) -> tokio::process::Command {
+    let exe = std::env::current_exe().unwrap();
+    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
+    let mut cmd = tokio::process::Command::new(examples.join(name));
+    cmd.env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// The `ctfy-agent` binary in a bare environment plus `vars` (not started).
+pub fn binary_command(vars: &[(String, String)]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ctfy-agent"));
+    cmd.env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
 /// A fresh empty directory under the system's temp dir.
 pub fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ctfy-agent-{name}-{}", hex()));

@@ -60,6 +60,7 @@ pub const OUTPUT_TOKENS: u64 = 20;
 struct Responder {
     policy: Policy,
     anthropic: bool,
+    delay: std::time::Duration,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
@@ -235,7 +236,9 @@ impl Respond for Responder {
         } else {
             openai_stream(&action, n)
         };
-        ResponseTemplate::new(200).set_body_raw(stream, "text/event-stream")
+        ResponseTemplate::new(200)
+            .set_body_raw(stream, "text/event-stream")
+            .set_delay(self.delay)
     }
 }
 
@@ -250,6 +253,15 @@ pub struct ModelServer {
 impl ModelServer {
     /// A server speaking OpenAI (`anthropic = false`) or Anthropic, played by `policy`.
     pub async fn start(anthropic: bool, policy: Policy) -> ModelServer {
+        Self::start_with_delay(anthropic, policy, std::time::Duration::ZERO).await
+    }
+
+    /// As [`start`](Self::start), every answer sent after `delay`.
+    pub async fn start_with_delay(
+        anthropic: bool,
+        policy: Policy,
+        delay: std::time::Duration,
+    ) -> ModelServer {
         let server = MockServer::start().await;
         let seen = Arc::new(Mutex::new(Vec::new()));
         let route = if anthropic {
@@ -262,6 +274,7 @@ impl ModelServer {
             .respond_with(Responder {
                 policy,
                 anthropic,
+                delay,
                 seen: Arc::clone(&seen),
             })
             .mount(&server)
