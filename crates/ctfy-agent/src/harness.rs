@@ -11,8 +11,10 @@
 //!   the solved set back from the instance (or, when the platform already stopped it after a
 //!   full solve, from what the graders answered during the run), and stops it unless
 //!   [`RunOptions::keep_instance`] says to leave it for the platform's end-of-run checks;
-//! - **awd**: plays the match's tools in one pass of the loop (no instance is started: the
-//!   team's box is the organiser's).
+//! - **awd**: plays the match round by round in one conversation, as long as the match
+//!   clock and its token budgets allow ([`MatchClock`]); no instance is started or stopped
+//!   (the team's box is the organiser's). The stop reason is the match's (`match_over`,
+//!   `total_budget_spent`…).
 //!
 //! The result never takes the model's word for what was solved.
 
@@ -106,9 +108,40 @@ pub async fn solve(
     runner: &dyn ToolRunner,
     max_turns: u32,
 ) -> Result<LoopOutcome, ModelError> {
-    let mut transcript = vec![Turn::User {
+    solve_with(
+        model,
+        system,
+        Vec::new(),
+        task,
+        tools,
+        runner,
+        max_turns,
+        &|_| true,
+    )
+    .await
+}
+
+/// [`solve`], continuing the conversation `prior` (the task becomes its next user turn), and
+/// asking `keep_going` after each turn whose tools ran, with the usage so far: when it says
+/// no, the pass ends with stop reason `halted`.
+///
+/// # Errors
+/// The first failed model call.
+#[allow(clippy::too_many_arguments)]
+pub async fn solve_with(
+    model: &dyn Model,
+    system: &str,
+    prior: Vec<Turn>,
+    task: &str,
+    tools: &[ToolDef],
+    runner: &dyn ToolRunner,
+    max_turns: u32,
+    keep_going: &(dyn Fn(TokenUsage) -> bool + Send + Sync),
+) -> Result<LoopOutcome, ModelError> {
+    let mut transcript = prior;
+    transcript.push(Turn::User {
         text: task.to_owned(),
-    }];
+    });
     let mut usage = TokenUsage::default();
     let mut tool_calls_made = 0u32;
     let mut last_text = String::new();
@@ -136,6 +169,16 @@ pub async fn solve(
             tool_calls_made += 1;
         }
         transcript.push(Turn::ToolResults { results });
+        if !keep_going(usage) {
+            return Ok(LoopOutcome {
+                final_text: last_text,
+                transcript,
+                usage,
+                turns: turn,
+                tool_calls_made,
+                stop_reason: StopReason::Halted,
+            });
+        }
     }
     Ok(LoopOutcome {
         final_text: last_text,
@@ -567,24 +610,227 @@ async fn run_awd(
         Scope {
             mode: RunMode::Awd,
             challenge_id: challenge_id.clone(),
-            competition_id: Some(competition),
+            competition_id: Some(competition.clone()),
             instance_id: None,
             qa_questions: Vec::new(),
         },
     );
-    let task = awd_task(challenge_id, &info.description);
     let system = system_prompt(options, SYSTEM_PROMPT);
-    let outcome = solve(
-        model,
-        &system,
-        &task,
-        dispatcher.tools(),
-        &dispatcher,
-        options.max_turns,
-    )
-    .await?;
-    // A match is scored in captures, not question ids: no solved list.
-    Ok(rollup(challenge_id, &outcome))
+    // One conversation for the whole match; `max_turns` bounds each round's pass.
+    let mut transcript: Vec<Turn> = Vec::new();
+    let mut spent: std::collections::BTreeMap<i64, u64> = std::collections::BTreeMap::new();
+    let mut total = LoopOutcome {
+        final_text: String::new(),
+        transcript: Vec::new(),
+        usage: TokenUsage::default(),
+        turns: 0,
+        tool_calls_made: 0,
+        stop_reason: StopReason::Other(MatchStep::NotAMatch.as_str().into()),
+    };
+    let mut last_tick = None;
+    let reason = loop {
+        let status = client
+            .awd()
+            .match_(&competition)
+            .await
+            .map_err(RunError::platform("reading the match clock"))?;
+        let clock = MatchClock::from_status(&status);
+        let now = std::time::SystemTime::now();
+        let step = clock.plan(now, &spent);
+        match step {
+            MatchStep::MatchOver | MatchStep::TotalBudgetSpent | MatchStep::NotAMatch => {
+                break step;
+            }
+            MatchStep::NotStarted | MatchStep::TickBudgetSpent => {
+                tokio::time::sleep(clock.wait(now)).await;
+                continue;
+            }
+            MatchStep::RoundOpen => {}
+        }
+        let tick = clock.current_tick(now).unwrap_or(0);
+        let task = if transcript.is_empty() {
+            awd_task(challenge_id, &info.description)
+        } else if last_tick == Some(tick) {
+            format!("Round {tick} is still running. Continue.")
+        } else {
+            format!(
+                "Round {tick} has opened: every box got a fresh flag, so flags from earlier \
+                 rounds are dead, and your own box is probed this round too. Continue."
+            )
+        };
+        last_tick = Some(tick);
+        let before = spent.clone();
+        let gate = move |used: TokenUsage| {
+            let mut ledger = before.clone();
+            *ledger.entry(tick).or_default() += used.total_tokens();
+            clock.plan(std::time::SystemTime::now(), &ledger) == MatchStep::RoundOpen
+        };
+        let segment = solve_with(
+            model,
+            &system,
+            std::mem::take(&mut transcript),
+            &task,
+            dispatcher.tools(),
+            &dispatcher,
+            options.max_turns,
+            &gate,
+        )
+        .await?;
+        *spent.entry(tick).or_default() += segment.usage.total_tokens();
+        total.usage += segment.usage;
+        total.turns += segment.turns;
+        total.tool_calls_made += segment.tool_calls_made;
+        transcript = segment.transcript;
+        if segment.stop_reason != StopReason::Halted {
+            // The model is done for this round: wait for the next one rather than spin.
+            let now = std::time::SystemTime::now();
+            if clock.plan(now, &spent) == MatchStep::RoundOpen {
+                if let Some(next) = clock.next_decision_at(now) {
+                    let wait = next.duration_since(now).unwrap_or_default();
+                    tokio::time::sleep(wait.clamp(AWD_POLL_FLOOR, AWD_POLL_CEILING)).await;
+                }
+            }
+        }
+    };
+    total.stop_reason = StopReason::Other(reason.as_str().into());
+    // A match is scored in captures, not question ids: no solved list, no instance.
+    Ok(rollup(challenge_id, &total))
+}
+
+/// The longest wait between two reads of the match clock (an organiser's budget edit
+/// arrives within it).
+pub const AWD_POLL_CEILING: Duration = Duration::from_secs(15);
+/// The shortest wait, so a clock on a round boundary cannot spin.
+pub const AWD_POLL_FLOOR: Duration = Duration::from_millis(500);
+
+/// What a match-long run does next, and why (the platform's reasons, which become the
+/// run's stop reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchStep {
+    /// A round is running and budget is left: play.
+    RoundOpen,
+    /// Before kickoff: wait.
+    NotStarted,
+    /// This round's allowance is spent: wait for the next round.
+    TickBudgetSpent,
+    /// The last round is over: stop.
+    MatchOver,
+    /// The whole match's allowance is spent: stop.
+    TotalBudgetSpent,
+    /// The competition runs no match: stop.
+    NotAMatch,
+}
+
+impl MatchStep {
+    /// The wire value (`round_open`, `not_started`, `tick_budget_spent`, `match_over`,
+    /// `total_budget_spent`, `not_a_match`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchStep::RoundOpen => "round_open",
+            MatchStep::NotStarted => "not_started",
+            MatchStep::TickBudgetSpent => "tick_budget_spent",
+            MatchStep::MatchOver => "match_over",
+            MatchStep::TotalBudgetSpent => "total_budget_spent",
+            MatchStep::NotAMatch => "not_a_match",
+        }
+    }
+}
+
+/// A match's clock and budgets, as `GET /competitions/{id}/awd/match` publishes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchClock {
+    /// Kickoff.
+    pub starts_at: Option<std::time::SystemTime>,
+    /// Seconds per round.
+    pub tick_seconds: i64,
+    /// Rounds.
+    pub tick_count: i64,
+    /// Tokens allowed per round (`None`: uncapped; `0` is an allowance of zero).
+    pub per_tick_budget: Option<i64>,
+    /// Tokens allowed over the match.
+    pub total_budget: Option<i64>,
+}
+
+impl MatchClock {
+    /// From the platform's match status.
+    pub fn from_status(s: &ctfy::models::AwdMatchStatus) -> MatchClock {
+        MatchClock {
+            starts_at: s.starts_at.as_ref().and_then(|t| t.to_system_time()),
+            tick_seconds: s.tick_seconds,
+            tick_count: s.tick_count,
+            per_tick_budget: s.per_tick_budget,
+            total_budget: s.total_budget,
+        }
+    }
+
+    fn is_match(&self) -> bool {
+        self.tick_seconds > 0 && self.tick_count > 0
+    }
+
+    /// The round running at `now`, if any.
+    pub fn current_tick(&self, now: std::time::SystemTime) -> Option<i64> {
+        let start = self.starts_at.filter(|_| self.is_match())?;
+        let elapsed = now.duration_since(start).ok()?.as_secs() as i64;
+        let tick = elapsed / self.tick_seconds;
+        (tick < self.tick_count).then_some(tick)
+    }
+
+    /// Act, wait or stop at `now`, with the tokens spent per round so far (a per-round
+    /// allowance does not carry over).
+    pub fn plan(
+        &self,
+        now: std::time::SystemTime,
+        spent_by_tick: &std::collections::BTreeMap<i64, u64>,
+    ) -> MatchStep {
+        if !self.is_match() {
+            return MatchStep::NotAMatch;
+        }
+        let Some(tick) = self.current_tick(now) else {
+            let started = self.starts_at.is_some_and(|s| now >= s);
+            return if started {
+                MatchStep::MatchOver
+            } else {
+                MatchStep::NotStarted
+            };
+        };
+        let over = |cap: Option<i64>, spent: u64| {
+            cap.is_some_and(|c| spent >= u64::try_from(c.max(0)).unwrap_or(0))
+        };
+        if over(self.total_budget, spent_by_tick.values().sum()) {
+            return MatchStep::TotalBudgetSpent;
+        }
+        if over(
+            self.per_tick_budget,
+            spent_by_tick.get(&tick).copied().unwrap_or(0),
+        ) {
+            return MatchStep::TickBudgetSpent;
+        }
+        MatchStep::RoundOpen
+    }
+
+    /// When the clock can next change [`plan`](Self::plan)'s answer: kickoff, or the end
+    /// of the running round; `None` when it has nothing left to say.
+    pub fn next_decision_at(&self, now: std::time::SystemTime) -> Option<std::time::SystemTime> {
+        let start = self.starts_at.filter(|_| self.is_match())?;
+        if now < start {
+            return Some(start);
+        }
+        let tick = self.current_tick(now)?;
+        let secs = u64::try_from((tick + 1) * self.tick_seconds).ok()?;
+        Some(start + Duration::from_secs(secs))
+    }
+
+    /// How long to wait before reading the clock again, within
+    /// [`AWD_POLL_FLOOR`]..=[`AWD_POLL_CEILING`].
+    pub fn wait(&self, now: std::time::SystemTime) -> Duration {
+        match self.next_decision_at(now) {
+            None => AWD_POLL_CEILING,
+            Some(next) => next
+                .duration_since(now)
+                .unwrap_or_default()
+                .clamp(AWD_POLL_FLOOR, AWD_POLL_CEILING),
+        }
+    }
 }
 
 fn question_lines(questions: &[QuestionView]) -> String {

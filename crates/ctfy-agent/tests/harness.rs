@@ -231,3 +231,122 @@ async fn the_loop_maps_provider_stops() {
         assert_eq!(out.transcript.len(), 4);
     }
 }
+
+fn awd_status(
+    starts_at: &str,
+    tick_seconds: i64,
+    tick_count: i64,
+    total_budget: Option<i64>,
+) -> ctfy::models::AwdMatchStatus {
+    use ctfy::models::With;
+    ctfy::models::AwdMatchStatus::default().with(|m| {
+        m.starts_at = Some(ctfy::models::Timestamp::new(starts_at));
+        m.tick_seconds = tick_seconds;
+        m.tick_count = tick_count;
+        m.total_budget = total_budget;
+    })
+}
+
+async fn awd_mock(status: ctfy::models::AwdMatchStatus) -> MockPlatform {
+    use ctfy::models::With;
+    let mock = MockPlatform::builder()
+        .challenge(MockChallenge::instance("BOX-1"))
+        .start()
+        .await;
+    stub_challenge(&mock, "BOX-1").await;
+    let comp = mock.competition_id();
+    let detail = mock.client().competitions().get(&comp).await.unwrap();
+    mock.on(|c| c.competitions().get(&comp))
+        .returns(detail.with(|d| d.is_awd_match = true));
+    mock.on(|c| c.awd().match_(&comp)).returns(status);
+    mock
+}
+
+#[tokio::test]
+async fn a_match_is_played_until_its_budget_is_spent() {
+    // One round of 10^9 s that started in 2020: open; a match budget of 300 tokens.
+    let mock = awd_mock(awd_status(
+        "2020-01-01T00:00:00Z",
+        1_000_000_000,
+        1,
+        Some(300),
+    ))
+    .await;
+    let model = FnModel::new(|_: &[ctfy_agent::Turn]| tool_turn("get_awd_match", json!({})));
+    let result = run(&mock.client(), &model, &options(&mock, "BOX-1"))
+        .await
+        .unwrap();
+    // 110 tokens a turn: the budget is spent after the third.
+    assert_eq!(
+        result.stop_reason,
+        StopReason::Other("total_budget_spent".into())
+    );
+    assert_eq!(result.turns, 3);
+    assert_eq!(result.instance_id, "");
+    assert!(result.solved.is_empty());
+    assert_eq!(
+        model.tools_offered()[0],
+        [
+            "get_awd_targets",
+            "get_awd_match",
+            "get_awd_board",
+            "submit_awd_flags",
+            "http_request"
+        ]
+    );
+    assert_eq!(mock.requests(Route::Launch), 0);
+}
+
+#[tokio::test]
+async fn a_match_that_is_over_is_not_played() {
+    let mock = awd_mock(awd_status("2020-01-01T00:00:00Z", 60, 3, None)).await;
+    let model = FnModel::new(|_: &[ctfy_agent::Turn]| final_turn("nothing"));
+    let result = run(&mock.client(), &model, &options(&mock, "BOX-1"))
+        .await
+        .unwrap();
+    assert_eq!(result.stop_reason, StopReason::Other("match_over".into()));
+    assert_eq!(result.turns, 0);
+    assert!(model.tools_offered().is_empty());
+}
+
+#[test]
+fn the_match_clock_plans_like_the_platform() {
+    use ctfy_agent::harness::{MatchClock, MatchStep};
+    use std::collections::BTreeMap;
+    use std::time::{Duration, UNIX_EPOCH};
+    let start = UNIX_EPOCH + Duration::from_secs(1_000_000);
+    let clock = MatchClock {
+        starts_at: Some(start),
+        tick_seconds: 60,
+        tick_count: 3,
+        per_tick_budget: Some(100),
+        total_budget: Some(250),
+    };
+    let at = |s: u64| start + Duration::from_secs(s);
+    let none = BTreeMap::new();
+    assert_eq!(
+        clock.plan(start - Duration::from_secs(1), &none),
+        MatchStep::NotStarted
+    );
+    assert_eq!(clock.plan(at(0), &none), MatchStep::RoundOpen);
+    assert_eq!(clock.current_tick(at(61)), Some(1));
+    let spent = BTreeMap::from([(0, 100)]);
+    assert_eq!(clock.plan(at(30), &spent), MatchStep::TickBudgetSpent);
+    // No carry-over: round 1 has its own allowance.
+    assert_eq!(clock.plan(at(70), &spent), MatchStep::RoundOpen);
+    let spent = BTreeMap::from([(0, 100), (1, 100), (2, 50)]);
+    assert_eq!(clock.plan(at(150), &spent), MatchStep::TotalBudgetSpent);
+    assert_eq!(clock.plan(at(180), &none), MatchStep::MatchOver);
+    assert_eq!(clock.next_decision_at(at(10)), Some(at(60)));
+    assert_eq!(clock.wait(at(59)), Duration::from_secs(1));
+    assert_eq!(clock.wait(at(0)), Duration::from_secs(15));
+    let zero = MatchClock {
+        per_tick_budget: Some(0),
+        ..clock
+    };
+    assert_eq!(
+        zero.plan(at(0), &none),
+        MatchStep::TickBudgetSpent,
+        "0 is an allowance of zero"
+    );
+}
