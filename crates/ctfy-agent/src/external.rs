@@ -233,6 +233,11 @@ pub async fn run_external(
                 context: format!("starting {challenge_id}"),
                 source: Box::new(e),
             })?;
+            // A run cut short (SIGTERM while the command runs) still stops the instance.
+            let mut guard = crate::harness::StopGuard {
+                client: client.clone(),
+                instance: Some(ready.id.clone()),
+            };
             let target = ready
                 .surface
                 .web_service()
@@ -274,6 +279,7 @@ pub async fn run_external(
                     Ok(with_usage(result, read_usage(ext.usage_file.as_deref())))
                 }
                 .await;
+            guard.instance = None;
             if options.keep_instance {
                 log(&format!("keeping instance {} as asked", ready.id));
             } else if let Err(e) = client.instances().stop(&ready.id).await {

@@ -404,9 +404,9 @@ async fn run_qa(
 /// Stops the instance when dropped unless disarmed: a run cut short (its future dropped)
 /// still leaves nothing running. The stop runs on the tokio runtime; [`wait_for_stops`]
 /// waits for it.
-struct StopGuard {
-    client: PlatformClient,
-    instance: Option<InstanceId>,
+pub(crate) struct StopGuard {
+    pub(crate) client: PlatformClient,
+    pub(crate) instance: Option<InstanceId>,
 }
 
 static PENDING_STOPS: Mutex<Vec<tokio::task::JoinHandle<()>>> = Mutex::new(Vec::new());

@@ -50,7 +50,15 @@ fn flag_policy(also_token: bool) -> Arc<dyn Fn(&Seen) -> Action + Send + Sync> {
     })
 }
 
+/// The model key shows nowhere in the binary's output.
+fn no_key(out: &std::process::Output) {
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(!String::from_utf8_lossy(stream).contains("sk-test-not-a-real-key"));
+    }
+}
+
 fn rollup(out: &std::process::Output) -> Value {
+    no_key(out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -63,6 +71,7 @@ fn rollup(out: &std::process::Output) -> Value {
 }
 
 fn error_line(out: &std::process::Output) -> String {
+    no_key(out);
     assert_eq!(
         out.status.code(),
         Some(1),
