@@ -65,6 +65,20 @@ pub struct ToolCall {
     pub arguments: Map<String, Value>,
 }
 
+impl ToolCall {
+    /// A call of `name` with `arguments` (a JSON object; anything else reads as none).
+    pub fn new(id: impl Into<String>, name: impl Into<String>, arguments: Value) -> ToolCall {
+        ToolCall {
+            id: id.into(),
+            name: name.into(),
+            arguments: match arguments {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            },
+        }
+    }
+}
+
 /// What running one [`ToolCall`] gave, fed back to the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolResult {

@@ -101,7 +101,7 @@ pub const TOO_MANY_STREAMS: &str = "too_many_streams";
 use crate::request::Request;
 use crate::transport::{Transport, parse_retry_after, read_error_body};
 
-mod parser;
+pub(crate) mod parser;
 pub(crate) mod shared;
 use parser::{Parsed, Parser};
 pub use shared::SseSubscription;

@@ -99,9 +99,8 @@ mod tls;
     not(feature = "native-tls")
 )))]
 mod tls {
-    pub(crate) fn preconfigured(
-        b: reqwest::ClientBuilder,
-    ) -> crate::Result<reqwest::ClientBuilder> {
+    /// The builder as it is: reqwest configures TLS itself.
+    pub fn preconfigured(b: reqwest::ClientBuilder) -> crate::Result<reqwest::ClientBuilder> {
         Ok(before_hook(b))
     }
     pub(crate) fn before_hook(b: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
@@ -128,7 +127,9 @@ pub mod __private {
     pub use crate::call::{Call, Sealed, Wire, wire};
     pub use crate::deadline::{CheckedAdd, deadline_after, within};
     pub use crate::error::snippet;
+    pub use crate::events::parser::{Parsed as SseParsed, Parser as SseParser};
     pub use crate::request::{build_path, encode_segment};
+    pub use crate::tls::preconfigured as tls_preconfigured;
     pub use crate::transport::{decode, parse_retry_after_value};
     pub use crate::{awaitable, builder};
     pub use ctfy_models::check_segment;

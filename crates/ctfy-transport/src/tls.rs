@@ -34,9 +34,7 @@ pub(crate) fn shared_config() -> Result<ClientConfig, rustls::Error> {
 }
 
 /// The builder with the shared configuration (used when the caller gave no hook).
-pub(crate) fn preconfigured(
-    builder: reqwest::ClientBuilder,
-) -> crate::Result<reqwest::ClientBuilder> {
+pub fn preconfigured(builder: reqwest::ClientBuilder) -> crate::Result<reqwest::ClientBuilder> {
     let config = shared_config().map_err(|e| crate::Error::Build {
         what: "the TLS configuration",
         source: Box::new(e),

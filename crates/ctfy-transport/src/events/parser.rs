@@ -14,7 +14,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 /// What the parser hands out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Parsed {
+pub enum Parsed {
     /// A dispatched frame.
     Frame {
         /// `event:` (`message` when the frame had none).
@@ -30,7 +30,7 @@ pub(crate) enum Parsed {
 
 /// The parser state. Feed it with [`Parser::push`], drain it with [`Parser::next`].
 #[derive(Debug)]
-pub(crate) struct Parser {
+pub struct Parser {
     /// The part of the last chunk not scanned yet.
     pending: Bytes,
     /// The start of the current, unfinished line, carried over from earlier chunks.
@@ -69,7 +69,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 impl Parser {
     /// A parser that drops frames over `max_frame` bytes.
-    pub(crate) fn new(max_frame: usize) -> Self {
+    pub fn new(max_frame: usize) -> Self {
         Self {
             pending: Bytes::new(),
             partial: Vec::new(),
@@ -93,7 +93,7 @@ impl Parser {
 
     /// Appends a chunk of the stream (kept as it is, not copied, when everything pushed
     /// before was consumed by [`Parser::next`], which is how the stream uses it).
-    pub(crate) fn push(&mut self, chunk: Bytes) {
+    pub fn push(&mut self, chunk: Bytes) {
         if self.pending.is_empty() {
             self.pending = chunk;
         } else {
@@ -123,7 +123,9 @@ impl Parser {
     }
 
     /// The next frame or notice that the bytes pushed so far complete, if any.
-    pub(crate) fn next(&mut self) -> Option<Parsed> {
+    // Public only for `__private` (the agent's model clients); not an iterator on purpose.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<Parsed> {
         if !self.started {
             // The first bytes of the stream go through the carry-over buffer (once) until it
             // is known whether they start with a byte order mark.
