@@ -1,21 +1,19 @@
 //! The Anthropic Messages client.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
 
 use super::http::{
-    Answer, Caller, Common, Event, Flow, error_message_of, header, json_of, parse_arguments,
+    Answer, Caller, Common, Event, Flow, client_surface, error_message_of, header, json_of,
+    parse_arguments,
 };
 use super::{
     ANTHROPIC_VERSION, DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_MAX_TOKENS,
-    DEFAULT_ANTHROPIC_MODEL, RetryPolicy,
+    DEFAULT_ANTHROPIC_MODEL,
 };
-use crate::model::{
-    AssistantTurn, Model, ModelError, ModelFuture, TokenUsage, ToolCall, ToolDef, Turn,
-};
+use crate::model::{AssistantTurn, ModelError, TokenUsage, ToolCall, ToolDef, Turn};
 
 /// A model behind the Anthropic Messages API (`POST {base_url}/v1/messages`), or behind a
 /// gateway that speaks it.
@@ -121,60 +119,19 @@ impl AnthropicMessages {
     }
 }
 
-impl Model for AnthropicMessages {
-    fn respond<'a>(
-        &'a self,
-        system: &'a str,
-        transcript: &'a [Turn],
-        tools: &'a [ToolDef],
-    ) -> ModelFuture<'a> {
-        Box::pin(self.call(system, transcript, tools))
-    }
+client_surface! {
+    client: AnthropicMessages,
+    builder: AnthropicMessagesBuilder,
+    model: "The model name (default `claude-haiku-4-5-20251001`).",
+    max_tokens: "The most tokens the model may write per call, thinking included \
+        (`max_tokens`, default 64000).",
+    base_url: "The API's root URL, without `/v1` (default `https://api.anthropic.com`); the \
+        calls go to `{base_url}/v1/messages`. Trailing slashes are ignored.",
+    retry: "The retries on HTTP 429, 5xx (529 \"overloaded\" included) and failed connections \
+        (default [`RetryPolicy::default`](super::RetryPolicy::default)).",
 }
 
 impl AnthropicMessagesBuilder {
-    /// The model name (default `claude-haiku-4-5-20251001`).
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.common.model = model.into();
-        self
-    }
-
-    /// The most tokens the model may write per call, thinking included (`max_tokens`,
-    /// default 64000).
-    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
-        self.common.max_tokens = max_tokens;
-        self
-    }
-
-    /// The API's root URL, without `/v1` (default `https://api.anthropic.com`); the calls go
-    /// to `{base_url}/v1/messages`. Trailing slashes are ignored.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.common.base_url = base_url.into();
-        self
-    }
-
-    /// The bound on one call of [`Model::respond`], from sending the request to the end of
-    /// the streamed answer, retries and their waits included (default 600 s). A retry whose
-    /// wait would end past the bound is not made: the error that asked for it is returned.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.common.timeout = timeout;
-        self
-    }
-
-    /// The retries on HTTP 429, 5xx (529 "overloaded" included) and failed connections
-    /// (default [`RetryPolicy::default`]).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.common.retry = retry;
-        self
-    }
-
-    /// The HTTP client to send with (default: one of the SDK's TLS configuration, without a
-    /// timeout of its own).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.common.http = Some(client);
-        self
-    }
-
     /// Checks the settings (an http(s) base URL, a model name, a non-zero timeout) and builds
     /// the client.
     pub fn build(self) -> Result<AnthropicMessages, ModelError> {

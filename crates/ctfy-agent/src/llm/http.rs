@@ -160,6 +160,74 @@ impl RetryPolicy {
     }
 }
 
+/// The part of a client's surface both clients share: `impl Model` (through the client's own
+/// `call`), and the builder's setters of [`Common`]. The documentation of the setters whose
+/// defaults differ comes from the invocation.
+macro_rules! client_surface {
+    (
+        client: $client:ident,
+        builder: $builder:ident,
+        model: $model_doc:literal,
+        max_tokens: $max_tokens_doc:literal,
+        base_url: $base_url_doc:literal,
+        retry: $retry_doc:literal $(,)?
+    ) => {
+        impl $crate::model::Model for $client {
+            fn respond<'a>(
+                &'a self,
+                system: &'a str,
+                transcript: &'a [$crate::model::Turn],
+                tools: &'a [$crate::model::ToolDef],
+            ) -> $crate::model::ModelFuture<'a> {
+                Box::pin(self.call(system, transcript, tools))
+            }
+        }
+
+        impl $builder {
+            #[doc = $model_doc]
+            pub fn model(mut self, model: impl Into<String>) -> Self {
+                self.common.model = model.into();
+                self
+            }
+
+            #[doc = $max_tokens_doc]
+            pub fn max_tokens(mut self, max_tokens: u32) -> Self {
+                self.common.max_tokens = max_tokens;
+                self
+            }
+
+            #[doc = $base_url_doc]
+            pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+                self.common.base_url = base_url.into();
+                self
+            }
+
+            /// The bound on one call of [`Model::respond`](crate::Model::respond), from
+            /// sending the request to the end of the streamed answer, retries and their waits
+            /// included (default 600 s). A retry whose wait would end past the bound is not
+            /// made: the error that asked for it is returned.
+            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.common.timeout = timeout;
+                self
+            }
+
+            #[doc = $retry_doc]
+            pub fn retry(mut self, retry: $crate::llm::RetryPolicy) -> Self {
+                self.common.retry = retry;
+                self
+            }
+
+            /// The HTTP client to send with (default: one of the SDK's TLS configuration,
+            /// without a timeout of its own).
+            pub fn http_client(mut self, client: reqwest::Client) -> Self {
+                self.common.http = Some(client);
+                self
+            }
+        }
+    };
+}
+pub(crate) use client_surface;
+
 /// The settings both clients share.
 #[derive(Debug, Clone)]
 pub(crate) struct Common {

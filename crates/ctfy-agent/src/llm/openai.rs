@@ -1,20 +1,17 @@
 //! The OpenAI Chat Completions client (also any OpenAI-compatible gateway).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
 use super::http::{
-    Answer, Caller, Common, Event, Flow, error_message_of, header, json_of, parse_arguments,
+    Answer, Caller, Common, Event, Flow, client_surface, error_message_of, header, json_of,
+    parse_arguments,
 };
 use super::{
     DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MAX_TOKENS, DEFAULT_OPENAI_MODEL, DEFAULT_TEMPERATURE,
-    RetryPolicy,
 };
-use crate::model::{
-    AssistantTurn, Model, ModelError, ModelFuture, TokenUsage, ToolCall, ToolDef, Turn,
-};
+use crate::model::{AssistantTurn, ModelError, TokenUsage, ToolCall, ToolDef, Turn};
 
 /// A model behind the OpenAI Chat Completions API (`POST {base_url}/chat/completions`), or
 /// behind any gateway that speaks it (LiteLLM, OpenRouter, vLLM…).
@@ -119,62 +116,21 @@ impl OpenAiChat {
     }
 }
 
-impl Model for OpenAiChat {
-    fn respond<'a>(
-        &'a self,
-        system: &'a str,
-        transcript: &'a [Turn],
-        tools: &'a [ToolDef],
-    ) -> ModelFuture<'a> {
-        Box::pin(self.call(system, transcript, tools))
-    }
+client_surface! {
+    client: OpenAiChat,
+    builder: OpenAiChatBuilder,
+    model: "The model name (default `gpt-4o-mini`).",
+    max_tokens: "The most tokens the model may write per call (`max_tokens`, default 4096).",
+    base_url: "The API's base URL, `/v1` included (default `https://api.openai.com/v1`); the \
+        calls go to `{base_url}/chat/completions`. Trailing slashes are ignored.",
+    retry: "The retries on HTTP 429, 5xx and failed connections (default \
+        [`RetryPolicy::default`](super::RetryPolicy::default)).",
 }
 
 impl OpenAiChatBuilder {
-    /// The model name (default `gpt-4o-mini`).
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.common.model = model.into();
-        self
-    }
-
-    /// The most tokens the model may write per call (`max_tokens`, default 4096).
-    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
-        self.common.max_tokens = max_tokens;
-        self
-    }
-
     /// The sampling temperature (default 0).
     pub fn temperature(mut self, temperature: f64) -> Self {
         self.temperature = temperature;
-        self
-    }
-
-    /// The API's base URL, `/v1` included (default `https://api.openai.com/v1`); the calls go
-    /// to `{base_url}/chat/completions`. Trailing slashes are ignored.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.common.base_url = base_url.into();
-        self
-    }
-
-    /// The bound on one call of [`Model::respond`], from sending the request to the end of
-    /// the streamed answer, retries and their waits included (default 600 s). A retry whose
-    /// wait would end past the bound is not made: the error that asked for it is returned.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.common.timeout = timeout;
-        self
-    }
-
-    /// The retries on HTTP 429, 5xx and failed connections (default
-    /// [`RetryPolicy::default`]).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.common.retry = retry;
-        self
-    }
-
-    /// The HTTP client to send with (default: one of the SDK's TLS configuration, without a
-    /// timeout of its own).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.common.http = Some(client);
         self
     }
 
