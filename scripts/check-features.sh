@@ -28,3 +28,9 @@ if grep -q "aws-lc" <<<"$ring_tree"; then
   grep "aws-lc" <<<"$ring_tree" >&2
   exit 1
 fi
+# The agent crate with each model client alone, and with none (the protocol and tools only),
+# warnings denied: code used by only one client must be gated with it.
+for f in "" openai anthropic; do
+  echo "check-features: cargo clippy -p ctfy-agent --no-default-features ${f:+--features $f}" >&2
+  cargo clippy -q -p ctfy-agent --lib --no-default-features ${f:+--features "$f"} -- -D warnings
+done

@@ -163,6 +163,7 @@ impl RetryPolicy {
 /// The part of a client's surface both clients share: `impl Model` (through the client's own
 /// `call`), and the builder's setters of [`Common`]. The documentation of the setters whose
 /// defaults differ comes from the invocation.
+#[cfg(any(feature = "openai", feature = "anthropic"))]
 macro_rules! client_surface {
     (
         client: $client:ident,
@@ -226,6 +227,7 @@ macro_rules! client_surface {
         }
     };
 }
+#[cfg(any(feature = "openai", feature = "anthropic"))]
 pub(crate) use client_surface;
 
 /// The settings both clients share.
