@@ -24,8 +24,8 @@ use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Map, Value, json};
 
-/// Lists the Python server's tools as `[{"name", "title", "schema", "output"}]` (what FastMCP
-/// declares in `tools/list`).
+/// Lists the Python server's tools as `[{"name", "title", "description", "schema", "output"}]`
+/// (what FastMCP declares in `tools/list`).
 const PY_TOOLS: &str = r#"
 import asyncio, json
 from ctfy.mcp import server
@@ -36,6 +36,7 @@ async def main():
     for t in tools:
         m = t.to_mcp_tool() if hasattr(t, "to_mcp_tool") else t
         out.append({"name": t.name, "title": getattr(m, "title", None),
+                    "description": m.description or "",
                     "schema": m.inputSchema, "output": getattr(m, "outputSchema", None)})
     print(json.dumps(out))
 
@@ -195,6 +196,14 @@ fn signature(schema: &Value, output: &Value) -> Signature {
     }
 }
 
+/// The total and the median of description lengths (the upper middle for an even count).
+fn description_figures(lengths: impl Iterator<Item = usize>) -> (usize, usize) {
+    let mut lengths: Vec<usize> = lengths.collect();
+    lengths.sort_unstable();
+    let total = lengths.iter().sum();
+    (total, lengths.get(lengths.len() / 2).copied().unwrap_or(0))
+}
+
 /// Spawns `ctfy mcp` with the player's token and connects an MCP client to it.
 async fn connect(env: &support::LiveEnv) -> RunningService<RoleClient, ()> {
     connect_with(env, env.var("PLAYER_TOKEN")).await
@@ -332,6 +341,13 @@ async fn tool_list_matches_the_python_server() {
     let py: Vec<Value> = serde_json::from_slice(&out.stdout).expect("the Python tool list");
     let py_titled = py.iter().filter(|t| t["title"].is_string()).count();
     let py_output = py.iter().filter(|t| t["output"].is_object()).count();
+    let py_descriptions = description_figures(py.iter().map(|t| {
+        t["description"]
+            .as_str()
+            .unwrap_or_default()
+            .chars()
+            .count()
+    }));
     let py: BTreeMap<String, Signature> = py
         .iter()
         .map(|t| {
@@ -384,6 +400,30 @@ async fn tool_list_matches_the_python_server() {
         py_output,
         py.len(),
         "the Python server's output schemas changed"
+    );
+
+    // What the model reads to choose a tool: in total and for the median tool, at least as
+    // much as the Python server tells it.
+    let rust_descriptions = description_figures(
+        tools
+            .iter()
+            .map(|t| t.description.as_deref().unwrap_or_default().chars().count()),
+    );
+    eprintln!(
+        "descriptions (characters): python total {} median {}; rust total {} median {}",
+        py_descriptions.0, py_descriptions.1, rust_descriptions.0, rust_descriptions.1
+    );
+    assert!(
+        rust_descriptions.0 >= py_descriptions.0,
+        "description total: rust {} < python {}",
+        rust_descriptions.0,
+        py_descriptions.0
+    );
+    assert!(
+        rust_descriptions.1 >= py_descriptions.1,
+        "median description: rust {} < python {}",
+        rust_descriptions.1,
+        py_descriptions.1
     );
 
     let py_names: BTreeSet<_> = py.keys().collect();
