@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::commands::InstanceReady;
 
+mod cache;
 mod table;
 use crate::exit::CliError;
 
@@ -131,6 +132,11 @@ pub async fn serve_http(
     if per_request.is_none() {
         warn_on_version_skew(&client).await;
     }
+    // One client per token, kept for its next requests (a connection pool each).
+    let per_request = per_request.map(|make| {
+        let cache = std::sync::Arc::new(cache::ClientCache::new(make, cache::CLIENTS_KEPT));
+        std::sync::Arc::new(move |token: &str| cache.get(token)) as ClientFor
+    });
     let mut config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true);
