@@ -7,8 +7,9 @@
 //!    which results are wrapped as `{"result": …}`.
 //! 2. A challenge played end to end through the tools; every `structuredContent` matches its
 //!    text and validates against the tool's `outputSchema` (with the venv's `jsonschema`).
-//! 3. `ctfy mcp --http` without a token, driven by the venv's MCP client: two players' bearer
-//!    tokens on one server each see their own account; no bearer token is a 401.
+//! 3. `ctfy mcp --http` without a token, driven by `rmcp`'s streamable-HTTP client: two
+//!    players' bearer tokens on one server each see their own account; no bearer token is a
+//!    401.
 //!
 //! Without a platform each test prints `skipped` (and fails under `CI=true`).
 
@@ -24,8 +25,8 @@ use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Map, Value, json};
 
-/// Lists the Python server's tools as `[{"name", "title", "schema", "output"}]` (what FastMCP
-/// declares in `tools/list`).
+/// Lists the Python server's tools as `[{"name", "title", "description", "schema", "output"}]`
+/// (what FastMCP declares in `tools/list`).
 const PY_TOOLS: &str = r#"
 import asyncio, json
 from ctfy.mcp import server
@@ -36,6 +37,7 @@ async def main():
     for t in tools:
         m = t.to_mcp_tool() if hasattr(t, "to_mcp_tool") else t
         out.append({"name": t.name, "title": getattr(m, "title", None),
+                    "description": m.description or "",
                     "schema": m.inputSchema, "output": getattr(m, "outputSchema", None)})
     print(json.dumps(out))
 
@@ -195,6 +197,14 @@ fn signature(schema: &Value, output: &Value) -> Signature {
     }
 }
 
+/// The total and the median of description lengths (the upper middle for an even count).
+fn description_figures(lengths: impl Iterator<Item = usize>) -> (usize, usize) {
+    let mut lengths: Vec<usize> = lengths.collect();
+    lengths.sort_unstable();
+    let total = lengths.iter().sum();
+    (total, lengths.get(lengths.len() / 2).copied().unwrap_or(0))
+}
+
 /// Spawns `ctfy mcp` with the player's token and connects an MCP client to it.
 async fn connect(env: &support::LiveEnv) -> RunningService<RoleClient, ()> {
     connect_with(env, env.var("PLAYER_TOKEN")).await
@@ -332,6 +342,13 @@ async fn tool_list_matches_the_python_server() {
     let py: Vec<Value> = serde_json::from_slice(&out.stdout).expect("the Python tool list");
     let py_titled = py.iter().filter(|t| t["title"].is_string()).count();
     let py_output = py.iter().filter(|t| t["output"].is_object()).count();
+    let py_descriptions = description_figures(py.iter().map(|t| {
+        t["description"]
+            .as_str()
+            .unwrap_or_default()
+            .chars()
+            .count()
+    }));
     let py: BTreeMap<String, Signature> = py
         .iter()
         .map(|t| {
@@ -384,6 +401,30 @@ async fn tool_list_matches_the_python_server() {
         py_output,
         py.len(),
         "the Python server's output schemas changed"
+    );
+
+    // What the model reads to choose a tool: in total and for the median tool, at least as
+    // much as the Python server tells it.
+    let rust_descriptions = description_figures(
+        tools
+            .iter()
+            .map(|t| t.description.as_deref().unwrap_or_default().chars().count()),
+    );
+    eprintln!(
+        "descriptions (characters): python total {} median {}; rust total {} median {}",
+        py_descriptions.0, py_descriptions.1, rust_descriptions.0, rust_descriptions.1
+    );
+    assert!(
+        rust_descriptions.0 >= py_descriptions.0,
+        "description total: rust {} < python {}",
+        rust_descriptions.0,
+        py_descriptions.0
+    );
+    assert!(
+        rust_descriptions.1 >= py_descriptions.1,
+        "median description: rust {} < python {}",
+        rust_descriptions.1,
+        py_descriptions.1
     );
 
     let py_names: BTreeSet<_> = py.keys().collect();
@@ -649,49 +690,33 @@ async fn read_tools_answer_with_the_sdk_models() {
     client.cancel().await.ok();
 }
 
-/// Drives `ctfy mcp --http` with the venv's MCP client: `argv[1]` the URL, `argv[2..]` tokens;
-/// prints each token's `get_me` email, then the status of a request without a bearer token.
-const PY_HTTP: &str = r#"
-import asyncio, sys
-import httpx2 as httpx
-from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
-
-async def me(url, token):
-    hc = httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    async with streamable_http_client(url, http_client=hc) as streams:
-        async with ClientSession(streams[0], streams[1]) as s:
-            await s.initialize()
-            r = await s.call_tool("get_me", {})
-            assert not r.is_error, r.content[0].text
-            listed = await s.call_tool("list_instances", {"limit": "5"})
-            assert not listed.is_error and listed.structured_content is not None
-            return r.structured_content["email"]
-
-async def main():
-    url = sys.argv[1]
-    for token in sys.argv[2:]:
-        print(await me(url, token))
-    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-                   headers={"Accept": "application/json, text/event-stream"})
-    print(r.status_code)
-
-asyncio.run(main())
-"#;
+/// Connects an `rmcp` streamable-HTTP client to `url`, sending `token` as the bearer token
+/// (none when `None`).
+async fn connect_http(
+    url: &str,
+    token: Option<&str>,
+) -> Result<RunningService<RoleClient, ()>, rmcp::service::ClientInitializeError> {
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
+    if let Some(token) = token {
+        config = config.auth_header(token.to_owned());
+    }
+    ().serve(StreamableHttpClientTransport::from_config(config))
+        .await
+}
 
 #[tokio::test]
 async fn http_serves_each_bearer_token_its_own_data() {
     use tokio::io::AsyncBufReadExt as _;
     let env = live_env!();
-    let venv = env
-        .get("CTFY_VENV")
-        .expect("CTFY_VENV: the HTTP test drives the server with the Python package's client");
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ctfy"));
     for (k, _) in std::env::vars() {
         if k.starts_with("CTFY_") {
             cmd.env_remove(k);
         }
     }
+    // No token configured: each request's bearer token is the platform token.
     let mut server = cmd
         .args(["mcp", "--http", "127.0.0.1:0"])
         .env("CTFY_URL", env.url())
@@ -708,24 +733,56 @@ async fn http_serves_each_bearer_token_its_own_data() {
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_owned();
 
-    let other = support::fresh_player(env).await;
-    let out = tokio::process::Command::new(format!("{venv}/bin/python"))
-        .args(["-c", PY_HTTP, &url, env.var("PLAYER_TOKEN"), &other])
-        .output()
-        .await
-        .expect("run the venv's python");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let players = [
+        env.var("PLAYER_TOKEN").to_owned(),
+        support::fresh_player(env).await,
+    ];
+    let mut seen = Vec::new();
+    for token in &players {
+        // Who the platform says this token is, asked directly.
+        let want = ctfy::PlatformClient::new(env.url(), token.as_str())
+            .unwrap()
+            .me()
+            .get()
+            .await
+            .expect("the player's own account")
+            .email;
+        let client = connect_http(&url, Some(token))
+            .await
+            .expect("MCP handshake over HTTP");
+        // Twice: the second call reuses the token's kept client.
+        for _ in 0..2 {
+            let me = call(&client, "get_me", json!({})).await;
+            assert_ne!(me.is_error, Some(true), "get_me: {}", text(&me));
+            let email = me
+                .structured_content
+                .as_ref()
+                .and_then(|s| s.get("email"))
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("no email in {:?}", me.structured_content));
+            assert_eq!(email, want, "a bearer token answered with another account");
+        }
+        let listed = call(&client, "list_instances", json!({"limit": "5"})).await;
+        assert_ne!(
+            listed.is_error,
+            Some(true),
+            "list_instances: {}",
+            text(&listed)
+        );
+        assert!(listed.structured_content.is_some());
+        client.cancel().await.ok();
+        seen.push(want);
+    }
+    assert_ne!(seen[0], seen[1], "two tokens, one identity");
+
+    // Without a bearer token the server answers 401 and the handshake fails.
+    let refused = match connect_http(&url, None).await {
+        Ok(_) => panic!("a client without a bearer token was served"),
+        Err(e) => format!("{e:?}"),
+    };
     assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answers: Vec<&str> = stdout.lines().collect();
-    assert_eq!(answers.len(), 3, "{stdout}");
-    assert_ne!(answers[0], answers[1], "two tokens, one identity: {stdout}");
-    assert_eq!(
-        answers[2], "401",
-        "a request without a bearer token: {stdout}"
+        refused.contains("AuthRequired") || refused.contains("401"),
+        "{refused}"
     );
     server.kill().await.ok();
 }
