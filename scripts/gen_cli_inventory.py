@@ -12,8 +12,10 @@ left out. Each command also carries `in_scope`: whether the Rust binaries must h
 from __future__ import annotations
 
 import enum
+import inspect
 import json
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -105,12 +107,38 @@ def param_record(p) -> dict:
     return rec
 
 
+# `client.teams.list(`, `get_client(ctx).admin.users.get(`, `sdk.auth.login(`: the SDK calls a
+# command body makes (matched against the SDK's method inventory by the CLI generator).
+SDK_CALL = re.compile(
+    r"(?:\bclient|\bsdk|get_client\([^()]*\))\.((?:admin\.)?[a-z_]+(?:\.[a-z_]+)?)\("
+)
+
+
+def body_facts(fn) -> dict:
+    """What a command's body says about it: the SDK calls it makes, whether it needs a token,
+    whether it reads a listing to its end, and how its --json dumps models."""
+    try:
+        src = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return {"sdk_calls": [], "require_auth": True, "every_page": False, "json_dump": "python"}
+    calls = []
+    for m in SDK_CALL.finditer(src):
+        if m.group(1) not in calls:
+            calls.append(m.group(1))
+    return {
+        "sdk_calls": calls,
+        "require_auth": "require_auth=False" not in src,
+        "every_page": "every_page(" in src,
+        "json_dump": "json" if 'mode="json"' in src else "python",
+    }
+
+
 def unwrap(fn):
     """The user's function behind typer's per-command wrapper."""
     return getattr(fn, "__wrapped__", fn)
 
 
-def walk(binary: str, cmd, ctx, path: list[str], out: list[dict]) -> None:
+def walk(binary: str, cmd, ctx, path: list[str], out: list[dict], groups: list[dict]) -> None:
     if hasattr(cmd, "list_commands"):
         subs = {}
         for name in cmd.list_commands(ctx):
@@ -135,7 +163,8 @@ def walk(binary: str, cmd, ctx, path: list[str], out: list[dict]) -> None:
             if sub.hidden:
                 continue
             if hasattr(sub, "list_commands"):
-                walk(binary, sub, ctx, path + [name], out)
+                groups.append({"binary": binary, "path": path + [name], "help": first_line(sub.help)})
+                walk(binary, sub, ctx, path + [name], out, groups)
             else:
                 params = [param_record(p) for p in sub.params if not getattr(p, "hidden", False)]
                 out.append(
@@ -146,6 +175,7 @@ def walk(binary: str, cmd, ctx, path: list[str], out: list[dict]) -> None:
                         "help": first_line(sub.help),
                         "params": params,
                         "in_scope": scope(binary, path + [name]),
+                        **body_facts(unwrap(sub.callback)),
                     }
                 )
 
@@ -165,12 +195,17 @@ def main() -> int:
 
     from ctfy.cli import admin_app, player_app
 
-    doc: dict = {"binaries": {}, "commands": []}
+    doc: dict = {"binaries": {}, "commands": [], "groups": []}
     for binary, app in (("ctfy", player_app), ("ctfy-admin", admin_app)):
         root = typer.main.get_command(app)
         ctx = type(root).context_class(root, info_name=binary)
         doc["binaries"][binary] = {"options": root_options(root)}
-        walk(binary, root, ctx, [], doc["commands"])
+        walk(binary, root, ctx, [], doc["commands"], doc["groups"])
+    for g in doc["groups"]:
+        g["in_scope"] = any(
+            c["in_scope"] and c["binary"] == g["binary"] and c["path"][: len(g["path"])] == g["path"]
+            for c in doc["commands"]
+        )
     doc["excluded_groups"] = {k: sorted(v) for k, v in EXCLUDED_GROUPS.items()}
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "python-cli.json"
