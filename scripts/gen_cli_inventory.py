@@ -129,7 +129,9 @@ def body_facts(fn) -> dict:
         "sdk_calls": calls,
         "require_auth": "require_auth=False" not in src,
         "every_page": "every_page(" in src,
-        "json_dump": "json" if 'mode="json"' in src else "python",
+        # `x.model_dump()` keeps datetimes (printed by `str()`); models handed to `emit_json`
+        # as they are, or dumped with mode="json", print ISO-8601 text.
+        "json_dump": "python" if "model_dump()" in src else "json",
     }
 
 

@@ -275,18 +275,55 @@ fn human_cell(v: &Value) -> String {
     }
 }
 
+/// Columns a table shows first when a row has them.
+const PREFERRED: &[&str] = &[
+    "rank",
+    "id",
+    "name",
+    "display_name",
+    "title",
+    "team_name",
+    "email",
+    "label",
+    "role",
+    "status",
+    "phase",
+    "kind",
+    "category",
+    "difficulty",
+    "score",
+    "url",
+];
+
 fn rows_table(rows: &[Value], columns: &[&str]) -> String {
     if rows.is_empty() {
         return "(none)".into();
     }
     let cols: Vec<String> = if columns.is_empty() {
         match rows.iter().find_map(Value::as_object) {
-            Some(first) => first
-                .iter()
-                .filter(|(_, v)| !v.is_object() && !has_objects(v))
-                .map(|(k, _)| k.clone())
-                .take(7)
-                .collect(),
+            Some(first) => {
+                let scalar: Vec<&String> = first
+                    .iter()
+                    .filter(|(_, v)| !v.is_object() && !has_objects(v))
+                    .map(|(k, _)| k)
+                    .collect();
+                // The identifying columns first, then the rest in key order.
+                let mut cols: Vec<String> = PREFERRED
+                    .iter()
+                    .filter(|p| scalar.iter().any(|k| k.as_str() == **p))
+                    .map(|p| (*p).to_owned())
+                    .collect();
+                for k in scalar {
+                    if cols.len() >= 7 {
+                        break;
+                    }
+                    if !cols.contains(k) {
+                        cols.push(k.clone());
+                    }
+                }
+                cols.truncate(7);
+                cols
+            }
             None => vec![],
         }
     } else {

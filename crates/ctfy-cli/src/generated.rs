@@ -1171,7 +1171,7 @@ async fn run_ctfy_achievement_claim_egg(m: &ArgMatches, x: &Ctx) -> Result<(), C
         req = req.competition_id(v.as_str());
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_achievement_recent() -> Command {
@@ -1229,7 +1229,7 @@ async fn run_ctfy_achievement_verify_star_gazer(m: &ArgMatches, x: &Ctx) -> Resu
         req = req.competition_id(v.as_str());
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_auth_identities_list() -> Command {
@@ -1265,7 +1265,7 @@ async fn run_ctfy_auth_identities_unbind(m: &ArgMatches, x: &Ctx) -> Result<(), 
     let identity_id: String = x.text(m, "identity_id");
     let req = c.auth().unbind_identity(identity_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_auth_password_remove() -> Command {
@@ -1277,7 +1277,7 @@ async fn run_ctfy_auth_password_remove(m: &ArgMatches, x: &Ctx) -> Result<(), Cl
     let c = x.client(true)?;
     let req = c.auth().delete_password();
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_auth_tokens_list() -> Command {
@@ -1311,7 +1311,7 @@ async fn run_ctfy_auth_tokens_renew(m: &ArgMatches, x: &Ctx) -> Result<(), CliEr
         req = req.expires_in_days(*v);
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_auth_tokens_revoke() -> Command {
@@ -1329,7 +1329,7 @@ async fn run_ctfy_auth_tokens_revoke(m: &ArgMatches, x: &Ctx) -> Result<(), CliE
     let token_id: String = x.text(m, "token_id");
     let req = c.auth().revoke_token(token_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_auth_tokens_rotate() -> Command {
@@ -1359,7 +1359,7 @@ async fn run_ctfy_auth_tokens_rotate(m: &ArgMatches, x: &Ctx) -> Result<(), CliE
         req = req.expires_in_days(*v);
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_auth_tokens_templates() -> Command {
@@ -1673,7 +1673,7 @@ async fn run_ctfy_llm_key_remove(m: &ArgMatches, x: &Ctx) -> Result<(), CliError
         req = req.base_url(v.as_str());
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_me_deletion_code() -> Command {
@@ -1684,7 +1684,7 @@ async fn run_ctfy_me_deletion_code(m: &ArgMatches, x: &Ctx) -> Result<(), CliErr
     let c = x.client(true)?;
     let req = c.me().request_deletion_code();
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_me_edit() -> Command {
@@ -1732,7 +1732,7 @@ async fn run_ctfy_me_edit(m: &ArgMatches, x: &Ctx) -> Result<(), CliError> {
         req = req.timezone(v.as_str());
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_me_inbox() -> Command {
@@ -1754,7 +1754,7 @@ async fn run_ctfy_me_reauth_code(m: &ArgMatches, x: &Ctx) -> Result<(), CliError
     let c = x.client(true)?;
     let req = c.me().request_reauth_code();
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_me_view() -> Command {
@@ -1798,7 +1798,7 @@ async fn run_ctfy_patch_shell(m: &ArgMatches, x: &Ctx) -> Result<(), CliError> {
         req = req.shell(v.as_str());
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_registration_set() -> Command {
@@ -2249,7 +2249,7 @@ async fn run_ctfy_admin_admin_achievement_grant(m: &ArgMatches, x: &Ctx) -> Resu
         .achievements()
         .grant(team_id.as_str(), achievement_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_achievement_revoke() -> Command {
@@ -2335,7 +2335,7 @@ async fn run_ctfy_admin_admin_announcement_create(m: &ArgMatches, x: &Ctx) -> Re
         req = req.ends_at(v.as_str());
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_announcement_delete() -> Command {
@@ -2354,7 +2354,7 @@ async fn run_ctfy_admin_admin_announcement_delete(m: &ArgMatches, x: &Ctx) -> Re
     let announcement_id: String = x.text(m, "announcement_id");
     let req = c.admin().announcements().delete(announcement_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_announcement_list() -> Command {
@@ -2429,7 +2429,7 @@ async fn run_ctfy_admin_admin_announcement_update(m: &ArgMatches, x: &Ctx) -> Re
         req = req.ends_at(v.as_str());
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_answer_trace() -> Command {
@@ -2512,7 +2512,7 @@ async fn run_ctfy_admin_admin_authored_cat(m: &ArgMatches, x: &Ctx) -> Result<()
         .authored_challenges()
         .read_file(challenge_id.as_str(), path.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_authored_cat_revision() -> Command {
@@ -2553,7 +2553,7 @@ async fn run_ctfy_admin_admin_authored_cat_revision(
         path.as_str(),
     );
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_authored_diff() -> Command {
@@ -3194,7 +3194,7 @@ async fn run_ctfy_admin_admin_changelog_announce(m: &ArgMatches, x: &Ctx) -> Res
         req = req.severity(v.as_str());
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_changelog_list() -> Command {
@@ -3298,7 +3298,7 @@ async fn run_ctfy_admin_admin_competition_attachment_delete(
         .competition_attachments()
         .delete(competition_id.as_str(), attachment_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_competition_attachments() -> Command {
@@ -3375,7 +3375,7 @@ async fn run_ctfy_admin_admin_competition_delete(m: &ArgMatches, x: &Ctx) -> Res
     let competition_id: String = x.text(m, "competition_id");
     let req = c.admin().competitions().delete(competition_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_competition_list() -> Command {
@@ -3557,7 +3557,7 @@ async fn run_ctfy_admin_admin_eval_delete_harness(m: &ArgMatches, x: &Ctx) -> Re
     let harness_id: String = x.text(m, "harness_id");
     let req = c.admin().eval_harnesses().delete(harness_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_eval_delete_model() -> Command {
@@ -3576,7 +3576,7 @@ async fn run_ctfy_admin_admin_eval_delete_model(m: &ArgMatches, x: &Ctx) -> Resu
     let model_id: String = x.text(m, "model_id");
     let req = c.admin().llm_models().delete(model_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_eval_delete_vendor() -> Command {
@@ -3595,7 +3595,7 @@ async fn run_ctfy_admin_admin_eval_delete_vendor(m: &ArgMatches, x: &Ctx) -> Res
     let vendor_id: String = x.text(m, "vendor_id");
     let req = c.admin().eval_vendors().delete(vendor_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_eval_grant_allowance() -> Command {
@@ -3809,7 +3809,7 @@ async fn run_ctfy_admin_admin_eval_mint_model_token(
         req = req.expires_in_days(*v);
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_eval_mint_vendor_token() -> Command {
@@ -3852,7 +3852,7 @@ async fn run_ctfy_admin_admin_eval_mint_vendor_token(
         req = req.scope(v.as_str());
     }
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_eval_probe_harness() -> Command {
@@ -3983,7 +3983,7 @@ async fn run_ctfy_admin_admin_eval_revoke_allowance(
         .eval_allowances()
         .revoke(user_id.as_str(), competition_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_eval_revoke_vendor_token() -> Command {
@@ -4015,7 +4015,7 @@ async fn run_ctfy_admin_admin_eval_revoke_vendor_token(
         .eval_vendors()
         .revoke_token(vendor_id.as_str(), token_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_eval_run() -> Command {
@@ -4172,7 +4172,7 @@ async fn run_ctfy_admin_admin_gauntlet_delete(m: &ArgMatches, x: &Ctx) -> Result
     let range_id: String = x.text(m, "range_id");
     let req = c.admin().gauntlet().delete_range(range_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_gauntlet_list() -> Command {
@@ -4222,7 +4222,7 @@ async fn run_ctfy_admin_admin_instances_stop_all(m: &ArgMatches, x: &Ctx) -> Res
     let c = x.client(true)?;
     let req = c.admin().instances().stop_all();
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_institution_list() -> Command {
@@ -4447,7 +4447,7 @@ async fn run_ctfy_admin_admin_llm_provider_probe(m: &ArgMatches, x: &Ctx) -> Res
     let key_id: String = x.text(m, "key_id");
     let req = c.admin().llm_providers().probe(key_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_patches_list() -> Command {
@@ -5225,7 +5225,7 @@ async fn run_ctfy_admin_admin_users_resend_verification(
     let user_id: String = x.text(m, "user_id");
     let req = c.admin().users().resend_verification(user_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_users_role_set() -> Command {
@@ -5252,7 +5252,7 @@ async fn run_ctfy_admin_admin_users_role_set(m: &ArgMatches, x: &Ctx) -> Result<
     let role: String = x.text(m, "role");
     let req = c.admin().users().set_role(user_id.as_str(), role.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_users_verify_email() -> Command {
@@ -5277,7 +5277,7 @@ async fn run_ctfy_admin_admin_users_verify_email(m: &ArgMatches, x: &Ctx) -> Res
     let user_id: String = x.text(m, "user_id");
     let req = c.admin().users().verify_email(user_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_admin_users_view() -> Command {
@@ -5317,7 +5317,7 @@ async fn run_ctfy_admin_node_delete(m: &ArgMatches, x: &Ctx) -> Result<(), CliEr
     let node_id: String = x.text(m, "node_id");
     let req = c.admin().nodes().remove(node_id.as_str());
     let out = req.await?;
-    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_admin_node_list() -> Command {
@@ -5330,5 +5330,5 @@ async fn run_ctfy_admin_node_list(m: &ArgMatches, x: &Ctx) -> Result<(), CliErro
     let c = x.client(true)?;
     let req = c.nodes().list();
     let rows = every_page(req.limit(200).stream()).await?;
-    x.emit_value(serde_json::to_value(rows)?, Shape::List, Dump::Python, &[])
+    x.emit_value(serde_json::to_value(rows)?, Shape::List, Dump::Json, &[])
 }
