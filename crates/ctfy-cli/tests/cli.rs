@@ -474,10 +474,10 @@ fn python_json(stdout: &[u8]) -> serde_json::Value {
     for line in text.split_inclusive('\n') {
         if line.starts_with('[') || line.starts_with('{') {
             let mut de = serde_json::Deserializer::from_str(&text[start..]).into_iter();
-            if let Some(Ok(v)) = de.next() {
-                if text[start + de.byte_offset()..].trim().is_empty() {
-                    return v;
-                }
+            if let Some(Ok(v)) = de.next()
+                && text[start + de.byte_offset()..].trim().is_empty()
+            {
+                return v;
             }
         }
         start += line.len();
