@@ -654,9 +654,25 @@ async fn scoreboard(c: &PlatformClient, json: bool, args: ScoreboardArgs) -> Res
     })
 }
 
-async fn events(c: &PlatformClient, json: bool, args: EventsArgs) -> Result<(), CliError> {
+/// How long `ctfy events` waits for its first connection before it gives up (it keeps
+/// following across drops once connected).
+pub const EVENTS_CONNECT_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Follows the event stream (`ctfy events`, `ctfy events watch`).
+///
+/// # Errors
+/// The platform cannot be reached or answers an error before the stream is connected (a
+/// health check first, then [`EVENTS_CONNECT_DEADLINE`]); an error the SDK does not retry.
+pub async fn events(c: &PlatformClient, json: bool, args: EventsArgs) -> Result<(), CliError> {
+    // Down, or answering 5xx: say so now instead of retrying in silence.
+    if let Err(e) = c.health().await {
+        return Err(CliError::Sdk(e));
+    }
     let mut stream = c.events();
     let mut seen = 0u64;
+    let mut connected = false;
+    let deadline = tokio::time::sleep(EVENTS_CONNECT_DEADLINE);
+    tokio::pin!(deadline);
     // One listener for the whole loop, so a Ctrl-C between two events is not missed.
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -666,8 +682,17 @@ async fn events(c: &PlatformClient, json: bool, args: EventsArgs) -> Result<(), 
                 eprintln!("stopped");
                 return Ok(());
             }
+            _ = &mut deadline, if !connected => {
+                return Err(CliError::Transient(format!(
+                    "could not connect to the event stream within {} s (the platform is down or answers errors)",
+                    EVENTS_CONNECT_DEADLINE.as_secs()
+                )));
+            }
             item = stream.next() => item,
         };
+        if matches!(item, Some(Ok(Notice::Connected))) {
+            connected = true;
+        }
         let Some(item) = item else {
             return Err(CliError::Other("the event stream ended".into()));
         };

@@ -107,6 +107,27 @@ pub fn commands() -> Vec<(&'static str, &'static str, Command)> {
         ),
         (
             "ctfy",
+            "events",
+            Command::new("watch")
+                .about(
+                    "Stream platform events until Ctrl-C (one JSON object per line unless --text)",
+                )
+                .arg(
+                    Arg::new("filter")
+                        .long("filter")
+                        .short('f')
+                        .value_name("FILTER")
+                        .help("Only these event names (comma-separated)."),
+                )
+                .arg(
+                    Arg::new("text")
+                        .long("text")
+                        .action(ArgAction::SetTrue)
+                        .help("A compact text line per event instead of JSON."),
+                ),
+        ),
+        (
+            "ctfy",
             "auth",
             Command::new("switch")
                 .about("Make a saved host the current one")
@@ -127,6 +148,7 @@ pub async fn run(key: &str, m: &ArgMatches, x: &Ctx) -> Option<Result<(), CliErr
         "ctfy status" => status(x).await,
         "ctfy auth status" => auth_status(m, x).await,
         "ctfy auth switch" => auth_switch(m, x),
+        "ctfy events watch" => events_watch(m, x).await,
         _ => return None,
     })
 }
@@ -401,4 +423,20 @@ fn auth_switch(m: &ArgMatches, _x: &Ctx) -> Result<(), CliError> {
     credentials::save_config(&cfg)?;
     println!("Now using {target} ({})", h.url);
     Ok(())
+}
+
+async fn events_watch(m: &ArgMatches, x: &Ctx) -> Result<(), CliError> {
+    let types = m
+        .get_one::<String>("filter")
+        .map(|f| {
+            f.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let c = x.client(true)?;
+    let json = !m.get_flag("text");
+    crate::commands::events(&c, json, crate::cli::EventsArgs { types, count: None }).await
 }

@@ -726,3 +726,53 @@ fn operator_commands_through_ctfy_admin() {
         .stderr(predicates::str::contains("no token"));
     let _ = std::fs::remove_dir_all(&config);
 }
+
+/// `ctfy events` stops with an error instead of retrying in silence when the platform is
+/// down or answers 5xx before the stream is connected (no live platform needed).
+#[test]
+fn events_stop_when_the_platform_is_down_or_failing() {
+    let config = fresh_dir("events-down");
+    // Nothing listens on a port that was just closed.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // A server that answers 500 to everything.
+    let failing = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = failing.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in failing.incoming().flatten() {
+            let mut conn = conn;
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut conn, &mut buf);
+            let _ = std::io::Write::write_all(
+                &mut conn,
+                b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: 16\r\nconnection: close\r\n\r\n{\"detail\":\"no\"}",
+            );
+        }
+    });
+    // Exit 5 (transient) for the refused connection; the failing server's answer is 5 or 6
+    // depending on whether the SDK read the 500 or the closed connection last.
+    for (url, codes) in [
+        (format!("http://127.0.0.1:{closed}"), &[5][..]),
+        (format!("http://127.0.0.1:{port}"), &[5, 6][..]),
+    ] {
+        for args in [vec!["events"], vec!["events", "watch"]] {
+            let mut cmd = assert_cmd::Command::new(rust_bin("ctfy"));
+            for (k, _) in std::env::vars() {
+                if k.starts_with("CTFY_") {
+                    cmd.env_remove(k);
+                }
+            }
+            cmd.env("CTFY_CONFIG_HOME", &config)
+                .env("CTFY_TOKEN", "pf_not_used")
+                .args(["--platform-url", &url])
+                .args(&args)
+                .timeout(std::time::Duration::from_secs(60))
+                .assert()
+                .code(predicates::function::function(|c: &i32| codes.contains(c)))
+                .stderr(predicates::str::contains("/api/v1/health"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&config);
+}
