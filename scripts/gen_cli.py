@@ -37,7 +37,7 @@ NO_OP_FLAGS = {"--yes"}
 
 FN_RE = re.compile(r"pub fn (\w+)\(\s*&self((?:[^()]|\([^()]*\))*)\)\s*->\s*(\w+)", re.S)
 SETTER_RE = re.compile(r"/// - \[`\.(\w+)\(\)`\]\(\w+::\w+\): `([^`]*)`")
-SDK_RE = re.compile(r"Python SDK: `([\w.]+)`")
+SDK_RE = re.compile(r"Python SDK: `([\w.()]+)`")
 
 
 def rust_kind(ty: str) -> str | None:
@@ -123,7 +123,7 @@ def plan(cmd: dict, sdk: dict, methods: dict, cmap: dict) -> dict | None:
     if len(calls) != 1:
         return None
     call = calls[0]
-    py = ("admin." + call[len("admin."):]) if call.startswith("admin.") else "client." + call
+    py = call if call.startswith("admin.") else "client." + call
     facts = sdk.get(py)
     rust_call = methods.get(py)
     if facts is None or rust_call is None or facts["returns"] == "download":
@@ -131,12 +131,23 @@ def plan(cmd: dict, sdk: dict, methods: dict, cmap: dict) -> dict | None:
     # The accessor chain before the method: `client.teams().list(...)` -> `c.teams()`.
     head = rust_call.split("(")[0]  # client.teams().list -> "client.teams"
     chain = rust_call[: rust_call.rfind("." + facts["fn"] + "(")]
-    if "?" in chain or "(" in chain.replace("()", ""):
+    scoped = chain == "client.competition(id)?"
+    if not scoped and ("?" in chain or "(" in chain.replace("()", "")):
         return None
-    chain = chain.replace("client.", "c.", 1) if chain.startswith("client.") else chain.replace("admin.", "c.admin().", 1)
+    if scoped:
+        # The competition handle: its id is the command's `competition_id` argument.
+        chain = "c.competition(competition_id.as_str())?"
+    elif chain.startswith("client."):
+        chain = chain.replace("client.", "c.", 1)
+    else:
+        chain = chain.replace("admin.", "c.admin().", 1)
     del head
     renames = over.get("rename", {})
     req_args = {n: t for n, t in facts["args"]}
+    if scoped:
+        if "competition_id" in req_args:
+            return None
+        req_args = {"competition_id": "impl Into<String>", **req_args}
     positional, opts, noop = [], [], []
     used_args = set()
     for p in cmd["params"]:
@@ -267,7 +278,7 @@ def gen_command(cmd: dict, pl: dict) -> tuple[str, str]:
                     f"    let {target}: {CLAP_TYPE[kind]} = m.get_one::<{CLAP_TYPE[kind]}>({rs(p['name'])}).copied().unwrap_or_default();"
                 )
                 req_vals[target] = target
-    call_args = ", ".join(req_vals[n] for n in pl["req_order"])
+    call_args = ", ".join(req_vals[n] for n in pl["req_order"] if n in req_vals)
     mut = "mut " if any(r[0] == "setter" for _, r in pl["positional"] + pl["opts"]) else ""
     body.append(f"    let {mut}req = {pl['chain']}.{pl['fn']}({call_args});")
     for p, (role, target, kind) in pl["positional"] + pl["opts"]:

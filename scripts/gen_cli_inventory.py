@@ -114,6 +114,9 @@ SDK_CALL = re.compile(
 )
 
 
+SCOPED_CALL = re.compile(r"\([^()]*\)\.([a-z_]+)\(")
+
+
 def body_facts(fn) -> dict:
     """What a command's body says about it: the SDK calls it makes, whether it needs a token,
     whether it reads a listing to its end, and how its --json dumps models."""
@@ -123,8 +126,13 @@ def body_facts(fn) -> dict:
         return {"sdk_calls": [], "require_auth": True, "every_page": False, "json_dump": "python"}
     calls = []
     for m in SDK_CALL.finditer(src):
-        if m.group(1) not in calls:
-            calls.append(m.group(1))
+        call = m.group(1)
+        if call == "competition":
+            # `client.competition(id).apply(`: the competition handle's method.
+            scoped = SCOPED_CALL.match(src, m.end() - 1)
+            call = f"competition(id).{scoped.group(1)}" if scoped else call
+        if call not in calls:
+            calls.append(call)
     return {
         "sdk_calls": calls,
         "require_auth": "require_auth=False" not in src,

@@ -180,6 +180,13 @@ pub fn commands() -> Vec<(&'static str, &'static str, Command)> {
         ("ctfy", "authoring", cmd_ctfy_authoring_reception()),
         ("ctfy", "awd", cmd_ctfy_awd_board()),
         ("ctfy", "awd", cmd_ctfy_awd_match()),
+        ("ctfy", "competition", cmd_ctfy_competition_application()),
+        (
+            "ctfy",
+            "competition",
+            cmd_ctfy_competition_application_withdraw(),
+        ),
+        ("ctfy", "competition", cmd_ctfy_competition_apply()),
         ("ctfy", "competition", cmd_ctfy_competition_attachments()),
         ("ctfy", "competition", cmd_ctfy_competition_list()),
         ("ctfy", "competition", cmd_ctfy_competition_replay()),
@@ -786,6 +793,11 @@ pub async fn run(key: &str, m: &ArgMatches, x: &Ctx) -> Option<Result<(), CliErr
         "ctfy authoring reception" => Box::pin(run_ctfy_authoring_reception(m, x)).await,
         "ctfy awd board" => Box::pin(run_ctfy_awd_board(m, x)).await,
         "ctfy awd match" => Box::pin(run_ctfy_awd_match(m, x)).await,
+        "ctfy competition application" => Box::pin(run_ctfy_competition_application(m, x)).await,
+        "ctfy competition application-withdraw" => {
+            Box::pin(run_ctfy_competition_application_withdraw(m, x)).await
+        }
+        "ctfy competition apply" => Box::pin(run_ctfy_competition_apply(m, x)).await,
         "ctfy competition attachments" => Box::pin(run_ctfy_competition_attachments(m, x)).await,
         "ctfy competition list" => Box::pin(run_ctfy_competition_list(m, x)).await,
         "ctfy competition replay" => Box::pin(run_ctfy_competition_replay(m, x)).await,
@@ -1492,6 +1504,80 @@ async fn run_ctfy_awd_match(m: &ArgMatches, x: &Ctx) -> Result<(), CliError> {
     let req = c.awd().match_(competition_id.as_str());
     let out = req.await?;
     x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+}
+
+fn cmd_ctfy_competition_application() -> Command {
+    Command::new("application")
+        .about("Show your application to an invitation-only competition.")
+        .arg(
+            Arg::new("competition_id")
+                .value_name("COMPETITION_ID")
+                .required(true)
+                .value_parser(clap::value_parser!(String)),
+        )
+}
+
+async fn run_ctfy_competition_application(m: &ArgMatches, x: &Ctx) -> Result<(), CliError> {
+    let c = x.client(true)?;
+    let competition_id: String = x.text(m, "competition_id");
+    let req = c.competition(competition_id.as_str())?.application();
+    let out = req.await?;
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
+}
+
+fn cmd_ctfy_competition_application_withdraw() -> Command {
+    Command::new("application-withdraw")
+        .about("Withdraw a pending application. A decided one stays.")
+        .arg(
+            Arg::new("competition_id")
+                .value_name("COMPETITION_ID")
+                .required(true)
+                .value_parser(clap::value_parser!(String)),
+        )
+}
+
+async fn run_ctfy_competition_application_withdraw(
+    m: &ArgMatches,
+    x: &Ctx,
+) -> Result<(), CliError> {
+    let c = x.client(true)?;
+    let competition_id: String = x.text(m, "competition_id");
+    let req = c
+        .competition(competition_id.as_str())?
+        .withdraw_application();
+    req.await?;
+    x.done("competition application-withdraw")
+}
+
+fn cmd_ctfy_competition_apply() -> Command {
+    Command::new("apply")
+        .about("Ask the organisers of an invitation-only competition to let you in.")
+        .arg(
+            Arg::new("competition_id")
+                .value_name("COMPETITION_ID")
+                .required(true)
+                .value_parser(clap::value_parser!(String))
+                .help("An invitation-only competition."),
+        )
+        .arg(
+            Arg::new("message")
+                .long("message")
+                .short('m')
+                .value_name("MESSAGE")
+                .value_parser(clap::value_parser!(String))
+                .help("What to tell the organisers — who you are, why this event."),
+        )
+}
+
+async fn run_ctfy_competition_apply(m: &ArgMatches, x: &Ctx) -> Result<(), CliError> {
+    let c = x.client(true)?;
+    let competition_id: String = x.text(m, "competition_id");
+    let mut req = c.competition(competition_id.as_str())?.apply();
+    if let Some(v) = x.opt_text(m, "message") {
+        req = req.message(v.as_str());
+    }
+    let out = req.await?;
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
 }
 
 fn cmd_ctfy_competition_attachments() -> Command {
