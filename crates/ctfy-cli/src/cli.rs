@@ -1,6 +1,6 @@
 //! The command line, as `clap` parses it.
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
 use crate::exit::HELP_AFTER;
@@ -10,38 +10,68 @@ use crate::exit::HELP_AFTER;
 #[derive(Debug, Parser)]
 #[command(name = "ctfy", version, after_help = HELP_AFTER, propagate_version = true)]
 pub struct Cli {
-    /// Server URL (default: $CTFY_PLATFORM_URL, else $CTFY_URL).
-    #[arg(long, global = true, value_name = "URL")]
-    pub url: Option<String>,
-    /// API (`pf_`) or session (`pt_`) token (default: $CTFY_TOKEN). Prefer the variable: a
-    /// flag is visible to other local users in the process list.
-    #[arg(long, global = true, value_name = "TOKEN")]
-    pub token: Option<String>,
-    /// Print the SDK's models as JSON instead of tables.
-    #[arg(long, global = true)]
-    pub json: bool,
+    /// The options every command takes.
+    #[command(flatten)]
+    pub global: GlobalOpts,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The options of both binaries, accepted anywhere on the command line.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalOpts {
+    /// Platform URL (default: $CTFY_PLATFORM_URL, else $CTFY_URL, else the current saved
+    /// host of `ctfy login`).
+    #[arg(
+        long = "platform-url",
+        id = "url",
+        alias = "url",
+        global = true,
+        value_name = "URL"
+    )]
+    pub url: Option<String>,
+    /// API (`pf_`) or session (`pt_`) token (default: $CTFY_TOKEN, else the saved one). Prefer
+    /// the variable: a flag is visible to other local users in the process list.
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// A saved host (see `ctfy auth status`) to use instead of the current one (default:
+    /// $CTFY_HOST).
+    #[arg(long, global = true, value_name = "KEY")]
+    pub host: Option<String>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Comma-separated top-level keys to keep (JSON only).
+    #[arg(long, global = true, value_name = "KEYS")]
+    pub fields: Option<String>,
+    /// A jq expression to filter the JSON through (needs `jq` on PATH).
+    #[arg(long = "jq", id = "jq", global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
 }
 
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show the signed-in account and its teams.
+    #[command(hide = true)]
     Whoami,
     /// Competitions: list and show.
+    #[command(hide = true)]
     #[command(subcommand)]
     Competitions(CompetitionsCmd),
     /// Get on a team in a competition: solo (default), a new team, or one you join by code.
+    #[command(hide = true)]
     Register(RegisterArgs),
     /// Challenges: list and show.
+    #[command(hide = true)]
     #[command(subcommand)]
     Challenges(ChallengesCmd),
     /// Challenge instances: start, status, stop, renew, reset, list.
     #[command(subcommand)]
     Instance(InstanceCmd),
     /// Submit an answer for a question of an instance (exit code 1 when wrong).
+    #[command(hide = true)]
     Submit(AnswerArgs),
     /// Check an answer without recording it (exit code 1 when wrong).
     Verify(AnswerArgs),
@@ -53,9 +83,11 @@ pub enum Command {
     /// Follow the live event stream until Ctrl-C (one JSON object per line with --json).
     Events(EventsArgs),
     /// API tokens of the account (need a `pt_` session token).
+    #[command(hide = true)]
     #[command(subcommand)]
     Tokens(TokensCmd),
     /// Operator actions (need an admin's `pt_` session token).
+    #[command(hide = true)]
     #[command(subcommand)]
     Admin(crate::admin::AdminCmd),
     /// Print a shell completion script (e.g. `ctfy completions bash > ~/.local/share/bash-completion/completions/ctfy`).
@@ -161,6 +193,7 @@ pub enum InstanceCmd {
     /// Launch an instance of a challenge and wait until it is ready (spinner on stderr).
     Start {
         /// The challenge id.
+        #[arg(value_name = "CHALLENGE_ID")]
         challenge: String,
         /// The competition to play it in (default: $CTFY_COMPETITION).
         #[arg(long, short = 'c', env = "CTFY_COMPETITION")]
@@ -173,18 +206,22 @@ pub enum InstanceCmd {
         timeout: u64,
     },
     /// Show an instance's status and attack surface.
-    Status {
+    #[command(alias = "status", alias = "show")]
+    View {
         /// The instance id.
+        #[arg(value_name = "IDENTIFIER")]
         id: String,
     },
     /// Stop an instance (an instance already gone counts as stopped).
     Stop {
         /// The instance id.
+        #[arg(value_name = "INSTANCE_ID")]
         id: String,
     },
     /// Extend an instance's lifetime.
     Renew {
         /// The instance id.
+        #[arg(value_name = "INSTANCE_ID")]
         id: String,
         /// Seconds to add (the platform's default when omitted).
         #[arg(long)]
@@ -193,6 +230,7 @@ pub enum InstanceCmd {
     /// Replace an instance with a fresh one (new id and answers; solves carry over).
     Reset {
         /// The instance id.
+        #[arg(value_name = "INSTANCE_ID")]
         id: String,
         /// Lifetime of the new instance in seconds.
         #[arg(long)]
@@ -309,6 +347,6 @@ pub enum TokensCmd {
 
 /// Prints the completion script for `shell` to stdout.
 pub fn print_completions(shell: Shell) {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::command("ctfy");
     clap_complete::generate(shell, &mut cmd, "ctfy", &mut std::io::stdout());
 }

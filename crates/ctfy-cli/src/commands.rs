@@ -33,40 +33,59 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The client for `--url`/`--token`, falling back on `CTFY_PLATFORM_URL`/`CTFY_URL` and
-/// `CTFY_TOKEN` (and `CTFY_SESSION_TOKEN` for the event stream).
+/// The client for `--platform-url`/`--token`, falling back on `CTFY_PLATFORM_URL`/`CTFY_URL`
+/// and `CTFY_TOKEN`, then on the credentials `ctfy login` saved (and `CTFY_SESSION_TOKEN` for
+/// the event stream).
 ///
 /// # Errors
 /// [`CliError::Usage`] when no server URL is configured or a value is refused.
 pub fn client(url: Option<&str>, token: Option<&str>) -> Result<PlatformClient, CliError> {
-    let url = url
-        .map(str::to_owned)
-        .filter(|u| !u.trim().is_empty())
-        .or_else(|| env_var("CTFY_PLATFORM_URL"))
-        .or_else(|| env_var("CTFY_URL"))
-        .ok_or_else(|| {
-            CliError::Usage(
-                "no server URL: pass --url or set CTFY_PLATFORM_URL (or CTFY_URL)".into(),
-            )
-        })?;
-    let token = token
-        .map(str::to_owned)
-        .or_else(|| env_var("CTFY_TOKEN"))
-        .unwrap_or_default();
-    PlatformClient::builder(url)
-        .token(token)
-        .events_token(env_var("CTFY_SESSION_TOKEN").unwrap_or_default())
-        .build()
-        .map_err(|e| CliError::Usage(e.to_string()))
+    client_for(url, token, None, false)
+}
+
+fn client_for(
+    url: Option<&str>,
+    token: Option<&str>,
+    host: Option<&str>,
+    require_token: bool,
+) -> Result<PlatformClient, CliError> {
+    let given = crate::credentials::Given {
+        url: url
+            .map(str::to_owned)
+            .filter(|u| !u.trim().is_empty())
+            .or_else(|| env_var("CTFY_PLATFORM_URL"))
+            .or_else(|| env_var("CTFY_URL")),
+        token: token.map(str::to_owned).or_else(|| env_var("CTFY_TOKEN")),
+        host: host.map(str::to_owned).or_else(|| env_var("CTFY_HOST")),
+    };
+    let ctx = crate::gen_support::Ctx {
+        given,
+        ..Default::default()
+    };
+    ctx.client(require_token)
 }
 
 async fn dispatch(cli: Cli) -> Result<(), CliError> {
-    let json = cli.json;
+    let json = cli.global.json;
     if let Command::Completions { shell } = cli.command {
         crate::cli::print_completions(shell);
         return Ok(());
     }
-    let c = client(cli.url.as_deref(), cli.token.as_deref())?;
+    // Browsing works without a token; everything else says so up front instead of calling
+    // anonymously.
+    let anonymous_ok = matches!(
+        cli.command,
+        Command::Competitions(_)
+            | Command::Challenges(_)
+            | Command::Scoreboard(_)
+            | Command::Mcp { .. }
+    );
+    let c = client_for(
+        cli.global.url.as_deref(),
+        cli.global.token.as_deref(),
+        cli.global.host.as_deref(),
+        !anonymous_ok,
+    )?;
     match cli.command {
         Command::Whoami => whoami(&c, json).await,
         Command::Competitions(cmd) => competitions(&c, json, cmd).await,
@@ -82,12 +101,12 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Admin(cmd) => crate::admin::run(&c, json, cmd).await,
         Command::Mcp { http: None } => crate::mcp::serve(c).await,
         Command::Mcp { http: Some(addr) } => {
-            let configured = cli.token.as_deref().is_some_and(|t| !t.is_empty())
+            let configured = cli.global.token.as_deref().is_some_and(|t| !t.is_empty())
                 || env_var("CTFY_TOKEN").is_some_and(|t| !t.is_empty());
             let per_request: Option<crate::mcp::ClientFor> = if configured {
                 None
             } else {
-                let url = cli.url.clone();
+                let url = cli.global.url.clone();
                 Some(std::sync::Arc::new(move |token: &str| {
                     client(url.as_deref(), Some(token))
                 }))
@@ -396,7 +415,7 @@ async fn instance(c: &PlatformClient, json: bool, cmd: InstanceCmd) -> Result<()
                 format!("instance {} is ready\n{}", r.id, surface_table(&r.surface))
             })
         }
-        InstanceCmd::Status { id } => {
+        InstanceCmd::View { id } => {
             let st = c.instances().status(id.as_str()).await?;
             emit(json, &st, status_text)
         }
@@ -635,9 +654,25 @@ async fn scoreboard(c: &PlatformClient, json: bool, args: ScoreboardArgs) -> Res
     })
 }
 
-async fn events(c: &PlatformClient, json: bool, args: EventsArgs) -> Result<(), CliError> {
+/// How long `ctfy events` waits for its first connection before it gives up (it keeps
+/// following across drops once connected).
+pub const EVENTS_CONNECT_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Follows the event stream (`ctfy events`, `ctfy events watch`).
+///
+/// # Errors
+/// The platform cannot be reached or answers an error before the stream is connected (a
+/// health check first, then [`EVENTS_CONNECT_DEADLINE`]); an error the SDK does not retry.
+pub async fn events(c: &PlatformClient, json: bool, args: EventsArgs) -> Result<(), CliError> {
+    // Down, or answering 5xx: say so now instead of retrying in silence.
+    if let Err(e) = c.health().await {
+        return Err(CliError::Sdk(e));
+    }
     let mut stream = c.events();
     let mut seen = 0u64;
+    let mut connected = false;
+    let deadline = tokio::time::sleep(EVENTS_CONNECT_DEADLINE);
+    tokio::pin!(deadline);
     // One listener for the whole loop, so a Ctrl-C between two events is not missed.
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -647,8 +682,17 @@ async fn events(c: &PlatformClient, json: bool, args: EventsArgs) -> Result<(), 
                 eprintln!("stopped");
                 return Ok(());
             }
+            _ = &mut deadline, if !connected => {
+                return Err(CliError::Transient(format!(
+                    "could not connect to the event stream within {} s (the platform is down or answers errors)",
+                    EVENTS_CONNECT_DEADLINE.as_secs()
+                )));
+            }
             item = stream.next() => item,
         };
+        if matches!(item, Some(Ok(Notice::Connected))) {
+            connected = true;
+        }
         let Some(item) = item else {
             return Err(CliError::Other("the event stream ended".into()));
         };

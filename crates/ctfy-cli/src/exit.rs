@@ -40,6 +40,8 @@ pub enum CliError {
     Failed(String),
     /// Anything else (exit code 6).
     Other(String),
+    /// A transient failure found by the CLI itself (exit code 5).
+    Transient(String),
 }
 
 impl From<ctfy::Error> for CliError {
@@ -65,7 +67,10 @@ impl std::fmt::Display for CliError {
         match self {
             // The error and its causes on one line (the error's own text leaves them out).
             CliError::Sdk(e) => write!(f, "{}", e.report()),
-            CliError::Usage(m) | CliError::Failed(m) | CliError::Other(m) => f.write_str(m),
+            CliError::Usage(m)
+            | CliError::Failed(m)
+            | CliError::Other(m)
+            | CliError::Transient(m) => f.write_str(m),
         }
     }
 }
@@ -78,6 +83,7 @@ impl CliError {
             CliError::Usage(_) => USAGE,
             CliError::Failed(_) => FAILED,
             CliError::Other(_) => OTHER,
+            CliError::Transient(_) => TRANSIENT,
         }
     }
 }

@@ -45,19 +45,56 @@
 pub mod admin;
 pub mod cli;
 pub mod commands;
+pub mod credentials;
 pub mod exit;
+pub mod gen_support;
+pub mod generated;
+pub mod hand;
 pub mod mcp;
 pub mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Args, CommandFactory, FromArgMatches};
+
+/// The whole command tree of `binary` (`ctfy` or `ctfy-admin`): today's commands (for `ctfy`),
+/// then the hand-written and the generated commands with the Python CLIs' paths.
+pub fn command(binary: &str) -> clap::Command {
+    let mut root = if binary == "ctfy-admin" {
+        cli::GlobalOpts::augment_args(
+            clap::Command::new("ctfy-admin")
+                .about("ctfy-admin: operate a ctfy platform (users, competitions, challenges, instances, nodes…) from a terminal.")
+                .version(env!("CARGO_PKG_VERSION"))
+                .propagate_version(true)
+                .subcommand_required(true)
+                .arg_required_else_help(true)
+                .after_help(exit::HELP_AFTER),
+        )
+    } else {
+        cli::Cli::command()
+    };
+    for (b, parent, cmd) in hand::commands().into_iter().chain(generated::commands()) {
+        if b == binary {
+            root = gen_support::graft(root, b, parent, cmd);
+        }
+    }
+    root
+}
+
+/// Runs the `ctfy-admin` binary (see [`main`]).
+pub fn admin_main() -> ExitCode {
+    run_binary("ctfy-admin")
+}
 
 /// Runs the `ctfy` binary: parses the command line, runs the command and turns its result
 /// into one of the documented [exit codes](crate#exit-codes).
 pub fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
-        Ok(cli) => cli,
+    run_binary("ctfy")
+}
+
+fn run_binary(binary: &'static str) -> ExitCode {
+    let matches = match command(binary).try_get_matches() {
+        Ok(m) => m,
         Err(e) => {
             // Help and version go to stdout with 0; real usage errors exit with 2.
             let _ = e.print();
@@ -68,8 +105,17 @@ pub fn main() -> ExitCode {
             });
         }
     };
-    if let cli::Command::Completions { shell } = &cli.command {
-        cli::print_completions(*shell);
+    let (path, leaf) = gen_support::leaf(&matches);
+    let key = format!("{binary} {}", path.join(" "));
+    let ctx = gen_support::Ctx::from_matches(leaf, binary);
+    if binary == "ctfy"
+        && path.first().map(String::as_str) == Some("completions")
+        && let Ok(cli::Cli {
+            command: cli::Command::Completions { shell },
+            ..
+        }) = cli::Cli::from_arg_matches(&matches)
+    {
+        cli::print_completions(shell);
         return ExitCode::SUCCESS;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -83,7 +129,30 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER);
         }
     };
-    let code = runtime.block_on(commands::run(cli));
+    let code = runtime.block_on(async {
+        let done = match hand::run(&key, leaf, &ctx).await {
+            Some(r) => Some(r),
+            None => generated::run(&key, leaf, &ctx).await,
+        };
+        match done {
+            Some(Ok(())) => exit::OK,
+            Some(Err(e)) => {
+                eprintln!("error: {e}");
+                e.exit_code()
+            }
+            None if binary == "ctfy" => match cli::Cli::from_arg_matches(&matches) {
+                Ok(cli) => commands::run(cli).await,
+                Err(e) => {
+                    let _ = e.print();
+                    exit::USAGE
+                }
+            },
+            None => {
+                eprintln!("error: {key}: not a command");
+                exit::USAGE
+            }
+        }
+    });
     // Do not wait for lingering blocking reads (stdin of the MCP server, for one).
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     ExitCode::from(code)

@@ -422,3 +422,357 @@ fn wait_with_timeout(mut child: std::process::Child, secs: u64) -> std::process:
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A Python (`ctfy` or `ctfy-admin` of `CTFY_VENV`) or Rust binary with a clean environment:
+/// no `CTFY_*` variable of the caller, credentials in `config` (a fresh directory), the
+/// platform URL, and `token` when not empty.
+fn binary(
+    env: &support::LiveEnv,
+    program: &std::path::Path,
+    config: &std::path::Path,
+    token: &str,
+) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(program);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CTFY_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("CTFY_CONFIG_HOME", config)
+        .env("CTFY_SKIP_VERSION_CHECK", "1")
+        .timeout(std::time::Duration::from_secs(120));
+    if !token.is_empty() {
+        cmd.env("CTFY_TOKEN", token)
+            .env("CTFY_PLATFORM_URL", env.url());
+    }
+    cmd
+}
+
+fn python_bin(name: &str) -> Option<std::path::PathBuf> {
+    let venv = std::env::var_os("CTFY_VENV")?;
+    Some(std::path::Path::new(&venv).join("bin").join(name))
+}
+
+fn rust_bin(name: &str) -> std::path::PathBuf {
+    match name {
+        "ctfy-admin" => env!("CARGO_BIN_EXE_ctfy-admin").into(),
+        _ => env!("CARGO_BIN_EXE_ctfy").into(),
+    }
+}
+
+fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ctfy-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The JSON document a Python command printed after its log lines.
+fn python_json(stdout: &[u8]) -> serde_json::Value {
+    let text = String::from_utf8_lossy(stdout);
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with('[') || line.starts_with('{') {
+            let mut de = serde_json::Deserializer::from_str(&text[start..]).into_iter();
+            if let Some(Ok(v)) = de.next()
+                && text[start + de.byte_offset()..].trim().is_empty()
+            {
+                return v;
+            }
+        }
+        start += line.len();
+    }
+    panic!("no JSON document at the end of: {text}");
+}
+
+/// Drops the fields that change between two calls a moment apart.
+fn without_volatile(v: &mut serde_json::Value) {
+    const VOLATILE: &[&str] = &[
+        "last_heartbeat",
+        "last_used_at",
+        "last_active_at",
+        "ip_address",
+        "user_agent",
+        "load",
+        "running",
+    ];
+    match v {
+        serde_json::Value::Array(a) => a.iter_mut().for_each(without_volatile),
+        serde_json::Value::Object(o) => {
+            for k in VOLATILE {
+                o.remove(*k);
+            }
+            o.values_mut().for_each(without_volatile);
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn json_listings_match_the_python_cli() {
+    let env = live_env!();
+    let Some(_) = python_bin("ctfy") else {
+        println!("skipped: no CTFY_VENV (run through scripts/with-platform.sh)");
+        return;
+    };
+    let config = fresh_dir("compare");
+    let player = env.var("PLAYER_SESSION_TOKEN");
+    let admin = env.var("ADMIN_TOKEN");
+    let user = env.var("PLAYER_USER_ID");
+    let team = env.var("PLAYER_TEAM_ID");
+    let cases: Vec<(&str, &str, Vec<&str>)> = vec![
+        ("ctfy", player, vec!["team", "list"]),
+        ("ctfy", player, vec!["team", "achievements", team]),
+        ("ctfy", player, vec!["competition", "list"]),
+        ("ctfy", player, vec!["achievement", "catalog"]),
+        ("ctfy", player, vec!["scoreboard", "users"]),
+        ("ctfy", player, vec!["me", "view"]),
+        ("ctfy", player, vec!["me", "inbox"]),
+        ("ctfy", player, vec!["auth", "tokens", "list"]),
+        ("ctfy", player, vec!["llm-key", "list"]),
+        ("ctfy-admin", admin, vec!["admin", "users", "list"]),
+        ("ctfy-admin", admin, vec!["admin", "users", "view", user]),
+        ("ctfy-admin", admin, vec!["admin", "competition", "list"]),
+        ("ctfy-admin", admin, vec!["admin", "announcement", "list"]),
+        ("ctfy-admin", admin, vec!["node", "list"]),
+    ];
+    let mut compared = 0;
+    for (bin, token, args) in &cases {
+        let run = |program: std::path::PathBuf| {
+            binary(env, &program, &config, token)
+                .args(args)
+                .arg("--json")
+                .output()
+                .unwrap()
+        };
+        let py = run(python_bin(bin).unwrap());
+        let rs = run(rust_bin(bin));
+        assert_eq!(
+            py.status.success(),
+            rs.status.success(),
+            "{bin} {args:?}: exit {:?} (Python) vs {:?} (Rust): {}",
+            py.status.code(),
+            rs.status.code(),
+            String::from_utf8_lossy(&rs.stderr)
+        );
+        if !py.status.success() {
+            continue;
+        }
+        let mut want = python_json(&py.stdout);
+        let mut got: serde_json::Value = serde_json::from_slice(&rs.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{bin} {args:?}: stdout is not JSON: {e}: {}",
+                String::from_utf8_lossy(&rs.stdout)
+            )
+        });
+        without_volatile(&mut want);
+        without_volatile(&mut got);
+        assert_eq!(got, want, "{bin} {args:?}: --json differs from Python's");
+        compared += 1;
+    }
+    assert_eq!(compared, cases.len());
+    let _ = std::fs::remove_dir_all(&config);
+}
+
+#[test]
+fn credentials_are_shared_with_the_python_cli() {
+    let env = live_env!();
+    let Some(py) = python_bin("ctfy") else {
+        println!("skipped: no CTFY_VENV (run through scripts/with-platform.sh)");
+        return;
+    };
+    let config = fresh_dir("login");
+    // Python signs in and saves config.toml + token; the Rust binary uses them with no
+    // URL or token given.
+    let out = binary(env, &py, &config, "")
+        .args(["--platform-url", env.url(), "login"])
+        .args(["--email", env.var("PLAYER_EMAIL")])
+        .args(["--password", env.var("PLAYER_PASSWORD")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(config.join("config.toml").exists() && config.join("token").exists());
+    let me: serde_json::Value = serde_json::from_slice(
+        &binary(env, &rust_bin("ctfy"), &config, "")
+            .args(["me", "view", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(me["email"], env.var("PLAYER_EMAIL"));
+    let status: serde_json::Value = serde_json::from_slice(
+        &binary(env, &rust_bin("ctfy"), &config, "")
+            .args(["auth", "status", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let key = env.url().trim_start_matches("http://");
+    assert_eq!(status["current"], key);
+    // The saved token is not printed whole.
+    assert!(
+        !status.to_string().contains(
+            &std::fs::read_to_string(config.join("token"))
+                .unwrap()
+                .trim()
+                .to_owned()
+        )
+    );
+
+    // The Rust binary's logout forgets it (without revoking: Python's session stays valid)…
+    binary(env, &rust_bin("ctfy"), &config, "")
+        .args(["logout", "--no-revoke"])
+        .assert()
+        .success();
+    assert!(!config.join("token").exists());
+    // …and without a token a command that needs one says so, exit 2.
+    binary(env, &rust_bin("ctfy"), &config, "")
+        .args(["--platform-url", env.url(), "me", "view"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no token"));
+
+    // The Rust binary's login is read by the Python CLI.
+    binary(env, &rust_bin("ctfy"), &config, "")
+        .args(["--platform-url", env.url(), "login"])
+        .args(["--email", env.var("PLAYER_EMAIL")])
+        .args(["--password", env.var("PLAYER_PASSWORD")])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Logged in as"));
+    let out = binary(env, &py, &config, "")
+        .args(["me", "view", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(python_json(&out.stdout)["email"], env.var("PLAYER_EMAIL"));
+    // Logging out forgets it; the platform refuses to revoke the token in use (409), which
+    // is a warning, as with the Python CLI.
+    binary(env, &rust_bin("ctfy"), &config, "")
+        .args(["logout"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Removed host"));
+    assert!(!config.join("token").exists());
+    let _ = std::fs::remove_dir_all(&config);
+}
+
+#[test]
+fn operator_commands_through_ctfy_admin() {
+    let env = live_env!();
+    let config = fresh_dir("admin");
+    let admin = env.var("ADMIN_TOKEN");
+    let run = |args: &[&str]| {
+        let out = binary(env, &rust_bin("ctfy-admin"), &config, admin)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ctfy-admin {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let created: serde_json::Value = serde_json::from_str(&run(&[
+        "admin",
+        "announcement",
+        "create",
+        "--title",
+        "from ctfy-admin",
+        "--body",
+        "hello",
+        "--json",
+    ]))
+    .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(&["admin", "announcement", "list", "--json"])).unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == id.as_str())
+    );
+    run(&["admin", "announcement", "delete", &id]);
+    let table = run(&["admin", "users", "list"]);
+    assert!(table.contains(env.var("PLAYER_EMAIL")), "{table}");
+    // A player's token is refused on operator routes (exit 3, like `ctfy admin`).
+    binary(
+        env,
+        &rust_bin("ctfy-admin"),
+        &config,
+        env.var("PLAYER_SESSION_TOKEN"),
+    )
+    .args(["admin", "users", "list"])
+    .assert()
+    .code(3);
+    // No token at all: said before anything is sent.
+    binary(env, &rust_bin("ctfy-admin"), &config, "")
+        .args(["--platform-url", env.url(), "admin", "users", "list"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no token"));
+    let _ = std::fs::remove_dir_all(&config);
+}
+
+/// `ctfy events` stops with an error instead of retrying in silence when the platform is
+/// down or answers 5xx before the stream is connected (no live platform needed).
+#[test]
+fn events_stop_when_the_platform_is_down_or_failing() {
+    let config = fresh_dir("events-down");
+    // Nothing listens on a port that was just closed.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // A server that answers 500 to everything.
+    let failing = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = failing.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in failing.incoming().flatten() {
+            let mut conn = conn;
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut conn, &mut buf);
+            let _ = std::io::Write::write_all(
+                &mut conn,
+                b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: 16\r\nconnection: close\r\n\r\n{\"detail\":\"no\"}",
+            );
+        }
+    });
+    // Exit 5 (transient) for the refused connection; the failing server's answer is 5 or 6
+    // depending on whether the SDK read the 500 or the closed connection last.
+    for (url, codes) in [
+        (format!("http://127.0.0.1:{closed}"), &[5][..]),
+        (format!("http://127.0.0.1:{port}"), &[5, 6][..]),
+    ] {
+        for args in [vec!["events"], vec!["events", "watch"]] {
+            let mut cmd = assert_cmd::Command::new(rust_bin("ctfy"));
+            for (k, _) in std::env::vars() {
+                if k.starts_with("CTFY_") {
+                    cmd.env_remove(k);
+                }
+            }
+            cmd.env("CTFY_CONFIG_HOME", &config)
+                .env("CTFY_TOKEN", "pf_not_used")
+                .args(["--platform-url", &url])
+                .args(&args)
+                .timeout(std::time::Duration::from_secs(60))
+                .assert()
+                .code(predicates::function::function(|c: &i32| codes.contains(c)))
+                .stderr(predicates::str::contains("/api/v1/health"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&config);
+}
