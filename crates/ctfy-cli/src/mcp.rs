@@ -1,15 +1,21 @@
-//! `ctfy mcp`: a stdio MCP server for AI agents.
+//! `ctfy mcp`: an MCP server for AI agents, over stdio or streamable HTTP.
 //!
 //! It offers the same tools as the Python package's `ctfy mcp` (FastMCP), under the same names
 //! and with the same parameter names, types and required/optional split, so an agent's MCP
 //! configuration can point at either binary. Each tool makes the SDK call of the same name and
-//! answers with the SDK's model as JSON text; a failed call answers with an MCP tool error
-//! (`isError: true`) whose text carries the platform's status, `code` and message, e.g.
-//! `HTTP 404 instance_not_found: Instance … not found (…)`. Tools for features the platform
-//! at hand lacks (AWD, reports, authoring…) still exist and answer with the platform's error.
+//! answers with the SDK's model as JSON text and as `structuredContent`; a failed call answers
+//! with an MCP tool error (`isError: true`) whose text carries the platform's status, `code`
+//! and message, e.g. `HTTP 404 instance_not_found: Instance … not found (…)`. Tools for
+//! features the platform at hand lacks (AWD, reports, authoring…) still exist and answer with
+//! the platform's error. The tools are the entries of `mcp/tools.rs`; what they declare beyond their
+//! parameters, and the generic handling of a call, is in `mcp/table.rs`.
 //!
-//! The server is local (stdio): it reads the URL and token like every other command and is the
-//! only client of them; `path` arguments name directories on this machine.
+//! - [`serve`] (stdio): it reads the URL and token like every other command and is the only
+//!   client of them; `path` arguments name directories on this machine.
+//! - [`serve_http`] (`ctfy mcp --http ADDR`): stateless streamable HTTP at `/mcp`. With no
+//!   token configured, each request's `Authorization: Bearer` is the platform token (its
+//!   client kept in a bounded per-token cache) and a request without one is refused with 401,
+//!   so one server serves many agents.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
