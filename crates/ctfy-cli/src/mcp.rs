@@ -7,8 +7,8 @@
 //! with an MCP tool error (`isError: true`) whose text carries the platform's status, `code`
 //! and message, e.g. `HTTP 404 instance_not_found: Instance … not found (…)`. Tools for
 //! features the platform at hand lacks (AWD, reports, authoring…) still exist and answer with
-//! the platform's error. The tools are the entries of `mcp/tools.rs`; what they declare beyond their
-//! parameters, and the generic handling of a call, is in `mcp/table.rs`.
+//! the platform's error. The tools are the entries of `mcp/tools.rs`; what they declare
+//! beyond their parameters, and the generic handling of a call, is in `mcp/table.rs`.
 //!
 //! - [`serve`] (stdio): it reads the URL and token like every other command and is the only
 //!   client of them; `path` arguments name directories on this machine.
