@@ -219,3 +219,39 @@ fn the_proxy_env_of_an_external_command_keeps_the_platform_direct() {
     assert_eq!(get("NO_PROXY"), "localhost,127.0.0.1,::1,platform.example");
     assert_eq!(get("no_proxy"), get("NO_PROXY"));
 }
+
+#[tokio::test]
+async fn an_external_command_of_an_engagement_gets_the_tunnel_as_proxy_variables() {
+    let mock = engagement_platform().await;
+    mock.on(|c| c.instances().vpn_config(FIRST_INSTANCE))
+        .returns_json(200, "[Interface]\n");
+    let bin = Bin::new("external", FAKE_WG_SOCKS);
+    let env_file = bin.0.join("env.txt");
+    let ext = ctfy_agent::external::ExternalOptions {
+        command: vec![
+            "sh".into(),
+            "-c".into(),
+            format!("env > '{}'", env_file.display()),
+        ],
+        timeout: Duration::from_secs(30),
+        usage_file: None,
+        mcp_url: format!("{}/api/v1/mcp", mock.url()),
+        token: "t".into(),
+    };
+    let result = ctfy_agent::external::run_external(&mock.client(), &options(&mock, &bin), &ext)
+        .await
+        .unwrap();
+    assert_eq!(result.stop_reason.to_string(), "completed");
+    let env = std::fs::read_to_string(&env_file).unwrap();
+    let var = |k: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} not set: {env}"))
+            .to_owned()
+    };
+    for k in ["http_proxy", "HTTP_PROXY", "https_proxy", "ALL_PROXY"] {
+        assert!(var(k).starts_with("socks5h://127.0.0.1:"), "{k}={}", var(k));
+    }
+    assert!(var("NO_PROXY").split(',').any(|h| h == "127.0.0.1"));
+    assert_eq!(mock.requests(Route::Stop), 1, "the instance is stopped");
+}
