@@ -138,6 +138,38 @@ async fn run_command(
     }
 }
 
+/// Hosts an external command reaches without the tunnel: the loopback names, and the
+/// platform (the tunnel's split config routes only the range, so the MCP calls that submit
+/// answers would go nowhere through it).
+const ALWAYS_DIRECT: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// The proxy variables that point an external command into an engagement's tunnel: `proxy`
+/// (`socks5h://…`, so names resolve inside the tunnel) as `http_proxy`, `https_proxy` and
+/// `all_proxy`, the loopback names and the platform's host (from `mcp_url`) as `no_proxy`,
+/// each in both cases (tools disagree on which case they read).
+pub fn proxy_env(proxy: &str, mcp_url: &str) -> Vec<(&'static str, String)> {
+    let mut direct: Vec<String> = ALWAYS_DIRECT.iter().map(|h| (*h).to_owned()).collect();
+    if let Some(host) = reqwest::Url::parse(mcp_url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()))
+    {
+        if !direct.contains(&host) {
+            direct.push(host);
+        }
+    }
+    let direct = direct.join(",");
+    vec![
+        ("http_proxy", proxy.to_owned()),
+        ("HTTP_PROXY", proxy.to_owned()),
+        ("https_proxy", proxy.to_owned()),
+        ("HTTPS_PROXY", proxy.to_owned()),
+        ("all_proxy", proxy.to_owned()),
+        ("ALL_PROXY", proxy.to_owned()),
+        ("no_proxy", direct.clone()),
+        ("NO_PROXY", direct),
+    ]
+}
+
 fn with_usage(mut result: RunResult, usage: Usage) -> RunResult {
     result.input_tokens = usage.input_tokens;
     result.output_tokens = usage.output_tokens;
@@ -244,41 +276,61 @@ pub async fn run_external(
                 .or_else(|| ready.surface.services.first())
                 .map(|s| s.url())
                 .unwrap_or_default();
-            let played =
-                async {
-                    let detail = client.instances().get(&ready.id).await.map_err(|e| {
-                        RunError::Platform {
+            let played = async {
+                let detail =
+                    client
+                        .instances()
+                        .get(&ready.id)
+                        .await
+                        .map_err(|e| RunError::Platform {
                             context: format!("reading instance {}", ready.id),
                             source: Box::new(e),
-                        }
-                    })?;
-                    let open = crate::tools::open_questions(&detail.questions);
-                    let description = if detail.description.is_empty() {
-                        info.description.clone()
-                    } else {
-                        detail.description.clone()
-                    };
-                    let task =
-                        instance_task(&target, &description, &open, &ext.mcp_url, mode, options);
-                    let mut env = base_env.clone();
-                    env.push(("CTFY_TARGET_URL", target.clone()));
-                    let stop = run_command(ext, &task, &env).await?;
-                    let now = client.instances().get(&ready.id).await;
-                    let mut result = RunResult::new(challenge_id.to_string(), stop);
-                    result.instance_id = ready.id.to_string();
-                    if let Ok(now) = now {
-                        result.solved = now
-                            .questions
-                            .iter()
-                            .filter(|q| q.answered_correctly)
-                            .map(|q| q.id.to_string())
-                            .collect();
-                        result.fully_solved = !now.questions.is_empty()
-                            && now.questions.iter().all(|q| q.answered_correctly);
+                        })?;
+                let open = crate::tools::open_questions(&detail.questions);
+                let description = if detail.description.is_empty() {
+                    info.description.clone()
+                } else {
+                    detail.description.clone()
+                };
+                let task = instance_task(&target, &description, &open, &ext.mcp_url, mode, options);
+                let mut env = base_env.clone();
+                env.push(("CTFY_TARGET_URL", target.clone()));
+                // An engagement instance is reached only through its tunnel: the command
+                // gets the proxy variables, the platform stays direct.
+                let tunnel = if detail.network_topology
+                    == ctfy::models::InstanceInfoNetworkTopology::Engagement
+                {
+                    let tunnel = crate::harness::open_tunnel(client, options, &ready.id).await?;
+                    if let Some(proxy) = tunnel.socks5() {
+                        env.extend(proxy_env(&proxy, &ext.mcp_url));
                     }
-                    Ok(with_usage(result, read_usage(ext.usage_file.as_deref())))
+                    Some(tunnel)
+                } else {
+                    None
+                };
+                let stop = run_command(ext, &task, &env).await;
+                if let Some(tunnel) = tunnel {
+                    if let Err(e) = tunnel.close().await {
+                        log(&format!("could not close the tunnel: {}", e.report()));
+                    }
                 }
-                .await;
+                let stop = stop?;
+                let now = client.instances().get(&ready.id).await;
+                let mut result = RunResult::new(challenge_id.to_string(), stop);
+                result.instance_id = ready.id.to_string();
+                if let Ok(now) = now {
+                    result.solved = now
+                        .questions
+                        .iter()
+                        .filter(|q| q.answered_correctly)
+                        .map(|q| q.id.to_string())
+                        .collect();
+                    result.fully_solved = !now.questions.is_empty()
+                        && now.questions.iter().all(|q| q.answered_correctly);
+                }
+                Ok(with_usage(result, read_usage(ext.usage_file.as_deref())))
+            }
+            .await;
             guard.instance = None;
             if options.keep_instance {
                 log(&format!("keeping instance {} as asked", ready.id));

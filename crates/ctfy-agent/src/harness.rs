@@ -24,7 +24,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ctfy::PlatformClient;
-use ctfy::models::{ChallengeId, ChallengeInfo, CompetitionId, InstanceId};
+use ctfy::models::{
+    ChallengeId, ChallengeInfo, CompetitionId, InstanceId, InstanceInfo,
+    InstanceInfoNetworkTopology,
+};
 
 use crate::brief::RunMode;
 use crate::model::{Model, ModelError, TokenUsage, ToolCall, ToolDef, ToolResult, Turn};
@@ -208,6 +211,9 @@ pub struct RunOptions {
     pub system_prompt: Option<String>,
     /// The target HTTP caller's per-request timeout.
     pub http_timeout: Duration,
+    /// Where an engagement instance's tunnel helper (`wg-socks`) is looked for; `None` is
+    /// `$PATH`.
+    pub tunnel_search_path: Option<Vec<std::path::PathBuf>>,
 }
 
 impl RunOptions {
@@ -221,6 +227,7 @@ impl RunOptions {
             start_deadline: DEFAULT_START_DEADLINE,
             system_prompt: None,
             http_timeout: crate::tools::HTTP_TIMEOUT,
+            tunnel_search_path: None,
         }
     }
 }
@@ -518,12 +525,76 @@ async fn play_instance(
     http: TargetHttp,
     ready: &ctfy::client::ReadyInstance,
 ) -> Result<RunResult, RunError> {
-    let challenge_id = &options.challenge_id;
     let detail = client
         .instances()
         .get(&ready.id)
         .await
         .map_err(RunError::platform(format!("reading instance {}", ready.id)))?;
+    // An engagement instance is reached only through its tunnel, opened before the model's
+    // first request and held for the whole play; a run cut short drops it, which kills the
+    // helper.
+    let (http, tunnel) = if detail.network_topology == InstanceInfoNetworkTopology::Engagement {
+        let tunnel = open_tunnel(client, options, &ready.id).await?;
+        let http = TargetHttp::with_proxy(options.http_timeout, tunnel.socks5().as_deref())
+            .map_err(|e| RunError::Http(e.to_string()))?;
+        (http, Some(tunnel))
+    } else {
+        (http, None)
+    };
+    let played = play_detail(client, model, options, info, mode, http, ready, &detail).await;
+    if let Some(tunnel) = tunnel {
+        match tunnel.close().await {
+            Ok(()) => log(&format!("closed the tunnel of instance {}", ready.id)),
+            Err(e) => log(&format!("could not close the tunnel: {}", e.report())),
+        }
+    }
+    played
+}
+
+/// Opens the userspace tunnel of an engagement instance, always as SOCKS5 (never
+/// `wg-quick`: that would rewrite the host's routes and resolver, on a node shared with
+/// other runs, and needs privileges an agent image does not have).
+///
+/// # Errors
+/// [`RunError::Platform`] with the platform's reason (the config download) or the tunnel's
+/// (no `wg-socks` helper, a helper that did not come up).
+pub async fn open_tunnel(
+    client: &PlatformClient,
+    options: &RunOptions,
+    instance: &InstanceId,
+) -> Result<ctfy::client::Tunnel, RunError> {
+    let mut open = client
+        .instances()
+        .tunnel(instance)
+        .mode(ctfy::client::TunnelMode::Socks);
+    if let Some(c) = &options.competition_id {
+        open = open.competition_id(c);
+    }
+    if let Some(dirs) = &options.tunnel_search_path {
+        open = open.search_path(dirs.iter().cloned());
+    }
+    let tunnel = open.await.map_err(RunError::platform(format!(
+        "opening the tunnel of {instance}"
+    )))?;
+    log(&format!(
+        "instance {instance} is an engagement: its tunnel is open at {}",
+        tunnel.socks5().unwrap_or_default()
+    ));
+    Ok(tunnel)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn play_detail(
+    client: &PlatformClient,
+    model: &dyn Model,
+    options: &RunOptions,
+    info: &ChallengeInfo,
+    mode: RunMode,
+    http: TargetHttp,
+    ready: &ctfy::client::ReadyInstance,
+    detail: &InstanceInfo,
+) -> Result<RunResult, RunError> {
+    let challenge_id = &options.challenge_id;
     let target = ready
         .surface
         .web_service()

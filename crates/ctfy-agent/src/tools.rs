@@ -308,11 +308,28 @@ impl TargetHttp {
     /// # Errors
     /// When the HTTP client cannot be built (TLS initialisation).
     pub fn with_timeout(timeout: Duration) -> Result<TargetHttp, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        Self::with_proxy(timeout, None)
+    }
+
+    /// A caller with another per-request timeout whose every request goes through `proxy`
+    /// when one is given: an engagement instance's tunnel, `socks5h://127.0.0.1:PORT` (the
+    /// `h` has the proxy resolve names, inside the tunnel, where the target's name exists).
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built (TLS initialisation, an invalid proxy URL).
+    pub fn with_proxy(
+        timeout: Duration,
+        proxy: Option<&str>,
+    ) -> Result<TargetHttp, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .build()?;
-        Ok(TargetHttp { client })
+            .timeout(timeout);
+        if let Some(url) = proxy {
+            builder = builder.proxy(reqwest::Proxy::all(url)?);
+        }
+        Ok(TargetHttp {
+            client: builder.build()?,
+        })
     }
 
     /// Sends one request.
