@@ -513,6 +513,8 @@ fn json_listings_match_the_python_cli() {
     let admin = env.var("ADMIN_TOKEN");
     let user = env.var("PLAYER_USER_ID");
     let team = env.var("PLAYER_TEAM_ID");
+    let comp = env.var("COMPETITION_ID");
+    let web = env.var("WEB_CHALLENGE_ID");
     let cases: Vec<(&str, &str, Vec<&str>)> = vec![
         ("ctfy", player, vec!["team", "list"]),
         ("ctfy", player, vec!["team", "achievements", team]),
@@ -524,6 +526,12 @@ fn json_listings_match_the_python_cli() {
         ("ctfy", player, vec!["auth", "tokens", "list"]),
         ("ctfy", player, vec!["llm-key", "list"]),
         ("ctfy", player, vec!["instance", "list"]),
+        ("ctfy", player, vec!["submission", "list"]),
+        (
+            "ctfy",
+            player,
+            vec!["challenge", "view", web, "--competition", comp],
+        ),
         ("ctfy-admin", admin, vec!["admin", "users", "list"]),
         ("ctfy-admin", admin, vec!["admin", "users", "view", user]),
         ("ctfy-admin", admin, vec!["admin", "competition", "list"]),
