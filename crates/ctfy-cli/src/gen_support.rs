@@ -216,7 +216,8 @@ pub fn python_timestamp(s: &str) -> Option<String> {
     Some(format!("{} {}{frac}{tz}", &s[..10], &s[11..19]))
 }
 
-fn python_timestamps(v: &mut Value) {
+/// Every timestamp string in `v` rewritten as [`python_timestamp`] does.
+pub fn python_timestamps(v: &mut Value) {
     match v {
         Value::String(s) => {
             if let Some(t) = python_timestamp(s) {

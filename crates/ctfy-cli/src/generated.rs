@@ -180,6 +180,7 @@ pub fn commands() -> Vec<(&'static str, &'static str, Command)> {
         ("ctfy", "authoring", cmd_ctfy_authoring_reception()),
         ("ctfy", "awd", cmd_ctfy_awd_board()),
         ("ctfy", "awd", cmd_ctfy_awd_match()),
+        ("ctfy", "challenge", cmd_ctfy_challenge_view()),
         ("ctfy", "competition", cmd_ctfy_competition_application()),
         (
             "ctfy",
@@ -212,6 +213,7 @@ pub fn commands() -> Vec<(&'static str, &'static str, Command)> {
         ("ctfy", "scoreboard", cmd_ctfy_scoreboard_users()),
         ("ctfy", "series", cmd_ctfy_series_history()),
         ("ctfy", "series", cmd_ctfy_series_ladder()),
+        ("ctfy", "submission", cmd_ctfy_submission_list()),
         ("ctfy", "team", cmd_ctfy_team_achievements()),
         ("ctfy", "team", cmd_ctfy_team_list()),
         ("ctfy", "team", cmd_ctfy_team_profile_stats()),
@@ -793,6 +795,7 @@ pub async fn run(key: &str, m: &ArgMatches, x: &Ctx) -> Option<Result<(), CliErr
         "ctfy authoring reception" => Box::pin(run_ctfy_authoring_reception(m, x)).await,
         "ctfy awd board" => Box::pin(run_ctfy_awd_board(m, x)).await,
         "ctfy awd match" => Box::pin(run_ctfy_awd_match(m, x)).await,
+        "ctfy challenge view" => Box::pin(run_ctfy_challenge_view(m, x)).await,
         "ctfy competition application" => Box::pin(run_ctfy_competition_application(m, x)).await,
         "ctfy competition application-withdraw" => {
             Box::pin(run_ctfy_competition_application_withdraw(m, x)).await
@@ -823,6 +826,7 @@ pub async fn run(key: &str, m: &ArgMatches, x: &Ctx) -> Option<Result<(), CliErr
         "ctfy scoreboard users" => Box::pin(run_ctfy_scoreboard_users(m, x)).await,
         "ctfy series history" => Box::pin(run_ctfy_series_history(m, x)).await,
         "ctfy series ladder" => Box::pin(run_ctfy_series_ladder(m, x)).await,
+        "ctfy submission list" => Box::pin(run_ctfy_submission_list(m, x)).await,
         "ctfy team achievements" => Box::pin(run_ctfy_team_achievements(m, x)).await,
         "ctfy team list" => Box::pin(run_ctfy_team_list(m, x)).await,
         "ctfy team profile-stats" => Box::pin(run_ctfy_team_profile_stats(m, x)).await,
@@ -1502,6 +1506,37 @@ async fn run_ctfy_awd_match(m: &ArgMatches, x: &Ctx) -> Result<(), CliError> {
     let c = x.client(true)?;
     let competition_id: String = x.text(m, "competition_id");
     let req = c.awd().match_(competition_id.as_str());
+    let out = req.await?;
+    x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
+}
+
+fn cmd_ctfy_challenge_view() -> Command {
+    Command::new("view")
+        .about("Show a single challenge's metadata.")
+        .alias("show")
+        .arg(
+            Arg::new("challenge_id")
+                .value_name("CHALLENGE_ID")
+                .required(true)
+                .value_parser(clap::value_parser!(String))
+                .help("Challenge id."),
+        )
+        .arg(
+            Arg::new("competition")
+                .long("competition")
+                .value_name("COMPETITION")
+                .value_parser(clap::value_parser!(String))
+                .help("Scope every number, and the Mine line, to one competition."),
+        )
+}
+
+async fn run_ctfy_challenge_view(m: &ArgMatches, x: &Ctx) -> Result<(), CliError> {
+    let c = x.client(true)?;
+    let challenge_id: String = x.text(m, "challenge_id");
+    let mut req = c.challenges().get(challenge_id.as_str());
+    if let Some(v) = x.opt_text(m, "competition") {
+        req = req.competition_id(v.as_str());
+    }
     let out = req.await?;
     x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Python, &[])
 }
@@ -2227,6 +2262,53 @@ async fn run_ctfy_series_ladder(m: &ArgMatches, x: &Ctx) -> Result<(), CliError>
     let req = c.series().ladder(series_id.as_str());
     let out = req.await?;
     x.emit_value(serde_json::to_value(out)?, Shape::Auto, Dump::Json, &[])
+}
+
+fn cmd_ctfy_submission_list() -> Command {
+    Command::new("list")
+        .about("List the caller's submissions across every team they've been on.")
+        .arg(
+            Arg::new("challenge")
+                .long("challenge")
+                .value_name("CHALLENGE")
+                .value_parser(clap::value_parser!(String))
+                .help("Filter by challenge ID."),
+        )
+        .arg(
+            Arg::new("offset")
+                .long("offset")
+                .value_name("OFFSET")
+                .value_parser(clap::value_parser!(u64))
+                .default_value("0"),
+        )
+        .arg(
+            Arg::new("limit")
+                .long("limit")
+                .value_name("LIMIT")
+                .value_parser(clap::value_parser!(u64))
+                .default_value("30"),
+        )
+}
+
+async fn run_ctfy_submission_list(m: &ArgMatches, x: &Ctx) -> Result<(), CliError> {
+    let c = x.client(true)?;
+    let mut req = c.submissions().list();
+    if let Some(v) = x.opt_text(m, "challenge") {
+        req = req.challenge_id(v.as_str());
+    }
+    if let Some(v) = m.get_one::<u64>("offset") {
+        req = req.offset(*v);
+    }
+    if let Some(v) = m.get_one::<u64>("limit") {
+        req = req.limit(*v);
+    }
+    let page = req.await?;
+    x.emit_value(
+        serde_json::to_value(page.items)?,
+        Shape::List,
+        Dump::Python,
+        &[],
+    )
 }
 
 fn cmd_ctfy_team_achievements() -> Command {

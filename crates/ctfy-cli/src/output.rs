@@ -28,9 +28,12 @@ pub fn fields<S: AsRef<str>>(pairs: &[(&str, S)]) -> String {
         .join("\n")
 }
 
-/// Pretty JSON of `value`.
+/// Pretty JSON of `value` in Python's shapes: timestamps as Python's `str(datetime)` writes
+/// them, as the generated commands print them.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<String, CliError> {
-    Ok(serde_json::to_string_pretty(value)?)
+    let mut v = serde_json::to_value(value)?;
+    crate::gen_support::python_timestamps(&mut v);
+    Ok(serde_json::to_string_pretty(&v)?)
 }
 
 /// Prints `value` as JSON when `as_json`, else the text `human` builds.
@@ -63,16 +66,19 @@ pub fn joined<T: std::fmt::Display>(items: &[T]) -> String {
         .join(", ")
 }
 
-/// Prints a listing: the page envelope as JSON when `as_json`, else the table `rows_table`
-/// builds from its items with the "N of TOTAL" footer under it.
+/// Prints a listing: its items as a bare JSON array when `as_json` (Python's shape, no page
+/// envelope), else the table `rows_table` builds from them with the "N of TOTAL" footer.
 pub fn emit_page<T: Serialize>(
     as_json: bool,
     page: &ctfy::Page<T>,
     rows_table: impl FnOnce(&[T]) -> String,
 ) -> Result<(), CliError> {
-    emit(as_json, page, |p| {
-        format!("{}\n{}", rows_table(&p.items), page_footer(p))
-    })
+    if as_json {
+        println!("{}", json(&page.items)?);
+        return Ok(());
+    }
+    println!("{}\n{}", rows_table(&page.items), page_footer(page));
+    Ok(())
 }
 
 /// "N of TOTAL" under a listing.

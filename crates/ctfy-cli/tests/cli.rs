@@ -5,7 +5,6 @@
 
 mod support;
 
-use ctfy::Page;
 use ctfy::models::{
     ChallengeInfo, CompetitionInfo, InstanceInfo, InstanceStatusResponse, MeResponse,
     ScoreboardEntry, SubmissionResponse, TeamDetail, VerifyAnswerResponse,
@@ -45,14 +44,14 @@ fn quickstart_through_the_cli() {
     let me: MeResponse = json(env, &["whoami"]);
     assert!(!me.email.is_empty());
 
-    let running: Page<CompetitionInfo> = json(env, &["competitions", "list", "--phase", "running"]);
-    assert!(running.items.iter().any(|c| c.id.as_str() == comp));
+    let running: Vec<CompetitionInfo> = json(env, &["competitions", "list", "--phase", "running"]);
+    assert!(running.iter().any(|c| c.id.as_str() == comp));
 
     let team: TeamDetail = json(env, &["register", comp]);
     assert_eq!(team.competition_id.as_str(), comp);
 
-    let challenges: Page<ChallengeInfo> = json(env, &["challenges", "list", "-c", comp]);
-    assert!(challenges.items.iter().any(|c| c.id.as_str() == web));
+    let challenges: Vec<ChallengeInfo> = json(env, &["challenges", "list", "-c", comp]);
+    assert!(challenges.iter().any(|c| c.id.as_str() == web));
 
     let ready: InstanceReady = json(
         env,
@@ -68,8 +67,8 @@ fn quickstart_through_the_cli() {
     let status: InstanceStatusResponse = json(env, &["instance", "status", &ready.id]);
     assert_eq!(status.status.as_str(), "ready");
 
-    let listed: Page<InstanceInfo> = json(env, &["instance", "list", "-c", comp]);
-    assert!(listed.items.iter().any(|i| i.id.as_str() == ready.id));
+    let listed: Vec<InstanceInfo> = json(env, &["instance", "list", "-c", comp]);
+    assert!(listed.iter().any(|i| i.id.as_str() == ready.id));
 
     let verified: VerifyAnswerResponse = json(env, &["verify", &ready.id, &flag]);
     assert!(verified.correct);
@@ -87,8 +86,8 @@ fn quickstart_through_the_cli() {
     let result: SubmissionResponse = json(env, &["submit", &ready.id, &flag]);
     assert!(result.correct, "{result:?}");
 
-    let board: Page<ScoreboardEntry> = json(env, &["scoreboard", "-c", comp]);
-    assert!(!board.items.is_empty());
+    let board: Vec<ScoreboardEntry> = json(env, &["scoreboard", "-c", comp]);
+    assert!(!board.is_empty());
 
     // The platform stops a fully solved instance by itself, asynchronously: either our stop
     // or its auto-stop may come first (both seen on a busy machine).
@@ -260,11 +259,11 @@ fn tokens_mint_use_and_revoke() {
         serde_json::from_slice(&out.stdout).unwrap();
     assert!(minted.token.starts_with("pf_"));
 
-    let listed: Page<ctfy::models::TokenInfo> = serde_json::from_slice(
+    let listed: Vec<ctfy::models::TokenInfo> = serde_json::from_slice(
         &run(&session, &["--json", "tokens", "list", "--limit", "100"]).stdout,
     )
     .unwrap();
-    assert!(listed.items.iter().any(|t| t.id == minted.id));
+    assert!(listed.iter().any(|t| t.id == minted.id));
 
     assert!(run(&minted.token, &["whoami"]).status.success());
     assert!(
@@ -287,7 +286,7 @@ fn tokens_mint_use_and_revoke() {
 fn admin_listings() {
     let env = live_env!();
     let admin = env.var("ADMIN_TOKEN");
-    let users: Page<ctfy::models::AdminUserInfo> = {
+    let users: Vec<ctfy::models::AdminUserInfo> = {
         let out = env
             .ctfy_with_token(admin)
             .args(["--json", "admin", "users", "list"])
@@ -300,13 +299,8 @@ fn admin_listings() {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    assert!(
-        users
-            .items
-            .iter()
-            .any(|u| u.email == env.var("PLAYER_EMAIL"))
-    );
-    let nodes: Page<ctfy::models::NodeInfo> = serde_json::from_slice(
+    assert!(users.iter().any(|u| u.email == env.var("PLAYER_EMAIL")));
+    let nodes: Vec<ctfy::models::NodeInfo> = serde_json::from_slice(
         &env.ctfy_with_token(admin)
             .args(["--json", "admin", "nodes", "list"])
             .output()
@@ -314,8 +308,8 @@ fn admin_listings() {
             .stdout,
     )
     .unwrap();
-    assert!(nodes.items.iter().any(|n| n.is_healthy));
-    let comps: Page<CompetitionInfo> = serde_json::from_slice(
+    assert!(nodes.iter().any(|n| n.is_healthy));
+    let comps: Vec<CompetitionInfo> = serde_json::from_slice(
         &env.ctfy_with_token(admin)
             .args(["--json", "admin", "competitions", "list"])
             .output()
@@ -325,7 +319,6 @@ fn admin_listings() {
     .unwrap();
     assert!(
         comps
-            .items
             .iter()
             .any(|c| c.id.as_str() == env.var("COMPETITION_ID"))
     );
@@ -520,6 +513,8 @@ fn json_listings_match_the_python_cli() {
     let admin = env.var("ADMIN_TOKEN");
     let user = env.var("PLAYER_USER_ID");
     let team = env.var("PLAYER_TEAM_ID");
+    let comp = env.var("COMPETITION_ID");
+    let web = env.var("WEB_CHALLENGE_ID");
     let cases: Vec<(&str, &str, Vec<&str>)> = vec![
         ("ctfy", player, vec!["team", "list"]),
         ("ctfy", player, vec!["team", "achievements", team]),
@@ -530,6 +525,13 @@ fn json_listings_match_the_python_cli() {
         ("ctfy", player, vec!["me", "inbox"]),
         ("ctfy", player, vec!["auth", "tokens", "list"]),
         ("ctfy", player, vec!["llm-key", "list"]),
+        ("ctfy", player, vec!["instance", "list"]),
+        ("ctfy", player, vec!["submission", "list"]),
+        (
+            "ctfy",
+            player,
+            vec!["challenge", "view", web, "--competition", comp],
+        ),
         ("ctfy-admin", admin, vec!["admin", "users", "list"]),
         ("ctfy-admin", admin, vec!["admin", "users", "view", user]),
         ("ctfy-admin", admin, vec!["admin", "competition", "list"]),
