@@ -13,6 +13,19 @@ use ctfy_cli::commands::InstanceReady;
 use predicates::prelude::PredicateBooleanExt;
 use serde::de::DeserializeOwned;
 
+/// The live tests share the player's account: the tests that compare or revoke its state run
+/// alone (a write lock), the others together (read locks), so no test sees another's change
+/// half-way (a solve between the Python and the Rust listing, a session revoked mid-test).
+static STATE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn shared_state() -> std::sync::RwLockReadGuard<'static, ()> {
+    STATE.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn exclusive_state() -> std::sync::RwLockWriteGuard<'static, ()> {
+    STATE.write().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Runs `ctfy --json ARGS` and parses stdout as `T`.
 fn json<T: DeserializeOwned>(env: &support::LiveEnv, args: &[&str]) -> T {
     let out = env
@@ -38,6 +51,7 @@ fn json<T: DeserializeOwned>(env: &support::LiveEnv, args: &[&str]) -> T {
 #[test]
 fn quickstart_through_the_cli() {
     let env = live_env!();
+    let _state = shared_state();
     let comp = env.var("COMPETITION_ID");
     let web = env.var("WEB_CHALLENGE_ID");
 
@@ -110,6 +124,7 @@ fn quickstart_through_the_cli() {
 #[test]
 fn human_tables_by_default() {
     let env = live_env!();
+    let _state = shared_state();
     let comp = env.var("COMPETITION_ID");
     let out = env
         .ctfy()
@@ -126,6 +141,7 @@ fn human_tables_by_default() {
 #[test]
 fn question_only_challenge() {
     let env = live_env!();
+    let _state = shared_state();
     let comp = env.var("COMPETITION_ID");
     let qa = env.var("QA_CHALLENGE_ID");
     let list: Vec<ctfy::models::QaChallengeView> = json(env, &["qa", "list", "-c", comp]);
@@ -155,6 +171,7 @@ fn question_only_challenge() {
 #[test]
 fn bad_token_is_an_auth_error() {
     let env = live_env!();
+    let _state = shared_state();
     env.ctfy_with_token("pf_not-a-real-token")
         .arg("whoami")
         .assert()
@@ -165,6 +182,7 @@ fn bad_token_is_an_auth_error() {
 #[test]
 fn unknown_instance_is_not_found() {
     let env = live_env!();
+    let _state = shared_state();
     env.ctfy()
         .args(["instance", "status", "00000000-0000-4000-8000-000000000000"])
         .assert()
@@ -175,12 +193,14 @@ fn unknown_instance_is_not_found() {
 #[test]
 fn pf_token_on_admin_routes_is_refused() {
     let env = live_env!();
+    let _state = shared_state();
     env.ctfy().args(["admin", "users", "list"]).assert().code(3);
 }
 
 #[test]
 fn the_token_never_shows() {
     let env = live_env!();
+    let _state = shared_state();
     let token = env.var("PLAYER_TOKEN");
     for args in [&["whoami"][..], &["instance", "status", "nope-nope"][..]] {
         let out = env.ctfy().args(args).output().unwrap();
@@ -235,6 +255,7 @@ fn fresh_session(env: &support::LiveEnv) -> String {
 #[test]
 fn tokens_mint_use_and_revoke() {
     let env = live_env!();
+    let _state = exclusive_state();
     let session = fresh_session(env);
     let run = |token: &str, args: &[&str]| env.ctfy_with_token(token).args(args).output().unwrap();
 
@@ -266,10 +287,11 @@ fn tokens_mint_use_and_revoke() {
     assert!(listed.iter().any(|t| t.id == minted.id));
 
     assert!(run(&minted.token, &["whoami"]).status.success());
+    let revoked = run(&session, &["tokens", "revoke", &minted.id]);
     assert!(
-        run(&session, &["tokens", "revoke", &minted.id])
-            .status
-            .success()
+        revoked.status.success(),
+        "tokens revoke: {}",
+        String::from_utf8_lossy(&revoked.stderr)
     );
     assert_eq!(run(&minted.token, &["whoami"]).status.code(), Some(3));
 
@@ -285,6 +307,7 @@ fn tokens_mint_use_and_revoke() {
 #[test]
 fn admin_listings() {
     let env = live_env!();
+    let _state = shared_state();
     let admin = env.var("ADMIN_TOKEN");
     let users: Vec<ctfy::models::AdminUserInfo> = {
         let out = env
@@ -331,6 +354,7 @@ fn admin_listings() {
 #[test]
 fn events_follow_the_stream_and_ctrl_c_exits_cleanly() {
     let env = live_env!();
+    let _state = shared_state();
     let comp = env.var("COMPETITION_ID");
     let web = env.var("WEB_CHALLENGE_ID");
     let session = env.var("PLAYER_SESSION_TOKEN");
@@ -504,6 +528,7 @@ fn without_volatile(v: &mut serde_json::Value) {
 #[test]
 fn json_listings_match_the_python_cli() {
     let env = live_env!();
+    let _state = exclusive_state();
     let Some(_) = python_bin("ctfy") else {
         println!("skipped: no CTFY_VENV (run through scripts/with-platform.sh)");
         return;
@@ -579,6 +604,7 @@ fn json_listings_match_the_python_cli() {
 #[test]
 fn credentials_are_shared_with_the_python_cli() {
     let env = live_env!();
+    let _state = exclusive_state();
     let Some(py) = python_bin("ctfy") else {
         println!("skipped: no CTFY_VENV (run through scripts/with-platform.sh)");
         return;
@@ -672,6 +698,7 @@ fn credentials_are_shared_with_the_python_cli() {
 #[test]
 fn operator_commands_through_ctfy_admin() {
     let env = live_env!();
+    let _state = shared_state();
     let config = fresh_dir("admin");
     let admin = env.var("ADMIN_TOKEN");
     let run = |args: &[&str]| {
