@@ -67,8 +67,18 @@ def choices(param) -> list[str] | None:
     return None
 
 
+def site_packages() -> str:
+    """The directory the installed package lives in (a default under it names the machine)."""
+    import ctfy
+
+    return str(Path(ctfy.__file__).resolve().parent.parent)
+
+
 def jsonable(value):
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, str):
+        # A default under the virtualenv depends on where the repository is checked out.
+        return value.replace(site_packages(), "<site-packages>")
+    if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, enum.Enum):
         return jsonable(value.value)
@@ -76,7 +86,7 @@ def jsonable(value):
         return [jsonable(v) for v in value]
     if callable(value):
         return "<computed>"
-    return str(value)
+    return jsonable(str(value))
 
 
 def first_line(text: str | None) -> str:
