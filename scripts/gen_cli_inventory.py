@@ -12,6 +12,7 @@ left out. Each command also carries `in_scope`: whether the Rust binaries must h
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
 import json
 import os
@@ -67,6 +68,7 @@ def choices(param) -> list[str] | None:
     return None
 
 
+@functools.cache
 def site_packages() -> str:
     """The directory the installed package lives in (a default under it names the machine)."""
     import ctfy
