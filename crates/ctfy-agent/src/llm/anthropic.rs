@@ -6,7 +6,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
 
 use super::http::{
-    Answer, Caller, Common, Event, Flow, client_surface, error_message_of, header, json_of,
+    Assemble, Caller, Common, Event, Flow, client_surface, error_message_of, header, json_of,
     parse_arguments,
 };
 use super::{
@@ -105,17 +105,7 @@ impl AnthropicMessages {
             HeaderName::from_static("anthropic-version"),
             HeaderValue::from_static(ANTHROPIC_VERSION),
         );
-        let mut answer = Accumulator::default();
-        match self
-            .caller
-            .stream(auth, &body, |event| answer.take(&event))
-            .await?
-        {
-            Answer::Streamed { done } => answer.finish(done),
-            Answer::Whole(message) => Accumulator::whole(&message)
-                .map_err(|e| self.caller.key.mask_error(e))?
-                .finish(true),
-        }
+        self.caller.respond::<Accumulator>(auth, &body).await
     }
 }
 
@@ -239,7 +229,7 @@ fn error_event(data: &Value) -> ModelError {
     }
 }
 
-impl Accumulator {
+impl Assemble for Accumulator {
     fn take(&mut self, event: &Event) -> Result<Flow, ModelError> {
         if event.name == "ping" {
             return Ok(Flow::More);

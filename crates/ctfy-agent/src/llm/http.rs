@@ -230,6 +230,18 @@ macro_rules! client_surface {
 #[cfg(any(feature = "openai", feature = "anthropic"))]
 pub(crate) use client_surface;
 
+/// How a client assembles its API's answer into an [`AssistantTurn`]: from streamed events,
+/// or from one JSON document when a gateway does not stream.
+#[cfg(any(feature = "openai", feature = "anthropic"))]
+pub(crate) trait Assemble: Default + Sized {
+    /// Takes one streamed event.
+    fn take(&mut self, event: &Event) -> Result<Flow, ModelError>;
+    /// Reads a whole, non-streamed answer.
+    fn whole(answer: &Value) -> Result<Self, ModelError>;
+    /// The turn; `done`: the answer said it was complete.
+    fn finish(self, done: bool) -> Result<crate::model::AssistantTurn, ModelError>;
+}
+
 /// The settings both clients share.
 #[derive(Debug, Clone)]
 pub(crate) struct Common {
@@ -353,6 +365,23 @@ impl Caller {
     /// until an answer begins; once it has, a failure is final. A gateway that ignored
     /// `stream` and answered with one JSON document gets [`Answer::Whole`]. Every error
     /// comes back with the key masked.
+    /// Sends `body` with `auth` and assembles the answer, streamed or whole, as `A`; errors
+    /// have the key masked.
+    #[cfg(any(feature = "openai", feature = "anthropic"))]
+    pub(crate) async fn respond<A: Assemble>(
+        &self,
+        auth: HeaderMap,
+        body: &Value,
+    ) -> Result<crate::model::AssistantTurn, ModelError> {
+        let mut answer = A::default();
+        match self.stream(auth, body, |event| answer.take(&event)).await? {
+            Answer::Streamed { done } => answer.finish(done),
+            Answer::Whole(whole) => A::whole(&whole)
+                .map_err(|e| self.key.mask_error(e))?
+                .finish(true),
+        }
+    }
+
     pub(crate) async fn stream(
         &self,
         auth: HeaderMap,

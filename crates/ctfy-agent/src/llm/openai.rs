@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::http::{
-    Answer, Caller, Common, Event, Flow, client_surface, error_message_of, header, json_of,
+    Assemble, Caller, Common, Event, Flow, client_surface, error_message_of, header, json_of,
     parse_arguments,
 };
 use super::{
@@ -102,17 +102,7 @@ impl OpenAiChat {
     ) -> Result<AssistantTurn, ModelError> {
         let body = self.request_body(system, transcript, tools);
         let auth = header("authorization", self.caller.key.header("Bearer ")?);
-        let mut answer = Accumulator::default();
-        match self
-            .caller
-            .stream(auth, &body, |event| answer.take(&event))
-            .await?
-        {
-            Answer::Streamed { done } => answer.finish(done),
-            Answer::Whole(completion) => Accumulator::whole(&completion)
-                .map_err(|e| self.caller.key.mask_error(e))?
-                .finish(true),
-        }
+        self.caller.respond::<Accumulator>(auth, &body).await
     }
 }
 
@@ -308,7 +298,7 @@ struct Accumulator {
     usage: Option<TokenUsage>,
 }
 
-impl Accumulator {
+impl Assemble for Accumulator {
     /// Takes one event (a `chat.completion.chunk`, or `[DONE]`).
     fn take(&mut self, event: &Event) -> Result<Flow, ModelError> {
         if event.data.trim() == "[DONE]" {
